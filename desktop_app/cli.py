@@ -1,0 +1,359 @@
+"""The ``bbcs`` command (DESIGN.md §8). Without a subcommand it opens the window.
+
+Subcommands call the same services as the GUI. Bad input prints a Chinese message on stderr and
+exits 2; a bug exits 1 after logging its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from desktop_app import __version__
+from desktop_app.errors import UserError
+from desktop_app.paths import DataLayout, resolve_data_dir
+
+log = logging.getLogger("bbcs")
+
+EXIT_USER_ERROR = 2
+EXIT_BUG = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bbcs",
+        description="「办不成事」监督窗口工作台。不带子命令时打开图形界面。",
+    )
+    parser.add_argument("--version", action="version", version=f"bbcs {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        help="数据目录（数据库、材料、备份、密钥）；也可用环境变量 BBCS_DATA_DIR",
+    )
+    parser.add_argument("--db-url", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="子命令")
+
+    p = sub.add_parser("init", help="初始化站点（管理员密码取自 BBCS_ADMIN_PASSWORD 或提示输入）")
+    p.add_argument("--site-code", required=True, help="6位行政区划代码，如 410221")
+    p.add_argument("--site-name", required=True, help="站点名称，如 杞县办不成事监督窗口")
+    p.add_argument("--short-name", default="", help="站点简称，用于事项编号，如 杞县")
+    p.add_argument("--level", required=True, choices=["county", "city"], help="county 或 city")
+    p.add_argument("--admin-user", default="admin", help="管理员用户名（默认 admin）")
+
+    p = sub.add_parser("demo", help="生成演示数据（部门、人员、近两年的事项）")
+    p.add_argument("--cases", type=int, default=500, help="事项数量（默认 500）")
+    p.add_argument("--seed", type=int, default=20261125, help=argparse.SUPPRESS)
+
+    p = sub.add_parser("intake", help="批量受理登记（JSON 或 CSV），全部通过校验才导入")
+    p.add_argument("--from", dest="source", required=True, help="文件路径 F.json 或 F.csv")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+
+    p = sub.add_parser("cases", help="列出事项")
+    p.add_argument("--search", default="", help="按编号、姓名、事项、具体情况中的任意文字查找")
+    p.add_argument(
+        "--status",
+        choices=["registered", "in_progress", "concluded", "visited", "withdrawn"],
+        help="按状态筛选",
+    )
+    p.add_argument("--limit", type=int, default=0, help="最多列出多少条（默认全部）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+
+    p = sub.add_parser("check", help="检查数据库完整性和审计日志链")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+
+    p = sub.add_parser("workdays", help="工作日计算（期限引擎）")
+    wsub = p.add_subparsers(dest="workdays_command", metavar="操作", required=True)
+    w = wsub.add_parser("add", help="从某日起加 N 个工作日，如 add 2026-09-30 3")
+    w.add_argument("start", help="起算日期 YYYY-MM-DD（当天不计）")
+    w.add_argument("days", type=int, help="工作日数")
+    w.add_argument("--json", action="store_true", help="输出 JSON（含计算依据）")
+    w = wsub.add_parser("between", help="两个日期之间的工作日数，如 between 2026-09-30 2026-10-10")
+    w.add_argument("start")
+    w.add_argument("end")
+    w.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("backup", help="备份数据库")
+    p.add_argument("--to", help="备份到的文件夹（默认数据目录下的 backups）")
+
+    sub.add_parser("gui", help="打开图形界面（与不带子命令相同）")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _utf8_console()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    data_dir = resolve_data_dir(args.data_dir)
+    if args.command in (None, "gui"):
+        from desktop_app.ui.app import run_gui
+
+        exit_code: int = run_gui(data_dir, db_url=args.db_url)
+        return exit_code
+    handler = _COMMANDS[args.command]
+    try:
+        _setup_logging(data_dir)
+        return handler(args, data_dir)
+    except UserError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("已取消", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception:
+        log.exception("bbcs %s failed", args.command)
+        print(
+            "程序内部错误（已写入日志 logs/bbcs.log）。请把日志发给维护人员。",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+# Commands -----------------------------------------------------------------------------------
+
+
+def _cmd_init(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.domain.vocabulary import SiteLevel
+
+    password = os.environ.get("BBCS_ADMIN_PASSWORD") or _prompt_new_password()
+    with _services(data_dir, args, lock=True) as services:
+        info = services.site.init_site(
+            code=args.site_code,
+            name=args.site_name,
+            short_name=args.short_name,
+            level=SiteLevel(args.level),
+            admin_password=password,
+            admin_username=args.admin_user,
+        )
+    print(f"站点已初始化：{info.code} {info.name}（{info.level.label}）")
+    print(f"事项编号形如：{info.short_name}-{date.today().year}-0001")
+    print(f"管理员用户名：{args.admin_user}")
+    print(f"数据目录：{data_dir}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services.demo import DEMO_PASSWORD, DemoService
+
+    if args.cases < 0 or args.cases > 1_000_000:
+        raise UserError("--cases 应在 0 到 1000000 之间")
+    with _services(data_dir, args, lock=True) as services:
+        summary = DemoService(services.db, services.clock).generate(args.cases, seed=args.seed)
+    print(f"已生成演示数据：{summary.cases} 件事项，{summary.departments} 个部门")
+    for status, count in sorted(summary.by_status.items()):
+        print(f"  {status}: {count}")
+    print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for login in summary.users:
+        print(f"  {login.username:10} {login.display_name}（{login.role.label}）")
+    return 0
+
+
+def _cmd_intake(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services.context import Actor
+    from desktop_app.services.intake import BatchValidationFailed
+    from desktop_app.services.intake_import import forms_from_records, read_records
+
+    records = read_records(Path(args.source))
+    with _services(data_dir, args, lock=True) as services:
+        departments = {d.name: d.id for d in services.site.departments()}
+        forms, parse_errors = forms_from_records(records, departments)
+        _cleaned, check_errors = services.intake.check_many(forms)
+        errors = _merge_row_errors(parse_errors, check_errors)
+        if errors:
+            raise BatchValidationFailed(errors)
+        results = services.intake.register_many(Actor.command_line(), forms)
+    if args.json:
+        _print_json(
+            [
+                {"number": r.number, "case_id": r.case_id, "repeat_visit": r.repeat_visit}
+                for r in results
+            ]
+        )
+    else:
+        print(f"已登记 {len(results)} 件事项：")
+        for result in results:
+            print(f"  {result.number}")
+    return 0
+
+
+def _cmd_cases(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.domain.vocabulary import CaseStatus
+    from desktop_app.services.ledger import CaseFilter
+
+    case_filter = CaseFilter(
+        text=args.search, statuses=(CaseStatus(args.status),) if args.status else ()
+    )
+    with _services(data_dir, args) as services:
+        services.site.info()
+        records = services.ledger.export_records(case_filter)
+    if args.limit > 0:
+        records = records[: args.limit]
+    if args.json:
+        _print_json(records)
+        return 0
+    for r in records:
+        print(
+            f"{r['number']}\t{r['status_label']}\t{r['received_at'][:10]}\t"
+            f"{r['complainant']}\t{r['title']}"
+        )
+    print(f"共 {len(records)} 件", file=sys.stderr)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace, data_dir: Path) -> int:
+    with _services(data_dir, args) as services:
+        report = services.maintenance.check()
+    if args.json:
+        _print_json(
+            {
+                "ok": report.ok,
+                "database": report.database,
+                "cases": report.cases,
+                "audit_entries": report.audit_entries,
+                "attachments": report.attachments,
+                "problems": report.problems,
+            }
+        )
+    else:
+        print(f"数据库完整性：{report.database}")
+        print(f"事项 {report.cases} 件，审计记录 {report.audit_entries} 条", end="")
+        print(f"，材料 {report.attachments} 份")
+        if report.ok:
+            print("检查通过：审计日志链完整，办理记录与状态一致。")
+        for problem in report.problems:
+            print(f"问题：{problem}")
+    return 0 if report.ok else EXIT_USER_ERROR
+
+
+def _cmd_workdays(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.domain.workdays import WorkdayCalendar
+
+    calendar = WorkdayCalendar()
+    start = _parse_date(args.start)
+    if args.workdays_command == "add":
+        if args.days < 0:
+            raise UserError("工作日数不能为负数")
+        deadline = calendar.add(start, args.days)
+        if args.json:
+            _print_json(deadline.to_json() | {"proof": deadline.proof_lines()})
+        else:
+            print(deadline.due.isoformat())
+            for warning in deadline.warnings:
+                print(f"注意：{warning}", file=sys.stderr)
+        return 0
+    end = _parse_date(args.end)
+    count = calendar.between(start, end)
+    if args.json:
+        _print_json({"start": start.isoformat(), "end": end.isoformat(), "working_days": count})
+    else:
+        print(count)
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace, data_dir: Path) -> int:
+    with _services(data_dir, args) as services:
+        target = Path(args.to) if args.to else services.layout.backups
+        path = services.maintenance.backup(target)
+    print(f"已备份到 {path}")
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
+    "init": _cmd_init,
+    "demo": _cmd_demo,
+    "intake": _cmd_intake,
+    "cases": _cmd_cases,
+    "check": _cmd_check,
+    "workdays": _cmd_workdays,
+    "backup": _cmd_backup,
+}
+
+
+# Helpers ------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _services(data_dir: Path, args: argparse.Namespace, *, lock: bool = False) -> Iterator[Any]:
+    from desktop_app.services.app import open_services
+    from desktop_app.storage.database import InstanceLock
+
+    instance_lock = InstanceLock(DataLayout(data_dir)) if lock else None
+    if instance_lock is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        instance_lock.acquire()
+    try:
+        services = open_services(data_dir, db_url=args.db_url)
+        try:
+            yield services
+        finally:
+            services.close()
+    finally:
+        if instance_lock is not None:
+            instance_lock.release()
+
+
+def _merge_row_errors(first: Sequence[Any], second: Sequence[Any]) -> list[Any]:
+    """Both lists' errors by row; a field already wrong to the parser is not reported twice."""
+    seen = {(e.row, e.field) for e in first}
+    merged = list(first) + [e for e in second if (e.row, e.field) not in seen]
+    return sorted(merged, key=lambda e: e.row)
+
+
+def _prompt_new_password() -> str:
+    if not sys.stdin.isatty():
+        raise UserError("请通过环境变量 BBCS_ADMIN_PASSWORD 提供管理员密码")
+    first = getpass.getpass("管理员密码：")
+    second = getpass.getpass("再输入一次：")
+    if first != second:
+        raise UserError("两次输入的密码不一致")
+    return first
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip().replace("/", "-"))
+    except ValueError as exc:
+        raise UserError(f"“{text}”不是有效日期，请写成 YYYY-MM-DD") from exc
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _utf8_console() -> None:
+    # A Windows console or a pipe may default to a legacy code page; Chinese must survive.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(encoding="utf-8", errors="replace")
+
+
+def _setup_logging(data_dir: Path) -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_bbcs", False) for h in root.handlers):
+        return
+    try:
+        logs = DataLayout(data_dir).logs
+        logs.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            logs / "bbcs.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler._bbcs = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

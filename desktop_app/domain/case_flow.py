@@ -1,0 +1,116 @@
+"""The case's closed loop as a state machine (DESIGN.md §3).
+
+The status is the result of the case's events; services move it only through :func:`advance`,
+which refuses steps the current state does not allow (you cannot visit a case never concluded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from desktop_app.domain.vocabulary import CaseStatus, VisitGrade
+from desktop_app.errors import InvalidTransition
+
+
+class EventKind(StrEnum):
+    REGISTERED = "registered"
+    REPEAT_VISIT = "repeat_visit"
+    TRIAGED = "triaged"
+    ATTACHMENT_ADDED = "attachment_added"
+    NOTE = "note"
+    ASSIGNED = "assigned"
+    CONCLUDED = "concluded"
+    VISITED = "visited"
+    REOPENED = "reopened"
+    WITHDRAWN = "withdrawn"
+
+
+EVENT_LABELS: dict[EventKind, str] = {
+    EventKind.REGISTERED: "受理登记",
+    EventKind.REPEAT_VISIT: "再次来访",
+    EventKind.TRIAGED: "甄别分类",
+    EventKind.ATTACHMENT_ADDED: "添加材料",
+    EventKind.NOTE: "备注",
+    EventKind.ASSIGNED: "交办",
+    EventKind.CONCLUDED: "办结",
+    EventKind.VISITED: "回访核查",
+    EventKind.REOPENED: "重办",
+    EventKind.WITHDRAWN: "撤回",
+}
+
+# Events that leave the status as it is, and the states they may happen in.
+_NEUTRAL: dict[EventKind, frozenset[CaseStatus]] = {
+    EventKind.REPEAT_VISIT: frozenset({CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS}),
+    EventKind.TRIAGED: frozenset({CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS}),
+    EventKind.ATTACHMENT_ADDED: frozenset(CaseStatus),
+    EventKind.NOTE: frozenset(CaseStatus),
+}
+
+_MOVES: dict[EventKind, tuple[frozenset[CaseStatus], CaseStatus]] = {
+    EventKind.ASSIGNED: (
+        frozenset({CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS}),
+        CaseStatus.IN_PROGRESS,
+    ),
+    EventKind.CONCLUDED: (
+        frozenset({CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS}),
+        CaseStatus.CONCLUDED,
+    ),
+    EventKind.VISITED: (frozenset({CaseStatus.CONCLUDED}), CaseStatus.VISITED),
+    EventKind.REOPENED: (
+        frozenset({CaseStatus.CONCLUDED, CaseStatus.VISITED}),
+        CaseStatus.IN_PROGRESS,
+    ),
+    EventKind.WITHDRAWN: (
+        frozenset({CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS}),
+        CaseStatus.WITHDRAWN,
+    ),
+}
+
+_REFUSALS: dict[EventKind, str] = {
+    EventKind.VISITED: "只有已办结的事项才能回访",
+    EventKind.CONCLUDED: "只有已登记或办理中的事项才能办结",
+    EventKind.WITHDRAWN: "已办结或已回访的事项不能撤回",
+    EventKind.REOPENED: "只有已办结或已回访的事项才能重办",
+    EventKind.TRIAGED: "已办结的事项不能再甄别分类",
+    EventKind.REPEAT_VISIT: "事项已办结，再次来访请登记为新事项并关联原事项",
+    EventKind.ASSIGNED: "已办结的事项不能交办",
+}
+
+
+def advance(current: CaseStatus | None, kind: EventKind) -> CaseStatus:
+    """The status after ``kind`` happens to a case in ``current`` (None: not yet registered)."""
+    if kind is EventKind.REGISTERED:
+        if current is not None:
+            raise InvalidTransition("事项已经登记过")
+        return CaseStatus.REGISTERED
+    if current is None:
+        raise InvalidTransition("事项尚未登记")
+    if kind in _NEUTRAL:
+        if current not in _NEUTRAL[kind]:
+            raise InvalidTransition(_refusal(kind, current))
+        return current
+    sources, target = _MOVES[kind]
+    if current not in sources:
+        raise InvalidTransition(_refusal(kind, current))
+    return target
+
+
+def _refusal(kind: EventKind, current: CaseStatus) -> str:
+    reason = _REFUSALS.get(kind, "当前状态不允许此操作")
+    return f"{reason}（当前状态：{current.label}）"
+
+
+def derive_status(kinds: Iterable[EventKind]) -> CaseStatus:
+    """Replay a timeline; raises InvalidTransition if the events are not a possible history."""
+    status: CaseStatus | None = None
+    for kind in kinds:
+        status = advance(status, kind)
+    if status is None:
+        raise InvalidTransition("事项没有任何记录")
+    return status
+
+
+def visit_outcome(grade: VisitGrade) -> EventKind | None:
+    """A return visit graded 不满意 or worse reopens the case."""
+    return EventKind.REOPENED if grade.reopens else None

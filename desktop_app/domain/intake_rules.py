@@ -1,0 +1,140 @@
+"""The intake form (受理登记) and its rules — the same for the window form and batch import."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+
+from desktop_app.domain import validation
+from desktop_app.domain.vocabulary import Channel, ComplainantKind
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 5000
+MAX_VISITS = 99
+
+FIELD_LABELS: dict[str, str] = {
+    "complainant_kind": "反映人类型",
+    "name": "姓名/名称",
+    "id_number": "身份证号",
+    "credit_code": "统一社会信用代码",
+    "contact_person": "联系人",
+    "phone": "联系电话",
+    "address": "地址",
+    "title": "反映事项",
+    "description": "具体情况",
+    "area": "领域",
+    "channel": "来源渠道",
+    "stuck_at": "受阻环节",
+    "stuck_department_id": "受阻部门",
+    "visits_count": "往返次数",
+    "received_at": "反映时间",
+    "attachments": "材料",
+    "id_override_reason": "证件号确认理由",
+}
+
+
+@dataclass(frozen=True)
+class IntakeForm:
+    """What the clerk fills in. Strings are taken as typed; :func:`normalized` cleans them."""
+
+    complainant_kind: ComplainantKind = ComplainantKind.PERSON
+    name: str = ""
+    id_number: str = ""
+    credit_code: str = ""
+    contact_person: str = ""
+    phone: str = ""
+    address: str = ""
+    title: str = ""
+    description: str = ""
+    area: str = ""
+    channel: Channel = Channel.WINDOW
+    stuck_at: str = ""
+    stuck_department_id: int | None = None
+    visits_count: int = 1
+    received_at: datetime | None = None
+    attachments: tuple[Path, ...] = field(default=())
+    # A wrong-looking but real ID or credit code is accepted only with a reason, which is kept.
+    id_override_reason: str = ""
+    # Link to an earlier case of the same complainant about the same matter (repeat visit).
+    repeat_of_case_id: int | None = None
+
+
+def normalized(form: IntakeForm) -> IntakeForm:
+    person = form.complainant_kind is ComplainantKind.PERSON
+    id_number = validation.normalize_id_number(form.id_number) if person else ""
+    credit_code = "" if person else validation.normalize_credit_code(form.credit_code)
+    phone = validation.normalize_text(form.phone)
+    if phone and validation.check_phone(phone) is None:
+        phone = validation.normalize_phone(phone)
+    return replace(
+        form,
+        name=validation.normalize_text(form.name),
+        id_number=id_number,
+        credit_code=credit_code,
+        contact_person=validation.normalize_text(form.contact_person) if not person else "",
+        phone=phone,
+        address=validation.normalize_text(form.address),
+        title=validation.normalize_text(form.title),
+        description=form.description.strip(),
+        area=form.area.strip(),
+        stuck_at=validation.normalize_text(form.stuck_at),
+        id_override_reason=validation.normalize_text(form.id_override_reason),
+    )
+
+
+def validate(
+    form: IntakeForm,
+    *,
+    today: date,
+    areas: Collection[str],
+    department_ids: Collection[int] = (),
+) -> dict[str, str]:
+    """Field name → Chinese message, for every field that is wrong. Empty means savable.
+
+    ``form`` should already be :func:`normalized`.
+    """
+    errors: dict[str, str] = {}
+    person = form.complainant_kind is ComplainantKind.PERSON
+    if not form.name:
+        errors["name"] = "请填写反映人姓名" if person else "请填写企业名称"
+    elif len(form.name) > 100:
+        errors["name"] = "姓名/名称过长（最多100字）"
+    override = bool(form.id_override_reason)
+    if person and form.id_number:
+        problem = validation.check_id_number(form.id_number, today)
+        if problem and not override:
+            errors["id_number"] = problem + "；如确认无误，请填写确认理由后保存"
+    if not person:
+        if form.credit_code:
+            problem = validation.check_credit_code(form.credit_code)
+            if problem and not override:
+                errors["credit_code"] = problem + "；如确认无误，请填写确认理由后保存"
+        if not form.contact_person:
+            errors["contact_person"] = "请填写企业联系人"
+    if not form.phone:
+        errors["phone"] = "请填写联系电话（回访需要）"
+    else:
+        problem = validation.check_phone(form.phone)
+        if problem:
+            errors["phone"] = problem
+    if not form.title:
+        errors["title"] = "请填写反映事项（一句话概括）"
+    elif len(form.title) > MAX_TITLE:
+        errors["title"] = f"反映事项最多{MAX_TITLE}字，详细情况请写在“具体情况”中"
+    if not form.description:
+        errors["description"] = "请填写具体情况：办什么事、卡在哪里、已跑了几次"
+    elif len(form.description) > MAX_DESCRIPTION:
+        errors["description"] = f"具体情况最多{MAX_DESCRIPTION}字"
+    if not form.area:
+        errors["area"] = "请选择领域"
+    elif form.area not in areas:
+        errors["area"] = f"领域“{form.area}”不在本站点的领域列表中"
+    if form.stuck_department_id is not None and form.stuck_department_id not in department_ids:
+        errors["stuck_department_id"] = "所选部门不存在或已停用"
+    if not 1 <= form.visits_count <= MAX_VISITS:
+        errors["visits_count"] = f"往返次数应在1到{MAX_VISITS}之间"
+    if form.received_at is not None and form.received_at.date() > today:
+        errors["received_at"] = "反映时间不能晚于今天"
+    return errors

@@ -1,0 +1,39 @@
+"""Who may do what. Services check these; the UI only hides what a role cannot use."""
+
+from __future__ import annotations
+
+from desktop_app.domain.vocabulary import LabelledEnum, Role
+
+
+class Permission(LabelledEnum):
+    VIEW_CASES = "view_cases", "查看事项"
+    REGISTER_CASE = "register_case", "受理登记"
+    TRIAGE_CASE = "triage_case", "甄别分类"
+    CONCLUDE_CASE = "conclude_case", "办结事项"
+    VISIT_CASE = "visit_case", "回访核查"
+    WITHDRAW_CASE = "withdraw_case", "撤回事项"
+    SIGN_SLIP = "sign_slip", "签发交办单"
+    MANAGE_USERS = "manage_users", "管理用户"
+    MANAGE_REFERENCE = "manage_reference", "维护部门和领域"
+    VIEW_AUDIT = "view_audit", "查看审计日志"
+
+
+_CASE_WORK = {
+    Permission.VIEW_CASES,
+    Permission.REGISTER_CASE,
+    Permission.TRIAGE_CASE,
+    Permission.CONCLUDE_CASE,
+    Permission.VISIT_CASE,
+    Permission.WITHDRAW_CASE,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CLERK: frozenset(_CASE_WORK),
+    Role.DUTY_LEADER: frozenset(_CASE_WORK | {Permission.SIGN_SLIP}),
+    Role.ADMIN: frozenset(Permission),
+    Role.AUDITOR: frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT}),
+}
+
+
+def allowed(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]

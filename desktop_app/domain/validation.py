@@ -1,0 +1,438 @@
+"""Checking and tidying what people type into identity fields.
+
+Covers the 居民身份证号 (GB 11643-1999), the 统一社会信用代码 (GB 32100-2015) and Chinese
+telephone numbers.  Every ``check_*`` function returns ``None`` when the value is acceptable and
+otherwise one Simplified-Chinese sentence that a clerk can read out to the complainant, so the
+UI never has to translate error codes.  Nothing here raises on arbitrary user input.
+
+Callers decide whether a field is optional: an empty string is reported as "不能为空" and it is
+up to the form to skip the check for blank optional fields.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+
+__all__ = [
+    "birth_date_from_id",
+    "check_credit_code",
+    "check_id_number",
+    "check_phone",
+    "mask_id_number",
+    "mask_phone",
+    "normalize_credit_code",
+    "normalize_id_number",
+    "normalize_phone",
+    "normalize_text",
+]
+
+_DIGITS = frozenset("0123456789")
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def normalize_text(value: str) -> str:
+    """Tidy free text typed by a person.
+
+    NFKC turns full-width digits, letters and punctuation (common with Chinese input methods)
+    into their half-width forms, and the ideographic space U+3000 into an ordinary space; then
+    leading/trailing whitespace is dropped and inner whitespace runs become one space.
+
+    Args:
+        value: Raw text from a form field.
+
+    Returns:
+        The normalized text.
+    """
+    # NFKC first: it maps U+3000 and other odd spaces to " " so split() sees them.
+    return " ".join(unicodedata.normalize("NFKC", value).split())
+
+
+def _compact(value: str) -> str:
+    """normalize_text, then drop all whitespace and invisible format characters.
+
+    Values copied from web pages or spreadsheets often carry zero-width spaces, BOMs or
+    direction marks (Unicode category Cf); they are invisible, so reporting them as "illegal
+    characters" would only confuse the clerk.
+    """
+    text = normalize_text(value)
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
+def _show(ch: str) -> str:
+    """Render one character for an error message, spelling out invisible ones."""
+    if ch.isprintable():
+        return ch
+    return f"U+{ord(ch):04X}"
+
+
+def _mask_tail(value: str, keep: int = 4) -> str:
+    """Star everything except the last ``keep`` characters.
+
+    A value no longer than ``keep`` is starred entirely: "keeping the last four" of a
+    four-character value would reveal all of it.
+    """
+    if len(value) <= keep:
+        return "*" * len(value)
+    return "*" * (len(value) - keep) + value[-keep:]
+
+
+# --------------------------------------------------------------------------- 居民身份证号
+
+# GB/T 2260 province-level prefixes; 71 台湾, 81/82/83 港澳台居民居住证, 91 外国人永久居留身份证.
+_PROVINCE_PREFIXES = frozenset(
+    [
+        *(str(n) for n in range(11, 16)),
+        *(str(n) for n in range(21, 24)),
+        *(str(n) for n in range(31, 38)),
+        *(str(n) for n in range(41, 47)),
+        *(str(n) for n in range(50, 55)),
+        *(str(n) for n in range(61, 66)),
+        "71",
+        "81",
+        "82",
+        "83",
+        "91",
+    ]
+)
+
+# ISO 7064 MOD 11-2: weight of position i (0-based, left to right) is 2**(17 - i) mod 11.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# Indexed by (weighted sum mod 11): the check character that makes the total ≡ 1 (mod 11).
+_ID_CHECK_CHARS = "10X98765432"
+_EARLIEST_BIRTH = datetime.date(1900, 1, 1)
+
+
+def normalize_id_number(value: str) -> str:
+    """Canonical form of a 身份证号: half-width, no spaces, check character ``X`` uppercase.
+
+    Args:
+        value: Raw text from a form field.
+
+    Returns:
+        The compacted number (not validated).
+    """
+    return _compact(value).replace("x", "X")
+
+
+def _id_check_char(first17: str) -> str:
+    """The GB 11643 check character for 17 ASCII digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK_CHARS[total % 11]
+
+
+def _id_birth_digits(number: str) -> str | None:
+    """The YYYYMMDD birth-date digits of a well-formed 15- or 18-character number."""
+    if len(number) == 18 and set(number[:17]) <= _DIGITS and number[17] in "0123456789X":
+        return number[6:14]
+    if len(number) == 15 and set(number) <= _DIGITS:
+        # Legacy numbers were issued before 2000 and carry a two-digit year in the 1900s.
+        return "19" + number[6:12]
+    return None
+
+
+def _parse_yyyymmdd(digits: str) -> datetime.date | None:
+    try:
+        return datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:  # Feb 30, month 13, year 0000 …
+        return None
+
+
+def check_id_number(value: str, today: datetime.date) -> str | None:
+    """Validate a 居民身份证号 (GB 11643-1999), 18-character or legacy 15-digit.
+
+    Checks, in order: characters, length, position of ``X``, province prefix, that the birth
+    date exists and lies between 1900-01-01 and ``today``, and (18 characters only) the
+    ISO 7064 MOD 11-2 check character.
+
+    Args:
+        value: The number as typed; it is normalized first (full-width digits, lowercase x,
+            spaces are all accepted).
+        today: The current date, passed in so that results do not depend on the clock.
+
+    Returns:
+        None when valid, otherwise one Chinese message describing the first problem found.
+    """
+    number = normalize_id_number(value)
+    if not number:
+        return "身份证号不能为空"
+    for ch in number:
+        if ch not in _DIGITS and ch != "X":
+            return f"身份证号含有非法字符“{_show(ch)}”"
+    if len(number) not in (15, 18):
+        return f"身份证号应为18位（或旧版15位），当前为{len(number)}位"
+    if "X" in number[:-1] or (len(number) == 15 and number.endswith("X")):
+        return "身份证号含有非法字符：X 只能出现在18位号码的最后一位"
+
+    province = number[:2]
+    if province not in _PROVINCE_PREFIXES:
+        return f"身份证号前两位“{province}”不是有效的省级地区代码"
+
+    digits = _id_birth_digits(number)
+    if digits is None:  # unreachable after the checks above; kept so we never raise
+        return "身份证号格式不正确"
+    birth = _parse_yyyymmdd(digits)
+    if birth is None:
+        return f"身份证号中的出生日期 {digits[:4]}-{digits[4:6]}-{digits[6:]} 不存在"
+    if birth < _EARLIEST_BIRTH:
+        return f"身份证号中的出生日期 {birth.isoformat()} 早于1900年"
+    if birth > today:
+        return "身份证号中的出生日期晚于今天"
+
+    if len(number) == 18:
+        expected = _id_check_char(number[:17])
+        if number[17] != expected:
+            return f"身份证号校验位不正确（应为 {expected}）"
+    return None
+
+
+def birth_date_from_id(value: str) -> datetime.date | None:
+    """The birth date encoded in a 身份证号.
+
+    Only the shape (15 digits, or 17 digits plus a digit or ``X``) and the date itself are
+    checked; the check character and area code are not, so a number with a mistyped check
+    digit still yields its date. Use :func:`check_id_number` to validate.
+
+    Args:
+        value: The number as typed.
+
+    Returns:
+        The birth date, or None if the value has the wrong shape or the date does not exist.
+    """
+    digits = _id_birth_digits(normalize_id_number(value))
+    if digits is None:
+        return None
+    return _parse_yyyymmdd(digits)
+
+
+def mask_id_number(value: str) -> str:
+    """Mask a 身份证号 for display, e.g. ``410221********123X``.
+
+    18 characters keep the first 6 and last 4; 15 keep the first 6 and last 3; anything else
+    keeps only the last 4 (and is fully starred if it has 4 characters or fewer).
+
+    Args:
+        value: The number as stored or typed.
+
+    Returns:
+        The masked, normalized number.
+    """
+    number = normalize_id_number(value)
+    if len(number) == 18:
+        return number[:6] + "*" * 8 + number[-4:]
+    if len(number) == 15:
+        return number[:6] + "*" * 6 + number[-3:]
+    return _mask_tail(number)
+
+
+# --------------------------------------------------------------------------- 统一社会信用代码
+
+# GB 32100-2015 alphabet: digits and capitals without I, O, Z, S, V; a character's value is its
+# index here.
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_VALUES = {ch: i for i, ch in enumerate(_CREDIT_ALPHABET)}
+# Weight of position i is 3**i mod 31.
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# First character: 登记管理部门代码 (机构编制, 外交, 司法行政, 文化, 民政, 旅游, 宗教, 工会,
+# 工商, 中央军委改革和编制办公室, 农业, 其他).
+_CREDIT_AUTHORITIES = frozenset("123456789ANY")
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def normalize_credit_code(value: str) -> str:
+    """Canonical form of a 统一社会信用代码: half-width, no spaces, uppercase.
+
+    Only ASCII letters are uppercased so that exotic characters keep their identity (and
+    length) for the error message.
+
+    Args:
+        value: Raw text from a form field.
+
+    Returns:
+        The compacted code (not validated).
+    """
+    return _compact(value).translate(_ASCII_UPPER)
+
+
+def _credit_check_char(first17: str) -> str:
+    """The GB 32100 check character for 17 characters from the code alphabet."""
+    total = sum(_CREDIT_VALUES[ch] * w for ch, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    # 31 - (total mod 31) is in 1..31; 31 stands for "0", which the final mod 31 produces.
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def check_credit_code(value: str) -> str | None:
+    """Validate a 统一社会信用代码 (GB 32100-2015).
+
+    Checks the alphabet, the length, the first character (registration authority) and the
+    check character. The second character (institution type) and the embedded organization
+    code's own check digit are deliberately not checked: their permitted values have been
+    extended by later notices, and rejecting a real code would stop the clerk from working.
+
+    Args:
+        value: The code as typed; lowercase and full-width characters are accepted.
+
+    Returns:
+        None when valid, otherwise one Chinese message describing the first problem found.
+    """
+    code = normalize_credit_code(value)
+    if not code:
+        return "统一社会信用代码不能为空"
+    for ch in code:
+        if ch not in _CREDIT_VALUES:
+            return f"统一社会信用代码含有不允许的字符“{_show(ch)}”"
+    if len(code) != 18:
+        return f"统一社会信用代码应为18位，当前为{len(code)}位"
+    if code[0] not in _CREDIT_AUTHORITIES:
+        return f"统一社会信用代码第1位“{code[0]}”不是有效的登记管理部门代码"
+    expected = _credit_check_char(code[:17])
+    if code[17] != expected:
+        return f"统一社会信用代码校验位不正确（应为 {expected}）"
+    return None
+
+
+# --------------------------------------------------------------------------- 电话
+
+_PHONE_MESSAGE = "电话应为11位手机号或带区号的固定电话（如 0378-1234567）"
+# Dash look-alikes that NFKC leaves alone but people type between digit groups.
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹘", "-"))
+
+# re.ASCII everywhere: \d would otherwise accept e.g. Arabic-Indic digits, which NFKC keeps.
+_MOBILE_RE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})", re.ASCII)
+# Main number, optionally followed by an extension written as 转123 / 分机123.
+_EXTENSION_RE = re.compile(r"(?P<main>.+?)(?:\s*(?:转|分机)\s*(?P<ext>\d{1,6}))?", re.ASCII)
+# An extension written with a dash ("0378-2345678-123") is only recognised after a dash, never
+# after a space: "010 1234567 8" is far more likely a badly spaced 010-12345678.
+_SEP = r"(?:\s?-\s?|\s)"
+_DASH_EXT = r"(?:\s?-\s?(\d{1,6}))?"
+_LANDLINE_PAREN_RE = re.compile(rf"\((0\d{{2,3}})\){_SEP}?(\d{{7,8}}){_DASH_EXT}", re.ASCII)
+_LANDLINE_SEP_RE = re.compile(rf"(0\d{{2,3}}){_SEP}(\d{{7,8}}){_DASH_EXT}", re.ASCII)
+_LANDLINE_BARE_RE = re.compile(r"0\d{9,11}", re.ASCII)
+
+
+def _area_code_ok(area: str) -> bool:
+    """Whether ``area`` (with its leading 0) fits the Chinese numbering plan.
+
+    Two-digit codes exist only for Beijing (010) and the 02x cities; every other area has a
+    three-digit code starting 3-9. This also makes an unseparated number unambiguous.
+    """
+    if len(area) == 3:
+        return area == "010" or area[1] == "2"
+    return len(area) == 4 and area[1] in "3456789"
+
+
+def _parse_phone(value: str) -> tuple[str, str, str] | None:
+    """Split a phone number into (area, number, extension).
+
+    Mobiles come back as ("", 11 digits, ""); landlines as (area code with 0, local
+    number, extension or ""). None when the value is neither.
+    """
+    text = normalize_text(value).translate(_DASHES)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+    mobile = _MOBILE_RE.fullmatch(re.sub(r"[\s\-()]", "", text))
+    if mobile:
+        return "", mobile.group(1), ""
+
+    split = _EXTENSION_RE.fullmatch(text)
+    if split is None:
+        return None
+    main, ext = split.group("main"), split.group("ext") or ""
+
+    parts: tuple[str, str, str] | None = None
+    for pattern in (_LANDLINE_PAREN_RE, _LANDLINE_SEP_RE):
+        m = pattern.fullmatch(main)
+        if m:
+            parts = (m.group(1), m.group(2), m.group(3) or "")
+            break
+    if parts is None:
+        # Digits possibly broken up as "(0378) 234 5678": the area code length follows from
+        # the numbering plan, so the separators are not needed to find it.
+        bare = re.sub(r"[\s\-()]", "", main)
+        if not _LANDLINE_BARE_RE.fullmatch(bare):
+            return None
+        area_len = 3 if bare[1] in "12" else 4
+        parts = (bare[:area_len], bare[area_len:], "")
+
+    area, local, dash_ext = parts
+    if dash_ext and ext:  # "0378-2345678-12转34": two extensions
+        return None
+    if not _area_code_ok(area) or not 7 <= len(local) <= 8 or local[0] == "0":
+        return None
+    return area, local, ext or dash_ext
+
+
+def check_phone(value: str) -> str | None:
+    """Validate a complainant's phone: a mainland mobile or a landline with area code.
+
+    Accepted: ``13812345678``, ``+86 138 1234 5678``, ``0378-2345678``, ``010 12345678``,
+    ``(0378)2345678``, ``0378-2345678转123``, ``0378-2345678-123``. Short service numbers
+    (12345, 110) are rejected on purpose: the window has to be able to call the person back.
+
+    Args:
+        value: The number as typed.
+
+    Returns:
+        None when valid, otherwise one Chinese message.
+    """
+    text = normalize_text(value)
+    if not text:
+        return "电话不能为空"
+    if _parse_phone(text) is not None:
+        return None
+    digits = re.sub(r"[\s\-()]", "", text.translate(_DASHES))
+    if set(digits) <= _DIGITS:
+        # Looks like a mobile with a digit missing or doubled; short service numbers such as
+        # 12345 get the general message instead.
+        if re.match(r"1[3-9]", digits) and 9 <= len(digits) <= 13:
+            return f"手机号应为11位，当前为{len(digits)}位"
+        if 7 <= len(digits) <= 8 and digits[0] != "0":
+            return "固定电话需要加区号（如 0378-1234567）"
+    return _PHONE_MESSAGE
+
+
+def normalize_phone(value: str) -> str:
+    """Canonical form of a phone number.
+
+    Mobiles become 11 digits (``13812345678``); landlines ``0378-2345678``, with any extension
+    appended as ``转123``. A value that is not a valid phone is returned merely tidied with
+    :func:`normalize_text`, so that saving never loses what the person typed.
+
+    Args:
+        value: The number as typed.
+
+    Returns:
+        The canonical number, or the tidied input if it is not a valid phone.
+    """
+    parsed = _parse_phone(value)
+    if parsed is None:
+        return normalize_text(value)
+    area, local, ext = parsed
+    if not area:
+        return local
+    return f"{area}-{local}" + (f"转{ext}" if ext else "")
+
+
+def mask_phone(value: str) -> str:
+    """Mask a phone number for display.
+
+    Mobiles become ``138****5678``; landlines keep the area code and the last 4 digits
+    (``0378-***5678``), and the extension is dropped. Anything else keeps only its last 4
+    characters.
+
+    Args:
+        value: The number as stored or typed.
+
+    Returns:
+        The masked number.
+    """
+    parsed = _parse_phone(value)
+    if parsed is None:
+        return _mask_tail(_compact(value))
+    area, local, _ext = parsed
+    if not area:
+        return local[:3] + "****" + local[-4:]
+    return f"{area}-{_mask_tail(local)}"

@@ -1,0 +1,75 @@
+"""Opening a data dir: the services a window or a command works with.
+
+Not a global: the CLI and the GUI each build one and pass it to what needs it.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_app.errors import EnvironmentProblem
+from desktop_app.paths import DataLayout
+from desktop_app.services.attachments import AttachmentStore
+from desktop_app.services.auth import AuthService
+from desktop_app.services.cases import CaseService
+from desktop_app.services.context import Clock, SystemClock
+from desktop_app.services.intake import IntakeService
+from desktop_app.services.ledger import LedgerService
+from desktop_app.services.maintenance import MaintenanceService
+from desktop_app.services.site import SiteService
+from desktop_app.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppServices:
+    layout: DataLayout
+    db: Database
+    clock: Clock
+    attachments: AttachmentStore
+    site: SiteService
+    auth: AuthService
+    intake: IntakeService
+    cases: CaseService
+    ledger: LedgerService
+    maintenance: MaintenanceService
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_services(
+    data_dir: Path, *, clock: Clock | None = None, db_url: str | None = None
+) -> AppServices:
+    """Create the data dir if needed, migrate the database (backing it up first), wire services."""
+    layout = DataLayout(data_dir)
+    try:
+        for folder in (layout.root, layout.attachments, layout.backups, layout.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise EnvironmentProblem(f"磁盘空间已满，无法创建数据目录 {data_dir}") from exc
+        raise EnvironmentProblem(
+            f"无法创建或写入数据目录 {data_dir}（{exc.strerror}）。"
+            "请用 --data-dir 指定一个可写的本地文件夹。"
+        ) from exc
+    the_clock = clock or SystemClock()
+    db = Database(db_url or layout.database_url())
+    db.migrate(backup_dir=layout.backups, now=the_clock.now())
+    attachments = AttachmentStore(layout.attachments)
+    return AppServices(
+        layout=layout,
+        db=db,
+        clock=the_clock,
+        attachments=attachments,
+        site=SiteService(db, the_clock),
+        auth=AuthService(db, the_clock),
+        intake=IntakeService(db, the_clock, attachments),
+        cases=CaseService(db, the_clock, attachments),
+        ledger=LedgerService(db),
+        maintenance=MaintenanceService(db, the_clock, attachments),
+    )

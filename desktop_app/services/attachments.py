@@ -1,0 +1,79 @@
+"""Materials (scans, photos, documents) stored once by SHA-256 under the data dir."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_app.errors import EnvironmentProblem, UserError
+
+MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    filename: str
+    sha256: str
+    size: int
+
+
+class AttachmentStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def put(self, source: Path) -> StoredFile:
+        """Copy ``source`` into the store (atomically); an identical file is stored once."""
+        if not source.is_file():
+            raise UserError(f"找不到材料文件：{source}")
+        size = source.stat().st_size
+        if size > MAX_ATTACHMENT_BYTES:
+            raise UserError(f"材料“{source.name}”超过 200 MB，请压缩或拆分后再添加。")
+        digest = hashlib.sha256()
+        with source.open("rb") as reader:
+            for block in iter(lambda: reader.read(1024 * 1024), b""):
+                digest.update(block)
+        sha = digest.hexdigest()
+        target = self.path_for(sha)
+        if not target.exists():
+            try:
+                self._copy(source, target)
+            except OSError as exc:
+                raise _storage_problem(exc) from exc
+        return StoredFile(source.name, sha, size)
+
+    def _copy(self, source: Path, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        try:
+            with source.open("rb") as reader, partial.open("wb") as writer:
+                for block in iter(lambda: reader.read(1024 * 1024), b""):
+                    writer.write(block)
+                writer.flush()
+                os.fsync(writer.fileno())
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def verify(self, sha256: str) -> bool:
+        path = self.path_for(sha256)
+        if not path.is_file():
+            return False
+        digest = hashlib.sha256()
+        with path.open("rb") as reader:
+            for block in iter(lambda: reader.read(1024 * 1024), b""):
+                digest.update(block)
+        return digest.hexdigest() == sha256
+
+
+def _storage_problem(exc: OSError) -> EnvironmentProblem:
+    if exc.errno == errno.ENOSPC:
+        return EnvironmentProblem("磁盘空间已满，材料未能保存。请清理磁盘后重试。")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return EnvironmentProblem("数据目录不可写，材料未能保存。请检查数据目录的权限。")
+    return EnvironmentProblem(f"保存材料时出错：{exc.strerror or exc}")

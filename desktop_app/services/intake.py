@@ -1,0 +1,420 @@
+"""Intake (受理登记): register a matter, gap-free numbering, repeat-visit linking."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from desktop_app.domain import intake_rules
+from desktop_app.domain.case_flow import EventKind, advance
+from desktop_app.domain.intake_rules import IntakeForm
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.vocabulary import OPEN_STATUSES, CaseStatus
+from desktop_app.errors import NotFound, UserError, ValidationFailed
+from desktop_app.services import audit
+from desktop_app.services.attachments import AttachmentStore, StoredFile
+from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.storage import search
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import Area as AreaRow
+from desktop_app.storage.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Complainant,
+    Department,
+    NumberSequence,
+    Site,
+)
+
+
+@dataclass(frozen=True)
+class RelatedCase:
+    """An earlier case of the same complainant, shown before saving."""
+
+    id: int
+    number: str
+    title: str
+    status: CaseStatus
+    received_at: datetime
+    visits_count: int
+    matched_by: str  # "身份证号" / "统一社会信用代码" / "联系电话"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    case_id: int
+    number: str
+    repeat_visit: bool  # True: recorded on the earlier open case instead of a new number
+    changes: Changes
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1-based, as a person counts rows
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        label = intake_rules.FIELD_LABELS.get(self.field, self.field)
+        return f"第{self.row}行 {label}：{self.message}"
+
+
+class BatchValidationFailed(UserError):
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.row_errors = list(errors)
+        lines = "\n".join(str(e) for e in self.row_errors[:50])
+        more = len(self.row_errors) - 50
+        suffix = f"\n……另有 {more} 处错误" if more > 0 else ""
+        super().__init__(f"有 {len(self.row_errors)} 处错误，未导入任何记录：\n{lines}{suffix}")
+
+
+def case_number(short_name: str, year: int, seq: int) -> str:
+    return f"{short_name}-{year}-{seq:04d}"
+
+
+def search_fields(case: Case, complainant: Complainant, short_name: str) -> list[str]:
+    return [
+        search.number_search_tail(case.number, short_name),
+        complainant.name,
+        case.title,
+        case.description,
+        case.stuck_at,
+        complainant.phone,
+    ]
+
+
+class IntakeService:
+    def __init__(self, db: Database, clock: Clock, attachments: AttachmentStore) -> None:
+        self._db = db
+        self._clock = clock
+        self._attachments = attachments
+
+    # Checking -----------------------------------------------------------------------------
+
+    def check(self, form: IntakeForm) -> tuple[IntakeForm, dict[str, str]]:
+        """The cleaned form and its errors (field → message); nothing is written."""
+        clean = intake_rules.normalized(form)
+        with self._db.read() as session:
+            areas = set(session.scalars(select(AreaRow.name).where(AreaRow.active.is_(True))))
+            departments = set(
+                session.scalars(select(Department.id).where(Department.active.is_(True)))
+            )
+        errors = intake_rules.validate(
+            clean, today=self._clock.now().date(), areas=areas, department_ids=departments
+        )
+        for path in clean.attachments:
+            if not path.is_file():
+                errors["attachments"] = f"找不到材料文件：{path}"
+        return clean, errors
+
+    def check_many(self, forms: Sequence[IntakeForm]) -> tuple[list[IntakeForm], list[RowError]]:
+        """Cleaned forms and every row's errors (rows count from 1)."""
+        row_errors: list[RowError] = []
+        cleaned: list[IntakeForm] = []
+        for row, form in enumerate(forms, start=1):
+            clean, errors = self.check(form)
+            cleaned.append(clean)
+            row_errors.extend(RowError(row, name, message) for name, message in errors.items())
+        return cleaned, row_errors
+
+    def related_cases(self, form: IntakeForm, limit: int = 10) -> list[RelatedCase]:
+        """Cases of the same complainant (by ID, credit code or phone), open ones first."""
+        clean = intake_rules.normalized(form)
+        conditions = []
+        if clean.id_number:
+            conditions.append(Complainant.id_number == clean.id_number)
+        if clean.credit_code:
+            conditions.append(Complainant.credit_code == clean.credit_code)
+        if clean.phone:
+            conditions.append(Complainant.phone == clean.phone)
+        if not conditions:
+            return []
+        with self._db.read() as session:
+            rows = session.execute(
+                select(Case, Complainant)
+                .join(Complainant, Case.complainant_id == Complainant.id)
+                .where(or_(*conditions))
+                .order_by(Case.received_at.desc())
+                .limit(200)
+            ).all()
+        related = [
+            RelatedCase(
+                case.id,
+                case.number,
+                case.title,
+                CaseStatus(case.status),
+                case.received_at,
+                case.visits_count,
+                _matched_by(clean, complainant),
+            )
+            for case, complainant in rows
+        ]
+        related.sort(key=lambda r: (not r.is_open, -r.received_at.timestamp()))
+        return related[:limit]
+
+    # Saving -------------------------------------------------------------------------------
+
+    def register(self, actor: Actor, form: IntakeForm) -> IntakeResult:
+        """Save one intake. Raises ValidationFailed (nothing saved) if any field is wrong."""
+        actor.require(Permission.REGISTER_CASE)
+        clean, errors = self.check(form)
+        if errors:
+            raise ValidationFailed(errors)
+        stored = [self._attachments.put(path) for path in clean.attachments]
+        with self._db.write() as session:
+            return self._save(session, actor, clean, stored, self._clock.now())
+
+    def register_many(self, actor: Actor, forms: Sequence[IntakeForm]) -> list[IntakeResult]:
+        """Batch intake (网上反映 etc.): every row checked as in the form; all or nothing."""
+        actor.require(Permission.REGISTER_CASE)
+        if not forms:
+            raise UserError("文件中没有可导入的记录")
+        cleaned, row_errors = self.check_many(forms)
+        if row_errors:
+            raise BatchValidationFailed(row_errors)
+        stored = [[self._attachments.put(p) for p in clean.attachments] for clean in cleaned]
+        now = self._clock.now()
+        with self._db.write() as session:
+            return [
+                self._save(session, actor, clean, files, now)
+                for clean, files in zip(cleaned, stored, strict=True)
+            ]
+
+    def _save(
+        self,
+        session: Session,
+        actor: Actor,
+        form: IntakeForm,
+        files: Sequence[StoredFile],
+        now: datetime,
+    ) -> IntakeResult:
+        site = session.scalar(select(Site).where(Site.is_local.is_(True)))
+        if site is None:
+            raise UserError("站点尚未初始化")
+        complainant = self._complainant_for(session, actor, form, now)
+        earlier: Case | None = None
+        if form.repeat_of_case_id is not None:
+            earlier = session.get(Case, form.repeat_of_case_id)
+            if earlier is None:
+                raise NotFound("要关联的原事项不存在")
+        if earlier is not None and CaseStatus(earlier.status) in OPEN_STATUSES:
+            return self._record_repeat_visit(session, actor, earlier, complainant, form, files, now)
+
+        year = now.year
+        seq = _next_number(session, "case", year)
+        case = Case(
+            site_code=site.code,
+            year=year,
+            seq=seq,
+            number=case_number(site.short_name, year, seq),
+            complainant_id=complainant.id,
+            title=form.title,
+            description=form.description,
+            area=form.area,
+            channel=form.channel.value,
+            stuck_at=form.stuck_at,
+            stuck_department_id=form.stuck_department_id,
+            visits_count=form.visits_count
+            if earlier is None
+            else max(form.visits_count, earlier.visits_count + 1),
+            received_at=form.received_at or now,
+            status=advance(None, EventKind.REGISTERED).value,
+            causes=[],
+            linked_case_id=earlier.id if earlier is not None else None,
+            created_by_id=actor.user_id,
+            updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        summary = f"受理登记，来源：{form.channel.label}，往返 {case.visits_count} 次"
+        if earlier is not None:
+            summary += f"；关联原事项 {earlier.number}"
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                kind=EventKind.REGISTERED.value,
+                summary=summary,
+                data={"linked_case": earlier.uuid if earlier is not None else None},
+                user_name=actor.display_name,
+            )
+        )
+        self._attach(session, actor, case, files, now)
+        search.reindex_case(session, case.id, search_fields(case, complainant, site.short_name))
+        audit.record(
+            session,
+            at=now,
+            user_name=actor.username,
+            action="register",
+            entity="case",
+            entity_uuid=case.uuid,
+            after=_case_snapshot(case, complainant),
+        )
+        return IntakeResult(case.id, case.number, False, Changes(cases=True, case_ids=(case.id,)))
+
+    def _record_repeat_visit(
+        self,
+        session: Session,
+        actor: Actor,
+        case: Case,
+        complainant: Complainant,
+        form: IntakeForm,
+        files: Sequence[StoredFile],
+        now: datetime,
+    ) -> IntakeResult:
+        advance(CaseStatus(case.status), EventKind.REPEAT_VISIT)
+        before = case.visits_count
+        case.visits_count = max(case.visits_count + 1, form.visits_count)
+        case.version += 1
+        case.updated_at = now
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                kind=EventKind.REPEAT_VISIT.value,
+                summary=f"{complainant.name}再次来访（第 {case.visits_count} 次）：{form.title}",
+                data={"title": form.title, "description": form.description},
+                user_name=actor.display_name,
+            )
+        )
+        self._attach(session, actor, case, files, now)
+        audit.record(
+            session,
+            at=now,
+            user_name=actor.username,
+            action="repeat_visit",
+            entity="case",
+            entity_uuid=case.uuid,
+            before={"visits_count": before},
+            after={"visits_count": case.visits_count},
+        )
+        return IntakeResult(case.id, case.number, True, Changes(cases=True, case_ids=(case.id,)))
+
+    def _complainant_for(
+        self, session: Session, actor: Actor, form: IntakeForm, now: datetime
+    ) -> Complainant:
+        """The same person or enterprise is one record across visits."""
+        existing: Complainant | None = None
+        if form.id_number:
+            existing = session.scalar(
+                select(Complainant).where(Complainant.id_number == form.id_number).limit(1)
+            )
+        elif form.credit_code:
+            existing = session.scalar(
+                select(Complainant).where(Complainant.credit_code == form.credit_code).limit(1)
+            )
+        values = {
+            "kind": form.complainant_kind.value,
+            "name": form.name,
+            "id_number": form.id_number,
+            "credit_code": form.credit_code,
+            "contact_person": form.contact_person,
+            "phone": form.phone,
+            "address": form.address,
+            "id_override_reason": form.id_override_reason,
+        }
+        if existing is None:
+            complainant = Complainant(**values)
+            session.add(complainant)
+            session.flush()
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action="create",
+                entity="complainant",
+                entity_uuid=complainant.uuid,
+                after=values,
+            )
+            return complainant
+        before = {k: getattr(existing, k) for k in values}
+        changed = {k: v for k, v in values.items() if v and before[k] != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(existing, key, value)
+            existing.version += 1
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action="update",
+                entity="complainant",
+                entity_uuid=existing.uuid,
+                before={k: before[k] for k in changed},
+                after=changed,
+            )
+        return existing
+
+    def _attach(
+        self,
+        session: Session,
+        actor: Actor,
+        case: Case,
+        files: Sequence[StoredFile],
+        now: datetime,
+    ) -> None:
+        for stored in files:
+            session.add(
+                Attachment(
+                    case_id=case.id,
+                    filename=stored.filename,
+                    sha256=stored.sha256,
+                    size=stored.size,
+                    added_at=now,
+                    added_by=actor.display_name,
+                )
+            )
+            session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    at=now,
+                    kind=EventKind.ATTACHMENT_ADDED.value,
+                    summary=f"添加材料：{stored.filename}",
+                    data={"sha256": stored.sha256, "size": stored.size},
+                    user_name=actor.display_name,
+                )
+            )
+
+
+def _next_number(session: Session, kind: str, year: int) -> int:
+    """Take the next number in the write transaction that uses it: a crash loses both."""
+    row = session.get(NumberSequence, (kind, year))
+    if row is None:
+        row = NumberSequence(kind=kind, year=year, last_value=0)
+        session.add(row)
+    row.last_value += 1
+    session.flush()
+    return row.last_value
+
+
+def _matched_by(form: IntakeForm, complainant: Complainant) -> str:
+    if form.id_number and complainant.id_number == form.id_number:
+        return "身份证号"
+    if form.credit_code and complainant.credit_code == form.credit_code:
+        return "统一社会信用代码"
+    return "联系电话"
+
+
+def _case_snapshot(case: Case, complainant: Complainant) -> dict[str, object]:
+    return {
+        "number": case.number,
+        "complainant": complainant.uuid,
+        "title": case.title,
+        "description": case.description,
+        "area": case.area,
+        "channel": case.channel,
+        "stuck_at": case.stuck_at,
+        "stuck_department_id": case.stuck_department_id,
+        "visits_count": case.visits_count,
+        "received_at": case.received_at,
+        "status": case.status,
+    }

@@ -1,0 +1,303 @@
+"""The case ledger (事项台账): filtered, sorted id lists and rows fetched a page at a time.
+
+A view holds the ids of the current query (cheap even at 100,000 cases) and asks for the rows it
+is about to show; no caller ever loads every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Select, column, func, or_, select, table
+from sqlalchemy.orm import Session, aliased
+
+from desktop_app.domain.vocabulary import (
+    Approach,
+    CaseStatus,
+    Channel,
+    ComplainantKind,
+    Nature,
+)
+from desktop_app.storage import search
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import Case, Complainant, Department, Site
+
+_case_search = table("case_search", column("rowid", Integer), column("body"))
+
+
+class SortKey(StrEnum):
+    NUMBER = "number"
+    RECEIVED = "received_at"
+    COMPLAINANT = "complainant"
+    TITLE = "title"
+    STATUS = "status"
+    AREA = "area"
+    CHANNEL = "channel"
+    DEPARTMENT = "department"
+    DUE = "due_date"
+    VISITS = "visits_count"
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    text: str = ""
+    statuses: tuple[CaseStatus, ...] = ()
+    area: str | None = None
+    department_id: int | None = None
+    channel: Channel | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    number: str
+    status: CaseStatus
+    complainant_kind: ComplainantKind
+    complainant_name: str
+    title: str
+    area: str
+    channel: Channel
+    department: str
+    received_at: datetime
+    due_date: date | None
+    nature: Nature | None
+    approach: Approach | None
+    visits_count: int
+
+
+@dataclass(frozen=True)
+class DashboardCounts:
+    registered_today: int
+    open_cases: int
+    awaiting_triage: int
+    awaiting_visit: int
+    this_month: int
+    total: int
+
+
+class LedgerService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._short_name: str | None = None
+
+    def ids(
+        self,
+        case_filter: CaseFilter = CaseFilter(),
+        sort: SortKey = SortKey.RECEIVED,
+        descending: bool = True,
+    ) -> list[int]:
+        """Ids of the matching cases in display order."""
+        with self._db.read() as session:
+            query = self._filtered(session, select(Case.id), case_filter)
+            if query is None:
+                return []
+            query = query.order_by(*_order(sort, descending))
+            return list(session.execute(query).scalars())
+
+    def count(self, case_filter: CaseFilter = CaseFilter()) -> int:
+        with self._db.read() as session:
+            query = self._filtered(session, select(func.count(Case.id)), case_filter)
+            return int(session.scalar(query) or 0) if query is not None else 0
+
+    def rows(self, ids: Sequence[int]) -> list[CaseRow]:
+        """The rows for ``ids``, in the same order (ids no longer present are left out)."""
+        if not ids:
+            return []
+        with self._db.read() as session:
+            result = session.execute(
+                select(
+                    Case.id,
+                    Case.number,
+                    Case.status,
+                    Complainant.kind,
+                    Complainant.name,
+                    Case.title,
+                    Case.area,
+                    Case.channel,
+                    Department.name,
+                    Case.received_at,
+                    Case.due_date,
+                    Case.nature,
+                    Case.approach,
+                    Case.visits_count,
+                )
+                .join(Complainant, Case.complainant_id == Complainant.id)
+                .outerjoin(Department, Case.stuck_department_id == Department.id)
+                .where(Case.id.in_(list(ids)))
+            ).all()
+        by_id = {
+            r[0]: CaseRow(
+                id=r[0],
+                number=r[1],
+                status=CaseStatus(r[2]),
+                complainant_kind=ComplainantKind(r[3]),
+                complainant_name=r[4],
+                title=r[5],
+                area=r[6],
+                channel=Channel(r[7]),
+                department=r[8] or "",
+                received_at=r[9],
+                due_date=r[10],
+                nature=Nature(r[11]) if r[11] else None,
+                approach=Approach(r[12]) if r[12] else None,
+                visits_count=r[13],
+            )
+            for r in result
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def export_records(self, case_filter: CaseFilter = CaseFilter()) -> list[dict[str, Any]]:
+        """Plain records for ``bbcs cases --json`` (DESIGN.md §8 keys, plus a few more)."""
+        ids = self.ids(case_filter)
+        records: list[dict[str, Any]] = []
+        with self._db.read() as session:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = session.execute(
+                    select(Case, Complainant)
+                    .join(Complainant, Case.complainant_id == Complainant.id)
+                    .where(Case.id.in_(chunk))
+                ).all()
+                by_id = {case.id: (case, person) for case, person in rows}
+                for case_id in chunk:
+                    case, person = by_id[case_id]
+                    records.append(
+                        {
+                            "number": case.number,
+                            "uuid": case.uuid,
+                            "status": case.status,
+                            "status_label": CaseStatus(case.status).label,
+                            "complainant": person.name,
+                            "complainant_type": person.kind,
+                            "title": case.title,
+                            "area": case.area,
+                            "channel": case.channel,
+                            "nature": case.nature,
+                            "approach": case.approach,
+                            "visits_count": case.visits_count,
+                            "received_at": case.received_at.isoformat(),
+                            "due_date": case.due_date.isoformat() if case.due_date else None,
+                            "slip_numbers": [],
+                        }
+                    )
+        return records
+
+    def dashboard(self, today: date) -> DashboardCounts:
+        """Today's figures for the 工作台, from SQL aggregates."""
+        start_of_day = datetime.combine(today, time.min)
+        start_of_month = datetime.combine(today.replace(day=1), time.min)
+        open_codes = [CaseStatus.REGISTERED.value, CaseStatus.IN_PROGRESS.value]
+        with self._db.read() as session:
+
+            def count(*conditions: ColumnElement[bool]) -> int:
+                return int(session.scalar(select(func.count(Case.id)).where(*conditions)) or 0)
+
+            return DashboardCounts(
+                registered_today=count(
+                    Case.received_at >= start_of_day,
+                    Case.received_at < start_of_day + timedelta(days=1),
+                ),
+                open_cases=count(Case.status.in_(open_codes)),
+                awaiting_triage=count(
+                    Case.status == CaseStatus.REGISTERED.value, Case.nature.is_(None)
+                ),
+                awaiting_visit=count(Case.status == CaseStatus.CONCLUDED.value),
+                this_month=count(Case.received_at >= start_of_month),
+                total=count(),
+            )
+
+    # Query building -----------------------------------------------------------------------
+
+    def _filtered(
+        self, session: Session, query: Select[Any], case_filter: CaseFilter
+    ) -> Select[Any] | None:
+        """Apply the filter; None when the filter cannot match anything."""
+        if case_filter.statuses:
+            query = query.where(Case.status.in_([s.value for s in case_filter.statuses]))
+        if case_filter.area:
+            query = query.where(Case.area == case_filter.area)
+        if case_filter.department_id is not None:
+            query = query.where(Case.stuck_department_id == case_filter.department_id)
+        if case_filter.channel is not None:
+            query = query.where(Case.channel == case_filter.channel.value)
+        if case_filter.received_from is not None:
+            query = query.where(
+                Case.received_at >= datetime.combine(case_filter.received_from, time.min)
+            )
+        if case_filter.received_to is not None:
+            query = query.where(
+                Case.received_at
+                < datetime.combine(case_filter.received_to + timedelta(days=1), time.min)
+            )
+        text = case_filter.text.strip()
+        if not text:
+            return query
+        if self._db.is_sqlite:
+            expression = search.match_expression(
+                search.strip_site_prefix(text, self._site_short_name(session))
+            )
+            if expression is None:
+                return None
+            matching = select(_case_search.c.rowid).where(
+                _case_search.c.body.op("MATCH")(expression)
+            )
+            return query.where(Case.id.in_(matching))
+        pattern = f"%{text}%"
+        person = aliased(Complainant)
+        return query.where(
+            or_(
+                Case.number.ilike(pattern),
+                Case.title.ilike(pattern),
+                Case.description.ilike(pattern),
+                Case.stuck_at.ilike(pattern),
+                Case.complainant_id.in_(
+                    select(person.id).where(
+                        or_(person.name.ilike(pattern), person.phone.ilike(pattern))
+                    )
+                ),
+            )
+        )
+
+    def _site_short_name(self, session: Session) -> str:
+        if self._short_name is None:
+            self._short_name = (
+                session.scalar(select(Site.short_name).where(Site.is_local.is_(True))) or ""
+            )
+        return self._short_name
+
+
+def _order(sort: SortKey, descending: bool) -> list[Any]:
+    def direction(expression: Any) -> Any:
+        return expression.desc() if descending else expression.asc()
+
+    tie_break = direction(Case.id)
+    if sort is SortKey.NUMBER:
+        return [direction(Case.year), direction(Case.seq), tie_break]
+    if sort is SortKey.COMPLAINANT:
+        name = (
+            select(Complainant.name).where(Complainant.id == Case.complainant_id).scalar_subquery()
+        )
+        return [direction(name), tie_break]
+    if sort is SortKey.DEPARTMENT:
+        department = (
+            select(Department.name)
+            .where(Department.id == Case.stuck_department_id)
+            .scalar_subquery()
+        )
+        return [direction(department), tie_break]
+    columns = {
+        SortKey.RECEIVED: Case.received_at,
+        SortKey.TITLE: Case.title,
+        SortKey.STATUS: Case.status,
+        SortKey.AREA: Case.area,
+        SortKey.CHANNEL: Case.channel,
+        SortKey.DUE: Case.due_date,
+        SortKey.VISITS: Case.visits_count,
+    }
+    return [direction(columns[sort]), tie_break]

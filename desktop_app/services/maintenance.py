@@ -1,0 +1,90 @@
+"""Integrity checks and backups (``bbcs check``, ``bbcs backup``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from desktop_app.domain.case_flow import EventKind, derive_status
+from desktop_app.errors import InvalidTransition
+from desktop_app.services import audit
+from desktop_app.services.attachments import AttachmentStore
+from desktop_app.services.context import Clock
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import Attachment, Case, CaseEvent
+
+
+@dataclass
+class CheckReport:
+    database: str = "ok"
+    problems: list[str] = field(default_factory=list)
+    audit_entries: int = 0
+    cases: int = 0
+    attachments: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class MaintenanceService:
+    def __init__(self, db: Database, clock: Clock, attachments: AttachmentStore) -> None:
+        self._db = db
+        self._clock = clock
+        self._attachments = attachments
+
+    def check(self) -> CheckReport:
+        """SQLite integrity, foreign keys, the audit chain, case histories and stored files."""
+        report = CheckReport()
+        with self._db.read() as session:
+            if self._db.is_sqlite:
+                rows = [r[0] for r in session.execute(text("PRAGMA integrity_check"))]
+                if rows != ["ok"]:
+                    report.database = "; ".join(rows[:5])
+                    report.problems.extend(f"数据库损坏：{r}" for r in rows[:20])
+                fk = session.execute(text("PRAGMA foreign_key_check")).all()
+                if fk:
+                    report.problems.append(f"有 {len(fk)} 条记录引用了不存在的数据")
+            report.problems.extend(audit.verify_chain(session))
+            report.audit_entries = int(session.scalar(text("SELECT count(*) FROM audit_log")) or 0)
+            report.problems.extend(self._check_histories(session))
+            report.cases = int(session.scalar(text("SELECT count(*) FROM cases")) or 0)
+            shas = set(session.scalars(select(Attachment.sha256)))
+        report.attachments = len(shas)
+        for sha in sorted(shas):
+            if not self._attachments.verify(sha):
+                report.problems.append(f"材料文件缺失或已损坏：{sha[:12]}…")
+        return report
+
+    @staticmethod
+    def _check_histories(session: Session) -> list[str]:
+        problems: list[str] = []
+        statuses = dict(session.execute(select(Case.id, Case.status)).tuples().all())
+        numbers = dict(session.execute(select(Case.id, Case.number)).tuples().all())
+        kinds: dict[int, list[EventKind]] = {}
+        for case_id, kind in session.execute(
+            select(CaseEvent.case_id, CaseEvent.kind).order_by(CaseEvent.case_id, CaseEvent.id)
+        ).tuples():
+            if kind in EventKind._value2member_map_:
+                kinds.setdefault(case_id, []).append(EventKind(kind))
+        for case_id, status in statuses.items():
+            try:
+                derived = derive_status(kinds.get(case_id, []))
+            except InvalidTransition as exc:
+                problems.append(f"事项 {numbers[case_id]} 的办理记录不完整：{exc.message}")
+                continue
+            if derived.value != status:
+                problems.append(
+                    f"事项 {numbers[case_id]} 的状态（{status}）与办理记录（{derived.value}）不一致"
+                )
+            if len(problems) > 50:
+                problems.append("……问题过多，其余未列出")
+                break
+        return problems
+
+    def backup(self, target_dir: Path, *, label: str = "manual") -> Path:
+        stamp = self._clock.now().strftime("%Y%m%d-%H%M%S")
+        return self._db.backup_to(target_dir / f"bbcs-{label}-{stamp}.db")

@@ -1,0 +1,273 @@
+"""Setting up this installation (站点) and its reference data: departments and areas."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.validation import normalize_text
+from desktop_app.domain.vocabulary import DEFAULT_AREAS, Role, SiteLevel
+from desktop_app.errors import NotFound, UserError, ValidationFailed
+from desktop_app.services import audit
+from desktop_app.services.auth import check_password_strength, hash_password
+from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import Area, Department, Site, User
+
+# First two digits of a 6-digit administrative division code (GB/T 2260): the province.
+PROVINCE_PREFIXES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    code: str
+    name: str
+    short_name: str
+    level: SiteLevel
+    is_demo: bool
+
+
+@dataclass(frozen=True)
+class DepartmentInfo:
+    id: int
+    name: str
+    principal_leader: str
+    contact_person: str
+    contact_phone: str
+    active: bool
+
+
+def validate_site(code: str, name: str, short_name: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not re.fullmatch(r"\d{6}", code):
+        errors["code"] = "站点代码应为6位行政区划代码（如 410221）"
+    elif code[:2] not in PROVINCE_PREFIXES:
+        errors["code"] = f"站点代码“{code}”的前两位不是有效的省级代码"
+    if not name:
+        errors["name"] = "请填写站点名称"
+    if not short_name:
+        errors["short_name"] = "请填写站点简称（用于事项编号）"
+    elif len(short_name) > 10 or "-" in short_name:
+        errors["short_name"] = "站点简称最多10个字，且不能含“-”"
+    return errors
+
+
+class SiteService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def is_initialised(self) -> bool:
+        with self._db.read() as session:
+            return bool(session.scalar(select(func.count()).where(Site.is_local.is_(True))))
+
+    def info(self) -> SiteInfo:
+        with self._db.read() as session:
+            site = session.scalar(select(Site).where(Site.is_local.is_(True)))
+            if site is None:
+                raise UserError("站点尚未初始化，请先运行 bbcs init 或在首次启动时完成设置。")
+            return SiteInfo(
+                site.code, site.name, site.short_name, SiteLevel(site.level), site.is_demo
+            )
+
+    def init_site(
+        self,
+        *,
+        code: str,
+        name: str,
+        level: SiteLevel,
+        admin_password: str,
+        short_name: str = "",
+        admin_username: str = "admin",
+        admin_display_name: str = "系统管理员",
+        is_demo: bool = False,
+    ) -> SiteInfo:
+        code = code.strip()
+        name = normalize_text(name)
+        short_name = normalize_text(short_name) or _default_short_name(name)
+        errors = validate_site(code, name, short_name)
+        weak = check_password_strength(admin_password)
+        if weak:
+            errors["admin_password"] = f"管理员{weak}"
+        if errors:
+            raise ValidationFailed(errors)
+        now = self._clock.now()
+        with self._db.write() as session:
+            if session.scalar(select(func.count()).where(Site.is_local.is_(True))):
+                raise UserError("这个数据目录已经初始化过站点，不能重复初始化。")
+            site = Site(
+                code=code,
+                name=name,
+                short_name=short_name,
+                level=level.value,
+                is_local=True,
+                is_demo=is_demo,
+                created_at=now,
+            )
+            admin = User(
+                username=admin_username,
+                display_name=admin_display_name,
+                role=Role.ADMIN.value,
+                password_hash=hash_password(admin_password),
+                created_at=now,
+            )
+            session.add_all([site, admin])
+            for position, area in enumerate(DEFAULT_AREAS):
+                session.add(Area(name=area, position=position))
+            session.flush()
+            audit.record(
+                session,
+                at=now,
+                user_name="setup",
+                action="init_site",
+                entity="site",
+                entity_uuid=code,
+                after={"code": code, "name": name, "short_name": short_name, "level": level.value},
+            )
+        return SiteInfo(code, name, short_name, level, is_demo)
+
+    # Reference data -------------------------------------------------------------------------
+
+    def departments(self, *, include_inactive: bool = False) -> list[DepartmentInfo]:
+        with self._db.read() as session:
+            query = select(Department).order_by(Department.id)
+            if not include_inactive:
+                query = query.where(Department.active.is_(True))
+            return [_department_info(d) for d in session.scalars(query)]
+
+    def save_department(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        principal_leader: str = "",
+        contact_person: str = "",
+        contact_phone: str = "",
+        department_id: int | None = None,
+        active: bool = True,
+    ) -> tuple[DepartmentInfo, Changes]:
+        actor.require(Permission.MANAGE_REFERENCE)
+        name = normalize_text(name)
+        if not name:
+            raise ValidationFailed({"name": "请填写部门名称"})
+        values = {
+            "name": name,
+            "principal_leader": normalize_text(principal_leader),
+            "contact_person": normalize_text(contact_person),
+            "contact_phone": normalize_text(contact_phone),
+            "active": active,
+        }
+        with self._db.write() as session:
+            clash = session.scalar(
+                select(Department).where(Department.name == name, Department.id != department_id)
+            )
+            if clash is not None:
+                raise ValidationFailed({"name": f"部门“{name}”已存在"})
+            if department_id is None:
+                department = Department(**values)
+                session.add(department)
+                before: dict[str, object] = {}
+            else:
+                found = session.get(Department, department_id)
+                if found is None:
+                    raise NotFound("部门不存在")
+                department = found
+                before = {k: getattr(department, k) for k in values}
+                for key, value in values.items():
+                    setattr(department, key, value)
+                department.version += 1
+            session.flush()
+            old, new = audit.diff(before, values)
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="create" if department_id is None else "update",
+                entity="department",
+                entity_uuid=department.uuid,
+                before=old or None,
+                after=new,
+            )
+            return _department_info(department), Changes(departments=True)
+
+    def areas(self) -> list[str]:
+        with self._db.read() as session:
+            return list(
+                session.scalars(
+                    select(Area.name).where(Area.active.is_(True)).order_by(Area.position, Area.id)
+                )
+            )
+
+    def add_area(self, actor: Actor, name: str) -> Changes:
+        actor.require(Permission.MANAGE_REFERENCE)
+        name = normalize_text(name)
+        if not name:
+            raise ValidationFailed({"name": "请填写领域名称"})
+        with self._db.write() as session:
+            if session.scalar(select(func.count()).where(Area.name == name)):
+                raise ValidationFailed({"name": f"领域“{name}”已存在"})
+            position = (session.scalar(select(func.max(Area.position))) or 0) + 1
+            session.add(Area(name=name, position=position))
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="create",
+                entity="area",
+                entity_uuid=name,
+                after={"name": name},
+            )
+        return Changes(settings=True)
+
+
+def _default_short_name(name: str) -> str:
+    for suffix in ("办不成事监督窗口", "办不成事反映窗口", "监督窗口", "反映窗口", "窗口"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)][:10]
+    return name[:10]
+
+
+def _department_info(d: Department) -> DepartmentInfo:
+    return DepartmentInfo(
+        d.id, d.name, d.principal_leader, d.contact_person, d.contact_phone, d.active
+    )

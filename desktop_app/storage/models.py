@@ -1,0 +1,242 @@
+"""SQLAlchemy 2 models (typed ``Mapped[]``).
+
+Every record that travels to the city later carries a ``uuid`` and a ``version`` that is bumped on
+each change, so bundles can be merged idempotently. Times are stored as naive local wall-clock
+datetimes: a county window lives in one time zone and its paper shows local times.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def new_uuid() -> str:
+    return str(uuid_module.uuid4())
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Synced:
+    """Columns every record that travels in bundles has."""
+
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Site(Base):
+    """An installation (站点). The row with ``is_local`` is this one; others are trusted peers."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    short_name: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(10))
+    is_local: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    slip_prefix: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class User(Synced, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Department(Synced, Base):
+    """职能部门 / 承办单位."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    principal_leader: Mapped[str] = mapped_column(String(40), default="")
+    contact_person: Mapped[str] = mapped_column(String(40), default="")
+    contact_phone: Mapped[str] = mapped_column(String(30), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Area(Base):
+    """领域 — configurable list."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Complainant(Synced, Base):
+    """反映人: a person or an enterprise."""
+
+    __tablename__ = "complainants"
+    __table_args__ = (
+        Index("ix_complainants_id_number", "id_number"),
+        Index("ix_complainants_credit_code", "credit_code"),
+        Index("ix_complainants_phone", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(100))
+    id_number: Mapped[str] = mapped_column(String(18), default="")
+    credit_code: Mapped[str] = mapped_column(String(18), default="")
+    contact_person: Mapped[str] = mapped_column(String(40), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    # A wrong-looking but real ID (e.g. an old card with a bad check digit) is accepted only with
+    # a recorded reason.
+    id_override_reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Case(Synced, Base):
+    """反映事项."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("site_code", "year", "seq", name="uq_cases_site_year_seq"),
+        Index("ix_cases_received_at", "received_at"),
+        Index("ix_cases_status_received", "status", "received_at"),
+        Index("ix_cases_area", "area"),
+        Index("ix_cases_channel", "channel"),
+        Index("ix_cases_stuck_department", "stuck_department_id"),
+        Index("ix_cases_complainant", "complainant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(6))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    complainant_id: Mapped[int] = mapped_column(ForeignKey("complainants.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    area: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20))
+    stuck_at: Mapped[str] = mapped_column(String(200), default="")
+    stuck_department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id"), nullable=True
+    )
+    visits_count: Mapped[int] = mapped_column(Integer, default=1)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    nature: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    approach: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    causes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    triaged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    concluded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    visit_grade: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    linked_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    complainant: Mapped[Complainant] = relationship(lazy="joined")
+    stuck_department: Mapped[Department | None] = relationship()
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="case", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+
+class CaseEvent(Synced, Base):
+    """One entry of a case's timeline; the case status is the result of these."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(30))
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    user_name: Mapped[str] = mapped_column(String(40), default="")
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Attachment(Synced, Base):
+    """A material (scan, photo, document) stored by SHA-256 under the data dir."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    added_by: Mapped[str] = mapped_column(String(40), default="")
+
+    case: Mapped[Case] = relationship(back_populates="attachments")
+
+
+class NumberSequence(Base):
+    """Gap-free counters, bumped in the same transaction as the record that takes the number."""
+
+    __tablename__ = "number_sequences"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with before/after; hash-chained so tampering shows."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_uuid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    user_name: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_uuid: Mapped[str] = mapped_column(String(36))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Setting(Base):
+    """Plain key/value settings (declared with types and labels in services.settings)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

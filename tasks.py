@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Developer tasks for bbcs. Needs only Python 3.11+; everything else is installed here.
+
+    python tasks.py run            set up .venv, make a demo county site on first run, open the app
+    python tasks.py test           install test tools and run lint, type checks and every test
+    python tasks.py screenshots    render each main screen with demo data to screenshots/*.png
+    python tasks.py bench          build a 100,000-case database and print timings as JSON
+    python tasks.py lint           ruff + mypy only
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+DEMO_DIR = ROOT / ".demo-data"
+DEMO_SITE = {
+    "--site-code": "410221",
+    "--site-name": "杞县办不成事监督窗口",
+    "--short-name": "杞县",
+    "--level": "county",
+}
+DEMO_ADMIN_PASSWORD = "Admin12345"
+DEMO_CASES = 3000
+
+
+def venv_python() -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def ensure_venv(extras: str = "") -> Path:
+    """Create .venv and install the project (editable) once per change of pyproject.toml."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"bbcs needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    python = venv_python()
+    if not python.exists():
+        print("Creating .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    wanted = f".[{extras}]" if extras else "."
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + wanted.encode()).hexdigest()
+    stamp = VENV / f".installed-{extras or 'app'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return python
+    print(f"Installing {wanted} into .venv …", flush=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True
+    )
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "-e", wanted], cwd=ROOT, check=True
+    )
+    stamp.write_text(digest)
+    return python
+
+
+def bbcs(python: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(python), "-m", "desktop_app", *args], cwd=ROOT, check=True, env=env)
+
+
+def ensure_demo_site(python: Path, data_dir: Path, cases: int) -> None:
+    if (data_dir / "bbcs.db").exists():
+        return
+    print(f"Setting up a demo county site in {data_dir} …", flush=True)
+    env = dict(os.environ, BBCS_ADMIN_PASSWORD=DEMO_ADMIN_PASSWORD)
+    site_args = [item for pair in DEMO_SITE.items() for item in pair]
+    try:
+        bbcs(python, "--data-dir", str(data_dir), "init", *site_args, env=env)
+        bbcs(python, "--data-dir", str(data_dir), "demo", "--cases", str(cases))
+    except subprocess.CalledProcessError:
+        # Leave nothing half-made: the next run starts over.
+        for path in sorted(data_dir.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+        raise
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    python = ensure_venv()
+    ensure_demo_site(python, DEMO_DIR, args.cases)
+    print()
+    print("演示站点：杞县办不成事监督窗口（410221）")
+    print(f"  管理员   admin     密码 {DEMO_ADMIN_PASSWORD}")
+    print("  受理员   clerk1    密码 Demo12345")
+    print("  带班领导 leader1   密码 Demo12345")
+    print("  纪检审计 auditor   密码 Demo12345")
+    print(f"  数据目录 {DEMO_DIR}")
+    print()
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        print("No display found (DISPLAY is not set): cannot open the window here.")
+        print("Try `python tasks.py screenshots` to render the screens to PNG files instead.")
+        return 1
+    return subprocess.run(
+        [str(python), "-m", "desktop_app", "--data-dir", str(DEMO_DIR)], cwd=ROOT
+    ).returncode
+
+
+def cmd_lint(_args: argparse.Namespace) -> int:
+    python = ensure_venv("test")
+    steps = [
+        [str(python), "-m", "ruff", "check", "desktop_app", "tests", "tasks.py"],
+        [str(python), "-m", "ruff", "format", "--check", "desktop_app", "tests", "tasks.py"],
+        [str(python), "-m", "mypy"],
+    ]
+    for step in steps:
+        print("$", " ".join(step[2:]), flush=True)
+        if subprocess.run(step, cwd=ROOT).returncode != 0:
+            return 1
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    if cmd_lint(args) != 0:
+        print("Lint or type check failed.", file=sys.stderr)
+        return 1
+    python = venv_python()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [str(python), "-m", "pytest", *args.pytest_args], cwd=ROOT, env=env
+    ).returncode
+
+
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    python = ensure_venv()
+    data_dir = ROOT / ".demo-data"
+    ensure_demo_site(python, data_dir, DEMO_CASES)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [
+            str(python),
+            "-m",
+            "desktop_app.ui.screenshots",
+            "--data-dir",
+            str(data_dir),
+            "--out",
+            str(ROOT / "screenshots"),
+        ],
+        cwd=ROOT,
+        env=env,
+    ).returncode
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    python = ensure_venv()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [str(python), str(ROOT / "tests" / "bench.py"), "--cases", str(args.cases)],
+        cwd=ROOT,
+        env=env,
+    ).returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="task", required=True)
+    p = sub.add_parser("run", help="open the app on a demo site")
+    p.add_argument("--cases", type=int, default=DEMO_CASES)
+    p = sub.add_parser("test", help="lint, type-check and run every test")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    sub.add_parser("lint", help="ruff and mypy")
+    sub.add_parser("screenshots", help="render the main screens to screenshots/")
+    p = sub.add_parser("bench", help="benchmarks on a 100,000-case database")
+    p.add_argument("--cases", type=int, default=100_000)
+    args = parser.parse_args()
+    handlers = {
+        "run": cmd_run,
+        "test": cmd_test,
+        "lint": cmd_lint,
+        "screenshots": cmd_screenshots,
+        "bench": cmd_bench,
+    }
+    try:
+        return handlers[args.task](args)
+    except subprocess.CalledProcessError as exc:
+        print(f"Step failed ({exc.returncode}): {' '.join(map(str, exc.cmd))}", file=sys.stderr)
+        return exc.returncode or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""One fixture kit: temp data dir, fixed clock, a fresh site with users, actors per role.
+
+Tests run headless: the offscreen Qt platform is set here, before anything imports Qt.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("BBCS_DATA_DIR", None)
+
+from desktop_app.domain.vocabulary import Role, SiteLevel  # noqa: E402
+from desktop_app.services.app import AppServices, open_services  # noqa: E402
+from desktop_app.services.context import Actor, FixedClock  # noqa: E402
+from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD  # noqa: E402
+
+NOW = datetime(2026, 11, 25, 9, 30)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses qtbot is a GUI test: `pytest -m "not gui"` is the fast loop."""
+    for item in items:
+        if "qtbot" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "数据 目录"  # Chinese characters and a space, as on real PCs
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def bare_services(data_dir: Path, clock: FixedClock) -> Iterator[AppServices]:
+    """Services on a migrated database with no site yet."""
+    services = open_services(data_dir, clock=clock)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def services(bare_services: AppServices) -> AppServices:
+    """A county site 410221 杞县 with one user per role and two departments."""
+    bare_services.site.init_site(
+        code="410221",
+        name="杞县办不成事监督窗口",
+        short_name="杞县",
+        level=SiteLevel.COUNTY,
+        admin_password=ADMIN_PASSWORD,
+    )
+    admin = bare_services.auth.login("admin", ADMIN_PASSWORD)
+    for username, name, role in [
+        ("clerk1", "张敏", Role.CLERK),
+        ("leader1", "潘险峰", Role.DUTY_LEADER),
+        ("auditor", "刘纪", Role.AUDITOR),
+    ]:
+        bare_services.auth.create_user(
+            admin, username=username, display_name=name, role=role, password=USER_PASSWORD
+        )
+    for name in ("杞县医疗保障局", "杞县不动产登记中心"):
+        bare_services.site.save_department(admin, name=name, principal_leader="王主任")
+    return bare_services
+
+
+@pytest.fixture
+def admin(services: AppServices) -> Actor:
+    return services.auth.login("admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def clerk(services: AppServices) -> Actor:
+    return services.auth.login("clerk1", USER_PASSWORD)
+
+
+@pytest.fixture
+def leader(services: AppServices) -> Actor:
+    return services.auth.login("leader1", USER_PASSWORD)
+
+
+@pytest.fixture
+def auditor(services: AppServices) -> Actor:
+    return services.auth.login("auditor", USER_PASSWORD)
