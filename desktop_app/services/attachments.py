@@ -60,6 +60,20 @@ class AttachmentStore:
         finally:
             partial.unlink(missing_ok=True)
 
+    def readable_copy(self, sha256: str, filename: str, folder: Path) -> Path:
+        """A copy under its original name, so the system opens it with the right program."""
+        source = self.path_for(sha256)
+        if not source.is_file():
+            raise UserError(f"材料文件“{filename}”在数据目录中缺失，请用 bbcs check 检查。")
+        safe_name = Path(filename).name or sha256
+        target = folder / sha256[:12] / safe_name
+        if not target.exists():
+            try:
+                self._copy(source, target)
+            except OSError as exc:
+                raise _storage_problem(exc) from exc
+        return target
+
     def verify(self, sha256: str) -> bool:
         path = self.path_for(sha256)
         if not path.is_file():

@@ -146,18 +146,18 @@ class IntakeService:
                 .order_by(Case.received_at.desc())
                 .limit(200)
             ).all()
-        related = [
-            RelatedCase(
-                case.id,
-                case.number,
-                case.title,
-                CaseStatus(case.status),
-                case.received_at,
-                case.visits_count,
-                _matched_by(clean, complainant),
-            )
-            for case, complainant in rows
-        ]
+            related = [
+                RelatedCase(
+                    case.id,
+                    case.number,
+                    case.title,
+                    CaseStatus(case.status),
+                    case.received_at,
+                    case.visits_count,
+                    _matched_by(clean, complainant),
+                )
+                for case, complainant in rows
+            ]
         related.sort(key=lambda r: (not r.is_open, -r.received_at.timestamp()))
         return related[:limit]
 

@@ -51,6 +51,7 @@ class CaseFilter:
     channel: Channel | None = None
     received_from: date | None = None
     received_to: date | None = None
+    awaiting_triage: bool = False  # registered and not yet triaged (甄别分类)
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,8 @@ class LedgerService:
         """Apply the filter; None when the filter cannot match anything."""
         if case_filter.statuses:
             query = query.where(Case.status.in_([s.value for s in case_filter.statuses]))
+        if case_filter.awaiting_triage:
+            query = query.where(Case.status == CaseStatus.REGISTERED.value, Case.nature.is_(None))
         if case_filter.area:
             query = query.where(Case.area == case_filter.area)
         if case_filter.department_id is not None:

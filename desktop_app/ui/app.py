@@ -1,0 +1,92 @@
+"""Starting the window: one instance per data dir, migrate, set up or log in, main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from desktop_app import APP_TITLE, __version__
+from desktop_app.errors import UserError
+from desktop_app.paths import DataLayout
+from desktop_app.services.app import AppServices, open_services
+from desktop_app.storage.database import InstanceLock
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+from desktop_app.ui.startup import LoginDialog, SetupDialog
+from desktop_app.ui.theme import apply_style, install_fonts, install_translations
+
+log = logging.getLogger(__name__)
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with Chinese translations, fonts and style (reused if one exists)."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
+    app.setApplicationName("bbcs")
+    app.setApplicationDisplayName(APP_TITLE)
+    app.setApplicationVersion(__version__)
+    install_translations(app)
+    install_fonts(app)
+    apply_style(app)
+    return app
+
+
+def _install_excepthook() -> None:
+    """A bug in a slot is logged and shown; it does not silently kill the window."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        log.error("uncaught: %s", "".join(traceback.format_exception(kind, exc, tb)))
+        if QApplication.instance() is not None:
+            QMessageBox.critical(
+                None,
+                "程序错误",
+                "程序遇到了一个意外错误，已保存的数据不受影响。\n"
+                f"详情已写入日志，请发给维护人员。\n\n{kind.__name__}: {exc}",
+            )
+
+    sys.excepthook = hook
+
+
+def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
+    from desktop_app.cli import _setup_logging
+
+    _setup_logging(data_dir)
+    app = make_application()
+    _install_excepthook()
+    lock = InstanceLock(DataLayout(data_dir))
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except (UserError, OSError) as exc:
+        message = exc.message if isinstance(exc, UserError) else f"无法使用数据目录：{exc}"
+        QMessageBox.warning(None, APP_TITLE, message)
+        return 2
+    services: AppServices | None = None
+    try:
+        try:
+            services = open_services(data_dir, db_url=db_url)
+        except UserError as exc:
+            QMessageBox.critical(None, APP_TITLE, exc.message)
+            return 2
+        if (
+            not services.site.is_initialised()
+            and SetupDialog(services).exec() != QDialog.DialogCode.Accepted
+        ):
+            return 0
+        login = LoginDialog(services)
+        if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
+            return 0
+        from desktop_app.ui.main_window import MainWindow
+
+        context = UiContext(services, login.actor, ChangeHub(), TaskRunner())
+        window = MainWindow(context)
+        window.show()
+        return app.exec()
+    finally:
+        if services is not None:
+            services.close()
+        lock.release()

@@ -1,0 +1,407 @@
+"""One case: all its fields, triage, conclusion, return visit, materials and the timeline."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.vocabulary import (
+    APPROACH_HINTS,
+    NATURE_HINTS,
+    Approach,
+    CaseStatus,
+    Cause,
+    ComplainantKind,
+    Nature,
+    Outcome,
+    ReplyMethod,
+    VisitGrade,
+)
+from desktop_app.errors import ValidationFailed
+from desktop_app.services.cases import CaseDetail, Triage
+from desktop_app.services.context import Changes
+from desktop_app.ui.case_table import STATUS_COLOURS
+from desktop_app.ui.common import FieldError, UiContext, heading, show_error
+
+
+class CaseDetailDialog(QDialog):
+    def __init__(self, context: UiContext, case_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.case_id = case_id
+        self.detail: CaseDetail = context.services.cases.detail(case_id)
+        self.resize(980, 700)
+        layout = QVBoxLayout(self)
+        header = QHBoxLayout()
+        self.title_label = heading("")
+        self.title_label.setWordWrap(True)
+        header.addWidget(self.title_label, 1)
+        self.status_label = QLabel("")
+        self.status_label.setStyleSheet("font-size:13pt;font-weight:bold;padding:4px 10px;")
+        header.addWidget(self.status_label)
+        layout.addLayout(header)
+
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs, 1)
+        self.info = QWidget()
+        self.info_grid = QGridLayout(self.info)
+        self.tabs.addTab(self.info, "基本信息")
+        self.tabs.addTab(self._build_triage(), "甄别分类")
+        self.tabs.addTab(self._build_handling(), "办结与回访")
+        self.tabs.addTab(self._build_materials(), "材料")
+        self.timeline = QTreeWidget()
+        self.timeline.setHeaderLabels(["时间", "环节", "内容", "经办人"])
+        self.timeline.setRootIsDecorated(False)
+        self.timeline.setWordWrap(True)
+        self.timeline.setColumnWidth(0, 140)
+        self.timeline.setColumnWidth(1, 80)
+        self.timeline.setColumnWidth(2, 560)
+        self.tabs.addTab(self.timeline, "办理记录")
+
+        close = QPushButton("关闭（Esc）")
+        close.clicked.connect(self.accept)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(close)
+        layout.addLayout(bottom)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.accept)
+        self._render()
+
+    # Building ------------------------------------------------------------------------------
+
+    def _build_triage(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.nature = QComboBox()
+        for nature in Nature:
+            self.nature.addItem(f"{nature.label}　— {NATURE_HINTS[nature]}", nature.value)
+        self.approach = QComboBox()
+        for approach in Approach:
+            self.approach.addItem(f"{approach.label}　— {APPROACH_HINTS[approach]}", approach.value)
+        causes = QHBoxLayout()
+        self.cause_boxes: dict[Cause, QCheckBox] = {}
+        for cause in Cause:
+            box = QCheckBox(cause.label)
+            self.cause_boxes[cause] = box
+            causes.addWidget(box)
+        causes.addStretch(1)
+        self.triage_area = QComboBox()
+        for area in self._context.services.site.areas():
+            self.triage_area.addItem(area, area)
+        self.triage_note = QLineEdit()
+        self.triage_note.setPlaceholderText("甄别说明（可不填）")
+        self.triage_error = FieldError()
+        self.triage_button = QPushButton("保存甄别分类")
+        self.triage_button.setObjectName("primary")
+        self.triage_button.clicked.connect(self.save_triage)
+        form.addRow("问题性质", self.nature)
+        form.addRow("处置方式", self.approach)
+        form.addRow("受阻原因", causes)
+        form.addRow("领域", self.triage_area)
+        form.addRow("说明", self.triage_note)
+        form.addRow("", self.triage_error)
+        form.addRow("", self.triage_button)
+        return page
+
+    def _build_handling(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(heading("办结（当场办结、解释答疑或部门办理完毕后）", 11))
+        conclude = QFormLayout()
+        self.outcome = QComboBox()
+        for outcome in (Outcome.DONE, Outcome.EXPLAINED):
+            self.outcome.addItem(outcome.label, outcome.value)
+        self.what_done = QPlainTextEdit()
+        self.what_done.setTabChangesFocus(True)
+        self.what_done.setMaximumHeight(70)
+        self.what_done.setPlaceholderText("办理情况：做了什么、结果如何")
+        self.reply_method = QComboBox()
+        for method in ReplyMethod:
+            self.reply_method.addItem(method.label, method.value)
+        self.reply_text = QLineEdit()
+        self.reply_text.setPlaceholderText("答复当事人的内容")
+        self.conclude_error = FieldError()
+        self.conclude_button = QPushButton("办结")
+        self.conclude_button.clicked.connect(self.conclude)
+        conclude.addRow("办理结果", self.outcome)
+        conclude.addRow("办理情况", self.what_done)
+        conclude.addRow("答复方式", self.reply_method)
+        conclude.addRow("答复内容", self.reply_text)
+        conclude.addRow("", self.conclude_error)
+        conclude.addRow("", self.conclude_button)
+        layout.addLayout(conclude)
+
+        layout.addWidget(heading("回访核查", 11))
+        visit = QFormLayout()
+        self.grade = QComboBox()
+        for grade in VisitGrade:
+            self.grade.addItem(grade.label, grade.value)
+        self.visit_note = QLineEdit()
+        self.visit_note.setPlaceholderText("回访情况；不满意时写明原因（将重办）")
+        self.visit_error = FieldError()
+        self.visit_button = QPushButton("记录回访")
+        self.visit_button.clicked.connect(self.record_visit)
+        visit.addRow("评价", self.grade)
+        visit.addRow("说明", self.visit_note)
+        visit.addRow("", self.visit_error)
+        visit.addRow("", self.visit_button)
+        layout.addLayout(visit)
+
+        layout.addWidget(heading("撤回", 11))
+        withdraw = QHBoxLayout()
+        self.withdraw_reason = QLineEdit()
+        self.withdraw_reason.setPlaceholderText("当事人撤回的原因")
+        self.withdraw_button = QPushButton("撤回事项")
+        self.withdraw_button.clicked.connect(self.withdraw)
+        withdraw.addWidget(self.withdraw_reason, 1)
+        withdraw.addWidget(self.withdraw_button)
+        layout.addLayout(withdraw)
+        self.withdraw_error = FieldError()
+        layout.addWidget(self.withdraw_error)
+        layout.addStretch(1)
+        return page
+
+    def _build_materials(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.materials = QListWidget()
+        self.materials.itemDoubleClicked.connect(self._open_material)
+        layout.addWidget(self.materials, 1)
+        row = QHBoxLayout()
+        self.open_material_button = QPushButton("打开")
+        self.open_material_button.clicked.connect(
+            lambda: self._open_material(self.materials.currentItem())
+        )
+        self.add_material_button = QPushButton("添加材料…")
+        self.add_material_button.clicked.connect(self._add_material)
+        row.addWidget(self.open_material_button)
+        row.addWidget(self.add_material_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return page
+
+    # Rendering -----------------------------------------------------------------------------
+
+    def _render(self) -> None:
+        d = self.detail
+        self.setWindowTitle(f"事项 {d.number}")
+        self.title_label.setText(f"{d.number}　{d.title}")
+        self.status_label.setText(d.status.label)
+        colour = STATUS_COLOURS[d.status].name()
+        self.status_label.setStyleSheet(
+            f"font-size:13pt;font-weight:bold;padding:4px 10px;color:white;"
+            f"background:{colour};border-radius:4px;"
+        )
+        person = d.complainant_kind is ComplainantKind.PERSON
+        rows: list[tuple[str, str]] = [
+            ("反映人", f"{d.complainant_name}（{d.complainant_kind.label}）"),
+            (
+                "身份证号" if person else "统一社会信用代码",
+                d.id_number_masked or d.credit_code or "—",
+            ),
+        ]
+        if not person:
+            rows.append(("联系人", d.contact_person or "—"))
+        rows += [
+            ("联系电话", d.phone),
+            ("地址", d.address or "—"),
+            ("反映时间", d.received_at.strftime("%Y年%m月%d日 %H:%M")),
+            ("来源渠道", d.channel.label),
+            ("往返次数", f"{d.visits_count} 次"),
+            ("领域", d.area),
+            ("受阻部门", d.stuck_department or "—"),
+            ("受阻环节", d.stuck_at or "—"),
+            ("问题性质", d.nature.label if d.nature else "未甄别"),
+            ("处置方式", d.approach.label if d.approach else "未甄别"),
+            ("受阻原因", "、".join(c.label for c in d.causes) or "—"),
+            ("办理结果", d.outcome.label if d.outcome else "—"),
+            ("回访评价", d.visit_grade.label if d.visit_grade else "—"),
+        ]
+        if d.linked_case_number:
+            rows.append(("关联原事项", d.linked_case_number))
+        if d.id_override_reason:
+            rows.append(("证件号确认理由", d.id_override_reason))
+        while self.info_grid.count():
+            item = self.info_grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        for index, (label, value) in enumerate(rows):
+            row, column = divmod(index, 2)
+            name = QLabel(f"{label}：")
+            name.setObjectName("hint")
+            text = QLabel(value)
+            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            text.setWordWrap(True)
+            self.info_grid.addWidget(name, row, column * 2, Qt.AlignmentFlag.AlignRight)
+            self.info_grid.addWidget(text, row, column * 2 + 1)
+        description_row = (len(rows) + 1) // 2
+        label = QLabel("具体情况：")
+        label.setObjectName("hint")
+        self.info_grid.addWidget(label, description_row, 0, Qt.AlignmentFlag.AlignTop)
+        description = QLabel(d.description)
+        description.setWordWrap(True)
+        description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info_grid.addWidget(description, description_row, 1, 1, 3)
+        self.info_grid.setColumnStretch(1, 1)
+        self.info_grid.setColumnStretch(3, 1)
+        self.info_grid.setRowStretch(description_row + 1, 1)
+
+        if d.nature:
+            self.nature.setCurrentIndex(self.nature.findData(d.nature.value))
+        if d.approach:
+            self.approach.setCurrentIndex(self.approach.findData(d.approach.value))
+        for cause, box in self.cause_boxes.items():
+            box.setChecked(cause in d.causes)
+        self.triage_area.setCurrentIndex(max(0, self.triage_area.findData(d.area)))
+
+        self.materials.clear()
+        for attachment in d.attachments:
+            item = QListWidgetItem(
+                f"{attachment.filename}　{attachment.size / 1024:.0f} KB　"
+                f"{attachment.added_at:%Y-%m-%d %H:%M}　{attachment.added_by}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, (attachment.sha256, attachment.filename))
+            self.materials.addItem(item)
+        if not d.attachments:
+            self.materials.addItem("（暂无材料）")
+
+        self.timeline.clear()
+        for entry in d.timeline:
+            item = QTreeWidgetItem(
+                [entry.at.strftime("%Y-%m-%d %H:%M"), entry.label, entry.summary, entry.user_name]
+            )
+            item.setToolTip(2, entry.summary)
+            self.timeline.addTopLevelItem(item)
+
+        actor = self._context.actor
+        open_case = d.status in (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
+        self.triage_button.setEnabled(open_case and actor.can(Permission.TRIAGE_CASE))
+        self.conclude_button.setEnabled(open_case and actor.can(Permission.CONCLUDE_CASE))
+        self.visit_button.setEnabled(
+            d.status is CaseStatus.CONCLUDED and actor.can(Permission.VISIT_CASE)
+        )
+        self.withdraw_button.setEnabled(open_case and actor.can(Permission.WITHDRAW_CASE))
+        self.add_material_button.setEnabled(actor.can(Permission.REGISTER_CASE))
+
+    def reload(self) -> None:
+        self.detail = self._context.services.cases.detail(self.case_id)
+        self._render()
+
+    # Actions -------------------------------------------------------------------------------
+
+    def save_triage(self) -> None:
+        triage = Triage(
+            nature=Nature(self.nature.currentData()),
+            approach=Approach(self.approach.currentData()),
+            causes=tuple(c for c, box in self.cause_boxes.items() if box.isChecked()),
+            area=self.triage_area.currentData() or "",
+            note=self.triage_note.text(),
+        )
+        self._run(
+            lambda: self._context.services.cases.triage(self._context.actor, self.case_id, triage),
+            self.triage_error,
+        )
+
+    def conclude(self) -> None:
+        outcome = Outcome(self.outcome.currentData())
+        what = self.what_done.toPlainText()
+        method = ReplyMethod(self.reply_method.currentData())
+        reply = self.reply_text.text()
+        self._run(
+            lambda: self._context.services.cases.conclude(
+                self._context.actor,
+                self.case_id,
+                outcome=outcome,
+                what_was_done=what,
+                reply_method=method,
+                reply_text=reply,
+            ),
+            self.conclude_error,
+        )
+
+    def record_visit(self) -> None:
+        grade = VisitGrade(self.grade.currentData())
+        note = self.visit_note.text()
+        self._run(
+            lambda: self._context.services.cases.record_visit(
+                self._context.actor, self.case_id, grade=grade, note=note
+            ),
+            self.visit_error,
+        )
+
+    def withdraw(self) -> None:
+        reason = self.withdraw_reason.text()
+        self._run(
+            lambda: self._context.services.cases.withdraw(
+                self._context.actor, self.case_id, reason
+            ),
+            self.withdraw_error,
+        )
+
+    def _run(self, work: object, error_label: FieldError) -> None:
+        error_label.set_message(None)
+
+        def done(changes: Changes) -> None:
+            self._context.hub.publish(changes)
+            self.reload()
+
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, ValidationFailed):
+                error_label.set_message(exc.message)
+            else:
+                show_error(self, exc)
+
+        assert callable(work)
+        self._context.runner.run(work, done, failed)
+
+    def _add_material(self) -> None:
+        paths, _filter = QFileDialog.getOpenFileNames(self, "选择材料")
+        if paths:
+            self.add_materials([Path(p) for p in paths])
+
+    def add_materials(self, paths: list[Path]) -> None:
+        self._run(
+            lambda: self._context.services.cases.add_attachments(
+                self._context.actor, self.case_id, paths
+            ),
+            self.withdraw_error,
+        )
+
+    def _open_material(self, item: QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        stored = item.data(Qt.ItemDataRole.UserRole)
+        if not stored:
+            return
+        sha256, filename = stored
+        folder = Path(tempfile.gettempdir()) / "bbcs-materials"
+        try:
+            path = self._context.services.attachments.readable_copy(sha256, filename, folder)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

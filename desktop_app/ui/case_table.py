@@ -1,0 +1,198 @@
+"""The lazy case table model: holds the ids of the current query, fetches rows a page at a time.
+
+At 100,000 cases the ids are a few hundred kilobytes; rows are asked for only when the view is
+about to paint them, and only a bounded number of pages is kept.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from desktop_app.domain.vocabulary import CaseStatus
+from desktop_app.services.ledger import CaseFilter, CaseRow, LedgerService, SortKey
+from desktop_app.ui.theme import GREEN, RED
+
+COLUMNS: tuple[tuple[SortKey, str], ...] = (
+    (SortKey.NUMBER, "编号"),
+    (SortKey.STATUS, "状态"),
+    (SortKey.RECEIVED, "反映时间"),
+    (SortKey.COMPLAINANT, "反映人"),
+    (SortKey.TITLE, "反映事项"),
+    (SortKey.AREA, "领域"),
+    (SortKey.CHANNEL, "来源"),
+    (SortKey.DEPARTMENT, "受阻部门"),
+    (SortKey.VISITS, "往返"),
+    (SortKey.DUE, "办理时限"),
+)
+
+STATUS_COLOURS = {
+    CaseStatus.REGISTERED: QColor("#1f618d"),
+    CaseStatus.IN_PROGRESS: QColor("#b9770e"),
+    CaseStatus.CONCLUDED: QColor(GREEN),
+    CaseStatus.VISITED: QColor("#566573"),
+    CaseStatus.WITHDRAWN: QColor("#909497"),
+}
+
+CASE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class CaseTableModel(QAbstractTableModel):
+    PAGE_SIZE = 200
+    MAX_PAGES = 25
+
+    query_changed = Signal()  # the filter or sort changed: the owner reloads ids
+
+    def __init__(self, ledger: LedgerService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ledger = ledger
+        self._ids: list[int] = []
+        self._pages: OrderedDict[int, dict[int, CaseRow]] = OrderedDict()
+        self.case_filter = CaseFilter()
+        self.sort_key = SortKey.RECEIVED
+        self.descending = True
+
+    # Query state ---------------------------------------------------------------------------
+
+    def set_filter(self, case_filter: CaseFilter) -> None:
+        self.case_filter = case_filter
+        self.query_changed.emit()
+
+    def load_ids(self) -> list[int]:
+        """The ids for the current query — safe to call on the worker thread."""
+        return self._ledger.ids(self.case_filter, self.sort_key, self.descending)
+
+    def set_ids(self, ids: Sequence[int]) -> None:
+        self.beginResetModel()
+        self._ids = list(ids)
+        self._pages.clear()
+        self.endResetModel()
+
+    def invalidate_rows(self) -> None:
+        """Cached rows are stale (a case changed): repaint from the database."""
+        self._pages.clear()
+        if self._ids:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1)
+            )
+
+    def case_id(self, row: int) -> int:
+        return self._ids[row]
+
+    def row_of(self, case_id: int) -> int:
+        try:
+            return self._ids.index(case_id)
+        except ValueError:
+            return -1
+
+    # Qt model API --------------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            return COLUMNS[section][1]
+        if orientation == Qt.Orientation.Vertical:
+            return section + 1
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        if role == CASE_ID_ROLE:
+            return self._ids[index.row()]
+        row = self._row(index.row())
+        if row is None:
+            return "…" if role == Qt.ItemDataRole.DisplayRole else None
+        key = COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(row, key)
+        if role == Qt.ItemDataRole.ToolTipRole and key in (SortKey.TITLE, SortKey.COMPLAINANT):
+            return f"{row.complainant_name}：{row.title}"
+        if role == Qt.ItemDataRole.ForegroundRole and key is SortKey.STATUS:
+            return QBrush(STATUS_COLOURS[row.status])
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and key is SortKey.VISITS
+            and row.visits_count >= 3
+        ):
+            return QBrush(QColor(RED))
+        if role == Qt.ItemDataRole.TextAlignmentRole and key is SortKey.VISITS:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(COLUMNS):
+            return
+        key = COLUMNS[column][0]
+        descending = order == Qt.SortOrder.DescendingOrder
+        if key is self.sort_key and descending == self.descending:
+            return
+        self.sort_key = key
+        self.descending = descending
+        self.query_changed.emit()
+
+    # Paging --------------------------------------------------------------------------------
+
+    def _row(self, row: int) -> CaseRow | None:
+        page_number = row // self.PAGE_SIZE
+        page = self._pages.get(page_number)
+        if page is None:
+            start = page_number * self.PAGE_SIZE
+            ids = self._ids[start : start + self.PAGE_SIZE]
+            page = {r.id: r for r in self._ledger.rows(ids)}
+            self._pages[page_number] = page
+            while len(self._pages) > self.MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page_number)
+        return page.get(self._ids[row])
+
+    @property
+    def cached_pages(self) -> int:
+        return len(self._pages)
+
+
+def _display(row: CaseRow, key: SortKey) -> str:
+    if key is SortKey.NUMBER:
+        return row.number
+    if key is SortKey.STATUS:
+        return row.status.label
+    if key is SortKey.RECEIVED:
+        return row.received_at.strftime("%Y-%m-%d %H:%M")
+    if key is SortKey.COMPLAINANT:
+        return row.complainant_name
+    if key is SortKey.TITLE:
+        return row.title
+    if key is SortKey.AREA:
+        return row.area
+    if key is SortKey.CHANNEL:
+        return row.channel.label
+    if key is SortKey.DEPARTMENT:
+        return row.department
+    if key is SortKey.VISITS:
+        return str(row.visits_count)
+    if key is SortKey.DUE:
+        return row.due_date.isoformat() if row.due_date else ""
+    return ""

@@ -1,0 +1,198 @@
+"""工作台: today's figures and the cases waiting for the clerk, one click from the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.domain.vocabulary import CaseStatus
+from desktop_app.services.context import Changes
+from desktop_app.services.ledger import CaseFilter, CaseRow, DashboardCounts
+from desktop_app.ui.common import Card, UiContext, heading
+
+WEEKDAYS = "一二三四五六日"
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    counts: DashboardCounts
+    awaiting_triage: list[CaseRow]
+    awaiting_visit: list[CaseRow]
+
+
+class FigureButton(QPushButton):
+    """A big number with a caption; clicking shows those cases in the ledger."""
+
+    def __init__(self, caption: str, colour: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setMinimumHeight(92)
+        self.setStyleSheet(
+            "QPushButton { background: white; border: 1px solid #d5d8dc; border-radius: 6px;"
+            " text-align: left; padding: 10px 16px; }"
+            "QPushButton:hover { border-color: #b22222; }"
+        )
+        box = QVBoxLayout(self)
+        self.number = QLabel("—")
+        self.number.setStyleSheet(f"font-size: 24pt; font-weight: bold; color: {colour};")
+        self.caption = QLabel(caption)
+        self.caption.setStyleSheet("color: #566573;")
+        box.addWidget(self.number)
+        box.addWidget(self.caption)
+
+    def set_value(self, value: int) -> None:
+        self.number.setText(f"{value:,}")
+
+
+class DashboardPage(QWidget):
+    show_ledger = Signal(object)  # CaseFilter
+    open_case = Signal(int)
+    new_intake = Signal()
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.data: DashboardData | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 16)
+        layout.setSpacing(12)
+        top = QHBoxLayout()
+        self.greeting = heading("")
+        top.addWidget(self.greeting)
+        top.addStretch(1)
+        self.new_button = QPushButton("新登记（Ctrl+N）")
+        self.new_button.setObjectName("primary")
+        self.new_button.clicked.connect(self.new_intake.emit)
+        top.addWidget(self.new_button)
+        layout.addLayout(top)
+        self.subtitle = QLabel("")
+        self.subtitle.setObjectName("hint")
+        layout.addWidget(self.subtitle)
+
+        grid = QGridLayout()
+        grid.setSpacing(12)
+        today = context.services.clock.now().date()
+        self.figures: dict[str, tuple[FigureButton, CaseFilter]] = {}
+        specs = [
+            (
+                "registered_today",
+                "今日受理",
+                "#1f618d",
+                CaseFilter(received_from=today, received_to=today),
+            ),
+            ("awaiting_triage", "待甄别分类", "#b22222", CaseFilter(awaiting_triage=True)),
+            (
+                "open_cases",
+                "未办结（已登记+办理中）",
+                "#b9770e",
+                CaseFilter(statuses=(CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)),
+            ),
+            (
+                "awaiting_visit",
+                "已办结待回访",
+                "#1e8449",
+                CaseFilter(statuses=(CaseStatus.CONCLUDED,)),
+            ),
+            (
+                "this_month",
+                f"本月受理（{today.month}月）",
+                "#566573",
+                CaseFilter(received_from=today.replace(day=1)),
+            ),
+            ("total", "累计受理", "#566573", CaseFilter()),
+        ]
+        for index, (key, caption, colour, case_filter) in enumerate(specs):
+            button = FigureButton(caption, colour)
+            button.clicked.connect(lambda _checked=False, f=case_filter: self.show_ledger.emit(f))
+            grid.addWidget(button, index // 3, index % 3)
+            self.figures[key] = (button, case_filter)
+        layout.addLayout(grid)
+
+        lists = QHBoxLayout()
+        lists.setSpacing(12)
+        self.triage_card = Card("待甄别分类的事项")
+        self.triage_list = QListWidget()
+        self.triage_card.body.addWidget(self.triage_list)
+        self.visit_card = Card("已办结、等待回访的事项")
+        self.visit_list = QListWidget()
+        self.visit_card.body.addWidget(self.visit_list)
+        for widget in (self.triage_list, self.visit_list):
+            widget.setFrameShape(QFrame.Shape.NoFrame)
+            widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            widget.setTextElideMode(Qt.TextElideMode.ElideRight)
+            widget.itemDoubleClicked.connect(
+                lambda item: self.open_case.emit(item.data(Qt.ItemDataRole.UserRole))
+            )
+        lists.addWidget(self.triage_card, 1)
+        lists.addWidget(self.visit_card, 1)
+        layout.addLayout(lists, 1)
+        note = QLabel(
+            "提示：双击事项打开详情；点击上方数字查看对应事项清单。期限提醒将随交办功能显示在这里。"
+        )
+        note.setObjectName("hint")
+        layout.addWidget(note)
+        context.hub.changed.connect(self._on_changed)
+        self._render_greeting()
+
+    def refresh(self) -> None:
+        services = self._context.services
+        today = services.clock.now().date()
+
+        def load() -> DashboardData:
+            ledger = services.ledger
+            triage_ids = ledger.ids(CaseFilter(awaiting_triage=True))[:8]
+            visit_ids = ledger.ids(CaseFilter(statuses=(CaseStatus.CONCLUDED,)))[:8]
+            return DashboardData(
+                ledger.dashboard(today), ledger.rows(triage_ids), ledger.rows(visit_ids)
+            )
+
+        self._context.runner.run(load, self._show)
+
+    def _show(self, data: DashboardData) -> None:
+        self.data = data
+        for key, (button, _filter) in self.figures.items():
+            button.set_value(getattr(data.counts, key))
+        self._fill(self.triage_list, data.awaiting_triage, "没有待甄别的事项")
+        self._fill(self.visit_list, data.awaiting_visit, "没有等待回访的事项")
+        self._render_greeting()
+
+    def _fill(self, widget: QListWidget, rows: list[CaseRow], empty: str) -> None:
+        widget.clear()
+        if not rows:
+            widget.addItem(empty)
+            return
+        for row in rows:
+            item = QListWidgetItem(
+                f"{row.number}　{row.complainant_name}　{row.title}　（{row.received_at:%m-%d}）"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, row.id)
+            item.setToolTip(row.title)
+            widget.addItem(item)
+
+    def _render_greeting(self) -> None:
+        now: datetime = self._context.services.clock.now()
+        today: date = now.date()
+        self.greeting.setText(
+            f"今天是 {today.year}年{today.month}月{today.day}日 星期{WEEKDAYS[today.weekday()]}"
+        )
+        actor = self._context.actor
+        self.subtitle.setText(
+            f"{actor.display_name}（{actor.role.label}），您好。以下是本窗口当前的工作量。"
+        )
+
+    def _on_changed(self, changes: Changes) -> None:
+        if changes.cases:
+            self.refresh()

@@ -1,0 +1,490 @@
+"""受理登记: the keyboard-first intake form.
+
+Tab moves field to field, Enter in a line or Ctrl+S saves, Esc clears. Errors appear beside the
+fields and nothing is saved until they are fixed. Earlier cases of the same complainant show on
+the right as soon as the ID, credit code or phone is typed, so a repeat visit is linked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDateTimeEdit,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.domain import validation
+from desktop_app.domain.intake_rules import IntakeForm
+from desktop_app.domain.vocabulary import Channel, ComplainantKind
+from desktop_app.errors import ValidationFailed
+from desktop_app.services.context import Changes
+from desktop_app.services.intake import IntakeResult, RelatedCase
+from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
+
+
+RELATED_HINT = "输入身份证号、信用代码或电话后，这里会列出此人此前的事项，避免重复登记。"
+
+
+class IntakePage(QWidget):
+    open_case = Signal(int)
+    saved = Signal(object)  # IntakeResult
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._saving = False
+        self._repeat_of: RelatedCase | None = None
+        self._attachments: list[Path] = []
+        self.last_result: IntakeResult | None = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(16, 12, 16, 12)
+        title_row = QHBoxLayout()
+        title_row.addWidget(heading("受理登记"))
+        title_row.addStretch(1)
+        keys = QLabel("Tab 切换 · Enter 或 Ctrl+S 保存 · Esc 清空")
+        keys.setObjectName("hint")
+        title_row.addWidget(keys)
+        outer.addLayout(title_row)
+        self.banner = QLabel("")
+        self.banner.setObjectName("banner")
+        self.banner.setVisible(False)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.setStyleSheet(
+            "background:#e9f7ef;border:1px solid #7dcea0;padding:8px;border-radius:4px;"
+        )
+        self.banner.linkActivated.connect(self._banner_link)
+        outer.addWidget(self.banner)
+
+        columns = QHBoxLayout()
+        outer.addLayout(columns, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        form_host = QWidget()
+        scroll.setWidget(form_host)
+        columns.addWidget(scroll, 3)
+        self.form = QFormLayout(form_host)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.form.setVerticalSpacing(4)
+        self.errors: dict[str, FieldError] = {}
+
+        # Complainant ------------------------------------------------------------------------
+        kind_row = QHBoxLayout()
+        self.person_radio = QRadioButton("个人(&P)")
+        self.enterprise_radio = QRadioButton("企业(&E)")
+        self.person_radio.setChecked(True)
+        self.kind_group = QButtonGroup(self)
+        self.kind_group.addButton(self.person_radio)
+        self.kind_group.addButton(self.enterprise_radio)
+        kind_row.addWidget(self.person_radio)
+        kind_row.addWidget(self.enterprise_radio)
+        kind_row.addStretch(1)
+        self.form.addRow("反映人类型", kind_row)
+
+        self.name = self._line("name", "姓名", "反映人姓名")
+        self.id_number = self._line("id_number", "身份证号", "18位身份证号（可不填）")
+        self.id_number.setMaxLength(20)
+        self.credit_code = self._line("credit_code", "统一社会信用代码", "18位统一社会信用代码")
+        self.credit_code.setMaxLength(20)
+        self.contact_person = self._line("contact_person", "联系人", "企业联系人姓名")
+        self.override_reason = self._line(
+            "id_override_reason", "确认理由", "证件号校验不通过但确认无误时，写明理由（如：旧证）"
+        )
+        self.phone = self._line("phone", "联系电话", "手机号或带区号的固定电话")
+        self.address = self._line("address", "地址", "可不填")
+
+        # Matter -----------------------------------------------------------------------------
+        self.title = self._line("title", "反映事项", "一句话概括，如：医保结算查不到参保信息")
+        self.description = QPlainTextEdit()
+        self.description.setTabChangesFocus(True)
+        self.description.setPlaceholderText("办什么事、卡在哪个环节、已经跑了几次、对方怎么说")
+        self.description.setMinimumHeight(90)
+        self.description.setMaximumHeight(130)
+        self._add_row("description", "具体情况", self.description)
+        self.area = QComboBox()
+        self._add_row("area", "领域", self.area)
+        self.channel = QComboBox()
+        for channel in Channel:
+            self.channel.addItem(channel.label, channel.value)
+        self._add_row("channel", "来源渠道", self.channel)
+        self.stuck_department = QComboBox()
+        self._add_row("stuck_department_id", "受阻部门", self.stuck_department)
+        self.stuck_at = self._line("stuck_at", "受阻环节", "哪个窗口、哪位工作人员、哪个环节")
+        self.visits_count = QSpinBox()
+        self.visits_count.setRange(1, 99)
+        self.visits_count.setSuffix(" 次")
+        self._add_row("visits_count", "往返次数", self.visits_count)
+        self.received_at = QDateTimeEdit()
+        self.received_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.received_at.setCalendarPopup(True)
+        self._add_row("received_at", "反映时间", self.received_at)
+
+        materials = QVBoxLayout()
+        self.attachment_list = QListWidget()
+        self.attachment_list.setMaximumHeight(70)
+        materials.addWidget(self.attachment_list)
+        buttons = QHBoxLayout()
+        self.add_file_button = QPushButton("添加材料…")
+        self.remove_file_button = QPushButton("移除")
+        buttons.addWidget(self.add_file_button)
+        buttons.addWidget(self.remove_file_button)
+        buttons.addStretch(1)
+        materials.addLayout(buttons)
+        materials_host = QWidget()
+        materials_host.setLayout(materials)
+        self._add_row("attachments", "材料", materials_host)
+
+        actions = QHBoxLayout()
+        self.save_button = QPushButton("保存登记（Ctrl+S）")
+        self.save_button.setObjectName("primary")
+        self.clear_button = QPushButton("清空（Esc）")
+        actions.addWidget(self.save_button)
+        actions.addWidget(self.clear_button)
+        actions.addStretch(1)
+        self.form.addRow("", actions)
+
+        # Related cases ---------------------------------------------------------------------
+        side = QVBoxLayout()
+        self.related_card = Card("同一反映人的事项")
+        self.related_hint = QLabel(RELATED_HINT)
+        self.related_hint.setWordWrap(True)
+        self.related_hint.setObjectName("hint")
+        self.related_card.body.addWidget(self.related_hint)
+        self.related_list = QListWidget()
+        self.related_list.setWordWrap(True)
+        self.related_card.body.addWidget(self.related_list, 1)
+        self.link_button = QPushButton("按再次来访关联所选事项")
+        self.link_button.setEnabled(False)
+        self.related_card.body.addWidget(self.link_button)
+        self.link_label = QLabel("")
+        self.link_label.setWordWrap(True)
+        self.link_label.setTextFormat(Qt.TextFormat.RichText)
+        self.related_card.body.addWidget(self.link_label)
+        side.addWidget(self.related_card, 1)
+        columns.addLayout(side, 2)
+
+        # Wiring ----------------------------------------------------------------------------
+        self.person_radio.toggled.connect(self._kind_changed)
+        for line in (self.id_number, self.credit_code, self.phone):
+            line.editingFinished.connect(self._look_up_related)
+        self.id_number.editingFinished.connect(self._check_id_now)
+        self.credit_code.editingFinished.connect(self._check_credit_now)
+        self.phone.editingFinished.connect(self._check_phone_now)
+        self.add_file_button.clicked.connect(self._add_files)
+        self.remove_file_button.clicked.connect(self._remove_file)
+        self.related_list.currentRowChanged.connect(
+            lambda row: self.link_button.setEnabled(row >= 0)
+        )
+        self.related_list.itemDoubleClicked.connect(
+            lambda item: self.open_case.emit(item.data(Qt.ItemDataRole.UserRole).id)
+        )
+        self.link_button.clicked.connect(self._link_selected)
+        self.link_label.linkActivated.connect(lambda _href: self._set_repeat_of(None))
+        self.save_button.clicked.connect(self.save)
+        self.clear_button.clicked.connect(self.confirm_clear)
+        for line in self.findChildren(QLineEdit):
+            if line.parent() is not None and isinstance(line.parent(), QDateTimeEdit | QSpinBox):
+                continue
+            line.returnPressed.connect(self.save)
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.confirm_clear)
+        context.hub.changed.connect(self._on_changed)
+
+        self._fill_reference()
+        self.clear()
+
+    # Form building -------------------------------------------------------------------------
+
+    def _line(self, key: str, label: str, placeholder: str) -> QLineEdit:
+        line = QLineEdit()
+        line.setPlaceholderText(placeholder)
+        self._add_row(key, label, line)
+        return line
+
+    def _add_row(self, key: str, label: str, widget: QWidget) -> None:
+        host = QWidget()
+        box = QVBoxLayout(host)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(1)
+        box.addWidget(widget)
+        error = FieldError()
+        box.addWidget(error)
+        self.errors[key] = error
+        self.form.addRow(label, host)
+        self._rows = getattr(self, "_rows", {})
+        self._rows[key] = (host, widget)
+
+    def _set_row_visible(self, key: str, visible: bool) -> None:
+        host, _widget = self._rows[key]
+        self.form.setRowVisible(host, visible)
+
+    # Public API ----------------------------------------------------------------------------
+
+    def current_form(self) -> IntakeForm:
+        kind = (
+            ComplainantKind.PERSON if self.person_radio.isChecked() else ComplainantKind.ENTERPRISE
+        )
+        received = self.received_at.dateTime().toPython()
+        assert isinstance(received, datetime)
+        return IntakeForm(
+            complainant_kind=kind,
+            name=self.name.text(),
+            id_number=self.id_number.text() if kind is ComplainantKind.PERSON else "",
+            credit_code=self.credit_code.text() if kind is ComplainantKind.ENTERPRISE else "",
+            contact_person=self.contact_person.text(),
+            phone=self.phone.text(),
+            address=self.address.text(),
+            title=self.title.text(),
+            description=self.description.toPlainText(),
+            area=self.area.currentData() or "",
+            channel=Channel(self.channel.currentData()),
+            stuck_at=self.stuck_at.text(),
+            stuck_department_id=self.stuck_department.currentData(),
+            visits_count=self.visits_count.value(),
+            received_at=received.replace(second=0, microsecond=0),
+            attachments=tuple(self._attachments),
+            id_override_reason=self.override_reason.text(),
+            repeat_of_case_id=self._repeat_of.id if self._repeat_of else None,
+        )
+
+    def save(self) -> None:
+        if self._saving:
+            return
+        self._show_errors({})
+        form = self.current_form()
+        services = self._context.services
+        actor = self._context.actor
+        self._saving = True
+        self.save_button.setEnabled(False)
+        self._context.runner.run(
+            lambda: services.intake.register(actor, form), self._saved, self._save_failed
+        )
+
+    @property
+    def is_saving(self) -> bool:
+        return self._saving
+
+    def clear(self) -> None:
+        for line in (
+            self.name,
+            self.id_number,
+            self.credit_code,
+            self.contact_person,
+            self.override_reason,
+            self.phone,
+            self.address,
+            self.title,
+            self.stuck_at,
+        ):
+            line.clear()
+        self.description.clear()
+        self.visits_count.setValue(1)
+        self.area.setCurrentIndex(0)
+        self.channel.setCurrentIndex(0)
+        self.stuck_department.setCurrentIndex(0)
+        self.received_at.setDateTime(QDateTime(self._context.services.clock.now()))
+        self.person_radio.setChecked(True)
+        self._attachments.clear()
+        self.attachment_list.clear()
+        self.related_list.clear()
+        self.related_hint.setText(RELATED_HINT)
+        self._set_repeat_of(None)
+        self._show_errors({})
+        self._kind_changed()
+        self.name.setFocus()
+
+    def confirm_clear(self) -> None:
+        dirty = any(w.text() for w in (self.name, self.id_number, self.phone, self.title)) or bool(
+            self.description.toPlainText()
+        )
+        if dirty:
+            answer = QMessageBox.question(self, "清空表单", "表单中已填写的内容将被清空，确定吗？")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.clear()
+
+    # Saving --------------------------------------------------------------------------------
+
+    def _saved(self, result: IntakeResult) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
+        self.last_result = result
+        if result.repeat_visit:
+            message = f"已记录为事项 <b>{result.number}</b> 的再次来访"
+        else:
+            message = f"已登记事项 <b>{result.number}</b>"
+        self.banner.setText(f"✔ {message}　<a href='open:{result.case_id}'>打开事项</a>")
+        self.banner.setVisible(True)
+        self._context.hub.publish(result.changes)
+        self.saved.emit(result)
+        self.clear()
+
+    def _save_failed(self, exc: Exception) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
+        if isinstance(exc, ValidationFailed):
+            self._show_errors(exc.errors)
+            return
+        show_error(self, exc)
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        for key, label in self.errors.items():
+            label.set_message(errors.get(key))
+            _host, widget = self._rows[key]
+            widget.setProperty("invalid", key in errors)
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        if "id_number" in errors or "credit_code" in errors:
+            self._set_row_visible("id_override_reason", True)
+        first = next((key for key in self._rows if key in errors), None)
+        if first is not None:
+            self._rows[first][1].setFocus()
+
+    def _banner_link(self, href: str) -> None:
+        if href.startswith("open:"):
+            self.open_case.emit(int(href.split(":", 1)[1]))
+
+    # Live checks ---------------------------------------------------------------------------
+
+    def _check_id_now(self) -> None:
+        value = self.id_number.text().strip()
+        today = self._context.services.clock.now().date()
+        problem = validation.check_id_number(value, today) if value else None
+        self.errors["id_number"].set_message(problem)
+        if problem:
+            self._set_row_visible("id_override_reason", True)
+
+    def _check_credit_now(self) -> None:
+        value = self.credit_code.text().strip()
+        problem = validation.check_credit_code(value) if value else None
+        self.errors["credit_code"].set_message(problem)
+        if problem:
+            self._set_row_visible("id_override_reason", True)
+
+    def _check_phone_now(self) -> None:
+        value = self.phone.text().strip()
+        self.errors["phone"].set_message(validation.check_phone(value) if value else None)
+
+    def _look_up_related(self) -> None:
+        form = self.current_form()
+        if not (form.id_number.strip() or form.credit_code.strip() or form.phone.strip()):
+            return
+        intake = self._context.services.intake
+        self._context.runner.run(lambda: intake.related_cases(form), self._show_related)
+
+    def _show_related(self, related: list[RelatedCase]) -> None:
+        self.related_list.clear()
+        if not related:
+            self.related_hint.setText("没有找到此前的事项：这是一位新的反映人。")
+            return
+        open_count = sum(1 for r in related if r.is_open)
+        self.related_hint.setText(
+            f"找到 {len(related)} 件此前的事项（{open_count} 件未办结）。"
+            "如是同一件事再次来访，请选中后关联，不要重复登记。"
+        )
+        for case in related:
+            text = (
+                f"{case.number}　{case.status.label}　{case.received_at:%Y-%m-%d}\n"
+                f"{case.title}（{case.matched_by}相同，往返 {case.visits_count} 次）"
+            )
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, case)
+            if case.is_open:
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            self.related_list.addItem(item)
+
+    def _link_selected(self) -> None:
+        item = self.related_list.currentItem()
+        if item is not None:
+            self._set_repeat_of(item.data(Qt.ItemDataRole.UserRole))
+
+    def _set_repeat_of(self, case: RelatedCase | None) -> None:
+        self._repeat_of = case
+        if case is None:
+            self.link_label.setText("")
+            return
+        what = "记为该事项的再次来访" if case.is_open else "登记为新事项并关联原事项"
+        self.link_label.setText(
+            f"保存时将{what}：<b>{case.number}</b>　<a href='unlink'>取消关联</a>"
+        )
+        self.visits_count.setValue(max(self.visits_count.value(), case.visits_count + 1))
+
+    # Other --------------------------------------------------------------------------------
+
+    def _kind_changed(self) -> None:
+        person = self.person_radio.isChecked()
+        self.form.labelForField(self._rows["name"][0]).setText("姓名" if person else "企业名称")
+        self.name.setPlaceholderText("反映人姓名" if person else "企业全称")
+        self._set_row_visible("id_number", person)
+        self._set_row_visible("credit_code", not person)
+        self._set_row_visible("contact_person", not person)
+        show_override = bool(
+            self.override_reason.text()
+            or self.errors["id_number"].text()
+            or self.errors["credit_code"].text()
+        )
+        self._set_row_visible("id_override_reason", show_override)
+
+    def _add_files(self) -> None:
+        paths, _filter = QFileDialog.getOpenFileNames(
+            self,
+            "选择材料",
+            "",
+            "材料 (*.pdf *.jpg *.jpeg *.png *.tif *.doc *.docx *.xls *.xlsx);;所有文件 (*)",
+        )
+        self.add_attachments([Path(p) for p in paths])
+
+    def add_attachments(self, paths: list[Path]) -> None:
+        for path in paths:
+            if path not in self._attachments:
+                self._attachments.append(path)
+                self.attachment_list.addItem(path.name)
+
+    def _remove_file(self) -> None:
+        row = self.attachment_list.currentRow()
+        if row >= 0:
+            self.attachment_list.takeItem(row)
+            del self._attachments[row]
+
+    def _fill_reference(self) -> None:
+        services = self._context.services
+        area = self.area.currentData()
+        department = self.stuck_department.currentData()
+        self.area.clear()
+        self.area.addItem("请选择领域", None)
+        for name in services.site.areas():
+            self.area.addItem(name, name)
+        self.stuck_department.clear()
+        self.stuck_department.addItem("（不涉及具体部门）", None)
+        for item in services.site.departments():
+            self.stuck_department.addItem(item.name, item.id)
+        self.area.setCurrentIndex(max(0, self.area.findData(area)))
+        self.stuck_department.setCurrentIndex(max(0, self.stuck_department.findData(department)))
+
+    def _on_changed(self, changes: Changes) -> None:
+        if changes.departments or changes.settings:
+            self._fill_reference()

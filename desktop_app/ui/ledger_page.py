@@ -1,0 +1,281 @@
+"""事项台账: every case, filtered, sorted and searched; double-click opens the case."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.domain.vocabulary import CaseStatus, Channel
+from desktop_app.services.context import Changes
+from desktop_app.services.ledger import CaseFilter, SortKey
+from desktop_app.ui.case_table import COLUMNS, CaseTableModel
+from desktop_app.ui.common import UiContext, heading
+
+_NO_DATE = QDate(2000, 1, 1)
+
+
+class LedgerPage(QWidget):
+    open_case = Signal(int)
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._loading = False
+        self._reload_again = False
+        self.model = CaseTableModel(context.services.ledger, self)
+        self.model.query_changed.connect(self.reload)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        top = QHBoxLayout()
+        top.addWidget(heading("事项台账"))
+        top.addStretch(1)
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("hint")
+        top.addWidget(self.count_label)
+        layout.addLayout(top)
+
+        filters = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("搜索：编号、姓名、电话、事项或情况中的任意文字（Ctrl+F）")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(300)
+        filters.addWidget(self.search, 3)
+        self.status = QComboBox()
+        self.status.addItem("全部状态", None)
+        self.status.addItem("未办结（已登记+办理中）", "open")
+        self.status.addItem("待甄别", "untriaged")
+        for status in CaseStatus:
+            self.status.addItem(status.label, status.value)
+        filters.addWidget(self.status)
+        self.area = QComboBox()
+        self.department = QComboBox()
+        self.channel = QComboBox()
+        self.channel.addItem("全部来源", None)
+        for channel in Channel:
+            self.channel.addItem(channel.label, channel.value)
+        filters.addWidget(self.area)
+        filters.addWidget(self.department)
+        filters.addWidget(self.channel)
+        self.date_from = _date_edit("起始日期")
+        self.date_to = _date_edit("截止日期")
+        filters.addWidget(QLabel("反映时间"))
+        filters.addWidget(self.date_from)
+        filters.addWidget(QLabel("至"))
+        filters.addWidget(self.date_to)
+        self.reset_button = QPushButton("清除条件")
+        filters.addWidget(self.reset_button)
+        layout.addLayout(filters)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(
+            [k for k, _ in COLUMNS].index(SortKey.RECEIVED), Qt.SortOrder.DescendingOrder
+        )
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        for column, width in enumerate((120, 64, 124, 150, 330, 110, 80, 150, 44, 90)):
+            self.table.setColumnWidth(column, width)
+        header.setSectionResizeMode(
+            [k for k, _ in COLUMNS].index(SortKey.TITLE), QHeaderView.ResizeMode.Stretch
+        )
+        layout.addWidget(self.table, 1)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(250)
+        self._search_timer.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(lambda _text: self._search_timer.start())
+        self.search.returnPressed.connect(self.apply_filter)
+        for combo in (self.status, self.area, self.department, self.channel):
+            combo.currentIndexChanged.connect(self.apply_filter)
+        self.date_from.dateChanged.connect(self.apply_filter)
+        self.date_to.dateChanged.connect(self.apply_filter)
+        self.reset_button.clicked.connect(self.reset_filters)
+        self.table.doubleClicked.connect(
+            lambda index: self.open_case.emit(self.model.case_id(index.row()))
+        )
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
+        open_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table)
+        open_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+        open_shortcut.activated.connect(self._open_current)
+        context.hub.changed.connect(self._on_changed)
+
+        self._fill_reference_filters()
+
+    # Public API -------------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def show_filter(self, case_filter: CaseFilter) -> None:
+        """Show the ledger with a filter chosen elsewhere (e.g. a dashboard figure)."""
+        self._block_filters(True)
+        self.search.setText(case_filter.text)
+        if case_filter.awaiting_triage:
+            self.status.setCurrentIndex(self.status.findData("untriaged"))
+        elif case_filter.statuses and set(case_filter.statuses) == {
+            CaseStatus.REGISTERED,
+            CaseStatus.IN_PROGRESS,
+        }:
+            self.status.setCurrentIndex(self.status.findData("open"))
+        elif len(case_filter.statuses) == 1:
+            self.status.setCurrentIndex(self.status.findData(case_filter.statuses[0].value))
+        else:
+            self.status.setCurrentIndex(0)
+        self.area.setCurrentIndex(max(0, self.area.findData(case_filter.area)))
+        self.department.setCurrentIndex(max(0, self.department.findData(case_filter.department_id)))
+        channel = case_filter.channel.value if case_filter.channel else None
+        self.channel.setCurrentIndex(max(0, self.channel.findData(channel)))
+        self.date_from.setDate(_qdate(case_filter.received_from))
+        self.date_to.setDate(_qdate(case_filter.received_to))
+        self._block_filters(False)
+        self.model.set_filter(case_filter)
+
+    def current_filter(self) -> CaseFilter:
+        status = self.status.currentData()
+        if status == "open":
+            statuses: tuple[CaseStatus, ...] = (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
+        elif status == "untriaged":
+            statuses = ()
+        elif status:
+            statuses = (CaseStatus(status),)
+        else:
+            statuses = ()
+        channel = self.channel.currentData()
+        return CaseFilter(
+            text=self.search.text().strip(),
+            statuses=statuses,
+            area=self.area.currentData(),
+            department_id=self.department.currentData(),
+            channel=Channel(channel) if channel else None,
+            received_from=_pydate(self.date_from.date()),
+            received_to=_pydate(self.date_to.date()),
+            awaiting_triage=status == "untriaged",
+        )
+
+    def apply_filter(self) -> None:
+        self._search_timer.stop()
+        self.model.set_filter(self.current_filter())
+
+    def reset_filters(self) -> None:
+        self.show_filter(CaseFilter())
+
+    def reload(self) -> None:
+        """Re-run the query on the worker; the table keeps showing the old rows meanwhile."""
+        if self._loading:
+            self._reload_again = True
+            return
+        self._loading = True
+        self.count_label.setText("正在查询…")
+        self._context.runner.run(self.model.load_ids, self._ids_loaded, self._load_failed)
+
+    @property
+    def is_loading(self) -> bool:
+        return self._loading
+
+    # Internals -------------------------------------------------------------------------------
+
+    def _ids_loaded(self, ids: list[int]) -> None:
+        self._loading = False
+        if self._reload_again:
+            self._reload_again = False
+            self.reload()
+            return
+        self.model.set_ids(ids)
+        text = f"共 {len(ids):,} 件"
+        if self.search.text().strip():
+            text = f"找到 {len(ids):,} 件"
+        self.count_label.setText(text)
+
+    def _load_failed(self, exc: Exception) -> None:
+        self._loading = False
+        self.count_label.setText("查询失败")
+        from desktop_app.ui.common import show_error
+
+        show_error(self, exc)
+
+    def _open_current(self) -> None:
+        index = self.table.currentIndex()
+        if index.isValid():
+            self.open_case.emit(self.model.case_id(index.row()))
+
+    def _on_changed(self, changes: Changes) -> None:
+        if changes.departments or changes.settings:
+            self._fill_reference_filters()
+        if changes.cases:
+            self.model.invalidate_rows()
+            self.reload()
+
+    def _fill_reference_filters(self) -> None:
+        services = self._context.services
+        self._block_filters(True)
+        current_area = self.area.currentData()
+        current_department = self.department.currentData()
+        self.area.clear()
+        self.area.addItem("全部领域", None)
+        for area in services.site.areas():
+            self.area.addItem(area, area)
+        self.department.clear()
+        self.department.addItem("全部部门", None)
+        for department in services.site.departments():
+            self.department.addItem(department.name, department.id)
+        self.area.setCurrentIndex(max(0, self.area.findData(current_area)))
+        self.department.setCurrentIndex(max(0, self.department.findData(current_department)))
+        self._block_filters(False)
+
+    def _block_filters(self, blocked: bool) -> None:
+        for widget in (
+            self.search,
+            self.status,
+            self.area,
+            self.department,
+            self.channel,
+            self.date_from,
+            self.date_to,
+        ):
+            widget.blockSignals(blocked)
+
+
+def _date_edit(tooltip: str) -> QDateEdit:
+    edit = QDateEdit()
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    edit.setMinimumDate(_NO_DATE)
+    edit.setSpecialValueText("不限")
+    edit.setDate(_NO_DATE)
+    edit.setToolTip(tooltip)
+    return edit
+
+
+def _pydate(value: QDate) -> date | None:
+    if value == _NO_DATE or not value.isValid():
+        return None
+    return date(value.year(), value.month(), value.day())
+
+
+def _qdate(value: date | None) -> QDate:
+    return _NO_DATE if value is None else QDate(value.year, value.month, value.day)

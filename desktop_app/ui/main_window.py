@@ -1,0 +1,154 @@
+"""The main window only assembles the screens: navigation on the left, pages on the right."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app import APP_TITLE, __version__
+from desktop_app.services.ledger import CaseFilter
+from desktop_app.ui.case_detail import CaseDetailDialog
+from desktop_app.ui.common import UiContext, heading, show_error
+from desktop_app.ui.dashboard_page import DashboardPage
+from desktop_app.ui.intake_page import IntakePage
+from desktop_app.ui.ledger_page import LedgerPage
+from desktop_app.ui.settings_page import SettingsPage
+
+PLANNED = {
+    "期限日历": (
+        "按工作日计算的办理期限：今天到期、即将到期（黄）和已超期（红）的事项，"
+        "节假日与调休一目了然。"
+    ),
+    "交办单": "向承办单位签发编号交办单，打印、签收、反馈、延期、督办全程跟踪。",
+    "统计通报": "部门办理情况、按期办结率、满意度和编号的分析通报。",
+    "数据交换": "通过U盘或共享文件夹向市级上报加密签名的数据包，并接收回执。",
+}
+
+
+class PlannedPage(QWidget):
+    """A screen that a later release fills in; says what it will do."""
+
+    def __init__(self, title: str, description: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.addWidget(heading(title))
+        text = QLabel(f"{description}\n\n本功能将在后续版本中提供。")
+        text.setWordWrap(True)
+        text.setObjectName("hint")
+        layout.addWidget(text)
+        layout.addStretch(1)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, context: UiContext) -> None:
+        super().__init__()
+        self.context = context
+        site = context.services.site.info()
+        self.setWindowTitle(f"{APP_TITLE} — {site.name}")
+        self.resize(1280, 800)
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        side = QVBoxLayout()
+        side.setSpacing(0)
+        brand = QLabel("办不成事\n监督窗口工作台")
+        brand.setObjectName("brand")
+        side.addWidget(brand)
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setFixedWidth(170)
+        side.addWidget(self.navigation, 1)
+        row.addLayout(side)
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("pageArea")
+        row.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        self.dashboard = DashboardPage(context)
+        self.intake = IntakePage(context)
+        self.ledger = LedgerPage(context)
+        self.settings = SettingsPage(context)
+        self._page_names: list[str] = []
+        self._add_page("工作台", self.dashboard)
+        self._add_page("受理登记", self.intake)
+        self._add_page("事项台账", self.ledger)
+        for title, description in PLANNED.items():
+            self._add_page(title, PlannedPage(title, description))
+        self._add_page("系统设置", self.settings)
+        self.navigation.currentRowChanged.connect(self._page_selected)
+
+        self.dashboard.show_ledger.connect(self.show_ledger)
+        self.dashboard.new_intake.connect(lambda: self.go_to("受理登记"))
+        for page in (self.dashboard, self.intake, self.ledger):
+            page.open_case.connect(self.open_case)
+
+        for number in range(1, len(self._page_names) + 1):
+            QShortcut(
+                QKeySequence(f"Ctrl+{number}"),
+                self,
+                activated=lambda n=number: self.navigation.setCurrentRow(n - 1),
+            )
+        QShortcut(QKeySequence.StandardKey.New, self, activated=lambda: self.go_to("受理登记"))
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._find)
+
+        status = self.statusBar()
+        self.site_label = QLabel(f"站点：{site.name}（{site.code}，{site.level.label}）")
+        actor = context.actor
+        self.user_label = QLabel(f"当前用户：{actor.display_name}（{actor.role.label}）")
+        self.duty_label = QLabel("今日带班领导：未排班")
+        for label in (self.site_label, self.user_label, self.duty_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            status.addWidget(label)
+        status.addPermanentWidget(QLabel(f"bbcs {__version__}"))
+
+        self.navigation.setCurrentRow(0)
+        self.ledger.reload()
+        self.dashboard.refresh()
+
+    def _add_page(self, title: str, widget: QWidget) -> None:
+        self.navigation.addItem(QListWidgetItem(title))
+        self.pages.addWidget(widget)
+        self._page_names.append(title)
+
+    def _page_selected(self, row: int) -> None:
+        self.pages.setCurrentIndex(row)
+        if self.pages.currentWidget() is self.intake:
+            self.intake.name.setFocus()
+
+    def go_to(self, title: str) -> None:
+        self.navigation.setCurrentRow(self._page_names.index(title))
+
+    def show_ledger(self, case_filter: CaseFilter) -> None:
+        self.go_to("事项台账")
+        self.ledger.show_filter(case_filter)
+
+    def _find(self) -> None:
+        self.go_to("事项台账")
+        self.ledger.focus_search()
+
+    def open_case(self, case_id: int) -> CaseDetailDialog | None:
+        try:
+            dialog = CaseDetailDialog(self.context, case_id, self)
+        except Exception as exc:
+            show_error(self, exc)
+            return None
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.context.runner.wait(10_000)
+        super().closeEvent(event)

@@ -1,0 +1,181 @@
+"""Render each main screen with demo data to PNG (``python tasks.py screenshots``).
+
+Runs offscreen, logs in as the demo clerk (or the administrator), and waits for the worker so
+the pictures show real figures, not "loading".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtWidgets import QWidget
+
+from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.context import Actor
+from desktop_app.services.ledger import CaseFilter
+from desktop_app.ui.app import make_application
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+
+SIZE = (1280, 800)
+
+
+def settle(runner: TaskRunner | None = None, rounds: int = 6) -> None:
+    """Let queued work finish and results paint."""
+    for _ in range(rounds):
+        if runner is not None:
+            runner.wait(10_000)
+        loop = QEventLoop()
+        QTimer.singleShot(30, loop.quit)
+        loop.exec()
+        QCoreApplication.processEvents()
+
+
+def save(widget: QWidget, path: Path) -> None:
+    widget.grab().save(str(path))
+    print(f"  {path}")
+
+
+def log_in(services: AppServices) -> Actor:
+    from desktop_app.errors import UserError
+    from desktop_app.services.demo import DEMO_PASSWORD
+
+    for username, password in (("clerk1", DEMO_PASSWORD), ("admin", "Admin12345")):
+        try:
+            return services.auth.login(username, password)
+        except UserError:
+            continue
+    raise SystemExit("No demo login works on this data dir; run `python tasks.py run` first.")
+
+
+def render(data_dir: Path, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    app = make_application()
+    services = open_services(data_dir)
+    actor = log_in(services)
+    context = UiContext(services, actor, ChangeHub(), TaskRunner())
+
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.startup import LoginDialog
+
+    login = LoginDialog(services)
+    login.username.setText("clerk1")
+    login.resize(460, 300)
+    login.show()
+    settle()
+    save(login, out / "00-login.png")
+    login.close()
+
+    window = MainWindow(context)
+    window.resize(*SIZE)
+    window.show()
+    settle(context.runner)
+
+    shots: list[tuple[str, str, Callable[[], None]]] = [
+        ("01-dashboard.png", "工作台", lambda: None),
+        ("02-intake.png", "受理登记", lambda: _fill_intake(window)),
+        ("03-intake-errors.png", "受理登记", lambda: _intake_errors(window)),
+        ("04-ledger.png", "事项台账", lambda: window.ledger.reset_filters()),
+        ("05-ledger-search.png", "事项台账", lambda: _search(window, "医保")),
+        ("06-calendar-planned.png", "期限日历", lambda: None),
+        ("07-settings.png", "系统设置", lambda: None),
+    ]
+    for filename, page, prepare in shots:
+        window.go_to(page)
+        prepare()
+        settle(context.runner)
+        save(window, out / filename)
+
+    window.go_to("事项台账")
+    window.ledger.reset_filters()
+    settle(context.runner)
+    case_id = _richest_case(services)
+    dialog = window.open_case(case_id)
+    if dialog is not None:
+        settle(context.runner)
+        for index, name in enumerate(("info", "triage", "handling", "materials", "timeline")):
+            dialog.tabs.setCurrentIndex(index)
+            settle()
+            save(dialog, out / f"08-case-{index}-{name}.png")
+        dialog.close()
+    window.close()
+    settle(context.runner)
+    services.close()
+    app.quit()
+
+
+def _fill_intake(window: object) -> None:
+    from desktop_app.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    page = window.intake
+    page.clear()
+    page.name.setText("王芳")
+    page.id_number.setText("11010519491231002X")
+    page.phone.setText("138 1234 5678")
+    page.title.setText("医保结算查不到参保信息")
+    page.description.setPlainText(
+        "在县人民医院为外甥女办理住院医保结算时，被告知查不到参保信息；"
+        "先后去县卫健委、乡政府咨询，均未解决，已往返三次。"
+    )
+    page.area.setCurrentIndex(page.area.findData("医保社保"))
+    page.visits_count.setValue(3)
+    page.stuck_at.setText("县人民医院医保结算窗口")
+    page._look_up_related()
+
+
+def _intake_errors(window: object) -> None:
+    from desktop_app.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    page = window.intake
+    page.clear()
+    page.name.setText("李强")
+    page.id_number.setText("110105194912310021")
+    page.phone.setText("2345678")
+    page.save()
+
+
+def _search(window: object, text: str) -> None:
+    from desktop_app.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    window.ledger.show_filter(CaseFilter(text=text))
+
+
+def _richest_case(services: AppServices) -> int:
+    """A case with a long history (reopened after a visit, if the demo has one)."""
+    from sqlalchemy import func, select
+
+    from desktop_app.storage.models import CaseEvent
+
+    with services.db.read() as session:
+        row = session.execute(
+            select(CaseEvent.case_id, func.count())
+            .group_by(CaseEvent.case_id)
+            .order_by(func.count().desc(), CaseEvent.case_id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        raise SystemExit("The demo data dir has no cases.")
+    return int(row[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render bbcs screens to PNG")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--out", default="screenshots")
+    args = parser.parse_args(argv)
+    print(f"Rendering screens to {args.out}:")
+    render(Path(args.data_dir), Path(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""First start (站点设置) and log-in dialogs."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app import APP_TITLE
+from desktop_app.domain.vocabulary import SiteLevel
+from desktop_app.errors import UserError, ValidationFailed
+from desktop_app.services.app import AppServices
+from desktop_app.services.context import Actor
+from desktop_app.ui.common import FieldError, heading, show_error
+
+
+class SetupDialog(QDialog):
+    """Asks for the site code, name, level and the administrator's password on first start."""
+
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self.setWindowTitle(f"{APP_TITLE} — 首次设置")
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("设置本站点"))
+        hint = QLabel(
+            "首次使用需要设置本窗口所在的站点和管理员密码。设置后可在“系统设置”中添加人员。"
+        )
+        hint.setWordWrap(True)
+        hint.setObjectName("hint")
+        layout.addWidget(hint)
+        form = QFormLayout()
+        self.code = QLineEdit()
+        self.code.setPlaceholderText("6位行政区划代码，如 410221")
+        self.code.setMaxLength(6)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("如 杞县办不成事监督窗口")
+        self.short_name = QLineEdit()
+        self.short_name.setPlaceholderText("用于事项编号，如 杞县")
+        self.level = QComboBox()
+        for level in SiteLevel:
+            self.level.addItem(level.label, level.value)
+        self.admin_user = QLineEdit("admin")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("至少8位，含字母和数字")
+        self.password_again = QLineEdit()
+        self.password_again.setEchoMode(QLineEdit.EchoMode.Password)
+        self.errors: dict[str, FieldError] = {}
+        for key, label, widget in [
+            ("code", "站点代码", self.code),
+            ("name", "站点名称", self.name),
+            ("short_name", "站点简称", self.short_name),
+            ("level", "级别", self.level),
+            ("admin_user", "管理员用户名", self.admin_user),
+            ("admin_password", "管理员密码", self.password),
+            ("password_again", "再输入一次", self.password_again),
+        ]:
+            form.addRow(label, widget)
+            error = FieldError()
+            form.addRow("", error)
+            self.errors[key] = error
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("完成设置")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        for error in self.errors.values():
+            error.set_message(None)
+        if self.password.text() != self.password_again.text():
+            self.errors["password_again"].set_message("两次输入的密码不一致")
+            return
+        try:
+            self._services.site.init_site(
+                code=self.code.text(),
+                name=self.name.text(),
+                short_name=self.short_name.text(),
+                level=SiteLevel(self.level.currentData()),
+                admin_password=self.password.text(),
+                admin_username=self.admin_user.text().strip() or "admin",
+            )
+        except ValidationFailed as exc:
+            for key, message in exc.errors.items():
+                self.errors.get(key, self.errors["name"]).set_message(message)
+            return
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        self.accept()
+
+
+class LoginDialog(QDialog):
+    """User name and password. A demo site shows its demo logins."""
+
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self.actor: Actor | None = None
+        site = services.site.info()
+        self.setWindowTitle(f"{APP_TITLE} — 登录")
+        self.setMinimumWidth(420)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(site.name))
+        sub = QLabel(f"{site.level.label} · 站点代码 {site.code}")
+        sub.setObjectName("hint")
+        layout.addWidget(sub)
+        form = QFormLayout()
+        self.username = QLineEdit()
+        self.username.setPlaceholderText("用户名")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("密码")
+        form.addRow("用户名", self.username)
+        form.addRow("密码", self.password)
+        layout.addLayout(form)
+        self.error = FieldError()
+        layout.addWidget(self.error)
+        if site.is_demo:
+            from desktop_app.services.demo import DEMO_PASSWORD
+
+            demo = QLabel(
+                "演示站点账号：管理员 admin / Admin12345；"
+                f"受理员 clerk1、带班领导 leader1、纪检审计 auditor，密码均为 {DEMO_PASSWORD}"
+            )
+            demo.setWordWrap(True)
+            demo.setObjectName("hint")
+            layout.addWidget(demo)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("登录")
+        buttons.accepted.connect(self.try_login)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.username.setFocus()
+
+    def try_login(self) -> None:
+        try:
+            self.actor = self._services.auth.login(self.username.text(), self.password.text())
+        except UserError as exc:
+            self.error.set_message(exc.message)
+            self.password.selectAll()
+            self.password.setFocus()
+            return
+        self.accept()

@@ -1,0 +1,89 @@
+"""Fonts, translations and the style sheet: Chinese everywhere, readable at a service hall."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.paths import resources_dir
+
+log = logging.getLogger(__name__)
+
+BUNDLED_FONT = "DroidSansFallbackFull.ttf"
+WINDOWS_UI_FONTS = ("Microsoft YaHei UI", "Microsoft YaHei", "SimSun")
+
+RED = "#c0392b"
+YELLOW = "#b7950b"
+GREEN = "#1e8449"
+ACCENT = "#b22222"  # the red of official paper headings
+
+STYLE_SHEET = f"""
+QWidget {{ font-size: 10.5pt; }}
+#navigation {{ background: #2c3e50; color: #ecf0f1; border: none; font-size: 11pt; }}
+#navigation::item {{ padding: 10px 14px; }}
+#navigation::item:selected {{ background: {ACCENT}; color: white; }}
+#navigation::item:disabled {{ color: #7f8c8d; }}
+#brand {{ background: #2c3e50; color: white; font-size: 12pt; font-weight: bold; padding: 14px; }}
+#fieldError {{ color: {RED}; font-size: 9.5pt; }}
+#card {{ background: white; border: 1px solid #d5d8dc; border-radius: 6px; }}
+#bigNumber {{ font-size: 26pt; font-weight: bold; }}
+#hint {{ color: #566573; }}
+#pageArea {{ background: #f4f6f7; }}
+QPushButton#primary {{ background: {ACCENT}; color: white; padding: 6px 18px;
+    border-radius: 4px; font-weight: bold; }}
+QPushButton#primary:disabled {{ background: #d5a6a6; }}
+QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QComboBox[invalid="true"] {{
+    border: 1px solid {RED}; }}
+"""
+
+
+def install_translations(app: QApplication) -> list[QTranslator]:
+    """Qt's own dialogs and buttons (确定/取消, file dialogs) in Simplified Chinese."""
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    translators: list[QTranslator] = []
+    folders = [
+        resources_dir() / "translations",
+        QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath),
+    ]
+    for name in ("qtbase_zh_CN", "qt_zh_CN"):
+        for folder in folders:
+            translator = QTranslator(app)
+            if translator.load(name, str(folder)):
+                app.installTranslator(translator)
+                translators.append(translator)
+                break
+    if not translators:
+        log.warning("Qt zh_CN translations not found")
+    return translators
+
+
+def install_fonts(app: QApplication) -> str:
+    """Use the system UI font on Windows; elsewhere the bundled CJK font, so Chinese renders
+    even on a machine without Chinese fonts. Returns the family in use."""
+    if sys.platform == "win32":
+        families = set(QFontDatabase.families())
+        for family in WINDOWS_UI_FONTS:
+            if family in families:
+                app.setFont(QFont(family, 10))
+                return family
+    path = resources_dir() / "fonts" / BUNDLED_FONT
+    font_id = QFontDatabase.addApplicationFont(str(path))
+    if font_id < 0:
+        log.warning("could not load bundled font %s", path)
+        return app.font().family()
+    family = QFontDatabase.applicationFontFamilies(font_id)[0]
+    font = QFont(app.font())
+    # Latin letters from the platform's sans font, Chinese from the bundled one.
+    font.setFamilies([app.font().family(), family])
+    font.setPointSize(10)
+    app.setFont(font)
+    return family
+
+
+def apply_style(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    app.setStyleSheet(STYLE_SHEET)
