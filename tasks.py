@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Developer tasks for bbcs. Needs only Python 3.11+; everything else is installed here.
 
-    python tasks.py run            set up .venv, make a demo county site on first run, open the app
-    python tasks.py test           install test tools and run lint, type checks and every test
-    python tasks.py screenshots    render each main screen with demo data to screenshots/*.png
-    python tasks.py bench          build a 100,000-case database and print timings as JSON
-    python tasks.py lint           ruff + mypy only
+python tasks.py run            set up .venv, make a demo county site on first run, open the app
+python tasks.py test           install test tools and run lint, type checks and every test
+python tasks.py screenshots    render each main screen with demo data to screenshots/*.png
+python tasks.py bench          build a 100,000-case database and print timings as JSON
+python tasks.py lint           ruff + mypy only
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def venv_python() -> Path:
 
 def ensure_venv(extras: str = "") -> Path:
     """Create .venv and install the project (editable) once per change of pyproject.toml."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - tasks.py may be started by an older Python
         sys.exit(f"bbcs needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     python = venv_python()
     if not python.exists():
@@ -51,9 +51,7 @@ def ensure_venv(extras: str = "") -> Path:
     if stamp.exists() and stamp.read_text() == digest:
         return python
     print(f"Installing {wanted} into .venv …", flush=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True
-    )
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
     subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "-e", wanted], cwd=ROOT, check=True
     )
@@ -161,7 +159,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     sub = parser.add_subparsers(dest="task", required=True)
     p = sub.add_parser("run", help="open the app on a demo site")
     p.add_argument("--cases", type=int, default=DEMO_CASES)

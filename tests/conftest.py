@@ -15,10 +15,10 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("BBCS_DATA_DIR", None)
 
-from desktop_app.domain.vocabulary import Role, SiteLevel  # noqa: E402
-from desktop_app.services.app import AppServices, open_services  # noqa: E402
-from desktop_app.services.context import Actor, FixedClock  # noqa: E402
-from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD  # noqa: E402
+from desktop_app.domain.vocabulary import Role, SiteLevel
+from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.context import Actor, FixedClock
+from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD
 
 NOW = datetime(2026, 11, 25, 9, 30)
 

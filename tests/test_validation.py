@@ -20,6 +20,7 @@ from desktop_app.domain.validation import (
     check_phone,
     mask_id_number,
     mask_phone,
+    normalize_code,
     normalize_credit_code,
     normalize_id_number,
     normalize_phone,
@@ -69,8 +70,8 @@ def ref_credit_check(first17: str) -> str:
     ("raw", "expected"),
     [
         ("  abc  ", "abc"),
-        ("１２３ＡＢｃ", "123ABc"),
         ("a \t\n  b\u3000\u3000c", "a b c"),
+        ("旧版身份证，经核对（原件）无误；", "旧版身份证，经核对（原件）无误；"),
         ("\u3000张三\u3000", "张三"),
         ("", ""),
         ("   ", ""),
@@ -78,6 +79,10 @@ def ref_credit_check(first17: str) -> str:
 )
 def test_normalize_text(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
+
+
+def test_normalize_code_makes_full_width_half_width() -> None:
+    assert normalize_code(" １２３ＡＢｃ ") == "123ABc"
 
 
 # --------------------------------------------------------------------------- 身份证号
@@ -424,7 +429,7 @@ def test_invalid_phones(typed: str) -> None:
     assert message is not None
     assert message.startswith(("电话", "手机号", "固定电话"))
     # Invalid input is kept (tidied) rather than dropped.
-    assert normalize_phone(typed) == normalize_text(typed)
+    assert normalize_phone(typed) == normalize_code(typed)
 
 
 def test_phone_messages() -> None:

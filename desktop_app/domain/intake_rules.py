@@ -65,7 +65,7 @@ def normalized(form: IntakeForm) -> IntakeForm:
     person = form.complainant_kind is ComplainantKind.PERSON
     id_number = validation.normalize_id_number(form.id_number) if person else ""
     credit_code = "" if person else validation.normalize_credit_code(form.credit_code)
-    phone = validation.normalize_text(form.phone)
+    phone = validation.normalize_code(form.phone)
     if phone and validation.check_phone(phone) is None:
         phone = validation.normalize_phone(phone)
     return replace(

@@ -22,6 +22,7 @@ __all__ = [
     "check_phone",
     "mask_id_number",
     "mask_phone",
+    "normalize_code",
     "normalize_credit_code",
     "normalize_id_number",
     "normalize_phone",
@@ -35,11 +36,10 @@ _DIGITS = frozenset("0123456789")
 
 
 def normalize_text(value: str) -> str:
-    """Tidy free text typed by a person.
+    """Tidy free text typed by a person: trim, and collapse whitespace runs to one space.
 
-    NFKC turns full-width digits, letters and punctuation (common with Chinese input methods)
-    into their half-width forms, and the ideographic space U+3000 into an ordinary space; then
-    leading/trailing whitespace is dropped and inner whitespace runs become one space.
+    Chinese full-width punctuation (，；：（）) is kept: it is correct in Chinese text and on
+    official paper. The ideographic space U+3000 counts as whitespace.
 
     Args:
         value: Raw text from a form field.
@@ -47,18 +47,26 @@ def normalize_text(value: str) -> str:
     Returns:
         The normalized text.
     """
-    # NFKC first: it maps U+3000 and other odd spaces to " " so split() sees them.
-    return " ".join(unicodedata.normalize("NFKC", value).split())
+    return " ".join(value.split())
+
+
+def normalize_code(value: str) -> str:
+    """Tidy a code (ID number, credit code, phone): NFKC first, then :func:`normalize_text`.
+
+    NFKC turns full-width digits and letters, which Chinese input methods often produce, into
+    their half-width forms.
+    """
+    return normalize_text(unicodedata.normalize("NFKC", value))
 
 
 def _compact(value: str) -> str:
-    """normalize_text, then drop all whitespace and invisible format characters.
+    """normalize_code, then drop all whitespace and invisible format characters.
 
     Values copied from web pages or spreadsheets often carry zero-width spaces, BOMs or
     direction marks (Unicode category Cf); they are invisible, so reporting them as "illegal
     characters" would only confuse the clerk.
     """
-    text = normalize_text(value)
+    text = normalize_code(value)
     return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
 
 
@@ -330,7 +338,7 @@ def _parse_phone(value: str) -> tuple[str, str, str] | None:
     Mobiles come back as ("", 11 digits, ""); landlines as (area code with 0, local
     number, extension or ""). None when the value is neither.
     """
-    text = normalize_text(value).translate(_DASHES)
+    text = normalize_code(value).translate(_DASHES)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
     mobile = _MOBILE_RE.fullmatch(re.sub(r"[\s\-()]", "", text))
@@ -399,7 +407,7 @@ def normalize_phone(value: str) -> str:
 
     Mobiles become 11 digits (``13812345678``); landlines ``0378-2345678``, with any extension
     appended as ``转123``. A value that is not a valid phone is returned merely tidied with
-    :func:`normalize_text`, so that saving never loses what the person typed.
+    :func:`normalize_code`, so that saving never loses what the person typed.
 
     Args:
         value: The number as typed.
@@ -409,7 +417,7 @@ def normalize_phone(value: str) -> str:
     """
     parsed = _parse_phone(value)
     if parsed is None:
-        return normalize_text(value)
+        return normalize_code(value)
     area, local, ext = parsed
     if not area:
         return local

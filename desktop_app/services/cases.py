@@ -260,7 +260,7 @@ class CaseService:
                 "data": {"grade": grade.value},
             }
 
-        changes = self._step(actor, case_id, EventKind.VISITED, "visit", apply)
+        steps: list[_Step] = [(EventKind.VISITED, "visit", apply)]
         follow_up = visit_outcome(grade)
         if follow_up is not None:
 
@@ -269,8 +269,10 @@ class CaseService:
                 case.concluded_at = None
                 return {"summary": f"回访{grade.label}，事项重办；原办理结果保留在记录中"}
 
-            self._step(actor, case_id, follow_up, "reopen", reopen)
-        return changes
+            steps.append((follow_up, "reopen", reopen))
+        # The grade and the reopening are one unit: a crash between them must not leave a
+        # dissatisfied case closed.
+        return self._steps(actor, case_id, steps)
 
     def withdraw(self, actor: Actor, case_id: int, reason: str) -> Changes:
         actor.require(Permission.WITHDRAW_CASE)
@@ -332,37 +334,46 @@ class CaseService:
         action: str,
         apply: Callable[[Session, Case, datetime], dict[str, Any]],
     ) -> Changes:
-        """One guarded, audited step: status moves per the flow, an event joins the timeline."""
+        return self._steps(actor, case_id, [(kind, action, apply)])
+
+    def _steps(self, actor: Actor, case_id: int, steps: Sequence[_Step]) -> Changes:
+        """Guarded, audited steps in one transaction: each moves the status per the flow and
+        adds an event to the timeline."""
         now = self._clock.now()
         with self._db.write() as session:
             case = _get_case(session, case_id)
-            before = _snapshot(case)
-            case.status = advance(CaseStatus(case.status), kind).value
-            event = apply(session, case, now)
-            case.version += 1
-            case.updated_at = now
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    kind=kind.value,
-                    summary=event["summary"],
-                    data=event.get("data", {}),
-                    user_name=actor.display_name,
+            for kind, action, apply in steps:
+                before = _snapshot(case)
+                case.status = advance(CaseStatus(case.status), kind).value
+                event = apply(session, case, now)
+                case.version += 1
+                case.updated_at = now
+                session.add(
+                    CaseEvent(
+                        case_id=case.id,
+                        at=now,
+                        kind=kind.value,
+                        summary=event["summary"],
+                        data=event.get("data", {}),
+                        user_name=actor.display_name,
+                    )
                 )
-            )
-            old, new = audit.diff(before, _snapshot(case))
-            audit.record(
-                session,
-                at=now,
-                user_name=actor.username,
-                action=action,
-                entity="case",
-                entity_uuid=case.uuid,
-                before=old,
-                after=new,
-            )
+                session.flush()
+                old, new = audit.diff(before, _snapshot(case))
+                audit.record(
+                    session,
+                    at=now,
+                    user_name=actor.username,
+                    action=action,
+                    entity="case",
+                    entity_uuid=case.uuid,
+                    before=old,
+                    after=new,
+                )
         return Changes(cases=True, case_ids=(case_id,))
+
+
+_Step = tuple[EventKind, str, Callable[[Session, Case, datetime], dict[str, Any]]]
 
 
 def _get_case(session: Session, case_id: int) -> Case:

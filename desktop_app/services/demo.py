@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.case_flow import EventKind
 from desktop_app.domain.vocabulary import (
+    DEFAULT_AREAS,
     Approach,
     CaseStatus,
     Cause,
@@ -52,6 +53,7 @@ from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
     Area,
+    Base,
     Case,
     CaseEvent,
     Complainant,
@@ -163,7 +165,9 @@ _FEMALE_OLD = (
     "红梅", "素芳", "爱华", "秀云", "玉珍", "桂芳", "美兰", "金凤", "秀荣", "爱琴", "俊英",
 )  # fmt: skip
 _MALE_CHARS = "建伟强磊勇涛明辉刚杰鹏超华峰斌亮波俊浩宇文志永新海东林春平成康光德振洪宏卫利民庆旭博阳帅凯龙飞豪鑫瑞晨泽航铭轩睿子"  # noqa: E501
-_FEMALE_CHARS = "芳娟敏静丽艳霞秀英玲燕萍红梅兰琴云莉婷雪慧颖倩玉凤洁欣雨晶佳琳璐丹悦怡彤诗梦涵萱蕊晓桂"
+_FEMALE_CHARS = (
+    "芳娟敏静丽艳霞秀英玲燕萍红梅兰琴云莉婷雪慧颖倩玉凤洁欣雨晶佳琳璐丹悦怡彤诗梦涵萱蕊晓桂"
+)
 _MALE_SINGLE = "强伟磊勇军刚杰涛斌鹏亮辉超浩峰"
 _FEMALE_SINGLE = "芳娟敏静丽艳霞燕萍红梅婷雪丹倩"
 # 生僻字 that real names carry (CJK Ext. A/B/E and rare basic ones): fonts and slips must cope.
@@ -175,6 +179,8 @@ _TRADE_NAMES = (
     "福满", "兴隆", "佳禾", "绿源", "新泰", "联创", "博远", "同心", "昌盛", "广源", "豫东",
     "嘉禾", "鼎盛", "信达", "安泰", "顺达", "聚丰", "益民", "恒达", "金桥",
 )  # fmt: skip
+_TRADE_FIRST = "金鑫华宏恒瑞丰源兴盛永祥天福佳嘉鼎信安顺聚益博联同昌广豫中新润绿康众万汇惠德泰"
+_TRADE_SECOND = "源达运民信兴丰通盛和顺世泰诚桥隆禾创远心昌茂发利峰航业成辉腾"
 # industry → (name suffix, GB 32100 institution type: 1 企业, 2 个体工商户, 3 农民专业合作社)
 _INDUSTRIES: dict[str, tuple[tuple[str, str], ...]] = {
     "建筑": (("建筑工程有限公司", "1"), ("建设工程有限公司", "1"), ("房地产开发有限公司", "1")),
@@ -238,7 +244,9 @@ def _t(
     done: str | tuple[str, ...],
     **extra: Any,
 ) -> _Template:
-    as_tuple = lambda v: (v,) if isinstance(v, str) else tuple(v)  # noqa: E731
+    def as_tuple(value: str | tuple[str, ...]) -> tuple[str, ...]:
+        return (value,) if isinstance(value, str) else value
+
     return _Template(
         area=area,
         kinds=kinds,
@@ -258,424 +266,677 @@ def _t(
 _TEMPLATES: tuple[_Template, ...] = (
     # 医保社保 -------------------------------------------------------------------------------
     _t(
-        "医保社保", "p", "yibao",
+        "医保社保",
+        "p",
+        "yibao",
         ("{relative}住院费用医保结算时查不到参保信息", "住院医保报销提示无参保信息"),
         "其{relative}在{hospital}住院，出院办理医保结算时被医院工作人员告知查不到参保信息，"
         "先后到{L}卫健委、{town}政府咨询均无结果，{trips}，住院费用至今无法报销。",
-        "hard:6 wont:1", "process",
+        "hard:6 wont:1",
+        "process",
         "督促{L}医保局从医保信息系统入手查找原因，系{hospital}新老系统迁移时未及时切换参保信息，"
         "医院补充完善信息后住院费用已成功报销",
-        stuck=("{hospital}住院结算窗口", "{L}医保局服务窗口"), assist=("yiyuan",), quick=True,
+        stuck=("{hospital}住院结算窗口", "{L}医保局服务窗口"),
+        assist=("yiyuan",),
+        quick=True,
         weight=2.0,
     ),
     _t(
-        "医保社保", "p", "yibao", "办理异地就医备案被要求回参保地现场办理",
+        "医保社保",
+        "p",
+        "yibao",
+        "办理异地就医备案被要求回参保地现场办理",
         "其{relative}长期随子女在外地居住，需办理异地长期居住备案，{L}医保局窗口要求本人回来"
         "现场办理并提供居住证明，{trips}。按规定可通过国家医保服务平台线上备案。",
-        "wont:3 hard:1", "process materials",
-        "责成{L}医保局当日为其办理异地就医备案，并在窗口公示线上备案办理指引", quick=True,
+        "wont:3 hard:1",
+        "process materials",
+        "责成{L}医保局当日为其办理异地就医备案，并在窗口公示线上备案办理指引",
+        quick=True,
     ),
     _t(
-        "医保社保", "p", "yibao", "城乡居民医保已缴费但系统显示未参保",
+        "医保社保",
+        "p",
+        "yibao",
+        "城乡居民医保已缴费但系统显示未参保",
         "{year2}年度城乡居民医保已通过{town}代收点缴费，就医时系统显示未参保，{trips}，"
         "医保局与税务部门互相让对方查询。",
-        "hard:4 wont:2", "process shirking",
+        "hard:4 wont:2",
+        "process shirking",
         "协调{L}医保局与{L}税务局核对缴费数据，补录参保信息，已可正常就医结算",
         assist=("shuiwu",),
     ),
     _t(
-        "医保社保", "p", "yibao", "门诊慢特病待遇认定材料被反复退回",
+        "医保社保",
+        "p",
+        "yibao",
+        "门诊慢特病待遇认定材料被反复退回",
         "患高血压、糖尿病多年，申请门诊慢特病待遇认定，{L}医保局窗口先后{n2}次以病历材料不全"
         "为由退回，每次只告知缺一项，{trips}。",
-        "wont:4 hard:1", "materials",
+        "wont:4 hard:1",
+        "materials",
         "督促{L}医保局一次性告知所需材料，已完成慢特病待遇认定",
     ),
     _t(
-        "医保社保", "p", "renshe", "灵活就业人员申请补缴中断期间养老保险被拒",
+        "医保社保",
+        "p",
+        "renshe",
+        "灵活就业人员申请补缴中断期间养老保险被拒",
         "{year}年至{year2}年在外务工期间中断缴纳养老保险，现申请一次性补缴，"
         "{L}人社局告知不能补缴，{trips}。",
-        "cant:4 hard:2", "policy",
+        "cant:4 hard:2",
+        "policy",
         "经{L}人社局核查，其中{n3}个月属原单位漏缴，已由原单位补缴",
         explain="现行政策不允许灵活就业人员对中断期间的养老保险一次性补缴，{L}人社局已出具由"
         "主要负责人签字的书面政策依据，窗口向当事人解释并告知可继续缴费累计年限",
     ),
     _t(
-        "医保社保", "p", "renshe", "养老金领取资格认证一直不通过",
+        "医保社保",
+        "p",
+        "renshe",
+        "养老金领取资格认证一直不通过",
         "年过七十的{relative}行动不便，手机人脸识别认证多次失败，到{town}便民服务中心又被要求"
         "到县里办理，{trips}，养老金已暂停发放。",
-        "wont:2 hard:3", "process attitude",
+        "wont:2 hard:3",
+        "process attitude",
         "督促{L}人社局安排工作人员上门完成资格认证，已恢复养老金发放",
         stuck=("{town}便民服务中心", "{L}人社局社保服务窗口"),
     ),
     _t(
-        "医保社保", "e", "renshe", "企业新招员工社保增员办理受阻",
+        "医保社保",
+        "e",
+        "renshe",
+        "企业新招员工社保增员办理受阻",
         "新招录员工{n}名，网上办理社保增员时系统反复提示信息有误，到{L}人社局窗口咨询被告知"
         "找医保局，医保局又让找人社局，{trips}。",
-        "wont:2 hard:3", "shirking process",
+        "wont:2 hard:3",
+        "shirking process",
         "召集{L}人社局、{L}医保局现场核对，系两部门数据接口问题，已完成增员并明确由人社局窗口"
         "牵头办理",
-        assist=("yibao",), industry="制造",
+        assist=("yibao",),
+        industry="制造",
     ),
     _t(
-        "医保社保", "p", "yibao", "生育津贴申领三个月未到账",
+        "医保社保",
+        "p",
+        "yibao",
+        "生育津贴申领三个月未到账",
         "{year_recent}年{month}月提交生育津贴申领材料，三个月未到账，多次打电话询问均被告知"
         "在走流程，{trips}。",
-        "wont:3 hard:2", "process attitude",
-        "督促{L}医保局查明系审核环节积压，已于当日完成审核拨付", quick=True,
+        "wont:3 hard:2",
+        "process attitude",
+        "督促{L}医保局查明系审核环节积压，已于当日完成审核拨付",
+        quick=True,
     ),
     # 不动产登记 -----------------------------------------------------------------------------
     _t(
-        "不动产登记", "p", "budongchan",
+        "不动产登记",
+        "p",
+        "budongchan",
         ("单位集资房未进行土地分割办不了不动产权证", "集资建房职工多年办不了不动产权证"),
         "{year}年原单位{n}名职工集资改造扩建综合楼，原房管所依据集资建房手续办理了房屋所有权证，"
         "但未进行土地分割，后因政策变动无法办理不动产权证，{trips}。",
-        "hard:6", "policy materials",
+        "hard:6",
+        "policy materials",
         "组织{L}不动产登记中心、{L}自然资源局等连续现场会诊，调取原始档案资料，依据《不动产"
         "登记暂行条例》完善手续办理链条，完成土地分割后职工陆续领到不动产权证",
-        assist=("ziranziyuan", "zhujian"), weight=1.5,
+        assist=("ziranziyuan", "zhujian"),
+        weight=1.5,
     ),
     _t(
-        "不动产登记", "p", "budongchan", "二手房过户被要求提供原购房发票",
-        "购买的二手房办理转移登记时，窗口要求提供原房主的购房发票，原房主已去世无法提供，"
-        "{trips}。",
-        "wont:2 hard:3", "materials policy",
-        "经研判可用契税完税证明替代原购房发票，已办理转移登记", assist=("shuiwu",),
+        "不动产登记",
+        "p",
+        "budongchan",
+        "二手房过户被要求提供原购房发票",
+        "购买的二手房办理转移登记时，窗口要求提供原房主的购房发票，原房主已去世无法提供，{trips}。",
+        "wont:2 hard:3",
+        "materials policy",
+        "经研判可用契税完税证明替代原购房发票，已办理转移登记",
+        assist=("shuiwu",),
     ),
     _t(
-        "不动产登记", "p", "budongchan", "继承房产要求全体继承人到场无法办理",
+        "不动产登记",
+        "p",
+        "budongchan",
+        "继承房产要求全体继承人到场无法办理",
         "父亲去世后办理房产继承登记，窗口要求全部{n2}名继承人到场，其中一人长期在国外无法回国，"
         "{trips}。",
-        "cant:2 hard:3", "policy materials",
+        "cant:2 hard:3",
+        "policy materials",
         "经协调，境外继承人提交经公证的放弃继承声明后已办理继承登记",
         explain="按规定继承登记须全体继承人到场或提交经公证的放弃继承声明，已向当事人解释并"
         "告知可办理境外公证委托",
     ),
     _t(
-        "不动产登记", "p", "budongchan", "商品房交房多年业主办不了不动产权证",
+        "不动产登记",
+        "p",
+        "budongchan",
+        "商品房交房多年业主办不了不动产权证",
         "所购{project}住房已交房{n2}年，因开发企业未办理首次登记，全小区{n}户业主至今办不了"
         "不动产权证，{trips}。",
-        "hard:5", "policy shirking",
+        "hard:5",
+        "policy shirking",
         "会同{L}住建局、{L}自然资源局联合会商，督促开发企业补齐手续，已完成首次登记，业主可"
         "分批办理转移登记",
         assist=("zhujian", "ziranziyuan"),
     ),
     _t(
-        "不动产登记", "p", "budongchan", "农村宅基地房屋确权登记迟迟办不下来",
+        "不动产登记",
+        "p",
+        "budongchan",
+        "农村宅基地房屋确权登记迟迟办不下来",
         "{town}{village}的宅基地房屋申请确权登记已半年，{L}不动产登记中心称在等乡镇审核，"
         "{town}政府称材料早已报送，{trips}。",
-        "wont:3 hard:2", "shirking process",
+        "wont:3 hard:2",
+        "shirking process",
         "责成{L}不动产登记中心和{town}政府当面对接，补齐权籍调查资料，已颁发不动产权证书",
         assist=("xiangzhen",),
     ),
     _t(
-        "不动产登记", "e", "budongchan", "贷款还清后抵押登记注销办理受阻",
+        "不动产登记",
+        "e",
+        "budongchan",
+        "贷款还清后抵押登记注销办理受阻",
         "已还清银行贷款，办理抵押权注销登记时窗口要求银行和企业同时到场，银行已出具注销证明"
         "仍不予办理，{trips}，影响企业续贷。",
-        "wont:3 hard:1", "materials attitude",
+        "wont:3 hard:1",
+        "materials attitude",
         "督促{L}不动产登记中心按规定凭银行注销申请办理，当日完成抵押注销登记",
-        industry="商贸", quick=True,
+        industry="商贸",
+        quick=True,
     ),
     # 住房公积金 -----------------------------------------------------------------------------
     _t(
-        "住房公积金", "p", "gjj", "工作调动公积金断缴，补缴后办不了公积金贷款",
+        "住房公积金",
+        "p",
+        "gjj",
+        "工作调动公积金断缴，补缴后办不了公积金贷款",
         "因工作调动造成住房公积金断缴{n3}个月，补缴后申请公积金贷款，被告知不符合连续正常缴存"
         "6个月的规定，多次沟通无果。",
-        "hard:5 cant:1", "policy",
+        "hard:5 cant:1",
+        "policy",
         "会同政务服务部门召集{gjj}研判，参照省内其他地市做法，补缴不超过三个月且账户状态连续的"
         "可认定为连续缴存，当事人已申办公积金贷款",
         explain="其补缴时间超过规定期限，{gjj}已出具书面政策依据，窗口已向当事人解释",
         weight=1.5,
     ),
     _t(
-        "住房公积金", "p", "gjj", "租房提取公积金被要求开具多项证明",
+        "住房公积金",
+        "p",
+        "gjj",
+        "租房提取公积金被要求开具多项证明",
         "在本地无自有住房，申请提取住房公积金支付房租，柜台要求提供租赁备案证明、无房证明等"
         "多项材料，{trips}。",
-        "wont:2 hard:3", "materials process",
-        "督促{gjj}按无房租赁提取政策简化材料，凭个人承诺当场办理提取", quick=True,
+        "wont:2 hard:3",
+        "materials process",
+        "督促{gjj}按无房租赁提取政策简化材料，凭个人承诺当场办理提取",
+        quick=True,
     ),
     _t(
-        "住房公积金", "p", "gjj", "离职后公积金账户异地转移办不了",
+        "住房公积金",
+        "p",
+        "gjj",
+        "离职后公积金账户异地转移办不了",
         "从外地单位离职回{P}工作，申请异地转移接续住房公积金，被告知需原单位出具证明，{trips}。",
-        "wont:2 hard:2", "process materials",
+        "wont:2 hard:2",
+        "process materials",
         "督促{gjj}通过全国住房公积金异地转移接续平台办理，已完成转移",
     ),
     _t(
-        "住房公积金", "e", "gjj", "单位住房公积金缴存基数调整被退回",
+        "住房公积金",
+        "e",
+        "gjj",
+        "单位住房公积金缴存基数调整被退回",
         "按上年度职工月平均工资调整住房公积金缴存基数，网上申报{n2}次被退回，每次退回理由都"
         "不一样，{trips}。",
-        "wont:3 hard:1", "process attitude",
-        "责成{gjj}一次性告知退回原因，已完成缴存基数调整", industry="制造",
+        "wont:3 hard:1",
+        "process attitude",
+        "责成{gjj}一次性告知退回原因，已完成缴存基数调整",
+        industry="制造",
     ),
     _t(
-        "住房公积金", "p", "gjj", "退休提取公积金要求本人到场，本人卧床无法前往",
+        "住房公积金",
+        "p",
+        "gjj",
+        "退休提取公积金要求本人到场，本人卧床无法前往",
         "其{relative}已退休，申请销户提取住房公积金，柜台要求本人到场，{relative}卧病在床无法"
         "前往，{trips}。",
-        "wont:2 hard:3", "policy process",
+        "wont:2 hard:3",
+        "policy process",
         "协调{gjj}安排工作人员上门核验身份，已办理退休销户提取",
     ),
     # 市场准入许可 ---------------------------------------------------------------------------
     _t(
-        "市场准入许可", "pe", "scjg",
+        "市场准入许可",
+        "pe",
+        "scjg",
         ("申请药品零售经营许可证反复被要求补充材料", "药品零售经营许可证来回跑了多次办不下来"),
         "申请办理药品零售经营许可证，来回跑了{v}次，每次都被审批窗口告知需要补充材料，"
         "窗口未一次性告知所需材料清单。",
-        "wont:6", "attitude materials",
+        "wont:6",
+        "attitude materials",
         "督促审批窗口提供材料清单，第一时间办理了药品零售经营许可证",
-        industry="医药", weight=2.0,
+        industry="医药",
+        weight=2.0,
     ),
     _t(
-        "市场准入许可", "e", "shenpi", "营业执照经营范围变更被告知需到市里办理",
+        "市场准入许可",
+        "e",
+        "shenpi",
+        "营业执照经营范围变更被告知需到市里办理",
         "申请变更营业执照经营范围，{L}政务服务中心窗口称该事项需到市里办理，市里又告知已下放"
         "到县里，{trips}。",
-        "wont:3 hard:1", "shirking process",
-        "核实该事项已下放至{L}行政审批和政务信息管理局，责成当日办结", industry="商贸",
+        "wont:3 hard:1",
+        "shirking process",
+        "核实该事项已下放至{L}行政审批和政务信息管理局，责成当日办结",
+        industry="商贸",
         quick=True,
     ),
     _t(
-        "市场准入许可", "p", "scjg", "个体工商户营业执照注销办不了",
+        "市场准入许可",
+        "p",
+        "scjg",
+        "个体工商户营业执照注销办不了",
         "经营的小店已停业，申请注销个体工商户营业执照，被告知有未办结的税务事项，到税务局又说"
         "需先注销执照，{trips}。",
-        "wont:2 hard:3", "shirking process",
-        "协调{L}市场监督管理局与{L}税务局联办，当日完成清税和简易注销", assist=("shuiwu",),
+        "wont:2 hard:3",
+        "shirking process",
+        "协调{L}市场监督管理局与{L}税务局联办，当日完成清税和简易注销",
+        assist=("shuiwu",),
     ),
     _t(
-        "市场准入许可", "e", "scjg", "食品经营许可证延续申请超期未办结",
+        "市场准入许可",
+        "e",
+        "scjg",
+        "食品经营许可证延续申请超期未办结",
         "食品经营许可证即将到期，提交延续申请已{n4}个工作日仍未办结，企业面临停产，{trips}。",
-        "wont:3 hard:1", "process",
-        "督促{L}市场监督管理局现场核查，当日核发延续后的食品经营许可证", industry="食品",
+        "wont:3 hard:1",
+        "process",
+        "督促{L}市场监督管理局现场核查，当日核发延续后的食品经营许可证",
+        industry="食品",
     ),
     _t(
-        "市场准入许可", "e", "scjg", "加油站换发新执照后申请立即恢复营业",
+        "市场准入许可",
+        "e",
+        "scjg",
+        "加油站换发新执照后申请立即恢复营业",
         "加油站换发新营业执照后申请立即恢复营业，相关部门告知需经再次审核，{trips}。",
-        "cant:5", "policy",
+        "cant:5",
+        "policy",
         "督促相关部门加快审核，审核通过后已恢复营业",
         explain="按规定新执照下发后须交由相关部门再次审核方可恢复营业，经研判确系不能办事项，"
         "已将结果反馈当事人并耐心疏导",
         industry="能源",
     ),
     _t(
-        "市场准入许可", "p", "scjg", "开办小餐馆申请食品经营许可被要求提供房产证",
+        "市场准入许可",
+        "p",
+        "scjg",
+        "开办小餐馆申请食品经营许可被要求提供房产证",
         "租赁门面开办小餐馆，申请食品经营许可时被要求提供房东的房产证原件，房东在外地无法"
         "提供，{trips}。",
-        "wont:2 hard:3", "materials",
-        "经核实可凭租赁合同和场所使用承诺办理，已核发食品经营许可证", quick=True,
+        "wont:2 hard:3",
+        "materials",
+        "经核实可凭租赁合同和场所使用承诺办理，已核发食品经营许可证",
+        quick=True,
     ),
     # 工程建设项目审批 -----------------------------------------------------------------------
     _t(
-        "工程建设项目审批", "e", "shenpi", "施工许可证办理要求提交材料过多",
+        "工程建设项目审批",
+        "e",
+        "shenpi",
+        "施工许可证办理要求提交材料过多",
         "{project}项目申请施工许可证，被要求提交{n5}项材料，部分材料与前置审批重复，{trips}。",
-        "hard:4 wont:1", "materials process",
+        "hard:4 wont:1",
+        "materials process",
         "推动实行告知承诺制，在缺少非核心材料的情况下先行办理，施工许可证已核发",
-        industry="建筑", assist=("zhujian",), weight=1.5,
+        industry="建筑",
+        assist=("zhujian",),
+        weight=1.5,
     ),
     _t(
-        "工程建设项目审批", "e", "zhujian", "工程竣工验收备案迟迟不予办理",
+        "工程建设项目审批",
+        "e",
+        "zhujian",
+        "工程竣工验收备案迟迟不予办理",
         "{project}项目已完成竣工验收，提交备案材料后{n4}个工作日未办理，多次询问均被告知负责人"
         "不在，{trips}。",
-        "wont:5", "attitude shirking",
-        "责成{L}住建局限期办结竣工验收备案", industry="建筑",
+        "wont:5",
+        "attitude shirking",
+        "责成{L}住建局限期办结竣工验收备案",
+        industry="建筑",
     ),
     _t(
-        "工程建设项目审批", "e", "ziranziyuan", "项目规划许可卡在多部门会签环节",
+        "工程建设项目审批",
+        "e",
+        "ziranziyuan",
+        "项目规划许可卡在多部门会签环节",
         "{project}项目申请建设工程规划许可，会签需{L}住建局、{L}自然资源局等多个部门出具意见，"
         "各部门互相等待，已拖延{n}天，{trips}。",
-        "hard:4 wont:2", "shirking process",
+        "hard:4 wont:2",
+        "shirking process",
         "召开联席会议明确各部门会签时限，建设工程规划许可证已核发",
-        assist=("zhujian", "shenpi"), industry="建筑",
+        assist=("zhujian", "shenpi"),
+        industry="建筑",
     ),
     _t(
-        "工程建设项目审批", "e", "zhujian", "已竣工项目工程款久拖未结算",
+        "工程建设项目审批",
+        "e",
+        "zhujian",
+        "已竣工项目工程款久拖未结算",
         "{project}项目已于{year2}年竣工，工程款结算迟迟未完成，拖欠工程款约{money}万元，"
         "影响农民工工资发放，{trips}。",
-        "hard:5", "policy process",
+        "hard:5",
+        "policy process",
         "推动建设单位和审计部门完成结算初审，约定分期支付方案，首期工程款已支付",
-        assist=("shenpi",), industry="建筑",
+        assist=("shenpi",),
+        industry="建筑",
     ),
     _t(
-        "工程建设项目审批", "p", "ziranziyuan", "农村自建房办理乡村建设规划许可无门",
+        "工程建设项目审批",
+        "p",
+        "ziranziyuan",
+        "农村自建房办理乡村建设规划许可无门",
         "在{town}{village}翻建自家住房，办理乡村建设规划许可证时，{town}政府说归县自然资源局"
         "管，县局又说由乡镇审批，{trips}。",
-        "wont:3 hard:2", "shirking",
+        "wont:3 hard:2",
+        "shirking",
         "明确由{town}政府受理、{L}自然资源局指导，已核发乡村建设规划许可证",
         assist=("xiangzhen",),
     ),
     _t(
-        "工程建设项目审批", "e", "shenpi", "告知承诺制审批未落实，仍要求补齐非核心材料",
-        "{project}项目申请按告知承诺制办理审批，窗口仍要求先补齐全部非核心材料才能受理，"
-        "{trips}。",
-        "wont:3 hard:2", "materials policy",
-        "督促{L}行政审批和政务信息管理局落实告知承诺制，已先行办理审批手续", industry="建筑",
+        "工程建设项目审批",
+        "e",
+        "shenpi",
+        "告知承诺制审批未落实，仍要求补齐非核心材料",
+        "{project}项目申请按告知承诺制办理审批，窗口仍要求先补齐全部非核心材料才能受理，{trips}。",
+        "wont:3 hard:2",
+        "materials policy",
+        "督促{L}行政审批和政务信息管理局落实告知承诺制，已先行办理审批手续",
+        industry="建筑",
     ),
     # 营商环境 -------------------------------------------------------------------------------
     _t(
-        "营商环境", "e", "gongdian", "新建厂房用电报装接电时间过长",
+        "营商环境",
+        "e",
+        "gongdian",
+        "新建厂房用电报装接电时间过长",
         "新建厂房申请{kva}千伏安用电报装，提交申请已{n}天仍未接电，设备无法调试投产，{trips}。",
-        "wont:2 hard:3", "process",
-        "督促{L}供电公司开辟绿色通道，已完成外线施工和送电", industry="制造",
+        "wont:2 hard:3",
+        "process",
+        "督促{L}供电公司开辟绿色通道，已完成外线施工和送电",
+        industry="制造",
     ),
     _t(
-        "营商环境", "e", "shuiwu", "增值税发票增版增量申请被拖延",
+        "营商环境",
+        "e",
+        "shuiwu",
+        "增值税发票增版增量申请被拖延",
         "因业务量增加申请增值税发票增版增量，办税服务厅要求实地核查，核查后{n4}个工作日仍未"
         "审批，{trips}。",
-        "wont:3 hard:1", "process attitude",
-        "责成{L}税务局当日完成审批", industry="商贸", quick=True,
+        "wont:3 hard:1",
+        "process attitude",
+        "责成{L}税务局当日完成审批",
+        industry="商贸",
+        quick=True,
     ),
     _t(
-        "营商环境", "e", "shenpi", "惠企奖补资金迟迟未兑现",
-        "{year_recent}年申报的技术改造奖补资金早已公示，至今未拨付，相关部门互相解释，"
-        "{trips}。",
-        "hard:3 wont:2", "shirking policy",
-        "协调相关部门明确拨付时限，奖补资金已拨付到位", industry="制造",
+        "营商环境",
+        "e",
+        "shenpi",
+        "惠企奖补资金迟迟未兑现",
+        "{year_recent}年申报的技术改造奖补资金早已公示，至今未拨付，相关部门互相解释，{trips}。",
+        "hard:3 wont:2",
+        "shirking policy",
+        "协调相关部门明确拨付时限，奖补资金已拨付到位",
+        industry="制造",
     ),
     _t(
-        "营商环境", "e", "shenpi", "项目资本金监管资金迟迟不能解控",
-        "{project}项目资本金已按要求存入监管账户，申请解控{n}天未办理，企业资金周转困难，"
-        "{trips}。",
-        "hard:4", "policy process",
-        "推动取消项目资本金监管事项，监管资金已解控", industry="建筑",
+        "营商环境",
+        "e",
+        "shenpi",
+        "项目资本金监管资金迟迟不能解控",
+        "{project}项目资本金已按要求存入监管账户，申请解控{n}天未办理，企业资金周转困难，{trips}。",
+        "hard:4",
+        "policy process",
+        "推动取消项目资本金监管事项，监管资金已解控",
+        industry="建筑",
     ),
     _t(
-        "营商环境", "p", "shuiwu", "个体户定额核定调整被要求反复跑",
+        "营商环境",
+        "p",
+        "shuiwu",
+        "个体户定额核定调整被要求反复跑",
         "经营的个体门店营业额下降，申请调整定额，办税服务厅{n2}次要求补充不同的材料，{trips}。",
-        "wont:4", "materials attitude",
-        "责成{L}税务局一次性告知并当场办理定额调整", quick=True,
+        "wont:4",
+        "materials attitude",
+        "责成{L}税务局一次性告知并当场办理定额调整",
+        quick=True,
     ),
     _t(
-        "营商环境", "e", "shenpi", "企业开办刻章、银行开户多头跑",
+        "营商环境",
+        "e",
+        "shenpi",
+        "企业开办刻章、银行开户多头跑",
         "新办企业领取营业执照后，刻章备案、银行开户、社保登记需分别到不同窗口办理，{trips}。",
-        "hard:3", "process",
+        "hard:3",
+        "process",
         "督促{L}行政审批和政务信息管理局落实企业开办“一窗通办”，当日完成刻章备案和开户预约",
-        industry="服务", quick=True,
+        industry="服务",
+        quick=True,
     ),
     # 户籍证照 -------------------------------------------------------------------------------
     _t(
-        "户籍证照", "p", "huzheng", "新生儿落户被要求提供多余证明",
+        "户籍证照",
+        "p",
+        "huzheng",
+        "新生儿落户被要求提供多余证明",
         "为孩子办理出生登记落户，户政窗口要求提供父母双方单位证明和村委会证明，{trips}。",
-        "wont:4", "materials attitude",
-        "督促{L}公安局户政大队凭出生医学证明和户口簿当场办理落户", quick=True,
+        "wont:4",
+        "materials attitude",
+        "督促{L}公安局户政大队凭出生医学证明和户口簿当场办理落户",
+        quick=True,
     ),
     _t(
-        "户籍证照", "p", "huzheng", "身份证丢失补办被要求回原籍",
+        "户籍证照",
+        "p",
+        "huzheng",
+        "身份证丢失补办被要求回原籍",
         "户籍在外省，在{P}长期务工，身份证丢失后到户政窗口申请补领，被要求回原籍办理，{trips}。",
-        "wont:3 hard:1", "policy attitude",
-        "按居民身份证异地受理规定，督促当场受理补领申请", quick=True,
+        "wont:3 hard:1",
+        "policy attitude",
+        "按居民身份证异地受理规定，督促当场受理补领申请",
+        quick=True,
     ),
     _t(
-        "户籍证照", "p", "huzheng", "投靠子女迁移户口被拒",
+        "户籍证照",
+        "p",
+        "huzheng",
+        "投靠子女迁移户口被拒",
         "老两口想把户口迁到在城区买房的儿子名下，派出所以房屋不在本人名下为由不予办理，{trips}。",
-        "cant:3 hard:2", "policy",
+        "cant:3 hard:2",
+        "policy",
         "经研判符合投靠直系亲属落户条件，已办理户口迁移",
         explain="按现行户口迁移政策须满足相应条件，{L}公安局户政大队已出具书面依据，窗口已向"
         "当事人解释并告知可办理的条件",
     ),
     _t(
-        "户籍证照", "p", "huzheng", "户籍信息出生日期登记错误无法更正",
+        "户籍证照",
+        "p",
+        "huzheng",
+        "户籍信息出生日期登记错误无法更正",
         "户口簿上的出生日期与档案记载不一致，申请更正时被要求提供{year}年的原始出生证明，"
         "无法提供，{trips}。",
-        "hard:4 cant:1", "materials policy",
+        "hard:4 cant:1",
+        "materials policy",
         "经调取原始档案核实后已更正出生日期",
         explain="现有档案材料无法证明原登记有误，按规定不能更正，已出具书面依据并向当事人解释",
     ),
     _t(
-        "户籍证照", "p", "huzheng", "开具无犯罪记录证明被派出所和户政大队互相推",
-        "因入职需要开具无犯罪记录证明，派出所称由户政大队开具，户政大队又说由派出所开具，"
-        "{trips}。",
-        "wont:5", "shirking",
-        "责成{L}公安局明确开具部门，当日开具无犯罪记录证明", quick=True,
+        "户籍证照",
+        "p",
+        "huzheng",
+        "开具无犯罪记录证明被派出所和户政大队互相推",
+        "因入职需要开具无犯罪记录证明，派出所称由户政大队开具，户政大队又说由派出所开具，{trips}。",
+        "wont:5",
+        "shirking",
+        "责成{L}公安局明确开具部门，当日开具无犯罪记录证明",
+        quick=True,
     ),
     # 教育就学 -------------------------------------------------------------------------------
     _t(
-        "教育就学", "p", "jiaoyu", "孩子入学因户籍与房产不一致被拒收",
+        "教育就学",
+        "p",
+        "jiaoyu",
+        "孩子入学因户籍与房产不一致被拒收",
         "孩子今年升入一年级，因户籍与房产地址不一致，学校不予接收，到{L}教育局反映后又被推回"
         "学校，{trips}。",
-        "wont:2 hard:3", "policy shirking",
-        "会同{L}教育局核实，按随迁子女入学政策已安排就近入学", weight=1.5,
+        "wont:2 hard:3",
+        "policy shirking",
+        "会同{L}教育局核实，按随迁子女入学政策已安排就近入学",
+        weight=1.5,
     ),
     _t(
-        "教育就学", "p", "jiaoyu", "随迁子女转学手续办理受阻",
+        "教育就学",
+        "p",
+        "jiaoyu",
+        "随迁子女转学手续办理受阻",
         "随父母返乡，孩子从外省转入{P}学校，转出地已同意，转入学校称学籍系统无法接收，{trips}。",
-        "hard:4", "process",
+        "hard:4",
+        "process",
         "督促{L}教育局协调学籍系统管理员完成学籍接转",
     ),
     _t(
-        "教育就学", "p", "jiaoyu", "家庭经济困难学生资助申请被退回",
-        "孩子在县城高中就读，申请国家助学金被学校以证明材料不全为由退回，村里已开具证明，"
-        "{trips}。",
-        "wont:3 hard:1", "materials attitude",
+        "教育就学",
+        "p",
+        "jiaoyu",
+        "家庭经济困难学生资助申请被退回",
+        "孩子在县城高中就读，申请国家助学金被学校以证明材料不全为由退回，村里已开具证明，{trips}。",
+        "wont:3 hard:1",
+        "materials attitude",
         "督促学校按规定受理，已纳入资助名单",
     ),
     _t(
-        "教育就学", "e", "jiaoyu", "民办培训机构办学许可审批超时",
+        "教育就学",
+        "e",
+        "jiaoyu",
+        "民办培训机构办学许可审批超时",
         "申请开办职业技能培训学校，材料齐全后提交办学许可申请已{n4}个工作日，迟迟没有答复，"
         "{trips}。",
-        "wont:2 hard:2", "process",
-        "督促{L}教育局完成现场评估，已核发办学许可证", industry="服务",
+        "wont:2 hard:2",
+        "process",
+        "督促{L}教育局完成现场评估，已核发办学许可证",
+        industry="服务",
     ),
     # 公共服务 -------------------------------------------------------------------------------
     _t(
-        "公共服务", "p", "gongdian", "电表改造后电费异常无人处理",
-        "{town}{village}家中电表改造后电费明显异常，到{L}供电公司营业厅反映多次无人处理，"
-        "{trips}。",
-        "wont:4 hard:1", "attitude process",
+        "公共服务",
+        "p",
+        "gongdian",
+        "电表改造后电费异常无人处理",
+        "{town}{village}家中电表改造后电费明显异常，到{L}供电公司营业厅反映多次无人处理，{trips}。",
+        "wont:4 hard:1",
+        "attitude process",
         "督促{L}供电公司上门校验电表，已退还多收电费",
     ),
     _t(
-        "公共服务", "p", "weijian", "出生医学证明补办被医院和卫健委互相推",
+        "公共服务",
+        "p",
+        "weijian",
+        "出生医学证明补办被医院和卫健委互相推",
         "孩子的出生医学证明遗失，到{hospital}申请补办，医院称需{L}卫健委审批，卫健委又让回医院"
         "办理，{trips}。",
-        "wont:4", "shirking",
-        "责成{L}卫健委明确办理流程，当日补发出生医学证明", assist=("yiyuan",),
+        "wont:4",
+        "shirking",
+        "责成{L}卫健委明确办理流程，当日补发出生医学证明",
+        assist=("yiyuan",),
     ),
     _t(
-        "公共服务", "p", "xiangzhen", "农村低保申请在乡镇被搁置",
+        "公共服务",
+        "p",
+        "xiangzhen",
+        "农村低保申请在乡镇被搁置",
         "家中{relative}患重病，申请农村低保已{n2}个月，{town}政府一直说还在审核，{trips}。",
-        "wont:3 hard:2", "process attitude",
+        "wont:3 hard:2",
+        "process attitude",
         "督促{town}政府完成入户调查和民主评议，已纳入低保",
     ),
     _t(
-        "公共服务", "p", "xiangzhen", "高龄津贴申领多次被退回",
+        "公共服务",
+        "p",
+        "xiangzhen",
+        "高龄津贴申领多次被退回",
         "{relative}已满八十周岁，申领高龄津贴被{town}便民服务中心以材料不全多次退回，每次要求的"
         "材料都不一样，{trips}。",
-        "wont:4", "materials attitude",
-        "督促{town}政府一次性告知并当场受理，高龄津贴已发放", quick=True,
+        "wont:4",
+        "materials attitude",
+        "督促{town}政府一次性告知并当场受理，高龄津贴已发放",
+        quick=True,
     ),
     _t(
-        "公共服务", "p", "weijian", "残疾人证办理需到医院鉴定，行动不便",
+        "公共服务",
+        "p",
+        "weijian",
+        "残疾人证办理需到医院鉴定，行动不便",
         "{relative}行动不便，办理残疾人证需到指定医院鉴定，多次预约未果，{trips}。",
-        "hard:3", "process",
-        "协调{hospital}安排医生上门鉴定，残疾人证已办理", assist=("yiyuan",),
+        "hard:3",
+        "process",
+        "协调{hospital}安排医生上门鉴定，残疾人证已办理",
+        assist=("yiyuan",),
     ),
     _t(
-        "公共服务", "e", "gongdian", "饭店用电增容申请被退回",
+        "公共服务",
+        "e",
+        "gongdian",
+        "饭店用电增容申请被退回",
         "饭店因增加厨房设备申请用电增容，营业厅以线路容量不足为由退回申请，未说明何时能解决，"
         "{trips}。",
-        "hard:3 wont:1", "process",
-        "督促{L}供电公司制定线路改造计划，已完成增容", industry="餐饮",
+        "hard:3 wont:1",
+        "process",
+        "督促{L}供电公司制定线路改造计划，已完成增容",
+        industry="餐饮",
     ),
     # 其他 -----------------------------------------------------------------------------------
     _t(
-        "其他", "p", "xiangzhen", "土地承包经营权证信息有误无法更正",
+        "其他",
+        "p",
+        "xiangzhen",
+        "土地承包经营权证信息有误无法更正",
         "土地承包经营权证上的地块面积登记有误，到{town}政府申请更正，乡里说要县里批，{trips}。",
-        "hard:3 wont:1", "process shirking",
-        "督促{town}政府会同县级部门实地核实，已更正承包地块信息", assist=("ziranziyuan",),
+        "hard:3 wont:1",
+        "process shirking",
+        "督促{town}政府会同县级部门实地核实，已更正承包地块信息",
+        assist=("ziranziyuan",),
     ),
     _t(
-        "其他", "e", "xiangzhen", "合作社农机购置补贴迟迟未发放",
+        "其他",
+        "e",
+        "xiangzhen",
+        "合作社农机购置补贴迟迟未发放",
         "{year_recent}年购置的农机具已通过核验，补贴资金至今未发放，{trips}。",
-        "hard:2 wont:2", "process",
-        "督促相关部门完成审核公示，补贴已发放", industry="农业",
+        "hard:2 wont:2",
+        "process",
+        "督促相关部门完成审核公示，补贴已发放",
+        industry="农业",
     ),
     _t(
-        "其他", "p", "", "退役军人优待证办理一直在等待",
+        "其他",
+        "p",
+        "",
+        "退役军人优待证办理一直在等待",
         "申请退役军人优待证已{n2}个月，询问时一直被告知在等待制卡，{trips}。",
-        "hard:2 wont:1", "process",
+        "hard:2 wont:1",
+        "process",
         "协调相关部门查明制卡进度，优待证已发放",
         stuck=("{town}退役军人服务站",),
     ),
     _t(
-        "其他", "p", "", "查询婚姻登记档案被要求本人到场",
+        "其他",
+        "p",
+        "",
+        "查询婚姻登记档案被要求本人到场",
         "为办理房产继承需查询已故父母的婚姻登记档案，婚姻登记处要求本人到场，{trips}。",
-        "wont:2 cant:1", "policy attitude",
+        "wont:2 cant:1",
+        "policy attitude",
         "督促婚姻登记处按规定凭继承相关证明为其查询并出具证明",
         explain="按规定婚姻登记档案须由当事人或依法授权的人查询，已向当事人解释查询途径",
         stuck=("{L}婚姻登记处",),
@@ -684,15 +945,23 @@ _TEMPLATES: tuple[_Template, ...] = (
 
 _GENERIC_TEMPLATES: tuple[_Template, ...] = (
     _t(
-        "", "p", "", ("{area}事项办理受阻", "{area}业务多次往返仍未办成"),
+        "",
+        "p",
+        "",
+        ("{area}事项办理受阻", "{area}业务多次往返仍未办成"),
         "在办理{area}相关业务时，经办窗口未一次性说明办理条件和所需材料，{trips}。",
-        "wont:3 hard:2", "process materials",
+        "wont:3 hard:2",
+        "process materials",
         "督促{dept}一次性告知办理条件，事项已办结",
     ),
     _t(
-        "", "e", "", ("{area}审批事项久拖未办", "企业{area}事项办理受阻"),
+        "",
+        "e",
+        "",
+        ("{area}审批事项久拖未办", "企业{area}事项办理受阻"),
         "企业办理{area}相关事项，提交材料后长时间未答复，询问时各环节互相推诿，{trips}。",
-        "wont:2 hard:3", "shirking process",
+        "wont:2 hard:3",
+        "shirking process",
         "召集{dept}等相关部门明确办理时限，事项已办结",
     ),
 )
@@ -845,9 +1114,7 @@ def _uuid(rng: random.Random) -> str:
 
 # What search._characters drops: ASCII that is not a letter or digit, and whitespace.
 _SEARCH_DROP: dict[int, None] = {
-    cp: None
-    for cp in range(0x3001)
-    if (cp < 128 and not chr(cp).isalnum()) or chr(cp).isspace()
+    cp: None for cp in range(0x3001) if (cp < 128 and not chr(cp).isalnum()) or chr(cp).isspace()
 }
 
 
@@ -946,6 +1213,7 @@ class _Closed:
     number: str
     uuid: str
     title: str
+    area: str
     template: _Template
     person: _Person
     visits: int
@@ -1005,12 +1273,15 @@ class _Generator:
                 if not found:
                     found = [t for t in _GENERIC_TEMPLATES if kind in t.kinds]
                 self.templates[(area, kind)] = (found, _cumulative(t.weight for t in found))
-        self.area_cum = {
-            kind: _cumulative(
-                weights.get(area, _CUSTOM_AREA_WEIGHT) for area in self.areas
-            )
-            for kind, weights in _KIND_AREA_WEIGHTS.items()
-        }
+        self.area_cum: dict[str, list[float]] = {}
+        for kind, weights in _KIND_AREA_WEIGHTS.items():
+            area_weights = [
+                weights.get(area, 0.0) if area in DEFAULT_AREAS else _CUSTOM_AREA_WEIGHT
+                for area in self.areas
+            ]
+            if not any(area_weights):
+                area_weights = [1.0] * len(self.areas)
+            self.area_cum[kind] = _cumulative(area_weights)
         self.next_complainant_id = (session.scalar(select(func.max(Complainant.id))) or 0) + 1
         self.area_code = _AREA_CODES.get(site.code[:4]) or _AREA_CODES.get(site.code[:2], "0371")
         self.sequences: dict[int, int] = {}
@@ -1083,7 +1354,7 @@ class _Generator:
         r = self.r
         town = r.choice(self.towns)
         if town.endswith("街道") or (town == self.towns[0] and r.random() < 0.6):
-            road = r.choice(("人民路", "建设路", "文化路", "解放路", "金城大道", "迎宾路", "中山街"))
+            road = r.choice(("人民路", "建设路", "文化路", "解放路", "金城大道", "迎宾路"))
             return f"{self.words['P']}{town}{road}{r.randint(1, 300)}号"
         return f"{self.words['P']}{town}{self.village()}{r.randint(1, 12)}组"
 
@@ -1119,11 +1390,19 @@ class _Generator:
     def new_enterprise(self, rows: _Rows, industry: str) -> _Person:
         r = self.r
         industry = industry or r.choice(list(_INDUSTRIES))
-        while True:
+        prefix = self.words["P"]
+        for attempt in range(1000):
             suffix, kind = r.choice(_INDUSTRIES[industry])
-            name = f"{self.words['P']}{r.choice(_TRADE_NAMES)}{suffix}"
+            if r.random() < 0.3:
+                trade = r.choice(_TRADE_NAMES)
+            else:
+                trade = r.choice(_TRADE_FIRST) + r.choice(_TRADE_SECOND)
+            name = f"{prefix}{trade}{suffix}"
             if kind == "2" and r.random() < 0.5:  # 个体户 often carry the owner's name
-                name = f"{self.words['P']}{r.choice(self.towns)}{self.r.choice(self.surnames)}记{suffix}"
+                owner = r.choice(self.surnames)
+                name = f"{prefix}{r.choice(self.towns)}{owner}记{suffix}"
+            if attempt > 20:  # a crowded trade: a branch office
+                name = f"{name}{r.choice(self.towns)}第{attempt - 19}分公司"
             if name not in self.used_company_names:
                 self.used_company_names.add(name)
                 break
@@ -1156,7 +1435,8 @@ class _Generator:
                 return r.choice(self.persons)
             return self.new_person(rows)
         pool = self.enterprises.get(industry or "", [])
-        if pool and r.random() < 0.12:
+        # A county has a few thousand firms: the more we know, the likelier one comes back.
+        if pool and r.random() < 0.12 + 0.5 * len(pool) / (len(pool) + 1500):
             return r.choice(pool)
         return self.new_enterprise(rows, industry)
 
@@ -1179,9 +1459,7 @@ class _Generator:
             weights[-1] *= today_seconds / _WORKING_SECONDS
         picked = r.choices(days, cum_weights=_cumulative(weights), k=n)
         times = [
-            self.work.at(
-                d, r.randrange(today_seconds if d == today else _WORKING_SECONDS)
-            )
+            self.work.at(d, r.randrange(today_seconds if d == today else _WORKING_SECONDS))
             for d in picked
         ]
         times.sort()
@@ -1263,13 +1541,14 @@ class _Generator:
     ) -> _Closed | None:
         r = self.r
         # Who, what, where -------------------------------------------------------------------
+        if earlier is not None and (
+            area is not None or (channel is Channel.ENTERPRISE_VISIT and earlier.person.kind == "p")
+        ):
+            earlier = None  # this position must show a given area or channel
         if earlier is not None:
             template = earlier.template
             person = earlier.person
-            kind = person.kind
-            area = template.area or area or r.choice(self.areas)
-            if template.area == "":
-                area = self.areas[0] if area is None else area
+            area = earlier.area
             channel = channel or r.choice((Channel.WINDOW, Channel.WINDOW, Channel.PHONE))
         else:
             kind = "e" if r.random() < 0.25 else "p"
@@ -1283,9 +1562,7 @@ class _Generator:
                 options = _CHANNEL_WEIGHTS[kind]
                 channel = r.choices([c for c, _ in options], [w for _, w in options])[0]
             person = self.complainant(rows, kind, template.industry)
-        if earlier is not None and earlier.template.area == "" and area not in self.areas:
-            area = self.areas[0]
-        dept_key = template.dept or ("" if template in _TEMPLATES else r.choice(list(self.departments)))
+        dept_key = template.dept or (r.choice(list(self.departments)) if not template.area else "")
         department = self.departments.get(dept_key)
         visits = (
             min(99, earlier.visits + 1 + (r.random() < 0.3))
@@ -1294,7 +1571,9 @@ class _Generator:
         )
         slots = self.slots(template, area, visits, department)
         if earlier is not None:
-            title = earlier.title if earlier.title.startswith("再次反映") else f"再次反映：{earlier.title}"
+            title = earlier.title
+            if not title.startswith("再次反映"):
+                title = f"再次反映：{title}"
             when = earlier.closed_at
             story = (
                 f"此前于{when.year}年{when.month}月{when.day}日反映的“{earlier.title}”"
@@ -1311,7 +1590,8 @@ class _Generator:
             stuck_at = department[2]
         else:
             stuck_at = ""
-        stuck_department_id = department[0] if department is not None and r.random() < 0.93 else None
+        blamed = department is not None and r.random() < 0.93
+        stuck_department_id = department[0] if department is not None and blamed else None
 
         # Triage -----------------------------------------------------------------------------
         natures = template.natures
@@ -1374,11 +1654,8 @@ class _Generator:
                             steps.pop()  # still waiting for the department
                 if state == "visited":
                     add("visited", w.workdays_later(done_at, r.randint(1, 5)))
-                elif state == "concluded" and steps[-1][0] != "concluded":
-                    add("concluded", w.workdays_later(steps[-1][1], r.randint(1, 3)))
-            elif state == "withdrawn":
-                if r.random() < 0.5 and not on_spot:
-                    add("assigned", w.soon(triaged, 10, 150, 0.3))
+            elif state == "withdrawn" and r.random() < 0.5 and not on_spot:
+                add("assigned", w.soon(triaged, 10, 150, 0.3))
         if state == "withdrawn":
             add("withdrawn", w.workdays_later(steps[-1][1], r.randint(1, 6)))
         times = _fit(self.now, [t for _, t in steps])
@@ -1402,6 +1679,7 @@ class _Generator:
             if template.assist and nature is Nature.HARD and r.random() < 0.4
             else []
         )
+        after_reopen = False
         for (step, _), moment in zip(steps, times, strict=True):
             kind_name = step
             data: dict[str, Any] = {}
@@ -1421,8 +1699,10 @@ class _Generator:
                 kind_name = EventKind.ASSIGNED.value
                 reopened = step == "reassigned"
                 days = self.deadline(nature, approach, reopened)
-                target = department or self.departments.get("shenpi") or next(
-                    iter(self.departments.values())
+                target = (
+                    department
+                    or self.departments.get("shenpi")
+                    or next(iter(self.departments.values()))
                 )
                 due = w.nth_after(moment.date(), days)
                 user = self.leader_on(moment.date())
@@ -1451,7 +1731,7 @@ class _Generator:
                 data = {"title": title, "description": "询问办理进度，反映至今仍未办结"}
             elif step == "concluded":
                 outcome = Outcome.EXPLAINED if explained else Outcome.DONE
-                if steps and any(s == "reopened" for s, _ in steps) and r.random() < 0.9:
+                if after_reopen and r.random() < 0.9:
                     outcome = Outcome.DONE
                 concluded_at = moment
                 method = r.choices(
@@ -1476,6 +1756,7 @@ class _Generator:
                 summary = f"回访{grade.label}，事项重办；原办理结果保留在记录中"
                 outcome = None
                 concluded_at = None
+                after_reopen = True
                 status = CaseStatus.IN_PROGRESS
             else:  # withdrawn
                 summary = f"当事人撤回：{r.choice(_WITHDRAW_REASONS)}"
@@ -1546,7 +1827,7 @@ class _Generator:
         if status in (CaseStatus.VISITED, CaseStatus.CONCLUDED, CaseStatus.WITHDRAWN):
             return _Closed(
                 times[-1] if concluded_at is None else concluded_at,
-                case_id, number, case_uuid, title, template, person, visits, channel,
+                case_id, number, case_uuid, title, area, template, person, visits, channel,
             )  # fmt: skip
         return None
 
@@ -1648,8 +1929,7 @@ class _Generator:
             return f"交办{department}办理，限当日办结"
         if nature is Nature.CANT:
             return (
-                f"交办{department}，限{days}个工作日内提交由主要负责人签字的不能办书面依据"
-                f"{helpers}"
+                f"交办{department}，限{days}个工作日内提交由主要负责人签字的不能办书面依据{helpers}"
             )
         return f"交办{department}办理，限{days}个工作日{helpers}"
 
@@ -1678,16 +1958,22 @@ class _Generator:
     def flush(self, rows: _Rows) -> None:
         session = self.session
         if rows.complainants:
-            session.execute(insert(Complainant.__table__), rows.complainants)
+            session.execute(insert(_table(Complainant)), rows.complainants)
             self.complainant_count += len(rows.complainants)
         if rows.cases:
-            session.execute(insert(Case.__table__), rows.cases)
+            session.execute(insert(_table(Case)), rows.cases)
         if rows.events:
-            session.execute(insert(CaseEvent.__table__), rows.events)
+            session.execute(insert(_table(CaseEvent)), rows.events)
         if rows.search and self.session.get_bind().dialect.name == "sqlite":
             session.execute(
                 text("INSERT INTO case_search(rowid, body) VALUES (:id, :body)"), rows.search
             )
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _cumulative(weights: Iterable[float]) -> list[float]:
@@ -1723,9 +2009,7 @@ class DemoService:
 
     def generate(self, cases: int, *, seed: int = 20261125) -> DemoSummary:
         if not 0 <= cases <= MAX_DEMO_CASES:
-            raise ValidationFailed(
-                {"cases": f"演示事项数量应在 0 到 {MAX_DEMO_CASES:,} 之间".replace(",", "")}
-            )
+            raise ValidationFailed({"cases": f"演示事项数量应在 0 到 {MAX_DEMO_CASES} 之间"})
         now = self._clock.now().replace(microsecond=0)
         rng = random.Random(seed)
         self._check_ready()
@@ -1761,9 +2045,7 @@ class DemoService:
             staff_rng = random.Random(seed ^ 0x5EED)
             departments = self._departments(session, staff_rng, words, site)
             staff, logins = self._users(session, staff_rng, hashes, now)
-            generator = _Generator(
-                session, rng, now, site, areas, departments, staff, words, towns
-            )
+            generator = _Generator(session, rng, now, site, areas, departments, staff, words, towns)
             first_id = (session.scalar(select(func.max(Case.id))) or 0) + 1
             complainants, events = generator.generate(cases, first_id)
             for year, last in sorted(generator.sequences.items()):
@@ -1821,7 +2103,7 @@ class DemoService:
         session: Session, rng: random.Random, words: dict[str, str], site: Site
     ) -> dict[str, tuple[int, str, str]]:
         existing = {d.name: d for d in session.scalars(select(Department))}
-        names = NameSource(rng)
+        names = _NameSource(rng)
         area_code = _AREA_CODES.get(site.code[:4]) or _AREA_CODES.get(site.code[:2], "0371")
         result: dict[str, tuple[int, str, str]] = {}
         for key, name_format, window_format in _DEPARTMENTS:
@@ -1870,7 +2152,7 @@ class DemoService:
         return _Staff(tuple(clerks), tuple(leaders)), tuple(logins)
 
 
-class NameSource:
+class _NameSource:
     """Plain Chinese names for department leaders and contacts."""
 
     def __init__(self, rng: random.Random) -> None:

@@ -342,6 +342,8 @@ class IntakeService:
             for key, value in changed.items():
                 setattr(existing, key, value)
             existing.version += 1
+            if "name" in changed or "phone" in changed:
+                _reindex_cases_of(session, existing)
             audit.record(
                 session,
                 at=now,
@@ -383,6 +385,13 @@ class IntakeService:
                     user_name=actor.display_name,
                 )
             )
+
+
+def _reindex_cases_of(session: Session, complainant: Complainant) -> None:
+    """The ledger shows the complainant's current name, so search must find it too."""
+    short_name = session.scalar(select(Site.short_name).where(Site.is_local.is_(True))) or ""
+    for case in session.scalars(select(Case).where(Case.complainant_id == complainant.id)):
+        search.reindex_case(session, case.id, search_fields(case, complainant, short_name))
 
 
 def _next_number(session: Session, kind: str, year: int) -> int:

@@ -62,12 +62,12 @@ class MaintenanceService:
     @staticmethod
     def _check_histories(session: Session) -> list[str]:
         problems: list[str] = []
-        statuses = dict(session.execute(select(Case.id, Case.status)).tuples().all())
-        numbers = dict(session.execute(select(Case.id, Case.number)).tuples().all())
+        statuses = dict(session.execute(select(Case.id, Case.status)).all())
+        numbers = dict(session.execute(select(Case.id, Case.number)).all())
         kinds: dict[int, list[EventKind]] = {}
         for case_id, kind in session.execute(
             select(CaseEvent.case_id, CaseEvent.kind).order_by(CaseEvent.case_id, CaseEvent.id)
-        ).tuples():
+        ):
             if kind in EventKind._value2member_map_:
                 kinds.setdefault(case_id, []).append(EventKind(kind))
         for case_id, status in statuses.items():

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from desktop_app.errors import UserError
@@ -129,10 +128,9 @@ class FieldError(QLabel):
 
 def heading(text: str, size: int = 16) -> QLabel:
     label = QLabel(text)
-    font = QFont(label.font())
-    font.setPointSize(size)
-    font.setBold(True)
-    label.setFont(font)
+    # A style sheet, not setFont: the application style sheet sets every widget's font size
+    # and would override a font set on the label.
+    label.setStyleSheet(f"font-size: {size}pt; font-weight: bold;")
     return label
 
 

@@ -42,7 +42,6 @@ from desktop_app.services.context import Changes
 from desktop_app.services.intake import IntakeResult, RelatedCase
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
 
-
 RELATED_HINT = "输入身份证号、信用代码或电话后，这里会列出此人此前的事项，避免重复登记。"
 
 

@@ -1,0 +1,177 @@
+"""``python tasks.py bench``: DESIGN.md §9 budgets measured on a 100,000-case database.
+
+Not a test (timings on shared 2-core machines are noisy); prints medians as JSON. The database is
+built once under .bench/ with the demo generator and reused while the case count matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from desktop_app.domain.vocabulary import SiteLevel  # noqa: E402
+from desktop_app.services.app import AppServices, open_services  # noqa: E402
+from desktop_app.services.context import FixedClock  # noqa: E402
+from desktop_app.services.demo import DemoService  # noqa: E402
+from desktop_app.services.ledger import CaseFilter, SortKey  # noqa: E402
+from tests.helpers.factories import person_form  # noqa: E402
+
+BUDGETS_MS = {
+    "gui_start_to_usable_window_ms": 1000,
+    "ledger_first_page_ms": 50,
+    "search_2_chars_ms": 50,
+    "search_4_chars_ms": 50,
+    "intake_save_ms": 15,
+}
+BUDGET_MEMORY_MB = 250
+
+
+def median_ms(work: Callable[[], object], repeat: int = 15, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        work()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(samples), 2)
+
+
+def build_database(folder: Path, cases: int) -> tuple[Path, float | None]:
+    marker = folder / f"cases-{cases}.ok"
+    if marker.exists():
+        return folder / "data", None
+    shutil.rmtree(folder, ignore_errors=True)
+    data_dir = folder / "data"
+    clock = FixedClock(datetime.now().replace(microsecond=0))
+    services = open_services(data_dir, clock=clock)
+    services.site.init_site(
+        code="410221",
+        name="杞县办不成事监督窗口",
+        short_name="杞县",
+        level=SiteLevel.COUNTY,
+        admin_password="Admin12345",
+        is_demo=True,
+    )
+    start = time.perf_counter()
+    DemoService(services.db, clock).generate(cases)
+    seconds = time.perf_counter() - start
+    services.close()
+    marker.write_text("ok")
+    return data_dir, seconds
+
+
+def measure_services(services: AppServices) -> dict[str, object]:
+    ledger = services.ledger
+    results: dict[str, object] = {}
+
+    def first_page(case_filter: CaseFilter, sort: SortKey = SortKey.RECEIVED) -> int:
+        ids = ledger.ids(case_filter, sort)
+        ledger.rows(ids[:200])
+        return len(ids)
+
+    results["ledger_first_page_ms"] = median_ms(lambda: first_page(CaseFilter()))
+    results["ledger_last_page_ms"] = median_ms(lambda: ledger.rows(ledger.ids()[-200:]), repeat=5)
+    results["ledger_sort_by_complainant_ms"] = median_ms(
+        lambda: first_page(CaseFilter(), SortKey.COMPLAINANT), repeat=5
+    )
+    for label, text in [
+        ("search_2_chars", "王芳"),
+        ("search_2_chars_common_term", "医保"),
+        ("search_4_chars", "参保信息"),
+        ("search_1_char", "芳"),
+        ("search_case_number", "2025-0012"),
+    ]:
+        hits = first_page(CaseFilter(text=text))
+        results[f"{label}_ms"] = median_ms(lambda t=text: first_page(CaseFilter(text=t)))
+        results[f"{label}_hits"] = hits
+    results["dashboard_counts_ms"] = median_ms(
+        lambda: ledger.dashboard(services.clock.now().date()), repeat=5
+    )
+
+    actor = services.auth.login("clerk1", "Demo12345")
+    counter = iter(range(10_000))
+
+    def save() -> None:
+        n = next(counter)
+        services.intake.register(actor, replace(person_form(), phone=f"137{n:08d}"))
+
+    results["intake_save_ms"] = median_ms(save, repeat=30, warmup=3)
+    return results
+
+
+def measure_gui(data_dir: Path) -> dict[str, object]:
+    """Start the real window in a fresh process; it reports its own timings and memory."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    samples = []
+    report: dict[str, object] = {}
+    for _ in range(3):
+        started = time.perf_counter()
+        output = subprocess.run(
+            [sys.executable, str(ROOT / "tests" / "bench_gui.py"), str(data_dir)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        wall_ms = (time.perf_counter() - started) * 1000
+        report = json.loads(output.strip().splitlines()[-1])
+        samples.append(report["start_to_usable_ms"])
+        report["process_wall_ms"] = round(wall_ms, 1)
+    report["gui_start_to_usable_window_ms"] = round(statistics.median(samples), 1)
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--folder", default=str(ROOT / ".bench"))
+    args = parser.parse_args()
+    folder = Path(args.folder) / str(args.cases)
+    print(f"Preparing a {args.cases:,}-case database in {folder} …", file=sys.stderr)
+    data_dir, build_seconds = build_database(folder, args.cases)
+    work_dir = Path(args.folder) / "work"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    shutil.copytree(data_dir, work_dir)  # saves during the bench must not grow the cached copy
+
+    results: dict[str, object] = {"cases": args.cases}
+    if build_seconds is not None:
+        results["demo_generate_s"] = round(build_seconds, 1)
+    results["database_mb"] = round((work_dir / "bbcs.db").stat().st_size / 1e6, 1)
+    print("Measuring services …", file=sys.stderr)
+    services = open_services(work_dir)
+    results.update(measure_services(services))
+    services.close()
+    print("Measuring the GUI (3 cold starts) …", file=sys.stderr)
+    gui = measure_gui(work_dir)
+    results.update({f"gui_{k}" if not k.startswith("gui_") else k: v for k, v in gui.items()})
+    verdicts = {}
+    for key, budget in BUDGETS_MS.items():
+        value = results.get(key)
+        if isinstance(value, int | float):
+            verdicts[key] = f"{'ok' if value <= budget else 'OVER'} (budget {budget} ms)"
+    memory = results.get("gui_peak_memory_mb")
+    if isinstance(memory, int | float):
+        verdicts["gui_peak_memory_mb"] = (
+            f"{'ok' if memory <= BUDGET_MEMORY_MB else 'OVER'} (budget {BUDGET_MEMORY_MB} MB)"
+        )
+    results["verdicts"] = verdicts
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

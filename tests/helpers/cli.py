@@ -1,0 +1,44 @@
+"""Running ``python -m desktop_app`` (the ``bbcs`` command) in a subprocess, as a script would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ADMIN_PASSWORD_ENV = "BBCS_ADMIN_PASSWORD"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a child python: the source tree importable, no stray data dir."""
+    env = {k: v for k, v in os.environ.items() if k not in ("BBCS_DATA_DIR", ADMIN_PASSWORD_ENV)}
+    env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHONUTF8"] = "1"
+    env.update(extra)
+    return env
+
+
+def run_bbcs(
+    *args: str,
+    data_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """``bbcs [--data-dir DIR] ARGS…``; output captured as text, never raises on exit code."""
+    command = [sys.executable, "-m", "desktop_app"]
+    if data_dir is not None:
+        command += ["--data-dir", str(data_dir)]
+    command += list(args)
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env if env is not None else subprocess_env(),
+        cwd=REPO_ROOT,
+        timeout=timeout,
+        check=False,
+    )

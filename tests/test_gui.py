@@ -1,0 +1,288 @@
+"""The real widgets, offscreen: type into the intake form, save, find the case in the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature
+from desktop_app.services.app import AppServices
+from desktop_app.services.context import Actor
+from desktop_app.services.ledger import CaseFilter, SortKey
+from desktop_app.ui.case_table import COLUMNS, CaseTableModel
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.startup import LoginDialog, SetupDialog
+from tests.helpers.factories import ADMIN_PASSWORD, enterprise_form, person_form
+
+
+@pytest.fixture
+def context(services: AppServices, clerk: Actor) -> Iterator[UiContext]:
+    runner = TaskRunner()
+    yield UiContext(services, clerk, ChangeHub(), runner)
+    runner.wait()
+
+
+@pytest.fixture
+def window(qtbot, context: UiContext, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
+    # A message box would block an offscreen test forever; make any that appears fail it.
+    def no_dialog(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"unexpected message box: {args[1:3]}")
+
+    for name in ("warning", "critical", "information"):
+        monkeypatch.setattr(QMessageBox, name, no_dialog)
+    main = MainWindow(context)
+    qtbot.addWidget(main)
+    main.resize(1280, 800)
+    main.show()
+    qtbot.waitUntil(lambda: not main.ledger.is_loading)
+    return main
+
+
+def type_into(qtbot, widget, text: str) -> None:
+    """ASCII as key presses; Chinese as a Chinese IME delivers it: a committed string."""
+    widget.setFocus()
+    if text.isascii():
+        qtbot.keyClicks(widget, text)
+        return
+    event = QInputMethodEvent("", [])
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)
+
+
+def test_intake_typed_saved_and_found_in_ledger(qtbot, window: MainWindow) -> None:
+    window.go_to("受理登记")
+    page = window.intake
+    type_into(qtbot, page.name, "赵𠀀明")
+    type_into(qtbot, page.id_number, "11010519491231002X")
+    type_into(qtbot, page.phone, "13912345678")
+    type_into(qtbot, page.title, "不动产权证办不下来")
+    type_into(qtbot, page.description, "集资房未做土地分割，办不了不动产权证，已往返五次。")
+    page.area.setCurrentIndex(page.area.findData("不动产登记"))
+    page.visits_count.setValue(5)
+    qtbot.keyClick(page.title, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: page.last_result is not None)
+    number = page.last_result.number
+    assert number == "杞县-2026-0001"
+    assert number in page.banner.text()
+    assert page.name.text() == ""  # the form is ready for the next person
+
+    window.go_to("事项台账")
+    ledger = window.ledger
+    type_into(qtbot, ledger.search, "𠀀明")
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 1 and not ledger.is_loading, timeout=5000)
+    index = ledger.model.index(0, 0)
+    assert ledger.model.data(index) == number
+    title_column = [key for key, _ in COLUMNS].index(SortKey.TITLE)
+    assert ledger.model.data(ledger.model.index(0, title_column)) == "不动产权证办不下来"
+    assert "1 件" in ledger.count_label.text()
+
+
+def test_intake_errors_show_beside_fields_and_nothing_is_saved(
+    qtbot, window: MainWindow, services: AppServices
+) -> None:
+    window.go_to("受理登记")
+    page = window.intake
+    type_into(qtbot, page.name, "李强")
+    type_into(qtbot, page.id_number, "110105194912310021")  # wrong check digit
+    type_into(qtbot, page.phone, "2345678")  # no area code
+    page.save_button.click()
+    qtbot.waitUntil(lambda: not page.is_saving)
+    assert "校验位" in page.errors["id_number"].text()
+    assert page.errors["id_number"].isVisible()
+    assert "区号" in page.errors["phone"].text()
+    assert page.errors["title"].text()
+    assert page.errors["area"].text()
+    assert services.ledger.count() == 0
+
+    # A wrong-looking but real ID is accepted with a recorded reason.
+    assert page.override_reason.isVisible()
+    type_into(qtbot, page.override_reason, "旧版身份证，经核对原件无误")
+    page.phone.clear()
+    type_into(qtbot, page.phone, "0378-2345678")
+    type_into(qtbot, page.title, "医保结算查不到参保信息")
+    type_into(qtbot, page.description, "多次往返未果")
+    page.area.setCurrentIndex(page.area.findData("医保社保"))
+    page.save_button.click()
+    qtbot.waitUntil(lambda: page.last_result is not None)
+    detail = services.cases.detail(page.last_result.case_id)
+    assert detail.id_override_reason == "旧版身份证，经核对原件无误"
+
+
+def test_enterprise_fields_switch_and_related_cases_link_a_repeat_visit(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    earlier = services.intake.register(clerk, enterprise_form())
+    window.go_to("受理登记")
+    page = window.intake
+    page.enterprise_radio.setChecked(True)
+    assert page.credit_code.isVisible() and not page.id_number.isVisible()
+    type_into(qtbot, page.credit_code, "91350100M000100Y43")
+    page._look_up_related()
+    qtbot.waitUntil(lambda: page.related_list.count() == 1)
+    assert earlier.number in page.related_list.item(0).text()
+    page.related_list.setCurrentRow(0)
+    page.link_button.click()
+    assert earlier.number in page.link_label.text()
+    type_into(qtbot, page.name, "杞县丰源农业科技有限公司")
+    type_into(qtbot, page.contact_person, "李强")
+    type_into(qtbot, page.phone, "0378-2345678")
+    type_into(qtbot, page.title, "许可证仍未办下来")
+    type_into(qtbot, page.description, "第二次来窗口反映")
+    page.area.setCurrentIndex(page.area.findData("市场准入许可"))
+    page.save()
+    qtbot.waitUntil(lambda: page.last_result is not None)
+    assert page.last_result.repeat_visit
+    assert page.last_result.number == earlier.number
+    assert services.ledger.count() == 1
+    assert services.cases.detail(earlier.case_id).visits_count == 2
+
+
+def test_case_detail_triage_and_conclude(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    result = services.intake.register(clerk, person_form())
+    dialog = window.open_case(result.case_id)  # owned by the window, deleted on close
+    assert dialog is not None
+    assert result.number in dialog.title_label.text()
+    dialog.nature.setCurrentIndex(dialog.nature.findData(Nature.HARD.value))
+    dialog.approach.setCurrentIndex(dialog.approach.findData(Approach.PUSH.value))
+    dialog.cause_boxes[Cause.PROCESS].setChecked(True)
+    dialog.triage_button.click()
+    qtbot.waitUntil(lambda: dialog.detail.nature is Nature.HARD)
+    assert [e.label for e in dialog.detail.timeline][-1] == "甄别分类"
+    assert dialog.timeline.topLevelItemCount() == 2
+
+    type_into(qtbot, dialog.what_done, "督促县医保局切换参保信息，当天完成报销")
+    type_into(qtbot, dialog.reply_text, "已电话告知报销完成")
+    dialog.conclude_button.click()
+    qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.CONCLUDED)
+    assert dialog.visit_button.isEnabled()
+    assert not dialog.conclude_button.isEnabled()
+    dialog.close()
+
+
+def test_dashboard_figure_opens_filtered_ledger(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    for _ in range(3):
+        services.intake.register(clerk, person_form())
+    window.context.hub.publish(services.intake.register(clerk, enterprise_form()).changes)
+    button, _filter = window.dashboard.figures["awaiting_triage"]
+    qtbot.waitUntil(lambda: button.number.text() == "4")
+    button.click()
+    assert window.pages.currentWidget() is window.ledger
+    qtbot.waitUntil(lambda: window.ledger.model.rowCount() == 4 and not window.ledger.is_loading)
+    assert window.ledger.status.currentData() == "untriaged"
+
+
+def test_case_model_is_lazy_and_passes_qt_model_tester(
+    qtbot, qtmodeltester, services: AppServices, clerk: Actor
+) -> None:
+    for index in range(450):
+        services.intake.register(clerk, person_form(phone=f"139{index:08d}"))
+    model = CaseTableModel(services.ledger)
+    model.set_ids(model.load_ids())
+    assert model.rowCount() == 450
+    assert model.cached_pages == 0  # nothing fetched until a row is shown
+    assert model.data(model.index(449, 0))  # last row: fetches only its page
+    assert model.cached_pages == 1
+    qtmodeltester.check(model)
+
+    model.sort([k for k, _ in COLUMNS].index(SortKey.NUMBER), Qt.SortOrder.AscendingOrder)
+    model.set_ids(model.load_ids())
+    assert model.data(model.index(0, 0)) == "杞县-2026-0001"
+    model.set_filter(CaseFilter(text="0450"))
+    model.set_ids(model.load_ids())
+    assert model.rowCount() == 1
+
+
+def test_login_dialog_rejects_wrong_password_and_accepts_right_one(
+    qtbot, services: AppServices
+) -> None:
+    dialog = LoginDialog(services)
+    qtbot.addWidget(dialog)
+    dialog.username.setText("admin")
+    dialog.password.setText("wrong-password1")
+    dialog.try_login()
+    assert dialog.actor is None
+    assert "不正确" in dialog.error.text()
+    dialog.password.setText(ADMIN_PASSWORD)
+    dialog.try_login()
+    assert dialog.actor is not None and dialog.actor.username == "admin"
+
+
+def test_setup_dialog_validates_then_creates_the_site(qtbot, bare_services: AppServices) -> None:
+    dialog = SetupDialog(bare_services)
+    qtbot.addWidget(dialog)
+    dialog.code.setText("99999")
+    dialog.name.setText("测试窗口")
+    dialog.password.setText("short")
+    dialog.password_again.setText("short")
+    dialog.save()
+    assert "6位" in dialog.errors["code"].text()
+    assert "密码" in dialog.errors["admin_password"].text()
+    assert not bare_services.site.is_initialised()
+    dialog.code.setText("410221")
+    dialog.short_name.setText("杞县")
+    dialog.password.setText("Secret2026")
+    dialog.password_again.setText("Secret2026")
+    dialog.save()
+    assert bare_services.site.is_initialised()
+    assert bare_services.site.info().short_name == "杞县"
+
+
+def test_qt_dialogs_speak_chinese(qtbot) -> None:
+    from desktop_app.ui.app import make_application
+
+    app = make_application()
+    assert isinstance(app, QApplication)
+    box = QMessageBox(QMessageBox.Icon.Question, "t", "t", QMessageBox.StandardButton.Cancel)
+    qtbot.addWidget(box)
+    assert box.button(QMessageBox.StandardButton.Cancel).text() == "取消"
+
+
+def test_bundled_font_draws_chinese(qtbot) -> None:
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from desktop_app.ui.app import make_application
+    from desktop_app.ui.theme import install_fonts
+
+    app = make_application()
+    family = install_fonts(app)
+    assert family in app.font().families()
+    metrics = QFontMetrics(QFont(family))
+    assert all(metrics.inFontUcs4(ord(ch)) for ch in "办不成事监督窗口受理登记贰")
+
+
+def test_main_window_status_bar_and_pages(window: MainWindow) -> None:
+    assert "410221" in window.site_label.text()
+    assert "张敏" in window.user_label.text()
+    titles = [window.navigation.item(i).text() for i in range(window.navigation.count())]
+    assert titles[:3] == ["工作台", "受理登记", "事项台账"]
+    assert "系统设置" in titles and "期限日历" in titles
+
+
+def test_attachment_from_gui_is_stored_and_listed(
+    qtbot, window: MainWindow, services: AppServices, tmp_path: Path
+) -> None:
+    scan = tmp_path / "身份证 复印件.png"
+    scan.write_bytes(b"\x89PNG fake scan")
+    window.go_to("受理登记")
+    page = window.intake
+    page.add_attachments([scan])
+    type_into(qtbot, page.name, "王芳")
+    type_into(qtbot, page.phone, "13812345678")
+    type_into(qtbot, page.title, "社保卡补办")
+    type_into(qtbot, page.description, "补办社保卡要求回户籍地")
+    page.area.setCurrentIndex(page.area.findData("医保社保"))
+    page.save()
+    qtbot.waitUntil(lambda: page.last_result is not None)
+    detail = services.cases.detail(page.last_result.case_id)
+    assert [a.filename for a in detail.attachments] == ["身份证 复印件.png"]
+    assert detail.attachments[0].path.read_bytes() == b"\x89PNG fake scan"

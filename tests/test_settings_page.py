@@ -1,0 +1,505 @@
+"""系统设置 page: what an administrator (and a clerk) sees and can do on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QTableWidget
+from pytestqt.qtbot import QtBot
+
+from desktop_app.domain.vocabulary import Role
+from desktop_app.errors import UserError
+from desktop_app.services.app import AppServices
+from desktop_app.services.context import Actor
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+from desktop_app.ui.settings_page import SettingsPage
+from desktop_app.ui.theme import apply_style, install_fonts
+from tests.helpers.factories import USER_PASSWORD
+
+PageMaker = Callable[[Actor], SettingsPage]
+
+NEW_PASSWORD = "Welcome2026"
+
+
+@pytest.fixture
+def message_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Message boxes are recorded instead of shown, so no test can hang on a modal dialog."""
+    shown: list[tuple[str, str]] = []
+
+    def record(
+        _parent: object, title: str, text: str, *_args: object
+    ) -> QMessageBox.StandardButton:
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    for name in ("warning", "information", "critical", "question"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(record))
+    return shown
+
+
+@pytest.fixture
+def make_page(
+    qtbot: QtBot, services: AppServices, message_boxes: list[tuple[str, str]]
+) -> Iterator[PageMaker]:
+    runners: list[TaskRunner] = []
+
+    def make(actor: Actor) -> SettingsPage:
+        runner = TaskRunner()
+        runners.append(runner)
+        page = SettingsPage(UiContext(services, actor, ChangeHub(), runner))
+        qtbot.addWidget(page)
+        page.resize(1100, 700)
+        page.show()
+        return page
+
+    yield make
+    for runner in runners:  # no worker may touch the database after the fixture closes it
+        runner.wait()
+
+
+def type_text(qtbot: QtBot, field: QLineEdit, text: str) -> None:
+    """Key presses for ASCII; Chinese arrives as an input method would commit it (QTest can only
+    synthesise ASCII keys)."""
+    if text.isascii():
+        qtbot.keyClicks(field, text)
+    else:
+        field.insert(text)
+
+
+def column_texts(table: QTableWidget, column: int) -> list[str]:
+    return [table.item(row, column).text() for row in range(table.rowCount())]
+
+
+def row_of(table: QTableWidget, first_cell: str) -> int:
+    return column_texts(table, 0).index(first_cell)
+
+
+def fill_user_form(
+    qtbot: QtBot, page: SettingsPage, username: str, name: str, role: Role, password: str
+) -> None:
+    type_text(qtbot, page.user_username, username)
+    type_text(qtbot, page.user_display_name, name)
+    page.user_role.setCurrentIndex(page.user_role.findText(role.label))
+    type_text(qtbot, page.user_phone, "13800001111")
+    type_text(qtbot, page.user_password, password)
+
+
+# 人员 ----------------------------------------------------------------------------------------
+
+
+def test_admin_adds_a_clerk_who_can_then_log_in(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    fill_user_form(qtbot, page, "clerk2", "李娜", Role.CLERK, NEW_PASSWORD)
+
+    qtbot.keyClick(page.user_password, Qt.Key.Key_Return)  # Enter in the form saves
+
+    row = row_of(page.users_table, "clerk2")
+    cells = [page.users_table.item(row, c).text() for c in range(5)]
+    assert cells == ["clerk2", "李娜", "受理员", "13800001111", "在用"]
+    assert page.user_username.text() == "" and page.user_password.text() == ""
+    assert "李娜" in page.users_status.text()
+    actor = services.auth.login("clerk2", NEW_PASSWORD)
+    assert actor.role is Role.CLERK
+
+
+def test_tab_walks_the_user_form_in_reading_order(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor
+) -> None:
+    page = make_page(admin)
+    page.activateWindow()
+    page.user_username.setFocus()
+    qtbot.waitUntil(page.user_username.hasFocus)
+
+    visited = []
+    for _ in range(5):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        visited.append(QApplication.focusWidget())
+
+    assert visited == [
+        page.user_display_name,
+        page.user_role,
+        page.user_phone,
+        page.user_password,
+        page.add_user_button,
+    ]
+
+
+def test_weak_password_is_shown_beside_the_field_and_nothing_is_created(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    before = len(services.auth.users())
+    fill_user_form(qtbot, page, "clerk3", "王五", Role.CLERK, "short1")
+
+    qtbot.mouseClick(page.add_user_button, Qt.MouseButton.LeftButton)
+
+    error = page.user_errors["password"]
+    assert error.isVisible()
+    assert error.text() == "密码至少需要 8 位"
+    assert not page.user_errors["username"].isVisible()
+    assert len(services.auth.users()) == before
+    assert "clerk3" not in column_texts(page.users_table, 0)
+    assert page.user_username.text() == "clerk3"  # what was typed stays to be corrected
+
+
+def test_missing_name_and_bad_username_show_beside_their_fields(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor
+) -> None:
+    page = make_page(admin)
+    type_text(qtbot, page.user_username, "张三")
+    type_text(qtbot, page.user_password, NEW_PASSWORD)
+
+    qtbot.mouseClick(page.add_user_button, Qt.MouseButton.LeftButton)
+
+    assert page.user_errors["username"].text() == "用户名只能由字母、数字和下划线组成"
+    assert page.user_errors["display_name"].text() == "请填写姓名"
+    assert not page.user_errors["password"].isVisible()
+
+
+def test_duplicate_username_is_refused_beside_the_username(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    before = services.auth.users()
+    fill_user_form(qtbot, page, "clerk1", "另一个张敏", Role.CLERK, NEW_PASSWORD)
+
+    qtbot.mouseClick(page.add_user_button, Qt.MouseButton.LeftButton)
+
+    assert page.user_errors["username"].text() == "用户名“clerk1”已被使用"
+    assert services.auth.users() == before
+
+
+def test_deactivate_and_reactivate_a_user(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    page.users_table.selectRow(row_of(page.users_table, "clerk1"))
+    assert page.toggle_user_button.text() == "停用"
+
+    qtbot.mouseClick(page.toggle_user_button, Qt.MouseButton.LeftButton)
+
+    row = row_of(page.users_table, "clerk1")
+    assert page.users_table.item(row, 4).text() == "停用"
+    assert page.toggle_user_button.text() == "启用"  # the selection survives the refresh
+    with pytest.raises(UserError):
+        services.auth.login("clerk1", USER_PASSWORD)
+
+    qtbot.mouseClick(page.toggle_user_button, Qt.MouseButton.LeftButton)
+    assert page.users_table.item(row, 4).text() == "在用"
+    services.auth.login("clerk1", USER_PASSWORD)
+
+
+def test_admin_cannot_deactivate_own_account(make_page: PageMaker, admin: Actor) -> None:
+    page = make_page(admin)
+    page.users_table.selectRow(row_of(page.users_table, "admin"))
+    assert not page.toggle_user_button.isEnabled()
+
+
+def test_reset_password(
+    make_page: PageMaker,
+    admin: Actor,
+    services: AppServices,
+    monkeypatch: pytest.MonkeyPatch,
+    message_boxes: list[tuple[str, str]],
+) -> None:
+    page = make_page(admin)
+    asked: list[QLineEdit.EchoMode] = []
+
+    def answer(*args: object) -> tuple[str, bool]:
+        asked.append(args[3])  # type: ignore[arg-type]
+        return NEW_PASSWORD, True
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(answer))
+    page.users_table.selectRow(row_of(page.users_table, "clerk1"))
+
+    page.reset_password_button.click()
+
+    assert asked == [QLineEdit.EchoMode.Password] * 2  # typed twice, never shown
+    assert message_boxes == []
+    assert services.auth.login("clerk1", NEW_PASSWORD).username == "clerk1"
+
+
+def test_reset_password_with_a_weak_password_says_why(
+    make_page: PageMaker,
+    admin: Actor,
+    services: AppServices,
+    monkeypatch: pytest.MonkeyPatch,
+    message_boxes: list[tuple[str, str]],
+) -> None:
+    page = make_page(admin)
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *_: ("12345678", True)))
+    page.users_table.selectRow(row_of(page.users_table, "clerk1"))
+
+    page.reset_password_button.click()
+
+    assert message_boxes == [("无法完成", "密码需同时包含字母和数字")]
+    services.auth.login("clerk1", USER_PASSWORD)  # unchanged
+
+
+def test_clerk_sees_people_but_cannot_change_anything(make_page: PageMaker, clerk: Actor) -> None:
+    page = make_page(clerk)
+
+    assert "admin" in column_texts(page.users_table, 0)
+    assert page.users_permission_hint.isVisible()
+    assert "只有管理员可以管理人员" in page.users_permission_hint.text()
+    assert not page.add_user_button.isEnabled()
+    assert not page.user_username.isEnabled()
+    page.users_table.selectRow(0)
+    assert not page.toggle_user_button.isEnabled()
+    assert not page.reset_password_button.isEnabled()
+
+    page.tabs.setCurrentIndex(1)
+    assert page.departments_permission_hint.isVisible()
+    assert not page.save_department_button.isEnabled()
+    assert not page.department_name.isEnabled()
+    page.tabs.setCurrentIndex(2)
+    assert page.areas_permission_hint.isVisible()
+    assert not page.add_area_button.isEnabled()
+
+
+def test_admin_sees_no_permission_hints(make_page: PageMaker, admin: Actor) -> None:
+    page = make_page(admin)
+    assert not page.users_permission_hint.isVisible()
+    assert page.add_user_button.isEnabled()
+
+
+def test_service_refusal_is_shown(
+    make_page: PageMaker,
+    auditor: Actor,
+    services: AppServices,
+    message_boxes: list[tuple[str, str]],
+) -> None:
+    """Even if a control were reachable, the service's PermissionDenied reaches the user."""
+    page = make_page(auditor)
+    page.users_table.selectRow(row_of(page.users_table, "clerk1"))
+
+    page.toggle_user_active()
+
+    assert len(message_boxes) == 1
+    assert "无权管理用户" in message_boxes[0][1]
+    assert all(u.active for u in services.auth.users())
+
+
+# 部门 ----------------------------------------------------------------------------------------
+
+
+def test_add_then_edit_a_department(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    page.tabs.setCurrentIndex(1)
+    assert page.department_box.title() == "新建部门"
+    type_text(qtbot, page.department_name, "杞县人力资源和社会保障局")
+    type_text(qtbot, page.department_leader, "赵局长")
+    type_text(qtbot, page.department_contact, "钱科长")
+    type_text(qtbot, page.department_phone, "0378-2211333")
+    qtbot.keyClick(page.department_phone, Qt.Key.Key_Return)
+
+    added = next(d for d in services.site.departments() if d.name == "杞县人力资源和社会保障局")
+    assert (added.principal_leader, added.contact_person, added.contact_phone) == (
+        "赵局长",
+        "钱科长",
+        "0378-2211333",
+    )
+    assert "杞县人力资源和社会保障局" in column_texts(page.departments_table, 0)
+    assert page.department_name.text() == ""  # ready for the next one
+
+    page.departments_table.selectRow(row_of(page.departments_table, "杞县医疗保障局"))
+    assert page.department_name.text() == "杞县医疗保障局"
+    assert page.department_leader.text() == "王主任"
+    assert page.department_box.title() == "修改部门：杞县医疗保障局"
+    page.department_leader.clear()
+    type_text(qtbot, page.department_leader, "孙局长")
+    qtbot.mouseClick(page.save_department_button, Qt.MouseButton.LeftButton)
+
+    edited = next(d for d in services.site.departments() if d.name == "杞县医疗保障局")
+    assert edited.principal_leader == "孙局长"
+    assert len(services.site.departments()) == 3
+    row = row_of(page.departments_table, "杞县医疗保障局")
+    assert page.departments_table.item(row, 1).text() == "孙局长"
+
+    qtbot.mouseClick(page.new_department_button, Qt.MouseButton.LeftButton)
+    assert page.department_name.text() == ""
+    assert page.department_box.title() == "新建部门"
+
+
+def test_department_name_clash_and_blank_name_show_beside_the_name(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    page.save_department()
+    assert page.department_errors["name"].text() == "请填写部门名称"
+
+    type_text(qtbot, page.department_name, "杞县不动产登记中心")
+    page.save_department()
+    assert page.department_errors["name"].text() == "部门“杞县不动产登记中心”已存在"
+    assert len(services.site.departments()) == 2
+
+
+def test_deactivated_department_stays_listed_as_停用(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    page.departments_table.selectRow(row_of(page.departments_table, "杞县医疗保障局"))
+
+    qtbot.mouseClick(page.toggle_department_button, Qt.MouseButton.LeftButton)
+
+    assert [d.name for d in services.site.departments()] == ["杞县不动产登记中心"]
+    inactive = services.site.departments(include_inactive=True)[0]
+    assert (inactive.name, inactive.active, inactive.principal_leader) == (
+        "杞县医疗保障局",
+        False,
+        "王主任",
+    )
+    row = row_of(page.departments_table, "杞县医疗保障局")
+    assert page.departments_table.item(row, 4).text() == "停用"
+    assert page.toggle_department_button.text() == "启用"
+
+    # Editing an inactive department keeps it inactive.
+    page.department_contact.setText("周干事")
+    page.save_department()
+    assert not services.site.departments(include_inactive=True)[0].active
+
+
+# 领域 ----------------------------------------------------------------------------------------
+
+
+def test_add_an_area(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    page.tabs.setCurrentIndex(2)
+    count = page.areas_list.count()
+    type_text(qtbot, page.new_area, "交通运输")
+
+    qtbot.mouseClick(page.add_area_button, Qt.MouseButton.LeftButton)
+
+    assert services.site.areas()[-1] == "交通运输"
+    assert page.areas_list.count() == count + 1
+    assert page.areas_list.currentItem().text() == "交通运输"
+    assert page.new_area.text() == ""
+
+    type_text(qtbot, page.new_area, "交通运输")
+    qtbot.keyClick(page.new_area, Qt.Key.Key_Return)
+    assert page.area_errors["name"].text() == "领域“交通运输”已存在"
+    assert page.areas_list.count() == count + 1
+
+
+# Refresh and 关于本机 -----------------------------------------------------------------------
+
+
+def test_changes_published_elsewhere_refresh_the_tables(
+    make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    _, user_changes = services.auth.create_user(
+        admin, username="leader2", display_name="周领导", role=Role.DUTY_LEADER, password="Abc12345"
+    )
+    _, department_changes = services.site.save_department(admin, name="杞县税务局")
+    area_changes = services.site.add_area(admin, "税务")
+    assert "leader2" not in column_texts(page.users_table, 0)
+
+    for changes in (user_changes, department_changes, area_changes):
+        page._context.hub.publish(changes)
+
+    assert "leader2" in column_texts(page.users_table, 0)
+    assert "杞县税务局" in column_texts(page.departments_table, 0)
+    assert page.areas_list.item(page.areas_list.count() - 1).text() == "税务"
+
+
+def test_about_shows_site_and_paths(
+    make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    assert page.site_code.text() == "410221"
+    assert page.site_name.text() == "杞县办不成事监督窗口"
+    assert page.site_level.text() == "县区窗口"
+    assert page.data_dir.text() == str(services.layout.root)
+    assert page.database_file.text() == str(services.layout.database)
+    assert page.backups_dir.text() == str(services.layout.backups)
+
+
+def test_integrity_check_runs_on_the_worker_and_passes(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor
+) -> None:
+    page = make_page(admin)
+    page.tabs.setCurrentIndex(3)
+
+    qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
+
+    assert not page.check_button.isEnabled()
+    qtbot.waitUntil(lambda: "检查通过" in page.check_result.text(), timeout=10_000)
+    assert page.check_button.isEnabled()
+
+
+def test_integrity_check_that_cannot_finish_says_so(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    admin: Actor,
+    services: AppServices,
+    monkeypatch: pytest.MonkeyPatch,
+    message_boxes: list[tuple[str, str]],
+) -> None:
+    def locked() -> None:
+        raise UserError("数据库正被另一个程序使用，请稍后再试。")
+
+    monkeypatch.setattr(services.maintenance, "check", locked)
+    page = make_page(admin)
+
+    page.check_button.click()
+
+    qtbot.waitUntil(lambda: "检查没有完成" in page.check_result.text(), timeout=10_000)
+    assert "另一个程序" in page.check_result.text()
+    assert page.check_button.isEnabled()
+    assert message_boxes == []
+
+
+# What a person sees ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def themed_app(qapp: QApplication) -> Iterator[QApplication]:
+    """The real fonts and style sheet for the screenshots, put back afterwards."""
+    font, sheet, style = qapp.font(), qapp.styleSheet(), qapp.style().name()
+    install_fonts(qapp)
+    apply_style(qapp)
+    yield qapp
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)
+    qapp.setFont(font)
+
+
+@pytest.mark.parametrize(
+    ("index", "name"),
+    [(0, "people"), (1, "departments"), (2, "areas"), (3, "about"), (1, "departments_clerk")],
+)
+def test_render_each_tab(
+    qtbot: QtBot,
+    themed_app: QApplication,
+    make_page: PageMaker,
+    admin: Actor,
+    clerk: Actor,
+    index: int,
+    name: str,
+) -> None:
+    page = make_page(clerk if name.endswith("_clerk") else admin)
+    page.tabs.setCurrentIndex(index)
+    if name == "people":
+        page.users_table.selectRow(row_of(page.users_table, "clerk1"))
+        page.add_user()  # an empty form: shows the messages beside the fields
+    if name == "departments":
+        page.departments_table.selectRow(0)
+    if name == "about":
+        page.check_button.click()
+        qtbot.waitUntil(lambda: "检查通过" in page.check_result.text(), timeout=10_000)
+    qtbot.wait(50)
+
+    image = page.grab()
+    path = Path(f"/tmp/settings_{name}.png")
+    assert image.save(str(path))
+    assert (image.width(), image.height()) == (1100, 700)

@@ -1,0 +1,438 @@
+"""The database file: SQLite settings, migrations, the audit chain, one writer, backups."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from desktop_app.errors import AlreadyRunning, DatabaseTooNew
+from desktop_app.paths import DataLayout
+from desktop_app.services import audit
+from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.context import Actor, FixedClock
+from desktop_app.services.ledger import CaseFilter
+from desktop_app.storage.database import (
+    Database,
+    InstanceLock,
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+)
+from desktop_app.storage.models import Base
+from tests.helpers.cli import REPO_ROOT, run_bbcs, subprocess_env
+from tests.helpers.db import audit_entries, raw_connect
+from tests.helpers.factories import enterprise_form, person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+SEARCH_TABLES = {
+    "case_search",
+    "case_search_data",
+    "case_search_idx",
+    "case_search_content",
+    "case_search_docsize",
+    "case_search_config",
+}
+
+
+# SQLite settings ------------------------------------------------------------------------------
+
+
+def test_connections_are_durable(bare_services: AppServices) -> None:
+    with bare_services.db.engine.connect() as connection:
+        pragma = connection.exec_driver_sql
+        assert pragma("PRAGMA journal_mode").scalar() == "wal"
+        assert pragma("PRAGMA synchronous").scalar() == 2  # FULL
+        assert pragma("PRAGMA foreign_keys").scalar() == 1
+        assert pragma("PRAGMA busy_timeout").scalar() >= 1000
+    with bare_services.db.read() as session:
+        assert session.execute(text("PRAGMA synchronous")).scalar() == 2
+    with bare_services.db.write() as session:
+        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_foreign_keys_are_enforced(services: AppServices) -> None:
+    with pytest.raises(Exception, match="FOREIGN KEY"), services.db.write() as session:
+        session.execute(
+            text(
+                "INSERT INTO case_events (case_id, at, kind, summary, data, user_name, uuid,"
+                " version) VALUES (4242, '2026-11-25 09:30:00', 'note', 'x', '{}', '', 'u1', 1)"
+            )
+        )
+
+
+def test_the_database_lives_in_the_data_dir(bare_services: AppServices, data_dir: Path) -> None:
+    assert bare_services.layout.database == data_dir / "bbcs.db"
+    assert (data_dir / "bbcs.db").is_file()
+    for folder in ("attachments", "backups", "logs"):
+        assert (data_dir / folder).is_dir()
+
+
+# Migrations -----------------------------------------------------------------------------------
+
+
+def test_migrate_on_a_fresh_database_creates_everything(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{(tmp_path / 'fresh.db').as_posix()}")
+    try:
+        assert database.migrate() is True
+        assert current_revision(database.engine) == head_revision()
+        tables = set(inspect(database.engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+        assert "case_search" in tables and "alembic_version" in tables
+        assert database.migrate() is False  # nothing left to do
+    finally:
+        database.dispose()
+
+
+def test_migrations_build_exactly_the_schema_of_the_models(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{(tmp_path / 'fresh.db').as_posix()}")
+    try:
+        database.migrate()
+        with database.engine.connect() as connection:
+            diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        database.dispose()
+    # The FTS5 search index is made by the migration on purpose and has no model.
+    unexpected = [
+        d
+        for d in diffs
+        if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name in SEARCH_TABLES)
+    ]
+    assert unexpected == []
+
+
+def _database_at_first_revision(data_dir: Path) -> None:
+    engine = make_engine(DataLayout(data_dir).database_url())
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "0001")
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO sites (code, name, short_name, level, is_local, is_demo,"
+                " slip_prefix, created_at) VALUES ('410221', '杞县办不成事监督窗口', '杞县',"
+                " 'county', 1, 0, '', '2025-03-01 08:00:00')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO areas (name, position, active) VALUES ('医保社保', 0, 1)"
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_database_from_the_first_release_opens_with_its_data(
+    data_dir: Path, clock: FixedClock
+) -> None:
+    _database_at_first_revision(data_dir)
+
+    services = open_services(data_dir, clock=clock)
+    try:
+        assert current_revision(services.db.engine) == head_revision()
+        info = services.site.info()
+        assert (info.code, info.short_name) == ("410221", "杞县")
+        assert services.site.areas() == ["医保社保"]
+    finally:
+        services.close()
+    backups = list((data_dir / "backups").glob("*.db"))
+    if head_revision() == "0001":
+        assert backups == []  # nothing was upgraded, so nothing needed backing up
+    else:
+        assert len(backups) == 1 and "before-upgrade-0001" in backups[0].name
+        copy = sqlite3.connect(backups[0])
+        try:
+            assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+            assert copy.execute("SELECT code FROM sites").fetchone() == ("410221",)
+        finally:
+            copy.close()
+
+
+def test_a_database_from_a_newer_release_is_refused(data_dir: Path, clock: FixedClock) -> None:
+    open_services(data_dir, clock=clock).close()
+    connection = raw_connect(data_dir)
+    connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    connection.close()
+
+    with pytest.raises(DatabaseTooNew) as caught:
+        open_services(data_dir, clock=clock)
+
+    assert "9999" in caught.value.message
+    assert head_revision() in caught.value.message
+    assert "新版" in caught.value.message
+    # Refusing must not touch the file.
+    connection = raw_connect(data_dir)
+    try:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            ("9999",)
+        ]
+    finally:
+        connection.close()
+
+
+def test_the_command_line_refuses_a_newer_database_plainly(data_dir: Path) -> None:
+    open_services(data_dir).close()
+    connection = raw_connect(data_dir)
+    connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    connection.close()
+
+    result = run_bbcs("check", data_dir=data_dir)
+
+    assert result.returncode == 2
+    assert "9999" in result.stderr and "新版" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# Audit chain ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def busy(services: AppServices, clerk: Actor) -> AppServices:
+    """A site with some history: two cases, one concluded."""
+    from desktop_app.domain.vocabulary import Outcome, ReplyMethod
+
+    first = services.intake.register(clerk, person_form())
+    services.intake.register(clerk, enterprise_form())
+    services.cases.conclude(
+        clerk,
+        first.case_id,
+        outcome=Outcome.DONE,
+        what_was_done="已办",
+        reply_method=ReplyMethod.PHONE,
+        reply_text="已答复",
+    )
+    return services
+
+
+def _verify(services: AppServices) -> list[str]:
+    with services.db.read() as session:
+        return audit.verify_chain(session)
+
+
+def _register_entry_id(services: AppServices) -> int:
+    case_id = services.cases.find_by_number("杞县-2026-0001")
+    entries = audit_entries(services, services.cases.detail(case_id).uuid)
+    return next(e["id"] for e in entries if e["action"] == "register")
+
+
+def test_the_audit_chain_is_intact_after_ordinary_work(busy: AppServices) -> None:
+    assert _verify(busy) == []
+    report = busy.maintenance.check()
+    assert report.ok, report.problems
+    assert report.database == "ok"
+    assert report.cases == 2
+    assert report.audit_entries >= 10
+
+
+def test_an_edited_audit_entry_is_noticed(busy: AppServices) -> None:
+    entry_id = _register_entry_id(busy)
+    connection = raw_connect(busy.layout.root)
+    connection.execute(
+        "UPDATE audit_log SET \"after\" = json_set(\"after\", '$.title', '改过的标题')"
+        " WHERE id = ?",
+        (entry_id,),
+    )
+    connection.close()
+
+    problems = _verify(busy)
+
+    assert problems == [f"审计日志第 {entry_id} 条内容被改动"]
+    report = busy.maintenance.check()
+    assert not report.ok
+    assert f"审计日志第 {entry_id} 条内容被改动" in report.problems
+
+
+def test_an_edited_audit_user_is_noticed(busy: AppServices) -> None:
+    entry_id = _register_entry_id(busy)
+    connection = raw_connect(busy.layout.root)
+    connection.execute("UPDATE audit_log SET user_name = 'admin' WHERE id = ?", (entry_id,))
+    connection.close()
+    assert _verify(busy) == [f"审计日志第 {entry_id} 条内容被改动"]
+
+
+def test_a_deleted_audit_entry_is_noticed(busy: AppServices) -> None:
+    entry_id = _register_entry_id(busy)
+    connection = raw_connect(busy.layout.root)
+    connection.execute("DELETE FROM audit_log WHERE id = ?", (entry_id,))
+    connection.close()
+
+    problems = _verify(busy)
+
+    assert problems == [f"审计日志第 {entry_id + 1} 条之前的记录缺失或被改动"]
+    assert not busy.maintenance.check().ok
+
+
+def test_deleting_the_newest_audit_entry_is_noticed(busy: AppServices) -> None:
+    """The tail of the chain has no successor to vouch for it; the check must still see it go."""
+    connection = raw_connect(busy.layout.root)
+    connection.execute("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)")
+    connection.close()
+
+    assert not busy.maintenance.check().ok
+
+
+def test_a_case_status_edited_behind_the_apps_back_is_noticed(busy: AppServices) -> None:
+    connection = raw_connect(busy.layout.root)
+    connection.execute("UPDATE cases SET status = 'visited' WHERE number = '杞县-2026-0002'")
+    connection.close()
+
+    report = busy.maintenance.check()
+
+    assert not report.ok
+    assert any("杞县-2026-0002" in p and "不一致" in p for p in report.problems)
+
+
+def test_a_missing_attachment_file_is_noticed(
+    services: AppServices, clerk: Actor, tmp_path: Path
+) -> None:
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4 scan")
+    result = services.intake.register(clerk, person_form(attachments=(scan,)))
+    stored = services.cases.detail(result.case_id).attachments[0].path
+    assert services.maintenance.check().ok
+
+    stored.write_bytes(b"%PDF-1.4 tampered")
+
+    report = services.maintenance.check()
+    assert not report.ok
+    assert any("材料文件缺失或已损坏" in p for p in report.problems)
+
+
+# One writer per data dir ----------------------------------------------------------------------
+
+
+def test_a_second_instance_lock_on_the_same_data_dir_is_refused(data_dir: Path) -> None:
+    first = InstanceLock(DataLayout(data_dir))
+    second = InstanceLock(DataLayout(data_dir))
+    first.acquire()
+    try:
+        with pytest.raises(AlreadyRunning) as caught:
+            second.acquire()
+        assert "已在使用这个数据目录" in caught.value.message
+    finally:
+        first.release()
+
+    with second, pytest.raises(AlreadyRunning):
+        first.acquire()
+    first.acquire()
+    first.release()
+
+
+def test_different_data_dirs_do_not_block_each_other(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with InstanceLock(DataLayout(tmp_path / "a")), InstanceLock(DataLayout(tmp_path / "b")):
+        pass
+
+
+HOLD_LOCK = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from desktop_app.paths import DataLayout
+    from desktop_app.storage.database import InstanceLock
+
+    lock = InstanceLock(DataLayout(Path(sys.argv[1])))
+    lock.acquire()
+    print("locked", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_a_running_instance_makes_writing_commands_fail_plainly(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    batch = tmp_path / "网上反映.json"
+    batch.write_text('[{"name": "王芳"}]', encoding="utf-8")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(data_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+        cwd=REPO_ROOT,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        env = subprocess_env(BBCS_ADMIN_PASSWORD="Admin12345")
+        init = run_bbcs(
+            "init",
+            "--site-code",
+            "410221",
+            "--site-name",
+            "杞县办不成事监督窗口",
+            "--level",
+            "county",
+            data_dir=data_dir,
+            env=env,
+        )
+        intake = run_bbcs("intake", "--from", str(batch), data_dir=data_dir)
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+
+    for result in (init, intake):
+        assert result.returncode == 2, result.stderr
+        assert "已在使用这个数据目录" in result.stderr
+        assert "Traceback" not in result.stderr
+    # Nothing was initialised behind the running instance's back.
+    assert not (data_dir / "bbcs.db").exists() or _site_count(data_dir) == 0
+    # The lock goes with the process that held it.
+    with InstanceLock(DataLayout(data_dir)):
+        pass
+
+
+def _site_count(data_dir: Path) -> int:
+    connection = raw_connect(data_dir)
+    try:
+        return int(connection.execute("SELECT count(*) FROM sites").fetchone()[0])
+    finally:
+        connection.close()
+
+
+# Backups --------------------------------------------------------------------------------------
+
+
+def test_a_backup_is_a_complete_readable_database(busy: AppServices, tmp_path: Path) -> None:
+    target = tmp_path / "U盘" / "备份"
+
+    path = busy.maintenance.backup(target)
+
+    assert path.parent == target and path.name == "bbcs-manual-20261125-093000.db"
+    assert not list(target.glob("*.part"))
+    copy = sqlite3.connect(path)
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        numbers = [r[0] for r in copy.execute("SELECT number FROM cases ORDER BY seq")]
+        assert numbers == ["杞县-2026-0001", "杞县-2026-0002"]
+        row = copy.execute("SELECT count(*) FROM audit_log").fetchone()
+        assert row[0] == busy.maintenance.check().audit_entries
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            head_revision(),
+        )
+    finally:
+        copy.close()
+
+
+def test_a_backup_opens_as_a_data_dir(busy: AppServices, tmp_path: Path, clock: FixedClock) -> None:
+    restored_dir = tmp_path / "恢复"
+    restored_dir.mkdir()
+    path = busy.maintenance.backup(tmp_path)
+    path.rename(restored_dir / "bbcs.db")
+
+    restored = open_services(restored_dir, clock=clock)
+    try:
+        assert restored.ledger.count() == 2
+        assert len(restored.ledger.ids(CaseFilter(text="王芳"))) == 1
+        assert restored.maintenance.check().ok
+    finally:
+        restored.close()
