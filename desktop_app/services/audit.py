@@ -15,9 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop_app.storage.models import AuditEntry
+from desktop_app.storage.models import AuditEntry, Setting
 
 GENESIS = "0" * 64
+# The newest entry's id and hash, written with every entry: otherwise deleting the newest
+# entries would leave a chain that still verifies.
+HEAD_KEY = "audit_chain_head"
 
 
 def _plain(value: Any) -> Any:
@@ -80,6 +83,7 @@ def record(
     )
     session.add(entry)
     session.flush()
+    session.merge(Setting(key=HEAD_KEY, value=f"{entry.id}:{entry.hash}"))
     return entry
 
 
@@ -120,4 +124,11 @@ def verify_chain(session: Session, batch: int = 5000) -> list[str]:
             prev_hash = entry.hash
             last_id = entry.id
         session.expunge_all()
+    head = session.get(Setting, HEAD_KEY)
+    if head is None:
+        if last_id:
+            problems.append("审计日志的链尾记录缺失")
+    elif head.value != f"{last_id}:{prev_hash}":
+        head_id = head.value.split(":", 1)[0]
+        problems.append(f"审计日志最新的记录（第 {head_id} 条及之前）被删除或改动")
     return problems

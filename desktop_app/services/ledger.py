@@ -269,10 +269,11 @@ class LedgerService:
 
     def _site_short_name(self, session: Session) -> str:
         if self._short_name is None:
-            self._short_name = (
-                session.scalar(select(Site.short_name).where(Site.is_local.is_(True))) or ""
+            # Not cached until the site exists: a search before setup must not stick to "".
+            self._short_name = session.scalar(
+                select(Site.short_name).where(Site.is_local.is_(True))
             )
-        return self._short_name
+        return self._short_name or ""
 
 
 def _order(sort: SortKey, descending: bool) -> list[Any]:
