@@ -14,6 +14,7 @@ from desktop_app.errors import EnvironmentProblem
 from desktop_app.paths import DataLayout
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.auth import AuthService
+from desktop_app.services.calendar import CalendarService
 from desktop_app.services.cases import CaseService
 from desktop_app.services.context import Clock, SystemClock
 from desktop_app.services.intake import IntakeService
@@ -31,6 +32,7 @@ class AppServices:
     db: Database
     clock: Clock
     attachments: AttachmentStore
+    calendar: CalendarService
     site: SiteService
     auth: AuthService
     intake: IntakeService
@@ -61,15 +63,17 @@ def open_services(
     db = Database(db_url or layout.database_url())
     db.migrate(backup_dir=layout.backups, now=the_clock.now())
     attachments = AttachmentStore(layout.attachments)
+    calendar = CalendarService(db, the_clock)
     return AppServices(
         layout=layout,
         db=db,
         clock=the_clock,
         attachments=attachments,
+        calendar=calendar,
         site=SiteService(db, the_clock),
         auth=AuthService(db, the_clock),
         intake=IntakeService(db, the_clock, attachments),
-        cases=CaseService(db, the_clock, attachments),
+        cases=CaseService(db, the_clock, attachments, calendar),
         ledger=LedgerService(db),
         maintenance=MaintenanceService(db, the_clock, attachments),
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from desktop_app.domain.case_flow import EVENT_LABELS, EventKind, advance, visit_outcome
+from desktop_app.domain.deadlines import DeadlineRules, RuleKey, case_rule
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.validation import mask_id_number, normalize_text
 from desktop_app.domain.vocabulary import (
@@ -25,9 +26,11 @@ from desktop_app.domain.vocabulary import (
     ReplyMethod,
     VisitGrade,
 )
+from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import NotFound, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore
+from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Area, Attachment, Case, CaseEvent
@@ -96,10 +99,17 @@ class CaseDetail:
 
 
 class CaseService:
-    def __init__(self, db: Database, clock: Clock, attachments: AttachmentStore) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        attachments: AttachmentStore,
+        calendar: CalendarService,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._attachments = attachments
+        self._calendar = calendar
 
     def detail(self, case_id: int) -> CaseDetail:
         with self._db.read() as session:
@@ -190,6 +200,8 @@ class CaseService:
         if errors:
             raise ValidationFailed(errors)
 
+        calendar = self._calendar.calendar()
+
         def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
             case.nature = triage.nature.value
             case.approach = triage.approach.value
@@ -203,6 +215,11 @@ class CaseService:
             )
             if triage.note:
                 summary += f"；说明：{normalize_text(triage.note)}"
+            # A re-triage keeps the day the clock started: the original promise stands.
+            start = case.due_start or now.date()
+            summary += _set_deadline(
+                case, calendar, rules_in(session), case_rule(triage.nature, triage.approach), start
+            )
             return {"summary": summary}
 
         return self._step(actor, case_id, EventKind.TRIAGED, "triage", apply)
@@ -227,9 +244,13 @@ class CaseService:
         if errors:
             raise ValidationFailed(errors)
 
+        calendar = self._calendar.calendar()
+
         def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
             case.outcome = outcome.value
             case.concluded_at = now
+            visit_days = rules_in(session).working_days(RuleKey.VISIT)
+            case.visit_due_date = calendar.add(now.date(), visit_days).due
             return {
                 "summary": (
                     f"办结（{outcome.label}）：{what_was_done.strip()}；"
@@ -263,11 +284,19 @@ class CaseService:
         steps: list[_Step] = [(EventKind.VISITED, "visit", apply)]
         follow_up = visit_outcome(grade)
         if follow_up is not None:
+            calendar = self._calendar.calendar()
 
             def reopen(session: Session, case: Case, now: datetime) -> dict[str, Any]:
                 case.outcome = None
                 case.concluded_at = None
-                return {"summary": f"回访{grade.label}，事项重办；原办理结果保留在记录中"}
+                case.visit_due_date = None
+                summary = f"回访{grade.label}，事项重办；原办理结果保留在记录中"
+                if case.due_rule:
+                    # 重办 starts a new period under the same rule.
+                    summary += _set_deadline(
+                        case, calendar, rules_in(session), RuleKey(case.due_rule), now.date()
+                    )
+                return {"summary": summary}
 
             steps.append((follow_up, "reopen", reopen))
         # The grade and the reopening are one unit: a crash between them must not leave a
@@ -374,6 +403,30 @@ class CaseService:
 
 
 _Step = tuple[EventKind, str, Callable[[Session, Case, datetime], dict[str, Any]]]
+
+
+def _set_deadline(
+    case: Case, calendar: WorkdayCalendar, rules: DeadlineRules, rule: RuleKey, start: date
+) -> str:
+    """Give the case its deadline under ``rule``; returns the text for the timeline."""
+    days = rules.working_days(rule)
+    deadline = calendar.add(start, days)
+    case.due_start = start
+    case.due_working_days = days
+    case.due_rule = rule.value
+    case.due_date = deadline.due
+    case.due_calendar_version = calendar.version
+    case.due_provisional = deadline.provisional
+    text = f"；办理时限：{deadline.due:%Y年%m月%d日}（{rule.label}，{days}个工作日）"
+    if case.nature == Nature.CANT.value:
+        basis = calendar.add(start, rules.working_days(RuleKey.CANT_BASIS)).due
+        case.basis_due_date = basis
+        text += f"；书面依据须于{basis:%Y年%m月%d日}前提交"
+    else:
+        case.basis_due_date = None
+    if deadline.provisional:
+        text += "（" + "；".join(deadline.warnings) + "）"
+    return text
 
 
 def _get_case(session: Session, case_id: int) -> Case:

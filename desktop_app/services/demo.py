@@ -7,17 +7,22 @@ the county's departments, demo users who can log in, and N matters modelled on t
 :func:`desktop_app.domain.case_flow.derive_status` accepts.
 
 Everything is drawn from one seeded ``random.Random`` and the clock, so the same seed and clock
-give the same data (uuids included). Rows are written with SQLAlchemy Core bulk inserts in one
-write transaction; numbers come from ``number_sequences`` exactly as intake takes them, so real
-intakes continue the sequence. A single audit entry records the generation.
+give the same data (uuids included). Everything is written in one write transaction, in chunks:
+on SQLite with ``executemany`` on the session's own connection, in the exact formats SQLAlchemy
+uses (its per-row parameter processing would triple the time at 100,000 cases), elsewhere with
+Core bulk inserts. Numbers come from ``number_sequences`` exactly as intake takes them, so real
+intakes continue the sequence; the search index gets the same text as intake writes. A single
+audit entry records the generation (not one per row), so the audit chain stays short and valid.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
+import json
 import math
 import random
+import sqlite3
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -125,8 +130,14 @@ _AREA_CODES: dict[str, str] = {
     "4101": "0371", "4102": "0371", "4103": "0379", "4104": "0375", "4105": "0372",
     "4106": "0392", "4107": "0373", "4108": "0391", "4109": "0393", "4110": "0374",
     "4111": "0395", "4112": "0398", "4113": "0377", "4114": "0370", "4115": "0376",
-    "4116": "0394", "4117": "0396", "4301": "0731", "11": "010", "12": "022", "31": "021",
-    "50": "023", "43": "0731", "42": "027", "44": "020", "32": "025", "37": "0531",
+    "4116": "0394", "4117": "0396", "4301": "0731",
+    # otherwise the provincial capital's
+    "11": "010", "12": "022", "13": "0311", "14": "0351", "15": "0471", "21": "024",
+    "22": "0431", "23": "0451", "31": "021", "32": "025", "33": "0571", "34": "0551",
+    "35": "0591", "36": "0791", "37": "0531", "41": "0371", "42": "027", "43": "0731",
+    "44": "020", "45": "0771", "46": "0898", "50": "023", "51": "028", "52": "0851",
+    "53": "0871", "54": "0891", "61": "029", "62": "0931", "63": "0971", "64": "0951",
+    "65": "0991",
 }  # fmt: skip
 
 # 杞县's real towns; other sites get common generic names.
@@ -164,10 +175,26 @@ _FEMALE_OLD = (
     "秀英", "桂兰", "玉兰", "秀兰", "桂英", "凤英", "玉梅", "秀珍", "淑珍", "翠花", "春梅",
     "红梅", "素芳", "爱华", "秀云", "玉珍", "桂芳", "美兰", "金凤", "秀荣", "爱琴", "俊英",
 )  # fmt: skip
-_MALE_CHARS = "建伟强磊勇涛明辉刚杰鹏超华峰斌亮波俊浩宇文志永新海东林春平成康光德振洪宏卫利民庆旭博阳帅凯龙飞豪鑫瑞晨泽航铭轩睿子"  # noqa: E501
-_FEMALE_CHARS = (
-    "芳娟敏静丽艳霞秀英玲燕萍红梅兰琴云莉婷雪慧颖倩玉凤洁欣雨晶佳琳璐丹悦怡彤诗梦涵萱蕊晓桂"
-)
+_MALE_MIDDLE = (
+    "志强", "明辉", "建华", "海涛", "晓东", "鹏飞", "国栋", "永刚", "新华", "春雷", "振宇",
+    "宏伟", "海波", "晓峰", "建伟", "立新", "学文", "振东", "金龙", "文杰", "俊峰", "伟东",
+    "亚东", "鹏程", "志勇", "世杰", "东升", "永强", "亚军", "少华", "红亮", "向阳", "旭东",
+    "国伟", "宏亮", "耀文", "家豪", "俊杰", "文博", "志刚", "长江", "庆丰", "保平", "朝晖",
+)  # fmt: skip
+_FEMALE_MIDDLE = (
+    "丽娟", "晓燕", "红霞", "海燕", "丽华", "春燕", "慧敏", "静怡", "婷婷", "丹丹", "晶晶",
+    "莉莉", "艳丽", "雪梅", "凤霞", "巧玲", "美玲", "亚楠", "晓丽", "晓红", "丽萍", "爱玲",
+    "玉洁", "文静", "佳琪", "彩霞", "晓敏", "俊霞", "红艳", "丽敏", "春霞", "志红", "小燕",
+    "慧娟", "秀梅", "淑芳", "亚萍", "雪芳", "素娟", "利娜",
+)  # fmt: skip
+_MALE_YOUNG = (
+    "子轩", "浩然", "宇航", "梓豪", "嘉豪", "一鸣", "博文", "浩宇", "俊熙", "泽宇", "思远",
+    "天宇", "子豪", "宇轩", "皓轩", "明轩", "鑫磊", "佳乐", "晨阳", "文轩",
+)  # fmt: skip
+_FEMALE_YOUNG = (
+    "梓涵", "子涵", "雨涵", "诗涵", "梦瑶", "佳怡", "思雨", "雅琪", "若曦", "一诺", "心怡",
+    "可欣", "欣怡", "语嫣", "紫涵", "雨欣", "梦琪", "佳慧", "晓雪", "静雯",
+)  # fmt: skip
 _MALE_SINGLE = "强伟磊勇军刚杰涛斌鹏亮辉超浩峰"
 _FEMALE_SINGLE = "芳娟敏静丽艳霞燕萍红梅婷雪丹倩"
 # 生僻字 that real names carry (CJK Ext. A/B/E and rare basic ones): fonts and slips must cope.
@@ -199,6 +226,7 @@ _PROJECT_KINDS = (
     "光伏发电", "农贸市场改造", "电商产业园", "污水处理厂提标改造", "县城供热管网",
 )  # fmt: skip
 _RELATIVES = ("母亲", "父亲", "外甥女", "儿子", "女儿", "爱人", "岳母", "孙子", "侄子")
+_ELDERS = ("母亲", "父亲", "岳母", "岳父", "婆婆", "公公", "奶奶", "爷爷")
 _MOBILE_PREFIXES = (
     "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155",
     "156", "157", "158", "159", "166", "176", "177", "178", "180", "181", "182", "183", "185",
@@ -260,9 +288,9 @@ def _t(
     )
 
 
-# Slots: {P} county prefix, {L} 县/区/市, {town} {village} {relative} {hospital} {gjj} {trips}
-# (往返 phrase), {v} visits, {n} {n2} {n3} {n4} {n5} numbers, {year} {year2} {year_recent}
-# {month} {project} {money} {kva} {area} {dept}.
+# Slots: {P} county prefix, {L} 县/区/市, {town} {village} {relative} {elder} {hospital} {gjj}
+# {trips} (往返 phrase), {v} visits, {n} {n2} {n3} {n4} {n5} numbers, {year} {year2}
+# {year_recent} {month} {project} {money} {kva} {area} {dept}.
 _TEMPLATES: tuple[_Template, ...] = (
     # 医保社保 -------------------------------------------------------------------------------
     _t(
@@ -285,8 +313,8 @@ _TEMPLATES: tuple[_Template, ...] = (
         "医保社保",
         "p",
         "yibao",
-        "办理异地就医备案被要求回参保地现场办理",
-        "其{relative}长期随子女在外地居住，需办理异地长期居住备案，{L}医保局窗口要求本人回来"
+        ("办理异地就医备案被要求回参保地现场办理", "{elder}异地就医备案被要求回来现场办"),
+        "其{elder}长期随子女在外地居住，需办理异地长期居住备案，{L}医保局窗口要求本人回来"
         "现场办理并提供居住证明，{trips}。按规定可通过国家医保服务平台线上备案。",
         "wont:3 hard:1",
         "process materials",
@@ -297,7 +325,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "医保社保",
         "p",
         "yibao",
-        "城乡居民医保已缴费但系统显示未参保",
+        ("城乡居民医保已缴费但系统显示未参保", "交了城乡居民医保，看病时显示未参保"),
         "{year2}年度城乡居民医保已通过{town}代收点缴费，就医时系统显示未参保，{trips}，"
         "医保局与税务部门互相让对方查询。",
         "hard:4 wont:2",
@@ -309,7 +337,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "医保社保",
         "p",
         "yibao",
-        "门诊慢特病待遇认定材料被反复退回",
+        ("门诊慢特病待遇认定材料被反复退回", "慢特病认定每次只告知缺一项材料"),
         "患高血压、糖尿病多年，申请门诊慢特病待遇认定，{L}医保局窗口先后{n2}次以病历材料不全"
         "为由退回，每次只告知缺一项，{trips}。",
         "wont:4 hard:1",
@@ -320,7 +348,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "医保社保",
         "p",
         "renshe",
-        "灵活就业人员申请补缴中断期间养老保险被拒",
+        ("灵活就业人员申请补缴中断期间养老保险被拒", "外出务工期间断缴的养老保险补缴不了"),
         "{year}年至{year2}年在外务工期间中断缴纳养老保险，现申请一次性补缴，"
         "{L}人社局告知不能补缴，{trips}。",
         "cant:4 hard:2",
@@ -333,8 +361,8 @@ _TEMPLATES: tuple[_Template, ...] = (
         "医保社保",
         "p",
         "renshe",
-        "养老金领取资格认证一直不通过",
-        "年过七十的{relative}行动不便，手机人脸识别认证多次失败，到{town}便民服务中心又被要求"
+        ("养老金领取资格认证一直不通过", "老人养老金资格认证不通过被停发"),
+        "年过七十的{elder}行动不便，手机人脸识别认证多次失败，到{town}便民服务中心又被要求"
         "到县里办理，{trips}，养老金已暂停发放。",
         "wont:2 hard:3",
         "process attitude",
@@ -345,7 +373,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "医保社保",
         "e",
         "renshe",
-        "企业新招员工社保增员办理受阻",
+        ("企业新招员工社保增员办理受阻", "新招员工社保增员人社医保互相推"),
         "新招录员工{n}名，网上办理社保增员时系统反复提示信息有误，到{L}人社局窗口咨询被告知"
         "找医保局，医保局又让找人社局，{trips}。",
         "wont:2 hard:3",
@@ -359,7 +387,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "医保社保",
         "p",
         "yibao",
-        "生育津贴申领三个月未到账",
+        ("生育津贴申领三个月未到账", "生育津贴迟迟不发放"),
         "{year_recent}年{month}月提交生育津贴申领材料，三个月未到账，多次打电话询问均被告知"
         "在走流程，{trips}。",
         "wont:3 hard:2",
@@ -386,7 +414,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "不动产登记",
         "p",
         "budongchan",
-        "二手房过户被要求提供原购房发票",
+        ("二手房过户被要求提供原购房发票", "买二手房办过户卡在原购房发票上"),
         "购买的二手房办理转移登记时，窗口要求提供原房主的购房发票，原房主已去世无法提供，{trips}。",
         "wont:2 hard:3",
         "materials policy",
@@ -397,7 +425,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "不动产登记",
         "p",
         "budongchan",
-        "继承房产要求全体继承人到场无法办理",
+        ("继承房产要求全体继承人到场无法办理", "父亲遗留房产继承登记办不了"),
         "父亲去世后办理房产继承登记，窗口要求全部{n2}名继承人到场，其中一人长期在国外无法回国，"
         "{trips}。",
         "cant:2 hard:3",
@@ -410,7 +438,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "不动产登记",
         "p",
         "budongchan",
-        "商品房交房多年业主办不了不动产权证",
+        ("商品房交房多年业主办不了不动产权证", "{project}小区业主交房{n2}年办不了房产证"),
         "所购{project}住房已交房{n2}年，因开发企业未办理首次登记，全小区{n}户业主至今办不了"
         "不动产权证，{trips}。",
         "hard:5",
@@ -423,7 +451,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "不动产登记",
         "p",
         "budongchan",
-        "农村宅基地房屋确权登记迟迟办不下来",
+        ("农村宅基地房屋确权登记迟迟办不下来", "{town}{village}宅基地确权登记半年没办下来"),
         "{town}{village}的宅基地房屋申请确权登记已半年，{L}不动产登记中心称在等乡镇审核，"
         "{town}政府称材料早已报送，{trips}。",
         "wont:3 hard:2",
@@ -435,7 +463,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "不动产登记",
         "e",
         "budongchan",
-        "贷款还清后抵押登记注销办理受阻",
+        ("贷款还清后抵押登记注销办理受阻", "还清贷款后抵押注销登记办不了"),
         "已还清银行贷款，办理抵押权注销登记时窗口要求银行和企业同时到场，银行已出具注销证明"
         "仍不予办理，{trips}，影响企业续贷。",
         "wont:3 hard:1",
@@ -449,7 +477,10 @@ _TEMPLATES: tuple[_Template, ...] = (
         "住房公积金",
         "p",
         "gjj",
-        "工作调动公积金断缴，补缴后办不了公积金贷款",
+        (
+            "工作调动公积金断缴，补缴后办不了公积金贷款",
+            "公积金补缴后被认定为不连续缴存，申请贷款被拒",
+        ),
         "因工作调动造成住房公积金断缴{n3}个月，补缴后申请公积金贷款，被告知不符合连续正常缴存"
         "6个月的规定，多次沟通无果。",
         "hard:5 cant:1",
@@ -463,7 +494,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "住房公积金",
         "p",
         "gjj",
-        "租房提取公积金被要求开具多项证明",
+        ("租房提取公积金被要求开具多项证明", "租房提取公积金材料要求过多"),
         "在本地无自有住房，申请提取住房公积金支付房租，柜台要求提供租赁备案证明、无房证明等"
         "多项材料，{trips}。",
         "wont:2 hard:3",
@@ -475,7 +506,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "住房公积金",
         "p",
         "gjj",
-        "离职后公积金账户异地转移办不了",
+        ("离职后公积金账户异地转移办不了", "外地公积金转回{P}办不了"),
         "从外地单位离职回{P}工作，申请异地转移接续住房公积金，被告知需原单位出具证明，{trips}。",
         "wont:2 hard:2",
         "process materials",
@@ -485,7 +516,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "住房公积金",
         "e",
         "gjj",
-        "单位住房公积金缴存基数调整被退回",
+        ("单位住房公积金缴存基数调整被退回", "企业公积金缴存基数调整反复退回"),
         "按上年度职工月平均工资调整住房公积金缴存基数，网上申报{n2}次被退回，每次退回理由都"
         "不一样，{trips}。",
         "wont:3 hard:1",
@@ -497,8 +528,8 @@ _TEMPLATES: tuple[_Template, ...] = (
         "住房公积金",
         "p",
         "gjj",
-        "退休提取公积金要求本人到场，本人卧床无法前往",
-        "其{relative}已退休，申请销户提取住房公积金，柜台要求本人到场，{relative}卧病在床无法"
+        ("退休提取公积金要求本人到场，本人卧床无法前往", "卧床老人退休提取公积金被要求本人到场"),
+        "其{elder}已退休，申请销户提取住房公积金，柜台要求本人到场，老人卧病在床无法"
         "前往，{trips}。",
         "wont:2 hard:3",
         "policy process",
@@ -522,7 +553,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "市场准入许可",
         "e",
         "shenpi",
-        "营业执照经营范围变更被告知需到市里办理",
+        ("营业执照经营范围变更被告知需到市里办理", "变更经营范围县里市里互相推"),
         "申请变更营业执照经营范围，{L}政务服务中心窗口称该事项需到市里办理，市里又告知已下放"
         "到县里，{trips}。",
         "wont:3 hard:1",
@@ -535,7 +566,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "市场准入许可",
         "p",
         "scjg",
-        "个体工商户营业执照注销办不了",
+        ("个体工商户营业执照注销办不了", "小店停业后执照注销和清税互为前提"),
         "经营的小店已停业，申请注销个体工商户营业执照，被告知有未办结的税务事项，到税务局又说"
         "需先注销执照，{trips}。",
         "wont:2 hard:3",
@@ -547,7 +578,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "市场准入许可",
         "e",
         "scjg",
-        "食品经营许可证延续申请超期未办结",
+        ("食品经营许可证延续申请超期未办结", "食品经营许可证延续超期，企业面临停产"),
         "食品经营许可证即将到期，提交延续申请已{n4}个工作日仍未办结，企业面临停产，{trips}。",
         "wont:3 hard:1",
         "process",
@@ -558,7 +589,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "市场准入许可",
         "e",
         "scjg",
-        "加油站换发新执照后申请立即恢复营业",
+        ("加油站换发新执照后申请立即恢复营业", "加油站换新执照后要求马上恢复营业"),
         "加油站换发新营业执照后申请立即恢复营业，相关部门告知需经再次审核，{trips}。",
         "cant:5",
         "policy",
@@ -571,7 +602,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "市场准入许可",
         "p",
         "scjg",
-        "开办小餐馆申请食品经营许可被要求提供房产证",
+        ("开办小餐馆申请食品经营许可被要求提供房产证", "租门面开餐馆办食品经营许可被要房产证"),
         "租赁门面开办小餐馆，申请食品经营许可时被要求提供房东的房产证原件，房东在外地无法"
         "提供，{trips}。",
         "wont:2 hard:3",
@@ -584,7 +615,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "工程建设项目审批",
         "e",
         "shenpi",
-        "施工许可证办理要求提交材料过多",
+        ("施工许可证办理要求提交材料过多", "{project}项目施工许可证材料要求过多"),
         "{project}项目申请施工许可证，被要求提交{n5}项材料，部分材料与前置审批重复，{trips}。",
         "hard:4 wont:1",
         "materials process",
@@ -597,7 +628,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "工程建设项目审批",
         "e",
         "zhujian",
-        "工程竣工验收备案迟迟不予办理",
+        ("工程竣工验收备案迟迟不予办理", "{project}项目竣工验收备案{n4}个工作日未办"),
         "{project}项目已完成竣工验收，提交备案材料后{n4}个工作日未办理，多次询问均被告知负责人"
         "不在，{trips}。",
         "wont:5",
@@ -609,7 +640,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "工程建设项目审批",
         "e",
         "ziranziyuan",
-        "项目规划许可卡在多部门会签环节",
+        ("项目规划许可卡在多部门会签环节", "{project}项目规划许可会签拖延{n}天"),
         "{project}项目申请建设工程规划许可，会签需{L}住建局、{L}自然资源局等多个部门出具意见，"
         "各部门互相等待，已拖延{n}天，{trips}。",
         "hard:4 wont:2",
@@ -622,7 +653,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "工程建设项目审批",
         "e",
         "zhujian",
-        "已竣工项目工程款久拖未结算",
+        ("已竣工项目工程款久拖未结算", "{project}项目工程款拖欠约{money}万元"),
         "{project}项目已于{year2}年竣工，工程款结算迟迟未完成，拖欠工程款约{money}万元，"
         "影响农民工工资发放，{trips}。",
         "hard:5",
@@ -635,7 +666,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "工程建设项目审批",
         "p",
         "ziranziyuan",
-        "农村自建房办理乡村建设规划许可无门",
+        ("农村自建房办理乡村建设规划许可无门", "{town}{village}翻建住房办不了规划许可"),
         "在{town}{village}翻建自家住房，办理乡村建设规划许可证时，{town}政府说归县自然资源局"
         "管，县局又说由乡镇审批，{trips}。",
         "wont:3 hard:2",
@@ -647,7 +678,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "工程建设项目审批",
         "e",
         "shenpi",
-        "告知承诺制审批未落实，仍要求补齐非核心材料",
+        ("告知承诺制审批未落实，仍要求补齐非核心材料", "{project}项目告知承诺制落实不到位"),
         "{project}项目申请按告知承诺制办理审批，窗口仍要求先补齐全部非核心材料才能受理，{trips}。",
         "wont:3 hard:2",
         "materials policy",
@@ -659,7 +690,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "营商环境",
         "e",
         "gongdian",
-        "新建厂房用电报装接电时间过长",
+        ("新建厂房用电报装接电时间过长", "新建厂房{kva}千伏安报装迟迟不送电"),
         "新建厂房申请{kva}千伏安用电报装，提交申请已{n}天仍未接电，设备无法调试投产，{trips}。",
         "wont:2 hard:3",
         "process",
@@ -670,7 +701,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "营商环境",
         "e",
         "shuiwu",
-        "增值税发票增版增量申请被拖延",
+        ("增值税发票增版增量申请被拖延", "增值税发票增量审批超时"),
         "因业务量增加申请增值税发票增版增量，办税服务厅要求实地核查，核查后{n4}个工作日仍未"
         "审批，{trips}。",
         "wont:3 hard:1",
@@ -683,7 +714,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "营商环境",
         "e",
         "shenpi",
-        "惠企奖补资金迟迟未兑现",
+        ("惠企奖补资金迟迟未兑现", "技术改造奖补资金公示后迟迟未拨付"),
         "{year_recent}年申报的技术改造奖补资金早已公示，至今未拨付，相关部门互相解释，{trips}。",
         "hard:3 wont:2",
         "shirking policy",
@@ -694,7 +725,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "营商环境",
         "e",
         "shenpi",
-        "项目资本金监管资金迟迟不能解控",
+        ("项目资本金监管资金迟迟不能解控", "{project}项目资本金解控{n}天未办"),
         "{project}项目资本金已按要求存入监管账户，申请解控{n}天未办理，企业资金周转困难，{trips}。",
         "hard:4",
         "policy process",
@@ -705,7 +736,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "营商环境",
         "p",
         "shuiwu",
-        "个体户定额核定调整被要求反复跑",
+        ("个体户定额核定调整被要求反复跑", "个体户申请调整定额多次被要求补材料"),
         "经营的个体门店营业额下降，申请调整定额，办税服务厅{n2}次要求补充不同的材料，{trips}。",
         "wont:4",
         "materials attitude",
@@ -716,7 +747,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "营商环境",
         "e",
         "shenpi",
-        "企业开办刻章、银行开户多头跑",
+        ("企业开办刻章、银行开户多头跑", "新办企业刻章开户要跑多个窗口"),
         "新办企业领取营业执照后，刻章备案、银行开户、社保登记需分别到不同窗口办理，{trips}。",
         "hard:3",
         "process",
@@ -729,7 +760,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "户籍证照",
         "p",
         "huzheng",
-        "新生儿落户被要求提供多余证明",
+        ("新生儿落户被要求提供多余证明", "给孩子上户口被要求开村委会证明"),
         "为孩子办理出生登记落户，户政窗口要求提供父母双方单位证明和村委会证明，{trips}。",
         "wont:4",
         "materials attitude",
@@ -740,7 +771,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "户籍证照",
         "p",
         "huzheng",
-        "身份证丢失补办被要求回原籍",
+        ("身份证丢失补办被要求回原籍", "外省户籍在{P}补办身份证被拒"),
         "户籍在外省，在{P}长期务工，身份证丢失后到户政窗口申请补领，被要求回原籍办理，{trips}。",
         "wont:3 hard:1",
         "policy attitude",
@@ -751,7 +782,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "户籍证照",
         "p",
         "huzheng",
-        "投靠子女迁移户口被拒",
+        ("投靠子女迁移户口被拒", "老人户口迁到子女名下被拒"),
         "老两口想把户口迁到在城区买房的儿子名下，派出所以房屋不在本人名下为由不予办理，{trips}。",
         "cant:3 hard:2",
         "policy",
@@ -763,7 +794,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "户籍证照",
         "p",
         "huzheng",
-        "户籍信息出生日期登记错误无法更正",
+        ("户籍信息出生日期登记错误无法更正", "户口本出生日期登记错误更正不了"),
         "户口簿上的出生日期与档案记载不一致，申请更正时被要求提供{year}年的原始出生证明，"
         "无法提供，{trips}。",
         "hard:4 cant:1",
@@ -775,7 +806,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "户籍证照",
         "p",
         "huzheng",
-        "开具无犯罪记录证明被派出所和户政大队互相推",
+        ("开具无犯罪记录证明被派出所和户政大队互相推", "开无犯罪记录证明两头跑"),
         "因入职需要开具无犯罪记录证明，派出所称由户政大队开具，户政大队又说由派出所开具，{trips}。",
         "wont:5",
         "shirking",
@@ -787,7 +818,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "教育就学",
         "p",
         "jiaoyu",
-        "孩子入学因户籍与房产不一致被拒收",
+        ("孩子入学因户籍与房产不一致被拒收", "{town}孩子上小学一年级被学校拒收"),
         "孩子今年升入一年级，因户籍与房产地址不一致，学校不予接收，到{L}教育局反映后又被推回"
         "学校，{trips}。",
         "wont:2 hard:3",
@@ -799,7 +830,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "教育就学",
         "p",
         "jiaoyu",
-        "随迁子女转学手续办理受阻",
+        ("随迁子女转学手续办理受阻", "孩子从外省转学回{P}学籍接收不了"),
         "随父母返乡，孩子从外省转入{P}学校，转出地已同意，转入学校称学籍系统无法接收，{trips}。",
         "hard:4",
         "process",
@@ -809,7 +840,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "教育就学",
         "p",
         "jiaoyu",
-        "家庭经济困难学生资助申请被退回",
+        ("家庭经济困难学生资助申请被退回", "国家助学金申请被学校以材料不全退回"),
         "孩子在县城高中就读，申请国家助学金被学校以证明材料不全为由退回，村里已开具证明，{trips}。",
         "wont:3 hard:1",
         "materials attitude",
@@ -819,7 +850,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "教育就学",
         "e",
         "jiaoyu",
-        "民办培训机构办学许可审批超时",
+        ("民办培训机构办学许可审批超时", "职业技能培训学校办学许可审批超时"),
         "申请开办职业技能培训学校，材料齐全后提交办学许可申请已{n4}个工作日，迟迟没有答复，"
         "{trips}。",
         "wont:2 hard:2",
@@ -832,7 +863,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "公共服务",
         "p",
         "gongdian",
-        "电表改造后电费异常无人处理",
+        ("电表改造后电费异常无人处理", "{town}{village}电表改造后电费异常"),
         "{town}{village}家中电表改造后电费明显异常，到{L}供电公司营业厅反映多次无人处理，{trips}。",
         "wont:4 hard:1",
         "attitude process",
@@ -842,7 +873,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "公共服务",
         "p",
         "weijian",
-        "出生医学证明补办被医院和卫健委互相推",
+        ("出生医学证明补办被医院和卫健委互相推", "补办出生医学证明医院和卫健委互相推"),
         "孩子的出生医学证明遗失，到{hospital}申请补办，医院称需{L}卫健委审批，卫健委又让回医院"
         "办理，{trips}。",
         "wont:4",
@@ -854,7 +885,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "公共服务",
         "p",
         "xiangzhen",
-        "农村低保申请在乡镇被搁置",
+        ("农村低保申请在乡镇被搁置", "{town}低保申请{n2}个月没有结果"),
         "家中{relative}患重病，申请农村低保已{n2}个月，{town}政府一直说还在审核，{trips}。",
         "wont:3 hard:2",
         "process attitude",
@@ -864,8 +895,8 @@ _TEMPLATES: tuple[_Template, ...] = (
         "公共服务",
         "p",
         "xiangzhen",
-        "高龄津贴申领多次被退回",
-        "{relative}已满八十周岁，申领高龄津贴被{town}便民服务中心以材料不全多次退回，每次要求的"
+        ("高龄津贴申领多次被退回", "{town}高龄津贴申领被多次退回"),
+        "{elder}已满八十周岁，申领高龄津贴被{town}便民服务中心以材料不全多次退回，每次要求的"
         "材料都不一样，{trips}。",
         "wont:4",
         "materials attitude",
@@ -876,7 +907,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "公共服务",
         "p",
         "weijian",
-        "残疾人证办理需到医院鉴定，行动不便",
+        ("残疾人证办理需到医院鉴定，行动不便", "行动不便的老人办残疾人证鉴定难"),
         "{relative}行动不便，办理残疾人证需到指定医院鉴定，多次预约未果，{trips}。",
         "hard:3",
         "process",
@@ -887,7 +918,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "公共服务",
         "e",
         "gongdian",
-        "饭店用电增容申请被退回",
+        ("饭店用电增容申请被退回", "饭店申请用电增容没有下文"),
         "饭店因增加厨房设备申请用电增容，营业厅以线路容量不足为由退回申请，未说明何时能解决，"
         "{trips}。",
         "hard:3 wont:1",
@@ -900,7 +931,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "其他",
         "p",
         "xiangzhen",
-        "土地承包经营权证信息有误无法更正",
+        ("土地承包经营权证信息有误无法更正", "承包地面积登记错误更正不了"),
         "土地承包经营权证上的地块面积登记有误，到{town}政府申请更正，乡里说要县里批，{trips}。",
         "hard:3 wont:1",
         "process shirking",
@@ -911,7 +942,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "其他",
         "e",
         "xiangzhen",
-        "合作社农机购置补贴迟迟未发放",
+        ("合作社农机购置补贴迟迟未发放", "农机购置补贴迟迟不发"),
         "{year_recent}年购置的农机具已通过核验，补贴资金至今未发放，{trips}。",
         "hard:2 wont:2",
         "process",
@@ -922,7 +953,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "其他",
         "p",
         "",
-        "退役军人优待证办理一直在等待",
+        ("退役军人优待证办理一直在等待", "退役军人优待证{n2}个月未拿到"),
         "申请退役军人优待证已{n2}个月，询问时一直被告知在等待制卡，{trips}。",
         "hard:2 wont:1",
         "process",
@@ -933,7 +964,7 @@ _TEMPLATES: tuple[_Template, ...] = (
         "其他",
         "p",
         "",
-        "查询婚姻登记档案被要求本人到场",
+        ("查询婚姻登记档案被要求本人到场", "为办继承查询父母婚姻档案被拒"),
         "为办理房产继承需查询已故父母的婚姻登记档案，婚姻登记处要求本人到场，{trips}。",
         "wont:2 cant:1",
         "policy attitude",
@@ -1089,7 +1120,7 @@ def id_check_char(first17: str) -> str:
 
 
 def org_code_check_char(first8: str) -> str:
-    """GB 11714 check character of an organization code."""
+    """GB 11714 check character of an organization code (digits and capitals, A = 10)."""
     total = sum(int(ch, 36) * w for ch, w in zip(first8, _ORG_WEIGHTS, strict=True))
     value = 11 - total % 11
     return "X" if value == 10 else "0" if value == 11 else str(value)
@@ -1112,10 +1143,22 @@ def _uuid(rng: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
-# What search._characters drops: ASCII that is not a letter or digit, and whitespace.
-_SEARCH_DROP: dict[int, None] = {
-    cp: None for cp in range(0x3001) if (cp < 128 and not chr(cp).isalnum()) or chr(cp).isspace()
+def _dropped_by_index(ch: str) -> bool:
+    """Whether search._characters drops ``ch`` (ASCII punctuation and whitespace)."""
+    return ch.isspace() or (ch.isascii() and not ch.isalnum())
+
+
+_SEARCH_DROP: dict[int, None] = {cp: None for cp in range(0x3001) if _dropped_by_index(chr(cp))}
+# Full-width and CJK punctuation whose NFKC form the index drops anyway (，：（）…). Removing them
+# first leaves most fields already in NFKC, so the costly normalization can be skipped.
+_SEARCH_PREDROP: dict[int, None] = {
+    cp: None
+    for start, end in ((0x2000, 0x2070), (0x3000, 0x3040), (0xFE10, 0xFE70), (0xFF00, 0xFFF0))
+    for cp in range(start, end)
+    if (folded := unicodedata.normalize("NFKC", chr(cp)))
+    and all(_dropped_by_index(c) for c in folded)
 }
+_SEARCH_DROP_ALL = _SEARCH_DROP | _SEARCH_PREDROP
 
 
 def search_body(fields: Iterable[str]) -> str:
@@ -1123,12 +1166,20 @@ def search_body(fields: Iterable[str]) -> str:
 
     ``index_text`` walks every character in Python, which costs seconds at 100,000 cases.
     """
-    parts = [
-        " ".join(unicodedata.normalize("NFKC", f).lower().translate(_SEARCH_DROP))
-        for f in fields
-        if f
-    ]
-    return f" {search.FIELD_SEPARATOR} ".join(p for p in parts if p)
+    parts: list[str] = []
+    for value in fields:
+        if not value:
+            continue
+        kept = value.translate(_SEARCH_DROP_ALL)
+        if unicodedata.is_normalized("NFKC", kept):
+            # Nothing left for NFKC to change, and lower() never yields a dropped character.
+            chars = kept.lower()
+        else:
+            folded = unicodedata.normalize("NFKC", value.translate(_SEARCH_PREDROP))
+            chars = folded.lower().translate(_SEARCH_DROP)
+        if chars:
+            parts.append(" ".join(chars))
+    return f" {search.FIELD_SEPARATOR} ".join(parts)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1161,7 +1212,8 @@ class _WorkTime:
     def at(self, day: date, offset: int) -> datetime:
         """``offset`` seconds into the working hours of ``day`` (lunch break skipped)."""
         second = _WORK_START + offset if offset < _MORNING else _AFTERNOON_START + offset - _MORNING
-        return datetime.combine(day, time(second // 3600, second // 60 % 60, second % 60))
+        hour, minute = divmod(second // 60, 60)
+        return datetime(day.year, day.month, day.day, hour, minute, second % 60)
 
     def random_on(self, day: date) -> datetime:
         return self.at(day, self._rng.randrange(_WORKING_SECONDS))
@@ -1191,6 +1243,71 @@ def working_seconds_before(moment: datetime) -> int:
 
 
 # ------------------------------------------------------------------------------------------
+# Rows
+# ------------------------------------------------------------------------------------------
+
+_COMPLAINANT_COLUMNS = (
+    "id", "uuid", "version", "kind", "name", "id_number", "credit_code", "contact_person",
+    "phone", "address", "id_override_reason",
+)  # fmt: skip
+_CASE_COLUMNS = (
+    "id", "uuid", "version", "site_code", "year", "seq", "number", "complainant_id", "title",
+    "description", "area", "channel", "stuck_at", "stuck_department_id", "visits_count",
+    "received_at", "status", "nature", "approach", "causes", "triaged_at", "outcome",
+    "concluded_at", "visit_grade", "due_date", "linked_case_id", "created_by_id", "updated_at",
+)  # fmt: skip
+_CASE_DATETIMES = tuple(
+    _CASE_COLUMNS.index(c) for c in ("received_at", "triaged_at", "concluded_at", "updated_at")
+)
+_CASE_DUE = _CASE_COLUMNS.index("due_date")
+_CASE_LINKED = _CASE_COLUMNS.index("linked_case_id")
+_CASE_CAUSES = _CASE_COLUMNS.index("causes")
+_EVENT_COLUMNS = ("uuid", "version", "case_id", "at", "kind", "summary", "data", "user_name")
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """SQLAlchemy's SQLite DATETIME storage format (``2026-11-25 09:00:00.000000``)."""
+    return value.isoformat(" ", "microseconds")
+
+
+def _sqlite_case(row: tuple[Any, ...]) -> list[Any]:
+    values = list(row)
+    for index in _CASE_DATETIMES:
+        if values[index] is not None:
+            values[index] = _sqlite_datetime(values[index])
+    if values[_CASE_DUE] is not None:
+        values[_CASE_DUE] = values[_CASE_DUE].isoformat()
+    causes = tuple(values[_CASE_CAUSES])
+    encoded = _CAUSES_JSON.get(causes)
+    if encoded is None:
+        encoded = _CAUSES_JSON[causes] = json.dumps(values[_CASE_CAUSES])
+    values[_CASE_CAUSES] = encoded
+    return values
+
+
+_CAUSES_JSON: dict[tuple[str, ...], str] = {}
+_json_str = json.encoder.encode_basestring_ascii  # what json.dumps does to a str
+
+
+def _insert_sql(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+@dataclass
+class _Rows:
+    complainants: list[tuple[Any, ...]] = field(default_factory=list)
+    cases: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    search: list[tuple[int, str]] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------
 # The generator
 # ------------------------------------------------------------------------------------------
 
@@ -1217,21 +1334,63 @@ class _Closed:
     template: _Template
     person: _Person
     visits: int
-    channel: Channel
-
-
-@dataclass
-class _Rows:
-    complainants: list[dict[str, Any]] = field(default_factory=list)
-    cases: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    search: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class _Staff:
     clerks: tuple[tuple[int, str], ...]  # (user id, display name)
     leaders: tuple[str, ...]
+
+
+def _cumulative(weights: Iterable[float]) -> list[float]:
+    total = 0.0
+    result: list[float] = []
+    for weight in weights:
+        total += weight
+        result.append(total)
+    return result
+
+
+Weighted = tuple[tuple[Any, ...], tuple[float, ...]]
+
+
+def _weighted(pairs: Iterable[tuple[Any, float]]) -> Weighted:
+    items = list(pairs)
+    return tuple(v for v, _ in items), tuple(_cumulative(w for _, w in items))
+
+
+_GOOD = _weighted(_GOOD_GRADES)
+_BAD = _weighted(_BAD_GRADES)
+_REPLIES = _weighted(_REPLY_METHODS)
+_VISITS = _weighted(zip((1, 2, 3, 4, 5, 6), (15.0, 30.0, 28.0, 15.0, 8.0, 4.0), strict=True))
+_CHANNELS = {kind: _weighted(pairs) for kind, pairs in _CHANNEL_WEIGHTS.items()}
+_CAUSE_ORDER = {cause: i for i, cause in enumerate(Cause)}
+
+
+class _Slots(dict[str, Any]):
+    """Template slots, each drawn only when a template uses it."""
+
+    def __init__(
+        self,
+        generator: _Generator,
+        template: _Template,
+        area: str,
+        visits: int,
+        department: tuple[int, str, str] | None,
+    ) -> None:
+        super().__init__(generator.words)
+        self._generator = generator
+        self._template = template
+        self._area = area
+        self._visits = visits
+        self._department = department
+
+    def __missing__(self, key: str) -> Any:
+        value = self._generator.slot(
+            key, self._template, self._area, self._visits, self._department
+        )
+        self[key] = value
+        return value
 
 
 class _Generator:
@@ -1254,26 +1413,28 @@ class _Generator:
         self.short = site.short_name
         self.areas = list(areas)
         self.departments = departments
+        self.department_keys = list(departments)
         self.staff = staff
         self.words = words
         self.towns = towns
         self.work = _WorkTime(rng, now.date() - timedelta(days=740), now.date() + timedelta(400))
-        self.surnames = [s for s, _ in _SURNAMES]
-        self.surname_cum = _cumulative(w for _, w in _SURNAMES)
+        self.surnames = _weighted(_SURNAMES)
+        self.village_surnames = [s for s, _ in _SURNAMES[:40]]
         self.used_ids: set[str] = set()
         self.used_codes: set[str] = set()
         self.used_phones: set[str] = set()
         self.used_company_names: set[str] = set()
         self.persons: list[_Person] = []
         self.enterprises: dict[str, list[_Person]] = {}
-        self.templates: dict[tuple[str, str], tuple[list[_Template], list[float]]] = {}
+        self.templates: dict[tuple[str, str], Weighted] = {}
         for area in self.areas:
             for kind in ("p", "e"):
                 found = [t for t in _TEMPLATES if t.area == area and kind in t.kinds]
                 if not found:
                     found = [t for t in _GENERIC_TEMPLATES if kind in t.kinds]
-                self.templates[(area, kind)] = (found, _cumulative(t.weight for t in found))
-        self.area_cum: dict[str, list[float]] = {}
+                self.templates[(area, kind)] = _weighted((t, t.weight) for t in found)
+        self.natures = {id(t): _weighted(t.natures) for t in (*_TEMPLATES, *_GENERIC_TEMPLATES)}
+        self.area_weights: dict[str, Weighted] = {}
         for kind, weights in _KIND_AREA_WEIGHTS.items():
             area_weights = [
                 weights.get(area, 0.0) if area in DEFAULT_AREAS else _CUSTOM_AREA_WEIGHT
@@ -1281,32 +1442,27 @@ class _Generator:
             ]
             if not any(area_weights):
                 area_weights = [1.0] * len(self.areas)
-            self.area_cum[kind] = _cumulative(area_weights)
+            self.area_weights[kind] = _weighted(zip(self.areas, area_weights, strict=True))
         self.next_complainant_id = (session.scalar(select(func.max(Complainant.id))) or 0) + 1
-        self.area_code = _AREA_CODES.get(site.code[:4]) or _AREA_CODES.get(site.code[:2], "0371")
         self.sequences: dict[int, int] = {}
         self.by_status: Counter[str] = Counter()
         self.event_count = 0
         self.complainant_count = 0
+        self.json_cache: dict[tuple[Any, ...], str] = {}
+        raw = session.connection().connection.driver_connection
+        # SQLite: plain executemany on the session's own connection (same transaction); it is
+        # several times faster than SQLAlchemy's per-row parameter processing.
+        self.raw: sqlite3.Connection | None = raw if isinstance(raw, sqlite3.Connection) else None
+
+    def pick(self, weighted: Weighted) -> Any:
+        values, cumulative = weighted
+        return values[bisect.bisect(cumulative, self.r.random() * cumulative[-1])]
 
     # People ---------------------------------------------------------------------------------
 
     def person_name(self, male: bool, born: int) -> str:
-        r = self.r
-        surname = r.choices(self.surnames, cum_weights=self.surname_cum)[0]
-        roll = r.random()
-        if roll < 0.004:
-            given = r.choice(_RARE_CHARS) + (
-                r.choice(_MALE_CHARS if male else _FEMALE_CHARS) if r.random() < 0.5 else ""
-            )
-        elif roll < 0.15:
-            given = r.choice(_MALE_SINGLE if male else _FEMALE_SINGLE)
-        elif born < 1972 and roll < 0.6:
-            given = r.choice(_MALE_OLD if male else _FEMALE_OLD)
-        else:
-            chars = _MALE_CHARS if male else _FEMALE_CHARS
-            given = r.choice(chars) + r.choice(chars)
-        return surname + given
+        surname: str = self.pick(self.surnames)
+        return surname + _given_name(self.r, male, born)
 
     def mobile(self) -> str:
         while True:
@@ -1315,21 +1471,16 @@ class _Generator:
                 self.used_phones.add(phone)
                 return phone
 
-    def landline(self) -> str:
-        digits = 8 if len(self.area_code) == 3 or self.area_code == "0371" else 7
-        first = str(self.r.randint(2, 8))
-        return f"{self.area_code}-{first}{self.r.randrange(10 ** (digits - 1)):0{digits - 1}d}"
-
     def id_number(self, male: bool, born: date) -> str:
         r = self.r
         code = self.site.code
         roll = r.random()
-        if roll < 0.12:
+        if roll < 0.12:  # elsewhere in the same city
             code = code[:4] + r.choice(("01", "02", "03", "04", "05", "11", "21", "22", "23", "25"))
-        elif roll < 0.15:
+        elif roll < 0.15:  # from another province
             code = r.choice(("430102", "320102", "370102", "420102", "330106", "440106"))
         while True:
-            seq = r.randrange(500) * 2 + (1 if male else 0)
+            seq = r.randrange(500) * 2 + (1 if male else 0)  # odd: male, even: female
             first17 = f"{code}{born:%Y%m%d}{seq:03d}"
             number = first17 + id_check_char(first17)
             if number not in self.used_ids:
@@ -1338,10 +1489,9 @@ class _Generator:
 
     def credit_code(self, kind: str) -> str:
         r = self.r
-        letters = "0123456789ABCDEFGHJKLMNPQRTUWXY"
         while True:
             if r.random() < 0.6:
-                body = "MA" + "".join(r.choice(letters) for _ in range(6))
+                body = "MA" + "".join(r.choice(_CREDIT_ALPHABET) for _ in range(6))
             else:
                 body = str(r.randint(3, 7)) + f"{r.randrange(10**7):07d}"
             first17 = f"9{kind}{self.site.code}{body}{org_code_check_char(body)}"
@@ -1350,6 +1500,9 @@ class _Generator:
                 self.used_codes.add(code)
                 return code
 
+    def village(self) -> str:
+        return self.r.choice(self.village_surnames) + self.r.choice(_VILLAGE_SUFFIXES) + "村"
+
     def address(self) -> str:
         r = self.r
         town = r.choice(self.towns)
@@ -1357,9 +1510,6 @@ class _Generator:
             road = r.choice(("人民路", "建设路", "文化路", "解放路", "金城大道", "迎宾路"))
             return f"{self.words['P']}{town}{road}{r.randint(1, 300)}号"
         return f"{self.words['P']}{town}{self.village()}{r.randint(1, 12)}组"
-
-    def village(self) -> str:
-        return self.r.choice(self.surnames[:40])[:1] + self.r.choice(_VILLAGE_SUFFIXES) + "村"
 
     def new_person(self, rows: _Rows) -> _Person:
         r = self.r
@@ -1370,20 +1520,11 @@ class _Generator:
         person = _Person(self.next_complainant_id, "p", name, self.mobile())
         self.next_complainant_id += 1
         rows.complainants.append(
-            {
-                "id": person.id,
-                "uuid": _uuid(r),
-                "version": 1,
-                "kind": ComplainantKind.PERSON.value,
-                "name": name,
-                "id_number": self.id_number(male, born),
-                "credit_code": "",
-                "contact_person": "",
-                "phone": person.phone,
-                "address": self.address(),
-                "id_override_reason": "",
-            }
-        )
+            (
+                person.id, _uuid(r), 1, ComplainantKind.PERSON.value, name,
+                self.id_number(male, born), "", "", person.phone, self.address(), "",
+            )
+        )  # fmt: skip
         self.persons.append(person)
         return person
 
@@ -1391,6 +1532,7 @@ class _Generator:
         r = self.r
         industry = industry or r.choice(list(_INDUSTRIES))
         prefix = self.words["P"]
+        kind = "1"
         for attempt in range(1000):
             suffix, kind = r.choice(_INDUSTRIES[industry])
             if r.random() < 0.3:
@@ -1399,32 +1541,24 @@ class _Generator:
                 trade = r.choice(_TRADE_FIRST) + r.choice(_TRADE_SECOND)
             name = f"{prefix}{trade}{suffix}"
             if kind == "2" and r.random() < 0.5:  # 个体户 often carry the owner's name
-                owner = r.choice(self.surnames)
+                owner = r.choice(self.village_surnames)
                 name = f"{prefix}{r.choice(self.towns)}{owner}记{suffix}"
             if attempt > 20:  # a crowded trade: a branch office
                 name = f"{name}{r.choice(self.towns)}第{attempt - 19}分公司"
             if name not in self.used_company_names:
                 self.used_company_names.add(name)
                 break
-        contact_male = r.random() < 0.6
-        contact = self.person_name(contact_male, r.randint(1960, 1998))
+        contact = self.person_name(r.random() < 0.6, r.randint(1960, 1998))
         enterprise = _Person(self.next_complainant_id, "e", name, self.mobile(), industry)
         self.next_complainant_id += 1
+        place = r.choice(("产业集聚区", "工业园区", "商贸街", "创业园"))
         rows.complainants.append(
-            {
-                "id": enterprise.id,
-                "uuid": _uuid(r),
-                "version": 1,
-                "kind": ComplainantKind.ENTERPRISE.value,
-                "name": name,
-                "id_number": "",
-                "credit_code": self.credit_code(kind),
-                "contact_person": contact,
-                "phone": enterprise.phone,
-                "address": f"{self.words['P']}{r.choice(self.towns)}{r.choice(('产业集聚区', '工业园区', '商贸街', '创业园'))}{r.randint(1, 99)}号",  # noqa: E501
-                "id_override_reason": "",
-            }
-        )
+            (
+                enterprise.id, _uuid(r), 1, ComplainantKind.ENTERPRISE.value, name, "",
+                self.credit_code(kind), contact, enterprise.phone,
+                f"{prefix}{r.choice(self.towns)}{place}{r.randint(1, 99)}号", "",
+            )
+        )  # fmt: skip
         self.enterprises.setdefault(industry, []).append(enterprise)
         return enterprise
 
@@ -1458,9 +1592,9 @@ class _Generator:
         if days[-1] == today:
             weights[-1] *= today_seconds / _WORKING_SECONDS
         picked = r.choices(days, cum_weights=_cumulative(weights), k=n)
+        at = self.work.at
         times = [
-            self.work.at(d, r.randrange(today_seconds if d == today else _WORKING_SECONDS))
-            for d in picked
+            at(d, r.randrange(today_seconds if d == today else _WORKING_SECONDS)) for d in picked
         ]
         times.sort()
         return times
@@ -1479,8 +1613,8 @@ class _Generator:
             if sigma is None:
                 chosen = r.sample(free, count)
             else:
-                keyed = sorted(free, key=lambda i: ages[i] * math.exp(r.gauss(0.0, sigma)))
-                chosen = keyed[:count]
+                keys = {i: ages[i] * math.exp(r.gauss(0.0, sigma)) for i in free}
+                chosen = sorted(free, key=keys.__getitem__)[:count]
             for i in chosen:
                 result[i] = state
             taken = set(chosen)
@@ -1501,10 +1635,10 @@ class _Generator:
         forced_channel = {
             i: Channel(c) for i, c in self.forced(n, [c.value for c in Channel]).items()
         }
-        for year in {t.year for t in received}:
+        for year in sorted({t.year for t in received}):
             row = self.session.get(NumberSequence, ("case", year))
             self.sequences[year] = row.last_value if row is not None else 0
-        closing: list[tuple[datetime, int, _Closed]] = []  # heap: closed later than "now"
+        closing: list[tuple[datetime, int, _Closed]] = []  # heap, by closing time
         closed: list[_Closed] = []  # closed before the case being generated, oldest first
         linked_already: set[int] = set()
         rows = _Rows()
@@ -1516,13 +1650,14 @@ class _Generator:
                 candidate = closed[-1 - min(len(closed) - 1, int(r.expovariate(1 / 40)))]
                 if candidate.case_id not in linked_already:
                     earlier = candidate
-                    linked_already.add(candidate.case_id)
             record = self.case(
                 rows, first_case_id + i, at, states[i], forced_area.get(i),
                 forced_channel.get(i), earlier,
             )  # fmt: skip
             if record is not None:
                 heapq.heappush(closing, (record.closed_at, record.case_id, record))
+            if earlier is not None and rows.cases[-1][_CASE_LINKED] is not None:
+                linked_already.add(earlier.case_id)
             if len(rows.cases) >= _CHUNK:
                 self.flush(rows)
                 rows = _Rows()
@@ -1540,6 +1675,7 @@ class _Generator:
         earlier: _Closed | None,
     ) -> _Closed | None:
         r = self.r
+        w = self.work
         # Who, what, where -------------------------------------------------------------------
         if earlier is not None and (
             area is not None or (channel is Channel.ENTERPRISE_VISIT and earlier.person.kind == "p")
@@ -1549,27 +1685,25 @@ class _Generator:
             template = earlier.template
             person = earlier.person
             area = earlier.area
-            channel = channel or r.choice((Channel.WINDOW, Channel.WINDOW, Channel.PHONE))
-        else:
-            kind = "e" if r.random() < 0.25 else "p"
-            if channel is Channel.ENTERPRISE_VISIT:
-                kind = "e"
-            if area is None:
-                area = r.choices(self.areas, cum_weights=self.area_cum[kind])[0]
-            found, cum = self.templates[(area, kind)]
-            template = r.choices(found, cum_weights=cum)[0]
             if channel is None:
-                options = _CHANNEL_WEIGHTS[kind]
-                channel = r.choices([c for c, _ in options], [w for _, w in options])[0]
+                channel = r.choice((Channel.WINDOW, Channel.WINDOW, Channel.PHONE))
+        else:
+            kind = "e" if r.random() < 0.25 or channel is Channel.ENTERPRISE_VISIT else "p"
+            if area is None:
+                area = self.pick(self.area_weights[kind])
+            template = self.pick(self.templates[(area, kind)])
+            if channel is None:
+                channel = self.pick(_CHANNELS[kind])
             person = self.complainant(rows, kind, template.industry)
-        dept_key = template.dept or (r.choice(list(self.departments)) if not template.area else "")
+        assert area is not None and channel is not None
+        dept_key = template.dept or ("" if template.area else r.choice(self.department_keys))
         department = self.departments.get(dept_key)
-        visits = (
+        visits: int = (
             min(99, earlier.visits + 1 + (r.random() < 0.3))
             if earlier is not None
-            else r.choices((1, 2, 3, 4, 5, 6), (15, 30, 28, 15, 8, 4))[0]
+            else self.pick(_VISITS)
         )
-        slots = self.slots(template, area, visits, department)
+        slots = _Slots(self, template, area, visits, department)
         if earlier is not None:
             title = earlier.title
             if not title.startswith("再次反映"):
@@ -1582,8 +1716,7 @@ class _Generator:
         else:
             title = r.choice(template.titles).format_map(slots)
             story = r.choice(template.stories).format_map(slots)
-        who = person.name
-        description = _CHANNEL_LEADS[channel].format(who=who) + story
+        description = _CHANNEL_LEADS[channel].format(who=person.name) + story
         if template.stuck:
             stuck_at = r.choice(template.stuck).format_map(slots)
         elif department is not None:
@@ -1594,20 +1727,17 @@ class _Generator:
         stuck_department_id = department[0] if department is not None and blamed else None
 
         # Triage -----------------------------------------------------------------------------
-        natures = template.natures
-        nature: Nature = r.choices([n for n, _ in natures], [w for _, w in natures])[0]
+        nature: Nature = self.pick(self.natures[id(template)])
         approach, causes = self.triage_choice(nature, template, channel)
-        explained = nature is Nature.CANT and r.random() < 0.85
-        if nature is Nature.HARD and r.random() < 0.04:
-            explained = True
-        on_spot = (approach is Approach.IMMEDIATE and r.random() < 0.6) or (
-            nature is Nature.CANT and r.random() < 0.35
+        explained = (nature is Nature.CANT and r.random() < 0.85) or (
+            nature is Nature.HARD and r.random() < 0.04
         )
-        if state == "in_progress":
-            on_spot = False
+        on_spot = state != "in_progress" and (
+            (approach is Approach.IMMEDIATE and r.random() < 0.6)
+            or (nature is Nature.CANT and r.random() < 0.35)
+        )
 
         # Timeline ---------------------------------------------------------------------------
-        w = self.work
         steps: list[tuple[str, datetime]] = [("registered", received)]
 
         def add(kind_: str, moment: datetime) -> datetime:
@@ -1620,8 +1750,7 @@ class _Generator:
                 return add("concluded", w.soon(start, 10, 90, 0.1))
             assigned = add("reassigned" if reopened else "assigned", w.soon(start, 10, 150, 0.3))
             days = self.deadline(nature, approach, reopened)
-            late = r.random() < 0.12
-            k = r.randint(days + 1, days + 4) if late else r.randint(0, days)
+            k = r.randint(days + 1, days + 4) if r.random() < 0.12 else r.randint(0, days)
             if r.random() < 0.25:
                 note = w.soon(assigned, 30, 180, 0.5)
                 if k >= 1 and note.date() < w.nth_after(assigned.date(), k):
@@ -1651,7 +1780,7 @@ class _Generator:
                     if state != "in_progress" or r.random() < 0.6:
                         done_at = work_through(bad, True)
                         if state == "in_progress":
-                            steps.pop()  # still waiting for the department
+                            steps.pop()  # the department has not answered yet
                 if state == "visited":
                     add("visited", w.workdays_later(done_at, r.randint(1, 5)))
             elif state == "withdrawn" and r.random() < 0.5 and not on_spot:
@@ -1667,6 +1796,7 @@ class _Generator:
         number = case_number(self.short, year, seq)
         case_uuid = _uuid(r)
         clerk_id, clerk = r.choice(self.staff.clerks)
+        raw = self.raw is not None
         events = rows.events
         triaged_at: datetime | None = None
         concluded_at: datetime | None = None
@@ -1683,11 +1813,15 @@ class _Generator:
         for (step, _), moment in zip(steps, times, strict=True):
             kind_name = step
             data: dict[str, Any] = {}
+            data_key: tuple[Any, ...] | None = ()
             user = clerk
             if step == "registered":
                 summary = f"受理登记，来源：{channel.label}，往返 {visits} 次"
                 if earlier is not None:
                     summary += f"；关联原事项 {earlier.number}"
+                    data_key = ("linked",)
+                else:
+                    data_key = ("registered",)
                 data = {"linked_case": earlier.uuid if earlier is not None else None}
             elif step == "triaged":
                 triaged_at = moment
@@ -1699,11 +1833,9 @@ class _Generator:
                 kind_name = EventKind.ASSIGNED.value
                 reopened = step == "reassigned"
                 days = self.deadline(nature, approach, reopened)
-                target = (
-                    department
-                    or self.departments.get("shenpi")
-                    or next(iter(self.departments.values()))
-                )
+                target = department or self.departments.get("shenpi")
+                if target is None:
+                    target = next(iter(self.departments.values()))
                 due = w.nth_after(moment.date(), days)
                 user = self.leader_on(moment.date())
                 summary = self.assignment_text(target[1], nature, approach, days, assist, reopened)
@@ -1716,40 +1848,42 @@ class _Generator:
                     "due_date": due.isoformat(),
                     "signed_by": user,
                 }
+                data_key = ("assigned",)
                 status = CaseStatus.IN_PROGRESS
             elif step == "note":
+                user = self.leader_on(moment.date())
                 summary = r.choice(_NOTE_TEXTS).format(
-                    leader=self.leader_on(moment.date()),
+                    leader=user,
                     stuck=stuck_at or (department[1] if department else "相关部门"),
                     dept=department[1] if department else "相关部门",
                     assist=f"、{assist[0]}" if assist else "",
                 )
-                user = self.leader_on(moment.date())
             elif step == "repeat_visit":
                 visits = min(99, visits + 1)
                 summary = f"{person.name}再次来访（第 {visits} 次）：{title}"
                 data = {"title": title, "description": "询问办理进度，反映至今仍未办结"}
+                data_key = None
             elif step == "concluded":
                 outcome = Outcome.EXPLAINED if explained else Outcome.DONE
                 if after_reopen and r.random() < 0.9:
                     outcome = Outcome.DONE
                 concluded_at = moment
-                method = r.choices(
-                    [m for m, _ in _REPLY_METHODS], [wt for _, wt in _REPLY_METHODS]
-                )[0]
+                method: ReplyMethod = self.pick(_REPLIES)
                 summary = (
                     f"办结（{outcome.label}）：{self.done_text(template, nature, outcome, slots)}；"
                     f"{method.label}：{self.reply_text(outcome)}"
                 )
                 data = {"outcome": outcome.value, "reply_method": method.value}
+                data_key = ("concluded", outcome, method)
                 status = CaseStatus.CONCLUDED
             elif step in ("visited", "visited_bad"):
                 kind_name = EventKind.VISITED.value
-                grades = _BAD_GRADES if step == "visited_bad" else _GOOD_GRADES
-                grade = r.choices([g for g, _ in grades], [wt for _, wt in grades])[0]
+                grade = self.pick(_BAD if step == "visited_bad" else _GOOD)
+                assert grade is not None
                 note = r.choice(_BAD_VISIT_NOTES if grade.reopens else _GOOD_VISIT_NOTES)
                 summary = f"回访评价：{grade.label}" + (f"；{note}" if note else "")
                 data = {"grade": grade.value}
+                data_key = ("visited", grade)
                 status = CaseStatus.VISITED
             elif step == "reopened":
                 assert grade is not None
@@ -1763,112 +1897,124 @@ class _Generator:
                 outcome = Outcome.WITHDRAWN
                 concluded_at = moment
                 status = CaseStatus.WITHDRAWN
-            events.append(
-                {
-                    "uuid": _uuid(r),
-                    "version": 1,
-                    "case_id": case_id,
-                    "at": moment,
-                    "kind": kind_name,
-                    "summary": summary,
-                    "data": data,
-                    "user_name": user,
-                }
-            )
+            if raw:
+                events.append(
+                    (
+                        _uuid(r), 1, case_id, _sqlite_datetime(moment), kind_name, summary,
+                        self.json(data, data_key), user,
+                    )
+                )  # fmt: skip
+            else:
+                events.append((_uuid(r), 1, case_id, moment, kind_name, summary, data, user))
         self.event_count += len(steps)
         self.by_status[status.value] += 1
         rows.cases.append(
-            {
-                "id": case_id,
-                "uuid": case_uuid,
-                "version": len(steps),
-                "site_code": self.site.code,
-                "year": year,
-                "seq": seq,
-                "number": number,
-                "complainant_id": person.id,
-                "title": title,
-                "description": description,
-                "area": area,
-                "channel": channel.value,
-                "stuck_at": stuck_at,
-                "stuck_department_id": stuck_department_id,
-                "visits_count": visits,
-                "received_at": received,
-                "status": status.value,
-                "nature": nature.value if triaged_at else None,
-                "approach": approach.value if triaged_at else None,
-                "causes": [c.value for c in causes] if triaged_at else [],
-                "triaged_at": triaged_at,
-                "outcome": outcome.value if outcome else None,
-                "concluded_at": concluded_at,
-                "visit_grade": grade.value if grade else None,
-                "due_date": due,
-                "linked_case_id": earlier.case_id if earlier is not None else None,
-                "created_by_id": clerk_id,
-                "updated_at": times[-1],
-            }
+            (
+                case_id, case_uuid, len(steps), self.site.code, year, seq, number, person.id,
+                title, description, area, channel.value, stuck_at, stuck_department_id, visits,
+                received, status.value,
+                nature.value if triaged_at else None,
+                approach.value if triaged_at else None,
+                [c.value for c in causes] if triaged_at else [],
+                triaged_at,
+                outcome.value if outcome else None,
+                concluded_at,
+                grade.value if grade else None,
+                due,
+                earlier.case_id if earlier is not None else None,
+                clerk_id,
+                times[-1],
+            )
+        )  # fmt: skip
+        fields = (
+            search.number_search_tail(number, self.short),
+            person.name,
+            title,
+            description,
+            stuck_at,
+            person.phone,
         )
-        rows.search.append(
-            {
-                "id": case_id,
-                "body": search_body(
-                    (
-                        search.number_search_tail(number, self.short),
-                        person.name,
-                        title,
-                        description,
-                        stuck_at,
-                        person.phone,
-                    )
-                ),
-            }
-        )
+        rows.search.append((case_id, search_body(fields)))
         if status in (CaseStatus.VISITED, CaseStatus.CONCLUDED, CaseStatus.WITHDRAWN):
+            assert concluded_at is not None
             return _Closed(
-                times[-1] if concluded_at is None else concluded_at,
-                case_id, number, case_uuid, title, area, template, person, visits, channel,
-            )  # fmt: skip
+                concluded_at, case_id, number, case_uuid, title, area, template, person, visits
+            )
         return None
 
-    def slots(
+    def json(self, data: dict[str, Any], key: tuple[Any, ...] | None) -> str:
+        """``data`` as SQLAlchemy's JSON type stores it (``json.dumps``), but quicker.
+
+        Repeated shapes are cached; the two frequent unique ones are written directly.
+        """
+        if key is None:
+            return json.dumps(data)
+        if key == ("assigned",):
+            assist = ", ".join(_json_str(a) for a in data["assist"])
+            return (
+                f'{{"kind": {_json_str(data["kind"])}, '
+                f'"department": {_json_str(data["department"])}, '
+                f'"department_id": {data["department_id"]}, "assist": [{assist}], '
+                f'"working_days": {data["working_days"]}, "due_date": "{data["due_date"]}", '
+                f'"signed_by": {_json_str(data["signed_by"])}}}'
+            )
+        if key == ("linked",):
+            return f'{{"linked_case": "{data["linked_case"]}"}}'
+        cached = self.json_cache.get(key)
+        if cached is None:
+            cached = self.json_cache[key] = json.dumps(data)
+        return cached
+
+    def slot(
         self,
+        key: str,
         template: _Template,
         area: str,
         visits: int,
         department: tuple[int, str, str] | None,
-    ) -> dict[str, Any]:
+    ) -> Any:
         r = self.r
         year_now = self.now.year
-        if visits == 1:
-            trips = r.choice(("此前已电话咨询未果", "第一次去办就被拒绝"))
-        else:
-            trips = r.choice(
+        if key == "trips":
+            if visits == 1:
+                return r.choice(("此前已电话咨询未果", "第一次去办就被拒绝"))
+            return r.choice(
                 (f"先后跑了{visits}趟仍未办成", f"来回跑了{visits}次", f"已往返{visits}次")
             )
-        town = self.towns[0] if template.dept == "xiangzhen" else r.choice(self.towns)
-        return {
-            **self.words,
-            "town": town,
-            "village": self.village(),
-            "relative": r.choice(_RELATIVES),
-            "trips": trips,
+        if key == "town":
+            return self.towns[0] if template.dept == "xiangzhen" else r.choice(self.towns)
+        simple: dict[str, Any] = {
             "v": visits,
-            "n": r.randint(8, 60),
-            "n2": r.randint(2, 5),
-            "n3": r.randint(2, 5),
-            "n4": r.randint(12, 40),
-            "n5": r.randint(18, 26),
-            "year": r.randint(1992, 2008),
-            "year2": r.randint(year_now - 6, year_now - 1),
-            "year_recent": year_now - r.randint(0, 1),
-            "month": r.randint(1, 12),
-            "project": f"{self.words['P']}{r.choice(_PROJECT_KINDS)}",
-            "money": r.randint(30, 900),
-            "kva": r.choice((250, 400, 630, 800, 1250)),
             "area": area,
             "dept": department[1] if department is not None else "相关部门",
         }
+        if key in simple:
+            return simple[key]
+        if key == "village":
+            return self.village()
+        if key == "relative":
+            return r.choice(_RELATIVES)
+        if key == "elder":
+            return r.choice(_ELDERS)
+        ranges = {
+            "n": (8, 60),
+            "n2": (2, 5),
+            "n3": (2, 5),
+            "n4": (12, 40),
+            "n5": (18, 26),
+            "year": (1992, 2008),
+            "year2": (year_now - 6, year_now - 1),
+            "year_recent": (year_now - 1, year_now),
+            "month": (1, 12),
+            "money": (30, 900),
+        }
+        if key in ranges:
+            return r.randint(*ranges[key])
+        if key == "project":
+            return f"{self.words['P']}{r.choice(_PROJECT_KINDS)}"
+        if key == "kva":
+            return r.choice((250, 400, 630, 800, 1250))
+        raise KeyError(key)
 
     def triage_choice(
         self, nature: Nature, template: _Template, channel: Channel
@@ -1889,9 +2035,10 @@ class _Generator:
             approach = Approach.PUSH
             if template.quick and r.random() < 0.45:
                 approach = Approach.IMMEDIATE
-            typical = [c for c in template.causes if c in (Cause.POLICY, Cause.MATERIALS,
-                                                          Cause.PROCESS)]  # fmt: skip
-            causes = list(typical or [Cause.PROCESS])
+            typical: list[Cause] = [
+                c for c in template.causes if c in (Cause.POLICY, Cause.MATERIALS, Cause.PROCESS)
+            ]
+            causes = typical or [Cause.PROCESS]
             if len(causes) > 1 and r.random() < 0.4:
                 causes = [r.choice(causes)]
             if Cause.SHIRKING in template.causes and r.random() < 0.4:
@@ -1903,18 +2050,18 @@ class _Generator:
                 causes.append(Cause.MATERIALS)
         if channel is Channel.RATING_APP or r.random() < 0.03:
             causes.append(Cause.DISSATISFIED)
-        order = list(Cause)
-        return approach, sorted(dict.fromkeys(causes), key=order.index)
+        return approach, sorted(set(causes), key=_CAUSE_ORDER.__getitem__)
 
-    def deadline(self, nature: Nature, approach: Approach, reopened: bool) -> int:
+    @staticmethod
+    def deadline(nature: Nature, approach: Approach, reopened: bool) -> int:
         if reopened:
             return 5
         if approach is Approach.IMMEDIATE:
             return 0
         return _DEADLINES[nature]
 
+    @staticmethod
     def assignment_text(
-        self,
         department: str,
         nature: Nature,
         approach: Approach,
@@ -1934,12 +2081,12 @@ class _Generator:
         return f"交办{department}办理，限{days}个工作日{helpers}"
 
     def done_text(
-        self, template: _Template, nature: Nature, outcome: Outcome, slots: dict[str, Any]
+        self, template: _Template, nature: Nature, outcome: Outcome, slots: _Slots
     ) -> str:
         r = self.r
         if outcome is Outcome.EXPLAINED:
-            text_ = template.explain or "经研判该事项受现行政策限制暂不能办理，部门已出具书面依据"
-            return text_.format_map(slots)
+            reason = template.explain or "经研判该事项受现行政策限制暂不能办理，部门已出具书面依据"
+            return reason.format_map(slots)
         done = r.choice(template.done).format_map(slots)
         if nature is Nature.WONT and r.random() < 0.7:
             done += f"，{r.choice(_ACCOUNTABILITY)}"
@@ -1956,33 +2103,37 @@ class _Generator:
     # Writing --------------------------------------------------------------------------------
 
     def flush(self, rows: _Rows) -> None:
+        self.complainant_count += len(rows.complainants)
+        if self.raw is not None:
+            cursor = self.raw.cursor()
+            try:
+                cursor.executemany(
+                    _insert_sql(Complainant.__tablename__, _COMPLAINANT_COLUMNS), rows.complainants
+                )
+                cursor.executemany(
+                    _insert_sql(Case.__tablename__, _CASE_COLUMNS),
+                    [_sqlite_case(row) for row in rows.cases],
+                )
+                cursor.executemany(
+                    _insert_sql(CaseEvent.__tablename__, _EVENT_COLUMNS), rows.events
+                )
+                cursor.executemany(
+                    "INSERT INTO case_search(rowid, body) VALUES (?, ?)", rows.search
+                )
+            finally:
+                cursor.close()
+            return
+        # Other databases (a city on PostgreSQL): Core bulk inserts; search there uses ILIKE.
         session = self.session
-        if rows.complainants:
-            session.execute(insert(_table(Complainant)), rows.complainants)
-            self.complainant_count += len(rows.complainants)
-        if rows.cases:
-            session.execute(insert(_table(Case)), rows.cases)
-        if rows.events:
-            session.execute(insert(_table(CaseEvent)), rows.events)
-        if rows.search and self.session.get_bind().dialect.name == "sqlite":
-            session.execute(
-                text("INSERT INTO case_search(rowid, body) VALUES (:id, :body)"), rows.search
-            )
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _cumulative(weights: Iterable[float]) -> list[float]:
-    total = 0.0
-    result: list[float] = []
-    for weight in weights:
-        total += weight
-        result.append(total)
-    return result
+        for model, columns, data in (
+            (Complainant, _COMPLAINANT_COLUMNS, rows.complainants),
+            (Case, _CASE_COLUMNS, rows.cases),
+            (CaseEvent, _EVENT_COLUMNS, rows.events),
+        ):
+            if data:
+                session.execute(
+                    insert(_table(model)), [dict(zip(columns, row, strict=True)) for row in data]
+                )
 
 
 def _fit(now: datetime, times: list[datetime]) -> list[datetime]:
@@ -1990,9 +2141,13 @@ def _fit(now: datetime, times: list[datetime]) -> list[datetime]:
     if times[-1] <= now:
         return times
     start = times[0]
-    limit = max(start, now - timedelta(minutes=1)) if now - start > timedelta(minutes=5) else now
+    limit = now - timedelta(minutes=1) if now - start > timedelta(minutes=5) else now
     scale = (limit - start) / (times[-1] - start)
     return [start + timedelta(seconds=int((t - start).total_seconds() * scale)) for t in times]
+
+
+def _landline(rng: random.Random, area_code: str) -> str:
+    return f"{area_code}-{rng.randint(2, 8)}{rng.randrange(10**7):07d}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -2012,19 +2167,19 @@ class DemoService:
             raise ValidationFailed({"cases": f"演示事项数量应在 0 到 {MAX_DEMO_CASES} 之间"})
         now = self._clock.now().replace(microsecond=0)
         rng = random.Random(seed)
-        self._check_ready()
-        # Hash outside the write transaction: argon2 takes ~50 ms per user.
-        hashes = {username: hash_password(DEMO_PASSWORD) for username, _, _ in DEMO_USERS}
+        with self._db.read() as session:
+            self._ready_site(session)
+        # Outside the write transaction (argon2 is slow on purpose). The demo users share one
+        # published password, so one hash serves them all.
+        password_hash = hash_password(DEMO_PASSWORD)
         with self._db.write() as session:
             site = self._ready_site(session)
-            short = site.short_name
             level = SiteLevel(site.level)
-            prefix = _department_prefix(short, level)
-            letter = _level_letter(short, level)
+            prefix = _department_prefix(site.short_name, level)
             towns = _QIXIAN_TOWNS if site.code == "410221" else _GENERIC_TOWNS
             words = {
                 "P": prefix,
-                "L": letter,
+                "L": _level_letter(site.short_name, level),
                 "town0": towns[0],
                 "gjj": _housing_fund_name(site.code, prefix, level),
                 "gjj_window": (
@@ -2032,22 +2187,31 @@ class DemoService:
                     if level is SiteLevel.CITY
                     else f"公积金{prefix}管理部服务柜台"
                 ),
+                "hospital": f"{prefix}人民医院",
             }
-            words["hospital"] = f"{prefix}人民医院"
             areas = list(
                 session.scalars(
                     select(Area.name).where(Area.active.is_(True)).order_by(Area.position, Area.id)
                 )
             )
             if not areas:
-                raise UserError("站点没有可用的领域，请先在设置中添加领域。")
-
+                raise UserError("站点没有可用的领域，请先在设置中添加领域，再生成演示数据。")
             staff_rng = random.Random(seed ^ 0x5EED)
-            departments = self._departments(session, staff_rng, words, site)
-            staff, logins = self._users(session, staff_rng, hashes, now)
+            departments = self._departments(session, staff_rng, words, site.code)
+            staff, logins = self._users(session, staff_rng, password_hash, now)
             generator = _Generator(session, rng, now, site, areas, departments, staff, words, towns)
             first_id = (session.scalar(select(func.max(Case.id))) or 0) + 1
             complainants, events = generator.generate(cases, first_id)
+            if session.get_bind().dialect.name == "postgresql":
+                # Ids were given explicitly: move the serial sequences past them (untested here:
+                # no PostgreSQL in the test environment).
+                for table in ("complainants", "cases"):
+                    session.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"(SELECT MAX(id) FROM {table}))"
+                        )
+                    )
             for year, last in sorted(generator.sequences.items()):
                 row = session.get(NumberSequence, ("case", year))
                 if row is None:
@@ -2076,10 +2240,6 @@ class DemoService:
             )
         return DemoSummary(cases, len(departments), logins, by_status)
 
-    def _check_ready(self) -> None:
-        with self._db.read() as session:
-            self._ready_site(session)
-
     @staticmethod
     def _ready_site(session: Session) -> Site:
         site = session.scalar(select(Site).where(Site.is_local.is_(True)))
@@ -2089,45 +2249,39 @@ class DemoService:
             raise UserError(
                 "本站点已有反映事项，不能再生成演示数据。演示数据只能在新建的空站点中生成。"
             )
-        taken = list(
-            session.scalars(
-                select(User.username).where(User.username.in_([u for u, _, _ in DEMO_USERS]))
-            )
-        )
+        usernames = [u for u, _, _ in DEMO_USERS]
+        taken = list(session.scalars(select(User.username).where(User.username.in_(usernames))))
         if taken:
             raise UserError(f"用户名“{'、'.join(taken)}”已被使用，无法创建演示用户。")
         return site
 
     @staticmethod
     def _departments(
-        session: Session, rng: random.Random, words: dict[str, str], site: Site
+        session: Session, rng: random.Random, words: dict[str, str], site_code: str
     ) -> dict[str, tuple[int, str, str]]:
         existing = {d.name: d for d in session.scalars(select(Department))}
         names = _NameSource(rng)
-        area_code = _AREA_CODES.get(site.code[:4]) or _AREA_CODES.get(site.code[:2], "0371")
+        area_code = _AREA_CODES.get(site_code[:4]) or _AREA_CODES.get(site_code[:2], "0371")
         result: dict[str, tuple[int, str, str]] = {}
         for key, name_format, window_format in _DEPARTMENTS:
             name = name_format.format_map(words)
-            window = window_format.format_map(words)
             department = existing.get(name)
             if department is None:
-                digits = 8 if len(area_code) == 3 or area_code == "0371" else 7
-                phone = f"{area_code}-{rng.randint(2, 8)}{rng.randrange(10 ** (digits - 1)):0{digits - 1}d}"  # noqa: E501
                 department = Department(
                     uuid=_uuid(rng),
                     name=name,
                     principal_leader=names.name(),
                     contact_person=names.name(),
-                    contact_phone=phone,
+                    contact_phone=_landline(rng, area_code),
                 )
                 session.add(department)
                 session.flush()
-            result[key] = (department.id, name, window)
+            result[key] = (department.id, name, window_format.format_map(words))
         return result
 
     @staticmethod
     def _users(
-        session: Session, rng: random.Random, hashes: dict[str, str], now: datetime
+        session: Session, rng: random.Random, password_hash: str, now: datetime
     ) -> tuple[_Staff, tuple[DemoLogin, ...]]:
         clerks: list[tuple[int, str]] = []
         leaders: list[str] = []
@@ -2138,8 +2292,8 @@ class DemoService:
                 username=username,
                 display_name=display_name,
                 role=role.value,
-                password_hash=hashes[username],
-                phone=_PhoneSource(rng).mobile(),
+                password_hash=password_hash,
+                phone=rng.choice(_MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}",
                 created_at=now,
             )
             session.add(user)
@@ -2162,22 +2316,28 @@ class _NameSource:
 
     def name(self) -> str:
         r = self._rng
-        male = r.random() < 0.65
-        chars = _MALE_CHARS if male else _FEMALE_CHARS
-        given = r.choice(chars) + (r.choice(chars) if r.random() < 0.85 else "")
-        return r.choices(self._surnames, cum_weights=self._cum)[0] + given
+        surname = r.choices(self._surnames, cum_weights=self._cum)[0]
+        return surname + _given_name(r, r.random() < 0.65, r.randint(1965, 1990))
 
 
-class _PhoneSource:
-    def __init__(self, rng: random.Random) -> None:
-        self._rng = rng
-
-    def mobile(self) -> str:
-        return self._rng.choice(_MOBILE_PREFIXES) + f"{self._rng.randrange(10**8):08d}"
+def _given_name(r: random.Random, male: bool, born: int) -> str:
+    """A given name that fits the person's sex and generation; a few have one character."""
+    roll = r.random()
+    if roll < 0.004:  # 生僻字
+        return r.choice(_RARE_CHARS) + (
+            r.choice(_MALE_SINGLE if male else _FEMALE_SINGLE) if r.random() < 0.5 else ""
+        )
+    if roll < 0.15:
+        return r.choice(_MALE_SINGLE if male else _FEMALE_SINGLE)
+    if born < 1968 or (born < 1975 and roll < 0.5):
+        return r.choice(_MALE_OLD if male else _FEMALE_OLD)
+    if born >= 1995 or (born >= 1988 and roll < 0.5):
+        return r.choice(_MALE_YOUNG if male else _FEMALE_YOUNG)
+    return r.choice(_MALE_MIDDLE if male else _FEMALE_MIDDLE)
 
 
 def _department_prefix(short: str, level: SiteLevel) -> str:
-    """杞县 → 杞县; a city short name without 市 gets one (开封 → 开封市)."""
+    """杞县 → 杞县; a short name without 县/区/市 gets one (开封 → 开封市)."""
     if short.endswith(("县", "区", "市", "旗")):
         return short
     return short + ("市" if level is SiteLevel.CITY else "县")

@@ -130,6 +130,9 @@ class Case(Synced, Base):
         Index("ix_cases_channel", "channel"),
         Index("ix_cases_stuck_department", "stuck_department_id"),
         Index("ix_cases_complainant", "complainant_id"),
+        Index("ix_cases_due_date", "due_date"),
+        Index("ix_cases_basis_due_date", "basis_due_date"),
+        Index("ix_cases_visit_due_date", "visit_due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,6 +160,16 @@ class Case(Synced, Base):
     concluded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     visit_grade: Mapped[str | None] = mapped_column(String(24), nullable=True)
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # How due_date was computed (DESIGN.md §4): start, N working days, rule and calendar used.
+    due_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    due_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    due_rule: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    due_calendar_version: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 办不了: the department's signed written basis (不能办依据) is due separately.
+    basis_due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Every concluded case gets a return visit (回访) by this date.
+    visit_due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     linked_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -240,3 +253,59 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class HolidayOverride(Synced, Base):
+    """A site's correction of the holiday calendar: next year's schedule, a local closure."""
+
+    __tablename__ = "holiday_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(40), default="")
+
+
+class CalendarYear(Base):
+    """A year whose full holiday schedule was imported, so deadlines in it are not provisional."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DutyStaff(Synced, Base):
+    """Someone on the window rota: a window clerk (坐窗人员) or a duty leader (带班领导)."""
+
+    __tablename__ = "duty_staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    duty_role: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(60), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DutyShift(Synced, Base):
+    """Who sits the window, or leads, on a day (and which half of it)."""
+
+    __tablename__ = "duty_shifts"
+    __table_args__ = (
+        UniqueConstraint("day", "duty_role", "period", name="uq_duty_shift_slot"),
+        Index("ix_duty_shifts_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    duty_role: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(10), default="day")  # day | am | pm
+    staff_id: Mapped[int] = mapped_column(ForeignKey("duty_staff.id"))
+    note: Mapped[str] = mapped_column(String(100), default="")
+
+    staff: Mapped[DutyStaff] = relationship(lazy="joined")

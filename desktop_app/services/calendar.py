@@ -1,0 +1,293 @@
+"""The site's working-day calendar: holiday overrides, imported years, deadline rules.
+
+When the calendar changes, every open deadline is recomputed from its stored start and number of
+working days, and the change is written on the case's timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from desktop_app.domain.case_flow import EventKind
+from desktop_app.domain.deadlines import (
+    DEFAULT_DUE_SOON_DAYS,
+    DEFAULT_RULE_DAYS,
+    DeadlineRules,
+    RuleKey,
+    validate_rule_days,
+)
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.validation import normalize_text
+from desktop_app.domain.vocabulary import CaseStatus
+from desktop_app.domain.workdays import (
+    HolidayOverride as Override,
+)
+from desktop_app.domain.workdays import (
+    OverrideFormatError,
+    WorkdayCalendar,
+    parse_overrides_csv,
+)
+from desktop_app.errors import UserError, ValidationFailed
+from desktop_app.services import audit
+from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import CalendarYear, Case, CaseEvent, HolidayOverride, Setting
+
+_RULE_PREFIX = "deadline_rule."
+_DUE_SOON_KEY = "deadline_due_soon_days"
+OPEN_CODES = (CaseStatus.REGISTERED.value, CaseStatus.IN_PROGRESS.value)
+
+
+@dataclass(frozen=True)
+class OverrideInfo:
+    day: date
+    working: bool
+    name: str
+    created_by: str
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """A deadline the calendar change moved."""
+
+    case_number: str
+    what: str
+    before: date
+    after: date
+
+
+class CalendarService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+        self._cached: WorkdayCalendar | None = None
+
+    # Reading --------------------------------------------------------------------------------
+
+    def calendar(self) -> WorkdayCalendar:
+        """The calendar with this site's overrides (cached until they change)."""
+        if self._cached is None:
+            with self._db.read() as session:
+                self._cached = _load_calendar(session)
+        return self._cached
+
+    def overrides(self) -> list[OverrideInfo]:
+        with self._db.read() as session:
+            rows = session.scalars(select(HolidayOverride).order_by(HolidayOverride.day))
+            return [OverrideInfo(r.day, r.working, r.name, r.created_by) for r in rows]
+
+    def imported_years(self) -> list[int]:
+        with self._db.read() as session:
+            return list(session.scalars(select(CalendarYear.year).order_by(CalendarYear.year)))
+
+    def rules(self) -> DeadlineRules:
+        with self._db.read() as session:
+            return _load_rules(session)
+
+    # Changing -------------------------------------------------------------------------------
+
+    def save_override(
+        self, actor: Actor, day: date, *, working: bool, name: str
+    ) -> tuple[list[Recomputed], Changes]:
+        """Add or replace one day (a local closure, a make-up working day …)."""
+        actor.require(Permission.MANAGE_REFERENCE)
+        name = normalize_text(name) or ("调休上班" if working else "放假")
+        return self._change(actor, [Override(day, working, name)], (), "save_override")
+
+    def delete_override(self, actor: Actor, day: date) -> tuple[list[Recomputed], Changes]:
+        actor.require(Permission.MANAGE_REFERENCE)
+        return self._change(actor, [], (), "delete_override", remove=(day,))
+
+    def import_csv(
+        self, actor: Actor, text: str, *, complete_years: Iterable[int] = (), source: str = ""
+    ) -> tuple[list[Recomputed], Changes]:
+        """Import a schedule (日期,是否上班,名称). ``complete_years``: years the file fully covers
+        (e.g. the State Council's notice for next year), whose deadlines stop being provisional."""
+        actor.require(Permission.MANAGE_REFERENCE)
+        try:
+            overrides = parse_overrides_csv(text)
+        except OverrideFormatError as exc:
+            raise UserError(str(exc)) from exc
+        if not overrides:
+            raise UserError("文件中没有任何日期")
+        years = sorted(set(complete_years))
+        covered = {o.day.year for o in overrides}
+        missing = [y for y in years if y not in covered]
+        if missing:
+            raise UserError(f"文件中没有 {missing[0]} 年的日期，不能标记该年已完整录入")
+        return self._change(actor, overrides, years, "import_calendar", source=source)
+
+    def save_rules(self, actor: Actor, days: dict[RuleKey, int], due_soon_days: int) -> Changes:
+        actor.require(Permission.MANAGE_REFERENCE)
+        errors = validate_rule_days(days, due_soon_days)
+        if errors:
+            raise ValidationFailed(errors)
+        with self._db.write() as session:
+            before = _load_rules(session)
+            for key, value in days.items():
+                session.merge(Setting(key=_RULE_PREFIX + key.value, value=str(value)))
+            session.merge(Setting(key=_DUE_SOON_KEY, value=str(due_soon_days)))
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="save_deadline_rules",
+                entity="settings",
+                entity_uuid="deadline_rules",
+                before={k.value: v for k, v in before.days.items()}
+                | {"due_soon_days": before.due_soon_days},
+                after={k.value: v for k, v in days.items()} | {"due_soon_days": due_soon_days},
+            )
+        return Changes(settings=True)
+
+    def _change(
+        self,
+        actor: Actor,
+        overrides: Sequence[Override],
+        complete_years: Sequence[int],
+        action: str,
+        *,
+        remove: Sequence[date] = (),
+        source: str = "",
+    ) -> tuple[list[Recomputed], Changes]:
+        now = self._clock.now()
+        with self._db.write() as session:
+            for day in remove:
+                session.execute(delete(HolidayOverride).where(HolidayOverride.day == day))
+            for item in overrides:
+                row = session.scalar(select(HolidayOverride).where(HolidayOverride.day == item.day))
+                if row is None:
+                    session.add(
+                        HolidayOverride(
+                            day=item.day,
+                            working=item.working,
+                            name=item.name,
+                            created_at=now,
+                            created_by=actor.display_name,
+                        )
+                    )
+                else:
+                    row.working = item.working
+                    row.name = item.name
+                    row.version += 1
+            for year in complete_years:
+                session.merge(CalendarYear(year=year, source=source, imported_at=now))
+            session.flush()
+            calendar = _load_calendar(session)
+            moved = recompute_open_deadlines(session, calendar, actor.display_name, now)
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action=action,
+                entity="calendar",
+                entity_uuid=calendar.version,
+                after={
+                    "days": [
+                        {"day": o.day, "working": o.working, "name": o.name} for o in overrides
+                    ],
+                    "removed": list(remove),
+                    "complete_years": list(complete_years),
+                    "moved_deadlines": len(moved),
+                },
+            )
+        self._cached = None
+        ids = tuple(sorted({m[0] for m in moved}))
+        return [m[1] for m in moved], Changes(cases=bool(ids), case_ids=ids, settings=True)
+
+
+def _load_calendar(session: Session) -> WorkdayCalendar:
+    overrides = [
+        Override(r.day, r.working, r.name)
+        for r in session.scalars(select(HolidayOverride).order_by(HolidayOverride.day))
+    ]
+    years = list(session.scalars(select(CalendarYear.year)))
+    return WorkdayCalendar(overrides, extra_known_years=years)
+
+
+def _load_rules(session: Session) -> DeadlineRules:
+    stored = {
+        s.key: s.value
+        for s in session.scalars(
+            select(Setting).where(
+                Setting.key.startswith(_RULE_PREFIX) | (Setting.key == _DUE_SOON_KEY)
+            )
+        )
+    }
+    days = {
+        key: int(stored.get(_RULE_PREFIX + key.value, DEFAULT_RULE_DAYS[key])) for key in RuleKey
+    }
+    return DeadlineRules(days, int(stored.get(_DUE_SOON_KEY, DEFAULT_DUE_SOON_DAYS)))
+
+
+def rules_in(session: Session) -> DeadlineRules:
+    return _load_rules(session)
+
+
+def calendar_in(session: Session) -> WorkdayCalendar:
+    return _load_calendar(session)
+
+
+def recompute_open_deadlines(
+    session: Session, calendar: WorkdayCalendar, user_name: str, now: datetime
+) -> list[tuple[int, Recomputed]]:
+    """Move every open deadline that the new calendar puts on another day; note it on the case.
+
+    The original start and number of working days are kept, so the deadline is recomputed, not
+    shifted by guesswork.
+    """
+    rules = _load_rules(session)
+    moved: list[tuple[int, Recomputed]] = []
+    cases = session.scalars(
+        select(Case).where(
+            Case.due_start.is_not(None),
+            (Case.status.in_(OPEN_CODES)) | (Case.status == CaseStatus.CONCLUDED.value),
+        )
+    )
+    for case in cases:
+        changes: list[tuple[str, date, date]] = []
+        if case.status in OPEN_CODES and case.due_start and case.due_working_days is not None:
+            deadline = calendar.add(case.due_start, case.due_working_days)
+            if case.due_date != deadline.due and case.due_date is not None:
+                changes.append(("办理时限", case.due_date, deadline.due))
+            case.due_date = deadline.due
+            case.due_calendar_version = calendar.version
+            case.due_provisional = deadline.provisional
+            if case.basis_due_date is not None:
+                basis = calendar.add(case.due_start, rules.working_days(RuleKey.CANT_BASIS)).due
+                if basis != case.basis_due_date:
+                    changes.append(("不能办依据", case.basis_due_date, basis))
+                    case.basis_due_date = basis
+        if (
+            case.status == CaseStatus.CONCLUDED.value
+            and case.visit_due_date is not None
+            and case.concluded_at is not None
+        ):
+            visit = calendar.add(case.concluded_at.date(), rules.working_days(RuleKey.VISIT)).due
+            if visit != case.visit_due_date:
+                changes.append(("回访", case.visit_due_date, visit))
+                case.visit_due_date = visit
+        if not changes:
+            continue
+        case.version += 1
+        summary = "；".join(
+            f"{what}由 {old:%Y-%m-%d} 调整为 {new:%Y-%m-%d}" for what, old, new in changes
+        )
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                kind=EventKind.NOTE.value,
+                summary=f"节假日安排调整：{summary}",
+                data={"calendar_version": calendar.version},
+                user_name=user_name,
+            )
+        )
+        for what, old, new in changes:
+            moved.append((case.id, Recomputed(case.number, what, old, new)))
+    return moved
