@@ -10,7 +10,6 @@ if connection is None:  # pragma: no cover - only when someone runs the alembic 
     raise SystemExit("bbcs migrations run from the application (Database.migrate), not the CLI")
 
 
-
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """The FTS5 search index is made by hand in SQL, not from the models: leave it alone."""
     return not (type_ == "table" and name is not None and name.startswith("case_search"))
