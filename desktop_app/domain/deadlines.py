@@ -103,3 +103,43 @@ def validate_rule_days(values: dict[RuleKey, int], due_soon_days: int) -> dict[s
     if not 0 <= due_soon_days <= 10:
         errors["due_soon_days"] = "“即将到期”提醒应在0到10个工作日之间"
     return errors
+
+
+@dataclass(frozen=True)
+class DayCell:
+    """One day of a month sheet: calendar facts, what falls due, who is on duty."""
+
+    day: date
+    in_month: bool
+    working: bool
+    reason: str  # 工作日 / 周末 / 国庆节 / 调休上班（国庆节） / a local closure
+    known: bool
+    counts: dict[DeadlineKind, int]
+    state: DeadlineState
+    leader: str = ""
+    window: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def is_makeup_day(self) -> bool:
+        return self.working and self.day.weekday() >= 5
+
+
+@dataclass(frozen=True)
+class MonthView:
+    year: int
+    month: int
+    today: date
+    weeks: tuple[tuple[DayCell, ...], ...]  # Monday-first rows
+    overdue_before: int  # overdue items due before this month's first shown day
+    warnings: tuple[str, ...] = ()
+
+    def cell(self, day: date) -> DayCell | None:
+        for week in self.weeks:
+            for cell in week:
+                if cell.day == day:
+                    return cell
+        return None

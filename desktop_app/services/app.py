@@ -17,9 +17,11 @@ from desktop_app.services.auth import AuthService
 from desktop_app.services.calendar import CalendarService
 from desktop_app.services.cases import CaseService
 from desktop_app.services.context import Clock, SystemClock
+from desktop_app.services.deadlines import DeadlineBoard
 from desktop_app.services.intake import IntakeService
 from desktop_app.services.ledger import LedgerService
 from desktop_app.services.maintenance import MaintenanceService
+from desktop_app.services.roster import RosterService
 from desktop_app.services.site import SiteService
 from desktop_app.storage.database import Database
 
@@ -33,6 +35,8 @@ class AppServices:
     clock: Clock
     attachments: AttachmentStore
     calendar: CalendarService
+    deadlines: DeadlineBoard
+    roster: RosterService
     site: SiteService
     auth: AuthService
     intake: IntakeService
@@ -70,6 +74,8 @@ def open_services(
         clock=the_clock,
         attachments=attachments,
         calendar=calendar,
+        deadlines=DeadlineBoard(db, calendar),
+        roster=RosterService(db, the_clock, calendar),
         site=SiteService(db, the_clock),
         auth=AuthService(db, the_clock),
         intake=IntakeService(db, the_clock, attachments),

@@ -1,0 +1,251 @@
+"""The deadline board behind 期限日历 and the dashboard: what falls due when (SQL aggregates)."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from desktop_app.domain.deadlines import (
+    DayCell,
+    DeadlineKind,
+    DeadlineState,
+    MonthView,
+    soon_limit,
+    state_of,
+)
+from desktop_app.domain.vocabulary import CaseStatus
+from desktop_app.services.calendar import OPEN_CODES, CalendarService
+from desktop_app.services.roster import DutyRole, shifts_in
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import Case, Complainant, Department
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    department_id: int | None = None
+    kinds: tuple[DeadlineKind, ...] = ()  # empty: all kinds
+    created_by_id: int | None = None  # "mine": cases this user registered
+
+
+@dataclass(frozen=True)
+class DeadlineItem:
+    case_id: int
+    number: str
+    title: str
+    complainant: str
+    department: str
+    kind: DeadlineKind
+    due: date
+    state: DeadlineState
+    provisional: bool
+
+
+@dataclass(frozen=True)
+class TodayCounts:
+    today: date
+    due_today: int
+    overdue: int
+    due_soon: int  # after today, up to soon_until
+    soon_until: date
+
+
+def _column(kind: DeadlineKind) -> Any:
+    return {
+        DeadlineKind.CASE: Case.due_date,
+        DeadlineKind.BASIS: Case.basis_due_date,
+        DeadlineKind.VISIT: Case.visit_due_date,
+    }[kind]
+
+
+def _pending(kind: DeadlineKind) -> ColumnElement[bool]:
+    """A deadline is still to be met only while its step is not done."""
+    if kind is DeadlineKind.VISIT:
+        return Case.status == CaseStatus.CONCLUDED.value
+    return Case.status.in_(OPEN_CODES)
+
+
+class DeadlineBoard:
+    def __init__(self, db: Database, calendar: CalendarService) -> None:
+        self._db = db
+        self._calendar = calendar
+
+    def _kinds(self, board_filter: BoardFilter) -> tuple[DeadlineKind, ...]:
+        return board_filter.kinds or tuple(DeadlineKind)
+
+    def _where(
+        self, query: Select[Any], kind: DeadlineKind, board_filter: BoardFilter
+    ) -> Select[Any]:
+        query = query.where(_pending(kind), _column(kind).is_not(None))
+        if board_filter.department_id is not None:
+            query = query.where(Case.stuck_department_id == board_filter.department_id)
+        if board_filter.created_by_id is not None:
+            query = query.where(Case.created_by_id == board_filter.created_by_id)
+        return query
+
+    def counts_by_day(
+        self, start: date, end: date, board_filter: BoardFilter = BoardFilter()
+    ) -> dict[date, dict[DeadlineKind, int]]:
+        result: dict[date, dict[DeadlineKind, int]] = {}
+        with self._db.read() as session:
+            for kind in self._kinds(board_filter):
+                column = _column(kind)
+                query = (
+                    self._where(select(column, func.count(Case.id)), kind, board_filter)
+                    .where(column >= start, column <= end)
+                    .group_by(column)
+                )
+                for day, count in session.execute(query):
+                    result.setdefault(day, {})[kind] = int(count)
+        return result
+
+    def count_before(self, day: date, board_filter: BoardFilter = BoardFilter()) -> int:
+        """Pending deadlines due before ``day`` (i.e. overdue when ``day`` is today)."""
+        total = 0
+        with self._db.read() as session:
+            for kind in self._kinds(board_filter):
+                query = self._where(select(func.count(Case.id)), kind, board_filter).where(
+                    _column(kind) < day
+                )
+                total += int(session.scalar(query) or 0)
+        return total
+
+    def today(self, today: date, board_filter: BoardFilter = BoardFilter()) -> TodayCounts:
+        calendar = self._calendar.calendar()
+        until = soon_limit(calendar, today, self._calendar.rules().due_soon_days)
+        by_day = self.counts_by_day(today, until, board_filter)
+        due_today = sum(by_day.get(today, {}).values())
+        soon = sum(sum(c.values()) for d, c in by_day.items() if d > today)
+        return TodayCounts(today, due_today, self.count_before(today, board_filter), soon, until)
+
+    def items(
+        self,
+        start: date | None,
+        end: date | None,
+        today: date,
+        board_filter: BoardFilter = BoardFilter(),
+        limit: int = 500,
+    ) -> list[DeadlineItem]:
+        """Pending deadlines due in [start, end] (None: open-ended), soonest first."""
+        calendar = self._calendar.calendar()
+        until = soon_limit(calendar, today, self._calendar.rules().due_soon_days)
+        items: list[DeadlineItem] = []
+        with self._db.read() as session:
+            for kind in self._kinds(board_filter):
+                items.extend(
+                    self._items_of(session, kind, start, end, today, until, board_filter, limit)
+                )
+        items.sort(key=lambda i: (i.due, i.number))
+        return items[:limit]
+
+    def _items_of(
+        self,
+        session: Session,
+        kind: DeadlineKind,
+        start: date | None,
+        end: date | None,
+        today: date,
+        until: date,
+        board_filter: BoardFilter,
+        limit: int,
+    ) -> list[DeadlineItem]:
+        column = _column(kind)
+        query = self._where(
+            select(
+                Case.id,
+                Case.number,
+                Case.title,
+                Complainant.name,
+                Department.name,
+                column,
+                Case.due_provisional,
+            )
+            .join(Complainant, Case.complainant_id == Complainant.id)
+            .outerjoin(Department, Case.stuck_department_id == Department.id),
+            kind,
+            board_filter,
+        )
+        if start is not None:
+            query = query.where(column >= start)
+        if end is not None:
+            query = query.where(column <= end)
+        query = query.order_by(column, Case.id).limit(limit)
+        return [
+            DeadlineItem(
+                case_id=row[0],
+                number=row[1],
+                title=row[2],
+                complainant=row[3],
+                department=row[4] or "",
+                kind=kind,
+                due=row[5],
+                state=state_of(row[5], today, until),
+                provisional=bool(row[6]) and kind is DeadlineKind.CASE,
+            )
+            for row in session.execute(query)
+        ]
+
+    def month(
+        self,
+        year: int,
+        month: int,
+        today: date,
+        board_filter: BoardFilter = BoardFilter(),
+    ) -> MonthView:
+        """A Monday-first month grid with counts, holidays and the duty roster."""
+        calendar = self._calendar.calendar()
+        until = soon_limit(calendar, today, self._calendar.rules().due_soon_days)
+        first = date(year, month, 1)
+        grid_start = first - timedelta(days=first.weekday())
+        last = date(year, month, month_calendar.monthrange(year, month)[1])
+        grid_end = last + timedelta(days=6 - last.weekday())
+        counts = self.counts_by_day(grid_start, grid_end, board_filter)
+        with self._db.read() as session:
+            shifts = shifts_in(session, grid_start, grid_end)
+        leaders: dict[date, list[str]] = {}
+        windows: dict[date, list[str]] = {}
+        for shift in shifts:
+            names = leaders if shift.duty_role is DutyRole.LEADER else windows
+            label = shift.staff_name
+            if shift.period.value != "day":
+                label += f"（{shift.period.label}）"
+            names.setdefault(shift.day, []).append(label)
+        weeks: list[tuple[DayCell, ...]] = []
+        warnings: list[str] = []
+        day = grid_start
+        while day <= grid_end:
+            week = []
+            for _ in range(7):
+                info = calendar.day_info(day)
+                day_counts = counts.get(day, {})
+                if not info.known:
+                    note = f"{day.year}年的法定节假日安排尚未录入，期限按周末推算，仅供参考"
+                    if note not in warnings:
+                        warnings.append(note)
+                week.append(
+                    DayCell(
+                        day=day,
+                        in_month=day.month == month,
+                        working=info.working,
+                        reason=info.reason,
+                        known=info.known,
+                        counts=day_counts,
+                        state=state_of(day, today, until),
+                        leader="、".join(leaders.get(day, [])),
+                        window="、".join(windows.get(day, [])),
+                    )
+                )
+                day += timedelta(days=1)
+            weeks.append(tuple(week))
+        return MonthView(
+            year,
+            month,
+            today,
+            tuple(weeks),
+            self.count_before(min(grid_start, today), board_filter),
+            tuple(warnings),
+        )
