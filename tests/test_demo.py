@@ -214,8 +214,16 @@ def test_case_fields_agree_with_the_timeline(demo: Demo) -> None:
             assert case.due_date is not None
             assert case.due_date.isoformat() == assignments[-1].data["due_date"]
             assert case.due_date >= assignments[-1].at.date()
+        elif case.nature is not None:
+            # Triaged, not yet assigned: the triage rule's deadline, as live triage gives it.
+            assert case.triaged_at is not None and case.due_start == case.triaged_at.date()
+            assert case.due_rule is not None and case.due_date is not None
         else:
             assert case.due_date is None
+        if status is CaseStatus.CONCLUDED:
+            assert case.visit_due_date is not None
+            assert case.concluded_at is not None
+            assert case.visit_due_date > case.concluded_at.date()
         if status is CaseStatus.IN_PROGRESS:
             assert EventKind.ASSIGNED in kinds or EventKind.REOPENED in kinds
         assert case.version == len(events)

@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.case_flow import EventKind
+from desktop_app.domain.deadlines import RuleKey, case_rule
 from desktop_app.domain.vocabulary import (
     DEFAULT_AREAS,
     Approach,
@@ -52,6 +53,7 @@ from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.auth import hash_password
+from desktop_app.services.calendar import calendar_in, rules_in
 from desktop_app.services.context import Clock
 from desktop_app.services.intake import case_number
 from desktop_app.storage import search
@@ -63,6 +65,9 @@ from desktop_app.storage.models import (
     CaseEvent,
     Complainant,
     Department,
+    DutyShift,
+    DutyStaff,
+    HolidayOverride,
     NumberSequence,
     Site,
     User,
@@ -2219,6 +2224,9 @@ class DemoService:
                 else:
                     row.last_value = last
             site.is_demo = True
+            closure = _demo_closure(session, now)
+            _demo_roster(session, staff, now.date())
+            _fill_deadlines(session, now)
             by_status = {s.value: generator.by_status.get(s.value, 0) for s in CaseStatus}
             session.flush()
             audit.record(
@@ -2236,6 +2244,7 @@ class DemoService:
                     "complainants": complainants,
                     "events": events,
                     "by_status": by_status,
+                    "closure": closure.isoformat(),
                 },
             )
         return DemoSummary(cases, len(departments), logins, by_status)
@@ -2359,3 +2368,103 @@ def _housing_fund_name(code: str, prefix: str, level: SiteLevel) -> str:
     if city is None:
         return f"{prefix}住房公积金管理部"
     return f"{city}住房公积金管理中心{prefix}管理部"
+
+
+# ------------------------------------------------------------------------------------------
+# Calendar, roster and deadlines
+# ------------------------------------------------------------------------------------------
+
+
+def _demo_closure(session: Session, now: datetime) -> date:
+    """A local closure about three weeks ahead, as an administrator would enter one."""
+    calendar = WorkdayCalendar()
+    day = now.date() + timedelta(days=20)
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    session.add(
+        HolidayOverride(
+            day=day,
+            working=False,
+            name="大厅停电检修闭厅",
+            created_at=now,
+            created_by="系统管理员",
+        )
+    )
+    session.flush()
+    return day
+
+
+def _demo_roster(session: Session, staff: _Staff, today: date) -> None:
+    """带班领导 in 14-day cycles (as in the generated timelines), clerks alternating daily."""
+    calendar = calendar_in(session)
+    leaders = []
+    for index, name in enumerate(staff.leaders):
+        person = DutyStaff(name=name, duty_role="leader", title=_LEADER_TITLES[index % 3])
+        session.add(person)
+        leaders.append(person)
+    windows = []
+    for _user_id, name in staff.clerks:
+        person = DutyStaff(name=name, duty_role="window", title="坐窗人员")
+        session.add(person)
+        windows.append(person)
+    session.flush()
+    day = today - timedelta(days=45)
+    turn = 0
+    while day <= today + timedelta(days=75):
+        if calendar.is_working_day(day):
+            leader = leaders[(day.toordinal() // 14) % len(leaders)]
+            session.add(DutyShift(day=day, duty_role="leader", period="day", staff_id=leader.id))
+            clerk = windows[turn % len(windows)]
+            session.add(DutyShift(day=day, duty_role="window", period="day", staff_id=clerk.id))
+            turn += 1
+        day += timedelta(days=1)
+    session.flush()
+
+
+_LEADER_TITLES = ("党风政风监督室主任", "第一纪检监察室副主任", "案件监督管理室主任")
+
+
+def _fill_deadlines(session: Session, now: datetime) -> None:
+    """Give the generated cases the deadline fields that triage and conclusion set live."""
+    calendar = calendar_in(session)
+    rules = rules_in(session)
+    visit_days = rules.working_days(RuleKey.VISIT)
+    basis_days = rules.working_days(RuleKey.CANT_BASIS)
+    rows = session.execute(
+        select(
+            Case.id,
+            Case.status,
+            Case.nature,
+            Case.approach,
+            Case.triaged_at,
+            Case.due_date,
+            Case.concluded_at,
+        ).where(Case.triaged_at.is_not(None))
+    ).all()
+    updates: list[dict[str, Any]] = []
+    for case_id, status, nature, approach, triaged_at, due, concluded_at in rows:
+        if nature is None or approach is None or triaged_at is None:
+            continue
+        rule = case_rule(Nature(nature), Approach(approach))
+        start = triaged_at.date()
+        if due is None:
+            due = calendar.add(start, rules.working_days(rule)).due
+        deadline_days = calendar.between(start, due) if due > start else 0
+        values: dict[str, Any] = {
+            "id": case_id,
+            "due_start": start,
+            "due_working_days": deadline_days,
+            "due_rule": rule.value,
+            "due_date": due,
+            "due_calendar_version": calendar.version,
+            "due_provisional": not calendar.is_known(due),
+            "basis_due_date": calendar.add(start, basis_days).due
+            if nature == Nature.CANT.value and status in ("registered", "in_progress")
+            else None,
+            "visit_due_date": calendar.add(concluded_at.date(), visit_days).due
+            if concluded_at is not None and status in ("concluded", "visited")
+            else None,
+        }
+        updates.append(values)
+    for start_index in range(0, len(updates), 5000):
+        session.execute(update(Case), updates[start_index : start_index + 5000])
