@@ -80,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("start")
     w.add_argument("end")
     w.add_argument("--json", action="store_true")
+    w = wsub.add_parser(
+        "import", help="导入节假日安排（CSV：日期,是否上班,名称），如国务院公布的下一年安排"
+    )
+    w.add_argument("file", help="CSV 文件")
+    w.add_argument(
+        "--complete-year",
+        type=int,
+        action="append",
+        default=[],
+        help="该文件完整包含这一年的安排（可重复）；此后该年的期限不再标为暂定",
+    )
 
     p = sub.add_parser("backup", help="备份数据库")
     p.add_argument("--to", help="备份到的文件夹（默认数据目录下的 backups）")
@@ -236,7 +247,14 @@ def _cmd_check(args: argparse.Namespace, data_dir: Path) -> int:
 def _cmd_workdays(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.domain.workdays import WorkdayCalendar
 
-    calendar = WorkdayCalendar()
+    if args.workdays_command == "import":
+        return _import_calendar(args, data_dir)
+    if DataLayout(data_dir).database.exists():
+        # The site's own overrides (local closures, next year's schedule) count too.
+        with _services(data_dir, args) as services:
+            calendar = services.calendar.calendar()
+    else:
+        calendar = WorkdayCalendar()
     start = _parse_date(args.start)
     if args.workdays_command == "add":
         if args.days < 0:
@@ -255,6 +273,31 @@ def _cmd_workdays(args: argparse.Namespace, data_dir: Path) -> int:
         _print_json({"start": start.isoformat(), "end": end.isoformat(), "working_days": count})
     else:
         print(count)
+    return 0
+
+
+def _import_calendar(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services.context import Actor
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"找不到文件：{path}")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")
+    with _services(data_dir, args, lock=True) as services:
+        services.site.info()
+        moved, _changes = services.calendar.import_csv(
+            Actor.command_line(), text, complete_years=args.complete_year, source=path.name
+        )
+    print(f"已导入节假日安排：{path.name}")
+    if args.complete_year:
+        print(f"已标记完整录入的年份：{'、'.join(map(str, args.complete_year))}")
+    print(f"调整了 {len(moved)} 个未到期的期限")
+    for item in moved[:50]:
+        print(f"  {item.case_number} {item.what}：{item.before} → {item.after}")
     return 0
 
 

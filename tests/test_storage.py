@@ -436,3 +436,48 @@ def test_a_backup_opens_as_a_data_dir(busy: AppServices, tmp_path: Path, clock: 
         assert restored.maintenance.check().ok
     finally:
         restored.close()
+
+
+def test_upgrading_a_first_release_database_with_cases_keeps_every_record(
+    data_dir: Path, clock: FixedClock
+) -> None:
+    """Real data at revision 0001: cases with events, attachments and complainants. The upgrade
+    rebuilds the cases table (SQLite), which must not trip the foreign keys pointing at it."""
+    _database_at_first_revision(data_dir)
+    raw = sqlite3.connect(DataLayout(data_dir).database)
+    try:
+        raw.executescript(
+            """
+            INSERT INTO complainants (id, kind, name, id_number, credit_code, contact_person,
+                phone, address, id_override_reason, uuid, version)
+            VALUES (1, 'person', '王芳', '', '', '', '13812345678', '', '', 'c-1', 1);
+            INSERT INTO cases (id, site_code, year, seq, number, complainant_id, title,
+                description, area, channel, stuck_at, visits_count, received_at, status, causes,
+                updated_at, uuid, version)
+            VALUES (1, '410221', 2026, 1, '杞县-2026-0001', 1, '医保结算查不到参保信息',
+                '多次往返', '医保社保', 'window', '', 2, '2026-11-20 09:00:00.000000',
+                'registered', '[]', '2026-11-20 09:00:00.000000', 'k-1', 1);
+            INSERT INTO case_events (case_id, at, kind, summary, data, user_name, uuid, version)
+            VALUES (1, '2026-11-20 09:00:00.000000', 'registered', '受理登记', '{}', '张敏',
+                'e-1', 1);
+            INSERT INTO case_search (rowid, body) VALUES (1, '王 芳');
+            """
+        )
+        raw.commit()
+    finally:
+        raw.close()
+
+    services = open_services(data_dir, clock=clock)
+    try:
+        assert current_revision(services.db.engine) == head_revision()
+        detail = services.cases.detail(services.cases.find_by_number("杞县-2026-0001"))
+        assert (detail.complainant_name, detail.visits_count) == ("王芳", 2)
+        assert [e.label for e in detail.timeline] == ["受理登记"]
+        assert services.ledger.ids(CaseFilter(text="王芳")) == [detail.id]
+        report = services.maintenance.check()
+        assert report.database == "ok"
+        with services.db.read() as session:
+            assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        services.close()
+    assert len(list((data_dir / "backups").glob("bbcs-before-upgrade-0001-*.db"))) == 1

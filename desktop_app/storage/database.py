@@ -146,8 +146,23 @@ class Database:
         if current is not None and backup_dir is not None and self.is_sqlite:
             stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
             self.backup_to(backup_dir / f"bbcs-before-upgrade-{current}-{stamp}.db")
-        with self.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "head")
+        with self.engine.connect() as connection:
+            raw = connection.connection.driver_connection if self.is_sqlite else None
+            if isinstance(raw, sqlite3.Connection):
+                # SQLite changes a table by copying it; with foreign keys on, dropping the old
+                # copy fails while other tables point at it. Off for the migration (it must be
+                # set outside a transaction), checked before commit, back on afterwards.
+                raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    command.upgrade(alembic_config(connection), "head")
+                    if raw is not None:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+            finally:
+                if isinstance(raw, sqlite3.Connection):
+                    raw.execute("PRAGMA foreign_keys=ON")
         log.info("database migrated from %s to %s", current, head)
         return True
 
