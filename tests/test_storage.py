@@ -481,3 +481,9 @@ def test_upgrading_a_first_release_database_with_cases_keeps_every_record(
     finally:
         services.close()
     assert len(list((data_dir / "backups").glob("bbcs-before-upgrade-0001-*.db"))) == 1
+
+
+def test_the_schema_head_constant_matches_the_migration_scripts() -> None:
+    from desktop_app.storage.database import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD

@@ -92,14 +92,20 @@ class LedgerService:
         case_filter: CaseFilter = CaseFilter(),
         sort: SortKey = SortKey.RECEIVED,
         descending: bool = True,
+        limit: int | None = None,
     ) -> list[int]:
-        """Ids of the matching cases in display order."""
+        """Ids of the matching cases in display order (the first ``limit`` if given)."""
         with self._db.read() as session:
             query = self._filtered(session, select(Case.id), case_filter)
             if query is None:
                 return []
             query = query.order_by(*_order(sort, descending))
-            return list(session.execute(query).scalars())
+            if limit is not None:
+                query = query.limit(limit)
+            # Straight from the DBAPI cursor: at 100,000 ids SQLAlchemy's per-row processing
+            # would cost more than the query itself.
+            result = session.connection().execute(query)
+            return [row[0] for row in result.cursor.fetchall()]
 
     def count(self, case_filter: CaseFilter = CaseFilter()) -> int:
         with self._db.read() as session:

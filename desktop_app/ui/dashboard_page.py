@@ -153,8 +153,8 @@ class DashboardPage(QWidget):
 
         def load() -> DashboardData:
             ledger = services.ledger
-            triage_ids = ledger.ids(CaseFilter(awaiting_triage=True))[:8]
-            visit_ids = ledger.ids(CaseFilter(statuses=(CaseStatus.CONCLUDED,)))[:8]
+            triage_ids = ledger.ids(CaseFilter(awaiting_triage=True), limit=8)
+            visit_ids = ledger.ids(CaseFilter(statuses=(CaseStatus.CONCLUDED,)), limit=8)
             return DashboardData(
                 ledger.dashboard(today), ledger.rows(triage_ids), ledger.rows(visit_ids)
             )
