@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.domain.vocabulary import CaseStatus
 from desktop_app.services.context import Changes
+from desktop_app.services.deadlines import TodayCounts
 from desktop_app.services.ledger import CaseFilter, CaseRow, DashboardCounts
 from desktop_app.ui.common import Card, UiContext, heading
 
@@ -29,6 +30,7 @@ WEEKDAYS = "一二三四五六日"
 @dataclass(frozen=True)
 class DashboardData:
     counts: DashboardCounts
+    deadlines: TodayCounts
     awaiting_triage: list[CaseRow]
     awaiting_visit: list[CaseRow]
 
@@ -39,7 +41,7 @@ class FigureButton(QPushButton):
     def __init__(self, caption: str, colour: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setMinimumHeight(92)
+        self.setMinimumHeight(84)
         self.setStyleSheet(
             "QPushButton { background: white; border: 1px solid #d5d8dc; border-radius: 6px;"
             " text-align: left; padding: 10px 16px; }"
@@ -59,6 +61,7 @@ class FigureButton(QPushButton):
 
 class DashboardPage(QWidget):
     show_ledger = Signal(object)  # CaseFilter
+    show_deadlines = Signal(str)  # "today" | "overdue" | "soon"
     open_case = Signal(int)
     new_intake = Signal()
 
@@ -84,6 +87,18 @@ class DashboardPage(QWidget):
 
         grid = QGridLayout()
         grid.setSpacing(12)
+        self.deadline_figures: dict[str, FigureButton] = {}
+        for column, (key, caption, colour) in enumerate(
+            [
+                ("today", "今日到期（需今天办结或答复）", "#b9770e"),
+                ("overdue", "已超期（请催办、督办）", "#c0392b"),
+                ("soon", "即将到期", "#b7950b"),
+            ]
+        ):
+            button = FigureButton(caption, colour)
+            button.clicked.connect(lambda _checked=False, k=key: self.show_deadlines.emit(k))
+            grid.addWidget(button, 0, column)
+            self.deadline_figures[key] = button
         today = context.services.clock.now().date()
         self.figures: dict[str, tuple[FigureButton, CaseFilter]] = {}
         specs = [
@@ -117,7 +132,7 @@ class DashboardPage(QWidget):
         for index, (key, caption, colour, case_filter) in enumerate(specs):
             button = FigureButton(caption, colour)
             button.clicked.connect(lambda _checked=False, f=case_filter: self.show_ledger.emit(f))
-            grid.addWidget(button, index // 3, index % 3)
+            grid.addWidget(button, 1 + index // 3, index % 3)
             self.figures[key] = (button, case_filter)
         layout.addLayout(grid)
 
@@ -156,7 +171,10 @@ class DashboardPage(QWidget):
             triage_ids = ledger.ids(CaseFilter(awaiting_triage=True), limit=8)
             visit_ids = ledger.ids(CaseFilter(statuses=(CaseStatus.CONCLUDED,)), limit=8)
             return DashboardData(
-                ledger.dashboard(today), ledger.rows(triage_ids), ledger.rows(visit_ids)
+                ledger.dashboard(today),
+                services.deadlines.today(today),
+                ledger.rows(triage_ids),
+                ledger.rows(visit_ids),
             )
 
         self._context.runner.run(load, self._show)
@@ -165,6 +183,12 @@ class DashboardPage(QWidget):
         self.data = data
         for key, (button, _filter) in self.figures.items():
             button.set_value(getattr(data.counts, key))
+        deadlines = data.deadlines
+        self.deadline_figures["today"].set_value(deadlines.due_today)
+        self.deadline_figures["overdue"].set_value(deadlines.overdue)
+        self.deadline_figures["soon"].set_value(deadlines.due_soon)
+        until = deadlines.soon_until
+        self.deadline_figures["soon"].caption.setText(f"即将到期（{until.month}月{until.day}日前）")
         self._fill(self.triage_list, data.awaiting_triage, "没有待甄别的事项")
         self._fill(self.visit_list, data.awaiting_visit, "没有等待回访的事项")
         self._render_greeting()
@@ -194,5 +218,5 @@ class DashboardPage(QWidget):
         )
 
     def _on_changed(self, changes: Changes) -> None:
-        if changes.cases:
+        if changes.cases or changes.settings:
             self.refresh()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import APP_TITLE, __version__
+from desktop_app.services.context import Changes
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.ui.case_detail import CaseDetailDialog
 from desktop_app.ui.common import UiContext, heading, show_error
@@ -108,15 +109,31 @@ class MainWindow(QMainWindow):
         self.site_label = QLabel(f"站点：{site.name}（{site.code}，{site.level.label}）")
         actor = context.actor
         self.user_label = QLabel(f"当前用户：{actor.display_name}（{actor.role.label}）")
-        self.duty_label = QLabel("今日带班领导：未排班")
+        self.duty_label = QLabel("")
         for label in (self.site_label, self.user_label, self.duty_label):
             label.setContentsMargins(8, 0, 8, 0)
             status.addWidget(label)
         status.addPermanentWidget(QLabel(f"bbcs {__version__}"))
 
+        context.hub.changed.connect(self._on_changed)
+        self.show_duty_leader()
         self.navigation.setCurrentRow(0)
         self.ledger.reload()
         self.dashboard.refresh()
+
+    def show_duty_leader(self) -> None:
+        """Today's 带班领导 from the roster: the default signer of today's slips."""
+        today = self.context.services.clock.now().date()
+        shift = self.context.services.roster.leader_on(today)
+        if shift is None:
+            self.duty_label.setText("今日带班领导：未排班")
+        else:
+            title = f"（{shift.staff_title}）" if shift.staff_title else ""
+            self.duty_label.setText(f"今日带班领导：{shift.staff_name}{title}")
+
+    def _on_changed(self, changes: Changes) -> None:
+        if changes.settings:
+            self.show_duty_leader()
 
     def _add_page(self, title: str, widget: QWidget) -> None:
         self.navigation.addItem(QListWidgetItem(title))
