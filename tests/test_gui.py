@@ -286,3 +286,40 @@ def test_attachment_from_gui_is_stored_and_listed(
     detail = services.cases.detail(page.last_result.case_id)
     assert [a.filename for a in detail.attachments] == ["身份证 复印件.png"]
     assert detail.attachments[0].path.read_bytes() == b"\x89PNG fake scan"
+
+
+def test_overdue_deadline_is_red_in_the_ledger_and_proven_in_the_case(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor, clock
+) -> None:
+    from datetime import datetime
+
+    from PySide6.QtGui import QBrush
+
+    from desktop_app.services.cases import Triage
+    from desktop_app.ui.theme import RED
+
+    today = clock.at
+    clock.at = datetime(2026, 11, 2, 9, 0)  # triaged three weeks ago: 不给办, 5 working days
+    result = services.intake.register(clerk, person_form())
+    services.cases.triage(
+        clerk,
+        result.case_id,
+        Triage(Nature.WONT, Approach.ORDER, (Cause.ATTITUDE,), "医保社保"),
+    )
+    clock.at = today
+    window.context.hub.publish(result.changes)
+    ledger = window.ledger
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 1 and not ledger.is_loading)
+    due_column = [key for key, _ in COLUMNS].index(SortKey.DUE)
+    index = ledger.model.index(0, due_column)
+    assert ledger.model.data(index) == "2026-11-09"
+    brush = ledger.model.data(index, Qt.ItemDataRole.ForegroundRole)
+    assert isinstance(brush, QBrush) and brush.color().name() == RED
+    assert ledger.model.data(index, Qt.ItemDataRole.ToolTipRole) == "已超期"
+
+    dialog = window.open_case(result.case_id)
+    assert dialog is not None
+    proof = dialog.proof.toPlainText()
+    assert "5 个工作日" in proof and "2026-11-07 周六 周末" in proof
+    assert "第5个工作日" in proof
+    dialog.close()

@@ -93,6 +93,10 @@ class CaseDetail:
     outcome: Outcome | None
     visit_grade: VisitGrade | None
     due_date: date | None
+    due_rule: RuleKey | None
+    due_provisional: bool
+    basis_due_date: date | None
+    visit_due_date: date | None
     linked_case_number: str
     attachments: tuple[AttachmentInfo, ...]
     timeline: tuple[TimelineEntry, ...]
@@ -151,6 +155,10 @@ class CaseService:
                 outcome=Outcome(case.outcome) if case.outcome else None,
                 visit_grade=VisitGrade(case.visit_grade) if case.visit_grade else None,
                 due_date=case.due_date,
+                due_rule=RuleKey(case.due_rule) if case.due_rule else None,
+                due_provisional=case.due_provisional,
+                basis_due_date=case.basis_due_date,
+                visit_due_date=case.visit_due_date,
                 linked_case_number=linked.number if linked else "",
                 attachments=tuple(
                     AttachmentInfo(
@@ -177,6 +185,19 @@ class CaseService:
                     for e in case.events
                 ),
             )
+
+    def deadline_proof(self, case_id: int) -> list[str]:
+        """Why the case is due on its day: each day counted or skipped, and why."""
+        with self._db.read() as session:
+            case = _get_case(session, case_id)
+            start, days = case.due_start, case.due_working_days
+        if start is None or days is None:
+            return []
+        deadline = self._calendar.calendar().add(start, days)
+        lines = [f"自 {start:%Y年%m月%d日} 起算（当日不计），{days} 个工作日："]
+        lines += deadline.proof_lines()
+        lines += [f"注意：{w}" for w in deadline.warnings]
+        return lines
 
     def find_by_number(self, number: str) -> int:
         with self._db.read() as session:

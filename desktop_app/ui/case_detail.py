@@ -48,6 +48,17 @@ from desktop_app.ui.case_table import STATUS_COLOURS
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
 
 
+def _deadline_text(d: CaseDetail) -> str:
+    if d.due_date is None:
+        return "未甄别，尚无期限"
+    text = f"{d.due_date:%Y年%m月%d日}"
+    if d.due_rule is not None:
+        text += f"（{d.due_rule.label}）"
+    if d.due_provisional:
+        text += "，暂定：该年节假日安排尚未录入"
+    return text
+
+
 class CaseDetailDialog(QDialog):
     def __init__(self, context: UiContext, case_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +92,9 @@ class CaseDetailDialog(QDialog):
         self.timeline.setColumnWidth(1, 80)
         self.timeline.setColumnWidth(2, 560)
         self.tabs.addTab(self.timeline, "办理记录")
+        self.proof = QPlainTextEdit()
+        self.proof.setReadOnly(True)
+        self.tabs.addTab(self.proof, "期限依据")
 
         close = QPushButton("关闭（Esc）")
         close.clicked.connect(self.accept)
@@ -238,9 +252,14 @@ class CaseDetailDialog(QDialog):
             ("问题性质", d.nature.label if d.nature else "未甄别"),
             ("处置方式", d.approach.label if d.approach else "未甄别"),
             ("受阻原因", "、".join(c.label for c in d.causes) or "—"),
+            ("办理时限", _deadline_text(d)),
             ("办理结果", d.outcome.label if d.outcome else "—"),
             ("回访评价", d.visit_grade.label if d.visit_grade else "—"),
         ]
+        if d.basis_due_date:
+            rows.append(("书面依据期限", f"{d.basis_due_date:%Y年%m月%d日}"))
+        if d.visit_due_date and d.status is CaseStatus.CONCLUDED:
+            rows.append(("回访期限", f"{d.visit_due_date:%Y年%m月%d日}"))
         if d.linked_case_number:
             rows.append(("关联原事项", d.linked_case_number))
         if d.id_override_reason:
@@ -289,6 +308,10 @@ class CaseDetailDialog(QDialog):
         if not d.attachments:
             self.materials.addItem("（暂无材料）")
 
+        proof = self._context.services.cases.deadline_proof(d.id)
+        self.proof.setPlainText(
+            "\n".join(proof) if proof else "尚未甄别分类，还没有办理时限。甄别后按期限规则计算。"
+        )
         self.timeline.clear()
         for entry in d.timeline:
             item = QTreeWidgetItem(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
@@ -20,9 +21,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from desktop_app.domain.deadlines import DeadlineState, state_of
 from desktop_app.domain.vocabulary import CaseStatus
 from desktop_app.services.ledger import CaseFilter, CaseRow, LedgerService, SortKey
-from desktop_app.ui.theme import GREEN, RED
+from desktop_app.ui.theme import GREEN, RED, YELLOW
 
 COLUMNS: tuple[tuple[SortKey, str], ...] = (
     (SortKey.NUMBER, "编号"),
@@ -64,6 +66,8 @@ class CaseTableModel(QAbstractTableModel):
         self.case_filter = CaseFilter()
         self.sort_key = SortKey.RECEIVED
         self.descending = True
+        # (today, last "due soon" day): open cases' deadlines are coloured against these.
+        self.deadline_reference: tuple[date, date] | None = None
 
     # Query state ---------------------------------------------------------------------------
 
@@ -138,6 +142,11 @@ class CaseTableModel(QAbstractTableModel):
             and row.visits_count >= 3
         ):
             return QBrush(QColor(RED))
+        if key is SortKey.DUE and role in (
+            Qt.ItemDataRole.ForegroundRole,
+            Qt.ItemDataRole.ToolTipRole,
+        ):
+            return self._deadline_mark(row, role)
         if role == Qt.ItemDataRole.TextAlignmentRole and key is SortKey.VISITS:
             return int(Qt.AlignmentFlag.AlignCenter)
         return None
@@ -152,6 +161,23 @@ class CaseTableModel(QAbstractTableModel):
         self.sort_key = key
         self.descending = descending
         self.query_changed.emit()
+
+    def _deadline_mark(self, row: CaseRow, role: int) -> Any:
+        if (
+            self.deadline_reference is None
+            or row.due_date is None
+            or row.status not in (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
+        ):
+            return None
+        today, soon_until = self.deadline_reference
+        state = state_of(row.due_date, today, soon_until)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return state.label
+        if state is DeadlineState.OVERDUE:
+            return QBrush(QColor(RED))
+        if state in (DeadlineState.DUE_TODAY, DeadlineState.DUE_SOON):
+            return QBrush(QColor(YELLOW))
+        return None
 
     # Paging --------------------------------------------------------------------------------
 

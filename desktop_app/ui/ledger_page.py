@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.domain.deadlines import soon_limit
 from desktop_app.domain.vocabulary import CaseStatus, Channel
 from desktop_app.services.context import Changes
 from desktop_app.services.ledger import CaseFilter, SortKey
@@ -186,6 +187,13 @@ class LedgerPage(QWidget):
 
     def reload(self) -> None:
         """Re-run the query on the worker; the table keeps showing the old rows meanwhile."""
+        services = self._context.services
+        today = services.clock.now().date()
+        calendar = services.calendar.calendar()
+        self.model.deadline_reference = (
+            today,
+            soon_limit(calendar, today, services.calendar.rules().due_soon_days),
+        )
         if self._loading:
             self._reload_again = True
             return
