@@ -1089,11 +1089,13 @@ _NOTE_TEXTS = (
 
 # Share of cases per final status; the rest are visited (已回访).
 # (status key, share, how strongly the status prefers recent cases: log-normal sigma)
+# A window closes most matters within weeks, so the open ones are the last few weeks' intake
+# (a few percent of two years), with a handful of stragglers that show up as overdue.
 _STATUS_PLAN: tuple[tuple[str, float, float | None], ...] = (
-    ("new", 0.05, 0.6),  # registered, not yet triaged
-    ("triaged", 0.08, 1.0),  # registered and triaged
-    ("in_progress", 0.17, 1.3),
-    ("concluded", 0.12, 1.3),
+    ("new", 0.006, 0.3),  # registered, not yet triaged
+    ("triaged", 0.012, 0.5),  # registered and triaged
+    ("in_progress", 0.035, 0.7),
+    ("concluded", 0.02, 0.7),
     ("withdrawn", 0.03, None),
 )
 
@@ -1767,7 +1769,7 @@ class _Generator:
         if state != "new" and not (state == "withdrawn" and r.random() < 0.3):
             triaged = add("triaged", w.soon(received, 5, 90, 0.25))
             reopen = (
-                (state == "in_progress" and r.random() < 0.10)
+                (state == "in_progress" and r.random() < 0.2)
                 or (state == "visited" and r.random() < 0.03)
                 or (state == "concluded" and r.random() < 0.03)
             )

@@ -155,7 +155,7 @@ class DashboardPage(QWidget):
         lists.addWidget(self.visit_card, 1)
         layout.addLayout(lists, 1)
         note = QLabel(
-            "提示：双击事项打开详情；点击上方数字查看对应事项清单。期限提醒将随交办功能显示在这里。"
+            "提示：双击事项打开详情；点击数字查看对应事项。期限按工作日计算，已计入节假日和调休。"
         )
         note.setObjectName("hint")
         layout.addWidget(note)

@@ -97,7 +97,7 @@ class LedgerPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        for column, width in enumerate((120, 64, 124, 150, 330, 110, 80, 150, 44, 90)):
+        for column, width in enumerate((124, 64, 140, 170, 330, 110, 84, 160, 44, 90)):
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(
             [k for k, _ in COLUMNS].index(SortKey.TITLE), QHeaderView.ResizeMode.Stretch
