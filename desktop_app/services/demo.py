@@ -1092,10 +1092,10 @@ _NOTE_TEXTS = (
 # A window closes most matters within weeks, so the open ones are the last few weeks' intake
 # (a few percent of two years), with a handful of stragglers that show up as overdue.
 _STATUS_PLAN: tuple[tuple[str, float, float | None], ...] = (
-    ("new", 0.006, 0.3),  # registered, not yet triaged
-    ("triaged", 0.012, 0.5),  # registered and triaged
-    ("in_progress", 0.035, 0.7),
-    ("concluded", 0.02, 0.7),
+    ("new", 0.002, 0.2),  # registered, not yet triaged: today's and yesterday's
+    ("triaged", 0.004, 0.3),  # registered and triaged
+    ("in_progress", 0.025, 0.3),
+    ("concluded", 0.01, 0.3),
     ("withdrawn", 0.03, None),
 )
 
