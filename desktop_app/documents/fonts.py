@@ -36,6 +36,8 @@ from desktop_app.paths import resources_dir
 
 __all__ = [
     "BUNDLED_FONT_FILE",
+    "BUNDLED_FONT_NAME",
+    "LATIN_FONT_NAME",
     "OFFICIAL_FONT_FILES",
     "FontSet",
     "find_official_fonts",
@@ -66,6 +68,9 @@ _NAMES = {
     "bundled": "bbcs-DroidSansFallback",
     "latin": "bbcs-Vera",
 }
+_STANDARD_LATIN = "Helvetica"
+BUNDLED_FONT_NAME = _NAMES["bundled"]  # always known (a fallback at least), so usable by name
+LATIN_FONT_NAME = _NAMES["latin"]
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ def _register(name: str) -> bool:
 
 def _choose(official: dict[str, Path]) -> FontSet:
     for key, path in official.items():
-        _known[_NAMES[key]] = _FontFile(path)
+        _known[_NAMES[key]] = _FontFile(path)  # simsun.ttc: subfont 0 is 宋体 (1 is 新宋体)
     bundled = _NAMES["bundled"]
     _known[bundled] = _FontFile(resources_dir() / "fonts" / BUNDLED_FONT_FILE)
     latin = _NAMES["latin"]
@@ -181,12 +186,14 @@ def _choose(official: dict[str, Path]) -> FontSet:
     title = first_usable("simhei", "simsun", "simfang")
     body = first_usable("simfang", "simsun", "simhei")
     extras = [_NAMES[k] for k in ("simsun", "simhei", "simfang", "simsunb") if k in official]
-    fallbacks = tuple(n for n in dict.fromkeys([*extras, bundled, latin]) if n not in (title, body))
-    names = dict.fromkeys([title, body, *fallbacks])
+    # Helvetica (a standard font, not embedded) only ever draws a glyph if Vera is missing,
+    # e.g. from a frozen build that left reportlab's fonts out: digits beat "[U+0032]".
+    chain = [*extras, bundled, latin, _STANDARD_LATIN]
+    fallbacks = tuple(n for n in dict.fromkeys(chain) if n not in (title, body))
     return FontSet(
         title=title,
         body=body,
-        paths={n: _known[n].path for n in names},
+        paths={n: _known[n].path for n in dict.fromkeys([title, body, *fallbacks]) if n in _known},
         fallbacks=fallbacks,
     )
 
@@ -204,17 +211,24 @@ _TYPE1 = "type1"  # a standard (non-embedded) Type 1 font: WinAnsi characters on
 _GlyphMap = dict[int, int] | str | None
 
 
+_glyph_maps: dict[str, _GlyphMap] = {}
+
+
 def _glyph_map(name: str) -> _GlyphMap:
     """code point → glyph id of a TrueType font (registered lazily if it is one of ours)."""
-    _register(name)
+    found = _glyph_maps.get(name)
+    if found is not None:
+        return found
+    if name in _failed or (name in _known and not _register(name)):
+        return None
     try:
         font: Any = pdfmetrics.getFont(name)
     except KeyError:
-        return None
+        return None  # not cached: it may be registered later
     mapping = getattr(getattr(font, "face", None), "charToGlyph", None)
-    if isinstance(mapping, dict):
-        return mapping
-    return _TYPE1
+    found = mapping if isinstance(mapping, dict) else _TYPE1
+    _glyph_maps[name] = found
+    return found
 
 
 def _has_glyph(name: str, char: str, maps: dict[str, _GlyphMap]) -> bool:
