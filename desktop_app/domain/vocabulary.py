@@ -5,6 +5,7 @@ Codes are what the database, the CLI's JSON and bundles carry; labels are what p
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Self
 
@@ -144,3 +145,8 @@ DEFAULT_AREAS: tuple[str, ...] = (
     "公共服务",
     "其他",
 )
+
+
+def chinese_date(day: date) -> str:
+    """The date as official Chinese documents write it: 2026年12月2日 (no zero padding)."""
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -23,7 +23,7 @@ from desktop_app.domain.deadlines import (
 )
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.validation import normalize_text
-from desktop_app.domain.vocabulary import CaseStatus
+from desktop_app.domain.vocabulary import CaseStatus, chinese_date
 from desktop_app.domain.workdays import (
     HolidayOverride as Override,
 )
@@ -40,6 +40,7 @@ from desktop_app.storage.models import CalendarYear, Case, CaseEvent, HolidayOve
 
 _RULE_PREFIX = "deadline_rule."
 _DUE_SOON_KEY = "deadline_due_soon_days"
+_REVISION_KEY = "calendar_revision"  # bumped with every change of overrides or years
 OPEN_CODES = (CaseStatus.REGISTERED.value, CaseStatus.IN_PROGRESS.value)
 
 
@@ -66,14 +67,18 @@ class CalendarService:
         self._db = db
         self._clock = clock
         self._cached: WorkdayCalendar | None = None
+        self._cached_revision: str | None = None
 
     # Reading --------------------------------------------------------------------------------
 
     def calendar(self) -> WorkdayCalendar:
-        """The calendar with this site's overrides (cached until they change)."""
-        if self._cached is None:
-            with self._db.read() as session:
+        """The calendar with this site's overrides, cached until they change — here or in
+        another process (e.g. ``bbcs workdays import`` while the window is open)."""
+        with self._db.read() as session:
+            revision = session.scalar(select(Setting.value).where(Setting.key == _REVISION_KEY))
+            if self._cached is None or revision != self._cached_revision:
                 self._cached = _load_calendar(session)
+                self._cached_revision = revision
         return self._cached
 
     def overrides(self) -> list[OverrideInfo]:
@@ -101,6 +106,8 @@ class CalendarService:
 
     def delete_override(self, actor: Actor, day: date) -> tuple[list[Recomputed], Changes]:
         actor.require(Permission.MANAGE_REFERENCE)
+        if not any(o.day == day for o in self.overrides()):
+            raise UserError(f"{chinese_date(day)}没有调整记录，无需删除")
         return self._change(actor, [], (), "delete_override", remove=(day,))
 
     def import_csv(
@@ -177,6 +184,9 @@ class CalendarService:
                     row.version += 1
             for year in complete_years:
                 session.merge(CalendarYear(year=year, source=source, imported_at=now))
+            previous = session.get(Setting, _REVISION_KEY)
+            revision = int(previous.value) + 1 if previous is not None else 1
+            session.merge(Setting(key=_REVISION_KEY, value=str(revision)))
             session.flush()
             calendar = _load_calendar(session)
             moved = recompute_open_deadlines(session, calendar, actor.display_name, now)
@@ -259,7 +269,10 @@ def recompute_open_deadlines(
             case.due_calendar_version = calendar.version
             case.due_provisional = deadline.provisional
             if case.basis_due_date is not None:
-                basis = calendar.add(case.due_start, rules.working_days(RuleKey.CANT_BASIS)).due
+                basis_days = case.basis_working_days
+                if basis_days is None:
+                    basis_days = rules.working_days(RuleKey.CANT_BASIS)
+                basis = calendar.add(case.due_start, basis_days).due
                 if basis != case.basis_due_date:
                     changes.append(("不能办依据", case.basis_due_date, basis))
                     case.basis_due_date = basis
@@ -268,15 +281,19 @@ def recompute_open_deadlines(
             and case.visit_due_date is not None
             and case.concluded_at is not None
         ):
-            visit = calendar.add(case.concluded_at.date(), rules.working_days(RuleKey.VISIT)).due
+            visit_days = case.visit_working_days
+            if visit_days is None:
+                visit_days = rules.working_days(RuleKey.VISIT)
+            visit = calendar.add(case.concluded_at.date(), visit_days).due
             if visit != case.visit_due_date:
                 changes.append(("回访", case.visit_due_date, visit))
                 case.visit_due_date = visit
         if not changes:
             continue
         case.version += 1
+        case.updated_at = now
         summary = "；".join(
-            f"{what}由 {old:%Y-%m-%d} 调整为 {new:%Y-%m-%d}" for what, old, new in changes
+            f"{what}由{chinese_date(old)}调整为{chinese_date(new)}" for what, old, new in changes
         )
         session.add(
             CaseEvent(

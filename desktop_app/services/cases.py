@@ -25,6 +25,7 @@ from desktop_app.domain.vocabulary import (
     Outcome,
     ReplyMethod,
     VisitGrade,
+    chinese_date,
 )
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import NotFound, ValidationFailed
@@ -194,7 +195,7 @@ class CaseService:
         if start is None or days is None:
             return []
         deadline = self._calendar.calendar().add(start, days)
-        lines = [f"自 {start:%Y年%m月%d日} 起算（当日不计），{days} 个工作日："]
+        lines = [f"自 {chinese_date(start)} 起算（当日不计），{days} 个工作日："]
         lines += deadline.proof_lines()
         lines += [f"注意：{w}" for w in deadline.warnings]
         return lines
@@ -272,6 +273,7 @@ class CaseService:
             case.concluded_at = now
             visit_days = rules_in(session).working_days(RuleKey.VISIT)
             case.visit_due_date = calendar.add(now.date(), visit_days).due
+            case.visit_working_days = visit_days
             return {
                 "summary": (
                     f"办结（{outcome.label}）：{what_was_done.strip()}；"
@@ -438,13 +440,16 @@ def _set_deadline(
     case.due_date = deadline.due
     case.due_calendar_version = calendar.version
     case.due_provisional = deadline.provisional
-    text = f"；办理时限：{deadline.due:%Y年%m月%d日}（{rule.label}，{days}个工作日）"
+    text = f"；办理时限：{chinese_date(deadline.due)}（{rule.label}，{days}个工作日）"
     if case.nature == Nature.CANT.value:
-        basis = calendar.add(start, rules.working_days(RuleKey.CANT_BASIS)).due
+        basis_days = rules.working_days(RuleKey.CANT_BASIS)
+        basis = calendar.add(start, basis_days).due
         case.basis_due_date = basis
-        text += f"；书面依据须于{basis:%Y年%m月%d日}前提交"
+        case.basis_working_days = basis_days
+        text += f"；书面依据须于{chinese_date(basis)}前提交（{basis_days}个工作日）"
     else:
         case.basis_due_date = None
+        case.basis_working_days = None
     if deadline.provisional:
         text += "（" + "；".join(deadline.warnings) + "）"
     return text

@@ -2466,6 +2466,12 @@ def _fill_deadlines(session: Session, now: datetime) -> None:
             "visit_due_date": calendar.add(concluded_at.date(), visit_days).due
             if concluded_at is not None and status in ("concluded", "visited")
             else None,
+            "basis_working_days": basis_days
+            if nature == Nature.CANT.value and status in ("registered", "in_progress")
+            else None,
+            "visit_working_days": visit_days
+            if concluded_at is not None and status in ("concluded", "visited")
+            else None,
         }
         updates.append(values)
     for start_index in range(0, len(updates), 5000):

@@ -259,6 +259,8 @@ class RosterService:
                 person = session.get(DutyStaff, staff_id)
                 if person is None or person.duty_role != duty_role.value:
                     raise UserError(f"所选人员不是{duty_role.label}")
+                if not person.active:
+                    raise UserError(f"{person.name}已停用，不能排班")
                 session.add(
                     DutyShift(
                         day=day,

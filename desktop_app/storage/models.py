@@ -168,8 +168,10 @@ class Case(Synced, Base):
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     # 办不了: the department's signed written basis (不能办依据) is due separately.
     basis_due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    basis_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Every concluded case gets a return visit (回访) by this date.
     visit_due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    visit_working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     linked_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

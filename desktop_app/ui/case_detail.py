@@ -40,6 +40,7 @@ from desktop_app.domain.vocabulary import (
     Outcome,
     ReplyMethod,
     VisitGrade,
+    chinese_date,
 )
 from desktop_app.errors import ValidationFailed
 from desktop_app.services.cases import CaseDetail, Triage
@@ -51,7 +52,7 @@ from desktop_app.ui.common import FieldError, UiContext, heading, show_error
 def _deadline_text(d: CaseDetail) -> str:
     if d.due_date is None:
         return "未甄别，尚无期限"
-    text = f"{d.due_date:%Y年%m月%d日}"
+    text = chinese_date(d.due_date)
     if d.due_rule is not None:
         text += f"（{d.due_rule.label}）"
     if d.due_provisional:
@@ -257,9 +258,9 @@ class CaseDetailDialog(QDialog):
             ("回访评价", d.visit_grade.label if d.visit_grade else "—"),
         ]
         if d.basis_due_date:
-            rows.append(("书面依据期限", f"{d.basis_due_date:%Y年%m月%d日}"))
+            rows.append(("书面依据期限", chinese_date(d.basis_due_date)))
         if d.visit_due_date and d.status is CaseStatus.CONCLUDED:
-            rows.append(("回访期限", f"{d.visit_due_date:%Y年%m月%d日}"))
+            rows.append(("回访期限", chinese_date(d.visit_due_date)))
         if d.linked_case_number:
             rows.append(("关联原事项", d.linked_case_number))
         if d.id_override_reason:
