@@ -396,3 +396,18 @@ def test_a_clerk_cannot_change_the_roster(
     ) == (shifts, people, audits)
     # Reading the roster is open to everyone.
     assert services.roster.leader_on(date(2026, 11, 25)) is not None
+
+
+def test_set_shift_refuses_inactive_staff(services: AppServices, admin: Actor) -> None:
+    leaver, _ = services.roster.save_staff(admin, name="李退休", duty_role=DutyRole.LEADER)
+    services.roster.save_staff(
+        admin, name="李退休", duty_role=DutyRole.LEADER, staff_id=leaver.id, active=False
+    )
+    with pytest.raises(UserError, match="已停用"):
+        services.roster.set_shift(admin, date(2026, 11, 26), DutyRole.LEADER, leaver.id)
+    assert services.roster.leader_on(date(2026, 11, 26)) is None
+
+
+def test_deleting_a_day_without_an_override_is_refused(services: AppServices, admin: Actor) -> None:
+    with pytest.raises(UserError, match="没有调整记录"):
+        services.calendar.delete_override(admin, date(2026, 12, 9))
