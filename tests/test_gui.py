@@ -323,3 +323,43 @@ def test_overdue_deadline_is_red_in_the_ledger_and_proven_in_the_case(
     assert "5 个工作日" in proof and "2026-11-07 周六 周末" in proof
     assert "第5个工作日" in proof
     dialog.close()
+
+
+def test_qt_bindings_do_not_leak_references_to_none(qtbot) -> None:
+    """PySide6 6.12.0 on Python 3.11 decrements None's refcount on every void call; a window
+    that runs all day would abort with "none_dealloc". pyproject.toml caps the version."""
+    import sys
+
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    qtbot.addWidget(label)
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        label.setText("办")
+    assert sys.getrefcount(None) - before > -100
+
+
+def test_dashboard_overdue_figure_opens_the_calendar_list(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor, clock
+) -> None:
+    from datetime import datetime
+
+    from desktop_app.services.cases import Triage
+
+    today = clock.at
+    clock.at = datetime(2026, 11, 2, 9, 0)
+    result = services.intake.register(clerk, person_form())
+    services.cases.triage(
+        clerk, result.case_id, Triage(Nature.WONT, Approach.ORDER, (Cause.ATTITUDE,), "医保社保")
+    )
+    clock.at = today
+    window.context.hub.publish(result.changes)
+    overdue = window.dashboard.deadline_figures["overdue"]
+    qtbot.waitUntil(lambda: overdue.number.text() == "1")
+    overdue.click()
+    assert window.pages.currentWidget() is window.calendar
+    qtbot.waitUntil(
+        lambda: window.calendar.day_items.count() == 1 and not window.calendar.is_loading
+    )
+    assert result.number in window.calendar.day_items.item(0).text()

@@ -18,6 +18,12 @@ from PySide6.QtWidgets import (
 from desktop_app import APP_TITLE, __version__
 from desktop_app.services.context import Changes
 from desktop_app.services.ledger import CaseFilter
+from desktop_app.ui.calendar_page import (
+    PANEL_DUE_SOON,
+    PANEL_DUE_TODAY,
+    PANEL_OVERDUE,
+    CalendarPage,
+)
 from desktop_app.ui.case_detail import CaseDetailDialog
 from desktop_app.ui.common import UiContext, heading, show_error
 from desktop_app.ui.dashboard_page import DashboardPage
@@ -26,10 +32,6 @@ from desktop_app.ui.ledger_page import LedgerPage
 from desktop_app.ui.settings_page import SettingsPage
 
 PLANNED = {
-    "期限日历": (
-        "按工作日计算的办理期限：今天到期、即将到期（黄）和已超期（红）的事项，"
-        "节假日与调休一目了然。"
-    ),
     "交办单": "向承办单位签发编号交办单，打印、签收、反馈、延期、督办全程跟踪。",
     "统计通报": "部门办理情况、按期办结率、满意度和编号的分析通报。",
     "数据交换": "通过U盘或共享文件夹向市级上报加密签名的数据包，并接收回执。",
@@ -81,11 +83,13 @@ class MainWindow(QMainWindow):
         self.dashboard = DashboardPage(context)
         self.intake = IntakePage(context)
         self.ledger = LedgerPage(context)
+        self.calendar = CalendarPage(context)
         self.settings = SettingsPage(context)
         self._page_names: list[str] = []
         self._add_page("工作台", self.dashboard)
         self._add_page("受理登记", self.intake)
         self._add_page("事项台账", self.ledger)
+        self._add_page("期限日历", self.calendar)
         for title, description in PLANNED.items():
             self._add_page(title, PlannedPage(title, description))
         self._add_page("系统设置", self.settings)
@@ -93,7 +97,8 @@ class MainWindow(QMainWindow):
 
         self.dashboard.show_ledger.connect(self.show_ledger)
         self.dashboard.new_intake.connect(lambda: self.go_to("受理登记"))
-        for page in (self.dashboard, self.intake, self.ledger):
+        self.dashboard.show_deadlines.connect(self.show_deadlines)
+        for page in (self.dashboard, self.intake, self.ledger, self.calendar):
             page.open_case.connect(self.open_case)
 
         for number in range(1, len(self._page_names) + 1):
@@ -151,6 +156,12 @@ class MainWindow(QMainWindow):
     def show_ledger(self, case_filter: CaseFilter) -> None:
         self.go_to("事项台账")
         self.ledger.show_filter(case_filter)
+
+    def show_deadlines(self, which: str) -> None:
+        """A dashboard deadline figure: the calendar with that list beside the month."""
+        self.go_to("期限日历")
+        mode = {"today": PANEL_DUE_TODAY, "overdue": PANEL_OVERDUE, "soon": PANEL_DUE_SOON}
+        self.calendar.show_list(mode[which])
 
     def _find(self) -> None:
         self.go_to("事项台账")

@@ -83,11 +83,19 @@ def render(data_dir: Path, out: Path) -> None:
         ("03-intake-errors.png", "受理登记", lambda: _intake_errors(window)),
         ("04-ledger.png", "事项台账", lambda: window.ledger.reset_filters()),
         ("05-ledger-search.png", "事项台账", lambda: _search(window, "医保")),
-        ("06-calendar-planned.png", "期限日历", lambda: None),
+        ("06-calendar.png", "期限日历", lambda: window.calendar.show_list("due_today")),
+        ("06-calendar-overdue.png", "期限日历", lambda: window.calendar.show_list("overdue")),
+        ("06-calendar-october.png", "期限日历", lambda: window.calendar.show_month(2026, 10)),
+        ("06-calendar-roster.png", "期限日历", lambda: window.calendar.tabs.setCurrentIndex(1)),
+        ("06-calendar-holidays.png", "期限日历", lambda: window.calendar.tabs.setCurrentIndex(2)),
         ("07-settings.png", "系统设置", lambda: None),
     ]
     for filename, page, prepare in shots:
         window.go_to(page)
+        if page == "期限日历":
+            window.calendar.tabs.setCurrentIndex(0)
+            window.calendar.go_today()
+            settle(context.runner)
         prepare()
         settle(context.runner)
         save(window, out / filename)
