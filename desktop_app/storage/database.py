@@ -49,7 +49,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA cache_size=-32000")
+        cursor.execute("PRAGMA cache_size=-8000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
