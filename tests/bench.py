@@ -35,6 +35,8 @@ BUDGETS_MS = {
     "search_2_chars_ms": 50,
     "search_4_chars_ms": 50,
     "intake_save_ms": 15,
+    "calendar_month_view_ms": 100,
+    "gui_calendar_month_ms": 100,
 }
 BUDGET_MEMORY_MB = 250
 
@@ -98,6 +100,13 @@ def measure_services(services: AppServices) -> dict[str, object]:
         hits = first_page(CaseFilter(text=text))
         results[f"{label}_ms"] = median_ms(lambda t=text: first_page(CaseFilter(text=t)))
         results[f"{label}_hits"] = hits
+    today = services.clock.now().date()
+    results["calendar_month_view_ms"] = median_ms(
+        lambda: services.deadlines.month(today.year, today.month, today), repeat=9
+    )
+    results["calendar_today_counts_ms"] = median_ms(
+        lambda: services.deadlines.today(today), repeat=9
+    )
     results["dashboard_counts_ms"] = median_ms(
         lambda: ledger.dashboard(services.clock.now().date()), repeat=5
     )
