@@ -92,6 +92,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="该文件完整包含这一年的安排（可重复）；此后该年的期限不再标为暂定",
     )
 
+    p = sub.add_parser("slip", help="输出事项的交办单 PDF（默认最近签发的一张）")
+    p.add_argument("case_number", help="事项编号，如 杞县-2026-0012")
+    p.add_argument("--out", required=True, help="输出的 PDF 文件")
+    p.add_argument("--slip", default="", help="交办单编号（不填则为该事项最近签发的一张）")
+
+    p = sub.add_parser("receipt", help="输出事项的受理回执 PDF")
+    p.add_argument("case_number", help="事项编号")
+    p.add_argument("--out", required=True, help="输出的 PDF 文件")
+
+    p = sub.add_parser("verify-slip", help="核验交办单二维码内容")
+    p.add_argument("payload", help="扫描二维码得到的文字（BBCS1|…）")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("keys", help="本站点的签名密钥")
+    ksub = p.add_subparsers(dest="keys_command", metavar="操作", required=True)
+    ksub.add_parser("show", help="显示公钥指纹（可电话核对）")
+    k = ksub.add_parser("export", help="导出本站点的公开身份文件")
+    k.add_argument("--out", required=True)
+
     p = sub.add_parser("backup", help="备份数据库")
     p.add_argument("--to", help="备份到的文件夹（默认数据目录下的 backups）")
 
@@ -309,6 +328,77 @@ def _cmd_backup(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
+def _cmd_slip(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services.context import Actor
+
+    with _services(data_dir, args) as services:
+        case_id = services.cases.find_by_number(args.case_number)
+        slips = [s for s in services.assignments.slips_for_case(case_id) if not s.voided]
+        if args.slip:
+            chosen = [s for s in slips if s.number == args.slip.strip()]
+            if not chosen:
+                raise UserError(f"事项 {args.case_number} 没有编号为“{args.slip}”的有效交办单")
+        elif not slips:
+            raise UserError(f"事项 {args.case_number} 还没有签发交办单")
+        else:
+            chosen = [slips[-1]]
+        out = Path(args.out)
+        _writable(out)
+        services.assignments.slip_pdf(Actor.command_line(), chosen[0].number, out=out)
+    print(f"已输出 {chosen[0].number} 到 {out}")
+    return 0
+
+
+def _cmd_receipt(args: argparse.Namespace, data_dir: Path) -> int:
+    with _services(data_dir, args) as services:
+        case_id = services.cases.find_by_number(args.case_number)
+        out = Path(args.out)
+        _writable(out)
+        services.assignments.receipt_pdf(case_id, out=out)
+    print(f"已输出受理回执到 {out}")
+    return 0
+
+
+def _cmd_verify_slip(args: argparse.Namespace, data_dir: Path) -> int:
+    with _services(data_dir, args) as services:
+        check = services.assignments.verify(args.payload)
+    if args.json:
+        _print_json(
+            {
+                "valid": check.valid,
+                "site_code": check.site_code,
+                "slip_number": check.slip_number,
+                "message": check.message,
+            }
+        )
+    else:
+        print(check.message)
+    return 0 if check.valid else EXIT_USER_ERROR
+
+
+def _cmd_keys(args: argparse.Namespace, data_dir: Path) -> int:
+    with _services(data_dir, args) as services:
+        site = services.site.info()
+        services.keys.ensure()
+        identity = services.keys.identity(site.code, site.name, site.level.value)
+    if args.keys_command == "show":
+        print(f"站点：{identity.site_code} {identity.site_name}")
+        print(f"签名公钥（Ed25519）：{identity.signing_public_key}")
+        print(f"加密公钥（X25519）：{identity.encryption_public_key}")
+        print(f"指纹：{identity.fingerprint()}")
+        return 0
+    out = Path(args.out)
+    _writable(out)
+    out.write_text(json.dumps(identity.to_json(), ensure_ascii=False, indent=2), "utf-8")
+    print(f"已导出本站点公开身份到 {out}（指纹 {identity.fingerprint()}）")
+    return 0
+
+
+def _writable(out: Path) -> None:
+    if not out.parent.exists():
+        raise UserError(f"输出文件夹不存在：{out.parent}")
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "init": _cmd_init,
     "demo": _cmd_demo,
@@ -317,6 +407,10 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "check": _cmd_check,
     "workdays": _cmd_workdays,
     "backup": _cmd_backup,
+    "slip": _cmd_slip,
+    "receipt": _cmd_receipt,
+    "verify-slip": _cmd_verify_slip,
+    "keys": _cmd_keys,
 }
 
 

@@ -20,6 +20,11 @@ class EventKind(StrEnum):
     ATTACHMENT_ADDED = "attachment_added"
     NOTE = "note"
     ASSIGNED = "assigned"
+    RECEIVED = "received"
+    RESPONDED = "responded"
+    EXTENSION = "extension"
+    RETURNED = "returned"
+    URGED = "urged"
     CONCLUDED = "concluded"
     VISITED = "visited"
     REOPENED = "reopened"
@@ -33,6 +38,11 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.ATTACHMENT_ADDED: "添加材料",
     EventKind.NOTE: "备注",
     EventKind.ASSIGNED: "交办",
+    EventKind.RECEIVED: "签收",
+    EventKind.RESPONDED: "办理反馈",
+    EventKind.EXTENSION: "延期",
+    EventKind.RETURNED: "退回",
+    EventKind.URGED: "催办",
     EventKind.CONCLUDED: "办结",
     EventKind.VISITED: "回访核查",
     EventKind.REOPENED: "重办",
@@ -45,6 +55,12 @@ _NEUTRAL: dict[EventKind, frozenset[CaseStatus]] = {
     EventKind.TRIAGED: frozenset({CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS}),
     EventKind.ATTACHMENT_ADDED: frozenset(CaseStatus),
     EventKind.NOTE: frozenset(CaseStatus),
+    # Steps of an assignment happen while the case waits for its departments.
+    EventKind.RECEIVED: frozenset({CaseStatus.IN_PROGRESS}),
+    EventKind.RESPONDED: frozenset({CaseStatus.IN_PROGRESS}),
+    EventKind.EXTENSION: frozenset({CaseStatus.IN_PROGRESS}),
+    EventKind.RETURNED: frozenset({CaseStatus.IN_PROGRESS}),
+    EventKind.URGED: frozenset({CaseStatus.IN_PROGRESS}),
 }
 
 _MOVES: dict[EventKind, tuple[frozenset[CaseStatus], CaseStatus]] = {

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from desktop_app.errors import EnvironmentProblem
 from desktop_app.paths import DataLayout
+from desktop_app.services.assignments import AssignmentService
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.auth import AuthService
 from desktop_app.services.calendar import CalendarService
@@ -19,6 +20,7 @@ from desktop_app.services.cases import CaseService
 from desktop_app.services.context import Clock, SystemClock
 from desktop_app.services.deadlines import DeadlineBoard
 from desktop_app.services.intake import IntakeService
+from desktop_app.services.keys import SiteKeys
 from desktop_app.services.ledger import LedgerService
 from desktop_app.services.maintenance import MaintenanceService
 from desktop_app.services.roster import RosterService
@@ -34,6 +36,7 @@ class AppServices:
     db: Database
     clock: Clock
     attachments: AttachmentStore
+    keys: SiteKeys
     calendar: CalendarService
     deadlines: DeadlineBoard
     roster: RosterService
@@ -42,6 +45,7 @@ class AppServices:
     intake: IntakeService
     cases: CaseService
     ledger: LedgerService
+    assignments: AssignmentService
     maintenance: MaintenanceService
 
     def close(self) -> None:
@@ -68,18 +72,22 @@ def open_services(
     db.migrate(backup_dir=layout.backups, now=the_clock.now())
     attachments = AttachmentStore(layout.attachments)
     calendar = CalendarService(db, the_clock)
+    keys = SiteKeys(layout.keys, clock=the_clock)
+    roster = RosterService(db, the_clock, calendar)
     return AppServices(
         layout=layout,
         db=db,
         clock=the_clock,
         attachments=attachments,
+        keys=keys,
         calendar=calendar,
         deadlines=DeadlineBoard(db, calendar),
-        roster=RosterService(db, the_clock, calendar),
-        site=SiteService(db, the_clock),
+        roster=roster,
+        site=SiteService(db, the_clock, keys),
         auth=AuthService(db, the_clock),
         intake=IntakeService(db, the_clock, attachments),
         cases=CaseService(db, the_clock, attachments, calendar),
         ledger=LedgerService(db),
+        assignments=AssignmentService(db, the_clock, calendar, roster, keys),
         maintenance=MaintenanceService(db, the_clock, attachments),
     )

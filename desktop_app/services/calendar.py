@@ -307,4 +307,49 @@ def recompute_open_deadlines(
         )
         for what, old, new in changes:
             moved.append((case.id, Recomputed(case.number, what, old, new)))
+    moved.extend(_recompute_assignments(session, calendar, user_name, now))
+    return moved
+
+
+def _recompute_assignments(
+    session: Session, calendar: WorkdayCalendar, user_name: str, now: datetime
+) -> list[tuple[int, Recomputed]]:
+    """Outstanding assignments keep their start and working days; an approved extension keeps
+    its extra days on top."""
+    from desktop_app.storage.models import Assignment
+
+    moved: list[tuple[int, Recomputed]] = []
+    outstanding = session.scalars(
+        select(Assignment).where(Assignment.state.in_(("issued", "received", "draft")))
+    )
+    for assignment in outstanding:
+        original = calendar.add(assignment.due_start, assignment.working_days).due
+        due = original
+        if assignment.extension_state == "approved" and assignment.extension_days:
+            due = calendar.add(original, assignment.extension_days).due
+        if due == assignment.due_date and original == assignment.original_due_date:
+            continue
+        before = assignment.due_date
+        assignment.original_due_date = original
+        assignment.due_date = due
+        assignment.version += 1
+        case = session.get(Case, assignment.case_id)
+        if case is None or due == before:
+            continue
+        case.version += 1
+        case.updated_at = now
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                kind=EventKind.NOTE.value,
+                summary=(
+                    f"节假日安排调整：{assignment.department.name}的交办期限由"
+                    f"{chinese_date(before)}调整为{chinese_date(due)}"
+                ),
+                data={"calendar_version": calendar.version},
+                user_name=user_name,
+            )
+        )
+        moved.append((case.id, Recomputed(case.number, "交办期限", before, due)))
     return moved

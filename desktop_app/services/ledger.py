@@ -24,7 +24,7 @@ from desktop_app.domain.vocabulary import (
 )
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Case, Complainant, Department, Site
+from desktop_app.storage.models import Assignment, Case, Complainant, Department, Site, Slip
 
 _case_search = table("case_search", column("rowid", Integer), column("body"))
 
@@ -172,6 +172,14 @@ class LedgerService:
                     .where(Case.id.in_(chunk))
                 ).all()
                 by_id = {case.id: (case, person) for case, person in rows}
+                slips: dict[int, list[str]] = {}
+                for case_id, number in session.execute(
+                    select(Assignment.case_id, Slip.number)
+                    .join(Slip, Slip.assignment_id == Assignment.id)
+                    .where(Assignment.case_id.in_(chunk), Slip.voided.is_(False))
+                    .order_by(Slip.id)
+                ):
+                    slips.setdefault(case_id, []).append(number)
                 for case_id in chunk:
                     case, person = by_id[case_id]
                     records.append(
@@ -190,7 +198,7 @@ class LedgerService:
                             "visits_count": case.visits_count,
                             "received_at": case.received_at.isoformat(),
                             "due_date": case.due_date.isoformat() if case.due_date else None,
-                            "slip_numbers": [],
+                            "slip_numbers": slips.get(case_id, []),
                         }
                     )
         return records

@@ -14,6 +14,7 @@ from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.auth import check_password_strength, hash_password
 from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.keys import SiteKeys
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Area, Department, Site, User
 
@@ -93,9 +94,10 @@ def validate_site(code: str, name: str, short_name: str) -> dict[str, str]:
 
 
 class SiteService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, keys: SiteKeys | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._keys = keys
 
     def is_initialised(self) -> bool:
         with self._db.read() as session:
@@ -164,6 +166,9 @@ class SiteService:
                 entity_uuid=code,
                 after={"code": code, "name": name, "short_name": short_name, "level": level.value},
             )
+        if self._keys is not None:
+            # The site's signing identity (slips' QR codes, later bundles) is made at setup.
+            self._keys.ensure()
         return SiteInfo(code, name, short_name, level, is_demo)
 
     # Reference data -------------------------------------------------------------------------

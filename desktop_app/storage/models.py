@@ -311,3 +311,69 @@ class DutyShift(Synced, Base):
     note: Mapped[str] = mapped_column(String(100), default="")
 
     staff: Mapped[DutyStaff] = relationship(lazy="joined")
+
+
+class Assignment(Synced, Base):
+    """交办: an order to one department about one case, with a deadline in working days.
+
+    Kinds: assign (交办, the lead), assist (协办), supervise (督办, an escalation). The original
+    deadline is kept when an extension moves ``due_date``, for on-time statistics.
+    """
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        Index("ix_assignments_case", "case_id"),
+        Index("ix_assignments_due", "state", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(12))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), nullable=True)
+    requirements: Mapped[str] = mapped_column(Text)
+    due_start: Mapped[date] = mapped_column(Date)
+    working_days: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    original_due_date: Mapped[date] = mapped_column(Date)
+    deadline_note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(40))
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    signer_name: Mapped[str] = mapped_column(String(40), default="")
+    received_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    received_by: Mapped[str] = mapped_column(String(40), default="")
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    response: Mapped[str] = mapped_column(Text, default="")
+    extension_state: Mapped[str] = mapped_column(String(12), default="")
+    extension_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    extension_reason: Mapped[str] = mapped_column(String(200), default="")
+    returned_reason: Mapped[str] = mapped_column(String(200), default="")
+    urged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    department: Mapped[Department] = relationship(lazy="joined")
+
+
+class Slip(Synced, Base):
+    """A numbered paper (交办单, 督办单, 催办通知, 依据告知单) as issued: immutable content."""
+
+    __tablename__ = "slips"
+    __table_args__ = (
+        UniqueConstraint("kind", "year", "seq", name="uq_slips_kind_year_seq"),
+        Index("ix_slips_assignment", "assignment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    qr_payload: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    print_count: Mapped[int] = mapped_column(Integer, default=0)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    void_reason: Mapped[str] = mapped_column(String(200), default="")

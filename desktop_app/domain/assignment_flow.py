@@ -1,0 +1,114 @@
+"""The life of an assignment (DESIGN.md §3.3), as pure rules.
+
+draft → issued (签发, by a duty leader) → received (签收) → responded (办理反馈); or returned as
+not theirs (退回); an extension (延期) is asked for before the deadline and approved or refused;
+an overdue assignment gets a 催办 notice and can be escalated with a 督办 assignment.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from desktop_app.domain.vocabulary import LabelledEnum
+from desktop_app.errors import InvalidTransition
+
+
+class AssignmentKind(LabelledEnum):
+    ASSIGN = "assign", "交办"
+    ASSIST = "assist", "协办"
+    SUPERVISE = "supervise", "督办"
+
+
+class AssignmentState(LabelledEnum):
+    DRAFT = "draft", "待签发"
+    ISSUED = "issued", "已签发"
+    RECEIVED = "received", "已签收"
+    RESPONDED = "responded", "已反馈"
+    RETURNED = "returned", "已退回"
+    VOIDED = "voided", "已作废"
+
+
+class ExtensionState(LabelledEnum):
+    NONE = "", "—"
+    REQUESTED = "requested", "申请延期"
+    APPROVED = "approved", "已批准延期"
+    REFUSED = "refused", "延期未批准"
+
+
+class Step(LabelledEnum):
+    ISSUE = "issue", "签发"
+    RECEIVE = "receive", "签收"
+    RESPOND = "respond", "办理反馈"
+    RETURN = "return", "退回"
+    REQUEST_EXTENSION = "request_extension", "申请延期"
+    DECIDE_EXTENSION = "decide_extension", "审批延期"
+    URGE = "urge", "催办"
+    ESCALATE = "escalate", "督办"
+    VOID = "void", "作废"
+
+
+OUTSTANDING = frozenset({AssignmentState.ISSUED, AssignmentState.RECEIVED})
+
+_ALLOWED: dict[Step, frozenset[AssignmentState]] = {
+    Step.ISSUE: frozenset({AssignmentState.DRAFT}),
+    Step.RECEIVE: frozenset({AssignmentState.ISSUED}),
+    Step.RESPOND: OUTSTANDING,
+    Step.RETURN: OUTSTANDING,
+    Step.REQUEST_EXTENSION: OUTSTANDING,
+    Step.DECIDE_EXTENSION: OUTSTANDING,
+    Step.URGE: OUTSTANDING,
+    Step.ESCALATE: OUTSTANDING,
+    Step.VOID: frozenset({AssignmentState.DRAFT, AssignmentState.ISSUED}),
+}
+
+_TARGET: dict[Step, AssignmentState] = {
+    Step.ISSUE: AssignmentState.ISSUED,
+    Step.RECEIVE: AssignmentState.RECEIVED,
+    Step.RESPOND: AssignmentState.RESPONDED,
+    Step.RETURN: AssignmentState.RETURNED,
+    Step.VOID: AssignmentState.VOIDED,
+}
+
+
+def check_step(
+    step: Step,
+    state: AssignmentState,
+    *,
+    today: date | None = None,
+    due: date | None = None,
+    extension: ExtensionState = ExtensionState.NONE,
+) -> AssignmentState:
+    """The state after ``step``, or InvalidTransition with a Chinese reason."""
+    if state not in _ALLOWED[step]:
+        raise InvalidTransition(f"{state.label}的交办不能{step.label}")
+    if step is Step.REQUEST_EXTENSION:
+        if extension is ExtensionState.REQUESTED:
+            raise InvalidTransition("已有延期申请等待审批")
+        if today is not None and due is not None and today > due:
+            raise InvalidTransition(
+                f"办理期限（{due:%Y-%m-%d}）已过，不能再申请延期；请按超期处理（催办、督办）"
+            )
+    if step is Step.DECIDE_EXTENSION and extension is not ExtensionState.REQUESTED:
+        raise InvalidTransition("没有等待审批的延期申请")
+    if (
+        step in (Step.URGE, Step.ESCALATE)
+        and today is not None
+        and due is not None
+        and today <= due
+    ):
+        raise InvalidTransition(f"尚未超期（期限 {due:%Y-%m-%d}），不需要{step.label}")
+    return _TARGET.get(step, state)
+
+
+def slip_series(kind: AssignmentKind) -> str:
+    """The character in the slip number: 杞纪窗交〔2026〕12号, 杞纪窗督〔2026〕3号."""
+    return "督" if kind is AssignmentKind.SUPERVISE else "交"
+
+
+def slip_number(prefix: str, series: str, year: int, seq: int) -> str:
+    return f"{prefix}{series}〔{year}〕{seq}号"
+
+
+def default_slip_prefix(short_name: str) -> str:
+    """杞县 → 杞纪窗 (the county's first character + 纪委监委窗口)."""
+    return f"{short_name[:1]}纪窗" if short_name else "纪窗"

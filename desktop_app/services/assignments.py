@@ -1,0 +1,863 @@
+"""交办: assignments to departments and the numbered, signed papers that carry them.
+
+A clerk drafts an assignment from a triaged case (a lead department and any assisting ones, the
+requirements, a deadline from the rules); a duty leader or administrator signs (签发) it, which
+takes a gap-free slip number, freezes the slip's content with its hash and the site's signature,
+and moves the case into 办理中. The department's receipt, answer, extension, return, the 催办
+notice and the 督办 escalation follow, each guarded, audited and on the case's timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desktop_app.documents.slip_content import PaperKind, ReceiptContent, SlipContent
+from desktop_app.domain.assignment_flow import (
+    OUTSTANDING,
+    AssignmentKind,
+    AssignmentState,
+    ExtensionState,
+    Step,
+    check_step,
+    default_slip_prefix,
+    slip_number,
+    slip_series,
+)
+from desktop_app.domain.case_flow import EventKind, advance
+from desktop_app.domain.deadlines import RuleKey
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.validation import mask_id_number, mask_phone, normalize_text
+from desktop_app.domain.vocabulary import (
+    CaseStatus,
+    ComplainantKind,
+    Nature,
+    chinese_date,
+)
+from desktop_app.errors import NotFound, UserError, ValidationFailed
+from desktop_app.services import audit
+from desktop_app.services.calendar import CalendarService, rules_in
+from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip, verify_slip_payload
+from desktop_app.services.roster import RosterService
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import (
+    Assignment,
+    Case,
+    CaseEvent,
+    Department,
+    NumberSequence,
+    Setting,
+    Site,
+    Slip,
+)
+
+MAX_ASSIGNMENT_DAYS = 60
+WINDOW_PHONE_KEY = "window_phone"
+
+
+@dataclass(frozen=True)
+class AssignmentInfo:
+    id: int
+    case_id: int
+    kind: AssignmentKind
+    state: AssignmentState
+    department: str
+    department_id: int
+    requirements: str
+    working_days: int
+    due_date: date
+    original_due_date: date
+    deadline_note: str
+    issued_at: datetime | None
+    signer: str
+    received_on: date | None
+    received_by: str
+    response: str
+    extension_state: ExtensionState
+    extension_days: int | None
+    extension_reason: str
+    returned_reason: str
+    parent_id: int | None
+    slip_numbers: tuple[str, ...]
+
+    @property
+    def outstanding(self) -> bool:
+        return self.state in OUTSTANDING
+
+
+@dataclass(frozen=True)
+class SlipInfo:
+    id: int
+    number: str
+    kind: PaperKind
+    assignment_id: int
+    department: str
+    issued_at: datetime
+    print_count: int
+    voided: bool
+
+
+class AssignmentService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        calendar: CalendarService,
+        roster: RosterService,
+        keys: SiteKeys,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._calendar = calendar
+        self._roster = roster
+        self._keys = keys
+
+    # Reading --------------------------------------------------------------------------------
+
+    def for_case(self, case_id: int) -> list[AssignmentInfo]:
+        with self._db.read() as session:
+            rows = session.scalars(
+                select(Assignment).where(Assignment.case_id == case_id).order_by(Assignment.id)
+            ).all()
+            slips = _slip_numbers(session, [a.id for a in rows])
+            return [_info(a, slips.get(a.id, ())) for a in rows]
+
+    def get(self, assignment_id: int) -> AssignmentInfo:
+        with self._db.read() as session:
+            assignment = _get(session, assignment_id)
+            return _info(assignment, _slip_numbers(session, [assignment.id]).get(assignment.id, ()))
+
+    def slips_for_case(self, case_id: int) -> list[SlipInfo]:
+        with self._db.read() as session:
+            rows = session.execute(
+                select(Slip, Assignment)
+                .join(Assignment, Slip.assignment_id == Assignment.id)
+                .where(Assignment.case_id == case_id)
+                .order_by(Slip.id)
+            ).all()
+            return [_slip_info(slip, assignment) for slip, assignment in rows]
+
+    def slip_content(self, number: str) -> tuple[SlipInfo, SlipContent]:
+        with self._db.read() as session:
+            row = session.execute(
+                select(Slip, Assignment)
+                .join(Assignment, Slip.assignment_id == Assignment.id)
+                .where(Slip.number == number.strip())
+            ).first()
+            if row is None:
+                raise NotFound(f"找不到编号为“{number}”的交办单")
+            slip, assignment = row
+            return _slip_info(slip, assignment), SlipContent.from_json(slip.content)
+
+    def default_days(self, case_id: int) -> int:
+        """The working days the case's triage rule gives a new assignment."""
+        with self._db.read() as session:
+            case = _get_case(session, case_id)
+            rules = rules_in(session)
+            rule = RuleKey(case.due_rule) if case.due_rule else RuleKey.HARD
+            return rules.working_days(rule)
+
+    # Drafting -------------------------------------------------------------------------------
+
+    def create(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        department_id: int,
+        requirements: str,
+        assisting_ids: Sequence[int] = (),
+        working_days: int | None = None,
+        deadline_note: str = "",
+        kind: AssignmentKind = AssignmentKind.ASSIGN,
+        parent_id: int | None = None,
+    ) -> tuple[list[int], Changes]:
+        """Draft a lead assignment (and one per assisting department). Nothing is numbered yet."""
+        actor.require(Permission.TRIAGE_CASE)
+        requirements = requirements.strip()
+        deadline_note = normalize_text(deadline_note)
+        errors: dict[str, str] = {}
+        if not requirements:
+            errors["requirements"] = "请填写交办要求：办什么、办到什么程度、如何反馈"
+        if department_id in assisting_ids:
+            errors["assisting"] = "承办单位不能同时是协办单位"
+        default = self.default_days(case_id)
+        days = default if working_days is None else working_days
+        if not 0 <= days <= MAX_ASSIGNMENT_DAYS:
+            errors["working_days"] = f"办理时限应在0到{MAX_ASSIGNMENT_DAYS}个工作日之间"
+        elif days != default and not deadline_note:
+            errors["deadline_note"] = f"期限规则为{default}个工作日；改为{days}个工作日请说明理由"
+        if errors:
+            raise ValidationFailed(errors)
+        now = self._clock.now()
+        calendar = self._calendar.calendar()
+        deadline = calendar.add(now.date(), days)
+        with self._db.write() as session:
+            case = _get_case(session, case_id)
+            status = CaseStatus(case.status)
+            if status not in (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS):
+                raise UserError(f"事项{status.label}，不能再交办")
+            if case.nature is None and kind is not AssignmentKind.SUPERVISE:
+                raise UserError("请先甄别分类（问题性质、处置方式），再交办")
+            departments = {
+                d.id: d
+                for d in session.scalars(
+                    select(Department).where(
+                        Department.id.in_([department_id, *assisting_ids]),
+                        Department.active.is_(True),
+                    )
+                )
+            }
+            missing = [i for i in [department_id, *assisting_ids] if i not in departments]
+            if missing:
+                raise ValidationFailed({"department": "所选部门不存在或已停用"})
+            ids: list[int] = []
+            lead: Assignment | None = None
+            for index, target in enumerate([department_id, *assisting_ids]):
+                assignment = Assignment(
+                    case_id=case.id,
+                    department_id=target,
+                    kind=(kind if index == 0 else AssignmentKind.ASSIST).value,
+                    state=AssignmentState.DRAFT.value,
+                    parent_id=parent_id if index == 0 else (lead.id if lead else None),
+                    requirements=requirements,
+                    due_start=now.date(),
+                    working_days=days,
+                    due_date=deadline.due,
+                    original_due_date=deadline.due,
+                    deadline_note=deadline_note,
+                    created_at=now,
+                    created_by=actor.display_name,
+                )
+                session.add(assignment)
+                session.flush()
+                if index == 0:
+                    lead = assignment
+                ids.append(assignment.id)
+                audit.record(
+                    session,
+                    at=now,
+                    user_name=actor.username,
+                    action="draft_assignment",
+                    entity="assignment",
+                    entity_uuid=assignment.uuid,
+                    after={
+                        "case": case.number,
+                        "department": departments[target].name,
+                        "kind": assignment.kind,
+                        "working_days": days,
+                        "due_date": deadline.due,
+                        "deadline_note": deadline_note,
+                    },
+                )
+        return ids, Changes(cases=True, case_ids=(case_id,))
+
+    # Signing --------------------------------------------------------------------------------
+
+    def issue(self, actor: Actor, assignment_id: int) -> tuple[str, Changes]:
+        """签发: number the slip, freeze and sign its content, send the case to 办理中.
+
+        The lead's assisting drafts are issued with it on the same slip.
+        """
+        actor.require(Permission.SIGN_SLIP)
+        self._keys.ensure()
+        now = self._clock.now()
+        window_phone = self._window_phone()
+        with self._db.write() as session:
+            lead = _get(session, assignment_id)
+            if AssignmentKind(lead.kind) is AssignmentKind.ASSIST:
+                raise UserError("协办单位随承办单位一起签发，请签发承办单位的交办")
+            check_step(Step.ISSUE, AssignmentState(lead.state))
+            case = _get_case(session, lead.case_id)
+            site = _site(session)
+            assists = list(
+                session.scalars(
+                    select(Assignment).where(
+                        Assignment.parent_id == lead.id,
+                        Assignment.kind == AssignmentKind.ASSIST.value,
+                        Assignment.state == AssignmentState.DRAFT.value,
+                    )
+                )
+            )
+            kind = AssignmentKind(lead.kind)
+            paper = _paper_kind(kind, case)
+            series = slip_series(kind)
+            seq = _next_number(session, f"slip-{series}", now.year)
+            number = slip_number(_prefix(session, site), series, now.year, seq)
+            earlier = ""
+            if lead.parent_id is not None:
+                # The 督办单 refers to the original 交办单 (the parent's first paper).
+                parent_slips = _slip_numbers(session, [lead.parent_id]).get(lead.parent_id, ())
+                earlier = parent_slips[0] if parent_slips else ""
+            content = _content(
+                case,
+                lead,
+                assists,
+                paper,
+                number,
+                site,
+                signer=actor.display_name,
+                issued_at=now,
+                window_phone=window_phone,
+                earlier=earlier,
+                qr_payload="",
+            )
+            content_hash = content.content_hash()
+            payload = sign_slip(self._keys, site.code, number, content_hash)
+            content = SlipContent.from_json(content.to_json() | {"qr_payload": payload})
+            slip = Slip(
+                assignment_id=lead.id,
+                kind=paper.value,
+                number=number,
+                year=now.year,
+                seq=seq,
+                content=content.to_json(),
+                content_hash=content_hash,
+                qr_payload=payload,
+                issued_at=now,
+            )
+            session.add(slip)
+            for assignment in [lead, *assists]:
+                assignment.state = AssignmentState.ISSUED.value
+                assignment.issued_at = now
+                assignment.signer_name = actor.display_name
+                assignment.version += 1
+            # The case's deadline is now the lead department's.
+            case.status = advance(CaseStatus(case.status), EventKind.ASSIGNED).value
+            case.due_start = lead.due_start
+            case.due_working_days = lead.working_days
+            case.due_date = lead.due_date
+            case.version += 1
+            case.updated_at = now
+            helpers = "、".join(a.department.name for a in assists)
+            summary = (
+                f"{kind.label}{lead.department.name}"
+                + (f"（协办：{helpers}）" if helpers else "")
+                + f"，{lead.working_days}个工作日，{chinese_date(lead.due_date)}前办结；"
+                f"{paper_label(paper)} {number}，签发人 {actor.display_name}"
+            )
+            _event(session, case, EventKind.ASSIGNED, summary, actor, now, {"slip": number})
+            session.flush()
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action="issue_slip",
+                entity="slip",
+                entity_uuid=slip.uuid,
+                after={"number": number, "content_hash": content_hash, "case": case.number},
+            )
+            case_id = case.id
+        return number, Changes(cases=True, case_ids=(case_id,))
+
+    # The department's side ------------------------------------------------------------------
+
+    def receive(
+        self, actor: Actor, assignment_id: int, *, received_on: date, received_by: str
+    ) -> Changes:
+        actor.require(Permission.TRIAGE_CASE)
+        received_by = normalize_text(received_by)
+        if not received_by:
+            raise ValidationFailed({"received_by": "请填写签收人"})
+        if received_on > self._clock.now().date():
+            raise ValidationFailed({"received_on": "签收日期不能晚于今天"})
+
+        def apply(session: Session, a: Assignment, case: Case, now: datetime) -> str:
+            check_step(Step.RECEIVE, AssignmentState(a.state))
+            a.state = AssignmentState.RECEIVED.value
+            a.received_on = received_on
+            a.received_by = received_by
+            return f"{a.department.name}于{chinese_date(received_on)}签收（签收人：{received_by}）"
+
+        return self._step(actor, assignment_id, EventKind.RECEIVED, "receive", apply)
+
+    def respond(self, actor: Actor, assignment_id: int, response: str) -> Changes:
+        actor.require(Permission.TRIAGE_CASE)
+        if not response.strip():
+            raise ValidationFailed({"response": "请填写部门的办理结果"})
+
+        def apply(session: Session, a: Assignment, case: Case, now: datetime) -> str:
+            check_step(Step.RESPOND, AssignmentState(a.state))
+            a.state = AssignmentState.RESPONDED.value
+            a.responded_at = now
+            a.response = response.strip()
+            late = now.date() > a.due_date
+            return f"{a.department.name}反馈：{a.response}" + ("（超期反馈）" if late else "")
+
+        return self._step(actor, assignment_id, EventKind.RESPONDED, "respond", apply)
+
+    def request_extension(
+        self, actor: Actor, assignment_id: int, *, days: int, reason: str
+    ) -> Changes:
+        actor.require(Permission.TRIAGE_CASE)
+        if not 1 <= days <= MAX_ASSIGNMENT_DAYS:
+            raise ValidationFailed({"days": f"延期天数应在1到{MAX_ASSIGNMENT_DAYS}个工作日之间"})
+        if not reason.strip():
+            raise ValidationFailed({"reason": "请填写延期理由"})
+
+        def apply(session: Session, a: Assignment, case: Case, now: datetime) -> str:
+            check_step(
+                Step.REQUEST_EXTENSION,
+                AssignmentState(a.state),
+                today=now.date(),
+                due=a.due_date,
+                extension=ExtensionState(a.extension_state),
+            )
+            a.extension_state = ExtensionState.REQUESTED.value
+            a.extension_days = days
+            a.extension_reason = normalize_text(reason)
+            return f"{a.department.name}申请延期{days}个工作日：{a.extension_reason}"
+
+        return self._step(actor, assignment_id, EventKind.EXTENSION, "request_extension", apply)
+
+    def decide_extension(self, actor: Actor, assignment_id: int, *, approve: bool) -> Changes:
+        actor.require(Permission.SIGN_SLIP)
+        calendar = self._calendar.calendar()
+
+        def apply(session: Session, a: Assignment, case: Case, now: datetime) -> str:
+            check_step(
+                Step.DECIDE_EXTENSION,
+                AssignmentState(a.state),
+                extension=ExtensionState(a.extension_state),
+            )
+            if not approve:
+                a.extension_state = ExtensionState.REFUSED.value
+                return (
+                    f"{a.department.name}的延期申请未批准，仍须于{chinese_date(a.due_date)}前办结"
+                )
+            a.extension_state = ExtensionState.APPROVED.value
+            extra = a.extension_days or 0
+            new_due = calendar.add(a.due_date, extra).due
+            old_due = a.due_date
+            a.due_date = new_due  # original_due_date keeps the first promise for statistics
+            if AssignmentKind(a.kind) is not AssignmentKind.ASSIST and case.due_date == old_due:
+                case.due_date = new_due
+                case.due_working_days = (case.due_working_days or 0) + extra
+            return (
+                f"批准{a.department.name}延期{extra}个工作日，期限由{chinese_date(old_due)}"
+                f"延至{chinese_date(new_due)}（批准人：{actor.display_name}）"
+            )
+
+        return self._step(actor, assignment_id, EventKind.EXTENSION, "decide_extension", apply)
+
+    def return_assignment(self, actor: Actor, assignment_id: int, reason: str) -> Changes:
+        """退回: the department says it is not theirs; the window reassigns it."""
+        actor.require(Permission.TRIAGE_CASE)
+        if not reason.strip():
+            raise ValidationFailed({"reason": "请填写退回理由"})
+
+        def apply(session: Session, a: Assignment, case: Case, now: datetime) -> str:
+            check_step(Step.RETURN, AssignmentState(a.state))
+            a.state = AssignmentState.RETURNED.value
+            a.returned_reason = normalize_text(reason)
+            return f"{a.department.name}退回交办：{a.returned_reason}；请重新交办"
+
+        return self._step(actor, assignment_id, EventKind.RETURNED, "return", apply)
+
+    def urge(self, actor: Actor, assignment_id: int) -> tuple[str, Changes]:
+        """催办: the day after expiry, a numbered notice to the department."""
+        actor.require(Permission.TRIAGE_CASE)
+        now = self._clock.now()
+        window_phone = self._window_phone()
+        with self._db.write() as session:
+            a = _get(session, assignment_id)
+            check_step(Step.URGE, AssignmentState(a.state), today=now.date(), due=a.due_date)
+            case = _get_case(session, a.case_id)
+            site = _site(session)
+            seq = _next_number(session, "slip-催", now.year)
+            number = slip_number(_prefix(session, site), "催", now.year, seq)
+            own = _slip_numbers(session, [a.id]).get(a.id, ())
+            earlier = own[0] if own else ""
+            content = _content(
+                case,
+                a,
+                [],
+                PaperKind.URGE,
+                number,
+                site,
+                signer=actor.display_name,
+                issued_at=now,
+                window_phone=window_phone,
+                earlier=earlier,
+                qr_payload="",
+                requirements=(
+                    f"你单位承办的{earlier}交办事项已于{chinese_date(a.due_date)}到期，"
+                    "至今未反馈办理结果。请立即办理，并于今日内向监督窗口书面反馈；"
+                    "逾期未办结的，将按规定督办并追究责任。"
+                ),
+            )
+            content_hash = content.content_hash()
+            payload = sign_slip(self._keys, site.code, number, content_hash)
+            content = SlipContent.from_json(content.to_json() | {"qr_payload": payload})
+            session.add(
+                Slip(
+                    assignment_id=a.id,
+                    kind=PaperKind.URGE.value,
+                    number=number,
+                    year=now.year,
+                    seq=seq,
+                    content=content.to_json(),
+                    content_hash=content_hash,
+                    qr_payload=payload,
+                    issued_at=now,
+                )
+            )
+            a.urged_at = now
+            a.version += 1
+            _event(
+                session,
+                case,
+                EventKind.URGED,
+                f"向{a.department.name}发出催办通知 {number}（原期限{chinese_date(a.due_date)}）",
+                actor,
+                now,
+                {"slip": number},
+            )
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action="urge",
+                entity="assignment",
+                entity_uuid=a.uuid,
+                after={"number": number},
+            )
+            case_id = case.id
+        return number, Changes(cases=True, case_ids=(case_id,))
+
+    def escalate(
+        self, actor: Actor, assignment_id: int, *, requirements: str, working_days: int
+    ) -> tuple[list[int], Changes]:
+        """督办: an overdue assignment escalated; the new 督办 draft is then signed as usual."""
+        info = self.get(assignment_id)
+        check_step(Step.ESCALATE, info.state, today=self._clock.now().date(), due=info.due_date)
+        return self.create(
+            actor,
+            info.case_id,
+            department_id=info.department_id,
+            requirements=requirements,
+            working_days=working_days,
+            deadline_note="督办：按督办要求另定期限",
+            kind=AssignmentKind.SUPERVISE,
+            parent_id=assignment_id,
+        )
+
+    def void(self, actor: Actor, assignment_id: int, reason: str) -> Changes:
+        """作废 a draft, or an issued assignment signed by mistake; its number stays used."""
+        actor.require(Permission.SIGN_SLIP)
+        if not reason.strip():
+            raise ValidationFailed({"reason": "请填写作废理由"})
+
+        def apply(session: Session, a: Assignment, case: Case, now: datetime) -> str:
+            check_step(Step.VOID, AssignmentState(a.state))
+            was_issued = a.state == AssignmentState.ISSUED.value
+            a.state = AssignmentState.VOIDED.value
+            numbers: list[str] = []
+            for slip in session.scalars(select(Slip).where(Slip.assignment_id == a.id)):
+                slip.voided = True
+                slip.void_reason = normalize_text(reason)
+                slip.version += 1
+                numbers.append(slip.number)
+            what = f"（编号 {'、'.join(numbers)} 作废，不再使用）" if numbers else ""
+            verb = "作废已签发的交办" if was_issued else "删除交办草稿"
+            return f"{verb}：{a.department.name}{what}；理由：{normalize_text(reason)}"
+
+        return self._step(actor, assignment_id, EventKind.NOTE, "void", apply)
+
+    # Papers ---------------------------------------------------------------------------------
+
+    def slip_pdf(self, actor: Actor, number: str, *, out: Path | None = None) -> bytes:
+        """The issued slip, exactly as issued; from the second print on it is marked 补打."""
+        from desktop_app.documents.slip_pdf import render_slip
+
+        actor.require(Permission.VIEW_CASES)
+        now = self._clock.now()
+        with self._db.write() as session:
+            slip = session.scalar(select(Slip).where(Slip.number == number.strip()))
+            if slip is None:
+                raise NotFound(f"找不到编号为“{number}”的交办单")
+            if slip.voided:
+                raise UserError(f"{slip.number}已作废，不能打印")
+            content = SlipContent.from_json(slip.content)
+            reprint_at = now if slip.print_count > 0 else None
+            data = render_slip(content, reprint_at=reprint_at, out=out)
+            slip.print_count += 1
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action="reprint_slip" if reprint_at else "print_slip",
+                entity="slip",
+                entity_uuid=slip.uuid,
+                after={"number": slip.number, "print_count": slip.print_count},
+            )
+        return data
+
+    def receipt_pdf(self, case_id: int, *, out: Path | None = None) -> bytes:
+        """受理回执 for the complainant."""
+        from desktop_app.documents.slip_pdf import render_receipt
+
+        window_phone = self._window_phone()
+        with self._db.read() as session:
+            case = _get_case(session, case_id)
+            site = _site(session)
+            clerk = ""
+            if case.created_by_id is not None:
+                from desktop_app.storage.models import User
+
+                user = session.get(User, case.created_by_id)
+                clerk = user.display_name if user else ""
+            content = ReceiptContent(
+                issuer=site.name,
+                case_number=case.number,
+                complainant=case.complainant.name,
+                matter_title=case.title,
+                received_at=case.received_at,
+                clerk=clerk,
+                window_phone=window_phone,
+                next_steps=(
+                    "您反映的事项已登记。窗口将在甄别后当场办理、解释答复，或按规定交办相关"
+                    "部门限时办理，并将办理结果告知您；办结后将电话回访。"
+                    "查询进度请提供事项编号。"
+                ),
+            )
+        return render_receipt(content, out=out)
+
+    def verify(self, payload: str) -> SlipCheck:
+        """Check a slip's QR payload (scanned or typed) against this site's key."""
+        self._keys.ensure()
+        with self._db.read() as session:
+            site = _site(session)
+            keys = {site.code: self._keys.signing_public_key()}
+            number = payload.split("|")[2] if payload.count("|") >= 4 else ""
+            stored = session.scalar(select(Slip.content_hash).where(Slip.number == number))
+        return verify_slip_payload(payload, keys, stored)
+
+    def _window_phone(self) -> str:
+        with self._db.read() as session:
+            return (
+                session.scalar(select(Setting.value).where(Setting.key == WINDOW_PHONE_KEY)) or ""
+            )
+
+    def _step(
+        self,
+        actor: Actor,
+        assignment_id: int,
+        kind: EventKind,
+        action: str,
+        apply: Any,
+    ) -> Changes:
+        now = self._clock.now()
+        with self._db.write() as session:
+            a = _get(session, assignment_id)
+            case = _get_case(session, a.case_id)
+            before = {"state": a.state, "due_date": a.due_date, "extension": a.extension_state}
+            summary = apply(session, a, case, now)
+            a.version += 1
+            _event(session, case, kind, summary, actor, now, {"assignment": a.uuid})
+            after = {"state": a.state, "due_date": a.due_date, "extension": a.extension_state}
+            old, new = audit.diff(before, after)
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action=action,
+                entity="assignment",
+                entity_uuid=a.uuid,
+                before=old or None,
+                after=new or {"note": summary},
+            )
+            case_id = case.id
+        return Changes(cases=True, case_ids=(case_id,))
+
+
+def paper_label(kind: PaperKind) -> str:
+    return {
+        PaperKind.ASSIGN: "交办单",
+        PaperKind.SUPERVISE: "督办单",
+        PaperKind.URGE: "催办通知",
+        PaperKind.BASIS_REQUEST: "不能办书面依据告知单",
+    }[kind]
+
+
+def _paper_kind(kind: AssignmentKind, case: Case) -> PaperKind:
+    if kind is AssignmentKind.SUPERVISE:
+        return PaperKind.SUPERVISE
+    if case.nature == Nature.CANT.value:
+        return PaperKind.BASIS_REQUEST
+    return PaperKind.ASSIGN
+
+
+def _content(
+    case: Case,
+    lead: Assignment,
+    assists: Sequence[Assignment],
+    paper: PaperKind,
+    number: str,
+    site: Site,
+    *,
+    signer: str,
+    issued_at: datetime,
+    window_phone: str,
+    earlier: str,
+    qr_payload: str,
+    requirements: str | None = None,
+) -> SlipContent:
+    person = case.complainant
+    enterprise = person.kind == ComplainantKind.ENTERPRISE.value
+    contact = person.contact_person if enterprise else person.name
+    phone = mask_phone(person.phone) if person.phone else ""
+    identity = (
+        person.credit_code
+        if enterprise
+        else (mask_id_number(person.id_number) if person.id_number else "")
+    )
+    return SlipContent(
+        kind=paper,
+        number=number,
+        issuer=site.name,
+        case_number=case.number,
+        lead_department=lead.department.name,
+        assisting_departments=tuple(a.department.name for a in assists),
+        complainant=person.name,
+        complainant_contact=" ".join(p for p in (contact, phone) if p),
+        complainant_id_masked=identity,
+        matter_title=case.title,
+        matter_description=case.description,
+        requirements=requirements if requirements is not None else lead.requirements,
+        due_date=lead.due_date,
+        working_days=lead.working_days,
+        signer=signer,
+        issued_at=issued_at,
+        window_phone=window_phone,
+        qr_payload=qr_payload,
+        earlier_number=earlier,
+    )
+
+
+def _event(
+    session: Session,
+    case: Case,
+    kind: EventKind,
+    summary: str,
+    actor: Actor,
+    now: datetime,
+    data: dict[str, Any],
+) -> None:
+    advance(CaseStatus(case.status), kind)  # guard: the case must be in a state that allows it
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            kind=kind.value,
+            summary=summary,
+            data=data,
+            user_name=actor.display_name,
+        )
+    )
+    case.version += 1
+    case.updated_at = now
+
+
+def _next_number(session: Session, kind: str, year: int) -> int:
+    row = session.get(NumberSequence, (kind, year))
+    if row is None:
+        row = NumberSequence(kind=kind, year=year, last_value=0)
+        session.add(row)
+    row.last_value += 1
+    session.flush()
+    return row.last_value
+
+
+def _prefix(session: Session, site: Site) -> str:
+    return site.slip_prefix or default_slip_prefix(site.short_name)
+
+
+def _site(session: Session) -> Site:
+    site = session.scalar(select(Site).where(Site.is_local.is_(True)))
+    if site is None:
+        raise UserError("站点尚未初始化")
+    return site
+
+
+def _get(session: Session, assignment_id: int) -> Assignment:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound("交办记录不存在")
+    return assignment
+
+
+def _get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("事项不存在")
+    return case
+
+
+def _slip_numbers(session: Session, assignment_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Slip numbers per assignment; assisting departments travel on their lead's slip."""
+    if not assignment_ids:
+        return {}
+    owners = {
+        a_id: (parent if kind == AssignmentKind.ASSIST.value and parent is not None else a_id)
+        for a_id, parent, kind in session.execute(
+            select(Assignment.id, Assignment.parent_id, Assignment.kind).where(
+                Assignment.id.in_(list(assignment_ids))
+            )
+        )
+    }
+    numbers: dict[int, list[str]] = {}
+    for owner, number in session.execute(
+        select(Slip.assignment_id, Slip.number)
+        .where(Slip.assignment_id.in_(set(owners.values())))
+        .order_by(Slip.id)
+    ):
+        numbers.setdefault(owner, []).append(number)
+    return {a_id: tuple(numbers[owner]) for a_id, owner in owners.items() if owner in numbers}
+
+
+def _info(a: Assignment, slips: tuple[str, ...]) -> AssignmentInfo:
+    return AssignmentInfo(
+        id=a.id,
+        case_id=a.case_id,
+        kind=AssignmentKind(a.kind),
+        state=AssignmentState(a.state),
+        department=a.department.name,
+        department_id=a.department_id,
+        requirements=a.requirements,
+        working_days=a.working_days,
+        due_date=a.due_date,
+        original_due_date=a.original_due_date,
+        deadline_note=a.deadline_note,
+        issued_at=a.issued_at,
+        signer=a.signer_name,
+        received_on=a.received_on,
+        received_by=a.received_by,
+        response=a.response,
+        extension_state=ExtensionState(a.extension_state),
+        extension_days=a.extension_days,
+        extension_reason=a.extension_reason,
+        returned_reason=a.returned_reason,
+        parent_id=a.parent_id,
+        slip_numbers=slips,
+    )
+
+
+def _slip_info(slip: Slip, assignment: Assignment) -> SlipInfo:
+    return SlipInfo(
+        id=slip.id,
+        number=slip.number,
+        kind=PaperKind(slip.kind),
+        assignment_id=slip.assignment_id,
+        department=assignment.department.name,
+        issued_at=slip.issued_at,
+        print_count=slip.print_count,
+        voided=slip.voided,
+    )

@@ -1,0 +1,308 @@
+"""Assignments (交办): drafting, signing, the department's steps, extension, 催办, 督办, voiding."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from desktop_app.documents.slip_content import PaperKind, SlipContent
+from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, ExtensionState
+from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature
+from desktop_app.domain.workdays import WorkdayCalendar
+from desktop_app.errors import InvalidTransition, PermissionDenied, UserError, ValidationFailed
+from desktop_app.services.app import AppServices
+from desktop_app.services.cases import Triage
+from desktop_app.services.context import Actor, FixedClock
+from desktop_app.storage.models import NumberSequence
+from tests.helpers.factories import person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+CALENDAR = WorkdayCalendar()
+
+
+def _triaged(services: AppServices, clerk: Actor, nature: Nature = Nature.HARD) -> int:
+    case_id = services.intake.register(clerk, person_form()).case_id
+    approach = Approach.PUSH if nature is not Nature.WONT else Approach.ORDER
+    services.cases.triage(clerk, case_id, Triage(nature, approach, (Cause.PROCESS,), "医保社保"))
+    return case_id
+
+
+def _departments(services: AppServices) -> tuple[int, int]:
+    departments = services.site.departments()
+    return departments[0].id, departments[1].id
+
+
+def _draft(services: AppServices, clerk: Actor, case_id: int, **changes: object) -> list[int]:
+    lead, helper = _departments(services)
+    values: dict[str, object] = {
+        "department_id": lead,
+        "assisting_ids": [helper],
+        "requirements": "请核实参保信息迁移问题，依法办理并书面反馈。",
+    }
+    values.update(changes)
+    ids, _changes = services.assignments.create(clerk, case_id, **values)  # type: ignore[arg-type]
+    return ids
+
+
+def test_a_clerk_drafts_and_only_a_duty_leader_signs(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk)
+    lead_id, _assist_id = _draft(services, clerk, case_id)
+    draft = services.assignments.get(lead_id)
+    assert draft.state is AssignmentState.DRAFT and draft.slip_numbers == ()
+    assert draft.working_days == 10  # 很难办
+    assert draft.due_date == CALENDAR.add(date(2026, 11, 25), 10).due
+
+    with pytest.raises(PermissionDenied):
+        services.assignments.issue(clerk, lead_id)
+    number, _ = services.assignments.issue(leader, lead_id)
+    assert number == "杞纪窗交〔2026〕1号"
+
+    lead, assist = services.assignments.for_case(case_id)
+    assert (lead.state, assist.state) == (AssignmentState.ISSUED, AssignmentState.ISSUED)
+    assert assist.kind is AssignmentKind.ASSIST and assist.slip_numbers == (number,)
+    assert lead.signer == "潘险峰"
+    detail = services.cases.detail(case_id)
+    assert detail.status is CaseStatus.IN_PROGRESS
+    assert detail.due_date == lead.due_date
+    assert "签发人 潘险峰" in detail.timeline[-1].summary
+    assert "协办：杞县不动产登记中心" in detail.timeline[-1].summary
+    assert services.maintenance.check().ok
+
+
+def test_an_issued_slip_is_frozen_signed_and_verifiable(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk)
+    number, _ = services.assignments.issue(leader, _draft(services, clerk, case_id)[0])
+    info, content = services.assignments.slip_content(number)
+    assert info.kind is PaperKind.ASSIGN
+    assert content.lead_department == "杞县医疗保障局"
+    assert content.assisting_departments == ("杞县不动产登记中心",)
+    assert (
+        content.complainant_id_masked.startswith("110105") and "*" in content.complainant_id_masked
+    )
+    check = services.assignments.verify(content.qr_payload)
+    assert check.valid, check.message
+    forged = content.qr_payload.replace("交〔2026〕1号", "交〔2026〕2号")
+    assert not services.assignments.verify(forged).valid
+    # A changed stored content no longer matches what was signed.
+    changed = SlipContent.from_json(content.to_json() | {"requirements": "改过的要求"})
+    assert changed.content_hash() != content.content_hash()
+
+
+def test_slip_numbers_are_gap_free_per_series_and_year(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+) -> None:
+    numbers = []
+    for _ in range(3):
+        case_id = _triaged(services, clerk)
+        numbers.append(services.assignments.issue(leader, _draft(services, clerk, case_id)[0])[0])
+    assert numbers == [f"杞纪窗交〔2026〕{n}号" for n in (1, 2, 3)]
+    clock.at = datetime(2027, 1, 4, 9, 0)
+    case_id = _triaged(services, clerk)
+    assert services.assignments.issue(leader, _draft(services, clerk, case_id)[0])[0] == (
+        "杞纪窗交〔2027〕1号"
+    )
+    with services.db.read() as session:
+        sequence = session.get(NumberSequence, ("slip-交", 2026))
+        assert sequence is not None and sequence.last_value == 3
+
+
+def test_a_cant_case_gets_the_written_basis_paper(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk, Nature.CANT)
+    number, _ = services.assignments.issue(leader, _draft(services, clerk, case_id)[0])
+    info, _content = services.assignments.slip_content(number)
+    assert info.kind is PaperKind.BASIS_REQUEST
+
+
+def test_drafting_needs_triage_requirements_and_a_reason_for_other_days(
+    services: AppServices, clerk: Actor, auditor: Actor
+) -> None:
+    untriaged = services.intake.register(clerk, person_form()).case_id
+    with pytest.raises(UserError, match="甄别分类"):
+        _draft(services, clerk, untriaged)
+    case_id = _triaged(services, clerk)
+    with pytest.raises(ValidationFailed) as missing:
+        _draft(services, clerk, case_id, requirements="  ")
+    assert "requirements" in missing.value.errors
+    with pytest.raises(ValidationFailed) as no_reason:
+        _draft(services, clerk, case_id, working_days=3)
+    assert "deadline_note" in no_reason.value.errors
+    lead_id = _draft(
+        services, clerk, case_id, working_days=3, deadline_note="当事人急需，领导要求从快"
+    )[0]
+    assert services.assignments.get(lead_id).working_days == 3
+    with pytest.raises(ValidationFailed):
+        lead, _helper = _departments(services)
+        _draft(services, clerk, case_id, assisting_ids=[lead])
+    with pytest.raises(PermissionDenied):
+        _draft(services, auditor, case_id)
+    assert len(services.assignments.for_case(case_id)) == 2  # only the one good draft (+assist)
+
+
+def test_receive_respond_and_the_guards(services: AppServices, clerk: Actor, leader: Actor) -> None:
+    case_id = _triaged(services, clerk)
+    lead_id = _draft(services, clerk, case_id)[0]
+    with pytest.raises(InvalidTransition):
+        services.assignments.receive(
+            clerk, lead_id, received_on=date(2026, 11, 25), received_by="张科长"
+        )
+    services.assignments.issue(leader, lead_id)
+    with pytest.raises(ValidationFailed):
+        services.assignments.receive(
+            clerk, lead_id, received_on=date(2026, 11, 26), received_by="张科长"
+        )
+    services.assignments.receive(
+        clerk, lead_id, received_on=date(2026, 11, 25), received_by="张科长"
+    )
+    services.assignments.respond(clerk, lead_id, "已恢复参保信息，结算完成")
+    info = services.assignments.get(lead_id)
+    assert info.state is AssignmentState.RESPONDED and info.response.startswith("已恢复")
+    with pytest.raises(InvalidTransition):
+        services.assignments.respond(clerk, lead_id, "again")
+    labels = [e.label for e in services.cases.detail(case_id).timeline]
+    assert labels[-2:] == ["签收", "办理反馈"]
+
+
+def test_extension_before_the_deadline_keeps_the_original_for_statistics(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+) -> None:
+    case_id = _triaged(services, clerk, Nature.WONT)  # 5 working days: due 2026-12-02
+    lead_id = _draft(services, clerk, case_id)[0]
+    services.assignments.issue(leader, lead_id)
+    services.assignments.request_extension(clerk, lead_id, days=3, reason="需要调取系统日志")
+    with pytest.raises(PermissionDenied):
+        services.assignments.decide_extension(clerk, lead_id, approve=True)
+    services.assignments.decide_extension(leader, lead_id, approve=True)
+    info = services.assignments.get(lead_id)
+    assert info.original_due_date == date(2026, 12, 2)
+    assert info.due_date == date(2026, 12, 7)
+    assert info.extension_state is ExtensionState.APPROVED
+    assert services.cases.detail(case_id).due_date == date(2026, 12, 7)
+
+    # After the deadline an extension is refused: it must be asked for in time.
+    clock.at = datetime(2026, 12, 8, 9, 0)
+    with pytest.raises(InvalidTransition, match="已过"):
+        services.assignments.request_extension(clerk, lead_id, days=2, reason="还需时间")
+
+
+def test_a_refused_extension_leaves_the_deadline(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk, Nature.WONT)
+    lead_id = _draft(services, clerk, case_id)[0]
+    services.assignments.issue(leader, lead_id)
+    services.assignments.request_extension(clerk, lead_id, days=3, reason="需要调取系统日志")
+    services.assignments.decide_extension(leader, lead_id, approve=False)
+    info = services.assignments.get(lead_id)
+    assert info.extension_state is ExtensionState.REFUSED and info.due_date == date(2026, 12, 2)
+
+
+def test_return_then_reassign_to_another_department(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk)
+    _lead, other = _departments(services)
+    first = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    services.assignments.issue(leader, first)
+    with pytest.raises(ValidationFailed):
+        services.assignments.return_assignment(clerk, first, "")
+    services.assignments.return_assignment(clerk, first, "不属于本单位职责，应由不动产登记中心办理")
+    assert services.assignments.get(first).state is AssignmentState.RETURNED
+    second = _draft(services, clerk, case_id, department_id=other, assisting_ids=[])[0]
+    number, _ = services.assignments.issue(leader, second)
+    assert number == "杞纪窗交〔2026〕2号"
+    assert [a.state for a in services.assignments.for_case(case_id)] == [
+        AssignmentState.RETURNED,
+        AssignmentState.ISSUED,
+    ]
+
+
+def test_overdue_gets_an_urge_notice_then_a_supervision_slip(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+) -> None:
+    case_id = _triaged(services, clerk, Nature.WONT)
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    original, _ = services.assignments.issue(leader, lead_id)
+    with pytest.raises(InvalidTransition, match="尚未超期"):
+        services.assignments.urge(clerk, lead_id)
+    clock.at = datetime(2026, 12, 3, 9, 0)  # the day after expiry
+    urge_number, _ = services.assignments.urge(clerk, lead_id)
+    assert urge_number == "杞纪窗催〔2026〕1号"
+    _info, urge = services.assignments.slip_content(urge_number)
+    assert urge.kind is PaperKind.URGE and original in urge.requirements
+    supervise_ids, _ = services.assignments.escalate(
+        clerk, lead_id, requirements="请主要负责人亲自督办，3个工作日内办结", working_days=3
+    )
+    supervise_number, _ = services.assignments.issue(leader, supervise_ids[0])
+    assert supervise_number == "杞纪窗督〔2026〕1号"
+    info, content = services.assignments.slip_content(supervise_number)
+    assert info.kind is PaperKind.SUPERVISE and content.earlier_number == original
+    assert services.assignments.get(supervise_ids[0]).kind is AssignmentKind.SUPERVISE
+    labels = [e.label for e in services.cases.detail(case_id).timeline]
+    assert "催办" in labels and labels[-1] == "交办"
+
+
+def test_voided_numbers_stay_used(services: AppServices, clerk: Actor, leader: Actor) -> None:
+    case_id = _triaged(services, clerk)
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    number, _ = services.assignments.issue(leader, lead_id)
+    with pytest.raises(ValidationFailed):
+        services.assignments.void(leader, lead_id, "")
+    services.assignments.void(leader, lead_id, "承办单位选错")
+    assert services.assignments.get(lead_id).state is AssignmentState.VOIDED
+    slips = services.assignments.slips_for_case(case_id)
+    assert [(s.number, s.voided) for s in slips] == [(number, True)]
+    again = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    assert services.assignments.issue(leader, again)[0] == "杞纪窗交〔2026〕2号"
+    with pytest.raises(UserError, match="作废"):
+        services.assignments.slip_pdf(leader, number)
+
+
+def test_the_calendar_moves_an_outstanding_assignment(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor
+) -> None:
+    case_id = _triaged(services, clerk, Nature.WONT)
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    services.assignments.issue(leader, lead_id)
+    assert services.assignments.get(lead_id).due_date == date(2026, 12, 2)
+    moved, _ = services.calendar.save_override(
+        admin, date(2026, 11, 30), working=False, name="暴雨停工"
+    )
+    assert services.assignments.get(lead_id).due_date == date(2026, 12, 3)
+    assert any(m.what == "交办期限" for m in moved)
+    notes = [e.summary for e in services.cases.detail(case_id).timeline if e.label == "备注"]
+    assert any("交办期限" in n and "2026年12月3日" in n for n in notes)
+
+
+def test_the_ledger_json_lists_slip_numbers(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk)
+    number, _ = services.assignments.issue(leader, _draft(services, clerk, case_id)[0])
+    record = next(r for r in services.ledger.export_records() if r["number"].endswith("0001"))
+    assert record["slip_numbers"] == [number]
+
+
+def test_keys_are_made_at_site_setup(services: AppServices) -> None:
+    assert services.keys.exists()
+    identity = services.keys.identity("410221", "杞县办不成事监督窗口", "county")
+    assert len(identity.fingerprint()) >= 19
+
+
+def test_every_step_is_audited(services: AppServices, clerk: Actor, leader: Actor) -> None:
+    from desktop_app.storage.models import AuditEntry
+
+    case_id = _triaged(services, clerk)
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    services.assignments.issue(leader, lead_id)
+    services.assignments.receive(clerk, lead_id, received_on=date(2026, 11, 25), received_by="张")
+    with services.db.read() as session:
+        actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions[-3:] == ["draft_assignment", "issue_slip", "receive"]
