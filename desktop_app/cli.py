@@ -176,7 +176,9 @@ def _cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
     if args.cases < 0 or args.cases > 1_000_000:
         raise UserError("--cases 应在 0 到 1000000 之间")
     with _services(data_dir, args, lock=True) as services:
-        summary = DemoService(services.db, services.clock).generate(args.cases, seed=args.seed)
+        summary = DemoService(services.db, services.clock, services.keys).generate(
+            args.cases, seed=args.seed
+        )
     print(f"已生成演示数据：{summary.cases} 件事项，{summary.departments} 个部门")
     for status, count in sorted(summary.by_status.items()):
         print(f"  {status}: {count}")

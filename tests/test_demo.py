@@ -597,3 +597,31 @@ def test_other_sites_and_clocks(
         assert audit.verify_chain(session) == []
     assert all(d.startswith(short) for d in departments if "公积金" not in d)
     db.dispose()
+
+
+def test_demo_with_keys_has_assignments_in_every_state_with_signed_slips(tmp_path) -> None:
+    from collections import Counter as Count
+
+    from desktop_app.services.app import open_services
+    from desktop_app.storage.models import Assignment, Slip
+
+    services = open_services(tmp_path / "demo", clock=FixedClock(NOW))
+    services.site.init_site(
+        code="410221",
+        name="杞县办不成事监督窗口",
+        short_name="杞县",
+        level=SiteLevel.COUNTY,
+        admin_password="Admin12345",
+    )
+    DemoService(services.db, services.clock, services.keys).generate(600)
+    with services.db.read() as session:
+        states = Count(session.scalars(select(Assignment.state)))
+        slips = session.scalars(select(Slip)).all()
+        numbers = [s.number for s in slips]
+        checks = [services.assignments.verify(s.qr_payload) for s in slips[:20]]
+    for state in ("draft", "issued", "received", "responded"):
+        assert states[state] > 0, state
+    assert len(numbers) == len(set(numbers))
+    assert all(c.valid for c in checks), checks[0].message
+    assert services.maintenance.check().ok
+    services.close()

@@ -896,7 +896,7 @@ class _SlipLayout:
             ask = "请在办理时限内办结并书面反馈；确属不能办理的，应书面说明理由和政策依据"
         text = (
             f"注：{ask + '。' if ask else ''}请填写下方回执联并加盖单位公章后交回。"
-            f"咨询电话：{content.window_phone}。"
+            + (f"咨询电话：{content.window_phone}。" if content.window_phone else "")
         )
         return self.text(text, NOTE_SIZE, NOTE_SIZE * 1.5, "justify")
 
@@ -1063,7 +1063,8 @@ def render_receipt(content: ReceiptContent, *, out: Path | None = None) -> bytes
     form.full("受理时间", cn_datetime(content.received_at), "left")
     form.full("受理人", content.clerk, "left")
     form.full("后续办理", content.next_steps)
-    form.full("咨询电话", content.window_phone, "left")
+    if content.window_phone:
+        form.full("咨询电话", content.window_phone, "left")
     note = (
         "请妥善保管本回执，凭事项编号向监督窗口查询办理进度；"
         "如对办理结果不满意，可持本回执再次反映。"

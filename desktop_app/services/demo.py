@@ -33,8 +33,18 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from desktop_app.documents.slip_content import PaperKind, SlipContent
+from desktop_app.domain.assignment_flow import (
+    AssignmentKind,
+    AssignmentState,
+    ExtensionState,
+    default_slip_prefix,
+    slip_number,
+    slip_series,
+)
 from desktop_app.domain.case_flow import EventKind
 from desktop_app.domain.deadlines import RuleKey, case_rule
+from desktop_app.domain.validation import mask_id_number, mask_phone
 from desktop_app.domain.vocabulary import (
     DEFAULT_AREAS,
     Approach,
@@ -48,6 +58,7 @@ from desktop_app.domain.vocabulary import (
     Role,
     SiteLevel,
     VisitGrade,
+    chinese_date,
 )
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import UserError, ValidationFailed
@@ -56,10 +67,12 @@ from desktop_app.services.auth import hash_password
 from desktop_app.services.calendar import calendar_in, rules_in
 from desktop_app.services.context import Clock
 from desktop_app.services.intake import case_number
+from desktop_app.services.keys import SiteKeys, sign_slip
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
     Area,
+    Assignment,
     Base,
     Case,
     CaseEvent,
@@ -70,6 +83,7 @@ from desktop_app.storage.models import (
     HolidayOverride,
     NumberSequence,
     Site,
+    Slip,
     User,
 )
 
@@ -2165,9 +2179,10 @@ def _landline(rng: random.Random, area_code: str) -> str:
 class DemoService:
     """Fills an initialised, still empty site with demo departments, users and cases."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, keys: SiteKeys | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._keys = keys
 
     def generate(self, cases: int, *, seed: int = 20261125) -> DemoSummary:
         if not 0 <= cases <= MAX_DEMO_CASES:
@@ -2229,6 +2244,9 @@ class DemoService:
             closure = _demo_closure(session, now)
             _demo_roster(session, staff, now.date())
             _fill_deadlines(session, now)
+            if self._keys is not None:
+                self._keys.ensure()
+                _demo_assignments(session, self._keys, random.Random(seed ^ 0xA551), now)
             by_status = {s.value: generator.by_status.get(s.value, 0) for s in CaseStatus}
             session.flush()
             audit.record(
@@ -2476,3 +2494,288 @@ def _fill_deadlines(session: Session, now: datetime) -> None:
         updates.append(values)
     for start_index in range(0, len(updates), 5000):
         session.execute(update(Case), updates[start_index : start_index + 5000])
+
+
+def _demo_assignments(session: Session, keys: SiteKeys, rng: random.Random, now: datetime) -> None:
+    """Real assignment records and signed slips for the 交办/督办 events in the timelines.
+
+    Closed cases' assignments were answered; open cases' last assignment is issued, received,
+    waiting for an extension decision or extended, and some overdue ones were urged (催办).
+    Triaged cases not yet assigned get a draft waiting for the duty leader's signature.
+    """
+    site = session.scalar(select(Site).where(Site.is_local.is_(True)))
+    assert site is not None
+    prefix = site.slip_prefix or default_slip_prefix(site.short_name)
+    departments = {d.name: d.id for d in session.scalars(select(Department))}
+    department_names = {v: k for k, v in departments.items()}
+    calendar = calendar_in(session)
+    rows = session.execute(
+        select(CaseEvent.case_id, CaseEvent.at, CaseEvent.data, Case, Complainant)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .join(Complainant, Complainant.id == Case.complainant_id)
+        .where(CaseEvent.kind == EventKind.ASSIGNED.value)
+        .order_by(CaseEvent.at, CaseEvent.id)
+    ).all()
+    last_of_case: dict[int, int] = {}
+    for index, row in enumerate(rows):
+        last_of_case[row[0]] = index
+    next_id = (session.scalar(select(func.max(Assignment.id))) or 0) + 1
+    sequences: dict[tuple[str, int], int] = {}
+    assignments: list[dict[str, Any]] = []
+    slips: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    bumped: dict[int, int] = {}
+
+    def number(series: str, year: int) -> tuple[str, int]:
+        seq = sequences.get((series, year), 0) + 1
+        sequences[(series, year)] = seq
+        return slip_number(prefix, series, year, seq), seq
+
+    for index, (case_id, at, data, case, person) in enumerate(rows):
+        supervise = data.get("kind") == "督办"
+        kind = AssignmentKind.SUPERVISE if supervise else AssignmentKind.ASSIGN
+        department_id = int(data["department_id"])
+        due = date.fromisoformat(data["due_date"])
+        days = int(data["working_days"])
+        open_now = case.status == CaseStatus.IN_PROGRESS.value and last_of_case[case_id] == index
+        state = AssignmentState.RESPONDED
+        received_on: date | None = calendar.add(at.date(), 0 if rng.random() < 0.6 else 1).due
+        extension, extra = ExtensionState.NONE, None
+        due_now = due
+        if open_now:
+            roll = rng.random()
+            if roll < 0.35:
+                state, received_on = AssignmentState.ISSUED, None
+            else:
+                state = AssignmentState.RECEIVED
+                if roll > 0.85 and due >= now.date():
+                    extension, extra = ExtensionState.REQUESTED, rng.choice((3, 5))
+                elif roll > 0.75:
+                    extension, extra = ExtensionState.APPROVED, rng.choice((3, 5))
+                    due_now = calendar.add(due, extra).due
+        if received_on is not None and received_on > now.date():
+            received_on = now.date()
+        series = slip_series(kind)
+        slip_no, seq = number(series, at.year)
+        lead_id = next_id
+        next_id += 1
+        assist_names = [a for a in data.get("assist", []) if a in departments]
+        content = SlipContent(
+            kind=PaperKind.SUPERVISE
+            if supervise
+            else (
+                PaperKind.BASIS_REQUEST if case.nature == Nature.CANT.value else PaperKind.ASSIGN
+            ),
+            number=slip_no,
+            issuer=site.name,
+            case_number=case.number,
+            lead_department=department_names[department_id],
+            assisting_departments=tuple(assist_names),
+            complainant=person.name,
+            complainant_contact=" ".join(
+                p
+                for p in (
+                    person.contact_person or (person.name if person.kind == "person" else ""),
+                    mask_phone(person.phone) if person.phone else "",
+                )
+                if p
+            ),
+            complainant_id_masked=person.credit_code
+            or (mask_id_number(person.id_number) if person.id_number else ""),
+            matter_title=case.title,
+            matter_description=case.description,
+            requirements=f"请于{days}个工作日内依法依规办理，并将办理结果书面反馈监督窗口。",
+            due_date=due,
+            working_days=days,
+            signer=str(data.get("signed_by", "")),
+            issued_at=at,
+            window_phone="",
+            qr_payload="",
+        )
+        content_hash = content.content_hash()
+        payload = sign_slip(keys, site.code, slip_no, content_hash)
+        stored = content.to_json() | {"qr_payload": payload}
+        base = {
+            "case_id": case_id,
+            "state": state.value,
+            "requirements": content.requirements,
+            "due_start": at.date(),
+            "working_days": days,
+            "due_date": due_now,
+            "original_due_date": due,
+            "deadline_note": "",
+            "created_at": at,
+            "created_by": str(data.get("signed_by", "")),
+            "issued_at": at,
+            "signer_name": str(data.get("signed_by", "")),
+            "received_on": received_on,
+            "received_by": "办公室" if received_on else "",
+            "responded_at": None if open_now else at,
+            "response": "" if open_now else "已办理，详见办结记录",
+            "extension_state": extension.value,
+            "extension_days": extra,
+            "extension_reason": "需调取历史档案、协调相关单位" if extra else "",
+            "returned_reason": "",
+            "urged_at": None,
+            "version": 1,
+        }
+        assignments.append(
+            base
+            | {
+                "id": lead_id,
+                "uuid": _uuid(rng),
+                "department_id": department_id,
+                "kind": kind.value,
+                "parent_id": None,
+            }
+        )
+        for name in assist_names:
+            assignments.append(
+                base
+                | {
+                    "id": next_id,
+                    "uuid": _uuid(rng),
+                    "department_id": departments[name],
+                    "kind": AssignmentKind.ASSIST.value,
+                    "parent_id": lead_id,
+                }
+            )
+            next_id += 1
+        slips.append(
+            {
+                "uuid": _uuid(rng),
+                "version": 1,
+                "assignment_id": lead_id,
+                "kind": content.kind.value,
+                "number": slip_no,
+                "year": at.year,
+                "seq": seq,
+                "content": stored,
+                "content_hash": content_hash,
+                "qr_payload": payload,
+                "issued_at": at,
+                "print_count": 1,
+                "voided": False,
+                "void_reason": "",
+            }
+        )
+        if not open_now:
+            continue
+        # The open assignment's own steps on the timeline.
+        steps: list[tuple[EventKind, str]] = []
+        if received_on is not None:
+            name = department_names[department_id]
+            steps.append((EventKind.RECEIVED, f"{name}于{chinese_date(received_on)}签收"))
+        if extension is not ExtensionState.NONE:
+            steps.append(
+                (EventKind.EXTENSION, f"{department_names[department_id]}申请延期{extra}个工作日")
+            )
+        if extension is ExtensionState.APPROVED:
+            steps.append(
+                (
+                    EventKind.EXTENSION,
+                    f"批准延期{extra}个工作日，期限延至{chinese_date(due_now)}",
+                )
+            )
+        if due_now < now.date() and rng.random() < 0.6:
+            urge_no, urge_seq = number("催", now.year)
+            urge = SlipContent.from_json(
+                content.to_json()
+                | {
+                    "kind": PaperKind.URGE.value,
+                    "number": urge_no,
+                    "earlier_number": slip_no,
+                    "issued_at": now.isoformat(),
+                    "requirements": f"{slip_no}交办事项已于{chinese_date(due_now)}到期，"
+                    "请立即办理并于今日内书面反馈。",
+                }
+            )
+            urge_hash = urge.content_hash()
+            urge_payload = sign_slip(keys, site.code, urge_no, urge_hash)
+            slips.append(
+                {
+                    "uuid": _uuid(rng),
+                    "version": 1,
+                    "assignment_id": lead_id,
+                    "kind": PaperKind.URGE.value,
+                    "number": urge_no,
+                    "year": now.year,
+                    "seq": urge_seq,
+                    "content": urge.to_json() | {"qr_payload": urge_payload},
+                    "content_hash": urge_hash,
+                    "qr_payload": urge_payload,
+                    "issued_at": now,
+                    "print_count": 1,
+                    "voided": False,
+                    "void_reason": "",
+                }
+            )
+            assignments[-1 - len(assist_names)]["urged_at"] = now
+            steps.append((EventKind.URGED, f"发出催办通知 {urge_no}"))
+        moment = at
+        for kind_, summary in steps:
+            moment = min(now, moment + timedelta(hours=rng.randint(2, 30)))
+            events.append(
+                {
+                    "uuid": _uuid(rng),
+                    "version": 1,
+                    "case_id": case_id,
+                    "at": moment,
+                    "kind": kind_.value,
+                    "summary": summary,
+                    "data": {},
+                    "user_name": str(data.get("signed_by", "")),
+                }
+            )
+        bumped[case_id] = bumped.get(case_id, 0) + len(steps)
+    # Triaged, not yet assigned: a draft waiting for the duty leader.
+    waiting = session.execute(
+        select(Case.id, Case.stuck_department_id, Case.triaged_at, Case.due_working_days).where(
+            Case.status == CaseStatus.REGISTERED.value, Case.nature.is_not(None)
+        )
+    ).all()
+    for waiting_case, stuck_department, triaged_at, rule_days in waiting:
+        if stuck_department is None or triaged_at is None or rng.random() < 0.4:
+            continue
+        period = rule_days or 5
+        due = calendar.add(triaged_at.date(), period).due
+        assignments.append(
+            {
+                "id": next_id,
+                "uuid": _uuid(rng),
+                "case_id": waiting_case,
+                "department_id": stuck_department,
+                "kind": AssignmentKind.ASSIGN.value,
+                "state": AssignmentState.DRAFT.value,
+                "parent_id": None,
+                "requirements": f"请于{period}个工作日内依法依规办理，"
+                "并将办理结果书面反馈监督窗口。",
+                "due_start": triaged_at.date(),
+                "working_days": period,
+                "due_date": due,
+                "original_due_date": due,
+                "deadline_note": "",
+                "created_at": triaged_at,
+                "created_by": "受理员",
+                "extension_state": "",
+                "version": 1,
+            }
+        )
+        next_id += 1
+    for start in range(0, len(assignments), 5000):
+        session.execute(insert(Assignment), assignments[start : start + 5000])
+    for start in range(0, len(slips), 5000):
+        session.execute(insert(Slip), slips[start : start + 5000])
+    if events:
+        session.execute(insert(CaseEvent), events)
+    for case_id, n in bumped.items():
+        session.execute(update(Case).where(Case.id == case_id).values(version=Case.version + n))
+    for (series, year), last in sequences.items():
+        session.merge(NumberSequence(kind=f"slip-{series}", year=year, last_value=last))
+    session.flush()
+
+
+def _demo_paper(supervise: bool, nature: str | None) -> PaperKind:
+    if supervise:
+        return PaperKind.SUPERVISE
+    return PaperKind.BASIS_REQUEST if nature == Nature.CANT.value else PaperKind.ASSIGN
