@@ -19,6 +19,8 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -37,6 +39,8 @@ BUDGETS_MS = {
     "intake_save_ms": 15,
     "calendar_month_view_ms": 100,
     "gui_calendar_month_ms": 100,
+    "slip_pdf_warm_ms": 50,
+    "slip_pdf_cold_ms": 300,
 }
 BUDGET_MEMORY_MB = 250
 
@@ -119,7 +123,49 @@ def measure_services(services: AppServices) -> dict[str, object]:
         services.intake.register(actor, replace(person_form(), phone=f"137{n:08d}"))
 
     results["intake_save_ms"] = median_ms(save, repeat=30, warmup=3)
+
+    from desktop_app.documents.slip_content import SlipContent
+    from desktop_app.documents.slip_pdf import render_slip
+    from desktop_app.storage.models import Slip
+
+    with services.db.read() as session:
+        stored = session.scalars(select(Slip).order_by(Slip.id.desc()).limit(1)).first()
+    if stored is not None:
+        content = SlipContent.from_json(stored.content)
+        results["slip_pdf_warm_ms"] = median_ms(lambda: render_slip(content), repeat=15)
+        results["slip_pdf_kb"] = round(len(render_slip(content)) / 1024, 1)
     return results
+
+
+def measure_cold_slip(data_dir: Path) -> float:
+    """A slip rendered by a fresh process: imports, fonts and the first render."""
+    code = (
+        "import time, sys; t = time.perf_counter();"
+        "from pathlib import Path;"
+        "from desktop_app.services.app import open_services;"
+        "from desktop_app.services.context import Actor;"
+        "s = open_services(Path(sys.argv[1]));"
+        "from sqlalchemy import select; from desktop_app.storage.models import Slip;"
+        "n = s.db.read().__enter__().scalar(select(Slip.number).limit(1));"
+        "t0 = time.perf_counter(); s.assignments.slip_pdf(Actor.command_line(), n);"
+        "print(round((time.perf_counter() - t0) * 1000, 1))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code, str(data_dir)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        for _ in range(3)
+    ]
+    return round(statistics.median(runs), 1)
 
 
 def measure_gui(data_dir: Path) -> dict[str, object]:
@@ -164,6 +210,7 @@ def main() -> int:
     services = open_services(work_dir)
     results.update(measure_services(services))
     services.close()
+    results["slip_pdf_cold_ms"] = measure_cold_slip(work_dir)
     print("Measuring the GUI (3 cold starts) …", file=sys.stderr)
     gui = measure_gui(work_dir)
     results.update({f"gui_{k}" if not k.startswith("gui_") else k: v for k, v in gui.items()})
