@@ -26,6 +26,7 @@ DEMO_SITE = {
     "--site-name": "杞县办不成事监督窗口",
     "--short-name": "杞县",
     "--level": "county",
+    "--window-phone": "0378-2961234",
 }
 DEMO_ADMIN_PASSWORD = "Admin12345"
 DEMO_CASES = 3000

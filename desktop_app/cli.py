@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--short-name", default="", help="站点简称，用于事项编号，如 杞县")
     p.add_argument("--level", required=True, choices=["county", "city"], help="county 或 city")
     p.add_argument("--admin-user", default="admin", help="管理员用户名（默认 admin）")
+    p.add_argument("--window-phone", default="", help="窗口咨询电话（印在交办单和回执上）")
 
     p = sub.add_parser("demo", help="生成演示数据（部门、人员、近两年的事项）")
     p.add_argument("--cases", type=int, default=500, help="事项数量（默认 500）")
@@ -162,6 +163,7 @@ def _cmd_init(args: argparse.Namespace, data_dir: Path) -> int:
             level=SiteLevel(args.level),
             admin_password=password,
             admin_username=args.admin_user,
+            window_phone=args.window_phone,
         )
     print(f"站点已初始化：{info.code} {info.name}（{info.level.label}）")
     print(f"事项编号形如：{info.short_name}-{date.today().year}-0001")

@@ -306,3 +306,14 @@ def test_every_step_is_audited(services: AppServices, clerk: Actor, leader: Acto
     with services.db.read() as session:
         actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions[-3:] == ["draft_assignment", "issue_slip", "receive"]
+
+
+def test_the_window_phone_is_printed_on_new_slips(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor
+) -> None:
+    services.site.set_window_phone(admin, "0378-2961234")
+    case_id = _triaged(services, clerk)
+    number, _ = services.assignments.issue(leader, _draft(services, clerk, case_id)[0])
+    assert services.assignments.slip_content(number)[1].window_phone == "0378-2961234"
+    with pytest.raises(PermissionDenied):
+        services.site.set_window_phone(clerk, "110")

@@ -46,6 +46,7 @@ from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip, verify_slip_payload
 from desktop_app.services.roster import RosterService
+from desktop_app.services.site import WINDOW_PHONE_KEY
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
     Assignment,
@@ -59,7 +60,6 @@ from desktop_app.storage.models import (
 )
 
 MAX_ASSIGNMENT_DAYS = 60
-WINDOW_PHONE_KEY = "window_phone"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from desktop_app.domain.permissions import Permission
-from desktop_app.domain.validation import normalize_text
+from desktop_app.domain.validation import check_phone, normalize_text
 from desktop_app.domain.vocabulary import DEFAULT_AREAS, Role, SiteLevel
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
@@ -16,7 +16,9 @@ from desktop_app.services.auth import check_password_strength, hash_password
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Area, Department, Site, User
+from desktop_app.storage.models import Area, Department, Setting, Site, User
+
+WINDOW_PHONE_KEY = "window_phone"
 
 # First two digits of a 6-digit administrative division code (GB/T 2260): the province.
 PROVINCE_PREFIXES = frozenset(
@@ -123,11 +125,15 @@ class SiteService:
         admin_username: str = "admin",
         admin_display_name: str = "系统管理员",
         is_demo: bool = False,
+        window_phone: str = "",
     ) -> SiteInfo:
         code = code.strip()
         name = normalize_text(name)
         short_name = normalize_text(short_name) or _default_short_name(name)
         errors = validate_site(code, name, short_name)
+        window_phone = normalize_text(window_phone)
+        if window_phone and check_phone(window_phone) is not None and not window_phone.isdigit():
+            errors["window_phone"] = "窗口电话格式不正确（如 0378-2345678 或 12345）"
         weak = check_password_strength(admin_password)
         if weak:
             errors["admin_password"] = f"管理员{weak}"
@@ -154,6 +160,8 @@ class SiteService:
                 created_at=now,
             )
             session.add_all([site, admin])
+            if window_phone:
+                session.add(Setting(key=WINDOW_PHONE_KEY, value=window_phone))
             for position, area in enumerate(DEFAULT_AREAS):
                 session.add(Area(name=area, position=position))
             session.flush()
@@ -170,6 +178,31 @@ class SiteService:
             # The site's signing identity (slips' QR codes, later bundles) is made at setup.
             self._keys.ensure()
         return SiteInfo(code, name, short_name, level, is_demo)
+
+    def window_phone(self) -> str:
+        with self._db.read() as session:
+            return (
+                session.scalar(select(Setting.value).where(Setting.key == WINDOW_PHONE_KEY)) or ""
+            )
+
+    def set_window_phone(self, actor: Actor, phone: str) -> Changes:
+        """The window's phone, printed on slips and receipts for questions."""
+        actor.require(Permission.MANAGE_REFERENCE)
+        phone = normalize_text(phone)
+        with self._db.write() as session:
+            before = session.scalar(select(Setting.value).where(Setting.key == WINDOW_PHONE_KEY))
+            session.merge(Setting(key=WINDOW_PHONE_KEY, value=phone))
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="set_window_phone",
+                entity="settings",
+                entity_uuid=WINDOW_PHONE_KEY,
+                before={"phone": before},
+                after={"phone": phone},
+            )
+        return Changes(settings=True)
 
     # Reference data -------------------------------------------------------------------------
 

@@ -48,6 +48,8 @@ class SetupDialog(QDialog):
         self.level = QComboBox()
         for level in SiteLevel:
             self.level.addItem(level.label, level.value)
+        self.window_phone = QLineEdit()
+        self.window_phone.setPlaceholderText("窗口咨询电话，印在交办单和回执上（可不填）")
         self.admin_user = QLineEdit("admin")
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -60,6 +62,7 @@ class SetupDialog(QDialog):
             ("name", "站点名称", self.name),
             ("short_name", "站点简称", self.short_name),
             ("level", "级别", self.level),
+            ("window_phone", "窗口电话", self.window_phone),
             ("admin_user", "管理员用户名", self.admin_user),
             ("admin_password", "管理员密码", self.password),
             ("password_again", "再输入一次", self.password_again),
@@ -91,6 +94,7 @@ class SetupDialog(QDialog):
                 level=SiteLevel(self.level.currentData()),
                 admin_password=self.password.text(),
                 admin_username=self.admin_user.text().strip() or "admin",
+                window_phone=self.window_phone.text(),
             )
         except ValidationFailed as exc:
             for key, message in exc.errors.items():
