@@ -894,9 +894,8 @@ class _SlipLayout:
             ask = "请按督办要求在办理时限内办结，并将办理结果书面反馈监督窗口"
         else:
             ask = "请在办理时限内办结并书面反馈；确属不能办理的，应书面说明理由和政策依据"
-        text = (
-            f"注：{ask + '。' if ask else ''}请填写下方回执联并加盖单位公章后交回。"
-            + (f"咨询电话：{content.window_phone}。" if content.window_phone else "")
+        text = f"注：{ask + '。' if ask else ''}请填写下方回执联并加盖单位公章后交回。" + (
+            f"咨询电话：{content.window_phone}。" if content.window_phone else ""
         )
         return self.text(text, NOTE_SIZE, NOTE_SIZE * 1.5, "justify")
 

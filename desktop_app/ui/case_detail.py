@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -45,6 +46,7 @@ from desktop_app.domain.vocabulary import (
 from desktop_app.errors import ValidationFailed
 from desktop_app.services.cases import CaseDetail, Triage
 from desktop_app.services.context import Changes
+from desktop_app.ui.assignment_panel import AssignmentPanel
 from desktop_app.ui.case_table import STATUS_COLOURS
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
 
@@ -83,6 +85,10 @@ class CaseDetailDialog(QDialog):
         self.info_grid = QGridLayout(self.info)
         self.tabs.addTab(self.info, "基本信息")
         self.tabs.addTab(self._build_triage(), "甄别分类")
+        self.assignments = AssignmentPanel(context, case_id)
+        # The panel reloads itself after its own steps; the case header and timeline follow.
+        self.assignments.changed.connect(lambda _changes: self.reload(assignments=False))
+        self.tabs.addTab(self.assignments, "交办")
         self.tabs.addTab(self._build_handling(), "办结与回访")
         self.tabs.addTab(self._build_materials(), "材料")
         self.timeline = QTreeWidget()
@@ -331,9 +337,11 @@ class CaseDetailDialog(QDialog):
         self.withdraw_button.setEnabled(open_case and actor.can(Permission.WITHDRAW_CASE))
         self.add_material_button.setEnabled(actor.can(Permission.REGISTER_CASE))
 
-    def reload(self) -> None:
+    def reload(self, *, assignments: bool = True) -> None:
         self.detail = self._context.services.cases.detail(self.case_id)
         self._render()
+        if assignments:
+            self.assignments.reload()
 
     # Actions -------------------------------------------------------------------------------
 
@@ -391,10 +399,13 @@ class CaseDetailDialog(QDialog):
 
         def done(changes: Changes) -> None:
             self._context.hub.publish(changes)
-            self.reload()
+            if shiboken6.isValid(self):  # the dialog may have been closed meanwhile
+                self.reload()
 
         def failed(exc: Exception) -> None:
-            if isinstance(exc, ValidationFailed):
+            if not shiboken6.isValid(self):
+                show_error(None, exc)
+            elif isinstance(exc, ValidationFailed):
                 error_label.set_message(exc.message)
             else:
                 show_error(self, exc)

@@ -41,6 +41,7 @@ from desktop_app.errors import ValidationFailed
 from desktop_app.services.context import Changes
 from desktop_app.services.intake import IntakeResult, RelatedCase
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
+from desktop_app.ui.slip_preview import SlipPreviewDialog
 
 RELATED_HINT = "输入身份证号、信用代码或电话后，这里会列出此人此前的事项，避免重复登记。"
 
@@ -56,6 +57,7 @@ class IntakePage(QWidget):
         self._repeat_of: RelatedCase | None = None
         self._attachments: list[Path] = []
         self.last_result: IntakeResult | None = None
+        self.receipt_dialog: SlipPreviewDialog | None = None
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(16, 12, 16, 12)
@@ -334,7 +336,10 @@ class IntakePage(QWidget):
             message = f"已记录为事项 <b>{result.number}</b> 的再次来访"
         else:
             message = f"已登记事项 <b>{result.number}</b>"
-        self.banner.setText(f"✔ {message}　<a href='open:{result.case_id}'>打开事项</a>")
+        self.banner.setText(
+            f"✔ {message}　<a href='open:{result.case_id}'>打开事项</a>"
+            f"　<a href='receipt:{result.case_id}'>打印受理回执</a>"
+        )
         self.banner.setVisible(True)
         self._context.hub.publish(result.changes)
         self.saved.emit(result)
@@ -364,6 +369,23 @@ class IntakePage(QWidget):
     def _banner_link(self, href: str) -> None:
         if href.startswith("open:"):
             self.open_case.emit(int(href.split(":", 1)[1]))
+        elif href.startswith("receipt:"):
+            self.print_receipt(int(href.split(":", 1)[1]))
+
+    def print_receipt(self, case_id: int) -> SlipPreviewDialog:
+        """受理回执 for the complainant, previewed before it is printed."""
+        assignments = self._context.services.assignments
+        number = self.last_result.number if self.last_result else ""
+        dialog = SlipPreviewDialog(
+            self._context,
+            lambda: assignments.receipt_pdf(case_id),
+            f"受理回执 {number}".strip(),
+            self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.receipt_dialog = dialog
+        dialog.open()
+        return dialog
 
     # Live checks ---------------------------------------------------------------------------
 

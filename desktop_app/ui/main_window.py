@@ -30,9 +30,9 @@ from desktop_app.ui.dashboard_page import DashboardPage
 from desktop_app.ui.intake_page import IntakePage
 from desktop_app.ui.ledger_page import LedgerPage
 from desktop_app.ui.settings_page import SettingsPage
+from desktop_app.ui.slips_page import SlipsPage
 
 PLANNED = {
-    "交办单": "向承办单位签发编号交办单，打印、签收、反馈、延期、督办全程跟踪。",
     "统计通报": "部门办理情况、按期办结率、满意度和编号的分析通报。",
     "数据交换": "通过U盘或共享文件夹向市级上报加密签名的数据包，并接收回执。",
 }
@@ -84,12 +84,14 @@ class MainWindow(QMainWindow):
         self.intake = IntakePage(context)
         self.ledger = LedgerPage(context)
         self.calendar = CalendarPage(context)
+        self.slips = SlipsPage(context)
         self.settings = SettingsPage(context)
         self._page_names: list[str] = []
         self._add_page("工作台", self.dashboard)
         self._add_page("受理登记", self.intake)
         self._add_page("事项台账", self.ledger)
         self._add_page("期限日历", self.calendar)
+        self._add_page("交办单", self.slips)
         for title, description in PLANNED.items():
             self._add_page(title, PlannedPage(title, description))
         self._add_page("系统设置", self.settings)
@@ -98,7 +100,7 @@ class MainWindow(QMainWindow):
         self.dashboard.show_ledger.connect(self.show_ledger)
         self.dashboard.new_intake.connect(lambda: self.go_to("受理登记"))
         self.dashboard.show_deadlines.connect(self.show_deadlines)
-        for page in (self.dashboard, self.intake, self.ledger, self.calendar):
+        for page in (self.dashboard, self.intake, self.ledger, self.calendar, self.slips):
             page.open_case.connect(self.open_case)
 
         for number in range(1, len(self._page_names) + 1):

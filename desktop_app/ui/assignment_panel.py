@@ -1,0 +1,850 @@
+"""交办 in the case dialog: the case's assignments, a new draft, and each step of their life.
+
+Buttons follow the selected assignment's state and the user's role; a step that needs input opens
+a small dialog whose errors show inside it. Every service call runs on the worker, and what it
+changed is published on the hub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from desktop_app.domain.assignment_flow import (
+    OUTSTANDING,
+    AssignmentKind,
+    AssignmentState,
+    ExtensionState,
+)
+from desktop_app.domain.deadlines import DeadlineState, soon_limit, state_of
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.vocabulary import chinese_date
+from desktop_app.errors import UserError
+from desktop_app.services.assignments import MAX_ASSIGNMENT_DAYS, AssignmentInfo
+from desktop_app.services.context import Changes
+from desktop_app.services.site import DepartmentInfo
+from desktop_app.ui.common import FieldError, UiContext, heading, show_error
+from desktop_app.ui.slip_preview import SlipPreviewDialog
+from desktop_app.ui.theme import RED, YELLOW
+
+COLUMNS = ("类型", "承办单位", "状态", "期限", "交办单号", "签发人")
+ASSIGNMENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+REQUIREMENTS_TEMPLATE = (
+    "请于{days}个工作日内核实“{title}”反映的问题，依法依规办理，并将办理结果书面反馈监督窗口。"
+)
+SUPERVISE_TEMPLATE = (
+    "你单位承办的{numbers}交办事项已超过办理期限，现予督办。请于{days}个工作日内办结，"
+    "书面报告办理结果及超期原因。"
+)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What the panel shows, read on the worker in one go."""
+
+    assignments: list[AssignmentInfo]
+    today: date
+    soon_until: date
+    signer_hint: str  # today's duty leader, for a clerk who cannot sign
+
+
+def _deadline_state(info: AssignmentInfo, today: date, soon_until: date) -> DeadlineState | None:
+    if info.state not in OUTSTANDING:
+        return None
+    return state_of(info.due_date, today, soon_until)
+
+
+def _state_text(info: AssignmentInfo) -> str:
+    text = info.state.label
+    if info.state in OUTSTANDING and info.extension_state is not ExtensionState.NONE:
+        extension = info.extension_state.label
+        if info.extension_state is ExtensionState.REQUESTED and info.extension_days:
+            extension += f"{info.extension_days}个工作日"
+        text += f" · {extension}"
+    return text
+
+
+class StepDialog(QDialog):
+    """A small form for one step; OK runs the step on the worker and shows its errors here."""
+
+    succeeded = Signal(object)
+
+    def __init__(self, context: UiContext, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.setWindowTitle(title)
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        self.form = QFormLayout()
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(self.form)
+        self.error = FieldError()
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("确定")
+        self.ok_button.setObjectName("primary")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.make_work: Callable[[], Callable[[], Any]] | None = None
+        self.fields: dict[str, QWidget] = {}  # the inputs by name, for tests and focus
+        self.busy = False
+
+    def submit(self) -> None:
+        if self.busy or self.make_work is None:
+            return
+        self.error.set_message(None)
+        try:
+            work = self.make_work()  # reads the fields; may raise a UserError itself
+        except UserError as exc:
+            self.error.set_message(exc.message)
+            return
+        self.busy = True
+        self.ok_button.setEnabled(False)
+        self._context.runner.run(work, self._done, self._failed)
+
+    def _done(self, result: Any) -> None:
+        if not isValid(self):  # closed while the worker was busy
+            return
+        self.busy = False
+        self.ok_button.setEnabled(True)
+        self.succeeded.emit(result)
+        self.accept()
+
+    def _failed(self, exc: Exception) -> None:
+        if not isValid(self):  # closed while the worker was busy
+            return
+        self.busy = False
+        self.ok_button.setEnabled(True)
+        if isinstance(exc, UserError):
+            self.error.set_message(exc.message)
+        else:
+            show_error(self, exc)
+
+
+class DraftDialog(StepDialog):
+    """新建交办: lead department, assisting ones, requirements and the working days."""
+
+    def __init__(
+        self,
+        context: UiContext,
+        case_id: int,
+        case_title: str,
+        departments: list[DepartmentInfo],
+        default_days: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(context, "新建交办", parent)
+        self.setMinimumWidth(620)
+        self.case_id = case_id
+        self._title = case_title
+        self.default_days = default_days
+        self.department = QComboBox()
+        for department in departments:
+            self.department.addItem(department.name, department.id)
+        self.assisting = QListWidget()
+        self.assisting.setMaximumHeight(110)
+        for department in departments:
+            item = QListWidgetItem(department.name)
+            item.setData(Qt.ItemDataRole.UserRole, department.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.assisting.addItem(item)
+        self.requirements = QPlainTextEdit()
+        self.requirements.setTabChangesFocus(True)
+        self.requirements.setMinimumHeight(90)
+        self.days = QSpinBox()
+        self.days.setRange(0, MAX_ASSIGNMENT_DAYS)
+        self.days.setSuffix(" 个工作日")
+        self.days.setValue(default_days)
+        self.days_hint = QLabel("")
+        self.days_hint.setObjectName("hint")
+        days_row = QHBoxLayout()
+        days_row.addWidget(self.days)
+        days_row.addWidget(self.days_hint, 1)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("与期限规则相同时不用填")
+        self.form.addRow("承办单位", self.department)
+        self.form.addRow("协办单位", self.assisting)
+        self.form.addRow("办理时限", days_row)
+        self.form.addRow("调整理由", self.reason)
+        self.form.addRow("交办要求", self.requirements)
+        self._template = self._make_template()
+        self.requirements.setPlainText(self._template)
+        self._show_due()
+        self.days.valueChanged.connect(self._days_changed)
+        self.department.currentIndexChanged.connect(self._lead_changed)
+        self._lead_changed()
+        self.make_work = self._work
+
+    def _make_template(self) -> str:
+        return REQUIREMENTS_TEMPLATE.format(days=self.days.value(), title=self._title)
+
+    def _show_due(self) -> None:
+        """The date the department must finish by, counted in working days from today."""
+        services = self._context.services
+        today = services.clock.now().date()
+        due = services.calendar.calendar().add(today, self.days.value()).due
+        self.days_hint.setText(
+            f"至 {chinese_date(due)}（自今日起算；期限规则 {self.default_days} 个工作日）"
+        )
+
+    def _days_changed(self) -> None:
+        self._show_due()
+        # Keep the template in step with the days until the clerk writes their own text.
+        if self.requirements.toPlainText() == self._template:
+            self._template = self._make_template()
+            self.requirements.setPlainText(self._template)
+        else:
+            self._template = self._make_template()
+        changed = self.days.value() != self.default_days
+        self.reason.setPlaceholderText(
+            f"必填：为什么不是规则的{self.default_days}个工作日"
+            if changed
+            else "与期限规则相同时不用填"
+        )
+        label = self.form.labelForField(self.reason)
+        if isinstance(label, QLabel):
+            label.setText("调整理由 *" if changed else "调整理由")
+
+    def _lead_changed(self) -> None:
+        lead = self.department.currentData()
+        for row in range(self.assisting.count()):
+            item = self.assisting.item(row)
+            is_lead = item.data(Qt.ItemDataRole.UserRole) == lead
+            if is_lead:
+                item.setCheckState(Qt.CheckState.Unchecked)
+            item.setHidden(is_lead)
+
+    def assisting_ids(self) -> list[int]:
+        return [
+            int(item.data(Qt.ItemDataRole.UserRole))
+            for item in (self.assisting.item(i) for i in range(self.assisting.count()))
+            if item.checkState() == Qt.CheckState.Checked and not item.isHidden()
+        ]
+
+    def _work(self) -> Callable[[], Any]:
+        if self.department.currentData() is None:
+            raise UserError("还没有承办单位：请管理员先在系统设置中添加部门")
+        if self.days.value() != self.default_days and not self.reason.text().strip():
+            self.reason.setFocus()
+            raise UserError(
+                f"期限规则为{self.default_days}个工作日；改为{self.days.value()}个工作日请填写理由"
+            )
+        services, actor = self._context.services, self._context.actor
+        department_id = int(self.department.currentData())
+        assisting = self.assisting_ids()
+        requirements = self.requirements.toPlainText()
+        days = self.days.value()
+        note = self.reason.text()
+        return lambda: services.assignments.create(
+            actor,
+            self.case_id,
+            department_id=department_id,
+            requirements=requirements,
+            assisting_ids=assisting,
+            working_days=days,
+            deadline_note=note,
+        )
+
+
+class AssignmentPanel(QWidget):
+    """The 交办 tab of a case."""
+
+    changed = Signal(object)  # Changes, after they were published on the hub
+    slip_issued = Signal(str)
+
+    def __init__(self, context: UiContext, case_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.case_id = case_id
+        self.case_title = ""
+        self.assignments: list[AssignmentInfo] = []
+        self._today = context.services.clock.now().date()
+        self._soon_until = self._today
+        self._loading = False
+        self._reload_again = False
+        self._busy = False
+        self.signer_hint = ""
+        self.dialog: QDialog | None = None  # the step dialog or preview now open (tests use it)
+
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(heading("交办、协办与督办", 12))
+        top.addStretch(1)
+        self.new_button = QPushButton("新建交办…")
+        self.new_button.setObjectName("primary")
+        self.new_button.clicked.connect(self.new_assignment)
+        top.addWidget(self.new_button)
+        layout.addLayout(top)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemDoubleClicked.connect(lambda _item: self.preview_slip())
+        layout.addWidget(self.table, 1)
+
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setObjectName("hint")
+        layout.addWidget(self.details)
+
+        self.signer_label = QLabel("")
+        layout.addWidget(self.signer_label)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(6)
+
+        def button(text: str, slot: Callable[[], None], row: int, column: int) -> QPushButton:
+            widget = QPushButton(text)
+            widget.clicked.connect(slot)
+            grid.addWidget(widget, row, column)
+            return widget
+
+        self.sign_button = button("签发", self.sign, 0, 0)
+        self.sign_button.setObjectName("primary")
+        self.preview_button = button("预览/打印交办单", self.preview_slip, 0, 1)
+        self.receive_button = button("签收…", self.receive, 0, 2)
+        self.respond_button = button("办理反馈…", self.respond, 0, 3)
+        self.return_button = button("退回…", self.return_assignment, 0, 4)
+        self.extension_button = button("申请延期…", self.request_extension, 1, 0)
+        self.approve_button = button("批准延期", lambda: self.decide_extension(True), 1, 1)
+        self.refuse_button = button("不批准", lambda: self.decide_extension(False), 1, 2)
+        self.urge_button = button("催办", self.urge, 1, 3)
+        self.escalate_button = button("督办…", self.escalate, 1, 4)
+        self.void_button = button("作废…", self.void, 1, 5)
+        grid.setColumnStretch(6, 1)
+        layout.addLayout(grid)
+
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color:#1e8449;")
+        self.message.setVisible(False)
+        layout.addWidget(self.message)
+        self.error = FieldError()
+        layout.addWidget(self.error)
+
+        self.action_buttons = [
+            self.sign_button,
+            self.preview_button,
+            self.receive_button,
+            self.respond_button,
+            self.return_button,
+            self.extension_button,
+            self.approve_button,
+            self.refuse_button,
+            self.urge_button,
+            self.escalate_button,
+            self.void_button,
+        ]
+        self._update_buttons()
+        self.reload()
+
+    # Loading -------------------------------------------------------------------------------
+
+    @property
+    def is_loading(self) -> bool:
+        return self._loading or self._busy
+
+    def reload(self) -> None:
+        if self._loading:
+            self._reload_again = True
+            return
+        self._loading = True
+        services = self._context.services
+        case_id = self.case_id
+
+        def work() -> tuple[_Snapshot, str]:
+            today = services.clock.now().date()
+            calendar = services.calendar.calendar()
+            soon = soon_limit(calendar, today, services.calendar.rules().due_soon_days)
+            shift = services.roster.leader_on(today)
+            title = services.cases.detail(case_id).title
+            snapshot = _Snapshot(
+                services.assignments.for_case(case_id),
+                today,
+                soon,
+                shift.staff_name if shift else "",
+            )
+            return snapshot, title
+
+        self._context.runner.run(work, self._loaded, self._load_failed)
+
+    def _loaded(self, result: tuple[_Snapshot, str]) -> None:
+        if not isValid(self):  # closed while the worker was busy
+            return
+        snapshot, self.case_title = result
+        self._loading = False
+        if self._reload_again:
+            self._reload_again = False
+            self.reload()
+        selected = self.selected()
+        keep = selected.id if selected else None
+        self.assignments = snapshot.assignments
+        self._today = snapshot.today
+        self._soon_until = snapshot.soon_until
+        self.signer_hint = snapshot.signer_hint
+        self._fill(keep)
+
+    def _load_failed(self, exc: Exception) -> None:
+        if not isValid(self):  # closed while the worker was busy
+            return
+        self._loading = False
+        self.error.set_message(exc.message if isinstance(exc, UserError) else "交办记录读取失败")
+        if not isinstance(exc, UserError):
+            show_error(self, exc)
+
+    def _fill(self, keep: int | None) -> None:
+        self.table.setRowCount(len(self.assignments))
+        select_row = None
+        for row, info in enumerate(self.assignments):
+            due = _deadline_state(info, self._today, self._soon_until)
+            due_text = f"{info.due_date:%Y-%m-%d}（{info.working_days}个工作日）"
+            values = [
+                info.kind.label,
+                info.department,
+                _state_text(info),
+                due_text,
+                "、".join(info.slip_numbers) or "—",
+                info.signer or "—",
+            ]
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setData(ASSIGNMENT_ID_ROLE, info.id)
+                self.table.setItem(row, column, item)
+            due_item = self.table.item(row, 3)
+            if due is DeadlineState.OVERDUE:
+                due_item.setForeground(QBrush(QColor(RED)))
+                due_item.setToolTip("已超期")
+                due_item.setText(due_text + " 已超期")
+            elif due in (DeadlineState.DUE_TODAY, DeadlineState.DUE_SOON):
+                due_item.setForeground(QBrush(QColor(YELLOW)))
+                due_item.setToolTip(due.label)
+            if info.state in (AssignmentState.VOIDED, AssignmentState.RETURNED):
+                for column in range(len(COLUMNS)):
+                    self.table.item(row, column).setForeground(QBrush(QColor("#909497")))
+            if info.id == keep:
+                select_row = row
+        if select_row is None and self.assignments:
+            # The newest assignment that still needs something, else the newest one.
+            open_rows = [
+                i
+                for i, a in enumerate(self.assignments)
+                if a.state in (AssignmentState.DRAFT, *OUTSTANDING)
+            ]
+            select_row = open_rows[-1] if open_rows else len(self.assignments) - 1
+        if select_row is not None:
+            self.table.selectRow(select_row)
+        self._update_buttons()
+
+    def selected(self) -> AssignmentInfo | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        assignment_id = self.table.item(rows[0].row(), 0).data(ASSIGNMENT_ID_ROLE)
+        return next((a for a in self.assignments if a.id == assignment_id), None)
+
+    def select_assignment(self, assignment_id: int) -> None:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).data(ASSIGNMENT_ID_ROLE) == assignment_id:
+                self.table.selectRow(row)
+                return
+
+    # Buttons -------------------------------------------------------------------------------
+
+    def _update_buttons(self) -> None:
+        actor = self._context.actor
+        can_work = actor.can(Permission.TRIAGE_CASE)
+        can_sign = actor.can(Permission.SIGN_SLIP)
+        info = self.selected()
+        for widget in self.action_buttons:
+            widget.setEnabled(False)
+        self.new_button.setEnabled(can_work and not self._busy)
+        self.signer_label.setText("")
+        if info is None:
+            self.details.setText("还没有交办记录。甄别分类后，点“新建交办…”起草交办单。")
+            return
+        self.details.setText(self._details(info))
+        if self._busy:
+            return
+        state = info.state
+        outstanding = state in OUTSTANDING
+        overdue = outstanding and self._today > info.due_date
+        draft_lead = state is AssignmentState.DRAFT and info.kind is not AssignmentKind.ASSIST
+        self.sign_button.setEnabled(draft_lead and can_sign)
+        if draft_lead:
+            if can_sign:
+                self.signer_label.setText(f"签发人：{actor.display_name}")
+            elif self.signer_hint:
+                self.signer_label.setText(f"请带班领导 {self.signer_hint} 签发")
+            else:
+                self.signer_label.setText("请带班领导签发（今日未排班，请在系统设置中排班）")
+        elif state is AssignmentState.DRAFT:
+            self.signer_label.setText("协办单位随承办单位一起签发")
+        self.preview_button.setEnabled(
+            bool(info.slip_numbers) and state is not AssignmentState.VOIDED
+        )
+        self.receive_button.setEnabled(state is AssignmentState.ISSUED and can_work)
+        self.respond_button.setEnabled(outstanding and can_work)
+        self.return_button.setEnabled(outstanding and can_work)
+        self.extension_button.setEnabled(
+            outstanding
+            and can_work
+            and not overdue
+            and info.extension_state is not ExtensionState.REQUESTED
+        )
+        deciding = outstanding and info.extension_state is ExtensionState.REQUESTED
+        self.approve_button.setEnabled(deciding and can_sign)
+        self.refuse_button.setEnabled(deciding and can_sign)
+        self.urge_button.setEnabled(overdue and can_work)
+        self.escalate_button.setEnabled(
+            overdue and can_work and info.kind is not AssignmentKind.ASSIST
+        )
+        self.void_button.setEnabled(
+            state in (AssignmentState.DRAFT, AssignmentState.ISSUED) and can_sign
+        )
+        if deciding and not can_sign:
+            self.signer_label.setText("延期申请待带班领导审批")
+
+    def _details(self, info: AssignmentInfo) -> str:
+        parts = [f"交办要求：{info.requirements}"]
+        if info.deadline_note:
+            parts.append(f"期限说明：{info.deadline_note}")
+        if info.due_date != info.original_due_date:
+            parts.append(f"原期限：{info.original_due_date:%Y-%m-%d}")
+        if info.received_on:
+            parts.append(f"签收：{info.received_on:%Y-%m-%d} {info.received_by}")
+        if info.extension_reason:
+            parts.append(f"延期理由：{info.extension_reason}")
+        if info.response:
+            parts.append(f"反馈：{info.response}")
+        if info.returned_reason:
+            parts.append(f"退回理由：{info.returned_reason}")
+        return "\n".join(parts)
+
+    # Running steps -------------------------------------------------------------------------
+
+    def _run(self, work: Callable[[], Any], on_done: Callable[[Any], None] | None = None) -> None:
+        """A step without a form: errors show in the panel's red line, not a message box."""
+        self.error.set_message(None)
+        self.message.setVisible(False)
+        self._busy = True
+        self._update_buttons()
+
+        def done(result: Any) -> None:
+            if not isValid(self):
+                return
+            self._busy = False
+            self._after(result)
+            if on_done is not None:
+                on_done(result)
+
+        def failed(exc: Exception) -> None:
+            if not isValid(self):
+                return
+            self._busy = False
+            self._update_buttons()
+            if isinstance(exc, UserError):
+                self.error.set_message(exc.message)
+            else:
+                show_error(self, exc)
+
+        self._context.runner.run(work, done, failed)
+
+    def _after(self, result: Any) -> None:
+        """Publish what a step changed and show the new state."""
+        changes = result[1] if isinstance(result, tuple) else result
+        if isinstance(changes, Changes):
+            self._context.hub.publish(changes)
+            self.changed.emit(changes)
+        self.reload()
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(True)
+
+    def _step_dialog(self, title: str) -> StepDialog:
+        dialog = StepDialog(self._context, title, self)
+        dialog.succeeded.connect(self._after)
+        return dialog
+
+    def _show(self, dialog: QDialog) -> QDialog:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    # Actions -------------------------------------------------------------------------------
+
+    def new_assignment(self) -> DraftDialog | None:
+        self.error.set_message(None)
+        services = self._context.services
+        try:
+            departments = services.site.departments()
+            default_days = services.assignments.default_days(self.case_id)
+            title = self.case_title or services.cases.detail(self.case_id).title
+        except UserError as exc:
+            self.error.set_message(exc.message)
+            return None
+        if not departments:
+            self.error.set_message("还没有承办单位：请管理员先在系统设置中添加部门")
+            return None
+        dialog = DraftDialog(self._context, self.case_id, title, departments, default_days, self)
+        dialog.succeeded.connect(self._after)
+        dialog.succeeded.connect(
+            lambda _result: self._say("交办草稿已保存，待带班领导签发后打印交办单。")
+        )
+        self._show(dialog)
+        return dialog
+
+    def sign(self) -> None:
+        info = self.selected()
+        if info is None:
+            return
+        services, actor = self._context.services, self._context.actor
+
+        def signed(result: tuple[str, Changes]) -> None:
+            number = result[0]
+            self._say(f"已签发 {number}。请点“预览/打印交办单”打印，送承办单位签收。")
+            self.slip_issued.emit(number)
+
+        self._run(lambda: services.assignments.issue(actor, info.id), signed)
+
+    def receive(self) -> StepDialog | None:
+        info = self.selected()
+        if info is None:
+            return None
+        dialog = self._step_dialog(f"签收 — {info.department}")
+        day = QDateEdit()
+        day.setCalendarPopup(True)
+        day.setDisplayFormat("yyyy-MM-dd")
+        day.setDate(QDate(self._today.year, self._today.month, self._today.day))
+        day.setMaximumDate(QDate(self._today.year, self._today.month, self._today.day))
+        who = QLineEdit()
+        who.setPlaceholderText("承办单位签收人姓名")
+        dialog.form.addRow("签收日期", day)
+        dialog.form.addRow("签收人", who)
+        dialog.fields["received_on"] = day
+        dialog.fields["received_by"] = who
+        services, actor = self._context.services, self._context.actor
+
+        def make() -> Callable[[], Any]:
+            on = day.date().toPython()
+            by = who.text()
+            return lambda: services.assignments.receive(
+                actor, info.id, received_on=on, received_by=by
+            )
+
+        dialog.make_work = make
+        self._show(dialog)
+        return dialog
+
+    def respond(self) -> StepDialog | None:
+        info = self.selected()
+        if info is None:
+            return None
+        dialog = self._step_dialog(f"办理反馈 — {info.department}")
+        text = QPlainTextEdit()
+        text.setTabChangesFocus(True)
+        text.setPlaceholderText("承办单位书面反馈的办理结果")
+        dialog.form.addRow("办理结果", text)
+        dialog.fields["text"] = text
+        services, actor = self._context.services, self._context.actor
+
+        def make() -> Callable[[], Any]:
+            value = text.toPlainText()
+            return lambda: services.assignments.respond(actor, info.id, value)
+
+        dialog.make_work = make
+        self._show(dialog)
+        return dialog
+
+    def request_extension(self) -> StepDialog | None:
+        info = self.selected()
+        if info is None:
+            return None
+        dialog = self._step_dialog(f"申请延期 — {info.department}")
+        days = QSpinBox()
+        days.setRange(1, MAX_ASSIGNMENT_DAYS)
+        days.setValue(5)
+        days.setSuffix(" 个工作日")
+        reason = QLineEdit()
+        reason.setPlaceholderText("承办单位申请延期的理由")
+        dialog.form.addRow("当前期限", QLabel(f"{info.due_date:%Y-%m-%d}"))
+        dialog.form.addRow("延期", days)
+        dialog.form.addRow("理由", reason)
+        dialog.fields["days"] = days
+        dialog.fields["reason"] = reason
+        services, actor = self._context.services, self._context.actor
+
+        def make() -> Callable[[], Any]:
+            n, why = days.value(), reason.text()
+            return lambda: services.assignments.request_extension(
+                actor, info.id, days=n, reason=why
+            )
+
+        dialog.make_work = make
+        self._show(dialog)
+        return dialog
+
+    def decide_extension(self, approve: bool) -> None:
+        info = self.selected()
+        if info is None:
+            return
+        services, actor = self._context.services, self._context.actor
+        self._run(
+            lambda: services.assignments.decide_extension(actor, info.id, approve=approve),
+            lambda _r: self._say("已批准延期，期限已顺延。" if approve else "延期申请未批准。"),
+        )
+
+    def return_assignment(self) -> StepDialog | None:
+        return self._reason_step(
+            "退回",
+            "承办单位认为不属于其职责的理由",
+            lambda actor, assignment_id, reason: (
+                self._context.services.assignments.return_assignment(actor, assignment_id, reason)
+            ),
+        )
+
+    def void(self) -> StepDialog | None:
+        return self._reason_step(
+            "作废",
+            "为什么作废；已签发的编号作废后不再使用",
+            lambda actor, assignment_id, reason: self._context.services.assignments.void(
+                actor, assignment_id, reason
+            ),
+        )
+
+    def _reason_step(
+        self, title: str, placeholder: str, call: Callable[[Any, int, str], Any]
+    ) -> StepDialog | None:
+        info = self.selected()
+        if info is None:
+            return None
+        dialog = self._step_dialog(f"{title} — {info.department}")
+        reason = QLineEdit()
+        reason.setPlaceholderText(placeholder)
+        dialog.form.addRow("理由", reason)
+        dialog.fields["reason"] = reason
+        actor = self._context.actor
+
+        def make() -> Callable[[], Any]:
+            why = reason.text()
+            return lambda: call(actor, info.id, why)
+
+        dialog.make_work = make
+        self._show(dialog)
+        return dialog
+
+    def urge(self) -> None:
+        info = self.selected()
+        if info is None:
+            return
+        services, actor = self._context.services, self._context.actor
+
+        def urged(result: tuple[str, Changes]) -> None:
+            self._say(f"已发出催办通知 {result[0]}，可预览打印后送承办单位。")
+
+        self._run(lambda: services.assignments.urge(actor, info.id), urged)
+
+    def escalate(self) -> StepDialog | None:
+        info = self.selected()
+        if info is None:
+            return None
+        dialog = self._step_dialog(f"督办 — {info.department}")
+        days = QSpinBox()
+        days.setRange(1, MAX_ASSIGNMENT_DAYS)
+        days.setValue(3)
+        days.setSuffix(" 个工作日")
+        numbers = "、".join(info.slip_numbers) or "本"
+        text = QPlainTextEdit()
+        text.setTabChangesFocus(True)
+        text.setMinimumHeight(80)
+        text.setPlainText(SUPERVISE_TEMPLATE.format(numbers=numbers, days=days.value()))
+        days.valueChanged.connect(
+            lambda n: text.setPlainText(SUPERVISE_TEMPLATE.format(numbers=numbers, days=n))
+        )
+        dialog.form.addRow("督办时限", days)
+        dialog.form.addRow("督办要求", text)
+        dialog.fields["days"] = days
+        dialog.fields["requirements"] = text
+        services, actor = self._context.services, self._context.actor
+
+        def make() -> Callable[[], Any]:
+            n, requirements = days.value(), text.toPlainText()
+            return lambda: services.assignments.escalate(
+                actor, info.id, requirements=requirements, working_days=n
+            )
+
+        dialog.make_work = make
+        dialog.succeeded.connect(lambda _r: self._say("督办草稿已保存，待带班领导签发督办单。"))
+        self._show(dialog)
+        return dialog
+
+    def preview_slip(self, number: str | None = None) -> SlipPreviewDialog | None:
+        """Opens the slip; each opening is a print for the service (later ones are 补打)."""
+        info = self.selected()
+        if number is None:
+            if info is None or not info.slip_numbers or info.state is AssignmentState.VOIDED:
+                return None
+            if len(info.slip_numbers) > 1:
+                menu = QMenu(self)
+                for choice in reversed(info.slip_numbers):
+                    menu.addAction(choice, lambda n=choice: self.preview_slip(n))
+                menu.popup(self.preview_button.mapToGlobal(self.preview_button.rect().bottomLeft()))
+                return None
+            number = info.slip_numbers[0]
+        services, actor = self._context.services, self._context.actor
+        chosen = number
+        dialog = SlipPreviewDialog(
+            self._context, lambda: services.assignments.slip_pdf(actor, chosen), chosen, self
+        )
+        self._show(dialog)
+        return dialog
+
+
+__all__ = ["AssignmentPanel", "DraftDialog", "StepDialog"]

@@ -1,0 +1,259 @@
+"""The real PDF of a paper (交办单, 督办单, 受理回执…) on screen, then printed or saved.
+
+What the clerk sees is the PDF the service rendered, not a re-layout of it: the same file is
+printed page by page at 100 % (rendered at the printer's resolution and drawn onto the full
+page) and saved byte for byte.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QRectF, QSize
+from PySide6.QtGui import QPageLayout, QPageSize, QPainter
+from PySide6.QtPdf import QPdfDocument, QPdfDocumentRenderOptions
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from desktop_app.documents.slip_pdf import UnprintableCharacters
+from desktop_app.errors import UserError
+from desktop_app.ui.common import FieldError, UiContext, show_error
+
+log = logging.getLogger(__name__)
+
+NO_PRINTER_MESSAGE = "本机没有安装打印机，可先另存为PDF，再到有打印机的电脑上打印。"
+MAX_RENDER_DPI = 600  # sharp text and QR modules; more only costs memory
+STRIP_HEIGHT = 1024  # a page is rendered in strips so a 600 dpi A4 page never sits in memory whole
+
+# The printer chosen last time, offered first next time (for the life of the program).
+_last_printer_name = ""
+
+
+def last_printer_name() -> str:
+    return _last_printer_name
+
+
+class SlipPreviewDialog(QDialog):
+    """Shows a PDF (bytes, or a callable producing them on the worker) with 打印/另存为/关闭."""
+
+    def __init__(
+        self,
+        context: UiContext,
+        source: bytes | Callable[[], bytes],
+        title: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._title = title
+        self.pdf_bytes: bytes | None = None
+        self.setWindowTitle(f"预览 — {title}")
+        self.resize(860, 960)
+
+        layout = QVBoxLayout(self)
+        self.status = QLabel("正在生成…")
+        self.status.setObjectName("hint")
+        layout.addWidget(self.status)
+        self.error = FieldError()
+        layout.addWidget(self.error)
+
+        self.document = QPdfDocument(self)
+        self._buffer = QBuffer(self)
+        self.view = QPdfView(self)
+        self.view.setDocument(self.document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.view.setPageSpacing(12)
+        layout.addWidget(self.view, 1)
+
+        buttons = QHBoxLayout()
+        self.print_button = QPushButton("打印…")
+        self.print_button.setObjectName("primary")
+        self.print_button.clicked.connect(self.print_document)
+        self.save_button = QPushButton("另存为PDF…")
+        self.save_button.clicked.connect(self.save_as)
+        close = QPushButton("关闭")
+        close.clicked.connect(self.reject)
+        buttons.addStretch(1)
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(close)
+        layout.addLayout(buttons)
+        self._set_ready(False)
+
+        if callable(source):
+            context.runner.run(source, self._load, self._failed)
+        else:
+            self._load(source)
+
+    # Loading -------------------------------------------------------------------------------
+
+    @property
+    def is_loading(self) -> bool:
+        return self.pdf_bytes is None and not self.error.text()
+
+    def _load(self, data: bytes) -> None:
+        if not isValid(self):  # closed while the worker was busy
+            return
+        self.pdf_bytes = bytes(data)
+        self._buffer.close()
+        self._buffer.setData(QByteArray(self.pdf_bytes))
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.document.load(self._buffer)
+        pages = self.document.pageCount()
+        if pages < 1:
+            self.pdf_bytes = None
+            self.status.setText("")
+            self.error.set_message("文件无法显示：不是有效的PDF。")
+            return
+        self.status.setText(f"{self._title}　共 {pages} 页　A4")
+        self._set_ready(True)
+
+    def _failed(self, exc: Exception) -> None:
+        if not isValid(self):  # closed while the worker was busy
+            return
+        self.status.setText("")
+        if isinstance(exc, UnprintableCharacters):
+            # A name that would print with a missing character is refused, never printed.
+            self.error.set_message(str(exc))
+        elif isinstance(exc, UserError):
+            self.error.set_message(exc.message)
+        else:
+            self.error.set_message("生成文件时出错，未能显示。")
+            show_error(self, exc)
+
+    def _set_ready(self, ready: bool) -> None:
+        self.print_button.setEnabled(ready)
+        self.save_button.setEnabled(ready)
+
+    # Printing ------------------------------------------------------------------------------
+
+    def print_document(self) -> None:
+        global _last_printer_name
+        if self.pdf_bytes is None:
+            return
+        printers = QPrinterInfo.availablePrinters()
+        if not printers:
+            QMessageBox.information(self, "无法打印", NO_PRINTER_MESSAGE)
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        names = [p.printerName() for p in printers]
+        if _last_printer_name in names:
+            printer.setPrinterName(_last_printer_name)
+        printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+        printer.setPageOrientation(QPageLayout.Orientation.Portrait)
+        printer.setFullPage(True)
+        printer.setDocName(self._title)
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle("打印")
+        dialog.setMinMax(1, self.document.pageCount())
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        _last_printer_name = printer.printerName()
+        try:
+            paint_pages(self.document, printer)
+        except PrintFailed as exc:
+            QMessageBox.warning(self, "无法打印", str(exc))
+
+    # Saving --------------------------------------------------------------------------------
+
+    def save_as(self) -> None:
+        if self.pdf_bytes is None:
+            return
+        start = str(Path.home() / f"{_safe_filename(self._title)}.pdf")
+        path, _filter = QFileDialog.getSaveFileName(self, "另存为PDF", start, "PDF 文件 (*.pdf)")
+        if not path:
+            return
+        target = Path(path)
+        if target.suffix.lower() != ".pdf":
+            target = target.with_name(target.name + ".pdf")
+        try:
+            write_atomically(target, self.pdf_bytes)
+        except OSError as exc:
+            QMessageBox.warning(
+                self,
+                "无法保存",
+                f"文件没有保存：{exc.strerror or exc}。\n请换一个位置（如桌面），"
+                "或检查U盘是否写保护、磁盘是否已满。",
+            )
+            return
+        self.status.setText(f"已保存到 {target}")
+
+
+class PrintFailed(Exception):
+    pass
+
+
+def paint_pages(document: QPdfDocument, printer: QPrinter) -> None:
+    """Draw each chosen page onto the full sheet at 100 %: 1 pt of the PDF is 1 pt on paper."""
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise PrintFailed("打印机没有响应。请检查打印机是否开机、联机，或另存为PDF。")
+    try:
+        device_dpi = printer.resolution()
+        render_dpi = min(device_dpi, MAX_RENDER_DPI)
+        scale = device_dpi / render_dpi
+        count = document.pageCount()
+        first, last = 1, count
+        if printer.printRange() == QPrinter.PrintRange.PageRange and printer.fromPage() > 0:
+            first, last = printer.fromPage(), min(printer.toPage() or count, count)
+        for number, index in enumerate(range(first - 1, last)):
+            if number:
+                printer.newPage()
+            points = document.pagePointSize(index)
+            full = QSize(
+                round(points.width() / 72 * render_dpi), round(points.height() / 72 * render_dpi)
+            )
+            for top in range(0, full.height(), STRIP_HEIGHT):
+                strip = QRect(0, top, full.width(), min(STRIP_HEIGHT, full.height() - top))
+                options = QPdfDocumentRenderOptions()
+                options.setScaledSize(full)
+                options.setScaledClipRect(strip)
+                image = document.render(index, strip.size(), options)
+                target = QRectF(
+                    strip.x() * scale,
+                    strip.y() * scale,
+                    strip.width() * scale,
+                    strip.height() * scale,
+                )
+                painter.drawImage(target, image)
+    finally:
+        painter.end()
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write beside the target, then rename: a full disk never leaves half a PDF behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".bbcs-", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _safe_filename(title: str) -> str:
+    cleaned = "".join("_" if ch in '\\/:*?"<>|' else ch for ch in title).strip()
+    return cleaned or "文件"
+
+
+__all__ = ["NO_PRINTER_MESSAGE", "SlipPreviewDialog", "last_printer_name", "paint_pages"]
