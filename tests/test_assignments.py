@@ -317,3 +317,15 @@ def test_the_window_phone_is_printed_on_new_slips(
     assert services.assignments.slip_content(number)[1].window_phone == "0378-2961234"
     with pytest.raises(PermissionDenied):
         services.site.set_window_phone(clerk, "110")
+
+
+def test_a_preference_survives_reopening_the_data_dir(services: AppServices) -> None:
+    from desktop_app.services.app import open_services
+
+    services.site.set_preference("last_printer", "办公室激光打印机")
+    again = open_services(services.layout.root)
+    try:
+        assert again.site.preference("last_printer") == "办公室激光打印机"
+        assert again.site.preference("unknown") == ""
+    finally:
+        again.close()

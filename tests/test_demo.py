@@ -613,13 +613,13 @@ def test_demo_with_keys_has_assignments_in_every_state_with_signed_slips(tmp_pat
         level=SiteLevel.COUNTY,
         admin_password="Admin12345",
     )
-    DemoService(services.db, services.clock, services.keys).generate(600)
+    DemoService(services.db, services.clock, services.keys).generate(1500)
     with services.db.read() as session:
         states = Count(session.scalars(select(Assignment.state)))
         slips = session.scalars(select(Slip)).all()
         numbers = [s.number for s in slips]
         checks = [services.assignments.verify(s.qr_payload) for s in slips[:20]]
-    for state in ("draft", "issued", "received", "responded"):
+    for state in ("draft", "issued", "received", "responded", "returned", "voided"):
         assert states[state] > 0, state
     assert len(numbers) == len(set(numbers))
     assert all(c.valid for c in checks), checks[0].message

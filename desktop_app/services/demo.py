@@ -68,6 +68,7 @@ from desktop_app.services.calendar import calendar_in, rules_in
 from desktop_app.services.context import Clock
 from desktop_app.services.intake import case_number
 from desktop_app.services.keys import SiteKeys, sign_slip
+from desktop_app.services.site import WINDOW_PHONE_KEY
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
@@ -82,6 +83,7 @@ from desktop_app.storage.models import (
     DutyStaff,
     HolidayOverride,
     NumberSequence,
+    Setting,
     Site,
     Slip,
     User,
@@ -2506,6 +2508,9 @@ def _demo_assignments(session: Session, keys: SiteKeys, rng: random.Random, now:
     site = session.scalar(select(Site).where(Site.is_local.is_(True)))
     assert site is not None
     prefix = site.slip_prefix or default_slip_prefix(site.short_name)
+    window_phone = (
+        session.scalar(select(Setting.value).where(Setting.key == WINDOW_PHONE_KEY)) or ""
+    )
     departments = {d.name: d.id for d in session.scalars(select(Department))}
     department_names = {v: k for k, v in departments.items()}
     calendar = calendar_in(session)
@@ -2542,13 +2547,19 @@ def _demo_assignments(session: Session, keys: SiteKeys, rng: random.Random, now:
         received_on: date | None = calendar.add(at.date(), 0 if rng.random() < 0.6 else 1).due
         extension, extra = ExtensionState.NONE, None
         due_now = due
+        returned = False
         if open_now:
             roll = rng.random()
-            if roll < 0.35:
+            if roll < 0.30:
                 state, received_on = AssignmentState.ISSUED, None
+            elif roll < 0.36:
+                # Sent back as not theirs: the case waits to be assigned again.
+                state, returned = AssignmentState.RETURNED, True
             else:
                 state = AssignmentState.RECEIVED
-                if roll > 0.85 and due >= now.date():
+                if roll > 0.92:
+                    extension, extra = ExtensionState.REFUSED, rng.choice((5, 10))
+                elif roll > 0.85 and due >= now.date():
                     extension, extra = ExtensionState.REQUESTED, rng.choice((3, 5))
                 elif roll > 0.75:
                     extension, extra = ExtensionState.APPROVED, rng.choice((3, 5))
@@ -2589,7 +2600,7 @@ def _demo_assignments(session: Session, keys: SiteKeys, rng: random.Random, now:
             working_days=days,
             signer=str(data.get("signed_by", "")),
             issued_at=at,
-            window_phone="",
+            window_phone=window_phone,
             qr_payload="",
         )
         content_hash = content.content_hash()
@@ -2615,7 +2626,7 @@ def _demo_assignments(session: Session, keys: SiteKeys, rng: random.Random, now:
             "extension_state": extension.value,
             "extension_days": extra,
             "extension_reason": "需调取历史档案、协调相关单位" if extra else "",
-            "returned_reason": "",
+            "returned_reason": "不属于本单位职责，建议交由相关主管部门办理" if returned else "",
             "urged_at": None,
             "version": 1,
         }
@@ -2670,6 +2681,15 @@ def _demo_assignments(session: Session, keys: SiteKeys, rng: random.Random, now:
             steps.append(
                 (EventKind.EXTENSION, f"{department_names[department_id]}申请延期{extra}个工作日")
             )
+        if returned:
+            steps.append(
+                (
+                    EventKind.RETURNED,
+                    f"{department_names[department_id]}退回交办：不属于本单位职责；请重新交办",
+                )
+            )
+        if extension is ExtensionState.REFUSED:
+            steps.append((EventKind.EXTENSION, f"延期申请未批准，仍须于{chinese_date(due)}前办结"))
         if extension is ExtensionState.APPROVED:
             steps.append(
                 (
@@ -2677,7 +2697,7 @@ def _demo_assignments(session: Session, keys: SiteKeys, rng: random.Random, now:
                     f"批准延期{extra}个工作日，期限延至{chinese_date(due_now)}",
                 )
             )
-        if due_now < now.date() and rng.random() < 0.6:
+        if not returned and due_now < now.date() and rng.random() < 0.6:
             urge_no, urge_seq = number("催", now.year)
             urge = SlipContent.from_json(
                 content.to_json()
@@ -2734,11 +2754,15 @@ def _demo_assignments(session: Session, keys: SiteKeys, rng: random.Random, now:
             Case.status == CaseStatus.REGISTERED.value, Case.nature.is_not(None)
         )
     ).all()
+    any_voided = False
     for waiting_case, stuck_department, triaged_at, rule_days in waiting:
         if stuck_department is None or triaged_at is None or rng.random() < 0.4:
             continue
         period = rule_days or 5
         due = calendar.add(triaged_at.date(), period).due
+        # A draft to the wrong department, thrown away (at least one, so the state shows).
+        voided = not any_voided or rng.random() < 0.15
+        any_voided = any_voided or voided
         assignments.append(
             {
                 "id": next_id,
@@ -2746,7 +2770,7 @@ def _demo_assignments(session: Session, keys: SiteKeys, rng: random.Random, now:
                 "case_id": waiting_case,
                 "department_id": stuck_department,
                 "kind": AssignmentKind.ASSIGN.value,
-                "state": AssignmentState.DRAFT.value,
+                "state": (AssignmentState.VOIDED if voided else AssignmentState.DRAFT).value,
                 "parent_id": None,
                 "requirements": f"请于{period}个工作日内依法依规办理，"
                 "并将办理结果书面反馈监督窗口。",

@@ -185,6 +185,16 @@ class SiteService:
                 session.scalar(select(Setting.value).where(Setting.key == WINDOW_PHONE_KEY)) or ""
             )
 
+    def preference(self, key: str) -> str:
+        """A per-installation preference that needs no audit (e.g. the last printer used)."""
+        with self._db.read() as session:
+            value = session.scalar(select(Setting.value).where(Setting.key == f"pref.{key}"))
+        return value or ""
+
+    def set_preference(self, key: str, value: str) -> None:
+        with self._db.write() as session:
+            session.merge(Setting(key=f"pref.{key}", value=value))
+
     def set_window_phone(self, actor: Actor, phone: str) -> Changes:
         """The window's phone, printed on slips and receipts for questions."""
         actor.require(Permission.MANAGE_REFERENCE)

@@ -107,11 +107,28 @@ def render(data_dir: Path, out: Path) -> None:
     dialog = window.open_case(case_id)
     if dialog is not None:
         settle(context.runner)
-        for index, name in enumerate(("info", "triage", "handling", "materials", "timeline")):
+        for index in range(dialog.tabs.count()):
             dialog.tabs.setCurrentIndex(index)
-            settle()
-            save(dialog, out / f"08-case-{index}-{name}.png")
+            settle(context.runner)
+            save(dialog, out / f"08-case-{index}-{dialog.tabs.tabText(index)}.png")
         dialog.close()
+        settle(context.runner)
+
+    open_case = _case_with_open_assignment(services)
+    if open_case is not None:
+        dialog = window.open_case(open_case)
+        if dialog is not None:
+            settle(context.runner)
+            dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.assignments))
+            settle(context.runner)
+            save(dialog, out / "09-case-assignments.png")
+            dialog.close()
+            settle(context.runner)
+        _slip_preview(context, out)
+
+    window.go_to("交办单")
+    settle(context.runner)
+    save(window, out / "11-slips.png")
     window.close()
     settle(context.runner)
     services.close()
@@ -155,6 +172,45 @@ def _search(window: object, text: str) -> None:
 
     assert isinstance(window, MainWindow)
     window.ledger.show_filter(CaseFilter(text=text))
+
+
+def _case_with_open_assignment(services: AppServices) -> int | None:
+    from sqlalchemy import select
+
+    from desktop_app.storage.models import Assignment
+
+    with services.db.read() as session:
+        return session.scalar(
+            select(Assignment.case_id)
+            .where(Assignment.state == "received", Assignment.kind == "assign")
+            .order_by(Assignment.id.desc())
+            .limit(1)
+        )
+
+
+def _slip_preview(context: UiContext, out: Path) -> None:
+    """The real slip PDF in the preview dialog (rendered from the stored content, so taking
+    the screenshot does not count as a print)."""
+    from sqlalchemy import select
+
+    from desktop_app.documents.slip_content import SlipContent
+    from desktop_app.documents.slip_pdf import render_slip
+    from desktop_app.storage.models import Slip
+    from desktop_app.ui.slip_preview import SlipPreviewDialog
+
+    with context.services.db.read() as session:
+        stored = session.scalar(
+            select(Slip).where(Slip.kind == "assign").order_by(Slip.id.desc()).limit(1)
+        )
+        content = SlipContent.from_json(stored.content) if stored is not None else None
+    if content is None:
+        return
+    preview = SlipPreviewDialog(context, render_slip(content), content.number)
+    preview.resize(900, 1000)
+    preview.show()
+    settle(context.runner)
+    save(preview, out / "10-slip-preview.png")
+    preview.close()
 
 
 def _richest_case(services: AppServices) -> int:

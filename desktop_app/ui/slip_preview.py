@@ -40,12 +40,9 @@ NO_PRINTER_MESSAGE = "本机没有安装打印机，可先另存为PDF，再到�
 MAX_RENDER_DPI = 600  # sharp text and QR modules; more only costs memory
 STRIP_HEIGHT = 1024  # a page is rendered in strips so a 600 dpi A4 page never sits in memory whole
 
-# The printer chosen last time, offered first next time (for the life of the program).
-_last_printer_name = ""
-
-
-def last_printer_name() -> str:
-    return _last_printer_name
+# The printer chosen last time is offered first next time, across restarts: it is kept in the
+# data dir, which belongs to this PC.
+PRINTER_PREFERENCE = "last_printer"
 
 
 class SlipPreviewDialog(QDialog):
@@ -144,7 +141,6 @@ class SlipPreviewDialog(QDialog):
     # Printing ------------------------------------------------------------------------------
 
     def print_document(self) -> None:
-        global _last_printer_name
         if self.pdf_bytes is None:
             return
         printers = QPrinterInfo.availablePrinters()
@@ -153,8 +149,9 @@ class SlipPreviewDialog(QDialog):
             return
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         names = [p.printerName() for p in printers]
-        if _last_printer_name in names:
-            printer.setPrinterName(_last_printer_name)
+        last = self._context.services.site.preference(PRINTER_PREFERENCE)
+        if last in names:
+            printer.setPrinterName(last)
         printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
         printer.setPageOrientation(QPageLayout.Orientation.Portrait)
         printer.setFullPage(True)
@@ -164,7 +161,7 @@ class SlipPreviewDialog(QDialog):
         dialog.setMinMax(1, self.document.pageCount())
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        _last_printer_name = printer.printerName()
+        self._context.services.site.set_preference(PRINTER_PREFERENCE, printer.printerName())
         try:
             paint_pages(self.document, printer)
         except PrintFailed as exc:
@@ -256,4 +253,4 @@ def _safe_filename(title: str) -> str:
     return cleaned or "文件"
 
 
-__all__ = ["NO_PRINTER_MESSAGE", "SlipPreviewDialog", "last_printer_name", "paint_pages"]
+__all__ = ["NO_PRINTER_MESSAGE", "PRINTER_PREFERENCE", "SlipPreviewDialog", "paint_pages"]
