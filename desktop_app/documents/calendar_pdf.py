@@ -12,9 +12,6 @@ installed font has is printed as its code (``[U+20000]``) and named under the gr
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -26,6 +23,7 @@ from reportlab.lib.units import mm  # type: ignore[import-untyped,unused-ignore]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused-ignore]
 
 from desktop_app.documents.fonts import FontSet, font_runs, missing_glyphs, register_fonts
+from desktop_app.documents.output import write_atomically
 from desktop_app.domain.deadlines import DayCell, DeadlineKind, DeadlineState, MonthView
 
 __all__ = ["render_month_pdf"]
@@ -469,25 +467,6 @@ def _render(view: MonthView, site_name: str, generated_at: datetime) -> bytes:
     return buffer.getvalue()
 
 
-def _write_atomically(out: Path, data: bytes) -> None:
-    handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        try:  # mkstemp makes the file private (0600); a printed sheet is not a secret
-            mode = out.stat().st_mode & 0o777
-        except OSError:
-            mode = 0o644
-        os.chmod(temp_name, mode)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, out)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temp_name)
-        raise
-
-
 def render_month_pdf(
     view: MonthView, *, site_name: str, generated_at: datetime, out: Path | None = None
 ) -> bytes:
@@ -498,5 +477,5 @@ def render_month_pdf(
     """
     data = _render(view, site_name, generated_at)
     if out is not None:
-        _write_atomically(Path(out), data)
+        write_atomically(Path(out), data)
     return data

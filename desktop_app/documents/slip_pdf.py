@@ -22,11 +22,8 @@ from __future__ import annotations
 import functools
 import io
 import itertools
-import os
-import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
@@ -50,6 +47,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped,unused-ignore]
 )
 
 from desktop_app.documents.fonts import FontSet, font_runs, missing_glyphs, register_fonts
+from desktop_app.documents.output import write_atomically
 from desktop_app.documents.slip_content import PaperKind, ReceiptContent, SlipContent
 
 __all__ = [
@@ -158,26 +156,6 @@ def _pdf_date(moment: datetime) -> str:
     minutes = int(offset.total_seconds()) // 60
     sign = "+" if minutes >= 0 else "-"
     return f"{text}{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
-
-
-def _write_atomically(out: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and ``os.replace``: never half a file."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        try:  # mkstemp makes the file private (0600); a printed paper is not a secret
-            mode = out.stat().st_mode & 0o777
-        except OSError:
-            mode = 0o644
-        os.chmod(temp_name, mode)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, out)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temp_name)
-        raise
 
 
 # --- text --------------------------------------------------------------------------------------
@@ -1038,7 +1016,7 @@ def render_slip(
         stamp=reprint_at or content.issued_at,
     )
     if out is not None:
-        _write_atomically(Path(out), data)
+        write_atomically(Path(out), data)
     return data
 
 
@@ -1138,5 +1116,5 @@ def render_receipt(content: ReceiptContent, *, out: Path | None = None) -> bytes
         stamp=content.received_at,
     )
     if out is not None:
-        _write_atomically(Path(out), data)
+        write_atomically(Path(out), data)
     return data

@@ -53,11 +53,11 @@ from desktop_app.storage.models import (
     Case,
     CaseEvent,
     Department,
-    NumberSequence,
     Setting,
     Site,
     Slip,
 )
+from desktop_app.storage.numbering import next_number
 
 MAX_ASSIGNMENT_DAYS = 60
 
@@ -289,7 +289,7 @@ class AssignmentService:
             kind = AssignmentKind(lead.kind)
             paper = _paper_kind(kind, case)
             series = slip_series(kind)
-            seq = _next_number(session, f"slip-{series}", now.year)
+            seq = next_number(session, f"slip-{series}", now.year)
             number = slip_number(_prefix(session, site), series, now.year, seq)
             earlier = ""
             if lead.parent_id is not None:
@@ -309,21 +309,7 @@ class AssignmentService:
                 earlier=earlier,
                 qr_payload="",
             )
-            content_hash = content.content_hash()
-            payload = sign_slip(self._keys, site.code, number, content_hash)
-            content = SlipContent.from_json(content.to_json() | {"qr_payload": payload})
-            slip = Slip(
-                assignment_id=lead.id,
-                kind=paper.value,
-                number=number,
-                year=now.year,
-                seq=seq,
-                content=content.to_json(),
-                content_hash=content_hash,
-                qr_payload=payload,
-                issued_at=now,
-            )
-            session.add(slip)
+            slip = self._sign_and_store(session, site, lead, content, seq)
             for assignment in [lead, *assists]:
                 assignment.state = AssignmentState.ISSUED.value
                 assignment.issued_at = now
@@ -352,7 +338,7 @@ class AssignmentService:
                 action="issue_slip",
                 entity="slip",
                 entity_uuid=slip.uuid,
-                after={"number": number, "content_hash": content_hash, "case": case.number},
+                after={"number": number, "content_hash": slip.content_hash, "case": case.number},
             )
             case_id = case.id
         return number, Changes(cases=True, case_ids=(case_id,))
@@ -471,7 +457,7 @@ class AssignmentService:
             check_step(Step.URGE, AssignmentState(a.state), today=now.date(), due=a.due_date)
             case = _get_case(session, a.case_id)
             site = _site(session)
-            seq = _next_number(session, "slip-催", now.year)
+            seq = next_number(session, "slip-催", now.year)
             number = slip_number(_prefix(session, site), "催", now.year, seq)
             own = _slip_numbers(session, [a.id]).get(a.id, ())
             earlier = own[0] if own else ""
@@ -493,22 +479,7 @@ class AssignmentService:
                     "逾期未办结的，将按规定督办并追究责任。"
                 ),
             )
-            content_hash = content.content_hash()
-            payload = sign_slip(self._keys, site.code, number, content_hash)
-            content = SlipContent.from_json(content.to_json() | {"qr_payload": payload})
-            session.add(
-                Slip(
-                    assignment_id=a.id,
-                    kind=PaperKind.URGE.value,
-                    number=number,
-                    year=now.year,
-                    seq=seq,
-                    content=content.to_json(),
-                    content_hash=content_hash,
-                    qr_payload=payload,
-                    issued_at=now,
-                )
-            )
+            self._sign_and_store(session, site, a, content, seq)
             a.urged_at = now
             a.version += 1
             _event(
@@ -640,6 +611,27 @@ class AssignmentService:
             stored = session.scalar(select(Slip.content_hash).where(Slip.number == number))
         return verify_slip_payload(payload, keys, stored)
 
+    def _sign_and_store(
+        self, session: Session, site: Site, assignment: Assignment, content: SlipContent, seq: int
+    ) -> Slip:
+        """Freeze a paper: hash its content, sign number and hash, keep it as issued."""
+        content_hash = content.content_hash()
+        payload = sign_slip(self._keys, site.code, content.number, content_hash)
+        signed = SlipContent.from_json(content.to_json() | {"qr_payload": payload})
+        slip = Slip(
+            assignment_id=assignment.id,
+            kind=content.kind.value,
+            number=content.number,
+            year=content.issued_at.year,
+            seq=seq,
+            content=signed.to_json(),
+            content_hash=content_hash,
+            qr_payload=payload,
+            issued_at=content.issued_at,
+        )
+        session.add(slip)
+        return slip
+
     def _window_phone(self) -> str:
         with self._db.read() as session:
             return (
@@ -764,16 +756,6 @@ def _event(
     )
     case.version += 1
     case.updated_at = now
-
-
-def _next_number(session: Session, kind: str, year: int) -> int:
-    row = session.get(NumberSequence, (kind, year))
-    if row is None:
-        row = NumberSequence(kind=kind, year=year, last_value=0)
-        session.add(row)
-    row.last_value += 1
-    session.flush()
-    return row.last_value
 
 
 def _prefix(session: Session, site: Site) -> str:

@@ -27,9 +27,9 @@ from desktop_app.storage.models import (
     CaseEvent,
     Complainant,
     Department,
-    NumberSequence,
     Site,
 )
+from desktop_app.storage.numbering import next_number
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ class IntakeService:
             return self._record_repeat_visit(session, actor, earlier, complainant, form, files, now)
 
         year = now.year
-        seq = _next_number(session, "case", year)
+        seq = next_number(session, "case", year)
         case = Case(
             site_code=site.code,
             year=year,
@@ -392,17 +392,6 @@ def _reindex_cases_of(session: Session, complainant: Complainant) -> None:
     short_name = session.scalar(select(Site.short_name).where(Site.is_local.is_(True))) or ""
     for case in session.scalars(select(Case).where(Case.complainant_id == complainant.id)):
         search.reindex_case(session, case.id, search_fields(case, complainant, short_name))
-
-
-def _next_number(session: Session, kind: str, year: int) -> int:
-    """Take the next number in the write transaction that uses it: a crash loses both."""
-    row = session.get(NumberSequence, (kind, year))
-    if row is None:
-        row = NumberSequence(kind=kind, year=year, last_value=0)
-        session.add(row)
-    row.last_value += 1
-    session.flush()
-    return row.last_value
 
 
 def _matched_by(form: IntakeForm, complainant: Complainant) -> str:
