@@ -2793,7 +2793,14 @@ def _demo_assignments(session: Session, keys: SiteKeys, rng: random.Random, now:
     if events:
         session.execute(insert(CaseEvent), events)
     for case_id, n in bumped.items():
-        session.execute(update(Case).where(Case.id == case_id).values(version=Case.version + n))
+        # No session synchronisation: the loaded Case objects are not used afterwards, and
+        # matching every one of them per statement made this quadratic.
+        session.execute(
+            update(Case)
+            .where(Case.id == case_id)
+            .values(version=Case.version + n)
+            .execution_options(synchronize_session=False)
+        )
     for (series, year), last in sequences.items():
         session.merge(NumberSequence(kind=f"slip-{series}", year=year, last_value=last))
     session.flush()
