@@ -129,9 +129,9 @@ def measure_services(services: AppServices) -> dict[str, object]:
     from desktop_app.storage.models import Slip
 
     with services.db.read() as session:
-        stored = session.scalars(select(Slip).order_by(Slip.id.desc()).limit(1)).first()
+        stored = session.scalar(select(Slip.content).order_by(Slip.id.desc()).limit(1))
     if stored is not None:
-        content = SlipContent.from_json(stored.content)
+        content = SlipContent.from_json(stored)
         results["slip_pdf_warm_ms"] = median_ms(lambda: render_slip(content), repeat=15)
         results["slip_pdf_kb"] = round(len(render_slip(content)) / 1024, 1)
     return results

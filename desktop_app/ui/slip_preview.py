@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from desktop_app.documents.slip_pdf import UnprintableCharacters
 from desktop_app.errors import UserError
 from desktop_app.ui.common import FieldError, UiContext, show_error
 
@@ -125,6 +124,9 @@ class SlipPreviewDialog(QDialog):
         if not isValid(self):  # closed while the worker was busy
             return
         self.status.setText("")
+        # Imported here: reportlab is loaded when a paper is first made, not at start-up.
+        from desktop_app.documents.slip_pdf import UnprintableCharacters
+
         if isinstance(exc, UnprintableCharacters):
             # A name that would print with a missing character is refused, never printed.
             self.error.set_message(str(exc))
