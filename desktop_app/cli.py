@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", help="备份到的文件夹（默认数据目录下的 backups）")
 
     sub.add_parser("gui", help="打开图形界面（与不带子命令相同）")
+    sub.add_parser(
+        "self-test", help="自检：在临时目录中离屏运行界面、签发并生成交办单，确认安装完整"
+    )
     return parser
 
 
@@ -124,6 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     data_dir = resolve_data_dir(args.data_dir)
+    if args.command == "self-test":
+        # Never touches a real data dir: everything happens in a temporary folder.
+        from desktop_app.ui.self_test import run_self_test
+
+        status: int = run_self_test()
+        return status
     if args.command in (None, "gui"):
         from desktop_app.ui.app import run_gui
 
