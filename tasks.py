@@ -159,6 +159,39 @@ def cmd_bench(args: argparse.Namespace) -> int:
     ).returncode
 
 
+def folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def cmd_package(_args: argparse.Namespace) -> int:
+    """PyInstaller one-folder build from build.spec, then the built program's self-test."""
+    python = ensure_venv("package")
+    dist, work = ROOT / "dist", ROOT / "build"
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(dist),
+            "--workpath",
+            str(work),
+            str(ROOT / "build.spec"),
+        ],
+        cwd=ROOT,
+        check=True,
+    )
+    program = dist / "bbcs" / ("bbcs.exe" if os.name == "nt" else "bbcs")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([str(program), "self-test"], cwd=dist, env=env)
+    size = folder_size(dist / "bbcs") / 1e6
+    print(f"one-folder build: {dist / 'bbcs'} ({size:.0f} MB; budget 180 MB)")
+    return result.returncode
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -170,6 +203,7 @@ def main() -> int:
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     sub.add_parser("lint", help="ruff and mypy")
     sub.add_parser("screenshots", help="render the main screens to screenshots/")
+    sub.add_parser("package", help="build dist/bbcs with PyInstaller and self-test it")
     p = sub.add_parser("bench", help="benchmarks on a 100,000-case database")
     p.add_argument("--cases", type=int, default=100_000)
     args = parser.parse_args()
@@ -179,6 +213,7 @@ def main() -> int:
         "lint": cmd_lint,
         "screenshots": cmd_screenshots,
         "bench": cmd_bench,
+        "package": cmd_package,
     }
     try:
         return handlers[args.task](args)
