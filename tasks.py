@@ -160,7 +160,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def folder_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    # PyInstaller links some libraries under two names: count each file once.
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def cmd_package(_args: argparse.Namespace) -> int:
