@@ -329,3 +329,19 @@ def test_a_preference_survives_reopening_the_data_dir(services: AppServices) -> 
         assert again.site.preference("unknown") == ""
     finally:
         again.close()
+
+
+def test_recent_slips_lists_every_paper_newest_first_in_one_query(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+) -> None:
+    case_id = _triaged(services, clerk, Nature.WONT)
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    first, _ = services.assignments.issue(leader, lead_id)
+    clock.at = datetime(2026, 12, 3, 9, 0)
+    urge, _ = services.assignments.urge(clerk, lead_id)
+    rows = services.assignments.recent_slips()
+    assert [(slip.number, number) for slip, _id, number, _title in rows] == [
+        (urge, "杞县-2026-0001"),
+        (first, "杞县-2026-0001"),
+    ]
+    assert services.assignments.recent_slips(limit=1)[0][0].number == urge

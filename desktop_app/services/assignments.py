@@ -144,6 +144,21 @@ class AssignmentService:
             ).all()
             return [_slip_info(slip, assignment) for slip, assignment in rows]
 
+    def recent_slips(self, limit: int = 500) -> list[tuple[SlipInfo, int, str, str]]:
+        """The newest papers with their case (id, number, title), in one query."""
+        with self._db.read() as session:
+            rows = session.execute(
+                select(Slip, Assignment, Case.id, Case.number, Case.title)
+                .join(Assignment, Slip.assignment_id == Assignment.id)
+                .join(Case, Assignment.case_id == Case.id)
+                .order_by(Slip.issued_at.desc(), Slip.id.desc())
+                .limit(limit)
+            ).all()
+            return [
+                (_slip_info(slip, assignment), case_id, number, title)
+                for slip, assignment, case_id, number, title in rows
+            ]
+
     def slip_content(self, number: str) -> tuple[SlipInfo, SlipContent]:
         with self._db.read() as session:
             row = session.execute(

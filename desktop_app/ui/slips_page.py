@@ -25,17 +25,15 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from desktop_app.domain.vocabulary import CaseStatus
 from desktop_app.errors import UserError
 from desktop_app.services.assignments import SlipInfo, paper_label
 from desktop_app.services.context import Changes
 from desktop_app.services.keys import SlipCheck
-from desktop_app.services.ledger import CaseFilter
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
 from desktop_app.ui.slip_preview import SlipPreviewDialog
 from desktop_app.ui.theme import GREEN, RED
 
-CASE_LIMIT = 200
+SLIP_LIMIT = 500
 COLUMNS = ("交办单号", "类别", "事项编号", "反映事项", "承办单位", "签发时间", "打印", "状态")
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -49,16 +47,11 @@ class SlipRow:
 
 
 def load_slip_rows(context: UiContext) -> list[SlipRow]:
-    """Runs on the worker: the slips of recent open cases, newest first."""
-    services = context.services
-    statuses = (CaseStatus.IN_PROGRESS, CaseStatus.CONCLUDED)
-    ids = services.ledger.ids(CaseFilter(statuses=statuses), limit=CASE_LIMIT)
-    rows: list[SlipRow] = []
-    for case in services.ledger.rows(ids):
-        for slip in services.assignments.slips_for_case(case.id):
-            rows.append(SlipRow(slip, case.id, case.number, case.title))
-    rows.sort(key=lambda r: (r.slip.issued_at, r.slip.id), reverse=True)
-    return rows
+    """Runs on the worker: the newest papers, newest first (one query)."""
+    return [
+        SlipRow(slip, case_id, number, title)
+        for slip, case_id, number, title in context.services.assignments.recent_slips(SLIP_LIMIT)
+    ]
 
 
 class SlipsPage(QWidget):
@@ -83,7 +76,7 @@ class SlipsPage(QWidget):
         title_row.addWidget(self.count_label)
         layout.addLayout(title_row)
         scope = QLabel(
-            f"最近{CASE_LIMIT}件办理中、待回访事项的交办单、督办单和催办通知。"
+            f"最近签发的{SLIP_LIMIT}份交办单、督办单和催办通知。"
             "新建和签发交办在事项的“交办”页中进行。"
         )
         scope.setObjectName("hint")
