@@ -47,11 +47,11 @@ from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip, verify_slip_payload
 from desktop_app.services.roster import RosterService
 from desktop_app.services.site import WINDOW_PHONE_KEY
+from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
     Assignment,
     Case,
-    CaseEvent,
     Department,
     Setting,
     Site,
@@ -759,16 +759,7 @@ def _event(
     data: dict[str, Any],
 ) -> None:
     advance(CaseStatus(case.status), kind)  # guard: the case must be in a state that allows it
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            at=now,
-            kind=kind.value,
-            summary=summary,
-            data=data,
-            user_name=actor.display_name,
-        )
-    )
+    add_event(session, case.id, kind, summary, user_name=actor.display_name, at=now, data=data)
     case.version += 1
     case.updated_at = now
 

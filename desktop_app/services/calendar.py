@@ -35,8 +35,9 @@ from desktop_app.domain.workdays import (
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import CalendarYear, Case, CaseEvent, HolidayOverride, Setting
+from desktop_app.storage.models import CalendarYear, Case, HolidayOverride, Setting
 
 _RULE_PREFIX = "deadline_rule."
 _DUE_SOON_KEY = "deadline_due_soon_days"
@@ -295,15 +296,14 @@ def recompute_open_deadlines(
         summary = "；".join(
             f"{what}由{chinese_date(old)}调整为{chinese_date(new)}" for what, old, new in changes
         )
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                kind=EventKind.NOTE.value,
-                summary=f"节假日安排调整：{summary}",
-                data={"calendar_version": calendar.version},
-                user_name=user_name,
-            )
+        add_event(
+            session,
+            case.id,
+            EventKind.NOTE,
+            f"节假日安排调整：{summary}",
+            user_name=user_name,
+            at=now,
+            data={"calendar_version": calendar.version},
         )
         for what, old, new in changes:
             moved.append((case.id, Recomputed(case.number, what, old, new)))
@@ -338,18 +338,17 @@ def _recompute_assignments(
             continue
         case.version += 1
         case.updated_at = now
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                kind=EventKind.NOTE.value,
-                summary=(
-                    f"节假日安排调整：{assignment.department.name}的交办期限由"
-                    f"{chinese_date(before)}调整为{chinese_date(due)}"
-                ),
-                data={"calendar_version": calendar.version},
-                user_name=user_name,
-            )
+        add_event(
+            session,
+            case.id,
+            EventKind.NOTE,
+            (
+                f"节假日安排调整：{assignment.department.name}的交办期限由"
+                f"{chinese_date(before)}调整为{chinese_date(due)}"
+            ),
+            user_name=user_name,
+            at=now,
+            data={"calendar_version": calendar.version},
         )
         moved.append((case.id, Recomputed(case.number, "交办期限", before, due)))
     return moved

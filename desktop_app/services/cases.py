@@ -33,8 +33,9 @@ from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Area, Attachment, Case, CaseEvent
+from desktop_app.storage.models import Area, Case
 
 
 @dataclass(frozen=True)
@@ -344,27 +345,9 @@ class CaseService:
         now = self._clock.now()
         with self._db.write() as session:
             case = _get_case(session, case_id)
+            attach_files(session, case.id, stored, user_name=actor.display_name, at=now)
+            session.flush()
             for item in stored:
-                attachment = Attachment(
-                    case_id=case.id,
-                    filename=item.filename,
-                    sha256=item.sha256,
-                    size=item.size,
-                    added_at=now,
-                    added_by=actor.display_name,
-                )
-                session.add(attachment)
-                session.add(
-                    CaseEvent(
-                        case_id=case.id,
-                        at=now,
-                        kind=EventKind.ATTACHMENT_ADDED.value,
-                        summary=f"添加材料：{item.filename}",
-                        data={"sha256": item.sha256, "size": item.size},
-                        user_name=actor.display_name,
-                    )
-                )
-                session.flush()
                 audit.record(
                     session,
                     at=now,
@@ -400,15 +383,14 @@ class CaseService:
                 event = apply(session, case, now)
                 case.version += 1
                 case.updated_at = now
-                session.add(
-                    CaseEvent(
-                        case_id=case.id,
-                        at=now,
-                        kind=kind.value,
-                        summary=event["summary"],
-                        data=event.get("data", {}),
-                        user_name=actor.display_name,
-                    )
+                add_event(
+                    session,
+                    case.id,
+                    kind,
+                    event["summary"],
+                    user_name=actor.display_name,
+                    at=now,
+                    data=event.get("data"),
                 )
                 session.flush()
                 old, new = audit.diff(before, _snapshot(case))

@@ -18,13 +18,12 @@ from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore, StoredFile
 from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Area as AreaRow
 from desktop_app.storage.models import (
-    Attachment,
     Case,
-    CaseEvent,
     Complainant,
     Department,
     Site,
@@ -238,15 +237,14 @@ class IntakeService:
         summary = f"受理登记，来源：{form.channel.label}，往返 {case.visits_count} 次"
         if earlier is not None:
             summary += f"；关联原事项 {earlier.number}"
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                kind=EventKind.REGISTERED.value,
-                summary=summary,
-                data={"linked_case": earlier.uuid if earlier is not None else None},
-                user_name=actor.display_name,
-            )
+        add_event(
+            session,
+            case.id,
+            EventKind.REGISTERED,
+            summary,
+            user_name=actor.display_name,
+            at=now,
+            data={"linked_case": earlier.uuid if earlier is not None else None},
         )
         self._attach(session, actor, case, files, now)
         search.reindex_case(session, case.id, search_fields(case, complainant, site.short_name))
@@ -276,15 +274,14 @@ class IntakeService:
         case.visits_count = max(case.visits_count + 1, form.visits_count)
         case.version += 1
         case.updated_at = now
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                kind=EventKind.REPEAT_VISIT.value,
-                summary=f"{complainant.name}再次来访（第 {case.visits_count} 次）：{form.title}",
-                data={"title": form.title, "description": form.description},
-                user_name=actor.display_name,
-            )
+        add_event(
+            session,
+            case.id,
+            EventKind.REPEAT_VISIT,
+            f"{complainant.name}再次来访（第 {case.visits_count} 次）：{form.title}",
+            user_name=actor.display_name,
+            at=now,
+            data={"title": form.title, "description": form.description},
         )
         self._attach(session, actor, case, files, now)
         audit.record(
@@ -364,27 +361,7 @@ class IntakeService:
         files: Sequence[StoredFile],
         now: datetime,
     ) -> None:
-        for stored in files:
-            session.add(
-                Attachment(
-                    case_id=case.id,
-                    filename=stored.filename,
-                    sha256=stored.sha256,
-                    size=stored.size,
-                    added_at=now,
-                    added_by=actor.display_name,
-                )
-            )
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    at=now,
-                    kind=EventKind.ATTACHMENT_ADDED.value,
-                    summary=f"添加材料：{stored.filename}",
-                    data={"sha256": stored.sha256, "size": stored.size},
-                    user_name=actor.display_name,
-                )
-            )
+        attach_files(session, case.id, files, user_name=actor.display_name, at=now)
 
 
 def _reindex_cases_of(session: Session, complainant: Complainant) -> None:
