@@ -187,19 +187,21 @@ class LedgerPage(QWidget):
 
     def reload(self) -> None:
         """Re-run the query on the worker; the table keeps showing the old rows meanwhile."""
-        services = self._context.services
-        today = services.clock.now().date()
-        calendar = services.calendar.calendar()
-        self.model.deadline_reference = (
-            today,
-            soon_limit(calendar, today, services.calendar.rules().due_soon_days),
-        )
         if self._loading:
             self._reload_again = True
             return
         self._loading = True
         self.count_label.setText("正在查询…")
-        self._context.runner.run(self.model.load_ids, self._ids_loaded, self._load_failed)
+        services = self._context.services
+
+        def load() -> tuple[list[int], tuple[date, date]]:
+            # On the worker, with the ids: what counts as overdue / due soon today.
+            today = services.clock.now().date()
+            calendar = services.calendar.calendar()
+            until = soon_limit(calendar, today, services.calendar.rules().due_soon_days)
+            return self.model.load_ids(), (today, until)
+
+        self._context.runner.run(load, self._ids_loaded, self._load_failed)
 
     @property
     def is_loading(self) -> bool:
@@ -207,7 +209,9 @@ class LedgerPage(QWidget):
 
     # Internals -------------------------------------------------------------------------------
 
-    def _ids_loaded(self, ids: list[int]) -> None:
+    def _ids_loaded(self, loaded: tuple[list[int], tuple[date, date]]) -> None:
+        ids, reference = loaded
+        self.model.deadline_reference = reference
         self._loading = False
         if self._reload_again:
             self._reload_again = False
