@@ -5,6 +5,7 @@ python tasks.py run            set up .venv, make a demo county site on first ru
 python tasks.py test           install test tools and run lint, type checks and every test
 python tasks.py screenshots    render each main screen with demo data to screenshots/*.png
 python tasks.py bench          build a 100,000-case database and print timings as JSON
+python tasks.py package        the one-folder build (PyInstaller), its self-test, the installer
 python tasks.py lint           ruff + mypy only
 """
 
@@ -150,6 +151,11 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.frozen:
+        python = ensure_venv("package")
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        script = ROOT / "tests" / "bench_frozen.py"
+        return subprocess.run([str(python), str(script)], cwd=ROOT, env=env).returncode
     python = ensure_venv()
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     return subprocess.run(
@@ -164,8 +170,80 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def cmd_package(_args: argparse.Namespace) -> int:
-    """PyInstaller one-folder build from build.spec, then the built program's self-test."""
+SIZE_BUDGET_FOLDER_MB = 180  # DESIGN.md §9
+SIZE_BUDGET_INSTALLER_MB = 60
+
+
+def find_iscc() -> Path | None:
+    """Inno Setup 6's compiler: on PATH, or where its installer (and choco) puts it."""
+    import shutil
+
+    found = shutil.which("iscc") or shutil.which("ISCC")
+    if found:
+        return Path(found)
+    for variable in ("ProgramFiles(x86)", "ProgramFiles"):
+        base = os.environ.get(variable)
+        if base and (Path(base) / "Inno Setup 6" / "ISCC.exe").is_file():
+            return Path(base) / "Inno Setup 6" / "ISCC.exe"
+    return None
+
+
+def project_version() -> str:
+    import tomllib
+
+    return str(tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["version"])
+
+
+def numeric_version(version: str) -> str:
+    """``0.1.0`` → ``0.1.0.0`` (Windows version resources take four numbers)."""
+    from desktop_app.version import windows_version_tuple
+
+    return ".".join(map(str, windows_version_tuple(version)))
+
+
+def build_installer(python: Path, dist: Path) -> Path | None:
+    """The installer for this OS from dist/bbcs: Inno Setup on Windows, a .deb on Linux."""
+    import shutil
+
+    version = project_version()
+    if os.name == "nt":
+        iscc = find_iscc()
+        if iscc is None:
+            print("Inno Setup 6 (ISCC.exe) not found: no installer built (choco install innosetup)")
+            return None
+        subprocess.run(
+            [
+                str(iscc),
+                "/Qp",
+                f"/DAppVersion={version}",
+                f"/DNumericVersion={numeric_version(version)}",
+                f"/DSourceDir={dist / 'bbcs'}",
+                f"/DOutputDir={dist}",
+                str(ROOT / "installer" / "bbcs.iss"),
+            ],
+            cwd=ROOT,
+            check=True,
+        )
+        return dist / f"bbcs-{version}-setup.exe"
+    if sys.platform.startswith("linux"):
+        if not (shutil.which("dpkg-deb") and shutil.which("readelf")):
+            print("dpkg-deb or readelf not found: no .deb built")
+            return None
+        print("Building the .deb (xz) …", flush=True)
+        output = subprocess.run(
+            [str(python), str(ROOT / "installer" / "build_deb.py"), "--dist", str(dist)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        return Path(output.split(" (", 1)[0])
+    return None
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    """PyInstaller one-folder build from build.spec, the built program's self-test, then the
+    installer for this OS (.deb on Linux, Inno Setup on Windows); prints the sizes."""
     python = ensure_venv("package")
     dist, work = ROOT / "dist", ROOT / "build"
     subprocess.run(
@@ -185,12 +263,29 @@ def cmd_package(_args: argparse.Namespace) -> int:
         cwd=ROOT,
         check=True,
     )
-    program = dist / "bbcs" / ("bbcs.exe" if os.name == "nt" else "bbcs")
+    # bbcs.exe is windowed on Windows (no console output): the self-test runs bbcs-cli.exe.
+    program = dist / "bbcs" / ("bbcs-cli.exe" if os.name == "nt" else "bbcs")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     result = subprocess.run([str(program), "self-test"], cwd=dist, env=env)
     size = folder_size(dist / "bbcs") / 1e6
-    print(f"one-folder build: {dist / 'bbcs'} ({size:.0f} MB; budget 180 MB)")
-    return result.returncode
+    print(f"one-folder build: {dist / 'bbcs'} ({size:.1f} MB; budget {SIZE_BUDGET_FOLDER_MB} MB)")
+    if result.returncode != 0:
+        print("The built program's self-test failed.", file=sys.stderr)
+        return result.returncode
+    status = 0 if size <= SIZE_BUDGET_FOLDER_MB else 1
+    if not args.no_installer:
+        installer = build_installer(python, dist)
+        if installer is not None:
+            installer_mb = installer.stat().st_size / 1e6
+            print(
+                f"installer: {installer} "
+                f"({installer_mb:.1f} MB; budget {SIZE_BUDGET_INSTALLER_MB} MB)"
+            )
+            if installer_mb > SIZE_BUDGET_INSTALLER_MB:
+                status = 1
+    if status:
+        print("Over the size budget.", file=sys.stderr)
+    return status
 
 
 def main() -> int:
@@ -204,9 +299,19 @@ def main() -> int:
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     sub.add_parser("lint", help="ruff and mypy")
     sub.add_parser("screenshots", help="render the main screens to screenshots/")
-    sub.add_parser("package", help="build dist/bbcs with PyInstaller and self-test it")
+    p = sub.add_parser(
+        "package", help="build dist/bbcs with PyInstaller, self-test it, build the installer"
+    )
+    p.add_argument(
+        "--no-installer", action="store_true", help="only the one-folder build and its self-test"
+    )
     p = sub.add_parser("bench", help="benchmarks on a 100,000-case database")
     p.add_argument("--cases", type=int, default=100_000)
+    p.add_argument(
+        "--frozen",
+        action="store_true",
+        help="start-up of the built program instead (PyInstaller, tests/bench_frozen.py)",
+    )
     args = parser.parse_args()
     handlers = {
         "run": cmd_run,

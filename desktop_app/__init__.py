@@ -4,6 +4,7 @@ Everything in this package except :mod:`desktop_app.ui` is free of Qt and can be
 command line or from tests without a display.
 """
 
-__version__ = "0.1.0"
+from desktop_app.version import __version__ as __version__
+
 APP_NAME = "bbcs"
 APP_TITLE = "「办不成事」监督窗口工作台"

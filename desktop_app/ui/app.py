@@ -8,11 +8,12 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop_app import APP_TITLE, __version__
 from desktop_app.errors import UserError
-from desktop_app.paths import DataLayout
+from desktop_app.paths import DataLayout, resources_dir
 from desktop_app.services.app import AppServices, open_services
 from desktop_app.storage.database import InstanceLock
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
@@ -29,6 +30,10 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("bbcs")
     app.setApplicationDisplayName(APP_TITLE)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("bbcs")
+    icon = resources_dir() / "icons" / "bbcs.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     install_translations(app)
     install_fonts(app)
     apply_style(app)

@@ -1,0 +1,619 @@
+"""The bundle file: what travels between sites on a USB stick or a share (DESIGN.md §6).
+
+A bundle is one file::
+
+    MAGIC | header length (4 bytes, big-endian) | header (JSON) | body
+
+The header is plain JSON so a site can say *before decrypting* who sent a bundle, to whom, and
+why it refuses it. The body is a ZIP archive (the *payload*) holding ``manifest.json``,
+``manifest.sig`` and the members the manifest lists with their sizes and SHA-256 digests.
+
+- Signed, then encrypted: the sender's Ed25519 key signs ``manifest.json`` (which pins every
+  member by hash); the payload is then encrypted to the recipient's X25519 key: an ephemeral
+  X25519 key agreement, HKDF-SHA256, and AES-256-GCM over 1 MiB chunks (the STREAM
+  construction: the nonce is the chunk counter plus a "last chunk" flag, so a truncated or
+  reordered file fails). The whole header is authenticated as associated data.
+- Reference bundles (city → counties: departments, holidays, rules) hold no personal data and
+  go to every county, so they are signed but not encrypted (``"encryption": "none"``).
+
+Reading is defensive: every length is capped before anything is allocated, member names are
+checked against a closed list (no ``..``, no absolute paths, no duplicates), a member is read
+no further than its declared size, and nothing is trusted until the signature verifies.
+``BundleRefused`` (a ``UserError`` with a machine-readable ``code``) is the only error a
+malformed file may produce.
+
+Nothing here touches the database; ``services.sync`` decides what a bundle means.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import struct
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Final, Protocol
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from desktop_app.errors import UserError
+
+MAGIC: Final = b"BBCS-BUNDLE\x00"
+FORMAT: Final = 1
+SIGNATURE_ALGORITHM: Final = "Ed25519"
+ENCRYPTION_ALGORITHM: Final = "X25519+HKDF-SHA256+AES-256-GCM"
+NO_ENCRYPTION: Final = "none"
+HASH_ALGORITHM: Final = "SHA-256"
+
+BUNDLE_SUFFIX: Final = ".bbcs"
+ACK_SUFFIX: Final = ".bbcsack"
+
+CHUNK_SIZE: Final = 1024 * 1024
+TAG_BYTES: Final = 16
+MAX_HEADER_BYTES: Final = 64 * 1024
+MAX_PAYLOAD_BYTES: Final = 8 * 1024**3
+MAX_MANIFEST_BYTES: Final = 64 * 1024 * 1024
+MAX_MEMBER_BYTES: Final = 4 * 1024**3
+MAX_MEMBERS: Final = 1_000_000
+MAX_ACK_BYTES: Final = 1024 * 1024
+_HKDF_INFO: Final = b"bbcs bundle v1"
+
+MANIFEST: Final = "manifest.json"
+SIGNATURE: Final = "manifest.sig"
+_MEMBER_NAME = re.compile(r"(records/[a-z_]{1,40}\.jsonl|attachments/[0-9a-f]{64})")
+UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_SITE = re.compile(r"[0-9]{6}")
+
+
+class BundleRefused(UserError):
+    """A bundle (or acknowledgement) that is not imported, with the reason in Chinese.
+
+    ``code`` names the reason for scripts (``bbcs import --json``): not_a_bundle, too_new,
+    not_addressed, unknown_site, revoked_site, wrong_key, tampered, truncated, bad_signature,
+    unsafe_name, duplicate_name, unexpected_member, missing_member, size_mismatch, too_large,
+    bad_content, wrong_kind, already_imported (not an error for the user, but nothing is done).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a bundle is encrypted to: a site code and its X25519 public key (raw bytes)."""
+
+    site_code: str
+    encryption_key: bytes
+
+
+class PayloadWriter:
+    """Builds the ZIP payload in a temporary file; ``finish`` signs the manifest.
+
+    Members are added as streams or bytes; each one's size and SHA-256 go into the manifest.
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed by close()
+        self._zip = zipfile.ZipFile(self._file, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.members: list[dict[str, Any]] = []
+        self._names: set[str] = set()
+
+    def add_bytes(self, name: str, data: bytes) -> None:
+        self._check_name(name)
+        self._zip.writestr(name, data)
+        self.members.append(
+            {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        )
+
+    def add_file(self, name: str, path: Path) -> None:
+        self._check_name(name)
+        digest = hashlib.sha256()
+        size = 0
+        with path.open("rb") as reader, self._zip.open(name, "w", force_zip64=True) as writer:
+            for block in iter(lambda: reader.read(CHUNK_SIZE), b""):
+                digest.update(block)
+                size += len(block)
+                writer.write(block)
+        self.members.append({"name": name, "size": size, "sha256": digest.hexdigest()})
+
+    def open_text_member(self, name: str) -> _HashingTextMember:
+        """A member written line by line (JSON Lines), hashed as it goes."""
+        self._check_name(name)
+        return _HashingTextMember(self, name)
+
+    def finish(self, manifest: dict[str, Any], sign: Callable[[bytes], bytes]) -> IO[bytes]:
+        """Add the manifest and its signature; return the payload, positioned at its start."""
+        manifest = dict(manifest, members=self.members)
+        data = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+        self._zip.writestr(MANIFEST, data)
+        self._zip.writestr(SIGNATURE, sign(data))
+        self._zip.close()
+        self._file.seek(0)
+        return self._file
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._zip.close()
+        self._file.close()
+
+    def _check_name(self, name: str) -> None:
+        if not _MEMBER_NAME.fullmatch(name) or name in self._names:
+            raise ValueError(f"bad member name {name!r}")
+        self._names.add(name)
+
+
+class _HashingTextMember:
+    def __init__(self, owner: PayloadWriter, name: str) -> None:
+        self._owner = owner
+        self._name = name
+        self._stream = owner._zip.open(name, "w", force_zip64=True)
+        self._digest = hashlib.sha256()
+        self._size = 0
+
+    def write_line(self, line: str) -> None:
+        data = (line + "\n").encode("utf-8")
+        self._digest.update(data)
+        self._size += len(data)
+        self._stream.write(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        self._owner.members.append(
+            {"name": self._name, "size": self._size, "sha256": self._digest.hexdigest()}
+        )
+
+    def __enter__(self) -> _HashingTextMember:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class BinaryWriter(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+def write_container(
+    out: BinaryWriter,
+    header: dict[str, Any],
+    payload: IO[bytes],
+    recipient: Recipient | None,
+) -> None:
+    """Write magic, header and the (encrypted, if ``recipient``) payload to ``out``."""
+    payload.seek(0, os.SEEK_END)
+    size = payload.tell()
+    payload.seek(0)
+    header = dict(header, format=FORMAT, payload_size=size)
+    if recipient is None:
+        header["encryption"] = {"algorithm": NO_ENCRYPTION}
+        header_bytes = _header_bytes(header)
+        out.write(MAGIC + struct.pack(">I", len(header_bytes)) + header_bytes)
+        for block in iter(lambda: payload.read(CHUNK_SIZE), b""):
+            out.write(block)
+        return
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = ephemeral.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    salt = os.urandom(16)
+    header["encryption"] = {
+        "algorithm": ENCRYPTION_ALGORITHM,
+        "recipient_key": b64encode(recipient.encryption_key),
+        "ephemeral_key": b64encode(ephemeral_public),
+        "salt": b64encode(salt),
+        "chunk_size": CHUNK_SIZE,
+    }
+    header_bytes = _header_bytes(header)
+    key = _derive_key(
+        ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient.encryption_key)),
+        salt,
+        ephemeral_public,
+        recipient.encryption_key,
+    )
+    aead = AESGCM(key)
+    out.write(MAGIC + struct.pack(">I", len(header_bytes)) + header_bytes)
+    chunks = max(1, -(-size // CHUNK_SIZE))
+    for index in range(chunks):
+        block = payload.read(CHUNK_SIZE)
+        sealed = aead.encrypt(_nonce(index, index == chunks - 1), block, header_bytes)
+        out.write(struct.pack(">I", len(sealed)) + sealed)
+
+
+def _header_bytes(header: dict[str, Any]) -> bytes:
+    return json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def _derive_key(shared: bytes, salt: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=salt, info=_HKDF_INFO + ephemeral + recipient
+    ).derive(shared)
+
+
+def _nonce(index: int, last: bool) -> bytes:
+    return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+
+
+# Reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    raw: bytes
+    data: dict[str, Any]
+    body_offset: int
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind", ""))
+
+    @property
+    def from_site(self) -> str:
+        return str(self.data.get("from_site", ""))
+
+    @property
+    def to_site(self) -> str:
+        return str(self.data.get("to_site", ""))
+
+    @property
+    def bundle_id(self) -> str:
+        return str(self.data.get("bundle_id", ""))
+
+    @property
+    def encryption(self) -> dict[str, Any]:
+        value = self.data.get("encryption")
+        return value if isinstance(value, dict) else {}
+
+
+def read_header(path: Path) -> Header:
+    """The plain header of a bundle; refuses anything that is not one."""
+    try:
+        with path.open("rb") as reader:
+            head = reader.read(len(MAGIC) + 4)
+            if len(head) < len(MAGIC) + 4 or head[: len(MAGIC)] != MAGIC:
+                raise BundleRefused("not_a_bundle", f"“{path.name}”不是 bbcs 数据包。")
+            (length,) = struct.unpack(">I", head[len(MAGIC) :])
+            if length > MAX_HEADER_BYTES:
+                raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏（过长）。")
+            raw = reader.read(length)
+    except OSError as exc:
+        raise BundleRefused("unreadable", f"无法读取“{path}”：{exc.strerror or exc}") from exc
+    if len(raw) != length:
+        raise BundleRefused("truncated", f"数据包“{path.name}”不完整（文件被截断）。")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏。") from None
+    if not isinstance(data, dict):
+        raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏。")
+    version = data.get("format")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏（格式版本）。")
+    if version > FORMAT:
+        raise BundleRefused(
+            "too_new",
+            f"数据包“{path.name}”的格式版本为 {version}，本软件只支持到 {FORMAT}，"
+            "请先升级本软件再导入。",
+        )
+    for name, pattern in (("from_site", _SITE), ("bundle_id", UUID_PATTERN)):
+        if not isinstance(data.get(name), str) or not pattern.fullmatch(data[name]):
+            raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏（{name}）。")
+    if data.get("kind") not in ("data", "reference"):
+        raise BundleRefused("tampered", f"数据包“{path.name}”的类型无法识别。")
+    size = data.get("payload_size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏（大小）。")
+    if size > MAX_PAYLOAD_BYTES:
+        raise BundleRefused("too_large", f"数据包“{path.name}”声明的大小超过上限，拒绝导入。")
+    return Header(raw, data, len(MAGIC) + 4 + length)
+
+
+@contextlib.contextmanager
+def open_payload(
+    path: Path, header: Header, private_keys: dict[bytes, X25519PrivateKey]
+) -> Iterator[IO[bytes]]:
+    """Decrypt (or copy) the payload to a temporary file, checking every chunk and the end.
+
+    ``private_keys`` maps this site's X25519 public keys (current and retired) to private keys.
+    """
+    encryption = header.encryption
+    algorithm = encryption.get("algorithm")
+    size = int(header.data["payload_size"])
+    with tempfile.TemporaryFile() as plain:
+        try:
+            with path.open("rb") as reader:
+                reader.seek(header.body_offset)
+                if algorithm == NO_ENCRYPTION:
+                    _copy_exact(reader, plain, size, path.name)
+                elif algorithm == ENCRYPTION_ALGORITHM:
+                    _decrypt(reader, plain, header, private_keys, size, path.name)
+                else:
+                    raise BundleRefused(
+                        "too_new",
+                        f"数据包“{path.name}”使用了本软件不支持的加密算法“{algorithm}”，"
+                        "请先升级本软件。",
+                    )
+        except OSError as exc:
+            raise BundleRefused("unreadable", f"读取“{path}”时出错：{exc.strerror or exc}") from exc
+        plain.seek(0)
+        yield plain
+
+
+def _copy_exact(reader: IO[bytes], writer: IO[bytes], size: int, name: str) -> None:
+    remaining = size
+    while remaining:
+        block = reader.read(min(CHUNK_SIZE, remaining))
+        if not block:
+            raise BundleRefused("truncated", f"数据包“{name}”不完整（文件被截断）。")
+        writer.write(block)
+        remaining -= len(block)
+    if reader.read(1):
+        raise BundleRefused("tampered", f"数据包“{name}”末尾有多余的数据。")
+
+
+def _decrypt(
+    reader: IO[bytes],
+    writer: IO[bytes],
+    header: Header,
+    private_keys: dict[bytes, X25519PrivateKey],
+    size: int,
+    name: str,
+) -> None:
+    encryption = header.encryption
+    recipient = b64decode(encryption.get("recipient_key"))
+    ephemeral = b64decode(encryption.get("ephemeral_key"))
+    salt = b64decode(encryption.get("salt"))
+    chunk_size = encryption.get("chunk_size")
+    if (
+        recipient is None
+        or ephemeral is None
+        or salt is None
+        or len(ephemeral) != 32
+        or not isinstance(chunk_size, int)
+        or not 0 < chunk_size <= 16 * CHUNK_SIZE
+    ):
+        raise BundleRefused("tampered", f"数据包“{name}”的加密信息已损坏。")
+    private = private_keys.get(recipient)
+    if private is None:
+        raise BundleRefused(
+            "wrong_key",
+            f"数据包“{name}”是用另一把公钥加密的（本站点密钥可能已更换），无法解密。"
+            "请让发出方重新导入本站点的身份文件后再导出。",
+        )
+    try:
+        shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
+    except ValueError:
+        raise BundleRefused("tampered", f"数据包“{name}”的加密信息已损坏。") from None
+    aead = AESGCM(_derive_key(shared, salt, ephemeral, recipient))
+    chunks = max(1, -(-size // chunk_size))
+    written = 0
+    for index in range(chunks):
+        prefix = reader.read(4)
+        if len(prefix) < 4:
+            raise BundleRefused("truncated", f"数据包“{name}”不完整（文件被截断）。")
+        (length,) = struct.unpack(">I", prefix)
+        if length > chunk_size + TAG_BYTES:
+            raise BundleRefused("tampered", f"数据包“{name}”的内容已被改动。")
+        sealed = reader.read(length)
+        if len(sealed) < length:
+            raise BundleRefused("truncated", f"数据包“{name}”不完整（文件被截断）。")
+        try:
+            block = aead.decrypt(_nonce(index, index == chunks - 1), sealed, header.raw)
+        except InvalidTag:
+            raise BundleRefused(
+                "tampered", f"数据包“{name}”的内容已被改动或损坏（解密校验失败），拒绝导入。"
+            ) from None
+        written += len(block)
+        if written > size:
+            raise BundleRefused("tampered", f"数据包“{name}”的内容已被改动。")
+        writer.write(block)
+    if written != size or reader.read(1):
+        raise BundleRefused("tampered", f"数据包“{name}”的内容已被改动。")
+
+
+class Payload:
+    """A decrypted payload: checked names, a verified manifest, members read within limits."""
+
+    def __init__(self, file: IO[bytes], name: str) -> None:
+        self.name = name
+        try:
+            self._zip = zipfile.ZipFile(file)
+            infos = self._zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+            raise BundleRefused("tampered", f"数据包“{name}”的内容已损坏。") from None
+        if len(infos) > MAX_MEMBERS + 2:
+            raise BundleRefused("too_large", f"数据包“{name}”的文件数超过上限。")
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            member = info.filename
+            if member in (MANIFEST, SIGNATURE) or _MEMBER_NAME.fullmatch(member):
+                if member in self._infos:
+                    raise BundleRefused(
+                        "duplicate_name", f"数据包“{name}”中有重名的文件“{member}”，拒绝导入。"
+                    )
+                self._infos[member] = info
+            else:
+                raise BundleRefused(
+                    "unsafe_name", f"数据包“{name}”中有不允许的文件名“{member[:80]}”，拒绝导入。"
+                )
+        self.manifest: dict[str, Any] = {}
+        self.manifest_bytes = b""
+
+    def verify(self, signing_key: bytes) -> dict[str, Any]:
+        """Check the manifest's signature and that the members are exactly those it lists."""
+        for required in (MANIFEST, SIGNATURE):
+            if required not in self._infos:
+                raise BundleRefused(
+                    "missing_member", f"数据包“{self.name}”缺少“{required}”，拒绝导入。"
+                )
+        manifest_bytes = self._read(MANIFEST, MAX_MANIFEST_BYTES)
+        signature = self._read(SIGNATURE, 64)
+        try:
+            Ed25519PublicKey.from_public_bytes(signing_key).verify(signature, manifest_bytes)
+        except (InvalidSignature, ValueError):
+            raise BundleRefused(
+                "bad_signature",
+                f"数据包“{self.name}”的签名不符：不是由登记的站点签发，或内容已被改动，拒绝导入。",
+            ) from None
+        try:
+            manifest = json.loads(manifest_bytes.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BundleRefused("bad_content", f"数据包“{self.name}”的清单无法读取。") from None
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), list):
+            raise BundleRefused("bad_content", f"数据包“{self.name}”的清单无法读取。")
+        declared: dict[str, dict[str, Any]] = {}
+        for member in manifest["members"]:
+            if (
+                not isinstance(member, dict)
+                or not isinstance(member.get("name"), str)
+                or not isinstance(member.get("size"), int)
+                or not isinstance(member.get("sha256"), str)
+            ):
+                raise BundleRefused("bad_content", f"数据包“{self.name}”的清单无法读取。")
+            if member["name"] in declared:
+                raise BundleRefused(
+                    "duplicate_name", f"数据包“{self.name}”的清单中有重名的文件，拒绝导入。"
+                )
+            declared[member["name"]] = member
+        present = set(self._infos) - {MANIFEST, SIGNATURE}
+        for extra in sorted(present - set(declared)):
+            raise BundleRefused(
+                "unexpected_member", f"数据包“{self.name}”中有清单以外的文件“{extra}”，拒绝导入。"
+            )
+        for missing in sorted(set(declared) - present):
+            raise BundleRefused(
+                "missing_member", f"数据包“{self.name}”缺少清单中的文件“{missing}”，拒绝导入。"
+            )
+        for member in declared.values():
+            if not 0 <= member["size"] <= MAX_MEMBER_BYTES:
+                raise BundleRefused(
+                    "too_large", f"数据包“{self.name}”中的文件“{member['name']}”过大，拒绝导入。"
+                )
+            if self._infos[member["name"]].file_size != member["size"]:
+                raise BundleRefused(
+                    "size_mismatch",
+                    f"数据包“{self.name}”中“{member['name']}”的大小与清单不符，拒绝导入。",
+                )
+        self.manifest = manifest
+        self.manifest_bytes = manifest_bytes
+        self._declared = declared
+        return manifest
+
+    def member_names(self) -> list[str]:
+        return list(self._declared)
+
+    def read_member(self, name: str) -> bytes:
+        """A member's bytes, checked against the manifest's size and SHA-256."""
+        member = self._declared.get(name)
+        if member is None:
+            raise BundleRefused("missing_member", f"数据包“{self.name}”缺少“{name}”。")
+        data = self._read(name, member["size"])
+        if len(data) != member["size"] or hashlib.sha256(data).hexdigest() != member["sha256"]:
+            raise BundleRefused(
+                "tampered", f"数据包“{self.name}”中的“{name}”与清单不符（已被改动），拒绝导入。"
+            )
+        return data
+
+    def copy_member(self, name: str, target: Path) -> None:
+        """Stream a member to ``target`` (atomically), checked against the manifest."""
+        member = self._declared[name]
+        digest = hashlib.sha256()
+        size = 0
+        partial = target.with_name(target.name + ".part")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._open(name) as reader, partial.open("wb") as writer:
+                while True:
+                    block = reader.read(min(CHUNK_SIZE, member["size"] - size + 1))
+                    if not block:
+                        break
+                    size += len(block)
+                    if size > member["size"]:
+                        break
+                    digest.update(block)
+                    writer.write(block)
+                writer.flush()
+                os.fsync(writer.fileno())
+            if size != member["size"] or digest.hexdigest() != member["sha256"]:
+                raise BundleRefused(
+                    "tampered", f"数据包“{self.name}”中的“{name}”与清单不符，拒绝导入。"
+                )
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def _read(self, name: str, limit: int) -> bytes:
+        with self._open(name) as reader:
+            data = reader.read(limit + 1)
+        if len(data) > limit:
+            raise BundleRefused(
+                "size_mismatch", f"数据包“{self.name}”中“{name}”的大小超出声明，拒绝导入。"
+            )
+        return data
+
+    def _open(self, name: str) -> IO[bytes]:
+        try:
+            return self._zip.open(self._infos[name])
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, EOFError):
+            raise BundleRefused("tampered", f"数据包“{self.name}”的内容已损坏。") from None
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def read_lines(data: bytes, name: str) -> Iterator[Any]:
+    """Parse a JSON Lines member, refusing malformed content plainly."""
+    for line in io.BytesIO(data):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BundleRefused("bad_content", f"数据包中“{name}”的内容无法读取。") from None
+
+
+# Small helpers ------------------------------------------------------------------------------
+
+
+def b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64decode(text: object) -> bytes | None:
+    if not isinstance(text, str) or len(text) > 1024:
+        return None
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as reader:
+        for block in iter(lambda: reader.read(CHUNK_SIZE), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def canonical_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+        "utf-8"
+    )

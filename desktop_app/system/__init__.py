@@ -1,0 +1,1 @@
+"""What the operating system offers the app: drives, shares. Qt-free and testable off Windows."""
