@@ -1,12 +1,15 @@
 """One fixture kit: temp data dir, fixed clock, a fresh site with users, actors per role.
 
 Tests run headless: the offscreen Qt platform is set here, before anything imports Qt.
+
+Tests that must hold on both database engines take ``db_url`` (SQLite, then PostgreSQL from
+``BBCS_TEST_PG_URL``; see tests/helpers/pg.py) or ``make_services``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -18,9 +21,21 @@ os.environ.pop("BBCS_DATA_DIR", None)
 from desktop_app.domain.vocabulary import Role, SiteLevel
 from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.context import Actor, FixedClock
+from tests.helpers import pg
 from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD
+from tests.helpers.site import county_site
 
 NOW = datetime(2026, 11, 25, 9, 30)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgresql: runs on a PostgreSQL server from BBCS_TEST_PG_URL (skips without)"
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    pg.drop_all()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -40,6 +55,37 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "数据 目录"  # Chinese characters and a space, as on real PCs
     path.mkdir()
     return path
+
+
+@pytest.fixture(params=pg.BACKENDS)
+def db_url(request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite (the data dir's own bbcs.db), else a new empty PostgreSQL database."""
+    return pg.backend_url(request.param)
+
+
+@pytest.fixture
+def make_services(
+    tmp_path: Path, clock: FixedClock, db_url: str | None
+) -> Iterator[Callable[..., AppServices]]:
+    """Open services on the test's engine; call again for a second data dir on the same database
+    (``make_services("again")``) or, on SQLite, the same data dir. All are closed afterwards."""
+    opened: list[AppServices] = []
+
+    def make(name: str = "数据 目录") -> AppServices:
+        services = open_services(tmp_path / name, clock=clock, db_url=db_url)
+        opened.append(services)
+        return services
+
+    yield make
+    for services in opened:
+        services.close()
+
+
+@pytest.fixture
+def site_on_engine(data_dir: Path, clock: FixedClock, db_url: str | None) -> Iterator[AppServices]:
+    """The ``services`` site (杞县, one user per role, two departments) on each engine."""
+    with county_site(data_dir, clock, db_url=db_url) as services:
+        yield services
 
 
 @pytest.fixture

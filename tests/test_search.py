@@ -8,12 +8,14 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from desktop_app.domain.vocabulary import CaseStatus, Channel, Outcome, ReplyMethod, VisitGrade
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.ledger import CaseFilter, CaseRow, SortKey
-from tests.helpers.db import raw_connect
+from desktop_app.storage.models import Case
+from tests.helpers import pg
 from tests.helpers.factories import USER_PASSWORD, enterprise_form, person_form
 from tests.helpers.ids import id_number
 from tests.helpers.site import county_site
@@ -106,24 +108,29 @@ def build_ledger(services: AppServices, clerk: Actor) -> Ledger:
     _conclude(services, clerk, ids["zhao"])
     services.cases.record_visit(clerk, ids["zhao"], grade=VisitGrade.SATISFIED)
     services.cases.withdraw(clerk, ids["company"], "企业撤回")
-    # Due dates come from assignments (not built yet): set them as an assignment would.
-    connection = raw_connect(services.layout.root)
-    try:
-        for key, due in [("rare", "2026-12-03"), ("wangfang", "2026-12-01"), ("zhao", None)]:
-            connection.execute("UPDATE cases SET due_date = ? WHERE id = ?", (due, ids[key]))
-        connection.execute(
-            "UPDATE cases SET due_date = '2026-12-02' WHERE id = ?", (ids["xiaofang"],)
-        )
-    finally:
-        connection.close()
+    # Due dates come from assignments: set them as an assignment would.
+    with services.db.write() as session:
+        for key, due in [
+            ("rare", date(2026, 12, 3)),
+            ("wangfang", date(2026, 12, 1)),
+            ("zhao", None),
+            ("xiaofang", date(2026, 12, 2)),
+        ]:
+            session.execute(update(Case).where(Case.id == ids[key]).values(due_date=due))
     return Ledger(services, ids, departments)
 
 
-@pytest.fixture(scope="module")
-def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
-    """Shared by the read-only tests of this module (a test that writes builds its own)."""
+@pytest.fixture(scope="module", params=pg.BACKENDS)
+def ledger(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Ledger]:
+    """Shared by the read-only tests of this module (a test that writes builds its own).
+
+    Built once on SQLite and once on PostgreSQL: every search, filter and sort must agree.
+    """
     data_dir = tmp_path_factory.mktemp("台账 搜索")
-    with county_site(data_dir, FixedClock(datetime(2026, 11, 25, 9, 30))) as services:
+    clock = FixedClock(datetime(2026, 11, 25, 9, 30))
+    with county_site(data_dir, clock, db_url=pg.backend_url(request.param)) as services:
         clerk = services.auth.login("clerk1", USER_PASSWORD)
         yield build_ledger(services, clerk)
 
@@ -278,7 +285,9 @@ def test_blank_text_is_no_filter(ledger: Ledger, query: str) -> None:
     assert ledger.find(query) == set(ledger.ids)
 
 
-def test_a_case_is_still_found_after_it_moved_on(services: AppServices, clerk: Actor) -> None:
+def test_a_case_is_still_found_after_it_moved_on(site_on_engine: AppServices) -> None:
+    services = site_on_engine
+    clerk = services.auth.login("clerk1", USER_PASSWORD)
     ledger = build_ledger(services, clerk)
     xiaofang = person_form(
         name="王小芳",
@@ -297,9 +306,11 @@ def test_a_case_is_still_found_after_it_moved_on(services: AppServices, clerk: A
 
 
 def test_the_name_shown_in_the_ledger_is_the_name_search_finds(
-    services: AppServices, clerk: Actor
+    site_on_engine: AppServices,
 ) -> None:
     """A complainant's name corrected at a later visit shows on every case and is found on all."""
+    services = site_on_engine
+    clerk = services.auth.login("clerk1", USER_PASSWORD)
     ledger = build_ledger(services, clerk)
     corrected = person_form(
         name="王晓芳",

@@ -2146,7 +2146,7 @@ class _Generator:
             finally:
                 cursor.close()
             return
-        # Other databases (a city on PostgreSQL): Core bulk inserts; search there uses ILIKE.
+        # Other databases (a city on PostgreSQL): Core bulk inserts; case_search is a plain table.
         session = self.session
         for model, columns, data in (
             (Complainant, _COMPLAINANT_COLUMNS, rows.complainants),
@@ -2157,6 +2157,11 @@ class _Generator:
                 session.execute(
                     insert(_table(model)), [dict(zip(columns, row, strict=True)) for row in data]
                 )
+        if rows.search:
+            session.execute(
+                text("INSERT INTO case_search(rowid, body) VALUES (:rowid, :body)"),
+                [{"rowid": case_id, "body": body} for case_id, body in rows.search],
+            )
 
 
 def _fit(now: datetime, times: list[datetime]) -> list[datetime]:
@@ -2226,16 +2231,6 @@ class DemoService:
             generator = _Generator(session, rng, now, site, areas, departments, staff, words, towns)
             first_id = (session.scalar(select(func.max(Case.id))) or 0) + 1
             complainants, events = generator.generate(cases, first_id)
-            if session.get_bind().dialect.name == "postgresql":
-                # Ids were given explicitly: move the serial sequences past them (untested here:
-                # no PostgreSQL in the test environment).
-                for table in ("complainants", "cases"):
-                    session.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                            f"(SELECT MAX(id) FROM {table}))"
-                        )
-                    )
             for year, last in sorted(generator.sequences.items()):
                 row = session.get(NumberSequence, ("case", year))
                 if row is None:
@@ -2249,6 +2244,15 @@ class DemoService:
             if self._keys is not None:
                 self._keys.ensure()
                 _demo_assignments(session, self._keys, random.Random(seed ^ 0xA551), now)
+            if session.get_bind().dialect.name == "postgresql":
+                # Ids were given explicitly: move the serial sequences past them.
+                for table in ("complainants", "cases", "assignments"):
+                    session.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"(SELECT MAX(id) FROM {table}))"
+                        )
+                    )
             by_status = {s.value: generator.by_status.get(s.value, 0) for s in CaseStatus}
             session.flush()
             audit.record(

@@ -12,8 +12,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, column, func, or_, select, table
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Integer, Select, Text, column, func, literal, select, table
+from sqlalchemy.orm import Session
 
 from desktop_app.domain.vocabulary import (
     Approach,
@@ -26,7 +26,8 @@ from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Assignment, Case, Complainant, Department, Site, Slip
 
-_case_search = table("case_search", column("rowid", Integer), column("body"))
+# FTS5 on SQLite, a plain table on PostgreSQL (see storage/search.py); same columns on both.
+_case_search = table("case_search", column("rowid", Integer), column("body", Text))
 
 
 class SortKey(StrEnum):
@@ -99,7 +100,7 @@ class LedgerService:
             query = self._filtered(session, select(Case.id), case_filter)
             if query is None:
                 return []
-            query = query.order_by(*_order(sort, descending))
+            query = query.order_by(*_order(sort, descending, sqlite=self._db.is_sqlite))
             if limit is not None:
                 query = query.limit(limit)
             # Straight from the DBAPI cursor: at 100,000 ids SQLAlchemy's per-row processing
@@ -255,31 +256,21 @@ class LedgerService:
         text = case_filter.text.strip()
         if not text:
             return query
+        wanted = search.strip_site_prefix(text, self._site_short_name(session))
         if self._db.is_sqlite:
-            expression = search.match_expression(
-                search.strip_site_prefix(text, self._site_short_name(session))
-            )
+            expression = search.match_expression(wanted)
             if expression is None:
                 return None
             matching = select(_case_search.c.rowid).where(
                 _case_search.c.body.op("MATCH")(expression)
             )
             return query.where(Case.id.in_(matching))
-        pattern = f"%{text}%"
-        person = aliased(Complainant)
-        return query.where(
-            or_(
-                Case.number.ilike(pattern),
-                Case.title.ilike(pattern),
-                Case.description.ilike(pattern),
-                Case.stuck_at.ilike(pattern),
-                Case.complainant_id.in_(
-                    select(person.id).where(
-                        or_(person.name.ilike(pattern), person.phone.ilike(pattern))
-                    )
-                ),
-            )
-        )
+        needle = search.body_needle(wanted)
+        if needle is None:
+            return None
+        padded = literal(" ", Text) + _case_search.c.body + literal(" ", Text)
+        matching = select(_case_search.c.rowid).where(func.strpos(padded, needle) > 0)
+        return query.where(Case.id.in_(matching))
 
     def _site_short_name(self, session: Session) -> str:
         if self._short_name is None:
@@ -290,9 +281,20 @@ class LedgerService:
         return self._short_name or ""
 
 
-def _order(sort: SortKey, descending: bool) -> list[Any]:
-    def direction(expression: Any) -> Any:
-        return expression.desc() if descending else expression.asc()
+def _order(sort: SortKey, descending: bool, *, sqlite: bool = True) -> list[Any]:
+    """ORDER BY terms; on PostgreSQL made to sort as SQLite does, whatever the server's locale.
+
+    SQLite compares text by code point and puts NULL first when ascending. PostgreSQL would use
+    the database's collation and put NULL last, so a city's ledger would order differently from
+    a county's: ``COLLATE "C"`` (code point order in UTF-8) and explicit NULLS FIRST/LAST.
+    """
+
+    def direction(expression: Any, *, is_text: bool = False) -> Any:
+        if not sqlite and is_text:
+            expression = expression.collate("C")
+        if descending:
+            return expression.desc() if sqlite else expression.desc().nulls_last()
+        return expression.asc() if sqlite else expression.asc().nulls_first()
 
     tie_break = direction(Case.id)
     if sort is SortKey.NUMBER:
@@ -301,14 +303,14 @@ def _order(sort: SortKey, descending: bool) -> list[Any]:
         name = (
             select(Complainant.name).where(Complainant.id == Case.complainant_id).scalar_subquery()
         )
-        return [direction(name), tie_break]
+        return [direction(name, is_text=True), tie_break]
     if sort is SortKey.DEPARTMENT:
         department = (
             select(Department.name)
             .where(Department.id == Case.stuck_department_id)
             .scalar_subquery()
         )
-        return [direction(department), tie_break]
+        return [direction(department, is_text=True), tie_break]
     columns = {
         SortKey.RECEIVED: Case.received_at,
         SortKey.TITLE: Case.title,
@@ -318,4 +320,5 @@ def _order(sort: SortKey, descending: bool) -> list[Any]:
         SortKey.DUE: Case.due_date,
         SortKey.VISITS: Case.visits_count,
     }
-    return [direction(columns[sort]), tie_break]
+    text_keys = {SortKey.TITLE, SortKey.STATUS, SortKey.AREA, SortKey.CHANNEL}
+    return [direction(columns[sort], is_text=sort in text_keys), tie_break]

@@ -3,6 +3,11 @@
 SQLite is configured as its documentation advises for durability (WAL, ``synchronous=FULL``,
 foreign keys on). Write transactions start with ``BEGIN IMMEDIATE`` so two writers queue on the
 lock instead of failing half-way with "database is locked" at commit time.
+
+A city may run on PostgreSQL instead (``postgresql+psycopg://…``). There a write transaction
+first takes one transaction-scoped advisory lock, so writers queue exactly as they do on SQLite
+and every service's "check, then change" stays correct under READ COMMITTED without retry loops;
+readers never wait (MVCC). Backups there are the server's business (``pg_dump``).
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import filelock
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.errors import AlreadyRunning, DatabaseTooNew, EnvironmentProblem
@@ -32,7 +37,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration. Start-up compares the database with this instead of loading Alembic
 # and parsing every migration script (a tenth of a second); a test keeps it equal to the head
 # of migrations/versions.
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
+
+# PostgreSQL: the advisory lock every write transaction takes (any fixed number; "bbcs" in ASCII),
+# and how long a writer waits for it, or for a row lock, before giving up with a plain message
+# (SQLite's busy_timeout plays this part there).
+WRITER_LOCK_KEY = 0x62626373
+LOCK_TIMEOUT_SECONDS = 10
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -60,15 +71,55 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get("bbcs_write"):
+            _take_writer_lock(connection)
+
+
+def _take_writer_lock(connection: Connection) -> None:
+    """One writer at a time on PostgreSQL, released by commit or rollback."""
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
+
+
+def parse_url(url: str) -> URL:
+    """The SQLAlchemy URL; a bare ``postgresql://`` means psycopg 3, the driver bbcs ships."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        # Not echoed back: it may hold a password.
+        raise EnvironmentProblem(
+            "数据库地址无效，应形如 postgresql+psycopg://用户:密码@主机:5432/库名"
+        ) from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise EnvironmentProblem(
+            f"不支持的数据库：{parsed.get_backend_name()}。bbcs 支持 SQLite 和 PostgreSQL。"
+        )
+    return parsed
+
+
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
-            url,
+            parsed,
             connect_args={"check_same_thread": False, "timeout": 10},
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        # Text is Unicode end to end, whatever the server or the machine defaults to.
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args={"client_encoding": "utf8"})
+    except ImportError as exc:  # e.g. postgresql+psycopg2://, a driver bbcs does not ship
+        raise EnvironmentProblem(
+            f"没有数据库驱动 {parsed.get_driver_name()}：请用 postgresql+psycopg:// 开头的地址。"
+        ) from exc
+    _configure_postgresql(engine)
+    return engine
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -113,11 +164,18 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def display_url(self) -> str:
+        """The URL to show a person: the password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         session = self._read()
         try:
             yield session
+        except OperationalError as exc:  # e.g. the PostgreSQL server went away
+            raise _environment_problem(exc, self.display_url) from exc
         finally:
             session.rollback()
             session.close()
@@ -131,7 +189,7 @@ class Database:
             session.commit()
         except OperationalError as exc:
             session.rollback()
-            raise _environment_problem(exc) from exc
+            raise _environment_problem(exc, self.display_url) from exc
         except BaseException:
             session.rollback()
             raise
@@ -143,7 +201,12 @@ class Database:
 
         Returns True if anything was upgraded. Refuses a database made by a newer release.
         """
-        current = current_revision(self.engine)
+        try:
+            current = current_revision(self.engine)
+            if not self.is_sqlite:
+                self._check_server()
+        except OperationalError as exc:
+            raise _environment_problem(exc, self.display_url) from exc
         if current == SCHEMA_HEAD:
             return False
         from alembic import command
@@ -154,6 +217,10 @@ class Database:
             raise DatabaseTooNew(
                 f"数据库版本（{current}）比本程序（支持到 {head}）更新，请安装新版 bbcs 后再打开。"
             )
+        if current is not None and not self.is_sqlite:
+            # One transaction on PostgreSQL (its DDL is transactional): a failed upgrade leaves
+            # the old schema. A copy is still the server's job.
+            log.warning("upgrading PostgreSQL schema %s without a backup (use pg_dump)", current)
         if current is not None and backup_dir is not None and self.is_sqlite:
             stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
             self.backup_to(backup_dir / f"bbcs-before-upgrade-{current}-{stamp}.db")
@@ -166,6 +233,10 @@ class Database:
                 raw.execute("PRAGMA foreign_keys=OFF")
             try:
                 with connection.begin():
+                    if not self.is_sqlite:
+                        # Two processes starting at once: the second waits, then finds the
+                        # schema already upgraded (Alembic reads the version after the lock).
+                        _take_writer_lock(connection)
                     command.upgrade(alembic_config(connection), "head")
                     if raw is not None:
                         broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
@@ -177,8 +248,27 @@ class Database:
         log.info("database migrated from %s to %s", current, head)
         return True
 
+    def _check_server(self) -> None:
+        """PostgreSQL must store text as UTF-8: other encodings mangle or refuse Chinese."""
+        with self.engine.connect() as connection:
+            encoding = connection.exec_driver_sql("SHOW server_encoding").scalar()
+        if str(encoding).upper() not in ("UTF8", "UTF-8"):
+            name = self.engine.url.database or "bbcs"
+            raise EnvironmentProblem(
+                f"PostgreSQL 数据库 {name} 的编码是 {encoding}，bbcs 需要 UTF8。请新建一个 UTF8 "
+                f"数据库再连接，例如：CREATE DATABASE {name} ENCODING 'UTF8' "
+                "TEMPLATE template0;"
+            )
+
     def backup_to(self, target: Path) -> Path:
         """A consistent copy of a live SQLite database (the sqlite3 backup API)."""
+        if not self.is_sqlite:
+            name = self.engine.url.database or "数据库名"
+            raise EnvironmentProblem(
+                "数据库在 PostgreSQL 服务器上，bbcs 只能备份本机的 SQLite 数据库文件。"
+                f"请在服务器上用 pg_dump 备份，例如：pg_dump -Fc -f bbcs.dump {name}"
+                "（恢复用 pg_restore）。材料、密钥仍在数据目录中，请一并备份数据目录。"
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(target.suffix + ".part")
         raw = self.engine.raw_connection()
@@ -208,14 +298,34 @@ def _script_directory() -> ScriptDirectory:
     return ScriptDirectory.from_config(config)
 
 
-def _environment_problem(exc: OperationalError) -> Exception:
+def _environment_problem(exc: DBAPIError, display_url: str = "") -> Exception:
     text = str(exc.orig) if exc.orig is not None else str(exc)
+    if exc.orig is not None and not isinstance(exc.orig, sqlite3.Error):
+        return _server_problem(exc, text, display_url)
     if "disk is full" in text or "database or disk is full" in text:
         return EnvironmentProblem("磁盘空间已满，本次操作未保存。请清理磁盘后重试。")
     if "readonly" in text or "read-only" in text:
         return EnvironmentProblem("数据目录是只读的，无法保存。请检查数据目录的权限。")
     if "locked" in text:
         return EnvironmentProblem("数据库正被另一个程序占用，请稍后重试。")
+    return exc
+
+
+def _server_problem(exc: DBAPIError, text: str, display_url: str) -> Exception:
+    """PostgreSQL errors a person can act on, by SQLSTATE; anything else stays a bug."""
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    reason = text.strip().splitlines()[0] if text.strip() else type(exc.orig).__name__
+    if state == "55P03":  # lock_not_available: lock_timeout ran out
+        return EnvironmentProblem("数据库正被另一个程序占用，请稍后重试。")
+    if state == "53100":  # disk_full
+        return EnvironmentProblem("数据库服务器磁盘空间已满，本次操作未保存。请联系管理员清理。")
+    if state == "25006":  # read_only_sql_transaction (a standby server)
+        return EnvironmentProblem("数据库服务器当前是只读的，无法保存。请连接主服务器。")
+    if not state or state.startswith(("08", "28", "57P", "3D")):
+        return EnvironmentProblem(
+            f"无法连接数据库服务器 {display_url}：{reason}。"
+            "请确认 PostgreSQL 服务器正在运行，数据库地址、用户名和密码正确。"
+        )
     return exc
 
 

@@ -645,7 +645,7 @@ class SettingsPage(QWidget):
         if self._services.db.url == layout.database_url():
             self.database_file.setText(str(layout.database))
         else:
-            self.database_file.setText(self._services.db.url)
+            self.database_file.setText(self._services.db.display_url)
         self.backups_dir.setText(str(layout.backups))
 
     def run_check(self) -> None:

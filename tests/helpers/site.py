@@ -28,11 +28,14 @@ DEPARTMENTS = ("杞县医疗保障局", "杞县不动产登记中心")
 
 
 @contextmanager
-def county_site(data_dir: Path, clock: FixedClock) -> Iterator[AppServices]:
-    """Open services on ``data_dir`` with the test site set up; closed on exit."""
+def county_site(
+    data_dir: Path, clock: FixedClock, *, db_url: str | None = None
+) -> Iterator[AppServices]:
+    """Open services on ``data_dir`` (and ``db_url`` if given) with the test site set up; closed
+    on exit."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(auth, "_hasher", _CHEAP)
-        services = open_services(data_dir, clock=clock)
+        services = open_services(data_dir, clock=clock, db_url=db_url)
         try:
             services.site.init_site(
                 code="410221",
