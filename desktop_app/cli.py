@@ -39,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         help="数据目录（数据库、材料、备份、密钥）；也可用环境变量 BBCS_DATA_DIR",
     )
-    parser.add_argument("--db-url", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--db-url",
+        default=os.environ.get("BBCS_DB_URL") or None,
+        help="数据库地址（默认为数据目录下的 SQLite；市级可用 "
+        "postgresql+psycopg://用户:密码@主机/库名）；也可用环境变量 BBCS_DB_URL",
+    )
     sub = parser.add_subparsers(dest="command", metavar="子命令")
 
     p = sub.add_parser("init", help="初始化站点（管理员密码取自 BBCS_ADMIN_PASSWORD 或提示输入）")
@@ -111,6 +116,27 @@ def build_parser() -> argparse.ArgumentParser:
     ksub.add_parser("show", help="显示公钥指纹（可电话核对）")
     k = ksub.add_parser("export", help="导出本站点的公开身份文件")
     k.add_argument("--out", required=True)
+    k = ksub.add_parser("trust", help="登记另一站点（市级登记县区，县区登记市级）的身份文件")
+    k.add_argument("file", help="对方用 bbcs keys export 导出的身份文件")
+    k.add_argument(
+        "--replace", action="store_true", help="对方已更换密钥：用新文件替换已登记的公钥"
+    )
+    k = ksub.add_parser("revoke", help="吊销已登记的站点：此后拒绝它的数据包")
+    k.add_argument("site_code", help="站点代码")
+    k.add_argument("--reason", default="", help="吊销原因")
+    k = ksub.add_parser("list", help="列出已登记的站点和指纹")
+    k.add_argument("--json", action="store_true")
+
+    p = sub.add_parser(
+        "export", help="导出数据包：县区导出给市级的数据，市级导出下发各县区的基础数据"
+    )
+    p.add_argument("--to", required=True, help="目标文件夹：U盘、共享文件夹（\\\\服务器\\共享）等")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+
+    p = sub.add_parser("import", help="导入数据包或回执（文件，或文件夹中全部未导入的）")
+    p.add_argument("path", help="数据包（.bbcs）、回执（.bbcsack）或文件夹")
+    p.add_argument("--dry-run", action="store_true", help="只检查，显示将新增、更新、忽略的记录")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
 
     p = sub.add_parser("backup", help="备份数据库")
     p.add_argument("--to", help="备份到的文件夹（默认数据目录下的 backups）")
@@ -148,6 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已取消", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # The reader went away (`bbcs cases --json | head`): not an error of ours.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops the flush at exit failing
+        return 0
     except Exception:
         log.exception("bbcs %s failed", args.command)
         print(
@@ -281,7 +312,7 @@ def _cmd_workdays(args: argparse.Namespace, data_dir: Path) -> int:
 
     if args.workdays_command == "import":
         return _import_calendar(args, data_dir)
-    if DataLayout(data_dir).database.exists():
+    if args.db_url or DataLayout(data_dir).database.exists():
         # The site's own overrides (local closures, next year's schedule) count too.
         with _services(data_dir, args) as services:
             calendar = services.calendar.calendar()
@@ -390,6 +421,42 @@ def _cmd_verify_slip(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services.context import Actor
+
+    if args.keys_command in ("trust", "revoke"):
+        with _services(data_dir, args, lock=True) as services:
+            if args.keys_command == "trust":
+                identity = services.sync.read_identity(Path(args.file))
+                print(services.sync.trust(Actor.command_line(), identity, replace=args.replace))
+            else:
+                print(services.sync.revoke(Actor.command_line(), args.site_code, args.reason))
+        return 0
+    if args.keys_command == "list":
+        with _services(data_dir, args) as services:
+            sites = services.sync.trusted_sites()
+        if args.json:
+            _print_json(
+                [
+                    {
+                        "code": s.code,
+                        "name": s.name,
+                        "level": s.level.value,
+                        "fingerprint": s.fingerprint,
+                        "state": s.state,
+                        "trusted_at": s.trusted_at,
+                        "revoked_at": s.revoked_at,
+                        "last_bundle_at": s.last_bundle_at,
+                    }
+                    for s in sites
+                ]
+            )
+        else:
+            for s in sites:
+                state = "已吊销" if s.state == "revoked" else "已登记"
+                print(f"{s.code}\t{s.name}\t{s.level.label}\t{s.fingerprint}\t{state}")
+            if not sites:
+                print("尚未登记任何站点。", file=sys.stderr)
+        return 0
     with _services(data_dir, args) as services:
         site = services.site.info()
         services.keys.ensure()
@@ -400,11 +467,70 @@ def _cmd_keys(args: argparse.Namespace, data_dir: Path) -> int:
         print(f"加密公钥（X25519）：{identity.encryption_public_key}")
         print(f"指纹：{identity.fingerprint()}")
         return 0
-    out = Path(args.out)
-    _writable(out)
-    out.write_text(json.dumps(identity.to_json(), ensure_ascii=False, indent=2), "utf-8")
-    print(f"已导出本站点公开身份到 {out}（指纹 {identity.fingerprint()}）")
+    with _services(data_dir, args) as services:
+        exported = services.sync.write_identity(Path(args.out))
+    print(f"已导出本站点公开身份到 {args.out}（指纹 {exported.fingerprint()}）")
     return 0
+
+
+def _cmd_export(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services.context import Actor
+
+    with _services(data_dir, args, lock=True) as services:
+        result = services.sync.export(Actor.command_line(), Path(args.to))
+    if args.json:
+        _print_json(
+            {
+                "path": str(result.path),
+                "bundle_id": result.bundle_id,
+                "kind": result.kind,
+                "counts": result.counts,
+                "size": result.size,
+                "generation": result.generation,
+                "base_generation": result.base_generation,
+            }
+        )
+    else:
+        print(result.summary())
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services.context import Actor
+
+    with _services(data_dir, args, lock=True) as services:
+        reports = services.sync.import_path(
+            Actor.command_line(), Path(args.path), dry_run=args.dry_run
+        )
+    refused = any(r.refused for r in reports)
+    if args.json:
+        if len(reports) == 1 and not Path(args.path).is_dir():
+            _print_json(reports[0].to_json())
+        else:
+            totals = {
+                key: sum(r.totals()[key] for r in reports)
+                for key in ("added", "updated", "ignored", "conflicts")
+            }
+            _print_json(
+                {
+                    **totals,
+                    "refused": sum(1 for r in reports if r.refused),
+                    "reason": "；".join(r.reason for r in reports if r.refused),
+                    "dry_run": args.dry_run,
+                    "bundles": [r.to_json() for r in reports],
+                }
+            )
+    else:
+        if not reports:
+            print("文件夹中没有未导入的数据包或回执。")
+        for r in reports:
+            stream = sys.stderr if r.refused else sys.stdout
+            print(f"{Path(r.path).name}：{r.summary()}", file=stream)
+            for note in r.notes:
+                print(f"  {note}", file=stream)
+            if r.ack_path:
+                print(f"  回执已写到 {r.ack_path}，请带回县区导入。")
+    return EXIT_USER_ERROR if refused else 0
 
 
 def _writable(out: Path) -> None:
@@ -424,6 +550,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "receipt": _cmd_receipt,
     "verify-slip": _cmd_verify_slip,
     "keys": _cmd_keys,
+    "export": _cmd_export,
+    "import": _cmd_import,
 }
 
 

@@ -43,6 +43,7 @@ BUDGETS_MS = {
     "slip_pdf_cold_ms": 300,
 }
 BUDGET_MEMORY_MB = 250
+BUDGETS_S = {"export_all_s": 5, "import_all_s": 10, "reimport_s": 2}
 
 
 def median_ms(work: Callable[[], object], repeat: int = 15, warmup: int = 2) -> float:
@@ -137,6 +138,57 @@ def measure_services(services: AppServices) -> dict[str, object]:
     return results
 
 
+def measure_exchange(data_dir: Path, folder: Path) -> dict[str, object]:
+    """Export every case for the city, import it into an empty city site, import it again."""
+    import json as json_module
+
+    from desktop_app.services.context import Actor
+
+    actor = Actor.command_line()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    county = open_services(data_dir)
+    city = open_services(folder / "city")
+    try:
+        city.site.init_site(
+            code="410200",
+            name="开封市办不成事监督窗口",
+            short_name="开封",
+            level=SiteLevel.CITY,
+            admin_password="Admin12345",
+        )
+        for site, other in ((county, city), (city, county)):
+            info = site.site.info()
+            path = folder / f"{info.code}.json"
+            identity = site.keys.identity(info.code, info.name, info.level.value)
+            path.write_text(json_module.dumps(identity.to_json(), ensure_ascii=False), "utf-8")
+            other.sync.trust(actor, other.sync.read_identity(path), replace=True)
+        stick = folder / "usb"
+        stick.mkdir()
+        start = time.perf_counter()
+        sent = county.sync.export(actor, stick)
+        export_s = time.perf_counter() - start
+        start = time.perf_counter()
+        report = city.sync.import_file(actor, sent.path)
+        import_s = time.perf_counter() - start
+        assert not report.refused, report.reason
+        start = time.perf_counter()
+        again = city.sync.import_file(actor, sent.path)
+        reimport_s = time.perf_counter() - start
+        assert again.totals()["added"] == 0
+        return {
+            "export_all_s": round(export_s, 2),
+            "export_bundle_mb": round(sent.size / 1e6, 1),
+            "export_records": sum(sent.counts.values()),
+            "import_all_s": round(import_s, 2),
+            "import_added": report.totals()["added"],
+            "reimport_s": round(reimport_s, 2),
+        }
+    finally:
+        county.close()
+        city.close()
+
+
 def measure_cold_slip(data_dir: Path) -> float:
     """A slip rendered by a fresh process: imports, fonts and the first render."""
     code = (
@@ -211,6 +263,8 @@ def main() -> int:
     results.update(measure_services(services))
     services.close()
     results["slip_pdf_cold_ms"] = measure_cold_slip(work_dir)
+    print("Measuring export / import of every case …", file=sys.stderr)
+    results.update(measure_exchange(work_dir, Path(args.folder) / "exchange"))
     print("Measuring the GUI (3 cold starts) …", file=sys.stderr)
     gui = measure_gui(work_dir)
     results.update({f"gui_{k}" if not k.startswith("gui_") else k: v for k, v in gui.items()})
@@ -219,6 +273,10 @@ def main() -> int:
         value = results.get(key)
         if isinstance(value, int | float):
             verdicts[key] = f"{'ok' if value <= budget else 'OVER'} (budget {budget} ms)"
+    for key, budget_s in BUDGETS_S.items():
+        value = results.get(key)
+        if isinstance(value, int | float):
+            verdicts[key] = f"{'ok' if value <= budget_s else 'OVER'} (budget {budget_s} s)"
     memory = results.get("gui_peak_memory_mb")
     if isinstance(memory, int | float):
         verdicts["gui_peak_memory_mb"] = (

@@ -16,6 +16,8 @@ class Permission(LabelledEnum):
     MANAGE_USERS = "manage_users", "管理用户"
     MANAGE_REFERENCE = "manage_reference", "维护部门和领域"
     VIEW_AUDIT = "view_audit", "查看审计日志"
+    EXCHANGE_DATA = "exchange_data", "导出或导入数据包"
+    TRUST_SITES = "trust_sites", "登记或吊销其他站点的密钥"
 
 
 _CASE_WORK = {
@@ -25,6 +27,7 @@ _CASE_WORK = {
     Permission.CONCLUDE_CASE,
     Permission.VISIT_CASE,
     Permission.WITHDRAW_CASE,
+    Permission.EXCHANGE_DATA,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

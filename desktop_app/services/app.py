@@ -25,6 +25,7 @@ from desktop_app.services.ledger import LedgerService
 from desktop_app.services.maintenance import MaintenanceService
 from desktop_app.services.roster import RosterService
 from desktop_app.services.site import SiteService
+from desktop_app.services.sync import SyncService
 from desktop_app.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class AppServices:
     ledger: LedgerService
     assignments: AssignmentService
     maintenance: MaintenanceService
+    sync: SyncService
 
     def close(self) -> None:
         self.db.dispose()
@@ -69,7 +71,11 @@ def open_services(
         ) from exc
     the_clock = clock or SystemClock()
     db = Database(db_url or layout.database_url())
-    db.migrate(backup_dir=layout.backups, now=the_clock.now())
+    try:
+        db.migrate(backup_dir=layout.backups, now=the_clock.now())
+    except BaseException:
+        db.dispose()  # a refused database leaves no pooled connection (a server's) open
+        raise
     attachments = AttachmentStore(layout.attachments)
     calendar = CalendarService(db, the_clock)
     keys = SiteKeys(layout.keys, clock=the_clock)
@@ -90,4 +96,5 @@ def open_services(
         ledger=LedgerService(db),
         assignments=AssignmentService(db, the_clock, calendar, roster, keys),
         maintenance=MaintenanceService(db, the_clock, attachments),
+        sync=SyncService(db, the_clock, keys, attachments),
     )

@@ -45,6 +45,7 @@ from desktop_app.services import audit
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip, verify_slip_payload
+from desktop_app.services.ownership import editable_case
 from desktop_app.services.roster import RosterService
 from desktop_app.services.site import WINDOW_PHONE_KEY
 from desktop_app.services.timeline import add_event
@@ -215,7 +216,7 @@ class AssignmentService:
         calendar = self._calendar.calendar()
         deadline = calendar.add(now.date(), days)
         with self._db.write() as session:
-            case = _get_case(session, case_id)
+            case = editable_case(session, case_id)
             status = CaseStatus(case.status)
             if status not in (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS):
                 raise UserError(f"事项{status.label}，不能再交办")
@@ -290,7 +291,7 @@ class AssignmentService:
             if AssignmentKind(lead.kind) is AssignmentKind.ASSIST:
                 raise UserError("协办单位随承办单位一起签发，请签发承办单位的交办")
             check_step(Step.ISSUE, AssignmentState(lead.state))
-            case = _get_case(session, lead.case_id)
+            case = editable_case(session, lead.case_id)
             site = _site(session)
             assists = list(
                 session.scalars(
@@ -470,7 +471,7 @@ class AssignmentService:
         with self._db.write() as session:
             a = _get(session, assignment_id)
             check_step(Step.URGE, AssignmentState(a.state), today=now.date(), due=a.due_date)
-            case = _get_case(session, a.case_id)
+            case = editable_case(session, a.case_id)
             site = _site(session)
             seq = next_number(session, "slip-催", now.year)
             number = slip_number(_prefix(session, site), "催", now.year, seq)
@@ -664,7 +665,7 @@ class AssignmentService:
         now = self._clock.now()
         with self._db.write() as session:
             a = _get(session, assignment_id)
-            case = _get_case(session, a.case_id)
+            case = editable_case(session, a.case_id)
             before = {"state": a.state, "due_date": a.due_date, "extension": a.extension_state}
             summary = apply(session, a, case, now)
             a.version += 1

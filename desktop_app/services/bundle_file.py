@@ -168,8 +168,10 @@ class _HashingTextMember:
         self._digest = hashlib.sha256()
         self._size = 0
 
-    def write_line(self, line: str) -> None:
-        data = (line + "\n").encode("utf-8")
+    def write_lines(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        data = ("\n".join(lines) + "\n").encode("utf-8")
         self._digest.update(data)
         self._size += len(data)
         self._stream.write(data)

@@ -197,8 +197,11 @@ class CalendarService:
                 user_name=actor.username,
                 action=action,
                 entity="calendar",
-                entity_uuid=calendar.version,
+                # The calendar version can be longer than a record id (36 characters, which
+                # PostgreSQL enforces): the revision number identifies it, the version is kept.
+                entity_uuid=f"revision-{revision}",
                 after={
+                    "calendar_version": calendar.version,
                     "days": [
                         {"day": o.day, "working": o.working, "name": o.name} for o in overrides
                     ],

@@ -33,6 +33,7 @@ from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.ownership import editable_case, read_only_reason
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Area, Case
@@ -102,6 +103,10 @@ class CaseDetail:
     linked_case_number: str
     attachments: tuple[AttachmentInfo, ...]
     timeline: tuple[TimelineEntry, ...]
+    site_code: str = ""
+    # Non-empty for a case registered at another site (a county's case at the city): why this
+    # site may only read it.
+    read_only_reason: str = ""
 
 
 class CaseService:
@@ -186,6 +191,8 @@ class CaseService:
                     )
                     for e in case.events
                 ),
+                site_code=case.site_code,
+                read_only_reason=read_only_reason(session, case),
             )
 
     def deadline_proof(self, case_id: int) -> list[str]:
@@ -344,7 +351,7 @@ class CaseService:
         stored = [self._attachments.put(p) for p in paths]
         now = self._clock.now()
         with self._db.write() as session:
-            case = _get_case(session, case_id)
+            case = editable_case(session, case_id)
             attach_files(session, case.id, stored, user_name=actor.display_name, at=now)
             session.flush()
             for item in stored:
@@ -376,7 +383,7 @@ class CaseService:
         adds an event to the timeline."""
         now = self._clock.now()
         with self._db.write() as session:
-            case = _get_case(session, case_id)
+            case = editable_case(session, case_id)
             for kind, action, apply in steps:
                 before = _snapshot(case)
                 case.status = advance(CaseStatus(case.status), kind).value

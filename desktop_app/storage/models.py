@@ -22,8 +22,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+# The last export generation (services.sync); rows written now belong to the next one.
+EXPORT_GENERATION_KEY = "sync_generation"
 
 
 def new_uuid() -> str:
@@ -41,8 +46,30 @@ class Synced:
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class Exported(Synced):
+    """A record a county sends up to its city (DESIGN.md §6).
+
+    ``change_seq`` is the export generation that carries the row: every insert or update sets it
+    to the generation after the last export (``_mark_for_export`` below), so an export only bumps
+    the generation and reads ``acknowledged < change_seq <= its own``; rows written by bulk
+    inserts (the demo) are NULL and stamped by the next export. A bundle holds every row since
+    the generation the city last acknowledged, so a lost stick costs nothing.
+
+    ``sync_hash`` is, on the receiving side, the digest of the content last imported, so a record
+    that arrives again with the same version but other content is seen as a conflict.
+    """
+
+    change_seq: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    sync_hash: Mapped[str] = mapped_column(String(32), default="", server_default="")
+
+
 class Site(Base):
-    """An installation (站点). The row with ``is_local`` is this one; others are trusted peers."""
+    """An installation (站点). The row with ``is_local`` is this one; others are trusted peers.
+
+    A peer's row carries the public keys registered with ``bbcs keys trust``; ``trust_state`` is
+    ``trusted`` or ``revoked`` (bundles from a revoked site are refused). Keys replaced by a
+    rotation are kept in ``previous_keys`` for the record.
+    """
 
     __tablename__ = "sites"
 
@@ -55,6 +82,13 @@ class Site(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     slip_prefix: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    signing_public_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    encryption_public_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    keys_created_at: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    trust_state: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    trusted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    previous_keys: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class User(Synced, Base):
@@ -71,13 +105,19 @@ class User(Synced, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
-class Department(Synced, Base):
-    """职能部门 / 承办单位."""
+class Department(Exported, Base):
+    """职能部门 / 承办单位.
+
+    ``site_code`` is empty for this site's own departments and names the owning site for those
+    received from another site (a county's departments at the city, the city's at a county).
+    """
 
     __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("site_code", "name", name="uq_departments_site_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(60), unique=True)
+    site_code: Mapped[str] = mapped_column(String(6), default="", server_default="")
+    name: Mapped[str] = mapped_column(String(60))
     principal_leader: Mapped[str] = mapped_column(String(40), default="")
     contact_person: Mapped[str] = mapped_column(String(40), default="")
     contact_phone: Mapped[str] = mapped_column(String(30), default="")
@@ -95,7 +135,7 @@ class Area(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Complainant(Synced, Base):
+class Complainant(Exported, Base):
     """反映人: a person or an enterprise."""
 
     __tablename__ = "complainants"
@@ -118,7 +158,7 @@ class Complainant(Synced, Base):
     id_override_reason: Mapped[str] = mapped_column(String(200), default="")
 
 
-class Case(Synced, Base):
+class Case(Exported, Base):
     """反映事项."""
 
     __tablename__ = "cases"
@@ -186,7 +226,7 @@ class Case(Synced, Base):
     )
 
 
-class CaseEvent(Synced, Base):
+class CaseEvent(Exported, Base):
     """One entry of a case's timeline; the case status is the result of these."""
 
     __tablename__ = "case_events"
@@ -203,7 +243,7 @@ class CaseEvent(Synced, Base):
     case: Mapped[Case] = relationship(back_populates="events")
 
 
-class Attachment(Synced, Base):
+class Attachment(Exported, Base):
     """A material (scan, photo, document) stored by SHA-256 under the data dir."""
 
     __tablename__ = "attachments"
@@ -313,7 +353,7 @@ class DutyShift(Synced, Base):
     staff: Mapped[DutyStaff] = relationship(lazy="joined")
 
 
-class Assignment(Synced, Base):
+class Assignment(Exported, Base):
     """交办: an order to one department about one case, with a deadline in working days.
 
     Kinds: assign (交办, the lead), assist (协办), supervise (督办, an escalation). The original
@@ -355,16 +395,18 @@ class Assignment(Synced, Base):
     department: Mapped[Department] = relationship(lazy="joined")
 
 
-class Slip(Synced, Base):
+class Slip(Exported, Base):
     """A numbered paper (交办单, 督办单, 催办通知, 依据告知单) as issued: immutable content."""
 
     __tablename__ = "slips"
     __table_args__ = (
-        UniqueConstraint("kind", "year", "seq", name="uq_slips_kind_year_seq"),
+        UniqueConstraint("site_code", "kind", "year", "seq", name="uq_slips_site_kind_year_seq"),
         Index("ix_slips_assignment", "assignment_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Empty for this site's papers; the issuing site's code for papers received in a bundle.
+    site_code: Mapped[str] = mapped_column(String(6), default="", server_default="")
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
     kind: Mapped[str] = mapped_column(String(16))
     number: Mapped[str] = mapped_column(String(60), unique=True)
@@ -377,3 +419,79 @@ class Slip(Synced, Base):
     print_count: Mapped[int] = mapped_column(Integer, default=0)
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     void_reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Bundle(Base):
+    """A bundle written for another site or received from one (DESIGN.md §6).
+
+    ``direction`` is ``out`` or ``in``; ``kind`` is ``data`` (county → city), ``reference``
+    (city → counties) or ``ack``. For an outgoing data bundle ``generation`` is the export
+    generation it stamped and ``acked_at`` is set when the city's acknowledgement is imported.
+    """
+
+    __tablename__ = "bundles"
+    __table_args__ = (
+        UniqueConstraint("direction", "bundle_id", name="uq_bundles_direction_id"),
+        Index("ix_bundles_peer", "peer_code", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bundle_id: Mapped[str] = mapped_column(String(36))
+    direction: Mapped[str] = mapped_column(String(4))
+    kind: Mapped[str] = mapped_column(String(10))
+    peer_code: Mapped[str] = mapped_column(String(6))
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    base_generation: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    location: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    user_name: Mapped[str] = mapped_column(String(40), default="")
+
+
+class SyncConflict(Base):
+    """A record that changed at both ends: kept for a person to decide, never dropped."""
+
+    __tablename__ = "sync_conflicts"
+    __table_args__ = (Index("ix_sync_conflicts_open", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    bundle_id: Mapped[str] = mapped_column(String(36))
+    site_code: Mapped[str] = mapped_column(String(6))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_uuid: Mapped[str] = mapped_column(String(36))
+    local_version: Mapped[int] = mapped_column(Integer)
+    incoming_version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    incoming: Mapped[dict[str, Any]] = mapped_column(JSON)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    resolved_by: Mapped[str] = mapped_column(String(40), default="")
+    resolution: Mapped[str] = mapped_column(String(20), default="")
+
+
+@event.listens_for(Session, "before_flush")
+def _mark_for_export(session: Session, _context: object, _instances: object) -> None:
+    """Every inserted or changed ``Exported`` row belongs to the next export generation."""
+    changed = [obj for obj in session.new if isinstance(obj, Exported)]
+    changed += [
+        obj
+        for obj in session.dirty
+        if isinstance(obj, Exported) and session.is_modified(obj, include_collections=False)
+    ]
+    if not changed:
+        return
+    current = (
+        session.connection()
+        .execute(
+            text("SELECT value FROM settings WHERE key = :key"), {"key": EXPORT_GENERATION_KEY}
+        )
+        .scalar()
+    )
+    generation = int(current) + 1 if current else 1
+    for obj in changed:
+        obj.change_seq = generation

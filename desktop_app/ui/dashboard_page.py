@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,6 +24,8 @@ from desktop_app.services.context import Changes
 from desktop_app.services.deadlines import TodayCounts
 from desktop_app.services.ledger import CaseFilter, CaseRow, DashboardCounts
 from desktop_app.ui.common import Card, UiContext, heading
+
+log = logging.getLogger(__name__)
 
 WEEKDAYS = "一二三四五六日"
 
@@ -64,11 +67,13 @@ class DashboardPage(QWidget):
     show_deadlines = Signal(str)  # "today" | "overdue" | "soon"
     open_case = Signal(int)
     new_intake = Signal()
+    show_exchange = Signal()
 
     def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
         self.data: DashboardData | None = None
+        self.exchange_reminder = ""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 16, 20, 16)
         layout.setSpacing(12)
@@ -84,6 +89,18 @@ class DashboardPage(QWidget):
         self.subtitle = QLabel("")
         self.subtitle.setObjectName("hint")
         layout.addWidget(self.subtitle)
+        self.exchange_banner = QPushButton("")
+        self.exchange_banner.setObjectName("exchangeBanner")
+        self.exchange_banner.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.exchange_banner.setToolTip("打开“数据交换”")
+        self.exchange_banner.setStyleSheet(
+            "QPushButton { background: #fef5e7; color: #9a4f00; border: 1px solid #f0b27a;"
+            " border-radius: 4px; padding: 8px 14px; text-align: left; font-weight: bold; }"
+            "QPushButton:hover { border-color: #b22222; }"
+        )
+        self.exchange_banner.clicked.connect(self.show_exchange.emit)
+        self.exchange_banner.setVisible(False)
+        layout.addWidget(self.exchange_banner)
 
         grid = QGridLayout()
         grid.setSpacing(12)
@@ -178,6 +195,13 @@ class DashboardPage(QWidget):
             )
 
         self._context.runner.run(load, self._show)
+        # Queued after the figures, which should not wait for it (a county that has never
+        # uploaded counts every record as pending: ~0.4 s at 100,000 cases).
+        self._context.runner.run(
+            lambda: services.sync.status(count_pending=False).reminder(),
+            self._show_reminder,
+            lambda exc: log.warning("exchange reminder not shown: %s", exc),
+        )
 
     def _show(self, data: DashboardData) -> None:
         self.data = data
@@ -192,6 +216,12 @@ class DashboardPage(QWidget):
         self._fill(self.triage_list, data.awaiting_triage, "没有待甄别的事项")
         self._fill(self.visit_list, data.awaiting_visit, "没有等待回访的事项")
         self._render_greeting()
+
+    def _show_reminder(self, reminder: str) -> None:
+        """The 数据交换 banner, shown while something is due (an upload, conflicts)."""
+        self.exchange_reminder = reminder
+        self.exchange_banner.setText(f"⚠ 数据交换：{reminder}　→ 去数据交换" if reminder else "")
+        self.exchange_banner.setVisible(bool(reminder))
 
     def _fill(self, widget: QListWidget, rows: list[CaseRow], empty: str) -> None:
         widget.clear()
@@ -218,5 +248,5 @@ class DashboardPage(QWidget):
         )
 
     def _on_changed(self, changes: Changes) -> None:
-        if changes.cases or changes.settings:
+        if changes.cases or changes.settings or changes.site:
             self.refresh()

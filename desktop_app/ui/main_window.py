@@ -29,12 +29,12 @@ from desktop_app.ui.ledger_page import LedgerPage
 if TYPE_CHECKING:
     from desktop_app.ui.calendar_page import CalendarPage
     from desktop_app.ui.case_detail import CaseDetailDialog
+    from desktop_app.ui.exchange_page import ExchangePage
     from desktop_app.ui.settings_page import SettingsPage
     from desktop_app.ui.slips_page import SlipsPage
 
 PLANNED = {
     "统计通报": "部门办理情况、按期办结率、满意度和编号的分析通报。",
-    "数据交换": "通过U盘或共享文件夹向市级上报加密签名的数据包，并接收回执。",
 }
 
 
@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self._builders: dict[str, Callable[[], QWidget]] = {
             "期限日历": self._build_calendar,
             "交办单": self._build_slips,
+            "数据交换": self._build_exchange,
             "系统设置": self._build_settings,
         }
         self._built: dict[str, QWidget] = {}
@@ -99,12 +100,14 @@ class MainWindow(QMainWindow):
         self._add_page("交办单", QWidget())
         for title, description in PLANNED.items():
             self._add_page(title, PlannedPage(title, description))
+        self._add_page("数据交换", QWidget())
         self._add_page("系统设置", QWidget())
         self.navigation.currentRowChanged.connect(self._page_selected)
 
         self.dashboard.show_ledger.connect(self.show_ledger)
         self.dashboard.new_intake.connect(lambda: self.go_to("受理登记"))
         self.dashboard.show_deadlines.connect(self.show_deadlines)
+        self.dashboard.show_exchange.connect(lambda: self.go_to("数据交换"))
         for page in (self.dashboard, self.intake, self.ledger):
             page.open_case.connect(self.open_case)
 
@@ -193,6 +196,14 @@ class MainWindow(QMainWindow):
         assert isinstance(page, SettingsPage)
         return page
 
+    @property
+    def exchange(self) -> ExchangePage:
+        from desktop_app.ui.exchange_page import ExchangePage
+
+        page = self.page("数据交换")
+        assert isinstance(page, ExchangePage)
+        return page
+
     def _build_calendar(self) -> QWidget:
         from desktop_app.ui.calendar_page import CalendarPage
 
@@ -206,6 +217,11 @@ class MainWindow(QMainWindow):
         page = SlipsPage(self.context)
         page.open_case.connect(self.open_case)
         return page
+
+    def _build_exchange(self) -> QWidget:
+        from desktop_app.ui.exchange_page import ExchangePage
+
+        return ExchangePage(self.context)
 
     def _build_settings(self) -> QWidget:
         from desktop_app.ui.settings_page import SettingsPage

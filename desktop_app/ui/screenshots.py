@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -132,7 +134,130 @@ def render(data_dir: Path, out: Path) -> None:
     window.close()
     settle(context.runner)
     services.close()
+    _exchange(data_dir, out)
     app.quit()
+
+
+# 数据交换 --------------------------------------------------------------------------------------
+
+DEMO_CITY = {"code": "410200", "name": "开封市办不成事监督窗口", "short_name": "开封市"}
+DEMO_CITY_PASSWORD = "Admin12345"
+
+
+def _exchange(data_dir: Path, out: Path) -> None:
+    """The 数据交换 screens of the demo county and of a demo city that trusts it.
+
+    Works on a copy of the demo county in a temporary folder, so taking screenshots never
+    changes the demo data: the copy and a new city exchange real bundles on a "U盘" folder.
+    """
+    from desktop_app.domain.vocabulary import SiteLevel
+    from desktop_app.ui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory(prefix="bbcs-exchange-") as temp:
+        root = Path(temp)
+        shutil.copytree(
+            data_dir, root / "county", ignore=shutil.ignore_patterns("*.lock", "logs", "backups")
+        )
+        county = open_services(root / "county")
+        city = open_services(root / "city")
+        try:
+            city.site.init_site(
+                **DEMO_CITY, level=SiteLevel.CITY, admin_password=DEMO_CITY_PASSWORD, is_demo=True
+            )
+            stick, inbox = root / "U盘", root / "收件箱"
+            stick.mkdir()
+            inbox.mkdir()
+            ack = _exchange_history(county, city, stick)
+
+            county_context = UiContext(county, log_in(county), ChangeHub(), TaskRunner())
+            window = MainWindow(county_context)
+            window.resize(*SIZE)
+            window.show()
+            window.go_to("数据交换")
+            page = window.exchange
+            settle(county_context.runner)
+            page.start_import([ack])  # the city's acknowledgement, brought back on the stick
+            settle(county_context.runner)
+            if page.import_preview is not None:
+                page.import_preview.confirm_button.click()
+                settle(county_context.runner)
+            page.target.set_folder(str(stick))
+            page.export_bundle()  # a second bundle, not acknowledged yet
+            settle(county_context.runner)
+            save(window, out / "12-exchange-county.png")
+            page.tabs.setCurrentIndex(page.tabs.count() - 2)
+            settle(county_context.runner)
+            save(window, out / "12-exchange-county-history.png")
+            window.close()
+            settle(county_context.runner)
+
+            pending = sorted(stick.glob("*.bbcs"))[-1]
+            county.sync.export(_admin(), inbox)  # waiting in the city's shared inbox
+            tampered = stick / "bbcs-410221-损坏.bbcs"
+            data = bytearray(pending.read_bytes())
+            data[len(data) // 2] ^= 0x01
+            tampered.write_bytes(bytes(data))
+            city.sync.set_inbox(_admin(), str(inbox))
+            city.sync.export(_admin(), stick)  # reference data for the counties
+
+            city_actor = city.auth.login("admin", DEMO_CITY_PASSWORD)
+            city_context = UiContext(city, city_actor, ChangeHub(), TaskRunner())
+            window = MainWindow(city_context)
+            window.resize(*SIZE)
+            window.show()
+            window.go_to("数据交换")
+            page = window.exchange
+            settle(city_context.runner)
+            page.start_import([pending, tampered])
+            settle(city_context.runner)
+            if page.import_preview is not None:
+                preview = page.import_preview
+                save(preview, out / "13-exchange-city-preview.png")
+                preview.confirm_button.click()
+                settle(city_context.runner)
+            save(window, out / "13-exchange-city.png")
+            page.tabs.setCurrentIndex(page.tabs.count() - 1)
+            settle(city_context.runner)
+            save(window, out / "13-exchange-city-sites.png")
+            window.close()
+            settle(city_context.runner)
+        finally:
+            county.close()
+            city.close()
+
+
+def _admin() -> Actor:
+    return Actor.command_line()
+
+
+def _exchange_history(county: AppServices, city: AppServices, stick: Path) -> Path:
+    """Pair the sites and send one bundle up; returns the city's acknowledgement file."""
+    admin = _admin()
+    for services, other in ((county, city), (city, county)):
+        info = other.site.info()
+        identity = other.keys.identity(info.code, info.name, info.level.value)
+        current = services.sync.status().city
+        if current is not None and current.code != info.code:
+            services.sync.revoke(admin, current.code, "截图用的演示市级站点")
+        services.sync.trust(admin, identity, replace=True)
+    bundle = county.sync.export(admin, stick)
+    report = city.sync.import_file(admin, bundle.path)
+    county.intake.register(admin, _new_case())  # something new for the next bundle
+    return Path(report.ack_path)
+
+
+def _new_case() -> object:
+    from desktop_app.domain.intake_rules import IntakeForm
+    from desktop_app.domain.vocabulary import Channel
+
+    return IntakeForm(
+        name="赵秀兰",
+        phone="13937812345",
+        title="新生儿落户被要求开具无法开具的证明",
+        description="为孩子办理落户时，派出所要求提供出生医学证明补发记录，医院称无法开具。",
+        area="其他",
+        channel=Channel.WINDOW,
+    )
 
 
 def _fill_intake(window: object) -> None:

@@ -2,7 +2,8 @@
 
 Runs offscreen against a throw-away data dir: sets up a site (keys included), registers and
 triages a case, signs a 交办单 and renders it with the bundled fonts, verifies its QR payload,
-then opens the main window and every screen, the case dialog and the slip preview. Meant for a
+exports a bundle that a throw-away city site imports and acknowledges, then opens the main
+window and every screen, the case dialog and the slip preview. Meant for a
 packaged build (a missing Qt plugin, font, translation or migration shows up here), and cheap
 enough to run in CI.
 """
@@ -35,6 +36,50 @@ def run_self_test(out: Callable[[str], None] = print) -> int:
             return 1
     out(f"{STEP_OK} 自检通过（{time.perf_counter() - started:.1f} 秒）")
     return 0
+
+
+def _exchange(services: object, folder: Path, step: Callable[[str], None]) -> None:
+    """Export a bundle for a throw-away city site, import it there, and bring the ack back."""
+    import json
+
+    from desktop_app.domain.vocabulary import SiteLevel
+    from desktop_app.services.app import AppServices, open_services
+    from desktop_app.services.context import Actor
+
+    assert isinstance(services, AppServices)
+    actor = Actor.command_line()
+    city = open_services(folder / "市级 自检")
+    try:
+        city.site.init_site(
+            code="410200",
+            name="自检市级站点",
+            short_name="市自检",
+            level=SiteLevel.CITY,
+            admin_password="SelfTest2026",
+        )
+        ids = folder / "ids"
+        ids.mkdir()
+        for site, other in ((services, city), (city, services)):
+            info = site.site.info()
+            path = ids / f"{info.code}.json"
+            identity = site.keys.identity(info.code, info.name, info.level.value)
+            path.write_text(json.dumps(identity.to_json(), ensure_ascii=False), "utf-8")
+            other.sync.trust(actor, other.sync.read_identity(path))
+        stick = folder / "U盘"
+        stick.mkdir()
+        sent = services.sync.export(actor, stick)
+        report = city.sync.import_file(actor, sent.path)
+        if report.refused or report.added["cases"] != 1:
+            raise RuntimeError(f"the city did not import the bundle: {report.summary()}")
+        again = city.sync.import_file(actor, sent.path)
+        if again.totals()["added"] or again.totals()["updated"]:
+            raise RuntimeError("importing the same bundle twice changed something")
+        ack = services.sync.import_file(actor, Path(report.ack_path))
+        if ack.refused or services.sync.status().last_acked_at is None:
+            raise RuntimeError(f"the acknowledgement did not close the loop: {ack.summary()}")
+    finally:
+        city.close()
+    step(f"数据包导出、市级导入与回执（{sent.size // 1024} KB，签名加密）")
 
 
 def _run(data_dir: Path, out: Callable[[str], None]) -> None:
@@ -123,6 +168,7 @@ def _run(data_dir: Path, out: Callable[[str], None]) -> None:
         if due != date(2026, 10, 10):
             raise RuntimeError(f"working-day calendar is wrong: {due}")
         step("工作日计算（国庆节与调休）")
+        _exchange(services, data_dir.parent, step)
 
         from desktop_app.ui.main_window import MainWindow
         from desktop_app.ui.slip_preview import SlipPreviewDialog

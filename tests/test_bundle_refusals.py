@@ -1,0 +1,411 @@
+"""Every way a bundle is refused: a clear reason, a code for scripts, and nothing imported.
+
+Bad bundles are crafted with the real format (tests/helpers/exchange.py): encrypted to the city
+and, unless the point is a bad signature, signed by the county, so each check is reached for
+real and not short-circuited by an earlier one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from desktop_app.services import bundle_file as bf
+from desktop_app.services.context import FixedClock
+from tests.conftest import NOW
+from tests.helpers.exchange import (
+    ADMIN,
+    CITY,
+    QIXIAN,
+    TONGXU,
+    Site,
+    craft_bundle,
+    open_site,
+    records_member,
+    rewrite_header,
+    table_counts,
+    trust_each_other,
+)
+from tests.helpers.factories import person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+
+@dataclass
+class Pair:
+    county: Site
+    city: Site
+    usb: Path
+    root: Path
+    bundle: Path  # a good bundle from the county with three cases
+
+
+@pytest.fixture
+def pair(tmp_path: Path, clock: FixedClock) -> Iterator[Pair]:
+    with open_site(tmp_path, CITY, clock) as city, open_site(tmp_path, QIXIAN, clock) as county:
+        trust_each_other(county, city, tmp_path / "ids")
+        for i in range(3):
+            county.services.intake.register(ADMIN, person_form(name=f"王芳{i}"))
+        usb = tmp_path / "usb"
+        usb.mkdir()
+        bundle = county.sync.export(ADMIN, usb).path
+        yield Pair(county, city, usb, tmp_path, bundle)
+
+
+def refused(pair: Pair, path: Path, code: str, words: str) -> None:
+    before = table_counts(pair.city)
+    for dry_run in (True, False):
+        report = pair.city.sync.import_file(ADMIN, path, dry_run=dry_run)
+        assert report.refused, f"{path.name} was not refused"
+        assert report.code == code, (report.code, report.reason)
+        assert words in report.reason
+        assert report.totals() == {"added": 0, "updated": 0, "ignored": 0, "conflicts": 0}
+    assert table_counts(pair.city) == before
+    assert not list(path.parent.glob("*.bbcsack"))
+
+
+def test_the_good_bundle_imports(pair: Pair) -> None:
+    """The baseline the refusals below change one thing of."""
+    report = pair.city.sync.import_file(ADMIN, pair.bundle)
+    assert not report.refused and report.added["cases"] == 3
+
+
+def test_a_flipped_byte_in_the_body_is_refused(pair: Pair) -> None:
+    data = bytearray(pair.bundle.read_bytes())
+    data[-40] ^= 0x01
+    pair.bundle.write_bytes(bytes(data))
+    refused(pair, pair.bundle, "tampered", "改动")
+
+
+def test_a_changed_header_is_refused(pair: Pair) -> None:
+    """The header is authenticated: even a harmless-looking change breaks decryption."""
+    rewrite_header(pair.bundle, created_at="2020-01-01T00:00:00")
+    refused(pair, pair.bundle, "tampered", "改动")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.99])
+def test_a_truncated_bundle_is_refused(pair: Pair, keep: float) -> None:
+    data = pair.bundle.read_bytes()
+    pair.bundle.write_bytes(data[: int(len(data) * keep)])
+    refused(pair, pair.bundle, "truncated", "截断")
+
+
+def test_a_bundle_with_bytes_appended_is_refused(pair: Pair) -> None:
+    with pair.bundle.open("ab") as out:
+        out.write(b"\0" * 10)
+    refused(pair, pair.bundle, "tampered", "改动")
+
+
+def test_a_file_that_is_not_a_bundle_is_refused(pair: Pair) -> None:
+    fake = pair.usb / "照片.bbcs"
+    fake.write_bytes(b"\xff\xd8\xff\xe0 JPEG")
+    refused(pair, fake, "not_a_bundle", "不是 bbcs 数据包")
+
+
+def test_a_newer_format_is_refused(pair: Pair) -> None:
+    rewrite_header(pair.bundle, format=bf.FORMAT + 1)
+    refused(pair, pair.bundle, "too_new", "升级")
+
+
+def test_a_bundle_for_another_city_is_refused(pair: Pair, clock: FixedClock) -> None:
+    with open_site(
+        pair.root / "other", ("410300", "洛阳市办不成事监督窗口", "洛阳", CITY[3]), clock
+    ) as luoyang:
+        luoyang.sync.trust(ADMIN, luoyang.sync.read_identity(_identity(pair.county, pair.root)))
+        report = luoyang.sync.import_file(ADMIN, pair.bundle)
+        assert report.refused and report.code == "not_addressed"
+        assert "不是本站点" in report.reason
+
+
+def test_a_bundle_from_an_unknown_site_is_refused(pair: Pair, clock: FixedClock) -> None:
+    with open_site(pair.root / "tx", TONGXU, clock) as tongxu:
+        # 通许 trusts the city, but the city never registered 通许.
+        identity = tongxu.sync.read_identity(_identity(pair.city, pair.root))
+        tongxu.sync.trust(ADMIN, identity)
+        tongxu.services.intake.register(ADMIN, person_form())
+        bundle = tongxu.sync.export(ADMIN, pair.usb).path
+    refused(pair, bundle, "unknown_site", "未登记")
+
+
+def test_a_bundle_from_a_revoked_site_is_refused(pair: Pair) -> None:
+    pair.city.sync.revoke(ADMIN, pair.county.code, "U盘丢失，密钥可能泄露")
+    refused(pair, pair.bundle, "revoked_site", "吊销")
+
+
+def test_a_bundle_signed_by_someone_else_is_refused(pair: Pair, clock: FixedClock) -> None:
+    """An impostor with the county's code but its own key cannot pass for the county."""
+    with open_site(pair.root / "fake", QIXIAN, clock) as impostor:
+        path = craft_bundle(
+            pair.usb / "fake.bbcs",
+            pair.county,
+            pair.city,
+            [("records/cases.jsonl", records_member("cases", ["uuid", "version"], []))],
+            sign_with=impostor,
+        )
+    refused(pair, path, "bad_signature", "签名不符")
+
+
+def test_a_member_changed_after_signing_is_refused(pair: Pair) -> None:
+    good = records_member("cases", ["uuid", "version"], [])
+    path = craft_bundle(
+        pair.usb / "x.bbcs",
+        pair.county,
+        pair.city,
+        [("records/cases.jsonl", good)],
+        declared={"records/cases.jsonl": {"sha256": "0" * 64}},
+    )
+    refused(pair, path, "tampered", "与清单不符")
+
+
+@pytest.mark.parametrize(
+    "name", ["../../Windows/System32/evil.dll", "/etc/passwd", "records/../../x.jsonl", "C:\\x"]
+)
+def test_zip_slip_names_are_refused(pair: Pair, name: str) -> None:
+    path = craft_bundle(pair.usb / "slip.bbcs", pair.county, pair.city, [(name, b"x")])
+    refused(pair, path, "unsafe_name", "不允许的文件名")
+    assert not (pair.root / "Windows").exists()
+
+
+def test_duplicate_names_are_refused(pair: Pair) -> None:
+    member = records_member("cases", ["uuid", "version"], [])
+    path = craft_bundle(
+        pair.usb / "dup.bbcs",
+        pair.county,
+        pair.city,
+        [("records/cases.jsonl", member), ("records/cases.jsonl", member)],
+    )
+    refused(pair, path, "duplicate_name", "重名")
+
+
+def test_a_member_larger_than_declared_is_refused(pair: Pair) -> None:
+    member = records_member("cases", ["uuid", "version"], [])
+    path = craft_bundle(
+        pair.usb / "big.bbcs",
+        pair.county,
+        pair.city,
+        [("records/cases.jsonl", member)],
+        declared={"records/cases.jsonl": {"size": 10}},
+    )
+    refused(pair, path, "size_mismatch", "大小与清单不符")
+
+
+def test_a_compression_bomb_is_refused_before_it_is_inflated(pair: Pair) -> None:
+    """200 MB of zeros compress to ~200 KB; declared as tiny, it is never read past that."""
+    bomb = b"\0" * (200 * 1024 * 1024)
+    assert len(zlib.compress(bomb, 9)) < 1024 * 1024
+    path = craft_bundle(
+        pair.usb / "bomb.bbcs",
+        pair.county,
+        pair.city,
+        [("records/cases.jsonl", bomb)],
+        declared={"records/cases.jsonl": {"size": 100, "sha256": "0" * 64}},
+    )
+    del bomb
+    refused(pair, path, "size_mismatch", "大小与清单不符")
+
+
+def test_a_member_declared_absurdly_large_is_refused(pair: Pair) -> None:
+    path = craft_bundle(
+        pair.usb / "huge.bbcs",
+        pair.county,
+        pair.city,
+        [("records/cases.jsonl", b"{}\n")],
+        declared={"records/cases.jsonl": {"size": 50 * 1024**3}},
+    )
+    refused(pair, path, "too_large", "过大")
+
+
+def test_members_not_in_the_manifest_and_missing_ones_are_refused(pair: Pair) -> None:
+    extra = craft_bundle(
+        pair.usb / "extra.bbcs",
+        pair.county,
+        pair.city,
+        [("attachments/" + "a" * 64, b"x")],
+        manifest={"members": []},
+    )
+    refused(pair, extra, "unexpected_member", "清单以外")
+    missing = craft_bundle(
+        pair.usb / "missing.bbcs",
+        pair.county,
+        pair.city,
+        [],
+        manifest={"members": [{"name": "records/cases.jsonl", "size": 1, "sha256": "0" * 64}]},
+    )
+    refused(pair, missing, "missing_member", "缺少")
+
+
+def test_records_that_point_at_nothing_are_refused_whole(pair: Pair) -> None:
+    """All or nothing: one event whose case is unknown stops the whole bundle."""
+    events = records_member(
+        "case_events",
+        ["uuid", "version", "case_id", "at", "kind", "summary", "data", "user_name"],
+        [
+            [
+                "0b1c2d3e-4f50-4612-8a7b-8c9d0e1f2a3b",
+                1,
+                "ffffffff-ffff-4fff-8fff-ffffffffffff",
+                "2026-11-25T09:30:00",
+                "received",
+                "登记",
+                {},
+                "",
+            ]
+        ],
+    )
+    departments = json.loads(
+        json.dumps(
+            [["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", 1, "", "杞县人社局", "", "", "", True]]
+        )
+    )
+    path = craft_bundle(
+        pair.usb / "orphan.bbcs",
+        pair.county,
+        pair.city,
+        [
+            (
+                "records/departments.jsonl",
+                records_member(
+                    "departments",
+                    [
+                        "uuid",
+                        "version",
+                        "site_code",
+                        "name",
+                        "principal_leader",
+                        "contact_person",
+                        "contact_phone",
+                        "active",
+                    ],
+                    departments,
+                ),
+            ),
+            ("records/case_events.jsonl", events),
+        ],
+    )
+    refused(pair, path, "bad_content", "不存在的事项")
+
+
+def test_the_command_line_exits_non_zero_with_the_reason(pair: Pair) -> None:
+    data = bytearray(pair.bundle.read_bytes())
+    data[-100] ^= 0xFF
+    pair.bundle.write_bytes(bytes(data))
+    pair.city.services.close()  # the command opens the data dir itself
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "desktop_app",
+            "--data-dir",
+            str(pair.city.data_dir),
+            "import",
+            str(pair.bundle),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=dict(os.environ, PYTHONIOENCODING="utf-8"),
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["refused"] is True and summary["added"] == 0
+    assert summary["code"] == "tampered" and "改动" in summary["reason"]
+
+
+def _identity(site: Site, folder: Path) -> Path:
+    from tests.helpers.exchange import identity_file
+
+    return identity_file(site, folder)
+
+
+# Fuzzing ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fuzz_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, bytes, Path]]:
+    root = tmp_path_factory.mktemp("fuzz")
+    clock = FixedClock(NOW)
+    with pytest.MonkeyPatch.context() as patch:
+        from desktop_app.services import auth
+        from tests.helpers.speed import _CHEAP
+
+        patch.setattr(auth, "_hasher", _CHEAP)
+        with open_site(root, CITY, clock) as city, open_site(root, QIXIAN, clock) as county:
+            trust_each_other(county, city, root / "ids")
+            county.services.intake.register(ADMIN, person_form())
+            usb = root / "usb"
+            usb.mkdir()
+            good = county.sync.export(ADMIN, usb).path.read_bytes()
+            yield city, good, root
+
+
+mutation = st.one_of(
+    st.tuples(st.just("flip"), st.integers(0, 10**9), st.integers(1, 255)),
+    st.tuples(st.just("cut"), st.integers(0, 10**9), st.just(0)),
+    st.tuples(st.just("insert"), st.integers(0, 10**9), st.integers(0, 255)),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(mutations=st.lists(mutation, min_size=1, max_size=3))
+def test_mutated_bundles_are_only_ever_refused(
+    fuzz_pair: tuple[Site, bytes, Path], mutations: list[tuple[str, int, int]]
+) -> None:
+    """Whatever happens to the bytes, the importer refuses with a documented reason (or, if the
+    bytes are unchanged, imports); no other error escapes and the database is untouched."""
+    city, good, root = fuzz_pair
+    data = bytearray(good)
+    for kind, where, value in mutations:
+        at = where % (len(data) + 1)
+        if kind == "flip" and data:
+            data[at % len(data)] ^= value
+        elif kind == "cut":
+            del data[at:]
+        elif kind == "insert":
+            data[at:at] = bytes([value])
+    path = root / "usb" / "mutated.bbcs"
+    path.write_bytes(bytes(data))
+    before = table_counts(city)
+    report = city.sync.import_file(ADMIN, path, dry_run=True)
+    if bytes(data) == good:
+        assert not report.refused
+    else:
+        assert report.refused, mutations
+        assert report.code in DOCUMENTED_CODES, report.code
+        assert report.reason
+    assert table_counts(city) == before
+
+
+DOCUMENTED_CODES = {
+    "not_a_bundle",
+    "too_new",
+    "not_addressed",
+    "unknown_site",
+    "revoked_site",
+    "wrong_key",
+    "tampered",
+    "truncated",
+    "bad_signature",
+    "unsafe_name",
+    "duplicate_name",
+    "unexpected_member",
+    "missing_member",
+    "size_mismatch",
+    "too_large",
+    "bad_content",
+    "wrong_kind",
+}

@@ -1,0 +1,474 @@
+"""数据交换 on screen: a county and a city in temp dirs, bundles carried on a "stick" folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QTableWidget
+from pytestqt.qtbot import QtBot
+
+from desktop_app.domain.vocabulary import SiteLevel
+from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.context import Actor, Changes, FixedClock
+from desktop_app.services.keys import PublicIdentity
+from desktop_app.services.ledger import CaseFilter
+from desktop_app.system import drives
+from desktop_app.system.drives import Drive
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+from desktop_app.ui.exchange_page import ExchangePage, FileDialogs
+from desktop_app.ui.main_window import MainWindow
+from tests.helpers.factories import ADMIN_PASSWORD, person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+CITY_CODE = "410200"
+CITY_NAME = "开封市办不成事监督窗口"
+
+
+class FakeDialogs(FileDialogs):
+    """Answers the page's file choosers with paths the test set beforehand."""
+
+    def __init__(self) -> None:
+        self.files: list[Path] = []
+        self.folder: Path | None = None
+        self.save_to: Path | None = None
+
+    def open_files(self, parent: object, caption: str, name_filter: str) -> list[str]:
+        return [str(f) for f in self.files]
+
+    def open_file(self, parent: object, caption: str, name_filter: str) -> str:
+        return str(self.files[0]) if self.files else ""
+
+    def directory(self, parent: object, caption: str) -> str:
+        return str(self.folder) if self.folder else ""
+
+    def save_file(self, parent: object, caption: str, suggested: str, name_filter: str) -> str:
+        return str(self.save_to) if self.save_to else ""
+
+
+@pytest.fixture
+def message_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Static message boxes are recorded instead of shown, so no test can hang on one."""
+    shown: list[tuple[str, str]] = []
+
+    def record(_parent: object, title: str, text: str, *_args: object) -> object:
+        shown.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    for name in ("warning", "information", "critical", "question"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(record))
+    return shown
+
+
+def make_city(path: Path, clock: FixedClock) -> AppServices:
+    city = open_services(path, clock=clock)
+    city.site.init_site(
+        code=CITY_CODE,
+        name=CITY_NAME,
+        short_name="开封市",
+        level=SiteLevel.CITY,
+        admin_password=ADMIN_PASSWORD,
+    )
+    return city
+
+
+@pytest.fixture
+def city(tmp_path: Path, clock: FixedClock) -> Iterator[AppServices]:
+    services = make_city(tmp_path / "市级 数据", clock)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def city_admin(city: AppServices) -> Actor:
+    return city.auth.login("admin", ADMIN_PASSWORD)
+
+
+def identity_of(services: AppServices) -> PublicIdentity:
+    site = services.site.info()
+    return services.keys.identity(site.code, site.name, site.level.value)
+
+
+@pytest.fixture
+def paired(services: AppServices, admin: Actor, city: AppServices, city_admin: Actor) -> None:
+    """The county and the city trust each other (as after `bbcs keys trust` at both ends)."""
+    services.sync.trust(admin, identity_of(city))
+    city.sync.trust(city_admin, identity_of(services))
+
+
+@pytest.fixture
+def stick(tmp_path: Path) -> Path:
+    path = tmp_path / "U盘 KINGSTON"
+    path.mkdir()
+    return path
+
+
+PageMaker = Callable[[AppServices, Actor], ExchangePage]
+
+
+@pytest.fixture
+def make_page(qtbot: QtBot, message_boxes: list[tuple[str, str]]) -> Iterator[PageMaker]:
+    runners: list[TaskRunner] = []
+
+    def make(services: AppServices, actor: Actor) -> ExchangePage:
+        runner = TaskRunner()
+        runners.append(runner)
+        page = ExchangePage(UiContext(services, actor, ChangeHub(), runner), dialogs=FakeDialogs())
+        qtbot.addWidget(page)
+        page.resize(1100, 760)
+        page.show()
+        qtbot.waitUntil(lambda: not page.is_busy and page.data is not None)
+        return page
+
+    yield make
+    for runner in runners:  # no worker may touch a database after its fixture closes it
+        runner.wait()
+
+
+def dialogs_of(page: ExchangePage) -> FakeDialogs:
+    assert isinstance(page.dialogs, FakeDialogs)
+    return page.dialogs
+
+
+def cells(table: QTableWidget, row: int) -> list[str]:
+    return [table.item(row, c).text() for c in range(table.columnCount())]
+
+
+def wait_idle(qtbot: QtBot, page: ExchangePage) -> None:
+    qtbot.waitUntil(lambda: not page.is_busy, timeout=10_000)
+
+
+def import_through_preview(qtbot: QtBot, page: ExchangePage, files: list[Path]) -> None:
+    """Choose files, wait for the dry run's dialog, confirm it, wait for the import."""
+    dialogs_of(page).files = files
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.import_preview is not None, timeout=10_000)
+    preview = page.import_preview
+    assert preview is not None and preview.confirm_button.isEnabled()
+    qtbot.mouseClick(preview.confirm_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, page)
+
+
+def city_case_count(city: AppServices) -> int:
+    return len(city.ledger.ids(CaseFilter(), limit=1000))
+
+
+def test_export_at_county_import_at_city_then_ack_closes_the_loop(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    services: AppServices,
+    clerk: Actor,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    stick: Path,
+    message_boxes: list[tuple[str, str]],
+) -> None:
+    for title in ("医保结算查不到参保信息", "不动产证办理被要求重复提交材料", "公积金提取被拒"):
+        services.intake.register(clerk, person_form(title=title))
+
+    county_page = make_page(services, clerk)
+    assert "上级：开封市办不成事监督窗口（410200）" in county_page.status_label.text()
+    assert "待上报记录" in county_page.status_label.text()
+    assert "尚未向市级上报过数据" in county_page.reminder_label.text()
+
+    dialogs_of(county_page).folder = stick
+    qtbot.mouseClick(county_page.target.browse_button, Qt.MouseButton.LeftButton)
+    assert county_page.target.target() == str(stick)
+    qtbot.mouseClick(county_page.export_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, county_page)
+
+    bundles = list(stick.glob("*.bbcs"))
+    assert len(bundles) == 1
+    assert bundles[0].name in county_page.export_message.text()
+    assert "事项 3" in county_page.export_message.text()
+    row = cells(county_page.history_table, 0)
+    assert row[1:3] == ["发出", "上报数据"]
+    assert row[4] == bundles[0].name
+    assert row[7] == "待确认"
+
+    # The city: a dry run changes nothing until it is confirmed.
+    city_page = make_page(city, city_admin)
+    published: list[Changes] = []
+    city_page._context.hub.changed.connect(published.append)
+    dialogs_of(city_page).files = bundles
+    qtbot.mouseClick(city_page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: city_page.import_preview is not None, timeout=10_000)
+    preview = city_page.import_preview
+    assert preview is not None
+    dry = cells(preview.table, 0)
+    assert dry[0] == bundles[0].name
+    assert dry[1] == "杞县办不成事监督窗口"
+    assert int(dry[3]) > 0 and dry[7].startswith("可以导入")
+    assert "尚未导入" in preview.summary.text()
+    assert city_case_count(city) == 0
+    assert not list(stick.glob("*.bbcsack"))
+
+    qtbot.mouseClick(preview.confirm_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, city_page)
+
+    assert city_case_count(city) == 3
+    acks = list(stick.glob("*.bbcsack"))
+    assert len(acks) == 1
+    result = cells(city_page.results_table, 0)
+    assert result[7].startswith("已导入") and str(acks[0]) in result[7]
+    assert "回执" in city_page.import_message.text()
+    assert any(c.cases for c in published)
+    assert cells(city_page.history_table, 0)[1:4] == [
+        "收到",
+        "上报数据",
+        "杞县办不成事监督窗口（410221）",
+    ]
+    assert "已登记县区 1 个" in city_page.status_label.text()
+
+    # Back at the county: the acknowledgement says the city has it.
+    import_through_preview(qtbot, county_page, acks)
+    assert cells(county_page.results_table, 0)[7] == "市级已确认收到"
+    assert "市级已确认到：2026-11-25 09:30" in county_page.status_label.text()
+    assert "待上报记录 0 条" in county_page.status_label.text()
+    assert cells(county_page.history_table, 0)[7] == "已确认 2026-11-25 09:30"
+    assert not county_page.reminder_label.isVisible()
+    assert services.sync.status().reminder() == ""
+    assert message_boxes == []
+
+
+def test_tampered_bundle_is_refused_with_its_reason_and_nothing_is_imported(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    services: AppServices,
+    admin: Actor,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    stick: Path,
+) -> None:
+    services.intake.register(admin, person_form())
+    bundle = services.sync.export(admin, stick).path
+    data = bytearray(bundle.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    bundle.write_bytes(bytes(data))
+
+    page = make_page(city, city_admin)
+    dialogs_of(page).files = [bundle]
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.import_preview is not None, timeout=10_000)
+    preview = page.import_preview
+    assert preview is not None
+
+    assert not preview.confirm_button.isEnabled()
+    assert preview.cancel_button.text() == "关闭"
+    reason = cells(page.results_table, 0)[7]
+    assert reason.startswith("拒绝：")
+    assert page.results_table.item(0, 7).foreground().color().name() == "#c0392b"
+    assert cells(preview.table, 0)[7] == reason
+    assert "没有导入任何数据" in page.import_message.text()
+    qtbot.mouseClick(preview.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.import_preview is None)
+
+    assert city_case_count(city) == 0
+    assert city.sync.history() == []
+    assert not list(stick.glob("*.bbcsack"))
+
+
+def test_trusting_a_site_shows_its_fingerprint_and_a_changed_key_needs_confirmation(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    services: AppServices,
+    admin: Actor,
+    city: AppServices,
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    # The city hands over its identity file; the county's administrator registers it.
+    city_page = make_page(city, city.auth.login("admin", ADMIN_PASSWORD))
+    city_file = tmp_path / "开封市-身份.json"
+    dialogs_of(city_page).save_to = city_file
+    qtbot.mouseClick(city_page.export_identity_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: city_file.exists())
+    old = identity_of(city).fingerprint()
+    assert old in city_page.fingerprint_label.text()
+
+    page = make_page(services, admin)
+    dialogs_of(page).files = [city_file]
+    qtbot.mouseClick(page.trust_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.trust_prompt is not None)
+    prompt = page.trust_prompt
+    assert prompt is not None and old in prompt.text() and "电话" in prompt.text()
+    prompt.buttons()[0].click()  # 核对无误，登记
+    qtbot.waitUntil(lambda: page.sites_table.rowCount() == 1)
+    assert cells(page.sites_table, 0)[:5] == [CITY_CODE, CITY_NAME, "市级窗口", old, "已登记"]
+
+    # The city reinstalled and made new keys: the county must confirm the new fingerprint.
+    moved = make_city(tmp_path / "市级 新电脑", clock)
+    try:
+        new_file = tmp_path / "开封市-新身份.json"
+        moved_page = make_page(moved, moved.auth.login("admin", ADMIN_PASSWORD))
+        dialogs_of(moved_page).save_to = new_file
+        qtbot.mouseClick(moved_page.export_identity_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: new_file.exists())
+        wait_idle(qtbot, moved_page)
+        new = identity_of(moved).fingerprint()
+    finally:
+        moved.close()
+    assert new != old
+
+    dialogs_of(page).files = [new_file]
+    qtbot.mouseClick(page.trust_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.trust_prompt is not None)
+    prompt = page.trust_prompt
+    assert prompt is not None
+    assert old in prompt.text() and new in prompt.text() and "电话" in prompt.text()
+    cancel = next(b for b in prompt.buttons() if b.text() == "取消")
+    cancel.click()
+    qtbot.waitUntil(lambda: page.trust_prompt is None)
+    wait_idle(qtbot, page)
+    assert services.sync.trusted_sites()[0].fingerprint == old
+
+    qtbot.mouseClick(page.trust_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.trust_prompt is not None)
+    prompt = page.trust_prompt
+    assert prompt is not None
+    replace = next(b for b in prompt.buttons() if b.text() == "核对无误，替换")
+    replace.click()
+    qtbot.waitUntil(lambda: cells(page.sites_table, 0)[3] == new)
+    assert services.sync.trusted_sites()[0].fingerprint == new
+    assert "已更新" in page.identity_message.text()
+
+
+def test_city_inbox_lists_pending_bundles_without_importing_them(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    services: AppServices,
+    admin: Actor,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    tmp_path: Path,
+) -> None:
+    inbox = tmp_path / "共享 收件箱"
+    inbox.mkdir()
+    services.intake.register(admin, person_form())
+    services.sync.export(admin, inbox)
+
+    page = make_page(city, city_admin)
+    assert page.inbox_label.text() == ""
+    dialogs_of(page).folder = inbox
+    qtbot.mouseClick(page.inbox_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.inbox_label.text() == "收件箱有 1 个待导入的数据包")
+    wait_idle(qtbot, page)
+    assert page.inbox_path.text() == str(inbox)
+    assert city.sync.status().inbox == str(inbox)
+    assert city_case_count(city) == 0  # listed, not imported
+
+    # A county drops another bundle on the share: the watcher notices and the count goes up.
+    services.sync.export(admin, inbox)
+    qtbot.waitUntil(lambda: page.inbox_label.text() == "收件箱有 2 个待导入的数据包", timeout=5_000)
+    assert city_case_count(city) == 0
+
+    qtbot.mouseClick(page.import_inbox_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.import_preview is not None, timeout=10_000)
+    preview = page.import_preview
+    assert preview is not None and preview.table.rowCount() == 2
+    qtbot.mouseClick(preview.confirm_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, page)
+    assert city_case_count(city) == 1
+    qtbot.waitUntil(lambda: page.inbox_label.text() == "收件箱没有待导入的数据包", timeout=5_000)
+
+
+def test_export_without_a_reachable_target_says_so_and_writes_nothing(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    services: AppServices,
+    admin: Actor,
+    city: AppServices,
+    paired: None,
+    tmp_path: Path,
+    message_boxes: list[tuple[str, str]],
+) -> None:
+    page = make_page(services, admin)
+    page.target.combo.setEditText("")
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    assert "请先选择保存位置" in page.export_message.text()
+
+    gone = tmp_path / "已拔出的U盘"
+    page.target.combo.setEditText(str(gone))
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, page)
+    assert message_boxes and message_boxes[0][0] == "无法完成"
+    assert page.export_message.text() == message_boxes[0][1]
+    assert not gone.exists()
+    assert services.sync.history() == []
+
+
+def test_dashboard_reminds_to_upload_and_opens_the_exchange_page(
+    qtbot: QtBot, services: AppServices, clerk: Actor, message_boxes: list[tuple[str, str]]
+) -> None:
+    context = UiContext(services, clerk, ChangeHub(), TaskRunner())
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    banner = window.dashboard.exchange_banner
+    qtbot.waitUntil(banner.isVisible)
+    assert "尚未登记市级站点" in banner.text()
+
+    qtbot.mouseClick(banner, Qt.MouseButton.LeftButton)
+    assert isinstance(window.pages.currentWidget(), ExchangePage)
+    page = window.exchange
+    qtbot.waitUntil(lambda: not page.is_busy and page.data is not None)
+    assert "上级：尚未登记市级站点" in page.status_label.text()
+    assert not page.trust_button.isEnabled()  # a clerk cannot register sites
+    context.runner.wait()
+
+
+def test_detected_sticks_and_shares_are_offered_as_targets(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    services: AppServices,
+    clerk: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = [
+        Drive("\\\\server\\bbcs", "server/bbcs", "network"),
+        Drive("E:\\", "KINGSTON", "removable", 7_500_000_000),
+    ]
+    monkeypatch.setattr(drives, "list_removable_drives", lambda: found)
+    page = make_page(services, clerk)
+    qtbot.mouseClick(page.target.refresh_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, page)
+
+    combo = page.target.combo
+    texts = [combo.itemText(i) for i in range(combo.count())]
+    assert texts == ["U盘 KINGSTON (E:)", "网络共享 \\\\server\\bbcs"]
+    assert page.target.target() == "E:\\"
+    assert "7.0 GB" in combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
+    combo.setEditText("\\\\server\\bbcs\\杞县")  # a share path typed in
+    assert page.target.target() == "\\\\server\\bbcs\\杞县"
+
+
+def test_administrator_revokes_a_site_after_giving_a_reason(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[str] = []
+
+    def get_text(_parent: object, _title: str, label: str, *_args: object) -> tuple[str, bool]:
+        asked.append(label)
+        return "县区电脑丢失", True
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(get_text))
+    page = make_page(city, city_admin)
+    page.tabs.setCurrentIndex(page.tabs.count() - 1)
+    assert not page.revoke_button.isEnabled()
+    page.sites_table.selectRow(0)
+    qtbot.mouseClick(page.revoke_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: cells(page.sites_table, 0)[4].startswith("已吊销"))
+
+    assert "杞县办不成事监督窗口" in asked[0]
+    assert city.sync.trusted_sites()[0].state == "revoked"
+    assert "不再接受" in page.identity_message.text()

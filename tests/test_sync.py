@@ -1,0 +1,411 @@
+"""County → city bundles end to end: two counties and a city in temp dirs (DESIGN.md §6).
+
+The city runs on each engine (``db_url``: SQLite, then PostgreSQL); the counties on SQLite.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from desktop_app.domain.vocabulary import Approach, Cause, Nature, Role
+from desktop_app.errors import EnvironmentProblem, PermissionDenied, UserError
+from desktop_app.services import bundle_file as bf
+from desktop_app.services.cases import Triage
+from desktop_app.services.context import Actor, FixedClock
+from desktop_app.services.ledger import CaseFilter
+from desktop_app.storage.models import Case, Department, HolidayOverride, Setting
+from tests.helpers.exchange import (
+    ADMIN,
+    CITY,
+    QIXIAN,
+    TONGXU,
+    WEISHI,
+    Site,
+    identity_file,
+    open_site,
+    table_counts,
+    trust_each_other,
+)
+from tests.helpers.factories import enterprise_form, person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+TRIAGE = Triage(
+    nature=Nature.HARD,
+    approach=Approach.PUSH,
+    causes=(Cause.POLICY,),
+    area="医保社保",
+)
+
+
+@dataclass
+class Province:
+    city: Site
+    qixian: Site
+    tongxu: Site
+    usb: Path
+    root: Path
+
+
+@pytest.fixture
+def province(tmp_path: Path, clock: FixedClock, db_url: str | None) -> Iterator[Province]:
+    with (
+        open_site(tmp_path, CITY, clock, db_url=db_url) as city,
+        open_site(tmp_path, QIXIAN, clock) as qixian,
+        open_site(tmp_path, TONGXU, clock) as tongxu,
+    ):
+        trust_each_other(qixian, city, tmp_path / "ids")
+        trust_each_other(tongxu, city, tmp_path / "ids")
+        usb = tmp_path / "U盘 (E)"
+        usb.mkdir()
+        yield Province(city, qixian, tongxu, usb, tmp_path)
+
+
+def register(site: Site, count: int = 3, **changes: object) -> list[int]:
+    return [
+        site.services.intake.register(
+            ADMIN, person_form(name=f"王{'芳敏强'[i % 3]}{i}", **changes)
+        ).case_id
+        for i in range(count)
+    ]
+
+
+def city_numbers(city: Site, county_code: str | None = None) -> set[str]:
+    with city.services.db.read() as session:
+        query = select(Case.number)
+        if county_code:
+            query = query.where(Case.site_code == county_code)
+        return set(session.scalars(query))
+
+
+def only(reports: list) -> object:
+    assert len(reports) == 1
+    return reports[0]
+
+
+def test_a_countys_cases_reach_the_city_and_the_ack_closes_the_loop(province: Province) -> None:
+    qixian, city, usb = province.qixian, province.city, province.usb
+    case_ids = register(qixian, 3)
+    qixian.services.cases.triage(ADMIN, case_ids[0], TRIAGE)
+    sent = qixian.sync.export(ADMIN, usb)
+    assert sent.path.parent == usb and sent.path.suffix == ".bbcs"
+    # Same ID number: one complainant with three matters.
+    assert sent.counts["cases"] == 3 and sent.counts["complainants"] == 1
+    assert not [p for p in usb.iterdir() if p.name.endswith(".part")]
+    # A lost stick leaks nothing: no ID number or name in clear anywhere in the file.
+    raw = sent.path.read_bytes()
+    assert "王芳".encode() not in raw and b"11010519491231002X" not in raw
+
+    before = table_counts(city)
+    dry = city.sync.import_file(ADMIN, sent.path, dry_run=True)
+    assert not dry.refused, dry.reason
+    assert dry.dry_run and dry.added["cases"] == 3 and dry.totals()["updated"] == 0
+    assert table_counts(city) == before  # a dry run changes nothing
+    assert not list(usb.glob("*.bbcsack"))
+
+    report = city.sync.import_file(ADMIN, sent.path)
+    assert not report.refused, report.reason
+    assert report.added["cases"] == 3 and report.added["case_events"] >= 4
+    numbers = {qixian.services.cases.detail(i).number for i in case_ids}
+    assert city_numbers(city, qixian.code) == numbers
+    # The city's ledger finds a county's case by two characters, like its own.
+    found = city.services.ledger.export_records(CaseFilter(text="参保"))
+    assert {r["number"] for r in found} & numbers
+    detail = city.services.cases.detail(_case_id(city, sorted(numbers)[0]))
+    assert detail.read_only_reason and "杞县" in detail.read_only_reason
+
+    ack = Path(report.ack_path)
+    assert ack.parent == usb and ack.suffix == ".bbcsack"
+    assert json.loads(ack.read_text("utf-8"))["bundle_id"] == sent.bundle_id
+
+    status = qixian.sync.status()
+    assert status.last_acked_at is None and status.pending_records > 0
+    acked = only(qixian.sync.import_path(ADMIN, ack))
+    assert not acked.refused, acked.reason
+    status = qixian.sync.status()
+    assert status.last_acked_at is not None and status.pending_records == 0
+    assert status.reminder() == ""
+
+    # The next bundle holds only what changed since the acknowledged one.
+    qixian.services.cases.triage(ADMIN, case_ids[1], TRIAGE)
+    second = qixian.sync.export(ADMIN, usb)
+    assert second.base_generation == sent.generation
+    assert second.counts["cases"] == 1 and second.counts["complainants"] == 0
+    assert second.counts["case_events"] == 1
+    update = city.sync.import_file(ADMIN, second.path)
+    assert update.updated["cases"] == 1 and update.added["case_events"] == 1
+    with city.services.db.read() as session:
+        status_at_city = session.scalar(
+            select(Case.status).where(Case.uuid == qixian.services.cases.detail(case_ids[1]).uuid)
+        )
+    assert status_at_city == qixian.services.cases.detail(case_ids[1]).status.value
+
+
+def _case_id(site: Site, number: str) -> int:
+    with site.services.db.read() as session:
+        found = session.scalar(select(Case.id).where(Case.number == number))
+        assert found is not None
+        return found
+
+
+def test_importing_the_same_bundle_twice_changes_nothing(province: Province) -> None:
+    register(province.qixian, 4)
+    sent = province.qixian.sync.export(ADMIN, province.usb)
+    first = province.city.sync.import_file(ADMIN, sent.path)
+    assert first.totals()["added"] > 0
+    counts = table_counts(province.city)
+    again = province.city.sync.import_file(ADMIN, sent.path)
+    assert not again.refused
+    assert again.totals()["added"] == 0 and again.totals()["updated"] == 0
+    assert again.totals()["ignored"] >= 4
+    assert table_counts(province.city) == counts
+
+
+def test_overlapping_bundles_are_idempotent_by_uuid_and_version(province: Province) -> None:
+    qixian, city, usb = province.qixian, province.city, province.usb
+    register(qixian, 2)
+    first = qixian.sync.export(ADMIN, usb)
+    register(qixian, 1)
+    # Not acknowledged yet: the second bundle repeats everything of the first.
+    second = qixian.sync.export(ADMIN, usb)
+    assert second.counts["cases"] == 3
+    city.sync.import_file(ADMIN, first.path)
+    report = city.sync.import_file(ADMIN, second.path)
+    assert report.added["cases"] == 1 and report.ignored["cases"] == 2
+    assert report.reasons["已是最新"] >= 2
+    assert len(city_numbers(city, qixian.code)) == 3
+
+
+def test_a_lost_stick_costs_nothing(province: Province) -> None:
+    qixian, city, usb = province.qixian, province.city, province.usb
+    register(qixian, 2)
+    lost = qixian.sync.export(ADMIN, usb)
+    lost.path.unlink()  # the stick never reached the city
+    register(qixian, 1)
+    carried = qixian.sync.export(ADMIN, usb)
+    report = city.sync.import_file(ADMIN, carried.path)
+    assert report.added["cases"] == 3
+    assert len(city_numbers(city, qixian.code)) == 3
+
+
+def test_two_counties_are_merged_and_kept_apart(province: Province) -> None:
+    register(province.qixian, 2)
+    register(province.tongxu, 3)
+    for county in (province.qixian, province.tongxu):
+        county.sync.export(ADMIN, province.usb)
+    reports = province.city.sync.import_path(ADMIN, province.usb)
+    assert len(reports) == 2 and not any(r.refused for r in reports)
+    assert len(city_numbers(province.city, province.qixian.code)) == 2
+    assert len(city_numbers(province.city, province.tongxu.code)) == 3
+    # Both counties have a department named after their own medical insurance bureau, and each
+    # keeps its own (the city stores them under the owning county).
+    with province.city.services.db.read() as session:
+        owners = set(session.scalars(select(Department.site_code)))
+    assert {province.qixian.code, province.tongxu.code} <= owners
+    # Acknowledgements are for the counties: the city's folder scan leaves them alone.
+    assert province.city.sync.import_path(ADMIN, province.usb) == []
+
+
+def test_attachments_travel_by_content_hash(province: Province) -> None:
+    scan = province.root / "身份证 复印件.png"
+    scan.write_bytes(b"\x89PNG fake scan " * 500)
+    case_id = province.qixian.services.intake.register(
+        ADMIN, enterprise_form(attachments=(scan,))
+    ).case_id
+    sha = province.qixian.services.cases.detail(case_id).attachments[0].sha256
+    sent = province.qixian.sync.export(ADMIN, province.usb)
+    assert sent.counts["attachments"] == 1
+    province.city.sync.import_file(ADMIN, sent.path)
+    stored = province.city.services.attachments.path_for(sha)
+    assert stored.read_bytes() == scan.read_bytes()
+
+
+def test_the_city_cannot_change_a_countys_case(province: Province) -> None:
+    case_id = register(province.qixian, 1)[0]
+    sent = province.qixian.sync.export(ADMIN, province.usb)
+    province.city.sync.import_file(ADMIN, sent.path)
+    number = province.qixian.services.cases.detail(case_id).number
+    at_city = _case_id(province.city, number)
+    with pytest.raises(PermissionDenied, match="杞县办不成事监督窗口"):
+        province.city.services.cases.triage(ADMIN, at_city, TRIAGE)
+    # The city's own cases stay editable.
+    own = register(province.city, 1)[0]
+    province.city.services.cases.triage(ADMIN, own, TRIAGE)
+    assert province.city.services.cases.detail(own).read_only_reason == ""
+
+
+def test_a_record_changed_on_both_sides_goes_to_the_conflict_queue(
+    province: Province, clock: FixedClock
+) -> None:
+    """A county restores a backup and redoes work differently: same version, other content."""
+    qixian, city, usb = province.qixian, province.city, province.usb
+    case_id = register(qixian, 1)[0]
+    backup = qixian.services.db.backup_to(province.root / "backup.db")
+    qixian.services.cases.triage(ADMIN, case_id, TRIAGE)
+    city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+
+    restored_dir = province.root / "restored"
+    restored_dir.mkdir()
+    shutil.copy(backup, restored_dir / "bbcs.db")
+    shutil.copytree(qixian.data_dir / "keys", restored_dir / "keys")
+    from desktop_app.services.app import open_services
+
+    restored = open_services(restored_dir, clock=clock)
+    try:
+        other = Triage(
+            nature=Nature.HARD, approach=Approach.PUSH, causes=(Cause.SHIRKING,), area="教育就学"
+        )
+        restored.cases.triage(ADMIN, case_id, other)
+        again = Site(restored, qixian.code, qixian.name, restored_dir)
+        report = city.sync.import_file(ADMIN, again.sync.export(ADMIN, usb).path)
+    finally:
+        restored.close()
+    assert not report.refused, report.reason
+    assert report.conflicts["cases"] == 1
+    conflicts = city.sync.conflicts()
+    assert len(conflicts) >= 1
+    case_conflict = next(c for c in conflicts if c.entity == "cases")
+    assert "同一版本" in case_conflict.reason
+    number = qixian.services.cases.detail(case_id).number
+    assert city.services.cases.detail(_case_id(city, number)).area == "医保社保"  # local kept
+    city.sync.resolve_conflict(ADMIN, case_conflict.id, take_incoming=True)
+    assert city.services.cases.detail(_case_id(city, number)).area == "教育就学"
+    assert all(c.id != case_conflict.id for c in city.sync.conflicts())
+    with pytest.raises(UserError):
+        city.sync.resolve_conflict(ADMIN, case_conflict.id, take_incoming=False)
+
+
+def test_reference_data_goes_down_to_the_counties(province: Province) -> None:
+    city, qixian, usb = province.city, province.qixian, province.usb
+    admin = city.services.auth.login("admin", "Admin12345")
+    city.services.site.save_department(admin, name="开封市医疗保障局", principal_leader="李局长")
+    closure = date(2026, 12, 3)
+    city.services.calendar.save_override(admin, closure, working=False, name="全市停电检修")
+    case_id = register(qixian, 1)[0]
+    qixian.services.cases.triage(ADMIN, case_id, TRIAGE)
+    due_before = qixian.services.cases.detail(case_id).due_date
+
+    sent = city.sync.export(ADMIN, usb)
+    assert sent.kind == "reference" and sent.counts["departments"] == 1
+    report = only(qixian.sync.import_path(ADMIN, sent.path))
+    assert not report.refused, report.reason
+    assert report.added["departments"] == 1 and report.added["holiday_overrides"] == 1
+    with qixian.services.db.read() as session:
+        dept = session.scalar(select(Department).where(Department.name == "开封市医疗保障局"))
+        assert dept is not None and dept.site_code == city.code
+        assert session.scalar(select(HolidayOverride.name).where(HolidayOverride.day == closure))
+    due_after = qixian.services.cases.detail(case_id).due_date
+    assert due_before is not None and due_after is not None
+    if due_before >= closure:  # the city's closure moves the county's open deadline
+        assert due_after > due_before
+    # A reference bundle is for counties; the city refuses one, and a county refuses data.
+    again = qixian.sync.import_file(ADMIN, sent.path)
+    assert again.totals()["added"] == 0
+    data = qixian.sync.export(ADMIN, usb)
+    refused = province.tongxu.sync.import_file(ADMIN, data.path)
+    assert refused.refused and refused.code == "wrong_kind"
+    # The county's own department goes up; the city's is not sent back.
+    assert data.counts["departments"] == 1
+
+
+def test_exports_need_a_trusted_city(tmp_path: Path, clock: FixedClock) -> None:
+    with open_site(tmp_path, WEISHI, clock) as weishi:
+        with pytest.raises(UserError, match="尚未登记市级站点"):
+            weishi.sync.export(ADMIN, tmp_path)
+        assert weishi.sync.status().reminder().startswith("尚未登记市级站点")
+        assert not list(tmp_path.glob("*.bbcs"))
+
+
+def test_trust_refuses_changed_keys_without_replace(province: Province, clock: FixedClock) -> None:
+    city, qixian = province.city, province.qixian
+    # Same identity again: nothing changes.
+    path = identity_file(qixian, province.root / "ids")
+    assert "无需更改" in city.sync.trust(ADMIN, city.sync.read_identity(path))
+    # A county that re-made its keys: refused until replaced on purpose (after a phone check).
+    new_dir = province.root / "new-keys"
+    with open_site(new_dir, QIXIAN, clock) as impostor:
+        new_identity = city.sync.read_identity(identity_file(impostor, province.root))
+    with pytest.raises(UserError, match="指纹"):
+        city.sync.trust(ADMIN, new_identity)
+    assert "已更新" in city.sync.trust(ADMIN, new_identity, replace=True)
+    sites = {s.code: s for s in city.sync.trusted_sites()}
+    assert sites[qixian.code].fingerprint == new_identity.fingerprint()
+    # Its own identity, or a second city at a county, are refused plainly.
+    with pytest.raises(UserError, match="本站点自己"):
+        city.sync.trust(ADMIN, city.sync.read_identity(identity_file(city, province.root)))
+    with pytest.raises(UserError, match="县区站点只需登记"):
+        qixian.sync.trust(
+            ADMIN, qixian.sync.read_identity(identity_file(province.tongxu, province.root))
+        )
+
+
+def test_only_an_administrator_registers_or_revokes_sites(province: Province) -> None:
+    clerk_actor = Actor(None, "c1", "张敏", Role.CLERK)
+    with pytest.raises(PermissionDenied):
+        province.city.sync.revoke(clerk_actor, province.qixian.code)
+    auditor = Actor(None, "a1", "刘纪", Role.AUDITOR)
+    with pytest.raises(PermissionDenied):
+        province.qixian.sync.export(auditor, province.usb)
+
+
+# The medium fails ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (errno.ENOSPC, "空间已满"),
+        (errno.EIO, "拔出"),
+        (errno.EROFS, "只读"),
+    ],
+)
+def test_a_failing_medium_leaves_nothing_that_looks_like_a_bundle(
+    province: Province, monkeypatch: pytest.MonkeyPatch, error: int, message: str
+) -> None:
+    register(province.qixian, 2)
+    real = bf.write_container
+
+    def failing(out: bf.BinaryWriter, *args: object, **kwargs: object) -> None:
+        out.write(b"partial data" * 100)
+        raise OSError(error, os.strerror(error))
+
+    monkeypatch.setattr(bf, "write_container", failing)
+    with pytest.raises(EnvironmentProblem, match=message):
+        province.qixian.sync.export(ADMIN, province.usb)
+    assert list(province.usb.iterdir()) == []
+    assert province.qixian.sync.history() == []
+    monkeypatch.setattr(bf, "write_container", real)
+    sent = province.qixian.sync.export(ADMIN, province.usb)  # the next try carries it all
+    assert sent.counts["cases"] == 2
+
+
+def test_a_missing_target_folder_is_reported(province: Province) -> None:
+    with pytest.raises(EnvironmentProblem, match="U盘可能已拔出"):
+        province.qixian.sync.export(ADMIN, province.root / "F盘")
+
+
+def test_the_upload_reminder_follows_the_period(province: Province, clock: FixedClock) -> None:
+    qixian = province.qixian
+    assert "尚未向市级上报" in qixian.sync.status().reminder()
+    sent = qixian.sync.export(ADMIN, province.usb)
+    report = province.city.sync.import_file(ADMIN, sent.path)
+    qixian.sync.import_file(ADMIN, Path(report.ack_path))
+    assert qixian.sync.status().reminder() == ""
+    clock.at = clock.at + timedelta(days=9)
+    text = qixian.sync.status().reminder()
+    assert "超过 7 天" in text and "9 天" in text
+    qixian.sync.set_period_days(ADMIN, 14)
+    assert qixian.sync.status().reminder() == ""
+    with qixian.services.db.read() as session:
+        assert (
+            session.scalar(select(Setting.value).where(Setting.key == "sync_period_days")) == "14"
+        )
