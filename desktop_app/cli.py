@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["registered", "in_progress", "concluded", "visited", "withdrawn"],
         help="按状态筛选",
     )
+    p.add_argument("--site", default="", help="只列出某站点（县区）的事项，如 410221（市级用）")
     p.add_argument("--limit", type=int, default=0, help="最多列出多少条（默认全部）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
 
@@ -124,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     k = ksub.add_parser("revoke", help="吊销已登记的站点：此后拒绝它的数据包")
     k.add_argument("site_code", help="站点代码")
     k.add_argument("--reason", default="", help="吊销原因")
+    ksub.add_parser(
+        "rotate", help="更换本站点密钥（旧密钥保留用于核验旧交办单），之后须把新身份文件发给对方"
+    )
     k = ksub.add_parser("list", help="列出已登记的站点和指纹")
     k.add_argument("--json", action="store_true")
 
@@ -263,7 +267,9 @@ def _cmd_cases(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.services.ledger import CaseFilter
 
     case_filter = CaseFilter(
-        text=args.search, statuses=(CaseStatus(args.status),) if args.status else ()
+        text=args.search,
+        statuses=(CaseStatus(args.status),) if args.status else (),
+        site_code=args.site or None,
     )
     with _services(data_dir, args) as services:
         services.site.info()
@@ -423,6 +429,12 @@ def _cmd_verify_slip(args: argparse.Namespace, data_dir: Path) -> int:
 def _cmd_keys(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.services.context import Actor
 
+    if args.keys_command == "rotate":
+        with _services(data_dir, args, lock=True) as services:
+            identity = services.sync.rotate_keys(Actor.command_line())
+        print(f"已更换本站点密钥，新指纹 {identity.fingerprint()}。")
+        print("请用 bbcs keys export 导出新的身份文件，交对方站点用 keys trust --replace 登记。")
+        return 0
     if args.keys_command in ("trust", "revoke"):
         with _services(data_dir, args, lock=True) as services:
             if args.keys_command == "trust":

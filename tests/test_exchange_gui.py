@@ -472,3 +472,31 @@ def test_administrator_revokes_a_site_after_giving_a_reason(
     assert "杞县办不成事监督窗口" in asked[0]
     assert city.sync.trusted_sites()[0].state == "revoked"
     assert "不再接受" in page.identity_message.text()
+
+
+def test_the_city_ledger_offers_a_county_filter_once_counties_arrived(
+    qtbot: QtBot,
+    services: AppServices,
+    admin: Actor,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    stick: Path,
+) -> None:
+    from desktop_app.ui.ledger_page import LedgerPage
+
+    context = UiContext(city, city_admin, ChangeHub(), TaskRunner())
+    ledger = LedgerPage(context)
+    qtbot.addWidget(ledger)
+    assert not ledger.site.isVisibleTo(ledger)  # only the city's own cases: nothing to choose
+    services.intake.register(admin, person_form())
+    city.intake.register(city_admin, person_form(name="赵六"))
+    city.sync.import_file(city_admin, services.sync.export(admin, stick).path)
+    context.hub.publish(Changes(cases=True, site=True))
+    assert ledger.site.isVisibleTo(ledger)
+    labels = [ledger.site.itemText(i) for i in range(ledger.site.count())]
+    assert labels == ["全部县区", CITY_NAME, "杞县办不成事监督窗口"]
+    ledger.site.setCurrentIndex(labels.index("杞县办不成事监督窗口"))
+    assert ledger.current_filter().site_code == "410221"
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 1)
+    context.runner.wait()

@@ -409,3 +409,46 @@ def test_the_upload_reminder_follows_the_period(province: Province, clock: Fixed
         assert (
             session.scalar(select(Setting.value).where(Setting.key == "sync_period_days")) == "14"
         )
+
+
+def test_the_city_ledger_filters_by_county(province: Province) -> None:
+    register(province.qixian, 2)
+    register(province.tongxu, 1)
+    for county in (province.qixian, province.tongxu):
+        province.city.sync.import_file(ADMIN, county.sync.export(ADMIN, province.usb).path)
+    ledger = province.city.services.ledger
+    assert [code for code, _name in ledger.case_sites()] == [
+        province.qixian.code,
+        province.tongxu.code,
+    ]
+    assert dict(ledger.case_sites())[province.tongxu.code] == province.tongxu.name
+    assert len(ledger.ids(CaseFilter())) == 3
+    assert len(ledger.ids(CaseFilter(site_code=province.qixian.code))) == 2
+    only_tongxu = ledger.export_records(CaseFilter(site_code=province.tongxu.code, text="参保"))
+    assert [r["number"][:2] for r in only_tongxu] == ["通许"]
+
+
+def test_rotated_keys_keep_old_slips_and_bundles_valid(province: Province) -> None:
+    from desktop_app.services.keys import sign_slip
+
+    qixian, city, usb = province.qixian, province.city, province.usb
+    old_payload = sign_slip(qixian.services.keys, qixian.code, "杞纪窗交〔2026〕1号", "ab" * 32)
+    register(qixian, 1)
+
+    # The city rotates: a county that still has the old identity can still be read.
+    city.sync.rotate_keys(ADMIN)
+    report = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+    assert not report.refused, report.reason
+
+    # The county rotates: its slips printed before stay verifiable, here and at the city...
+    new_identity = qixian.sync.rotate_keys(ADMIN)
+    assert qixian.services.assignments.verify(old_payload).valid
+    assert city.services.assignments.verify(old_payload).valid
+    # ...but its new bundles are refused until the city registers the new identity.
+    register(qixian, 1)
+    refused = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+    assert refused.refused and refused.code == "bad_signature"
+    city.sync.trust(ADMIN, new_identity, replace=True)
+    accepted = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+    assert not accepted.refused and accepted.added["cases"] == 1
+    assert city.services.assignments.verify(old_payload).valid  # previous keys are kept

@@ -618,11 +618,22 @@ class AssignmentService:
         return render_receipt(content, out=out)
 
     def verify(self, payload: str) -> SlipCheck:
-        """Check a slip's QR payload (scanned or typed) against this site's key."""
+        """Check a slip's QR payload (scanned or typed) against this site's keys (current and
+        retired) and those of the sites it trusts (a city checks its counties' slips)."""
         self._keys.ensure()
         with self._db.read() as session:
             site = _site(session)
-            keys = {site.code: self._keys.signing_public_key()}
+            keys: dict[str, list[str]] = {}
+            for peer in session.scalars(
+                select(Site).where(Site.is_local.is_(False), Site.signing_public_key != "")
+            ):
+                previous = [
+                    str(k.get("signing_public_key", ""))
+                    for k in peer.previous_keys
+                    if isinstance(k, dict)
+                ]
+                keys[peer.code] = [peer.signing_public_key, *reversed(previous)]
+            keys[site.code] = self._keys.signing_public_keys()
             number = payload.split("|")[2] if payload.count("|") >= 4 else ""
             stored = session.scalar(select(Slip.content_hash).where(Slip.number == number))
         return verify_slip_payload(payload, keys, stored)

@@ -22,7 +22,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -233,6 +233,63 @@ class SiteKeys:
         self._signing = signing
         self._encryption = encryption
 
+    @property
+    def retired_dir(self) -> Path:
+        return self.keys_dir / "retired"
+
+    def rotate(self) -> Path:
+        """Retire the current keys (kept under ``retired/<time>``) and make new ones.
+
+        Retired keys stay: their public halves still verify slips printed before the rotation,
+        and their encryption keys still open bundles other sites encrypted before they learned
+        the new identity. Returns the folder the old keys went to.
+        """
+        if not self.exists():
+            raise _missing()
+        stamp = self._clock.now().strftime("%Y%m%d-%H%M%S")
+        target = self.retired_dir / stamp
+        try:
+            target.mkdir(mode=0o700, parents=True, exist_ok=False)
+            for path in (self.signing_key_path, self.encryption_key_path, self.meta_path):
+                if path.exists():
+                    os.replace(path, target / path.name)
+            _fsync_dir(self.keys_dir)
+        except FileExistsError:
+            raise UserError("一秒内不能两次更换密钥，请稍后再试。") from None
+        except OSError as exc:
+            raise _storage_problem(exc, self.keys_dir) from exc
+        self._signing = None
+        self._encryption = None
+        self.create()
+        return target
+
+    def retired(self) -> list[SiteKeys]:
+        """Earlier key sets, newest first."""
+        if not self.retired_dir.is_dir():
+            return []
+        folders = sorted((p for p in self.retired_dir.iterdir() if p.is_dir()), reverse=True)
+        return [SiteKeys(folder, clock=self._clock) for folder in folders]
+
+    def signing_public_keys(self) -> list[str]:
+        """This site's signing keys, current first, then the retired ones."""
+        keys = [self.signing_public_key()]
+        for old in self.retired():
+            with suppress(UserError):
+                keys.append(old.signing_public_key())
+        return keys
+
+    def decryption_keys(self) -> dict[bytes, X25519PrivateKey]:
+        """Every encryption key this site has had, by raw public key (to open bundles)."""
+        found: dict[bytes, X25519PrivateKey] = {}
+        for keys in (self, *self.retired()):
+            with suppress(UserError):
+                private = keys.encryption_private_key()
+                raw = private.public_key().public_bytes(
+                    serialization.Encoding.Raw, serialization.PublicFormat.Raw
+                )
+                found[raw] = private
+        return found
+
     def ensure(self) -> None:
         """Make the keys unless they exist (site setup calls this)."""
         if not self.exists():
@@ -400,12 +457,15 @@ def sign_slip(keys: SiteKeys, site_code: str, slip_number: str, content_hash: st
 
 
 def verify_slip_payload(
-    payload: str, public_keys: Mapping[str, str], content_hash: str | None = None
+    payload: str,
+    public_keys: Mapping[str, str | Sequence[str]],
+    content_hash: str | None = None,
 ) -> SlipCheck:
     """Check a scanned QR payload against the trusted sites' signing keys; never raises.
 
-    ``public_keys`` maps a site code to its signing public key (base64url). With
-    ``content_hash`` (recomputed from the stored slip) the slip's content is checked too.
+    ``public_keys`` maps a site code to its signing public key (base64url), or to its keys
+    newest first when the site has rotated them (a slip signed before a rotation still checks).
+    With ``content_hash`` (recomputed from the stored slip) the slip's content is checked too.
     """
     if not isinstance(payload, str):
         return SlipCheck(False, "", "", "", MESSAGE_BAD_FORMAT)
@@ -428,16 +488,22 @@ def verify_slip_payload(
     def result(valid: bool, message: str) -> SlipCheck:
         return SlipCheck(valid, site_code, slip_number, hash_prefix, message)
 
-    key_text = public_keys.get(site_code)
-    if key_text is None:
+    key_texts = public_keys.get(site_code)
+    if key_texts is None:
         return result(False, f"未知站点 {site_code}：请先导入该站点的公钥")
-    public_key = _ed25519_public_key(key_text)
-    if public_key is None:
+    candidates = [key_texts] if isinstance(key_texts, str) else list(key_texts)
+    keys = [_ed25519_public_key(text) for text in candidates]
+    usable = [key for key in keys if key is not None]
+    if not usable:
         return result(False, f"站点 {site_code} 的公钥无效：请重新导入该站点的公钥")
-    signed = _slip_signed_text(site_code, slip_number, hash_prefix)
-    try:
-        public_key.verify(signature, signed.encode("utf-8"))
-    except InvalidSignature:
+    signed = _slip_signed_text(site_code, slip_number, hash_prefix).encode("utf-8")
+    for public_key in usable:
+        try:
+            public_key.verify(signature, signed)
+            break
+        except InvalidSignature:
+            continue
+    else:
         return result(False, MESSAGE_BAD_SIGNATURE)
     if content_hash is None:
         return result(True, f"核验通过：{slip_number} 由站点 {site_code} 签发（未比对交办单内容）")

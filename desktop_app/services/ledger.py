@@ -53,6 +53,7 @@ class CaseFilter:
     received_from: date | None = None
     received_to: date | None = None
     awaiting_triage: bool = False  # registered and not yet triaged (甄别分类)
+    site_code: str | None = None  # at the city: one county's cases (DESIGN.md §6)
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,16 @@ class LedgerService:
                 total=count(),
             )
 
+    def case_sites(self) -> list[tuple[str, str]]:
+        """(code, name) of every site whose cases are here: this one and, at the city, each
+        county whose bundles were imported. The ledger offers them as a filter."""
+        with self._db.read() as session:
+            codes = sorted(session.scalars(select(Case.site_code).distinct()))
+            names = dict(
+                session.execute(select(Site.code, Site.name).where(Site.code.in_(codes))).all()
+            )
+            return [(code, names.get(code, code)) for code in codes]
+
     # Query building -----------------------------------------------------------------------
 
     def _filtered(
@@ -238,6 +249,8 @@ class LedgerService:
             query = query.where(Case.status.in_([s.value for s in case_filter.statuses]))
         if case_filter.awaiting_triage:
             query = query.where(Case.status == CaseStatus.REGISTERED.value, Case.nature.is_(None))
+        if case_filter.site_code:
+            query = query.where(Case.site_code == case_filter.site_code)
         if case_filter.area:
             query = query.where(Case.area == case_filter.area)
         if case_filter.department_id is not None:

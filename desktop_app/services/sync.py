@@ -454,6 +454,27 @@ class SyncService:
             verb = "已更新" if action == "replace_site_keys" else "已登记"
             return f"{verb}{level.label}站点“{site.name}”（{site.code}），指纹 {fingerprint}。"
 
+    def rotate_keys(self, actor: Actor) -> PublicIdentity:
+        """Make new keys for this site (e.g. after a PC was lost); the old ones are retired, not
+        deleted. Other sites must then register the new identity (``keys trust --replace``)."""
+        actor.require(Permission.TRUST_SITES)
+        info = self._site_summary()
+        old = self._keys.identity(info.code, info.name, info.level).fingerprint()
+        self._keys.rotate()
+        identity = self._keys.identity(info.code, info.name, info.level)
+        with self._db.write() as session:
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="rotate_keys",
+                entity="site",
+                entity_uuid=info.code,
+                before={"fingerprint": old},
+                after={"fingerprint": identity.fingerprint()},
+            )
+        return identity
+
     def revoke(self, actor: Actor, site_code: str, reason: str = "") -> str:
         actor.require(Permission.TRUST_SITES)
         now = self._clock.now()
@@ -1041,11 +1062,7 @@ class SyncService:
             return
         signing_key = bf.b64decode(sender.signing_public_key)
         assert signing_key is not None
-        private_keys = {
-            bf.b64decode(self._keys.encryption_public_key()) or b"": (
-                self._keys.encryption_private_key()
-            )
-        }
+        private_keys = self._keys.decryption_keys()
         with bf.open_payload(path, header, private_keys) as plain:
             payload = bf.Payload(plain, path.name)
             try:

@@ -64,6 +64,10 @@ class LedgerPage(QWidget):
         for status in CaseStatus:
             self.status.addItem(status.label, status.value)
         filters.addWidget(self.status)
+        # At the city: which county's cases (hidden while only one site's cases are here).
+        self.site = QComboBox()
+        self.site.setVisible(False)
+        filters.addWidget(self.site)
         self.area = QComboBox()
         self.department = QComboBox()
         self.channel = QComboBox()
@@ -110,7 +114,7 @@ class LedgerPage(QWidget):
         self._search_timer.timeout.connect(self.apply_filter)
         self.search.textChanged.connect(lambda _text: self._search_timer.start())
         self.search.returnPressed.connect(self.apply_filter)
-        for combo in (self.status, self.area, self.department, self.channel):
+        for combo in (self.status, self.site, self.area, self.department, self.channel):
             combo.currentIndexChanged.connect(self.apply_filter)
         self.date_from.dateChanged.connect(self.apply_filter)
         self.date_to.dateChanged.connect(self.apply_filter)
@@ -147,6 +151,7 @@ class LedgerPage(QWidget):
             self.status.setCurrentIndex(self.status.findData(case_filter.statuses[0].value))
         else:
             self.status.setCurrentIndex(0)
+        self.site.setCurrentIndex(max(0, self.site.findData(case_filter.site_code)))
         self.area.setCurrentIndex(max(0, self.area.findData(case_filter.area)))
         self.department.setCurrentIndex(max(0, self.department.findData(case_filter.department_id)))
         channel = case_filter.channel.value if case_filter.channel else None
@@ -176,6 +181,7 @@ class LedgerPage(QWidget):
             received_from=_pydate(self.date_from.date()),
             received_to=_pydate(self.date_to.date()),
             awaiting_triage=status == "untriaged",
+            site_code=self.site.currentData(),
         )
 
     def apply_filter(self) -> None:
@@ -236,7 +242,7 @@ class LedgerPage(QWidget):
             self.open_case.emit(self.model.case_id(index.row()))
 
     def _on_changed(self, changes: Changes) -> None:
-        if changes.departments or changes.settings:
+        if changes.departments or changes.settings or changes.site:
             self._fill_reference_filters()
         if changes.cases:
             self.model.invalidate_rows()
@@ -255,6 +261,14 @@ class LedgerPage(QWidget):
         self.department.addItem("全部部门", None)
         for department in services.site.departments():
             self.department.addItem(department.name, department.id)
+        current_site = self.site.currentData()
+        self.site.clear()
+        self.site.addItem("全部县区", None)
+        sites = services.ledger.case_sites()
+        for code, name in sites:
+            self.site.addItem(name, code)
+        self.site.setVisible(len(sites) > 1)
+        self.site.setCurrentIndex(max(0, self.site.findData(current_site)))
         self.area.setCurrentIndex(max(0, self.area.findData(current_area)))
         self.department.setCurrentIndex(max(0, self.department.findData(current_department)))
         self._block_filters(False)
@@ -263,6 +277,7 @@ class LedgerPage(QWidget):
         for widget in (
             self.search,
             self.status,
+            self.site,
             self.area,
             self.department,
             self.channel,
