@@ -7,14 +7,17 @@ real and not short-circuited by an earlier one.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,6 +36,7 @@ from tests.helpers.exchange import (
     open_site,
     records_member,
     rewrite_header,
+    seal,
     table_counts,
     trust_each_other,
 )
@@ -322,6 +326,78 @@ def test_the_command_line_exits_non_zero_with_the_reason(pair: Pair) -> None:
     assert summary["code"] == "tampered" and "改动" in summary["reason"]
 
 
+def test_an_attachment_whose_content_is_not_its_name_is_refused(pair: Pair) -> None:
+    """A signed bundle must not store other content under a known material's hash."""
+    path = craft_bundle(
+        pair.usb / "poison.bbcs", pair.county, pair.city, [("attachments/" + "b" * 64, b"evil")]
+    )
+    refused(pair, path, "tampered", "与其哈希不符")
+    assert not pair.city.services.attachments.path_for("b" * 64).exists()
+
+
+def test_an_unusual_compression_method_is_refused(pair: Pair) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as archive:
+        archive.writestr("records/cases.jsonl", b"x")
+    path = seal(pair.usb / "bz2.bbcs", pair.county, pair.city, buffer.getvalue())
+    refused(pair, path, "tampered", "压缩方式")
+
+
+@pytest.mark.parametrize("suffix", [".bbcs", ".bbcsack"])
+def test_deeply_nested_json_is_refused_and_does_not_stop_a_folder_import(
+    pair: Pair, suffix: str
+) -> None:
+    nested = b"[" * 50_000 + b"]" * 50_000
+    bad = pair.usb / f"nested{suffix}"
+    if suffix == ".bbcs":
+        bad.write_bytes(bf.MAGIC + len(nested).to_bytes(4, "big") + nested)
+    else:
+        bad.write_bytes(nested)
+    report = pair.city.sync.import_file(ADMIN, bad)
+    assert report.refused and report.code in ("tampered", "not_a_bundle")
+    reports = pair.city.sync.import_path(ADMIN, pair.usb)  # the good bundle still imports
+    assert any(not r.refused and r.added["cases"] == 3 for r in reports)
+
+
+def test_records_hanging_off_another_countys_case_are_refused(
+    pair: Pair, clock: FixedClock
+) -> None:
+    """A county may only add to its own cases, even with a valid signature."""
+    with open_site(pair.root / "tx", TONGXU, clock) as tongxu:
+        trust_each_other(tongxu, pair.city, pair.root / "ids3")
+        tongxu.services.intake.register(ADMIN, person_form(name="赵六"))
+        elsewhere = pair.root / "通许U盘"
+        elsewhere.mkdir()
+        other = tongxu.sync.export(ADMIN, elsewhere).path
+        assert not pair.city.sync.import_file(ADMIN, other).refused
+    with pair.city.services.db.read() as session:
+        from sqlalchemy import select
+
+        from desktop_app.storage.models import Case
+
+        tongxu_case = session.scalar(select(Case.uuid).where(Case.site_code == TONGXU[0]))
+    events = records_member(
+        "case_events",
+        ["uuid", "version", "case_id", "at", "kind", "summary", "data", "user_name"],
+        [
+            [
+                "0b1c2d3e-4f50-4612-8a7b-8c9d0e1f2a3c",
+                1,
+                tongxu_case,
+                "2026-11-25 09:30:00.000000",
+                "note",
+                "冒充",
+                {},
+                "",
+            ]
+        ],
+    )
+    path = craft_bundle(
+        pair.usb / "foreign.bbcs", pair.county, pair.city, [("records/case_events.jsonl", events)]
+    )
+    refused(pair, path, "bad_content", "其他站点的事项")
+
+
 def _identity(site: Site, folder: Path) -> Path:
     from tests.helpers.exchange import identity_file
 
@@ -345,7 +421,12 @@ def fuzz_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
             county.services.intake.register(ADMIN, person_form())
             usb = root / "usb"
             usb.mkdir()
-            good = county.sync.export(ADMIN, usb).path.read_bytes()
+            good_path = county.sync.export(ADMIN, usb).path
+            good = good_path.read_bytes()
+            header = bf.read_header(good_path)
+            with bf.open_payload(good_path, header, city.services.keys.decryption_keys()) as plain:
+                FUZZ_SITES["archive"] = plain.read()
+            FUZZ_SITES["county"] = county
             yield city, good, root
 
 
@@ -354,6 +435,37 @@ mutation = st.one_of(
     st.tuples(st.just("cut"), st.integers(0, 10**9), st.just(0)),
     st.tuples(st.just("insert"), st.integers(0, 10**9), st.integers(0, 255)),
 )
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(mutations=st.lists(mutation, min_size=1, max_size=3))
+def test_mutated_archives_inside_valid_encryption_are_only_ever_refused(
+    fuzz_pair: tuple[Site, bytes, Path], mutations: list[tuple[str, int, int]]
+) -> None:
+    """Anyone with the city's public identity can encrypt to it: the archive inside is parsed
+    before the signature is checked, so it is fuzzed too (sealed properly after mutation)."""
+    city, _good, root = fuzz_pair
+    county = FUZZ_SITES["county"]
+    data = bytearray(FUZZ_SITES["archive"])
+    for kind, where, value in mutations:
+        at = where % (len(data) + 1)
+        if kind == "flip" and data:
+            data[at % len(data)] ^= value
+        elif kind == "cut":
+            del data[at:]
+        elif kind == "insert":
+            data[at:at] = bytes([value])
+    path = seal(root / "usb" / "mutated-zip.bbcs", county, city, bytes(data))
+    before = table_counts(city)
+    report = city.sync.import_file(ADMIN, path, dry_run=True)
+    if bytes(data) != FUZZ_SITES["archive"]:
+        assert report.refused, mutations
+        assert report.code in DOCUMENTED_CODES, report.code
+    assert table_counts(city) == before
 
 
 @settings(
@@ -390,7 +502,10 @@ def test_mutated_bundles_are_only_ever_refused(
     assert table_counts(city) == before
 
 
+FUZZ_SITES: dict[str, Any] = {}
+
 DOCUMENTED_CODES = {
+    "unreadable",
     "not_a_bundle",
     "too_new",
     "not_addressed",

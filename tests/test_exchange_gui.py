@@ -500,3 +500,29 @@ def test_the_city_ledger_offers_a_county_filter_once_counties_arrived(
     assert ledger.current_filter().site_code == "410221"
     qtbot.waitUntil(lambda: ledger.model.rowCount() == 1)
     context.runner.wait()
+
+
+def test_a_countys_case_opens_read_only_at_the_city(
+    qtbot: QtBot,
+    services: AppServices,
+    admin: Actor,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    stick: Path,
+) -> None:
+    from desktop_app.ui.case_detail import CaseDetailDialog
+
+    services.intake.register(admin, person_form())
+    city.sync.import_file(city_admin, services.sync.export(admin, stick).path)
+    case_id = city.ledger.ids(CaseFilter(site_code="410221"))[0]
+    context = UiContext(city, city_admin, ChangeHub(), TaskRunner())
+    dialog = CaseDetailDialog(context, case_id)
+    qtbot.addWidget(dialog)
+    assert dialog.read_only_banner.isVisibleTo(dialog)
+    assert "杞县办不成事监督窗口" in dialog.read_only_banner.text()
+    for button in (dialog.triage_button, dialog.withdraw_button, dialog.add_material_button):
+        assert not button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)
+    assert not dialog.assignments.new_button.isEnabled()
+    context.runner.wait()

@@ -452,3 +452,26 @@ def test_rotated_keys_keep_old_slips_and_bundles_valid(province: Province) -> No
     accepted = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
     assert not accepted.refused and accepted.added["cases"] == 1
     assert city.services.assignments.verify(old_payload).valid  # previous keys are kept
+
+
+def test_a_reprinted_slip_travels_as_a_new_version_not_a_conflict(province: Province) -> None:
+    qixian, city, usb = province.qixian, province.city, province.usb
+    case_id = register(qixian, 1)[0]
+    qixian.services.cases.triage(ADMIN, case_id, TRIAGE)
+    department = qixian.services.site.departments()[0]
+    ids, _ = qixian.services.assignments.create(
+        ADMIN, case_id, department_id=department.id, requirements="请于规定时限内办理并反馈。"
+    )
+    number, _ = qixian.services.assignments.issue(ADMIN, ids[0])
+    city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+    qixian.services.assignments.slip_pdf(ADMIN, number)  # print_count changes
+    report = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+    assert report.conflicts["slips"] == 0 and report.updated["slips"] == 1
+    # Printed at the city, a county's slip is a copy: its record stays the county's.
+    with city.services.db.read() as session:
+        from desktop_app.storage.models import Slip
+
+        before = session.scalar(select(Slip.version).where(Slip.number == number))
+    city.services.assignments.slip_pdf(ADMIN, number)
+    with city.services.db.read() as session:
+        assert session.scalar(select(Slip.version).where(Slip.number == number)) == before

@@ -567,15 +567,21 @@ class AssignmentService:
         actor.require(Permission.VIEW_CASES)
         now = self._clock.now()
         with self._db.write() as session:
-            slip = session.scalar(select(Slip).where(Slip.number == number.strip()))
+            # This site's own paper first; at the city another site's may share the number.
+            slip = session.scalar(
+                select(Slip).where(Slip.number == number.strip()).order_by(Slip.site_code)
+            )
             if slip is None:
                 raise NotFound(f"找不到编号为“{number}”的交办单")
             if slip.voided:
                 raise UserError(f"{slip.number}已作废，不能打印")
             content = SlipContent.from_json(slip.content)
-            reprint_at = now if slip.print_count > 0 else None
+            own = slip.site_code == ""
+            # Another site's paper printed here is a copy (补打): its record stays the issuer's.
+            reprint_at = now if slip.print_count > 0 or not own else None
             data = render_slip(content, reprint_at=reprint_at, out=out)
-            slip.print_count += 1
+            if own:
+                slip.print_count += 1
             audit.record(
                 session,
                 at=now,
@@ -625,7 +631,11 @@ class AssignmentService:
             site = _site(session)
             keys: dict[str, list[str]] = {}
             for peer in session.scalars(
-                select(Site).where(Site.is_local.is_(False), Site.signing_public_key != "")
+                select(Site).where(
+                    Site.is_local.is_(False),
+                    Site.signing_public_key != "",
+                    Site.trust_state == "trusted",  # a revoked site's papers no longer verify
+                )
             ):
                 previous = [
                     str(k.get("signing_public_key", ""))

@@ -38,6 +38,7 @@ import re
 import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,16 @@ MAX_MANIFEST_BYTES: Final = 64 * 1024 * 1024
 MAX_MEMBER_BYTES: Final = 4 * 1024**3
 MAX_MEMBERS: Final = 1_000_000
 MAX_ACK_BYTES: Final = 1024 * 1024
+MAX_DIRECTORY_BYTES: Final = 256 * 1024 * 1024
+_ZIP_ERRORS: Final = (
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    EOFError,
+    OSError,
+)
 _HKDF_INFO: Final = b"bbcs bundle v1"
 
 MANIFEST: Final = "manifest.json"
@@ -85,12 +96,21 @@ class BundleRefused(UserError):
     ``code`` names the reason for scripts (``bbcs import --json``): not_a_bundle, too_new,
     not_addressed, unknown_site, revoked_site, wrong_key, tampered, truncated, bad_signature,
     unsafe_name, duplicate_name, unexpected_member, missing_member, size_mismatch, too_large,
-    bad_content, wrong_kind, already_imported (not an error for the user, but nothing is done).
+    bad_content, wrong_kind, unreadable (the file could not be read: a pulled stick).
     """
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def loads(data: bytes | str) -> Any:
+    """``json.loads`` for untrusted bytes: every failure (bad UTF-8, bad JSON, nesting deep
+    enough to exhaust the recursion limit) is a ``ValueError``."""
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(str(exc)) from None
 
 
 # Writing ------------------------------------------------------------------------------------
@@ -300,8 +320,8 @@ def read_header(path: Path) -> Header:
     if len(raw) != length:
         raise BundleRefused("truncated", f"数据包“{path.name}”不完整（文件被截断）。")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = loads(raw)
+    except ValueError:
         raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏。") from None
     if not isinstance(data, dict):
         raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏。")
@@ -435,6 +455,12 @@ class Payload:
 
     def __init__(self, file: IO[bytes], name: str) -> None:
         self.name = name
+        # Anyone with the city's public identity can encrypt to it, so the archive is read
+        # before the signature is checked: bound the central directory before zipfile parses
+        # it (it builds an object per entry).
+        entries, directory_size = _central_directory_size(file)
+        if entries > MAX_MEMBERS + 2 or directory_size > MAX_DIRECTORY_BYTES:
+            raise BundleRefused("too_large", f"数据包“{name}”的文件数超过上限。")
         try:
             self._zip = zipfile.ZipFile(file)
             infos = self._zip.infolist()
@@ -445,6 +471,10 @@ class Payload:
         self._infos: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             member = info.filename
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or (
+                info.flag_bits & 0x1
+            ):
+                raise BundleRefused("tampered", f"数据包“{name}”的内容已损坏（压缩方式）。")
             if member in (MANIFEST, SIGNATURE) or _MEMBER_NAME.fullmatch(member):
                 if member in self._infos:
                     raise BundleRefused(
@@ -475,8 +505,8 @@ class Payload:
                 f"数据包“{self.name}”的签名不符：不是由登记的站点签发，或内容已被改动，拒绝导入。",
             ) from None
         try:
-            manifest = json.loads(manifest_bytes.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            manifest = loads(manifest_bytes)
+        except ValueError:
             raise BundleRefused("bad_content", f"数据包“{self.name}”的清单无法读取。") from None
         if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), list):
             raise BundleRefused("bad_content", f"数据包“{self.name}”的清单无法读取。")
@@ -504,6 +534,14 @@ class Payload:
                 "missing_member", f"数据包“{self.name}”缺少清单中的文件“{missing}”，拒绝导入。"
             )
         for member in declared.values():
+            if (
+                member["name"].startswith("attachments/")
+                and member["sha256"] != (member["name"].split("/", 1)[1])
+            ):
+                raise BundleRefused(
+                    "tampered",
+                    f"数据包“{self.name}”中材料“{member['name']}”与其哈希不符，拒绝导入。",
+                )
             if not 0 <= member["size"] <= MAX_MEMBER_BYTES:
                 raise BundleRefused(
                     "too_large", f"数据包“{self.name}”中的文件“{member['name']}”过大，拒绝导入。"
@@ -562,8 +600,11 @@ class Payload:
             partial.unlink(missing_ok=True)
 
     def _read(self, name: str, limit: int) -> bytes:
-        with self._open(name) as reader:
-            data = reader.read(limit + 1)
+        try:
+            with self._open(name) as reader:
+                data = reader.read(limit + 1)
+        except _ZIP_ERRORS:
+            raise BundleRefused("tampered", f"数据包“{self.name}”的内容已损坏。") from None
         if len(data) > limit:
             raise BundleRefused(
                 "size_mismatch", f"数据包“{self.name}”中“{name}”的大小超出声明，拒绝导入。"
@@ -573,11 +614,39 @@ class Payload:
     def _open(self, name: str) -> IO[bytes]:
         try:
             return self._zip.open(self._infos[name])
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, EOFError):
+        except _ZIP_ERRORS:
             raise BundleRefused("tampered", f"数据包“{self.name}”的内容已损坏。") from None
 
     def close(self) -> None:
         self._zip.close()
+
+
+def _central_directory_size(file: IO[bytes]) -> tuple[int, int]:
+    """(entries, bytes) of a ZIP's central directory from its end records, or (0, 0) if there is
+    none (zipfile then refuses the archive)."""
+    file.seek(0, os.SEEK_END)
+    size = file.tell()
+    tail_size = min(size, 65_536 + 22)
+    file.seek(size - tail_size)
+    tail = file.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        file.seek(0)
+        return 0, 0
+    entries, directory = (
+        struct.unpack("<H4xI", tail[at + 10 : at + 20])[0],
+        struct.unpack("<I", tail[at + 12 : at + 16])[0],
+    )
+    locator = tail.rfind(b"PK\x06\x07", 0, at)
+    if locator >= 0 and at - locator == 20:
+        (offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
+        if offset + 56 <= size:
+            file.seek(offset)
+            record = file.read(56)
+            if record[:4] == b"PK\x06\x06":
+                entries, directory = struct.unpack("<QQ", record[32:48])
+    file.seek(0)
+    return entries, directory
 
 
 def read_lines(data: bytes, name: str) -> Iterator[Any]:
@@ -586,8 +655,8 @@ def read_lines(data: bytes, name: str) -> Iterator[Any]:
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            yield loads(line)
+        except ValueError:
             raise BundleRefused("bad_content", f"数据包中“{name}”的内容无法读取。") from None
 
 

@@ -35,12 +35,13 @@ from desktop_app.domain.workdays import (
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.ownership import local_site_code
 from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import CalendarYear, Case, HolidayOverride, Setting
 
-_RULE_PREFIX = "deadline_rule."
-_DUE_SOON_KEY = "deadline_due_soon_days"
+RULE_PREFIX = "deadline_rule."
+DUE_SOON_KEY = "deadline_due_soon_days"
 _REVISION_KEY = "calendar_revision"  # bumped with every change of overrides or years
 OPEN_CODES = (CaseStatus.REGISTERED.value, CaseStatus.IN_PROGRESS.value)
 
@@ -138,8 +139,8 @@ class CalendarService:
         with self._db.write() as session:
             before = _load_rules(session)
             for key, value in days.items():
-                session.merge(Setting(key=_RULE_PREFIX + key.value, value=str(value)))
-            session.merge(Setting(key=_DUE_SOON_KEY, value=str(due_soon_days)))
+                session.merge(Setting(key=RULE_PREFIX + key.value, value=str(value)))
+            session.merge(Setting(key=DUE_SOON_KEY, value=str(due_soon_days)))
             audit.record(
                 session,
                 at=self._clock.now(),
@@ -185,10 +186,7 @@ class CalendarService:
                     row.version += 1
             for year in complete_years:
                 session.merge(CalendarYear(year=year, source=source, imported_at=now))
-            previous = session.get(Setting, _REVISION_KEY)
-            revision = int(previous.value) + 1 if previous is not None else 1
-            session.merge(Setting(key=_REVISION_KEY, value=str(revision)))
-            session.flush()
+            revision = bump_revision(session)
             calendar = _load_calendar(session)
             moved = recompute_open_deadlines(session, calendar, actor.display_name, now)
             audit.record(
@@ -215,6 +213,15 @@ class CalendarService:
         return [m[1] for m in moved], Changes(cases=bool(ids), case_ids=ids, settings=True)
 
 
+def bump_revision(session: Session) -> int:
+    """Count a change of overrides or years (the cached calendar is rebuilt); flushed."""
+    previous = session.get(Setting, _REVISION_KEY)
+    revision = int(previous.value) + 1 if previous is not None else 1
+    session.merge(Setting(key=_REVISION_KEY, value=str(revision)))
+    session.flush()
+    return revision
+
+
 def _load_calendar(session: Session) -> WorkdayCalendar:
     overrides = [
         Override(r.day, r.working, r.name)
@@ -229,14 +236,14 @@ def _load_rules(session: Session) -> DeadlineRules:
         s.key: s.value
         for s in session.scalars(
             select(Setting).where(
-                Setting.key.startswith(_RULE_PREFIX) | (Setting.key == _DUE_SOON_KEY)
+                Setting.key.startswith(RULE_PREFIX) | (Setting.key == DUE_SOON_KEY)
             )
         )
     }
     days = {
-        key: int(stored.get(_RULE_PREFIX + key.value, DEFAULT_RULE_DAYS[key])) for key in RuleKey
+        key: int(stored.get(RULE_PREFIX + key.value, DEFAULT_RULE_DAYS[key])) for key in RuleKey
     }
-    return DeadlineRules(days, int(stored.get(_DUE_SOON_KEY, DEFAULT_DUE_SOON_DAYS)))
+    return DeadlineRules(days, int(stored.get(DUE_SOON_KEY, DEFAULT_DUE_SOON_DAYS)))
 
 
 def rules_in(session: Session) -> DeadlineRules:
@@ -257,8 +264,12 @@ def recompute_open_deadlines(
     """
     rules = _load_rules(session)
     moved: list[tuple[int, Recomputed]] = []
+    # Only this site's cases: at the city, a county's deadlines follow the county's calendar and
+    # are changed only by the county (DESIGN.md §6).
+    local = local_site_code(session)
     cases = session.scalars(
         select(Case).where(
+            Case.site_code == local,
             Case.due_start.is_not(None),
             (Case.status.in_(OPEN_CODES)) | (Case.status == CaseStatus.CONCLUDED.value),
         )
@@ -323,7 +334,12 @@ def _recompute_assignments(
 
     moved: list[tuple[int, Recomputed]] = []
     outstanding = session.scalars(
-        select(Assignment).where(Assignment.state.in_(("issued", "received", "draft")))
+        select(Assignment)
+        .join(Case, Assignment.case_id == Case.id)
+        .where(
+            Case.site_code == local_site_code(session),
+            Assignment.state.in_(("issued", "received", "draft")),
+        )
     )
     for assignment in outstanding:
         original = calendar.add(assignment.due_start, assignment.working_days).due

@@ -301,13 +301,16 @@ class IntakeService:
     ) -> Complainant:
         """The same person or enterprise is one record across visits."""
         existing: Complainant | None = None
+        # Only this site's own records (sync_hash is set on those received from a county): the
+        # city keeps its complainants apart from the counties' copies it may not change.
+        own = Complainant.sync_hash == ""
         if form.id_number:
             existing = session.scalar(
-                select(Complainant).where(Complainant.id_number == form.id_number).limit(1)
+                select(Complainant).where(Complainant.id_number == form.id_number, own).limit(1)
             )
         elif form.credit_code:
             existing = session.scalar(
-                select(Complainant).where(Complainant.credit_code == form.credit_code).limit(1)
+                select(Complainant).where(Complainant.credit_code == form.credit_code, own).limit(1)
             )
         values = {
             "kind": form.complainant_kind.value,

@@ -248,19 +248,30 @@ class SiteKeys:
             raise _missing()
         stamp = self._clock.now().strftime("%Y%m%d-%H%M%S")
         target = self.retired_dir / stamp
+        fresh = SiteKeys(self.keys_dir / f".new-{stamp}", clock=self._clock)
+        if target.exists() or fresh.keys_dir.exists():
+            raise UserError("一秒内不能两次更换密钥，请稍后再试。")
+        # Crash-safe order: the new set is complete beside the old one, the old one is copied
+        # (not moved) into retired/, and only then do the new files replace the current ones,
+        # the signing key last. An interruption leaves a working (old or new) set.
+        fresh.create()
         try:
-            target.mkdir(mode=0o700, parents=True, exist_ok=False)
-            for path in (self.signing_key_path, self.encryption_key_path, self.meta_path):
+            target.mkdir(mode=0o700, parents=True)
+            for path in (self.meta_path, self.encryption_key_path, self.signing_key_path):
                 if path.exists():
-                    os.replace(path, target / path.name)
+                    copy = target / path.name
+                    copy.write_bytes(path.read_bytes())
+                    with suppress(OSError):
+                        copy.chmod(0o600)
+            _fsync_dir(target)
+            for name in (META_FILE, ENCRYPTION_KEY_FILE, SIGNING_KEY_FILE):
+                os.replace(fresh.keys_dir / name, self.keys_dir / name)
             _fsync_dir(self.keys_dir)
-        except FileExistsError:
-            raise UserError("一秒内不能两次更换密钥，请稍后再试。") from None
+            fresh.keys_dir.rmdir()
         except OSError as exc:
             raise _storage_problem(exc, self.keys_dir) from exc
         self._signing = None
         self._encryption = None
-        self.create()
         return target
 
     def retired(self) -> list[SiteKeys]:

@@ -218,7 +218,14 @@ class SiteService:
 
     def departments(self, *, include_inactive: bool = False) -> list[DepartmentInfo]:
         with self._db.read() as session:
-            query = select(Department).order_by(Department.id)
+            # This site's own and those its city sent down; at the city, the counties' own
+            # departments (arrived with their cases) are not the city's to assign to.
+            cities = select(Site.code).where(Site.level == SiteLevel.CITY.value)
+            query = (
+                select(Department)
+                .where((Department.site_code == "") | Department.site_code.in_(cities))
+                .order_by(Department.id)
+            )
             if not include_inactive:
                 query = query.where(Department.active.is_(True))
             return [_department_info(d) for d in session.scalars(query)]
@@ -247,7 +254,11 @@ class SiteService:
         }
         with self._db.write() as session:
             clash = session.scalar(
-                select(Department).where(Department.name == name, Department.id != department_id)
+                select(Department).where(
+                    Department.name == name,
+                    Department.site_code == "",
+                    Department.id != department_id,
+                )
             )
             if clash is not None:
                 raise ValidationFailed({"name": f"部门“{name}”已存在"})
@@ -259,6 +270,10 @@ class SiteService:
                 found = session.get(Department, department_id)
                 if found is None:
                     raise NotFound("部门不存在")
+                if found.site_code:
+                    raise UserError(
+                        f"部门“{found.name}”由其他站点（{found.site_code}）维护，不能在本站点修改。"
+                    )
                 department = found
                 before = {k: getattr(department, k) for k in values}
                 for key, value in values.items():

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import uuid as uuid_module
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -49,6 +50,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop_app import __version__
@@ -60,7 +62,13 @@ from desktop_app.services import audit
 from desktop_app.services import bundle_file as bf
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.bundle_file import BundleRefused
-from desktop_app.services.calendar import calendar_in, recompute_open_deadlines
+from desktop_app.services.calendar import (
+    DUE_SOON_KEY,
+    RULE_PREFIX,
+    bump_revision,
+    calendar_in,
+    recompute_open_deadlines,
+)
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import PublicIdentity, SiteKeys
 from desktop_app.storage import search
@@ -68,6 +76,7 @@ from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
     EXPORT_GENERATION_KEY,
     Area,
+    Assignment,
     Attachment,
     Base,
     Bundle,
@@ -83,15 +92,11 @@ from desktop_app.storage.models import (
 log = logging.getLogger(__name__)
 
 GENERATION_KEY: Final = EXPORT_GENERATION_KEY
-ACKED_GENERATION_KEY: Final = "sync_acked_generation"
 PERIOD_KEY: Final = "sync_period_days"
 INBOX_KEY: Final = "sync_inbox"
 DEFAULT_PERIOD_DAYS: Final = 7
 TRUSTED: Final = "trusted"
 REVOKED: Final = "revoked"
-_RULE_PREFIX: Final = "deadline_rule."
-_DUE_SOON_KEY: Final = "deadline_due_soon_days"
-_CALENDAR_REVISION_KEY: Final = "calendar_revision"
 _ID_CHUNK: Final = 2000
 SYNC_HASH_FIELD: Final = "__sync_hash"  # kept with a conflict's incoming record
 
@@ -102,7 +107,9 @@ class TableSpec:
 
     name: str
     refs: dict[str, str] = field(default_factory=dict)
-    owner_column: str = ""  # "" in this column means "this site"
+    # The column naming the owning site: set to the sender on import, checked on update.
+    owner_column: str = ""
+    blank_is_local: bool = True  # "" in owner_column means "this site" (departments, slips)
     dropped: tuple[str, ...] = ()
 
     @property
@@ -124,6 +131,8 @@ DATA_TABLES: Final = (
             "stuck_department_id": "departments",
             "linked_case_id": "cases",
         },
+        owner_column="site_code",
+        blank_is_local=False,
         dropped=("created_by_id",),
     ),
     TableSpec("case_events", refs={"case_id": "cases"}),
@@ -355,8 +364,8 @@ class SyncService:
         if len(raw) > 64 * 1024:
             raise UserError(f"“{path.name}”不是站点身份文件（文件过大）。")
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            data = bf.loads(raw)
+        except ValueError:
             raise UserError(f"“{path.name}”不是站点身份文件（不是 JSON）。") from None
         return PublicIdentity.from_json(data)
 
@@ -533,7 +542,7 @@ class SyncService:
             local = _local_site(session)
             level = SiteLevel(local.level)
             city = _trusted_city(session)
-            acked = _int_setting(session, ACKED_GENERATION_KEY, 0)
+            acked = _acked_generation(session, city.code) if city is not None else 0
             pending = 0
             if level is SiteLevel.COUNTY and count_pending:
                 for spec in DATA_TABLES:
@@ -684,8 +693,11 @@ class SyncService:
                     )
                 city = _trusted_site(session, city_site)
                 recipient_key = bf.b64decode(city_site.encryption_public_key)
-                assert recipient_key is not None
-                base = _int_setting(session, ACKED_GENERATION_KEY, 0)
+                if recipient_key is None or len(recipient_key) != 32:
+                    raise UserError(
+                        f"登记的市级站点“{city.name}”公钥无效，请重新登记它的身份文件。"
+                    )
+                base = _acked_generation(session, city.code)
                 generation = _int_setting(session, GENERATION_KEY, 0) + 1
                 session.merge(Setting(key=GENERATION_KEY, value=str(generation)))
                 for spec in DATA_TABLES:
@@ -699,8 +711,15 @@ class SyncService:
                     counts[spec.name] = self._write_table(
                         session, writer, spec, (base, generation), local.code
                     )
-                report("材料", len(DATA_TABLES), len(DATA_TABLES) + 1)
-                missing = self._write_attachment_files(session, writer, base)
+                shas = sorted(
+                    set(
+                        session.scalars(
+                            select(Attachment.sha256).where(
+                                Attachment.change_seq > base, Attachment.change_seq <= generation
+                            )
+                        )
+                    )
+                )
                 head = session.scalar(select(Setting.value).where(Setting.key == audit.HEAD_KEY))
                 first = _bundle_time_range(session, base)
                 manifest = {
@@ -715,7 +734,6 @@ class SyncService:
                     "base_generation": base,
                     "time_range": first,
                     "counts": counts,
-                    "missing_attachments": missing,
                     "audit_chain_head": _audit_head(head),
                     "algorithms": {
                         "signature": bf.SIGNATURE_ALGORITHM,
@@ -723,7 +741,11 @@ class SyncService:
                         "hash": bf.HASH_ALGORITHM,
                     },
                 }
-                payload = writer.finish(manifest, self._keys.sign)
+            # Materials are copied in after the transaction: the clerk can go on saving while
+            # scans go into the bundle (files are immutable, named by their hash).
+            report("材料", len(DATA_TABLES), len(DATA_TABLES) + 1)
+            manifest["missing_attachments"] = self._write_attachment_files(writer, shas)
+            payload = writer.finish(manifest, self._keys.sign)
             # The stamping is committed; the file is written outside the transaction so a slow
             # stick does not hold up the window. A failed write only leaves rows stamped with a
             # generation nobody acknowledged: the next bundle carries them again.
@@ -739,6 +761,8 @@ class SyncService:
             path, size, sha = _write_bundle_file(
                 target_dir, name, header, payload, bf.Recipient(city.code, recipient_key)
             )
+        except OSError as exc:
+            raise EnvironmentProblem(_temp_problem(exc)) from exc
         finally:
             writer.close()
         self._record_export(
@@ -799,7 +823,7 @@ class SyncService:
                 alias = Base.metadata.tables[target].alias(f"ref_{name}")
                 joins.append((alias, t.c[name] == alias.c.id))
                 selected.append(alias.c.uuid)
-            elif name == spec.owner_column:
+            elif name == spec.owner_column and spec.blank_is_local:
                 selected.append(case((t.c[name] == "", local_code), else_=t.c[name]))
             elif sqlite and isinstance(t.c[name].type, JSON):
                 selected.append(func.json(t.c[name]))
@@ -838,14 +862,8 @@ class SyncService:
                 count += len(rows)
         return count
 
-    def _write_attachment_files(
-        self, session: Session, writer: bf.PayloadWriter, base: int
-    ) -> list[str]:
-        shas = sorted(
-            set(
-                session.scalars(select(Attachment.sha256).where(Attachment.change_seq > base)).all()
-            )
-        )
+    def _write_attachment_files(self, writer: bf.PayloadWriter, shas: list[str]) -> list[str]:
+        """Add the stored files; returns the hashes of those missing from the store."""
         missing = []
         for sha in shas:
             path = self._attachments.path_for(sha)
@@ -896,7 +914,7 @@ class SyncService:
                     [s.key, s.value]
                     for s in session.scalars(
                         select(Setting).where(
-                            Setting.key.startswith(_RULE_PREFIX) | (Setting.key == _DUE_SOON_KEY)
+                            Setting.key.startswith(RULE_PREFIX) | (Setting.key == DUE_SOON_KEY)
                         )
                     )
                 ]
@@ -1040,7 +1058,7 @@ class SyncService:
                 "（bbcs keys trust），并电话核对指纹。",
             )
         report.from_name = sender.name
-        if sender.trust_state == REVOKED:
+        if sender.trust_state != TRUSTED:
             raise BundleRefused(
                 "revoked_site",
                 f"站点“{sender.name}”（{sender.code}）的密钥已被吊销，拒绝导入它的数据包。",
@@ -1049,33 +1067,42 @@ class SyncService:
             raise BundleRefused("wrong_kind", "只接收县区站点上报的数据包。")
         if header.kind == "reference" and sender.level != SiteLevel.CITY.value:
             raise BundleRefused("wrong_kind", "只接收市级站点下发的基础数据包。")
-        if done is not None:
-            processed_at, counts = done
-            report.reasons[f"此数据包已于 {processed_at:%Y-%m-%d %H:%M} 导入过"] += 1
-            for name, n in (counts or {}).items():
-                if isinstance(n, int):
-                    report.ignored[name] += n
-            report.notes.append("重复导入：未做任何更改。")
-            ack = (counts or {}).get("ack")
-            if not dry_run and isinstance(ack, dict):
-                report.ack_path = self._write_ack_file(path.parent, path, ack)
-            return
+        if header.kind == "data" and header.encryption.get("algorithm") != bf.ENCRYPTION_ALGORITHM:
+            raise BundleRefused("tampered", f"数据包“{path.name}”未加密，拒绝导入。")
         signing_key = bf.b64decode(sender.signing_public_key)
-        assert signing_key is not None
-        private_keys = self._keys.decryption_keys()
-        with bf.open_payload(path, header, private_keys) as plain:
+        if signing_key is None:
+            raise BundleRefused(
+                "unknown_site", f"站点 {sender.code} 登记的公钥无效，请重新登记该站点。"
+            )
+        with bf.open_payload(path, header, self._keys.decryption_keys()) as plain:
             payload = bf.Payload(plain, path.name)
             try:
                 manifest = payload.verify(signing_key)
                 _check_manifest(manifest, header, path.name)
-                if header.kind == "data":
+                if done is not None:  # checked after the signature: a forged copy is refused
+                    self._already_imported(path, done, report, dry_run)
+                elif header.kind == "data":
                     self._apply_data(
                         actor, path, header, payload, manifest, sender, report, dry_run, progress
                     )
                 else:
-                    self._apply_reference(actor, path, header, payload, sender, report, dry_run)
+                    self._apply_reference(
+                        actor, path, header, payload, manifest, sender, report, dry_run
+                    )
             finally:
                 payload.close()
+
+    def _already_imported(self, path: Path, done: Any, report: ImportReport, dry_run: bool) -> None:
+        """Importing a bundle again changes nothing; its acknowledgement is written again."""
+        processed_at, counts = done
+        report.reasons[f"此数据包已于 {processed_at:%Y-%m-%d %H:%M} 导入过"] += 1
+        for name, n in (counts or {}).items():
+            if isinstance(n, int):
+                report.ignored[name] += n
+        report.notes.append("重复导入：未做任何更改。")
+        ack = (counts or {}).get("ack")
+        if not dry_run and isinstance(ack, dict):
+            report.ack_path = self._write_ack_file(path.parent, path, ack)
 
     def _apply_data(
         self,
@@ -1101,16 +1128,24 @@ class SyncService:
                 continue
             tables[spec.name] = _parse_table(payload.read_member(member), spec, path.name)
         attachment_members = [m for m in members if m.startswith("attachments/")]
-        with self._db.write() as session, _big_cache(session):
+        with self._db.write() as session:
             importer = _DataImporter(session, sender.code, header.bundle_id, now, report)
-            for index, spec in enumerate(DATA_TABLES):
-                tell(
-                    f"合并{TABLE_LABELS[spec.name]}", len(DATA_TABLES) + index, len(DATA_TABLES) * 2
-                )
-                importer.merge(spec, *tables[spec.name])
+            try:
+                for index, spec in enumerate(DATA_TABLES):
+                    tell(
+                        f"合并{TABLE_LABELS[spec.name]}",
+                        len(DATA_TABLES) + index,
+                        len(DATA_TABLES) * 2,
+                    )
+                    importer.merge(spec, *tables[spec.name])
+                importer.check_ownership()
+            except (IntegrityError, DataError) as exc:
+                raise _incompatible(exc) from exc
             if dry_run:
                 session.rollback()
                 return
+            # Materials go into the store before the commit: if the import then fails they stay
+            # as unreferenced files named by their hash (harmless, reused by a later import).
             for member in attachment_members:
                 sha = member.split("/", 1)[1]
                 target = self._attachments.path_for(sha)
@@ -1134,7 +1169,7 @@ class SyncService:
                 created_at=_parse_time(manifest.get("created_at")) or processed,
                 file_name=path.name,
                 location=str(path.parent),
-                size=path.stat().st_size,
+                size=_size_of(path),
                 sha256="",
                 counts=counts | {"audit_chain_head": manifest.get("audit_chain_head")},
                 processed_at=processed,
@@ -1161,6 +1196,7 @@ class SyncService:
         path: Path,
         header: bf.Header,
         payload: bf.Payload,
+        manifest: dict[str, Any],
         sender: _SiteView,
         report: ImportReport,
         dry_run: bool,
@@ -1199,7 +1235,10 @@ class SyncService:
         rules = rows_of("rules", ["key", "value"])
         with self._db.write() as session:
             importer = _DataImporter(session, sender.code, header.bundle_id, now, report)
-            importer.merge(SPECS["departments"], *departments)
+            try:
+                importer.merge(SPECS["departments"], *departments)
+            except (IntegrityError, DataError) as exc:
+                raise _incompatible(exc) from exc
             existing_areas = set(session.scalars(select(Area.name)))
             position = session.scalar(select(func.max(Area.position))) or 0
             for row in areas:
@@ -1262,12 +1301,23 @@ class SyncService:
                         CalendarYear(year=year, source=f"{sender.name}下发", imported_at=now)
                     )
                     calendar_changed = True
+            # Rules carry no version: an older reference bundle (a stale stick) must not undo
+            # newer ones, so they are applied only from a bundle newer than the last applied.
+            newest_key = f"sync_reference_from_{sender.code}"
+            created = str(manifest.get("created_at", ""))
+            newest = session.scalar(select(Setting.value).where(Setting.key == newest_key))
+            if rules and newest and created <= newest:
+                report.ignored["rules"] += len(rules)
+                report.reasons["比已导入的基础数据包更早"] += len(rules)
+                rules = []
+            elif created:
+                session.merge(Setting(key=newest_key, value=created))
             if rules:
                 stored = {
                     s.key: s.value
                     for s in session.scalars(
                         select(Setting).where(
-                            Setting.key.startswith(_RULE_PREFIX) | (Setting.key == _DUE_SOON_KEY)
+                            Setting.key.startswith(RULE_PREFIX) | (Setting.key == DUE_SOON_KEY)
                         )
                     )
                 }
@@ -1277,20 +1327,20 @@ class SyncService:
                     if (
                         not isinstance(key, str)
                         or not isinstance(value, str)
-                        or not value.isdigit()
+                        or not re.fullmatch(r"[0-9]{1,4}", value)
                     ):
                         raise BundleRefused("bad_content", "数据包中的期限规则不正确。")
                     incoming[key] = value
                 days = {
-                    k: int(incoming[_RULE_PREFIX + k.value])
+                    k: int(incoming[RULE_PREFIX + k.value])
                     for k in RuleKey
-                    if _RULE_PREFIX + k.value in incoming
+                    if RULE_PREFIX + k.value in incoming
                 }
-                due_soon = int(incoming.get(_DUE_SOON_KEY, "3"))
+                due_soon = int(incoming.get(DUE_SOON_KEY, "3"))
                 if validate_rule_days(days, due_soon):
                     raise BundleRefused("bad_content", "数据包中的期限规则超出允许范围。")
                 for key, value in incoming.items():
-                    if key != _DUE_SOON_KEY and not key.startswith(_RULE_PREFIX):
+                    if key != DUE_SOON_KEY and not key.startswith(RULE_PREFIX):
                         continue
                     if stored.get(key) == value:
                         report.ignored["rules"] += 1
@@ -1302,10 +1352,7 @@ class SyncService:
                 session.rollback()
                 return
             if calendar_changed:
-                previous = session.get(Setting, _CALENDAR_REVISION_KEY)
-                revision = int(previous.value) + 1 if previous is not None else 1
-                session.merge(Setting(key=_CALENDAR_REVISION_KEY, value=str(revision)))
-                session.flush()
+                bump_revision(session)
                 moved = recompute_open_deadlines(
                     session, calendar_in(session), actor.display_name, now
                 )
@@ -1317,10 +1364,10 @@ class SyncService:
                     direction="in",
                     kind="reference",
                     peer_code=sender.code,
-                    created_at=_parse_time(header.data.get("created_at")) or now,
+                    created_at=_parse_time(manifest.get("created_at")) or now,
                     file_name=path.name,
                     location=str(path.parent),
-                    size=path.stat().st_size,
+                    size=_size_of(path),
                     counts=report.totals(),
                     processed_at=now,
                     user_name=actor.username,
@@ -1376,8 +1423,8 @@ class SyncService:
         if len(raw) > bf.MAX_ACK_BYTES:
             raise BundleRefused("too_large", f"“{path.name}”不是回执文件（过大）。")
         try:
-            ack = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            ack = bf.loads(raw)
+        except ValueError:
             raise BundleRefused("not_a_bundle", f"“{path.name}”不是 bbcs 回执文件。") from None
         if not isinstance(ack, dict) or ack.get("kind") != "ack":
             raise BundleRefused("not_a_bundle", f"“{path.name}”不是 bbcs 回执文件。")
@@ -1399,7 +1446,7 @@ class SyncService:
             )
             if sender is None or not sender.signing_public_key:
                 raise BundleRefused("unknown_site", f"回执来自未登记的站点 {report.from_site}。")
-            if sender.trust_state == REVOKED:
+            if sender.trust_state != TRUSTED:
                 raise BundleRefused("revoked_site", f"站点“{sender.name}”的密钥已被吊销。")
             report.from_name = sender.name
             key = bf.b64decode(sender.signing_public_key)
@@ -1430,9 +1477,6 @@ class SyncService:
             now = self._clock.now()
             sent.acked_at = _parse_time(ack.get("imported_at")) or now
             sent.counts = dict(sent.counts, ack_result=ack.get("result"))
-            acked = _int_setting(session, ACKED_GENERATION_KEY, 0)
-            if sent.generation > acked:
-                session.merge(Setting(key=ACKED_GENERATION_KEY, value=str(sent.generation)))
             audit.record(
                 session,
                 at=now,
@@ -1482,6 +1526,13 @@ class SyncService:
             spec = SPECS.get(conflict.entity)
             if spec is None:
                 raise UserError("无法识别冲突记录的类型。")
+            t = spec.table
+            current = session.scalar(select(t.c.version).where(t.c.uuid == conflict.entity_uuid))
+            if take_incoming and current != conflict.local_version:
+                raise UserError(
+                    "本地记录在冲突发生后又有变化，不能直接采用这一版本；"
+                    "请先处理同一记录较新的冲突。"
+                )
             if take_incoming:
                 importer = _DataImporter(
                     session, conflict.site_code, conflict.bundle_id, now, ImportReport(path="")
@@ -1541,6 +1592,7 @@ class _DataImporter:
         self.ids: dict[str, dict[str, int]] = {}
         self.touched_cases: set[int] = set()
         self.touched_complainants: set[int] = set()
+        self.referenced: dict[str, set[int]] = {}
 
     def merge(
         self, spec: TableSpec, columns: list[str], rows: list[list[Any]], hashes: list[str]
@@ -1553,6 +1605,13 @@ class _DataImporter:
         position = {c: i for i, c in enumerate(columns)}
         uuid_at, version_at = position["uuid"], position["version"]
         existing = self._existing(t, [row[uuid_at] for row in rows])
+        held = set(
+            self.session.scalars(
+                select(SyncConflict.entity_uuid).where(
+                    SyncConflict.entity == name, SyncConflict.resolved_at.is_(None)
+                )
+            )
+        )
         owner_at = position.get(spec.owner_column) if spec.owner_column else None
         refs = [(position[c], target) for c, target in spec.refs.items() if c in position]
         new_rows: list[list[Any]] = []
@@ -1577,6 +1636,8 @@ class _DataImporter:
             reason = ""
             if local_hash == "" or (local_owner is not None and local_owner != self.owner):
                 reason = "与本站点或其他站点的记录标识相同"
+            elif the_uuid in held and digest != local_hash:
+                reason = "该记录有未处理的冲突，新收到的版本一并留待处理"
             elif incoming_version == local_version and digest != local_hash:
                 reason = "同一版本的内容不同（对方可能恢复过备份后重新修改）"
             if reason:
@@ -1741,6 +1802,27 @@ class _DataImporter:
         return out
 
     def _lookup(self, table: str, the_uuid: str) -> int:
+        found = self._resolve(table, the_uuid)
+        self.referenced.setdefault(table, set()).add(found)
+        return found
+
+    def check_ownership(self) -> None:
+        """Records may only hang off the sender's own cases (and their assignments)."""
+        for chunk in _chunks(sorted(self.referenced.get("cases", set())), _ID_CHUNK):
+            if self.session.scalar(
+                select(func.count()).where(Case.id.in_(chunk), Case.site_code != self.owner)
+            ):
+                raise _foreign_reference()
+        for chunk in _chunks(sorted(self.referenced.get("assignments", set())), _ID_CHUNK):
+            if self.session.scalar(
+                select(func.count())
+                .select_from(Assignment)
+                .join(Case, Assignment.case_id == Case.id)
+                .where(Assignment.id.in_(chunk), Case.site_code != self.owner)
+            ):
+                raise _foreign_reference()
+
+    def _resolve(self, table: str, the_uuid: str) -> int:
         mapping = self.ids.setdefault(table, {})
         found = mapping.get(the_uuid)
         if found is None:
@@ -1805,10 +1887,25 @@ class _DataImporter:
 # Module helpers -----------------------------------------------------------------------------
 
 
+def _incompatible(exc: Exception) -> BundleRefused:
+    log.warning("bundle rows do not fit the database: %s", exc)
+    return BundleRefused(
+        "bad_content",
+        "数据包中的记录与本站点已有的记录冲突（例如编号重复）或缺少必需的内容，整包未导入。"
+        "请把此数据包和日志交维护人员处理。",
+    )
+
+
+def _foreign_reference() -> BundleRefused:
+    return BundleRefused(
+        "bad_content", "数据包中的记录指向其他站点的事项，不属于发出数据包的站点，拒绝导入。"
+    )
+
+
 def _owned_here(spec: TableSpec) -> Any:
     """Only this site's own rows travel up (never what another site sent here)."""
     t = spec.table
-    if spec.owner_column:
+    if spec.owner_column and spec.blank_is_local:
         return t.c[spec.owner_column] == ""
     return t.c.sync_hash == ""
 
@@ -1873,7 +1970,7 @@ def _peek(path: Path) -> tuple[str, str, str]:
         if path.suffix == bf.ACK_SUFFIX:
             if path.stat().st_size > bf.MAX_ACK_BYTES:
                 return "", "", ""
-            data = json.loads(path.read_bytes().decode("utf-8"))
+            data = bf.loads(path.read_bytes())
             if not isinstance(data, dict):
                 return "", "", ""
             return (
@@ -1883,7 +1980,7 @@ def _peek(path: Path) -> tuple[str, str, str]:
             )
         header = bf.read_header(path)
         return header.bundle_id, header.from_site, header.to_site
-    except (OSError, ValueError, BundleRefused):
+    except Exception:  # anything unreadable is simply not listed; importing it says why
         return "", "", ""
 
 
@@ -1979,10 +2076,6 @@ def _from_json_value(column_type: Any, column: str, where: str) -> Callable[[Any
     return lambda v: v
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
 def _typed_row(spec: TableSpec, columns: list[str], row: list[Any], where: str) -> list[Any]:
     t = spec.table
     return [
@@ -2006,8 +2099,8 @@ def _parse_table(
 
     raw_lines = [line for line in data.split(b"\n") if line.strip()]
     try:
-        head = json.loads(raw_lines[0]) if raw_lines else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        head = bf.loads(raw_lines[0]) if raw_lines else None
+    except ValueError:
         raise bad("的格式不正确") from None
     if (
         not isinstance(head, dict)
@@ -2036,9 +2129,11 @@ def _parse_table(
     sha256 = hashlib.sha256
     hashes = [sha256(raw).hexdigest()[:32] for raw in body]
     try:  # one parse for the whole member: per-line calls cost more than the parsing itself
-        lines = json.loads(b"[" + b",".join(body) + b"]")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        lines = bf.loads(b"[" + b",".join(body) + b"]")
+    except ValueError:
         raise bad("的格式不正确") from None
+    if type(lines) is not list or len(lines) != len(body):  # one row per line, no more
+        raise bad("的格式不正确")
     rows: list[list[Any]] = []
     for line in lines:
         if type(line) is not list or len(line) != width:
@@ -2098,22 +2193,6 @@ def _python_values(spec: TableSpec, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@contextlib.contextmanager
-def _big_cache(session: Session) -> Iterator[None]:
-    """A first import inserts a million rows into indexes keyed by random UUIDs: with SQLite's
-    small default page cache most of the time goes to re-reading index pages."""
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    connection = session.connection()
-    connection.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB, for this import only
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            connection.exec_driver_sql("PRAGMA cache_size=-8000")
-
-
 def _sqlite_json(value: Any) -> str:
     return json.dumps(value)
 
@@ -2161,6 +2240,34 @@ def _size_text(size: int) -> str:
     return f"{max(1, size // 1024)} KB"
 
 
+def _size_of(path: Path) -> int:
+    """A bundle's size for the record; 0 if the stick went away after it was read."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _acked_generation(session: Session, city_code: str) -> int:
+    """The newest export generation this city acknowledged: the next bundle starts after it.
+    Per city, so a county that changes its city sends the new one everything."""
+    value = session.scalar(
+        select(func.max(Bundle.generation)).where(
+            Bundle.direction == "out",
+            Bundle.kind == "data",
+            Bundle.peer_code == city_code,
+            Bundle.acked_at.is_not(None),
+        )
+    )
+    return int(value or 0)
+
+
+def _temp_problem(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "本机临时文件夹所在磁盘已满，无法生成数据包。请清理磁盘后重试。"
+    return f"生成数据包时本机临时文件出错（{exc.strerror or exc}）。"
+
+
 def _check_target(folder: Path) -> None:
     if not str(folder).strip():
         raise UserError("请选择数据包的保存位置（U盘、共享文件夹或本地文件夹）。")
@@ -2170,9 +2277,22 @@ def _check_target(folder: Path) -> None:
         )
     if not folder.is_dir():
         raise UserError(f"{folder} 不是文件夹。")
+    probe = folder / f".bbcs-probe-{os.getpid()}.tmp"
+    try:  # a write-protected stick or a read-only share is found before any work is done
+        probe.write_bytes(b"bbcs")
+        probe.unlink()
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+        raise EnvironmentProblem(_folder_problem(exc, folder)) from exc
 
 
 def _folder_problem(exc: OSError, folder: Path) -> str:
+    if exc.errno == errno.EFBIG:
+        return (
+            f"{folder} 不能存放这么大的文件（U盘为 FAT32 格式时单个文件不能超过 4 GB）。"
+            "请换用 NTFS/exFAT 格式的U盘或共享文件夹。"
+        )
     if exc.errno == errno.ENOSPC:
         return (
             f"{folder} 空间已满，数据包未写出（未留下不完整的文件）。请换一个U盘或清理空间后重试。"
@@ -2210,7 +2330,8 @@ def _write_bundle_file(
         if target.stat().st_size != size or bf.file_sha256(target) != digest.hexdigest():
             raise OSError(errno.EIO, "read-back mismatch")
         bf.read_header(target)
-    except (OSError, BundleRefused) as exc:
+    except BaseException as exc:
+        # Whatever went wrong, nothing that looks like a bundle stays behind.
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         if renamed:
@@ -2218,15 +2339,10 @@ def _write_bundle_file(
                 target.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise EnvironmentProblem(_folder_problem(exc, folder)) from exc
-        raise EnvironmentProblem(
-            f"写入 {folder} 后读回校验不一致：U盘可能有坏块或已被拔出。请换一个U盘重试。"
-        ) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        if renamed:
-            with contextlib.suppress(OSError):
-                target.unlink(missing_ok=True)
+        if isinstance(exc, BundleRefused):
+            raise EnvironmentProblem(
+                f"写入 {folder} 后读回校验不一致：U盘可能有坏块或已被拔出。请换一个U盘重试。"
+            ) from exc
         raise
     return target, size, digest.hexdigest()
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    inspect,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -401,6 +402,7 @@ class Slip(Exported, Base):
     __tablename__ = "slips"
     __table_args__ = (
         UniqueConstraint("site_code", "kind", "year", "seq", name="uq_slips_site_kind_year_seq"),
+        UniqueConstraint("site_code", "number", name="uq_slips_site_number"),
         Index("ix_slips_assignment", "assignment_id"),
     )
 
@@ -409,7 +411,7 @@ class Slip(Exported, Base):
     site_code: Mapped[str] = mapped_column(String(6), default="", server_default="")
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    number: Mapped[str] = mapped_column(String(60), unique=True)
+    number: Mapped[str] = mapped_column(String(60))
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -478,11 +480,13 @@ class SyncConflict(Base):
 def _mark_for_export(session: Session, _context: object, _instances: object) -> None:
     """Every inserted or changed ``Exported`` row belongs to the next export generation."""
     changed = [obj for obj in session.new if isinstance(obj, Exported)]
-    changed += [
-        obj
-        for obj in session.dirty
-        if isinstance(obj, Exported) and session.is_modified(obj, include_collections=False)
-    ]
+    for obj in session.dirty:
+        if isinstance(obj, Exported) and session.is_modified(obj, include_collections=False):
+            # Every change travels with a new version, even one a service did not count (a
+            # reprint's print_count): the same version with other content is a conflict.
+            if not inspect(obj).attrs.version.history.has_changes():
+                obj.version = (obj.version or 0) + 1
+            changed.append(obj)
     if not changed:
         return
     current = (

@@ -293,6 +293,7 @@ class AssignmentPanel(QWidget):
         self._context = context
         self.case_id = case_id
         self.case_title = ""
+        self.read_only = False
         self.assignments: list[AssignmentInfo] = []
         self._today = context.services.clock.now().date()
         self._soon_until = self._today
@@ -496,10 +497,16 @@ class AssignmentPanel(QWidget):
 
     # Buttons -------------------------------------------------------------------------------
 
+    def set_read_only(self, read_only: bool) -> None:
+        """A case registered at another site (a county's case at the city): look, don't touch."""
+        self.read_only = read_only
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         actor = self._context.actor
-        can_work = actor.can(Permission.TRIAGE_CASE)
-        can_sign = actor.can(Permission.SIGN_SLIP)
+        writable = not self.read_only
+        can_work = writable and actor.can(Permission.TRIAGE_CASE)
+        can_sign = writable and actor.can(Permission.SIGN_SLIP)
         info = self.selected()
         for widget in self.action_buttons:
             widget.setEnabled(False)

@@ -78,6 +78,15 @@ class CaseDetailDialog(QDialog):
         self.status_label.setStyleSheet("font-size:13pt;font-weight:bold;padding:4px 10px;")
         header.addWidget(self.status_label)
         layout.addLayout(header)
+        # At the city, a county's case: shown in full, changed only by the county.
+        self.read_only_banner = QLabel(self.detail.read_only_reason)
+        self.read_only_banner.setObjectName("warningBanner")
+        self.read_only_banner.setStyleSheet(
+            "background:#fff4e5;color:#8a4b00;border:1px solid #f0c27b;padding:6px 10px;"
+        )
+        self.read_only_banner.setWordWrap(True)
+        self.read_only_banner.setVisible(bool(self.detail.read_only_reason))
+        layout.addWidget(self.read_only_banner)
 
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs, 1)
@@ -86,6 +95,7 @@ class CaseDetailDialog(QDialog):
         self.tabs.addTab(self.info, "基本信息")
         self.tabs.addTab(self._build_triage(), "甄别分类")
         self.assignments = AssignmentPanel(context, case_id)
+        self.assignments.set_read_only(bool(self.detail.read_only_reason))
         # The panel reloads itself after its own steps; the case header and timeline follow.
         self.assignments.changed.connect(lambda _changes: self.reload(assignments=False))
         self.tabs.addTab(self.assignments, "交办")
@@ -328,14 +338,15 @@ class CaseDetailDialog(QDialog):
             self.timeline.addTopLevelItem(item)
 
         actor = self._context.actor
-        open_case = d.status in (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
+        writable = not d.read_only_reason
+        open_case = writable and d.status in (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
         self.triage_button.setEnabled(open_case and actor.can(Permission.TRIAGE_CASE))
         self.conclude_button.setEnabled(open_case and actor.can(Permission.CONCLUDE_CASE))
         self.visit_button.setEnabled(
-            d.status is CaseStatus.CONCLUDED and actor.can(Permission.VISIT_CASE)
+            writable and d.status is CaseStatus.CONCLUDED and actor.can(Permission.VISIT_CASE)
         )
         self.withdraw_button.setEnabled(open_case and actor.can(Permission.WITHDRAW_CASE))
-        self.add_material_button.setEnabled(actor.can(Permission.REGISTER_CASE))
+        self.add_material_button.setEnabled(writable and actor.can(Permission.REGISTER_CASE))
 
     def reload(self, *, assignments: bool = True) -> None:
         self.detail = self._context.services.cases.detail(self.case_id)

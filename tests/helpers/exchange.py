@@ -144,7 +144,20 @@ def craft_bundle(
                 archive.writestr(name, data)
             archive.writestr(bf.MANIFEST, manifest_bytes)
             archive.writestr(bf.SIGNATURE, signer.services.keys.sign(manifest_bytes))
-    buffer.seek(0)
+    return seal(path, sender, recipient, buffer.getvalue(), header=header)
+
+
+def seal(
+    path: Path,
+    sender: Site,
+    recipient: Site,
+    archive: bytes,
+    *,
+    header: dict[str, Any] | None = None,
+) -> Path:
+    """Encrypt a (possibly broken) payload archive to the recipient exactly as export does."""
+    buffer = io.BytesIO(archive)
+    bundle_id = "6f1c0a52-1d2b-4c1e-9a55-0b6f3c2d1e00"
     head = {
         "kind": "data",
         "bundle_id": bundle_id,

@@ -50,10 +50,14 @@ def upgrade() -> None:
         op.drop_constraint('departments_name_key', 'departments', type_='unique')
         op.create_unique_constraint('uq_departments_site_name', 'departments', ['site_code', 'name'])
 
-    with op.batch_alter_table('slips', schema=None) as batch_op:
+    # Slip numbers are unique per issuing site (two counties may share a prefix character).
+    slip_number_key = 'uq_slips_number' if dialect == 'sqlite' else 'slips_number_key'
+    with op.batch_alter_table('slips', schema=None, naming_convention=NAMING) as batch_op:
         batch_op.add_column(sa.Column('site_code', sa.String(length=6), server_default='', nullable=False))
         batch_op.drop_constraint('uq_slips_kind_year_seq', type_='unique')
+        batch_op.drop_constraint(slip_number_key, type_='unique')
         batch_op.create_unique_constraint('uq_slips_site_kind_year_seq', ['site_code', 'kind', 'year', 'seq'])
+        batch_op.create_unique_constraint('uq_slips_site_number', ['site_code', 'number'])
 
     op.create_table('bundles',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -103,7 +107,9 @@ def downgrade() -> None:
     op.drop_table('bundles')
     with op.batch_alter_table('slips', schema=None) as batch_op:
         batch_op.drop_constraint('uq_slips_site_kind_year_seq', type_='unique')
+        batch_op.drop_constraint('uq_slips_site_number', type_='unique')
         batch_op.create_unique_constraint('uq_slips_kind_year_seq', ['kind', 'year', 'seq'])
+        batch_op.create_unique_constraint('uq_slips_number', ['number'])
         batch_op.drop_column('site_code')
     with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.drop_constraint('uq_departments_site_name', type_='unique')
