@@ -72,8 +72,10 @@ from desktop_app.services.site import WINDOW_PHONE_KEY
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
+    EXPORT_GENERATION_KEY,
     Area,
     Assignment,
+    Attachment,
     Base,
     Case,
     CaseEvent,
@@ -2164,6 +2166,17 @@ class _Generator:
             )
 
 
+def _stamp_for_export(session: Session) -> None:
+    """Rows written in bulk (Core inserts) belong to the next export generation, like those the
+    ORM writes (storage.models._mark_for_export)."""
+    current = session.scalar(select(Setting.value).where(Setting.key == EXPORT_GENERATION_KEY))
+    generation = int(current) + 1 if current else 1
+    for model in (Department, Complainant, Case, CaseEvent, Attachment, Assignment, Slip):
+        session.execute(
+            update(model).where(model.change_seq.is_(None)).values(change_seq=generation)
+        )
+
+
 def _fit(now: datetime, times: list[datetime]) -> list[datetime]:
     """Squeeze a timeline that would run past ``now`` into [first event, now] (order kept)."""
     if times[-1] <= now:
@@ -2255,6 +2268,7 @@ class DemoService:
                     )
             by_status = {s.value: generator.by_status.get(s.value, 0) for s in CaseStatus}
             session.flush()
+            _stamp_for_export(session)
             audit.record(
                 session,
                 at=now,

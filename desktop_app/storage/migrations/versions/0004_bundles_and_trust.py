@@ -39,6 +39,8 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column('change_seq', sa.Integer(), nullable=True))
             batch_op.add_column(sa.Column('sync_hash', sa.String(length=32), server_default='', nullable=False))
             batch_op.create_index(f'ix_{table}_change_seq', ['change_seq'], unique=False)
+        # Everything recorded before this release goes with the first export.
+        op.execute(sa.text(f'UPDATE {table} SET change_seq = 1'))
 
     if dialect == 'sqlite':
         with op.batch_alter_table('departments', schema=None, naming_convention=NAMING) as batch_op:
