@@ -2021,28 +2021,18 @@ def _from_json_value(column_type: Any, column: str, where: str) -> Callable[[Any
     def bad() -> BundleRefused:
         return BundleRefused("bad_content", f"数据包中“{where}”的“{column}”格式不正确。")
 
-    if isinstance(column_type, DateTime):
+    if isinstance(column_type, DateTime | Date):
+        parse = datetime.fromisoformat if isinstance(column_type, DateTime) else date.fromisoformat
 
-        def to_datetime(v: Any) -> Any:
+        def to_time(v: Any) -> Any:
             if v is None:
                 return None
             try:
-                return datetime.fromisoformat(v)
+                return parse(v)
             except (TypeError, ValueError):
                 raise bad() from None
 
-        return to_datetime
-    if isinstance(column_type, Date):
-
-        def to_date(v: Any) -> Any:
-            if v is None:
-                return None
-            try:
-                return date.fromisoformat(v)
-            except (TypeError, ValueError):
-                raise bad() from None
-
-        return to_date
+        return to_time
     if isinstance(column_type, Boolean):
 
         def to_bool(v: Any) -> Any:

@@ -1326,6 +1326,10 @@ class ExchangePage(QWidget):
 
     def _trust(self, identity: PublicIdentity, replace: bool) -> None:
         services, actor = self._services, self._actor
+        self._change_sites(lambda: services.sync.trust(actor, identity, replace=replace))
+
+    def _change_sites(self, work: Callable[[], str]) -> None:
+        """Register or revoke a site on the worker; its sentence shows under the identity."""
 
         def done(message: str) -> None:
             if not isValid(self):
@@ -1334,11 +1338,7 @@ class ExchangePage(QWidget):
             self._context.hub.publish(Changes(site=True))
             self.reload()
 
-        self._context.runner.run(
-            lambda: services.sync.trust(actor, identity, replace=replace),
-            done,
-            lambda exc: show_error(self, exc),
-        )
+        self._context.runner.run(work, done, lambda exc: show_error(self, exc))
 
     def _selected_site(self) -> TrustedSite | None:
         rows = self.sites_table.selectionModel().selectedRows()
@@ -1360,16 +1360,4 @@ class ExchangePage(QWidget):
         if not ok:
             return
         services, actor = self._services, self._actor
-
-        def done(message: str) -> None:
-            if not isValid(self):
-                return
-            _show_message(self.identity_message, True, message)
-            self._context.hub.publish(Changes(site=True))
-            self.reload()
-
-        self._context.runner.run(
-            lambda: services.sync.revoke(actor, site.code, reason.strip()),
-            done,
-            lambda exc: show_error(self, exc),
-        )
+        self._change_sites(lambda: services.sync.revoke(actor, site.code, reason.strip()))
