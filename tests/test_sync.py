@@ -418,8 +418,12 @@ def test_the_city_ledger_filters_by_county(province: Province) -> None:
         province.city.sync.import_file(ADMIN, county.sync.export(ADMIN, province.usb).path)
     ledger = province.city.services.ledger
     assert [code for code, _name in ledger.case_sites()] == [
+        province.city.code,
         province.qixian.code,
         province.tongxu.code,
+    ]
+    assert province.qixian.services.ledger.case_sites() == [
+        (province.qixian.code, province.qixian.name)
     ]
     assert dict(ledger.case_sites())[province.tongxu.code] == province.tongxu.name
     assert len(ledger.ids(CaseFilter())) == 3
