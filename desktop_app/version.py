@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-import tomllib
+import re
 from pathlib import Path
 
 DISTRIBUTION = "bbcs"
@@ -17,14 +17,22 @@ UNKNOWN = "0+unknown"
 
 
 def _from_pyproject(path: Path) -> str | None:
+    """``[project] version`` of a pyproject.toml naming this distribution.
+
+    Read with a pattern rather than tomllib: the version is read at every start and the TOML
+    parser costs more than the rest of it (the file is ours and written in the usual form).
+    """
     try:
-        project = tomllib.loads(path.read_text("utf-8")).get("project", {})
-    except (OSError, tomllib.TOMLDecodeError):
+        text = path.read_text("utf-8")
+    except OSError:
         return None
-    if project.get("name") != DISTRIBUTION:
+    section = re.search(r"^\[project\]\s*$(.*?)(?=^\[|\Z)", text, re.MULTILINE | re.DOTALL)
+    if section is None:
         return None
-    version = project.get("version")
-    return version if isinstance(version, str) else None
+    fields = dict(re.findall(r'^(name|version)\s*=\s*"([^"\n]*)"', section.group(1), re.MULTILINE))
+    if fields.get("name") != DISTRIBUTION:
+        return None
+    return fields.get("version") or None
 
 
 def read_version(checkout: Path | None = None) -> str:

@@ -6,9 +6,11 @@ Not a global: the CLI and the GUI each build one and pass it to what needs it.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_app.errors import EnvironmentProblem
 from desktop_app.paths import DataLayout
@@ -25,8 +27,10 @@ from desktop_app.services.ledger import LedgerService
 from desktop_app.services.maintenance import MaintenanceService
 from desktop_app.services.roster import RosterService
 from desktop_app.services.site import SiteService
-from desktop_app.services.sync import SyncService
 from desktop_app.storage.database import Database
+
+if TYPE_CHECKING:
+    from desktop_app.services.sync import SyncService
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,13 @@ class AppServices:
     ledger: LedgerService
     assignments: AssignmentService
     maintenance: MaintenanceService
-    sync: SyncService
+
+    @functools.cached_property
+    def sync(self) -> SyncService:
+        """Built on first use: the exchange code is not needed to open the window."""
+        from desktop_app.services.sync import SyncService
+
+        return SyncService(self.db, self.clock, self.keys, self.attachments)
 
     def close(self) -> None:
         self.db.dispose()
@@ -96,5 +106,4 @@ def open_services(
         ledger=LedgerService(db),
         assignments=AssignmentService(db, the_clock, calendar, roster, keys),
         maintenance=MaintenanceService(db, the_clock, attachments),
-        sync=SyncService(db, the_clock, keys, attachments),
     )
