@@ -528,3 +528,53 @@ def test_a_countys_case_opens_read_only_at_the_city(
     qtbot.waitUntil(lambda: not dialog.assignments._loading)
     assert not dialog.assignments.new_button.isEnabled()
     context.runner.wait()
+
+
+def test_a_conflict_is_shown_and_the_countys_version_can_be_taken(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    services: AppServices,
+    admin: Actor,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    stick: Path,
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    """The county restored a backup and redid a triage differently: same version, other area."""
+    import shutil
+
+    from desktop_app.domain.vocabulary import Approach, Cause, Nature
+    from desktop_app.services.cases import Triage
+
+    case_id = services.intake.register(admin, person_form()).case_id
+    backup = services.db.backup_to(tmp_path / "backup.db")
+    triage = Triage(Nature.HARD, Approach.PUSH, (Cause.POLICY,), "医保社保")
+    services.cases.triage(admin, case_id, triage)
+    city.sync.import_file(city_admin, services.sync.export(admin, stick).path)
+    restored_dir = tmp_path / "恢复后"
+    restored_dir.mkdir()
+    shutil.copy(backup, restored_dir / "bbcs.db")
+    shutil.copytree(services.layout.keys, restored_dir / "keys")
+    restored = open_services(restored_dir, clock=clock)
+    try:
+        restored.cases.triage(
+            admin, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "教育就学")
+        )
+        city.sync.import_file(city_admin, restored.sync.export(admin, stick).path)
+    finally:
+        restored.close()
+
+    page = make_page(city, city_admin)
+    table = page.conflicts_table
+    assert table.rowCount() == 1
+    assert "同一版本的内容不同" in cells(table, 0)[-1]
+    assert page.tabs.tabText(1).startswith("数据冲突（1）")
+    table.selectRow(0)
+    assert page.take_incoming_button.isEnabled()
+    qtbot.mouseClick(page.take_incoming_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy and page.conflicts_table.rowCount() == 0)
+    number = services.cases.detail(case_id).number
+    found = city.ledger.export_records(CaseFilter(text=number))
+    assert [r["area"] for r in found] == ["教育就学"]

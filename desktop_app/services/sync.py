@@ -1533,6 +1533,17 @@ class SyncService:
                     "本地记录在冲突发生后又有变化，不能直接采用这一版本；"
                     "请先处理同一记录较新的冲突。"
                 )
+            # The local record as it was, into the audit log: with the incoming one kept in the
+            # queue, both versions stay on record whichever is chosen.
+            local_row = session.execute(select(t).where(t.c.uuid == conflict.entity_uuid)).first()
+            before = (
+                {
+                    column: _to_json_value(t.c[column].type)(value)
+                    for column, value in local_row._mapping.items()
+                }
+                if local_row is not None
+                else None
+            )
             if take_incoming:
                 importer = _DataImporter(
                     session, conflict.site_code, conflict.bundle_id, now, ImportReport(path="")
@@ -1549,7 +1560,8 @@ class SyncService:
                 action="resolve_conflict",
                 entity=conflict.entity,
                 entity_uuid=conflict.entity_uuid,
-                after={"resolution": conflict.resolution},
+                before=before,
+                after={"resolution": conflict.resolution, "incoming": conflict.incoming},
             )
         return Changes(cases=True)
 
