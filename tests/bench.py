@@ -140,8 +140,6 @@ def measure_services(services: AppServices) -> dict[str, object]:
 
 def measure_exchange(data_dir: Path, folder: Path) -> dict[str, object]:
     """Export every case for the city, import it into an empty city site, import it again."""
-    import json as json_module
-
     from desktop_app.services.context import Actor
 
     actor = Actor.command_line()
@@ -158,10 +156,8 @@ def measure_exchange(data_dir: Path, folder: Path) -> dict[str, object]:
             admin_password="Admin12345",
         )
         for site, other in ((county, city), (city, county)):
-            info = site.site.info()
-            path = folder / f"{info.code}.json"
-            identity = site.keys.identity(info.code, info.name, info.level.value)
-            path.write_text(json_module.dumps(identity.to_json(), ensure_ascii=False), "utf-8")
+            path = folder / f"{site.site.info().code}.json"
+            site.sync.write_identity(path)
             other.sync.trust(actor, other.sync.read_identity(path), replace=True)
         stick = folder / "usb"
         stick.mkdir()

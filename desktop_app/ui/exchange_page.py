@@ -8,7 +8,6 @@ and only then the real import. All reading and writing of sticks and shares runs
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from shiboken6 import isValid
 
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import SiteLevel
-from desktop_app.errors import EnvironmentProblem, UserError
+from desktop_app.errors import UserError
 from desktop_app.services.context import Changes
 from desktop_app.services.keys import PublicIdentity
 from desktop_app.services.site import SiteInfo
@@ -139,17 +138,6 @@ def describe_target(path: str) -> str:
     except Exception:  # a description is a nicety; never fail a finished export over it
         log.warning("could not describe %s", path, exc_info=True)
         return ""
-
-
-def write_identity_file(identity: PublicIdentity, path: Path) -> None:
-    data = json.dumps(identity.to_json(), ensure_ascii=False, indent=2)
-    try:
-        path.write_text(data + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise EnvironmentProblem(
-            f"无法写入 {path}（{exc.strerror or exc}）。请检查U盘是否插好、是否写保护，"
-            "或换一个文件夹。"
-        ) from exc
 
 
 def size_text(size: int) -> str:
@@ -1248,9 +1236,7 @@ class ExchangePage(QWidget):
         services = self._services
 
         def work() -> PublicIdentity:
-            identity = services.keys.identity(site.code, site.name, site.level.value)
-            write_identity_file(identity, Path(path))
-            return identity
+            return services.sync.write_identity(Path(path))
 
         def done(identity: PublicIdentity) -> None:
             if not isValid(self):

@@ -40,8 +40,6 @@ def run_self_test(out: Callable[[str], None] = print) -> int:
 
 def _exchange(services: object, folder: Path, step: Callable[[str], None]) -> None:
     """Export a bundle for a throw-away city site, import it there, and bring the ack back."""
-    import json
-
     from desktop_app.domain.vocabulary import SiteLevel
     from desktop_app.services.app import AppServices, open_services
     from desktop_app.services.context import Actor
@@ -60,10 +58,8 @@ def _exchange(services: object, folder: Path, step: Callable[[str], None]) -> No
         ids = folder / "ids"
         ids.mkdir()
         for site, other in ((services, city), (city, services)):
-            info = site.site.info()
-            path = ids / f"{info.code}.json"
-            identity = site.keys.identity(info.code, info.name, info.level.value)
-            path.write_text(json.dumps(identity.to_json(), ensure_ascii=False), "utf-8")
+            path = ids / f"{site.site.info().code}.json"
+            site.sync.write_identity(path)  # as 导出本站身份文件 / bbcs keys export
             other.sync.trust(actor, other.sync.read_identity(path))
         stick = folder / "U盘"
         stick.mkdir()

@@ -72,10 +72,8 @@ def open_site(
 
 
 def identity_file(site: Site, folder: Path) -> Path:
-    info = site.services.site.info()
-    identity = site.services.keys.identity(info.code, info.name, info.level.value)
-    path = folder / f"{info.code}.json"
-    path.write_text(json.dumps(identity.to_json(), ensure_ascii=False), "utf-8")
+    path = folder / f"{site.code}.json"
+    site.sync.write_identity(path)
     return path
 
 
