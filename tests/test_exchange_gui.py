@@ -503,6 +503,18 @@ def test_the_city_ledger_offers_a_filter_by_registered_county(
     qtbot.waitUntil(lambda: ledger.model.rowCount() == 1)
     context.runner.wait()
 
+    from desktop_app.ui.calendar_page import CalendarPage
+
+    calendar = CalendarPage(context)
+    qtbot.addWidget(calendar)
+    calendar.show()
+    qtbot.waitUntil(lambda: calendar.reference is not None and not calendar.is_loading)
+    assert calendar.site_filter.isVisibleTo(calendar)
+    calendar.site_filter.setCurrentIndex(calendar.site_filter.findData("410221"))
+    assert calendar.board_filter().site_code == "410221"
+    qtbot.waitUntil(lambda: not calendar.is_loading)
+    context.runner.wait()
+
 
 def test_a_countys_case_opens_read_only_at_the_city(
     qtbot: QtBot,

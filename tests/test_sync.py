@@ -479,3 +479,22 @@ def test_a_reprinted_slip_travels_as_a_new_version_not_a_conflict(province: Prov
     city.services.assignments.slip_pdf(ADMIN, number)
     with city.services.db.read() as session:
         assert session.scalar(select(Slip.version).where(Slip.number == number)) == before
+
+
+def test_the_city_calendar_filters_deadlines_by_county(province: Province) -> None:
+    from desktop_app.services.deadlines import BoardFilter
+
+    for county in (province.qixian, province.tongxu):
+        case_id = register(county, 1)[0]
+        county.services.cases.triage(ADMIN, case_id, TRIAGE)
+        province.city.sync.import_file(ADMIN, county.sync.export(ADMIN, province.usb).path)
+    board = province.city.services.deadlines
+    start, end = date(2026, 11, 1), date(2027, 1, 31)
+
+    def total(board_filter: BoardFilter) -> int:
+        days = board.counts_by_day(start, end, board_filter)
+        return sum(sum(kinds.values()) for kinds in days.values())
+
+    everything = total(BoardFilter())
+    only_qixian = total(BoardFilter(site_code=province.qixian.code))
+    assert everything == 2 and only_qixian == 1

@@ -30,6 +30,7 @@ class BoardFilter:
     department_id: int | None = None
     kinds: tuple[DeadlineKind, ...] = ()  # empty: all kinds
     created_by_id: int | None = None  # "mine": cases this user registered
+    site_code: str | None = None  # at the city: one county's deadlines
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class DeadlineBoard:
             query = query.where(Case.stuck_department_id == board_filter.department_id)
         if board_filter.created_by_id is not None:
             query = query.where(Case.created_by_id == board_filter.created_by_id)
+        if board_filter.site_code:
+            query = query.where(Case.site_code == board_filter.site_code)
         return query
 
     def counts_by_day(

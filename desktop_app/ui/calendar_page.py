@@ -310,6 +310,7 @@ class ReferenceData:
     imported_years: list[int]
     package_years: list[int]
     rules: DeadlineRules
+    sites: list[tuple[str, str]]  # (code, name): the city offers a filter by county
 
 
 @dataclass
@@ -379,6 +380,7 @@ def load_reference(services: AppServices) -> ReferenceData:
         imported_years=imported,
         package_years=sorted(set(known) - set(imported)),
         rules=services.calendar.rules(),
+        sites=services.ledger.case_sites(),
     )
 
 
@@ -867,6 +869,7 @@ class CalendarPage(QWidget):
             department_id=department,
             kinds=(DeadlineKind(kind),) if kind else (),
             created_by_id=self._actor.user_id if mine else None,
+            site_code=self.site_filter.currentData(),
         )
 
     def go_previous(self) -> None:
@@ -1009,6 +1012,11 @@ class CalendarPage(QWidget):
         self.month_mode_button.clicked.connect(lambda: self.set_week_mode(False))
         self.week_mode_button.clicked.connect(lambda: self.set_week_mode(True))
         nav.addStretch(1)
+        self.site_filter = QComboBox()  # shown at the city once counties are registered
+        self.site_filter.addItem("全部县区", None)
+        self.site_filter.setVisible(False)
+        self.site_filter.setToolTip("只看某个县区的期限")
+        nav.addWidget(self.site_filter)
         self.department_filter = QComboBox()
         self.department_filter.addItem("全部部门", None)
         self.department_filter.setMinimumWidth(130)
@@ -1027,6 +1035,7 @@ class CalendarPage(QWidget):
         nav.addWidget(self.export_button)
         layout.addLayout(nav)
         self.department_filter.currentIndexChanged.connect(self._filters_changed)
+        self.site_filter.currentIndexChanged.connect(self._filters_changed)
         self.kind_filter.currentIndexChanged.connect(self._filters_changed)
         self.mine_only.toggled.connect(self._filters_changed)
 
@@ -1725,6 +1734,15 @@ class CalendarPage(QWidget):
             self.department_filter.addItem(department.name, department.id)
         self.department_filter.setCurrentIndex(max(0, self.department_filter.findData(current)))
         self.department_filter.blockSignals(False)
+        current_site = self.site_filter.currentData()
+        self.site_filter.blockSignals(True)
+        self.site_filter.clear()
+        self.site_filter.addItem("全部县区", None)
+        for code, name in data.sites:
+            self.site_filter.addItem(name, code)
+        self.site_filter.setVisible(len(data.sites) > 1)
+        self.site_filter.setCurrentIndex(max(0, self.site_filter.findData(current_site)))
+        self.site_filter.blockSignals(False)
 
         years = data.package_years
         builtin = f"内置节假日数据覆盖 {years[0]}–{years[-1]} 年" if years else "没有内置节假日数据"
