@@ -23,8 +23,8 @@ from reportlab.lib.units import mm  # type: ignore[import-untyped,unused-ignore]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused-ignore]
 
 from desktop_app.documents.fonts import FontSet, font_runs, missing_glyphs, register_fonts
-from desktop_app.documents.output import write_atomically
 from desktop_app.domain.deadlines import DayCell, DeadlineKind, DeadlineState, MonthView
+from desktop_app.files import write_atomically
 
 __all__ = ["render_month_pdf"]
 

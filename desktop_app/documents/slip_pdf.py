@@ -47,8 +47,8 @@ from reportlab.platypus import (  # type: ignore[import-untyped,unused-ignore]
 )
 
 from desktop_app.documents.fonts import FontSet, font_runs, missing_glyphs, register_fonts
-from desktop_app.documents.output import write_atomically
 from desktop_app.documents.slip_content import PaperKind, ReceiptContent, SlipContent
+from desktop_app.files import write_atomically
 
 __all__ = [
     "QR_FORM_NAME",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.errors import EnvironmentProblem, UserError
+from desktop_app.files import sha256_file
 
 MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
 
@@ -34,11 +34,7 @@ class AttachmentStore:
         size = source.stat().st_size
         if size > MAX_ATTACHMENT_BYTES:
             raise UserError(f"材料“{source.name}”超过 200 MB，请压缩或拆分后再添加。")
-        digest = hashlib.sha256()
-        with source.open("rb") as reader:
-            for block in iter(lambda: reader.read(1024 * 1024), b""):
-                digest.update(block)
-        sha = digest.hexdigest()
+        sha = sha256_file(source)
         target = self.path_for(sha)
         if not target.exists():
             try:
@@ -78,11 +74,7 @@ class AttachmentStore:
         path = self.path_for(sha256)
         if not path.is_file():
             return False
-        digest = hashlib.sha256()
-        with path.open("rb") as reader:
-            for block in iter(lambda: reader.read(1024 * 1024), b""):
-                digest.update(block)
-        return digest.hexdigest() == sha256
+        return sha256_file(path) == sha256
 
 
 def _storage_problem(exc: OSError) -> EnvironmentProblem:

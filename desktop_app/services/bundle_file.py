@@ -706,14 +706,6 @@ def b64decode(text: object) -> bytes | None:
         return None
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as reader:
-        for block in iter(lambda: reader.read(CHUNK_SIZE), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def canonical_json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
         "utf-8"

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.errors import EnvironmentProblem, UserError
+from desktop_app.files import fsync_dir
 from desktop_app.services.context import Clock, SystemClock
 
 SLIP_PAYLOAD_PREFIX = "BBCS1"
@@ -227,7 +228,7 @@ class SiteKeys:
                 for temp, _ in temps:
                     with suppress(OSError):
                         os.unlink(temp)
-            _fsync_dir(self.keys_dir)
+            fsync_dir(self.keys_dir)
         except OSError as exc:
             raise _storage_problem(exc, self.keys_dir) from exc
         self._signing = signing
@@ -263,10 +264,10 @@ class SiteKeys:
                     copy.write_bytes(path.read_bytes())
                     with suppress(OSError):
                         copy.chmod(0o600)
-            _fsync_dir(target)
+            fsync_dir(target)
             for name in (META_FILE, ENCRYPTION_KEY_FILE, SIGNING_KEY_FILE):
                 os.replace(fresh.keys_dir / name, self.keys_dir / name)
-            _fsync_dir(self.keys_dir)
+            fsync_dir(self.keys_dir)
             fresh.keys_dir.rmdir()
         except OSError as exc:
             raise _storage_problem(exc, self.keys_dir) from exc
@@ -406,17 +407,6 @@ def _write_private_temp(target: Path, data: bytes) -> str:
             os.unlink(temp_name)
         raise
     return temp_name
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make the renames durable (POSIX; Windows cannot open a folder this way)."""
-    if os.name != "posix":
-        return
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _missing() -> UserError:

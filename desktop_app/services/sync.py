@@ -58,6 +58,7 @@ from desktop_app.domain.deadlines import RuleKey, validate_rule_days
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.errors import EnvironmentProblem, NotFound, UserError
+from desktop_app.files import fsync_dir, sha256_file, write_atomically
 from desktop_app.services import audit
 from desktop_app.services import bundle_file as bf
 from desktop_app.services.attachments import AttachmentStore
@@ -351,7 +352,7 @@ class SyncService:
         if not path.parent.is_dir():
             raise UserError(f"文件夹不存在：{path.parent}")
         try:
-            _atomic_write(path, data)
+            write_atomically(path, data)
         except OSError as exc:
             raise EnvironmentProblem(_folder_problem(exc, path.parent)) from exc
         return identity
@@ -1408,7 +1409,7 @@ class SyncService:
         for place in (folder, self._attachments.root.parent / "outbox"):
             try:
                 place.mkdir(parents=True, exist_ok=True)
-                _atomic_write(place / name, data)
+                write_atomically(place / name, data)
                 return str(place / name)
             except OSError as exc:
                 log.warning("could not write acknowledgement to %s: %s", place, exc)
@@ -2328,8 +2329,8 @@ def _write_bundle_file(
         size = partial.stat().st_size
         os.replace(partial, target)
         renamed = True
-        _fsync_dir(folder)
-        if target.stat().st_size != size or bf.file_sha256(target) != digest.hexdigest():
+        fsync_dir(folder)
+        if target.stat().st_size != size or sha256_file(target) != digest.hexdigest():
             raise OSError(errno.EIO, "read-back mismatch")
         bf.read_header(target)
     except BaseException as exc:
@@ -2357,27 +2358,3 @@ class _HashingWriter:
     def write(self, data: bytes) -> int:
         self._digest.update(data)
         return int(self._raw.write(data))
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    partial = target.with_name(f".{target.name}.part")
-    try:
-        with partial.open("wb") as writer:
-            writer.write(data)
-            writer.flush()
-            os.fsync(writer.fileno())
-        os.replace(partial, target)
-    finally:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

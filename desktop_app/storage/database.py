@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
@@ -353,16 +352,3 @@ class InstanceLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
-
-
-def copy_file_durably(source: Path, target: Path) -> None:
-    """Copy, fsync and rename, so a crash leaves either no file or a whole one."""
-    import os
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    with source.open("rb") as reader, partial.open("wb") as writer:
-        shutil.copyfileobj(reader, writer, 1024 * 1024)
-        writer.flush()
-        os.fsync(writer.fileno())
-    partial.replace(target)
