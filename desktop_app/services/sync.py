@@ -752,7 +752,7 @@ class SyncService:
                     for a in session.scalars(select(Area).order_by(Area.position, Area.id))
                 ]
                 writer.add_bytes(
-                    "records/areas.jsonl", _jsonl(["name", "position", "active"], areas)
+                    "records/areas.jsonl", _jsonl("areas", ["name", "position", "active"], areas)
                 )
                 counts["areas"] = len(areas)
                 holidays = [
@@ -761,11 +761,16 @@ class SyncService:
                 ]
                 writer.add_bytes(
                     "records/holiday_overrides.jsonl",
-                    _jsonl(["uuid", "version", "day", "working", "name"], holidays),
+                    _jsonl(
+                        "holiday_overrides", ["uuid", "version", "day", "working", "name"], holidays
+                    ),
                 )
                 counts["holiday_overrides"] = len(holidays)
                 years = [[y.year, y.source] for y in session.scalars(select(CalendarYear))]
-                writer.add_bytes("records/calendar_years.jsonl", _jsonl(["year", "source"], years))
+                writer.add_bytes(
+                    "records/calendar_years.jsonl",
+                    _jsonl("calendar_years", ["year", "source"], years),
+                )
                 rules = [
                     [s.key, s.value]
                     for s in session.scalars(
@@ -774,7 +779,7 @@ class SyncService:
                         )
                     )
                 ]
-                writer.add_bytes("records/rules.jsonl", _jsonl(["key", "value"], rules))
+                writer.add_bytes("records/rules.jsonl", _jsonl("rules", ["key", "value"], rules))
                 counts["rules"] = len(rules)
                 manifest = {
                     "format": bf.FORMAT,
@@ -1068,6 +1073,7 @@ class SyncService:
             if (
                 not lines
                 or not isinstance(lines[0], dict)
+                or lines[0].get("table") != name
                 or lines[0].get("columns") != list(columns)
             ):
                 raise BundleRefused("bad_content", f"数据包中“{member}”的格式不正确。")
@@ -1564,8 +1570,9 @@ def _check_manifest(manifest: dict[str, Any], header: bf.Header, name: str) -> N
         raise BundleRefused("too_new", f"数据包“{name}”的格式较新，请先升级本软件。")
 
 
-def _jsonl(columns: list[str], rows: Iterable[list[Any]]) -> bytes:
-    lines = [json.dumps({"columns": columns}, ensure_ascii=False)]
+def _jsonl(table: str, columns: list[str], rows: Iterable[list[Any]]) -> bytes:
+    """A reference member, headed like the records members (``{"table", "columns"}``)."""
+    lines = [json.dumps({"table": table, "columns": columns}, ensure_ascii=False)]
     lines += [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in rows]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
