@@ -18,6 +18,7 @@ from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore, StoredFile
 from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.ownership import made_here
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
@@ -301,9 +302,9 @@ class IntakeService:
     ) -> Complainant:
         """The same person or enterprise is one record across visits."""
         existing: Complainant | None = None
-        # Only this site's own records (sync_hash is set on those received from a county): the
-        # city keeps its complainants apart from the counties' copies it may not change.
-        own = Complainant.sync_hash == ""
+        # Only this site's own records: the city keeps its complainants apart from the
+        # counties' copies it may not change.
+        own = made_here(Complainant)
         if form.id_number:
             existing = session.scalar(
                 select(Complainant).where(Complainant.id_number == form.id_number, own).limit(1)
