@@ -7,6 +7,7 @@ real and not short-circuited by an earlier one.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 
 from desktop_app.services import bundle_file as bf
 from desktop_app.services.context import FixedClock
+from desktop_app.services.sync_records import SPECS
 from tests.conftest import NOW
 from tests.helpers.exchange import (
     ADMIN,
@@ -34,6 +36,7 @@ from tests.helpers.exchange import (
     Site,
     craft_bundle,
     open_site,
+    read_records,
     records_member,
     rewrite_header,
     seal,
@@ -42,6 +45,15 @@ from tests.helpers.exchange import (
 )
 from tests.helpers.factories import person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+DEPARTMENT_COLUMNS = SPECS["departments"].columns()
+EVENT_COLUMNS = SPECS["case_events"].columns()
+
+
+def by_column(columns: list[str], **values: Any) -> list[Any]:
+    """A row of a records file in its table's column order."""
+    assert set(values) == set(columns)
+    return [values[c] for c in columns]
 
 
 @dataclass
@@ -152,20 +164,31 @@ def test_a_bundle_signed_by_someone_else_is_refused(pair: Pair, clock: FixedCloc
             pair.usb / "fake.bbcs",
             pair.county,
             pair.city,
-            [("records/cases.jsonl", records_member("cases", ["uuid", "version"], []))],
+            [(bf.RECORDS_MEMBER, *records_member({"cases": (["uuid", "version"], [])}))],
             sign_with=impostor,
         )
     refused(pair, path, "bad_signature", "签名不符")
 
 
 def test_a_member_changed_after_signing_is_refused(pair: Pair) -> None:
-    good = records_member("cases", ["uuid", "version"], [])
+    """The county's own records, signed as they were, then one value changed in the file."""
+    records = read_records(pair.bundle, pair.city)
+    signed, fields = records.member()
+    changed, _fields = records.member(
+        extra_sql=["UPDATE cases SET title = '已办结' WHERE rowid = 1"]
+    )
     path = craft_bundle(
         pair.usb / "x.bbcs",
         pair.county,
         pair.city,
-        [("records/cases.jsonl", good)],
-        declared={"records/cases.jsonl": {"sha256": "0" * 64}},
+        [(bf.RECORDS_MEMBER, changed, fields)],
+        declared={
+            bf.RECORDS_MEMBER: {
+                "size": len(changed),
+                "sha256": hashlib.sha256(signed).hexdigest(),
+                "unpacked_size": fields["unpacked_size"],
+            }
+        },
     )
     refused(pair, path, "tampered", "与清单不符")
 
@@ -180,38 +203,40 @@ def test_zip_slip_names_are_refused(pair: Pair, name: str) -> None:
 
 
 def test_duplicate_names_are_refused(pair: Pair) -> None:
-    member = records_member("cases", ["uuid", "version"], [])
+    member = records_member({"cases": (["uuid", "version"], [])})
     path = craft_bundle(
         pair.usb / "dup.bbcs",
         pair.county,
         pair.city,
-        [("records/cases.jsonl", member), ("records/cases.jsonl", member)],
+        [(bf.RECORDS_MEMBER, *member), (bf.RECORDS_MEMBER, *member)],
     )
     refused(pair, path, "duplicate_name", "重名")
 
 
 def test_a_member_larger_than_declared_is_refused(pair: Pair) -> None:
-    member = records_member("cases", ["uuid", "version"], [])
+    member = read_records(pair.bundle, pair.city).member()
     path = craft_bundle(
         pair.usb / "big.bbcs",
         pair.county,
         pair.city,
-        [("records/cases.jsonl", member)],
-        declared={"records/cases.jsonl": {"size": 10}},
+        [(bf.RECORDS_MEMBER, *member)],
+        declared={bf.RECORDS_MEMBER: {"size": 10}},
     )
     refused(pair, path, "size_mismatch", "大小与清单不符")
 
 
 def test_a_compression_bomb_is_refused_before_it_is_inflated(pair: Pair) -> None:
-    """200 MB of zeros compress to ~200 KB; declared as tiny, it is never read past that."""
+    """200 MB of zeros deflate to ~200 KB; declared as tiny, it is never read past that.
+    (A Zstandard bomb inside the records member: tests/test_records_file.py.)"""
     bomb = b"\0" * (200 * 1024 * 1024)
     assert len(zlib.compress(bomb, 9)) < 1024 * 1024
     path = craft_bundle(
         pair.usb / "bomb.bbcs",
         pair.county,
         pair.city,
-        [("records/cases.jsonl", bomb)],
-        declared={"records/cases.jsonl": {"size": 100, "sha256": "0" * 64}},
+        [(bf.RECORDS_MEMBER, bomb, {"unpacked_size": 100, "packing": "zstd"})],
+        declared={bf.RECORDS_MEMBER: {"size": 100, "sha256": "0" * 64}},
+        stored=(),  # deflated in the ZIP: that is the bomb
     )
     del bomb
     refused(pair, path, "size_mismatch", "大小与清单不符")
@@ -222,8 +247,8 @@ def test_a_member_declared_absurdly_large_is_refused(pair: Pair) -> None:
         pair.usb / "huge.bbcs",
         pair.county,
         pair.city,
-        [("records/cases.jsonl", b"{}\n")],
-        declared={"records/cases.jsonl": {"size": 50 * 1024**3}},
+        [(bf.RECORDS_MEMBER, *records_member({}))],
+        declared={bf.RECORDS_MEMBER: {"size": 50 * 1024**3}},
     )
     refused(pair, path, "too_large", "过大")
 
@@ -242,58 +267,51 @@ def test_members_not_in_the_manifest_and_missing_ones_are_refused(pair: Pair) ->
         pair.county,
         pair.city,
         [],
-        manifest={"members": [{"name": "records/cases.jsonl", "size": 1, "sha256": "0" * 64}]},
+        manifest={
+            "members": [
+                {
+                    "name": bf.RECORDS_MEMBER,
+                    "size": 1,
+                    "sha256": "0" * 64,
+                    "unpacked_size": 1,
+                    "packing": "zstd",
+                }
+            ]
+        },
     )
     refused(pair, missing, "missing_member", "缺少")
 
 
 def test_records_that_point_at_nothing_are_refused_whole(pair: Pair) -> None:
-    """All or nothing: one event whose case is unknown stops the whole bundle."""
-    events = records_member(
-        "case_events",
-        ["uuid", "version", "case_id", "at", "kind", "summary", "data", "user_name"],
-        [
-            [
-                "0b1c2d3e-4f50-4612-8a7b-8c9d0e1f2a3b",
-                1,
-                "ffffffff-ffff-4fff-8fff-ffffffffffff",
-                "2026-11-25T09:30:00",
-                "received",
-                "登记",
-                {},
-                "",
-            ]
-        ],
+    """All or nothing: one event whose case is unknown stops the whole bundle (the department
+    before it, which would be fine on its own, is not added either)."""
+    department = by_column(
+        DEPARTMENT_COLUMNS,
+        site_code=pair.county.code,
+        name="杞县人社局",
+        principal_leader="",
+        contact_person="",
+        contact_phone="",
+        active=1,
+        uuid="9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+        version=1,
     )
-    departments = json.loads(
-        json.dumps(
-            [["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", 1, "", "杞县人社局", "", "", "", True]]
-        )
+    event = by_column(
+        EVENT_COLUMNS,
+        case_id="ffffffff-ffff-4fff-8fff-ffffffffffff",
+        at="2026-11-25 09:30:00.000000",
+        kind="received",
+        summary="登记",
+        data="{}",
+        user_name="",
+        uuid="0b1c2d3e-4f50-4612-8a7b-8c9d0e1f2a3b",
+        version=1,
+    )
+    member = records_member(
+        {"departments": (DEPARTMENT_COLUMNS, [department]), "case_events": (EVENT_COLUMNS, [event])}
     )
     path = craft_bundle(
-        pair.usb / "orphan.bbcs",
-        pair.county,
-        pair.city,
-        [
-            (
-                "records/departments.jsonl",
-                records_member(
-                    "departments",
-                    [
-                        "uuid",
-                        "version",
-                        "site_code",
-                        "name",
-                        "principal_leader",
-                        "contact_person",
-                        "contact_phone",
-                        "active",
-                    ],
-                    departments,
-                ),
-            ),
-            ("records/case_events.jsonl", events),
-        ],
+        pair.usb / "orphan.bbcs", pair.county, pair.city, [(bf.RECORDS_MEMBER, *member)]
     )
     refused(pair, path, "bad_content", "不存在的事项")
 
@@ -338,7 +356,7 @@ def test_an_attachment_whose_content_is_not_its_name_is_refused(pair: Pair) -> N
 def test_an_unusual_compression_method_is_refused(pair: Pair) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as archive:
-        archive.writestr("records/cases.jsonl", b"x")
+        archive.writestr(bf.RECORDS_MEMBER, b"x")
     path = seal(pair.usb / "bz2.bbcs", pair.county, pair.city, buffer.getvalue())
     refused(pair, path, "tampered", "压缩方式")
 
@@ -376,24 +394,20 @@ def test_records_hanging_off_another_countys_case_are_refused(
         from desktop_app.storage.models import Case
 
         tongxu_case = session.scalar(select(Case.uuid).where(Case.site_code == TONGXU[0]))
-    events = records_member(
-        "case_events",
-        ["uuid", "version", "case_id", "at", "kind", "summary", "data", "user_name"],
-        [
-            [
-                "0b1c2d3e-4f50-4612-8a7b-8c9d0e1f2a3c",
-                1,
-                tongxu_case,
-                "2026-11-25 09:30:00.000000",
-                "note",
-                "冒充",
-                {},
-                "",
-            ]
-        ],
+    event = by_column(
+        EVENT_COLUMNS,
+        case_id=tongxu_case,
+        at="2026-11-25 09:30:00.000000",
+        kind="note",
+        summary="冒充",
+        data="{}",
+        user_name="",
+        uuid="0b1c2d3e-4f50-4612-8a7b-8c9d0e1f2a3c",
+        version=1,
     )
+    member = records_member({"case_events": (EVENT_COLUMNS, [event])})
     path = craft_bundle(
-        pair.usb / "foreign.bbcs", pair.county, pair.city, [("records/case_events.jsonl", events)]
+        pair.usb / "foreign.bbcs", pair.county, pair.city, [(bf.RECORDS_MEMBER, *member)]
     )
     refused(pair, path, "bad_content", "其他站点的事项")
 
@@ -508,6 +522,7 @@ DOCUMENTED_CODES = {
     "unreadable",
     "not_a_bundle",
     "too_new",
+    "too_old",
     "not_addressed",
     "unknown_site",
     "revoked_site",

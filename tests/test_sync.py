@@ -498,3 +498,51 @@ def test_the_city_calendar_filters_deadlines_by_county(province: Province) -> No
     everything = total(BoardFilter())
     only_qixian = total(BoardFilter(site_code=province.qixian.code))
     assert everything == 2 and only_qixian == 1
+
+
+def test_a_repeat_visit_at_the_city_leaves_the_countys_case_alone(province: Province) -> None:
+    """A county's open case seen at the city is only its county's to change: a citizen who
+    comes back to the city window gets a new city case linked to it."""
+    case_id = register(province.qixian, 1)[0]
+    province.city.sync.import_file(ADMIN, province.qixian.sync.export(ADMIN, province.usb).path)
+    number = province.qixian.services.cases.detail(case_id).number
+    at_city = _case_id(province.city, number)
+    with province.city.services.db.read() as session:
+        before = session.execute(
+            select(Case.visits_count, Case.version).where(Case.id == at_city)
+        ).one()
+    result = province.city.services.intake.register(
+        ADMIN, person_form(name="王芳0", visits_count=1, repeat_of_case_id=at_city)
+    )
+    assert not result.repeat_visit and result.case_id != at_city
+    with province.city.services.db.read() as session:
+        after = session.execute(
+            select(Case.visits_count, Case.version).where(Case.id == at_city)
+        ).one()
+        assert tuple(after) == tuple(before)
+        new_case = session.get(Case, result.case_id)
+        assert new_case is not None
+        assert new_case.linked_case_id == at_city
+        assert new_case.site_code == CITY[0]
+
+
+def test_the_city_finds_a_countys_case_by_its_whole_number(province: Province) -> None:
+    case_ids = register(province.qixian, 3)
+    province.city.sync.import_file(ADMIN, province.qixian.sync.export(ADMIN, province.usb).path)
+    number = province.qixian.services.cases.detail(case_ids[1]).number
+    assert number.startswith("杞县-")
+    ledger = province.city.services.ledger
+    found = ledger.ids(CaseFilter(text=number))
+    assert [province.city.services.cases.detail(i).number for i in found] == [number]
+    # Text search finds the same cases at the city as at the county (the county's search text
+    # travelled with them).
+    for query in ("王强2", "医保结算", "2026-0002"):
+        at_county = {
+            province.qixian.services.cases.detail(i).number
+            for i in province.qixian.services.ledger.ids(CaseFilter(text=query))
+        }
+        at_city = {
+            province.city.services.cases.detail(i).number
+            for i in ledger.ids(CaseFilter(text=query))
+        }
+        assert at_county and at_city == at_county, query

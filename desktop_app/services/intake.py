@@ -18,7 +18,7 @@ from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore, StoredFile
 from desktop_app.services.context import Actor, Changes, Clock
-from desktop_app.services.ownership import made_here
+from desktop_app.services.ownership import made_here, read_only_reason
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
@@ -206,8 +206,14 @@ class IntakeService:
             earlier = session.get(Case, form.repeat_of_case_id)
             if earlier is None:
                 raise NotFound("要关联的原事项不存在")
-        if earlier is not None and CaseStatus(earlier.status) in OPEN_STATUSES:
+        if (
+            earlier is not None
+            and CaseStatus(earlier.status) in OPEN_STATUSES
+            and not read_only_reason(session, earlier)
+        ):
             return self._record_repeat_visit(session, actor, earlier, complainant, form, files, now)
+        # A closed case, or another site's (a county's case seen at the city, which only its
+        # county may change): a new case here, linked to it.
 
         year = now.year
         seq = next_number(session, "case", year)

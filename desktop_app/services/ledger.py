@@ -280,6 +280,10 @@ class LedgerService:
         if not text:
             return query
         wanted = search.strip_site_prefix(text, self._site_short_name(session))
+        if wanted == text and search.is_case_number(text):
+            # Another site's number (a county's case at the city): its search text holds only
+            # the part after the prefix, so the whole number is looked up as it is.
+            return query.where(Case.number == text)
         if self._db.is_sqlite:
             expression = search.match_expression(wanted)
             if expression is None:

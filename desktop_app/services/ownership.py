@@ -17,8 +17,8 @@ from desktop_app.storage.models import Case, Exported, Site
 
 def made_here(model: type[Exported]) -> ColumnElement[bool]:
     """Rows this site created, as opposed to copies received in a bundle (those carry the
-    digest of the content they arrived with)."""
-    column: Any = model.sync_hash  # a mapped column on every concrete Exported model
+    code of the site that sent them)."""
+    column: Any = model.origin_site  # a mapped column on every concrete Exported model
     return column == ""  # type: ignore[no-any-return]
 
 

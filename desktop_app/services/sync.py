@@ -23,8 +23,10 @@ import json
 import logging
 import os
 import re
+import tempfile
 import uuid as uuid_module
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -33,8 +35,6 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import (
-    JSON,
-    case,
     func,
     select,
     update,
@@ -62,17 +62,19 @@ from desktop_app.services.calendar import (
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import PublicIdentity, SiteKeys
 from desktop_app.services.sync_records import (
+    ATTACHED,
     DATA_TABLES,
     SPECS,
     TABLE_LABELS,
     ImportReport,
     RecordMerger,
-    TableSpec,
+    RecordsFile,
     incompatible,
     owned_here,
-    parse_records,
     to_json_value,
+    write_records,
 )
+from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
     EXPORT_GENERATION_KEY,
@@ -561,12 +563,24 @@ class SyncService:
                     session.execute(
                         update(t).where(t.c.change_seq.is_(None)).values(change_seq=generation)
                     )
-                counts: dict[str, int] = {}
-                for index, spec in enumerate(DATA_TABLES):
-                    report(TABLE_LABELS[spec.name], index, len(DATA_TABLES) + 1)
-                    counts[spec.name] = self._write_table(
-                        session, writer, spec, (base, generation), local.code
-                    )
+                local_code = local.code
+                from_site = {"code": local.code, "name": local.name, "level": local.level}
+            # The stamping is committed: what changes from now on carries the next generation.
+            # The records are read in a transaction of their own (the clerk can go on saving).
+            report("记录", 0, 3)
+            tables = [
+                (spec, (spec.table.c.change_seq > base) & (spec.table.c.change_seq <= generation))
+                for spec in DATA_TABLES
+            ]
+            with self._new_records_file() as (session, records_path, attached):
+                counts = write_records(
+                    session,
+                    records_path,
+                    tables,
+                    local_code,
+                    attached=attached,
+                    search_bodies=True,
+                )
                 shas = sorted(
                     set(
                         session.scalars(
@@ -578,42 +592,46 @@ class SyncService:
                 )
                 head = session.scalar(select(Setting.value).where(Setting.key == audit.HEAD_KEY))
                 first = _bundle_time_range(session, base)
-                manifest = {
-                    "format": bf.FORMAT,
-                    "kind": "data",
-                    "bundle_id": bundle_id,
-                    "app_version": __version__,
-                    "created_at": now.isoformat(timespec="seconds"),
-                    "from_site": {"code": local.code, "name": local.name, "level": local.level},
-                    "to_site": {"code": city.code, "name": city.name},
-                    "generation": generation,
-                    "base_generation": base,
-                    "time_range": first,
-                    "counts": counts,
-                    "audit_chain_head": _audit_head(head),
-                    "algorithms": {
-                        "signature": bf.SIGNATURE_ALGORITHM,
-                        "encryption": bf.ENCRYPTION_ALGORITHM,
-                        "hash": bf.HASH_ALGORITHM,
-                    },
-                }
+                session.commit()  # the records file is complete before it is packed
+                report("压缩", 1, 3)
+                writer.add_packed_file(bf.RECORDS_MEMBER, records_path)
+            manifest = {
+                "format": bf.FORMAT,
+                "kind": "data",
+                "bundle_id": bundle_id,
+                "app_version": __version__,
+                "created_at": now.isoformat(timespec="seconds"),
+                "from_site": from_site,
+                "to_site": {"code": city.code, "name": city.name},
+                "generation": generation,
+                "base_generation": base,
+                "time_range": first,
+                "counts": counts,
+                "search_index": search.INDEX_VERSION if attached else None,
+                "audit_chain_head": _audit_head(head),
+                "algorithms": {
+                    "signature": bf.SIGNATURE_ALGORITHM,
+                    "encryption": bf.ENCRYPTION_ALGORITHM,
+                    "hash": bf.HASH_ALGORITHM,
+                },
+            }
             # Materials are copied in after the transaction: the clerk can go on saving while
             # scans go into the bundle (files are immutable, named by their hash).
-            report("材料", len(DATA_TABLES), len(DATA_TABLES) + 1)
+            report("材料", 2, 3)
             manifest["missing_attachments"] = self._write_attachment_files(writer, shas)
             payload = writer.finish(manifest, self._keys.sign)
-            # The stamping is committed; the file is written outside the transaction so a slow
-            # stick does not hold up the window. A failed write only leaves rows stamped with a
-            # generation nobody acknowledged: the next bundle carries them again.
+            # The file is written outside any transaction so a slow stick does not hold up the
+            # window. A failed write only leaves rows stamped with a generation nobody
+            # acknowledged: the next bundle carries them again.
             header = {
                 "kind": "data",
                 "bundle_id": bundle_id,
-                "from_site": local.code,
+                "from_site": local_code,
                 "to_site": city.code,
                 "created_at": manifest["created_at"],
             }
-            name = f"bbcs-{local.code}-{now:%Y%m%d-%H%M%S}-{generation:05d}{bf.BUNDLE_SUFFIX}"
-            report("写入", len(DATA_TABLES) + 1, len(DATA_TABLES) + 1)
+            name = f"bbcs-{local_code}-{now:%Y%m%d-%H%M%S}-{generation:05d}{bf.BUNDLE_SUFFIX}"
+            report("写入", 3, 3)
             path, size, sha = _write_bundle_file(
                 target_dir, name, header, payload, bf.Recipient(city.code, recipient_key)
             )
@@ -654,69 +672,54 @@ class SyncService:
                 after={"file": record.file_name, "to": record.peer_code, "counts": record.counts},
             )
 
-    def _write_table(
-        self,
-        session: Session,
-        writer: bf.PayloadWriter,
-        spec: TableSpec,
-        window: tuple[int, int] | None,
-        local_code: str,
-    ) -> int:
-        """Write one table's own rows as JSON Lines: those with ``low < change_seq <= high`` for
-        ``window = (low, high)``, all of them for None. References go out as UUIDs.
-
-        On SQLite the database builds each line itself (``json_array``): a first export of
-        100,000 cases is close to a million rows, too many to convert one by one in Python.
-        """
-        t = spec.table
-        columns = spec.columns()
-        sqlite = session.get_bind().dialect.name == "sqlite"
-        selected: list[Any] = []
-        joins = []
-        for name in columns:
-            target = spec.refs.get(name)
-            if target is not None:
-                alias = Base.metadata.tables[target].alias(f"ref_{name}")
-                joins.append((alias, t.c[name] == alias.c.id))
-                selected.append(alias.c.uuid)
-            elif name == spec.owner_column and spec.blank_is_local:
-                selected.append(case((t.c[name] == "", local_code), else_=t.c[name]))
-            elif sqlite and isinstance(t.c[name].type, JSON):
-                selected.append(func.json(t.c[name]))
-            else:
-                selected.append(t.c[name])
-        query = select(func.json_array(*selected)) if sqlite else select(*selected)
-        query = query.select_from(t)
-        for alias, condition in joins:
-            query = query.outerjoin(alias, condition)
-        if window is not None:
-            query = query.where(t.c.change_seq > window[0], t.c.change_seq <= window[1])
-        query = query.where(owned_here(spec))
-        count = 0
-        with writer.open_text_member(f"records/{spec.name}.jsonl") as member:
-            member.write_lines(
-                [json.dumps({"table": spec.name, "columns": columns, "refs": spec.refs})]
-            )
-            result = session.connection().execute(query)
-            if sqlite:
-                for lines in result.scalars().partitions(20_000):
-                    member.write_lines(list(lines))
-                    count += len(lines)
-                return count
-            converters = [to_json_value(t.c[name].type) for name in columns]
-            for rows in result.partitions(5_000):
-                member.write_lines(
-                    [
-                        json.dumps(
-                            [c(v) for c, v in zip(converters, row, strict=True)],
-                            ensure_ascii=False,
-                            separators=(",", ":"),
-                        )
-                        for row in rows
-                    ]
+    @contextlib.contextmanager
+    def _open_records(
+        self, payload: bf.Payload, folder: Path, bundle_name: str
+    ) -> Iterator[RecordsFile]:
+        """Unpack a bundle's records file into ``folder`` (checked against the signed
+        manifest) and open it."""
+        target = folder / "records.sqlite"
+        try:
+            payload.unpack_member(bf.RECORDS_MEMBER, target)
+        except OSError as exc:
+            full = exc.errno == errno.ENOSPC
+            raise EnvironmentProblem(
+                (
+                    "本机临时文件夹所在磁盘已满，无法解开数据包。请清理磁盘后重试。"
+                    if full
+                    else f"解开数据包时本机临时文件出错（{exc.strerror or exc}）。"
                 )
-                count += len(rows)
-        return count
+                + "本次导入未做任何更改。"
+            ) from exc
+        records = RecordsFile(target, bundle_name)
+        try:
+            yield records
+        finally:
+            records.close()
+
+    @contextlib.contextmanager
+    def _new_records_file(self) -> Iterator[tuple[Session, Path, bool]]:
+        """A records file to write in a scratch folder, and a session that sees it (see
+        ``_records_session``); the file is gone afterwards."""
+        with (
+            tempfile.TemporaryDirectory(prefix="bbcs-") as scratch,
+            self._records_session(Path(scratch) / "records.sqlite", write=False) as opened,
+        ):
+            yield opened
+
+    @contextlib.contextmanager
+    def _records_session(
+        self, records_path: Path, *, write: bool
+    ) -> Iterator[tuple[Session, Path, bool]]:
+        """A session that sees a bundle's records file: attached to it on SQLite (the rows then
+        never pass through Python), a plain session elsewhere. Yields (session, path, attached).
+        """
+        if self._db.is_sqlite:
+            with self._db.attached(records_path, ATTACHED, write=write) as session:
+                yield session, records_path, True
+        else:
+            with self._db.write() if write else self._db.read() as session:
+                yield session, records_path, False
 
     def _write_attachment_files(self, writer: bf.PayloadWriter, shas: list[str]) -> list[str]:
         """Add the stored files; returns the hashes of those missing from the store."""
@@ -740,13 +743,19 @@ class SyncService:
         now = self._clock.now()
         writer = bf.PayloadWriter()
         try:
-            with self._db.write() as session:
+            with self._new_records_file() as (session, records_path, attached):
+                local_code = _local_site(session).code
+                counts = write_records(
+                    session,
+                    records_path,
+                    [(SPECS["departments"], None)],
+                    local_code,
+                    attached=attached,
+                )
+                session.commit()
+                writer.add_packed_file(bf.RECORDS_MEMBER, records_path)
+            with self._db.write() as session:  # committed, not rolled back: ``local`` stays loaded
                 local = _local_site(session)
-                counts = {
-                    "departments": self._write_table(
-                        session, writer, SPECS["departments"], None, local.code
-                    )
-                }
                 areas = [
                     [a.name, a.position, a.active]
                     for a in session.scalars(select(Area).order_by(Area.position, Area.id))
@@ -979,76 +988,86 @@ class SyncService:
     ) -> None:
         tell = progress or (lambda _what, _done, _total: None)
         now = self._clock.now()
-        tables: dict[str, tuple[list[str], list[list[Any]], list[str]]] = {}
         members = set(payload.member_names())
-        for index, spec in enumerate(DATA_TABLES):
-            tell(f"读取{TABLE_LABELS[spec.name]}", index, len(DATA_TABLES) * 2)
-            member = f"records/{spec.name}.jsonl"
-            if member not in members:
-                tables[spec.name] = (spec.columns(), [], [])
-                continue
-            tables[spec.name] = parse_records(payload.read_member(member), spec, path.name)
         attachment_members = [m for m in members if m.startswith("attachments/")]
-        with self._db.write() as session:
-            importer = RecordMerger(session, sender.code, header.bundle_id, now, report)
-            try:
-                for index, spec in enumerate(DATA_TABLES):
-                    tell(
-                        f"合并{TABLE_LABELS[spec.name]}",
-                        len(DATA_TABLES) + index,
-                        len(DATA_TABLES) * 2,
-                    )
-                    importer.merge(spec, *tables[spec.name])
-                importer.check_ownership()
-            except (IntegrityError, DataError) as exc:
-                raise incompatible(exc) from exc
-            if dry_run:
-                session.rollback()
-                return
-            # Materials go into the store before the commit: if the import then fails they stay
-            # as unreferenced files named by their hash (harmless, reused by a later import).
-            for member in attachment_members:
-                sha = member.split("/", 1)[1]
-                target = self._attachments.path_for(sha)
-                if not target.is_file():
-                    try:
-                        payload.copy_member(member, target)
-                    except OSError as exc:
-                        raise EnvironmentProblem(
-                            f"保存材料时出错：{exc.strerror or exc}。本次导入未做任何更改。"
-                        ) from exc
-            importer.reindex()
-            processed = self._clock.now()
-            counts = {name: len(parsed[1]) for name, parsed in tables.items()}
-            record = Bundle(
-                bundle_id=header.bundle_id,
-                direction="in",
-                kind="data",
-                peer_code=sender.code,
-                generation=int(manifest.get("generation", 0) or 0),
-                base_generation=int(manifest.get("base_generation", 0) or 0),
-                created_at=_parse_time(manifest.get("created_at")) or processed,
-                file_name=path.name,
-                location=str(path.parent),
-                size=_size_of(path),
-                sha256="",
-                counts=counts | {"audit_chain_head": manifest.get("audit_chain_head")},
-                processed_at=processed,
-                user_name=actor.username,
-            )
-            session.add(record)
-            audit.record(
-                session,
-                at=processed,
-                user_name=actor.username,
-                action="import_bundle",
-                entity="bundle",
-                entity_uuid=header.bundle_id,
-                after={"file": path.name, "from": sender.code, **report.totals()},
-            )
-            session.flush()
-            ack = self._ack_document(record, report)
-            record.counts = dict(record.counts, ack=ack)
+        with (
+            tempfile.TemporaryDirectory(prefix="bbcs-") as scratch,
+            self._open_records(payload, Path(scratch), path.name) as records,
+        ):
+            columns = records.known_columns()
+            with (
+                ThreadPoolExecutor(1, thread_name_prefix="bbcs-check") as checker,
+                self._records_session(records.path, write=True) as (session, _path, attached),
+            ):
+                # Every value is checked on a second thread while the rows are copied.
+                checking = checker.submit(records.check_values, columns)
+                local_code = _local_site(session).code
+                importer = RecordMerger(
+                    session,
+                    sender.code,
+                    header.bundle_id,
+                    now,
+                    report,
+                    local_code=local_code,
+                    attached=attached,
+                )
+                try:
+                    tell("合并记录", 2, 4)
+                    importer.merge_file(records, columns, checking.result)
+                    importer.check_ownership()
+                except (IntegrityError, DataError) as exc:
+                    raise incompatible(exc) from exc
+                if dry_run:
+                    session.rollback()
+                    return
+                tell("更新检索", 3, 4)
+                # Materials go into the store before the commit: if the import then fails they stay
+                # as unreferenced files named by their hash (harmless, reused by a later import).
+                for member in attachment_members:
+                    sha = member.split("/", 1)[1]
+                    target = self._attachments.path_for(sha)
+                    if not target.is_file():
+                        try:
+                            payload.copy_member(member, target)
+                        except OSError as exc:
+                            raise EnvironmentProblem(
+                                f"保存材料时出错：{exc.strerror or exc}。本次导入未做任何更改。"
+                            ) from exc
+                importer.reindex(
+                    shipped_search=records.has_search_text()
+                    and manifest.get("search_index") == search.INDEX_VERSION
+                )
+                processed = self._clock.now()
+                counts = {spec.name: records.count(spec) for spec in DATA_TABLES}
+                record = Bundle(
+                    bundle_id=header.bundle_id,
+                    direction="in",
+                    kind="data",
+                    peer_code=sender.code,
+                    generation=int(manifest.get("generation", 0) or 0),
+                    base_generation=int(manifest.get("base_generation", 0) or 0),
+                    created_at=_parse_time(manifest.get("created_at")) or processed,
+                    file_name=path.name,
+                    location=str(path.parent),
+                    size=_size_of(path),
+                    sha256="",
+                    counts=counts | {"audit_chain_head": manifest.get("audit_chain_head")},
+                    processed_at=processed,
+                    user_name=actor.username,
+                )
+                session.add(record)
+                audit.record(
+                    session,
+                    at=processed,
+                    user_name=actor.username,
+                    action="import_bundle",
+                    entity="bundle",
+                    entity_uuid=header.bundle_id,
+                    after={"file": path.name, "from": sender.code, **report.totals()},
+                )
+                session.flush()
+                ack = self._ack_document(record, report)
+                record.counts = dict(record.counts, ack=ack)
         report.ack_path = self._write_ack_file(path.parent, path, ack)
 
     def _apply_reference(
@@ -1084,21 +1103,30 @@ class SyncService:
                 out.append(dict(zip(columns, line, strict=True)))
             return out
 
-        departments = (
-            parse_records(
-                payload.read_member("records/departments.jsonl"), SPECS["departments"], path.name
-            )
-            if "records/departments.jsonl" in members
-            else (SPECS["departments"].columns(), [], [])
-        )
         areas = rows_of("areas", ["name", "position", "active"])
         holidays = rows_of("holiday_overrides", ["uuid", "version", "day", "working", "name"])
         years = rows_of("calendar_years", ["year", "source"])
         rules = rows_of("rules", ["key", "value"])
-        with self._db.write() as session:
-            importer = RecordMerger(session, sender.code, header.bundle_id, now, report)
+        departments = SPECS["departments"]
+        with (
+            tempfile.TemporaryDirectory(prefix="bbcs-") as scratch,
+            self._open_records(payload, Path(scratch), path.name) as records,
+            self._records_session(records.path, write=True) as (session, _path, attached),
+        ):
+            if any(spec is not departments for spec in records.tables()):
+                raise BundleRefused("bad_content", "基础数据包中只应有部门等基础数据，拒绝导入。")
+            importer = RecordMerger(
+                session,
+                sender.code,
+                header.bundle_id,
+                now,
+                report,
+                local_code=_local_site(session).code,
+                attached=attached,
+            )
             try:
-                importer.merge(SPECS["departments"], *departments)
+                columns = records.known_columns()
+                importer.merge_file(records, columns, lambda: records.check_values(columns))
             except (IntegrityError, DataError) as exc:
                 raise incompatible(exc) from exc
             existing_areas = set(session.scalars(select(Area.name)))

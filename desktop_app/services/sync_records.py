@@ -1,44 +1,56 @@
 """Records in bundles: how each table travels and how incoming rows are merged (DESIGN.md §6).
 
-A table's rows travel as JSON Lines with references carried as UUIDs (``TableSpec``). At the
-receiving site ``RecordMerger`` matches each row by UUID and version — new rows are added (on
-SQLite through the driver's executemany: a first upload is close to a million rows), newer
-versions update, older or equal ones are ignored, and a record changed on both sides goes to the
-conflict queue — and maps references back to local ids, refusing rows that hang off another
-site's cases. ``parse_records`` turns a member into typed rows and one digest per row as sent.
+A bundle carries its records as one SQLite file with a table per synced table, rows as they
+travel: references as UUIDs, times, dates, flags and JSON in the form SQLite stores them, plus the
+cases' search text. ``write_records`` builds it; on SQLite with ``INSERT … SELECT`` into the file
+attached to the database (a first upload of 100,000 cases is close to a million rows: none of
+them pass through Python). ``RecordsFile`` opens a received one and checks every value's type in
+SQL. ``RecordMerger`` merges it by UUID and version: new rows are added (on SQLite with one
+``INSERT … SELECT`` per table, references mapped to local ids by their UUIDs), newer versions
+update, older or equal ones are ignored, and a record that arrives with its local version but
+other content goes to the conflict queue. Only the site a record came from (``origin_site``) may
+send it again, and records may only hang off the sender's own cases.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
+    ColumnElement,
     Date,
     DateTime,
     Integer,
+    MetaData,
+    Select,
     String,
     Table,
     Text,
     bindparam,
+    case,
     func,
     insert,
     select,
     text,
     update,
 )
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import column as sql_column
+from sqlalchemy.sql import table as sql_table
 
 from desktop_app.errors import NotFound
-from desktop_app.services import bundle_file as bf
 from desktop_app.services.bundle_file import BundleRefused
 from desktop_app.storage import search
 from desktop_app.storage.models import Assignment, Base, Case, Complainant, SyncConflict
@@ -46,7 +58,12 @@ from desktop_app.storage.models import Assignment, Base, Case, Complainant, Sync
 log = logging.getLogger(__name__)
 
 ID_CHUNK: Final = 2000
-SYNC_HASH_FIELD: Final = "__sync_hash"  # kept with a conflict's incoming record
+ROW_CHUNK: Final = 5000
+SEARCH_TABLE: Final = "case_search"  # in a records file: (uuid, body) of the cases it carries
+ATTACHED: Final = "rec"  # the schema name of a records file attached to a SQLite database
+FTS_AUTOMERGE: Final = "INSERT INTO case_search(case_search, rank) VALUES('automerge', {})"
+FTS_DEFAULT_AUTOMERGE: Final = 4
+BULK_ROWS: Final = 10_000  # from this many new rows a table's indexes are rebuilt, not updated
 
 
 @dataclass(frozen=True)
@@ -65,7 +82,7 @@ class TableSpec:
         return Base.metadata.tables[self.name]
 
     def columns(self) -> list[str]:
-        skip = {"id", "change_seq", "sync_hash", *self.dropped}
+        skip = {"id", "change_seq", "origin_site", *self.dropped}
         return [c.name for c in self.table.columns if c.name not in skip]
 
 
@@ -188,51 +205,564 @@ class ImportReport:
         return text
 
 
-# Import machinery ---------------------------------------------------------------------------
+# Writing a records file ---------------------------------------------------------------------
+
+
+def travel_select(spec: TableSpec, local_code: str) -> Select[Any]:
+    """A table's rows as they travel: references as UUIDs, this site's blank owner filled in."""
+    t = spec.table
+    selected: list[Any] = []
+    joins = []
+    for name in spec.columns():
+        target = spec.refs.get(name)
+        if target is not None:
+            alias = Base.metadata.tables[target].alias(f"ref_{name}")
+            joins.append((alias, t.c[name] == alias.c.id))
+            selected.append(alias.c.uuid.label(name))
+        elif name == spec.owner_column and spec.blank_is_local:
+            selected.append(case((t.c[name] == "", local_code), else_=t.c[name]).label(name))
+        else:
+            selected.append(t.c[name])
+    query = select(*selected).select_from(t)
+    for alias, condition in joins:
+        query = query.outerjoin(alias, condition)
+    return query
+
+
+def write_records(
+    session: Session,
+    path: Path,
+    tables: Sequence[tuple[TableSpec, ColumnElement[bool] | None]],
+    local_code: str,
+    *,
+    attached: bool,
+    search_bodies: bool = False,
+) -> dict[str, int]:
+    """Write each table's own rows matching its condition (all of them for None) to the records
+    file ``path``, with the search text of the cases written when ``search_bodies``.
+
+    ``attached``: ``path`` is attached to ``session``'s SQLite connection as ``rec`` and the
+    database copies the rows itself; otherwise (PostgreSQL) they go through Python.
+    """
+    counts: dict[str, int] = {}
+    own = None if attached else sqlite3.connect(path)
+    try:
+        for spec, condition in tables:
+            columns = spec.columns()
+            query = travel_select(spec, local_code).where(owned_here(spec))
+            if condition is not None:
+                query = query.where(condition)
+            names = ", ".join(f'"{c}"' for c in columns)
+            if own is None:
+                session.execute(text(f'CREATE TABLE {ATTACHED}."{spec.name}" ({names})'))
+                target = Table(
+                    spec.name, MetaData(), *(Column(c) for c in columns), schema=ATTACHED
+                )
+                result = session.execute(insert(target).from_select(columns, query))
+                counts[spec.name] = max(result.rowcount, 0)  # type: ignore[attr-defined]
+                continue
+            own.execute(f'CREATE TABLE "{spec.name}" ({names})')
+            converters = [_stored_value(spec.table.c[c].type) for c in columns]
+            marks = ", ".join("?" * len(columns))
+            count = 0
+            for rows in session.execute(query).partitions(ROW_CHUNK):
+                own.executemany(
+                    f'INSERT INTO "{spec.name}" VALUES ({marks})',
+                    ([f(v) for f, v in zip(converters, row, strict=True)] for row in rows),
+                )
+                count += len(rows)
+            counts[spec.name] = count
+        if search_bodies and attached:
+            cases = next((c for spec, c in tables if spec.name == "cases"), None)
+            index = sql_table("case_search", sql_column("rowid"), sql_column("body"))
+            bodies = (
+                select(Case.uuid, index.c.body)
+                .join(index, index.c.rowid == Case.id)
+                .where(owned_here(SPECS["cases"]))
+            )
+            if cases is not None:
+                bodies = bodies.where(cases)
+            target = Table(
+                SEARCH_TABLE, MetaData(), Column("uuid"), Column("body"), schema=ATTACHED
+            )
+            session.execute(text(f'CREATE TABLE {ATTACHED}."{SEARCH_TABLE}" (uuid, body)'))
+            session.execute(insert(target).from_select(["uuid", "body"], bodies))
+        if own is not None:
+            own.commit()
+    finally:
+        if own is not None:
+            own.close()
+    return counts
+
+
+def _stored_value(column_type: Any) -> Callable[[Any], Any]:
+    """A value from SQLAlchemy in the form SQLite stores it (as a records file carries it)."""
+    if isinstance(column_type, DateTime):
+        return lambda v: None if v is None else _sqlite_datetime(v)
+    if isinstance(column_type, Date):
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(column_type, Boolean):
+        return lambda v: None if v is None else int(v)
+    if isinstance(column_type, JSON):
+        return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
+    return lambda v: v
+
+
+# Reading a records file ---------------------------------------------------------------------
+
+
+class RecordsFile:
+    """A received records file, opened read-only; ``check`` refuses any value of the wrong type.
+
+    The file is signed by a registered site and checked against its manifest before it is
+    opened; its schema is still held to plain tables of the expected names.
+    """
+
+    def __init__(self, path: Path, bundle_name: str) -> None:
+        self.path = path
+        self.bundle_name = bundle_name
+        self.connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
+        self.columns: dict[str, list[str]] = {}
+        try:
+            self.connection.execute("PRAGMA trusted_schema = OFF")
+            objects = self.connection.execute(
+                "SELECT type, name, sql FROM sqlite_master"
+            ).fetchall()
+            allowed = {*SPECS, SEARCH_TABLE}
+            for kind, name, sql in objects:
+                # Plain rowid tables only (what write_records makes): no views, triggers,
+                # indexes, virtual or WITHOUT ROWID tables.
+                plain = (
+                    isinstance(sql, str)
+                    and sql.upper().startswith("CREATE TABLE")
+                    and "WITHOUT" not in sql.upper()
+                )
+                if kind != "table" or name not in allowed or not plain:
+                    raise self._bad("中有不应有的内容")
+                self.columns[name] = [
+                    row[1] for row in self.connection.execute(f'PRAGMA table_info("{name}")')
+                ]
+        except sqlite3.DatabaseError:
+            self.close()
+            raise self._bad("无法读取") from None
+        except BundleRefused:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def tables(self) -> list[TableSpec]:
+        return [spec for spec in DATA_TABLES if spec.name in self.columns]
+
+    def has_search_text(self) -> bool:
+        return SEARCH_TABLE in self.columns
+
+    def count(self, spec: TableSpec) -> int:
+        if spec.name not in self.columns:
+            return 0
+        return int(self.connection.execute(f'SELECT count(*) FROM "{spec.name}"').fetchone()[0])
+
+    def known_columns(self) -> dict[str, list[str]]:
+        """Per table sent, the columns this site knows (a newer sender's extra ones are left)."""
+        out: dict[str, list[str]] = {}
+        for spec in self.tables():
+            sent = self.columns[spec.name]
+            if "uuid" not in sent or "version" not in sent or len(set(sent)) != len(sent):
+                raise self._bad(f"中“{TABLE_LABELS[spec.name]}”缺少必需的列")
+            known = set(spec.columns())
+            out[spec.name] = [c for c in sent if c in known]
+        if SEARCH_TABLE in self.columns and self.columns[SEARCH_TABLE] != ["uuid", "body"]:
+            raise self._bad("中的检索内容格式不正确")
+        return out
+
+    def check_values(self, columns: dict[str, list[str]]) -> None:
+        """Refuse the bundle at the first value of the wrong type or form: one SQL pass over
+        each table. Safe to run on another thread while the rows are being copied."""
+        try:
+            for spec in self.tables():
+                checks = {c: _check_sql(spec, c) for c in columns[spec.name]}
+                bad = self.connection.execute(
+                    f'SELECT rowid FROM "{spec.name}" '
+                    f"WHERE NOT coalesce({' AND '.join(checks.values())}, 0) LIMIT 1"
+                ).fetchone()
+                if bad is None:
+                    continue
+                for column, check in checks.items():
+                    ok = self.connection.execute(
+                        f'SELECT coalesce({check}, 0) FROM "{spec.name}" WHERE rowid = ?', bad
+                    ).fetchone()
+                    if not ok[0]:
+                        label = TABLE_LABELS[spec.name]
+                        raise self._bad(f"中“{label}”的“{column}”格式不正确")
+            if SEARCH_TABLE in self.columns and (
+                self.connection.execute(
+                    f"SELECT 1 FROM {SEARCH_TABLE} WHERE typeof(uuid) != 'text' "
+                    "OR typeof(body) != 'text' LIMIT 1"
+                ).fetchone()
+                or self.connection.execute(
+                    f"SELECT 1 FROM {SEARCH_TABLE} GROUP BY uuid HAVING count(*) > 1 LIMIT 1"
+                ).fetchone()
+            ):
+                raise self._bad("中的检索内容格式不正确")
+        except sqlite3.DatabaseError:
+            raise self._bad("无法读取") from None
+
+    def rows(self, spec: TableSpec, columns: list[str]) -> Iterator[list[list[Any]]]:
+        """The rows of a table, typed for SQLAlchemy, a chunk at a time."""
+        converters = python_values(spec, columns)
+        names = ", ".join(f'"{c}"' for c in columns)
+        cursor = self.connection.execute(f'SELECT {names} FROM "{spec.name}" ORDER BY rowid')
+        while chunk := cursor.fetchmany(ROW_CHUNK):
+            yield [[f(v) for f, v in zip(converters, row, strict=True)] for row in chunk]
+
+    def damaged(self) -> BundleRefused:
+        return self._bad("已损坏（无法读取）")
+
+    def _bad(self, what: str) -> BundleRefused:
+        return BundleRefused("bad_content", f"数据包“{self.bundle_name}”的记录{what}，拒绝导入。")
+
+
+_SIX_DIGITS: Final = "[0-9]" * 6
+_HEX: Final = "[0-9a-f]"
+_UUID_GLOB: Final = "-".join(_HEX * n for n in (8, 4, 4, 4, 12))
+
+
+def _check_sql(spec: TableSpec, name: str) -> str:
+    """An SQL condition that holds when a value of column ``name`` is of the right type."""
+    column = spec.table.c[name]
+    c = f'"{name}"'
+    if name == "uuid" or name in spec.refs:
+        ok = f"typeof({c}) = 'text' AND {c} GLOB '{_UUID_GLOB}'"
+        return ok if name == "uuid" else f"({c} IS NULL OR ({ok}))"
+    if name == "version":
+        return f"(typeof({c}) = 'integer' AND {c} >= 1)"
+    kind = column.type
+    if isinstance(kind, DateTime):
+        # As SQLAlchemy stores it, with or without microseconds. The round trip through
+        # julianday() turns 02-30 into 03-02, so only real days and times pass.
+        ok = (
+            f"typeof({c}) = 'text' "
+            f"AND substr({c}, 1, 19) = datetime(julianday(substr({c}, 1, 19))) "
+            f"AND (length({c}) = 19 OR {c} GLOB '????-??-?? ??:??:??.{_SIX_DIGITS}')"
+        )
+    elif isinstance(kind, Date):
+        ok = f"typeof({c}) = 'text' AND {c} = date(julianday({c}))"
+    elif isinstance(kind, Boolean):
+        ok = f"typeof({c}) = 'integer' AND {c} IN (0, 1)"
+    elif isinstance(kind, JSON):
+        ok = f"typeof({c}) = 'text' AND json_valid({c})"
+    elif isinstance(kind, Integer):
+        ok = f"typeof({c}) = 'integer'"
+    elif isinstance(kind, String | Text):
+        limit = getattr(kind, "length", None)
+        ok = f"typeof({c}) = 'text'" + (f" AND length({c}) <= {int(limit)}" if limit else "")
+    else:
+        ok = "1"
+    if column.nullable:
+        return f"({c} IS NULL OR ({ok}))"
+    return f"({c} IS NOT NULL AND {ok})"
+
+
+def python_values(spec: TableSpec, columns: list[str]) -> list[Callable[[Any], Any]]:
+    """Per column, a stored (SQLite) value to the Python value SQLAlchemy takes."""
+    t = spec.table
+    out: list[Callable[[Any], Any]] = []
+    for name in columns:
+        kind = t.c[name].type
+        if name in spec.refs:
+            out.append(_same)
+        elif isinstance(kind, DateTime):
+            out.append(_optional(datetime.fromisoformat))
+        elif isinstance(kind, Date):
+            out.append(_optional(date.fromisoformat))
+        elif isinstance(kind, Boolean):
+            out.append(_optional(bool))
+        elif isinstance(kind, JSON):
+            out.append(_optional(json.loads))
+        else:
+            out.append(_same)
+    return out
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda v: None if v is None else convert(v)
+
+
+# Merging ------------------------------------------------------------------------------------
 
 
 class RecordMerger:
-    """Merges parsed rows into the database by UUID and version, within one transaction."""
+    """Merges a records file into the database by UUID and version, within one transaction.
+
+    ``attached``: the file is attached to the session's SQLite connection as ``rec`` and new
+    rows are copied by the database; otherwise (PostgreSQL) every row goes through Python.
+    """
 
     def __init__(
-        self, session: Session, owner: str, bundle_id: str, now: datetime, report: ImportReport
+        self,
+        session: Session,
+        owner: str,
+        bundle_id: str,
+        now: datetime,
+        report: ImportReport,
+        *,
+        local_code: str = "",
+        attached: bool = False,
     ) -> None:
         self.session = session
         self.owner = owner
         self.bundle_id = bundle_id
         self.now = now
         self.report = report
+        self.local_code = local_code
+        self.attached = attached
         self.ids: dict[str, dict[str, int]] = {}
         self.touched_cases: set[int] = set()
         self.touched_complainants: set[int] = set()
         self.referenced: dict[str, set[int]] = {}
+        self.first_new_case = 0  # bulk-added cases have ids from here on (0: none)
+        self.new_cases = 0
+        self._first_new: dict[str, int] = {}  # by table: the first id of bulk-added rows
+        self._held: dict[str, set[str]] = {}  # by table: UUIDs with an open conflict
 
-    def merge(
-        self, spec: TableSpec, columns: list[str], rows: list[list[Any]], hashes: list[str]
+    def merge_file(
+        self, records: RecordsFile, columns: dict[str, list[str]], checked: Callable[[], None]
     ) -> None:
-        """Add, update, ignore or queue each incoming row of one table (see the module doc)."""
+        """Add, update, ignore or queue every row of ``records``.
+
+        ``checked`` returns once every value in the file passed ``RecordsFile.check_values``
+        (and raises if one did not). On SQLite the new rows are copied meanwhile by the
+        database; no value is read into Python before it returns.
+        """
+        tables = records.tables()
+        if not self.attached:
+            checked()
+            for spec in tables:
+                for rows in records.rows(spec, columns[spec.name]):
+                    self.merge_rows(spec, columns[spec.name], rows)
+            return
+        known: dict[str, bool] = {}
+        try:
+            for spec in tables:
+                known[spec.name] = self._note_known(spec)
+                self._copy_new_rows(spec, columns[spec.name], checked, skip_known=known[spec.name])
+        except (IntegrityError, OperationalError):
+            raise
+        except DatabaseError as exc:  # SQLite could not read the file: a damaged page
+            checked()  # names the first bad value, if the damage shows there
+            raise records.damaged() from exc
+        checked()
+        for spec in tables:
+            if known[spec.name]:
+                self._merge_known_rows(spec, columns[spec.name])
+                self.session.execute(text(f"DROP TABLE temp.bbcs_known_{spec.name}"))
+
+    def _note_known(self, spec: TableSpec) -> bool:
+        """Note the UUIDs of the file's rows this site already has (temp.bbcs_known_<table>);
+        False when the table here is empty (a first import: nothing to note)."""
+        if self.session.scalar(select(spec.table.c.id).limit(1)) is None:
+            return False
+        self.session.execute(text(f"DROP TABLE IF EXISTS temp.bbcs_known_{spec.name}"))
+        self.session.execute(
+            text(
+                f"CREATE TEMP TABLE bbcs_known_{spec.name} AS "
+                f'SELECT r.uuid AS uuid FROM {ATTACHED}."{spec.name}" r '
+                f'CROSS JOIN main."{spec.name}" m ON m.uuid = r.uuid'
+            )
+        )
+        return True
+
+    def _merge_known_rows(self, spec: TableSpec, columns: list[str]) -> None:
+        """The rows this site already has go through the checks one by one (a weekly bundle: a
+        few hundred)."""
+        converters = python_values(spec, columns)
+        names = ", ".join(f'r."{c}"' for c in columns)
+        result = self.session.execute(
+            text(
+                f'SELECT {names} FROM {ATTACHED}."{spec.name}" r '
+                f"WHERE r.uuid IN (SELECT uuid FROM temp.bbcs_known_{spec.name}) "
+                "ORDER BY r.rowid"
+            )
+        )
+        for chunk in result.partitions(ROW_CHUNK):
+            rows = [[f(v) for f, v in zip(converters, row, strict=True)] for row in chunk]
+            self.merge_rows(spec, columns, rows)
+
+    def _copy_new_rows(
+        self,
+        spec: TableSpec,
+        columns: list[str],
+        checked: Callable[[], None],
+        *,
+        skip_known: bool,
+    ) -> None:
+        """Insert the rows this site does not have with one INSERT … SELECT (SQLite).
+
+        References are found here by UUID, and only among the sender's own cases, assignments
+        and complainants: a reference that finds nothing (missing, or another site's) breaks a
+        NOT NULL column, or leaves fewer references in a nullable one than were sent; either
+        refuses the bundle. The records file has no indexes: every statement walks it once
+        (CROSS JOIN keeps it the outer loop) and finds rows here by their indexed UUIDs.
+        """
+        t = spec.table
+        name = spec.name
+        source = f'{ATTACHED}."{name}"'
+        new = f"r.uuid NOT IN (SELECT uuid FROM temp.bbcs_known_{name})" if skip_known else "1"
+        refs = [(c, target) for c, target in spec.refs.items() if c in columns]
+        nullable = [(c, target) for c, target in refs if t.c[c].nullable]
+        sent: tuple[int, ...] = ()
+        if nullable:
+            sent = tuple(
+                self.session.execute(
+                    text(
+                        "SELECT "
+                        + ", ".join(f'count(r."{c}")' for c, _t in nullable)
+                        + f" FROM {source} r WHERE {new}"
+                    )
+                ).one()
+            )
+        if self.session.scalar(text(f"SELECT 1 FROM {source} LIMIT 1")) is None:
+            return
+        # The file's tables are only ever appended to: the last rowid is the number of rows.
+        sent_rows = self.session.scalar(text(f"SELECT max(rowid) FROM {source}")) or 0
+        before = self.session.scalar(select(func.max(t.c.id))) or 0
+        values: list[str] = []
+        for column in columns:
+            points_at = spec.refs.get(column)
+            if points_at == name:
+                values.append("NULL")  # pointed at after every row is in
+            elif points_at is not None:
+                values.append(f"({self._owned_id(points_at, f'r.{column}')})")
+            elif column == spec.owner_column:
+                values.append(":owner")
+            else:
+                values.append(f'r."{column}"')
+        names = ", ".join(f'"{c}"' for c in columns)
+        # A first import of a county is most of the table: its secondary indexes are built
+        # once afterwards, in order, instead of updated row by row (half the time).
+        rebuilt = self._drop_indexes(name) if sent_rows >= BULK_ROWS and sent_rows > before else []
+        try:
+            result = self.session.execute(
+                text(
+                    f'INSERT INTO main."{name}" ({names}, origin_site, change_seq) '
+                    f"SELECT {', '.join(values)}, :owner, NULL FROM {source} r WHERE {new} "
+                    "ORDER BY r.rowid"
+                ),
+                {"owner": self.owner},
+            )
+        except IntegrityError:
+            checked()  # a value of the wrong type explains it better than the database can
+            self._find_bad_reference(spec, refs, new)
+            raise
+        for sql in rebuilt:
+            self.session.execute(text(sql))
+        incoming = max(result.rowcount, 0)  # type: ignore[attr-defined]
+        if not incoming:
+            return
+        self.report.added[name] += incoming
+        if name == "cases":
+            self.first_new_case = before + 1
+            self.new_cases = incoming
+        for column, target in refs:
+            if target == name:
+                self.session.execute(
+                    text(
+                        f'UPDATE main."{name}" AS m SET "{column}" = '
+                        f"({self._owned_id(name, f'r.{column}')}) FROM {source} AS r "
+                        f'WHERE r."{column}" IS NOT NULL AND m.uuid = r.uuid AND m.id > :before'
+                    ),
+                    {"before": before, "owner": self.owner},
+                )
+        if nullable:
+            counted = ", ".join(f'count("{c}")' for c, _t in nullable)
+            found = self.session.execute(
+                text(f'SELECT {counted} FROM main."{name}" WHERE id > :before'),
+                {"before": before},
+            ).one()
+            if sent != tuple(found):
+                self._find_bad_reference(spec, refs, new)
+                raise _foreign_reference()
+
+    def _owned_id(self, table: str, uuid_sql: str) -> str:
+        """SQL: the id of the ``table`` row with UUID ``uuid_sql`` if it is the sender's (NULL
+        otherwise)."""
+        if table == "cases":
+            return (
+                f"SELECT x.id FROM main.cases x WHERE x.uuid = {uuid_sql} AND x.site_code = :owner"
+            )
+        if table == "complainants":
+            return (
+                f"SELECT x.id FROM main.complainants x WHERE x.uuid = {uuid_sql} "
+                "AND x.origin_site = :owner"
+            )
+        if table == "assignments":
+            return (
+                "SELECT x.id FROM main.assignments x CROSS JOIN main.cases c ON c.id = x.case_id "
+                f"WHERE x.uuid = {uuid_sql} AND c.site_code = :owner"
+            )
+        return f'SELECT x.id FROM main."{table}" x WHERE x.uuid = {uuid_sql}'
+
+    def _drop_indexes(self, table: str) -> list[str]:
+        """Drop ``table``'s own (non-constraint) indexes; returns the SQL that makes them again."""
+        found = self.session.execute(
+            text(
+                "SELECT name, sql FROM main.sqlite_master "
+                "WHERE type = 'index' AND tbl_name = :table AND sql IS NOT NULL"
+            ),
+            {"table": table},
+        ).all()
+        for index_name, _sql in found:
+            self.session.execute(text(f'DROP INDEX main."{index_name}"'))
+        return [sql for _name, sql in found]
+
+    def _find_bad_reference(self, spec: TableSpec, refs: list[tuple[str, str]], new: str) -> None:
+        """Refuse with the first reference of the new rows that points at nothing here, or at
+        another site's record."""
+        source = f'{ATTACHED}."{spec.name}"'
+        for column, target in refs:
+            missing = self.session.scalar(
+                text(
+                    f'SELECT r."{column}" FROM {source} r WHERE {new} AND r."{column}" IS NOT NULL '
+                    f'AND NOT EXISTS (SELECT 1 FROM main."{target}" x WHERE x.uuid = r."{column}") '
+                    "LIMIT 1"
+                )
+            )
+            if missing is not None:
+                raise _missing_reference(target, missing)
+            if self.session.scalar(
+                text(
+                    f'SELECT 1 FROM {source} r WHERE {new} AND r."{column}" IS NOT NULL '
+                    f"AND ({self._owned_id(target, f'r.{column}')}) IS NULL LIMIT 1"
+                ),
+                {"owner": self.owner},
+            ):
+                raise _foreign_reference()
+
+    def merge_rows(self, spec: TableSpec, columns: list[str], rows: list[list[Any]]) -> None:
+        """The row-by-row merge: rows typed for SQLAlchemy, compared with what is here."""
         if not rows:
             return
         t = spec.table
         name = spec.name
         position = {c: i for i, c in enumerate(columns)}
         uuid_at, version_at = position["uuid"], position["version"]
-        existing = self._existing(t, [row[uuid_at] for row in rows])
-        held = set(
-            self.session.scalars(
-                select(SyncConflict.entity_uuid).where(
-                    SyncConflict.entity == name, SyncConflict.resolved_at.is_(None)
-                )
-            )
-        )
+        uuids = [row[uuid_at] for row in rows]
+        existing = self._existing(t, uuids)
+        local_rows = self._travelling(spec, columns, [u for u in uuids if u in existing])
+        held = self._held_uuids(name)
         owner_at = position.get(spec.owner_column) if spec.owner_column else None
-        refs = [(position[c], target) for c, target in spec.refs.items() if c in position]
         new_rows: list[list[Any]] = []
-        new_hashes: list[str] = []
         updates: list[dict[str, Any]] = []
         self_refs: list[tuple[str, str, str]] = []  # (row uuid, column, target uuid)
         seen: set[str] = set()
-        for row, digest in zip(rows, hashes, strict=True):
+        for row in rows:
             the_uuid = row[uuid_at]
             if the_uuid in seen:
                 raise BundleRefused("bad_content", f"数据包中同一条记录出现了两次（{name}）。")
@@ -242,59 +772,44 @@ class RecordMerger:
             local = existing.get(the_uuid)
             if local is None:
                 new_rows.append(row)
-                new_hashes.append(digest)
                 continue
-            _local_id, local_version, local_hash, local_owner = local
+            local_id, local_version, origin = local
             incoming_version = row[version_at]
+            same = local_rows.get(the_uuid) == row
             reason = ""
-            if local_hash == "" or (local_owner is not None and local_owner != self.owner):
+            if origin != self.owner:
                 reason = "与本站点或其他站点的记录标识相同"
-            elif the_uuid in held and digest != local_hash:
+            elif the_uuid in held and not same:
                 reason = "该记录有未处理的冲突，新收到的版本一并留待处理"
-            elif incoming_version == local_version and digest != local_hash:
+            elif incoming_version == local_version and not same:
                 reason = "同一版本的内容不同（对方可能恢复过备份后重新修改）"
             if reason:
                 values = dict(zip(columns, row, strict=True))
-                self._conflict(
-                    spec, the_uuid, local_version, incoming_version, values, reason, digest
-                )
+                self._conflict(spec, the_uuid, local_version, incoming_version, values, reason)
             elif incoming_version < local_version:
                 self._ignore(name, "本站点已有更新的版本")
             elif incoming_version == local_version:
                 self._ignore(name, "已是最新")
             else:
-                values = _python_values(spec, dict(zip(columns, row, strict=True)))
+                values = dict(zip(columns, row, strict=True))
                 db_values = self._db_values(spec, values, self_refs, the_uuid)
-                db_values["sync_hash"] = digest
+                db_values["origin_site"] = self.owner
                 db_values["change_seq"] = None
-                db_values["b_id"] = local[0]
+                db_values["b_id"] = local_id
                 updates.append(db_values)
                 self.report.updated[name] += 1
         mapping = self.ids.setdefault(name, {})
         mapping.update({u: v[0] for u, v in existing.items()})
         if new_rows:
             self.report.added[name] += len(new_rows)
-            for index, target in refs:
-                if target == name:
-                    for row in new_rows:
-                        if row[index] is not None:
-                            self_refs.append((row[uuid_at], columns[index], row[index]))
-                            row[index] = None
-                    continue
-                for row in new_rows:
-                    if row[index] is not None:
-                        row[index] = self._lookup(target, row[index])
-            if self.session.get_bind().dialect.name == "sqlite":
-                self._insert_sqlite(t, columns, new_rows, new_hashes, mapping, uuid_at)
-            else:
-                dicts = [
-                    _python_values(spec, dict(zip(columns, row, strict=True)))
-                    | {"sync_hash": h, "change_seq": None}
-                    for row, h in zip(new_rows, new_hashes, strict=True)
-                ]
-                for chunk in chunks(dicts, 5000):
-                    result = self.session.execute(insert(t).returning(t.c.uuid, t.c.id), chunk)
-                    mapping.update({u: i for u, i in result.all()})
+            dicts = [
+                self._db_values(spec, dict(zip(columns, row, strict=True)), self_refs, row[uuid_at])
+                | {"origin_site": self.owner, "change_seq": None}
+                for row in new_rows
+            ]
+            for chunk in chunks(dicts, ROW_CHUNK):
+                result = self.session.execute(insert(t).returning(t.c.uuid, t.c.id), chunk)
+                mapping.update({u: i for u, i in result.all()})
         if updates:
             columns_set = [k for k in updates[0] if k != "b_id"]
             statement = (
@@ -303,45 +818,23 @@ class RecordMerger:
                 .values({c: bindparam(c) for c in columns_set})
             )
             self.session.connection().execute(statement, updates)
-        for row_uuid, column, target_uuid in self_refs:
-            target_id = mapping.get(target_uuid) or self._lookup(name, target_uuid)
-            self.session.execute(update(t).where(t.c.uuid == row_uuid).values({column: target_id}))
+        if self_refs:
+            pointed = [
+                {"b_uuid": row_uuid, "b_target": mapping.get(target) or self._lookup(name, target)}
+                for row_uuid, _column, target in self_refs
+            ]
+            for column in {column for _u, column, _t in self_refs}:
+                self.session.connection().execute(
+                    update(t)
+                    .where(t.c.uuid == bindparam("b_uuid"))
+                    .values({column: bindparam("b_target")}),
+                    [p for p, r in zip(pointed, self_refs, strict=True) if r[1] == column],
+                )
+        touched = {mapping[row[uuid_at]] for row in new_rows} | {u["b_id"] for u in updates}
         if name == "cases":
-            self.touched_cases.update(mapping[r[uuid_at]] for r in rows if r[uuid_at] in mapping)
+            self.touched_cases.update(touched)
         if name == "complainants":
-            self.touched_complainants.update(
-                mapping[r[uuid_at]] for r in rows if r[uuid_at] in mapping
-            )
-
-    def _insert_sqlite(
-        self,
-        t: Table,
-        columns: list[str],
-        rows: list[list[Any]],
-        hashes: list[str],
-        mapping: dict[str, int],
-        uuid_at: int,
-    ) -> None:
-        """New rows through the driver's executemany, with ids taken under the write lock.
-
-        A first import is close to a million rows; SQLAlchemy's per-row work would take most of
-        the time. Values go in the storage formats SQLAlchemy itself uses for SQLite.
-        """
-        formats = [
-            (i, _sqlite_json) for i, c in enumerate(columns) if isinstance(t.c[c].type, JSON)
-        ]
-        first = (self.session.scalar(select(func.max(t.c.id))) or 0) + 1
-        names = ", ".join(["id", *columns, "sync_hash", "change_seq"])
-        marks = ", ".join("?" * (len(columns) + 3))
-        data = []
-        for offset, (row, digest) in enumerate(zip(rows, hashes, strict=True)):
-            for i, convert in formats:
-                row[i] = convert(row[i])
-            mapping[row[uuid_at]] = first + offset
-            data.append((first + offset, *row, digest, None))
-        self.session.connection().exec_driver_sql(
-            f"INSERT INTO {t.name} ({names}) VALUES ({marks})", data
-        )
+            self.touched_complainants.update(touched)
 
     def overwrite(self, spec: TableSpec, the_uuid: str, values: dict[str, Any]) -> None:
         """Apply one stored incoming record over the local one (conflict resolution)."""
@@ -349,27 +842,59 @@ class RecordMerger:
         local_id = self.session.scalar(select(t.c.id).where(t.c.uuid == the_uuid))
         if local_id is None:
             raise NotFound("本地记录已不存在。")
-        values = dict(values)
-        digest = str(values.pop(SYNC_HASH_FIELD, ""))
-        columns = list(values)
+        columns = [c for c in values if c in t.c]
         row = _typed_row(spec, columns, [values[c] for c in columns], "冲突记录")
         self_refs: list[tuple[str, str, str]] = []
         db_values = self._db_values(spec, dict(zip(columns, row, strict=True)), self_refs, the_uuid)
         for _row_uuid, column, target_uuid in self_refs:
             db_values[column] = self._lookup(spec.name, target_uuid)
-        db_values["sync_hash"] = digest
+        db_values["origin_site"] = self.owner
         db_values["change_seq"] = None
         self.session.execute(update(t).where(t.c.id == local_id).values(db_values))
         if spec.name == "cases":
             self.touched_cases.add(local_id)
+        if spec.name == "complainants":
+            self.touched_complainants.add(local_id)
 
-    def reindex(self) -> None:
-        """Rebuild the search rows of the cases this import touched (FTS5 or PG's plain table)."""
+    def reindex(self, *, shipped_search: bool = False) -> None:
+        """Search rows for the cases this import added or changed: the sender's own search
+        text for bulk-added cases where it came with them (and was made the same way), the
+        text built here for the rest (FTS5 on SQLite, a plain table on PostgreSQL)."""
         ids = set(self.touched_cases)
         if self.touched_complainants:
             for chunk in chunks(sorted(self.touched_complainants), ID_CHUNK):
                 ids.update(
                     self.session.scalars(select(Case.id).where(Case.complainant_id.in_(chunk)))
+                )
+        if self.first_new_case:
+            first = {"first": self.first_new_case}
+            ids = {i for i in ids if i < self.first_new_case}  # the new ones follow
+            indexed = 0
+            if shipped_search and self.attached:
+                self.session.execute(text("DELETE FROM case_search WHERE rowid >= :first"), first)
+                bulk = self.new_cases >= BULK_ROWS
+                if bulk:  # merge the index's segments later, not while 100,000 bodies go in
+                    self.session.execute(text(FTS_AUTOMERGE.format(0)))
+                result = self.session.execute(
+                    text(
+                        "INSERT INTO case_search(rowid, body) SELECT c.id, s.body "
+                        f"FROM {ATTACHED}.{SEARCH_TABLE} s CROSS JOIN main.cases c "
+                        "ON c.uuid = s.uuid WHERE c.id >= :first"
+                    ),
+                    first,
+                )
+                indexed = max(result.rowcount, 0)  # type: ignore[attr-defined]
+                if bulk:
+                    self.session.execute(text(FTS_AUTOMERGE.format(FTS_DEFAULT_AUTOMERGE)))
+            if indexed != self.new_cases:
+                ids.update(
+                    self.session.scalars(
+                        text(
+                            "SELECT id FROM main.cases WHERE id >= :first AND id NOT IN "
+                            "(SELECT rowid FROM case_search WHERE rowid >= :first)"
+                        ),
+                        first,
+                    )
                 )
         if not ids:
             return
@@ -392,7 +917,13 @@ class RecordMerger:
             )
             self.session.execute(
                 text("INSERT INTO case_search(rowid, body) VALUES (:id, :body)"),
-                [{"id": r[0], "body": search.index_text([r[1], *r[2:]])} for r in rows],
+                [
+                    {
+                        "id": r[0],
+                        "body": search.index_text([search.case_number_tail(r[1]), *r[2:]]),
+                    }
+                    for r in rows
+                ],
             )
 
     def _db_values(
@@ -420,20 +951,35 @@ class RecordMerger:
         return found
 
     def check_ownership(self) -> None:
-        """Records may only hang off the sender's own cases (and their assignments)."""
-        for chunk in chunks(sorted(self.referenced.get("cases", set())), ID_CHUNK):
-            if self.session.scalar(
-                select(func.count()).where(Case.id.in_(chunk), Case.site_code != self.owner)
-            ):
-                raise _foreign_reference()
-        for chunk in chunks(sorted(self.referenced.get("assignments", set())), ID_CHUNK):
-            if self.session.scalar(
-                select(func.count())
-                .select_from(Assignment)
-                .join(Case, Assignment.case_id == Case.id)
-                .where(Assignment.id.in_(chunk), Case.site_code != self.owner)
-            ):
-                raise _foreign_reference()
+        """Records merged row by row may only hang off the sender's own cases, assignments and
+        complainants."""
+        checks: list[tuple[str, Callable[[Sequence[int]], Any]]] = [
+            (
+                "cases",
+                lambda ids: select(func.count()).where(
+                    Case.id.in_(ids), Case.site_code != self.owner
+                ),
+            ),
+            (
+                "assignments",
+                lambda ids: (
+                    select(func.count())
+                    .select_from(Assignment)
+                    .join(Case, Assignment.case_id == Case.id)
+                    .where(Assignment.id.in_(ids), Case.site_code != self.owner)
+                ),
+            ),
+            (
+                "complainants",
+                lambda ids: select(func.count()).where(
+                    Complainant.id.in_(ids), Complainant.origin_site != self.owner
+                ),
+            ),
+        ]
+        for table, query in checks:
+            for chunk in chunks(sorted(self.referenced.get(table, set())), ID_CHUNK):
+                if self.session.scalar(query(chunk)):
+                    raise _foreign_reference()
 
     def _resolve(self, table: str, the_uuid: str) -> int:
         mapping = self.ids.setdefault(table, {})
@@ -442,29 +988,56 @@ class RecordMerger:
             t = Base.metadata.tables[table]
             found = self.session.scalar(select(t.c.id).where(t.c.uuid == the_uuid))
             if found is None:
-                raise BundleRefused(
-                    "bad_content",
-                    f"数据包中的记录引用了不存在的{TABLE_LABELS.get(table, table)}（{the_uuid}），"
-                    "可能缺少更早的数据包。请让县区重新导出后再导入。",
-                )
+                raise _missing_reference(table, the_uuid)
             mapping[the_uuid] = found
         return found
 
-    def _existing(
-        self, t: Table, uuids: Sequence[str]
-    ) -> dict[str, tuple[int, int, str, str | None]]:
-        owner_column = t.c.site_code if "site_code" in t.c else None
-        found: dict[str, tuple[int, int, str, str | None]] = {}
+    def _existing(self, t: Table, uuids: Sequence[str]) -> dict[str, tuple[int, int, str]]:
+        """(id, version, origin site) of the rows this site already has, by UUID."""
+        found: dict[str, tuple[int, int, str]] = {}
         if self.session.scalar(select(t.c.id).limit(1)) is None:
             return found  # a first import: nothing to look up
         for chunk in chunks(list(uuids), ID_CHUNK):
-            columns: list[Any] = [t.c.uuid, t.c.id, t.c.version, t.c.sync_hash]
-            if owner_column is not None:
-                columns.append(owner_column)
-            for row in self.session.execute(select(*columns).where(t.c.uuid.in_(chunk))):
-                owner = row[4] if owner_column is not None else None
-                found[row[0]] = (row[1], row[2], row[3], owner)
+            query = select(t.c.uuid, t.c.id, t.c.version, t.c.origin_site).where(
+                t.c.uuid.in_(chunk)
+            )
+            for row in self.session.execute(query):
+                found[row[0]] = (row[1], row[2], row[3])
         return found
+
+    def _travelling(
+        self, spec: TableSpec, columns: list[str], uuids: Sequence[str]
+    ) -> dict[str, list[Any]]:
+        """The local rows as they would travel, to compare with what arrived."""
+        out: dict[str, list[Any]] = {}
+        if not uuids:
+            return out
+        query = travel_select(spec, self.local_code)
+        picked = [c for c in query.selected_columns if c.key in columns]
+        order = {c.key: c for c in picked}
+        for chunk in chunks(list(uuids), ID_CHUNK):
+            rows = self.session.execute(
+                query.with_only_columns(*(order[c] for c in columns)).where(
+                    spec.table.c.uuid.in_(chunk)
+                )
+            )
+            for row in rows:
+                values = list(row)
+                out[values[columns.index("uuid")]] = values
+        return out
+
+    def _held_uuids(self, name: str) -> set[str]:
+        held = self._held.get(name)
+        if held is None:
+            held = set(
+                self.session.scalars(
+                    select(SyncConflict.entity_uuid).where(
+                        SyncConflict.entity == name, SyncConflict.resolved_at.is_(None)
+                    )
+                )
+            )
+            self._held[name] = held
+        return held
 
     def _ignore(self, table: str, reason: str) -> None:
         self.report.ignored[table] += 1
@@ -478,7 +1051,6 @@ class RecordMerger:
         incoming_version: int,
         values: dict[str, Any],
         reason: str,
-        digest: str,
     ) -> None:
         self.report.conflicts[spec.name] += 1
         self.session.add(
@@ -491,8 +1063,7 @@ class RecordMerger:
                 local_version=local_version,
                 incoming_version=incoming_version,
                 reason=reason,
-                incoming={k: to_json_value(spec.table.c[k].type)(v) for k, v in values.items()}
-                | {SYNC_HASH_FIELD: digest},
+                incoming={k: to_json_value(spec.table.c[k].type)(v) for k, v in values.items()},
             )
         )
 
@@ -512,12 +1083,20 @@ def _foreign_reference() -> BundleRefused:
     )
 
 
+def _missing_reference(table: str, the_uuid: object) -> BundleRefused:
+    return BundleRefused(
+        "bad_content",
+        f"数据包中的记录引用了不存在的{TABLE_LABELS.get(table, table)}（{the_uuid}），"
+        "可能缺少更早的数据包。请让县区重新导出后再导入。",
+    )
+
+
 def owned_here(spec: TableSpec) -> Any:
-    """Only this site's own rows travel up (never what another site sent here)."""
+    """Only this site's own rows travel (never what another site sent here)."""
     t = spec.table
     if spec.owner_column and spec.blank_is_local:
         return t.c[spec.owner_column] == ""
-    return t.c.sync_hash == ""
+    return t.c.origin_site == ""
 
 
 def to_json_value(column_type: Any) -> Callable[[Any], Any]:
@@ -528,7 +1107,7 @@ def to_json_value(column_type: Any) -> Callable[[Any], Any]:
 
 def _from_json_value(column_type: Any, column: str, where: str) -> Callable[[Any], Any]:
     def bad() -> BundleRefused:
-        return BundleRefused("bad_content", f"数据包中“{where}”的“{column}”格式不正确。")
+        return BundleRefused("bad_content", f"“{where}”的“{column}”格式不正确。")
 
     if isinstance(column_type, DateTime | Date):
         parse = datetime.fromisoformat if isinstance(column_type, DateTime) else date.fromisoformat
@@ -545,7 +1124,6 @@ def _from_json_value(column_type: Any, column: str, where: str) -> Callable[[Any
     if isinstance(column_type, Boolean):
 
         def to_bool(v: Any) -> Any:
-            # SQLite's json_array writes booleans as 0 and 1.
             if v is None or isinstance(v, bool):
                 return v
             if v in (0, 1) and type(v) is int:
@@ -553,25 +1131,6 @@ def _from_json_value(column_type: Any, column: str, where: str) -> Callable[[Any
             raise bad()
 
         return to_bool
-    if isinstance(column_type, Integer):
-
-        def to_int(v: Any) -> Any:
-            if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
-                raise bad()
-            return v
-
-        return to_int
-    if isinstance(column_type, String | Text) and not isinstance(column_type, JSON):
-        limit = getattr(column_type, "length", None)
-
-        def to_text(v: Any) -> Any:
-            if v is None:
-                return None
-            if not isinstance(v, str) or (limit is not None and len(v) > limit):
-                raise bad()
-            return v
-
-        return to_text
     return lambda v: v
 
 
@@ -583,117 +1142,8 @@ def _typed_row(spec: TableSpec, columns: list[str], row: list[Any], where: str) 
     ]
 
 
-def parse_records(
-    data: bytes, spec: TableSpec, bundle_name: str
-) -> tuple[list[str], list[list[Any]], list[str]]:
-    """Columns, rows (typed) and each row's digest (over its line as sent) of a records member.
-
-    Dates and times are parsed (a malformed one refuses the bundle); text and numbers are kept
-    as sent: the content is signed by a registered site and only the shape is checked here.
-    """
-    member = f"records/{spec.name}.jsonl"
-
-    def bad(what: str) -> BundleRefused:
-        return BundleRefused("bad_content", f"数据包“{bundle_name}”中“{member}”{what}。")
-
-    raw_lines = [line for line in data.split(b"\n") if line.strip()]
-    try:
-        head = bf.loads(raw_lines[0]) if raw_lines else None
-    except ValueError:
-        raise bad("的格式不正确") from None
-    if (
-        not isinstance(head, dict)
-        or head.get("table") != spec.name
-        or not isinstance(head.get("columns"), list)
-        or not all(isinstance(c, str) for c in head["columns"])
-    ):
-        raise bad("的格式不正确")
-    columns: list[str] = head["columns"]
-    if "uuid" not in columns or "version" not in columns or len(set(columns)) != len(columns):
-        raise bad("缺少必需的列")
-    known = set(spec.columns())
-    keep = [i for i, c in enumerate(columns) if c in known]
-    kept_columns = [columns[i] for i in keep]
-    every_column = len(keep) == len(columns)
-    t = spec.table
-    typed = [
-        (i, _canonical(t.c[c].type, c, member))
-        for i, c in enumerate(kept_columns)
-        if c not in spec.refs and isinstance(t.c[c].type, DateTime | Date | Boolean)
-    ]
-    ids = [i for i, c in enumerate(kept_columns) if c == "uuid" or c in spec.refs]
-    version_at = kept_columns.index("version")
-    width = len(columns)
-    body = raw_lines[1:]
-    sha256 = hashlib.sha256
-    hashes = [sha256(raw).hexdigest()[:32] for raw in body]
-    try:  # one parse for the whole member: per-line calls cost more than the parsing itself
-        lines = bf.loads(b"[" + b",".join(body) + b"]")
-    except ValueError:
-        raise bad("的格式不正确") from None
-    if type(lines) is not list or len(lines) != len(body):  # one row per line, no more
-        raise bad("的格式不正确")
-    rows: list[list[Any]] = []
-    for line in lines:
-        if type(line) is not list or len(line) != width:
-            raise bad("的格式不正确")
-        values = line if every_column else [line[i] for i in keep]
-        for i, convert in typed:
-            values[i] = convert(values[i])
-        for i in ids:
-            v = values[i]
-            if v is not None and (type(v) is not str or len(v) != 36):
-                raise bad("的标识不正确")
-        version = values[version_at]
-        if type(version) is not int or version < 1:
-            raise bad("的版本号不正确")
-        rows.append(values)
-    return kept_columns, rows, hashes
-
-
-def _canonical(column_type: Any, column: str, where: str) -> Callable[[Any], Any]:
-    """Check a date, time or flag as sent and give it in the form SQLite stores it
-    (``2026-11-25 09:30:00.000000``, ``2026-11-25``, 0/1); a malformed one refuses the bundle."""
-    to_python = _from_json_value(column_type, column, where)
-    if isinstance(column_type, DateTime):
-
-        def to_datetime_text(v: Any) -> Any:
-            if type(v) is str and len(v) == 26 and v[10] == " " and v[19] == ".":
-                to_python(v)  # validates (C speed)
-                return v
-            value = to_python(v)
-            return None if value is None else _sqlite_datetime(value)
-
-        return to_datetime_text
-    if isinstance(column_type, Date):
-
-        def to_date_text(v: Any) -> Any:
-            value = to_python(v)
-            return None if value is None else value.isoformat()
-
-        return to_date_text
-    return to_python
-
-
 def _sqlite_datetime(value: datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
-
-
-def _python_values(spec: TableSpec, values: dict[str, Any]) -> dict[str, Any]:
-    """Dates, times and flags as Python objects, for SQLAlchemy (updates, other engines)."""
-    t = spec.table
-    out = dict(values)
-    for column, value in values.items():
-        if column in spec.refs or column not in t.c:
-            continue
-        column_type = t.c[column].type
-        if isinstance(column_type, DateTime | Date | Boolean):
-            out[column] = _from_json_value(column_type, column, "")(value)
-    return out
-
-
-def _sqlite_json(value: Any) -> str:
-    return json.dumps(value)
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.errors import AlreadyRunning, DatabaseTooNew, EnvironmentProblem
 from desktop_app.paths import DataLayout
+from desktop_app.system.memory import give_back_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration. Start-up compares the database with this instead of loading Alembic
 # and parsing every migration script (a tenth of a second); a test keeps it equal to the head
 # of migrations/versions.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 # PostgreSQL: the advisory lock every write transaction takes (any fixed number; "bbcs" in ASCII),
 # and how long a writer waits for it, or for a row lock, before giving up with a plain message
 # (SQLite's busy_timeout plays this part there).
+# SQLite page cache per connection (negative: KiB), and while a bundle's records are merged.
+CACHE_KIB = -8000
+BULK_CACHE_MAX_KIB = 1024 * 1024
+WAL_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
+
 WRITER_LOCK_KEY = 0x62626373
 LOCK_TIMEOUT_SECONDS = 10
 
@@ -59,7 +65,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA cache_size=-8000")
+        cursor.execute(f"PRAGMA cache_size={CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -182,7 +188,11 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A unit of work: committed if the block ends normally, rolled back otherwise."""
-        session = self._write()
+        with self._unit_of_work(self._write()) as session:
+            yield session
+
+    @contextlib.contextmanager
+    def _unit_of_work(self, session: Session) -> Iterator[Session]:
         try:
             yield session
             session.commit()
@@ -194,6 +204,60 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextlib.contextmanager
+    def attached(self, path: Path, schema: str, *, write: bool) -> Iterator[Session]:
+        """A unit of work on SQLite whose connection also sees the database file ``path`` as
+        ``schema`` (a bundle's records). ATTACH cannot run inside a transaction, so the session
+        gets a connection of its own, attached before it begins and detached after it ends.
+
+        ``write``: take the write lock at the start (an import); otherwise only the attached
+        file is written and the clerk can go on saving meanwhile (an export). A write leaves the
+        pages it wrote in the write-ahead log, durable: copying them into the database file
+        (hundreds of MB after a first import) is left to :meth:`checkpoint`, which the caller
+        runs afterwards, in the background, or the next commit.
+        """
+        if not self.is_sqlite:
+            raise RuntimeError("attached() is for SQLite")
+        with self.engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            raw.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+            raw.execute(f"PRAGMA {schema}.journal_mode=OFF")  # a scratch file, checked by hash
+            raw.execute(f"PRAGMA {schema}.synchronous=OFF")
+            # A first import writes close to a million rows with random UUID index keys: a
+            # page cache the size of what arrives keeps them off the disk until the commit
+            # (10.7 s → 8.5 s at 100,000 cases). Given back to the system afterwards.
+            size = path.stat().st_size if path.exists() else 0
+            cache_kib = min(BULK_CACHE_MAX_KIB, max(-CACHE_KIB, size * 5 // 4 // 1024))
+            raw.execute(f"PRAGMA main.cache_size={-cache_kib}")
+            if write:
+                raw.execute("PRAGMA wal_autocheckpoint=0")
+            session = Session(
+                bind=connection.execution_options(bbcs_write=write), expire_on_commit=False
+            )
+            try:
+                with self._unit_of_work(session):
+                    yield session
+            finally:
+                if raw.in_transaction:
+                    raw.rollback()
+                raw.execute(f"PRAGMA main.cache_size={CACHE_KIB}")
+                raw.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+                raw.execute(f"DETACH DATABASE {schema}")
+                if cache_kib > -CACHE_KIB:
+                    raw.execute("PRAGMA shrink_memory")
+                    give_back_freed_memory()
+
+    def checkpoint(self) -> None:
+        """Copy what the write-ahead log holds into the database file (SQLite; PostgreSQL
+        needs nothing). Readers and writers carry on meanwhile."""
+        if not self.is_sqlite:
+            return
+        with self.engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def migrate(self, *, backup_dir: Path | None = None, now: datetime | None = None) -> bool:
         """Bring the schema to the newest revision; back up an existing database first.

@@ -56,12 +56,12 @@ class Exported(Synced):
     inserts (the demo) are NULL and stamped by the next export. A bundle holds every row since
     the generation the city last acknowledged, so a lost stick costs nothing.
 
-    ``sync_hash`` is, on the receiving side, the digest of the content last imported, so a record
-    that arrives again with the same version but other content is seen as a conflict.
+    ``origin_site`` is empty for the site's own records and, for a record received in a bundle,
+    the code of the site that sent it: only that site may send the record again.
     """
 
     change_seq: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
-    sync_hash: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    origin_site: Mapped[str] = mapped_column(String(6), default="", server_default="")
 
 
 class Site(Base):

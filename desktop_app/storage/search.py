@@ -26,6 +26,9 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+# Bumped whenever index_text changes: a bundle carries its cases' search text with this number,
+# and text made another way is rebuilt by the receiving site.
+INDEX_VERSION = 1
 FIELD_SEPARATOR = "zz"  # two letters: no single-character query token can equal it
 
 
@@ -76,6 +79,21 @@ def number_search_tail(number: str, short_name: str) -> str:
     """
     prefix = f"{short_name}-"
     return number[len(prefix) :] if number.startswith(prefix) else number
+
+
+def case_number_tail(number: str) -> str:
+    """The indexed part of any site's case number (``2026-0012`` of ``杞县-2026-0012``): what
+    :func:`number_search_tail` gives at the site that registered it."""
+    prefix, dash, rest = number.partition("-")
+    return rest if dash and prefix and "-" in rest else number
+
+
+_CASE_NUMBER = re.compile(r"[^\s\-]{1,20}-\d{4}-\d{1,6}")
+
+
+def is_case_number(query: str) -> bool:
+    """A whole case number of some site (``杞县-2026-0012``)."""
+    return _CASE_NUMBER.fullmatch(query.strip()) is not None
 
 
 def strip_site_prefix(query: str, short_name: str) -> str:

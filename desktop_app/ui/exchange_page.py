@@ -1098,6 +1098,10 @@ class ExchangePage(QWidget):
         self.reload()
         if self.is_city and self.inbox_path.text():
             self.scan_inbox()
+        if done:
+            # A first upload leaves hundreds of MB in SQLite's write-ahead log: copied into the
+            # database file now, after the screens have reloaded, not by the next save.
+            self._context.runner.run(self._services.db.checkpoint, _ignore, _ignore)
 
     def _import_failed(self, exc: Exception) -> None:
         message = exc.message if isinstance(exc, UserError) else "导入未完成"
@@ -1347,3 +1351,8 @@ class ExchangePage(QWidget):
             return
         services, actor = self._services, self._actor
         self._change_sites(lambda: services.sync.revoke(actor, site.code, reason.strip()))
+
+
+def _ignore(_result: object) -> None:
+    """A background task whose outcome nobody waits for (a failed checkpoint is retried by
+    SQLite at the next commit)."""

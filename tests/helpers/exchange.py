@@ -9,14 +9,18 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sqlite3
+import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import zstandard
 from sqlalchemy import text
 
 from desktop_app.domain.vocabulary import SiteLevel
@@ -100,26 +104,44 @@ def table_counts(site: Site) -> dict[str, int]:
         return {t: int(session.scalar(text(f"SELECT count(*) FROM {t}")) or 0) for t in tables}
 
 
+BUNDLE_ID = "6f1c0a52-1d2b-4c1e-9a55-0b6f3c2d1e00"
+
+# A member as ``craft_bundle`` takes it: (name, bytes) or (name, bytes, extra manifest fields),
+# the latter e.g. the ``unpacked_size``/``packing`` that ``records_member`` returns.
+Member = tuple[str, bytes] | tuple[str, bytes, dict[str, Any]]
+
+
 def craft_bundle(
     path: Path,
     sender: Site,
     recipient: Site,
-    members: list[tuple[str, bytes]],
+    members: Sequence[Member],
     *,
     manifest: dict[str, Any] | None = None,
     declared: dict[str, dict[str, Any]] | None = None,
     header: dict[str, Any] | None = None,
     sign_with: Site | None = None,
+    bundle_id: str = BUNDLE_ID,
+    stored: Collection[str] = (bf.RECORDS_MEMBER,),
 ) -> Path:
     """A data bundle built by hand: ``members`` go into the ZIP as given (any names, even
-    duplicates), the manifest lists them (``declared`` overrides a member's entry) and is signed
-    by ``sign_with`` (default: the sender), then encrypted to the recipient like a real one."""
+    duplicates), the manifest lists them with their size and SHA-256 plus a member's extra fields
+    (``declared`` then overrides any of a member's entry) and is signed by ``sign_with`` (default:
+    the sender), then encrypted to the recipient like a real one.
+
+    Members named in ``stored`` go into the ZIP uncompressed, as export stores the packed records
+    file; the rest are deflated. ``bundle_id`` goes into the manifest and the header: a bundle the
+    city has imported once is only ever "already imported" after that."""
     listed = []
-    for name, data in members:
+    entries: list[tuple[str, bytes]] = []
+    for member in members:
+        name, data = member[0], member[1]
         entry = {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        if len(member) == 3:
+            entry.update(member[2])
         entry.update((declared or {}).get(name, {}))
         listed.append(entry)
-    bundle_id = "6f1c0a52-1d2b-4c1e-9a55-0b6f3c2d1e00"
+        entries.append((name, data))
     body = {
         "format": bf.FORMAT,
         "kind": "data",
@@ -138,11 +160,14 @@ def craft_bundle(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zipfile warns about duplicate names: that's the point
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in members:
-                archive.writestr(name, data)
+            for name, data in entries:
+                method = zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED
+                archive.writestr(name, data, compress_type=method)
             archive.writestr(bf.MANIFEST, manifest_bytes)
             archive.writestr(bf.SIGNATURE, signer.services.keys.sign(manifest_bytes))
-    return seal(path, sender, recipient, buffer.getvalue(), header=header)
+    return seal(
+        path, sender, recipient, buffer.getvalue(), header={"bundle_id": bundle_id} | (header or {})
+    )
 
 
 def seal(
@@ -155,10 +180,9 @@ def seal(
 ) -> Path:
     """Encrypt a (possibly broken) payload archive to the recipient exactly as export does."""
     buffer = io.BytesIO(archive)
-    bundle_id = "6f1c0a52-1d2b-4c1e-9a55-0b6f3c2d1e00"
     head = {
         "kind": "data",
-        "bundle_id": bundle_id,
+        "bundle_id": BUNDLE_ID,
         "from_site": sender.code,
         "to_site": recipient.code,
         "created_at": "2026-11-25T09:30:00",
@@ -171,10 +195,123 @@ def seal(
     return path
 
 
-def records_member(table: str, columns: list[str], rows: list[list[Any]]) -> bytes:
-    lines = [json.dumps({"table": table, "columns": columns, "refs": {}})]
-    lines += [json.dumps(r, ensure_ascii=False) for r in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+# Records files -------------------------------------------------------------------------------
+
+# Per table: (columns, rows), values in SQLite storage form as a bundle carries them.
+Tables = dict[str, tuple[list[str], list[list[Any]]]]
+
+
+def _stored(value: Any) -> Any:
+    """dict/list as JSON text and datetimes as SQLAlchemy stores them on SQLite; the rest as is
+    (so a test can still put any text, e.g. broken JSON or a "T" datetime, into a column)."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
+    return value
+
+
+def write_records_file(
+    path: Path,
+    tables: Tables,
+    *,
+    search: Sequence[tuple[str, str]] | None = None,
+    extra_sql: Sequence[str] = (),
+) -> Path:
+    """A records file as export writes it: one table per synced table, created without declared
+    types, rows in order; ``search`` adds the ``case_search(uuid, body)`` table and ``extra_sql``
+    runs last (views, triggers, indexes, changed values...)."""
+    with closing(sqlite3.connect(path)) as db:
+        for name, (columns, rows) in tables.items():
+            names = ", ".join(f'"{c}"' for c in columns)
+            db.execute(f'CREATE TABLE "{name}" ({names})')
+            marks = ", ".join("?" * len(columns))
+            db.executemany(
+                f'INSERT INTO "{name}" VALUES ({marks})', [[_stored(v) for v in r] for r in rows]
+            )
+        if search is not None:
+            db.execute("CREATE TABLE case_search (uuid, body)")
+            db.executemany("INSERT INTO case_search VALUES (?, ?)", list(search))
+        for statement in extra_sql:
+            db.execute(statement)
+        db.commit()
+    return path
+
+
+def pack(data: bytes) -> tuple[bytes, dict[str, Any]]:
+    """Zstandard-pack ``data``; returns the packed bytes and the manifest fields that go with
+    them (``unpacked_size``, ``packing``)."""
+    return zstandard.ZstdCompressor().compress(data), {
+        "unpacked_size": len(data),
+        "packing": "zstd",
+    }
+
+
+def records_member(
+    tables: Tables,
+    *,
+    search: Sequence[tuple[str, str]] | None = None,
+    extra_sql: Sequence[str] = (),
+) -> tuple[bytes, dict[str, Any]]:
+    """The packed records member (``records/data.sqlite.zst``) holding ``tables`` and the extra
+    manifest entry fields for it: ``craft_bundle(..., [(bf.RECORDS_MEMBER, *records_member(t))])``.
+    """
+    with tempfile.TemporaryDirectory(prefix="bbcs-test-") as scratch:
+        path = write_records_file(
+            Path(scratch) / "records.sqlite", tables, search=search, extra_sql=extra_sql
+        )
+        return pack(path.read_bytes())
+
+
+@dataclass
+class Records:
+    """What a real bundle carries, read back: its signed manifest, the tables of its records
+    file (columns and rows in storage form), the search text if any, and the other members
+    (the attachment files) as (name, bytes)."""
+
+    manifest: dict[str, Any]
+    tables: Tables = field(default_factory=dict)
+    search: list[tuple[str, str]] | None = None
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        columns, rows = self.tables[table]
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def member(self, **changes: Any) -> tuple[bytes, dict[str, Any]]:
+        """The records member again (``records_member``), e.g. after changing ``tables``."""
+        return records_member(self.tables, search=self.search, **changes)
+
+
+def read_records(bundle: Path, recipient: Site) -> Records:
+    """Decrypt a real data bundle with the recipient's keys and read its records file."""
+    header = bf.read_header(bundle)
+    with (
+        bf.open_payload(bundle, header, recipient.services.keys.decryption_keys()) as plain,
+        zipfile.ZipFile(plain) as archive,
+    ):
+        manifest = json.loads(archive.read(bf.MANIFEST))
+        packed = archive.read(bf.RECORDS_MEMBER)
+        files = [
+            (name, archive.read(name))
+            for name in archive.namelist()
+            if name not in (bf.MANIFEST, bf.SIGNATURE, bf.RECORDS_MEMBER)
+        ]
+    raw = zstandard.ZstdDecompressor().decompressobj().decompress(packed)
+    records = Records(manifest, files=files)
+    with tempfile.TemporaryDirectory(prefix="bbcs-test-") as scratch:
+        path = Path(scratch) / "records.sqlite"
+        path.write_bytes(raw)
+        with closing(sqlite3.connect(path)) as db:
+            names = [r[0] for r in db.execute("SELECT name FROM sqlite_master ORDER BY rowid")]
+            for name in names:
+                columns = [r[1] for r in db.execute(f'PRAGMA table_info("{name}")')]
+                rows = [list(r) for r in db.execute(f'SELECT * FROM "{name}" ORDER BY rowid')]
+                if name == "case_search":
+                    records.search = [(u, b) for u, b in rows]
+                else:
+                    records.tables[name] = (columns, rows)
+    return records
 
 
 def rewrite_header(path: Path, **changes: Any) -> None:
