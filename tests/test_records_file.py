@@ -16,7 +16,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import pytest
@@ -380,15 +380,15 @@ def test_a_format_1_bundle_is_refused_as_too_old(shared: Shared, tmp_path: Path)
 def test_json_lines_records_without_the_records_file_are_refused(
     shared: Shared, tmp_path: Path
 ) -> None:
-    """What a format 1 sender put in a bundle, under a format 2 header: the records file is
-    missing."""
+    """What a format 1 sender put in a bundle, under a format 2 header: refused for the member
+    that does not belong in a data bundle."""
     columns, rows = shared.records.tables["cases"]
     lines = [{"table": "cases", "columns": columns, "refs": {}}, *rows]
     member = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
     path = craft_bundle(
         tmp_path / "jsonl.bbcs", shared.county, shared.city, [("records/cases.jsonl", member)]
     )
-    refused(shared.city, path, "missing_member", bf.RECORDS_MEMBER)
+    refused(shared.city, path, "unexpected_member", "records/cases.jsonl")
 
 
 # Fuzzing the records file itself ------------------------------------------------------------
@@ -713,3 +713,28 @@ def _dry_then_real(pair: Pair) -> ImportReport:
     )
     assert table_counts(pair.city) != before
     return real
+
+
+@pytest.mark.parametrize(
+    ("path", "uri"),
+    [
+        (PureWindowsPath(r"C:\Users\张三\AppData\Local\Temp\bbcs-1\records.sqlite"), None),
+        (PureWindowsPath(r"\\server\share\临时 文件\records.sqlite"), "file:////server/share/"),
+        (PurePosixPath("/tmp/数据 #1?/records.sqlite"), "file:/tmp/"),
+    ],
+)
+def test_the_records_file_is_opened_by_a_uri_sqlite_accepts(path: Any, uri: str | None) -> None:
+    """A drive path, a UNC temp folder (four slashes: SQLite refuses a URI authority) and
+    characters that mean something in a URI."""
+    from desktop_app.services.sync_records import _file_uri
+
+    class Fixed(type(path)):  # type: ignore[misc]
+        def absolute(self) -> Any:
+            return self
+
+    made = _file_uri(Fixed(path))
+    assert "?" not in made and "#" not in made and " " not in made
+    if uri is None:
+        assert made.startswith("file:/C:/Users/")
+    else:
+        assert made.startswith(uri)

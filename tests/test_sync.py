@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from desktop_app.domain.vocabulary import Approach, Cause, Nature, Role
+from desktop_app.domain.vocabulary import Approach, Cause, Nature, Role, VisitGrade
 from desktop_app.errors import EnvironmentProblem, PermissionDenied, UserError
 from desktop_app.services import bundle_file as bf
 from desktop_app.services.cases import Triage
@@ -31,8 +31,10 @@ from tests.helpers.exchange import (
     TONGXU,
     WEISHI,
     Site,
+    craft_bundle,
     identity_file,
     open_site,
+    read_records,
     table_counts,
     trust_each_other,
 )
@@ -534,6 +536,10 @@ def test_the_city_finds_a_countys_case_by_its_whole_number(province: Province) -
     ledger = province.city.services.ledger
     found = ledger.ids(CaseFilter(text=number))
     assert [province.city.services.cases.detail(i).number for i in found] == [number]
+    # The start of a number, with or without the rest, picks that county's cases.
+    assert len(ledger.ids(CaseFilter(text=number[:-1]))) == 3
+    assert len(ledger.ids(CaseFilter(text="杞县-"))) == 3
+    assert ledger.ids(CaseFilter(text="通许-2026")) == []
     # Text search finds the same cases at the city as at the county (the county's search text
     # travelled with them).
     for query in ("王强2", "医保结算", "2026-0002"):
@@ -546,3 +552,62 @@ def test_the_city_finds_a_countys_case_by_its_whole_number(province: Province) -
             for i in ledger.ids(CaseFilter(text=query))
         }
         assert at_county and at_city == at_county, query
+
+
+def test_references_to_rows_that_come_later_in_the_bundle_are_kept(
+    province: Province, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lost stick: the next bundle carries everything, in the order it changed, so a case can
+    come before the earlier case it is linked to. One row at a time (both engines' row-by-row
+    path, and SQLite's for rows the city already has) must still link them."""
+    from desktop_app.services import sync_records
+    from tests.test_cases import conclude
+
+    monkeypatch.setattr(sync_records, "ROW_CHUNK", 1)
+    qixian, city = province.qixian, province.city
+    first = register(qixian, 1)[0]
+    conclude(qixian.services, ADMIN, first)
+    second = qixian.services.intake.register(
+        ADMIN, person_form(name="王芳0", visits_count=1, repeat_of_case_id=first)
+    ).case_id
+    qixian.sync.export(ADMIN, province.usb)  # lost
+    conclude(qixian.services, ADMIN, second)  # both change again, the earlier one last
+    qixian.services.cases.record_visit(ADMIN, first, grade=VisitGrade.SATISFIED)
+    sent = qixian.sync.export(ADMIN, province.usb)
+    # The earlier case moved to the end of the file, as an export may order rows by change.
+    records = read_records(sent.path, city)
+    earlier = qixian.services.cases.detail(first).uuid
+    member = records.member(
+        extra_sql=[
+            f"INSERT INTO cases SELECT * FROM cases WHERE uuid = '{earlier}'",
+            f"DELETE FROM cases WHERE rowid = (SELECT min(rowid) FROM cases "
+            f"WHERE uuid = '{earlier}')",
+        ]
+    )
+    reordered = craft_bundle(
+        province.usb / "reordered.bbcs",
+        qixian,
+        city,
+        [(bf.RECORDS_MEMBER, *member), *records.files],
+        bundle_id="5d7c1f0e-2b3a-4c5d-8e9f-0a1b2c3d4e5f",
+    )
+    assert (
+        read_records(reordered, city).tables["cases"][1][-1][
+            records.tables["cases"][0].index("uuid")
+        ]
+        == earlier
+    )
+    report = city.sync.import_file(ADMIN, reordered)
+    assert not report.refused, report.reason
+    numbers = {
+        n: _case_id(city, qixian.services.cases.detail(i).number)
+        for n, i in (("first", first), ("second", second))
+    }
+    with city.services.db.read() as session:
+        linked = session.scalar(select(Case.linked_case_id).where(Case.id == numbers["second"]))
+    assert linked == numbers["first"]
+    # Sent again in full (the acknowledgement never went back): nothing to do, nothing queued.
+    again = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, province.usb).path)
+    assert not again.refused, again.reason
+    assert again.totals()["added"] == 0 and again.totals()["conflicts"] == 0
+    assert again.totals()["ignored"] == sum(sent.counts.values())

@@ -280,10 +280,15 @@ class LedgerService:
         if not text:
             return query
         wanted = search.strip_site_prefix(text, self._site_short_name(session))
-        if wanted == text and search.is_case_number(text):
-            # Another site's number (a county's case at the city): its search text holds only
-            # the part after the prefix, so the whole number is looked up as it is.
-            return query.where(Case.number == text)
+        if wanted == text:
+            # Another site's number (a county's case at the city): the search text holds the
+            # part after the prefix, and the prefix picks the site's cases.
+            prefix, rest = search.split_number_prefix(text)
+            if prefix:
+                query = query.where(Case.number.startswith(f"{prefix}-", autoescape=True))
+                if not rest.strip("-"):
+                    return query
+                wanted = rest
         if self._db.is_sqlite:
             expression = search.match_expression(wanted)
             if expression is None:

@@ -567,11 +567,11 @@ class SyncService:
                 from_site = {"code": local.code, "name": local.name, "level": local.level}
             # The stamping is committed: what changes from now on carries the next generation.
             # The records are read in a transaction of their own (the clerk can go on saving).
-            report("记录", 0, 3)
-            tables = [
-                (spec, (spec.table.c.change_seq > base) & (spec.table.c.change_seq <= generation))
-                for spec in DATA_TABLES
-            ]
+            # Everything after the acknowledged generation, including what was saved since the
+            # stamping (it travels again in the next bundle; importing is idempotent): a case
+            # saved in between must not leave its events behind without it.
+            report("记录", 0, 4)
+            tables = [(spec, spec.table.c.change_seq > base) for spec in DATA_TABLES]
             with self._new_records_file() as (session, records_path, attached):
                 counts = write_records(
                     session,
@@ -584,16 +584,14 @@ class SyncService:
                 shas = sorted(
                     set(
                         session.scalars(
-                            select(Attachment.sha256).where(
-                                Attachment.change_seq > base, Attachment.change_seq <= generation
-                            )
+                            select(Attachment.sha256).where(Attachment.change_seq > base)
                         )
                     )
                 )
                 head = session.scalar(select(Setting.value).where(Setting.key == audit.HEAD_KEY))
                 first = _bundle_time_range(session, base)
                 session.commit()  # the records file is complete before it is packed
-                report("压缩", 1, 3)
+                report("压缩", 1, 4)
                 writer.add_packed_file(bf.RECORDS_MEMBER, records_path)
             manifest = {
                 "format": bf.FORMAT,
@@ -617,7 +615,7 @@ class SyncService:
             }
             # Materials are copied in after the transaction: the clerk can go on saving while
             # scans go into the bundle (files are immutable, named by their hash).
-            report("材料", 2, 3)
+            report("材料", 2, 4)
             manifest["missing_attachments"] = self._write_attachment_files(writer, shas)
             payload = writer.finish(manifest, self._keys.sign)
             # The file is written outside any transaction so a slow stick does not hold up the
@@ -631,7 +629,7 @@ class SyncService:
                 "created_at": manifest["created_at"],
             }
             name = f"bbcs-{local_code}-{now:%Y%m%d-%H%M%S}-{generation:05d}{bf.BUNDLE_SUFFIX}"
-            report("写入", 3, 3)
+            report("写入", 3, 4)
             path, size, sha = _write_bundle_file(
                 target_dir, name, header, payload, bf.Recipient(city.code, recipient_key)
             )
@@ -673,11 +671,16 @@ class SyncService:
             )
 
     @contextlib.contextmanager
-    def _open_records(
+    def _open_records(self, payload: bf.Payload, bundle_name: str) -> Iterator[RecordsFile]:
+        """Unpack a bundle's records file into a scratch folder (checked against the signed
+        manifest) and open it; the file is gone afterwards."""
+        with _scratch_folder() as folder, self._unpacked_records(payload, folder, bundle_name) as r:
+            yield r
+
+    @contextlib.contextmanager
+    def _unpacked_records(
         self, payload: bf.Payload, folder: Path, bundle_name: str
     ) -> Iterator[RecordsFile]:
-        """Unpack a bundle's records file into ``folder`` (checked against the signed
-        manifest) and open it."""
         target = folder / "records.sqlite"
         try:
             payload.unpack_member(bf.RECORDS_MEMBER, target)
@@ -701,25 +704,23 @@ class SyncService:
     def _new_records_file(self) -> Iterator[tuple[Session, Path, bool]]:
         """A records file to write in a scratch folder, and a session that sees it (see
         ``_records_session``); the file is gone afterwards."""
-        with (
-            tempfile.TemporaryDirectory(prefix="bbcs-") as scratch,
-            self._records_session(Path(scratch) / "records.sqlite", write=False) as opened,
-        ):
-            yield opened
+        with _scratch_folder() as folder:
+            path = folder / "records.sqlite"
+            with self._records_session(path, write=False) as (session, attached):
+                yield session, path, attached
 
     @contextlib.contextmanager
     def _records_session(
         self, records_path: Path, *, write: bool
-    ) -> Iterator[tuple[Session, Path, bool]]:
+    ) -> Iterator[tuple[Session, bool]]:
         """A session that sees a bundle's records file: attached to it on SQLite (the rows then
-        never pass through Python), a plain session elsewhere. Yields (session, path, attached).
-        """
+        never pass through Python), a plain session elsewhere. Yields (session, attached)."""
         if self._db.is_sqlite:
             with self._db.attached(records_path, ATTACHED, write=write) as session:
-                yield session, records_path, True
+                yield session, True
         else:
             with self._db.write() if write else self._db.read() as session:
-                yield session, records_path, False
+                yield session, False
 
     def _write_attachment_files(self, writer: bf.PayloadWriter, shas: list[str]) -> list[str]:
         """Add the stored files; returns the hashes of those missing from the store."""
@@ -990,14 +991,17 @@ class SyncService:
         now = self._clock.now()
         members = set(payload.member_names())
         attachment_members = [m for m in members if m.startswith("attachments/")]
-        with (
-            tempfile.TemporaryDirectory(prefix="bbcs-") as scratch,
-            self._open_records(payload, Path(scratch), path.name) as records,
-        ):
+        for member in sorted(members - {bf.RECORDS_MEMBER, *attachment_members}):
+            raise BundleRefused(
+                "unexpected_member", f"数据包“{path.name}”中有不应有的文件“{member}”，拒绝导入。"
+            )
+        tell("解开记录", 0, 4)
+        with self._open_records(payload, path.name) as records:
             columns = records.known_columns()
+            tell("检查记录", 1, 4)
             with (
                 ThreadPoolExecutor(1, thread_name_prefix="bbcs-check") as checker,
-                self._records_session(records.path, write=True) as (session, _path, attached),
+                self._records_session(records.path, write=True) as (session, attached),
             ):
                 # Every value is checked on a second thread while the rows are copied.
                 checking = checker.submit(records.check_values, columns)
@@ -1015,8 +1019,11 @@ class SyncService:
                     tell("合并记录", 2, 4)
                     importer.merge_file(records, columns, checking.result)
                     importer.check_ownership()
-                except (IntegrityError, DataError) as exc:
-                    raise incompatible(exc) from exc
+                except BaseException as exc:
+                    records.interrupt()  # no need to finish checking a refused bundle
+                    if isinstance(exc, IntegrityError | DataError):
+                        raise incompatible(exc) from exc
+                    raise
                 if dry_run:
                     session.rollback()
                     return
@@ -1109,9 +1116,8 @@ class SyncService:
         rules = rows_of("rules", ["key", "value"])
         departments = SPECS["departments"]
         with (
-            tempfile.TemporaryDirectory(prefix="bbcs-") as scratch,
-            self._open_records(payload, Path(scratch), path.name) as records,
-            self._records_session(records.path, write=True) as (session, _path, attached),
+            self._open_records(payload, path.name) as records,
+            self._records_session(records.path, write=True) as (session, attached),
         ):
             if any(spec is not departments for spec in records.tables()):
                 raise BundleRefused("bad_content", "基础数据包中只应有部门等基础数据，拒绝导入。")
@@ -1439,6 +1445,7 @@ class SyncService:
                     session, conflict.site_code, conflict.bundle_id, now, ImportReport(path="")
                 )
                 importer.overwrite(spec, conflict.entity_uuid, dict(conflict.incoming))
+                importer.check_ownership()
                 importer.reindex()
             conflict.resolved_at = now
             conflict.resolved_by = actor.display_name
@@ -1735,3 +1742,11 @@ class _HashingWriter:
     def write(self, data: bytes) -> int:
         self._digest.update(data)
         return int(self._raw.write(data))
+
+
+@contextlib.contextmanager
+def _scratch_folder() -> Iterator[Path]:
+    """A temporary folder for a records file. Left behind rather than failing a finished
+    import when something (a virus scanner on Windows) still holds the file."""
+    with tempfile.TemporaryDirectory(prefix="bbcs-", ignore_cleanup_errors=True) as folder:
+        yield Path(folder)

@@ -14,8 +14,10 @@ send it again, and records may only hang off the sender's own cases.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 from sqlalchemy import (
     JSON,
@@ -45,7 +48,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
@@ -239,29 +242,49 @@ def write_records(
     search_bodies: bool = False,
 ) -> dict[str, int]:
     """Write each table's own rows matching its condition (all of them for None) to the records
-    file ``path``, with the search text of the cases written when ``search_bodies``.
+    file ``path``; returns the count per table.
 
     ``attached``: ``path`` is attached to ``session``'s SQLite connection as ``rec`` and the
-    database copies the rows itself; otherwise (PostgreSQL) they go through Python.
+    database copies the rows itself, with the cases' search text when ``search_bodies``;
+    otherwise (PostgreSQL) the rows go through Python.
     """
+    queries = []
+    for spec, condition in tables:
+        query = travel_select(spec, local_code).where(owned_here(spec))
+        queries.append((spec, query if condition is None else query.where(condition)))
+    if not attached:
+        return _write_records_through_python(session, path, queries)
     counts: dict[str, int] = {}
-    own = None if attached else sqlite3.connect(path)
-    try:
-        for spec, condition in tables:
+    for spec, query in queries:
+        columns = spec.columns()
+        session.execute(text(records_table_sql(spec.name, columns, ATTACHED)))
+        target = Table(spec.name, MetaData(), *(Column(c) for c in columns), schema=ATTACHED)
+        result = session.execute(insert(target).from_select(columns, query))
+        counts[spec.name] = max(result.rowcount, 0)  # type: ignore[attr-defined]
+    if search_bodies:
+        cases = next((c for spec, c in tables if spec.name == "cases"), None)
+        index = sql_table("case_search", sql_column("rowid"), sql_column("body"))
+        bodies = (
+            select(Case.uuid, index.c.body)
+            .join(index, index.c.rowid == Case.id)
+            .where(owned_here(SPECS["cases"]))
+        )
+        if cases is not None:
+            bodies = bodies.where(cases)
+        target = Table(SEARCH_TABLE, MetaData(), Column("uuid"), Column("body"), schema=ATTACHED)
+        session.execute(text(records_table_sql(SEARCH_TABLE, ["uuid", "body"], ATTACHED)))
+        session.execute(insert(target).from_select(["uuid", "body"], bodies))
+    return counts
+
+
+def _write_records_through_python(
+    session: Session, path: Path, queries: list[tuple[TableSpec, Select[Any]]]
+) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with contextlib.closing(sqlite3.connect(path)) as own:
+        for spec, query in queries:
             columns = spec.columns()
-            query = travel_select(spec, local_code).where(owned_here(spec))
-            if condition is not None:
-                query = query.where(condition)
-            names = ", ".join(f'"{c}"' for c in columns)
-            if own is None:
-                session.execute(text(f'CREATE TABLE {ATTACHED}."{spec.name}" ({names})'))
-                target = Table(
-                    spec.name, MetaData(), *(Column(c) for c in columns), schema=ATTACHED
-                )
-                result = session.execute(insert(target).from_select(columns, query))
-                counts[spec.name] = max(result.rowcount, 0)  # type: ignore[attr-defined]
-                continue
-            own.execute(f'CREATE TABLE "{spec.name}" ({names})')
+            own.execute(records_table_sql(spec.name, columns))
             converters = [_stored_value(spec.table.c[c].type) for c in columns]
             marks = ", ".join("?" * len(columns))
             count = 0
@@ -272,27 +295,19 @@ def write_records(
                 )
                 count += len(rows)
             counts[spec.name] = count
-        if search_bodies and attached:
-            cases = next((c for spec, c in tables if spec.name == "cases"), None)
-            index = sql_table("case_search", sql_column("rowid"), sql_column("body"))
-            bodies = (
-                select(Case.uuid, index.c.body)
-                .join(index, index.c.rowid == Case.id)
-                .where(owned_here(SPECS["cases"]))
-            )
-            if cases is not None:
-                bodies = bodies.where(cases)
-            target = Table(
-                SEARCH_TABLE, MetaData(), Column("uuid"), Column("body"), schema=ATTACHED
-            )
-            session.execute(text(f'CREATE TABLE {ATTACHED}."{SEARCH_TABLE}" (uuid, body)'))
-            session.execute(insert(target).from_select(["uuid", "body"], bodies))
-        if own is not None:
-            own.commit()
-    finally:
-        if own is not None:
-            own.close()
+        own.commit()
     return counts
+
+
+def records_table_sql(name: str, columns: Sequence[str], schema: str = "") -> str:
+    """How a records file's table is made: named columns without types, so every value keeps
+    the storage class it was sent with. SQLite keeps this text, minus the schema, in
+    sqlite_master: a received file is held to exactly this form."""
+    where = f"{schema}." if schema else ""
+    return f'CREATE TABLE {where}"{name}" (' + ", ".join(f'"{c}"' for c in columns) + ")"
+
+
+_RECORDS_TABLE = re.compile(r'CREATE TABLE "([a-z_]+)" \("[a-z0-9_]+"(?:, "[a-z0-9_]+")*\)')
 
 
 def _stored_value(column_type: Any) -> Callable[[Any], Any]:
@@ -312,7 +327,8 @@ def _stored_value(column_type: Any) -> Callable[[Any], Any]:
 
 
 class RecordsFile:
-    """A received records file, opened read-only; ``check`` refuses any value of the wrong type.
+    """A received records file, opened read-only; ``check_values`` refuses any value of the
+    wrong type.
 
     The file is signed by a registered site and checked against its manifest before it is
     opened; its schema is still held to plain tables of the expected names.
@@ -322,7 +338,7 @@ class RecordsFile:
         self.path = path
         self.bundle_name = bundle_name
         self.connection = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            f"{_file_uri(path)}?mode=ro", uri=True, check_same_thread=False
         )
         self.columns: dict[str, list[str]] = {}
         try:
@@ -332,14 +348,10 @@ class RecordsFile:
             ).fetchall()
             allowed = {*SPECS, SEARCH_TABLE}
             for kind, name, sql in objects:
-                # Plain rowid tables only (what write_records makes): no views, triggers,
-                # indexes, virtual or WITHOUT ROWID tables.
-                plain = (
-                    isinstance(sql, str)
-                    and sql.upper().startswith("CREATE TABLE")
-                    and "WITHOUT" not in sql.upper()
-                )
-                if kind != "table" or name not in allowed or not plain:
+                # Only tables exactly as records_table_sql makes them: no views, triggers,
+                # indexes, virtual, WITHOUT ROWID or generated columns, no constraints.
+                made = _RECORDS_TABLE.fullmatch(sql) if isinstance(sql, str) else None
+                if kind != "table" or name not in allowed or made is None or made[1] != name:
                     raise self._bad("中有不应有的内容")
                 self.columns[name] = [
                     row[1] for row in self.connection.execute(f'PRAGMA table_info("{name}")')
@@ -353,6 +365,10 @@ class RecordsFile:
 
     def close(self) -> None:
         self.connection.close()
+
+    def interrupt(self) -> None:
+        """Stop a check running on another thread (the import has failed anyway)."""
+        self.connection.interrupt()
 
     def tables(self) -> list[TableSpec]:
         return [spec for spec in DATA_TABLES if spec.name in self.columns]
@@ -383,6 +399,11 @@ class RecordsFile:
         each table. Safe to run on another thread while the rows are being copied."""
         try:
             for spec in self.tables():
+                if self.connection.execute(
+                    f'SELECT 1 FROM "{spec.name}" GROUP BY uuid HAVING count(*) > 1 LIMIT 1'
+                ).fetchone():
+                    label = TABLE_LABELS[spec.name]
+                    raise self._bad(f"中同一条“{label}”记录出现了不止一次")
                 checks = {c: _check_sql(spec, c) for c in columns[spec.name]}
                 bad = self.connection.execute(
                     f'SELECT rowid FROM "{spec.name}" '
@@ -428,6 +449,15 @@ class RecordsFile:
 _SIX_DIGITS: Final = "[0-9]" * 6
 _HEX: Final = "[0-9a-f]"
 _UUID_GLOB: Final = "-".join(_HEX * n for n in (8, 4, 4, 4, 12))
+
+
+def _file_uri(path: Path) -> str:
+    """An SQLite URI for a local path, a drive path or a UNC path (``//server/share/…`` needs
+    four slashes: SQLite refuses a URI authority)."""
+    posix = quote(path.absolute().as_posix(), safe="/:")
+    if posix.startswith("//"):
+        return f"file://{posix}"
+    return f"file:{'' if posix.startswith('/') else '/'}{posix}"
 
 
 def _check_sql(spec: TableSpec, name: str) -> str:
@@ -529,8 +559,10 @@ class RecordMerger:
         self.referenced: dict[str, set[int]] = {}
         self.first_new_case = 0  # bulk-added cases have ids from here on (0: none)
         self.new_cases = 0
-        self._first_new: dict[str, int] = {}  # by table: the first id of bulk-added rows
         self._held: dict[str, set[str]] = {}  # by table: UUIDs with an open conflict
+        # By table: (row UUID, column, target UUID) of references to rows of the same table,
+        # set once the whole table is in (the target may come in a later chunk).
+        self._self_refs: dict[str, list[tuple[str, str, str]]] = {}
 
     def merge_file(
         self, records: RecordsFile, columns: dict[str, list[str]], checked: Callable[[], None]
@@ -547,13 +579,14 @@ class RecordMerger:
             for spec in tables:
                 for rows in records.rows(spec, columns[spec.name]):
                     self.merge_rows(spec, columns[spec.name], rows)
+                self.finish_table(spec)
             return
         known: dict[str, bool] = {}
         try:
             for spec in tables:
-                known[spec.name] = self._note_known(spec)
+                known[spec.name] = self._note_known(spec, columns[spec.name])
                 self._copy_new_rows(spec, columns[spec.name], checked, skip_known=known[spec.name])
-        except (IntegrityError, OperationalError):
+        except (IntegrityError, OperationalError, ProgrammingError):
             raise
         except DatabaseError as exc:  # SQLite could not read the file: a damaged page
             checked()  # names the first bad value, if the damage shows there
@@ -562,38 +595,67 @@ class RecordMerger:
         for spec in tables:
             if known[spec.name]:
                 self._merge_known_rows(spec, columns[spec.name])
+                self.finish_table(spec)
                 self.session.execute(text(f"DROP TABLE temp.bbcs_known_{spec.name}"))
 
-    def _note_known(self, spec: TableSpec) -> bool:
-        """Note the UUIDs of the file's rows this site already has (temp.bbcs_known_<table>);
-        False when the table here is empty (a first import: nothing to note)."""
+    def _note_known(self, spec: TableSpec, columns: list[str]) -> bool:
+        """Note the file's rows this site already has (temp.bbcs_known_<table>), and sort out
+        in SQL those with nothing to do: older than here, or the same version with the same
+        content (a county that sends everything again). False when the table here is empty
+        (a first import: nothing to note)."""
+        name = spec.name
         if self.session.scalar(select(spec.table.c.id).limit(1)) is None:
             return False
-        self.session.execute(text(f"DROP TABLE IF EXISTS temp.bbcs_known_{spec.name}"))
+        same = " AND ".join(
+            (
+                f'r."{c}" IS (SELECT x.uuid FROM main."{spec.refs[c]}" x WHERE x.id = m."{c}")'
+                if c in spec.refs
+                else f'r."{c}" IS m."{c}"'
+            )
+            for c in columns
+            if c != spec.owner_column
+        )
+        self.session.execute(text(f"DROP TABLE IF EXISTS temp.bbcs_known_{name}"))
         self.session.execute(
             text(
-                f"CREATE TEMP TABLE bbcs_known_{spec.name} AS "
-                f'SELECT r.uuid AS uuid FROM {ATTACHED}."{spec.name}" r '
-                f'CROSS JOIN main."{spec.name}" m ON m.uuid = r.uuid'
-            )
+                f"CREATE TEMP TABLE bbcs_known_{name} AS SELECT r.uuid AS uuid, "
+                "CASE WHEN m.origin_site != :owner OR r.uuid IN (SELECT c.entity_uuid FROM "
+                "main.sync_conflicts c WHERE c.entity = :table AND c.resolved_at IS NULL) "
+                "THEN 'check' WHEN r.version < m.version THEN 'older' "
+                f"WHEN r.version = m.version AND {same} THEN 'same' ELSE 'check' END AS verdict "
+                f'FROM {ATTACHED}."{name}" r CROSS JOIN main."{name}" m ON m.uuid = r.uuid'
+            ),
+            {"owner": self.owner, "table": name},
         )
+        for verdict, count in self.session.execute(
+            text(
+                f"SELECT verdict, count(*) FROM temp.bbcs_known_{name} "
+                "WHERE verdict != 'check' GROUP BY verdict"
+            )
+        ):
+            reason = "本站点已有更新的版本" if verdict == "older" else "已是最新"
+            self.report.ignored[name] += count
+            self.report.reasons[reason] += count
         return True
 
     def _merge_known_rows(self, spec: TableSpec, columns: list[str]) -> None:
-        """The rows this site already has go through the checks one by one (a weekly bundle: a
-        few hundred)."""
+        """The rows this site already has that may change something go through the checks one
+        by one (a weekly bundle: a few hundred)."""
         converters = python_values(spec, columns)
         names = ", ".join(f'r."{c}"' for c in columns)
         result = self.session.execute(
             text(
                 f'SELECT {names} FROM {ATTACHED}."{spec.name}" r '
-                f"WHERE r.uuid IN (SELECT uuid FROM temp.bbcs_known_{spec.name}) "
-                "ORDER BY r.rowid"
+                f"WHERE r.uuid IN (SELECT uuid FROM temp.bbcs_known_{spec.name} "
+                "WHERE verdict = 'check') ORDER BY r.rowid"
             )
         )
-        for chunk in result.partitions(ROW_CHUNK):
-            rows = [[f(v) for f, v in zip(converters, row, strict=True)] for row in chunk]
-            self.merge_rows(spec, columns, rows)
+        try:  # an open statement on the file would keep it from being detached
+            for chunk in result.partitions(ROW_CHUNK):
+                rows = [[f(v) for f, v in zip(converters, row, strict=True)] for row in chunk]
+                self.merge_rows(spec, columns, rows)
+        finally:
+            result.close()
 
     def _copy_new_rows(
         self,
@@ -760,7 +822,7 @@ class RecordMerger:
         owner_at = position.get(spec.owner_column) if spec.owner_column else None
         new_rows: list[list[Any]] = []
         updates: list[dict[str, Any]] = []
-        self_refs: list[tuple[str, str, str]] = []  # (row uuid, column, target uuid)
+        self_refs = self._self_refs.setdefault(name, [])
         seen: set[str] = set()
         for row in rows:
             the_uuid = row[uuid_at]
@@ -818,23 +880,27 @@ class RecordMerger:
                 .values({c: bindparam(c) for c in columns_set})
             )
             self.session.connection().execute(statement, updates)
-        if self_refs:
-            pointed = [
-                {"b_uuid": row_uuid, "b_target": mapping.get(target) or self._lookup(name, target)}
-                for row_uuid, _column, target in self_refs
-            ]
-            for column in {column for _u, column, _t in self_refs}:
-                self.session.connection().execute(
-                    update(t)
-                    .where(t.c.uuid == bindparam("b_uuid"))
-                    .values({column: bindparam("b_target")}),
-                    [p for p, r in zip(pointed, self_refs, strict=True) if r[1] == column],
-                )
         touched = {mapping[row[uuid_at]] for row in new_rows} | {u["b_id"] for u in updates}
         if name == "cases":
             self.touched_cases.update(touched)
         if name == "complainants":
             self.touched_complainants.update(touched)
+
+    def finish_table(self, spec: TableSpec) -> None:
+        """Point the table's rows at rows of the same table, now that all of them are in."""
+        pending = self._self_refs.pop(spec.name, [])
+        t = spec.table
+        for column in {column for _uuid, column, _target in pending}:
+            self.session.connection().execute(
+                update(t)
+                .where(t.c.uuid == bindparam("b_uuid"))
+                .values({column: bindparam("b_id")}),
+                [
+                    {"b_uuid": row_uuid, "b_id": self._lookup(spec.name, target)}
+                    for row_uuid, c, target in pending
+                    if c == column
+                ],
+            )
 
     def overwrite(self, spec: TableSpec, the_uuid: str, values: dict[str, Any]) -> None:
         """Apply one stored incoming record over the local one (conflict resolution)."""

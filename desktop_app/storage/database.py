@@ -39,14 +39,17 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # of migrations/versions.
 SCHEMA_HEAD = "0005"
 
+# SQLite: the page cache per connection (negative: KiB), its ceiling while a bundle's records
+# are merged, the write-ahead log's checkpoint interval (SQLite's default) and the size the log
+# is cut back to after a checkpoint (a first import at the city leaves hundreds of MB in it).
+CACHE_KIB = -8000
+BULK_CACHE_MAX_KIB = 768 * 1024
+WAL_AUTOCHECKPOINT_PAGES = 1000
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+
 # PostgreSQL: the advisory lock every write transaction takes (any fixed number; "bbcs" in ASCII),
 # and how long a writer waits for it, or for a row lock, before giving up with a plain message
 # (SQLite's busy_timeout plays this part there).
-# SQLite page cache per connection (negative: KiB), and while a bundle's records are merged.
-CACHE_KIB = -8000
-BULK_CACHE_MAX_KIB = 1024 * 1024
-WAL_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
-
 WRITER_LOCK_KEY = 0x62626373
 LOCK_TIMEOUT_SECONDS = 10
 
@@ -66,6 +69,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute(f"PRAGMA cache_size={CACHE_KIB}")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -222,32 +226,49 @@ class Database:
         with self.engine.connect() as connection:
             raw = connection.connection.driver_connection
             assert raw is not None
-            raw.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
-            raw.execute(f"PRAGMA {schema}.journal_mode=OFF")  # a scratch file, checked by hash
-            raw.execute(f"PRAGMA {schema}.synchronous=OFF")
-            # A first import writes close to a million rows with random UUID index keys: a
-            # page cache the size of what arrives keeps them off the disk until the commit
-            # (10.7 s → 8.5 s at 100,000 cases). Given back to the system afterwards.
             size = path.stat().st_size if path.exists() else 0
             cache_kib = min(BULK_CACHE_MAX_KIB, max(-CACHE_KIB, size * 5 // 4 // 1024))
-            raw.execute(f"PRAGMA main.cache_size={-cache_kib}")
-            if write:
-                raw.execute("PRAGMA wal_autocheckpoint=0")
-            session = Session(
-                bind=connection.execution_options(bbcs_write=write), expire_on_commit=False
-            )
             try:
+                raw.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+                raw.execute(f"PRAGMA {schema}.journal_mode=OFF")  # scratch, checked by hash
+                raw.execute(f"PRAGMA {schema}.synchronous=OFF")
+                # A first import writes close to a million rows with random UUID index keys:
+                # a page cache the size of what arrives keeps them off the disk until the
+                # commit (10.7 s → 8.5 s at 100,000 cases). Given back afterwards.
+                raw.execute(f"PRAGMA main.cache_size={-cache_kib}")
+                if write:
+                    raw.execute("PRAGMA wal_autocheckpoint=0")
+                session = Session(
+                    bind=connection.execution_options(bbcs_write=write), expire_on_commit=False
+                )
                 with self._unit_of_work(session):
                     yield session
             finally:
-                if raw.in_transaction:
-                    raw.rollback()
-                raw.execute(f"PRAGMA main.cache_size={CACHE_KIB}")
-                raw.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
-                raw.execute(f"DETACH DATABASE {schema}")
-                if cache_kib > -CACHE_KIB:
-                    raw.execute("PRAGMA shrink_memory")
-                    give_back_freed_memory()
+                self._detach(connection, raw, schema, cache_kib > -CACHE_KIB)
+
+    def _detach(
+        self, connection: Connection, raw: sqlite3.Connection, schema: str, shrink: bool
+    ) -> None:
+        """Give the connection back as it was. Nothing here may turn a committed import into a
+        failure: a step that fails is logged, and a connection that cannot be detached is
+        dropped from the pool instead of being handed to the next user with the file on it."""
+        steps = [
+            f"PRAGMA main.cache_size={CACHE_KIB}",
+            f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}",
+            f"DETACH DATABASE {schema}",
+        ]
+        try:
+            if raw.in_transaction:
+                raw.rollback()
+            for step in steps:
+                raw.execute(step)
+        except sqlite3.Error as exc:
+            log.warning("could not give the connection back as it was (%s): dropped", exc)
+            connection.invalidate()
+            return
+        if shrink:
+            raw.execute("PRAGMA shrink_memory")
+            give_back_freed_memory()
 
     def checkpoint(self) -> None:
         """Copy what the write-ahead log holds into the database file (SQLite; PostgreSQL

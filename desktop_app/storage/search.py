@@ -88,12 +88,14 @@ def case_number_tail(number: str) -> str:
     return rest if dash and prefix and "-" in rest else number
 
 
-_CASE_NUMBER = re.compile(r"[^\s\-]{1,20}-\d{4}-\d{1,6}")
+_NUMBER_PREFIX = re.compile(r"([^\s\-\d][^\s\-]{0,19})-([\d\-]*)")
 
 
-def is_case_number(query: str) -> bool:
-    """A whole case number of some site (``杞县-2026-0012``)."""
-    return _CASE_NUMBER.fullmatch(query.strip()) is not None
+def split_number_prefix(query: str) -> tuple[str, str]:
+    """(site prefix, the rest) of what looks like (the start of) a case number: ``杞县-2026-00``
+    gives ``("杞县", "2026-00")``; anything else gives ``("", query)``."""
+    found = _NUMBER_PREFIX.fullmatch(query.strip())
+    return (found[1], found[2]) if found else ("", query)
 
 
 def strip_site_prefix(query: str, short_name: str) -> str:

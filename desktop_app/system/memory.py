@@ -27,5 +27,5 @@ def give_back_freed_memory() -> None:
         trim = getattr(libc, "malloc_trim", None)  # glibc only (not musl, not macOS)
         if trim is not None:
             trim(0)
-    except OSError as exc:  # no such library on this system: nothing to give back this way
+    except Exception as exc:  # no such library or function here: nothing to give back this way
         log.debug("could not return freed memory: %s", exc)

@@ -230,7 +230,7 @@ def write_records_file(
                 f'INSERT INTO "{name}" VALUES ({marks})', [[_stored(v) for v in r] for r in rows]
             )
         if search is not None:
-            db.execute("CREATE TABLE case_search (uuid, body)")
+            db.execute('CREATE TABLE "case_search" ("uuid", "body")')
             db.executemany("INSERT INTO case_search VALUES (?, ?)", list(search))
         for statement in extra_sql:
             db.execute(statement)

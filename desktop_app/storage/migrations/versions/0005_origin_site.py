@@ -36,8 +36,10 @@ def upgrade() -> None:
     # batch rebuild of these tables took 24 s on a county with 100,000 cases.
     for table in EXPORTED:
         op.add_column(table, sa.Column('origin_site', sa.String(length=6), server_default='', nullable=False))
+        # '?' for a received record whose sender cannot be told (a complainant without cases):
+        # never this site's own, and no site may send it again without a person deciding.
         op.execute(sa.text(
-            f"UPDATE {table} SET origin_site = coalesce({ORIGIN[table]}, '') WHERE sync_hash != ''"
+            f"UPDATE {table} SET origin_site = coalesce({ORIGIN[table]}, '?') WHERE sync_hash != ''"
         ))
         op.drop_column(table, 'sync_hash')
 
