@@ -7,8 +7,6 @@ to be. Best effort: glibc's ``malloc_trim`` on Linux, the UCRT's ``_heapmin`` on
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import sys
 
@@ -16,6 +14,9 @@ log = logging.getLogger(__name__)
 
 
 def give_back_freed_memory() -> None:
+    import ctypes  # here, not at start-up: only a big import needs it
+    import ctypes.util
+
     try:
         if sys.platform == "win32":
             ctypes.CDLL("ucrtbase")._heapmin()
