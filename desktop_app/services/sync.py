@@ -71,7 +71,7 @@ from desktop_app.services.sync_records import (
     RecordsFile,
     incompatible,
     owned_here,
-    to_json_value,
+    stored_form,
     write_records,
 )
 from desktop_app.storage import search
@@ -1434,7 +1434,7 @@ class SyncService:
             local_row = session.execute(select(t).where(t.c.uuid == conflict.entity_uuid)).first()
             before = (
                 {
-                    column: to_json_value(t.c[column].type)(value)
+                    column: stored_form(t.c[column].type)(value)
                     for column, value in local_row._mapping.items()
                 }
                 if local_row is not None

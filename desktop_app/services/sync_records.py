@@ -15,14 +15,13 @@ send it again, and records may only hang off the sender's own cases.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
@@ -48,6 +47,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column as sql_column
@@ -285,7 +285,7 @@ def _write_records_through_python(
         for spec, query in queries:
             columns = spec.columns()
             own.execute(records_table_sql(spec.name, columns))
-            converters = [_stored_value(spec.table.c[c].type) for c in columns]
+            converters = [stored_form(spec.table.c[c].type) for c in columns]
             marks = ", ".join("?" * len(columns))
             count = 0
             for rows in session.execute(query).partitions(ROW_CHUNK):
@@ -308,19 +308,6 @@ def records_table_sql(name: str, columns: Sequence[str], schema: str = "") -> st
 
 
 _RECORDS_TABLE = re.compile(r'CREATE TABLE "([a-z_]+)" \("[a-z0-9_]+"(?:, "[a-z0-9_]+")*\)')
-
-
-def _stored_value(column_type: Any) -> Callable[[Any], Any]:
-    """A value from SQLAlchemy in the form SQLite stores it (as a records file carries it)."""
-    if isinstance(column_type, DateTime):
-        return lambda v: None if v is None else _sqlite_datetime(v)
-    if isinstance(column_type, Date):
-        return lambda v: None if v is None else v.isoformat()
-    if isinstance(column_type, Boolean):
-        return lambda v: None if v is None else int(v)
-    if isinstance(column_type, JSON):
-        return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
-    return lambda v: v
 
 
 # Reading a records file ---------------------------------------------------------------------
@@ -497,32 +484,30 @@ def _check_sql(spec: TableSpec, name: str) -> str:
 
 
 def python_values(spec: TableSpec, columns: list[str]) -> list[Callable[[Any], Any]]:
-    """Per column, a stored (SQLite) value to the Python value SQLAlchemy takes."""
+    """Per column, a stored (SQLite) value to the Python value SQLAlchemy takes; references
+    stay UUIDs."""
     t = spec.table
-    out: list[Callable[[Any], Any]] = []
-    for name in columns:
-        kind = t.c[name].type
-        if name in spec.refs:
-            out.append(_same)
-        elif isinstance(kind, DateTime):
-            out.append(_optional(datetime.fromisoformat))
-        elif isinstance(kind, Date):
-            out.append(_optional(date.fromisoformat))
-        elif isinstance(kind, Boolean):
-            out.append(_optional(bool))
-        elif isinstance(kind, JSON):
-            out.append(_optional(json.loads))
-        else:
-            out.append(_same)
-    return out
+    return [_same if name in spec.refs else python_form(t.c[name].type) for name in columns]
+
+
+def stored_form(column_type: Any) -> Callable[[Any], Any]:
+    """A Python value in the form SQLite stores it, the form records travel in (SQLAlchemy's own
+    SQLite conversion: ``2026-11-25 09:30:00.000000``, 0/1, JSON text)."""
+    convert = column_type.dialect_impl(_SQLITE).bind_processor(_SQLITE)
+    return convert or _same
+
+
+def python_form(column_type: Any) -> Callable[[Any], Any]:
+    """The other way: a stored value to the Python value (SQLAlchemy's SQLite conversion)."""
+    convert = column_type.dialect_impl(_SQLITE).result_processor(_SQLITE, None)
+    return convert or _same
+
+
+_SQLITE: Final = sqlite_dialect.dialect()
 
 
 def _same(value: Any) -> Any:
     return value
-
-
-def _optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda v: None if v is None else convert(v)
 
 
 # Merging ------------------------------------------------------------------------------------
@@ -909,7 +894,7 @@ class RecordMerger:
         if local_id is None:
             raise NotFound("本地记录已不存在。")
         columns = [c for c in values if c in t.c]
-        row = _typed_row(spec, columns, [values[c] for c in columns], "冲突记录")
+        row = [f(values[c]) for f, c in zip(python_values(spec, columns), columns, strict=True)]
         self_refs: list[tuple[str, str, str]] = []
         db_values = self._db_values(spec, dict(zip(columns, row, strict=True)), self_refs, the_uuid)
         for _row_uuid, column, target_uuid in self_refs:
@@ -1129,7 +1114,11 @@ class RecordMerger:
                 local_version=local_version,
                 incoming_version=incoming_version,
                 reason=reason,
-                incoming={k: to_json_value(spec.table.c[k].type)(v) for k, v in values.items()},
+                # As the record travelled (plain JSON: text, numbers, null).
+                incoming={
+                    k: v if k in spec.refs else stored_form(spec.table.c[k].type)(v)
+                    for k, v in values.items()
+                },
             )
         )
 
@@ -1163,53 +1152,6 @@ def owned_here(spec: TableSpec) -> Any:
     if spec.owner_column and spec.blank_is_local:
         return t.c[spec.owner_column] == ""
     return t.c.origin_site == ""
-
-
-def to_json_value(column_type: Any) -> Callable[[Any], Any]:
-    if isinstance(column_type, DateTime | Date):
-        return lambda v: v.isoformat() if isinstance(v, datetime | date) else v
-    return lambda v: v
-
-
-def _from_json_value(column_type: Any, column: str, where: str) -> Callable[[Any], Any]:
-    def bad() -> BundleRefused:
-        return BundleRefused("bad_content", f"“{where}”的“{column}”格式不正确。")
-
-    if isinstance(column_type, DateTime | Date):
-        parse = datetime.fromisoformat if isinstance(column_type, DateTime) else date.fromisoformat
-
-        def to_time(v: Any) -> Any:
-            if v is None:
-                return None
-            try:
-                return parse(v)
-            except (TypeError, ValueError):
-                raise bad() from None
-
-        return to_time
-    if isinstance(column_type, Boolean):
-
-        def to_bool(v: Any) -> Any:
-            if v is None or isinstance(v, bool):
-                return v
-            if v in (0, 1) and type(v) is int:
-                return bool(v)
-            raise bad()
-
-        return to_bool
-    return lambda v: v
-
-
-def _typed_row(spec: TableSpec, columns: list[str], row: list[Any], where: str) -> list[Any]:
-    t = spec.table
-    return [
-        _from_json_value(t.c[c].type, c, where)(v) if c not in spec.refs else v
-        for c, v in zip(columns, row, strict=True)
-    ]
-
-
-def _sqlite_datetime(value: datetime) -> str:
-    return f"{value:%Y-%m-%d %H:%M:%S}.{value.microsecond:06d}"
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
