@@ -1018,7 +1018,6 @@ class SyncService:
                 try:
                     tell("合并记录", 2, 4)
                     importer.merge_file(records, columns, checking.result)
-                    importer.check_ownership()
                 except BaseException as exc:
                     records.interrupt()  # no need to finish checking a refused bundle
                     if isinstance(exc, IntegrityError | DataError):
@@ -1445,7 +1444,6 @@ class SyncService:
                     session, conflict.site_code, conflict.bundle_id, now, ImportReport(path="")
                 )
                 importer.overwrite(spec, conflict.entity_uuid, dict(conflict.incoming))
-                importer.check_ownership()
                 importer.reindex()
             conflict.resolved_at = now
             conflict.resolved_by = actor.display_name

@@ -56,7 +56,7 @@ from sqlalchemy.sql import table as sql_table
 from desktop_app.errors import NotFound
 from desktop_app.services.bundle_file import BundleRefused
 from desktop_app.storage import search
-from desktop_app.storage.models import Assignment, Base, Case, Complainant, SyncConflict
+from desktop_app.storage.models import Base, Case, Complainant, SyncConflict
 
 log = logging.getLogger(__name__)
 
@@ -541,7 +541,6 @@ class RecordMerger:
         self.ids: dict[str, dict[str, int]] = {}
         self.touched_cases: set[int] = set()
         self.touched_complainants: set[int] = set()
-        self.referenced: dict[str, set[int]] = {}
         self.first_new_case = 0  # bulk-added cases have ids from here on (0: none)
         self.new_cases = 0
         self._held: dict[str, set[str]] = {}  # by table: UUIDs with an open conflict
@@ -738,23 +737,26 @@ class RecordMerger:
                 raise _foreign_reference()
 
     def _owned_id(self, table: str, uuid_sql: str) -> str:
-        """SQL: the id of the ``table`` row with UUID ``uuid_sql`` if it is the sender's (NULL
-        otherwise)."""
+        """SQL: the id of the ``table`` row with UUID ``uuid_sql`` if records of the sender may
+        point at it (NULL otherwise): the sender's own cases, their assignments, and the
+        complainants it sent; any department. The one place this rule is written, for the bulk
+        copy and for the row-by-row merge alike."""
+        here = "main." if self.attached else ""
         if table == "cases":
             return (
-                f"SELECT x.id FROM main.cases x WHERE x.uuid = {uuid_sql} AND x.site_code = :owner"
+                f"SELECT x.id FROM {here}cases x WHERE x.uuid = {uuid_sql} AND x.site_code = :owner"
             )
         if table == "complainants":
             return (
-                f"SELECT x.id FROM main.complainants x WHERE x.uuid = {uuid_sql} "
+                f"SELECT x.id FROM {here}complainants x WHERE x.uuid = {uuid_sql} "
                 "AND x.origin_site = :owner"
             )
         if table == "assignments":
             return (
-                "SELECT x.id FROM main.assignments x CROSS JOIN main.cases c ON c.id = x.case_id "
-                f"WHERE x.uuid = {uuid_sql} AND c.site_code = :owner"
+                f"SELECT x.id FROM {here}assignments x CROSS JOIN {here}cases c "
+                f"ON c.id = x.case_id WHERE x.uuid = {uuid_sql} AND c.site_code = :owner"
             )
-        return f'SELECT x.id FROM main."{table}" x WHERE x.uuid = {uuid_sql}'
+        return f'SELECT x.id FROM {here}"{table}" x WHERE x.uuid = {uuid_sql}'
 
     def _drop_indexes(self, table: str) -> list[str]:
         """Drop ``table``'s own (non-constraint) indexes; returns the SQL that makes them again."""
@@ -846,7 +848,8 @@ class RecordMerger:
                 updates.append(db_values)
                 self.report.updated[name] += 1
         mapping = self.ids.setdefault(name, {})
-        mapping.update({u: v[0] for u, v in existing.items()})
+        # Only the sender's own rows may be pointed at without asking (see _lookup).
+        mapping.update({u: v[0] for u, v in existing.items() if v[2] == self.owner})
         if new_rows:
             self.report.added[name] += len(new_rows)
             dicts = [
@@ -997,49 +1000,19 @@ class RecordMerger:
         return out
 
     def _lookup(self, table: str, the_uuid: str) -> int:
-        found = self._resolve(table, the_uuid)
-        self.referenced.setdefault(table, set()).add(found)
-        return found
-
-    def check_ownership(self) -> None:
-        """Records merged row by row may only hang off the sender's own cases, assignments and
-        complainants."""
-        checks: list[tuple[str, Callable[[Sequence[int]], Any]]] = [
-            (
-                "cases",
-                lambda ids: select(func.count()).where(
-                    Case.id.in_(ids), Case.site_code != self.owner
-                ),
-            ),
-            (
-                "assignments",
-                lambda ids: (
-                    select(func.count())
-                    .select_from(Assignment)
-                    .join(Case, Assignment.case_id == Case.id)
-                    .where(Assignment.id.in_(ids), Case.site_code != self.owner)
-                ),
-            ),
-            (
-                "complainants",
-                lambda ids: select(func.count()).where(
-                    Complainant.id.in_(ids), Complainant.origin_site != self.owner
-                ),
-            ),
-        ]
-        for table, query in checks:
-            for chunk in chunks(sorted(self.referenced.get(table, set())), ID_CHUNK):
-                if self.session.scalar(query(chunk)):
-                    raise _foreign_reference()
-
-    def _resolve(self, table: str, the_uuid: str) -> int:
+        """The local id of a row the incoming records may point at; refuses the bundle for a
+        row that is not here or not the sender's to point at (``_owned_id``)."""
         mapping = self.ids.setdefault(table, {})
         found = mapping.get(the_uuid)
         if found is None:
-            t = Base.metadata.tables[table]
-            found = self.session.scalar(select(t.c.id).where(t.c.uuid == the_uuid))
+            found = self.session.scalar(
+                text(self._owned_id(table, ":uuid")), {"uuid": the_uuid, "owner": self.owner}
+            )
             if found is None:
-                raise _missing_reference(table, the_uuid)
+                t = Base.metadata.tables[table]
+                if self.session.scalar(select(t.c.id).where(t.c.uuid == the_uuid)) is None:
+                    raise _missing_reference(table, the_uuid)
+                raise _foreign_reference()
             mapping[the_uuid] = found
         return found
 
