@@ -420,7 +420,7 @@ def test_search_index_matches_the_intake_fields(demo: Demo) -> None:
     assert set(bodies) == {c.id for c in demo.cases}
     for case in demo.cases:
         complainant = demo.complainants[case.complainant_id]
-        expected = search.index_text(search_fields(case, complainant, SHORT))
+        expected = search.index_text(search_fields(case, complainant))
         assert bodies[case.id] == expected, case.number
 
 
@@ -457,7 +457,7 @@ def test_ledger_finds_a_two_character_name(demo: Demo) -> None:
         for c in demo.cases
         if any(
             name in squeezed(field)
-            for field in search_fields(c, demo.complainants[c.complainant_id], SHORT)
+            for field in search_fields(c, demo.complainants[c.complainant_id])
         )
     }
     found = LedgerService(demo.db).ids(CaseFilter(text=name))

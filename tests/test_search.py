@@ -14,6 +14,7 @@ from desktop_app.domain.vocabulary import CaseStatus, Channel, Outcome, ReplyMet
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.ledger import CaseFilter, CaseRow, SortKey
+from desktop_app.storage import search
 from desktop_app.storage.models import Case
 from tests.helpers import pg
 from tests.helpers.factories import USER_PASSWORD, enterprise_form, person_form
@@ -458,3 +459,23 @@ def test_dashboard_counts(ledger: Ledger) -> None:
     assert counts.awaiting_triage == 2
     assert counts.awaiting_visit == 1
     assert counts.this_month == 5
+
+
+@pytest.mark.parametrize(
+    ("query", "prefix", "rest"),
+    [
+        ("杞县-2026-0012", "杞县", "2026-0012"),
+        ("杞县-2026-00", "杞县", "2026-00"),
+        ("杞县-", "杞县", ""),
+        ("2026-0012", "", "2026-0012"),
+        ("王芳", "", "王芳"),
+        ("县-医院", "", "县-医院"),
+    ],
+)
+def test_a_number_splits_into_its_site_prefix_and_the_rest(
+    query: str, prefix: str, rest: str
+) -> None:
+    assert search.split_number_prefix(query) == (prefix, rest)
+    # What is indexed of a site's own number is the same rest, whichever site reads it.
+    if prefix and rest:
+        assert search.number_search_tail(query) == rest

@@ -1951,14 +1951,7 @@ class _Generator:
                 times[-1],
             )
         )  # fmt: skip
-        fields = (
-            search.number_search_tail(number, self.short),
-            person.name,
-            title,
-            description,
-            stuck_at,
-            person.phone,
-        )
+        fields = search.case_fields(number, person.name, title, description, stuck_at, person.phone)
         rows.search.append((case_id, search_body(fields)))
         if status in (CaseStatus.VISITED, CaseStatus.CONCLUDED, CaseStatus.WITHDRAWN):
             assert concluded_at is not None

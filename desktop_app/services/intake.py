@@ -81,15 +81,15 @@ def case_number(short_name: str, year: int, seq: int) -> str:
     return f"{short_name}-{year}-{seq:04d}"
 
 
-def search_fields(case: Case, complainant: Complainant, short_name: str) -> list[str]:
-    return [
-        search.number_search_tail(case.number, short_name),
+def search_fields(case: Case, complainant: Complainant) -> list[str]:
+    return search.case_fields(
+        case.number,
         complainant.name,
         case.title,
         case.description,
         case.stuck_at,
         complainant.phone,
-    ]
+    )
 
 
 class IntakeService:
@@ -254,7 +254,7 @@ class IntakeService:
             data={"linked_case": earlier.uuid if earlier is not None else None},
         )
         self._attach(session, actor, case, files, now)
-        search.reindex_case(session, case.id, search_fields(case, complainant, site.short_name))
+        search.reindex_case(session, case.id, search_fields(case, complainant))
         audit.record(
             session,
             at=now,
@@ -376,9 +376,8 @@ class IntakeService:
 
 def _reindex_cases_of(session: Session, complainant: Complainant) -> None:
     """The ledger shows the complainant's current name, so search must find it too."""
-    short_name = session.scalar(select(Site.short_name).where(Site.is_local.is_(True))) or ""
     for case in session.scalars(select(Case).where(Case.complainant_id == complainant.id)):
-        search.reindex_case(session, case.id, search_fields(case, complainant, short_name))
+        search.reindex_case(session, case.id, search_fields(case, complainant))
 
 
 def _matched_by(form: IntakeForm, complainant: Complainant) -> str:

@@ -974,7 +974,7 @@ class RecordMerger:
                 [
                     {
                         "id": r[0],
-                        "body": search.index_text([search.case_number_tail(r[1]), *r[2:]]),
+                        "body": search.index_text(search.case_fields(*r[1:])),
                     }
                     for r in rows
                 ],

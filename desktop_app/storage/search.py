@@ -72,20 +72,20 @@ def body_needle(query: str) -> str | None:
     return " " + " ".join(chars) + " "
 
 
-def number_search_tail(number: str, short_name: str) -> str:
-    """The part of a case number worth indexing (``2026-0012`` of ``杞县-2026-0012``).
+def case_fields(
+    number: str, name: str, title: str, description: str, stuck_at: str, phone: str
+) -> list[str]:
+    """What a case's search text is made of (for :func:`index_text`): wherever it is built
+    (intake, the demo, a city importing a county's cases) it must be built the same way."""
+    return [number_search_tail(number), name, title, description, stuck_at, phone]
 
-    The site prefix is on every case, so indexing it would only make every query slower.
+
+def number_search_tail(number: str) -> str:
+    """The part of a case number worth indexing (``2026-0012`` of ``杞县-2026-0012``): the
+    site prefix is on every case of a site, so indexing it would only make every query slower.
     """
-    prefix = f"{short_name}-"
-    return number[len(prefix) :] if number.startswith(prefix) else number
-
-
-def case_number_tail(number: str) -> str:
-    """The indexed part of any site's case number (``2026-0012`` of ``杞县-2026-0012``): what
-    :func:`number_search_tail` gives at the site that registered it."""
-    prefix, dash, rest = number.partition("-")
-    return rest if dash and prefix and "-" in rest else number
+    prefix, rest = split_number_prefix(number)
+    return rest if prefix else number
 
 
 _NUMBER_PREFIX = re.compile(r"([^\s\-\d][^\s\-]{0,19})-([\d\-]*)")
