@@ -514,6 +514,7 @@ def _cmd_import(args: argparse.Namespace, data_dir: Path) -> int:
         reports = services.sync.import_path(
             Actor.command_line(), Path(args.path), dry_run=args.dry_run
         )
+        services.sync.settle_imports()
     refused = any(r.refused for r in reports)
     if args.json:
         if len(reports) == 1 and not Path(args.path).is_dir():

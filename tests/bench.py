@@ -183,7 +183,7 @@ def measure_exchange(data_dir: Path, folder: Path, runs: int = 3) -> dict[str, o
             # What the import left in SQLite's write-ahead log, copied into the database file
             # afterwards in the background (the exchange screen does it after the reload).
             start = time.perf_counter()
-            city.db.checkpoint()
+            city.sync.settle_imports()
             checkpoints.append(time.perf_counter() - start)
             start = time.perf_counter()
             again = city.sync.import_file(actor, sent.path)

@@ -963,6 +963,12 @@ class SyncService:
             finally:
                 payload.close()
 
+    def settle_imports(self) -> None:
+        """Copy what imports left in SQLite's write-ahead log into the database file (a first
+        upload leaves hundreds of MB there; the import itself is already durable). Run it after
+        a batch of imports, off the UI thread; otherwise the next save would pay for it."""
+        self._db.checkpoint()
+
     def _already_imported(self, path: Path, done: Any, report: ImportReport, dry_run: bool) -> None:
         """Importing a bundle again changes nothing; its acknowledgement is written again."""
         processed_at, counts = done

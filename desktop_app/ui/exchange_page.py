@@ -1099,9 +1099,9 @@ class ExchangePage(QWidget):
         if self.is_city and self.inbox_path.text():
             self.scan_inbox()
         if done:
-            # A first upload leaves hundreds of MB in SQLite's write-ahead log: copied into the
-            # database file now, after the screens have reloaded, not by the next save.
-            self._context.runner.run(self._services.db.checkpoint, _ignore, _ignore)
+            # A first upload leaves hundreds of MB in the write-ahead log: settled now, after the
+            # screens have reloaded, not by the next save.
+            self._context.runner.run(self._services.sync.settle_imports, _ignore, _ignore)
 
     def _import_failed(self, exc: Exception) -> None:
         message = exc.message if isinstance(exc, UserError) else "导入未完成"
