@@ -738,3 +738,24 @@ def test_the_records_file_is_opened_by_a_uri_sqlite_accepts(path: Any, uri: str 
         assert made.startswith("file:/C:/Users/")
     else:
         assert made.startswith(uri)
+
+
+def test_too_little_temporary_space_is_told_plainly_and_changes_nothing(
+    shared: Shared, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records are unpacked to the temporary folder: with less free space than they need,
+    the clerk is told before a byte is written."""
+    from desktop_app.errors import EnvironmentProblem
+    from desktop_app.services import bundle_file
+
+    real = shutil.disk_usage
+
+    def nearly_full(path: Any) -> Any:
+        usage = real(path)
+        return usage._replace(free=1024)
+
+    monkeypatch.setattr(bundle_file.shutil, "disk_usage", nearly_full)
+    before = table_counts(shared.city)
+    with pytest.raises(EnvironmentProblem, match=r"磁盘已满.*本次导入未做任何更改"):
+        shared.city.sync.import_file(ADMIN, shared.bundle)
+    assert table_counts(shared.city) == before
