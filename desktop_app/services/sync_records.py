@@ -554,8 +554,9 @@ class RecordMerger:
         """Add, update, ignore or queue every row of ``records``.
 
         ``checked`` returns once every value in the file passed ``RecordsFile.check_values``
-        (and raises if one did not). On SQLite the new rows are copied meanwhile by the
-        database; no value is read into Python before it returns.
+        (and raises if one did not); it is called before any value is read into Python. On
+        SQLite the new rows are copied by the database meanwhile, so the caller must call it
+        too before committing (a first import never reads a value here).
         """
         tables = records.tables()
         if not self.attached:
@@ -575,7 +576,8 @@ class RecordMerger:
         except DatabaseError as exc:  # SQLite could not read the file: a damaged page
             checked()  # names the first bad value, if the damage shows there
             raise records.damaged() from exc
-        checked()
+        if any(known.values()):
+            checked()
         for spec in tables:
             if known[spec.name]:
                 self._merge_known_rows(spec, columns[spec.name])

@@ -43,6 +43,12 @@ SCHEMA_HEAD = "0005"
 # are merged, the write-ahead log's checkpoint interval (SQLite's default) and the size the log
 # is cut back to after a checkpoint (a first import at the city leaves hundreds of MB in it).
 CACHE_KIB = -8000
+# The page size of a new database (an existing one keeps its own): fewer, larger pages make a
+# first import at the city a fifth faster (fewer B-tree pages and log frames to write) and
+# cost nothing measurable in the ledger, search or a save. A bundle's records file, only ever
+# read through from start to end, uses SQLite's largest.
+PAGE_SIZE = 16384
+RECORDS_PAGE_SIZE = 65536
 BULK_CACHE_MAX_KIB = 768 * 1024
 WAL_AUTOCHECKPOINT_PAGES = 1000
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
@@ -64,6 +70,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's "begin" event below decide how transactions start.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before the first write only
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -230,6 +237,7 @@ class Database:
             cache_kib = min(BULK_CACHE_MAX_KIB, max(-CACHE_KIB, size * 5 // 4 // 1024))
             try:
                 raw.execute(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+                raw.execute(f"PRAGMA {schema}.page_size={RECORDS_PAGE_SIZE}")  # a new file
                 raw.execute(f"PRAGMA {schema}.journal_mode=OFF")  # scratch, checked by hash
                 raw.execute(f"PRAGMA {schema}.synchronous=OFF")
                 # A first import writes close to a million rows with random UUID index keys:

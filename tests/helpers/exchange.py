@@ -273,6 +273,7 @@ class Records:
     tables: Tables = field(default_factory=dict)
     search: list[tuple[str, str]] | None = None
     files: list[tuple[str, bytes]] = field(default_factory=list)
+    page_size: int = 0  # of the records file as sent
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         columns, rows = self.tables[table]
@@ -298,7 +299,9 @@ def read_records(bundle: Path, recipient: Site) -> Records:
             if name not in (bf.MANIFEST, bf.SIGNATURE, bf.RECORDS_MEMBER)
         ]
     raw = zstandard.ZstdDecompressor().decompressobj().decompress(packed)
-    records = Records(manifest, files=files)
+    # SQLite's header keeps the page size at offset 16, big-endian; 1 stands for 65536.
+    page_size = int.from_bytes(raw[16:18])
+    records = Records(manifest, files=files, page_size=65536 if page_size == 1 else page_size)
     with tempfile.TemporaryDirectory(prefix="bbcs-test-") as scratch:
         path = Path(scratch) / "records.sqlite"
         path.write_bytes(raw)
