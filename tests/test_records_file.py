@@ -193,9 +193,6 @@ BAD_VALUES = [
     pytest.param(
         "case_events", "uuid", "'0B1C2D3E-4F50-4612-8A7B-8C9D0E1F2A3B'", id="uuid-in-capitals"
     ),
-    pytest.param(
-        "cases", "complainant_id", "'0b1c2d3e-4f50-4612-8a7b-8c9d0e1f2a3\\'", id="ref-not-hex"
-    ),
 ]
 
 
@@ -216,6 +213,41 @@ def test_a_value_of_the_wrong_type_or_form_refuses_the_bundle(
         "bad_content",
         f"“{label}”的“{column}”格式不正确",
     )
+
+
+BAD_REFERENCES = [
+    pytest.param(
+        "cases",
+        "complainant_id",
+        "'0b1c2d3e-4f50-4612-8a7b-8c9d0e1f2a3\\'",
+        "引用反映人的标识格式不正确",
+        id="not-hex",
+    ),
+    pytest.param("slips", "assignment_id", "'第一次交办'", "引用交办的标识格式不正确", id="words"),
+    pytest.param("case_events", "case_id", "7", "“办理记录”的“case_id”格式不正确", id="integer"),
+    pytest.param(
+        "assignments",
+        "case_id",
+        "'0b1c2d3e-4f50-4612-8a7b-8c9d0e1f2a3b'",
+        "引用了不存在的事项（0b1c2d3e-4f50-4612-8a7b-8c9d0e1f2a3b）",
+        id="points-at-nothing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "value", "words"), BAD_REFERENCES)
+def test_a_reference_that_is_not_a_uuid_here_refuses_the_bundle(
+    shared: Shared, tmp_path: Path, table: str, column: str, value: str, words: str
+) -> None:
+    """References are checked only for their type before the copy; the lookup that finds
+    nothing refuses the rest, saying whether the value was a UUID at all."""
+    member = shared.records.member(
+        extra_sql=[
+            f'UPDATE "{table}" SET "{column}" = {value} '
+            f'WHERE rowid = (SELECT max(rowid) FROM "{table}")'
+        ]
+    )
+    refused(shared.city, shared.craft(tmp_path, member), "bad_content", words)
 
 
 def test_search_text_of_the_wrong_form_refuses_the_bundle(shared: Shared, tmp_path: Path) -> None:
@@ -616,9 +648,9 @@ def test_a_bulk_import_rebuilds_the_indexes_it_dropped(
     assert set(dropped) == secondary  # every synced table went the bulk way
     assert _indexes(city.services.db) == expected
     _healthy(city.services.db)
-    with city.services.db.read() as session:  # the search index merges its segments again
-        automerge = session.scalar(text("SELECT v FROM case_search_config WHERE k = 'automerge'"))
-    assert automerge == sync_records.FTS_DEFAULT_AUTOMERGE
+    with city.services.db.read() as session:  # the search index is set as FTS5 sets it again
+        settings = dict(session.execute(text("SELECT k, v FROM case_search_config")).all())
+    assert {k: settings[k] for k in sync_records.FTS_DEFAULTS} == sync_records.FTS_DEFAULTS
     assert len(city.services.ledger.ids(CaseFilter(text=NAME))) == 4
 
     # The county takes the acknowledgement; its next bundle carries only what changed.
@@ -641,8 +673,9 @@ def test_a_bulk_import_rebuilds_the_indexes_it_dropped(
 # h) the connection is given back as it was --------------------------------------------------
 
 
-def _pooled_settings(db: Database) -> list[tuple[int, int, list[str]]]:
-    """cache_size, wal_autocheckpoint and attached schemas of every idle pooled connection."""
+def _pooled_settings(db: Database) -> list[tuple[int, int, int, list[str]]]:
+    """cache_size, wal_autocheckpoint, foreign_keys and attached schemas of every idle pooled
+    connection."""
     idle = max(1, db.engine.pool.checkedin())  # type: ignore[attr-defined]  # QueuePool
     with contextlib.ExitStack() as stack:
         connections = [stack.enter_context(db.engine.connect()) for _ in range(idle)]
@@ -650,6 +683,7 @@ def _pooled_settings(db: Database) -> list[tuple[int, int, list[str]]]:
             (
                 c.exec_driver_sql("PRAGMA cache_size").scalar(),
                 c.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar(),
+                c.exec_driver_sql("PRAGMA foreign_keys").scalar(),
                 [row[1] for row in c.exec_driver_sql("PRAGMA database_list")],
             )
             for c in connections
@@ -664,16 +698,17 @@ def test_an_import_gives_the_connection_back_as_it_was(pair: Pair) -> None:
     for dry_run in (True, False):
         report = city.sync.import_file(ADMIN, bundle, dry_run=dry_run)
         assert not report.refused, report.reason
-        for cache_size, autocheckpoint, schemas in _pooled_settings(db):
+        for cache_size, autocheckpoint, foreign_keys, schemas in _pooled_settings(db):
             assert cache_size == -8000
             assert autocheckpoint == 1000
+            assert foreign_keys == 1  # off only while the import's own lookups write
             assert sync_records.ATTACHED not in schemas
     # A refused import gives it back too.
     records = read_records(bundle, city)
     bad = records.member(extra_sql=["UPDATE cases SET version = 0"])
     path = craft_bundle(pair.usb / "bad.bbcs", county, city, [(bf.RECORDS_MEMBER, *bad)])
     assert city.sync.import_file(ADMIN, path).code == "bad_content"
-    assert all(s[:2] == (-8000, 1000) for s in _pooled_settings(db))
+    assert all(s[:3] == (-8000, 1000, 1) for s in _pooled_settings(db))
 
     db.checkpoint()
     with db.engine.connect() as connection:
