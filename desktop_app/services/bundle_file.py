@@ -55,6 +55,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from desktop_app.errors import UserError
+from desktop_app.files import create_scratch_file
 
 MAGIC: Final = b"BBCS-BUNDLE\x00"
 # Format 2 carries a site's records as one SQLite file (records/data.sqlite.zst); format 1 (JSON
@@ -635,6 +636,11 @@ class Payload:
         finally:
             partial.unlink(missing_ok=True)
 
+    def unpacked_size(self, name: str) -> int:
+        """The size a packed member declares it unpacks to (0 if it declares none)."""
+        declared = self._declared.get(name, {}).get("unpacked_size")
+        return declared if isinstance(declared, int) and not isinstance(declared, bool) else 0
+
     def unpack_member(self, name: str, target: Path) -> None:
         """Unpack a Zstandard member to ``target``, within the unpacked size the manifest
         declares, and check the packed bytes against the manifest."""
@@ -654,7 +660,7 @@ class Payload:
             raise OSError(errno.ENOSPC, f"需要 {declared // 2**20} MB，只有 {free // 2**20} MB")
         written = 0
         try:
-            with self._open(name) as packed, target.open("wb") as writer:
+            with self._open(name) as packed, create_scratch_file(target) as writer:
                 hashing = _HashingReader(packed, member["size"])
                 # The window bbcs writes with is 512 KiB (level 1); more is not a bbcs file.
                 reader = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).stream_reader(

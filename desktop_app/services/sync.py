@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import uuid as uuid_module
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -47,7 +46,7 @@ from desktop_app.domain.deadlines import RuleKey, validate_rule_days
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.errors import EnvironmentProblem, NotFound, UserError
-from desktop_app.files import fsync_dir, sha256_file, write_atomically
+from desktop_app.files import fsync_dir, scratch_folder, sha256_file, write_atomically
 from desktop_app.services import audit
 from desktop_app.services import bundle_file as bf
 from desktop_app.services.attachments import AttachmentStore
@@ -674,8 +673,11 @@ class SyncService:
     def _open_records(self, payload: bf.Payload, bundle_name: str) -> Iterator[RecordsFile]:
         """Unpack a bundle's records file into a scratch folder (checked against the signed
         manifest) and open it; the file is gone afterwards."""
-        with _scratch_folder() as folder, self._unpacked_records(payload, folder, bundle_name) as r:
-            yield r
+        with (
+            scratch_folder(payload.unpacked_size(bf.RECORDS_MEMBER)) as folder,
+            self._unpacked_records(payload, folder, bundle_name) as records,
+        ):
+            yield records
 
     @contextlib.contextmanager
     def _unpacked_records(
@@ -704,7 +706,7 @@ class SyncService:
     def _new_records_file(self) -> Iterator[tuple[Session, Path, bool]]:
         """A records file to write in a scratch folder, and a session that sees it (see
         ``_records_session``); the file is gone afterwards."""
-        with _scratch_folder() as folder:
+        with scratch_folder(self._db.file_size()) as folder:  # at most the whole database
             path = folder / "records.sqlite"
             with self._records_session(path, write=False) as (session, attached):
                 yield session, path, attached
@@ -1755,11 +1757,3 @@ class _HashingWriter:
     def write(self, data: bytes) -> int:
         self._digest.update(data)
         return int(self._raw.write(data))
-
-
-@contextlib.contextmanager
-def _scratch_folder() -> Iterator[Path]:
-    """A temporary folder for a records file. Left behind rather than failing a finished
-    import when something (a virus scanner on Windows) still holds the file."""
-    with tempfile.TemporaryDirectory(prefix="bbcs-", ignore_cleanup_errors=True) as folder:
-        yield Path(folder)

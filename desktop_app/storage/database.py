@@ -180,6 +180,16 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def file_size(self) -> int:
+        """The size of the SQLite database file in bytes (0 on PostgreSQL or in memory)."""
+        name = self.engine.url.database
+        if not self.is_sqlite or not name or name == ":memory:":
+            return 0
+        try:
+            return Path(name).stat().st_size
+        except OSError:
+            return 0
+
     @property
     def display_url(self) -> str:
         """The URL to show a person: the password hidden."""
