@@ -178,6 +178,9 @@ def measure_exchange(data_dir: Path, folder: Path, runs: int = 3) -> dict[str, o
             start = time.perf_counter()
             sent = county.sync.export(actor, stick)
             exports.append(time.perf_counter() - start)
+            if run == 0:  # the same import again later, in a process of its own
+                shutil.copytree(folder / "city", folder.parent / "city-empty", dirs_exist_ok=True)
+                shutil.copy2(sent.path, folder.parent / "city-empty.bbcs")
             start = time.perf_counter()
             report = city.sync.import_file(actor, sent.path)
             imports.append(time.perf_counter() - start)
@@ -204,6 +207,8 @@ def measure_exchange(data_dir: Path, folder: Path, runs: int = 3) -> dict[str, o
             county.close()
             city.close()
 
+    result.update(measure_import_memory(folder.parent / "city-empty"))
+
     def summary(values: list[float]) -> float:
         return round(statistics.median(values), 2)
 
@@ -215,6 +220,29 @@ def measure_exchange(data_dir: Path, folder: Path, runs: int = 3) -> dict[str, o
         "import_all_runs_s": [round(v, 2) for v in imports],
         "import_checkpoint_after_s": summary(checkpoints),
         "reimport_s": summary(reimports),
+    }
+
+
+def measure_import_memory(city: Path) -> dict[str, object]:
+    """The first import of every case again, in a fresh process that holds only the city's
+    services (as the window does): its peak memory, before and during the import."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    bundle = city.with_name(city.name + ".bbcs")
+    try:
+        output = subprocess.run(
+            [sys.executable, str(ROOT / "tests" / "bench_import.py"), str(city), str(bundle)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        shutil.rmtree(city, ignore_errors=True)
+        bundle.unlink(missing_ok=True)
+    report = json.loads(output.strip().splitlines()[-1])
+    return {
+        "import_process_peak_memory_mb": report["peak_memory_mb"],
+        "import_process_memory_before_mb": report["peak_memory_before_mb"],
     }
 
 
