@@ -53,6 +53,16 @@ def fsync_dir(path: Path) -> None:
             os.close(descriptor)
 
 
+def forget_cached(stream: BinaryIO) -> None:
+    """Ask the system to drop a written and fsynced file's pages from its cache, so that
+    reading it back reads the medium (a USB stick that loses writes is found out) rather than
+    memory. Linux only; elsewhere, or if refused, the read-back reads the cache."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None and sys.platform.startswith("linux"):
+        with suppress(OSError):
+            advise(stream.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -55,3 +57,32 @@ def test_a_scratch_file_is_new_and_private(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         files.create_scratch_file(path)
     assert path.read_bytes() == b"SQLite format 3\x00"  # never overwritten
+
+
+@pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and shutil.which("fincore")),
+    reason="Linux, and util-linux's fincore to see the cache",
+)
+def test_a_written_file_is_read_back_from_the_medium_not_the_cache(tmp_path: Path) -> None:
+    def cached_bytes(path: Path) -> int:
+        shown = subprocess.run(
+            ["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return int(shown.strip())
+
+    kind = subprocess.run(["stat", "-f", "-c", "%T", str(tmp_path)], capture_output=True, text=True)
+    if kind.stdout.strip() == "tmpfs":
+        pytest.skip("a file system in memory has no medium to read back from")
+    path = tmp_path / "bundle.bbcs"
+    data = os.urandom(4 * 1024 * 1024)
+    with path.open("wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+        assert cached_bytes(path) >= len(data)
+        files.forget_cached(stream)
+    assert cached_bytes(path) < len(data) // 4
+    assert path.read_bytes() == data

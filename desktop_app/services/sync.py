@@ -46,7 +46,13 @@ from desktop_app.domain.deadlines import RuleKey, validate_rule_days
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.errors import EnvironmentProblem, NotFound, UserError
-from desktop_app.files import fsync_dir, scratch_folder, sha256_file, write_atomically
+from desktop_app.files import (
+    forget_cached,
+    fsync_dir,
+    scratch_folder,
+    sha256_file,
+    write_atomically,
+)
 from desktop_app.services import audit
 from desktop_app.services import bundle_file as bf
 from desktop_app.services.attachments import AttachmentStore
@@ -1725,6 +1731,7 @@ def _write_bundle_file(
             bf.write_container(_HashingWriter(raw, digest), header, payload, recipient)
             raw.flush()
             os.fsync(raw.fileno())
+            forget_cached(raw)  # the read-back below then reads the stick, not memory
         size = partial.stat().st_size
         os.replace(partial, target)
         renamed = True
