@@ -394,7 +394,9 @@ def _cmd_slip(args: argparse.Namespace, data_dir: Path) -> int:
             chosen = [slips[-1]]
         out = Path(args.out)
         _writable(out)
-        services.assignments.slip_pdf(Actor.command_line(), chosen[0].number, out=out)
+        services.assignments.slip_pdf(
+            Actor.command_line(), chosen[0].number, case_id=case_id, out=out
+        )
     print(f"已输出 {chosen[0].number} 到 {out}")
     return 0
 

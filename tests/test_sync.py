@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from desktop_app.domain.vocabulary import Approach, Cause, Nature, Role, VisitGrade
 from desktop_app.errors import EnvironmentProblem, PermissionDenied, UserError
@@ -23,7 +23,8 @@ from desktop_app.services import bundle_file as bf
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.ledger import CaseFilter
-from desktop_app.storage.models import Case, Department, HolidayOverride, Setting
+from desktop_app.storage.models import Case, Department, HolidayOverride, Setting, Slip
+from tests.helpers.db import audit_entries
 from tests.helpers.exchange import (
     ADMIN,
     CITY,
@@ -475,8 +476,6 @@ def test_a_reprinted_slip_travels_as_a_new_version_not_a_conflict(province: Prov
     assert report.conflicts["slips"] == 0 and report.updated["slips"] == 1
     # Printed at the city, a county's slip is a copy: its record stays the county's.
     with city.services.db.read() as session:
-        from desktop_app.storage.models import Slip
-
         before = session.scalar(select(Slip.version).where(Slip.number == number))
     city.services.assignments.slip_pdf(ADMIN, number)
     with city.services.db.read() as session:
@@ -526,6 +525,36 @@ def test_a_repeat_visit_at_the_city_leaves_the_countys_case_alone(province: Prov
         assert new_case is not None
         assert new_case.linked_case_id == at_city
         assert new_case.site_code == CITY[0]
+
+
+def test_at_the_city_a_slip_is_printed_from_its_own_case_when_numbers_collide(
+    province: Province,
+) -> None:
+    """Two counties whose slips are numbered alike (the same prefix): printed from a case,
+    the city prints that case's slip, not the first of that number."""
+    city, qixian, tongxu, usb = province.city, province.qixian, province.tongxu, province.usb
+    with tongxu.services.db.write() as session:
+        session.execute(text("UPDATE sites SET slip_prefix = '杞纪窗' WHERE is_local"))
+    issued: dict[str, tuple[str, str]] = {}  # county code: (slip number, slip UUID)
+    for county in (qixian, tongxu):
+        case_id = register(county, 1)[0]
+        county.services.cases.triage(ADMIN, case_id, TRIAGE)
+        department = county.services.site.departments()[0]
+        ids, _ = county.services.assignments.create(
+            ADMIN, case_id, department_id=department.id, requirements="请于规定时限内办理并反馈。"
+        )
+        number, _ = county.services.assignments.issue(ADMIN, ids[0])
+        with county.services.db.read() as session:
+            slip_uuid = session.scalar(select(Slip.uuid).where(Slip.number == number))
+        issued[county.services.site.info().code] = (number, slip_uuid)
+        assert not city.sync.import_file(ADMIN, county.sync.export(ADMIN, usb).path).refused
+    (number, _), (same, tongxu_slip) = issued["410221"], issued["410222"]
+    assert number == same
+    with city.services.db.read() as session:
+        tongxu_case = session.scalar(select(Case.id).where(Case.site_code == "410222"))
+    city.services.assignments.slip_pdf(ADMIN, number, case_id=tongxu_case)
+    printed = audit_entries(city.services, tongxu_slip)
+    assert [e["action"] for e in printed] == ["reprint_slip"]
 
 
 def test_the_city_finds_a_countys_case_by_its_whole_number(province: Province) -> None:

@@ -560,17 +560,25 @@ class AssignmentService:
 
     # Papers ---------------------------------------------------------------------------------
 
-    def slip_pdf(self, actor: Actor, number: str, *, out: Path | None = None) -> bytes:
-        """The issued slip, exactly as issued; from the second print on it is marked 补打."""
+    def slip_pdf(
+        self, actor: Actor, number: str, *, case_id: int | None = None, out: Path | None = None
+    ) -> bytes:
+        """The issued slip, exactly as issued; from the second print on it is marked 补打.
+
+        ``case_id``: the case the slip belongs to. At the city another site's paper may share
+        the number; without a case this site's own comes first.
+        """
         from desktop_app.documents.slip_pdf import render_slip
 
         actor.require(Permission.VIEW_CASES)
         now = self._clock.now()
         with self._db.write() as session:
-            # This site's own paper first; at the city another site's may share the number.
-            slip = session.scalar(
-                select(Slip).where(Slip.number == number.strip()).order_by(Slip.site_code)
-            )
+            query = select(Slip).where(Slip.number == number.strip())
+            if case_id is not None:
+                query = query.join(Assignment, Slip.assignment_id == Assignment.id).where(
+                    Assignment.case_id == case_id
+                )
+            slip = session.scalar(query.order_by(Slip.site_code))
             if slip is None:
                 raise NotFound(f"找不到编号为“{number}”的交办单")
             if slip.voided:

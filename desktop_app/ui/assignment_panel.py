@@ -846,9 +846,12 @@ class AssignmentPanel(QWidget):
                 return None
             number = info.slip_numbers[0]
         services, actor = self._context.services, self._context.actor
-        chosen = number
+        chosen, case_id = number, self.case_id
         dialog = SlipPreviewDialog(
-            self._context, lambda: services.assignments.slip_pdf(actor, chosen), chosen, self
+            self._context,
+            lambda: services.assignments.slip_pdf(actor, chosen, case_id=case_id),
+            chosen,
+            self,
         )
         self._show(dialog)
         return dialog

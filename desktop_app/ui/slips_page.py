@@ -225,10 +225,10 @@ class SlipsPage(QWidget):
         if row is None or row.slip.voided:
             return None
         services, actor = self._context.services, self._context.actor
-        number = row.slip.number
+        number, case_id = row.slip.number, row.case_id
 
         def render() -> bytes:
-            return services.assignments.slip_pdf(actor, number)
+            return services.assignments.slip_pdf(actor, number, case_id=case_id)
 
         dialog = SlipPreviewDialog(self._context, render, number, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
