@@ -74,8 +74,8 @@ def sha256_file(path: Path) -> str:
 
 @contextmanager
 def scratch_folder(needed: int) -> Iterator[Path]:
-    """A temporary folder, gone afterwards, for a scratch file of about ``needed`` bytes that is
-    written once, read through and thrown away (a bundle's records file).
+    """A temporary folder, gone afterwards, for a scratch file of about ``needed`` bytes (0:
+    not known) that is written once, read through and thrown away (a bundle's records file).
 
     On Linux it is in memory (``/dev/shm``) when that and the free memory have room for it
     twice over: half a GB written to a busy disk and read back cost up to a second more. It is
@@ -97,7 +97,9 @@ def create_scratch_file(path: Path) -> BinaryIO:
 
 
 def _memory_folder(needed: int) -> str | None:
-    if not sys.platform.startswith("linux") or not os.access(MEMORY_FOLDER, os.W_OK | os.X_OK):
+    if needed <= 0 or not sys.platform.startswith("linux"):
+        return None  # an unknown size (e.g. an export from PostgreSQL) goes to disk
+    if not os.access(MEMORY_FOLDER, os.W_OK | os.X_OK):
         return None
     try:
         room = min(shutil.disk_usage(MEMORY_FOLDER).free, _available_memory())

@@ -39,6 +39,11 @@ def test_scratch_space_falls_back_to_the_temporary_folder_when_memory_is_short(
         assert folder.parent == expected
 
 
+def test_scratch_space_of_an_unknown_size_is_the_temporary_folder() -> None:
+    with files.scratch_folder(0) as folder:
+        assert folder.parent == Path(tempfile.gettempdir())
+
+
 def test_scratch_space_elsewhere_than_linux_is_the_temporary_folder(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
