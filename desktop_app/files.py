@@ -11,14 +11,17 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
 _BLOCK = 1024 * 1024
-# Linux: the file system in memory that every distribution mounts.
+# Linux: the file system in memory that every distribution mounts, and the age at which a
+# scratch folder there is taken as left behind by a run that crashed.
 MEMORY_FOLDER = Path("/dev/shm")
+LEFT_BEHIND_AFTER_S = 12 * 3600
 
 
 def write_atomically(out: Path, data: bytes) -> None:
@@ -101,11 +104,23 @@ def _memory_folder(needed: int) -> str | None:
         return None  # an unknown size (e.g. an export from PostgreSQL) goes to disk
     if not os.access(MEMORY_FOLDER, os.W_OK | os.X_OK):
         return None
+    _sweep(MEMORY_FOLDER)
     try:
         room = min(shutil.disk_usage(MEMORY_FOLDER).free, _available_memory())
     except (OSError, ValueError):
         return None
     return str(MEMORY_FOLDER) if room >= 2 * needed else None
+
+
+def _sweep(folder: Path) -> None:
+    """Remove this user's scratch folders that a crashed run left (memory until a reboot)."""
+    too_old = time.time() - LEFT_BEHIND_AFTER_S
+    with suppress(OSError):
+        for entry in folder.glob("bbcs-*"):
+            with suppress(OSError):
+                found = entry.lstat()
+                if found.st_uid == os.getuid() and found.st_mtime < too_old and entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
 
 
 def _available_memory() -> int:

@@ -179,7 +179,8 @@ def measure_exchange(data_dir: Path, folder: Path, runs: int = 3) -> dict[str, o
             sent = county.sync.export(actor, stick)
             exports.append(time.perf_counter() - start)
             if run == 0:  # the same import again later, in a process of its own
-                shutil.copytree(folder / "city", folder.parent / "city-empty", dirs_exist_ok=True)
+                shutil.rmtree(folder.parent / "city-empty", ignore_errors=True)
+                shutil.copytree(folder / "city", folder.parent / "city-empty")
                 shutil.copy2(sent.path, folder.parent / "city-empty.bbcs")
             start = time.perf_counter()
             report = city.sync.import_file(actor, sent.path)

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,20 @@ def test_a_written_file_is_read_back_from_the_medium_not_the_cache(tmp_path: Pat
         files.forget_cached(stream)
     assert cached_bytes(path) < len(data) // 4
     assert path.read_bytes() == data
+
+
+@pytest.mark.skipif(not LINUX_WITH_MEMORY_FOLDER, reason="a Linux memory file system")
+def test_scratch_folders_a_crashed_run_left_in_memory_are_removed() -> None:
+    left = Path(tempfile.mkdtemp(prefix="bbcs-", dir=files.MEMORY_FOLDER))
+    (left / "records.sqlite").write_bytes(b"x" * 1024)
+    long_ago = time.time() - files.LEFT_BEHIND_AFTER_S - 60
+    os.utime(left, (long_ago, long_ago))
+    running = Path(tempfile.mkdtemp(prefix="bbcs-", dir=files.MEMORY_FOLDER))  # another run's
+    try:
+        with files.scratch_folder(1024) as folder:
+            assert folder.parent == files.MEMORY_FOLDER
+        assert not left.exists()
+        assert running.is_dir()
+    finally:
+        shutil.rmtree(left, ignore_errors=True)
+        shutil.rmtree(running, ignore_errors=True)

@@ -13,6 +13,7 @@ import contextlib
 import json
 import shutil
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -196,9 +197,19 @@ BAD_VALUES = [
 ]
 
 
+# With the search text a real bundle ships (made as this release makes it), the city copies
+# rows and builds its search index before the value check is awaited; without, it builds the
+# search text itself and awaits the check first. Refusals must not depend on which.
+SEARCH_TEXT = [
+    pytest.param({"search_index": search.INDEX_VERSION}, id="search-text-shipped"),
+    pytest.param({}, id="search-text-built-here"),
+]
+
+
+@pytest.mark.parametrize("manifest", SEARCH_TEXT)
 @pytest.mark.parametrize(("table", "column", "value"), BAD_VALUES)
 def test_a_value_of_the_wrong_type_or_form_refuses_the_bundle(
-    shared: Shared, tmp_path: Path, table: str, column: str, value: str
+    shared: Shared, tmp_path: Path, table: str, column: str, value: str, manifest: dict[str, Any]
 ) -> None:
     member = shared.records.member(
         extra_sql=[
@@ -209,10 +220,35 @@ def test_a_value_of_the_wrong_type_or_form_refuses_the_bundle(
     label = TABLE_LABELS[table]
     refused(
         shared.city,
-        shared.craft(tmp_path, member),
+        shared.craft(tmp_path, member, manifest=manifest),
         "bad_content",
         f"“{label}”的“{column}”格式不正确",
     )
+
+
+def test_a_check_that_ends_late_still_refuses_and_keeps_nothing(
+    shared: Shared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy and the search index run ahead of the value check. A case whose search text
+    is missing is indexed from its rows here: those are read only once the check has passed,
+    however late it ends (here: a second late, with a title that is not text)."""
+    real = sync_records.RecordsFile.check_values
+
+    def late(records: sync_records.RecordsFile, columns: dict[str, list[str]]) -> None:
+        time.sleep(1.0)
+        real(records, columns)
+
+    monkeypatch.setattr(sync_records.RecordsFile, "check_values", late)
+    assert shared.records.search
+    case_uuid = shared.records.search[0][0]
+    member = shared.records.member(
+        extra_sql=[
+            f"UPDATE cases SET title = x'e78e8b' WHERE uuid = '{case_uuid}'",
+            f"DELETE FROM case_search WHERE uuid = '{case_uuid}'",
+        ]
+    )
+    path = shared.craft(tmp_path, member, manifest={"search_index": search.INDEX_VERSION})
+    refused(shared.city, path, "bad_content", "“事项”的“title”格式不正确")
 
 
 BAD_REFERENCES = [
@@ -250,13 +286,17 @@ def test_a_reference_that_is_not_a_uuid_here_refuses_the_bundle(
     refused(shared.city, shared.craft(tmp_path, member), "bad_content", words)
 
 
-def test_search_text_of_the_wrong_form_refuses_the_bundle(shared: Shared, tmp_path: Path) -> None:
+@pytest.mark.parametrize("manifest", SEARCH_TEXT)
+def test_search_text_of_the_wrong_form_refuses_the_bundle(
+    shared: Shared, tmp_path: Path, manifest: dict[str, Any]
+) -> None:
     assert shared.records.search
     uuid_of_a_case = shared.records.search[0][0]
     member = shared.records.member(
         extra_sql=[f"INSERT INTO case_search VALUES ('{uuid_of_a_case}', 'z z')"]  # twice
     )
-    refused(shared.city, shared.craft(tmp_path, member), "bad_content", "检索内容格式不正确")
+    path = shared.craft(tmp_path, member, manifest=manifest)
+    refused(shared.city, path, "bad_content", "检索内容格式不正确")
 
 
 # b) anything but the expected plain tables --------------------------------------------------
@@ -506,6 +546,34 @@ def _complainant(site: Site, the_uuid: str) -> tuple[str, int, str]:
 # e) a record belongs to the site it came from -----------------------------------------------
 
 
+def test_a_newer_version_with_a_reference_that_is_not_a_uuid_is_refused_not_queued(
+    pair: Pair,
+) -> None:
+    """Rows the city already has go through the row-by-row merge: a reference there that is
+    not a UUID refuses the bundle before anything is compared or queued."""
+    city, county = pair.city, pair.county
+    register(county, 1)
+    sent = county.sync.export(ADMIN, pair.usb)
+    assert not city.sync.import_file(ADMIN, sent.path).refused
+    records = read_records(sent.path, city)
+    columns, rows = records.tables["case_events"]
+    rows[-1][columns.index("version")] += 1
+    rows[-1][columns.index("case_id")] = "第一件事" * 40
+    before = table_counts(city)
+    path = craft_bundle(
+        pair.usb / "bad-reference.bbcs",
+        county,
+        city,
+        [(bf.RECORDS_MEMBER, *records.member())],
+        bundle_id=str(uuid.uuid4()),
+    )
+    report = city.sync.import_file(ADMIN, path)
+    assert report.refused and report.code == "bad_content"
+    assert "引用事项的标识格式不正确（'第一件事第一件事" in report.reason
+    assert len(report.reason) < 120  # the value is cut short
+    assert table_counts(city) == before
+
+
 def test_only_the_site_a_record_came_from_may_send_it_again(pair: Pair) -> None:
     city, qixian = pair.city, pair.county
     register(qixian, 1)
@@ -701,7 +769,7 @@ def test_an_import_gives_the_connection_back_as_it_was(pair: Pair) -> None:
         for cache_size, autocheckpoint, foreign_keys, schemas in _pooled_settings(db):
             assert cache_size == -8000
             assert autocheckpoint == 1000
-            assert foreign_keys == 1  # off only while the import's own lookups write
+            assert foreign_keys == 1
             assert sync_records.ATTACHED not in schemas
     # A refused import gives it back too.
     records = read_records(bundle, city)

@@ -636,10 +636,12 @@ class Payload:
         finally:
             partial.unlink(missing_ok=True)
 
-    def unpacked_size(self, name: str) -> int:
-        """The size a packed member declares it unpacks to (0 if it declares none)."""
+    def unpacked_size(self, name: str) -> int | None:
+        """The size a packed member declares it unpacks to (None: no size bbcs would write)."""
         declared = self._declared.get(name, {}).get("unpacked_size")
-        return declared if isinstance(declared, int) and not isinstance(declared, bool) else 0
+        if isinstance(declared, int) and not isinstance(declared, bool):
+            return declared if 0 <= declared <= MAX_UNPACKED_BYTES else None
+        return None
 
     def unpack_member(self, name: str, target: Path) -> None:
         """Unpack a Zstandard member to ``target``, within the unpacked size the manifest
@@ -647,13 +649,8 @@ class Payload:
         member = self._declared.get(name)
         if member is None:
             raise BundleRefused("missing_member", f"数据包“{self.name}”缺少“{name}”。")
-        declared = member.get("unpacked_size")
-        if (
-            member.get("packing") != "zstd"
-            or not isinstance(declared, int)
-            or isinstance(declared, bool)
-            or not 0 <= declared <= MAX_UNPACKED_BYTES
-        ):
+        declared = self.unpacked_size(name)
+        if member.get("packing") != "zstd" or declared is None:
             raise BundleRefused("bad_content", f"数据包“{self.name}”中“{name}”的说明不正确。")
         free = shutil.disk_usage(target.parent).free
         if free < declared:

@@ -680,7 +680,7 @@ class SyncService:
         """Unpack a bundle's records file into a scratch folder (checked against the signed
         manifest) and open it; the file is gone afterwards."""
         with (
-            scratch_folder(payload.unpacked_size(bf.RECORDS_MEMBER)) as folder,
+            scratch_folder(payload.unpacked_size(bf.RECORDS_MEMBER) or 0) as folder,
             self._unpacked_records(payload, folder, bundle_name) as records,
         ):
             yield records
@@ -971,6 +971,19 @@ class SyncService:
             finally:
                 payload.close()
 
+    def _store_attachments(self, payload: bf.Payload, members: list[str]) -> None:
+        """Materials go into the store before the commit: if the import then fails they stay as
+        unreferenced files named by their hash (harmless, reused by a later import)."""
+        for member in members:
+            target = self._attachments.path_for(member.split("/", 1)[1])
+            if not target.is_file():
+                try:
+                    payload.copy_member(member, target)
+                except OSError as exc:
+                    raise EnvironmentProblem(
+                        f"保存材料时出错：{exc.strerror or exc}。本次导入未做任何更改。"
+                    ) from exc
+
     def settle_imports(self) -> None:
         """Copy what imports left in SQLite's write-ahead log into the database file (a first
         upload leaves hundreds of MB there; the import itself is already durable). Run it after
@@ -1032,39 +1045,26 @@ class SyncService:
                 try:
                     tell("合并记录", 2, 4)
                     importer.merge_file(records, columns, checking.result)
-                except BaseException as exc:
-                    records.interrupt()  # no need to finish checking a refused bundle
-                    if isinstance(exc, IntegrityError | DataError):
-                        raise incompatible(exc) from exc
-                    raise
-                shipped_search = (
-                    records.has_search_text()
-                    and manifest.get("search_index") == search.INDEX_VERSION
-                )
-                if dry_run or not shipped_search:
-                    # A dry run reports only on checked values; a search text made here reads
-                    # the new rows into Python.
+                    if dry_run:
+                        checking.result()  # a dry run reports only on checked values
+                        session.rollback()
+                        return
+                    tell("更新检索", 3, 4)
+                    self._store_attachments(payload, attachment_members)
+                    importer.reindex(
+                        shipped_search=records.has_search_text()
+                        and manifest.get("search_index") == search.INDEX_VERSION,
+                        checked=checking.result,
+                    )
+                    # The copy runs ahead of the check (no value it copies is read into Python
+                    # meanwhile); nothing is committed before every value has passed.
                     checking.result()
-                if dry_run:
-                    session.rollback()
-                    return
-                tell("更新检索", 3, 4)
-                # Materials go into the store before the commit: if the import then fails they stay
-                # as unreferenced files named by their hash (harmless, reused by a later import).
-                for member in attachment_members:
-                    sha = member.split("/", 1)[1]
-                    target = self._attachments.path_for(sha)
-                    if not target.is_file():
-                        try:
-                            payload.copy_member(member, target)
-                        except OSError as exc:
-                            raise EnvironmentProblem(
-                                f"保存材料时出错：{exc.strerror or exc}。本次导入未做任何更改。"
-                            ) from exc
-                importer.reindex(shipped_search=shipped_search)
-                # The copy runs ahead of the check (on SQLite no value is read into Python
-                # meanwhile); nothing is committed before every value has passed.
-                checking.result()
+                except (IntegrityError, DataError) as exc:
+                    checking.result()  # a value of the wrong form explains it better
+                    raise incompatible(exc) from exc
+                except BaseException:
+                    records.interrupt()  # no need to finish checking a refused bundle
+                    raise
                 processed = self._clock.now()
                 counts = {spec.name: records.count(spec) for spec in DATA_TABLES}
                 record = Bundle(

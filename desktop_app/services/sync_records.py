@@ -54,7 +54,7 @@ from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
 
 from desktop_app.errors import NotFound
-from desktop_app.services.bundle_file import BundleRefused
+from desktop_app.services.bundle_file import UUID_PATTERN, BundleRefused
 from desktop_app.storage import search
 from desktop_app.storage.models import Base, Case, Complainant, SyncConflict
 
@@ -440,7 +440,6 @@ class RecordsFile:
 _SIX_DIGITS: Final = "[0-9]" * 6
 _HEX: Final = "[0-9a-f]"
 _UUID_GLOB: Final = "-".join(_HEX * n for n in (8, 4, 4, 4, 12))
-_UUID_FORM: Final = re.compile("-".join(f"[0-9a-f]{{{n}}}" for n in (8, 4, 4, 4, 12)))
 
 
 def _file_uri(path: Path) -> str:
@@ -812,6 +811,15 @@ class RecordMerger:
         name = spec.name
         position = {c: i for i, c in enumerate(columns)}
         uuid_at, version_at = position["uuid"], position["version"]
+        for column, target in spec.refs.items():  # the file's check saw only their type
+            if column in position:
+                at = position[column]
+                for row in rows:
+                    ref = row[at]
+                    if ref is not None and not (
+                        isinstance(ref, str) and UUID_PATTERN.fullmatch(ref)
+                    ):
+                        raise _missing_reference(target, ref)
         uuids = [row[uuid_at] for row in rows]
         existing = self._existing(t, uuids)
         local_rows = self._travelling(spec, columns, [u for u in uuids if u in existing])
@@ -920,10 +928,16 @@ class RecordMerger:
         if spec.name == "complainants":
             self.touched_complainants.add(local_id)
 
-    def reindex(self, *, shipped_search: bool = False) -> None:
+    def reindex(
+        self, *, shipped_search: bool = False, checked: Callable[[], None] = lambda: None
+    ) -> None:
         """Search rows for the cases this import added or changed: the sender's own search
         text for bulk-added cases where it came with them (and was made the same way), the
-        text built here for the rest (FTS5 on SQLite, a plain table on PostgreSQL)."""
+        text built here for the rest (FTS5 on SQLite, a plain table on PostgreSQL).
+
+        ``checked``: as for ``merge_file``, called before a value is read into Python (the
+        text built here) and to explain a bulk insert the database refuses.
+        """
         ids = set(self.touched_cases)
         if self.touched_complainants:
             for chunk in chunks(sorted(self.touched_complainants), ID_CHUNK):
@@ -940,14 +954,18 @@ class RecordMerger:
                 if bulk:
                     for setting, value in FTS_BULK.items():
                         self.session.execute(text(FTS_SETTING.format(setting, value)))
-                result = self.session.execute(
-                    text(
-                        "INSERT INTO case_search(rowid, body) SELECT c.id, s.body "
-                        f"FROM {ATTACHED}.{SEARCH_TABLE} s CROSS JOIN main.cases c "
-                        "ON c.uuid = s.uuid WHERE c.id >= :first"
-                    ),
-                    first,
-                )
+                try:
+                    result = self.session.execute(
+                        text(
+                            "INSERT INTO case_search(rowid, body) SELECT c.id, s.body "
+                            f"FROM {ATTACHED}.{SEARCH_TABLE} s CROSS JOIN main.cases c "
+                            "ON c.uuid = s.uuid WHERE c.id >= :first"
+                        ),
+                        first,
+                    )
+                except IntegrityError:
+                    checked()  # e.g. a case's search text sent twice
+                    raise
                 indexed = max(result.rowcount, 0)  # type: ignore[attr-defined]
                 if bulk:
                     for setting, value in FTS_DEFAULTS.items():
@@ -964,6 +982,7 @@ class RecordMerger:
                 )
         if not ids:
             return
+        checked()
         for chunk in chunks(sorted(ids), ID_CHUNK):
             rows = self.session.execute(
                 select(
@@ -1125,9 +1144,11 @@ def _foreign_reference() -> BundleRefused:
 
 def _missing_reference(table: str, the_uuid: object) -> BundleRefused:
     label = TABLE_LABELS.get(table, table)
-    if not (isinstance(the_uuid, str) and _UUID_FORM.fullmatch(the_uuid)):
+    if not (isinstance(the_uuid, str) and UUID_PATTERN.fullmatch(the_uuid)):
+        shown = repr(the_uuid)
+        shown = shown if len(shown) <= 40 else f"{shown[:40]}…"
         return BundleRefused(
-            "bad_content", f"数据包中的记录引用{label}的标识格式不正确（{the_uuid!r}），拒绝导入。"
+            "bad_content", f"数据包中的记录引用{label}的标识格式不正确（{shown}），拒绝导入。"
         )
     return BundleRefused(
         "bad_content",

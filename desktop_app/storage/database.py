@@ -181,14 +181,16 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def file_size(self) -> int:
-        """The size of the SQLite database file in bytes (0 on PostgreSQL or in memory)."""
+        """Bytes the SQLite database holds on disk, its write-ahead log included (0 on
+        PostgreSQL or in memory)."""
         name = self.engine.url.database
         if not self.is_sqlite or not name or name == ":memory:":
             return 0
-        try:
-            return Path(name).stat().st_size
-        except OSError:
-            return 0
+        total = 0
+        for path in (Path(name), Path(f"{name}-wal")):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        return total
 
     @property
     def display_url(self) -> str:
@@ -257,10 +259,6 @@ class Database:
                 raw.execute(f"PRAGMA main.cache_size={-cache_kib}")
                 if write:
                     raw.execute("PRAGMA wal_autocheckpoint=0")
-                    # Every reference an import writes is an id it has just looked up itself
-                    # (RecordMerger._owned_id, _lookup); SQLite looking each of close to a
-                    # million up again costs a tenth of a first import. Nothing is deleted.
-                    raw.execute("PRAGMA foreign_keys=OFF")
                 session = Session(
                     bind=connection.execution_options(bbcs_write=write), expire_on_commit=False
                 )
@@ -276,7 +274,6 @@ class Database:
         failure: a step that fails is logged, and a connection that cannot be detached is
         dropped from the pool instead of being handed to the next user with the file on it."""
         steps = [
-            "PRAGMA foreign_keys=ON",
             f"PRAGMA main.cache_size={CACHE_KIB}",
             f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}",
             f"DETACH DATABASE {schema}",
