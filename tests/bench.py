@@ -44,6 +44,7 @@ BUDGETS_MS = {
     "slip_pdf_cold_ms": 300,
 }
 BUDGET_MEMORY_MB = 250
+CITY_PASSWORD = "Admin12345"  # the throw-away city site's administrator
 BUDGETS_S = {"export_all_s": 5, "import_all_s": 10, "reimport_s": 2}
 
 
@@ -167,7 +168,7 @@ def measure_exchange(data_dir: Path, folder: Path, runs: int = 3) -> dict[str, o
                 name="开封市办不成事监督窗口",
                 short_name="开封",
                 level=SiteLevel.CITY,
-                admin_password="Admin12345",
+                admin_password=CITY_PASSWORD,
             )
             for site, other in ((county, city), (city, county)):
                 path = folder / f"{site.site.info().code}.json"
@@ -225,13 +226,14 @@ def measure_exchange(data_dir: Path, folder: Path, runs: int = 3) -> dict[str, o
 
 
 def measure_import_memory(city: Path) -> dict[str, object]:
-    """The first import of every case again, in a fresh process that holds only the city's
-    services (as the window does): its peak memory, before and during the import."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    """The first import of every case again, in a fresh process with the city's main window
+    open on the 数据交换 screen: its peak memory before and during the import."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     bundle = city.with_name(city.name + ".bbcs")
+    script = str(ROOT / "tests" / "bench_import.py")
     try:
         output = subprocess.run(
-            [sys.executable, str(ROOT / "tests" / "bench_import.py"), str(city), str(bundle)],
+            [sys.executable, script, str(city), str(bundle), CITY_PASSWORD],
             env=env,
             capture_output=True,
             text=True,
@@ -242,8 +244,8 @@ def measure_import_memory(city: Path) -> dict[str, object]:
         bundle.unlink(missing_ok=True)
     report = json.loads(output.strip().splitlines()[-1])
     return {
-        "import_process_peak_memory_mb": report["peak_memory_mb"],
-        "import_process_memory_before_mb": report["peak_memory_before_mb"],
+        "gui_import_peak_memory_mb": report["peak_memory_mb"],
+        "gui_import_memory_before_mb": report["peak_memory_before_mb"],
     }
 
 
@@ -335,11 +337,12 @@ def main() -> int:
         value = results.get(key)
         if isinstance(value, int | float):
             verdicts[key] = f"{'ok' if value <= budget_s else 'OVER'} (budget {budget_s} s)"
-    memory = results.get("gui_peak_memory_mb")
-    if isinstance(memory, int | float):
-        verdicts["gui_peak_memory_mb"] = (
-            f"{'ok' if memory <= BUDGET_MEMORY_MB else 'OVER'} (budget {BUDGET_MEMORY_MB} MB)"
-        )
+    for key in ("gui_peak_memory_mb", "gui_import_peak_memory_mb"):
+        memory = results.get(key)
+        if isinstance(memory, int | float):
+            verdicts[key] = (
+                f"{'ok' if memory <= BUDGET_MEMORY_MB else 'OVER'} (budget {BUDGET_MEMORY_MB} MB)"
+            )
     results["verdicts"] = verdicts
     print(json.dumps(results, ensure_ascii=False, indent=2))
     return 0
