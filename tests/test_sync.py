@@ -82,6 +82,17 @@ def register(site: Site, count: int = 3, **changes: object) -> list[int]:
     ]
 
 
+def issue_a_slip(site: Site) -> str:
+    """A new case, triaged and assigned to the site's first department; the slip's number."""
+    case_id = register(site, 1)[0]
+    site.services.cases.triage(ADMIN, case_id, TRIAGE)
+    department = site.services.site.departments()[0]
+    ids, _ = site.services.assignments.create(
+        ADMIN, case_id, department_id=department.id, requirements="请于规定时限内办理并反馈。"
+    )
+    return site.services.assignments.issue(ADMIN, ids[0])[0]
+
+
 def city_numbers(city: Site, county_code: str | None = None) -> set[str]:
     with city.services.db.read() as session:
         query = select(Case.number)
@@ -463,13 +474,7 @@ def test_rotated_keys_keep_old_slips_and_bundles_valid(province: Province) -> No
 
 def test_a_reprinted_slip_travels_as_a_new_version_not_a_conflict(province: Province) -> None:
     qixian, city, usb = province.qixian, province.city, province.usb
-    case_id = register(qixian, 1)[0]
-    qixian.services.cases.triage(ADMIN, case_id, TRIAGE)
-    department = qixian.services.site.departments()[0]
-    ids, _ = qixian.services.assignments.create(
-        ADMIN, case_id, department_id=department.id, requirements="请于规定时限内办理并反馈。"
-    )
-    number, _ = qixian.services.assignments.issue(ADMIN, ids[0])
+    number = issue_a_slip(qixian)
     city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
     qixian.services.assignments.slip_pdf(ADMIN, number)  # print_count changes
     report = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
@@ -537,13 +542,7 @@ def test_at_the_city_a_slip_is_printed_from_its_own_case_when_numbers_collide(
         session.execute(text("UPDATE sites SET slip_prefix = '杞纪窗' WHERE is_local"))
     issued: dict[str, tuple[str, str]] = {}  # county code: (slip number, slip UUID)
     for county in (qixian, tongxu):
-        case_id = register(county, 1)[0]
-        county.services.cases.triage(ADMIN, case_id, TRIAGE)
-        department = county.services.site.departments()[0]
-        ids, _ = county.services.assignments.create(
-            ADMIN, case_id, department_id=department.id, requirements="请于规定时限内办理并反馈。"
-        )
-        number, _ = county.services.assignments.issue(ADMIN, ids[0])
+        number = issue_a_slip(county)
         with county.services.db.read() as session:
             slip_uuid = session.scalar(select(Slip.uuid).where(Slip.number == number))
         issued[county.services.site.info().code] = (number, slip_uuid)
