@@ -49,7 +49,6 @@ from desktop_app.services.demo import (
     DemoSummary,
     credit_check_char,
     id_check_char,
-    search_body,
 )
 from desktop_app.services.intake import IntakeService, case_number, search_fields
 from desktop_app.services.ledger import CaseFilter, LedgerService
@@ -422,22 +421,6 @@ def test_search_index_matches_the_intake_fields(demo: Demo) -> None:
         complainant = demo.complainants[case.complainant_id]
         expected = search.index_text(search_fields(case, complainant))
         assert bodies[case.id] == expected, case.number
-
-
-def test_search_body_equals_index_text_on_awkward_text() -> None:
-    samples = [
-        [
-            "２０２６－００１２",
-            "王　芳",
-            "Ａｂｃ（测试）：“引号”，、。",
-            "a\tb\nc",
-            "",
-            "0371-2345678",
-        ],
-        ["𠀀䶮", "…——！？", "Ⅻ ㈱ ﬁ", " ", "x y", "e\u0301"],
-    ]
-    for fields in samples:
-        assert search_body(fields) == search.index_text(fields)
 
 
 def test_ledger_finds_a_two_character_name(demo: Demo) -> None:

@@ -23,7 +23,6 @@ import json
 import math
 import random
 import sqlite3
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -1168,45 +1167,6 @@ def _uuid(rng: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
-def _dropped_by_index(ch: str) -> bool:
-    """Whether search._characters drops ``ch`` (ASCII punctuation and whitespace)."""
-    return ch.isspace() or (ch.isascii() and not ch.isalnum())
-
-
-_SEARCH_DROP: dict[int, None] = {cp: None for cp in range(0x3001) if _dropped_by_index(chr(cp))}
-# Full-width and CJK punctuation whose NFKC form the index drops anyway (，：（）…). Removing them
-# first leaves most fields already in NFKC, so the costly normalization can be skipped.
-_SEARCH_PREDROP: dict[int, None] = {
-    cp: None
-    for start, end in ((0x2000, 0x2070), (0x3000, 0x3040), (0xFE10, 0xFE70), (0xFF00, 0xFFF0))
-    for cp in range(start, end)
-    if (folded := unicodedata.normalize("NFKC", chr(cp)))
-    and all(_dropped_by_index(c) for c in folded)
-}
-_SEARCH_DROP_ALL = _SEARCH_DROP | _SEARCH_PREDROP
-
-
-def search_body(fields: Iterable[str]) -> str:
-    """Same text as :func:`desktop_app.storage.search.index_text`, computed with C-level calls.
-
-    ``index_text`` walks every character in Python, which costs seconds at 100,000 cases.
-    """
-    parts: list[str] = []
-    for value in fields:
-        if not value:
-            continue
-        kept = value.translate(_SEARCH_DROP_ALL)
-        if unicodedata.is_normalized("NFKC", kept):
-            # Nothing left for NFKC to change, and lower() never yields a dropped character.
-            chars = kept.lower()
-        else:
-            folded = unicodedata.normalize("NFKC", value.translate(_SEARCH_PREDROP))
-            chars = folded.lower().translate(_SEARCH_DROP)
-        if chars:
-            parts.append(" ".join(chars))
-    return f" {search.FIELD_SEPARATOR} ".join(parts)
-
-
 # ------------------------------------------------------------------------------------------
 # Working time
 # ------------------------------------------------------------------------------------------
@@ -1952,7 +1912,7 @@ class _Generator:
             )
         )  # fmt: skip
         fields = search.case_fields(number, person.name, title, description, stuck_at, person.phone)
-        rows.search.append((case_id, search_body(fields)))
+        rows.search.append((case_id, search.index_text(fields)))
         if status in (CaseStatus.VISITED, CaseStatus.CONCLUDED, CaseStatus.WITHDRAWN):
             assert concluded_at is not None
             return _Closed(

@@ -19,6 +19,7 @@ It reads every body (no index): about 50 ms per 100,000 cases on a 2-core machin
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -43,9 +44,47 @@ def _characters(value: str) -> list[str]:
 
 
 def index_text(fields: Iterable[str]) -> str:
-    """The FTS body for a case: its fields' characters, space-separated, fields kept apart."""
-    parts = [" ".join(_characters(field)) for field in fields if field]
-    return f" {FIELD_SEPARATOR} ".join(part for part in parts if part)
+    """The FTS body for a case: its fields' characters, space-separated, fields kept apart.
+
+    The same characters as :func:`_characters` gives, found with ``str.translate`` and one NFKC
+    check per field: a loop over every character in Python cost seconds at 100,000 cases (a
+    city indexing a county's cases, the demo).
+    """
+    drop, predrop, drop_all = _drop_tables()
+    parts: list[str] = []
+    for value in fields:
+        if not value:
+            continue
+        kept = value.translate(drop_all)
+        if unicodedata.is_normalized("NFKC", kept):
+            chars = kept.lower()  # nothing for NFKC to change; lower() yields nothing dropped
+        else:
+            chars = unicodedata.normalize("NFKC", value.translate(predrop)).lower()
+            chars = chars.translate(drop)
+        if chars:
+            parts.append(" ".join(chars))
+    return f" {FIELD_SEPARATOR} ".join(parts)
+
+
+def _dropped(character: str) -> bool:
+    """Whether the index drops ``character``: whitespace and ASCII punctuation (_NOT_A_TOKEN)."""
+    return character.isspace() or (character.isascii() and not character.isalnum())
+
+
+@functools.cache
+def _drop_tables() -> tuple[dict[int, None], dict[int, None], dict[int, None]]:
+    """``str.translate`` tables: what the index drops (no whitespace lies beyond U+3000); the
+    full-width and CJK punctuation whose NFKC form it drops anyway (，：（）…), removed first
+    so that most fields are already in NFKC and skip the costly normalization; both. Made on
+    first use, not at start-up."""
+    drop: dict[int, None] = {cp: None for cp in range(0x3001) if _dropped(chr(cp))}
+    predrop: dict[int, None] = {
+        cp: None
+        for start, end in ((0x2000, 0x2070), (0x3000, 0x3040), (0xFE10, 0xFE70), (0xFF00, 0xFFF0))
+        for cp in range(start, end)
+        if (folded := unicodedata.normalize("NFKC", chr(cp))) and all(map(_dropped, folded))
+    }
+    return drop, predrop, drop | predrop
 
 
 def match_expression(query: str) -> str | None:
