@@ -598,26 +598,24 @@ class SyncService:
                 session.commit()  # the records file is complete before it is packed
                 report("压缩", 1, 4)
                 writer.add_packed_file(bf.RECORDS_MEMBER, records_path)
-            manifest = {
-                "format": bf.FORMAT,
-                "kind": "data",
-                "bundle_id": bundle_id,
-                "app_version": __version__,
-                "created_at": now.isoformat(timespec="seconds"),
-                "from_site": from_site,
-                "to_site": {"code": city.code, "name": city.name},
-                "generation": generation,
-                "base_generation": base,
-                "time_range": first,
-                "counts": counts,
-                "search_index": search.INDEX_VERSION if attached else None,
-                "audit_chain_head": _audit_head(head),
-                "algorithms": {
+            manifest = _manifest(
+                "data",
+                bundle_id,
+                now,
+                from_site,
+                {"code": city.code, "name": city.name},
+                generation=generation,
+                base_generation=base,
+                time_range=first,
+                counts=counts,
+                search_index=search.INDEX_VERSION if attached else None,
+                audit_chain_head=_audit_head(head),
+                algorithms={
                     "signature": bf.SIGNATURE_ALGORITHM,
                     "encryption": bf.ENCRYPTION_ALGORITHM,
                     "hash": bf.HASH_ALGORITHM,
                 },
-            }
+            )
             # Materials are copied in after the transaction: the clerk can go on saving while
             # scans go into the bundle (files are immutable, named by their hash).
             report("材料", 2, 4)
@@ -626,13 +624,7 @@ class SyncService:
             # The file is written outside any transaction so a slow stick does not hold up the
             # window. A failed write only leaves rows stamped with a generation nobody
             # acknowledged: the next bundle carries them again.
-            header = {
-                "kind": "data",
-                "bundle_id": bundle_id,
-                "from_site": local_code,
-                "to_site": city.code,
-                "created_at": manifest["created_at"],
-            }
+            header = _header(manifest)
             name = f"bbcs-{local_code}-{now:%Y%m%d-%H%M%S}-{generation:05d}{bf.BUNDLE_SUFFIX}"
             report("写入", 3, 4)
             path, size, sha = _write_bundle_file(
@@ -799,25 +791,17 @@ class SyncService:
                 ]
                 writer.add_bytes("records/rules.jsonl", _jsonl("rules", ["key", "value"], rules))
                 counts["rules"] = len(rules)
-                manifest = {
-                    "format": bf.FORMAT,
-                    "kind": "reference",
-                    "bundle_id": bundle_id,
-                    "app_version": __version__,
-                    "created_at": now.isoformat(timespec="seconds"),
-                    "from_site": {"code": local.code, "name": local.name, "level": local.level},
-                    "to_site": {"code": "*", "name": "所辖各县区"},
-                    "counts": counts,
-                    "algorithms": {"signature": bf.SIGNATURE_ALGORITHM, "hash": bf.HASH_ALGORITHM},
-                }
+                manifest = _manifest(
+                    "reference",
+                    bundle_id,
+                    now,
+                    {"code": local.code, "name": local.name, "level": local.level},
+                    {"code": "*", "name": "所辖各县区"},
+                    counts=counts,
+                    algorithms={"signature": bf.SIGNATURE_ALGORITHM, "hash": bf.HASH_ALGORITHM},
+                )
                 payload = writer.finish(manifest, self._keys.sign)
-            header = {
-                "kind": "reference",
-                "bundle_id": bundle_id,
-                "from_site": local.code,
-                "to_site": "*",
-                "created_at": manifest["created_at"],
-            }
+            header = _header(manifest)
             name = f"bbcs-{local.code}-ref-{now:%Y%m%d-%H%M%S}{bf.BUNDLE_SUFFIX}"
             if progress:
                 progress("写入", 1, 1)
@@ -1606,6 +1590,39 @@ def _bundle_time_range(session: Session, base: int) -> dict[str, str | None]:
     return {
         "from": low.isoformat(timespec="seconds") if low else None,
         "to": high.isoformat(timespec="seconds") if high else None,
+    }
+
+
+def _manifest(
+    kind: str,
+    bundle_id: str,
+    now: datetime,
+    from_site: dict[str, Any],
+    to_site: dict[str, Any],
+    **fields: Any,
+) -> dict[str, Any]:
+    """A bundle's manifest (signed): what every kind starts with, then ``fields``."""
+    return {
+        "format": bf.FORMAT,
+        "kind": kind,
+        "bundle_id": bundle_id,
+        "app_version": __version__,
+        "created_at": now.isoformat(timespec="seconds"),
+        "from_site": from_site,
+        "to_site": to_site,
+        **fields,
+    }
+
+
+def _header(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The bundle's clear header, made from its manifest: the importer refuses a header that
+    does not match the manifest (``_check_manifest``)."""
+    return {
+        "kind": manifest["kind"],
+        "bundle_id": manifest["bundle_id"],
+        "from_site": manifest["from_site"]["code"],
+        "to_site": manifest["to_site"]["code"],
+        "created_at": manifest["created_at"],
     }
 
 
