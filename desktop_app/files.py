@@ -1,7 +1,8 @@
 """Durable file operations shared by storage, services and documents.
 
 Nothing here knows about bbcs records: writing a whole file or none of it, making a rename
-survive a power cut, and hashing a file without reading it into memory.
+survive a power cut, reading a written file back from the medium rather than the cache, hashing
+a file without reading it into memory, and scratch space for a big file that is thrown away.
 """
 
 from __future__ import annotations
