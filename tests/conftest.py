@@ -23,6 +23,7 @@ from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.context import Actor, FixedClock
 from tests.helpers import pg
 from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD
+from tests.helpers.heartbeat import Heartbeat
 from tests.helpers.site import county_site
 
 NOW = datetime(2026, 11, 25, 9, 30)
@@ -43,6 +44,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "qtbot" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(autouse=True)
+def heartbeat(request: pytest.FixtureRequest) -> Iterator[Heartbeat | None]:
+    """A GUI test fails when its UI thread stalls for more than 2 s (tests/helpers/heartbeat)."""
+    if "qtbot" not in request.fixturenames:
+        yield None
+        return
+    request.getfixturevalue("qapp")
+    watch = Heartbeat()
+    watch.start()
+    yield watch
+    watch.stop()
+    failure = watch.failure()
+    if failure:
+        pytest.fail(failure, pytrace=False)
 
 
 @pytest.fixture
