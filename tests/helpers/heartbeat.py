@@ -39,6 +39,7 @@ class Heartbeat:
     """Started by the ``heartbeat`` fixture of tests/conftest.py for every GUI test."""
 
     limit: float = STALL_LIMIT_SECONDS
+    event_paths: tuple[str, ...] = _EVENT_PATHS
     stalls: list[Stall] = field(default_factory=list)
     longest: float = 0.0
     _last_tick: float = 0.0
@@ -87,7 +88,7 @@ class Heartbeat:
         while not self._stop.wait(SAMPLE_SECONDS):
             frame = sys._current_frames().get(self._ui_thread_id)
             now = time.monotonic()
-            if frame is None or self._paused or not _in_event_handling(frame):
+            if frame is None or self._paused or not _in_event_handling(frame, self.event_paths):
                 self._busy_since = None
                 continue
             if self._busy_since is None:
@@ -112,11 +113,11 @@ class Heartbeat:
         )
 
 
-def _in_event_handling(frame: object) -> bool:
+def _in_event_handling(frame: object, paths: tuple[str, ...]) -> bool:
     current = frame
     while current is not None:
         filename = current.f_code.co_filename  # type: ignore[attr-defined]
-        if any(part in filename for part in _EVENT_PATHS):
+        if any(part in filename for part in paths):
             return True
         current = current.f_back  # type: ignore[attr-defined]
     return False
