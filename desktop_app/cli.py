@@ -274,6 +274,7 @@ def _cmd_cases(args: argparse.Namespace, data_dir: Path) -> int:
     with _services(data_dir, args) as services:
         services.site.info()
         records = services.ledger.export_records(case_filter)
+    total = len(records)
     if args.limit > 0:
         records = records[: args.limit]
     if args.json:
@@ -284,8 +285,16 @@ def _cmd_cases(args: argparse.Namespace, data_dir: Path) -> int:
             f"{r['number']}\t{r['status_label']}\t{r['received_at'][:10]}\t"
             f"{r['complainant']}\t{r['title']}"
         )
-    print(f"共 {len(records)} 件", file=sys.stderr)
+    print(_count_line(len(records), total), file=sys.stderr)
     return 0
+
+
+def _count_line(shown: int, total: int) -> str:
+    """ "共 3,002 件", or "显示 3 件，共 3,002 件" when --limit cut the list: the total is the
+    query's, not the page's."""
+    if shown < total:
+        return f"显示 {shown:,} 件，共 {total:,} 件"
+    return f"共 {total:,} 件"
 
 
 def _cmd_check(args: argparse.Namespace, data_dir: Path) -> int:

@@ -231,6 +231,20 @@ def test_intake_from_json_then_list_as_json(templates: Templates) -> None:
     assert by_number[f"杞县-{YEAR}-0003"]["channel"] == "phone"
 
 
+def test_cases_limit_shows_the_page_and_the_query_total(templates: Templates) -> None:
+    limited = run_bbcs("cases", "--limit", "2", data_dir=templates.with_cases)
+    assert limited.returncode == 0, limited.stderr
+    assert [line.split("\t")[0] for line in limited.stdout.splitlines()] == [
+        f"杞县-{YEAR}-0003",
+        f"杞县-{YEAR}-0002",
+    ]
+    assert limited.stderr.strip() == "显示 2 件，共 3 件"
+
+    whole = run_bbcs("cases", "--limit", "5", data_dir=templates.with_cases)
+    assert len(whole.stdout.splitlines()) == 3
+    assert whole.stderr.strip() == "共 3 件"
+
+
 def test_intake_prints_the_new_numbers(
     templates: Templates, cases_dir: Path, tmp_path: Path
 ) -> None:
