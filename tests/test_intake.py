@@ -127,6 +127,55 @@ def test_wrong_credit_code_needs_a_reason(services: AppServices, clerk: Actor) -
 
 
 @pytest.mark.parametrize(
+    ("id_number", "what"),
+    [
+        ("123456", "6位"),  # the "test" override that was saved (issue 12 item 10)
+        ("41022119800230123X", "不存在"),  # 30 February
+        ("4102211980010112AB", "非法字符"),
+        ("991021198001011234", "省级"),
+        ("41022130000101123X", "晚于今天"),
+    ],
+)
+def test_a_reason_does_not_excuse_a_number_that_cannot_be_an_id(
+    services: AppServices, clerk: Actor, id_number: str, what: str
+) -> None:
+    before = snapshot(services)
+
+    with pytest.raises(ValidationFailed) as caught:
+        services.intake.register(clerk, person_form(id_number=id_number, id_override_reason="test"))
+
+    message = caught.value.errors["id_number"]
+    assert what in message
+    assert "不能凭确认理由保存" in message
+    assert snapshot(services) == before
+
+
+def test_a_reason_does_not_excuse_a_credit_code_of_the_wrong_length(
+    services: AppServices, clerk: Actor
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        services.intake.register(
+            clerk, enterprise_form(credit_code="91350100M0001", id_override_reason="核对无误")
+        )
+    assert "18位" in caught.value.errors["credit_code"]
+    assert "不能凭确认理由保存" in caught.value.errors["credit_code"]
+    assert services.ledger.count() == 0
+
+
+def test_batch_intake_applies_the_same_override_rule(services: AppServices, clerk: Actor) -> None:
+    forms = [
+        person_form(id_number=wrong_check(VALID_ID), id_override_reason="旧证，核对原件无误"),
+        person_form(id_number="123456", id_override_reason="test", name="赵磊"),
+    ]
+
+    with pytest.raises(BatchValidationFailed) as caught:
+        services.intake.register_many(clerk, forms)
+
+    assert [(e.row, e.field) for e in caught.value.row_errors] == [(2, "id_number")]
+    assert services.ledger.count() == 0
+
+
+@pytest.mark.parametrize(
     ("field", "value", "key"),
     [
         ("name", "", "name"),

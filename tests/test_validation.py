@@ -18,6 +18,8 @@ from desktop_app.domain.validation import (
     check_credit_code,
     check_id_number,
     check_phone,
+    credit_code_excusable,
+    id_number_excusable,
     mask_id_number,
     mask_phone,
     normalize_code,
@@ -512,3 +514,42 @@ def test_property_never_raises(typed: str) -> None:
         func(typed)
     result = check_id_number(typed, TODAY)
     assert result is None or result.startswith("身份证号")
+
+
+# --------------------------------------------------------------------------- what a reason excuses
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["11010519491231002X", "110105194912310021", "11010519491231002x", "110105491231002"],
+)
+def test_a_reason_may_excuse_only_a_wrong_check_digit(number: str) -> None:
+    assert id_number_excusable(number, TODAY)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "123456",  # wrong length (issue 12 item 10: saved with the reason "test")
+        "1101051949123100",
+        "11010519491231002XX",
+        "1101051949123100２A",  # bad character
+        "11010519491X31002X",  # X inside
+        "990105194912310021",  # no such province
+        "110105194902300021",  # 30 February
+        "110105187001010021",  # before 1900
+        "110105203001010021",  # born after today
+        "",
+    ],
+)
+def test_a_reason_never_excuses_a_number_that_cannot_be_an_id(number: str) -> None:
+    assert check_id_number(number, TODAY) is not None
+    assert not id_number_excusable(number, TODAY)
+
+
+def test_a_reason_may_excuse_a_credit_codes_check_char_or_authority_not_its_shape() -> None:
+    assert credit_code_excusable("91350100M000100Y43")
+    assert credit_code_excusable("91350100M000100Y44")  # check character
+    assert credit_code_excusable("B1350100M000100Y43")  # authority added by a later notice
+    assert not credit_code_excusable("91350100M000100Y4")  # 17 characters
+    assert not credit_code_excusable("91350100M000100I43")  # I is not in the alphabet

@@ -84,6 +84,21 @@ def normalized(form: IntakeForm) -> IntakeForm:
     )
 
 
+OVERRIDE_HINT = "如确认无误，请填写确认理由后保存"
+NOT_EXCUSABLE = (
+    "位数、出生日期或字符有误的号码不可能是真实证件，不能凭确认理由保存，请核对证件后重新输入"
+)
+
+
+def override_message(problem: str, *, excusable: bool, overridden: bool) -> str | None:
+    """The message for a wrong-looking ID or credit code, or None when a recorded reason
+    excuses it: a reason excuses only a wrong check character on a real card (DESIGN.md, issue
+    12 item 10), never a wrong length, date or characters."""
+    if excusable:
+        return None if overridden else f"{problem}；{OVERRIDE_HINT}"
+    return f"{problem}；{NOT_EXCUSABLE}" if overridden else problem
+
+
 def validate(
     form: IntakeForm,
     *,
@@ -104,13 +119,19 @@ def validate(
     override = bool(form.id_override_reason)
     if person and form.id_number:
         problem = validation.check_id_number(form.id_number, today)
-        if problem and not override:
-            errors["id_number"] = problem + "；如确认无误，请填写确认理由后保存"
+        if problem:
+            excusable = validation.id_number_excusable(form.id_number, today)
+            message = override_message(problem, excusable=excusable, overridden=override)
+            if message:
+                errors["id_number"] = message
     if not person:
         if form.credit_code:
             problem = validation.check_credit_code(form.credit_code)
-            if problem and not override:
-                errors["credit_code"] = problem + "；如确认无误，请填写确认理由后保存"
+            if problem:
+                excusable = validation.credit_code_excusable(form.credit_code)
+                message = override_message(problem, excusable=excusable, overridden=override)
+                if message:
+                    errors["credit_code"] = message
         if not form.contact_person:
             errors["contact_person"] = "请填写企业联系人"
     if not form.phone:

@@ -20,6 +20,8 @@ __all__ = [
     "check_credit_code",
     "check_id_number",
     "check_phone",
+    "credit_code_excusable",
+    "id_number_excusable",
     "mask_id_number",
     "mask_phone",
     "normalize_code",
@@ -164,36 +166,53 @@ def check_id_number(value: str, today: datetime.date) -> str | None:
     Returns:
         None when valid, otherwise one Chinese message describing the first problem found.
     """
-    number = normalize_id_number(value)
+    problem = _id_problem(normalize_id_number(value), today)
+    return problem[0] if problem else None
+
+
+def id_number_excusable(value: str, today: datetime.date) -> bool:
+    """Whether a recorded reason may excuse this 身份证号's problem (True when it has none).
+
+    Only a wrong check character is excusable: cards were issued with miscalculated check
+    digits, and such a card is real. A number of the wrong length, with characters other than
+    digits and a final X, an unknown province or a birth date that does not exist cannot be on
+    any card, so no reason makes it one (a "123456" saved with the reason "test" is not an ID).
+    """
+    problem = _id_problem(normalize_id_number(value), today)
+    return problem is None or problem[1]
+
+
+def _id_problem(number: str, today: datetime.date) -> tuple[str, bool] | None:
+    """(message, excusable) for the first problem of a normalized number; None when valid."""
     if not number:
-        return "身份证号不能为空"
+        return "身份证号不能为空", False
     for ch in number:
         if ch not in _DIGITS and ch != "X":
-            return f"身份证号含有非法字符“{_show(ch)}”"
+            return f"身份证号含有非法字符“{_show(ch)}”", False
     if len(number) not in (15, 18):
-        return f"身份证号应为18位（或旧版15位），当前为{len(number)}位"
+        return f"身份证号应为18位（或旧版15位），当前为{len(number)}位", False
     if "X" in number[:-1] or (len(number) == 15 and number.endswith("X")):
-        return "身份证号含有非法字符：X 只能出现在18位号码的最后一位"
+        return "身份证号含有非法字符：X 只能出现在18位号码的最后一位", False
 
     province = number[:2]
     if province not in _PROVINCE_PREFIXES:
-        return f"身份证号前两位“{province}”不是有效的省级地区代码"
+        return f"身份证号前两位“{province}”不是有效的省级地区代码", False
 
     digits = _id_birth_digits(number)
     if digits is None:  # unreachable after the checks above; kept so we never raise
-        return "身份证号格式不正确"
+        return "身份证号格式不正确", False
     birth = _parse_yyyymmdd(digits)
     if birth is None:
-        return f"身份证号中的出生日期 {digits[:4]}-{digits[4:6]}-{digits[6:]} 不存在"
+        return f"身份证号中的出生日期 {digits[:4]}-{digits[4:6]}-{digits[6:]} 不存在", False
     if birth < _EARLIEST_BIRTH:
-        return f"身份证号中的出生日期 {birth.isoformat()} 早于1900年"
+        return f"身份证号中的出生日期 {birth.isoformat()} 早于1900年", False
     if birth > today:
-        return "身份证号中的出生日期晚于今天"
+        return "身份证号中的出生日期晚于今天", False
 
     if len(number) == 18:
         expected = _id_check_char(number[:17])
         if number[17] != expected:
-            return f"身份证号校验位不正确（应为 {expected}）"
+            return f"身份证号校验位不正确（应为 {expected}）", True
     return None
 
 
@@ -286,19 +305,33 @@ def check_credit_code(value: str) -> str | None:
     Returns:
         None when valid, otherwise one Chinese message describing the first problem found.
     """
-    code = normalize_credit_code(value)
+    problem = _credit_problem(normalize_credit_code(value))
+    return problem[0] if problem else None
+
+
+def credit_code_excusable(value: str) -> bool:
+    """Whether a recorded reason may excuse this 统一社会信用代码's problem (True when it has
+    none): a wrong check character or an unlisted registration authority (later notices add
+    authorities) may be on a real licence; a wrong length or a character outside the code's
+    alphabet cannot."""
+    problem = _credit_problem(normalize_credit_code(value))
+    return problem is None or problem[1]
+
+
+def _credit_problem(code: str) -> tuple[str, bool] | None:
+    """(message, excusable) for the first problem of a normalized code; None when valid."""
     if not code:
-        return "统一社会信用代码不能为空"
+        return "统一社会信用代码不能为空", False
     for ch in code:
         if ch not in _CREDIT_VALUES:
-            return f"统一社会信用代码含有不允许的字符“{_show(ch)}”"
+            return f"统一社会信用代码含有不允许的字符“{_show(ch)}”", False
     if len(code) != 18:
-        return f"统一社会信用代码应为18位，当前为{len(code)}位"
+        return f"统一社会信用代码应为18位，当前为{len(code)}位", False
     if code[0] not in _CREDIT_AUTHORITIES:
-        return f"统一社会信用代码第1位“{code[0]}”不是有效的登记管理部门代码"
+        return f"统一社会信用代码第1位“{code[0]}”不是有效的登记管理部门代码", True
     expected = _credit_check_char(code[:17])
     if code[17] != expected:
-        return f"统一社会信用代码校验位不正确（应为 {expected}）"
+        return f"统一社会信用代码校验位不正确（应为 {expected}）", True
     return None
 
 
