@@ -29,6 +29,8 @@ class EventKind(StrEnum):
     VISITED = "visited"
     REOPENED = "reopened"
     WITHDRAWN = "withdrawn"
+    # A typo put right (title, area, the complainant's name …): the status stays as it is.
+    CORRECTED = "corrected"
 
 
 EVENT_LABELS: dict[EventKind, str] = {
@@ -47,6 +49,7 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.VISITED: "回访核查",
     EventKind.REOPENED: "重办",
     EventKind.WITHDRAWN: "撤回",
+    EventKind.CORRECTED: "更正",
 }
 
 # Events that leave the status as it is, and the states they may happen in.
@@ -55,6 +58,8 @@ _NEUTRAL: dict[EventKind, frozenset[CaseStatus]] = {
     EventKind.TRIAGED: frozenset({CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS}),
     EventKind.ATTACHMENT_ADDED: frozenset(CaseStatus),
     EventKind.NOTE: frozenset(CaseStatus),
+    # The record of a closed case is corrected too: what was written wrong stays wrong otherwise.
+    EventKind.CORRECTED: frozenset(CaseStatus),
     # Steps of an assignment happen while the case waits for its departments.
     EventKind.RECEIVED: frozenset({CaseStatus.IN_PROGRESS}),
     EventKind.RESPONDED: frozenset({CaseStatus.IN_PROGRESS}),

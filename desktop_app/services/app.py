@@ -20,6 +20,7 @@ from desktop_app.services.auth import AuthService
 from desktop_app.services.calendar import CalendarService
 from desktop_app.services.cases import CaseService
 from desktop_app.services.context import Clock, SystemClock
+from desktop_app.services.corrections import CorrectionService
 from desktop_app.services.deadlines import DeadlineBoard
 from desktop_app.services.intake import IntakeService
 from desktop_app.services.keys import SiteKeys
@@ -49,6 +50,7 @@ class AppServices:
     auth: AuthService
     intake: IntakeService
     cases: CaseService
+    corrections: CorrectionService
     ledger: LedgerService
     assignments: AssignmentService
     maintenance: MaintenanceService
@@ -103,6 +105,7 @@ def open_services(
         auth=AuthService(db, the_clock),
         intake=IntakeService(db, the_clock, attachments),
         cases=CaseService(db, the_clock, attachments, calendar),
+        corrections=CorrectionService(db, the_clock),
         ledger=LedgerService(db),
         assignments=AssignmentService(db, the_clock, calendar, roster, keys),
         maintenance=MaintenanceService(db, the_clock, attachments),
