@@ -403,7 +403,7 @@ def _cmd_slip(args: argparse.Namespace, data_dir: Path) -> int:
             chosen = [slips[-1]]
         out = Path(args.out)
         _writable(out)
-        services.assignments.slip_pdf(
+        services.assignments.record_slip_output(  # a file written is an output: it counts
             Actor.command_line(), chosen[0].number, case_id=case_id, out=out
         )
     print(f"已输出 {chosen[0].number} 到 {out}")

@@ -345,3 +345,119 @@ def test_recent_slips_lists_every_paper_newest_first_in_one_query(
         (first, "杞县-2026-0001"),
     ]
     assert services.assignments.recent_slips(limit=1)[0][0].number == urge
+
+
+# --- papers: a preview is not a print; a draft is seen before signing ------------------------
+
+
+def _text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def _actions(services: AppServices) -> list[str]:
+    from desktop_app.storage.models import AuditEntry
+
+    with services.db.read() as session:
+        return list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def test_opening_a_slip_is_not_a_print_only_printing_or_saving_counts(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path
+) -> None:
+    case_id = _triaged(services, clerk)
+    number, _ = services.assignments.issue(leader, _draft(services, clerk, case_id)[0])
+    before = _actions(services)
+    for _ in range(3):  # opened, closed, opened again…
+        preview = services.assignments.slip_pdf(clerk, number, case_id=case_id)
+        assert "补打" not in _text(preview)
+    assert services.assignments.slip_content(number)[0].print_count == 0
+    assert _actions(services) == before  # looking is not audited as printing
+
+    first = services.assignments.record_slip_output(clerk, number, case_id=case_id)
+    assert "补打" not in _text(first)  # the department's first paper is the original
+    assert services.assignments.slip_content(number)[0].print_count == 1
+    assert _actions(services)[-1] == "print_slip"
+    # From now on the preview shows what the next output will be: a 补打.
+    assert "补打" in _text(services.assignments.slip_pdf(clerk, number))
+
+    out = tmp_path / "交办单.pdf"
+    second = services.assignments.record_slip_output(clerk, number, out=out)
+    assert out.read_bytes() == second and "补打" in _text(second)
+    assert services.assignments.slip_content(number)[0].print_count == 2
+    assert _actions(services)[-1] == "reprint_slip"
+
+
+def test_a_failed_save_counts_nothing(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path
+) -> None:
+    case_id = _triaged(services, clerk)
+    number, _ = services.assignments.issue(leader, _draft(services, clerk, case_id)[0])
+    blocked = tmp_path / "a file, not a folder"
+    blocked.write_text("")
+    with pytest.raises(OSError):
+        services.assignments.record_slip_output(clerk, number, out=blocked / "交办单.pdf")
+    assert services.assignments.slip_content(number)[0].print_count == 0
+    assert "print_slip" not in _actions(services)
+
+
+def test_a_draft_is_previewed_as_signing_today_would_print_it_without_taking_a_number(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk)
+    lead_id, assist_id = _draft(services, clerk, case_id)
+    before = _actions(services)
+    assert services.assignments.next_slip_number(lead_id) == "杞纪窗交〔2026〕1号"
+    assert services.assignments.next_slip_number(assist_id) == "杞纪窗交〔2026〕1号"  # its lead's
+    text = _text(services.assignments.draft_slip_pdf(leader, lead_id))
+    assert "草" in text and "签发前预览" in text
+    assert "〔签发时编号〕" in text and "杞纪窗交" not in text
+    assert "潘险峰" in text  # the leader looking at it is who will sign
+    due = CALENDAR.add(date(2026, 11, 25), 10).due
+    assert f"{due.year}年{due.month}月{due.day}日前（10个工作日）" in text
+    assert "杞县不动产登记中心" in text  # the assisting department travels on the slip
+    # A clerk may look too; the signer's line stays empty until a leader signs.
+    assert "潘险峰" not in _text(services.assignments.draft_slip_pdf(clerk, assist_id))
+    # Nothing was numbered, stored or audited.
+    assert services.assignments.next_slip_number(lead_id) == "杞纪窗交〔2026〕1号"
+    assert services.assignments.slips_for_case(case_id) == []
+    assert _actions(services) == before
+
+    number, _ = services.assignments.issue(leader, lead_id, expected_number="杞纪窗交〔2026〕1号")
+    assert number == "杞纪窗交〔2026〕1号"
+    with pytest.raises(UserError, match="不是草稿"):
+        services.assignments.draft_slip_pdf(leader, lead_id)
+
+
+def test_signing_refuses_a_number_another_signature_took_meanwhile(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    mine = _draft(services, clerk, _triaged(services, clerk), assisting_ids=[])[0]
+    confirmed = services.assignments.next_slip_number(mine)
+    other = _draft(services, clerk, _triaged(services, clerk), assisting_ids=[])[0]
+    services.assignments.issue(leader, other)  # another leader signs first and takes it
+    with pytest.raises(UserError, match="已被另一次签发占用") as refused:
+        services.assignments.issue(leader, mine, expected_number=confirmed)
+    assert "杞纪窗交〔2026〕2号" in refused.value.message
+    assert services.assignments.get(mine).state is AssignmentState.DRAFT  # nothing signed
+    with services.db.read() as session:
+        sequence = session.get(NumberSequence, ("slip-交", 2026))
+        assert sequence is not None and sequence.last_value == 1  # nor a number taken
+
+
+def test_the_deadline_counts_from_the_day_of_signing(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+) -> None:
+    clock.at = datetime(2026, 11, 20, 9, 0)  # drafted on a Friday…
+    lead_id = _draft(services, clerk, _triaged(services, clerk), assisting_ids=[])[0]
+    assert services.assignments.get(lead_id).due_date == CALENDAR.add(date(2026, 11, 20), 10).due
+    clock.at = datetime(2026, 11, 25, 9, 0)  # …signed the next Wednesday
+    due = CALENDAR.add(date(2026, 11, 25), 10).due
+    preview = _text(services.assignments.draft_slip_pdf(leader, lead_id))
+    assert f"{due.year}年{due.month}月{due.day}日前" in preview
+    services.assignments.issue(leader, lead_id)
+    signed = services.assignments.get(lead_id)
+    assert signed.due_date == signed.original_due_date == due  # the department's full 10 days

@@ -44,6 +44,7 @@ REQUIREMENTS = (
 PAYLOAD = "BBCS1|杞纪窗交〔2026〕12号|" + "3f" * 32 + "|c2lnbmF0dXJlLW9mLXRoZS1zaXRlLWtleQ"
 A4 = (595.28, 841.89)
 MAX_BYTES = 200 * 1024
+NOW = datetime(2026, 12, 1, 10, 20)
 
 
 def slip(**changes: Any) -> SlipContent:
@@ -317,6 +318,26 @@ def test_a_reprint_is_marked_and_otherwise_the_same() -> None:
     mark = Counter(squeeze("补　打补打时间2026年12月1日10时20分"))
     assert {c: n for c, n in added.items() if n > 0} == dict(mark)
     assert len(reprint_data) <= MAX_BYTES
+
+
+def test_a_draft_is_stamped_and_watermarked_without_a_qr_code_and_otherwise_the_same() -> None:
+    """What a duty leader looks at before signing: the signed layout, unmistakably a draft."""
+    content = slip(number="〔签发时编号〕", qr_payload="")
+    draft_data = render_slip(content, draft=True)
+    plain = "".join(pages_text(render_slip(content)))
+    draft = "".join(pages_text(draft_data))
+    assert "草" in draft and "签发前预览" in draft and "草" not in plain
+    assert "〔签发时编号〕" in draft and "补打" not in draft
+    assert "签发后生成核验二维码" in squeeze(draft)  # the frame where the QR code will go
+    added = Counter(squeeze(draft))
+    added.subtract(Counter(squeeze(plain)))
+    assert {c: n for c, n in added.items() if n < 0} == {}  # nothing of the paper is missing
+    reader = PdfReader(io.BytesIO(draft_data))
+    assert reader.metadata is not None and reader.metadata.title.endswith("（草稿）")
+    xobjects = reader.pages[0]["/Resources"].get("/XObject", {})
+    assert not [key for key in xobjects if QR_FORM_NAME in key]
+    # A draft never carries a 补打 mark, even if asked for one.
+    assert "补打" not in "".join(pages_text(render_slip(content, draft=True, reprint_at=NOW)))
 
 
 def test_the_same_content_gives_the_same_bytes_and_out_is_written(tmp_path: Path) -> None:

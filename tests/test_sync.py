@@ -476,13 +476,13 @@ def test_a_reprinted_slip_travels_as_a_new_version_not_a_conflict(province: Prov
     qixian, city, usb = province.qixian, province.city, province.usb
     number = issue_a_slip(qixian)
     city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
-    qixian.services.assignments.slip_pdf(ADMIN, number)  # print_count changes
+    qixian.services.assignments.record_slip_output(ADMIN, number)  # print_count changes
     report = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
     assert report.conflicts["slips"] == 0 and report.updated["slips"] == 1
     # Printed at the city, a county's slip is a copy: its record stays the county's.
     with city.services.db.read() as session:
         before = session.scalar(select(Slip.version).where(Slip.number == number))
-    city.services.assignments.slip_pdf(ADMIN, number)
+    city.services.assignments.record_slip_output(ADMIN, number)
     with city.services.db.read() as session:
         assert session.scalar(select(Slip.version).where(Slip.number == number)) == before
 
@@ -551,7 +551,7 @@ def test_at_the_city_a_slip_is_printed_from_its_own_case_when_numbers_collide(
     assert number == same
     with city.services.db.read() as session:
         tongxu_case = session.scalar(select(Case.id).where(Case.site_code == "410222"))
-    city.services.assignments.slip_pdf(ADMIN, number, case_id=tongxu_case)
+    city.services.assignments.record_slip_output(ADMIN, number, case_id=tongxu_case)
     printed = audit_entries(city.services, tongxu_slip)
     assert [e["action"] for e in printed] == ["reprint_slip"]
 

@@ -9,7 +9,9 @@ department can cut it off, sign, stamp and return it. A QR code in the top right
 the signed ``qr_payload`` (made elsewhere) for 扫码核验.
 
 An issued paper is immutable: a reprint draws the same :class:`SlipContent` with a 补打 mark and the
-reprint time beside the title, and nothing else changes.
+reprint time beside the title, and nothing else changes. A draft, shown to the duty leader before
+signing, is the same layout with a 草稿 stamp beside the title, a 草稿 watermark across each page
+and an empty frame where the QR code will go.
 
 Every character is printed or the paper is refused: :func:`check_printable` names what no font
 can draw, and :func:`render_slip` / :func:`render_receipt` raise :class:`UnprintableCharacters`
@@ -32,7 +34,7 @@ from typing import Any, NamedTuple
 from reportlab.graphics.barcode.qr import (  # type: ignore[import-untyped,unused-ignore]
     QrCodeWidget,
 )
-from reportlab.lib.colors import HexColor  # type: ignore[import-untyped,unused-ignore]
+from reportlab.lib.colors import Color, HexColor  # type: ignore[import-untyped,unused-ignore]
 from reportlab.lib.pagesizes import A4, A5  # type: ignore[import-untyped,unused-ignore]
 from reportlab.lib.units import mm  # type: ignore[import-untyped,unused-ignore]
 from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped,unused-ignore]
@@ -74,6 +76,8 @@ QR_SIZE = 22 * mm
 BLACK = HexColor("#000000")
 GRID = HexColor("#000000")
 RULE = HexColor("#9A9A9A")
+# A red 草稿 across a draft, see-through so the text under it stays legible.
+WATERMARK = Color(0xC0 / 255, 0x39 / 255, 0x2B / 255, alpha=0.18)
 
 TITLES = {
     PaperKind.ASSIGN: "“办不成事”事项交办单",
@@ -308,6 +312,7 @@ class _Typesetter:
         size: float,
         align: str = "left",
         char_space: float = 0.0,
+        color: Any = BLACK,
     ) -> None:
         """Draw one line with its baseline at ``y``; ``align`` is left, center or right of x."""
         glyphs = self.glyphs(text, font)
@@ -316,7 +321,7 @@ class _Typesetter:
             x -= width / 2
         elif align == "right":
             x -= width
-        canvas.setFillColor(BLACK)
+        canvas.setFillColor(color)
         text_object = canvas.beginText(x, y)
         if char_space:
             text_object.setCharSpace(char_space)
@@ -710,9 +715,12 @@ NOTE_SIZE = 10.5
 
 
 class _SlipLayout:
-    def __init__(self, content: SlipContent, reprint_at: datetime | None) -> None:
+    def __init__(
+        self, content: SlipContent, reprint_at: datetime | None, draft: bool = False
+    ) -> None:
         self.content = content
         self.reprint_at = reprint_at
+        self.draft = draft
         self.fonts = register_fonts()
         self.setter = _Typesetter(self.fonts)
         self.page_width, self.page_height = (float(v) for v in A4)
@@ -736,10 +744,14 @@ class _SlipLayout:
             _Text(setter, content.number, fonts.body, 16.0, 20.0, "center"),  # 三号
         ]
         left: list[Flowable] = []
-        if self.reprint_at is not None:
+        if self.draft:
+            left = [self.draft_mark(28 * mm)]
+        elif self.reprint_at is not None:
             left = [self.reprint_mark(self.reprint_at, 28 * mm)]
         right: list[Flowable] = []
-        if content.qr_payload:
+        if self.draft:
+            right = [self.qr_placeholder()]
+        elif content.qr_payload:
             right = [
                 _QrCode(content.qr_payload, QR_SIZE),
                 Spacer(1, 1 * mm),
@@ -759,6 +771,52 @@ class _SlipLayout:
                     ("LEFTPADDING", (2, 0), (2, 0), side_w - QR_SIZE),
                     ("TOPPADDING", (0, 0), (-1, -1), 0),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                ]
+            ),
+        )
+
+    def draft_mark(self, width: float) -> Table:
+        """The 草稿 stamp where a reprint has its 补打 mark: not yet a paper anyone may act on."""
+        setter, fonts = self.setter, self.fonts
+        cells = [
+            [_Text(setter, "草　稿", fonts.title, 16.0, 20.0, "center")],
+            [_Text(setter, "签发前预览", fonts.body, 8.0, 10.0, "center")],
+            [_Text(setter, "不作交办依据", fonts.body, 8.0, 10.0, "center")],
+        ]
+        return Table(
+            cells,
+            colWidths=[width],
+            hAlign="LEFT",
+            style=TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), fonts.body),
+                    ("BOX", (0, 0), (-1, -1), 1.5, BLACK),
+                    ("LINEBELOW", (0, 0), (0, 0), 0.5, BLACK),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
+                    ("TOPPADDING", (0, 0), (0, 1), 3),
+                    ("BOTTOMPADDING", (0, 0), (0, 0), 3),
+                    ("BOTTOMPADDING", (0, -1), (0, -1), 3),
+                ]
+            ),
+        )
+
+    def qr_placeholder(self) -> Table:
+        """A dashed frame the size of the QR code: the draft keeps the signed paper's layout."""
+        setter, fonts = self.setter, self.fonts
+        return Table(
+            [[_Text(setter, "签发后生成核验二维码", fonts.body, 8.0, 11.0, "center")]],
+            colWidths=[QR_SIZE],
+            rowHeights=[QR_SIZE],
+            hAlign="RIGHT",
+            style=TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 0.5, RULE, None, (2, 2)),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
                 ]
             ),
         )
@@ -917,6 +975,19 @@ class _SlipLayout:
             _AtBottom(self.stub()),
         ]
 
+    def watermark(self, canvas: Any, doc: Any) -> None:
+        """草稿 across the page, over the content but see-through, so no one mistakes a draft
+        (or a photo of one) for a signed paper."""
+        if not self.draft:
+            return
+        canvas.saveState()
+        canvas.translate(self.page_width / 2, self.page_height / 2)
+        canvas.rotate(35)
+        self.setter.draw(
+            canvas, 0, -40, "草　稿", self.fonts.title, 140.0, "center", color=WATERMARK
+        )
+        canvas.restoreState()
+
     def on_page(self, canvas: Any, doc: Any) -> None:
         page = canvas.getPageNumber()
         # GB/T 9704 §7.5: 4号 numerals with a dash each side, 7 mm under the 版心.
@@ -948,6 +1019,7 @@ def _build(
     margins: tuple[float, float, float, float],  # top, right, bottom, left
     on_page: Callable[[Any, Any], None],
     fonts: FontSet,
+    on_page_end: Callable[[Any, Any], None] | None = None,
     title: str,
     author: str,
     subject: str,
@@ -988,32 +1060,48 @@ def _build(
         bottomPadding=0,
         id="body",
     )
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
+    template = PageTemplate(id="page", frames=[frame], onPage=decorate)
+    if on_page_end is not None:
+        template.onPageEnd = on_page_end
+    doc.addPageTemplates([template])
     doc.build(story)
     return buffer.getvalue()
 
 
 def render_slip(
-    content: SlipContent, *, reprint_at: datetime | None = None, out: Path | None = None
+    content: SlipContent,
+    *,
+    reprint_at: datetime | None = None,
+    out: Path | None = None,
+    draft: bool = False,
 ) -> bytes:
     """Render an issued slip as an A4 PDF and return its bytes (also written to ``out``).
 
     ``reprint_at`` marks the paper 补打 with that time; everything else is as first issued.
+    ``draft`` marks it 草稿 (stamp and watermark, a frame instead of the QR code): the paper a
+    duty leader looks at before signing.
     Raises :class:`UnprintableCharacters` if a character cannot be printed (nothing is written).
     """
     _ensure_printable(content)
-    layout = _SlipLayout(content, reprint_at)
+    layout = _SlipLayout(content, None if draft else reprint_at, draft)
     title = slip_title(content.kind)
+    if draft:
+        suffix = "（草稿）"
+    elif reprint_at:
+        suffix = "（补打）"
+    else:
+        suffix = ""
     data = _build(
         layout.story(),
         pagesize=(layout.page_width, layout.page_height),
         margins=(TOP_MARGIN, RIGHT_MARGIN, BOTTOM_MARGIN, LEFT_MARGIN),
         on_page=layout.on_page,
         fonts=layout.fonts,
-        title=f"{title} {content.number}" + ("（补打）" if reprint_at else ""),
+        title=f"{title} {content.number}{suffix}",
         author=content.issuer,
         subject=f"{content.case_number} {content.matter_title}",
-        stamp=reprint_at or content.issued_at,
+        stamp=(None if draft else reprint_at) or content.issued_at,
+        on_page_end=layout.watermark if draft else None,
     )
     if out is not None:
         write_atomically(Path(out), data)

@@ -40,6 +40,7 @@ from desktop_app.domain.vocabulary import (
     Nature,
     chinese_date,
 )
+from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.calendar import CalendarService, rules_in
@@ -54,6 +55,7 @@ from desktop_app.storage.models import (
     Assignment,
     Case,
     Department,
+    NumberSequence,
     Setting,
     Site,
     Slip,
@@ -61,6 +63,8 @@ from desktop_app.storage.models import (
 from desktop_app.storage.numbering import next_number
 
 MAX_ASSIGNMENT_DAYS = 60
+# Where the number goes on a draft's preview: it is taken only when the leader signs.
+DRAFT_NUMBER = "〔签发时编号〕"
 
 
 @dataclass(frozen=True)
@@ -277,15 +281,72 @@ class AssignmentService:
 
     # Signing --------------------------------------------------------------------------------
 
-    def issue(self, actor: Actor, assignment_id: int) -> tuple[str, Changes]:
+    def next_slip_number(self, assignment_id: int) -> str:
+        """The number signing this draft would take now, without taking it.
+
+        Another leader signing first takes it; :meth:`issue` with ``expected_number`` then
+        refuses instead of signing under a number nobody confirmed.
+        """
+        now = self._clock.now()
+        with self._db.read() as session:
+            lead = _draft_lead(session, assignment_id)
+            site = _site(session)
+            series = slip_series(AssignmentKind(lead.kind))
+            last = session.scalar(
+                select(NumberSequence.last_value).where(
+                    NumberSequence.kind == f"slip-{series}", NumberSequence.year == now.year
+                )
+            )
+            return slip_number(_prefix(session, site), series, now.year, (last or 0) + 1)
+
+    def draft_slip_pdf(self, actor: Actor, assignment_id: int) -> bytes:
+        """A draft's paper as signing it today would print it, marked 草稿 and without a number.
+
+        Nothing is numbered, stored or counted. The signer is the actor if they may sign (the
+        duty leader looking before signing); for a clerk the line stays empty.
+        """
+        from desktop_app.documents.slip_pdf import render_slip
+
+        actor.require(Permission.VIEW_CASES)
+        now = self._clock.now()
+        window_phone = self._window_phone()
+        calendar = self._calendar.calendar()
+        with self._db.read() as session:
+            lead = _draft_lead(session, assignment_id)
+            case = _get_case(session, lead.case_id)
+            site = _site(session)
+            assists = _draft_assists(session, lead)
+            _start, due = _due_if_signed(lead, now.date(), calendar)  # as issue() would set it
+            content = _content(
+                case,
+                lead,
+                assists,
+                _paper_kind(AssignmentKind(lead.kind), case),
+                DRAFT_NUMBER,
+                site,
+                signer=actor.display_name if actor.can(Permission.SIGN_SLIP) else "",
+                issued_at=now,
+                window_phone=window_phone,
+                earlier=_earlier_number(session, lead),
+                qr_payload="",
+                due_date=due,
+            )
+        return render_slip(content, draft=True)
+
+    def issue(
+        self, actor: Actor, assignment_id: int, *, expected_number: str | None = None
+    ) -> tuple[str, Changes]:
         """签发: number the slip, freeze and sign its content, send the case to 办理中.
 
-        The lead's assisting drafts are issued with it on the same slip.
+        The lead's assisting drafts are issued with it on the same slip. The deadline counts
+        from the day of signing. ``expected_number``: the number the leader confirmed; if
+        another signature took it meanwhile, nothing is signed and a UserError says so.
         """
         actor.require(Permission.SIGN_SLIP)
         self._keys.ensure()
         now = self._clock.now()
         window_phone = self._window_phone()
+        calendar = self._calendar.calendar()
         with self._db.write() as session:
             lead = _get(session, assignment_id)
             if AssignmentKind(lead.kind) is AssignmentKind.ASSIST:
@@ -293,25 +354,23 @@ class AssignmentService:
             check_step(Step.ISSUE, AssignmentState(lead.state))
             case = editable_case(session, lead.case_id)
             site = _site(session)
-            assists = list(
-                session.scalars(
-                    select(Assignment).where(
-                        Assignment.parent_id == lead.id,
-                        Assignment.kind == AssignmentKind.ASSIST.value,
-                        Assignment.state == AssignmentState.DRAFT.value,
-                    )
-                )
-            )
+            assists = _draft_assists(session, lead)
             kind = AssignmentKind(lead.kind)
             paper = _paper_kind(kind, case)
             series = slip_series(kind)
             seq = next_number(session, f"slip-{series}", now.year)
             number = slip_number(_prefix(session, site), series, now.year, seq)
-            earlier = ""
-            if lead.parent_id is not None:
-                # The 督办单 refers to the original 交办单 (the parent's first paper).
-                parent_slips = _slip_numbers(session, [lead.parent_id]).get(lead.parent_id, ())
-                earlier = parent_slips[0] if parent_slips else ""
+            if expected_number is not None and number != expected_number:
+                raise UserError(
+                    f"编号{expected_number}已被另一次签发占用，本次将是{number}。"
+                    "未签发，请重新点“签发”确认新编号。"
+                )
+            due_start, due = _due_if_signed(lead, now.date(), calendar)
+            for assignment in [lead, *assists]:
+                if assignment.due_start != due_start:  # drafted on an earlier day
+                    assignment.due_start = due_start
+                    assignment.due_date = assignment.original_due_date = due
+            earlier = _earlier_number(session, lead)
             content = _content(
                 case,
                 lead,
@@ -354,7 +413,12 @@ class AssignmentService:
                 action="issue_slip",
                 entity="slip",
                 entity_uuid=slip.uuid,
-                after={"number": number, "content_hash": slip.content_hash, "case": case.number},
+                after={
+                    "number": number,
+                    "content_hash": slip.content_hash,
+                    "case": case.number,
+                    "due_date": lead.due_date,
+                },
             )
             case_id = case.id
         return number, Changes(cases=True, case_ids=(case_id,))
@@ -560,10 +624,11 @@ class AssignmentService:
 
     # Papers ---------------------------------------------------------------------------------
 
-    def slip_pdf(
-        self, actor: Actor, number: str, *, case_id: int | None = None, out: Path | None = None
-    ) -> bytes:
-        """The issued slip, exactly as issued; from the second print on it is marked 补打.
+    def slip_pdf(self, actor: Actor, number: str, *, case_id: int | None = None) -> bytes:
+        """What the next print of an issued slip will look like; opening it is not a print.
+
+        The original if it was never printed here, else marked 补打 with the current time.
+        Nothing is counted or stored: only :meth:`record_slip_output` (printing or saving) is.
 
         ``case_id``: the case the slip belongs to. At the city another site's paper may share
         the number; without a case this site's own comes first.
@@ -572,23 +637,32 @@ class AssignmentService:
 
         actor.require(Permission.VIEW_CASES)
         now = self._clock.now()
-        with self._db.write() as session:
-            query = select(Slip).where(Slip.number == number.strip())
-            if case_id is not None:
-                query = query.join(Assignment, Slip.assignment_id == Assignment.id).where(
-                    Assignment.case_id == case_id
-                )
-            slip = session.scalar(query.order_by(Slip.site_code))
-            if slip is None:
-                raise NotFound(f"找不到编号为“{number}”的交办单")
-            if slip.voided:
-                raise UserError(f"{slip.number}已作废，不能打印")
+        with self._db.read() as session:
+            slip = _printable_slip(session, number, case_id)
             content = SlipContent.from_json(slip.content)
-            own = slip.site_code == ""
+            reprint_at = now if _next_is_reprint(slip) else None
+        return render_slip(content, reprint_at=reprint_at)
+
+    def record_slip_output(
+        self, actor: Actor, number: str, *, case_id: int | None = None, out: Path | None = None
+    ) -> bytes:
+        """A slip goes to paper or to a file: count it, audit it and return the exact bytes.
+
+        The first output of this site's own slip is the original (print_slip); every later one,
+        and any of another site's papers printed here, is marked 补打 (reprint_slip). With
+        ``out`` the file is written before the count is committed: a failed write counts nothing.
+        """
+        from desktop_app.documents.slip_pdf import render_slip
+
+        actor.require(Permission.VIEW_CASES)
+        now = self._clock.now()
+        with self._db.write() as session:
+            slip = _printable_slip(session, number, case_id)
+            content = SlipContent.from_json(slip.content)
             # Another site's paper printed here is a copy (补打): its record stays the issuer's.
-            reprint_at = now if slip.print_count > 0 or not own else None
+            reprint_at = now if _next_is_reprint(slip) else None
             data = render_slip(content, reprint_at=reprint_at, out=out)
-            if own:
+            if slip.site_code == "":
                 slip.print_count += 1
             audit.record(
                 session,
@@ -597,7 +671,11 @@ class AssignmentService:
                 action="reprint_slip" if reprint_at else "print_slip",
                 entity="slip",
                 entity_uuid=slip.uuid,
-                after={"number": slip.number, "print_count": slip.print_count},
+                after={
+                    "number": slip.number,
+                    "print_count": slip.print_count,
+                    "output": "file" if out is not None else "printer",
+                },
             )
         return data
 
@@ -746,6 +824,7 @@ def _content(
     earlier: str,
     qr_payload: str,
     requirements: str | None = None,
+    due_date: date | None = None,
 ) -> SlipContent:
     person = case.complainant
     enterprise = person.kind == ComplainantKind.ENTERPRISE.value
@@ -769,7 +848,7 @@ def _content(
         matter_title=case.title,
         matter_description=case.description,
         requirements=requirements if requirements is not None else lead.requirements,
-        due_date=lead.due_date,
+        due_date=due_date or lead.due_date,
         working_days=lead.working_days,
         signer=signer,
         issued_at=issued_at,
@@ -777,6 +856,64 @@ def _content(
         qr_payload=qr_payload,
         earlier_number=earlier,
     )
+
+
+def _draft_lead(session: Session, assignment_id: int) -> Assignment:
+    """The lead draft a draft belongs to: an assisting draft is signed on its lead's slip."""
+    assignment = _get(session, assignment_id)
+    if AssignmentKind(assignment.kind) is AssignmentKind.ASSIST and assignment.parent_id:
+        assignment = _get(session, assignment.parent_id)
+    if AssignmentState(assignment.state) is not AssignmentState.DRAFT:
+        raise UserError("这项交办已不是草稿：请预览已签发的交办单")
+    return assignment
+
+
+def _draft_assists(session: Session, lead: Assignment) -> list[Assignment]:
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.parent_id == lead.id,
+                Assignment.kind == AssignmentKind.ASSIST.value,
+                Assignment.state == AssignmentState.DRAFT.value,
+            )
+            .order_by(Assignment.id)
+        )
+    )
+
+
+def _due_if_signed(lead: Assignment, today: date, calendar: WorkdayCalendar) -> tuple[date, date]:
+    """The deadline counts from the day of signing: a draft signed later gets its full days."""
+    if lead.due_start == today:
+        return lead.due_start, lead.due_date
+    return today, calendar.add(today, lead.working_days).due
+
+
+def _earlier_number(session: Session, lead: Assignment) -> str:
+    """The 督办单 refers to the original 交办单 (the parent's first paper)."""
+    if lead.parent_id is None:
+        return ""
+    parent_slips = _slip_numbers(session, [lead.parent_id]).get(lead.parent_id, ())
+    return parent_slips[0] if parent_slips else ""
+
+
+def _printable_slip(session: Session, number: str, case_id: int | None) -> Slip:
+    query = select(Slip).where(Slip.number == number.strip())
+    if case_id is not None:
+        query = query.join(Assignment, Slip.assignment_id == Assignment.id).where(
+            Assignment.case_id == case_id
+        )
+    slip = session.scalar(query.order_by(Slip.site_code))
+    if slip is None:
+        raise NotFound(f"找不到编号为“{number}”的交办单")
+    if slip.voided:
+        raise UserError(f"{slip.number}已作废，不能打印")
+    return slip
+
+
+def _next_is_reprint(slip: Slip) -> bool:
+    """This site's slip is an original until first printed or saved; another site's is a copy."""
+    return slip.print_count > 0 or slip.site_code != ""
 
 
 def _event(
