@@ -316,6 +316,25 @@ class IntakePage(QWidget):
         self._kind_changed()
         self.name.setFocus()
 
+    def has_unsaved_input(self) -> bool:
+        """Anything typed or attached that has not been saved (asked before switching user)."""
+        lines = (
+            self.name,
+            self.id_number,
+            self.credit_code,
+            self.contact_person,
+            self.override_reason,
+            self.phone,
+            self.address,
+            self.title,
+            self.stuck_at,
+        )
+        return (
+            any(line.text().strip() for line in lines)
+            or bool(self.description.toPlainText().strip())
+            or bool(self._attachments)
+        )
+
     def confirm_clear(self) -> None:
         dirty = any(w.text() for w in (self.name, self.id_number, self.phone, self.title)) or bool(
             self.description.toPlainText()

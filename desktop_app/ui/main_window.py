@@ -5,26 +5,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from desktop_app import APP_TITLE, __version__
-from desktop_app.services.context import Changes
+from desktop_app.services.context import Actor, Changes
 from desktop_app.services.ledger import CaseFilter
-from desktop_app.ui.common import UiContext, heading, show_error
+from desktop_app.ui.common import ChangeHub, UiContext, heading, show_error
 from desktop_app.ui.dashboard_page import DashboardPage
 from desktop_app.ui.intake_page import IntakePage
 from desktop_app.ui.ledger_page import LedgerPage
+from desktop_app.ui.screen import available_area, size_to_screen
+from desktop_app.ui.startup import LoginDialog
 
 if TYPE_CHECKING:
     from desktop_app.ui.calendar_page import CalendarPage
@@ -32,6 +42,13 @@ if TYPE_CHECKING:
     from desktop_app.ui.exchange_page import ExchangePage
     from desktop_app.ui.settings_page import SettingsPage
     from desktop_app.ui.slips_page import SlipsPage
+
+# Work anywhere in the program, a case dialog or a step dialog included (see eventFilter).
+SWITCH_USER_KEYS = QKeySequence("Ctrl+L")
+LOG_OUT_KEYS = QKeySequence("Ctrl+Shift+L")
+# The window's preferred size; a smaller screen gets its whole available area.
+PREFERRED_WIDTH = 1440
+PREFERRED_HEIGHT = 900
 
 PLANNED = {
     "统计通报": "部门办理情况、按期办结率、满意度和编号的分析通报。",
@@ -54,13 +71,71 @@ class PlannedPage(QWidget):
 
 
 class MainWindow(QMainWindow):
+    """Navigation, pages and the status bar (site, user, duty leader, 切换用户 / 注销).
+
+    Switching user rebuilds the pages with a new ``UiContext`` for the new actor, so nothing the
+    last user typed or opened stays, and every button follows the new role.
+    """
+
+    user_changed = Signal(object)  # Actor: the pages now show this user's work
+    logged_out = Signal()  # 注销 and the log-in was cancelled: the window closes
+
     def __init__(self, context: UiContext) -> None:
         super().__init__()
         self.context = context
         site = context.services.site.info()
         self.setWindowTitle(f"{APP_TITLE} — {site.name}")
-        self.resize(1280, 800)
+        # Never wider or taller than the screen it opens on (1366×768 laptops); pages wider than
+        # the window scroll inside it instead of growing it (see _build_pages).
+        size_to_screen(self, PREFERRED_WIDTH, PREFERRED_HEIGHT, share=0.96)
+        self.login_dialog: LoginDialog | None = None
+        self.unsaved_question: QMessageBox | None = None
+        self._leaving = False
 
+        status = self.statusBar()
+        self.site_label = QLabel(f"站点：{site.name}（{site.code}，{site.level.label}）")
+        self.user_label = QLabel("")
+        self.duty_label = QLabel("")
+        for label in (self.site_label, self.user_label, self.duty_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            status.addWidget(label)
+        self.switch_button = QPushButton("切换用户")
+        self.switch_button.setToolTip(
+            f"换另一位用户登录（{SWITCH_USER_KEYS.toString(QKeySequence.SequenceFormat.NativeText)}）"
+        )
+        self.switch_button.clicked.connect(lambda: self.switch_user())
+        self.logout_button = QPushButton("注销")
+        self.logout_button.setToolTip(
+            "退出当前用户，回到登录窗口"
+            f"（{LOG_OUT_KEYS.toString(QKeySequence.SequenceFormat.NativeText)}）"
+        )
+        self.logout_button.clicked.connect(lambda: self.log_out())
+        for button in (self.switch_button, self.logout_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab stays in the forms
+            status.addPermanentWidget(button)
+        status.addPermanentWidget(QLabel(f"bbcs {__version__}"))
+
+        self.navigation = QListWidget()
+        self.pages = QStackedWidget()
+        self._page_names: list[str] = []
+        self._built: dict[str, QWidget] = {}
+        self._build_pages()
+
+        for number in range(1, len(self._page_names) + 1):
+            QShortcut(
+                QKeySequence(f"Ctrl+{number}"),
+                self,
+                activated=lambda n=number: self.navigation.setCurrentRow(n - 1),
+            )
+        QShortcut(QKeySequence.StandardKey.New, self, activated=lambda: self.go_to("受理登记"))
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._find)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def _build_pages(self) -> None:
+        """The navigation and every page, for ``self.context``'s user."""
+        context = self.context
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
@@ -77,13 +152,20 @@ class MainWindow(QMainWindow):
         row.addLayout(side)
         self.pages = QStackedWidget()
         self.pages.setObjectName("pageArea")
-        row.addWidget(self.pages, 1)
-        self.setCentralWidget(central)
+        # A page wider or taller than the screen scrolls here instead of growing the window
+        # past the screen's edge (as 数据交换 did: 1,640 px).
+        scroller = QScrollArea()
+        scroller.setObjectName("pageScroller")
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setWidgetResizable(True)
+        scroller.setWidget(self.pages)
+        row.addWidget(scroller, 1)
+        self.setCentralWidget(central)  # the previous user's pages are deleted with theirs
 
         self.dashboard = DashboardPage(context)
         self.intake = IntakePage(context)
         self.ledger = LedgerPage(context)
-        self._page_names: list[str] = []
+        self._page_names = []
         # Screens not needed at start are built (and their modules imported) when first shown:
         # start-up stays under a second at 100,000 cases.
         self._builders: dict[str, Callable[[], QWidget]] = {
@@ -92,7 +174,7 @@ class MainWindow(QMainWindow):
             "数据交换": self._build_exchange,
             "系统设置": self._build_settings,
         }
-        self._built: dict[str, QWidget] = {}
+        self._built = {}
         self._add_page("工作台", self.dashboard)
         self._add_page("受理登记", self.intake)
         self._add_page("事项台账", self.ledger)
@@ -111,30 +193,20 @@ class MainWindow(QMainWindow):
         for page in (self.dashboard, self.intake, self.ledger):
             page.open_case.connect(self.open_case)
 
-        for number in range(1, len(self._page_names) + 1):
-            QShortcut(
-                QKeySequence(f"Ctrl+{number}"),
-                self,
-                activated=lambda n=number: self.navigation.setCurrentRow(n - 1),
-            )
-        QShortcut(QKeySequence.StandardKey.New, self, activated=lambda: self.go_to("受理登记"))
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._find)
-
-        status = self.statusBar()
-        self.site_label = QLabel(f"站点：{site.name}（{site.code}，{site.level.label}）")
         actor = context.actor
-        self.user_label = QLabel(f"当前用户：{actor.display_name}（{actor.role.label}）")
-        self.duty_label = QLabel("")
-        for label in (self.site_label, self.user_label, self.duty_label):
-            label.setContentsMargins(8, 0, 8, 0)
-            status.addWidget(label)
-        status.addPermanentWidget(QLabel(f"bbcs {__version__}"))
-
+        self.user_label.setText(f"当前用户：{actor.display_name}（{actor.role.label}）")
         context.hub.changed.connect(self._on_changed)
         self.show_duty_leader()
         self.navigation.setCurrentRow(0)
         self.ledger.reload()
         self.dashboard.refresh()
+
+    @property
+    def starts_maximized(self) -> bool:
+        """On a screen smaller than the preferred size (a 1366×768 laptop) the window opens
+        maximized; app.py shows it so."""
+        area = available_area(self)
+        return area.width() < PREFERRED_WIDTH or area.height() < PREFERRED_HEIGHT
 
     def show_duty_leader(self) -> None:
         """Today's 带班领导 from the roster: the default signer of today's slips."""
@@ -265,6 +337,216 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    # 切换用户 / 注销 ---------------------------------------------------------------------
+
+    def switch_user(self) -> None:
+        """Ask what to do with unsaved work, then the log-in dialog; cancelling it keeps the
+        current user."""
+        self._leave(log_out=False)
+
+    def log_out(self) -> None:
+        """注销: the same, but the window hides while the log-in dialog waits, and cancelling
+        it closes the program."""
+        self._leave(log_out=True)
+
+    def open_dialogs(self) -> list[QDialog]:
+        """This window's open dialogs (case dialogs, step dialogs, previews), outermost first."""
+        found = [
+            dialog
+            for dialog in self.findChildren(QDialog)
+            if dialog.isVisible()
+            and dialog is not self.login_dialog
+            and dialog is not self.unsaved_question
+        ]
+        return sorted(found, key=_depth)
+
+    def _leave(self, *, log_out: bool) -> None:
+        if self._leaving:
+            return
+        self._leaving = True
+        dialogs = self.open_dialogs()
+        unsaved_form = self.intake.has_unsaved_input()
+        if not dialogs and not unsaved_form:
+            self._ask_login(log_out)
+            return
+        action = "注销" if log_out else "切换用户"
+        lines = []
+        if unsaved_form:
+            lines.append("· 受理登记表单已填写，尚未保存")
+        for dialog in dialogs:
+            lines.append(f"· 打开的窗口：{dialog.windowTitle()}")
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            action,
+            f"{action}前，请先处理尚未完成的内容，下一位用户不会看到它们：\n\n"
+            + "\n".join(lines)
+            + "\n\n保存：保存表单和打开的办理步骤后再"
+            + action
+            + "\n放弃：不保存，清空表单、关闭这些窗口"
+            + "\n取消：回到原来的工作",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.button(QMessageBox.StandardButton.Save).setText("保存")
+        box.button(QMessageBox.StandardButton.Discard).setText("放弃")
+        box.button(QMessageBox.StandardButton.Cancel).setText("取消")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.unsaved_question = box
+
+        def answered(button: QAbstractButton) -> None:
+            self.unsaved_question = None
+            choice = box.standardButton(button)
+            if choice == QMessageBox.StandardButton.Discard:
+                self._discard(dialogs)
+                self._ask_login(log_out)
+            elif choice == QMessageBox.StandardButton.Save:
+                self._save_then(dialogs, lambda: self._ask_login(log_out))
+            else:
+                self._leaving = False
+
+        box.buttonClicked.connect(answered)
+        box.open()
+
+    def _discard(self, dialogs: list[QDialog]) -> None:
+        for dialog in reversed(dialogs):  # step dialogs before the case dialogs under them
+            if isValid(dialog) and dialog.isVisible():
+                dialog.reject()
+        self.intake.clear()
+
+    def _save_then(self, dialogs: list[QDialog], proceed: Callable[[], None]) -> None:
+        """Save the intake form and submit each open step dialog (its 确定) on the worker; when
+        all are done, close what is left and ``proceed``. A save that fails stops the switch:
+        its form shows the errors and the current user stays."""
+        steps = [d for d in dialogs if hasattr(d, "submit") and hasattr(d, "busy")]
+        intake_pending = self.intake.has_unsaved_input()
+        if intake_pending:
+            self.intake.save()
+        for dialog in steps:
+            dialog.submit()  # type: ignore[attr-defined]
+
+        def open_step(dialog: QDialog) -> bool:
+            return isValid(dialog) and dialog.isVisible()
+
+        def finished() -> bool:
+            return not self.intake.is_saving and not any(
+                open_step(d) and d.busy  # type: ignore[attr-defined]
+                for d in steps
+            )
+
+        timer = QTimer(self)
+        timer.setInterval(30)
+
+        def check() -> None:
+            if not finished():
+                return
+            timer.stop()
+            timer.deleteLater()
+            failed_steps = [d for d in steps if open_step(d)]
+            if (intake_pending and self.intake.has_unsaved_input()) or failed_steps:
+                self._leaving = False
+                if intake_pending and self.intake.has_unsaved_input():
+                    self.go_to("受理登记")
+                QMessageBox.warning(
+                    failed_steps[0] if failed_steps else self,
+                    "未能保存",
+                    "有内容没有保存成功，请按提示改正后再保存，或选择“放弃”。",
+                )
+                return
+            for dialog in reversed(dialogs):
+                if isValid(dialog) and dialog.isVisible():
+                    dialog.reject()
+            proceed()
+
+        timer.timeout.connect(check)
+        timer.start()
+
+    def _ask_login(self, log_out: bool) -> None:
+        # Work the last user started finishes, and its results reach their pages, before those
+        # pages go.
+        self.context.runner.wait()
+        QCoreApplication.sendPostedEvents()
+        purpose = "注销后登录" if log_out else "切换用户"
+        dialog = LoginDialog(
+            self.context.services, self, purpose=purpose, previous=self.context.actor
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.login_dialog = dialog
+        if log_out:
+            self._tear_down()  # nothing of the last user's stays on screen behind the log-in
+            self.hide()
+
+        def finished(result: int) -> None:
+            self.login_dialog = None
+            self._leaving = False
+            actor = dialog.actor
+            if result == QDialog.DialogCode.Accepted and actor is not None:
+                self._become(actor)
+                if log_out:
+                    self.show()
+            elif log_out:
+                self.logged_out.emit()
+                self.close()
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def _tear_down(self) -> None:
+        self.context.hub.changed.disconnect(self._on_changed)
+        placeholder = QWidget()
+        self.setCentralWidget(placeholder)
+        self.navigation = QListWidget()
+        self.pages = QStackedWidget()
+        self._torn_down = True
+
+    def _become(self, actor: Actor) -> None:
+        """Rebuild every page for ``actor``: a new context, a new change hub, the same worker."""
+        if not getattr(self, "_torn_down", False):
+            self.context.hub.changed.disconnect(self._on_changed)
+        self._torn_down = False
+        old = self.context
+        self.context = UiContext(old.services, actor, ChangeHub(), old.runner)
+        self._build_pages()
+        self.user_changed.emit(actor)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ctrl+L (切换用户) and Ctrl+Shift+L (注销) from any of this window's dialogs too: the
+        case dialog is modal and would swallow a shortcut of the main window."""
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            keys = QKeySequence(event.keyCombination())
+            if keys in (SWITCH_USER_KEYS, LOG_OUT_KEYS) and self._owns(watched):
+                if not self._leaving and self.isVisible():
+                    self._leave(log_out=keys == LOG_OUT_KEYS)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _owns(self, watched: QObject) -> bool:
+        if not isinstance(watched, QWidget):
+            return False
+        widget: QWidget | None = watched.window()
+        while widget is not None:
+            if widget is self:
+                return True
+            if widget is self.login_dialog or widget is self.unsaved_question:
+                return False
+            widget = widget.parentWidget()
+        return False
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.context.runner.wait(10_000)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         super().closeEvent(event)
+
+
+def _depth(widget: QWidget) -> int:
+    depth = 0
+    parent = widget.parentWidget()
+    while parent is not None:
+        depth += 1
+        parent = parent.parentWidget()
+    return depth

@@ -107,20 +107,39 @@ class SetupDialog(QDialog):
 
 
 class LoginDialog(QDialog):
-    """User name and password. A demo site shows its demo logins."""
+    """User name and password. A demo site shows its demo logins.
 
-    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
+    Also asked by 切换用户 and 注销 in the main window: ``purpose`` names the action in the title
+    and ``previous`` says who is signed in now.
+    """
+
+    def __init__(
+        self,
+        services: AppServices,
+        parent: QWidget | None = None,
+        *,
+        purpose: str = "登录",
+        previous: Actor | None = None,
+    ) -> None:
         super().__init__(parent)
         self._services = services
         self.actor: Actor | None = None
         site = services.site.info()
-        self.setWindowTitle(f"{APP_TITLE} — 登录")
+        self.setWindowTitle(f"{APP_TITLE} — {purpose}")
         self.setMinimumWidth(420)
         layout = QVBoxLayout(self)
         layout.addWidget(heading(site.name))
         sub = QLabel(f"{site.level.label} · 站点代码 {site.code}")
         sub.setObjectName("hint")
         layout.addWidget(sub)
+        if previous is not None:
+            who = QLabel(
+                f"当前用户：{previous.display_name}（{previous.role.label}）。"
+                "请下一位用户输入用户名和密码。"
+            )
+            who.setWordWrap(True)
+            who.setObjectName("hint")
+            layout.addWidget(who)
         form = QFormLayout()
         self.username = QLineEdit()
         self.username.setPlaceholderText("用户名")
@@ -145,7 +164,10 @@ class LoginDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("登录")
+        self.login_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.login_button.setText("登录")
+        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setText("取消")
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

@@ -1,0 +1,218 @@
+"""切换用户 / 注销 in the main window, by clicks and keys; the window sized to its screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+from shiboken6 import isValid
+
+from desktop_app.domain.vocabulary import Approach, Cause, Nature, Role
+from desktop_app.services.app import AppServices
+from desktop_app.services.cases import Triage
+from desktop_app.services.context import Actor
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.screen import available_area
+from desktop_app.ui.startup import LoginDialog
+from tests.helpers.factories import USER_PASSWORD, person_form
+
+
+@pytest.fixture
+def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A message box would block an offscreen test: warnings are recorded, others fail."""
+    seen: list[str] = []
+
+    def warning(*args: object, **kwargs: object) -> QMessageBox.StandardButton:
+        seen.append(str(args[2]))
+        return QMessageBox.StandardButton.Ok
+
+    def no_dialog(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"unexpected message box: {args[1:3]}")
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    for name in ("critical", "information", "question"):
+        monkeypatch.setattr(QMessageBox, name, no_dialog)
+    return seen
+
+
+@pytest.fixture
+def window(qtbot, services: AppServices, clerk: Actor, warnings: list[str]) -> Iterator[MainWindow]:
+    runner = TaskRunner()
+    main = MainWindow(UiContext(services, clerk, ChangeHub(), runner))
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitUntil(lambda: not main.ledger.is_loading)
+    yield main
+    runner.wait()
+
+
+def type_chinese(widget, text: str) -> None:
+    """Chinese as a Chinese IME delivers it: a committed string."""
+    widget.setFocus()
+    event = QInputMethodEvent("", [])
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)
+
+
+def click(qtbot, button) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def answer(qtbot, window: MainWindow, choice: QMessageBox.StandardButton) -> str:
+    """Wait for the save/discard question, click ``choice``; returns the question's text."""
+    qtbot.waitUntil(lambda: window.unsaved_question is not None)
+    box = window.unsaved_question
+    assert box is not None
+    qtbot.waitUntil(box.isVisible)
+    text = box.text()
+    buttons = {box.button(b).text() for b in (box.StandardButton.Save, box.StandardButton.Discard)}
+    assert buttons == {"保存", "放弃"}
+    click(qtbot, box.button(choice))
+    return text
+
+
+def log_in(qtbot, window: MainWindow, username: str, password: str = USER_PASSWORD) -> None:
+    dialog = wait_for_login(qtbot, window)
+    qtbot.keyClicks(dialog.username, username)
+    qtbot.keyClicks(dialog.password, password)
+    click(qtbot, dialog.login_button)
+    qtbot.waitUntil(lambda: window.login_dialog is None)
+
+
+def wait_for_login(qtbot, window: MainWindow) -> LoginDialog:
+    qtbot.waitUntil(lambda: window.login_dialog is not None and window.login_dialog.isVisible())
+    dialog = window.login_dialog
+    assert dialog is not None
+    return dialog
+
+
+def test_switch_user_with_a_half_typed_form_discards_it_and_shows_the_leader(
+    qtbot, window: MainWindow, services: AppServices
+) -> None:
+    window.go_to("受理登记")
+    clerk_intake = window.intake
+    type_chinese(clerk_intake.name, "王芳")
+    qtbot.keyClicks(clerk_intake.phone, "13812345678")
+    assert clerk_intake.has_unsaved_input()
+
+    click(qtbot, window.switch_button)
+    question = answer(qtbot, window, QMessageBox.StandardButton.Discard)
+    assert "受理登记表单已填写" in question
+
+    log_in(qtbot, window, "leader1")
+
+    assert "潘险峰" in window.user_label.text()
+    assert "带班领导" in window.user_label.text()
+    assert window.context.actor.role is Role.DUTY_LEADER
+    window.go_to("受理登记")
+    assert window.intake is not clerk_intake  # the pages were rebuilt for the leader
+    assert window.intake.name.text() == "" and window.intake.phone.text() == ""
+    assert not window.intake.has_unsaved_input()
+    assert services.ledger.count() == 0  # discarded, not saved
+    qtbot.waitUntil(lambda: not window.ledger.is_loading)
+
+
+def test_ctrl_l_in_an_open_step_dialog_saves_it_then_switches(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    result = services.intake.register(clerk, person_form())
+    services.cases.triage(
+        clerk, result.case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    case_dialog = window.open_case(result.case_id)
+    assert case_dialog is not None
+    qtbot.waitUntil(lambda: not case_dialog.assignments.is_loading)
+    case_dialog.tabs.setCurrentWidget(case_dialog.assignments)
+    qtbot.waitUntil(case_dialog.assignments.new_button.isEnabled)
+    click(qtbot, case_dialog.assignments.new_button)
+    draft = case_dialog.assignments.dialog
+    assert draft is not None
+    qtbot.waitUntil(draft.isVisible)
+    type_chinese(draft.requirements, "请核实并办理，书面反馈监督窗口。")
+
+    # The case dialog is modal: the shortcut must work from inside it.
+    qtbot.keyClick(draft.requirements, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    question = answer(qtbot, window, QMessageBox.StandardButton.Save)
+    assert "新建交办" in question and result.number in question
+
+    log_in(qtbot, window, "leader1")
+
+    assert not isValid(draft) or not draft.isVisible()
+    assert not isValid(case_dialog) or not case_dialog.isVisible()
+    assert window.open_dialogs() == []
+    assignments = services.assignments.for_case(result.case_id)
+    assert len(assignments) == 1  # the draft was saved, by the clerk
+    assert assignments[0].requirements.startswith("请核实并办理，书面反馈监督窗口。")
+    assert "潘险峰" in window.user_label.text()
+    qtbot.waitUntil(lambda: not window.ledger.is_loading)
+
+
+def test_a_form_that_cannot_be_saved_stops_the_switch(
+    qtbot, window: MainWindow, services: AppServices, warnings: list[str]
+) -> None:
+    window.go_to("受理登记")
+    qtbot.keyClicks(window.intake.phone, "123")  # no name, a wrong phone: not savable
+    click(qtbot, window.switch_button)
+    answer(qtbot, window, QMessageBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: bool(warnings))
+
+    assert "没有保存成功" in warnings[0]
+    assert window.login_dialog is None
+    assert "张敏" in window.user_label.text()
+    assert window.pages.currentWidget() is window.intake
+    assert window.intake.phone.text() == "123"  # kept for the clerk to correct
+    assert services.ledger.count() == 0
+
+
+def test_cancel_in_the_question_or_the_log_in_keeps_the_clerk(qtbot, window: MainWindow) -> None:
+    window.go_to("受理登记")
+    intake = window.intake
+    qtbot.keyClicks(intake.phone, "13812345678")
+    click(qtbot, window.switch_button)
+    answer(qtbot, window, QMessageBox.StandardButton.Cancel)
+    assert window.login_dialog is None
+    assert intake.phone.text() == "13812345678"
+
+    intake.clear()
+    qtbot.keyClick(window.ledger, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    dialog = wait_for_login(qtbot, window)  # nothing unsaved: no question
+    assert "当前用户：张敏" in " ".join(label.text() for label in dialog.findChildren(QLabel))
+    click(qtbot, dialog.cancel_button)
+    qtbot.waitUntil(lambda: window.login_dialog is None)
+    assert window.intake is intake
+    assert "张敏" in window.user_label.text()
+    assert window.isVisible()
+
+
+def test_log_out_then_cancel_closes_the_window(qtbot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.logged_out):
+        click(qtbot, window.logout_button)
+        dialog = wait_for_login(qtbot, window)
+        assert not window.isVisible()  # the last user's work is not left on screen
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+
+def test_log_out_and_log_in_as_the_administrator(qtbot, window: MainWindow) -> None:
+    click(qtbot, window.logout_button)
+    log_in(qtbot, window, "admin", "Admin12345")
+    assert window.isVisible()
+    assert window.context.actor.role is Role.ADMIN
+    assert "管理员" in window.user_label.text()
+    qtbot.waitUntil(lambda: not window.ledger.is_loading)
+
+
+def test_main_window_fits_the_screen_and_exchange_does_not_grow_it(
+    qtbot, window: MainWindow
+) -> None:
+    area = available_area(window)
+    assert window.width() <= area.width() and window.height() <= area.height()
+    for title in ("数据交换", "系统设置", "期限日历", "交办单", "事项台账"):
+        window.go_to(title)
+        QApplication.sendPostedEvents()  # the layouts' requests: a page may ask for more room
+        assert window.width() <= area.width(), title
+        assert window.height() <= area.height(), title
+        assert window.minimumSizeHint().width() <= area.width(), title
