@@ -28,6 +28,7 @@ from desktop_app.services.ledger import LedgerService
 from desktop_app.services.maintenance import MaintenanceService
 from desktop_app.services.roster import RosterService
 from desktop_app.services.site import SiteService
+from desktop_app.services.slip_register import SlipRegister
 from desktop_app.storage.database import Database
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class AppServices:
     ledger: LedgerService
     assignments: AssignmentService
     maintenance: MaintenanceService
+    slips: SlipRegister
 
     @functools.cached_property
     def sync(self) -> SyncService:
@@ -109,4 +111,5 @@ def open_services(
         ledger=LedgerService(db),
         assignments=AssignmentService(db, the_clock, calendar, roster, keys),
         maintenance=MaintenanceService(db, the_clock, attachments),
+        slips=SlipRegister(db),
     )

@@ -174,6 +174,7 @@ class Case(Exported, Base):
         Index("ix_cases_due_date", "due_date"),
         Index("ix_cases_basis_due_date", "basis_due_date"),
         Index("ix_cases_visit_due_date", "visit_due_date"),
+        Index("ix_cases_number_title", "number", "title"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -365,6 +366,7 @@ class Assignment(Exported, Base):
     __table_args__ = (
         Index("ix_assignments_case", "case_id"),
         Index("ix_assignments_due", "state", "due_date"),
+        Index("ix_assignments_department", "department_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -404,6 +406,16 @@ class Slip(Exported, Base):
         UniqueConstraint("site_code", "kind", "year", "seq", name="uq_slips_site_kind_year_seq"),
         UniqueConstraint("site_code", "number", name="uq_slips_site_number"),
         Index("ix_slips_assignment", "assignment_id"),
+        Index(
+            "ix_slips_register",
+            "issued_at",
+            "id",
+            "kind",
+            "voided",
+            "print_count",
+            "number",
+            "assignment_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,57 +1,47 @@
-"""交办单: the slips of the cases still in hand, and 核验 of a slip someone brings or sends.
+"""交办单: every issued paper (交办单, 督办单, 催办通知, 依据告知单), searched and filtered,
+and 核验 of a slip someone brings or sends.
 
-The list is bounded: slips of the most recent 200 cases that are 办理中 or 待回访. Verification
-takes the text of the slip's QR code (a scanner types it, or it is pasted) and checks the site's
-signature and the stored content.
+The list is a lazy model (desktop_app/ui/slip_table.py) over the ids of the current query, loaded
+on the worker: the UI thread only paints the rows in view. Verification takes the text of the
+slip's QR code (a scanner types it, or it is pasted) and checks the site's signature and the
+stored content.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 from shiboken6 import isValid
 
+from desktop_app.documents.slip_content import PaperKind
 from desktop_app.errors import UserError
-from desktop_app.services.assignments import SlipInfo, paper_label
+from desktop_app.services.assignments import paper_label
 from desktop_app.services.context import Changes
 from desktop_app.services.keys import SlipCheck
+from desktop_app.services.slip_register import SlipFilter, SlipRow, SlipState
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
 from desktop_app.ui.slip_preview import SlipPreviewDialog
+from desktop_app.ui.slip_table import TITLE_COLUMN, SlipTableModel
 from desktop_app.ui.theme import GREEN, RED
 
-SLIP_LIMIT = 500
-COLUMNS = ("交办单号", "类别", "事项编号", "反映事项", "承办单位", "签发时间", "打印", "状态")
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-@dataclass(frozen=True)
-class SlipRow:
-    slip: SlipInfo
-    case_id: int
-    case_number: str
-    case_title: str
-
-
-def load_slip_rows(context: UiContext) -> list[SlipRow]:
-    """Runs on the worker: the newest papers, newest first (one query)."""
-    return [
-        SlipRow(slip, case_id, number, title)
-        for slip, case_id, number, title in context.services.assignments.recent_slips(SLIP_LIMIT)
-    ]
+# Widths that fit the usual content (a slip number such as 杞纪窗交〔2026〕1234号, a date and
+# time); the title column takes what is left. Fixed widths: nothing is measured per cell.
+COLUMN_WIDTHS = (190, 80, 130, 300, 170, 128, 56, 64)
+SEARCH_DELAY_MS = 250
 
 
 class SlipsPage(QWidget):
@@ -60,9 +50,11 @@ class SlipsPage(QWidget):
     def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
-        self.rows: list[SlipRow] = []
         self._loading = False
+        self._reload_again = False
         self._stale = True
+        self._keep_slip: int | None = None  # the selected slip, selected again after a reload
+        self.model = SlipTableModel(context.services.slips, self)
         self.preview: SlipPreviewDialog | None = None
         self.last_check: SlipCheck | None = None
 
@@ -76,33 +68,62 @@ class SlipsPage(QWidget):
         title_row.addWidget(self.count_label)
         layout.addLayout(title_row)
         scope = QLabel(
-            f"最近签发的{SLIP_LIMIT}份交办单、督办单和催办通知。"
+            "签发的全部交办单、督办单和催办通知，新签发的在前。"
             "新建和签发交办在事项的“交办”页中进行。"
         )
         scope.setObjectName("hint")
         scope.setWordWrap(True)
         layout.addWidget(scope)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        filters = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("搜索：交办单号、事项编号、反映事项或承办单位中的文字")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(260)
+        filters.addWidget(self.search, 1)
+        self.state = QComboBox()
+        self.state.addItem("全部状态", None)
+        for state in SlipState:
+            self.state.addItem(state.label, state.value)
+        filters.addWidget(self.state)
+        self.kind = QComboBox()
+        self.kind.addItem("全部类别", None)
+        for kind in PaperKind:
+            self.kind.addItem(paper_label(kind), kind.value)
+        filters.addWidget(self.kind)
+        layout.addLayout(filters)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(26)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.table.itemDoubleClicked.connect(lambda _item: self.open_selected_case())
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
+        header.setSectionResizeMode(TITLE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(self._open_index)
+        open_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table)
+        open_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+        open_shortcut.activated.connect(self.open_selected_case)
+        enter_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Enter), self.table)
+        enter_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+        enter_shortcut.activated.connect(self.open_selected_case)
         layout.addWidget(self.table, 1)
 
         buttons = QHBoxLayout()
         self.open_button = QPushButton("打开事项")
-        self.open_button.clicked.connect(self.open_selected_case)
+        self.open_button.clicked.connect(lambda _checked=False: self.open_selected_case())
         self.preview_button = QPushButton("预览/补打…")
-        self.preview_button.clicked.connect(self.preview_selected)
+        self.preview_button.clicked.connect(lambda _checked=False: self.preview_selected())
         self.refresh_button = QPushButton("刷新")
-        self.refresh_button.clicked.connect(self.reload)
+        self.refresh_button.clicked.connect(lambda _checked=False: self.reload())
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.preview_button)
         buttons.addStretch(1)
@@ -121,7 +142,7 @@ class SlipsPage(QWidget):
         self.verify_input.setPlaceholderText("BBCS1|站点代码|交办单号|摘要|签名")
         self.verify_input.returnPressed.connect(self.verify)
         self.verify_button = QPushButton("核验")
-        self.verify_button.clicked.connect(self.verify)
+        self.verify_button.clicked.connect(lambda _checked=False: self.verify())
         row.addWidget(self.verify_input, 1)
         row.addWidget(self.verify_button)
         verify.body.addLayout(row)
@@ -132,6 +153,15 @@ class SlipsPage(QWidget):
         verify.body.addWidget(self.verify_result)
         layout.addWidget(verify)
 
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.reload)
+        self.search.textChanged.connect(lambda _text: self._search_timer.start())
+        self.search.returnPressed.connect(self.reload)
+        self.state.currentIndexChanged.connect(lambda _index: self.reload())
+        self.kind.currentIndexChanged.connect(lambda _index: self.reload())
+
         context.hub.changed.connect(self._on_changed)
         self._update_buttons()
 
@@ -139,7 +169,16 @@ class SlipsPage(QWidget):
 
     @property
     def is_loading(self) -> bool:
-        return self._loading
+        return self._loading or self._search_timer.isActive()
+
+    def current_filter(self) -> SlipFilter:
+        state = self.state.currentData()
+        kind = self.kind.currentData()
+        return SlipFilter(
+            text=self.search.text().strip(),
+            state=SlipState(state) if state else None,
+            kind=PaperKind(kind) if kind else None,
+        )
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -147,57 +186,54 @@ class SlipsPage(QWidget):
             self.reload()
 
     def _on_changed(self, changes: Changes) -> None:
-        if not changes.cases:
+        if not (changes.cases or changes.departments):
             return
         self._stale = True
         if self.isVisible():
             self.reload()
 
     def reload(self) -> None:
+        """Re-run the query on the worker; the table keeps showing the old rows meanwhile."""
+        self._search_timer.stop()
         if self._loading:
+            self._reload_again = True  # the filter changed meanwhile: ask again when it is back
             return
         self._loading = True
         self._stale = False
-        context = self._context
-        self._context.runner.run(lambda: load_slip_rows(context), self._loaded, self._failed)
+        self.count_label.setText("正在查询…")
+        register = self._context.services.slips
+        slip_filter = self.current_filter()
+        self._context.runner.run(lambda: register.ids(slip_filter), self._loaded, self._failed)
 
-    def _loaded(self, rows: list[SlipRow]) -> None:
+    def _loaded(self, ids: list[int]) -> None:
         if not isValid(self):  # closed while the worker was busy
             return
         self._loading = False
-        self.rows = rows
-        self.table.setRowCount(len(rows))
-        grey = QBrush(QColor("#909497"))
-        for index, row in enumerate(rows):
-            slip = row.slip
-            status = "已作废" if slip.voided else ("未打印" if slip.print_count == 0 else "有效")
-            values = [
-                slip.number,
-                paper_label(slip.kind),
-                row.case_number,
-                row.case_title,
-                slip.department,
-                f"{slip.issued_at:%Y-%m-%d %H:%M}",
-                f"{slip.print_count} 次",
-                status,
-            ]
-            for column, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                item.setData(ROW_ROLE, index)
-                if slip.voided:
-                    item.setForeground(grey)
-                self.table.setItem(index, column, item)
-            if slip.print_count == 0 and not slip.voided:
-                self.table.item(index, 7).setForeground(QBrush(QColor(RED)))
-        self.count_label.setText(f"共 {len(rows)} 份")
-        if rows and not self.table.selectionModel().selectedRows():
-            self.table.selectRow(0)
+        if self._reload_again:
+            self._reload_again = False
+            self.reload()
+            return
+        keep = self._keep_slip
+        self.model.set_ids(ids)  # a reset: cached rows (print counts, voids) are read anew
+        self.error.set_message(None)
+        if self.current_filter().text:
+            self.count_label.setText(f"找到 {len(ids):,} 份")
+        else:
+            self.count_label.setText(f"共 {len(ids):,} 份")
+        row = self.model.row_of(keep) if keep is not None else -1
+        if row < 0 and ids:
+            row = 0
+        if row >= 0:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
         self._update_buttons()
 
     def _failed(self, exc: Exception) -> None:
         if not isValid(self):  # closed while the worker was busy
             return
         self._loading = False
+        self._reload_again = False
+        self.count_label.setText("查询失败")
         self.error.set_message(exc.message if isinstance(exc, UserError) else "交办单读取失败")
         if not isinstance(exc, UserError):
             show_error(self, exc)
@@ -206,14 +242,25 @@ class SlipsPage(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
-        return self.rows[self.table.item(rows[0].row(), 0).data(ROW_ROLE)]
+        return self.model.slip(rows[0].row())
+
+    def _selection_changed(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self._keep_slip = self.model.slip_id(rows[0].row())
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
         row = self.selected()
         self.open_button.setEnabled(row is not None)
-        self.preview_button.setEnabled(row is not None and not row.slip.voided)
+        self.preview_button.setEnabled(row is not None and not row.voided)
 
     # Actions -------------------------------------------------------------------------------
+
+    def _open_index(self, index: QModelIndex) -> None:
+        row = self.model.slip(index.row())
+        if row is not None:
+            self.open_case.emit(row.case_id)
 
     def open_selected_case(self) -> None:
         row = self.selected()
@@ -222,17 +269,20 @@ class SlipsPage(QWidget):
 
     def preview_selected(self) -> SlipPreviewDialog | None:
         row = self.selected()
-        if row is None or row.slip.voided:
+        if row is None or row.voided:
             return None
         services, actor = self._context.services, self._context.actor
-        number, case_id = row.slip.number, row.case_id
+        number, case_id = row.number, row.case_id
 
         def render() -> bytes:
             return services.assignments.slip_pdf(actor, number, case_id=case_id)
 
-        dialog = SlipPreviewDialog(self._context, render, number, self)
+        def record(out: Path | None) -> bytes:
+            return services.assignments.record_slip_output(actor, number, case_id=case_id, out=out)
+
+        dialog = SlipPreviewDialog(self._context, render, number, self, record=record)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        # Each opening counts as a print; the list shows the new count afterwards.
+        # Printing or saving counts: the list shows the paper's new count afterwards.
         dialog.finished.connect(lambda _code: self.reload())
         self.preview = dialog
         dialog.open()

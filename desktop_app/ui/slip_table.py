@@ -1,0 +1,151 @@
+"""The lazy slip table model of the 交办单 screen: the ids of the current query, rows a page at a
+time (as desktop_app/ui/case_table.py does for the ledger).
+
+Every issued paper can be listed: at 100,000 slips the ids are a few hundred kilobytes, and rows
+are read only for the pages the view is about to paint.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from desktop_app.services.assignments import paper_label
+from desktop_app.services.slip_register import SlipRegister, SlipRow, SlipState
+from desktop_app.ui.theme import RED
+
+COLUMNS = ("交办单号", "类别", "事项编号", "反映事项", "承办单位", "签发时间", "打印", "状态")
+TITLE_COLUMN = 3
+STATE_COLUMN = 7
+SLIP_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+GREY = QColor("#909497")
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class SlipTableModel(QAbstractTableModel):
+    PAGE_SIZE = 200
+    MAX_PAGES = 25
+
+    def __init__(self, register: SlipRegister, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._register = register
+        self._ids: list[int] = []
+        self._pages: OrderedDict[int, dict[int, SlipRow]] = OrderedDict()
+
+    def set_ids(self, ids: Sequence[int]) -> None:
+        self.beginResetModel()
+        self._ids = list(ids)
+        self._pages.clear()
+        self.endResetModel()
+
+    def invalidate_rows(self) -> None:
+        """Cached rows are stale (a slip was printed or voided): repaint from the database."""
+        self._pages.clear()
+        if self._ids:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1)
+            )
+
+    def slip_id(self, row: int) -> int:
+        return self._ids[row]
+
+    def row_of(self, slip_id: int) -> int:
+        try:
+            return self._ids.index(slip_id)
+        except ValueError:
+            return -1
+
+    def slip(self, row: int) -> SlipRow | None:
+        """The row's slip (read from the database if its page is not cached)."""
+        if not 0 <= row < len(self._ids):
+            return None
+        return self._row(row)
+
+    # Qt model API --------------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        if orientation == Qt.Orientation.Vertical:
+            return section + 1
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        if role == SLIP_ID_ROLE:
+            return self._ids[index.row()]
+        if role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.ForegroundRole,
+        ):
+            return None
+        row = self._row(index.row())
+        if row is None:
+            return "…" if role == Qt.ItemDataRole.DisplayRole else None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == TITLE_COLUMN:
+                return f"{row.case_number}：{row.case_title}"
+            if column == 0 and row.site_code:
+                return f"{row.site_code} 签发"
+            return None
+        # Foreground: voided papers greyed out, unprinted ones' state in red.
+        if row.voided:
+            return QBrush(GREY)
+        if column == STATE_COLUMN and row.state is SlipState.UNPRINTED:
+            return QBrush(QColor(RED))
+        return None
+
+    # Paging --------------------------------------------------------------------------------
+
+    def _row(self, row: int) -> SlipRow | None:
+        page_number = row // self.PAGE_SIZE
+        page = self._pages.get(page_number)
+        if page is None:
+            start = page_number * self.PAGE_SIZE
+            ids = self._ids[start : start + self.PAGE_SIZE]
+            page = {r.id: r for r in self._register.rows(ids)}
+            self._pages[page_number] = page
+            while len(self._pages) > self.MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page_number)
+        return page.get(self._ids[row])
+
+    @property
+    def cached_pages(self) -> int:
+        return len(self._pages)
+
+
+def _display(row: SlipRow, column: int) -> str:
+    values = (
+        row.number,
+        paper_label(row.kind),
+        row.case_number,
+        row.case_title,
+        row.department,
+        f"{row.issued_at:%Y-%m-%d %H:%M}",
+        f"{row.print_count} 次",
+        row.state.label,
+    )
+    return values[column] if 0 <= column < len(values) else ""
