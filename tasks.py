@@ -7,6 +7,7 @@ python tasks.py screenshots    render each main screen with demo data to screens
 python tasks.py bench          build a 100,000-case database and print timings as JSON
 python tasks.py package        the one-folder build (PyInstaller), its self-test, the installer
 python tasks.py lint           ruff + mypy only
+python tasks.py translations   compile resources/translations/*.ts to .qm (pyside6-lrelease)
 """
 
 from __future__ import annotations
@@ -100,6 +101,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("No display found (DISPLAY is not set): cannot open the window here.")
         print("Try `python tasks.py screenshots` to render the screens to PNG files instead.")
         return 1
+    if sys.platform.startswith("linux"):
+        # The libraries of Qt's xcb plugin, named with the packages to install (Qt's own
+        # message names libxcb-cursor0 whichever library is missing).
+        check = [str(python), "-m", "desktop_app.ui.xcb_check"]
+        if subprocess.run(check, cwd=ROOT).returncode != 0:
+            return 1
     return subprocess.run(
         [str(python), "-m", "desktop_app", "--data-dir", str(DEMO_DIR)], cwd=ROOT
     ).returncode
@@ -163,6 +170,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
         cwd=ROOT,
         env=env,
     ).returncode
+
+
+def cmd_translations(_args: argparse.Namespace) -> int:
+    """resources/translations/*.ts → .qm, next to them (both are committed; the build ships the
+    .qm files). See resources/translations/README.md."""
+    python = ensure_venv()
+    lrelease = python.parent / ("pyside6-lrelease.exe" if os.name == "nt" else "pyside6-lrelease")
+    for source in sorted((ROOT / "resources" / "translations").glob("*.ts")):
+        target = source.with_suffix(".qm")
+        subprocess.run([str(lrelease), str(source), "-qm", str(target)], cwd=ROOT, check=True)
+    return 0
 
 
 def folder_size(path: Path) -> int:
@@ -299,6 +317,7 @@ def main() -> int:
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
     sub.add_parser("lint", help="ruff and mypy")
     sub.add_parser("screenshots", help="render the main screens to screenshots/")
+    sub.add_parser("translations", help="compile resources/translations/*.ts to .qm")
     p = sub.add_parser(
         "package", help="build dist/bbcs with PyInstaller, self-test it, build the installer"
     )
@@ -320,6 +339,7 @@ def main() -> int:
         "screenshots": cmd_screenshots,
         "bench": cmd_bench,
         "package": cmd_package,
+        "translations": cmd_translations,
     }
     try:
         return handlers[args.task](args)

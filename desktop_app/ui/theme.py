@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
@@ -41,23 +42,33 @@ QLineEdit[invalid="true"], QPlainTextEdit[invalid="true"], QComboBox[invalid="tr
 """
 
 
+# Qt's own Simplified Chinese catalogue (copied from Qt's translations, see
+# resources/translations/README.md), then the Qt 6.11 strings it lacks ("&Look in:", "Files of
+# &type:" of the file dialog, …), translated here. Not qt_zh_CN.qm: in Qt 6 that is a 99-byte
+# stub that only loads qtbase_zh_CN.qm (and modules the app does not use) again.
+QT_CATALOGUES = ("qtbase_zh_CN", "bbcs_qt_zh_CN")
+
+
 def install_translations(app: QApplication) -> list[QTranslator]:
-    """Qt's own dialogs and buttons (确定/取消, file dialogs) in Simplified Chinese."""
+    """Qt's own dialogs and buttons (确定/取消, file and print dialogs) in Simplified Chinese.
+
+    Each catalogue is taken from resources/translations (shipped in the build) or, failing that,
+    from Qt's translations folder."""
     QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     translators: list[QTranslator] = []
     folders = [
         resources_dir() / "translations",
-        QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath),
+        Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
     ]
-    for name in ("qtbase_zh_CN", "qt_zh_CN"):
+    for name in QT_CATALOGUES:
         for folder in folders:
             translator = QTranslator(app)
             if translator.load(name, str(folder)):
                 app.installTranslator(translator)
                 translators.append(translator)
                 break
-    if not translators:
-        log.warning("Qt zh_CN translations not found")
+        else:
+            log.warning("Qt translation %s not found in %s", name, folders)
     return translators
 
 
