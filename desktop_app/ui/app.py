@@ -60,6 +60,13 @@ def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
     from desktop_app.cli import _setup_logging
 
     _setup_logging(data_dir)
+    from desktop_app.ui.xcb_check import check as check_xcb
+
+    problem = check_xcb()  # before Qt's own misleading "xcb-cursor0 is needed"
+    if problem is not None:
+        log.error("%s", problem)
+        print(problem, file=sys.stderr)
+        return 2
     app = make_application()
     _install_excepthook()
     lock = InstanceLock(DataLayout(data_dir))
@@ -89,7 +96,11 @@ def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
 
         context = UiContext(services, login.actor, ChangeHub(), TaskRunner())
         window = MainWindow(context)
-        window.show()
+        window.logged_out.connect(app.quit)  # 注销, then the log-in cancelled
+        if window.starts_maximized:
+            window.showMaximized()
+        else:
+            window.show()
         return app.exec()
     finally:
         if services is not None:
