@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtPrintSupport import QPrinterInfo
@@ -105,6 +107,38 @@ def wait_for_pdf(qtbot, dialog: SlipPreviewDialog) -> None:
     qtbot.waitUntil(lambda: dialog.document.pageCount() >= 1, timeout=15_000)
 
 
+def pdf_text(data: bytes | None) -> str:
+    assert data is not None
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def answer_questions(
+    monkeypatch: pytest.MonkeyPatch, *answers: QMessageBox.StandardButton
+) -> list[str]:
+    """QMessageBox.question answers these in turn; returns the questions asked."""
+    asked: list[str] = []
+    queue = list(answers)
+
+    def question(_parent, _title, text, *args, **kwargs):
+        asked.append(text.split("\n")[0])
+        return queue.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def open_slip(qtbot, panel: AssignmentPanel) -> SlipPreviewDialog:
+    """Click 预览/打印交办单 as a person does and wait for the page."""
+    assert panel.preview_button.isEnabled()
+    qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)
+    dialog = panel.dialog
+    assert isinstance(dialog, SlipPreviewDialog)
+    qtbot.waitUntil(lambda: not dialog.is_loading, timeout=15_000)
+    assert dialog.error.text() == ""
+    wait_for_pdf(qtbot, dialog)
+    return dialog
+
+
 def test_clerk_drafts_leader_signs_then_preview_save_and_print(
     qtbot,
     contexts: tuple[UiContext, UiContext],
@@ -151,8 +185,10 @@ def test_clerk_drafts_leader_signs_then_preview_save_and_print(
     boss.table.selectRow(0)
     assert boss.sign_button.isEnabled()
     assert boss.signer_label.text() == "签发人：潘险峰"
-    boss.sign_button.click()
+    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: boss.table.item(0, 4).text() == FIRST_SLIP, timeout=10_000)
+    assert asked == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
     assert boss.table.item(0, 2).text() == "已签发"
     assert boss.table.item(0, 5).text() == "潘险峰"
     assert boss.table.item(1, 4).text() == FIRST_SLIP  # the assisting department's slip too
@@ -161,38 +197,40 @@ def test_clerk_drafts_leader_signs_then_preview_save_and_print(
     qtbot.waitUntil(lambda: panel.table.item(0, 4).text() == FIRST_SLIP)
 
     boss.table.selectRow(0)
-    preview = boss.preview_slip()
-    assert isinstance(preview, SlipPreviewDialog)
-    wait_for_pdf(qtbot, preview)
+    preview = open_slip(qtbot, boss)
     assert preview.pdf_bytes is not None and preview.pdf_bytes.startswith(b"%PDF")
     assert preview.print_button.isEnabled() and preview.save_button.isEnabled()
-    assert services.assignments.slip_content(FIRST_SLIP)[0].print_count == 1
+    assert services.assignments.slip_content(FIRST_SLIP)[0].print_count == 0  # looking only
 
     target = tmp_path / "导出" / "交办单"
     target.parent.mkdir()
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), "PDF 文件 (*.pdf)")
     )
-    preview.save_button.click()
+    qtbot.mouseClick(preview.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not preview.is_loading)
     saved = target.with_name("交办单.pdf")
     assert saved.read_bytes().startswith(b"%PDF")
-    assert saved.read_bytes() == preview.pdf_bytes
+    assert saved.read_bytes() == preview.last_output
+    assert "补打" not in pdf_text(saved.read_bytes())  # the first output is the original
     assert [p.name for p in saved.parent.iterdir()] == ["交办单.pdf"]  # no temp file left
+    assert services.assignments.slip_content(FIRST_SLIP)[0].print_count == 1
+    assert "补打" in pdf_text(preview.pdf_bytes)  # the view now shows the next output
+    assert "已保存到" in preview.status.text()
 
     shown: list[str] = []
     monkeypatch.setattr(QPrinterInfo, "availablePrinters", staticmethod(lambda: []))
     monkeypatch.setattr(
         QMessageBox, "information", lambda _parent, _title, text, *a: shown.append(text)
     )
-    preview.print_button.click()
+    qtbot.mouseClick(preview.print_button, Qt.MouseButton.LeftButton)
     assert shown == [NO_PRINTER_MESSAGE]
     assert "本机没有安装打印机，可先另存为PDF" in shown[0]
+    assert services.assignments.slip_content(FIRST_SLIP)[0].print_count == 1  # nothing printed
     preview.close()
 
-    again = boss.preview_slip()  # a second opening is a reprint: the service marks it 补打
-    assert again is not None
-    wait_for_pdf(qtbot, again)
-    assert services.assignments.slip_content(FIRST_SLIP)[0].print_count == 2
+    again = open_slip(qtbot, boss)  # opening it again is still not a print
+    assert services.assignments.slip_content(FIRST_SLIP)[0].print_count == 1
     again.close()
 
 
@@ -296,10 +334,10 @@ def test_slips_page_lists_previews_and_verifies(
     qtbot.addWidget(page)
     page.resize(1100, 700)
     page.show()
-    qtbot.waitUntil(lambda: page.table.rowCount() == 1 and not page.is_loading)
-    assert page.table.item(0, 0).text() == number
-    assert page.table.item(0, 4).text() == "杞县医疗保障局"
-    assert page.table.item(0, 7).text() == "未打印"
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1 and not page.is_loading)
+    assert page.model.index(0, 0).data() == number
+    assert page.model.index(0, 4).data() == "杞县医疗保障局"
+    assert page.model.index(0, 7).data() == "未打印"
 
     with qtbot.waitSignal(page.open_case) as opened:
         page.open_button.click()
@@ -309,7 +347,10 @@ def test_slips_page_lists_previews_and_verifies(
     assert preview is not None
     wait_for_pdf(qtbot, preview)
     preview.close()
-    qtbot.waitUntil(lambda: page.table.item(0, 6).text() == "1 次" and not page.is_loading)
+    qtbot.waitUntil(lambda: not page.is_loading)
+    # Opening a slip to look at it is not a print: the count and 未打印 stay.
+    assert page.model.index(0, 6).data() == "0 次"
+    assert page.model.index(0, 7).data() == "未打印"
 
     payload = services.assignments.slip_content(number)[1].qr_payload
     page.verify_input.setText(payload)
@@ -368,3 +409,215 @@ def test_intake_banner_prints_the_receipt_and_case_has_assignment_tab(
     assert "甄别分类后" in dialog.assignments.details.text()
     dialog.close()
     runner.wait()
+
+
+# --- the slip path by mouse and keyboard --------------------------------------------------------
+
+
+def test_the_preview_button_opens_the_slip_it_names(
+    qtbot, contexts: tuple[UiContext, UiContext], services: AppServices, clerk: Actor, leader
+) -> None:
+    """Blocker: clicked(bool) passed False as the slip number ("预览 — False", an error)."""
+    clerk_context, _ = contexts
+    case_id, assignment_id, number = issued_case(services, clerk, leader)
+    panel = make_panel(qtbot, clerk_context, case_id)
+    panel.select_assignment(assignment_id)
+    dialog = open_slip(qtbot, panel)
+    assert dialog.windowTitle() == f"预览 — {number}"
+    assert number in pdf_text(dialog.pdf_bytes)
+    assert services.assignments.slip_content(number)[0].print_count == 0
+    dialog.close()
+
+
+def test_the_leader_sees_the_draft_then_signs_under_the_number_named(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clerk_context, leader_context = contexts
+    case_id = triaged_case(services, clerk)
+    ids, _ = services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+    )
+    # The clerk may look at the draft too; nothing is numbered.
+    panel = make_panel(qtbot, clerk_context, case_id)
+    assert panel.draft_button.isEnabled() and not panel.preview_button.isEnabled()
+    qtbot.mouseClick(panel.draft_button, Qt.MouseButton.LeftButton)
+    seen = panel.dialog
+    assert isinstance(seen, SlipPreviewDialog)
+    wait_for_pdf(qtbot, seen)
+    seen.close()
+
+    boss = make_panel(qtbot, leader_context, case_id)
+    qtbot.mouseClick(boss.draft_button, Qt.MouseButton.LeftButton)
+    draft = boss.dialog
+    assert isinstance(draft, SlipPreviewDialog)
+    wait_for_pdf(qtbot, draft)
+    text = pdf_text(draft.pdf_bytes)
+    assert "草" in text and "签发前预览" in text and "〔签发时编号〕" in text
+    assert "杞纪窗交" not in text and "潘险峰" in text
+    due = services.calendar.calendar().add(TODAY, 10).due
+    assert f"{due.year}年{due.month}月{due.day}日前（10个工作日）" in text
+    draft.activateWindow()
+    qtbot.keyClick(draft, Qt.Key.Key_Escape)  # Esc closes
+    qtbot.waitUntil(lambda: not isValid(draft) or not draft.isVisible())
+    assert services.assignments.slips_for_case(case_id) == []
+
+    asked = answer_questions(
+        monkeypatch, QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes
+    )
+    qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)  # …then thinks better of it
+    qtbot.waitUntil(lambda: len(asked) == 1 and not boss.is_loading)
+    assert asked == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
+    assert services.assignments.get(ids[0]).state.label == "待签发"
+    assert boss.sign_button.isEnabled()
+    qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: boss.table.item(0, 4).text() == FIRST_SLIP, timeout=10_000)
+    assert len(asked) == 2 and FIRST_SLIP in boss.message.text()
+    assert not boss.draft_button.isEnabled() and boss.preview_button.isEnabled()
+
+
+def test_signing_refuses_when_the_named_number_was_taken_meanwhile(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, leader_context = contexts
+    case_id = triaged_case(services, clerk)
+    services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+    )
+    boss = make_panel(qtbot, leader_context, case_id)
+
+    def question(*_args: object, **_kwargs: object) -> QMessageBox.StandardButton:
+        issued_case(services, clerk, leader)  # another leader signs while this one reads
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已被另一次签发占用" in boss.error.text())
+    assert "杞纪窗交〔2026〕2号" in boss.error.text()
+    assert boss.table.item(0, 2).text() == "待签发"
+
+
+class FakePrintDialog:
+    """The print dialog a person accepts, with a printer that writes a PDF at 100 dpi."""
+
+    def __init__(self, printer, _parent=None) -> None:
+        self.printer = printer
+        printer.setOutputFormat(printer.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(FakePrintDialog.target))
+        printer.setResolution(100)
+
+    target: Path = Path()
+
+    def setWindowTitle(self, _title: str) -> None:
+        pass
+
+    def setMinMax(self, _first: int, _last: int) -> None:
+        pass
+
+    def exec(self) -> int:
+        from PySide6.QtWidgets import QDialog
+
+        return QDialog.DialogCode.Accepted
+
+
+def test_printing_counts_the_first_as_original_and_then_reprints(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import desktop_app.ui.slip_preview as slip_preview
+
+    clerk_context, _ = contexts
+    case_id, assignment_id, number = issued_case(services, clerk, leader)
+    monkeypatch.setattr(QPrinterInfo, "availablePrinters", staticmethod(lambda: [QPrinterInfo()]))
+    monkeypatch.setattr(slip_preview, "QPrintDialog", FakePrintDialog)
+    panel = make_panel(qtbot, clerk_context, case_id)
+    panel.select_assignment(assignment_id)
+    dialog = open_slip(qtbot, panel)
+    assert "补打" not in pdf_text(dialog.pdf_bytes)  # what the first print will be
+
+    FakePrintDialog.target = tmp_path / "first.pdf"
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClick(dialog, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)  # Ctrl+P
+    qtbot.waitUntil(lambda: dialog.last_output is not None and not dialog.is_loading)
+    assert services.assignments.slip_content(number)[0].print_count == 1
+    assert "补打" not in pdf_text(dialog.last_output)  # the department's first paper
+    assert len(PdfReader(FakePrintDialog.target).pages) == 1
+    assert "补打" in pdf_text(dialog.pdf_bytes)  # the view shows the next output
+    assert "已送打印机" in dialog.status.text()
+
+    first = dialog.last_output
+    FakePrintDialog.target = tmp_path / "second.pdf"
+    qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.last_output != first and not dialog.is_loading)
+    assert services.assignments.slip_content(number)[0].print_count == 2
+    assert "补打" in pdf_text(dialog.last_output)
+    assert FakePrintDialog.target.exists()
+    dialog.close()
+
+
+def test_dialogs_fit_the_smallest_screen_with_their_buttons_in_view(
+    qtbot, contexts: tuple[UiContext, UiContext], services: AppServices, clerk: Actor, leader
+) -> None:
+    from desktop_app.ui.screen import SMALLEST_SCREEN, available_area
+
+    clerk_context, _ = contexts
+    case_id, assignment_id, _number = issued_case(services, clerk, leader)
+    panel = make_panel(qtbot, clerk_context, case_id)
+    panel.select_assignment(assignment_id)
+    preview = open_slip(qtbot, panel)
+    area = available_area(preview)
+    assert preview.width() <= area.width() and preview.height() <= area.height()
+    assert preview.minimumSizeHint().width() <= SMALLEST_SCREEN.width()
+    assert preview.minimumSizeHint().height() <= SMALLEST_SCREEN.height()
+    for button in (preview.print_button, preview.save_button, preview.close_button):
+        top_left = button.mapTo(preview, button.rect().topLeft())
+        assert preview.rect().contains(top_left) and button.isVisible()
+        assert top_left.y() < 120  # above the page, never below the screen's edge
+    preview.close()
+
+    draft = panel.new_assignment()
+    assert draft is not None
+    step = panel.receive()
+    assert step is not None
+    for dialog in (draft, step):
+        hint = dialog.minimumSizeHint()
+        assert hint.width() <= SMALLEST_SCREEN.width()
+        assert hint.height() <= SMALLEST_SCREEN.height()
+        assert dialog.height() <= area.height() and dialog.width() <= area.width()
+        dialog.close()
+
+
+def test_without_a_leader_on_duty_the_hint_names_where_the_roster_is(
+    qtbot, contexts: tuple[UiContext, UiContext], services: AppServices, clerk: Actor
+) -> None:
+    clerk_context, _ = contexts
+    case_id = triaged_case(services, clerk)
+    services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+    )
+    panel = make_panel(qtbot, clerk_context, case_id)
+    assert "期限日历 → 值班安排" in panel.signer_label.text()
+    assert "系统设置" not in panel.signer_label.text()

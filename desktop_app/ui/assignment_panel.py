@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -324,7 +325,7 @@ class AssignmentPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.table.itemDoubleClicked.connect(lambda _item: self.preview_slip())
+        self.table.itemDoubleClicked.connect(lambda _item: self.preview_selected())
         layout.addWidget(self.table, 1)
 
         self.details = QLabel("")
@@ -348,10 +349,13 @@ class AssignmentPanel(QWidget):
 
         self.sign_button = button("签发", self.sign, 0, 0)
         self.sign_button.setObjectName("primary")
-        self.preview_button = button("预览/打印交办单", self.preview_slip, 0, 1)
-        self.receive_button = button("签收…", self.receive, 0, 2)
-        self.respond_button = button("办理反馈…", self.respond, 0, 3)
-        self.return_button = button("退回…", self.return_assignment, 0, 4)
+        self.draft_button = button("预览草稿", self.preview_draft, 0, 1)
+        self.draft_button.setToolTip("签发前看交办单打印出来的样子（标“草稿”，不占编号）")
+        # Not self.preview_slip itself: clicked(bool) would pass False as the slip number.
+        self.preview_button = button("预览/打印交办单", lambda: self.preview_slip(), 0, 2)
+        self.receive_button = button("签收…", self.receive, 0, 3)
+        self.respond_button = button("办理反馈…", self.respond, 0, 4)
+        self.return_button = button("退回…", self.return_assignment, 0, 5)
         self.extension_button = button("申请延期…", self.request_extension, 1, 0)
         self.approve_button = button("批准延期", lambda: self.decide_extension(True), 1, 1)
         self.refuse_button = button("不批准", lambda: self.decide_extension(False), 1, 2)
@@ -371,6 +375,7 @@ class AssignmentPanel(QWidget):
 
         self.action_buttons = [
             self.sign_button,
+            self.draft_button,
             self.preview_button,
             self.receive_button,
             self.respond_button,
@@ -529,9 +534,12 @@ class AssignmentPanel(QWidget):
             elif self.signer_hint:
                 self.signer_label.setText(f"请带班领导 {self.signer_hint} 签发")
             else:
-                self.signer_label.setText("请带班领导签发（今日未排班，请在系统设置中排班）")
+                self.signer_label.setText(
+                    "请带班领导签发（今日未排带班领导：请在“期限日历 → 值班安排”中排班）"
+                )
         elif state is AssignmentState.DRAFT:
             self.signer_label.setText("协办单位随承办单位一起签发")
+        self.draft_button.setEnabled(state is AssignmentState.DRAFT)
         self.preview_button.setEnabled(
             bool(info.slip_numbers) and state is not AssignmentState.VOIDED
         )
@@ -649,6 +657,7 @@ class AssignmentPanel(QWidget):
         return dialog
 
     def sign(self) -> None:
+        """签发 after a confirmation that names the number about to be taken."""
         info = self.selected()
         if info is None:
             return
@@ -659,7 +668,44 @@ class AssignmentPanel(QWidget):
             self._say(f"已签发 {number}。请点“预览/打印交办单”打印，送承办单位签收。")
             self.slip_issued.emit(number)
 
-        self._run(lambda: services.assignments.issue(actor, info.id), signed)
+        def confirm(number: str) -> None:
+            if not isValid(self):
+                return
+            self._busy = False
+            self._update_buttons()
+            answer = QMessageBox.question(
+                self,
+                "确认签发",
+                f"将签发为{number}，签发后不能修改。确定签发？\n\n"
+                f"承办单位：{info.department}（{info.working_days}个工作日，自今日起算）\n"
+                "签发前可点“预览草稿”查看打印效果。",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            self._run(
+                lambda: services.assignments.issue(actor, info.id, expected_number=number),
+                signed,
+            )
+
+        # The number is peeked on the worker; a busy panel keeps a second click from asking twice.
+        self.error.set_message(None)
+        self._busy = True
+        self._update_buttons()
+        self._context.runner.run(
+            lambda: services.assignments.next_slip_number(info.id), confirm, self._peek_failed
+        )
+
+    def _peek_failed(self, exc: Exception) -> None:
+        if not isValid(self):
+            return
+        self._busy = False
+        self._update_buttons()
+        if isinstance(exc, UserError):
+            self.error.set_message(exc.message)
+        else:
+            show_error(self, exc)
 
     def receive(self) -> StepDialog | None:
         info = self.selected()
@@ -832,8 +878,35 @@ class AssignmentPanel(QWidget):
         self._show(dialog)
         return dialog
 
+    def preview_selected(self) -> SlipPreviewDialog | None:
+        """A double-click: the draft as it will print, or the issued slip."""
+        info = self.selected()
+        if info is not None and info.state is AssignmentState.DRAFT:
+            return self.preview_draft()
+        return self.preview_slip()
+
+    def preview_draft(self) -> SlipPreviewDialog | None:
+        """The draft exactly as signing it today would print it, marked 草稿, without a number.
+
+        Nothing is numbered or counted; the clerk may look too.
+        """
+        info = self.selected()
+        if info is None or info.state is not AssignmentState.DRAFT:
+            return None
+        services, actor = self._context.services, self._context.actor
+        assignment_id = info.id
+        dialog = SlipPreviewDialog(
+            self._context,
+            lambda: services.assignments.draft_slip_pdf(actor, assignment_id),
+            f"草稿（{info.department}）",
+            self,
+        )
+        self._show(dialog)
+        return dialog
+
     def preview_slip(self, number: str | None = None) -> SlipPreviewDialog | None:
-        """Opens the slip; each opening is a print for the service (later ones are 补打)."""
+        """Opens an issued slip as its next output will look. Opening is not printing: only
+        打印 and 另存为PDF count (the first output is the original, later ones 补打)."""
         info = self.selected()
         if number is None:
             if info is None or not info.slip_numbers or info.state is AssignmentState.VOIDED:
@@ -852,6 +925,9 @@ class AssignmentPanel(QWidget):
             lambda: services.assignments.slip_pdf(actor, chosen, case_id=case_id),
             chosen,
             self,
+            record=lambda out: services.assignments.record_slip_output(
+                actor, chosen, case_id=case_id, out=out
+            ),
         )
         self._show(dialog)
         return dialog

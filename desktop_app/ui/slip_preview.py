@@ -3,6 +3,11 @@
 What the clerk sees is the PDF the service rendered, not a re-layout of it: the same file is
 printed page by page at 100 % (rendered at the printer's resolution and drawn onto the full
 page) and saved byte for byte.
+
+Opening a paper is not printing it. For an issued slip the dialog is given ``record``: printing
+or saving calls it on the worker, which counts the output and returns the exact bytes that go to
+paper or file (the first output is the original, later ones 补打); the view is then rendered
+again to show what the next output will look like. Receipts and drafts have no ``record``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QRectF, QSize
-from PySide6.QtGui import QPageLayout, QPageSize, QPainter
+from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QPainter, QShortcut
 from PySide6.QtPdf import QPdfDocument, QPdfDocumentRenderOptions
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
@@ -32,20 +37,30 @@ from shiboken6 import isValid
 
 from desktop_app.errors import UserError
 from desktop_app.ui.common import FieldError, UiContext, show_error
+from desktop_app.ui.screen import size_to_screen
 
 log = logging.getLogger(__name__)
 
 NO_PRINTER_MESSAGE = "本机没有安装打印机，可先另存为PDF，再到有打印机的电脑上打印。"
 MAX_RENDER_DPI = 600  # sharp text and QR modules; more only costs memory
 STRIP_HEIGHT = 1024  # a page is rendered in strips so a 600 dpi A4 page never sits in memory whole
+PREFERRED_SIZE = (860, 960)  # an A4 page at a readable width; cut down to the screen it opens on
 
 # The printer chosen last time is offered first next time, across restarts: it is kept in the
 # data dir, which belongs to this PC.
 PRINTER_PREFERENCE = "last_printer"
 
+# Prints or saves an issued paper: counts the output and returns the bytes that go out. The
+# argument is the file to write, or None for the printer.
+Recorder = Callable[[Path | None], bytes]
+
 
 class SlipPreviewDialog(QDialog):
-    """Shows a PDF (bytes, or a callable producing them on the worker) with 打印/另存为/关闭."""
+    """Shows a PDF (bytes, or a callable producing them on the worker) with 打印/另存为/关闭.
+
+    The buttons sit above the page, so they are on screen however short the screen is;
+    Ctrl+P prints and Esc closes.
+    """
 
     def __init__(
         self,
@@ -53,18 +68,41 @@ class SlipPreviewDialog(QDialog):
         source: bytes | Callable[[], bytes],
         title: str,
         parent: QWidget | None = None,
+        *,
+        record: Recorder | None = None,
     ) -> None:
         super().__init__(parent)
         self._context = context
         self._title = title
+        self._source = source
+        self._record = record
+        self._note = ""  # what the last output did, kept beside the page count
+        self._loading = False
+        self.busy = False  # an output is being recorded on the worker
         self.pdf_bytes: bytes | None = None
+        self.last_output: bytes | None = None  # the bytes last sent to the printer or a file
         self.setWindowTitle(f"预览 — {title}")
-        self.resize(860, 960)
+        size_to_screen(self, *PREFERRED_SIZE)
 
         layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
         self.status = QLabel("正在生成…")
         self.status.setObjectName("hint")
-        layout.addWidget(self.status)
+        self.status.setWordWrap(True)
+        bar.addWidget(self.status, 1)
+        self.print_button = QPushButton("打印…")
+        self.print_button.setObjectName("primary")
+        self.print_button.setToolTip("打印（Ctrl+P）")
+        self.print_button.clicked.connect(self.print_document)
+        self.save_button = QPushButton("另存为PDF…")
+        self.save_button.clicked.connect(self.save_as)
+        self.close_button = QPushButton("关闭")
+        self.close_button.setToolTip("关闭（Esc）")
+        self.close_button.clicked.connect(self.reject)
+        bar.addWidget(self.print_button)
+        bar.addWidget(self.save_button)
+        bar.addWidget(self.close_button)
+        layout.addLayout(bar)
         self.error = FieldError()
         layout.addWidget(self.error)
 
@@ -77,23 +115,12 @@ class SlipPreviewDialog(QDialog):
         self.view.setPageSpacing(12)
         layout.addWidget(self.view, 1)
 
-        buttons = QHBoxLayout()
-        self.print_button = QPushButton("打印…")
-        self.print_button.setObjectName("primary")
-        self.print_button.clicked.connect(self.print_document)
-        self.save_button = QPushButton("另存为PDF…")
-        self.save_button.clicked.connect(self.save_as)
-        close = QPushButton("关闭")
-        close.clicked.connect(self.reject)
-        buttons.addStretch(1)
-        buttons.addWidget(self.print_button)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(close)
-        layout.addLayout(buttons)
+        print_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Print), self)
+        print_shortcut.activated.connect(self.print_document)
         self._set_ready(False)
 
         if callable(source):
-            context.runner.run(source, self._load, self._failed)
+            self._render()
         else:
             self._load(source)
 
@@ -101,12 +128,21 @@ class SlipPreviewDialog(QDialog):
 
     @property
     def is_loading(self) -> bool:
-        return self.pdf_bytes is None and not self.error.text()
+        return self._loading or self.busy
+
+    def _render(self) -> None:
+        """Render the source on the worker: the paper as its next output will look."""
+        if not callable(self._source):
+            return
+        self._loading = True
+        self._context.runner.run(self._source, self._load, self._failed)
 
     def _load(self, data: bytes) -> None:
         if not isValid(self):  # closed while the worker was busy
             return
+        self._loading = False
         self.pdf_bytes = bytes(data)
+        self.document.close()
         self._buffer.close()
         self._buffer.setData(QByteArray(self.pdf_bytes))
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -117,12 +153,18 @@ class SlipPreviewDialog(QDialog):
             self.status.setText("")
             self.error.set_message("文件无法显示：不是有效的PDF。")
             return
-        self.status.setText(f"{self._title}　共 {pages} 页　A4")
+        self._show_status()
         self._set_ready(True)
+
+    def _show_status(self) -> None:
+        pages = self.document.pageCount()
+        text = f"{self._title}　共 {pages} 页　A4"
+        self.status.setText(f"{text}　{self._note}" if self._note else text)
 
     def _failed(self, exc: Exception) -> None:
         if not isValid(self):  # closed while the worker was busy
             return
+        self._loading = False
         self.status.setText("")
         # Imported here: reportlab is loaded when a paper is first made, not at start-up.
         from desktop_app.documents.slip_pdf import UnprintableCharacters
@@ -143,7 +185,7 @@ class SlipPreviewDialog(QDialog):
     # Printing ------------------------------------------------------------------------------
 
     def print_document(self) -> None:
-        if self.pdf_bytes is None:
+        if self.pdf_bytes is None or self.busy:
             return
         printers = QPrinterInfo.availablePrinters()
         if not printers:
@@ -164,15 +206,38 @@ class SlipPreviewDialog(QDialog):
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         self._context.services.site.set_preference(PRINTER_PREFERENCE, printer.printerName())
+        if self._record is None:
+            self.last_output = self.pdf_bytes
+            self._print(self.document, printer)
+            return
+        self._output(None, lambda data: self._print_bytes(data, printer))
+
+    def _print_bytes(self, data: bytes, printer: QPrinter) -> None:
+        """Print exactly what the service recorded as this output."""
+        buffer = QBuffer()
+        buffer.setData(QByteArray(data))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        document = QPdfDocument()
+        document.load(buffer)
         try:
-            paint_pages(self.document, printer)
+            if self._print(document, printer):
+                self._note = "已送打印机。"
+        finally:
+            document.close()
+            buffer.close()
+
+    def _print(self, document: QPdfDocument, printer: QPrinter) -> bool:
+        try:
+            paint_pages(document, printer)
         except PrintFailed as exc:
             QMessageBox.warning(self, "无法打印", str(exc))
+            return False
+        return True
 
     # Saving --------------------------------------------------------------------------------
 
     def save_as(self) -> None:
-        if self.pdf_bytes is None:
+        if self.pdf_bytes is None or self.busy:
             return
         start = str(Path.home() / f"{_safe_filename(self._title)}.pdf")
         path, _filter = QFileDialog.getSaveFileName(self, "另存为PDF", start, "PDF 文件 (*.pdf)")
@@ -181,17 +246,63 @@ class SlipPreviewDialog(QDialog):
         target = Path(path)
         if target.suffix.lower() != ".pdf":
             target = target.with_name(target.name + ".pdf")
+        if self._record is not None:
+            self._output(target, lambda _data: self._saved(target))
+            return
         try:
             write_atomically(target, self.pdf_bytes)
         except OSError as exc:
-            QMessageBox.warning(
-                self,
-                "无法保存",
-                f"文件没有保存：{exc.strerror or exc}。\n请换一个位置（如桌面），"
-                "或检查U盘是否写保护、磁盘是否已满。",
-            )
+            self._cannot_save(exc)
             return
-        self.status.setText(f"已保存到 {target}")
+        self.last_output = self.pdf_bytes
+        self._saved(target)
+
+    def _saved(self, target: Path) -> None:
+        self._note = f"已保存到 {target}"
+        self._show_status()
+
+    def _cannot_save(self, exc: OSError) -> None:
+        QMessageBox.warning(
+            self,
+            "无法保存",
+            f"文件没有保存：{exc.strerror or exc}。\n请换一个位置（如桌面），"
+            "或检查U盘是否写保护、磁盘是否已满。",
+        )
+
+    # Recording an output -------------------------------------------------------------------
+
+    def _output(self, out: Path | None, then: Callable[[bytes], None]) -> None:
+        """Record a print (``out`` None) or a save on the worker, then print or report it and
+        show what the next output will look like (补打 from now on)."""
+        record = self._record
+        if record is None:
+            return
+        self.busy = True
+        self._set_ready(False)
+        self.error.set_message(None)
+
+        def done(data: bytes) -> None:
+            if not isValid(self):
+                return
+            self.busy = False
+            self.last_output = bytes(data)
+            then(self.last_output)
+            self._render()
+
+        def failed(exc: Exception) -> None:
+            if not isValid(self):
+                return
+            self.busy = False
+            self._set_ready(self.pdf_bytes is not None)
+            if isinstance(exc, OSError):
+                self._cannot_save(exc)
+            elif isinstance(exc, UserError):
+                self.error.set_message(exc.message)
+            else:
+                self.error.set_message("输出时出错，未打印也未保存。")
+                show_error(self, exc)
+
+        self._context.runner.run(lambda: record(out), done, failed)
 
 
 class PrintFailed(Exception):
