@@ -75,7 +75,7 @@ def test_a_complainants_name_is_corrected_on_every_case_and_in_search(
         assert detail.complainant_name == "张珊"
         entry = detail.timeline[-1]
         assert entry.label == "更正" and entry.user_name == "张敏"
-        assert "姓名/名称：张三→张珊" in entry.summary and "登记时录错" in entry.summary
+        assert "姓名：张三→张珊" in entry.summary and "登记时录错" in entry.summary
     assert (
         services.cases.detail(first)
         .timeline[-1]

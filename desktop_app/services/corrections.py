@@ -267,7 +267,9 @@ class CorrectionService:
                     .where(Case.complainant_id == person.id, Case.id != case.id)
                     .order_by(Case.id)
                 ).all()
-            summary = _summary(case_changes, person_changes, clean.reason)
+            summary = _summary(
+                case_changes, person_changes, clean.reason, ComplainantKind(person.kind)
+            )
             for each in touched:
                 advance(CaseStatus(each.status), EventKind.CORRECTED)
                 text = summary if each is case else f"{summary}（在事项 {case.number} 中更正）"
@@ -459,10 +461,13 @@ def _summary(
     case_changes: Mapping[str, tuple[str, str]],
     person_changes: Mapping[str, tuple[str, str]],
     reason: str,
+    kind: ComplainantKind,
 ) -> str:
     parts: list[str] = []
     for key, (old, new) in (*case_changes.items(), *person_changes.items()):
         label = intake_rules.FIELD_LABELS.get(key, key)
+        if key == "name":
+            label = "姓名" if kind is ComplainantKind.PERSON else "企业名称"
         if key == "description":
             parts.append(f"{label}已改写")
         else:

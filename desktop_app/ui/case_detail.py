@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import shiboken6
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -49,6 +51,21 @@ from desktop_app.services.context import Changes
 from desktop_app.ui.assignment_panel import AssignmentPanel
 from desktop_app.ui.case_table import STATUS_COLOURS
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
+from desktop_app.ui.correction_dialog import CorrectionDialog, mark_invalid, steady_error
+from desktop_app.ui.screen import size_to_screen
+from desktop_app.ui.theme import GREEN
+
+PLEASE_CHOOSE = "请选择…"
+BANNER_STYLE = "background:#fff4e5;color:#8a4b00;border:1px solid #f0c27b;padding:6px 10px;"
+
+
+def _scrolling(page: QWidget) -> QScrollArea:
+    """``page`` in a frameless scroll area: a long tab scrolls on a small screen."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(page)
+    return scroll
 
 
 def _deadline_text(d: CaseDetail) -> str:
@@ -68,7 +85,10 @@ class CaseDetailDialog(QDialog):
         self._context = context
         self.case_id = case_id
         self.detail: CaseDetail = context.services.cases.detail(case_id)
-        self.resize(980, 700)
+        self.correction_dialog: CorrectionDialog | None = None
+        # Field key → (its error line, the widget it is about), per action on the case.
+        self._field_errors: dict[str, tuple[FieldError, QWidget]] = {}
+        size_to_screen(self, 980, 700)
         layout = QVBoxLayout(self)
         header = QHBoxLayout()
         self.title_label = heading("")
@@ -81,25 +101,21 @@ class CaseDetailDialog(QDialog):
         # At the city, a county's case: shown in full, changed only by the county.
         self.read_only_banner = QLabel(self.detail.read_only_reason)
         self.read_only_banner.setObjectName("warningBanner")
-        self.read_only_banner.setStyleSheet(
-            "background:#fff4e5;color:#8a4b00;border:1px solid #f0c27b;padding:6px 10px;"
-        )
+        self.read_only_banner.setStyleSheet(BANNER_STYLE)
         self.read_only_banner.setWordWrap(True)
         self.read_only_banner.setVisible(bool(self.detail.read_only_reason))
         layout.addWidget(self.read_only_banner)
 
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs, 1)
-        self.info = QWidget()
-        self.info_grid = QGridLayout(self.info)
-        self.tabs.addTab(self.info, "基本信息")
+        self.tabs.addTab(self._build_info(), "基本信息")
         self.tabs.addTab(self._build_triage(), "甄别分类")
         self.assignments = AssignmentPanel(context, case_id)
         self.assignments.set_read_only(bool(self.detail.read_only_reason))
         # The panel reloads itself after its own steps; the case header and timeline follow.
         self.assignments.changed.connect(lambda _changes: self.reload(assignments=False))
         self.tabs.addTab(self.assignments, "交办")
-        self.tabs.addTab(self._build_handling(), "办结与回访")
+        self.tabs.addTab(_scrolling(self._build_handling()), "办结与回访")
         self.tabs.addTab(self._build_materials(), "材料")
         self.timeline = QTreeWidget()
         self.timeline.setHeaderLabels(["时间", "环节", "内容", "经办人"])
@@ -124,45 +140,102 @@ class CaseDetailDialog(QDialog):
 
     # Building ------------------------------------------------------------------------------
 
+    def _build_info(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        # Papers issued before a correction print what was wrong: said here, never rewritten.
+        self.printed_banner = QLabel("")
+        self.printed_banner.setObjectName("printedBanner")
+        self.printed_banner.setStyleSheet(BANNER_STYLE)
+        self.printed_banner.setWordWrap(True)
+        self.printed_banner.setVisible(False)
+        layout.addWidget(self.printed_banner)
+        self.info = QWidget()
+        self.info_grid = QGridLayout(self.info)
+        layout.addWidget(_scrolling(self.info), 1)
+        row = QHBoxLayout()
+        self.correct_button = QPushButton("更正…")
+        self.correct_button.setToolTip("改正登记时录错的事项或反映人信息（需写明原因）")
+        self.correct_button.clicked.connect(self._correct_clicked)
+        row.addWidget(self.correct_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return page
+
     def _build_triage(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
+        form.setVerticalSpacing(2)
+        # No pre-selected answer: a hurried click must not record 不给办 / 马上办.
         self.nature = QComboBox()
+        self.nature.setPlaceholderText(PLEASE_CHOOSE)
         for nature in Nature:
             self.nature.addItem(f"{nature.label}　— {NATURE_HINTS[nature]}", nature.value)
+        self.nature.setCurrentIndex(-1)
         self.approach = QComboBox()
+        self.approach.setPlaceholderText(PLEASE_CHOOSE)
         for approach in Approach:
             self.approach.addItem(f"{approach.label}　— {APPROACH_HINTS[approach]}", approach.value)
-        causes = QHBoxLayout()
+        self.approach.setCurrentIndex(-1)
+        causes_host = QWidget()
+        causes = QHBoxLayout(causes_host)
+        causes.setContentsMargins(0, 0, 0, 0)
         self.cause_boxes: dict[Cause, QCheckBox] = {}
         for cause in Cause:
             box = QCheckBox(cause.label)
+            box.toggled.connect(lambda _on: self._field_edited("causes"))
             self.cause_boxes[cause] = box
             causes.addWidget(box)
         causes.addStretch(1)
         self.triage_area = QComboBox()
+        self.triage_area.setPlaceholderText(PLEASE_CHOOSE)
         for area in self._context.services.site.areas():
             self.triage_area.addItem(area, area)
         self.triage_note = QLineEdit()
         self.triage_note.setPlaceholderText("甄别说明（可不填）")
-        self.triage_error = FieldError()
+        self.triage_error = steady_error()
+        self.triage_saved = QLabel("")
+        self.triage_saved.setObjectName("savedLine")
+        self.triage_saved.setStyleSheet(f"color:{GREEN};font-weight:bold;")
+        self.triage_saved.setWordWrap(True)
         self.triage_button = QPushButton("保存甄别分类")
         self.triage_button.setObjectName("primary")
-        self.triage_button.clicked.connect(self.save_triage)
-        form.addRow("问题性质", self.nature)
-        form.addRow("处置方式", self.approach)
-        form.addRow("受阻原因", causes)
-        form.addRow("领域", self.triage_area)
+        self.triage_button.clicked.connect(self._save_triage_clicked)
+        self._field_row(form, "nature", "问题性质", self.nature)
+        self._field_row(form, "approach", "处置方式", self.approach)
+        self._field_row(form, "causes", "受阻原因", causes_host)
+        self._field_row(form, "area", "领域", self.triage_area)
         form.addRow("说明", self.triage_note)
         form.addRow("", self.triage_error)
         form.addRow("", self.triage_button)
+        form.addRow("", self.triage_saved)
         return page
+
+    def _field_row(self, form: QFormLayout, key: str, label: str, widget: QWidget) -> None:
+        """A form row with its own error line beneath, which keeps its place when empty."""
+        host = QWidget()
+        box = QVBoxLayout(host)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(widget)
+        error = steady_error()
+        box.addWidget(error)
+        self._field_errors[key] = (error, widget)
+        form.addRow(label, host)
+        if isinstance(widget, QComboBox):
+            widget.currentIndexChanged.connect(lambda _index: self._field_edited(key))
+        elif isinstance(widget, QLineEdit):
+            widget.textChanged.connect(lambda _text: self._field_edited(key))
+        elif isinstance(widget, QPlainTextEdit):
+            widget.textChanged.connect(lambda: self._field_edited(key))
 
     def _build_handling(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(heading("办结（当场办结、解释答疑或部门办理完毕后）", 11))
         conclude = QFormLayout()
+        conclude.setVerticalSpacing(2)
         self.outcome = QComboBox()
         for outcome in (Outcome.DONE, Outcome.EXPLAINED):
             self.outcome.addItem(outcome.label, outcome.value)
@@ -177,27 +250,31 @@ class CaseDetailDialog(QDialog):
         self.reply_text.setPlaceholderText("答复当事人的内容")
         self.conclude_error = FieldError()
         self.conclude_button = QPushButton("办结")
-        self.conclude_button.clicked.connect(self.conclude)
+        self.conclude_button.clicked.connect(self._conclude_clicked)
         conclude.addRow("办理结果", self.outcome)
-        conclude.addRow("办理情况", self.what_done)
+        self._field_row(conclude, "what_was_done", "办理情况", self.what_done)
         conclude.addRow("答复方式", self.reply_method)
-        conclude.addRow("答复内容", self.reply_text)
+        self._field_row(conclude, "reply_text", "答复内容", self.reply_text)
         conclude.addRow("", self.conclude_error)
         conclude.addRow("", self.conclude_button)
         layout.addLayout(conclude)
 
         layout.addWidget(heading("回访核查", 11))
         visit = QFormLayout()
+        visit.setVerticalSpacing(2)
+        # No pre-selected grade: 非常满意 must be what the complainant said, not the default.
         self.grade = QComboBox()
+        self.grade.setPlaceholderText(PLEASE_CHOOSE)
         for grade in VisitGrade:
             self.grade.addItem(grade.label, grade.value)
+        self.grade.setCurrentIndex(-1)
         self.visit_note = QLineEdit()
         self.visit_note.setPlaceholderText("回访情况；不满意时写明原因（将重办）")
         self.visit_error = FieldError()
         self.visit_button = QPushButton("记录回访")
-        self.visit_button.clicked.connect(self.record_visit)
-        visit.addRow("评价", self.grade)
-        visit.addRow("说明", self.visit_note)
+        self.visit_button.clicked.connect(self._visit_clicked)
+        self._field_row(visit, "grade", "评价", self.grade)
+        self._field_row(visit, "note", "说明", self.visit_note)
         visit.addRow("", self.visit_error)
         visit.addRow("", self.visit_button)
         layout.addLayout(visit)
@@ -207,7 +284,10 @@ class CaseDetailDialog(QDialog):
         self.withdraw_reason = QLineEdit()
         self.withdraw_reason.setPlaceholderText("当事人撤回的原因")
         self.withdraw_button = QPushButton("撤回事项")
-        self.withdraw_button.clicked.connect(self.withdraw)
+        self.withdraw_button.clicked.connect(self._withdraw_clicked)
+        self.withdraw_reason.textChanged.connect(
+            lambda text: self.withdraw_error.set_message(None) if text.strip() else None
+        )
         withdraw.addWidget(self.withdraw_reason, 1)
         withdraw.addWidget(self.withdraw_button)
         layout.addLayout(withdraw)
@@ -228,7 +308,7 @@ class CaseDetailDialog(QDialog):
             lambda: self._open_material(self.materials.currentItem())
         )
         self.add_material_button = QPushButton("添加材料…")
-        self.add_material_button.clicked.connect(self._add_material)
+        self.add_material_button.clicked.connect(self._add_material_clicked)
         row.addWidget(self.open_material_button)
         row.addWidget(self.add_material_button)
         row.addStretch(1)
@@ -312,7 +392,13 @@ class CaseDetailDialog(QDialog):
             self.approach.setCurrentIndex(self.approach.findData(d.approach.value))
         for cause, box in self.cause_boxes.items():
             box.setChecked(cause in d.causes)
-        self.triage_area.setCurrentIndex(max(0, self.triage_area.findData(d.area)))
+        self.triage_area.setCurrentIndex(self.triage_area.findData(d.area))
+        if d.visit_grade:
+            self.grade.setCurrentIndex(self.grade.findData(d.visit_grade.value))
+
+        printed = self._context.services.corrections.printed_differences(d.id)
+        self.printed_banner.setText("\n".join(printed))
+        self.printed_banner.setVisible(bool(printed))
 
         self.materials.clear()
         for attachment in d.attachments:
@@ -347,6 +433,7 @@ class CaseDetailDialog(QDialog):
         )
         self.withdraw_button.setEnabled(open_case and actor.can(Permission.WITHDRAW_CASE))
         self.add_material_button.setEnabled(writable and actor.can(Permission.REGISTER_CASE))
+        self.correct_button.setEnabled(writable and actor.can(Permission.REGISTER_CASE))
 
     def reload(self, *, assignments: bool = True) -> None:
         self.detail = self._context.services.cases.detail(self.case_id)
@@ -355,8 +442,55 @@ class CaseDetailDialog(QDialog):
             self.assignments.reload()
 
     # Actions -------------------------------------------------------------------------------
+    # Buttons connect to these small slots: ``clicked(bool)`` must never reach a method that
+    # takes optional arguments.
+
+    def _save_triage_clicked(self) -> None:
+        self.save_triage()
+
+    def _conclude_clicked(self) -> None:
+        self.conclude()
+
+    def _visit_clicked(self) -> None:
+        self.record_visit()
+
+    def _withdraw_clicked(self) -> None:
+        self.withdraw()
+
+    def _add_material_clicked(self) -> None:
+        self._add_material()
+
+    def _correct_clicked(self) -> None:
+        self.open_correction()
+
+    def open_correction(self) -> CorrectionDialog:
+        """更正…: the correction dialog over this one; the case reloads when it is saved."""
+        dialog = CorrectionDialog(self._context, self.case_id, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._corrected)
+        self.correction_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _corrected(self) -> None:
+        if shiboken6.isValid(self):
+            self.reload()
+            self.tabs.setCurrentIndex(0)
 
     def save_triage(self) -> None:
+        errors: dict[str, str] = {}
+        if self.nature.currentIndex() < 0:
+            errors["nature"] = "请选择问题性质"
+        if self.approach.currentIndex() < 0:
+            errors["approach"] = "请选择处置方式"
+        if not any(box.isChecked() for box in self.cause_boxes.values()):
+            errors["causes"] = "请至少选择一项受阻原因"
+        if self.triage_area.currentIndex() < 0:
+            errors["area"] = "请选择领域"
+        self.triage_saved.clear()
+        if errors:
+            self._show_field_errors(("nature", "approach", "causes", "area"), errors)
+            return
         triage = Triage(
             nature=Nature(self.nature.currentData()),
             approach=Approach(self.approach.currentData()),
@@ -367,7 +501,15 @@ class CaseDetailDialog(QDialog):
         self._run(
             lambda: self._context.services.cases.triage(self._context.actor, self.case_id, triage),
             self.triage_error,
+            ("nature", "approach", "causes", "area"),
+            on_done=self._triage_saved,
         )
+
+    def _triage_saved(self) -> None:
+        d = self.detail
+        what = "、".join(x.label for x in (d.nature, d.approach) if x is not None)
+        due = f"，期限至 {chinese_date(d.due_date)}" if d.due_date else ""
+        self.triage_saved.setText(f"✔ 已保存甄别分类：{what}{due}")
 
     def conclude(self) -> None:
         outcome = Outcome(self.outcome.currentData())
@@ -384,9 +526,13 @@ class CaseDetailDialog(QDialog):
                 reply_text=reply,
             ),
             self.conclude_error,
+            ("what_was_done", "reply_text"),
         )
 
     def record_visit(self) -> None:
+        if self.grade.currentIndex() < 0:
+            self._show_field_errors(("grade", "note"), {"grade": "请选择回访评价"})
+            return
         grade = VisitGrade(self.grade.currentData())
         note = self.visit_note.text()
         self._run(
@@ -394,6 +540,7 @@ class CaseDetailDialog(QDialog):
                 self._context.actor, self.case_id, grade=grade, note=note
             ),
             self.visit_error,
+            ("grade", "note"),
         )
 
     def withdraw(self) -> None:
@@ -405,23 +552,67 @@ class CaseDetailDialog(QDialog):
             self.withdraw_error,
         )
 
-    def _run(self, work: object, error_label: FieldError) -> None:
+    def _field_edited(self, key: str) -> None:
+        """A field's message leaves as soon as the field is right."""
+        if key in ("nature", "approach", "causes", "area"):
+            self.triage_saved.clear()
+        error, widget = self._field_errors[key]
+        if error.isHidden() or not self._field_ok(key):
+            return
+        error.set_message(None)
+        mark_invalid(widget, False)
+
+    def _field_ok(self, key: str) -> bool:
+        if key == "causes":
+            return any(box.isChecked() for box in self.cause_boxes.values())
+        if key == "what_was_done":
+            return bool(self.what_done.toPlainText().strip())
+        if key == "reply_text":
+            return bool(self.reply_text.text().strip())
+        if key == "note":
+            return bool(self.visit_note.text().strip())
+        combo = {"nature": self.nature, "approach": self.approach, "area": self.triage_area}.get(
+            key, self.grade if key == "grade" else None
+        )
+        return combo is not None and combo.currentIndex() >= 0
+
+    def _show_field_errors(self, keys: tuple[str, ...], errors: dict[str, str]) -> None:
+        for key in keys:
+            error, widget = self._field_errors[key]
+            error.set_message(errors.get(key))
+            mark_invalid(widget, key in errors)
+        first = next((key for key in keys if key in errors), None)
+        if first is not None:
+            self._field_errors[first][1].setFocus()
+
+    def _run(
+        self,
+        work: Callable[[], Changes],
+        error_label: FieldError,
+        fields: tuple[str, ...] = (),
+        on_done: Callable[[], None] | None = None,
+    ) -> None:
         error_label.set_message(None)
 
         def done(changes: Changes) -> None:
             self._context.hub.publish(changes)
             if shiboken6.isValid(self):  # the dialog may have been closed meanwhile
                 self.reload()
+                if on_done is not None:
+                    on_done()
 
         def failed(exc: Exception) -> None:
             if not shiboken6.isValid(self):
                 show_error(None, exc)
             elif isinstance(exc, ValidationFailed):
-                error_label.set_message(exc.message)
+                placed = {k: v for k, v in exc.errors.items() if k in fields}
+                if fields:
+                    self._show_field_errors(fields, placed)
+                rest = [v for k, v in exc.errors.items() if k not in placed]
+                error_label.set_message("；".join(rest) if rest else None)
             else:
                 show_error(self, exc)
 
-        assert callable(work)
         self._context.runner.run(work, done, failed)
 
     def _add_material(self) -> None:

@@ -1,0 +1,320 @@
+"""更正…: the case's and its complainant's fields, pre-filled, put right with a reason.
+
+The complainant's record is shared by all their cases, so the dialog lists the other cases a
+correction of the person reaches. Errors appear beside the fields (intake's own rules, checked by
+the service) and nothing is saved until every field is right.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import shiboken6
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.domain.vocabulary import Channel, ComplainantKind
+from desktop_app.errors import ValidationFailed
+from desktop_app.services.corrections import (
+    CaseFields,
+    ComplainantFields,
+    CorrectionForm,
+    CorrectionResult,
+)
+from desktop_app.ui.common import FieldError, UiContext, show_error
+from desktop_app.ui.screen import size_to_screen
+
+
+def steady_error() -> FieldError:
+    """A FieldError that keeps its line when empty, so the form does not jump as errors come
+    and go."""
+    error = FieldError()
+    policy = error.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    error.setSizePolicy(policy)
+    return error
+
+
+def mark_invalid(widget: QWidget, invalid: bool) -> None:
+    widget.setProperty("invalid", invalid)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+class CorrectionDialog(QDialog):
+    """Opened from the case dialog's 基本信息 tab; ``result`` is set once a correction is saved."""
+
+    def __init__(self, context: UiContext, case_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.case_id = case_id
+        self.result: CorrectionResult | None = None
+        self._saving = False
+        services = context.services
+        self._stored = services.corrections.current(case_id)
+        detail = services.cases.detail(case_id)
+        self._kind = self._stored.complainant.kind
+        self.setWindowTitle(f"更正 — 事项 {detail.number}")
+        size_to_screen(self, 1040, 640)
+
+        outer = QVBoxLayout(self)
+        intro = QLabel(
+            "把登记时录错的内容改正过来。每次更正都写明原因，记入办理记录和审计日志；"
+            "已签发的交办单等纸面文书不随之改变。"
+        )
+        intro.setWordWrap(True)
+        intro.setObjectName("hint")
+        outer.addWidget(intro)
+
+        # The matter beside the person: on a laptop both fit without scrolling; on a smaller
+        # area the two scroll together.
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        host = QWidget()
+        self.scroll.setWidget(host)
+        outer.addWidget(self.scroll, 1)
+        body = QHBoxLayout(host)
+        body.setContentsMargins(0, 0, 0, 0)
+        self.errors: dict[str, FieldError] = {}
+        self.fields: dict[str, QWidget] = {}
+
+        # The matter ---------------------------------------------------------------------------
+        matter = QGroupBox("事项信息")
+        self._matter_form = QFormLayout(matter)
+        self._matter_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self._matter_form.setVerticalSpacing(2)
+        body.addWidget(matter, 1)
+        case = self._stored.case
+        self.title = QLineEdit(case.title)
+        self._add(self._matter_form, "title", "反映事项", self.title)
+        self.description = QPlainTextEdit(case.description)
+        self.description.setTabChangesFocus(True)
+        self.description.setMinimumHeight(80)
+        self.description.setMaximumHeight(110)
+        self._add(self._matter_form, "description", "具体情况", self.description)
+        self.area = QComboBox()
+        areas = services.site.areas()
+        if case.area not in areas:  # a retired area stays selectable for the case that has it
+            areas.append(case.area)
+        for area in areas:
+            self.area.addItem(area, area)
+        self.area.setCurrentIndex(self.area.findData(case.area))
+        self._add(self._matter_form, "area", "领域", self.area)
+        self.channel = QComboBox()
+        for channel in Channel:
+            self.channel.addItem(channel.label, channel.value)
+        self.channel.setCurrentIndex(self.channel.findData(case.channel.value))
+        self._add(self._matter_form, "channel", "来源渠道", self.channel)
+        self.stuck_department = QComboBox()
+        self.stuck_department.addItem("（不涉及具体部门）", None)
+        for department in services.site.departments(include_inactive=True):
+            if department.active or department.id == case.stuck_department_id:
+                self.stuck_department.addItem(department.name, department.id)
+        self.stuck_department.setCurrentIndex(
+            max(0, self.stuck_department.findData(case.stuck_department_id))
+        )
+        self._add(self._matter_form, "stuck_department_id", "受阻部门", self.stuck_department)
+        self.stuck_at = QLineEdit(case.stuck_at)
+        self._add(self._matter_form, "stuck_at", "受阻环节", self.stuck_at)
+        self.received_at = QDateTimeEdit(QDateTime(case.received_at))
+        self.received_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.received_at.setCalendarPopup(True)
+        self._add(self._matter_form, "received_at", "反映时间", self.received_at)
+
+        # The complainant ----------------------------------------------------------------------
+        person_box = QGroupBox("反映人信息（同一反映人的所有事项共用）")
+        person_layout = QVBoxLayout(person_box)
+        self.shared_cases = services.corrections.shared_cases(case_id)
+        shared = QLabel(self._shared_text())
+        shared.setWordWrap(True)
+        shared.setObjectName("hint")
+        self.shared_label = shared
+        person_layout.addWidget(shared)
+        self._person_form = QFormLayout()
+        self._person_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self._person_form.setVerticalSpacing(2)
+        person_layout.addLayout(self._person_form)
+        body.addWidget(person_box, 1)
+        person = self._stored.complainant
+        is_person = self._kind is ComplainantKind.PERSON
+        self.name = QLineEdit(person.name)
+        self._add(self._person_form, "name", "姓名" if is_person else "企业名称", self.name)
+        self.id_number = QLineEdit(person.id_number)
+        self.id_number.setMaxLength(20)
+        self.credit_code = QLineEdit(person.credit_code)
+        self.credit_code.setMaxLength(20)
+        self.contact_person = QLineEdit(person.contact_person)
+        if is_person:
+            self._add(self._person_form, "id_number", "身份证号", self.id_number)
+        else:
+            self._add(self._person_form, "credit_code", "统一社会信用代码", self.credit_code)
+            self._add(self._person_form, "contact_person", "联系人", self.contact_person)
+        self.override_reason = QLineEdit(person.id_override_reason)
+        self.override_reason.setPlaceholderText(
+            "证件号校验不通过但确认无误时，写明理由（如：旧证）"
+        )
+        self._add(self._person_form, "id_override_reason", "证件号确认理由", self.override_reason)
+        self.phone = QLineEdit(person.phone)
+        self._add(self._person_form, "phone", "联系电话", self.phone)
+        self.address = QLineEdit(person.address)
+        self._add(self._person_form, "address", "地址", self.address)
+        person_layout.addStretch(1)
+
+        # Why: always in sight, beside the buttons ---------------------------------------------
+        why = QFormLayout()
+        why.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("必填，如：登记时姓名录错，已核对身份证")
+        self._add(why, "reason", "更正原因", self.reason)
+        outer.addLayout(why)
+
+        self.form_error = steady_error()
+        self.errors["form"] = self.form_error
+        outer.addWidget(self.form_error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.save_button = QPushButton("保存更正")
+        self.save_button.setObjectName("primary")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self._save_clicked)
+        self.cancel_button = QPushButton("取消")
+        self.cancel_button.clicked.connect(self.reject)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.cancel_button)
+        outer.addLayout(buttons)
+        self.title.setFocus()
+
+    def _add(self, form: QFormLayout, key: str, label: str, widget: QWidget) -> None:
+        host = QWidget()
+        box = QVBoxLayout(host)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(widget)
+        error = steady_error()
+        box.addWidget(error)
+        self.errors[key] = error
+        self.fields[key] = widget
+        form.addRow(label, host)
+        # The message leaves as soon as the field is edited: the service judges it again on save.
+        if isinstance(widget, QLineEdit):
+            widget.textEdited.connect(lambda _text, k=key: self._clear_error(k))
+        elif isinstance(widget, QPlainTextEdit):
+            widget.textChanged.connect(lambda k=key: self._clear_error(k))
+        elif isinstance(widget, QComboBox):
+            widget.currentIndexChanged.connect(lambda _index, k=key: self._clear_error(k))
+        elif isinstance(widget, QDateTimeEdit):
+            widget.dateTimeChanged.connect(lambda _value, k=key: self._clear_error(k))
+
+    def _shared_text(self) -> str:
+        if not self.shared_cases:
+            return "该反映人只有本件事项。"
+        listed = "；".join(f"{c.number}（{c.title}）" for c in self.shared_cases[:8])
+        more = f" 等 {len(self.shared_cases)} 件" if len(self.shared_cases) > 8 else ""
+        return (
+            f"更正反映人信息将同时改到该反映人的另外 {len(self.shared_cases)} 件事项，"
+            f"并记入它们的办理记录：{listed}{more}。"
+        )
+
+    def _clear_error(self, key: str) -> None:
+        self.errors[key].set_message(None)
+        mark_invalid(self.fields[key], False)
+        if key in ("id_number", "credit_code", "id_override_reason"):
+            for other in ("id_number", "credit_code", "id_override_reason"):
+                if other in self.fields:
+                    self.errors[other].set_message(None)
+                    mark_invalid(self.fields[other], False)
+        self.form_error.set_message(None)
+
+    # Saving ---------------------------------------------------------------------------------
+
+    def current_form(self) -> CorrectionForm:
+        received = self.received_at.dateTime().toPython()
+        assert isinstance(received, datetime)
+        return CorrectionForm(
+            case=CaseFields(
+                title=self.title.text(),
+                description=self.description.toPlainText(),
+                area=self.area.currentData() or "",
+                channel=Channel(self.channel.currentData()),
+                stuck_at=self.stuck_at.text(),
+                stuck_department_id=self.stuck_department.currentData(),
+                received_at=received,
+            ),
+            complainant=ComplainantFields(
+                kind=self._kind,
+                name=self.name.text(),
+                id_number=self.id_number.text(),
+                credit_code=self.credit_code.text(),
+                contact_person=self.contact_person.text(),
+                phone=self.phone.text(),
+                address=self.address.text(),
+                id_override_reason=self.override_reason.text(),
+            ),
+            reason=self.reason.text(),
+        )
+
+    def _save_clicked(self) -> None:
+        self.save()
+
+    def save(self) -> None:
+        if self._saving:
+            return
+        self._saving = True
+        self.save_button.setEnabled(False)
+        form = self.current_form()
+        context = self._context
+        context.runner.run(
+            lambda: context.services.corrections.correct(context.actor, self.case_id, form),
+            self._saved,
+            self._failed,
+        )
+
+    def _saved(self, result: CorrectionResult) -> None:
+        self._context.hub.publish(result.changes)
+        if not shiboken6.isValid(self):
+            return
+        self.result = result
+        self.accept()
+
+    def _failed(self, exc: Exception) -> None:
+        if not shiboken6.isValid(self):
+            show_error(None, exc)
+            return
+        self._saving = False
+        self.save_button.setEnabled(True)
+        if isinstance(exc, ValidationFailed):
+            self.show_errors(exc.errors)
+            return
+        show_error(self, exc)
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        shown = set()
+        for key, label in self.errors.items():
+            label.set_message(errors.get(key))
+            if key in self.fields:
+                mark_invalid(self.fields[key], key in errors)
+            if key in errors:
+                shown.add(key)
+        unplaced = [message for key, message in errors.items() if key not in shown]
+        if unplaced:  # e.g. a field this kind of complainant has no row for
+            self.form_error.set_message("；".join(unplaced))
+        first = next((key for key in self.fields if key in errors), None)
+        if first is not None:
+            self.scroll.ensureWidgetVisible(self.fields[first])
+            self.fields[first].setFocus()

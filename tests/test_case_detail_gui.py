@@ -1,0 +1,260 @@
+"""The case dialog by clicks and keys: 更正…, triage and the return visit with no pre-selected
+answer, the saved-triage line, errors that leave as soon as a field is right, and the fit on a
+1366×768 laptop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QScrollArea, QWidget
+
+from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature, Outcome, ReplyMethod
+from desktop_app.services.app import AppServices
+from desktop_app.services.cases import Triage
+from desktop_app.services.context import Actor
+from desktop_app.services.ledger import CaseFilter
+from desktop_app.ui.case_detail import CaseDetailDialog
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+from desktop_app.ui.correction_dialog import CorrectionDialog
+from desktop_app.ui.screen import SMALLEST_SCREEN
+from tests.helpers.factories import person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+
+@pytest.fixture
+def context(
+    services: AppServices, clerk: Actor, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[UiContext]:
+    def no_dialog(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"unexpected message box: {args[1:3]}")
+
+    for name in ("warning", "critical", "information"):
+        monkeypatch.setattr(QMessageBox, name, no_dialog)
+    runner = TaskRunner()
+    yield UiContext(services, clerk, ChangeHub(), runner)
+    runner.wait()
+
+
+def open_dialog(qtbot, context: UiContext, case_id: int) -> CaseDetailDialog:
+    dialog = CaseDetailDialog(context, case_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def click(qtbot, widget: QWidget) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def replace_text(qtbot, widget: QWidget, text: str) -> None:
+    """Select all and type over it: ASCII as key presses, Chinese as an IME commits it."""
+    widget.setFocus()
+    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    if text.isascii():
+        qtbot.keyClicks(widget, text)
+        return
+    event = QInputMethodEvent("", [])
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)
+
+
+def choose(qtbot, combo: QComboBox, label: str) -> None:
+    """Pick an item by keyboard, as a clerk does: focus, then ↓ until it shows."""
+    combo.setFocus()
+    for _ in range(combo.count() + 1):
+        if combo.currentIndex() >= 0 and combo.currentText().startswith(label):
+            return
+        qtbot.keyClick(combo, Qt.Key.Key_Down)
+    raise AssertionError(f"{label} not in the list")
+
+
+def open_correction(qtbot, dialog: CaseDetailDialog) -> CorrectionDialog:
+    dialog.tabs.setCurrentIndex(0)
+    click(qtbot, dialog.correct_button)
+    qtbot.waitUntil(lambda: dialog.correction_dialog is not None)
+    correction = dialog.correction_dialog
+    assert correction is not None
+    qtbot.waitExposed(correction)
+    return correction
+
+
+def info_text(dialog: CaseDetailDialog) -> str:
+    grid = dialog.info_grid
+    return " ".join(
+        grid.itemAt(i).widget().text()
+        for i in range(grid.count())
+        if grid.itemAt(i).widget() is not None
+    )
+
+
+def test_correcting_the_complainants_name_by_clicks(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor
+) -> None:
+    earlier = services.intake.register(clerk, person_form(name="张三"))
+    case_id = services.intake.register(
+        clerk, person_form(name="张三", title="社保卡补办要求回户籍地")
+    ).case_id
+    dialog = open_dialog(qtbot, context, case_id)
+    published: list[object] = []
+    context.hub.changed.connect(published.append)
+
+    correction = open_correction(qtbot, dialog)
+    assert correction.name.text() == "张三"  # pre-filled
+    assert earlier.number in correction.shared_label.text()
+    replace_text(qtbot, correction.name, "张珊")
+    replace_text(qtbot, correction.reason, "身份证上是“珊”，登记时录错")
+    click(qtbot, correction.save_button)
+
+    qtbot.waitUntil(lambda: dialog.detail.complainant_name == "张珊")
+    assert "张珊" in info_text(dialog) and "张三" not in info_text(dialog)
+    last = dialog.timeline.topLevelItem(dialog.timeline.topLevelItemCount() - 1)
+    assert last.text(1) == "更正" and "张三→张珊" in last.text(2)
+    assert published and set(published[-1].case_ids) == {earlier.case_id, case_id}
+    assert set(services.ledger.ids(CaseFilter(text="张珊"))) == {earlier.case_id, case_id}
+    assert services.ledger.ids(CaseFilter(text="张三")) == []
+
+
+def test_a_bad_id_is_refused_beside_the_field_and_nothing_changes(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor
+) -> None:
+    case_id = services.intake.register(clerk, person_form()).case_id
+    before = services.cases.detail(case_id)
+    dialog = open_dialog(qtbot, context, case_id)
+    correction = open_correction(qtbot, dialog)
+
+    replace_text(qtbot, correction.id_number, "110105194912310021")  # wrong check digit
+    click(qtbot, correction.save_button)
+    error = correction.errors["id_number"]
+    qtbot.waitUntil(lambda: error.isVisibleTo(correction))
+    assert "校验" in error.text()
+    assert "更正原因" in correction.errors["reason"].text()
+    assert correction.isVisible() and correction.result is None
+    assert services.cases.detail(case_id) == before
+
+    # The message leaves as soon as the field is edited, and the form keeps its place.
+    reason_at = correction.reason.mapTo(correction, QPoint(0, 0))
+    qtbot.keyClick(correction.id_number, Qt.Key.Key_Backspace)
+    assert not error.isVisibleTo(correction)
+    assert correction.reason.mapTo(correction, QPoint(0, 0)) == reason_at
+    click(qtbot, correction.cancel_button)
+    assert services.cases.detail(case_id) == before
+
+
+def test_a_corrected_name_on_an_issued_slip_shows_in_the_case(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = services.intake.register(clerk, person_form(name="张三")).case_id
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.POLICY,), "医保社保")
+    )
+    department = services.site.departments()[0]
+    ids, _ = services.assignments.create(
+        clerk, case_id, department_id=department.id, requirements="请于规定时限内办理并反馈。"
+    )
+    number, _ = services.assignments.issue(leader, ids[0])
+    dialog = open_dialog(qtbot, context, case_id)
+    assert not dialog.printed_banner.isVisibleTo(dialog)
+
+    correction = open_correction(qtbot, dialog)
+    replace_text(qtbot, correction.name, "张珊")
+    replace_text(qtbot, correction.reason, "登记时录错")
+    click(qtbot, correction.save_button)
+
+    qtbot.waitUntil(lambda: dialog.printed_banner.isVisibleTo(dialog))
+    assert dialog.printed_banner.text().startswith(
+        f"交办单 {number} 签发后，反映人姓名已更正（张三→张珊）"
+    )
+    assert "纸面内容不变，如需可由带班领导作废后重新交办。" in dialog.printed_banner.text()
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)
+
+
+def test_triage_starts_empty_requires_a_choice_and_says_it_was_saved(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor
+) -> None:
+    case_id = services.intake.register(clerk, person_form()).case_id
+    dialog = open_dialog(qtbot, context, case_id)
+    dialog.tabs.setCurrentIndex(1)
+    assert dialog.nature.currentIndex() == -1 and dialog.nature.currentText() == ""
+    assert dialog.approach.currentIndex() == -1
+    assert dialog.nature.placeholderText() == "请选择…"
+
+    click(qtbot, dialog.triage_button)
+    nature_error = dialog._field_errors["nature"][0]
+    assert nature_error.text() == "请选择问题性质" and nature_error.isVisibleTo(dialog)
+    assert dialog._field_errors["approach"][0].text() == "请选择处置方式"
+    assert dialog._field_errors["causes"][0].text() == "请至少选择一项受阻原因"
+    assert services.cases.detail(case_id).nature is None  # nothing was saved
+
+    button_at = dialog.triage_button.mapTo(dialog, QPoint(0, 0))
+    choose(qtbot, dialog.nature, "很难办")
+    assert not nature_error.isVisibleTo(dialog)  # gone as soon as a nature is chosen
+    assert dialog._field_errors["approach"][0].isVisibleTo(dialog)
+    choose(qtbot, dialog.approach, "推动办")
+    click(qtbot, dialog.cause_boxes[Cause.PROCESS])
+    assert not dialog._field_errors["causes"][0].isVisibleTo(dialog)
+    assert dialog.triage_button.mapTo(dialog, QPoint(0, 0)) == button_at  # no jump
+    click(qtbot, dialog.triage_button)
+
+    qtbot.waitUntil(lambda: dialog.triage_saved.text() != "")
+    detail = services.cases.detail(case_id)
+    assert detail.nature is Nature.HARD and detail.approach is Approach.PUSH
+    assert detail.due_date is not None
+    assert dialog.triage_saved.text() == (
+        f"✔ 已保存甄别分类：很难办、推动办，期限至 {detail.due_date.year}年"
+        f"{detail.due_date.month}月{detail.due_date.day}日"
+    )
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)
+    dialog.close()
+
+    again = open_dialog(qtbot, context, case_id)  # a triaged case shows its stored values
+    assert again.nature.currentData() == Nature.HARD.value
+    assert again.approach.currentData() == Approach.PUSH.value
+    qtbot.waitUntil(lambda: not again.assignments._loading)
+
+
+def test_the_return_visit_has_no_preselected_grade(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor
+) -> None:
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.conclude(
+        clerk,
+        case_id,
+        outcome=Outcome.DONE,
+        what_was_done="当场补录参保信息",
+        reply_method=ReplyMethod.PHONE,
+        reply_text="已补录",
+    )
+    dialog = open_dialog(qtbot, context, case_id)
+    dialog.tabs.setCurrentIndex(3)
+    assert dialog.grade.currentIndex() == -1
+    click(qtbot, dialog.visit_button)
+    grade_error = dialog._field_errors["grade"][0]
+    assert grade_error.text() == "请选择回访评价"
+    assert services.cases.detail(case_id).status is CaseStatus.CONCLUDED
+
+    choose(qtbot, dialog.grade, "满意")
+    assert not grade_error.isVisibleTo(dialog)
+    click(qtbot, dialog.visit_button)
+    qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.VISITED)
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)
+
+
+def test_the_case_dialog_fits_the_smallest_screen(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor
+) -> None:
+    case_id = services.intake.register(clerk, person_form()).case_id
+    dialog = open_dialog(qtbot, context, case_id)
+    hint = dialog.minimumSizeHint()
+    assert hint.width() <= SMALLEST_SCREEN.width() and hint.height() <= SMALLEST_SCREEN.height()
+    assert dialog.width() <= dialog.screen().availableGeometry().width()
+    assert dialog.height() <= dialog.screen().availableGeometry().height()
+    assert isinstance(dialog.tabs.widget(3), QScrollArea)  # 办结与回访 scrolls
+    correction = open_correction(qtbot, dialog)
+    hint = correction.minimumSizeHint()
+    assert hint.width() <= SMALLEST_SCREEN.width() and hint.height() <= SMALLEST_SCREEN.height()
+    click(qtbot, correction.cancel_button)
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)
