@@ -49,6 +49,8 @@ class Heartbeat:
     _timer: QTimer | None = None
     _thread: threading.Thread | None = None
     _ui_thread_id: int = 0
+    # Frames sampled from the UI thread, released by the UI thread itself (see _sample).
+    _sampled: list[object] = field(default_factory=list)
 
     def start(self) -> None:
         self._ui_thread_id = threading.get_ident()
@@ -64,6 +66,7 @@ class Heartbeat:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(2)
+        self._sampled.clear()
         if self._timer is not None:
             self._timer.stop()
             self._timer.deleteLater()
@@ -82,13 +85,13 @@ class Heartbeat:
 
     def _tick(self) -> None:
         self._last_tick = time.monotonic()
+        self._sampled.clear()
 
     def _watch(self) -> None:
         reported_for = -1.0
         while not self._stop.wait(SAMPLE_SECONDS):
-            frame = sys._current_frames().get(self._ui_thread_id)
             now = time.monotonic()
-            if frame is None or self._paused or not _in_event_handling(frame, self.event_paths):
+            if not self._sample(stack=False)[0]:
                 self._busy_since = None
                 continue
             if self._busy_since is None:
@@ -98,10 +101,20 @@ class Heartbeat:
             self.longest = max(self.longest, gap)
             if gap > self.limit and since != reported_for:
                 reported_for = since
-                stack = "".join(traceback.format_stack(frame)[-12:])
-                self.stalls.append(Stall(gap, stack))
+                self.stalls.append(Stall(gap, self._sample(stack=True)[1]))
             elif self.stalls and since == reported_for:
                 self.stalls[-1].seconds = max(self.stalls[-1].seconds, gap)
+
+    def _sample(self, *, stack: bool) -> tuple[bool, str]:
+        """Whether the UI thread is handling events, and its stack. No frame outlives this call
+        in this thread: a frame that ends while this thread holds it would free its locals (Qt
+        objects among them) here, off the UI thread, and crash. The UI thread drops them."""
+        frames = sys._current_frames()
+        self._sampled.append(frames)
+        frame = frames.get(self._ui_thread_id)
+        if frame is None or self._paused or not _in_event_handling(frame, self.event_paths):
+            return False, ""
+        return True, "".join(traceback.format_stack(frame)[-12:]) if stack else ""
 
     def failure(self) -> str | None:
         if not self.stalls:
