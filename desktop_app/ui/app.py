@@ -89,12 +89,14 @@ def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
             and SetupDialog(services).exec() != QDialog.DialogCode.Accepted
         ):
             return 0
-        login = LoginDialog(services)
+        runner = TaskRunner()
+        login = LoginDialog(services, runner=runner)  # the password is checked on the worker
         if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
+            runner.wait()
             return 0
         from desktop_app.ui.main_window import MainWindow
 
-        context = UiContext(services, login.actor, ChangeHub(), TaskRunner())
+        context = UiContext(services, login.actor, ChangeHub(), runner)
         window = MainWindow(context)
         window.logged_out.connect(app.quit)  # 注销, then the log-in cancelled
         if window.starts_maximized:

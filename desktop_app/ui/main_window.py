@@ -471,7 +471,11 @@ class MainWindow(QMainWindow):
         QCoreApplication.sendPostedEvents()
         purpose = "注销后登录" if log_out else "切换用户"
         dialog = LoginDialog(
-            self.context.services, self, purpose=purpose, previous=self.context.actor
+            self.context.services,
+            self,
+            purpose=purpose,
+            previous=self.context.actor,
+            runner=self.context.runner,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.login_dialog = dialog

@@ -12,13 +12,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from desktop_app import APP_TITLE
 from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
-from desktop_app.ui.common import FieldError, heading, show_error
+from desktop_app.ui.common import FieldError, TaskRunner, heading, show_error
 
 
 class SetupDialog(QDialog):
@@ -110,7 +111,8 @@ class LoginDialog(QDialog):
     """User name and password. A demo site shows its demo logins.
 
     Also asked by 切换用户 and 注销 in the main window: ``purpose`` names the action in the title
-    and ``previous`` says who is signed in now.
+    and ``previous`` says who is signed in now. With a ``runner`` the password is checked on
+    that worker.
     """
 
     def __init__(
@@ -120,9 +122,12 @@ class LoginDialog(QDialog):
         *,
         purpose: str = "登录",
         previous: Actor | None = None,
+        runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
         self._services = services
+        self._runner = runner
+        self._logging_in = False
         self.actor: Actor | None = None
         site = services.site.info()
         self.setWindowTitle(f"{APP_TITLE} — {purpose}")
@@ -173,12 +178,47 @@ class LoginDialog(QDialog):
         layout.addWidget(buttons)
         self.username.setFocus()
 
+    @property
+    def is_logging_in(self) -> bool:
+        return self._logging_in
+
     def try_login(self) -> None:
-        try:
-            self.actor = self._services.auth.login(self.username.text(), self.password.text())
-        except UserError as exc:
-            self.error.set_message(exc.message)
-            self.password.selectAll()
-            self.password.setFocus()
+        """Check the password: on the worker when the dialog has one (argon2 takes 0.1–1 s, the
+        window stays responsive), else here."""
+        if self._logging_in:
             return
+        username, password = self.username.text(), self.password.text()
+        self.error.set_message(None)
+        if self._runner is None:
+            try:
+                actor = self._services.auth.login(username, password)
+            except UserError as exc:
+                self._failed(exc)
+                return
+            self._logged_in(actor)
+            return
+        self._logging_in = True
+        self.login_button.setEnabled(False)
+        self.login_button.setText("正在登录…")
+        auth = self._services.auth
+        self._runner.run(lambda: auth.login(username, password), self._logged_in, self._failed)
+
+    def _logged_in(self, actor: Actor) -> None:
+        if not isValid(self):  # closed while the worker checked the password
+            return
+        self._logging_in = False
+        self.actor = actor
         self.accept()
+
+    def _failed(self, exc: Exception) -> None:
+        if not isValid(self):
+            return
+        self._logging_in = False
+        self.login_button.setEnabled(True)
+        self.login_button.setText("登录")
+        if not isinstance(exc, UserError):
+            show_error(self, exc)
+            return
+        self.error.set_message(exc.message)
+        self.password.selectAll()
+        self.password.setFocus()
