@@ -476,12 +476,15 @@ class AssignmentPanel(QWidget):
             if info.id == keep:
                 select_row = row
         if select_row is None and self.assignments:
-            # The newest assignment that still needs something, else the newest one.
+            # The newest assignment that still needs something, else the newest one; a lead
+            # before its assisting departments (the lead's row is the one signed and printed).
             open_rows = [
                 i
                 for i, a in enumerate(self.assignments)
                 if a.state in (AssignmentState.DRAFT, *OUTSTANDING)
             ]
+            leads = [i for i in open_rows if self.assignments[i].kind is not AssignmentKind.ASSIST]
+            open_rows = leads or open_rows
             select_row = open_rows[-1] if open_rows else len(self.assignments) - 1
         if select_row is not None:
             self.table.selectRow(select_row)
