@@ -42,6 +42,9 @@ BUDGETS_MS = {
     "gui_calendar_month_ms": 100,
     "slip_pdf_warm_ms": 50,
     "slip_pdf_cold_ms": 300,
+    "slips_first_page_ms": 50,
+    "slips_search_2_chars_ms": 50,
+    "slips_search_number_ms": 50,
 }
 BUDGET_MEMORY_MB = 250
 CITY_PASSWORD = "Admin12345"  # the throw-away city site's administrator
@@ -119,6 +122,8 @@ def measure_services(services: AppServices) -> dict[str, object]:
         lambda: ledger.dashboard(services.clock.now().date()), repeat=5
     )
 
+    results.update(measure_slips(services))
+
     actor = services.auth.login("clerk1", "Demo12345")
     counter = iter(range(10_000))
 
@@ -138,6 +143,32 @@ def measure_services(services: AppServices) -> dict[str, object]:
         content = SlipContent.from_json(stored)
         results["slip_pdf_warm_ms"] = median_ms(lambda: render_slip(content), repeat=15)
         results["slip_pdf_kb"] = round(len(render_slip(content)) / 1024, 1)
+    return results
+
+
+def measure_slips(services: AppServices) -> dict[str, object]:
+    """The 交办单 screen's query: every slip's id newest first plus the first 200 rows, alone
+    and with a search (what the screen runs on its worker for each 刷新 or search)."""
+    from desktop_app.services.slip_register import SlipFilter
+
+    register = services.slips
+    results: dict[str, object] = {}
+
+    def first_page(slip_filter: SlipFilter) -> int:
+        ids = register.ids(slip_filter)
+        register.rows(ids[:200])
+        return len(ids)
+
+    for label, text in [
+        ("slips_first_page", ""),
+        ("slips_search_2_chars", "医保"),  # in case titles and a department's name
+        ("slips_search_department", "不动产"),
+        ("slips_search_number", "〔2026〕12"),  # a slip-number fragment
+        ("slips_search_case_number", "2025-0012"),
+    ]:
+        hits = first_page(SlipFilter(text=text))
+        results[f"{label}_ms"] = median_ms(lambda t=text: first_page(SlipFilter(text=t)))
+        results[f"{label}_hits"] = hits
     return results
 
 
