@@ -336,7 +336,7 @@ def test_cases_as_a_table(templates: Templates) -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     assert lines[0].split("\t")[:2] == [f"杞县-{YEAR}-0003", "已登记"]
-    assert "共 2 件" in result.stderr
+    assert result.stderr.strip() == "显示 2 件，共 3 件"  # the page, then the query's total
 
 
 def test_cases_with_an_unknown_status_is_a_usage_error(templates: Templates) -> None:
