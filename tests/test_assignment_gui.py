@@ -112,15 +112,21 @@ def pdf_text(data: bytes | None) -> str:
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
+ASKED_IN_FULL: list[str] = []  # the last questions' whole text
+
+
 def answer_questions(
     monkeypatch: pytest.MonkeyPatch, *answers: QMessageBox.StandardButton
 ) -> list[str]:
-    """QMessageBox.question answers these in turn; returns the questions asked."""
+    """QMessageBox.question answers these in turn; returns the questions asked (first lines)."""
     asked: list[str] = []
     queue = list(answers)
+    details = ASKED_IN_FULL
+    details.clear()
 
     def question(_parent, _title, text, *args, **kwargs):
         asked.append(text.split("\n")[0])
+        details.append(text)
         return queue.pop(0)
 
     monkeypatch.setattr(QMessageBox, "question", question)
@@ -474,6 +480,8 @@ def test_the_leader_sees_the_draft_then_signs_under_the_number_named(
     qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)  # …then thinks better of it
     qtbot.waitUntil(lambda: len(asked) == 1 and not boss.is_loading)
     assert asked == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
+    assert f"{due.year}年{due.month}月{due.day}日前办结" in ASKED_IN_FULL[0]
+    assert "杞县医疗保障局" in ASKED_IN_FULL[0]
     assert services.assignments.get(ids[0]).state.label == "待签发"
     assert boss.sign_button.isEnabled()
     qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)

@@ -671,16 +671,23 @@ class AssignmentPanel(QWidget):
             self._say(f"已签发 {number}。请点“预览/打印交办单”打印，送承办单位签收。")
             self.slip_issued.emit(number)
 
-        def confirm(number: str) -> None:
+        def peek() -> tuple[str, date]:
+            today = services.clock.now().date()
+            due = services.calendar.calendar().add(today, info.working_days).due
+            return services.assignments.next_slip_number(info.id), due
+
+        def confirm(result: tuple[str, date]) -> None:
             if not isValid(self):
                 return
+            number, due = result
             self._busy = False
             self._update_buttons()
             answer = QMessageBox.question(
                 self,
                 "确认签发",
                 f"将签发为{number}，签发后不能修改。确定签发？\n\n"
-                f"承办单位：{info.department}（{info.working_days}个工作日，自今日起算）\n"
+                f"承办单位：{info.department}\n"
+                f"办理时限：{info.working_days}个工作日，{chinese_date(due)}前办结（自今日起算）\n"
                 "签发前可点“预览草稿”查看打印效果。",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
@@ -696,9 +703,7 @@ class AssignmentPanel(QWidget):
         self.error.set_message(None)
         self._busy = True
         self._update_buttons()
-        self._context.runner.run(
-            lambda: services.assignments.next_slip_number(info.id), confirm, self._peek_failed
-        )
+        self._context.runner.run(peek, confirm, self._peek_failed)
 
     def _peek_failed(self, exc: Exception) -> None:
         if not isValid(self):
