@@ -363,3 +363,160 @@ def test_dashboard_overdue_figure_opens_the_calendar_list(
         lambda: window.calendar.day_items.count() == 1 and not window.calendar.is_loading
     )
     assert result.number in window.calendar.day_items.item(0).text()
+
+
+# Issue 12: the ledger from the keyboard, 待签发, messages that leave, what a reason excuses ----
+
+
+def test_down_from_the_ledger_search_reaches_the_results_and_enter_opens_the_case(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    first = services.intake.register(clerk, person_form(phone="13900000001"))
+    second = services.intake.register(clerk, person_form(phone="13900000002"))
+    window.context.hub.publish(second.changes)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.go_to("事项台账")
+    ledger = window.ledger
+    qtbot.keyClick(ledger, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert ledger.search.hasFocus()
+    type_into(qtbot, ledger.search, "2026-0001")
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 1 and not ledger.is_loading)
+
+    qtbot.keyClick(ledger.search, Qt.Key.Key_Down)
+    assert ledger.table.hasFocus()
+    assert ledger.table.selectionModel().selectedRows()[0].row() == 0
+    opened: list[int] = []
+    ledger.open_case.connect(opened.append)
+    with qtbot.waitSignal(ledger.open_case):
+        qtbot.keyClick(ledger.table, Qt.Key.Key_Return)
+    assert opened == [first.case_id]
+    from desktop_app.ui.case_detail import CaseDetailDialog
+
+    dialogs = [d for d in window.findChildren(CaseDetailDialog) if d.isVisible()]
+    assert len(dialogs) == 1 and first.number in dialogs[0].title_label.text()
+    dialogs[0].close()
+
+
+def test_more_filters_fold_away_and_say_when_they_narrow_the_list(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    window.context.hub.publish(services.intake.register(clerk, person_form()).changes)
+    window.go_to("事项台账")
+    ledger = window.ledger
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 1 and not ledger.is_loading)
+    assert not ledger.area.isVisible()
+    assert ledger.more_button.text() == "更多筛选 ▾"
+
+    qtbot.mouseClick(ledger.more_button, Qt.MouseButton.LeftButton)
+    assert ledger.area.isVisible()
+    ledger.area.setFocus()
+    while ledger.area.currentData() != "不动产登记":
+        qtbot.keyClick(ledger.area, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 0 and not ledger.is_loading)
+    qtbot.mouseClick(ledger.more_button, Qt.MouseButton.LeftButton)
+    assert not ledger.area.isVisible()
+    assert "（1）" in ledger.more_button.text()  # a hidden filter is narrowing the list
+
+    qtbot.mouseClick(ledger.reset_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 1 and not ledger.is_loading)
+    assert ledger.more_button.text() == "更多筛选 ▾"
+
+
+def test_awaiting_signature_tile_opens_the_ledger_on_the_drafts(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    from desktop_app.services.cases import Triage
+
+    waiting = services.intake.register(clerk, person_form(phone="13900000001"))
+    services.intake.register(clerk, person_form(phone="13900000002"))
+    services.cases.triage(
+        clerk, waiting.case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    _ids, changes = services.assignments.create(
+        clerk,
+        waiting.case_id,
+        department_id=services.site.departments()[0].id,
+        requirements="请核实并办理，书面反馈监督窗口。",
+    )
+    window.context.hub.publish(changes)
+    button, _filter = window.dashboard.figures["awaiting_signature"]
+    assert "待签发" in button.caption.text()
+    qtbot.waitUntil(lambda: button.number.text() == "1")
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    ledger = window.ledger
+    assert window.pages.currentWidget() is ledger
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 1 and not ledger.is_loading)
+    assert ledger.status.currentText().startswith("待签发")
+    assert ledger.model.data(ledger.model.index(0, 0)) == waiting.number
+
+    # The same filter from the ledger's status list.
+    qtbot.mouseClick(ledger.reset_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 2 and not ledger.is_loading)
+    ledger.status.setFocus()
+    while ledger.status.currentData() != "unsigned":
+        qtbot.keyClick(ledger.status, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 1 and not ledger.is_loading)
+
+
+def test_messages_leave_as_soon_as_the_field_is_right_and_the_form_does_not_jump(
+    qtbot, window: MainWindow
+) -> None:
+    window.go_to("受理登记")
+    page = window.intake
+    type_into(qtbot, page.name, "李强")
+    type_into(qtbot, page.id_number, "11010519491231002")  # the X still to come
+    type_into(qtbot, page.phone, "13912345678")
+    form_host = page.title.parentWidget().parentWidget()
+    title_at = page.title.mapTo(form_host, page.title.rect().topLeft())
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(page.errors["area"].text()))
+    assert "17位" in page.errors["id_number"].text()
+    assert page.errors["area"].text() == "请选择领域"
+    assert page.title.mapTo(form_host, page.title.rect().topLeft()) == title_at  # no jump
+
+    qtbot.keyClicks(page.id_number, "X")
+    assert page.errors["id_number"].text() == ""
+    assert not page.id_number.property("invalid")
+    page.area.setFocus()
+    qtbot.keyClick(page.area, Qt.Key.Key_Down)
+    assert page.area.currentData()
+    assert page.errors["area"].text() == ""
+    assert page.errors["title"].text()  # still wrong: still said
+    type_into(qtbot, page.title, "医保结算查不到参保信息")
+    assert page.errors["title"].text() == ""
+    assert page.title.mapTo(form_host, page.title.rect().topLeft()) == title_at
+
+
+def test_a_reason_cannot_save_a_number_that_is_no_id(
+    qtbot, window: MainWindow, services: AppServices
+) -> None:
+    window.go_to("受理登记")
+    page = window.intake
+    type_into(qtbot, page.name, "李强")
+    type_into(qtbot, page.id_number, "123456")
+    qtbot.keyClick(page.id_number, Qt.Key.Key_Tab)  # leaving the field checks it
+    assert "6位" in page.errors["id_number"].text()
+    assert not page.override_reason.isVisible()  # no reason can excuse it: none is offered
+
+    # A wrong check digit on a real card may be excused…
+    page.id_number.clear()
+    type_into(qtbot, page.id_number, "110105194912310021")
+    qtbot.keyClick(page.id_number, Qt.Key.Key_Tab)
+    assert "校验位" in page.errors["id_number"].text()
+    assert page.override_reason.isVisible()
+    type_into(qtbot, page.override_reason, "test")
+    assert page.errors["id_number"].text() == ""
+    # …but the reason does not carry over to a number that cannot be an ID.
+    page.id_number.clear()
+    type_into(qtbot, page.id_number, "123456")
+    type_into(qtbot, page.phone, "13912345678")
+    type_into(qtbot, page.title, "医保结算查不到参保信息")
+    type_into(qtbot, page.description, "多次往返未果")
+    page.area.setCurrentIndex(page.area.findData("医保社保"))
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(page.errors["id_number"].text()))
+    assert "不能凭确认理由保存" in page.errors["id_number"].text()
+    assert page.last_result is None
+    assert services.ledger.count() == 0

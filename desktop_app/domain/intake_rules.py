@@ -85,9 +85,8 @@ def normalized(form: IntakeForm) -> IntakeForm:
 
 
 OVERRIDE_HINT = "如确认无误，请填写确认理由后保存"
-NOT_EXCUSABLE = (
-    "位数、出生日期或字符有误的号码不可能是真实证件，不能凭确认理由保存，请核对证件后重新输入"
-)
+# Only a wrong check character may be excused; the message says so briefly (one line).
+NOT_EXCUSABLE = "号码本身有误，不能凭确认理由保存"
 
 
 def override_message(problem: str, *, excusable: bool, overridden: bool) -> str | None:

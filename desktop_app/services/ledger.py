@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, Text, column, func, literal, select, table
 from sqlalchemy.orm import Session
 
+from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState
 from desktop_app.domain.vocabulary import (
     Approach,
     CaseStatus,
@@ -23,6 +24,7 @@ from desktop_app.domain.vocabulary import (
     Nature,
     SiteLevel,
 )
+from desktop_app.services.ownership import made_here
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Assignment, Case, Complainant, Department, Site, Slip
@@ -55,6 +57,8 @@ class CaseFilter:
     received_to: date | None = None
     awaiting_triage: bool = False  # registered and not yet triaged (甄别分类)
     site_code: str | None = None  # at the city: one county's cases (DESIGN.md §6)
+    # 待签发: a lead (not 协办) assignment drafted here waits for the duty leader's signature.
+    awaiting_signature: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class DashboardCounts:
     awaiting_visit: int
     this_month: int
     total: int
+    awaiting_signature: int = 0  # cases with a draft waiting for the duty leader (待签发)
 
 
 class LedgerService:
@@ -228,6 +233,7 @@ class LedgerService:
                 awaiting_visit=count(Case.status == CaseStatus.CONCLUDED.value),
                 this_month=count(Case.received_at >= start_of_month),
                 total=count(),
+                awaiting_signature=count(Case.id.in_(_awaiting_signature())),
             )
 
     def case_sites(self) -> list[tuple[str, str]]:
@@ -259,6 +265,8 @@ class LedgerService:
             query = query.where(Case.status.in_([s.value for s in case_filter.statuses]))
         if case_filter.awaiting_triage:
             query = query.where(Case.status == CaseStatus.REGISTERED.value, Case.nature.is_(None))
+        if case_filter.awaiting_signature:
+            query = query.where(Case.id.in_(_awaiting_signature()))
         if case_filter.site_code:
             query = query.where(Case.site_code == case_filter.site_code)
         if case_filter.area:
@@ -311,6 +319,17 @@ class LedgerService:
                 select(Site.short_name).where(Site.is_local.is_(True))
             )
         return self._short_name or ""
+
+
+def _awaiting_signature() -> Select[Any]:
+    """Ids of the cases with a draft waiting for the duty leader's signature (待签发): a lead
+    assignment (交办 or 督办; 协办 drafts are signed with their lead) drafted at this site (a
+    county's drafts seen at the city cannot be signed there)."""
+    return select(Assignment.case_id).where(
+        Assignment.state == AssignmentState.DRAFT.value,
+        Assignment.kind != AssignmentKind.ASSIST.value,
+        made_here(Assignment),
+    )
 
 
 def _order(sort: SortKey, descending: bool, *, sqlite: bool = True) -> list[Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +30,10 @@ from desktop_app.ui.common import Card, UiContext, heading
 log = logging.getLogger(__name__)
 
 WEEKDAYS = "一二三四五六日"
+# Tiles reflow: as many columns of about this width as fit, between these bounds.
+TILE_WIDTH = 210
+MIN_TILE_COLUMNS = 2
+MAX_TILE_COLUMNS = 5
 
 
 @dataclass(frozen=True)
@@ -100,32 +106,51 @@ class DashboardPage(QWidget):
         )
         self.exchange_banner.clicked.connect(self.show_exchange.emit)
         self.exchange_banner.setVisible(False)
-        layout.addWidget(self.exchange_banner)
 
-        grid = QGridLayout()
-        grid.setSpacing(12)
+        # Everything under the greeting scrolls, so the page fits a short screen; the tiles
+        # reflow to fewer columns when the window is narrow (issue 12 item 3).
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body_host = QWidget()
+        body_host.setObjectName("dashboardBody")
+        scroll.setWidget(body_host)
+        body = QVBoxLayout(body_host)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(12)
+        layout.addWidget(scroll, 1)
+        body.addWidget(self.exchange_banner)
+
+        self.tile_grid = QGridLayout()
+        self.tile_grid.setSpacing(12)
+        self.tiles: list[FigureButton] = []
         self.deadline_figures: dict[str, FigureButton] = {}
-        for column, (key, caption, colour) in enumerate(
-            [
-                ("today", "今日到期（需今天办结或答复）", "#b9770e"),
-                ("overdue", "已超期（请催办、督办）", "#c0392b"),
-                ("soon", "即将到期", "#b7950b"),
-            ]
-        ):
+        for key, caption, colour in [
+            ("today", "今日到期（需今天办结或答复）", "#b9770e"),
+            ("overdue", "已超期（请催办、督办）", "#c0392b"),
+            ("soon", "即将到期", "#b7950b"),
+        ]:
             button = FigureButton(caption, colour)
             button.clicked.connect(lambda _checked=False, k=key: self.show_deadlines.emit(k))
-            grid.addWidget(button, 0, column)
+            self.tiles.append(button)
             self.deadline_figures[key] = button
         today = context.services.clock.now().date()
         self.figures: dict[str, tuple[FigureButton, CaseFilter]] = {}
         specs = [
+            (
+                "awaiting_signature",
+                "待签发（待带班领导签发）",
+                "#7d3c98",
+                CaseFilter(awaiting_signature=True),
+            ),
+            ("awaiting_triage", "待甄别分类", "#b22222", CaseFilter(awaiting_triage=True)),
             (
                 "registered_today",
                 "今日受理",
                 "#1f618d",
                 CaseFilter(received_from=today, received_to=today),
             ),
-            ("awaiting_triage", "待甄别分类", "#b22222", CaseFilter(awaiting_triage=True)),
             (
                 "open_cases",
                 "未办结（已登记+办理中）",
@@ -146,12 +171,14 @@ class DashboardPage(QWidget):
             ),
             ("total", "累计受理", "#566573", CaseFilter()),
         ]
-        for index, (key, caption, colour, case_filter) in enumerate(specs):
+        for key, caption, colour, case_filter in specs:
             button = FigureButton(caption, colour)
             button.clicked.connect(lambda _checked=False, f=case_filter: self.show_ledger.emit(f))
-            grid.addWidget(button, 1 + index // 3, index % 3)
+            self.tiles.append(button)
             self.figures[key] = (button, case_filter)
-        layout.addLayout(grid)
+        self.tile_columns = 0
+        self._place_tiles(MAX_TILE_COLUMNS)
+        body.addLayout(self.tile_grid)
 
         lists = QHBoxLayout()
         lists.setSpacing(12)
@@ -168,16 +195,43 @@ class DashboardPage(QWidget):
             widget.itemDoubleClicked.connect(
                 lambda item: self.open_case.emit(item.data(Qt.ItemDataRole.UserRole))
             )
+        for card, widget in (
+            (self.triage_card, self.triage_list),
+            (self.visit_card, self.visit_list),
+        ):
+            card.setMinimumHeight(150)
+            widget.setMinimumHeight(80)
         lists.addWidget(self.triage_card, 1)
         lists.addWidget(self.visit_card, 1)
-        layout.addLayout(lists, 1)
+        body.addLayout(lists, 1)
         note = QLabel(
             "提示：双击事项打开详情；点击数字查看对应事项。期限按工作日计算，已计入节假日和调休。"
         )
         note.setObjectName("hint")
-        layout.addWidget(note)
+        note.setWordWrap(True)
+        body.addWidget(note)
         context.hub.changed.connect(self._on_changed)
         self._render_greeting()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        usable = event.size().width() - margins.left() - margins.right()
+        spacing = self.tile_grid.spacing()
+        columns = (usable + spacing) // (TILE_WIDTH + spacing)
+        self._place_tiles(max(MIN_TILE_COLUMNS, min(MAX_TILE_COLUMNS, columns)))
+
+    def _place_tiles(self, columns: int) -> None:
+        """Lay the tiles out ``columns`` to a row, in their order (deadlines first)."""
+        if columns == self.tile_columns:
+            return
+        self.tile_columns = columns
+        for tile in self.tiles:
+            self.tile_grid.removeWidget(tile)
+        for column in range(MAX_TILE_COLUMNS):
+            self.tile_grid.setColumnStretch(column, 1 if column < columns else 0)
+        for index, tile in enumerate(self.tiles):
+            self.tile_grid.addWidget(tile, index // columns, index % columns)
 
     def refresh(self) -> None:
         services = self._context.services

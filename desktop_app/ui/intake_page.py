@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.domain import validation
+from desktop_app.domain import intake_rules, validation
 from desktop_app.domain.intake_rules import IntakeForm
 from desktop_app.domain.vocabulary import Channel, ComplainantKind
 from desktop_app.errors import ValidationFailed
@@ -42,6 +42,47 @@ from desktop_app.services.context import Changes
 from desktop_app.services.intake import IntakeResult, RelatedCase
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
 from desktop_app.ui.slip_preview import SlipPreviewDialog
+
+# Errors only the service can find (a material file gone missing); kept until the next save.
+_CHECKED_BY_SERVICE_ONLY = frozenset({"attachments"})
+
+
+class ReservedFieldError(FieldError):
+    """A field's message line that keeps its height when empty, so the form does not jump as
+    messages come and go (issue 12 item 9)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # One line of Chinese, as the fonts in use draw it (the CJK fallback may be taller
+        # than the primary font's line).
+        self.ensurePolished()
+        self.setText("请选择领域")
+        self.setMinimumHeight(self.sizeHint().height())
+        self.setText("")
+        self.setVisible(True)
+
+    def set_message(self, message: str | None) -> None:
+        self.setText(message or "")
+        self.setToolTip(message or "")
+
+
+def _same_height_when_invalid(widget: QWidget) -> None:
+    """The red frame of an invalid field (theme.py) is drawn by the style sheet, whose line edit
+    is a few pixels lower than the platform's: keep the taller of the two, so marking a field
+    does not move the ones below it."""
+    if not isinstance(widget, QLineEdit | QComboBox):
+        return
+    heights = []
+    for invalid in (False, True):
+        widget.setProperty("invalid", invalid)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+        heights.append(widget.sizeHint().height())
+    widget.setProperty("invalid", False)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+    widget.setMinimumHeight(max(heights))
+
 
 RELATED_HINT = "输入身份证号、信用代码或电话后，这里会列出此人此前的事项，避免重复登记。"
 
@@ -87,8 +128,9 @@ class IntakePage(QWidget):
         scroll.setWidget(form_host)
         columns.addWidget(scroll, 3)
         self.form = QFormLayout(form_host)
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        self.form.setVerticalSpacing(4)
+        # Labels at the top of their row: each row is the field and its message line below.
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.form.setVerticalSpacing(2)
         self.errors: dict[str, FieldError] = {}
 
         # Complainant ------------------------------------------------------------------------
@@ -121,8 +163,8 @@ class IntakePage(QWidget):
         self.description = QPlainTextEdit()
         self.description.setTabChangesFocus(True)
         self.description.setPlaceholderText("办什么事、卡在哪个环节、已经跑了几次、对方怎么说")
-        self.description.setMinimumHeight(90)
-        self.description.setMaximumHeight(130)
+        self.description.setMinimumHeight(76)
+        self.description.setMaximumHeight(120)
         self._add_row("description", "具体情况", self.description)
         self.area = QComboBox()
         self._add_row("area", "领域", self.area)
@@ -157,14 +199,16 @@ class IntakePage(QWidget):
         materials_host.setLayout(materials)
         self._add_row("attachments", "材料", materials_host)
 
+        # The buttons stay below the scrolling form, visible however short the screen is.
         actions = QHBoxLayout()
+        actions.setContentsMargins(0, 6, 0, 0)
         self.save_button = QPushButton("保存登记（Ctrl+S）")
         self.save_button.setObjectName("primary")
         self.clear_button = QPushButton("清空（Esc）")
         actions.addWidget(self.save_button)
         actions.addWidget(self.clear_button)
         actions.addStretch(1)
-        self.form.addRow("", actions)
+        outer.addLayout(actions)
 
         # Related cases ---------------------------------------------------------------------
         side = QVBoxLayout()
@@ -203,6 +247,25 @@ class IntakePage(QWidget):
         )
         self.link_button.clicked.connect(self._link_selected)
         self.link_label.linkActivated.connect(lambda _href: self._set_repeat_of(None))
+        for line in (
+            self.name,
+            self.id_number,
+            self.credit_code,
+            self.contact_person,
+            self.override_reason,
+            self.phone,
+            self.address,
+            self.title,
+            self.stuck_at,
+        ):
+            line.textChanged.connect(self._recheck_shown_errors)
+        self.description.textChanged.connect(self._recheck_shown_errors)
+        for combo in (self.area, self.channel, self.stuck_department):
+            combo.currentIndexChanged.connect(self._recheck_shown_errors)
+        self.visits_count.valueChanged.connect(self._recheck_shown_errors)
+        self.received_at.dateTimeChanged.connect(self._recheck_shown_errors)
+        self.person_radio.toggled.connect(self._recheck_shown_errors)
+        self.override_reason.textChanged.connect(self._update_override_row)
         self.save_button.clicked.connect(self.save)
         self.clear_button.clicked.connect(self.confirm_clear)
         for line in self.findChildren(QLineEdit):
@@ -225,12 +288,13 @@ class IntakePage(QWidget):
         return line
 
     def _add_row(self, key: str, label: str, widget: QWidget) -> None:
+        _same_height_when_invalid(widget)
         host = QWidget()
         box = QVBoxLayout(host)
         box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(1)
+        box.setSpacing(0)
         box.addWidget(widget)
-        error = FieldError()
+        error = ReservedFieldError()
         box.addWidget(error)
         self.errors[key] = error
         self.form.addRow(label, host)
@@ -273,7 +337,6 @@ class IntakePage(QWidget):
     def save(self) -> None:
         if self._saving:
             return
-        self._show_errors({})
         form = self.current_form()
         services = self._context.services
         actor = self._context.actor
@@ -373,17 +436,69 @@ class IntakePage(QWidget):
         show_error(self, exc)
 
     def _show_errors(self, errors: dict[str, str]) -> None:
-        for key, label in self.errors.items():
-            label.set_message(errors.get(key))
-            _host, widget = self._rows[key]
-            widget.setProperty("invalid", key in errors)
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
-        if "id_number" in errors or "credit_code" in errors:
-            self._set_row_visible("id_override_reason", True)
+        for key in self.errors:
+            self._set_error(key, errors.get(key))
+        self._update_override_row()
         first = next((key for key in self._rows if key in errors), None)
         if first is not None:
             self._rows[first][1].setFocus()
+
+    def _set_error(self, key: str, message: str | None) -> None:
+        self.errors[key].set_message(message)
+        widget = self._rows[key][1]
+        if bool(widget.property("invalid")) != bool(message):
+            widget.setProperty("invalid", bool(message))
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+
+    def _recheck_shown_errors(self) -> None:
+        """A shown message leaves as soon as its field is right, and follows what is typed
+        (item 9); fields without a message get one only on leaving them or on saving."""
+        shown = [key for key, label in self.errors.items() if label.text()]
+        if not shown:
+            return
+        errors = self._form_errors()
+        for key in shown:
+            if key in errors or key in _CHECKED_BY_SERVICE_ONLY:
+                if key in errors:
+                    self._set_error(key, errors[key])
+                continue
+            self._set_error(key, None)
+        self._update_override_row()
+
+    def _form_errors(self) -> dict[str, str]:
+        """The domain's verdict on the form as it stands (the service checks it again)."""
+        areas = [self.area.itemData(i) for i in range(self.area.count()) if self.area.itemData(i)]
+        departments = [
+            self.stuck_department.itemData(i)
+            for i in range(self.stuck_department.count())
+            if self.stuck_department.itemData(i) is not None
+        ]
+        return intake_rules.validate(
+            intake_rules.normalized(self.current_form()),
+            today=self._context.services.clock.now().date(),
+            areas=areas,
+            department_ids=departments,
+        )
+
+    def _update_override_row(self) -> None:
+        """确认理由 shows while a reason is typed or could excuse the number's problem."""
+        today = self._context.services.clock.now().date()
+        if self.person_radio.isChecked():
+            value = self.id_number.text()
+            excusable_problem = bool(value.strip()) and (
+                validation.check_id_number(value, today) is not None
+                and validation.id_number_excusable(value, today)
+            )
+        else:
+            value = self.credit_code.text()
+            excusable_problem = bool(value.strip()) and (
+                validation.check_credit_code(value) is not None
+                and validation.credit_code_excusable(value)
+            )
+        self._set_row_visible(
+            "id_override_reason", bool(self.override_reason.text()) or excusable_problem
+        )
 
     def _banner_link(self, href: str) -> None:
         if href.startswith("open:"):
@@ -409,23 +524,19 @@ class IntakePage(QWidget):
     # Live checks ---------------------------------------------------------------------------
 
     def _check_id_now(self) -> None:
-        value = self.id_number.text().strip()
-        today = self._context.services.clock.now().date()
-        problem = validation.check_id_number(value, today) if value else None
-        self.errors["id_number"].set_message(problem)
-        if problem:
-            self._set_row_visible("id_override_reason", True)
+        self._check_now("id_number", self.id_number)
 
     def _check_credit_now(self) -> None:
-        value = self.credit_code.text().strip()
-        problem = validation.check_credit_code(value) if value else None
-        self.errors["credit_code"].set_message(problem)
-        if problem:
-            self._set_row_visible("id_override_reason", True)
+        self._check_now("credit_code", self.credit_code)
 
     def _check_phone_now(self) -> None:
-        value = self.phone.text().strip()
-        self.errors["phone"].set_message(validation.check_phone(value) if value else None)
+        self._check_now("phone", self.phone)
+
+    def _check_now(self, key: str, line: QLineEdit) -> None:
+        """On leaving a code field: its message now, not only on saving."""
+        message = self._form_errors().get(key) if line.text().strip() else None
+        self._set_error(key, message)
+        self._update_override_row()
 
     def _look_up_related(self) -> None:
         form = self.current_form()
@@ -482,12 +593,7 @@ class IntakePage(QWidget):
         self._set_row_visible("id_number", person)
         self._set_row_visible("credit_code", not person)
         self._set_row_visible("contact_person", not person)
-        show_override = bool(
-            self.override_reason.text()
-            or self.errors["id_number"].text()
-            or self.errors["credit_code"].text()
-        )
-        self._set_row_visible("id_override_reason", show_override)
+        self._update_override_row()
 
     def _add_files(self) -> None:
         paths, _filter = QFileDialog.getOpenFileNames(

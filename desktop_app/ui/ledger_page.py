@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -51,41 +52,60 @@ class LedgerPage(QWidget):
         top.addWidget(self.count_label)
         layout.addLayout(top)
 
+        # First row: the search and the status, always shown; the rest of the filters fold
+        # into 更多筛选 so the page fits a 1366×768 laptop (issue 12 item 3).
         filters = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("搜索：编号、姓名、电话、事项或情况中的任意文字（Ctrl+F）")
+        self.search.setPlaceholderText(
+            "搜索：编号、姓名、电话、事项或情况中的任意文字（Ctrl+F，↓ 进入结果）"
+        )
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(300)
+        self.search.setMinimumWidth(240)
         filters.addWidget(self.search, 3)
         self.status = QComboBox()
         self.status.addItem("全部状态", None)
         self.status.addItem("未办结（已登记+办理中）", "open")
         self.status.addItem("待甄别", "untriaged")
+        self.status.addItem("待签发（交办单待领导签发）", "unsigned")
         for status in CaseStatus:
             self.status.addItem(status.label, status.value)
+        _narrow(self.status, 12)
         filters.addWidget(self.status)
         # At the city: which county's cases (hidden while only one site's cases are here).
         self.site = QComboBox()
         self.site.setVisible(False)
+        _narrow(self.site, 10)
         filters.addWidget(self.site)
+        self.more_button = QToolButton()
+        self.more_button.setCheckable(True)
+        self.more_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.more_button.setToolTip("领域、部门、来源、反映时间")
+        filters.addWidget(self.more_button)
+        self.reset_button = QPushButton("清除条件")
+        filters.addWidget(self.reset_button)
+        layout.addLayout(filters)
+
+        self.more_filters = QWidget()
+        more = QHBoxLayout(self.more_filters)
+        more.setContentsMargins(0, 0, 0, 0)
         self.area = QComboBox()
         self.department = QComboBox()
         self.channel = QComboBox()
         self.channel.addItem("全部来源", None)
         for channel in Channel:
             self.channel.addItem(channel.label, channel.value)
-        filters.addWidget(self.area)
-        filters.addWidget(self.department)
-        filters.addWidget(self.channel)
+        for combo in (self.area, self.department, self.channel):
+            _narrow(combo, 10)
+            more.addWidget(combo)
         self.date_from = _date_edit("起始日期")
         self.date_to = _date_edit("截止日期")
-        filters.addWidget(QLabel("反映时间"))
-        filters.addWidget(self.date_from)
-        filters.addWidget(QLabel("至"))
-        filters.addWidget(self.date_to)
-        self.reset_button = QPushButton("清除条件")
-        filters.addWidget(self.reset_button)
-        layout.addLayout(filters)
+        more.addWidget(QLabel("反映时间"))
+        more.addWidget(self.date_from)
+        more.addWidget(QLabel("至"))
+        more.addWidget(self.date_to)
+        more.addStretch(1)
+        self.more_filters.setVisible(False)
+        layout.addWidget(self.more_filters)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -119,16 +139,19 @@ class LedgerPage(QWidget):
         self.date_from.dateChanged.connect(self.apply_filter)
         self.date_to.dateChanged.connect(self.apply_filter)
         self.reset_button.clicked.connect(self.reset_filters)
+        self.more_button.toggled.connect(self._more_toggled)
         self.table.doubleClicked.connect(
             lambda index: self.open_case.emit(self.model.case_id(index.row()))
         )
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
-        open_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table)
-        open_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-        open_shortcut.activated.connect(self._open_current)
+        # Ctrl+F is the main window's (it also brings this page forward); a second shortcut on
+        # the same key here would make both ambiguous, and neither would fire.
+        # ↓ in the search box goes to the results, Enter on a row opens the case (item 12).
+        self.search.installEventFilter(self)
+        self.table.installEventFilter(self)
         context.hub.changed.connect(self._on_changed)
 
         self._fill_reference_filters()
+        self._show_more_indicator()
 
     # Public API -------------------------------------------------------------------------------
 
@@ -142,6 +165,8 @@ class LedgerPage(QWidget):
         self.search.setText(case_filter.text)
         if case_filter.awaiting_triage:
             self.status.setCurrentIndex(self.status.findData("untriaged"))
+        elif case_filter.awaiting_signature:
+            self.status.setCurrentIndex(self.status.findData("unsigned"))
         elif case_filter.statuses and set(case_filter.statuses) == {
             CaseStatus.REGISTERED,
             CaseStatus.IN_PROGRESS,
@@ -159,13 +184,14 @@ class LedgerPage(QWidget):
         self.date_from.setDate(_qdate(case_filter.received_from))
         self.date_to.setDate(_qdate(case_filter.received_to))
         self._block_filters(False)
+        self._show_more_indicator()
         self.model.set_filter(case_filter)
 
     def current_filter(self) -> CaseFilter:
         status = self.status.currentData()
         if status == "open":
             statuses: tuple[CaseStatus, ...] = (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
-        elif status == "untriaged":
+        elif status in ("untriaged", "unsigned"):
             statuses = ()
         elif status:
             statuses = (CaseStatus(status),)
@@ -181,12 +207,26 @@ class LedgerPage(QWidget):
             received_from=_pydate(self.date_from.date()),
             received_to=_pydate(self.date_to.date()),
             awaiting_triage=status == "untriaged",
+            awaiting_signature=status == "unsigned",
             site_code=self.site.currentData(),
         )
 
     def apply_filter(self) -> None:
         self._search_timer.stop()
+        self._show_more_indicator()
         self.model.set_filter(self.current_filter())
+
+    def hidden_filter_count(self) -> int:
+        """How many of the filters under 更多筛选 narrow the list."""
+        case_filter = self.current_filter()
+        return sum(
+            (
+                case_filter.area is not None,
+                case_filter.department_id is not None,
+                case_filter.channel is not None,
+                case_filter.received_from is not None or case_filter.received_to is not None,
+            )
+        )
 
     def reset_filters(self) -> None:
         self.show_filter(CaseFilter())
@@ -235,6 +275,49 @@ class LedgerPage(QWidget):
         from desktop_app.ui.common import show_error
 
         show_error(self, exc)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            key = event.key()
+            plain = not (event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier)
+            if watched is self.search and key == Qt.Key.Key_Down and plain:
+                self._enter_results()
+                return True
+            if watched is self.table and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain:
+                self._open_current()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _enter_results(self) -> None:
+        """↓ from the search box: the results get the focus, their first row selected."""
+        if self._search_timer.isActive():
+            self.apply_filter()  # the rows should match what was typed
+        self.table.setFocus(Qt.FocusReason.TabFocusReason)
+        if self.model.rowCount() > 0 and not self.table.currentIndex().isValid():
+            self.table.setCurrentIndex(self.model.index(0, 0))
+        elif self.model.rowCount() > 0:
+            self.table.selectRow(self.table.currentIndex().row())
+
+    def _more_toggled(self, shown: bool) -> None:
+        self.more_filters.setVisible(shown)
+        self._show_more_indicator()
+
+    def _show_more_indicator(self) -> None:
+        """The 更多筛选 button says when filters it hides narrow the list."""
+        count = self.hidden_filter_count()
+        arrow = "▴" if self.more_button.isChecked() else "▾"
+        text = f"更多筛选 {arrow}"
+        if count:
+            text = f"更多筛选（{count}）{arrow}"
+        self.more_button.setText(text)
+        self.more_button.setStyleSheet(
+            "QToolButton { color: #b22222; font-weight: bold; }" if count else ""
+        )
+        self.more_button.setToolTip(
+            f"已设{count}项隐藏的筛选条件（领域、部门、来源、反映时间）"
+            if count
+            else "领域、部门、来源、反映时间"
+        )
 
     def _open_current(self) -> None:
         index = self.table.currentIndex()
@@ -285,6 +368,13 @@ class LedgerPage(QWidget):
             self.date_to,
         ):
             widget.blockSignals(blocked)
+
+
+def _narrow(combo: QComboBox, characters: int) -> None:
+    """A combo sized for ``characters`` characters, not for its longest entry (long department
+    names would otherwise widen the whole row)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
 
 
 def _date_edit(tooltip: str) -> QDateEdit:
