@@ -51,6 +51,7 @@ class Heartbeat:
     _ui_thread_id: int = 0
     # Frames sampled from the UI thread, released by the UI thread itself (see _sample).
     _sampled: list[object] = field(default_factory=list)
+    _sampling: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
         self._ui_thread_id = threading.get_ident()
@@ -66,7 +67,8 @@ class Heartbeat:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(2)
-        self._sampled.clear()
+        with self._sampling:
+            self._sampled.clear()
         if self._timer is not None:
             self._timer.stop()
             self._timer.deleteLater()
@@ -85,7 +87,8 @@ class Heartbeat:
 
     def _tick(self) -> None:
         self._last_tick = time.monotonic()
-        self._sampled.clear()
+        with self._sampling:
+            self._sampled.clear()
 
     def _watch(self) -> None:
         reported_for = -1.0
@@ -108,7 +111,12 @@ class Heartbeat:
     def _sample(self, *, stack: bool) -> tuple[bool, str]:
         """Whether the UI thread is handling events, and its stack. No frame outlives this call
         in this thread: a frame that ends while this thread holds it would free its locals (Qt
-        objects among them) here, off the UI thread, and crash. The UI thread drops them."""
+        objects among them) here, off the UI thread, and crash. The UI thread drops them, and
+        not while this thread still holds one (the lock)."""
+        with self._sampling:
+            return self._sample_held(stack)
+
+    def _sample_held(self, stack: bool) -> tuple[bool, str]:
         frames = sys._current_frames()
         self._sampled.append(frames)
         frame = frames.get(self._ui_thread_id)
