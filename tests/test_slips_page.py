@@ -350,3 +350,34 @@ def test_page_refreshes_on_changes_while_visible(
     context.hub.publish(Changes(cases=True))
     qtbot.waitUntil(lambda: page.model.rowCount() == 2 and not page.is_loading)
     assert shown_numbers(page)[0] == number
+
+
+def test_register_search_follows_new_number_prefixes(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    """Numbers are searched when the text lies inside a prefix in use, one that came after the
+    first search (a new slip prefix, a county's papers at the city) included."""
+    register = services.slips
+    _case, first = issue(services, clerk, leader, MEDICAL)
+    assert first.startswith("杞纪窗交〔")
+    assert register.rows(register.ids(SlipFilter(text="纪窗"))) != []  # inside the prefix
+    assert register.ids(SlipFilter(text="兰考")) == []
+    with services.db.write() as session:
+        slip = dict(session.execute(select(Slip.__table__)).mappings().one())
+        session.execute(
+            insert(Slip.__table__),
+            [
+                slip
+                | {
+                    "id": slip["id"] + 1,
+                    "uuid": str(uuid.uuid4()),
+                    "site_code": "410225",
+                    "number": "兰考纪窗交〔2026〕7号",
+                }
+            ],
+        )
+    assert [r.number for r in register.rows(register.ids(SlipFilter(text="兰考")))] == [
+        "兰考纪窗交〔2026〕7号"
+    ]
+    assert len(register.ids(SlipFilter(text="纪窗交"))) == 2
+    assert len(register.ids(SlipFilter(text="〔2026〕"))) == 2

@@ -20,6 +20,7 @@ from desktop_app.ui.theme import RED
 
 COLUMNS = ("交办单号", "类别", "事项编号", "反映事项", "承办单位", "签发时间", "打印", "状态")
 TITLE_COLUMN = 3
+DEPARTMENT_COLUMN = 4
 STATE_COLUMN = 7
 SLIP_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -106,6 +107,8 @@ class SlipTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == TITLE_COLUMN:
                 return f"{row.case_number}：{row.case_title}"
+            if column == DEPARTMENT_COLUMN:
+                return row.department
             if column == 0 and row.site_code:
                 return f"{row.site_code} 签发"
             return None

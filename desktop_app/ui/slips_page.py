@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -40,8 +40,26 @@ from desktop_app.ui.theme import GREEN, RED
 
 # Widths that fit the usual content (a slip number such as 杞纪窗交〔2026〕1234号, a date and
 # time); the title column takes what is left. Fixed widths: nothing is measured per cell.
-COLUMN_WIDTHS = (190, 80, 130, 300, 170, 128, 56, 64)
+COLUMN_WIDTHS = (184, 76, 140, 300, 190, 150, 52, 60)
+TITLE_MIN_WIDTH = 200
+NARROWEST_SHARE = 0.6  # on a narrow window the other columns shrink to no less than this
 SEARCH_DELAY_MS = 250
+
+
+class SlipTableView(QTableView):
+    """The list: on a narrow window the other columns give up width before the title does."""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        others = [w for column, w in enumerate(COLUMN_WIDTHS) if column != TITLE_COLUMN]
+        room = self.viewport().width() - TITLE_MIN_WIDTH
+        share = min(1.0, max(NARROWEST_SHARE, room / sum(others)))
+        for column, width in enumerate(COLUMN_WIDTHS):
+            if column != TITLE_COLUMN:
+                self.setColumnWidth(column, int(width * share))
 
 
 class SlipsPage(QWidget):
@@ -93,7 +111,7 @@ class SlipsPage(QWidget):
         filters.addWidget(self.kind)
         layout.addLayout(filters)
 
-        self.table = QTableView()
+        self.table = SlipTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -104,9 +122,8 @@ class SlipsPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(26)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(TITLE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.table.fit_columns()
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(self._open_index)
         open_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table)
