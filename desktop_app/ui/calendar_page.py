@@ -85,6 +85,7 @@ from desktop_app.services.roster import (
 )
 from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
+from desktop_app.ui.flow_layout import FlowLayout
 from desktop_app.ui.theme import ACCENT, GREEN, RED, YELLOW
 
 BLUE = "#1f618d"  # today, and counts that are not yet pressing
@@ -966,8 +967,14 @@ class CalendarPage(QWidget):
         strip_row.addWidget(self.duty_today)
         layout.addWidget(strip)
 
-        nav = QHBoxLayout()
-        nav.setSpacing(6)
+        # Two groups that share a row where the window is wide enough, else wrap onto two:
+        # moving through months and weeks on the left, filters and export on the right.
+        nav_group, filter_group = QWidget(), QWidget()
+        nav = QHBoxLayout(nav_group)
+        filters = QHBoxLayout(filter_group)
+        for group in (nav, filters):
+            group.setContentsMargins(0, 0, 0, 0)
+            group.setSpacing(6)
         self.previous_button = QPushButton("◀")
         self.previous_button.setToolTip("上一月／上一周（PageUp）")
         self.today_button = QPushButton("今天")
@@ -1008,15 +1015,15 @@ class CalendarPage(QWidget):
             button.setToolTip(tip)
             self.mode_group.addButton(button)
             nav.addWidget(button)
+        nav.addStretch(1)
         self.month_mode_button.setChecked(True)
         self.month_mode_button.clicked.connect(lambda: self.set_week_mode(False))
         self.week_mode_button.clicked.connect(lambda: self.set_week_mode(True))
-        nav.addStretch(1)
         self.site_filter = QComboBox()  # shown at the city once counties are registered
         self.site_filter.addItem("全部县区", None)
         self.site_filter.setVisible(False)
         self.site_filter.setToolTip("只看某个县区的期限")
-        nav.addWidget(self.site_filter)
+        filters.addWidget(self.site_filter)
         self.department_filter = QComboBox()
         self.department_filter.addItem("全部部门", None)
         self.department_filter.setMinimumWidth(130)
@@ -1027,13 +1034,16 @@ class CalendarPage(QWidget):
             self.kind_filter.addItem(kind.label, kind.value)
         self.mine_only = QCheckBox("只看我登记的")
         self.mine_only.setEnabled(self._actor.user_id is not None)
-        nav.addWidget(self.department_filter)
-        nav.addWidget(self.kind_filter)
-        nav.addWidget(self.mine_only)
+        filters.addWidget(self.department_filter)
+        filters.addWidget(self.kind_filter)
+        filters.addWidget(self.mine_only)
         self.export_button = QPushButton("导出本月PDF…")
         self.export_button.clicked.connect(self.export_pdf)
-        nav.addWidget(self.export_button)
-        layout.addLayout(nav)
+        filters.addWidget(self.export_button)
+        toolbar = FlowLayout(spacing=6)
+        toolbar.addWidget(nav_group)
+        toolbar.addWidget(filter_group)
+        layout.addLayout(toolbar)
         self.department_filter.currentIndexChanged.connect(self._filters_changed)
         self.site_filter.currentIndexChanged.connect(self._filters_changed)
         self.kind_filter.currentIndexChanged.connect(self._filters_changed)

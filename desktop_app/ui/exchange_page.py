@@ -57,6 +57,7 @@ from desktop_app.services.sync import (
     TrustedSite,
 )
 from desktop_app.ui.common import Card, UiContext, heading, show_error
+from desktop_app.ui.scrolling import VerticalScrollArea
 from desktop_app.ui.theme import GREEN, RED, YELLOW
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ KIND_LABELS = {"data": "上报数据", "reference": "基础数据", "ack": "回�
 BUNDLE_FILTER = "数据包和回执 (*.bbcs *.bbcsack);;所有文件 (*)"
 IDENTITY_FILTER = "站点身份文件 (*.json);;所有文件 (*)"
 INBOX_RESCAN_MS = 800
+# The scrolled body never asks for more height than this; taller content scrolls.
+BODY_MIN_HEIGHT = 300
 _ROW_ROLE = Qt.ItemDataRole.UserRole
 _RED_BRUSH = QBrush(QColor(RED))
 _AMBER_BRUSH = QBrush(QColor(YELLOW))
@@ -464,7 +467,15 @@ class ExchangePage(QWidget):
         self.refresh_button.clicked.connect(self.reload)
         title_row.addWidget(self.refresh_button)
         layout.addLayout(title_row)
-        layout.addWidget(
+        # Below the title everything scrolls up and down: on a 1366×768 laptop (or 1920×1080 at
+        # 150 %) the cards and the tabs together are taller than the window.
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.setSpacing(8)
+        self.body_scroll = VerticalScrollArea(body, min_height=BODY_MIN_HEIGHT)
+        layout.addWidget(self.body_scroll, 1)
+        body_layout.addWidget(
             _hint(
                 "各县区通过U盘或共享文件夹向市级上报数据包，市级导入后生成回执，由县区导入确认。"
                 "数据包经本站签名并加密，只有登记过的站点能打开。"
@@ -473,8 +484,8 @@ class ExchangePage(QWidget):
                 "向各县区下发部门、领域、节假日调整和期限规则。"
             )
         )
-        layout.addWidget(self._build_identity_card())
-        layout.addWidget(self._build_status_card())
+        body_layout.addWidget(self._build_identity_card())
+        body_layout.addWidget(self._build_status_card())
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_exchange_tab(), "报送与接收" if self.is_city else "上报")
@@ -482,7 +493,7 @@ class ExchangePage(QWidget):
             self.tabs.addTab(self._build_conflicts_tab(), "数据冲突")
         self.tabs.addTab(self._build_history_tab(), "往来记录")
         self.tabs.addTab(self._build_sites_tab(), "已登记站点")
-        layout.addWidget(self.tabs, 1)
+        body_layout.addWidget(self.tabs, 1)
 
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(lambda _path: self._inbox_timer.start())
@@ -637,6 +648,7 @@ class ExchangePage(QWidget):
         self.import_inbox_button.clicked.connect(self.import_inbox)
         row.addWidget(self.import_inbox_button)
         self.inbox_label = QLabel("")
+        self.inbox_label.setWordWrap(True)  # "收件箱有 12 个待导入的数据包" must not widen the page
         row.addWidget(self.inbox_label)
         return row
 

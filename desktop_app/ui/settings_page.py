@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -42,6 +40,7 @@ from desktop_app.services.context import Changes
 from desktop_app.services.maintenance import CheckReport
 from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
+from desktop_app.ui.scrolling import VerticalScrollArea
 from desktop_app.ui.theme import GREEN, RED
 
 # (header, width in pixels); None stretches to fill the table.
@@ -114,7 +113,7 @@ class SettingsPage(QWidget):
         left.addLayout(actions)
         columns.addLayout(left, 1)
 
-        right = QVBoxLayout()
+        right = _side_column()
         self.add_user_box = QGroupBox("添加人员")
         form = _form_layout(self.add_user_box)
         self.user_username = QLineEdit()
@@ -153,7 +152,7 @@ class SettingsPage(QWidget):
         right.addWidget(self.add_user_box)
         right.addWidget(_note("各角色能做的事", _role_summary()))
         right.addStretch(1)
-        columns.addLayout(right)
+        columns.addWidget(_scrolled(right))
 
         QWidget.setTabOrder(self.users_table, self.toggle_user_button)
         _chain_tab_order(
@@ -309,7 +308,7 @@ class SettingsPage(QWidget):
         left.addLayout(actions)
         columns.addLayout(left, 1)
 
-        right = QVBoxLayout()
+        right = _side_column()
         self.department_box = QGroupBox("新建部门")
         form = _form_layout(self.department_box)
         self.department_name = QLineEdit()
@@ -345,7 +344,7 @@ class SettingsPage(QWidget):
             )
         )
         right.addStretch(1)
-        columns.addLayout(right)
+        columns.addWidget(_scrolled(right))
 
         QWidget.setTabOrder(self.departments_table, self.toggle_department_button)
         _chain_tab_order(
@@ -506,7 +505,7 @@ class SettingsPage(QWidget):
         left.addWidget(self.areas_status)
         columns.addLayout(left, 1)
 
-        right = QVBoxLayout()
+        right = _side_column()
         self.add_area_box = QGroupBox("添加领域")
         form = _form_layout(self.add_area_box)
         self.new_area = QLineEdit()
@@ -526,7 +525,7 @@ class SettingsPage(QWidget):
             )
         )
         right.addStretch(1)
-        columns.addLayout(right)
+        columns.addWidget(_scrolled(right))
 
         _chain_tab_order(self.areas_list, self.new_area, self.add_area_button)
         self.new_area.returnPressed.connect(self.add_area)
@@ -625,11 +624,7 @@ class SettingsPage(QWidget):
 
         self.check_button.clicked.connect(self.run_check)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
-        return scroll
+        return VerticalScrollArea(content)
 
     def reload_about(self) -> None:
         site = self._services.site.info()
@@ -862,6 +857,21 @@ def _value_label() -> QLabel:
     label = QLabel("")
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def _side_column() -> QVBoxLayout:
+    """The column of forms and notes beside a tab's table (scrolled by ``_scrolled``)."""
+    column = QVBoxLayout()
+    column.setContentsMargins(0, 0, 0, 0)
+    return column
+
+
+def _scrolled(column: QVBoxLayout) -> VerticalScrollArea:
+    """The side column in a scroll area: on a short screen (1366×768, or 1920×1080 at 150 %) the
+    add-user form scrolls instead of growing the window past the screen's bottom edge."""
+    content = QWidget()
+    content.setLayout(column)
+    return VerticalScrollArea(content)
 
 
 def _note(title: str, text: str) -> QGroupBox:
