@@ -286,6 +286,12 @@ def test_many_slips_refresh_search_and_preview_stay_responsive(
     assert page.model.rowCount() == many
     assert page.count_label.text() == f"共 {many} 份"
 
+    # A change elsewhere (签收 in a case opened from here) reloads the visible list on the worker.
+    context.hub.publish(Changes(cases=True))
+    assert page.is_loading
+    settle(qtbot, page)
+    assert page.model.rowCount() == many
+
     # Preview the selected slip and close it: the list reloads, responsive, same slip selected.
     rect = page.table.visualRect(page.model.index(5, 0))
     qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
