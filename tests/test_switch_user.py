@@ -116,6 +116,31 @@ def test_switch_user_with_a_half_typed_form_discards_it_and_shows_the_leader(
     qtbot.waitUntil(lambda: not window.ledger.is_loading)
 
 
+def test_save_keeps_the_typed_case_and_the_log_in_names_its_number(
+    qtbot, window: MainWindow, services: AppServices
+) -> None:
+    window.go_to("受理登记")
+    page = window.intake
+    type_chinese(page.name, "赵明")
+    qtbot.keyClicks(page.phone, "13912345678")
+    type_chinese(page.title, "不动产权证办不下来")
+    type_chinese(page.description, "集资房未做土地分割，办不了不动产权证。")
+    page.area.setCurrentIndex(page.area.findData("不动产登记"))
+
+    click(qtbot, window.switch_button)
+    answer(qtbot, window, QMessageBox.StandardButton.Save)
+    dialog = wait_for_login(qtbot, window)
+
+    assert services.ledger.count() == 1
+    number = services.ledger.export_records()[0]["number"]
+    hints = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert f"已保存：事项 {number}" in hints
+    log_in(qtbot, window, "leader1")
+    assert "潘险峰" in window.user_label.text()
+    assert not window.intake.has_unsaved_input()
+    qtbot.waitUntil(lambda: not window.ledger.is_loading)
+
+
 def test_ctrl_l_in_an_open_step_dialog_saves_it_then_switches(
     qtbot, window: MainWindow, services: AppServices, clerk: Actor
 ) -> None:
@@ -197,11 +222,17 @@ def test_log_out_then_cancel_closes_the_window(qtbot, window: MainWindow) -> Non
 
 
 def test_log_out_and_log_in_as_the_administrator(qtbot, window: MainWindow) -> None:
+    window.go_to("系统设置")
+    assert not window.settings.add_user_box.isEnabled()  # a clerk adds no users
+
     click(qtbot, window.logout_button)
     log_in(qtbot, window, "admin", "Admin12345")
+
     assert window.isVisible()
     assert window.context.actor.role is Role.ADMIN
     assert "管理员" in window.user_label.text()
+    window.go_to("系统设置")
+    assert window.settings.add_user_box.isEnabled()  # the buttons follow the new role
     qtbot.waitUntil(lambda: not window.ledger.is_loading)
 
 

@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.login_dialog: LoginDialog | None = None
         self.unsaved_question: QMessageBox | None = None
         self._leaving = False
+        self._saved_note = ""  # what 保存 saved before the log-in dialog, shown in it
 
         status = self.statusBar()
         self.site_label = QLabel(f"站点：{site.name}（{site.code}，{site.level.label}）")
@@ -459,6 +460,9 @@ class MainWindow(QMainWindow):
             for dialog in reversed(dialogs):
                 if isValid(dialog) and dialog.isVisible():
                     dialog.reject()
+            saved = self.intake.last_result if intake_pending else None
+            if saved is not None:  # the banner that names it goes with the pages
+                self._saved_note = f"已保存：事项 {saved.number}"
             proceed()
 
         timer.timeout.connect(check)
@@ -475,8 +479,10 @@ class MainWindow(QMainWindow):
             self,
             purpose=purpose,
             previous=self.context.actor,
+            note=self._saved_note,
             runner=self.context.runner,
         )
+        self._saved_note = ""
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.login_dialog = dialog
         if log_out:

@@ -111,8 +111,8 @@ class LoginDialog(QDialog):
     """User name and password. A demo site shows its demo logins.
 
     Also asked by 切换用户 and 注销 in the main window: ``purpose`` names the action in the title
-    and ``previous`` says who is signed in now. With a ``runner`` the password is checked on
-    that worker.
+    and ``previous`` says who is signed in now; ``note`` what was saved on the way. With a
+    ``runner`` the password is checked on that worker.
     """
 
     def __init__(
@@ -122,6 +122,7 @@ class LoginDialog(QDialog):
         *,
         purpose: str = "登录",
         previous: Actor | None = None,
+        note: str = "",
         runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
@@ -145,6 +146,11 @@ class LoginDialog(QDialog):
             who.setWordWrap(True)
             who.setObjectName("hint")
             layout.addWidget(who)
+        if note:
+            saved = QLabel(note)
+            saved.setWordWrap(True)
+            saved.setObjectName("hint")
+            layout.addWidget(saved)
         form = QFormLayout()
         self.username = QLineEdit()
         self.username.setPlaceholderText("用户名")
