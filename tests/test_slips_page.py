@@ -337,6 +337,16 @@ def test_double_click_and_enter_open_the_case(
         click(qtbot, page.open_button)
     assert opened.args == [second_case]
 
+    # From the search box: ↓ reaches the list, ↓ again the next slip, Enter opens its case.
+    qtbot.keyClick(page, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert page.search.hasFocus()
+    qtbot.keyClick(page.search, Qt.Key.Key_Down)
+    assert page.table.hasFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Down)
+    with qtbot.waitSignal(page.open_case) as opened:
+        qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    assert opened.args == [first_case]
+
     # Searching by department narrows to that department's paper.
     page.search.setFocus()
     QApplication.clipboard().setText("医疗保障")

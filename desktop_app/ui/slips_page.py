@@ -170,6 +170,12 @@ class SlipsPage(QWidget):
         verify.body.addWidget(self.verify_result)
         layout.addWidget(verify)
 
+        # Ctrl+F goes to the search box; ↓ from it goes to the list, Enter there opens the case.
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
+        down = QShortcut(QKeySequence(Qt.Key.Key_Down), self.search)
+        down.setContext(Qt.ShortcutContext.WidgetShortcut)
+        down.activated.connect(self.focus_list)
+
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
@@ -187,6 +193,15 @@ class SlipsPage(QWidget):
     @property
     def is_loading(self) -> bool:
         return self._loading or self._search_timer.isActive()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def focus_list(self) -> None:
+        self.table.setFocus()
+        if self.model.rowCount() and not self.table.selectionModel().selectedRows():
+            self.table.selectRow(0)
 
     def current_filter(self) -> SlipFilter:
         state = self.state.currentData()
