@@ -629,3 +629,37 @@ def test_without_a_leader_on_duty_the_hint_names_where_the_roster_is(
     panel = make_panel(qtbot, clerk_context, case_id)
     assert "期限日历 → 值班安排" in panel.signer_label.text()
     assert "系统设置" not in panel.signer_label.text()
+
+
+def test_an_assignment_with_several_papers_offers_each_by_its_number(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    clock,
+) -> None:
+    from datetime import datetime
+
+    clerk_context, _ = contexts
+    today = clock.at
+    clock.at = datetime(2026, 11, 2, 9, 0)
+    case_id, assignment_id, number = issued_case(services, clerk, leader)
+    clock.at = today
+    urge_number, _ = services.assignments.urge(clerk, assignment_id)
+    panel = make_panel(qtbot, clerk_context, case_id)
+    panel.select_assignment(assignment_id)
+    qtbot.mouseClick(panel.preview_button, Qt.MouseButton.LeftButton)
+    menu = panel.slip_menu
+    assert menu is not None
+    qtbot.waitUntil(menu.isVisible)
+    actions = menu.actions()
+    assert [a.text() for a in actions] == [urge_number, number]  # the newest first
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(actions[0]).center())
+    dialog = panel.dialog
+    assert isinstance(dialog, SlipPreviewDialog)
+    assert dialog.windowTitle() == f"预览 — {urge_number}"
+    qtbot.waitUntil(lambda: not dialog.is_loading, timeout=15_000)
+    assert dialog.error.text() == ""
+    assert "催办通知" in pdf_text(dialog.pdf_bytes)
+    dialog.close()

@@ -303,6 +303,7 @@ class AssignmentPanel(QWidget):
         self._busy = False
         self.signer_hint = ""
         self.dialog: QDialog | None = None  # the step dialog or preview now open (tests use it)
+        self.slip_menu: QMenu | None = None  # the choice of papers when there are several
 
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -921,8 +922,12 @@ class AssignmentPanel(QWidget):
                 return None
             if len(info.slip_numbers) > 1:
                 menu = QMenu(self)
+                menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
                 for choice in reversed(info.slip_numbers):
-                    menu.addAction(choice, lambda n=choice: self.preview_slip(n))
+                    action = menu.addAction(choice)
+                    # triggered(bool): the number is bound here, never taken from the signal.
+                    action.triggered.connect(lambda _checked=False, n=choice: self.preview_slip(n))
+                self.slip_menu = menu
                 menu.popup(self.preview_button.mapToGlobal(self.preview_button.rect().bottomLeft()))
                 return None
             number = info.slip_numbers[0]
