@@ -505,18 +505,14 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _tear_down(self) -> None:
-        self.context.hub.changed.disconnect(self._on_changed)
-        placeholder = QWidget()
-        self.setCentralWidget(placeholder)
+        """The last user's pages go (deleted with the central widget they are in)."""
+        self.setCentralWidget(QWidget())
         self.navigation = QListWidget()
         self.pages = QStackedWidget()
-        self._torn_down = True
 
     def _become(self, actor: Actor) -> None:
         """Rebuild every page for ``actor``: a new context, a new change hub, the same worker."""
-        if not getattr(self, "_torn_down", False):
-            self.context.hub.changed.disconnect(self._on_changed)
-        self._torn_down = False
+        self.context.hub.changed.disconnect(self._on_changed)
         old = self.context
         self.context = UiContext(old.services, actor, ChangeHub(), old.runner)
         self._build_pages()
