@@ -125,10 +125,11 @@ def applies(platform: str = sys.platform, environ: Mapping[str, str] = os.enviro
 
 def xcb_plugin() -> Path | None:
     """Qt's xcb platform plugin in this installation (a virtualenv or the PyInstaller build)."""
-    import PySide6  # the package only: no Qt library is loaded
+    # QtCore only: the GUI libraries, and the plugin with its missing libraries, stay unloaded.
+    from PySide6.QtCore import QLibraryInfo
 
-    base = Path(PySide6.__file__).resolve().parent / "Qt" / "plugins" / "platforms"
-    plugin = base / "libqxcb.so"
+    plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath))
+    plugin = plugins / "platforms" / "libqxcb.so"
     return plugin if plugin.is_file() else None
 
 
