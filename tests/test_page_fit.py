@@ -99,10 +99,10 @@ def test_intake_fits_and_its_buttons_stay_visible(qtbot, context: UiContext) -> 
     shown(qtbot, page, PAGE_AREA)
     assert visible_on_page(page, page.save_button)
     assert visible_on_page(page, page.clear_button)
-    # Tab to the last fields: the form scrolls them into view, the buttons stay.
-    assert not visible_on_page(page, page.received_at)
-    page.visits_count.setFocus()
-    qtbot.keyClick(page.visits_count, Qt.Key.Key_Tab)
-    assert page.received_at.hasFocus()
-    qtbot.waitUntil(lambda: visible_on_page(page, page.received_at))
+    # Shift+Tab from 保存 to the form's last field: the form scrolls it into view.
+    assert not visible_on_page(page, page.remove_file_button)
+    page.save_button.setFocus()
+    qtbot.keyClick(page.save_button, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert page.remove_file_button.hasFocus()
+    qtbot.waitUntil(lambda: visible_on_page(page, page.remove_file_button))
     assert visible_on_page(page, page.save_button)

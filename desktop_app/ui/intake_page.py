@@ -8,9 +8,10 @@ the right as soon as the ID, credit code or phone is typed, so a repeat visit is
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -43,6 +44,12 @@ from desktop_app.services.intake import IntakeResult, RelatedCase
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
 from desktop_app.ui.slip_preview import SlipPreviewDialog
 
+# Fields whose message the widgets make impossible (no rule for free text, a spin box's range)
+# or rare (a department closed meanwhile, a material file gone): no line is kept for them, so
+# the form stays short enough for a 768-pixel screen.
+_RARE_MESSAGES = frozenset(
+    {"address", "channel", "stuck_at", "visits_count", "stuck_department_id", "attachments"}
+)
 # Errors only the service can find (a material file gone missing); kept until the next save.
 _CHECKED_BY_SERVICE_ONLY = frozenset({"attachments"})
 
@@ -121,7 +128,7 @@ class IntakePage(QWidget):
 
         columns = QHBoxLayout()
         outer.addLayout(columns, 1)
-        scroll = QScrollArea()
+        self.form_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         form_host = QWidget()
@@ -164,7 +171,7 @@ class IntakePage(QWidget):
         self.description.setTabChangesFocus(True)
         self.description.setPlaceholderText("办什么事、卡在哪个环节、已经跑了几次、对方怎么说")
         self.description.setMinimumHeight(76)
-        self.description.setMaximumHeight(120)
+        self.description.setMaximumHeight(100)
         self._add_row("description", "具体情况", self.description)
         self.area = QComboBox()
         self._add_row("area", "领域", self.area)
@@ -209,6 +216,26 @@ class IntakePage(QWidget):
         actions.addWidget(self.clear_button)
         actions.addStretch(1)
         outer.addLayout(actions)
+
+        # Tab goes down the form, then to the buttons below it (widgets made before the row
+        # that holds them would otherwise come first).
+        chain = [
+            self.received_at,
+            self.attachment_list,
+            self.add_file_button,
+            self.remove_file_button,
+            self.save_button,
+            self.clear_button,
+        ]
+        for before, after in pairwise(chain):
+            QWidget.setTabOrder(before, after)
+
+        # Whatever takes the focus in the form is scrolled into view: by Tab from the buttons
+        # below it, by a click on a label's mnemonic, or when a save puts the focus on the first
+        # field with a message.
+        for child in form_host.findChildren(QWidget):
+            if child.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                child.installEventFilter(self)
 
         # Related cases ---------------------------------------------------------------------
         side = QVBoxLayout()
@@ -279,6 +306,11 @@ class IntakePage(QWidget):
         self._fill_reference()
         self.clear()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn and isinstance(watched, QWidget):
+            self.form_scroll.ensureWidgetVisible(watched, 0, 24)
+        return super().eventFilter(watched, event)
+
     # Form building -------------------------------------------------------------------------
 
     def _line(self, key: str, label: str, placeholder: str) -> QLineEdit:
@@ -294,7 +326,7 @@ class IntakePage(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
         box.addWidget(widget)
-        error = ReservedFieldError()
+        error = FieldError() if key in _RARE_MESSAGES else ReservedFieldError()
         box.addWidget(error)
         self.errors[key] = error
         self.form.addRow(label, host)
