@@ -422,6 +422,15 @@ def test_more_filters_fold_away_and_say_when_they_narrow_the_list(
     qtbot.waitUntil(lambda: ledger.model.rowCount() == 1 and not ledger.is_loading)
     assert ledger.more_button.text() == "更多筛选 ▾"
 
+    # A dashboard figure that filters by date opens the ledger with the dates in view.
+    window.go_to("工作台")
+    today, _filter = window.dashboard.figures["registered_today"]
+    qtbot.mouseClick(today, Qt.MouseButton.LeftButton)
+    assert window.pages.currentWidget() is ledger
+    assert ledger.date_from.isVisible() and ledger.date_from.text() == "2026-11-25"
+    assert "（1）" in ledger.more_button.text()
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 1 and not ledger.is_loading)
+
 
 def test_awaiting_signature_tile_opens_the_ledger_on_the_drafts(
     qtbot, window: MainWindow, services: AppServices, clerk: Actor

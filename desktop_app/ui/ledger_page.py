@@ -66,10 +66,10 @@ class LedgerPage(QWidget):
         self.status.addItem("全部状态", None)
         self.status.addItem("未办结（已登记+办理中）", "open")
         self.status.addItem("待甄别", "untriaged")
-        self.status.addItem("待签发（交办单待领导签发）", "unsigned")
+        self.status.addItem("待签发（待领导签发）", "unsigned")
         for status in CaseStatus:
             self.status.addItem(status.label, status.value)
-        _narrow(self.status, 12)
+        _narrow(self.status, 13)
         filters.addWidget(self.status)
         # At the city: which county's cases (hidden while only one site's cases are here).
         self.site = QComboBox()
@@ -184,6 +184,8 @@ class LedgerPage(QWidget):
         self.date_from.setDate(_qdate(case_filter.received_from))
         self.date_to.setDate(_qdate(case_filter.received_to))
         self._block_filters(False)
+        if self.hidden_filter_count():
+            self.more_button.setChecked(True)  # a filter chosen elsewhere is shown, not hidden
         self._show_more_indicator()
         self.model.set_filter(case_filter)
 
