@@ -57,7 +57,7 @@ class LedgerPage(QWidget):
         filters = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setPlaceholderText(
-            "搜索：编号、姓名、电话、事项或情况中的任意文字（Ctrl+F，↓ 进入结果）"
+            "搜索编号、姓名、电话、事项或情况中的文字（Ctrl+F；↓ 进入结果，Enter 打开）"
         )
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(240)
