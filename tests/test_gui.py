@@ -386,6 +386,10 @@ def test_down_from_the_ledger_search_reaches_the_results_and_enter_opens_the_cas
     qtbot.keyClick(ledger.search, Qt.Key.Key_Down)
     assert ledger.table.hasFocus()
     assert ledger.table.selectionModel().selectedRows()[0].row() == 0
+    qtbot.keyClick(ledger.table, Qt.Key.Key_Up)  # ↑ from the first row: back to the search
+    assert ledger.search.hasFocus()
+    qtbot.keyClick(ledger.search, Qt.Key.Key_Down)
+    assert ledger.table.hasFocus()
     opened: list[int] = []
     ledger.open_case.connect(opened.append)
     with qtbot.waitSignal(ledger.open_case):

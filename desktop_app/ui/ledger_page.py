@@ -288,6 +288,10 @@ class LedgerPage(QWidget):
             if watched is self.table and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain:
                 self._open_current()
                 return True
+            on_first_row = self.table.currentIndex().row() <= 0
+            if watched is self.table and key == Qt.Key.Key_Up and plain and on_first_row:
+                self.search.setFocus(Qt.FocusReason.BacktabFocusReason)  # back to the search
+                return True
         return super().eventFilter(watched, event)
 
     def _enter_results(self) -> None:
