@@ -526,9 +526,11 @@ class FakePrintDialog:
         self.printer = printer
         printer.setOutputFormat(printer.OutputFormat.PdfFormat)
         printer.setOutputFileName(str(FakePrintDialog.target))
-        printer.setResolution(100)
+        if FakePrintDialog.dpi:
+            printer.setResolution(FakePrintDialog.dpi)
 
     target: Path = Path()
+    dpi: int | None = 100  # None: the printer's own (1200 dpi, rendered at 600)
 
     def setWindowTitle(self, _title: str) -> None:
         pass
@@ -663,3 +665,36 @@ def test_an_assignment_with_several_papers_offers_each_by_its_number(
     assert dialog.error.text() == ""
     assert "催办通知" in pdf_text(dialog.pdf_bytes)
     dialog.close()
+
+
+def test_a_receipt_prints_at_full_resolution_without_freezing_the_window(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Receipts use the same dialog without counting; a 600 dpi page renders on the worker (the
+    heartbeat fixture fails the test if the UI thread stalls)."""
+    import desktop_app.ui.slip_preview as slip_preview
+
+    clerk_context, _ = contexts
+    case_id = services.intake.register(clerk, person_form()).case_id
+    monkeypatch.setattr(QPrinterInfo, "availablePrinters", staticmethod(lambda: [QPrinterInfo()]))
+    monkeypatch.setattr(slip_preview, "QPrintDialog", FakePrintDialog)
+    monkeypatch.setattr(FakePrintDialog, "target", tmp_path / "回执.pdf")
+    monkeypatch.setattr(FakePrintDialog, "dpi", None)
+    dialog = SlipPreviewDialog(
+        clerk_context, lambda: services.assignments.receipt_pdf(case_id), "受理回执"
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    wait_for_pdf(qtbot, dialog)
+    qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: dialog.last_output is not None and not dialog.is_loading, timeout=60_000
+    )
+    assert dialog.last_output == dialog.pdf_bytes  # a receipt is printed as shown, not counted
+    assert len(PdfReader(tmp_path / "回执.pdf").pages) == 1
+    assert "已送打印机" in dialog.status.text()

@@ -225,33 +225,20 @@ class SlipPreviewDialog(QDialog):
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         self._context.services.site.set_preference(PRINTER_PREFERENCE, printer.printerName())
-        if self._record is None:
-            self.last_output = self.pdf_bytes
-            self._print(self.document, printer)
-            return
-        self._output(None, lambda data: self._print_bytes(data, printer))
+        # Rendering an A4 page at the printer's resolution takes seconds: on the worker, with
+        # the printer the dialog set up (nothing on this thread touches it meanwhile).
+        record, shown = self._record, self.pdf_bytes
 
-    def _print_bytes(self, data: bytes, printer: QPrinter) -> None:
-        """Print exactly what the service recorded as this output."""
-        buffer = QBuffer()
-        buffer.setData(QByteArray(data))
-        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        document = QPdfDocument()
-        document.load(buffer)
-        try:
-            if self._print(document, printer):
-                self._note = "已送打印机。"
-        finally:
-            document.close()
-            buffer.close()
+        def work() -> bytes:
+            data = record(None) if record is not None else shown
+            print_pdf(data, printer)
+            return data
 
-    def _print(self, document: QPdfDocument, printer: QPrinter) -> bool:
-        try:
-            paint_pages(document, printer)
-        except PrintFailed as exc:
-            QMessageBox.warning(self, "无法打印", str(exc))
-            return False
-        return True
+        self._deliver(work, lambda _data: self._printed())
+
+    def _printed(self) -> None:
+        self._note = "已送打印机。"
+        self._show_status()
 
     # Saving --------------------------------------------------------------------------------
 
@@ -266,7 +253,8 @@ class SlipPreviewDialog(QDialog):
         if target.suffix.lower() != ".pdf":
             target = target.with_name(target.name + ".pdf")
         if self._record is not None:
-            self._output(target, lambda _data: self._saved(target))
+            record = self._record
+            self._deliver(lambda: record(target), lambda _data: self._saved(target))
             return
         try:
             write_atomically(target, self.pdf_bytes)
@@ -290,12 +278,9 @@ class SlipPreviewDialog(QDialog):
 
     # Recording an output -------------------------------------------------------------------
 
-    def _output(self, out: Path | None, then: Callable[[bytes], None]) -> None:
-        """Record a print (``out`` None) or a save on the worker, then print or report it and
-        show what the next output will look like (补打 from now on)."""
-        record = self._record
-        if record is None:
-            return
+    def _deliver(self, work: Callable[[], bytes], then: Callable[[bytes], None]) -> None:
+        """Print or save on the worker (recording the output where the paper is counted), then
+        say so and show what the next output will look like (补打 from now on)."""
         self.busy = True
         self._set_ready(False)
         self.error.set_message(None)
@@ -306,7 +291,10 @@ class SlipPreviewDialog(QDialog):
             self.busy = False
             self.last_output = bytes(data)
             then(self.last_output)
-            self._render()
+            if self._record is not None:
+                self._render()
+            else:
+                self._set_ready(True)
 
         def failed(exc: Exception) -> None:
             if not isValid(self):
@@ -315,13 +303,15 @@ class SlipPreviewDialog(QDialog):
             self._set_ready(self.pdf_bytes is not None)
             if isinstance(exc, OSError):
                 self._cannot_save(exc)
+            elif isinstance(exc, PrintFailed):
+                QMessageBox.warning(self, "无法打印", str(exc))
             elif isinstance(exc, UserError):
                 self.error.set_message(exc.message)
             else:
                 self.error.set_message("输出时出错，未打印也未保存。")
                 show_error(self, exc)
 
-        self._context.runner.run(lambda: record(out), done, failed)
+        self._context.runner.run(work, done, failed)
 
 
 class PrintFailed(Exception):
@@ -363,6 +353,22 @@ def paint_pages(document: QPdfDocument, printer: QPrinter) -> None:
                 painter.drawImage(target, image)
     finally:
         painter.end()
+
+
+def print_pdf(data: bytes, printer: QPrinter) -> None:
+    """Print PDF bytes on the calling thread (QPainter may paint a QPrinter off the UI thread)."""
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    document = QPdfDocument()
+    document.load(buffer)
+    try:
+        if document.pageCount() < 1:
+            raise PrintFailed("文件无法打印：不是有效的PDF。")
+        paint_pages(document, printer)
+    finally:
+        document.close()
+        buffer.close()
 
 
 def write_atomically(target: Path, data: bytes) -> None:
