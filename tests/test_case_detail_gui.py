@@ -258,3 +258,38 @@ def test_the_case_dialog_fits_the_smallest_screen(
     assert hint.width() <= SMALLEST_SCREEN.width() and hint.height() <= SMALLEST_SCREEN.height()
     click(qtbot, correction.cancel_button)
     qtbot.waitUntil(lambda: not dialog.assignments._loading)
+
+
+def test_the_ledger_shows_the_corrected_name_after_saving(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor
+) -> None:
+    from desktop_app.services.ledger import SortKey
+    from desktop_app.ui.case_table import COLUMNS
+    from desktop_app.ui.main_window import MainWindow
+
+    case_id = services.intake.register(clerk, person_form(name="张三")).case_id
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    ledger = window.ledger
+    window.go_to("事项台账")
+    qtbot.waitUntil(lambda: not ledger.is_loading and ledger.model.rowCount() == 1)
+    name_column = [key for key, _ in COLUMNS].index(SortKey.COMPLAINANT)
+    assert ledger.model.data(ledger.model.index(0, name_column)) == "张三"
+
+    dialog = window.open_case(case_id)
+    assert dialog is not None
+    correction = open_correction(qtbot, dialog)
+    replace_text(qtbot, correction.name, "张珊")
+    replace_text(qtbot, correction.reason, "登记时录错")
+    qtbot.keyClick(correction.reason, Qt.Key.Key_Return)  # Enter saves, as in the intake form
+
+    qtbot.waitUntil(
+        lambda: (
+            ledger.model.data(ledger.model.index(0, name_column)) == "张珊"
+            and not ledger.is_loading
+        )
+    )
+    assert dialog.detail.complainant_name == "张珊"
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)
+    dialog.close()
