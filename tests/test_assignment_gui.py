@@ -698,3 +698,36 @@ def test_a_receipt_prints_at_full_resolution_without_freezing_the_window(
     assert dialog.last_output == dialog.pdf_bytes  # a receipt is printed as shown, not counted
     assert len(PdfReader(tmp_path / "回执.pdf").pages) == 1
     assert "已送打印机" in dialog.status.text()
+
+
+def test_the_leader_signs_from_the_drafts_preview(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clerk_context, leader_context = contexts
+    case_id = triaged_case(services, clerk)
+    services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+    )
+    panel = make_panel(qtbot, clerk_context, case_id)
+    qtbot.mouseClick(panel.draft_button, Qt.MouseButton.LeftButton)
+    assert panel.sign_from_preview is None  # a clerk only looks
+    assert isinstance(panel.dialog, SlipPreviewDialog)
+    panel.dialog.close()
+
+    boss = make_panel(qtbot, leader_context, case_id)
+    qtbot.mouseClick(boss.draft_button, Qt.MouseButton.LeftButton)
+    draft = boss.dialog
+    assert isinstance(draft, SlipPreviewDialog) and boss.sign_from_preview is not None
+    wait_for_pdf(qtbot, draft)
+    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(boss.sign_from_preview, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: boss.table.item(0, 4).text() == FIRST_SLIP, timeout=10_000)
+    assert asked == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
+    assert not isValid(draft) or not draft.isVisible()

@@ -304,6 +304,7 @@ class AssignmentPanel(QWidget):
         self.signer_hint = ""
         self.dialog: QDialog | None = None  # the step dialog or preview now open (tests use it)
         self.slip_menu: QMenu | None = None  # the choice of papers when there are several
+        self.sign_from_preview: QPushButton | None = None  # 签发… in the draft's preview
 
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -910,6 +911,15 @@ class AssignmentPanel(QWidget):
             f"草稿（{info.department}）",
             self,
         )
+        if self.sign_button.isEnabled():  # the duty leader: sign from here, after a look
+
+            def sign_from_preview() -> None:
+                dialog.accept()
+                self.sign()
+
+            self.sign_from_preview = dialog.add_button("签发…", sign_from_preview)
+            self.sign_from_preview.setObjectName("primary")
+            dialog.print_button.setObjectName("")  # a draft is signed, not printed
         self._show(dialog)
         return dialog
 

@@ -92,7 +92,7 @@ class SlipPreviewDialog(QDialog):
         size_to_screen(self, *PREFERRED_SIZE)
 
         layout = QVBoxLayout(self)
-        bar = QHBoxLayout()
+        self._bar = bar = QHBoxLayout()
         self.status = QLabel("正在生成…")
         self.status.setObjectName("hint")
         self.status.setWordWrap(True)
@@ -130,6 +130,13 @@ class SlipPreviewDialog(QDialog):
             self._render()
         else:
             self._load(source)
+
+    def add_button(self, text: str, slot: Callable[[], None]) -> QPushButton:
+        """A step that belongs with this paper (签发 beside a draft), left of 打印."""
+        button = QPushButton(text)
+        button.clicked.connect(lambda: slot())  # clicked(bool) never reaches the slot
+        self._bar.insertWidget(self._bar.indexOf(self.print_button), button)
+        return button
 
     def reject(self) -> None:
         """Esc and 关闭 wait while an output is being recorded: its paper must still come out."""
