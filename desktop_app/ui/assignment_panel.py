@@ -905,10 +905,11 @@ class AssignmentPanel(QWidget):
             return None
         services, actor = self._context.services, self._context.actor
         assignment_id = info.id
+        paper = "督办单" if info.kind is AssignmentKind.SUPERVISE else "交办单"
         dialog = SlipPreviewDialog(
             self._context,
             lambda: services.assignments.draft_slip_pdf(actor, assignment_id),
-            f"草稿（{info.department}）",
+            f"{paper}草稿（{info.department}）",
             self,
         )
         if self.sign_button.isEnabled():  # the duty leader: sign from here, after a look
