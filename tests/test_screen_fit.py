@@ -275,3 +275,33 @@ def test_the_dialogs_of_the_calendar_and_the_exchange_fit(
     window = open_window(admin)
     check_dialog(qtbot, ShiftDialog(date(2026, 11, 25), [], [], window))
     check_dialog(qtbot, ImportPreviewDialog([], window))
+
+
+# python tasks.py screenshots -------------------------------------------------------------------
+
+
+def test_screenshots_show_the_whole_laptop_screen(
+    qtbot: QtBot, window_with_case: tuple[MainWindow, int], services: AppServices
+) -> None:
+    """Every picture is 1366×768: the window filling the screen, a dialog over it."""
+    from desktop_app.ui.screenshots import fill_screen, misfits, screen_image
+    from desktop_app.ui.startup import LoginDialog
+
+    laptop = QSize(1366, 768)
+    window, case_id = window_with_case
+    fill_screen(window)
+    for title in PAGES:
+        click_page(qtbot, window, title)
+        assert misfits(window) == [], title
+        assert screen_image(window).size() == laptop, title
+    dialog = window.open_case(case_id)
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    assert misfits(window, dialog) == []
+    assert screen_image(window, dialog).size() == laptop
+    dialog.reject()
+    login = LoginDialog(services)
+    qtbot.addWidget(login)
+    login.show()
+    assert misfits(None, login) == []
+    assert screen_image(None, login).size() == laptop

@@ -1,12 +1,15 @@
 """Render each main screen with demo data to PNG (``python tasks.py screenshots``).
 
 Runs offscreen, logs in as the demo clerk (or the administrator), and waits for the worker so
-the pictures show real figures, not "loading".
+the pictures show real figures, not "loading". Every picture is the whole screen of the commonest
+office laptop, 1366×768: the main window fills it, and a dialog is shown where it opens, centred
+over the window, at the size it takes on that screen.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -16,16 +19,37 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QCoreApplication, QEventLoop, QPoint, QSize, QTimer
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState
+from desktop_app.domain.vocabulary import CaseStatus
 from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.context import Actor
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.ui.app import make_application
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 
-SIZE = (1280, 800)
+# The commonest office laptop's screen, all of it (a picture has no taskbar).
+SCREEN = QSize(1366, 768)
+SIZE = (SCREEN.width(), SCREEN.height())
+DESKTOP = QColor("#5d6d7e")  # behind the log-in dialog, where the desktop would be
+DIM = QColor(0, 0, 0, 40)  # the window behind a modal dialog
+
+
+def use_laptop_screen() -> None:
+    """Make the offscreen platform's one screen 1366×768 (call before the QApplication exists),
+    so that dialogs size themselves to it as they would on the laptop."""
+    if QApplication.instance() is not None or os.name == "nt":
+        return  # the platform is chosen; a Windows path cannot go into its argument
+    if os.environ.get("QT_QPA_PLATFORM", "offscreen") != "offscreen":
+        return
+    screen = {"name": "1366x768", "x": 0, "y": 0, "width": SCREEN.width()}
+    screen |= {"height": SCREEN.height(), "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    config = Path(tempfile.gettempdir()) / "bbcs-screenshots-screen.json"
+    config.write_text(json.dumps({"screens": [screen], "windowFrameMargins": False}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
 def settle(runner: TaskRunner | None = None, rounds: int = 6) -> None:
@@ -39,8 +63,55 @@ def settle(runner: TaskRunner | None = None, rounds: int = 6) -> None:
         QCoreApplication.processEvents()
 
 
-def save(widget: QWidget, path: Path) -> None:
-    widget.grab().save(str(path))
+def fill_screen(window: QWidget) -> None:
+    """The main window as large as the laptop's screen."""
+    window.resize(*SIZE)
+
+
+def screen_image(window: QWidget | None, dialog: QWidget | None = None) -> QImage:
+    """What the laptop's screen shows: the window filling it, and ``dialog`` (if any) centred
+    over it at the size it opened at."""
+    image = QImage(SCREEN, QImage.Format.Format_RGB32)
+    image.fill(DESKTOP)
+    painter = QPainter(image)
+    if window is not None:
+        painter.drawPixmap(QPoint(0, 0), window.grab())
+    if dialog is not None:
+        if window is not None:
+            painter.fillRect(image.rect(), DIM)
+        picture = dialog.grab()
+        corner = QPoint(
+            max(0, (SCREEN.width() - picture.width()) // 2),
+            max(0, (SCREEN.height() - picture.height()) // 2),
+        )
+        painter.fillRect(picture.rect().translated(corner + QPoint(3, 4)), QColor(0, 0, 0, 70))
+        painter.drawPixmap(corner, picture)
+        painter.setPen(QColor("#34495e"))
+        painter.drawRect(picture.rect().translated(corner).adjusted(-1, -1, 0, 0))
+    painter.end()
+    return image
+
+
+def misfits(window: QWidget | None, dialog: QWidget | None = None) -> list[str]:
+    """What does not fit the screen: a dialog larger than it, a window that is not all of it."""
+    found = []
+    if dialog is not None and (
+        dialog.width() > SCREEN.width() or dialog.height() > SCREEN.height()
+    ):
+        found.append(f"对话框 {dialog.width()}×{dialog.height()}")
+    if window is not None and window.size() != SCREEN:
+        found.append(f"主窗口 {window.width()}×{window.height()}")
+    return found
+
+
+# Pictures whose window or dialog did not fit the screen (named at the end, and the run fails).
+too_big: list[str] = []
+
+
+def save(window: QWidget | None, path: Path, dialog: QWidget | None = None) -> None:
+    """Save the screen as it looks; note a window or dialog that does not fit it."""
+    too_big.extend(f"{path.name}: {problem}" for problem in misfits(window, dialog))
+    screen_image(window, dialog).save(str(path))
     print(f"  {path}")
 
 
@@ -68,14 +139,13 @@ def render(data_dir: Path, out: Path) -> None:
 
     login = LoginDialog(services)
     login.username.setText("clerk1")
-    login.resize(460, 300)
     login.show()
     settle()
-    save(login, out / "00-login.png")
+    save(None, out / "00-login.png", login)
     login.close()
 
     window = MainWindow(context)
-    window.resize(*SIZE)
+    fill_screen(window)
     window.show()
     settle(context.runner)
 
@@ -112,7 +182,7 @@ def render(data_dir: Path, out: Path) -> None:
         for index in range(dialog.tabs.count()):
             dialog.tabs.setCurrentIndex(index)
             settle(context.runner)
-            save(dialog, out / f"08-case-{index}-{dialog.tabs.tabText(index)}.png")
+            save(window, out / f"08-case-{index}-{dialog.tabs.tabText(index)}.png", dialog)
         dialog.close()
         settle(context.runner)
 
@@ -123,10 +193,10 @@ def render(data_dir: Path, out: Path) -> None:
             settle(context.runner)
             dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.assignments))
             settle(context.runner)
-            save(dialog, out / "09-case-assignments.png")
+            save(window, out / "09-case-assignments.png", dialog)
             dialog.close()
             settle(context.runner)
-        _slip_preview(context, out)
+        _slip_preview(context, window, out)
 
     window.go_to("交办单")
     settle(context.runner)
@@ -136,6 +206,8 @@ def render(data_dir: Path, out: Path) -> None:
     services.close()
     _exchange(data_dir, out)
     app.quit()
+    if too_big:
+        raise SystemExit("Larger than the 1366×768 screen:\n  " + "\n  ".join(too_big))
 
 
 # 数据交换 --------------------------------------------------------------------------------------
@@ -171,7 +243,7 @@ def _exchange(data_dir: Path, out: Path) -> None:
 
             county_context = UiContext(county, log_in(county), ChangeHub(), TaskRunner())
             window = MainWindow(county_context)
-            window.resize(*SIZE)
+            fill_screen(window)
             window.show()
             window.go_to("数据交换")
             page = window.exchange
@@ -203,7 +275,7 @@ def _exchange(data_dir: Path, out: Path) -> None:
             city_actor = city.auth.login("admin", DEMO_CITY_PASSWORD)
             city_context = UiContext(city, city_actor, ChangeHub(), TaskRunner())
             window = MainWindow(city_context)
-            window.resize(*SIZE)
+            fill_screen(window)
             window.show()
             window.go_to("数据交换")
             page = window.exchange
@@ -212,7 +284,7 @@ def _exchange(data_dir: Path, out: Path) -> None:
             settle(city_context.runner)
             if page.import_preview is not None:
                 preview = page.import_preview
-                save(preview, out / "13-exchange-city-preview.png")
+                save(window, out / "13-exchange-city-preview.png", preview)
                 preview.confirm_button.click()
                 settle(city_context.runner)
             save(window, out / "13-exchange-city.png")
@@ -300,60 +372,53 @@ def _search(window: object, text: str) -> None:
 
 
 def _case_with_open_assignment(services: AppServices) -> int | None:
-    from sqlalchemy import select
+    """The case of the newest slip whose lead department has signed for it (已签收)."""
+    seen: set[int] = set()
+    for _slip, case_id, _number, _title in services.assignments.recent_slips(limit=100):
+        if case_id in seen:
+            continue
+        seen.add(case_id)
+        for assignment in services.assignments.for_case(case_id):
+            if (
+                assignment.kind is AssignmentKind.ASSIGN
+                and assignment.state is AssignmentState.RECEIVED
+            ):
+                return case_id
+    return None
 
-    from desktop_app.storage.models import Assignment
 
-    with services.db.read() as session:
-        return session.scalar(
-            select(Assignment.case_id)
-            .where(Assignment.state == "received", Assignment.kind == "assign")
-            .order_by(Assignment.id.desc())
-            .limit(1)
-        )
-
-
-def _slip_preview(context: UiContext, out: Path) -> None:
+def _slip_preview(context: UiContext, window: QWidget, out: Path) -> None:
     """The real slip PDF in the preview dialog (rendered from the stored content, so taking
     the screenshot does not count as a print)."""
-    from sqlalchemy import select
-
-    from desktop_app.documents.slip_content import SlipContent
+    from desktop_app.documents.slip_content import PaperKind
     from desktop_app.documents.slip_pdf import render_slip
-    from desktop_app.storage.models import Slip
     from desktop_app.ui.slip_preview import SlipPreviewDialog
 
-    with context.services.db.read() as session:
-        stored = session.scalar(
-            select(Slip).where(Slip.kind == "assign").order_by(Slip.id.desc()).limit(1)
-        )
-        content = SlipContent.from_json(stored.content) if stored is not None else None
-    if content is None:
+    assignments = context.services.assignments
+    slips = [slip for slip, *_case in assignments.recent_slips(limit=100)]
+    number = next((slip.number for slip in slips if slip.kind is PaperKind.ASSIGN), None)
+    if number is None:
         return
-    preview = SlipPreviewDialog(context, render_slip(content), content.number)
-    preview.resize(900, 1000)
+    _info, content = assignments.slip_content(number)
+    preview = SlipPreviewDialog(context, render_slip(content), content.number, window)
     preview.show()
     settle(context.runner)
-    save(preview, out / "10-slip-preview.png")
+    save(window, out / "10-slip-preview.png", preview)
     preview.close()
 
 
 def _richest_case(services: AppServices) -> int:
-    """A case with a long history (reopened after a visit, if the demo has one)."""
-    from sqlalchemy import func, select
-
-    from desktop_app.storage.models import CaseEvent
-
-    with services.db.read() as session:
-        row = session.execute(
-            select(CaseEvent.case_id, func.count())
-            .group_by(CaseEvent.case_id)
-            .order_by(func.count().desc(), CaseEvent.case_id.desc())
-            .limit(1)
-        ).first()
-    if row is None:
+    """A case with a long history (reopened after a visit, if the demo has one): the longest
+    timeline among the newest visited and open cases."""
+    candidates: list[int] = []
+    for status in (CaseStatus.IN_PROGRESS, CaseStatus.VISITED, CaseStatus.CONCLUDED):
+        candidates += services.ledger.ids(CaseFilter(statuses=(status,)), limit=80)
+    if not candidates:
+        candidates = services.ledger.ids(limit=1)
+    if not candidates:
         raise SystemExit("The demo data dir has no cases.")
-    return int(row[0])
+    lengths = {case_id: len(services.cases.detail(case_id).timeline) for case_id in candidates}
+    return max(candidates, key=lambda case_id: (lengths[case_id], case_id))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -361,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--out", default="screenshots")
     args = parser.parse_args(argv)
-    print(f"Rendering screens to {args.out}:")
+    print(f"Rendering screens at {SCREEN.width()}×{SCREEN.height()} to {args.out}:")
+    use_laptop_screen()
     render(Path(args.data_dir), Path(args.out))
     return 0
 

@@ -9,7 +9,8 @@ too narrow still says so, and tests/test_screen_fit.py still sees it.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
-from PySide6.QtWidgets import QFrame, QScrollArea, QStyle, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStyle, QWidget
 
 # Below this height the area scrolls rather than asking its window for more room.
 SCROLL_MIN_HEIGHT = 160
@@ -27,7 +28,10 @@ class VerticalScrollArea(QScrollArea):
     ) -> None:
         super().__init__(parent)
         self._min_height = min_height
-        self.setWidgetResizable(True)
+        # Not QScrollArea's widgetResizable: that makes the content as tall as it would *like*
+        # to be at this width (a table's preferred height), so a page that fits scrolls anyway.
+        # The content gets the viewport's height, or its minimum height for this width if more.
+        self.setWidgetResizable(False)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(content)
@@ -39,7 +43,24 @@ class VerticalScrollArea(QScrollArea):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
             self.updateGeometry()  # the content's minimum width may have changed
+            self._fit_content()
         return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_content()
+
+    def _fit_content(self) -> None:
+        content = self.widget()
+        if content is None:
+            return
+        width = max(self.viewport().width(), content.minimumSizeHint().width())
+        # Qt's minimum height for a width counts a tab widget at its preferred height, so it is
+        # not used: the minimum height, plus the lines that wrapped labels take beyond one.
+        height = content.minimumSizeHint().height() + _wrapped_lines_height(content)
+        size = QSize(width, max(height, self.viewport().height()))
+        if content.size() != size:
+            content.resize(size)
 
     def _chrome(self) -> QSize:
         margins = self.contentsMargins()
@@ -66,6 +87,17 @@ class VerticalScrollArea(QScrollArea):
         chrome = self._chrome()
         wanted = content.sizeHint().expandedTo(content.minimumSizeHint())
         return QSize(wanted.width() + chrome.width(), wanted.height() + chrome.height())
+
+
+def _wrapped_lines_height(content: QWidget) -> int:
+    """The height that word-wrapped labels shown in ``content`` need beyond their one-line
+    minimum, at their present widths."""
+    extra = 0
+    for label in content.findChildren(QLabel):
+        if label.wordWrap() and label.width() > 0 and label.isVisibleTo(content):
+            one_line = label.minimumSizeHint().height()
+            extra += max(0, label.heightForWidth(label.width()) - one_line)
+    return extra
 
 
 __all__ = ["SCROLL_MIN_HEIGHT", "VerticalScrollArea"]
