@@ -273,10 +273,10 @@ def test_search_finds_the_corrected_name_on_each_engine(
 
 
 def test_a_correction_travels_to_the_city_and_the_city_cannot_make_one(
-    tmp_path: Path, clock: FixedClock
+    tmp_path: Path, clock: FixedClock, db_url: str | None
 ) -> None:
     with (
-        open_site(tmp_path, CITY, clock) as city,
+        open_site(tmp_path, CITY, clock, db_url=db_url) as city,
         open_site(tmp_path, QIXIAN, clock) as qixian,
     ):
         trust_each_other(qixian, city, tmp_path / "ids")
