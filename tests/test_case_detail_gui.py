@@ -135,11 +135,15 @@ def test_a_bad_id_is_refused_beside_the_field_and_nothing_changes(
     assert correction.isVisible() and correction.result is None
     assert services.cases.detail(case_id) == before
 
-    # The message leaves as soon as the field is edited, and the form keeps its place.
+    # The message leaves as soon as the field is right, and the form keeps its place.
     reason_at = correction.reason.mapTo(correction, QPoint(0, 0))
     qtbot.keyClick(correction.id_number, Qt.Key.Key_Backspace)
+    assert error.isVisibleTo(correction)  # 17 characters: still wrong
+    qtbot.keyClicks(correction.id_number, "X")
     assert not error.isVisibleTo(correction)
     assert correction.reason.mapTo(correction, QPoint(0, 0)) == reason_at
+    replace_text(qtbot, correction.reason, "已核对原件")
+    assert not correction.errors["reason"].isVisibleTo(correction)
     click(qtbot, correction.cancel_button)
     assert services.cases.detail(case_id) == before
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.domain import validation
 from desktop_app.domain.vocabulary import Channel, ComplainantKind
 from desktop_app.errors import ValidationFailed
 from desktop_app.services.corrections import (
@@ -38,6 +39,9 @@ from desktop_app.services.corrections import (
 )
 from desktop_app.ui.common import FieldError, UiContext, show_error
 from desktop_app.ui.screen import size_to_screen
+
+# Fields that must not be left empty (as at intake), and the reason.
+_REQUIRED = frozenset({"name", "title", "contact_person", "reason"})
 
 
 def steady_error() -> FieldError:
@@ -211,15 +215,15 @@ class CorrectionDialog(QDialog):
         self.errors[key] = error
         self.fields[key] = widget
         form.addRow(label, host)
-        # The message leaves as soon as the field is edited: the service judges it again on save.
+        # The message leaves as soon as the field is right; the service judges all on save.
         if isinstance(widget, QLineEdit):
-            widget.textEdited.connect(lambda _text, k=key: self._clear_error(k))
+            widget.textChanged.connect(lambda _text, k=key: self._field_edited(k))
         elif isinstance(widget, QPlainTextEdit):
-            widget.textChanged.connect(lambda k=key: self._clear_error(k))
+            widget.textChanged.connect(lambda k=key: self._field_edited(k))
         elif isinstance(widget, QComboBox):
-            widget.currentIndexChanged.connect(lambda _index, k=key: self._clear_error(k))
+            widget.currentIndexChanged.connect(lambda _index, k=key: self._field_edited(k))
         elif isinstance(widget, QDateTimeEdit):
-            widget.dateTimeChanged.connect(lambda _value, k=key: self._clear_error(k))
+            widget.dateTimeChanged.connect(lambda _value, k=key: self._field_edited(k))
 
     def _shared_text(self) -> str:
         if not self.shared_cases:
@@ -231,15 +235,37 @@ class CorrectionDialog(QDialog):
             f"并记入它们的办理记录：{listed}{more}。"
         )
 
-    def _clear_error(self, key: str) -> None:
+    def _field_edited(self, key: str) -> None:
+        self.form_error.set_message(None)
+        if key == "id_override_reason":
+            if self.override_reason.text().strip():  # a reason excuses a doubtful number
+                self._field_edited("id_number" if "id_number" in self.fields else "credit_code")
+            return
+        if self.errors[key].isHidden() or not self._field_ok(key):
+            return
         self.errors[key].set_message(None)
         mark_invalid(self.fields[key], False)
-        if key in ("id_number", "credit_code", "id_override_reason"):
-            for other in ("id_number", "credit_code", "id_override_reason"):
-                if other in self.fields:
-                    self.errors[other].set_message(None)
-                    mark_invalid(self.fields[other], False)
-        self.form_error.set_message(None)
+
+    def _field_ok(self, key: str) -> bool:
+        """Whether ``key`` now passes the check intake makes as one types (the rest is judged
+        by the service on save)."""
+        excused = bool(self.override_reason.text().strip())
+        if key == "id_number":
+            value = self.id_number.text().strip()
+            today = self._context.services.clock.now().date()
+            return not value or excused or validation.check_id_number(value, today) is None
+        if key == "credit_code":
+            value = self.credit_code.text().strip()
+            return not value or excused or validation.check_credit_code(value) is None
+        if key == "phone":
+            value = self.phone.text().strip()
+            return bool(value) and validation.check_phone(value) is None
+        widget = self.fields[key]
+        if isinstance(widget, QLineEdit) and key in _REQUIRED:
+            return bool(widget.text().strip())
+        if isinstance(widget, QPlainTextEdit):
+            return bool(widget.toPlainText().strip())
+        return True  # a choice from a list, a date, an optional field
 
     # Saving ---------------------------------------------------------------------------------
 
