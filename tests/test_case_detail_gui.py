@@ -297,3 +297,33 @@ def test_the_ledger_shows_the_corrected_name_after_saving(
     assert dialog.detail.complainant_name == "张珊"
     qtbot.waitUntil(lambda: not dialog.assignments._loading)
     dialog.close()
+
+
+def test_correcting_is_offered_only_where_the_case_may_be_changed(
+    qtbot, tmp_path, clock, services: AppServices, clerk: Actor, auditor: Actor
+) -> None:
+    from tests.helpers.exchange import ADMIN, CITY, QIXIAN, open_site, trust_each_other
+
+    case_id = services.intake.register(clerk, person_form()).case_id
+    as_auditor = UiContext(services, auditor, ChangeHub(), TaskRunner())
+    dialog = open_dialog(qtbot, as_auditor, case_id)
+    assert not dialog.correct_button.isEnabled()  # an auditor reads
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)
+
+    with (
+        open_site(tmp_path, CITY, clock) as city,
+        open_site(tmp_path, QIXIAN, clock) as qixian,
+    ):
+        trust_each_other(qixian, city, tmp_path / "ids")
+        usb = tmp_path / "U盘"
+        usb.mkdir()
+        qixian.services.intake.register(ADMIN, person_form())
+        city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+        at_city = UiContext(city.services, ADMIN, ChangeHub(), TaskRunner())
+        county_case = city.services.ledger.ids(CaseFilter(site_code=QIXIAN[0]))[0]
+        dialog = open_dialog(qtbot, at_city, county_case)
+        assert dialog.read_only_banner.isVisibleTo(dialog)
+        assert not dialog.correct_button.isEnabled()  # only the county corrects its case
+        qtbot.waitUntil(lambda: not dialog.assignments._loading)
+        dialog.close()
+        at_city.runner.wait()
