@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QTableWidget
+from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_app.domain.vocabulary import SiteLevel
@@ -590,3 +591,67 @@ def test_a_conflict_is_shown_and_the_countys_version_can_be_taken(
     number = services.cases.detail(case_id).number
     found = city.ledger.export_records(CaseFilter(text=number))
     assert [r["area"] for r in found] == ["教育就学"]
+
+
+def test_the_city_calendar_with_its_county_filter_fits_the_smallest_screen(
+    qtbot: QtBot,
+    services: AppServices,
+    admin: Actor,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    stick: Path,
+    clock: FixedClock,
+) -> None:
+    """At the city the calendar's toolbar also offers 全部县区, and 此前还有…已超期 when cases
+    are overdue from an earlier month: on a 1280×680 screen (1080×600 for a page) it wraps onto
+    a second row instead of widening the window, and every filter and the export button stay on
+    the page."""
+    from PySide6.QtCore import QRect, QSize
+
+    from desktop_app.domain.vocabulary import Approach, Cause, Nature
+    from desktop_app.services.cases import Triage
+    from desktop_app.ui.app import make_application
+    from desktop_app.ui.calendar_page import CalendarPage
+    from desktop_app.ui.screen import SMALLEST_SCREEN
+    from desktop_app.ui.theme import STYLE_SHEET
+
+    if QApplication.instance().styleSheet() != STYLE_SHEET:
+        make_application()  # the application's fonts and style sheet decide the sizes
+    page_area = QSize(SMALLEST_SCREEN.width() - 200, SMALLEST_SCREEN.height() - 80)
+    city.site.save_department(
+        city_admin, name="开封市人力资源和社会保障局劳动保障监察支队", principal_leader="王主任"
+    )
+    services.intake.register(admin, person_form())
+    city.sync.import_file(city_admin, services.sync.export(admin, stick).path)
+    now = clock.at
+    clock.at = datetime(2026, 10, 9, 9, 30)  # a case triaged in October, overdue since
+    late = city.intake.register(city_admin, person_form(name="赵六"))
+    triage = Triage(Nature.WONT, Approach.ORDER, (Cause.ATTITUDE,), "医保社保")
+    city.cases.triage(city_admin, late.case_id, triage)
+    clock.at = now
+    context = UiContext(city, city_admin, ChangeHub(), TaskRunner())
+    calendar = CalendarPage(context)
+    qtbot.addWidget(calendar)
+    calendar.resize(page_area)
+    calendar.show()
+    qtbot.waitUntil(lambda: calendar.reference is not None and not calendar.is_loading)
+    qtbot.waitUntil(lambda: calendar.site_filter.isVisibleTo(calendar))
+    qtbot.waitUntil(lambda: calendar.earlier_button.isVisibleTo(calendar))
+
+    hint = calendar.minimumSizeHint()
+    assert hint.width() <= page_area.width() and hint.height() <= page_area.height(), hint
+    calendar.resize(page_area)
+    qtbot.waitUntil(lambda: calendar.size() == page_area)
+    shown = QRect(0, 0, page_area.width(), page_area.height())
+    for widget in (
+        calendar.site_filter,
+        calendar.department_filter,
+        calendar.kind_filter,
+        calendar.mine_only,
+        calendar.export_button,
+        calendar.next_button,
+    ):
+        corner = widget.mapTo(calendar, widget.rect().topLeft())
+        assert shown.contains(QRect(corner, widget.size())), widget
+    context.runner.wait()
