@@ -237,6 +237,13 @@ def test_the_case_dialog_fits_on_every_tab(
     dialog.reject()
 
 
+def test_the_correction_dialog_fits(qtbot: QtBot, window_with_case: tuple[MainWindow, int]) -> None:
+    from desktop_app.ui.correction_dialog import CorrectionDialog
+
+    window, case_id = window_with_case
+    check_dialog(qtbot, CorrectionDialog(window.context, case_id, window))
+
+
 def test_the_slip_preview_fits(qtbot: QtBot, window_with_case: tuple[MainWindow, int]) -> None:
     from io import BytesIO
 
