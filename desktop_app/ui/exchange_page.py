@@ -57,6 +57,7 @@ from desktop_app.services.sync import (
     TrustedSite,
 )
 from desktop_app.ui.common import Card, UiContext, heading, show_error
+from desktop_app.ui.screen import size_to_screen
 from desktop_app.ui.scrolling import VerticalScrollArea
 from desktop_app.ui.theme import GREEN, RED, YELLOW
 
@@ -282,7 +283,7 @@ class ImportPreviewDialog(QDialog):
     def __init__(self, reports: Sequence[ImportReport], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("导入预检")
-        self.resize(1000, 380)
+        size_to_screen(self, 1000, 420)
         self.reports = list(reports)
         importable = [r for r in self.reports if not r.refused]
         refused = len(self.reports) - len(importable)
