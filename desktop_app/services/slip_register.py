@@ -20,7 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, or_, select, union
+from sqlalchemy import Select, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from desktop_app.documents.slip_content import PaperKind
@@ -114,7 +114,7 @@ class SlipRegister:
             case_match = or_(case_match, Case.number.contains(text, autoescape=True))
         cases = select(Case.id).where(case_match)
         departments = select(Department.id).where(Department.name.contains(text, autoescape=True))
-        assignments = union(
+        assignments = union_all(  # duplicates do no harm to IN
             select(Assignment.id).where(Assignment.case_id.in_(cases)),
             select(Assignment.id).where(Assignment.department_id.in_(departments)),
         )
@@ -189,9 +189,19 @@ def _filtered(query: Select[Any], slip_filter: SlipFilter) -> Select[Any]:
 
 def _could_be_in_a_number(text: str, tail: frozenset[str], prefixes: set[str]) -> bool:
     """Whether ``text`` can be part of a number made of a prefix and a tail of ``tail``'s
-    characters: it has one of those characters, or it lies inside one of the prefixes."""
+    characters: it lies inside a prefix, or it is the end of a prefix (or nothing) followed by
+    tail characters only. 医保 cannot be part of 杞纪窗交〔2026〕12号 and 〔2026〕12 cannot be
+    part of 杞县-2026-0012, so neither search reads those numbers."""
     lowered = text.lower()  # LIKE ignores the case of ASCII letters
-    return any(c in tail for c in lowered) or any(lowered in prefix for prefix in prefixes)
+    if any(lowered in prefix for prefix in prefixes):
+        return True
+    for split in range(len(lowered)):
+        head, rest = lowered[:split], lowered[split:]
+        if all(c in tail for c in rest) and (
+            not head or any(prefix.endswith(head) for prefix in prefixes)
+        ):
+            return True
+    return False
 
 
 def _prefix(number: str, separator: str) -> str:

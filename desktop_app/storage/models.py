@@ -416,6 +416,7 @@ class Slip(Exported, Base):
             "number",
             "assignment_id",
         ),
+        Index("ix_slips_assignment_issued", "assignment_id", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
