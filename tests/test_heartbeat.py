@@ -13,7 +13,9 @@ from tests.helpers.heartbeat import Heartbeat
 def _watch(limit: float, *, slots_here: bool = True) -> Heartbeat:
     """A second guard; ``slots_here``: this file's functions count as slots (as ui/'s do)."""
     paths = (*Heartbeat().event_paths, "test_heartbeat.py") if slots_here else ()
-    watch = Heartbeat(limit=limit, event_paths=paths or Heartbeat().event_paths)
+    watch = Heartbeat(
+        limit=limit, event_paths=paths or Heartbeat().event_paths, stretch_with_load=False
+    )
     watch.start()
     return watch
 
