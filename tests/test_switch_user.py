@@ -157,6 +157,8 @@ def test_ctrl_l_in_an_open_step_dialog_saves_it_then_switches(
     draft = case_dialog.assignments.dialog
     assert draft is not None
     qtbot.waitUntil(draft.isVisible)
+    draft.activateWindow()  # what the window manager does with a new dialog (offscreen: not)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is draft)
     type_chinese(draft.requirements, "请核实并办理，书面反馈监督窗口。")
 
     # The case dialog is modal: the shortcut must work from inside it.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -43,9 +43,10 @@ if TYPE_CHECKING:
     from desktop_app.ui.settings_page import SettingsPage
     from desktop_app.ui.slips_page import SlipsPage
 
-# Work anywhere in the program, a case dialog or a step dialog included (see eventFilter).
+# Work anywhere in the window, a case dialog or a step dialog included (_add_switch_keys).
 SWITCH_USER_KEYS = QKeySequence("Ctrl+L")
 LOG_OUT_KEYS = QKeySequence("Ctrl+Shift+L")
+_SWITCH_KEYS_ADDED = "bbcsSwitchKeys"  # a dialog's property once it has the two shortcuts
 # The window's preferred size; a smaller screen gets its whole available area.
 PREFERRED_WIDTH = 1440
 PREFERRED_HEIGHT = 900
@@ -130,9 +131,15 @@ class MainWindow(QMainWindow):
             )
         QShortcut(QKeySequence.StandardKey.New, self, activated=lambda: self.go_to("受理登记"))
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._find)
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        self._add_switch_keys(self)
+        # The case dialog and the step dialogs are modal: the window's own shortcuts do not
+        # reach them, so each of this window's dialogs gets its own as it takes the focus.
+        # (A Python event filter on the whole application would do it too, but wrapping every
+        # event of every object, some of them half-destroyed, crashed PySide now and then.)
+        app = QApplication.instance()
+        self._watching_focus = isinstance(app, QApplication)
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
 
     def _build_pages(self) -> None:
         """The navigation and every page, for ``self.context``'s user."""
@@ -518,34 +525,44 @@ class MainWindow(QMainWindow):
         self._build_pages()
         self.user_changed.emit(actor)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Ctrl+L (切换用户) and Ctrl+Shift+L (注销) from any of this window's dialogs too: the
-        case dialog is modal and would swallow a shortcut of the main window."""
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            keys = QKeySequence(event.keyCombination())
-            if keys in (SWITCH_USER_KEYS, LOG_OUT_KEYS) and self._owns(watched):
-                if not self._leaving and self.isVisible():
-                    self._leave(log_out=keys == LOG_OUT_KEYS)
-                return True
-        return super().eventFilter(watched, event)
+    def _add_switch_keys(self, window: QWidget) -> None:
+        for keys, log_out in ((SWITCH_USER_KEYS, False), (LOG_OUT_KEYS, True)):
+            shortcut = QShortcut(keys, window)
+            shortcut.activated.connect(lambda log_out=log_out: self._switch_keys(log_out))
+        window.setProperty(_SWITCH_KEYS_ADDED, True)
 
-    def _owns(self, watched: QObject) -> bool:
-        if not isinstance(watched, QWidget):
-            return False
-        widget: QWidget | None = watched.window()
+    def _switch_keys(self, log_out: bool) -> None:
+        if not self._leaving and self.isVisible():
+            self._leave(log_out=log_out)
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is None:
+            return
+        window = new.window()
+        if (
+            isinstance(window, QDialog)
+            and not window.property(_SWITCH_KEYS_ADDED)
+            and window is not self.login_dialog
+            and window is not self.unsaved_question
+            and self._owns(window)
+        ):
+            self._add_switch_keys(window)
+
+    def _owns(self, window: QWidget) -> bool:
+        """Whether ``window`` is one of this window's dialogs (at any depth)."""
+        widget: QWidget | None = window
         while widget is not None:
             if widget is self:
                 return True
-            if widget is self.login_dialog or widget is self.unsaved_question:
-                return False
             widget = widget.parentWidget()
         return False
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.context.runner.wait(10_000)
         app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        if isinstance(app, QApplication) and self._watching_focus:
+            app.focusChanged.disconnect(self._focus_changed)
+            self._watching_focus = False
         super().closeEvent(event)
 
 
