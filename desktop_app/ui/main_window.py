@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QWindow
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -133,13 +133,13 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self._find)
         self._add_switch_keys(self)
         # The case dialog and the step dialogs are modal: the window's own shortcuts do not
-        # reach them, so each of this window's dialogs gets its own as it takes the focus.
+        # reach them, so each of this window's dialogs gets its own when it becomes active.
         # (A Python event filter on the whole application would do it too, but wrapping every
         # event of every object, some of them half-destroyed, crashed PySide now and then.)
         app = QApplication.instance()
         self._watching_focus = isinstance(app, QApplication)
         if isinstance(app, QApplication):
-            app.focusChanged.connect(self._focus_changed)
+            app.focusWindowChanged.connect(self._focus_window_changed)
 
     def _build_pages(self) -> None:
         """The navigation and every page, for ``self.context``'s user."""
@@ -535,18 +535,19 @@ class MainWindow(QMainWindow):
         if not self._leaving and self.isVisible():
             self._leave(log_out=log_out)
 
-    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        if new is None:
+    def _focus_window_changed(self, focused: QWindow | None) -> None:
+        if focused is None:
             return
-        window = new.window()
-        if (
-            isinstance(window, QDialog)
-            and not window.property(_SWITCH_KEYS_ADDED)
-            and window is not self.login_dialog
-            and window is not self.unsaved_question
-            and self._owns(window)
-        ):
-            self._add_switch_keys(window)
+        for window in QApplication.topLevelWidgets():
+            if (
+                window.windowHandle() is focused
+                and isinstance(window, QDialog)
+                and not window.property(_SWITCH_KEYS_ADDED)
+                and window is not self.login_dialog
+                and window is not self.unsaved_question
+                and self._owns(window)
+            ):
+                self._add_switch_keys(window)
 
     def _owns(self, window: QWidget) -> bool:
         """Whether ``window`` is one of this window's dialogs (at any depth)."""
@@ -561,7 +562,7 @@ class MainWindow(QMainWindow):
         self.context.runner.wait(10_000)
         app = QApplication.instance()
         if isinstance(app, QApplication) and self._watching_focus:
-            app.focusChanged.disconnect(self._focus_changed)
+            app.focusWindowChanged.disconnect(self._focus_window_changed)
             self._watching_focus = False
         super().closeEvent(event)
 
