@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import filelock
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.errors import AlreadyRunning, DatabaseTooNew, EnvironmentProblem
@@ -202,8 +202,11 @@ class Database:
         session = self._read()
         try:
             yield session
-        except OperationalError as exc:  # e.g. the PostgreSQL server went away
-            raise _environment_problem(exc, self.display_url) from exc
+        except DBAPIError as exc:  # e.g. the PostgreSQL server went away, a damaged file
+            problem = environment_problem(exc, self.display_url)
+            if problem is None:
+                raise
+            raise problem from exc
         finally:
             session.rollback()
             session.close()
@@ -219,9 +222,12 @@ class Database:
         try:
             yield session
             session.commit()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             session.rollback()
-            raise _environment_problem(exc, self.display_url) from exc
+            problem = environment_problem(exc, self.display_url)
+            if problem is None:
+                raise
+            raise problem from exc
         except BaseException:
             session.rollback()
             raise
@@ -310,8 +316,11 @@ class Database:
             current = current_revision(self.engine)
             if not self.is_sqlite:
                 self._check_server()
-        except OperationalError as exc:
-            raise _environment_problem(exc, self.display_url) from exc
+        except DBAPIError as exc:
+            problem = environment_problem(exc, self.display_url)
+            if problem is None:
+                raise
+            raise problem from exc
         if current == SCHEMA_HEAD:
             return False
         from alembic import command
@@ -403,20 +412,46 @@ def _script_directory() -> ScriptDirectory:
     return ScriptDirectory.from_config(config)
 
 
-def _environment_problem(exc: DBAPIError, display_url: str = "") -> Exception:
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    if exc.orig is not None and not isinstance(exc.orig, sqlite3.Error):
+# SQLite's primary result codes (the low byte of ``sqlite_errorcode``) that a person can act on,
+# with what to tell them. Anything else is a bug and keeps its traceback.
+_SQLITE_PROBLEMS: dict[int, str] = {
+    sqlite3.SQLITE_FULL: "磁盘空间已满，本次操作未保存。请清理磁盘后重试。",
+    sqlite3.SQLITE_READONLY: "数据目录是只读的，无法保存。请检查数据目录的权限。",
+    sqlite3.SQLITE_PERM: "没有权限读写数据库文件，无法保存。请检查数据目录的权限。",
+    sqlite3.SQLITE_BUSY: "数据库正被另一个程序占用，请稍后重试。",
+    sqlite3.SQLITE_LOCKED: "数据库正被另一个程序占用，请稍后重试。",
+    sqlite3.SQLITE_IOERR: (
+        "读写数据库文件时出错（磁盘故障，或数据目录所在的U盘、网络盘断开），本次操作未完成。"
+        "请检查磁盘后重试；数据目录应在本机硬盘上。"
+    ),
+    sqlite3.SQLITE_CANTOPEN: "无法打开数据库文件：数据目录可能已被移走、改名或没有访问权限。",
+    sqlite3.SQLITE_CORRUPT: (
+        "数据库文件已损坏，本次操作未完成。请不要继续登记，立即联系维护人员："
+        "用数据目录下 backups 文件夹中最近的备份恢复，并用 bbcs check 检查。"
+    ),
+    sqlite3.SQLITE_NOTADB: (
+        "数据目录中的 bbcs.db 不是有效的数据库文件（可能被其他程序覆盖或损坏）。"
+        "请联系维护人员用 backups 文件夹中最近的备份恢复。"
+    ),
+}
+
+
+def environment_problem(exc: DBAPIError, display_url: str = "") -> EnvironmentProblem | None:
+    """The plain Chinese message for a database error the user can act on (disk full, read-only,
+    locked, damaged …), sorted by SQLite's result code or PostgreSQL's SQLSTATE — never by the
+    English text of the message. None for an error that is a bug."""
+    original = exc.orig
+    if original is not None and not isinstance(original, sqlite3.Error):
+        text = str(original)
         return _server_problem(exc, text, display_url)
-    if "disk is full" in text or "database or disk is full" in text:
-        return EnvironmentProblem("磁盘空间已满，本次操作未保存。请清理磁盘后重试。")
-    if "readonly" in text or "read-only" in text:
-        return EnvironmentProblem("数据目录是只读的，无法保存。请检查数据目录的权限。")
-    if "locked" in text:
-        return EnvironmentProblem("数据库正被另一个程序占用，请稍后重试。")
-    return exc
+    code = getattr(original, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    message = _SQLITE_PROBLEMS.get(code & 0xFF)
+    return EnvironmentProblem(message) if message else None
 
 
-def _server_problem(exc: DBAPIError, text: str, display_url: str) -> Exception:
+def _server_problem(exc: DBAPIError, text: str, display_url: str) -> EnvironmentProblem | None:
     """PostgreSQL errors a person can act on, by SQLSTATE; anything else stays a bug."""
     state = getattr(exc.orig, "sqlstate", None) or ""
     reason = text.strip().splitlines()[0] if text.strip() else type(exc.orig).__name__
@@ -431,7 +466,7 @@ def _server_problem(exc: DBAPIError, text: str, display_url: str) -> Exception:
             f"无法连接数据库服务器 {display_url}：{reason}。"
             "请确认 PostgreSQL 服务器正在运行，数据库地址、用户名和密码正确。"
         )
-    return exc
+    return None
 
 
 class InstanceLock:
