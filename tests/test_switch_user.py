@@ -249,3 +249,21 @@ def test_main_window_fits_the_screen_and_exchange_does_not_grow_it(
         assert window.width() <= area.width(), title
         assert window.height() <= area.height(), title
         assert window.minimumSizeHint().width() <= area.width(), title
+
+
+def test_a_wrong_password_on_switching_keeps_the_dialog_open(qtbot, window: MainWindow) -> None:
+    click(qtbot, window.switch_button)
+    dialog = wait_for_login(qtbot, window)
+    qtbot.keyClicks(dialog.username, "leader1")
+    qtbot.keyClicks(dialog.password, "wrong-password1")
+    click(qtbot, dialog.login_button)  # checked on the worker: the window stays responsive
+    qtbot.waitUntil(lambda: not dialog.is_logging_in and dialog.error.isVisible())
+    assert "不正确" in dialog.error.text()
+    assert window.login_dialog is dialog and "张敏" in window.user_label.text()
+
+    dialog.password.clear()
+    qtbot.keyClicks(dialog.password, USER_PASSWORD)
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.login_dialog is None)
+    assert "潘险峰" in window.user_label.text()
+    qtbot.waitUntil(lambda: not window.ledger.is_loading)
