@@ -204,6 +204,15 @@ def test_cancel_in_the_question_or_the_log_in_keeps_the_clerk(qtbot, window: Mai
     assert window.login_dialog is None
     assert intake.phone.text() == "13812345678"
 
+    click(qtbot, window.switch_button)  # asks again; Esc is 取消 too
+    qtbot.waitUntil(lambda: window.unsaved_question is not None)
+    box = window.unsaved_question
+    assert box is not None
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.unsaved_question is None)
+    assert window.login_dialog is None
+    assert intake.phone.text() == "13812345678"
+
     intake.clear()
     qtbot.keyClick(window.ledger, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     dialog = wait_for_login(qtbot, window)  # nothing unsaved: no question

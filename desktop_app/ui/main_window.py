@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QWindow
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QApplication,
     QDialog,
     QFrame,
@@ -405,9 +404,11 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.unsaved_question = box
 
-        def answered(button: QAbstractButton) -> None:
+        def answered(_result: int) -> None:
+            # Closed by its title bar or Esc, no button was clicked: as 取消.
             self.unsaved_question = None
-            choice = box.standardButton(button)
+            button = box.clickedButton()
+            choice = box.standardButton(button) if button is not None else None
             if choice == QMessageBox.StandardButton.Discard:
                 self._discard(dialogs)
                 self._ask_login(log_out)
@@ -416,7 +417,7 @@ class MainWindow(QMainWindow):
             else:
                 self._leaving = False
 
-        box.buttonClicked.connect(answered)
+        box.finished.connect(answered)
         box.open()
 
     def _discard(self, dialogs: list[QDialog]) -> None:
