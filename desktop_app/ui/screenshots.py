@@ -183,6 +183,8 @@ def render(data_dir: Path, out: Path) -> None:
             dialog.tabs.setCurrentIndex(index)
             settle(context.runner)
             save(window, out / f"08-case-{index}-{dialog.tabs.tabText(index)}.png", dialog)
+            if dialog.tabs.tabText(index) == "办理记录":  # the README's picture of a case
+                save(window, out / "08-case-timeline.png", dialog)
         dialog.close()
         settle(context.runner)
 
