@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from desktop_app.domain.case_flow import EventKind, derive_status
+from desktop_app.domain.deadlines import RuleKey
 from desktop_app.domain.intake_rules import IntakeForm
 from desktop_app.domain.validation import (
     birth_date_from_id,
@@ -42,6 +43,7 @@ from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.auth import AuthService
+from desktop_app.services.calendar import CalendarService
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.demo import (
     DEMO_PASSWORD,
@@ -50,6 +52,7 @@ from desktop_app.services.demo import (
     credit_check_char,
     id_check_char,
 )
+from desktop_app.services.demo.stories import TemplateError, parse_stories, stories
 from desktop_app.services.intake import IntakeService, case_number, search_fields
 from desktop_app.services.ledger import CaseFilter, LedgerService
 from desktop_app.services.site import SiteService
@@ -616,3 +619,130 @@ def test_demo_with_keys_has_assignments_in_every_state_with_signed_slips(tmp_pat
     assert all(c.valid for c in checks), checks[0].message
     assert services.maintenance.check().ok
     services.close()
+
+
+# The stories are data (templates.toml) -----------------------------------------------------
+
+
+def test_every_shipped_template_loads_and_serves_its_area() -> None:
+    loaded = stories()
+    assert len(loaded.templates) >= 50
+    names = [t.name for t in (*loaded.templates, *loaded.generic)]
+    assert len(names) == len(set(names))
+    for area in DEFAULT_AREAS:
+        mine = [t for t in loaded.templates if t.area == area]
+        assert mine, area
+        assert any("p" in t.kinds for t in mine) or any("p" in t.kinds for t in loaded.generic)
+    for template in (*loaded.templates, *loaded.generic):
+        assert template.titles and template.stories and template.done, template.name
+        assert template.natures and all(w > 0 for _, w in template.natures), template.name
+        assert "\\" not in "".join((*template.stories, *template.done)), template.name
+    # Long stories are broken over lines in the file; the text itself has no line breaks.
+    assert all("\n" not in story for t in loaded.templates for story in t.stories)
+    assert any(len(story) > 60 for t in loaded.templates for story in t.stories)
+
+
+_GOOD_TEMPLATE = """
+[[template]]
+name = "测试模板"
+area = "医保社保"
+kinds = "p"
+department = "yibao"
+natures = { hard = 2, wont = 1 }
+causes = ["process"]
+titles = ["{relative}医保报销受阻"]
+stories = ["在{hospital}住院，{trips}。"]
+done = ["督促{L}医保局办结"]
+
+[[generic]]
+name = "通用个人"
+kinds = "p"
+natures = { wont = 1 }
+causes = []
+titles = ["{area}事项办理受阻"]
+stories = ["{trips}。"]
+done = ["已办结"]
+
+[[generic]]
+name = "通用企业"
+kinds = "e"
+natures = { hard = 1 }
+causes = []
+titles = ["{area}审批事项久拖未办"]
+stories = ["{trips}。"]
+done = ["已办结"]
+"""
+
+
+def test_a_good_template_file_parses() -> None:
+    parsed = parse_stories(_GOOD_TEMPLATE)
+    (template,) = parsed.templates
+    assert template.natures == ((Nature.HARD, 2.0), (Nature.WONT, 1.0))
+    assert template.causes == (Cause.PROCESS,)
+    assert [t.name for t in parsed.generic] == ["通用个人", "通用企业"]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("natures = { hard = 2, wont = 1 }", "natures = { hard = 2, never = 1 }"), "never"),
+        (('causes = ["process"]', 'causes = ["bribery"]'), "bribery"),
+        (('area = "医保社保"', 'area = "天文观测"'), "天文观测"),
+        (('department = "yibao"', 'department = "nasa"'), "nasa"),
+        (('kinds = "p"\ndepartment', 'kinds = "x"\ndepartment'), "kinds"),
+        (("在{hospital}住院", "在{hospitl}住院"), "hospitl"),
+        (('titles = ["{relative}医保报销受阻"]', "titles = []"), "titles"),
+        (
+            ('done = ["督促{L}医保局办结"]', 'done = ["督促{L}医保局办结"]\nweather = "晴"'),
+            "weather",
+        ),
+    ],
+)
+def test_a_template_with_an_unknown_code_fails_loudly_with_its_name(
+    change: tuple[str, str], problem: str
+) -> None:
+    old, new = change
+    assert old in _GOOD_TEMPLATE
+    with pytest.raises(TemplateError) as raised:
+        parse_stories(_GOOD_TEMPLATE.replace(old, new, 1))
+    assert "测试模板" in str(raised.value) and problem in str(raised.value)
+
+
+def test_a_template_file_that_is_not_toml_or_repeats_a_name_is_refused() -> None:
+    with pytest.raises(TemplateError, match=r"templates\.toml"):
+        parse_stories(_GOOD_TEMPLATE + "\n[[template]\n")
+    with pytest.raises(TemplateError, match="通用个人"):
+        parse_stories(_GOOD_TEMPLATE.replace('name = "通用企业"', 'name = "通用个人"'))
+
+
+# Deadlines come from the site's rules, not from a table of the demo's own ----------------------
+
+
+def test_assignments_take_the_sites_deadline_rules(tmp_path: Path) -> None:
+    """A site whose administrator changed the periods gets demo assignments under those
+    periods; a reopened case's 督办 starts a new period under the case's own rule."""
+    db, clock = make_site(tmp_path / "site")
+    changed = {RuleKey.WONT: 7, RuleKey.HARD: 12, RuleKey.CANT_BASIS: 4}
+    CalendarService(db, clock).save_rules(Actor.command_line(), changed, 2)
+    DemoService(db, clock).generate(600)
+    expected = {
+        (Nature.WONT.value, False): 7,
+        (Nature.HARD.value, False): 12,
+        (Nature.CANT.value, False): 4,  # the slip asks for the written basis
+    }
+    seen: Counter[tuple[str, str]] = Counter()
+    with db.read() as session:
+        cases = {c.id: c for c in session.scalars(select(Case))}
+        events = session.scalars(
+            select(CaseEvent).where(CaseEvent.kind == EventKind.ASSIGNED.value)
+        ).all()
+        for event in events:
+            case = cases[event.case_id]
+            assert case.nature is not None and case.approach is not None
+            immediate = case.approach == Approach.IMMEDIATE.value
+            days = 0 if immediate else expected[(case.nature, False)]
+            assert event.data["working_days"] == days, (case.number, event.data)
+            seen[(event.data["kind"], case.nature)] += 1
+    assert seen[("督办", Nature.HARD.value)] or seen[("督办", Nature.WONT.value)], seen
+    assert all(seen[("交办", n.value)] for n in Nature), seen
+    db.dispose()

@@ -16,11 +16,14 @@ import re
 import unicodedata
 
 __all__ = [
+    "CREDIT_CODE_ALPHABET",
     "birth_date_from_id",
     "check_credit_code",
     "check_id_number",
     "check_phone",
+    "credit_check_char",
     "credit_code_excusable",
+    "id_check_char",
     "id_number_excusable",
     "mask_id_number",
     "mask_phone",
@@ -29,6 +32,7 @@ __all__ = [
     "normalize_id_number",
     "normalize_phone",
     "normalize_text",
+    "org_code_check_char",
 ]
 
 _DIGITS = frozenset("0123456789")
@@ -132,6 +136,11 @@ def _id_check_char(first17: str) -> str:
     """The GB 11643 check character for 17 ASCII digits."""
     total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK_CHARS[total % 11]
+
+
+def id_check_char(first17: str) -> str:
+    """The GB 11643 check character that completes 17 digits (for making numbers: demo data)."""
+    return _id_check_char(first17)
 
 
 def _id_birth_digits(number: str) -> str | None:
@@ -260,6 +269,7 @@ def mask_id_number(value: str) -> str:
 # GB 32100-2015 alphabet: digits and capitals without I, O, Z, S, V; a character's value is its
 # index here.
 _CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_ALPHABET = _CREDIT_ALPHABET
 _CREDIT_VALUES = {ch: i for i, ch in enumerate(_CREDIT_ALPHABET)}
 # Weight of position i is 3**i mod 31.
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -289,6 +299,23 @@ def _credit_check_char(first17: str) -> str:
     total = sum(_CREDIT_VALUES[ch] * w for ch, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
     # 31 - (total mod 31) is in 1..31; 31 stands for "0", which the final mod 31 produces.
     return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_check_char(first17: str) -> str:
+    """The GB 32100 check character that completes 17 characters of the code alphabet."""
+    return _credit_check_char(first17)
+
+
+# GB 11714: the organization code inside a credit code (digits and capitals, A = 10, ...).
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def org_code_check_char(first8: str) -> str:
+    """The GB 11714 check character of an organization code's 8 characters (not checked on
+    input, see :func:`check_credit_code`; for making codes: demo data)."""
+    total = sum(int(ch, 36) * w for ch, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    value = 11 - total % 11
+    return "X" if value == 10 else "0" if value == 11 else str(value)
 
 
 def check_credit_code(value: str) -> str | None:

@@ -1,0 +1,83 @@
+"""Demo rows as the database stores them: column orders, SQLAlchemy's SQLite formats, uuids."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table
+
+from desktop_app.storage.models import Base
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def new_uuid(rng: random.Random) -> str:
+    """A version-4 UUID string from the seeded generator (reproducible, unlike uuid4)."""
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+COMPLAINANT_COLUMNS = (
+    "id", "uuid", "version", "kind", "name", "id_number", "credit_code", "contact_person",
+    "phone", "address", "id_override_reason",
+)  # fmt: skip
+CASE_COLUMNS = (
+    "id", "uuid", "version", "site_code", "year", "seq", "number", "complainant_id", "title",
+    "description", "area", "channel", "stuck_at", "stuck_department_id", "visits_count",
+    "received_at", "status", "nature", "approach", "causes", "triaged_at", "outcome",
+    "concluded_at", "visit_grade", "due_date", "linked_case_id", "created_by_id", "updated_at",
+)  # fmt: skip
+CASE_DATETIMES = tuple(
+    CASE_COLUMNS.index(c) for c in ("received_at", "triaged_at", "concluded_at", "updated_at")
+)
+CASE_DUE = CASE_COLUMNS.index("due_date")
+CASE_LINKED = CASE_COLUMNS.index("linked_case_id")
+CASE_CAUSES = CASE_COLUMNS.index("causes")
+EVENT_COLUMNS = ("uuid", "version", "case_id", "at", "kind", "summary", "data", "user_name")
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """SQLAlchemy's SQLite DATETIME storage format (``2026-11-25 09:00:00.000000``)."""
+    return value.isoformat(" ", "microseconds")
+
+
+def sqlite_case(row: tuple[Any, ...]) -> list[Any]:
+    values = list(row)
+    for index in CASE_DATETIMES:
+        if values[index] is not None:
+            values[index] = sqlite_datetime(values[index])
+    if values[CASE_DUE] is not None:
+        values[CASE_DUE] = values[CASE_DUE].isoformat()
+    causes = tuple(values[CASE_CAUSES])
+    encoded = _CAUSES_JSON.get(causes)
+    if encoded is None:
+        encoded = _CAUSES_JSON[causes] = json.dumps(values[CASE_CAUSES])
+    values[CASE_CAUSES] = encoded
+    return values
+
+
+_CAUSES_JSON: dict[tuple[str, ...], str] = {}
+json_str = json.encoder.encode_basestring_ascii  # what json.dumps does to a str
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def core_table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+@dataclass
+class Rows:
+    complainants: list[tuple[Any, ...]] = field(default_factory=list)
+    cases: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    search: list[tuple[int, str]] = field(default_factory=list)
