@@ -6,7 +6,7 @@ python tasks.py test           install test tools and run lint, type checks and 
 python tasks.py screenshots    render each main screen with demo data to screenshots/*.png
 python tasks.py bench          build a 100,000-case database and print timings as JSON
 python tasks.py package        the one-folder build (PyInstaller), its self-test, the installer
-python tasks.py lint           ruff + mypy only
+python tasks.py lint           ruff, mypy and the layer contracts (import-linter) only
 python tasks.py translations   compile resources/translations/*.ts to .qm (pyside6-lrelease)
 """
 
@@ -112,15 +112,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     ).returncode
 
 
+# import-linter's command (lint-imports) without relying on where the venv puts its scripts.
+LINT_IMPORTS = "import sys; from importlinter.cli import lint_imports_command as c; sys.exit(c())"
+
+
 def cmd_lint(_args: argparse.Namespace) -> int:
     python = ensure_venv("test")
     steps = [
         [str(python), "-m", "ruff", "check", "desktop_app", "tests", "tasks.py"],
         [str(python), "-m", "ruff", "format", "--check", "desktop_app", "tests", "tasks.py"],
         [str(python), "-m", "mypy"],
+        # The layers of DESIGN.md §7 (contracts in pyproject.toml [tool.importlinter]).
+        [str(python), "-c", LINT_IMPORTS, "--no-cache"],
     ]
     for step in steps:
-        print("$", " ".join(step[2:]), flush=True)
+        shown = "lint-imports --no-cache" if LINT_IMPORTS in step else " ".join(step[2:])
+        print("$", shown, flush=True)
         if subprocess.run(step, cwd=ROOT).returncode != 0:
             return 1
     return 0
@@ -315,7 +322,7 @@ def main() -> int:
     p.add_argument("--cases", type=int, default=DEMO_CASES)
     p = sub.add_parser("test", help="lint, type-check and run every test")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    sub.add_parser("lint", help="ruff and mypy")
+    sub.add_parser("lint", help="ruff, mypy and the layer contracts")
     sub.add_parser("screenshots", help="render the main screens to screenshots/")
     sub.add_parser("translations", help="compile resources/translations/*.ts to .qm")
     p = sub.add_parser(

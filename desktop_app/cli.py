@@ -11,7 +11,6 @@ import contextlib
 import getpass
 import json
 import logging
-import logging.handlers
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +20,7 @@ from typing import Any
 
 from desktop_app import __version__
 from desktop_app.errors import UserError
+from desktop_app.logs import setup_logging
 from desktop_app.paths import DataLayout, resolve_data_dir
 
 log = logging.getLogger("bbcs")
@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code
     handler = _COMMANDS[args.command]
     try:
-        _setup_logging(data_dir)
+        setup_logging(data_dir)
         return handler(args, data_dir)
     except UserError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
@@ -584,10 +584,10 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
 
 @contextlib.contextmanager
 def _services(data_dir: Path, args: argparse.Namespace, *, lock: bool = False) -> Iterator[Any]:
+    from desktop_app.services.app import instance_lock as lock_for
     from desktop_app.services.app import open_services
-    from desktop_app.storage.database import InstanceLock
 
-    instance_lock = InstanceLock(DataLayout(data_dir)) if lock else None
+    instance_lock = lock_for(data_dir) if lock else None
     if instance_lock is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
         instance_lock.acquire()
@@ -637,24 +637,6 @@ def _utf8_console() -> None:
         if reconfigure is not None:
             with contextlib.suppress(ValueError, OSError):
                 reconfigure(encoding="utf-8", errors="replace")
-
-
-def _setup_logging(data_dir: Path) -> None:
-    root = logging.getLogger()
-    if any(getattr(h, "_bbcs", False) for h in root.handlers):
-        return
-    try:
-        logs = DataLayout(data_dir).logs
-        logs.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            logs / "bbcs.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-        )
-    except OSError:
-        handler = logging.StreamHandler(sys.stderr)
-    handler._bbcs = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,7 +29,7 @@ from desktop_app.services.maintenance import MaintenanceService
 from desktop_app.services.roster import RosterService
 from desktop_app.services.site import SiteService
 from desktop_app.services.slip_register import SlipRegister
-from desktop_app.storage.database import Database
+from desktop_app.storage.database import Database, InstanceLock
 
 if TYPE_CHECKING:
     from desktop_app.services.sync import SyncService
@@ -66,6 +66,12 @@ class AppServices:
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def instance_lock(data_dir: Path) -> InstanceLock:
+    """The lock that keeps a second bbcs (window or command) off this data dir while one works
+    in it; ``acquire()`` refuses with a plain message."""
+    return InstanceLock(DataLayout(data_dir))
 
 
 def open_services(

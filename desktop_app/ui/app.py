@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop_app import APP_TITLE, __version__
 from desktop_app.errors import UserError
-from desktop_app.paths import DataLayout, resources_dir
-from desktop_app.services.app import AppServices, open_services
-from desktop_app.storage.database import InstanceLock
+from desktop_app.logs import setup_logging
+from desktop_app.paths import resources_dir
+from desktop_app.services.app import AppServices, instance_lock, open_services
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.startup import LoginDialog, SetupDialog
 from desktop_app.ui.theme import apply_style, install_fonts, install_translations
@@ -57,9 +57,7 @@ def _install_excepthook() -> None:
 
 
 def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
-    from desktop_app.cli import _setup_logging
-
-    _setup_logging(data_dir)
+    setup_logging(data_dir)
     from desktop_app.ui.xcb_check import check as check_xcb
 
     problem = check_xcb()  # before Qt's own misleading "xcb-cursor0 is needed"
@@ -69,7 +67,7 @@ def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
         return 2
     app = make_application()
     _install_excepthook()
-    lock = InstanceLock(DataLayout(data_dir))
+    lock = instance_lock(data_dir)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire()

@@ -1,0 +1,31 @@
+"""Where the program writes its log: ``logs/bbcs.log`` in the data dir, rotated, for the window and
+the command alike (set up below both, so neither imports the other for it)."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+from desktop_app.paths import DataLayout
+
+
+def setup_logging(data_dir: Path) -> None:
+    """Log to the data dir's ``logs/bbcs.log`` (2 MB, three old files kept); to stderr when the
+    folder cannot be written. Once per process."""
+    root = logging.getLogger()
+    if any(getattr(h, "_bbcs", False) for h in root.handlers):
+        return
+    try:
+        logs = DataLayout(data_dir).logs
+        logs.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            logs / "bbcs.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler._bbcs = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)

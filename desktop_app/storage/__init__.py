@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the database and its sessions, migrations, numbering and search."""
