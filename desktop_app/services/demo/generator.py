@@ -9,17 +9,15 @@ give the same data (uuids included). Deadlines follow the site's deadline rules
 from __future__ import annotations
 
 import heapq
-import json
 import math
 import random
-import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.case_flow import EventKind, visit_outcome
@@ -40,16 +38,10 @@ from desktop_app.errors import UserError
 from desktop_app.services.demo import stories as s
 from desktop_app.services.demo.people import INDUSTRIES, People
 from desktop_app.services.demo.rows import (
-    CASE_COLUMNS,
     CASE_LINKED,
-    COMPLAINANT_COLUMNS,
-    EVENT_COLUMNS,
     Rows,
-    core_table,
-    insert_sql,
-    json_str,
+    RowWriter,
     new_uuid,
-    sqlite_case,
     sqlite_datetime,
 )
 from desktop_app.services.demo.stories import Template
@@ -57,7 +49,7 @@ from desktop_app.services.demo.timing import WORKING_SECONDS, WorkTime, fit, wor
 from desktop_app.services.demo.weights import Weighted, cumulative, pick, weighted
 from desktop_app.services.intake import case_number
 from desktop_app.storage import search
-from desktop_app.storage.models import Case, CaseEvent, Complainant, NumberSequence, Site
+from desktop_app.storage.models import Complainant, NumberSequence, Site
 
 # Share of cases per final status; the rest are visited (已回访).
 # (status key, share, how strongly the status prefers recent cases: log-normal sigma)
@@ -202,11 +194,7 @@ class Generator:
         self.by_status: Counter[str] = Counter()
         self.event_count = 0
         self.complainant_count = 0
-        self.json_cache: dict[tuple[Any, ...], str] = {}
-        raw = session.connection().connection.driver_connection
-        # SQLite: plain executemany on the session's own connection (same transaction); it is
-        # several times faster than SQLAlchemy's per-row parameter processing.
-        self.raw: sqlite3.Connection | None = raw if isinstance(raw, sqlite3.Connection) else None
+        self.writer = RowWriter(session)
 
     def pick(self, choices: Weighted) -> Any:
         return pick(self.r, choices)
@@ -485,7 +473,7 @@ class Generator:
         number = case_number(self.short, year, seq)
         case_uuid = new_uuid(r)
         clerk_id, clerk = r.choice(self.staff.clerks)
-        raw = self.raw is not None
+        raw = self.writer.sqlite
         events = rows.events
         triaged_at: datetime | None = None
         concluded_at: datetime | None = None
@@ -591,7 +579,7 @@ class Generator:
                 events.append(
                     (
                         new_uuid(r), 1, case_id, sqlite_datetime(moment), kind_name, summary,
-                        self.json(data, data_key), user,
+                        self.writer.event_json(data, data_key), user,
                     )
                 )  # fmt: skip
             else:
@@ -624,29 +612,6 @@ class Generator:
                 concluded_at, case_id, number, case_uuid, title, area, template, person, visits
             )
         return None
-
-    def json(self, data: dict[str, Any], key: tuple[Any, ...] | None) -> str:
-        """``data`` as SQLAlchemy's JSON type stores it (``json.dumps``), but quicker.
-
-        Repeated shapes are cached; the two frequent unique ones are written directly.
-        """
-        if key is None:
-            return json.dumps(data)
-        if key == ("assigned",):
-            assist = ", ".join(json_str(a) for a in data["assist"])
-            return (
-                f'{{"kind": {json_str(data["kind"])}, '
-                f'"department": {json_str(data["department"])}, '
-                f'"department_id": {data["department_id"]}, "assist": [{assist}], '
-                f'"working_days": {data["working_days"]}, "due_date": "{data["due_date"]}", '
-                f'"signed_by": {json_str(data["signed_by"])}}}'
-            )
-        if key == ("linked",):
-            return f'{{"linked_case": "{data["linked_case"]}"}}'
-        cached = self.json_cache.get(key)
-        if cached is None:
-            cached = self.json_cache[key] = json.dumps(data)
-        return cached
 
     def slot(
         self,
@@ -780,41 +745,6 @@ class Generator:
         leaders = self.staff.leaders
         return leaders[(day.toordinal() // 14) % len(leaders)]
 
-    # Writing --------------------------------------------------------------------------------
-
     def flush(self, rows: Rows) -> None:
         self.complainant_count += len(rows.complainants)
-        if self.raw is not None:
-            cursor = self.raw.cursor()
-            try:
-                cursor.executemany(
-                    insert_sql(Complainant.__tablename__, COMPLAINANT_COLUMNS), rows.complainants
-                )
-                cursor.executemany(
-                    insert_sql(Case.__tablename__, CASE_COLUMNS),
-                    [sqlite_case(row) for row in rows.cases],
-                )
-                cursor.executemany(insert_sql(CaseEvent.__tablename__, EVENT_COLUMNS), rows.events)
-                cursor.executemany(
-                    "INSERT INTO case_search(rowid, body) VALUES (?, ?)", rows.search
-                )
-            finally:
-                cursor.close()
-            return
-        # Other databases (a city on PostgreSQL): Core bulk inserts; case_search is a plain table.
-        session = self.session
-        for model, columns, data in (
-            (Complainant, COMPLAINANT_COLUMNS, rows.complainants),
-            (Case, CASE_COLUMNS, rows.cases),
-            (CaseEvent, EVENT_COLUMNS, rows.events),
-        ):
-            if data:
-                session.execute(
-                    insert(core_table(model)),
-                    [dict(zip(columns, row, strict=True)) for row in data],
-                )
-        if rows.search:
-            session.execute(
-                text("INSERT INTO case_search(rowid, body) VALUES (:rowid, :body)"),
-                [{"rowid": case_id, "body": body} for case_id, body in rows.search],
-            )
+        self.writer.write(rows)
