@@ -415,55 +415,7 @@ class Generator:
         )
 
         # Timeline ---------------------------------------------------------------------------
-        steps: list[tuple[str, datetime]] = [("registered", received)]
-
-        def add(kind_: str, moment: datetime) -> datetime:
-            steps.append((kind_, moment))
-            return moment
-
-        def work_through(start: datetime, reopened: bool) -> datetime:
-            """Assignment (unless settled on the spot) and the conclusion; returns its time."""
-            if on_spot and not reopened:
-                return add("concluded", w.soon(start, 10, 90, 0.1))
-            assigned = add("reassigned" if reopened else "assigned", w.soon(start, 10, 150, 0.3))
-            days = self.deadline(nature, approach)
-            k = r.randint(days + 1, days + 4) if r.random() < 0.12 else r.randint(0, days)
-            if r.random() < 0.25:
-                note = w.soon(assigned, 30, 180, 0.5)
-                if k >= 1 and note.date() < w.nth_after(assigned.date(), k):
-                    add("note", note)
-            if k == 0:
-                return add("concluded", w.soon(steps[-1][1], 30, 240, 0.4))
-            return add("concluded", w.workdays_later(assigned, k))
-
-        if state != "new" and not (state == "withdrawn" and r.random() < 0.3):
-            triaged = add("triaged", w.soon(received, 5, 90, 0.25))
-            reopen = (
-                (state == "in_progress" and r.random() < 0.2)
-                or (state == "visited" and r.random() < 0.03)
-                or (state == "concluded" and r.random() < 0.03)
-            )
-            if state == "in_progress" and not reopen:
-                assigned = add("assigned", w.soon(triaged, 10, 150, 0.3))
-                if r.random() < 0.25:
-                    add("note", w.soon(assigned, 30, 180, 0.5))
-                if r.random() < 0.08:
-                    add("repeat_visit", w.workdays_later(steps[-1][1], r.randint(1, 5)))
-            elif state in ("in_progress", "concluded", "visited"):
-                done_at = work_through(triaged, False)
-                if reopen:
-                    bad = add("visited_bad", w.workdays_later(done_at, r.randint(1, 5)))
-                    add("reopened", bad)
-                    if state != "in_progress" or r.random() < 0.6:
-                        done_at = work_through(bad, True)
-                        if state == "in_progress":
-                            steps.pop()  # the department has not answered yet
-                if state == "visited":
-                    add("visited", w.workdays_later(done_at, r.randint(1, 5)))
-            elif state == "withdrawn" and r.random() < 0.5 and not on_spot:
-                add("assigned", w.soon(triaged, 10, 150, 0.3))
-        if state == "withdrawn":
-            add("withdrawn", w.workdays_later(steps[-1][1], r.randint(1, 6)))
+        steps = self.timeline(received, state, nature, approach, on_spot)
         times = fit(self.now, [t for _, t in steps])
 
         # Rows -------------------------------------------------------------------------------
@@ -612,6 +564,67 @@ class Generator:
                 concluded_at, case_id, number, case_uuid, title, area, template, person, visits
             )
         return None
+
+    def timeline(
+        self, received: datetime, state: str, nature: Nature, approach: Approach, on_spot: bool
+    ) -> list[tuple[str, datetime]]:
+        """The steps of a case that ends in ``state`` (before they are fitted to the clock).
+
+        The step names are the case flow's event kinds, except ``reassigned`` (the 督办 of a
+        reopened case) and ``visited_bad`` (the visit that reopens it).
+        """
+        r = self.r
+        w = self.work
+        steps: list[tuple[str, datetime]] = [("registered", received)]
+
+        def add(kind_: str, moment: datetime) -> datetime:
+            steps.append((kind_, moment))
+            return moment
+
+        def work_through(start: datetime, reopened: bool) -> datetime:
+            """Assignment (unless settled on the spot) and the conclusion; returns its time."""
+            if on_spot and not reopened:
+                return add("concluded", w.soon(start, 10, 90, 0.1))
+            assigned = add("reassigned" if reopened else "assigned", w.soon(start, 10, 150, 0.3))
+            days = self.deadline(nature, approach)
+            k = r.randint(days + 1, days + 4) if r.random() < 0.12 else r.randint(0, days)
+            if r.random() < 0.25:
+                note = w.soon(assigned, 30, 180, 0.5)
+                if k >= 1 and note.date() < w.nth_after(assigned.date(), k):
+                    add("note", note)
+            if k == 0:
+                return add("concluded", w.soon(steps[-1][1], 30, 240, 0.4))
+            return add("concluded", w.workdays_later(assigned, k))
+
+        if state != "new" and not (state == "withdrawn" and r.random() < 0.3):
+            triaged = add("triaged", w.soon(received, 5, 90, 0.25))
+            reopen = (
+                (state == "in_progress" and r.random() < 0.2)
+                or (state == "visited" and r.random() < 0.03)
+                or (state == "concluded" and r.random() < 0.03)
+            )
+            if state == "in_progress" and not reopen:
+                assigned = add("assigned", w.soon(triaged, 10, 150, 0.3))
+                if r.random() < 0.25:
+                    add("note", w.soon(assigned, 30, 180, 0.5))
+                if r.random() < 0.08:
+                    add("repeat_visit", w.workdays_later(steps[-1][1], r.randint(1, 5)))
+            elif state in ("in_progress", "concluded", "visited"):
+                done_at = work_through(triaged, False)
+                if reopen:
+                    bad = add("visited_bad", w.workdays_later(done_at, r.randint(1, 5)))
+                    add("reopened", bad)
+                    if state != "in_progress" or r.random() < 0.6:
+                        done_at = work_through(bad, True)
+                        if state == "in_progress":
+                            steps.pop()  # the department has not answered yet
+                if state == "visited":
+                    add("visited", w.workdays_later(done_at, r.randint(1, 5)))
+            elif state == "withdrawn" and r.random() < 0.5 and not on_spot:
+                add("assigned", w.soon(triaged, 10, 150, 0.3))
+        if state == "withdrawn":
+            add("withdrawn", w.workdays_later(steps[-1][1], r.randint(1, 6)))
+        return steps
 
     def slot(
         self,
