@@ -691,6 +691,8 @@ def test_a_good_template_file_parses() -> None:
         (('department = "yibao"', 'department = "nasa"'), "nasa"),
         (('kinds = "p"\ndepartment', 'kinds = "x"\ndepartment'), "kinds"),
         (("在{hospital}住院", "在{hospitl}住院"), "hospitl"),
+        (("natures = { hard = 2, wont = 1 }", 'natures = "hard:2 wont:1"'), "natures"),
+        (('department = "yibao"', 'department = "yibao"\nassist = ["nasa"]'), "nasa"),
         (('titles = ["{relative}医保报销受阻"]', "titles = []"), "titles"),
         (
             ('done = ["督促{L}医保局办结"]', 'done = ["督促{L}医保局办结"]\nweather = "晴"'),

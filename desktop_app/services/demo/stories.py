@@ -97,12 +97,19 @@ def _template(raw: dict[str, Any], generic: bool) -> Template:
     if kinds not in ("p", "e", "pe"):
         raise fail(f"kinds “{kinds}” is not p, e or pe")
     department = raw.get("department", "")
-    for key in (department, *raw.get("assist", ())) if department else raw.get("assist", ()):
+    assist = raw.get("assist", [])
+    if not isinstance(assist, list):
+        raise fail("assist must be a list of department keys")
+    for key in ([department] if department else []) + assist:
         if key not in DEPARTMENT_KEYS:
             raise fail(f"unknown department “{key}”")
     industry = raw.get("industry", "")
     if industry and industry not in INDUSTRIES:
         raise fail(f"unknown industry “{industry}”")
+    if not isinstance(raw["natures"], dict):
+        raise fail("natures must be a table such as { hard = 6, wont = 1 }")
+    if not isinstance(raw["causes"], list):
+        raise fail("causes must be a list of codes")
     natures: list[tuple[Nature, float]] = []
     for code, weight in raw["natures"].items():
         if code not in Nature._value2member_map_:
@@ -148,7 +155,7 @@ def _template(raw: dict[str, Any], generic: bool) -> Template:
         done=texts["done"],
         explain=explain,
         stuck=texts["stuck"],
-        assist=tuple(raw.get("assist", ())),
+        assist=tuple(assist),
         industry=industry,
         quick=bool(raw.get("quick", False)),
         weight=float(weight),
