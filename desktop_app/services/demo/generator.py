@@ -35,7 +35,7 @@ from desktop_app.domain.vocabulary import (
     VisitGrade,
 )
 from desktop_app.errors import UserError
-from desktop_app.services.demo import stories as s
+from desktop_app.services.demo import stories as texts
 from desktop_app.services.demo.people import INDUSTRIES, People
 from desktop_app.services.demo.rows import (
     CASE_LINKED,
@@ -96,11 +96,11 @@ class Staff:
     leaders: tuple[str, ...]
 
 
-_GOOD = weighted(s.GOOD_GRADES)
-_BAD = weighted(s.BAD_GRADES)
-_REPLIES = weighted(s.REPLY_METHODS)
+_GOOD = weighted(texts.GOOD_GRADES)
+_BAD = weighted(texts.BAD_GRADES)
+_REPLIES = weighted(texts.REPLY_METHODS)
 _VISITS = weighted(zip((1, 2, 3, 4, 5, 6), (15.0, 30.0, 28.0, 15.0, 8.0, 4.0), strict=True))
-_CHANNELS = {kind: weighted(pairs) for kind, pairs in s.CHANNEL_WEIGHTS.items()}
+_CHANNELS = {kind: weighted(pairs) for kind, pairs in texts.CHANNEL_WEIGHTS.items()}
 _CAUSE_ORDER = {cause: i for i, cause in enumerate(Cause)}
 
 
@@ -172,7 +172,7 @@ class Generator:
         self.persons: list[Person] = []
         self.enterprises: dict[str, list[Person]] = {}
         self.templates: dict[tuple[str, str], Weighted] = {}
-        stories = s.stories()
+        stories = texts.stories()
         for area in self.areas:
             for kind in ("p", "e"):
                 found = [t for t in stories.templates if t.area == area and kind in t.kinds]
@@ -181,9 +181,9 @@ class Generator:
                 self.templates[(area, kind)] = weighted((t, t.weight) for t in found)
         self.natures = {id(t): weighted(t.natures) for t in (*stories.templates, *stories.generic)}
         self.area_weights: dict[str, Weighted] = {}
-        for kind, weights in s.KIND_AREA_WEIGHTS.items():
+        for kind, weights in texts.KIND_AREA_WEIGHTS.items():
             area_weights = [
-                weights.get(area, 0.0) if area in DEFAULT_AREAS else s.CUSTOM_AREA_WEIGHT
+                weights.get(area, 0.0) if area in DEFAULT_AREAS else texts.CUSTOM_AREA_WEIGHT
                 for area in self.areas
             ]
             if not any(area_weights):
@@ -388,12 +388,12 @@ class Generator:
             when = earlier.closed_at
             story = (
                 f"此前于{when.year}年{when.month}月{when.day}日反映的“{earlier.title}”"
-                f"（{earlier.number}），{r.choice(s.RETURN_REASONS)}，{slots['trips']}。"
+                f"（{earlier.number}），{r.choice(texts.RETURN_REASONS)}，{slots['trips']}。"
             )
         else:
             title = r.choice(template.titles).format_map(slots)
             story = r.choice(template.stories).format_map(slots)
-        description = s.CHANNEL_LEADS[channel].format(who=person.name) + story
+        description = texts.CHANNEL_LEADS[channel].format(who=person.name) + story
         if template.stuck:
             stuck_at = r.choice(template.stuck).format_map(slots)
         elif department is not None:
@@ -481,7 +481,7 @@ class Generator:
                 status = CaseStatus.IN_PROGRESS
             elif step == "note":
                 user = self.leader_on(moment.date())
-                summary = r.choice(s.NOTE_TEXTS).format(
+                summary = r.choice(texts.NOTE_TEXTS).format(
                     leader=user,
                     stuck=stuck_at or (department[1] if department else "相关部门"),
                     dept=department[1] if department else "相关部门",
@@ -509,7 +509,7 @@ class Generator:
                 kind_name = EventKind.VISITED.value
                 grade = self.pick(_BAD if step == "visited_bad" else _GOOD)
                 assert grade is not None
-                note = r.choice(s.BAD_VISIT_NOTES if grade.reopens else s.GOOD_VISIT_NOTES)
+                note = r.choice(texts.BAD_VISIT_NOTES if grade.reopens else texts.GOOD_VISIT_NOTES)
                 summary = f"回访评价：{grade.label}" + (f"；{note}" if note else "")
                 data = {"grade": grade.value}
                 data_key = ("visited", grade)
@@ -523,7 +523,7 @@ class Generator:
                 after_reopen = True
                 status = CaseStatus.IN_PROGRESS
             else:  # withdrawn
-                summary = f"当事人撤回：{r.choice(s.WITHDRAW_REASONS)}"
+                summary = f"当事人撤回：{r.choice(texts.WITHDRAW_REASONS)}"
                 outcome = Outcome.WITHDRAWN
                 concluded_at = moment
                 status = CaseStatus.WITHDRAWN
@@ -654,9 +654,9 @@ class Generator:
         if key == "village":
             return self.people.village()
         if key == "relative":
-            return r.choice(s.RELATIVES)
+            return r.choice(texts.RELATIVES)
         if key == "elder":
-            return r.choice(s.ELDERS)
+            return r.choice(texts.ELDERS)
         ranges = {
             "n": (8, 60),
             "n2": (2, 5),
@@ -672,7 +672,7 @@ class Generator:
         if key in ranges:
             return r.randint(*ranges[key])
         if key == "project":
-            return f"{self.words['P']}{r.choice(s.PROJECT_KINDS)}"
+            return f"{self.words['P']}{r.choice(texts.PROJECT_KINDS)}"
         if key == "kva":
             return r.choice((250, 400, 630, 800, 1250))
         raise KeyError(key)
@@ -745,12 +745,12 @@ class Generator:
             return reason.format_map(slots)
         done = r.choice(template.done).format_map(slots)
         if nature is Nature.WONT and r.random() < 0.7:
-            done += f"，{r.choice(s.ACCOUNTABILITY)}"
+            done += f"，{r.choice(texts.ACCOUNTABILITY)}"
         return done
 
     def reply_text(self, outcome: Outcome) -> str:
         return self.r.choice(
-            s.EXPLAINED_REPLIES if outcome is Outcome.EXPLAINED else s.DONE_REPLIES
+            texts.EXPLAINED_REPLIES if outcome is Outcome.EXPLAINED else texts.DONE_REPLIES
         )
 
     def leader_on(self, day: date) -> str:
