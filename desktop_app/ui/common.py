@@ -28,36 +28,59 @@ class ChangeHub(QObject):
 
 
 class _TaskSignals(QObject):
-    succeeded = Signal(object)
-    failed = Signal(object)
+    # The number of a finished task: one object for the runner's whole life, made on the UI
+    # thread, so no Qt object is ever created or destroyed on the worker.
+    finished = Signal(int)
 
 
 class _Task(QRunnable):
-    def __init__(self, work: Callable[[], Any], signals: _TaskSignals) -> None:
+    def __init__(
+        self,
+        number: int,
+        work: Callable[[], Any],
+        outcomes: dict[int, tuple[Any, Exception | None]],
+        signals: _TaskSignals,
+    ) -> None:
         super().__init__()
-        self._work = work
-        self.signals = signals
+        self._number = number
+        self._work: Callable[[], Any] | None = work
+        self._outcomes = outcomes
+        self._signals = signals
 
     def run(self) -> None:
+        work, self._work = self._work, None
+        assert work is not None
         try:
-            result = self._work()
+            outcome: tuple[Any, Exception | None] = (work(), None)
         except Exception as exc:  # delivered to the UI thread, which decides what to show
-            self.signals.failed.emit(exc)
-        else:
-            self.signals.succeeded.emit(result)
+            outcome = (None, exc)
+        # Handed over before the signal: the worker keeps no reference to what it made.
+        self._outcomes[self._number] = outcome
+        del outcome, work
+        self._signals.finished.emit(self._number)
 
 
 class TaskRunner(QObject):
     """Runs database/PDF/export work on one worker thread; results arrive on the UI thread.
 
-    One thread, so work runs in the order it was asked for and never races itself.
+    One thread, so work runs in the order it was asked for and never races itself. The runner
+    keeps each task's work and callbacks until its result is delivered, so the last reference to
+    anything a task holds (a widget in a closure, a result) is dropped on the UI thread: a Qt
+    object destroyed on the worker while the UI thread waits for Qt's lock would deadlock.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._pending: set[_TaskSignals] = set()
+        self._signals = _TaskSignals(self)
+        self._signals.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._pending: dict[
+            int,
+            tuple[Callable[[], Any], Callable[[Any], None], Callable[[Exception], None] | None],
+        ] = {}
+        self._outcomes: dict[int, tuple[Any, Exception | None]] = {}
+        self._next = 0
 
     def run(
         self,
@@ -65,23 +88,22 @@ class TaskRunner(QObject):
         on_success: Callable[[Any], None],
         on_failure: Callable[[Exception], None] | None = None,
     ) -> None:
-        signals = _TaskSignals()
-        self._pending.add(signals)
+        self._next += 1
+        self._pending[self._next] = (work, on_success, on_failure)
+        self._pool.start(_Task(self._next, work, self._outcomes, self._signals))
 
-        def succeeded(result: Any) -> None:
-            self._pending.discard(signals)
+    def _deliver(self, number: int) -> None:
+        entry = self._pending.pop(number, None)
+        result, exc = self._outcomes.pop(number, (None, None))
+        if entry is None:
+            return
+        _work, on_success, on_failure = entry
+        if exc is None:
             on_success(result)
-
-        def failed(exc: Exception) -> None:
-            self._pending.discard(signals)
-            if on_failure is not None:
-                on_failure(exc)
-            else:
-                show_error(None, exc)
-
-        signals.succeeded.connect(succeeded, Qt.ConnectionType.QueuedConnection)
-        signals.failed.connect(failed, Qt.ConnectionType.QueuedConnection)
-        self._pool.start(_Task(work, signals))
+        elif on_failure is not None:
+            on_failure(exc)
+        else:
+            show_error(None, exc)
 
     def wait(self, msecs: int = 30_000) -> bool:
         return self._pool.waitForDone(msecs)
