@@ -74,3 +74,16 @@ def test_the_queue_combines_with_the_other_filters(services: AppServices, clerk:
     assert ledger.ids(CaseFilter(awaiting_signature=True, text="医保")) == [case_id]
     assert ledger.ids(CaseFilter(awaiting_signature=True, text="不动产")) == []
     assert ledger.ids(CaseFilter(awaiting_signature=True, area="医保社保")) == [case_id]
+
+
+def test_a_draft_left_on_a_withdrawn_case_waits_for_nobody(
+    services: AppServices, clerk: Actor
+) -> None:
+    """The leader could not sign it (the case is closed): it is not in the queue."""
+    case_id = triaged_case(services, clerk)
+    draft(services, clerk, case_id)
+    ledger = services.ledger
+    assert ledger.count(CaseFilter(awaiting_signature=True)) == 1
+    services.cases.withdraw(clerk, case_id, "当事人已自行办结")
+    assert ledger.ids(CaseFilter(awaiting_signature=True)) == []
+    assert ledger.dashboard(TODAY).awaiting_signature == 0

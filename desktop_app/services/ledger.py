@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState
 from desktop_app.domain.vocabulary import (
+    OPEN_STATUSES,
     Approach,
     CaseStatus,
     Channel,
@@ -324,11 +325,17 @@ class LedgerService:
 def _awaiting_signature() -> Select[Any]:
     """Ids of the cases with a draft waiting for the duty leader's signature (待签发): a lead
     assignment (交办 or 督办; 协办 drafts are signed with their lead) drafted at this site (a
-    county's drafts seen at the city cannot be signed there)."""
-    return select(Assignment.case_id).where(
-        Assignment.state == AssignmentState.DRAFT.value,
-        Assignment.kind != AssignmentKind.ASSIST.value,
-        made_here(Assignment),
+    county's drafts seen at the city cannot be signed there), on a case still open (a draft left
+    on a withdrawn or concluded case cannot be signed, so it waits for nobody)."""
+    return (
+        select(Assignment.case_id)
+        .join(Case, Case.id == Assignment.case_id)
+        .where(
+            Assignment.state == AssignmentState.DRAFT.value,
+            Assignment.kind != AssignmentKind.ASSIST.value,
+            made_here(Assignment),
+            Case.status.in_([status.value for status in OPEN_STATUSES]),
+        )
     )
 
 
