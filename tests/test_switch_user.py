@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -274,5 +275,39 @@ def test_a_wrong_password_on_switching_keeps_the_dialog_open(qtbot, window: Main
     qtbot.keyClicks(dialog.password, USER_PASSWORD)
     qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.login_dialog is None)
+    assert "潘险峰" in window.user_label.text()
+    qtbot.waitUntil(lambda: not window.ledger.is_loading)
+
+
+def test_switching_while_the_worker_is_busy_keeps_the_window_responsive(
+    qtbot, window: MainWindow
+) -> None:
+    """An export or a print still running: the log-in waits for it without freezing the window
+    (the heartbeat fixture fails a UI thread that stalls)."""
+    release = threading.Event()
+    order: list[str] = []
+
+    def long_task() -> str:
+        release.wait(10)
+        return "done"
+
+    window.context.runner.run(long_task, lambda _r: order.append("task"))
+    releaser = threading.Timer(3.0, release.set)  # longer than the heartbeat's 2 s
+    releaser.start()
+    try:
+        click(qtbot, window.switch_button)
+        assert not window.isEnabled()
+        assert window.statusBar().currentMessage() == "正在完成…"
+        assert window.login_dialog is None
+        qtbot.wait(200)  # the event loop runs meanwhile
+        assert window.login_dialog is None and order == []
+        qtbot.waitUntil(lambda: window.login_dialog is not None, timeout=10_000)
+        order.append("log-in")
+    finally:
+        release.set()
+        releaser.cancel()
+    assert order == ["task", "log-in"]
+    assert window.isEnabled() and window.statusBar().currentMessage() == ""
+    log_in(qtbot, window, "leader1")
     assert "潘险峰" in window.user_label.text()
     qtbot.waitUntil(lambda: not window.ledger.is_loading)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QWindow
 from PySide6.QtWidgets import (
     QApplication,
@@ -477,10 +477,22 @@ class MainWindow(QMainWindow):
         timer.start()
 
     def _ask_login(self, log_out: bool) -> None:
-        # Work the last user started finishes, and its results reach their pages, before those
-        # pages go.
-        self.context.runner.wait()
-        QCoreApplication.sendPostedEvents()
+        """Work the last user started finishes, and its results reach their pages, before those
+        pages go: a no-op queued on the worker (one thread, first in first out) reports after
+        every earlier task has. Meanwhile the window takes no input and the event loop runs."""
+        self.setEnabled(False)
+        self.statusBar().showMessage("正在完成…")
+
+        def ready(_result: object) -> None:
+            if not isValid(self):
+                return
+            self.statusBar().clearMessage()
+            self.setEnabled(True)
+            self._open_login(log_out)
+
+        self.context.runner.run(lambda: None, ready)
+
+    def _open_login(self, log_out: bool) -> None:
         purpose = "注销后登录" if log_out else "切换用户"
         dialog = LoginDialog(
             self.context.services,
