@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 from shiboken6 import isValid
 
 from desktop_app.domain.vocabulary import Approach, Cause, Nature, Role
@@ -61,6 +61,14 @@ def type_chinese(widget, text: str) -> None:
 
 def click(qtbot, button) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def click_through_window(qtbot, widget) -> None:
+    """A click as the window system delivers it, so a modal dialog can block it (a click sent
+    to the widget itself goes past modality)."""
+    top = widget.window()
+    point = widget.mapTo(top, widget.rect().center())
+    qtbot.mouseClick(top.windowHandle(), Qt.MouseButton.LeftButton, pos=point)
 
 
 def answer(qtbot, window: MainWindow, choice: QMessageBox.StandardButton) -> str:
@@ -311,3 +319,127 @@ def test_switching_while_the_worker_is_busy_keeps_the_window_responsive(
     log_in(qtbot, window, "leader1")
     assert "潘险峰" in window.user_label.text()
     qtbot.waitUntil(lambda: not window.ledger.is_loading)
+
+
+def replace_chinese(qtbot, widget, text: str) -> None:
+    widget.setFocus()
+    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_chinese(widget, text)
+
+
+def open_correction_in_case(qtbot, window: MainWindow, case_id: int):
+    case_dialog = window.open_case(case_id)
+    assert case_dialog is not None
+    qtbot.waitExposed(case_dialog)
+    case_dialog.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(case_dialog.correct_button.isEnabled)
+    click(qtbot, case_dialog.correct_button)
+    qtbot.waitUntil(lambda: case_dialog.correction_dialog is not None)
+    correction = case_dialog.correction_dialog
+    assert correction is not None
+    qtbot.waitExposed(correction)
+    correction.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is correction)
+    return case_dialog, correction
+
+
+def test_save_on_switching_saves_an_open_correction(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    result = services.intake.register(clerk, person_form(name="张三"))
+    _case_dialog, correction = open_correction_in_case(qtbot, window, result.case_id)
+    replace_chinese(qtbot, correction.name, "张珊")
+    type_chinese(correction.reason, "身份证上是“珊”，登记时录错")
+
+    qtbot.keyClick(correction.reason, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    question = answer(qtbot, window, QMessageBox.StandardButton.Save)
+    assert f"更正 — 事项 {result.number}（保存时一并提交）" in question
+    assert "将关闭，不会保存" in question  # the case dialog itself saves nothing
+
+    log_in(qtbot, window, "leader1")
+    assert services.cases.detail(result.case_id).complainant_name == "张珊"
+    assert window.open_dialogs() == []
+    assert "潘险峰" in window.user_label.text()
+    qtbot.waitUntil(lambda: not window.ledger.is_loading)
+
+
+def test_a_correction_that_cannot_be_saved_stops_the_switch(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor, warnings: list[str]
+) -> None:
+    result = services.intake.register(clerk, person_form(name="张三"))
+    _case_dialog, correction = open_correction_in_case(qtbot, window, result.case_id)
+    replace_chinese(qtbot, correction.name, "张珊")  # no reason: refused
+
+    qtbot.keyClick(correction.name, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    answer(qtbot, window, QMessageBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: bool(warnings))
+
+    assert "没有保存成功" in warnings[0]
+    assert window.login_dialog is None
+    assert correction.isVisible() and correction.errors["reason"].isVisible()
+    assert correction.name.text() == "张珊"  # kept to be put right
+    assert services.cases.detail(result.case_id).complainant_name == "张三"
+    assert "张敏" in window.user_label.text()
+    click(qtbot, correction.cancel_button)
+
+
+def test_the_question_blocks_the_open_case_dialog(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    result = services.intake.register(clerk, person_form())
+    case_dialog = window.open_case(result.case_id)
+    assert case_dialog is not None
+    qtbot.waitExposed(case_dialog)
+    case_dialog.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(case_dialog.correct_button.isEnabled)
+    case_dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is case_dialog)
+
+    qtbot.keyClick(case_dialog.tabs, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.unsaved_question is not None)
+    box = window.unsaved_question
+    assert box is not None
+    qtbot.waitUntil(box.isVisible)
+    assert box.windowModality() == Qt.WindowModality.ApplicationModal
+    assert QApplication.modalWindow() is box.windowHandle()
+    click_through_window(qtbot, case_dialog.correct_button)  # behind the question: blocked
+    qtbot.wait(100)
+    assert case_dialog.correction_dialog is None
+    click(qtbot, box.button(QMessageBox.StandardButton.Cancel))
+    qtbot.waitUntil(lambda: window.unsaved_question is None)
+    click_through_window(qtbot, case_dialog.correct_button)  # usable again
+    qtbot.waitUntil(lambda: case_dialog.correction_dialog is not None)
+    case_dialog.correction_dialog.reject()
+    case_dialog.reject()
+
+
+class BusyDialog(QDialog):
+    """Like a slip preview recording its output: it will not close while busy."""
+
+    def __init__(self, parent: MainWindow) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("交办单预览")
+        self.busy = True
+
+    def reject(self) -> None:
+        if not self.busy:
+            super().reject()
+
+
+def test_the_log_in_waits_for_a_busy_dialog(qtbot, window: MainWindow) -> None:
+    busy = BusyDialog(window)
+    busy.show()
+    qtbot.waitExposed(busy)
+    click(qtbot, window.switch_button)
+    question = answer(qtbot, window, QMessageBox.StandardButton.Discard)
+    assert "交办单预览（将关闭，不会保存）" in question
+
+    qtbot.wait(300)
+    assert window.login_dialog is None and busy.isVisible()
+    assert window.statusBar().currentMessage() == "正在完成…"
+    busy.busy = False
+    dialog = wait_for_login(qtbot, window)
+    assert not busy.isVisible()
+    click(qtbot, dialog.cancel_button)
+    qtbot.waitUntil(lambda: window.login_dialog is None)
+    assert "张敏" in window.user_label.text()

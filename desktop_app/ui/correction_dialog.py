@@ -203,6 +203,7 @@ class CorrectionDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         outer.addLayout(buttons)
         self.title.setFocus()
+        self._initial = self.current_form()  # what "unsaved input" is measured against
 
     def _add(self, form: QFormLayout, key: str, label: str, widget: QWidget) -> None:
         host = QWidget()
@@ -296,6 +297,19 @@ class CorrectionDialog(QDialog):
         )
 
     def _save_clicked(self) -> None:
+        self.save()
+
+    @property
+    def busy(self) -> bool:
+        """A save is running on the worker (the main window waits for it when switching)."""
+        return self._saving
+
+    def has_unsaved_input(self) -> bool:
+        """Whether anything was changed or a reason typed since the dialog opened."""
+        return self.current_form() != self._initial
+
+    def submit(self) -> None:
+        """保存更正, as the main window's 保存 on switching user asks of every open step."""
         self.save()
 
     def save(self) -> None:

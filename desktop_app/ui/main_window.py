@@ -381,13 +381,19 @@ class MainWindow(QMainWindow):
         if unsaved_form:
             lines.append("· 受理登记表单已填写，尚未保存")
         for dialog in dialogs:
-            lines.append(f"· 打开的窗口：{dialog.windowTitle()}")
+            if not _savable(dialog):
+                note = "将关闭，不会保存"
+            elif _has_input(dialog):
+                note = "保存时一并提交"
+            else:
+                note = "未填写内容，将关闭"
+            lines.append(f"· 打开的窗口：{dialog.windowTitle()}（{note}）")
         box = QMessageBox(
             QMessageBox.Icon.Question,
             action,
             f"{action}前，请先处理尚未完成的内容，下一位用户不会看到它们：\n\n"
             + "\n".join(lines)
-            + "\n\n保存：保存表单和打开的办理步骤后再"
+            + "\n\n保存：保存表单和可保存的窗口（如上所注）后再"
             + action
             + "\n放弃：不保存，清空表单、关闭这些窗口"
             + "\n取消：回到原来的工作",
@@ -402,6 +408,9 @@ class MainWindow(QMainWindow):
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setEscapeButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # Application-modal: the open case and step dialogs wait behind it too (open() would
+        # make it modal to the main window only).
+        box.setWindowModality(Qt.WindowModality.ApplicationModal)
         self.unsaved_question = box
 
         def answered(_result: int) -> None:
@@ -410,15 +419,15 @@ class MainWindow(QMainWindow):
             button = box.clickedButton()
             choice = box.standardButton(button) if button is not None else None
             if choice == QMessageBox.StandardButton.Discard:
-                self._discard(dialogs)
+                self._discard(self.open_dialogs())
                 self._ask_login(log_out)
             elif choice == QMessageBox.StandardButton.Save:
-                self._save_then(dialogs, lambda: self._ask_login(log_out))
+                self._save_then(self.open_dialogs(), lambda: self._ask_login(log_out))
             else:
                 self._leaving = False
 
         box.finished.connect(answered)
-        box.open()
+        box.show()
 
     def _discard(self, dialogs: list[QDialog]) -> None:
         for dialog in reversed(dialogs):  # step dialogs before the case dialogs under them
@@ -427,10 +436,11 @@ class MainWindow(QMainWindow):
         self.intake.clear()
 
     def _save_then(self, dialogs: list[QDialog], proceed: Callable[[], None]) -> None:
-        """Save the intake form and submit each open step dialog (its 确定) on the worker; when
-        all are done, close what is left and ``proceed``. A save that fails stops the switch:
-        its form shows the errors and the current user stays."""
-        steps = [d for d in dialogs if hasattr(d, "submit") and hasattr(d, "busy")]
+        """Save the intake form and submit each open dialog that can be saved and has input
+        (its 确定 / 保存更正) on the worker; when all are done, close what is left and
+        ``proceed``. A save that fails stops the switch: its form shows the errors and the
+        current user stays."""
+        steps = [d for d in dialogs if _savable(d) and _has_input(d)]
         intake_pending = self.intake.has_unsaved_input()
         if intake_pending:
             self.intake.save()
@@ -441,10 +451,7 @@ class MainWindow(QMainWindow):
             return isValid(dialog) and dialog.isVisible()
 
         def finished() -> bool:
-            return not self.intake.is_saving and not any(
-                open_step(d) and d.busy  # type: ignore[attr-defined]
-                for d in steps
-            )
+            return not self.intake.is_saving and not any(_busy(d) for d in self.open_dialogs())
 
         timer = QTimer(self)
         timer.setInterval(30)
@@ -465,9 +472,8 @@ class MainWindow(QMainWindow):
                     "有内容没有保存成功，请按提示改正后再保存，或选择“放弃”。",
                 )
                 return
-            for dialog in reversed(dialogs):
-                if isValid(dialog) and dialog.isVisible():
-                    dialog.reject()
+            for dialog in reversed(self.open_dialogs()):
+                dialog.reject()
             saved = self.intake.last_result if intake_pending else None
             if saved is not None:  # the banner that names it goes with the pages
                 self._saved_note = f"已保存：事项 {saved.number}"
@@ -479,18 +485,26 @@ class MainWindow(QMainWindow):
     def _ask_login(self, log_out: bool) -> None:
         """Work the last user started finishes, and its results reach their pages, before those
         pages go: a no-op queued on the worker (one thread, first in first out) reports after
-        every earlier task has. Meanwhile the window takes no input and the event loop runs."""
+        every earlier task has. A dialog still busy (a preview recording its output) is waited
+        for the same way, then the dialogs left open close. Meanwhile the window takes no input
+        and the event loop runs."""
         self.setEnabled(False)
         self.statusBar().showMessage("正在完成…")
+        runner = self.context.runner
 
         def ready(_result: object) -> None:
             if not isValid(self):
                 return
+            if any(_busy(d) for d in self.open_dialogs()):
+                QTimer.singleShot(50, self, lambda: runner.run(lambda: None, ready))
+                return
+            for dialog in reversed(self.open_dialogs()):
+                dialog.reject()
             self.statusBar().clearMessage()
             self.setEnabled(True)
             self._open_login(log_out)
 
-        self.context.runner.run(lambda: None, ready)
+        runner.run(lambda: None, ready)
 
     def _open_login(self, log_out: bool) -> None:
         purpose = "注销后登录" if log_out else "切换用户"
@@ -578,6 +592,20 @@ class MainWindow(QMainWindow):
             app.focusWindowChanged.disconnect(self._focus_window_changed)
             self._watching_focus = False
         super().closeEvent(event)
+
+
+def _savable(dialog: QDialog) -> bool:
+    """A dialog 保存 can submit: a step dialog (确定) or a correction (保存更正)."""
+    return hasattr(dialog, "submit") and hasattr(dialog, "busy")
+
+
+def _has_input(dialog: QDialog) -> bool:
+    unsaved = getattr(dialog, "has_unsaved_input", None)
+    return True if unsaved is None else bool(unsaved())
+
+
+def _busy(dialog: QDialog) -> bool:
+    return isValid(dialog) and dialog.isVisible() and bool(getattr(dialog, "busy", False))
 
 
 def _depth(widget: QWidget) -> int:
