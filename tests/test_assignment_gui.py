@@ -731,3 +731,192 @@ def test_the_leader_signs_from_the_drafts_preview(
     qtbot.waitUntil(lambda: boss.table.item(0, 4).text() == FIRST_SLIP, timeout=10_000)
     assert asked == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
     assert not isValid(draft) or not draft.isVisible()
+
+
+def test_a_failed_print_counts_nothing_and_the_next_print_is_the_original(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import desktop_app.ui.slip_preview as slip_preview
+
+    clerk_context, _ = contexts
+    case_id, assignment_id, number = issued_case(services, clerk, leader)
+    monkeypatch.setattr(QPrinterInfo, "availablePrinters", staticmethod(lambda: [QPrinterInfo()]))
+    monkeypatch.setattr(slip_preview, "QPrintDialog", FakePrintDialog)
+    monkeypatch.setattr(FakePrintDialog, "target", tmp_path / "first.pdf")
+    real_print = slip_preview.print_pdf
+
+    def jammed(_data: bytes, _printer: object) -> None:
+        raise slip_preview.PrintFailed("打印机没有响应。")
+
+    warnings: list[str] = []
+    monkeypatch.setattr(slip_preview, "print_pdf", jammed)
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda _parent, title, text, *a, **k: warnings.append(title)
+    )
+    panel = make_panel(qtbot, clerk_context, case_id)
+    panel.select_assignment(assignment_id)
+    dialog = open_slip(qtbot, panel)
+    qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: warnings == ["无法打印"] and not dialog.is_loading)
+    assert services.assignments.slip_content(number)[0].print_count == 0  # nothing came out
+    assert dialog.print_button.isEnabled()
+
+    monkeypatch.setattr(slip_preview, "print_pdf", real_print)  # the paper is put right
+    qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.last_output is not None and not dialog.is_loading)
+    assert services.assignments.slip_content(number)[0].print_count == 1
+    assert "补打" not in pdf_text(dialog.last_output)  # the department's original
+    dialog.close()
+
+
+def test_the_printer_preference_is_read_and_written_off_the_ui_thread(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A BEGIN IMMEDIATE for the preference could wait behind a worker's write: never on the
+    UI thread."""
+    import threading
+
+    import desktop_app.ui.slip_preview as slip_preview
+
+    clerk_context, _ = contexts
+    case_id, assignment_id, _number = issued_case(services, clerk, leader)
+    services.site.set_preference(slip_preview.PRINTER_PREFERENCE, "前台打印机")
+    threads: list[tuple[str, bool]] = []
+    site = services.site
+    read, write = site.preference, site.set_preference
+
+    def preference(key: str) -> str:
+        threads.append(("read", threading.current_thread() is threading.main_thread()))
+        return read(key)
+
+    def set_preference(key: str, value: str) -> None:
+        threads.append(("write", threading.current_thread() is threading.main_thread()))
+        write(key, value)
+
+    monkeypatch.setattr(site, "preference", preference)
+    monkeypatch.setattr(site, "set_preference", set_preference)
+    monkeypatch.setattr(QPrinterInfo, "availablePrinters", staticmethod(lambda: [QPrinterInfo()]))
+    monkeypatch.setattr(slip_preview, "QPrintDialog", FakePrintDialog)
+    monkeypatch.setattr(FakePrintDialog, "target", tmp_path / "printed.pdf")
+    panel = make_panel(qtbot, clerk_context, case_id)
+    panel.select_assignment(assignment_id)
+    dialog = open_slip(qtbot, panel)
+    qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.last_output is not None and not dialog.is_loading)
+    assert [kind for kind, _ in threads] == ["read", "write"]
+    assert not any(on_ui for _, on_ui in threads)
+    dialog.close()
+
+
+def test_the_signing_confirmation_names_the_services_deadline_and_says_when_it_is_provisional(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, leader_context = contexts
+    case_id = triaged_case(services, clerk)
+    ids, _ = services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+        working_days=30,
+        deadline_note="涉及多年材料",
+    )
+    expected = services.calendar.calendar().add(TODAY, 30)
+    assert expected.provisional  # into 2027, whose holidays are not known here
+    boss = make_panel(qtbot, leader_context, case_id)
+    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: boss.table.item(0, 4).text() == FIRST_SLIP, timeout=10_000)
+    assert len(asked) == 1
+    due = expected.due
+    assert f"{due.year}年{due.month}月{due.day}日前办结" in ASKED_IN_FULL[0]
+    assert "暂定" in ASKED_IN_FULL[0]
+    assert services.assignments.get(ids[0]).due_date == due
+    assert services.cases.detail(case_id).due_provisional
+
+
+def test_a_draft_on_a_withdrawn_case_is_not_offered_for_signing(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+) -> None:
+    _, leader_context = contexts
+    case_id = triaged_case(services, clerk)
+    services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+    )
+    services.cases.withdraw(clerk, case_id, "群众来电撤回诉求")
+    boss = make_panel(qtbot, leader_context, case_id)
+    assert boss.selected() is not None and boss.table.item(0, 2).text() == "待签发"
+    assert not boss.sign_button.isEnabled()
+    assert "已撤回" in boss.signer_label.text()
+    qtbot.mouseClick(boss.draft_button, Qt.MouseButton.LeftButton)  # looking is still fine
+    draft = boss.dialog
+    assert isinstance(draft, SlipPreviewDialog)
+    assert boss.sign_from_preview is None
+    wait_for_pdf(qtbot, draft)
+    draft.close()
+
+
+def test_the_drafts_preview_offers_signing_even_while_the_panel_is_busy(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whether 签发… is offered follows role, draft and case, not the panel's button (disabled
+    while a step runs on the worker)."""
+    import threading
+
+    _, leader_context = contexts
+    case_id = triaged_case(services, clerk)
+    services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+    )
+    boss = make_panel(qtbot, leader_context, case_id)
+    release = threading.Event()
+    real = services.assignments.next_slip_number
+
+    def slow(assignment_id: int) -> str:  # the peek still on the worker
+        release.wait(10)
+        return real(assignment_id)
+
+    monkeypatch.setattr(services.assignments, "next_slip_number", slow)
+    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.No)
+    qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
+    try:
+        assert boss.is_loading and not boss.sign_button.isEnabled()
+        rect = boss.table.visualItemRect(boss.table.item(0, 1))
+        qtbot.mouseClick(boss.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(boss.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        draft = boss.dialog
+        assert isinstance(draft, SlipPreviewDialog)
+        assert boss.sign_from_preview is not None
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: len(asked) == 1 and not boss.is_loading, timeout=10_000)
+    draft.close()

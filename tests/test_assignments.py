@@ -461,3 +461,107 @@ def test_the_deadline_counts_from_the_day_of_signing(
     services.assignments.issue(leader, lead_id)
     signed = services.assignments.get(lead_id)
     assert signed.due_date == signed.original_due_date == due  # the department's full 10 days
+
+
+def test_a_failed_print_counts_nothing_and_the_next_output_is_still_the_original(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk)
+    number, _ = services.assignments.issue(leader, _draft(services, clerk, case_id)[0])
+    sent: list[bytes] = []
+
+    def jammed(data: bytes) -> None:
+        sent.append(data)
+        raise RuntimeError("打印机卡纸")
+
+    with pytest.raises(RuntimeError, match="卡纸"):
+        services.assignments.record_slip_output(clerk, number, case_id=case_id, deliver=jammed)
+    assert len(sent) == 1 and "补打" not in _text(sent[0])  # it tried the original
+    assert services.assignments.slip_content(number)[0].print_count == 0
+    assert "print_slip" not in _actions(services)
+
+    printed = services.assignments.record_slip_output(
+        clerk, number, case_id=case_id, deliver=sent.append
+    )
+    assert sent[-1] == printed and "补打" not in _text(printed)  # still the original
+    assert services.assignments.slip_content(number)[0].print_count == 1
+    assert _actions(services)[-1] == "print_slip"
+
+
+def test_an_auditor_may_look_at_a_slip_but_not_use_up_its_original(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor, auditor: Actor, tmp_path
+) -> None:
+    case_id = _triaged(services, clerk)
+    number, _ = services.assignments.issue(leader, _draft(services, clerk, case_id)[0])
+    assert "补打" not in _text(services.assignments.slip_pdf(auditor, number))  # looking is fine
+    out = tmp_path / "交办单.pdf"
+    with pytest.raises(PermissionDenied):
+        services.assignments.record_slip_output(auditor, number, case_id=case_id, out=out)
+    assert not out.exists()
+    assert services.assignments.slip_content(number)[0].print_count == 0
+    for actor in (clerk, leader, admin):  # the window's own roles do print
+        services.assignments.record_slip_output(actor, number, case_id=case_id)
+    assert services.assignments.slip_content(number)[0].print_count == 3
+
+
+def test_the_signing_preview_names_the_deadline_signing_sets_and_says_when_it_is_provisional(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor
+) -> None:
+    case_id = _triaged(services, clerk)
+    lead_id = _draft(
+        services, clerk, case_id, assisting_ids=[], working_days=30, deadline_note="涉及多年材料"
+    )[0]
+    preview = services.assignments.signing_preview(leader, lead_id)
+    expected = CALENDAR.add(date(2026, 11, 25), 30)
+    assert expected.provisional  # into 2027, whose holidays are not known here
+    assert preview.number == "杞纪窗交〔2026〕1号"
+    assert (preview.due_date, preview.provisional) == (expected.due, True)
+    assert not services.cases.detail(case_id).due_provisional  # the triage deadline is known
+
+    number, _ = services.assignments.issue(
+        leader, lead_id, expected_number=preview.number, expected_due=preview.due_date
+    )
+    assert number == preview.number
+    assert services.assignments.get(lead_id).due_date == preview.due_date
+    case = services.cases.detail(case_id)
+    assert case.due_date == preview.due_date
+    assert case.due_provisional  # the case's deadline is now the department's, and 暂定
+    from desktop_app.storage.models import Case
+
+    with services.db.read() as session:
+        stored = session.get(Case, case_id)
+        assert stored is not None
+        assert stored.due_calendar_version == services.calendar.calendar().version
+
+
+def test_signing_refuses_when_the_confirmed_deadline_moved_meanwhile(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor
+) -> None:
+    case_id = _triaged(services, clerk)
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    preview = services.assignments.signing_preview(leader, lead_id)
+    # While the leader reads the confirmation, a local closure day is entered.
+    services.calendar.save_override(admin, date(2026, 11, 27), working=False, name="停电闭馆")
+    moved = services.calendar.calendar().add(date(2026, 11, 25), 10).due
+    assert moved != preview.due_date
+    with pytest.raises(UserError, match="办理时限已变为") as refused:
+        services.assignments.issue(
+            leader, lead_id, expected_number=preview.number, expected_due=preview.due_date
+        )
+    assert f"{moved.month}月{moved.day}日" in refused.value.message
+    assert services.assignments.get(lead_id).state is AssignmentState.DRAFT  # nothing signed
+    again = services.assignments.signing_preview(leader, lead_id)
+    assert again.due_date == moved
+    services.assignments.issue(
+        leader, lead_id, expected_number=again.number, expected_due=again.due_date
+    )
+    assert services.assignments.get(lead_id).due_date == moved
+
+
+def test_an_auditor_may_see_what_signing_would_do_but_not_sign(
+    services: AppServices, clerk: Actor, auditor: Actor
+) -> None:
+    lead_id = _draft(services, clerk, _triaged(services, clerk), assisting_ids=[])[0]
+    assert services.assignments.signing_preview(auditor, lead_id).number  # reading only
+    with pytest.raises(PermissionDenied):
+        services.assignments.issue(auditor, lead_id)

@@ -292,7 +292,7 @@ def test_many_slips_refresh_search_and_preview_stay_responsive(
     settle(qtbot, page)
     assert page.model.rowCount() == many
 
-    # Preview the selected slip and close it: the list reloads, responsive, same slip selected.
+    # Preview the selected slip and close it: the list stays responsive, same slip selected.
     rect = page.table.visualRect(page.model.index(5, 0))
     qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     chosen = page.selected()
@@ -397,3 +397,62 @@ def test_register_search_follows_new_number_prefixes(
     ]
     assert len(register.ids(SlipFilter(text="纪窗交"))) == 2
     assert len(register.ids(SlipFilter(text="〔2026〕"))) == 2
+
+
+def test_saving_from_the_preview_shows_the_new_count_in_the_list_at_once(
+    qtbot,
+    context: UiContext,
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The output publishes its change: the list behind the open preview is not left at 0 次."""
+    from PySide6.QtWidgets import QFileDialog
+
+    _case, number = issue(services, clerk, leader, MEDICAL)
+    page = shown_page(qtbot, context)
+    assert page.model.index(0, 6).data() == "0 次"
+    page.table.selectRow(0)
+    click(qtbot, page.preview_button)
+    preview = page.preview
+    assert isinstance(preview, SlipPreviewDialog)
+    qtbot.waitUntil(lambda: preview.save_button.isEnabled(), timeout=15_000)
+    target = tmp_path / "交办单.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
+    )
+    click(qtbot, preview.save_button)
+    qtbot.waitUntil(lambda: preview.last_output is not None and not preview.is_loading)
+    assert target.exists()
+    # Still open, no 刷新 clicked: the list already shows the count.
+    assert preview.isVisible()
+    qtbot.waitUntil(lambda: page.model.index(0, 6).data() == "1 次", timeout=10_000)
+    assert services.assignments.slip_content(number)[0].print_count == 1
+    preview.close()
+
+
+def test_an_auditor_views_a_slip_without_print_or_save(
+    qtbot, services: AppServices, clerk: Actor, leader: Actor, auditor: Actor
+) -> None:
+    _case, number = issue(services, clerk, leader, MEDICAL)
+    runner = TaskRunner()
+    try:
+        page = shown_page(qtbot, UiContext(services, auditor, ChangeHub(), runner))
+        page.table.selectRow(0)
+        click(qtbot, page.preview_button)
+        preview = page.preview
+        assert isinstance(preview, SlipPreviewDialog)
+        qtbot.waitUntil(lambda: preview.document.pageCount() >= 1, timeout=15_000)
+        qtbot.waitUntil(lambda: not preview.is_loading)
+        assert preview.pdf_bytes is not None  # viewing is allowed
+        assert not preview.print_button.isEnabled() and not preview.save_button.isEnabled()
+        assert "仅供查看" in preview.status.text()
+        click(qtbot, preview.print_button)
+        qtbot.keyClick(preview, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+        assert not preview.busy and preview.last_output is None
+        assert services.assignments.slip_content(number)[0].print_count == 0
+        preview.close()
+    finally:
+        runner.wait()

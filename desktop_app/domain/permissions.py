@@ -13,6 +13,7 @@ class Permission(LabelledEnum):
     VISIT_CASE = "visit_case", "回访核查"
     WITHDRAW_CASE = "withdraw_case", "撤回事项"
     SIGN_SLIP = "sign_slip", "签发交办单"
+    PRINT_PAPERS = "print_papers", "打印或保存交办单"
     MANAGE_USERS = "manage_users", "管理用户"
     MANAGE_REFERENCE = "manage_reference", "维护部门和领域"
     VIEW_AUDIT = "view_audit", "查看审计日志"
@@ -28,6 +29,9 @@ _CASE_WORK = {
     Permission.VISIT_CASE,
     Permission.WITHDRAW_CASE,
     Permission.EXCHANGE_DATA,
+    # An issued slip's first output is the department's original: recording an output uses it
+    # up, so an auditor (who only looks) may view a slip but not print or save it.
+    Permission.PRINT_PAPERS,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

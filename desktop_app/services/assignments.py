@@ -9,7 +9,7 @@ notice and the 督办 escalation follow, each guarded, audited and on the case's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -40,7 +40,7 @@ from desktop_app.domain.vocabulary import (
     Nature,
     chinese_date,
 )
-from desktop_app.domain.workdays import WorkdayCalendar
+from desktop_app.domain.workdays import Deadline, WorkdayCalendar
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.calendar import CalendarService, rules_in
@@ -107,6 +107,15 @@ class SlipInfo:
     issued_at: datetime
     print_count: int
     voided: bool
+
+
+@dataclass(frozen=True)
+class SigningPreview:
+    """What signing a draft now would do: the number it takes and the deadline it sets."""
+
+    number: str
+    due_date: date
+    provisional: bool  # the deadline passes through a year whose holidays are not known yet
 
 
 class AssignmentService:
@@ -299,6 +308,22 @@ class AssignmentService:
             )
             return slip_number(_prefix(session, site), series, now.year, (last or 0) + 1)
 
+    def signing_preview(self, actor: Actor, assignment_id: int) -> SigningPreview:
+        """The number and deadline the leader confirms before signing, as :meth:`issue` would
+        set them now (the deadline counted from today with today's calendar).
+
+        Pass both to :meth:`issue` (``expected_number``, ``expected_due``): if either changed
+        meanwhile, nothing is signed.
+        """
+        actor.require(Permission.VIEW_CASES)
+        today = self._clock.now().date()
+        calendar = self._calendar.calendar()
+        number = self.next_slip_number(assignment_id)
+        with self._db.read() as session:
+            lead = _draft_lead(session, assignment_id)
+            deadline = _deadline_if_signed(lead, today, calendar)
+        return SigningPreview(number, deadline.due, deadline.provisional)
+
     def draft_slip_pdf(self, actor: Actor, assignment_id: int) -> bytes:
         """A draft's paper as signing it today would print it, marked 草稿 and without a number.
 
@@ -316,7 +341,7 @@ class AssignmentService:
             case = _get_case(session, lead.case_id)
             site = _site(session)
             assists = _draft_assists(session, lead)
-            _start, due = _due_if_signed(lead, now.date(), calendar)  # as issue() would set it
+            due = _deadline_if_signed(lead, now.date(), calendar).due  # as issue() would set it
             content = _content(
                 case,
                 lead,
@@ -334,13 +359,20 @@ class AssignmentService:
         return render_slip(content, draft=True)
 
     def issue(
-        self, actor: Actor, assignment_id: int, *, expected_number: str | None = None
+        self,
+        actor: Actor,
+        assignment_id: int,
+        *,
+        expected_number: str | None = None,
+        expected_due: date | None = None,
     ) -> tuple[str, Changes]:
         """签发: number the slip, freeze and sign its content, send the case to 办理中.
 
         The lead's assisting drafts are issued with it on the same slip. The deadline counts
-        from the day of signing. ``expected_number``: the number the leader confirmed; if
-        another signature took it meanwhile, nothing is signed and a UserError says so.
+        from the day of signing. ``expected_number`` and ``expected_due``: the number and
+        deadline the leader confirmed (:meth:`signing_preview`); if another signature took the
+        number, or the deadline moved (midnight passed, the calendar changed), nothing is
+        signed and a UserError says so.
         """
         actor.require(Permission.SIGN_SLIP)
         self._keys.ensure()
@@ -365,11 +397,17 @@ class AssignmentService:
                     f"编号{expected_number}已被另一次签发占用，本次将是{number}。"
                     "未签发，请重新点“签发”确认新编号。"
                 )
-            due_start, due = _due_if_signed(lead, now.date(), calendar)
+            deadline = _deadline_if_signed(lead, now.date(), calendar)
+            if expected_due is not None and deadline.due != expected_due:
+                raise UserError(
+                    f"办理时限已变为{chinese_date(deadline.due)}（原确认"
+                    f"{chinese_date(expected_due)}）。未签发，请重新点“签发”确认新时限。"
+                )
             for assignment in [lead, *assists]:
-                if assignment.due_start != due_start:  # drafted on an earlier day
-                    assignment.due_start = due_start
-                    assignment.due_date = assignment.original_due_date = due
+                # Drafted on an earlier day, or under another calendar: counted again today.
+                if assignment.due_start != deadline.start or assignment.due_date != deadline.due:
+                    assignment.due_start = deadline.start
+                    assignment.due_date = assignment.original_due_date = deadline.due
             earlier = _earlier_number(session, lead)
             content = _content(
                 case,
@@ -395,6 +433,8 @@ class AssignmentService:
             case.due_start = lead.due_start
             case.due_working_days = lead.working_days
             case.due_date = lead.due_date
+            case.due_calendar_version = calendar.version
+            case.due_provisional = deadline.provisional
             case.version += 1
             case.updated_at = now
             helpers = "、".join(a.department.name for a in assists)
@@ -644,17 +684,25 @@ class AssignmentService:
         return render_slip(content, reprint_at=reprint_at)
 
     def record_slip_output(
-        self, actor: Actor, number: str, *, case_id: int | None = None, out: Path | None = None
+        self,
+        actor: Actor,
+        number: str,
+        *,
+        case_id: int | None = None,
+        out: Path | None = None,
+        deliver: Callable[[bytes], None] | None = None,
     ) -> bytes:
         """A slip goes to paper or to a file: count it, audit it and return the exact bytes.
 
         The first output of this site's own slip is the original (print_slip); every later one,
         and any of another site's papers printed here, is marked 补打 (reprint_slip). With
-        ``out`` the file is written before the count is committed: a failed write counts nothing.
+        ``out`` the file is written, and ``deliver`` (the printer) is given the bytes, before
+        the count is committed: a failed write or print raises and counts nothing, so the next
+        output is still the original.
         """
         from desktop_app.documents.slip_pdf import render_slip
 
-        actor.require(Permission.VIEW_CASES)
+        actor.require(Permission.PRINT_PAPERS)
         now = self._clock.now()
         with self._db.write() as session:
             slip = _printable_slip(session, number, case_id)
@@ -662,6 +710,8 @@ class AssignmentService:
             # Another site's paper printed here is a copy (补打): its record stays the issuer's.
             reprint_at = now if _next_is_reprint(slip) else None
             data = render_slip(content, reprint_at=reprint_at, out=out)
+            if deliver is not None:
+                deliver(data)  # raises if the paper did not come out: nothing is committed
             if slip.site_code == "":
                 slip.print_count += 1
             audit.record(
@@ -882,11 +932,13 @@ def _draft_assists(session: Session, lead: Assignment) -> list[Assignment]:
     )
 
 
-def _due_if_signed(lead: Assignment, today: date, calendar: WorkdayCalendar) -> tuple[date, date]:
-    """The deadline counts from the day of signing: a draft signed later gets its full days."""
-    if lead.due_start == today:
-        return lead.due_start, lead.due_date
-    return today, calendar.add(today, lead.working_days).due
+def _deadline_if_signed(lead: Assignment, today: date, calendar: WorkdayCalendar) -> Deadline:
+    """The deadline counts from the day of signing: a draft signed later gets its full days.
+
+    Always counted again with today's calendar, never the date stored with the draft: holidays
+    entered since drafting move it, and the leader confirms the date signing will set.
+    """
+    return calendar.add(today, lead.working_days)
 
 
 def _earlier_number(session: Session, lead: Assignment) -> str:

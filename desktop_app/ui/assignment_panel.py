@@ -48,9 +48,9 @@ from desktop_app.domain.assignment_flow import (
 )
 from desktop_app.domain.deadlines import DeadlineState, soon_limit, state_of
 from desktop_app.domain.permissions import Permission
-from desktop_app.domain.vocabulary import chinese_date
+from desktop_app.domain.vocabulary import OPEN_STATUSES, CaseStatus, chinese_date
 from desktop_app.errors import UserError
-from desktop_app.services.assignments import MAX_ASSIGNMENT_DAYS, AssignmentInfo
+from desktop_app.services.assignments import MAX_ASSIGNMENT_DAYS, AssignmentInfo, SigningPreview
 from desktop_app.services.context import Changes
 from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
@@ -77,6 +77,7 @@ class _Snapshot:
     today: date
     soon_until: date
     signer_hint: str  # today's duty leader, for a clerk who cannot sign
+    case_status: CaseStatus
 
 
 def _deadline_state(info: AssignmentInfo, today: date, soon_until: date) -> DeadlineState | None:
@@ -302,6 +303,7 @@ class AssignmentPanel(QWidget):
         self._reload_again = False
         self._busy = False
         self.signer_hint = ""
+        self.case_status: CaseStatus | None = None  # None until loaded: nothing is signed then
         self.dialog: QDialog | None = None  # the step dialog or preview now open (tests use it)
         self.slip_menu: QMenu | None = None  # the choice of papers when there are several
         self.sign_from_preview: QPushButton | None = None  # 签发… in the draft's preview
@@ -411,14 +413,15 @@ class AssignmentPanel(QWidget):
             calendar = services.calendar.calendar()
             soon = soon_limit(calendar, today, services.calendar.rules().due_soon_days)
             shift = services.roster.leader_on(today)
-            title = services.cases.detail(case_id).title
+            detail = services.cases.detail(case_id)
             snapshot = _Snapshot(
                 services.assignments.for_case(case_id),
                 today,
                 soon,
                 shift.staff_name if shift else "",
+                detail.status,
             )
-            return snapshot, title
+            return snapshot, detail.title
 
         self._context.runner.run(work, self._loaded, self._load_failed)
 
@@ -436,6 +439,7 @@ class AssignmentPanel(QWidget):
         self._today = snapshot.today
         self._soon_until = snapshot.soon_until
         self.signer_hint = snapshot.signer_hint
+        self.case_status = snapshot.case_status
         self._fill(keep)
 
     def _load_failed(self, exc: Exception) -> None:
@@ -512,6 +516,19 @@ class AssignmentPanel(QWidget):
         self.read_only = read_only
         self._update_buttons()
 
+    def may_sign(self, info: AssignmentInfo | None) -> bool:
+        """签发 is offered for a lead draft, to a role that signs, on a case still open (a
+        withdrawn or concluded case's drafts are never signed). Decided from the data, not from
+        a button's state (buttons are disabled while the panel reloads)."""
+        return (
+            info is not None
+            and not self.read_only
+            and self._context.actor.can(Permission.SIGN_SLIP)
+            and info.state is AssignmentState.DRAFT
+            and info.kind is not AssignmentKind.ASSIST
+            and self.case_status in OPEN_STATUSES
+        )
+
     def _update_buttons(self) -> None:
         actor = self._context.actor
         writable = not self.read_only
@@ -532,8 +549,11 @@ class AssignmentPanel(QWidget):
         outstanding = state in OUTSTANDING
         overdue = outstanding and self._today > info.due_date
         draft_lead = state is AssignmentState.DRAFT and info.kind is not AssignmentKind.ASSIST
-        self.sign_button.setEnabled(draft_lead and can_sign)
-        if draft_lead:
+        self.sign_button.setEnabled(self.may_sign(info))
+        if draft_lead and self.case_status not in OPEN_STATUSES:
+            closed = self.case_status.label if self.case_status else "未读取"
+            self.signer_label.setText(f"事项{closed}，草稿不能签发")
+        elif draft_lead:
             if can_sign:
                 self.signer_label.setText(f"签发人：{actor.display_name}")
             elif self.signer_hint:
@@ -664,7 +684,11 @@ class AssignmentPanel(QWidget):
     def sign(self) -> None:
         """签发 after a confirmation that names the number about to be taken."""
         info = self.selected()
-        if info is None:
+        if not self.may_sign(info):
+            return
+        assert info is not None
+        if self._busy:  # 签发… in the draft's preview while a step is still running
+            self.error.set_message("上一步还在处理，请稍候再点“签发”。")
             return
         services, actor = self._context.services, self._context.actor
 
@@ -673,23 +697,27 @@ class AssignmentPanel(QWidget):
             self._say(f"已签发 {number}。请点“预览/打印交办单”打印，送承办单位签收。")
             self.slip_issued.emit(number)
 
-        def peek() -> tuple[str, date]:
-            today = services.clock.now().date()
-            due = services.calendar.calendar().add(today, info.working_days).due
-            return services.assignments.next_slip_number(info.id), due
+        def peek() -> SigningPreview:
+            return services.assignments.signing_preview(actor, info.id)
 
-        def confirm(result: tuple[str, date]) -> None:
+        def confirm(preview: SigningPreview) -> None:
             if not isValid(self):
                 return
-            number, due = result
+            number, due = preview.number, preview.due_date
             self._busy = False
             self._update_buttons()
+            provisional = (
+                "\n（暂定：期限跨入节假日尚未公布的年份，按周末推算，公布后可能调整）"
+                if preview.provisional
+                else ""
+            )
             answer = QMessageBox.question(
                 self,
                 "确认签发",
                 f"将签发为{number}，签发后不能修改。确定签发？\n\n"
                 f"承办单位：{info.department}\n"
-                f"办理时限：{info.working_days}个工作日，{chinese_date(due)}前办结（自今日起算）\n"
+                f"办理时限：{info.working_days}个工作日，{chinese_date(due)}前办结"
+                f"（自今日起算）{provisional}\n"
                 "签发前可点“预览草稿”查看打印效果。",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
@@ -697,7 +725,9 @@ class AssignmentPanel(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 return
             self._run(
-                lambda: services.assignments.issue(actor, info.id, expected_number=number),
+                lambda: services.assignments.issue(
+                    actor, info.id, expected_number=number, expected_due=due
+                ),
                 signed,
             )
 
@@ -912,7 +942,7 @@ class AssignmentPanel(QWidget):
             f"{paper}草稿（{info.department}）",
             self,
         )
-        if self.sign_button.isEnabled():  # the duty leader: sign from here, after a look
+        if self.may_sign(info):  # the duty leader: sign from here, after a look
 
             def sign_from_preview() -> None:
                 dialog.accept()
@@ -949,9 +979,10 @@ class AssignmentPanel(QWidget):
             lambda: services.assignments.slip_pdf(actor, chosen, case_id=case_id),
             chosen,
             self,
-            record=lambda out: services.assignments.record_slip_output(
-                actor, chosen, case_id=case_id, out=out
+            record=lambda out, deliver: services.assignments.record_slip_output(
+                actor, chosen, case_id=case_id, out=out, deliver=deliver
             ),
+            changes=Changes(cases=True, case_ids=(case_id,)),
         )
         self._show(dialog)
         return dialog

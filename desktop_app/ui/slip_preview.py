@@ -5,9 +5,12 @@ printed page by page at 100 % (rendered at the printer's resolution and drawn on
 page) and saved byte for byte.
 
 Opening a paper is not printing it. For an issued slip the dialog is given ``record``: printing
-or saving calls it on the worker, which counts the output and returns the exact bytes that go to
-paper or file (the first output is the original, later ones 补打); the view is then rendered
-again to show what the next output will look like. Receipts and drafts have no ``record``.
+or saving calls it on the worker, which writes the file or prints the paper inside the
+transaction that counts the output (a failed print or write counts nothing) and returns the exact
+bytes that went out (the first output is the original, later ones 补打); the change is published
+on the hub and the view is rendered again to show what the next output will look like. Only a
+role that may print papers (not an auditor) gets 打印/另存为 for such a slip. Receipts and drafts
+have no ``record``.
 """
 
 from __future__ import annotations
@@ -42,7 +45,10 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from desktop_app.domain.permissions import Permission
 from desktop_app.errors import UserError
+from desktop_app.services.context import Changes
+from desktop_app.services.site import SiteService
 from desktop_app.ui.common import FieldError, UiContext, show_error
 from desktop_app.ui.screen import size_to_screen
 
@@ -57,9 +63,11 @@ PREFERRED_SIZE = (860, 960)  # an A4 page at a readable width; cut down to the s
 # data dir, which belongs to this PC.
 PRINTER_PREFERENCE = "last_printer"
 
-# Prints or saves an issued paper: counts the output and returns the bytes that go out. The
-# argument is the file to write, or None for the printer.
-Recorder = Callable[[Path | None], bytes]
+# Prints or saves an issued paper: counts the output and returns the bytes that went out. The
+# arguments: the file to write (or None), and what sends the bytes to the printer (or None);
+# both happen before the count is committed, so a failure counts nothing.
+Deliver = Callable[[bytes], None]
+Recorder = Callable[[Path | None, Deliver | None], bytes]
 
 
 class SlipPreviewDialog(QDialog):
@@ -77,13 +85,20 @@ class SlipPreviewDialog(QDialog):
         parent: QWidget | None = None,
         *,
         record: Recorder | None = None,
+        changes: Changes | None = None,
     ) -> None:
+        """``changes``: what a recorded output changed (the case the slip belongs to), published
+        on the hub after each print or save so other screens show the new count."""
         super().__init__(parent)
         self._context = context
         self._title = title
         self._source = source
         self._record = record
-        self._note = ""  # what the last output did, kept beside the page count
+        self._changes = changes or Changes(cases=True)
+        # An issued slip's output is counted and uses up the original: only for roles that may.
+        self.may_output = record is None or context.actor.can(Permission.PRINT_PAPERS)
+        self._last_printer: str | None = None  # read on the worker when the dialog opens
+        self._note = "" if self.may_output else "（仅供查看：你的角色不能打印或保存交办单）"
         self._loading = False
         self.busy = False  # an output is being recorded on the worker
         self.pdf_bytes: bytes | None = None
@@ -125,6 +140,17 @@ class SlipPreviewDialog(QDialog):
         print_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Print), self)
         print_shortcut.activated.connect(self.print_document)
         self._set_ready(False)
+        if not self.may_output:
+            for button in (self.print_button, self.save_button):
+                button.setToolTip("你的角色只能查看，不能打印或保存交办单")
+        else:
+            # The printer chosen last time, read off the UI thread (it is in the database).
+            site = context.services.site
+            context.runner.run(
+                lambda: site.preference(PRINTER_PREFERENCE),
+                self._got_last_printer,
+                lambda exc: log.warning("上次使用的打印机读取失败：%s", exc),
+            )
 
         if callable(source):
             self._render()
@@ -204,14 +230,18 @@ class SlipPreviewDialog(QDialog):
             self.error.set_message("生成文件时出错，未能显示。")
             show_error(self, exc)
 
+    def _got_last_printer(self, name: str) -> None:
+        if isValid(self) and self._last_printer is None:
+            self._last_printer = name
+
     def _set_ready(self, ready: bool) -> None:
-        self.print_button.setEnabled(ready)
-        self.save_button.setEnabled(ready)
+        self.print_button.setEnabled(ready and self.may_output)
+        self.save_button.setEnabled(ready and self.may_output)
 
     # Printing ------------------------------------------------------------------------------
 
     def print_document(self) -> None:
-        if self.pdf_bytes is None or self.busy:
+        if self.pdf_bytes is None or self.busy or not self.may_output:
             return
         printers = QPrinterInfo.availablePrinters()
         if not printers:
@@ -219,9 +249,8 @@ class SlipPreviewDialog(QDialog):
             return
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         names = [p.printerName() for p in printers]
-        last = self._context.services.site.preference(PRINTER_PREFERENCE)
-        if last in names:
-            printer.setPrinterName(last)
+        if self._last_printer in names:
+            printer.setPrinterName(self._last_printer)
         printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
         printer.setPageOrientation(QPageLayout.Orientation.Portrait)
         printer.setFullPage(True)
@@ -231,15 +260,19 @@ class SlipPreviewDialog(QDialog):
         dialog.setMinMax(1, self.document.pageCount())
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        self._context.services.site.set_preference(PRINTER_PREFERENCE, printer.printerName())
+        self._last_printer = chosen = printer.printerName()
+        site = self._context.services.site
         # Rendering an A4 page at the printer's resolution takes seconds: on the worker, with
-        # the printer the dialog set up (nothing on this thread touches it meanwhile).
+        # the printer the dialog set up (nothing on this thread touches it meanwhile). An issued
+        # slip is printed inside the transaction that counts it: a failed print counts nothing.
         record, shown = self._record, self.pdf_bytes
 
         def work() -> bytes:
-            data = record(None) if record is not None else shown
-            print_pdf(data, printer)
-            return data
+            _remember_printer(site, chosen)
+            if record is not None:
+                return record(None, lambda data: print_pdf(data, printer))
+            print_pdf(shown, printer)
+            return shown
 
         self._deliver(work, lambda _data: self._printed())
 
@@ -250,7 +283,7 @@ class SlipPreviewDialog(QDialog):
     # Saving --------------------------------------------------------------------------------
 
     def save_as(self) -> None:
-        if self.pdf_bytes is None or self.busy:
+        if self.pdf_bytes is None or self.busy or not self.may_output:
             return
         start = str(Path.home() / f"{_safe_filename(self._title)}.pdf")
         path, _filter = QFileDialog.getSaveFileName(self, "另存为PDF", start, "PDF 文件 (*.pdf)")
@@ -261,7 +294,7 @@ class SlipPreviewDialog(QDialog):
             target = target.with_name(target.name + ".pdf")
         if self._record is not None:
             record = self._record
-            self._deliver(lambda: record(target), lambda _data: self._saved(target))
+            self._deliver(lambda: record(target, None), lambda _data: self._saved(target))
             return
         try:
             write_atomically(target, self.pdf_bytes)
@@ -299,6 +332,8 @@ class SlipPreviewDialog(QDialog):
             self.last_output = bytes(data)
             then(self.last_output)
             if self._record is not None:
+                # Counted: the 交办单 list and the case show the new count without 刷新.
+                self._context.hub.publish(self._changes)
                 self._render()
             else:
                 self._set_ready(True)
@@ -323,6 +358,14 @@ class SlipPreviewDialog(QDialog):
 
 class PrintFailed(Exception):
     pass
+
+
+def _remember_printer(site: SiteService, name: str) -> None:
+    """Keep the chosen printer for next time (on the worker); a failure never stops the print."""
+    try:
+        site.set_preference(PRINTER_PREFERENCE, name)
+    except Exception:
+        log.warning("未能记住所选打印机", exc_info=True)
 
 
 def paint_pages(document: QPdfDocument, printer: QPrinter) -> None:
@@ -398,4 +441,11 @@ def _safe_filename(title: str) -> str:
     return cleaned or "文件"
 
 
-__all__ = ["NO_PRINTER_MESSAGE", "PRINTER_PREFERENCE", "SlipPreviewDialog", "paint_pages"]
+__all__ = [
+    "NO_PRINTER_MESSAGE",
+    "PRINTER_PREFERENCE",
+    "Deliver",
+    "Recorder",
+    "SlipPreviewDialog",
+    "paint_pages",
+]

@@ -34,7 +34,7 @@ from desktop_app.services.context import Changes
 from desktop_app.services.keys import SlipCheck
 from desktop_app.services.slip_register import SlipFilter, SlipRow, SlipState
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
-from desktop_app.ui.slip_preview import SlipPreviewDialog
+from desktop_app.ui.slip_preview import Deliver, SlipPreviewDialog
 from desktop_app.ui.slip_table import TITLE_COLUMN, SlipTableModel
 from desktop_app.ui.theme import GREEN, RED
 
@@ -309,13 +309,22 @@ class SlipsPage(QWidget):
         def render() -> bytes:
             return services.assignments.slip_pdf(actor, number, case_id=case_id)
 
-        def record(out: Path | None) -> bytes:
-            return services.assignments.record_slip_output(actor, number, case_id=case_id, out=out)
+        def record(out: Path | None, deliver: Deliver | None) -> bytes:
+            return services.assignments.record_slip_output(
+                actor, number, case_id=case_id, out=out, deliver=deliver
+            )
 
-        dialog = SlipPreviewDialog(self._context, render, number, self, record=record)
+        # Printing or saving counts: the dialog publishes the change, and this list (visible
+        # behind it) shows the paper's new count at once.
+        dialog = SlipPreviewDialog(
+            self._context,
+            render,
+            number,
+            self,
+            record=record,
+            changes=Changes(cases=True, case_ids=(case_id,)),
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        # Printing or saving counts: the list shows the paper's new count afterwards.
-        dialog.finished.connect(lambda _code: self.reload())
         self.preview = dialog
         dialog.open()
         return dialog
