@@ -452,6 +452,29 @@ def test_same_id_number_or_credit_code_reuses_the_complainant(
     assert {services.cases.detail(i).phone for i in ids} == {"13900001111"}
 
 
+def test_the_same_id_with_another_name_is_refused_not_a_silent_rename(
+    services: AppServices, clerk: Actor
+) -> None:
+    """One of the two names is mistyped: the person's record changes only through 更正."""
+    first = services.intake.register(clerk, person_form()).case_id
+    before = snapshot(services)
+    with pytest.raises(ValidationFailed) as refused:
+        services.intake.register(
+            clerk, person_form(name="王方", id_number=VALID_ID, title="另一件事")
+        )
+    assert "王芳" in refused.value.errors["name"] and "更正" in refused.value.errors["name"]
+    assert "id_number" in refused.value.errors
+    assert snapshot(services) == before
+    assert services.cases.detail(first).complainant_name == "王芳"
+
+
+def test_a_reason_typed_for_a_number_since_put_right_is_not_kept(
+    services: AppServices, clerk: Actor
+) -> None:
+    case_id = services.intake.register(clerk, person_form(id_override_reason="旧证")).case_id
+    assert services.cases.detail(case_id).id_override_reason == ""
+
+
 def test_different_people_are_different_complainants(services: AppServices, clerk: Actor) -> None:
     services.intake.register(clerk, person_form())
     services.intake.register(clerk, person_form(id_number=OTHER_ID, name="赵磊"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from desktop_app.domain.vocabulary import CaseStatus, Channel, Outcome, ReplyMethod, VisitGrade
+from desktop_app.errors import ValidationFailed
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.ledger import CaseFilter, CaseRow, SortKey
@@ -311,21 +312,27 @@ def test_a_case_is_still_found_after_it_moved_on(site_on_engine: AppServices) ->
 def test_the_name_shown_in_the_ledger_is_the_name_search_finds(
     site_on_engine: AppServices,
 ) -> None:
-    """A complainant's name corrected at a later visit shows on every case and is found on all."""
+    """A complainant's name corrected (更正) shows on every case and is found on all; a later
+    visit with the same ID and another name is refused instead of renaming the person."""
     services = site_on_engine
     clerk = services.auth.login("clerk1", USER_PASSWORD)
     ledger = build_ledger(services, clerk)
-    corrected = person_form(
-        name="王晓芳",
-        id_number=id_number("41022119900101456"),
-        phone="13700002222",
-        title="医保卡补办",
-    )
-    new_case = services.intake.register(clerk, corrected).case_id
+    same_id = id_number("41022119900101456")
+    renamed = person_form(name="王晓芳", id_number=same_id, phone="13700002222", title="医保卡补办")
+    with pytest.raises(ValidationFailed) as refused:
+        services.intake.register(clerk, renamed)
+    assert "王小芳" in refused.value.errors["name"] and "更正" in refused.value.errors["name"]
 
-    shown = services.ledger.rows([ledger.ids["xiaofang"], new_case])
+    old_case = ledger.ids["xiaofang"]
+    form = services.corrections.current(old_case)
+    corrected = replace(form, complainant=replace(form.complainant, name="王晓芳"), reason="错字")
+    services.corrections.correct(clerk, old_case, corrected)
+    new_case = services.intake.register(clerk, renamed).case_id
+
+    shown = services.ledger.rows([old_case, new_case])
     assert [r.complainant_name for r in shown] == ["王晓芳", "王晓芳"]
-    assert set(services.ledger.ids(CaseFilter(text="王晓芳"))) == {ledger.ids["xiaofang"], new_case}
+    assert set(services.ledger.ids(CaseFilter(text="王晓芳"))) == {old_case, new_case}
+    assert services.ledger.ids(CaseFilter(text="王小芳")) == []
 
 
 # Filters --------------------------------------------------------------------------------------

@@ -89,6 +89,14 @@ OVERRIDE_HINT = "如确认无误，请填写确认理由后保存"
 NOT_EXCUSABLE = "号码本身有误，不能凭确认理由保存"
 
 
+def number_needs_reason(form: IntakeForm, today: date) -> bool:
+    """Whether the form's ID number (a person) or credit code (an enterprise) fails its check,
+    so that a recorded reason is what lets it through. ``form`` normalized."""
+    if form.complainant_kind is ComplainantKind.PERSON:
+        return bool(form.id_number) and bool(validation.check_id_number(form.id_number, today))
+    return bool(form.credit_code) and bool(validation.check_credit_code(form.credit_code))
+
+
 def override_message(problem: str, *, excusable: bool, overridden: bool) -> str | None:
     """The message for a wrong-looking ID or credit code, or None when a recorded reason
     excuses it: a reason excuses only a wrong check character on a real card (DESIGN.md, issue

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from desktop_app.domain import intake_rules
 from desktop_app.domain.case_flow import EventKind, advance
-from desktop_app.domain.intake_rules import IntakeForm
+from desktop_app.domain.intake_rules import IntakeForm, number_needs_reason
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import OPEN_STATUSES, CaseStatus
 from desktop_app.errors import NotFound, UserError, ValidationFailed
@@ -319,6 +319,18 @@ class IntakeService:
             existing = session.scalar(
                 select(Complainant).where(Complainant.credit_code == form.credit_code, own).limit(1)
             )
+        if existing is not None and existing.name != form.name:
+            # One number, two names: one of them is mistyped. A person's record changes only
+            # through 更正 (with a reason, on every case's timeline), never silently at intake.
+            field = "id_number" if form.id_number else "credit_code"
+            label = "身份证号" if form.id_number else "统一社会信用代码"
+            raise ValidationFailed(
+                {
+                    "name": f"该{label}已登记为“{existing.name}”，与所填“{form.name}”不一致。"
+                    f"请核对证件；如原登记有误，请在其事项中用“更正…”修改反映人",
+                    field: f"已登记为“{existing.name}”的{label}",
+                }
+            )
         values = {
             "kind": form.complainant_kind.value,
             "name": form.name,
@@ -327,7 +339,11 @@ class IntakeService:
             "contact_person": form.contact_person,
             "phone": form.phone,
             "address": form.address,
-            "id_override_reason": form.id_override_reason,
+            # A reason excuses a doubtful number; for a number that checks out it means nothing
+            # (typed before the number was put right) and is not kept.
+            "id_override_reason": form.id_override_reason
+            if number_needs_reason(form, now.date())
+            else "",
         }
         if existing is None:
             complainant = Complainant(**values)

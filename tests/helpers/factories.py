@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from typing import Any
 
 from desktop_app.domain.intake_rules import IntakeForm
 from desktop_app.domain.vocabulary import Channel, ComplainantKind
+from tests.helpers.ids import id_number
 
 ADMIN_PASSWORD = "Admin12345"
 USER_PASSWORD = "Test12345"
@@ -16,7 +18,19 @@ VALID_ID = "11010519491231002X"
 VALID_CREDIT_CODE = "91350100M000100Y43"
 
 
+def id_for(name: str) -> str:
+    """A valid 身份证号 of its own for each name (born 1980–1999 in 杞县), so that people of
+    different names are different people, as intake requires."""
+    digest = int(hashlib.sha256(name.encode()).hexdigest(), 16)
+    birth = f"{1980 + digest % 20}{1 + digest // 20 % 12:02d}{1 + digest // 240 % 28:02d}"
+    return id_number(f"410221{birth}{digest // 6720 % 1000:03d}")
+
+
 def person_form(**changes: Any) -> IntakeForm:
+    """王芳 with the sample ID; another ``name`` without an ``id_number`` gets an ID of its own
+    (one ID number is one person: intake refuses the same number under another name)."""
+    if "name" in changes and changes["name"] and "id_number" not in changes:
+        changes["id_number"] = id_for(changes["name"])
     form = IntakeForm(
         complainant_kind=ComplainantKind.PERSON,
         name="王芳",
