@@ -327,3 +327,44 @@ def test_correcting_is_offered_only_where_the_case_may_be_changed(
         qtbot.waitUntil(lambda: not dialog.assignments._loading)
         dialog.close()
         at_city.runner.wait()
+
+
+def test_after_a_reopening_visit_the_next_conclusion_and_visit_start_unchosen(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor
+) -> None:
+    case_id = services.intake.register(clerk, person_form()).case_id
+    dialog = open_dialog(qtbot, context, case_id)
+    dialog.tabs.setCurrentIndex(3)
+    assert dialog.outcome.currentIndex() == -1  # 办理结果 is chosen, not defaulted
+    replace_text(qtbot, dialog.what_done, "当场补录参保信息")
+    replace_text(qtbot, dialog.reply_text, "已电话告知")
+    click(qtbot, dialog.conclude_button)
+    outcome_error = dialog._field_errors["outcome"][0]
+    assert outcome_error.text() == "请选择办理结果"
+    assert services.cases.detail(case_id).status is CaseStatus.REGISTERED
+    choose(qtbot, dialog.outcome, "办成")
+    assert not outcome_error.isVisibleTo(dialog)
+    click(qtbot, dialog.conclude_button)
+    qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.CONCLUDED)
+
+    choose(qtbot, dialog.grade, "不满意")
+    replace_text(qtbot, dialog.visit_note, "医院仍说查不到")
+    click(qtbot, dialog.visit_button)
+    qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.IN_PROGRESS)  # 重办
+    assert dialog.grade.currentIndex() == -1 and dialog.visit_note.text() == ""
+    assert dialog.outcome.currentIndex() == -1
+
+    choose(qtbot, dialog.outcome, "办成")
+    replace_text(qtbot, dialog.what_done, "医保局重新推送参保信息，医院已能结算")
+    click(qtbot, dialog.conclude_button)
+    qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.CONCLUDED)
+    assert dialog.grade.currentIndex() == -1  # not the last visit's 不满意
+    click(qtbot, dialog.visit_button)
+    assert dialog._field_errors["grade"][0].text() == "请选择回访评价"
+    assert services.cases.detail(case_id).status is CaseStatus.CONCLUDED
+
+    choose(qtbot, dialog.grade, "满意")
+    click(qtbot, dialog.visit_button)
+    qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.VISITED)
+    assert dialog.grade.currentText() == "满意"  # a visited case shows its grade
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)

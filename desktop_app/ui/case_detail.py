@@ -85,6 +85,7 @@ class CaseDetailDialog(QDialog):
         self._context = context
         self.case_id = case_id
         self.detail: CaseDetail = context.services.cases.detail(case_id)
+        self._shown_status: CaseStatus | None = None  # the status the 办结/回访 inputs are for
         self.correction_dialog: CorrectionDialog | None = None
         # Field key → (its error line, the widget it is about), per action on the case.
         self._field_errors: dict[str, tuple[FieldError, QWidget]] = {}
@@ -236,9 +237,12 @@ class CaseDetailDialog(QDialog):
         layout.addWidget(heading("办结（当场办结、解释答疑或部门办理完毕后）", 11))
         conclude = QFormLayout()
         conclude.setVerticalSpacing(2)
+        # No pre-selected outcome either: 已办结 or 解释答疑 is chosen for this case.
         self.outcome = QComboBox()
+        self.outcome.setPlaceholderText(PLEASE_CHOOSE)
         for outcome in (Outcome.DONE, Outcome.EXPLAINED):
             self.outcome.addItem(outcome.label, outcome.value)
+        self.outcome.setCurrentIndex(-1)
         self.what_done = QPlainTextEdit()
         self.what_done.setTabChangesFocus(True)
         self.what_done.setMaximumHeight(70)
@@ -251,7 +255,7 @@ class CaseDetailDialog(QDialog):
         self.conclude_error = FieldError()
         self.conclude_button = QPushButton("办结")
         self.conclude_button.clicked.connect(self._conclude_clicked)
-        conclude.addRow("办理结果", self.outcome)
+        self._field_row(conclude, "outcome", "办理结果", self.outcome)
         self._field_row(conclude, "what_was_done", "办理情况", self.what_done)
         conclude.addRow("答复方式", self.reply_method)
         self._field_row(conclude, "reply_text", "答复内容", self.reply_text)
@@ -393,8 +397,20 @@ class CaseDetailDialog(QDialog):
         for cause, box in self.cause_boxes.items():
             box.setChecked(cause in d.causes)
         self.triage_area.setCurrentIndex(self.triage_area.findData(d.area))
-        if d.visit_grade:
+        # The 办结/回访 inputs show the stored answer once given; when the status changes (a
+        # 不满意 visit reopens the case, it is concluded again) they start empty, so the next
+        # visit's grade is what the complainant says then, not the last one.
+        status_changed = d.status is not self._shown_status
+        self._shown_status = d.status
+        if d.status is CaseStatus.VISITED and d.visit_grade:
             self.grade.setCurrentIndex(self.grade.findData(d.visit_grade.value))
+        elif status_changed:
+            self.grade.setCurrentIndex(-1)
+            self.visit_note.clear()
+        if d.status in (CaseStatus.CONCLUDED, CaseStatus.VISITED) and d.outcome:
+            self.outcome.setCurrentIndex(self.outcome.findData(d.outcome.value))
+        elif status_changed:
+            self.outcome.setCurrentIndex(-1)
 
         printed = self._context.services.corrections.printed_differences(d.id)
         self.printed_banner.setText("\n".join(printed))
@@ -512,6 +528,11 @@ class CaseDetailDialog(QDialog):
         self.triage_saved.setText(f"✔ 已保存甄别分类：{what}{due}")
 
     def conclude(self) -> None:
+        if self.outcome.currentIndex() < 0:
+            self._show_field_errors(
+                ("outcome", "what_was_done", "reply_text"), {"outcome": "请选择办理结果"}
+            )
+            return
         outcome = Outcome(self.outcome.currentData())
         what = self.what_done.toPlainText()
         method = ReplyMethod(self.reply_method.currentData())
@@ -526,7 +547,7 @@ class CaseDetailDialog(QDialog):
                 reply_text=reply,
             ),
             self.conclude_error,
-            ("what_was_done", "reply_text"),
+            ("outcome", "what_was_done", "reply_text"),
         )
 
     def record_visit(self) -> None:
@@ -571,9 +592,13 @@ class CaseDetailDialog(QDialog):
             return bool(self.reply_text.text().strip())
         if key == "note":
             return bool(self.visit_note.text().strip())
-        combo = {"nature": self.nature, "approach": self.approach, "area": self.triage_area}.get(
-            key, self.grade if key == "grade" else None
-        )
+        combo = {
+            "nature": self.nature,
+            "approach": self.approach,
+            "area": self.triage_area,
+            "grade": self.grade,
+            "outcome": self.outcome,
+        }.get(key)
         return combo is not None and combo.currentIndex() >= 0
 
     def _show_field_errors(self, keys: tuple[str, ...], errors: dict[str, str]) -> None:
