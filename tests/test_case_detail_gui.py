@@ -4,7 +4,8 @@ answer, the saved-triage line, errors that leave as soon as a field is right, an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -368,3 +369,33 @@ def test_after_a_reopening_visit_the_next_conclusion_and_visit_start_unchosen(
     qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.VISITED)
     assert dialog.grade.currentText() == "满意"  # a visited case shows its grade
     qtbot.waitUntil(lambda: not dialog.assignments._loading)
+
+
+def test_the_correction_and_the_printed_differences_are_read_on_the_worker(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads that may be slow (every slip's JSON, the complainant's other cases) stay off the
+    UI thread."""
+    ui_thread = threading.get_ident()
+    threads: dict[str, list[int]] = {}
+
+    def watched(name: str, read: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object, **kwargs: object) -> object:
+            threads.setdefault(name, []).append(threading.get_ident())
+            return read(*args, **kwargs)
+
+        return call
+
+    corrections = services.corrections
+    for name in ("printed_differences", "current", "shared_cases"):
+        monkeypatch.setattr(corrections, name, watched(name, getattr(corrections, name)))
+    case_id = services.intake.register(clerk, person_form(name="张三")).case_id
+
+    dialog = open_dialog(qtbot, context, case_id)
+    correction = open_correction(qtbot, dialog)
+    assert correction.name.text() == "张三"
+    click(qtbot, correction.cancel_button)
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)
+
+    assert set(threads) == {"printed_differences", "current", "shared_cases"}
+    assert all(t != ui_thread for seen in threads.values() for t in seen), threads

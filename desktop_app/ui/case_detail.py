@@ -51,7 +51,12 @@ from desktop_app.services.context import Changes
 from desktop_app.ui.assignment_panel import AssignmentPanel
 from desktop_app.ui.case_table import STATUS_COLOURS
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
-from desktop_app.ui.correction_dialog import CorrectionDialog, mark_invalid, steady_error
+from desktop_app.ui.correction_dialog import (
+    CorrectionData,
+    CorrectionDialog,
+    mark_invalid,
+    steady_error,
+)
 from desktop_app.ui.screen import size_to_screen
 from desktop_app.ui.theme import GREEN
 
@@ -86,6 +91,8 @@ class CaseDetailDialog(QDialog):
         self.case_id = case_id
         self.detail: CaseDetail = context.services.cases.detail(case_id)
         self._shown_status: CaseStatus | None = None  # the status the 办结/回访 inputs are for
+        self._printed_request = 0  # the latest printed_differences asked of the worker
+        self._correction_loading = False  # 更正…'s data is being read on the worker
         self.correction_dialog: CorrectionDialog | None = None
         # Field key → (its error line, the widget it is about), per action on the case.
         self._field_errors: dict[str, tuple[FieldError, QWidget]] = {}
@@ -412,9 +419,7 @@ class CaseDetailDialog(QDialog):
         elif status_changed:
             self.outcome.setCurrentIndex(-1)
 
-        printed = self._context.services.corrections.printed_differences(d.id)
-        self.printed_banner.setText("\n".join(printed))
-        self.printed_banner.setVisible(bool(printed))
+        self._load_printed_differences()
 
         self.materials.clear()
         for attachment in d.attachments:
@@ -449,7 +454,30 @@ class CaseDetailDialog(QDialog):
         )
         self.withdraw_button.setEnabled(open_case and actor.can(Permission.WITHDRAW_CASE))
         self.add_material_button.setEnabled(writable and actor.can(Permission.REGISTER_CASE))
-        self.correct_button.setEnabled(writable and actor.can(Permission.REGISTER_CASE))
+        self._render_correct_button()
+
+    def _render_correct_button(self) -> None:
+        self.correct_button.setEnabled(
+            not self._correction_loading
+            and not self.detail.read_only_reason
+            and self._context.actor.can(Permission.REGISTER_CASE)
+        )
+
+    def _load_printed_differences(self) -> None:
+        """What changed since each slip was printed: every slip's JSON is read, so on the
+        worker; only the latest request's answer is shown."""
+        self._printed_request += 1
+        request = self._printed_request
+        services = self._context.services
+        case_id = self.case_id
+
+        def show(printed: list[str]) -> None:
+            if not shiboken6.isValid(self) or request != self._printed_request:
+                return
+            self.printed_banner.setText("\n".join(printed))
+            self.printed_banner.setVisible(bool(printed))
+
+        self._context.runner.run(lambda: services.corrections.printed_differences(case_id), show)
 
     def reload(self, *, assignments: bool = True) -> None:
         self.detail = self._context.services.cases.detail(self.case_id)
@@ -479,14 +507,36 @@ class CaseDetailDialog(QDialog):
     def _correct_clicked(self) -> None:
         self.open_correction()
 
-    def open_correction(self) -> CorrectionDialog:
-        """更正…: the correction dialog over this one; the case reloads when it is saved."""
-        dialog = CorrectionDialog(self._context, self.case_id, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self._corrected)
-        self.correction_dialog = dialog
-        dialog.open()
-        return dialog
+    def open_correction(self) -> None:
+        """更正…: what the correction dialog shows is read on the worker, then the dialog opens
+        over this one; the case reloads when it is saved."""
+        if self._correction_loading:
+            return
+        self._correction_loading = True
+        self.correct_button.setEnabled(False)
+        services = self._context.services
+        case_id = self.case_id
+
+        def loaded(data: CorrectionData) -> None:
+            if not shiboken6.isValid(self):
+                return
+            self._correction_loading = False
+            self._render_correct_button()
+            if not self.isVisible():
+                return
+            dialog = CorrectionDialog(self._context, self.case_id, self, data)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.accepted.connect(self._corrected)
+            self.correction_dialog = dialog
+            dialog.open()
+
+        def failed(exc: Exception) -> None:
+            if shiboken6.isValid(self):
+                self._correction_loading = False
+                self._render_correct_button()
+            show_error(self if shiboken6.isValid(self) else None, exc)
+
+        self._context.runner.run(lambda: CorrectionData.load(services, case_id), loaded, failed)
 
     def _corrected(self) -> None:
         if shiboken6.isValid(self):

@@ -7,6 +7,7 @@ the service) and nothing is saved until every field is right.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import shiboken6
@@ -31,12 +32,15 @@ from PySide6.QtWidgets import (
 from desktop_app.domain import validation
 from desktop_app.domain.vocabulary import Channel, ComplainantKind
 from desktop_app.errors import ValidationFailed
+from desktop_app.services.app import AppServices
 from desktop_app.services.corrections import (
     CaseFields,
     ComplainantFields,
     CorrectionForm,
     CorrectionResult,
+    SharedCase,
 )
+from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.common import FieldError, UiContext, show_error
 from desktop_app.ui.screen import size_to_screen
 
@@ -60,20 +64,50 @@ def mark_invalid(widget: QWidget, invalid: bool) -> None:
     widget.style().polish(widget)
 
 
+@dataclass(frozen=True)
+class CorrectionData:
+    """What the dialog shows, read in one go on the worker (``load``) before it opens."""
+
+    stored: CorrectionForm
+    number: str
+    areas: list[str]
+    departments: list[DepartmentInfo]
+    shared_cases: list[SharedCase]
+
+    @staticmethod
+    def load(services: AppServices, case_id: int) -> CorrectionData:
+        return CorrectionData(
+            stored=services.corrections.current(case_id),
+            number=services.cases.detail(case_id).number,
+            areas=services.site.areas(),
+            departments=services.site.departments(include_inactive=True),
+            shared_cases=services.corrections.shared_cases(case_id),
+        )
+
+
 class CorrectionDialog(QDialog):
     """Opened from the case dialog's 基本信息 tab; ``result`` is set once a correction is saved."""
 
-    def __init__(self, context: UiContext, case_id: int, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: UiContext,
+        case_id: int,
+        parent: QWidget | None = None,
+        data: CorrectionData | None = None,
+    ) -> None:
+        """``data`` as ``CorrectionData.load`` reads it on the worker (the case dialog does);
+        without it, it is read here."""
         super().__init__(parent)
         self._context = context
         self.case_id = case_id
         self.result: CorrectionResult | None = None
         self._saving = False
         services = context.services
-        self._stored = services.corrections.current(case_id)
-        detail = services.cases.detail(case_id)
+        if data is None:
+            data = CorrectionData.load(services, case_id)
+        self._stored = data.stored
         self._kind = self._stored.complainant.kind
-        self.setWindowTitle(f"更正 — 事项 {detail.number}")
+        self.setWindowTitle(f"更正 — 事项 {data.number}")
         size_to_screen(self, 1040, 640)
 
         outer = QVBoxLayout(self)
@@ -113,7 +147,7 @@ class CorrectionDialog(QDialog):
         self.description.setMaximumHeight(110)
         self._add(self._matter_form, "description", "具体情况", self.description)
         self.area = QComboBox()
-        areas = services.site.areas()
+        areas = list(data.areas)
         if case.area not in areas:  # a retired area stays selectable for the case that has it
             areas.append(case.area)
         for area in areas:
@@ -127,7 +161,7 @@ class CorrectionDialog(QDialog):
         self._add(self._matter_form, "channel", "来源渠道", self.channel)
         self.stuck_department = QComboBox()
         self.stuck_department.addItem("（不涉及具体部门）", None)
-        for department in services.site.departments(include_inactive=True):
+        for department in data.departments:
             if department.active or department.id == case.stuck_department_id:
                 self.stuck_department.addItem(department.name, department.id)
         self.stuck_department.setCurrentIndex(
@@ -144,7 +178,7 @@ class CorrectionDialog(QDialog):
         # The complainant ----------------------------------------------------------------------
         person_box = QGroupBox("反映人信息（同一反映人的所有事项共用）")
         person_layout = QVBoxLayout(person_box)
-        self.shared_cases = services.corrections.shared_cases(case_id)
+        self.shared_cases = data.shared_cases
         shared = QLabel(self._shared_text())
         shared.setWordWrap(True)
         shared.setObjectName("hint")
