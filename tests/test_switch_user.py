@@ -443,3 +443,15 @@ def test_the_log_in_waits_for_a_busy_dialog(qtbot, window: MainWindow) -> None:
     click(qtbot, dialog.cancel_button)
     qtbot.waitUntil(lambda: window.login_dialog is None)
     assert "张敏" in window.user_label.text()
+
+
+def test_closing_the_window_while_waiting_opens_no_log_in(qtbot, window: MainWindow) -> None:
+    release = threading.Event()
+    window.context.runner.run(lambda: release.wait(10), lambda _r: None)
+    click(qtbot, window.switch_button)
+    assert window.statusBar().currentMessage() == "正在完成…"
+    release.set()
+    window.close()
+    qtbot.waitUntil(window.isEnabled)
+    qtbot.wait(100)
+    assert window.login_dialog is None

@@ -495,6 +495,11 @@ class MainWindow(QMainWindow):
         def ready(_result: object) -> None:
             if not isValid(self):
                 return
+            if not self.isVisible():  # the window was closed meanwhile: no log-in over nothing
+                self.statusBar().clearMessage()
+                self.setEnabled(True)
+                self._leaving = False
+                return
             if any(_busy(d) for d in self.open_dialogs()):
                 QTimer.singleShot(50, self, lambda: runner.run(lambda: None, ready))
                 return
