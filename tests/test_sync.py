@@ -112,8 +112,8 @@ def test_a_countys_cases_reach_the_city_and_the_ack_closes_the_loop(province: Pr
     qixian.services.cases.triage(ADMIN, case_ids[0], TRIAGE)
     sent = qixian.sync.export(ADMIN, usb)
     assert sent.path.parent == usb and sent.path.suffix == ".bbcs"
-    # Same ID number: one complainant with three matters.
-    assert sent.counts["cases"] == 3 and sent.counts["complainants"] == 1
+    # Three people (each name has its own ID number: one number is one person).
+    assert sent.counts["cases"] == 3 and sent.counts["complainants"] == 3
     assert not [p for p in usb.iterdir() if p.name.endswith(".part")]
     # A lost stick leaks nothing: no ID number or name in clear anywhere in the file.
     raw = sent.path.read_bytes()
