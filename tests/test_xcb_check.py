@@ -112,10 +112,9 @@ def test_the_module_run_as_a_program_is_quiet_when_it_does_not_apply() -> None:
 def test_the_app_stops_with_the_message_before_qt_starts(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from desktop_app import cli
     from desktop_app.ui import app
 
-    monkeypatch.setattr(cli, "_setup_logging", lambda data_dir: None)  # no log file left behind
+    monkeypatch.setattr(app, "setup_logging", lambda data_dir: None)  # no log file left behind
     text = message(["libxcb-icccm.so.4"])
     monkeypatch.setattr(xcb_check, "check", lambda: text)
     monkeypatch.setattr(app, "make_application", lambda: pytest.fail("Qt started"))

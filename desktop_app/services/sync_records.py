@@ -406,9 +406,14 @@ class RecordsFile:
                     ok = self.connection.execute(
                         f'SELECT coalesce({check}, 0) FROM "{spec.name}" WHERE rowid = ?', bad
                     ).fetchone()
+                    if ok is None:  # the row the first pass found is gone: a damaged file
+                        raise self.damaged()
                     if not ok[0]:
                         label = TABLE_LABELS[spec.name]
                         raise self._bad(f"中“{label}”的“{column}”格式不正确")
+                # Every column passes on its own, though the row failed: the file reads
+                # differently each time, i.e. it is damaged.
+                raise self.damaged()
             if SEARCH_TABLE in self.columns and (
                 self.connection.execute(
                     f"SELECT 1 FROM {SEARCH_TABLE} WHERE typeof(uuid) != 'text' "
