@@ -876,15 +876,6 @@ def _content(
     requirements: str | None = None,
     due_date: date | None = None,
 ) -> SlipContent:
-    person = case.complainant
-    enterprise = person.kind == ComplainantKind.ENTERPRISE.value
-    contact = person.contact_person if enterprise else person.name
-    phone = mask_phone(person.phone) if person.phone else ""
-    identity = (
-        person.credit_code
-        if enterprise
-        else (mask_id_number(person.id_number) if person.id_number else "")
-    )
     return SlipContent(
         kind=paper,
         number=number,
@@ -892,11 +883,7 @@ def _content(
         case_number=case.number,
         lead_department=lead.department.name,
         assisting_departments=tuple(a.department.name for a in assists),
-        complainant=person.name,
-        complainant_contact=" ".join(p for p in (contact, phone) if p),
-        complainant_id_masked=identity,
-        matter_title=case.title,
-        matter_description=case.description,
+        **printed_matter(case),
         requirements=requirements if requirements is not None else lead.requirements,
         due_date=due_date or lead.due_date,
         working_days=lead.working_days,
@@ -906,6 +893,27 @@ def _content(
         qr_payload=qr_payload,
         earlier_number=earlier,
     )
+
+
+def printed_matter(case: Case) -> dict[str, str]:
+    """The complainant's and the matter's fields as a paper issued now prints them (the ID and
+    phone masked); 更正 compares an issued paper's content with these."""
+    person = case.complainant
+    enterprise = person.kind == ComplainantKind.ENTERPRISE.value
+    contact = person.contact_person if enterprise else person.name
+    phone = mask_phone(person.phone) if person.phone else ""
+    identity = (
+        person.credit_code
+        if enterprise
+        else (mask_id_number(person.id_number) if person.id_number else "")
+    )
+    return {
+        "complainant": person.name,
+        "complainant_contact": " ".join(p for p in (contact, phone) if p),
+        "complainant_id_masked": identity,
+        "matter_title": case.title,
+        "matter_description": case.description,
+    }
 
 
 def _draft_lead(session: Session, assignment_id: int) -> Assignment:

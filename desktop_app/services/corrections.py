@@ -25,10 +25,11 @@ from desktop_app.domain import intake_rules
 from desktop_app.domain.case_flow import EventKind, advance
 from desktop_app.domain.intake_rules import IntakeForm
 from desktop_app.domain.permissions import Permission
-from desktop_app.domain.validation import mask_id_number, mask_phone, normalize_text
+from desktop_app.domain.validation import mask_id_number, normalize_text
 from desktop_app.domain.vocabulary import CaseStatus, Channel, ComplainantKind
 from desktop_app.errors import NotFound, PermissionDenied, ValidationFailed
 from desktop_app.services import audit
+from desktop_app.services.assignments import printed_matter
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.intake import search_fields
 from desktop_app.services.ownership import editable_case, made_here
@@ -142,7 +143,7 @@ class CorrectionService:
 
         with self._db.read() as session:
             case = _get_case(session, case_id)
-            now = _printed_values(case, case.complainant)
+            now = printed_matter(case)
             slips = session.scalars(
                 select(Slip)
                 .join(Assignment, Slip.assignment_id == Assignment.id)
@@ -476,23 +477,3 @@ def _summary(
     if case_changes and person_changes:
         what = "更正事项和反映人信息"
     return f"{what}：{'；'.join(parts)}。原因：{reason}"
-
-
-def _printed_values(case: Case, person: Complainant) -> dict[str, str]:
-    """What a paper issued now would print in the fields a correction can change, made as
-    services.assignments makes a slip's content."""
-    enterprise = person.kind == ComplainantKind.ENTERPRISE.value
-    contact = person.contact_person if enterprise else person.name
-    phone = mask_phone(person.phone) if person.phone else ""
-    identity = (
-        person.credit_code
-        if enterprise
-        else (mask_id_number(person.id_number) if person.id_number else "")
-    )
-    return {
-        "complainant": person.name,
-        "complainant_contact": " ".join(p for p in (contact, phone) if p),
-        "complainant_id_masked": identity,
-        "matter_title": case.title,
-        "matter_description": case.description,
-    }
