@@ -6,13 +6,10 @@ about to paint them, and only a bounded number of pages is kept.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -24,6 +21,7 @@ from PySide6.QtGui import QBrush, QColor
 from desktop_app.domain.deadlines import DeadlineState, state_of
 from desktop_app.domain.vocabulary import CaseStatus
 from desktop_app.services.ledger import CaseFilter, CaseRow, LedgerService, SortKey
+from desktop_app.ui.paged_model import PagedIdsModel
 from desktop_app.ui.theme import GREEN, RED, YELLOW
 
 COLUMNS: tuple[tuple[SortKey, str], ...] = (
@@ -52,17 +50,12 @@ CASE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class CaseTableModel(QAbstractTableModel):
-    PAGE_SIZE = 200
-    MAX_PAGES = 25
-
+class CaseTableModel(PagedIdsModel):
     query_changed = Signal()  # the filter or sort changed: the owner reloads ids
 
     def __init__(self, ledger: LedgerService, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ledger.rows, len(COLUMNS), parent)
         self._ledger = ledger
-        self._ids: list[int] = []
-        self._pages: OrderedDict[int, dict[int, CaseRow]] = OrderedDict()
         self.case_filter = CaseFilter()
         self.sort_key = SortKey.RECEIVED
         self.descending = True
@@ -79,36 +72,10 @@ class CaseTableModel(QAbstractTableModel):
         """The ids for the current query — safe to call on the worker thread."""
         return self._ledger.ids(self.case_filter, self.sort_key, self.descending)
 
-    def set_ids(self, ids: Sequence[int]) -> None:
-        self.beginResetModel()
-        self._ids = list(ids)
-        self._pages.clear()
-        self.endResetModel()
-
-    def invalidate_rows(self) -> None:
-        """Cached rows are stale (a case changed): repaint from the database."""
-        self._pages.clear()
-        if self._ids:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1)
-            )
-
     def case_id(self, row: int) -> int:
-        return self._ids[row]
-
-    def row_of(self, case_id: int) -> int:
-        try:
-            return self._ids.index(case_id)
-        except ValueError:
-            return -1
+        return self.id_at(row)
 
     # Qt model API --------------------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -126,7 +93,7 @@ class CaseTableModel(QAbstractTableModel):
             return None
         if role == CASE_ID_ROLE:
             return self._ids[index.row()]
-        row = self._row(index.row())
+        row: CaseRow | None = self._row(index.row())
         if row is None:
             return "…" if role == Qt.ItemDataRole.DisplayRole else None
         key = COLUMNS[index.column()][0]
@@ -178,26 +145,6 @@ class CaseTableModel(QAbstractTableModel):
         if state in (DeadlineState.DUE_TODAY, DeadlineState.DUE_SOON):
             return QBrush(QColor(YELLOW))
         return None
-
-    # Paging --------------------------------------------------------------------------------
-
-    def _row(self, row: int) -> CaseRow | None:
-        page_number = row // self.PAGE_SIZE
-        page = self._pages.get(page_number)
-        if page is None:
-            start = page_number * self.PAGE_SIZE
-            ids = self._ids[start : start + self.PAGE_SIZE]
-            page = {r.id: r for r in self._ledger.rows(ids)}
-            self._pages[page_number] = page
-            while len(self._pages) > self.MAX_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(page_number)
-        return page.get(self._ids[row])
-
-    @property
-    def cached_pages(self) -> int:
-        return len(self._pages)
 
 
 def _display(row: CaseRow, key: SortKey) -> str:

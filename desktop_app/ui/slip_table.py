@@ -7,15 +7,14 @@ are read only for the pages the view is about to paint.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from desktop_app.services.assignments import paper_label
 from desktop_app.services.slip_register import SlipRegister, SlipRow, SlipState
+from desktop_app.ui.paged_model import PagedIdsModel
 from desktop_app.ui.theme import RED
 
 COLUMNS = ("交办单号", "类别", "事项编号", "反映事项", "承办单位", "签发时间", "打印", "状态")
@@ -29,38 +28,13 @@ GREY = QColor("#909497")
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class SlipTableModel(QAbstractTableModel):
-    PAGE_SIZE = 200
-    MAX_PAGES = 25
-
+class SlipTableModel(PagedIdsModel):
     def __init__(self, register: SlipRegister, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(register.rows, len(COLUMNS), parent)
         self._register = register
-        self._ids: list[int] = []
-        self._pages: OrderedDict[int, dict[int, SlipRow]] = OrderedDict()
-
-    def set_ids(self, ids: Sequence[int]) -> None:
-        self.beginResetModel()
-        self._ids = list(ids)
-        self._pages.clear()
-        self.endResetModel()
-
-    def invalidate_rows(self) -> None:
-        """Cached rows are stale (a slip was printed or voided): repaint from the database."""
-        self._pages.clear()
-        if self._ids:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1)
-            )
 
     def slip_id(self, row: int) -> int:
-        return self._ids[row]
-
-    def row_of(self, slip_id: int) -> int:
-        try:
-            return self._ids.index(slip_id)
-        except ValueError:
-            return -1
+        return self.id_at(row)
 
     def slip(self, row: int) -> SlipRow | None:
         """The row's slip (read from the database if its page is not cached)."""
@@ -69,12 +43,6 @@ class SlipTableModel(QAbstractTableModel):
         return self._row(row)
 
     # Qt model API --------------------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -98,7 +66,7 @@ class SlipTableModel(QAbstractTableModel):
             Qt.ItemDataRole.ForegroundRole,
         ):
             return None
-        row = self._row(index.row())
+        row: SlipRow | None = self._row(index.row())
         if row is None:
             return "…" if role == Qt.ItemDataRole.DisplayRole else None
         column = index.column()
@@ -118,26 +86,6 @@ class SlipTableModel(QAbstractTableModel):
         if column == STATE_COLUMN and row.state is SlipState.UNPRINTED:
             return QBrush(QColor(RED))
         return None
-
-    # Paging --------------------------------------------------------------------------------
-
-    def _row(self, row: int) -> SlipRow | None:
-        page_number = row // self.PAGE_SIZE
-        page = self._pages.get(page_number)
-        if page is None:
-            start = page_number * self.PAGE_SIZE
-            ids = self._ids[start : start + self.PAGE_SIZE]
-            page = {r.id: r for r in self._register.rows(ids)}
-            self._pages[page_number] = page
-            while len(self._pages) > self.MAX_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(page_number)
-        return page.get(self._ids[row])
-
-    @property
-    def cached_pages(self) -> int:
-        return len(self._pages)
 
 
 def _display(row: SlipRow, column: int) -> str:
