@@ -8,6 +8,7 @@ Tests that must hold on both database engines take ``db_url`` (SQLite, then Post
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -50,6 +51,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def heartbeat(request: pytest.FixtureRequest) -> Iterator[Heartbeat | None]:
     """A GUI test fails when its UI thread stalls for more than 2 s (tests/helpers/heartbeat)."""
     if "qtbot" not in request.fixturenames:
+        # A GUI test's TaskRunner hands garbage collection to the UI thread's timer
+        # (ui/common.py); a test without an event loop needs it back.
+        gc.enable()
         yield None
         return
     request.getfixturevalue("qapp")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from desktop_app.errors import UserError
@@ -60,6 +61,44 @@ class _Task(QRunnable):
         self._signals.finished.emit(self._number)
 
 
+class _UiThreadCollector(QObject):
+    """Python's cycle collector runs on whichever thread happens to allocate. On the worker it
+    may free a Qt object of the UI thread, whose destructor then waits for the GIL while the UI
+    thread, holding it, waits for Qt's lock: the program hangs (seen in a test run). So while
+    work runs on a second thread, automatic collection is off and this timer collects on the UI
+    thread instead, by the same thresholds."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self._timer = QTimer(self)
+        self._timer.setInterval(500)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start()
+
+    def collect(self) -> None:
+        first, second, third = gc.get_threshold()
+        young, middle, old = gc.get_count()
+        if old > third:
+            gc.collect(2)
+        elif middle > second:
+            gc.collect(1)
+        elif young > first:
+            gc.collect(0)
+
+
+_collector: _UiThreadCollector | None = None
+
+
+def collect_on_ui_thread() -> None:
+    """Turn automatic garbage collection off and collect on the UI thread from now on (once per
+    application; needs a QCoreApplication)."""
+    global _collector
+    gc.disable()
+    app = QCoreApplication.instance()
+    if _collector is None and app is not None:
+        _collector = _UiThreadCollector(app)
+
+
 class TaskRunner(QObject):
     """Runs database/PDF/export work on one worker thread; results arrive on the UI thread.
 
@@ -71,6 +110,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        collect_on_ui_thread()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._signals = _TaskSignals(self)
