@@ -274,17 +274,7 @@ class IntakePage(QWidget):
         )
         self.link_button.clicked.connect(self._link_selected)
         self.link_label.linkActivated.connect(lambda _href: self._set_repeat_of(None))
-        for line in (
-            self.name,
-            self.id_number,
-            self.credit_code,
-            self.contact_person,
-            self.override_reason,
-            self.phone,
-            self.address,
-            self.title,
-            self.stuck_at,
-        ):
+        for line in self._text_lines():
             line.textChanged.connect(self._recheck_shown_errors)
         self.description.textChanged.connect(self._recheck_shown_errors)
         for combo in (self.area, self.channel, self.stuck_department):
@@ -383,17 +373,7 @@ class IntakePage(QWidget):
         return self._saving
 
     def clear(self) -> None:
-        for line in (
-            self.name,
-            self.id_number,
-            self.credit_code,
-            self.contact_person,
-            self.override_reason,
-            self.phone,
-            self.address,
-            self.title,
-            self.stuck_at,
-        ):
+        for line in self._text_lines():
             line.clear()
         self.description.clear()
         self.visits_count.setValue(1)
@@ -411,9 +391,9 @@ class IntakePage(QWidget):
         self._kind_changed()
         self.name.setFocus()
 
-    def has_unsaved_input(self) -> bool:
-        """Anything typed or attached that has not been saved (asked before switching user)."""
-        lines = (
+    def _text_lines(self) -> tuple[QLineEdit, ...]:
+        """The form's one-line fields: checked again as they change, cleared, asked about."""
+        return (
             self.name,
             self.id_number,
             self.credit_code,
@@ -424,17 +404,17 @@ class IntakePage(QWidget):
             self.title,
             self.stuck_at,
         )
+
+    def has_unsaved_input(self) -> bool:
+        """Anything typed or attached that has not been saved (asked before switching user)."""
         return (
-            any(line.text().strip() for line in lines)
+            any(line.text().strip() for line in self._text_lines())
             or bool(self.description.toPlainText().strip())
             or bool(self._attachments)
         )
 
     def confirm_clear(self) -> None:
-        dirty = any(w.text() for w in (self.name, self.id_number, self.phone, self.title)) or bool(
-            self.description.toPlainText()
-        )
-        if dirty:
+        if self.has_unsaved_input():
             answer = QMessageBox.question(self, "清空表单", "表单中已填写的内容将被清空，确定吗？")
             if answer != QMessageBox.StandardButton.Yes:
                 return
