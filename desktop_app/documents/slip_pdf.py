@@ -777,31 +777,7 @@ class _SlipLayout:
 
     def draft_mark(self, width: float) -> Table:
         """The 草稿 stamp where a reprint has its 补打 mark: not yet a paper anyone may act on."""
-        setter, fonts = self.setter, self.fonts
-        cells = [
-            [_Text(setter, "草　稿", fonts.title, 16.0, 20.0, "center")],
-            [_Text(setter, "签发前预览", fonts.body, 8.0, 10.0, "center")],
-            [_Text(setter, "不作交办依据", fonts.body, 8.0, 10.0, "center")],
-        ]
-        return Table(
-            cells,
-            colWidths=[width],
-            hAlign="LEFT",
-            style=TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (-1, -1), fonts.body),
-                    ("BOX", (0, 0), (-1, -1), 1.5, BLACK),
-                    ("LINEBELOW", (0, 0), (0, 0), 0.5, BLACK),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 2),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-                    ("TOPPADDING", (0, 0), (-1, -1), 0.5),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0.5),
-                    ("TOPPADDING", (0, 0), (0, 1), 3),
-                    ("BOTTOMPADDING", (0, 0), (0, 0), 3),
-                    ("BOTTOMPADDING", (0, -1), (0, -1), 3),
-                ]
-            ),
-        )
+        return self._stamp("草　稿", ["签发前预览", "不作交办依据"], width)
 
     def qr_placeholder(self) -> Table:
         """A dashed frame the size of the QR code: the draft keeps the signed paper's layout."""
@@ -822,16 +798,14 @@ class _SlipLayout:
         )
 
     def reprint_mark(self, moment: datetime, width: float) -> Table:
+        when = [cn_date(moment.date()), f"{moment.hour}时{moment.minute:02d}分"]
+        return self._stamp("补　打", ["补打时间", *when], width)
+
+    def _stamp(self, title: str, lines: list[str], width: float) -> Table:
+        """A boxed mark beside the paper's title: a big word, a rule, small lines under it."""
         setter, fonts = self.setter, self.fonts
-        cells = [
-            [_Text(setter, "补　打", fonts.title, 16.0, 20.0, "center")],
-            [_Text(setter, "补打时间", fonts.body, 8.0, 10.0, "center")],
-            [_Text(setter, cn_date(moment.date()), fonts.body, 8.0, 10.0, "center")],
-            [
-                _Text(
-                    setter, f"{moment.hour}时{moment.minute:02d}分", fonts.body, 8.0, 10.0, "center"
-                )
-            ],
+        cells = [[_Text(setter, title, fonts.title, 16.0, 20.0, "center")]] + [
+            [_Text(setter, line, fonts.body, 8.0, 10.0, "center")] for line in lines
         ]
         return Table(
             cells,
@@ -841,7 +815,6 @@ class _SlipLayout:
                 [
                     ("FONTNAME", (0, 0), (-1, -1), fonts.body),
                     ("BOX", (0, 0), (-1, -1), 1.5, BLACK),
-                    ("BOX", (0, 0), (-1, -1), 0.5, BLACK),
                     ("LINEBELOW", (0, 0), (0, 0), 0.5, BLACK),
                     ("LEFTPADDING", (0, 0), (-1, -1), 2),
                     ("RIGHTPADDING", (0, 0), (-1, -1), 2),
