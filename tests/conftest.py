@@ -15,12 +15,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("BBCS_DATA_DIR", None)
 
 from desktop_app.domain.vocabulary import Role, SiteLevel
 from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.auth import production_hasher
 from desktop_app.services.context import Actor, FixedClock
 from tests.helpers import pg
 from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD
@@ -78,6 +80,16 @@ def data_dir(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def password_hasher(request: pytest.FixtureRequest) -> PasswordHasher:
+    """Argon2id at the production cost, or the cheap one in modules that imported
+    ``fast_password_hashing`` (tests/helpers/speed.py) because they are not about passwords."""
+    if "fast_password_hashing" in request.fixturenames:
+        cheap: PasswordHasher = request.getfixturevalue("fast_password_hashing")
+        return cheap
+    return production_hasher()
+
+
 @pytest.fixture(params=pg.BACKENDS)
 def db_url(request: pytest.FixtureRequest) -> str | None:
     """None for SQLite (the data dir's own bbcs.db), else a new empty PostgreSQL database."""
@@ -86,14 +98,16 @@ def db_url(request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture
 def make_services(
-    tmp_path: Path, clock: FixedClock, db_url: str | None
+    tmp_path: Path, clock: FixedClock, db_url: str | None, password_hasher: PasswordHasher
 ) -> Iterator[Callable[..., AppServices]]:
     """Open services on the test's engine; call again for a second data dir on the same database
     (``make_services("again")``) or, on SQLite, the same data dir. All are closed afterwards."""
     opened: list[AppServices] = []
 
     def make(name: str = "数据 目录") -> AppServices:
-        services = open_services(tmp_path / name, clock=clock, db_url=db_url)
+        services = open_services(
+            tmp_path / name, clock=clock, db_url=db_url, hasher=password_hasher
+        )
         opened.append(services)
         return services
 
@@ -110,9 +124,11 @@ def site_on_engine(data_dir: Path, clock: FixedClock, db_url: str | None) -> Ite
 
 
 @pytest.fixture
-def bare_services(data_dir: Path, clock: FixedClock) -> Iterator[AppServices]:
+def bare_services(
+    data_dir: Path, clock: FixedClock, password_hasher: PasswordHasher
+) -> Iterator[AppServices]:
     """Services on a migrated database with no site yet."""
-    services = open_services(data_dir, clock=clock)
+    services = open_services(data_dir, clock=clock, hasher=password_hasher)
     yield services
     services.close()
 

@@ -425,23 +425,18 @@ def _identity(site: Site, folder: Path) -> Path:
 def fuzz_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, bytes, Path]]:
     root = tmp_path_factory.mktemp("fuzz")
     clock = FixedClock(NOW)
-    with pytest.MonkeyPatch.context() as patch:
-        from desktop_app.services import auth
-        from tests.helpers.speed import _CHEAP
-
-        patch.setattr(auth, "_hasher", _CHEAP)
-        with open_site(root, CITY, clock) as city, open_site(root, QIXIAN, clock) as county:
-            trust_each_other(county, city, root / "ids")
-            county.services.intake.register(ADMIN, person_form())
-            usb = root / "usb"
-            usb.mkdir()
-            good_path = county.sync.export(ADMIN, usb).path
-            good = good_path.read_bytes()
-            header = bf.read_header(good_path)
-            with bf.open_payload(good_path, header, city.services.keys.decryption_keys()) as plain:
-                FUZZ_SITES["archive"] = plain.read()
-            FUZZ_SITES["county"] = county
-            yield city, good, root
+    with open_site(root, CITY, clock) as city, open_site(root, QIXIAN, clock) as county:
+        trust_each_other(county, city, root / "ids")
+        county.services.intake.register(ADMIN, person_form())
+        usb = root / "usb"
+        usb.mkdir()
+        good_path = county.sync.export(ADMIN, usb).path
+        good = good_path.read_bytes()
+        header = bf.read_header(good_path)
+        with bf.open_payload(good_path, header, city.services.keys.decryption_keys()) as plain:
+            FUZZ_SITES["archive"] = plain.read()
+        FUZZ_SITES["county"] = county
+        yield city, good, root
 
 
 mutation = st.one_of(

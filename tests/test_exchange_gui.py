@@ -22,7 +22,7 @@ from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.exchange_page import ExchangePage, FileDialogs
 from desktop_app.ui.main_window import MainWindow
 from tests.helpers.factories import ADMIN_PASSWORD, person_form
-from tests.helpers.speed import fast_password_hashing  # noqa: F401
+from tests.helpers.speed import CHEAP_HASHER, fast_password_hashing  # noqa: F401
 
 CITY_CODE = "410200"
 CITY_NAME = "开封市办不成事监督窗口"
@@ -64,7 +64,7 @@ def message_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
 
 def make_city(path: Path, clock: FixedClock) -> AppServices:
-    city = open_services(path, clock=clock)
+    city = open_services(path, clock=clock, hasher=CHEAP_HASHER)
     city.site.init_site(
         code=CITY_CODE,
         name=CITY_NAME,

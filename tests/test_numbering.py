@@ -179,11 +179,9 @@ KILL_SCRIPT = textwrap.dedent(
 
     from desktop_app.services.app import open_services
     from tests.helpers.factories import USER_PASSWORD, person_form
-    from tests.helpers.speed import _CHEAP
-    from desktop_app.services import auth
+    from tests.helpers.speed import CHEAP_HASHER
 
-    auth._hasher = _CHEAP
-    services = open_services(Path(sys.argv[1]))
+    services = open_services(Path(sys.argv[1]), hasher=CHEAP_HASHER)
     clerk = services.auth.login("clerk1", USER_PASSWORD)
     print("ready", flush=True)
     while True:

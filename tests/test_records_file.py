@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from desktop_app.domain.vocabulary import Approach, Cause, Nature
-from desktop_app.services import auth, sync_records
 from desktop_app.services import bundle_file as bf
+from desktop_app.services import sync_records
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import FixedClock
 from desktop_app.services.ledger import CaseFilter
@@ -53,7 +53,7 @@ from tests.helpers.exchange import (
     trust_each_other,
 )
 from tests.helpers.factories import enterprise_form, person_form
-from tests.helpers.speed import _CHEAP, fast_password_hashing  # noqa: F401
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 TRIAGE = Triage(nature=Nature.HARD, approach=Approach.PUSH, causes=(Cause.POLICY,), area="医保社保")
 NAME = "王芳"  # every county case here is this complainant's
@@ -123,15 +123,13 @@ class Shared:
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
     root = tmp_path_factory.mktemp("records")
     clock = FixedClock(NOW)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(auth, "_hasher", _CHEAP)
-        with open_site(root, CITY, clock) as city, open_site(root, QIXIAN, clock) as county:
-            trust_each_other(county, city, root / "ids")
-            populate(county, 3, root)
-            usb = root / "usb"
-            usb.mkdir()
-            bundle = county.sync.export(ADMIN, usb).path
-            yield Shared(city, county, bundle, read_records(bundle, city))
+    with open_site(root, CITY, clock) as city, open_site(root, QIXIAN, clock) as county:
+        trust_each_other(county, city, root / "ids")
+        populate(county, 3, root)
+        usb = root / "usb"
+        usb.mkdir()
+        bundle = county.sync.export(ADMIN, usb).path
+        yield Shared(city, county, bundle, read_records(bundle, city))
 
 
 def test_a_crafted_copy_of_a_real_records_file_is_accepted(shared: Shared, tmp_path: Path) -> None:

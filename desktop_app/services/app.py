@@ -16,7 +16,7 @@ from desktop_app.errors import EnvironmentProblem
 from desktop_app.paths import DataLayout
 from desktop_app.services.assignments import AssignmentService
 from desktop_app.services.attachments import AttachmentStore
-from desktop_app.services.auth import AuthService
+from desktop_app.services.auth import AuthService, production_hasher
 from desktop_app.services.calendar import CalendarService
 from desktop_app.services.cases import CaseService
 from desktop_app.services.context import Clock, SystemClock
@@ -32,6 +32,8 @@ from desktop_app.services.slip_register import SlipRegister
 from desktop_app.storage.database import Database, InstanceLock
 
 if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
     from desktop_app.services.sync import SyncService
 
 log = logging.getLogger(__name__)
@@ -75,9 +77,16 @@ def instance_lock(data_dir: Path) -> InstanceLock:
 
 
 def open_services(
-    data_dir: Path, *, clock: Clock | None = None, db_url: str | None = None
+    data_dir: Path,
+    *,
+    clock: Clock | None = None,
+    db_url: str | None = None,
+    hasher: PasswordHasher | None = None,
 ) -> AppServices:
-    """Create the data dir if needed, migrate the database (backing it up first), wire services."""
+    """Create the data dir if needed, migrate the database (backing it up first), wire services.
+
+    ``hasher`` hashes passwords (default: argon2id at the production cost); tests pass a cheap one.
+    """
     layout = DataLayout(data_dir)
     try:
         for folder in (layout.root, layout.attachments, layout.backups, layout.logs):
@@ -100,6 +109,7 @@ def open_services(
     calendar = CalendarService(db, the_clock)
     keys = SiteKeys(layout.keys, clock=the_clock)
     roster = RosterService(db, the_clock, calendar)
+    passwords = hasher if hasher is not None else production_hasher()
     return AppServices(
         layout=layout,
         db=db,
@@ -109,8 +119,8 @@ def open_services(
         calendar=calendar,
         deadlines=DeadlineBoard(db, calendar),
         roster=roster,
-        site=SiteService(db, the_clock, keys),
-        auth=AuthService(db, the_clock),
+        site=SiteService(db, the_clock, keys, passwords),
+        auth=AuthService(db, the_clock, passwords),
         intake=IntakeService(db, the_clock, attachments),
         cases=CaseService(db, the_clock, attachments, calendar),
         corrections=CorrectionService(db, the_clock),

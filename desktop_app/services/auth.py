@@ -19,12 +19,14 @@ from desktop_app.storage.models import User
 
 MIN_PASSWORD_LENGTH = 8
 
-# argon2id with the library's RFC 9106 "low memory" profile: ~50 ms on a county PC.
-_hasher = PasswordHasher()
 
+def production_hasher() -> PasswordHasher:
+    """argon2id with the library's RFC 9106 "low memory" profile: ~50 ms on a county PC.
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    Services take the hasher in their constructor (this is the default), so tests pass a cheap
+    one instead of patching a module global.
+    """
+    return PasswordHasher()
 
 
 def check_password_strength(password: str) -> str | None:
@@ -46,9 +48,10 @@ class UserInfo:
 
 
 class AuthService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, hasher: PasswordHasher | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._hasher = hasher if hasher is not None else production_hasher()
 
     def login(self, username: str, password: str) -> Actor:
         username = username.strip()
@@ -56,10 +59,10 @@ class AuthService:
             raise UserError("请输入用户名和密码")
         with self._db.write() as session:
             user = session.scalar(select(User).where(User.username == username))
-            if user is None or not user.active or not _verify(user.password_hash, password):
+            if user is None or not user.active or not self._verify(user.password_hash, password):
                 raise UserError("用户名或密码不正确")
-            if _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
+            if self._hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = self._hasher.hash(password)
             user.last_login_at = self._clock.now()
             audit.record(
                 session,
@@ -102,7 +105,7 @@ class AuthService:
                 username=username,
                 display_name=display_name,
                 role=role.value,
-                password_hash=hash_password(password),
+                password_hash=self._hasher.hash(password),
                 phone=phone,
                 created_at=self._clock.now(),
             )
@@ -152,7 +155,7 @@ class AuthService:
             user = session.get(User, user_id)
             if user is None:
                 raise NotFound("用户不存在")
-            user.password_hash = hash_password(new_password)
+            user.password_hash = self._hasher.hash(new_password)
             user.version += 1
             audit.record(
                 session,
@@ -171,12 +174,11 @@ class AuthService:
     def users_with_role(self, role: Role) -> list[UserInfo]:
         return [u for u in self.users() if u.role is role and u.active]
 
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def _info(user: User) -> UserInfo:

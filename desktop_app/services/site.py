@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from desktop_app.domain.permissions import Permission
@@ -12,7 +13,7 @@ from desktop_app.domain.validation import check_phone, normalize_text
 from desktop_app.domain.vocabulary import DEFAULT_AREAS, Role, SiteLevel
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
-from desktop_app.services.auth import check_password_strength, hash_password
+from desktop_app.services.auth import check_password_strength, production_hasher
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys
 from desktop_app.storage.database import Database
@@ -96,10 +97,17 @@ def validate_site(code: str, name: str, short_name: str) -> dict[str, str]:
 
 
 class SiteService:
-    def __init__(self, db: Database, clock: Clock, keys: SiteKeys | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        keys: SiteKeys | None = None,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._keys = keys
+        self._hasher = hasher if hasher is not None else production_hasher()
 
     def is_initialised(self) -> bool:
         with self._db.read() as session:
@@ -156,7 +164,7 @@ class SiteService:
                 username=admin_username,
                 display_name=admin_display_name,
                 role=Role.ADMIN.value,
-                password_hash=hash_password(admin_password),
+                password_hash=self._hasher.hash(admin_password),
                 created_at=now,
             )
             session.add_all([site, admin])

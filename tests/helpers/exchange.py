@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import zstandard
+from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from desktop_app.domain.vocabulary import SiteLevel
@@ -28,6 +29,7 @@ from desktop_app.services import bundle_file as bf
 from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.context import Actor, FixedClock
 from tests.helpers.factories import ADMIN_PASSWORD
+from tests.helpers.speed import CHEAP_HASHER
 
 CITY = ("410200", "开封市办不成事监督窗口", "开封", SiteLevel.CITY)
 QIXIAN = ("410221", "杞县办不成事监督窗口", "杞县", SiteLevel.COUNTY)
@@ -57,10 +59,11 @@ def open_site(
     *,
     db_url: str | None = None,
     folder: str | None = None,
+    hasher: PasswordHasher = CHEAP_HASHER,
 ) -> Iterator[Site]:
     code, name, short, level = spec
     data_dir = root / (folder or f"{short} 数据")
-    services = open_services(data_dir, clock=clock, db_url=db_url)
+    services = open_services(data_dir, clock=clock, db_url=db_url, hasher=hasher)
     try:
         services.site.init_site(
             code=code, name=name, short_name=short, level=level, admin_password=ADMIN_PASSWORD

@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from argon2 import PasswordHasher
 
 from desktop_app.domain.vocabulary import Role, SiteLevel
-from desktop_app.services import auth
 from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.context import FixedClock
 from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD
-from tests.helpers.speed import _CHEAP
+from tests.helpers.speed import CHEAP_HASHER
 
 USERS = [
     ("clerk1", "张敏", Role.CLERK),
@@ -29,28 +28,30 @@ DEPARTMENTS = ("杞县医疗保障局", "杞县不动产登记中心")
 
 @contextmanager
 def county_site(
-    data_dir: Path, clock: FixedClock, *, db_url: str | None = None
+    data_dir: Path,
+    clock: FixedClock,
+    *,
+    db_url: str | None = None,
+    hasher: PasswordHasher = CHEAP_HASHER,
 ) -> Iterator[AppServices]:
     """Open services on ``data_dir`` (and ``db_url`` if given) with the test site set up; closed
-    on exit."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(auth, "_hasher", _CHEAP)
-        services = open_services(data_dir, clock=clock, db_url=db_url)
-        try:
-            services.site.init_site(
-                code="410221",
-                name="杞县办不成事监督窗口",
-                short_name="杞县",
-                level=SiteLevel.COUNTY,
-                admin_password=ADMIN_PASSWORD,
+    on exit. Passwords are hashed cheaply unless ``hasher`` says otherwise."""
+    services = open_services(data_dir, clock=clock, db_url=db_url, hasher=hasher)
+    try:
+        services.site.init_site(
+            code="410221",
+            name="杞县办不成事监督窗口",
+            short_name="杞县",
+            level=SiteLevel.COUNTY,
+            admin_password=ADMIN_PASSWORD,
+        )
+        admin = services.auth.login("admin", ADMIN_PASSWORD)
+        for username, name, role in USERS:
+            services.auth.create_user(
+                admin, username=username, display_name=name, role=role, password=USER_PASSWORD
             )
-            admin = services.auth.login("admin", ADMIN_PASSWORD)
-            for username, name, role in USERS:
-                services.auth.create_user(
-                    admin, username=username, display_name=name, role=role, password=USER_PASSWORD
-                )
-            for name in DEPARTMENTS:
-                services.site.save_department(admin, name=name, principal_leader="王主任")
-            yield services
-        finally:
-            services.close()
+        for name in DEPARTMENTS:
+            services.site.save_department(admin, name=name, principal_leader="王主任")
+        yield services
+    finally:
+        services.close()

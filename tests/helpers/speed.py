@@ -2,23 +2,21 @@
 
 The fixture kit sets up a site with four users, which means about eight argon2id hashes at the
 production cost (~0.1 s each). Tests that are not about passwords import
-:func:`fast_password_hashing` (autouse in the importing module) so the same argon2id code runs
-with tiny cost parameters. Everything else — the database, the files, the clock — stays real.
+:func:`fast_password_hashing` (autouse in the importing module): the ``password_hasher`` fixture
+of tests/conftest.py then hands services :data:`CHEAP_HASHER`, so the same argon2id code runs
+with tiny cost parameters. Code that opens services itself passes ``hasher=CHEAP_HASHER`` to
+``open_services``. Everything else — the database, the files, the clock — stays real.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from argon2 import PasswordHasher
 
-from desktop_app.services import auth
-
-_CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(auth, "_hasher", _CHEAP)
-    yield
+def fast_password_hashing() -> PasswordHasher:
+    """Marks the importing module's tests as not about passwords (read by ``password_hasher``)."""
+    return CHEAP_HASHER

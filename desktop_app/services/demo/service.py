@@ -15,13 +15,14 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
+from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.vocabulary import CaseStatus, Role, SiteLevel
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services import audit
-from desktop_app.services.auth import hash_password
+from desktop_app.services.auth import production_hasher
 from desktop_app.services.calendar import rules_in
 from desktop_app.services.context import Clock
 from desktop_app.services.demo.generator import Generator, Staff
@@ -75,10 +76,17 @@ DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
 class DemoService:
     """Fills an initialised, still empty site with demo departments, users and cases."""
 
-    def __init__(self, db: Database, clock: Clock, keys: SiteKeys | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        keys: SiteKeys | None = None,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._keys = keys
+        self._hasher = hasher if hasher is not None else production_hasher()
 
     def generate(self, cases: int, *, seed: int = 20261125) -> DemoSummary:
         if not 0 <= cases <= MAX_DEMO_CASES:
@@ -89,7 +97,7 @@ class DemoService:
             self._ready_site(session)
         # Outside the write transaction (argon2 is slow on purpose). The demo users share one
         # published password, so one hash serves them all.
-        password_hash = hash_password(DEMO_PASSWORD)
+        password_hash = self._hasher.hash(DEMO_PASSWORD)
         with self._db.write() as session:
             site = self._ready_site(session)
             level = SiteLevel(site.level)
