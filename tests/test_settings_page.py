@@ -53,11 +53,17 @@ def make_page(
         qtbot.addWidget(page)
         page.resize(1100, 700)
         page.show()
+        settle(qtbot, page)  # the tables load on the worker
         return page
 
     yield make
     for runner in runners:  # no worker may touch the database after the fixture closes it
         runner.wait()
+
+
+def settle(qtbot: QtBot, page: SettingsPage) -> None:
+    """Wait for the page's work on the worker and the reloads it caused."""
+    qtbot.waitUntil(page._context.runner.idle, timeout=10_000)
 
 
 def type_text(qtbot: QtBot, field: QLineEdit, text: str) -> None:
@@ -97,6 +103,7 @@ def test_admin_adds_a_clerk_who_can_then_log_in(
     fill_user_form(qtbot, page, "clerk2", "李娜", Role.CLERK, NEW_PASSWORD)
 
     qtbot.keyClick(page.user_password, Qt.Key.Key_Return)  # Enter in the form saves
+    settle(qtbot, page)
 
     row = row_of(page.users_table, "clerk2")
     cells = [page.users_table.item(row, c).text() for c in range(5)]
@@ -137,6 +144,7 @@ def test_weak_password_is_shown_beside_the_field_and_nothing_is_created(
     fill_user_form(qtbot, page, "clerk3", "王五", Role.CLERK, "short1")
 
     qtbot.mouseClick(page.add_user_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
 
     error = page.user_errors["password"]
     assert error.isVisible()
@@ -155,6 +163,7 @@ def test_missing_name_and_bad_username_show_beside_their_fields(
     type_text(qtbot, page.user_password, NEW_PASSWORD)
 
     qtbot.mouseClick(page.add_user_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
 
     assert page.user_errors["username"].text() == "用户名只能由字母、数字和下划线组成"
     assert page.user_errors["display_name"].text() == "请填写姓名"
@@ -169,6 +178,7 @@ def test_duplicate_username_is_refused_beside_the_username(
     fill_user_form(qtbot, page, "clerk1", "另一个张敏", Role.CLERK, NEW_PASSWORD)
 
     qtbot.mouseClick(page.add_user_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
 
     assert page.user_errors["username"].text() == "用户名“clerk1”已被使用"
     assert services.auth.users() == before
@@ -182,6 +192,7 @@ def test_deactivate_and_reactivate_a_user(
     assert page.toggle_user_button.text() == "停用"
 
     qtbot.mouseClick(page.toggle_user_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
 
     row = row_of(page.users_table, "clerk1")
     assert page.users_table.item(row, 4).text() == "停用"
@@ -190,6 +201,7 @@ def test_deactivate_and_reactivate_a_user(
         services.auth.login("clerk1", USER_PASSWORD)
 
     qtbot.mouseClick(page.toggle_user_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
     assert page.users_table.item(row, 4).text() == "在用"
     services.auth.login("clerk1", USER_PASSWORD)
 
@@ -201,6 +213,7 @@ def test_admin_cannot_deactivate_own_account(make_page: PageMaker, admin: Actor)
 
 
 def test_reset_password(
+    qtbot: QtBot,
     make_page: PageMaker,
     admin: Actor,
     services: AppServices,
@@ -218,6 +231,7 @@ def test_reset_password(
     page.users_table.selectRow(row_of(page.users_table, "clerk1"))
 
     page.reset_password_button.click()
+    settle(qtbot, page)
 
     assert asked == [QLineEdit.EchoMode.Password] * 2  # typed twice, never shown
     assert message_boxes == []
@@ -225,6 +239,7 @@ def test_reset_password(
 
 
 def test_reset_password_with_a_weak_password_says_why(
+    qtbot: QtBot,
     make_page: PageMaker,
     admin: Actor,
     services: AppServices,
@@ -236,6 +251,7 @@ def test_reset_password_with_a_weak_password_says_why(
     page.users_table.selectRow(row_of(page.users_table, "clerk1"))
 
     page.reset_password_button.click()
+    settle(qtbot, page)
 
     assert message_boxes == [("无法完成", "密码需同时包含字母和数字")]
     services.auth.login("clerk1", USER_PASSWORD)  # unchanged
@@ -269,6 +285,7 @@ def test_admin_sees_no_permission_hints(make_page: PageMaker, admin: Actor) -> N
 
 
 def test_service_refusal_is_shown(
+    qtbot: QtBot,
     make_page: PageMaker,
     auditor: Actor,
     services: AppServices,
@@ -279,6 +296,7 @@ def test_service_refusal_is_shown(
     page.users_table.selectRow(row_of(page.users_table, "clerk1"))
 
     page.toggle_user_active()
+    settle(qtbot, page)
 
     assert len(message_boxes) == 1
     assert "无权管理用户" in message_boxes[0][1]
@@ -299,6 +317,7 @@ def test_add_then_edit_a_department(
     type_text(qtbot, page.department_contact, "钱科长")
     type_text(qtbot, page.department_phone, "0378-2211333")
     qtbot.keyClick(page.department_phone, Qt.Key.Key_Return)
+    settle(qtbot, page)
 
     added = next(d for d in services.site.departments() if d.name == "杞县人力资源和社会保障局")
     assert (added.principal_leader, added.contact_person, added.contact_phone) == (
@@ -316,6 +335,7 @@ def test_add_then_edit_a_department(
     page.department_leader.clear()
     type_text(qtbot, page.department_leader, "孙局长")
     qtbot.mouseClick(page.save_department_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
 
     edited = next(d for d in services.site.departments() if d.name == "杞县医疗保障局")
     assert edited.principal_leader == "孙局长"
@@ -333,10 +353,12 @@ def test_department_name_clash_and_blank_name_show_beside_the_name(
 ) -> None:
     page = make_page(admin)
     page.save_department()
+    settle(qtbot, page)
     assert page.department_errors["name"].text() == "请填写部门名称"
 
     type_text(qtbot, page.department_name, "杞县不动产登记中心")
     page.save_department()
+    settle(qtbot, page)
     assert page.department_errors["name"].text() == "部门“杞县不动产登记中心”已存在"
     assert len(services.site.departments()) == 2
 
@@ -348,6 +370,7 @@ def test_deactivated_department_stays_listed_as_停用(
     page.departments_table.selectRow(row_of(page.departments_table, "杞县医疗保障局"))
 
     qtbot.mouseClick(page.toggle_department_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
 
     assert [d.name for d in services.site.departments()] == ["杞县不动产登记中心"]
     inactive = services.site.departments(include_inactive=True)[0]
@@ -363,6 +386,7 @@ def test_deactivated_department_stays_listed_as_停用(
     # Editing an inactive department keeps it inactive.
     page.department_contact.setText("周干事")
     page.save_department()
+    settle(qtbot, page)
     assert not services.site.departments(include_inactive=True)[0].active
 
 
@@ -378,6 +402,7 @@ def test_add_an_area(
     type_text(qtbot, page.new_area, "交通运输")
 
     qtbot.mouseClick(page.add_area_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
 
     assert services.site.areas()[-1] == "交通运输"
     assert page.areas_list.count() == count + 1
@@ -386,6 +411,7 @@ def test_add_an_area(
 
     type_text(qtbot, page.new_area, "交通运输")
     qtbot.keyClick(page.new_area, Qt.Key.Key_Return)
+    settle(qtbot, page)
     assert page.area_errors["name"].text() == "领域“交通运输”已存在"
     assert page.areas_list.count() == count + 1
 
@@ -394,7 +420,7 @@ def test_add_an_area(
 
 
 def test_changes_published_elsewhere_refresh_the_tables(
-    make_page: PageMaker, admin: Actor, services: AppServices
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
 ) -> None:
     page = make_page(admin)
     _, user_changes = services.auth.create_user(
@@ -406,6 +432,7 @@ def test_changes_published_elsewhere_refresh_the_tables(
 
     for changes in (user_changes, department_changes, area_changes):
         page._context.hub.publish(changes)
+    settle(qtbot, page)
 
     assert "leader2" in column_texts(page.users_table, 0)
     assert "杞县税务局" in column_texts(page.departments_table, 0)
@@ -492,6 +519,7 @@ def test_render_each_tab(
     if name == "people":
         page.users_table.selectRow(row_of(page.users_table, "clerk1"))
         page.add_user()  # an empty form: shows the messages beside the fields
+        settle(qtbot, page)
     if name == "departments":
         page.departments_table.selectRow(0)
     if name == "about":

@@ -148,6 +148,10 @@ class TaskRunner(QObject):
     def wait(self, msecs: int = 30_000) -> bool:
         return self._pool.waitForDone(msecs)
 
+    def idle(self) -> bool:
+        """Nothing asked for is still running or waiting to be delivered (tests wait for it)."""
+        return not self._pending
+
 
 @dataclass
 class UiContext:

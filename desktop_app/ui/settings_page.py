@@ -6,6 +6,7 @@ disables what the logged-in role cannot use and shows the services' messages bes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import pairwise
 
 from PySide6.QtCore import Qt
@@ -38,8 +39,9 @@ from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services.auth import MIN_PASSWORD_LENGTH, UserInfo
 from desktop_app.services.context import Changes
 from desktop_app.services.maintenance import CheckReport
-from desktop_app.services.site import DepartmentInfo
+from desktop_app.services.site import DepartmentInfo, SiteInfo
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
+from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.scrolling import VerticalScrollArea
 from desktop_app.ui.theme import GREEN, RED
 
@@ -72,6 +74,10 @@ class SettingsPage(QWidget):
         self._departments: list[DepartmentInfo] = []
         self._editing_department_id: int | None = None
         self._reloading_departments = False
+        # What to select once the next reload arrives (a row just added or saved).
+        self._select_user_id: int | None = None
+        self._select_department_id: int | None = None
+        self._select_area_name: str | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -179,8 +185,11 @@ class SettingsPage(QWidget):
         return tab
 
     def reload_users(self) -> None:
+        Query(self._context.runner, self, self._services.auth.users, self._show_users).run()
+
+    def _show_users(self, users: list[UserInfo]) -> None:
         selected = self._selected_user()
-        self._users = self._services.auth.users()
+        self._users = users
         rows = [
             (
                 user.id,
@@ -195,7 +204,8 @@ class SettingsPage(QWidget):
             )
             for user in self._users
         ]
-        _fill_table(self.users_table, rows, selected.id if selected else None)
+        wanted, self._select_user_id = self._select_user_id, None
+        _fill_table(self.users_table, rows, wanted or (selected.id if selected else None))
         self._update_user_actions()
 
     def _selected_user(self) -> UserInfo | None:
@@ -216,45 +226,50 @@ class SettingsPage(QWidget):
         if not self._can_manage_users:
             return
         _clear_errors(self.user_errors, self._user_fields)
-        try:
-            user, changes = self._services.auth.create_user(
-                self._actor,
-                username=self.user_username.text(),
-                display_name=self.user_display_name.text(),
-                role=Role(self.user_role.currentData()),
-                password=self.user_password.text(),
-                phone=self.user_phone.text().strip(),
+        auth, actor = self._services.auth, self._actor
+        username, display_name = self.user_username.text(), self.user_display_name.text()
+        role, password = Role(self.user_role.currentData()), self.user_password.text()
+        phone = self.user_phone.text().strip()
+
+        def added(result: tuple[UserInfo, Changes]) -> None:
+            user = result[0]
+            for field in (self.user_username, self.user_display_name, self.user_phone):
+                field.clear()
+            self.user_password.clear()
+            self._select_user_id = user.id
+            self.users_status.setText(
+                f"已添加{user.role.label}“{user.display_name}”，用户名 {user.username}。"
             )
-        except ValidationFailed as exc:
-            _show_errors(exc, self.user_errors, self._user_fields, fallback="username")
-            return
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        for field in (self.user_username, self.user_display_name, self.user_phone):
-            field.clear()
-        self.user_password.clear()
-        self._context.hub.publish(changes)
-        _select_id(self.users_table, user.id)
-        self.users_status.setText(
-            f"已添加{user.role.label}“{user.display_name}”，用户名 {user.username}。"
-        )
-        self.user_username.setFocus()
+            self.user_username.setFocus()
+
+        # On the worker: the password is hashed with argon2, which takes a noticeable moment.
+        Action(
+            self._context,
+            self,
+            lambda: auth.create_user(
+                actor,
+                username=username,
+                display_name=display_name,
+                role=role,
+                password=password,
+                phone=phone,
+            ),
+        ).success(added).on_invalid(
+            lambda exc: _show_errors(exc, self.user_errors, self._user_fields, fallback="username")
+        ).run()
 
     def toggle_user_active(self) -> None:
         user = self._selected_user()
         if user is None:
             return
-        try:
-            changes = self._services.auth.set_active(self._actor, user.id, not user.active)
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self._context.hub.publish(changes)
+        auth, actor = self._services.auth, self._actor
         if user.active:
-            self.users_status.setText(f"已停用“{user.display_name}”，该账号不能再登录。")
+            done = f"已停用“{user.display_name}”，该账号不能再登录。"
         else:
-            self.users_status.setText(f"已启用“{user.display_name}”。")
+            done = f"已启用“{user.display_name}”。"
+        Action(
+            self._context, self, lambda: auth.set_active(actor, user.id, not user.active)
+        ).success(lambda _changes: self.users_status.setText(done)).run()
 
     def reset_password(self) -> None:
         user = self._selected_user()
@@ -278,13 +293,11 @@ class SettingsPage(QWidget):
         if password != again:
             QMessageBox.warning(self, title, "两次输入的密码不一致，密码没有修改。")
             return
-        try:
-            changes = self._services.auth.change_password(self._actor, user.id, password)
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self._context.hub.publish(changes)
-        self.users_status.setText(f"已重置“{user.display_name}”的密码，请当面告知本人。")
+        auth, actor = self._services.auth, self._actor
+        done = f"已重置“{user.display_name}”的密码，请当面告知本人。"
+        Action(self._context, self, lambda: auth.change_password(actor, user.id, password)).success(
+            lambda _changes: self.users_status.setText(done)
+        ).run()
 
     # 部门 ------------------------------------------------------------------------------------
 
@@ -370,8 +383,17 @@ class SettingsPage(QWidget):
         return tab
 
     def reload_departments(self) -> None:
+        site = self._services.site
+        Query(
+            self._context.runner,
+            self,
+            lambda: site.departments(include_inactive=True),
+            self._show_departments,
+        ).run()
+
+    def _show_departments(self, departments: list[DepartmentInfo]) -> None:
         selected = self._selected_department()
-        self._departments = self._services.site.departments(include_inactive=True)
+        self._departments = departments
         rows = [
             (
                 d.id,
@@ -386,13 +408,16 @@ class SettingsPage(QWidget):
             )
             for d in self._departments
         ]
+        wanted, self._select_department_id = self._select_department_id, None
         self._reloading_departments = True
         try:
-            _fill_table(self.departments_table, rows, selected.id if selected else None)
+            _fill_table(self.departments_table, rows, wanted or (selected.id if selected else None))
         finally:
             self._reloading_departments = False
         if self._department(self._editing_department_id) is None:
             self._editing_department_id = None
+        elif wanted is not None and wanted == self._editing_department_id:
+            self._fill_department_form(self._department(wanted))  # as stored: trimmed
         self._update_department_actions()
 
     def _department(self, department_id: int | None) -> DepartmentInfo | None:
@@ -439,51 +464,57 @@ class SettingsPage(QWidget):
             return
         _clear_errors(self.department_errors, self._department_fields)
         editing = self._department(self._editing_department_id)
-        try:
-            department, changes = self._services.site.save_department(
-                self._actor,
-                name=self.department_name.text(),
-                principal_leader=self.department_leader.text(),
-                contact_person=self.department_contact.text(),
-                contact_phone=self.department_phone.text(),
+        site, actor = self._services.site, self._actor
+        name, leader = self.department_name.text(), self.department_leader.text()
+        contact, phone = self.department_contact.text(), self.department_phone.text()
+
+        def saved(result: tuple[DepartmentInfo, Changes]) -> None:
+            department = result[0]
+            if editing is None:
+                self.new_department()
+                self.departments_status.setText(f"已添加部门“{department.name}”。")
+            else:
+                self._select_department_id = department.id
+                self._fill_department_form(department)  # as stored: trimmed, spaces collapsed
+                self.departments_status.setText(f"已保存“{department.name}”的修改。")
+
+        Action(
+            self._context,
+            self,
+            lambda: site.save_department(
+                actor,
+                name=name,
+                principal_leader=leader,
+                contact_person=contact,
+                contact_phone=phone,
                 department_id=editing.id if editing else None,
                 active=editing.active if editing else True,
+            ),
+        ).success(saved).on_invalid(
+            lambda exc: _show_errors(
+                exc, self.department_errors, self._department_fields, fallback="name"
             )
-        except ValidationFailed as exc:
-            _show_errors(exc, self.department_errors, self._department_fields, fallback="name")
-            return
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self._context.hub.publish(changes)
-        if editing is None:
-            self.new_department()
-            self.departments_status.setText(f"已添加部门“{department.name}”。")
-        else:
-            _select_id(self.departments_table, department.id)
-            self._fill_department_form(department)  # as stored: trimmed, spaces collapsed
-            self.departments_status.setText(f"已保存“{department.name}”的修改。")
+        ).run()
 
     def toggle_department_active(self) -> None:
         department = self._selected_department()
         if department is None:
             return
-        try:
-            _, changes = self._services.site.save_department(
-                self._actor,
+        site, actor = self._services.site, self._actor
+        done = f"已{'停用' if department.active else '启用'}“{department.name}”。"
+        Action(
+            self._context,
+            self,
+            lambda: site.save_department(
+                actor,
                 name=department.name,
                 principal_leader=department.principal_leader,
                 contact_person=department.contact_person,
                 contact_phone=department.contact_phone,
                 department_id=department.id,
                 active=not department.active,
-            )
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self._context.hub.publish(changes)
-        verb = "停用" if department.active else "启用"
-        self.departments_status.setText(f"已{verb}“{department.name}”。")
+            ),
+        ).success(lambda _result: self.departments_status.setText(done)).run()
 
     # 领域 ------------------------------------------------------------------------------------
 
@@ -533,10 +564,14 @@ class SettingsPage(QWidget):
         return tab
 
     def reload_areas(self) -> None:
+        Query(self._context.runner, self, self._services.site.areas, self._show_areas).run()
+
+    def _show_areas(self, areas: list[str]) -> None:
         current = self.areas_list.currentItem()
-        current_name = current.text() if current else None
+        wanted, self._select_area_name = self._select_area_name, None
+        current_name = wanted or (current.text() if current else None)
         self.areas_list.clear()
-        self.areas_list.addItems(self._services.site.areas())
+        self.areas_list.addItems(areas)
         if current_name is not None:
             _select_area(self.areas_list, current_name)
 
@@ -544,19 +579,17 @@ class SettingsPage(QWidget):
         if not self._can_manage_reference:
             return
         _clear_errors(self.area_errors, self._area_fields)
-        try:
-            changes = self._services.site.add_area(self._actor, self.new_area.text())
-        except ValidationFailed as exc:
-            _show_errors(exc, self.area_errors, self._area_fields, fallback="name")
-            return
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        added = normalize_text(self.new_area.text())
-        self._context.hub.publish(changes)
-        _select_area(self.areas_list, added)
-        self.new_area.clear()
-        self.areas_status.setText(f"已添加领域“{added}”。")
+        site, actor, text = self._services.site, self._actor, self.new_area.text()
+        added = normalize_text(text)
+
+        def done(_changes: Changes) -> None:
+            self._select_area_name = added
+            self.new_area.clear()
+            self.areas_status.setText(f"已添加领域“{added}”。")
+
+        Action(self._context, self, lambda: site.add_area(actor, text)).success(done).on_invalid(
+            lambda exc: _show_errors(exc, self.area_errors, self._area_fields, fallback="name")
+        ).run()
 
     # 关于本机 --------------------------------------------------------------------------------
 
@@ -627,7 +660,9 @@ class SettingsPage(QWidget):
         return VerticalScrollArea(content)
 
     def reload_about(self) -> None:
-        site = self._services.site.info()
+        Query(self._context.runner, self, self._services.site.info, self._show_about).run()
+
+    def _show_about(self, site: SiteInfo) -> None:
         self.site_code.setText(site.code)
         self.site_name.setText(site.name)
         self.site_short_name.setText(site.short_name)
@@ -646,12 +681,11 @@ class SettingsPage(QWidget):
     def run_check(self) -> None:
         self.check_button.setEnabled(False)
         self._set_check_result("正在检查，请稍候……", None)
-        self._context.runner.run(
-            self._services.maintenance.check, self._show_check_report, self._check_failed
-        )
+        Query(
+            self._context.runner, self, self._services.maintenance.check, self._show_check_report
+        ).failure(self._check_failed).finished(lambda: self.check_button.setEnabled(True)).run()
 
     def _show_check_report(self, report: CheckReport) -> None:
-        self.check_button.setEnabled(True)
         when = self._services.clock.now().strftime("%Y-%m-%d %H:%M")
         if report.ok:
             self._set_check_result(
@@ -669,7 +703,6 @@ class SettingsPage(QWidget):
         self._set_check_result("\n".join(lines), RED)
 
     def _check_failed(self, exc: Exception) -> None:
-        self.check_button.setEnabled(True)
         if isinstance(exc, UserError):
             self._set_check_result(f"检查没有完成：{exc.message}", RED)
             return
@@ -723,7 +756,7 @@ def _make_table(columns: tuple[tuple[str, int | None], ...]) -> QTableWidget:
 
 def _fill_table(
     table: QTableWidget,
-    rows: list[tuple[int, bool, tuple[str, ...]]],
+    rows: Sequence[tuple[int, bool, tuple[str, ...]]],
     select_id: int | None,
 ) -> None:
     """Replace the rows (id, active, cells); keep the row with ``select_id`` selected."""
