@@ -6,7 +6,8 @@ python tasks.py test           install test tools and run lint, type checks and 
 python tasks.py screenshots    render each main screen with demo data to screenshots/*.png
 python tasks.py bench          build a 100,000-case database and print timings as JSON
 python tasks.py package        the one-folder build (PyInstaller), its self-test, the installer
-python tasks.py lint           ruff, mypy and the layer contracts (import-linter) only
+python tasks.py lint           the lock, ruff, mypy and the layer contracts (import-linter) only
+python tasks.py lock           update uv.lock and requirements/*.txt (its exports) to pyproject.toml
 python tasks.py translations   compile resources/translations/*.ts to .qm (pyside6-lrelease)
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import platform
 import subprocess
 import sys
 import venv
@@ -40,26 +42,92 @@ def venv_python() -> Path:
     return VENV / "bin" / "python"
 
 
+# uv.lock resolves for the two platforms we build on ([tool.uv] environments in pyproject.toml);
+# requirements/<set>.txt are its hash-pinned exports, one per set of extras, which pip installs.
+LOCKED_PLATFORMS = {("linux", "x86_64"), ("win32", "AMD64")}
+LOCK_EXPORTS = ROOT / "requirements"
+EXPORTED_EXTRAS = ("", "test", "package")
+
+
+def lock_export(extras: str) -> Path:
+    return LOCK_EXPORTS / f"{extras or 'app'}.txt"
+
+
 def ensure_venv(extras: str = "") -> Path:
-    """Create .venv and install the project (editable) once per change of pyproject.toml."""
+    """Create .venv and install the locked versions (requirements/*.txt, exported from uv.lock)
+    and the project (editable) once per change of the lock or pyproject.toml.
+
+    pip installs the exports with hashes, so run, test and package need only Python and pip,
+    and CI tests the versions that the Linux and Windows builds ship.
+    """
     if sys.version_info < (3, 11):  # noqa: UP036 - tasks.py may be started by an older Python
         sys.exit(f"bbcs needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     python = venv_python()
     if not python.exists():
         print("Creating .venv …", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    locked = lock_export(extras)
+    platform_key = (sys.platform, platform.machine())
+    use_lock = platform_key in LOCKED_PLATFORMS and platform.python_implementation() == "CPython"
     wanted = f".[{extras}]" if extras else "."
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + wanted.encode()).hexdigest()
+    digest = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + locked.read_bytes() + wanted.encode()
+    ).hexdigest()
     stamp = VENV / f".installed-{extras or 'app'}"
     if stamp.exists() and stamp.read_text() == digest:
         return python
-    print(f"Installing {wanted} into .venv …", flush=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "-e", wanted], cwd=ROOT, check=True
-    )
+    pip = [str(python), "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    if use_lock:
+        print(f"Installing {locked.relative_to(ROOT)} and the project into .venv …", flush=True)
+        subprocess.run([*pip, "--require-hashes", "-r", str(locked)], cwd=ROOT, check=True)
+        subprocess.run([*pip, "--no-deps", "-e", "."], cwd=ROOT, check=True)
+    else:
+        # A platform the lock does not cover: the newest versions pyproject.toml allows.
+        print(f"uv.lock covers Linux and Windows on x86-64 only: installing {wanted} unlocked …")
+        subprocess.run([*pip, "-e", wanted], cwd=ROOT, check=True)
     stamp.write_text(digest)
     return python
+
+
+def exports_of_lock(python: Path) -> dict[Path, str]:
+    """What each requirements/*.txt must hold: uv's export of uv.lock (deterministic)."""
+    exports = {}
+    for extras in EXPORTED_EXTRAS:
+        extra = ["--extra", extras] if extras else []
+        command = ["export", "--frozen", "--no-emit-project", "--format", "requirements-txt"]
+        exports[lock_export(extras)] = subprocess.run(
+            [str(python), "-m", "uv", *command, *extra],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    return exports
+
+
+def check_lock(python: Path) -> int:
+    """uv.lock agrees with pyproject.toml, and requirements/*.txt are its exports."""
+    print("$ uv lock --check", flush=True)
+    if subprocess.run([str(python), "-m", "uv", "lock", "--check"], cwd=ROOT).returncode != 0:
+        print("uv.lock is out of date: run `python tasks.py lock`.", file=sys.stderr)
+        return 1
+    for path, exported in exports_of_lock(python).items():
+        if path.read_text("utf-8").replace("\r\n", "\n") != exported:
+            name = path.relative_to(ROOT).as_posix()
+            print(f"{name} is not uv.lock's export: run `python tasks.py lock`.", file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    """uv lock (with any options given, e.g. --upgrade-package reportlab), then its exports."""
+    python = ensure_venv("test")
+    subprocess.run([str(python), "-m", "uv", "lock", *args.uv_args], cwd=ROOT, check=True)
+    LOCK_EXPORTS.mkdir(exist_ok=True)
+    for path, exported in exports_of_lock(python).items():
+        path.write_text(exported, "utf-8", newline="\n")
+    return 0
 
 
 def bbcs(python: Path, *args: str, env: dict[str, str] | None = None) -> None:
@@ -125,6 +193,8 @@ def cmd_lint(_args: argparse.Namespace) -> int:
         # The layers of DESIGN.md §7 (contracts in pyproject.toml [tool.importlinter]).
         [str(python), "-c", LINT_IMPORTS, "--no-cache"],
     ]
+    if check_lock(python) != 0:
+        return 1
     for step in steps:
         shown = "lint-imports --no-cache" if LINT_IMPORTS in step else " ".join(step[2:])
         print("$", shown, flush=True)
@@ -322,7 +392,9 @@ def main() -> int:
     p.add_argument("--cases", type=int, default=DEMO_CASES)
     p = sub.add_parser("test", help="lint, type-check and run every test")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    sub.add_parser("lint", help="ruff, mypy and the layer contracts")
+    sub.add_parser("lint", help="the lock's exports, ruff, mypy and the layer contracts")
+    p = sub.add_parser("lock", help="update uv.lock and requirements/*.txt from pyproject.toml")
+    p.add_argument("uv_args", nargs=argparse.REMAINDER, help="passed to uv lock")
     sub.add_parser("screenshots", help="render the main screens to screenshots/")
     sub.add_parser("translations", help="compile resources/translations/*.ts to .qm")
     p = sub.add_parser(
@@ -343,6 +415,7 @@ def main() -> int:
         "run": cmd_run,
         "test": cmd_test,
         "lint": cmd_lint,
+        "lock": cmd_lock,
         "screenshots": cmd_screenshots,
         "bench": cmd_bench,
         "package": cmd_package,
