@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -39,6 +39,8 @@ BUDGETS_MS = {
     "search_4_chars_ms": 50,
     "intake_save_ms": 15,
     "calendar_month_view_ms": 100,
+    "calendar_pdf_warm_ms": 500,  # was asserted in tests/test_calendar_pdf.py (~30 ms)
+    "workdays_add_10000_ms": 1000,  # was asserted in tests/test_workdays.py (target ~200 ms)
     "gui_calendar_month_ms": 100,
     "slip_pdf_warm_ms": 50,
     "slip_pdf_cold_ms": 300,
@@ -118,6 +120,7 @@ def measure_services(services: AppServices) -> dict[str, object]:
     results["calendar_today_counts_ms"] = median_ms(
         lambda: services.deadlines.today(today), repeat=9
     )
+    results.update(measure_calendar(services))
     results["dashboard_counts_ms"] = median_ms(
         lambda: ledger.dashboard(services.clock.now().date()), repeat=5
     )
@@ -144,6 +147,32 @@ def measure_services(services: AppServices) -> dict[str, object]:
         results["slip_pdf_warm_ms"] = median_ms(lambda: render_slip(content), repeat=15)
         results["slip_pdf_kb"] = round(len(render_slip(content)) / 1024, 1)
     return results
+
+
+def measure_calendar(services: AppServices) -> dict[str, object]:
+    """The deadline arithmetic and the month's PDF (timings once asserted in tests/test_workdays.py
+    and tests/test_calendar_pdf.py; a test only checks what they compute)."""
+    from desktop_app.documents.calendar_pdf import render_month_pdf
+    from desktop_app.domain.workdays import WorkdayCalendar
+
+    workdays = WorkdayCalendar()
+    first = datetime(2024, 1, 1).date()
+    starts = [first + timedelta(days=i % 1000) for i in range(10_000)]
+    workdays.add(first, 1)
+
+    def add_all() -> None:
+        for start in starts:
+            workdays.add(start, 10)
+
+    today = services.clock.now().date()
+    view = services.deadlines.month(today.year, today.month, today)
+    generated = services.clock.now()
+    return {
+        "workdays_add_10000_ms": median_ms(add_all, repeat=5, warmup=1),
+        "calendar_pdf_warm_ms": median_ms(
+            lambda: render_month_pdf(view, site_name="测试", generated_at=generated), repeat=9
+        ),
+    }
 
 
 def measure_slips(services: AppServices) -> dict[str, object]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar as month_calendar
 import io
 import sys
-import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -200,14 +199,12 @@ def test_the_sheet_embeds_subset_truetype_fonts() -> None:
         assert str(font["/BaseFont"])[7:8] == "+"  # e.g. /AAAAAA+DroidSansFallback
 
 
-def test_same_input_same_bytes_and_fast() -> None:
+def test_same_input_same_bytes() -> None:
+    """(Its speed is measured by ``python tasks.py bench``: calendar_pdf_warm_ms.)"""
     view = november()
     first = render_month_pdf(view, site_name="测试", generated_at=GENERATED)
-    started = time.perf_counter()
     second = render_month_pdf(view, site_name="测试", generated_at=GENERATED)
-    elapsed = time.perf_counter() - started
     assert first == second
-    assert elapsed < 0.5  # about 0.03 s warm; generous for slow CI machines
 
 
 def test_a_failed_write_leaves_no_file(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -206,16 +205,20 @@ def test_killing_the_process_mid_intake_loses_no_committed_case(
         cwd=REPO_ROOT,
     )
     committed: list[str] = []
-    reader = threading.Thread(
-        target=lambda: committed.extend(line.strip() for line in child.stdout or [])
-    )
+    enough = threading.Event()  # "ready" and a few numbers: the child is saving in a loop
+
+    def read() -> None:
+        for line in child.stdout or []:
+            committed.append(line.strip())
+            if len(committed) >= 6:
+                enough.set()
+        enough.set()  # the child ended early: its stderr says why
+
+    reader = threading.Thread(target=read)
     reader.start()
     try:
-        deadline = time.monotonic() + 4
-        while len(committed) < 6 and time.monotonic() < deadline and child.poll() is None:
-            time.sleep(0.02)
-        time.sleep(0.3)  # kill it somewhere in the middle of the next saves
-        os.kill(child.pid, signal.SIGKILL)
+        enough.wait(timeout=30)
+        os.kill(child.pid, signal.SIGKILL)  # somewhere in the middle of the next save
         child.wait(timeout=5)
     finally:
         if child.poll() is None:

@@ -357,7 +357,7 @@ def test_different_data_dirs_do_not_block_each_other(tmp_path: Path) -> None:
 
 HOLD_LOCK = textwrap.dedent(
     """
-    import sys, time
+    import sys
     from pathlib import Path
     from desktop_app.paths import DataLayout
     from desktop_app.storage.database import InstanceLock
@@ -365,7 +365,7 @@ HOLD_LOCK = textwrap.dedent(
     lock = InstanceLock(DataLayout(Path(sys.argv[1])))
     lock.acquire()
     print("locked", flush=True)
-    time.sleep(60)
+    sys.stdin.read()  # held until the test closes the pipe (or kills this process)
     """
 )
 
@@ -377,6 +377,7 @@ def test_a_running_instance_makes_writing_commands_fail_plainly(
     batch.write_text('[{"name": "王芳"}]', encoding="utf-8")
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(data_dir)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         env=subprocess_env(),
@@ -401,8 +402,9 @@ def test_a_running_instance_makes_writing_commands_fail_plainly(
     finally:
         holder.kill()
         holder.wait()
-        if holder.stdout is not None:
-            holder.stdout.close()
+        for stream in (holder.stdin, holder.stdout):
+            if stream is not None:
+                stream.close()
 
     for result in (init, intake):
         assert result.returncode == 2, result.stderr
