@@ -11,7 +11,7 @@ from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTime, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -38,10 +38,11 @@ from PySide6.QtWidgets import (
 from desktop_app.domain import intake_rules, validation
 from desktop_app.domain.intake_rules import IntakeForm
 from desktop_app.domain.vocabulary import Channel, ComplainantKind
-from desktop_app.errors import ValidationFailed
 from desktop_app.services.context import Changes
 from desktop_app.services.intake import IntakeResult, RelatedCase
-from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
+from desktop_app.services.site import DepartmentInfo
+from desktop_app.ui.common import Card, FieldError, UiContext, heading
+from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.slip_preview import SlipPreviewDialog
 
 # Fields whose message the widgets make impossible (no rule for free text, a spin box's range)
@@ -289,8 +290,8 @@ class IntakePage(QWidget):
             if line.parent() is not None and isinstance(line.parent(), QDateTimeEdit | QSpinBox):
                 continue
             line.returnPressed.connect(self.save)
-        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.confirm_clear)
+        QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.save)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self).activated.connect(self.confirm_clear)
         context.hub.changed.connect(self._on_changed)
 
         self._fill_reference()
@@ -364,9 +365,13 @@ class IntakePage(QWidget):
         actor = self._context.actor
         self._saving = True
         self.save_button.setEnabled(False)
-        self._context.runner.run(
-            lambda: services.intake.register(actor, form), self._saved, self._save_failed
-        )
+        Action(self._context, self, lambda: services.intake.register(actor, form)).success(
+            self._saved
+        ).on_invalid(lambda exc: self._show_errors(exc.errors)).finished(self._save_ended).run()
+
+    def _save_ended(self) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
 
     @property
     def is_saving(self) -> bool:
@@ -380,7 +385,10 @@ class IntakePage(QWidget):
         self.area.setCurrentIndex(0)
         self.channel.setCurrentIndex(0)
         self.stuck_department.setCurrentIndex(0)
-        self.received_at.setDateTime(QDateTime(self._context.services.clock.now()))
+        now = self._context.services.clock.now()
+        self.received_at.setDateTime(
+            QDateTime(QDate(now.year, now.month, now.day), QTime(now.hour, now.minute, now.second))
+        )
         self.person_radio.setChecked(True)
         self._attachments.clear()
         self.attachment_list.clear()
@@ -423,8 +431,6 @@ class IntakePage(QWidget):
     # Saving --------------------------------------------------------------------------------
 
     def _saved(self, result: IntakeResult) -> None:
-        self._saving = False
-        self.save_button.setEnabled(True)
         self.last_result = result
         if result.repeat_visit:
             message = f"已记录为事项 <b>{result.number}</b> 的再次来访"
@@ -435,17 +441,8 @@ class IntakePage(QWidget):
             f"　<a href='receipt:{result.case_id}'>打印受理回执</a>"
         )
         self.banner.setVisible(True)
-        self._context.hub.publish(result.changes)
         self.saved.emit(result)
         self.clear()
-
-    def _save_failed(self, exc: Exception) -> None:
-        self._saving = False
-        self.save_button.setEnabled(True)
-        if isinstance(exc, ValidationFailed):
-            self._show_errors(exc.errors)
-            return
-        show_error(self, exc)
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         for key in self.errors:
@@ -555,7 +552,9 @@ class IntakePage(QWidget):
         if not (form.id_number.strip() or form.credit_code.strip() or form.phone.strip()):
             return
         intake = self._context.services.intake
-        self._context.runner.run(lambda: intake.related_cases(form), self._show_related)
+        Query(
+            self._context.runner, self, lambda: intake.related_cases(form), self._show_related
+        ).run()
 
     def _show_related(self, related: list[RelatedCase]) -> None:
         self.related_list.clear()
@@ -600,7 +599,9 @@ class IntakePage(QWidget):
 
     def _kind_changed(self) -> None:
         person = self.person_radio.isChecked()
-        self.form.labelForField(self._rows["name"][0]).setText("姓名" if person else "企业名称")
+        label = self.form.labelForField(self._rows["name"][0])
+        assert isinstance(label, QLabel)
+        label.setText("姓名" if person else "企业名称")
         self.name.setPlaceholderText("反映人姓名" if person else "企业全称")
         self._set_row_visible("id_number", person)
         self._set_row_visible("credit_code", not person)
@@ -629,16 +630,25 @@ class IntakePage(QWidget):
             del self._attachments[row]
 
     def _fill_reference(self) -> None:
-        services = self._context.services
+        site = self._context.services.site
+        Query(
+            self._context.runner,
+            self,
+            lambda: (site.areas(), site.departments()),
+            self._show_reference,
+        ).run()
+
+    def _show_reference(self, reference: tuple[list[str], list[DepartmentInfo]]) -> None:
+        areas, departments = reference
         area = self.area.currentData()
         department = self.stuck_department.currentData()
         self.area.clear()
         self.area.addItem("请选择领域", None)
-        for name in services.site.areas():
+        for name in areas:
             self.area.addItem(name, name)
         self.stuck_department.clear()
         self.stuck_department.addItem("（不涉及具体部门）", None)
-        for item in services.site.departments():
+        for item in departments:
             self.stuck_department.addItem(item.name, item.id)
         self.area.setCurrentIndex(max(0, self.area.findData(area)))
         self.stuck_department.setCurrentIndex(max(0, self.stuck_department.findData(department)))

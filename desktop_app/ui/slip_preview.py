@@ -43,13 +43,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from desktop_app.domain.permissions import Permission
 from desktop_app.errors import UserError
 from desktop_app.services.context import Changes
 from desktop_app.services.site import SiteService
 from desktop_app.ui.common import FieldError, UiContext, show_error
+from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.screen import size_to_screen
 
 log = logging.getLogger(__name__)
@@ -146,11 +146,12 @@ class SlipPreviewDialog(QDialog):
         else:
             # The printer chosen last time, read off the UI thread (it is in the database).
             site = context.services.site
-            context.runner.run(
+            Query(
+                context.runner,
+                self,
                 lambda: site.preference(PRINTER_PREFERENCE),
                 self._got_last_printer,
-                lambda exc: log.warning("上次使用的打印机读取失败：%s", exc),
-            )
+            ).failure(lambda exc: log.warning("上次使用的打印机读取失败：%s", exc)).run()
 
         if callable(source):
             self._render()
@@ -187,11 +188,9 @@ class SlipPreviewDialog(QDialog):
         if not callable(self._source):
             return
         self._loading = True
-        self._context.runner.run(self._source, self._load, self._failed)
+        Query(self._context.runner, self, self._source, self._load).failure(self._failed).run()
 
     def _load(self, data: bytes) -> None:
-        if not isValid(self):  # closed while the worker was busy
-            return
         self._loading = False
         self.pdf_bytes = bytes(data)
         self.document.close()
@@ -214,8 +213,6 @@ class SlipPreviewDialog(QDialog):
         self.status.setText(f"{text}　{self._note}" if self._note else text)
 
     def _failed(self, exc: Exception) -> None:
-        if not isValid(self):  # closed while the worker was busy
-            return
         self._loading = False
         self.status.setText("")
         # Imported here: reportlab is loaded when a paper is first made, not at start-up.
@@ -231,7 +228,7 @@ class SlipPreviewDialog(QDialog):
             show_error(self, exc)
 
     def _got_last_printer(self, name: str) -> None:
-        if isValid(self) and self._last_printer is None:
+        if self._last_printer is None:
             self._last_printer = name
 
     def _set_ready(self, ready: bool) -> None:
@@ -292,17 +289,15 @@ class SlipPreviewDialog(QDialog):
         target = Path(path)
         if target.suffix.lower() != ".pdf":
             target = target.with_name(target.name + ".pdf")
-        if self._record is not None:
-            record = self._record
-            self._deliver(lambda: record(target, None), lambda _data: self._saved(target))
-            return
-        try:
-            write_atomically(target, self.pdf_bytes)
-        except OSError as exc:
-            self._cannot_save(exc)
-            return
-        self.last_output = self.pdf_bytes
-        self._saved(target)
+        record, shown = self._record, self.pdf_bytes
+
+        def work() -> bytes:
+            if record is not None:
+                return record(target, None)
+            write_atomically(target, shown)  # a USB stick can take a while: on the worker
+            return shown
+
+        self._deliver(work, lambda _data: self._saved(target))
 
     def _saved(self, target: Path) -> None:
         self._note = f"已保存到 {target}"
@@ -324,23 +319,20 @@ class SlipPreviewDialog(QDialog):
         self.busy = True
         self._set_ready(False)
         self.error.set_message(None)
+        # Counted outputs change the case: the 交办单 list and the case show the new count
+        # without 刷新 (the Action publishes these changes).
+        changes = self._changes if self._record is not None else None
 
-        def done(data: bytes) -> None:
-            if not isValid(self):
-                return
+        def done(result: tuple[bytes, Changes | None]) -> None:
             self.busy = False
-            self.last_output = bytes(data)
+            self.last_output = bytes(result[0])
             then(self.last_output)
             if self._record is not None:
-                # Counted: the 交办单 list and the case show the new count without 刷新.
-                self._context.hub.publish(self._changes)
                 self._render()
             else:
                 self._set_ready(True)
 
         def failed(exc: Exception) -> None:
-            if not isValid(self):
-                return
             self.busy = False
             self._set_ready(self.pdf_bytes is not None)
             if isinstance(exc, OSError):
@@ -353,7 +345,7 @@ class SlipPreviewDialog(QDialog):
                 self.error.set_message("输出时出错，未打印也未保存。")
                 show_error(self, exc)
 
-        self._context.runner.run(work, done, failed)
+        Action(self._context, self, lambda: (work(), changes)).success(done).failure(failed).run()
 
 
 class PrintFailed(Exception):
