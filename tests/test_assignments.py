@@ -565,3 +565,65 @@ def test_an_auditor_may_see_what_signing_would_do_but_not_sign(
     assert services.assignments.signing_preview(auditor, lead_id).number  # reading only
     with pytest.raises(PermissionDenied):
         services.assignments.issue(auditor, lead_id)
+
+
+def _stored_deadline(services: AppServices, case_id: int) -> tuple[object, ...]:
+    from desktop_app.storage.models import Case
+
+    with services.db.read() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        return (
+            case.due_start,
+            case.due_working_days,
+            case.due_rule,
+            case.due_date,
+            case.due_calendar_version,
+            case.due_provisional,
+        )
+
+
+def test_signing_records_the_rule_start_and_days_of_the_case_deadline(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk)  # 很难办
+    lead_id = _draft(
+        services, clerk, case_id, assisting_ids=[], working_days=12, deadline_note="需现场核查"
+    )[0]
+    services.assignments.issue(leader, lead_id)
+    due = CALENDAR.add(date(2026, 11, 25), 12)
+    version = services.calendar.calendar().version
+    assert _stored_deadline(services, case_id) == (
+        date(2026, 11, 25),
+        12,
+        "hard",
+        due.due,
+        version,
+        False,
+    )
+    # The proof shown for the case counts to the same day.
+    assert services.cases.deadline_proof(case_id)[0].startswith("自 2026年11月25日 起算")
+    assert services.cases.deadline_proof(case_id)[-1].startswith(due.due.isoformat())
+
+
+def test_an_approved_extension_records_its_days_calendar_and_provisional_mark(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk, Nature.WONT)  # 5 working days: due 2026-12-02
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    services.assignments.issue(leader, lead_id)
+    services.assignments.request_extension(clerk, lead_id, days=30, reason="需要跨年调取材料")
+    services.assignments.decide_extension(leader, lead_id, approve=True)
+    extended = CALENDAR.add(date(2026, 12, 2), 30)
+    assert extended.provisional  # into 2027, whose holidays are not known here
+    assert services.assignments.get(lead_id).due_date == extended.due
+    version = services.calendar.calendar().version
+    assert _stored_deadline(services, case_id) == (
+        date(2026, 11, 25),
+        35,
+        "wont",
+        extended.due,
+        version,
+        True,
+    )
+    assert services.cases.detail(case_id).due_provisional

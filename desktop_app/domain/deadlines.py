@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Protocol
 
 from desktop_app.domain.vocabulary import Approach, LabelledEnum, Nature
-from desktop_app.domain.workdays import WorkdayCalendar
+from desktop_app.domain.workdays import Deadline, WorkdayCalendar
 
 
 class RuleKey(LabelledEnum):
@@ -32,6 +33,23 @@ DEFAULT_RULE_DAYS: dict[RuleKey, int] = {
 }
 DEFAULT_DUE_SOON_DAYS = 2
 MAX_RULE_DAYS = 60
+MAX_DUE_SOON_DAYS = 10
+
+EXTENSION_REQUEST_DAYS = 5
+"""The 延期 a department asks for, as the request form starts (the clerk changes it to what the
+department wrote). No published rule gives a number (DESIGN.md §4 says only that an extension is
+asked before the deadline and approved); 5 is the form's starting value since the first release,
+the default 不给办 period."""
+
+SUPERVISE_DAYS = 3
+"""The working days a 督办 (escalation of an overdue assignment) gives, as the form starts. No
+published rule gives a number (DESIGN.md §3-4: after the 催办, a 督办 slip); 3 is the form's
+starting value since the first release, the shortest period the seed reports name (开封: the
+办不了 written basis within 3 working days)."""
+
+PROOF_EXAMPLE_DAYS = DEFAULT_RULE_DAYS[RuleKey.WONT]
+"""Where the 期限计算 calculator (explaining to a complainant how a deadline is counted) starts:
+the default 不给办 period, 5 working days (DESIGN.md §4)."""
 
 
 class DeadlineKind(LabelledEnum):
@@ -80,6 +98,45 @@ def case_rule(nature: Nature, approach: Approach) -> RuleKey:
     }[nature]
 
 
+def assignment_rule(nature: Nature, approach: Approach) -> RuleKey:
+    """The rule whose period a triaged case's 交办 slip asks for (and a reopened case's 督办:
+    重办 starts a new period under the same rule, as CaseService.record_visit does).
+
+    The case's own rule (:func:`case_rule`), except that a 办不了 case's slip asks for the
+    written basis, so it gets the basis period rather than the same-day answer. (The demo
+    follows this; :meth:`AssignmentService.default_days` still offers the case's own rule.)
+    """
+    rule = case_rule(nature, approach)
+    return RuleKey.CANT_BASIS if rule is RuleKey.CANT_ANSWER else rule
+
+
+class CaseDeadline(Protocol):
+    """The deadline fields a case stores (storage.models.Case): how its due date was computed."""
+
+    due_date: date | None
+    due_start: date | None
+    due_working_days: int | None
+    due_rule: str | None
+    due_calendar_version: str | None
+    due_provisional: bool
+
+
+def apply_deadline(case: CaseDeadline, deadline: Deadline, rule: RuleKey | None) -> None:
+    """Give ``case`` the deadline ``deadline``, computed under ``rule``.
+
+    Every way a case's deadline is set (triage, 重办, signing a slip, an approved extension, a
+    calendar change) goes through here, so the due date never travels without its start, number
+    of working days, rule, calendar version and 暂定 flag: the proof and the recompute read
+    them. ``rule`` None: the deadline follows no rule (a case never triaged).
+    """
+    case.due_start = deadline.start
+    case.due_working_days = deadline.working_days
+    case.due_rule = rule.value if rule is not None else None
+    case.due_date = deadline.due
+    case.due_calendar_version = deadline.calendar_version
+    case.due_provisional = deadline.provisional
+
+
 def soon_limit(calendar: WorkdayCalendar, today: date, due_soon_days: int) -> date:
     """The last day that still counts as "due soon" (N working days after today)."""
     return calendar.add(today, due_soon_days).due if due_soon_days > 0 else today
@@ -100,8 +157,8 @@ def validate_rule_days(values: dict[RuleKey, int], due_soon_days: int) -> dict[s
     for key, days in values.items():
         if not 0 <= days <= MAX_RULE_DAYS:
             errors[key.value] = f"{key.label}的期限应在0到{MAX_RULE_DAYS}个工作日之间"
-    if not 0 <= due_soon_days <= 10:
-        errors["due_soon_days"] = "“即将到期”提醒应在0到10个工作日之间"
+    if not 0 <= due_soon_days <= MAX_DUE_SOON_DAYS:
+        errors["due_soon_days"] = f"“即将到期”提醒应在0到{MAX_DUE_SOON_DAYS}个工作日之间"
     return errors
 
 

@@ -31,8 +31,9 @@ from desktop_app.domain.assignment_flow import (
     slip_series,
 )
 from desktop_app.domain.case_flow import EventKind, advance
-from desktop_app.domain.deadlines import RuleKey
+from desktop_app.domain.deadlines import RuleKey, apply_deadline
 from desktop_app.domain.permissions import Permission
+from desktop_app.domain.settings import WINDOW_PHONE
 from desktop_app.domain.validation import mask_id_number, mask_phone, normalize_text
 from desktop_app.domain.vocabulary import (
     CaseStatus,
@@ -42,13 +43,12 @@ from desktop_app.domain.vocabulary import (
 )
 from desktop_app.domain.workdays import Deadline, WorkdayCalendar
 from desktop_app.errors import NotFound, UserError, ValidationFailed
-from desktop_app.services import audit
+from desktop_app.services import audit, settings
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip, verify_slip_payload
 from desktop_app.services.ownership import editable_case
 from desktop_app.services.roster import RosterService
-from desktop_app.services.site import WINDOW_PHONE_KEY
 from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
@@ -56,7 +56,6 @@ from desktop_app.storage.models import (
     Case,
     Department,
     NumberSequence,
-    Setting,
     Site,
     Slip,
 )
@@ -189,9 +188,7 @@ class AssignmentService:
         """The working days the case's triage rule gives a new assignment."""
         with self._db.read() as session:
             case = _get_case(session, case_id)
-            rules = rules_in(session)
-            rule = RuleKey(case.due_rule) if case.due_rule else RuleKey.HARD
-            return rules.working_days(rule)
+            return rules_in(session).working_days(_assignment_rule(case))
 
     # Drafting -------------------------------------------------------------------------------
 
@@ -430,11 +427,7 @@ class AssignmentService:
                 assignment.version += 1
             # The case's deadline is now the lead department's.
             case.status = advance(CaseStatus(case.status), EventKind.ASSIGNED).value
-            case.due_start = lead.due_start
-            case.due_working_days = lead.working_days
-            case.due_date = lead.due_date
-            case.due_calendar_version = calendar.version
-            case.due_provisional = deadline.provisional
+            apply_deadline(case, deadline, _assignment_rule(case))
             case.version += 1
             case.updated_at = now
             helpers = "、".join(a.department.name for a in assists)
@@ -544,8 +537,10 @@ class AssignmentService:
             old_due = a.due_date
             a.due_date = new_due  # original_due_date keeps the first promise for statistics
             if AssignmentKind(a.kind) is not AssignmentKind.ASSIST and case.due_date == old_due:
-                case.due_date = new_due
-                case.due_working_days = (case.due_working_days or 0) + extra
+                # The case's deadline: the extra days on top of its own start and days.
+                start = case.due_start if case.due_start is not None else old_due
+                days = (case.due_working_days or 0) + extra if case.due_start else extra
+                apply_deadline(case, calendar.add(start, days), _assignment_rule(case))
             return (
                 f"批准{a.department.name}延期{extra}个工作日，期限由{chinese_date(old_due)}"
                 f"延至{chinese_date(new_due)}（批准人：{actor.display_name}）"
@@ -807,9 +802,7 @@ class AssignmentService:
 
     def _window_phone(self) -> str:
         with self._db.read() as session:
-            return (
-                session.scalar(select(Setting.value).where(Setting.key == WINDOW_PHONE_KEY)) or ""
-            )
+            return settings.read(session, WINDOW_PHONE)
 
     def _step(
         self,
@@ -850,6 +843,12 @@ def paper_label(kind: PaperKind) -> str:
         PaperKind.URGE: "催办通知",
         PaperKind.BASIS_REQUEST: "不能办书面依据告知单",
     }[kind]
+
+
+def _assignment_rule(case: Case) -> RuleKey:
+    """The rule a case's assignment follows: the case's own (很难办 for a case never triaged,
+    e.g. a 督办 of one that came in before triage)."""
+    return RuleKey(case.due_rule) if case.due_rule else RuleKey.HARD
 
 
 def _paper_kind(kind: AssignmentKind, case: Case) -> PaperKind:

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop_app.storage.models import AuditEntry, Setting
+from desktop_app.domain.settings import AUDIT_HEAD
+from desktop_app.services import settings
+from desktop_app.storage.models import AuditEntry
 
 GENESIS = "0" * 64
-# The newest entry's id and hash, written with every entry: otherwise deleting the newest
-# entries would leave a chain that still verifies.
-HEAD_KEY = "audit_chain_head"
+# The key as services.sync still reads it (until the exchange package reads AUDIT_HEAD).
+HEAD_KEY = AUDIT_HEAD.key
 
 
 def _plain(value: Any) -> Any:
@@ -83,7 +84,9 @@ def record(
     )
     session.add(entry)
     session.flush()
-    session.merge(Setting(key=HEAD_KEY, value=f"{entry.id}:{entry.hash}"))
+    # The newest entry's id and hash, written with every entry: otherwise deleting the newest
+    # entries would leave a chain that still verifies.
+    settings.store(session, AUDIT_HEAD, f"{entry.id}:{entry.hash}")
     return entry
 
 
@@ -124,11 +127,11 @@ def verify_chain(session: Session, batch: int = 5000) -> list[str]:
             prev_hash = entry.hash
             last_id = entry.id
         session.expunge_all()
-    head = session.get(Setting, HEAD_KEY)
-    if head is None:
+    head = settings.read(session, AUDIT_HEAD)
+    if not head:
         if last_id:
             problems.append("审计日志的链尾记录缺失")
-    elif head.value != f"{last_id}:{prev_hash}":
-        head_id = head.value.split(":", 1)[0]
+    elif head != f"{last_id}:{prev_hash}":
+        head_id = head.split(":", 1)[0]
         problems.append(f"审计日志最新的记录（第 {head_id} 条及之前）被删除或改动")
     return problems

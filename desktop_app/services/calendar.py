@@ -15,13 +15,19 @@ from sqlalchemy.orm import Session
 
 from desktop_app.domain.case_flow import EventKind
 from desktop_app.domain.deadlines import (
-    DEFAULT_DUE_SOON_DAYS,
-    DEFAULT_RULE_DAYS,
     DeadlineRules,
     RuleKey,
+    apply_deadline,
     validate_rule_days,
 )
 from desktop_app.domain.permissions import Permission
+from desktop_app.domain.settings import (
+    CALENDAR_REVISION,
+    DEADLINE_RULE_SETTINGS,
+    DUE_SOON_DAYS,
+    RULE_DAYS,
+    RULE_DAYS_PREFIX,
+)
 from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import CaseStatus, chinese_date
 from desktop_app.domain.workdays import (
@@ -33,16 +39,17 @@ from desktop_app.domain.workdays import (
     parse_overrides_csv,
 )
 from desktop_app.errors import UserError, ValidationFailed
-from desktop_app.services import audit
+from desktop_app.services import audit, settings
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.ownership import local_site_code
 from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import CalendarYear, Case, HolidayOverride, Setting
+from desktop_app.storage.models import CalendarYear, Case, HolidayOverride
 
-RULE_PREFIX = "deadline_rule."
-DUE_SOON_KEY = "deadline_due_soon_days"
-_REVISION_KEY = "calendar_revision"  # bumped with every change of overrides or years
+# The keys as services.sync still imports them (until the exchange package reads
+# domain.settings.RULE_DAYS / DUE_SOON_DAYS itself).
+RULE_PREFIX = RULE_DAYS_PREFIX
+DUE_SOON_KEY = DUE_SOON_DAYS.key
 OPEN_CODES = (CaseStatus.REGISTERED.value, CaseStatus.IN_PROGRESS.value)
 
 
@@ -69,7 +76,7 @@ class CalendarService:
         self._db = db
         self._clock = clock
         self._cached: WorkdayCalendar | None = None
-        self._cached_revision: str | None = None
+        self._cached_revision: int | None = None
 
     # Reading --------------------------------------------------------------------------------
 
@@ -77,7 +84,7 @@ class CalendarService:
         """The calendar with this site's overrides, cached until they change — here or in
         another process (e.g. ``bbcs workdays import`` while the window is open)."""
         with self._db.read() as session:
-            revision = session.scalar(select(Setting.value).where(Setting.key == _REVISION_KEY))
+            revision = settings.read(session, CALENDAR_REVISION)
             if self._cached is None or revision != self._cached_revision:
                 self._cached = _load_calendar(session)
                 self._cached_revision = revision
@@ -132,15 +139,15 @@ class CalendarService:
         return self._change(actor, overrides, years, "import_calendar", source=source)
 
     def save_rules(self, actor: Actor, days: dict[RuleKey, int], due_soon_days: int) -> Changes:
-        actor.require(Permission.MANAGE_REFERENCE)
+        settings.require(actor, *DEADLINE_RULE_SETTINGS)
         errors = validate_rule_days(days, due_soon_days)
         if errors:
             raise ValidationFailed(errors)
         with self._db.write() as session:
             before = _load_rules(session)
             for key, value in days.items():
-                session.merge(Setting(key=RULE_PREFIX + key.value, value=str(value)))
-            session.merge(Setting(key=DUE_SOON_KEY, value=str(due_soon_days)))
+                settings.write(session, actor, RULE_DAYS[key], value)
+            settings.write(session, actor, DUE_SOON_DAYS, due_soon_days)
             audit.record(
                 session,
                 at=self._clock.now(),
@@ -215,9 +222,8 @@ class CalendarService:
 
 def bump_revision(session: Session) -> int:
     """Count a change of overrides or years (the cached calendar is rebuilt); flushed."""
-    previous = session.get(Setting, _REVISION_KEY)
-    revision = int(previous.value) + 1 if previous is not None else 1
-    session.merge(Setting(key=_REVISION_KEY, value=str(revision)))
+    revision = settings.read(session, CALENDAR_REVISION) + 1
+    settings.store(session, CALENDAR_REVISION, revision)
     session.flush()
     return revision
 
@@ -232,18 +238,9 @@ def _load_calendar(session: Session) -> WorkdayCalendar:
 
 
 def _load_rules(session: Session) -> DeadlineRules:
-    stored = {
-        s.key: s.value
-        for s in session.scalars(
-            select(Setting).where(
-                Setting.key.startswith(RULE_PREFIX) | (Setting.key == DUE_SOON_KEY)
-            )
-        )
-    }
-    days = {
-        key: int(stored.get(RULE_PREFIX + key.value, DEFAULT_RULE_DAYS[key])) for key in RuleKey
-    }
-    return DeadlineRules(days, int(stored.get(DUE_SOON_KEY, DEFAULT_DUE_SOON_DAYS)))
+    stored = settings.read_all(session, DEADLINE_RULE_SETTINGS)
+    days = {key: stored[setting.key] for key, setting in RULE_DAYS.items()}
+    return DeadlineRules(days, stored[DUE_SOON_DAYS.key])
 
 
 def rules_in(session: Session) -> DeadlineRules:
@@ -280,9 +277,8 @@ def recompute_open_deadlines(
             deadline = calendar.add(case.due_start, case.due_working_days)
             if case.due_date != deadline.due and case.due_date is not None:
                 changes.append(("办理时限", case.due_date, deadline.due))
-            case.due_date = deadline.due
-            case.due_calendar_version = calendar.version
-            case.due_provisional = deadline.provisional
+            # The same start, working days and rule; the new calendar's day, version and 暂定.
+            apply_deadline(case, deadline, RuleKey(case.due_rule) if case.due_rule else None)
             if case.basis_due_date is not None:
                 basis_days = case.basis_working_days
                 if basis_days is None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from desktop_app.domain.case_flow import EVENT_LABELS, EventKind, advance, visit_outcome
-from desktop_app.domain.deadlines import DeadlineRules, RuleKey, case_rule
+from desktop_app.domain.deadlines import DeadlineRules, RuleKey, apply_deadline, case_rule
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.validation import mask_id_number, normalize_text
 from desktop_app.domain.vocabulary import (
@@ -423,12 +423,7 @@ def _set_deadline(
     """Give the case its deadline under ``rule``; returns the text for the timeline."""
     days = rules.working_days(rule)
     deadline = calendar.add(start, days)
-    case.due_start = start
-    case.due_working_days = days
-    case.due_rule = rule.value
-    case.due_date = deadline.due
-    case.due_calendar_version = calendar.version
-    case.due_provisional = deadline.provisional
+    apply_deadline(case, deadline, rule)
     text = f"；办理时限：{chinese_date(deadline.due)}（{rule.label}，{days}个工作日）"
     if case.nature == Nature.CANT.value:
         basis_days = rules.working_days(RuleKey.CANT_BASIS)

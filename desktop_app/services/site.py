@@ -9,17 +9,22 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from desktop_app.domain.permissions import Permission
+from desktop_app.domain.settings import (
+    PREFERENCE_PREFIX,
+    WINDOW_PHONE,
+    TextSetting,
+    declared,
+    preference,
+)
 from desktop_app.domain.validation import check_phone, normalize_text
 from desktop_app.domain.vocabulary import DEFAULT_AREAS, Role, SiteLevel
 from desktop_app.errors import NotFound, UserError, ValidationFailed
-from desktop_app.services import audit
+from desktop_app.services import audit, settings
 from desktop_app.services.auth import check_password_strength, production_hasher
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Area, Department, Setting, Site, User
-
-WINDOW_PHONE_KEY = "window_phone"
+from desktop_app.storage.models import Area, Department, Site, User
 
 # First two digits of a 6-digit administrative division code (GB/T 2260): the province.
 PROVINCE_PREFIXES = frozenset(
@@ -169,7 +174,7 @@ class SiteService:
             )
             session.add_all([site, admin])
             if window_phone:
-                session.add(Setting(key=WINDOW_PHONE_KEY, value=window_phone))
+                settings.write(session, _SETUP, WINDOW_PHONE, window_phone)
             for position, area in enumerate(DEFAULT_AREAS):
                 session.add(Area(name=area, position=position))
             session.flush()
@@ -189,34 +194,32 @@ class SiteService:
 
     def window_phone(self) -> str:
         with self._db.read() as session:
-            return (
-                session.scalar(select(Setting.value).where(Setting.key == WINDOW_PHONE_KEY)) or ""
-            )
+            return settings.read(session, WINDOW_PHONE)
 
-    def preference(self, key: str) -> str:
-        """A per-installation preference that needs no audit (e.g. the last printer used)."""
+    def preference(self, name: str) -> str:
+        """A per-installation preference that needs no audit (e.g. the last printer used,
+        :data:`desktop_app.domain.settings.LAST_PRINTER`)."""
         with self._db.read() as session:
-            value = session.scalar(select(Setting.value).where(Setting.key == f"pref.{key}"))
-        return value or ""
+            return settings.read(session, _preference(name))
 
-    def set_preference(self, key: str, value: str) -> None:
+    def set_preference(self, name: str, value: str) -> None:
         with self._db.write() as session:
-            session.merge(Setting(key=f"pref.{key}", value=value))
+            settings.store(session, _preference(name), value)
 
     def set_window_phone(self, actor: Actor, phone: str) -> Changes:
         """The window's phone, printed on slips and receipts for questions."""
-        actor.require(Permission.MANAGE_REFERENCE)
+        settings.require(actor, WINDOW_PHONE)
         phone = normalize_text(phone)
         with self._db.write() as session:
-            before = session.scalar(select(Setting.value).where(Setting.key == WINDOW_PHONE_KEY))
-            session.merge(Setting(key=WINDOW_PHONE_KEY, value=phone))
+            before = settings.stored_text(session, [WINDOW_PHONE]).get(WINDOW_PHONE.key)
+            settings.write(session, actor, WINDOW_PHONE, phone)
             audit.record(
                 session,
                 at=self._clock.now(),
                 user_name=actor.username,
                 action="set_window_phone",
                 entity="settings",
-                entity_uuid=WINDOW_PHONE_KEY,
+                entity_uuid=WINDOW_PHONE.key,
                 before={"phone": before},
                 after={"phone": phone},
             )
@@ -329,6 +332,16 @@ class SiteService:
                 after={"name": name},
             )
         return Changes(settings=True)
+
+
+# Who writes what the person setting up the site typed (the audit says "setup" too).
+_SETUP = Actor(None, "setup", "站点初始化", Role.ADMIN)
+
+
+def _preference(name: str) -> TextSetting:
+    """The declared preference ``name``; one nobody declared reads as empty, as before."""
+    found = declared(PREFERENCE_PREFIX + name)
+    return found if isinstance(found, TextSetting) else preference(name)
 
 
 def _default_short_name(name: str) -> str:

@@ -28,8 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
-# The last export generation (services.sync); rows written now belong to the next one.
-EXPORT_GENERATION_KEY = "sync_generation"
+from desktop_app.domain.settings import EXPORT_GENERATION
+
+# The key as services.sync still imports it (until the exchange package reads EXPORT_GENERATION).
+EXPORT_GENERATION_KEY = EXPORT_GENERATION.key
 
 
 def new_uuid() -> str:
@@ -291,7 +293,7 @@ class AuditEntry(Base):
 
 
 class Setting(Base):
-    """Plain key/value settings (declared with types and labels in services.settings)."""
+    """Plain key/value settings (declared with types and labels in domain.settings)."""
 
     __tablename__ = "settings"
 
@@ -505,10 +507,10 @@ def _mark_for_export(session: Session, _context: object, _instances: object) -> 
     current = (
         session.connection()
         .execute(
-            text("SELECT value FROM settings WHERE key = :key"), {"key": EXPORT_GENERATION_KEY}
+            text("SELECT value FROM settings WHERE key = :key"), {"key": EXPORT_GENERATION.key}
         )
         .scalar()
     )
-    generation = int(current) + 1 if current else 1
+    generation = EXPORT_GENERATION.read(current) + 1
     for obj in changed:
         obj.change_seq = generation

@@ -1,8 +1,8 @@
 """交办 in the case dialog: the case's assignments, a new draft, and each step of their life.
 
 Buttons follow the selected assignment's state and the user's role; a step that needs input opens
-a small dialog whose errors show inside it. Every service call runs on the worker, and what it
-changed is published on the hub.
+a small dialog whose errors show inside it. Every service call runs on the worker
+(``ui.operations``), which publishes what it changed on the hub.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TypeVar
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from desktop_app.domain.assignment_flow import (
     OUTSTANDING,
@@ -46,16 +45,27 @@ from desktop_app.domain.assignment_flow import (
     AssignmentState,
     ExtensionState,
 )
-from desktop_app.domain.deadlines import DeadlineState, soon_limit, state_of
+from desktop_app.domain.deadlines import (
+    EXTENSION_REQUEST_DAYS,
+    SUPERVISE_DAYS,
+    DeadlineState,
+    soon_limit,
+    state_of,
+)
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import OPEN_STATUSES, CaseStatus, chinese_date
+from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import UserError
+from desktop_app.services.app import AppServices
 from desktop_app.services.assignments import MAX_ASSIGNMENT_DAYS, AssignmentInfo, SigningPreview
-from desktop_app.services.context import Changes
+from desktop_app.services.context import Actor, Changes
 from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
+from desktop_app.ui.operations import Action, Query, changes_of
 from desktop_app.ui.slip_preview import SlipPreviewDialog
 from desktop_app.ui.theme import RED, YELLOW
+
+T = TypeVar("T")
 
 COLUMNS = ("类型", "承办单位", "状态", "期限", "交办单号", "签发人")
 ASSIGNMENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -78,6 +88,27 @@ class _Snapshot:
     soon_until: date
     signer_hint: str  # today's duty leader, for a clerk who cannot sign
     case_status: CaseStatus
+
+
+@dataclass(frozen=True)
+class DraftData:
+    """What 新建交办 shows, read on the worker (``load``) before the dialog opens."""
+
+    case_title: str
+    departments: list[DepartmentInfo]
+    default_days: int  # the working days the case's triage rule gives
+    today: date
+    calendar: WorkdayCalendar  # counts the due date as the days change, without a read
+
+    @staticmethod
+    def load(services: AppServices, case_id: int, case_title: str = "") -> DraftData:
+        return DraftData(
+            case_title=case_title or services.cases.detail(case_id).title,
+            departments=services.site.departments(),
+            default_days=services.assignments.default_days(case_id),
+            today=services.clock.now().date(),
+            calendar=services.calendar.calendar(),
+        )
 
 
 def _deadline_state(info: AssignmentInfo, today: date, soon_until: date) -> DeadlineState | None:
@@ -122,7 +153,7 @@ class StepDialog(QDialog):
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.make_work: Callable[[], Callable[[], Any]] | None = None
+        self.make_work: Callable[[], Callable[[], object]] | None = None
         self.fields: dict[str, QWidget] = {}  # the inputs by name, for tests and focus
         self.busy = False
 
@@ -137,19 +168,15 @@ class StepDialog(QDialog):
             return
         self.busy = True
         self.ok_button.setEnabled(False)
-        self._context.runner.run(work, self._done, self._failed)
+        Action(self._context, self, work).success(self._done).failure(self._failed).run()
 
-    def _done(self, result: Any) -> None:
-        if not isValid(self):  # closed while the worker was busy
-            return
+    def _done(self, result: object) -> None:
         self.busy = False
         self.ok_button.setEnabled(True)
         self.succeeded.emit(result)
         self.accept()
 
     def _failed(self, exc: Exception) -> None:
-        if not isValid(self):  # closed while the worker was busy
-            return
         self.busy = False
         self.ok_button.setEnabled(True)
         if isinstance(exc, UserError):
@@ -165,22 +192,23 @@ class DraftDialog(StepDialog):
         self,
         context: UiContext,
         case_id: int,
-        case_title: str,
-        departments: list[DepartmentInfo],
-        default_days: int,
+        data: DraftData,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(context, "新建交办", parent)
         self.setMinimumWidth(620)
         self.case_id = case_id
-        self._title = case_title
-        self.default_days = default_days
+        self._title = data.case_title
+        self._today = data.today
+        self._calendar = data.calendar
+        self.default_days = data.default_days
+        default_days = data.default_days
         self.department = QComboBox()
-        for department in departments:
+        for department in data.departments:
             self.department.addItem(department.name, department.id)
         self.assisting = QListWidget()
         self.assisting.setMaximumHeight(110)
-        for department in departments:
+        for department in data.departments:
             item = QListWidgetItem(department.name)
             item.setData(Qt.ItemDataRole.UserRole, department.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -218,9 +246,7 @@ class DraftDialog(StepDialog):
 
     def _show_due(self) -> None:
         """The date the department must finish by, counted in working days from today."""
-        services = self._context.services
-        today = services.clock.now().date()
-        due = services.calendar.calendar().add(today, self.days.value()).due
+        due = self._calendar.add(self._today, self.days.value()).due
         self.days_hint.setText(
             f"至 {chinese_date(due)}（自今日起算；期限规则 {self.default_days} 个工作日）"
         )
@@ -259,7 +285,7 @@ class DraftDialog(StepDialog):
             if item.checkState() == Qt.CheckState.Checked and not item.isHidden()
         ]
 
-    def _work(self) -> Callable[[], Any]:
+    def _work(self) -> Callable[[], object]:
         if self.department.currentData() is None:
             raise UserError("还没有承办单位：请管理员先在系统设置中添加部门")
         if self.days.value() != self.default_days and not self.reason.text().strip():
@@ -267,7 +293,7 @@ class DraftDialog(StepDialog):
             raise UserError(
                 f"期限规则为{self.default_days}个工作日；改为{self.days.value()}个工作日请填写理由"
             )
-        services, actor = self._context.services, self._context.actor
+        services, actor, case_id = self._context.services, self._context.actor, self.case_id
         department_id = int(self.department.currentData())
         assisting = self.assisting_ids()
         requirements = self.requirements.toPlainText()
@@ -275,7 +301,7 @@ class DraftDialog(StepDialog):
         note = self.reason.text()
         return lambda: services.assignments.create(
             actor,
-            self.case_id,
+            case_id,
             department_id=department_id,
             requirements=requirements,
             assisting_ids=assisting,
@@ -287,7 +313,7 @@ class DraftDialog(StepDialog):
 class AssignmentPanel(QWidget):
     """The 交办 tab of a case."""
 
-    changed = Signal(object)  # Changes, after they were published on the hub
+    changed = Signal(object)  # the Changes of a step here (ui.operations publishes them)
     slip_issued = Signal(str)
 
     def __init__(self, context: UiContext, case_id: int, parent: QWidget | None = None) -> None:
@@ -345,7 +371,7 @@ class AssignmentPanel(QWidget):
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(6)
 
-        def button(text: str, slot: Callable[[], None], row: int, column: int) -> QPushButton:
+        def button(text: str, slot: Callable[[], object], row: int, column: int) -> QPushButton:
             widget = QPushButton(text)
             widget.clicked.connect(slot)
             grid.addWidget(widget, row, column)
@@ -423,11 +449,9 @@ class AssignmentPanel(QWidget):
             )
             return snapshot, detail.title
 
-        self._context.runner.run(work, self._loaded, self._load_failed)
+        Query(self._context.runner, self, work, self._loaded).failure(self._load_failed).run()
 
     def _loaded(self, result: tuple[_Snapshot, str]) -> None:
-        if not isValid(self):  # closed while the worker was busy
-            return
         snapshot, self.case_title = result
         self._loading = False
         if self._reload_again:
@@ -443,8 +467,6 @@ class AssignmentPanel(QWidget):
         self._fill(keep)
 
     def _load_failed(self, exc: Exception) -> None:
-        if not isValid(self):  # closed while the worker was busy
-            return
         self._loading = False
         self.error.set_message(exc.message if isinstance(exc, UserError) else "交办记录读取失败")
         if not isinstance(exc, UserError):
@@ -464,11 +486,11 @@ class AssignmentPanel(QWidget):
                 "、".join(info.slip_numbers) or "—",
                 info.signer or "—",
             ]
-            for column, value in enumerate(values):
-                item = QTableWidgetItem(value)
+            items = [QTableWidgetItem(value) for value in values]
+            for column, item in enumerate(items):
                 item.setData(ASSIGNMENT_ID_ROLE, info.id)
                 self.table.setItem(row, column, item)
-            due_item = self.table.item(row, 3)
+            due_item = items[3]
             if due is DeadlineState.OVERDUE:
                 due_item.setForeground(QBrush(QColor(RED)))
                 due_item.setToolTip("已超期")
@@ -477,8 +499,8 @@ class AssignmentPanel(QWidget):
                 due_item.setForeground(QBrush(QColor(YELLOW)))
                 due_item.setToolTip(due.label)
             if info.state in (AssignmentState.VOIDED, AssignmentState.RETURNED):
-                for column in range(len(COLUMNS)):
-                    self.table.item(row, column).setForeground(QBrush(QColor("#909497")))
+                for item in items:
+                    item.setForeground(QBrush(QColor("#909497")))
             if info.id == keep:
                 select_row = row
         if select_row is None and self.assignments:
@@ -500,14 +522,18 @@ class AssignmentPanel(QWidget):
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         if not rows:
             return None
-        assignment_id = self.table.item(rows[0].row(), 0).data(ASSIGNMENT_ID_ROLE)
+        assignment_id = self._assignment_id(rows[0].row())
         return next((a for a in self.assignments if a.id == assignment_id), None)
 
     def select_assignment(self, assignment_id: int) -> None:
         for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).data(ASSIGNMENT_ID_ROLE) == assignment_id:
+            if self._assignment_id(row) == assignment_id:
                 self.table.selectRow(row)
                 return
+
+    def _assignment_id(self, row: int) -> int | None:
+        item = self.table.item(row, 0)
+        return None if item is None else int(item.data(ASSIGNMENT_ID_ROLE))
 
     # Buttons -------------------------------------------------------------------------------
 
@@ -608,38 +634,34 @@ class AssignmentPanel(QWidget):
 
     # Running steps -------------------------------------------------------------------------
 
-    def _run(self, work: Callable[[], Any], on_done: Callable[[Any], None] | None = None) -> None:
+    def _run(self, work: Callable[[], T], on_done: Callable[[T], None] | None = None) -> None:
         """A step without a form: errors show in the panel's red line, not a message box."""
         self.error.set_message(None)
         self.message.setVisible(False)
         self._busy = True
         self._update_buttons()
 
-        def done(result: Any) -> None:
-            if not isValid(self):
-                return
+        def done(result: T) -> None:
             self._busy = False
             self._after(result)
             if on_done is not None:
                 on_done(result)
 
-        def failed(exc: Exception) -> None:
-            if not isValid(self):
-                return
-            self._busy = False
-            self._update_buttons()
-            if isinstance(exc, UserError):
-                self.error.set_message(exc.message)
-            else:
-                show_error(self, exc)
+        Action(self._context, self, work).success(done).failure(self._step_failed).run()
 
-        self._context.runner.run(work, done, failed)
+    def _step_failed(self, exc: Exception) -> None:
+        """A step or the read before it failed: a user error in the panel's red line."""
+        self._busy = False
+        self._update_buttons()
+        if isinstance(exc, UserError):
+            self.error.set_message(exc.message)
+        else:
+            show_error(self, exc)
 
-    def _after(self, result: Any) -> None:
-        """Publish what a step changed and show the new state."""
-        changes = result[1] if isinstance(result, tuple) else result
-        if isinstance(changes, Changes):
-            self._context.hub.publish(changes)
+    def _after(self, result: object) -> None:
+        """Show the state a step left (the step's Action published its Changes)."""
+        changes = changes_of(result)
+        if changes is not None:
             self.changed.emit(changes)
         self.reload()
 
@@ -660,26 +682,32 @@ class AssignmentPanel(QWidget):
 
     # Actions -------------------------------------------------------------------------------
 
-    def new_assignment(self) -> DraftDialog | None:
+    def new_assignment(self) -> None:
+        """新建交办…: the departments, the rule's days and the calendar are read on the worker,
+        then the draft dialog opens (``self.dialog``)."""
+        if self._busy:
+            return
         self.error.set_message(None)
-        services = self._context.services
-        try:
-            departments = services.site.departments()
-            default_days = services.assignments.default_days(self.case_id)
-            title = self.case_title or services.cases.detail(self.case_id).title
-        except UserError as exc:
-            self.error.set_message(exc.message)
-            return None
-        if not departments:
-            self.error.set_message("还没有承办单位：请管理员先在系统设置中添加部门")
-            return None
-        dialog = DraftDialog(self._context, self.case_id, title, departments, default_days, self)
-        dialog.succeeded.connect(self._after)
-        dialog.succeeded.connect(
-            lambda _result: self._say("交办草稿已保存，待带班领导签发后打印交办单。")
-        )
-        self._show(dialog)
-        return dialog
+        services, case_id, title = self._context.services, self.case_id, self.case_title
+
+        def opened(data: DraftData) -> None:
+            self._busy = False
+            self._update_buttons()
+            if not data.departments:
+                self.error.set_message("还没有承办单位：请管理员先在系统设置中添加部门")
+                return
+            dialog = DraftDialog(self._context, case_id, data, self)
+            dialog.succeeded.connect(self._after)
+            dialog.succeeded.connect(
+                lambda _result: self._say("交办草稿已保存，待带班领导签发后打印交办单。")
+            )
+            self._show(dialog)
+
+        self._busy = True  # a second click while reading opens no second dialog
+        self._update_buttons()
+        Query(
+            self._context.runner, self, lambda: DraftData.load(services, case_id, title), opened
+        ).failure(self._step_failed).run()
 
     def sign(self) -> None:
         """签发 after a confirmation that names the number about to be taken."""
@@ -701,8 +729,6 @@ class AssignmentPanel(QWidget):
             return services.assignments.signing_preview(actor, info.id)
 
         def confirm(preview: SigningPreview) -> None:
-            if not isValid(self):
-                return
             number, due = preview.number, preview.due_date
             self._busy = False
             self._update_buttons()
@@ -735,17 +761,7 @@ class AssignmentPanel(QWidget):
         self.error.set_message(None)
         self._busy = True
         self._update_buttons()
-        self._context.runner.run(peek, confirm, self._peek_failed)
-
-    def _peek_failed(self, exc: Exception) -> None:
-        if not isValid(self):
-            return
-        self._busy = False
-        self._update_buttons()
-        if isinstance(exc, UserError):
-            self.error.set_message(exc.message)
-        else:
-            show_error(self, exc)
+        Query(self._context.runner, self, peek, confirm).failure(self._step_failed).run()
 
     def receive(self) -> StepDialog | None:
         info = self.selected()
@@ -765,8 +781,9 @@ class AssignmentPanel(QWidget):
         dialog.fields["received_by"] = who
         services, actor = self._context.services, self._context.actor
 
-        def make() -> Callable[[], Any]:
+        def make() -> Callable[[], object]:
             on = day.date().toPython()
+            assert isinstance(on, date)
             by = who.text()
             return lambda: services.assignments.receive(
                 actor, info.id, received_on=on, received_by=by
@@ -788,7 +805,7 @@ class AssignmentPanel(QWidget):
         dialog.fields["text"] = text
         services, actor = self._context.services, self._context.actor
 
-        def make() -> Callable[[], Any]:
+        def make() -> Callable[[], object]:
             value = text.toPlainText()
             return lambda: services.assignments.respond(actor, info.id, value)
 
@@ -803,7 +820,7 @@ class AssignmentPanel(QWidget):
         dialog = self._step_dialog(f"申请延期 — {info.department}")
         days = QSpinBox()
         days.setRange(1, MAX_ASSIGNMENT_DAYS)
-        days.setValue(5)
+        days.setValue(EXTENSION_REQUEST_DAYS)
         days.setSuffix(" 个工作日")
         reason = QLineEdit()
         reason.setPlaceholderText("承办单位申请延期的理由")
@@ -814,7 +831,7 @@ class AssignmentPanel(QWidget):
         dialog.fields["reason"] = reason
         services, actor = self._context.services, self._context.actor
 
-        def make() -> Callable[[], Any]:
+        def make() -> Callable[[], object]:
             n, why = days.value(), reason.text()
             return lambda: services.assignments.request_extension(
                 actor, info.id, days=n, reason=why
@@ -853,7 +870,7 @@ class AssignmentPanel(QWidget):
         )
 
     def _reason_step(
-        self, title: str, placeholder: str, call: Callable[[Any, int, str], Any]
+        self, title: str, placeholder: str, call: Callable[[Actor, int, str], Changes]
     ) -> StepDialog | None:
         info = self.selected()
         if info is None:
@@ -865,7 +882,7 @@ class AssignmentPanel(QWidget):
         dialog.fields["reason"] = reason
         actor = self._context.actor
 
-        def make() -> Callable[[], Any]:
+        def make() -> Callable[[], object]:
             why = reason.text()
             return lambda: call(actor, info.id, why)
 
@@ -891,7 +908,7 @@ class AssignmentPanel(QWidget):
         dialog = self._step_dialog(f"督办 — {info.department}")
         days = QSpinBox()
         days.setRange(1, MAX_ASSIGNMENT_DAYS)
-        days.setValue(3)
+        days.setValue(SUPERVISE_DAYS)
         days.setSuffix(" 个工作日")
         numbers = "、".join(info.slip_numbers) or "本"
         text = QPlainTextEdit()
@@ -907,7 +924,7 @@ class AssignmentPanel(QWidget):
         dialog.fields["requirements"] = text
         services, actor = self._context.services, self._context.actor
 
-        def make() -> Callable[[], Any]:
+        def make() -> Callable[[], object]:
             n, requirements = days.value(), text.toPlainText()
             return lambda: services.assignments.escalate(
                 actor, info.id, requirements=requirements, working_days=n

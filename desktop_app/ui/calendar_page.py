@@ -61,6 +61,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.domain.deadlines import (
     MAX_RULE_DAYS,
+    PROOF_EXAMPLE_DAYS,
     DayCell,
     DeadlineKind,
     DeadlineRules,
@@ -1131,7 +1132,7 @@ class CalendarPage(QWidget):
         row.addWidget(QLabel("起"))
         self.proof_days = QSpinBox()
         self.proof_days.setRange(0, MAX_RULE_DAYS)
-        self.proof_days.setValue(5)
+        self.proof_days.setValue(PROOF_EXAMPLE_DAYS)
         self.proof_days.setSuffix(" 个工作日")
         row.addWidget(self.proof_days)
         row.addStretch(1)

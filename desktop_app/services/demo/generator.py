@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.case_flow import EventKind, visit_outcome
-from desktop_app.domain.deadlines import DeadlineRules, RuleKey, case_rule
+from desktop_app.domain.deadlines import DeadlineRules, assignment_rule
 from desktop_app.domain.vocabulary import (
     DEFAULT_AREAS,
     Approach,
@@ -128,17 +128,6 @@ class Slots(dict[str, Any]):
         )
         self[key] = value
         return value
-
-
-def assignment_rule(nature: Nature, approach: Approach) -> RuleKey:
-    """The deadline rule of a case's 交办 (and of the 督办 when it is reopened: 重办 starts a new
-    period under the same rule, as in CaseService.record_visit).
-
-    The case's own rule (:func:`case_rule`), except that a 办不了 case's slip asks for the
-    written basis, so it gets the basis period rather than the same-day answer.
-    """
-    rule = case_rule(nature, approach)
-    return RuleKey.CANT_BASIS if rule is RuleKey.CANT_ANSWER else rule
 
 
 class Generator:

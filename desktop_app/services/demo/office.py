@@ -20,17 +20,17 @@ from desktop_app.domain.assignment_flow import (
     slip_series,
 )
 from desktop_app.domain.case_flow import EventKind
-from desktop_app.domain.deadlines import RuleKey, case_rule
+from desktop_app.domain.deadlines import RuleKey, assignment_rule, case_rule
+from desktop_app.domain.settings import EXPORT_GENERATION, WINDOW_PHONE
 from desktop_app.domain.validation import mask_id_number, mask_phone
 from desktop_app.domain.vocabulary import Approach, CaseStatus, Nature, chinese_date
 from desktop_app.domain.workdays import WorkdayCalendar
+from desktop_app.services import settings
 from desktop_app.services.calendar import calendar_in, rules_in
-from desktop_app.services.demo.generator import Staff, assignment_rule
+from desktop_app.services.demo.generator import Staff
 from desktop_app.services.demo.rows import new_uuid
 from desktop_app.services.keys import SiteKeys, sign_slip
-from desktop_app.services.site import WINDOW_PHONE_KEY
 from desktop_app.storage.models import (
-    EXPORT_GENERATION_KEY,
     Assignment,
     Attachment,
     Case,
@@ -41,7 +41,6 @@ from desktop_app.storage.models import (
     DutyStaff,
     HolidayOverride,
     NumberSequence,
-    Setting,
     Site,
     Slip,
 )
@@ -158,9 +157,7 @@ def add_assignments(session: Session, keys: SiteKeys, rng: random.Random, now: d
     site = session.scalar(select(Site).where(Site.is_local.is_(True)))
     assert site is not None
     prefix = site.slip_prefix or default_slip_prefix(site.short_name)
-    window_phone = (
-        session.scalar(select(Setting.value).where(Setting.key == WINDOW_PHONE_KEY)) or ""
-    )
+    window_phone = settings.read(session, WINDOW_PHONE)
     departments = {d.name: d.id for d in session.scalars(select(Department))}
     department_names = {v: k for k, v in departments.items()}
     calendar = calendar_in(session)
@@ -465,8 +462,7 @@ def add_assignments(session: Session, keys: SiteKeys, rng: random.Random, now: d
 def stamp_for_export(session: Session) -> None:
     """Rows written in bulk (Core inserts) belong to the next export generation, like those the
     ORM writes (storage.models._mark_for_export)."""
-    current = session.scalar(select(Setting.value).where(Setting.key == EXPORT_GENERATION_KEY))
-    generation = int(current) + 1 if current else 1
+    generation = settings.read(session, EXPORT_GENERATION) + 1
     for model in (Department, Complainant, Case, CaseEvent, Attachment, Assignment, Slip):
         session.execute(
             update(model).where(model.change_seq.is_(None)).values(change_seq=generation)

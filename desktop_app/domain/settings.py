@@ -1,0 +1,199 @@
+"""Every stored setting, declared once: key, type, default, Chinese label, who may change it.
+
+The ``settings`` table holds plain text (STYLE.md 11). A declaration says how its text reads back
+(a stored value that does not parse, or lies outside the declared range, reads as the default) and
+who may change it; :mod:`desktop_app.services.settings` reads and writes through it. Services and
+settings pages name a declaration, never a bare key (the model is MusicBrainz Picard's
+``picard/options.py``, where each option is declared once with its type and default).
+
+Three sorts:
+
+- site settings (``permission`` set): the office's choices, changed by a role that holds the
+  permission, audited by the service that changes them;
+- preferences (no permission, not internal): remembered for this installation, anyone may change
+  them, not audited (e.g. the last printer used);
+- internal bookkeeping (``internal``): written by the application itself, never on a settings
+  page (the audit chain's head, the calendar revision, the export generation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from desktop_app.domain.deadlines import (
+    DEFAULT_DUE_SOON_DAYS,
+    DEFAULT_RULE_DAYS,
+    MAX_DUE_SOON_DAYS,
+    MAX_RULE_DAYS,
+    RuleKey,
+)
+from desktop_app.domain.permissions import Permission
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Declared(Generic[T]):
+    """One setting's declaration; :class:`IntSetting` and :class:`TextSetting` say its type."""
+
+    key: str
+    default: T
+    label: str
+    # Who may change it; None: a preference anyone may change (or internal bookkeeping).
+    permission: Permission | None = None
+    internal: bool = False
+
+    def parse(self, text: str) -> T:
+        """The value ``text`` stands for; ValueError if it is not one this setting takes."""
+        raise NotImplementedError
+
+    def problem(self, value: T) -> str | None:
+        """Why ``value`` cannot be stored (in Chinese), or None."""
+        return None
+
+    def text(self, value: T) -> str:
+        return str(value)
+
+    def read(self, text: str | None) -> T:
+        """The stored ``text`` as a value; nothing stored, or a bad value, gives the default."""
+        if text is None:
+            return self.default
+        try:
+            return self.parse(text)
+        except ValueError:
+            return self.default
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntSetting(Declared[int]):
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def parse(self, text: str) -> int:
+        value = int(text)
+        if self.problem(value) is not None:
+            raise ValueError(text)
+        return value
+
+    def problem(self, value: int) -> str | None:
+        low = self.minimum if self.minimum is not None else value
+        high = self.maximum if self.maximum is not None else value
+        if not low <= value <= high:
+            return f"{self.label}应在{self.minimum}到{self.maximum}之间"
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextSetting(Declared[str]):
+    def parse(self, text: str) -> str:
+        return text
+
+
+# Site settings ----------------------------------------------------------------------------------
+
+WINDOW_PHONE = TextSetting(
+    key="window_phone",
+    default="",
+    label="窗口电话",  # printed on slips and receipts for questions
+    permission=Permission.MANAGE_REFERENCE,
+)
+DUE_SOON_DAYS = IntSetting(
+    key="deadline_due_soon_days",
+    default=DEFAULT_DUE_SOON_DAYS,
+    label="“即将到期”提醒（工作日）",
+    permission=Permission.MANAGE_REFERENCE,
+    minimum=0,
+    maximum=MAX_DUE_SOON_DAYS,
+)
+RULE_DAYS_PREFIX = "deadline_rule."
+RULE_DAYS: dict[RuleKey, IntSetting] = {
+    rule: IntSetting(
+        key=RULE_DAYS_PREFIX + rule.value,
+        default=DEFAULT_RULE_DAYS[rule],
+        label=f"{rule.label}（工作日）",
+        permission=Permission.MANAGE_REFERENCE,
+        minimum=0,
+        maximum=MAX_RULE_DAYS,
+    )
+    for rule in RuleKey
+}
+# The deadline rules as a whole: what 期限规则 saves and a city's reference bundle carries down.
+DEADLINE_RULE_SETTINGS: tuple[IntSetting, ...] = (*RULE_DAYS.values(), DUE_SOON_DAYS)
+SYNC_PERIOD_DAYS = IntSetting(
+    key="sync_period_days",
+    default=7,
+    label="上报周期（天）",
+    permission=Permission.MANAGE_REFERENCE,
+    minimum=1,
+    maximum=90,
+)
+SYNC_INBOX = TextSetting(
+    key="sync_inbox",
+    default="",
+    label="数据包收件文件夹",
+    permission=Permission.EXCHANGE_DATA,
+)
+
+# Preferences ------------------------------------------------------------------------------------
+
+PREFERENCE_PREFIX = "pref."
+
+
+def preference(name: str, label: str = "") -> TextSetting:
+    """A per-installation preference (``pref.<name>``): anyone may change it, nothing audits it."""
+    return TextSetting(key=PREFERENCE_PREFIX + name, default="", label=label or name)
+
+
+LAST_PRINTER = preference("last_printer", "上次使用的打印机")
+
+# Internal bookkeeping ---------------------------------------------------------------------------
+
+# The newest audit entry's ``id:hash``, written with every entry: otherwise deleting the newest
+# entries would leave a chain that still verifies.
+AUDIT_HEAD = TextSetting(key="audit_chain_head", default="", label="审计日志链尾", internal=True)
+# Bumped with every change of holiday overrides or complete years: a cached calendar is rebuilt.
+CALENDAR_REVISION = IntSetting(
+    key="calendar_revision", default=0, label="节假日安排修订号", internal=True, minimum=0
+)
+# The last export generation; rows written now belong to the next one (storage.models).
+EXPORT_GENERATION = IntSetting(
+    key="sync_generation", default=0, label="最近一次导出的批次", internal=True, minimum=0
+)
+REFERENCE_FROM_PREFIX = "sync_reference_from_"
+
+
+def reference_applied(sender_code: str) -> TextSetting:
+    """When the newest reference bundle applied from ``sender_code`` was made (ISO text): rules
+    carry no version, so an older bundle (a stale stick) must not undo a newer one."""
+    return TextSetting(
+        key=REFERENCE_FROM_PREFIX + sender_code,
+        default="",
+        label=f"已导入的{sender_code}基础数据包时间",
+        internal=True,
+    )
+
+
+DECLARED: tuple[Declared[Any], ...] = (
+    WINDOW_PHONE,
+    *DEADLINE_RULE_SETTINGS,
+    SYNC_PERIOD_DAYS,
+    SYNC_INBOX,
+    LAST_PRINTER,
+    AUDIT_HEAD,
+    CALENDAR_REVISION,
+    EXPORT_GENERATION,
+)
+"""Every fixed declaration (the per-name families above are built by their functions)."""
+
+
+def declared(key: str) -> Declared[Any] | None:
+    """The declaration of a stored key, families included; None for a key nobody declared."""
+    for setting in DECLARED:
+        if setting.key == key:
+            return setting
+    if key.startswith(PREFERENCE_PREFIX):
+        return preference(key.removeprefix(PREFERENCE_PREFIX))
+    if key.startswith(REFERENCE_FROM_PREFIX):
+        return reference_applied(key.removeprefix(REFERENCE_FROM_PREFIX))
+    return None
