@@ -25,11 +25,11 @@ from desktop_app.documents.slip_pdf import (
     QR_FORM_NAME,
     UnprintableCharacters,
     check_printable,
-    cn_date,
     render_receipt,
     render_slip,
     slip_title,
 )
+from desktop_app.domain.vocabulary import chinese_date
 
 ISSUER = "中共杞县纪委 杞县监委“办不成事”监督窗口"
 DESCRIPTION = (
@@ -198,8 +198,12 @@ def test_a_slip_has_the_number_department_deadline_signer_and_date() -> None:
 
 
 def test_chinese_dates_have_no_zero_padding() -> None:
-    assert cn_date(date(2026, 12, 2)) == "2026年12月2日"
-    assert cn_date(date(2026, 1, 5)) == "2026年1月5日"
+    assert chinese_date(date(2026, 12, 2)) == "2026年12月2日"
+    assert chinese_date(date(2026, 1, 5)) == "2026年1月5日"
+    moment = datetime(2026, 1, 5, 9, 5)
+    assert chinese_date(moment) == "2026年1月5日"  # a datetime's date, as the papers print it
+    assert chinese_date(moment, parts="date_time") == "2026年1月5日9时05分"
+    assert chinese_date(moment, parts="time") == "9时05分"
 
 
 def test_the_number_is_centred_under_the_title_and_the_stub_is_below_the_cut(

@@ -24,6 +24,7 @@ from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused
 
 from desktop_app.documents.fonts import FontSet, font_runs, missing_glyphs, register_fonts
 from desktop_app.domain.deadlines import DayCell, DeadlineKind, DeadlineState, MonthView
+from desktop_app.domain.vocabulary import chinese_date
 from desktop_app.files import write_atomically
 
 __all__ = ["render_month_pdf"]
@@ -59,10 +60,6 @@ URGENCY: dict[DeadlineState, _Urgency] = {
     ),
     DeadlineState.DUE_SOON: _Urgency(HexColor("#8A5600"), HexColor("#FFF6D6"), HexColor("#D49A00")),
 }
-
-
-def _cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 class _Pen:
@@ -374,8 +371,8 @@ def _render(view: MonthView, site_name: str, generated_at: datetime) -> bytes:
     sub_y = title_y - 18
     weekday = WEEKDAY_HEADERS[view.today.weekday()]
     subtitle = (
-        f"生成时间：{_cn_date(generated_at.date())} {generated_at:%H:%M}"
-        f"　　今日：{_cn_date(view.today)}（{weekday}）"
+        f"生成时间：{chinese_date(generated_at)} {generated_at:%H:%M}"
+        f"　　今日：{chinese_date(view.today)}（{weekday}）"
         "　　格内为当日到期的未办结事项件数"
     )
     pen.draw(left, sub_y, subtitle, fonts.body, 8.5, BLACK)

@@ -27,7 +27,7 @@ import itertools
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -50,14 +50,13 @@ from reportlab.platypus import (  # type: ignore[import-untyped,unused-ignore]
 
 from desktop_app.documents.fonts import FontSet, font_runs, missing_glyphs, register_fonts
 from desktop_app.documents.slip_content import PaperKind, ReceiptContent, SlipContent
+from desktop_app.domain.vocabulary import chinese_date
 from desktop_app.files import write_atomically
 
 __all__ = [
     "QR_FORM_NAME",
     "UnprintableCharacters",
     "check_printable",
-    "cn_date",
-    "cn_datetime",
     "qr_modules",
     "render_receipt",
     "render_slip",
@@ -110,16 +109,6 @@ class UnprintableCharacters(ValueError):
         super().__init__(
             f"以下字符无法打印：{listed}。请安装包含该字的字体后再打印，或改用同音字并在备注中说明。"
         )
-
-
-def cn_date(day: date) -> str:
-    """2026年12月2日 (no zero padding, as GB/T 9704 writes dates)."""
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def cn_datetime(moment: datetime) -> str:
-    """2026年11月25日9时30分."""
-    return f"{cn_date(moment.date())}{moment.hour}时{moment.minute:02d}分"
 
 
 def slip_title(kind: PaperKind) -> str:
@@ -798,7 +787,7 @@ class _SlipLayout:
         )
 
     def reprint_mark(self, moment: datetime, width: float) -> Table:
-        when = [cn_date(moment.date()), f"{moment.hour}时{moment.minute:02d}分"]
+        when = [chinese_date(moment), chinese_date(moment, parts="time")]
         return self._stamp("补　打", ["补打时间", *when], width)
 
     def _stamp(self, title: str, lines: list[str], width: float) -> Table:
@@ -829,7 +818,7 @@ class _SlipLayout:
 
     def deadline_text(self) -> str:
         content = self.content
-        return f"{cn_date(content.due_date)}前（{content.working_days}个工作日）"
+        return f"{chinese_date(content.due_date)}前（{content.working_days}个工作日）"
 
     def basis_text(self) -> str:
         return (
@@ -881,7 +870,7 @@ class _SlipLayout:
             rule_below=False,  # the right half is one cell over both rows
         )
         second = form.custom(
-            [form.label("签发日期"), form.value(cn_date(content.issued_at.date()))],
+            [form.label("签发日期"), form.value(chinese_date(content.issued_at))],
             height=row_h,
         )
         form.commands.extend(
@@ -1098,7 +1087,7 @@ def render_receipt(content: ReceiptContent, *, out: Path | None = None) -> bytes
     form.custom([form.label("事项编号"), case_number], height=11 * mm)
     form.full("反映人", content.complainant, "left")
     form.full("反映事项", content.matter_title)
-    form.full("受理时间", cn_datetime(content.received_at), "left")
+    form.full("受理时间", chinese_date(content.received_at, parts="date_time"), "left")
     form.full("受理人", content.clerk, "left")
     form.full("后续办理", content.next_steps)
     if content.window_phone:
@@ -1111,7 +1100,7 @@ def render_receipt(content: ReceiptContent, *, out: Path | None = None) -> bytes
         _Text(setter, content.issuer, fonts.body, 11.0, 16.0, "right"),
         _Text(
             setter,
-            f"{cn_date(content.received_at.date())}（盖章）",
+            f"{chinese_date(content.received_at)}（盖章）",
             fonts.body,
             11.0,
             16.0,

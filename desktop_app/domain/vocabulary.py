@@ -5,9 +5,9 @@ Codes are what the database, the CLI's JSON and bundles carry; labels are what p
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 
 
 class LabelledEnum(StrEnum):
@@ -147,6 +147,18 @@ DEFAULT_AREAS: tuple[str, ...] = (
 )
 
 
-def chinese_date(day: date) -> str:
-    """The date as official Chinese documents write it: 2026年12月2日 (no zero padding)."""
-    return f"{day.year}年{day.month}月{day.day}日"
+def chinese_date(day: date, *, parts: Literal["date", "date_time", "time"] = "date") -> str:
+    """The date as official Chinese documents write it: 2026年12月2日 (no zero padding, as
+    GB/T 9704-2012 writes dates). The one formatter for screens and papers alike.
+
+    ``parts="date_time"`` adds the time as the 受理回执 prints it, 2026年11月25日9时30分 (the hour
+    unpadded, the minute two digits); ``parts="time"`` gives that time alone, 9时30分 (the 补打
+    stamp puts it on a line of its own). Both need a datetime.
+    """
+    written = f"{day.year}年{day.month}月{day.day}日"
+    if parts == "date":
+        return written
+    if not isinstance(day, datetime):
+        raise TypeError(f"{day!r} has no time of day")
+    time = f"{day.hour}时{day.minute:02d}分"
+    return time if parts == "time" else written + time
