@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from argon2 import PasswordHasher
@@ -28,6 +29,9 @@ from tests.helpers import pg
 from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD
 from tests.helpers.heartbeat import Heartbeat
 from tests.helpers.site import county_site
+
+if TYPE_CHECKING:
+    from tests.helpers.message_boxes import MessageBoxes
 
 NOW = datetime(2026, 11, 25, 9, 30)
 
@@ -66,6 +70,18 @@ def heartbeat(request: pytest.FixtureRequest) -> Iterator[Heartbeat | None]:
     failure = watch.failure()
     if failure:
         pytest.fail(failure, pytrace=False)
+
+
+@pytest.fixture
+def message_boxes(monkeypatch: pytest.MonkeyPatch) -> Iterator[MessageBoxes]:
+    """Static QMessageBoxes are recorded instead of shown; any the test did not expect (see
+    tests/helpers/message_boxes.py: ``allow``, ``answer``, ``answer_every``) fails it."""
+    from tests.helpers.message_boxes import MessageBoxes  # Qt only for the tests that ask
+
+    boxes = MessageBoxes()
+    boxes.install(monkeypatch)
+    yield boxes
+    boxes.check()
 
 
 @pytest.fixture

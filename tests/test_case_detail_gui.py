@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QScrollArea, QWidget
 
 from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature, Outcome, ReplyMethod
 from desktop_app.services.app import AppServices
@@ -22,18 +22,14 @@ from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.correction_dialog import CorrectionDialog
 from desktop_app.ui.screen import SMALLEST_SCREEN
 from tests.helpers.factories import person_form
+from tests.helpers.message_boxes import MessageBoxes
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 
 @pytest.fixture
 def context(
-    services: AppServices, clerk: Actor, monkeypatch: pytest.MonkeyPatch
+    services: AppServices, clerk: Actor, message_boxes: MessageBoxes
 ) -> Iterator[UiContext]:
-    def no_dialog(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"unexpected message box: {args[1:3]}")
-
-    for name in ("warning", "critical", "information"):
-        monkeypatch.setattr(QMessageBox, name, no_dialog)
     runner = TaskRunner()
     yield UiContext(services, clerk, ChangeHub(), runner)
     runner.wait()
@@ -44,6 +40,7 @@ def open_dialog(qtbot, context: UiContext, case_id: int) -> CaseDetailDialog:
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: not dialog.is_loading)  # the case is read on the worker
     return dialog
 
 
@@ -133,7 +130,7 @@ def test_a_bad_id_is_refused_beside_the_field_and_nothing_changes(
     qtbot.waitUntil(lambda: error.isVisibleTo(correction))
     assert "校验" in error.text()
     assert "更正原因" in correction.errors["reason"].text()
-    assert correction.isVisible() and correction.result is None
+    assert correction.isVisible() and correction.saved is None
     assert services.cases.detail(case_id) == before
 
     # The message leaves as soon as the field is right, and the form keeps its place.
@@ -284,6 +281,7 @@ def test_the_ledger_shows_the_corrected_name_after_saving(
 
     dialog = window.open_case(case_id)
     assert dialog is not None
+    qtbot.waitUntil(lambda: not dialog.is_loading)
     correction = open_correction(qtbot, dialog)
     replace_text(qtbot, correction.name, "张珊")
     replace_text(qtbot, correction.reason, "登记时录错")

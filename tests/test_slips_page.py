@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from shiboken6 import isValid
 from sqlalchemy import insert, select
 
@@ -37,15 +37,8 @@ MEDICAL = "杞县医疗保障局"
 LAND = "杞县不动产登记中心"
 
 
-@pytest.fixture(autouse=True)
-def no_message_boxes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A message box would block an offscreen test forever; any that appears fails the test."""
-
-    def no_dialog(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"unexpected message box: {args[1:3]}")
-
-    for name in ("warning", "critical", "information"):
-        monkeypatch.setattr(QMessageBox, name, no_dialog)
+# A message box would block an offscreen test forever; any that appears fails the test.
+pytestmark = pytest.mark.usefixtures("message_boxes")
 
 
 @pytest.fixture
