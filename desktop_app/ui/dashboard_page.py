@@ -26,6 +26,7 @@ from desktop_app.services.context import Changes
 from desktop_app.services.deadlines import TodayCounts
 from desktop_app.services.ledger import CaseFilter, CaseRow, DashboardCounts
 from desktop_app.ui.common import Card, UiContext, heading
+from desktop_app.ui.operations import Query
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +216,9 @@ class DashboardPage(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        margins = self.layout().contentsMargins()
+        layout = self.layout()
+        assert layout is not None
+        margins = layout.contentsMargins()
         usable = event.size().width() - margins.left() - margins.right()
         spacing = self.tile_grid.spacing()
         columns = (usable + spacing) // (TILE_WIDTH + spacing)
@@ -248,14 +251,15 @@ class DashboardPage(QWidget):
                 ledger.rows(visit_ids),
             )
 
-        self._context.runner.run(load, self._show)
+        Query(self._context.runner, self, load, self._show).run()
         # Queued after the figures, which should not wait for it (a county that has never
         # uploaded counts every record as pending: ~0.4 s at 100,000 cases).
-        self._context.runner.run(
+        Query(
+            self._context.runner,
+            self,
             lambda: services.sync.status(count_pending=False).reminder(),
             self._show_reminder,
-            lambda exc: log.warning("exchange reminder not shown: %s", exc),
-        )
+        ).failure(lambda exc: log.warning("exchange reminder not shown: %s", exc)).run()
 
     def _show(self, data: DashboardData) -> None:
         self.data = data

@@ -27,6 +27,7 @@ from desktop_app.services.context import Changes
 from desktop_app.services.ledger import CaseFilter, SortKey
 from desktop_app.ui.case_table import COLUMNS, CaseTableModel
 from desktop_app.ui.common import UiContext, heading
+from desktop_app.ui.operations import Query
 
 _NO_DATE = QDate(2000, 1, 1)
 
@@ -249,7 +250,7 @@ class LedgerPage(QWidget):
             until = soon_limit(calendar, today, services.calendar.rules().due_soon_days)
             return self.model.load_ids(), (today, until)
 
-        self._context.runner.run(load, self._ids_loaded, self._load_failed)
+        Query(self._context.runner, self, load, self._ids_loaded).failure(self._load_failed).run()
 
     @property
     def is_loading(self) -> bool:

@@ -40,7 +40,8 @@ class SlipTableModel(PagedIdsModel):
         """The row's slip (read from the database if its page is not cached)."""
         if not 0 <= row < len(self._ids):
             return None
-        return self._row(row)
+        slip: SlipRow | None = self._row(row)
+        return slip
 
     # Qt model API --------------------------------------------------------------------------
 

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from desktop_app.documents.slip_content import PaperKind
 from desktop_app.errors import UserError
@@ -34,6 +33,7 @@ from desktop_app.services.context import Changes
 from desktop_app.services.keys import SlipCheck
 from desktop_app.services.slip_register import SlipFilter, SlipRow, SlipState
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
+from desktop_app.ui.operations import Query
 from desktop_app.ui.slip_preview import Deliver, SlipPreviewDialog
 from desktop_app.ui.slip_table import TITLE_COLUMN, SlipTableModel
 from desktop_app.ui.theme import GREEN, RED
@@ -171,7 +171,7 @@ class SlipsPage(QWidget):
         layout.addWidget(verify)
 
         # Ctrl+F goes to the search box; ↓ from it goes to the list, Enter there opens the case.
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
+        QShortcut(QKeySequence.StandardKey.Find, self).activated.connect(self.focus_search)
         down = QShortcut(QKeySequence(Qt.Key.Key_Down), self.search)
         down.setContext(Qt.ShortcutContext.WidgetShortcut)
         down.activated.connect(self.focus_list)
@@ -235,11 +235,11 @@ class SlipsPage(QWidget):
         self.count_label.setText("正在查询…")
         register = self._context.services.slips
         slip_filter = self.current_filter()
-        self._context.runner.run(lambda: register.ids(slip_filter), self._loaded, self._failed)
+        Query(self._context.runner, self, lambda: register.ids(slip_filter), self._loaded).failure(
+            self._failed
+        ).run()
 
     def _loaded(self, ids: list[int]) -> None:
-        if not isValid(self):  # closed while the worker was busy
-            return
         self._loading = False
         if self._reload_again:
             self._reload_again = False
@@ -261,8 +261,6 @@ class SlipsPage(QWidget):
         self._update_buttons()
 
     def _failed(self, exc: Exception) -> None:
-        if not isValid(self):  # closed while the worker was busy
-            return
         self._loading = False
         self._reload_again = False
         self.count_label.setText("查询失败")
@@ -338,22 +336,20 @@ class SlipsPage(QWidget):
         self.verify_button.setEnabled(False)
 
         def done(check: SlipCheck) -> None:
-            if not isValid(self):
-                return
             self.verify_button.setEnabled(True)
             self.last_check = check
             self._show_check(check.valid, check.message)
 
         def failed(exc: Exception) -> None:
-            if not isValid(self):
-                return
             self.verify_button.setEnabled(True)
             if isinstance(exc, UserError):
                 self._show_check(False, exc.message)
             else:
                 show_error(self, exc)
 
-        self._context.runner.run(lambda: services.assignments.verify(payload), done, failed)
+        Query(
+            self._context.runner, self, lambda: services.assignments.verify(payload), done
+        ).failure(failed).run()
 
     def _show_check(self, valid: bool, message: str) -> None:
         colour = GREEN if valid else RED
