@@ -18,6 +18,7 @@ from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.settings_page import SettingsPage
 from desktop_app.ui.theme import apply_style, install_fonts
 from tests.helpers.factories import USER_PASSWORD
+from tests.helpers.message_boxes import MessageBoxes
 
 PageMaker = Callable[[Actor], SettingsPage]
 
@@ -25,24 +26,16 @@ NEW_PASSWORD = "Welcome2026"
 
 
 @pytest.fixture
-def message_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Message boxes are recorded instead of shown, so no test can hang on a modal dialog."""
-    shown: list[tuple[str, str]] = []
-
-    def record(
-        _parent: object, title: str, text: str, *_args: object
-    ) -> QMessageBox.StandardButton:
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    for name in ("warning", "information", "critical", "question"):
-        monkeypatch.setattr(QMessageBox, name, staticmethod(record))
-    return shown
+def message_boxes(message_boxes: MessageBoxes) -> MessageBoxes:
+    """Here every message box is recorded (answered OK) for the test to check what it said."""
+    message_boxes.allow("information", "warning", "critical")
+    message_boxes.answer_every(QMessageBox.StandardButton.Ok)
+    return message_boxes
 
 
 @pytest.fixture
 def make_page(
-    qtbot: QtBot, services: AppServices, message_boxes: list[tuple[str, str]]
+    qtbot: QtBot, services: AppServices, message_boxes: MessageBoxes
 ) -> Iterator[PageMaker]:
     runners: list[TaskRunner] = []
 
@@ -218,7 +211,7 @@ def test_reset_password(
     admin: Actor,
     services: AppServices,
     monkeypatch: pytest.MonkeyPatch,
-    message_boxes: list[tuple[str, str]],
+    message_boxes: MessageBoxes,
 ) -> None:
     page = make_page(admin)
     asked: list[QLineEdit.EchoMode] = []
@@ -234,7 +227,7 @@ def test_reset_password(
     settle(qtbot, page)
 
     assert asked == [QLineEdit.EchoMode.Password] * 2  # typed twice, never shown
-    assert message_boxes == []
+    assert message_boxes.shown == []
     assert services.auth.login("clerk1", NEW_PASSWORD).username == "clerk1"
 
 
@@ -244,7 +237,7 @@ def test_reset_password_with_a_weak_password_says_why(
     admin: Actor,
     services: AppServices,
     monkeypatch: pytest.MonkeyPatch,
-    message_boxes: list[tuple[str, str]],
+    message_boxes: MessageBoxes,
 ) -> None:
     page = make_page(admin)
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *_: ("12345678", True)))
@@ -253,7 +246,7 @@ def test_reset_password_with_a_weak_password_says_why(
     page.reset_password_button.click()
     settle(qtbot, page)
 
-    assert message_boxes == [("无法完成", "密码需同时包含字母和数字")]
+    assert message_boxes.titles_and_texts() == [("无法完成", "密码需同时包含字母和数字")]
     services.auth.login("clerk1", USER_PASSWORD)  # unchanged
 
 
@@ -289,7 +282,7 @@ def test_service_refusal_is_shown(
     make_page: PageMaker,
     auditor: Actor,
     services: AppServices,
-    message_boxes: list[tuple[str, str]],
+    message_boxes: MessageBoxes,
 ) -> None:
     """Even if a control were reachable, the service's PermissionDenied reaches the user."""
     page = make_page(auditor)
@@ -298,8 +291,8 @@ def test_service_refusal_is_shown(
     page.toggle_user_active()
     settle(qtbot, page)
 
-    assert len(message_boxes) == 1
-    assert "无权管理用户" in message_boxes[0][1]
+    assert len(message_boxes.shown) == 1
+    assert "无权管理用户" in message_boxes.shown[0].text
     assert all(u.active for u in services.auth.users())
 
 
@@ -470,7 +463,7 @@ def test_integrity_check_that_cannot_finish_says_so(
     admin: Actor,
     services: AppServices,
     monkeypatch: pytest.MonkeyPatch,
-    message_boxes: list[tuple[str, str]],
+    message_boxes: MessageBoxes,
 ) -> None:
     def locked() -> None:
         raise UserError("数据库正被另一个程序使用，请稍后再试。")
@@ -483,7 +476,7 @@ def test_integrity_check_that_cannot_finish_says_so(
     qtbot.waitUntil(lambda: "检查没有完成" in page.check_result.text(), timeout=10_000)
     assert "另一个程序" in page.check_result.text()
     assert page.check_button.isEnabled()
-    assert message_boxes == []
+    assert message_boxes.shown == []
 
 
 # What a person sees ---------------------------------------------------------------------------
