@@ -2,7 +2,8 @@
 
 Nothing here knows about bbcs records: writing a whole file or none of it, making a rename
 survive a power cut, reading a written file back from the medium rather than the cache, hashing
-a file without reading it into memory, and scratch space for a big file that is thrown away.
+a file without reading it into memory (or as it is written), scratch space for a big file that
+is thrown away, and a file's size as a person reads it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 _BLOCK = 1024 * 1024
 # Linux: the file system in memory that every distribution mounts, and the age at which a
@@ -74,6 +75,36 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: reader.read(_BLOCK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class _Writable(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+class HashingWriter:
+    """Passes what is written on to ``out`` and keeps its SHA-256 and size, so a file written
+    once (a bundle, a packed member) has its hash without being read again."""
+
+    def __init__(self, out: _Writable) -> None:
+        self._out = out
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return int(self._out.write(data))
+
+
+def size_text(size: int) -> str:
+    """A size in bytes as the screens and messages show it: ``512 B``, ``38 KB``, ``1.4 MB``."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    if size < 1024**3:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024**3:.1f} GB"
 
 
 @contextmanager

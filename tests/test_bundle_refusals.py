@@ -24,9 +24,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop_app.services import bundle_file as bf
 from desktop_app.services.context import FixedClock
-from desktop_app.services.sync_records import SPECS
+from desktop_app.services.exchange import bundle_file as bf
+from desktop_app.services.exchange.records import SPECS
 from tests.conftest import NOW
 from tests.helpers.exchange import (
     ADMIN,

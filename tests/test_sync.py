@@ -19,9 +19,9 @@ from sqlalchemy import select, text
 
 from desktop_app.domain.vocabulary import Approach, Cause, Nature, Role, VisitGrade
 from desktop_app.errors import EnvironmentProblem, PermissionDenied, UserError
-from desktop_app.services import bundle_file as bf
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor, FixedClock
+from desktop_app.services.exchange import bundle_file as bf
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.storage.models import Case, Department, HolidayOverride, Setting, Slip
 from tests.helpers.db import audit_entries
@@ -588,7 +588,7 @@ def test_references_to_rows_that_come_later_in_the_bundle_are_kept(
     """A lost stick: the next bundle carries everything, in the order it changed, so a case can
     come before the earlier case it is linked to. One row at a time (both engines' row-by-row
     path, and SQLite's for rows the city already has) must still link them."""
-    from desktop_app.services import sync_records
+    from desktop_app.services.exchange import records as sync_records
     from tests.test_cases import conclude
 
     monkeypatch.setattr(sync_records, "ROW_CHUNK", 1)

@@ -34,7 +34,7 @@ from desktop_app.storage.database import Database, InstanceLock
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
-    from desktop_app.services.sync import SyncService
+    from desktop_app.services.exchange import ExchangeService
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +60,11 @@ class AppServices:
     slips: SlipRegister
 
     @functools.cached_property
-    def sync(self) -> SyncService:
+    def sync(self) -> ExchangeService:
         """Built on first use: the exchange code is not needed to open the window."""
-        from desktop_app.services.sync import SyncService
+        from desktop_app.services.exchange import ExchangeService
 
-        return SyncService(self.db, self.clock, self.keys, self.attachments)
+        return ExchangeService(self.db, self.clock, self.keys, self.attachments)
 
     def close(self) -> None:
         self.db.dispose()

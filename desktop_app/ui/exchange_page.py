@@ -44,10 +44,9 @@ from shiboken6 import isValid
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.errors import UserError
+from desktop_app.files import size_text
 from desktop_app.services.context import Changes
-from desktop_app.services.keys import PublicIdentity
-from desktop_app.services.site import SiteInfo
-from desktop_app.services.sync import (
+from desktop_app.services.exchange import (
     TABLE_LABELS,
     BundleRecord,
     ConflictInfo,
@@ -56,6 +55,8 @@ from desktop_app.services.sync import (
     SyncStatus,
     TrustedSite,
 )
+from desktop_app.services.keys import PublicIdentity
+from desktop_app.services.site import SiteInfo
 from desktop_app.ui.common import Card, UiContext, heading, show_error
 from desktop_app.ui.screen import size_to_screen
 from desktop_app.ui.scrolling import VerticalScrollArea
@@ -142,16 +143,6 @@ def describe_target(path: str) -> str:
     except Exception:  # a description is a nicety; never fail a finished export over it
         log.warning("could not describe %s", path, exc_info=True)
         return ""
-
-
-def size_text(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    if size < 1024**3:
-        return f"{size / 1024 / 1024:.1f} MB"
-    return f"{size / 1024**3:.1f} GB"
 
 
 def _time(value: datetime | None) -> str:

@@ -25,9 +25,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from desktop_app.domain.vocabulary import SiteLevel
-from desktop_app.services import bundle_file as bf
 from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.context import Actor, FixedClock
+from desktop_app.services.exchange import bundle_file as bf
 from tests.helpers.factories import ADMIN_PASSWORD
 from tests.helpers.speed import CHEAP_HASHER
 

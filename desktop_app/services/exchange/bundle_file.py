@@ -22,7 +22,7 @@ no further than its declared size, and nothing is trusted until the signature ve
 ``BundleRefused`` (a ``UserError`` with a machine-readable ``code``) is the only error a
 malformed file may produce.
 
-Nothing here touches the database; ``services.sync`` decides what a bundle means.
+Nothing here touches the database; the rest of ``services.exchange`` decides what a bundle means.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from desktop_app.errors import UserError
-from desktop_app.files import create_scratch_file
+from desktop_app.files import HashingWriter, create_scratch_file
+from desktop_app.services.exchange.refusals import BundleRefused
 
 MAGIC: Final = b"BBCS-BUNDLE\x00"
 # Format 2 carries a site's records as one SQLite file (records/data.sqlite.zst); format 1 (JSON
@@ -102,20 +102,6 @@ _MEMBER_NAME = re.compile(
 )
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SITE = re.compile(r"[0-9]{6}")
-
-
-class BundleRefused(UserError):
-    """A bundle (or acknowledgement) that is not imported, with the reason in Chinese.
-
-    ``code`` names the reason for scripts (``bbcs import --json``): not_a_bundle, too_new, too_old,
-    not_addressed, unknown_site, revoked_site, wrong_key, tampered, truncated, bad_signature,
-    unsafe_name, duplicate_name, unexpected_member, missing_member, size_mismatch, too_large,
-    bad_content, wrong_kind, unreadable (the file could not be read: a pulled stick).
-    """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def loads(data: bytes | str) -> Any:
@@ -176,7 +162,7 @@ class PayloadWriter:
         info.compress_type = zipfile.ZIP_STORED
         unpacked = path.stat().st_size
         with self._zip.open(info, "w", force_zip64=True) as stored:
-            hashing = _HashingWriter(stored)
+            hashing = HashingWriter(stored)
             compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1)
             with path.open("rb") as reader:
                 compressor.copy_stream(
@@ -211,18 +197,6 @@ class PayloadWriter:
         if not _MEMBER_NAME.fullmatch(name) or name in self._names:
             raise ValueError(f"bad member name {name!r}")
         self._names.add(name)
-
-
-class _HashingWriter:
-    def __init__(self, out: IO[bytes]) -> None:
-        self._out = out
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        self.size += len(data)
-        return self._out.write(data)
 
 
 class _HashingReader:

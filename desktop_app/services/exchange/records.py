@@ -54,7 +54,8 @@ from sqlalchemy.sql import column as sql_column
 from sqlalchemy.sql import table as sql_table
 
 from desktop_app.errors import NotFound
-from desktop_app.services.bundle_file import UUID_PATTERN, BundleRefused
+from desktop_app.services.exchange.bundle_file import UUID_PATTERN
+from desktop_app.services.exchange.refusals import BundleRefused
 from desktop_app.storage import search
 from desktop_app.storage.models import Base, Case, Complainant, SyncConflict
 

@@ -1,0 +1,143 @@
+"""Acknowledgements: the city signs one for every data bundle it imports and writes it beside
+the bundle; the county imports it, and its next bundle starts after that generation."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
+
+from desktop_app.files import write_atomically
+from desktop_app.services import audit
+from desktop_app.services.context import Actor, Clock
+from desktop_app.services.exchange import bundle_file as bf
+from desktop_app.services.exchange.manifest import parse_time
+from desktop_app.services.exchange.records import ImportReport
+from desktop_app.services.exchange.refusals import BundleRefused
+from desktop_app.services.exchange.sites import TRUSTED, local_site
+from desktop_app.services.keys import SiteKeys
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import Bundle, Site
+
+log = logging.getLogger(__name__)
+
+
+class Acknowledgements:
+    def __init__(self, db: Database, clock: Clock, keys: SiteKeys, outbox: Path) -> None:
+        self._db = db
+        self._clock = clock
+        self._keys = keys
+        self._outbox = outbox
+
+    def document(self, record: Bundle, report: ImportReport, local_code: str) -> dict[str, Any]:
+        """The signed acknowledgement of an imported bundle."""
+        processed: datetime = record.processed_at or self._clock.now()
+        body = {
+            "format": bf.FORMAT,
+            "kind": "ack",
+            "bundle_id": record.bundle_id,
+            "bundle_file": record.file_name,
+            "from_site": local_code,
+            "to_site": record.peer_code,
+            "generation": record.generation,
+            "imported_at": processed.isoformat(timespec="seconds"),
+            "result": report.totals(),
+        }
+        signature = self._keys.sign(bf.canonical_json(body))
+        return body | {"signature": bf.b64encode(signature)}
+
+    def write_file(self, folder: Path, bundle_path: Path, ack: dict[str, Any]) -> str:
+        """Beside the bundle if the medium allows; otherwise in the data dir's outbox."""
+        data = json.dumps(ack, ensure_ascii=False, indent=1).encode("utf-8")
+        name = bundle_path.stem + bf.ACK_SUFFIX
+        for place in (folder, self._outbox):
+            try:
+                place.mkdir(parents=True, exist_ok=True)
+                write_atomically(place / name, data)
+                return str(place / name)
+            except OSError as exc:
+                log.warning("could not write acknowledgement to %s: %s", place, exc)
+        return ""
+
+    def import_ack(self, actor: Actor, path: Path, report: ImportReport, dry_run: bool) -> None:
+        """The city's acknowledgement of one of this site's bundles."""
+        report.kind = "ack"
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise BundleRefused("unreadable", f"无法读取“{path}”：{exc.strerror or exc}") from exc
+        if len(raw) > bf.MAX_ACK_BYTES:
+            raise BundleRefused("too_large", f"“{path.name}”不是回执文件（过大）。")
+        try:
+            ack = bf.loads(raw)
+        except ValueError:
+            raise BundleRefused("not_a_bundle", f"“{path.name}”不是 bbcs 回执文件。") from None
+        if not isinstance(ack, dict) or ack.get("kind") != "ack":
+            raise BundleRefused("not_a_bundle", f"“{path.name}”不是 bbcs 回执文件。")
+        version = ack.get("format")
+        if isinstance(version, int) and version > bf.FORMAT:
+            raise BundleRefused("too_new", f"回执“{path.name}”的格式较新，请先升级本软件。")
+        signature = bf.b64decode(ack.get("signature"))
+        body = {k: v for k, v in ack.items() if k != "signature"}
+        report.bundle_id = str(ack.get("bundle_id", ""))
+        report.from_site = str(ack.get("from_site", ""))
+        with self._db.write() as session:
+            local = local_site(session)
+            if ack.get("to_site") != local.code:
+                raise BundleRefused(
+                    "not_addressed",
+                    f"回执是发给站点 {ack.get('to_site')} 的，不是本站点。",
+                )
+            sender = session.scalar(
+                select(Site).where(Site.code == report.from_site, Site.is_local.is_(False))
+            )
+            if sender is None or not sender.signing_public_key:
+                raise BundleRefused("unknown_site", f"回执来自未登记的站点 {report.from_site}。")
+            if sender.trust_state != TRUSTED:
+                raise BundleRefused("revoked_site", f"站点“{sender.name}”的密钥已被吊销。")
+            report.from_name = sender.name
+            key = bf.b64decode(sender.signing_public_key)
+            try:
+                if signature is None or key is None:
+                    raise InvalidSignature
+                Ed25519PublicKey.from_public_bytes(key).verify(signature, bf.canonical_json(body))
+            except (InvalidSignature, ValueError):
+                raise BundleRefused(
+                    "bad_signature",
+                    f"回执“{path.name}”的签名不符，可能被改动，拒绝导入。",
+                ) from None
+            sent = session.scalar(
+                select(Bundle).where(
+                    Bundle.direction == "out", Bundle.bundle_id == report.bundle_id
+                )
+            )
+            if sent is None:
+                raise BundleRefused(
+                    "bad_content",
+                    f"回执对应的数据包（{report.bundle_id}）不是本站点导出的。",
+                )
+            if sent.acked_at is not None:
+                report.ignored["ack"] += 1
+                report.reasons["回执已导入过"] += 1
+                return
+            report.updated["ack"] += 1
+            if dry_run:
+                return
+            now = self._clock.now()
+            sent.acked_at = parse_time(ack.get("imported_at")) or now
+            sent.counts = dict(sent.counts, ack_result=ack.get("result"))
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action="import_ack",
+                entity="bundle",
+                entity_uuid=sent.bundle_id,
+                after={"file": path.name, "generation": sent.generation},
+            )
