@@ -24,6 +24,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState
+from desktop_app.domain.intake_rules import IntakeForm
 from desktop_app.domain.vocabulary import CaseStatus
 from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.context import Actor
@@ -320,8 +321,7 @@ def _exchange_history(county: AppServices, city: AppServices, stick: Path) -> Pa
     return Path(report.ack_path)
 
 
-def _new_case() -> object:
-    from desktop_app.domain.intake_rules import IntakeForm
+def _new_case() -> IntakeForm:
     from desktop_app.domain.vocabulary import Channel
 
     return IntakeForm(

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from desktop_app import APP_TITLE
 from desktop_app.domain.vocabulary import SiteLevel
@@ -20,6 +19,7 @@ from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
 from desktop_app.ui.common import FieldError, TaskRunner, heading, show_error
+from desktop_app.ui.operations import Query
 
 
 class SetupDialog(QDialog):
@@ -207,18 +207,16 @@ class LoginDialog(QDialog):
         self.login_button.setEnabled(False)
         self.login_button.setText("正在登录…")
         auth = self._services.auth
-        self._runner.run(lambda: auth.login(username, password), self._logged_in, self._failed)
+        Query(self._runner, self, lambda: auth.login(username, password), self._logged_in).failure(
+            self._failed
+        ).run()
 
     def _logged_in(self, actor: Actor) -> None:
-        if not isValid(self):  # closed while the worker checked the password
-            return
         self._logging_in = False
         self.actor = actor
         self.accept()
 
     def _failed(self, exc: Exception) -> None:
-        if not isValid(self):
-            return
         self._logging_in = False
         self.login_button.setEnabled(True)
         self.login_button.setText("登录")
