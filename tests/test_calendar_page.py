@@ -20,7 +20,8 @@ from desktop_app.services.app import AppServices
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor, Changes, FixedClock
 from desktop_app.services.roster import DutyRole, Rotation
-from desktop_app.ui.calendar_page import (
+from desktop_app.ui.calendar import CalendarPage
+from desktop_app.ui.calendar.looks import (
     BLUE,
     HOLIDAY_SHADE,
     OVERDUE_TINT,
@@ -28,7 +29,6 @@ from desktop_app.ui.calendar_page import (
     PANEL_DUE_TODAY,
     PANEL_OVERDUE,
     WEEKEND_SHADE,
-    CalendarPage,
 )
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.theme import RED, YELLOW
@@ -69,7 +69,7 @@ def open_page(
 
 
 def settle(qtbot: Any, page: CalendarPage) -> None:
-    qtbot.waitUntil(lambda: not page.is_loading and page.view is not None, timeout=5000)
+    qtbot.waitUntil(lambda: not page.is_loading and page.board.view is not None, timeout=5000)
 
 
 def triaged_case(
@@ -113,39 +113,40 @@ def test_month_navigation_buttons_keys_and_week_view(
 ) -> None:
     page = open_page(clerk)
     assert page.tabs.tabText(0) == "期限日历"
-    assert page.month_title.text() == "2026年11月"
-    assert page.view is not None and (page.view.year, page.view.month) == (2026, 11)
+    assert page.board.month_title.text() == "2026年11月"
+    view = page.board.view
+    assert view is not None and (view.year, view.month) == (2026, 11)
 
-    page.next_button.click()
-    assert page.month_title.text() == "2026年12月"
+    page.board.next_button.click()
+    assert page.board.month_title.text() == "2026年12月"
     settle(qtbot, page)
-    assert page.view.month == 12
-    page.previous_button.click()
-    page.previous_button.click()
-    assert page.month_title.text() == "2026年10月"
-    page.today_button.click()
-    assert page.month_title.text() == "2026年11月"
+    assert page.board.view.month == 12
+    page.board.previous_button.click()
+    page.board.previous_button.click()
+    assert page.board.month_title.text() == "2026年10月"
+    page.board.today_button.click()
+    assert page.board.month_title.text() == "2026年11月"
 
     page.activateWindow()
-    page.grid.setFocus()
-    qtbot.keyClick(page.grid, Qt.Key.Key_PageDown)
-    assert page.month_title.text() == "2026年12月"
-    qtbot.keyClick(page.grid, Qt.Key.Key_PageUp)
-    assert page.month_title.text() == "2026年11月"
+    page.board.grid.setFocus()
+    qtbot.keyClick(page.board.grid, Qt.Key.Key_PageDown)
+    assert page.board.month_title.text() == "2026年12月"
+    qtbot.keyClick(page.board.grid, Qt.Key.Key_PageUp)
+    assert page.board.month_title.text() == "2026年11月"
     settle(qtbot, page)
-    assert page.view.month == 11
+    assert page.board.view.month == 11
 
-    page.week_mode_button.click()
-    assert page.month_title.text() == "2026年11月23日—11月29日"
+    page.board.week_mode_button.click()
+    assert page.board.month_title.text() == "2026年11月23日—11月29日"
     settle(qtbot, page)
-    assert page.week_board.days[0] == date(2026, 11, 23)
-    assert not page.side_panel.isVisible()
-    page.next_button.click()
-    assert page.month_title.text() == "2026年11月30日—12月6日"
-    page.month_mode_button.click()
+    assert page.board.week_board.days[0] == date(2026, 11, 23)
+    assert not page.board.side_panel.isVisible()
+    page.board.next_button.click()
+    assert page.board.month_title.text() == "2026年11月30日—12月6日"
+    page.board.month_mode_button.click()
     settle(qtbot, page)
-    assert page.month_title.text() == "2026年12月"
-    assert page.side_panel.isVisible()
+    assert page.board.month_title.text() == "2026年12月"
+    assert page.board.side_panel.isVisible()
 
 
 def test_overdue_red_due_soon_amber_and_today_strip(
@@ -156,7 +157,7 @@ def test_overdue_red_due_soon_amber_and_today_strip(
     soon_id, soon = triaged_case(services, clerk, clock, date(2026, 11, 19), phone="13800000003")
     triaged_case(services, clerk, clock, date(2026, 11, 25), phone="13800000004")
     page = open_page(clerk)
-    grid = page.grid
+    grid = page.board.grid
 
     red = grid.look(date(2026, 11, 9))
     assert red is not None and red.colour == RED and red.background == OVERDUE_TINT
@@ -168,30 +169,30 @@ def test_overdue_red_due_soon_amber_and_today_strip(
     later = grid.look(date(2026, 12, 2))  # shown dimmed after the month, not yet pressing
     assert later is not None and later.dimmed and later.colour == BLUE
 
-    strip = page.today_strip
+    strip = page.board.today_strip
     assert strip[PANEL_DUE_TODAY].text() == "今日到期 1"
     assert strip[PANEL_OVERDUE].text() == "已超期 1"
     assert strip[PANEL_DUE_SOON].text() == "即将到期 1（至 11月27日）"
     # Today's own list is shown first.
-    assert any(due_today in text for text in list_texts(page.day_items))
+    assert any(due_today in text for text in list_texts(page.board.side_panel.day_items))
 
     strip[PANEL_OVERDUE].click()
-    qtbot.waitUntil(lambda: "已超期" in page.panel_title.text())
+    qtbot.waitUntil(lambda: "已超期" in page.board.side_panel.panel_title.text())
     settle(qtbot, page)
-    texts = list_texts(page.day_items)
+    texts = list_texts(page.board.side_panel.day_items)
     assert len(texts) == 1 and overdue in texts[0] and "已超期" in texts[0]
     assert "11月9日到期" in texts[0]
 
     qtbot.mouseClick(grid.cell_widget(date(2026, 11, 26)), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "11月26日" in page.panel_title.text())
+    qtbot.waitUntil(lambda: "11月26日" in page.board.side_panel.panel_title.text())
     settle(qtbot, page)
-    texts = list_texts(page.day_items)
+    texts = list_texts(page.board.side_panel.day_items)
     assert len(texts) == 1
     assert soon in texts[0] and "即将到期" in texts[0] and "王芳" in texts[0]
 
-    item = page.day_items.item(0)
-    rect = page.day_items.visualItemRect(item)
-    viewport = page.day_items.viewport()
+    item = page.board.side_panel.day_items.item(0)
+    rect = page.board.side_panel.day_items.visualItemRect(item)
+    viewport = page.board.side_panel.day_items.viewport()
     with qtbot.waitSignal(page.open_case, timeout=2000) as blocker:
         # A real double click: press and release first, then the double-click event.
         qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=rect.center())
@@ -213,32 +214,34 @@ def test_filters_week_columns_and_refresh_on_change(
     )
     page = open_page(clerk)
     day = date(2026, 11, 25)
-    assert "到期 1" in page.grid.cell_text(day)
+    assert "到期 1" in page.board.grid.cell_text(day)
 
     # Another user's case arrives through the change hub.
     _, theirs = triaged_case(services, admin, clock, date(2026, 11, 18), phone="13900000009")
     page._context.hub.publish(Changes(cases=True))
-    qtbot.waitUntil(lambda: "到期 2" in page.grid.cell_text(day))
+    qtbot.waitUntil(lambda: "到期 2" in page.board.grid.cell_text(day))
 
-    page.department_filter.setCurrentIndex(page.department_filter.findData(medical.id))
-    qtbot.waitUntil(lambda: "到期 1" in page.grid.cell_text(day))
-    page.department_filter.setCurrentIndex(0)
-    page.mine_only.setChecked(True)
+    page.board.department_filter.setCurrentIndex(page.board.department_filter.findData(medical.id))
+    qtbot.waitUntil(lambda: "到期 1" in page.board.grid.cell_text(day))
+    page.board.department_filter.setCurrentIndex(0)
+    page.board.mine_only.setChecked(True)
     settle(qtbot, page)
-    assert "到期 1" in page.grid.cell_text(day)
-    assert any(mine in text for text in list_texts(page.day_items))
-    assert not any(theirs in text for text in list_texts(page.day_items))
-    page.mine_only.setChecked(False)
-    page.kind_filter.setCurrentIndex(page.kind_filter.findData(DeadlineKind.VISIT.value))
+    assert "到期 1" in page.board.grid.cell_text(day)
+    assert any(mine in text for text in list_texts(page.board.side_panel.day_items))
+    assert not any(theirs in text for text in list_texts(page.board.side_panel.day_items))
+    page.board.mine_only.setChecked(False)
+    page.board.kind_filter.setCurrentIndex(
+        page.board.kind_filter.findData(DeadlineKind.VISIT.value)
+    )
     settle(qtbot, page)
-    assert "到期" not in page.grid.cell_text(day)
-    page.kind_filter.setCurrentIndex(0)
+    assert "到期" not in page.board.grid.cell_text(day)
+    page.board.kind_filter.setCurrentIndex(0)
 
-    page.set_week_mode(True)
+    page.board.set_week_mode(True)
     settle(qtbot, page)
-    wednesday = list_texts(page.week_board.columns[2])
+    wednesday = list_texts(page.board.week_board.columns[2])
     assert len(wednesday) == 2 and any(mine in text for text in wednesday)
-    assert list_texts(page.week_board.columns[5]) == ["休息"]
+    assert list_texts(page.board.week_board.columns[5]) == ["休息"]
 
 
 def test_october_shows_national_day_and_the_makeup_saturday(
@@ -247,32 +250,32 @@ def test_october_shows_national_day_and_the_makeup_saturday(
     page = open_page(clerk)
     page.show_month(2026, 10)
     settle(qtbot, page)
-    national_day = page.grid.look(date(2026, 10, 1))
+    national_day = page.board.grid.look(date(2026, 10, 1))
     assert national_day is not None
     assert national_day.note == "国庆节" and national_day.badge == "休"
     assert national_day.background == HOLIDAY_SHADE
-    makeup = page.grid.look(date(2026, 10, 10))
+    makeup = page.board.grid.look(date(2026, 10, 10))
     assert makeup is not None and makeup.badge == "班" and makeup.note == "调休上班"
     assert makeup.background == "#ffffff"
-    sunday = page.grid.look(date(2026, 10, 11))
+    sunday = page.board.grid.look(date(2026, 10, 11))
     assert sunday is not None and sunday.badge == "" and sunday.background == WEEKEND_SHADE
-    assert not page.warnings_label.isVisible()
+    assert not page.board.warnings_label.isVisible()
 
     page.show_month(2027, 3)
     settle(qtbot, page)
-    assert page.warnings_label.isVisible()
-    assert "2027年的法定节假日安排尚未录入" in page.warnings_label.text()
+    assert page.board.warnings_label.isVisible()
+    assert "2027年的法定节假日安排尚未录入" in page.board.warnings_label.text()
 
 
 def test_proof_box_shows_why_the_deadline_skips_national_day(
     qtbot: Any, open_page: OpenPage, clerk: Actor
 ) -> None:
     page = open_page(clerk)
-    page.proof_days.setValue(3)
-    page.proof_date.setDate(QDate(2026, 9, 30))
-    qtbot.waitUntil(lambda: "10月10日" in page.proof_due.text())
-    assert "周六" in page.proof_due.text()
-    text = page.proof_text.toPlainText()
+    page.board.side_panel.proof.proof_days.setValue(3)
+    page.board.side_panel.proof.proof_date.setDate(QDate(2026, 9, 30))
+    qtbot.waitUntil(lambda: "10月10日" in page.board.side_panel.proof.proof_due.text())
+    assert "周六" in page.board.side_panel.proof.proof_due.text()
+    text = page.board.side_panel.proof.proof_text.toPlainText()
     assert "2026-10-01 周四 国庆节 — 不计" in text
     assert "2026-10-10 周六 调休上班（国庆节） — 第3个工作日" in text
 
@@ -286,29 +289,35 @@ def test_roster_generated_for_kaifeng_cycle_then_one_day_swapped(
     page = open_page(admin)
     page.tabs.setCurrentIndex(1)
     for name, title in (("潘险峰", "副主任"), ("刘建华", "副书记")):
-        page.staff_role.setCurrentIndex(page.staff_role.findData(DutyRole.LEADER.value))
-        type_into(page.staff_name, name)
-        type_into(page.staff_title, title)
-        page.add_staff_button.click()
-        qtbot.waitUntil(lambda n=name: f"“{n}”" in page.roster_status.text())
+        page.roster.staff_role.setCurrentIndex(
+            page.roster.staff_role.findData(DutyRole.LEADER.value)
+        )
+        type_into(page.roster.staff_name, name)
+        type_into(page.roster.staff_title, title)
+        page.roster.add_staff_button.click()
+        qtbot.waitUntil(lambda n=name: f"“{n}”" in page.roster.roster_status.text())
         settle(qtbot, page)
-    assert [t.split("　")[0] for t in list_texts(page.staff_lists[DutyRole.LEADER])] == [
+    assert [t.split("　")[0] for t in list_texts(page.roster.staff_lists[DutyRole.LEADER])] == [
         "潘险峰",
         "刘建华",
     ]
 
-    page.generate_role.setCurrentIndex(page.generate_role.findData(DutyRole.LEADER.value))
-    page.generate_rotation.setCurrentIndex(page.generate_rotation.findData(Rotation.CYCLE_14.value))
-    assert not page.generate_weekday.isEnabled()
-    for row in range(page.generate_people.count()):
-        page.generate_people.item(row).setCheckState(Qt.CheckState.Checked)
-    page.generate_start.setDate(QDate(2026, 11, 1))
-    page.generate_end.setDate(QDate(2026, 12, 31))
-    page.generate_button.click()
-    qtbot.waitUntil(lambda: "已生成" in page.roster_status.text())
+    page.roster.generate_role.setCurrentIndex(
+        page.roster.generate_role.findData(DutyRole.LEADER.value)
+    )
+    page.roster.generate_rotation.setCurrentIndex(
+        page.roster.generate_rotation.findData(Rotation.CYCLE_14.value)
+    )
+    assert not page.roster.generate_weekday.isEnabled()
+    for row in range(page.roster.generate_people.count()):
+        page.roster.generate_people.item(row).setCheckState(Qt.CheckState.Checked)
+    page.roster.generate_start.setDate(QDate(2026, 11, 1))
+    page.roster.generate_end.setDate(QDate(2026, 12, 31))
+    page.roster.generate_button.click()
+    qtbot.waitUntil(lambda: "已生成" in page.roster.roster_status.text())
     settle(qtbot, page)
 
-    table = page.roster_table
+    table = page.roster.roster_table
     assert table.rowCount() == 30
     for row in range(table.rowCount()):
         day = date.fromisoformat(table.item(row, 0).text())
@@ -319,21 +328,21 @@ def test_roster_generated_for_kaifeng_cycle_then_one_day_swapped(
     assert table.item(table_row(table, "2026-11-01"), 2).text() == "周末"
 
     table.selectRow(table_row(table, "2026-11-25"))
-    assert page.adjust_button.isEnabled()
-    page.adjust_button.click()
-    dialog = page.shift_dialog
+    assert page.roster.adjust_button.isEnabled()
+    page.roster.adjust_button.click()
+    dialog = page.roster.shift_dialog
     assert dialog is not None and dialog.person.currentText().startswith("刘建华")
     dialog.person.setCurrentIndex(dialog.person.findText("潘险峰（副主任）"))
     type_into(dialog.note, "与刘建华调班")
     dialog.accept()
-    qtbot.waitUntil(lambda: "已调整" in page.roster_status.text())
+    qtbot.waitUntil(lambda: "已调整" in page.roster.roster_status.text())
     settle(qtbot, page)
     today_leader = services.roster.leader_on(date(2026, 11, 25))
     assert today_leader is not None and today_leader.staff_name == "潘险峰"
     assert today_leader.note == "与刘建华调班"
     assert table.item(table_row(table, "2026-11-25"), 3).text() == "潘险峰"
-    assert "带班：潘险峰" in page.grid.cell_text(date(2026, 11, 25))
-    assert page.duty_today.text() == "今日带班领导：潘险峰"
+    assert "带班：潘险峰" in page.board.grid.cell_text(date(2026, 11, 25))
+    assert page.board.duty_today.text() == "今日带班领导：潘险峰"
 
 
 # Holidays and rules ---------------------------------------------------------------------------
@@ -351,32 +360,35 @@ def test_admin_adds_a_closure_and_the_open_deadline_moves(
     assert services.cases.detail(case_id).due_date == date(2026, 12, 2)
     page = open_page(admin)
     page.tabs.setCurrentIndex(2)
-    assert not page.reference_hint.isVisible()
-    page.override_date.setDate(QDate(2026, 11, 30))
-    page.override_working.setCurrentIndex(page.override_working.findData(False))
-    type_into(page.override_name, "台风停工")
-    page.save_override_button.click()
-    qtbot.waitUntil(lambda: "调整为" in page.recomputed_text.toPlainText())
+    assert not page.holidays.reference_hint.isVisible()
+    page.holidays.override_date.setDate(QDate(2026, 11, 30))
+    page.holidays.override_working.setCurrentIndex(page.holidays.override_working.findData(False))
+    type_into(page.holidays.override_name, "台风停工")
+    page.holidays.save_override_button.click()
+    qtbot.waitUntil(lambda: "调整为" in page.holidays.recomputed_text.toPlainText())
     settle(qtbot, page)
 
-    assert f"{number} 办理时限由 2026-12-02 调整为 2026-12-03" in page.recomputed_text.toPlainText()
+    assert (
+        f"{number} 办理时限由 2026-12-02 调整为 2026-12-03"
+        in page.holidays.recomputed_text.toPlainText()
+    )
     detail = services.cases.detail(case_id)
     assert detail.due_date == date(2026, 12, 3)
     assert any("节假日安排调整" in entry.summary for entry in detail.timeline)
-    assert page.overrides_table.rowCount() == 1
-    assert page.overrides_table.item(0, 2).text() == "台风停工"
-    assert page.overrides_table.item(0, 1).text() == "休息"
-    closure = page.grid.look(date(2026, 11, 30))
+    assert page.holidays.overrides_table.rowCount() == 1
+    assert page.holidays.overrides_table.item(0, 2).text() == "台风停工"
+    assert page.holidays.overrides_table.item(0, 1).text() == "休息"
+    closure = page.board.grid.look(date(2026, 11, 30))
     assert closure is not None and closure.note == "台风停工" and closure.badge == "休"
-    assert "到期 1" in page.grid.cell_text(date(2026, 12, 3))
+    assert "到期 1" in page.board.grid.cell_text(date(2026, 12, 3))
 
-    page.overrides_table.selectRow(0)
-    assert page.override_name.text() == "台风停工"
-    page.delete_override_button.click()
-    qtbot.waitUntil(lambda: "已删除" in page.calendar_status.text())
+    page.holidays.overrides_table.selectRow(0)
+    assert page.holidays.override_name.text() == "台风停工"
+    page.holidays.delete_override_button.click()
+    qtbot.waitUntil(lambda: "已删除" in page.holidays.calendar_status.text())
     settle(qtbot, page)
     assert services.cases.detail(case_id).due_date == date(2026, 12, 2)
-    assert page.overrides_table.rowCount() == 0
+    assert page.holidays.overrides_table.rowCount() == 0
 
 
 def test_clerk_sees_holidays_rules_and_roster_read_only(
@@ -384,21 +396,23 @@ def test_clerk_sees_holidays_rules_and_roster_read_only(
 ) -> None:
     page = open_page(clerk)
     page.tabs.setCurrentIndex(2)
-    assert page.reference_hint.isVisible()
-    assert "只有管理员可以修改节假日和期限规则" in page.reference_hint.text()
+    assert page.holidays.reference_hint.isVisible()
+    assert "只有管理员可以修改节假日和期限规则" in page.holidays.reference_hint.text()
     for widget in (
-        page.save_override_button,
-        page.import_button,
-        page.override_name,
-        page.save_rules_button,
-        *page.rule_spins.values(),
+        page.holidays.save_override_button,
+        page.holidays.import_button,
+        page.holidays.override_name,
+        page.holidays.save_rules_button,
+        *page.holidays.rule_spins.values(),
     ):
         assert not widget.isEnabled()
-    assert page.rule_spins[RuleKey.WONT].value() == 5
+    assert page.holidays.rule_spins[RuleKey.WONT].value() == 5
     page.tabs.setCurrentIndex(1)
-    assert not page.generate_button.isVisible() and not page.add_staff_button.isVisible()
-    page.roster_table.selectRow(0)
-    assert not page.adjust_button.isEnabled()
+    assert (
+        not page.roster.generate_button.isVisible() and not page.roster.add_staff_button.isVisible()
+    )
+    page.roster.roster_table.selectRow(0)
+    assert not page.roster.adjust_button.isEnabled()
 
 
 def test_admin_saves_deadline_rules(
@@ -406,16 +420,16 @@ def test_admin_saves_deadline_rules(
 ) -> None:
     page = open_page(admin)
     page.tabs.setCurrentIndex(2)
-    assert page.rule_spins[RuleKey.HARD].value() == 10
-    page.rule_spins[RuleKey.WONT].setValue(6)
-    page.due_soon_spin.setValue(3)
-    page.save_rules_button.click()
-    qtbot.waitUntil(lambda: "已保存" in page.rules_status.text())
+    assert page.holidays.rule_spins[RuleKey.HARD].value() == 10
+    page.holidays.rule_spins[RuleKey.WONT].setValue(6)
+    page.holidays.due_soon_spin.setValue(3)
+    page.holidays.save_rules_button.click()
+    qtbot.waitUntil(lambda: "已保存" in page.holidays.rules_status.text())
     rules = services.calendar.rules()
     assert rules.working_days(RuleKey.WONT) == 6 and rules.due_soon_days == 3
     settle(qtbot, page)
     # The yellow horizon follows the rule: three working days after 11月25日.
-    assert page.today_strip[PANEL_DUE_SOON].text() == "即将到期 0（至 11月30日）"
+    assert page.board.today_strip[PANEL_DUE_SOON].text() == "即将到期 0（至 11月30日）"
 
 
 def test_import_next_years_schedule_from_an_excel_csv(
@@ -432,19 +446,19 @@ def test_import_next_years_schedule_from_an_excel_csv(
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(schedule), ""))
     page = open_page(admin)
     page.tabs.setCurrentIndex(2)
-    page.complete_year_check.setChecked(True)
-    page.complete_year.setValue(2027)
-    page.import_button.click()
-    qtbot.waitUntil(lambda: "已导入" in page.calendar_status.text())
+    page.holidays.complete_year_check.setChecked(True)
+    page.holidays.complete_year.setValue(2027)
+    page.holidays.import_button.click()
+    qtbot.waitUntil(lambda: "已导入" in page.holidays.calendar_status.text())
     settle(qtbot, page)
     assert services.calendar.imported_years() == [2027]
-    assert "2027年" in page.years_label.text()
-    assert page.overrides_table.rowCount() == 2
-    assert page.recomputed_text.toPlainText() == "没有未办结事项的期限因此改变。"
+    assert "2027年" in page.holidays.years_label.text()
+    assert page.holidays.overrides_table.rowCount() == 2
+    assert page.holidays.recomputed_text.toPlainText() == "没有未办结事项的期限因此改变。"
     page.show_month(2027, 1)
     settle(qtbot, page)
-    assert not page.warnings_label.isVisible()
-    assert page.grid.look(date(2027, 1, 1)).note == "元旦"
+    assert not page.board.warnings_label.isVisible()
+    assert page.board.grid.look(date(2027, 1, 1)).note == "元旦"
 
 
 def test_export_month_pdf_runs_on_the_worker_and_says_where(
@@ -467,12 +481,12 @@ def test_export_month_pdf_runs_on_the_worker_and_says_where(
     target = tmp_path / "十一月期限"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
     page = open_page(clerk)
-    assert page.export_button.text() == "导出11月PDF…"
-    page.export_button.click()
-    qtbot.waitUntil(lambda: page.last_export is not None)
+    assert page.board.export_button.text() == "导出11月PDF…"
+    page.board.export_button.click()
+    qtbot.waitUntil(lambda: page.board.last_export is not None)
     saved = tmp_path / "十一月期限.pdf"
-    assert page.last_export == saved and saved.exists()
-    assert str(saved) in page.export_status.text()
+    assert page.board.last_export == saved and saved.exists()
+    assert str(saved) in page.board.export_status.text()
     assert calls[0]["view"].month == 11
     assert calls[0]["site_name"] == "杞县办不成事监督窗口"
     assert calls[0]["generated_at"] == datetime(2026, 11, 25, 9, 30)

@@ -504,15 +504,15 @@ def test_the_city_ledger_offers_a_filter_by_registered_county(
     qtbot.waitUntil(lambda: ledger.model.rowCount() == 1)
     context.runner.wait()
 
-    from desktop_app.ui.calendar_page import CalendarPage
+    from desktop_app.ui.calendar import CalendarPage
 
     calendar = CalendarPage(context)
     qtbot.addWidget(calendar)
     calendar.show()
-    qtbot.waitUntil(lambda: calendar.reference is not None and not calendar.is_loading)
-    assert calendar.site_filter.isVisibleTo(calendar)
-    calendar.site_filter.setCurrentIndex(calendar.site_filter.findData("410221"))
-    assert calendar.board_filter().site_code == "410221"
+    qtbot.waitUntil(lambda: calendar.board.filter_choices is not None and not calendar.is_loading)
+    assert calendar.board.site_filter.isVisibleTo(calendar)
+    calendar.board.site_filter.setCurrentIndex(calendar.board.site_filter.findData("410221"))
+    assert calendar.board.board_filter().site_code == "410221"
     qtbot.waitUntil(lambda: not calendar.is_loading)
     context.runner.wait()
 
@@ -612,7 +612,7 @@ def test_the_city_calendar_with_its_county_filter_fits_the_smallest_screen(
     from desktop_app.domain.vocabulary import Approach, Cause, Nature
     from desktop_app.services.cases import Triage
     from desktop_app.ui.app import make_application
-    from desktop_app.ui.calendar_page import CalendarPage
+    from desktop_app.ui.calendar import CalendarPage
     from desktop_app.ui.screen import SMALLEST_SCREEN
     from desktop_app.ui.theme import STYLE_SHEET
 
@@ -635,9 +635,9 @@ def test_the_city_calendar_with_its_county_filter_fits_the_smallest_screen(
     qtbot.addWidget(calendar)
     calendar.resize(page_area)
     calendar.show()
-    qtbot.waitUntil(lambda: calendar.reference is not None and not calendar.is_loading)
-    qtbot.waitUntil(lambda: calendar.site_filter.isVisibleTo(calendar))
-    qtbot.waitUntil(lambda: calendar.earlier_button.isVisibleTo(calendar))
+    qtbot.waitUntil(lambda: calendar.board.filter_choices is not None and not calendar.is_loading)
+    qtbot.waitUntil(lambda: calendar.board.site_filter.isVisibleTo(calendar))
+    qtbot.waitUntil(lambda: calendar.board.earlier_button.isVisibleTo(calendar))
 
     hint = calendar.minimumSizeHint()
     assert hint.width() <= page_area.width() and hint.height() <= page_area.height(), hint
@@ -645,12 +645,12 @@ def test_the_city_calendar_with_its_county_filter_fits_the_smallest_screen(
     qtbot.waitUntil(lambda: calendar.size() == page_area)
     shown = QRect(0, 0, page_area.width(), page_area.height())
     for widget in (
-        calendar.site_filter,
-        calendar.department_filter,
-        calendar.kind_filter,
-        calendar.mine_only,
-        calendar.export_button,
-        calendar.next_button,
+        calendar.board.site_filter,
+        calendar.board.department_filter,
+        calendar.board.kind_filter,
+        calendar.board.mine_only,
+        calendar.board.export_button,
+        calendar.board.next_button,
     ):
         corner = widget.mapTo(calendar, widget.rect().topLeft())
         assert shown.contains(QRect(corner, widget.size())), widget

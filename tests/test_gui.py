@@ -361,9 +361,12 @@ def test_dashboard_overdue_figure_opens_the_calendar_list(
     overdue.click()
     assert window.pages.currentWidget() is window.calendar
     qtbot.waitUntil(
-        lambda: window.calendar.day_items.count() == 1 and not window.calendar.is_loading
+        lambda: (
+            window.calendar.board.side_panel.day_items.count() == 1
+            and not window.calendar.is_loading
+        )
     )
-    assert result.number in window.calendar.day_items.item(0).text()
+    assert result.number in window.calendar.board.side_panel.day_items.item(0).text()
 
 
 # Issue 12: the ledger from the keyboard, 待签发, messages that leave, what a reason excuses ----

@@ -276,7 +276,7 @@ def test_the_step_dialogs_fit(
 def test_the_dialogs_of_the_calendar_and_the_exchange_fit(
     qtbot: QtBot, open_window: Callable[[Actor], MainWindow], admin: Actor
 ) -> None:
-    from desktop_app.ui.calendar_page import ShiftDialog
+    from desktop_app.ui.calendar.dialogs import ShiftDialog
     from desktop_app.ui.exchange_page import ImportPreviewDialog
 
     window = open_window(admin)

@@ -36,7 +36,7 @@ from desktop_app.ui.screen import available_area, size_to_screen
 from desktop_app.ui.startup import LoginDialog
 
 if TYPE_CHECKING:
-    from desktop_app.ui.calendar_page import CalendarPage
+    from desktop_app.ui.calendar import CalendarPage
     from desktop_app.ui.case_detail import CaseDetailDialog
     from desktop_app.ui.exchange_page import ExchangePage
     from desktop_app.ui.settings_page import SettingsPage
@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
 
     @property
     def calendar(self) -> CalendarPage:
-        from desktop_app.ui.calendar_page import CalendarPage
+        from desktop_app.ui.calendar import CalendarPage
 
         page = self.page("期限日历")
         assert isinstance(page, CalendarPage)
@@ -284,7 +284,7 @@ class MainWindow(QMainWindow):
         return page
 
     def _build_calendar(self) -> QWidget:
-        from desktop_app.ui.calendar_page import CalendarPage
+        from desktop_app.ui.calendar import CalendarPage
 
         page = CalendarPage(self.context)
         page.open_case.connect(self.open_case)
@@ -322,7 +322,7 @@ class MainWindow(QMainWindow):
 
     def show_deadlines(self, which: str) -> None:
         """A dashboard deadline figure: the calendar with that list beside the month."""
-        from desktop_app.ui.calendar_page import PANEL_DUE_SOON, PANEL_DUE_TODAY, PANEL_OVERDUE
+        from desktop_app.ui.calendar.looks import PANEL_DUE_SOON, PANEL_DUE_TODAY, PANEL_OVERDUE
 
         self.go_to("期限日历")
         mode = {"today": PANEL_DUE_TODAY, "overdue": PANEL_OVERDUE, "soon": PANEL_DUE_SOON}
