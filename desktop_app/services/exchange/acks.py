@@ -19,7 +19,7 @@ from desktop_app.services.context import Actor, Clock
 from desktop_app.services.exchange import bundle_file as bf
 from desktop_app.services.exchange.manifest import parse_time
 from desktop_app.services.exchange.records import ImportReport
-from desktop_app.services.exchange.refusals import BundleRefused
+from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 from desktop_app.services.exchange.sites import TRUSTED, local_site
 from desktop_app.services.keys import SiteKeys
 from desktop_app.storage.database import Database
@@ -71,18 +71,24 @@ class Acknowledgements:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise BundleRefused("unreadable", f"无法读取“{path}”：{exc.strerror or exc}") from exc
+            raise BundleRefused(
+                RefusalCode.UNREADABLE, f"无法读取“{path}”：{exc.strerror or exc}"
+            ) from exc
         if len(raw) > bf.MAX_ACK_BYTES:
-            raise BundleRefused("too_large", f"“{path.name}”不是回执文件（过大）。")
+            raise BundleRefused(RefusalCode.TOO_LARGE, f"“{path.name}”不是回执文件（过大）。")
         try:
             ack = bf.loads(raw)
         except ValueError:
-            raise BundleRefused("not_a_bundle", f"“{path.name}”不是 bbcs 回执文件。") from None
+            raise BundleRefused(
+                RefusalCode.NOT_A_BUNDLE, f"“{path.name}”不是 bbcs 回执文件。"
+            ) from None
         if not isinstance(ack, dict) or ack.get("kind") != "ack":
-            raise BundleRefused("not_a_bundle", f"“{path.name}”不是 bbcs 回执文件。")
+            raise BundleRefused(RefusalCode.NOT_A_BUNDLE, f"“{path.name}”不是 bbcs 回执文件。")
         version = ack.get("format")
         if isinstance(version, int) and version > bf.FORMAT:
-            raise BundleRefused("too_new", f"回执“{path.name}”的格式较新，请先升级本软件。")
+            raise BundleRefused(
+                RefusalCode.TOO_NEW, f"回执“{path.name}”的格式较新，请先升级本软件。"
+            )
         signature = bf.b64decode(ack.get("signature"))
         body = {k: v for k, v in ack.items() if k != "signature"}
         report.bundle_id = str(ack.get("bundle_id", ""))
@@ -91,16 +97,20 @@ class Acknowledgements:
             local = local_site(session)
             if ack.get("to_site") != local.code:
                 raise BundleRefused(
-                    "not_addressed",
+                    RefusalCode.NOT_ADDRESSED,
                     f"回执是发给站点 {ack.get('to_site')} 的，不是本站点。",
                 )
             sender = session.scalar(
                 select(Site).where(Site.code == report.from_site, Site.is_local.is_(False))
             )
             if sender is None or not sender.signing_public_key:
-                raise BundleRefused("unknown_site", f"回执来自未登记的站点 {report.from_site}。")
+                raise BundleRefused(
+                    RefusalCode.UNKNOWN_SITE, f"回执来自未登记的站点 {report.from_site}。"
+                )
             if sender.trust_state != TRUSTED:
-                raise BundleRefused("revoked_site", f"站点“{sender.name}”的密钥已被吊销。")
+                raise BundleRefused(
+                    RefusalCode.REVOKED_SITE, f"站点“{sender.name}”的密钥已被吊销。"
+                )
             report.from_name = sender.name
             key = bf.b64decode(sender.signing_public_key)
             try:
@@ -109,7 +119,7 @@ class Acknowledgements:
                 Ed25519PublicKey.from_public_bytes(key).verify(signature, bf.canonical_json(body))
             except (InvalidSignature, ValueError):
                 raise BundleRefused(
-                    "bad_signature",
+                    RefusalCode.BAD_SIGNATURE,
                     f"回执“{path.name}”的签名不符，可能被改动，拒绝导入。",
                 ) from None
             sent = session.scalar(
@@ -119,7 +129,7 @@ class Acknowledgements:
             )
             if sent is None:
                 raise BundleRefused(
-                    "bad_content",
+                    RefusalCode.BAD_CONTENT,
                     f"回执对应的数据包（{report.bundle_id}）不是本站点导出的。",
                 )
             if sent.acked_at is not None:

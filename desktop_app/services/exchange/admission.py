@@ -11,7 +11,7 @@ from typing import Any
 
 from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.services.exchange import bundle_file as bf
-from desktop_app.services.exchange.refusals import BundleRefused
+from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 from desktop_app.services.exchange.sites import TRUSTED, SiteView
 
 
@@ -47,13 +47,13 @@ class Admission:
     fate: Fate
     from_name: str = ""  # the sender's name once it is known to be registered
     signing_key: bytes = b""
-    code: str = ""
+    code: RefusalCode | None = None
     message: str = ""
     previous: PreviousImport | None = None
 
     def refusal(self) -> BundleRefused:
         """The error a refused bundle is reported with."""
-        if not self.code:
+        if self.code is None:
             raise ValueError(f"a bundle to {self.fate} is not refused")
         return BundleRefused(self.code, self.message)
 
@@ -63,45 +63,47 @@ def admit(
 ) -> Admission:
     """Decide from what was read whether the bundle named ``file_name`` may be imported here."""
 
-    def refuse(code: str, message: str, from_name: str = "") -> Admission:
+    def refuse(code: RefusalCode, message: str, from_name: str = "") -> Admission:
         return Admission(Fate.REFUSE, from_name=from_name, code=code, message=message)
 
     if header.kind == "data":
         if local.level != SiteLevel.CITY.value:
-            return refuse("wrong_kind", "这是县区上报的数据包，应在市级站点导入；本站点是县区级。")
+            return refuse(
+                RefusalCode.WRONG_KIND, "这是县区上报的数据包，应在市级站点导入；本站点是县区级。"
+            )
         if header.to_site != local.code:
             return refuse(
-                "not_addressed",
+                RefusalCode.NOT_ADDRESSED,
                 f"数据包是发给站点 {header.to_site} 的，不是本站点（{local.code}），拒绝导入。",
             )
     else:
         if local.level != SiteLevel.COUNTY.value:
-            return refuse("wrong_kind", "这是市级下发的基础数据包，应在县区站点导入。")
+            return refuse(RefusalCode.WRONG_KIND, "这是市级下发的基础数据包，应在县区站点导入。")
         if header.to_site != "*":
-            return refuse("tampered", f"数据包“{file_name}”的文件头已损坏。")
+            return refuse(RefusalCode.TAMPERED, f"数据包“{file_name}”的文件头已损坏。")
     if sender is None or not sender.signing_public_key:
         return refuse(
-            "unknown_site",
+            RefusalCode.UNKNOWN_SITE,
             f"数据包来自未登记的站点 {header.from_site}：请先登记该站点的身份文件"
             "（bbcs keys trust），并电话核对指纹。",
         )
     name = sender.name
     if sender.trust_state != TRUSTED:
         return refuse(
-            "revoked_site",
+            RefusalCode.REVOKED_SITE,
             f"站点“{sender.name}”（{sender.code}）的密钥已被吊销，拒绝导入它的数据包。",
             name,
         )
     if header.kind == "data" and sender.level != SiteLevel.COUNTY.value:
-        return refuse("wrong_kind", "只接收县区站点上报的数据包。", name)
+        return refuse(RefusalCode.WRONG_KIND, "只接收县区站点上报的数据包。", name)
     if header.kind == "reference" and sender.level != SiteLevel.CITY.value:
-        return refuse("wrong_kind", "只接收市级站点下发的基础数据包。", name)
+        return refuse(RefusalCode.WRONG_KIND, "只接收市级站点下发的基础数据包。", name)
     if header.kind == "data" and header.encryption.get("algorithm") != bf.ENCRYPTION_ALGORITHM:
-        return refuse("tampered", f"数据包“{file_name}”未加密，拒绝导入。", name)
+        return refuse(RefusalCode.TAMPERED, f"数据包“{file_name}”未加密，拒绝导入。", name)
     signing_key = bf.b64decode(sender.signing_public_key)
     if signing_key is None:
         return refuse(
-            "unknown_site", f"站点 {sender.code} 登记的公钥无效，请重新登记该站点。", name
+            RefusalCode.UNKNOWN_SITE, f"站点 {sender.code} 登记的公钥无效，请重新登记该站点。", name
         )
     if local.previous is not None:
         return Admission(

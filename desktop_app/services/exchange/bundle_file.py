@@ -55,7 +55,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from desktop_app.files import HashingWriter, create_scratch_file
-from desktop_app.services.exchange.refusals import BundleRefused
+from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 
 MAGIC: Final = b"BBCS-BUNDLE\x00"
 # Format 2 carries a site's records as one SQLite file (records/data.sqlite.zst); format 1 (JSON
@@ -316,45 +316,55 @@ def read_header(path: Path) -> Header:
         with path.open("rb") as reader:
             head = reader.read(len(MAGIC) + 4)
             if len(head) < len(MAGIC) + 4 or head[: len(MAGIC)] != MAGIC:
-                raise BundleRefused("not_a_bundle", f"“{path.name}”不是 bbcs 数据包。")
+                raise BundleRefused(RefusalCode.NOT_A_BUNDLE, f"“{path.name}”不是 bbcs 数据包。")
             (length,) = struct.unpack(">I", head[len(MAGIC) :])
             if length > MAX_HEADER_BYTES:
-                raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏（过长）。")
+                raise BundleRefused(
+                    RefusalCode.TAMPERED, f"数据包“{path.name}”的文件头已损坏（过长）。"
+                )
             raw = reader.read(length)
     except OSError as exc:
-        raise BundleRefused("unreadable", f"无法读取“{path}”：{exc.strerror or exc}") from exc
+        raise BundleRefused(
+            RefusalCode.UNREADABLE, f"无法读取“{path}”：{exc.strerror or exc}"
+        ) from exc
     if len(raw) != length:
-        raise BundleRefused("truncated", f"数据包“{path.name}”不完整（文件被截断）。")
+        raise BundleRefused(RefusalCode.TRUNCATED, f"数据包“{path.name}”不完整（文件被截断）。")
     try:
         data = loads(raw)
     except ValueError:
-        raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏。") from None
+        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{path.name}”的文件头已损坏。") from None
     if not isinstance(data, dict):
-        raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏。")
+        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{path.name}”的文件头已损坏。")
     version = data.get("format")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏（格式版本）。")
+        raise BundleRefused(
+            RefusalCode.TAMPERED, f"数据包“{path.name}”的文件头已损坏（格式版本）。"
+        )
     if version > FORMAT:
         raise BundleRefused(
-            "too_new",
+            RefusalCode.TOO_NEW,
             f"数据包“{path.name}”的格式版本为 {version}，本软件只支持到 {FORMAT}，"
             "请先升级本软件再导入。",
         )
     if version < OLDEST_FORMAT:
         raise BundleRefused(
-            "too_old",
+            RefusalCode.TOO_OLD,
             f"数据包“{path.name}”由试用版软件生成（格式版本 {version}），请发出方升级后重新导出。",
         )
     for name, pattern in (("from_site", _SITE), ("bundle_id", UUID_PATTERN)):
         if not isinstance(data.get(name), str) or not pattern.fullmatch(data[name]):
-            raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏（{name}）。")
+            raise BundleRefused(
+                RefusalCode.TAMPERED, f"数据包“{path.name}”的文件头已损坏（{name}）。"
+            )
     if data.get("kind") not in ("data", "reference"):
-        raise BundleRefused("tampered", f"数据包“{path.name}”的类型无法识别。")
+        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{path.name}”的类型无法识别。")
     size = data.get("payload_size")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise BundleRefused("tampered", f"数据包“{path.name}”的文件头已损坏（大小）。")
+        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{path.name}”的文件头已损坏（大小）。")
     if size > MAX_PAYLOAD_BYTES:
-        raise BundleRefused("too_large", f"数据包“{path.name}”声明的大小超过上限，拒绝导入。")
+        raise BundleRefused(
+            RefusalCode.TOO_LARGE, f"数据包“{path.name}”声明的大小超过上限，拒绝导入。"
+        )
     return Header(raw, data, len(MAGIC) + 4 + length)
 
 
@@ -379,12 +389,14 @@ def open_payload(
                     _decrypt(reader, plain, header, private_keys, size, path.name)
                 else:
                     raise BundleRefused(
-                        "too_new",
+                        RefusalCode.TOO_NEW,
                         f"数据包“{path.name}”使用了本软件不支持的加密算法“{algorithm}”，"
                         "请先升级本软件。",
                     )
         except OSError as exc:
-            raise BundleRefused("unreadable", f"读取“{path}”时出错：{exc.strerror or exc}") from exc
+            raise BundleRefused(
+                RefusalCode.UNREADABLE, f"读取“{path}”时出错：{exc.strerror or exc}"
+            ) from exc
         plain.seek(0)
         yield plain
 
@@ -394,11 +406,11 @@ def _copy_exact(reader: IO[bytes], writer: IO[bytes], size: int, name: str) -> N
     while remaining:
         block = reader.read(min(CHUNK_SIZE, remaining))
         if not block:
-            raise BundleRefused("truncated", f"数据包“{name}”不完整（文件被截断）。")
+            raise BundleRefused(RefusalCode.TRUNCATED, f"数据包“{name}”不完整（文件被截断）。")
         writer.write(block)
         remaining -= len(block)
     if reader.read(1):
-        raise BundleRefused("tampered", f"数据包“{name}”末尾有多余的数据。")
+        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”末尾有多余的数据。")
 
 
 def _decrypt(
@@ -422,43 +434,44 @@ def _decrypt(
         or not isinstance(chunk_size, int)
         or not 0 < chunk_size <= 16 * CHUNK_SIZE
     ):
-        raise BundleRefused("tampered", f"数据包“{name}”的加密信息已损坏。")
+        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的加密信息已损坏。")
     private = private_keys.get(recipient)
     if private is None:
         raise BundleRefused(
-            "wrong_key",
+            RefusalCode.WRONG_KEY,
             f"数据包“{name}”是用另一把公钥加密的（本站点密钥可能已更换），无法解密。"
             "请让发出方重新导入本站点的身份文件后再导出。",
         )
     try:
         shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
     except ValueError:
-        raise BundleRefused("tampered", f"数据包“{name}”的加密信息已损坏。") from None
+        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的加密信息已损坏。") from None
     aead = AESGCM(_derive_key(shared, salt, ephemeral, recipient))
     chunks = max(1, -(-size // chunk_size))
     written = 0
     for index in range(chunks):
         prefix = reader.read(4)
         if len(prefix) < 4:
-            raise BundleRefused("truncated", f"数据包“{name}”不完整（文件被截断）。")
+            raise BundleRefused(RefusalCode.TRUNCATED, f"数据包“{name}”不完整（文件被截断）。")
         (length,) = struct.unpack(">I", prefix)
         if length > chunk_size + TAG_BYTES:
-            raise BundleRefused("tampered", f"数据包“{name}”的内容已被改动。")
+            raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的内容已被改动。")
         sealed = reader.read(length)
         if len(sealed) < length:
-            raise BundleRefused("truncated", f"数据包“{name}”不完整（文件被截断）。")
+            raise BundleRefused(RefusalCode.TRUNCATED, f"数据包“{name}”不完整（文件被截断）。")
         try:
             block = aead.decrypt(_nonce(index, index == chunks - 1), sealed, header.raw)
         except InvalidTag:
             raise BundleRefused(
-                "tampered", f"数据包“{name}”的内容已被改动或损坏（解密校验失败），拒绝导入。"
+                RefusalCode.TAMPERED,
+                f"数据包“{name}”的内容已被改动或损坏（解密校验失败），拒绝导入。",
             ) from None
         written += len(block)
         if written > size:
-            raise BundleRefused("tampered", f"数据包“{name}”的内容已被改动。")
+            raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的内容已被改动。")
         writer.write(block)
     if written != size or reader.read(1):
-        raise BundleRefused("tampered", f"数据包“{name}”的内容已被改动。")
+        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的内容已被改动。")
 
 
 class Payload:
@@ -471,30 +484,34 @@ class Payload:
         # it (it builds an object per entry).
         entries, directory_size = _central_directory_size(file)
         if entries > MAX_MEMBERS + 2 or directory_size > MAX_DIRECTORY_BYTES:
-            raise BundleRefused("too_large", f"数据包“{name}”的文件数超过上限。")
+            raise BundleRefused(RefusalCode.TOO_LARGE, f"数据包“{name}”的文件数超过上限。")
         try:
             self._zip = zipfile.ZipFile(file)
             infos = self._zip.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-            raise BundleRefused("tampered", f"数据包“{name}”的内容已损坏。") from None
+            raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的内容已损坏。") from None
         if len(infos) > MAX_MEMBERS + 2:
-            raise BundleRefused("too_large", f"数据包“{name}”的文件数超过上限。")
+            raise BundleRefused(RefusalCode.TOO_LARGE, f"数据包“{name}”的文件数超过上限。")
         self._infos: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             member = info.filename
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or (
                 info.flag_bits & 0x1
             ):
-                raise BundleRefused("tampered", f"数据包“{name}”的内容已损坏（压缩方式）。")
+                raise BundleRefused(
+                    RefusalCode.TAMPERED, f"数据包“{name}”的内容已损坏（压缩方式）。"
+                )
             if member in (MANIFEST, SIGNATURE) or _MEMBER_NAME.fullmatch(member):
                 if member in self._infos:
                     raise BundleRefused(
-                        "duplicate_name", f"数据包“{name}”中有重名的文件“{member}”，拒绝导入。"
+                        RefusalCode.DUPLICATE_NAME,
+                        f"数据包“{name}”中有重名的文件“{member}”，拒绝导入。",
                     )
                 self._infos[member] = info
             else:
                 raise BundleRefused(
-                    "unsafe_name", f"数据包“{name}”中有不允许的文件名“{member[:80]}”，拒绝导入。"
+                    RefusalCode.UNSAFE_NAME,
+                    f"数据包“{name}”中有不允许的文件名“{member[:80]}”，拒绝导入。",
                 )
         self.manifest: dict[str, Any] = {}
         self.manifest_bytes = b""
@@ -504,7 +521,7 @@ class Payload:
         for required in (MANIFEST, SIGNATURE):
             if required not in self._infos:
                 raise BundleRefused(
-                    "missing_member", f"数据包“{self.name}”缺少“{required}”，拒绝导入。"
+                    RefusalCode.MISSING_MEMBER, f"数据包“{self.name}”缺少“{required}”，拒绝导入。"
                 )
         manifest_bytes = self._read(MANIFEST, MAX_MANIFEST_BYTES)
         signature = self._read(SIGNATURE, 64)
@@ -512,15 +529,17 @@ class Payload:
             Ed25519PublicKey.from_public_bytes(signing_key).verify(signature, manifest_bytes)
         except (InvalidSignature, ValueError):
             raise BundleRefused(
-                "bad_signature",
+                RefusalCode.BAD_SIGNATURE,
                 f"数据包“{self.name}”的签名不符：不是由登记的站点签发，或内容已被改动，拒绝导入。",
             ) from None
         try:
             manifest = loads(manifest_bytes)
         except ValueError:
-            raise BundleRefused("bad_content", f"数据包“{self.name}”的清单无法读取。") from None
+            raise BundleRefused(
+                RefusalCode.BAD_CONTENT, f"数据包“{self.name}”的清单无法读取。"
+            ) from None
         if not isinstance(manifest, dict) or not isinstance(manifest.get("members"), list):
-            raise BundleRefused("bad_content", f"数据包“{self.name}”的清单无法读取。")
+            raise BundleRefused(RefusalCode.BAD_CONTENT, f"数据包“{self.name}”的清单无法读取。")
         declared: dict[str, dict[str, Any]] = {}
         for member in manifest["members"]:
             if (
@@ -529,20 +548,23 @@ class Payload:
                 or not isinstance(member.get("size"), int)
                 or not isinstance(member.get("sha256"), str)
             ):
-                raise BundleRefused("bad_content", f"数据包“{self.name}”的清单无法读取。")
+                raise BundleRefused(RefusalCode.BAD_CONTENT, f"数据包“{self.name}”的清单无法读取。")
             if member["name"] in declared:
                 raise BundleRefused(
-                    "duplicate_name", f"数据包“{self.name}”的清单中有重名的文件，拒绝导入。"
+                    RefusalCode.DUPLICATE_NAME,
+                    f"数据包“{self.name}”的清单中有重名的文件，拒绝导入。",
                 )
             declared[member["name"]] = member
         present = set(self._infos) - {MANIFEST, SIGNATURE}
         for extra in sorted(present - set(declared)):
             raise BundleRefused(
-                "unexpected_member", f"数据包“{self.name}”中有清单以外的文件“{extra}”，拒绝导入。"
+                RefusalCode.UNEXPECTED_MEMBER,
+                f"数据包“{self.name}”中有清单以外的文件“{extra}”，拒绝导入。",
             )
         for missing in sorted(set(declared) - present):
             raise BundleRefused(
-                "missing_member", f"数据包“{self.name}”缺少清单中的文件“{missing}”，拒绝导入。"
+                RefusalCode.MISSING_MEMBER,
+                f"数据包“{self.name}”缺少清单中的文件“{missing}”，拒绝导入。",
             )
         for member in declared.values():
             if (
@@ -550,16 +572,17 @@ class Payload:
                 and member["sha256"] != (member["name"].split("/", 1)[1])
             ):
                 raise BundleRefused(
-                    "tampered",
+                    RefusalCode.TAMPERED,
                     f"数据包“{self.name}”中材料“{member['name']}”与其哈希不符，拒绝导入。",
                 )
             if not 0 <= member["size"] <= MAX_MEMBER_BYTES:
                 raise BundleRefused(
-                    "too_large", f"数据包“{self.name}”中的文件“{member['name']}”过大，拒绝导入。"
+                    RefusalCode.TOO_LARGE,
+                    f"数据包“{self.name}”中的文件“{member['name']}”过大，拒绝导入。",
                 )
             if self._infos[member["name"]].file_size != member["size"]:
                 raise BundleRefused(
-                    "size_mismatch",
+                    RefusalCode.SIZE_MISMATCH,
                     f"数据包“{self.name}”中“{member['name']}”的大小与清单不符，拒绝导入。",
                 )
         self.manifest = manifest
@@ -574,11 +597,12 @@ class Payload:
         """A member's bytes, checked against the manifest's size and SHA-256."""
         member = self._declared.get(name)
         if member is None:
-            raise BundleRefused("missing_member", f"数据包“{self.name}”缺少“{name}”。")
+            raise BundleRefused(RefusalCode.MISSING_MEMBER, f"数据包“{self.name}”缺少“{name}”。")
         data = self._read(name, member["size"])
         if len(data) != member["size"] or hashlib.sha256(data).hexdigest() != member["sha256"]:
             raise BundleRefused(
-                "tampered", f"数据包“{self.name}”中的“{name}”与清单不符（已被改动），拒绝导入。"
+                RefusalCode.TAMPERED,
+                f"数据包“{self.name}”中的“{name}”与清单不符（已被改动），拒绝导入。",
             )
         return data
 
@@ -604,7 +628,7 @@ class Payload:
                 os.fsync(writer.fileno())
             if size != member["size"] or digest.hexdigest() != member["sha256"]:
                 raise BundleRefused(
-                    "tampered", f"数据包“{self.name}”中的“{name}”与清单不符，拒绝导入。"
+                    RefusalCode.TAMPERED, f"数据包“{self.name}”中的“{name}”与清单不符，拒绝导入。"
                 )
             partial.replace(target)
         finally:
@@ -622,10 +646,12 @@ class Payload:
         declares, and check the packed bytes against the manifest."""
         member = self._declared.get(name)
         if member is None:
-            raise BundleRefused("missing_member", f"数据包“{self.name}”缺少“{name}”。")
+            raise BundleRefused(RefusalCode.MISSING_MEMBER, f"数据包“{self.name}”缺少“{name}”。")
         declared = self.unpacked_size(name)
         if member.get("packing") != "zstd" or declared is None:
-            raise BundleRefused("bad_content", f"数据包“{self.name}”中“{name}”的说明不正确。")
+            raise BundleRefused(
+                RefusalCode.BAD_CONTENT, f"数据包“{self.name}”中“{name}”的说明不正确。"
+            )
         free = shutil.disk_usage(target.parent).free
         if free < declared:
             raise OSError(errno.ENOSPC, f"需要 {declared // 2**20} MB，只有 {free // 2**20} MB")
@@ -641,24 +667,29 @@ class Payload:
                     written += len(block)
                     if written > declared:
                         raise BundleRefused(
-                            "size_mismatch",
+                            RefusalCode.SIZE_MISMATCH,
                             f"数据包“{self.name}”中“{name}”解压后超出声明的大小，拒绝导入。",
                         )
                     writer.write(block)
                 hashing.read()  # anything after the frame still counts for the hash
         except zstandard.ZstdError:
-            raise BundleRefused("tampered", f"数据包“{self.name}”中“{name}”已损坏。") from None
+            raise BundleRefused(
+                RefusalCode.TAMPERED, f"数据包“{self.name}”中“{name}”已损坏。"
+            ) from None
         except _ZIP_ERRORS as exc:
             if isinstance(exc, OSError) and exc.errno is not None:
                 raise  # the temporary disk, not the bundle
-            raise BundleRefused("tampered", f"数据包“{self.name}”的内容已损坏。") from None
+            raise BundleRefused(
+                RefusalCode.TAMPERED, f"数据包“{self.name}”的内容已损坏。"
+            ) from None
         if (
             hashing.size != member["size"]
             or hashing.digest.hexdigest() != member["sha256"]
             or written != declared
         ):
             raise BundleRefused(
-                "tampered", f"数据包“{self.name}”中的“{name}”与清单不符（已被改动），拒绝导入。"
+                RefusalCode.TAMPERED,
+                f"数据包“{self.name}”中的“{name}”与清单不符（已被改动），拒绝导入。",
             )
 
     def _read(self, name: str, limit: int) -> bytes:
@@ -666,10 +697,13 @@ class Payload:
             with self._open(name) as reader:
                 data = reader.read(limit + 1)
         except _ZIP_ERRORS:
-            raise BundleRefused("tampered", f"数据包“{self.name}”的内容已损坏。") from None
+            raise BundleRefused(
+                RefusalCode.TAMPERED, f"数据包“{self.name}”的内容已损坏。"
+            ) from None
         if len(data) > limit:
             raise BundleRefused(
-                "size_mismatch", f"数据包“{self.name}”中“{name}”的大小超出声明，拒绝导入。"
+                RefusalCode.SIZE_MISMATCH,
+                f"数据包“{self.name}”中“{name}”的大小超出声明，拒绝导入。",
             )
         return data
 
@@ -677,7 +711,9 @@ class Payload:
         try:
             return self._zip.open(self._infos[name])
         except _ZIP_ERRORS:
-            raise BundleRefused("tampered", f"数据包“{self.name}”的内容已损坏。") from None
+            raise BundleRefused(
+                RefusalCode.TAMPERED, f"数据包“{self.name}”的内容已损坏。"
+            ) from None
 
     def close(self) -> None:
         self._zip.close()
@@ -719,7 +755,9 @@ def read_lines(data: bytes, name: str) -> Iterator[Any]:
         try:
             yield loads(line)
         except ValueError:
-            raise BundleRefused("bad_content", f"数据包中“{name}”的内容无法读取。") from None
+            raise BundleRefused(
+                RefusalCode.BAD_CONTENT, f"数据包中“{name}”的内容无法读取。"
+            ) from None
 
 
 # Small helpers ------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from desktop_app.services.exchange.records import (
     incompatible,
 )
 from desktop_app.services.exchange.reference import ReferenceData
-from desktop_app.services.exchange.refusals import BundleRefused
+from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 from desktop_app.services.exchange.scratch import open_records, records_session
 from desktop_app.services.exchange.sites import SiteView, local_site
 from desktop_app.services.exchange.status import ExchangeStatus
@@ -212,7 +212,7 @@ class Importer:
         attachment_members = [m for m in members if m.startswith("attachments/")]
         for member in sorted(members - {bf.RECORDS_MEMBER, *attachment_members}):
             raise BundleRefused(
-                "unexpected_member",
+                RefusalCode.UNEXPECTED_MEMBER,
                 f"数据包“{path.name}”中有不应有的文件“{member}”，拒绝导入。",
             )
         tell("解开记录", 0, 4)

@@ -8,7 +8,7 @@ from typing import Any
 
 from desktop_app import __version__
 from desktop_app.services.exchange import bundle_file as bf
-from desktop_app.services.exchange.refusals import BundleRefused
+from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 
 
 def manifest(
@@ -55,10 +55,12 @@ def check_manifest(manifest: dict[str, Any], header: bf.Header, name: str) -> No
         or not isinstance(to, dict)
         or to.get("code") != header.to_site
     ):
-        raise BundleRefused("tampered", f"数据包“{name}”的文件头与签名的清单不一致，拒绝导入。")
+        raise BundleRefused(
+            RefusalCode.TAMPERED, f"数据包“{name}”的文件头与签名的清单不一致，拒绝导入。"
+        )
     version = manifest.get("format")
     if isinstance(version, int) and version > bf.FORMAT:
-        raise BundleRefused("too_new", f"数据包“{name}”的格式较新，请先升级本软件。")
+        raise BundleRefused(RefusalCode.TOO_NEW, f"数据包“{name}”的格式较新，请先升级本软件。")
 
 
 def audit_head(value: str | None) -> dict[str, Any] | None:

@@ -55,7 +55,7 @@ from sqlalchemy.sql import table as sql_table
 
 from desktop_app.errors import NotFound
 from desktop_app.services.exchange.bundle_file import UUID_PATTERN
-from desktop_app.services.exchange.refusals import BundleRefused
+from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 from desktop_app.storage import search
 from desktop_app.storage.models import Base, Case, Complainant, SyncConflict
 
@@ -440,7 +440,9 @@ class RecordsFile:
         return self._bad("已损坏（无法读取）")
 
     def _bad(self, what: str) -> BundleRefused:
-        return BundleRefused("bad_content", f"数据包“{self.bundle_name}”的记录{what}，拒绝导入。")
+        return BundleRefused(
+            RefusalCode.BAD_CONTENT, f"数据包“{self.bundle_name}”的记录{what}，拒绝导入。"
+        )
 
 
 _SIX_DIGITS: Final = "[0-9]" * 6
@@ -838,7 +840,9 @@ class RecordMerger:
         for row in rows:
             the_uuid = row[uuid_at]
             if the_uuid in seen:
-                raise BundleRefused("bad_content", f"数据包中同一条记录出现了两次（{name}）。")
+                raise BundleRefused(
+                    RefusalCode.BAD_CONTENT, f"数据包中同一条记录出现了两次（{name}）。"
+                )
             seen.add(the_uuid)
             if owner_at is not None:
                 row[owner_at] = self.owner
@@ -1136,7 +1140,7 @@ class RecordMerger:
 def incompatible(exc: Exception) -> BundleRefused:
     log.warning("bundle rows do not fit the database: %s", exc)
     return BundleRefused(
-        "bad_content",
+        RefusalCode.BAD_CONTENT,
         "数据包中的记录与本站点已有的记录冲突（例如编号重复）或缺少必需的内容，整包未导入。"
         "请把此数据包和日志交维护人员处理。",
     )
@@ -1144,7 +1148,8 @@ def incompatible(exc: Exception) -> BundleRefused:
 
 def _foreign_reference() -> BundleRefused:
     return BundleRefused(
-        "bad_content", "数据包中的记录指向其他站点的事项，不属于发出数据包的站点，拒绝导入。"
+        RefusalCode.BAD_CONTENT,
+        "数据包中的记录指向其他站点的事项，不属于发出数据包的站点，拒绝导入。",
     )
 
 
@@ -1154,10 +1159,11 @@ def _missing_reference(table: str, the_uuid: object) -> BundleRefused:
         shown = repr(the_uuid)
         shown = shown if len(shown) <= 40 else f"{shown[:40]}…"
         return BundleRefused(
-            "bad_content", f"数据包中的记录引用{label}的标识格式不正确（{shown}），拒绝导入。"
+            RefusalCode.BAD_CONTENT,
+            f"数据包中的记录引用{label}的标识格式不正确（{shown}），拒绝导入。",
         )
     return BundleRefused(
-        "bad_content",
+        RefusalCode.BAD_CONTENT,
         f"数据包中的记录引用了不存在的{label}（{the_uuid}），"
         "可能缺少更早的数据包。请让县区重新导出后再导入。",
     )

@@ -36,7 +36,7 @@ from desktop_app.services.exchange.records import (
     incompatible,
     write_records,
 )
-from desktop_app.services.exchange.refusals import BundleRefused
+from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 from desktop_app.services.exchange.scratch import new_records_file, open_records, records_session
 from desktop_app.services.exchange.sites import SiteView, local_site
 from desktop_app.services.keys import SiteKeys
@@ -171,11 +171,13 @@ class ReferenceData:
                 or lines[0].get("table") != name
                 or lines[0].get("columns") != list(columns)
             ):
-                raise BundleRefused("bad_content", f"数据包中“{member}”的格式不正确。")
+                raise BundleRefused(RefusalCode.BAD_CONTENT, f"数据包中“{member}”的格式不正确。")
             out = []
             for line in lines[1:]:
                 if not isinstance(line, list) or len(line) != len(columns):
-                    raise BundleRefused("bad_content", f"数据包中“{member}”的格式不正确。")
+                    raise BundleRefused(
+                        RefusalCode.BAD_CONTENT, f"数据包中“{member}”的格式不正确。"
+                    )
                 out.append(dict(zip(columns, line, strict=True)))
             return out
 
@@ -189,7 +191,9 @@ class ReferenceData:
             records_session(self._db, records.path, write=True) as (session, attached),
         ):
             if any(spec is not departments for spec in records.tables()):
-                raise BundleRefused("bad_content", "基础数据包中只应有部门等基础数据，拒绝导入。")
+                raise BundleRefused(
+                    RefusalCode.BAD_CONTENT, "基础数据包中只应有部门等基础数据，拒绝导入。"
+                )
             importer = RecordMerger(
                 session,
                 sender.code,
@@ -210,7 +214,7 @@ class ReferenceData:
             for row in areas:
                 name = row["name"]
                 if not isinstance(name, str) or not name.strip() or len(name) > 40:
-                    raise BundleRefused("bad_content", "数据包中的领域名称不正确。")
+                    raise BundleRefused(RefusalCode.BAD_CONTENT, "数据包中的领域名称不正确。")
                 if name in existing_areas:
                     report.ignored["areas"] += 1
                     report.reasons["领域已存在"] += 1
@@ -228,7 +232,9 @@ class ReferenceData:
                     name = str(row["name"])[:40]
                     the_uuid = str(row["uuid"])
                 except (TypeError, ValueError, KeyError):
-                    raise BundleRefused("bad_content", "数据包中的节假日安排格式不正确。") from None
+                    raise BundleRefused(
+                        RefusalCode.BAD_CONTENT, "数据包中的节假日安排格式不正确。"
+                    ) from None
                 local_row = session.scalar(
                     select(HolidayOverride).where(HolidayOverride.day == day)
                 )
@@ -261,7 +267,7 @@ class ReferenceData:
             for row in years:
                 year = row.get("year")
                 if not isinstance(year, int) or not 2000 <= year <= 2100:
-                    raise BundleRefused("bad_content", "数据包中的年份不正确。")
+                    raise BundleRefused(RefusalCode.BAD_CONTENT, "数据包中的年份不正确。")
                 if session.get(CalendarYear, year) is None:
                     session.add(
                         CalendarYear(year=year, source=f"{sender.name}下发", imported_at=now)
@@ -295,7 +301,7 @@ class ReferenceData:
                         or not isinstance(value, str)
                         or not re.fullmatch(r"[0-9]{1,4}", value)
                     ):
-                        raise BundleRefused("bad_content", "数据包中的期限规则不正确。")
+                        raise BundleRefused(RefusalCode.BAD_CONTENT, "数据包中的期限规则不正确。")
                     incoming[key] = value
                 days = {
                     k: int(incoming[RULE_PREFIX + k.value])
@@ -304,7 +310,7 @@ class ReferenceData:
                 }
                 due_soon = int(incoming.get(DUE_SOON_KEY, "3"))
                 if validate_rule_days(days, due_soon):
-                    raise BundleRefused("bad_content", "数据包中的期限规则超出允许范围。")
+                    raise BundleRefused(RefusalCode.BAD_CONTENT, "数据包中的期限规则超出允许范围。")
                 for key, value in incoming.items():
                     if key != DUE_SOON_KEY and not key.startswith(RULE_PREFIX):
                         continue
