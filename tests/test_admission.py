@@ -7,6 +7,7 @@ The end-to-end refusals (a real bundle, nothing changed afterwards) are in
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime
 from typing import Any
 
@@ -142,6 +143,7 @@ def test_only_a_refusal_has_an_error() -> None:
         admit(header(), AT_CITY, site(), file_name=FILE).refusal()
 
 
-def test_refusal_codes_keep_the_strings_scripts_read() -> None:
-    assert RefusalCode.NOT_ADDRESSED == "not_addressed"
+def test_refusal_codes_are_written_as_the_strings_scripts_read() -> None:
+    """``bbcs import --json`` and the reports write the code as a plain string."""
+    assert json.dumps({"code": RefusalCode.NOT_ADDRESSED}) == '{"code": "not_addressed"}'
     assert f"{RefusalCode.BAD_CONTENT}" == "bad_content"
