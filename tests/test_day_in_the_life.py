@@ -36,32 +36,22 @@ from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.slip_preview import SlipPreviewDialog
 from tests.helpers.factories import USER_PASSWORD
+from tests.helpers.message_boxes import MessageBoxes
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 LAPTOP = QRect(0, 0, 1366, 728)  # a 1366×768 screen less the taskbar
 
 
 @pytest.fixture
-def questions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def questions(message_boxes: MessageBoxes) -> MessageBoxes:
     """The leader answers 是 to the signing question; any other message box fails the test."""
-    asked: list[str] = []
-
-    def question(*args: object, **kwargs: object) -> QMessageBox.StandardButton:
-        asked.append(str(args[2]))
-        return QMessageBox.StandardButton.Yes
-
-    def no_dialog(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"unexpected message box: {args[1:3]}")
-
-    monkeypatch.setattr(QMessageBox, "question", question)
-    for name in ("warning", "critical", "information"):
-        monkeypatch.setattr(QMessageBox, name, no_dialog)
-    return asked
+    message_boxes.answer_every(QMessageBox.StandardButton.Yes)
+    return message_boxes
 
 
 @pytest.fixture
 def window(
-    qtbot, services: AppServices, clerk: Actor, questions: list[str], monkeypatch
+    qtbot, services: AppServices, clerk: Actor, questions: MessageBoxes, monkeypatch
 ) -> Iterator[MainWindow]:
     from desktop_app.ui.app import make_application
 
@@ -131,7 +121,9 @@ def open_from_ledger(qtbot, window: MainWindow, text: str) -> CaseDetailDialog:
 
 def case_dialog(qtbot, window: MainWindow) -> CaseDetailDialog:
     qtbot.waitUntil(lambda: any(isinstance(d, CaseDetailDialog) for d in window.open_dialogs()))
-    return next(d for d in window.open_dialogs() if isinstance(d, CaseDetailDialog))
+    dialog = next(d for d in window.open_dialogs() if isinstance(d, CaseDetailDialog))
+    qtbot.waitUntil(lambda: not dialog.is_loading)  # the case is read on the worker
+    return dialog
 
 
 def switch_to(qtbot, window: MainWindow, username: str) -> None:
@@ -180,7 +172,7 @@ def test_a_clerks_and_a_leaders_day(
     qtbot,
     window: MainWindow,
     services: AppServices,
-    questions: list[str],
+    questions: MessageBoxes,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -255,7 +247,8 @@ def test_a_clerks_and_a_leaders_day(
     click(qtbot, panel.sign_from_preview)
     qtbot.waitUntil(lambda: bool(services.assignments.for_case(dialog.case_id)[0].slip_numbers))
     slip = services.assignments.for_case(dialog.case_id)[0].slip_numbers[0]
-    assert slip in questions[-1]  # the confirmation named the number about to be taken
+    # The confirmation named the number about to be taken.
+    assert slip in questions.texts("question")[-1]
     qtbot.waitUntil(lambda: closed(draft_preview))
     qtbot.waitUntil(lambda: not panel.is_loading and panel.preview_button.isEnabled())
 

@@ -20,28 +20,20 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.screen import available_area
 from desktop_app.ui.startup import LoginDialog
 from tests.helpers.factories import USER_PASSWORD, person_form
+from tests.helpers.message_boxes import MessageBoxes
 
 
 @pytest.fixture
-def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def warnings(message_boxes: MessageBoxes) -> MessageBoxes:
     """A message box would block an offscreen test: warnings are recorded, others fail."""
-    seen: list[str] = []
-
-    def warning(*args: object, **kwargs: object) -> QMessageBox.StandardButton:
-        seen.append(str(args[2]))
-        return QMessageBox.StandardButton.Ok
-
-    def no_dialog(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"unexpected message box: {args[1:3]}")
-
-    monkeypatch.setattr(QMessageBox, "warning", warning)
-    for name in ("critical", "information", "question"):
-        monkeypatch.setattr(QMessageBox, name, no_dialog)
-    return seen
+    message_boxes.allow("warning")
+    return message_boxes
 
 
 @pytest.fixture
-def window(qtbot, services: AppServices, clerk: Actor, warnings: list[str]) -> Iterator[MainWindow]:
+def window(
+    qtbot, services: AppServices, clerk: Actor, warnings: MessageBoxes
+) -> Iterator[MainWindow]:
     runner = TaskRunner()
     main = MainWindow(UiContext(services, clerk, ChangeHub(), runner))
     qtbot.addWidget(main)
@@ -163,6 +155,7 @@ def test_ctrl_l_in_an_open_step_dialog_saves_it_then_switches(
     case_dialog.tabs.setCurrentWidget(case_dialog.assignments)
     qtbot.waitUntil(case_dialog.assignments.new_button.isEnabled)
     click(qtbot, case_dialog.assignments.new_button)
+    qtbot.waitUntil(lambda: case_dialog.assignments.dialog is not None)  # read on the worker
     draft = case_dialog.assignments.dialog
     assert draft is not None
     qtbot.waitUntil(draft.isVisible)
@@ -188,15 +181,15 @@ def test_ctrl_l_in_an_open_step_dialog_saves_it_then_switches(
 
 
 def test_a_form_that_cannot_be_saved_stops_the_switch(
-    qtbot, window: MainWindow, services: AppServices, warnings: list[str]
+    qtbot, window: MainWindow, services: AppServices, warnings: MessageBoxes
 ) -> None:
     window.go_to("受理登记")
     qtbot.keyClicks(window.intake.phone, "123")  # no name, a wrong phone: not savable
     click(qtbot, window.switch_button)
     answer(qtbot, window, QMessageBox.StandardButton.Save)
-    qtbot.waitUntil(lambda: bool(warnings))
+    qtbot.waitUntil(lambda: bool(warnings.texts("warning")))
 
-    assert "没有保存成功" in warnings[0]
+    assert "没有保存成功" in warnings.texts("warning")[0]
     assert window.login_dialog is None
     assert "张敏" in window.user_label.text()
     assert window.pages.currentWidget() is window.intake
@@ -364,7 +357,7 @@ def test_save_on_switching_saves_an_open_correction(
 
 
 def test_a_correction_that_cannot_be_saved_stops_the_switch(
-    qtbot, window: MainWindow, services: AppServices, clerk: Actor, warnings: list[str]
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor, warnings: MessageBoxes
 ) -> None:
     result = services.intake.register(clerk, person_form(name="张三"))
     _case_dialog, correction = open_correction_in_case(qtbot, window, result.case_id)
@@ -372,9 +365,9 @@ def test_a_correction_that_cannot_be_saved_stops_the_switch(
 
     qtbot.keyClick(correction.name, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     answer(qtbot, window, QMessageBox.StandardButton.Save)
-    qtbot.waitUntil(lambda: bool(warnings))
+    qtbot.waitUntil(lambda: bool(warnings.texts("warning")))
 
-    assert "没有保存成功" in warnings[0]
+    assert "没有保存成功" in warnings.texts("warning")[0]
     assert window.login_dialog is None
     assert correction.isVisible() and correction.errors["reason"].isVisible()
     assert correction.name.text() == "张珊"  # kept to be put right
