@@ -55,6 +55,7 @@ from desktop_app.ui.calendar.side_panel import DayPanel
 from desktop_app.ui.calendar.widgets import Reads
 from desktop_app.ui.common import UiContext, heading, show_error
 from desktop_app.ui.flow_layout import FlowLayout
+from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.theme import RED, YELLOW
 
 
@@ -347,16 +348,15 @@ class DeadlineBoard(QWidget):
         query = self._query()
         services = self._services
 
-        def done(data: BoardData) -> None:
-            self._reads.finish("board", board_job)
+        def show(data: BoardData) -> None:
             if self._reads.is_newest("board", board_job):
                 self._show_board(data, with_panel=self._reads.is_newest("panel", panel_job))
 
-        def failed(exc: Exception) -> None:
-            self._reads.finish("board", board_job)
-            show_error(self, exc)
-
-        self._context.runner.run(lambda: load_board(services, query), done, failed)
+        (
+            Query(self._context.runner, self, lambda: load_board(services, query), show)
+            .finished(lambda: self._reads.finish("board", board_job))
+            .run()
+        )
 
     def _load_panel(self) -> None:
         panel_job = self._reads.start("panel")
@@ -364,33 +364,34 @@ class DeadlineBoard(QWidget):
         board_filter = self.board_filter()
         services = self._services
 
-        def done(data: PanelData) -> None:
-            self._reads.finish("panel", panel_job)
+        def show(data: PanelData) -> None:
             if self._reads.is_newest("panel", panel_job):
                 self._show_panel(data.panel, data.items, data.today, data.counts)
 
-        def failed(exc: Exception) -> None:
-            self._reads.finish("panel", panel_job)
-            show_error(self, exc)
-
-        self._context.runner.run(
-            lambda: load_panel_data(services, panel, board_filter), done, failed
+        (
+            Query(
+                self._context.runner,
+                self,
+                lambda: load_panel_data(services, panel, board_filter),
+                show,
+            )
+            .finished(lambda: self._reads.finish("panel", panel_job))
+            .run()
         )
 
     def _load_filters(self) -> None:
         job = self._reads.start("filters")
         services = self._services
 
-        def done(choices: FilterChoices) -> None:
-            self._reads.finish("filters", job)
+        def show(choices: FilterChoices) -> None:
             if self._reads.is_newest("filters", job):
                 self._show_filters(choices)
 
-        def failed(exc: Exception) -> None:
-            self._reads.finish("filters", job)
-            show_error(self, exc)
-
-        self._context.runner.run(lambda: load_filters(services), done, failed)
+        (
+            Query(self._context.runner, self, lambda: load_filters(services), show)
+            .finished(lambda: self._reads.finish("filters", job))
+            .run()
+        )
 
     def _on_changed(self, changes: Changes) -> None:
         if changes.cases or changes.settings:
@@ -562,17 +563,23 @@ class DeadlineBoard(QWidget):
             return out
 
         def done(saved: Path) -> None:
-            self.export_button.setEnabled(True)
             self.last_export = saved
             self.export_status.setText(f"已导出：{saved}")
             self.export_status.setVisible(True)
 
         def failed(exc: Exception) -> None:
-            self.export_button.setEnabled(True)
             self.export_status.setText("导出未完成。")
             show_error(self, exc)
 
         self.export_button.setEnabled(False)
         self.export_status.setText("正在生成 PDF…")
         self.export_status.setVisible(True)
-        self._context.runner.run(work, done, failed)
+        # An Action, not a Query: a file is written, and a failure is told even if the page has
+        # gone meanwhile. It changes no records, so nothing is published.
+        (
+            Action(self._context, self, work)
+            .success(done)
+            .failure(failed)
+            .finished(lambda: self.export_button.setEnabled(True))
+            .run()
+        )

@@ -41,11 +41,13 @@ from desktop_app.ui.calendar.widgets import (
     Reads,
     beside,
     date_edit,
+    field_message,
     permission_hint,
     pydate,
     qdate,
 )
-from desktop_app.ui.common import FieldError, UiContext, heading, show_error
+from desktop_app.ui.common import FieldError, UiContext, heading
+from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.theme import GREEN
 
 
@@ -209,16 +211,15 @@ class HolidaysTab(QWidget):
         job = self._reads.start("reference")
         services = self._services
 
-        def done(data: ReferenceData) -> None:
-            self._reads.finish("reference", job)
+        def show(data: ReferenceData) -> None:
             if self._reads.is_newest("reference", job):
                 self._show_reference(data)
 
-        def failed(exc: Exception) -> None:
-            self._reads.finish("reference", job)
-            show_error(self, exc)
-
-        self._context.runner.run(lambda: load_reference(services), done, failed)
+        (
+            Query(self._context.runner, self, lambda: load_reference(services), show)
+            .finished(lambda: self._reads.finish("reference", job))
+            .run()
+        )
 
     def _on_changed(self, changes: Changes) -> None:
         if changes.settings:
@@ -284,19 +285,24 @@ class HolidaysTab(QWidget):
         self.override_error.set_message(None)
 
         def done(result: tuple[list[Recomputed], Changes]) -> None:
-            moved, changes = result
+            moved, _changes = result
             state = "上班" if working else "休息"
             self.calendar_status.setText(
                 f"已保存：{day:%Y-%m-%d} {weekday_name(day)} {state}"
                 f"（{name.strip() or '未命名'}）。"
             )
             self.recomputed_text.setPlainText(recomputed_text(moved))
-            self._context.hub.publish(changes)
 
-        self._context.runner.run(
-            lambda: calendar.save_override(actor, day, working=working, name=name),
-            done,
-            beside(self.override_error, self),
+        (
+            Action(
+                self._context,
+                self,
+                lambda: calendar.save_override(actor, day, working=working, name=name),
+            )
+            .success(done)
+            .on_invalid(field_message(self.override_error))
+            .failure(beside(self.override_error, self))
+            .run()
         )
 
     def delete_override(self) -> None:
@@ -307,12 +313,15 @@ class HolidaysTab(QWidget):
         actor, calendar = self._actor, self._services.calendar
 
         def done(result: tuple[list[Recomputed], Changes]) -> None:
-            moved, changes = result
+            moved, _changes = result
             self.calendar_status.setText(f"已删除 {day:%Y-%m-%d} 的例外设置，恢复按内置数据计算。")
             self.recomputed_text.setPlainText(recomputed_text(moved))
-            self._context.hub.publish(changes)
 
-        self._context.runner.run(lambda: calendar.delete_override(actor, day), done)
+        (
+            Action(self._context, self, lambda: calendar.delete_override(actor, day))
+            .success(done)
+            .run()
+        )
 
     def import_schedule(self) -> None:
         if not self._can_edit:
@@ -334,14 +343,19 @@ class HolidaysTab(QWidget):
             return calendar.import_csv(actor, text, complete_years=years, source=source.name)
 
         def done(result: tuple[list[Recomputed], Changes]) -> None:
-            moved, changes = result
+            moved, _changes = result
             complete = f"，并标记 {years[0]} 年已完整录入" if years else ""
             self.calendar_status.setText(f"已导入 {source.name}{complete}。")
             self.recomputed_text.setPlainText(recomputed_text(moved))
-            self._context.hub.publish(changes)
 
         self.calendar_status.setText(f"正在导入 {source.name}…")
-        self._context.runner.run(work, done, beside(self.override_error, self))
+        (
+            Action(self._context, self, work)
+            .success(done)
+            .on_invalid(field_message(self.override_error))
+            .failure(beside(self.override_error, self))
+            .run()
+        )
 
     def save_rules(self) -> None:
         if not self._can_edit:
@@ -351,11 +365,14 @@ class HolidaysTab(QWidget):
         actor, calendar = self._actor, self._services.calendar
         self.rules_error.set_message(None)
 
-        def done(changes: Changes) -> None:
+        def done(_changes: Changes) -> None:
             self.rules_status.setText("已保存期限规则。")
             self.rules_status.setStyleSheet(f"color: {GREEN};")
-            self._context.hub.publish(changes)
 
-        self._context.runner.run(
-            lambda: calendar.save_rules(actor, days, due_soon), done, beside(self.rules_error, self)
+        (
+            Action(self._context, self, lambda: calendar.save_rules(actor, days, due_soon))
+            .success(done)
+            .on_invalid(field_message(self.rules_error))
+            .failure(beside(self.rules_error, self))
+            .run()
         )

@@ -18,6 +18,7 @@ from desktop_app.domain.workdays import Deadline
 from desktop_app.ui.calendar.looks import BLUE, month_day, weekday_name
 from desktop_app.ui.calendar.widgets import date_edit, pydate
 from desktop_app.ui.common import UiContext
+from desktop_app.ui.operations import Query
 from desktop_app.ui.theme import YELLOW
 
 
@@ -80,4 +81,4 @@ class ProofBox(QGroupBox):
             lines = [*deadline.proof_lines(), *deadline.warnings]
             self.proof_text.setPlainText("\n".join(lines))
 
-        self._context.runner.run(lambda: calendar.calendar().add(start, days), done)
+        Query(self._context.runner, self, lambda: calendar.calendar().add(start, days), done).run()

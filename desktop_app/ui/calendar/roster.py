@@ -50,11 +50,13 @@ from desktop_app.ui.calendar.widgets import (
     Reads,
     beside,
     date_edit,
+    field_message,
     permission_hint,
     placeholder,
     pydate,
 )
-from desktop_app.ui.common import FieldError, UiContext, heading, show_error
+from desktop_app.ui.common import FieldError, UiContext, heading
+from desktop_app.ui.operations import Action, Query
 
 
 class RosterTab(QWidget):
@@ -268,16 +270,15 @@ class RosterTab(QWidget):
         services = self._services
         year, month = self._month
 
-        def done(data: RosterData) -> None:
-            self._reads.finish("roster", job)
+        def show(data: RosterData) -> None:
             if self._reads.is_newest("roster", job):
                 self._show_roster(data)
 
-        def failed(exc: Exception) -> None:
-            self._reads.finish("roster", job)
-            show_error(self, exc)
-
-        self._context.runner.run(lambda: load_roster(services, year, month), done, failed)
+        (
+            Query(self._context.runner, self, lambda: load_roster(services, year, month), show)
+            .finished(lambda: self._reads.finish("roster", job))
+            .run()
+        )
 
     def set_month(self, anchor: date) -> None:
         """Follow the board to another month."""
@@ -427,17 +428,24 @@ class RosterTab(QWidget):
         )
 
         def done(result: tuple[StaffInfo, Changes]) -> None:
-            person, changes = result
+            person, _changes = result
             for widget in (self.staff_name, self.staff_title, self.staff_phone):
                 widget.clear()
             self.roster_status.setText(f"已添加{person.duty_role.label}“{person.name}”。")
             self.staff_name.setFocus()
-            self._context.hub.publish(changes)
 
-        self._context.runner.run(
-            lambda: roster.save_staff(actor, name=name, duty_role=role, title=title, phone=phone),
-            done,
-            beside(self.staff_error, self),
+        (
+            Action(
+                self._context,
+                self,
+                lambda: roster.save_staff(
+                    actor, name=name, duty_role=role, title=title, phone=phone
+                ),
+            )
+            .success(done)
+            .on_invalid(field_message(self.staff_error))
+            .failure(beside(self.staff_error, self))
+            .run()
         )
 
     def generate_roster(self) -> None:
@@ -456,15 +464,18 @@ class RosterTab(QWidget):
         actor, roster = self._actor, self._services.roster
 
         def done(result: tuple[int, Changes]) -> None:
-            count, changes = result
+            count, _changes = result
             self.roster_status.setText(
                 f"已生成 {plan.start:%Y-%m-%d} 至 {plan.end:%Y-%m-%d} 的"
                 f"{plan.duty_role.label}排班，共 {count} 班。"
             )
-            self._context.hub.publish(changes)
 
-        self._context.runner.run(
-            lambda: roster.generate(actor, plan), done, beside(self.generate_error, self)
+        (
+            Action(self._context, self, lambda: roster.generate(actor, plan))
+            .success(done)
+            .on_invalid(field_message(self.generate_error))
+            .failure(beside(self.generate_error, self))
+            .run()
         )
 
     def adjust_shift(self) -> None:
@@ -485,11 +496,16 @@ class RosterTab(QWidget):
         actor, roster = self._actor, self._services.roster
         name = dialog.person.currentText()
 
-        def done(changes: Changes) -> None:
+        def done(_changes: Changes) -> None:
             who = "不安排" if staff_id is None else name
             self.roster_status.setText(f"{day:%Y-%m-%d} 的{role.label}已调整为：{who}。")
-            self._context.hub.publish(changes)
 
-        self._context.runner.run(
-            lambda: roster.set_shift(actor, day, role, staff_id, period=period, note=note), done
+        (
+            Action(
+                self._context,
+                self,
+                lambda: roster.set_shift(actor, day, role, staff_id, period=period, note=note),
+            )
+            .success(done)
+            .run()
         )

@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QDateEdit, QLabel, QListWidgetItem, QWidget
 
 from desktop_app.domain.deadlines import DeadlineState
-from desktop_app.errors import UserError
+from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services.deadlines import DeadlineItem
 from desktop_app.ui.calendar.looks import GREY_TEXT, item_text, state_colour
 from desktop_app.ui.common import FieldError, show_error
@@ -72,9 +72,14 @@ def permission_hint(text: str) -> QLabel:
     return label
 
 
+def field_message(label: FieldError) -> Callable[[ValidationFailed], None]:
+    """Input the rules refuse: the message beside the form."""
+    return lambda exc: label.set_message(exc.message)
+
+
 def beside(label: FieldError, parent: QWidget) -> Callable[[Exception], None]:
-    """A refusal of the form's input (a wrong person, an empty file) shown under the form, as
-    field errors are; a bug is reported as everywhere else."""
+    """An Action's other refusals of the form's input (a person no longer on duty, a file with no
+    dates) shown under the form as its field errors are; a bug is reported as everywhere else."""
 
     def failed(exc: Exception) -> None:
         if isinstance(exc, UserError):
