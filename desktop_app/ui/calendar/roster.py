@@ -149,11 +149,11 @@ class RosterTab(QWidget):
         for role in (DutyRole.LEADER, DutyRole.WINDOW):
             column = QVBoxLayout()
             column.addWidget(QLabel(role.label))
-            widget = QListWidget()
-            widget.setMaximumHeight(110)
-            column.addWidget(widget)
+            people = QListWidget()
+            people.setMaximumHeight(110)
+            column.addWidget(people)
             lists.addLayout(column)
-            self.staff_lists[role] = widget
+            self.staff_lists[role] = people
         staff_layout.addLayout(lists)
         add_form = QGridLayout()
         self.staff_role = QComboBox()
@@ -182,7 +182,7 @@ class RosterTab(QWidget):
         side_layout.addWidget(generate_box)
         side_layout.addStretch(1)
         # Clerks and leaders see who is on duty and how to reach them, not forms they cannot use.
-        add_form_widgets = (
+        add_form_widgets: tuple[QWidget, ...] = (
             self.staff_role,
             self.staff_name,
             self.staff_title,
