@@ -20,26 +20,20 @@ from desktop_app.services.app import AppServices
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor
 from desktop_app.services.roster import DutyRole
-from desktop_app.ui.assignment_panel import AssignmentPanel
+from desktop_app.ui.assignment_panel import AssignmentPanel, DraftDialog
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.slip_preview import NO_PRINTER_MESSAGE, SlipPreviewDialog
 from desktop_app.ui.slips_page import SlipsPage
 from tests.helpers.factories import person_form
+from tests.helpers.message_boxes import MessageBoxes
 
 FIRST_SLIP = "杞纪窗交〔2026〕1号"
 TODAY = date(2026, 11, 25)
 
 
-@pytest.fixture(autouse=True)
-def no_message_boxes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A message box would block an offscreen test forever; any that appears fails the test."""
-
-    def no_dialog(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"unexpected message box: {args[1:3]}")
-
-    for name in ("warning", "critical", "information"):
-        monkeypatch.setattr(QMessageBox, name, no_dialog)
+# A message box would block an offscreen test forever; any that appears fails the test.
+pytestmark = pytest.mark.usefixtures("message_boxes")
 
 
 @pytest.fixture
@@ -103,6 +97,14 @@ def make_panel(qtbot, context: UiContext, case_id: int) -> AssignmentPanel:
     return panel
 
 
+def open_draft(qtbot, panel: AssignmentPanel) -> DraftDialog:
+    """新建交办…: what the draft dialog shows is read on the worker, then it opens."""
+    panel.new_assignment()
+    qtbot.waitUntil(lambda: isinstance(panel.dialog, DraftDialog) and not panel.is_loading)
+    assert isinstance(panel.dialog, DraftDialog)
+    return panel.dialog
+
+
 def wait_for_pdf(qtbot, dialog: SlipPreviewDialog) -> None:
     qtbot.waitUntil(lambda: dialog.document.pageCount() >= 1, timeout=15_000)
 
@@ -112,25 +114,9 @@ def pdf_text(data: bytes | None) -> str:
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
-ASKED_IN_FULL: list[str] = []  # the last questions' whole text
-
-
-def answer_questions(
-    monkeypatch: pytest.MonkeyPatch, *answers: QMessageBox.StandardButton
-) -> list[str]:
-    """QMessageBox.question answers these in turn; returns the questions asked (first lines)."""
-    asked: list[str] = []
-    queue = list(answers)
-    details = ASKED_IN_FULL
-    details.clear()
-
-    def question(_parent, _title, text, *args, **kwargs):
-        asked.append(text.split("\n")[0])
-        details.append(text)
-        return queue.pop(0)
-
-    monkeypatch.setattr(QMessageBox, "question", question)
-    return asked
+def asked(message_boxes: MessageBoxes) -> list[str]:
+    """The questions asked so far (first lines); ``message_boxes.texts("question")`` in full."""
+    return [text.split("\n")[0] for text in message_boxes.texts("question")]
 
 
 def open_slip(qtbot, panel: AssignmentPanel) -> SlipPreviewDialog:
@@ -153,6 +139,7 @@ def test_clerk_drafts_leader_signs_then_preview_save_and_print(
     admin: Actor,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    message_boxes: MessageBoxes,
 ) -> None:
     clerk_context, leader_context = contexts
     put_leader_on_duty(services, admin)
@@ -160,8 +147,7 @@ def test_clerk_drafts_leader_signs_then_preview_save_and_print(
     panel = make_panel(qtbot, clerk_context, case_id)
     assert panel.table.rowCount() == 0
 
-    dialog = panel.new_assignment()
-    assert dialog is not None
+    dialog = open_draft(qtbot, panel)
     assert dialog.days.value() == 10  # 很难办: the rule's 10 working days
     template = dialog.requirements.toPlainText()
     assert "10个工作日" in template and "医保结算查不到参保信息" in template
@@ -191,10 +177,10 @@ def test_clerk_drafts_leader_signs_then_preview_save_and_print(
     boss.table.selectRow(0)
     assert boss.sign_button.isEnabled()
     assert boss.signer_label.text() == "签发人：潘险峰"
-    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.Yes)
+    message_boxes.answer(QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: boss.table.item(0, 4).text() == FIRST_SLIP, timeout=10_000)
-    assert asked == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
+    assert asked(message_boxes) == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
     assert boss.table.item(0, 2).text() == "已签发"
     assert boss.table.item(0, 5).text() == "潘险峰"
     assert boss.table.item(1, 4).text() == FIRST_SLIP  # the assisting department's slip too
@@ -224,14 +210,11 @@ def test_clerk_drafts_leader_signs_then_preview_save_and_print(
     assert "补打" in pdf_text(preview.pdf_bytes)  # the view now shows the next output
     assert "已保存到" in preview.status.text()
 
-    shown: list[str] = []
     monkeypatch.setattr(QPrinterInfo, "availablePrinters", staticmethod(lambda: []))
-    monkeypatch.setattr(
-        QMessageBox, "information", lambda _parent, _title, text, *a: shown.append(text)
-    )
+    message_boxes.allow("information")
     qtbot.mouseClick(preview.print_button, Qt.MouseButton.LeftButton)
-    assert shown == [NO_PRINTER_MESSAGE]
-    assert "本机没有安装打印机，可先另存为PDF" in shown[0]
+    assert message_boxes.texts("information") == [NO_PRINTER_MESSAGE]
+    assert "本机没有安装打印机，可先另存为PDF" in message_boxes.texts("information")[0]
     assert services.assignments.slip_content(FIRST_SLIP)[0].print_count == 1  # nothing printed
     preview.close()
 
@@ -320,8 +303,7 @@ def test_errors_show_in_the_panel_not_in_a_message_box(
     clerk_context, _ = contexts
     result = services.intake.register(clerk, person_form())  # not triaged yet
     panel = make_panel(qtbot, clerk_context, result.case_id)
-    dialog = panel.new_assignment()
-    assert dialog is not None
+    dialog = open_draft(qtbot, panel)
     dialog.submit()
     qtbot.waitUntil(lambda: "甄别分类" in dialog.error.text())
     assert dialog.isVisible()
@@ -391,6 +373,7 @@ def test_intake_banner_prints_the_receipt_and_case_has_assignment_tab(
 
     window.go_to("受理登记")
     page = window.intake
+    qtbot.waitUntil(lambda: page.area.findData("医保社保") >= 0)  # the areas load on the worker
     type_into(page.name, "王芳")
     page.phone.setText("13812345678")
     type_into(page.title, "社保卡补办")
@@ -441,6 +424,7 @@ def test_the_leader_sees_the_draft_then_signs_under_the_number_named(
     services: AppServices,
     clerk: Actor,
     monkeypatch: pytest.MonkeyPatch,
+    message_boxes: MessageBoxes,
 ) -> None:
     clerk_context, leader_context = contexts
     case_id = triaged_case(services, clerk)
@@ -474,19 +458,17 @@ def test_the_leader_sees_the_draft_then_signs_under_the_number_named(
     qtbot.waitUntil(lambda: not isValid(draft) or not draft.isVisible())
     assert services.assignments.slips_for_case(case_id) == []
 
-    asked = answer_questions(
-        monkeypatch, QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes
-    )
+    message_boxes.answer(QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)  # …then thinks better of it
-    qtbot.waitUntil(lambda: len(asked) == 1 and not boss.is_loading)
-    assert asked == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
-    assert f"{due.year}年{due.month}月{due.day}日前办结" in ASKED_IN_FULL[0]
-    assert "杞县医疗保障局" in ASKED_IN_FULL[0]
+    qtbot.waitUntil(lambda: len(asked(message_boxes)) == 1 and not boss.is_loading)
+    assert asked(message_boxes) == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
+    assert f"{due.year}年{due.month}月{due.day}日前办结" in message_boxes.texts("question")[0]
+    assert "杞县医疗保障局" in message_boxes.texts("question")[0]
     assert services.assignments.get(ids[0]).state.label == "待签发"
     assert boss.sign_button.isEnabled()
     qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: boss.table.item(0, 4).text() == FIRST_SLIP, timeout=10_000)
-    assert len(asked) == 2 and FIRST_SLIP in boss.message.text()
+    assert len(asked(message_boxes)) == 2 and FIRST_SLIP in boss.message.text()
     assert not boss.draft_button.isEnabled() and boss.preview_button.isEnabled()
 
 
@@ -497,6 +479,7 @@ def test_signing_refuses_when_the_named_number_was_taken_meanwhile(
     clerk: Actor,
     leader: Actor,
     monkeypatch: pytest.MonkeyPatch,
+    message_boxes: MessageBoxes,
 ) -> None:
     _, leader_context = contexts
     case_id = triaged_case(services, clerk)
@@ -508,11 +491,11 @@ def test_signing_refuses_when_the_named_number_was_taken_meanwhile(
     )
     boss = make_panel(qtbot, leader_context, case_id)
 
-    def question(*_args: object, **_kwargs: object) -> QMessageBox.StandardButton:
+    def question(_box: object) -> QMessageBox.StandardButton:
         issued_case(services, clerk, leader)  # another leader signs while this one reads
         return QMessageBox.StandardButton.Yes
 
-    monkeypatch.setattr(QMessageBox, "question", question)
+    message_boxes.answer(question)
     qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "已被另一次签发占用" in boss.error.text())
     assert "杞纪窗交〔2026〕2号" in boss.error.text()
@@ -605,8 +588,7 @@ def test_dialogs_fit_the_smallest_screen_with_their_buttons_in_view(
         assert top_left.y() < 120  # above the page, never below the screen's edge
     preview.close()
 
-    draft = panel.new_assignment()
-    assert draft is not None
+    draft = open_draft(qtbot, panel)
     step = panel.receive()
     assert step is not None
     for dialog in (draft, step):
@@ -706,6 +688,7 @@ def test_the_leader_signs_from_the_drafts_preview(
     services: AppServices,
     clerk: Actor,
     monkeypatch: pytest.MonkeyPatch,
+    message_boxes: MessageBoxes,
 ) -> None:
     clerk_context, leader_context = contexts
     case_id = triaged_case(services, clerk)
@@ -726,10 +709,10 @@ def test_the_leader_signs_from_the_drafts_preview(
     draft = boss.dialog
     assert isinstance(draft, SlipPreviewDialog) and boss.sign_from_preview is not None
     wait_for_pdf(qtbot, draft)
-    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.Yes)
+    message_boxes.answer(QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(boss.sign_from_preview, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: boss.table.item(0, 4).text() == FIRST_SLIP, timeout=10_000)
-    assert asked == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
+    assert asked(message_boxes) == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
     assert not isValid(draft) or not draft.isVisible()
 
 
@@ -741,6 +724,7 @@ def test_a_failed_print_counts_nothing_and_the_next_print_is_the_original(
     leader: Actor,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    message_boxes: MessageBoxes,
 ) -> None:
     import desktop_app.ui.slip_preview as slip_preview
 
@@ -754,16 +738,15 @@ def test_a_failed_print_counts_nothing_and_the_next_print_is_the_original(
     def jammed(_data: bytes, _printer: object) -> None:
         raise slip_preview.PrintFailed("打印机没有响应。")
 
-    warnings: list[str] = []
     monkeypatch.setattr(slip_preview, "print_pdf", jammed)
-    monkeypatch.setattr(
-        QMessageBox, "warning", lambda _parent, title, text, *a, **k: warnings.append(title)
-    )
+    message_boxes.allow("warning")
     panel = make_panel(qtbot, clerk_context, case_id)
     panel.select_assignment(assignment_id)
     dialog = open_slip(qtbot, panel)
     qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: warnings == ["无法打印"] and not dialog.is_loading)
+    qtbot.waitUntil(
+        lambda: message_boxes.titles("warning") == ["无法打印"] and not dialog.is_loading
+    )
     assert services.assignments.slip_content(number)[0].print_count == 0  # nothing came out
     assert dialog.print_button.isEnabled()
 
@@ -826,6 +809,7 @@ def test_the_signing_confirmation_names_the_services_deadline_and_says_when_it_i
     services: AppServices,
     clerk: Actor,
     monkeypatch: pytest.MonkeyPatch,
+    message_boxes: MessageBoxes,
 ) -> None:
     _, leader_context = contexts
     case_id = triaged_case(services, clerk)
@@ -840,13 +824,13 @@ def test_the_signing_confirmation_names_the_services_deadline_and_says_when_it_i
     expected = services.calendar.calendar().add(TODAY, 30)
     assert expected.provisional  # into 2027, whose holidays are not known here
     boss = make_panel(qtbot, leader_context, case_id)
-    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.Yes)
+    message_boxes.answer(QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: boss.table.item(0, 4).text() == FIRST_SLIP, timeout=10_000)
-    assert len(asked) == 1
+    assert len(asked(message_boxes)) == 1
     due = expected.due
-    assert f"{due.year}年{due.month}月{due.day}日前办结" in ASKED_IN_FULL[0]
-    assert "暂定" in ASKED_IN_FULL[0]
+    assert f"{due.year}年{due.month}月{due.day}日前办结" in message_boxes.texts("question")[0]
+    assert "暂定" in message_boxes.texts("question")[0]
     assert services.assignments.get(ids[0]).due_date == due
     assert services.cases.detail(case_id).due_provisional
 
@@ -884,6 +868,7 @@ def test_the_drafts_preview_offers_signing_even_while_the_panel_is_busy(
     services: AppServices,
     clerk: Actor,
     monkeypatch: pytest.MonkeyPatch,
+    message_boxes: MessageBoxes,
 ) -> None:
     """Whether 签发… is offered follows role, draft and case, not the panel's button (disabled
     while a step runs on the worker)."""
@@ -906,7 +891,7 @@ def test_the_drafts_preview_offers_signing_even_while_the_panel_is_busy(
         return real(assignment_id)
 
     monkeypatch.setattr(services.assignments, "next_slip_number", slow)
-    asked = answer_questions(monkeypatch, QMessageBox.StandardButton.No)
+    message_boxes.answer(QMessageBox.StandardButton.No)
     qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
     try:
         assert boss.is_loading and not boss.sign_button.isEnabled()
@@ -918,5 +903,5 @@ def test_the_drafts_preview_offers_signing_even_while_the_panel_is_busy(
         assert boss.sign_from_preview is not None
     finally:
         release.set()
-    qtbot.waitUntil(lambda: len(asked) == 1 and not boss.is_loading, timeout=10_000)
+    qtbot.waitUntil(lambda: len(asked(message_boxes)) == 1 and not boss.is_loading, timeout=10_000)
     draft.close()
