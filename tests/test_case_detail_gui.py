@@ -397,3 +397,40 @@ def test_the_correction_and_the_printed_differences_are_read_on_the_worker(
 
     assert set(threads) == {"printed_differences", "current", "shared_cases"}
     assert all(t != ui_thread for seen in threads.values() for t in seen), threads
+
+
+def test_opening_and_reloading_the_case_reads_on_the_worker(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case, its deadline proof and the 领域 choices are read off the UI thread, when the
+    dialog opens and when it reloads after a step."""
+    ui_thread = threading.get_ident()
+    threads: dict[str, list[int]] = {}
+
+    def watch(owner: object, name: str) -> None:
+        read = getattr(owner, name)
+
+        def call(*args: object, **kwargs: object) -> object:
+            threads.setdefault(name, []).append(threading.get_ident())
+            return read(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, call)
+
+    case_id = services.intake.register(clerk, person_form()).case_id
+    watch(services.cases, "detail")
+    watch(services.cases, "deadline_proof")
+    watch(services.site, "areas")
+
+    dialog = open_dialog(qtbot, context, case_id)
+    dialog.tabs.setCurrentIndex(1)
+    choose(qtbot, dialog.nature, "很难办")
+    choose(qtbot, dialog.approach, "推动办")
+    click(qtbot, dialog.cause_boxes[Cause.PROCESS])
+    choose(qtbot, dialog.triage_area, "医保社保")
+    click(qtbot, dialog.triage_button)
+    qtbot.waitUntil(lambda: dialog.triage_saved.text() != "")
+    qtbot.waitUntil(lambda: not dialog.is_loading)
+
+    assert len(threads["deadline_proof"]) == 2  # opened, then reloaded after the triage
+    assert set(threads) == {"detail", "deadline_proof", "areas"}
+    assert all(t != ui_thread for seen in threads.values() for t in seen), threads

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import shiboken6
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -57,6 +57,7 @@ from desktop_app.ui.correction_dialog import (
     mark_invalid,
     steady_error,
 )
+from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.screen import size_to_screen
 from desktop_app.ui.theme import GREEN
 
@@ -84,12 +85,24 @@ def _deadline_text(d: CaseDetail) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class _CaseRead:
+    """What the dialog shows, read on the worker in one go."""
+
+    detail: CaseDetail
+    deadline_proof: list[str]
+    areas: list[str] | None  # the 领域 choices: read once, when the dialog opens
+
+
 class CaseDetailDialog(QDialog):
+    """Opens at once and shows the case when it has been read on the worker (``is_loading``)."""
+
     def __init__(self, context: UiContext, case_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
         self.case_id = case_id
-        self.detail: CaseDetail = context.services.cases.detail(case_id)
+        self.detail: CaseDetail | None = None  # None until the first read arrives
+        self._reads = 0  # reads of the case asked of the worker and not answered yet
         self._shown_status: CaseStatus | None = None  # the status the 办结/回访 inputs are for
         self._printed_request = 0  # the latest printed_differences asked of the worker
         self._correction_loading = False  # 更正…'s data is being read on the worker
@@ -99,7 +112,7 @@ class CaseDetailDialog(QDialog):
         size_to_screen(self, 980, 700)
         layout = QVBoxLayout(self)
         header = QHBoxLayout()
-        self.title_label = heading("")
+        self.title_label = heading("正在读取……")
         self.title_label.setWordWrap(True)
         header.addWidget(self.title_label, 1)
         self.status_label = QLabel("")
@@ -107,19 +120,22 @@ class CaseDetailDialog(QDialog):
         header.addWidget(self.status_label)
         layout.addLayout(header)
         # At the city, a county's case: shown in full, changed only by the county.
-        self.read_only_banner = QLabel(self.detail.read_only_reason)
+        self.read_only_banner = QLabel("")
         self.read_only_banner.setObjectName("warningBanner")
         self.read_only_banner.setStyleSheet(BANNER_STYLE)
         self.read_only_banner.setWordWrap(True)
-        self.read_only_banner.setVisible(bool(self.detail.read_only_reason))
+        self.read_only_banner.setVisible(False)
         layout.addWidget(self.read_only_banner)
 
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs, 1)
         self.tabs.addTab(self._build_info(), "基本信息")
         self.tabs.addTab(self._build_triage(), "甄别分类")
+        # The case is asked for before the panel asks for its assignments: one worker answers in
+        # order, so the header is there before the 交办 tab fills.
+        self._read(with_areas=True)
         self.assignments = AssignmentPanel(context, case_id)
-        self.assignments.set_read_only(bool(self.detail.read_only_reason))
+        self.assignments.set_read_only(True)  # until the case says whether it may be changed
         # The panel reloads itself after its own steps; the case header and timeline follow.
         self.assignments.changed.connect(lambda _changes: self.reload(assignments=False))
         self.tabs.addTab(self.assignments, "交办")
@@ -143,8 +159,18 @@ class CaseDetailDialog(QDialog):
         bottom.addStretch(1)
         bottom.addWidget(close)
         layout.addLayout(bottom)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.accept)
-        self._render()
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        escape.activated.connect(self.accept)
+        # Nothing is offered until the case has been read.
+        for button in (
+            self.correct_button,
+            self.triage_button,
+            self.conclude_button,
+            self.visit_button,
+            self.withdraw_button,
+            self.add_material_button,
+        ):
+            button.setEnabled(False)
 
     # Building ------------------------------------------------------------------------------
 
@@ -197,9 +223,7 @@ class CaseDetailDialog(QDialog):
             causes.addWidget(box)
         causes.addStretch(1)
         self.triage_area = QComboBox()
-        self.triage_area.setPlaceholderText(PLEASE_CHOOSE)
-        for area in self._context.services.site.areas():
-            self.triage_area.addItem(area, area)
+        self.triage_area.setPlaceholderText(PLEASE_CHOOSE)  # filled when the case is read
         self.triage_note = QLineEdit()
         self.triage_note.setPlaceholderText("甄别说明（可不填）")
         self.triage_error = steady_error()
@@ -296,13 +320,13 @@ class CaseDetailDialog(QDialog):
         self.withdraw_reason.setPlaceholderText("当事人撤回的原因")
         self.withdraw_button = QPushButton("撤回事项")
         self.withdraw_button.clicked.connect(self._withdraw_clicked)
+        self.withdraw_error = FieldError()
         self.withdraw_reason.textChanged.connect(
             lambda text: self.withdraw_error.set_message(None) if text.strip() else None
         )
         withdraw.addWidget(self.withdraw_reason, 1)
         withdraw.addWidget(self.withdraw_button)
         layout.addLayout(withdraw)
-        self.withdraw_error = FieldError()
         layout.addWidget(self.withdraw_error)
         layout.addStretch(1)
         return page
@@ -328,8 +352,10 @@ class CaseDetailDialog(QDialog):
 
     # Rendering -----------------------------------------------------------------------------
 
-    def _render(self) -> None:
-        d = self.detail
+    def _render(self, d: CaseDetail, deadline_proof: list[str]) -> None:
+        self.read_only_banner.setText(d.read_only_reason)
+        self.read_only_banner.setVisible(bool(d.read_only_reason))
+        self.assignments.set_read_only(bool(d.read_only_reason))
         self.setWindowTitle(f"事项 {d.number}")
         self.title_label.setText(f"{d.number}　{d.title}")
         self.status_label.setText(d.status.label)
@@ -373,9 +399,10 @@ class CaseDetailDialog(QDialog):
         if d.id_override_reason:
             rows.append(("证件号确认理由", d.id_override_reason))
         while self.info_grid.count():
-            item = self.info_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            old = self.info_grid.takeAt(0)
+            old_widget = old.widget() if old is not None else None
+            if old_widget is not None:
+                old_widget.deleteLater()
         for index, (label, value) in enumerate(rows):
             row, column = divmod(index, 2)
             name = QLabel(f"{label}：")
@@ -386,9 +413,9 @@ class CaseDetailDialog(QDialog):
             self.info_grid.addWidget(name, row, column * 2, Qt.AlignmentFlag.AlignRight)
             self.info_grid.addWidget(text, row, column * 2 + 1)
         description_row = (len(rows) + 1) // 2
-        label = QLabel("具体情况：")
-        label.setObjectName("hint")
-        self.info_grid.addWidget(label, description_row, 0, Qt.AlignmentFlag.AlignTop)
+        description_label = QLabel("具体情况：")
+        description_label.setObjectName("hint")
+        self.info_grid.addWidget(description_label, description_row, 0, Qt.AlignmentFlag.AlignTop)
         description = QLabel(d.description)
         description.setWordWrap(True)
         description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -423,26 +450,27 @@ class CaseDetailDialog(QDialog):
 
         self.materials.clear()
         for attachment in d.attachments:
-            item = QListWidgetItem(
+            material = QListWidgetItem(
                 f"{attachment.filename}　{attachment.size / 1024:.0f} KB　"
                 f"{attachment.added_at:%Y-%m-%d %H:%M}　{attachment.added_by}"
             )
-            item.setData(Qt.ItemDataRole.UserRole, (attachment.sha256, attachment.filename))
-            self.materials.addItem(item)
+            material.setData(Qt.ItemDataRole.UserRole, (attachment.sha256, attachment.filename))
+            self.materials.addItem(material)
         if not d.attachments:
             self.materials.addItem("（暂无材料）")
 
-        proof = self._context.services.cases.deadline_proof(d.id)
         self.proof.setPlainText(
-            "\n".join(proof) if proof else "尚未甄别分类，还没有办理时限。甄别后按期限规则计算。"
+            "\n".join(deadline_proof)
+            if deadline_proof
+            else "尚未甄别分类，还没有办理时限。甄别后按期限规则计算。"
         )
         self.timeline.clear()
         for entry in d.timeline:
-            item = QTreeWidgetItem(
+            step = QTreeWidgetItem(
                 [entry.at.strftime("%Y-%m-%d %H:%M"), entry.label, entry.summary, entry.user_name]
             )
-            item.setToolTip(2, entry.summary)
-            self.timeline.addTopLevelItem(item)
+            step.setToolTip(2, entry.summary)
+            self.timeline.addTopLevelItem(step)
 
         actor = self._context.actor
         writable = not d.read_only_reason
@@ -459,6 +487,7 @@ class CaseDetailDialog(QDialog):
     def _render_correct_button(self) -> None:
         self.correct_button.setEnabled(
             not self._correction_loading
+            and self.detail is not None
             and not self.detail.read_only_reason
             and self._context.actor.can(Permission.REGISTER_CASE)
         )
@@ -468,22 +497,64 @@ class CaseDetailDialog(QDialog):
         worker; only the latest request's answer is shown."""
         self._printed_request += 1
         request = self._printed_request
-        services = self._context.services
-        case_id = self.case_id
+        corrections, case_id = self._context.services.corrections, self.case_id
 
         def show(printed: list[str]) -> None:
-            if not shiboken6.isValid(self) or request != self._printed_request:
+            if request != self._printed_request:  # a later request's answer is coming
                 return
             self.printed_banner.setText("\n".join(printed))
             self.printed_banner.setVisible(bool(printed))
 
-        self._context.runner.run(lambda: services.corrections.printed_differences(case_id), show)
+        Query(
+            self._context.runner, self, lambda: corrections.printed_differences(case_id), show
+        ).run()
 
-    def reload(self, *, assignments: bool = True) -> None:
-        self.detail = self._context.services.cases.detail(self.case_id)
-        self._render()
+    @property
+    def is_loading(self) -> bool:
+        """A read of the case or of its assignments has not been answered yet."""
+        return self._reads > 0 or self.assignments.is_loading
+
+    def reload(self, *, assignments: bool = True, then: Callable[[], None] | None = None) -> None:
+        """Reads the case again on the worker; ``then`` runs once it is shown."""
+        self._read(with_areas=False, then=then)
         if assignments:
             self.assignments.reload()
+
+    def _read(self, *, with_areas: bool, then: Callable[[], None] | None = None) -> None:
+        cases, site, case_id = (
+            self._context.services.cases,
+            self._context.services.site,
+            self.case_id,
+        )
+
+        def read() -> _CaseRead:
+            return _CaseRead(
+                cases.detail(case_id),
+                cases.deadline_proof(case_id),
+                site.areas() if with_areas else None,
+            )
+
+        def show(answer: _CaseRead) -> None:
+            if answer.areas is not None:
+                for area in answer.areas:
+                    self.triage_area.addItem(area, area)
+            self.detail = answer.detail
+            self._render(answer.detail, answer.deadline_proof)
+            if then is not None:
+                then()
+
+        def failed(exc: Exception) -> None:
+            show_error(self, exc)
+            if self.detail is None:  # nothing to show: the case could not be read
+                self.reject()
+
+        self._reads += 1
+        Query(self._context.runner, self, read, show).failure(failed).finished(
+            self._read_answered
+        ).run()
+
+    def _read_answered(self) -> None:
+        self._reads -= 1
 
     # Actions -------------------------------------------------------------------------------
     # Buttons connect to these small slots: ``clicked(bool)`` must never reach a method that
@@ -518,30 +589,26 @@ class CaseDetailDialog(QDialog):
         case_id = self.case_id
 
         def loaded(data: CorrectionData) -> None:
-            if not shiboken6.isValid(self):
-                return
-            self._correction_loading = False
-            self._render_correct_button()
+            self._correction_loaded()
             if not self.isVisible():
                 return
-            dialog = CorrectionDialog(self._context, self.case_id, self, data)
+            dialog = CorrectionDialog(self._context, self.case_id, data, self)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.accepted.connect(self._corrected)
             self.correction_dialog = dialog
             dialog.open()
 
-        def failed(exc: Exception) -> None:
-            if shiboken6.isValid(self):
-                self._correction_loading = False
-                self._render_correct_button()
-            show_error(self if shiboken6.isValid(self) else None, exc)
+        Query(
+            self._context.runner, self, lambda: CorrectionData.load(services, case_id), loaded
+        ).finished(self._correction_loaded).run()
 
-        self._context.runner.run(lambda: CorrectionData.load(services, case_id), loaded, failed)
+    def _correction_loaded(self) -> None:
+        self._correction_loading = False
+        self._render_correct_button()
 
     def _corrected(self) -> None:
-        if shiboken6.isValid(self):
-            self.reload()
-            self.tabs.setCurrentIndex(0)
+        self.reload()
+        self.tabs.setCurrentIndex(0)
 
     def save_triage(self) -> None:
         errors: dict[str, str] = {}
@@ -564,8 +631,9 @@ class CaseDetailDialog(QDialog):
             area=self.triage_area.currentData() or "",
             note=self.triage_note.text(),
         )
+        cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
         self._run(
-            lambda: self._context.services.cases.triage(self._context.actor, self.case_id, triage),
+            lambda: cases.triage(actor, case_id, triage),
             self.triage_error,
             ("nature", "approach", "causes", "area"),
             on_done=self._triage_saved,
@@ -573,6 +641,8 @@ class CaseDetailDialog(QDialog):
 
     def _triage_saved(self) -> None:
         d = self.detail
+        if d is None:
+            return
         what = "、".join(x.label for x in (d.nature, d.approach) if x is not None)
         due = f"，期限至 {chinese_date(d.due_date)}" if d.due_date else ""
         self.triage_saved.setText(f"✔ 已保存甄别分类：{what}{due}")
@@ -587,10 +657,11 @@ class CaseDetailDialog(QDialog):
         what = self.what_done.toPlainText()
         method = ReplyMethod(self.reply_method.currentData())
         reply = self.reply_text.text()
+        cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
         self._run(
-            lambda: self._context.services.cases.conclude(
-                self._context.actor,
-                self.case_id,
+            lambda: cases.conclude(
+                actor,
+                case_id,
                 outcome=outcome,
                 what_was_done=what,
                 reply_method=method,
@@ -606,22 +677,17 @@ class CaseDetailDialog(QDialog):
             return
         grade = VisitGrade(self.grade.currentData())
         note = self.visit_note.text()
+        cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
         self._run(
-            lambda: self._context.services.cases.record_visit(
-                self._context.actor, self.case_id, grade=grade, note=note
-            ),
+            lambda: cases.record_visit(actor, case_id, grade=grade, note=note),
             self.visit_error,
             ("grade", "note"),
         )
 
     def withdraw(self) -> None:
         reason = self.withdraw_reason.text()
-        self._run(
-            lambda: self._context.services.cases.withdraw(
-                self._context.actor, self.case_id, reason
-            ),
-            self.withdraw_error,
-        )
+        cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
+        self._run(lambda: cases.withdraw(actor, case_id, reason), self.withdraw_error)
 
     def _field_edited(self, key: str) -> None:
         """A field's message leaves as soon as the field is right."""
@@ -667,28 +733,19 @@ class CaseDetailDialog(QDialog):
         fields: tuple[str, ...] = (),
         on_done: Callable[[], None] | None = None,
     ) -> None:
+        """A step on the case: its form errors beside the fields, the case read again after."""
         error_label.set_message(None)
 
-        def done(changes: Changes) -> None:
-            self._context.hub.publish(changes)
-            if shiboken6.isValid(self):  # the dialog may have been closed meanwhile
-                self.reload()
-                if on_done is not None:
-                    on_done()
+        def invalid(exc: ValidationFailed) -> None:
+            placed = {k: v for k, v in exc.errors.items() if k in fields}
+            if fields:
+                self._show_field_errors(fields, placed)
+            rest = [v for k, v in exc.errors.items() if k not in placed]
+            error_label.set_message("；".join(rest) if rest else None)
 
-        def failed(exc: Exception) -> None:
-            if not shiboken6.isValid(self):
-                show_error(None, exc)
-            elif isinstance(exc, ValidationFailed):
-                placed = {k: v for k, v in exc.errors.items() if k in fields}
-                if fields:
-                    self._show_field_errors(fields, placed)
-                rest = [v for k, v in exc.errors.items() if k not in placed]
-                error_label.set_message("；".join(rest) if rest else None)
-            else:
-                show_error(self, exc)
-
-        self._context.runner.run(work, done, failed)
+        Action(self._context, self, work).success(
+            lambda _changes: self.reload(then=on_done)
+        ).on_invalid(invalid).run()
 
     def _add_material(self) -> None:
         paths, _filter = QFileDialog.getOpenFileNames(self, "选择材料")
@@ -696,12 +753,8 @@ class CaseDetailDialog(QDialog):
             self.add_materials([Path(p) for p in paths])
 
     def add_materials(self, paths: list[Path]) -> None:
-        self._run(
-            lambda: self._context.services.cases.add_attachments(
-                self._context.actor, self.case_id, paths
-            ),
-            self.withdraw_error,
-        )
+        cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
+        self._run(lambda: cases.add_attachments(actor, case_id, paths), self.withdraw_error)
 
     def _open_material(self, item: QListWidgetItem | None) -> None:
         if item is None:
@@ -711,9 +764,15 @@ class CaseDetailDialog(QDialog):
             return
         sha256, filename = stored
         folder = Path(tempfile.gettempdir()) / "bbcs-materials"
-        try:
-            path = self._context.services.attachments.readable_copy(sha256, filename, folder)
-        except Exception as exc:
-            show_error(self, exc)
-            return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        attachments = self._context.services.attachments
+
+        def open_copy(path: Path) -> None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+        # Copying a large file takes a moment: on the worker, then the system opens it.
+        Query(
+            self._context.runner,
+            self,
+            lambda: attachments.readable_copy(sha256, filename, folder),
+            open_copy,
+        ).run()

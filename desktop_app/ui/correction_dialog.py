@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import shiboken6
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -42,6 +41,7 @@ from desktop_app.services.corrections import (
 )
 from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.common import FieldError, UiContext, show_error
+from desktop_app.ui.operations import Action
 from desktop_app.ui.screen import size_to_screen
 
 # Fields that must not be left empty (as at intake), and the reason.
@@ -86,25 +86,21 @@ class CorrectionData:
 
 
 class CorrectionDialog(QDialog):
-    """Opened from the case dialog's 基本信息 tab; ``result`` is set once a correction is saved."""
+    """Opened from the case dialog's 基本信息 tab; ``saved`` is set once a correction is saved."""
 
     def __init__(
         self,
         context: UiContext,
         case_id: int,
+        data: CorrectionData,
         parent: QWidget | None = None,
-        data: CorrectionData | None = None,
     ) -> None:
-        """``data`` as ``CorrectionData.load`` reads it on the worker (the case dialog does);
-        without it, it is read here."""
+        """``data`` as ``CorrectionData.load`` reads it on the worker (the case dialog does)."""
         super().__init__(parent)
         self._context = context
         self.case_id = case_id
-        self.result: CorrectionResult | None = None
+        self.saved: CorrectionResult | None = None
         self._saving = False
-        services = context.services
-        if data is None:
-            data = CorrectionData.load(services, case_id)
         self._stored = data.stored
         self._kind = self._stored.complainant.kind
         self.setWindowTitle(f"更正 — 事项 {data.number}")
@@ -121,12 +117,12 @@ class CorrectionDialog(QDialog):
 
         # The matter beside the person: on a laptop both fit without scrolling; on a smaller
         # area the two scroll together.
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         host = QWidget()
-        self.scroll.setWidget(host)
-        outer.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(host)
+        outer.addWidget(self.scroll_area, 1)
         body = QHBoxLayout(host)
         body.setContentsMargins(0, 0, 0, 0)
         self.errors: dict[str, FieldError] = {}
@@ -170,7 +166,9 @@ class CorrectionDialog(QDialog):
         self._add(self._matter_form, "stuck_department_id", "受阻部门", self.stuck_department)
         self.stuck_at = QLineEdit(case.stuck_at)
         self._add(self._matter_form, "stuck_at", "受阻环节", self.stuck_at)
-        self.received_at = QDateTimeEdit(QDateTime(case.received_at))
+        # PySide6 converts a datetime; its stubs only list QDate/QTime overloads.
+        received = QDateTime(case.received_at)  # type: ignore[call-overload]
+        self.received_at = QDateTimeEdit(received)
         self.received_at.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.received_at.setCalendarPopup(True)
         self._add(self._matter_form, "received_at", "反映时间", self.received_at)
@@ -352,24 +350,16 @@ class CorrectionDialog(QDialog):
         self._saving = True
         self.save_button.setEnabled(False)
         form = self.current_form()
-        context = self._context
-        context.runner.run(
-            lambda: context.services.corrections.correct(context.actor, self.case_id, form),
-            self._saved,
-            self._failed,
-        )
+        services, actor, case_id = self._context.services, self._context.actor, self.case_id
+        Action(
+            self._context, self, lambda: services.corrections.correct(actor, case_id, form)
+        ).success(self._saved).failure(self._failed).run()
 
     def _saved(self, result: CorrectionResult) -> None:
-        self._context.hub.publish(result.changes)
-        if not shiboken6.isValid(self):
-            return
-        self.result = result
+        self.saved = result
         self.accept()
 
     def _failed(self, exc: Exception) -> None:
-        if not shiboken6.isValid(self):
-            show_error(None, exc)
-            return
         self._saving = False
         self.save_button.setEnabled(True)
         if isinstance(exc, ValidationFailed):
@@ -390,5 +380,5 @@ class CorrectionDialog(QDialog):
             self.form_error.set_message("；".join(unplaced))
         first = next((key for key in self.fields if key in errors), None)
         if first is not None:
-            self.scroll.ensureWidgetVisible(self.fields[first])
+            self.scroll_area.ensureWidgetVisible(self.fields[first])
             self.fields[first].setFocus()
