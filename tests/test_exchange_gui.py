@@ -534,6 +534,7 @@ def test_a_countys_case_opens_read_only_at_the_city(
     context = UiContext(city, city_admin, ChangeHub(), TaskRunner())
     dialog = CaseDetailDialog(context, case_id)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.is_loading)  # the case is read on the worker
     assert dialog.read_only_banner.isVisibleTo(dialog)
     assert "杞县办不成事监督窗口" in dialog.read_only_banner.text()
     for button in (dialog.triage_button, dialog.withdraw_button, dialog.add_material_button):

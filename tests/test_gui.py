@@ -149,6 +149,7 @@ def test_case_detail_triage_and_conclude(
     result = services.intake.register(clerk, person_form())
     dialog = window.open_case(result.case_id)  # owned by the window, deleted on close
     assert dialog is not None
+    qtbot.waitUntil(lambda: not dialog.is_loading)  # the case is read on the worker
     assert result.number in dialog.title_label.text()
     dialog.nature.setCurrentIndex(dialog.nature.findData(Nature.HARD.value))
     dialog.approach.setCurrentIndex(dialog.approach.findData(Approach.PUSH.value))
@@ -320,6 +321,7 @@ def test_overdue_deadline_is_red_in_the_ledger_and_proven_in_the_case(
 
     dialog = window.open_case(result.case_id)
     assert dialog is not None
+    qtbot.waitUntil(lambda: not dialog.is_loading)  # the case is read on the worker
     proof = dialog.proof.toPlainText()
     assert "5 个工作日" in proof and "2026-11-07 周六 周末" in proof
     assert "第5个工作日" in proof
@@ -402,6 +404,7 @@ def test_down_from_the_ledger_search_reaches_the_results_and_enter_opens_the_cas
     from desktop_app.ui.case_detail import CaseDetailDialog
 
     dialogs = [d for d in window.findChildren(CaseDetailDialog) if d.isVisible()]
+    qtbot.waitUntil(lambda: not dialogs[0].is_loading)  # the case is read on the worker
     assert len(dialogs) == 1 and first.number in dialogs[0].title_label.text()
     dialogs[0].close()
 

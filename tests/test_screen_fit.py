@@ -230,6 +230,7 @@ def test_the_case_dialog_fits_on_every_tab(
     dialog = window.open_case(case_id)
     assert dialog is not None
     qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: not dialog.is_loading)  # the case is read on the worker
     for tab in each_tab(qtbot, dialog):
         minimum = needed(dialog)
         assert fits(minimum, WINDOW_LIMIT), f"{tab}: minimum {minimum.width()}×{minimum.height()}"
@@ -238,10 +239,11 @@ def test_the_case_dialog_fits_on_every_tab(
 
 
 def test_the_correction_dialog_fits(qtbot: QtBot, window_with_case: tuple[MainWindow, int]) -> None:
-    from desktop_app.ui.correction_dialog import CorrectionDialog
+    from desktop_app.ui.correction_dialog import CorrectionData, CorrectionDialog
 
     window, case_id = window_with_case
-    check_dialog(qtbot, CorrectionDialog(window.context, case_id, window))
+    data = CorrectionData.load(window.context.services, case_id)
+    check_dialog(qtbot, CorrectionDialog(window.context, case_id, data, window))
 
 
 def test_the_slip_preview_fits(qtbot: QtBot, window_with_case: tuple[MainWindow, int]) -> None:
@@ -264,12 +266,18 @@ def test_the_slip_preview_fits(qtbot: QtBot, window_with_case: tuple[MainWindow,
 def test_the_step_dialogs_fit(
     qtbot: QtBot, window_with_case: tuple[MainWindow, int], services: AppServices
 ) -> None:
-    from desktop_app.ui.assignment_panel import DraftDialog, StepDialog
+    from desktop_app.ui.assignment_panel import DraftData, DraftDialog, StepDialog
 
     window, case_id = window_with_case
     check_dialog(qtbot, StepDialog(window.context, "签收", window))
-    departments = services.site.departments()
-    draft = DraftDialog(window.context, case_id, "医保结算查不到参保信息", departments, 5, window)
+    data = DraftData(
+        case_title="医保结算查不到参保信息",
+        departments=services.site.departments(),
+        default_days=5,
+        today=services.clock.now().date(),
+        calendar=services.calendar.calendar(),
+    )
+    draft = DraftDialog(window.context, case_id, data, window)
     check_dialog(qtbot, draft)
 
 
@@ -304,6 +312,7 @@ def test_screenshots_show_the_whole_laptop_screen(
     dialog = window.open_case(case_id)
     assert dialog is not None
     qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: not dialog.is_loading)  # the case is read on the worker
     assert misfits(window, dialog) == []
     assert screen_image(window, dialog).size() == laptop
     dialog.reject()
