@@ -13,9 +13,10 @@ import contextlib
 import json
 import shutil
 import sqlite3
-import time
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -27,12 +28,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from desktop_app.domain.vocabulary import Approach, Cause, Nature
-from desktop_app.services import bundle_file as bf
-from desktop_app.services import sync_records
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import FixedClock
+from desktop_app.services.exchange import bundle_file as bf
+from desktop_app.services.exchange import records as sync_records
+from desktop_app.services.exchange.records import TABLE_LABELS, ImportReport
 from desktop_app.services.ledger import CaseFilter
-from desktop_app.services.sync_records import TABLE_LABELS, ImportReport
 from desktop_app.storage import search
 from desktop_app.storage.database import RECORDS_PAGE_SIZE, Database
 from desktop_app.storage.models import Case, Complainant
@@ -229,13 +230,21 @@ def test_a_check_that_ends_late_still_refuses_and_keeps_nothing(
 ) -> None:
     """The copy and the search index run ahead of the value check. A case whose search text
     is missing is indexed from its rows here: those are read only once the check has passed,
-    however late it ends (here: a second late, with a title that is not text)."""
+    however late it ends (here: only once the import waits for it, with a title that is not
+    text)."""
     real = sync_records.RecordsFile.check_values
+    real_result = Future.result
+    waiting = threading.Event()  # the import has gone as far as it can without the check
+
+    def result(future: Future[Any], timeout: float | None = None) -> Any:
+        waiting.set()
+        return real_result(future, timeout)
 
     def late(records: sync_records.RecordsFile, columns: dict[str, list[str]]) -> None:
-        time.sleep(1.0)
+        waiting.wait(timeout=30)
         real(records, columns)
 
+    monkeypatch.setattr(Future, "result", result)
     monkeypatch.setattr(sync_records.RecordsFile, "check_values", late)
     assert shared.records.search
     case_uuid = shared.records.search[0][0]
@@ -833,7 +842,7 @@ def _dry_then_real(pair: Pair) -> ImportReport:
 def test_the_records_file_is_opened_by_a_uri_sqlite_accepts(path: Any, uri: str | None) -> None:
     """A drive path, a UNC temp folder (four slashes: SQLite refuses a URI authority) and
     characters that mean something in a URI."""
-    from desktop_app.services.sync_records import _file_uri
+    from desktop_app.services.exchange.records import _file_uri
 
     class Fixed(type(path)):  # type: ignore[misc]
         def absolute(self) -> Any:
@@ -853,7 +862,7 @@ def test_too_little_temporary_space_is_told_plainly_and_changes_nothing(
     """The records are unpacked to the temporary folder: with less free space than they need,
     the clerk is told before a byte is written."""
     from desktop_app.errors import EnvironmentProblem
-    from desktop_app.services import bundle_file
+    from desktop_app.services.exchange import bundle_file
 
     real = shutil.disk_usage
 
