@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 
 from desktop_app.domain.deadlines import DeadlineKind, RuleKey
 from desktop_app.domain.vocabulary import Approach, Cause, Nature
@@ -33,6 +33,7 @@ from desktop_app.ui.calendar.looks import (
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.theme import RED, YELLOW
 from tests.helpers.factories import person_form
+from tests.helpers.message_boxes import MessageBoxes
 
 OpenPage = Callable[[Actor], CalendarPage]
 WONT_TRIAGE = Triage(
@@ -41,15 +42,8 @@ WONT_TRIAGE = Triage(
 
 
 @pytest.fixture
-def open_page(
-    qtbot: Any, services: AppServices, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[OpenPage]:
-    # A message box would block an offscreen test forever; make any that appears fail it.
-    def no_dialog(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"unexpected message box: {args[1:3]}")
-
-    for name in ("warning", "critical", "information", "question"):
-        monkeypatch.setattr(QMessageBox, name, no_dialog)
+def open_page(qtbot: Any, services: AppServices, message_boxes: MessageBoxes) -> Iterator[OpenPage]:
+    # A message box would block an offscreen test forever: any that appears fails it.
     runners: list[TaskRunner] = []
 
     def open_for(actor: Actor) -> CalendarPage:
