@@ -20,8 +20,6 @@ from desktop_app.services import settings
 from desktop_app.storage.models import AuditEntry
 
 GENESIS = "0" * 64
-# The key as services.sync still reads it (until the exchange package reads AUDIT_HEAD).
-HEAD_KEY = AUDIT_HEAD.key
 
 
 def _plain(value: Any) -> Any:

@@ -26,7 +26,6 @@ from desktop_app.domain.settings import (
     DEADLINE_RULE_SETTINGS,
     DUE_SOON_DAYS,
     RULE_DAYS,
-    RULE_DAYS_PREFIX,
 )
 from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import CaseStatus, chinese_date
@@ -46,10 +45,6 @@ from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import CalendarYear, Case, HolidayOverride
 
-# The keys as services.sync still imports them (until the exchange package reads
-# domain.settings.RULE_DAYS / DUE_SOON_DAYS itself).
-RULE_PREFIX = RULE_DAYS_PREFIX
-DUE_SOON_KEY = DUE_SOON_DAYS.key
 OPEN_CODES = (CaseStatus.REGISTERED.value, CaseStatus.IN_PROGRESS.value)
 
 

@@ -65,3 +65,10 @@ def store(session: Session, setting: Declared[T], value: T) -> None:
     if setting.permission is not None:
         raise ValueError(f"{setting.key} needs {setting.permission}: use write() with an actor")
     session.merge(Setting(key=setting.key, value=setting.text(value)))
+
+
+def adopt(session: Session, setting: Declared[Any], text: str) -> None:
+    """Store ``text`` a city's reference bundle sent for ``setting`` (the importer has checked
+    the values as a whole, e.g. the deadline rules together, and the sender's right to send)."""
+    setting.parse(text)  # ValueError for a value this setting never takes
+    session.merge(Setting(key=setting.key, value=text))

@@ -30,9 +30,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from desktop_app.domain.settings import EXPORT_GENERATION
 
-# The key as services.sync still imports it (until the exchange package reads EXPORT_GENERATION).
-EXPORT_GENERATION_KEY = EXPORT_GENERATION.key
-
 
 def new_uuid() -> str:
     return str(uuid_module.uuid4())

@@ -8,14 +8,14 @@ import uuid as uuid_module
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from desktop_app.domain.settings import AUDIT_HEAD, EXPORT_GENERATION
 from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.files import size_text
-from desktop_app.services import audit
+from desktop_app.services import audit, settings
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.context import Actor, Clock
 from desktop_app.services.exchange import bundle_file as bf
@@ -24,19 +24,11 @@ from desktop_app.services.exchange.manifest import audit_head, header, manifest
 from desktop_app.services.exchange.records import DATA_TABLES, TABLE_LABELS, write_records
 from desktop_app.services.exchange.scratch import new_records_file
 from desktop_app.services.exchange.sites import local_site, trusted_city, trusted_site
-from desktop_app.services.exchange.status import acked_generation, int_setting
+from desktop_app.services.exchange.status import acked_generation
 from desktop_app.services.keys import SiteKeys
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import (
-    EXPORT_GENERATION_KEY,
-    Attachment,
-    Base,
-    Bundle,
-    Setting,
-)
-
-GENERATION_KEY: Final = EXPORT_GENERATION_KEY
+from desktop_app.storage.models import Attachment, Base, Bundle
 
 Progress = Callable[[str, int, int], None]
 
@@ -88,8 +80,8 @@ class DataExport:
                         f"登记的市级站点“{city.name}”公钥无效，请重新登记它的身份文件。"
                     )
                 base = acked_generation(session, city.code)
-                generation = int_setting(session, GENERATION_KEY, 0) + 1
-                session.merge(Setting(key=GENERATION_KEY, value=str(generation)))
+                generation = settings.read(session, EXPORT_GENERATION) + 1
+                settings.store(session, EXPORT_GENERATION, generation)
                 for spec in DATA_TABLES:
                     t = spec.table
                     session.execute(
@@ -120,7 +112,7 @@ class DataExport:
                         )
                     )
                 )
-                head = session.scalar(select(Setting.value).where(Setting.key == audit.HEAD_KEY))
+                head = settings.read(session, AUDIT_HEAD) or None
                 first = _bundle_time_range(session, base)
                 session.commit()  # the records file is complete before it is packed
                 report("压缩", 1, 4)

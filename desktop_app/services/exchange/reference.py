@@ -16,14 +16,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError
 
 from desktop_app.domain.deadlines import RuleKey, validate_rule_days
-from desktop_app.services import audit
-from desktop_app.services.calendar import (
-    DUE_SOON_KEY,
-    RULE_PREFIX,
-    bump_revision,
-    calendar_in,
-    recompute_open_deadlines,
+from desktop_app.domain.settings import (
+    DEADLINE_RULE_SETTINGS,
+    DUE_SOON_DAYS,
+    RULE_DAYS,
+    declared,
+    reference_applied,
 )
+from desktop_app.services import audit, settings
+from desktop_app.services.calendar import bump_revision, calendar_in, recompute_open_deadlines
 from desktop_app.services.context import Actor, Clock
 from desktop_app.services.exchange import bundle_file as bf
 from desktop_app.services.exchange.export import ExportResult, Progress, record_export
@@ -46,7 +47,6 @@ from desktop_app.storage.models import (
     Bundle,
     CalendarYear,
     HolidayOverride,
-    Setting,
 )
 
 
@@ -100,14 +100,8 @@ class ReferenceData:
                     "records/calendar_years.jsonl",
                     _jsonl("calendar_years", ["year", "source"], years),
                 )
-                rules = [
-                    [s.key, s.value]
-                    for s in session.scalars(
-                        select(Setting).where(
-                            Setting.key.startswith(RULE_PREFIX) | (Setting.key == DUE_SOON_KEY)
-                        )
-                    )
-                ]
+                stored_rules = settings.stored_text(session, DEADLINE_RULE_SETTINGS)
+                rules = [[key, value] for key, value in sorted(stored_rules.items())]
                 writer.add_bytes("records/rules.jsonl", _jsonl("rules", ["key", "value"], rules))
                 counts["rules"] = len(rules)
                 signed = manifest(
@@ -275,24 +269,17 @@ class ReferenceData:
                     calendar_changed = True
             # Rules carry no version: an older reference bundle (a stale stick) must not undo
             # newer ones, so they are applied only from a bundle newer than the last applied.
-            newest_key = f"sync_reference_from_{sender.code}"
+            applied = reference_applied(sender.code)
             created = str(signed.get("created_at", ""))
-            newest = session.scalar(select(Setting.value).where(Setting.key == newest_key))
+            newest = settings.read(session, applied)
             if rules and newest and created <= newest:
                 report.ignored["rules"] += len(rules)
                 report.reasons["比已导入的基础数据包更早"] += len(rules)
                 rules = []
             elif created:
-                session.merge(Setting(key=newest_key, value=created))
+                settings.store(session, applied, created)
             if rules:
-                stored = {
-                    s.key: s.value
-                    for s in session.scalars(
-                        select(Setting).where(
-                            Setting.key.startswith(RULE_PREFIX) | (Setting.key == DUE_SOON_KEY)
-                        )
-                    )
-                }
+                stored = settings.stored_text(session, DEADLINE_RULE_SETTINGS)
                 incoming = {}
                 for row in rules:
                     key, value = row["key"], row["value"]
@@ -304,21 +291,23 @@ class ReferenceData:
                         raise BundleRefused(RefusalCode.BAD_CONTENT, "数据包中的期限规则不正确。")
                     incoming[key] = value
                 days = {
-                    k: int(incoming[RULE_PREFIX + k.value])
-                    for k in RuleKey
-                    if RULE_PREFIX + k.value in incoming
+                    rule: int(incoming[RULE_DAYS[rule].key])
+                    for rule in RuleKey
+                    if RULE_DAYS[rule].key in incoming
                 }
-                due_soon = int(incoming.get(DUE_SOON_KEY, "3"))
+                due_soon = int(incoming.get(DUE_SOON_DAYS.key, str(DUE_SOON_DAYS.default)))
                 if validate_rule_days(days, due_soon):
                     raise BundleRefused(RefusalCode.BAD_CONTENT, "数据包中的期限规则超出允许范围。")
+                rule_keys = {s.key for s in DEADLINE_RULE_SETTINGS}
                 for key, value in incoming.items():
-                    if key != DUE_SOON_KEY and not key.startswith(RULE_PREFIX):
-                        continue
+                    setting = declared(key)
+                    if setting is None or key not in rule_keys:
+                        continue  # a setting this version does not take from the city
                     if stored.get(key) == value:
                         report.ignored["rules"] += 1
                         report.reasons["已是最新"] += 1
                     else:
-                        session.merge(Setting(key=key, value=value))
+                        settings.adopt(session, setting, value)
                         report.updated["rules"] += 1
             if dry_run:
                 session.rollback()

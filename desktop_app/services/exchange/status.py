@@ -6,25 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from desktop_app.domain.permissions import Permission
+from desktop_app.domain.settings import SYNC_INBOX, SYNC_PERIOD_DAYS
 from desktop_app.domain.vocabulary import SiteLevel
-from desktop_app.errors import EnvironmentProblem, UserError
+from desktop_app.errors import EnvironmentProblem
+from desktop_app.services import settings
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.exchange import bundle_file as bf
 from desktop_app.services.exchange.folders import folder_problem
 from desktop_app.services.exchange.records import DATA_TABLES, owned_here
 from desktop_app.services.exchange.sites import TrustedSite, local_site, trusted_city, trusted_site
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Bundle, Setting, Site, SyncConflict
-
-PERIOD_KEY: Final = "sync_period_days"
-INBOX_KEY: Final = "sync_inbox"
-DEFAULT_PERIOD_DAYS: Final = 7
+from desktop_app.storage.models import Bundle, Site, SyncConflict
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ class ExchangeStatus:
             last_acked = session.scalar(
                 select(func.max(Bundle.acked_at)).where(Bundle.direction == "out")
             )
-            period = int_setting(session, PERIOD_KEY, DEFAULT_PERIOD_DAYS)
+            period = settings.read(session, SYNC_PERIOD_DAYS)
             overdue = 0
             if last_acked is not None:
                 age = (self._clock.now() - last_acked).days
@@ -113,7 +110,7 @@ class ExchangeStatus:
             conflicts = session.scalar(
                 select(func.count()).where(SyncConflict.resolved_at.is_(None))
             )
-            inbox = session.scalar(select(Setting.value).where(Setting.key == INBOX_KEY)) or ""
+            inbox = settings.read(session, SYNC_INBOX)
             return SyncStatus(
                 level=level,
                 city=trusted_site(session, city) if city is not None else None,
@@ -127,17 +124,15 @@ class ExchangeStatus:
             )
 
     def set_period_days(self, actor: Actor, days: int) -> Changes:
-        actor.require(Permission.MANAGE_REFERENCE)
-        if not 1 <= days <= 90:
-            raise UserError("上报周期应为 1 到 90 天")
+        settings.require(actor, SYNC_PERIOD_DAYS)
         with self._db.write() as session:
-            session.merge(Setting(key=PERIOD_KEY, value=str(days)))
+            settings.write(session, actor, SYNC_PERIOD_DAYS, days)
         return Changes(settings=True)
 
     def set_inbox(self, actor: Actor, folder: str) -> Changes:
-        actor.require(Permission.EXCHANGE_DATA)
+        settings.require(actor, SYNC_INBOX)
         with self._db.write() as session:
-            session.merge(Setting(key=INBOX_KEY, value=folder.strip()))
+            settings.write(session, actor, SYNC_INBOX, folder.strip())
         return Changes(settings=True)
 
     def history(self, limit: int = 200) -> list[BundleRecord]:
@@ -209,14 +204,6 @@ def acked_generation(session: Session, city_code: str) -> int:
         )
     )
     return int(value or 0)
-
-
-def int_setting(session: Session, key: str, default: int) -> int:
-    value = session.scalar(select(Setting.value).where(Setting.key == key))
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
 
 
 def _peek(path: Path) -> tuple[str, str, str]:
