@@ -32,6 +32,7 @@ from desktop_app.ui.common import ChangeHub, UiContext, heading, show_error
 from desktop_app.ui.dashboard_page import DashboardPage
 from desktop_app.ui.intake_page import IntakePage
 from desktop_app.ui.ledger_page import LedgerPage
+from desktop_app.ui.operations import Query
 from desktop_app.ui.screen import available_area, size_to_screen
 from desktop_app.ui.startup import LoginDialog
 
@@ -123,13 +124,13 @@ class MainWindow(QMainWindow):
         self._build_pages()
 
         for number in range(1, len(self._page_names) + 1):
-            QShortcut(
-                QKeySequence(f"Ctrl+{number}"),
-                self,
-                activated=lambda n=number: self.navigation.setCurrentRow(n - 1),
+            QShortcut(QKeySequence(f"Ctrl+{number}"), self).activated.connect(
+                lambda n=number: self.navigation.setCurrentRow(n - 1)
             )
-        QShortcut(QKeySequence.StandardKey.New, self, activated=lambda: self.go_to("受理登记"))
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self._find)
+        QShortcut(QKeySequence.StandardKey.New, self).activated.connect(
+            lambda: self.go_to("受理登记")
+        )
+        QShortcut(QKeySequence.StandardKey.Find, self).activated.connect(self._find)
         self._add_switch_keys(self)
         # The case dialog and the step dialogs are modal: the window's own shortcuts do not
         # reach them, so each of this window's dialogs gets its own when it becomes active.
@@ -243,13 +244,16 @@ class MainWindow(QMainWindow):
         if builder is not None and title not in self._built:
             widget = builder()
             placeholder = self.pages.widget(index)
+            assert placeholder is not None
             current = self.pages.currentIndex()
             self.pages.removeWidget(placeholder)
             self.pages.insertWidget(index, widget)
             placeholder.deleteLater()
             self.pages.setCurrentIndex(current)
             self._built[title] = widget
-        return self.pages.widget(index)
+        page = self.pages.widget(index)
+        assert page is not None
+        return page
 
     @property
     def calendar(self) -> CalendarPage:
@@ -493,15 +497,13 @@ class MainWindow(QMainWindow):
         runner = self.context.runner
 
         def ready(_result: object) -> None:
-            if not isValid(self):
-                return
             if not self.isVisible():  # the window was closed meanwhile: no log-in over nothing
                 self.statusBar().clearMessage()
                 self.setEnabled(True)
                 self._leaving = False
                 return
             if any(_busy(d) for d in self.open_dialogs()):
-                QTimer.singleShot(50, self, lambda: runner.run(lambda: None, ready))
+                QTimer.singleShot(50, self, lambda: Query(runner, self, lambda: None, ready).run())
                 return
             for dialog in reversed(self.open_dialogs()):
                 dialog.reject()
@@ -509,7 +511,7 @@ class MainWindow(QMainWindow):
             self.setEnabled(True)
             self._open_login(log_out)
 
-        runner.run(lambda: None, ready)
+        Query(runner, self, lambda: None, ready).run()
 
     def _open_login(self, log_out: bool) -> None:
         purpose = "注销后登录" if log_out else "切换用户"
