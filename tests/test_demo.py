@@ -240,6 +240,21 @@ def test_case_fields_agree_with_the_timeline(demo: Demo) -> None:
         assert case.version == len(events)
 
 
+def test_deadlines_are_what_the_calendar_gives(demo: Demo) -> None:
+    """The demo's bulk deadlines carry what apply_deadline records live: the due date is its
+    start plus its working days on this calendar, with the calendar's version and 暂定 flag."""
+    calendar = CalendarService(demo.db, FixedClock(NOW)).calendar()
+    triaged = [case for case in demo.cases if case.triaged_at is not None]
+    assert triaged
+    for case in triaged:
+        assert case.due_start is not None and case.due_working_days is not None, case.number
+        deadline = calendar.add(case.due_start, case.due_working_days)
+        assert case.due_date == deadline.due, case.number
+        assert case.due_calendar_version == deadline.calendar_version, case.number
+        assert case.due_provisional == deadline.provisional, case.number
+        assert case.due_rule is not None, case.number
+
+
 def test_triage_choices_are_sensible(demo: Demo) -> None:
     triaged = [c for c in demo.cases if c.nature is not None]
     allowed = {

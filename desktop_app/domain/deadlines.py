@@ -137,6 +137,19 @@ def apply_deadline(case: CaseDeadline, deadline: Deadline, rule: RuleKey | None)
     case.due_provisional = deadline.provisional
 
 
+def deadline_fields(deadline: Deadline, rule: RuleKey | None) -> dict[str, object]:
+    """The same fields as :func:`apply_deadline` sets, as column values for a bulk update (the
+    demo fills 100,000 cases at once)."""
+    return {
+        "due_start": deadline.start,
+        "due_working_days": deadline.working_days,
+        "due_rule": rule.value if rule is not None else None,
+        "due_date": deadline.due,
+        "due_calendar_version": deadline.calendar_version,
+        "due_provisional": deadline.provisional,
+    }
+
+
 def soon_limit(calendar: WorkdayCalendar, today: date, due_soon_days: int) -> date:
     """The last day that still counts as "due soon" (N working days after today)."""
     return calendar.add(today, due_soon_days).due if due_soon_days > 0 else today

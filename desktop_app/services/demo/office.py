@@ -20,7 +20,7 @@ from desktop_app.domain.assignment_flow import (
     slip_series,
 )
 from desktop_app.domain.case_flow import EventKind
-from desktop_app.domain.deadlines import RuleKey, assignment_rule, case_rule
+from desktop_app.domain.deadlines import RuleKey, assignment_rule, case_rule, deadline_fields
 from desktop_app.domain.settings import EXPORT_GENERATION, WINDOW_PHONE
 from desktop_app.domain.validation import mask_id_number, mask_phone
 from desktop_app.domain.vocabulary import Approach, CaseStatus, Nature, chinese_date
@@ -118,17 +118,11 @@ def fill_deadlines(session: Session, now: datetime) -> None:
             continue
         rule = case_rule(Nature(nature), Approach(approach))
         start = triaged_at.date()
-        if due is None:
-            due = calendar.add(start, rules.working_days(rule)).due
-        deadline_days = calendar.between(start, due) if due > start else 0
+        # A due date the story already set (an extension) is counted as the days up to it.
+        days = rules.working_days(rule) if due is None else max(0, calendar.between(start, due))
         values: dict[str, Any] = {
             "id": case_id,
-            "due_start": start,
-            "due_working_days": deadline_days,
-            "due_rule": rule.value,
-            "due_date": due,
-            "due_calendar_version": calendar.version,
-            "due_provisional": not calendar.is_known(due),
+            **deadline_fields(calendar.add(start, days), rule),
             "basis_due_date": calendar.add(start, basis_days).due
             if nature == Nature.CANT.value and status in ("registered", "in_progress")
             else None,
