@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from desktop_app.services.context import FixedClock
 from desktop_app.services.exchange import bundle_file as bf
-from desktop_app.services.exchange.records import SPECS
+from desktop_app.services.exchange.records_tables import SPECS
 from tests.conftest import NOW
 from tests.helpers.exchange import (
     ADMIN,

@@ -31,8 +31,10 @@ from desktop_app.domain.vocabulary import Approach, Cause, Nature
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import FixedClock
 from desktop_app.services.exchange import bundle_file as bf
-from desktop_app.services.exchange import records as sync_records
-from desktop_app.services.exchange.records import TABLE_LABELS, ImportReport
+from desktop_app.services.exchange import merge_bulk
+from desktop_app.services.exchange.import_report import ImportReport
+from desktop_app.services.exchange.records_file import RecordsFile
+from desktop_app.services.exchange.records_tables import ATTACHED, SPECS, TABLE_LABELS
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.storage import search
 from desktop_app.storage.database import RECORDS_PAGE_SIZE, Database
@@ -136,7 +138,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
 def test_a_crafted_copy_of_a_real_records_file_is_accepted(shared: Shared, tmp_path: Path) -> None:
     """The baseline every refusal below changes one thing of: rebuilt by the test helper, the
     county's records import as the real bundle does."""
-    assert all(shared.records.tables[t][1] for t in sync_records.SPECS)  # every table has rows
+    assert all(shared.records.tables[t][1] for t in SPECS)  # every table has rows
     assert len(shared.records.files) == 1  # the scan
     before = table_counts(shared.city)
     real = shared.city.sync.import_file(ADMIN, shared.bundle, dry_run=True)
@@ -232,7 +234,7 @@ def test_a_check_that_ends_late_still_refuses_and_keeps_nothing(
     is missing is indexed from its rows here: those are read only once the check has passed,
     however late it ends (here: only once the import waits for it, with a title that is not
     text)."""
-    real = sync_records.RecordsFile.check_values
+    real = RecordsFile.check_values
     real_result = Future.result
     waiting = threading.Event()  # the import has gone as far as it can without the check
 
@@ -240,12 +242,12 @@ def test_a_check_that_ends_late_still_refuses_and_keeps_nothing(
         waiting.set()
         return real_result(future, timeout)
 
-    def late(records: sync_records.RecordsFile, columns: dict[str, list[str]]) -> None:
+    def late(records: RecordsFile, columns: dict[str, list[str]]) -> None:
         waiting.wait(timeout=30)
         real(records, columns)
 
     monkeypatch.setattr(Future, "result", result)
-    monkeypatch.setattr(sync_records.RecordsFile, "check_values", late)
+    monkeypatch.setattr(RecordsFile, "check_values", late)
     assert shared.records.search
     case_uuid = shared.records.search[0][0]
     member = shared.records.member(
@@ -308,7 +310,7 @@ def test_search_text_of_the_wrong_form_refuses_the_bundle(
 
 # b) anything but the expected plain tables --------------------------------------------------
 
-CASE_EVENTS = ", ".join(f'"{c}"' for c in sync_records.SPECS["case_events"].columns())
+CASE_EVENTS = ", ".join(f'"{c}"' for c in SPECS["case_events"].columns())
 
 EXTRA_OBJECTS = [
     pytest.param(["CREATE VIEW open_cases AS SELECT * FROM cases"], id="view"),
@@ -698,34 +700,34 @@ def _healthy(db: Database) -> None:
 def test_a_bulk_import_rebuilds_the_indexes_it_dropped(
     pair: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sync_records, "BULK_ROWS", 1)
+    monkeypatch.setattr(merge_bulk, "BULK_ROWS", 1)
     dropped: list[str] = []
-    drop = sync_records.RecordMerger._drop_indexes
+    drop = merge_bulk.BulkCopy._drop_indexes
 
-    def noting_drop(merger: sync_records.RecordMerger, table: str) -> list[str]:
-        made_again = drop(merger, table)  # the real thing, noted
+    def noting_drop(copier: merge_bulk.BulkCopy, table: str) -> list[str]:
+        made_again = drop(copier, table)  # the real thing, noted
         dropped.extend(made_again)
         return made_again
 
-    monkeypatch.setattr(sync_records.RecordMerger, "_drop_indexes", noting_drop)
+    monkeypatch.setattr(merge_bulk.BulkCopy, "_drop_indexes", noting_drop)
     fresh = Database(f"sqlite:///{pair.root / 'fresh.db'}")
     try:
         fresh.migrate()
         expected = _indexes(fresh)
     finally:
         fresh.dispose()
-    secondary = {sql for _name, table, sql in expected if table in sync_records.SPECS and sql}
+    secondary = {sql for _name, table, sql in expected if table in SPECS and sql}
     city, county = pair.city, pair.county
     case_ids = populate(county, 4, pair.root)
     first = city.sync.import_file(ADMIN, county.sync.export(ADMIN, pair.usb).path)
     assert not first.refused, first.reason
-    assert all(first.added[t] >= 1 for t in sync_records.SPECS), first.added
+    assert all(first.added[t] >= 1 for t in SPECS), first.added
     assert set(dropped) == secondary  # every synced table went the bulk way
     assert _indexes(city.services.db) == expected
     _healthy(city.services.db)
     with city.services.db.read() as session:  # the search index is set as FTS5 sets it again
         settings = dict(session.execute(text("SELECT k, v FROM case_search_config")).all())
-    assert {k: settings[k] for k in sync_records.FTS_DEFAULTS} == sync_records.FTS_DEFAULTS
+    assert {k: settings[k] for k in merge_bulk.FTS_DEFAULTS} == merge_bulk.FTS_DEFAULTS
     assert len(city.services.ledger.ids(CaseFilter(text=NAME))) == 4
 
     # The county takes the acknowledgement; its next bundle carries only what changed.
@@ -777,7 +779,7 @@ def test_an_import_gives_the_connection_back_as_it_was(pair: Pair) -> None:
             assert cache_size == -8000
             assert autocheckpoint == 1000
             assert foreign_keys == 1
-            assert sync_records.ATTACHED not in schemas
+            assert ATTACHED not in schemas
     # A refused import gives it back too.
     records = read_records(bundle, city)
     bad = records.member(extra_sql=["UPDATE cases SET version = 0"])
@@ -842,7 +844,7 @@ def _dry_then_real(pair: Pair) -> ImportReport:
 def test_the_records_file_is_opened_by_a_uri_sqlite_accepts(path: Any, uri: str | None) -> None:
     """A drive path, a UNC temp folder (four slashes: SQLite refuses a URI authority) and
     characters that mean something in a URI."""
-    from desktop_app.services.exchange.records import _file_uri
+    from desktop_app.services.exchange.records_file import _file_uri
 
     class Fixed(type(path)):  # type: ignore[misc]
         def absolute(self) -> Any:

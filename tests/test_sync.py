@@ -588,10 +588,11 @@ def test_references_to_rows_that_come_later_in_the_bundle_are_kept(
     """A lost stick: the next bundle carries everything, in the order it changed, so a case can
     come before the earlier case it is linked to. One row at a time (both engines' row-by-row
     path, and SQLite's for rows the city already has) must still link them."""
-    from desktop_app.services.exchange import records as sync_records
+    from desktop_app.services.exchange import merge_bulk, merge_rows, records_file
     from tests.test_cases import conclude
 
-    monkeypatch.setattr(sync_records, "ROW_CHUNK", 1)
+    for reader in (records_file, merge_bulk, merge_rows):  # wherever rows are read in chunks
+        monkeypatch.setattr(reader, "ROW_CHUNK", 1)
     qixian, city = province.qixian, province.city
     first = register(qixian, 1)[0]
     conclude(qixian.services, ADMIN, first)

@@ -17,8 +17,8 @@ from desktop_app.files import write_atomically
 from desktop_app.services import audit
 from desktop_app.services.context import Actor, Clock
 from desktop_app.services.exchange import bundle_file as bf
+from desktop_app.services.exchange.import_report import ImportReport
 from desktop_app.services.exchange.manifest import parse_time
-from desktop_app.services.exchange.records import ImportReport
 from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 from desktop_app.services.exchange.sites import TRUSTED, local_site
 from desktop_app.services.keys import SiteKeys

@@ -12,7 +12,9 @@ from desktop_app.domain.permissions import Permission
 from desktop_app.errors import NotFound, UserError
 from desktop_app.services import audit
 from desktop_app.services.context import Actor, Changes, Clock
-from desktop_app.services.exchange.records import SPECS, ImportReport, RecordMerger, stored_form
+from desktop_app.services.exchange.import_report import ImportReport
+from desktop_app.services.exchange.merge import RecordMerger
+from desktop_app.services.exchange.records_tables import SPECS, stored_form
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import SyncConflict
 

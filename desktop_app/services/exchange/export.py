@@ -21,7 +21,8 @@ from desktop_app.services.context import Actor, Clock
 from desktop_app.services.exchange import bundle_file as bf
 from desktop_app.services.exchange.folders import check_target, temp_problem, write_bundle_file
 from desktop_app.services.exchange.manifest import audit_head, header, manifest
-from desktop_app.services.exchange.records import DATA_TABLES, TABLE_LABELS, write_records
+from desktop_app.services.exchange.records_tables import DATA_TABLES, TABLE_LABELS
+from desktop_app.services.exchange.records_write import write_records
 from desktop_app.services.exchange.scratch import new_records_file
 from desktop_app.services.exchange.sites import local_site, trusted_city, trusted_site
 from desktop_app.services.exchange.status import acked_generation

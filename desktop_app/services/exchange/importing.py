@@ -1,5 +1,5 @@
 """Importing at the receiving site: a bundle, an acknowledgement, or a folder of them. A data
-bundle is merged all or nothing (``records.RecordMerger``) and acknowledged; importing the same
+bundle is merged all or nothing (``merge.RecordMerger``) and acknowledged; importing the same
 bundle again changes nothing. A refusal is reported, never half applied."""
 
 from __future__ import annotations
@@ -27,13 +27,10 @@ from desktop_app.services.exchange.admission import (
 )
 from desktop_app.services.exchange.export import Progress
 from desktop_app.services.exchange.folders import size_of
+from desktop_app.services.exchange.import_report import ImportReport
 from desktop_app.services.exchange.manifest import check_manifest, parse_time
-from desktop_app.services.exchange.records import (
-    DATA_TABLES,
-    ImportReport,
-    RecordMerger,
-    incompatible,
-)
+from desktop_app.services.exchange.merge import RecordMerger, incompatible
+from desktop_app.services.exchange.records_tables import DATA_TABLES
 from desktop_app.services.exchange.reference import ReferenceData
 from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 from desktop_app.services.exchange.scratch import open_records, records_session

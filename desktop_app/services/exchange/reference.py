@@ -29,14 +29,11 @@ from desktop_app.services.context import Actor, Clock
 from desktop_app.services.exchange import bundle_file as bf
 from desktop_app.services.exchange.export import ExportResult, Progress, record_export
 from desktop_app.services.exchange.folders import check_target, size_of, write_bundle_file
+from desktop_app.services.exchange.import_report import ImportReport
 from desktop_app.services.exchange.manifest import header, manifest, parse_time
-from desktop_app.services.exchange.records import (
-    SPECS,
-    ImportReport,
-    RecordMerger,
-    incompatible,
-    write_records,
-)
+from desktop_app.services.exchange.merge import RecordMerger, incompatible
+from desktop_app.services.exchange.records_tables import SPECS
+from desktop_app.services.exchange.records_write import write_records
 from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 from desktop_app.services.exchange.scratch import new_records_file, open_records, records_session
 from desktop_app.services.exchange.sites import SiteView, local_site

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from desktop_app.errors import EnvironmentProblem
 from desktop_app.files import scratch_folder
 from desktop_app.services.exchange import bundle_file as bf
-from desktop_app.services.exchange.records import ATTACHED, RecordsFile
+from desktop_app.services.exchange.records_file import RecordsFile
+from desktop_app.services.exchange.records_tables import ATTACHED
 from desktop_app.storage.database import Database
 
 

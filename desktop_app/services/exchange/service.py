@@ -12,8 +12,8 @@ from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.exchange.acks import Acknowledgements
 from desktop_app.services.exchange.conflicts import ConflictInfo, Conflicts
 from desktop_app.services.exchange.export import DataExport, ExportResult, Progress
+from desktop_app.services.exchange.import_report import ImportReport
 from desktop_app.services.exchange.importing import Importer
-from desktop_app.services.exchange.records import ImportReport
 from desktop_app.services.exchange.reference import ReferenceData
 from desktop_app.services.exchange.sites import TrustedSite, site_summary
 from desktop_app.services.exchange.status import BundleRecord, ExchangeStatus, SyncStatus

@@ -18,7 +18,7 @@ from desktop_app.services import settings
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.exchange import bundle_file as bf
 from desktop_app.services.exchange.folders import folder_problem
-from desktop_app.services.exchange.records import DATA_TABLES, owned_here
+from desktop_app.services.exchange.records_tables import DATA_TABLES, owned_here
 from desktop_app.services.exchange.sites import TrustedSite, local_site, trusted_city, trusted_site
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Bundle, Site, SyncConflict
