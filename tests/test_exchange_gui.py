@@ -19,7 +19,7 @@ from desktop_app.services.ledger import CaseFilter
 from desktop_app.system import drives
 from desktop_app.system.drives import Drive
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
-from desktop_app.ui.exchange_page import ExchangePage, FileDialogs
+from desktop_app.ui.exchange import ExchangePage, FileDialogs
 from desktop_app.ui.main_window import MainWindow
 from tests.helpers.factories import ADMIN_PASSWORD, person_form
 from tests.helpers.speed import CHEAP_HASHER, fast_password_hashing  # noqa: F401
@@ -120,7 +120,7 @@ def make_page(qtbot: QtBot, message_boxes: list[tuple[str, str]]) -> Iterator[Pa
         qtbot.addWidget(page)
         page.resize(1100, 760)
         page.show()
-        qtbot.waitUntil(lambda: not page.is_busy and page.data is not None)
+        qtbot.waitUntil(lambda: not page.is_busy and page.loaded)
         return page
 
     yield make
@@ -144,9 +144,9 @@ def wait_idle(qtbot: QtBot, page: ExchangePage) -> None:
 def import_through_preview(qtbot: QtBot, page: ExchangePage, files: list[Path]) -> None:
     """Choose files, wait for the dry run's dialog, confirm it, wait for the import."""
     dialogs_of(page).files = files
-    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.import_preview is not None, timeout=10_000)
-    preview = page.import_preview
+    qtbot.mouseClick(page.receive.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.receive.import_preview is not None, timeout=10_000)
+    preview = page.receive.import_preview
     assert preview is not None and preview.confirm_button.isEnabled()
     qtbot.mouseClick(preview.confirm_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, page)
@@ -171,21 +171,21 @@ def test_export_at_county_import_at_city_then_ack_closes_the_loop(
         services.intake.register(clerk, person_form(title=title))
 
     county_page = make_page(services, clerk)
-    assert "上级：开封市办不成事监督窗口（410200）" in county_page.status_label.text()
-    assert "待上报记录" in county_page.status_label.text()
-    assert "尚未向市级上报过数据" in county_page.reminder_label.text()
+    assert "上级：开封市办不成事监督窗口（410200）" in county_page.status.status_label.text()
+    assert "待上报记录" in county_page.status.status_label.text()
+    assert "尚未向市级上报过数据" in county_page.status.reminder_label.text()
 
     dialogs_of(county_page).folder = stick
-    qtbot.mouseClick(county_page.target.browse_button, Qt.MouseButton.LeftButton)
-    assert county_page.target.target() == str(stick)
-    qtbot.mouseClick(county_page.export_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(county_page.send.target.browse_button, Qt.MouseButton.LeftButton)
+    assert county_page.send.target.target() == str(stick)
+    qtbot.mouseClick(county_page.send.export_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, county_page)
 
     bundles = list(stick.glob("*.bbcs"))
     assert len(bundles) == 1
-    assert bundles[0].name in county_page.export_message.text()
-    assert "事项 3" in county_page.export_message.text()
-    row = cells(county_page.history_table, 0)
+    assert bundles[0].name in county_page.send.export_message.text()
+    assert "事项 3" in county_page.send.export_message.text()
+    row = cells(county_page.history.history_table, 0)
     assert row[1:3] == ["发出", "上报数据"]
     assert row[4] == bundles[0].name
     assert row[7] == "待确认"
@@ -195,9 +195,9 @@ def test_export_at_county_import_at_city_then_ack_closes_the_loop(
     published: list[Changes] = []
     city_page._context.hub.changed.connect(published.append)
     dialogs_of(city_page).files = bundles
-    qtbot.mouseClick(city_page.import_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: city_page.import_preview is not None, timeout=10_000)
-    preview = city_page.import_preview
+    qtbot.mouseClick(city_page.receive.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: city_page.receive.import_preview is not None, timeout=10_000)
+    preview = city_page.receive.import_preview
     assert preview is not None
     dry = cells(preview.table, 0)
     assert dry[0] == bundles[0].name
@@ -213,24 +213,24 @@ def test_export_at_county_import_at_city_then_ack_closes_the_loop(
     assert city_case_count(city) == 3
     acks = list(stick.glob("*.bbcsack"))
     assert len(acks) == 1
-    result = cells(city_page.results_table, 0)
+    result = cells(city_page.receive.results_table, 0)
     assert result[7].startswith("已导入") and str(acks[0]) in result[7]
-    assert "回执" in city_page.import_message.text()
+    assert "回执" in city_page.receive.import_message.text()
     assert any(c.cases for c in published)
-    assert cells(city_page.history_table, 0)[1:4] == [
+    assert cells(city_page.history.history_table, 0)[1:4] == [
         "收到",
         "上报数据",
         "杞县办不成事监督窗口（410221）",
     ]
-    assert "已登记县区 1 个" in city_page.status_label.text()
+    assert "已登记县区 1 个" in city_page.status.status_label.text()
 
     # Back at the county: the acknowledgement says the city has it.
     import_through_preview(qtbot, county_page, acks)
-    assert cells(county_page.results_table, 0)[7] == "市级已确认收到"
-    assert "市级已确认到：2026-11-25 09:30" in county_page.status_label.text()
-    assert "待上报记录 0 条" in county_page.status_label.text()
-    assert cells(county_page.history_table, 0)[7] == "已确认 2026-11-25 09:30"
-    assert not county_page.reminder_label.isVisible()
+    assert cells(county_page.receive.results_table, 0)[7] == "市级已确认收到"
+    assert "市级已确认到：2026-11-25 09:30" in county_page.status.status_label.text()
+    assert "待上报记录 0 条" in county_page.status.status_label.text()
+    assert cells(county_page.history.history_table, 0)[7] == "已确认 2026-11-25 09:30"
+    assert not county_page.status.reminder_label.isVisible()
     assert services.sync.status().reminder() == ""
     assert message_boxes == []
 
@@ -253,20 +253,20 @@ def test_tampered_bundle_is_refused_with_its_reason_and_nothing_is_imported(
 
     page = make_page(city, city_admin)
     dialogs_of(page).files = [bundle]
-    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.import_preview is not None, timeout=10_000)
-    preview = page.import_preview
+    qtbot.mouseClick(page.receive.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.receive.import_preview is not None, timeout=10_000)
+    preview = page.receive.import_preview
     assert preview is not None
 
     assert not preview.confirm_button.isEnabled()
     assert preview.cancel_button.text() == "关闭"
-    reason = cells(page.results_table, 0)[7]
+    reason = cells(page.receive.results_table, 0)[7]
     assert reason.startswith("拒绝：")
-    assert page.results_table.item(0, 7).foreground().color().name() == "#c0392b"
+    assert page.receive.results_table.item(0, 7).foreground().color().name() == "#c0392b"
     assert cells(preview.table, 0)[7] == reason
-    assert "没有导入任何数据" in page.import_message.text()
+    assert "没有导入任何数据" in page.receive.import_message.text()
     qtbot.mouseClick(preview.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.import_preview is None)
+    qtbot.waitUntil(lambda: page.receive.import_preview is None)
 
     assert city_case_count(city) == 0
     assert city.sync.history() == []
@@ -286,20 +286,20 @@ def test_trusting_a_site_shows_its_fingerprint_and_a_changed_key_needs_confirmat
     city_page = make_page(city, city.auth.login("admin", ADMIN_PASSWORD))
     city_file = tmp_path / "开封市-身份.json"
     dialogs_of(city_page).save_to = city_file
-    qtbot.mouseClick(city_page.export_identity_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(city_page.identity.export_identity_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: city_file.exists())
     old = identity_of(city).fingerprint()
-    assert old in city_page.fingerprint_label.text()
+    assert old in city_page.identity.fingerprint_label.text()
 
     page = make_page(services, admin)
     dialogs_of(page).files = [city_file]
-    qtbot.mouseClick(page.trust_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.trust_prompt is not None)
-    prompt = page.trust_prompt
+    qtbot.mouseClick(page.identity.trust_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.identity.trust_prompt is not None)
+    prompt = page.identity.trust_prompt
     assert prompt is not None and old in prompt.text() and "电话" in prompt.text()
     prompt.buttons()[0].click()  # 核对无误，登记
-    qtbot.waitUntil(lambda: page.sites_table.rowCount() == 1)
-    assert cells(page.sites_table, 0)[:5] == [CITY_CODE, CITY_NAME, "市级窗口", old, "已登记"]
+    qtbot.waitUntil(lambda: page.sites.sites_table.rowCount() == 1)
+    assert cells(page.sites.sites_table, 0)[:5] == [CITY_CODE, CITY_NAME, "市级窗口", old, "已登记"]
 
     # The city reinstalled and made new keys: the county must confirm the new fingerprint.
     moved = make_city(tmp_path / "市级 新电脑", clock)
@@ -307,7 +307,7 @@ def test_trusting_a_site_shows_its_fingerprint_and_a_changed_key_needs_confirmat
         new_file = tmp_path / "开封市-新身份.json"
         moved_page = make_page(moved, moved.auth.login("admin", ADMIN_PASSWORD))
         dialogs_of(moved_page).save_to = new_file
-        qtbot.mouseClick(moved_page.export_identity_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(moved_page.identity.export_identity_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: new_file.exists())
         wait_idle(qtbot, moved_page)
         new = identity_of(moved).fingerprint()
@@ -316,26 +316,26 @@ def test_trusting_a_site_shows_its_fingerprint_and_a_changed_key_needs_confirmat
     assert new != old
 
     dialogs_of(page).files = [new_file]
-    qtbot.mouseClick(page.trust_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.trust_prompt is not None)
-    prompt = page.trust_prompt
+    qtbot.mouseClick(page.identity.trust_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.identity.trust_prompt is not None)
+    prompt = page.identity.trust_prompt
     assert prompt is not None
     assert old in prompt.text() and new in prompt.text() and "电话" in prompt.text()
     cancel = next(b for b in prompt.buttons() if b.text() == "取消")
     cancel.click()
-    qtbot.waitUntil(lambda: page.trust_prompt is None)
+    qtbot.waitUntil(lambda: page.identity.trust_prompt is None)
     wait_idle(qtbot, page)
     assert services.sync.trusted_sites()[0].fingerprint == old
 
-    qtbot.mouseClick(page.trust_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.trust_prompt is not None)
-    prompt = page.trust_prompt
+    qtbot.mouseClick(page.identity.trust_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.identity.trust_prompt is not None)
+    prompt = page.identity.trust_prompt
     assert prompt is not None
     replace = next(b for b in prompt.buttons() if b.text() == "核对无误，替换")
     replace.click()
-    qtbot.waitUntil(lambda: cells(page.sites_table, 0)[3] == new)
+    qtbot.waitUntil(lambda: cells(page.sites.sites_table, 0)[3] == new)
     assert services.sync.trusted_sites()[0].fingerprint == new
-    assert "已更新" in page.identity_message.text()
+    assert "已更新" in page.identity.identity_message.text()
 
 
 def test_city_inbox_lists_pending_bundles_without_importing_them(
@@ -354,28 +354,32 @@ def test_city_inbox_lists_pending_bundles_without_importing_them(
     services.sync.export(admin, inbox)
 
     page = make_page(city, city_admin)
-    assert page.inbox_label.text() == ""
+    assert page.receive.inbox_label.text() == ""
     dialogs_of(page).folder = inbox
-    qtbot.mouseClick(page.inbox_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.inbox_label.text() == "收件箱有 1 个待导入的数据包")
+    qtbot.mouseClick(page.receive.inbox_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.receive.inbox_label.text() == "收件箱有 1 个待导入的数据包")
     wait_idle(qtbot, page)
-    assert page.inbox_path.text() == str(inbox)
+    assert page.receive.inbox_path.text() == str(inbox)
     assert city.sync.status().inbox == str(inbox)
     assert city_case_count(city) == 0  # listed, not imported
 
     # A county drops another bundle on the share: the watcher notices and the count goes up.
     services.sync.export(admin, inbox)
-    qtbot.waitUntil(lambda: page.inbox_label.text() == "收件箱有 2 个待导入的数据包", timeout=5_000)
+    qtbot.waitUntil(
+        lambda: page.receive.inbox_label.text() == "收件箱有 2 个待导入的数据包", timeout=5_000
+    )
     assert city_case_count(city) == 0
 
-    qtbot.mouseClick(page.import_inbox_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.import_preview is not None, timeout=10_000)
-    preview = page.import_preview
+    qtbot.mouseClick(page.receive.import_inbox_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.receive.import_preview is not None, timeout=10_000)
+    preview = page.receive.import_preview
     assert preview is not None and preview.table.rowCount() == 2
     qtbot.mouseClick(preview.confirm_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, page)
     assert city_case_count(city) == 1
-    qtbot.waitUntil(lambda: page.inbox_label.text() == "收件箱没有待导入的数据包", timeout=5_000)
+    qtbot.waitUntil(
+        lambda: page.receive.inbox_label.text() == "收件箱没有待导入的数据包", timeout=5_000
+    )
 
 
 def test_export_without_a_reachable_target_says_so_and_writes_nothing(
@@ -389,16 +393,16 @@ def test_export_without_a_reachable_target_says_so_and_writes_nothing(
     message_boxes: list[tuple[str, str]],
 ) -> None:
     page = make_page(services, admin)
-    page.target.combo.setEditText("")
-    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
-    assert "请先选择保存位置" in page.export_message.text()
+    page.send.target.combo.setEditText("")
+    qtbot.mouseClick(page.send.export_button, Qt.MouseButton.LeftButton)
+    assert "请先选择保存位置" in page.send.export_message.text()
 
     gone = tmp_path / "已拔出的U盘"
-    page.target.combo.setEditText(str(gone))
-    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    page.send.target.combo.setEditText(str(gone))
+    qtbot.mouseClick(page.send.export_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, page)
     assert message_boxes and message_boxes[0][0] == "无法完成"
-    assert page.export_message.text() == message_boxes[0][1]
+    assert page.send.export_message.text() == message_boxes[0][1]
     assert not gone.exists()
     assert services.sync.history() == []
 
@@ -417,9 +421,9 @@ def test_dashboard_reminds_to_upload_and_opens_the_exchange_page(
     qtbot.mouseClick(banner, Qt.MouseButton.LeftButton)
     assert isinstance(window.pages.currentWidget(), ExchangePage)
     page = window.exchange
-    qtbot.waitUntil(lambda: not page.is_busy and page.data is not None)
-    assert "上级：尚未登记市级站点" in page.status_label.text()
-    assert not page.trust_button.isEnabled()  # a clerk cannot register sites
+    qtbot.waitUntil(lambda: not page.is_busy and page.loaded)
+    assert "上级：尚未登记市级站点" in page.status.status_label.text()
+    assert not page.identity.trust_button.isEnabled()  # a clerk cannot register sites
     context.runner.wait()
 
 
@@ -436,16 +440,16 @@ def test_detected_sticks_and_shares_are_offered_as_targets(
     ]
     monkeypatch.setattr(drives, "list_removable_drives", lambda: found)
     page = make_page(services, clerk)
-    qtbot.mouseClick(page.target.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.send.target.refresh_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, page)
 
-    combo = page.target.combo
+    combo = page.send.target.combo
     texts = [combo.itemText(i) for i in range(combo.count())]
     assert texts == ["U盘 KINGSTON (E:)", "网络共享 \\\\server\\bbcs"]
-    assert page.target.target() == "E:\\"
+    assert page.send.target.target() == "E:\\"
     assert "7.0 GB" in combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
     combo.setEditText("\\\\server\\bbcs\\杞县")  # a share path typed in
-    assert page.target.target() == "\\\\server\\bbcs\\杞县"
+    assert page.send.target.target() == "\\\\server\\bbcs\\杞县"
 
 
 def test_administrator_revokes_a_site_after_giving_a_reason(
@@ -465,14 +469,14 @@ def test_administrator_revokes_a_site_after_giving_a_reason(
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(get_text))
     page = make_page(city, city_admin)
     page.tabs.setCurrentIndex(page.tabs.count() - 1)
-    assert not page.revoke_button.isEnabled()
-    page.sites_table.selectRow(0)
-    qtbot.mouseClick(page.revoke_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: cells(page.sites_table, 0)[4].startswith("已吊销"))
+    assert not page.sites.revoke_button.isEnabled()
+    page.sites.sites_table.selectRow(0)
+    qtbot.mouseClick(page.sites.revoke_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: cells(page.sites.sites_table, 0)[4].startswith("已吊销"))
 
     assert "杞县办不成事监督窗口" in asked[0]
     assert city.sync.trusted_sites()[0].state == "revoked"
-    assert "不再接受" in page.identity_message.text()
+    assert "不再接受" in page.identity.identity_message.text()
 
 
 def test_the_city_ledger_offers_a_filter_by_registered_county(
@@ -581,14 +585,14 @@ def test_a_conflict_is_shown_and_the_countys_version_can_be_taken(
         restored.close()
 
     page = make_page(city, city_admin)
-    table = page.conflicts_table
+    table = page.conflicts.conflicts_table
     assert table.rowCount() == 1
     assert "同一版本的内容不同" in cells(table, 0)[-1]
     assert page.tabs.tabText(1).startswith("数据冲突（1）")
     table.selectRow(0)
-    assert page.take_incoming_button.isEnabled()
-    qtbot.mouseClick(page.take_incoming_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not page.is_busy and page.conflicts_table.rowCount() == 0)
+    assert page.conflicts.take_incoming_button.isEnabled()
+    qtbot.mouseClick(page.conflicts.take_incoming_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy and page.conflicts.conflicts_table.rowCount() == 0)
     number = services.cases.detail(case_id).number
     found = city.ledger.export_records(CaseFilter(text=number))
     assert [r["area"] for r in found] == ["教育就学"]

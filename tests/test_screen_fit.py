@@ -285,7 +285,7 @@ def test_the_dialogs_of_the_calendar_and_the_exchange_fit(
     qtbot: QtBot, open_window: Callable[[Actor], MainWindow], admin: Actor
 ) -> None:
     from desktop_app.ui.calendar.dialogs import ShiftDialog
-    from desktop_app.ui.exchange_page import ImportPreviewDialog
+    from desktop_app.ui.exchange.dialogs import ImportPreviewDialog
 
     window = open_window(admin)
     check_dialog(qtbot, ShiftDialog(date(2026, 11, 25), [], [], window))

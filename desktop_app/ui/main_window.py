@@ -39,7 +39,7 @@ from desktop_app.ui.startup import LoginDialog
 if TYPE_CHECKING:
     from desktop_app.ui.calendar import CalendarPage
     from desktop_app.ui.case_detail import CaseDetailDialog
-    from desktop_app.ui.exchange_page import ExchangePage
+    from desktop_app.ui.exchange import ExchangePage
     from desktop_app.ui.settings_page import SettingsPage
     from desktop_app.ui.slips_page import SlipsPage
 
@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
 
     @property
     def exchange(self) -> ExchangePage:
-        from desktop_app.ui.exchange_page import ExchangePage
+        from desktop_app.ui.exchange import ExchangePage
 
         page = self.page("数据交换")
         assert isinstance(page, ExchangePage)
@@ -302,7 +302,7 @@ class MainWindow(QMainWindow):
         return page
 
     def _build_exchange(self) -> QWidget:
-        from desktop_app.ui.exchange_page import ExchangePage
+        from desktop_app.ui.exchange import ExchangePage
 
         return ExchangePage(self.context)
 

@@ -251,13 +251,14 @@ def _exchange(data_dir: Path, out: Path) -> None:
             window.go_to("数据交换")
             page = window.exchange
             settle(county_context.runner)
-            page.start_import([ack])  # the city's acknowledgement, brought back on the stick
+            # the city's acknowledgement, brought back on the stick
+            page.receive.start_import([ack])
             settle(county_context.runner)
-            if page.import_preview is not None:
-                page.import_preview.confirm_button.click()
+            if page.receive.import_preview is not None:
+                page.receive.import_preview.confirm_button.click()
                 settle(county_context.runner)
-            page.target.set_folder(str(stick))
-            page.export_bundle()  # a second bundle, not acknowledged yet
+            page.send.target.set_folder(str(stick))
+            page.send.export_bundle()  # a second bundle, not acknowledged yet
             settle(county_context.runner)
             save(window, out / "12-exchange-county.png")
             page.tabs.setCurrentIndex(page.tabs.count() - 2)
@@ -283,10 +284,10 @@ def _exchange(data_dir: Path, out: Path) -> None:
             window.go_to("数据交换")
             page = window.exchange
             settle(city_context.runner)
-            page.start_import([pending, tampered])
+            page.receive.start_import([pending, tampered])
             settle(city_context.runner)
-            if page.import_preview is not None:
-                preview = page.import_preview
+            if page.receive.import_preview is not None:
+                preview = page.receive.import_preview
                 save(window, out / "13-exchange-city-preview.png", preview)
                 preview.confirm_button.click()
                 settle(city_context.runner)
