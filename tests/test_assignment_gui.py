@@ -15,6 +15,7 @@ from PySide6.QtPrintSupport import QPrinterInfo
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from shiboken6 import isValid
 
+from desktop_app.domain.settings import LAST_PRINTER
 from desktop_app.domain.vocabulary import Approach, Cause, Nature
 from desktop_app.services.app import AppServices
 from desktop_app.services.cases import Triage
@@ -775,7 +776,7 @@ def test_the_printer_preference_is_read_and_written_off_the_ui_thread(
 
     clerk_context, _ = contexts
     case_id, assignment_id, _number = issued_case(services, clerk, leader)
-    services.site.set_preference(slip_preview.PRINTER_PREFERENCE, "前台打印机")
+    services.site.set_preference(LAST_PRINTER, "前台打印机")
     threads: list[tuple[str, bool]] = []
     site = services.site
     read, write = site.preference, site.set_preference

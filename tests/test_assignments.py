@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from desktop_app.documents.slip_content import PaperKind, SlipContent
 from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, ExtensionState
+from desktop_app.domain.settings import LAST_PRINTER, preference
 from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import InvalidTransition, PermissionDenied, UserError, ValidationFailed
@@ -322,11 +323,11 @@ def test_the_window_phone_is_printed_on_new_slips(
 def test_a_preference_survives_reopening_the_data_dir(services: AppServices) -> None:
     from desktop_app.services.app import open_services
 
-    services.site.set_preference("last_printer", "办公室激光打印机")
+    services.site.set_preference(LAST_PRINTER, "办公室激光打印机")
     again = open_services(services.layout.root)
     try:
-        assert again.site.preference("last_printer") == "办公室激光打印机"
-        assert again.site.preference("unknown") == ""
+        assert again.site.preference(LAST_PRINTER) == "办公室激光打印机"
+        assert again.site.preference(preference("unknown")) == ""
     finally:
         again.close()
 

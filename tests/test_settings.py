@@ -82,7 +82,7 @@ def test_writing_checks_the_declared_permission_and_range(
     with services.db.read() as session:
         assert settings.read_all(session, [SYNC_PERIOD_DAYS]) == {SYNC_PERIOD_DAYS.key: 14}
         assert settings.read(session, SYNC_INBOX) == "/media/u盘"
-    assert services.site.preference("last_printer") == "前台打印机"
+    assert services.site.preference(LAST_PRINTER) == "前台打印机"
 
 
 def test_internal_bookkeeping_is_stored_without_an_actor_but_a_site_setting_is_not(

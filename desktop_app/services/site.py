@@ -10,11 +10,8 @@ from sqlalchemy import func, select
 
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.settings import (
-    PREFERENCE_PREFIX,
     WINDOW_PHONE,
     TextSetting,
-    declared,
-    preference,
 )
 from desktop_app.domain.validation import check_phone, normalize_text
 from desktop_app.domain.vocabulary import DEFAULT_AREAS, Role, SiteLevel
@@ -196,15 +193,15 @@ class SiteService:
         with self._db.read() as session:
             return settings.read(session, WINDOW_PHONE)
 
-    def preference(self, name: str) -> str:
+    def preference(self, setting: TextSetting) -> str:
         """A per-installation preference that needs no audit (e.g. the last printer used,
         :data:`desktop_app.domain.settings.LAST_PRINTER`)."""
         with self._db.read() as session:
-            return settings.read(session, _preference(name))
+            return settings.read(session, setting)
 
-    def set_preference(self, name: str, value: str) -> None:
+    def set_preference(self, setting: TextSetting, value: str) -> None:
         with self._db.write() as session:
-            settings.store(session, _preference(name), value)
+            settings.store(session, setting, value)
 
     def set_window_phone(self, actor: Actor, phone: str) -> Changes:
         """The window's phone, printed on slips and receipts for questions."""
@@ -336,12 +333,6 @@ class SiteService:
 
 # Who writes what the person setting up the site typed (the audit says "setup" too).
 _SETUP = Actor(None, "setup", "站点初始化", Role.ADMIN)
-
-
-def _preference(name: str) -> TextSetting:
-    """The declared preference ``name``; one nobody declared reads as empty, as before."""
-    found = declared(PREFERENCE_PREFIX + name)
-    return found if isinstance(found, TextSetting) else preference(name)
 
 
 def _default_short_name(name: str) -> str:

@@ -377,7 +377,7 @@ class CaseDetailDialog(QDialog):
         rows += [
             ("联系电话", d.phone),
             ("地址", d.address or "—"),
-            ("反映时间", d.received_at.strftime("%Y年%m月%d日 %H:%M")),
+            ("反映时间", chinese_date(d.received_at, parts="date_time")),
             ("来源渠道", d.channel.label),
             ("往返次数", f"{d.visits_count} 次"),
             ("领域", d.area),

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.domain.vocabulary import CaseStatus
+from desktop_app.domain.vocabulary import CaseStatus, chinese_date
 from desktop_app.services.context import Changes
 from desktop_app.services.deadlines import TodayCounts
 from desktop_app.services.ledger import CaseFilter, CaseRow, DashboardCounts
@@ -297,9 +297,7 @@ class DashboardPage(QWidget):
     def _render_greeting(self) -> None:
         now: datetime = self._context.services.clock.now()
         today: date = now.date()
-        self.greeting.setText(
-            f"今天是 {today.year}年{today.month}月{today.day}日 星期{WEEKDAYS[today.weekday()]}"
-        )
+        self.greeting.setText(f"今天是 {chinese_date(today)} 星期{WEEKDAYS[today.weekday()]}")
         actor = self._context.actor
         self.subtitle.setText(
             f"{actor.display_name}（{actor.role.label}），您好。以下是本窗口当前的工作量。"

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.domain.permissions import Permission
+from desktop_app.domain.settings import LAST_PRINTER
 from desktop_app.errors import UserError
 from desktop_app.services.context import Changes
 from desktop_app.services.site import SiteService
@@ -61,7 +62,6 @@ PREFERRED_SIZE = (860, 960)  # an A4 page at a readable width; cut down to the s
 
 # The printer chosen last time is offered first next time, across restarts: it is kept in the
 # data dir, which belongs to this PC.
-PRINTER_PREFERENCE = "last_printer"
 
 # Prints or saves an issued paper: counts the output and returns the bytes that went out. The
 # arguments: the file to write (or None), and what sends the bytes to the printer (or None);
@@ -149,7 +149,7 @@ class SlipPreviewDialog(QDialog):
             Query(
                 context.runner,
                 self,
-                lambda: site.preference(PRINTER_PREFERENCE),
+                lambda: site.preference(LAST_PRINTER),
                 self._got_last_printer,
             ).failure(lambda exc: log.warning("上次使用的打印机读取失败：%s", exc)).run()
 
@@ -355,7 +355,7 @@ class PrintFailed(Exception):
 def _remember_printer(site: SiteService, name: str) -> None:
     """Keep the chosen printer for next time (on the worker); a failure never stops the print."""
     try:
-        site.set_preference(PRINTER_PREFERENCE, name)
+        site.set_preference(LAST_PRINTER, name)
     except Exception:
         log.warning("未能记住所选打印机", exc_info=True)
 
@@ -435,7 +435,6 @@ def _safe_filename(title: str) -> str:
 
 __all__ = [
     "NO_PRINTER_MESSAGE",
-    "PRINTER_PREFERENCE",
     "Deliver",
     "Recorder",
     "SlipPreviewDialog",
