@@ -864,7 +864,7 @@ def test_too_little_temporary_space_is_told_plainly_and_changes_nothing(
     """The records are unpacked to the temporary folder: with less free space than they need,
     the clerk is told before a byte is written."""
     from desktop_app.errors import EnvironmentProblem
-    from desktop_app.services.exchange import bundle_file
+    from desktop_app.services.exchange.bundle_file import payload_reader
 
     real = shutil.disk_usage
 
@@ -872,7 +872,7 @@ def test_too_little_temporary_space_is_told_plainly_and_changes_nothing(
         usage = real(path)
         return usage._replace(free=1024)
 
-    monkeypatch.setattr(bundle_file.shutil, "disk_usage", nearly_full)
+    monkeypatch.setattr(payload_reader.shutil, "disk_usage", nearly_full)
     before = table_counts(shared.city)
     with pytest.raises(EnvironmentProblem, match=r"磁盘已满.*本次导入未做任何更改"):
         shared.city.sync.import_file(ADMIN, shared.bundle)
