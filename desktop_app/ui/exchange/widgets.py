@@ -172,10 +172,6 @@ class Section(QWidget):
         self._stale = False
         self._load()
 
-    def refresh_if_stale(self) -> None:
-        if self._stale:
-            self.refresh()
-
     def update_buttons(self) -> None:
         """Enable what the user may do now (the page may be busy, a row selected or not)."""
 
@@ -198,11 +194,14 @@ class Section(QWidget):
 
 
 def log_failure(what: str) -> Callable[[Exception], None]:
-    """A section's read that failed: logged (the status card tells the user, one message box
-    rather than one per section)."""
+    """A section's read that failed: logged, a bug with its traceback (the status card tells
+    the user: one message box rather than one per section)."""
 
     def failed(exc: Exception) -> None:
-        log.warning("%s could not be read: %s", what, exc)
+        if isinstance(exc, UserError):
+            log.warning("%s could not be read: %s", what, exc.message)
+        else:
+            log.error("%s could not be read", what, exc_info=exc)
 
     return failed
 
