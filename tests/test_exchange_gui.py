@@ -22,6 +22,7 @@ from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.exchange import ExchangePage, FileDialogs
 from desktop_app.ui.main_window import MainWindow
 from tests.helpers.factories import ADMIN_PASSWORD, person_form
+from tests.helpers.message_boxes import MessageBoxes
 from tests.helpers.speed import CHEAP_HASHER, fast_password_hashing  # noqa: F401
 
 CITY_CODE = "410200"
@@ -50,17 +51,11 @@ class FakeDialogs(FileDialogs):
 
 
 @pytest.fixture
-def message_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Static message boxes are recorded instead of shown, so no test can hang on one."""
-    shown: list[tuple[str, str]] = []
-
-    def record(_parent: object, title: str, text: str, *_args: object) -> object:
-        shown.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    for name in ("warning", "information", "critical", "question"):
-        monkeypatch.setattr(QMessageBox, name, staticmethod(record))
-    return shown
+def message_boxes(message_boxes: MessageBoxes) -> MessageBoxes:
+    """Here every message box is recorded (answered OK) for the test to check what it said."""
+    message_boxes.allow("information", "warning", "critical")
+    message_boxes.answer_every(QMessageBox.StandardButton.Ok)
+    return message_boxes
 
 
 def make_city(path: Path, clock: FixedClock) -> AppServices:
@@ -110,7 +105,7 @@ PageMaker = Callable[[AppServices, Actor], ExchangePage]
 
 
 @pytest.fixture
-def make_page(qtbot: QtBot, message_boxes: list[tuple[str, str]]) -> Iterator[PageMaker]:
+def make_page(qtbot: QtBot, message_boxes: MessageBoxes) -> Iterator[PageMaker]:
     runners: list[TaskRunner] = []
 
     def make(services: AppServices, actor: Actor) -> ExchangePage:
@@ -165,7 +160,7 @@ def test_export_at_county_import_at_city_then_ack_closes_the_loop(
     city_admin: Actor,
     paired: None,
     stick: Path,
-    message_boxes: list[tuple[str, str]],
+    message_boxes: MessageBoxes,
 ) -> None:
     for title in ("医保结算查不到参保信息", "不动产证办理被要求重复提交材料", "公积金提取被拒"):
         services.intake.register(clerk, person_form(title=title))
@@ -232,7 +227,7 @@ def test_export_at_county_import_at_city_then_ack_closes_the_loop(
     assert cells(county_page.history.history_table, 0)[7] == "已确认 2026-11-25 09:30"
     assert not county_page.status.reminder_label.isVisible()
     assert services.sync.status().reminder() == ""
-    assert message_boxes == []
+    assert message_boxes.shown == []
 
 
 def test_tampered_bundle_is_refused_with_its_reason_and_nothing_is_imported(
@@ -390,7 +385,7 @@ def test_export_without_a_reachable_target_says_so_and_writes_nothing(
     city: AppServices,
     paired: None,
     tmp_path: Path,
-    message_boxes: list[tuple[str, str]],
+    message_boxes: MessageBoxes,
 ) -> None:
     page = make_page(services, admin)
     page.send.target.combo.setEditText("")
@@ -401,14 +396,14 @@ def test_export_without_a_reachable_target_says_so_and_writes_nothing(
     page.send.target.combo.setEditText(str(gone))
     qtbot.mouseClick(page.send.export_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, page)
-    assert message_boxes and message_boxes[0][0] == "无法完成"
-    assert page.send.export_message.text() == message_boxes[0][1]
+    assert message_boxes.shown and message_boxes.shown[0].title == "无法完成"
+    assert page.send.export_message.text() == message_boxes.shown[0].text
     assert not gone.exists()
     assert services.sync.history() == []
 
 
 def test_dashboard_reminds_to_upload_and_opens_the_exchange_page(
-    qtbot: QtBot, services: AppServices, clerk: Actor, message_boxes: list[tuple[str, str]]
+    qtbot: QtBot, services: AppServices, clerk: Actor, message_boxes: MessageBoxes
 ) -> None:
     context = UiContext(services, clerk, ChangeHub(), TaskRunner())
     window = MainWindow(context)

@@ -19,6 +19,7 @@ from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.startup import LoginDialog, SetupDialog
 from tests.helpers.factories import ADMIN_PASSWORD, enterprise_form, person_form
+from tests.helpers.message_boxes import MessageBoxes
 
 
 @pytest.fixture
@@ -29,13 +30,8 @@ def context(services: AppServices, clerk: Actor) -> Iterator[UiContext]:
 
 
 @pytest.fixture
-def window(qtbot, context: UiContext, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
-    # A message box would block an offscreen test forever; make any that appears fail it.
-    def no_dialog(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"unexpected message box: {args[1:3]}")
-
-    for name in ("warning", "critical", "information"):
-        monkeypatch.setattr(QMessageBox, name, no_dialog)
+def window(qtbot, context: UiContext, message_boxes: MessageBoxes) -> MainWindow:
+    # A message box would block an offscreen test forever: any that appears fails it.
     main = MainWindow(context)
     qtbot.addWidget(main)
     main.resize(1280, 800)

@@ -86,7 +86,12 @@ class MessageBoxes:
         for kind in KINDS:
 
             def show(
-                parent: object, title: str, text: str, *_args: object, _kind: Kind = kind
+                parent: object,
+                title: str,
+                text: str,
+                *_args: object,
+                _kind: Kind = kind,
+                **_kwargs: object,
             ) -> Button:
                 return self._show(_kind, parent, title, text)
 
