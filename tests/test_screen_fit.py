@@ -19,7 +19,7 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtWidgets import QDialog, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QDialog, QTabWidget, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop_app.services.app import AppServices
@@ -29,6 +29,7 @@ from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.screen import SMALLEST_SCREEN
 from tests.helpers.factories import person_form
+from tests.helpers.message_boxes import MessageBoxes
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 # A window's title bar (the window manager's, not part of the window's own size).
@@ -76,17 +77,8 @@ def styled(qapp: object) -> None:
 
 
 @pytest.fixture
-def no_message_boxes(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"unexpected message box: {args[1:3]}")
-
-    for name in ("warning", "critical", "information", "question"):
-        monkeypatch.setattr(QMessageBox, name, refuse)
-
-
-@pytest.fixture
 def open_window(
-    qtbot: QtBot, services: AppServices, styled: None, no_message_boxes: None
+    qtbot: QtBot, services: AppServices, styled: None, message_boxes: MessageBoxes
 ) -> Iterator[Callable[[Actor], MainWindow]]:
     runners: list[TaskRunner] = []
 
