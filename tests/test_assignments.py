@@ -10,7 +10,8 @@ from sqlalchemy import select
 from desktop_app.documents.slip_content import PaperKind, SlipContent
 from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, ExtensionState
 from desktop_app.domain.settings import LAST_PRINTER, preference
-from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature
+from desktop_app.domain.deadlines import RuleKey
+from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature, chinese_date
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import InvalidTransition, PermissionDenied, UserError, ValidationFailed
 from desktop_app.services.app import AppServices
@@ -628,3 +629,182 @@ def test_an_approved_extension_records_its_days_calendar_and_provisional_mark(
         True,
     )
     assert services.cases.detail(case_id).due_provisional
+
+
+def test_a_character_no_font_can_print_is_refused_before_a_number_is_taken(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    """Issue 14 item 7: 𠀀 (U+20000) in a matter is found at 签发, naming the character and the
+    field, and the number stays free for the next slip."""
+    from desktop_app.documents.fonts import missing_glyphs, register_fonts
+
+    fonts = register_fonts()
+    if not missing_glyphs("\U00020000", fonts.chain(fonts.body)):
+        pytest.skip("this machine has a font with U+20000")
+    case_id = services.intake.register(
+        clerk, person_form(title="张\U00020000的医保结算查不到参保信息")
+    ).case_id
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    lead_id = _draft(services, clerk, case_id)[0]
+    with pytest.raises(UserError) as raised:
+        services.assignments.issue(leader, lead_id)
+    message = raised.value.message
+    assert "\U00020000" in message and "U+20000" in message and "反映事项" in message
+    assert "未签发" in message
+    assert services.assignments.get(lead_id).state is AssignmentState.DRAFT
+    with services.db.read() as session:
+        assert session.get(NumberSequence, ("slip-交", 2026)) is None  # no number used up
+    other = _triaged(services, clerk)
+    number, _ = services.assignments.issue(leader, _draft(services, clerk, other)[0])
+    assert number == "杞纪窗交〔2026〕1号"
+
+
+# --- issue 14: deadlines counted at signing, the basis paper's rule, 暂定, 时限调整, 催办 ----------
+
+
+def test_a_slip_drafted_on_monday_and_signed_on_thursday_counts_from_thursday(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+) -> None:
+    clock.at = datetime(2026, 11, 23, 9, 0)  # drafted on a Monday, 7 days by the leader's word
+    case_id = _triaged(services, clerk)
+    lead_id = _draft(services, clerk, case_id, working_days=7, deadline_note="领导要求从快")[0]
+    clock.at = datetime(2026, 11, 26, 15, 0)  # signed on the Thursday
+    number, _ = services.assignments.issue(leader, lead_id)
+    due = CALENDAR.add(date(2026, 11, 26), 7).due
+    lead, assist = services.assignments.for_case(case_id)
+    assert (lead.working_days, lead.due_date, lead.original_due_date) == (7, due, due)
+    assert assist.due_date == due  # the assisting department on the same slip: the same day
+    _info, content = services.assignments.slip_content(number)
+    assert (content.due_date, content.working_days) == (due, 7)
+    assert content.issued_at.date() == date(2026, 11, 26) <= content.due_date
+    printed = _text(services.assignments.slip_pdf(leader, number))
+    assert f"{chinese_date(due)}前（7个工作日）" in printed
+    assert "签发日期2026年11月26日" in printed.replace(" ", "")
+    version = services.calendar.calendar().version
+    assert _stored_deadline(services, case_id) == (
+        date(2026, 11, 26),
+        7,
+        "hard",
+        due,
+        version,
+        False,
+    )
+    proof = services.cases.deadline_proof(case_id)
+    assert proof[0].startswith("自 2026年11月26日 起算") and proof[-1].startswith(due.isoformat())
+
+
+def test_the_basis_paper_defaults_to_the_written_basis_rule(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk, Nature.CANT)
+    assert services.assignments.default_days(case_id) == 3  # seed 002: 3 working days
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]  # no reason to type
+    assert services.assignments.get(lead_id).working_days == 3
+    number, _ = services.assignments.issue(leader, lead_id)
+    info, content = services.assignments.slip_content(number)
+    due = CALENDAR.add(date(2026, 11, 25), 3).due
+    assert info.kind is PaperKind.BASIS_REQUEST and (content.due_date, content.working_days) == (
+        due,
+        3,
+    )
+    start, days, rule, stored_due, _version, _provisional = _stored_deadline(services, case_id)
+    assert (start, days, rule, stored_due) == (date(2026, 11, 25), 3, "cant_basis", due)
+    # The same-day answer stays the rule of the case itself, e.g. for a 马上办 matter.
+    with pytest.raises(ValidationFailed) as other:
+        _draft(services, clerk, case_id, assisting_ids=[], working_days=0)
+    assert "3个工作日" in other.value.errors["deadline_note"]
+
+
+def _provisional_issue(services: AppServices, clerk: Actor, leader: Actor) -> tuple[int, int, str]:
+    case_id = _triaged(services, clerk)
+    lead_id = _draft(
+        services, clerk, case_id, assisting_ids=[], working_days=30, deadline_note="涉及多年材料"
+    )[0]
+    number, _ = services.assignments.issue(leader, lead_id)
+    return case_id, lead_id, number
+
+
+def test_a_provisional_deadline_is_marked_on_the_paper_and_the_assignment(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    _case_id, lead_id, number = _provisional_issue(services, clerk, leader)
+    info = services.assignments.get(lead_id)
+    assert info.due_provisional and info.paper_provisional
+    assert info.paper_due_date == info.due_date
+    _slip, content = services.assignments.slip_content(number)
+    assert content.due_provisional
+    assert "暂定" in _text(services.assignments.slip_pdf(leader, number))
+    draft_case = _triaged(services, clerk)
+    draft_id = _draft(
+        services, clerk, draft_case, assisting_ids=[], working_days=30, deadline_note="跨年"
+    )[0]
+    assert "暂定" in _text(services.assignments.draft_slip_pdf(leader, draft_id))
+    known = _triaged(services, clerk)
+    plain, _ = services.assignments.issue(leader, _draft(services, clerk, known)[0])
+    assert not services.assignments.slip_content(plain)[1].due_provisional
+    assert "暂定" not in _text(services.assignments.slip_pdf(leader, plain))
+
+
+def test_an_imported_schedule_leaves_the_paper_and_the_leader_issues_an_adjustment_notice(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor, clock: FixedClock
+) -> None:
+    case_id, lead_id, number = _provisional_issue(services, clerk, leader)
+    before = services.assignments.get(lead_id).due_date
+    with pytest.raises(UserError, match="一致"):
+        services.assignments.adjust_deadline(leader, lead_id)  # nothing to adjust yet
+    schedule = f"日期,是否上班,名称\n{before.isoformat()},否,元旦\n"
+    services.calendar.import_csv(admin, schedule, complete_years=[2027])
+    moved = services.assignments.get(lead_id)
+    assert moved.due_date > before and not moved.due_provisional
+    assert (moved.paper_due_date, moved.paper_provisional) == (before, True)
+    _slip, frozen = services.assignments.slip_content(number)
+    assert frozen.due_date == before and frozen.due_provisional  # the issued paper stays
+
+    with pytest.raises(PermissionDenied):
+        services.assignments.adjust_deadline(clerk, lead_id)
+    clock.at = datetime(2026, 12, 1, 10, 0)
+    notice, changes = services.assignments.adjust_deadline(leader, lead_id)
+    assert notice == "杞纪窗调〔2026〕1号" and changes.case_ids == (case_id,)
+    info, content = services.assignments.slip_content(notice)
+    assert info.kind is PaperKind.ADJUST and content.kind.label == "时限调整通知"
+    assert content.earlier_number == number and content.signer == "潘险峰"
+    assert (content.due_date, content.due_provisional) == (moved.due_date, False)
+    assert chinese_date(before) in content.requirements
+    assert chinese_date(moved.due_date) in content.requirements
+    assert services.assignments.verify(content.qr_payload).valid
+    text = _text(services.assignments.slip_pdf(leader, notice))
+    assert "时限调整通知" in text and number in text
+    adjusted = services.assignments.get(lead_id)
+    assert adjusted.paper_due_date == adjusted.due_date and not adjusted.paper_provisional
+    assert adjusted.slip_numbers == (number, notice)
+    assert "时限调整通知" in services.cases.detail(case_id).timeline[-1].summary
+    assert "adjust_deadline" in _actions(services)
+    with pytest.raises(UserError, match="一致"):
+        services.assignments.adjust_deadline(leader, lead_id)
+
+
+def test_an_urge_notice_asks_for_feedback_working_days_after_it_even_on_a_saturday(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor, clock: FixedClock
+) -> None:
+    case_id = _triaged(services, clerk, Nature.WONT)  # due Wednesday 2026-12-02
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    services.assignments.issue(leader, lead_id)
+    clock.at = datetime(2026, 12, 5, 10, 0)  # a Saturday on duty
+    number, _ = services.assignments.urge(clerk, lead_id)
+    _info, urge = services.assignments.slip_content(number)
+    assert urge.issued_at.date() == date(2026, 12, 5)
+    assert (urge.due_date, urge.working_days) == (date(2026, 12, 7), 1)  # the Monday
+    assert "2026年12月2日到期" in urge.requirements
+    assert "2026年12月7日前" in urge.requirements and "今日内" not in urge.requirements
+    printed = _text(services.assignments.slip_pdf(clerk, number)).replace(" ", "")
+    assert "反馈时限2026年12月7日前（1个工作日）" in printed
+    assert "签发日期2026年12月5日" in printed
+
+    rules = services.calendar.rules()
+    assert rules.working_days(RuleKey.URGE_FEEDBACK) == 1
+    services.calendar.save_rules(admin, {RuleKey.URGE_FEEDBACK: 2}, rules.due_soon_days)
+    clock.at = datetime(2026, 12, 7, 9, 0)  # Monday: two working days → Wednesday
+    again, _ = services.assignments.urge(clerk, lead_id)
+    assert services.assignments.slip_content(again)[1].due_date == date(2026, 12, 9)

@@ -61,6 +61,7 @@ __all__ = [
     "render_receipt",
     "render_slip",
     "slip_title",
+    "unprintable_fields",
 ]
 
 # GB/T 9704-2012 §5.2.1: 版心 156 mm × 225 mm; these margins put it on A4 as the standard does.
@@ -75,6 +76,8 @@ QR_SIZE = 22 * mm
 BLACK = HexColor("#000000")
 GRID = HexColor("#000000")
 RULE = HexColor("#9A9A9A")
+# GB/T 9704 §7.2: the 版头 (issuing organ's mark) and the rule under it are red.
+MASTHEAD_RED = HexColor("#E60012")
 # A red 草稿 across a draft, see-through so the text under it stays legible.
 WATERMARK = Color(0xC0 / 255, 0x39 / 255, 0x2B / 255, alpha=0.18)
 
@@ -132,6 +135,49 @@ def check_printable(content: SlipContent | ReceiptContent) -> list[str]:
     """The characters of ``content`` that no registered font can draw, in order, each once."""
     fonts = register_fonts()
     return missing_glyphs("\n".join(_text_fields(content)), fonts.chain(fonts.body))
+
+
+# What the clerk calls each field, to say where an unprintable character is.
+FIELD_LABELS = {
+    "number": "编号",
+    "issuer": "签发单位",
+    "case_number": "事项编号",
+    "lead_department": "承办单位",
+    "assisting_departments": "协办单位",
+    "complainant": "反映人",
+    "complainant_contact": "联系方式",
+    "complainant_id_masked": "证件号码",
+    "matter_title": "反映事项",
+    "matter_description": "具体情况",
+    "requirements": "交办要求",
+    "signer": "签发人",
+    "window_phone": "咨询电话",
+    "earlier_number": "原单号",
+    "clerk": "受理人",
+    "next_steps": "后续办理",
+}
+
+
+def unprintable_fields(content: SlipContent | ReceiptContent) -> list[tuple[str, list[str]]]:
+    """(field label, its characters no font can draw) for each field of ``content`` that has
+    some: checked before a paper is numbered, so a name that cannot print uses up no number."""
+    fonts = register_fonts()
+    chain = fonts.chain(fonts.body)
+    found: list[tuple[str, list[str]]] = []
+    for f in fields(content):
+        if f.name == "qr_payload":
+            continue
+        value = getattr(content, f.name)
+        if isinstance(value, str):
+            text = value
+        elif isinstance(value, tuple):
+            text = "\n".join(str(item) for item in value)
+        else:
+            continue
+        missing = missing_glyphs(text, chain)
+        if missing:
+            found.append((FIELD_LABELS.get(f.name, "其他内容"), missing))
+    return found
 
 
 def _ensure_printable(content: SlipContent | ReceiptContent) -> None:
@@ -418,6 +464,44 @@ class _Text(Flowable):  # type: ignore[misc]
                     if space > size * 0.1:  # a short line, or a long number moved on: not spread
                         space = 0.0
                 setter.draw(self.canv, 0, baseline, line.text, self.font, size, "left", space)
+
+
+class _Masthead(Flowable):  # type: ignore[misc]
+    """The 版头: the office's line in red 小标宋, centred, over a red rule (GB/T 9704 §7.2)."""
+
+    def __init__(self, setter: _Typesetter, text: str) -> None:
+        super().__init__()
+        self.setter = setter
+        self.text = text
+        self.size = 22.0
+        self.width = 0.0
+        self.height = 0.0
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        font = self.setter.fonts.title
+        self.size = self.setter.fit(self.text, font, 26.0, avail_width, 12.0)
+        self.width = avail_width
+        self.height = self.size * 1.2 + 4 * mm
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        baseline = 4 * mm + self.size * 0.25
+        self.setter.draw(
+            canvas,
+            self.width / 2,
+            baseline,
+            self.text,
+            self.setter.fonts.title,
+            self.size,
+            "center",
+            color=MASTHEAD_RED,
+        )
+        canvas.saveState()
+        canvas.setStrokeColor(MASTHEAD_RED)
+        canvas.setLineWidth(1.0)
+        canvas.line(0, 1 * mm, self.width, 1 * mm)
+        canvas.restoreState()
 
 
 class _QrCode(Flowable):  # type: ignore[misc]
@@ -841,6 +925,10 @@ class _SlipLayout:
             form.full("证件号码", id_text, "left")
         else:
             form.pair("事项编号", content.case_number, "证件号码", id_text)
+        if content.nature or content.approach:  # printed since issue 14 (seed 002)
+            form.pair("问题性质", content.nature or "未甄别", "处置方式", content.approach or "—")
+        if content.visits:
+            form.full("往返次数", f"反映人此前往返办理{content.visits}次", "left")
         form.full("反映事项", content.matter_title)
         form.full("具体情况", content.matter_description)
         if kind is PaperKind.BASIS_REQUEST:
@@ -912,13 +1000,16 @@ class _SlipLayout:
             ],
             height=8 * mm,
         )
-        form.custom([form.label("办理结果"), _RuledLines(2, 6.5 * mm)], span=True)
-        row = form.custom(
-            [form.label("单位盖章"), form.value("（盖章）　　　　年　　月　　日", "right")],
-            height=13 * mm,
-            span=True,
-        )
-        form.commands.append(("VALIGN", (1, row), (1, row), "BOTTOM"))
+        if content.kind is PaperKind.BASIS_REQUEST:
+            self.basis_stub_rows(form)
+        else:
+            form.custom([form.label("办理结果"), _RuledLines(2, 6.5 * mm)], span=True)
+            row = form.custom(
+                [form.label("单位盖章"), form.value("（盖章）　　　　年　　月　　日", "right")],
+                height=13 * mm,
+                span=True,
+            )
+            form.commands.append(("VALIGN", (1, row), (1, row), "BOTTOM"))
         return [
             _CutLine(setter),
             _Text(setter, STUB_TITLE, fonts.title, 12.0, 16.0, "center"),
@@ -926,8 +1017,37 @@ class _SlipLayout:
             form.table(),
         ]
 
+    def basis_stub_rows(self, form: _Form) -> None:
+        """The 依据告知单's 回执联 is the written basis itself (seed 002): the reason, the laws
+        and policy documents relied on, signed by the principal leader under the unit's seal."""
+        form.custom([form.label("不能办理的理由"), _RuledLines(2, 6.5 * mm)], span=True)
+        form.custom(
+            [
+                form.label("所依据的法律法规、政策文件"),
+                [
+                    form.value("（名称、文号、条款）"),
+                    _RuledLines(2, 6.5 * mm),
+                ],
+            ],
+            span=True,
+        )
+        row = form.custom(
+            [
+                form.label("主要负责人签字"),
+                "",
+                form.label("单位盖章"),
+                form.value("（盖章）\n年　　月　　日", "right"),
+            ],
+            height=15 * mm,
+        )
+        form.commands.append(("VALIGN", (3, row), (3, row), "BOTTOM"))
+
     def story(self) -> list[Flowable]:
+        masthead: list[Flowable] = []
+        if self.content.masthead:
+            masthead = [_Masthead(self.setter, self.content.masthead), Spacer(1, 3 * mm)]
         return [
+            *masthead,
             self.header(),
             Spacer(1, 3 * mm),
             self.main_table(),

@@ -387,6 +387,23 @@ class AssignmentService:
             kind = AssignmentKind(lead.kind)
             paper = _paper_kind(kind, case)
             series = slip_series(kind)
+            # Every character must print before a number is taken: a refused paper uses none.
+            _refuse_unprintable(
+                _content(
+                    case,
+                    lead,
+                    assists,
+                    paper,
+                    slip_number(_prefix(session, site), series, now.year, 1),
+                    site,
+                    signer=actor.display_name,
+                    issued_at=now,
+                    window_phone=window_phone,
+                    earlier=_earlier_number(session, lead),
+                    qr_payload="",
+                ),
+                paper,
+            )
             seq = next_number(session, f"slip-{series}", now.year)
             number = slip_number(_prefix(session, site), series, now.year, seq)
             if expected_number is not None and number != expected_number:
@@ -843,6 +860,24 @@ def paper_label(kind: PaperKind) -> str:
         PaperKind.URGE: "催办通知",
         PaperKind.BASIS_REQUEST: "不能办书面依据告知单",
     }[kind]
+
+
+def _refuse_unprintable(content: SlipContent, paper: PaperKind) -> None:
+    """A UserError naming each character no font can draw and the field it is in."""
+    from desktop_app.documents.slip_pdf import unprintable_fields
+
+    found = unprintable_fields(content)
+    if not found:
+        return
+    where = "；".join(
+        f"{label}中的" + "、".join(f"“{char}”（U+{ord(char):04X}）" for char in chars)
+        for label, chars in found
+    )
+    raise UserError(
+        f"本机字体无法打印{where}。未签发，编号未占用。"
+        f"请安装包含该字的字体（如宋体-ExtB）后再签发{paper_label(paper)}，"
+        "或改用同音字并在具体情况中说明。"
+    )
 
 
 def _assignment_rule(case: Case) -> RuleKey:
