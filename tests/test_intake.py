@@ -113,8 +113,12 @@ def test_wrong_id_with_a_reason_is_saved_and_the_reason_kept(
     assert services.cases.detail(result.case_id).id_override_reason == reason
 
 
+# A real licence whose embedded organization code fails GB 11714 (its own check is right).
+ORG_CHECK_FAILS = "91410221M000100Y5Y"
+
+
 def test_wrong_credit_code_needs_a_reason(services: AppServices, clerk: Actor) -> None:
-    bad = wrong_check(VALID_CREDIT_CODE)
+    bad = ORG_CHECK_FAILS
     with pytest.raises(ValidationFailed) as caught:
         services.intake.register(clerk, enterprise_form(credit_code=bad))
     assert set(caught.value.errors) == {"credit_code"}
@@ -148,6 +152,26 @@ def test_a_reason_does_not_excuse_a_number_that_cannot_be_an_id(
     assert what in message
     assert "不能凭确认理由保存" in message
     assert snapshot(services) == before
+
+
+@pytest.mark.parametrize(
+    ("credit_code", "what"),
+    [
+        (wrong_check(VALID_CREDIT_CODE), "校验位"),  # a typing error the check character caught
+        ("94410221M000100Y4J", "机构类别代码"),  # 工商 registers no category 4
+        ("9141A221M000100Y4P", "行政区划码"),
+    ],
+)
+def test_a_reason_excuses_only_the_organization_codes_check_digit(
+    services: AppServices, clerk: Actor, credit_code: str, what: str
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        services.intake.register(
+            clerk, enterprise_form(credit_code=credit_code, id_override_reason="核对无误")
+        )
+    assert what in caught.value.errors["credit_code"]
+    assert "不能凭确认理由保存" in caught.value.errors["credit_code"]
+    assert services.ledger.count() == 0
 
 
 def test_a_reason_does_not_excuse_a_credit_code_of_the_wrong_length(

@@ -65,6 +65,28 @@ def ref_credit_check(first17: str) -> str:
     return "0" if value == 31 else CREDIT_ALPHABET[value]
 
 
+def ref_org_check(first8: str) -> str:
+    """GB 11714: C9 = 11 - MOD(sum(Ci * Wi), 11), 10 written X and 11 written 0."""
+    weights = [3, 7, 9, 10, 5, 8, 4, 2]
+    values = ["0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".index(ch) for ch in first8]
+    value = 11 - sum(v * w for v, w in zip(values, weights, strict=True)) % 11
+    return {10: "X", 11: "0"}.get(value, str(value))
+
+
+def make_credit_code(prefix: str, region: str, org8: str) -> str:
+    """A code right in every part: prefix (two characters), region, organization code."""
+    body = prefix + region + org8 + ref_org_check(org8)
+    return body + ref_credit_check(body)
+
+
+# GB 32100-2015 table 1 with amendment No. 1 (2016), and 民政's 村/居民委员会 (54, 55).
+LISTED_PAIRS = [
+    "11", "12", "13", "19", "21", "29", "31", "32", "33", "34", "35", "39", "41", "49",
+    "51", "52", "53", "54", "55", "59", "61", "62", "69", "71", "72", "79", "81", "89",
+    "91", "92", "93", "A1", "A9", "N1", "N2", "N3", "N9", "Y1",
+]  # fmt: skip
+
+
 # --------------------------------------------------------------------------- normalize_text
 
 
@@ -310,11 +332,12 @@ def test_every_wrong_credit_check_char(wrong: str) -> None:
 
 
 def test_check_value_31_maps_to_zero() -> None:
-    # Find a body whose raw check value is exactly 31, the edge case spelled out in the standard.
+    # Find a body whose raw check value is exactly 31, the edge case spelled out in the standard
+    # (the region varies, so the organization code keeps its own right check digit).
     body = next(
-        f"9111000060003734{ch}"
-        for ch in CREDIT_ALPHABET
-        if sum(CREDIT_ALPHABET.index(c) * 3**i for i, c in enumerate(f"9111000060003734{ch}")) % 31
+        f"91{region}600037341"
+        for region in (f"{n:06d}" for n in range(110000, 120000))
+        if sum(CREDIT_ALPHABET.index(c) * 3**i for i, c in enumerate(f"91{region}600037341")) % 31
         == 0
     )
     assert ref_credit_check(body) == "0"
@@ -346,14 +369,56 @@ def test_credit_code_bad_registration_authority(first: str) -> None:
     assert "登记管理部门" in message
 
 
+# Issue 14 item 14: three kinds of invalid code that passed every check before.
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (
+            "94410221M000100Y4J",
+            "统一社会信用代码第2位“4”不是登记管理部门“9”的机构类别代码",
+        ),
+        ("9141A221M000100Y4P", "统一社会信用代码第3至8位“41A221”应为6位数字的行政区划码"),
+        (
+            "91410221M000100Y5Y",
+            "统一社会信用代码第9至17位的组织机构代码校验位不正确（应为 4）",
+        ),
+    ],
+)
+def test_invalid_codes_that_passed_before(code: str, message: str) -> None:
+    assert code[17] == ref_credit_check(code[:17])  # the licence's own check character is right
+    assert check_credit_code(code) == message
+
+
+@pytest.mark.parametrize("prefix", LISTED_PAIRS)
+def test_every_pair_the_standard_lists_is_accepted(prefix: str) -> None:
+    assert check_credit_code(make_credit_code(prefix, "410221", "MA9UK2Q3")) is None
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [a + c for a in "123456789ANY" for c in CREDIT_ALPHABET if a + c not in LISTED_PAIRS],
+)
+def test_every_pair_the_standard_does_not_list_is_refused(prefix: str) -> None:
+    message = check_credit_code(make_credit_code(prefix, "410221", "MA9UK2Q3"))
+    assert message is not None and "机构类别代码" in message
+
+
+def test_organization_check_digit_x_and_zero() -> None:
+    x_org = next(f"MA{n:06d}" for n in range(10**6) if ref_org_check(f"MA{n:06d}") == "X")
+    zero_org = next(f"MA{n:06d}" for n in range(10**6) if ref_org_check(f"MA{n:06d}") == "0")
+    for org8 in (x_org, zero_org):
+        assert check_credit_code(make_credit_code("91", "410221", org8)) is None
+
+
 def test_credit_code_empty() -> None:
     assert check_credit_code("") == "统一社会信用代码不能为空"
 
 
 credit_bodies = st.builds(
-    lambda first, rest: first + rest,
-    st.sampled_from("123456789ANY"),
-    st.text(alphabet=CREDIT_ALPHABET, min_size=16, max_size=16),
+    lambda prefix, region, org8: prefix + region + org8 + ref_org_check(org8),
+    st.sampled_from(LISTED_PAIRS),
+    st.text(alphabet="0123456789", min_size=6, max_size=6),
+    st.text(alphabet=CREDIT_ALPHABET, min_size=8, max_size=8),
 )
 
 
@@ -547,9 +612,17 @@ def test_a_reason_never_excuses_a_number_that_cannot_be_an_id(number: str) -> No
     assert not id_number_excusable(number, TODAY)
 
 
-def test_a_reason_may_excuse_a_credit_codes_check_char_or_authority_not_its_shape() -> None:
+def test_a_reason_may_excuse_only_the_embedded_organization_codes_check_digit() -> None:
+    """Issue 14 item 14: a real licence may carry an organization code given before GB 11714
+    was enforced; every other problem is a typing error or no code at all."""
     assert credit_code_excusable("91350100M000100Y43")
-    assert credit_code_excusable("91350100M000100Y44")  # check character
-    assert credit_code_excusable("B1350100M000100Y43")  # authority added by a later notice
+    org_fails = make_credit_code("91", "410221", "M000100Y")[:16]
+    org_fails += "5" + ref_credit_check(org_fails + "5")
+    assert check_credit_code(org_fails) is not None
+    assert credit_code_excusable(org_fails)
+    assert not credit_code_excusable("91350100M000100Y44")  # the licence's check character
+    assert not credit_code_excusable("B1350100M000100Y43")  # no such registration authority
+    assert not credit_code_excusable("94410221M000100Y4J")  # 工商 has no category 4
+    assert not credit_code_excusable("9141A221M000100Y4P")  # a letter in the region code
     assert not credit_code_excusable("91350100M000100Y4")  # 17 characters
     assert not credit_code_excusable("91350100M000100I43")  # I is not in the alphabet

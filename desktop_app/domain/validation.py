@@ -273,9 +273,26 @@ CREDIT_CODE_ALPHABET = _CREDIT_ALPHABET
 _CREDIT_VALUES = {ch: i for i, ch in enumerate(_CREDIT_ALPHABET)}
 # Weight of position i is 3**i mod 31.
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-# First character: 登记管理部门代码 (机构编制, 外交, 司法行政, 文化, 民政, 旅游, 宗教, 工会,
-# 工商, 中央军委改革和编制办公室, 农业, 其他).
-_CREDIT_AUTHORITIES = frozenset("123456789ANY")
+# 登记管理部门代码 (1st character) → the 机构类别代码 (2nd) it may be followed by: GB 32100-2015
+# table 1 with its 第1号修改单 (2016, adding A 中央军委改革和编制办公室 and N 农业); 54/55 are the
+# 村民委员会 and 居民委员会 the 民政 departments registered after it, codes county offices meet.
+# Sources: the standard as published by CODS (https://www.cods.org.cn/c/2020-10-29/12575.html and
+# …/12574.html), as tabulated in the uscc-utils package (https://app.unpkg.com/uscc-utils@0.7.0)
+# and https://blog.csdn.net/Syracuse123_/article/details/127120513 (for 54 and 55).
+_CREDIT_CATEGORIES: dict[str, frozenset[str]] = {
+    "1": frozenset("1239"),  # 机构编制: 机关, 事业单位, 编办直管的群众团体, 其他
+    "2": frozenset("19"),  # 外交: 外国常驻新闻机构, 其他
+    "3": frozenset("123459"),  # 司法行政: 律所, 公证处, 基层法律服务所, 司法鉴定, 仲裁委, 其他
+    "4": frozenset("19"),  # 文化: 外国在华文化中心, 其他
+    "5": frozenset("123459"),  # 民政: 社团, 民非, 基金会, 村委会, 居委会, 其他
+    "6": frozenset("129"),  # 旅游: 外国/港澳台旅游部门常驻代表机构, 其他
+    "7": frozenset("129"),  # 宗教: 宗教活动场所, 宗教院校, 其他
+    "8": frozenset("19"),  # 工会: 基层工会, 其他
+    "9": frozenset("123"),  # 工商: 企业, 个体工商户, 农民专业合作社
+    "A": frozenset("19"),  # 中央军委改革和编制办公室: 军队事业单位, 其他
+    "N": frozenset("1239"),  # 农业: 组级, 村级, 乡镇级集体经济组织, 其他
+    "Y": frozenset("1"),  # 其他
+}
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -311,20 +328,20 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def org_code_check_char(first8: str) -> str:
-    """The GB 11714 check character of an organization code's 8 characters (not checked on
-    input, see :func:`check_credit_code`; for making codes: demo data)."""
+    """The GB 11714 check character of an organization code's 8 characters: weights
+    3,7,9,10,5,8,4,2, then 11 - (sum mod 11), written X for 10 and 0 for 11."""
     total = sum(int(ch, 36) * w for ch, w in zip(first8, _ORG_WEIGHTS, strict=True))
     value = 11 - total % 11
     return "X" if value == 10 else "0" if value == 11 else str(value)
 
 
 def check_credit_code(value: str) -> str | None:
-    """Validate a 统一社会信用代码 (GB 32100-2015).
+    """Validate a 统一社会信用代码 (GB 32100-2015) in full.
 
-    Checks the alphabet, the length, the first character (registration authority) and the
-    check character. The second character (institution type) and the embedded organization
-    code's own check digit are deliberately not checked: their permitted values have been
-    extended by later notices, and rejecting a real code would stop the clerk from working.
+    Checks the alphabet, the length, that the first two characters are a registration
+    authority and an institution category the standard pairs, that the region code is six
+    digits, the check character, and the GB 11714 check digit of the embedded organization code
+    (9th–17th characters).
 
     Args:
         value: The code as typed; lowercase and full-width characters are accepted.
@@ -338,9 +355,9 @@ def check_credit_code(value: str) -> str | None:
 
 def credit_code_excusable(value: str) -> bool:
     """Whether a recorded reason may excuse this 统一社会信用代码's problem (True when it has
-    none): a wrong check character or an unlisted registration authority (later notices add
-    authorities) may be on a real licence; a wrong length or a character outside the code's
-    alphabet cannot."""
+    none). Only the embedded organization code's own check digit is excusable: codes given
+    before GB 11714 was enforced live on in real licences, and the licence's own check character
+    still proves the whole was copied right. Every other problem is a typing error or no code."""
     problem = _credit_problem(normalize_credit_code(value))
     return problem is None or problem[1]
 
@@ -354,11 +371,27 @@ def _credit_problem(code: str) -> tuple[str, bool] | None:
             return f"统一社会信用代码含有不允许的字符“{_show(ch)}”", False
     if len(code) != 18:
         return f"统一社会信用代码应为18位，当前为{len(code)}位", False
-    if code[0] not in _CREDIT_AUTHORITIES:
-        return f"统一社会信用代码第1位“{code[0]}”不是有效的登记管理部门代码", True
+    categories = _CREDIT_CATEGORIES.get(code[0])
+    if categories is None:
+        return f"统一社会信用代码第1位“{code[0]}”不是有效的登记管理部门代码", False
+    if code[1] not in categories:
+        return (
+            f"统一社会信用代码第2位“{code[1]}”不是登记管理部门“{code[0]}”的机构类别代码",
+            False,
+        )
+    if not set(code[2:8]) <= _DIGITS:
+        return f"统一社会信用代码第3至8位“{code[2:8]}”应为6位数字的行政区划码", False
     expected = _credit_check_char(code[:17])
     if code[17] != expected:
-        return f"统一社会信用代码校验位不正确（应为 {expected}）", True
+        return f"统一社会信用代码校验位不正确（应为 {expected}）", False
+    # The license's own check character has passed, so a failing organization code was copied
+    # right: a code given before its rule was enforced, which a reason may excuse.
+    org_expected = org_code_check_char(code[8:16])
+    if code[16] != org_expected:
+        return (
+            f"统一社会信用代码第9至17位的组织机构代码校验位不正确（应为 {org_expected}）",
+            True,
+        )
     return None
 
 
