@@ -433,6 +433,7 @@ class Slip(Exported, Base):
     print_count: Mapped[int] = mapped_column(Integer, default=0)
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     void_reason: Mapped[str] = mapped_column(String(200), default="")
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Bundle(Base):
