@@ -269,6 +269,65 @@ def test_the_basis_request_asks_the_principal_leader_to_sign() -> None:
     assert len(pages) == 1
 
 
+MASTHEAD = "杞县纪委监委 杞县政务服务中心"
+
+
+def test_the_slip_prints_the_nature_approach_and_visits_from_the_seeds() -> None:
+    content = slip(nature="很难办", approach="推动办", visits=3, masthead=MASTHEAD)
+    pages = pages_text(render_slip(content))
+    text = squeeze("".join(pages))
+    for expected in ("问题性质", "很难办", "处置方式", "推动办", "往返次数：3次"):
+        assert expected in text, expected
+    assert len(pages) == 1  # the 版头 and the new row still leave the stub on page one
+
+
+def test_the_masthead_is_above_the_title_and_a_paper_without_one_has_none(
+    tmp_path: Path,
+) -> None:
+    lines = layout_text(render_slip(slip(masthead=MASTHEAD)), tmp_path).splitlines()
+    masthead = next(i for i, line in enumerate(lines) if squeeze(MASTHEAD) in squeeze(line))
+    title = next(i for i, line in enumerate(lines) if "事项交办单" in line)
+    assert masthead < title
+    assert squeeze(MASTHEAD) not in squeeze("".join(pages_text(render_slip(slip()))))
+
+
+def test_the_basis_request_stub_is_the_written_basis_not_a_result() -> None:
+    content = slip(
+        kind=PaperKind.BASIS_REQUEST,
+        number="杞纪窗交〔2026〕13号",
+        nature="办不了",
+        approach="监督办",
+        requirements="",
+        due_date=date(2026, 11, 30),
+        working_days=3,
+    )
+    pages = pages_text(render_slip(content))
+    assert len(pages) == 1
+    stub = squeeze(pages[-1].split("回执联（承办单位")[1])
+    for expected in (
+        "不能办理的理由",
+        "政策依据",
+        "名称、文号、条款",
+        "主要负责人签字",
+        "单位盖章",
+    ):
+        assert expected in stub, expected
+    assert "办理结果" not in stub
+    assert "办理结果" in squeeze(pages_text(render_slip(slip()))[-1].split("回执联（承办单位")[1])
+
+
+def test_a_paper_issued_before_the_new_fields_keeps_its_stored_form_and_hash() -> None:
+    old = slip().to_json()
+    assert not {"nature", "approach", "visits", "masthead", "phone_masked", "id_masked"} & set(old)
+    again = SlipContent.from_json(old)
+    assert again.phone_masked and again.id_masked  # earlier papers were masked
+    assert again.to_json() == old
+    new = slip(nature="很难办", phone_masked=False)
+    assert new.to_json()["nature"] == "很难办" and new.to_json()["phone_masked"] is False
+    assert new.content_hash() != slip().content_hash()
+    assert SlipContent.from_json(new.to_json()) == new
+
+
 def test_a_long_description_flows_onto_a_second_page_with_one_stub() -> None:
     long_text = "\n".join(f"{n}．{DESCRIPTION}" for n in range(1, 8))
     content = slip(matter_description=long_text)

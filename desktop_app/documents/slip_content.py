@@ -74,8 +74,8 @@ class SlipContent:
     lead_department: str  # 承办单位
     assisting_departments: tuple[str, ...]  # 协办单位
     complainant: str  # 反映人 (the enterprise's name for an enterprise)
-    complainant_contact: str  # contact person + masked phone, e.g. "李强 138****5678"
-    complainant_id_masked: str  # "410221********123X", a credit code, or ""
+    complainant_contact: str  # contact person + phone, e.g. "李强 13812345678" (masked: 138****5678)
+    complainant_id_masked: str  # "410221********123X" (in full if so set), a credit code, or ""
     matter_title: str  # 反映事项
     matter_description: str  # 具体情况, may be several hundred characters
     requirements: str  # 交办要求 / 督办要求 / 催办内容
@@ -86,6 +86,17 @@ class SlipContent:
     window_phone: str
     qr_payload: str  # opaque, signed elsewhere; not part of the hashed content
     earlier_number: str = ""  # 督办 / 催办: the number of the slip it follows up
+    # The deadline passes through a year whose holidays were not known at signing: printed 暂定.
+    due_provisional: bool = False
+    # Added by issue 14; left out of the stored JSON (and so of the hash) while at their
+    # default, so a paper issued before keeps its content hash (see _LATER_FIELDS).
+    nature: str = ""  # 问题性质: 不给办 / 很难办 / 办不了
+    approach: str = ""  # 处置方式: 马上办 / 推动办 / 责成办 / 监督办
+    visits: int = 0  # 往返次数 the complainant made before coming to the window; 0: not printed
+    masthead: str = ""  # 版头 line above the title (系统设置 → 公文设置); empty: none
+    # How the office's masking setting stood at signing (True for every earlier paper).
+    phone_masked: bool = True
+    id_masked: bool = True
 
     def __post_init__(self) -> None:
         # Accept a list for the departments and a plain string for the kind (e.g. from a
@@ -94,7 +105,11 @@ class SlipContent:
         object.__setattr__(self, "assisting_departments", tuple(self.assisting_departments))
 
     def to_json(self) -> dict[str, Any]:
-        return {f.name: _to_json_value(getattr(self, f.name)) for f in fields(self)}
+        return {
+            f.name: _to_json_value(getattr(self, f.name))
+            for f in fields(self)
+            if not (f.name in _LATER_FIELDS and getattr(self, f.name) == f.default)
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
@@ -111,6 +126,11 @@ class SlipContent:
         data = self.to_json()
         del data["qr_payload"]
         return _sha256_of(data)
+
+
+_LATER_FIELDS = frozenset(
+    {"nature", "approach", "visits", "masthead", "phone_masked", "id_masked", "due_provisional"}
+)
 
 
 @dataclass(frozen=True)

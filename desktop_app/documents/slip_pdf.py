@@ -467,7 +467,11 @@ class _Text(Flowable):  # type: ignore[misc]
 
 
 class _Masthead(Flowable):  # type: ignore[misc]
-    """The 版头: the office's line in red 小标宋, centred, over a red rule (GB/T 9704 §7.2)."""
+    """The 版头: the office's line in red 小标宋, centred, over a red rule (GB/T 9704 §7.2).
+
+    The first flowable of the first page; it takes no room in the frame but draws upwards into
+    the 37 mm top margin, so a paper with a 版头 fits the same page as one without.
+    """
 
     def __init__(self, setter: _Typesetter, text: str) -> None:
         super().__init__()
@@ -479,14 +483,13 @@ class _Masthead(Flowable):  # type: ignore[misc]
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         font = self.setter.fonts.title
-        self.size = self.setter.fit(self.text, font, 26.0, avail_width, 12.0)
+        self.size = self.setter.fit(self.text, font, 22.0, avail_width, 12.0)  # 二号 at most
         self.width = avail_width
-        self.height = self.size * 1.2 + 4 * mm
-        return self.width, self.height
+        return self.width, 0.0
 
     def draw(self) -> None:
         canvas = self.canv
-        baseline = 4 * mm + self.size * 0.25
+        baseline = 5 * mm
         self.setter.draw(
             canvas,
             self.width / 2,
@@ -500,7 +503,7 @@ class _Masthead(Flowable):  # type: ignore[misc]
         canvas.saveState()
         canvas.setStrokeColor(MASTHEAD_RED)
         canvas.setLineWidth(1.0)
-        canvas.line(0, 1 * mm, self.width, 1 * mm)
+        canvas.line(0, 2.5 * mm, self.width, 2.5 * mm)
         canvas.restoreState()
 
 
@@ -906,8 +909,7 @@ class _SlipLayout:
 
     def basis_text(self) -> str:
         return (
-            "你单位认为该事项不能办理的，请在提交时限内向监督窗口提交书面依据："
-            "详细说明不能办理的理由，列明所依据的法律法规、政策文件的名称、文号和条款，"
+            "认为不能办理的，请在提交时限内填写下方回执联（可另附页）作为书面依据，"
             "由单位主要负责人签字背书并加盖单位公章。"
         )
 
@@ -926,9 +928,13 @@ class _SlipLayout:
         else:
             form.pair("事项编号", content.case_number, "证件号码", id_text)
         if content.nature or content.approach:  # printed since issue 14 (seed 002)
-            form.pair("问题性质", content.nature or "未甄别", "处置方式", content.approach or "—")
-        if content.visits:
-            form.full("往返次数", f"反映人此前往返办理{content.visits}次", "left")
+            # 往返次数 beside the approach: one row, so the paper still fits one page.
+            approach = content.approach or "—"
+            if content.visits:
+                approach += f"（往返次数：{content.visits}次）"
+            form.pair("问题性质", content.nature or "未甄别", "处置方式", approach)
+        elif content.visits:
+            form.full("往返次数", f"{content.visits}次", "left")
         form.full("反映事项", content.matter_title)
         form.full("具体情况", content.matter_description)
         if kind is PaperKind.BASIS_REQUEST:
@@ -991,6 +997,15 @@ class _SlipLayout:
         form.pair(
             STUB_NUMBER_LABELS[content.kind], content.number, "承办单位", content.lead_department
         )
+        if content.kind is PaperKind.BASIS_REQUEST:
+            # The written basis itself, dated where the principal leader signs: no 签收 row.
+            self.basis_stub_rows(form)
+            return [
+                _CutLine(setter),
+                _Text(setter, STUB_TITLE, fonts.title, 12.0, 16.0, "center"),
+                Spacer(1, 1 * mm),
+                form.table(),
+            ]
         form.custom(
             [
                 form.label("签收人"),
@@ -1000,16 +1015,13 @@ class _SlipLayout:
             ],
             height=8 * mm,
         )
-        if content.kind is PaperKind.BASIS_REQUEST:
-            self.basis_stub_rows(form)
-        else:
-            form.custom([form.label("办理结果"), _RuledLines(2, 6.5 * mm)], span=True)
-            row = form.custom(
-                [form.label("单位盖章"), form.value("（盖章）　　　　年　　月　　日", "right")],
-                height=13 * mm,
-                span=True,
-            )
-            form.commands.append(("VALIGN", (1, row), (1, row), "BOTTOM"))
+        form.custom([form.label("办理结果"), _RuledLines(2, 6.5 * mm)], span=True)
+        row = form.custom(
+            [form.label("单位盖章"), form.value("（盖章）　　　　年　　月　　日", "right")],
+            height=13 * mm,
+            span=True,
+        )
+        form.commands.append(("VALIGN", (1, row), (1, row), "BOTTOM"))
         return [
             _CutLine(setter),
             _Text(setter, STUB_TITLE, fonts.title, 12.0, 16.0, "center"),
@@ -1020,32 +1032,28 @@ class _SlipLayout:
     def basis_stub_rows(self, form: _Form) -> None:
         """The 依据告知单's 回执联 is the written basis itself (seed 002): the reason, the laws
         and policy documents relied on, signed by the principal leader under the unit's seal."""
-        form.custom([form.label("不能办理的理由"), _RuledLines(2, 6.5 * mm)], span=True)
-        form.custom(
-            [
-                form.label("所依据的法律法规、政策文件"),
-                [
-                    form.value("（名称、文号、条款）"),
-                    _RuledLines(2, 6.5 * mm),
-                ],
-            ],
-            span=True,
+        setter = self.setter
+        form.custom([form.label("不能办理的理由"), _RuledLines(2, 5.5 * mm)], span=True)
+        # What to list, under the label: the lines stay free for the laws and documents.
+        hint = _Text(
+            setter, "（法律法规、政策文件的名称、文号、条款）", setter.fonts.body, 8.0, 10.0, "center"
         )
+        form.custom([[form.label("政策依据"), hint], _RuledLines(2, 6 * mm)], span=True)
         row = form.custom(
             [
                 form.label("主要负责人签字"),
                 "",
                 form.label("单位盖章"),
-                form.value("（盖章）\n年　　月　　日", "right"),
+                form.value("（盖章）　　年　　月　　日", "right"),
             ],
-            height=15 * mm,
+            height=11 * mm,
         )
         form.commands.append(("VALIGN", (3, row), (3, row), "BOTTOM"))
 
     def story(self) -> list[Flowable]:
         masthead: list[Flowable] = []
         if self.content.masthead:
-            masthead = [_Masthead(self.setter, self.content.masthead), Spacer(1, 3 * mm)]
+            masthead = [_Masthead(self.setter, self.content.masthead)]
         return [
             *masthead,
             self.header(),

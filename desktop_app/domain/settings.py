@@ -86,8 +86,35 @@ class IntSetting(Declared[int]):
 
 @dataclass(frozen=True, kw_only=True)
 class TextSetting(Declared[str]):
+    max_length: int | None = None
+    # Characters the value may not hold (e.g. the 〔〕 a slip number puts after its prefix).
+    forbidden: str = ""
+
     def parse(self, text: str) -> str:
+        if self.problem(text) is not None:
+            raise ValueError(text)
         return text
+
+    def problem(self, value: str) -> str | None:
+        if self.max_length is not None and len(value) > self.max_length:
+            return f"{self.label}最多{self.max_length}个字"
+        bad = sorted({c for c in value if c in self.forbidden})
+        if bad:
+            return f"{self.label}不能含“{'”“'.join(bad)}”"
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlagSetting(Declared[bool]):
+    """A yes/no choice, stored as "1" or "0"."""
+
+    def parse(self, text: str) -> bool:
+        if text not in ("0", "1"):
+            raise ValueError(text)
+        return text == "1"
+
+    def text(self, value: bool) -> str:
+        return "1" if value else "0"
 
 
 # Site settings ----------------------------------------------------------------------------------
@@ -135,6 +162,86 @@ SYNC_INBOX = TextSetting(
     permission=Permission.EXCHANGE_DATA,
 )
 
+# 公文设置: the office's letterhead and what its papers print ------------------------------------
+# Each is read when a paper is signed and frozen into it (documents.slip_content): a change here
+# reaches papers issued afterwards, never one already issued.
+
+ISSUING_BODY = TextSetting(
+    key="paper.issuing_body",
+    default="",  # empty: the site's name
+    label="发文机关",  # 签发单位 over the seal, e.g. 杞县纪委监委
+    permission=Permission.MANAGE_REFERENCE,
+    max_length=60,
+)
+MASTHEAD = TextSetting(
+    key="paper.masthead",
+    default="",  # empty: no 版头 line, the paper opens with its title
+    label="版头",  # e.g. 中共杞县纪委 杞县监委“办不成事”监督窗口, above a red rule
+    permission=Permission.MANAGE_REFERENCE,
+    max_length=40,
+)
+NUMBER_PREFIX = TextSetting(
+    key="paper.number_prefix",
+    default="",  # empty: the site's short name's first character + 纪窗 (杞纪窗交〔2026〕1号)
+    label="发文字号前缀",
+    permission=Permission.MANAGE_REFERENCE,
+    max_length=12,
+    forbidden="〔〕[]()（）-号 ",
+)
+# {天数} and {事项} stand for the assignment's working days and the matter's title.
+DEFAULT_REQUIREMENTS_WORDING = (
+    "请于{天数}个工作日内核实“{事项}”反映的问题，依法依规办理，并将办理结果书面反馈监督窗口。"
+)
+REQUIREMENTS_WORDING = TextSetting(
+    key="paper.requirements_wording",
+    default=DEFAULT_REQUIREMENTS_WORDING,
+    label="交办要求默认措辞",
+    permission=Permission.MANAGE_REFERENCE,
+    max_length=500,
+)
+
+
+def requirements_wording(wording: str, *, days: int, title: str) -> str:
+    """The 交办要求 a new draft starts with: the office's wording, days and title put in."""
+    return wording.replace("{天数}", str(days)).replace("{事项}", title)
+
+
+# The papers a department receives, by their stored kind (documents.slip_content.PaperKind).
+DEPARTMENT_PAPERS: dict[str, str] = {
+    "assign": "交办单",
+    "supervise": "督办单",
+    "urge": "催办通知",
+    "basis_request": "不能办事项书面依据告知单",
+}
+# The department must phone the complainant (both seeds): the number is printed in full unless
+# the office chooses otherwise. ID numbers are masked unless it chooses otherwise.
+MASK_PHONE: dict[str, FlagSetting] = {
+    kind: FlagSetting(
+        key=f"paper.mask_phone.{kind}",
+        default=False,
+        label=f"{label}隐去电话中间四位",
+        permission=Permission.MANAGE_REFERENCE,
+    )
+    for kind, label in DEPARTMENT_PAPERS.items()
+}
+MASK_ID: dict[str, FlagSetting] = {
+    kind: FlagSetting(
+        key=f"paper.mask_id.{kind}",
+        default=True,
+        label=f"{label}隐去证件号码中间位",
+        permission=Permission.MANAGE_REFERENCE,
+    )
+    for kind, label in DEPARTMENT_PAPERS.items()
+}
+PAPER_SETTINGS: tuple[Declared[Any], ...] = (
+    ISSUING_BODY,
+    MASTHEAD,
+    NUMBER_PREFIX,
+    REQUIREMENTS_WORDING,
+    *MASK_PHONE.values(),
+    *MASK_ID.values(),
+)
+
 # Preferences ------------------------------------------------------------------------------------
 
 PREFERENCE_PREFIX = "pref."
@@ -179,6 +286,7 @@ DECLARED: tuple[Declared[Any], ...] = (
     *DEADLINE_RULE_SETTINGS,
     SYNC_PERIOD_DAYS,
     SYNC_INBOX,
+    *PAPER_SETTINGS,
     LAST_PRINTER,
     AUDIT_HEAD,
     CALENDAR_REVISION,
