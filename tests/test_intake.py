@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from desktop_app.domain.vocabulary import (
     CaseStatus,
@@ -21,6 +23,7 @@ from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
 from desktop_app.services.intake import BatchValidationFailed
 from desktop_app.services.ledger import CaseFilter
+from desktop_app.storage.models import Complainant
 from tests.helpers.db import audit_count, audit_entries, count_rows
 from tests.helpers.factories import VALID_CREDIT_CODE, VALID_ID, enterprise_form, person_form
 from tests.helpers.ids import id_number, wrong_check
@@ -490,6 +493,105 @@ def test_the_same_id_with_another_name_is_refused_not_a_silent_rename(
     assert "id_number" in refused.value.errors
     assert snapshot(services) == before
     assert services.cases.detail(first).complainant_name == "王芳"
+
+
+def complainant_uuid(services: AppServices, id_number: str) -> str:
+    with services.db.read() as session:
+        uuid = session.scalar(select(Complainant.uuid).where(Complainant.id_number == id_number))
+    assert uuid is not None
+    return uuid
+
+
+def test_the_form_finds_the_known_name_before_saving(services: AppServices, clerk: Actor) -> None:
+    """Issue 14 item 13: the form shows the existing record and asks before anything is saved."""
+    services.intake.register(clerk, person_form(phone="13700001111", address="杞县城关镇"))
+    form = person_form(name="王方", id_number=VALID_ID, title="另一件事")
+
+    conflict = services.intake.name_conflict(form)
+
+    assert conflict is not None
+    assert (conflict.name, conflict.typed_name, conflict.matched_by) == ("王芳", "王方", "身份证号")
+    assert (conflict.phone, conflict.address, conflict.case_count) == (
+        "13700001111",
+        "杞县城关镇",
+        1,
+    )
+    assert services.intake.name_conflict(person_form(title="另一件事")) is None
+    assert services.intake.name_conflict(person_form(name="赵磊")) is None
+    _clean, errors = services.intake.check(form)
+    assert "王芳" in errors["name"] and "更名" in errors["name"]
+
+
+def test_the_same_person_renamed_with_a_reason_is_renamed_on_every_case_and_audited(
+    services: AppServices, clerk: Actor
+) -> None:
+    first = services.intake.register(clerk, person_form()).case_id
+    reason = "本人已于2026年3月经公安机关核准更名，核对户口簿"
+
+    second = services.intake.register(
+        clerk,
+        person_form(name="王方", id_number=VALID_ID, title="另一件事", confirm_name_change=reason),
+    ).case_id
+
+    assert count_rows(services, "complainants") == 1
+    assert services.cases.detail(first).complainant_name == "王方"
+    assert services.cases.detail(second).complainant_name == "王方"
+    renames = [
+        e
+        for e in audit_entries(services, complainant_uuid(services, VALID_ID))
+        if e["action"] == "rename"
+    ]
+    assert len(renames) == 1
+    assert renames[0]["before"] == {"name": "王芳"}
+    assert renames[0]["after"]["name"] == "王方" and renames[0]["after"]["reason"] == reason
+    timeline = services.cases.detail(first).timeline
+    assert timeline[-1].label == "更正" and reason in timeline[-1].summary
+    assert set(services.ledger.ids(CaseFilter(text="王方"))) == {first, second}
+
+
+def test_a_batch_row_with_a_known_id_and_another_name_is_refused_by_row(
+    services: AppServices, clerk: Actor
+) -> None:
+    """Issue 14 item 13: a batch row never renames the complainant of earlier cases."""
+    first = services.intake.register(clerk, person_form()).case_id
+    before = snapshot(services)
+    forms = [
+        person_form(name="赵磊", title="另一件事"),
+        person_form(name="王方", id_number=VALID_ID, title="又一件事"),
+    ]
+
+    with pytest.raises(BatchValidationFailed) as caught:
+        services.intake.register_many(clerk, forms)
+
+    assert [(e.row, e.field) for e in caught.value.row_errors] == [(2, "name")]
+    message = caught.value.row_errors[0].message
+    assert "王芳" in message and "confirm_name_change" in message
+    assert snapshot(services) == before
+    assert services.cases.detail(first).complainant_name == "王芳"
+
+    forms[1] = replace(forms[1], confirm_name_change="经核对户口簿，系同一人更名")
+    services.intake.register_many(clerk, forms)
+    assert services.cases.detail(first).complainant_name == "王方"
+
+
+def test_two_rows_of_one_batch_with_one_id_and_two_names_are_refused(
+    services: AppServices, clerk: Actor
+) -> None:
+    forms = [person_form(), person_form(name="王方", id_number=VALID_ID, title="又一件事")]
+    with pytest.raises(BatchValidationFailed) as caught:
+        services.intake.register_many(clerk, forms)
+    assert [(e.row, e.field) for e in caught.value.row_errors] == [(2, "name")]
+    assert "第1行" in caught.value.row_errors[0].message
+    assert services.ledger.count() == 0
+
+
+def test_a_batch_row_is_told_to_give_id_override_reason(
+    services: AppServices, clerk: Actor
+) -> None:
+    """Issue 14 item 15: the message names what a batch row can give, not the form's field."""
+    with pytest.raises(BatchValidationFailed) as caught:
+        services.intake.register_many(clerk, [person_form(id_number=wrong_check(VALID_ID))])
+    assert "id_override_reason" in caught.value.row_errors[0].message
 
 
 def test_a_reason_typed_for_a_number_since_put_right_is_not_kept(

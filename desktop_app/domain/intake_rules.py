@@ -32,6 +32,7 @@ FIELD_LABELS: dict[str, str] = {
     "received_at": "反映时间",
     "attachments": "材料",
     "id_override_reason": "证件号确认理由",
+    "confirm_name_change": "更名理由",
 }
 
 
@@ -59,6 +60,9 @@ class IntakeForm:
     id_override_reason: str = ""
     # Link to an earlier case of the same complainant about the same matter (repeat visit).
     repeat_of_case_id: int | None = None
+    # A known ID or credit code under another name renames its complainant (on every earlier
+    # case) only when the clerk confirms it is the same person and says why (issue 14 item 13).
+    confirm_name_change: str = ""
 
 
 def normalized(form: IntakeForm) -> IntakeForm:
@@ -81,10 +85,13 @@ def normalized(form: IntakeForm) -> IntakeForm:
         area=form.area.strip(),
         stuck_at=validation.normalize_text(form.stuck_at),
         id_override_reason=validation.normalize_text(form.id_override_reason),
+        confirm_name_change=validation.normalize_text(form.confirm_name_change),
     )
 
 
 OVERRIDE_HINT = "如确认无误，请填写确认理由后保存"
+# A batch row has no 确认理由 box: it names the column that carries the reason (item 15).
+BATCH_OVERRIDE_HINT = "如确认无误，请在该行 id_override_reason 列写明确认理由"
 # Only a wrong check character may be excused; the message says so briefly (one line).
 NOT_EXCUSABLE = "号码本身有误，不能凭确认理由保存"
 
@@ -97,13 +104,39 @@ def number_needs_reason(form: IntakeForm, today: date) -> bool:
     return bool(form.credit_code) and bool(validation.check_credit_code(form.credit_code))
 
 
-def override_message(problem: str, *, excusable: bool, overridden: bool) -> str | None:
+def override_message(
+    problem: str, *, excusable: bool, overridden: bool, batch: bool = False
+) -> str | None:
     """The message for a wrong-looking ID or credit code, or None when a recorded reason
     excuses it: a reason excuses only a wrong check character on a real card (DESIGN.md, issue
     12 item 10), never a wrong length, date or characters."""
     if excusable:
-        return None if overridden else f"{problem}；{OVERRIDE_HINT}"
+        if overridden:
+            return None
+        return f"{problem}；{BATCH_OVERRIDE_HINT if batch else OVERRIDE_HINT}"
     return f"{problem}；{NOT_EXCUSABLE}" if overridden else problem
+
+
+def identity_label(form: IntakeForm) -> str:
+    """What makes a complainant the same one across visits: the ID number or credit code."""
+    return "身份证号" if form.complainant_kind is ComplainantKind.PERSON else "统一社会信用代码"
+
+
+def name_conflict_message(
+    form: IntakeForm, known_name: str, *, batch: bool = False, earlier_row: int | None = None
+) -> str:
+    """A known ID or credit code typed with another name: one of the names is mistyped, or the
+    person (enterprise) was renamed. Never decided silently: the clerk answers (the form asks,
+    a batch row carries ``confirm_name_change``). ``earlier_row``: the name comes from an
+    earlier row of the same batch, not the database."""
+    label = identity_label(form)
+    where = f"在第{earlier_row}行为" if earlier_row is not None else "已登记为"
+    if batch:
+        how = "如确是同一人更名，请在该行 confirm_name_change 列写明更名理由"
+    else:
+        how = "如确是同一人更名，请确认并写明更名理由（原登记有误的，也可在其事项中用“更正…”修改）"
+    mismatch = f"该{label}{where}“{known_name}”，与所填“{form.name}”不一致"
+    return f"{mismatch}：如是录入错误，请改正姓名；{how}"
 
 
 def validate(
@@ -112,10 +145,12 @@ def validate(
     today: date,
     areas: Collection[str],
     department_ids: Collection[int] = (),
+    batch: bool = False,
 ) -> dict[str, str]:
     """Field name → Chinese message, for every field that is wrong. Empty means savable.
 
-    ``form`` should already be :func:`normalized`.
+    ``form`` should already be :func:`normalized`; ``batch``: a row of a batch file, told which
+    column to fill instead of which box.
     """
     errors: dict[str, str] = {}
     person = form.complainant_kind is ComplainantKind.PERSON
@@ -128,7 +163,9 @@ def validate(
         problem = validation.check_id_number(form.id_number, today)
         if problem:
             excusable = validation.id_number_excusable(form.id_number, today)
-            message = override_message(problem, excusable=excusable, overridden=override)
+            message = override_message(
+                problem, excusable=excusable, overridden=override, batch=batch
+            )
             if message:
                 errors["id_number"] = message
     if not person:
@@ -136,7 +173,9 @@ def validate(
             problem = validation.check_credit_code(form.credit_code)
             if problem:
                 excusable = validation.credit_code_excusable(form.credit_code)
-                message = override_message(problem, excusable=excusable, overridden=override)
+                message = override_message(
+                    problem, excusable=excusable, overridden=override, batch=batch
+                )
                 if message:
                     errors["credit_code"] = message
         if not form.contact_person:

@@ -50,6 +50,20 @@ class RelatedCase:
 
 
 @dataclass(frozen=True)
+class NameConflict:
+    """The record a known ID or credit code belongs to, when the form gives it another name:
+    shown so the clerk can tell a renamed person from a typing error (issue 14 item 13)."""
+
+    name: str  # as registered
+    typed_name: str
+    matched_by: str  # "身份证号" / "统一社会信用代码"
+    phone: str
+    address: str
+    case_count: int
+    latest_case: str  # its newest case's number, "" if none
+
+
+@dataclass(frozen=True)
 class IntakeResult:
     case_id: int
     number: str
@@ -100,8 +114,23 @@ class IntakeService:
 
     # Checking -----------------------------------------------------------------------------
 
-    def check(self, form: IntakeForm) -> tuple[IntakeForm, dict[str, str]]:
-        """The cleaned form and its errors (field → message); nothing is written."""
+    def check(self, form: IntakeForm, *, batch: bool = False) -> tuple[IntakeForm, dict[str, str]]:
+        """The cleaned form and its errors (field → message); nothing is written. ``batch``: a
+        row of a batch file, whose messages name its columns."""
+        clean, errors = self._check_fields(form, batch=batch)
+        if "name" not in errors and not clean.confirm_name_change:
+            conflict = self.name_conflict(clean)
+            if conflict is not None:
+                errors["name"] = intake_rules.name_conflict_message(
+                    clean, conflict.name, batch=batch
+                )
+                field = "id_number" if clean.id_number else "credit_code"
+                if not batch:  # the form marks the number too; a row's one message says it
+                    errors.setdefault(field, f"已登记为“{conflict.name}”的{conflict.matched_by}")
+        return clean, errors
+
+    def _check_fields(self, form: IntakeForm, *, batch: bool) -> tuple[IntakeForm, dict[str, str]]:
+        """The form's own rules, without asking who its ID or credit code belongs to."""
         clean = intake_rules.normalized(form)
         with self._db.read() as session:
             areas = set(session.scalars(select(AreaRow.name).where(AreaRow.active.is_(True))))
@@ -109,7 +138,11 @@ class IntakeService:
                 session.scalars(select(Department.id).where(Department.active.is_(True)))
             )
         errors = intake_rules.validate(
-            clean, today=self._clock.now().date(), areas=areas, department_ids=departments
+            clean,
+            today=self._clock.now().date(),
+            areas=areas,
+            department_ids=departments,
+            batch=batch,
         )
         for path in clean.attachments:
             if not path.is_file():
@@ -117,14 +150,56 @@ class IntakeService:
         return clean, errors
 
     def check_many(self, forms: Sequence[IntakeForm]) -> tuple[list[IntakeForm], list[RowError]]:
-        """Cleaned forms and every row's errors (rows count from 1)."""
+        """Cleaned forms and every row's errors (rows count from 1). A row whose ID or credit
+        code an earlier row gave another name is refused like one the database knows."""
         row_errors: list[RowError] = []
         cleaned: list[IntakeForm] = []
+        earlier: dict[tuple[str, str], tuple[int, str]] = {}  # identity → (row, name)
         for row, form in enumerate(forms, start=1):
-            clean, errors = self.check(form)
+            clean, errors = self._check_fields(form, batch=True)
+            identity = _identity(clean)
+            if identity is not None and "name" not in errors and not clean.confirm_name_change:
+                if identity in earlier:
+                    earlier_row, earlier_name = earlier[identity]
+                    if earlier_name != clean.name:
+                        errors["name"] = intake_rules.name_conflict_message(
+                            clean, earlier_name, batch=True, earlier_row=earlier_row
+                        )
+                else:
+                    conflict = self.name_conflict(clean)
+                    if conflict is not None:
+                        errors["name"] = intake_rules.name_conflict_message(
+                            clean, conflict.name, batch=True
+                        )
+            if identity is not None:
+                earlier[identity] = (row, clean.name)
             cleaned.append(clean)
             row_errors.extend(RowError(row, name, message) for name, message in errors.items())
         return cleaned, row_errors
+
+    def name_conflict(self, form: IntakeForm) -> NameConflict | None:
+        """This site's record of the form's ID or credit code when it has another name."""
+        clean = intake_rules.normalized(form)
+        if not clean.name:
+            return None
+        with self._db.read() as session:
+            existing = _known_complainant(session, clean)
+            if existing is None or existing.name == clean.name:
+                return None
+            numbers = session.scalars(
+                select(Case.number)
+                .where(Case.complainant_id == existing.id)
+                .order_by(Case.received_at.desc(), Case.id.desc())
+            ).all()
+            return NameConflict(
+                existing.name,
+                clean.name,
+                intake_rules.identity_label(clean),
+                existing.phone,
+                existing.address,
+                len(numbers),
+                numbers[0] if numbers else "",
+            )
 
     def related_cases(self, form: IntakeForm, limit: int = 10) -> list[RelatedCase]:
         """Cases of the same complainant (by ID, credit code or phone), open ones first."""
@@ -307,30 +382,19 @@ class IntakeService:
         self, session: Session, actor: Actor, form: IntakeForm, now: datetime
     ) -> Complainant:
         """The same person or enterprise is one record across visits."""
-        existing: Complainant | None = None
-        # Only this site's own records: the city keeps its complainants apart from the
-        # counties' copies it may not change.
-        own = made_here(Complainant)
-        if form.id_number:
-            existing = session.scalar(
-                select(Complainant).where(Complainant.id_number == form.id_number, own).limit(1)
-            )
-        elif form.credit_code:
-            existing = session.scalar(
-                select(Complainant).where(Complainant.credit_code == form.credit_code, own).limit(1)
-            )
+        existing = _known_complainant(session, form)
         if existing is not None and existing.name != form.name:
-            # One number, two names: one of them is mistyped. A person's record changes only
-            # through 更正 (with a reason, on every case's timeline), never silently at intake.
-            field = "id_number" if form.id_number else "credit_code"
-            label = "身份证号" if form.id_number else "统一社会信用代码"
-            raise ValidationFailed(
-                {
-                    "name": f"该{label}已登记为“{existing.name}”，与所填“{form.name}”不一致。"
-                    f"请核对证件；如原登记有误，请在其事项中用“更正…”修改反映人",
-                    field: f"已登记为“{existing.name}”的{label}",
-                }
-            )
+            # One number, two names: one of them is mistyped, or the person was renamed. Only
+            # the clerk can tell; without their confirmation nothing is renamed.
+            if not form.confirm_name_change:
+                field = "id_number" if form.id_number else "credit_code"
+                raise ValidationFailed(
+                    {
+                        "name": intake_rules.name_conflict_message(form, existing.name),
+                        field: f"已登记为“{existing.name}”的{intake_rules.identity_label(form)}",
+                    }
+                )
+            self._rename(session, actor, existing, form, now)
         values = {
             "kind": form.complainant_kind.value,
             "name": form.name,
@@ -365,7 +429,7 @@ class IntakeService:
             for key, value in changed.items():
                 setattr(existing, key, value)
             existing.version += 1
-            if "name" in changed or "phone" in changed:
+            if "phone" in changed:
                 _reindex_cases_of(session, existing)
             audit.record(
                 session,
@@ -379,6 +443,51 @@ class IntakeService:
             )
         return existing
 
+    def _rename(
+        self,
+        session: Session,
+        actor: Actor,
+        complainant: Complainant,
+        form: IntakeForm,
+        now: datetime,
+    ) -> None:
+        """The clerk confirmed a renamed complainant: the new name on every earlier case, the
+        reason on the audit log and on each of those cases' timeline, as a 更正 would."""
+        old_name = complainant.name
+        complainant.name = form.name
+        complainant.version += 1
+        audit.record(
+            session,
+            at=now,
+            user_name=actor.username,
+            action="rename",
+            entity="complainant",
+            entity_uuid=complainant.uuid,
+            before={"name": old_name},
+            after={"name": form.name, "reason": form.confirm_name_change},
+        )
+        summary = (
+            f"受理登记时确认为同一反映人，姓名由“{old_name}”改为“{form.name}”，"
+            f"理由：{form.confirm_name_change}"
+        )
+        cases = session.scalars(
+            select(Case).where(Case.complainant_id == complainant.id).order_by(Case.id)
+        ).all()
+        for case in cases:
+            advance(CaseStatus(case.status), EventKind.CORRECTED)
+            add_event(
+                session,
+                case.id,
+                EventKind.CORRECTED,
+                summary,
+                user_name=actor.display_name,
+                at=now,
+                data={"fields": ["name"], "reason": form.confirm_name_change},
+            )
+            case.version += 1
+            case.updated_at = now
+            search.reindex_case(session, case.id, search_fields(case, complainant))
+
     def _attach(
         self,
         session: Session,
@@ -388,6 +497,30 @@ class IntakeService:
         now: datetime,
     ) -> None:
         attach_files(session, case.id, files, user_name=actor.display_name, at=now)
+
+
+def _identity(form: IntakeForm) -> tuple[str, str] | None:
+    """What makes a normalized form's complainant the same one across rows, if anything."""
+    if form.id_number:
+        return ("id_number", form.id_number)
+    if form.credit_code:
+        return ("credit_code", form.credit_code)
+    return None
+
+
+def _known_complainant(session: Session, form: IntakeForm) -> Complainant | None:
+    """This site's own record of a normalized form's ID or credit code (the city keeps its
+    complainants apart from the counties' copies it may not change)."""
+    own = made_here(Complainant)
+    if form.id_number:
+        return session.scalar(
+            select(Complainant).where(Complainant.id_number == form.id_number, own).limit(1)
+        )
+    if form.credit_code:
+        return session.scalar(
+            select(Complainant).where(Complainant.credit_code == form.credit_code, own).limit(1)
+        )
+    return None
 
 
 def _reindex_cases_of(session: Session, complainant: Complainant) -> None:
