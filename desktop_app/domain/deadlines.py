@@ -21,6 +21,7 @@ class RuleKey(LabelledEnum):
     WONT = "wont", "不给办"
     HARD = "hard", "很难办"
     VISIT = "visit", "办结后回访"
+    URGE_FEEDBACK = "urge_feedback", "催办通知：反馈时限"
 
 
 DEFAULT_RULE_DAYS: dict[RuleKey, int] = {
@@ -30,6 +31,9 @@ DEFAULT_RULE_DAYS: dict[RuleKey, int] = {
     RuleKey.WONT: 5,
     RuleKey.HARD: 10,
     RuleKey.VISIT: 5,
+    # A 催办 notice asks for feedback within this many working days of the notice (the deadline
+    # it chases has passed already). Issue 14: one working day unless the office decides other.
+    RuleKey.URGE_FEEDBACK: 1,
 }
 DEFAULT_DUE_SOON_DAYS = 2
 MAX_RULE_DAYS = 60
@@ -102,12 +106,13 @@ def assignment_rule(nature: Nature, approach: Approach) -> RuleKey:
     """The rule whose period a triaged case's 交办 slip asks for (and a reopened case's 督办:
     重办 starts a new period under the same rule, as CaseService.record_visit does).
 
-    The case's own rule (:func:`case_rule`), except that a 办不了 case's slip asks for the
-    written basis, so it gets the basis period rather than the same-day answer. (The demo
-    follows this; :meth:`AssignmentService.default_days` still offers the case's own rule.)
+    The case's own rule (:func:`case_rule`), except that a 办不了 case's paper is the
+    不能办事项书面依据告知单 whatever the approach: it asks for the written basis, so it gets the
+    basis period (seed 002: 3 working days), not the same-day answer.
     """
-    rule = case_rule(nature, approach)
-    return RuleKey.CANT_BASIS if rule is RuleKey.CANT_ANSWER else rule
+    if nature is Nature.CANT:
+        return RuleKey.CANT_BASIS
+    return case_rule(nature, approach)
 
 
 class CaseDeadline(Protocol):

@@ -10,7 +10,7 @@ notice and the 督办 escalation follow, each guarded, audited and on the case's
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,11 +31,12 @@ from desktop_app.domain.assignment_flow import (
     slip_series,
 )
 from desktop_app.domain.case_flow import EventKind, advance
-from desktop_app.domain.deadlines import RuleKey, apply_deadline
+from desktop_app.domain.deadlines import RuleKey, apply_deadline, assignment_rule
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.settings import WINDOW_PHONE
 from desktop_app.domain.validation import mask_id_number, mask_phone, normalize_text
 from desktop_app.domain.vocabulary import (
+    Approach,
     CaseStatus,
     ComplainantKind,
     Nature,
@@ -90,10 +91,24 @@ class AssignmentInfo:
     returned_reason: str
     parent_id: int | None
     slip_numbers: tuple[str, ...]
+    # 暂定: the current deadline passes through a year whose holidays are not known yet.
+    due_provisional: bool = False
+    # What the department's paper in hand says (the slip, or the newest 时限调整通知); None
+    # before signing. It differs from ``due_date`` when the calendar (an imported schedule)
+    # or an approved extension moved the deadline after the paper was issued.
+    paper_due_date: date | None = None
+    paper_provisional: bool = False
 
     @property
     def outstanding(self) -> bool:
         return self.state in OUTSTANDING
+
+    @property
+    def paper_differs(self) -> bool:
+        """纸面时限 and 现行时限 differ: the leader may issue a 时限调整通知."""
+        return self.paper_due_date is not None and (
+            self.paper_due_date != self.due_date or self.paper_provisional != self.due_provisional
+        )
 
 
 @dataclass(frozen=True)
@@ -135,17 +150,25 @@ class AssignmentService:
     # Reading --------------------------------------------------------------------------------
 
     def for_case(self, case_id: int) -> list[AssignmentInfo]:
+        calendar = self._calendar.calendar()
         with self._db.read() as session:
             rows = session.scalars(
                 select(Assignment).where(Assignment.case_id == case_id).order_by(Assignment.id)
             ).all()
             slips = _slip_numbers(session, [a.id for a in rows])
-            return [_info(a, slips.get(a.id, ())) for a in rows]
+            papers = _paper_deadlines(session, rows)
+            return [
+                _with_deadlines(_info(a, slips.get(a.id, ())), calendar, a, papers.get(a.id))
+                for a in rows
+            ]
 
     def get(self, assignment_id: int) -> AssignmentInfo:
+        calendar = self._calendar.calendar()
         with self._db.read() as session:
             assignment = _get(session, assignment_id)
-            return _info(assignment, _slip_numbers(session, [assignment.id]).get(assignment.id, ()))
+            info = _info(assignment, _slip_numbers(session, [assignment.id]).get(assignment.id, ()))
+            paper = _paper_deadlines(session, [assignment]).get(assignment.id)
+            return _with_deadlines(info, calendar, assignment, paper)
 
     def slips_for_case(self, case_id: int) -> list[SlipInfo]:
         with self._db.read() as session:
@@ -185,7 +208,8 @@ class AssignmentService:
             return _slip_info(slip, assignment), SlipContent.from_json(slip.content)
 
     def default_days(self, case_id: int) -> int:
-        """The working days the case's triage rule gives a new assignment."""
+        """The working days the rule of the case's paper gives a new assignment (a 办不了
+        case's 依据告知单: the written-basis period, not the same-day answer)."""
         with self._db.read() as session:
             case = _get_case(session, case_id)
             return rules_in(session).working_days(_assignment_rule(case))
@@ -338,7 +362,8 @@ class AssignmentService:
             case = _get_case(session, lead.case_id)
             site = _site(session)
             assists = _draft_assists(session, lead)
-            due = _deadline_if_signed(lead, now.date(), calendar).due  # as issue() would set it
+            signing = _deadline_if_signed(lead, now.date(), calendar)  # as issue() would set it
+            due = signing.due
             content = _content(
                 case,
                 lead,
@@ -353,7 +378,7 @@ class AssignmentService:
                 qr_payload="",
                 due_date=due,
             )
-        return render_slip(content, draft=True)
+        return render_slip(replace(content, due_provisional=signing.provisional), draft=True)
 
     def issue(
         self,
@@ -436,6 +461,7 @@ class AssignmentService:
                 earlier=earlier,
                 qr_payload="",
             )
+            content = replace(content, due_provisional=deadline.provisional)  # printed 暂定
             slip = self._sign_and_store(session, site, lead, content, seq)
             for assignment in [lead, *assists]:
                 assignment.state = AssignmentState.ISSUED.value
@@ -580,15 +606,24 @@ class AssignmentService:
         return self._step(actor, assignment_id, EventKind.RETURNED, "return", apply)
 
     def urge(self, actor: Actor, assignment_id: int) -> tuple[str, Changes]:
-        """催办: the day after expiry, a numbered notice to the department."""
+        """催办: the day after expiry, a numbered notice to the department.
+
+        It asks for feedback by a working day counted from the notice (the 催办通知：反馈时限
+        rule, 1 working day unless the office set another), never by the deadline that has
+        already passed: a notice made on a Saturday asks for Monday (or the rule's day).
+        """
         actor.require(Permission.TRIAGE_CASE)
         now = self._clock.now()
         window_phone = self._window_phone()
+        calendar = self._calendar.calendar()
         with self._db.write() as session:
             a = _get(session, assignment_id)
             check_step(Step.URGE, AssignmentState(a.state), today=now.date(), due=a.due_date)
             case = editable_case(session, a.case_id)
             site = _site(session)
+            feedback = calendar.add(
+                now.date(), rules_in(session).working_days(RuleKey.URGE_FEEDBACK)
+            )
             seq = next_number(session, "slip-催", now.year)
             number = slip_number(_prefix(session, site), "催", now.year, seq)
             own = _slip_numbers(session, [a.id]).get(a.id, ())
@@ -607,9 +642,15 @@ class AssignmentService:
                 qr_payload="",
                 requirements=(
                     f"你单位承办的{earlier}交办事项已于{chinese_date(a.due_date)}到期，"
-                    "至今未反馈办理结果。请立即办理，并于今日内向监督窗口书面反馈；"
-                    "逾期未办结的，将按规定督办并追究责任。"
+                    f"至今未反馈办理结果。请立即办理，并于{chinese_date(feedback.due)}前"
+                    "向监督窗口书面反馈；逾期未办结的，将按规定督办并追究责任。"
                 ),
+                due_date=feedback.due,
+            )
+            content = replace(
+                content,
+                working_days=feedback.working_days,
+                due_provisional=feedback.provisional,
             )
             self._sign_and_store(session, site, a, content, seq)
             a.urged_at = now
@@ -631,6 +672,113 @@ class AssignmentService:
                 entity="assignment",
                 entity_uuid=a.uuid,
                 after={"number": number},
+            )
+            case_id = case.id
+        return number, Changes(cases=True, case_ids=(case_id,))
+
+    def adjust_deadline(self, actor: Actor, assignment_id: int) -> tuple[str, Changes]:
+        """时限调整通知: tell the department in writing that its deadline moved after its paper
+        was issued (the year's holiday schedule imported, an extension approved).
+
+        The issued paper stays as it was (frozen, signed); the notice is a paper of its own,
+        numbered (杞纪窗调〔2026〕1号) and signed like the slip, naming the old and the new
+        deadline. It goes to the lead department, on behalf of its assisting ones too (they
+        travel on its slip). Refused when the paper already says what the deadline is.
+        """
+        actor.require(Permission.SIGN_SLIP)
+        self._keys.ensure()
+        now = self._clock.now()
+        window_phone = self._window_phone()
+        calendar = self._calendar.calendar()
+        with self._db.write() as session:
+            lead = _get(session, _paper_owner(_get(session, assignment_id)))
+            state = AssignmentState(lead.state)
+            if state not in OUTSTANDING:
+                raise UserError(f"{state.label}的交办不需要调整办理时限")
+            paper = _paper_deadlines(session, [lead]).get(lead.id)
+            if paper is None:
+                raise UserError("这项交办没有已签发的交办单，不需要调整通知")
+            provisional = _provisional(calendar, lead.due_start, lead.due_date)
+            if paper == (lead.due_date, provisional):
+                raise UserError(
+                    f"交办单上的办理时限与现行时限一致（{chinese_date(lead.due_date)}），"
+                    "不需要发时限调整通知"
+                )
+            case = editable_case(session, lead.case_id)
+            site = _site(session)
+            assists = [
+                a
+                for a in session.scalars(
+                    select(Assignment)
+                    .where(
+                        Assignment.parent_id == lead.id,
+                        Assignment.kind == AssignmentKind.ASSIST.value,
+                        Assignment.state.in_([s.value for s in OUTSTANDING]),
+                    )
+                    .order_by(Assignment.id)
+                )
+            ]
+            extension = (
+                lead.extension_days or 0
+                if lead.extension_state == ExtensionState.APPROVED.value
+                else 0
+            )
+            seq = next_number(session, "slip-调", now.year)
+            number = slip_number(_prefix(session, site), "调", now.year, seq)
+            own = _slip_numbers(session, [lead.id]).get(lead.id, ())
+            earlier = own[0] if own else ""
+            old, new = _marked(paper[0], paper[1]), _marked(lead.due_date, provisional)
+            reason = (
+                f"经批准延期{extension}个工作日"
+                if extension
+                else "节假日安排公布（按公布的放假、调休安排重新计算工作日）"
+            )
+            content = _content(
+                case,
+                lead,
+                assists,
+                PaperKind.ADJUST,
+                number,
+                site,
+                signer=actor.display_name,
+                issued_at=now,
+                window_phone=window_phone,
+                earlier=earlier,
+                qr_payload="",
+                requirements=(
+                    f"你单位承办的{earlier}事项，原办理时限为{old}。因{reason}，"
+                    f"办理时限调整为{new}（自{chinese_date(lead.due_start)}起算"
+                    f"{lead.working_days + extension}个工作日）。原交办要求不变，"
+                    "请按调整后的时限办结并书面反馈。"
+                ),
+                due_date=lead.due_date,
+            )
+            content = replace(
+                content,
+                working_days=lead.working_days + extension,
+                due_provisional=provisional,
+            )
+            self._sign_and_store(session, site, lead, content, seq)
+            lead.version += 1
+            _event(
+                session,
+                case,
+                EventKind.NOTE,
+                f"向{lead.department.name}发出时限调整通知 {number}：办理时限由{old}调整为"
+                f"{new}，签发人 {actor.display_name}",
+                actor,
+                now,
+                {"slip": number},
+            )
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action="adjust_deadline",
+                entity="assignment",
+                entity_uuid=lead.uuid,
+                before={"paper_due_date": paper[0], "paper_provisional": paper[1]},
+                after={"number": number, "due_date": lead.due_date, "provisional": provisional},
             )
             case_id = case.id
         return number, Changes(cases=True, case_ids=(case_id,))
@@ -859,6 +1007,7 @@ def paper_label(kind: PaperKind) -> str:
         PaperKind.SUPERVISE: "督办单",
         PaperKind.URGE: "催办通知",
         PaperKind.BASIS_REQUEST: "不能办书面依据告知单",
+        PaperKind.ADJUST: "时限调整通知",
     }[kind]
 
 
@@ -881,8 +1030,11 @@ def _refuse_unprintable(content: SlipContent, paper: PaperKind) -> None:
 
 
 def _assignment_rule(case: Case) -> RuleKey:
-    """The rule a case's assignment follows: the case's own (很难办 for a case never triaged,
-    e.g. a 督办 of one that came in before triage)."""
+    """The rule a case's assignment follows (:func:`deadlines.assignment_rule`: a 办不了 case's
+    依据告知单 gets the written-basis period); for a case never triaged its own rule, else
+    很难办 (e.g. a 督办 of one that came in before triage)."""
+    if case.nature and case.approach:
+        return assignment_rule(Nature(case.nature), Approach(case.approach))
     return RuleKey(case.due_rule) if case.due_rule else RuleKey.HARD
 
 
@@ -1109,4 +1261,70 @@ def _slip_info(slip: Slip, assignment: Assignment) -> SlipInfo:
         issued_at=slip.issued_at,
         print_count=slip.print_count,
         voided=slip.voided,
+    )
+
+
+# The papers that set a department's deadline (a 催办通知 asks for feedback, it sets none).
+_DEADLINE_PAPERS = (
+    PaperKind.ASSIGN.value,
+    PaperKind.SUPERVISE.value,
+    PaperKind.BASIS_REQUEST.value,
+    PaperKind.ADJUST.value,
+)
+
+
+def _paper_owner(a: Assignment) -> int:
+    """An assisting department travels on its lead's papers."""
+    assisting = AssignmentKind(a.kind) is AssignmentKind.ASSIST and a.parent_id is not None
+    return a.parent_id if assisting and a.parent_id is not None else a.id
+
+
+def _paper_deadlines(
+    session: Session, assignments: Sequence[Assignment]
+) -> dict[int, tuple[date, bool]]:
+    """The deadline (and 暂定) on each assignment's paper in the department's hand: the newest
+    时限调整通知, else the slip it was issued on. Read from the frozen content, as printed."""
+    owners = {a.id: _paper_owner(a) for a in assignments}
+    if not owners:
+        return {}
+    rows = session.execute(
+        select(Slip.assignment_id, Slip.kind, Slip.content)
+        .where(
+            Slip.assignment_id.in_(set(owners.values())),
+            Slip.voided.is_(False),
+            Slip.kind.in_(_DEADLINE_PAPERS),
+        )
+        .order_by(Slip.id)
+    )
+    papers: dict[int, tuple[date, bool]] = {}
+    for owner, kind, content in rows:
+        deadline = (
+            date.fromisoformat(str(content["due_date"])),
+            bool(content.get("due_provisional", False)),
+        )
+        if kind == PaperKind.ADJUST.value or owner not in papers:
+            papers[owner] = deadline
+    return {a_id: papers[owner] for a_id, owner in owners.items() if owner in papers}
+
+
+def _marked(day: date, provisional: bool) -> str:
+    return chinese_date(day) + ("（暂定）" if provisional else "")
+
+
+def _provisional(calendar: WorkdayCalendar, start: date, due: date) -> bool:
+    """暂定: a day from ``start`` to ``due`` lies in a year whose holidays are not known."""
+    return any(not calendar.is_known(date(year, 1, 1)) for year in range(start.year, due.year + 1))
+
+
+def _with_deadlines(
+    info: AssignmentInfo,
+    calendar: WorkdayCalendar,
+    a: Assignment,
+    paper: tuple[date, bool] | None,
+) -> AssignmentInfo:
+    return replace(
+        info,
+        due_provisional=_provisional(calendar, a.due_start, a.due_date),
+        paper_due_date=paper[0] if paper else None,
+        paper_provisional=paper[1] if paper else False,
     )
