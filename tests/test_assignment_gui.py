@@ -906,3 +906,24 @@ def test_the_drafts_preview_offers_signing_even_while_the_panel_is_busy(
         release.set()
     qtbot.waitUntil(lambda: len(asked(message_boxes)) == 1 and not boss.is_loading, timeout=10_000)
     draft.close()
+
+
+def test_the_preview_says_which_font_stands_in(
+    qtbot, contexts: tuple[UiContext, UiContext], services: AppServices, clerk: Actor
+) -> None:
+    """Under the preview, what stands in for a missing GB/T 9704 font (issue 14 item 8)."""
+    from desktop_app.documents.fonts import font_notice, register_fonts
+
+    clerk_context, _ = contexts
+    case_id = services.intake.register(clerk, person_form()).case_id
+    dialog = SlipPreviewDialog(
+        clerk_context, lambda: services.assignments.receipt_pdf(case_id), "受理回执"
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    wait_for_pdf(qtbot, dialog)
+    notice = font_notice(register_fonts())
+    if not notice:
+        pytest.skip("every GB/T 9704 font is installed here")
+    assert notice in dialog.status.text() and "代替" in dialog.status.text()
+    dialog.close()

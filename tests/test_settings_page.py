@@ -524,3 +524,19 @@ def test_render_each_tab(
     path = Path(f"/tmp/settings_{name}.png")
     assert image.save(str(path))
     assert (image.width(), image.height()) == (1100, 700)
+
+
+def test_about_names_the_paper_fonts_and_what_stands_in(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor
+) -> None:
+    """GB/T 9704 fonts (issue 14 item 8): a missing one is never replaced silently."""
+    from desktop_app.documents.fonts import register_fonts
+
+    page = make_page(admin)
+    qtbot.waitUntil(lambda: page.paper_fonts.text() != "", timeout=10_000)
+    text = page.paper_fonts.text()
+    assert "标题：" in text and "正文和发文字号：" in text
+    for choice in register_fonts().choices:
+        assert choice.describe() in text
+        if choice.stand_in:
+            assert f"本机未安装{choice.wanted}，以{choice.used}代替" in text

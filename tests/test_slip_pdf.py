@@ -233,8 +233,9 @@ def test_the_number_is_centred_under_the_title_and_the_stub_is_below_the_cut(
     [
         (PaperKind.ASSIGN, "交办要求", "办理时限"),
         (PaperKind.SUPERVISE, "督办要求", "办理时限"),
-        (PaperKind.URGE, "催办内容", "办理时限"),
+        (PaperKind.URGE, "催办内容", "反馈时限"),  # the deadline it chases has passed
         (PaperKind.BASIS_REQUEST, "补充说明", "提交时限"),
+        (PaperKind.ADJUST, "调整事项", "办理时限"),
     ],
 )
 def test_every_kind_has_its_title_and_labels(
@@ -251,6 +252,18 @@ def test_every_kind_has_its_title_and_labels(
     if earlier:
         assert "原单号" in text and earlier in text
     assert len(data) <= MAX_BYTES
+
+
+@pytest.mark.parametrize("kind", list(PaperKind))
+def test_a_provisional_deadline_is_printed_as_such_on_every_paper(kind: PaperKind) -> None:
+    earlier = "" if kind is PaperKind.ASSIGN else "杞纪窗交〔2026〕12号"
+    provisional = slip(kind=kind, earlier_number=earlier, due_provisional=True)
+    text = squeeze("".join(pages_text(render_slip(provisional))))
+    assert "2026年12月2日前（5个工作日）【暂定" in text
+    assert "公布后如有调整另行通知" in text
+    known = squeeze("".join(pages_text(render_slip(replace(provisional, due_provisional=False)))))
+    assert "暂定" not in known
+    assert "due_provisional" not in replace(provisional, due_provisional=False).to_json()
 
 
 def test_the_basis_request_asks_the_principal_leader_to_sign() -> None:
@@ -560,3 +573,63 @@ def test_print_render_timings(capsys: pytest.CaptureFixture[str]) -> None:
             f"\n[slip_pdf] slip {per_slip:.1f} ms, receipt {per_receipt:.1f} ms (warm), "
             f"slip {len(data) / 1024:.0f} KB"
         )
+
+
+# --- GB/T 9704 page furniture (issue 14 item 8) -------------------------------------------------
+
+
+def _lines(page: Any) -> list[tuple[str, float, float]]:
+    """(text, x, y) of each line drawn on ``page``: where it starts, in page coordinates."""
+    found: dict[tuple[float, float], str] = {}
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: Any) -> None:
+        if text.strip():
+            at = (round(cm[4] + tm[4], 2), round(cm[5] + tm[5], 2))
+            found[at] = found.get(at, "") + text
+
+    page.extract_text(visitor_text=visit)
+    return [(text, x, y) for (x, y), text in found.items()]
+
+
+def _width(text: str, size: float) -> float:
+    """How wide the slip's body font (and its fallbacks, per glyph) sets ``text``."""
+    from desktop_app.documents.fonts import font_runs, string_width
+
+    fonts = register_fonts()
+    return sum(
+        string_width(run, font or fonts.body, size)
+        for font, run in font_runs(text, fonts.chain(fonts.body))
+    )
+
+
+def test_page_numbers_sit_outside_one_character_in_7_mm_under_the_text_block() -> None:
+    from desktop_app.documents.slip_pdf import BOTTOM_MARGIN, LEFT_MARGIN, RIGHT_MARGIN
+
+    mm = 72 / 25.4
+    data = render_slip(slip(matter_description=DESCRIPTION * 12))
+    pages = PdfReader(io.BytesIO(data)).pages
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        label = f"— {number} —"
+        footer = [(t, x, y) for t, x, y in _lines(page) if y < BOTTOM_MARGIN]
+        assert len(footer) == 1 and footer[0][0] == label
+        _, left, baseline = footer[0]
+        if number % 2:  # odd: at the right, one 4号 character (14 pt) in from the text block
+            assert left + _width(label, 14.0) == pytest.approx(A4[0] - RIGHT_MARGIN - 14, abs=0.5)
+        else:  # even: at the left, one character in
+            assert left == pytest.approx(LEFT_MARGIN + 14.0, abs=0.5)
+        # The dashes (about 0.3 em above the baseline) 7 mm under the text block.
+        assert BOTTOM_MARGIN - baseline - 0.3 * 14.0 == pytest.approx(7 * mm, abs=0.5)
+
+
+def test_one_seal_area_holds_the_issuing_organ_and_the_date() -> None:
+    page = PdfReader(io.BytesIO(render_slip(slip(issuer="杞县政务服务中心")))).pages[0]
+    lines = _lines(page)
+    ((organ_x, organ_y),) = [(x, y) for t, x, y in lines if t == "杞县政务服务中心"]
+    ((date_x, date_y),) = [(x, y) for t, x, y in lines if t == "2026年11月25日"]
+    organ_centre = organ_x + _width("杞县政务服务中心", 10.5) / 2
+    date_centre = date_x + _width("2026年11月25日", 12.0) / 2
+    assert organ_x > A4[0] / 2  # on the right, where the seal goes
+    assert date_centre == pytest.approx(organ_centre, abs=1)  # centred together, one seal
+    assert 0 < organ_y - date_y < 25  # the date just under the organ's name
+    assert "（盖章）" in page.extract_text()

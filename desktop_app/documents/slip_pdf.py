@@ -86,18 +86,21 @@ TITLES = {
     PaperKind.SUPERVISE: "“办不成事”事项督办单",
     PaperKind.URGE: "“办不成事”事项催办通知",
     PaperKind.BASIS_REQUEST: "不能办事项书面依据告知单",
+    PaperKind.ADJUST: "“办不成事”事项时限调整通知",
 }
 REQUIREMENT_LABELS = {
     PaperKind.ASSIGN: "交办要求",
     PaperKind.SUPERVISE: "督办要求",
     PaperKind.URGE: "催办内容",
     PaperKind.BASIS_REQUEST: "补充说明",
+    PaperKind.ADJUST: "调整事项",
 }
 STUB_NUMBER_LABELS = {
     PaperKind.ASSIGN: "交办单号",
     PaperKind.SUPERVISE: "督办单号",
     PaperKind.URGE: "催办单号",
     PaperKind.BASIS_REQUEST: "告知单号",
+    PaperKind.ADJUST: "通知单号",
 }
 STUB_TITLE = "回执联（承办单位填写后交回监督窗口）"
 CUT_TEXT = "沿此线剪开"
@@ -692,9 +695,8 @@ class _Form:
         return len(self.col_widths)
 
     def label(self, text: str) -> _Text:
-        return _Text(
-            self.setter, text, self.fonts.title, self.label_size, self.label_size * 1.25, "center"
-        )
+        font = self.fonts.heading or self.fonts.title  # 黑体, as GB/T 9704 sets headings
+        return _Text(self.setter, text, font, self.label_size, self.label_size * 1.25, "center")
 
     def value(self, text: str, align: str = "left") -> _Text:
         return _Text(self.setter, text, self.fonts.body, self.size, self.leading, align)
@@ -785,9 +787,26 @@ VALUE_SIZE = 12.0  # 小四
 VALUE_LEADING = 16.0
 SEAL_SIZE = 10.5
 SEAL_LEADING = 14.0
+SEAL_LABEL = "签发单位\n（盖章）"
+SEAL_AREA_HEIGHT = 22 * mm  # the lower half of a 42 mm seal, centred on the name and the date
 STUB_SIZE = 10.5  # 五号
 STUB_LEADING = 15.0
 NOTE_SIZE = 10.5
+
+
+# GB/T 9704 §7.5: 4号 numerals with a dash (一字线) each side, the dashes' top 7 mm under the
+# 版心; an odd page's number at the right, an even page's at the left, one character in.
+PAGE_NUMBER_SIZE = 14.0  # 4号
+PAGE_NUMBER_INDENT = PAGE_NUMBER_SIZE  # 空一字
+# The dash sits about 0.3 em above the baseline in these fonts (measured on the rendered page).
+PAGE_NUMBER_BASELINE = BOTTOM_MARGIN - 7 * mm - 0.3 * PAGE_NUMBER_SIZE
+
+
+def page_number_position(page: int, page_width: float) -> tuple[float, str]:
+    """Where a page's number goes: (x, alignment) — odd right, even left, one character in."""
+    if page % 2:
+        return page_width - RIGHT_MARGIN - PAGE_NUMBER_INDENT, "right"
+    return LEFT_MARGIN + PAGE_NUMBER_INDENT, "left"
 
 
 class _SlipLayout:
@@ -905,7 +924,10 @@ class _SlipLayout:
 
     def deadline_text(self) -> str:
         content = self.content
-        return f"{chinese_date(content.due_date)}前（{content.working_days}个工作日）"
+        text = f"{chinese_date(content.due_date)}前（{content.working_days}个工作日）"
+        if content.due_provisional:  # counted through a year whose holidays are not known
+            text += "【暂定：所跨年份的节假日安排尚未公布，公布后如有调整另行通知】"
+        return text
 
     def basis_text(self) -> str:
         return (
@@ -944,35 +966,24 @@ class _SlipLayout:
             form.full("提交时限", self.deadline_text(), "left")
         else:
             form.full(REQUIREMENT_LABELS[kind], content.requirements)
-            form.full("办理时限", self.deadline_text(), "left")
-        # 签发人 and 签发日期 on the left; the issuing organ, with room for its seal, on the right.
-        # The seal goes over the organ's name, as on any official paper; the cell only has to
-        # hold the name and （盖章） — the rows grow if a long name needs more lines.
+            # A 催办通知's deadline is the feedback date (the one it chases has passed).
+            label = "反馈时限" if kind is PaperKind.URGE else "办理时限"
+            form.full(label, self.deadline_text(), "left")
+        # 签发人 on the left; on the right the seal area: the issuing organ with the date centred
+        # under it, so one seal presses over both (GB/T 9704 §7.3.5.1). The row is tall enough for
+        # the seal's lower half; it grows if a long name needs more lines.
         fonts, setter = self.fonts, self.setter
         seal_w = self.col_widths[3] - 2 * PAD_X
         seal_lines = setter.lines(content.issuer, fonts.body, SEAL_SIZE, seal_w)
         seal = [
-            _Text(setter, content.issuer, fonts.body, SEAL_SIZE, SEAL_LEADING),
+            _Text(setter, content.issuer, fonts.body, SEAL_SIZE, SEAL_LEADING, "center"),
             Spacer(1, 1 * mm),
-            form.value("（盖章）", "right"),
+            form.value(chinese_date(content.issued_at), "center"),
         ]
         seal_h = len(seal_lines) * SEAL_LEADING + 1 * mm + VALUE_LEADING + 2 * PAD_Y
-        row_h = max(10.5 * mm, seal_h / 2)
-        first = form.custom(
-            [form.label("签发人"), form.value(content.signer), form.label("签发单位"), seal],
-            height=row_h,
-            rule_below=False,  # the right half is one cell over both rows
-        )
-        second = form.custom(
-            [form.label("签发日期"), form.value(chinese_date(content.issued_at))],
-            height=row_h,
-        )
-        form.commands.extend(
-            [
-                ("LINEBELOW", (0, first), (1, first), LINE_WIDTH, GRID),
-                ("SPAN", (2, first), (2, second)),
-                ("SPAN", (3, first), (3, second)),
-            ]
+        form.custom(
+            [form.label("签发人"), form.value(content.signer), form.label(SEAL_LABEL), seal],
+            height=max(SEAL_AREA_HEIGHT, seal_h),
         )
         return form.table()
 
@@ -981,7 +992,9 @@ class _SlipLayout:
         if content.kind is PaperKind.BASIS_REQUEST:
             ask = ""  # said in 告知事项
         elif content.kind is PaperKind.URGE:
-            ask = "请抓紧办理，在办理时限内将办理结果书面反馈监督窗口"
+            ask = "请抓紧办理，在反馈时限内将办理结果书面反馈监督窗口"
+        elif content.kind is PaperKind.ADJUST:
+            ask = "请按调整后的办理时限办结，并将办理结果书面反馈监督窗口"
         elif content.kind is PaperKind.SUPERVISE:
             ask = "请按督办要求在办理时限内办结，并将办理结果书面反馈监督窗口"
         else:
@@ -1035,9 +1048,8 @@ class _SlipLayout:
         setter = self.setter
         form.custom([form.label("不能办理的理由"), _RuledLines(2, 5.5 * mm)], span=True)
         # What to list, under the label: the lines stay free for the laws and documents.
-        hint = _Text(
-            setter, "（法律法规、政策文件的名称、文号、条款）", setter.fonts.body, 8.0, 10.0, "center"
-        )
+        what = "（法律法规、政策文件的名称、文号、条款）"
+        hint = _Text(setter, what, setter.fonts.body, 8.0, 10.0, "center")
         form.custom([[form.label("政策依据"), hint], _RuledLines(2, 6 * mm)], span=True)
         row = form.custom(
             [
@@ -1080,15 +1092,15 @@ class _SlipLayout:
 
     def on_page(self, canvas: Any, doc: Any) -> None:
         page = canvas.getPageNumber()
-        # GB/T 9704 §7.5: 4号 numerals with a dash each side, 7 mm under the 版心.
+        x, align = page_number_position(page, self.page_width)
         self.setter.draw(
             canvas,
-            self.page_width / 2,
-            BOTTOM_MARGIN - 7 * mm - 14.0 * 0.8,
+            x,
+            PAGE_NUMBER_BASELINE,
             f"— {page} —",
             self.fonts.body,
-            14.0,
-            "center",
+            PAGE_NUMBER_SIZE,
+            align,
         )
         if page > 1:  # a continuation page names the slip it belongs to
             self.setter.draw(
@@ -1217,6 +1229,8 @@ def render_receipt(content: ReceiptContent, *, out: Path | None = None) -> bytes
     form.full("反映事项", content.matter_title)
     form.full("受理时间", chinese_date(content.received_at, parts="date_time"), "left")
     form.full("受理人", content.clerk, "left")
+    if content.reply:
+        form.full("答复时间", content.reply)
     form.full("后续办理", content.next_steps)
     if content.window_phone:
         form.full("咨询电话", content.window_phone, "left")

@@ -643,6 +643,9 @@ class SettingsPage(QWidget):
         data_form.addRow("数据目录", self.data_dir)
         data_form.addRow("数据库文件", self.database_file)
         data_form.addRow("备份文件夹", self.backups_dir)
+        self.paper_fonts = _value_label()
+        self.paper_fonts.setWordWrap(True)
+        data_form.addRow("公文字体", self.paper_fonts)
         self.backup_note = QLabel(
             "每次升级程序时，会先把旧数据库自动备份到上面的备份文件夹；"
             "也可以在命令行运行 bbcs backup 随时备份。"
@@ -661,6 +664,7 @@ class SettingsPage(QWidget):
 
     def reload_about(self) -> None:
         Query(self._context.runner, self, self._services.site.info, self._show_about).run()
+        Query(self._context.runner, self, _paper_fonts_text, self.paper_fonts.setText).run()
 
     def _show_about(self, site: SiteInfo) -> None:
         self.site_code.setText(site.code)
@@ -727,6 +731,19 @@ class SettingsPage(QWidget):
 
 
 # Small widgets and helpers ----------------------------------------------------------------------
+
+
+def _paper_fonts_text() -> str:
+    """Which font prints each part of a paper, and what stands in for a missing one (GB/T 9704).
+
+    Run on the worker: finding and loading the fonts reads the system's font list."""
+    from desktop_app.documents.fonts import register_fonts  # reportlab loads on first use
+
+    fonts = register_fonts()
+    lines = [choice.describe() for choice in fonts.choices]
+    if any(choice.stand_in for choice in fonts.choices):
+        lines.append("安装缺少的字体后重新启动程序，之后打印的公文即按国家标准字体排版。")
+    return "\n".join(lines)
 
 
 def _status_text(active: bool) -> str:

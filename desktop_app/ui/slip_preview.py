@@ -210,7 +210,13 @@ class SlipPreviewDialog(QDialog):
     def _show_status(self) -> None:
         pages = self.document.pageCount()
         text = f"{self._title}　共 {pages} 页　A4"
-        self.status.setText(f"{text}　{self._note}" if self._note else text)
+        text = f"{text}　{self._note}" if self._note else text
+        # Imported here: reportlab is loaded when a paper is first made, not at start-up.
+        from desktop_app.documents.fonts import current_fonts, font_notice
+
+        fonts = current_fonts()  # the paper shown was made in this process: never parses a font
+        notice = font_notice(fonts) if fonts is not None else ""
+        self.status.setText(f"{text}\n{notice}" if notice else text)
 
     def _failed(self, exc: Exception) -> None:
         self._loading = False
