@@ -299,6 +299,61 @@ def test_an_invalid_csv_row_imports_nothing(site_dir: Path, tmp_path: Path) -> N
     assert stored_cases(site_dir) == {}
 
 
+def test_a_known_id_under_another_name_is_refused_unless_the_row_confirms_it(
+    cases_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 14 item 13: a batch row never renames the complainant of earlier cases silently."""
+    renamed = PERSON | {"name": "王方", "title": "公积金提取", "received_at": "2025-06-05 09:00"}
+    source = write_json(tmp_path / "b.json", [renamed])
+
+    refused = run_bbcs("intake", "--from", str(source), data_dir=cases_dir)
+
+    assert refused.returncode == 2, refused.stdout
+    assert "第1行 姓名" in refused.stderr and "王芳" in refused.stderr
+    assert "confirm_name_change" in refused.stderr and "Traceback" not in refused.stderr
+    assert stored_cases(cases_dir)[f"杞县-{YEAR}-0001"][0] == "王芳"
+
+    reason = "本人已更名，核对户口簿无误"
+    source = write_csv(tmp_path / "b.csv", [renamed | {"confirm_name_change": reason}], "gbk")
+    confirmed = run_bbcs("intake", "--from", str(source), data_dir=cases_dir)
+
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert stored_cases(cases_dir)[f"杞县-{YEAR}-0001"][0] == "王方"
+    connection = sqlite3.connect(cases_dir / "bbcs.db")
+    try:
+        entries = connection.execute(
+            "SELECT before, after FROM audit_log WHERE action = 'rename'"
+        ).fetchall()
+    finally:
+        connection.close()
+    assert len(entries) == 1
+    assert json.loads(entries[0][0]) == {"name": "王芳"}
+    assert json.loads(entries[0][1]) == {"name": "王方", "reason": reason}
+
+
+def test_a_batch_row_gives_id_override_reason_as_the_form_does(
+    site_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 14 item 15: a real card with a wrong check digit is imported with its reason."""
+    old_card = OTHER_PERSON | {"id_number": wrong_check(OTHER_PERSON["id_number"])}
+    source = write_json(tmp_path / "b.json", [old_card])
+    refused = run_bbcs("intake", "--from", str(source), data_dir=site_dir)
+    assert refused.returncode == 2
+    assert "第1行 身份证号" in refused.stderr and "id_override_reason" in refused.stderr
+
+    reason = "旧版身份证，核对原件无误"
+    source = write_json(tmp_path / "b.json", [old_card | {"id_override_reason": reason}])
+    result = run_bbcs("intake", "--from", str(source), data_dir=site_dir)
+
+    assert result.returncode == 0, result.stderr
+    connection = sqlite3.connect(site_dir / "bbcs.db")
+    try:
+        stored = connection.execute("SELECT id_override_reason FROM complainants").fetchall()
+    finally:
+        connection.close()
+    assert stored == [(reason,)]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
@@ -415,6 +470,70 @@ def test_workdays_between(tmp_path: Path) -> None:
     result = run_bbcs("workdays", "between", "2026-09-30", "2026-10-10", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3"
+
+
+def test_workdays_between_in_a_known_year_is_silent(tmp_path: Path) -> None:
+    result = run_bbcs(
+        "workdays", "between", "2026-09-30", "2026-10-10", "--json", data_dir=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    data = json.loads(result.stdout)
+    assert (data["start"], data["end"], data["working_days"]) == ("2026-09-30", "2026-10-10", 3)
+    assert data["provisional"] is False and data["warnings"] == []
+    assert data["proof"][0] == "2026-10-01 周四 国庆节 — 不计"
+    assert data["proof"][-1] == "2026-10-10 周六 调休上班（国庆节） — 第3个工作日"
+    assert data["counted"] == ["2026-10-08", "2026-10-09", "2026-10-10"]
+
+
+def test_workdays_between_says_provisional(tmp_path: Path) -> None:
+    # 2027 has no State Council schedule here: 元旦 comes from the law, and the count is 暂定.
+    result = run_bbcs("workdays", "between", "2026-12-30", "2027-01-05", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3"
+    assert "暂定" in result.stderr and "2027年" in result.stderr
+
+
+def test_workdays_between_json_says_provisional_with_the_proof(tmp_path: Path) -> None:
+    args = ("workdays", "between", "2026-12-30", "2027-01-05", "--json")
+    result = run_bbcs(*args, data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["working_days"] == 3
+    assert data["provisional"] is True
+    assert data["warnings"] and all("暂定" in w for w in data["warnings"])
+    assert data["counted"] == ["2026-12-31", "2027-01-04", "2027-01-05"]
+    assert {"day": "2027-01-01", "reason": "元旦"} in data["skipped"]
+    assert len(data["proof"]) == 6
+    assert "暂定" in data["proof"][1] and "第3个工作日" in data["proof"][-1]
+    assert data["calendar_version"].startswith("chinesecalendar-")
+
+
+def test_workdays_add_json_says_provisional(tmp_path: Path) -> None:
+    result = run_bbcs("workdays", "add", "2026-12-31", "1", "--json", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["due"] == "2027-01-04"  # 元旦 2027, a Friday, is not a working day
+    assert data["provisional"] is True and all("暂定" in w for w in data["warnings"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("add", "0001-01-01", "1"),
+        ("add", "9999-12-31", "1"),
+        ("add", "9999-12-30", "5"),
+        ("between", "0001-01-01", "0001-01-10"),
+        ("between", "9999-12-20", "9999-12-31"),
+        ("between", "2026-01-01", "9999-12-31", "--json"),
+    ],
+)
+def test_workdays_outside_the_range_is_a_plain_error(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = run_bbcs("workdays", *args, data_dir=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "超出期限引擎的计算范围（2004年至2100年）" in result.stderr
+    assert "程序内部错误" not in result.stderr
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize("start", ["2026-02-30", "昨天"])

@@ -34,6 +34,9 @@ KNOWN_KEYS = {
     "stuck_department",
     "visits_count",
     "received_at",
+    # Reasons the form asks for in a box, one column each here (issue 14 items 13 and 15).
+    "id_override_reason",
+    "confirm_name_change",
 }
 
 
@@ -136,6 +139,8 @@ def forms_from_records(
                 stuck_department_id=department_id,
                 visits_count=visits,
                 received_at=received_at,
+                id_override_reason=text("id_override_reason"),
+                confirm_name_change=text("confirm_name_change"),
             )
         )
     return forms, errors
