@@ -1,8 +1,8 @@
 """Deadlines in Chinese working days (DESIGN.md §4): triage, rules, overrides, the board, CLI, demo.
 
 Everything runs on real SQLite through the services, on the real 2026 calendar of the
-``chinesecalendar`` package (2027 is not known to it, so 2027 deadlines are provisional until a
-schedule is imported).
+``chinesecalendar`` package (2027 is not known to it, so 2027 deadlines follow the law and are
+provisional until a schedule is imported).
 """
 
 from __future__ import annotations
@@ -237,14 +237,14 @@ def test_re_triage_keeps_the_day_the_clock_started(
 def test_a_deadline_in_an_unknown_year_is_provisional_until_the_schedule_is_imported(
     services: AppServices, clerk: Actor, admin: Actor, clock: FixedClock
 ) -> None:
-    clock.at = datetime(2026, 12, 28, 9, 0)
+    clock.at = datetime(2027, 1, 25, 9, 0)
     case_id = new_case(services, clerk, Nature.HARD, Approach.PUSH)
 
     row = fields(services, case_id)
-    assert row["due_date"] == date(2027, 1, 11)  # 2027-01-01 guessed as a working Friday
+    assert row["due_date"] == date(2027, 2, 12)  # the law: 春节 2027-02-05…08, 补假 09–10
     assert row["due_provisional"] is True
     assert "尚未录入" in summaries(services, case_id, EventKind.TRIAGED)[-1]
-    assert services.deadlines.items(None, None, date(2026, 12, 28))[0].provisional is True
+    assert services.deadlines.items(None, None, date(2027, 1, 25))[0].provisional is True
 
     moved, changes = services.calendar.import_csv(
         admin, SCHEDULE_2027, complete_years=[2027], source="国务院办公厅通知.csv"
@@ -252,14 +252,14 @@ def test_a_deadline_in_an_unknown_year_is_provisional_until_the_schedule_is_impo
 
     row = fields(services, case_id)
     assert row["due_provisional"] is False
-    assert row["due_date"] == date(2027, 1, 12)  # 元旦 is now known to be off
+    assert row["due_date"] == date(2027, 2, 7)  # the schedule: 02-05 worked, Sunday 02-07 调休
     assert [(m.case_number, m.what, m.before, m.after) for m in moved] == [
-        (row["number"], "办理时限", date(2027, 1, 11), date(2027, 1, 12))
+        (row["number"], "办理时限", date(2027, 2, 12), date(2027, 2, 7))
     ]
     assert changes.case_ids == (case_id,)
     assert services.calendar.imported_years() == [2027]
     assert services.calendar.calendar().is_known(date(2027, 6, 1))
-    assert services.deadlines.items(None, None, date(2026, 12, 28))[0].provisional is False
+    assert services.deadlines.items(None, None, date(2027, 1, 25))[0].provisional is False
     assert services.maintenance.check().ok
 
 
@@ -828,21 +828,21 @@ def test_cli_workdays_add_uses_the_sites_calendar(
     empty = tmp_path / "空目录"
     empty.mkdir()
 
-    with_site = run_bbcs("workdays", "add", "2026-12-30", "2", data_dir=data_dir)
-    without = run_bbcs("workdays", "add", "2026-12-30", "2", data_dir=empty)
+    with_site = run_bbcs("workdays", "add", "2027-02-04", "2", data_dir=data_dir)
+    without = run_bbcs("workdays", "add", "2027-02-04", "2", data_dir=empty)
 
     assert with_site.returncode == 0, with_site.stderr
-    assert with_site.stdout.strip() == "2027-01-04"  # 元旦 off, then the weekend
+    assert with_site.stdout.strip() == "2027-02-07"  # 02-05 worked, 02-06 off, Sunday 调休
     assert "尚未录入" not in with_site.stderr
     assert without.returncode == 0, without.stderr
-    assert without.stdout.strip() == "2027-01-01"  # guessed from weekdays only
+    assert without.stdout.strip() == "2027-02-12"  # the law: 02-05…08 春节, 09–10 补假
     assert "尚未录入" in without.stderr
 
 
 def test_cli_workdays_import_reports_the_moved_deadlines(
     services: AppServices, clerk: Actor, clock: FixedClock, data_dir: Path, tmp_path: Path
 ) -> None:
-    clock.at = datetime(2026, 12, 28, 9, 0)
+    clock.at = datetime(2027, 1, 25, 9, 0)
     case_id = new_case(services, clerk, Nature.HARD, Approach.PUSH)
     number = fields(services, case_id)["number"]
     source = tmp_path / "2027年节假日.csv"
@@ -854,9 +854,9 @@ def test_cli_workdays_import_reports_the_moved_deadlines(
 
     assert result.returncode == 0, result.stderr
     assert "调整了 1 个未到期的期限" in result.stdout
-    assert number in result.stdout and "2027-01-12" in result.stdout
+    assert number in result.stdout and "2027-02-07" in result.stdout
     row = fields(services, case_id)
-    assert row["due_date"] == date(2027, 1, 12)
+    assert row["due_date"] == date(2027, 2, 7)
     assert row["due_provisional"] is False
     assert count_rows(services, "holiday_overrides") == 4
 
@@ -935,3 +935,26 @@ def test_demo_data_carries_consistent_deadlines_a_roster_and_a_closure(
     leader = services.roster.leader_on(clock.today())
     assert leader is not None and leader.staff_name
     assert leader.duty_role is DutyRole.LEADER
+
+
+def test_the_ledger_marks_a_provisional_deadline_until_the_schedule_is_imported(
+    qtbot: Any, services: AppServices, clerk: Actor, admin: Actor, clock: FixedClock
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from desktop_app.services.ledger import SortKey
+    from desktop_app.ui.case_table import COLUMNS, CaseTableModel
+
+    clock.at = datetime(2026, 12, 28, 9, 0)
+    case_id = new_case(services, clerk, Nature.HARD, Approach.PUSH)  # due in 2027, 暂定
+    model = CaseTableModel(services.ledger)
+    model.deadline_reference = (date(2026, 12, 28), date(2026, 12, 30))
+    model.set_ids([case_id])
+    due = model.index(0, [k for k, _ in COLUMNS].index(SortKey.DUE))
+    assert model.data(due) == f"{fields(services, case_id)['due_date'].isoformat()} 暂定"
+    assert "暂定" in model.data(due, Qt.ItemDataRole.ToolTipRole)
+
+    services.calendar.import_csv(admin, SCHEDULE_2027, complete_years=[2027])
+    model.set_ids([case_id])
+    assert "暂定" not in model.data(due)
+    assert "暂定" not in model.data(due, Qt.ItemDataRole.ToolTipRole)

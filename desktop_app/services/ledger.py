@@ -78,6 +78,7 @@ class CaseRow:
     nature: Nature | None
     approach: Approach | None
     visits_count: int
+    due_provisional: bool = False  # 暂定: the deadline runs through a year not yet known
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class LedgerService:
                     Case.nature,
                     Case.approach,
                     Case.visits_count,
+                    Case.due_provisional,
                 )
                 .join(Complainant, Case.complainant_id == Complainant.id)
                 .outerjoin(Department, Case.stuck_department_id == Department.id)
@@ -163,6 +165,7 @@ class LedgerService:
                 nature=Nature(r[11]) if r[11] else None,
                 approach=Approach(r[12]) if r[12] else None,
                 visits_count=r[13],
+                due_provisional=bool(r[14]),
             )
             for r in result
         }

@@ -139,6 +139,8 @@ class CaseTableModel(PagedIdsModel):
         today, soon_until = self.deadline_reference
         state = state_of(row.due_date, today, soon_until)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if row.due_provisional:
+                return f"{state.label}；暂定：所跨年份的节假日安排尚未公布，公布后可能调整"
             return state.label
         if state is DeadlineState.OVERDUE:
             return QBrush(QColor(RED))
@@ -167,5 +169,7 @@ def _display(row: CaseRow, key: SortKey) -> str:
     if key is SortKey.VISITS:
         return str(row.visits_count)
     if key is SortKey.DUE:
-        return row.due_date.isoformat() if row.due_date else ""
+        if row.due_date is None:
+            return ""
+        return row.due_date.isoformat() + (" 暂定" if row.due_provisional else "")
     return ""
