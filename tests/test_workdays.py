@@ -14,9 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desktop_app.domain.statutory_holidays import statutory_days
 from desktop_app.domain.workdays import (
+    FIRST_YEAR,
     HOLIDAY_NAMES_ZH,
+    LAST_YEAR,
     WEEKDAY_NAMES,
+    DateOutOfRange,
     DayInfo,
     Deadline,
     HolidayOverride,
@@ -24,10 +28,14 @@ from desktop_app.domain.workdays import (
     WorkdayCalendar,
     parse_overrides_csv,
 )
+from desktop_app.errors import UserError
 
 D = date
 CAL = WorkdayCalendar()
-PROVISIONAL_2027 = "2027年的法定节假日安排尚未录入，期限按周末推算，仅供参考"
+PROVISIONAL_2027 = (
+    "2027年的法定节假日安排尚未录入，期限暂定：按《全国年节及纪念日放假办法》推算"
+    "（法定假日和周末补假，不含调休），仅供参考"
+)
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -143,9 +151,20 @@ def test_known_years() -> None:
     assert WorkdayCalendar(extra_known_years=[2027]).is_known(D(2027, 1, 1))
 
 
-def test_unknown_year_uses_weekday_rule() -> None:
-    assert CAL.day_info(D(2027, 1, 1)) == DayInfo(D(2027, 1, 1), True, "工作日", "weekday", False)
-    assert CAL.day_info(D(2027, 1, 2)) == DayInfo(D(2027, 1, 2), False, "周末", "weekday", False)
+def test_unknown_year_follows_the_law() -> None:
+    # 2027 has no State Council schedule here: its days come from the law, and stay guesses.
+    assert CAL.day_info(D(2027, 1, 1)) == DayInfo(D(2027, 1, 1), False, "元旦", "law", False)
+    assert CAL.day_info(D(2027, 1, 2)) == DayInfo(D(2027, 1, 2), False, "周末", "law", False)
+    assert CAL.day_info(D(2027, 1, 4)) == DayInfo(D(2027, 1, 4), True, "工作日", "law", False)
+    assert CAL.day_info(D(2027, 2, 9)) == DayInfo(
+        D(2027, 2, 9), False, "补假（春节）", "law", False
+    )
+
+
+def test_new_years_day_2027_is_not_a_working_day() -> None:
+    # 1 January 2027 is a Friday: a one-day deadline from New Year's Eve runs to Monday 4 January.
+    assert CAL.add(D(2026, 12, 31), 1).due == D(2027, 1, 4)
+    assert not CAL.is_working_day(D(2027, 1, 1))
 
 
 def test_working_days_in_month() -> None:
@@ -203,8 +222,8 @@ def test_across_year_end() -> None:
 
 def test_into_unknown_year_is_provisional() -> None:
     deadline = CAL.add(D(2026, 12, 28), 10)
-    # Weekday rule in 2027: 29–31 Dec, Fri 1 Jan, 4–8 Jan, Mon 11 Jan.
-    assert deadline.due == D(2027, 1, 11)
+    # The law in 2027: 29–31 Dec, 元旦 Fri 1 Jan off, 4–8 Jan, 11–12 Jan.
+    assert deadline.due == D(2027, 1, 12)
     assert deadline.provisional
     assert deadline.warnings == (PROVISIONAL_2027,)
     assert "推算" in deadline.proof_lines()[-1]
@@ -273,9 +292,10 @@ def test_to_json_is_json_safe() -> None:
     data = deadline.to_json()
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
     assert data["start"] == "2026-12-30"
-    assert data["due"] == "2027-01-04"
-    assert data["counted"] == ["2026-12-31", "2027-01-01", "2027-01-04"]
+    assert data["due"] == "2027-01-05"
+    assert data["counted"] == ["2026-12-31", "2027-01-04", "2027-01-05"]
     assert data["skipped"] == [
+        {"day": "2027-01-01", "reason": "元旦"},
         {"day": "2027-01-02", "reason": "周末"},
         {"day": "2027-01-03", "reason": "周末"},
     ]
@@ -310,6 +330,167 @@ def test_version_is_stable_and_tracks_overrides() -> None:
     assert v1 != WorkdayCalendar([a]).version
     assert WorkdayCalendar().version == CAL.version
     assert CAL.add(D(2026, 1, 5), 1).calendar_version == CAL.version
+
+
+# ------------------------------------------- the law, for years without a State Council schedule
+
+
+def _law_off_days(year: int) -> set[date]:
+    return set(statutory_days(year))
+
+
+def _off_days(calendar: WorkdayCalendar, year: int) -> set[date]:
+    return {d for d in _days(D(year, 1, 1), D(year, 12, 31)) if not calendar.is_working_day(d)}
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_the_law_gives_every_day_off_of_the_state_council_notices(year: int) -> None:
+    # The package holds the notices of 2025 and 2026 (国办发明电〔2024〕12号, 〔2025〕7号).
+    # The law cannot know the 调休 swaps, so: every day the law gives off is off in the notice,
+    # and every other weekday the notice gives off is paid for by one weekend working day.
+    notice_off = _off_days(CAL, year)
+    law_off = _law_off_days(year)
+    assert law_off <= notice_off, sorted(law_off - notice_off)
+    swapped_off = {d for d in notice_off - law_off if d.weekday() < 5}
+    weekend_work = {
+        d
+        for d in _days(D(year, 1, 1), D(year, 12, 31))
+        if d.weekday() >= 5 and CAL.is_working_day(d)
+    }
+    assert len(swapped_off) == len(weekend_work)
+    # The holiday named by the law is the one the notice names, day by day.
+    for day, statutory in statutory_days(year).items():
+        if not statutory.make_up:
+            assert statutory.holiday in CAL.day_info(day).reason, day
+
+
+def test_the_law_computes_the_2025_and_2026_make_up_days() -> None:
+    make_up = {
+        d: s.holiday for y in (2025, 2026) for d, s in statutory_days(y).items() if s.make_up
+    }
+    assert make_up == {
+        D(2025, 6, 2): "端午节",  # 端午 on Saturday 31 May
+        D(2026, 4, 6): "清明节",  # 清明 on Sunday 5 April
+        D(2026, 5, 4): "劳动节",  # 2 May is a Saturday
+        D(2026, 10, 5): "国庆节",  # 3 October is a Saturday
+    }
+
+
+def test_statutory_days_of_2027() -> None:
+    days = {d: (s.holiday, s.make_up) for d, s in statutory_days(2027).items()}
+    assert days == {
+        D(2027, 1, 1): ("元旦", False),  # Friday
+        D(2027, 2, 5): ("春节", False),  # 除夕, Friday
+        D(2027, 2, 6): ("春节", False),  # 正月初一
+        D(2027, 2, 7): ("春节", False),
+        D(2027, 2, 8): ("春节", False),  # 正月初三
+        D(2027, 2, 9): ("春节", True),  # for 初一 on Saturday
+        D(2027, 2, 10): ("春节", True),  # for 初二 on Sunday
+        D(2027, 4, 5): ("清明节", False),  # the solar term, Monday
+        D(2027, 5, 1): ("劳动节", False),  # Saturday
+        D(2027, 5, 2): ("劳动节", False),  # Sunday
+        D(2027, 5, 3): ("劳动节", True),
+        D(2027, 5, 4): ("劳动节", True),
+        D(2027, 6, 9): ("端午节", False),  # 五月初五
+        D(2027, 9, 15): ("中秋节", False),  # 八月十五
+        D(2027, 10, 1): ("国庆节", False),  # Friday
+        D(2027, 10, 2): ("国庆节", False),
+        D(2027, 10, 3): ("国庆节", False),
+        D(2027, 10, 4): ("国庆节", True),
+        D(2027, 10, 5): ("国庆节", True),
+    }
+    assert _off_days(CAL, 2027) == _law_off_days(2027) | {
+        d for d in _days(D(2027, 1, 1), D(2027, 12, 31)) if d.weekday() >= 5
+    }
+
+
+def test_a_lunar_holiday_on_a_statutory_day_is_made_up_too() -> None:
+    # 2028: 中秋 falls on 3 October and 1 October is a Sunday. As in 2020 (中秋 on 1 October),
+    # the day that serves two holidays is made up once more.
+    days = {d: (s.holiday, s.make_up) for d, s in statutory_days(2028).items() if d.month == 10}
+    assert days == {
+        D(2028, 10, 1): ("国庆节", False),
+        D(2028, 10, 2): ("国庆节", False),
+        D(2028, 10, 3): ("国庆节、中秋节", False),
+        D(2028, 10, 4): ("国庆节", True),
+        D(2028, 10, 5): ("中秋节", True),
+    }
+    assert CAL.day_info(D(2028, 10, 5)).reason == "补假（中秋节）"
+
+
+def test_an_imported_year_uses_its_schedule_not_the_law() -> None:
+    calendar = WorkdayCalendar([HolidayOverride(D(2027, 1, 1), False, "元旦")], {2027})
+    assert calendar.is_working_day(D(2027, 2, 5))  # 除夕: the imported notice did not list it
+    assert calendar.day_info(D(2027, 2, 5)).known
+
+
+def test_the_law_moves_the_calendar_version() -> None:
+    # The version is stored with each deadline as evidence: it must name the law's rules too.
+    assert CAL.version.startswith(f"chinesecalendar-{chinese_calendar.__version__}+overrides-")
+    assert WorkdayCalendar().version == CAL.version
+
+
+# ------------------------------------------------------------------------- the engine's range
+
+
+@pytest.mark.parametrize(
+    ("start", "days"),
+    [(D(1, 1, 1), 1), (D(9999, 12, 31), 1), (D(9999, 12, 30), 5), (D(2003, 12, 31), 0)],
+)
+def test_dates_outside_the_range_are_refused_plainly(start: date, days: int) -> None:
+    with pytest.raises(DateOutOfRange) as caught:
+        CAL.add(start, days)
+    assert isinstance(caught.value, UserError) and isinstance(caught.value, ValueError)
+    assert f"{FIRST_YEAR}年至{LAST_YEAR}年" in caught.value.message
+    assert start.isoformat() in caught.value.message
+
+
+def test_a_deadline_running_past_the_range_is_refused() -> None:
+    with pytest.raises(DateOutOfRange, match="2101-01-01"):
+        CAL.add(D(LAST_YEAR, 12, 30), 5)
+    assert CAL.add(D(LAST_YEAR, 12, 1), 5).due.year == LAST_YEAR
+
+
+def test_between_and_months_outside_the_range_are_refused() -> None:
+    assert (FIRST_YEAR, LAST_YEAR) == (2004, 2100)
+    with pytest.raises(DateOutOfRange):
+        CAL.between(D(1, 1, 1), D(1, 1, 10))
+    with pytest.raises(DateOutOfRange):
+        CAL.between(D(9999, 12, 20), D(9999, 12, 31))
+    with pytest.raises(DateOutOfRange):
+        CAL.working_days_in_month(9999, 12)
+    assert WorkdayCalendar(extra_known_years=[2101]).is_working_day(D(2101, 1, 3))  # imported
+
+
+# ------------------------------------------------------------------------------ count_between
+
+
+def test_count_between_carries_the_proof_and_says_provisional() -> None:
+    span = CAL.count_between(D(2026, 12, 30), D(2027, 1, 5))
+    assert span.working_days == 3 == CAL.between(D(2026, 12, 30), D(2027, 1, 5))
+    assert span.counted == (D(2026, 12, 31), D(2027, 1, 4), D(2027, 1, 5))
+    assert [(i.day, i.reason) for i in span.skipped] == [
+        (D(2027, 1, 1), "元旦"),
+        (D(2027, 1, 2), "周末"),
+        (D(2027, 1, 3), "周末"),
+    ]
+    assert span.provisional and span.warnings == (PROVISIONAL_2027,)
+    assert span.proof_lines()[0] == "2026-12-31 周四 工作日 — 第1个工作日"
+    assert span.proof_lines()[1].startswith("2027-01-01 周五 元旦 — 不计（暂定")
+    data = span.to_json()
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+    assert data["working_days"] == 3 and data["provisional"] is True
+    assert data["start"] == "2026-12-30" and data["end"] == "2027-01-05"
+    assert data["calendar_version"] == CAL.version
+
+
+def test_count_between_in_a_known_year_and_backwards() -> None:
+    span = CAL.count_between(D(2026, 10, 10), D(2026, 9, 30))
+    assert span.working_days == -3 == CAL.between(D(2026, 10, 10), D(2026, 9, 30))
+    assert not span.provisional and span.warnings == ()
+    assert span.counted == (D(2026, 10, 8), D(2026, 10, 9), D(2026, 10, 10))
+    assert len(span.proof_lines()) == 10
+    assert CAL.count_between(D(2026, 9, 30), D(2026, 9, 30)).proof_lines() == []
 
 
 # ------------------------------------------------------------------------------ between

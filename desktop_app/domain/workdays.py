@@ -10,9 +10,16 @@ Which days are working days:
    ``chinesecalendar`` package knows it.
 2. For the years the ``chinesecalendar`` package knows, its data: weekends and statutory
    holidays are off, make-up working days (调休上班) are on.
-3. Otherwise the plain weekday rule (Monday–Friday on). For a year that neither the package
-   nor an imported schedule covers, the result is *provisional* and carries a warning,
-   because the real holidays of that year are not yet known.
+3. A year whose schedule was imported (``extra_known_years``): its overrides, and Monday–Friday
+   on for the days the schedule does not list.
+4. Otherwise the law (:mod:`desktop_app.domain.statutory_holidays`): the statutory holidays of
+   《全国年节及纪念日放假办法》 and their make-up days (补假) are off, other weekdays on. The result
+   is *provisional* (暂定) and carries a warning, because the State Council's swaps (调休) of that
+   year are not yet known.
+
+The engine computes the years from the first the package knows (2004) to 2100
+(:data:`FIRST_YEAR`, :data:`LAST_YEAR`), plus any imported year; a date outside them is a typing
+error more often than not, and is refused with :class:`DateOutOfRange`.
 
 Everything here is pure Python and immutable once built, so a calendar can be shared between
 threads and the results can be stored as evidence of how a deadline was computed.
@@ -30,13 +37,25 @@ from datetime import date, datetime, timedelta
 import chinese_calendar  # type: ignore[import-untyped,unused-ignore]
 from chinese_calendar import constants as _cc_constants  # type: ignore[import-untyped,unused-ignore]
 
+from desktop_app.domain.statutory_holidays import (
+    LAW_FIRST_YEAR,
+    LAW_LAST_YEAR,
+    LAW_RULES,
+    statutory_days,
+)
+from desktop_app.errors import UserError
+
 __all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
     "WEEKDAY_NAMES",
+    "DateOutOfRange",
     "DayInfo",
     "Deadline",
     "HolidayOverride",
     "OverrideFormatError",
     "WorkdayCalendar",
+    "WorkdayCount",
     "parse_overrides_csv",
 ]
 
@@ -45,6 +64,7 @@ WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "�
 SOURCE_PACKAGE = "chinesecalendar"
 SOURCE_OVERRIDE = "override"
 SOURCE_WEEKDAY = "weekday"
+SOURCE_LAW = "law"
 
 REASON_WORKDAY = "工作日"
 REASON_WEEKEND = "周末"
@@ -88,6 +108,27 @@ def _package_years() -> range:
     if not years:
         return range(0)
     return range(min(years), max(years) + 1)
+
+
+# The years the engine computes: the package's, then the law's. Module constants, so a message
+# and a test can name them; an imported year outside them is computed too.
+FIRST_YEAR = min(_package_years().start or LAW_FIRST_YEAR, LAW_FIRST_YEAR)
+LAST_YEAR = max(_package_years().stop - 1, LAW_LAST_YEAR)
+
+
+class DateOutOfRange(UserError, ValueError):
+    """A date the engine does not compute (year 1, year 9999): a plain Chinese message.
+
+    A :class:`~desktop_app.errors.UserError`, so the window and ``bbcs`` tell it as bad input
+    (exit 2), and a ``ValueError`` as the engine's other refusals are.
+    """
+
+    def __init__(self, day: date) -> None:
+        super().__init__(
+            f"日期{day.isoformat()}超出期限引擎的计算范围（{FIRST_YEAR}年至{LAST_YEAR}年），"
+            "请检查年份是否输错"
+        )
+        self.day = day
 
 
 def _package_day(day: date) -> tuple[bool, str | None]:
@@ -201,9 +242,7 @@ class Deadline:
             else:
                 ordinal += 1
                 verdict = f"第{ordinal}个工作日"
-            # Mark guessed days on the line itself, so a printed proof cannot hide them.
-            guess = "" if info.known else "（节假日未录入，按周末推算）"
-            lines.append(f"{_fmt_day(info.day)} {info.reason} — {verdict}{guess}")
+            lines.append(_proof_line(info, verdict))
         return lines
 
     def to_json(self) -> dict[str, object]:
@@ -233,6 +272,60 @@ class Deadline:
         return tuple(sorted([*counted, *self.skipped], key=lambda i: i.day))
 
 
+@dataclass(frozen=True, slots=True)
+class WorkdayCount:
+    """The result of :meth:`WorkdayCalendar.count_between`: a count with its proof.
+
+    Attributes:
+        start: The first date given (not counted itself).
+        end: The second date given.
+        working_days: Working days in (start, end]; negative (minus those in (end, start]) when
+            ``end`` lies before ``start``.
+        counted: The working days counted, in date order.
+        skipped: The non-working days passed over, in date order, with the reason.
+        provisional: True if any day looked at lies in a year whose schedule is not known.
+        warnings: Chinese warnings for the user (one per such year).
+        calendar_version: Identifies the data used, as for a :class:`Deadline`.
+        days: Every day looked at, in date order, with its info.
+    """
+
+    start: date
+    end: date
+    working_days: int
+    counted: tuple[date, ...]
+    skipped: tuple[DayInfo, ...]
+    provisional: bool
+    warnings: tuple[str, ...]
+    calendar_version: str
+    days: tuple[DayInfo, ...] = field(default=(), repr=False)
+
+    def proof_lines(self) -> list[str]:
+        """Human-readable Chinese proof, one line per day looked at, as for a deadline."""
+        lines: list[str] = []
+        ordinal = 0
+        for info in self.days:
+            if info.working:
+                ordinal += 1
+                verdict = f"第{ordinal}个工作日"
+            else:
+                verdict = "不计"
+            lines.append(_proof_line(info, verdict))
+        return lines
+
+    def to_json(self) -> dict[str, object]:
+        """Return a JSON-safe dict with the keys of :meth:`Deadline.to_json` where they apply."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "working_days": self.working_days,
+            "counted": [d.isoformat() for d in self.counted],
+            "skipped": [{"day": i.day.isoformat(), "reason": i.reason} for i in self.skipped],
+            "provisional": self.provisional,
+            "warnings": list(self.warnings),
+            "calendar_version": self.calendar_version,
+        }
+
+
 class OverrideFormatError(ValueError):
     """An override CSV line could not be understood. The message is Chinese and names the line.
 
@@ -249,8 +342,17 @@ def _fmt_day(day: date) -> str:
     return f"{day.isoformat()} {WEEKDAY_NAMES[day.weekday()]}"
 
 
+def _proof_line(info: DayInfo, verdict: str) -> str:
+    # Mark guessed days on the line itself, so a printed proof cannot hide them.
+    guess = "" if info.known else "（暂定：放假安排未录入，按放假办法推算）"
+    return f"{_fmt_day(info.day)} {info.reason} — {verdict}{guess}"
+
+
 def _provisional_warning(year: int) -> str:
-    return f"{year}年的法定节假日安排尚未录入，期限按周末推算，仅供参考"
+    return (
+        f"{year}年的法定节假日安排尚未录入，期限暂定：按《全国年节及纪念日放假办法》推算"
+        "（法定假日和周末补假，不含调休），仅供参考"
+    )
 
 
 def _as_date(day: date) -> date:
@@ -312,7 +414,9 @@ class WorkdayCalendar:
         # change which results are provisional.
         rows = [f"{o.day.isoformat()},{int(o.working)},{o.name}" for o in self._overrides.values()]
         extra = sorted(self._known_years - frozenset(self._package_years))
-        text = "\n".join([*sorted(rows), "known:" + ",".join(map(str, extra))])
+        # The law's rules decide the unknown years, so a change to them is a new version too.
+        law = f"law:{LAW_RULES}"
+        text = "\n".join([*sorted(rows), "known:" + ",".join(map(str, extra)), law])
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
         return f"chinesecalendar-{_package_version()}+overrides-{digest}"
 
@@ -338,7 +442,14 @@ class WorkdayCalendar:
             self._cache[day] = info
         return info
 
+    def in_range(self, day: date) -> bool:
+        """Return True if the engine computes ``day`` (:data:`FIRST_YEAR`–:data:`LAST_YEAR`,
+        or a year whose schedule was imported)."""
+        return FIRST_YEAR <= day.year <= LAST_YEAR or day.year in self._known_years
+
     def _compute_day_info(self, day: date) -> DayInfo:
+        if not self.in_range(day):
+            raise DateOutOfRange(day)
         known = day.year in self._known_years
         override = self._overrides.get(day)
         if override is not None:
@@ -354,7 +465,13 @@ class WorkdayCalendar:
             return DayInfo(day, working, reason, SOURCE_PACKAGE, known)
         working = day.weekday() < 5
         reason = REASON_WORKDAY if working else REASON_WEEKEND
-        return DayInfo(day, working, reason, SOURCE_WEEKDAY, known)
+        if known:
+            # An imported schedule lists its holidays and swaps; the other days are plain ones.
+            return DayInfo(day, working, reason, SOURCE_WEEKDAY, known)
+        statutory = statutory_days(day.year).get(day)
+        if statutory is not None:
+            return DayInfo(day, False, statutory.reason, SOURCE_LAW, known)
+        return DayInfo(day, working, reason, SOURCE_LAW, known)
 
     def is_working_day(self, day: date) -> bool:
         """Return True if ``day`` is a working day."""
@@ -371,11 +488,13 @@ class WorkdayCalendar:
             The :class:`Deadline` with the counted and skipped days and any warnings.
 
         Raises:
-            ValueError: ``working_days`` is negative, or the deadline falls after year 9999.
+            ValueError: ``working_days`` is negative.
+            DateOutOfRange: A day to look at lies outside the engine's years.
         """
         start = _as_date(start)
         if working_days < 0:
             raise ValueError(f"工作日数不能为负数（收到 {working_days}）")
+        self._check_range(start, start)
         cache = self._cache
         days: list[DayInfo] = []
         counted: list[date] = []
@@ -400,7 +519,7 @@ class WorkdayCalendar:
                     skipped.append(info)
                 day += _ONE_DAY
         except OverflowError:
-            raise ValueError("期限超出可计算的日期范围（9999年以后）") from None
+            raise DateOutOfRange(date.max) from None
         unknown_years = dict.fromkeys(i.day.year for i in days if not i.known)
         return Deadline(
             start=start,
@@ -421,10 +540,14 @@ class WorkdayCalendar:
 
         Returns:
             The count; negative (minus the working days in (end, start]) if ``end < start``.
+
+        Raises:
+            DateOutOfRange: A day to look at lies outside the engine's years.
         """
         start, end = _as_date(start), _as_date(end)
         if end < start:
             return -self.between(end, start)
+        self._check_range(start, end)
         count = 0
         day = start
         while day < end:
@@ -432,6 +555,41 @@ class WorkdayCalendar:
             if self.day_info(day).working:
                 count += 1
         return count
+
+    def count_between(self, start: date, end: date) -> WorkdayCount:
+        """Count working days as :meth:`between` does, with the proof and any 暂定 warnings.
+
+        Raises:
+            DateOutOfRange: A day to look at lies outside the engine's years.
+        """
+        start, end = _as_date(start), _as_date(end)
+        low, high = min(start, end), max(start, end)
+        self._check_range(low, high)
+        days: list[DayInfo] = []
+        day = low
+        while day < high:
+            day += _ONE_DAY
+            days.append(self.day_info(day))
+        counted = tuple(i.day for i in days if i.working)
+        unknown_years = dict.fromkeys(i.day.year for i in days if not i.known)
+        return WorkdayCount(
+            start=start,
+            end=end,
+            working_days=len(counted) if start <= end else -len(counted),
+            counted=counted,
+            skipped=tuple(i for i in days if not i.working),
+            provisional=bool(unknown_years),
+            warnings=tuple(_provisional_warning(y) for y in unknown_years),
+            calendar_version=self._version,
+            days=tuple(days),
+        )
+
+    def _check_range(self, low: date, high: date) -> None:
+        # Refuse at once rather than after walking thousands of days to the first bad one
+        # (the days in between would all be asked for).
+        for day in (low, high):
+            if not self.in_range(day):
+                raise DateOutOfRange(day)
 
     def working_days_in_month(self, year: int, month: int) -> list[DayInfo]:
         """Return the info of every day of the month, in order (for a calendar view).
@@ -441,6 +599,8 @@ class WorkdayCalendar:
         """
         if not 1 <= month <= 12:
             raise ValueError(f"月份应为1到12（收到 {month}）")
+        if not self.in_range(date(year, month, 1)):
+            raise DateOutOfRange(date(year, month, 1))
         day = date(year, month, 1)
         result: list[DayInfo] = []
         while day.month == month:
