@@ -84,9 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("days", type=int, help="工作日数")
     w.add_argument("--json", action="store_true", help="输出 JSON（含计算依据）")
     w = wsub.add_parser("between", help="两个日期之间的工作日数，如 between 2026-09-30 2026-10-10")
-    w.add_argument("start")
-    w.add_argument("end")
-    w.add_argument("--json", action="store_true")
+    w.add_argument("start", help="起始日期 YYYY-MM-DD（当天不计）")
+    w.add_argument("end", help="截止日期 YYYY-MM-DD（当天计入）")
+    w.add_argument("--json", action="store_true", help="输出 JSON（含计算依据）")
     w = wsub.add_parser(
         "import", help="导入节假日安排（CSV：日期,是否上班,名称），如国务院公布的下一年安排"
     )
@@ -346,11 +346,13 @@ def _cmd_workdays(args: argparse.Namespace, data_dir: Path) -> int:
                 print(f"注意：{warning}", file=sys.stderr)
         return 0
     end = _parse_date(args.end)
-    count = calendar.between(start, end)
+    count = calendar.count_between(start, end)
     if args.json:
-        _print_json({"start": start.isoformat(), "end": end.isoformat(), "working_days": count})
+        _print_json(count.to_json() | {"proof": count.proof_lines()})
     else:
-        print(count)
+        print(count.working_days)
+        for warning in count.warnings:
+            print(f"注意：{warning}", file=sys.stderr)
     return 0
 
 
