@@ -321,6 +321,74 @@ def test_the_window_phone_is_printed_on_new_slips(
         services.site.set_window_phone(clerk, "110")
 
 
+def test_the_slip_prints_the_seeds_facts_and_the_phone_the_department_must_call(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = _triaged(services, clerk)  # 很难办, 推动办; 王芳 came three times
+    number, _ = services.assignments.issue(leader, _draft(services, clerk, case_id)[0])
+    content = services.assignments.slip_content(number)[1]
+    assert (content.nature, content.approach, content.visits) == ("很难办", "推动办", 3)
+    assert content.complainant_contact == "王芳 13812345678"  # in full: the department phones
+    assert "*" in content.complainant_id_masked  # the ID stays masked
+    assert not content.phone_masked and content.id_masked
+    text = _text(services.assignments.slip_pdf(leader, number))
+    for expected in ("问题性质", "很难办", "处置方式", "推动办", "往返次数：3次", "13812345678"):
+        assert expected in text, expected
+
+
+def test_paper_settings_reach_papers_issued_afterwards_only(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor
+) -> None:
+    from desktop_app.services.site import PaperSettings
+
+    first, _ = services.assignments.issue(
+        leader, _draft(services, clerk, _triaged(services, clerk))[0]
+    )
+    before = services.assignments.slip_content(first)[1]
+    first_pdf = services.assignments.slip_pdf(leader, first)
+    form = PaperSettings(
+        issuing_body="杞县纪委监委",
+        masthead="杞县纪委监委 杞县政务服务中心",
+        number_prefix="杞纪监",
+        requirements_wording="请{天数}个工作日内办结“{事项}”，书面反馈。",
+        mask_phone={"assign": True},
+        mask_id={"assign": False},
+    )
+    with pytest.raises(PermissionDenied):
+        services.site.save_paper_settings(clerk, form)
+    services.site.save_paper_settings(admin, form)
+    assert services.site.paper_settings().requirements_wording == form.requirements_wording
+    assert services.site.paper_settings().issuing_body == "杞县纪委监委"
+
+    second, _ = services.assignments.issue(
+        leader, _draft(services, clerk, _triaged(services, clerk))[0]
+    )
+    assert second == "杞纪监交〔2026〕2号"  # the series counts on under the new prefix
+    after = services.assignments.slip_content(second)[1]
+    assert after.issuer == "杞县纪委监委" and after.masthead == "杞县纪委监委 杞县政务服务中心"
+    assert after.complainant_contact == "王芳 138****5678" and after.phone_masked
+    assert "*" not in after.complainant_id_masked and not after.id_masked
+    text = _text(services.assignments.slip_pdf(leader, second))
+    assert "杞县纪委监委 杞县政务服务中心" in text and "杞纪监交〔2026〕2号" in text
+
+    # The paper issued before is as it was: number, issuer, phone, and the very same bytes.
+    assert services.assignments.slip_content(first)[1] == before
+    assert first.startswith("杞纪窗交") and before.issuer != "杞县纪委监委"
+    assert services.assignments.slip_pdf(leader, first) == first_pdf
+    assert "set_paper_settings" in _actions(services)
+
+
+def test_paper_settings_refuse_a_prefix_that_would_break_the_number(
+    services: AppServices, admin: Actor
+) -> None:
+    from desktop_app.services.site import PaperSettings
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.site.save_paper_settings(admin, PaperSettings(number_prefix="杞〔纪〕"))
+    assert "paper.number_prefix" in refused.value.errors
+    assert services.site.paper_settings().number_prefix == ""
+
+
 def test_a_preference_survives_reopening_the_data_dir(services: AppServices) -> None:
     from desktop_app.services.app import open_services
 

@@ -251,7 +251,8 @@ def test_an_issued_slip_stays_as_issued_and_the_case_says_what_changed(
 
     assert services.corrections.printed_differences(case_id) == [
         f"交办单 {number} 签发后，反映人姓名已更正（张三→张珊），"
-        "联系人及电话已更正（张三 138****5678→张珊 138****5678），"
+        # The department phones the complainant: the 交办单 prints the number in full (item 9).
+        "联系人及电话已更正（张三 13812345678→张珊 13812345678），"
         "反映事项已更正（医保结算查不到参保信息→医保结算查不到参保记录）；"
         "纸面内容不变，如需可由带班领导作废后重新交办。"
     ]

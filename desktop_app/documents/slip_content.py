@@ -74,7 +74,7 @@ class SlipContent:
     lead_department: str  # 承办单位
     assisting_departments: tuple[str, ...]  # 协办单位
     complainant: str  # 反映人 (the enterprise's name for an enterprise)
-    complainant_contact: str  # contact person + phone, e.g. "李强 13812345678" (masked: 138****5678)
+    complainant_contact: str  # contact person + phone, "李强 13812345678" or "李强 138****5678"
     complainant_id_masked: str  # "410221********123X" (in full if so set), a credit code, or ""
     matter_title: str  # 反映事项
     matter_description: str  # 具体情况, may be several hundred characters

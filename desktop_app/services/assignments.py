@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from desktop_app.documents.slip_content import PaperKind, ReceiptContent, SlipContent
 from desktop_app.domain.assignment_flow import (
@@ -26,7 +26,6 @@ from desktop_app.domain.assignment_flow import (
     ExtensionState,
     Step,
     check_step,
-    default_slip_prefix,
     slip_number,
     slip_series,
 )
@@ -50,6 +49,7 @@ from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip, verify_slip_payload
 from desktop_app.services.ownership import editable_case
 from desktop_app.services.roster import RosterService
+from desktop_app.services.site import PaperSettings, read_paper_settings
 from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
@@ -1062,14 +1062,31 @@ def _content(
     requirements: str | None = None,
     due_date: date | None = None,
 ) -> SlipContent:
+    # 公文设置 as they stand in the signing transaction (the case's session): frozen into the
+    # paper, so a later change of the settings never alters a paper already issued.
+    session = object_session(case)
+    office = read_paper_settings(session) if session is not None else PaperSettings()
+    phone_masked = office.mask_phone.get(paper.value, True)
+    id_masked = office.mask_id.get(paper.value, True)
+    matter = printed_matter(case, phone_masked=phone_masked, id_masked=id_masked)
     return SlipContent(
         kind=paper,
         number=number,
-        issuer=site.name,
+        issuer=office.issuer(site.name),
         case_number=case.number,
         lead_department=lead.department.name,
         assisting_departments=tuple(a.department.name for a in assists),
-        **printed_matter(case),
+        complainant=matter["complainant"],
+        complainant_contact=matter["complainant_contact"],
+        complainant_id_masked=matter["complainant_id_masked"],
+        matter_title=matter["matter_title"],
+        matter_description=matter["matter_description"],
+        nature=Nature(case.nature).label if case.nature else "",
+        approach=Approach(case.approach).label if case.approach else "",
+        visits=case.visits_count or 0,
+        masthead=office.masthead,
+        phone_masked=phone_masked,
+        id_masked=id_masked,
         requirements=requirements if requirements is not None else lead.requirements,
         due_date=due_date or lead.due_date,
         working_days=lead.working_days,
@@ -1081,17 +1098,24 @@ def _content(
     )
 
 
-def printed_matter(case: Case) -> dict[str, str]:
-    """The complainant's and the matter's fields as a paper issued now prints them (the ID and
-    phone masked); 更正 compares an issued paper's content with these."""
+def printed_matter(
+    case: Case, *, phone_masked: bool = True, id_masked: bool = True
+) -> dict[str, str]:
+    """The complainant's and the matter's fields as a paper issued now prints them, the phone
+    and ID masked or in full as the paper's kind is set (公文设置); 更正 compares an issued
+    paper's content with these, masked as that paper was."""
     person = case.complainant
     enterprise = person.kind == ComplainantKind.ENTERPRISE.value
     contact = person.contact_person if enterprise else person.name
-    phone = mask_phone(person.phone) if person.phone else ""
+    phone = (mask_phone(person.phone) if phone_masked else person.phone) if person.phone else ""
     identity = (
         person.credit_code
         if enterprise
-        else (mask_id_number(person.id_number) if person.id_number else "")
+        else (
+            (mask_id_number(person.id_number) if id_masked else person.id_number)
+            if person.id_number
+            else ""
+        )
     )
     return {
         "complainant": person.name,
@@ -1178,7 +1202,9 @@ def _event(
 
 
 def _prefix(session: Session, site: Site) -> str:
-    return site.slip_prefix or default_slip_prefix(site.short_name)
+    """The 发文字号 prefix as 公文设置 has it now: a number is made when a paper is signed, so a
+    new prefix reaches papers issued afterwards and no number already given changes."""
+    return read_paper_settings(session).prefix(site.short_name, site.slip_prefix)
 
 
 def _site(session: Session) -> Site:

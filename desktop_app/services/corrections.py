@@ -143,7 +143,6 @@ class CorrectionService:
 
         with self._db.read() as session:
             case = _get_case(session, case_id)
-            now = printed_matter(case)
             slips = session.scalars(
                 select(Slip)
                 .join(Assignment, Slip.assignment_id == Assignment.id)
@@ -153,6 +152,12 @@ class CorrectionService:
             lines: list[str] = []
             for slip in slips:
                 changed: list[str] = []
+                # Compared as this paper printed them: its kind's masking when it was signed.
+                now = printed_matter(
+                    case,
+                    phone_masked=bool(slip.content.get("phone_masked", True)),
+                    id_masked=bool(slip.content.get("id_masked", True)),
+                )
                 for key, label in _PRINTED_LABELS.items():
                     printed = str(slip.content.get(key, ""))
                     if key not in slip.content or printed == now[key]:

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from desktop_app.domain.assignment_flow import default_slip_prefix, slip_number
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.settings import (
+    DEPARTMENT_PAPERS,
+    ISSUING_BODY,
+    MASK_ID,
+    MASK_PHONE,
+    MASTHEAD,
+    NUMBER_PREFIX,
+    PAPER_SETTINGS,
+    REQUIREMENTS_WORDING,
     WINDOW_PHONE,
+    Declared,
     TextSetting,
+    requirements_wording,
 )
 from desktop_app.domain.validation import check_phone, normalize_text
 from desktop_app.domain.vocabulary import DEFAULT_AREAS, Role, SiteLevel
@@ -81,6 +96,60 @@ class DepartmentInfo:
     contact_person: str
     contact_phone: str
     active: bool
+
+
+@dataclass(frozen=True)
+class PaperSettings:
+    """系统设置 → 公文设置: the office's letterhead and what its papers print.
+
+    Read when a paper is signed and frozen into it, so a change reaches papers issued afterwards
+    only. Empty text means the default: the site's name as 发文机关, no 版头 line, the number
+    prefix made from the site's short name.
+    """
+
+    issuing_body: str = ""
+    masthead: str = ""
+    number_prefix: str = ""
+    requirements_wording: str = REQUIREMENTS_WORDING.default
+    # By paper kind (domain.settings.DEPARTMENT_PAPERS): True hides part of the number.
+    mask_phone: Mapping[str, bool] = field(
+        default_factory=lambda: {k: s.default for k, s in MASK_PHONE.items()}
+    )
+    mask_id: Mapping[str, bool] = field(
+        default_factory=lambda: {k: s.default for k, s in MASK_ID.items()}
+    )
+
+    def issuer(self, site_name: str) -> str:
+        return self.issuing_body or site_name
+
+    def prefix(self, site_short_name: str, site_prefix: str = "") -> str:
+        return self.number_prefix or site_prefix or default_slip_prefix(site_short_name)
+
+    def values(self) -> dict[Declared[Any], Any]:
+        """Each declaration with the value this form gives it."""
+        values: dict[Declared[Any], Any] = {
+            ISSUING_BODY: self.issuing_body,
+            MASTHEAD: self.masthead,
+            NUMBER_PREFIX: self.number_prefix,
+            REQUIREMENTS_WORDING: self.requirements_wording,
+        }
+        for kind in DEPARTMENT_PAPERS:
+            values[MASK_PHONE[kind]] = self.mask_phone.get(kind, MASK_PHONE[kind].default)
+            values[MASK_ID[kind]] = self.mask_id.get(kind, MASK_ID[kind].default)
+        return values
+
+
+def read_paper_settings(session: Session) -> PaperSettings:
+    """公文设置 as they stand, in the caller's session (the signing transaction)."""
+    stored = settings.read_all(session, PAPER_SETTINGS)
+    return PaperSettings(
+        issuing_body=str(stored[ISSUING_BODY.key]),
+        masthead=str(stored[MASTHEAD.key]),
+        number_prefix=str(stored[NUMBER_PREFIX.key]),
+        requirements_wording=str(stored[REQUIREMENTS_WORDING.key]),
+        mask_phone={k: bool(stored[s.key]) for k, s in MASK_PHONE.items()},
+        mask_id={k: bool(stored[s.key]) for k, s in MASK_ID.items()},
+    )
 
 
 def validate_site(code: str, name: str, short_name: str) -> dict[str, str]:
@@ -222,6 +291,90 @@ class SiteService:
             )
         return Changes(settings=True)
 
+    # 公文设置 ---------------------------------------------------------------------------------
+
+    def paper_settings(self) -> PaperSettings:
+        with self._db.read() as session:
+            return read_paper_settings(session)
+
+    def save_paper_settings(self, actor: Actor, form: PaperSettings) -> Changes:
+        """Store 公文设置; papers already issued keep what they printed (their content is
+        frozen), papers issued from now on use these."""
+        form = _normalized(form)
+        values = form.values()
+        settings.require(actor, *values)
+        errors = {
+            setting.key: problem
+            for setting, value in values.items()
+            if (problem := setting.problem(value)) is not None
+        }
+        if errors:
+            raise ValidationFailed(errors)
+        with self._db.write() as session:
+            before = settings.stored_text(session, values)
+            for setting, value in values.items():
+                settings.write(session, actor, setting, value)
+            after = settings.stored_text(session, values)
+            old = {k: v for k, v in before.items() if after.get(k) != v}
+            new = {k: v for k, v in after.items() if before.get(k) != v}
+            if new:
+                audit.record(
+                    session,
+                    at=self._clock.now(),
+                    user_name=actor.username,
+                    action="set_paper_settings",
+                    entity="settings",
+                    entity_uuid="paper",
+                    before=old or None,
+                    after=new,
+                )
+        return Changes(settings=True)
+
+    def paper_preview_pdf(self, form: PaperSettings) -> bytes:
+        """A sample 交办单 as these 公文设置 (saved or not) would print it: the live preview."""
+        from desktop_app.documents.slip_content import PaperKind, SlipContent
+        from desktop_app.documents.slip_pdf import render_slip
+
+        form = _normalized(form)
+        now = self._clock.now()
+        with self._db.read() as session:
+            site = session.scalar(select(Site).where(Site.is_local.is_(True)))
+            name, short = (site.name, site.short_name) if site else ("“办不成事”监督窗口", "")
+            site_prefix = site.slip_prefix if site else ""
+            window_phone = settings.read(session, WINDOW_PHONE)
+        kind = PaperKind.ASSIGN.value
+        title = "食品经营许可证变更多次补充材料仍未受理"
+        content = SlipContent(
+            kind=PaperKind.ASSIGN,
+            number=slip_number(form.prefix(short, site_prefix), "交", now.year, 1),
+            issuer=form.issuer(name),
+            case_number=f"{short or '示例'}-{now.year}-0001",
+            lead_department="某某局（示例）",
+            assisting_departments=(),
+            complainant="张某某（示例）",
+            complainant_contact="张某某 "
+            + ("138****5678" if form.mask_phone.get(kind) else "13812345678"),
+            complainant_id_masked=(
+                "410221********123X" if form.mask_id.get(kind) else "41022119800101123X"
+            ),
+            matter_title=title,
+            matter_description="此为示例：保存后签发的交办单按上方设置打印，已签发的不变。",
+            requirements=requirements_wording(form.requirements_wording, days=5, title=title),
+            due_date=date(now.year, now.month, now.day),
+            working_days=5,
+            signer="带班领导",
+            issued_at=datetime(now.year, now.month, now.day, now.hour, now.minute),
+            window_phone=window_phone,
+            qr_payload="",
+            nature="很难办",
+            approach="推动办",
+            visits=3,
+            masthead=form.masthead,
+            phone_masked=bool(form.mask_phone.get(kind)),
+            id_masked=bool(form.mask_id.get(kind)),
+        )
+        return render_slip(content, draft=True)
+
     # Reference data -------------------------------------------------------------------------
 
     def departments(self, *, include_inactive: bool = False) -> list[DepartmentInfo]:
@@ -333,6 +486,17 @@ class SiteService:
 
 # Who writes what the person setting up the site typed (the audit says "setup" too).
 _SETUP = Actor(None, "setup", "站点初始化", Role.ADMIN)
+
+
+def _normalized(form: PaperSettings) -> PaperSettings:
+    return PaperSettings(
+        issuing_body=normalize_text(form.issuing_body),
+        masthead=normalize_text(form.masthead),
+        number_prefix=normalize_text(form.number_prefix),
+        requirements_wording=form.requirements_wording.strip() or REQUIREMENTS_WORDING.default,
+        mask_phone=dict(form.mask_phone),
+        mask_id=dict(form.mask_id),
+    )
 
 
 def _default_short_name(name: str) -> str:
