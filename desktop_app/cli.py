@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case_number", help="事项编号")
     p.add_argument("--out", required=True, help="输出的 PDF 文件")
 
-    p = sub.add_parser("verify-slip", help="核验交办单二维码内容")
+    p = sub.add_parser("verify-slip", help="核验交办单或受理回执的二维码内容")
     p.add_argument("payload", help="扫描二维码得到的文字（BBCS1|…）")
     p.add_argument("--json", action="store_true")
 
@@ -413,11 +413,13 @@ def _cmd_slip(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _cmd_receipt(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services.context import Actor
+
     with _services(data_dir, args) as services:
         case_id = services.cases.find_by_number(args.case_number)
         out = Path(args.out)
         _writable(out)
-        services.assignments.receipt_pdf(case_id, out=out)
+        services.assignments.receipt_pdf(case_id, out=out, actor=Actor.command_line())
     print(f"已输出受理回执到 {out}")
     return 0
 
@@ -432,10 +434,15 @@ def _cmd_verify_slip(args: argparse.Namespace, data_dir: Path) -> int:
                 "site_code": check.site_code,
                 "slip_number": check.slip_number,
                 "message": check.message,
+                "voided": check.voided,
+                "void_reason": check.void_reason,
+                "facts": dict(check.facts),
             }
         )
     else:
         print(check.message)
+        for label, value in check.facts:  # what to compare with the paper in hand
+            print(f"  {label}：{value}")
     return 0 if check.valid else EXIT_USER_ERROR
 
 

@@ -449,3 +449,45 @@ def test_an_auditor_views_a_slip_without_print_or_save(
         preview.close()
     finally:
         runner.wait()
+
+
+# 核验 --------------------------------------------------------------------------------------
+
+
+def check_in_box(qtbot, page: SlipsPage, payload: str) -> str:
+    """Paste a payload as a scanner or a clerk would, click 核验, return what the box says."""
+    page.last_check = None
+    page.verify_input.clear()
+    type_chinese(page.verify_input, payload)
+    click(qtbot, page.verify_button)
+    qtbot.waitUntil(lambda: page.last_check is not None, timeout=10_000)
+    return page.verify_result.text()
+
+
+def test_the_verify_box_refuses_a_voided_slip_and_lists_what_to_compare(
+    qtbot, services: AppServices, clerk: Actor, leader: Actor, context: UiContext
+) -> None:
+    _case, number = issue(services, clerk, leader, MEDICAL)
+    _case2, voided = issue(services, clerk, leader, LAND)
+    good_payload = services.assignments.slip_content(number)[1].qr_payload
+    voided_payload = services.assignments.slip_content(voided)[1].qr_payload
+    with services.db.read() as session:
+        assignment_id = session.scalar(select(Slip.assignment_id).where(Slip.number == voided))
+    assert assignment_id is not None
+    services.assignments.void(leader, assignment_id, "承办单位选错")
+    page = shown_page(qtbot, context)
+
+    shown = check_in_box(qtbot, page, voided_payload)
+    assert shown.startswith("✘") and "已作废" in shown and "承办单位选错" in shown
+    assert "核验通过" not in shown
+
+    shown = check_in_box(qtbot, page, good_payload)
+    assert shown.startswith("✔") and "核验通过" in shown
+    content = services.assignments.slip_content(number)[1]
+    assert f"承办单位：{MEDICAL}" in shown and f"签发人：{content.signer}" in shown
+    assert "办理时限：" in shown and "签发日期：" in shown
+
+    case_id = services.intake.register(clerk, person_form()).case_id
+    receipt = services.assignments.issue_receipt(case_id, actor=clerk)
+    shown = check_in_box(qtbot, page, receipt.qr_payload)
+    assert shown.startswith("✔") and "受理回执" in shown and "答复时间：" in shown

@@ -27,6 +27,7 @@ class PaperKind(StrEnum):
     SUPERVISE = "supervise"  # 督办单
     URGE = "urge"  # 催办通知
     BASIS_REQUEST = "basis_request"  # 不能办事项书面依据告知单
+    ADJUST = "adjust"  # 时限调整通知: a deadline the calendar moved after the paper was issued
 
     @property
     def label(self) -> str:
@@ -38,6 +39,7 @@ _KIND_LABELS = {
     PaperKind.SUPERVISE: "督办单",
     PaperKind.URGE: "催办通知",
     PaperKind.BASIS_REQUEST: "不能办事项书面依据告知单",
+    PaperKind.ADJUST: "时限调整通知",
 }
 
 
@@ -145,6 +147,8 @@ class ReceiptContent:
     clerk: str  # 受理人
     window_phone: str
     next_steps: str
+    # When the complainant hears back: the deadline, or 甄别后告知 with the rules' working days.
+    reply: str = ""
     qr_payload: str = ""
 
     def to_json(self) -> dict[str, Any]:

@@ -43,14 +43,15 @@ from desktop_app.domain.vocabulary import (
 )
 from desktop_app.domain.workdays import Deadline, WorkdayCalendar
 from desktop_app.errors import NotFound, UserError, ValidationFailed
-from desktop_app.services import audit, settings
+from desktop_app.services import audit, receipts, settings
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
-from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip, verify_slip_payload
+from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip
 from desktop_app.services.ownership import editable_case
 from desktop_app.services.roster import RosterService
 from desktop_app.services.site import PaperSettings, read_paper_settings
 from desktop_app.services.timeline import add_event
+from desktop_app.services.verification import check_paper
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
     Assignment,
@@ -814,6 +815,7 @@ class AssignmentService:
             for slip in session.scalars(select(Slip).where(Slip.assignment_id == a.id)):
                 slip.voided = True
                 slip.void_reason = normalize_text(reason)
+                slip.voided_at = now
                 slip.version += 1
                 numbers.append(slip.number)
             what = f"（编号 {'、'.join(numbers)} 作废，不再使用）" if numbers else ""
@@ -889,60 +891,42 @@ class AssignmentService:
             )
         return data
 
-    def receipt_pdf(self, case_id: int, *, out: Path | None = None) -> bytes:
-        """受理回执 for the complainant."""
+    def issue_receipt(self, case_id: int, *, actor: Actor | None = None) -> ReceiptContent:
+        """The case's 受理回执 as of now, with its signed QR code (recorded so 核验 accepts it)."""
+        with self._db.write() as session:
+            return self._receipt(session, case_id, actor)
+
+    def receipt_pdf(
+        self, case_id: int, *, out: Path | None = None, actor: Actor | None = None
+    ) -> bytes:
+        """受理回执 for the complainant: rendered in the transaction that records it, so a
+        receipt that cannot be printed is not recorded as issued."""
         from desktop_app.documents.slip_pdf import render_receipt
 
-        window_phone = self._window_phone()
-        with self._db.read() as session:
-            case = _get_case(session, case_id)
-            site = _site(session)
-            clerk = ""
-            if case.created_by_id is not None:
-                from desktop_app.storage.models import User
+        with self._db.write() as session:
+            return render_receipt(self._receipt(session, case_id, actor), out=out)
 
-                user = session.get(User, case.created_by_id)
-                clerk = user.display_name if user else ""
-            content = ReceiptContent(
-                issuer=site.name,
-                case_number=case.number,
-                complainant=case.complainant.name,
-                matter_title=case.title,
-                received_at=case.received_at,
-                clerk=clerk,
-                window_phone=window_phone,
-                next_steps=(
-                    "您反映的事项已登记。窗口将在甄别后当场办理、解释答复，或按规定交办相关"
-                    "部门限时办理，并将办理结果告知您；办结后将电话回访。"
-                    "查询进度请提供事项编号。"
-                ),
-            )
-        return render_receipt(content, out=out)
+    def _receipt(self, session: Session, case_id: int, actor: Actor | None) -> ReceiptContent:
+        self._keys.ensure()
+        return receipts.issue_receipt(
+            session,
+            self._keys,
+            _get_case(session, case_id),
+            _site(session),
+            rules=rules_in(session),
+            window_phone=settings.read(session, WINDOW_PHONE),
+            actor=actor,
+            now=self._clock.now(),
+        )
 
     def verify(self, payload: str) -> SlipCheck:
-        """Check a slip's QR payload (scanned or typed) against this site's keys (current and
-        retired) and those of the sites it trusts (a city checks its counties' slips)."""
+        """Check a paper's QR payload (scanned or typed) against this site's keys (current and
+        retired) and those of the sites it trusts (a city checks its counties' slips); a voided
+        slip, or one whose site's key was revoked, does not pass (services.verification)."""
         self._keys.ensure()
+        local_keys = self._keys.signing_public_keys()
         with self._db.read() as session:
-            site = _site(session)
-            keys: dict[str, list[str]] = {}
-            for peer in session.scalars(
-                select(Site).where(
-                    Site.is_local.is_(False),
-                    Site.signing_public_key != "",
-                    Site.trust_state == "trusted",  # a revoked site's papers no longer verify
-                )
-            ):
-                previous = [
-                    str(k.get("signing_public_key", ""))
-                    for k in peer.previous_keys
-                    if isinstance(k, dict)
-                ]
-                keys[peer.code] = [peer.signing_public_key, *reversed(previous)]
-            keys[site.code] = self._keys.signing_public_keys()
-            number = payload.split("|")[2] if payload.count("|") >= 4 else ""
-            stored = session.scalar(select(Slip.content_hash).where(Slip.number == number))
-        return verify_slip_payload(payload, keys, stored)
+            return check_paper(session, payload, _site(session), local_keys)
 
     def _sign_and_store(
         self, session: Session, site: Site, assignment: Assignment, content: SlipContent, seq: int

@@ -432,13 +432,21 @@ def _storage_problem(exc: OSError, folder: Path) -> EnvironmentProblem:
 
 @dataclass(frozen=True)
 class SlipCheck:
-    """The result of checking a slip's QR payload; ``message`` is for the clerk."""
+    """The result of checking a slip's QR payload; ``message`` is for the clerk.
+
+    ``facts`` are what the issuing site recorded for the paper (label, value), shown so that the
+    person holding it compares them with what is printed: a genuine code on a paper whose
+    deadline was altered by hand passes the signature check but not that comparison.
+    """
 
     valid: bool
     site_code: str
     slip_number: str
     content_hash_prefix: str
     message: str
+    facts: tuple[tuple[str, str], ...] = ()
+    voided: bool = False
+    void_reason: str = ""
 
 
 def sign_slip(keys: SiteKeys, site_code: str, slip_number: str, content_hash: str) -> str:

@@ -150,7 +150,9 @@ class SlipsPage(QWidget):
         layout.addWidget(self.error)
 
         verify = Card("核验交办单")
-        hint = QLabel("用扫码枪扫描交办单右上角的二维码，或粘贴二维码内容，按 Enter 核验。")
+        hint = QLabel(
+            "用扫码枪扫描交办单右上角（或受理回执上）的二维码，或粘贴二维码内容，按 Enter 核验。"
+        )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         verify.body.addWidget(hint)
@@ -338,7 +340,9 @@ class SlipsPage(QWidget):
         def done(check: SlipCheck) -> None:
             self.verify_button.setEnabled(True)
             self.last_check = check
-            self._show_check(check.valid, check.message)
+            # The facts recorded at issue, one a line, to hold against the paper in hand.
+            lines = [f"　{label}：{value}" for label, value in check.facts]
+            self._show_check(check.valid, "\n".join([check.message, *lines]))
 
         def failed(exc: Exception) -> None:
             self.verify_button.setEnabled(True)
