@@ -57,6 +57,7 @@ __all__ = [
     "WorkdayCalendar",
     "WorkdayCount",
     "parse_overrides_csv",
+    "provisional_warning",
 ]
 
 WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -348,7 +349,8 @@ def _proof_line(info: DayInfo, verdict: str) -> str:
     return f"{_fmt_day(info.day)} {info.reason} — {verdict}{guess}"
 
 
-def _provisional_warning(year: int) -> str:
+def provisional_warning(year: int) -> str:
+    """The 暂定 warning for a deadline that passes through ``year`` (no schedule entered)."""
     return (
         f"{year}年的法定节假日安排尚未录入，期限暂定：按《全国年节及纪念日放假办法》推算"
         "（法定假日和周末补假，不含调休），仅供参考"
@@ -528,7 +530,7 @@ class WorkdayCalendar:
             counted=tuple(counted),
             skipped=tuple(skipped),
             provisional=bool(unknown_years),
-            warnings=tuple(_provisional_warning(y) for y in unknown_years),
+            warnings=tuple(provisional_warning(y) for y in unknown_years),
             calendar_version=self._version,
             days=tuple(days),
         )
@@ -579,7 +581,7 @@ class WorkdayCalendar:
             counted=counted,
             skipped=tuple(i for i in days if not i.working),
             provisional=bool(unknown_years),
-            warnings=tuple(_provisional_warning(y) for y in unknown_years),
+            warnings=tuple(provisional_warning(y) for y in unknown_years),
             calendar_version=self._version,
             days=tuple(days),
         )

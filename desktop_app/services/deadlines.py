@@ -19,6 +19,7 @@ from desktop_app.domain.deadlines import (
     state_of,
 )
 from desktop_app.domain.vocabulary import CaseStatus
+from desktop_app.domain.workdays import provisional_warning
 from desktop_app.services.calendar import OPEN_CODES, CalendarService
 from desktop_app.services.roster import DutyRole, shifts_in
 from desktop_app.storage.database import Database
@@ -226,7 +227,7 @@ class DeadlineBoard:
                 info = calendar.day_info(day)
                 day_counts = counts.get(day, {})
                 if not info.known:
-                    note = f"{day.year}年的法定节假日安排尚未录入，期限按周末推算，仅供参考"
+                    note = provisional_warning(day.year)
                     if note not in warnings:
                         warnings.append(note)
                 week.append(

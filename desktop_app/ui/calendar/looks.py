@@ -112,7 +112,7 @@ def cell_look(cell: DayCell, today: date) -> CellLook:
 
     tip = [f"{cell.day.year}年{month_day(cell.day)} {weekday_name(cell.day)}", cell.reason]
     if not cell.known:
-        tip.append("该年法定节假日尚未录入，按周末推算")
+        tip.append("该年放假安排尚未录入，暂按放假办法推算（不含调休）")
     if total:
         kinds = "、".join(f"{kind.label} {n}" for kind, n in cell.counts.items() if n)
         tip.append(f"{cell.state.label}：{kinds}")
