@@ -733,7 +733,7 @@ class AssignmentPanel(QWidget):
             self._busy = False
             self._update_buttons()
             provisional = (
-                "\n（暂定：期限跨入节假日尚未公布的年份，按周末推算，公布后可能调整）"
+                "\n（暂定：期限跨入放假安排尚未公布的年份，按放假办法推算，公布后可能调整）"
                 if preview.provisional
                 else ""
             )
