@@ -927,3 +927,57 @@ def test_the_preview_says_which_font_stands_in(
         pytest.skip("every GB/T 9704 font is installed here")
     assert notice in dialog.status.text() and "代替" in dialog.status.text()
     dialog.close()
+
+
+def test_a_moved_deadline_shows_paper_and_current_and_the_leader_issues_an_adjustment_notice(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    admin: Actor,
+    message_boxes: MessageBoxes,
+) -> None:
+    clerk_context, leader_context = contexts
+    case_id = triaged_case(services, clerk)
+    ids, _ = services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+        working_days=30,
+        deadline_note="涉及多年材料",
+    )
+    services.assignments.issue(leader, ids[0])
+    before = services.assignments.get(ids[0]).due_date
+    boss = make_panel(qtbot, leader_context, case_id)
+    assert "暂定" in boss.table.item(0, 3).text()  # into 2027, whose holidays are not known
+    assert boss.adjust_button.isHidden()  # the paper says what the deadline is
+
+    services.calendar.import_csv(
+        admin, f"日期,是否上班,名称\n{before.isoformat()},否,元旦\n", complete_years=[2027]
+    )
+    after = services.assignments.get(ids[0]).due_date
+    boss.reload()
+    qtbot.waitUntil(lambda: not boss.is_loading)
+    assert "纸面时限" in boss.details.text() and "现行时限" in boss.details.text()
+    assert f"{before:%Y-%m-%d}（暂定）" in boss.details.text()
+    assert f"现行时限：{after:%Y-%m-%d}" in boss.details.text()
+    assert f"{after:%Y-%m-%d}" in boss.table.item(0, 3).text()
+    clerk_panel = make_panel(qtbot, clerk_context, case_id)
+    assert not clerk_panel.adjust_button.isHidden()
+    assert not clerk_panel.adjust_button.isEnabled()  # a leader signs the notice
+    assert "带班领导" in clerk_panel.signer_label.text()
+
+    assert boss.adjust_button.isVisible() and boss.adjust_button.isEnabled()
+    message_boxes.answer(QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(boss.adjust_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "杞纪窗调〔2026〕1号" in boss.message.text(), timeout=10_000)
+    question = message_boxes.texts("question")[0]
+    assert question.startswith("向杞县医疗保障局签发时限调整通知？")
+    assert f"{before.year}年{before.month}月{before.day}日" in question
+    qtbot.waitUntil(lambda: not boss.is_loading)
+    assert "纸面时限" not in boss.details.text()
+    assert boss.adjust_button.isHidden()
+    assert boss.selected() is not None
+    assert "杞纪窗调〔2026〕1号" in boss.selected().slip_numbers  # type: ignore[union-attr]

@@ -117,6 +117,14 @@ def _deadline_state(info: AssignmentInfo, today: date, soon_until: date) -> Dead
     return state_of(info.due_date, today, soon_until)
 
 
+def _paper_text(info: AssignmentInfo, *, chinese: bool = False) -> str:
+    """The deadline on the department's paper, as printed (with its 暂定)."""
+    if info.paper_due_date is None:
+        return ""
+    day = chinese_date(info.paper_due_date) if chinese else f"{info.paper_due_date:%Y-%m-%d}"
+    return day + ("（暂定）" if info.paper_provisional else "")
+
+
 def _state_text(info: AssignmentInfo) -> str:
     text = info.state.label
     if info.state in OUTSTANDING and info.extension_state is not ExtensionState.NONE:
@@ -392,6 +400,12 @@ class AssignmentPanel(QWidget):
         self.urge_button = button("催办", self.urge, 1, 3)
         self.escalate_button = button("督办…", self.escalate, 1, 4)
         self.void_button = button("作废…", self.void, 1, 5)
+        # Shown only while the department's paper names another deadline than the current one.
+        self.adjust_button = button("时限调整通知…", self.adjust_deadline, 2, 0)
+        self.adjust_button.setToolTip(
+            "节假日安排公布或批准延期后，期限与已签发的交办单不一致：签发编号的时限调整通知"
+        )
+        self.adjust_button.setVisible(False)
         grid.setColumnStretch(6, 1)
         layout.addLayout(grid)
 
@@ -416,6 +430,7 @@ class AssignmentPanel(QWidget):
             self.urge_button,
             self.escalate_button,
             self.void_button,
+            self.adjust_button,
         ]
         self._update_buttons()
         self.reload()
@@ -477,7 +492,11 @@ class AssignmentPanel(QWidget):
         select_row = None
         for row, info in enumerate(self.assignments):
             due = _deadline_state(info, self._today, self._soon_until)
-            due_text = f"{info.due_date:%Y-%m-%d}（{info.working_days}个工作日）"
+            due_text = f"{info.due_date:%Y-%m-%d}（{info.working_days}个工作日）" + (
+                " 暂定" if info.due_provisional else ""
+            )
+            if info.outstanding and info.paper_differs and info.paper_due_date is not None:
+                due_text += f"；纸面 {_paper_text(info)}"
             values = [
                 info.kind.label,
                 info.department,
@@ -567,6 +586,7 @@ class AssignmentPanel(QWidget):
         self.signer_label.setText("")
         if info is None:
             self.details.setText("还没有交办记录。甄别分类后，点“新建交办…”起草交办单。")
+            self.adjust_button.setVisible(False)
             return
         self.details.setText(self._details(info))
         if self._busy:
@@ -613,6 +633,10 @@ class AssignmentPanel(QWidget):
         self.void_button.setEnabled(
             state in (AssignmentState.DRAFT, AssignmentState.ISSUED) and can_sign
         )
+        self.adjust_button.setVisible(outstanding and info.paper_differs)
+        self.adjust_button.setEnabled(outstanding and info.paper_differs and can_sign)
+        if outstanding and info.paper_differs and not can_sign:
+            self.signer_label.setText("期限已调整，请带班领导签发时限调整通知")
         if deciding and not can_sign:
             self.signer_label.setText("延期申请待带班领导审批")
 
@@ -622,6 +646,12 @@ class AssignmentPanel(QWidget):
             parts.append(f"期限说明：{info.deadline_note}")
         if info.due_date != info.original_due_date:
             parts.append(f"原期限：{info.original_due_date:%Y-%m-%d}")
+        if info.outstanding and info.paper_differs:
+            current = f"{info.due_date:%Y-%m-%d}" + ("（暂定）" if info.due_provisional else "")
+            parts.append(
+                f"纸面时限：{_paper_text(info)}（承办单位手中的交办单）／现行时限：{current}"
+                "——请带班领导签发时限调整通知"
+            )
         if info.received_on:
             parts.append(f"签收：{info.received_on:%Y-%m-%d} {info.received_by}")
         if info.extension_reason:
@@ -900,6 +930,32 @@ class AssignmentPanel(QWidget):
             self._say(f"已发出催办通知 {result[0]}，可预览打印后送承办单位。")
 
         self._run(lambda: services.assignments.urge(actor, info.id), urged)
+
+    def adjust_deadline(self) -> None:
+        """时限调整通知: after a confirmation naming the paper's and the current deadline."""
+        info = self.selected()
+        if info is None or not info.paper_differs or self._busy:
+            return
+        services, actor = self._context.services, self._context.actor
+        current = chinese_date(info.due_date) + ("（暂定）" if info.due_provisional else "")
+        answer = QMessageBox.question(
+            self,
+            "时限调整通知",
+            f"向{info.department}签发时限调整通知？\n\n"
+            f"交办单上的办理时限：{_paper_text(info, chinese=True)}\n"
+            f"现行办理时限：{current}\n"
+            "签发后编号，不能修改；原交办单保持不变。",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+
+        def issued(result: tuple[str, Changes]) -> None:
+            self._say(f"已签发时限调整通知 {result[0]}，请预览打印后送承办单位签收。")
+            self.slip_issued.emit(result[0])
+
+        self._run(lambda: services.assignments.adjust_deadline(actor, info.id), issued)
 
     def escalate(self) -> StepDialog | None:
         info = self.selected()
