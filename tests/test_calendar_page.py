@@ -484,3 +484,16 @@ def test_export_month_pdf_runs_on_the_worker_and_says_where(
     assert calls[0]["view"].month == 11
     assert calls[0]["site_name"] == "杞县办不成事监督窗口"
     assert calls[0]["generated_at"] == datetime(2026, 11, 25, 9, 30)
+
+
+def test_admin_sets_the_urge_notices_feedback_days_in_the_rules_form(
+    qtbot: Any, open_page: OpenPage, services: AppServices, admin: Actor
+) -> None:
+    page = open_page(admin)
+    page.tabs.setCurrentIndex(2)
+    spin = page.holidays.rule_spins[RuleKey.URGE_FEEDBACK]
+    assert spin.value() == 1 and "催办通知" in spin.toolTip()  # issue 14: one working day
+    spin.setValue(2)
+    qtbot.mouseClick(page.holidays.save_rules_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已保存" in page.holidays.rules_status.text())
+    assert services.calendar.rules().working_days(RuleKey.URGE_FEEDBACK) == 2

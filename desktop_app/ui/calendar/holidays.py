@@ -178,6 +178,9 @@ class HolidaysTab(QWidget):
             spin.setSuffix(" 个工作日")
             rules.addRow(key.label, spin)
             self.rule_spins[key] = spin
+        self.rule_spins[RuleKey.URGE_FEEDBACK].setToolTip(
+            "催办通知要求承办单位在通知发出后几个工作日内书面反馈（从通知之日起算，当日不计）"
+        )
         self.due_soon_spin = QSpinBox()
         self.due_soon_spin.setRange(0, 10)
         self.due_soon_spin.setSuffix(" 个工作日内")
