@@ -18,7 +18,7 @@ from desktop_app.ui.case_table import COLUMNS, CaseTableModel
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.startup import LoginDialog, SetupDialog
-from tests.helpers.factories import ADMIN_PASSWORD, enterprise_form, person_form
+from tests.helpers.factories import ADMIN_PASSWORD, VALID_ID, enterprise_form, person_form
 from tests.helpers.message_boxes import MessageBoxes
 
 
@@ -108,6 +108,71 @@ def test_intake_errors_show_beside_fields_and_nothing_is_saved(
     qtbot.waitUntil(lambda: page.last_result is not None)
     detail = services.cases.detail(page.last_result.case_id)
     assert detail.id_override_reason == "旧版身份证，经核对原件无误"
+
+
+def fill_matter(qtbot, page) -> None:
+    type_into(qtbot, page.phone, "13912345678")
+    type_into(qtbot, page.title, "公积金提取证明开不出来")
+    type_into(qtbot, page.description, "多次往返未果")
+    page.area.setCurrentIndex(page.area.findData("医保社保"))
+
+
+def test_a_known_id_under_another_name_asks_and_a_confirmed_rename_is_recorded(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    """Issue 14 item 13: the form shows the record on file and asks; nothing is renamed
+    until the clerk says it is the same person and why."""
+    first = services.intake.register(clerk, person_form(address="杞县城关镇")).case_id
+    window.go_to("受理登记")
+    page = window.intake
+    type_into(qtbot, page.name, "王方")
+    type_into(qtbot, page.id_number, VALID_ID)
+    fill_matter(qtbot, page)
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: page.name_conflict_panel.isVisible() and not page.is_saving)
+    shown = page.name_conflict_text.text()
+    assert "王芳" in shown and "王方" in shown and "杞县城关镇" in shown and "1 件事项" in shown
+    assert "王芳" in page.errors["name"].text()
+    assert services.ledger.count() == 1
+
+    # No reason, no rename.
+    qtbot.mouseClick(page.rename_button, Qt.MouseButton.LeftButton)
+    assert "更名理由" in page.rename_reason_error.text()
+    assert not page.is_saving and services.ledger.count() == 1
+
+    reason = "本人已更名，核对户口簿无误"
+    type_into(qtbot, page.rename_reason, reason)
+    qtbot.mouseClick(page.rename_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.last_result is not None)
+
+    assert "改为“王方”" in page.banner.text()
+    assert not page.name_conflict_panel.isVisible()
+    assert services.cases.detail(first).complainant_name == "王方"
+    assert services.cases.detail(page.last_result.case_id).complainant_name == "王方"
+    assert reason in services.cases.detail(first).timeline[-1].summary
+
+
+def test_a_known_id_under_another_name_was_a_typing_error(
+    qtbot, window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    first = services.intake.register(clerk, person_form()).case_id
+    window.go_to("受理登记")
+    page = window.intake
+    type_into(qtbot, page.name, "王方")
+    type_into(qtbot, page.id_number, VALID_ID)
+    qtbot.keyClick(page.id_number, Qt.Key.Key_Tab)  # leaving the number asks at once
+    qtbot.waitUntil(page.name_conflict_panel.isVisible)
+    fill_matter(qtbot, page)
+
+    qtbot.mouseClick(page.typo_button, Qt.MouseButton.LeftButton)
+
+    assert page.name.text() == "王芳"
+    assert not page.name_conflict_panel.isVisible()
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.last_result is not None)
+    assert services.cases.detail(page.last_result.case_id).complainant_name == "王芳"
+    assert [e.label for e in services.cases.detail(first).timeline] == ["受理登记"]
 
 
 def test_enterprise_fields_switch_and_related_cases_link_a_repeat_visit(

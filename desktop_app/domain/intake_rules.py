@@ -131,12 +131,16 @@ def name_conflict_message(
     earlier row of the same batch, not the database."""
     label = identity_label(form)
     where = f"在第{earlier_row}行为" if earlier_row is not None else "已登记为"
-    if batch:
-        how = "如确是同一人更名，请在该行 confirm_name_change 列写明更名理由"
-    else:
-        how = "如确是同一人更名，请确认并写明更名理由（原登记有误的，也可在其事项中用“更正…”修改）"
     mismatch = f"该{label}{where}“{known_name}”，与所填“{form.name}”不一致"
-    return f"{mismatch}：如是录入错误，请改正姓名；{how}"
+    if batch:
+        return (
+            f"{mismatch}：如是录入错误，请改正姓名；"
+            "如确是同一人更名，请在该行 confirm_name_change 列写明更名理由"
+        )
+    return (
+        f"{mismatch}：请确认是录入错误还是同一人更名"
+        "（更名须写明理由；原登记有误也可在其事项中“更正…”）"
+    )
 
 
 def validate(

@@ -8,6 +8,7 @@ the right as soon as the ID, credit code or phone is typed, so a repeat visit is
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 from itertools import pairwise
 from pathlib import Path
 
@@ -38,8 +39,9 @@ from PySide6.QtWidgets import (
 from desktop_app.domain import intake_rules, validation
 from desktop_app.domain.intake_rules import IntakeForm
 from desktop_app.domain.vocabulary import Channel, ComplainantKind
+from desktop_app.errors import ValidationFailed
 from desktop_app.services.context import Changes
-from desktop_app.services.intake import IntakeResult, RelatedCase
+from desktop_app.services.intake import IntakeResult, NameConflict, RelatedCase
 from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.common import Card, FieldError, UiContext, heading
 from desktop_app.ui.operations import Action, Query
@@ -104,6 +106,10 @@ class IntakePage(QWidget):
         self._context = context
         self._saving = False
         self._repeat_of: RelatedCase | None = None
+        # A known ID or credit code under another name, and whether the clerk confirmed the
+        # rename (item 13): sent with the form as its confirm_name_change reason.
+        self._name_conflict: NameConflict | None = None
+        self._rename_confirmed = False
         self._attachments: list[Path] = []
         self.last_result: IntakeResult | None = None
         self.receipt_dialog: SlipPreviewDialog | None = None
@@ -126,6 +132,7 @@ class IntakePage(QWidget):
         )
         self.banner.linkActivated.connect(self._banner_link)
         outer.addWidget(self.banner)
+        self._build_name_conflict_panel(outer)
 
         columns = QHBoxLayout()
         outer.addLayout(columns, 1)
@@ -284,10 +291,19 @@ class IntakePage(QWidget):
         self.received_at.dateTimeChanged.connect(self._recheck_shown_errors)
         self.person_radio.toggled.connect(self._recheck_shown_errors)
         self.override_reason.textChanged.connect(self._update_override_row)
+        for line in (self.name, self.id_number, self.credit_code):
+            line.textChanged.connect(self._forget_name_conflict)
+            line.editingFinished.connect(self._look_up_name_conflict)
+        self.person_radio.toggled.connect(self._forget_name_conflict)
+        self.rename_button.clicked.connect(self._confirm_rename)
+        self.typo_button.clicked.connect(self._restore_known_name)
         self.save_button.clicked.connect(self.save)
         self.clear_button.clicked.connect(self.confirm_clear)
         for line in self.findChildren(QLineEdit):
             if line.parent() is not None and isinstance(line.parent(), QDateTimeEdit | QSpinBox):
+                continue
+            if line is self.rename_reason:  # Enter there answers the question: same person
+                line.returnPressed.connect(self._confirm_rename)
                 continue
             line.returnPressed.connect(self.save)
         QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.save)
@@ -303,6 +319,37 @@ class IntakePage(QWidget):
         return super().eventFilter(watched, event)
 
     # Form building -------------------------------------------------------------------------
+
+    def _build_name_conflict_panel(self, outer: QVBoxLayout) -> None:
+        """The question asked when a known ID or credit code comes with another name: the
+        record on file, a reason box, and the two answers (above the form, so it is seen)."""
+        self.name_conflict_panel = QFrame()
+        self.name_conflict_panel.setObjectName("nameConflict")
+        self.name_conflict_panel.setStyleSheet(
+            "#nameConflict{background:#fff8e1;border:1px solid #f0b429;border-radius:4px;}"
+        )
+        box = QVBoxLayout(self.name_conflict_panel)
+        box.setContentsMargins(10, 8, 10, 8)
+        self.name_conflict_text = QLabel("")
+        self.name_conflict_text.setWordWrap(True)
+        self.name_conflict_text.setTextFormat(Qt.TextFormat.RichText)
+        box.addWidget(self.name_conflict_text)
+        self.rename_reason = QLineEdit()
+        self.rename_reason.setPlaceholderText(
+            "同一人更名的理由，如：2026年3月经公安机关核准更名，已核对户口簿"
+        )
+        box.addWidget(self.rename_reason)
+        self.rename_reason_error = FieldError()
+        box.addWidget(self.rename_reason_error)
+        answers = QHBoxLayout()
+        self.rename_button = QPushButton("是同一人，已更名：记录理由并保存")
+        self.typo_button = QPushButton("是录入错误：改回原登记姓名")
+        answers.addWidget(self.rename_button)
+        answers.addWidget(self.typo_button)
+        answers.addStretch(1)
+        box.addLayout(answers)
+        self.name_conflict_panel.setVisible(False)
+        outer.addWidget(self.name_conflict_panel)
 
     def _line(self, key: str, label: str, placeholder: str) -> QLineEdit:
         line = QLineEdit()
@@ -355,6 +402,7 @@ class IntakePage(QWidget):
             attachments=tuple(self._attachments),
             id_override_reason=self.override_reason.text(),
             repeat_of_case_id=self._repeat_of.id if self._repeat_of else None,
+            confirm_name_change=self.rename_reason.text() if self._rename_confirmed else "",
         )
 
     def save(self) -> None:
@@ -367,7 +415,12 @@ class IntakePage(QWidget):
         self.save_button.setEnabled(False)
         Action(self._context, self, lambda: services.intake.register(actor, form)).success(
             self._saved
-        ).on_invalid(lambda exc: self._show_errors(exc.errors)).finished(self._save_ended).run()
+        ).on_invalid(self._save_refused).finished(self._save_ended).run()
+
+    def _save_refused(self, exc: ValidationFailed) -> None:
+        self._show_errors(exc.errors)
+        if "name" in exc.errors:  # perhaps a known number under another name: ask which
+            self._look_up_name_conflict()
 
     def _save_ended(self) -> None:
         self._saving = False
@@ -395,6 +448,7 @@ class IntakePage(QWidget):
         self.related_list.clear()
         self.related_hint.setText(RELATED_HINT)
         self._set_repeat_of(None)
+        self._forget_name_conflict()
         self._show_errors({})
         self._kind_changed()
         self.name.setFocus()
@@ -436,6 +490,12 @@ class IntakePage(QWidget):
             message = f"已记录为事项 <b>{result.number}</b> 的再次来访"
         else:
             message = f"已登记事项 <b>{result.number}</b>"
+        conflict = self._name_conflict
+        if self._rename_confirmed and conflict is not None:
+            message += (
+                f"；反映人姓名已由“{escape(conflict.name)}”改为“{escape(conflict.typed_name)}”，"
+                "原事项中一并更正"
+            )
         self.banner.setText(
             f"✔ {message}　<a href='open:{result.case_id}'>打开事项</a>"
             f"　<a href='receipt:{result.case_id}'>打印受理回执</a>"
@@ -529,6 +589,70 @@ class IntakePage(QWidget):
         self.receipt_dialog = dialog
         dialog.open()
         return dialog
+
+    # Known number, another name -----------------------------------------------------------
+
+    def _look_up_name_conflict(self) -> None:
+        form = self.current_form()
+        if not form.name.strip() or not (form.id_number.strip() or form.credit_code.strip()):
+            return
+        intake = self._context.services.intake
+        Query(
+            self._context.runner,
+            self,
+            lambda: intake.name_conflict(form),
+            lambda conflict: self._show_name_conflict(form, conflict),
+        ).run()
+
+    def _show_name_conflict(self, asked: IntakeForm, conflict: NameConflict | None) -> None:
+        if (asked.name, asked.id_number, asked.credit_code) != (
+            self.name.text(),
+            self.id_number.text() if self.person_radio.isChecked() else "",
+            self.credit_code.text() if not self.person_radio.isChecked() else "",
+        ):
+            return  # typed on meanwhile: the answer is about a form that is gone
+        if conflict is None:
+            self._forget_name_conflict()
+            return
+        if self._name_conflict == conflict and self.name_conflict_panel.isVisible():
+            return
+        self._name_conflict = conflict
+        self._rename_confirmed = False
+        cases = f"共 {conflict.case_count} 件事项" + (
+            f"，最近一件 {escape(conflict.latest_case)}" if conflict.latest_case else ""
+        )
+        self.name_conflict_text.setText(
+            f"此{conflict.matched_by}已登记为 <b>{escape(conflict.name)}</b>"
+            f"（联系电话 {escape(conflict.phone) or '未留'}；"
+            f"地址 {escape(conflict.address) or '未留'}；{cases}）。"
+            f"本次填写的是 <b>{escape(conflict.typed_name)}</b>。"
+            "<br>是同一反映人更名，还是录入错误？更名会改正原事项中的姓名，并记入审计日志。"
+        )
+        self.typo_button.setText(f"是录入错误：改回“{conflict.name}”")
+        self.rename_reason_error.set_message(None)
+        self.name_conflict_panel.setVisible(True)
+
+    def _forget_name_conflict(self) -> None:
+        self._name_conflict = None
+        self._rename_confirmed = False
+        self.rename_reason.clear()
+        self.rename_reason_error.set_message(None)
+        self.name_conflict_panel.setVisible(False)
+
+    def _confirm_rename(self) -> None:
+        if not self.rename_reason.text().strip():
+            self.rename_reason_error.set_message("请写明更名理由：它记入审计日志和原事项")
+            self.rename_reason.setFocus()
+            return
+        self.rename_reason_error.set_message(None)
+        self._rename_confirmed = True
+        self.save()
+
+    def _restore_known_name(self) -> None:
+        conflict = self._name_conflict
+        if conflict is not None:
+            self.name.setText(conflict.name)  # the text change puts the question away
+            self.name.setFocus()
 
     # Live checks ---------------------------------------------------------------------------
 
