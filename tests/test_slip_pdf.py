@@ -633,3 +633,22 @@ def test_one_seal_area_holds_the_issuing_organ_and_the_date() -> None:
     assert date_centre == pytest.approx(organ_centre, abs=1)  # centred together, one seal
     assert 0 < organ_y - date_y < 25  # the date just under the organ's name
     assert "（盖章）" in page.extract_text()
+
+
+def test_the_adjustment_notice_is_one_page_signed_for_not_answered() -> None:
+    content = slip(
+        kind=PaperKind.ADJUST,
+        number="杞纪窗调〔2026〕1号",
+        earlier_number="杞纪窗交〔2026〕12号",
+        requirements=(
+            "因节假日安排公布，杞纪窗交〔2026〕12号的办理时限由2027年1月7日（暂定）调整为"
+            "2027年1月6日（自2026年11月25日起算30个工作日）。原交办要求不变。"
+        ),
+    )
+    pages = pages_text(render_slip(content))
+    assert len(pages) == 1
+    text = squeeze(pages[0])
+    assert "“办不成事”事项时限调整通知" in text and "通知单号" in text
+    assert "请按调整后的办理时限办结" in text
+    stub = text.split("回执联")[-1]
+    assert "签收人" in stub and "办理结果" not in stub

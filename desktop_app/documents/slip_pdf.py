@@ -1028,7 +1028,8 @@ class _SlipLayout:
             ],
             height=8 * mm,
         )
-        form.custom([form.label("办理结果"), _RuledLines(2, 6.5 * mm)], span=True)
+        if content.kind is not PaperKind.ADJUST:  # a 时限调整通知 is signed for, not answered
+            form.custom([form.label("办理结果"), _RuledLines(2, 6.5 * mm)], span=True)
         row = form.custom(
             [form.label("单位盖章"), form.value("（盖章）　　　　年　　月　　日", "right")],
             height=13 * mm,

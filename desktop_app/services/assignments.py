@@ -729,11 +729,7 @@ class AssignmentService:
             own = _slip_numbers(session, [lead.id]).get(lead.id, ())
             earlier = own[0] if own else ""
             old, new = _marked(paper[0], paper[1]), _marked(lead.due_date, provisional)
-            reason = (
-                f"经批准延期{extension}个工作日"
-                if extension
-                else "节假日安排公布（按公布的放假、调休安排重新计算工作日）"
-            )
+            reason = f"经批准延期{extension}个工作日" if extension else "节假日安排公布"
             content = _content(
                 case,
                 lead,
@@ -747,10 +743,9 @@ class AssignmentService:
                 earlier=earlier,
                 qr_payload="",
                 requirements=(
-                    f"你单位承办的{earlier}事项，原办理时限为{old}。因{reason}，"
-                    f"办理时限调整为{new}（自{chinese_date(lead.due_start)}起算"
-                    f"{lead.working_days + extension}个工作日）。原交办要求不变，"
-                    "请按调整后的时限办结并书面反馈。"
+                    f"因{reason}，{earlier}的办理时限由{old}调整为{new}"
+                    f"（自{chinese_date(lead.due_start)}起算{lead.working_days + extension}"
+                    "个工作日）。原交办要求不变。"
                 ),
                 due_date=lead.due_date,
             )
