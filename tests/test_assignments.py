@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from desktop_app.documents.slip_content import PaperKind, SlipContent
 from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, ExtensionState
-from desktop_app.domain.settings import LAST_PRINTER, preference
 from desktop_app.domain.deadlines import RuleKey
+from desktop_app.domain.settings import LAST_PRINTER, preference
 from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature, chinese_date
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import InvalidTransition, PermissionDenied, UserError, ValidationFailed
@@ -729,7 +729,7 @@ def test_a_character_no_font_can_print_is_refused_before_a_number_is_taken(
     assert number == "杞纪窗交〔2026〕1号"
 
 
-# --- issue 14: deadlines counted at signing, the basis paper's rule, 暂定, 时限调整, 催办 ----------
+# --- issue 14: deadlines counted at signing, the basis rule, 暂定, 时限调整, 催办 --------------
 
 
 def test_a_slip_drafted_on_monday_and_signed_on_thursday_counts_from_thursday(
