@@ -496,7 +496,14 @@ def themed_app(qapp: QApplication) -> Iterator[QApplication]:
 
 @pytest.mark.parametrize(
     ("index", "name"),
-    [(0, "people"), (1, "departments"), (2, "areas"), (3, "about"), (1, "departments_clerk")],
+    [
+        (0, "people"),
+        (1, "departments"),
+        (2, "areas"),
+        (3, "about"),
+        (4, "paper"),
+        (1, "departments_clerk"),
+    ],
 )
 def test_render_each_tab(
     qtbot: QtBot,
@@ -515,6 +522,8 @@ def test_render_each_tab(
         settle(qtbot, page)
     if name == "departments":
         page.departments_table.selectRow(0)
+    if name == "paper":
+        qtbot.waitUntil(lambda: page.paper_tab.previews_shown >= 1, timeout=10_000)
     if name == "about":
         page.check_button.click()
         qtbot.waitUntil(lambda: "检查通过" in page.check_result.text(), timeout=10_000)
@@ -540,3 +549,127 @@ def test_about_names_the_paper_fonts_and_what_stands_in(
         assert choice.describe() in text
         if choice.stand_in:
             assert f"本机未安装{choice.wanted}，以{choice.used}代替" in text
+
+
+# 公文设置 ------------------------------------------------------------------------------------
+
+
+def _issue_a_slip(services: AppServices, clerk: Actor, leader: Actor) -> str:
+    from desktop_app.domain.vocabulary import Approach, Cause, Nature
+    from desktop_app.services.cases import Triage
+    from tests.helpers.factories import person_form
+
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.POLICY,), "医保社保")
+    )
+    ids, _ = services.assignments.create(
+        clerk,
+        case_id,
+        department_id=services.site.departments()[0].id,
+        requirements="请于规定时限内办理并反馈。",
+    )
+    return services.assignments.issue(leader, ids[0])[0]
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_paper_settings_are_typed_previewed_and_saved_for_later_slips_only(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    services: AppServices,
+    admin: Actor,
+    clerk: Actor,
+    leader: Actor,
+) -> None:
+    earlier = _issue_a_slip(services, clerk, leader)
+    earlier_pdf = services.assignments.slip_pdf(leader, earlier)
+    page = make_page(admin)
+    tab = page.paper_tab
+    page.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.previews_shown >= 1, timeout=10_000)
+    assert tab.mask_id["assign"].isChecked() and not tab.mask_phone["assign"].isChecked()
+    shown = tab.previews_shown
+
+    type_text(qtbot, tab.issuing_body, "杞县纪委监委")
+    type_text(qtbot, tab.masthead, "杞县纪委监委 杞县政务服务中心")
+    type_text(qtbot, tab.number_prefix, "杞纪监")
+    tab.mask_phone["assign"].setFocus()
+    qtbot.keyClick(tab.mask_phone["assign"], Qt.Key.Key_Space)
+    assert tab.mask_phone["assign"].isChecked()
+
+    # The preview follows a moment after typing stops, before anything is saved.
+    qtbot.waitUntil(
+        lambda: tab.previews_shown > shown
+        and "杞县政务服务中心" in _pdf_text(tab.preview_bytes or b""),
+        timeout=10_000,
+    )
+    preview = _pdf_text(tab.preview_bytes or b"")
+    assert "杞纪监交〔2026〕1号" in preview and "138****5678" in preview
+    assert tab.document.pageCount() == 1
+    assert services.site.paper_settings().masthead == ""  # typed, not saved yet
+
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
+    assert "已保存" in tab.status.text()
+
+    later = _issue_a_slip(services, clerk, leader)
+    assert later.startswith("杞纪监交")
+    later_text = _pdf_text(services.assignments.slip_pdf(leader, later))
+    assert "杞县纪委监委 杞县政务服务中心" in later_text and "138****5678" in later_text
+    assert services.assignments.slip_content(later)[1].issuer == "杞县纪委监委"
+    # The slip signed before the change prints as it did.
+    assert services.assignments.slip_pdf(leader, earlier) == earlier_pdf
+    assert "杞县政务服务中心" not in _pdf_text(earlier_pdf)
+    assert "13812345678" in _pdf_text(earlier_pdf)  # the department's copy: the full number
+
+
+def test_a_bad_prefix_is_shown_beside_its_field_and_a_clerk_cannot_change_anything(
+    qtbot: QtBot, make_page: PageMaker, services: AppServices, admin: Actor, clerk: Actor
+) -> None:
+    page = make_page(admin)
+    tab = page.paper_tab
+    page.tabs.setCurrentWidget(tab)
+    type_text(qtbot, tab.number_prefix, "杞〔纪〕")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
+    assert "不能含" in tab.errors["paper.number_prefix"].text()
+    assert services.site.paper_settings().number_prefix == ""
+
+    clerk_page = make_page(clerk)
+    assert not clerk_page.paper_tab.save_button.isEnabled()
+    assert not clerk_page.paper_tab.masthead.isEnabled()
+
+
+def test_the_saved_requirements_wording_starts_each_new_draft(
+    qtbot: QtBot, make_page: PageMaker, services: AppServices, admin: Actor, clerk: Actor
+) -> None:
+    from desktop_app.domain.vocabulary import Approach, Cause, Nature
+    from desktop_app.services.cases import Triage
+    from desktop_app.ui.assignment_panel import DraftData, DraftDialog
+    from tests.helpers.factories import person_form
+
+    page = make_page(admin)
+    tab = page.paper_tab
+    page.tabs.setCurrentWidget(tab)
+    tab.requirements_wording.selectAll()
+    tab.requirements_wording.insertPlainText("请在{天数}个工作日内办结“{事项}”，并电话告知反映人。")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
+
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.POLICY,), "医保社保")
+    )
+    dialog = DraftDialog(page._context, case_id, DraftData.load(services, case_id))
+    qtbot.addWidget(dialog)
+    title = services.cases.detail(case_id).title
+    assert dialog.requirements.toPlainText() == (
+        f"请在{dialog.days.value()}个工作日内办结“{title}”，并电话告知反映人。"
+    )

@@ -53,6 +53,7 @@ from desktop_app.domain.deadlines import (
     state_of,
 )
 from desktop_app.domain.permissions import Permission
+from desktop_app.domain.settings import DEFAULT_REQUIREMENTS_WORDING, requirements_wording
 from desktop_app.domain.vocabulary import OPEN_STATUSES, CaseStatus, chinese_date
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import UserError
@@ -70,9 +71,6 @@ T = TypeVar("T")
 COLUMNS = ("类型", "承办单位", "状态", "期限", "交办单号", "签发人")
 ASSIGNMENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
-REQUIREMENTS_TEMPLATE = (
-    "请于{days}个工作日内核实“{title}”反映的问题，依法依规办理，并将办理结果书面反馈监督窗口。"
-)
 SUPERVISE_TEMPLATE = (
     "你单位承办的{numbers}交办事项已超过办理期限，现予督办。请于{days}个工作日内办结，"
     "书面报告办理结果及超期原因。"
@@ -99,6 +97,8 @@ class DraftData:
     default_days: int  # the working days the case's triage rule gives
     today: date
     calendar: WorkdayCalendar  # counts the due date as the days change, without a read
+    # The office's 交办要求 wording (系统设置 → 公文设置), {天数} and {事项} still in it.
+    requirements_wording: str = DEFAULT_REQUIREMENTS_WORDING
 
     @staticmethod
     def load(services: AppServices, case_id: int, case_title: str = "") -> DraftData:
@@ -108,6 +108,7 @@ class DraftData:
             default_days=services.assignments.default_days(case_id),
             today=services.clock.now().date(),
             calendar=services.calendar.calendar(),
+            requirements_wording=services.site.paper_settings().requirements_wording,
         )
 
 
@@ -210,6 +211,7 @@ class DraftDialog(StepDialog):
         self._today = data.today
         self._calendar = data.calendar
         self.default_days = data.default_days
+        self._wording = data.requirements_wording
         default_days = data.default_days
         self.department = QComboBox()
         for department in data.departments:
@@ -250,7 +252,7 @@ class DraftDialog(StepDialog):
         self.make_work = self._work
 
     def _make_template(self) -> str:
-        return REQUIREMENTS_TEMPLATE.format(days=self.days.value(), title=self._title)
+        return requirements_wording(self._wording, days=self.days.value(), title=self._title)
 
     def _show_due(self) -> None:
         """The date the department must finish by, counted in working days from today."""

@@ -42,6 +42,7 @@ from desktop_app.services.maintenance import CheckReport
 from desktop_app.services.site import DepartmentInfo, SiteInfo
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
 from desktop_app.ui.operations import Action, Query
+from desktop_app.ui.paper_settings import PaperSettingsTab
 from desktop_app.ui.scrolling import VerticalScrollArea
 from desktop_app.ui.theme import GREEN, RED
 
@@ -61,7 +62,7 @@ _ID_ROLE = Qt.ItemDataRole.UserRole
 
 
 class SettingsPage(QWidget):
-    """The 系统设置 screen: tabs 人员 / 部门 / 领域 / 关于本机."""
+    """The 系统设置 screen: tabs 人员 / 部门 / 领域 / 关于本机 / 公文设置."""
 
     def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +88,8 @@ class SettingsPage(QWidget):
         self.tabs.addTab(self._build_departments_tab(), "部门")
         self.tabs.addTab(self._build_areas_tab(), "领域")
         self.tabs.addTab(self._build_about_tab(), "关于本机")
+        self.paper_tab = PaperSettingsTab(context)
+        self.tabs.addTab(self.paper_tab, "公文设置")
         layout.addWidget(self.tabs, 1)
 
         context.hub.changed.connect(self._on_changed)
