@@ -97,3 +97,51 @@ def test_internal_bookkeeping_is_stored_without_an_actor_but_a_site_setting_is_n
         assert settings.stored_text(session, [WINDOW_PHONE, EXPORT_GENERATION]) == {
             EXPORT_GENERATION.key: "3"
         }
+
+
+def test_paper_settings_are_declared_per_kind_of_paper_with_the_seeds_defaults(
+    services: AppServices, admin: Actor, clerk: Actor
+) -> None:
+    from desktop_app.documents.slip_content import PaperKind
+    from desktop_app.domain.permissions import Permission
+    from desktop_app.domain.settings import (
+        DEPARTMENT_PAPERS,
+        ISSUING_BODY,
+        MASK_ID,
+        MASK_PHONE,
+        MASTHEAD,
+        NUMBER_PREFIX,
+        PAPER_SETTINGS,
+        REQUIREMENTS_WORDING,
+        requirements_wording,
+    )
+
+    # Every paper a department receives has its own choice; the department must phone the
+    # complainant (both seeds), so the phone is printed in full unless the office says otherwise.
+    assert set(DEPARTMENT_PAPERS) == {
+        k.value
+        for k in (PaperKind.ASSIGN, PaperKind.SUPERVISE, PaperKind.URGE, PaperKind.BASIS_REQUEST)
+    }
+    assert all(not MASK_PHONE[k].default and MASK_ID[k].default for k in DEPARTMENT_PAPERS)
+    for setting in PAPER_SETTINGS:
+        assert setting in DECLARED and declared(setting.key) is setting and setting.label
+        assert setting.permission is Permission.MANAGE_REFERENCE
+    assert (ISSUING_BODY.default, MASTHEAD.default, NUMBER_PREFIX.default) == ("", "", "")
+    assert requirements_wording(REQUIREMENTS_WORDING.default, days=5, title="医保") == (
+        "请于5个工作日内核实“医保”反映的问题，依法依规办理，并将办理结果书面反馈监督窗口。"
+    )
+
+    with services.db.write() as session, pytest.raises(PermissionDenied):
+        settings.write(session, clerk, MASK_PHONE["assign"], True)
+    with services.db.write() as session, pytest.raises(ValidationFailed) as caught:
+        settings.write(session, admin, NUMBER_PREFIX, "杞〔纪〕")  # would break the number
+    assert "不能含" in caught.value.errors[NUMBER_PREFIX.key]
+    with services.db.write() as session:
+        settings.write(session, admin, MASK_PHONE["urge"], True)
+        settings.write(session, admin, MASK_ID["assign"], False)
+        session.merge(Setting(key=MASK_ID["supervise"].key, value="yes"))  # not a flag
+    with services.db.read() as session:
+        assert settings.stored_text(session, [MASK_PHONE["urge"]]) == {"paper.mask_phone.urge": "1"}
+        assert settings.read(session, MASK_PHONE["urge"]) is True
+        assert settings.read(session, MASK_ID["assign"]) is False
+        assert settings.read(session, MASK_ID["supervise"]) is True  # bad text: the default

@@ -606,8 +606,9 @@ def test_paper_settings_are_typed_previewed_and_saved_for_later_slips_only(
 
     # The preview follows a moment after typing stops, before anything is saved.
     qtbot.waitUntil(
-        lambda: tab.previews_shown > shown
-        and "杞县政务服务中心" in _pdf_text(tab.preview_bytes or b""),
+        lambda: (
+            tab.previews_shown > shown and "杞县政务服务中心" in _pdf_text(tab.preview_bytes or b"")
+        ),
         timeout=10_000,
     )
     preview = _pdf_text(tab.preview_bytes or b"")
