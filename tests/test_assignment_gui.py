@@ -981,3 +981,38 @@ def test_a_moved_deadline_shows_paper_and_current_and_the_leader_issues_an_adjus
     assert boss.adjust_button.isHidden()
     assert boss.selected() is not None
     assert "杞纪窗调〔2026〕1号" in boss.selected().slip_numbers  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("nature", "asks_for"),
+    [
+        (Nature.CANT, "不能办理的理由，列明所依据的法律法规、政策文件的名称、文号和条款"),
+        (Nature.HARD, "反映的问题，依法依规办理，并将办理结果书面反馈监督窗口"),
+    ],
+)
+def test_a_new_draft_starts_from_the_wording_of_its_paper(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    nature: Nature,
+    asks_for: str,
+) -> None:
+    """A 办不了 matter's paper is the 依据告知单: its draft asks for the written basis (seed 002),
+    in 3 working days; any other asks for the matter to be handled."""
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.triage(
+        clerk, case_id, Triage(nature, Approach.SUPERVISE, (Cause.PROCESS,), "医保社保")
+    )
+    panel = make_panel(qtbot, contexts[0], case_id)
+
+    qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(panel.dialog, DraftDialog) and not panel.is_loading)
+
+    dialog = panel.dialog
+    assert isinstance(dialog, DraftDialog)
+    text = dialog.requirements.toPlainText()
+    assert asks_for in text
+    if nature is Nature.CANT:
+        assert text.startswith("请于3个工作日内书面说明")
+    dialog.reject()

@@ -118,10 +118,7 @@ def test_paper_settings_are_declared_per_kind_of_paper_with_the_seeds_defaults(
 
     # Every paper a department receives has its own choice; the department must phone the
     # complainant (both seeds), so the phone is printed in full unless the office says otherwise.
-    assert set(DEPARTMENT_PAPERS) == {
-        k.value
-        for k in (PaperKind.ASSIGN, PaperKind.SUPERVISE, PaperKind.URGE, PaperKind.BASIS_REQUEST)
-    }
+    assert set(DEPARTMENT_PAPERS) == {k.value for k in PaperKind}  # 时限调整通知 too
     assert all(not MASK_PHONE[k].default and MASK_ID[k].default for k in DEPARTMENT_PAPERS)
     for setting in PAPER_SETTINGS:
         assert setting in DECLARED and declared(setting.key) is setting and setting.label

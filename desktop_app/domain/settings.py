@@ -199,6 +199,19 @@ REQUIREMENTS_WORDING = TextSetting(
     permission=Permission.MANAGE_REFERENCE,
     max_length=500,
 )
+# A 办不了 matter's paper asks for the written basis, not for the matter to be handled (seed
+# 002: the reason, the laws and policy documents relied on, signed by the principal leader).
+DEFAULT_BASIS_WORDING = (
+    "请于{天数}个工作日内书面说明“{事项}”不能办理的理由，列明所依据的法律法规、政策文件的"
+    "名称、文号和条款，由单位主要负责人签字并加盖单位公章后反馈监督窗口。"
+)
+BASIS_WORDING = TextSetting(
+    key="paper.basis_wording",
+    default=DEFAULT_BASIS_WORDING,
+    label="依据告知单默认措辞",
+    permission=Permission.MANAGE_REFERENCE,
+    max_length=500,
+)
 
 
 def requirements_wording(wording: str, *, days: int, title: str) -> str:
@@ -212,6 +225,7 @@ DEPARTMENT_PAPERS: dict[str, str] = {
     "supervise": "督办单",
     "urge": "催办通知",
     "basis_request": "不能办事项书面依据告知单",
+    "adjust": "时限调整通知",
 }
 # The department must phone the complainant (both seeds): the number is printed in full unless
 # the office chooses otherwise. ID numbers are masked unless it chooses otherwise.
@@ -238,6 +252,7 @@ PAPER_SETTINGS: tuple[Declared[Any], ...] = (
     MASTHEAD,
     NUMBER_PREFIX,
     REQUIREMENTS_WORDING,
+    BASIS_WORDING,
     *MASK_PHONE.values(),
     *MASK_ID.values(),
 )

@@ -215,6 +215,17 @@ class AssignmentService:
             case = _get_case(session, case_id)
             return rules_in(session).working_days(_assignment_rule(case))
 
+    def draft_wording(self, case_id: int) -> str:
+        """The office's default wording for a new draft's requirements ({天数} and {事项} still
+        in it): a 办不了 case's paper asks for the written basis, any other for the matter to
+        be handled (系统设置 → 公文设置)."""
+        with self._db.read() as session:
+            case = _get_case(session, case_id)
+            office = read_paper_settings(session)
+            if _paper_kind(AssignmentKind.ASSIGN, case) is PaperKind.BASIS_REQUEST:
+                return office.basis_wording
+            return office.requirements_wording
+
     # Drafting -------------------------------------------------------------------------------
 
     def create(

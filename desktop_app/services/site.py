@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from desktop_app.domain.assignment_flow import default_slip_prefix, slip_number
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.settings import (
+    BASIS_WORDING,
     DEPARTMENT_PAPERS,
     ISSUING_BODY,
     MASK_ID,
@@ -111,6 +112,7 @@ class PaperSettings:
     masthead: str = ""
     number_prefix: str = ""
     requirements_wording: str = REQUIREMENTS_WORDING.default
+    basis_wording: str = BASIS_WORDING.default
     # By paper kind (domain.settings.DEPARTMENT_PAPERS): True hides part of the number.
     mask_phone: Mapping[str, bool] = field(
         default_factory=lambda: {k: s.default for k, s in MASK_PHONE.items()}
@@ -132,6 +134,7 @@ class PaperSettings:
             MASTHEAD: self.masthead,
             NUMBER_PREFIX: self.number_prefix,
             REQUIREMENTS_WORDING: self.requirements_wording,
+            BASIS_WORDING: self.basis_wording,
         }
         for kind in DEPARTMENT_PAPERS:
             values[MASK_PHONE[kind]] = self.mask_phone.get(kind, MASK_PHONE[kind].default)
@@ -147,6 +150,7 @@ def read_paper_settings(session: Session) -> PaperSettings:
         masthead=str(stored[MASTHEAD.key]),
         number_prefix=str(stored[NUMBER_PREFIX.key]),
         requirements_wording=str(stored[REQUIREMENTS_WORDING.key]),
+        basis_wording=str(stored[BASIS_WORDING.key]),
         mask_phone={k: bool(stored[s.key]) for k, s in MASK_PHONE.items()},
         mask_id={k: bool(stored[s.key]) for k, s in MASK_ID.items()},
     )
@@ -494,6 +498,7 @@ def _normalized(form: PaperSettings) -> PaperSettings:
         masthead=normalize_text(form.masthead),
         number_prefix=normalize_text(form.number_prefix),
         requirements_wording=form.requirements_wording.strip() or REQUIREMENTS_WORDING.default,
+        basis_wording=form.basis_wording.strip() or BASIS_WORDING.default,
         mask_phone=dict(form.mask_phone),
         mask_id=dict(form.mask_id),
     )

@@ -108,7 +108,7 @@ class DraftData:
             default_days=services.assignments.default_days(case_id),
             today=services.clock.now().date(),
             calendar=services.calendar.calendar(),
-            requirements_wording=services.site.paper_settings().requirements_wording,
+            requirements_wording=services.assignments.draft_wording(case_id),
         )
 
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.settings import (
+    BASIS_WORDING,
     DEPARTMENT_PAPERS,
     ISSUING_BODY,
     MASTHEAD,
@@ -44,7 +45,7 @@ from desktop_app.ui.scrolling import VerticalScrollArea
 PREVIEW_DELAY_MS = 400
 FORM_WIDTH = 420
 # Names that fit the masking grid's first column.
-_SHORT_NAMES = {"basis_request": "依据告知单"}
+_SHORT_NAMES = {"basis_request": "依据告知单", "adjust": "时限调整通知"}
 
 
 class PaperSettingsTab(QWidget):
@@ -81,17 +82,22 @@ class PaperSettingsTab(QWidget):
         self.requirements_wording = QPlainTextEdit()
         self.requirements_wording.setTabChangesFocus(True)
         self.requirements_wording.setFixedHeight(90)
+        self.basis_wording = QPlainTextEdit()
+        self.basis_wording.setTabChangesFocus(True)
+        self.basis_wording.setFixedHeight(90)
         self.errors: dict[str, FieldError] = {
             ISSUING_BODY.key: FieldError(),
             MASTHEAD.key: FieldError(),
             NUMBER_PREFIX.key: FieldError(),
             REQUIREMENTS_WORDING.key: FieldError(),
+            BASIS_WORDING.key: FieldError(),
         }
         rows: list[tuple[str, QWidget, str]] = [
             ("发文机关", self.issuing_body, ISSUING_BODY.key),
             ("版头", self.masthead, MASTHEAD.key),
             ("发文字号前缀", self.number_prefix, NUMBER_PREFIX.key),
             ("交办要求默认措辞", self.requirements_wording, REQUIREMENTS_WORDING.key),
+            ("依据告知单措辞", self.basis_wording, BASIS_WORDING.key),
         ]
         for label, field, key in rows:
             form.addRow(label, _with_error(field, self.errors[key]))
@@ -163,6 +169,7 @@ class PaperSettingsTab(QWidget):
         for line in (self.issuing_body, self.masthead, self.number_prefix):
             line.textChanged.connect(self._edited)
         self.requirements_wording.textChanged.connect(self._edited)
+        self.basis_wording.textChanged.connect(self._edited)
         for box in (*self.mask_phone.values(), *self.mask_id.values()):
             box.toggled.connect(self._edited)
         self.save_button.clicked.connect(self.save)
@@ -180,6 +187,7 @@ class PaperSettingsTab(QWidget):
         self.masthead.setText(settings.masthead)
         self.number_prefix.setText(settings.number_prefix)
         self.requirements_wording.setPlainText(settings.requirements_wording)
+        self.basis_wording.setPlainText(settings.basis_wording)
         for kind, box in self.mask_phone.items():
             box.setChecked(settings.mask_phone.get(kind, False))
         for kind, box in self.mask_id.items():
@@ -193,6 +201,7 @@ class PaperSettingsTab(QWidget):
             masthead=self.masthead.text(),
             number_prefix=self.number_prefix.text(),
             requirements_wording=self.requirements_wording.toPlainText(),
+            basis_wording=self.basis_wording.toPlainText(),
             mask_phone={kind: box.isChecked() for kind, box in self.mask_phone.items()},
             mask_id={kind: box.isChecked() for kind, box in self.mask_id.items()},
         )
