@@ -45,13 +45,13 @@ def test_windows_font_folders_system_then_per_user(
 ) -> None:
     monkeypatch.setenv("WINDIR", str(tmp_path / "Win dows"))
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "用户 王芳" / "AppData" / "Local"))
-    assert fonts._windows_font_dirs() == [
+    assert fonts._windows_font_dirs() == (
         tmp_path / "Win dows" / "Fonts",
         tmp_path / "用户 王芳" / "AppData" / "Local" / "Microsoft" / "Windows" / "Fonts",
-    ]
+    )
     monkeypatch.delenv("WINDIR")
     monkeypatch.delenv("LOCALAPPDATA")
-    assert fonts._windows_font_dirs() == [Path(r"C:\Windows") / "Fonts"]
+    assert fonts._windows_font_dirs() == (Path(r"C:\Windows") / "Fonts", None)
 
 
 def test_installed_fonts_prefer_the_system_folder_and_add_per_user_ones(
@@ -63,14 +63,17 @@ def test_installed_fonts_prefer_the_system_folder_and_add_per_user_ones(
     user = make_fonts_dir(local / "Microsoft" / "Windows" / "Fonts", "simhei.ttf", "SIMFANG.TTF")
     monkeypatch.setenv("WINDIR", str(windir))
     monkeypatch.setenv("LOCALAPPDATA", str(local))
-    monkeypatch.setattr(sys, "platform", "win32")
-    assert fonts._installed_official_fonts() == {
-        "simhei": system / "simhei.ttf",
-        "simsun": system / "simsun.ttc",
-        "simfang": user / "SIMFANG.TTF",
+    system_dir, user_dir = fonts._windows_font_dirs()
+    first: dict[str, Path] = {}
+    for font in fonts.windows_fonts(system_dir, user_dir, lambda: []):
+        first.setdefault(font.family, font.path)
+    assert first == {
+        fonts._LABELS["simhei"]: system / "simhei.ttf",
+        fonts._LABELS["simsun"]: system / "simsun.ttc",
+        fonts._LABELS["simfang"]: user / "SIMFANG.TTF",
     }
-    monkeypatch.setattr(sys, "platform", "linux")
-    assert fonts._installed_official_fonts() == {}
+    monkeypatch.setattr(sys, "platform", "linux")  # Linux never looks in Windows' folders
+    assert all(windir not in font.path.parents for font in fonts.installed_fonts())
 
 
 def test_data_dir_with_chinese_and_spaces_is_kept_verbatim(
