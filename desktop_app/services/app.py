@@ -107,6 +107,15 @@ def open_services(
         raise
     attachments = AttachmentStore(layout.attachments)
     calendar = CalendarService(db, the_clock)
+    try:
+        # Deadlines computed under an older calendar (an upgrade that changed how days count)
+        # are recomputed before anything reads them — the window and every command alike.
+        moved = calendar.bring_deadlines_up_to_date()
+    except BaseException:
+        db.dispose()
+        raise
+    if moved:
+        log.info("recomputed %d deadlines under the current calendar", len(moved))
     keys = SiteKeys(layout.keys, clock=the_clock)
     roster = RosterService(db, the_clock, calendar)
     passwords = hasher if hasher is not None else production_hasher()

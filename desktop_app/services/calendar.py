@@ -1,7 +1,9 @@
 """The site's working-day calendar: holiday overrides, imported years, deadline rules.
 
 When the calendar changes, every open deadline is recomputed from its stored start and number of
-working days, and the change is written on the case's timeline.
+working days, and the change is written on the case's timeline. The same happens once when the
+services open on deadlines computed under another calendar version (an upgrade that changed the
+rules, e.g. unentered years following the law instead of weekends alone).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.case_flow import EventKind
@@ -43,9 +45,13 @@ from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.ownership import local_site_code
 from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import CalendarYear, Case, HolidayOverride
+from desktop_app.storage.models import CalendarYear, Case, HolidayOverride, Site
 
 OPEN_CODES = (CaseStatus.REGISTERED.value, CaseStatus.IN_PROGRESS.value)
+
+# Who the timeline and audit log name for a recompute nobody asked for (an upgrade's).
+SYSTEM_USER = "系统"
+UPGRADE_HEADING = "工作日规则更新"
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,53 @@ class CalendarService:
     def rules(self) -> DeadlineRules:
         with self._db.read() as session:
             return _load_rules(session)
+
+    def bring_deadlines_up_to_date(self) -> list[Recomputed]:
+        """Recompute open deadlines once if any was computed under another calendar version.
+
+        An upgrade can change how days are counted without anyone importing a schedule (a year
+        not yet entered now follows 《全国年节及纪念日放假办法》, not weekends alone); its
+        deadlines must not wait for the next import. Run when the services open: when nothing
+        changed it is one read of the calendar (cached for later use) and one query.
+        """
+        version = self.calendar().version
+        with self._db.read() as session:
+            if not _has_stale_deadlines(session, version):
+                return []
+        now = self._clock.now()
+        with self._db.write() as session:
+            calendar = _load_calendar(session)
+            # Another process may have done it between the read and this write.
+            if not _has_stale_deadlines(session, calendar.version):
+                return []
+            previous = sorted(
+                {
+                    v or ""
+                    for v in session.scalars(
+                        select(Case.due_calendar_version)
+                        .where(*_stale(calendar.version))
+                        .distinct()
+                    )
+                }
+            )
+            moved = recompute_open_deadlines(
+                session, calendar, SYSTEM_USER, now, heading=UPGRADE_HEADING
+            )
+            audit.record(
+                session,
+                at=now,
+                user_name=SYSTEM_USER,
+                action="recompute_deadlines",
+                entity="calendar",
+                entity_uuid=f"revision-{settings.read(session, CALENDAR_REVISION)}",
+                before={"calendar_versions": previous},
+                after={
+                    "calendar_version": calendar.version,
+                    "moved_deadlines": len(moved),
+                    "cases": sorted({m[1].case_number for m in moved}),
+                },
+            )
+        return [m[1] for m in moved]
 
     # Changing -------------------------------------------------------------------------------
 
@@ -223,6 +276,23 @@ def bump_revision(session: Session) -> int:
     return revision
 
 
+def _stale(version: str) -> tuple[ColumnElement[bool], ...]:
+    """This site's open deadlines computed under another calendar version than ``version``
+    (the cases :func:`recompute_open_deadlines` restamps; a missing version counts as other)."""
+    return (
+        Case.site_code == select(Site.code).where(Site.is_local.is_(True)).scalar_subquery(),
+        Case.status.in_(OPEN_CODES),
+        Case.due_start.is_not(None),
+        Case.due_working_days.is_not(None),
+        or_(Case.due_calendar_version.is_(None), Case.due_calendar_version != version),
+    )
+
+
+def _has_stale_deadlines(session: Session, version: str) -> bool:
+    """One query, stopping at the first: does any open deadline need recomputing?"""
+    return session.scalar(select(Case.id).where(*_stale(version)).limit(1)) is not None
+
+
 def _load_calendar(session: Session) -> WorkdayCalendar:
     overrides = [
         Override(r.day, r.working, r.name)
@@ -247,9 +317,15 @@ def calendar_in(session: Session) -> WorkdayCalendar:
 
 
 def recompute_open_deadlines(
-    session: Session, calendar: WorkdayCalendar, user_name: str, now: datetime
+    session: Session,
+    calendar: WorkdayCalendar,
+    user_name: str,
+    now: datetime,
+    *,
+    heading: str = "节假日安排调整",
 ) -> list[tuple[int, Recomputed]]:
-    """Move every open deadline that the new calendar puts on another day; note it on the case.
+    """Move every open deadline that the new calendar puts on another day; note it on the case
+    (``heading`` says why).
 
     The original start and number of working days are kept, so the deadline is recomputed, not
     shifted by guesswork.
@@ -305,19 +381,19 @@ def recompute_open_deadlines(
             session,
             case.id,
             EventKind.NOTE,
-            f"节假日安排调整：{summary}",
+            f"{heading}：{summary}",
             user_name=user_name,
             at=now,
             data={"calendar_version": calendar.version},
         )
         for what, old, new in changes:
             moved.append((case.id, Recomputed(case.number, what, old, new)))
-    moved.extend(_recompute_assignments(session, calendar, user_name, now))
+    moved.extend(_recompute_assignments(session, calendar, user_name, now, heading))
     return moved
 
 
 def _recompute_assignments(
-    session: Session, calendar: WorkdayCalendar, user_name: str, now: datetime
+    session: Session, calendar: WorkdayCalendar, user_name: str, now: datetime, heading: str
 ) -> list[tuple[int, Recomputed]]:
     """Outstanding assignments keep their start and working days; an approved extension keeps
     its extra days on top."""
@@ -353,7 +429,7 @@ def _recompute_assignments(
             case.id,
             EventKind.NOTE,
             (
-                f"节假日安排调整：{assignment.department.name}的交办期限由"
+                f"{heading}：{assignment.department.name}的交办期限由"
                 f"{chinese_date(before)}调整为{chinese_date(due)}"
             ),
             user_name=user_name,

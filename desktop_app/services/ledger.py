@@ -210,6 +210,8 @@ class LedgerService:
                             "visits_count": case.visits_count,
                             "received_at": case.received_at.isoformat(),
                             "due_date": case.due_date.isoformat() if case.due_date else None,
+                            # 暂定: the date runs through a year whose schedule is not entered.
+                            "due_provisional": bool(case.due_date and case.due_provisional),
                             "slip_numbers": slips.get(case_id, []),
                         }
                     )
