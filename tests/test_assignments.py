@@ -876,3 +876,127 @@ def test_an_urge_notice_asks_for_feedback_working_days_after_it_even_on_a_saturd
     clock.at = datetime(2026, 12, 7, 9, 0)  # Monday: two working days → Wednesday
     again, _ = services.assignments.urge(clerk, lead_id)
     assert services.assignments.slip_content(again)[1].due_date == date(2026, 12, 9)
+
+
+# --- issue 14 review: item 7 on every numbered paper, 暂定 lifted, the notice's cause -------
+
+
+def _no_font_for_u20000() -> None:
+    from desktop_app.documents.fonts import missing_glyphs, register_fonts
+
+    fonts = register_fonts()
+    if not missing_glyphs("\U00020000", fonts.chain(fonts.body)):
+        pytest.skip("this machine has a font with U+20000")
+
+
+def test_an_urge_notice_naming_an_unprintable_character_takes_no_number(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+) -> None:
+    """Item 7 for the 催办通知: the clerk's name with 𠀀 (U+20000) is refused before numbering."""
+    from dataclasses import replace
+
+    _no_font_for_u20000()
+    case_id = _triaged(services, clerk, Nature.WONT)
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    services.assignments.issue(leader, lead_id)
+    clock.at = datetime(2026, 12, 3, 9, 0)  # the day after expiry
+    rare = replace(clerk, display_name="张\U00020000")
+    with pytest.raises(UserError) as raised:
+        services.assignments.urge(rare, lead_id)
+    message = raised.value.message
+    assert "U+20000" in message and "签发人" in message and "催办通知" in message
+    with services.db.read() as session:
+        assert session.get(NumberSequence, ("slip-催", 2026)) is None  # no number used up
+    number, _ = services.assignments.urge(clerk, lead_id)
+    assert number == "杞纪窗催〔2026〕1号"
+
+
+def test_an_adjustment_notice_naming_an_unprintable_character_takes_no_number(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor
+) -> None:
+    """Item 7 for the 时限调整通知: a signer whose name cannot print uses up no number."""
+    from dataclasses import replace
+
+    _no_font_for_u20000()
+    _case_id, lead_id, _number = _provisional_issue(services, clerk, leader)
+    before = services.assignments.get(lead_id).due_date
+    schedule = f"日期,是否上班,名称\n{before.isoformat()},否,元旦\n"
+    services.calendar.import_csv(admin, schedule, complete_years=[2027])
+    with pytest.raises(UserError) as raised:
+        services.assignments.adjust_deadline(replace(leader, display_name="潘\U00020000"), lead_id)
+    assert "U+20000" in raised.value.message and "时限调整通知" in raised.value.message
+    with services.db.read() as session:
+        assert session.get(NumberSequence, ("slip-调", 2026)) is None
+    notice, _ = services.assignments.adjust_deadline(leader, lead_id)
+    assert notice == "杞纪窗调〔2026〕1号"
+
+
+def test_a_schedule_that_confirms_the_date_lifts_the_mark_without_an_adjustment_notice(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor
+) -> None:
+    """Only 暂定 lifted, the date the same: the paper is still right, nothing to adjust."""
+    _case_id, lead_id, _number = _provisional_issue(services, clerk, leader)
+    before = services.assignments.get(lead_id).due_date
+    assert before.year == 2027
+    # The year as the law already counted it: 元旦 a holiday, nothing else before the deadline.
+    services.calendar.import_csv(
+        admin, "日期,是否上班,名称\n2027-01-01,否,元旦\n", complete_years=[2027]
+    )
+    info = services.assignments.get(lead_id)
+    assert info.due_date == before and not info.due_provisional and info.paper_provisional
+    assert not info.paper_differs
+    assert info.deadline_confirmed
+    with pytest.raises(UserError, match="未变"):
+        services.assignments.adjust_deadline(leader, lead_id)
+    with services.db.read() as session:
+        assert session.get(NumberSequence, ("slip-调", 2026)) is None
+
+
+def test_the_adjustment_notice_words_its_cause_generally(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor
+) -> None:
+    """A single day an administrator sets moves the date as an imported schedule does: the
+    notice says 节假日安排调整, not that a schedule was published."""
+    _case_id, lead_id, _number = _provisional_issue(services, clerk, leader)
+    before = services.assignments.get(lead_id).due_date
+    services.calendar.save_override(admin, before, working=False, name="县里停电")
+    moved = services.assignments.get(lead_id)
+    assert moved.due_date != before and moved.paper_differs
+    notice, _ = services.assignments.adjust_deadline(leader, lead_id)
+    requirements = services.assignments.slip_content(notice)[1].requirements
+    assert requirements.startswith("因节假日安排调整，") and "公布" not in requirements
+
+
+def test_an_unprintable_letterhead_is_refused_when_saved(
+    services: AppServices, admin: Actor
+) -> None:
+    """公文设置 with 𠀀 would make every later 签发 fail: refused at save, beside the field."""
+    from desktop_app.domain.settings import ISSUING_BODY, MASTHEAD
+    from desktop_app.services.site import PaperSettings
+
+    _no_font_for_u20000()
+    form = PaperSettings(issuing_body="杞县\U00020000纪委", masthead="\U00020000政务服务中心")
+    with pytest.raises(ValidationFailed) as raised:
+        services.site.save_paper_settings(admin, form)
+    errors = raised.value.errors
+    assert "U+20000" in errors[ISSUING_BODY.key] and "U+20000" in errors[MASTHEAD.key]
+    assert "同音字" not in errors[MASTHEAD.key]
+    assert services.site.paper_settings().issuing_body == ""
+
+
+def test_an_unprintable_letterhead_saved_earlier_is_named_at_signing(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor
+) -> None:
+    """One stored before the check (or by an older version) names 版头 and where to change it."""
+    from desktop_app.domain.settings import MASTHEAD
+    from desktop_app.services import settings
+
+    _no_font_for_u20000()
+    with services.db.write() as session:
+        settings.write(session, admin, MASTHEAD, "\U00020000政务服务中心")
+    lead_id = _draft(services, clerk, _triaged(services, clerk))[0]
+    with pytest.raises(UserError) as raised:
+        services.assignments.issue(leader, lead_id)
+    message = raised.value.message
+    assert "版头中的" in message and "其他内容" not in message
+    assert "公文设置" in message and "同音字" not in message

@@ -641,7 +641,7 @@ def test_the_adjustment_notice_is_one_page_signed_for_not_answered() -> None:
         number="杞纪窗调〔2026〕1号",
         earlier_number="杞纪窗交〔2026〕12号",
         requirements=(
-            "因节假日安排公布，杞纪窗交〔2026〕12号的办理时限由2027年1月7日（暂定）调整为"
+            "因节假日安排调整，杞纪窗交〔2026〕12号的办理时限由2027年1月7日（暂定）调整为"
             "2027年1月6日（自2026年11月25日起算30个工作日）。原交办要求不变。"
         ),
     )
@@ -652,3 +652,19 @@ def test_the_adjustment_notice_is_one_page_signed_for_not_answered() -> None:
     assert "请按调整后的办理时限办结" in text
     stub = text.split("回执联")[-1]
     assert "签收人" in stub and "办理结果" not in stub
+
+
+def test_every_printed_text_field_is_named_when_it_cannot_print() -> None:
+    """A character no font draws is named by the field the clerk knows (版头, not 其他内容)."""
+    from dataclasses import fields
+
+    from desktop_app.documents.slip_pdf import FIELD_LABELS, unprintable_fields
+
+    for kind in (SlipContent, ReceiptContent):
+        for f in fields(kind):
+            if f.name != "qr_payload" and f.type in ("str", "tuple[str, ...]"):
+                assert f.name in FIELD_LABELS, f"{kind.__name__}.{f.name}"
+    fonts = register_fonts()
+    if missing_glyphs("\U00020000", fonts.chain(fonts.body)):
+        found = unprintable_fields(slip(masthead="\U00020000政务服务中心"))
+        assert found == [("版头", ["\U00020000"])]

@@ -144,6 +144,7 @@ def check_printable(content: SlipContent | ReceiptContent) -> list[str]:
 FIELD_LABELS = {
     "number": "编号",
     "issuer": "签发单位",
+    "masthead": "版头",
     "case_number": "事项编号",
     "lead_department": "承办单位",
     "assisting_departments": "协办单位",
@@ -152,12 +153,15 @@ FIELD_LABELS = {
     "complainant_id_masked": "证件号码",
     "matter_title": "反映事项",
     "matter_description": "具体情况",
+    "nature": "问题性质",
+    "approach": "处置方式",
     "requirements": "交办要求",
     "signer": "签发人",
     "window_phone": "咨询电话",
     "earlier_number": "原单号",
     "clerk": "受理人",
     "next_steps": "后续办理",
+    "reply": "答复时间",
 }
 
 

@@ -106,9 +106,19 @@ class AssignmentInfo:
 
     @property
     def paper_differs(self) -> bool:
-        """纸面时限 and 现行时限 differ: the leader may issue a 时限调整通知."""
-        return self.paper_due_date is not None and (
-            self.paper_due_date != self.due_date or self.paper_provisional != self.due_provisional
+        """纸面时限 and 现行时限 name different days: the leader may issue a 时限调整通知.
+
+        Only 暂定 lifted, the day the same, is not a difference the department must be told
+        in writing (:attr:`deadline_confirmed`)."""
+        return self.paper_due_date is not None and self.paper_due_date != self.due_date
+
+    @property
+    def deadline_confirmed(self) -> bool:
+        """The paper's 暂定 deadline is now known to be right: 时限已确认，不再暂定."""
+        return (
+            self.paper_due_date == self.due_date
+            and self.paper_provisional
+            and not self.due_provisional
         )
 
 
@@ -636,8 +646,6 @@ class AssignmentService:
             feedback = calendar.add(
                 now.date(), rules_in(session).working_days(RuleKey.URGE_FEEDBACK)
             )
-            seq = next_number(session, "slip-催", now.year)
-            number = slip_number(_prefix(session, site), "催", now.year, seq)
             own = _slip_numbers(session, [a.id]).get(a.id, ())
             earlier = own[0] if own else ""
             content = _content(
@@ -645,7 +653,7 @@ class AssignmentService:
                 a,
                 [],
                 PaperKind.URGE,
-                number,
+                slip_number(_prefix(session, site), "催", now.year, 1),
                 site,
                 signer=actor.display_name,
                 issued_at=now,
@@ -659,8 +667,13 @@ class AssignmentService:
                 ),
                 due_date=feedback.due,
             )
+            # Every character must print before a number is taken: a refused paper uses none.
+            _refuse_unprintable(content, PaperKind.URGE)
+            seq = next_number(session, "slip-催", now.year)
+            number = slip_number(_prefix(session, site), "催", now.year, seq)
             content = replace(
                 content,
+                number=number,
                 working_days=feedback.working_days,
                 due_provisional=feedback.provisional,
             )
@@ -716,6 +729,14 @@ class AssignmentService:
                     f"交办单上的办理时限与现行时限一致（{chinese_date(lead.due_date)}），"
                     "不需要发时限调整通知"
                 )
+            if paper[0] == lead.due_date:
+                # Only 暂定 lifted (or set): a notice "from 8 January to 8 January" tells the
+                # department nothing; the date on its paper stands.
+                raise UserError(
+                    f"办理时限未变（{chinese_date(lead.due_date)}），只是"
+                    + ("不再暂定" if paper[1] else "改为暂定")
+                    + "，交办单上的日期仍然有效，不需要发时限调整通知"
+                )
             case = editable_case(session, lead.case_id)
             site = _site(session)
             assists = [
@@ -735,18 +756,18 @@ class AssignmentService:
                 if lead.extension_state == ExtensionState.APPROVED.value
                 else 0
             )
-            seq = next_number(session, "slip-调", now.year)
-            number = slip_number(_prefix(session, site), "调", now.year, seq)
             own = _slip_numbers(session, [lead.id]).get(lead.id, ())
             earlier = own[0] if own else ""
             old, new = _marked(paper[0], paper[1]), _marked(lead.due_date, provisional)
-            reason = f"经批准延期{extension}个工作日" if extension else "节假日安排公布"
+            # The calendar moves a deadline by an imported schedule or by one day the
+            # administrator set (a local closure …): both are the holiday arrangement changing.
+            reason = f"经批准延期{extension}个工作日" if extension else "节假日安排调整"
             content = _content(
                 case,
                 lead,
                 assists,
                 PaperKind.ADJUST,
-                number,
+                slip_number(_prefix(session, site), "调", now.year, 1),
                 site,
                 signer=actor.display_name,
                 issued_at=now,
@@ -760,8 +781,13 @@ class AssignmentService:
                 ),
                 due_date=lead.due_date,
             )
+            # Every character must print before a number is taken: a refused paper uses none.
+            _refuse_unprintable(content, PaperKind.ADJUST)
+            seq = next_number(session, "slip-调", now.year)
+            number = slip_number(_prefix(session, site), "调", now.year, seq)
             content = replace(
                 content,
+                number=number,
                 working_days=lead.working_days + extension,
                 due_provisional=provisional,
             )
@@ -1012,11 +1038,23 @@ def _refuse_unprintable(content: SlipContent, paper: PaperKind) -> None:
         f"{label}中的" + "、".join(f"“{char}”（U+{ord(char):04X}）" for char in chars)
         for label, chars in found
     )
+    labels = {label for label, _chars in found}
+    # The letterhead is the administrator's to change; a matter's wording the clerk's.
+    letterhead = [label for label in _LETTERHEAD_FIELDS if label in labels]
+    advice = []
+    if letterhead:
+        advice.append(f"请管理员在“系统设置 → 公文设置”中修改{'、'.join(letterhead)}")
+    if labels - set(letterhead):
+        advice.append("改用同音字并在具体情况中说明")
     raise UserError(
         f"本机字体无法打印{where}。未签发，编号未占用。"
         f"请安装包含该字的字体（如宋体-ExtB）后再签发{paper_label(paper)}，"
-        "或改用同音字并在具体情况中说明。"
+        f"或{'；或'.join(advice)}。"
     )
+
+
+# Fields printed from 公文设置 (the issuing body is the 签发单位 on the paper).
+_LETTERHEAD_FIELDS = ("版头", "签发单位")
 
 
 def _assignment_rule(case: Case) -> RuleKey:

@@ -310,7 +310,7 @@ class SiteService:
         errors = {
             setting.key: problem
             for setting, value in values.items()
-            if (problem := setting.problem(value)) is not None
+            if (problem := setting.problem(value) or _unprintable(value)) is not None
         }
         if errors:
             raise ValidationFailed(errors)
@@ -501,6 +501,24 @@ def _normalized(form: PaperSettings) -> PaperSettings:
         basis_wording=form.basis_wording.strip() or BASIS_WORDING.default,
         mask_phone=dict(form.mask_phone),
         mask_id=dict(form.mask_id),
+    )
+
+
+def _unprintable(value: object) -> str | None:
+    """Why a 公文设置 text cannot be saved: it holds a character no font here can draw, so every
+    paper signed afterwards would be refused at signing."""
+    if not isinstance(value, str) or not value:
+        return None
+    from desktop_app.documents.fonts import missing_glyphs, register_fonts
+
+    fonts = register_fonts()
+    missing = missing_glyphs(value, fonts.chain(fonts.body))
+    if not missing:
+        return None
+    chars = "、".join(f"“{char}”（U+{ord(char):04X}）" for char in missing)
+    return (
+        f"本机字体无法打印{chars}，保存后每张公文都将无法签发：请改用其他写法，"
+        "或先安装包含该字的字体（如宋体-ExtB）"
     )
 
 
