@@ -4,9 +4,12 @@ their keys replaced or revoked, this site's keys rotated (DESIGN.md §6)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import SiteLevel
@@ -27,7 +30,7 @@ from desktop_app.services.exchange.sites import (
 )
 from desktop_app.services.keys import PublicIdentity, SiteKeys
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Bundle, Site
+from desktop_app.storage.models import AuditEntry, Bundle, Site
 
 
 class Trust:
@@ -112,15 +115,16 @@ class Trust:
                     )
                 before = site_json(site)
                 if not same:
-                    site.previous_keys = [
-                        *site.previous_keys,
-                        {
-                            "signing_public_key": site.signing_public_key,
-                            "encryption_public_key": site.encryption_public_key,
-                            "keys_created_at": site.keys_created_at,
-                            "replaced_at": now.isoformat(timespec="seconds"),
-                        },
-                    ]
+                    retired: dict[str, Any] = {
+                        "signing_public_key": site.signing_public_key,
+                        "encryption_public_key": site.encryption_public_key,
+                        "keys_created_at": site.keys_created_at,
+                        "replaced_at": now.isoformat(timespec="seconds"),
+                    }
+                    if site.trust_state == REVOKED:
+                        # Retired by revocation, not rotation: it stays untrusted for good.
+                        retired |= _revocation(site.revoked_at, revocation_reason(session, site))
+                    site.previous_keys = [*site.previous_keys, retired]
                 action = "replace_site_keys"
             else:
                 before = None
@@ -191,6 +195,12 @@ class Trust:
                 return f"站点“{site.name}”（{site.code}）已于 {site.revoked_at} 吊销。"
             site.trust_state = REVOKED
             site.revoked_at = now
+            # The lost PC held the keys the site retired by rotation too (SiteKeys.rotate keeps
+            # them): they are revoked with the current one, unless revoked already.
+            site.previous_keys = [
+                entry if entry.get("revoked") else entry | _revocation(now, reason)
+                for entry in site.previous_keys
+            ]
             audit.record(
                 session,
                 at=now,
@@ -226,3 +236,27 @@ class Trust:
                     .order_by(Site.code)
                 )
             ]
+
+
+def revocation_reason(session: Session, site: Site) -> str:
+    """The reason given when ``site`` was last revoked (kept on the audit log), or ""."""
+    after = session.scalar(
+        select(AuditEntry.after)
+        .where(
+            AuditEntry.entity == "site",
+            AuditEntry.entity_uuid == site.code,
+            AuditEntry.action == "revoke_site",
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return str(after.get("reason", "")) if isinstance(after, dict) else ""
+
+
+def _revocation(at: datetime | None, reason: str) -> dict[str, Any]:
+    """What a retired key keeps of the revocation that retired it (in ``previous_keys``)."""
+    return {
+        "revoked": True,
+        "revoked_at": at.isoformat(timespec="seconds") if at is not None else "",
+        "revoke_reason": reason,
+    }
