@@ -143,6 +143,7 @@ def test_the_ledger_export_gives_due_provisional_beside_due_date(
     services = open_services(data_dir, clock=clock, hasher=CHEAP_HASHER)
     try:
         [record] = services.ledger.export_records()
+        assert record["number"] == number
         assert (record["due_date"], record["due_provisional"]) == ("2027-01-04", True)
         clerk = services.auth.login("clerk1", USER_PASSWORD)
         undated = services.intake.register(clerk, person_form(title="另一件事")).number
