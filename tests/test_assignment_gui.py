@@ -1016,3 +1016,74 @@ def test_a_new_draft_starts_from_the_wording_of_its_paper(
     if nature is Nature.CANT:
         assert text.startswith("请于3个工作日内书面说明")
     dialog.reject()
+
+
+def test_a_confirmed_deadline_is_noted_without_an_adjustment_prompt(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    admin: Actor,
+    leader: Actor,
+) -> None:
+    """The year's schedule keeps the date and lifts only 暂定: no 时限调整 is prompted."""
+    clerk_context, leader_context = contexts
+    case_id = triaged_case(services, clerk)
+    ids, _ = services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+        working_days=30,
+        deadline_note="涉及多年材料",
+    )
+    services.assignments.issue(leader, ids[0])
+    before = services.assignments.get(ids[0]).due_date
+    services.calendar.import_csv(
+        admin, "日期,是否上班,名称\n2027-01-01,否,元旦\n", complete_years=[2027]
+    )
+    assert services.assignments.get(ids[0]).due_date == before
+    boss = make_panel(qtbot, leader_context, case_id)
+    assert "时限已确认，不再暂定" in boss.details.text()
+    assert "纸面时限" not in boss.details.text()
+    assert "纸面" not in boss.table.item(0, 3).text() and "暂定" not in boss.table.item(0, 3).text()
+    assert boss.adjust_button.isHidden()
+    clerk_panel = make_panel(qtbot, clerk_context, case_id)
+    assert clerk_panel.adjust_button.isHidden()
+    assert "期限已调整" not in clerk_panel.signer_label.text()
+
+
+def test_a_receipt_printed_from_the_intake_form_is_audited_as_its_clerk(
+    qtbot, services: AppServices, clerk: Actor
+) -> None:
+    """The 受理回执's issue is on the audit log under the clerk who printed it."""
+    from sqlalchemy import select
+
+    from desktop_app.services.receipts import ISSUE_ACTION
+    from desktop_app.storage.models import AuditEntry
+
+    runner = TaskRunner()
+    context = UiContext(services, clerk, ChangeHub(), runner)
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    window.go_to("受理登记")
+    page = window.intake
+    qtbot.waitUntil(lambda: page.area.findData("医保社保") >= 0)
+    type_into(page.name, "王芳")
+    page.phone.setText("13812345678")
+    type_into(page.title, "社保卡补办")
+    type_into(page.description, "补办社保卡要求回户籍地")
+    page.area.setCurrentIndex(page.area.findData("医保社保"))
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.last_result is not None)
+    # A QLabel does not say where its link is drawn: the link is followed as a click would.
+    page.banner.linkActivated.emit(f"receipt:{page.last_result.case_id}")
+    wait_for_pdf(qtbot, page.receipt_dialog)
+    page.receipt_dialog.close()
+    runner.wait()
+    with services.db.read() as session:
+        users = list(
+            session.scalars(select(AuditEntry.user_name).where(AuditEntry.action == ISSUE_ACTION))
+        )
+    assert users == ["clerk1"]

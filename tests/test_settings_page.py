@@ -674,3 +674,23 @@ def test_the_saved_requirements_wording_starts_each_new_draft(
     assert dialog.requirements.toPlainText() == (
         f"请在{dialog.days.value()}个工作日内办结“{title}”，并电话告知反映人。"
     )
+
+
+def test_a_letterhead_no_font_can_print_is_shown_beside_its_field_and_not_saved(
+    qtbot: QtBot, make_page: PageMaker, services: AppServices, admin: Actor
+) -> None:
+    """发文机关 with 𠀀 would make every later 签发 fail: refused at 保存, beside the field."""
+    from desktop_app.documents.fonts import missing_glyphs, register_fonts
+
+    fonts = register_fonts()
+    if not missing_glyphs("\U00020000", fonts.chain(fonts.body)):
+        pytest.skip("this machine has a font with U+20000")
+    page = make_page(admin)
+    tab = page.paper_tab
+    page.tabs.setCurrentWidget(tab)
+    type_text(qtbot, tab.issuing_body, "杞县\U00020000纪委")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
+    error = tab.errors["paper.issuing_body"].text()
+    assert "U+20000" in error and "无法打印" in error and "同音字" not in error
+    assert services.site.paper_settings().issuing_body == ""

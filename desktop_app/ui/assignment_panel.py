@@ -405,7 +405,7 @@ class AssignmentPanel(QWidget):
         # Shown only while the department's paper names another deadline than the current one.
         self.adjust_button = button("时限调整通知…", self.adjust_deadline, 2, 0)
         self.adjust_button.setToolTip(
-            "节假日安排公布或批准延期后，期限与已签发的交办单不一致：签发编号的时限调整通知"
+            "节假日安排调整或批准延期后，期限与已签发的交办单不一致：签发编号的时限调整通知"
         )
         self.adjust_button.setVisible(False)
         grid.setColumnStretch(6, 1)
@@ -654,6 +654,8 @@ class AssignmentPanel(QWidget):
                 f"纸面时限：{_paper_text(info)}（承办单位手中的交办单）／现行时限：{current}"
                 "——请带班领导签发时限调整通知"
             )
+        elif info.outstanding and info.deadline_confirmed:
+            parts.append("时限已确认，不再暂定：交办单上的日期不变，无需发时限调整通知")
         if info.received_on:
             parts.append(f"签收：{info.received_on:%Y-%m-%d} {info.received_by}")
         if info.extension_reason:

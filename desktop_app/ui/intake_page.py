@@ -577,11 +577,11 @@ class IntakePage(QWidget):
 
     def print_receipt(self, case_id: int) -> SlipPreviewDialog:
         """受理回执 for the complainant, previewed before it is printed."""
-        assignments = self._context.services.assignments
+        assignments, actor = self._context.services.assignments, self._context.actor
         number = self.last_result.number if self.last_result else ""
         dialog = SlipPreviewDialog(
             self._context,
-            lambda: assignments.receipt_pdf(case_id),
+            lambda: assignments.receipt_pdf(case_id, actor=actor),
             f"受理回执 {number}".strip(),
             self,
         )
