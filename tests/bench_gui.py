@@ -72,14 +72,15 @@ def main() -> None:
     searched = time.perf_counter()
     # The calendar page: load and paint a month (query on the worker + the grid).
     window.go_to("期限日历")
-    wait_for(lambda: not window.calendar.is_loading and window.calendar.view is not None)
+    board = window.calendar.board
+    wait_for(lambda: not window.calendar.is_loading and board.view is not None)
     timings = []
     for step in (1, -1, 1, -1, 1):
         began = time.perf_counter()
         if step > 0:
-            window.calendar.go_next()
+            board.go_next()
         else:
-            window.calendar.go_previous()
+            board.go_previous()
         wait_for(lambda: not window.calendar.is_loading)
         window.calendar.repaint()
         QCoreApplication.processEvents()
