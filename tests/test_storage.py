@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -413,6 +414,37 @@ def test_a_running_instance_makes_writing_commands_fail_plainly(
     # Nothing was initialised behind the running instance's back.
     assert not (data_dir / "bbcs.db").exists() or _site_count(data_dir) == 0
     # The lock goes with the process that held it.
+    with InstanceLock(DataLayout(data_dir)):
+        pass
+
+
+def test_deleting_the_lock_file_does_not_let_a_second_writer_in(data_dir: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(data_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+        cwd=REPO_ROOT,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        # A careless user (or a cleaning script) removes the lock file; on Windows the held file
+        # cannot be removed at all, which is just as good.
+        with contextlib.suppress(PermissionError):
+            (data_dir / "bbcs.lock").unlink()
+        with pytest.raises(AlreadyRunning) as caught:
+            InstanceLock(DataLayout(data_dir)).acquire()
+        assert "已在使用这个数据目录" in caught.value.message
+    finally:
+        holder.kill()
+        holder.wait()
+        for stream in (holder.stdin, holder.stdout):
+            if stream is not None:
+                stream.close()
+
+    # With the holder gone, the data dir is free again.
     with InstanceLock(DataLayout(data_dir)):
         pass
 

@@ -13,8 +13,11 @@ readers never wait (MVCC). Backups there are the server's business (``pg_dump``)
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -470,22 +473,65 @@ def _server_problem(exc: DBAPIError, text: str, display_url: str) -> Environment
 
 
 class InstanceLock:
-    """Only one bbcs process writes to a data dir; a second one is told so plainly."""
+    """Only one bbcs process writes to a data dir; a second one is told so plainly.
+
+    Two locks, both taken without waiting and both gone with the process that held them: the OS
+    lock on ``bbcs.lock`` (filelock), and on POSIX a ``flock`` on the data dir itself. A lock file
+    can be deleted under a running writer, and a newcomer would then create and lock a fresh
+    ``bbcs.lock``; the folder cannot be swapped out from under the writer without taking the
+    database with it. Not the database file: it does not exist before ``init`` and a restore
+    replaces it; and ``flock`` rather than ``fcntl`` record locks, which SQLite uses and which a
+    process loses whenever any of its descriptors of the file closes. On Windows the held lock
+    file is open without delete sharing, so it cannot be deleted while a writer runs.
+    """
 
     def __init__(self, layout: DataLayout) -> None:
+        self._root = layout.root
         self._lock = filelock.FileLock(str(layout.lock_file), timeout=0)
+        self._folder_fd: int | None = None
 
     def acquire(self) -> None:
+        self._hold_folder()
         try:
             self._lock.acquire()
         except filelock.Timeout as exc:
-            raise AlreadyRunning(
-                "bbcs 已在使用这个数据目录（可能已在另一个窗口中打开）。"
-                "请切换到已打开的窗口，或先关闭它再试。"
-            ) from exc
+            self._let_go_of_folder()
+            raise _already_running() from exc
+        except BaseException:
+            self._let_go_of_folder()
+            raise
 
     def release(self) -> None:
         self._lock.release(force=True)
+        self._let_go_of_folder()
+
+    def _hold_folder(self) -> None:
+        if sys.platform == "win32":
+            return
+        import fcntl
+
+        try:
+            fd = os.open(self._root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError as exc:
+            log.warning(
+                "cannot open data dir %s to lock it, relying on bbcs.lock: %s", self._root, exc
+            )
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+                raise _already_running() from exc
+            # A file system without flock (some network shares): bbcs.lock still guards.
+            log.warning("cannot lock data dir %s, relying on bbcs.lock: %s", self._root, exc)
+            return
+        self._folder_fd = fd
+
+    def _let_go_of_folder(self) -> None:
+        fd, self._folder_fd = self._folder_fd, None
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor drops its flock
 
     def __enter__(self) -> InstanceLock:
         self.acquire()
@@ -493,3 +539,10 @@ class InstanceLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _already_running() -> AlreadyRunning:
+    return AlreadyRunning(
+        "bbcs 已在使用这个数据目录（可能已在另一个窗口中打开）。"
+        "请切换到已打开的窗口，或先关闭它再试。"
+    )
