@@ -170,7 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code
     handler = _COMMANDS[args.command]
     try:
-        setup_logging(data_dir)
+        needs_site = _needs_site(args)
+        if needs_site:
+            _require_site(data_dir, args.db_url)
+        # A command that needs no site logs in the data dir only if one is there to log in.
+        in_use = needs_site or args.command == "init" or DataLayout(data_dir).database.exists()
+        setup_logging(data_dir if in_use else None)
         return handler(args, data_dir)
     except UserError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
@@ -199,7 +204,7 @@ def _cmd_init(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.domain.vocabulary import SiteLevel
 
     password = os.environ.get("BBCS_ADMIN_PASSWORD") or _prompt_new_password()
-    with _services(data_dir, args, lock=True) as services:
+    with _services(data_dir, args, lock=True, site=False) as services:
         info = services.site.init_site(
             code=args.site_code,
             name=args.site_name,
@@ -329,7 +334,7 @@ def _cmd_workdays(args: argparse.Namespace, data_dir: Path) -> int:
         return _import_calendar(args, data_dir)
     if args.db_url or DataLayout(data_dir).database.exists():
         # The site's own overrides (local closures, next year's schedule) count too.
-        with _services(data_dir, args) as services:
+        with _services(data_dir, args, site=False) as services:
             calendar = services.calendar.calendar()
     else:
         calendar = WorkdayCalendar()
@@ -591,8 +596,39 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
 # Helpers ------------------------------------------------------------------------------------
 
 
+def _needs_site(args: argparse.Namespace) -> bool:
+    """Every command but ``init`` and the calendar arithmetic works in an existing site."""
+    if args.command == "init":
+        return False
+    return not (args.command == "workdays" and args.workdays_command in ("add", "between"))
+
+
+_NO_SITE_HINT = (
+    "请检查 --data-dir 或环境变量 BBCS_DATA_DIR 是否写错；"
+    "新站点请先运行 bbcs init 或在首次启动时完成设置。"
+)
+
+
+def _require_site(data_dir: Path, db_url: str | None) -> None:
+    """Refuses a folder bbcs never used before anything is created in it: a mistyped --data-dir
+    would otherwise become an empty data dir that ``bbcs check`` passes.
+
+    A folder with a database or a lock file is bbcs's: the command goes on, so that a running
+    window, a too-new database or a site never set up is told as such (``_services``).
+    """
+    if not data_dir.is_dir():
+        raise UserError(f"数据目录 {data_dir} 不存在，站点尚未初始化。{_NO_SITE_HINT}")
+    layout = DataLayout(data_dir)
+    if db_url is None and not (layout.database.exists() or layout.lock_file.exists()):
+        raise UserError(f"数据目录 {data_dir} 中没有站点数据（站点尚未初始化）。{_NO_SITE_HINT}")
+
+
 @contextlib.contextmanager
-def _services(data_dir: Path, args: argparse.Namespace, *, lock: bool = False) -> Iterator[Any]:
+def _services(
+    data_dir: Path, args: argparse.Namespace, *, lock: bool = False, site: bool = True
+) -> Iterator[Any]:
+    """The data dir's services, under the writer lock if ``lock``; refused unless it holds a
+    site when ``site`` (every command but ``init`` and the calendar arithmetic)."""
     from desktop_app.services.app import instance_lock as lock_for
     from desktop_app.services.app import open_services
 
@@ -603,6 +639,8 @@ def _services(data_dir: Path, args: argparse.Namespace, *, lock: bool = False) -
     try:
         services = open_services(data_dir, db_url=args.db_url)
         try:
+            if site and not services.site.is_initialised():
+                raise UserError(f"数据目录 {data_dir} 中站点尚未初始化。{_NO_SITE_HINT}")
             yield services
         finally:
             services.close()

@@ -26,6 +26,8 @@ def test_the_core_and_a_command_run_without_loading_qt(tmp_path: Path) -> None:
         "def qt():\n"
         f"    return sorted(m for m in sys.modules if m.split('.')[0] in {list(QT_MODULES)!r})\n"
         "after_import = qt()\n"
+        "init = ['init', '--site-code', '410221', '--site-name', '杞县', '--level', 'county']\n"
+        "assert desktop_app.cli.main(['--data-dir', sys.argv[1], *init]) == 0\n"
         "code = desktop_app.cli.main(['--data-dir', sys.argv[1], 'check', '--json'])\n"
         "outcome = {'after_import': after_import, 'code': code, 'after_command': qt()}\n"
         "print(json.dumps(outcome), file=sys.stderr)\n"
@@ -35,7 +37,7 @@ def test_the_core_and_a_command_run_without_loading_qt(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         encoding="utf-8",
-        env=subprocess_env(),
+        env=subprocess_env(BBCS_ADMIN_PASSWORD="Admin12345"),
         cwd=REPO_ROOT,
         timeout=60,
         check=False,

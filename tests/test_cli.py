@@ -208,6 +208,67 @@ def test_commands_before_init_say_so(tmp_path: Path) -> None:
     assert "站点尚未初始化" in result.stderr and "bbcs init" in result.stderr
 
 
+NEEDS_A_SITE = [
+    ("check",),
+    ("cases",),
+    ("backup",),
+    ("keys", "show"),
+    ("export", "--to", "{tmp}/出口"),
+    ("import", "{tmp}/数据包.bbcs"),
+]
+
+
+def site_command(args: tuple[str, ...], tmp_path: Path) -> list[str]:
+    return [a.format(tmp=tmp_path) for a in args]
+
+
+@pytest.mark.parametrize(
+    "args", NEEDS_A_SITE, ids=lambda a: " ".join(w for w in a if "{tmp}" not in w)
+)
+def test_a_mistyped_data_dir_is_refused_and_not_created(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "数据目录写错"
+    result = run_bbcs(*site_command(args, tmp_path), data_dir=missing)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert str(missing) in result.stderr and "站点尚未初始化" in result.stderr
+    assert "检查通过" not in result.stdout
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    "args", NEEDS_A_SITE, ids=lambda a: " ".join(w for w in a if "{tmp}" not in w)
+)
+def test_an_empty_data_dir_is_refused_and_left_empty(tmp_path: Path, args: tuple[str, ...]) -> None:
+    empty = tmp_path / "空目录"
+    empty.mkdir()
+    result = run_bbcs(*site_command(args, tmp_path), data_dir=empty)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert str(empty) in result.stderr and "站点尚未初始化" in result.stderr
+    assert list(empty.iterdir()) == []
+
+
+def test_check_refuses_a_data_dir_whose_init_failed(tmp_path: Path) -> None:
+    data_dir = tmp_path / "d"
+    args = list(INIT)
+    args[args.index("410221")] = "41022"
+    assert run_bbcs(*args, data_dir=data_dir, env=admin_env()).returncode == 2
+
+    result = run_bbcs("check", data_dir=data_dir)
+
+    assert result.returncode == 2
+    assert str(data_dir) in result.stderr and "站点尚未初始化" in result.stderr
+    assert "检查通过" not in result.stdout
+
+
+def test_workdays_needs_no_data_dir_and_creates_none(tmp_path: Path) -> None:
+    missing = tmp_path / "没有这个目录"
+    result = run_bbcs("workdays", "add", "2026-09-30", "3", data_dir=missing)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2026-10-10"
+    assert not missing.exists()
+
+
 # intake ---------------------------------------------------------------------------------------
 
 
