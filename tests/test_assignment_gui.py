@@ -82,6 +82,24 @@ def issued_case(services: AppServices, clerk: Actor, leader: Actor) -> tuple[int
     return case_id, ids[0], number
 
 
+def issued_into_next_year(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> tuple[int, list[int]]:
+    """A slip issued for 30 working days: its deadline lies in 2027, whose holidays are not
+    entered yet (暂定)."""
+    case_id = triaged_case(services, clerk)
+    ids, _ = services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+        working_days=30,
+        deadline_note="涉及多年材料",
+    )
+    services.assignments.issue(leader, ids[0])
+    return case_id, ids
+
+
 def put_leader_on_duty(services: AppServices, admin: Actor) -> None:
     staff, _ = services.roster.save_staff(
         admin, name="潘险峰", duty_role=DutyRole.LEADER, title="副主任"
@@ -939,16 +957,7 @@ def test_a_moved_deadline_shows_paper_and_current_and_the_leader_issues_an_adjus
     message_boxes: MessageBoxes,
 ) -> None:
     clerk_context, leader_context = contexts
-    case_id = triaged_case(services, clerk)
-    ids, _ = services.assignments.create(
-        clerk,
-        case_id,
-        department_id=departments(services)["杞县医疗保障局"],
-        requirements="请核实并办理，书面反馈监督窗口。",
-        working_days=30,
-        deadline_note="涉及多年材料",
-    )
-    services.assignments.issue(leader, ids[0])
+    case_id, ids = issued_into_next_year(services, clerk, leader)
     before = services.assignments.get(ids[0]).due_date
     boss = make_panel(qtbot, leader_context, case_id)
     assert "暂定" in boss.table.item(0, 3).text()  # into 2027, whose holidays are not known
@@ -1028,16 +1037,7 @@ def test_a_confirmed_deadline_is_noted_without_an_adjustment_prompt(
 ) -> None:
     """The year's schedule keeps the date and lifts only 暂定: no 时限调整 is prompted."""
     clerk_context, leader_context = contexts
-    case_id = triaged_case(services, clerk)
-    ids, _ = services.assignments.create(
-        clerk,
-        case_id,
-        department_id=departments(services)["杞县医疗保障局"],
-        requirements="请核实并办理，书面反馈监督窗口。",
-        working_days=30,
-        deadline_note="涉及多年材料",
-    )
-    services.assignments.issue(leader, ids[0])
+    case_id, ids = issued_into_next_year(services, clerk, leader)
     before = services.assignments.get(ids[0]).due_date
     services.calendar.import_csv(
         admin, "日期,是否上班,名称\n2027-01-01,否,元旦\n", complete_years=[2027]

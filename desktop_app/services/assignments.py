@@ -667,17 +667,15 @@ class AssignmentService:
                 ),
                 due_date=feedback.due,
             )
-            # Every character must print before a number is taken: a refused paper uses none.
-            _refuse_unprintable(content, PaperKind.URGE)
-            seq = next_number(session, "slip-催", now.year)
-            number = slip_number(_prefix(session, site), "催", now.year, seq)
-            content = replace(
+            number = self._number_and_sign(
+                session,
+                site,
+                a,
                 content,
-                number=number,
+                "催",
                 working_days=feedback.working_days,
                 due_provisional=feedback.provisional,
             )
-            self._sign_and_store(session, site, a, content, seq)
             a.urged_at = now
             a.version += 1
             _event(
@@ -781,17 +779,15 @@ class AssignmentService:
                 ),
                 due_date=lead.due_date,
             )
-            # Every character must print before a number is taken: a refused paper uses none.
-            _refuse_unprintable(content, PaperKind.ADJUST)
-            seq = next_number(session, "slip-调", now.year)
-            number = slip_number(_prefix(session, site), "调", now.year, seq)
-            content = replace(
+            number = self._number_and_sign(
+                session,
+                site,
+                lead,
                 content,
-                number=number,
+                "调",
                 working_days=lead.working_days + extension,
                 due_provisional=provisional,
             )
-            self._sign_and_store(session, site, lead, content, seq)
             lead.version += 1
             _event(
                 session,
@@ -959,6 +955,27 @@ class AssignmentService:
         local_keys = self._keys.signing_public_keys()
         with self._db.read() as session:
             return check_paper(session, payload, _site(session), local_keys)
+
+    def _number_and_sign(
+        self,
+        session: Session,
+        site: Site,
+        assignment: Assignment,
+        draft: SlipContent,
+        series: str,
+        **fields: Any,
+    ) -> str:
+        """Number a notice drafted under a stand-in number and freeze it; ``fields`` are set
+        with the number. Every character must print before a number is taken: a refused paper
+        uses none."""
+        _refuse_unprintable(draft, draft.kind)
+        year = draft.issued_at.year
+        seq = next_number(session, f"slip-{series}", year)
+        number = slip_number(_prefix(session, site), series, year, seq)
+        self._sign_and_store(
+            session, site, assignment, replace(draft, number=number, **fields), seq
+        )
+        return number
 
     def _sign_and_store(
         self, session: Session, site: Site, assignment: Assignment, content: SlipContent, seq: int
