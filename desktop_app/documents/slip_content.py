@@ -17,30 +17,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Self
 
+from desktop_app.domain.papers import PaperKind
+
 __all__ = ["PaperKind", "ReceiptContent", "SlipContent"]
-
-
-class PaperKind(StrEnum):
-    """What kind of paper a slip is; the value is what is stored."""
-
-    ASSIGN = "assign"  # 交办单
-    SUPERVISE = "supervise"  # 督办单
-    URGE = "urge"  # 催办通知
-    BASIS_REQUEST = "basis_request"  # 不能办事项书面依据告知单
-    ADJUST = "adjust"  # 时限调整通知: a deadline the calendar moved after the paper was issued
-
-    @property
-    def label(self) -> str:
-        return _KIND_LABELS[self]
-
-
-_KIND_LABELS = {
-    PaperKind.ASSIGN: "交办单",
-    PaperKind.SUPERVISE: "督办单",
-    PaperKind.URGE: "催办通知",
-    PaperKind.BASIS_REQUEST: "不能办事项书面依据告知单",
-    PaperKind.ADJUST: "时限调整通知",
-}
 
 
 def _to_json_value(value: Any) -> Any:

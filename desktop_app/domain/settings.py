@@ -28,6 +28,7 @@ from desktop_app.domain.deadlines import (
     MAX_RULE_DAYS,
     RuleKey,
 )
+from desktop_app.domain.papers import PaperKind
 from desktop_app.domain.permissions import Permission
 
 T = TypeVar("T")
@@ -219,14 +220,8 @@ def requirements_wording(wording: str, *, days: int, title: str) -> str:
     return wording.replace("{天数}", str(days)).replace("{事项}", title)
 
 
-# The papers a department receives, by their stored kind (documents.slip_content.PaperKind).
-DEPARTMENT_PAPERS: dict[str, str] = {
-    "assign": "交办单",
-    "supervise": "督办单",
-    "urge": "催办通知",
-    "basis_request": "不能办事项书面依据告知单",
-    "adjust": "时限调整通知",
-}
+# The papers a department receives, by their stored kind: every PaperKind.
+DEPARTMENT_PAPERS: dict[str, str] = {kind.value: kind.label for kind in PaperKind}
 # The department must phone the complainant (both seeds): the number is printed in full unless
 # the office chooses otherwise. ID numbers are masked unless it chooses otherwise.
 MASK_PHONE: dict[str, FlagSetting] = {

@@ -500,7 +500,7 @@ class AssignmentService:
                 f"{kind.label}{lead.department.name}"
                 + (f"（协办：{helpers}）" if helpers else "")
                 + f"，{lead.working_days}个工作日，{chinese_date(lead.due_date)}前办结；"
-                f"{paper_label(paper)} {number}，签发人 {actor.display_name}"
+                f"{paper.label} {number}，签发人 {actor.display_name}"
             )
             _event(session, case, EventKind.ASSIGNED, summary, actor, now, {"slip": number})
             session.flush()
@@ -1034,16 +1034,6 @@ class AssignmentService:
         return Changes(cases=True, case_ids=(case_id,))
 
 
-def paper_label(kind: PaperKind) -> str:
-    return {
-        PaperKind.ASSIGN: "交办单",
-        PaperKind.SUPERVISE: "督办单",
-        PaperKind.URGE: "催办通知",
-        PaperKind.BASIS_REQUEST: "不能办书面依据告知单",
-        PaperKind.ADJUST: "时限调整通知",
-    }[kind]
-
-
 def _refuse_unprintable(content: SlipContent, paper: PaperKind) -> None:
     """A UserError naming each character no font can draw and the field it is in."""
     from desktop_app.documents.slip_pdf import unprintable_fields
@@ -1065,7 +1055,7 @@ def _refuse_unprintable(content: SlipContent, paper: PaperKind) -> None:
         advice.append("改用同音字并在具体情况中说明")
     raise UserError(
         f"本机字体无法打印{where}。未签发，编号未占用。"
-        f"请安装包含该字的字体（如宋体-ExtB）后再签发{paper_label(paper)}，"
+        f"请安装包含该字的字体（如宋体-ExtB）后再签发{paper.label}，"
         f"或{'；或'.join(advice)}。"
     )
 

@@ -12,7 +12,6 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from desktop_app.services.assignments import paper_label
 from desktop_app.services.slip_register import SlipRegister, SlipRow, SlipState
 from desktop_app.ui.paged_model import PagedIdsModel
 from desktop_app.ui.theme import RED
@@ -92,7 +91,7 @@ class SlipTableModel(PagedIdsModel):
 def _display(row: SlipRow, column: int) -> str:
     values = (
         row.number,
-        paper_label(row.kind),
+        row.kind.label,
         row.case_number,
         row.case_title,
         row.department,

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 
 from desktop_app.documents.slip_content import PaperKind
 from desktop_app.errors import UserError
-from desktop_app.services.assignments import paper_label
 from desktop_app.services.context import Changes
 from desktop_app.services.keys import SlipCheck
 from desktop_app.services.slip_register import SlipFilter, SlipRow, SlipState
@@ -107,7 +106,7 @@ class SlipsPage(QWidget):
         self.kind = QComboBox()
         self.kind.addItem("全部类别", None)
         for kind in PaperKind:
-            self.kind.addItem(paper_label(kind), kind.value)
+            self.kind.addItem(kind.label, kind.value)
         filters.addWidget(self.kind)
         layout.addLayout(filters)
 
