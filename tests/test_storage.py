@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -371,11 +372,9 @@ HOLD_LOCK = textwrap.dedent(
 )
 
 
-def test_a_running_instance_makes_writing_commands_fail_plainly(
-    data_dir: Path, tmp_path: Path
-) -> None:
-    batch = tmp_path / "网上反映.json"
-    batch.write_text('[{"name": "王芳"}]', encoding="utf-8")
+@contextlib.contextmanager
+def lock_held_elsewhere(data_dir: Path) -> Iterator[None]:
+    """A second bbcs process holding the data dir's writer lock for the duration."""
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(data_dir)],
         stdin=subprocess.PIPE,
@@ -387,6 +386,21 @@ def test_a_running_instance_makes_writing_commands_fail_plainly(
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+        for stream in (holder.stdin, holder.stdout):
+            if stream is not None:
+                stream.close()
+
+
+def test_a_running_instance_makes_writing_commands_fail_plainly(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    batch = tmp_path / "网上反映.json"
+    batch.write_text('[{"name": "王芳"}]', encoding="utf-8")
+    with lock_held_elsewhere(data_dir):
         env = subprocess_env(BBCS_ADMIN_PASSWORD="Admin12345")
         init = run_bbcs(
             "init",
@@ -400,12 +414,6 @@ def test_a_running_instance_makes_writing_commands_fail_plainly(
             env=env,
         )
         intake = run_bbcs("intake", "--from", str(batch), data_dir=data_dir)
-    finally:
-        holder.kill()
-        holder.wait()
-        for stream in (holder.stdin, holder.stdout):
-            if stream is not None:
-                stream.close()
 
     for result in (init, intake):
         assert result.returncode == 2, result.stderr
@@ -419,17 +427,7 @@ def test_a_running_instance_makes_writing_commands_fail_plainly(
 
 
 def test_deleting_the_lock_file_does_not_let_a_second_writer_in(data_dir: Path) -> None:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(data_dir)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=subprocess_env(),
-        cwd=REPO_ROOT,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "locked"
+    with lock_held_elsewhere(data_dir):
         # A careless user (or a cleaning script) removes the lock file; on Windows the held file
         # cannot be removed at all, which is just as good.
         with contextlib.suppress(PermissionError):
@@ -437,12 +435,6 @@ def test_deleting_the_lock_file_does_not_let_a_second_writer_in(data_dir: Path) 
         with pytest.raises(AlreadyRunning) as caught:
             InstanceLock(DataLayout(data_dir)).acquire()
         assert "已在使用这个数据目录" in caught.value.message
-    finally:
-        holder.kill()
-        holder.wait()
-        for stream in (holder.stdin, holder.stdout):
-            if stream is not None:
-                stream.close()
 
     # With the holder gone, the data dir is free again.
     with InstanceLock(DataLayout(data_dir)):
