@@ -601,3 +601,21 @@ def test_a_reason_cannot_save_a_number_that_is_no_id(
     assert "不能凭确认理由保存" in page.errors["id_number"].text()
     assert page.last_result is None
     assert services.ledger.count() == 0
+
+
+def test_the_status_bar_names_todays_duty_leader_read_on_the_worker(
+    qtbot, window: MainWindow, services: AppServices, admin: Actor
+) -> None:
+    from desktop_app.services.context import Changes
+    from desktop_app.services.roster import DutyRole
+
+    qtbot.waitUntil(lambda: window.duty_label.text() == "今日带班领导：未排班")
+    staff, _ = services.roster.save_staff(
+        admin, name="潘险峰", duty_role=DutyRole.LEADER, title="副主任"
+    )
+    today = services.clock.now().date()
+    services.roster.set_shift(admin, today, DutyRole.LEADER, staff.id)
+
+    window.context.hub.publish(Changes(settings=True))  # as the roster's save publishes
+
+    qtbot.waitUntil(lambda: window.duty_label.text() == "今日带班领导：潘险峰（副主任）")

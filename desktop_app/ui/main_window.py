@@ -28,6 +28,7 @@ from shiboken6 import isValid
 from desktop_app import APP_TITLE, __version__
 from desktop_app.services.context import Actor, Changes
 from desktop_app.services.ledger import CaseFilter
+from desktop_app.services.roster import ShiftInfo
 from desktop_app.ui.common import ChangeHub, UiContext, heading, show_error
 from desktop_app.ui.dashboard_page import DashboardPage
 from desktop_app.ui.intake_page import IntakePage
@@ -217,9 +218,17 @@ class MainWindow(QMainWindow):
         return area.width() < PREFERRED_WIDTH or area.height() < PREFERRED_HEIGHT
 
     def show_duty_leader(self) -> None:
-        """Today's 带班领导 from the roster: the default signer of today's slips."""
-        today = self.context.services.clock.now().date()
-        shift = self.context.services.roster.leader_on(today)
+        """Today's 带班领导 from the roster (read on the worker): the default signer of today's
+        slips."""
+        services = self.context.services
+        Query(
+            self.context.runner,
+            self,
+            lambda: services.roster.leader_on(services.clock.now().date()),
+            self._show_duty_leader,
+        ).run()
+
+    def _show_duty_leader(self, shift: ShiftInfo | None) -> None:
         if shift is None:
             self.duty_label.setText("今日带班领导：未排班")
         else:
