@@ -21,6 +21,7 @@ from desktop_app.services.calendar import CalendarService
 from desktop_app.services.cases import CaseService
 from desktop_app.services.context import Clock, SystemClock
 from desktop_app.services.corrections import CorrectionService
+from desktop_app.services.data_key import DataKey
 from desktop_app.services.deadlines import DeadlineBoard
 from desktop_app.services.intake import IntakeService
 from desktop_app.services.keys import SiteKeys
@@ -46,6 +47,7 @@ class AppServices:
     clock: Clock
     attachments: AttachmentStore
     keys: SiteKeys
+    data_key: DataKey
     calendar: CalendarService
     deadlines: DeadlineBoard
     roster: RosterService
@@ -117,6 +119,8 @@ def open_services(
     if moved:
         log.info("recomputed %d deadlines under the current calendar", len(moved))
     keys = SiteKeys(layout.keys, clock=the_clock)
+    data_key = DataKey(layout.keys)
+    data_key.ensure()
     roster = RosterService(db, the_clock, calendar)
     passwords = hasher if hasher is not None else production_hasher()
     return AppServices(
@@ -125,6 +129,7 @@ def open_services(
         clock=the_clock,
         attachments=attachments,
         keys=keys,
+        data_key=data_key,
         calendar=calendar,
         deadlines=DeadlineBoard(db, calendar),
         roster=roster,
