@@ -252,6 +252,35 @@ PAPER_SETTINGS: tuple[Declared[Any], ...] = (
     *MASK_ID.values(),
 )
 
+# issue 15 (C1): log-in rules -------------------------------------------------------------------
+# Changed by whoever manages users; read by services.auth (lock-out) and the window (idle lock).
+
+LOGIN_MAX_FAILURES = IntSetting(
+    key="login.max_failures",
+    default=5,
+    label="连续输错密码锁定账号的次数",
+    permission=Permission.MANAGE_USERS,
+    minimum=3,
+    maximum=20,
+)
+LOGIN_LOCK_MINUTES = IntSetting(
+    key="login.lock_minutes",
+    default=30,
+    label="账号锁定时长（分钟）",
+    permission=Permission.MANAGE_USERS,
+    minimum=1,
+    maximum=1440,
+)
+IDLE_LOCK_MINUTES = IntSetting(
+    key="login.idle_lock_minutes",
+    default=15,
+    label="无操作自动锁屏（分钟）",
+    permission=Permission.MANAGE_USERS,
+    minimum=1,
+    maximum=120,
+)
+LOGIN_SETTINGS: tuple[IntSetting, ...] = (LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES, IDLE_LOCK_MINUTES)
+
 # Preferences ------------------------------------------------------------------------------------
 
 PREFERENCE_PREFIX = "pref."
@@ -297,6 +326,7 @@ DECLARED: tuple[Declared[Any], ...] = (
     SYNC_PERIOD_DAYS,
     SYNC_INBOX,
     *PAPER_SETTINGS,
+    *LOGIN_SETTINGS,
     LAST_PRINTER,
     AUDIT_HEAD,
     CALENDAR_REVISION,
