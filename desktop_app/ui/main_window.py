@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from desktop_app import APP_TITLE, __version__
+from desktop_app.domain.permissions import Permission
 from desktop_app.services.context import Actor, Changes
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.services.roster import ShiftInfo
@@ -33,11 +34,13 @@ from desktop_app.ui.common import ChangeHub, UiContext, heading, show_error
 from desktop_app.ui.dashboard_page import DashboardPage
 from desktop_app.ui.intake_page import IntakePage
 from desktop_app.ui.ledger_page import LedgerPage
+from desktop_app.ui.lock_screen import ScreenLock
 from desktop_app.ui.operations import Query
 from desktop_app.ui.screen import available_area, size_to_screen
 from desktop_app.ui.startup import LoginDialog
 
 if TYPE_CHECKING:
+    from desktop_app.ui.audit_page import AuditPage
     from desktop_app.ui.calendar import CalendarPage
     from desktop_app.ui.case_detail import CaseDetailDialog
     from desktop_app.ui.exchange import ExchangePage
@@ -82,7 +85,9 @@ class MainWindow(QMainWindow):
     user_changed = Signal(object)  # Actor: the pages now show this user's work
     logged_out = Signal()  # 注销 and the log-in was cancelled: the window closes
 
-    def __init__(self, context: UiContext) -> None:
+    def __init__(self, context: UiContext, *, idle_lock_ms: int | None = None) -> None:
+        """``idle_lock_ms``: lock after this many idle milliseconds instead of the setting's
+        minutes (tests)."""
         super().__init__()
         self.context = context
         site = context.services.site.info()
@@ -113,7 +118,10 @@ class MainWindow(QMainWindow):
             f"（{LOG_OUT_KEYS.toString(QKeySequence.SequenceFormat.NativeText)}）"
         )
         self.logout_button.clicked.connect(lambda: self.log_out())
-        for button in (self.switch_button, self.logout_button):
+        self.password_button = QPushButton("修改密码")
+        self.password_button.setToolTip("修改本人的登录密码")
+        self.password_button.clicked.connect(lambda: self.change_password())
+        for button in (self.password_button, self.switch_button, self.logout_button):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab stays in the forms
             status.addPermanentWidget(button)
         status.addPermanentWidget(QLabel(f"bbcs {__version__}"))
@@ -141,6 +149,22 @@ class MainWindow(QMainWindow):
         self._watching_focus = isinstance(app, QApplication)
         if isinstance(app, QApplication):
             app.focusWindowChanged.connect(self._focus_window_changed)
+        # Idle lock (issue 15 item 9): see ui/lock_screen.py.
+        self.screen_lock = ScreenLock(
+            self,
+            lambda: self.context,
+            can_lock=lambda: (
+                self.isVisible()
+                and self.isEnabled()
+                and self.login_dialog is None
+                and not self._leaving
+            ),
+            unsaved_work=self.unsaved_work,
+            leave=self.leave_locked,
+            interval_ms=idle_lock_ms,
+        )
+        self.user_changed.connect(lambda _actor: self.screen_lock.start())
+        self.screen_lock.start()
 
     def _build_pages(self) -> None:
         """The navigation and every page, for ``self.context``'s user."""
@@ -182,6 +206,7 @@ class MainWindow(QMainWindow):
             "交办单": self._build_slips,
             "数据交换": self._build_exchange,
             "系统设置": self._build_settings,
+            "审计日志": self._build_audit,
         }
         self._built = {}
         self._add_page("工作台", self.dashboard)
@@ -193,6 +218,8 @@ class MainWindow(QMainWindow):
             self._add_page(title, PlannedPage(title, description))
         self._add_page("数据交换", QWidget())
         self._add_page("系统设置", QWidget())
+        if context.actor.can(Permission.VIEW_AUDIT):  # the auditor's screen (issue 15 item 10)
+            self._add_page("审计日志", QWidget())
         self.navigation.currentRowChanged.connect(self._page_selected)
 
         self.dashboard.show_ledger.connect(self.show_ledger)
@@ -238,6 +265,7 @@ class MainWindow(QMainWindow):
     def _on_changed(self, changes: Changes) -> None:
         if changes.settings:
             self.show_duty_leader()
+            self.screen_lock.start()  # the idle minutes may have changed
 
     def _add_page(self, title: str, widget: QWidget) -> None:
         self.navigation.addItem(QListWidgetItem(title))
@@ -295,6 +323,19 @@ class MainWindow(QMainWindow):
         page = self.page("数据交换")
         assert isinstance(page, ExchangePage)
         return page
+
+    @property
+    def audit(self) -> AuditPage:
+        from desktop_app.ui.audit_page import AuditPage
+
+        page = self.page("审计日志")
+        assert isinstance(page, AuditPage)
+        return page
+
+    def _build_audit(self) -> QWidget:
+        from desktop_app.ui.audit_page import AuditPage
+
+        return AuditPage(self.context)
 
     def _build_calendar(self) -> QWidget:
         from desktop_app.ui.calendar import CalendarPage
@@ -356,6 +397,31 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    # 修改密码, the idle lock --------------------------------------------------------------
+
+    def change_password(self) -> QDialog:
+        """The user's own password (ui/password_dialog.py)."""
+        from desktop_app.ui.password_dialog import PasswordDialog
+
+        dialog = PasswordDialog(self.context, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.statusBar().showMessage("密码已修改", 8000))
+        dialog.open()
+        return dialog
+
+    def unsaved_work(self) -> list[str]:
+        """What the user has typed or opened and not saved, as 切换用户 would list it."""
+        lines = ["受理登记表单已填写，尚未保存"] if self.intake.has_unsaved_input() else []
+        return lines + [f"打开的窗口：{d.windowTitle()}" for d in self.open_dialogs()]
+
+    def leave_locked(self) -> None:
+        """切换用户 from the lock screen: nothing is saved for whoever is at the keyboard — the
+        locked user's unsaved work is given up, the pages go, and the log-in asks who is next
+        (cancelling it closes the program, as after 注销)."""
+        self._leaving = True
+        self._discard(self.open_dialogs())
+        self._ask_login(log_out=True)
 
     # 切换用户 / 注销 ---------------------------------------------------------------------
 
