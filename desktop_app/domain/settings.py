@@ -281,6 +281,57 @@ IDLE_LOCK_MINUTES = IntSetting(
 )
 LOGIN_SETTINGS: tuple[IntSetting, ...] = (LOGIN_MAX_FAILURES, LOGIN_LOCK_MINUTES, IDLE_LOCK_MINUTES)
 
+# issue 15 (A1): backups -----------------------------------------------------------------------
+# Read by services.backup after every automatic backup: how many to keep, a size cap (MB, 0: none)
+# that prunes the oldest first, and a second folder (another drive) that gets an encrypted copy.
+
+BACKUP_KEEP_DAILY = IntSetting(
+    key="backup.keep_daily",
+    default=7,
+    label="保留每日备份（天）",
+    permission=Permission.BACKUP_DATA,
+    minimum=1,
+    maximum=366,
+)
+BACKUP_KEEP_WEEKLY = IntSetting(
+    key="backup.keep_weekly",
+    default=4,
+    label="保留每周备份（周）",
+    permission=Permission.BACKUP_DATA,
+    minimum=0,
+    maximum=520,
+)
+BACKUP_KEEP_MONTHLY = IntSetting(
+    key="backup.keep_monthly",
+    default=12,
+    label="保留每月备份（月）",
+    permission=Permission.BACKUP_DATA,
+    minimum=0,
+    maximum=240,
+)
+BACKUP_SIZE_CAP_MB = IntSetting(
+    key="backup.size_cap_mb",
+    default=10240,
+    label="备份总大小上限（MB，0 为不限）",
+    permission=Permission.BACKUP_DATA,
+    minimum=0,
+    maximum=10_000_000,
+)
+BACKUP_SECOND_FOLDER = TextSetting(
+    key="backup.second_folder",
+    default="",
+    label="第二份备份的文件夹",
+    permission=Permission.BACKUP_DATA,
+    max_length=500,
+)
+BACKUP_SETTINGS: tuple[Declared[Any], ...] = (
+    BACKUP_KEEP_DAILY,
+    BACKUP_KEEP_WEEKLY,
+    BACKUP_KEEP_MONTHLY,
+    BACKUP_SIZE_CAP_MB,
+    BACKUP_SECOND_FOLDER,
+)
+
 # Preferences ------------------------------------------------------------------------------------
 
 PREFERENCE_PREFIX = "pref."
@@ -306,6 +357,13 @@ CALENDAR_REVISION = IntSetting(
 EXPORT_GENERATION = IntSetting(
     key="sync_generation", default=0, label="最近一次导出的批次", internal=True, minimum=0
 )
+
+# issue 15 (A2)
+# When the database last passed SQLite's thorough integrity_check (ISO text): weekly at start-up.
+LAST_INTEGRITY_CHECK = TextSetting(
+    key="last_integrity_check", default="", label="上次数据库全面检查", internal=True
+)
+
 REFERENCE_FROM_PREFIX = "sync_reference_from_"
 
 
@@ -327,10 +385,12 @@ DECLARED: tuple[Declared[Any], ...] = (
     SYNC_INBOX,
     *PAPER_SETTINGS,
     *LOGIN_SETTINGS,
+    *BACKUP_SETTINGS,
     LAST_PRINTER,
     AUDIT_HEAD,
     CALENDAR_REVISION,
     EXPORT_GENERATION,
+    LAST_INTEGRITY_CHECK,
 )
 """Every fixed declaration (the per-name families above are built by their functions)."""
 

@@ -35,6 +35,7 @@ from desktop_app.storage.database import Database, InstanceLock
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
+    from desktop_app.services.backup import BackupService
     from desktop_app.services.exchange import ExchangeService
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,13 @@ class AppServices:
         from desktop_app.services.exchange import ExchangeService
 
         return ExchangeService(self.db, self.clock, self.keys, self.attachments)
+
+    @functools.cached_property
+    def backups(self) -> BackupService:
+        """Backups, their retention and the recovery key (issue 15, A1)."""
+        from desktop_app.services.backup import BackupService
+
+        return BackupService(self.db, self.clock, self.layout, self.keys, self.data_key)
 
     def close(self) -> None:
         self.db.dispose()

@@ -1,0 +1,1066 @@
+"""Backups, retention, restore and the recovery key (issue 15 items 1, 2, 12).
+
+A backup is a consistent copy of the live SQLite database (the sqlite3 backup API), written under
+a temporary ``.part`` name in the folder it ends up in and given its final name only when it is
+complete: a failed backup leaves nothing behind, and a name already taken (two backups in the
+same second) is never overwritten (``os.link`` refuses an existing name).
+
+Backups inside the data dir (``backups/``) stay plain SQLite: the data dir is the protection.
+A backup anywhere else (``bbcs backup --to E:\\``, the optional second copy) holds personal data
+on a stick or a share, so it is encrypted with :mod:`desktop_app.services.stream_crypto` to the
+site's own X25519 key; a restore opens it with the site's keys or a recovery key.
+
+Automatic backups (at the first start of each day, before an import, before a migration) are
+pruned by the retention rule (7 daily, 4 weekly, 12 monthly by default) and a size cap that
+removes the oldest first; the newest backup is never pruned.
+
+Restore never opens the database being replaced through the application: the current database
+is kept as a ``pre-restore`` backup, its write-ahead log is folded in and removed (a stale
+``-wal`` left by a crash would otherwise be replayed onto the restored file), and the checked
+copy is swapped in with ``os.replace`` from the same folder. It runs under the data dir's writer
+lock; the window restores by closing its own session first (``ui/backup_page.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import errno
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from desktop_app.domain import settings as declared
+from desktop_app.domain.permissions import Permission
+from desktop_app.errors import EnvironmentProblem, UserError
+from desktop_app.files import fsync_dir, size_text
+from desktop_app.paths import DataLayout
+from desktop_app.services import audit, settings
+from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.data_key import DataKey
+from desktop_app.services.keys import SiteKeys
+from desktop_app.storage.database import SCHEMA_HEAD, Database
+
+if TYPE_CHECKING:
+    from desktop_app.services.data_key import KeyProtector
+
+log = logging.getLogger(__name__)
+
+PLAIN_SUFFIX: Final = "db"
+ENCRYPTED_SUFFIX: Final = "bbcsbak"
+SQLITE_MAGIC: Final = b"SQLite format 3\x00"
+# bbcs-<kind>[-<schema>]-<YYYYmmdd-HHMMSS>[-<n>].<db|bbcsbak>; the migration's own name
+# (bbcs-before-upgrade-0007-…) reads with it.
+_NAME = re.compile(
+    r"^bbcs-(?P<kind>[a-z]+(?:-[a-z]+)*)-(?:(?P<schema>\d{4})-)?(?P<stamp>\d{8}-\d{6})"
+    r"(?:-(?P<n>\d+))?\.(?P<ext>db|bbcsbak)$"
+)
+KIND_LABELS: Final = {
+    "daily": "每日自动",
+    "manual": "手动",
+    "import": "导入前",
+    "before-upgrade": "升级前",
+    "pre-restore": "恢复前",
+}
+_COPY_BLOCK = 1024 * 1024
+
+
+# What a backup is ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """One backup file, as its name and size tell it."""
+
+    path: Path
+    kind: str
+    at: datetime
+    size: int
+    encrypted: bool
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def size_label(self) -> str:
+        return size_text(self.size)
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    """A backup written: where, how long it took, and what retention removed."""
+
+    backup: BackupInfo
+    seconds: float
+    pruned: tuple[Path, ...] = ()
+    second_copy: Path | None = None
+    warnings: tuple[str, ...] = ()
+    changes: Changes = field(default_factory=Changes)
+
+    def summary(self) -> str:
+        lines = [
+            f"已备份到 {self.backup.path}（{self.backup.size_label}，备份用时 {self.seconds:.1f} 秒"
+            + ("，已加密" if self.backup.encrypted else "")
+            + "）"
+        ]
+        if self.second_copy is not None:
+            lines.append(f"另存一份到 {self.second_copy}")
+        if self.pruned:
+            lines.append(f"按保留规则删除了 {len(self.pruned)} 份旧备份")
+        lines += [f"注意：{w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    keep_daily: int
+    keep_weekly: int
+    keep_monthly: int
+    size_cap_mb: int
+    second_folder: str
+
+
+def parse_name(path: Path) -> tuple[str, datetime] | None:
+    match = _NAME.match(path.name)
+    if match is None:
+        return None
+    try:
+        at = datetime.strptime(match["stamp"], "%Y%m%d-%H%M%S")
+    except ValueError:
+        return None
+    return match["kind"], at
+
+
+def list_backups(folder: Path) -> list[BackupInfo]:
+    """The backups in ``folder``, newest first (files named otherwise are not ours)."""
+    found: list[BackupInfo] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    for path in entries:
+        parsed = parse_name(path)
+        if parsed is None:
+            continue
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        kind, at = parsed
+        found.append(BackupInfo(path, kind, at, size, path.suffix == f".{ENCRYPTED_SUFFIX}"))
+    found.sort(key=lambda b: (b.at, _sequence(b.path)), reverse=True)
+    return found
+
+
+def _sequence(path: Path) -> int:
+    match = _NAME.match(path.name)
+    return int(match["n"]) if match and match["n"] else 1
+
+
+# Retention ----------------------------------------------------------------------------------
+
+
+def to_prune(
+    backups: Sequence[BackupInfo],
+    *,
+    daily: int,
+    weekly: int,
+    monthly: int,
+    size_cap: int | None = None,
+) -> list[BackupInfo]:
+    """What the retention rule removes from ``backups`` (newest first).
+
+    Kept: the newest backup of each of the last ``daily`` days that have one, of the last
+    ``weekly`` ISO weeks and of the last ``monthly`` months (the rule of restic's ``forget``),
+    the newest backup of all and the newest ``pre-restore`` one. Then, while the kept ones
+    together exceed ``size_cap`` bytes, the oldest go — never the newest.
+    """
+    ordered = sorted(backups, key=lambda b: (b.at, _sequence(b.path)), reverse=True)
+    if not ordered:
+        return []
+    keep: set[Path] = {ordered[0].path}
+    pre_restore = [b for b in ordered if b.kind == "pre-restore"]
+    if pre_restore:
+        keep.add(pre_restore[0].path)
+    buckets: tuple[tuple[int, Any], ...] = (
+        (daily, lambda at: at.date()),
+        (weekly, lambda at: at.isocalendar()[:2]),
+        (monthly, lambda at: (at.year, at.month)),
+    )
+    for count, bucket in buckets:
+        seen: set[object] = set()
+        for backup in ordered:
+            if len(seen) >= count:
+                break
+            key = bucket(backup.at)
+            if key not in seen:
+                seen.add(key)
+                keep.add(backup.path)
+    kept = [b for b in ordered if b.path in keep]
+    if size_cap is not None and size_cap > 0:
+        total = sum(b.size for b in kept)
+        for backup in reversed(kept[1:]):  # oldest first, never the newest
+            if total <= size_cap:
+                break
+            keep.discard(backup.path)
+            total -= backup.size
+    return [b for b in ordered if b.path not in keep]
+
+
+# Writing a backup ---------------------------------------------------------------------------
+
+
+def _snapshot(db: Database, dest: Path) -> None:
+    """A consistent copy of the live database into ``dest`` (a new, empty file)."""
+    raw = db.engine.raw_connection()
+    try:
+        source = raw.driver_connection
+        assert isinstance(source, sqlite3.Connection)
+        target = sqlite3.connect(dest)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        raw.close()
+
+
+def _copy_sqlite_file(source: Path, dest: Path) -> None:
+    """Copy a database file that is not open anywhere (its own WAL, if any, folded in)."""
+    origin = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True)
+    try:
+        target = sqlite3.connect(dest)
+        try:
+            origin.backup(target)
+        finally:
+            target.close()
+    finally:
+        origin.close()
+
+
+def _part_file(folder: Path) -> Path:
+    handle, name = tempfile.mkstemp(prefix=".bbcs-", suffix=".part", dir=folder)
+    os.close(handle)
+    return Path(name)
+
+
+def _place(temp: Path, folder: Path, kind: str, at: datetime, suffix: str) -> Path:
+    """Give a finished ``temp`` its backup name, never taking one that exists."""
+    stamp = at.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        target = folder / f"bbcs-{kind}-{stamp}{'' if n == 1 else f'-{n}'}.{suffix}"
+        if target.exists():
+            continue
+        try:
+            os.link(temp, target)  # fails if the name is taken meanwhile
+        except FileExistsError:
+            continue
+        except OSError:
+            # No hard links here (FAT on a stick, some shares): a rename, checked just above.
+            os.rename(temp, target)
+            fsync_dir(folder)
+            return target
+        os.unlink(temp)
+        fsync_dir(folder)
+        return target
+    raise EnvironmentProblem(f"备份文件夹 {folder} 中同一秒的备份过多，请稍后再试。")
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as stream:
+        os.fsync(stream.fileno())
+
+
+def _write_problem(exc: BaseException, folder: Path) -> EnvironmentProblem:
+    """A failed write told so that the person can act on it."""
+    number = getattr(exc, "errno", None)
+    code = getattr(exc, "sqlite_errorcode", None)
+    if number in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) or (
+        code is not None and code & 0xFF == sqlite3.SQLITE_FULL
+    ):
+        return EnvironmentProblem(
+            f"{folder} 所在的磁盘空间不足（或文件超过了该磁盘格式允许的大小），备份没有完成，"
+            "也没有留下不完整的文件。"
+            "请换一个空间足够的磁盘或U盘（U盘请用 exFAT 或 NTFS 格式）再试。"
+        )
+    if number in (errno.EROFS, errno.EACCES, errno.EPERM) or (
+        code is not None and code & 0xFF in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM)
+    ):
+        return EnvironmentProblem(
+            f"{folder} 是只读的或没有写入权限，备份没有完成。"
+            "请检查U盘的写保护开关，或换一个可以写入的文件夹再试。"
+        )
+    if number in (errno.ENOTDIR, errno.EEXIST):
+        return EnvironmentProblem(
+            f"{folder} 不是文件夹（是一个文件），备份没有完成。--to 请写要放备份的文件夹。"
+        )
+    if number == errno.ENOENT:
+        return EnvironmentProblem(f"找不到 {folder}，备份没有完成。请确认U盘已插好、路径写对。")
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return EnvironmentProblem(
+        f"无法把备份写到 {folder}（{reason}），备份没有完成。请换一个文件夹再试。"
+    )
+
+
+def _ready_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise _write_problem(OSError(errno.ENOTDIR, "Not a directory"), folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_problem(exc, folder) from exc
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _public_raw(keys: SiteKeys) -> bytes:
+    return (
+        keys.encryption_private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+
+
+def _encrypt_file(plain: Path, dest: BinaryIO, recipient: bytes) -> None:
+    from desktop_app.services.stream_crypto import encrypt_stream
+
+    with plain.open("rb") as source:
+        encrypt_stream(source, dest, [recipient])
+
+
+# The service --------------------------------------------------------------------------------
+
+
+class BackupService:
+    """Backups of one data dir's SQLite database, with its retention and the recovery key."""
+
+    def __init__(
+        self, db: Database, clock: Clock, layout: DataLayout, keys: SiteKeys, data_key: DataKey
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._layout = layout
+        self._keys = keys
+        self._data_key = data_key
+
+    # Listing and settings
+
+    def existing(self) -> list[BackupInfo]:
+        """The backups in the data dir's ``backups`` folder, newest first."""
+        return list_backups(self._layout.backups)
+
+    def settings(self) -> BackupSettings:
+        with self._db.read() as session:
+            values = settings.read_all(session, declared.BACKUP_SETTINGS)
+        return BackupSettings(
+            keep_daily=values[declared.BACKUP_KEEP_DAILY.key],
+            keep_weekly=values[declared.BACKUP_KEEP_WEEKLY.key],
+            keep_monthly=values[declared.BACKUP_KEEP_MONTHLY.key],
+            size_cap_mb=values[declared.BACKUP_SIZE_CAP_MB.key],
+            second_folder=values[declared.BACKUP_SECOND_FOLDER.key],
+        )
+
+    def save_settings(self, actor: Actor, chosen: BackupSettings) -> Changes:
+        values: dict[declared.Declared[Any], Any] = {
+            declared.BACKUP_KEEP_DAILY: chosen.keep_daily,
+            declared.BACKUP_KEEP_WEEKLY: chosen.keep_weekly,
+            declared.BACKUP_KEEP_MONTHLY: chosen.keep_monthly,
+            declared.BACKUP_SIZE_CAP_MB: chosen.size_cap_mb,
+            declared.BACKUP_SECOND_FOLDER: chosen.second_folder.strip(),
+        }
+        second = chosen.second_folder.strip()
+        if second and is_inside(Path(second), self._layout.root):
+            from desktop_app.errors import ValidationFailed
+
+            raise ValidationFailed(
+                {declared.BACKUP_SECOND_FOLDER.key: "第二份备份应放在数据目录以外（另一个磁盘）"}
+            )
+        with self._db.write() as session:
+            before = settings.stored_text(session, values)
+            for setting, value in values.items():
+                settings.write(session, actor, setting, value)
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="set_backup_settings",
+                entity="settings",
+                entity_uuid="backup",
+                before=before or None,
+                after={s.key: s.text(v) for s, v in values.items()},
+            )
+        return Changes(settings=True)
+
+    # Backups
+
+    def backup(self, actor: Actor, to: Path | None = None) -> BackupResult:
+        """A backup someone asked for (``bbcs backup``, 立即备份), audited: into the data
+        dir's ``backups`` folder, or encrypted into ``to`` outside the data dir."""
+        actor.require(Permission.BACKUP_DATA)
+        folder = to if to is not None else self._layout.backups
+        result = self._write(folder, "manual")
+        with self._db.write() as session:
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="backup",
+                entity="database",
+                entity_uuid=result.backup.path.name,
+                after={
+                    "path": str(result.backup.path),
+                    "encrypted": result.backup.encrypted,
+                    "size": result.backup.size,
+                },
+            )
+        if to is None:
+            return self._after_automatic(result)
+        return result
+
+    def automatic(self, kind: str) -> BackupResult:
+        """An automatic backup (``daily``, ``import``) into ``backups``, its second copy, and the
+        retention rule applied."""
+        return self._after_automatic(self._write(self._layout.backups, kind))
+
+    def daily_if_due(self) -> BackupResult | None:
+        """The day's first start backs up (None if today's is there already)."""
+        if not self._db.is_sqlite:
+            return None
+        today = self._clock.now().date()
+        if any(b.kind == "daily" and b.at.date() == today for b in self.existing()):
+            return None
+        return self.automatic("daily")
+
+    def before_import(self) -> BackupResult | None:
+        """The backup every import makes first (its time is reported apart from the import's)."""
+        if not self._db.is_sqlite:
+            return None
+        return self.automatic("import")
+
+    def _after_automatic(self, result: BackupResult) -> BackupResult:
+        chosen = self.settings()
+        cap = chosen.size_cap_mb * 1024 * 1024 if chosen.size_cap_mb else None
+        rule = {
+            "daily": chosen.keep_daily,
+            "weekly": chosen.keep_weekly,
+            "monthly": chosen.keep_monthly,
+        }
+        pruned = self._prune(self._layout.backups, cap, rule)
+        warnings: list[str] = []
+        second: Path | None = None
+        if chosen.second_folder:
+            folder = Path(chosen.second_folder)
+            try:
+                second = self._encrypted_copy(result.backup, folder)
+                pruned += self._prune(folder, cap, rule)
+            except UserError as exc:
+                log.warning("second backup copy to %s failed: %s", folder, exc.message)
+                warnings.append(f"第二份备份没有写成：{exc.message}")
+        return BackupResult(
+            backup=result.backup,
+            seconds=result.seconds,
+            pruned=tuple(pruned),
+            second_copy=second,
+            warnings=tuple(warnings),
+        )
+
+    def _prune(self, folder: Path, cap: int | None, rule: dict[str, int]) -> list[Path]:
+        removed: list[Path] = []
+        for old in to_prune(
+            list_backups(folder),
+            daily=rule["daily"],
+            weekly=rule["weekly"],
+            monthly=rule["monthly"],
+            size_cap=cap,
+        ):
+            try:
+                old.path.unlink()
+            except OSError as exc:
+                log.warning("could not remove old backup %s: %s", old.path, exc)
+                continue
+            removed.append(old.path)
+        return removed
+
+    def _write(self, folder: Path, kind: str) -> BackupResult:
+        if not self._db.is_sqlite:
+            self._db.backup_to(folder / "unused")  # says how a server's database is backed up
+        started = time.perf_counter()
+        at = self._clock.now()
+        inside = is_inside(folder, self._layout.root)
+        if inside:
+            _ready_folder(folder)
+            part = self._new_part(folder)
+            try:
+                _snapshot(self._db, part)
+                path = _place(part, folder, kind, at, PLAIN_SUFFIX)
+            except (OSError, sqlite3.Error) as exc:
+                raise _write_problem(exc, folder) from exc
+            finally:
+                with contextlib.suppress(OSError):
+                    part.unlink()
+        else:
+            # The plain copy stays in the data dir; only ciphertext goes outside it.
+            _ready_folder(self._layout.backups)
+            plain = self._new_part(self._layout.backups)
+            try:
+                try:
+                    _snapshot(self._db, plain)
+                except (OSError, sqlite3.Error) as exc:
+                    raise _write_problem(exc, self._layout.backups) from exc
+                path = self._encrypt_into(plain, folder, kind, at)
+            finally:
+                with contextlib.suppress(OSError):
+                    plain.unlink()
+        elapsed = time.perf_counter() - started
+        size = path.stat().st_size
+        info = BackupInfo(path, kind, at, size, not inside)
+        log.info("backup %s written in %.2f s (%d bytes)", path, elapsed, size)
+        return BackupResult(backup=info, seconds=elapsed)
+
+    def _new_part(self, folder: Path) -> Path:
+        try:
+            return _part_file(folder)
+        except OSError as exc:
+            raise _write_problem(exc, folder) from exc
+
+    def _encrypt_into(self, plain: Path, folder: Path, kind: str, at: datetime) -> Path:
+        _ready_folder(folder)
+        recipient = _public_raw(self._keys)
+        part = self._new_part(folder)
+        try:
+            with part.open("wb") as out:
+                _encrypt_file(plain, out, recipient)
+                out.flush()
+                os.fsync(out.fileno())
+            return _place(part, folder, kind, at, ENCRYPTED_SUFFIX)
+        except OSError as exc:
+            raise _write_problem(exc, folder) from exc
+        finally:
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+    def _encrypted_copy(self, backup: BackupInfo, folder: Path) -> Path:
+        return self._encrypt_into(backup.path, folder, backup.kind, backup.at)
+
+    # Recovery key
+
+    def export_recovery_key(self, actor: Actor, out: Path, pdf: Path | None = None) -> RecoveryKey:
+        """Write the recovery key file (and its printable sheet); audited, administrators only."""
+        actor.require(Permission.BACKUP_DATA)
+        site = self._site()
+        key = RecoveryKey.of_site(
+            site_code=site[0],
+            site_name=site[1],
+            data_key=self._data_key,
+            keys=self._keys,
+            created_at=self._clock.now(),
+        )
+        try:
+            _write_private(out, key.to_json_bytes())
+            if pdf is not None:
+                from desktop_app.documents.recovery_sheet import recovery_sheet_pdf
+
+                sheet = key.sheet()
+                content = recovery_sheet_pdf(
+                    site_code=sheet.site_code,
+                    site_name=sheet.site_name,
+                    created_at=sheet.created_at,
+                    text=sheet.text,
+                    groups=sheet.groups,
+                )
+                _write_private(pdf, content)
+        except OSError as exc:
+            for path in (out, pdf):
+                if path is not None:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+            raise EnvironmentProblem(
+                f"无法写入恢复密钥（{exc.strerror or exc}）：{exc.filename or out}。"
+                "请换一个可以写入的位置（例如插好的U盘）再试。"
+            ) from exc
+        with self._db.write() as session:
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="export_recovery_key",
+                entity="site",
+                entity_uuid=site[0],
+                after={"file": out.name, "sheet": pdf.name if pdf else None},
+            )
+        return key
+
+    def _site(self) -> tuple[str, str]:
+        from desktop_app.storage.models import Site
+
+        with self._db.read() as session:
+            from sqlalchemy import select
+
+            row = session.execute(
+                select(Site.code, Site.name).where(Site.is_local.is_(True))
+            ).first()
+        if row is None:
+            raise UserError("站点尚未初始化，无法导出恢复密钥。")
+        return str(row[0]), str(row[1])
+
+
+def _write_private(out: Path, data: bytes) -> None:
+    """A whole file or none, readable by its owner only (it holds secrets)."""
+    handle, temp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    fsync_dir(out.parent)
+
+
+# The recovery key ---------------------------------------------------------------------------
+
+RECOVERY_FORMAT: Final = 1
+RECOVERY_KIND: Final = "bbcs-recovery-key"
+SHEET_PREFIX: Final = "BBCSRK1"
+
+
+@dataclass(frozen=True)
+class RecoverySheet:
+    """What the printed sheet shows: the key as text a person can type back in."""
+
+    site_code: str
+    site_name: str
+    created_at: str
+    text: str  # SHEET_PREFIX-<site>-<base32>
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecoveryKey:
+    """The secrets a site cannot be rebuilt without: the data key and the site's private keys."""
+
+    site_code: str
+    site_name: str
+    created_at: str
+    data_key: bytes
+    signing: bytes  # Ed25519 raw private key
+    encryption: bytes  # X25519 raw private key
+
+    @classmethod
+    def of_site(
+        cls,
+        *,
+        site_code: str,
+        site_name: str,
+        data_key: DataKey,
+        keys: SiteKeys,
+        created_at: datetime,
+    ) -> RecoveryKey:
+        signing = serialization.load_pem_private_key(keys.signing_key_path.read_bytes(), None)
+        if not isinstance(signing, Ed25519PrivateKey):
+            raise UserError(f"签名私钥 {keys.signing_key_path} 已损坏，无法导出恢复密钥。")
+        return cls(
+            site_code=site_code,
+            site_name=site_name,
+            created_at=created_at.isoformat(timespec="seconds"),
+            data_key=data_key.secret(),
+            signing=signing.private_bytes(
+                serialization.Encoding.Raw,
+                serialization.PrivateFormat.Raw,
+                serialization.NoEncryption(),
+            ),
+            encryption=keys.encryption_private_key().private_bytes(
+                serialization.Encoding.Raw,
+                serialization.PrivateFormat.Raw,
+                serialization.NoEncryption(),
+            ),
+        )
+
+    def _body(self) -> dict[str, object]:
+        return {
+            "format": RECOVERY_FORMAT,
+            "kind": RECOVERY_KIND,
+            "site_code": self.site_code,
+            "site_name": self.site_name,
+            "created_at": self.created_at,
+            "data_key": base64.b64encode(self.data_key).decode("ascii"),
+            "signing_ed25519": base64.b64encode(self.signing).decode("ascii"),
+            "encryption_x25519": base64.b64encode(self.encryption).decode("ascii"),
+        }
+
+    def to_json_bytes(self) -> bytes:
+        body = self._body()
+        body["checksum"] = _checksum(body)
+        return json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
+
+    def sheet(self) -> RecoverySheet:
+        text = self.sheet_text()
+        code = text.rsplit("-", 1)[1]
+        groups = tuple(code[i : i + 4] for i in range(0, len(code), 4))
+        return RecoverySheet(self.site_code, self.site_name, self.created_at, text, groups)
+
+    def sheet_text(self) -> str:
+        secret = self.data_key + self.signing + self.encryption
+        check = hashlib.sha256(self.site_code.encode() + secret).digest()[:4]
+        code = base64.b32encode(secret + check).decode("ascii").rstrip("=")
+        return f"{SHEET_PREFIX}-{self.site_code}-{code}"
+
+    def encryption_identity(self) -> X25519PrivateKey:
+        return X25519PrivateKey.from_private_bytes(self.encryption)
+
+    @classmethod
+    def read(cls, path: Path) -> RecoveryKey:
+        """A recovery key file, or the text typed from its sheet; refused if damaged."""
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"无法读取恢复密钥文件 {path}（{exc.strerror}）。") from exc
+        text = raw.decode("utf-8", errors="replace").strip()
+        if text.startswith(SHEET_PREFIX):
+            return cls.from_sheet_text(text)
+        try:
+            body = json.loads(text)
+            if not isinstance(body, dict) or body.get("kind") != RECOVERY_KIND:
+                raise ValueError("kind")
+            if body.get("format") != RECOVERY_FORMAT:
+                raise UserError(f"恢复密钥文件的格式版本（{body.get('format')}）本程序不认识。")
+            checksum = body.pop("checksum", None)
+            if checksum != _checksum(body):
+                raise ValueError("checksum")
+            key = cls(
+                site_code=str(body["site_code"]),
+                site_name=str(body["site_name"]),
+                created_at=str(body["created_at"]),
+                data_key=base64.b64decode(body["data_key"], validate=True),
+                signing=base64.b64decode(body["signing_ed25519"], validate=True),
+                encryption=base64.b64decode(body["encryption_x25519"], validate=True),
+            )
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise _bad_recovery_key(path) from exc
+        key._check()
+        return key
+
+    @classmethod
+    def from_sheet_text(cls, text: str) -> RecoveryKey:
+        cleaned = re.sub(r"[\s]", "", text).upper()
+        parts = cleaned.split("-", 2)
+        if len(parts) != 3 or parts[0] != SHEET_PREFIX:
+            raise UserError("恢复密钥的文字应以 BBCSRK1- 开头，请对照纸面重新输入。")
+        site_code, code = parts[1], parts[2].replace("-", "")
+        try:
+            blob = base64.b32decode(code + "=" * (-len(code) % 8))
+        except binascii.Error as exc:
+            raise UserError("恢复密钥的文字有误（含有不该有的字符），请对照纸面重新输入。") from exc
+        secret, check = blob[:-4], blob[-4:]
+        if len(secret) != 96 or hashlib.sha256(site_code.encode() + secret).digest()[:4] != check:
+            raise UserError("恢复密钥的文字有误（校验不符），请对照纸面逐组核对后重新输入。")
+        key = cls(site_code, "", "", secret[:32], secret[32:64], secret[64:])
+        key._check()
+        return key
+
+    def _check(self) -> None:
+        if len(self.data_key) != 32 or len(self.signing) != 32 or len(self.encryption) != 32:
+            raise UserError("恢复密钥中的密钥长度不对：恢复密钥可能已损坏。")
+
+    def install(self, layout: DataLayout, protector: KeyProtector | None = None) -> None:
+        """Put the keys back into a data dir that has none (a fresh machine)."""
+        DataKey(layout.keys, protector).install(self.data_key)
+        keys = SiteKeys(layout.keys)
+        signing = Ed25519PrivateKey.from_private_bytes(self.signing)
+        encryption = X25519PrivateKey.from_private_bytes(self.encryption)
+        if keys.exists():
+            if (
+                keys.encryption_private_key().private_bytes(
+                    serialization.Encoding.Raw,
+                    serialization.PrivateFormat.Raw,
+                    serialization.NoEncryption(),
+                )
+                != self.encryption
+            ):
+                raise UserError(
+                    f"本数据目录已有另一套站点密钥（{layout.keys}），与恢复密钥不符，未作改动。"
+                )
+            return
+        pem = {
+            keys.meta_path: json.dumps(
+                {
+                    "format": 1,
+                    "created_at": self.created_at or datetime.now().isoformat(timespec="seconds"),
+                    "algorithms": {"signature": "Ed25519", "encryption": "X25519+AES-256-GCM"},
+                },
+                ensure_ascii=False,
+            ).encode("utf-8"),
+            keys.encryption_key_path: _pkcs8(encryption),
+            keys.signing_key_path: _pkcs8(signing),  # last: its presence means complete
+        }
+        try:
+            layout.keys.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for path, data in pem.items():
+                _write_private(path, data)
+                with contextlib.suppress(OSError):
+                    path.chmod(0o600)
+        except OSError as exc:
+            raise EnvironmentProblem(
+                f"无法把站点密钥写入 {layout.keys}（{exc.strerror}）。请检查数据目录是否可写。"
+            ) from exc
+
+
+def _pkcs8(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _checksum(body: dict[str, object]) -> str:
+    canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _bad_recovery_key(path: Path) -> UserError:
+    return UserError(
+        f"{path} 不是有效的恢复密钥文件，或已损坏（校验不符）。"
+        "请换用另一份恢复密钥，或按打印的恢复密钥纸逐组输入。"
+    )
+
+
+# Restore ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupFacts:
+    """What a backup file holds, checked before anything is replaced."""
+
+    schema: str | None
+    site_code: str | None
+    site_name: str | None
+    cases: int
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    source: Path
+    facts: BackupFacts
+    pre_restore_backup: Path | None
+    seconds: float
+    migrated: bool
+
+
+def read_facts(path: Path) -> BackupFacts:
+    """Integrity, schema version and site of a database file; refused if it is not sound."""
+    try:
+        connection = sqlite3.connect(path)
+        try:
+            rows = [r[0] for r in connection.execute("PRAGMA integrity_check")]
+            if rows != ["ok"]:
+                raise UserError(
+                    f"备份文件已损坏（{'; '.join(rows[:3])}），不能用来恢复。请换一份较早的备份。"
+                )
+            tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
+            schema = None
+            if "alembic_version" in tables:
+                found = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+                schema = str(found[0]) if found else None
+            site = None
+            cases = 0
+            if "sites" in tables:
+                site = connection.execute(
+                    "SELECT code, name FROM sites WHERE is_local = 1"
+                ).fetchone()
+            if "cases" in tables:
+                cases = int(connection.execute("SELECT count(*) FROM cases").fetchone()[0])
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise UserError("这个文件不是 bbcs 的备份（无法作为数据库打开），不能用来恢复。") from exc
+    if schema is None or site is None:
+        raise UserError("这个文件不是 bbcs 站点的备份（没有站点数据），不能用来恢复。")
+    if not schema.isdigit() or int(schema) > int(SCHEMA_HEAD):
+        raise UserError(
+            f"备份的数据库版本（{schema}）比本程序（支持到 {SCHEMA_HEAD}）更新，"
+            "请先安装新版 bbcs 再恢复。"
+        )
+    return BackupFacts(schema, str(site[0]), str(site[1]), cases)
+
+
+def _current_site(database: Path) -> str | None:
+    """The site code of the database being replaced, if it can be read at all."""
+    if not database.exists():
+        return None
+    try:
+        connection = sqlite3.connect(f"file:{database.as_posix()}?mode=ro", uri=True)
+        try:
+            row = connection.execute("SELECT code FROM sites WHERE is_local = 1").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+def _open_copy(source: Path, dest: Path, identities: Iterable[X25519PrivateKey]) -> None:
+    """``source`` (plain or encrypted) written to ``dest`` byte for byte as the backup holds it."""
+    with source.open("rb") as reader:
+        head = reader.read(len(SQLITE_MAGIC))
+        reader.seek(0)
+        with dest.open("wb") as out:
+            if head == SQLITE_MAGIC:
+                shutil.copyfileobj(reader, out, _COPY_BLOCK)
+            else:
+                from desktop_app.services.stream_crypto import decrypt_stream
+
+                decrypt_stream(reader, out, list(identities))
+            out.flush()
+            os.fsync(out.fileno())
+
+
+def restore(
+    layout: DataLayout,
+    source: Path,
+    *,
+    actor: Actor,
+    clock: Clock,
+    other_site: bool = False,
+    recovery: RecoveryKey | None = None,
+    protector: KeyProtector | None = None,
+) -> RestoreResult:
+    """Replace the data dir's database with the backup ``source``. The caller holds the data
+    dir's writer lock and has no connection open to the database (nothing may be cached).
+
+    ``recovery``: a fresh machine: its keys are installed first, and the backup must be this
+    site's. ``other_site``: restore a backup of another site's code (moving a site).
+    """
+    actor.require(Permission.BACKUP_DATA)
+    started = time.perf_counter()
+    if not source.is_file():
+        raise UserError(f"找不到备份文件 {source}。")
+    layout.root.mkdir(parents=True, exist_ok=True)
+    if recovery is not None:
+        recovery.install(layout, protector)
+    keys = SiteKeys(layout.keys)
+    identities: list[X25519PrivateKey] = []
+    if recovery is not None:
+        identities.append(recovery.encryption_identity())
+    identities.extend(keys.decryption_keys().values())
+    database = layout.database
+    part = _part_file(layout.root)
+    try:
+        try:
+            _open_copy(source, part, identities)
+        except OSError as exc:
+            raise _write_problem(exc, layout.root) from exc
+        facts = read_facts(part)
+        expected = recovery.site_code if recovery is not None else _current_site(database)
+        if expected is not None and facts.site_code != expected and not other_site:
+            raise UserError(
+                f"备份属于站点 {facts.site_code}（{facts.site_name}），"
+                f"本数据目录是站点 {expected}。"
+                "确需恢复别的站点的备份时，请加 --other-site。"
+            )
+        pre_restore = _keep_current(database, layout.backups, clock.now())
+        # The current database's log is folded in (or the database is damaged and was copied
+        # as it was): a -wal or -shm left now would be replayed onto the restored file.
+        for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+        os.replace(part, database)
+        fsync_dir(layout.root)
+    finally:
+        with contextlib.suppress(OSError):
+            part.unlink()
+    migrated = _audit_restore(layout, source, facts, pre_restore, actor, clock)
+    return RestoreResult(source, facts, pre_restore, time.perf_counter() - started, migrated)
+
+
+def _keep_current(database: Path, backups: Path, at: datetime) -> Path | None:
+    """The database about to be replaced, kept as a ``pre-restore`` backup first."""
+    if not database.exists():
+        return None
+    _ready_folder(backups)
+    part = _part_file(backups)
+    try:
+        try:
+            connection = sqlite3.connect(database)
+            try:
+                target = sqlite3.connect(part)
+                try:
+                    connection.backup(target)
+                finally:
+                    target.close()
+                # Fold the log into the file, so removing it loses nothing.
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError:
+            log.warning("the database being replaced is damaged: kept as it was on disk")
+            shutil.copyfile(database, part)
+            wal = Path(f"{database}-wal")
+            placed = _place(part, backups, "pre-restore", at, PLAIN_SUFFIX)
+            if wal.exists():
+                shutil.copyfile(wal, Path(f"{placed}-wal"))
+            return placed
+        return _place(part, backups, "pre-restore", at, PLAIN_SUFFIX)
+    except OSError as exc:
+        raise _write_problem(exc, backups) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            part.unlink()
+
+
+def _audit_restore(
+    layout: DataLayout,
+    source: Path,
+    facts: BackupFacts,
+    pre_restore: Path | None,
+    actor: Actor,
+    clock: Clock,
+) -> bool:
+    """The restored database is brought to this release's schema and says who restored what."""
+    db = Database(layout.database_url())
+    try:
+        migrated = db.migrate(backup_dir=None)
+        with db.write() as session:
+            audit.record(
+                session,
+                at=clock.now(),
+                user_name=actor.username,
+                action="restore",
+                entity="database",
+                entity_uuid=source.name,
+                after={
+                    "from": str(source),
+                    "schema": facts.schema,
+                    "site_code": facts.site_code,
+                    "pre_restore_backup": pre_restore.name if pre_restore else None,
+                },
+            )
+    finally:
+        db.dispose()
+    return migrated

@@ -1,0 +1,199 @@
+"""Restore (issue 15 item 1): checked, the current database kept first, a stale -wal never
+replayed onto the backup, swapped in whole, audited, refused while another bbcs holds the dir."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop_app.errors import UserError
+from desktop_app.paths import DataLayout
+from desktop_app.services.app import AppServices
+from desktop_app.services.backup import list_backups, restore
+from desktop_app.services.context import Actor, FixedClock
+from desktop_app.storage.database import InstanceLock
+from tests.helpers.cli import run_bbcs
+from tests.helpers.factories import person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+# A process that writes through SQLite in WAL mode, commits (durable in the -wal only) and is
+# killed before any checkpoint: what a power cut or a crash of the window leaves behind.
+CRASH_AFTER_COMMIT = """
+import os, signal, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("PRAGMA journal_mode=WAL")
+connection.execute("PRAGMA wal_autocheckpoint=0")
+connection.execute("BEGIN IMMEDIATE")
+connection.execute("UPDATE cases SET title = 'written after the backup'")
+connection.execute("COMMIT")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def rows(path: Path, query: str) -> list[tuple[object, ...]]:
+    connection = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+    try:
+        return list(connection.execute(query))
+    finally:
+        connection.close()
+
+
+def crash_with_newer_pages_in_the_log(database: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CRASH_AFTER_COMMIT, str(database)], check=False, timeout=60
+    )
+    assert done.returncode != 0  # killed
+    wal = Path(f"{database}-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+
+
+@pytest.fixture
+def backed_up(services: AppServices, admin: Actor, clerk: Actor) -> tuple[Path, Path]:
+    """Two cases, a backup, a third case; the services closed. (backup, data dir)."""
+    services.intake.register(clerk, person_form(name="王芳", title="备份前的事项一"))
+    services.intake.register(clerk, person_form(name="李娜", title="备份前的事项二"))
+    backup = services.backups.backup(admin).backup.path
+    services.intake.register(clerk, person_form(name="赵强", title="备份后的事项"))
+    services.close()
+    return backup, services.layout.root
+
+
+def test_restore_after_a_crash_is_exactly_the_backup_not_the_stale_log(
+    backed_up: tuple[Path, Path], admin: Actor, clock: FixedClock, tmp_path: Path
+) -> None:
+    backup, data_dir = backed_up
+    layout = DataLayout(data_dir)
+    crash_with_newer_pages_in_the_log(layout.database)
+    query = "SELECT number, title FROM cases ORDER BY id"
+    expected = rows(backup, query)
+    assert [title for _n, title in expected] == ["备份前的事项一", "备份前的事项二"]
+
+    # The manual restore the issue warns about: the stale log is replayed onto the backup.
+    manual = tmp_path / "manual"
+    manual.mkdir()
+    shutil.copyfile(backup, manual / "bbcs.db")
+    shutil.copyfile(f"{layout.database}-wal", manual / "bbcs.db-wal")
+    assert rows(manual / "bbcs.db", query) != expected
+
+    result = restore(layout, backup, actor=admin, clock=clock)
+
+    assert rows(layout.database, query) == expected
+    assert rows(layout.database, "PRAGMA integrity_check") == [("ok",)]
+    # Nothing was lost: the database replaced, its log folded in, is kept beside the backups.
+    assert result.pre_restore_backup is not None
+    kept = rows(result.pre_restore_backup, query)
+    assert len(kept) == 3 and {title for _n, title in kept} == {"written after the backup"}
+    (entry,) = rows(
+        layout.database,
+        "SELECT user_name, entity_uuid, after FROM audit_log WHERE action = 'restore'",
+    )
+    assert entry[0] == admin.username and entry[1] == backup.name
+    after = json.loads(str(entry[2]))
+    assert after["from"] == str(backup)
+    assert after["pre_restore_backup"] == result.pre_restore_backup.name
+    assert not [p for p in data_dir.rglob("*.part")]
+
+
+def test_restore_command_restores_and_keeps_the_current_database(
+    backed_up: tuple[Path, Path],
+) -> None:
+    backup, data_dir = backed_up
+    done = run_bbcs("restore", str(backup), data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert "已从" in done.stdout and "恢复前的数据库已另存为" in done.stdout
+    assert len(rows(DataLayout(data_dir).database, "SELECT id FROM cases")) == 2
+    kinds = [b.kind for b in list_backups(DataLayout(data_dir).backups)]
+    assert "pre-restore" in kinds
+
+
+def test_restore_is_refused_while_another_bbcs_holds_the_data_dir(
+    backed_up: tuple[Path, Path],
+) -> None:
+    backup, data_dir = backed_up
+    before = DataLayout(data_dir).database.read_bytes()
+    with InstanceLock(DataLayout(data_dir)):
+        done = run_bbcs("restore", str(backup), data_dir=data_dir)
+    assert done.returncode == 2
+    assert "已在使用这个数据目录" in done.stderr
+    assert DataLayout(data_dir).database.read_bytes() == before
+
+
+def test_a_backup_of_a_newer_version_is_refused_and_nothing_changes(
+    backed_up: tuple[Path, Path], admin: Actor, clock: FixedClock, tmp_path: Path
+) -> None:
+    backup, data_dir = backed_up
+    newer = tmp_path / "bbcs-manual-20300101-120000.db"
+    shutil.copyfile(backup, newer)
+    connection = sqlite3.connect(newer)
+    connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    connection.commit()
+    connection.close()
+    layout = DataLayout(data_dir)
+    before = layout.database.read_bytes()
+    with pytest.raises(UserError, match="比本程序.*更新"):
+        restore(layout, newer, actor=admin, clock=clock)
+    assert layout.database.read_bytes() == before
+    assert not [p for p in data_dir.rglob("*.part")]
+
+
+def test_a_damaged_backup_is_refused(
+    backed_up: tuple[Path, Path], admin: Actor, clock: FixedClock, tmp_path: Path
+) -> None:
+    backup, data_dir = backed_up
+    damaged = tmp_path / "damaged.db"
+    data = bytearray(backup.read_bytes())
+    for offset in range(4096 * 2, len(data), 997):
+        data[offset] ^= 0x5A
+    damaged.write_bytes(bytes(data))
+    layout = DataLayout(data_dir)
+    before = layout.database.read_bytes()
+    with pytest.raises(UserError, match="损坏|不是 bbcs"):
+        restore(layout, damaged, actor=admin, clock=clock)
+    assert layout.database.read_bytes() == before
+
+
+def test_another_sites_backup_needs_other_site(
+    backed_up: tuple[Path, Path], admin: Actor, clock: FixedClock, tmp_path: Path
+) -> None:
+    backup, data_dir = backed_up
+    other = tmp_path / "other.db"
+    shutil.copyfile(backup, other)
+    connection = sqlite3.connect(other)
+    connection.execute("UPDATE sites SET code = '410222' WHERE is_local = 1")
+    connection.commit()
+    connection.close()
+    layout = DataLayout(data_dir)
+    with pytest.raises(UserError, match="--other-site"):
+        restore(layout, other, actor=admin, clock=clock)
+    restore(layout, other, actor=admin, clock=clock, other_site=True)
+    assert rows(layout.database, "SELECT code FROM sites WHERE is_local = 1") == [("410222",)]
+
+
+def test_a_clerk_cannot_restore(
+    backed_up: tuple[Path, Path], clerk: Actor, clock: FixedClock
+) -> None:
+    backup, data_dir = backed_up
+    with pytest.raises(UserError, match="无权"):
+        restore(DataLayout(data_dir), backup, actor=clerk, clock=clock)
+
+
+def test_an_encrypted_backup_outside_the_data_dir_restores(
+    services: AppServices, admin: Actor, clerk: Actor, clock: FixedClock, tmp_path: Path
+) -> None:
+    services.intake.register(clerk, person_form(name="王芳", title="加密备份中的事项"))
+    stick = tmp_path / "U盘"
+    written = services.backups.backup(admin, to=stick).backup
+    assert written.encrypted and written.path.parent == stick
+    assert not written.path.read_bytes().startswith(b"SQLite format 3")
+    services.intake.register(clerk, person_form(name="李娜", title="之后的事项"))
+    services.close()
+    result = restore(services.layout, written.path, actor=admin, clock=clock)
+    titles = [t for (t,) in rows(services.layout.database, "SELECT title FROM cases")]
+    assert titles == ["加密备份中的事项"]
+    assert result.facts.cases == 1
