@@ -242,14 +242,12 @@ def _cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
 def _cmd_intake(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.services.context import Actor
     from desktop_app.services.intake import BatchValidationFailed
-    from desktop_app.services.intake_import import forms_from_records, read_records
+    from desktop_app.services.intake_import import check_records, read_records
 
     records = read_records(Path(args.source))
     with _services(data_dir, args, lock=True) as services:
         departments = {d.name: d.id for d in services.site.departments()}
-        forms, parse_errors = forms_from_records(records, departments)
-        _cleaned, check_errors = services.intake.check_many(forms)
-        errors = _merge_row_errors(parse_errors, check_errors)
+        forms, errors = check_records(services.intake, records, departments)
         if errors:
             raise BatchValidationFailed(errors)
         results = services.intake.register_many(Actor.command_line(), forms)
@@ -647,13 +645,6 @@ def _services(
     finally:
         if instance_lock is not None:
             instance_lock.release()
-
-
-def _merge_row_errors(first: Sequence[Any], second: Sequence[Any]) -> list[Any]:
-    """Both lists' errors by row; a field already wrong to the parser is not reported twice."""
-    seen = {(e.row, e.field) for e in first}
-    merged = list(first) + [e for e in second if (e.row, e.field) not in seen]
-    return sorted(merged, key=lambda e: e.row)
 
 
 def _prompt_new_password() -> str:

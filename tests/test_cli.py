@@ -356,7 +356,8 @@ def test_an_invalid_csv_row_imports_nothing(site_dir: Path, tmp_path: Path) -> N
     source = write_csv(tmp_path / "b.csv", [PERSON, COMPANY | {"contact_person": ""}], "gbk")
     result = run_bbcs("intake", "--from", str(source), data_dir=site_dir)
     assert result.returncode == 2
-    assert "第2行 联系人" in result.stderr
+    # The spreadsheet's row: the header is row 1, so the second record is row 3 (issue 15).
+    assert "第3行 联系人" in result.stderr
     assert stored_cases(site_dir) == {}
 
 

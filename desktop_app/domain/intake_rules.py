@@ -9,10 +9,30 @@ from pathlib import Path
 
 from desktop_app.domain import validation
 from desktop_app.domain.vocabulary import Channel, ComplainantKind
+from desktop_app.domain.workdays import FIRST_YEAR
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
 MAX_VISITS = 99
+# The earliest 反映时间 taken: the first year the deadline engine computes working days for
+# (2004, the holiday tables' first), so every case taken can be given its deadline. Anything
+# earlier (0001-01-01, 1900) is a typing or export error, not a paper record being entered late.
+EARLIEST_RECEIVED = date(FIRST_YEAR, 1, 1)
+# The form's text boxes, each checked for characters no box can hold (validation.text_problem).
+TEXT_FIELDS = (
+    "name",
+    "id_number",
+    "credit_code",
+    "contact_person",
+    "phone",
+    "address",
+    "title",
+    "description",
+    "area",
+    "stuck_at",
+    "id_override_reason",
+    "confirm_name_change",
+)
 
 FIELD_LABELS: dict[str, str] = {
     "complainant_kind": "反映人类型",
@@ -208,4 +228,13 @@ def validate(
         errors["visits_count"] = f"往返次数应在1到{MAX_VISITS}之间"
     if form.received_at is not None and form.received_at.date() > today:
         errors["received_at"] = "反映时间不能晚于今天"
+    elif form.received_at is not None and form.received_at.date() < EARLIEST_RECEIVED:
+        errors["received_at"] = (
+            f"反映时间 {form.received_at.date().isoformat()} 早于{EARLIEST_RECEIVED.year}年，"
+            "请检查是否写错"
+        )
+    for name in TEXT_FIELDS:  # the most basic problem: it replaces any other said of the field
+        problem = validation.text_problem(getattr(form, name))
+        if problem:
+            errors[name] = problem
     return errors

@@ -33,6 +33,7 @@ __all__ = [
     "normalize_phone",
     "normalize_text",
     "org_code_check_char",
+    "text_problem",
 ]
 
 _DIGITS = frozenset("0123456789")
@@ -47,13 +48,21 @@ def normalize_text(value: str) -> str:
     Chinese full-width punctuation (，；：（）) is kept: it is correct in Chinese text and on
     official paper. The ideographic space U+3000 counts as whitespace.
 
+    Control characters that ``str.split`` takes for whitespace (form feed, the separators
+    U+001C–U+001F, NEL) are kept, for :func:`text_problem` to refuse rather than to be tidied
+    into spaces; tabs and line breaks are collapsed like spaces.
+
     Args:
         value: Raw text from a form field.
 
     Returns:
         The normalized text.
     """
-    return " ".join(value.split())
+    return _SPACE_RUN.sub(" ", value).strip(" ")
+
+
+# Whitespace runs, except the control characters a person never types (see normalize_text).
+_SPACE_RUN = re.compile(r"[^\S\x0b\x0c\x1c-\x1f\x85]+")
 
 
 def normalize_code(value: str) -> str:
@@ -81,6 +90,42 @@ def _show(ch: str) -> str:
     if ch.isprintable():
         return ch
     return f"U+{ord(ch):04X}"
+
+
+# Explicit direction controls (embeddings, overrides, isolates): typed by no input method, they make
+# text display in another order than it is stored (a name that reads right but searches wrong).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Line breaks and tabs are typed in a multi-line box; in a one-line box normalize_text makes them
+# spaces before the check, so they are allowed here for both.
+_TYPED_CONTROLS = frozenset("\t\n\r")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` is not text a person could type into a form box, or None when it is.
+
+    Refused: control characters (NUL and the rest of Unicode category Cc, line breaks and tabs
+    excepted), halves of a UTF-16 surrogate pair (a JSON file's lone ``"\\ud800"``), the direction
+    controls U+202A–U+202E and U+2066–U+2069, and text with no visible character at all (only
+    zero-width spaces or joiners). Other invisible format characters inside visible text (a
+    zero-width joiner in an emoji) are left alone: the ID and phone checks drop them.
+
+    Returns:
+        None, or one Chinese sentence naming the first offending character by its code point.
+    """
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cc" and ch not in _TYPED_CONTROLS:
+            return f"含有控制字符 U+{ord(ch):04X}（看不见，多为从别处复制或导出时带入），请删去"
+        if category == "Cs":
+            return f"含有无效字符 U+{ord(ch):04X}（不成对的代理码，文件编码有误），请检查原文件"
+        if ch in _BIDI_CONTROLS:
+            return (
+                f"含有改变文字方向的控制字符 U+{ord(ch):04X}"
+                "（会使显示的文字与实际内容不同），请删去"
+            )
+    if value.strip() and all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in value):
+        return "只有看不见的字符（如零宽空格），请填写实际内容"
+    return None
 
 
 def _mask_tail(value: str, keep: int = 4) -> str:

@@ -1,7 +1,12 @@
 """Reading batch intake files (``bbcs intake --from``): JSON lists or CSV tables.
 
-Parsing problems are reported per row like validation problems, and nothing is imported when any
-row is wrong.
+A batch row takes only what the intake form could hold: text where the form has a text box (a
+JSON number, list, ``true`` or object is refused, never stored as Python's text of it), and the
+form's own rules (:func:`desktop_app.domain.intake_rules.validate`) for the rest. Parsing
+problems are reported per row like validation problems, each naming the row a person finds it
+at (a CSV's spreadsheet row, the header being row 1), and nothing is imported when any row is
+wrong. A file no form could have produced (nested a thousand deep, a cell of a megabyte, a
+5,000-digit number) is refused with a plain message, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,6 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +24,7 @@ from typing import Any
 from desktop_app.domain.intake_rules import IntakeForm
 from desktop_app.domain.vocabulary import Channel, ComplainantKind
 from desktop_app.errors import UserError
-from desktop_app.services.intake import RowError
+from desktop_app.services.intake import IntakeService, RowError
 
 KNOWN_KEYS = {
     "complainant_type",
@@ -38,48 +46,161 @@ KNOWN_KEYS = {
     "id_override_reason",
     "confirm_name_change",
 }
+# Longer than anything a form box holds (具体情况: 5,000 characters) by far, and below the csv
+# module's own limit (131,072), so an overlong cell is told by its row, not as csv.Error.
+MAX_CELL = 100_000
+# A number longer than this is nothing a form holds; Python refuses to convert 4,300 digits.
+_MAX_NUMBER_DIGITS = 30
+_VISITS_RE = re.compile(r"\d{1,3}", re.ASCII)
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Record:
+    """One row of a batch file: its values and the row a person finds it at (a CSV's spreadsheet
+    row, counting the header as 1; a JSON list's position, counting from 1)."""
+
+    row: int
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _HugeNumber:
+    """A JSON number too long for anything a form holds (kept only to be refused by its row)."""
+
+    digits: int
+
+
+def _parse_int(text: str) -> int | _HugeNumber:
+    if len(text.lstrip("-")) > _MAX_NUMBER_DIGITS:
+        return _HugeNumber(len(text))
+    return int(text)
+
+
+def read_records(path: Path) -> list[Record]:
     """Rows of a .json (a list of objects) or .csv (header row; UTF-8 or GBK, as Excel saves)."""
     if not path.is_file():
         raise UserError(f"找不到文件：{path}")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"无法读取文件 {path}：{exc.strerror or exc}") from exc
     suffix = path.suffix.lower()
     if suffix == ".json":
-        try:
-            data = json.loads(raw.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UserError(f"JSON 文件格式不正确：{exc}") from exc
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise UserError('JSON 文件应为对象列表，例如 [{"name": "王芳", …}]')
-        return data
+        return _json_records(raw)
     if suffix == ".csv":
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                content = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes any byte string
-            raise UserError("CSV 文件编码无法识别，请另存为 UTF-8")
-        reader = csv.DictReader(io.StringIO(content))
-        return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+        return _csv_records(raw)
     raise UserError("只支持 .json 或 .csv 文件")
 
 
+def _json_records(raw: bytes) -> list[Record]:
+    try:
+        data = json.loads(raw.decode("utf-8-sig"), parse_int=_parse_int)
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"JSON 文件不是 UTF-8 编码（第 {exc.start + 1} 个字节），请另存为 UTF-8"
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"JSON 文件格式不正确：第 {exc.lineno} 行第 {exc.colno} 列附近（{exc.msg}）"
+        ) from exc
+    except RecursionError as exc:
+        raise UserError(
+            'JSON 文件嵌套层数过多，不是受理登记的格式。应为对象列表，例如 [{"name": "王芳", …}]'
+        ) from exc
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise UserError('JSON 文件应为对象列表，例如 [{"name": "王芳", …}]')
+    return [Record(row, values) for row, values in enumerate(data, start=1)]
+
+
+def _csv_records(raw: bytes) -> list[Record]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            content = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        raise UserError("CSV 文件编码无法识别，请另存为 UTF-8")
+    reader = csv.reader(io.StringIO(content, newline=""))
+    # No cell can be longer than the file: the csv module's own limit (131,072) then never cuts
+    # in, and an overlong cell is told by its row below. The limit is the process's; put back.
+    limit = csv.field_size_limit(max(len(content) + 1, csv.field_size_limit()))
+    records: list[Record] = []
+    header: list[str] | None = None
+    # A spreadsheet shows each record as one row, however many lines its quoted cells span, and
+    # a blank line as an empty row: row numbers count records, blank ones included.
+    row = 0
+    try:
+        for cells in reader:
+            row += 1
+            if not cells:
+                continue
+            for cell in cells:
+                if len(cell) > MAX_CELL:
+                    raise UserError(
+                        f"CSV 文件第{row}行有一格超过 {MAX_CELL:,} 个字，"
+                        "不是受理登记的内容（具体情况最多 5,000 字）。请检查文件是否正确"
+                    )
+            if header is None:
+                header = [name.strip() for name in cells]
+                if not KNOWN_KEYS & set(header):
+                    raise UserError(
+                        f"CSV 文件第{row}行应为列名（表头），如 name,phone,title,description,"
+                        "area,channel,received_at；请在第一行加上列名后重试"
+                    )
+                continue
+            values = {
+                name: (cells[i] if i < len(cells) else "").strip()
+                for i, name in enumerate(header)
+                if name
+            }
+            records.append(Record(row, values))
+    except csv.Error as exc:  # e.g. a quote left open at the end of the file
+        raise UserError(f"CSV 文件第{row + 1}行格式不正确，请用表格软件另存为 CSV") from exc
+    finally:
+        csv.field_size_limit(limit)
+    return records
+
+
+def _describe(value: object) -> str:
+    """What a JSON value is, as a clerk would call it."""
+    if isinstance(value, bool):
+        return "是/否值"
+    if isinstance(value, int | float | _HugeNumber):
+        return "数字"
+    if isinstance(value, list):
+        return "列表"
+    if isinstance(value, dict):
+        return "对象"
+    return "非文字的值"
+
+
 def forms_from_records(
-    records: list[dict[str, Any]], departments: dict[str, int]
+    records: Sequence[Record], departments: dict[str, int]
 ) -> tuple[list[IntakeForm], list[RowError]]:
     """IntakeForms for the rows, and the rows' parsing errors (to report with validation's)."""
     errors: list[RowError] = []
     forms: list[IntakeForm] = []
-    for row, record in enumerate(records, start=1):
+    for record in records:
+        row, values = record.row, record.values
         row_errors: list[RowError] = []
 
-        def text(key: str, record: dict[str, Any] = record) -> str:
-            value = record.get(key)
-            return "" if value is None else str(value)
+        def text(
+            key: str,
+            values: dict[str, Any] = values,
+            row: int = row,
+            row_errors: list[RowError] = row_errors,
+        ) -> str:
+            """The cell as text; a value no text box holds is refused (once per field)."""
+            value = values.get(key)
+            if value is None or isinstance(value, str):
+                return value or ""
+            field = "stuck_department_id" if key == "stuck_department" else key
+            if not any(e.field == field for e in row_errors):
+                row_errors.append(
+                    RowError(row, field, f'应为文字（加引号，如 "…"），不能是{_describe(value)}')
+                )
+            return ""
 
         kind_text = text("complainant_type") or "person"
         try:
@@ -87,7 +208,9 @@ def forms_from_records(
         except ValueError:
             row_errors.append(
                 RowError(
-                    row, "complainant_type", f"“{kind_text}”应为 person/个人 或 enterprise/企业"
+                    row,
+                    "complainant_type",
+                    f"“{kind_text[:40]}”应为 person/个人 或 enterprise/企业",
                 )
             )
             kind = ComplainantKind.PERSON
@@ -97,31 +220,34 @@ def forms_from_records(
         except ValueError:
             allowed = "、".join(c.label for c in Channel)
             row_errors.append(
-                RowError(row, "channel", f"“{channel_text}”不是有效渠道（{allowed}）")
+                RowError(row, "channel", f"“{channel_text[:40]}”不是有效渠道（{allowed}）")
             )
             channel = Channel.ONLINE
         received_at: datetime | None = None
-        if text("received_at"):
+        received_text = text("received_at").strip()
+        if received_text:
             try:
-                received_at = datetime.fromisoformat(text("received_at").replace("/", "-"))
+                received_at = datetime.fromisoformat(received_text.replace("/", "-"))
             except ValueError:
                 row_errors.append(
-                    RowError(row, "received_at", f"“{text('received_at')}”不是有效日期时间")
+                    RowError(row, "received_at", f"“{received_text[:40]}”不是有效日期时间")
                 )
         visits = 1
-        if text("visits_count"):
-            try:
-                visits = int(text("visits_count"))
-            except ValueError:
-                row_errors.append(RowError(row, "visits_count", "往返次数应为整数"))
+        visits_value = values.get("visits_count")
+        if isinstance(visits_value, int) and not isinstance(visits_value, bool):
+            visits = visits_value  # the form's rule (1 to 99) is validate()'s
+        elif isinstance(visits_value, str) and _VISITS_RE.fullmatch(visits_value.strip()):
+            visits = int(visits_value)
+        elif visits_value not in (None, ""):
+            row_errors.append(RowError(row, "visits_count", "往返次数应为1到99的整数"))
         department_id: int | None = None
-        if text("stuck_department"):
-            department_id = departments.get(text("stuck_department").strip())
+        department = text("stuck_department").strip()
+        if department:
+            department_id = departments.get(department)
             if department_id is None:
                 row_errors.append(
-                    RowError(row, "stuck_department_id", f"部门“{text('stuck_department')}”不存在")
+                    RowError(row, "stuck_department_id", f"部门“{department[:40]}”不存在")
                 )
-        errors.extend(row_errors)
         forms.append(
             IntakeForm(
                 complainant_kind=kind,
@@ -143,4 +269,19 @@ def forms_from_records(
                 confirm_name_change=text("confirm_name_change"),
             )
         )
+        errors.extend(row_errors)
     return forms, errors
+
+
+def check_records(
+    intake: IntakeService, records: Sequence[Record], departments: dict[str, int]
+) -> tuple[list[IntakeForm], list[RowError]]:
+    """The rows as forms and every error of the batch, by the row a person finds it at: the
+    parser's, then the form's rules (a field the parser already refused is not told twice)."""
+    forms, parse_errors = forms_from_records(records, departments)
+    _cleaned, check_errors = intake.check_many(forms)
+    rows = [record.row for record in records]
+    seen = {(e.row, e.field) for e in parse_errors}
+    renumbered = [RowError(rows[e.row - 1], e.field, e.message) for e in check_errors]
+    merged = parse_errors + [e for e in renumbered if (e.row, e.field) not in seen]
+    return forms, sorted(merged, key=lambda e: e.row)
