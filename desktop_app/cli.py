@@ -301,8 +301,15 @@ def _count_line(shown: int, total: int) -> str:
 
 
 def _cmd_check(args: argparse.Namespace, data_dir: Path) -> int:
-    with _services(data_dir, args) as services:
-        report = services.maintenance.check()
+    from desktop_app.errors import EnvironmentProblem
+
+    try:
+        with _services(data_dir, args) as services:
+            report = services.maintenance.check()
+    except EnvironmentProblem:
+        if args.db_url or not _report_damage(args, DataLayout(data_dir)):
+            raise
+        return EXIT_USER_ERROR
     if args.json:
         _print_json(
             {
@@ -323,6 +330,36 @@ def _cmd_check(args: argparse.Namespace, data_dir: Path) -> int:
         for problem in report.problems:
             print(f"问题：{problem}")
     return 0 if report.ok else EXIT_USER_ERROR
+
+
+def _report_damage(args: argparse.Namespace, layout: DataLayout) -> bool:
+    """``check`` on a database too damaged to open or read through: what SQLite finds in the
+    file, and the newest good backup to restore. False if the file itself is sound."""
+    from desktop_app.services.health import check_file, newest_good_backup
+
+    found = check_file(layout.database)
+    if found.ok:
+        return False
+    backup = newest_good_backup(layout.backups)
+    if args.json:
+        _print_json(
+            {
+                "ok": False,
+                "database": "damaged",
+                "problems": list(found.problems),
+                "newest_good_backup": str(backup) if backup else None,
+            }
+        )
+        return True
+    print(f"数据库完整性：已损坏（{layout.database}）")
+    for problem in found.problems:
+        print(f"问题：{problem}")
+    print("请不要继续登记，立即联系维护人员用最近的完好备份恢复。")
+    if backup is not None:
+        print(f'最近的完好备份：{backup}（恢复：bbcs restore "{backup}"）')
+    else:
+        print(f"备份文件夹 {layout.backups} 中没有完好的备份。")
+    return True
 
 
 def _cmd_workdays(args: argparse.Namespace, data_dir: Path) -> int:

@@ -3,18 +3,20 @@
 Nothing here knows about bbcs records: writing a whole file or none of it, making a rename
 survive a power cut, reading a written file back from the medium rather than the cache, hashing
 a file without reading it into memory (or as it is written), scratch space for a big file that
-is thrown away, and a file's size as a person reads it.
+is thrown away, a file's size as a person reads it, and files kept to their owner (POSIX).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -24,16 +26,64 @@ _BLOCK = 1024 * 1024
 # scratch folder there is taken as left behind by a run that crashed.
 MEMORY_FOLDER = Path("/dev/shm")
 LEFT_BEHIND_AFTER_S = 12 * 3600
+# POSIX: the records are confidential, so what bbcs creates is its user's alone (0700 folders,
+# 0600 files). Windows keeps the data dir private by the user profile's ACL.
+PRIVATE_UMASK = 0o077
+_GROUP_AND_OTHERS = 0o077
+
+log = logging.getLogger(__name__)
+# The mode write_atomically gives a new file: a plain file's, under the umask bbcs set.
+_new_file_mode = 0o644
+
+
+def create_private_files() -> None:
+    """From now on every file and folder this process creates is its owner's alone (POSIX).
+
+    Set once, early, by whatever opens a data dir: SQLite's files (the database, its ``-wal``
+    and ``-shm``), backups, logs, keys, attachments and papers all follow the umask.
+    """
+    global _new_file_mode
+    if os.name != "posix":
+        return
+    os.umask(PRIVATE_UMASK)
+    _new_file_mode = 0o600
+
+
+def make_private(root: Path, *, deep: Iterable[Path] = ()) -> None:
+    """Take the group's and others' permissions off ``root``, off what lies directly in it and
+    off everything under each of ``deep`` (POSIX; a data dir made by an older release, or
+    copied in). Tightened, never loosened; what cannot be changed (another user's file) is
+    logged and left."""
+    if os.name != "posix":
+        return
+    _tighten(root)
+    with suppress(OSError):
+        for entry in os.scandir(root):
+            _tighten(Path(entry.path))
+    for folder in deep:
+        for parent, folders, files in os.walk(folder):
+            for name in folders + files:
+                _tighten(Path(parent, name))
+
+
+def _tighten(path: Path) -> None:
+    try:
+        found = path.lstat()
+        if stat.S_ISLNK(found.st_mode) or not found.st_mode & _GROUP_AND_OTHERS:
+            return
+        path.chmod(stat.S_IMODE(found.st_mode) & ~_GROUP_AND_OTHERS)
+    except OSError as exc:
+        log.warning("cannot make %s private to its owner: %s", path, exc)
 
 
 def write_atomically(out: Path, data: bytes) -> None:
     """Write via a temp file in the same folder and ``os.replace``: never half a file."""
     handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:
-        try:  # mkstemp makes the file private (0600); what is written here is not a secret
-            mode = out.stat().st_mode & 0o777
+        try:  # mkstemp makes the file 0600; an existing file keeps its mode, a new one
+            mode = out.stat().st_mode & 0o777  # gets a plain file's (0600 under bbcs's umask)
         except OSError:
-            mode = 0o644
+            mode = _new_file_mode
         os.chmod(temp_name, mode)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

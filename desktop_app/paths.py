@@ -64,5 +64,11 @@ class DataLayout:
     def keys(self) -> Path:
         return self.root / "keys"
 
+    @property
+    def open_marker(self) -> Path:
+        """Present while a writer has the database open; left behind by one that did not close
+        cleanly (a crash, a power cut), which asks for a full integrity check at next start."""
+        return self.root / "bbcs.running"
+
     def database_url(self) -> str:
         return f"sqlite:///{self.database.as_posix()}"

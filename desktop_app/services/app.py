@@ -8,11 +8,14 @@ from __future__ import annotations
 import errno
 import functools
 import logging
+import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop_app.errors import EnvironmentProblem
+from desktop_app.errors import AlreadyRunning, EnvironmentProblem
+from desktop_app.files import create_private_files, make_private
 from desktop_app.paths import DataLayout
 from desktop_app.services.assignments import AssignmentService
 from desktop_app.services.attachments import AttachmentStore
@@ -23,6 +26,7 @@ from desktop_app.services.context import Clock, SystemClock
 from desktop_app.services.corrections import CorrectionService
 from desktop_app.services.data_key import DataKey
 from desktop_app.services.deadlines import DeadlineBoard
+from desktop_app.services.health import DatabaseHealth
 from desktop_app.services.intake import IntakeService
 from desktop_app.services.keys import SiteKeys
 from desktop_app.services.ledger import LedgerService
@@ -61,6 +65,7 @@ class AppServices:
     assignments: AssignmentService
     maintenance: MaintenanceService
     slips: SlipRegister
+    health: DatabaseHealth
 
     @functools.cached_property
     def sync(self) -> ExchangeService:
@@ -78,6 +83,7 @@ class AppServices:
 
     def close(self) -> None:
         self.db.dispose()
+        self.health.mark_closed()
 
 
 def instance_lock(data_dir: Path) -> InstanceLock:
@@ -95,12 +101,17 @@ def open_services(
 ) -> AppServices:
     """Create the data dir if needed, migrate the database (backing it up first), wire services.
 
-    ``hasher`` hashes passwords (default: argon2id at the production cost); tests pass a cheap one.
+    The schema is upgraded only under the data dir's writer lock (see :func:`_migrate`). What is
+    created is private to the user (POSIX: 0700 folders, 0600 files), and an existing data dir
+    is made so. ``hasher`` hashes passwords (default: argon2id at the production cost); tests
+    pass a cheap one.
     """
     layout = DataLayout(data_dir)
+    create_private_files()
     try:
         for folder in (layout.root, layout.attachments, layout.backups, layout.logs):
             folder.mkdir(parents=True, exist_ok=True)
+        _keep_private(layout)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise EnvironmentProblem(f"磁盘空间已满，无法创建数据目录 {data_dir}") from exc
@@ -110,10 +121,14 @@ def open_services(
         ) from exc
     the_clock = clock or SystemClock()
     db = Database(db_url or layout.database_url())
+    health = DatabaseHealth(db, layout, the_clock)
+    if db.is_sqlite and InstanceLock.held_by_this_process(layout):
+        health.mark_open()  # the writer: a crash from here on asks for a full check next start
     try:
-        db.migrate(backup_dir=layout.backups, now=the_clock.now())
+        _migrate(db, layout, the_clock.now())
     except BaseException:
         db.dispose()  # a refused database leaves no pooled connection (a server's) open
+        health.mark_closed()
         raise
     attachments = AttachmentStore(layout.attachments)
     calendar = CalendarService(db, the_clock)
@@ -123,6 +138,7 @@ def open_services(
         moved = calendar.bring_deadlines_up_to_date()
     except BaseException:
         db.dispose()
+        health.mark_closed()
         raise
     if moved:
         log.info("recomputed %d deadlines under the current calendar", len(moved))
@@ -150,4 +166,41 @@ def open_services(
         assignments=AssignmentService(db, the_clock, calendar, roster, keys),
         maintenance=MaintenanceService(db, the_clock, attachments),
         slips=SlipRegister(db),
+        health=health,
     )
+
+
+def _migrate(db: Database, layout: DataLayout, now: datetime) -> None:
+    """Upgrade the schema only under the writer lock: a newer bbcs must never change the schema
+    under an older one still running (its next save would fail). A command that reads only
+    takes the lock for the upgrade and lets go; if another process holds it, nothing changes.
+    PostgreSQL serialises the upgrade with its advisory lock instead (Database.migrate)."""
+    if not db.needs_upgrade():
+        return
+    if not db.is_sqlite or InstanceLock.held_by_this_process(layout):
+        db.migrate(backup_dir=layout.backups, now=now)
+        return
+    lock = InstanceLock(layout)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        raise AlreadyRunning(
+            f"数据目录 {layout.root} 中的数据库需要升级到本版本的格式才能使用，"
+            "但另一个 bbcs（可能是旧版本的窗口或命令）正在使用这个数据目录，"
+            "此时升级会让它无法保存。请先关闭那个 bbcs，再重新运行。数据库未作任何改动。"
+        ) from exc
+    try:
+        db.migrate(backup_dir=layout.backups, now=now)
+    finally:
+        lock.release()
+
+
+def _keep_private(layout: DataLayout) -> None:
+    """The data dir, and what is in it, readable by its user only (POSIX). The attachments are
+    walked only while the folder is still as an older release left it: thousands of files."""
+    deep = [layout.backups, layout.logs, layout.keys]
+    if os.name == "posix" and any(
+        folder.stat().st_mode & 0o077 for folder in (layout.root, layout.attachments)
+    ):
+        deep.append(layout.attachments)
+    make_private(layout.root, deep=deep)

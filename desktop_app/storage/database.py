@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import filelock
 from sqlalchemy import Engine, create_engine, event, inspect
@@ -178,6 +178,23 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(bbcs_write=True), expire_on_commit=False
         )
+        self._writes_refused: str | None = None
+
+    def refuse_writes(self, reason: str) -> None:
+        """From now on every write is refused with ``reason``: a damaged file is read, never
+        written, so that saving does not spread the damage before it is restored."""
+        if self._writes_refused is None:
+            log.error("database %s is read-only from now on: %s", self.display_url, reason)
+        self._writes_refused = reason
+
+    @property
+    def writes_refused(self) -> str | None:
+        """Why this database is read-only for this process, or None."""
+        return self._writes_refused
+
+    def _may_write(self) -> None:
+        if self._writes_refused is not None:
+            raise EnvironmentProblem(self._writes_refused)
 
     @property
     def is_sqlite(self) -> bool:
@@ -206,7 +223,7 @@ class Database:
         try:
             yield session
         except DBAPIError as exc:  # e.g. the PostgreSQL server went away, a damaged file
-            problem = environment_problem(exc, self.display_url)
+            problem = self._told(exc)
             if problem is None:
                 raise
             raise problem from exc
@@ -216,7 +233,11 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
-        """A unit of work: committed if the block ends normally, rolled back otherwise."""
+        """A unit of work: committed if the block ends normally, rolled back otherwise.
+
+        Refused (EnvironmentProblem) once the database is known to be damaged.
+        """
+        self._may_write()
         with self._unit_of_work(self._write()) as session:
             yield session
 
@@ -227,7 +248,7 @@ class Database:
             session.commit()
         except DBAPIError as exc:
             session.rollback()
-            problem = environment_problem(exc, self.display_url)
+            problem = self._told(exc)
             if problem is None:
                 raise
             raise problem from exc
@@ -236,6 +257,14 @@ class Database:
             raise
         finally:
             session.close()
+
+    def _told(self, exc: DBAPIError) -> EnvironmentProblem | None:
+        """The plain message for ``exc`` when the user can act on it (a damaged file also stops
+        every later write); None for a bug."""
+        problem = environment_problem(exc, self.display_url)
+        if problem is not None and is_damage(exc):
+            self.refuse_writes(DAMAGED_READ_ONLY)
+        return problem
 
     @contextlib.contextmanager
     def attached(self, path: Path, schema: str, *, write: bool) -> Iterator[Session]:
@@ -251,6 +280,8 @@ class Database:
         """
         if not self.is_sqlite:
             raise RuntimeError("attached() is for SQLite")
+        if write:
+            self._may_write()
         with self.engine.connect() as connection:
             raw = connection.connection.driver_connection
             assert raw is not None
@@ -310,30 +341,45 @@ class Database:
             assert raw is not None
             raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
-    def migrate(self, *, backup_dir: Path | None = None, now: datetime | None = None) -> bool:
-        """Bring the schema to the newest revision; back up an existing database first.
+    def needs_upgrade(self) -> bool:
+        """Whether :meth:`migrate` would change the schema (a new database included), read
+        without changing anything; refuses a database made by a newer release."""
+        return self._revision_to_upgrade() != SCHEMA_HEAD
 
-        Returns True if anything was upgraded. Refuses a database made by a newer release.
-        """
+    def _revision_to_upgrade(self) -> str | None:
+        """The database's revision, SCHEMA_HEAD when it is up to date; refuses a newer one."""
         try:
             current = current_revision(self.engine)
             if not self.is_sqlite:
                 self._check_server()
         except DBAPIError as exc:
-            problem = environment_problem(exc, self.display_url)
+            problem = self._told(exc)
             if problem is None:
                 raise
             raise problem from exc
+        if current == SCHEMA_HEAD:
+            return current
+        known = {rev.revision for rev in _script_directory().walk_revisions()}
+        if current is not None and current not in known:
+            raise DatabaseTooNew(
+                f"数据库版本（{current}）比本程序（支持到 {head_revision()}）更新，"
+                "请安装新版 bbcs 后再打开。"
+            )
+        return current
+
+    def migrate(self, *, backup_dir: Path | None = None, now: datetime | None = None) -> bool:
+        """Bring the schema to the newest revision; back up an existing database first.
+
+        Returns True if anything was upgraded. Refuses a database made by a newer release. The
+        caller holds the data dir's writer lock (services.app), so that no older bbcs is
+        writing to the database while its schema changes.
+        """
+        current = self._revision_to_upgrade()
         if current == SCHEMA_HEAD:
             return False
         from alembic import command
 
         head = head_revision()
-        known = {rev.revision for rev in _script_directory().walk_revisions()}
-        if current is not None and current not in known:
-            raise DatabaseTooNew(
-                f"数据库版本（{current}）比本程序（支持到 {head}）更新，请安装新版 bbcs 后再打开。"
-            )
         if current is not None and not self.is_sqlite:
             # One transaction on PostgreSQL (its DDL is transactional): a failed upgrade leaves
             # the old schema. A copy is still the server's job.
@@ -439,6 +485,20 @@ _SQLITE_PROBLEMS: dict[int, str] = {
 }
 
 
+# Told when a damaged file was found: this process goes on reading, never writing.
+DAMAGED_READ_ONLY = (
+    "数据库文件已损坏，为免损坏扩大，现在只能查看，不能保存或修改。"
+    "请联系维护人员用 backups 文件夹中最近的完好备份恢复（bbcs restore 备份文件），"
+    "恢复后再继续登记。"
+)
+
+
+def is_damage(exc: DBAPIError) -> bool:
+    """A damaged SQLite file (a corrupt page, or not a database at all), not a passing trouble."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
 def environment_problem(exc: DBAPIError, display_url: str = "") -> EnvironmentProblem | None:
     """The plain Chinese message for a database error the user can act on (disk full, read-only,
     locked, damaged …), sorted by SQLite's result code or PostgreSQL's SQLSTATE — never by the
@@ -485,10 +545,18 @@ class InstanceLock:
     file is open without delete sharing, so it cannot be deleted while a writer runs.
     """
 
+    # The data dirs whose lock this process holds (open_services migrates only under it).
+    _held_here: ClassVar[set[Path]] = set()
+
     def __init__(self, layout: DataLayout) -> None:
         self._root = layout.root
         self._lock = filelock.FileLock(str(layout.lock_file), timeout=0)
         self._folder_fd: int | None = None
+
+    @classmethod
+    def held_by_this_process(cls, layout: DataLayout) -> bool:
+        """Whether this process holds ``layout``'s writer lock (a window, a writing command)."""
+        return _key(layout.root) in cls._held_here
 
     def acquire(self) -> None:
         self._hold_folder()
@@ -500,8 +568,11 @@ class InstanceLock:
         except BaseException:
             self._let_go_of_folder()
             raise
+        InstanceLock._held_here.add(_key(self._root))
 
     def release(self) -> None:
+        if self._lock.is_locked:
+            InstanceLock._held_here.discard(_key(self._root))
         self._lock.release(force=True)
         self._let_go_of_folder()
 
@@ -539,6 +610,10 @@ class InstanceLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _key(root: Path) -> Path:
+    return Path(os.path.abspath(root))
 
 
 def _already_running() -> AlreadyRunning:

@@ -37,7 +37,7 @@ from desktop_app.ui.ledger_page import LedgerPage
 from desktop_app.ui.lock_screen import ScreenLock
 from desktop_app.ui.operations import Query
 from desktop_app.ui.screen import available_area, size_to_screen
-from desktop_app.ui.startup import LoginDialog
+from desktop_app.ui.startup import DatabaseCheck, LoginDialog
 
 if TYPE_CHECKING:
     from desktop_app.ui.audit_page import AuditPage
@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         for label in (self.site_label, self.user_label, self.duty_label):
             label.setContentsMargins(8, 0, 8, 0)
             status.addWidget(label)
+        self.database_check = DatabaseCheck(self, context.services)  # once the window is up
         self.switch_button = QPushButton("切换用户")
         self.switch_button.setToolTip(
             f"换另一位用户登录（{SWITCH_USER_KEYS.toString(QKeySequence.SequenceFormat.NativeText)}）"
