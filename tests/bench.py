@@ -82,7 +82,7 @@ def build_database(folder: Path, cases: int) -> tuple[Path, float | None]:
         is_demo=True,
     )
     start = time.perf_counter()
-    DemoService(services.db, clock, services.keys).generate(cases)
+    DemoService(services.db, clock, services.keys, sealer=services.sealer).generate(cases)
     seconds = time.perf_counter() - start
     services.close()
     marker.write_text("ok")

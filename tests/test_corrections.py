@@ -218,7 +218,8 @@ def test_a_closed_case_can_be_corrected_and_its_status_stays(
     services.cases.withdraw(clerk, case_id, "当事人已自行办结")
     services.corrections.correct(clerk, case_id, corrected(services, case_id, phone="13987654321"))
     detail = services.cases.detail(case_id)
-    assert detail.status is CaseStatus.WITHDRAWN and detail.phone == "13987654321"
+    assert detail.status is CaseStatus.WITHDRAWN and detail.phone == "139****4321"
+    assert services.cases.reveal_numbers(clerk, case_id).phone == "13987654321"
     assert not services.maintenance.check().problems
 
 

@@ -905,7 +905,7 @@ def test_demo_data_carries_consistent_deadlines_a_roster_and_a_closure(
         admin_password=ADMIN_PASSWORD,
     )
 
-    DemoService(services.db, clock).generate(200)
+    DemoService(services.db, clock, sealer=services.sealer).generate(200)
 
     calendar = services.calendar.calendar()
     visit_days = services.calendar.rules().working_days(RuleKey.VISIT)

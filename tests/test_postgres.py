@@ -470,7 +470,9 @@ def test_demo_data_on_each_engine(site_on_engine: AppServices) -> None:
     # The demo makes its own users; the fixture's would collide with some of them.
     with services.db.write() as session:
         session.execute(text("UPDATE users SET username = username || '_t' WHERE role <> 'admin'"))
-    summary = DemoService(services.db, services.clock, services.keys).generate(120)
+    summary = DemoService(
+        services.db, services.clock, services.keys, sealer=services.sealer
+    ).generate(120)
     assert summary.cases == 120
 
     clerk = services.auth.login("clerk1_t", USER_PASSWORD)

@@ -32,6 +32,7 @@ from desktop_app.services.keys import SiteKeys
 from desktop_app.services.ledger import LedgerService
 from desktop_app.services.maintenance import MaintenanceService
 from desktop_app.services.roster import RosterService
+from desktop_app.services.sealing import Sealer, open_sealer
 from desktop_app.services.site import SiteService
 from desktop_app.services.slip_register import SlipRegister
 from desktop_app.storage.database import Database, InstanceLock
@@ -53,6 +54,7 @@ class AppServices:
     attachments: AttachmentStore
     keys: SiteKeys
     data_key: DataKey
+    sealer: Sealer
     calendar: CalendarService
     deadlines: DeadlineBoard
     roster: RosterService
@@ -72,7 +74,7 @@ class AppServices:
         """Built on first use: the exchange code is not needed to open the window."""
         from desktop_app.services.exchange import ExchangeService
 
-        return ExchangeService(self.db, self.clock, self.keys, self.attachments)
+        return ExchangeService(self.db, self.clock, self.keys, self.attachments, self.sealer)
 
     @functools.cached_property
     def backups(self) -> BackupService:
@@ -144,7 +146,12 @@ def open_services(
         log.info("recomputed %d deadlines under the current calendar", len(moved))
     keys = SiteKeys(layout.keys, clock=the_clock)
     data_key = DataKey(layout.keys)
-    data_key.ensure()
+    try:
+        # A missing key beside sealed data is refused, never replaced; old numbers sealed once.
+        sealer = open_sealer(db, data_key)
+    except BaseException:
+        db.dispose()
+        raise
     roster = RosterService(db, the_clock, calendar)
     passwords = hasher if hasher is not None else production_hasher()
     return AppServices(
@@ -154,16 +161,17 @@ def open_services(
         attachments=attachments,
         keys=keys,
         data_key=data_key,
+        sealer=sealer,
         calendar=calendar,
         deadlines=DeadlineBoard(db, calendar),
         roster=roster,
         site=SiteService(db, the_clock, keys, passwords),
         auth=AuthService(db, the_clock, passwords),
-        intake=IntakeService(db, the_clock, attachments),
-        cases=CaseService(db, the_clock, attachments, calendar),
-        corrections=CorrectionService(db, the_clock),
-        ledger=LedgerService(db),
-        assignments=AssignmentService(db, the_clock, calendar, roster, keys),
+        intake=IntakeService(db, the_clock, attachments, sealer),
+        cases=CaseService(db, the_clock, attachments, calendar, sealer),
+        corrections=CorrectionService(db, the_clock, sealer),
+        ledger=LedgerService(db, sealer),
+        assignments=AssignmentService(db, the_clock, calendar, roster, keys, sealer),
         maintenance=MaintenanceService(db, the_clock, attachments),
         slips=SlipRegister(db),
         health=health,

@@ -43,12 +43,13 @@ from desktop_app.domain.vocabulary import (
 )
 from desktop_app.domain.workdays import Deadline, WorkdayCalendar
 from desktop_app.errors import NotFound, UserError, ValidationFailed
-from desktop_app.services import audit, receipts, settings
+from desktop_app.services import audit, integrity, receipts, settings
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip
 from desktop_app.services.ownership import editable_case
 from desktop_app.services.roster import RosterService
+from desktop_app.services.sealing import Sealer
 from desktop_app.services.site import PaperSettings, read_paper_settings
 from desktop_app.services.timeline import add_event
 from desktop_app.services.verification import check_paper
@@ -151,12 +152,14 @@ class AssignmentService:
         calendar: CalendarService,
         roster: RosterService,
         keys: SiteKeys,
+        sealer: Sealer,
     ) -> None:
         self._db = db
         self._clock = clock
         self._calendar = calendar
         self._roster = roster
         self._keys = keys
+        self._sealer = sealer
 
     # Reading --------------------------------------------------------------------------------
 
@@ -216,7 +219,8 @@ class AssignmentService:
             if row is None:
                 raise NotFound(f"找不到编号为“{number}”的交办单")
             slip, assignment = row
-            return _slip_info(slip, assignment), SlipContent.from_json(slip.content)
+            content = self._sealer.open_content(slip.content)
+            return _slip_info(slip, assignment), SlipContent.from_json(content)
 
     def default_days(self, case_id: int) -> int:
         """The working days the rule of the case's paper gives a new assignment (a 办不了
@@ -387,6 +391,7 @@ class AssignmentService:
             signing = _deadline_if_signed(lead, now.date(), calendar)  # as issue() would set it
             due = signing.due
             content = _content(
+                self._sealer,
                 case,
                 lead,
                 assists,
@@ -437,6 +442,7 @@ class AssignmentService:
             # Every character must print before a number is taken: a refused paper uses none.
             _refuse_unprintable(
                 _content(
+                    self._sealer,
                     case,
                     lead,
                     assists,
@@ -471,6 +477,7 @@ class AssignmentService:
                     assignment.due_date = assignment.original_due_date = deadline.due
             earlier = _earlier_number(session, lead)
             content = _content(
+                self._sealer,
                 case,
                 lead,
                 assists,
@@ -649,6 +656,7 @@ class AssignmentService:
             own = _slip_numbers(session, [a.id]).get(a.id, ())
             earlier = own[0] if own else ""
             content = _content(
+                self._sealer,
                 case,
                 a,
                 [],
@@ -761,6 +769,7 @@ class AssignmentService:
             # administrator set (a local closure …): both are the holiday arrangement changing.
             reason = f"经批准延期{extension}个工作日" if extension else "节假日安排调整"
             content = _content(
+                self._sealer,
                 case,
                 lead,
                 assists,
@@ -869,7 +878,7 @@ class AssignmentService:
         now = self._clock.now()
         with self._db.read() as session:
             slip = _printable_slip(session, number, case_id)
-            content = SlipContent.from_json(slip.content)
+            content = SlipContent.from_json(self._sealer.open_content(slip.content))
             reprint_at = now if _next_is_reprint(slip) else None
         return render_slip(content, reprint_at=reprint_at)
 
@@ -896,7 +905,7 @@ class AssignmentService:
         now = self._clock.now()
         with self._db.write() as session:
             slip = _printable_slip(session, number, case_id)
-            content = SlipContent.from_json(slip.content)
+            content = SlipContent.from_json(self._sealer.open_content(slip.content))
             # Another site's paper printed here is a copy (补打): its record stays the issuer's.
             reprint_at = now if _next_is_reprint(slip) else None
             data = render_slip(content, reprint_at=reprint_at, out=out)
@@ -1082,6 +1091,7 @@ def _paper_kind(kind: AssignmentKind, case: Case) -> PaperKind:
 
 
 def _content(
+    sealer: Sealer,
     case: Case,
     lead: Assignment,
     assists: Sequence[Assignment],
@@ -1103,7 +1113,7 @@ def _content(
     office = read_paper_settings(session) if session is not None else PaperSettings()
     phone_masked = office.mask_phone.get(paper.value, True)
     id_masked = office.mask_id.get(paper.value, True)
-    matter = printed_matter(case, phone_masked=phone_masked, id_masked=id_masked)
+    matter = printed_matter(case, sealer, phone_masked=phone_masked, id_masked=id_masked)
     return SlipContent(
         kind=paper,
         number=number,
@@ -1134,7 +1144,7 @@ def _content(
 
 
 def printed_matter(
-    case: Case, *, phone_masked: bool = True, id_masked: bool = True
+    case: Case, sealer: Sealer, *, phone_masked: bool = True, id_masked: bool = True
 ) -> dict[str, str]:
     """The complainant's and the matter's fields as a paper issued now prints them, the phone
     and ID masked or in full as the paper's kind is set (公文设置); 更正 compares an issued
@@ -1142,15 +1152,12 @@ def printed_matter(
     person = case.complainant
     enterprise = person.kind == ComplainantKind.ENTERPRISE.value
     contact = person.contact_person if enterprise else person.name
-    phone = (mask_phone(person.phone) if phone_masked else person.phone) if person.phone else ""
+    clear_phone, clear_id = sealer.phone(person), sealer.id_number(person)
+    phone = (mask_phone(clear_phone) if phone_masked else clear_phone) if clear_phone else ""
     identity = (
         person.credit_code
         if enterprise
-        else (
-            (mask_id_number(person.id_number) if id_masked else person.id_number)
-            if person.id_number
-            else ""
-        )
+        else ((mask_id_number(clear_id) if id_masked else clear_id) if clear_id else "")
     )
     return {
         "complainant": person.name,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from desktop_app.domain.case_flow import EVENT_LABELS, EventKind, advance, visit_outcome
 from desktop_app.domain.deadlines import DeadlineRules, RuleKey, apply_deadline, case_rule
 from desktop_app.domain.permissions import Permission
-from desktop_app.domain.validation import mask_id_number, normalize_text
+from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import (
     Approach,
     CaseStatus,
@@ -34,6 +34,7 @@ from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.ownership import editable_case, read_only_reason
+from desktop_app.services.sealing import Sealer, masked
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Area, Case
@@ -79,7 +80,7 @@ class CaseDetail:
     id_number_masked: str
     credit_code: str
     contact_person: str
-    phone: str
+    phone: str  # masked (138****5678): the full number only through CaseService.reveal_numbers
     address: str
     id_override_reason: str
     title: str
@@ -109,6 +110,19 @@ class CaseDetail:
     read_only_reason: str = ""
 
 
+@dataclass(frozen=True)
+class RevealedNumbers:
+    """A complainant's full ID and phone, shown on screen to someone allowed to (audited)."""
+
+    id_number: str
+    phone: str
+
+
+# Who may see a complainant's full numbers on screen: the staff who handle cases (and phone the
+# complainant back), not the auditor.
+REVEAL_PERMISSION = Permission.REGISTER_CASE
+
+
 class CaseService:
     def __init__(
         self,
@@ -116,11 +130,39 @@ class CaseService:
         clock: Clock,
         attachments: AttachmentStore,
         calendar: CalendarService,
+        sealer: Sealer,
     ) -> None:
         self._db = db
         self._clock = clock
         self._attachments = attachments
         self._calendar = calendar
+        self._sealer = sealer
+
+    def reveal_numbers(self, actor: Actor, case_id: int) -> RevealedNumbers:
+        """The complainant's full ID and phone, for a user whose role may see them; every
+        reveal is on the audit log (who, which case), the numbers themselves are not."""
+        actor.require(REVEAL_PERMISSION)
+        with self._db.write() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise NotFound("事项不存在")
+            person = case.complainant
+            shown = RevealedNumbers(self._sealer.id_number(person), self._sealer.phone(person))
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="reveal_numbers",
+                entity="complainant",
+                entity_uuid=person.uuid,
+                after={
+                    "case": case.number,
+                    "fields": [
+                        k for k, v in (("id_number", shown.id_number), ("phone", shown.phone)) if v
+                    ],
+                },
+            )
+        return shown
 
     def detail(self, case_id: int) -> CaseDetail:
         with self._db.read() as session:
@@ -133,6 +175,7 @@ class CaseService:
                 raise NotFound("事项不存在")
             linked = session.get(Case, case.linked_case_id) if case.linked_case_id else None
             complainant = case.complainant
+            shown = masked(self._sealer.id_number(complainant), self._sealer.phone(complainant))
             return CaseDetail(
                 id=case.id,
                 uuid=case.uuid,
@@ -140,12 +183,10 @@ class CaseService:
                 status=CaseStatus(case.status),
                 complainant_kind=ComplainantKind(complainant.kind),
                 complainant_name=complainant.name,
-                id_number_masked=mask_id_number(complainant.id_number)
-                if complainant.id_number
-                else "",
+                id_number_masked=shown.id_number,
                 credit_code=complainant.credit_code,
                 contact_person=complainant.contact_person,
-                phone=complainant.phone,
+                phone=shown.phone,
                 address=complainant.address,
                 id_override_reason=complainant.id_override_reason,
                 title=case.title,

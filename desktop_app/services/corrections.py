@@ -25,7 +25,7 @@ from desktop_app.domain import intake_rules
 from desktop_app.domain.case_flow import EventKind, advance
 from desktop_app.domain.intake_rules import IntakeForm
 from desktop_app.domain.permissions import Permission
-from desktop_app.domain.validation import mask_id_number, normalize_text
+from desktop_app.domain.validation import mask_id_number, mask_phone, normalize_text
 from desktop_app.domain.vocabulary import CaseStatus, Channel, ComplainantKind
 from desktop_app.errors import NotFound, PermissionDenied, ValidationFailed
 from desktop_app.services import audit
@@ -33,6 +33,7 @@ from desktop_app.services.assignments import printed_matter
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.intake import search_fields
 from desktop_app.services.ownership import editable_case, made_here
+from desktop_app.services.sealing import Sealer, audit_form
 from desktop_app.services.timeline import add_event
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
@@ -107,14 +108,17 @@ _PRINTED_LABELS = {
     "matter_title": "反映事项",
     "matter_description": "具体情况",
 }
+# The complainant's fields stored sealed (services/sealing.py).
+_SEALED = frozenset({"id_number", "phone"})
 # Too long to quote in a banner: only said to have changed.
 _NOT_QUOTED = frozenset({"matter_description"})
 
 
 class CorrectionService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, sealer: Sealer) -> None:
         self._db = db
         self._clock = clock
+        self._sealer = sealer
 
     # Reading ------------------------------------------------------------------------------
 
@@ -123,7 +127,8 @@ class CorrectionService:
         the person correcting it must see what is wrong)."""
         with self._db.read() as session:
             case = _get_case(session, case_id)
-            return CorrectionForm(_case_fields(case), _complainant_fields(case.complainant))
+            person = _complainant_fields(case.complainant, self._sealer)
+            return CorrectionForm(_case_fields(case), person)
 
     def shared_cases(self, case_id: int) -> list[SharedCase]:
         """The complainant's other cases, newest first: a correction of the person reaches them."""
@@ -152,15 +157,17 @@ class CorrectionService:
             lines: list[str] = []
             for slip in slips:
                 changed: list[str] = []
+                content = self._sealer.open_content(slip.content)
                 # Compared as this paper printed them: its kind's masking when it was signed.
                 now = printed_matter(
                     case,
-                    phone_masked=bool(slip.content.get("phone_masked", True)),
-                    id_masked=bool(slip.content.get("id_masked", True)),
+                    self._sealer,
+                    phone_masked=bool(content.get("phone_masked", True)),
+                    id_masked=bool(content.get("id_masked", True)),
                 )
                 for key, label in _PRINTED_LABELS.items():
-                    printed = str(slip.content.get(key, ""))
-                    if key not in slip.content or printed == now[key]:
+                    printed = str(content.get(key, ""))
+                    if key not in content or printed == now[key]:
                         continue
                     if key in _NOT_QUOTED:
                         changed.append(f"{label}已更正")
@@ -188,7 +195,8 @@ class CorrectionService:
         """
         with self._db.read() as session:
             case = _get_case(session, case_id)
-            stored = CorrectionForm(_case_fields(case), _complainant_fields(case.complainant))
+            person = _complainant_fields(case.complainant, self._sealer)
+            stored = CorrectionForm(_case_fields(case), person)
             clean = _normalized(form, stored)
             areas = set(session.scalars(select(Area.name).where(Area.active.is_(True))))
             departments = set(
@@ -206,7 +214,9 @@ class CorrectionService:
                 department_ids=departments,
             )
             errors.update({k: v for k, v in rule_errors.items() if k in judged})
-            errors.update(_identity_taken(session, case.complainant, clean.complainant, changed))
+            errors.update(
+                _identity_taken(session, case.complainant, clean.complainant, changed, self._sealer)
+            )
         if not clean.reason:
             errors["reason"] = "请填写更正原因（如：登记时姓名录错）"
         elif len(clean.reason) > MAX_REASON:
@@ -230,7 +240,7 @@ class CorrectionService:
             person = case.complainant
             if person.origin_site:
                 raise PermissionDenied("反映人信息由登记它的站点维护，本站点不能更正。")
-            stored = CorrectionForm(_case_fields(case), _complainant_fields(person))
+            stored = CorrectionForm(_case_fields(case), _complainant_fields(person, self._sealer))
             changed = _changed_fields(stored, clean)
             if not changed:  # changed meanwhile by someone else to exactly this
                 raise ValidationFailed({"form": "没有改动任何内容，无需更正"})
@@ -253,9 +263,14 @@ class CorrectionService:
                     after=after | {"reason": clean.reason},
                 )
             if person_changes:
-                before = {k: getattr(person, k) for k in person_changes}
+                before = {k: getattr(stored.complainant, k) for k in person_changes}
                 for key in person_changes:
-                    setattr(person, key, getattr(clean.complainant, key))
+                    if key not in _SEALED:
+                        setattr(person, key, getattr(clean.complainant, key))
+                if person_changes.keys() & _SEALED:
+                    self._sealer.store(
+                        person, id_number=clean.complainant.id_number, phone=clean.complainant.phone
+                    )
                 person.version += 1
                 audit.record(
                     session,
@@ -264,8 +279,8 @@ class CorrectionService:
                     action="correct",
                     entity="complainant",
                     entity_uuid=person.uuid,
-                    before=before,
-                    after={k: getattr(person, k) for k in person_changes}
+                    before=audit_form(before),
+                    after=audit_form({k: getattr(clean.complainant, k) for k in person_changes})
                     | {"reason": clean.reason, "case": case.number},
                 )
                 touched += session.scalars(
@@ -324,14 +339,14 @@ def _case_fields(case: Case) -> CaseFields:
     )
 
 
-def _complainant_fields(person: Complainant) -> ComplainantFields:
+def _complainant_fields(person: Complainant, sealer: Sealer) -> ComplainantFields:
     return ComplainantFields(
         kind=ComplainantKind(person.kind),
         name=person.name,
-        id_number=person.id_number,
+        id_number=sealer.id_number(person),
         credit_code=person.credit_code,
         contact_person=person.contact_person,
-        phone=person.phone,
+        phone=sealer.phone(person),
         address=person.address,
         id_override_reason=person.id_override_reason,
     )
@@ -401,21 +416,27 @@ def _changed_fields(stored: CorrectionForm, clean: CorrectionForm) -> list[str]:
 
 
 def _identity_taken(
-    session: Session, person: Complainant, new: ComplainantFields, changed: list[str]
+    session: Session,
+    person: Complainant,
+    new: ComplainantFields,
+    changed: list[str],
+    sealer: Sealer,
 ) -> dict[str, str]:
     """An ID or credit code that already belongs to another of this site's complainants: intake
-    would treat the two as one person, so the correction is refused rather than merged."""
+    would treat the two as one person, so the correction is refused rather than merged. An ID
+    is found by its keyed hash (the number is sealed)."""
     errors: dict[str, str] = {}
     for key, column, label in (
-        ("id_number", Complainant.id_number, "身份证号"),
+        ("id_number", Complainant.id_lookup, "身份证号"),
         ("credit_code", Complainant.credit_code, "统一社会信用代码"),
     ):
         value = getattr(new, key)
         if key not in changed or not value:
             continue
+        wanted = sealer.lookup("id", value) if key == "id_number" else value
         other = session.scalar(
             select(Complainant)
-            .where(column == value, Complainant.id != person.id, made_here(Complainant))
+            .where(column == wanted, Complainant.id != person.id, made_here(Complainant))
             .limit(1)
         )
         if other is not None:
@@ -460,6 +481,8 @@ def _show(session: Session, key: str, value: Any) -> str:
         return f"{value:%Y-%m-%d %H:%M}"
     if key == "id_number":
         return mask_id_number(str(value))
+    if key == "phone":  # the timeline and the audit log are stored: no number in clear
+        return mask_phone(str(value))
     return str(value)
 
 

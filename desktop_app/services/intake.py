@@ -13,12 +13,14 @@ from desktop_app.domain import intake_rules
 from desktop_app.domain.case_flow import EventKind, advance
 from desktop_app.domain.intake_rules import IntakeForm, number_needs_reason
 from desktop_app.domain.permissions import Permission
+from desktop_app.domain.validation import mask_phone
 from desktop_app.domain.vocabulary import OPEN_STATUSES, CaseStatus
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore, StoredFile
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.ownership import made_here, read_only_reason
+from desktop_app.services.sealing import Sealer, audit_form
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
@@ -96,21 +98,26 @@ def case_number(short_name: str, year: int, seq: int) -> str:
 
 
 def search_fields(case: Case, complainant: Complainant) -> list[str]:
+    """A case's search text: its phone only by the last four digits (the full number is found
+    through its keyed hash, see :meth:`IntakeService.complainants_by_number`)."""
     return search.case_fields(
         case.number,
         complainant.name,
         case.title,
         case.description,
         case.stuck_at,
-        complainant.phone,
+        complainant.phone_last4,
     )
 
 
 class IntakeService:
-    def __init__(self, db: Database, clock: Clock, attachments: AttachmentStore) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, attachments: AttachmentStore, sealer: Sealer
+    ) -> None:
         self._db = db
         self._clock = clock
         self._attachments = attachments
+        self._sealer = sealer
 
     # Checking -----------------------------------------------------------------------------
 
@@ -183,7 +190,7 @@ class IntakeService:
         if not clean.name:
             return None
         with self._db.read() as session:
-            existing = _known_complainant(session, clean)
+            existing = _known_complainant(session, clean, self._sealer)
             if existing is None or existing.name == clean.name:
                 return None
             numbers = session.scalars(
@@ -195,7 +202,7 @@ class IntakeService:
                 existing.name,
                 clean.name,
                 intake_rules.identity_label(clean),
-                existing.phone,
+                mask_phone(phone) if (phone := self._sealer.phone(existing)) else "",
                 existing.address,
                 len(numbers),
                 numbers[0] if numbers else "",
@@ -206,11 +213,12 @@ class IntakeService:
         clean = intake_rules.normalized(form)
         conditions = []
         if clean.id_number:
-            conditions.append(Complainant.id_number == clean.id_number)
+            conditions.append(Complainant.id_lookup == self._sealer.lookup("id", clean.id_number))
         if clean.credit_code:
             conditions.append(Complainant.credit_code == clean.credit_code)
         if clean.phone:
-            conditions.append(Complainant.phone == clean.phone)
+            wanted = self._sealer.lookup("phone", clean.phone)
+            conditions.append(Complainant.phone_lookup == wanted)
         if not conditions:
             return []
         with self._db.read() as session:
@@ -229,7 +237,7 @@ class IntakeService:
                     CaseStatus(case.status),
                     case.received_at,
                     case.visits_count,
-                    _matched_by(clean, complainant),
+                    _matched_by(clean, complainant, self._sealer),
                 )
                 for case, complainant in rows
             ]
@@ -382,7 +390,7 @@ class IntakeService:
         self, session: Session, actor: Actor, form: IntakeForm, now: datetime
     ) -> Complainant:
         """The same person or enterprise is one record across visits."""
-        existing = _known_complainant(session, form)
+        existing = _known_complainant(session, form, self._sealer)
         if existing is not None and existing.name != form.name:
             # One number, two names: one of them is mistyped, or the person was renamed. Only
             # the clerk can tell; without their confirmation nothing is renamed.
@@ -409,8 +417,12 @@ class IntakeService:
             if number_needs_reason(form, now.date())
             else "",
         }
+        sealed = ("id_number", "phone")
         if existing is None:
-            complainant = Complainant(**values)
+            complainant = Complainant(
+                **{k: v for k, v in values.items() if k not in sealed},
+            )
+            self._sealer.store(complainant, id_number=form.id_number, phone=form.phone)
             session.add(complainant)
             session.flush()
             audit.record(
@@ -420,14 +432,24 @@ class IntakeService:
                 action="create",
                 entity="complainant",
                 entity_uuid=complainant.uuid,
-                after=values,
+                after=audit_form(values),
             )
             return complainant
-        before = {k: getattr(existing, k) for k in values}
+        before = {k: getattr(existing, k) for k in values if k not in sealed} | {
+            "id_number": self._sealer.id_number(existing),
+            "phone": self._sealer.phone(existing),
+        }
         changed = {k: v for k, v in values.items() if v and before[k] != v}
         if changed:
             for key, value in changed.items():
-                setattr(existing, key, value)
+                if key not in sealed:
+                    setattr(existing, key, value)
+            if changed.keys() & set(sealed):
+                self._sealer.store(
+                    existing,
+                    id_number=str(changed.get("id_number", before["id_number"])),
+                    phone=str(changed.get("phone", before["phone"])),
+                )
             existing.version += 1
             if "phone" in changed:
                 _reindex_cases_of(session, existing)
@@ -438,8 +460,8 @@ class IntakeService:
                 action="update",
                 entity="complainant",
                 entity_uuid=existing.uuid,
-                before={k: before[k] for k in changed},
-                after=changed,
+                before=audit_form({k: before[k] for k in changed}),
+                after=audit_form(changed),
             )
         return existing
 
@@ -508,13 +530,15 @@ def _identity(form: IntakeForm) -> tuple[str, str] | None:
     return None
 
 
-def _known_complainant(session: Session, form: IntakeForm) -> Complainant | None:
+def _known_complainant(session: Session, form: IntakeForm, sealer: Sealer) -> Complainant | None:
     """This site's own record of a normalized form's ID or credit code (the city keeps its
-    complainants apart from the counties' copies it may not change)."""
+    complainants apart from the counties' copies it may not change); an ID is found by its
+    keyed hash, since the number itself is sealed."""
     own = made_here(Complainant)
     if form.id_number:
+        wanted = sealer.lookup("id", form.id_number)
         return session.scalar(
-            select(Complainant).where(Complainant.id_number == form.id_number, own).limit(1)
+            select(Complainant).where(Complainant.id_lookup == wanted, own).limit(1)
         )
     if form.credit_code:
         return session.scalar(
@@ -529,8 +553,8 @@ def _reindex_cases_of(session: Session, complainant: Complainant) -> None:
         search.reindex_case(session, case.id, search_fields(case, complainant))
 
 
-def _matched_by(form: IntakeForm, complainant: Complainant) -> str:
-    if form.id_number and complainant.id_number == form.id_number:
+def _matched_by(form: IntakeForm, complainant: Complainant, sealer: Sealer) -> str:
+    if form.id_number and complainant.id_lookup == sealer.lookup("id", form.id_number):
         return "身份证号"
     if form.credit_code and complainant.credit_code == form.credit_code:
         return "统一社会信用代码"

@@ -12,7 +12,18 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, Text, column, func, literal, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState
@@ -26,6 +37,7 @@ from desktop_app.domain.vocabulary import (
     SiteLevel,
 )
 from desktop_app.services.ownership import made_here
+from desktop_app.services.sealing import Sealer, number_lookups
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Assignment, Case, Complainant, Department, Site, Slip
@@ -93,8 +105,9 @@ class DashboardCounts:
 
 
 class LedgerService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, sealer: Sealer) -> None:
         self._db = db
+        self._sealer = sealer
         self._short_name: str | None = None
 
     def ids(
@@ -303,6 +316,9 @@ class LedgerService:
                 if not rest.strip("-"):
                     return query
                 wanted = rest
+        # An ID or phone number is sealed, so the search text lacks it: found by exact match
+        # through its keyed hash (a phone's last four digits are in the search text).
+        by_number = self._complainants_by_number(text)
         if self._db.is_sqlite:
             expression = search.match_expression(wanted)
             if expression is None:
@@ -310,13 +326,24 @@ class LedgerService:
             matching = select(_case_search.c.rowid).where(
                 _case_search.c.body.op("MATCH")(expression)
             )
-            return query.where(Case.id.in_(matching))
-        needle = search.body_needle(wanted)
-        if needle is None:
-            return None
-        padded = literal(" ", Text) + _case_search.c.body + literal(" ", Text)
-        matching = select(_case_search.c.rowid).where(func.strpos(padded, needle) > 0)
+        else:
+            needle = search.body_needle(wanted)
+            if needle is None:
+                return None
+            padded = literal(" ", Text) + _case_search.c.body + literal(" ", Text)
+            matching = select(_case_search.c.rowid).where(func.strpos(padded, needle) > 0)
+        if by_number is not None:
+            return query.where(or_(Case.id.in_(matching), Case.complainant_id.in_(by_number)))
         return query.where(Case.id.in_(matching))
+
+    def _complainants_by_number(self, typed: str) -> Select[Any] | None:
+        """The complainants whose ID or phone is exactly ``typed``, if it looks like one."""
+        lookups = number_lookups(self._sealer, typed)
+        if not lookups:
+            return None
+        return select(Complainant.id).where(
+            or_(Complainant.id_lookup.in_(lookups), Complainant.phone_lookup.in_(lookups))
+        )
 
     def _site_short_name(self, session: Session) -> str:
         if self._short_name is None:

@@ -48,6 +48,7 @@ from desktop_app.services.demo.stories import Template
 from desktop_app.services.demo.timing import WORKING_SECONDS, WorkTime, fit, working_seconds_before
 from desktop_app.services.demo.weights import Weighted, cumulative, pick, weighted
 from desktop_app.services.intake import case_number
+from desktop_app.services.sealing import phone_last4
 from desktop_app.storage import search
 from desktop_app.storage.models import Complainant, NumberSequence, Site
 
@@ -545,7 +546,9 @@ class Generator:
                 times[-1],
             )
         )  # fmt: skip
-        fields = search.case_fields(number, person.name, title, description, stuck_at, person.phone)
+        fields = search.case_fields(
+            number, person.name, title, description, stuck_at, phone_last4(person.phone)
+        )
         rows.search.append((case_id, search.index_text(fields)))
         if status in (CaseStatus.VISITED, CaseStatus.CONCLUDED, CaseStatus.WITHDRAWN):
             assert concluded_at is not None

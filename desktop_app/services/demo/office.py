@@ -30,6 +30,7 @@ from desktop_app.services.calendar import calendar_in, rules_in
 from desktop_app.services.demo.generator import Staff
 from desktop_app.services.demo.rows import new_uuid
 from desktop_app.services.keys import SiteKeys, sign_slip
+from desktop_app.services.sealing import Sealer
 from desktop_app.storage.models import (
     Assignment,
     Attachment,
@@ -141,7 +142,9 @@ def fill_deadlines(session: Session, now: datetime) -> None:
         session.execute(update(Case), updates[start_index : start_index + 5000])
 
 
-def add_assignments(session: Session, keys: SiteKeys, rng: random.Random, now: datetime) -> None:
+def add_assignments(
+    session: Session, keys: SiteKeys, rng: random.Random, now: datetime, sealer: Sealer
+) -> None:
     """Real assignment records and signed slips for the 交办/督办 events in the timelines.
 
     Closed cases' assignments were answered; open cases' last assignment is issued, received,
@@ -215,6 +218,7 @@ def add_assignments(session: Session, keys: SiteKeys, rng: random.Random, now: d
         lead_id = next_id
         next_id += 1
         assist_names = [a for a in data.get("assist", []) if a in departments]
+        clear_phone = sealer.phone(person)
         content = SlipContent(
             kind=PaperKind.SUPERVISE
             if supervise
@@ -231,12 +235,12 @@ def add_assignments(session: Session, keys: SiteKeys, rng: random.Random, now: d
                 p
                 for p in (
                     person.contact_person or (person.name if person.kind == "person" else ""),
-                    mask_phone(person.phone) if person.phone else "",
+                    mask_phone(clear_phone) if clear_phone else "",
                 )
                 if p
             ),
             complainant_id_masked=person.credit_code
-            or (mask_id_number(person.id_number) if person.id_number else ""),
+            or (mask_id_number(clear_id) if (clear_id := sealer.id_number(person)) else ""),
             matter_title=case.title,
             matter_description=case.description,
             requirements=f"请于{days}个工作日内依法依规办理，并将办理结果书面反馈监督窗口。",

@@ -8,12 +8,15 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 from desktop_app.storage.models import Base, Case, CaseEvent, Complainant
+
+if TYPE_CHECKING:
+    from desktop_app.services.sealing import Sealer
 
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
@@ -28,6 +31,13 @@ COMPLAINANT_COLUMNS = (
     "id", "uuid", "version", "kind", "name", "id_number", "credit_code", "contact_person",
     "phone", "address", "id_override_reason",
 )  # fmt: skip
+# As stored: the ID and phone sealed (services/sealing.py) by RowWriter.
+STORED_COMPLAINANT_COLUMNS = (
+    *(c for c in COMPLAINANT_COLUMNS if c not in ("id_number", "phone")),
+    "id_number_sealed", "id_lookup", "phone_sealed", "phone_lookup", "phone_last4",
+)  # fmt: skip
+_ID_AT = COMPLAINANT_COLUMNS.index("id_number")
+_PHONE_AT = COMPLAINANT_COLUMNS.index("phone")
 CASE_COLUMNS = (
     "id", "uuid", "version", "site_code", "year", "seq", "number", "complainant_id", "title",
     "description", "area", "channel", "stuck_at", "stuck_department_id", "visits_count",
@@ -92,8 +102,9 @@ class RowWriter:
     SQLAlchemy's per-row parameter processing, so values go in SQLAlchemy's storage formats.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, sealer: Sealer | None = None) -> None:
         self._session = session
+        self.sealer = sealer  # set before the first write: complainants are stored sealed
         self._json_cache: dict[tuple[Any, ...], str] = {}
         raw = session.connection().connection.driver_connection
         self.raw: sqlite3.Connection | None = raw if isinstance(raw, sqlite3.Connection) else None
@@ -126,12 +137,25 @@ class RowWriter:
             cached = self._json_cache[key] = json.dumps(data)
         return cached
 
+    def stored_complainants(self, rows: Rows) -> list[tuple[Any, ...]]:
+        """The generated complainants as stored: their ID and phone sealed."""
+        if self.sealer is None:
+            raise RuntimeError("RowWriter.sealer must be set before writing complainants")
+        sealer = self.sealer
+        out = []
+        for row in rows.complainants:
+            kept = tuple(v for i, v in enumerate(row) if i not in (_ID_AT, _PHONE_AT))
+            sealed = sealer.complainant_columns(row[_ID_AT], row[_PHONE_AT])
+            out.append(kept + tuple(sealed.values()))
+        return out
+
     def write(self, rows: Rows) -> None:
+        complainants = self.stored_complainants(rows)
         if self.raw is not None:
             cursor = self.raw.cursor()
             try:
                 cursor.executemany(
-                    insert_sql(Complainant.__tablename__, COMPLAINANT_COLUMNS), rows.complainants
+                    insert_sql(Complainant.__tablename__, STORED_COMPLAINANT_COLUMNS), complainants
                 )
                 cursor.executemany(
                     insert_sql(Case.__tablename__, CASE_COLUMNS),
@@ -147,7 +171,7 @@ class RowWriter:
         # Other databases (a city on PostgreSQL): Core bulk inserts; case_search is a plain table.
         session = self._session
         for model, columns, data in (
-            (Complainant, COMPLAINANT_COLUMNS, rows.complainants),
+            (Complainant, STORED_COMPLAINANT_COLUMNS, complainants),
             (Case, CASE_COLUMNS, rows.cases),
             (CaseEvent, EVENT_COLUMNS, rows.events),
         ):

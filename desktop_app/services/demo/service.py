@@ -37,6 +37,7 @@ from desktop_app.services.demo.people import NameSource, landline, mobile_number
 from desktop_app.services.demo.places import DEPARTMENTS, area_code, place_words, towns_of
 from desktop_app.services.demo.rows import new_uuid
 from desktop_app.services.keys import SiteKeys
+from desktop_app.services.sealing import Sealer
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Area, Case, Department, NumberSequence, Site, User
 
@@ -82,10 +83,13 @@ class DemoService:
         clock: Clock,
         keys: SiteKeys | None = None,
         hasher: PasswordHasher | None = None,
+        *,
+        sealer: Sealer,
     ) -> None:
         self._db = db
         self._clock = clock
         self._keys = keys
+        self._sealer = sealer
         self._hasher = hasher if hasher is not None else production_hasher()
 
     def generate(self, cases: int, *, seed: int = 20261125) -> DemoSummary:
@@ -116,6 +120,7 @@ class DemoService:
             generator = Generator(
                 session, rng, now, site, areas, departments, staff, words, towns, rules_in(session)
             )
+            generator.writer.sealer = self._sealer
             first_id = (session.scalar(select(func.max(Case.id))) or 0) + 1
             complainants, events = generator.generate(cases, first_id)
             for year, last in sorted(generator.sequences.items()):
@@ -130,7 +135,9 @@ class DemoService:
             fill_deadlines(session, now)
             if self._keys is not None:
                 self._keys.ensure()
-                add_assignments(session, self._keys, random.Random(seed ^ 0xA551), now)
+                add_assignments(
+                    session, self._keys, random.Random(seed ^ 0xA551), now, self._sealer
+                )
             if session.get_bind().dialect.name == "postgresql":
                 # Ids were given explicitly: move the serial sequences past them.
                 for table in ("complainants", "cases", "assignments"):

@@ -22,11 +22,12 @@ from desktop_app.services.exchange import bundle_file as bf
 from desktop_app.services.exchange.folders import check_target, temp_problem, write_bundle_file
 from desktop_app.services.exchange.manifest import audit_head, header, manifest
 from desktop_app.services.exchange.records_tables import DATA_TABLES, TABLE_LABELS
-from desktop_app.services.exchange.records_write import write_records
+from desktop_app.services.exchange.records_write import open_sealed_numbers, write_records
 from desktop_app.services.exchange.scratch import new_records_file
 from desktop_app.services.exchange.sites import local_site, trusted_city, trusted_site
 from desktop_app.services.exchange.status import acked_generation
 from desktop_app.services.keys import SiteKeys
+from desktop_app.services.sealing import Sealer
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Attachment, Base, Bundle
@@ -52,12 +53,18 @@ class ExportResult:
 
 class DataExport:
     def __init__(
-        self, db: Database, clock: Clock, keys: SiteKeys, attachments: AttachmentStore
+        self,
+        db: Database,
+        clock: Clock,
+        keys: SiteKeys,
+        attachments: AttachmentStore,
+        sealer: Sealer,
     ) -> None:
         self._db = db
         self._clock = clock
         self._keys = keys
         self._attachments = attachments
+        self._sealer = sealer
 
     def export(self, actor: Actor, target_dir: Path, progress: Progress | None) -> ExportResult:
         report = progress or (lambda _what, _done, _total: None)
@@ -106,6 +113,8 @@ class DataExport:
                     attached=attached,
                     search_bodies=True,
                 )
+                # The bundle is encrypted to the city, which seals them under its own key.
+                open_sealed_numbers(session, records_path, self._sealer, attached=attached)
                 shas = sorted(
                     set(
                         session.scalars(
@@ -146,9 +155,13 @@ class DataExport:
             # acknowledged: the next bundle carries them again.
             name = f"bbcs-{local_code}-{now:%Y%m%d-%H%M%S}-{generation:05d}{bf.BUNDLE_SUFFIX}"
             report("写入", 3, 4)
-            path, size, sha = write_bundle_file(
-                target_dir, name, header(signed), payload, bf.Recipient(city.code, recipient_key)
+            sealed = bf.seal_payload(
+                header(signed), payload, bf.Recipient(city.code, recipient_key), self._keys
             )
+            try:
+                path, size, sha = write_bundle_file(target_dir, name, sealed)
+            finally:
+                sealed.close()
         except OSError as exc:
             raise EnvironmentProblem(temp_problem(exc)) from exc
         finally:

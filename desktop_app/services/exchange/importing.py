@@ -37,6 +37,7 @@ from desktop_app.services.exchange.scratch import open_records, records_session
 from desktop_app.services.exchange.sites import SiteView, local_site
 from desktop_app.services.exchange.status import ExchangeStatus
 from desktop_app.services.keys import SiteKeys
+from desktop_app.services.sealing import Sealer, seal_received
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Bundle, Site
@@ -55,6 +56,7 @@ class Importer:
         status: ExchangeStatus,
         acks: Acknowledgements,
         reference: ReferenceData,
+        sealer: Sealer,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -63,6 +65,7 @@ class Importer:
         self._status = status
         self._acks = acks
         self._reference = reference
+        self._sealer = sealer
 
     def import_path(
         self,
@@ -235,6 +238,7 @@ class Importer:
                 try:
                     tell("合并记录", 2, 4)
                     importer.merge_file(records, columns, checking.result)
+                    seal_received(session, self._sealer)  # re-keyed: sealed with our key
                     if dry_run:
                         checking.result()  # a dry run reports only on checked values
                         session.rollback()

@@ -148,7 +148,7 @@ def _index_here(session: Session, ids: set[int]) -> None:
                 Case.title,
                 Case.description,
                 Case.stuck_at,
-                Complainant.phone,
+                Complainant.phone_last4,
             )
             .join(Complainant, Case.complainant_id == Complainant.id)
             .where(Case.id.in_(chunk))

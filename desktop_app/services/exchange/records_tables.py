@@ -40,13 +40,15 @@ class TableSpec:
         return Base.metadata.tables[self.name]
 
     def columns(self) -> list[str]:
-        skip = {"id", "change_seq", "origin_site", *self.dropped}
+        # digest: keyed with this site's data key (integrity.py), recomputed where it lands.
+        skip = {"id", "change_seq", "origin_site", "digest", *self.dropped}
         return [c.name for c in self.table.columns if c.name not in skip]
 
 
 DATA_TABLES: Final = (
     TableSpec("departments", owner_column="site_code"),
-    TableSpec("complainants"),
+    # The keyed hashes are the sender's: the receiver makes its own (services/sealing.py).
+    TableSpec("complainants", dropped=("id_lookup", "phone_lookup")),
     TableSpec(
         "cases",
         refs={

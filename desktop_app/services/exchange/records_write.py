@@ -29,6 +29,7 @@ from desktop_app.services.exchange.records_tables import (
     stored_form,
     travel_select,
 )
+from desktop_app.services.sealing import ID_COLUMN, PHONE_COLUMN, Sealer
 from desktop_app.storage.models import Case
 
 
@@ -97,3 +98,26 @@ def _write_records_through_python(
             counts[spec.name] = count
         own.commit()
     return counts
+
+
+def open_sealed_numbers(session: Session, path: Path, sealer: Sealer, *, attached: bool) -> None:
+    """The complainants' ID and phone in the records file opened from this site's seal: the
+    bundle is encrypted to its receiver, which seals them again under its own data key."""
+    table = f"{ATTACHED}.complainants" if attached else "complainants"
+    select_sql = f"SELECT rowid, id_number_sealed, phone_sealed FROM {table}"
+    update_sql = f"UPDATE {table} SET id_number_sealed = ?, phone_sealed = ? WHERE rowid = ?"
+
+    def opened(rows: Sequence[Any]) -> list[tuple[str, str, int]]:
+        return [
+            (sealer.open(i or "", ID_COLUMN), sealer.open(p or "", PHONE_COLUMN), rowid)
+            for rowid, i, p in rows
+        ]
+
+    if attached:
+        raw = session.connection().connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        raw.executemany(update_sql, opened(raw.execute(select_sql).fetchall()))
+        return
+    with contextlib.closing(sqlite3.connect(path)) as own:
+        own.executemany(update_sql, opened(own.execute(select_sql).fetchall()))
+        own.commit()

@@ -19,17 +19,23 @@ from desktop_app.services.exchange.sites import TrustedSite, site_summary
 from desktop_app.services.exchange.status import BundleRecord, ExchangeStatus, SyncStatus
 from desktop_app.services.exchange.trust import Trust
 from desktop_app.services.keys import PublicIdentity, SiteKeys
+from desktop_app.services.sealing import Sealer
 from desktop_app.storage.database import Database
 
 
 class ExchangeService:
     def __init__(
-        self, db: Database, clock: Clock, keys: SiteKeys, attachments: AttachmentStore
+        self,
+        db: Database,
+        clock: Clock,
+        keys: SiteKeys,
+        attachments: AttachmentStore,
+        sealer: Sealer,
     ) -> None:
         self._db = db
         self._trust = Trust(db, clock, keys)
         self._status = ExchangeStatus(db, clock)
-        self._data = DataExport(db, clock, keys, attachments)
+        self._data = DataExport(db, clock, keys, attachments, sealer)
         self._reference = ReferenceData(db, clock, keys)
         self._conflicts = Conflicts(db, clock)
         self._importer = Importer(
@@ -40,6 +46,7 @@ class ExchangeService:
             status=self._status,
             acks=Acknowledgements(db, clock, keys, attachments.root.parent / "outbox"),
             reference=self._reference,
+            sealer=sealer,
         )
 
     # Trust ----------------------------------------------------------------------------------
