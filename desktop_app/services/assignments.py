@@ -43,7 +43,7 @@ from desktop_app.domain.vocabulary import (
 )
 from desktop_app.domain.workdays import Deadline, WorkdayCalendar
 from desktop_app.errors import NotFound, UserError, ValidationFailed
-from desktop_app.services import audit, integrity, receipts, settings
+from desktop_app.services import audit, receipts, settings
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip
