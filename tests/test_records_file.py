@@ -43,6 +43,7 @@ from tests.conftest import NOW
 from tests.helpers.exchange import (
     ADMIN,
     CITY,
+    LEADER,
     QIXIAN,
     TONGXU,
     Records,
@@ -88,7 +89,7 @@ def with_assignment(site: Site, case_id: int) -> None:
     ids, _ = site.services.assignments.create(
         ADMIN, case_id, department_id=department.id, requirements="请于规定时限内办理并反馈。"
     )
-    site.services.assignments.issue(ADMIN, ids[0])
+    site.services.assignments.issue(LEADER, ids[0])
 
 
 def refused(city: Site, path: Path, code: str, words: str) -> None:

@@ -246,7 +246,9 @@ def test_reset_password_with_a_weak_password_says_why(
     page.reset_password_button.click()
     settle(qtbot, page)
 
-    assert message_boxes.titles_and_texts() == [("无法完成", "密码需同时包含字母和数字")]
+    assert message_boxes.titles_and_texts() == [
+        ("无法完成", "密码需包含大写字母、小写字母、数字、符号中的至少3种")
+    ]
     services.auth.login("clerk1", USER_PASSWORD)  # unchanged
 
 

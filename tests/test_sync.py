@@ -28,6 +28,7 @@ from tests.helpers.db import audit_entries
 from tests.helpers.exchange import (
     ADMIN,
     CITY,
+    LEADER,
     QIXIAN,
     TONGXU,
     WEISHI,
@@ -90,7 +91,7 @@ def issue_a_slip(site: Site) -> str:
     ids, _ = site.services.assignments.create(
         ADMIN, case_id, department_id=department.id, requirements="请于规定时限内办理并反馈。"
     )
-    return site.services.assignments.issue(ADMIN, ids[0])[0]
+    return site.services.assignments.issue(LEADER, ids[0])[0]
 
 
 def city_numbers(city: Site, county_code: str | None = None) -> set[str]:

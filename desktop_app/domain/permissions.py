@@ -1,4 +1,9 @@
-"""Who may do what. Services check these; the UI only hides what a role cannot use."""
+"""Who may do what. Services check these; the UI only hides what a role cannot use.
+
+The roles keep duties apart as 等保 asks (三员分立): the administrator manages users, settings
+and the installation but neither reads the audit log nor signs papers; the auditor reads the
+audit log and checks the data but changes nothing; signing stays with the duty leaders.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ class Permission(LabelledEnum):
     VIEW_AUDIT = "view_audit", "查看审计日志"
     EXCHANGE_DATA = "exchange_data", "导出或导入数据包"
     TRUST_SITES = "trust_sites", "登记或吊销其他站点的密钥"
+    CHECK_DATA = "check_data", "检查数据完整性"
+    BACKUP_DATA = "backup_data", "备份或恢复数据"
 
 
 _CASE_WORK = {
@@ -34,11 +41,21 @@ _CASE_WORK = {
     Permission.PRINT_PAPERS,
 }
 
+_ADMINISTRATION = {
+    Permission.MANAGE_USERS,
+    Permission.MANAGE_REFERENCE,
+    Permission.TRUST_SITES,
+    Permission.CHECK_DATA,
+    Permission.BACKUP_DATA,
+}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_CASE_WORK),
     Role.DUTY_LEADER: frozenset(_CASE_WORK | {Permission.SIGN_SLIP}),
-    Role.ADMIN: frozenset(Permission),
-    Role.AUDITOR: frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT}),
+    # Not VIEW_AUDIT (the auditor watches the administrator too), not SIGN_SLIP.
+    Role.ADMIN: frozenset(_CASE_WORK | _ADMINISTRATION),
+    # Reads and checks; changes nothing (not even a print count).
+    Role.AUDITOR: frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT, Permission.CHECK_DATA}),
 }
 
 

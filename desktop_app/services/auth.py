@@ -1,23 +1,36 @@
-"""Users, passwords (argon2id) and log-in."""
+"""Users, passwords (argon2id) and log-in, with the log-in rules (issue 15 item 9).
+
+One password policy (:func:`check_password_strength`) for every password set anywhere: a new
+user, a reset, one's own change, and the administrator made at ``init``. Consecutive wrong
+passwords lock the account for a while (both numbers are site settings); every failed log-in,
+lock and unlock is audited under the account's name.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from desktop_app.domain.permissions import Permission
+from desktop_app.domain.settings import LOGIN_LOCK_MINUTES, LOGIN_MAX_FAILURES
 from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import Role
 from desktop_app.errors import NotFound, UserError, ValidationFailed
-from desktop_app.services import audit
+from desktop_app.services import audit, settings
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import User
 
 MIN_PASSWORD_LENGTH = 8
+MIN_CHARACTER_KINDS = 3
+_KINDS_RULE = f"包含大写字母、小写字母、数字、符号中的至少{MIN_CHARACTER_KINDS}种"
+PASSWORD_RULE = f"至少{MIN_PASSWORD_LENGTH}位，{_KINDS_RULE}"  # shown where a password is set
+WRONG_CREDENTIALS = "用户名或密码不正确"
 
 
 def production_hasher() -> PasswordHasher:
@@ -29,11 +42,23 @@ def production_hasher() -> PasswordHasher:
     return PasswordHasher()
 
 
+def character_kinds(password: str) -> int:
+    """How many of upper-case, lower-case, digits and other characters ``password`` uses."""
+    kinds = (
+        any(c.isascii() and c.isupper() for c in password),
+        any(c.isascii() and c.islower() for c in password),
+        any(c.isdigit() for c in password),
+        any(not (c.isascii() and c.isalnum()) and not c.isdigit() for c in password),
+    )
+    return sum(kinds)
+
+
 def check_password_strength(password: str) -> str | None:
+    """Why ``password`` is too weak (in Chinese), or None: the one policy for every password."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"密码至少需要 {MIN_PASSWORD_LENGTH} 位"
-    if password.isdigit() or password.isalpha():
-        return "密码需同时包含字母和数字"
+    if character_kinds(password) < MIN_CHARACTER_KINDS:
+        return f"密码需{_KINDS_RULE}"
     return None
 
 
@@ -45,6 +70,7 @@ class UserInfo:
     role: Role
     active: bool
     phone: str
+    locked_until: datetime | None = None  # set while (or after) a lock-out; compare with now
 
 
 class AuthService:
@@ -54,25 +80,109 @@ class AuthService:
         self._hasher = hasher if hasher is not None else production_hasher()
 
     def login(self, username: str, password: str) -> Actor:
+        """The user's actor; UserError (in Chinese) for a wrong name or password, an inactive
+        or a locked account. A refusal is audited and committed before it is raised."""
         username = username.strip()
         if not username or not password:
             raise UserError("请输入用户名和密码")
+        now = self._clock.now()
         with self._db.write() as session:
             user = session.scalar(select(User).where(User.username == username))
-            if user is None or not user.active or not self._verify(user.password_hash, password):
-                raise UserError("用户名或密码不正确")
-            if self._hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = self._hasher.hash(password)
-            user.last_login_at = self._clock.now()
+            refusal = self._refusal(session, user, username, password, now)
+            if refusal is None and user is not None:
+                if self._hasher.check_needs_rehash(user.password_hash):
+                    user.password_hash = self._hasher.hash(password)
+                user.last_login_at = now
+                user.failed_logins = 0
+                user.locked_until = None
+                audit.record(
+                    session,
+                    at=now,
+                    user_name=user.username,
+                    action="login",
+                    entity="user",
+                    entity_uuid=user.uuid,
+                )
+                return Actor(user.id, user.username, user.display_name, Role(user.role))
+        raise UserError(refusal or WRONG_CREDENTIALS)
+
+    def _refusal(
+        self, session: Session, user: User | None, username: str, password: str, now: datetime
+    ) -> str | None:
+        """Why this log-in is refused, with the failure (and any lock it causes) recorded in
+        ``session``; None when it may go on."""
+
+        def failed(reason: str, **after: object) -> None:
+            audit.record(
+                session,
+                at=now,
+                user_name=(user.username if user is not None else username)[:40],
+                action="login_failed",
+                entity="user",
+                entity_uuid=user.uuid if user is not None else "",
+                after={"reason": reason, **after},
+            )
+
+        if user is None:
+            failed("unknown_user")
+            return WRONG_CREDENTIALS
+        if user.locked_until is not None and user.locked_until > now:
+            # The password is not even tried: a locked account is no oracle for guesses.
+            failed("locked", locked_until=user.locked_until.isoformat())
+            return "账号已锁定。" + _retry_hint(user.locked_until, now)
+        if user.locked_until is not None:  # the lock ran out: count afresh
+            user.locked_until = None
+            user.failed_logins = 0
+        if not self._verify(user.password_hash, password):
+            user.failed_logins += 1
+            failed("wrong_password", failed_logins=user.failed_logins)
+            limit = settings.read(session, LOGIN_MAX_FAILURES)
+            if user.failed_logins < limit:
+                return WRONG_CREDENTIALS
+            minutes = settings.read(session, LOGIN_LOCK_MINUTES)
+            user.locked_until = now + timedelta(minutes=minutes)
+            audit.record(
+                session,
+                at=now,
+                user_name=user.username,
+                action="lock",
+                entity="user",
+                entity_uuid=user.uuid,
+                after={
+                    "failed_logins": user.failed_logins,
+                    "locked_until": user.locked_until.isoformat(),
+                },
+            )
+            return (
+                f"密码连续输错 {user.failed_logins} 次，账号已锁定 {minutes} 分钟。"
+                + _retry_hint(user.locked_until, now)
+            )
+        if not user.active:
+            failed("inactive")
+            return WRONG_CREDENTIALS
+        return None
+
+    def unlock(self, actor: Actor, user_id: int) -> Changes:
+        """Lift a lock-out (and the count of wrong passwords) before it runs out."""
+        actor.require(Permission.MANAGE_USERS)
+        with self._db.write() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound("用户不存在")
+            locked = user.locked_until.isoformat() if user.locked_until else None
+            before = {"failed_logins": user.failed_logins, "locked_until": locked}
+            user.failed_logins = 0
+            user.locked_until = None
             audit.record(
                 session,
                 at=self._clock.now(),
-                user_name=user.username,
-                action="login",
+                user_name=actor.username,
+                action="unlock",
                 entity="user",
                 entity_uuid=user.uuid,
+                before=before,
             )
-            return Actor(user.id, user.username, user.display_name, Role(user.role))
+        return Changes(users=True)
 
     def create_user(
         self,
@@ -146,6 +256,10 @@ class AuthService:
         return Changes(users=True)
 
     def change_password(self, actor: Actor, user_id: int, new_password: str) -> Changes:
+        """An administrator's reset of someone's password (their own: :meth:`change_own_password`).
+
+        A reset also lifts a lock-out: the user was locked out for not knowing the password.
+        """
         if actor.user_id != user_id:
             actor.require(Permission.MANAGE_USERS)
         weak = check_password_strength(new_password)
@@ -155,17 +269,43 @@ class AuthService:
             user = session.get(User, user_id)
             if user is None:
                 raise NotFound("用户不存在")
-            user.password_hash = self._hasher.hash(new_password)
-            user.version += 1
-            audit.record(
-                session,
-                at=self._clock.now(),
-                user_name=actor.username,
-                action="change_password",
-                entity="user",
-                entity_uuid=user.uuid,
-            )
+            self._set_password(session, actor, user, new_password)
         return Changes(users=True)
+
+    def change_own_password(self, actor: Actor, old_password: str, new_password: str) -> Changes:
+        """Each user changes their own password, proving the old one first."""
+        if actor.user_id is None:
+            raise UserError("请先登录")
+        errors: dict[str, str] = {}
+        weak = check_password_strength(new_password)
+        if weak:
+            errors["new_password"] = weak
+        elif new_password == old_password:
+            errors["new_password"] = "新密码不能与原密码相同"
+        with self._db.write() as session:
+            user = session.get(User, actor.user_id)
+            if user is None or not user.active:
+                raise NotFound("用户不存在或已停用")
+            if not self._verify(user.password_hash, old_password):
+                errors = {"old_password": "原密码不正确"}  # the one thing to fix first
+            if errors:
+                raise ValidationFailed(errors)
+            self._set_password(session, actor, user, new_password)
+        return Changes(users=True)
+
+    def _set_password(self, session: Session, actor: Actor, user: User, password: str) -> None:
+        user.password_hash = self._hasher.hash(password)
+        user.failed_logins = 0
+        user.locked_until = None
+        user.version += 1
+        audit.record(
+            session,
+            at=self._clock.now(),
+            user_name=actor.username,
+            action="change_password",
+            entity="user",
+            entity_uuid=user.uuid,
+        )
 
     def users(self) -> list[UserInfo]:
         with self._db.read() as session:
@@ -183,5 +323,16 @@ class AuthService:
 
 def _info(user: User) -> UserInfo:
     return UserInfo(
-        user.id, user.username, user.display_name, Role(user.role), user.active, user.phone
+        user.id,
+        user.username,
+        user.display_name,
+        Role(user.role),
+        user.active,
+        user.phone,
+        user.locked_until,
     )
+
+
+def _retry_hint(until: datetime, now: datetime) -> str:
+    when = until.strftime("%H:%M") if until.date() == now.date() else f"{until:%Y-%m-%d %H:%M}"
+    return f"请于 {when} 后再试，或请管理员解锁。"

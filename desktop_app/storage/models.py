@@ -103,6 +103,9 @@ class User(Synced, Base):
     phone: Mapped[str] = mapped_column(String(30), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Consecutive wrong passwords, and until when the account is locked for them (0008).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Department(Exported, Base):
@@ -140,24 +143,18 @@ class Complainant(Exported, Base):
 
     __tablename__ = "complainants"
     __table_args__ = (
-        Index("ix_complainants_id_lookup", "id_lookup"),
+        Index("ix_complainants_id_number", "id_number"),
         Index("ix_complainants_credit_code", "credit_code"),
-        Index("ix_complainants_phone_lookup", "phone_lookup"),
-        Index("ix_complainants_phone_last4", "phone_last4"),
+        Index("ix_complainants_phone", "phone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(100))
-    # ID and phone sealed at rest (services/sealing.py): ciphertext under the data key outside
-    # the database, a keyed hash of each for exact-match lookups, a phone's last four in clear.
-    id_number_sealed: Mapped[str] = mapped_column(Text, default="")
-    id_lookup: Mapped[str] = mapped_column(String(64), default="")
+    id_number: Mapped[str] = mapped_column(String(18), default="")
     credit_code: Mapped[str] = mapped_column(String(18), default="")
     contact_person: Mapped[str] = mapped_column(String(40), default="")
-    phone_sealed: Mapped[str] = mapped_column(Text, default="")
-    phone_lookup: Mapped[str] = mapped_column(String(64), default="")
-    phone_last4: Mapped[str] = mapped_column(String(4), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
     address: Mapped[str] = mapped_column(String(200), default="")
     # A wrong-looking but real ID (e.g. an old card with a bad check digit) is accepted only with
     # a recorded reason.

@@ -36,7 +36,7 @@ from desktop_app.domain.permissions import ROLE_PERMISSIONS, Permission
 from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import Role
 from desktop_app.errors import UserError, ValidationFailed
-from desktop_app.services.auth import MIN_PASSWORD_LENGTH, UserInfo
+from desktop_app.services.auth import MIN_PASSWORD_LENGTH, PASSWORD_RULE, UserInfo
 from desktop_app.services.context import Changes
 from desktop_app.services.maintenance import CheckReport
 from desktop_app.services.site import DepartmentInfo, SiteInfo
@@ -138,7 +138,7 @@ class SettingsPage(QWidget):
         self.user_phone.setPlaceholderText("选填")
         self.user_password = QLineEdit()
         self.user_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.user_password.setPlaceholderText(f"至少{MIN_PASSWORD_LENGTH}位，含字母和数字")
+        self.user_password.setPlaceholderText(f"至少{MIN_PASSWORD_LENGTH}位，含三类字符")
         self.user_errors: dict[str, FieldError] = {
             "username": FieldError(),
             "display_name": FieldError(),
@@ -283,7 +283,7 @@ class SettingsPage(QWidget):
             self,
             title,
             f"为“{user.display_name}”（{user.username}）设置新密码：\n"
-            f"至少{MIN_PASSWORD_LENGTH}位，须同时包含字母和数字",
+            f"{PASSWORD_RULE}",
             QLineEdit.EchoMode.Password,
         )
         if not ok:

@@ -24,7 +24,7 @@ import zstandard
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from desktop_app.domain.vocabulary import SiteLevel
+from desktop_app.domain.vocabulary import Role, SiteLevel
 from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.exchange import bundle_file as bf
@@ -36,7 +36,10 @@ QIXIAN = ("410221", "杞县办不成事监督窗口", "杞县", SiteLevel.COUNTY
 TONGXU = ("410222", "通许县办不成事监督窗口", "通许", SiteLevel.COUNTY)
 WEISHI = ("410223", "尉氏县办不成事监督窗口", "尉氏", SiteLevel.COUNTY)
 
-ADMIN = Actor.command_line()
+# An administrator of every site (services check the role and audit the name).
+ADMIN = Actor(None, "admin", "管理员", Role.ADMIN)
+# Signing stays with the duty leaders (三员分立): the administrator does not sign slips.
+LEADER = Actor(None, "leader1", "潘险峰", Role.DUTY_LEADER)
 
 
 @dataclass
