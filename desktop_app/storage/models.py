@@ -143,18 +143,24 @@ class Complainant(Exported, Base):
 
     __tablename__ = "complainants"
     __table_args__ = (
-        Index("ix_complainants_id_number", "id_number"),
+        Index("ix_complainants_id_lookup", "id_lookup"),
         Index("ix_complainants_credit_code", "credit_code"),
-        Index("ix_complainants_phone", "phone"),
+        Index("ix_complainants_phone_lookup", "phone_lookup"),
+        Index("ix_complainants_phone_last4", "phone_last4"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(100))
-    id_number: Mapped[str] = mapped_column(String(18), default="")
+    # ID and phone sealed at rest (services/sealing.py): ciphertext under the data key outside
+    # the database, a keyed hash of each for exact-match lookups, a phone's last four in clear.
+    id_number_sealed: Mapped[str] = mapped_column(Text, default="")
+    id_lookup: Mapped[str] = mapped_column(String(64), default="")
     credit_code: Mapped[str] = mapped_column(String(18), default="")
     contact_person: Mapped[str] = mapped_column(String(40), default="")
-    phone: Mapped[str] = mapped_column(String(30), default="")
+    phone_sealed: Mapped[str] = mapped_column(Text, default="")
+    phone_lookup: Mapped[str] = mapped_column(String(64), default="")
+    phone_last4: Mapped[str] = mapped_column(String(4), default="")
     address: Mapped[str] = mapped_column(String(200), default="")
     # A wrong-looking but real ID (e.g. an old card with a bad check digit) is accepted only with
     # a recorded reason.
