@@ -136,7 +136,7 @@ def test_a_backup_of_a_newer_version_is_refused_and_nothing_changes(
     connection.close()
     layout = DataLayout(data_dir)
     before = layout.database.read_bytes()
-    with pytest.raises(UserError, match="比本程序.*更新"):
+    with pytest.raises(UserError, match=r"比本程序.*更新"):
         restore(layout, newer, actor=admin, clock=clock)
     assert layout.database.read_bytes() == before
     assert not [p for p in data_dir.rglob("*.part")]
@@ -153,7 +153,7 @@ def test_a_damaged_backup_is_refused(
     damaged.write_bytes(bytes(data))
     layout = DataLayout(data_dir)
     before = layout.database.read_bytes()
-    with pytest.raises(UserError, match="损坏|不是 bbcs"):
+    with pytest.raises(UserError, match=r"损坏|不是 bbcs"):
         restore(layout, damaged, actor=admin, clock=clock)
     assert layout.database.read_bytes() == before
 

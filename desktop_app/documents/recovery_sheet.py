@@ -41,7 +41,7 @@ def recovery_sheet_pdf(
     """The sheet as PDF bytes."""
     register_fonts()
     buffer = io.BytesIO()
-    page_width, page_height = A4
+    page_height = A4[1]
     canvas = Canvas(buffer, pagesize=A4)
     canvas.setTitle("bbcs 恢复密钥")
     left = 20 * mm

@@ -189,16 +189,16 @@ def to_prune(
 
     Kept: the newest backup of each of the last ``daily`` days that have one, of the last
     ``weekly`` ISO weeks and of the last ``monthly`` months (the rule of restic's ``forget``),
-    the newest backup of all and the newest ``pre-restore`` one. Then, while the kept ones
-    together exceed ``size_cap`` bytes, the oldest go — never the newest.
+    and the newest of each kind (the last one before an import, a restore, an upgrade). Then,
+    while the kept ones together exceed ``size_cap`` bytes, the oldest go — never the newest.
+    Manual backups are not passed in: they stay until someone deletes them.
     """
     ordered = sorted(backups, key=lambda b: (b.at, _sequence(b.path)), reverse=True)
     if not ordered:
         return []
     keep: set[Path] = {ordered[0].path}
-    pre_restore = [b for b in ordered if b.kind == "pre-restore"]
-    if pre_restore:
-        keep.add(pre_restore[0].path)
+    for kind in {b.kind for b in ordered}:  # e.g. the last one before an import, a restore
+        keep.add(next(b.path for b in ordered if b.kind == kind))
     buckets: tuple[tuple[int, Any], ...] = (
         (daily, lambda at: at.date()),
         (weekly, lambda at: at.isocalendar()[:2]),
@@ -489,8 +489,9 @@ class BackupService:
 
     def _prune(self, folder: Path, cap: int | None, rule: dict[str, int]) -> list[Path]:
         removed: list[Path] = []
+        automatic = [b for b in list_backups(folder) if b.kind != "manual"]
         for old in to_prune(
-            list_backups(folder),
+            automatic,
             daily=rule["daily"],
             weekly=rule["weekly"],
             monthly=rule["monthly"],
