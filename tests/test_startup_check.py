@@ -1,0 +1,188 @@
+"""The start-up check of the database file (issue 15 item 3): quick at every start, thorough
+after an unclean shutdown and weekly; a damaged file opens read-only, says so plainly and offers
+the newest good backup; ``bbcs check`` on a damaged file reports the damage (exit 2)."""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from desktop_app.errors import EnvironmentProblem
+from desktop_app.paths import DataLayout
+from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.context import FixedClock
+from desktop_app.services.health import DatabaseHealth, check_file
+from desktop_app.storage.database import InstanceLock
+from tests.helpers.cli import run_bbcs
+from tests.helpers.factories import person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+
+def _damage_a_table(path: Path, table: str = "case_events") -> None:
+    """Random bytes over one page of ``table`` in the middle of the file, as a bad sector or a
+    half-written page does."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = connection.execute("PRAGMA page_size").fetchone()[0]
+        pages = [
+            row[0]
+            for row in connection.execute(
+                "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'", (table,)
+            )
+        ]
+    finally:
+        connection.close()
+    assert pages, f"{table} has no leaf page"
+    page = pages[len(pages) // 2]
+    with path.open("r+b") as file:
+        file.seek((page - 1) * size)
+        file.write(random.Random(15).randbytes(size))
+
+
+def _with_cases(services: AppServices, clerk: object, count: int = 30) -> None:
+    for _ in range(count):
+        services.intake.register(clerk, person_form())  # type: ignore[arg-type]
+
+
+def test_a_sound_database_passes_the_quick_check(services: AppServices) -> None:
+    report = services.health.check(thorough=False)
+    assert report.ok and not report.thorough
+    assert "正常" in report.summary()
+    assert services.db.writes_refused is None
+
+
+def test_a_damaged_database_is_found_and_then_only_read(
+    services: AppServices, clerk: object, data_dir: Path
+) -> None:
+    _with_cases(services, clerk)
+    services.db.dispose()
+    _damage_a_table(data_dir / "bbcs.db")
+
+    report = services.health.check(thorough=False)
+
+    assert not report.ok
+    assert "已损坏" in report.summary() and "只能查看" in report.summary()
+    explanation = services.health.explanation(report)
+    assert "备份" in explanation and str(data_dir / "backups") in explanation
+    # Reading goes on; every write is refused with the plain message, and nothing is saved.
+    assert services.site.info().code == "410221"
+    with pytest.raises(EnvironmentProblem, match="只能查看"):
+        services.intake.register(clerk, person_form())  # type: ignore[arg-type]
+
+
+def test_the_newest_good_backup_is_offered(
+    services: AppServices, clerk: object, data_dir: Path
+) -> None:
+    _with_cases(services, clerk, 5)
+    older = services.db.backup_to(data_dir / "backups" / "bbcs-manual-20260101-080000.db")
+    newer = services.db.backup_to(data_dir / "backups" / "bbcs-manual-20260102-080000.db")
+    os.utime(older, (1_700_000_000, 1_700_000_000))
+    _damage_a_table(newer)  # the newest copy is itself damaged: the older one is offered
+
+    assert services.health.newest_good_backup() == older
+
+
+def test_an_unclean_shutdown_asks_for_the_thorough_check_until_one_passes(
+    data_dir: Path, clock: FixedClock
+) -> None:
+    layout = DataLayout(data_dir)
+    with InstanceLock(layout):
+        open_services(data_dir, clock=clock).close()
+    assert not layout.open_marker.exists()  # a clean close leaves no marker
+
+    with InstanceLock(layout):
+        crashed = open_services(data_dir, clock=clock)
+        assert layout.open_marker.exists()
+        crashed.db.dispose()  # the process dies here: close() never runs
+
+    with InstanceLock(layout):
+        command = open_services(data_dir, clock=clock)  # a writing command, no check
+        assert command.health.unclean_shutdown
+        command.close()
+    assert layout.open_marker.exists()  # still owed
+
+    with InstanceLock(layout):
+        window = open_services(data_dir, clock=clock)
+        assert window.health.thorough_check_due()
+        report = window.health.startup_check()
+        assert report.ok and report.thorough
+        window.close()
+    assert not layout.open_marker.exists()
+
+
+def test_the_thorough_check_comes_back_weekly(data_dir: Path, clock: FixedClock) -> None:
+    services = open_services(data_dir, clock=clock)
+    try:
+        assert services.health.thorough_check_due()  # never done
+        assert services.health.startup_check().thorough
+        assert not services.health.thorough_check_due()
+        assert not services.health.startup_check().thorough
+        later = FixedClock(clock.now() + timedelta(days=7))
+        again = DatabaseHealth(services.db, services.layout, later)
+        assert again.thorough_check_due()
+    finally:
+        services.close()
+
+
+def test_check_reports_a_file_that_is_not_a_database(data_dir: Path) -> None:
+    open_services(data_dir).close()
+    (data_dir / "bbcs.db").write_bytes(random.Random(3).randbytes(200_000))
+
+    result = run_bbcs("check", data_dir=data_dir)
+
+    assert result.returncode == 2, result.stderr
+    output = result.stdout + result.stderr
+    assert "不是有效的数据库文件" in output
+    assert "程序内部错误" not in output and "Traceback" not in output
+
+
+def test_check_reports_damaged_pages(services: AppServices, clerk: object, data_dir: Path) -> None:
+    _with_cases(services, clerk)
+    services.close()
+    _damage_a_table(data_dir / "bbcs.db")
+
+    result = run_bbcs("check", data_dir=data_dir)
+
+    assert result.returncode == 2, result.stderr
+    output = result.stdout + result.stderr
+    assert "损坏" in output
+    assert "程序内部错误" not in output and "Traceback" not in output
+    assert not check_file(data_dir / "bbcs.db").ok
+
+
+def test_the_window_checks_after_it_opens_and_explains_a_damaged_file(
+    qtbot, services: AppServices, clerk: object, data_dir: Path, message_boxes: object
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+    from desktop_app.ui.main_window import MainWindow
+
+    _with_cases(services, clerk)
+    services.db.backup_to(data_dir / "backups" / "bbcs-daily-20260101-080000.db")
+    services.db.dispose()
+    _damage_a_table(data_dir / "bbcs.db")
+    runner = TaskRunner()
+    window = MainWindow(UiContext(services, clerk, ChangeHub(), runner))  # type: ignore[arg-type]
+    qtbot.addWidget(window)
+    window.show()
+    check = window.database_check
+    qtbot.waitUntil(lambda: check.label.text().startswith("正在检查数据库"))
+
+    qtbot.waitUntil(lambda: check.notice is not None and check.notice.isVisible(), timeout=10_000)
+    assert "只能查看" in check.label.text()
+    assert check.notice is not None and "已损坏" in check.notice.text()
+    qtbot.mouseClick(check.find_backup_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: check.offer is not None and check.offer.isVisible(), timeout=10_000)
+    assert check.offer is not None
+    assert "bbcs-daily-20260101-080000.db" in check.offer.text()
+    assert "bbcs restore" in check.offer.text()
+    check.offer.close()
+    runner.wait()
+    check.wait()
