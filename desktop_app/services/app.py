@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from desktop_app.errors import AlreadyRunning, EnvironmentProblem
 from desktop_app.files import create_private_files, make_private
 from desktop_app.paths import DataLayout
+from desktop_app.services import integrity
 from desktop_app.services.assignments import AssignmentService
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.auth import AuthService, production_hasher
@@ -133,6 +134,10 @@ def open_services(
         health.mark_closed()
         raise
     attachments = AttachmentStore(layout.attachments)
+    data_key = DataKey(layout.keys)
+    if data_key.exists():
+        # Before anything writes: audit entries are chained and records digested with it.
+        integrity.open_site(db, data_key, layout.keys)
     calendar = CalendarService(db, the_clock)
     try:
         # Deadlines computed under an older calendar (an upgrade that changed how days count)
@@ -145,10 +150,11 @@ def open_services(
     if moved:
         log.info("recomputed %d deadlines under the current calendar", len(moved))
     keys = SiteKeys(layout.keys, clock=the_clock)
-    data_key = DataKey(layout.keys)
     try:
         # A missing key beside sealed data is refused, never replaced; old numbers sealed once.
         sealer = open_sealer(db, data_key)
+        if integrity.site_of(db.engine) is None:  # the key was made just now
+            integrity.open_site(db, data_key, layout.keys)
     except BaseException:
         db.dispose()
         raise

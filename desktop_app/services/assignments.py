@@ -43,7 +43,7 @@ from desktop_app.domain.vocabulary import (
 )
 from desktop_app.domain.workdays import Deadline, WorkdayCalendar
 from desktop_app.errors import NotFound, UserError, ValidationFailed
-from desktop_app.services import audit, receipts, settings
+from desktop_app.services import audit, integrity, receipts, settings
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys, SlipCheck, sign_slip
@@ -429,6 +429,8 @@ class AssignmentService:
         window_phone = self._window_phone()
         calendar = self._calendar.calendar()
         with self._db.write() as session:
+            if actor.user_id is not None:  # a role given by SQL signs nothing (integrity.py)
+                integrity.require_intact_user(session, actor.user_id)
             lead = _get(session, assignment_id)
             if AssignmentKind(lead.kind) is AssignmentKind.ASSIST:
                 raise UserError("协办单位随承办单位一起签发，请签发承办单位的交办")

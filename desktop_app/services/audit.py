@@ -1,18 +1,25 @@
 """The audit log: every change, who made it, before and after, in the same transaction.
 
 Entries are hash-chained (each hash covers the previous one), so ``bbcs check`` notices an entry
-that was edited or deleted behind the application's back.
+that was edited or deleted behind the application's back. Since issue 15 the chain is keyed: each
+hash is an HMAC under a subkey of the data key (kept outside the database), so whoever edits the
+file cannot recompute the chain; entries written before the upgrade keep their plain SHA-256
+(``ChainKey.keyed_from``). The chain's head is anchored outside the database too
+(``services/integrity.py``), so deleting the newest entries, or all of them, shows.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.settings import AUDIT_HEAD
@@ -20,6 +27,34 @@ from desktop_app.services import settings
 from desktop_app.storage.models import AuditEntry
 
 GENESIS = "0" * 64
+# session.info key: the session wrote audit entries (the anchor follows after its commit).
+WROTE_ENTRIES = "bbcs_audit_wrote"
+
+
+@dataclass
+class ChainKey:
+    """The key that chains this database's audit entries, and from which entry on it does."""
+
+    key: bytes
+    keyed_from: int  # entries with this id or later are HMACs; older ones plain SHA-256
+
+
+# The chain key of each open database, by its URL object (the same object for the engine, the
+# write engine and their connections, and kept across Engine.dispose()).
+_CHAIN_KEYS: dict[int, tuple[URL, ChainKey]] = {}
+
+
+def use_chain_key(engine: Engine, chain: ChainKey) -> None:
+    """From now on entries written to ``engine``'s database are keyed with ``chain``."""
+    _CHAIN_KEYS[id(engine.url)] = (engine.url, chain)
+
+
+def chain_key(session: Session) -> ChainKey | None:
+    """The chain key of the database ``session`` works on (None: not opened with a data key)."""
+    bind = session.get_bind()
+    url = bind.engine.url if isinstance(bind, Connection) else bind.url
+    found = _CHAIN_KEYS.get(id(url))
+    return found[1] if found is not None and found[0] is url else None
 
 
 def _plain(value: Any) -> Any:
@@ -41,14 +76,18 @@ def entry_hash(
     entity_uuid: str,
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
+    key: bytes | None = None,
 ) -> str:
+    """The entry's hash: HMAC-SHA256 under ``key``, plain SHA-256 for entries from before it."""
     payload = json.dumps(
         [prev_hash, at.isoformat(), user_name, action, entity, entity_uuid, before, after],
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    ).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
 def record(
@@ -65,6 +104,7 @@ def record(
     """Append an entry; call inside the write transaction that makes the change."""
     prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     prev_hash = prev or GENESIS
+    chain = chain_key(session)
     before_plain = _plain(before) if before is not None else None
     after_plain = _plain(after) if after is not None else None
     entry = AuditEntry(
@@ -77,11 +117,20 @@ def record(
         after=after_plain,
         prev_hash=prev_hash,
         hash=entry_hash(
-            prev_hash, at, user_name, action, entity, entity_uuid, before_plain, after_plain
+            prev_hash,
+            at,
+            user_name,
+            action,
+            entity,
+            entity_uuid,
+            before_plain,
+            after_plain,
+            chain.key if chain is not None else None,
         ),
     )
     session.add(entry)
     session.flush()
+    session.info[WROTE_ENTRIES] = True
     # The newest entry's id and hash, written with every entry: otherwise deleting the newest
     # entries would leave a chain that still verifies.
     settings.store(session, AUDIT_HEAD, f"{entry.id}:{entry.hash}")
@@ -96,20 +145,40 @@ def diff(
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-def verify_chain(session: Session, batch: int = 5000) -> list[str]:
-    """Problems found in the chain, in Chinese; empty if the chain is intact."""
-    problems: list[str] = []
-    prev_hash = GENESIS
-    last_id = 0
+@dataclass
+class ChainWalk:
+    """What walking the chain from its start found."""
+
+    problems: list[str]
+    entries: int = 0
+    last_id: int = 0
+    last_hash: str = GENESIS
+
+
+def walk_chain(
+    session: Session,
+    chain: ChainKey | None,
+    *,
+    after_id: int = 0,
+    after_hash: str = GENESIS,
+    batch: int = 5000,
+) -> ChainWalk:
+    """Check every entry after ``after_id`` (whose hash is ``after_hash``) links to the one
+    before it and hashes to what it says: keyed from ``chain.keyed_from`` on."""
+    walk = ChainWalk(problems=[], last_id=after_id, last_hash=after_hash)
     while True:
         entries = session.scalars(
-            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+            select(AuditEntry)
+            .where(AuditEntry.id > walk.last_id)
+            .order_by(AuditEntry.id)
+            .limit(batch)
         ).all()
         if not entries:
             break
         for entry in entries:
-            if entry.prev_hash != prev_hash:
-                problems.append(f"审计日志第 {entry.id} 条之前的记录缺失或被改动")
+            if entry.prev_hash != walk.last_hash:
+                walk.problems.append(f"审计日志第 {entry.id} 条之前的记录缺失或被改动")
+            keyed = chain is not None and entry.id >= chain.keyed_from
             expected = entry_hash(
                 entry.prev_hash,
                 entry.at,
@@ -119,12 +188,28 @@ def verify_chain(session: Session, batch: int = 5000) -> list[str]:
                 entry.entity_uuid,
                 entry.before,
                 entry.after,
+                chain.key if keyed and chain is not None else None,
             )
-            if expected != entry.hash:
-                problems.append(f"审计日志第 {entry.id} 条内容被改动")
-            prev_hash = entry.hash
-            last_id = entry.id
+            if not hmac.compare_digest(expected, entry.hash):
+                walk.problems.append(f"审计日志第 {entry.id} 条内容被改动")
+            walk.last_hash = entry.hash
+            walk.last_id = entry.id
+            walk.entries += 1
         session.expunge_all()
+    return walk
+
+
+def verify_chain(
+    session: Session, batch: int = 5000, *, chain: ChainKey | None = None
+) -> list[str]:
+    """Problems found in the chain, in Chinese; empty if the chain is intact.
+
+    ``chain``: the key to check keyed entries with (default: the one the database was opened
+    with). The anchor outside the database is checked by ``integrity.verify_anchor``.
+    """
+    walk = walk_chain(session, chain or chain_key(session), batch=batch)
+    problems = walk.problems
+    last_id, prev_hash = walk.last_id, walk.last_hash
     head = settings.read(session, AUDIT_HEAD)
     if not head:
         if last_id:

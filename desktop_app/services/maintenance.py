@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from desktop_app.domain.case_flow import EventKind, derive_status
 from desktop_app.errors import InvalidTransition
-from desktop_app.services import audit
+from desktop_app.services import audit, integrity
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.context import Clock
 from desktop_app.storage.database import Database
@@ -37,7 +37,8 @@ class MaintenanceService:
         self._attachments = attachments
 
     def check(self) -> CheckReport:
-        """SQLite integrity, foreign keys, the audit chain, case histories and stored files."""
+        """SQLite integrity, foreign keys, the audit chain and its anchor, record digests, case
+        numbers, case histories and stored files."""
         report = CheckReport()
         with self._db.read() as session:
             if self._db.is_sqlite:
@@ -49,6 +50,7 @@ class MaintenanceService:
                 if fk:
                     report.problems.append(f"有 {len(fk)} 条记录引用了不存在的数据")
             report.problems.extend(audit.verify_chain(session))
+            report.problems.extend(self._check_tampering(session))
             report.audit_entries = int(session.scalar(text("SELECT count(*) FROM audit_log")) or 0)
             report.problems.extend(self._check_histories(session))
             report.cases = int(session.scalar(text("SELECT count(*) FROM cases")) or 0)
@@ -58,6 +60,17 @@ class MaintenanceService:
             if not self._attachments.verify(sha):
                 report.problems.append(f"材料文件缺失或已损坏：{sha[:12]}…")
         return report
+
+    def _check_tampering(self, session: Session) -> list[str]:
+        """What the keys outside the database show (integrity.py): the audit log against its
+        anchor, each audited record against its digest; and case numbers without gaps."""
+        problems: list[str] = []
+        site = integrity.site_of(self._db.engine)
+        if site is not None:
+            problems.extend(integrity.verify_anchor(session, site))
+            problems.extend(integrity.verify_records(session, site))
+        problems.extend(integrity.missing_case_numbers(session))
+        return problems
 
     @staticmethod
     def _check_histories(session: Session) -> list[str]:

@@ -89,6 +89,7 @@ class Site(Base):
     trusted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     previous_keys: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
 
 class User(Synced, Base):
@@ -103,6 +104,7 @@ class User(Synced, Base):
     phone: Mapped[str] = mapped_column(String(30), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
     # Consecutive wrong passwords, and until when the account is locked for them (0008).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -125,6 +127,7 @@ class Department(Exported, Base):
     contact_person: Mapped[str] = mapped_column(String(40), default="")
     contact_phone: Mapped[str] = mapped_column(String(30), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
 
 class Area(Base):
@@ -165,6 +168,7 @@ class Complainant(Exported, Base):
     # A wrong-looking but real ID (e.g. an old card with a bad check digit) is accepted only with
     # a recorded reason.
     id_override_reason: Mapped[str] = mapped_column(String(200), default="")
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
 
 class Case(Exported, Base):
@@ -225,6 +229,7 @@ class Case(Exported, Base):
     linked_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
     complainant: Mapped[Complainant] = relationship(lazy="joined")
     stuck_department: Mapped[Department | None] = relationship()
@@ -402,6 +407,7 @@ class Assignment(Exported, Base):
     extension_reason: Mapped[str] = mapped_column(String(200), default="")
     returned_reason: Mapped[str] = mapped_column(String(200), default="")
     urged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
     department: Mapped[Department] = relationship(lazy="joined")
 
@@ -443,6 +449,7 @@ class Slip(Exported, Base):
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     void_reason: Mapped[str] = mapped_column(String(200), default="")
     voided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
 
 class Bundle(Base):

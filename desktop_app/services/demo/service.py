@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from desktop_app.domain.vocabulary import CaseStatus, Role, SiteLevel
 from desktop_app.errors import UserError, ValidationFailed
-from desktop_app.services import audit
+from desktop_app.services import audit, integrity
 from desktop_app.services.auth import production_hasher
 from desktop_app.services.calendar import rules_in
 from desktop_app.services.context import Clock
@@ -104,6 +104,7 @@ class DemoService:
         password_hash = self._hasher.hash(DEMO_PASSWORD)
         with self._db.write() as session:
             site = self._ready_site(session)
+            integrity.watch_new_rows(session)  # the bulk rows get their digests at commit
             level = SiteLevel(site.level)
             words = place_words(site.code, site.short_name, level)
             towns = towns_of(site.code)

@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from desktop_app.services import integrity
 from desktop_app.services.exchange.import_report import ImportReport
 from desktop_app.services.exchange.merge_bulk import BulkCopy
 from desktop_app.services.exchange.merge_outcomes import Outcomes
@@ -52,6 +53,7 @@ class RecordMerger:
     ) -> None:
         self.session = session
         self.attached = attached
+        integrity.watch_new_rows(session)  # rows added bypass the ORM: digested at commit
         self.outcomes = Outcomes(session, report, owner=owner, bundle_id=bundle_id, now=now)
         self.references = References(session, owner, attached=attached)
         self.rows = RowMerge(session, owner, local_code, self.references, self.outcomes)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from desktop_app.services import integrity
 from desktop_app.services.exchange.import_report import ImportReport
 from desktop_app.services.exchange.records_tables import TableSpec, stored_form
 from desktop_app.storage.models import SyncConflict
@@ -33,7 +34,10 @@ class Outcomes:
         self._held: dict[str, set[str]] = {}  # by table: UUIDs with an open conflict
 
     def touched(self, table: str, ids: Iterable[int]) -> None:
-        """Note rows whose search text may have changed (cases, and complainants' cases)."""
+        """Note rows whose search text may have changed (cases, and complainants' cases), and
+        every changed row for its digest (integrity.py)."""
+        ids = list(ids)
+        integrity.note_written(self.session, table, ids)
         if table == "cases":
             self.touched_cases.update(ids)
         if table == "complainants":

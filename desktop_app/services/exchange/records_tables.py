@@ -40,7 +40,8 @@ class TableSpec:
         return Base.metadata.tables[self.name]
 
     def columns(self) -> list[str]:
-        skip = {"id", "change_seq", "origin_site", *self.dropped}
+        # digest: keyed with this site's data key (integrity.py), recomputed where it lands.
+        skip = {"id", "change_seq", "origin_site", "digest", *self.dropped}
         return [c.name for c in self.table.columns if c.name not in skip]
 
 

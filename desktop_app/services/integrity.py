@@ -1,0 +1,682 @@
+"""Tamper evidence that holds (issue 15 item 7): an anchor and record digests outside reach of
+whoever edits ``bbcs.db``.
+
+A plain hash chain with its head in the same file proves nothing against someone who can edit
+the file: they delete the newest entries and rewrite the head, or recompute the whole chain.
+Three things here close that, all keyed with subkeys of the data key (``keys/data.key``, never
+in the database):
+
+- **The audit anchor** (``keys/audit.anchor``): the number of audit entries, the newest one's
+  id and hash and where the keyed chain starts, under an HMAC. It is moved forward after every
+  commit that wrote audit entries (after, so a power cut between the two leaves the anchor
+  behind, never ahead: entries after the anchored head are accepted when they chain keyed from
+  it, and the next write catches the anchor up). It never moves over a head it no longer finds.
+- **Record digests**: every audited record (``DIGESTED``) carries ``digest``, an HMAC over its
+  columns (all but the digest and the export stamp, so a column added later is covered without
+  a change here). The ORM's writes are sealed at commit by the session listeners below; bulk
+  writes that bypass the ORM call ``watch_new_rows`` / ``note_written`` in their transaction.
+- **Case numbers without gaps**: numbers are never reused or skipped (withdrawn and voided
+  cases keep their rows), so a missing number is a deleted case.
+
+``open_site`` wires a database to its key at every open, and on the first open after the
+upgrade digests every record and anchors the chain. ``reanchor`` does the same after a restore
+(``services/backup.py`` calls it). ``MaintenanceService.check`` reports what the checks here find.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    event,
+    func,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from desktop_app.errors import EnvironmentProblem, UserError
+from desktop_app.services import audit
+from desktop_app.services.data_key import DataKey
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import AuditEntry, Base, Case, NumberSequence
+
+log = logging.getLogger(__name__)
+
+# The records that carry a digest, and their name on the audit log.
+DIGESTED: Final = {
+    "sites": "site",
+    "users": "user",
+    "departments": "department",
+    "complainants": "complainant",
+    "cases": "case",
+    "assignments": "assignment",
+    "slips": "slip",
+}
+# Not covered: the digest itself, and the export generation a bulk UPDATE stamps at export.
+UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq"})
+ANCHOR_FILE: Final = "audit.anchor"
+CHAIN_PURPOSE: Final = "audit-anchor"
+DIGEST_PURPOSE: Final = "record-digest"
+_ANCHOR_FORMAT: Final = 1
+_BATCH: Final = 5000
+_ID_CHUNK: Final = 500
+_LISTED: Final = 20  # problems of one kind named one by one; the rest counted
+
+# session.info keys: rows to seal at commit (table -> ids), and the newest id of each table
+# before a bulk write (rows after it are sealed at commit).
+_PENDING: Final = "bbcs_digest_pending"
+_WATCH: Final = "bbcs_digest_watch"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    entries: int
+    head_id: int
+    head_hash: str
+    keyed_from: int
+
+
+class AnchorDamaged(Exception):
+    """The anchor file is unreadable or its HMAC does not match."""
+
+
+@dataclass
+class SiteIntegrity:
+    """The keys and anchor of one open database."""
+
+    engine: Engine
+    digest_key: bytes
+    chain: audit.ChainKey
+    anchor_path: Path
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_SITES: dict[int, tuple[URL, SiteIntegrity]] = {}
+
+
+def site_of(engine: Engine) -> SiteIntegrity | None:
+    """The integrity keys ``engine``'s database was opened with (None: opened without)."""
+    found = _SITES.get(id(engine.url))
+    return found[1] if found is not None and found[0] is engine.url else None
+
+
+def _site_of_session(session: Session) -> SiteIntegrity | None:
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    return site_of(engine)
+
+
+def _register(db: Database, site: SiteIntegrity) -> None:
+    _SITES[id(db.engine.url)] = (db.engine.url, site)
+    audit.use_chain_key(db.engine, site.chain)
+
+
+# Opening, and after a restore -------------------------------------------------------------------
+
+
+def open_site(db: Database, data_key: DataKey, keys_dir: Path) -> None:
+    """Key ``db``'s audit chain and record digests with ``data_key`` from now on. On the first
+    open after the upgrade (no anchor, no digest anywhere yet) every record is digested and the
+    chain anchored; an anchor that is missing or damaged while digests exist is left for
+    ``bbcs check`` to report, not silently replaced."""
+    site = _new_site(db, data_key, keys_dir)
+    try:
+        anchor: Anchor | None = read_anchor(site.anchor_path, site.chain.key)
+        damaged = False
+    except AnchorDamaged:
+        anchor, damaged = None, True
+    if anchor is not None:
+        site.chain.keyed_from = anchor.keyed_from
+        _register(db, site)
+        return
+    with db.read() as session:
+        established = damaged or _any_digest(session)
+        if established:
+            site.chain.keyed_from = _first_keyed_entry(session, site.chain.key)
+    _register(db, site)
+    if established:
+        log.warning("audit anchor %s is missing or damaged; left for bbcs check", site.anchor_path)
+        return
+    try:
+        _establish(db, site)
+    except (EnvironmentProblem, SQLAlchemyError, OSError) as exc:  # e.g. a read-only database
+        log.warning("could not digest the records and anchor the audit log: %s", exc)
+
+
+def reanchor(db: Database, data_key: DataKey, keys_dir: Path) -> list[str]:
+    """After a restore: anchor the chain of the database now in place, and key ``db`` with it.
+
+    The restored chain is checked first (the keyed part under ``data_key``); what is wrong with
+    it is returned (in Chinese) and anchored as it is, so that ``bbcs check`` keeps reporting
+    it. A backup from before record digests gets them here."""
+    site = _new_site(db, data_key, keys_dir)
+    with db.read() as session:
+        site.chain.keyed_from = _first_keyed_entry(session, site.chain.key)
+        problems = audit.walk_chain(session, site.chain).problems
+        digested = _any_digest(session)
+    _register(db, site)
+    if digested:
+        _write_anchor_from_database(db, site)
+    else:
+        _establish(db, site, keyed_from=site.chain.keyed_from)
+    return problems
+
+
+def _new_site(db: Database, data_key: DataKey, keys_dir: Path) -> SiteIntegrity:
+    return SiteIntegrity(
+        engine=db.engine,
+        digest_key=data_key.subkey(DIGEST_PURPOSE),
+        chain=audit.ChainKey(key=data_key.subkey(CHAIN_PURPOSE), keyed_from=1),
+        anchor_path=keys_dir / ANCHOR_FILE,
+    )
+
+
+def _establish(db: Database, site: SiteIntegrity, *, keyed_from: int | None = None) -> None:
+    """Digest every record and anchor the chain as it stands (trusted: the first open after
+    the upgrade, or a restored backup)."""
+    with db.write() as session:
+        last_id, _hash = _last_entry(session)
+        site.chain.keyed_from = keyed_from if keyed_from is not None else last_id + 1
+        for name in DIGESTED:
+            _seal(session, site.digest_key, _table(name), true())
+    _write_anchor_from_database(db, site)
+
+
+def _write_anchor_from_database(db: Database, site: SiteIntegrity) -> None:
+    with db.read() as session:
+        last_id, last_hash = _last_entry(session)
+        count = int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+    with site.lock:
+        write_anchor(
+            site.anchor_path,
+            site.chain.key,
+            Anchor(count, last_id, last_hash, site.chain.keyed_from),
+        )
+
+
+def _last_entry(session: Session) -> tuple[int, str]:
+    row = session.execute(
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    return (int(row[0]), str(row[1])) if row is not None else (0, audit.GENESIS)
+
+
+def _any_digest(session: Session) -> bool:
+    for name in DIGESTED:
+        t = _table(name)
+        if session.scalar(select(t.c.id).where(t.c.digest.is_not(None)).limit(1)) is not None:
+            return True
+    return False
+
+
+def _first_keyed_entry(session: Session, key: bytes) -> int:
+    """The id of the first entry hashed with ``key`` (after the last one if none is)."""
+    last_id = 0
+    while True:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(_BATCH)
+        ).all()
+        if not entries:
+            return last_id + 1
+        for entry in entries:
+            keyed = audit.entry_hash(
+                entry.prev_hash,
+                entry.at,
+                entry.user_name,
+                entry.action,
+                entry.entity,
+                entry.entity_uuid,
+                entry.before,
+                entry.after,
+                key,
+            )
+            if hmac.compare_digest(keyed, entry.hash):
+                return entry.id
+            last_id = entry.id
+        session.expunge_all()
+
+
+# The anchor file ------------------------------------------------------------------------------
+
+
+def _anchor_mac(key: bytes, anchor: Anchor) -> str:
+    body = json.dumps(
+        [_ANCHOR_FORMAT, anchor.entries, anchor.head_id, anchor.head_hash, anchor.keyed_from]
+    )
+    return hmac.new(key, body.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def read_anchor(path: Path, key: bytes) -> Anchor | None:
+    """The anchor, None if there is no file; AnchorDamaged if it does not verify."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        anchor = Anchor(
+            entries=int(document["entries"]),
+            head_id=int(document["head_id"]),
+            head_hash=str(document["head_hash"]),
+            keyed_from=int(document["keyed_from"]),
+        )
+        mac = str(document["mac"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AnchorDamaged(str(exc)) from exc
+    if document.get("format") != _ANCHOR_FORMAT or not hmac.compare_digest(
+        mac, _anchor_mac(key, anchor)
+    ):
+        raise AnchorDamaged("mac")
+    return anchor
+
+
+def write_anchor(path: Path, key: bytes, anchor: Anchor) -> None:
+    """Replace the anchor file atomically (a crash leaves the old one or the new one)."""
+    document = {
+        "format": _ANCHOR_FORMAT,
+        "entries": anchor.entries,
+        "head_id": anchor.head_id,
+        "head_hash": anchor.head_hash,
+        "keyed_from": anchor.keyed_from,
+        "mac": _anchor_mac(key, anchor),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".audit-anchor-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(document, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    finally:
+        with suppress(OSError):
+            os.unlink(temp)
+
+
+def _advance_anchor(site: SiteIntegrity) -> None:
+    """Move the anchor to the newest entry, if the entry it names is still as anchored."""
+    with site.lock:
+        try:
+            anchor = read_anchor(site.anchor_path, site.chain.key)
+        except AnchorDamaged:
+            return  # left for bbcs check
+        if anchor is None:
+            return
+        with site.engine.connect() as connection:
+            if anchor.head_id:
+                found = connection.scalar(
+                    select(AuditEntry.hash).where(AuditEntry.id == anchor.head_id)
+                )
+                if found != anchor.head_hash:
+                    return  # entries deleted or changed under us: keep the evidence
+            newer, last_id = connection.execute(
+                select(func.count(), func.max(AuditEntry.id)).where(AuditEntry.id > anchor.head_id)
+            ).one()
+            if not newer:
+                return
+            last_hash = connection.scalar(select(AuditEntry.hash).where(AuditEntry.id == last_id))
+        write_anchor(
+            site.anchor_path,
+            site.chain.key,
+            Anchor(anchor.entries + int(newer), int(last_id), str(last_hash), anchor.keyed_from),
+        )
+
+
+def verify_anchor(session: Session, site: SiteIntegrity) -> list[str]:
+    """The audit log against its anchor: the newest entries or all of them deleted, or the
+    chain recomputed. Entries after the anchored head are checked by the chain walk."""
+    path = site.anchor_path
+    try:
+        anchor = read_anchor(path, site.chain.key)
+    except AnchorDamaged:
+        return [
+            f"审计日志的锚点文件 {path} 已被改动或损坏，无法确认审计日志是否完整。"
+            "请用最近的备份恢复，或联系维护人员。"
+        ]
+    if anchor is None:
+        return [
+            f"找不到审计日志的锚点文件 {path}（可能被删除），无法确认审计日志是否完整。"
+            "请用最近的备份恢复，或联系维护人员。"
+        ]
+    total = int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+    if total == 0 and anchor.entries:
+        return [f"审计日志的全部记录（{anchor.entries} 条）已被删除"]
+    up_to_head = int(
+        session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.id <= anchor.head_id)
+        )
+        or 0
+    )
+    if anchor.head_id:
+        found = session.scalar(select(AuditEntry.hash).where(AuditEntry.id == anchor.head_id))
+        if found is None:
+            last = int(
+                session.scalar(
+                    select(func.max(AuditEntry.id)).where(AuditEntry.id <= anchor.head_id)
+                )
+                or 0
+            )
+            return [
+                f"审计日志最新的 {anchor.entries - up_to_head} 条记录（第 {last + 1} 条至第 "
+                f"{anchor.head_id} 条）已被删除"
+            ]
+        if found != anchor.head_hash:
+            return [
+                f"审计日志第 {anchor.head_id} 条与锚点记载的不符："
+                "审计日志被改动、整条链被重新计算，或最新的记录被删除后又写入了新的"
+            ]
+    if up_to_head != anchor.entries:
+        return [
+            f"审计日志有 {anchor.entries - up_to_head} 条记录被删除（锚点记载 "
+            f"{anchor.entries} 条，现有 {up_to_head} 条）"
+        ]
+    return []
+
+
+# Record digests -------------------------------------------------------------------------------
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def record_digest(key: bytes, table: str, row: Mapping[str, Any]) -> str:
+    """HMAC-SHA256 over the record's columns as read by SQLAlchemy Core (whatever they are)."""
+    body = {k: _canonical(v) for k, v in row.items() if k not in UNSIGNED_COLUMNS}
+    payload = json.dumps(
+        [table, body], ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _signed_columns(t: Table) -> list[Any]:
+    return [c for c in t.c if c.name not in UNSIGNED_COLUMNS]
+
+
+def _seal(session: Session, key: bytes, t: Table, where: ColumnElement[bool]) -> int:
+    """Write the digest of every row of ``t`` matching ``where``; the number sealed."""
+    connection = session.connection()
+    statement = update(t).where(t.c.id == bindparam("b_id")).values(digest=bindparam("b_digest"))
+    columns = _signed_columns(t)
+    last_id = 0
+    sealed = 0
+    while True:
+        rows = connection.execute(
+            select(*columns).where(where, t.c.id > last_id).order_by(t.c.id).limit(_BATCH)
+        ).all()
+        if not rows:
+            return sealed
+        connection.execute(
+            statement,
+            [
+                {"b_id": row.id, "b_digest": record_digest(key, t.name, dict(row._mapping))}
+                for row in rows
+            ],
+        )
+        sealed += len(rows)
+        last_id = rows[-1].id
+
+
+def watch_new_rows(session: Session) -> None:
+    """For a bulk write that bypasses the ORM (the demo, a bundle's merge): every digested row
+    added in this transaction from now on is sealed at its commit."""
+    if _site_of_session(session) is None or _WATCH in session.info:
+        return
+    marks: dict[str, int] = {}
+    for name in DIGESTED:
+        t = _table(name)
+        marks[name] = int(session.scalar(select(func.max(t.c.id))) or 0)
+    session.info[_WATCH] = marks
+
+
+def note_written(session: Session, table: str, ids: Iterable[int]) -> None:
+    """Rows of ``table`` changed in this transaction without the ORM: sealed at its commit."""
+    if table in DIGESTED:
+        pending: dict[str, set[int]] = session.info.setdefault(_PENDING, defaultdict(set))
+        pending[table].update(ids)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session: Session, _context: object) -> None:
+    if _site_of_session(session) is None:
+        return
+    for obj in [*session.new, *session.dirty]:
+        table = getattr(type(obj), "__tablename__", "")
+        if table in DIGESTED and (obj in session.new or session.is_modified(obj)):
+            note_written(session, table, [obj.id])
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk(state: ORMExecuteState) -> None:
+    """ORM bulk statements skip the flush: an INSERT of digested rows (the demo's) is watched,
+    an UPDATE by primary key (sealing old numbers, migration 0010's step) noted."""
+    if not (state.is_insert or state.is_update):
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", "")
+    if name not in DIGESTED or _site_of_session(state.session) is None:
+        return
+    if state.is_insert:
+        watch_new_rows(state.session)
+        return
+    params = state.parameters
+    if isinstance(params, list | tuple):
+        note_written(state.session, name, [p["id"] for p in params if "id" in p])
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_at_commit(session: Session) -> None:
+    if _PENDING not in session.info and _WATCH not in session.info:
+        return
+    site = _site_of_session(session)
+    if site is None:
+        return
+    session.flush()
+    pending: dict[str, set[int]] = session.info.pop(_PENDING, {})
+    marks: dict[str, int] = session.info.pop(_WATCH, {})
+    for name, mark in marks.items():
+        t = _table(name)
+        _seal(session, site.digest_key, t, t.c.id > mark)
+    for name, ids in pending.items():
+        t = _table(name)
+        # Rows after a bulk write's mark were sealed just above.
+        ordered = sorted(i for i in ids if i is not None and i <= marks.get(name, i))
+        for start in range(0, len(ordered), _ID_CHUNK):
+            _seal(session, site.digest_key, t, t.c.id.in_(ordered[start : start + _ID_CHUNK]))
+
+
+@event.listens_for(Session, "after_commit")
+def _anchor_after_commit(session: Session) -> None:
+    if not session.info.pop(audit.WROTE_ENTRIES, False):
+        return
+    site = _site_of_session(session)
+    if site is None:
+        return
+    try:
+        _advance_anchor(site)
+    except (OSError, SQLAlchemyError) as exc:
+        # The save is committed; the anchor catches up at the next one (check accepts a tail
+        # that chains from it meanwhile).
+        log.warning("could not move the audit anchor forward: %s", exc)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+    session.info.pop(_WATCH, None)
+    session.info.pop(audit.WROTE_ENTRIES, None)
+
+
+def _label(table: str, row: Mapping[str, Any]) -> str:
+    if table == "cases":
+        return f"事项 {row['number']}"
+    if table == "complainants":
+        return f"反映人“{row['name']}”（内部编号 {row['id']}）"
+    if table == "users":
+        return f"用户 {row['username']}"
+    if table == "departments":
+        return f"单位“{row['name']}”"
+    if table == "slips":
+        return f"公文 {row['number']}"
+    if table == "sites":
+        return f"站点 {row['code']}"
+    return f"交办记录（内部编号 {row['id']}）"
+
+
+def _audited_state(session: Session, table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as its audit entries left it (each entry's ``after`` in turn)."""
+    the_uuid = row.get("uuid")
+    if not the_uuid:
+        return {}
+    state: dict[str, Any] = {}
+    for after in session.scalars(
+        select(AuditEntry.after)
+        .where(AuditEntry.entity == DIGESTED[table], AuditEntry.entity_uuid == the_uuid)
+        .order_by(AuditEntry.id)
+    ):
+        if isinstance(after, dict):
+            state.update(after)
+    return state
+
+
+def _mismatch(session: Session, table: str, row: Mapping[str, Any]) -> list[str]:
+    audited = _audited_state(session, table, row)
+    fields = [
+        k
+        for k, v in audited.items()
+        if k in row and k not in UNSIGNED_COLUMNS and _canonical(row[k]) != _canonical(v)
+    ]
+    label = _label(table, row)
+    detail = f"；与审计日志记载不同的字段：{'、'.join(fields)}" if fields else ""
+    problems = [f"{label} 的记录被绕过程序直接改动（校验值不符{detail}）"]
+    if table == "users" and "role" in audited and audited["role"] != row["role"]:
+        problems.append(
+            f"用户 {row['username']} 的角色是 {row['role']}，审计日志记载的是 {audited['role']}："
+            "角色被直接改动，该用户在恢复前不能签发"
+        )
+    return problems
+
+
+def verify_records(session: Session, site: SiteIntegrity) -> list[str]:
+    """Each audited record whose digest is missing or does not match its columns."""
+    problems: list[str] = []
+    count = 0
+    for name in DIGESTED:
+        t = _table(name)
+        columns = [*_signed_columns(t), t.c.digest]
+        last_id = 0
+        while True:
+            rows = session.execute(
+                select(*columns).where(t.c.id > last_id).order_by(t.c.id).limit(_BATCH)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                values = dict(row._mapping)
+                stored = values.pop("digest")
+                if stored is not None and hmac.compare_digest(
+                    stored, record_digest(site.digest_key, name, values)
+                ):
+                    continue
+                count += 1
+                if count > _LISTED:
+                    continue
+                if stored is None:
+                    problems.append(
+                        f"{_label(name, values)} 没有校验值：可能是绕过程序直接写入数据库的"
+                    )
+                else:
+                    problems.extend(_mismatch(session, name, values))
+            last_id = rows[-1].id
+    if count > _LISTED:
+        problems.append(f"……另有 {count - _LISTED} 条记录的校验值不符，未逐条列出")
+    return problems
+
+
+def require_intact_user(session: Session, user_id: int) -> None:
+    """Refuse to act for a user whose record was changed behind the application's back (a
+    clerk made administrator by SQL signs nothing)."""
+    site = _site_of_session(session)
+    if site is None:
+        return
+    t = _table("users")
+    row = session.execute(select(*_signed_columns(t), t.c.digest).where(t.c.id == user_id)).first()
+    if row is None:
+        return
+    values = dict(row._mapping)
+    stored = values.pop("digest")
+    if stored is None or not hmac.compare_digest(
+        stored, record_digest(site.digest_key, "users", values)
+    ):
+        raise UserError(
+            f"用户 {values['username']} 的账户记录被绕过程序改动过（校验值不符），"
+            "在管理员核查并恢复之前不能办理此操作。请联系管理员运行 bbcs check。"
+        )
+
+
+# Case numbers ---------------------------------------------------------------------------------
+
+
+def missing_case_numbers(session: Session) -> list[str]:
+    """This site's case numbers missing from their year's sequence: deleted cases. Cases
+    received from other sites are numbered by them and are not counted here."""
+    seqs: dict[tuple[str, int], set[int]] = defaultdict(set)
+    prefix: dict[tuple[str, int], str] = {}
+    for site_code, year, seq, number in session.execute(
+        select(Case.site_code, Case.year, Case.seq, Case.number).where(Case.origin_site == "")
+    ):
+        seqs[(site_code, year)].add(seq)
+        prefix.setdefault((site_code, year), number.rsplit("-", 1)[0])
+    taken = dict(
+        session.execute(
+            select(NumberSequence.year, NumberSequence.last_value).where(
+                NumberSequence.kind == "case"
+            )
+        ).all()
+    )
+    problems: list[str] = []
+    for (site_code, year), have in sorted(seqs.items()):
+        # The counter catches the newest case deleted (no gap below it).
+        top = max(max(have), int(taken.get(year, 0)))
+        missing = [s for s in range(1, top + 1) if s not in have]
+        if not missing:
+            continue
+        head = prefix[(site_code, year)]
+        named = "、".join(f"{head}-{s:04d}" for s in missing[:_LISTED])
+        more = f" 等 {len(missing)} 个" if len(missing) > _LISTED else ""
+        problems.append(
+            f"{year} 年的事项编号不连续，缺少 {named}{more}：这些事项可能被绕过程序从数据库删除"
+        )
+    return problems

@@ -1,0 +1,265 @@
+"""The tamper matrix (issue 15 item 7): each edit an attacker with the database file can make,
+made with plain sqlite3 on a real data dir, and named by ``bbcs check`` or the check service.
+
+The keys (the data key, and the audit anchor beside it in ``keys/``) are out of the attacker's
+reach here: with them, nothing in the database can be recomputed to look right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+import pytest
+
+from desktop_app.domain.vocabulary import Approach, Cause, Nature, Outcome, ReplyMethod, Role
+from desktop_app.errors import UserError
+from desktop_app.services.app import AppServices
+from desktop_app.services.cases import Triage
+from desktop_app.services.context import Actor
+from tests.helpers.cli import run_bbcs
+from tests.helpers.db import raw_connect
+from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD, enterprise_form, person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+
+@pytest.fixture
+def busy(services: AppServices, clerk: Actor, leader: Actor) -> AppServices:
+    """Ordinary work: three cases, one concluded, one assigned and its slip signed."""
+    first = services.intake.register(clerk, person_form())
+    services.intake.register(clerk, enterprise_form())
+    third = services.intake.register(clerk, person_form(title="医保关系转移办不成"))
+    services.cases.conclude(
+        clerk,
+        first.case_id,
+        outcome=Outcome.DONE,
+        what_was_done="已办",
+        reply_method=ReplyMethod.PHONE,
+        reply_text="已答复",
+    )
+    _sign_a_slip(services, clerk, leader, third.case_id)
+    return services
+
+
+def _sign_a_slip(services: AppServices, clerk: Actor, signer: Actor, case_id: int) -> str:
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    lead = services.site.departments()[0].id
+    ids, _ = services.assignments.create(
+        clerk, case_id, department_id=lead, assisting_ids=[], requirements="请依法办理并反馈。"
+    )
+    number, _ = services.assignments.issue(signer, ids[0])
+    return number
+
+
+def _sql(services: AppServices, *statements: str) -> None:
+    connection = raw_connect(services.layout.root)
+    try:
+        for statement in statements:
+            connection.execute(statement)
+    finally:
+        connection.close()
+
+
+def _problems(services: AppServices) -> list[str]:
+    report = services.maintenance.check()
+    assert not report.ok
+    return report.problems
+
+
+def test_a_clean_site_after_ordinary_work_passes(busy: AppServices) -> None:
+    report = busy.maintenance.check()
+    assert report.ok, report.problems
+    assert (busy.layout.keys / "audit.anchor").is_file()
+    result = run_bbcs("check", data_dir=busy.layout.root)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_clean_site_with_demo_data_passes(bare_services: AppServices) -> None:
+    from desktop_app.domain.vocabulary import SiteLevel
+    from desktop_app.services.demo import DemoService
+
+    services = bare_services
+    services.site.init_site(
+        code="410221",
+        name="杞县办不成事监督窗口",
+        short_name="杞县",
+        level=SiteLevel.COUNTY,
+        admin_password=ADMIN_PASSWORD,
+    )
+    DemoService(services.db, services.clock, services.keys, sealer=services.sealer).generate(60)
+
+    report = services.maintenance.check()
+    assert report.ok, report.problems
+
+
+def test_deleting_the_newest_entries_and_rewriting_the_head_is_named(busy: AppServices) -> None:
+    connection = raw_connect(busy.layout.root)
+    last = connection.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+    new_head = connection.execute(
+        "SELECT id, hash FROM audit_log WHERE id = ?", (last - 3,)
+    ).fetchone()
+    connection.execute("DELETE FROM audit_log WHERE id > ?", (last - 3,))
+    connection.execute(
+        "UPDATE settings SET value = ? WHERE key = 'audit_chain_head'",
+        (f"{new_head[0]}:{new_head[1]}",),
+    )
+    connection.close()
+
+    problems = _problems(busy)
+
+    assert f"审计日志最新的 3 条记录（第 {last - 2} 条至第 {last} 条）已被删除" in problems
+
+
+def test_deleting_every_entry_and_the_head_is_named(busy: AppServices) -> None:
+    connection = raw_connect(busy.layout.root)
+    count = connection.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    connection.close()
+    _sql(busy, "DELETE FROM audit_log", "DELETE FROM settings WHERE key = 'audit_chain_head'")
+
+    assert f"审计日志的全部记录（{count} 条）已被删除" in _problems(busy)
+
+
+def test_recomputing_the_whole_chain_after_an_edit_is_named(busy: AppServices) -> None:
+    """The attacker edits an entry and recomputes every hash the old way (plain SHA-256)."""
+    connection = raw_connect(busy.layout.root)
+    rows = connection.execute(
+        'SELECT id, at, user_name, action, entity, entity_uuid, "before", "after" '
+        "FROM audit_log ORDER BY id"
+    ).fetchall()
+    prev = "0" * 64
+    for entry_id, at, user, action, entity, uuid, before, after in rows:
+        if action == "register":
+            user = "admin"
+        payload = json.dumps(
+            [
+                prev,
+                datetime.fromisoformat(at).isoformat(),
+                user,
+                action,
+                entity,
+                uuid,
+                json.loads(before) if before else None,
+                json.loads(after) if after else None,
+            ],
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        connection.execute(
+            "UPDATE audit_log SET user_name = ?, prev_hash = ?, hash = ? WHERE id = ?",
+            (user, prev, digest, entry_id),
+        )
+        prev = digest
+    connection.execute(
+        "UPDATE settings SET value = ? WHERE key = 'audit_chain_head'", (f"{rows[-1][0]}:{prev}",)
+    )
+    connection.close()
+
+    problems = _problems(busy)
+
+    assert any("内容被改动" in p for p in problems)
+    assert any(f"审计日志第 {rows[-1][0]} 条与锚点记载的不符" in p for p in problems)
+
+
+def test_a_case_title_edited_in_the_database_is_named(busy: AppServices) -> None:
+    _sql(busy, "UPDATE cases SET title = '改过的标题' WHERE number = '杞县-2026-0002'")
+
+    problems = _problems(busy)
+
+    assert any(
+        p.startswith("事项 杞县-2026-0002 的记录被绕过程序直接改动") and "title" in p
+        for p in problems
+    ), problems
+
+
+def test_a_complainants_name_edited_in_the_database_is_named(busy: AppServices) -> None:
+    _sql(busy, "UPDATE complainants SET name = '李四' WHERE id = 1")
+
+    problems = _problems(busy)
+
+    assert any(
+        p.startswith("反映人“李四”（内部编号 1） 的记录被绕过程序直接改动") for p in problems
+    )
+
+
+def test_a_complainants_id_number_edited_in_the_database_is_named(busy: AppServices) -> None:
+    connection = raw_connect(busy.layout.root)
+    columns = [r[1] for r in connection.execute("PRAGMA table_info(complainants)")]
+    column = "id_number_sealed" if "id_number_sealed" in columns else "id_number"
+    connection.execute(f"UPDATE complainants SET {column} = '410221199001011234' WHERE id = 1")
+    connection.close()
+
+    problems = _problems(busy)
+
+    assert any("（内部编号 1） 的记录被绕过程序直接改动" in p for p in problems), problems
+
+
+def test_a_deleted_case_leaves_a_named_gap(busy: AppServices) -> None:
+    _sql(
+        busy,
+        "PRAGMA foreign_keys = OFF",
+        "DELETE FROM case_events WHERE case_id = (SELECT id FROM cases WHERE seq = 2)",
+        "DELETE FROM cases WHERE number = '杞县-2026-0002'",
+    )
+
+    problems = _problems(busy)
+
+    assert any("2026 年的事项编号不连续，缺少 杞县-2026-0002" in p for p in problems), problems
+
+
+def test_the_newest_case_deleted_is_named(busy: AppServices) -> None:
+    _sql(
+        busy,
+        "PRAGMA foreign_keys = OFF",
+        "DELETE FROM assignments WHERE case_id = (SELECT id FROM cases WHERE seq = 3)",
+        "DELETE FROM case_events WHERE case_id = (SELECT id FROM cases WHERE seq = 3)",
+        "DELETE FROM cases WHERE number = '杞县-2026-0003'",
+    )
+
+    assert any("缺少 杞县-2026-0003" in p for p in _problems(busy))
+
+
+def test_a_role_given_by_sql_is_named_and_signs_nothing(
+    busy: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    _sql(busy, f"UPDATE users SET role = '{Role.DUTY_LEADER.value}' WHERE username = 'clerk1'")
+
+    problems = _problems(busy)
+    assert any(p.startswith("用户 clerk1 的记录被绕过程序直接改动") for p in problems), problems
+    assert any("用户 clerk1 的角色是 duty_leader，审计日志记载的是 clerk" in p for p in problems), (
+        problems
+    )
+
+    # The clerk logs in with the role the database now says, and tries to sign.
+    promoted = busy.auth.login("clerk1", USER_PASSWORD)
+    assert promoted.role is Role.DUTY_LEADER
+    case_id = busy.intake.register(clerk, person_form(title="另一件事")).case_id
+    with pytest.raises(UserError, match="clerk1 的账户记录被绕过程序改动过"):
+        _sign_a_slip(busy, clerk, promoted, case_id)
+
+
+def test_check_on_the_command_line_names_tampering_and_exits_2(busy: AppServices) -> None:
+    _sql(busy, "UPDATE cases SET title = '改过的标题' WHERE number = '杞县-2026-0002'")
+
+    result = run_bbcs("check", data_dir=busy.layout.root)
+
+    assert result.returncode == 2
+    assert "事项 杞县-2026-0002 的记录被绕过程序直接改动" in result.stdout + result.stderr
+
+
+def test_a_crash_between_commit_and_anchor_is_not_a_false_alarm(
+    busy: AppServices, clerk: Actor
+) -> None:
+    anchor = busy.layout.keys / "audit.anchor"
+    before = anchor.read_bytes()
+    busy.intake.register(clerk, person_form(title="停电前保存的事项"))
+    anchor.write_bytes(before)  # as if the power went between the commit and the anchor
+
+    assert busy.maintenance.check().ok
+    busy.intake.register(clerk, person_form(title="来电后保存的事项"))
+    assert anchor.read_bytes() != before
+    assert busy.maintenance.check().ok
