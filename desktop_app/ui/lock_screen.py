@@ -213,11 +213,14 @@ class LockScreen(QDialog):
         ).failure(self._failed).run()
 
     def finish(self) -> None:
+        """Unlocked or left: the only ways the lock screen goes away."""
         self._done = True
-        self.close()
+        self.done(QDialog.DialogCode.Accepted)
 
     def reject(self) -> None:
-        """Esc does not open the lock."""
+        """Esc, or closing the window, does not open the lock."""
+        if self._done:
+            super().reject()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._done:
@@ -287,6 +290,7 @@ class ScreenLock(QObject):
         self.question: QMessageBox | None = None
         self.watcher = IdleWatcher(interval_ms or IDLE_LOCK_MINUTES.default * 60_000, self)
         self.watcher.idle.connect(self.lock)
+        window.installEventFilter(self)  # its QWindow exists once it is shown
 
     @property
     def is_locked(self) -> bool:
@@ -306,6 +310,11 @@ class ScreenLock(QObject):
             lambda: idle_lock_minutes(services),
             lambda minutes: self.watcher.set_interval(minutes * 60_000),
         ).run()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._window and event.type() == QEvent.Type.Show:
+            self.watcher.watch(self._window.windowHandle())
+        return False
 
     def lock(self) -> None:
         """Cover the window now (unless it is already covered, or nobody is logged in)."""
