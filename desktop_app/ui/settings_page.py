@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +40,7 @@ from desktop_app.services.auth import MIN_PASSWORD_LENGTH, PASSWORD_RULE, UserIn
 from desktop_app.services.context import Changes
 from desktop_app.services.maintenance import CheckReport
 from desktop_app.services.site import DepartmentInfo, SiteInfo
+from desktop_app.ui.backup_page import BackupTab
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
 from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.paper_settings import PaperSettingsTab
@@ -90,6 +91,10 @@ class SettingsPage(QWidget):
         self.tabs.addTab(self._build_about_tab(), "关于本机")
         self.paper_tab = PaperSettingsTab(context)
         self.tabs.addTab(self.paper_tab, "公文设置")
+        self.backup_tab = BackupTab(context)
+        self.tabs.addTab(self.backup_tab, "备份与恢复")
+        # A restored database is read afresh: the program closes (the lock held to the end).
+        self.backup_tab.restored.connect(QCoreApplication.quit)
         layout.addWidget(self.tabs, 1)
 
         context.hub.changed.connect(self._on_changed)
