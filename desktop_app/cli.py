@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app import __version__
-from desktop_app.errors import UserError
+from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.logs import setup_logging
 from desktop_app.paths import DataLayout, resolve_data_dir
 
@@ -143,7 +143,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
 
     p = sub.add_parser("backup", help="备份数据库")
-    p.add_argument("--to", help="备份到的文件夹（默认数据目录下的 backups）")
+    p.add_argument(
+        "--to", help="备份到的文件夹（默认数据目录下的 backups；数据目录以外的备份会加密）"
+    )
+
+    p = sub.add_parser("restore", help="用备份恢复数据库（当前数据库先另存为恢复前备份）")
+    p.add_argument("file", help="备份文件（.db，或 backup --to 写出的加密备份 .bbcsbak）")
+    p.add_argument(
+        "--other-site", action="store_true", help="允许恢复另一站点代码的备份（迁移站点时用）"
+    )
+    p.add_argument(
+        "--recovery-key",
+        help="恢复密钥文件（重装系统或换电脑后，数据目录中没有密钥时用）",
+    )
+
+    p = sub.add_parser("recovery-key", help="恢复密钥：数据密钥和站点私钥，硬盘损坏或重装系统后用")
+    rsub = p.add_subparsers(dest="recovery_key_command", metavar="操作", required=True)
+    r = rsub.add_parser("export", help="导出恢复密钥文件（和可打印的恢复密钥纸），锁好保管")
+    r.add_argument("--out", required=True, help="恢复密钥文件（存到U盘）")
+    r.add_argument("--pdf", help="可打印的恢复密钥纸（PDF）")
 
     sub.add_parser("gui", help="打开图形界面（与不带子命令相同）")
     sub.add_parser(
@@ -250,6 +268,7 @@ def _cmd_intake(args: argparse.Namespace, data_dir: Path) -> int:
         forms, errors = check_records(services.intake, records, departments)
         if errors:
             raise BatchValidationFailed(errors)
+        _backup_before_import(services, quiet=args.json)
         results = services.intake.register_many(Actor.command_line(), forms)
     if args.json:
         _print_json(
@@ -422,10 +441,94 @@ def _import_calendar(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services.context import Actor
+
     with _services(data_dir, args) as services:
-        target = Path(args.to) if args.to else services.layout.backups
-        path = services.maintenance.backup(target)
-    print(f"已备份到 {path}")
+        target = Path(args.to) if args.to else None
+        result = services.backups.backup(Actor.command_line(), target)
+    print(result.summary())
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace, data_dir: Path) -> int:
+    """Under the writer lock, with nothing of the data dir open: a window must be closed."""
+    from desktop_app.services.app import instance_lock
+    from desktop_app.services.backup import RecoveryKey, restore
+    from desktop_app.services.context import SystemClock
+
+    source = Path(args.file)
+    if not source.is_file():
+        raise UserError(f"找不到备份文件 {source}。")
+    recovery = RecoveryKey.read(Path(args.recovery_key)) if args.recovery_key else None
+    lock = instance_lock(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock.acquire()
+    try:
+        actor = _restoring_actor(args, data_dir, recovery is not None)
+        result = restore(
+            DataLayout(data_dir),
+            source,
+            actor=actor,
+            clock=SystemClock(),
+            other_site=args.other_site,
+            recovery=recovery,
+        )
+    finally:
+        lock.release()
+    facts = result.facts
+    print(f"已从 {source} 恢复数据库：站点 {facts.site_code} {facts.site_name}")
+    print(f"备份中有事项 {facts.cases} 件")
+    if result.pre_restore_backup is not None:
+        print(f"恢复前的数据库已另存为 {result.pre_restore_backup}")
+    if result.migrated:
+        print(f"备份的数据库版本为 {facts.schema}，已升级到本程序的版本。")
+    if recovery is not None:
+        print("已用恢复密钥装回数据密钥和站点密钥。")
+    print(f"用时 {result.seconds:.1f} 秒")
+    return 0
+
+
+def _backup_before_import(services: Any, *, quiet: bool) -> None:
+    """Every import is preceded by a backup, timed and told apart from the import."""
+    result = services.backups.before_import()
+    if result is not None:
+        print(
+            f"导入前已备份：{result.backup.path.name}（备份用时 {result.seconds:.1f} 秒）",
+            file=sys.stderr if quiet else sys.stdout,
+        )
+
+
+def _restoring_actor(args: argparse.Namespace, data_dir: Path, with_recovery_key: bool) -> Any:
+    """Who restores: the logged-in user of the database being replaced when it can be opened;
+    on a fresh machine, whoever holds the recovery key; when the database is damaged beyond
+    opening, the system user (who can copy the data dir's files anyway)."""
+    from desktop_app.domain.vocabulary import Role
+    from desktop_app.services.context import Actor
+
+    if with_recovery_key or not DataLayout(data_dir).database.exists():
+        return Actor(None, "recovery-key", "恢复密钥持有人", Role.ADMIN)
+    try:
+        with _services(data_dir, args):
+            return Actor.command_line()
+    except EnvironmentProblem as exc:  # damaged or unreadable: nobody can log in to it
+        log.warning("restoring over a database that cannot be opened: %s", exc.message)
+        return Actor(None, f"os:{getpass.getuser()}", "系统用户", Role.ADMIN)
+
+
+def _cmd_recovery_key(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services.context import Actor
+
+    out = Path(args.out)
+    pdf = Path(args.pdf) if args.pdf else None
+    for path in (out, pdf):
+        if path is not None:
+            _writable(path)
+    with _services(data_dir, args) as services:
+        key = services.backups.export_recovery_key(Actor.command_line(), out, pdf)
+    print(f"已导出站点 {key.site_code} 的恢复密钥到 {out}")
+    if pdf is not None:
+        print(f"可打印的恢复密钥纸：{pdf}")
+    print("恢复密钥能打开本站点的全部加密数据：请存到U盘、打印后锁进保密柜，不要留在本机上。")
     return 0
 
 
@@ -571,6 +674,8 @@ def _cmd_import(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.services.context import Actor
 
     with _services(data_dir, args, lock=True) as services:
+        if not args.dry_run:
+            _backup_before_import(services, quiet=args.json)
         reports = services.sync.import_path(
             Actor.command_line(), Path(args.path), dry_run=args.dry_run
         )
@@ -619,6 +724,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "check": _cmd_check,
     "workdays": _cmd_workdays,
     "backup": _cmd_backup,
+    "restore": _cmd_restore,
+    "recovery-key": _cmd_recovery_key,
     "slip": _cmd_slip,
     "receipt": _cmd_receipt,
     "verify-slip": _cmd_verify_slip,
@@ -635,6 +742,8 @@ def _needs_site(args: argparse.Namespace) -> bool:
     """Every command but ``init`` and the calendar arithmetic works in an existing site."""
     if args.command == "init":
         return False
+    if args.command == "restore" and args.recovery_key:
+        return False  # a fresh machine: the site comes with the backup
     return not (args.command == "workdays" and args.workdays_command in ("add", "between"))
 
 
@@ -676,6 +785,8 @@ def _services(
         try:
             if site and not services.site.is_initialised():
                 raise UserError(f"数据目录 {data_dir} 中站点尚未初始化。{_NO_SITE_HINT}")
+            if lock and site:
+                services.backups.daily_if_due()  # the day's first start that writes
             yield services
         finally:
             services.close()
