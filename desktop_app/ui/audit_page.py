@@ -217,7 +217,7 @@ class AuditPage(QWidget):
         self.action.addItem("全部操作", None)
         _narrow(self.action, 14)
         self.case_number = QLineEdit()
-        self.case_number.setPlaceholderText("事项编号，如 杞县2026-0001")
+        self.case_number.setPlaceholderText("事项编号，如 杞县-2026-0001")
         self.case_number.setClearButtonEnabled(True)
         self.case_number.setMinimumWidth(180)
         self.date_from = _date_edit("起始日期")
@@ -249,7 +249,7 @@ class AuditPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(26)
         self.table.setWordWrap(False)
-        for column, width in enumerate((70, 150, 150, 150, 90, 140)):
+        for column, width in enumerate((70, 170, 170, 150, 90, 140)):
             self.table.setColumnWidth(column, width)
         self.table.horizontalHeader().setStretchLastSection(True)
 
