@@ -39,8 +39,8 @@ EXPORT_BATCH = 2000
 ACTION_LABELS: dict[str, str] = {
     "login": "登录",
     "login_failed": "登录失败",
-    "account_locked": "账号锁定",
-    "unlock_account": "解除账号锁定",
+    "lock": "账号锁定",
+    "unlock": "解除账号锁定",
     "create": "新建",
     "update": "修改",
     "change_password": "修改密码",
