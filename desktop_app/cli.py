@@ -320,13 +320,15 @@ def _count_line(shown: int, total: int) -> str:
 
 
 def _cmd_check(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.errors import EnvironmentProblem
+    from desktop_app.errors import DataDirUnwritable, EnvironmentProblem
 
     try:
         with _services(data_dir, args) as services:
             report = services.maintenance.check()
-    except EnvironmentProblem:
-        if args.db_url or not _report_damage(args, DataLayout(data_dir)):
+    except EnvironmentProblem as exc:
+        # A data dir that cannot be written (read-only, full) says so; its file is not damaged.
+        unwritable = isinstance(exc, DataDirUnwritable)
+        if unwritable or args.db_url or not _report_damage(args, DataLayout(data_dir)):
             raise
         return EXIT_USER_ERROR
     if args.json:

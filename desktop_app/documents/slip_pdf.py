@@ -51,6 +51,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped,unused-ignore]
 from desktop_app.documents.fonts import FontSet, font_runs, missing_glyphs, register_fonts
 from desktop_app.documents.slip_content import PaperKind, ReceiptContent, SlipContent
 from desktop_app.domain.vocabulary import chinese_date
+from desktop_app.errors import EnvironmentProblem, UserError, cannot_write
 from desktop_app.files import write_atomically
 
 __all__ = [
@@ -106,14 +107,22 @@ STUB_TITLE = "回执联（承办单位填写后交回监督窗口）"
 CUT_TEXT = "沿此线剪开"
 
 
-class UnprintableCharacters(ValueError):
-    """Some characters of a paper have no glyph in any installed font; nothing was printed."""
+class UnprintableCharacters(UserError, ValueError):
+    """Some characters of a paper have no glyph in any installed font; nothing was printed.
 
-    def __init__(self, characters: Sequence[str]) -> None:
+    A :class:`UserError`: the font is the office's to install (or the wording the clerk's to
+    change), so ``bbcs`` and the window tell it plainly, naming each character and the field it
+    is in (``fields``), never as 程序内部错误.
+    """
+
+    def __init__(self, characters: Sequence[str], fields: Sequence[str] = ()) -> None:
         self.characters: tuple[str, ...] = tuple(characters)
+        self.fields: tuple[str, ...] = tuple(fields)
         listed = "、".join(f"{char}（U+{ord(char):04X}）" for char in self.characters)
+        where = f"所在栏目：{'、'.join(self.fields)}。" if self.fields else ""
         super().__init__(
-            f"以下字符无法打印：{listed}。请安装包含该字的字体后再打印，或改用同音字并在备注中说明。"
+            f"以下字符无法打印：{listed}。{where}未生成文件。"
+            "请安装包含该字的字体（如宋体-ExtB）后再打印，或改用同音字并在备注中说明。"
         )
 
 
@@ -188,9 +197,18 @@ def unprintable_fields(content: SlipContent | ReceiptContent) -> list[tuple[str,
 
 
 def _ensure_printable(content: SlipContent | ReceiptContent) -> None:
-    missing = check_printable(content)
-    if missing:
-        raise UnprintableCharacters(missing)
+    found = unprintable_fields(content)
+    if found:
+        characters = dict.fromkeys(char for _label, chars in found for char in chars)
+        raise UnprintableCharacters(list(characters), [label for label, _chars in found])
+
+
+def _write_out(out: Path, data: bytes) -> None:
+    """The PDF to ``out`` whole or not at all; a read-only, full or vanished place told plainly."""
+    try:
+        write_atomically(out, data)
+    except OSError as exc:
+        raise EnvironmentProblem(cannot_write(exc, out, "PDF 文件")) from exc
 
 
 def _pdf_date(moment: datetime) -> str:
@@ -1211,7 +1229,7 @@ def render_slip(
         on_page_end=layout.watermark if draft else None,
     )
     if out is not None:
-        write_atomically(Path(out), data)
+        _write_out(Path(out), data)
     return data
 
 
@@ -1313,5 +1331,5 @@ def render_receipt(content: ReceiptContent, *, out: Path | None = None) -> bytes
         stamp=content.received_at,
     )
     if out is not None:
-        write_atomically(Path(out), data)
+        _write_out(Path(out), data)
     return data

@@ -9,12 +9,13 @@ import errno
 import functools
 import logging
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop_app.errors import AlreadyRunning, EnvironmentProblem
+from desktop_app.errors import AlreadyRunning, EnvironmentProblem, unwritable_data_dir
 from desktop_app.files import create_private_files, make_private
 from desktop_app.paths import DataLayout
 from desktop_app.services import integrity
@@ -115,13 +116,14 @@ def open_services(
         for folder in (layout.root, layout.attachments, layout.backups, layout.logs):
             folder.mkdir(parents=True, exist_ok=True)
         _keep_private(layout)
+        # A data dir on a read-only medium cannot be used even to read (SQLite's -shm file):
+        # found here, it is told as such, not as a missing or damaged database.
+        with tempfile.TemporaryFile(dir=layout.root):
+            pass
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise EnvironmentProblem(f"磁盘空间已满，无法创建数据目录 {data_dir}") from exc
-        raise EnvironmentProblem(
-            f"无法创建或写入数据目录 {data_dir}（{exc.strerror}）。"
-            "请用 --data-dir 指定一个可写的本地文件夹。"
-        ) from exc
+        raise unwritable_data_dir(exc, data_dir) from exc
     the_clock = clock or SystemClock()
     db = Database(db_url or layout.database_url())
     health = DatabaseHealth(db, layout, the_clock)

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import logging
 import os
+import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -29,7 +30,13 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from desktop_app.errors import AlreadyRunning, DatabaseTooNew, EnvironmentProblem
+from desktop_app.errors import (
+    AlreadyRunning,
+    DatabaseTooNew,
+    DataDirUnwritable,
+    EnvironmentProblem,
+    unwritable_data_dir,
+)
 from desktop_app.paths import DataLayout
 from desktop_app.system.memory import give_back_freed_memory
 
@@ -510,8 +517,32 @@ def environment_problem(exc: DBAPIError, display_url: str = "") -> EnvironmentPr
     code = getattr(original, "sqlite_errorcode", None)
     if code is None:
         return None
-    message = _SQLITE_PROBLEMS.get(code & 0xFF)
+    primary = code & 0xFF
+    if primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN) and _no_space_left(display_url):
+        # A full disk reaches SQLite as a failed write of its shared-memory or journal file.
+        primary = sqlite3.SQLITE_FULL
+    message = _SQLITE_PROBLEMS.get(primary)
+    if message and primary in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY):
+        return DataDirUnwritable(message)  # the file is sound: nothing to check it for
     return EnvironmentProblem(message) if message else None
+
+
+# Less free than this beside the database, and a failed read or write is taken as a full disk.
+_NEARLY_FULL = 64 * 1024
+
+
+def _no_space_left(display_url: str) -> bool:
+    """Whether the SQLite file's folder has (almost) no free space left."""
+    try:
+        url = make_url(display_url)
+    except ArgumentError:
+        return False
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return False
+    try:
+        return shutil.disk_usage(Path(url.database).parent).free < _NEARLY_FULL
+    except OSError:
+        return False
 
 
 def _server_problem(exc: DBAPIError, text: str, display_url: str) -> EnvironmentProblem | None:
@@ -565,6 +596,9 @@ class InstanceLock:
         except filelock.Timeout as exc:
             self._let_go_of_folder()
             raise _already_running() from exc
+        except OSError as exc:  # a read-only medium, no permission: not a bug, told plainly
+            self._let_go_of_folder()
+            raise unwritable_data_dir(exc, self._root) from exc
         except BaseException:
             self._let_go_of_folder()
             raise

@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session
 
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import SiteLevel
-from desktop_app.errors import EnvironmentProblem, NotFound, UserError
+from desktop_app.errors import EnvironmentProblem, NotFound, UserError, cannot_write
 from desktop_app.files import write_atomically
 from desktop_app.services import audit
 from desktop_app.services.context import Actor, Clock
 from desktop_app.services.exchange import bundle_file as bf
-from desktop_app.services.exchange.folders import folder_problem
 from desktop_app.services.exchange.sites import (
     REVOKED,
     TRUSTED,
@@ -50,7 +49,7 @@ class Trust:
         try:
             write_atomically(path, data)
         except OSError as exc:
-            raise EnvironmentProblem(folder_problem(exc, path.parent)) from exc
+            raise EnvironmentProblem(cannot_write(exc, path, "公开身份文件")) from exc
         return identity
 
     def read_identity(self, path: Path) -> PublicIdentity:
