@@ -185,6 +185,33 @@ def test_importing_the_same_bundle_twice_changes_nothing(province: Province) -> 
     assert table_counts(province.city) == counts
 
 
+def test_an_older_acknowledgement_after_a_newer_one_changes_nothing(province: Province) -> None:
+    """The second bundle carried everything of the first: once its acknowledgement is in, the
+    first one's, arriving late, says so and changes nothing (issue 15 item 17)."""
+    qixian, city, usb = province.qixian, province.city, province.usb
+    register(qixian, 1)
+    first = qixian.sync.export(ADMIN, usb)
+    older = Path(city.sync.import_file(ADMIN, first.path).ack_path)
+    register(qixian, 1)
+    second = qixian.sync.export(ADMIN, usb)
+    newer = Path(city.sync.import_file(ADMIN, second.path).ack_path)
+    assert not qixian.sync.import_file(ADMIN, newer).refused
+    status = qixian.sync.status()
+    counts, history = table_counts(qixian), qixian.sync.history()
+
+    for dry_run in (True, False):
+        late = qixian.sync.import_file(ADMIN, older, dry_run=dry_run)
+        assert not late.refused, late.reason
+        assert late.updated["ack"] == 0 and late.ignored["ack"] == 1
+        assert any("不改变任何内容" in reason for reason in late.reasons)
+    assert table_counts(qixian) == counts and qixian.sync.history() == history
+    assert qixian.sync.status() == status
+    # A folder import no longer offers it.
+    assert older not in qixian.sync.pending_in_folder(usb)
+    register(qixian, 1)
+    assert qixian.sync.export(ADMIN, usb).base_generation == second.generation
+
+
 def test_overlapping_bundles_are_idempotent_by_uuid_and_version(province: Province) -> None:
     qixian, city, usb = province.qixian, province.city, province.usb
     register(qixian, 2)

@@ -132,8 +132,10 @@ class _Watched:
             raise
 
     def flush(self) -> None:
+        flush = getattr(self._file, "flush", None)  # a plain writer may have none
         try:
-            self._file.flush()
+            if flush is not None:
+                flush()
         except OSError as exc:
             self.error = exc
             raise

@@ -14,11 +14,11 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import zstandard
 from argon2 import PasswordHasher
@@ -172,7 +172,12 @@ def craft_bundle(
             archive.writestr(bf.MANIFEST, manifest_bytes)
             archive.writestr(bf.SIGNATURE, signer.services.keys.sign(manifest_bytes))
     return seal(
-        path, sender, recipient, buffer.getvalue(), header={"bundle_id": bundle_id} | (header or {})
+        path,
+        sender,
+        recipient,
+        buffer.getvalue(),
+        header={"bundle_id": bundle_id} | (header or {}),
+        sign_with=sign_with,
     )
 
 
@@ -183,8 +188,10 @@ def seal(
     archive: bytes,
     *,
     header: dict[str, Any] | None = None,
+    sign_with: Site | None = None,
 ) -> Path:
-    """Encrypt a (possibly broken) payload archive to the recipient exactly as export does."""
+    """Encrypt a (possibly broken) payload archive to the recipient and sign the file exactly
+    as export does (with the sender's keys unless ``sign_with``)."""
     buffer = io.BytesIO(archive)
     head = {
         "kind": "data",
@@ -196,8 +203,13 @@ def seal(
     head.update(header or {})
     key = bf.b64decode(recipient.services.keys.encryption_public_key())
     assert key is not None
-    with path.open("wb") as out:
-        bf.write_container(out, head, buffer, bf.Recipient(recipient.code, key))
+    signer = (sign_with or sender).services.keys
+    sealed = bf.seal_payload(head, buffer, bf.Recipient(recipient.code, key), signer)
+    try:
+        with path.open("wb") as out:
+            bf.write_container(out, sealed)
+    finally:
+        sealed.close()
     return path
 
 
@@ -294,7 +306,7 @@ def read_records(bundle: Path, recipient: Site) -> Records:
     """Decrypt a real data bundle with the recipient's keys and read its records file."""
     header = bf.read_header(bundle)
     with (
-        bf.open_payload(bundle, header, recipient.services.keys.decryption_keys()) as plain,
+        open_signed_payload(bundle, header, recipient) as plain,
         zipfile.ZipFile(plain) as archive,
     ):
         manifest = json.loads(archive.read(bf.MANIFEST))
@@ -323,10 +335,21 @@ def read_records(bundle: Path, recipient: Site) -> Records:
     return records
 
 
+def open_signed_payload(
+    bundle: Path, header: bf.Header, recipient: Site
+) -> AbstractContextManager[IO[bytes]]:
+    """The decrypted payload of a bundle, checked against the signing key its header names
+    (a test knows who made it; the importer checks the registered key instead)."""
+    signer = bf.b64decode(header.data.get("signer"))
+    assert signer is not None
+    return bf.open_payload(bundle, header, signer, recipient.services.keys.decryption_keys())
+
+
 def rewrite_header(path: Path, **changes: Any) -> None:
-    """Change fields of a bundle's plain header in place (the body is left as it was)."""
+    """Change fields of a bundle's plain header in place (signature and body left as they
+    were)."""
     header = bf.read_header(path)
     data = path.read_bytes()
     new = json.dumps(header.data | changes, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    body = data[header.body_offset :]
-    path.write_bytes(bf.MAGIC + len(new).to_bytes(4, "big") + new + body)
+    rest = data[header.body_offset - bf.SIGNATURE_BYTES :]
+    path.write_bytes(bf.MAGIC + len(new).to_bytes(4, "big") + new + rest)

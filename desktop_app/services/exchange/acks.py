@@ -1,9 +1,13 @@
 """Acknowledgements: the city signs one for every data bundle it imports and writes it beside
-the bundle; the county imports it, and its next bundle starts after that generation."""
+the bundle; the county imports it, and its next bundle starts after that generation.
+
+An acknowledgement is one line of canonical JSON (sorted keys, no spaces), its ``signature`` the
+sender's Ed25519 signature of the same JSON without it. A reader refuses a file that is not
+exactly the canonical form of what it holds, so every byte is covered: a changed value breaks the
+signature, and a changed space, escape or key order breaks the form."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +15,8 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from desktop_app.files import write_atomically
 from desktop_app.services import audit
@@ -38,7 +43,7 @@ class Acknowledgements:
     def document(self, record: Bundle, report: ImportReport, local_code: str) -> dict[str, Any]:
         """The signed acknowledgement of an imported bundle."""
         processed: datetime = record.processed_at or self._clock.now()
-        body = {
+        body: dict[str, Any] = {
             "format": bf.FORMAT,
             "kind": "ack",
             "bundle_id": record.bundle_id,
@@ -54,7 +59,7 @@ class Acknowledgements:
 
     def write_file(self, folder: Path, bundle_path: Path, ack: dict[str, Any]) -> str:
         """Beside the bundle if the medium allows; otherwise in the data dir's outbox."""
-        data = json.dumps(ack, ensure_ascii=False, indent=1).encode("utf-8")
+        data = bf.canonical_json(ack)
         name = bundle_path.stem + bf.ACK_SUFFIX
         for place in (folder, self._outbox):
             try:
@@ -89,7 +94,21 @@ class Acknowledgements:
             raise BundleRefused(
                 RefusalCode.TOO_NEW, f"回执“{path.name}”的格式较新，请先升级本软件。"
             )
+        if isinstance(version, int) and version < bf.OLDEST_FORMAT:
+            raise BundleRefused(
+                RefusalCode.TOO_OLD,
+                f"回执“{path.name}”是旧格式（格式版本 {version}，由试用版软件生成），"
+                "本软件不再接收：请市级站点升级到本版本后重新导入数据包，生成新的回执。",
+            )
         signature = bf.b64decode(ack.get("signature"))
+        if (
+            raw != bf.canonical_json(ack)
+            or signature is None
+            or bf.b64encode(signature) != ack.get("signature")
+        ):
+            raise BundleRefused(
+                RefusalCode.TAMPERED, f"回执“{path.name}”已被改动（格式不符），拒绝导入。"
+            )
         body = {k: v for k, v in ack.items() if k != "signature"}
         report.bundle_id = str(ack.get("bundle_id", ""))
         report.from_site = str(ack.get("from_site", ""))
@@ -136,6 +155,16 @@ class Acknowledgements:
                 report.ignored["ack"] += 1
                 report.reasons["回执已导入过"] += 1
                 return
+            newer = _newest_acked(session, sent)
+            if newer is not None and newer > sent.generation:
+                # Bundle ``newer`` carried everything of this one: nothing is left to settle.
+                report.ignored["ack"] += 1
+                report.reasons[
+                    f"已导入较新的第 {newer} 批回执，此回执（第 {sent.generation} 批）"
+                    "不改变任何内容"
+                ] += 1
+                report.notes.append("较旧的回执：未做任何更改。")
+                return
             report.updated["ack"] += 1
             if dry_run:
                 return
@@ -151,3 +180,16 @@ class Acknowledgements:
                 entity_uuid=sent.bundle_id,
                 after={"file": path.name, "generation": sent.generation},
             )
+
+
+def _newest_acked(session: Session, sent: Bundle) -> int | None:
+    """The newest generation the same site acknowledged for this site's bundles, if any."""
+    value = session.scalar(
+        select(func.max(Bundle.generation)).where(
+            Bundle.direction == "out",
+            Bundle.kind == sent.kind,
+            Bundle.peer_code == sent.peer_code,
+            Bundle.acked_at.is_not(None),
+        )
+    )
+    return int(value) if value is not None else None

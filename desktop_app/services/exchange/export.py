@@ -155,9 +155,13 @@ class DataExport:
             # acknowledged: the next bundle carries them again.
             name = f"bbcs-{local_code}-{now:%Y%m%d-%H%M%S}-{generation:05d}{bf.BUNDLE_SUFFIX}"
             report("写入", 3, 4)
-            path, size, sha = write_bundle_file(
-                target_dir, name, header(signed), payload, bf.Recipient(city.code, recipient_key)
+            sealed = bf.seal_payload(
+                header(signed), payload, bf.Recipient(city.code, recipient_key), self._keys
             )
+            try:
+                path, size, sha = write_bundle_file(target_dir, name, sealed)
+            finally:
+                sealed.close()
         except OSError as exc:
             raise EnvironmentProblem(temp_problem(exc)) from exc
         finally:

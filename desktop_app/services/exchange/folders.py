@@ -7,7 +7,6 @@ import contextlib
 import errno
 import os
 from pathlib import Path
-from typing import Any
 
 from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.files import HashingWriter, forget_cached, fsync_dir, sha256_file
@@ -59,13 +58,7 @@ def folder_problem(exc: OSError, folder: Path) -> str:
     return f"写入 {folder} 时出错（{exc.strerror or exc}），数据包未写出。"
 
 
-def write_bundle_file(
-    folder: Path,
-    name: str,
-    header: dict[str, Any],
-    payload: Any,
-    recipient: bf.Recipient | None,
-) -> tuple[Path, int, str]:
+def write_bundle_file(folder: Path, name: str, sealed: bf.SealedBundle) -> tuple[Path, int, str]:
     """Temp name, fsync, rename, read back: a pulled stick leaves nothing named ``*.bbcs``."""
     target = folder / name
     partial = folder / f".{name}.part"
@@ -73,7 +66,7 @@ def write_bundle_file(
     try:
         with partial.open("wb") as raw:
             hashing = HashingWriter(raw)
-            bf.write_container(hashing, header, payload, recipient)
+            bf.write_container(hashing, sealed)
             raw.flush()
             os.fsync(raw.fileno())
             forget_cached(raw)  # the read-back below then reads the stick, not memory

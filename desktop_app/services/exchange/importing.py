@@ -150,7 +150,8 @@ class Importer:
         report.from_name = admission.from_name
         if admission.fate is Fate.REFUSE or sender is None:
             raise admission.refusal()
-        with bf.open_payload(path, header, self._keys.decryption_keys()) as plain:
+        keys = self._keys.decryption_keys()
+        with bf.open_payload(path, header, admission.signing_key, keys) as plain:
             payload = bf.Payload(plain, path.name)
             try:
                 manifest = payload.verify(admission.signing_key)

@@ -114,7 +114,8 @@ class ReferenceData:
             name = f"bbcs-{local.code}-ref-{now:%Y%m%d-%H%M%S}{bf.BUNDLE_SUFFIX}"
             if progress:
                 progress("写入", 1, 1)
-            path, size, sha = write_bundle_file(target_dir, name, header(signed), payload, None)
+            sealed = bf.seal_payload(header(signed), payload, None, self._keys)
+            path, size, sha = write_bundle_file(target_dir, name, sealed)
         finally:
             writer.close()
         record_export(

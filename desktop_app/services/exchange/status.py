@@ -174,13 +174,21 @@ class ExchangeStatus:
         with self._db.read() as session:
             local = local_site(session).code
             done = set(session.scalars(select(Bundle.bundle_id).where(Bundle.direction == "in")))
-            acked = set(
-                session.scalars(
-                    select(Bundle.bundle_id).where(
-                        Bundle.direction == "out", Bundle.acked_at.is_not(None)
-                    )
-                )
-            )
+            sent = session.execute(
+                select(
+                    Bundle.bundle_id, Bundle.peer_code, Bundle.generation, Bundle.acked_at
+                ).where(Bundle.direction == "out")
+            ).all()
+        newest: dict[str, int] = {}
+        for _id, peer, generation, acked_at in sent:
+            if acked_at is not None:
+                newest[peer] = max(newest.get(peer, 0), generation)
+        # Acknowledged, or older than one that was (its acknowledgement changes nothing).
+        acked = {
+            bundle_id
+            for bundle_id, peer, generation, acked_at in sent
+            if acked_at is not None or generation < newest.get(peer, 0)
+        }
         pending = []
         for path in candidates:
             bundle_id, from_site, to_site = _peek(path)

@@ -1,41 +1,49 @@
-"""The container around the payload: magic, header length, header, then the payload, encrypted
-to the recipient's X25519 key (an ephemeral key agreement, HKDF-SHA256, AES-256-GCM over 1 MiB
-chunks, the STREAM construction: the nonce is the chunk counter plus a "last chunk" flag, so a
-truncated or reordered file fails; the whole header is authenticated as associated data) or, for
-a reference bundle, as it is. ``write_container`` seals a payload, ``open_payload`` opens one."""
+"""The container around the payload::
+
+    MAGIC | header length (4 bytes, big-endian) | header (JSON) | signature (64 bytes) | body
+
+The body is the payload encrypted with age to the recipient's X25519 key
+(``services.stream_crypto``) or, for a reference bundle, the payload as it is. The header holds
+the body's size and SHA-256 and the sender's public signing key; the sender's Ed25519 signature of
+magic, length and header follows it. So the signature covers every byte of the file, and it is
+checked — the header against the signature, the body against the header — before the body is
+decrypted or anything in it is parsed.
+
+``seal_payload`` makes the header, signature and body (the body in a temporary file, so its
+digest is known before the header is written); ``write_container`` writes them out;
+``open_payload`` checks a file and decrypts (or copies) its payload to a temporary file.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
+import hashlib
 import os
 import struct
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final, Protocol
+from typing import IO, Any, BinaryIO, Protocol, cast
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from desktop_app.files import HashingWriter
 from desktop_app.services.exchange.bundle_file.format import (
     CHUNK_SIZE,
     ENCRYPTION_ALGORITHM,
     FORMAT,
     MAGIC,
     NO_ENCRYPTION,
-    TAG_BYTES,
     b64decode,
     b64encode,
+    canonical_json,
 )
 from desktop_app.services.exchange.bundle_file.header import Header
 from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
-
-_HKDF_INFO: Final = b"bbcs bundle v1"
+from desktop_app.services.stream_crypto import StreamRefused, decrypt_stream, encrypt_stream
 
 
 @dataclass(frozen=True)
@@ -50,90 +58,150 @@ class BinaryWriter(Protocol):
     def write(self, data: bytes, /) -> int: ...
 
 
-def write_container(
-    out: BinaryWriter,
-    header: dict[str, Any],
-    payload: IO[bytes],
-    recipient: Recipient | None,
-) -> None:
-    """Write magic, header and the (encrypted, if ``recipient``) payload to ``out``."""
-    payload.seek(0, os.SEEK_END)
-    size = payload.tell()
+class Signer(Protocol):
+    """The sending site's keys (``SiteKeys``): its signature and its public signing key."""
+
+    def sign(self, data: bytes, /) -> bytes: ...
+
+    def signing_public_key(self) -> str: ...
+
+
+@dataclass
+class SealedBundle:
+    """A bundle ready to be written: ``prefix`` (magic, header length, header, signature), then
+    ``body`` from its start."""
+
+    prefix: bytes
+    body: IO[bytes]
+
+    def close(self) -> None:
+        self.body.close()
+
+
+def seal_payload(
+    header: dict[str, Any], payload: IO[bytes], recipient: Recipient | None, signer: Signer
+) -> SealedBundle:
+    """Encrypt the payload to ``recipient`` (a reference bundle, ``None``, goes as it is), put
+    the body's size and SHA-256 and the signer's public key into the header, and sign it."""
     payload.seek(0)
-    header = dict(header, format=FORMAT, payload_size=size)
     if recipient is None:
-        header["encryption"] = {"algorithm": NO_ENCRYPTION}
-        header_bytes = _header_bytes(header)
-        out.write(MAGIC + struct.pack(">I", len(header_bytes)) + header_bytes)
+        body = payload
+        hashing = HashingWriter(_Discard())
         for block in iter(lambda: payload.read(CHUNK_SIZE), b""):
-            out.write(block)
-        return
-    ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            hashing.write(block)
+        encryption: dict[str, Any] = {"algorithm": NO_ENCRYPTION}
+    else:
+        body = tempfile.TemporaryFile()  # noqa: SIM115 - closed by SealedBundle.close
+        try:
+            hashing = HashingWriter(body)
+            encrypt_stream(
+                cast(BinaryIO, payload), cast(BinaryIO, hashing), [recipient.encryption_key]
+            )
+        except BaseException:
+            body.close()
+            raise
+        encryption = {
+            "algorithm": ENCRYPTION_ALGORITHM,
+            "recipient_key": b64encode(recipient.encryption_key),
+        }
+    body.seek(0)
+    header_bytes = canonical_json(
+        dict(
+            header,
+            format=FORMAT,
+            encryption=encryption,
+            body={"size": hashing.size, "sha256": hashing.digest.hexdigest()},
+            signer=signer.signing_public_key(),
+        )
     )
-    salt = os.urandom(16)
-    header["encryption"] = {
-        "algorithm": ENCRYPTION_ALGORITHM,
-        "recipient_key": b64encode(recipient.encryption_key),
-        "ephemeral_key": b64encode(ephemeral_public),
-        "salt": b64encode(salt),
-        "chunk_size": CHUNK_SIZE,
-    }
-    header_bytes = _header_bytes(header)
-    key = _derive_key(
-        ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient.encryption_key)),
-        salt,
-        ephemeral_public,
-        recipient.encryption_key,
-    )
-    aead = AESGCM(key)
-    out.write(MAGIC + struct.pack(">I", len(header_bytes)) + header_bytes)
-    chunks = max(1, -(-size // CHUNK_SIZE))
-    for index in range(chunks):
-        block = payload.read(CHUNK_SIZE)
-        sealed = aead.encrypt(_nonce(index, index == chunks - 1), block, header_bytes)
-        out.write(struct.pack(">I", len(sealed)) + sealed)
+    signed = MAGIC + struct.pack(">I", len(header_bytes)) + header_bytes
+    return SealedBundle(signed + signer.sign(signed), body)
 
 
-def _header_bytes(header: dict[str, Any]) -> bytes:
-    return json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8")
+def write_container(out: BinaryWriter, sealed: SealedBundle) -> None:
+    """Write a sealed bundle to ``out``."""
+    out.write(sealed.prefix)
+    for block in iter(lambda: sealed.body.read(CHUNK_SIZE), b""):
+        out.write(block)
 
 
-def _derive_key(shared: bytes, salt: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=salt, info=_HKDF_INFO + ephemeral + recipient
-    ).derive(shared)
+class _Discard:
+    def write(self, data: bytes, /) -> int:
+        return len(data)
 
 
-def _nonce(index: int, last: bool) -> bytes:
-    return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+def verify_signature(header: Header, signing_key: bytes, name: str) -> None:
+    """The header was signed by the registered sender (its key is ``signing_key``) and is
+    unchanged. A header naming another key was signed by someone else; one naming the
+    registered key whose signature fails was changed."""
+    if b64decode(header.data.get("signer")) != signing_key:
+        raise BundleRefused(
+            RefusalCode.BAD_SIGNATURE,
+            f"数据包“{name}”的签名不符：不是由登记的站点签发，拒绝导入。",
+        )
+    try:
+        Ed25519PublicKey.from_public_bytes(signing_key).verify(header.signature, header.signed)
+    except (InvalidSignature, ValueError):
+        raise BundleRefused(
+            RefusalCode.TAMPERED, f"数据包“{name}”的文件头或签名已被改动，拒绝导入。"
+        ) from None
 
 
 @contextlib.contextmanager
 def open_payload(
-    path: Path, header: Header, private_keys: dict[bytes, X25519PrivateKey]
+    path: Path,
+    header: Header,
+    signing_key: bytes,
+    private_keys: dict[bytes, X25519PrivateKey],
 ) -> Iterator[IO[bytes]]:
-    """Decrypt (or copy) the payload to a temporary file, checking every chunk and the end.
+    """Check the signature and the body against it, then decrypt (or copy) the payload to a
+    temporary file.
 
-    ``private_keys`` maps this site's X25519 public keys (current and retired) to private keys.
+    ``signing_key`` is the registered sender's Ed25519 public key; ``private_keys`` maps this
+    site's X25519 public keys (current and retired) to private keys. The body is read twice:
+    first to check it against the signed digest before anything else reads it, then to decrypt
+    it, hashed again so that a medium that answers differently the second time is refused too.
     """
-    encryption = header.encryption
-    algorithm = encryption.get("algorithm")
-    size = int(header.data["payload_size"])
+    name = path.name
+    verify_signature(header, signing_key, name)
+    algorithm = header.encryption.get("algorithm")
+    private: X25519PrivateKey | None = None
+    if algorithm == ENCRYPTION_ALGORITHM:
+        private = private_keys.get(b64decode(header.encryption.get("recipient_key")) or b"")
+        if private is None:
+            raise BundleRefused(
+                RefusalCode.WRONG_KEY,
+                f"数据包“{name}”是用另一把公钥加密的（本站点密钥可能已更换），无法解密。"
+                "请让发出方重新导入本站点的身份文件后再导出。",
+            )
+    elif algorithm != NO_ENCRYPTION:
+        raise BundleRefused(
+            RefusalCode.TOO_NEW,
+            f"数据包“{name}”使用了本软件不支持的加密算法“{algorithm}”，请先升级本软件。",
+        )
     with tempfile.TemporaryFile() as plain:
         try:
             with path.open("rb") as reader:
+                _check_body(reader, header, name)
                 reader.seek(header.body_offset)
-                if algorithm == NO_ENCRYPTION:
-                    _copy_exact(reader, plain, size, path.name)
-                elif algorithm == ENCRYPTION_ALGORITHM:
-                    _decrypt(reader, plain, header, private_keys, size, path.name)
+                body = _BodyReader(reader, header.body_size)
+                if private is None:
+                    for block in iter(lambda: body.read(CHUNK_SIZE), b""):
+                        plain.write(block)
                 else:
+                    try:
+                        decrypt_stream(cast(BinaryIO, body), plain, [private])
+                    except StreamRefused:
+                        raise BundleRefused(
+                            RefusalCode.TAMPERED,
+                            f"数据包“{name}”的内容已被改动或损坏（解密校验失败），拒绝导入。",
+                        ) from None
+                while body.read(CHUNK_SIZE):  # whatever decryption left unread
+                    pass
+                if body.size != header.body_size or body.digest.hexdigest() != header.body_sha256:
                     raise BundleRefused(
-                        RefusalCode.TOO_NEW,
-                        f"数据包“{path.name}”使用了本软件不支持的加密算法“{algorithm}”，"
-                        "请先升级本软件。",
+                        RefusalCode.TAMPERED,
+                        f"数据包“{name}”在读取过程中发生了变化（已被改动），拒绝导入。",
                     )
         except OSError as exc:
             raise BundleRefused(
@@ -143,74 +211,40 @@ def open_payload(
         yield plain
 
 
-def _copy_exact(reader: IO[bytes], writer: IO[bytes], size: int, name: str) -> None:
-    remaining = size
-    while remaining:
-        block = reader.read(min(CHUNK_SIZE, remaining))
-        if not block:
-            raise BundleRefused(RefusalCode.TRUNCATED, f"数据包“{name}”不完整（文件被截断）。")
-        writer.write(block)
-        remaining -= len(block)
-    if reader.read(1):
-        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”末尾有多余的数据。")
-
-
-def _decrypt(
-    reader: IO[bytes],
-    writer: IO[bytes],
-    header: Header,
-    private_keys: dict[bytes, X25519PrivateKey],
-    size: int,
-    name: str,
-) -> None:
-    encryption = header.encryption
-    recipient = b64decode(encryption.get("recipient_key"))
-    ephemeral = b64decode(encryption.get("ephemeral_key"))
-    salt = b64decode(encryption.get("salt"))
-    chunk_size = encryption.get("chunk_size")
-    if (
-        recipient is None
-        or ephemeral is None
-        or salt is None
-        or len(ephemeral) != 32
-        or not isinstance(chunk_size, int)
-        or not 0 < chunk_size <= 16 * CHUNK_SIZE
-    ):
-        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的加密信息已损坏。")
-    private = private_keys.get(recipient)
-    if private is None:
+def _check_body(reader: IO[bytes], header: Header, name: str) -> None:
+    """The body is as long as the header says and has the digest it gives."""
+    actual = os.fstat(reader.fileno()).st_size - header.body_offset
+    if actual < header.body_size:
+        raise BundleRefused(RefusalCode.TRUNCATED, f"数据包“{name}”不完整（文件被截断）。")
+    if actual > header.body_size:
         raise BundleRefused(
-            RefusalCode.WRONG_KEY,
-            f"数据包“{name}”是用另一把公钥加密的（本站点密钥可能已更换），无法解密。"
-            "请让发出方重新导入本站点的身份文件后再导出。",
+            RefusalCode.TAMPERED, f"数据包“{name}”末尾有多余的数据（已被改动），拒绝导入。"
         )
-    try:
-        shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
-    except ValueError:
-        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的加密信息已损坏。") from None
-    aead = AESGCM(_derive_key(shared, salt, ephemeral, recipient))
-    chunks = max(1, -(-size // chunk_size))
-    written = 0
-    for index in range(chunks):
-        prefix = reader.read(4)
-        if len(prefix) < 4:
-            raise BundleRefused(RefusalCode.TRUNCATED, f"数据包“{name}”不完整（文件被截断）。")
-        (length,) = struct.unpack(">I", prefix)
-        if length > chunk_size + TAG_BYTES:
-            raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的内容已被改动。")
-        sealed = reader.read(length)
-        if len(sealed) < length:
-            raise BundleRefused(RefusalCode.TRUNCATED, f"数据包“{name}”不完整（文件被截断）。")
-        try:
-            block = aead.decrypt(_nonce(index, index == chunks - 1), sealed, header.raw)
-        except InvalidTag:
-            raise BundleRefused(
-                RefusalCode.TAMPERED,
-                f"数据包“{name}”的内容已被改动或损坏（解密校验失败），拒绝导入。",
-            ) from None
-        written += len(block)
-        if written > size:
-            raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的内容已被改动。")
-        writer.write(block)
-    if written != size or reader.read(1):
-        raise BundleRefused(RefusalCode.TAMPERED, f"数据包“{name}”的内容已被改动。")
+    reader.seek(header.body_offset)
+    body = _BodyReader(reader, header.body_size)
+    while body.read(CHUNK_SIZE):
+        pass
+    if body.size != header.body_size:
+        raise BundleRefused(RefusalCode.TRUNCATED, f"数据包“{name}”不完整（文件被截断）。")
+    if body.digest.hexdigest() != header.body_sha256:
+        raise BundleRefused(
+            RefusalCode.TAMPERED, f"数据包“{name}”的内容已被改动（与签名的摘要不符），拒绝导入。"
+        )
+
+
+class _BodyReader:
+    """The body, read no further than its declared size, hashed as it is read."""
+
+    def __init__(self, source: IO[bytes], size: int) -> None:
+        self._source = source
+        self._left = size
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        size = self._left if size < 0 else min(size, self._left)
+        data = self._source.read(size) if size else b""
+        self._left -= len(data)
+        self.size += len(data)
+        self.digest.update(data)
+        return data

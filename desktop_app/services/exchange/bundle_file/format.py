@@ -10,12 +10,14 @@ import re
 from typing import Any, Final
 
 MAGIC: Final = b"BBCS-BUNDLE\x00"
-# Format 2 carries a site's records as one SQLite file (records/data.sqlite.zst); format 1 (JSON
-# Lines) bundles were only ever made by pre-release builds.
-FORMAT: Final = 2
-OLDEST_FORMAT: Final = 2
+# Format 3: the sender signs the header, which holds the SHA-256 of every byte after it, and the
+# body is encrypted with age. Formats 1 (JSON Lines) and 2 (a hand-made AES-GCM stream, the
+# signature only inside the archive) were only ever made by pre-release builds and are refused.
+FORMAT: Final = 3
+OLDEST_FORMAT: Final = 3
 SIGNATURE_ALGORITHM: Final = "Ed25519"
-ENCRYPTION_ALGORITHM: Final = "X25519+HKDF-SHA256+AES-256-GCM"
+SIGNATURE_BYTES: Final = 64
+ENCRYPTION_ALGORITHM: Final = "age-encryption.org/v1 X25519"
 NO_ENCRYPTION: Final = "none"
 HASH_ALGORITHM: Final = "SHA-256"
 
@@ -24,7 +26,6 @@ ACK_SUFFIX: Final = ".bbcsack"
 
 CHUNK_SIZE: Final = 1024 * 1024
 UNPACK_CHUNK: Final = 8 * 1024 * 1024  # zstd's reader is three times slower at 1 MiB reads
-TAG_BYTES: Final = 16
 MAX_HEADER_BYTES: Final = 64 * 1024
 MAX_PAYLOAD_BYTES: Final = 8 * 1024**3
 MAX_MANIFEST_BYTES: Final = 64 * 1024 * 1024
@@ -34,7 +35,6 @@ ZSTD_LEVEL: Final = 1  # 100,000 cases: 475 MB of SQLite pages in 0.4 s to 88 MB
 ZSTD_MAX_WINDOW: Final = 8 * 1024 * 1024
 MAX_MEMBERS: Final = 1_000_000
 MAX_ACK_BYTES: Final = 1024 * 1024
-MAX_DIRECTORY_BYTES: Final = 256 * 1024 * 1024
 
 MANIFEST: Final = "manifest.json"
 SIGNATURE: Final = "manifest.sig"

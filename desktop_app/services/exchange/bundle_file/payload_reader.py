@@ -1,6 +1,7 @@
-"""Reading a decrypted payload defensively: the archive's directory bounded before it is parsed,
-member names checked against a closed list (no ``..``, no absolute paths, no duplicates), the
-manifest's signature verified before anything is trusted, and every member read no further than
+"""Reading a decrypted payload defensively. It is read only once the sender's signature of the
+whole file has been checked (``container.open_payload``), and still: member names are checked
+against a closed list (no ``..``, no absolute paths, no duplicates), the manifest's own signature
+(which binds the plaintext to the sender) is verified, and every member is read no further than
 its declared size and checked against its hash."""
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import hashlib
 import io
 import os
 import shutil
-import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -25,7 +25,6 @@ from desktop_app.files import create_scratch_file
 from desktop_app.services.exchange.bundle_file.format import (
     CHUNK_SIZE,
     MANIFEST,
-    MAX_DIRECTORY_BYTES,
     MAX_MANIFEST_BYTES,
     MAX_MEMBER_BYTES,
     MAX_MEMBERS,
@@ -70,12 +69,6 @@ class Payload:
 
     def __init__(self, file: IO[bytes], name: str) -> None:
         self.name = name
-        # Anyone with the city's public identity can encrypt to it, so the archive is read
-        # before the signature is checked: bound the central directory before zipfile parses
-        # it (it builds an object per entry).
-        entries, directory_size = _central_directory_size(file)
-        if entries > MAX_MEMBERS + 2 or directory_size > MAX_DIRECTORY_BYTES:
-            raise BundleRefused(RefusalCode.TOO_LARGE, f"数据包“{name}”的文件数超过上限。")
         try:
             self._zip = zipfile.ZipFile(file)
             infos = self._zip.infolist()
@@ -308,34 +301,6 @@ class Payload:
 
     def close(self) -> None:
         self._zip.close()
-
-
-def _central_directory_size(file: IO[bytes]) -> tuple[int, int]:
-    """(entries, bytes) of a ZIP's central directory from its end records, or (0, 0) if there is
-    none (zipfile then refuses the archive)."""
-    file.seek(0, os.SEEK_END)
-    size = file.tell()
-    tail_size = min(size, 65_536 + 22)
-    file.seek(size - tail_size)
-    tail = file.read(tail_size)
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) - at < 22:
-        file.seek(0)
-        return 0, 0
-    entries, directory = (
-        struct.unpack("<H4xI", tail[at + 10 : at + 20])[0],
-        struct.unpack("<I", tail[at + 12 : at + 16])[0],
-    )
-    locator = tail.rfind(b"PK\x06\x07", 0, at)
-    if locator >= 0 and at - locator == 20:
-        (offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
-        if offset + 56 <= size:
-            file.seek(offset)
-            record = file.read(56)
-            if record[:4] == b"PK\x06\x06":
-                entries, directory = struct.unpack("<QQ", record[32:48])
-    file.seek(0)
-    return entries, directory
 
 
 def read_lines(data: bytes, name: str) -> Iterator[Any]:
