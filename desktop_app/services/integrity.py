@@ -46,6 +46,7 @@ from sqlalchemy import (
     Engine,
     Table,
     bindparam,
+    column,
     event,
     func,
     select,
@@ -55,6 +56,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.expression import ColumnClause
 
 from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.services import audit
@@ -412,41 +414,52 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def record_digest(key: bytes, table: str, row: Mapping[str, Any]) -> str:
-    """HMAC-SHA256 over the record's columns as read by SQLAlchemy Core (whatever they are)."""
-    body = {k: _canonical(v) for k, v in row.items() if k not in UNSIGNED_COLUMNS}
-    payload = json.dumps(
-        [table, body], ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+def record_digest(key: bytes, table: str, values: Iterable[Any]) -> str:
+    """HMAC-SHA256 over a record's signed columns, in ``_signed_names`` order, as the database
+    driver returns them (no SQLAlchemy type processing: parsing every stored date would make a
+    check of 100,000 cases several times slower, and the raw form is what an edit changes)."""
+    payload = "\x1f".join([table, *map(repr, values)])
+    return hmac.new(key, payload.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def _signed_names(t: Table) -> list[str]:
+    """Every column but the unsigned ones, sorted: a column added later is covered unchanged."""
+    return sorted(c.name for c in t.c if c.name not in UNSIGNED_COLUMNS)
+
+
+def _raw_rows(
+    session: Session, t: Table, where: ColumnElement[bool], *, after: int, limit: int
+) -> list[Any]:
+    """Rows of ``t`` (id first, then the signed columns, then the digest) as the driver gives
+    them; untyped ``column()``s skip SQLAlchemy's result processing."""
+    names = _signed_names(t)
+    columns: list[ColumnClause[Any]] = [column("id"), *(column(n) for n in names), column("digest")]
+    statement = (
+        select(*columns).select_from(t).where(where, t.c.id > after).order_by(t.c.id).limit(limit)
     )
-    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+    return list(session.connection().execute(statement).all())
 
 
-def _signed_columns(t: Table) -> list[Any]:
-    return [c for c in t.c if c.name not in UNSIGNED_COLUMNS]
+def _digest_of(key: bytes, table: str, row: Any) -> str:
+    return record_digest(key, table, row[1:-1])
 
 
 def _seal(session: Session, key: bytes, t: Table, where: ColumnElement[bool]) -> int:
     """Write the digest of every row of ``t`` matching ``where``; the number sealed."""
     connection = session.connection()
     statement = update(t).where(t.c.id == bindparam("b_id")).values(digest=bindparam("b_digest"))
-    columns = _signed_columns(t)
     last_id = 0
     sealed = 0
     while True:
-        rows = connection.execute(
-            select(*columns).where(where, t.c.id > last_id).order_by(t.c.id).limit(_BATCH)
-        ).all()
+        rows = _raw_rows(session, t, where, after=last_id, limit=_BATCH)
         if not rows:
             return sealed
         connection.execute(
             statement,
-            [
-                {"b_id": row.id, "b_digest": record_digest(key, t.name, dict(row._mapping))}
-                for row in rows
-            ],
+            [{"b_id": row[0], "b_digest": _digest_of(key, t.name, row)} for row in rows],
         )
         sealed += len(rows)
-        last_id = rows[-1].id
+        last_id = rows[-1][0]
 
 
 def watch_new_rows(session: Session) -> None:
@@ -595,31 +608,28 @@ def verify_records(session: Session, site: SiteIntegrity) -> list[str]:
     count = 0
     for name in DIGESTED:
         t = _table(name)
-        columns = [*_signed_columns(t), t.c.digest]
         last_id = 0
         while True:
-            rows = session.execute(
-                select(*columns).where(t.c.id > last_id).order_by(t.c.id).limit(_BATCH)
-            ).all()
+            rows = _raw_rows(session, t, true(), after=last_id, limit=_BATCH)
             if not rows:
                 break
             for row in rows:
-                values = dict(row._mapping)
-                stored = values.pop("digest")
+                stored = row[-1]
                 if stored is not None and hmac.compare_digest(
-                    stored, record_digest(site.digest_key, name, values)
+                    stored, _digest_of(site.digest_key, name, row)
                 ):
                     continue
                 count += 1
                 if count > _LISTED:
                     continue
+                values = dict(session.execute(select(t).where(t.c.id == row[0])).one()._mapping)
                 if stored is None:
                     problems.append(
                         f"{_label(name, values)} 没有校验值：可能是绕过程序直接写入数据库的"
                     )
                 else:
                     problems.extend(_mismatch(session, name, values))
-            last_id = rows[-1].id
+            last_id = rows[-1][0]
     if count > _LISTED:
         problems.append(f"……另有 {count - _LISTED} 条记录的校验值不符，未逐条列出")
     return problems
@@ -632,16 +642,16 @@ def require_intact_user(session: Session, user_id: int) -> None:
     if site is None:
         return
     t = _table("users")
-    row = session.execute(select(*_signed_columns(t), t.c.digest).where(t.c.id == user_id)).first()
-    if row is None:
+    rows = _raw_rows(session, t, t.c.id == user_id, after=0, limit=1)
+    if not rows:
         return
-    values = dict(row._mapping)
-    stored = values.pop("digest")
+    stored = rows[0][-1]
     if stored is None or not hmac.compare_digest(
-        stored, record_digest(site.digest_key, "users", values)
+        stored, _digest_of(site.digest_key, "users", rows[0])
     ):
+        username = session.scalar(select(t.c.username).where(t.c.id == user_id))
         raise UserError(
-            f"用户 {values['username']} 的账户记录被绕过程序改动过（校验值不符），"
+            f"用户 {username} 的账户记录被绕过程序改动过（校验值不符），"
             "在管理员核查并恢复之前不能办理此操作。请联系管理员运行 bbcs check。"
         )
 
