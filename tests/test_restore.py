@@ -197,3 +197,15 @@ def test_an_encrypted_backup_outside_the_data_dir_restores(
     titles = [t for (t,) in rows(services.layout.database, "SELECT title FROM cases")]
     assert titles == ["加密备份中的事项"]
     assert result.facts.cases == 1
+
+
+def test_a_restored_database_passes_check_and_its_restore_entry_is_anchored(
+    backed_up: tuple[Path, Path],
+) -> None:
+    """The audit anchor (outside the database) follows the restored log, so ``check`` does
+    not take the older backup's shorter log for deleted entries; later saves keep it so."""
+    backup, data_dir = backed_up
+    assert run_bbcs("restore", str(backup), data_dir=data_dir).returncode == 0
+    done = run_bbcs("check", data_dir=data_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "检查通过" in done.stdout

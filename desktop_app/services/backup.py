@@ -51,7 +51,7 @@ from desktop_app.domain.permissions import Permission
 from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.files import fsync_dir, size_text
 from desktop_app.paths import DataLayout
-from desktop_app.services import audit, settings
+from desktop_app.services import audit, integrity, settings
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.data_key import DataKey
 from desktop_app.services.keys import SiteKeys
@@ -996,7 +996,7 @@ def restore(
     finally:
         with contextlib.suppress(OSError):
             part.unlink()
-    migrated = _audit_restore(layout, source, facts, pre_restore, actor, clock)
+    migrated = _audit_restore(layout, source, facts, pre_restore, actor, clock, protector)
     return RestoreResult(source, facts, pre_restore, time.perf_counter() - started, migrated)
 
 
@@ -1042,11 +1042,17 @@ def _audit_restore(
     pre_restore: Path | None,
     actor: Actor,
     clock: Clock,
+    protector: KeyProtector | None,
 ) -> bool:
     """The restored database is brought to this release's schema and says who restored what."""
     db = Database(layout.database_url())
     try:
         migrated = db.migrate(backup_dir=None)
+        # The audit anchor and the keyed chain follow the restored log (else ``check`` would
+        # take the backup's shorter log for deleted entries); the restore entry is keyed.
+        problems = integrity.reanchor(db, DataKey(layout.keys, protector), layout.keys)
+        for problem in problems:
+            log.warning("the restored audit log: %s", problem)
         with db.write() as session:
             audit.record(
                 session,
