@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -171,9 +172,20 @@ def test_the_window_checks_after_it_opens_and_explains_a_damaged_file(
     runner = TaskRunner()
     window = MainWindow(UiContext(services, clerk, ChangeHub(), runner))  # type: ignore[arg-type]
     qtbot.addWidget(window)
+    # The check is held until the status bar has been seen saying it runs (a fast machine
+    # would otherwise finish before anyone could read it).
+    release = threading.Event()
+    real_check = services.health.startup_check
+
+    def held_check() -> object:
+        release.wait(timeout=30)
+        return real_check()
+
+    services.health.startup_check = held_check  # type: ignore[method-assign]
     window.show()
     check = window.database_check
     qtbot.waitUntil(lambda: check.label.text().startswith("正在检查数据库"))
+    release.set()
 
     qtbot.waitUntil(lambda: check.notice is not None and check.notice.isVisible(), timeout=10_000)
     assert "只能查看" in check.label.text()
@@ -185,4 +197,94 @@ def test_the_window_checks_after_it_opens_and_explains_a_damaged_file(
     assert "bbcs restore" in check.offer.text()
     check.offer.close()
     runner.wait()
+    check.wait()
+
+
+def _window(services: AppServices, actor: object) -> tuple[object, object]:
+    from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+    from desktop_app.ui.main_window import MainWindow
+
+    runner = TaskRunner()
+    window = MainWindow(UiContext(services, actor, ChangeHub(), runner))  # type: ignore[arg-type]
+    return window, runner
+
+
+def test_a_sound_start_makes_the_days_backup_after_the_check(
+    qtbot, services: AppServices, clerk: object, data_dir: Path
+) -> None:
+    from desktop_app.services.backup import list_backups
+
+    _with_cases(services, clerk)
+    window, runner = _window(services, clerk)
+    qtbot.addWidget(window)
+    window.show()  # type: ignore[attr-defined]
+    check = window.database_check  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: check.backup is not None, timeout=20_000)
+    assert "已自动备份" in check.label.text()
+    daily = [b for b in list_backups(data_dir / "backups") if b.kind == "daily"]
+    assert len(daily) == 1 and daily[0].path == check.backup.backup.path
+    runner.wait()  # type: ignore[attr-defined]
+    check.wait()
+
+
+def test_a_damaged_file_is_not_backed_up_and_the_administrator_restores_from_the_offer(
+    qtbot,
+    services: AppServices,
+    clerk: object,
+    admin: object,
+    data_dir: Path,
+    message_boxes: object,
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from desktop_app.services.backup import list_backups
+
+    _with_cases(services, clerk)
+    good = data_dir / "backups" / "bbcs-daily-20260101-080000.db"
+    services.db.backup_to(good)
+    services.db.dispose()
+    _damage_a_table(data_dir / "bbcs.db")
+    window, runner = _window(services, admin)
+    qtbot.addWidget(window)
+    window.show()  # type: ignore[attr-defined]
+    check = window.database_check  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: check.notice is not None and check.notice.isVisible(), timeout=20_000)
+    assert check.backup is None  # a damaged file never replaces a good backup
+    assert [b.path for b in list_backups(data_dir / "backups") if b.kind == "daily"] == [good]
+
+    qtbot.mouseClick(check.find_backup_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: check.offer is not None and check.offer.isVisible(), timeout=20_000)
+    assert check.restore_button is not None and "恢复此备份" in check.offer.text()
+    message_boxes.allow("information")  # type: ignore[attr-defined]
+    qtbot.mouseClick(check.restore_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: check.restored is not None, timeout=30_000)
+
+    assert check_file(data_dir / "bbcs.db").ok
+    assert "已从" in message_boxes.texts("information")[-1]  # type: ignore[attr-defined]
+    kinds = [b.kind for b in list_backups(data_dir / "backups")]
+    assert "pre-restore" in kinds  # the damaged file is kept, not thrown away
+    runner.wait()  # type: ignore[attr-defined]
+    check.wait()
+
+
+def test_a_clerk_is_told_to_ask_the_administrator(
+    qtbot, services: AppServices, clerk: object, data_dir: Path, message_boxes: object
+) -> None:
+    from PySide6.QtCore import Qt
+
+    _with_cases(services, clerk)
+    services.db.backup_to(data_dir / "backups" / "bbcs-daily-20260101-080000.db")
+    services.db.dispose()
+    _damage_a_table(data_dir / "bbcs.db")
+    window, runner = _window(services, clerk)
+    qtbot.addWidget(window)
+    window.show()  # type: ignore[attr-defined]
+    check = window.database_check  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: check.notice is not None and check.notice.isVisible(), timeout=20_000)
+    qtbot.mouseClick(check.find_backup_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: check.offer is not None and check.offer.isVisible(), timeout=20_000)
+    assert check.restore_button is None
+    assert "请管理员登录后恢复" in check.offer.text()
+    check.offer.close()
+    runner.wait()  # type: ignore[attr-defined]
     check.wait()

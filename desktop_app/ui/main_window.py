@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         for label in (self.site_label, self.user_label, self.duty_label):
             label.setContentsMargins(8, 0, 8, 0)
             status.addWidget(label)
-        self.database_check = DatabaseCheck(self, context.services)  # once the window is up
+        self.database_check = DatabaseCheck(self, context)  # once the window is up
         self.switch_button = QPushButton("切换用户")
         self.switch_button.setToolTip(
             f"换另一位用户登录（{SWITCH_USER_KEYS.toString(QKeySequence.SequenceFormat.NativeText)}）"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, QUrl
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -22,13 +22,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import APP_TITLE
+from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services.app import AppServices
+from desktop_app.services.backup import BackupResult, RestoreResult, restore
 from desktop_app.services.context import Actor
 from desktop_app.services.health import HealthReport
-from desktop_app.ui.common import FieldError, TaskRunner, heading, show_error
-from desktop_app.ui.operations import Query
+from desktop_app.ui.common import FieldError, TaskRunner, UiContext, heading, show_error
+from desktop_app.ui.operations import Action, Query
 
 log = logging.getLogger(__name__)
 
@@ -245,18 +247,27 @@ class LoginDialog(QDialog):
 class DatabaseCheck(QObject):
     """The start-up check of the database file (:mod:`desktop_app.services.health`), begun once
     the window is up and run on a worker of its own, so the pages' queries do not queue behind
-    a cold ``quick_check`` (~4 s at 100,000 cases). The status bar says so while it runs. A
-    damaged file leaves the window read-only (the database refuses every write), says so in
-    plain words and offers the newest good backup."""
+    a cold ``quick_check`` (~4 s at 100,000 cases). The status bar says so while it runs.
 
-    def __init__(self, window: QMainWindow, services: AppServices) -> None:
+    A sound file then gets the day's first automatic backup (after the check, so that a damaged
+    file is never copied over the good backups retention keeps). A damaged file leaves the window
+    read-only (the database refuses every write), says so in plain words and offers the newest
+    good backup: someone who may restore (the administrator) restores it from here, and the
+    program closes to be opened afresh on the restored file."""
+
+    def __init__(self, window: QMainWindow, context: UiContext) -> None:
         super().__init__(window)
         self._window = window
-        self._health = services.health
+        self._context = context
+        self._health = context.services.health
         self._runner = TaskRunner(self)
         self.report: HealthReport | None = None
+        self.backup: BackupResult | None = None  # the day's automatic backup, once written
         self.notice: QMessageBox | None = None  # the damaged-database explanation
         self.offer: QMessageBox | None = None  # the newest good backup, and how to restore it
+        self.restore_button: QAbstractButton | None = None
+        self._good_backup: Path | None = None
+        self.restored: RestoreResult | None = None
         self.label = QLabel("")
         self.label.setObjectName("databaseCheck")
         self.label.setContentsMargins(8, 0, 8, 0)
@@ -268,7 +279,9 @@ class DatabaseCheck(QObject):
 
     def start(self) -> None:
         self.label.setText("正在检查数据库文件……（可照常使用）")
-        self._runner.run(self._health.startup_check, self._checked, self._failed)
+        Query(self._runner, self._window, self._health.startup_check, self._checked).failure(
+            self._failed
+        ).run()
 
     def is_running(self) -> bool:
         return not self._runner.idle()
@@ -281,6 +294,10 @@ class DatabaseCheck(QObject):
         self.label.setText(report.summary())
         if report.ok:
             self._clear.start(CHECK_PASSED_SHOWN_MS)
+            backups = self._context.services.backups
+            Query(self._runner, self._window, backups.daily_if_due, self._backed_up).failure(
+                self._backup_failed
+            ).run()
             return
         self.label.setStyleSheet("color: #b3261e; font-weight: bold;")
         self.label.setToolTip(self._health.explanation(report))
@@ -299,6 +316,20 @@ class DatabaseCheck(QObject):
         self.notice = box
         box.open()
 
+    def _backed_up(self, result: BackupResult | None) -> None:
+        if result is None:
+            return  # today's is there already
+        self.backup = result
+        self.label.setText(f"{self.label.text()}  已自动备份（{result.backup.size_label}）")
+        self.label.setToolTip(result.summary())
+        self._clear.start(CHECK_PASSED_SHOWN_MS)
+
+    def _backup_failed(self, exc: Exception) -> None:
+        log.error("the day's automatic backup failed", exc_info=exc)
+        text = exc.message if isinstance(exc, UserError) else "详见日志"
+        self.label.setStyleSheet("color: #b3261e;")
+        self.label.setText(f"今天的自动备份没有完成：{text}")
+
     def _failed(self, exc: Exception) -> None:
         log.error("the start-up database check failed", exc_info=exc)
         self.label.setText("数据库检查未能完成（详见日志）")
@@ -307,27 +338,33 @@ class DatabaseCheck(QObject):
         if button is not self.find_backup_button:
             return
         self.label.setText("正在查找最近的完好备份……")
-        self._runner.run(self._health.newest_good_backup, self._offer_restore, self._failed)
+        Query(
+            self._runner, self._window, self._health.newest_good_backup, self._offer_restore
+        ).failure(self._failed).run()
 
     def _offer_restore(self, backup: Path | None) -> None:
-        """The newest good backup, and how to put it back.
-
-        Hook for the restore of issue 15 item 1 (services/backup.py, ``bbcs restore``): a
-        restore swaps the database file, which this window holds open, so for now the window
-        tells how to do it after closing; a restore run from here would close the services,
-        restore, and open them again.
-        """
+        """The newest good backup: restored from here by whoever may restore, else how to."""
         self.label.setText(self.report.summary() if self.report else "")
+        self._good_backup = backup
         folder = self._health.backups_folder
+        may_restore = self._context.actor.can(Permission.BACKUP_DATA)
         if backup is None:
             text = (
                 f"备份文件夹 {folder} 中没有完好的备份。请立即联系维护人员，"
                 "不要继续登记；数据目录中的其他文件请勿删除。"
             )
+        elif may_restore:
+            text = (
+                f"最近的完好备份：\n{backup}\n\n点“恢复此备份”即用它替换损坏的数据库"
+                "（损坏的数据库会先另存一份），然后程序关闭，请重新打开并登录。"
+                "恢复后请核对最近登记的事项。\n\n"
+                f'也可以关闭本程序后在命令行运行 bbcs restore "{backup}"。'
+            )
         else:
             text = (
-                f"最近的完好备份：\n{backup}\n\n恢复方法：关闭本程序，在命令行运行\n"
-                f'bbcs restore "{backup}"\n恢复前的数据库会先另存一份。恢复后请核对最近登记的事项。'
+                f"最近的完好备份：\n{backup}\n\n请管理员登录后恢复（系统设置 → 备份与恢复），"
+                f'或关闭本程序后在命令行运行\nbbcs restore "{backup}"\n'
+                "恢复前的数据库会先另存一份。恢复后请核对最近登记的事项。"
             )
         box = QMessageBox(
             QMessageBox.Icon.Information,
@@ -336,6 +373,9 @@ class DatabaseCheck(QObject):
             QMessageBox.StandardButton.NoButton,
             self._window,
         )
+        self.restore_button = None
+        if backup is not None and may_restore:
+            self.restore_button = box.addButton("恢复此备份", QMessageBox.ButtonRole.ActionRole)
         self.open_folder_button = box.addButton("打开备份文件夹", QMessageBox.ButtonRole.ActionRole)
         box.addButton("关闭", QMessageBox.ButtonRole.AcceptRole)
         box.buttonClicked.connect(self._offer_answered)
@@ -343,6 +383,37 @@ class DatabaseCheck(QObject):
         box.open()
 
     def _offer_answered(self, button: QAbstractButton) -> None:
-        if button is self.open_folder_button:
+        if button is self.restore_button and self._good_backup is not None:
+            self._restore(self._good_backup)
+        elif button is self.open_folder_button:
             folder = self._health.backups_folder
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def _restore(self, backup: Path) -> None:
+        """The same restore as 系统设置 → 备份与恢复 and ``bbcs restore``; then the program
+        closes (the window's caches hold the damaged file's data), the lock held to the end."""
+        services = self._context.services
+        layout, actor, clock, database = (
+            services.layout,
+            self._context.actor,
+            services.clock,
+            services.db,
+        )
+
+        def work() -> RestoreResult:
+            database.dispose()  # no pooled connection may read the file being replaced
+            return restore(layout, backup, actor=actor, clock=clock)
+
+        self.label.setText("正在用备份恢复……")
+        Action(self._context, self._window, work).success(self._restored).run()
+
+    def _restored(self, result: RestoreResult) -> None:
+        self.restored = result
+        kept = result.pre_restore_backup.name if result.pre_restore_backup else "（无）"
+        text = (
+            f"已从 {result.source.name} 恢复（事项 {result.facts.cases} 件）。"
+            f"损坏的数据库另存为 {kept}。程序将关闭，请重新打开并登录。"
+        )
+        self.label.setText(text)
+        QMessageBox.information(self._window, "已恢复", text)
+        QCoreApplication.quit()
