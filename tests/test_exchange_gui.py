@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.backup import list_backups
 from desktop_app.services.context import Actor, Changes, FixedClock
 from desktop_app.services.keys import PublicIdentity
 from desktop_app.services.ledger import CaseFilter
@@ -211,6 +212,9 @@ def test_export_at_county_import_at_city_then_ack_closes_the_loop(
     result = cells(city_page.receive.results_table, 0)
     assert result[7].startswith("已导入") and str(acks[0]) in result[7]
     assert "回执" in city_page.receive.import_message.text()
+    # The window backs the database up first, as `bbcs import` does, and says how long it took.
+    assert "导入前已备份数据库" in city_page.receive.import_message.text()
+    assert [b.kind for b in list_backups(city.layout.backups)] == ["import"]
     assert any(c.cases for c in published)
     assert cells(city_page.history.history_table, 0)[1:4] == [
         "收到",

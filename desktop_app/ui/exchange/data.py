@@ -19,6 +19,7 @@ from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.errors import UserError
 from desktop_app.files import size_text
 from desktop_app.services.app import AppServices
+from desktop_app.services.backup import BackupResult
 from desktop_app.services.context import Actor, Changes
 from desktop_app.services.exchange import (
     TABLE_LABELS,
@@ -179,11 +180,15 @@ class Imported:
 
     reports: list[ImportReport]
     changes: Changes | None
+    backup: BackupResult | None = None  # the copy taken first, timed apart from the import
 
 
 def import_files(
     services: AppServices, actor: Actor, paths: Sequence[Path], progress: Progress
 ) -> Imported:
+    """Every import is preceded by a backup of the database (as ``bbcs import`` is)."""
+    progress("导入前备份数据库……", 0, 0)
+    backup = services.backups.before_import()
     reports = []
     for number, path in enumerate(paths, 1):
 
@@ -193,7 +198,8 @@ def import_files(
             progress(f"{n}/{len(paths)} {name}：{what}", done, total)
 
         reports.append(services.sync.import_file(actor, path, progress=report))
-    return Imported(reports, IMPORTED if any(not r.refused for r in reports) else None)
+    changes = IMPORTED if any(not r.refused for r in reports) else None
+    return Imported(reports, changes, backup)
 
 
 # Texts ----------------------------------------------------------------------------------------

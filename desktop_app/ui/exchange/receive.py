@@ -274,6 +274,11 @@ class ReceiveCard(Section):
         reports = imported.reports + refused
         self.show_results(reports)
         ok, text = import_summary(reports)
+        if imported.backup is not None:
+            text += (
+                f"导入前已备份数据库（{imported.backup.backup.path.name}，"
+                f"备份用时 {imported.backup.seconds:.1f} 秒）。"
+            )
         show_message(self.import_message, ok, text)
         self.exchanged.emit()
         if self.is_city and self.inbox_path.text():
