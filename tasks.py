@@ -138,11 +138,17 @@ def ensure_demo_site(python: Path, data_dir: Path, cases: int) -> None:
     if (data_dir / "bbcs.db").exists():
         return
     print(f"Setting up a demo county site in {data_dir} …", flush=True)
-    env = dict(os.environ, BBCS_ADMIN_PASSWORD=DEMO_ADMIN_PASSWORD)
+    # `demo` runs as the administrator `init` makes (the command line logs in).
+    env = dict(
+        os.environ,
+        BBCS_ADMIN_PASSWORD=DEMO_ADMIN_PASSWORD,
+        BBCS_USER="admin",
+        BBCS_PASSWORD=DEMO_ADMIN_PASSWORD,
+    )
     site_args = [item for pair in DEMO_SITE.items() for item in pair]
     try:
         bbcs(python, "--data-dir", str(data_dir), "init", *site_args, env=env)
-        bbcs(python, "--data-dir", str(data_dir), "demo", "--cases", str(cases))
+        bbcs(python, "--data-dir", str(data_dir), "demo", "--cases", str(cases), env=env)
     except subprocess.CalledProcessError:
         # Leave nothing half-made: the next run starts over.
         for path in sorted(data_dir.rglob("*"), reverse=True):

@@ -16,12 +16,16 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_app import __version__
+from desktop_app.domain.permissions import Permission
 from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.logs import setup_logging
 from desktop_app.paths import DataLayout, resolve_data_dir
+
+if TYPE_CHECKING:
+    from desktop_app.services.context import Actor
 
 log = logging.getLogger("bbcs")
 
@@ -44,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("BBCS_DB_URL") or None,
         help="数据库地址（默认为数据目录下的 SQLite；市级可用 "
         "postgresql+psycopg://用户:密码@主机/库名）；也可用环境变量 BBCS_DB_URL",
+    )
+    parser.add_argument(
+        "--user",
+        default=os.environ.get("BBCS_USER") or None,
+        help="以哪位用户的身份执行（改动数据或显示个人信息的命令须登录）；密码取自环境变量 "
+        "BBCS_PASSWORD 或提示输入；也可用环境变量 BBCS_USER",
     )
     sub = parser.add_subparsers(dest="command", metavar="子命令")
 
@@ -245,7 +255,9 @@ def _cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
     if args.cases < 0 or args.cases > 1_000_000:
         raise UserError("--cases 应在 0 到 1000000 之间")
     with _services(data_dir, args, lock=True) as services:
-        summary = DemoService(services.db, services.clock, services.keys).generate(
+        summary = DemoService(
+            services.db, services.clock, services.keys, sealer=services.sealer
+        ).generate(
             args.cases, seed=args.seed
         )
     print(f"已生成演示数据：{summary.cases} 件事项，{summary.departments} 个部门")
@@ -258,7 +270,6 @@ def _cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _cmd_intake(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.services.context import Actor
     from desktop_app.services.intake import BatchValidationFailed
     from desktop_app.services.intake_import import check_records, read_records
 
@@ -269,7 +280,7 @@ def _cmd_intake(args: argparse.Namespace, data_dir: Path) -> int:
         if errors:
             raise BatchValidationFailed(errors)
         _backup_before_import(services, quiet=args.json)
-        results = services.intake.register_many(Actor.command_line(), forms)
+        results = services.intake.register_many(_actor(args), forms)
     if args.json:
         _print_json(
             [
@@ -418,8 +429,6 @@ def _cmd_workdays(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _import_calendar(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.services.context import Actor
-
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"找不到文件：{path}")
@@ -431,7 +440,7 @@ def _import_calendar(args: argparse.Namespace, data_dir: Path) -> int:
     with _services(data_dir, args, lock=True) as services:
         services.site.info()
         moved, _changes = services.calendar.import_csv(
-            Actor.command_line(), text, complete_years=args.complete_year, source=path.name
+            _actor(args), text, complete_years=args.complete_year, source=path.name
         )
     print(f"已导入节假日安排：{path.name}")
     if args.complete_year:
@@ -443,11 +452,8 @@ def _import_calendar(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.services.context import Actor
-
     with _services(data_dir, args) as services:
-        target = Path(args.to) if args.to else None
-        result = services.backups.backup(Actor.command_line(), target)
+        result = services.backups.backup(_actor(args), Path(args.to) if args.to else None)
     print(result.summary())
     return 0
 
@@ -500,7 +506,7 @@ def _backup_before_import(services: Any, *, quiet: bool) -> None:
         )
 
 
-def _restoring_actor(args: argparse.Namespace, data_dir: Path, with_recovery_key: bool) -> Any:
+def _restoring_actor(args: argparse.Namespace, data_dir: Path, with_recovery_key: bool) -> Actor:
     """Who restores: the logged-in user of the database being replaced when it can be opened;
     on a fresh machine, whoever holds the recovery key; when the database is damaged beyond
     opening, the system user (who can copy the data dir's files anyway)."""
@@ -511,22 +517,20 @@ def _restoring_actor(args: argparse.Namespace, data_dir: Path, with_recovery_key
         return Actor(None, "recovery-key", "恢复密钥持有人", Role.ADMIN)
     try:
         with _services(data_dir, args):
-            return Actor.command_line()
+            return _actor(args)
     except EnvironmentProblem as exc:  # damaged or unreadable: nobody can log in to it
         log.warning("restoring over a database that cannot be opened: %s", exc.message)
         return Actor(None, f"os:{getpass.getuser()}", "系统用户", Role.ADMIN)
 
 
 def _cmd_recovery_key(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.services.context import Actor
-
     out = Path(args.out)
     pdf = Path(args.pdf) if args.pdf else None
     for path in (out, pdf):
         if path is not None:
             _writable(path)
     with _services(data_dir, args) as services:
-        key = services.backups.export_recovery_key(Actor.command_line(), out, pdf)
+        key = services.backups.export_recovery_key(_actor(args), out, pdf)
     print(f"已导出站点 {key.site_code} 的恢复密钥到 {out}")
     if pdf is not None:
         print(f"可打印的恢复密钥纸：{pdf}")
@@ -535,8 +539,6 @@ def _cmd_recovery_key(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _cmd_slip(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.services.context import Actor
-
     with _services(data_dir, args) as services:
         case_id = services.cases.find_by_number(args.case_number)
         slips = [s for s in services.assignments.slips_for_case(case_id) if not s.voided]
@@ -551,20 +553,18 @@ def _cmd_slip(args: argparse.Namespace, data_dir: Path) -> int:
         out = Path(args.out)
         _writable(out)
         services.assignments.record_slip_output(  # a file written is an output: it counts
-            Actor.command_line(), chosen[0].number, case_id=case_id, out=out
+            _actor(args), chosen[0].number, case_id=case_id, out=out
         )
     print(f"已输出 {chosen[0].number} 到 {out}")
     return 0
 
 
 def _cmd_receipt(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.services.context import Actor
-
     with _services(data_dir, args) as services:
         case_id = services.cases.find_by_number(args.case_number)
         out = Path(args.out)
         _writable(out)
-        services.assignments.receipt_pdf(case_id, out=out, actor=Actor.command_line())
+        services.assignments.receipt_pdf(case_id, out=out, actor=_actor(args))
     print(f"已输出受理回执到 {out}")
     return 0
 
@@ -592,11 +592,9 @@ def _cmd_verify_slip(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.services.context import Actor
-
     if args.keys_command == "rotate":
         with _services(data_dir, args, lock=True) as services:
-            identity = services.sync.rotate_keys(Actor.command_line())
+            identity = services.sync.rotate_keys(_actor(args))
         print(f"已更换本站点密钥，新指纹 {identity.fingerprint()}。")
         print("请用 bbcs keys export 导出新的身份文件，交对方站点用 keys trust --replace 登记。")
         return 0
@@ -604,9 +602,9 @@ def _cmd_keys(args: argparse.Namespace, data_dir: Path) -> int:
         with _services(data_dir, args, lock=True) as services:
             if args.keys_command == "trust":
                 identity = services.sync.read_identity(Path(args.file))
-                print(services.sync.trust(Actor.command_line(), identity, replace=args.replace))
+                print(services.sync.trust(_actor(args), identity, replace=args.replace))
             else:
-                print(services.sync.revoke(Actor.command_line(), args.site_code, args.reason))
+                print(services.sync.revoke(_actor(args), args.site_code, args.reason))
         return 0
     if args.keys_command == "list":
         with _services(data_dir, args) as services:
@@ -651,10 +649,8 @@ def _cmd_keys(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.services.context import Actor
-
     with _services(data_dir, args, lock=True) as services:
-        result = services.sync.export(Actor.command_line(), Path(args.to))
+        result = services.sync.export(_actor(args), Path(args.to))
     if args.json:
         _print_json(
             {
@@ -673,14 +669,10 @@ def _cmd_export(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.services.context import Actor
-
     with _services(data_dir, args, lock=True) as services:
         if not args.dry_run:
             _backup_before_import(services, quiet=args.json)
-        reports = services.sync.import_path(
-            Actor.command_line(), Path(args.path), dry_run=args.dry_run
-        )
+        reports = services.sync.import_path(_actor(args), Path(args.path), dry_run=args.dry_run)
         services.sync.settle_imports()
     refused = any(r.refused for r in reports)
     if args.json:
@@ -774,7 +766,8 @@ def _services(
     data_dir: Path, args: argparse.Namespace, *, lock: bool = False, site: bool = True
 ) -> Iterator[Any]:
     """The data dir's services, under the writer lock if ``lock``; refused unless it holds a
-    site when ``site`` (every command but ``init`` and the calendar arithmetic)."""
+    site when ``site`` (every command but ``init`` and the calendar arithmetic). In a site, a
+    command that needs a user logs in first (``_log_in``); ``_actor(args)`` is then that user."""
     from desktop_app.services.app import instance_lock as lock_for
     from desktop_app.services.app import open_services
 
@@ -787,6 +780,8 @@ def _services(
         try:
             if site and not services.site.is_initialised():
                 raise UserError(f"数据目录 {data_dir} 中站点尚未初始化。{_NO_SITE_HINT}")
+            if site and _needs_user(args):
+                _log_in(services, args)
             if lock and site:
                 services.backups.daily_if_due()  # the day's first start that writes
             yield services
@@ -795,6 +790,88 @@ def _services(
     finally:
         if instance_lock is not None:
             instance_lock.release()
+
+
+# Log-in (issue 15 item 8) -------------------------------------------------------------------
+
+# Commands that change nothing and show no personal data: no user needed.
+_NO_USER = frozenset({"init", "gui", "self-test", "workdays add", "workdays between"})
+# What the user's role must allow, by command; a command not listed needs a user of any role.
+_PERMISSION_FOR: dict[str, Permission] = {
+    "demo": Permission.MANAGE_USERS,  # it makes users, and cases by the thousand
+    "intake": Permission.REGISTER_CASE,
+    "cases": Permission.VIEW_CASES,
+    "check": Permission.CHECK_DATA,
+    "workdays import": Permission.MANAGE_REFERENCE,
+    "backup": Permission.BACKUP_DATA,
+    "restore": Permission.BACKUP_DATA,
+    "recovery-key export": Permission.BACKUP_DATA,
+    "slip": Permission.PRINT_PAPERS,
+    "receipt": Permission.PRINT_PAPERS,
+    "verify-slip": Permission.VIEW_CASES,  # a receipt's check names the complainant
+    "keys export": Permission.EXCHANGE_DATA,
+    "keys trust": Permission.TRUST_SITES,
+    "keys revoke": Permission.TRUST_SITES,
+    "keys rotate": Permission.TRUST_SITES,
+    "export": Permission.EXCHANGE_DATA,
+    "import": Permission.EXCHANGE_DATA,
+}
+_LOGIN_HINT = (
+    "请用 --user 用户名（或环境变量 BBCS_USER）指定用户，"
+    "密码在提示时输入（脚本可用环境变量 BBCS_PASSWORD）"
+)
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """The command with its operation, e.g. "keys trust", as ``_PERMISSION_FOR`` names it."""
+    name = str(args.command)
+    operation = getattr(args, f"{name.replace('-', '_')}_command", None)
+    return f"{name} {operation}" if operation else name
+
+
+def _needs_user(args: argparse.Namespace) -> bool:
+    return _command_name(args) not in _NO_USER
+
+
+def _log_in(services: Any, args: argparse.Namespace) -> Actor:
+    """Log in as ``--user`` (once per command) and check the command's permission; the actor is
+    kept on ``args`` for ``_actor``. A wrong password or a locked account is the service's
+    UserError (exit 2), audited by it."""
+    actor: Actor | None = getattr(args, "actor", None)
+    if actor is None:
+        username, password = _credentials(args)
+        actor = services.auth.login(username, password)
+        args.actor = actor
+    permission = _PERMISSION_FOR.get(_command_name(args))
+    if permission is not None:
+        actor.require(permission)
+    return actor
+
+
+def _actor(args: argparse.Namespace) -> Actor:
+    """The user this command acts for: logged in by ``_services`` before the command ran."""
+    actor: Actor | None = getattr(args, "actor", None)
+    if actor is None:
+        raise RuntimeError(f"bbcs {_command_name(args)} acts for a user but did not log in")
+    return actor
+
+
+def _credentials(args: argparse.Namespace) -> tuple[str, str]:
+    interactive = sys.stdin.isatty()
+    try:
+        username = (args.user or "").strip()
+        if not username and interactive:
+            username = input("用户名：").strip()
+        if not username:
+            raise UserError(f"此命令需要登录。{_LOGIN_HINT}")
+        password = os.environ.get("BBCS_PASSWORD") or ""
+        if not password and interactive:
+            password = getpass.getpass(f"{username} 的密码：")
+    except EOFError:
+        raise UserError("已取消") from None
+    if not password:
+        raise UserError(f"此命令需要用户“{username}”的密码。{_LOGIN_HINT}")
+    return username, password
 
 
 def _prompt_new_password() -> str:

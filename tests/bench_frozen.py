@@ -92,7 +92,13 @@ def demo_data(program: Path) -> Path:
     data_dir = ROOT / "build" / "bench-data"
     if (data_dir / "bbcs.db").exists():
         return data_dir
-    env = dict(os.environ, BBCS_ADMIN_PASSWORD="Admin12345", QT_QPA_PLATFORM="offscreen")
+    env = dict(
+        os.environ,
+        BBCS_ADMIN_PASSWORD="Admin12345",
+        BBCS_USER="admin",  # `demo` runs as the administrator `init` made
+        BBCS_PASSWORD="Admin12345",
+        QT_QPA_PLATFORM="offscreen",
+    )
     site = ["--site-code", "410221", "--site-name", "杞县办不成事监督窗口", "--short-name", "杞县"]
     for args in (["init", *site, "--level", "county"], ["demo", "--cases", "3000"]):
         subprocess.run([str(program), "--data-dir", str(data_dir), *args], env=env, check=True)

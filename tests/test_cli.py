@@ -182,7 +182,7 @@ def test_init_with_a_weak_admin_password_is_refused(tmp_path: Path) -> None:
         *INIT, data_dir=tmp_path / "d", env=subprocess_env(BBCS_ADMIN_PASSWORD="12345678901")
     )
     assert result.returncode == 2
-    assert "管理员密码需同时包含字母和数字" in result.stderr
+    assert "管理员密码需包含大写字母、小写字母、数字、符号中的至少3种" in result.stderr
     assert site_rows(tmp_path / "d") == []
 
 

@@ -35,16 +35,16 @@ class FixedClock:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is doing something: a logged-in user, or the command line acting as administrator."""
+    """Who is doing something: a user who logged in (window or ``bbcs --user``).
+
+    There is no implicit administrator: the command line logs in like the window does
+    (issue 15 item 8). ``user_id`` is None only for site set-up, before any user exists.
+    """
 
     user_id: int | None
     username: str
     display_name: str
     role: Role
-
-    @classmethod
-    def command_line(cls) -> Actor:
-        return cls(None, "cli", "命令行", Role.ADMIN)
 
     def can(self, permission: Permission) -> bool:
         return allowed(self.role, permission)
