@@ -123,3 +123,50 @@ def test_a_clerk_sees_the_buttons_disabled(make_tab: TabMaker, clerk: Actor) -> 
     tab = make_tab(clerk)
     for button in (tab.backup_button, tab.restore_button, tab.recovery_button, tab.save_button):
         assert not button.isEnabled()
+
+
+def test_the_administrator_is_asked_for_the_recovery_key_until_it_is_exported(
+    qtbot: QtBot,
+    services: AppServices,
+    admin: Actor,
+    clerk: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    message_boxes: MessageBoxes,
+) -> None:
+    """The band above the pages (from the first log-in after setup on) until someone has
+    exported the key; a clerk, who may not export it, never sees it."""
+    from desktop_app.ui.main_window import MainWindow
+
+    out = tmp_path / "stick" / "恢复密钥.json"
+    out.parent.mkdir()
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *_args, **_kw: (str(out), ""))
+    )
+
+    def window_for(actor: Actor) -> tuple[MainWindow, TaskRunner]:
+        runner = TaskRunner()
+        window = MainWindow(UiContext(services, actor, ChangeHub(), runner))
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(runner.idle, timeout=20_000)
+        return window, runner
+
+    clerks, clerk_runner = window_for(clerk)
+    assert not clerks.recovery_banner.isVisible()
+    window, runner = window_for(admin)
+    qtbot.waitUntil(window.recovery_banner.isVisible, timeout=10_000)
+    assert "还没有导出恢复密钥" in window.recovery_banner.text.text()
+
+    message_boxes.allow("information")
+    qtbot.mouseClick(window.recovery_banner.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.recovery_banner.isVisible(), timeout=20_000)
+    assert out.exists() and out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    assert "锁进保密柜" in message_boxes.texts("information")[-1]
+
+    again, again_runner = window_for(admin)
+    assert not again.recovery_banner.isVisible()
+    for each in (clerk_runner, runner, again_runner):
+        each.wait()
+    for each in (clerks, window, again):
+        each.database_check.wait()

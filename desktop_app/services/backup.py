@@ -614,6 +614,26 @@ class BackupService:
             )
         return key
 
+    def recovery_key_exported(self) -> bool:
+        """Whether anyone ever exported this site's recovery key (the window reminds the
+        administrator until someone has: without it a dead disk loses every sealed field)."""
+        from sqlalchemy import select
+
+        from desktop_app.storage.models import AuditEntry
+
+        site_code = self._site()[0]
+        with self._db.read() as session:
+            found = session.scalar(
+                select(AuditEntry.id)
+                .where(
+                    AuditEntry.entity == "site",
+                    AuditEntry.entity_uuid == site_code,
+                    AuditEntry.action == "export_recovery_key",
+                )
+                .limit(1)
+            )
+        return found is not None
+
     def _site(self) -> tuple[str, str]:
         from desktop_app.storage.models import Site
 

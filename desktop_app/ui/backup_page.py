@@ -12,6 +12,7 @@ deadline board) and open models would go on showing the old data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -232,24 +234,70 @@ class BackupTab(QWidget):
         self.status.setText("；".join(exc.errors.values()))
 
     def export_recovery_key(self) -> None:
-        name, _filter = QFileDialog.getSaveFileName(
-            self, "导出恢复密钥（存到U盘）", "bbcs恢复密钥.json", "恢复密钥 (*.json)"
+        export_recovery_key(self._context, self, self.status.setText)
+
+
+def export_recovery_key(context: UiContext, parent: QWidget, tell: Callable[[str], None]) -> None:
+    """Ask where (a stick), write the recovery key file and its printable sheet beside it."""
+    name, _filter = QFileDialog.getSaveFileName(
+        parent, "导出恢复密钥（存到U盘）", "bbcs恢复密钥.json", "恢复密钥 (*.json)"
+    )
+    if not name:
+        return
+    out = Path(name)
+    sheet = out.with_suffix(".pdf")
+    actor = context.actor
+    backups = context.services.backups
+
+    def work() -> RecoveryKey:
+        return backups.export_recovery_key(actor, out, sheet)
+
+    Action(context, parent, work).success(
+        lambda _key: tell(
+            f"已导出恢复密钥 {out} 和可打印的恢复密钥纸 {sheet.name}。"
+            "请打印后锁进保密柜，U盘另行保管，不要留在本机上。"
         )
-        if not name:
-            return
-        out = Path(name)
-        sheet = out.with_suffix(".pdf")
-        actor = self._context.actor
+    ).run()
 
-        def work() -> RecoveryKey:
-            return self._services.backups.export_recovery_key(actor, out, sheet)
 
-        Action(self._context, self, work).success(
-            lambda _key: self.status.setText(
-                f"已导出恢复密钥 {out} 和可打印的恢复密钥纸 {sheet.name}。"
-                "请打印后锁进保密柜，U盘另行保管，不要留在本机上。"
-            )
-        ).run()
+class RecoveryKeyBanner(QFrame):
+    """Until someone has exported the site's recovery key, a band above the administrator's
+    pages asks for it (first of all right after the first-start setup): the data key that seals
+    ID and phone numbers lives only on this PC, and a dead disk would take them with it. A band,
+    not a dialog: nothing else is held up, and it stays until the key is out."""
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.setObjectName("recoveryKeyBanner")
+        self.setStyleSheet(
+            "#recoveryKeyBanner { background: #fff4ce; border-bottom: 1px solid #e0c060; }"
+        )
+        row = QHBoxLayout(self)
+        row.setContentsMargins(12, 6, 12, 6)
+        self.text = QLabel(
+            "本站点还没有导出恢复密钥：身份证号、电话在数据库中加密保存，密钥只在这台电脑上，"
+            "硬盘损坏或重装系统后没有恢复密钥就无法打开。请插入U盘导出，并打印恢复密钥纸锁进保密柜。"
+        )
+        self.text.setWordWrap(True)
+        row.addWidget(self.text, 1)
+        self.export_button = QPushButton("现在导出…")
+        self.export_button.clicked.connect(self.export)
+        row.addWidget(self.export_button)
+        self.hide()
+        if context.actor.can(Permission.BACKUP_DATA):
+            backups = context.services.backups
+            Query(context.runner, self, backups.recovery_key_exported, self._answered).run()
+
+    def _answered(self, exported: bool) -> None:
+        self.setVisible(not exported)
+
+    def export(self) -> None:
+        export_recovery_key(self._context, self, self._exported)
+
+    def _exported(self, text: str) -> None:
+        self.hide()
+        QMessageBox.information(self.window(), "已导出恢复密钥", text)
 
 
 def _spin(setting: declared.IntSetting) -> QSpinBox:

@@ -30,6 +30,7 @@ from desktop_app.domain.permissions import Permission
 from desktop_app.services.context import Actor, Changes
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.services.roster import ShiftInfo
+from desktop_app.ui.backup_page import RecoveryKeyBanner
 from desktop_app.ui.common import ChangeHub, UiContext, heading, show_error
 from desktop_app.ui.dashboard_page import DashboardPage
 from desktop_app.ui.intake_page import IntakePage
@@ -193,7 +194,12 @@ class MainWindow(QMainWindow):
         scroller.setFrameShape(QFrame.Shape.NoFrame)
         scroller.setWidgetResizable(True)
         scroller.setWidget(self.pages)
-        row.addWidget(scroller, 1)
+        right = QVBoxLayout()
+        right.setSpacing(0)
+        self.recovery_banner = RecoveryKeyBanner(context)
+        right.addWidget(self.recovery_banner)
+        right.addWidget(scroller, 1)
+        row.addLayout(right, 1)
         self.setCentralWidget(central)  # the previous user's pages are deleted with theirs
 
         self.dashboard = DashboardPage(context)
