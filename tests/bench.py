@@ -109,6 +109,8 @@ def measure_services(services: AppServices) -> dict[str, object]:
         ("search_4_chars", "参保信息"),
         ("search_1_char", "芳"),
         ("search_case_number", "2025-0012"),
+        # Sealed numbers (issue 15 item 11): whole ones by keyed hash, a phone's last four.
+        *_sealed_number_queries(services),
     ]:
         hits = first_page(CaseFilter(text=text))
         results[f"{label}_ms"] = median_ms(lambda t=text: first_page(CaseFilter(text=t)))
@@ -143,10 +145,27 @@ def measure_services(services: AppServices) -> dict[str, object]:
     with services.db.read() as session:
         stored = session.scalar(select(Slip.content).order_by(Slip.id.desc()).limit(1))
     if stored is not None:
-        content = SlipContent.from_json(stored)
+        content = SlipContent.from_json(services.sealer.open_content(stored))
         results["slip_pdf_warm_ms"] = median_ms(lambda: render_slip(content), repeat=15)
         results["slip_pdf_kb"] = round(len(render_slip(content)) / 1024, 1)
     return results
+
+
+def _sealed_number_queries(services: AppServices) -> list[tuple[str, str]]:
+    from desktop_app.storage.models import Complainant
+
+    with services.db.read() as session:
+        person = session.scalars(
+            select(Complainant).where(Complainant.id_number_sealed != "").limit(1)
+        ).first()
+        if person is None:
+            return []
+        phone = services.sealer.phone(person)
+        return [
+            ("search_id_exact", services.sealer.id_number(person)),
+            ("search_phone_exact", phone),
+            ("search_phone_last4", phone[-4:]),
+        ]
 
 
 def measure_calendar(services: AppServices) -> dict[str, object]:

@@ -364,6 +364,13 @@ LAST_INTEGRITY_CHECK = TextSetting(
     key="last_integrity_check", default="", label="上次数据库全面检查", internal=True
 )
 
+# issue 15 (D)
+# 1 once the numbers a database held in clear before sealing have been sealed (services/sealing.py):
+# the first open after migration 0010 does it, and every later open reads only this.
+SEALED_AT_REST = IntSetting(
+    key="sealed_at_rest", default=0, label="个人信息已加密保存", internal=True, minimum=0
+)
+
 REFERENCE_FROM_PREFIX = "sync_reference_from_"
 
 
@@ -391,6 +398,7 @@ DECLARED: tuple[Declared[Any], ...] = (
     CALENDAR_REVISION,
     EXPORT_GENERATION,
     LAST_INTEGRITY_CHECK,
+    SEALED_AT_REST,
 )
 """Every fixed declaration (the per-name families above are built by their functions)."""
 

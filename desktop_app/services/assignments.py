@@ -1001,7 +1001,7 @@ class AssignmentService:
             number=content.number,
             year=content.issued_at.year,
             seq=seq,
-            content=signed.to_json(),
+            content=self._sealer.seal_content(signed.to_json()),
             content_hash=content_hash,
             qr_payload=payload,
             issued_at=content.issued_at,

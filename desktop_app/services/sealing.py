@@ -19,26 +19,30 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
+import sqlite3
 import time
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import Text, cast, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from desktop_app.domain.settings import SEALED_AT_REST
 from desktop_app.domain.validation import mask_id_number, mask_phone, normalize_id_number
 from desktop_app.errors import UserError
+from desktop_app.services import settings
 from desktop_app.services.data_key import DataKey
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Case, Complainant
+from desktop_app.storage.models import Case, Complainant, Slip
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ PREFIX: Final = "s1:"
 _NONCE_BYTES: Final = 12
 _NOT_DIGIT: Final = re.compile(r"[^0-9]+")
 SEAL_BATCH: Final = 2000
+SEARCH_CHUNK: Final = 5000
 
 LookupKind = Literal["id", "phone"]
 
@@ -145,6 +150,48 @@ class Sealer:
         for name, value in self.complainant_columns(id_number, phone).items():
             setattr(person, name, value)
 
+    # Complainants as they travel in a bundle (in clear: the bundle is encrypted) ------------
+
+    def open_row(self, table: str, columns: Sequence[str], values: list[Any]) -> list[Any]:
+        """A row of ``table`` read here (``columns``, Python values), its sealed parts opened:
+        a complainant's numbers, a paper's personal fields."""
+        out = list(values)
+        for at, name in enumerate(columns):
+            if table == "complainants" and name in SEALED_COLUMNS and isinstance(out[at], str):
+                out[at] = self.open(out[at], SEALED_COLUMNS[name])
+            elif table == "slips" and name == "content" and isinstance(out[at], dict):
+                out[at] = self.open_content(out[at])
+        return out
+
+    def open_travelling(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        opened = self.open_row(table, list(values), list(values.values()))
+        return dict(zip(values, opened, strict=True))
+
+    def sealed_values(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A row of ``table`` as it is written here (Python values by column): a complainant's
+        numbers sealed under this site's key with their lookups, a paper's personal fields
+        sealed. What arrives in clear (a bundle) or sealed here (a queued conflict) alike."""
+        out = dict(values)
+        if table == "complainants" and {"id_number_sealed", "phone_sealed"} <= out.keys():
+            clear_id = self.open(out["id_number_sealed"] or "", ID_COLUMN)
+            clear_phone = self.open(out["phone_sealed"] or "", PHONE_COLUMN)
+            out.update(self.complainant_columns(clear_id, clear_phone))
+        elif table == "slips" and isinstance(out.get("content"), dict):
+            out["content"] = self.seal_content(self.open_content(out["content"]))
+        return out
+
+    def seal_travelling(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A row as it travelled, its personal parts sealed to be kept here (a conflict)."""
+        out = dict(values)
+        if table == "complainants":
+            for name, column in SEALED_COLUMNS.items():
+                value = out.get(name)
+                if isinstance(value, str) and not is_sealed(value):
+                    out[name] = self.seal(value, column)
+        elif table == "slips" and isinstance(out.get("content"), dict):
+            out["content"] = self.seal_content(out["content"])
+        return out
+
     # Issued papers ------------------------------------------------------------------------
 
     def seal_content(self, content: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,6 +211,98 @@ class Sealer:
             if isinstance(value, str):
                 out[key] = self.open(value, f"{SLIP_COLUMN}.{key}")
         return out
+
+
+# The complainants' sealed columns and the name each is sealed under.
+SEALED_COLUMNS: Final = {"id_number_sealed": ID_COLUMN, "phone_sealed": PHONE_COLUMN}
+# The tables with sealed parts (complainants' numbers, papers' personal fields).
+SEALED_TABLES: Final = frozenset({"complainants", "slips"})
+_OPEN_FUNCTION: Final = "bbcs_open_sealed"
+
+
+_OPEN_CONTENT_FUNCTION: Final = "bbcs_open_paper"
+_SEAL_FUNCTION: Final = "bbcs_seal"
+_LOOKUP_FUNCTION: Final = "bbcs_lookup"
+
+
+def register_functions(session: Session, sealer: Sealer) -> None:
+    """Let SQL on this session's SQLite connection open and seal (``opened_sql``,
+    ``sealed_sql``): a bundle's rows are compared with the sealed ones here, and sealed on
+    their way in, without a pass in Python."""
+    raw = session.connection().connection.driver_connection
+    if isinstance(raw, sqlite3.Connection):
+        raw.create_function(
+            _SEAL_FUNCTION,
+            2,
+            lambda value, column: (
+                sealer.seal(value, column)
+                if isinstance(value, str) and not is_sealed(value)
+                else value
+            ),
+        )
+        raw.create_function(
+            _LOOKUP_FUNCTION,
+            2,
+            lambda kind, value: sealer.lookup(kind, value) if isinstance(value, str) else "",
+            deterministic=True,
+        )
+        raw.create_function(
+            _OPEN_FUNCTION,
+            2,
+            lambda value, column: sealer.open(value, column) if isinstance(value, str) else value,
+            deterministic=True,
+        )
+        raw.create_function(
+            _OPEN_CONTENT_FUNCTION,
+            1,
+            lambda value: opened_content_text(sealer, value),
+            deterministic=True,
+        )
+
+
+def opened_content_text(sealer: Sealer, stored: Any) -> Any:
+    """A paper's content as SQLAlchemy stores it (JSON text), its personal fields opened."""
+    if not isinstance(stored, str) or PREFIX not in stored:
+        return stored
+    return json.dumps(sealer.open_content(json.loads(stored)))
+
+
+def sealed_sql(table: str, column: str, expression: str) -> str:
+    """``expression`` (a column of ``table`` in clear, as a bundle brings it) as it is stored
+    here: sealed where the column is sealed (``register_functions``)."""
+    sealed_as = SEALED_COLUMNS.get(column) if table == "complainants" else None
+    if sealed_as is not None:
+        return f"{_SEAL_FUNCTION}({expression}, '{sealed_as}')"
+    if table == "slips" and column == "content":
+        # json_replace leaves a field the paper lacks absent, as it was.
+        fields = ", ".join(
+            f"'$.{key}', {_SEAL_FUNCTION}(json_extract({expression}, '$.{key}'), "
+            f"'{SLIP_COLUMN}.{key}')"
+            for key in PAPER_PERSONAL_FIELDS
+        )
+        return f"json_replace({expression}, {fields})"
+    return expression
+
+
+def derived_sql(table: str, row: str) -> list[tuple[str, str]]:
+    """The columns made here from a bundle's row ``row`` (its alias), with their SQL: the
+    keyed hashes of a complainant's numbers (never sent: each site keys its own)."""
+    if table != "complainants":
+        return []
+    return [
+        ("id_lookup", f"{_LOOKUP_FUNCTION}('id', {row}.\"id_number_sealed\")"),
+        ("phone_lookup", f"{_LOOKUP_FUNCTION}('phone', {row}.\"phone_sealed\")"),
+    ]
+
+
+def opened_sql(table: str, column: str, expression: str) -> str:
+    """``expression`` (a column of ``table``), opened if the column is sealed."""
+    if table == "slips" and column == "content":
+        return f"{_OPEN_CONTENT_FUNCTION}({expression})"
+    sealed_as = SEALED_COLUMNS.get(column) if table == "complainants" else None
+    if sealed_as is None:
+        return expression
+    return f"{_OPEN_FUNCTION}({expression}, '{sealed_as}')"
 
 
 # The fields of a paper's content (documents.slip_content) that carry an ID or phone number.
@@ -233,75 +372,105 @@ def has_sealed_data(session: Session) -> bool:
         )
         .limit(1)
     )
-    return found is not None
+    paper = session.scalar(
+        select(Slip.id).where(cast(Slip.content, Text).contains(f'"{PREFIX}')).limit(1)
+    )
+    return found is not None or paper is not None
 
 
-def _unsealed_condition() -> Any:
-    return or_(
-        (Complainant.id_number_sealed != "") & ~Complainant.id_number_sealed.startswith(PREFIX),
-        (Complainant.phone_sealed != "") & ~Complainant.phone_sealed.startswith(PREFIX),
+def _unsealed(value: str) -> bool:
+    return bool(value) and not is_sealed(value)
+
+
+def _paper_unsealed(content: Any) -> bool:
+    return isinstance(content, dict) and any(
+        isinstance(content.get(key), str) and _unsealed(content[key])
+        for key in PAPER_PERSONAL_FIELDS
     )
 
 
-def needs_sealing(db: Database) -> bool:
-    with db.read() as session:
-        return (
-            session.scalar(select(Complainant.id).where(_unsealed_condition()).limit(1)) is not None
-        )
-
-
 def seal_existing(db: Database, sealer: Sealer, *, batch: int = SEAL_BATCH) -> int:
-    """Seal the numbers a database held in clear before the upgrade (migration 0010 has no key,
-    so this runs at the first open after it); returns how many complainants were sealed.
+    """Seal what a database held in clear before the upgrade (migration 0010 has no key, so
+    this runs at the first open after it): the complainants' numbers, the papers' personal
+    fields, and the search text rebuilt without the phones. Returns how many complainants were
+    sealed.
 
-    One transaction per batch, each idempotent, so an interrupted run resumes where it stopped.
+    A batch per transaction, each idempotent; ``SEALED_AT_REST`` is set only at the end, so an
+    interrupted run starts again and finds the rest.
     """
     done = 0
+    last = 0
     while True:
         with db.write() as session:
-            if db.is_sqlite:
-                # The clear numbers replaced here must not stay behind in freed page space.
-                session.execute(text("PRAGMA secure_delete = ON"))
+            _scrub_freed_pages(db, session)
             rows = session.execute(
                 select(Complainant.id, Complainant.id_number_sealed, Complainant.phone_sealed)
-                .where(_unsealed_condition())
+                .where(Complainant.id > last)
                 .order_by(Complainant.id)
                 .limit(batch)
             ).all()
             if not rows:
-                return done
-            values = []
-            for row_id, id_number, phone in rows:
-                clear_id = sealer.open(id_number, ID_COLUMN)
-                clear_phone = sealer.open(phone, PHONE_COLUMN)
-                values.append({"id": row_id, **sealer.complainant_columns(clear_id, clear_phone)})
-            session.execute(update(Complainant), values)
-            _reindex_cases(session, [row_id for row_id, _, phone in rows if phone])
-            done += len(rows)
-        log.info("sealed the personal numbers of %d complainants", done)
+                break
+            last = rows[-1][0]
+            values = [
+                {
+                    "id": row_id,
+                    **sealer.complainant_columns(
+                        sealer.open(id_number, ID_COLUMN), sealer.open(phone, PHONE_COLUMN)
+                    ),
+                }
+                for row_id, id_number, phone in rows
+                if _unsealed(id_number) or _unsealed(phone)
+            ]
+            if values:
+                session.execute(update(Complainant), values)
+            done += len(values)
+    last = 0
+    while True:
+        with db.write() as session:
+            _scrub_freed_pages(db, session)
+            papers = session.execute(
+                select(Slip.id, Slip.content).where(Slip.id > last).order_by(Slip.id).limit(batch)
+            ).all()
+            if not papers:
+                break
+            last = papers[-1][0]
+            sealed = [
+                {"id": row_id, "content": sealer.seal_content(content)}
+                for row_id, content in papers
+                if _paper_unsealed(content)
+            ]
+            if sealed:
+                session.execute(update(Slip), sealed)
+    with db.write() as session:
+        _scrub_freed_pages(db, session)
+        _rebuild_search_text(db, session)
+        settings.store(session, SEALED_AT_REST, 1)
+    db.checkpoint()
+    return done
 
 
-def seal_received(session: Session, sealer: Sealer) -> int:
-    """Seal under this site's key the numbers a bundle brought in clear (re-keying: the
-    sender opened its own seal for the journey), in the import's transaction, so duplicate
-    checks find the same person across sites."""
-    rows = session.execute(
-        select(Complainant.id, Complainant.id_number_sealed, Complainant.phone_sealed).where(
-            _unsealed_condition()
+def _scrub_freed_pages(db: Database, session: Session) -> None:
+    """The clear numbers replaced here must not stay behind in freed page space (SQLite)."""
+    if db.is_sqlite:
+        session.execute(text("PRAGMA secure_delete = ON"))
+
+
+def _rebuild_search_text(db: Database, session: Session) -> None:
+    """Every case's search text made again, with a phone only by its last four digits.
+
+    The index is made anew rather than each row replaced: at 100,000 cases replacing rows one
+    by one in FTS5 took a minute, a fresh index a few seconds. Its definition is read from the
+    database itself (migration 0001 made it).
+    """
+    if db.is_sqlite:
+        made_as = session.scalar(
+            text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'case_search'")
         )
-    ).all()
-    if rows:
-        session.execute(
-            update(Complainant),
-            [{"id": row_id, **sealer.complainant_columns(i, p)} for row_id, i, p in rows],
-        )
-    return len(rows)
-
-
-def _reindex_cases(session: Session, complainant_ids: list[int]) -> None:
-    """The search text of these complainants' cases, rebuilt without the phone in clear."""
-    if not complainant_ids:
-        return
+        session.execute(text("DROP TABLE case_search"))
+        session.execute(text(str(made_as)))
+    else:
+        session.execute(text("DELETE FROM case_search"))
     rows = session.execute(
         select(
             Case.id,
@@ -313,10 +482,17 @@ def _reindex_cases(session: Session, complainant_ids: list[int]) -> None:
             Complainant.phone_last4,
         )
         .join(Complainant, Case.complainant_id == Complainant.id)
-        .where(Case.complainant_id.in_(complainant_ids))
-    ).all()
-    for case_id, *fields in rows:
-        search.reindex_case(session, case_id, search.case_fields(*fields))
+        .order_by(Case.id)
+    )
+    insert = text("INSERT INTO case_search(rowid, body) VALUES (:id, :body)")
+    for chunk in rows.partitions(SEARCH_CHUNK):
+        session.execute(
+            insert,
+            [
+                {"id": case_id, "body": search.index_text(search.case_fields(*fields))}
+                for case_id, *fields in chunk
+            ],
+        )
 
 
 def open_sealer(db: Database, data_key: DataKey) -> Sealer:
@@ -326,15 +502,15 @@ def open_sealer(db: Database, data_key: DataKey) -> Sealer:
     sealed data is lost data (the recovery key brings it back), never a reason for a new key.
     Numbers stored before the upgrade are sealed here, once.
     """
-    if not data_key.exists():
-        with db.read() as session:
-            sealed = has_sealed_data(session)
-        if sealed:
+    with db.read() as session:
+        sealed_before = settings.read(session, SEALED_AT_REST)
+        if not data_key.exists() and has_sealed_data(session):
             data_key.secret()  # raises the message that says how to put the key back
-        data_key.create()
+    data_key.ensure()
     sealer = Sealer(data_key)
-    if db.writes_refused is None and needs_sealing(db):
+    if not sealed_before and db.writes_refused is None:
         started = time.perf_counter()
         count = seal_existing(db, sealer)
-        log.info("sealed %d complainants in %.1f s", count, time.perf_counter() - started)
+        if count:
+            log.info("sealed %d complainants in %.1f s", count, time.perf_counter() - started)
     return sealer

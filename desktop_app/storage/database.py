@@ -134,12 +134,18 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             parsed,
             connect_args={"check_same_thread": False, "timeout": 10},
+            hide_parameters=True,  # a logged error never carries a search or a form's values
         )
         _configure_sqlite(engine)
         return engine
     try:
         # Text is Unicode end to end, whatever the server or the machine defaults to.
-        engine = create_engine(parsed, pool_pre_ping=True, connect_args={"client_encoding": "utf8"})
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"client_encoding": "utf8"},
+            hide_parameters=True,
+        )
     except ImportError as exc:  # e.g. postgresql+psycopg2://, a driver bbcs does not ship
         raise EnvironmentProblem(
             f"没有数据库驱动 {parsed.get_driver_name()}：请用 postgresql+psycopg:// 开头的地址。"

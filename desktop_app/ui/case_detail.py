@@ -46,7 +46,12 @@ from desktop_app.domain.vocabulary import (
     chinese_date,
 )
 from desktop_app.errors import ValidationFailed
-from desktop_app.services.cases import CaseDetail, Triage
+from desktop_app.services.cases import (
+    REVEAL_PERMISSION,
+    CaseDetail,
+    RevealedNumbers,
+    Triage,
+)
 from desktop_app.services.context import Changes
 from desktop_app.ui.assignment_panel import AssignmentPanel
 from desktop_app.ui.case_table import STATUS_COLOURS
@@ -187,12 +192,19 @@ class CaseDetailDialog(QDialog):
         layout.addWidget(self.printed_banner)
         self.info = QWidget()
         self.info_grid = QGridLayout(self.info)
+        self.info_values: dict[str, QLabel] = {}  # each row's value, by its label
         layout.addWidget(_scrolling(self.info), 1)
         row = QHBoxLayout()
         self.correct_button = QPushButton("更正…")
         self.correct_button.setToolTip("改正登记时录错的事项或反映人信息（需写明原因）")
         self.correct_button.clicked.connect(self._correct_clicked)
         row.addWidget(self.correct_button)
+        # The numbers are shown masked; the full ones for those allowed, on the audit log.
+        self.reveal_button = QPushButton("显示完整号码")
+        self.reveal_button.setToolTip("显示反映人完整的证件号码和联系电话（此操作记入审计日志）")
+        self.reveal_button.clicked.connect(self._reveal_clicked)
+        self.reveal_button.setEnabled(False)
+        row.addWidget(self.reveal_button)
         row.addStretch(1)
         layout.addLayout(row)
         return page
@@ -403,11 +415,13 @@ class CaseDetailDialog(QDialog):
             old_widget = old.widget() if old is not None else None
             if old_widget is not None:
                 old_widget.deleteLater()
+        self.info_values = {}
         for index, (label, value) in enumerate(rows):
             row, column = divmod(index, 2)
             name = QLabel(f"{label}：")
             name.setObjectName("hint")
             text = QLabel(value)
+            self.info_values[label] = text
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             text.setWordWrap(True)
             self.info_grid.addWidget(name, row, column * 2, Qt.AlignmentFlag.AlignRight)
@@ -483,6 +497,29 @@ class CaseDetailDialog(QDialog):
         self.withdraw_button.setEnabled(open_case and actor.can(Permission.WITHDRAW_CASE))
         self.add_material_button.setEnabled(writable and actor.can(Permission.REGISTER_CASE))
         self._render_correct_button()
+        self._render_reveal_button()
+
+    def _render_reveal_button(self) -> None:
+        d = self.detail
+        self.reveal_button.setEnabled(
+            d is not None
+            and bool(d.id_number_masked or d.phone)
+            and self._context.actor.can(REVEAL_PERMISSION)
+        )
+
+    def _reveal_clicked(self) -> None:
+        cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
+        self.reveal_button.setEnabled(False)
+        Action(self._context, self, lambda: cases.reveal_numbers(actor, case_id)).success(
+            self._show_revealed
+        ).run()
+
+    def _show_revealed(self, shown: RevealedNumbers) -> None:
+        """The full numbers in place of the masked ones, until the case is read again."""
+        if shown.id_number and "身份证号" in self.info_values:
+            self.info_values["身份证号"].setText(shown.id_number)
+        if shown.phone and "联系电话" in self.info_values:
+            self.info_values["联系电话"].setText(shown.phone)
 
     def _render_correct_button(self) -> None:
         self.correct_button.setEnabled(

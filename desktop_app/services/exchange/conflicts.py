@@ -15,6 +15,7 @@ from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.exchange.import_report import ImportReport
 from desktop_app.services.exchange.merge import RecordMerger
 from desktop_app.services.exchange.records_tables import SPECS, stored_form
+from desktop_app.services.sealing import Sealer
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import SyncConflict
 
@@ -33,9 +34,10 @@ class ConflictInfo:
 
 
 class Conflicts:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, sealer: Sealer) -> None:
         self._db = db
         self._clock = clock
+        self._sealer = sealer
 
     def listed(self, *, include_resolved: bool = False) -> list[ConflictInfo]:
         with self._db.read() as session:
@@ -94,7 +96,12 @@ class Conflicts:
             )
             if take_incoming:
                 importer = RecordMerger(
-                    session, conflict.site_code, conflict.bundle_id, now, ImportReport(path="")
+                    session,
+                    conflict.site_code,
+                    conflict.bundle_id,
+                    now,
+                    ImportReport(path=""),
+                    sealer=self._sealer,
                 )
                 importer.overwrite(spec, conflict.entity_uuid, dict(conflict.incoming))
                 importer.reindex()

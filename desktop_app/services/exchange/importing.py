@@ -37,7 +37,7 @@ from desktop_app.services.exchange.scratch import open_records, records_session
 from desktop_app.services.exchange.sites import SiteView, local_site
 from desktop_app.services.exchange.status import ExchangeStatus
 from desktop_app.services.keys import SiteKeys
-from desktop_app.services.sealing import Sealer, seal_received
+from desktop_app.services.sealing import Sealer
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Bundle, Site
@@ -235,11 +235,11 @@ class Importer:
                     report,
                     local_code=local_code,
                     attached=attached,
+                    sealer=self._sealer,
                 )
                 try:
                     tell("合并记录", 2, 4)
                     importer.merge_file(records, columns, checking.result)
-                    seal_received(session, self._sealer)  # re-keyed: sealed with our key
                     if dry_run:
                         checking.result()  # a dry run reports only on checked values
                         session.rollback()

@@ -27,6 +27,7 @@ from desktop_app.services.exchange.merge_rows import RowMerge
 from desktop_app.services.exchange.records_file import RecordsFile
 from desktop_app.services.exchange.records_tables import ID_CHUNK, TableSpec, chunks
 from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
+from desktop_app.services.sealing import Sealer
 from desktop_app.storage import search
 from desktop_app.storage.models import Case, Complainant
 
@@ -50,13 +51,14 @@ class RecordMerger:
         *,
         local_code: str = "",
         attached: bool = False,
+        sealer: Sealer | None = None,  # needed where complainants come (not reference data)
     ) -> None:
         self.session = session
         self.attached = attached
         integrity.watch_new_rows(session)  # rows added bypass the ORM: digested at commit
         self.outcomes = Outcomes(session, report, owner=owner, bundle_id=bundle_id, now=now)
         self.references = References(session, owner, attached=attached)
-        self.rows = RowMerge(session, owner, local_code, self.references, self.outcomes)
+        self.rows = RowMerge(session, owner, local_code, self.references, self.outcomes, sealer)
         self.bulk = BulkCopy(session, owner, self.references, self.outcomes, self.rows)
 
     def merge_file(

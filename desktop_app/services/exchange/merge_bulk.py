@@ -29,6 +29,13 @@ from desktop_app.services.exchange.records_tables import (
     TableSpec,
     python_values,
 )
+from desktop_app.services.sealing import (
+    SEALED_TABLES,
+    derived_sql,
+    opened_sql,
+    register_functions,
+    sealed_sql,
+)
 
 FTS_SETTING: Final = "INSERT INTO case_search(case_search, rank) VALUES('{}', {})"
 # FTS5's defaults, and what a bulk insert of search text uses instead: no merging of the index's
@@ -65,11 +72,17 @@ class BulkCopy:
         name = spec.name
         if self.session.scalar(select(spec.table.c.id).limit(1)) is None:
             return False
+        if name in SEALED_TABLES:  # sealed here, in clear in the file: compared opened
+            register_functions(self.session, self.rows.sealer)
+
+        def here(c: str) -> str:
+            return opened_sql(name, c, 'm."' + c + '"')
+
         same = " AND ".join(
             (
                 f'r."{c}" IS (SELECT x.uuid FROM main."{spec.refs[c]}" x WHERE x.id = m."{c}")'
                 if c in spec.refs
-                else f'r."{c}" IS m."{c}"'
+                else f'r."{c}" IS {here(c)}'
             )
             for c in columns
             if c != spec.owner_column
@@ -156,7 +169,11 @@ class BulkCopy:
         # The file's tables are only ever appended to: the last rowid is the number of rows.
         sent_rows = self.session.scalar(text(f"SELECT max(rowid) FROM {source}")) or 0
         before = self.session.scalar(select(func.max(t.c.id))) or 0
-        names = ", ".join(f'"{c}"' for c in columns)
+        # Sealed on the way in, under this site's key (the sender opened its own seal).
+        if name in SEALED_TABLES:
+            register_functions(self.session, self.rows.sealer)
+        derived = derived_sql(name, "r")
+        names = ", ".join(f'"{c}"' for c in [*columns, *(c for c, _sql in derived)])
         # A first import of a county is most of the table: its secondary indexes are built
         # once afterwards, in order, instead of updated row by row (half the time).
         rebuilt = self._drop_indexes(name) if sent_rows >= BULK_ROWS and sent_rows > before else []
@@ -164,7 +181,7 @@ class BulkCopy:
             result = self.session.execute(
                 text(
                     f'INSERT INTO main."{name}" ({names}, origin_site, change_seq) '
-                    f"SELECT {', '.join(self._selected(spec, columns))}, :owner, NULL "
+                    f"SELECT {', '.join(self._selected(spec, columns, derived))}, :owner, NULL "
                     f"FROM {source} r WHERE {new} ORDER BY r.rowid"
                 ),
                 {"owner": self.owner},
@@ -229,8 +246,11 @@ class BulkCopy:
                 self.session.execute(text(FTS_SETTING.format(setting, value)))
         return indexed
 
-    def _selected(self, spec: TableSpec, columns: list[str]) -> list[str]:
-        """Per column, the SQL that reads it from the file row ``r`` as it is stored here."""
+    def _selected(
+        self, spec: TableSpec, columns: list[str], derived: list[tuple[str, str]]
+    ) -> list[str]:
+        """Per column, the SQL that reads it from the file row ``r`` as it is stored here; then
+        the ``derived`` columns'."""
         values: list[str] = []
         for column in columns:
             points_at = spec.refs.get(column)
@@ -241,8 +261,8 @@ class BulkCopy:
             elif column == spec.owner_column:
                 values.append(":owner")
             else:
-                values.append(f'r."{column}"')
-        return values
+                values.append(sealed_sql(spec.name, column, f'r."{column}"'))
+        return values + [sql for _column, sql in derived]
 
     def _drop_indexes(self, table: str) -> list[str]:
         """Drop ``table``'s own (non-constraint) indexes; returns the SQL that makes them again."""

@@ -27,6 +27,7 @@ from desktop_app.services.exchange.records_tables import (
     travel_select,
 )
 from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
+from desktop_app.services.sealing import SEALED_TABLES, Sealer
 
 
 class RowMerge:
@@ -39,15 +40,24 @@ class RowMerge:
         local_code: str,
         references: References,
         outcomes: Outcomes,
+        sealer: Sealer | None,
     ) -> None:
         self.session = session
         self.owner = owner
         self.local_code = local_code
         self.references = references
         self.outcomes = outcomes
+        self._sealer = sealer
         # By table: (row UUID, column, target UUID) of references to rows of the same table,
         # set once the whole table is in (the target may come in a later chunk).
         self._self_refs: dict[str, list[tuple[str, str, str]]] = {}
+
+    @property
+    def sealer(self) -> Sealer:
+        """Opens and seals the complainants' numbers (given wherever complainants come)."""
+        if self._sealer is None:
+            raise RuntimeError("complainants merged without the site's sealer")
+        return self._sealer
 
     def merge_rows(self, spec: TableSpec, columns: list[str], rows: list[list[Any]]) -> None:
         """Add, update, ignore or queue each of ``rows`` (values in the order of ``columns``)."""
@@ -91,6 +101,8 @@ class RowMerge:
                 reason = "同一版本的内容不同（对方可能恢复过备份后重新修改）"
             if reason:
                 values = dict(zip(columns, row, strict=True))
+                if name in SEALED_TABLES:  # queued at rest: sealed like the rows
+                    values = self.sealer.seal_travelling(name, values)
                 self.outcomes.conflict(
                     spec, the_uuid, local_version, incoming_version, values, reason
                 )
@@ -145,6 +157,8 @@ class RowMerge:
             db_values[column] = self.references.lookup(spec.name, target_uuid)
         db_values["origin_site"] = self.owner
         db_values["change_seq"] = None
+        if spec.name in SEALED_TABLES:  # queued sealed: sealed afresh, with this site's lookups
+            db_values = self.sealer.sealed_values(spec.name, db_values)
         self.session.execute(update(t).where(t.c.id == local_id).values(db_values))
         self.outcomes.touched(spec.name, [local_id])
 
@@ -170,10 +184,14 @@ class RowMerge:
                 | {"origin_site": self.owner, "change_seq": None}
                 for row in new_rows
             ]
+            if name in SEALED_TABLES:  # sealed on the way in, under this site's key
+                dicts = [self.sealer.sealed_values(name, d) for d in dicts]
             for chunk in chunks(dicts, ROW_CHUNK):
                 result = self.session.execute(insert(t).returning(t.c.uuid, t.c.id), chunk)
                 mapping.update({u: i for u, i in result.all()})
         if updates:
+            if name in SEALED_TABLES:
+                updates = [self.sealer.sealed_values(name, u) for u in updates]
             columns_set = [k for k in updates[0] if k != "b_id"]
             statement = (
                 update(t)
@@ -213,6 +231,8 @@ class RowMerge:
             )
             for row in rows:
                 values = list(row)
+                if spec.name in SEALED_TABLES:  # compared as they travel: opened
+                    values = self.sealer.open_row(spec.name, columns, values)
                 out[values[columns.index("uuid")]] = values
         return out
 

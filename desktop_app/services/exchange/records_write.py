@@ -29,7 +29,13 @@ from desktop_app.services.exchange.records_tables import (
     stored_form,
     travel_select,
 )
-from desktop_app.services.sealing import ID_COLUMN, PHONE_COLUMN, Sealer
+from desktop_app.services.sealing import (
+    ID_COLUMN,
+    PHONE_COLUMN,
+    PREFIX,
+    Sealer,
+    opened_content_text,
+)
 from desktop_app.storage.models import Case
 
 
@@ -101,8 +107,9 @@ def _write_records_through_python(
 
 
 def open_sealed_numbers(session: Session, path: Path, sealer: Sealer, *, attached: bool) -> None:
-    """The complainants' ID and phone in the records file opened from this site's seal: the
-    bundle is encrypted to its receiver, which seals them again under its own data key."""
+    """The complainants' ID and phone and the papers' personal fields in the records file
+    opened from this site's seal: the bundle is encrypted to its receiver, which seals them
+    again under its own data key."""
     table = f"{ATTACHED}.complainants" if attached else "complainants"
     select_sql = f"SELECT rowid, id_number_sealed, phone_sealed FROM {table}"
     update_sql = f"UPDATE {table} SET id_number_sealed = ?, phone_sealed = ? WHERE rowid = ?"
@@ -113,11 +120,25 @@ def open_sealed_numbers(session: Session, path: Path, sealer: Sealer, *, attache
             for rowid, i, p in rows
         ]
 
+    papers = f"{ATTACHED}.slips" if attached else "slips"
+    select_papers = f"SELECT rowid, content FROM {papers} WHERE content LIKE '%\"{PREFIX}%'"
+    update_papers = f"UPDATE {papers} SET content = ? WHERE rowid = ?"
+
+    def run(connection: sqlite3.Connection) -> None:
+        connection.executemany(update_sql, opened(connection.execute(select_sql).fetchall()))
+        connection.executemany(
+            update_papers,
+            [
+                (opened_content_text(sealer, content), rowid)
+                for rowid, content in connection.execute(select_papers).fetchall()
+            ],
+        )
+
     if attached:
         raw = session.connection().connection.driver_connection
         assert isinstance(raw, sqlite3.Connection)
-        raw.executemany(update_sql, opened(raw.execute(select_sql).fetchall()))
+        run(raw)
         return
     with contextlib.closing(sqlite3.connect(path)) as own:
-        own.executemany(update_sql, opened(own.execute(select_sql).fetchall()))
+        run(own)
         own.commit()

@@ -37,7 +37,7 @@ class ExchangeService:
         self._status = ExchangeStatus(db, clock)
         self._data = DataExport(db, clock, keys, attachments, sealer)
         self._reference = ReferenceData(db, clock, keys)
-        self._conflicts = Conflicts(db, clock)
+        self._conflicts = Conflicts(db, clock, sealer)
         self._importer = Importer(
             db,
             clock,
