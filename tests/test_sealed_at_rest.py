@@ -198,3 +198,53 @@ def test_the_case_window_reveals_the_numbers_on_a_click_that_is_audited(
             )
         ).all()
     assert [tuple(e) for e in entries] == [("clerk1", "complainant")]
+
+
+def test_the_city_seals_what_counties_send_under_its_own_key(tmp_path: Path) -> None:
+    """Re-keying: a county opens its seal for the (encrypted) bundle, the city seals under its
+    own key, so the same person sent by two counties is one number to the city's searches and
+    duplicate checks, and the city's files hold no number in clear either."""
+    from tests.helpers.exchange import ADMIN, CITY, LEADER, QIXIAN, TONGXU, open_site
+    from tests.helpers.exchange import trust_each_other as trust
+
+    clock = FixedClock(datetime(2026, 11, 25, 9, 0))
+    with (
+        open_site(tmp_path, CITY, clock) as city,
+        open_site(tmp_path, QIXIAN, clock) as qixian,
+        open_site(tmp_path, TONGXU, clock) as tongxu,
+    ):
+        trust(qixian, city, tmp_path / "ids")
+        trust(tongxu, city, tmp_path / "ids")
+        usb = tmp_path / "U盘"
+        usb.mkdir()
+        form = person_form(name="赵静", id_number=KNOWN_ID, phone=KNOWN_PHONE)
+        first = qixian.services.intake.register(ADMIN, form).case_id
+        qixian.services.cases.triage(ADMIN, first, TRIAGE)
+        department = qixian.services.site.departments()[0]
+        drafts, _ = qixian.services.assignments.create(
+            ADMIN, first, department_id=department.id, requirements="请依法办理。"
+        )
+        number, _ = qixian.services.assignments.issue(LEADER, drafts[0])
+        tongxu.services.intake.register(ADMIN, replace(form, title="另一件事"))
+        for county in (qixian, tongxu):
+            report = city.sync.import_file(ADMIN, county.sync.export(ADMIN, usb).path)
+            assert not report.refused, report.reason
+
+        found = city.services.ledger.ids(CaseFilter(text=KNOWN_ID))
+        assert len(found) == 2
+        assert set(city.services.ledger.ids(CaseFilter(text=KNOWN_PHONE))) == set(found)
+        assert {r.matched_by for r in city.services.intake.related_cases(form)} == {"身份证号"}
+        with city.services.db.read() as session:
+            lookups = set(session.scalars(select(Complainant.id_lookup)))
+        assert lookups == {city.services.sealer.lookup("id", KNOWN_ID)}
+        assert city.services.sealer.lookup("id", KNOWN_ID) != qixian.services.sealer.lookup(
+            "id", KNOWN_ID
+        )
+        _info, paper = city.services.assignments.slip_content(number)
+        assert KNOWN_PHONE in paper.complainant_contact  # the county's paper, opened here
+        # Sent again in full: the same versions, compared opened, change nothing.
+        again = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+        assert not again.refused and again.totals()["conflicts"] == 0
+        for site in (city, qixian, tongxu):
+            site.services.db.checkpoint()
+            assert files_holding(site.data_dir, [KNOWN_ID, KNOWN_PHONE]) == [], site.name
