@@ -13,7 +13,13 @@ from desktop_app.domain.deadlines import RuleKey
 from desktop_app.domain.settings import LAST_PRINTER, preference
 from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature, chinese_date
 from desktop_app.domain.workdays import WorkdayCalendar
-from desktop_app.errors import InvalidTransition, PermissionDenied, UserError, ValidationFailed
+from desktop_app.errors import (
+    EnvironmentProblem,
+    InvalidTransition,
+    PermissionDenied,
+    UserError,
+    ValidationFailed,
+)
 from desktop_app.services.app import AppServices
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor, FixedClock
@@ -468,7 +474,7 @@ def test_a_failed_save_counts_nothing(
     number, _ = services.assignments.issue(leader, _draft(services, clerk, case_id)[0])
     blocked = tmp_path / "a file, not a folder"
     blocked.write_text("")
-    with pytest.raises(OSError):
+    with pytest.raises(EnvironmentProblem, match="不是文件夹"):
         services.assignments.record_slip_output(clerk, number, out=blocked / "交办单.pdf")
     assert services.assignments.slip_content(number)[0].print_count == 0
     assert "print_slip" not in _actions(services)
