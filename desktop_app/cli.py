@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", required=True, choices=["county", "city"], help="county 或 city")
     p.add_argument("--admin-user", default="admin", help="管理员用户名（默认 admin）")
     p.add_argument("--window-phone", default="", help="窗口咨询电话（印在交办单和回执上）")
+    p.add_argument(
+        "--recovery-key",
+        metavar="FILE",
+        help="同时导出恢复密钥到此文件（建议U盘），并在旁边生成可打印的恢复密钥纸（.pdf）",
+    )
 
     p = sub.add_parser("demo", help="生成演示数据（部门、人员、近两年的事项）")
     p.add_argument("--cases", type=int, default=500, help="事项数量（默认 500）")
@@ -242,10 +247,24 @@ def _cmd_init(args: argparse.Namespace, data_dir: Path) -> int:
             admin_username=args.admin_user,
             window_phone=args.window_phone,
         )
+        if args.recovery_key:
+            out = Path(args.recovery_key)
+            admin = services.auth.login(args.admin_user, password)
+            services.backups.export_recovery_key(admin, out, out.with_suffix(".pdf"))
     print(f"站点已初始化：{info.code} {info.name}（{info.level.label}）")
     print(f"事项编号形如：{info.short_name}-{date.today().year}-0001")
     print(f"管理员用户名：{args.admin_user}")
     print(f"数据目录：{data_dir}")
+    if args.recovery_key:
+        print(
+            f"恢复密钥已导出：{args.recovery_key}（可打印的恢复密钥纸在旁边，.pdf）。"
+            "请打印后锁进保密柜，U盘另行保管。"
+        )
+    else:
+        print(
+            "请立即导出恢复密钥（身份证号、电话加密保存，硬盘损坏后没有它就无法打开）："
+            "bbcs recovery-key export --out U盘上的文件 --pdf 恢复密钥纸.pdf"
+        )
     return 0
 
 
@@ -257,9 +276,7 @@ def _cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
     with _services(data_dir, args, lock=True) as services:
         summary = DemoService(
             services.db, services.clock, services.keys, sealer=services.sealer
-        ).generate(
-            args.cases, seed=args.seed
-        )
+        ).generate(args.cases, seed=args.seed)
     print(f"已生成演示数据：{summary.cases} 件事项，{summary.departments} 个部门")
     for status, count in sorted(summary.by_status.items()):
         print(f"  {status}: {count}")

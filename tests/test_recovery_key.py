@@ -148,3 +148,19 @@ def test_the_sheet_prints(services: AppServices, admin: Actor, tmp_path: Path) -
         ["pdftotext", str(sheet), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "恢复密钥" in text and "410221" in text and "BBCSRK1-" in text
+
+
+def test_init_exports_the_recovery_key_at_setup_or_says_to(tmp_path: Path) -> None:
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    env = subprocess_env(BBCS_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    key_file = stick / "恢复密钥.json"
+    done = run_bbcs(*INIT, "--recovery-key", str(key_file), data_dir=tmp_path / "a", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "恢复密钥已导出" in done.stdout
+    assert RecoveryKey.read(key_file).site_code == "410221"
+    assert key_file.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+
+    done = run_bbcs(*INIT, data_dir=tmp_path / "b", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "请立即导出恢复密钥" in done.stdout and "bbcs recovery-key export" in done.stdout
