@@ -21,6 +21,7 @@ from desktop_app.paths import DataLayout
 from desktop_app.services import integrity
 from desktop_app.services.assignments import AssignmentService
 from desktop_app.services.attachments import AttachmentStore
+from desktop_app.services.audit_log import AuditLogService
 from desktop_app.services.auth import AuthService, production_hasher
 from desktop_app.services.calendar import CalendarService
 from desktop_app.services.cases import CaseService
@@ -70,6 +71,7 @@ class AppServices:
     maintenance: MaintenanceService
     slips: SlipRegister
     health: DatabaseHealth
+    audit_log: AuditLogService
 
     @functools.cached_property
     def sync(self) -> ExchangeService:
@@ -183,6 +185,7 @@ def open_services(
         maintenance=MaintenanceService(db, the_clock, attachments),
         slips=SlipRegister(db),
         health=health,
+        audit_log=AuditLogService(db, the_clock),
     )
 
 

@@ -47,7 +47,6 @@ from desktop_app.errors import ValidationFailed
 from desktop_app.services.audit_log import (
     AuditExport,
     AuditFilter,
-    AuditLogService,
     AuditRow,
     Choice,
 )
@@ -186,7 +185,7 @@ class AuditPage(QWidget):
         super().__init__(parent)
         self._context = context
         self._actor: Actor = context.actor
-        self._log = AuditLogService(context.services.db, context.services.clock)
+        self._log = context.services.audit_log
         self._loading = False
         self._reload_again = False
         self._exporting = False
