@@ -13,11 +13,11 @@ from desktop_app.domain.vocabulary import Role, SiteLevel
 from desktop_app.errors import PermissionDenied, UserError, ValidationFailed
 from desktop_app.services import settings
 from desktop_app.services.app import AppServices
-from desktop_app.services.auth import check_password_strength
+from desktop_app.services.auth import LoginRules, check_password_strength
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.storage.models import AuditEntry, User
 from tests.conftest import NOW
-from tests.helpers.db import audit_entries
+from tests.helpers.db import audit_count, audit_entries
 from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -232,3 +232,71 @@ def test_the_administrator_changes_their_own_password_too(
 ) -> None:
     services.auth.change_own_password(admin, ADMIN_PASSWORD, "Admin-2027")
     services.auth.login("admin", "Admin-2027")
+
+
+# The rules themselves (系统设置 → 人员 → 登录规则) ------------------------------------------------
+
+
+def test_the_rules_are_read_and_saved_through_the_service(
+    services: AppServices, admin: Actor
+) -> None:
+    assert services.auth.login_rules() == LoginRules(5, 30, 15)
+    assert services.auth.idle_lock_minutes() == 15
+
+    services.auth.save_login_rules(admin, LoginRules(3, 10, 5))
+
+    assert services.auth.login_rules() == LoginRules(3, 10, 5)
+    assert services.auth.idle_lock_minutes() == 5
+    assert _fail(services, "clerk1", 3)[-1].startswith("密码连续输错 3 次，账号已锁定 10 分钟")
+    (entry,) = [e for e in audit_entries(services, "login") if e["action"] == "set_login_rules"]
+    assert entry["user_name"] == "admin" and entry["entity"] == "settings"
+    assert entry["after"] == {
+        "login.max_failures": "3",
+        "login.lock_minutes": "10",
+        "login.idle_lock_minutes": "5",
+    }
+    # Saving the same rules again changes nothing, so nothing more is audited.
+    count = audit_count(services)
+    services.auth.save_login_rules(admin, LoginRules(3, 10, 5))
+    assert audit_count(services) == count
+
+
+def test_only_whoever_manages_users_changes_the_rules(
+    services: AppServices, clerk: Actor, leader: Actor, auditor: Actor
+) -> None:
+    count = audit_count(services)
+    for other in (clerk, leader, auditor):
+        with pytest.raises(PermissionDenied):
+            services.auth.save_login_rules(other, LoginRules(3, 10, 5))
+    assert services.auth.login_rules() == LoginRules()
+    assert audit_count(services) == count
+    assert services.auth.login_rules().idle_minutes == 15  # but every window may read them
+
+
+@pytest.mark.parametrize(
+    ("rules", "key"),
+    [
+        (LoginRules(max_failures=2), "login.max_failures"),
+        (LoginRules(lock_minutes=0), "login.lock_minutes"),
+        (LoginRules(idle_minutes=121), "login.idle_lock_minutes"),
+    ],
+)
+def test_a_rule_out_of_range_changes_nothing(
+    services: AppServices, admin: Actor, rules: LoginRules, key: str
+) -> None:
+    count = audit_count(services)
+    with pytest.raises(ValidationFailed) as refused:
+        services.auth.save_login_rules(admin, rules)
+    assert list(refused.value.errors) == [key]
+    assert "应在" in refused.value.errors[key]
+    assert services.auth.login_rules() == LoginRules()
+    assert audit_count(services) == count
+
+
+def test_the_user_list_says_who_is_locked_out_now(services: AppServices, clock: FixedClock) -> None:
+    _fail(services, "clerk1", 5)
+    clerk = next(u for u in services.auth.users() if u.username == "clerk1")
+    assert clerk.locked and clerk.locked_until == NOW + timedelta(minutes=30)
+    assert not any(u.locked for u in services.auth.users() if u.username != "clerk1")
+    clock.at = NOW + timedelta(minutes=30)
+    assert not any(u.locked for u in services.auth.users())  # the lock ran out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,7 +18,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.permissions import Permission
-from desktop_app.domain.settings import LOGIN_LOCK_MINUTES, LOGIN_MAX_FAILURES
+from desktop_app.domain.settings import (
+    IDLE_LOCK_MINUTES,
+    LOGIN_LOCK_MINUTES,
+    LOGIN_MAX_FAILURES,
+    LOGIN_SETTINGS,
+    Declared,
+)
 from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import Role
 from desktop_app.errors import NotFound, UserError, ValidationFailed
@@ -71,6 +78,24 @@ class UserInfo:
     active: bool
     phone: str
     locked_until: datetime | None = None  # set while (or after) a lock-out; compare with now
+    locked: bool = False  # locked out now, by the services' clock (what 系统设置 shows)
+
+
+@dataclass(frozen=True)
+class LoginRules:
+    """系统设置 → 人员 → 登录规则: the lock-out after wrong passwords and the idle lock."""
+
+    max_failures: int = LOGIN_MAX_FAILURES.default
+    lock_minutes: int = LOGIN_LOCK_MINUTES.default
+    idle_minutes: int = IDLE_LOCK_MINUTES.default
+
+    def values(self) -> dict[Declared[Any], Any]:
+        """Each declaration with the value these rules give it."""
+        return {
+            LOGIN_MAX_FAILURES: self.max_failures,
+            LOGIN_LOCK_MINUTES: self.lock_minutes,
+            IDLE_LOCK_MINUTES: self.idle_minutes,
+        }
 
 
 class AuthService:
@@ -184,6 +209,52 @@ class AuthService:
             )
         return Changes(users=True)
 
+    def login_rules(self) -> LoginRules:
+        """The rules as they stand; anyone may read them (every window locks itself when idle)."""
+        with self._db.read() as session:
+            stored = settings.read_all(session, LOGIN_SETTINGS)
+        return LoginRules(
+            max_failures=stored[LOGIN_MAX_FAILURES.key],
+            lock_minutes=stored[LOGIN_LOCK_MINUTES.key],
+            idle_minutes=stored[IDLE_LOCK_MINUTES.key],
+        )
+
+    def idle_lock_minutes(self) -> int:
+        """Minutes without a key or mouse press before the window locks itself."""
+        return self.login_rules().idle_minutes
+
+    def save_login_rules(self, actor: Actor, rules: LoginRules) -> Changes:
+        """Store the rules (whoever manages users may), audited with what they were before.
+        Every value is checked first: one out of range changes nothing."""
+        values = rules.values()
+        settings.require(actor, *values)
+        errors = {
+            setting.key: problem
+            for setting, value in values.items()
+            if (problem := setting.problem(value)) is not None
+        }
+        if errors:
+            raise ValidationFailed(errors)
+        with self._db.write() as session:
+            before = settings.stored_text(session, values)
+            for setting, value in values.items():
+                settings.write(session, actor, setting, value)
+            after = settings.stored_text(session, values)
+            old = {k: v for k, v in before.items() if after.get(k) != v}
+            new = {k: v for k, v in after.items() if before.get(k) != v}
+            if new:
+                audit.record(
+                    session,
+                    at=self._clock.now(),
+                    user_name=actor.username,
+                    action="set_login_rules",
+                    entity="settings",
+                    entity_uuid="login",
+                    before=old or None,
+                    after=new,
+                )
+        return Changes(settings=True)
+
     def create_user(
         self,
         actor: Actor,
@@ -230,7 +301,7 @@ class AuthService:
                 entity_uuid=user.uuid,
                 after={"username": username, "display_name": display_name, "role": role.value},
             )
-            return _info(user), Changes(users=True)
+            return _info(user, self._clock.now()), Changes(users=True)
 
     def set_active(self, actor: Actor, user_id: int, active: bool) -> Changes:
         actor.require(Permission.MANAGE_USERS)
@@ -308,8 +379,9 @@ class AuthService:
         )
 
     def users(self) -> list[UserInfo]:
+        now = self._clock.now()
         with self._db.read() as session:
-            return [_info(u) for u in session.scalars(select(User).order_by(User.id))]
+            return [_info(u, now) for u in session.scalars(select(User).order_by(User.id))]
 
     def users_with_role(self, role: Role) -> list[UserInfo]:
         return [u for u in self.users() if u.role is role and u.active]
@@ -321,7 +393,7 @@ class AuthService:
             return False
 
 
-def _info(user: User) -> UserInfo:
+def _info(user: User, now: datetime) -> UserInfo:
     return UserInfo(
         user.id,
         user.username,
@@ -330,6 +402,7 @@ def _info(user: User) -> UserInfo:
         user.active,
         user.phone,
         user.locked_until,
+        locked=user.locked_until is not None and user.locked_until > now,
     )
 
 

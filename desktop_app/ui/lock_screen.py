@@ -29,8 +29,6 @@ from PySide6.QtWidgets import (
 
 from desktop_app.domain.settings import IDLE_LOCK_MINUTES
 from desktop_app.errors import UserError
-from desktop_app.services import settings
-from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
 from desktop_app.ui.operations import Query
@@ -47,13 +45,6 @@ _INPUT = frozenset(
         QEvent.Type.TabletPress,
     }
 )
-
-
-def idle_lock_minutes(services: AppServices) -> int:
-    """The 无操作自动锁屏 setting (read on the worker)."""
-    # TODO(issue 15, C1): read through an AuthService method once it has one for log-in rules.
-    with services.db.read() as session:
-        return settings.read(session, IDLE_LOCK_MINUTES)
 
 
 class IdleWatcher(QObject):
@@ -303,11 +294,10 @@ class ScreenLock(QObject):
         if self._fixed is not None:
             return
         context = self._context()
-        services = context.services
         Query(
             context.runner,
             self._window,
-            lambda: idle_lock_minutes(services),
+            context.services.auth.idle_lock_minutes,
             lambda minutes: self.watcher.set_interval(minutes * 60_000),
         ).run()
 
