@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
-import json
 import logging
 import os
 import re
@@ -71,7 +69,15 @@ def is_sealed(stored: str) -> bool:
 
 def normalized_phone(value: str) -> str:
     """A phone's digits only, full-width ones made half-width."""
-    return _NOT_DIGIT.sub("", unicodedata.normalize("NFKC", value))
+    return _NOT_DIGIT.sub("", value if value.isascii() else unicodedata.normalize("NFKC", value))
+
+
+def normalized_id(value: str) -> str:
+    """An ID as validation.normalize_id_number makes it; a stored one (ASCII letters and
+    digits already) without its per-character pass, which dominated re-keying a bundle."""
+    if value.isascii() and value.isalnum():
+        return value.replace("x", "X")
+    return normalize_id_number(value)
 
 
 def phone_last4(value: str) -> str:
@@ -118,13 +124,12 @@ class Sealer:
 
     def lookup(self, kind: LookupKind, value: str) -> str:
         """The keyed hash that finds ``value`` by exact match; "" for an empty value."""
-        normal = normalize_id_number(value) if kind == "id" else normalized_phone(value)
+        normal = normalized_id(value) if kind == "id" else normalized_phone(value)
         if not normal:
             return ""
         if self._lookup_key is None:
             self._lookup_key = self._data_key.subkey("lookup")
-        message = f"{kind}:{normal}".encode()
-        return hmac.new(self._lookup_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._lookup_key, f"{kind}:{normal}".encode(), "sha256").hex()
 
     # Complainants -------------------------------------------------------------------------
 
@@ -220,7 +225,6 @@ SEALED_TABLES: Final = frozenset({"complainants", "slips"})
 _OPEN_FUNCTION: Final = "bbcs_open_sealed"
 
 
-_OPEN_CONTENT_FUNCTION: Final = "bbcs_open_paper"
 _SEAL_FUNCTION: Final = "bbcs_seal"
 _LOOKUP_FUNCTION: Final = "bbcs_lookup"
 
@@ -231,40 +235,40 @@ def register_functions(session: Session, sealer: Sealer) -> None:
     their way in, without a pass in Python."""
     raw = session.connection().connection.driver_connection
     if isinstance(raw, sqlite3.Connection):
-        raw.create_function(
-            _SEAL_FUNCTION,
-            2,
-            lambda value, column: (
-                sealer.seal(value, column)
-                if isinstance(value, str) and not is_sealed(value)
-                else value
-            ),
-        )
-        raw.create_function(
-            _LOOKUP_FUNCTION,
-            2,
-            lambda kind, value: sealer.lookup(kind, value) if isinstance(value, str) else "",
-            deterministic=True,
-        )
-        raw.create_function(
-            _OPEN_FUNCTION,
-            2,
-            lambda value, column: sealer.open(value, column) if isinstance(value, str) else value,
-            deterministic=True,
-        )
-        raw.create_function(
-            _OPEN_CONTENT_FUNCTION,
-            1,
-            lambda value: opened_content_text(sealer, value),
-            deterministic=True,
-        )
+        register_on(raw, sealer)
 
 
-def opened_content_text(sealer: Sealer, stored: Any) -> Any:
-    """A paper's content as SQLAlchemy stores it (JSON text), its personal fields opened."""
-    if not isinstance(stored, str) or PREFIX not in stored:
-        return stored
-    return json.dumps(sealer.open_content(json.loads(stored)))
+def register_on(raw: sqlite3.Connection, sealer: Sealer) -> None:
+    """``register_functions`` for a plain SQLite connection (a records file of its own)."""
+    raw.create_function(
+        _SEAL_FUNCTION,
+        2,
+        lambda value, column: (
+            sealer.seal(value, column) if isinstance(value, str) and not is_sealed(value) else value
+        ),
+    )
+    raw.create_function(
+        _LOOKUP_FUNCTION,
+        2,
+        lambda kind, value: sealer.lookup(kind, value) if isinstance(value, str) else "",
+        deterministic=True,
+    )
+    raw.create_function(
+        _OPEN_FUNCTION,
+        2,
+        lambda value, column: sealer.open(value, column) if isinstance(value, str) else value,
+        deterministic=True,
+    )
+
+
+def _paper_sql(expression: str, function: str) -> str:
+    """A paper's content (JSON text) with ``function`` applied to its personal fields, in
+    SQL: json_replace leaves a field the paper lacks absent, and the rest of the text as is."""
+    fields = ", ".join(
+        f"'$.{key}', {function}(json_extract({expression}, '$.{key}'), '{SLIP_COLUMN}.{key}')"
+        for key in PAPER_PERSONAL_FIELDS
+    )
+    return f"json_replace({expression}, {fields})"
 
 
 def sealed_sql(table: str, column: str, expression: str) -> str:
@@ -274,13 +278,7 @@ def sealed_sql(table: str, column: str, expression: str) -> str:
     if sealed_as is not None:
         return f"{_SEAL_FUNCTION}({expression}, '{sealed_as}')"
     if table == "slips" and column == "content":
-        # json_replace leaves a field the paper lacks absent, as it was.
-        fields = ", ".join(
-            f"'$.{key}', {_SEAL_FUNCTION}(json_extract({expression}, '$.{key}'), "
-            f"'{SLIP_COLUMN}.{key}')"
-            for key in PAPER_PERSONAL_FIELDS
-        )
-        return f"json_replace({expression}, {fields})"
+        return _paper_sql(expression, _SEAL_FUNCTION)
     return expression
 
 
@@ -298,7 +296,7 @@ def derived_sql(table: str, row: str) -> list[tuple[str, str]]:
 def opened_sql(table: str, column: str, expression: str) -> str:
     """``expression`` (a column of ``table``), opened if the column is sealed."""
     if table == "slips" and column == "content":
-        return f"{_OPEN_CONTENT_FUNCTION}({expression})"
+        return _paper_sql(expression, _OPEN_FUNCTION)
     sealed_as = SEALED_COLUMNS.get(column) if table == "complainants" else None
     if sealed_as is None:
         return expression
@@ -317,7 +315,7 @@ def number_lookups(sealer: Sealer, typed: str) -> list[str]:
     shape, as a phone if it has seven digits or more (a shorter one is matched by its last
     four in the search text)."""
     found: list[str] = []
-    as_id = normalize_id_number(typed)
+    as_id = normalized_id(typed)
     if _ID_LIKE.fullmatch(as_id):
         found.append(sealer.lookup("id", as_id))
     digits = normalized_phone(typed)

@@ -30,11 +30,12 @@ from desktop_app.services.exchange.records_tables import (
     travel_select,
 )
 from desktop_app.services.sealing import (
-    ID_COLUMN,
-    PHONE_COLUMN,
     PREFIX,
+    SEALED_COLUMNS,
     Sealer,
-    opened_content_text,
+    opened_sql,
+    register_functions,
+    register_on,
 )
 from desktop_app.storage.models import Case
 
@@ -109,36 +110,23 @@ def _write_records_through_python(
 def open_sealed_numbers(session: Session, path: Path, sealer: Sealer, *, attached: bool) -> None:
     """The complainants' ID and phone and the papers' personal fields in the records file
     opened from this site's seal: the bundle is encrypted to its receiver, which seals them
-    again under its own data key."""
-    table = f"{ATTACHED}.complainants" if attached else "complainants"
-    select_sql = f"SELECT rowid, id_number_sealed, phone_sealed FROM {table}"
-    update_sql = f"UPDATE {table} SET id_number_sealed = ?, phone_sealed = ? WHERE rowid = ?"
-
-    def opened(rows: Sequence[Any]) -> list[tuple[str, str, int]]:
-        return [
-            (sealer.open(i or "", ID_COLUMN), sealer.open(p or "", PHONE_COLUMN), rowid)
-            for rowid, i, p in rows
-        ]
-
-    papers = f"{ATTACHED}.slips" if attached else "slips"
-    select_papers = f"SELECT rowid, content FROM {papers} WHERE content LIKE '%\"{PREFIX}%'"
-    update_papers = f"UPDATE {papers} SET content = ? WHERE rowid = ?"
-
-    def run(connection: sqlite3.Connection) -> None:
-        connection.executemany(update_sql, opened(connection.execute(select_sql).fetchall()))
-        connection.executemany(
-            update_papers,
-            [
-                (opened_content_text(sealer, content), rowid)
-                for rowid, content in connection.execute(select_papers).fetchall()
-            ],
-        )
-
+    again under its own data key. In SQL, with the opening done by a registered function."""
+    schema = f"{ATTACHED}." if attached else ""
+    numbers = ", ".join(
+        f'"{c}" = ' + opened_sql("complainants", c, f'"{c}"') for c in SEALED_COLUMNS
+    )
+    paper = opened_sql("slips", "content", "content")
+    statements = [
+        f"UPDATE {schema}complainants SET {numbers}",
+        f"UPDATE {schema}slips SET content = {paper} WHERE content LIKE '%\"{PREFIX}%'",
+    ]
     if attached:
-        raw = session.connection().connection.driver_connection
-        assert isinstance(raw, sqlite3.Connection)
-        run(raw)
+        register_functions(session, sealer)
+        for statement in statements:
+            session.execute(text(statement))
         return
     with contextlib.closing(sqlite3.connect(path)) as own:
-        run(own)
+        register_on(own, sealer)
+        for statement in statements:
+            own.execute(statement)
         own.commit()
