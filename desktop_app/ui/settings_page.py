@@ -7,6 +7,7 @@ disables what the logged-in role cannot use and shows the services' messages bes
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from itertools import pairwise
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -42,13 +43,14 @@ from desktop_app.services.maintenance import CheckReport
 from desktop_app.services.site import DepartmentInfo, SiteInfo
 from desktop_app.ui.backup_page import BackupTab
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
+from desktop_app.ui.login_rules import LoginRulesBox
 from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.paper_settings import PaperSettingsTab
 from desktop_app.ui.scrolling import VerticalScrollArea
 from desktop_app.ui.theme import GREEN, RED
 
 # (header, width in pixels); None stretches to fill the table.
-USER_COLUMNS = (("用户名", 130), ("姓名", None), ("角色", 110), ("电话", 140), ("状态", 70))
+USER_COLUMNS = (("用户名", 110), ("姓名", None), ("角色", 90), ("电话", 120), ("状态", 150))
 DEPARTMENT_COLUMNS = (
     ("名称", None),
     ("主要负责人", 120),
@@ -120,9 +122,12 @@ class SettingsPage(QWidget):
         actions = QHBoxLayout()
         self.toggle_user_button = QPushButton("停用")
         self.reset_password_button = QPushButton("重置密码…")
+        self.unlock_user_button = QPushButton("解锁")
+        self.unlock_user_button.setToolTip("解除因密码连续输错而锁定的账号")
         self.users_status = _status_label()
         actions.addWidget(self.toggle_user_button)
         actions.addWidget(self.reset_password_button)
+        actions.addWidget(self.unlock_user_button)
         actions.addWidget(self.users_status, 1)
         left.addLayout(actions)
         columns.addLayout(left, 1)
@@ -164,6 +169,8 @@ class SettingsPage(QWidget):
         form.addRow("", _right_aligned(self.add_user_button))
         self.add_user_box.setEnabled(self._can_manage_users)
         right.addWidget(self.add_user_box)
+        self.login_rules_box = LoginRulesBox(self._context, FORM_WIDTH)
+        right.addWidget(self.login_rules_box)
         right.addWidget(_note("各角色能做的事", _role_summary()))
         right.addStretch(1)
         columns.addWidget(_scrolled(right))
@@ -172,12 +179,15 @@ class SettingsPage(QWidget):
         _chain_tab_order(
             self.toggle_user_button,
             self.reset_password_button,
+            self.unlock_user_button,
             self.user_username,
             self.user_display_name,
             self.user_role,
             self.user_phone,
             self.user_password,
             self.add_user_button,
+            *self.login_rules_box.spins,
+            self.login_rules_box.save_button,
         )
         for field in (
             self.user_username,
@@ -189,6 +199,7 @@ class SettingsPage(QWidget):
         self.add_user_button.clicked.connect(self.add_user)
         self.toggle_user_button.clicked.connect(self.toggle_user_active)
         self.reset_password_button.clicked.connect(self.reset_password)
+        self.unlock_user_button.clicked.connect(self.unlock_user)
         self.users_table.itemSelectionChanged.connect(self._update_user_actions)
         return tab
 
@@ -198,6 +209,7 @@ class SettingsPage(QWidget):
     def _show_users(self, users: list[UserInfo]) -> None:
         selected = self._selected_user()
         self._users = users
+        today = self._services.clock.now().date()
         rows = [
             (
                 user.id,
@@ -207,13 +219,19 @@ class SettingsPage(QWidget):
                     user.display_name,
                     user.role.label,
                     user.phone,
-                    _status_text(user.active),
+                    _user_status_text(user, today),
                 ),
             )
             for user in self._users
         ]
         wanted, self._select_user_id = self._select_user_id, None
         _fill_table(self.users_table, rows, wanted or (selected.id if selected else None))
+        status_column = len(USER_COLUMNS) - 1
+        for row, user in enumerate(self._users):
+            item = self.users_table.item(row, status_column)
+            if user.locked and item is not None:
+                item.setForeground(QBrush(QColor(RED)))
+                item.setToolTip("密码连续输错被锁定；到时自动解除，或选中后点“解锁”")
         self._update_user_actions()
 
     def _selected_user(self) -> UserInfo | None:
@@ -229,6 +247,9 @@ class SettingsPage(QWidget):
         )
         self.toggle_user_button.setToolTip("不能停用自己的账号" if is_self else "")
         self.reset_password_button.setEnabled(self._can_manage_users and user is not None)
+        self.unlock_user_button.setEnabled(
+            self._can_manage_users and user is not None and user.locked
+        )
 
     def add_user(self) -> None:
         if not self._can_manage_users:
@@ -287,8 +308,7 @@ class SettingsPage(QWidget):
         password, ok = QInputDialog.getText(
             self,
             title,
-            f"为“{user.display_name}”（{user.username}）设置新密码：\n"
-            f"{PASSWORD_RULE}",
+            f"为“{user.display_name}”（{user.username}）设置新密码：\n{PASSWORD_RULE}",
             QLineEdit.EchoMode.Password,
         )
         if not ok:
@@ -304,6 +324,16 @@ class SettingsPage(QWidget):
         auth, actor = self._services.auth, self._actor
         done = f"已重置“{user.display_name}”的密码，请当面告知本人。"
         Action(self._context, self, lambda: auth.change_password(actor, user.id, password)).success(
+            lambda _changes: self.users_status.setText(done)
+        ).run()
+
+    def unlock_user(self) -> None:
+        user = self._selected_user()
+        if user is None or not user.locked:
+            return
+        auth, actor = self._services.auth, self._actor
+        done = f"已解锁“{user.display_name}”，现在可以登录。"
+        Action(self._context, self, lambda: auth.unlock(actor, user.id)).success(
             lambda _changes: self.users_status.setText(done)
         ).run()
 
@@ -756,6 +786,15 @@ def _paper_fonts_text() -> str:
 
 def _status_text(active: bool) -> str:
     return "在用" if active else "停用"
+
+
+def _user_status_text(user: UserInfo, today: date) -> str:
+    """在用 / 停用, or 已锁定 with when the lock runs out (the services say whether it holds)."""
+    if user.active and user.locked and user.locked_until is not None:
+        until = user.locked_until
+        when = f"{until:%H:%M}" if until.date() == today else f"{until:%m-%d %H:%M}"
+        return f"已锁定（至 {when}）"
+    return _status_text(user.active)
 
 
 def _make_table(columns: tuple[tuple[str, int | None], ...]) -> QTableWidget:
