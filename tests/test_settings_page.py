@@ -7,13 +7,24 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QTableWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QSpinBox,
+    QTableWidget,
+)
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
+from desktop_app.domain.settings import IDLE_LOCK_MINUTES, LOGIN_MAX_FAILURES
 from desktop_app.domain.vocabulary import Role
 from desktop_app.errors import UserError
 from desktop_app.services.app import AppServices
+from desktop_app.services.auth import LoginRules
 from desktop_app.services.context import Actor
+from desktop_app.storage.models import AuditEntry
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.settings_page import SettingsPage
 from desktop_app.ui.theme import apply_style, install_fonts
@@ -696,3 +707,115 @@ def test_a_letterhead_no_font_can_print_is_shown_beside_its_field_and_not_saved(
     error = tab.errors["paper.issuing_body"].text()
     assert "U+20000" in error and "无法打印" in error and "同音字" not in error
     assert services.site.paper_settings().issuing_body == ""
+
+
+# 人员 → 锁定与登录规则 (issue 15 item 9) --------------------------------------------------------
+
+
+def _lock_out(services: AppServices, username: str) -> None:
+    """Five wrong passwords through the service, as at the log-in window."""
+    for _ in range(5):
+        with pytest.raises(UserError):
+            services.auth.login(username, "Wrong12345")
+
+
+def _audit_actions(services: AppServices) -> list[tuple[str, str]]:
+    with services.db.read() as session:
+        rows = session.execute(select(AuditEntry.action, AuditEntry.user_name))
+        return [(action, user) for action, user in rows]
+
+
+def _retype(qtbot: QtBot, spin: QSpinBox, text: str) -> None:
+    """Select what the spin box holds and type over it (an empty ``text`` clears it)."""
+    spin.setFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(spin, Qt.Key.Key_Backspace)
+    if text:
+        qtbot.keyClicks(spin, text)
+
+
+def test_admin_sees_a_locked_account_and_unlocks_it(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    _lock_out(services, "clerk1")
+    page = make_page(admin)
+    row = row_of(page.users_table, "clerk1")
+    assert page.users_table.item(row, 4).text() == "已锁定（至 10:00）"
+    page.users_table.selectRow(row_of(page.users_table, "leader1"))
+    assert not page.unlock_user_button.isEnabled()  # nothing to unlock
+    page.users_table.selectRow(row)
+    assert page.unlock_user_button.isEnabled()
+
+    qtbot.mouseClick(page.unlock_user_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
+
+    assert page.users_table.item(row_of(page.users_table, "clerk1"), 4).text() == "在用"
+    assert not page.unlock_user_button.isEnabled()
+    assert "已解锁“张敏”" in page.users_status.text()
+    assert services.auth.login("clerk1", USER_PASSWORD).username == "clerk1"
+    assert ("unlock", "admin") in _audit_actions(services)
+
+
+def test_admin_changes_the_login_rules_and_they_read_back(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    box = page.login_rules_box
+    assert [s.value() for s in box.spins] == [5, 30, 15]
+    assert (box.max_failures.minimum(), box.max_failures.maximum()) == (3, 20)
+    assert (box.idle_minutes.minimum(), box.idle_minutes.maximum()) == (1, 120)
+
+    _retype(qtbot, box.max_failures, "3")
+    _retype(qtbot, box.lock_minutes, "10")
+    _retype(qtbot, box.idle_minutes, "5")
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
+
+    assert services.auth.login_rules() == LoginRules(3, 10, 5)
+    assert "已保存" in box.status.text()
+    assert ("set_login_rules", "admin") in _audit_actions(services)
+    again = make_page(admin).login_rules_box
+    assert [s.value() for s in again.spins] == [3, 10, 5]
+
+
+def test_a_rule_out_of_range_or_empty_is_refused_beside_its_field(
+    qtbot: QtBot, make_page: PageMaker, admin: Actor, services: AppServices
+) -> None:
+    page = make_page(admin)
+    box = page.login_rules_box
+    before = _audit_actions(services)
+
+    _retype(qtbot, box.max_failures, "1")  # below the least the declaration allows
+    qtbot.mouseClick(box.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
+
+    error = box.errors[LOGIN_MAX_FAILURES.key]
+    assert error.isVisible()
+    assert error.text() == "连续输错密码锁定账号的次数应在3到20之间"
+    assert services.auth.login_rules() == LoginRules()
+
+    _retype(qtbot, box.idle_minutes, "")
+    qtbot.keyClick(box.idle_minutes, Qt.Key.Key_Return)  # Enter in a rule saves too
+    settle(qtbot, page)
+
+    error = box.errors[IDLE_LOCK_MINUTES.key]
+    assert error.isVisible() and error.text() == "请填写1到120之间的整数"
+    assert "没有保存" in box.status.text()
+    assert services.auth.login_rules() == LoginRules()
+    assert _audit_actions(services) == before
+
+
+def test_a_clerk_can_neither_unlock_nor_change_the_login_rules(
+    qtbot: QtBot, make_page: PageMaker, clerk: Actor, services: AppServices
+) -> None:
+    _lock_out(services, "leader1")
+    page = make_page(clerk)
+    page.users_table.selectRow(row_of(page.users_table, "leader1"))
+
+    assert not page.unlock_user_button.isEnabled()
+    assert not page.login_rules_box.isEnabled()
+    assert not any(spin.isEnabled() for spin in page.login_rules_box.spins)
+    assert not page.login_rules_box.save_button.isEnabled()
+    qtbot.mouseClick(page.login_rules_box.save_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page)
+    assert services.auth.login_rules() == LoginRules()
