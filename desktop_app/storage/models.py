@@ -289,7 +289,13 @@ class AuditEntry(Base):
     """Who changed what, when, with before/after; hash-chained so tampering shows."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_uuid"),)
+    __table_args__ = (
+        Index("ix_audit_entity", "entity", "entity_uuid"),
+        # The auditor's search (services/audit_log.py): newest first within a user or an action.
+        Index("ix_audit_user", "user_name", "id"),
+        Index("ix_audit_action", "action", "id"),
+        Index("ix_audit_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime)
