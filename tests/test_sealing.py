@@ -158,3 +158,14 @@ def _clock() -> FixedClock:
 
 def _admin(services: AppServices) -> Actor:
     return services.auth.login("admin", ADMIN_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [KNOWN_ID, KNOWN_ID.lower(), f" {KNOWN_ID} ", "４１０２２１１９８００５１５１２３Ｘ", "1234x"],
+)
+def test_the_quick_id_form_is_the_validation_form(typed: str) -> None:
+    from desktop_app.domain.validation import normalize_id_number
+    from desktop_app.services.sealing import normalized_id
+
+    assert normalized_id(typed) == normalize_id_number(typed)

@@ -21,38 +21,41 @@ down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_RENAMED = (('id_number', 'id_number_sealed'), ('phone', 'phone_sealed'))
+_RENAMED = (('id_number', 'id_number_sealed', 18), ('phone', 'phone_sealed', 30))
 _ADDED = (('id_lookup', 64), ('phone_lookup', 64), ('phone_last4', 4))
 
 
 def upgrade() -> None:
-    sqlite = op.get_bind().dialect.name == 'sqlite'
-    if sqlite:
-        # The plaintext indexes dropped here, and the rows sealed later, must not leave the
-        # numbers in freed pages of the file.
+    if op.get_bind().dialect.name == 'sqlite':
+        # The plaintext indexes and the table copy dropped here, and the rows sealed later,
+        # must not leave the numbers in freed pages of the file.
         op.execute('PRAGMA secure_delete = ON')
     op.drop_index('ix_complainants_id_number', table_name='complainants')
     op.drop_index('ix_complainants_phone', table_name='complainants')
-    for old, new in _RENAMED:
-        if sqlite:
-            op.execute(f'ALTER TABLE complainants RENAME COLUMN {old} TO {new}')
-        else:
-            op.alter_column('complainants', old, new_column_name=new, type_=sa.Text())
-    for name, length in _ADDED:
-        op.add_column(
-            'complainants',
-            sa.Column(name, sa.String(length), server_default='', nullable=False),
-        )
-    op.create_index('ix_complainants_id_lookup', 'complainants', ['id_lookup'])
-    op.create_index('ix_complainants_phone_lookup', 'complainants', ['phone_lookup'])
-    op.create_index('ix_complainants_phone_last4', 'complainants', ['phone_last4'])
+    with op.batch_alter_table('complainants') as batch:
+        for old, new, length in _RENAMED:
+            batch.alter_column(
+                old,
+                new_column_name=new,
+                type_=sa.Text(),
+                existing_type=sa.String(length),
+                existing_nullable=False,
+            )
+        for name, length in _ADDED:
+            batch.add_column(sa.Column(name, sa.String(length), server_default='', nullable=False))
+        batch.create_index('ix_complainants_id_lookup', ['id_lookup'])
+        batch.create_index('ix_complainants_phone_lookup', ['phone_lookup'])
+        batch.create_index('ix_complainants_phone_last4', ['phone_last4'])
 
 
 def downgrade() -> None:
-    for name in ('phone_last4', 'phone_lookup', 'id_lookup'):
-        op.drop_index(f'ix_complainants_{name}', table_name='complainants')
-        op.drop_column('complainants', name)
-    for old, new in _RENAMED:
-        op.alter_column('complainants', new, new_column_name=old)
-    op.create_index('ix_complainants_id_number', 'complainants', ['id_number'])
-    op.create_index('ix_complainants_phone', 'complainants', ['phone'])
+    with op.batch_alter_table('complainants') as batch:
+        for name in ('phone_last4', 'phone_lookup', 'id_lookup'):
+            batch.drop_index(f'ix_complainants_{name}')
+            batch.drop_column(name)
+        for old, new, length in _RENAMED:
+            batch.alter_column(
+                new, new_column_name=old, type_=sa.String(length), existing_nullable=False
+            )
+        batch.create_index('ix_complainants_id_number', ['id_number'])
+        batch.create_index('ix_complainants_phone', ['phone'])
