@@ -180,8 +180,12 @@ def test_voided_slips_get_the_time_of_their_void_entry(data_dir: Path, db_url: s
             _audit(connection, "sign", unrecorded_uuid, VOIDED_AGAIN)  # not a 作废
             _audit(connection, "void", live_uuid, VOIDED_FIRST)  # its slip is not voided
 
-        with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "head")
+        with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # As Database.migrate upgrades: a later migration copies a table others point at.
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            with connection.begin():
+                command.upgrade(alembic_config(connection), "head")
 
         with engine.connect() as connection:
             voided_at = dict(

@@ -234,7 +234,7 @@ def test_the_correction_dialog_fits(qtbot: QtBot, window_with_case: tuple[MainWi
     from desktop_app.ui.correction_dialog import CorrectionData, CorrectionDialog
 
     window, case_id = window_with_case
-    data = CorrectionData.load(window.context.services, case_id)
+    data = CorrectionData.load(window.context.services, window.context.actor, case_id)
     check_dialog(qtbot, CorrectionDialog(window.context, case_id, data, window))
 
 

@@ -156,6 +156,16 @@ def test_numbers_are_shown_masked_and_revealed_on_the_audit_log(site: AppService
         assert entry.after == {"case": detail.number, "fields": ["id_number", "phone"]}
     with pytest.raises(PermissionDenied):
         services.cases.reveal_numbers(login(services, "auditor"), case_id)
+    # 更正 shows the full numbers to correct them: a reveal too.
+    form = services.corrections.open_for_correction(clerk, case_id)
+    assert (form.complainant.id_number, form.complainant.phone) == (KNOWN_ID, KNOWN_PHONE)
+    with services.db.read() as session:
+        reveals = session.scalars(
+            select(AuditEntry.after).where(AuditEntry.action == "reveal_numbers")
+        ).all()
+    assert reveals[-1] == {"case": detail.number, "for": "correct"}
+    with pytest.raises(PermissionDenied):
+        services.corrections.open_for_correction(login(services, "auditor"), case_id)
 
 
 def test_the_scan_finds_a_number_left_in_clear(tmp_path: Path) -> None:

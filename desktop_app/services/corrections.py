@@ -130,6 +130,25 @@ class CorrectionService:
             person = _complainant_fields(case.complainant, self._sealer)
             return CorrectionForm(_case_fields(case), person)
 
+    def open_for_correction(self, actor: Actor, case_id: int) -> CorrectionForm:
+        """:meth:`current` for the 更正 dialog, which shows the full ID and phone: for those
+        who may correct, and on the audit log as a reveal (the numbers themselves are not)."""
+        actor.require(Permission.REGISTER_CASE)
+        with self._db.write() as session:
+            case = _get_case(session, case_id)
+            person = case.complainant
+            form = CorrectionForm(_case_fields(case), _complainant_fields(person, self._sealer))
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="reveal_numbers",
+                entity="complainant",
+                entity_uuid=person.uuid,
+                after={"case": case.number, "for": "correct"},
+            )
+        return form
+
     def shared_cases(self, case_id: int) -> list[SharedCase]:
         """The complainant's other cases, newest first: a correction of the person reaches them."""
         with self._db.read() as session:

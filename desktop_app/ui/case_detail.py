@@ -622,8 +622,7 @@ class CaseDetailDialog(QDialog):
             return
         self._correction_loading = True
         self.correct_button.setEnabled(False)
-        services = self._context.services
-        case_id = self.case_id
+        services, actor, case_id = self._context.services, self._context.actor, self.case_id
 
         def loaded(data: CorrectionData) -> None:
             self._correction_loaded()
@@ -636,7 +635,10 @@ class CaseDetailDialog(QDialog):
             dialog.open()
 
         Query(
-            self._context.runner, self, lambda: CorrectionData.load(services, case_id), loaded
+            self._context.runner,
+            self,
+            lambda: CorrectionData.load(services, actor, case_id),
+            loaded,
         ).finished(self._correction_loaded).run()
 
     def _correction_loaded(self) -> None:

@@ -32,6 +32,7 @@ from desktop_app.domain import validation
 from desktop_app.domain.vocabulary import Channel, ComplainantKind
 from desktop_app.errors import ValidationFailed
 from desktop_app.services.app import AppServices
+from desktop_app.services.context import Actor
 from desktop_app.services.corrections import (
     CaseFields,
     ComplainantFields,
@@ -75,9 +76,10 @@ class CorrectionData:
     shared_cases: list[SharedCase]
 
     @staticmethod
-    def load(services: AppServices, case_id: int) -> CorrectionData:
+    def load(services: AppServices, actor: Actor, case_id: int) -> CorrectionData:
         return CorrectionData(
-            stored=services.corrections.current(case_id),
+            # The full numbers, to be corrected: a reveal on the audit log.
+            stored=services.corrections.open_for_correction(actor, case_id),
             number=services.cases.detail(case_id).number,
             areas=services.site.areas(),
             departments=services.site.departments(include_inactive=True),
