@@ -134,17 +134,16 @@ class CorrectionService:
         """:meth:`current` for the 更正 dialog, which shows the full ID and phone: for those
         who may correct, and on the audit log as a reveal (the numbers themselves are not)."""
         actor.require(Permission.REGISTER_CASE)
+        form = self.current(case_id)
         with self._db.write() as session:
             case = _get_case(session, case_id)
-            person = case.complainant
-            form = CorrectionForm(_case_fields(case), _complainant_fields(person, self._sealer))
             audit.record(
                 session,
                 at=self._clock.now(),
                 user_name=actor.username,
                 action="reveal_numbers",
                 entity="complainant",
-                entity_uuid=person.uuid,
+                entity_uuid=case.complainant.uuid,
                 after={"case": case.number, "for": "correct"},
             )
         return form
