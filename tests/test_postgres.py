@@ -28,6 +28,7 @@ from desktop_app.domain.vocabulary import (
     Nature,
     Outcome,
     ReplyMethod,
+    Role,
     VisitGrade,
 )
 from desktop_app.errors import DatabaseTooNew, EnvironmentProblem
@@ -333,8 +334,9 @@ def test_backup_on_postgresql_says_to_use_pg_dump(tmp_path: Path, clock: FixedCl
     pg.require_server()
     services = open_services(tmp_path / "d", clock=clock, db_url=pg.fresh_pg_url())
     try:
+        administrator = Actor(None, "admin", "管理员", Role.ADMIN)
         with pytest.raises(EnvironmentProblem) as caught:
-            services.maintenance.backup(tmp_path / "backups")
+            services.backups.backup(administrator, to=tmp_path / "backups")
     finally:
         services.close()
     assert "pg_dump" in caught.value.message

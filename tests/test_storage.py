@@ -456,10 +456,13 @@ def _site_count(data_dir: Path) -> int:
 def test_a_backup_is_a_complete_readable_database(busy: AppServices, tmp_path: Path) -> None:
     target = tmp_path / "U盘" / "备份"
 
-    path = busy.maintenance.backup(target)
+    path = busy.db.backup_to(target / "bbcs-manual-20261125-093000.db")
 
     assert path.parent == target and path.name == "bbcs-manual-20261125-093000.db"
     assert not list(target.glob("*.part"))
+    # A second copy in the same second never replaces the first.
+    again = busy.db.backup_to(target / "bbcs-manual-20261125-093000.db")
+    assert again.name == "bbcs-manual-20261125-093000-2.db" and path.exists()
     copy = sqlite3.connect(path)
     try:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -477,7 +480,7 @@ def test_a_backup_is_a_complete_readable_database(busy: AppServices, tmp_path: P
 def test_a_backup_opens_as_a_data_dir(busy: AppServices, tmp_path: Path, clock: FixedClock) -> None:
     restored_dir = tmp_path / "恢复"
     restored_dir.mkdir()
-    path = busy.maintenance.backup(tmp_path)
+    path = busy.db.backup_to(tmp_path / "bbcs-manual-20261125-093000.db")
     path.rename(restored_dir / "bbcs.db")
     # The numbers in it are sealed: the data key comes along (or from the recovery key).
     shutil.copytree(busy.layout.keys, restored_dir / "keys")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -97,7 +96,3 @@ class MaintenanceService:
                 problems.append("……问题过多，其余未列出")
                 break
         return problems
-
-    def backup(self, target_dir: Path, *, label: str = "manual") -> Path:
-        stamp = self._clock.now().strftime("%Y%m%d-%H%M%S")
-        return self._db.backup_to(target_dir / f"bbcs-{label}-{stamp}.db")

@@ -447,22 +447,38 @@ class Database:
             )
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(target.suffix + ".part")
-        raw = self.engine.raw_connection()
         try:
-            source = raw.driver_connection
-            assert isinstance(source, sqlite3.Connection)
-            destination = sqlite3.connect(partial)
+            raw = self.engine.raw_connection()
             try:
-                source.backup(destination)
+                source = raw.driver_connection
+                assert isinstance(source, sqlite3.Connection)
+                destination = sqlite3.connect(partial)
+                try:
+                    source.backup(destination)
+                finally:
+                    destination.close()
             finally:
-                destination.close()
+                raw.close()
+            # Never over an older copy of the same name (two upgrades in one second); the
+            # writer lock is held, so nobody takes the name in between.
+            final = _unused_name(target)
+            os.replace(partial, final)
         finally:
-            raw.close()
-        partial.replace(target)
-        return target
+            with contextlib.suppress(OSError):
+                partial.unlink()  # a failed copy leaves nothing behind
+        return final
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _unused_name(target: Path) -> Path:
+    """``target``, or ``name-2.db``, ``name-3.db``… if it is taken."""
+    candidate, number = target, 1
+    while candidate.exists():
+        number += 1
+        candidate = target.with_name(f"{target.stem}-{number}{target.suffix}")
+    return candidate
 
 
 def _script_directory() -> ScriptDirectory:
