@@ -156,7 +156,9 @@ def open_services(
     keys = SiteKeys(layout.keys, clock=the_clock)
     try:
         # A missing key beside sealed data is refused, never replaced; old numbers sealed once.
-        sealer = open_sealer(db, data_key)
+        sealer = open_sealer(
+            db, data_key, after_sealing=functools.partial(_encrypt_old_backups, layout, keys)
+        )
         if integrity.site_of(db.engine) is None:  # the key was made just now
             integrity.open_site(db, data_key, layout.keys)
     except BaseException:
@@ -212,6 +214,14 @@ def _migrate(db: Database, layout: DataLayout, now: datetime) -> None:
         db.migrate(backup_dir=layout.backups, now=now)
     finally:
         lock.release()
+
+
+def _encrypt_old_backups(layout: DataLayout, keys: SiteKeys) -> bool:
+    """Backups made before the numbers were sealed hold them in clear: encrypted to the site's
+    own key once they are (issue 15 item 11)."""
+    from desktop_app.services.backup import encrypt_plain_backups
+
+    return encrypt_plain_backups(layout.backups, keys)
 
 
 def _keep_private(layout: DataLayout) -> None:

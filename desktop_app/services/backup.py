@@ -351,6 +351,61 @@ def _encrypt_file(plain: Path, dest: BinaryIO, recipient: bytes) -> None:
         encrypt_stream(source, dest, [recipient])
 
 
+def encrypt_plain_backups(folder: Path, keys: SiteKeys) -> bool:
+    """Every plain backup in ``folder`` encrypted to the site's own key, as ``backup --to``
+    writes one, under the same name ending ``.bbcsbak`` (issue 15 item 11): run once, when a
+    database written before sealing has just been sealed, so the backups made before it no
+    longer hold numbers in clear. Each is written beside it (``.part``, fsync), renamed into
+    place, and only then is the plain file removed; a crash in between leaves both, and the
+    next run replaces the encrypted one and removes the plain one.
+
+    Returns False (logged) if one could not be encrypted: the caller tries again next open.
+    """
+    plain = [b for b in list_backups(folder) if not b.encrypted]
+    if not plain:
+        return True
+    try:
+        recipient = _public_raw(keys)
+    except (UserError, OSError) as exc:
+        log.warning("old backups not encrypted, the site's key cannot be read: %s", exc)
+        return False
+    done = True
+    for backup in plain:
+        if Path(f"{backup.path}-wal").exists():
+            # A damaged database kept with its log (a pre-restore copy): only the two together
+            # are what was kept, and nothing opens an encrypted pair.
+            log.warning("backup %s kept with its -wal: left as it is", backup.path)
+            continue
+        started = time.perf_counter()
+        target = backup.path.with_suffix(f".{ENCRYPTED_SUFFIX}")
+        part: Path | None = None
+        try:
+            part = _part_file(folder)
+            with part.open("wb") as out:
+                _encrypt_file(backup.path, out, recipient)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(part, target)
+            fsync_dir(folder)
+            backup.path.unlink()
+            fsync_dir(folder)
+        except (OSError, UserError) as exc:
+            log.warning("could not encrypt backup %s: %s", backup.path, exc)
+            done = False
+            continue
+        finally:
+            if part is not None:
+                with contextlib.suppress(OSError):
+                    part.unlink()
+        log.info(
+            "backup %s encrypted to %s in %.1f s",
+            backup.path.name,
+            target.name,
+            time.perf_counter() - started,
+        )
+    return done
+
+
 # The service --------------------------------------------------------------------------------
 
 

@@ -387,14 +387,21 @@ def _paper_unsealed(content: Any) -> bool:
     )
 
 
-def seal_existing(db: Database, sealer: Sealer, *, batch: int = SEAL_BATCH) -> int:
+def seal_existing(
+    db: Database,
+    sealer: Sealer,
+    *,
+    batch: int = SEAL_BATCH,
+    before_done: Callable[[], bool] | None = None,
+) -> int:
     """Seal what a database held in clear before the upgrade (migration 0010 has no key, so
     this runs at the first open after it): the complainants' numbers, the papers' personal
     fields, and the search text rebuilt without the phones. Returns how many complainants were
     sealed.
 
     A batch per transaction, each idempotent; ``SEALED_AT_REST`` is set only at the end, so an
-    interrupted run starts again and finds the rest.
+    interrupted run starts again and finds the rest. ``before_done`` runs before it is set (the
+    backups made before sealing encrypted); if it returns False the step runs again next open.
     """
     done = 0
     last = 0
@@ -440,10 +447,12 @@ def seal_existing(db: Database, sealer: Sealer, *, batch: int = SEAL_BATCH) -> i
             ]
             if sealed:
                 session.execute(update(Slip), sealed)
+    finished = before_done() if before_done is not None else True
     with db.write() as session:
         _scrub_freed_pages(db, session)
         _rebuild_search_text(db, session)
-        settings.store(session, SEALED_AT_REST, 1)
+        if finished:
+            settings.store(session, SEALED_AT_REST, 1)
     db.checkpoint()
     return done
 
@@ -493,22 +502,256 @@ def _rebuild_search_text(db: Database, session: Session) -> None:
         )
 
 
-def open_sealer(db: Database, data_key: DataKey) -> Sealer:
+def open_sealer(
+    db: Database, data_key: DataKey, *, after_sealing: Callable[[], bool] | None = None
+) -> Sealer:
     """The site's sealer, after making sure its key and its data agree.
 
     A data dir without a key gets one only while nothing is sealed yet: a missing key next to
     sealed data is lost data (the recovery key brings it back), never a reason for a new key.
-    Numbers stored before the upgrade are sealed here, once.
+    Numbers stored before the upgrade are sealed here, once: the audit log's and the
+    timeline's first (before the key exists, so before anything keys the chain), then the
+    records', then ``after_sealing`` (the old backups).
     """
     with db.read() as session:
         sealed_before = settings.read(session, SEALED_AT_REST)
         if not data_key.exists() and has_sealed_data(session):
             data_key.secret()  # raises the message that says how to put the key back
+    if not sealed_before and db.writes_refused is None:
+        _scrub_history_once(db)
     data_key.ensure()
     sealer = Sealer(data_key)
     if not sealed_before and db.writes_refused is None:
         started = time.perf_counter()
-        count = seal_existing(db, sealer)
+        count = seal_existing(db, sealer, before_done=after_sealing)
         if count:
             log.info("sealed %d complainants in %.1f s", count, time.perf_counter() - started)
     return sealer
+
+
+# History written before sealing: the audit log's before/after and the timeline ---------------
+
+HISTORY_BATCH: Final = 5000
+# Entities whose "phone" is staff's or the office's, not a complainant's: left as written.
+_STAFF_ENTITIES: Final = frozenset({"user", "department", "site", "setting", "settings"})
+# Runs of characters a stored ID or phone is made of (0378-1234567转12 included).
+_NUMBER_RUN: Final = re.compile(r"[0-9][0-9Xx\-]{5,}[0-9Xx](?:转[0-9]+)?")
+# What has a citizen's number's shape even when no record names it any more (a timeline line
+# about a number since corrected): an 18-character ID, a mobile.
+_NUMBER_SHAPE: Final = re.compile(r"[0-9]{17}[0-9Xx]|1[3-9][0-9]{9}")
+
+
+@dataclass(frozen=True)
+class HistoryScrub:
+    """What :func:`scrub_history` changed: audit entries rewritten (from the first one that
+    held a number on, the chain recomputed) and timeline entries."""
+
+    audit_entries: int = 0
+    first_changed: int | None = None
+    events: int = 0
+    seconds: float = 0.0
+    skipped: str = ""
+
+
+class _Masker:
+    """Masks the numbers known to this database wherever they sit in stored history."""
+
+    def __init__(self, known: dict[str, str]) -> None:
+        self.known = known  # clear number -> its mask
+
+    def note(self, value: object, mask: Callable[[str], str]) -> None:
+        if isinstance(value, str) and value and "*" not in value and not is_sealed(value):
+            self.known.setdefault(value, mask(value))
+
+    def text(self, value: str, *, shapes: bool) -> str:
+        if not any(c.isdigit() for c in value):
+            return value
+
+        def replace(match: re.Match[str]) -> str:
+            found = match.group(0)
+            masked_as = self.known.get(found)
+            if masked_as is not None:
+                return masked_as
+            base = found.split("转", 1)[0]
+            if base in self.known:
+                return self.known[base]
+            if shapes and _NUMBER_SHAPE.fullmatch(base):
+                return mask_id_number(base) if len(base) == 18 else mask_phone(base)
+            return found
+
+        return _NUMBER_RUN.sub(replace, value)
+
+    def value(self, value: Any, *, shapes: bool, keyed: bool) -> Any:
+        """``value`` (stored JSON) with every number masked: by key (``id_number``, ``phone``)
+        when ``keyed``, and every known number inside any text."""
+        if isinstance(value, str):
+            return self.text(value, shapes=shapes)
+        if isinstance(value, list):
+            return [self.value(v, shapes=shapes, keyed=keyed) for v in value]
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                mask = _AUDIT_MASKS.get(key) if keyed else None
+                if mask is not None and isinstance(item, str) and item and "*" not in item:
+                    out[key] = mask(item)
+                else:
+                    out[key] = self.value(item, shapes=shapes, keyed=keyed)
+            return out
+        return value
+
+
+def scrub_history(db: Database, *, batch: int = HISTORY_BATCH) -> HistoryScrub:
+    """Mask the ID and phone numbers the audit log and the timeline hold from before sealing,
+    as the services write them now (``audit_form``), in one transaction.
+
+    The audit chain is plain SHA-256 here (no data key has keyed it yet: the caller runs this
+    only before ``integrity.open_site`` first anchors it), so it is recomputed from the first
+    rewritten entry on and the head setting moved; entries before it are not touched. A chain
+    already broken is left as it is, for ``bbcs check`` to report: recomputing it would hide
+    what was done to it.
+    """
+    # Imported here: audit's chain helpers, and integrity would import this module's users.
+    from desktop_app.domain.settings import AUDIT_HEAD
+    from desktop_app.services import audit
+    from desktop_app.storage.models import AuditEntry, CaseEvent
+
+    started = time.perf_counter()
+    masker = _Masker({})
+    with db.write() as session:
+        _scrub_freed_pages(db, session)
+        for id_number, phone in session.execute(
+            select(Complainant.id_number_sealed, Complainant.phone_sealed)
+        ):
+            masker.note(id_number, mask_id_number)
+            masker.note(phone, mask_phone)
+        # First pass: the numbers the log names by key (a corrected one is no longer on file).
+        last = 0
+        while True:
+            rows = session.execute(
+                select(AuditEntry.id, AuditEntry.entity, AuditEntry.before, AuditEntry.after)
+                .where(AuditEntry.id > last)
+                .order_by(AuditEntry.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                break
+            last = rows[-1][0]
+            for _id, entity, before, after in rows:
+                if entity in _STAFF_ENTITIES:
+                    continue
+                for values in (before, after):
+                    if isinstance(values, dict):
+                        masker.note(values.get("id_number"), mask_id_number)
+                        masker.note(values.get("phone"), mask_phone)
+        # Second pass: rewrite, and chain again from the first rewritten entry.
+        rewritten = 0
+        first_changed: int | None = None
+        prev_hash = chained_to = audit.GENESIS
+        last = 0
+        while True:
+            rows = session.execute(
+                select(
+                    AuditEntry.id,
+                    AuditEntry.at,
+                    AuditEntry.user_name,
+                    AuditEntry.action,
+                    AuditEntry.entity,
+                    AuditEntry.entity_uuid,
+                    AuditEntry.before,
+                    AuditEntry.after,
+                    AuditEntry.prev_hash,
+                    AuditEntry.hash,
+                )
+                .where(AuditEntry.id > last)
+                .order_by(AuditEntry.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                break
+            last = rows[-1][0]
+            changes: list[dict[str, Any]] = []
+            for row in rows:
+                entry_id, at, user, action, entity, uuid = row[:6]
+                before, after, stored_prev, stored = row[6:]
+                if stored_prev != chained_to or not hmac.compare_digest(
+                    audit.entry_hash(stored_prev, at, user, action, entity, uuid, before, after),
+                    stored,
+                ):
+                    session.rollback()
+                    log.warning(
+                        "audit log entry %d does not chain as written before sealing; its "
+                        "numbers are left for bbcs check to report with it",
+                        entry_id,
+                    )
+                    return HistoryScrub(skipped="chain broken")
+                chained_to = stored
+                keyed = entity not in _STAFF_ENTITIES
+                new_before = masker.value(before, shapes=False, keyed=keyed)
+                new_after = masker.value(after, shapes=False, keyed=keyed)
+                if first_changed is None and new_before == before and new_after == after:
+                    prev_hash = stored
+                    continue
+                if first_changed is None:
+                    first_changed = entry_id
+                new_hash = audit.entry_hash(
+                    prev_hash, at, user, action, entity, uuid, new_before, new_after
+                )
+                changes.append(
+                    {
+                        "id": entry_id,
+                        "before": new_before,
+                        "after": new_after,
+                        "prev_hash": prev_hash,
+                        "hash": new_hash,
+                    }
+                )
+                prev_hash = new_hash
+            if changes:
+                session.execute(update(AuditEntry), changes)
+                rewritten += len(changes)
+            session.expunge_all()
+        if first_changed is not None:
+            settings.store(session, AUDIT_HEAD, f"{last}:{prev_hash}")
+        # The timeline: its lines and their data, by the same numbers, and any number's shape.
+        events = 0
+        last = 0
+        while True:
+            rows = session.execute(
+                select(CaseEvent.id, CaseEvent.summary, CaseEvent.data)
+                .where(CaseEvent.id > last)
+                .order_by(CaseEvent.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                break
+            last = rows[-1][0]
+            lines = []
+            for event_id, summary, data in rows:
+                new_summary = masker.text(summary or "", shapes=True)
+                new_data = masker.value(data, shapes=True, keyed=True)
+                if new_summary != (summary or "") or new_data != data:
+                    lines.append({"id": event_id, "summary": new_summary, "data": new_data})
+            if lines:
+                session.execute(update(CaseEvent), lines)
+                events += len(lines)
+    return HistoryScrub(rewritten, first_changed, events, time.perf_counter() - started)
+
+
+def _scrub_history_once(db: Database) -> None:
+    """:func:`scrub_history`, unless the chain is already keyed and anchored (a data key
+    existed before this step: rewriting would break what the anchor holds)."""
+    from desktop_app.services import integrity
+
+    if integrity.site_of(db.engine) is not None:
+        log.info("audit log already keyed: entries from before sealing left as they are")
+        return
+    scrubbed = scrub_history(db)
+    if scrubbed.audit_entries or scrubbed.events:
+        log.info(
+            "masked numbers in %d audit entries (chain recomputed from entry %s) and %d "
+            "timeline entries in %.1f s",
+            scrubbed.audit_entries,
+            scrubbed.first_changed,
+            scrubbed.events,
+            scrubbed.seconds,
+        )
