@@ -57,5 +57,6 @@ def downgrade() -> None:
             batch.alter_column(
                 new, new_column_name=old, type_=sa.String(length), existing_nullable=False
             )
-        batch.create_index('ix_complainants_id_number', ['id_number'])
-        batch.create_index('ix_complainants_phone', ['phone'])
+    # Schema only: numbers sealed since stay sealed (the key is needed to open them).
+    op.create_index('ix_complainants_id_number', 'complainants', ['id_number'])
+    op.create_index('ix_complainants_phone', 'complainants', ['phone'])
