@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.engine import URL
+from sqlalchemy.engine.base import OptionEngine
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.settings import AUDIT_HEAD
@@ -41,20 +42,28 @@ class ChainKey:
 
 # The chain key of each open database, by its URL object (the same object for the engine, the
 # write engine and their connections, and kept across Engine.dispose()).
-_CHAIN_KEYS: dict[int, tuple[URL, ChainKey]] = {}
+# By engine, weakly: a closed database's key goes with its engine.
+_CHAIN_KEYS: weakref.WeakKeyDictionary[Engine, ChainKey] = weakref.WeakKeyDictionary()
 
 
 def use_chain_key(engine: Engine, chain: ChainKey) -> None:
     """From now on entries written to ``engine``'s database are keyed with ``chain``."""
-    _CHAIN_KEYS[id(engine.url)] = (engine.url, chain)
+    _CHAIN_KEYS[engine] = chain
 
 
 def chain_key(session: Session) -> ChainKey | None:
     """The chain key of the database ``session`` works on (None: not opened with a data key)."""
+    return _CHAIN_KEYS.get(base_engine(session))
+
+
+def base_engine(session: Session) -> Engine:
+    """The engine ``session`` works on, under any execution-options copy of it (the writer's
+    sessions are bound to one)."""
     bind = session.get_bind()
-    url = bind.engine.url if isinstance(bind, Connection) else bind.url
-    found = _CHAIN_KEYS.get(id(url))
-    return found[1] if found is not None and found[0] is url else None
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    while isinstance(engine, OptionEngine):
+        engine = engine._proxied
+    return engine
 
 
 def _plain(value: Any) -> Any:

@@ -32,6 +32,7 @@ import logging
 import os
 import tempfile
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
@@ -42,7 +43,6 @@ from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Engine,
     Table,
     bindparam,
@@ -53,7 +53,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.expression import ColumnClause
@@ -108,30 +107,32 @@ class AnchorDamaged(Exception):
 class SiteIntegrity:
     """The keys and anchor of one open database."""
 
-    engine: Engine
     digest_key: bytes
     chain: audit.ChainKey
     anchor_path: Path
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_SITES: dict[int, tuple[URL, SiteIntegrity]] = {}
+# By engine, weakly: a closed database's keys go with its engine (a long-lived process, the
+# tests above all, opens thousands).
+_SITES: weakref.WeakKeyDictionary[Engine, SiteIntegrity] = weakref.WeakKeyDictionary()
 
 
 def site_of(engine: Engine) -> SiteIntegrity | None:
     """The integrity keys ``engine``'s database was opened with (None: opened without)."""
-    found = _SITES.get(id(engine.url))
-    return found[1] if found is not None and found[0] is engine.url else None
+    return _SITES.get(engine)
+
+
+def _engine_of(session: Session) -> Engine:
+    return audit.base_engine(session)
 
 
 def _site_of_session(session: Session) -> SiteIntegrity | None:
-    bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    return site_of(engine)
+    return site_of(_engine_of(session))
 
 
 def _register(db: Database, site: SiteIntegrity) -> None:
-    _SITES[id(db.engine.url)] = (db.engine.url, site)
+    _SITES[db.engine] = site
     audit.use_chain_key(db.engine, site.chain)
 
 
@@ -188,7 +189,6 @@ def reanchor(db: Database, data_key: DataKey, keys_dir: Path) -> list[str]:
 
 def _new_site(db: Database, data_key: DataKey, keys_dir: Path) -> SiteIntegrity:
     return SiteIntegrity(
-        engine=db.engine,
         digest_key=data_key.subkey(DIGEST_PURPOSE),
         chain=audit.ChainKey(key=data_key.subkey(CHAIN_PURPOSE), keyed_from=1),
         anchor_path=keys_dir / ANCHOR_FILE,
@@ -315,7 +315,7 @@ def write_anchor(path: Path, key: bytes, anchor: Anchor) -> None:
             os.unlink(temp)
 
 
-def _advance_anchor(site: SiteIntegrity) -> None:
+def _advance_anchor(site: SiteIntegrity, engine: Engine) -> None:
     """Move the anchor to the newest entry, if the entry it names is still as anchored."""
     with site.lock:
         try:
@@ -324,7 +324,7 @@ def _advance_anchor(site: SiteIntegrity) -> None:
             return  # left for bbcs check
         if anchor is None:
             return
-        with site.engine.connect() as connection:
+        with engine.connect() as connection:
             if anchor.head_id:
                 found = connection.scalar(
                     select(AuditEntry.hash).where(AuditEntry.id == anchor.head_id)
@@ -534,11 +534,12 @@ def _seal_at_commit(session: Session) -> None:
 def _anchor_after_commit(session: Session) -> None:
     if not session.info.pop(audit.WROTE_ENTRIES, False):
         return
-    site = _site_of_session(session)
+    engine = _engine_of(session)
+    site = site_of(engine)
     if site is None:
         return
     try:
-        _advance_anchor(site)
+        _advance_anchor(site, engine)
     except (OSError, SQLAlchemyError) as exc:
         # The save is committed; the anchor catches up at the next one (check accepts a tail
         # that chains from it meanwhile).
