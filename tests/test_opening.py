@@ -1,0 +1,65 @@
+"""Opening the data dir from the window (ui/app.py): on a thread of its own, with a notice when
+it takes long (the first open after the issue 15 upgrade seals and digests every record)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
+
+from desktop_app.errors import UserError
+from desktop_app.services.app import AppServices
+from desktop_app.ui import app as window_app
+
+
+def test_a_slow_open_says_what_it_is_doing_and_the_program_keeps_answering(
+    qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = window_app.open_services
+
+    def slow_open(folder: Path, **kwargs: Any) -> AppServices:
+        time.sleep(1.5)  # as the first open after the upgrade, at a large site
+        return real_open(folder, **kwargs)
+
+    monkeypatch.setattr(window_app, "open_services", slow_open)
+    seen: list[str] = []
+    ticks: list[float] = []
+
+    def look() -> None:
+        seen.extend(
+            w.text()
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QLabel) and w.isVisible()
+        )
+
+    QTimer.singleShot(1000, look)
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: ticks.append(time.monotonic()))
+    ticker.start(100)
+    services = window_app.open_showing_progress(data_dir)
+    ticker.stop()
+    try:
+        assert any("正在打开数据库" in text for text in seen)
+        assert len(ticks) >= 10  # the event loop ran all along
+        assert not any(
+            isinstance(w, QLabel) and w.isVisible() for w in QApplication.topLevelWidgets()
+        )
+        assert services.site.is_initialised() is False
+    finally:
+        services.close()
+
+
+def test_a_refusal_while_opening_reaches_the_caller(
+    qtbot: QtBot, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(_folder: Path, **_kwargs: Any) -> AppServices:
+        raise UserError("数据库版本比本程序更新")
+
+    monkeypatch.setattr(window_app, "open_services", refused)
+    with pytest.raises(UserError, match="更新"):
+        window_app.open_showing_progress(data_dir)
