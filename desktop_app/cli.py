@@ -205,7 +205,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         needs_site = _needs_site(args)
         if needs_site:
-            _require_site(data_dir, args.db_url)
+            try:
+                _require_site(data_dir, args.db_url)
+            except UserError as exc:
+                if args.command != "restore":
+                    raise
+                raise UserError(
+                    f"{exc.message}在新电脑上恢复请加 --recovery-key 恢复密钥文件"
+                    "（管理员导出并锁进保密柜的那份）。"
+                ) from exc
         # A command that needs no site logs in the data dir only if one is there to log in.
         in_use = needs_site or args.command == "init" or DataLayout(data_dir).database.exists()
         setup_logging(data_dir if in_use else None)
@@ -524,20 +532,68 @@ def _backup_before_import(services: Any, *, quiet: bool) -> None:
 
 
 def _restoring_actor(args: argparse.Namespace, data_dir: Path, with_recovery_key: bool) -> Actor:
-    """Who restores: the logged-in user of the database being replaced when it can be opened;
-    on a fresh machine, whoever holds the recovery key; when the database is damaged beyond
-    opening, the system user (who can copy the data dir's files anyway)."""
+    """Who restores, always someone who logged in with the right to (BACKUP_DATA):
+
+    - the current database opens: its user (``--user``), as every command;
+    - a fresh machine (no database and no data key): whoever holds the recovery key — the key
+      is what the site's administrator locked away, and nothing here could check a password;
+    - otherwise (the database damaged beyond opening, or moved aside while the keys are still
+      here): the user as recorded in the backup being restored, its password checked there.
+    """
     from desktop_app.domain.vocabulary import Role
     from desktop_app.services.context import Actor
+    from desktop_app.services.data_key import DataKey
 
-    if with_recovery_key or not DataLayout(data_dir).database.exists():
+    layout = DataLayout(data_dir)
+    if not layout.database.exists() and not DataKey(layout.keys).exists():
+        if not with_recovery_key:
+            raise UserError(
+                f"数据目录 {data_dir} 中没有数据库和数据密钥：在新电脑上恢复请加 "
+                "--recovery-key 恢复密钥文件（管理员导出并锁进保密柜的那份）。"
+            )
         return Actor(None, "recovery-key", "恢复密钥持有人", Role.ADMIN)
-    try:
-        with _services(data_dir, args):
-            return _actor(args)
-    except EnvironmentProblem as exc:  # damaged or unreadable: nobody can log in to it
-        log.warning("restoring over a database that cannot be opened: %s", exc.message)
-        return Actor(None, f"os:{getpass.getuser()}", "系统用户", Role.ADMIN)
+    if layout.database.exists():
+        try:
+            with _services(data_dir, args):
+                return _actor(args)
+        except EnvironmentProblem as exc:  # damaged or unreadable: log in to the backup instead
+            log.warning("restoring over a database that cannot be opened: %s", exc.message)
+    return _login_to_backup(args, layout, Path(args.file))
+
+
+def _login_to_backup(args: argparse.Namespace, layout: DataLayout, backup: Path) -> Actor:
+    """Check ``--user``'s password against a throw-away copy of the backup (a refusal there
+    writes to the copy, never to the backup), and require the right to restore."""
+    import shutil
+    import tempfile
+
+    from desktop_app.domain.permissions import Permission
+    from desktop_app.services.auth import AuthService, production_hasher
+    from desktop_app.services.context import SystemClock
+    from desktop_app.services.keys import SiteKeys
+    from desktop_app.services.stream_crypto import decrypt_stream
+    from desktop_app.storage.database import Database
+
+    username, password = _credentials(args)
+    with tempfile.TemporaryDirectory(dir=layout.root, prefix=".restore-login-") as scratch:
+        copy = Path(scratch) / "bbcs.db"
+        try:
+            with backup.open("rb") as source, copy.open("wb") as target:
+                if backup.suffix == ".db":
+                    shutil.copyfileobj(source, target, 1024 * 1024)
+                else:
+                    identities = list(SiteKeys(layout.keys).decryption_keys().values())
+                    decrypt_stream(source, target, identities)
+        except OSError as exc:
+            raise EnvironmentProblem(f"无法读取备份 {backup}（{exc.strerror or exc}）。") from exc
+        db = Database(f"sqlite:///{copy.as_posix()}")
+        try:
+            db.migrate()  # an older backup's users table as this release reads it
+            actor = AuthService(db, SystemClock(), production_hasher()).login(username, password)
+        finally:
+            db.dispose()
+    actor.require(Permission.BACKUP_DATA)
+    return actor
 
 
 def _cmd_recovery_key(args: argparse.Namespace, data_dir: Path) -> int:
