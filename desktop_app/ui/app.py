@@ -9,7 +9,7 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 
@@ -86,6 +86,8 @@ def open_showing_progress(data_dir: Path, *, db_url: str | None = None) -> AppSe
     notice.setWordWrap(True)
     notice.setMargin(24)
     notice.setMinimumWidth(420)
+    # Closing the notice (the only window yet) must not quit the program half-way through opening.
+    notice.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
     loop = QEventLoop()
     poll = QTimer()
     poll.setInterval(50)
