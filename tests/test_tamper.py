@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from datetime import datetime
 
 import pytest
@@ -263,3 +264,142 @@ def test_a_crash_between_commit_and_anchor_is_not_a_false_alarm(
     busy.intake.register(clerk, person_form(title="来电后保存的事项"))
     assert anchor.read_bytes() != before
     assert busy.maintenance.check().ok
+
+
+# Found by review: the attacks below passed check.
+
+_DIGESTED_TABLES = (
+    "sites",
+    "users",
+    "departments",
+    "complainants",
+    "cases",
+    "assignments",
+    "slips",
+)
+
+
+def _recompute_plain_chain(connection: sqlite3.Connection) -> None:
+    """Rehash every audit entry the old way (plain SHA-256) and rewrite the head setting."""
+    rows = connection.execute(
+        'SELECT id, at, user_name, action, entity, entity_uuid, "before", "after" '
+        "FROM audit_log ORDER BY id"
+    ).fetchall()
+    prev = "0" * 64
+    for entry_id, at, user, action, entity, uuid, before, after in rows:
+        payload = json.dumps(
+            [
+                prev,
+                datetime.fromisoformat(at).isoformat(),
+                user,
+                action,
+                entity,
+                uuid,
+                json.loads(before) if before else None,
+                json.loads(after) if after else None,
+            ],
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        connection.execute(
+            "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, entry_id)
+        )
+        prev = digest
+    connection.execute(
+        "UPDATE settings SET value = ? WHERE key = 'audit_chain_head'", (f"{rows[-1][0]}:{prev}",)
+    )
+
+
+def test_wiping_the_digests_and_deleting_the_anchor_signs_nothing_at_the_next_open(
+    busy: AppServices,
+) -> None:
+    """A role set by SQL, the chain recomputed in plain SHA-256, every digest wiped and the
+    anchor deleted: the next open (a fresh ``bbcs check``) must not take that as the first open
+    after the upgrade and sign it all."""
+    connection = raw_connect(busy.layout.root)
+    connection.execute(
+        f"UPDATE users SET role = '{Role.DUTY_LEADER.value}' WHERE username = 'clerk1'"
+    )
+    _recompute_plain_chain(connection)
+    for table in _DIGESTED_TABLES:
+        connection.execute(f"UPDATE {table} SET digest = NULL")
+    connection.close()
+    (busy.layout.keys / "audit.anchor").unlink()
+
+    result = run_bbcs("check", data_dir=busy.layout.root)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "找不到审计日志的锚点文件" in output
+    assert "用户 clerk1 没有校验值" in output
+    assert not (busy.layout.keys / "audit.anchor").exists()
+    # Nor does a second open (or the window) sign it.
+    assert run_bbcs("check", data_dir=busy.layout.root).returncode == 2
+
+
+def test_a_deleted_slip_is_named(busy: AppServices) -> None:
+    connection = raw_connect(busy.layout.root)
+    (number,) = connection.execute("SELECT number FROM slips").fetchone()
+    connection.close()
+    _sql(busy, "PRAGMA foreign_keys = OFF", "DELETE FROM slips")
+
+    problems = _problems(busy)
+
+    assert any(p.startswith(f"公文 {number} 在审计日志中有登记") for p in problems), problems
+
+
+def test_a_deleted_slip_leaves_a_named_gap_in_the_slip_numbers(
+    busy: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = busy.intake.register(clerk, person_form(title="另一件事")).case_id
+    _sign_a_slip(busy, clerk, leader, case_id)
+    connection = raw_connect(busy.layout.root)
+    (first,) = connection.execute("SELECT number FROM slips ORDER BY seq LIMIT 1").fetchone()
+    connection.close()
+    _sql(busy, "PRAGMA foreign_keys = OFF", f"DELETE FROM slips WHERE number = '{first}'")
+
+    problems = _problems(busy)
+
+    assert any(f"公文编号不连续，缺少 {first}" in p for p in problems), problems
+
+
+def test_a_deleted_complainant_and_case_are_named(busy: AppServices) -> None:
+    """The realistic erasure: a person and their concluded case, with its history."""
+    connection = raw_connect(busy.layout.root)
+    name, number = connection.execute(
+        "SELECT p.name, c.number FROM complainants p JOIN cases c ON c.complainant_id = p.id "
+        "WHERE c.seq = 1"
+    ).fetchone()
+    connection.close()
+    _sql(
+        busy,
+        "PRAGMA foreign_keys = OFF",
+        "DELETE FROM case_events WHERE case_id = (SELECT id FROM cases WHERE seq = 1)",
+        "DELETE FROM complainants WHERE id = (SELECT complainant_id FROM cases WHERE seq = 1)",
+        "DELETE FROM cases WHERE seq = 1",
+    )
+
+    problems = _problems(busy)
+
+    assert any(p.startswith(f"反映人“{name}”") and "已没有这条记录" in p for p in problems), (
+        problems
+    )
+    assert any(p.startswith(f"事项 {number} 在审计日志中有登记") for p in problems), problems
+
+
+def test_the_newest_case_deleted_with_its_counter_turned_back_is_named(busy: AppServices) -> None:
+    _sql(
+        busy,
+        "PRAGMA foreign_keys = OFF",
+        "DELETE FROM assignments WHERE case_id = (SELECT id FROM cases WHERE seq = 3)",
+        "DELETE FROM slips",
+        "DELETE FROM case_events WHERE case_id = (SELECT id FROM cases WHERE seq = 3)",
+        "DELETE FROM cases WHERE number = '杞县-2026-0003'",
+        "UPDATE number_sequences SET last_value = last_value - 1 WHERE kind = 'case'",
+    )
+
+    problems = _problems(busy)
+
+    assert any(p.startswith("事项 杞县-2026-0003 在审计日志中有登记") for p in problems), problems

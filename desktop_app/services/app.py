@@ -160,7 +160,7 @@ def open_services(
             db, data_key, after_sealing=functools.partial(_encrypt_old_backups, layout, keys)
         )
         if integrity.site_of(db.engine) is None:  # the key was made just now
-            integrity.open_site(db, data_key, layout.keys)
+            integrity.open_site(db, data_key, layout.keys, first_time=True)
     except BaseException:
         db.dispose()
         raise

@@ -40,9 +40,8 @@ class ChainKey:
     keyed_from: int  # entries with this id or later are HMACs; older ones plain SHA-256
 
 
-# The chain key of each open database, by its URL object (the same object for the engine, the
-# write engine and their connections, and kept across Engine.dispose()).
-# By engine, weakly: a closed database's key goes with its engine.
+# The chain key of each open database, by its engine, weakly: a closed database's key goes with
+# its engine (found from any execution-options copy of it, see ``base_engine``).
 _CHAIN_KEYS: weakref.WeakKeyDictionary[Engine, ChainKey] = weakref.WeakKeyDictionary()
 
 

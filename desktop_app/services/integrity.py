@@ -61,7 +61,7 @@ from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.services import audit
 from desktop_app.services.data_key import DataKey
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import AuditEntry, Base, Case, NumberSequence
+from desktop_app.storage.models import AuditEntry, Base, Case, NumberSequence, Slip
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +139,19 @@ def _register(db: Database, site: SiteIntegrity) -> None:
 # Opening, and after a restore -------------------------------------------------------------------
 
 
-def open_site(db: Database, data_key: DataKey, keys_dir: Path) -> None:
-    """Key ``db``'s audit chain and record digests with ``data_key`` from now on. On the first
-    open after the upgrade (no anchor, no digest anywhere yet) every record is digested and the
-    chain anchored; an anchor that is missing or damaged while digests exist is left for
-    ``bbcs check`` to report, not silently replaced."""
+def open_site(db: Database, data_key: DataKey, keys_dir: Path, *, first_time: bool = False) -> None:
+    """Key ``db``'s audit chain and record digests with ``data_key`` from now on.
+
+    ``first_time``: the data key was made in this same open (the first open after the upgrade),
+    so every record is digested and the chain anchored as it stands. Only then: with a key that
+    already existed, a missing or damaged anchor is left for ``bbcs check`` to report, never
+    rebuilt — otherwise wiping every digest and deleting the anchor would have the next open
+    sign whatever the file holds (a role set by SQL, a chain recomputed in plain SHA-256).
+
+    The one window this leaves: a crash after the key was written and before the anchor was
+    (``first_time`` then is not set at the next open). ``bbcs check`` then reports the anchor
+    missing; the administrator restores the backup made before the upgrade (the restore
+    re-anchors it)."""
     site = _new_site(db, data_key, keys_dir)
     try:
         anchor: Anchor | None = read_anchor(site.anchor_path, site.chain.key)
@@ -154,14 +162,13 @@ def open_site(db: Database, data_key: DataKey, keys_dir: Path) -> None:
         site.chain.keyed_from = anchor.keyed_from
         _register(db, site)
         return
-    with db.read() as session:
-        established = damaged or _any_digest(session)
-        if established:
+    if damaged or not first_time:
+        with db.read() as session:
             site.chain.keyed_from = _first_keyed_entry(session, site.chain.key)
-    _register(db, site)
-    if established:
+        _register(db, site)
         log.warning("audit anchor %s is missing or damaged; left for bbcs check", site.anchor_path)
         return
+    _register(db, site)
     try:
         _establish(db, site)
     except (EnvironmentProblem, SQLAlchemyError, OSError) as exc:  # e.g. a read-only database
@@ -691,3 +698,104 @@ def missing_case_numbers(session: Session) -> list[str]:
             f"{year} 年的事项编号不连续，缺少 {named}{more}：这些事项可能被绕过程序从数据库删除"
         )
     return problems
+
+
+def missing_slip_numbers(session: Session) -> list[str]:
+    """This site's slip numbers missing from their series and year (交〔2026〕1号, 2号…):
+    deleted papers. A series' counter also catches the newest paper deleted."""
+    seqs: dict[tuple[str, int], set[int]] = defaultdict(set)
+    head: dict[tuple[str, int], str] = {}
+    for year, seq, number in session.execute(
+        select(Slip.year, Slip.seq, Slip.number).where(Slip.site_code == "").order_by(Slip.id)
+    ):
+        before, _sep, _rest = number.partition("〔")
+        if not before:
+            continue
+        key = (before[-1], year)
+        seqs[key].add(seq)
+        head[key] = before  # the newest paper's prefix
+    taken = {
+        (kind.removeprefix("slip-"), year): int(value)
+        for kind, year, value in session.execute(
+            select(NumberSequence.kind, NumberSequence.year, NumberSequence.last_value).where(
+                NumberSequence.kind.like("slip-%")
+            )
+        )
+    }
+    problems: list[str] = []
+    for (series, year), have in sorted(seqs.items()):
+        top = max(max(have), taken.get((series, year), 0))
+        missing = [s for s in range(1, top + 1) if s not in have]
+        if not missing:
+            continue
+        prefix = head[(series, year)]
+        named = "、".join(f"{prefix}〔{year}〕{s}号" for s in missing[:_LISTED])
+        more = f" 等 {len(missing)} 个" if len(missing) > _LISTED else ""
+        problems.append(
+            f"{year} 年的公文编号不连续，缺少 {named}{more}：这些公文可能被绕过程序从数据库删除"
+        )
+    return problems
+
+
+# Deleted records ------------------------------------------------------------------------------
+
+# The audit actions that create a record of each digested table (services/*.py).
+_CREATED_BY: Final = {
+    "cases": ("register",),
+    "complainants": ("create",),
+    "assignments": ("draft_assignment",),
+    "slips": ("issue_slip",),
+    "departments": ("create",),
+    "users": ("create",),
+}
+
+
+def deleted_records(session: Session) -> list[str]:
+    """Each record the audit log says was created and the database no longer holds (records
+    are never deleted by the program: withdrawn and voided ones keep their rows). One
+    anti-join per table, on the audit log's (entity, entity_uuid) index."""
+    problems: list[str] = []
+    count = 0
+    for name, actions in _CREATED_BY.items():
+        t = _table(name)
+        gone = session.execute(
+            select(AuditEntry.entity_uuid, AuditEntry.after)
+            .where(
+                AuditEntry.entity == DIGESTED[name],
+                AuditEntry.action.in_(actions),
+                ~select(t.c.id).where(t.c.uuid == AuditEntry.entity_uuid).exists(),
+            )
+            .order_by(AuditEntry.id)
+        ).all()
+        seen: set[str] = set()
+        for the_uuid, after in gone:
+            if the_uuid in seen:
+                continue
+            seen.add(the_uuid)
+            count += 1
+            if count <= _LISTED:
+                problems.append(
+                    f"{_deleted_label(name, the_uuid, after)} 在审计日志中有登记，"
+                    "但数据库里已没有这条记录：可能被绕过程序删除"
+                )
+    if count > _LISTED:
+        problems.append(f"……另有 {count - _LISTED} 条被删除的记录，未逐条列出")
+    return problems
+
+
+def _deleted_label(table: str, the_uuid: str, after: Any) -> str:
+    values = after if isinstance(after, dict) else {}
+    if table == "cases" and values.get("number"):
+        return f"事项 {values['number']}"
+    if table == "slips" and values.get("number"):
+        return f"公文 {values['number']}"
+    if table == "users" and values.get("username"):
+        return f"用户 {values['username']}"
+    if table == "departments" and values.get("name"):
+        return f"单位“{values['name']}”"
+    if table == "assignments" and values.get("case"):
+        return f"事项 {values['case']} 的交办记录（{values.get('department', '')}）"
+    if table == "complainants" and values.get("name"):
+        return f"反映人“{values['name']}”（标识 {the_uuid}）"
+    kind = {"complainants": "反映人", "assignments": "交办记录", "departments": "单位"}
+    return f"{kind.get(table, '记录')}（标识 {the_uuid}）"

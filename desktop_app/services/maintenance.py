@@ -62,13 +62,16 @@ class MaintenanceService:
 
     def _check_tampering(self, session: Session) -> list[str]:
         """What the keys outside the database show (integrity.py): the audit log against its
-        anchor, each audited record against its digest; and case numbers without gaps."""
+        anchor, each audited record against its digest; case and slip numbers without gaps; and
+        every record the audit log says was created still there."""
         problems: list[str] = []
         site = integrity.site_of(self._db.engine)
         if site is not None:
             problems.extend(integrity.verify_anchor(session, site))
             problems.extend(integrity.verify_records(session, site))
         problems.extend(integrity.missing_case_numbers(session))
+        problems.extend(integrity.missing_slip_numbers(session))
+        problems.extend(integrity.deleted_records(session))
         return problems
 
     @staticmethod
