@@ -171,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--recovery-key",
         help="恢复密钥文件（重装系统或换电脑后，数据目录中没有密钥时用）",
     )
+    p.add_argument(
+        "--unverified",
+        action="store_true",
+        help="恢复没有本站点校验值的备份（可能被改动过；仅在确认备份可信时用，审计日志会记下）",
+    )
 
     p = sub.add_parser("recovery-key", help="恢复密钥：数据密钥和站点私钥，硬盘损坏或重装系统后用")
     rsub = p.add_subparsers(dest="recovery_key_command", metavar="操作", required=True)
@@ -397,7 +402,7 @@ def _report_damage(args: argparse.Namespace, layout: DataLayout) -> bool:
     found = check_file(layout.database)
     if found.ok:
         return False
-    backup = newest_good_backup(layout.backups)
+    backup = newest_good_backup(layout)
     if args.json:
         _print_json(
             {
@@ -505,9 +510,16 @@ def _cmd_restore(args: argparse.Namespace, data_dir: Path) -> int:
             clock=SystemClock(),
             other_site=args.other_site,
             recovery=recovery,
+            unverified=args.unverified,
         )
     finally:
         lock.release()
+    if not result.verified:
+        print(
+            "警告：这份备份没有本站点的校验值（或校验值不符），可能被改动过；"
+            "已按 --unverified 恢复，审计日志已记下。",
+            file=sys.stderr,
+        )
     facts = result.facts
     print(f"已从 {source} 恢复数据库：站点 {facts.site_code} {facts.site_name}")
     print(f"备份中有事项 {facts.cases} 件")

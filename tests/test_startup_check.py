@@ -16,6 +16,7 @@ import pytest
 from desktop_app.errors import EnvironmentProblem
 from desktop_app.paths import DataLayout
 from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.backup import write_mac
 from desktop_app.services.context import FixedClock
 from desktop_app.services.health import DatabaseHealth, check_file
 from desktop_app.storage.database import InstanceLock
@@ -44,6 +45,11 @@ def _damage_a_table(path: Path, table: str = "case_events") -> None:
     with path.open("r+b") as file:
         file.seek((page - 1) * size)
         file.write(random.Random(15).randbytes(size))
+
+
+def mac(services: AppServices, backup: Path) -> None:
+    """A copy made with the primitive, given the MAC every backup of the program carries."""
+    write_mac(backup, services.data_key)
 
 
 def _with_cases(services: AppServices, clerk: object, count: int = 30) -> None:
@@ -83,6 +89,8 @@ def test_the_newest_good_backup_is_offered(
     _with_cases(services, clerk, 5)
     older = services.db.backup_to(data_dir / "backups" / "bbcs-manual-20260101-080000.db")
     newer = services.db.backup_to(data_dir / "backups" / "bbcs-manual-20260102-080000.db")
+    write_mac(older, services.data_key)
+    write_mac(newer, services.data_key)
     os.utime(older, (1_700_000_000, 1_700_000_000))
     _damage_a_table(newer)  # the newest copy is itself damaged: the older one is offered
 
@@ -166,7 +174,7 @@ def test_the_window_checks_after_it_opens_and_explains_a_damaged_file(
     from desktop_app.ui.main_window import MainWindow
 
     _with_cases(services, clerk)
-    services.db.backup_to(data_dir / "backups" / "bbcs-daily-20260101-080000.db")
+    mac(services, services.db.backup_to(data_dir / "backups" / "bbcs-daily-20260101-080000.db"))
     services.db.dispose()
     _damage_a_table(data_dir / "bbcs.db")
     runner = TaskRunner()
@@ -241,7 +249,7 @@ def test_a_damaged_file_is_not_backed_up_and_the_administrator_restores_from_the
 
     _with_cases(services, clerk)
     good = data_dir / "backups" / "bbcs-daily-20260101-080000.db"
-    services.db.backup_to(good)
+    mac(services, services.db.backup_to(good))
     services.db.dispose()
     _damage_a_table(data_dir / "bbcs.db")
     window, runner = _window(services, admin)
@@ -273,7 +281,7 @@ def test_a_clerk_is_told_to_ask_the_administrator(
     from PySide6.QtCore import Qt
 
     _with_cases(services, clerk)
-    services.db.backup_to(data_dir / "backups" / "bbcs-daily-20260101-080000.db")
+    mac(services, services.db.backup_to(data_dir / "backups" / "bbcs-daily-20260101-080000.db"))
     services.db.dispose()
     _damage_a_table(data_dir / "bbcs.db")
     window, runner = _window(services, clerk)

@@ -157,10 +157,12 @@ def open_services(
     try:
         # A missing key beside sealed data is refused, never replaced; old numbers sealed once.
         sealer = open_sealer(
-            db, data_key, after_sealing=functools.partial(_encrypt_old_backups, layout, keys)
+            db,
+            data_key,
+            after_sealing=functools.partial(_encrypt_old_backups, layout, keys, data_key),
         )
         if integrity.site_of(db.engine) is None:  # the key was made just now
-            integrity.open_site(db, data_key, layout.keys, first_time=True)
+            integrity.open_site(db, data_key, layout.keys)
     except BaseException:
         db.dispose()
         raise
@@ -216,12 +218,12 @@ def _migrate(db: Database, layout: DataLayout, now: datetime) -> None:
         lock.release()
 
 
-def _encrypt_old_backups(layout: DataLayout, keys: SiteKeys) -> bool:
+def _encrypt_old_backups(layout: DataLayout, keys: SiteKeys, data_key: DataKey) -> bool:
     """Backups made before the numbers were sealed hold them in clear: encrypted to the site's
-    own key once they are (issue 15 item 11)."""
+    own key once they are (issue 15 item 11), and given their MAC at this trusted moment."""
     from desktop_app.services.backup import encrypt_plain_backups
 
-    return encrypt_plain_backups(layout.backups, keys)
+    return encrypt_plain_backups(layout.backups, keys, data_key)
 
 
 def _keep_private(layout: DataLayout) -> None:

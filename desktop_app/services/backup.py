@@ -10,9 +10,23 @@ A backup anywhere else (``bbcs backup --to E:\\``, the optional second copy) hol
 on a stick or a share, so it is encrypted with :mod:`desktop_app.services.stream_crypto` to the
 site's own X25519 key; a restore opens it with the site's keys or a recovery key.
 
-Automatic backups (at the first start of each day, before an import, before a migration) are
-pruned by the retention rule (7 daily, 4 weekly, 12 monthly by default) and a size cap that
-removes the oldest first; the newest backup is never pruned.
+Every backup this program writes carries a keyed MAC in a sidecar ``<backup name>.mac``
+(HMAC-SHA256 with the data key's ``backup-mac`` subkey over the SHA-256 of the *database bytes*,
+i.e. the plain SQLite file; for a ``.bbcsbak`` the bytes it decrypts to). The sidecar is placed
+before the backup, so no backup of ours is ever visible without it. Restore refuses a backup
+whose MAC is missing or wrong unless told ``unverified``: a backup edited with sqlite3, or one
+forged by encrypting to the site's *public* key, would otherwise have its chain re-anchored and
+the tampering laundered. The MAC is over the plain bytes, not the ciphertext, so one rule covers
+both kinds and restore checks exactly what it is about to swap in (it decrypts into a temporary
+copy anyway); age's own authentication already covers the ciphertext.
+
+Backup names carry the site code (``bbcs-410221-daily-20261206-080000.db``; older names without
+it are still read), so several sites sharing one second folder never prune each other's.
+
+Automatic backups (at the first start of each day, before an import) are pruned by the
+retention rule (7 daily, 4 weekly, 12 monthly by default) and a size cap that removes the oldest
+first; the newest backup is never pruned, and neither is any ``manual``, ``pre-restore`` (the
+only copy of what a restore replaced) or ``before-upgrade`` backup.
 
 Restore never opens the database being replaced through the application: the current database
 is kept as a ``pre-restore`` backup, its write-ahead log is folded in and removed (a stale
@@ -28,6 +42,7 @@ import binascii
 import contextlib
 import errno
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -65,11 +80,18 @@ log = logging.getLogger(__name__)
 PLAIN_SUFFIX: Final = "db"
 ENCRYPTED_SUFFIX: Final = "bbcsbak"
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
-# bbcs-<kind>[-<schema>]-<YYYYmmdd-HHMMSS>[-<n>].<db|bbcsbak>; the migration's own name
-# (bbcs-before-upgrade-0007-…) reads with it.
+MAC_SUFFIX: Final = "mac"
+MAC_FORMAT: Final = 1
+MAC_PURPOSE: Final = "backup-mac"
+UNVERIFIED_REFUSAL: Final = "备份没有本站点的校验值（或校验值不符），可能被改动过，未恢复"
+# Kinds never pruned automatically: someone asked for it, or it is the only copy of what a
+# restore replaced or of the schema before an upgrade.
+KEPT_KINDS: Final = frozenset({"manual", "pre-restore", "before-upgrade"})
+# bbcs-[<site>-]<kind>[-<schema>]-<YYYYmmdd-HHMMSS>[-<n>].<db|bbcsbak>; names written before
+# the site code was in them, and the migration's own (bbcs-before-upgrade-0007-…), read with it.
 _NAME = re.compile(
-    r"^bbcs-(?P<kind>[a-z]+(?:-[a-z]+)*)-(?:(?P<schema>\d{4})-)?(?P<stamp>\d{8}-\d{6})"
-    r"(?:-(?P<n>\d+))?\.(?P<ext>db|bbcsbak)$"
+    r"^bbcs-(?:(?P<site>\d{6})-)?(?P<kind>[a-z]+(?:-[a-z]+)*)-(?:(?P<schema>\d{4})-)?"
+    r"(?P<stamp>\d{8}-\d{6})(?:-(?P<n>\d+))?\.(?P<ext>db|bbcsbak)$"
 )
 KIND_LABELS: Final = {
     "daily": "每日自动",
@@ -93,6 +115,7 @@ class BackupInfo:
     at: datetime
     size: int
     encrypted: bool
+    site_code: str | None = None  # None: a name written before the site code was in it
 
     @property
     def kind_label(self) -> str:
@@ -164,7 +187,9 @@ def list_backups(folder: Path) -> list[BackupInfo]:
         except OSError:
             continue
         kind, at = parsed
-        found.append(BackupInfo(path, kind, at, size, path.suffix == f".{ENCRYPTED_SUFFIX}"))
+        match = _NAME.match(path.name)
+        site = match["site"] if match else None
+        found.append(BackupInfo(path, kind, at, size, path.suffix == f".{ENCRYPTED_SUFFIX}", site))
     found.sort(key=lambda b: (b.at, _sequence(b.path)), reverse=True)
     return found
 
@@ -189,11 +214,16 @@ def to_prune(
 
     Kept: the newest backup of each of the last ``daily`` days that have one, of the last
     ``weekly`` ISO weeks and of the last ``monthly`` months (the rule of restic's ``forget``),
-    and the newest of each kind (the last one before an import, a restore, an upgrade). Then,
-    while the kept ones together exceed ``size_cap`` bytes, the oldest go — never the newest.
-    Manual backups are not passed in: they stay until someone deletes them.
+    and the newest of each kind (the last one before an import). Then, while the kept ones
+    together exceed ``size_cap`` bytes, the oldest go — never the newest. Backups of the
+    :data:`KEPT_KINDS` are never returned (manual, pre-restore, before-upgrade): they stay until
+    someone deletes them.
     """
-    ordered = sorted(backups, key=lambda b: (b.at, _sequence(b.path)), reverse=True)
+    ordered = sorted(
+        (b for b in backups if b.kind not in KEPT_KINDS),
+        key=lambda b: (b.at, _sequence(b.path)),
+        reverse=True,
+    )
     if not ordered:
         return []
     keep: set[Path] = {ordered[0].path}
@@ -255,37 +285,148 @@ def _copy_sqlite_file(source: Path, dest: Path) -> None:
         origin.close()
 
 
+def scratch_file(folder: Path) -> Path:
+    """A new empty ``.part`` file in ``folder`` (removed by whoever asked for it)."""
+    return _part_file(folder)
+
+
 def _part_file(folder: Path) -> Path:
     handle, name = tempfile.mkstemp(prefix=".bbcs-", suffix=".part", dir=folder)
     os.close(handle)
     return Path(name)
 
 
-def _place(temp: Path, folder: Path, kind: str, at: datetime, suffix: str) -> Path:
-    """Give a finished ``temp`` its backup name, never taking one that exists."""
-    stamp = at.strftime("%Y%m%d-%H%M%S")
+def backup_name(site_code: str | None, kind: str, at: datetime, n: int, suffix: str) -> str:
+    site = f"{site_code}-" if site_code else ""
+    return f"bbcs-{site}{kind}-{at:%Y%m%d-%H%M%S}{'' if n == 1 else f'-{n}'}.{suffix}"
+
+
+def _claim(temp: Path, target: Path) -> None:
+    """``temp`` given the name ``target``, which must not exist: FileExistsError if it does.
+
+    A hard link refuses a taken name atomically. Where there are none (FAT on a stick, some
+    shares), the name is first reserved with an exclusive create, and only our own empty
+    reservation is then replaced: a rename alone would silently overwrite on POSIX.
+    """
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        handle = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(handle)
+        os.replace(temp, target)
+        return
+    os.unlink(temp)
+
+
+def _place(
+    temp: Path,
+    folder: Path,
+    kind: str,
+    at: datetime,
+    suffix: str,
+    *,
+    site_code: str | None,
+    mac: bytes | None,
+) -> Path:
+    """Give a finished ``temp`` its backup name, never taking one that exists; its MAC sidecar
+    (``mac``, the sidecar's content) is placed first, so the backup never appears without it."""
     for n in range(1, 1000):
-        target = folder / f"bbcs-{kind}-{stamp}{'' if n == 1 else f'-{n}'}.{suffix}"
-        if target.exists():
+        target = folder / backup_name(site_code, kind, at, n, suffix)
+        sidecar = mac_path(target)
+        if target.exists() or sidecar.exists():
             continue
+        if mac is not None:
+            mac_part = _part_file(folder)
+            try:
+                _write_synced(mac_part, mac)
+                try:
+                    _claim(mac_part, sidecar)
+                except FileExistsError:
+                    continue
+            finally:
+                with contextlib.suppress(OSError):
+                    mac_part.unlink()
         try:
-            os.link(temp, target)  # fails if the name is taken meanwhile
+            _claim(temp, target)
         except FileExistsError:
+            if mac is not None:
+                with contextlib.suppress(OSError):
+                    sidecar.unlink()
             continue
-        except OSError:
-            # No hard links here (FAT on a stick, some shares): a rename, checked just above.
-            os.rename(temp, target)
-            fsync_dir(folder)
-            return target
-        os.unlink(temp)
         fsync_dir(folder)
         return target
     raise EnvironmentProblem(f"备份文件夹 {folder} 中同一秒的备份过多，请稍后再试。")
 
 
-def _fsync_file(path: Path) -> None:
-    with path.open("rb+") as stream:
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as stream:
+        stream.write(data)
+        stream.flush()
         os.fsync(stream.fileno())
+
+
+# The backup's MAC -----------------------------------------------------------------------------
+
+
+def mac_path(backup: Path) -> Path:
+    """The sidecar holding ``backup``'s MAC."""
+    return backup.with_name(f"{backup.name}.{MAC_SUFFIX}")
+
+
+def _file_digest(path: Path) -> bytes:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").digest()
+
+
+def mac_body(database: Path, data_key: DataKey) -> bytes:
+    """The sidecar content for a backup whose database bytes are those of ``database``."""
+    digest = _file_digest(database)
+    tag = hmac.new(data_key.subkey(MAC_PURPOSE), digest, hashlib.sha256).hexdigest()
+    body = {"format": MAC_FORMAT, "sha256": digest.hex(), "mac": tag}
+    return json.dumps(body, sort_keys=True).encode("ascii")
+
+
+def write_mac(backup: Path, data_key: DataKey, *, database: Path | None = None) -> Path:
+    """Give an existing ``backup`` its sidecar (over ``database``'s bytes, by default the
+    backup's own): for backups this program made at a trusted moment without the key at hand."""
+    sidecar = mac_path(backup)
+    part = _part_file(backup.parent)
+    try:
+        _write_synced(part, mac_body(database or backup, data_key))
+        os.replace(part, sidecar)
+    finally:
+        with contextlib.suppress(OSError):
+            part.unlink()
+    fsync_dir(backup.parent)
+    return sidecar
+
+
+def mac_verified(backup: Path, database: Path, data_key: DataKey | None) -> bool:
+    """Whether ``backup``'s sidecar holds this site's MAC of ``database``'s bytes (the backup's
+    database as restore would swap it in). False when either is missing or unreadable."""
+    if data_key is None:
+        return False
+    try:
+        body = json.loads(mac_path(backup).read_bytes())
+        key = data_key.subkey(MAC_PURPOSE)
+    except (OSError, ValueError, UserError):
+        return False
+    if not isinstance(body, dict) or body.get("format") != MAC_FORMAT:
+        return False
+    digest = _file_digest(database)
+    expected = hmac.new(key, digest, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(str(body.get("mac", "")), expected) and hmac.compare_digest(
+        str(body.get("sha256", "")), digest.hex()
+    )
+
+
+def remove_backup(path: Path) -> None:
+    """A backup and its sidecar (OSError if the backup itself cannot be removed)."""
+    path.unlink()
+    with contextlib.suppress(OSError):
+        mac_path(path).unlink()
 
 
 def _write_problem(exc: BaseException, folder: Path) -> EnvironmentProblem:
@@ -351,13 +492,17 @@ def _encrypt_file(plain: Path, dest: BinaryIO, recipient: bytes) -> None:
         encrypt_stream(source, dest, [recipient])
 
 
-def encrypt_plain_backups(folder: Path, keys: SiteKeys) -> bool:
+def encrypt_plain_backups(folder: Path, keys: SiteKeys, data_key: DataKey | None = None) -> bool:
     """Every plain backup in ``folder`` encrypted to the site's own key, as ``backup --to``
     writes one, under the same name ending ``.bbcsbak`` (issue 15 item 11): run once, when a
     database written before sealing has just been sealed, so the backups made before it no
     longer hold numbers in clear. Each is written beside it (``.part``, fsync), renamed into
     place, and only then is the plain file removed; a crash in between leaves both, and the
     next run replaces the encrypted one and removes the plain one.
+
+    With ``data_key``, each also gets its MAC sidecar (over its plain bytes) before it is
+    placed: this is the first open after the upgrade, the trusted moment for backups made
+    before MACs existed (the migration's own pre-upgrade copy among them).
 
     Returns False (logged) if one could not be encrypted: the caller tries again next open.
     """
@@ -385,9 +530,11 @@ def encrypt_plain_backups(folder: Path, keys: SiteKeys) -> bool:
                 _encrypt_file(backup.path, out, recipient)
                 out.flush()
                 os.fsync(out.fileno())
+            if data_key is not None:
+                write_mac(target, data_key, database=backup.path)
             os.replace(part, target)
             fsync_dir(folder)
-            backup.path.unlink()
+            remove_backup(backup.path)
             fsync_dir(folder)
         except (OSError, UserError) as exc:
             log.warning("could not encrypt backup %s: %s", backup.path, exc)
@@ -420,6 +567,7 @@ class BackupService:
         self._layout = layout
         self._keys = keys
         self._data_key = data_key
+        self._site_code: str | None = None
 
     # Listing and settings
 
@@ -543,8 +691,16 @@ class BackupService:
         )
 
     def _prune(self, folder: Path, cap: int | None, rule: dict[str, int]) -> list[Path]:
+        """Retention in ``folder``, over this site's backups only: a second folder may be
+        shared by several sites (names without a site code there could be anyone's)."""
         removed: list[Path] = []
-        automatic = [b for b in list_backups(folder) if b.kind != "manual"]
+        own_folder = folder == self._layout.backups
+        site = self._local_site_code()
+        automatic = [
+            b
+            for b in list_backups(folder)
+            if b.site_code == site or (b.site_code is None and own_folder)
+        ]
         for old in to_prune(
             automatic,
             daily=rule["daily"],
@@ -553,7 +709,7 @@ class BackupService:
             size_cap=cap,
         ):
             try:
-                old.path.unlink()
+                remove_backup(old.path)
             except OSError as exc:
                 log.warning("could not remove old backup %s: %s", old.path, exc)
                 continue
@@ -571,7 +727,15 @@ class BackupService:
             part = self._new_part(folder)
             try:
                 _snapshot(self._db, part)
-                path = _place(part, folder, kind, at, PLAIN_SUFFIX)
+                path = _place(
+                    part,
+                    folder,
+                    kind,
+                    at,
+                    PLAIN_SUFFIX,
+                    site_code=self._local_site_code(),
+                    mac=mac_body(part, self._data_key),
+                )
             except (OSError, sqlite3.Error) as exc:
                 raise _write_problem(exc, folder) from exc
             finally:
@@ -607,11 +771,20 @@ class BackupService:
         recipient = _public_raw(self._keys)
         part = self._new_part(folder)
         try:
+            mac = mac_body(plain, self._data_key)
             with part.open("wb") as out:
                 _encrypt_file(plain, out, recipient)
                 out.flush()
                 os.fsync(out.fileno())
-            return _place(part, folder, kind, at, ENCRYPTED_SUFFIX)
+            return _place(
+                part,
+                folder,
+                kind,
+                at,
+                ENCRYPTED_SUFFIX,
+                site_code=self._local_site_code(),
+                mac=mac,
+            )
         except OSError as exc:
             raise _write_problem(exc, folder) from exc
         finally:
@@ -688,6 +861,13 @@ class BackupService:
                 .limit(1)
             )
         return found is not None
+
+    def _local_site_code(self) -> str | None:
+        """This site's code, for backup names (None before the site exists)."""
+        if self._site_code is None:
+            with contextlib.suppress(UserError):
+                self._site_code = self._site()[0]
+        return self._site_code
 
     def _site(self) -> tuple[str, str]:
         from desktop_app.storage.models import Site
@@ -947,6 +1127,7 @@ class RestoreResult:
     pre_restore_backup: Path | None
     seconds: float
     migrated: bool
+    verified: bool = True  # False: restored with ``unverified`` and no valid MAC
 
 
 def read_facts(path: Path) -> BackupFacts:
@@ -1001,7 +1182,7 @@ def _current_site(database: Path) -> str | None:
     return str(row[0]) if row else None
 
 
-def _open_copy(source: Path, dest: Path, identities: Iterable[X25519PrivateKey]) -> None:
+def open_copy(source: Path, dest: Path, identities: Iterable[X25519PrivateKey]) -> None:
     """``source`` (plain or encrypted) written to ``dest`` byte for byte as the backup holds it."""
     with source.open("rb") as reader:
         head = reader.read(len(SQLITE_MAGIC))
@@ -1026,12 +1207,15 @@ def restore(
     other_site: bool = False,
     recovery: RecoveryKey | None = None,
     protector: KeyProtector | None = None,
+    unverified: bool = False,
 ) -> RestoreResult:
     """Replace the data dir's database with the backup ``source``. The caller holds the data
     dir's writer lock and has no connection open to the database (nothing may be cached).
 
-    ``recovery``: a fresh machine: its keys are installed first, and the backup must be this
-    site's. ``other_site``: restore a backup of another site's code (moving a site).
+    ``recovery``: a fresh machine: its keys are installed first (the data key among them, so
+    the MAC is checked there too), and the backup must be this site's. ``other_site``: restore
+    a backup of another site's code (moving a site). ``unverified``: restore a backup without
+    this site's MAC (``bbcs restore --unverified``; the audit entry says so).
     """
     actor.require(Permission.BACKUP_DATA)
     started = time.perf_counter()
@@ -1049,18 +1233,32 @@ def restore(
     part = _part_file(layout.root)
     try:
         try:
-            _open_copy(source, part, identities)
+            open_copy(source, part, identities)
         except OSError as exc:
             raise _write_problem(exc, layout.root) from exc
         facts = read_facts(part)
-        expected = recovery.site_code if recovery is not None else _current_site(database)
+        current = _current_site(database)
+        expected = recovery.site_code if recovery is not None else current
         if expected is not None and facts.site_code != expected and not other_site:
             raise UserError(
                 f"备份属于站点 {facts.site_code}（{facts.site_name}），"
                 f"本数据目录是站点 {expected}。"
                 "确需恢复别的站点的备份时，请加 --other-site。"
             )
-        pre_restore = _keep_current(database, layout.backups, clock.now())
+        data_key = DataKey(layout.keys, protector)
+        verified = mac_verified(source, part, data_key if data_key.exists() else None)
+        if not verified and not unverified:
+            raise UserError(
+                f"{UNVERIFIED_REFUSAL}（{source.name}）。"
+                "只有确认这份备份可信时，才可用命令 bbcs restore 备份文件 --unverified 恢复。"
+            )
+        pre_restore = _keep_current(
+            database,
+            layout.backups,
+            clock.now(),
+            site_code=current,
+            data_key=data_key if data_key.exists() else None,
+        )
         # The current database's log is folded in (or the database is damaged and was copied
         # as it was): a -wal or -shm left now would be replayed onto the restored file.
         for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
@@ -1071,12 +1269,24 @@ def restore(
     finally:
         with contextlib.suppress(OSError):
             part.unlink()
-    migrated = _audit_restore(layout, source, facts, pre_restore, actor, clock, protector)
-    return RestoreResult(source, facts, pre_restore, time.perf_counter() - started, migrated)
+    migrated = _audit_restore(
+        layout, source, facts, pre_restore, actor, clock, protector, verified=verified
+    )
+    return RestoreResult(
+        source, facts, pre_restore, time.perf_counter() - started, migrated, verified
+    )
 
 
-def _keep_current(database: Path, backups: Path, at: datetime) -> Path | None:
-    """The database about to be replaced, kept as a ``pre-restore`` backup first."""
+def _keep_current(
+    database: Path,
+    backups: Path,
+    at: datetime,
+    *,
+    site_code: str | None,
+    data_key: DataKey | None,
+) -> Path | None:
+    """The database about to be replaced, kept as a ``pre-restore`` backup first (with its
+    MAC, so that it can be restored in turn, when the data key is there)."""
     if not database.exists():
         return None
     _ready_folder(backups)
@@ -1098,16 +1308,42 @@ def _keep_current(database: Path, backups: Path, at: datetime) -> Path | None:
             log.warning("the database being replaced is damaged: kept as it was on disk")
             shutil.copyfile(database, part)
             wal = Path(f"{database}-wal")
-            placed = _place(part, backups, "pre-restore", at, PLAIN_SUFFIX)
+            placed = _place(
+                part,
+                backups,
+                "pre-restore",
+                at,
+                PLAIN_SUFFIX,
+                site_code=site_code,
+                mac=_mac_or_none(part, data_key),
+            )
             if wal.exists():
                 shutil.copyfile(wal, Path(f"{placed}-wal"))
             return placed
-        return _place(part, backups, "pre-restore", at, PLAIN_SUFFIX)
+        return _place(
+            part,
+            backups,
+            "pre-restore",
+            at,
+            PLAIN_SUFFIX,
+            site_code=site_code,
+            mac=_mac_or_none(part, data_key),
+        )
     except OSError as exc:
         raise _write_problem(exc, backups) from exc
     finally:
         with contextlib.suppress(OSError):
             part.unlink()
+
+
+def _mac_or_none(database: Path, data_key: DataKey | None) -> bytes | None:
+    if data_key is None:
+        return None
+    try:
+        return mac_body(database, data_key)
+    except UserError as exc:  # the key file is damaged: the copy is still kept
+        log.warning("pre-restore copy kept without a MAC: %s", exc.message)
+        return None
 
 
 def _audit_restore(
@@ -1118,6 +1354,8 @@ def _audit_restore(
     actor: Actor,
     clock: Clock,
     protector: KeyProtector | None,
+    *,
+    verified: bool,
 ) -> bool:
     """The restored database is brought to this release's schema and says who restored what."""
     db = Database(layout.database_url())
@@ -1141,6 +1379,8 @@ def _audit_restore(
                     "schema": facts.schema,
                     "site_code": facts.site_code,
                     "pre_restore_backup": pre_restore.name if pre_restore else None,
+                    # False: restored with --unverified, without this site's MAC.
+                    "mac_verified": verified,
                 },
             )
     finally:

@@ -29,6 +29,8 @@ from desktop_app.errors import UserError
 from desktop_app.paths import DataLayout
 from desktop_app.services import settings
 from desktop_app.services.context import Clock
+from desktop_app.services.data_key import DataKey
+from desktop_app.services.keys import SiteKeys
 from desktop_app.storage.database import DAMAGED_READ_ONLY, Database
 
 log = logging.getLogger(__name__)
@@ -191,20 +193,54 @@ class DatabaseHealth:
         return self._layout.backups
 
     def newest_good_backup(self) -> Path | None:
-        return newest_good_backup(self._layout.backups)
+        return newest_good_backup(self._layout)
 
 
-def newest_good_backup(folder: Path) -> Path | None:
-    """The newest backup in ``folder`` that passes ``quick_check`` (read-only; seconds for a
-    large one, so on a worker). None when there is none."""
-    try:
-        found = [p for p in folder.glob("*.db") if p.is_file()]
-    except OSError:
+def newest_good_backup(layout: DataLayout) -> Path | None:
+    """The newest backup in the data dir's ``backups`` that restore would accept: this site's
+    MAC verified and ``quick_check`` passed, newest first by the time in its name. An encrypted
+    one (``.bbcsbak``: every backup made before the upgrade to sealing is one) is decrypted with
+    the site's private keys into a temporary copy for both checks. Seconds for a large one, so
+    on a worker. None when there is none."""
+    from desktop_app.services.backup import list_backups, open_copy, scratch_file
+
+    data_key = DataKey(layout.keys)
+    if not data_key.exists():
         return None
-    for path in sorted(found, key=_modified, reverse=True):
-        if check_file(path, thorough=False).ok:
-            return path
+    try:
+        identities = list(SiteKeys(layout.keys).decryption_keys().values())
+    except (UserError, OSError) as exc:
+        log.warning("encrypted backups not checked, the site's keys cannot be read: %s", exc)
+        identities = []
+    for backup in list_backups(layout.backups):
+        if not backup.encrypted:
+            if _good(backup.path, backup.path, data_key):
+                return backup.path
+            continue
+        if not identities:
+            continue
+        try:
+            temp = scratch_file(layout.backups)
+        except OSError:
+            return None
+        try:
+            try:
+                open_copy(backup.path, temp, identities)
+            except (UserError, OSError) as exc:
+                log.warning("backup %s cannot be decrypted: %s", backup.path, exc)
+                continue
+            if _good(backup.path, temp, data_key):
+                return backup.path
+        finally:
+            with contextlib.suppress(OSError):
+                temp.unlink()
     return None
+
+
+def _good(backup: Path, database: Path, data_key: DataKey) -> bool:
+    from desktop_app.services.backup import mac_verified
+
+    return mac_verified(backup, database, data_key) and check_file(database, thorough=False).ok
 
 
 def _run(connection: sqlite3.Connection, thorough: bool) -> tuple[str, ...]:
@@ -220,10 +256,3 @@ def _plain(exc: sqlite3.DatabaseError) -> str:
     if code == sqlite3.SQLITE_CORRUPT:
         return f"数据库文件已损坏（{exc}）"
     return f"无法读取数据库文件（{exc}）"
-
-
-def _modified(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
