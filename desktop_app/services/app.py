@@ -162,7 +162,7 @@ def open_services(
             after_sealing=functools.partial(_encrypt_old_backups, layout, keys, data_key),
         )
         if integrity.site_of(db.engine) is None:  # the key was made just now
-            integrity.open_site(db, data_key, layout.keys)
+            integrity.open_site(db, data_key, layout.keys, first_time=True)
     except BaseException:
         db.dispose()
         raise
