@@ -4,6 +4,7 @@ replayed onto the backup, swapped in whole, audited, refused while another bbcs 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -11,12 +12,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from desktop_app.errors import UserError
 from desktop_app.paths import DataLayout
 from desktop_app.services.app import AppServices
-from desktop_app.services.backup import list_backups, restore
+from desktop_app.services.backup import UNVERIFIED_REFUSAL, list_backups, restore
 from desktop_app.services.context import Actor, FixedClock
+from desktop_app.services.keys import SiteKeys
+from desktop_app.services.stream_crypto import encrypt_stream
 from desktop_app.storage.database import InstanceLock
 from tests.helpers.cli import run_bbcs
 from tests.helpers.factories import person_form
@@ -210,3 +214,97 @@ def test_a_restored_database_passes_check_and_its_restore_entry_is_anchored(
     done = run_bbcs("check", data_dir=data_dir)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "检查通过" in done.stdout
+
+
+# Backups are authenticated (review of issue 15 items 1, 2, 7) -----------------------------------
+
+
+def edit_titles(path: Path, title: str) -> None:
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE cases SET title = ?", (title,))
+    connection.commit()
+    connection.close()
+
+
+def test_a_backup_edited_with_sqlite3_is_refused_and_nothing_changes(
+    backed_up: tuple[Path, Path], admin: Actor, clock: FixedClock
+) -> None:
+    backup, data_dir = backed_up
+    assert backup.with_name(f"{backup.name}.mac").exists()
+    edit_titles(backup, "改过的标题")
+    layout = DataLayout(data_dir)
+    before = layout.database.read_bytes()
+    with pytest.raises(UserError, match=re.escape(UNVERIFIED_REFUSAL)):
+        restore(layout, backup, actor=admin, clock=clock)
+    assert layout.database.read_bytes() == before
+    done = run_bbcs("restore", str(backup), data_dir=data_dir)
+    assert done.returncode == 2 and UNVERIFIED_REFUSAL in done.stderr
+    # (the command's log-in may write to the database; what it holds is unchanged)
+    titles = {t for (t,) in rows(layout.database, "SELECT title FROM cases")}
+    assert titles == {"备份前的事项一", "备份前的事项二", "备份后的事项"}
+    assert not [b for b in list_backups(layout.backups) if b.kind == "pre-restore"]
+
+
+def test_a_backup_without_its_mac_is_refused(
+    backed_up: tuple[Path, Path], admin: Actor, clock: FixedClock, tmp_path: Path
+) -> None:
+    backup, data_dir = backed_up
+    copy = tmp_path / backup.name
+    shutil.copyfile(backup, copy)  # the backup alone, untouched, without its sidecar
+    with pytest.raises(UserError, match=re.escape(UNVERIFIED_REFUSAL)):
+        restore(DataLayout(data_dir), copy, actor=admin, clock=clock)
+
+
+def test_a_forged_encrypted_backup_to_the_sites_public_key_is_refused(
+    backed_up: tuple[Path, Path], admin: Actor, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Anyone holding the site's public key (every site it exchanges with) can encrypt to it."""
+    backup, data_dir = backed_up
+    plain = tmp_path / "plain.db"
+    shutil.copyfile(backup, plain)
+    edit_titles(plain, "伪造的标题")
+    layout = DataLayout(data_dir)
+    public = (
+        SiteKeys(layout.keys)
+        .encryption_private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+    forged = tmp_path / "bbcs-410221-manual-20261206-080000.bbcsbak"
+    with plain.open("rb") as source, forged.open("wb") as out:
+        encrypt_stream(source, out, [public])
+    # Even a sidecar copied from a genuine backup does not fit it.
+    shutil.copyfile(backup.with_name(f"{backup.name}.mac"), forged.with_name(f"{forged.name}.mac"))
+    before = layout.database.read_bytes()
+    with pytest.raises(UserError, match=re.escape(UNVERIFIED_REFUSAL)):
+        restore(layout, forged, actor=admin, clock=clock)
+    assert layout.database.read_bytes() == before
+
+
+def test_unverified_restores_an_edited_backup_with_a_warning_and_the_audit_says_so(
+    backed_up: tuple[Path, Path],
+) -> None:
+    backup, data_dir = backed_up
+    edit_titles(backup, "改过的标题")
+    done = run_bbcs("restore", str(backup), "--unverified", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert "警告" in done.stderr and "--unverified" in done.stderr
+    database = DataLayout(data_dir).database
+    assert {t for (t,) in rows(database, "SELECT title FROM cases")} == {"改过的标题"}
+    (entry,) = rows(database, "SELECT after FROM audit_log WHERE action = 'restore'")
+    assert json.loads(str(entry[0]))["mac_verified"] is False
+
+
+def test_an_untouched_backup_is_verified_and_the_pre_restore_copy_restores_in_turn(
+    backed_up: tuple[Path, Path], admin: Actor, clock: FixedClock
+) -> None:
+    backup, data_dir = backed_up
+    layout = DataLayout(data_dir)
+    result = restore(layout, backup, actor=admin, clock=clock)
+    assert result.verified
+    (entry,) = rows(layout.database, "SELECT after FROM audit_log WHERE action = 'restore'")
+    assert json.loads(str(entry[0]))["mac_verified"] is True
+    assert result.pre_restore_backup is not None
+    assert result.pre_restore_backup.name.startswith("bbcs-410221-pre-restore-")
+    again = restore(layout, result.pre_restore_backup, actor=admin, clock=clock)
+    assert again.verified and again.facts.cases == 3
