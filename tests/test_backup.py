@@ -263,3 +263,111 @@ def test_import_is_preceded_by_a_timed_backup(cli_site: Path, tmp_path: Path) ->
     assert "导入前已备份" in done.stdout and "备份用时" in done.stdout
     kinds = {b.kind for b in list_backups(cli_site / "backups")}
     assert {"import", "daily"} <= kinds
+
+
+# Retention keeps what must be kept; names carry the site code (review) ----------------------------
+
+
+def test_pre_restore_and_before_upgrade_backups_are_never_pruned() -> None:
+    start = datetime(2026, 11, 25, 8, 0)
+    daily = [fake(start - timedelta(days=n), size=600) for n in range(30)]
+    kept_kinds = [
+        fake(start - timedelta(days=20, hours=1), "pre-restore", size=600),
+        fake(start - timedelta(days=10, hours=1), "pre-restore", size=600),
+        fake(start - timedelta(days=25, hours=1), "before-upgrade", size=600),
+        fake(start - timedelta(days=40), "manual", size=600),
+    ]
+    pruned = to_prune(daily + kept_kinds, daily=2, weekly=0, monthly=0, size_cap=1000)
+    assert pruned and not {b.kind for b in pruned} - {"daily"}
+
+
+def test_after_two_restores_the_first_pre_restore_copy_is_still_there(
+    services: AppServices, admin: Actor, clerk: Actor, clock: FixedClock
+) -> None:
+    from desktop_app.services.backup import restore
+
+    services.backups.save_settings(admin, BackupSettings(1, 0, 0, 0, ""))
+    services.intake.register(clerk, person_form())
+    backup = services.backups.backup(admin).backup.path
+    services.close()
+    first = restore(services.layout, backup, actor=admin, clock=clock).pre_restore_backup
+    clock.at += timedelta(days=1)
+    second = restore(services.layout, backup, actor=admin, clock=clock).pre_restore_backup
+    from desktop_app.services.app import open_services
+
+    reopened = open_services(services.layout.root, clock=clock)
+    try:
+        for day in range(2, 5):
+            clock.at += timedelta(days=1)
+            assert reopened.backups.daily_if_due() is not None
+    finally:
+        reopened.close()
+    assert first is not None and second is not None
+    assert first.exists() and second.exists()
+
+
+def test_backup_names_carry_the_site_code_and_old_names_still_read(
+    services: AppServices, admin: Actor
+) -> None:
+    written = services.backups.backup(admin).backup
+    assert written.path.name.startswith("bbcs-410221-manual-")
+    assert written.site_code == "410221"
+    assert parse_name(Path("bbcs-410221-daily-20261206-080000.db")) == (
+        "daily",
+        datetime(2026, 12, 6, 8, 0, 0),
+    )
+    assert list_backups(services.layout.backups)[0].path == written.path
+    # The MAC sidecar is not listed as a backup.
+    assert written.path.with_name(f"{written.path.name}.mac").exists()
+    assert len(list_backups(services.layout.backups)) == 1
+
+
+def test_a_shared_second_folder_is_pruned_of_this_sites_backups_only(
+    services: AppServices, admin: Actor, clock: FixedClock, tmp_path: Path
+) -> None:
+    shared = tmp_path / "服务器共享"
+    shared.mkdir()
+    others = [
+        shared / "bbcs-410222-daily-20200101-080000.bbcsbak",
+        shared / "bbcs-410222-daily-20200102-080000.bbcsbak",
+        shared / "bbcs-daily-20200103-080000.bbcsbak",  # an older name: anyone's
+    ]
+    for path in others:
+        path.write_bytes(b"another county's backup")
+    services.backups.save_settings(admin, BackupSettings(1, 0, 0, 0, str(shared)))
+    start = clock.at
+    for day in range(3):
+        clock.at = start + timedelta(days=day)
+        assert services.backups.daily_if_due() is not None
+    assert all(path.exists() for path in others)
+    ours = [b for b in list_backups(shared) if b.site_code == "410221"]
+    assert len(ours) == 1
+
+
+def test_without_hard_links_a_taken_name_is_never_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.services import backup as backup_module
+
+    def no_links(_source: object, _target: object) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(backup_module.os, "link", no_links)
+    at = datetime(2026, 12, 6, 8, 0)
+    placed = []
+    for content in (b"first", b"second"):
+        temp = tmp_path / f"{content.decode()}.part"
+        temp.write_bytes(content)
+        placed.append(
+            backup_module._place(temp, tmp_path, "daily", at, "db", site_code="410221", mac=b"{}")
+        )
+    assert placed[0] != placed[1]
+    assert [p.read_bytes() for p in placed] == [b"first", b"second"]
+    # A name taken between the check and the claim is refused, not overwritten.
+    taken = tmp_path / "taken.db"
+    taken.write_bytes(b"kept")
+    temp = tmp_path / "new.part"
+    temp.write_bytes(b"new")
+    with pytest.raises(FileExistsError):
+        backup_module._claim(temp, taken)
+    assert taken.read_bytes() == b"kept"

@@ -756,7 +756,7 @@ class BackupService:
                     plain.unlink()
         elapsed = time.perf_counter() - started
         size = path.stat().st_size
-        info = BackupInfo(path, kind, at, size, not inside)
+        info = BackupInfo(path, kind, at, size, not inside, self._local_site_code())
         log.info("backup %s written in %.2f s (%d bytes)", path, elapsed, size)
         return BackupResult(backup=info, seconds=elapsed)
 
