@@ -296,3 +296,21 @@ def test_a_clerk_is_told_to_ask_the_administrator(
     check.offer.close()
     runner.wait()  # type: ignore[attr-defined]
     check.wait()
+
+
+def test_an_encrypted_backup_is_offered_when_it_is_the_newest_good_one(
+    services: AppServices, clerk: object, admin: object, data_dir: Path
+) -> None:
+    """After the upgrade every old backup is a .bbcsbak: a damaged database is still offered one
+    (decrypted with the site's keys, its MAC verified, quick_check passed)."""
+    from desktop_app.services.backup import encrypt_plain_backups
+
+    _with_cases(services, clerk, 5)
+    written = services.backups.backup(admin).backup.path  # type: ignore[arg-type]
+    assert encrypt_plain_backups(services.layout.backups, services.keys, services.data_key)
+    encrypted = written.with_suffix(".bbcsbak")
+    assert encrypted.exists() and not written.exists()
+    services.db.dispose()
+    _damage_a_table(data_dir / "bbcs.db")
+
+    assert services.health.newest_good_backup() == encrypted
