@@ -194,6 +194,15 @@ def reanchor(db: Database, data_key: DataKey, keys_dir: Path) -> list[str]:
     return problems
 
 
+def rewrite_anchor(db: Database) -> None:
+    """Anchor the chain as it now stands, after a trusted rewrite of it (masking numbers in a
+    restored backup's history, ``sealing._scrub_history_once``, which first checked the log
+    against the old anchor)."""
+    site = site_of(db.engine)
+    if site is not None:
+        _write_anchor_from_database(db, site)
+
+
 def _new_site(db: Database, data_key: DataKey, keys_dir: Path) -> SiteIntegrity:
     return SiteIntegrity(
         digest_key=data_key.subkey(DIGEST_PURPOSE),

@@ -26,7 +26,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -41,6 +41,9 @@ from desktop_app.services.data_key import DataKey
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Case, Complainant, Slip
+
+if TYPE_CHECKING:
+    from desktop_app.services.audit import ChainKey
 
 log = logging.getLogger(__name__)
 
@@ -600,13 +603,17 @@ class _Masker:
         return value
 
 
-def scrub_history(db: Database, *, batch: int = HISTORY_BATCH) -> HistoryScrub:
+def scrub_history(
+    db: Database, *, batch: int = HISTORY_BATCH, chain: ChainKey | None = None
+) -> HistoryScrub:
     """Mask the ID and phone numbers the audit log and the timeline hold from before sealing,
     as the services write them now (``audit_form``), in one transaction.
 
-    The audit chain is plain SHA-256 here (no data key has keyed it yet: the caller runs this
-    only before ``integrity.open_site`` first anchors it), so it is recomputed from the first
-    rewritten entry on and the head setting moved; entries before it are not touched. A chain
+    The chain is recomputed from the first rewritten entry on and the head setting moved;
+    entries before it are not touched. It is plain SHA-256 on the first open after the upgrade
+    (no data key has keyed it yet); ``chain`` is the site's key when it has (a backup from
+    before sealing restored, and anchored by the restore): entries from ``chain.keyed_from``
+    on are then verified and rehashed under it, and the caller moves the anchor. A chain
     already broken is left as it is, for ``bbcs check`` to report: recomputing it would hide
     what was done to it.
     """
@@ -673,8 +680,11 @@ def scrub_history(db: Database, *, batch: int = HISTORY_BATCH) -> HistoryScrub:
             for row in rows:
                 entry_id, at, user, action, entity, uuid = row[:6]
                 before, after, stored_prev, stored = row[6:]
+                key = chain.key if chain is not None and entry_id >= chain.keyed_from else None
                 if stored_prev != chained_to or not hmac.compare_digest(
-                    audit.entry_hash(stored_prev, at, user, action, entity, uuid, before, after),
+                    audit.entry_hash(
+                        stored_prev, at, user, action, entity, uuid, before, after, key
+                    ),
                     stored,
                 ):
                     session.rollback()
@@ -694,7 +704,7 @@ def scrub_history(db: Database, *, batch: int = HISTORY_BATCH) -> HistoryScrub:
                 if first_changed is None:
                     first_changed = entry_id
                 new_hash = audit.entry_hash(
-                    prev_hash, at, user, action, entity, uuid, new_before, new_after
+                    prev_hash, at, user, action, entity, uuid, new_before, new_after, key
                 )
                 changes.append(
                     {
@@ -738,14 +748,27 @@ def scrub_history(db: Database, *, batch: int = HISTORY_BATCH) -> HistoryScrub:
 
 
 def _scrub_history_once(db: Database) -> None:
-    """:func:`scrub_history`, unless the chain is already keyed and anchored (a data key
-    existed before this step: rewriting would break what the anchor holds)."""
+    """:func:`scrub_history`, while the site is not yet sealed (the caller asks).
+
+    With the chain already keyed (a data key existed: a backup from before sealing restored
+    and anchored by the restore) the history is scrubbed only if the audit log matches its
+    anchor; the keyed chain is then recomputed and the anchor moved to its new head. An anchor
+    that does not match is left for ``bbcs check`` to report, the history as it is. A crash
+    between the scrub's commit and the new anchor leaves ``bbcs check`` reporting the newest
+    entry as not matching the anchor (the numbers are masked by then); the administrator
+    restores the backup again."""
     from desktop_app.services import integrity
 
-    if integrity.site_of(db.engine) is not None:
-        log.info("audit log already keyed: entries from before sealing left as they are")
-        return
-    scrubbed = scrub_history(db)
+    site = integrity.site_of(db.engine)
+    if site is not None:
+        with db.read() as session:
+            mismatch = integrity.verify_anchor(session, site)
+        if mismatch:
+            log.warning("audit log does not match its anchor: history left for bbcs check")
+            return
+    scrubbed = scrub_history(db, chain=site.chain if site is not None else None)
+    if site is not None and scrubbed.first_changed is not None:
+        integrity.rewrite_anchor(db)
     if scrubbed.audit_entries or scrubbed.events:
         log.info(
             "masked numbers in %d audit entries (chain recomputed from entry %s) and %d "
