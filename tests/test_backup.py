@@ -297,7 +297,7 @@ def test_after_two_restores_the_first_pre_restore_copy_is_still_there(
 
     reopened = open_services(services.layout.root, clock=clock)
     try:
-        for day in range(2, 5):
+        for _day in range(2, 5):
             clock.at += timedelta(days=1)
             assert reopened.backups.daily_if_due() is not None
     finally:
