@@ -497,7 +497,7 @@ def test_check_fails_on_a_tampered_audit_log(cases_dir: Path) -> None:
 def test_backup_writes_a_database_copy(cases_dir: Path) -> None:
     result = run_bbcs("backup", data_dir=cases_dir)
     assert result.returncode == 0, result.stderr
-    backups = list((cases_dir / "backups").glob("bbcs-manual-*.db"))
+    backups = list((cases_dir / "backups").glob("bbcs-*manual-*.db"))
     assert len(backups) == 1
     assert str(backups[0].name) in result.stdout
     copy = sqlite3.connect(backups[0])
