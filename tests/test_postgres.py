@@ -7,6 +7,7 @@ about PostgreSQL alone. See tests/helpers/pg.py for how to point them at a serve
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -31,8 +32,8 @@ from desktop_app.domain.vocabulary import (
     Role,
     VisitGrade,
 )
-from desktop_app.errors import DatabaseTooNew, EnvironmentProblem
-from desktop_app.services import audit
+from desktop_app.errors import DatabaseTooNew, EnvironmentProblem, UserError
+from desktop_app.services import audit, integrity
 from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor, FixedClock
@@ -78,7 +79,10 @@ def test_migrations_reach_head_and_reopening_changes_nothing(
     assert "case_search" in tables  # FTS5 on SQLite, a plain table on PostgreSQL
 
     assert services.db.migrate() is False
-    # A second process (here: another data dir on the same database, or the same SQLite file).
+    # A second process (here: another data dir on the same database, with the first one's
+    # keys copied as a second seat needs them, or the same SQLite file).
+    if db_url is not None:
+        shutil.copytree(services.layout.keys, services.layout.root.parent / "另一个目录" / "keys")
     again = make_services("数据 目录" if db_url is None else "另一个目录")
     assert again.db.migrate() is False
     assert current_revision(again.db.engine) == SCHEMA_HEAD
@@ -356,6 +360,12 @@ def test_concurrent_writers_get_unique_gap_free_case_numbers(
     per_thread = 10
     with county_site(tmp_path / "first", clock, db_url=url) as first:
         clerk = _clerk(first)
+        # A second seat without the site's keys is refused (it would seal with its own key)…
+        with pytest.raises(UserError, match="keys 文件夹复制到本机"):
+            open_services(tmp_path / "second", clock=clock, db_url=url)
+        # …and works with the keys folder copied from the first seat.
+        shutil.rmtree(tmp_path / "second" / "keys", ignore_errors=True)
+        shutil.copytree(tmp_path / "first" / "keys", tmp_path / "second" / "keys")
         second = open_services(tmp_path / "second", clock=clock, db_url=url)
         numbers: list[str] = []
         failures: list[BaseException] = []
@@ -471,7 +481,11 @@ def test_demo_data_on_each_engine(site_on_engine: AppServices) -> None:
     services = site_on_engine
     # The demo makes its own users; the fixture's would collide with some of them.
     with services.db.write() as session:
-        session.execute(text("UPDATE users SET username = username || '_t' WHERE role <> 'admin'"))
+        renamed = session.execute(
+            text("UPDATE users SET username = username || '_t' WHERE role <> 'admin' RETURNING id")
+        ).scalars()
+        # A write past the services, as the demo's own bulk rows: its records are resealed.
+        integrity.note_written(session, "users", list(renamed))
     summary = DemoService(
         services.db, services.clock, services.keys, sealer=services.sealer
     ).generate(120)

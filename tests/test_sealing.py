@@ -78,7 +78,7 @@ def test_a_missing_key_beside_sealed_data_is_refused_not_replaced(tmp_path: Path
     key = DataKey(DataLayout(tmp_path).keys)
     saved = key.path.read_bytes()
     key.path.unlink()
-    with pytest.raises(UserError, match="找不到数据密钥"):
+    with pytest.raises(UserError, match=r"没有数据密钥.*恢复密钥"):
         open_services(tmp_path, clock=clock)
     assert not key.path.exists()  # no new key was made
     key.path.write_bytes(saved)
@@ -169,3 +169,16 @@ def test_the_quick_id_form_is_the_validation_form(typed: str) -> None:
     from desktop_app.services.sealing import normalized_id
 
     assert normalized_id(typed) == normalize_id_number(typed)
+
+
+def test_another_key_than_the_databases_is_refused(tmp_path: Path) -> None:
+    """A seat with a key of its own beside a database another key sealed (two PCs on one
+    server, or the wrong keys folder copied back) seals nothing and opens nothing."""
+    clock = _clock()
+    with county_site(tmp_path, clock):
+        pass
+    key = DataKey(DataLayout(tmp_path).keys)
+    key.path.unlink()
+    DataKey(DataLayout(tmp_path).keys).create()  # another key, as another PC would have
+    with pytest.raises(UserError, match="不是同一把"):
+        open_services(tmp_path, clock=clock)

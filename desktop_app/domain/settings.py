@@ -370,6 +370,12 @@ LAST_INTEGRITY_CHECK = TextSetting(
 SEALED_AT_REST = IntSetting(
     key="sealed_at_rest", default=0, label="个人信息已加密保存", internal=True, minimum=0
 )
+# The data key's fingerprint (services/data_key.py): a seat whose keys/ holds another key — or
+# none, beside a database another seat already keyed (PostgreSQL at the city) — is refused
+# instead of sealing with a key the others cannot open.
+DATA_KEY_FINGERPRINT = TextSetting(
+    key="data_key_fingerprint", default="", label="数据密钥指纹", internal=True
+)
 
 REFERENCE_FROM_PREFIX = "sync_reference_from_"
 
@@ -399,6 +405,7 @@ DECLARED: tuple[Declared[Any], ...] = (
     EXPORT_GENERATION,
     LAST_INTEGRITY_CHECK,
     SEALED_AT_REST,
+    DATA_KEY_FINGERPRINT,
 )
 """Every fixed declaration (the per-name families above are built by their functions)."""
 

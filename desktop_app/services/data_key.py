@@ -122,6 +122,10 @@ class DataKey:
             algorithm=hashes.SHA256(), length=KEY_BYTES, salt=_SALT, info=purpose.encode()
         ).derive(self.secret())
 
+    def fingerprint(self) -> str:
+        """Names the key without revealing it (kept in the database to tell keys apart)."""
+        return self.subkey("fingerprint")[:12].hex()
+
     def _read(self) -> bytes:
         try:
             document = json.loads(self.path.read_text(encoding="utf-8"))

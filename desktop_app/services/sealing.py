@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Text, cast, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from desktop_app.domain.settings import SEALED_AT_REST
+from desktop_app.domain.settings import DATA_KEY_FINGERPRINT, SEALED_AT_REST
 from desktop_app.domain.validation import mask_id_number, mask_phone, normalize_id_number
 from desktop_app.errors import UserError
 from desktop_app.services import settings
@@ -518,11 +518,28 @@ def open_sealer(
     """
     with db.read() as session:
         sealed_before = settings.read(session, SEALED_AT_REST)
-        if not data_key.exists() and has_sealed_data(session):
-            data_key.secret()  # raises the message that says how to put the key back
+        fingerprint = settings.read(session, DATA_KEY_FINGERPRINT)
+        if not data_key.exists() and (fingerprint or has_sealed_data(session)):
+            # Keyed already (by this PC before a reinstall, or by another seat on a shared
+            # server): a new key here would seal what no other seat can open.
+            raise UserError(
+                f"本机数据目录中没有数据密钥（{data_key.path}），而数据库中的个人信息已用它加密。"
+                "多台电脑共用一个数据库时，请把第一台电脑数据目录中的 keys 文件夹复制到本机的"
+                "数据目录；重装系统或换硬盘后，请用管理员保存的恢复密钥恢复（bbcs restore 备份 "
+                "--recovery-key 恢复密钥文件）。"
+            )
+    if fingerprint and fingerprint != data_key.fingerprint():
+        raise UserError(
+            f"本机的数据密钥（{data_key.path}）与数据库所用的不是同一把：用它无法打开已加密的"
+            "个人信息。多台电脑共用一个数据库时，请把第一台电脑数据目录中的 keys 文件夹复制到"
+            "本机的数据目录；或用恢复密钥恢复。"
+        )
     if not sealed_before and db.writes_refused is None:
         _scrub_history_once(db)
     data_key.ensure()
+    if not fingerprint and db.writes_refused is None:
+        with db.write() as session:
+            settings.store(session, DATA_KEY_FINGERPRINT, data_key.fingerprint())
     sealer = Sealer(data_key)
     if not sealed_before and db.writes_refused is None:
         started = time.perf_counter()
