@@ -12,7 +12,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from desktop_app.domain.settings import AUDIT_HEAD, SEALED_AT_REST
+from desktop_app.domain.settings import AUDIT_HEAD, DATA_KEY_FINGERPRINT, SEALED_AT_REST
 from desktop_app.paths import DataLayout
 from desktop_app.services import audit
 from desktop_app.services.app import open_services
@@ -70,7 +70,8 @@ def _as_before_sealing(data_dir: Path) -> None:
         )
         for table in ("sites", "users", "departments", "complainants", "cases", "assignments"):
             db.execute(f"UPDATE {table} SET digest = NULL")
-        db.execute("DELETE FROM settings WHERE key = ?", (SEALED_AT_REST.key,))
+        for setting in (SEALED_AT_REST, DATA_KEY_FINGERPRINT):  # neither existed before
+            db.execute("DELETE FROM settings WHERE key = ?", (setting.key,))
         # What intake and 更正 wrote before sealing: the numbers as typed.
         db.execute(
             "UPDATE audit_log SET after = ? WHERE entity = 'complainant' AND action = 'create'",

@@ -30,6 +30,7 @@ import hmac
 import json
 import logging
 import os
+import sqlite3
 import tempfile
 import threading
 import weakref
@@ -49,6 +50,7 @@ from sqlalchemy import (
     column,
     event,
     func,
+    literal,
     select,
     true,
     update,
@@ -82,6 +84,7 @@ CHAIN_PURPOSE: Final = "audit-anchor"
 DIGEST_PURPOSE: Final = "record-digest"
 _ANCHOR_FORMAT: Final = 1
 _BATCH: Final = 5000
+_DIGEST_FUNCTION: Final = "bbcs_record_digest"
 _ID_CHUNK: Final = 500
 _LISTED: Final = 20  # problems of one kind named one by one; the rest counted
 
@@ -134,6 +137,16 @@ def _site_of_session(session: Session) -> SiteIntegrity | None:
 def _register(db: Database, site: SiteIntegrity) -> None:
     _SITES[db.engine] = site
     audit.use_chain_key(db.engine, site.chain)
+    if db.is_sqlite:
+        key = site.digest_key
+
+        def add_digest_function(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+            dbapi_connection.create_function(
+                _DIGEST_FUNCTION, -1, lambda name, *values: record_digest(key, name, values)
+            )
+
+        event.listen(db.engine, "connect", add_digest_function)
+        db.engine.dispose()  # connections made before this one get it when opened again
 
 
 # Opening, and after a restore -------------------------------------------------------------------
@@ -435,7 +448,7 @@ def record_digest(key: bytes, table: str, values: Iterable[Any]) -> str:
     driver returns them (no SQLAlchemy type processing: parsing every stored date would make a
     check of 100,000 cases several times slower, and the raw form is what an edit changes)."""
     payload = "\x1f".join([table, *map(repr, values)])
-    return hmac.new(key, payload.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, payload.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
 def _signed_names(t: Table) -> list[str]:
@@ -463,6 +476,14 @@ def _digest_of(key: bytes, table: str, row: Any) -> str:
 def _seal(session: Session, key: bytes, t: Table, where: ColumnElement[bool]) -> int:
     """Write the digest of every row of ``t`` matching ``where``; the number sealed."""
     connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # In one UPDATE, the digest computed by a function SQLite calls with each row's stored
+        # values — the very values (and Python types) a SELECT would hand back: a bundle's
+        # 400,000 rows are sealed without passing through SQLAlchemy (~3× faster). The
+        # function is on every connection of a registered engine (``_register``).
+        names = _signed_names(t)
+        digest = func.bbcs_record_digest(literal(t.name), *(t.c[n] for n in names))
+        return int(connection.execute(update(t).where(where).values(digest=digest)).rowcount)
     statement = update(t).where(t.c.id == bindparam("b_id")).values(digest=bindparam("b_digest"))
     last_id = 0
     sealed = 0
