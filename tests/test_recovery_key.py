@@ -164,3 +164,16 @@ def test_init_exports_the_recovery_key_at_setup_or_says_to(tmp_path: Path) -> No
     done = run_bbcs(*INIT, data_dir=tmp_path / "b", env=env)
     assert done.returncode == 0, done.stderr
     assert "请立即导出恢复密钥" in done.stdout and "bbcs recovery-key export" in done.stdout
+
+
+def test_the_printed_sheet_shows_the_site_code_date_and_command(
+    services: AppServices, admin: Actor, tmp_path: Path
+) -> None:
+    """Latin letters and digits are drawn too (the bundled Chinese font has none of them)."""
+    from pypdf import PdfReader
+
+    sheet = tmp_path / "恢复密钥.pdf"
+    services.backups.export_recovery_key(admin, tmp_path / "恢复密钥.json", sheet)
+    text = PdfReader(sheet).pages[0].extract_text()
+    assert "410221" in text and "2026-11-25" in text
+    assert "bbcs restore" in text and "--recovery-key" in text

@@ -18,9 +18,10 @@ from reportlab.graphics.barcode.qr import (  # type: ignore[import-untyped,unuse
 from reportlab.graphics.shapes import Drawing  # type: ignore[import-untyped,unused-ignore]
 from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped,unused-ignore]
 from reportlab.lib.units import mm  # type: ignore[import-untyped,unused-ignore]
+from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped,unused-ignore]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused-ignore]
 
-from desktop_app.documents.fonts import BUNDLED_FONT_NAME, register_fonts
+from desktop_app.documents.fonts import BUNDLED_FONT_NAME, font_runs, register_fonts
 
 GROUPS_PER_LINE = 8
 QR_SIZE = 60 * mm
@@ -39,25 +40,23 @@ def recovery_sheet_pdf(
     *, site_code: str, site_name: str, created_at: str, text: str, groups: Sequence[str]
 ) -> bytes:
     """The sheet as PDF bytes."""
-    register_fonts()
+    fonts = register_fonts()
+    chain = [fonts.body, *fonts.fallbacks]
     buffer = io.BytesIO()
     page_height = A4[1]
     canvas = Canvas(buffer, pagesize=A4)
     canvas.setTitle("bbcs 恢复密钥")
     left = 20 * mm
     y = page_height - 25 * mm
-    canvas.setFont(BUNDLED_FONT_NAME, 20)
-    canvas.drawString(left, y, "恢复密钥（绝密，锁好保管）")
+    _draw(canvas, left, y, "恢复密钥（绝密，锁好保管）", 20, chain)
     y -= 12 * mm
-    canvas.setFont(BUNDLED_FONT_NAME, 12)
-    for line in (f"站点：{site_code} {site_name}", f"导出时间：{created_at}"):
-        canvas.drawString(left, y, line)
+    for line in (f"站点：{site_code} {site_name}", f"导出时间：{created_at.replace('T', ' ')}"):
+        _draw(canvas, left, y, line, 12, chain)
         y -= 7 * mm
     y -= 3 * mm
-    canvas.setFont(BUNDLED_FONT_NAME, 10.5)
     for paragraph in INSTRUCTIONS:
-        for line in _wrap(paragraph, 42):
-            canvas.drawString(left, y, line)
+        for line in _wrap(paragraph, A4[0] - 2 * left, 10.5, chain):
+            _draw(canvas, left, y, line, 10.5, chain)
             y -= 6 * mm
     y -= 4 * mm
     prefix = text[: len(text) - len("".join(groups))].rstrip("-")
@@ -76,13 +75,33 @@ def recovery_sheet_pdf(
     )
     drawing.add(widget)
     renderPDF.draw(drawing, canvas, left, y - QR_SIZE)
-    canvas.setFont(BUNDLED_FONT_NAME, 9)
-    canvas.drawString(left + QR_SIZE + 6 * mm, y - QR_SIZE / 2, "二维码内容与上面的文字相同")
+    _draw(canvas, left + QR_SIZE + 6 * mm, y - QR_SIZE / 2, "二维码内容与上面的文字相同", 9, chain)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Chinese text cut every ``width`` characters (no spaces to break at)."""
-    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
+def _draw(canvas: Canvas, x: float, y: float, text: str, size: float, chain: list[str]) -> None:
+    """Each character in the first font that has it: the bundled Chinese font has no Latin
+    letters or digits (the site code, the date and the command would be left blank)."""
+    text_object = canvas.beginText(x, y)
+    for font, run in font_runs(text, chain):
+        text_object.setFont(font or BUNDLED_FONT_NAME, size)
+        text_object.textOut(run)
+    canvas.drawText(text_object)
+
+
+def _wrap(text: str, width: float, size: float, chain: list[str]) -> list[str]:
+    """``text`` in lines no wider than ``width`` points, measured in the fonts it is drawn in
+    (Chinese has no spaces to break at; Latin letters are narrower)."""
+    lines: list[str] = []
+    line, used = "", 0.0
+    for char in text:
+        font = font_runs(char, chain)[0][0] or BUNDLED_FONT_NAME
+        advance = pdfmetrics.stringWidth(char, font, size)
+        if line and used + advance > width:
+            lines.append(line)
+            line, used = "", 0.0
+        line += char
+        used += advance
+    return [*lines, line] if line or not lines else lines
