@@ -23,8 +23,9 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.engine.base import OptionEngine
 from sqlalchemy.orm import Session
 
-from desktop_app.domain.settings import AUDIT_HEAD
+from desktop_app.domain.settings import AUDIT_HEAD, Declared
 from desktop_app.services import settings
+from desktop_app.services.context import Actor
 from desktop_app.storage.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -226,3 +227,35 @@ def verify_chain(
         head_id = head.split(":", 1)[0]
         problems.append(f"审计日志最新的记录（第 {head_id} 条及之前）被删除或改动")
     return problems
+
+
+def write_settings(
+    session: Session,
+    actor: Actor,
+    values: Mapping[Declared[Any], Any],
+    *,
+    at: datetime,
+    action: str,
+    entity_uuid: str,
+) -> bool:
+    """Store ``values`` (each checked against its declaration and the actor's right) and record
+    what changed, before and after; nothing changed, nothing recorded. True if anything did."""
+    before = settings.stored_text(session, values)
+    for setting, value in values.items():
+        settings.write(session, actor, setting, value)
+    after = settings.stored_text(session, values)
+    old = {k: v for k, v in before.items() if after.get(k) != v}
+    new = {k: v for k, v in after.items() if before.get(k) != v}
+    if not new:
+        return False
+    record(
+        session,
+        at=at,
+        user_name=actor.username,
+        action=action,
+        entity="settings",
+        entity_uuid=entity_uuid,
+        before=old or None,
+        after=new,
+    )
+    return True

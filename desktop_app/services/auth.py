@@ -236,23 +236,14 @@ class AuthService:
         if errors:
             raise ValidationFailed(errors)
         with self._db.write() as session:
-            before = settings.stored_text(session, values)
-            for setting, value in values.items():
-                settings.write(session, actor, setting, value)
-            after = settings.stored_text(session, values)
-            old = {k: v for k, v in before.items() if after.get(k) != v}
-            new = {k: v for k, v in after.items() if before.get(k) != v}
-            if new:
-                audit.record(
-                    session,
-                    at=self._clock.now(),
-                    user_name=actor.username,
-                    action="set_login_rules",
-                    entity="settings",
-                    entity_uuid="login",
-                    before=old or None,
-                    after=new,
-                )
+            audit.write_settings(
+                session,
+                actor,
+                values,
+                at=self._clock.now(),
+                action="set_login_rules",
+                entity_uuid="login",
+            )
         return Changes(settings=True)
 
     def create_user(

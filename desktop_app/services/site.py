@@ -315,23 +315,14 @@ class SiteService:
         if errors:
             raise ValidationFailed(errors)
         with self._db.write() as session:
-            before = settings.stored_text(session, values)
-            for setting, value in values.items():
-                settings.write(session, actor, setting, value)
-            after = settings.stored_text(session, values)
-            old = {k: v for k, v in before.items() if after.get(k) != v}
-            new = {k: v for k, v in after.items() if before.get(k) != v}
-            if new:
-                audit.record(
-                    session,
-                    at=self._clock.now(),
-                    user_name=actor.username,
-                    action="set_paper_settings",
-                    entity="settings",
-                    entity_uuid="paper",
-                    before=old or None,
-                    after=new,
-                )
+            audit.write_settings(
+                session,
+                actor,
+                values,
+                at=self._clock.now(),
+                action="set_paper_settings",
+                entity_uuid="paper",
+            )
         return Changes(settings=True)
 
     def paper_preview_pdf(self, form: PaperSettings) -> bytes:
