@@ -150,6 +150,7 @@ def test_the_auditor_changes_nothing(auditor: Actor) -> None:
         Permission.VIEW_CASES,
         Permission.VIEW_AUDIT,
         Permission.CHECK_DATA,
+        Permission.VIEW_REFERRALS,  # reads the referral register (issue 16); changes nothing
     }
 
 

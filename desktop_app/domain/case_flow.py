@@ -31,6 +31,16 @@ class EventKind(StrEnum):
     WITHDRAWN = "withdrawn"
     # A typo put right (title, area, the complainant's name …): the status stays as it is.
     CORRECTED = "corrected"
+    # Issue 16: the supervision half.
+    SCREENED_OUT = "screened_out"  # 不予受理 / 转办 at screening, with a printed notice
+    ONSITE_SUPERVISED = "onsite_supervised"  # 现场督办: the duty leader at the department
+    BASIS_RECEIVED = "basis_received"  # 办不了: the signed written basis arrived
+    BASIS_WAIVED = "basis_waived"  # … or a leader waived it, with a reason
+    REPLIED = "replied"  # the reply to the complainant: date, method, text
+    VISIT_ATTEMPT = "visit_attempt"  # a return-visit call that did not reach the person
+    REFERRAL = "referral"  # 问责: proposed, sent, decided
+    CLASSED = "classed"  # joined to a class of matters (一类事)
+    MEETING = "meeting"  # taken up at a joint meeting (联席会议)
 
 
 EVENT_LABELS: dict[EventKind, str] = {
@@ -50,6 +60,15 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.REOPENED: "重办",
     EventKind.WITHDRAWN: "撤回",
     EventKind.CORRECTED: "更正",
+    EventKind.SCREENED_OUT: "不予受理/转办",
+    EventKind.ONSITE_SUPERVISED: "现场督办",
+    EventKind.BASIS_RECEIVED: "书面依据收到",
+    EventKind.BASIS_WAIVED: "免除书面依据",
+    EventKind.REPLIED: "答复反映人",
+    EventKind.VISIT_ATTEMPT: "回访未联系上",
+    EventKind.REFERRAL: "问责移交",
+    EventKind.CLASSED: "归入一类事",
+    EventKind.MEETING: "联席会议",
 }
 
 # Events that leave the status as it is, and the states they may happen in.
@@ -66,6 +85,21 @@ _NEUTRAL: dict[EventKind, frozenset[CaseStatus]] = {
     EventKind.EXTENSION: frozenset({CaseStatus.IN_PROGRESS}),
     EventKind.RETURNED: frozenset({CaseStatus.IN_PROGRESS}),
     EventKind.URGED: frozenset({CaseStatus.IN_PROGRESS}),
+    EventKind.ONSITE_SUPERVISED: frozenset({CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS}),
+    # A missing basis stays due after the case is concluded, until it arrives or is waived.
+    EventKind.BASIS_RECEIVED: frozenset(
+        {CaseStatus.IN_PROGRESS, CaseStatus.CONCLUDED, CaseStatus.VISITED}
+    ),
+    EventKind.BASIS_WAIVED: frozenset(
+        {CaseStatus.IN_PROGRESS, CaseStatus.CONCLUDED, CaseStatus.VISITED}
+    ),
+    EventKind.REPLIED: frozenset(
+        {CaseStatus.IN_PROGRESS, CaseStatus.CONCLUDED, CaseStatus.VISITED}
+    ),
+    EventKind.VISIT_ATTEMPT: frozenset({CaseStatus.CONCLUDED}),
+    EventKind.REFERRAL: frozenset(CaseStatus),
+    EventKind.CLASSED: frozenset(CaseStatus),
+    EventKind.MEETING: frozenset(CaseStatus),
 }
 
 _MOVES: dict[EventKind, tuple[frozenset[CaseStatus], CaseStatus]] = {
@@ -86,6 +120,8 @@ _MOVES: dict[EventKind, tuple[frozenset[CaseStatus], CaseStatus]] = {
         frozenset({CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS}),
         CaseStatus.WITHDRAWN,
     ),
+    # Only before anything was assigned: a matter sent to a department is in scope.
+    EventKind.SCREENED_OUT: (frozenset({CaseStatus.REGISTERED}), CaseStatus.SCREENED_OUT),
 }
 
 _REFUSALS: dict[EventKind, str] = {
@@ -96,6 +132,12 @@ _REFUSALS: dict[EventKind, str] = {
     EventKind.TRIAGED: "已办结的事项不能再甄别分类",
     EventKind.REPEAT_VISIT: "事项已办结，再次来访请登记为新事项并关联原事项",
     EventKind.ASSIGNED: "已办结的事项不能交办",
+    EventKind.SCREENED_OUT: "只有尚未交办的新登记事项才能不予受理或转办",
+    EventKind.VISIT_ATTEMPT: "只有已办结、待回访的事项才能登记回访",
+    EventKind.ONSITE_SUPERVISED: "只有尚未办结的事项才能现场督办",
+    EventKind.BASIS_RECEIVED: "只有已交办的事项才有书面依据",
+    EventKind.BASIS_WAIVED: "只有已交办的事项才有书面依据",
+    EventKind.REPLIED: "只有已交办或已办结的事项才能答复",
 }
 
 

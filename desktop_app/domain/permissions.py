@@ -26,6 +26,14 @@ class Permission(LabelledEnum):
     TRUST_SITES = "trust_sites", "登记或吊销其他站点的密钥"
     CHECK_DATA = "check_data", "检查数据完整性"
     BACKUP_DATA = "backup_data", "备份或恢复数据"
+    # Supervision (issue 16)
+    WAIVE_BASIS = "waive_basis", "免除书面依据"
+    VIEW_REFERRALS = "view_referrals", "查看问责线索"
+    PROPOSE_REFERRAL = "propose_referral", "提出问责移交"
+    SEND_REFERRAL = "send_referral", "签发问题线索移交函"
+    DECIDE_REFERRAL = "decide_referral", "登记问责处理结果"
+    MANAGE_CLASSES = "manage_classes", "维护一类事和预警"
+    MANAGE_MEETINGS = "manage_meetings", "登记联席会议"
 
 
 _CASE_WORK = {
@@ -39,7 +47,14 @@ _CASE_WORK = {
     # An issued slip's first output is the department's original: recording an output uses it
     # up, so an auditor (who only looks) may view a slip but not print or save it.
     Permission.PRINT_PAPERS,
+    Permission.VIEW_REFERRALS,
+    Permission.PROPOSE_REFERRAL,
+    Permission.MANAGE_CLASSES,
+    Permission.MANAGE_MEETINGS,
 }
+
+# What only the duty leader does: signs, and decides for the window.
+_LEADING = {Permission.SIGN_SLIP, Permission.SEND_REFERRAL, Permission.WAIVE_BASIS}
 
 _ADMINISTRATION = {
     Permission.MANAGE_USERS,
@@ -51,11 +66,23 @@ _ADMINISTRATION = {
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLERK: frozenset(_CASE_WORK),
-    Role.DUTY_LEADER: frozenset(_CASE_WORK | {Permission.SIGN_SLIP}),
+    Role.DUTY_LEADER: frozenset(_CASE_WORK | _LEADING),
     # Not VIEW_AUDIT (the auditor watches the administrator too), not SIGN_SLIP.
     Role.ADMIN: frozenset(_CASE_WORK | _ADMINISTRATION),
     # Reads and checks; changes nothing (not even a print count).
-    Role.AUDITOR: frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT, Permission.CHECK_DATA}),
+    Role.AUDITOR: frozenset(
+        {
+            Permission.VIEW_CASES,
+            Permission.VIEW_AUDIT,
+            Permission.CHECK_DATA,
+            Permission.VIEW_REFERRALS,
+        }
+    ),
+    # 纪检监察 (issue 16): reads the cases and records what was decided about a referral; writes
+    # nothing else.
+    Role.DISCIPLINE: frozenset(
+        {Permission.VIEW_CASES, Permission.VIEW_REFERRALS, Permission.DECIDE_REFERRAL}
+    ),
 }
 
 

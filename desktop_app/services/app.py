@@ -44,7 +44,11 @@ if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
     from desktop_app.services.backup import BackupService
+    from desktop_app.services.classes import ClassService
     from desktop_app.services.exchange import ExchangeService
+    from desktop_app.services.meetings import MeetingService
+    from desktop_app.services.referrals import ReferralService
+    from desktop_app.services.supervision import SupervisionQueries
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,36 @@ class AppServices:
         from desktop_app.services.exchange import ExchangeService
 
         return ExchangeService(self.db, self.clock, self.keys, self.attachments, self.sealer)
+
+    # Supervision (issue 16) ----------------------------------------------------------------
+
+    @functools.cached_property
+    def referrals(self) -> ReferralService:
+        """问责: referrals, their letters and decisions."""
+        from desktop_app.services.referrals import ReferralService
+
+        return ReferralService(self.db, self.clock, self.sealer)
+
+    @functools.cached_property
+    def classes(self) -> ClassService:
+        """一类事 and early warnings."""
+        from desktop_app.services.classes import ClassService
+
+        return ClassService(self.db, self.clock)
+
+    @functools.cached_property
+    def meetings(self) -> MeetingService:
+        """联席会议, their minutes and follow-up assignments."""
+        from desktop_app.services.meetings import MeetingService
+
+        return MeetingService(self.db, self.clock, self.assignments)
+
+    @functools.cached_property
+    def supervision(self) -> SupervisionQueries:
+        """The counts and lists the dashboard, scorecards and bulletins share."""
+        from desktop_app.services.supervision import SupervisionQueries
+
+        return SupervisionQueries(self.db, self.clock, self.calendar)
 
     @functools.cached_property
     def backups(self) -> BackupService:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -187,6 +188,9 @@ class Case(Exported, Base):
         Index("ix_cases_basis_due_date", "basis_due_date"),
         Index("ix_cases_visit_due_date", "visit_due_date"),
         Index("ix_cases_number_title", "number", "title"),
+        Index("ix_cases_issue_class", "issue_class_id"),
+        Index("ix_cases_visit_retry_on", "visit_retry_on"),
+        Index("ix_cases_campaign", "campaign"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -230,8 +234,42 @@ class Case(Exported, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
+    # Issue 16 (migration 0012) ----------------------------------------------------------------
+    # Who came for the person concerned (代办人, e.g. an uncle for his niece): a complainant row
+    # of its own, so the agent's numbers are sealed like the person's; duplicate checks and
+    # visits go to ``complainant``.
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("complainants.id"), nullable=True)
+    agent_relation: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # Who is complained about: the official or window named (for accountability and statistics).
+    respondent_name: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    respondent_post: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    respondent_unit: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    respondent_conduct: Mapped[list[str]] = mapped_column(JSON, default=list)  # Conduct codes
+    campaign: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # Ended at screening (status screened_out): 不予受理 or 转办, to which channel, why.
+    screening_decision: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    screening_channel: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    screening_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    screened_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # 办不了: the department's signed written basis arrived (or a leader waived it, with why).
+    basis_received_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    basis_signed_by: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    basis_waived_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    basis_waived_by: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # The reply to the complainant (the latest; each is an event of the timeline).
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    reply_method: Mapped[str] = mapped_column(String(12), default="", server_default="")
+    # Return-visit attempts so far, and when an unreached person is to be tried again.
+    visit_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    visit_retry_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    visit_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)  # VisitReason codes
+    # The class of matters (一类事) this case belongs to.
+    issue_class_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issue_classes.id"), nullable=True
+    )
 
-    complainant: Mapped[Complainant] = relationship(lazy="joined")
+    complainant: Mapped[Complainant] = relationship(lazy="joined", foreign_keys=[complainant_id])
+    agent: Mapped[Complainant | None] = relationship(foreign_keys=[agent_id])
     stuck_department: Mapped[Department | None] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
@@ -456,6 +494,182 @@ class Slip(Exported, Base):
     void_reason: Mapped[str] = mapped_column(String(200), default="")
     voided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
+
+
+class CauseCode(Base):
+    """A cause (作风不实、政策不明 …) with a stable code: reference data the city sends down
+    (DESIGN.md §6), so a city adds up its counties' causes."""
+
+    __tablename__ = "cause_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    label: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Referral(Exported, Base):
+    """问责: a referral of an official for accountability, from a case (and an assignment).
+
+    Proposed by the window, sent (signed, numbered: the 问题线索移交函) by the duty leader, and
+    decided by discipline staff: the measure, or an outcome that protects the cadre. ``evidence``
+    is assembled from the record when it is sent; ``content`` is the letter as issued.
+    """
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        UniqueConstraint("site_code", "year", "seq", name="uq_referrals_site_year_seq"),
+        Index("ix_referrals_case", "case_id"),
+        Index("ix_referrals_state", "state", "proposed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(6), default="", server_default="")
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), nullable=True)
+    person_name: Mapped[str] = mapped_column(String(40))
+    person_post: Mapped[str] = mapped_column(String(60), default="")
+    person_unit: Mapped[str] = mapped_column(String(100), default="")
+    conduct: Mapped[list[str]] = mapped_column(JSON, default=list)  # Conduct codes
+    facts: Mapped[str] = mapped_column(Text, default="")
+    recipient: Mapped[str] = mapped_column(String(20), default="")  # ReferralRecipient
+    recipient_name: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(12))  # ReferralState
+    proposed_at: Mapped[datetime] = mapped_column(DateTime)
+    proposed_by: Mapped[str] = mapped_column(String(40))
+    # Set when sent: the letter's number, signer and content (frozen, like a slip's).
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    number: Mapped[str] = mapped_column(String(60), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    signer_name: Mapped[str] = mapped_column(String(40), default="")
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    print_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Recorded by discipline staff.
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    decided_by: Mapped[str] = mapped_column(String(40), default="")
+    measure: Mapped[str] = mapped_column(String(20), default="")  # Measure
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    dropped_reason: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
+
+    case: Mapped[Case] = relationship()
+    assignment: Mapped[Assignment | None] = relationship()
+
+
+class IssueClass(Exported, Base):
+    """一类事: a common problem linking cases across departments and time, with its systemic
+    fix (a rule revised, a 一次性告知 list issued, a process shortened), owner and deadline."""
+
+    __tablename__ = "issue_classes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(6), default="", server_default="")
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    area: Mapped[str] = mapped_column(String(40), default="")
+    causes: Mapped[list[str]] = mapped_column(JSON, default=list)  # cause codes
+    fix_kind: Mapped[str] = mapped_column(String(20), default="")  # FixKind
+    fix_description: Mapped[str] = mapped_column(Text, default="")
+    owner_department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id"), nullable=True
+    )
+    owner_name: Mapped[str] = mapped_column(String(40), default="")
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    done_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
+
+    owner_department: Mapped[Department | None] = relationship()
+
+
+class EarlyWarning(Base):
+    """苗头性、倾向性问题: a rise of matters of one department × area × cause, as computed (the
+    numbers kept, so a person sees why) and what a person decided about it. Site-local."""
+
+    __tablename__ = "early_warnings"
+    __table_args__ = (
+        UniqueConstraint("month", "department_id", "area", "cause", name="uq_warnings_key"),
+        Index("ix_warnings_state", "state", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # 2026-12
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
+    area: Mapped[str] = mapped_column(String(40), default="")
+    cause: Mapped[str] = mapped_column(String(12), default="")
+    count: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[float] = mapped_column(Float)  # the expected count from earlier months
+    months: Mapped[int] = mapped_column(Integer)  # how many earlier months the baseline uses
+    p_value: Mapped[float] = mapped_column(Float)
+    raised_at: Mapped[datetime] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(12), default="open")  # open | dismissed | classed
+    decided_by: Mapped[str] = mapped_column(String(40), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    issue_class_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issue_classes.id"), nullable=True
+    )
+
+
+class Meeting(Exported, Base):
+    """联席会议 / 会商: who met, about which cases and classes, what they decided; the minutes
+    (会议纪要) are printed from it, numbered."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("site_code", "year", "seq", name="uq_meetings_site_year_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_code: Mapped[str] = mapped_column(String(6), default="", server_default="")
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(60))
+    held_at: Mapped[datetime] = mapped_column(DateTime)
+    place: Mapped[str] = mapped_column(String(100), default="")
+    chair: Mapped[str] = mapped_column(String(40))
+    attendees: Mapped[list[str]] = mapped_column(JSON, default=list)  # departments present
+    topic: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    recorder: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
+
+    items: Mapped[list[MeetingItem]] = relationship(
+        back_populates="meeting", order_by="MeetingItem.id", cascade="all, delete-orphan"
+    )
+
+
+class MeetingItem(Exported, Base):
+    """One matter a meeting took up (a case or a class), its decision, and the follow-up
+    assignment made from that decision (signed like any slip)."""
+
+    __tablename__ = "meeting_items"
+    __table_args__ = (
+        Index("ix_meeting_items_meeting", "meeting_id"),
+        Index("ix_meeting_items_case", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    issue_class_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issue_classes.id"), nullable=True
+    )
+    discussion: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[str] = mapped_column(Text, default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
+    working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), nullable=True)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="items")
 
 
 class Bundle(Base):

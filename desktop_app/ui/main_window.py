@@ -211,6 +211,9 @@ class MainWindow(QMainWindow):
         self._builders: dict[str, Callable[[], QWidget]] = {
             "期限日历": self._build_calendar,
             "交办单": self._build_slips,
+            "问责线索": self._build_referrals,
+            "一类事与预警": self._build_classes,
+            "联席会议": self._build_meetings,
             "数据交换": self._build_exchange,
             "系统设置": self._build_settings,
             "审计日志": self._build_audit,
@@ -221,6 +224,12 @@ class MainWindow(QMainWindow):
         self._add_page("事项台账", self.ledger)
         self._add_page("期限日历", QWidget())
         self._add_page("交办单", QWidget())
+        if context.actor.can(Permission.VIEW_REFERRALS):
+            self._add_page("问责线索", QWidget())
+        if context.actor.can(Permission.MANAGE_CLASSES):
+            self._add_page("一类事与预警", QWidget())
+        if context.actor.can(Permission.MANAGE_MEETINGS):
+            self._add_page("联席会议", QWidget())
         for title, description in PLANNED.items():
             self._add_page(title, PlannedPage(title, description))
         self._add_page("数据交换", QWidget())
@@ -355,6 +364,27 @@ class MainWindow(QMainWindow):
         from desktop_app.ui.slips_page import SlipsPage
 
         page = SlipsPage(self.context)
+        page.open_case.connect(self.open_case)
+        return page
+
+    def _build_referrals(self) -> QWidget:
+        from desktop_app.ui.referrals_page import ReferralsPage
+
+        page = ReferralsPage(self.context)
+        page.open_case.connect(self.open_case)
+        return page
+
+    def _build_classes(self) -> QWidget:
+        from desktop_app.ui.classes_page import ClassesPage
+
+        page = ClassesPage(self.context)
+        page.open_case.connect(self.open_case)
+        return page
+
+    def _build_meetings(self) -> QWidget:
+        from desktop_app.ui.meetings_page import MeetingsPage
+
+        page = MeetingsPage(self.context)
         page.open_case.connect(self.open_case)
         return page
 

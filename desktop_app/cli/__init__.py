@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import importlib
 import json
 import logging
 import os
@@ -183,11 +184,43 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="恢复密钥文件（存到U盘）")
     r.add_argument("--pdf", help="可打印的恢复密钥纸（PDF）")
 
+    for module in _extensions():
+        module.add_parsers(sub)
+
     sub.add_parser("gui", help="打开图形界面（与不带子命令相同）")
     sub.add_parser(
         "self-test", help="自检：在临时目录中离屏运行界面、签发并生成交办单，确认安装完整"
     )
     return parser
+
+
+# Commands in modules of their own (issue 16's supervision): each has ``add_parsers(sub)``,
+# ``COMMANDS`` (name -> handler) and ``PERMISSIONS`` (command name -> what the user needs).
+_EXTENSIONS = ("desktop_app.cli.referrals", "desktop_app.cli.classes", "desktop_app.cli.meetings")
+
+
+def _extensions() -> list[Any]:
+    return [importlib.import_module(name) for name in _EXTENSIONS]
+
+
+def _handler(command: str) -> Callable[[argparse.Namespace, Path], int]:
+    if command in _COMMANDS:
+        return _COMMANDS[command]
+    for module in _extensions():
+        if command in module.COMMANDS:
+            handler: Callable[[argparse.Namespace, Path], int] = module.COMMANDS[command]
+            return handler
+    raise KeyError(command)
+
+
+def _permission_for(command: str) -> Permission | None:
+    if command in _PERMISSION_FOR:
+        return _PERMISSION_FOR[command]
+    for module in _extensions():
+        permission: Permission | None = module.PERMISSIONS.get(command)
+        if permission is not None:
+            return permission
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -206,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         exit_code: int = run_gui(data_dir, db_url=args.db_url)
         return exit_code
-    handler = _COMMANDS[args.command]
+    handler = _handler(args.command)
     try:
         needs_site = _needs_site(args)
         if needs_site:
@@ -927,7 +960,7 @@ def _log_in(services: Any, args: argparse.Namespace) -> Actor:
         username, password = _credentials(args)
         actor = services.auth.login(username, password)
         args.actor = actor
-    permission = _PERMISSION_FOR.get(_command_name(args))
+    permission = _permission_for(_command_name(args))
     if permission is not None:
         actor.require(permission)
     return actor

@@ -1,0 +1,19 @@
+"""``bbcs classes [--json]`` and ``bbcs warnings [--json]``: classes of matters (一类事) and
+early warnings (issue 16)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from desktop_app.domain.permissions import Permission
+
+
+def add_parsers(sub: Any) -> None:
+    """Adds ``classes`` and ``warnings`` to the ``bbcs`` parser (filled in by the classes work)."""
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {}
+PERMISSIONS: dict[str, Permission] = {}
