@@ -66,4 +66,8 @@ class Changes:
     departments: bool = False
     settings: bool = False
     site: bool = False
+    # Supervision (issue 16): the referral register, classes and warnings, meetings.
+    referrals: bool = False
+    classes: bool = False
+    meetings: bool = False
     messages: tuple[str, ...] = field(default=())
