@@ -376,6 +376,11 @@ SEALED_AT_REST = IntSetting(
 DATA_KEY_FINGERPRINT = TextSetting(
     key="data_key_fingerprint", default="", label="数据密钥指纹", internal=True
 )
+# The format of the records' digests (services/integrity.py): a database digested before format
+# 2 (and a backup of one, restored) is brought up to it at open, row by row as each verifies.
+RECORD_DIGEST_FORMAT = IntSetting(
+    key="record_digest_format", default=1, label="记录校验值格式", internal=True, minimum=1
+)
 
 REFERENCE_FROM_PREFIX = "sync_reference_from_"
 
@@ -406,6 +411,7 @@ DECLARED: tuple[Declared[Any], ...] = (
     LAST_INTEGRITY_CHECK,
     SEALED_AT_REST,
     DATA_KEY_FINGERPRINT,
+    RECORD_DIGEST_FORMAT,
 )
 """Every fixed declaration (the per-name families above are built by their functions)."""
 
