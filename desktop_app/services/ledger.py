@@ -72,6 +72,8 @@ class CaseFilter:
     site_code: str | None = None  # at the city: one county's cases (DESIGN.md §6)
     # 待签发: a lead (not 协办) assignment drafted here waits for the duty leader's signature.
     awaiting_signature: bool = False
+    # 待重拨: a return visit that did not reach the person waits for another call (issue 16).
+    visit_retry_due: bool = False
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,10 @@ class LedgerService:
             query = query.where(Case.status == CaseStatus.REGISTERED.value, Case.nature.is_(None))
         if case_filter.awaiting_signature:
             query = query.where(Case.id.in_(_awaiting_signature()))
+        if case_filter.visit_retry_due:
+            query = query.where(
+                Case.status == CaseStatus.CONCLUDED.value, Case.visit_retry_on.is_not(None)
+            )
         if case_filter.site_code:
             query = query.where(Case.site_code == case_filter.site_code)
         if case_filter.area:
