@@ -28,6 +28,11 @@ from desktop_app.domain.deadlines import (
     MAX_RULE_DAYS,
     RuleKey,
 )
+from desktop_app.domain.early_warning import (
+    DEFAULT_HISTORY_MONTHS,
+    DEFAULT_MIN_VOLUME,
+    DEFAULT_P_PER_MILLE,
+)
 from desktop_app.domain.papers import PaperKind
 from desktop_app.domain.permissions import Permission
 
@@ -332,6 +337,39 @@ BACKUP_SETTINGS: tuple[Declared[Any], ...] = (
     BACKUP_SECOND_FOLDER,
 )
 
+# issue 16 (D): early warning (domain/early_warning.py) -----------------------------------------
+# Read by services.classes when it scans; changed on the 一类事与预警 page by whoever manages them.
+
+WARNING_HISTORY_MONTHS = IntSetting(
+    key="warning.history_months",
+    default=DEFAULT_HISTORY_MONTHS,
+    label="预警基准月数",
+    permission=Permission.MANAGE_CLASSES,
+    minimum=2,
+    maximum=24,
+)
+WARNING_P_PER_MILLE = IntSetting(
+    key="warning.p_per_mille",
+    default=DEFAULT_P_PER_MILLE,
+    label="预警显著性水平（千分之）",  # 10: P < 0.01
+    permission=Permission.MANAGE_CLASSES,
+    minimum=1,
+    maximum=100,
+)
+WARNING_MIN_VOLUME = IntSetting(
+    key="warning.min_volume",
+    default=DEFAULT_MIN_VOLUME,
+    label="预警最少件数",
+    permission=Permission.MANAGE_CLASSES,
+    minimum=1,
+    maximum=1000,
+)
+WARNING_SETTINGS: tuple[IntSetting, ...] = (
+    WARNING_HISTORY_MONTHS,
+    WARNING_P_PER_MILLE,
+    WARNING_MIN_VOLUME,
+)
+
 # Preferences ------------------------------------------------------------------------------------
 
 PREFERENCE_PREFIX = "pref."
@@ -404,6 +442,7 @@ DECLARED: tuple[Declared[Any], ...] = (
     *PAPER_SETTINGS,
     *LOGIN_SETTINGS,
     *BACKUP_SETTINGS,
+    *WARNING_SETTINGS,
     LAST_PRINTER,
     AUDIT_HEAD,
     CALENDAR_REVISION,
