@@ -6,7 +6,7 @@ is about to show; no caller ever loads every case.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -17,12 +17,15 @@ from sqlalchemy import (
     Integer,
     Select,
     Text,
+    and_,
     column,
+    false,
     func,
     literal,
     or_,
     select,
     table,
+    true,
 )
 from sqlalchemy.orm import Session
 
@@ -33,6 +36,7 @@ from desktop_app.domain.vocabulary import (
     CaseStatus,
     Channel,
     ComplainantKind,
+    LabelledEnum,
     Nature,
     SiteLevel,
 )
@@ -59,6 +63,17 @@ class SortKey(StrEnum):
     VISITS = "visits_count"
 
 
+class Worklist(LabelledEnum):
+    """A supervision list (issue 16) whose rule needs more than a column: the dashboard counts
+    each and the ledger lists it, through the same condition (``worklist_condition``)."""
+
+    MINE = "mine", "我登记的未办结"
+    DUE_TODAY = "due_today", "今日到期"
+    OVERDUE = "overdue", "已超期"
+    BASIS_MISSING = "basis_missing", "书面依据未到"
+    AWAITING_REPLY = "awaiting_reply", "待答复"
+
+
 @dataclass(frozen=True)
 class CaseFilter:
     text: str = ""
@@ -74,6 +89,12 @@ class CaseFilter:
     awaiting_signature: bool = False
     # 待重拨: a return visit that did not reach the person waits for another call (issue 16).
     visit_retry_due: bool = False
+    worklist: Worklist | None = None
+    # The day "today" means for the worklists and, with visit_retry_due, the retry day it has
+    # reached: set by whoever builds the filter from the injected clock, so a count and its list
+    # agree on the day.
+    today: date | None = None
+    user_id: int | None = None  # whose cases Worklist.MINE lists
 
 
 @dataclass(frozen=True)
@@ -282,33 +303,7 @@ class LedgerService:
         self, session: Session, query: Select[Any], case_filter: CaseFilter
     ) -> Select[Any] | None:
         """Apply the filter; None when the filter cannot match anything."""
-        if case_filter.statuses:
-            query = query.where(Case.status.in_([s.value for s in case_filter.statuses]))
-        if case_filter.awaiting_triage:
-            query = query.where(Case.status == CaseStatus.REGISTERED.value, Case.nature.is_(None))
-        if case_filter.awaiting_signature:
-            query = query.where(Case.id.in_(_awaiting_signature()))
-        if case_filter.visit_retry_due:
-            query = query.where(
-                Case.status == CaseStatus.CONCLUDED.value, Case.visit_retry_on.is_not(None)
-            )
-        if case_filter.site_code:
-            query = query.where(Case.site_code == case_filter.site_code)
-        if case_filter.area:
-            query = query.where(Case.area == case_filter.area)
-        if case_filter.department_id is not None:
-            query = query.where(Case.stuck_department_id == case_filter.department_id)
-        if case_filter.channel is not None:
-            query = query.where(Case.channel == case_filter.channel.value)
-        if case_filter.received_from is not None:
-            query = query.where(
-                Case.received_at >= datetime.combine(case_filter.received_from, time.min)
-            )
-        if case_filter.received_to is not None:
-            query = query.where(
-                Case.received_at
-                < datetime.combine(case_filter.received_to + timedelta(days=1), time.min)
-            )
+        query = query.where(*conditions(case_filter))
         text = case_filter.text.strip()
         if not text:
             return query
@@ -358,6 +353,138 @@ class LedgerService:
                 select(Site.short_name).where(Site.is_local.is_(True))
             )
         return self._short_name or ""
+
+
+def count_many(
+    db: Database,
+    filters: Mapping[str, CaseFilter],
+    extra: Mapping[str, ColumnElement[Any]] | None = None,
+) -> dict[str, int]:
+    """Each filter's count (and each ``extra`` scalar) from ONE statement over the cases: the
+    dashboard's figures without a query per tile. A search needs the sealer and the site's
+    prefix, so filters with search text are refused here (``LedgerService.count`` counts them).
+    """
+    if any(case_filter.text.strip() for case_filter in filters.values()):
+        raise ValueError("count_many counts filters without search text")
+    columns: list[Any] = [
+        func.count(Case.id).filter(and_(true(), *conditions(case_filter))).label(key)
+        for key, case_filter in filters.items()
+    ]
+    columns += [expression.label(key) for key, expression in (extra or {}).items()]
+    with db.read() as session:
+        row = session.execute(select(*columns).select_from(Case)).one()
+    return {key: int(value or 0) for key, value in row._mapping.items()}
+
+
+def conditions(case_filter: CaseFilter) -> list[ColumnElement[bool]]:
+    """The WHERE terms of every part of the filter but the search text: the ledger lists with
+    them and the dashboard counts with them (``LedgerService.count_many``), so they agree."""
+    terms: list[ColumnElement[bool]] = []
+    if case_filter.statuses:
+        terms.append(Case.status.in_([s.value for s in case_filter.statuses]))
+    if case_filter.awaiting_triage:
+        terms += [Case.status == CaseStatus.REGISTERED.value, Case.nature.is_(None)]
+    if case_filter.awaiting_signature:
+        terms.append(Case.id.in_(_awaiting_signature()))
+    if case_filter.visit_retry_due:
+        terms += [Case.status == CaseStatus.CONCLUDED.value, Case.visit_retry_on.is_not(None)]
+        if case_filter.today is not None:
+            terms.append(Case.visit_retry_on <= case_filter.today)
+    if case_filter.worklist is not None:
+        terms.append(
+            worklist_condition(case_filter.worklist, case_filter.today, case_filter.user_id)
+        )
+    if case_filter.site_code:
+        terms.append(Case.site_code == case_filter.site_code)
+    if case_filter.area:
+        terms.append(Case.area == case_filter.area)
+    if case_filter.department_id is not None:
+        terms.append(Case.stuck_department_id == case_filter.department_id)
+    if case_filter.channel is not None:
+        terms.append(Case.channel == case_filter.channel.value)
+    if case_filter.received_from is not None:
+        terms.append(Case.received_at >= datetime.combine(case_filter.received_from, time.min))
+    if case_filter.received_to is not None:
+        terms.append(
+            Case.received_at
+            < datetime.combine(case_filter.received_to + timedelta(days=1), time.min)
+        )
+    return terms
+
+
+_OPEN_CODES = [status.value for status in OPEN_STATUSES]
+# An assignment the department has not finished with (not yet signed, signed, received).
+_UNFINISHED_ASSIGNMENT = [
+    AssignmentState.DRAFT.value,
+    AssignmentState.ISSUED.value,
+    AssignmentState.RECEIVED.value,
+]
+
+
+def worklist_condition(
+    worklist: Worklist, today: date | None, user_id: int | None
+) -> ColumnElement[bool]:
+    """Which cases are on ``worklist`` as of ``today`` (the definitions, in one place).
+
+    - 我登记的未办结: open (已登记 or 办理中) and registered by ``user_id``.
+    - 今日到期 / 已超期: a deadline still to be met falls on / before ``today``: the handling
+      deadline while the case is open, the written basis while it is missing (below), the return
+      visit while the case waits for it. Computed, never stored (DESIGN.md §4).
+    - 书面依据未到: 办不了 with a basis due, neither received nor waived by a leader — concluded and
+      visited cases too (the basis stays owed after the conclusion); a withdrawn case owes none.
+    - 待答复: in progress with no reply recorded, and either 办不了 (answered the same day, DESIGN
+      §4) or the departments have answered (an assignment 已反馈, none still unsigned, issued or
+      received): the window now owes the person the answer. A concluded case is never on it:
+      its conclusion records the reply (DESIGN.md §3).
+    """
+    if worklist is Worklist.MINE:
+        if user_id is None:
+            return false()
+        return and_(Case.status.in_(_OPEN_CODES), Case.created_by_id == user_id)
+    if worklist is Worklist.BASIS_MISSING:
+        return _basis_missing()
+    if worklist is Worklist.AWAITING_REPLY:
+        return _awaiting_reply()
+    if today is None:
+        raise ValueError(f"{worklist.label} needs the day it counts from")
+    if worklist is Worklist.DUE_TODAY:
+        return _pending_deadline(lambda due: due == today)
+    return _pending_deadline(lambda due: due < today)
+
+
+def _basis_missing() -> ColumnElement[bool]:
+    return and_(
+        Case.nature == Nature.CANT.value,
+        Case.basis_due_date.is_not(None),
+        Case.basis_received_on.is_(None),
+        Case.basis_waived_reason == "",
+        Case.status.not_in([CaseStatus.WITHDRAWN.value, CaseStatus.SCREENED_OUT.value]),
+    )
+
+
+def _pending_deadline(falls: Callable[[Any], ColumnElement[bool]]) -> ColumnElement[bool]:
+    """A case with a deadline still to be met for which ``falls(deadline column)`` holds."""
+    return or_(
+        and_(Case.status.in_(_OPEN_CODES), falls(Case.due_date)),
+        and_(_basis_missing(), falls(Case.basis_due_date)),
+        and_(Case.status == CaseStatus.CONCLUDED.value, falls(Case.visit_due_date)),
+    )
+
+
+def _awaiting_reply() -> ColumnElement[bool]:
+    answered = and_(
+        Case.id.in_(
+            select(Assignment.case_id).where(Assignment.state == AssignmentState.RESPONDED.value)
+        ),
+        Case.id.not_in(
+            select(Assignment.case_id).where(Assignment.state.in_(_UNFINISHED_ASSIGNMENT))
+        ),
+    )
+    return and_(
+        Case.status == CaseStatus.IN_PROGRESS.value,
+        Case.replied_at.is_(None),
+        or_(Case.nature == Nature.CANT.value, answered),
+    )
 
 
 def _awaiting_signature() -> Select[Any]:
