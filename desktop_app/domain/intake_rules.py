@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from desktop_app.domain import validation
-from desktop_app.domain.vocabulary import Channel, ComplainantKind
+from desktop_app.domain.vocabulary import Channel, ComplainantKind, Conduct
 from desktop_app.domain.workdays import FIRST_YEAR
 
 MAX_TITLE = 200
@@ -32,7 +32,21 @@ TEXT_FIELDS = (
     "stuck_at",
     "id_override_reason",
     "confirm_name_change",
+    "agent_name",
+    "agent_phone",
+    "agent_id_number",
+    "agent_relation",
+    "respondent_name",
+    "respondent_post",
+    "respondent_unit",
+    "campaign",
 )
+# Lengths the case's columns hold (migration 0012).
+MAX_AGENT_RELATION = 40
+MAX_RESPONDENT_NAME = 40
+MAX_RESPONDENT_POST = 60
+MAX_RESPONDENT_UNIT = 100
+MAX_CAMPAIGN = 40
 
 FIELD_LABELS: dict[str, str] = {
     "complainant_kind": "反映人类型",
@@ -53,6 +67,15 @@ FIELD_LABELS: dict[str, str] = {
     "attachments": "材料",
     "id_override_reason": "证件号确认理由",
     "confirm_name_change": "更名理由",
+    "agent_name": "代办人姓名",
+    "agent_phone": "代办人电话",
+    "agent_id_number": "代办人身份证号",
+    "agent_relation": "代办人与反映人关系",
+    "respondent_name": "被反映人姓名",
+    "respondent_post": "被反映人职务/岗位",
+    "respondent_unit": "被反映人单位",
+    "respondent_conduct": "被反映问题",
+    "campaign": "专项活动",
 }
 
 
@@ -83,6 +106,22 @@ class IntakeForm:
     # A known ID or credit code under another name renames its complainant (on every earlier
     # case) only when the clerk confirms it is the same person and says why (issue 14 item 13).
     confirm_name_change: str = ""
+    # Who came for the person concerned (代办人, e.g. an uncle for his niece, seed 002): kept
+    # apart from the person, whose case it is (duplicate checks and visits go to the person).
+    agent_name: str = ""
+    agent_phone: str = ""
+    agent_id_number: str = ""
+    agent_relation: str = ""  # 舅舅、子女、委托代理人 …
+    # Who is complained about: the official or window named, and what they did (Conduct codes).
+    respondent_name: str = ""
+    respondent_post: str = ""
+    respondent_unit: str = ""
+    respondent_conduct: tuple[str, ...] = ()
+    campaign: str = ""  # 专项活动 (DEFAULT_CAMPAIGNS or the site's own)
+
+    @property
+    def has_agent(self) -> bool:
+        return any((self.agent_name, self.agent_phone, self.agent_id_number, self.agent_relation))
 
 
 def normalized(form: IntakeForm) -> IntakeForm:
@@ -106,7 +145,23 @@ def normalized(form: IntakeForm) -> IntakeForm:
         stuck_at=validation.normalize_text(form.stuck_at),
         id_override_reason=validation.normalize_text(form.id_override_reason),
         confirm_name_change=validation.normalize_text(form.confirm_name_change),
+        agent_name=validation.normalize_text(form.agent_name),
+        agent_phone=_normalized_phone(form.agent_phone),
+        agent_id_number=validation.normalize_id_number(form.agent_id_number),
+        agent_relation=validation.normalize_text(form.agent_relation),
+        respondent_name=validation.normalize_text(form.respondent_name),
+        respondent_post=validation.normalize_text(form.respondent_post),
+        respondent_unit=validation.normalize_text(form.respondent_unit),
+        respondent_conduct=tuple(dict.fromkeys(c.strip() for c in form.respondent_conduct if c)),
+        campaign=validation.normalize_text(form.campaign),
     )
+
+
+def _normalized_phone(value: str) -> str:
+    phone = validation.normalize_code(value)
+    if phone and validation.check_phone(phone) is None:
+        phone = validation.normalize_phone(phone)
+    return phone
 
 
 OVERRIDE_HINT = "如确认无误，请填写确认理由后保存"
@@ -233,8 +288,51 @@ def validate(
             f"反映时间 {form.received_at.date().isoformat()} 早于{EARLIEST_RECEIVED.year}年，"
             "请检查是否写错"
         )
+    errors.update(_agent_errors(form, today))
+    errors.update(_respondent_errors(form))
+    if len(form.campaign) > MAX_CAMPAIGN:
+        errors["campaign"] = f"专项活动名称最多{MAX_CAMPAIGN}字"
     for name in TEXT_FIELDS:  # the most basic problem: it replaces any other said of the field
         problem = validation.text_problem(getattr(form, name))
         if problem:
             errors[name] = problem
+    return errors
+
+
+def _agent_errors(form: IntakeForm, today: date) -> dict[str, str]:
+    """The agent's fields, checked as the person's are (no 确认理由: the agent's own ID is not
+    what identifies the case, so a doubtful one is simply left out)."""
+    errors: dict[str, str] = {}
+    if not form.has_agent:
+        return errors
+    if not form.agent_name:
+        errors["agent_name"] = "填写了代办人信息，请同时填写代办人姓名"
+    elif len(form.agent_name) > 100:
+        errors["agent_name"] = "代办人姓名过长（最多100字）"
+    if form.agent_phone:
+        problem = validation.check_phone(form.agent_phone)
+        if problem:
+            errors["agent_phone"] = problem
+    if form.agent_id_number:
+        problem = validation.check_id_number(form.agent_id_number, today)
+        if problem:
+            errors["agent_id_number"] = problem
+    if len(form.agent_relation) > MAX_AGENT_RELATION:
+        errors["agent_relation"] = f"关系最多{MAX_AGENT_RELATION}字，如：舅舅、委托代理人"
+    return errors
+
+
+def _respondent_errors(form: IntakeForm) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name, most, label in (
+        ("respondent_name", MAX_RESPONDENT_NAME, "被反映人姓名"),
+        ("respondent_post", MAX_RESPONDENT_POST, "职务/岗位"),
+        ("respondent_unit", MAX_RESPONDENT_UNIT, "单位"),
+    ):
+        if len(getattr(form, name)) > most:
+            errors[name] = f"{label}最多{most}字"
+    unknown = [c for c in form.respondent_conduct if c not in Conduct._value2member_map_]
+    if unknown:
+        allowed = "、".join(f"{c.value}/{c.label}" for c in Conduct)
+        errors["respondent_conduct"] = f"“{'、'.join(unknown)[:40]}”不是有效的问题类型（{allowed}）"
     return errors

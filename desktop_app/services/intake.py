@@ -14,13 +14,20 @@ from desktop_app.domain.case_flow import EventKind, advance
 from desktop_app.domain.intake_rules import IntakeForm, number_needs_reason
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.validation import mask_phone
-from desktop_app.domain.vocabulary import OPEN_STATUSES, CaseStatus
+from desktop_app.domain.vocabulary import (
+    OPEN_STATUSES,
+    CaseStatus,
+    ComplainantKind,
+    Conduct,
+    ProperChannel,
+    ScreeningDecision,
+)
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore, StoredFile
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.ownership import made_here, read_only_reason
-from desktop_app.services.sealing import Sealer, audit_form
+from desktop_app.services.sealing import Sealer, audit_form, masked
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
@@ -284,6 +291,7 @@ class IntakeService:
         if site is None:
             raise UserError("站点尚未初始化")
         complainant = self._complainant_for(session, actor, form, now)
+        agent = self._agent_for(session, actor, form, now)
         earlier: Case | None = None
         if form.repeat_of_case_id is not None:
             earlier = session.get(Case, form.repeat_of_case_id)
@@ -294,7 +302,9 @@ class IntakeService:
             and CaseStatus(earlier.status) in OPEN_STATUSES
             and not read_only_reason(session, earlier)
         ):
-            return self._record_repeat_visit(session, actor, earlier, complainant, form, files, now)
+            return self._record_repeat_visit(
+                session, actor, earlier, complainant, agent, form, files, now
+            )
         # A closed case, or another site's (a county's case seen at the city, which only its
         # county may change): a new case here, linked to it.
 
@@ -321,10 +331,21 @@ class IntakeService:
             linked_case_id=earlier.id if earlier is not None else None,
             created_by_id=actor.user_id,
             updated_at=now,
+            agent_id=agent.id if agent is not None else None,
+            agent_relation=form.agent_relation if agent is not None else "",
+            respondent_name=form.respondent_name,
+            respondent_post=form.respondent_post,
+            respondent_unit=form.respondent_unit,
+            respondent_conduct=list(form.respondent_conduct),
+            campaign=form.campaign,
         )
         session.add(case)
         session.flush()
         summary = f"受理登记，来源：{form.channel.label}，往返 {case.visits_count} 次"
+        if agent is not None:
+            summary += f"；{_agent_words(agent.name, form.agent_relation)}"
+        if form.campaign:
+            summary += f"；专项活动：{form.campaign}"
         if earlier is not None:
             summary += f"；关联原事项 {earlier.number}"
         add_event(
@@ -345,7 +366,7 @@ class IntakeService:
             action="register",
             entity="case",
             entity_uuid=case.uuid,
-            after=_case_snapshot(case, complainant),
+            after=_case_snapshot(case, complainant, agent),
         )
         return IntakeResult(case.id, case.number, False, Changes(cases=True, case_ids=(case.id,)))
 
@@ -355,6 +376,7 @@ class IntakeService:
         actor: Actor,
         case: Case,
         complainant: Complainant,
+        agent: Complainant | None,
         form: IntakeForm,
         files: Sequence[StoredFile],
         now: datetime,
@@ -364,14 +386,21 @@ class IntakeService:
         case.visits_count = max(case.visits_count + 1, form.visits_count)
         case.version += 1
         case.updated_at = now
+        who = complainant.name
+        if agent is not None:  # this time someone came for them: said on the timeline
+            who += f"（{_agent_words(agent.name, form.agent_relation)}）"
         add_event(
             session,
             case.id,
             EventKind.REPEAT_VISIT,
-            f"{complainant.name}再次来访（第 {case.visits_count} 次）：{form.title}",
+            f"{who}再次来访（第 {case.visits_count} 次）：{form.title}",
             user_name=actor.display_name,
             at=now,
-            data={"title": form.title, "description": form.description},
+            data={
+                "title": form.title,
+                "description": form.description,
+                "agent": agent.uuid if agent is not None else None,
+            },
         )
         self._attach(session, actor, case, files, now)
         audit.record(
@@ -464,6 +493,48 @@ class IntakeService:
                 after=audit_form(changed),
             )
         return existing
+
+    def _agent_for(
+        self, session: Session, actor: Actor, form: IntakeForm, now: datetime
+    ) -> Complainant | None:
+        """The agent (代办人) as a complainant row of their own, so their numbers are sealed like
+        the person's: the same record again when their ID and name are known here, else a new
+        one (an agent's record is never renamed from a case they came for)."""
+        if not form.has_agent:
+            return None
+        if form.agent_id_number:
+            wanted = self._sealer.lookup("id", form.agent_id_number)
+            known = session.scalar(
+                select(Complainant)
+                .where(
+                    Complainant.id_lookup == wanted,
+                    Complainant.name == form.agent_name,
+                    made_here(Complainant),
+                )
+                .limit(1)
+            )
+            if known is not None:
+                return known
+        values = {
+            "kind": ComplainantKind.PERSON.value,
+            "name": form.agent_name,
+            "id_number": form.agent_id_number,
+            "phone": form.agent_phone,
+        }
+        agent = Complainant(kind=ComplainantKind.PERSON.value, name=form.agent_name)
+        self._sealer.store(agent, id_number=form.agent_id_number, phone=form.agent_phone)
+        session.add(agent)
+        session.flush()
+        audit.record(
+            session,
+            at=now,
+            user_name=actor.username,
+            action="create",
+            entity="complainant",
+            entity_uuid=agent.uuid,
+            after=audit_form(values) | {"role": "agent"},
+        )
+        return agent
 
     def _rename(
         self,
@@ -561,7 +632,68 @@ def _matched_by(form: IntakeForm, complainant: Complainant, sealer: Sealer) -> s
     return "联系电话"
 
 
-def _case_snapshot(case: Case, complainant: Complainant) -> dict[str, object]:
+def _agent_words(name: str, relation: str) -> str:
+    """代办人：王建国（舅舅）."""
+    return f"代办人：{name}" + (f"（{relation}）" if relation else "")
+
+
+def front_door_rows(case: Case, sealer: Sealer) -> tuple[tuple[str, str], ...]:
+    """What intake and screening recorded beyond the person and the matter, as (label, text)
+    lines for the case's page: the agent (numbers masked), who is complained about, the
+    campaign, and how screening ended it. Only what was recorded."""
+    rows: list[tuple[str, str]] = []
+    agent = case.agent
+    if agent is not None:
+        shown = masked(sealer.id_number(agent), sealer.phone(agent))
+        extra = "，".join(
+            part
+            for part in (
+                case.agent_relation and f"与反映人关系：{case.agent_relation}",
+                shown.phone and f"电话 {shown.phone}",
+                shown.id_number and f"身份证 {shown.id_number}",
+            )
+            if part
+        )
+        rows.append(("代办人", agent.name + (f"（{extra}）" if extra else "")))
+    respondent = respondent_text(case)
+    if respondent:
+        rows.append(("被反映对象", respondent))
+    if case.campaign:
+        rows.append(("专项活动", case.campaign))
+    if case.screening_decision:
+        rows.append(("甄别结论", screening_text(case)))
+    return tuple(rows)
+
+
+def respondent_text(case: Case) -> str:
+    """李某某 · 综合窗口工作人员 · 县医保局；态度冷漠、推诿扯皮 ("" when none was named)."""
+    who = " · ".join(
+        part for part in (case.respondent_name, case.respondent_post, case.respondent_unit) if part
+    )
+    conduct = "、".join(
+        Conduct(c).label if c in Conduct._value2member_map_ else c
+        for c in case.respondent_conduct or []
+    )
+    if who and conduct:
+        return f"{who}；{conduct}"
+    return who or conduct
+
+
+def screening_text(case: Case) -> str:
+    """不予受理（信访）：理由 ……"""
+    decision = ScreeningDecision(case.screening_decision).label
+    channel = (
+        ProperChannel(case.screening_channel).label
+        if case.screening_channel in ProperChannel._value2member_map_
+        else case.screening_channel
+    )
+    text = decision + (f"（应循{channel}渠道）" if channel else "")
+    return f"{text}：{case.screening_reason}" if case.screening_reason else text
+
+
+def _case_snapshot(
+    case: Case, complainant: Complainant, agent: Complainant | None = None
+) -> dict[str, object]:
     return {
         "number": case.number,
         "complainant": complainant.uuid,
@@ -574,4 +706,18 @@ def _case_snapshot(case: Case, complainant: Complainant) -> dict[str, object]:
         "visits_count": case.visits_count,
         "received_at": case.received_at,
         "status": case.status,
+        # Issue 16: recorded only when given, so an entry without them reads as before.
+        **{
+            key: value
+            for key, value in (
+                ("agent", agent.uuid if agent is not None else None),
+                ("agent_relation", case.agent_relation),
+                ("respondent_name", case.respondent_name),
+                ("respondent_post", case.respondent_post),
+                ("respondent_unit", case.respondent_unit),
+                ("respondent_conduct", list(case.respondent_conduct or [])),
+                ("campaign", case.campaign),
+            )
+            if value
+        },
     }

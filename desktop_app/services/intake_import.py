@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.domain.intake_rules import IntakeForm
-from desktop_app.domain.vocabulary import Channel, ComplainantKind
+from desktop_app.domain.vocabulary import Channel, ComplainantKind, Conduct
 from desktop_app.errors import UserError
 from desktop_app.services.intake import IntakeService, RowError
 
@@ -45,7 +45,18 @@ KNOWN_KEYS = {
     # Reasons the form asks for in a box, one column each here (issue 14 items 13 and 15).
     "id_override_reason",
     "confirm_name_change",
+    # Who came for the person concerned, and who is complained about (issue 16).
+    "agent_name",
+    "agent_phone",
+    "agent_id_number",
+    "agent_relation",
+    "respondent_name",
+    "respondent_post",
+    "respondent_unit",
+    "respondent_conduct",  # codes or labels, separated by 、 , ; or a JSON list
+    "campaign",
 }
+_CONDUCT_SEPARATORS = re.compile(r"[、,，;；/\s]+")
 # Longer than anything a form box holds (具体情况: 5,000 characters) by far, and below the csv
 # module's own limit (131,072), so an overlong cell is told by its row, not as csv.Error.
 MAX_CELL = 100_000
@@ -248,6 +259,7 @@ def forms_from_records(
                 row_errors.append(
                     RowError(row, "stuck_department_id", f"部门“{department[:40]}”不存在")
                 )
+        conduct = _conduct_codes(values.get("respondent_conduct"), row, row_errors)
         forms.append(
             IntakeForm(
                 complainant_kind=kind,
@@ -267,10 +279,46 @@ def forms_from_records(
                 received_at=received_at,
                 id_override_reason=text("id_override_reason"),
                 confirm_name_change=text("confirm_name_change"),
+                agent_name=text("agent_name"),
+                agent_phone=text("agent_phone"),
+                agent_id_number=text("agent_id_number"),
+                agent_relation=text("agent_relation"),
+                respondent_name=text("respondent_name"),
+                respondent_post=text("respondent_post"),
+                respondent_unit=text("respondent_unit"),
+                respondent_conduct=conduct,
+                campaign=text("campaign"),
             )
         )
         errors.extend(row_errors)
     return forms, errors
+
+
+def _conduct_codes(value: object, row: int, row_errors: list[RowError]) -> tuple[str, ...]:
+    """The cell's conducts as codes: a JSON list or a text of codes or labels (不给办、冷硬推);
+    one that is neither is refused by its row."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        parts = [p for p in _CONDUCT_SEPARATORS.split(value.strip()) if p]
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        parts = [v.strip() for v in value if v.strip()]
+    else:
+        row_errors.append(
+            RowError(row, "respondent_conduct", f"应为文字或文字列表，不能是{_describe(value)}")
+        )
+        return ()
+    codes: list[str] = []
+    for part in parts:
+        try:
+            codes.append(Conduct.from_label(part).value)
+        except ValueError:
+            allowed = "、".join(c.label for c in Conduct)
+            row_errors.append(
+                RowError(row, "respondent_conduct", f"“{part[:40]}”不是有效的问题类型（{allowed}）")
+            )
+            return ()
+    return tuple(codes)
 
 
 def check_records(
