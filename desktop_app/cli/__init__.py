@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search", default="", help="按编号、姓名、事项、具体情况中的任意文字查找")
     p.add_argument(
         "--status",
-        choices=["registered", "in_progress", "concluded", "visited", "withdrawn"],
+        choices=["registered", "in_progress", "concluded", "visited", "withdrawn", "screened_out"],
         help="按状态筛选",
     )
     p.add_argument("--site", default="", help="只列出某站点（县区）的事项，如 410221（市级用）")
