@@ -121,13 +121,13 @@ def render_letter(content: LetterContent, *, reprint: bool = False) -> bytes:
     unit = "，".join(x for x in (content.person_unit, content.person_post) if x)
     who = f"{unit}{content.person_name}" if unit else content.person_name
     contact = f"，联系电话{content.complainant_phone}" if content.complainant_phone else ""
+    addressed = {"纪检监察机关": "你委", "派驻纪检监察组": "你组"}.get(content.recipient, "你单位")
     writer.paragraph(
         f"{content.window_name}在办理{chinese_date(date.fromisoformat(content.received_on))}"
-        f"受理的第{content.case_number}号反映事项“{content.case_title}”（反映人："
+        f"受理的反映事项“{content.case_title}”（编号{content.case_number}，反映人："
         f"{content.complainant}{contact}）过程中，发现{who}存在"
-        f"{'、'.join(content.conduct)}等问题。根据有关规定，现将该问题线索移交你"
-        f"{'单位' if content.recipient == '所在单位' else '处'}，请依规依纪依法处置，"
-        "并将处理结果及时反馈我窗口。"
+        f"{'、'.join(content.conduct)}等问题。根据有关规定，现将该问题线索移交{addressed}，"
+        "请依规依纪依法处置，并将处理结果及时反馈我窗口。"
     )
     writer.paragraph("一、被反映人基本情况", heading=True)
     writer.paragraph(
@@ -280,12 +280,14 @@ def _draw(
 ) -> None:
     """Each character in the first font that has it (the bundled Chinese font has no digits)."""
     text_object = canvas.beginText(x, y)
-    if bold:  # a heading line: filled and stroked, as 黑体 would look beside 仿宋
+    if bold:  # a heading is filled and stroked, as 黑体 would look beside 仿宋
         text_object.setTextRenderMode(2)
         canvas.setLineWidth(0.35)
     for font, run in font_runs(text, chain):
         text_object.setFont(font or BUNDLED_FONT_NAME, size)
         text_object.textOut(run)
+    if bold:  # the mode is graphics state: it would outlive this line
+        text_object.setTextRenderMode(0)
     canvas.drawText(text_object)
 
 
@@ -298,17 +300,39 @@ def _width(text: str, size: float, chain: list[str]) -> float:
     return sum(_advance(c, size, chain) for c in text)
 
 
+def _tokens(text: str) -> list[str]:
+    """Units a line may not break inside: a run of Latin letters, digits and the marks of a
+    number (杞县-2026-0001, 138****5678), or one character."""
+    tokens: list[str] = []
+    for char in text:
+        if tokens and char in _UNBROKEN and tokens[-1][-1] in _UNBROKEN:
+            tokens[-1] += char
+        else:
+            tokens.append(char)
+    return tokens
+
+
 def _wrap(
     text: str, width: float, size: float, chain: list[str], *, first: float, rest: float
 ) -> list[str]:
-    """Lines no wider than the type area; 、，。）」 never start a line (避头尾)."""
+    """Lines no wider than the type area (避头尾): 、，。） never start a line and （“〔 never
+    end one; a number is never split."""
     lines: list[str] = []
     line, used, room = "", 0.0, width - first
-    for char in text:
-        advance = _advance(char, size, chain)
-        if line and used + advance > room and char not in "、，。；：）」”！？":
+    for token in _tokens(text):
+        advance = _width(token, size, chain)
+        if line and used + advance > room and token not in _NO_LINE_START:
+            carried = ""
+            while line and line[-1] in _NO_LINE_END:
+                carried, line = line[-1] + carried, line[:-1]
             lines.append(line)
-            line, used, room = "", 0.0, width - rest
-        line += char
+            line, room = carried, width - rest
+            used = _width(line, size, chain)
+        line += token
         used += advance
     return [*lines, line] if line or not lines else lines
+
+
+_UNBROKEN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-*./:")
+_NO_LINE_START = frozenset("、，。；：）」”！？")
+_NO_LINE_END = frozenset("（「“〔《")

@@ -528,6 +528,11 @@ def assemble_evidence(session: Session, case: Case, today: date) -> list[dict[st
     for event in events:
         if event.kind in _NOT_EVIDENCE:
             continue
+        # Listed below as what they are: the 催办 notice, the refused extension.
+        if event.kind == EventKind.URGED.value or (
+            event.kind == EventKind.EXTENSION.value and "未批准" in event.summary
+        ):
+            continue
         label = (
             EVENT_LABELS[EventKind(event.kind)]
             if event.kind in EventKind._value2member_map_
