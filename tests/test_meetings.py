@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -127,9 +128,7 @@ def test_minutes_are_numbered_gap_free_per_year(
     plain = (ItemForm(case_id=first, decision="继续跟踪"),)
     numbers = []
     for _ in range(2):
-        meeting_id, _ = services.meetings.record(
-            clerk, _form(services, first, second, items=plain)
-        )
+        meeting_id, _ = services.meetings.record(clerk, _form(services, first, second, items=plain))
         numbers.append(services.meetings.get(clerk, meeting_id).number)
     with pytest.raises(ValidationFailed):  # a refused meeting takes no number
         services.meetings.record(clerk, _form(services, first, second, chair=""))
@@ -137,7 +136,7 @@ def test_minutes_are_numbered_gap_free_per_year(
     meeting_id, _ = services.meetings.record(clerk, _form(services, first, second, items=plain))
     numbers.append(services.meetings.get(clerk, meeting_id).number)
     assert numbers == ["杞纪窗纪〔2026〕1号", "杞纪窗纪〔2026〕2号", "杞纪窗纪〔2027〕1号"]
-    assert [row.number for row in services.meetings.list(clerk)][0] == "杞纪窗纪〔2027〕1号"
+    assert services.meetings.register(clerk)[0].number == "杞纪窗纪〔2027〕1号"
 
 
 @pytest.mark.parametrize(
@@ -154,7 +153,7 @@ def test_bad_input_is_refused_in_chinese_and_nothing_is_saved(
     services: AppServices,
     clerk: Actor,
     two_cases: tuple[int, int],
-    changes: dict[str, object],
+    changes: dict[str, Any],
     field: str,
     message: str,
 ) -> None:
@@ -200,7 +199,7 @@ def test_only_case_workers_record_meetings(
 ) -> None:
     with pytest.raises(PermissionDenied):
         services.meetings.record(auditor, _form(services, *two_cases))
-    assert services.meetings.list(auditor) == []
+    assert services.meetings.register(auditor) == []
 
 
 def test_an_edit_keeps_the_history_and_the_follow_up(
@@ -224,9 +223,7 @@ def test_an_edit_keeps_the_history_and_the_follow_up(
     assert again.items[1].decision == "由窗口电话回访确认。"
     with services.db.read() as session:
         before, after = session.execute(
-            select(AuditEntry.before, AuditEntry.after).where(
-                AuditEntry.action == "update_meeting"
-            )
+            select(AuditEntry.before, AuditEntry.after).where(AuditEntry.action == "update_meeting")
         ).one()
     assert before["place"] == "县纪委监委三楼会议室"
     assert after["place"] == "县政务服务中心二楼会议室"
@@ -237,7 +234,9 @@ def test_an_edit_keeps_the_history_and_the_follow_up(
     _medical, estate = _departments(services)
     moved = replace(edited.items[0], department_id=estate)
     with pytest.raises(UserError, match="不能再改"):
-        services.meetings.update(clerk, meeting_id, replace(edited, items=(moved,) + edited.items[1:]))
+        services.meetings.update(
+            clerk, meeting_id, replace(edited, items=(moved, *edited.items[1:]))
+        )
     assert services.meetings.get(clerk, meeting_id) == again
 
 
@@ -264,7 +263,9 @@ def test_a_class_is_taken_up_but_a_follow_up_goes_to_a_case(
     items = (ItemForm(issue_class_id=class_id, decision="医保局牵头修订参保迁移流程。"),)
     meeting_id, changes = services.meetings.record(clerk, _form(services, *two_cases, items=items))
     assert not changes.cases
-    assert services.meetings.get(clerk, meeting_id).items[0].matter == "一类事：医保参保信息迁移不同步"
+    assert (
+        services.meetings.get(clerk, meeting_id).items[0].matter == "一类事：医保参保信息迁移不同步"
+    )
 
 
 def test_find_cases_by_number_or_title(
@@ -306,3 +307,47 @@ def test_the_minutes_read_back_as_text(
         "印发",
     ):
         assert expected in flat, expected
+
+
+def test_the_command_line_lists_meetings_and_saves_the_minutes(
+    services: AppServices,
+    clerk: Actor,
+    two_cases: tuple[int, int],
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from desktop_app.cli import main
+    from tests.helpers.factories import USER_PASSWORD
+
+    services.meetings.record(clerk, _form(services, *two_cases))
+    monkeypatch.setenv("BBCS_USER", "clerk1")
+    monkeypatch.setenv("BBCS_PASSWORD", USER_PASSWORD)
+    assert main(["--data-dir", str(data_dir), "meetings"]) == 0
+    listed = capsys.readouterr()
+    assert "杞纪窗纪〔2026〕1号\t2026-11-24 09:30\t潘险峰" in listed.out
+    assert "共 1 次会议" in listed.err
+    assert main(["--data-dir", str(data_dir), "meetings", "--json"]) == 0
+    (meeting,) = json.loads(capsys.readouterr().out)
+    assert meeting["number"] == "杞纪窗纪〔2026〕1号"
+    assert meeting["items"][0]["department"] == "杞县医疗保障局"
+    assert meeting["items"][0]["assignment_state"] == "draft"
+    out = tmp_path / "纪要.pdf"
+    assert (
+        main(
+            [
+                "--data-dir",
+                str(data_dir),
+                "meetings",
+                "--minutes",
+                "杞纪窗纪〔2026〕1号",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert out.read_bytes().startswith(b"%PDF")

@@ -105,9 +105,7 @@ class _MinutesLayout:
         self.frame_width = self.page_width - LEFT_MARGIN - RIGHT_MARGIN
 
     def body(self, text: str, font: str | None = None, align: str = "justify") -> _Text:
-        return _Text(
-            self.setter, text, font or self.fonts.body, BODY_SIZE, BODY_LEADING, align
-        )
+        return _Text(self.setter, text, font or self.fonts.body, BODY_SIZE, BODY_LEADING, align)
 
     def mark(self) -> list[Flowable]:
         """The 纪要标志 in red: the office's line, 联席会议纪要, the number, a red rule."""

@@ -200,7 +200,7 @@ class MeetingService:
 
     # Reading --------------------------------------------------------------------------------
 
-    def list(self, actor: Actor) -> list[MeetingRow]:
+    def register(self, actor: Actor) -> list[MeetingRow]:
         """Every meeting, the newest first."""
         actor.require(Permission.VIEW_CASES)
         with self.db.read() as session:
@@ -230,7 +230,7 @@ class MeetingService:
     def for_case(self, actor: Actor, case_id: int) -> list[MeetingRow]:
         """The meetings that took up a case (for its detail page)."""
         ids = self._meeting_ids_for_case(case_id)
-        return [row for row in self.list(actor) if row.id in ids]
+        return [row for row in self.register(actor) if row.id in ids]
 
     def _meeting_ids_for_case(self, case_id: int) -> set[int]:
         with self.db.read() as session:
@@ -315,12 +315,11 @@ class MeetingService:
                 **_header(clean),
             )
             session.add(meeting)
-            for item in clean.items:
-                meeting.items.append(_new_item(item))
+            meeting.items.extend(_new_item(item) for item in clean.items)
             session.flush()
-            for item in meeting.items:
-                if item.case_id is not None:
-                    _case_event(session, item, number, actor, now)
+            for row in meeting.items:
+                if row.case_id is not None:
+                    _case_event(session, row, number, actor, now)
             audit.record(
                 session,
                 at=now,
@@ -457,7 +456,10 @@ class MeetingService:
         anything is written, so a refused follow-up leaves no half-recorded meeting)."""
         existing = existing or {}
         for index, item in enumerate(items, start=1):
-            if item.issue_class_id is not None and session.get(IssueClass, item.issue_class_id) is None:
+            if (
+                item.issue_class_id is not None
+                and session.get(IssueClass, item.issue_class_id) is None
+            ):
                 raise ValidationFailed({"items": f"第{index}项：一类事不存在"})
             if item.case_id is None:
                 continue
@@ -546,9 +548,7 @@ class MeetingService:
                     }
                 )
             )
-        return Changes(
-            meetings=True, cases=bool(case_ids), case_ids=case_ids, messages=messages
-        )
+        return Changes(meetings=True, cases=bool(case_ids), case_ids=case_ids, messages=messages)
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -675,7 +675,9 @@ def _detail(session: Session, meeting: Meeting) -> MeetingDetail:
     for item in meeting.items:
         case = session.get(Case, item.case_id) if item.case_id is not None else None
         issue_class = (
-            session.get(IssueClass, item.issue_class_id) if item.issue_class_id is not None else None
+            session.get(IssueClass, item.issue_class_id)
+            if item.issue_class_id is not None
+            else None
         )
         assignment = assignments.get(item.assignment_id) if item.assignment_id else None
         items.append(
