@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -292,3 +294,37 @@ def test_screened_out_matters_are_not_counted(
     with services.db.read() as session:
         counts = session.scalars(select(EarlyWarning.count)).all()
     assert counts == []  # four left: below the minimum volume of five
+
+
+def test_the_command_line_lists_classes_and_warnings(
+    services: AppServices,
+    clerk: Actor,
+    rising: dict[str, list[int]],
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from desktop_app.cli import main
+    from tests.helpers.factories import USER_PASSWORD
+
+    services.classes.scan_warnings(clerk)
+    [warning] = services.classes.warnings()
+    class_id, _changes = services.classes.class_from_warning(clerk, warning.id)
+    monkeypatch.setenv("BBCS_USER", "auditor")  # reading needs no more than VIEW_CASES
+    monkeypatch.setenv("BBCS_PASSWORD", USER_PASSWORD)
+
+    assert main(["--data-dir", str(data_dir), "warnings"]) == 0
+    listed = capsys.readouterr()
+    assert "2026-11\t已转为一类事\t杞县医疗保障局\t医保社保\t流程不优\t7件" in listed.out
+    assert "共 1 条预警" in listed.err
+    assert main(["--data-dir", str(data_dir), "warnings", "--json"]) == 0
+    (shown,) = json.loads(capsys.readouterr().out)
+    assert (shown["count"], shown["months"], shown["issue_class_id"]) == (7, 6, class_id)
+    assert shown["why"] == "本月 7 件，前6个月月均 0.5 件，P<0.0001"
+
+    assert main(["--data-dir", str(data_dir), "classes"]) == 0
+    listed = capsys.readouterr()
+    assert f"{class_id}\t整改中\t7件/1个部门\t" in listed.out
+    assert main(["--data-dir", str(data_dir), "classes", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["cases"], row["departments"], row["causes"]) == (7, 1, ["流程不优"])
