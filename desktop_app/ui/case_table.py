@@ -43,6 +43,7 @@ STATUS_COLOURS = {
     CaseStatus.CONCLUDED: QColor(GREEN),
     CaseStatus.VISITED: QColor("#566573"),
     CaseStatus.WITHDRAWN: QColor("#909497"),
+    CaseStatus.SCREENED_OUT: QColor("#909497"),  # ended at the door, like a withdrawal
 }
 
 CASE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
