@@ -21,6 +21,7 @@ from desktop_app.errors import InvalidTransition, PermissionDenied, ValidationFa
 from desktop_app.services import audit
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
+from tests.conftest import NOW
 from tests.helpers.db import audit_count, audit_entries, count_rows
 from tests.helpers.factories import USER_PASSWORD, person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
@@ -75,12 +76,12 @@ def test_triage_sets_the_classification_and_joins_the_timeline(
     detail = services.cases.detail(case_id)
     assert detail.nature is Nature.HARD
     assert detail.approach is Approach.PUSH
-    assert detail.causes == (Cause.POLICY, Cause.MATERIALS)
+    assert detail.causes == ("C02", "C05")  # 政策 and 材料, stored as their cause codes
     assert detail.area == "不动产登记"
     assert detail.status is CaseStatus.REGISTERED
     assert labels(services, case_id) == ["受理登记", "甄别分类"]
     summary = detail.timeline[-1].summary
-    assert "很难办" in summary and "推动办" in summary and "政策、材料" in summary
+    assert "很难办" in summary and "推动办" in summary and "政策不明、材料繁杂" in summary
     assert "涉及两个部门" in summary
     assert detail.timeline[-1].user_name == "张敏"
     entry = last_audit(services, case_id)
@@ -94,7 +95,7 @@ def test_triage_sets_the_classification_and_joins_the_timeline(
     assert entry["after"] == {
         "nature": "hard",
         "approach": "push",
-        "causes": ["policy", "materials"],
+        "causes": ["C02", "C05"],
         "area": "不动产登记",
     }
 
@@ -115,7 +116,7 @@ def test_triage_can_be_revised_while_open(services: AppServices, clerk: Actor) -
     assert (detail.nature, detail.approach, detail.causes) == (
         Nature.WONT,
         Approach.ORDER,
-        (Cause.SHIRKING,),
+        ("C08",),  # 推诿扯皮
     )
     assert labels(services, case_id) == ["受理登记", "甄别分类", "甄别分类"]
 
@@ -172,8 +173,19 @@ def test_conclude_records_the_outcome_and_reply(services: AppServices, clerk: Ac
     assert "当面解释政策依据" in detail.timeline[-1].summary
     entry = last_audit(services, case_id)
     assert entry["action"] == "conclude"
-    assert entry["before"] == {"status": "registered", "outcome": None}
-    assert entry["after"] == {"status": "concluded", "outcome": "explained"}
+    # The reply given at conclusion is the case's reply (issue 16: 答复 is a record).
+    assert entry["before"] == {
+        "status": "registered",
+        "outcome": None,
+        "replied_at": None,
+        "reply_method": "",
+    }
+    assert entry["after"] == {
+        "status": "concluded",
+        "outcome": "explained",
+        "replied_at": NOW.isoformat(),
+        "reply_method": "in_person",
+    }
 
 
 def test_conclude_needs_what_was_done_and_the_reply(services: AppServices, clerk: Actor) -> None:
@@ -232,8 +244,9 @@ def test_satisfied_visit_closes_the_case(
     assert grade.label in detail.timeline[-1].summary
     entry = last_audit(services, case_id)
     assert entry["action"] == "visit"
-    assert entry["before"] == {"status": "concluded", "visit_grade": None}
-    assert entry["after"] == {"status": "visited", "visit_grade": grade.value}
+    # Each visit that reached the person is an attempt too (issue 16: attempts are counted).
+    assert entry["before"] == {"status": "concluded", "visit_grade": None, "visit_attempts": 0}
+    assert entry["after"] == {"status": "visited", "visit_grade": grade.value, "visit_attempts": 1}
 
 
 @pytest.mark.parametrize("grade", [VisitGrade.DISSATISFIED, VisitGrade.VERY_DISSATISFIED])

@@ -26,6 +26,8 @@ class AssignmentState(LabelledEnum):
     RESPONDED = "responded", "已反馈"
     RETURNED = "returned", "已退回"
     VOIDED = "voided", "已作废"
+    # The case was concluded, with a reason, while this assignment was still open (issue 16).
+    CLOSED = "closed", "随办结关闭"
 
 
 class ExtensionState(LabelledEnum):
@@ -45,9 +47,13 @@ class Step(LabelledEnum):
     URGE = "urge", "催办"
     ESCALATE = "escalate", "督办"
     VOID = "void", "作废"
+    CLOSE = "close", "随办结关闭"
 
 
 OUTSTANDING = frozenset({AssignmentState.ISSUED, AssignmentState.RECEIVED})
+# Not finished with: a case concludes over one of these only with a reason (issue 16); a draft
+# counts, or it would wait for a signature the concluded case can no longer take.
+OPEN = OUTSTANDING | {AssignmentState.DRAFT}
 
 _ALLOWED: dict[Step, frozenset[AssignmentState]] = {
     Step.ISSUE: frozenset({AssignmentState.DRAFT}),
@@ -59,6 +65,7 @@ _ALLOWED: dict[Step, frozenset[AssignmentState]] = {
     Step.URGE: OUTSTANDING,
     Step.ESCALATE: OUTSTANDING,
     Step.VOID: frozenset({AssignmentState.DRAFT, AssignmentState.ISSUED}),
+    Step.CLOSE: OPEN,
 }
 
 _TARGET: dict[Step, AssignmentState] = {
@@ -67,6 +74,7 @@ _TARGET: dict[Step, AssignmentState] = {
     Step.RESPOND: AssignmentState.RESPONDED,
     Step.RETURN: AssignmentState.RETURNED,
     Step.VOID: AssignmentState.VOIDED,
+    Step.CLOSE: AssignmentState.CLOSED,
 }
 
 

@@ -47,7 +47,9 @@ if TYPE_CHECKING:
     from desktop_app.services.classes import ClassService
     from desktop_app.services.exchange import ExchangeService
     from desktop_app.services.meetings import MeetingService
+    from desktop_app.services.reference import ReferenceService
     from desktop_app.services.referrals import ReferralService
+    from desktop_app.services.screening import ScreeningService
     from desktop_app.services.supervision import SupervisionQueries
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,20 @@ class AppServices:
         from desktop_app.services.referrals import ReferralService
 
         return ReferralService(self.db, self.clock, self.sealer)
+
+    @functools.cached_property
+    def screening(self) -> ScreeningService:
+        """甄别不予受理/转办 and its notice."""
+        from desktop_app.services.screening import ScreeningService
+
+        return ScreeningService(self.db, self.clock, self.sealer)
+
+    @functools.cached_property
+    def reference(self) -> ReferenceService:
+        """The reference lists the forms choose from (cause codes)."""
+        from desktop_app.services.reference import ReferenceService
+
+        return ReferenceService(self.db)
 
     @functools.cached_property
     def classes(self) -> ClassService:
@@ -202,6 +218,7 @@ def open_services(
         raise
     roster = RosterService(db, the_clock, calendar)
     passwords = hasher if hasher is not None else production_hasher()
+    assignments = AssignmentService(db, the_clock, calendar, roster, keys, sealer)
     return AppServices(
         layout=layout,
         db=db,
@@ -216,10 +233,10 @@ def open_services(
         site=SiteService(db, the_clock, keys, passwords),
         auth=AuthService(db, the_clock, passwords),
         intake=IntakeService(db, the_clock, attachments, sealer),
-        cases=CaseService(db, the_clock, attachments, calendar, sealer),
+        cases=CaseService(db, the_clock, attachments, calendar, sealer, assignments),
         corrections=CorrectionService(db, the_clock, sealer),
         ledger=LedgerService(db, sealer),
-        assignments=AssignmentService(db, the_clock, calendar, roster, keys, sealer),
+        assignments=assignments,
         maintenance=MaintenanceService(db, the_clock, attachments),
         slips=SlipRegister(db),
         health=health,

@@ -1,50 +1,69 @@
-"""Work on one case after intake: triage, conclusion, return visit, withdrawal, materials."""
+"""Work on one case after intake: triage, on-site supervision, the written basis, conclusion,
+the reply, return visits (and the calls that did not reach the person), withdrawal, materials."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from desktop_app.domain.assignment_flow import (
+    OPEN,
+    AssignmentKind,
+    AssignmentState,
+    Step,
+    check_step,
+)
 from desktop_app.domain.case_flow import EVENT_LABELS, EventKind, advance, visit_outcome
+from desktop_app.domain.causes import cause_codes
 from desktop_app.domain.deadlines import DeadlineRules, RuleKey, apply_deadline, case_rule
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import (
     Approach,
     CaseStatus,
-    Cause,
     Channel,
     ComplainantKind,
     Nature,
     Outcome,
     ReplyMethod,
+    VisitContact,
     VisitGrade,
+    VisitReason,
     chinese_date,
 )
 from desktop_app.domain.workdays import WorkdayCalendar
-from desktop_app.errors import NotFound, ValidationFailed
+from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.intake import front_door_rows
 from desktop_app.services.ownership import editable_case, read_only_reason
+from desktop_app.services.referrals import on_wont
+from desktop_app.services.reference import active_causes
 from desktop_app.services.sealing import Sealer, masked
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Area, Case
+from desktop_app.storage.models import Area, Assignment, Case, Department
+
+if TYPE_CHECKING:
+    from desktop_app.services.assignments import AssignmentService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Triage:
     nature: Nature
     approach: Approach
-    causes: tuple[Cause, ...]
+    causes: tuple[str, ...]  # cause codes from the reference list (an old Cause reads as one)
     area: str
     note: str = ""
 
@@ -93,7 +112,7 @@ class CaseDetail:
     received_at: datetime
     nature: Nature | None
     approach: Approach | None
-    causes: tuple[Cause, ...]
+    causes: tuple[str, ...]  # cause codes (old stored causes read as codes)
     outcome: Outcome | None
     visit_grade: VisitGrade | None
     due_date: date | None
@@ -108,6 +127,41 @@ class CaseDetail:
     # Non-empty for a case registered at another site (a county's case at the city): why this
     # site may only read it.
     read_only_reason: str = ""
+    # Issue 16 (intake, part A): agent, who is complained about, campaign, screening, as lines.
+    front_door: tuple[tuple[str, str], ...] = ()
+    # Issue 16: the written basis, the reply, the return-visit calls.
+    basis_received_on: date | None = None
+    basis_signed_by: str = ""
+    basis_waived_reason: str = ""
+    basis_waived_by: str = ""
+    replied_at: datetime | None = None
+    reply_method: ReplyMethod | None = None
+    visit_attempts: int = 0
+    visit_retry_on: date | None = None
+    visit_reasons: tuple[VisitReason, ...] = ()
+    # Assignments not finished with (待签发/已签发/已签收), as “住建局（交办，已签收）”: the
+    # case concludes over them only with a reason.
+    open_assignments: tuple[str, ...] = ()
+
+    @property
+    def basis_missing(self) -> bool:
+        """办不了, and the signed basis neither arrived nor waived: it stays due after 办结."""
+        return (
+            self.basis_due_date is not None
+            and self.basis_received_on is None
+            and not self.basis_waived_reason
+        )
+
+
+@dataclass(frozen=True)
+class OnsiteVisit:
+    """现场督办: the duty leader at the department's window."""
+
+    leader: str
+    at: datetime
+    department_id: int
+    place: str
+    result: str
 
 
 @dataclass(frozen=True)
@@ -131,12 +185,15 @@ class CaseService:
         attachments: AttachmentStore,
         calendar: CalendarService,
         sealer: Sealer,
+        assignments: AssignmentService | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._attachments = attachments
         self._calendar = calendar
         self._sealer = sealer
+        # Drafts the new assignment a 不满意 visit proposes (the leader still signs it).
+        self._assignments = assignments
 
     def reveal_numbers(self, actor: Actor, case_id: int) -> RevealedNumbers:
         """The complainant's full ID and phone, for a user whose role may see them; every
@@ -199,7 +256,7 @@ class CaseService:
                 received_at=case.received_at,
                 nature=Nature(case.nature) if case.nature else None,
                 approach=Approach(case.approach) if case.approach else None,
-                causes=tuple(Cause(c) for c in case.causes),
+                causes=tuple(cause_codes(case.causes)),
                 outcome=Outcome(case.outcome) if case.outcome else None,
                 visit_grade=VisitGrade(case.visit_grade) if case.visit_grade else None,
                 due_date=case.due_date,
@@ -234,6 +291,17 @@ class CaseService:
                 ),
                 site_code=case.site_code,
                 read_only_reason=read_only_reason(session, case),
+                front_door=front_door_rows(case, self._sealer),
+                basis_received_on=case.basis_received_on,
+                basis_signed_by=case.basis_signed_by,
+                basis_waived_reason=case.basis_waived_reason,
+                basis_waived_by=case.basis_waived_by,
+                replied_at=case.replied_at,
+                reply_method=ReplyMethod(case.reply_method) if case.reply_method else None,
+                visit_attempts=case.visit_attempts,
+                visit_retry_on=case.visit_retry_on,
+                visit_reasons=tuple(VisitReason(r) for r in case.visit_reasons or ()),
+                open_assignments=tuple(_describe(a) for a in _open_assignments(session, case.id)),
             )
 
     def deadline_proof(self, case_id: int) -> list[str]:
@@ -262,10 +330,14 @@ class CaseService:
         """甄别分类: nature, approach, causes, area."""
         actor.require(Permission.TRIAGE_CASE)
         errors: dict[str, str] = {}
-        if not triage.causes:
-            errors["causes"] = "请至少选择一项受阻原因"
+        codes = cause_codes(triage.causes)
         with self._db.read() as session:
             areas = set(session.scalars(select(Area.name).where(Area.active.is_(True))))
+            offered = {option.code: option.label for option in active_causes(session)}
+        if not codes:
+            errors["causes"] = "请至少选择一项受阻原因"
+        elif unknown := [c for c in codes if c not in offered]:
+            errors["causes"] = f"受阻原因“{'、'.join(unknown)}”不在本站点的原因列表中"
         if triage.area not in areas:
             errors["area"] = "请选择领域"
         if errors:
@@ -276,10 +348,10 @@ class CaseService:
         def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
             case.nature = triage.nature.value
             case.approach = triage.approach.value
-            case.causes = [c.value for c in triage.causes]
+            case.causes = codes
             case.area = triage.area
             case.triaged_at = now
-            causes = "、".join(c.label for c in triage.causes)
+            causes = "、".join(offered[c] for c in codes)
             summary = (
                 f"问题性质：{triage.nature.label}；处置方式：{triage.approach.label}；"
                 f"受阻原因：{causes}；领域：{triage.area}"
@@ -293,7 +365,9 @@ class CaseService:
             )
             return {"summary": summary}
 
-        return self._step(actor, case_id, EventKind.TRIAGED, "triage", apply)
+        # 不给办 proposes an accountability referral in the same transaction (issue 16).
+        wont = on_wont(self._db, actor, case_id, triage.nature)
+        return self._steps(actor, case_id, [(EventKind.TRIAGED, "triage", apply), *wont])
 
     def conclude(
         self,
@@ -304,8 +378,13 @@ class CaseService:
         what_was_done: str,
         reply_method: ReplyMethod,
         reply_text: str,
+        close_reason: str = "",
     ) -> Changes:
-        """办结 with the reply to the complainant (on the spot, explained, or after departments)."""
+        """办结 with the reply to the complainant (on the spot, explained, or after departments).
+
+        Refused while an assignment of the case is still open, unless ``close_reason`` says
+        why: then those assignments are closed (随办结关闭) and the reason is on the timeline —
+        a case must not conclude and leave a department's assignment open for ever."""
         actor.require(Permission.CONCLUDE_CASE)
         errors: dict[str, str] = {}
         if not what_was_done.strip():
@@ -314,22 +393,38 @@ class CaseService:
             errors["reply_text"] = "请填写答复当事人的内容"
         if errors:
             raise ValidationFailed(errors)
+        close_reason = normalize_text(close_reason)
 
         calendar = self._calendar.calendar()
 
         def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
+            still_open = _open_assignments(session, case.id)
+            if still_open and not close_reason:
+                named = "、".join(_describe(a) for a in still_open)
+                raise ValidationFailed(
+                    {
+                        "close_reason": f"{named}尚未办结；"
+                        "确需办结事项，请写明理由（这些交办将随办结关闭）"
+                    }
+                )
+            closed = _close_assignments(session, still_open, actor, now, close_reason)
             case.outcome = outcome.value
             case.concluded_at = now
+            case.replied_at = now
+            case.reply_method = reply_method.value
             visit_days = rules_in(session).working_days(RuleKey.VISIT)
             case.visit_due_date = calendar.add(now.date(), visit_days).due
             case.visit_working_days = visit_days
-            return {
-                "summary": (
-                    f"办结（{outcome.label}）：{what_was_done.strip()}；"
-                    f"{reply_method.label}：{reply_text.strip()}"
-                ),
-                "data": {"outcome": outcome.value, "reply_method": reply_method.value},
-            }
+            case.visit_retry_on = None
+            summary = (
+                f"办结（{outcome.label}）：{what_was_done.strip()}；"
+                f"{reply_method.label}：{reply_text.strip()}"
+            )
+            data: dict[str, Any] = {"outcome": outcome.value, "reply_method": reply_method.value}
+            if closed:
+                summary += f"；{'、'.join(closed)}随办结关闭，理由：{close_reason}"
+                data["close_reason"] = close_reason
+            return {"summary": summary, "data": data}
 
         return self._step(actor, case_id, EventKind.CONCLUDED, "conclude", apply)
 
@@ -340,17 +435,33 @@ class CaseService:
         *,
         grade: VisitGrade,
         note: str = "",
+        reasons: Sequence[VisitReason] = (),
     ) -> Changes:
-        """回访核查; 不满意 or worse reopens the case (重办), keeping the earlier outcome."""
+        """回访核查 (the person was reached); 不满意 or worse reopens the case (重办), keeping
+        the earlier outcome, and drafts a new assignment to the same department for the
+        leader to sign."""
         actor.require(Permission.VISIT_CASE)
         if grade.reopens and not note.strip():
             raise ValidationFailed({"note": "评价为不满意时，请记录不满意的原因"})
+        reasons = tuple(dict.fromkeys(reasons))
 
         def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
             case.visit_grade = grade.value
+            case.visit_reasons = [r.value for r in reasons]
+            case.visit_attempts += 1
+            case.visit_retry_on = None
+            summary = f"回访评价：{grade.label}"
+            if reasons:
+                summary += f"；原因：{'、'.join(r.label for r in reasons)}"
+            if note.strip():
+                summary += f"；{note.strip()}"
             return {
-                "summary": f"回访评价：{grade.label}" + (f"；{note.strip()}" if note else ""),
-                "data": {"grade": grade.value},
+                "summary": summary,
+                "data": {
+                    "grade": grade.value,
+                    "contact": VisitContact.REACHED.value,
+                    "reasons": [r.value for r in reasons],
+                },
             }
 
         steps: list[_Step] = [(EventKind.VISITED, "visit", apply)]
@@ -373,7 +484,212 @@ class CaseService:
             steps.append((follow_up, "reopen", reopen))
         # The grade and the reopening are one unit: a crash between them must not leave a
         # dissatisfied case closed.
-        return self._steps(actor, case_id, steps)
+        changes = self._steps(actor, case_id, steps)
+        if follow_up is not None:
+            self._propose_reassignment(actor, case_id, grade, note)
+        return changes
+
+    def _propose_reassignment(
+        self, actor: Actor, case_id: int, grade: VisitGrade, note: str
+    ) -> None:
+        """A draft assignment to the department that last had the case, made the usual way
+        (AssignmentService.create), for the duty leader to sign. If it cannot be drafted (the
+        department stopped, no department ever had the case) the reopened case is still there
+        for a clerk to assign by hand."""
+        if self._assignments is None or not actor.can(Permission.TRIAGE_CASE):
+            return
+        with self._db.read() as session:
+            department_id = session.scalar(
+                select(Assignment.department_id)
+                .where(
+                    Assignment.case_id == case_id,
+                    Assignment.kind != AssignmentKind.ASSIST.value,
+                    Assignment.state != AssignmentState.VOIDED.value,
+                )
+                .order_by(Assignment.id.desc())
+                .limit(1)
+            )
+            if department_id is None:
+                department_id = session.scalar(
+                    select(Case.stuck_department_id).where(Case.id == case_id)
+                )
+        if department_id is None:
+            return
+        requirements = (
+            f"当事人回访评价为“{grade.label}”（{note.strip()}），事项重办。"
+            "请重新办理，解决当事人反映的问题，并按期反馈办理结果。"
+        )
+        try:
+            self._assignments.create(
+                actor, case_id, department_id=department_id, requirements=requirements
+            )
+        except UserError as exc:
+            log.info("no reassignment proposed for case %s: %s", case_id, exc)
+
+    def record_visit_attempt(
+        self, actor: Actor, case_id: int, *, contact: VisitContact, note: str = ""
+    ) -> Changes:
+        """A return-visit call that did not reach the person: counted, and (unless they refused
+        the visit) to be tried again on the next working day — the 待重拨 list."""
+        actor.require(Permission.VISIT_CASE)
+        if contact is VisitContact.REACHED:
+            raise ValidationFailed({"contact": "已联系上的回访，请记录回访评价"})
+        retry_on = (
+            None
+            if contact is VisitContact.REFUSED
+            else self._calendar.calendar().add(self._clock.now().date(), 1).due
+        )
+
+        def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
+            case.visit_attempts += 1
+            case.visit_retry_on = retry_on
+            summary = f"第{case.visit_attempts}次回访：{contact.label}"
+            if retry_on is not None:
+                summary += f"，{chinese_date(retry_on)}再次回访"
+            if note.strip():
+                summary += f"；{normalize_text(note)}"
+            return {
+                "summary": summary,
+                "data": {
+                    "contact": contact.value,
+                    "retry_on": retry_on.isoformat() if retry_on else None,
+                },
+            }
+
+        return self._step(actor, case_id, EventKind.VISIT_ATTEMPT, "visit_attempt", apply)
+
+    def record_reply(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        method: ReplyMethod,
+        text: str,
+        replied_at: datetime | None = None,
+    ) -> Changes:
+        """答复反映人, as a step of its own: before the case is concluded (an interim answer)
+        or after (the department's result passed on)."""
+        actor.require(Permission.CONCLUDE_CASE)
+        now = self._clock.now()
+        when = replied_at or now
+        errors: dict[str, str] = {}
+        if not text.strip():
+            errors["text"] = "请填写答复当事人的内容"
+        if when > now:
+            errors["replied_at"] = "答复时间不能晚于现在"
+        if errors:
+            raise ValidationFailed(errors)
+
+        def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
+            if when < case.received_at.replace(second=0, microsecond=0):
+                raise ValidationFailed({"replied_at": "答复时间不能早于受理时间"})
+            case.replied_at = when
+            case.reply_method = method.value
+            return {
+                "summary": f"{chinese_date(when, parts='date_time')}{method.label}："
+                f"{normalize_text(text)}",
+                "data": {"method": method.value, "replied_at": when.isoformat()},
+            }
+
+        return self._step(actor, case_id, EventKind.REPLIED, "reply", apply)
+
+    def record_onsite(self, actor: Actor, case_id: int, visit: OnsiteVisit) -> Changes:
+        """现场督办: who went (the duty leader), when, to which department's window, and what
+        came of it (seed 002: solved the same afternoon)."""
+        actor.require(Permission.TRIAGE_CASE)
+        errors: dict[str, str] = {}
+        if not visit.leader.strip():
+            errors["leader"] = "请填写督办的带班领导"
+        if not visit.place.strip():
+            errors["place"] = "请填写督办地点"
+        if not visit.result.strip():
+            errors["result"] = "请填写督办结果"
+        if visit.at > self._clock.now():
+            errors["at"] = "督办时间不能晚于现在"
+        if errors:
+            raise ValidationFailed(errors)
+
+        def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
+            department = session.get(Department, visit.department_id)
+            if department is None:
+                raise ValidationFailed({"department": "请选择督办的部门"})
+            return {
+                "summary": (
+                    f"{normalize_text(visit.leader)}于"
+                    f"{chinese_date(visit.at, parts='date_time')}到{department.name}"
+                    f"（{normalize_text(visit.place)}）现场督办；结果："
+                    f"{normalize_text(visit.result)}"
+                ),
+                "data": {
+                    "leader": normalize_text(visit.leader),
+                    "at": visit.at.isoformat(),
+                    "department": department.name,
+                    "department_uuid": department.uuid,
+                    "place": normalize_text(visit.place),
+                    "result": normalize_text(visit.result),
+                },
+            }
+
+        return self._step(actor, case_id, EventKind.ONSITE_SUPERVISED, "onsite", apply)
+
+    def record_basis(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        received_on: date,
+        signed_by: str,
+        scan: Path | None = None,
+    ) -> Changes:
+        """办不了: the department's written basis arrived, signed by its 主要负责人; the scan is
+        kept as the case's material. Allowed after conclusion too: a missing basis stays due."""
+        actor.require(Permission.TRIAGE_CASE)
+        errors: dict[str, str] = {}
+        if not signed_by.strip():
+            errors["signed_by"] = "请填写签字的主要负责人"
+        if received_on > self._clock.now().date():
+            errors["received_on"] = "收到日期不能晚于今天"
+        if errors:
+            raise ValidationFailed(errors)
+        stored = self._attachments.put(scan) if scan is not None else None
+
+        def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
+            _require_basis_due(case)
+            case.basis_received_on = received_on
+            case.basis_signed_by = normalize_text(signed_by)
+            summary = (
+                f"{chinese_date(received_on)}收到书面依据，主要负责人{case.basis_signed_by}签字"
+            )
+            if stored is not None:
+                attach_files(session, case.id, [stored], user_name=actor.display_name, at=now)
+                summary += f"；扫描件：{stored.filename}"
+            return {
+                "summary": summary,
+                "data": {
+                    "received_on": received_on.isoformat(),
+                    "signed_by": case.basis_signed_by,
+                    "scan_sha256": stored.sha256 if stored else None,
+                },
+            }
+
+        return self._step(actor, case_id, EventKind.BASIS_RECEIVED, "basis_received", apply)
+
+    def waive_basis(self, actor: Actor, case_id: int, reason: str) -> Changes:
+        """A leader waives the written basis, with a reason: it leaves the calendar."""
+        actor.require(Permission.WAIVE_BASIS)
+        if not reason.strip():
+            raise ValidationFailed({"reason": "请填写免除书面依据的理由"})
+
+        def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
+            _require_basis_due(case)
+            case.basis_waived_reason = normalize_text(reason)
+            case.basis_waived_by = actor.display_name
+            return {
+                "summary": f"免除书面依据，理由：{case.basis_waived_reason}",
+                "data": {"reason": case.basis_waived_reason},
+            }
+
+        return self._step(actor, case_id, EventKind.BASIS_WAIVED, "basis_waived", apply)
 
     def withdraw(self, actor: Actor, case_id: int, reason: str) -> Changes:
         actor.require(Permission.WITHDRAW_CASE)
@@ -480,6 +796,57 @@ def _set_deadline(
     return text
 
 
+def _open_assignments(session: Session, case_id: int) -> list[Assignment]:
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.case_id == case_id,
+                Assignment.state.in_([s.value for s in OPEN]),
+            )
+            .order_by(Assignment.id)
+        )
+    )
+
+
+def _describe(assignment: Assignment) -> str:
+    kind = AssignmentKind(assignment.kind).label
+    state = AssignmentState(assignment.state).label
+    return f"{assignment.department.name}（{kind}，{state}）"
+
+
+def _close_assignments(
+    session: Session, assignments: Sequence[Assignment], actor: Actor, now: datetime, reason: str
+) -> list[str]:
+    """Close the case's open assignments as it concludes (随办结关闭), each audited."""
+    closed: list[str] = []
+    for assignment in assignments:
+        before = assignment.state
+        closed.append(_describe(assignment))
+        assignment.state = check_step(Step.CLOSE, AssignmentState(before)).value
+        assignment.version += 1
+        audit.record(
+            session,
+            at=now,
+            user_name=actor.username,
+            action="close_assignment",
+            entity="assignment",
+            entity_uuid=assignment.uuid,
+            before={"state": before},
+            after={"state": assignment.state, "reason": reason},
+        )
+    return closed
+
+
+def _require_basis_due(case: Case) -> None:
+    if case.basis_due_date is None:
+        raise UserError("该事项不需要书面依据（只有“办不了”的事项需要部门提交书面依据）")
+    if case.basis_received_on is not None:
+        raise UserError(f"书面依据已于{chinese_date(case.basis_received_on)}收到")
+    if case.basis_waived_reason:
+        raise UserError(f"书面依据已由{case.basis_waived_by}免除")
+
+
 def _get_case(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
@@ -496,4 +863,12 @@ def _snapshot(case: Case) -> dict[str, Any]:
         "area": case.area,
         "outcome": case.outcome,
         "visit_grade": case.visit_grade,
+        "basis_received_on": case.basis_received_on,
+        "basis_signed_by": case.basis_signed_by,
+        "basis_waived_reason": case.basis_waived_reason,
+        "replied_at": case.replied_at,
+        "reply_method": case.reply_method,
+        "visit_attempts": case.visit_attempts,
+        "visit_retry_on": case.visit_retry_on,
+        "visit_reasons": list(case.visit_reasons or ()),
     }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.deadlines import (
@@ -64,10 +64,21 @@ def _column(kind: DeadlineKind) -> Any:
     }[kind]
 
 
+# A missing written basis stays due after the case is concluded (and visited), until it arrives
+# or a leader waives it (issue 16); a withdrawn case needs none.
+_BASIS_STATUSES = (*OPEN_CODES, CaseStatus.CONCLUDED.value, CaseStatus.VISITED.value)
+
+
 def _pending(kind: DeadlineKind) -> ColumnElement[bool]:
     """A deadline is still to be met only while its step is not done."""
     if kind is DeadlineKind.VISIT:
         return Case.status == CaseStatus.CONCLUDED.value
+    if kind is DeadlineKind.BASIS:
+        return and_(
+            Case.status.in_(_BASIS_STATUSES),
+            Case.basis_received_on.is_(None),
+            Case.basis_waived_reason == "",
+        )
     return Case.status.in_(OPEN_CODES)
 
 

@@ -519,7 +519,11 @@ class AssignmentPanel(QWidget):
             elif due in (DeadlineState.DUE_TODAY, DeadlineState.DUE_SOON):
                 due_item.setForeground(QBrush(QColor(YELLOW)))
                 due_item.setToolTip(due.label)
-            if info.state in (AssignmentState.VOIDED, AssignmentState.RETURNED):
+            if info.state in (
+                AssignmentState.VOIDED,
+                AssignmentState.RETURNED,
+                AssignmentState.CLOSED,
+            ):
                 for item in items:
                     item.setForeground(QBrush(QColor("#909497")))
             if info.id == keep:
