@@ -44,7 +44,7 @@ class Acknowledgements:
         """The signed acknowledgement of an imported bundle."""
         processed: datetime = record.processed_at or self._clock.now()
         body: dict[str, Any] = {
-            "format": bf.FORMAT,
+            "format": bf.ACK_FORMAT,
             "kind": "ack",
             "bundle_id": record.bundle_id,
             "bundle_file": record.file_name,
@@ -90,7 +90,7 @@ class Acknowledgements:
         if not isinstance(ack, dict) or ack.get("kind") != "ack":
             raise BundleRefused(RefusalCode.NOT_A_BUNDLE, f"“{path.name}”不是 bbcs 回执文件。")
         version = ack.get("format")
-        if isinstance(version, int) and version > bf.FORMAT:
+        if isinstance(version, int) and version > bf.ACK_FORMAT:
             raise BundleRefused(
                 RefusalCode.TOO_NEW, f"回执“{path.name}”的格式较新，请先升级本软件。"
             )

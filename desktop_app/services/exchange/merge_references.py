@@ -30,9 +30,9 @@ class References:
 
     def owned_id(self, table: str, uuid_sql: str) -> str:
         """SQL: the id of the ``table`` row with UUID ``uuid_sql`` if records of the sender may
-        point at it (NULL otherwise): the sender's own cases, their assignments, and the
-        complainants it sent; any department. The one place this rule is written, for the bulk
-        copy and for the row-by-row merge alike."""
+        point at it (NULL otherwise): the sender's own cases, classes and meetings, their
+        assignments, and the complainants it sent; any department. The one place this rule is
+        written, for the bulk copy and for the row-by-row merge alike."""
         here = "main." if self.attached else ""
         if table == "cases":
             return (
@@ -47,6 +47,11 @@ class References:
             return (
                 f"SELECT x.id FROM {here}assignments x CROSS JOIN {here}cases c "
                 f"ON c.id = x.case_id WHERE x.uuid = {uuid_sql} AND c.site_code = :owner"
+            )
+        if table in ("issue_classes", "meetings"):
+            return (
+                f"SELECT x.id FROM {here}{table} x WHERE x.uuid = {uuid_sql} "
+                "AND x.site_code = :owner"
             )
         return f'SELECT x.id FROM {here}"{table}" x WHERE x.uuid = {uuid_sql}'
 

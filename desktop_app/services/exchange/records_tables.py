@@ -50,11 +50,16 @@ DATA_TABLES: Final = (
     # The keyed hashes are the sender's: the receiver makes its own (services/sealing.py).
     TableSpec("complainants", dropped=("id_lookup", "phone_lookup")),
     TableSpec(
+        "issue_classes", refs={"owner_department_id": "departments"}, owner_column="site_code"
+    ),
+    TableSpec(
         "cases",
         refs={
             "complainant_id": "complainants",
             "stuck_department_id": "departments",
             "linked_case_id": "cases",
+            "agent_id": "complainants",
+            "issue_class_id": "issue_classes",
         },
         owner_column="site_code",
         blank_is_local=False,
@@ -67,6 +72,22 @@ DATA_TABLES: Final = (
         refs={"case_id": "cases", "department_id": "departments", "parent_id": "assignments"},
     ),
     TableSpec("slips", refs={"assignment_id": "assignments"}, owner_column="site_code"),
+    TableSpec(
+        "referrals",
+        refs={"case_id": "cases", "assignment_id": "assignments"},
+        owner_column="site_code",
+    ),
+    TableSpec("meetings", owner_column="site_code"),
+    TableSpec(
+        "meeting_items",
+        refs={
+            "meeting_id": "meetings",
+            "case_id": "cases",
+            "issue_class_id": "issue_classes",
+            "department_id": "departments",
+            "assignment_id": "assignments",
+        },
+    ),
 )
 SPECS: Final = {spec.name: spec for spec in DATA_TABLES}
 TABLE_LABELS: Final = {
@@ -77,6 +98,11 @@ TABLE_LABELS: Final = {
     "attachments": "材料",
     "assignments": "交办",
     "slips": "交办单",
+    "referrals": "问责线索",
+    "issue_classes": "一类事",
+    "meetings": "联席会议",
+    "meeting_items": "会议议题",
+    "cause_codes": "问题成因",
     "areas": "领域",
     "holiday_overrides": "节假日调整",
     "rules": "期限规则",

@@ -1,6 +1,6 @@
-"""Reference data, city → counties: the city's departments, areas, holiday changes and deadline
-rules, written as one signed (not encrypted) bundle for every county it trusts, and applied at
-a county (DESIGN.md §6)."""
+"""Reference data, city → counties: the city's departments, areas, cause codes, holiday changes
+and deadline rules, written as one signed (not encrypted) bundle for every county it trusts,
+and applied at a county (DESIGN.md §6)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import uuid as uuid_module
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
 
 from desktop_app.domain.deadlines import RuleKey, validate_rule_days
 from desktop_app.domain.settings import (
@@ -43,6 +44,7 @@ from desktop_app.storage.models import (
     Area,
     Bundle,
     CalendarYear,
+    CauseCode,
     HolidayOverride,
 )
 
@@ -81,6 +83,16 @@ class ReferenceData:
                     "records/areas.jsonl", _jsonl("areas", ["name", "position", "active"], areas)
                 )
                 counts["areas"] = len(areas)
+                causes = [
+                    [c.code, c.label, c.position, c.active]
+                    for c in session.scalars(
+                        select(CauseCode).order_by(CauseCode.position, CauseCode.id)
+                    )
+                ]
+                writer.add_bytes(
+                    "records/cause_codes.jsonl", _jsonl("cause_codes", _CAUSE_COLUMNS, causes)
+                )
+                counts["cause_codes"] = len(causes)
                 holidays = [
                     [h.uuid, h.version, h.day.isoformat(), h.working, h.name]
                     for h in session.scalars(select(HolidayOverride).order_by(HolidayOverride.day))
@@ -174,6 +186,7 @@ class ReferenceData:
             return out
 
         areas = rows_of("areas", ["name", "position", "active"])
+        causes = rows_of("cause_codes", _CAUSE_COLUMNS)
         holidays = rows_of("holiday_overrides", ["uuid", "version", "day", "working", "name"])
         years = rows_of("calendar_years", ["year", "source"])
         rules = rows_of("rules", ["key", "value"])
@@ -215,6 +228,7 @@ class ReferenceData:
                     session.add(Area(name=name, position=position, active=True))
                     existing_areas.add(name)
                     report.added["areas"] += 1
+            _apply_cause_codes(session, causes, report)
             calendar_changed = False
             for row in holidays:
                 try:
@@ -341,6 +355,39 @@ class ReferenceData:
                 entity_uuid=bundle.bundle_id,
                 after={"file": path.name, "from": sender.code, **report.totals()},
             )
+
+
+_CAUSE_COLUMNS: Final = ["code", "label", "position", "active"]
+_CAUSE_CODE = re.compile(r"[A-Za-z0-9_-]{1,12}")
+
+
+def _apply_cause_codes(session: Session, rows: list[dict[str, Any]], report: ImportReport) -> None:
+    """The city's list of causes (issue 16): its codes are the ones counties report in, so a
+    code the city sends sets the label, place and whether it is in use here; a county's own
+    extra codes stay as they are (its old cases keep them)."""
+    existing = {c.code: c for c in session.scalars(select(CauseCode))}
+    for row in rows:
+        code, label, position, active = (row.get(k) for k in _CAUSE_COLUMNS)
+        if (
+            not isinstance(code, str)
+            or not _CAUSE_CODE.fullmatch(code)
+            or not isinstance(label, str)
+            or not label.strip()
+            or len(label) > 40
+            or not isinstance(position, int)
+            or not isinstance(active, bool | int)
+        ):
+            raise BundleRefused(RefusalCode.BAD_CONTENT, "数据包中的问题成因代码不正确。")
+        local = existing.get(code)
+        if local is None:
+            session.add(CauseCode(code=code, label=label, position=position, active=bool(active)))
+            report.added["cause_codes"] += 1
+        elif (local.label, local.position, local.active) != (label, position, bool(active)):
+            local.label, local.position, local.active = label, position, bool(active)
+            report.updated["cause_codes"] += 1
+        else:
+            report.ignored["cause_codes"] += 1
+            report.reasons["已是最新"] += 1
 
 
 def _jsonl(table: str, columns: list[str], rows: Iterable[list[Any]]) -> bytes:

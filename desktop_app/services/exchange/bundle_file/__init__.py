@@ -45,6 +45,7 @@ from desktop_app.services.exchange.bundle_file.container import (
     write_container,
 )
 from desktop_app.services.exchange.bundle_file.format import (
+    ACK_FORMAT,
     ACK_SUFFIX,
     BUNDLE_SUFFIX,
     CHUNK_SIZE,
@@ -89,6 +90,7 @@ from desktop_app.services.exchange.bundle_file.payload_writer import (
 )
 
 __all__ = [
+    "ACK_FORMAT",
     "ACK_SUFFIX",
     "BUNDLE_SUFFIX",
     "CHUNK_SIZE",

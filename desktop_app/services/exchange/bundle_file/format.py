@@ -13,8 +13,14 @@ MAGIC: Final = b"BBCS-BUNDLE\x00"
 # Format 3: the sender signs the header, which holds the SHA-256 of every byte after it, and the
 # body is encrypted with age. Formats 1 (JSON Lines) and 2 (a hand-made AES-GCM stream, the
 # signature only inside the archive) were only ever made by pre-release builds and are refused.
-FORMAT: Final = 3
+# Format 4 (issue 16): cases may be screened out (不予受理/已转办) and name an agent, a class, a
+# campaign; referrals, classes and meetings travel; reference bundles carry the cause codes. A
+# city built before it refuses such a bundle as too new instead of mis-filing it; a format-3
+# bundle (a county not yet upgraded) is still read: what it lacks takes its defaults.
+FORMAT: Final = 4
 OLDEST_FORMAT: Final = 3
+# Acknowledgements did not change: a county not yet upgraded still reads the city's.
+ACK_FORMAT: Final = 3
 SIGNATURE_ALGORITHM: Final = "Ed25519"
 SIGNATURE_BYTES: Final = 64
 ENCRYPTION_ALGORITHM: Final = "age-encryption.org/v1 X25519"
