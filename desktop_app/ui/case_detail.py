@@ -10,7 +10,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -37,7 +36,6 @@ from desktop_app.domain.vocabulary import (
     NATURE_HINTS,
     Approach,
     CaseStatus,
-    Cause,
     ComplainantKind,
     Nature,
     Outcome,
@@ -55,6 +53,7 @@ from desktop_app.services.cases import (
 from desktop_app.services.context import Changes
 from desktop_app.ui.assignment_panel import AssignmentPanel
 from desktop_app.ui.case_table import STATUS_COLOURS
+from desktop_app.ui.cause_boxes import CauseBoxes
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
 from desktop_app.ui.correction_dialog import (
     CorrectionData,
@@ -63,7 +62,9 @@ from desktop_app.ui.correction_dialog import (
     steady_error,
 )
 from desktop_app.ui.operations import Action, Query
+from desktop_app.ui.referral_dialogs import ProposeButton
 from desktop_app.ui.screen import size_to_screen
+from desktop_app.ui.screening_dialog import ScreenOutButton, may_screen_out
 from desktop_app.ui.theme import GREEN
 
 PLEASE_CHOOSE = "请选择…"
@@ -205,6 +206,10 @@ class CaseDetailDialog(QDialog):
         self.reveal_button.clicked.connect(self._reveal_clicked)
         self.reveal_button.setEnabled(False)
         row.addWidget(self.reveal_button)
+        self.propose_referral_button = ProposeButton(
+            self._context, lambda: self.case_id, self, after=self.reload
+        )
+        row.addWidget(self.propose_referral_button)  # 提出问责… (issue 16, ui/referral_dialogs)
         row.addStretch(1)
         layout.addLayout(row)
         return page
@@ -224,16 +229,8 @@ class CaseDetailDialog(QDialog):
         for approach in Approach:
             self.approach.addItem(f"{approach.label}　— {APPROACH_HINTS[approach]}", approach.value)
         self.approach.setCurrentIndex(-1)
-        causes_host = QWidget()
-        causes = QHBoxLayout(causes_host)
-        causes.setContentsMargins(0, 0, 0, 0)
-        self.cause_boxes: dict[Cause, QCheckBox] = {}
-        for cause in Cause:
-            box = QCheckBox(cause.label)
-            box.toggled.connect(lambda _on: self._field_edited("causes"))
-            self.cause_boxes[cause] = box
-            causes.addWidget(box)
-        causes.addStretch(1)
+        causes_host = self.cause_boxes = CauseBoxes(self._context)  # the site's cause codes
+        self.cause_boxes.toggled.connect(lambda: self._field_edited("causes"))
         self.triage_area = QComboBox()
         self.triage_area.setPlaceholderText(PLEASE_CHOOSE)  # filled when the case is read
         self.triage_note = QLineEdit()
@@ -253,6 +250,10 @@ class CaseDetailDialog(QDialog):
         form.addRow("说明", self.triage_note)
         form.addRow("", self.triage_error)
         form.addRow("", self.triage_button)
+        self.screen_out_button = ScreenOutButton(
+            self._context, self, lambda: self.detail, self.reload
+        )
+        form.addRow("", self.screen_out_button)
         form.addRow("", self.triage_saved)
         return page
 
@@ -397,7 +398,7 @@ class CaseDetailDialog(QDialog):
             ("受阻环节", d.stuck_at or "—"),
             ("问题性质", d.nature.label if d.nature else "未甄别"),
             ("处置方式", d.approach.label if d.approach else "未甄别"),
-            ("受阻原因", "、".join(c.label for c in d.causes) or "—"),
+            ("受阻原因", "、".join(self.cause_boxes.label(c) for c in d.causes) or "—"),
             ("办理时限", _deadline_text(d)),
             ("办理结果", d.outcome.label if d.outcome else "—"),
             ("回访评价", d.visit_grade.label if d.visit_grade else "—"),
@@ -410,6 +411,7 @@ class CaseDetailDialog(QDialog):
             rows.append(("关联原事项", d.linked_case_number))
         if d.id_override_reason:
             rows.append(("证件号确认理由", d.id_override_reason))
+        rows += d.front_door  # 代办人、被反映对象、专项活动、甄别结论 (issue 16)
         while self.info_grid.count():
             old = self.info_grid.takeAt(0)
             old_widget = old.widget() if old is not None else None
@@ -442,8 +444,7 @@ class CaseDetailDialog(QDialog):
             self.nature.setCurrentIndex(self.nature.findData(d.nature.value))
         if d.approach:
             self.approach.setCurrentIndex(self.approach.findData(d.approach.value))
-        for cause, box in self.cause_boxes.items():
-            box.setChecked(cause in d.causes)
+        self.cause_boxes.set_checked(d.causes)
         self.triage_area.setCurrentIndex(self.triage_area.findData(d.area))
         # The 办结/回访 inputs show the stored answer once given; when the status changes (a
         # 不满意 visit reopens the case, it is concluded again) they start empty, so the next
@@ -490,6 +491,7 @@ class CaseDetailDialog(QDialog):
         writable = not d.read_only_reason
         open_case = writable and d.status in (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
         self.triage_button.setEnabled(open_case and actor.can(Permission.TRIAGE_CASE))
+        self.screen_out_button.setEnabled(open_case and may_screen_out(actor, d.status))
         self.conclude_button.setEnabled(open_case and actor.can(Permission.CONCLUDE_CASE))
         self.visit_button.setEnabled(
             writable and d.status is CaseStatus.CONCLUDED and actor.can(Permission.VISIT_CASE)

@@ -11,11 +11,13 @@ from datetime import datetime
 from html import escape
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTime, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDateTimeEdit,
     QFileDialog,
@@ -38,12 +40,13 @@ from PySide6.QtWidgets import (
 
 from desktop_app.domain import intake_rules, validation
 from desktop_app.domain.intake_rules import IntakeForm
-from desktop_app.domain.vocabulary import Channel, ComplainantKind
+from desktop_app.domain.vocabulary import DEFAULT_CAMPAIGNS, Channel, ComplainantKind, Conduct
 from desktop_app.errors import ValidationFailed
 from desktop_app.services.context import Changes
 from desktop_app.services.intake import IntakeResult, NameConflict, RelatedCase
 from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.common import Card, FieldError, UiContext, heading
+from desktop_app.ui.flow_layout import FlowLayout
 from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.slip_preview import SlipPreviewDialog
 
@@ -51,8 +54,24 @@ from desktop_app.ui.slip_preview import SlipPreviewDialog
 # or rare (a department closed meanwhile, a material file gone): no line is kept for them, so
 # the form stays short enough for a 768-pixel screen.
 _RARE_MESSAGES = frozenset(
-    {"address", "channel", "stuck_at", "visits_count", "stuck_department_id", "attachments"}
+    {
+        "address",
+        "channel",
+        "stuck_at",
+        "visits_count",
+        "stuck_department_id",
+        "attachments",
+        "agent_relation",
+        "respondent_name",
+        "respondent_post",
+        "respondent_unit",
+        "respondent_conduct",
+        "campaign",
+    }
 )
+# The agent's rows and those of who is complained about show only when their box is ticked.
+_AGENT_ROWS = ("agent_name", "agent_relation", "agent_phone", "agent_id_number")
+_RESPONDENT_ROWS = ("respondent_name", "respondent_conduct")
 # Errors only the service can find (a material file gone missing); kept until the next save.
 _CHECKED_BY_SERVICE_ONLY = frozenset({"attachments"})
 
@@ -172,6 +191,7 @@ class IntakePage(QWidget):
         )
         self.phone = self._line("phone", "联系电话", "手机号或带区号的固定电话")
         self.address = self._line("address", "地址", "可不填")
+        self._build_agent_rows()
 
         # Matter -----------------------------------------------------------------------------
         self.title = self._line("title", "反映事项", "一句话概括，如：医保结算查不到参保信息")
@@ -187,9 +207,18 @@ class IntakePage(QWidget):
         for channel in Channel:
             self.channel.addItem(channel.label, channel.value)
         self._add_row("channel", "来源渠道", self.channel)
+        self.campaign = QComboBox()
+        self.campaign.setEditable(True)  # a site's own campaign is typed in
+        self.campaign.addItem("")
+        self.campaign.addItems(DEFAULT_CAMPAIGNS)
+        line = self.campaign.lineEdit()
+        assert line is not None
+        line.setPlaceholderText("不属于专项活动可不填")
+        self._add_row("campaign", "专项活动", self.campaign)
         self.stuck_department = QComboBox()
         self._add_row("stuck_department_id", "受阻部门", self.stuck_department)
         self.stuck_at = self._line("stuck_at", "受阻环节", "哪个窗口、哪位工作人员、哪个环节")
+        self._build_respondent_rows()
         self.visits_count = QSpinBox()
         self.visits_count.setRange(1, 99)
         self.visits_count.setSuffix(" 次")
@@ -272,6 +301,18 @@ class IntakePage(QWidget):
         self.id_number.editingFinished.connect(self._check_id_now)
         self.credit_code.editingFinished.connect(self._check_credit_now)
         self.phone.editingFinished.connect(self._check_phone_now)
+        self.agent_phone.editingFinished.connect(
+            lambda: self._check_now("agent_phone", self.agent_phone)
+        )
+        self.agent_id_number.editingFinished.connect(
+            lambda: self._check_now("agent_id_number", self.agent_id_number)
+        )
+        for box in (self.agent_box, self.respondent_box):
+            box.toggled.connect(self._update_optional_rows)
+            box.toggled.connect(self._recheck_shown_errors)
+        for box in self.conduct_boxes.values():
+            box.toggled.connect(self._recheck_shown_errors)
+        self.campaign.currentTextChanged.connect(self._recheck_shown_errors)
         self.add_file_button.clicked.connect(self._add_files)
         self.remove_file_button.clicked.connect(self._remove_file)
         self.related_list.currentRowChanged.connect(
@@ -351,6 +392,64 @@ class IntakePage(QWidget):
         self.name_conflict_panel.setVisible(False)
         outer.addWidget(self.name_conflict_panel)
 
+    def _build_agent_rows(self) -> None:
+        """代办人: someone who came for the person concerned (hidden until the box is ticked)."""
+        self.agent_box = QCheckBox("他人代为反映（有代办人）")
+        self.form.addRow("代办人", self.agent_box)
+        self.agent_name = self._line("agent_name", "代办人姓名", "代为反映的人的姓名")
+        self.agent_relation = self._line(
+            "agent_relation", "与反映人关系", "如：舅舅、子女、委托代理人"
+        )
+        self.agent_phone = self._line("agent_phone", "代办人电话", "手机号或带区号的固定电话")
+        self.agent_id_number = self._line("agent_id_number", "代办人身份证号", "可不填")
+        self.agent_id_number.setMaxLength(20)
+
+    def _build_respondent_rows(self) -> None:
+        """Who is complained about: name, post and unit on one row, what they did below."""
+        self.respondent_box = QCheckBox("反映了具体的工作人员或窗口")
+        self.form.addRow("被反映对象", self.respondent_box)
+        self.respondent_name = QLineEdit()
+        self.respondent_name.setPlaceholderText("姓名（不知道可不填）")
+        self.respondent_post = QLineEdit()
+        self.respondent_post.setPlaceholderText("职务/岗位")
+        self.respondent_unit = QLineEdit()
+        self.respondent_unit.setPlaceholderText("单位，如：县人民医院")
+        host = QWidget()
+        box = QVBoxLayout(host)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.respondent_name, 2)
+        row.addWidget(self.respondent_post, 2)
+        row.addWidget(self.respondent_unit, 3)
+        box.addLayout(row)
+        for key, widget in (
+            ("respondent_name", self.respondent_name),
+            ("respondent_post", self.respondent_post),
+            ("respondent_unit", self.respondent_unit),
+        ):
+            _same_height_when_invalid(widget)
+            error = FieldError()
+            box.addWidget(error)
+            self.errors[key] = error
+            self._rows[key] = (host, widget)
+        self.form.addRow("被反映人", host)
+        conduct_host = QWidget()
+        flow = FlowLayout(conduct_host)
+        self.conduct_boxes: dict[Conduct, QCheckBox] = {}
+        for conduct in Conduct:
+            check = QCheckBox(conduct.label)
+            self.conduct_boxes[conduct] = check
+            flow.addWidget(check)
+        self._add_row("respondent_conduct", "被反映问题", conduct_host)
+
+    def _update_optional_rows(self) -> None:
+        for key in _AGENT_ROWS:
+            self._set_row_visible(key, self.agent_box.isChecked())
+        for key in _RESPONDENT_ROWS:
+            self._set_row_visible(key, self.respondent_box.isChecked())
+
     def _line(self, key: str, label: str, placeholder: str) -> QLineEdit:
         line = QLineEdit()
         line.setPlaceholderText(placeholder)
@@ -403,7 +502,32 @@ class IntakePage(QWidget):
             id_override_reason=self.override_reason.text(),
             repeat_of_case_id=self._repeat_of.id if self._repeat_of else None,
             confirm_name_change=self.rename_reason.text() if self._rename_confirmed else "",
+            **self._agent_values(),
+            **self._respondent_values(),
+            campaign=self.campaign.currentText(),
         )
+
+    def _agent_values(self) -> dict[str, Any]:
+        if not self.agent_box.isChecked():
+            return {}
+        return {
+            "agent_name": self.agent_name.text(),
+            "agent_relation": self.agent_relation.text(),
+            "agent_phone": self.agent_phone.text(),
+            "agent_id_number": self.agent_id_number.text(),
+        }
+
+    def _respondent_values(self) -> dict[str, Any]:
+        if not self.respondent_box.isChecked():
+            return {}
+        return {
+            "respondent_name": self.respondent_name.text(),
+            "respondent_post": self.respondent_post.text(),
+            "respondent_unit": self.respondent_unit.text(),
+            "respondent_conduct": tuple(
+                conduct.value for conduct, box in self.conduct_boxes.items() if box.isChecked()
+            ),
+        }
 
     def save(self) -> None:
         if self._saving:
@@ -443,6 +567,13 @@ class IntakePage(QWidget):
             QDateTime(QDate(now.year, now.month, now.day), QTime(now.hour, now.minute, now.second))
         )
         self.person_radio.setChecked(True)
+        self.agent_box.setChecked(False)
+        self.respondent_box.setChecked(False)
+        for box in self.conduct_boxes.values():
+            box.setChecked(False)
+        self.campaign.setCurrentIndex(0)
+        self.campaign.setEditText("")
+        self._update_optional_rows()
         self._attachments.clear()
         self.attachment_list.clear()
         self.related_list.clear()
@@ -465,6 +596,13 @@ class IntakePage(QWidget):
             self.address,
             self.title,
             self.stuck_at,
+            self.agent_name,
+            self.agent_relation,
+            self.agent_phone,
+            self.agent_id_number,
+            self.respondent_name,
+            self.respondent_post,
+            self.respondent_unit,
         )
 
     def has_unsaved_input(self) -> bool:
