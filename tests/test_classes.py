@@ -328,3 +328,18 @@ def test_the_command_line_lists_classes_and_warnings(
     assert main(["--data-dir", str(data_dir), "classes", "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["cases"], row["departments"], row["causes"]) == (7, 1, ["流程不优"])
+
+
+def test_demo_has_classes_with_and_without_fixes_and_a_warning_that_fires(
+    services: AppServices, clerk: Actor
+) -> None:
+    from desktop_app.services.demo.classes import add_demo_classes
+
+    made = add_demo_classes(services, clerk)
+    rows = {r.id: r for r in services.classes.list_classes()}
+    assert set(rows) == set(made) and len(made) == 2
+    fixed, unfixed = rows[made[0]], rows[made[1]]
+    assert (fixed.fix_kind, fixed.state, fixed.case_count) == ("出台一次性告知材料清单", "done", 6)
+    assert (unfixed.fix_kind, unfixed.state) == ("", ClassState.OVERDUE)
+    states = sorted(w.state for w in services.classes.warnings())
+    assert states == [WarningState.CLASSED, WarningState.OPEN]
