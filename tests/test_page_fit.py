@@ -80,8 +80,8 @@ def test_dashboard_fits_and_shows_every_figure_on_a_laptop(qtbot, context: UiCon
     page = DashboardPage(context)
     assert fits(page.minimumSizeHint()), page.minimumSizeHint()
     shown(qtbot, page, LAPTOP_PAGE)
-    tiles = [*page.deadline_figures.values(), *(b for b, _f in page.figures.values())]
-    assert len(tiles) == 10  # three deadlines, 待签发 and six case figures
+    tiles = [button for button, _filter in page.figures.values()]
+    assert len(tiles) == 15  # every supervision figure (issue 16) and the day's case figures
     assert all(visible_on_page(page, tile) for tile in tiles)
     assert visible_on_page(page, page.new_button)
 

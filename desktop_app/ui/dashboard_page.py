@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.domain.vocabulary import CaseStatus, chinese_date
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.vocabulary import chinese_date
 from desktop_app.services.context import Changes
-from desktop_app.services.deadlines import TodayCounts
-from desktop_app.services.ledger import CaseFilter, CaseRow, DashboardCounts
+from desktop_app.services.ledger import CaseFilter, CaseRow
+from desktop_app.services.supervision import Figure, SupervisionCounts
 from desktop_app.ui.common import Card, UiContext, heading
 from desktop_app.ui.operations import Query
 
@@ -39,10 +40,35 @@ MAX_TILE_COLUMNS = 5
 
 @dataclass(frozen=True)
 class DashboardData:
-    counts: DashboardCounts
-    deadlines: TodayCounts
+    counts: SupervisionCounts
     awaiting_triage: list[CaseRow]
     awaiting_visit: list[CaseRow]
+
+
+# Each tile: its figure, caption and colour. The case figures open the ledger on the figure's
+# own filter (SupervisionQueries.case_filters); the others open their page.
+TILES: list[tuple[Figure, str, str]] = [
+    (Figure.DUE_TODAY, "今日到期（办理、依据、回访）", "#b9770e"),
+    (Figure.OVERDUE, "已超期（请催办、督办）", "#c0392b"),
+    (Figure.AWAITING_TRIAGE, "待甄别分类", "#b22222"),
+    (Figure.AWAITING_SIGNATURE, "待签发（待带班领导签发）", "#7d3c98"),
+    (Figure.MINE, "我登记的未办结", "#1f618d"),
+    (Figure.BASIS_MISSING, "书面依据未到（办不了）", "#c0392b"),
+    (Figure.AWAITING_REPLY, "待答复反映人", "#b9770e"),
+    (Figure.AWAITING_VISIT, "已办结待回访", "#1e8449"),
+    (Figure.VISIT_RETRY, "回访待重拨", "#1e8449"),
+    (Figure.REFERRALS_PENDING, "问责线索待处理", "#7b241c"),
+    (Figure.WARNINGS_OPEN, "预警待研判（苗头性问题）", "#7b241c"),
+    (Figure.REGISTERED_TODAY, "今日受理", "#1f618d"),
+    (Figure.OPEN_CASES, "未办结（已登记+办理中）", "#566573"),
+    (Figure.THIS_MONTH, "本月受理", "#566573"),
+    (Figure.TOTAL, "累计受理", "#566573"),
+]
+# Not cases: the page that lists them, and who may see that page.
+PAGES: dict[Figure, tuple[str, Permission]] = {
+    Figure.REFERRALS_PENDING: ("问责线索", Permission.VIEW_REFERRALS),
+    Figure.WARNINGS_OPEN: ("一类事与预警", Permission.MANAGE_CLASSES),
+}
 
 
 class FigureButton(QPushButton):
@@ -51,15 +77,17 @@ class FigureButton(QPushButton):
     def __init__(self, caption: str, colour: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setMinimumHeight(84)
+        self.setMinimumHeight(66)
         self.setStyleSheet(
             "QPushButton { background: white; border: 1px solid #d5d8dc; border-radius: 6px;"
-            " text-align: left; padding: 10px 16px; }"
+            " text-align: left; padding: 4px 12px; }"
             "QPushButton:hover { border-color: #b22222; }"
         )
         box = QVBoxLayout(self)
+        box.setSpacing(0)
+        box.setContentsMargins(12, 4, 12, 6)
         self.number = QLabel("—")
-        self.number.setStyleSheet(f"font-size: 24pt; font-weight: bold; color: {colour};")
+        self.number.setStyleSheet(f"font-size: 20pt; font-weight: bold; color: {colour};")
         self.caption = QLabel(caption)
         self.caption.setStyleSheet("color: #566573;")
         box.addWidget(self.number)
@@ -71,7 +99,7 @@ class FigureButton(QPushButton):
 
 class DashboardPage(QWidget):
     show_ledger = Signal(object)  # CaseFilter
-    show_deadlines = Signal(str)  # "today" | "overdue" | "soon"
+    show_page = Signal(str)  # a page's title (问责线索, 一类事与预警)
     open_case = Signal(int)
     new_intake = Signal()
     show_exchange = Signal()
@@ -126,57 +154,18 @@ class DashboardPage(QWidget):
         self.tile_grid = QGridLayout()
         self.tile_grid.setSpacing(12)
         self.tiles: list[FigureButton] = []
-        self.deadline_figures: dict[str, FigureButton] = {}
-        for key, caption, colour in [
-            ("today", "今日到期（需今天办结或答复）", "#b9770e"),
-            ("overdue", "已超期（请催办、督办）", "#c0392b"),
-            ("soon", "即将到期", "#b7950b"),
-        ]:
-            button = FigureButton(caption, colour)
-            button.clicked.connect(lambda _checked=False, k=key: self.show_deadlines.emit(k))
-            self.tiles.append(button)
-            self.deadline_figures[key] = button
+        # Figure → its tile and the ledger filter a click opens (None: the figure's page). The
+        # filters come again with each count, so a click lists the day that was counted.
         today = context.services.clock.now().date()
-        self.figures: dict[str, tuple[FigureButton, CaseFilter]] = {}
-        specs = [
-            (
-                "awaiting_signature",
-                "待签发（待带班领导签发）",
-                "#7d3c98",
-                CaseFilter(awaiting_signature=True),
-            ),
-            ("awaiting_triage", "待甄别分类", "#b22222", CaseFilter(awaiting_triage=True)),
-            (
-                "registered_today",
-                "今日受理",
-                "#1f618d",
-                CaseFilter(received_from=today, received_to=today),
-            ),
-            (
-                "open_cases",
-                "未办结（已登记+办理中）",
-                "#b9770e",
-                CaseFilter(statuses=(CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)),
-            ),
-            (
-                "awaiting_visit",
-                "已办结待回访",
-                "#1e8449",
-                CaseFilter(statuses=(CaseStatus.CONCLUDED,)),
-            ),
-            (
-                "this_month",
-                f"本月受理（{today.month}月）",
-                "#566573",
-                CaseFilter(received_from=today.replace(day=1)),
-            ),
-            ("total", "累计受理", "#566573", CaseFilter()),
-        ]
-        for key, caption, colour, case_filter in specs:
+        filters = context.services.supervision.case_filters(today, context.actor.user_id)
+        self.figures: dict[str, tuple[FigureButton, CaseFilter | None]] = {}
+        for figure, caption, colour in TILES:
+            if figure in PAGES and not context.actor.can(PAGES[figure][1]):
+                continue
             button = FigureButton(caption, colour)
-            button.clicked.connect(lambda _checked=False, f=case_filter: self.show_ledger.emit(f))
+            button.clicked.connect(lambda _checked=False, f=figure: self._open(f))
             self.tiles.append(button)
-            self.figures[key] = (button, case_filter)
+            self.figures[figure.value] = (button, filters.get(figure))
         self.tile_columns = 0
         self._place_tiles(MAX_TILE_COLUMNS)
         body.addLayout(self.tile_grid)
@@ -238,18 +227,15 @@ class DashboardPage(QWidget):
 
     def refresh(self) -> None:
         services = self._context.services
-        today = services.clock.now().date()
+        actor = self._context.actor
 
         def load() -> DashboardData:
+            # One statement for every figure, then the first rows of the two short lists.
+            counts = services.supervision.counts(actor)
             ledger = services.ledger
-            triage_ids = ledger.ids(CaseFilter(awaiting_triage=True), limit=8)
-            visit_ids = ledger.ids(CaseFilter(statuses=(CaseStatus.CONCLUDED,)), limit=8)
-            return DashboardData(
-                ledger.dashboard(today),
-                services.deadlines.today(today),
-                ledger.rows(triage_ids),
-                ledger.rows(visit_ids),
-            )
+            triage_ids = ledger.ids(counts.filters[Figure.AWAITING_TRIAGE], limit=8)
+            visit_ids = ledger.ids(counts.filters[Figure.AWAITING_VISIT], limit=8)
+            return DashboardData(counts, ledger.rows(triage_ids), ledger.rows(visit_ids))
 
         Query(self._context.runner, self, load, self._show).run()
         # Queued after the figures, which should not wait for it (a county that has never
@@ -263,17 +249,23 @@ class DashboardPage(QWidget):
 
     def _show(self, data: DashboardData) -> None:
         self.data = data
-        for key, (button, _filter) in self.figures.items():
-            button.set_value(getattr(data.counts, key))
-        deadlines = data.deadlines
-        self.deadline_figures["today"].set_value(deadlines.due_today)
-        self.deadline_figures["overdue"].set_value(deadlines.overdue)
-        self.deadline_figures["soon"].set_value(deadlines.due_soon)
-        until = deadlines.soon_until
-        self.deadline_figures["soon"].caption.setText(f"即将到期（{until.month}月{until.day}日前）")
+        for key, (button, _old) in self.figures.items():
+            figure = Figure(key)
+            button.set_value(data.counts[figure])
+            self.figures[key] = (button, data.counts.filters.get(figure))
+        today = data.counts.today
+        self.figures[Figure.THIS_MONTH.value][0].caption.setText(f"本月受理（{today.month}月）")
         self._fill(self.triage_list, data.awaiting_triage, "没有待甄别的事项")
         self._fill(self.visit_list, data.awaiting_visit, "没有等待回访的事项")
         self._render_greeting()
+
+    def _open(self, figure: Figure) -> None:
+        if figure in PAGES:
+            self.show_page.emit(PAGES[figure][0])
+            return
+        case_filter = self.figures[figure.value][1]
+        assert case_filter is not None  # every case figure has its filter
+        self.show_ledger.emit(case_filter)
 
     def _show_reminder(self, reminder: str) -> None:
         """The 数据交换 banner, shown while something is due (an upload, conflicts)."""
@@ -304,5 +296,12 @@ class DashboardPage(QWidget):
         )
 
     def _on_changed(self, changes: Changes) -> None:
-        if changes.cases or changes.settings or changes.site:
+        # Referrals and warnings (classes) have figures of their own.
+        if (
+            changes.cases
+            or changes.settings
+            or changes.site
+            or changes.referrals
+            or changes.classes
+        ):
             self.refresh()

@@ -24,12 +24,14 @@ from PySide6.QtWidgets import (
 from desktop_app.domain.deadlines import soon_limit
 from desktop_app.domain.vocabulary import CaseStatus, Channel
 from desktop_app.services.context import Changes
-from desktop_app.services.ledger import CaseFilter, SortKey
+from desktop_app.services.ledger import CaseFilter, SortKey, Worklist
 from desktop_app.ui.case_table import COLUMNS, CaseTableModel
 from desktop_app.ui.common import UiContext, heading
 from desktop_app.ui.operations import Query
 
 _NO_DATE = QDate(2000, 1, 1)
+RETRY = "visit_retry"  # the status list's entry for 待重拨
+_WORKLISTS = {worklist.value for worklist in Worklist}
 
 
 class LedgerPage(QWidget):
@@ -68,6 +70,10 @@ class LedgerPage(QWidget):
         self.status.addItem("未办结（已登记+办理中）", "open")
         self.status.addItem("待甄别", "untriaged")
         self.status.addItem("待签发（待领导签发）", "unsigned")
+        # The supervision lists (issue 16): what the 工作台's figures open.
+        for worklist in Worklist:
+            self.status.addItem(worklist.label, worklist.value)
+        self.status.addItem("待重拨（回访未联系上）", RETRY)
         for status in CaseStatus:
             self.status.addItem(status.label, status.value)
         _narrow(self.status, 13)
@@ -168,6 +174,10 @@ class LedgerPage(QWidget):
             self.status.setCurrentIndex(self.status.findData("untriaged"))
         elif case_filter.awaiting_signature:
             self.status.setCurrentIndex(self.status.findData("unsigned"))
+        elif case_filter.worklist is not None:
+            self.status.setCurrentIndex(self.status.findData(case_filter.worklist.value))
+        elif case_filter.visit_retry_due:
+            self.status.setCurrentIndex(self.status.findData(RETRY))
         elif case_filter.statuses and set(case_filter.statuses) == {
             CaseStatus.REGISTERED,
             CaseStatus.IN_PROGRESS,
@@ -194,7 +204,7 @@ class LedgerPage(QWidget):
         status = self.status.currentData()
         if status == "open":
             statuses: tuple[CaseStatus, ...] = (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
-        elif status in ("untriaged", "unsigned"):
+        elif status in ("untriaged", "unsigned", RETRY) or status in _WORKLISTS:
             statuses = ()
         elif status:
             statuses = (CaseStatus(status),)
@@ -212,6 +222,11 @@ class LedgerPage(QWidget):
             awaiting_triage=status == "untriaged",
             awaiting_signature=status == "unsigned",
             site_code=self.site.currentData(),
+            visit_retry_due=status == RETRY,
+            worklist=Worklist(status) if status in _WORKLISTS else None,
+            # The lists that count from a day count from the clock's (no database read).
+            today=self._context.services.clock.now().date(),
+            user_id=self._context.actor.user_id,
         )
 
     def apply_filter(self) -> None:

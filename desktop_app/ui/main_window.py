@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
 
         self.dashboard.show_ledger.connect(self.show_ledger)
         self.dashboard.new_intake.connect(lambda: self.go_to("受理登记"))
-        self.dashboard.show_deadlines.connect(self.show_deadlines)
+        self.dashboard.show_page.connect(self.go_to)  # referrals, warnings
         self.dashboard.show_exchange.connect(lambda: self.go_to("数据交换"))
         for page in (self.dashboard, self.intake, self.ledger):
             page.open_case.connect(self.open_case)
@@ -410,14 +410,6 @@ class MainWindow(QMainWindow):
     def show_ledger(self, case_filter: CaseFilter) -> None:
         self.go_to("事项台账")
         self.ledger.show_filter(case_filter)
-
-    def show_deadlines(self, which: str) -> None:
-        """A dashboard deadline figure: the calendar with that list beside the month."""
-        from desktop_app.ui.calendar.looks import PANEL_DUE_SOON, PANEL_DUE_TODAY, PANEL_OVERDUE
-
-        self.go_to("期限日历")
-        mode = {"today": PANEL_DUE_TODAY, "overdue": PANEL_OVERDUE, "soon": PANEL_DUE_SOON}
-        self.calendar.show_list(mode[which])
 
     def _find(self) -> None:
         self.go_to("事项台账")
