@@ -312,10 +312,18 @@ class ProposeButton(QPushButton):
     """The case detail's 提出问责… button: opens :class:`ProposeDialog` for the case shown
     (hidden from a role that may not propose)."""
 
-    def __init__(self, context: UiContext, case_id: Callable[[], int], parent: QWidget) -> None:
+    def __init__(
+        self,
+        context: UiContext,
+        case_id: Callable[[], int],
+        parent: QWidget,
+        after: Callable[[], object] | None = None,
+    ) -> None:
+        """``after``: run once a proposal is saved (the detail reads its timeline again)."""
         super().__init__("提出问责…", parent)
         self._context = context
         self._case_id = case_id
+        self._after = after
         self.dialog: ProposeDialog | None = None
         self.setToolTip("对推诿扯皮、不给办等问题的责任人提出问责线索，由带班领导签发移交")
         self.setVisible(context.actor.can(Permission.PROPOSE_REFERRAL))
@@ -323,5 +331,8 @@ class ProposeButton(QPushButton):
 
     def open_dialog(self) -> ProposeDialog:
         self.dialog = ProposeDialog(self._context, self._case_id(), self.window())
+        after = self._after
+        if after is not None:
+            self.dialog.accepted.connect(lambda: after())
         self.dialog.open()
         return self.dialog

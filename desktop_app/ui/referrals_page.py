@@ -216,7 +216,7 @@ class ReferralsPage(QWidget):
         self.detail.setObjectName("referralDetail")
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.detail.setMinimumHeight(90)
+        self.detail.setMinimumHeight(116)
         self.detail.setStyleSheet("background:#fbfcfc;border:1px solid #d5d8dc;padding:6px;")
         layout.addWidget(self.detail)
 
@@ -374,7 +374,7 @@ class ReferralsPage(QWidget):
         lines = [f"<b>{row.person_name}</b>（{row.person_unit} {row.person_post}）：{detail.facts}"]
         if row.sent_at:
             lines.append(
-                f"移交：{row.sent_at:%Y-%m-%d} 移交{row.recipient_name}，签发人{row.signer_name}"
+                f"移交：{row.sent_at:%Y-%m-%d} 移交至{row.recipient_name}，签发人{row.signer_name}"
             )
         if row.decided_at and row.measure:
             lines.append(
