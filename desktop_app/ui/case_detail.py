@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -40,7 +41,9 @@ from desktop_app.domain.vocabulary import (
     Nature,
     Outcome,
     ReplyMethod,
+    VisitContact,
     VisitGrade,
+    VisitReason,
     chinese_date,
 )
 from desktop_app.errors import ValidationFailed
@@ -51,7 +54,9 @@ from desktop_app.services.cases import (
     Triage,
 )
 from desktop_app.services.context import Changes
+from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.assignment_panel import AssignmentPanel
+from desktop_app.ui.basis_dialog import BasisDialog
 from desktop_app.ui.case_table import STATUS_COLOURS
 from desktop_app.ui.cause_boxes import CauseBoxes
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
@@ -61,8 +66,11 @@ from desktop_app.ui.correction_dialog import (
     mark_invalid,
     steady_error,
 )
+from desktop_app.ui.flow_layout import FlowLayout
+from desktop_app.ui.onsite_dialog import OnsiteDialog
 from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.referral_dialogs import ProposeButton
+from desktop_app.ui.reply_dialog import ReplyDialog
 from desktop_app.ui.screen import size_to_screen
 from desktop_app.ui.screening_dialog import ScreenOutButton, may_screen_out
 from desktop_app.ui.theme import GREEN
@@ -89,6 +97,38 @@ def _deadline_text(d: CaseDetail) -> str:
     if d.due_provisional:
         text += "，暂定：该年节假日安排尚未录入"
     return text
+
+
+def _basis_text(d: CaseDetail) -> str:
+    if d.basis_received_on is not None:
+        return f"{chinese_date(d.basis_received_on)}收到，{d.basis_signed_by}签字"
+    if d.basis_waived_reason:
+        return f"已由{d.basis_waived_by}免除：{d.basis_waived_reason}"
+    return "尚未收到（办结后仍在期限日历上，直至收到或免除）"
+
+
+def _visit_attempts_text(d: CaseDetail) -> str:
+    text = f"{d.visit_attempts} 次"
+    if d.visit_retry_on is not None and d.status is CaseStatus.CONCLUDED:
+        text += f"，未联系上，{chinese_date(d.visit_retry_on)}再次回访"
+    return text
+
+
+def _path_status(d: CaseDetail) -> str:
+    """One line per thing still owed on the case path, or done."""
+    lines: list[str] = []
+    if d.basis_due_date is not None:
+        lines.append(f"书面依据（{chinese_date(d.basis_due_date)}前）：{_basis_text(d)}")
+    if d.replied_at is not None:
+        method = d.reply_method.label if d.reply_method else "答复"
+        lines.append(f"最近答复：{chinese_date(d.replied_at, parts='date_time')}，{method}")
+    elif d.status is CaseStatus.IN_PROGRESS:
+        lines.append("尚未答复反映人")
+    if d.visit_attempts:
+        lines.append(f"回访：{_visit_attempts_text(d)}")
+    if d.open_assignments:
+        lines.append(f"未办结的交办：{'、'.join(d.open_assignments)}")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -175,8 +215,12 @@ class CaseDetailDialog(QDialog):
             self.visit_button,
             self.withdraw_button,
             self.add_material_button,
+            self.onsite_button,
+            self.basis_button,
+            self.reply_button,
         ):
             button.setEnabled(False)
+        self.step_dialog: QDialog | None = None  # the open 现场督办/书面依据/答复 form, if any
 
     # Building ------------------------------------------------------------------------------
 
@@ -278,6 +322,27 @@ class CaseDetailDialog(QDialog):
     def _build_handling(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
+        # Steps of their own (issue 16): each opens a small form and lands on the timeline.
+        layout.addWidget(heading("督办、书面依据与答复", 11))
+        steps = QHBoxLayout()
+        self.onsite_button = QPushButton("现场督办…")
+        self.onsite_button.setToolTip("记录带班领导到部门窗口现场督办：时间、地点、结果")
+        self.onsite_button.clicked.connect(self._onsite_clicked)
+        self.basis_button = QPushButton("书面依据…")
+        self.basis_button.setToolTip("“办不了”的事项：登记部门书面依据已收到，或由带班领导免除")
+        self.basis_button.clicked.connect(self._basis_clicked)
+        self.reply_button = QPushButton("答复反映人…")
+        self.reply_button.setToolTip("记录一次答复当事人：时间、方式、内容（办结前后均可）")
+        self.reply_button.clicked.connect(self._reply_clicked)
+        for button in (self.onsite_button, self.basis_button, self.reply_button):
+            steps.addWidget(button)
+        steps.addStretch(1)
+        layout.addLayout(steps)
+        self.path_status = QLabel("")
+        self.path_status.setObjectName("pathStatus")
+        self.path_status.setWordWrap(True)
+        layout.addWidget(self.path_status)
+
         layout.addWidget(heading("办结（当场办结、解释答疑或部门办理完毕后）", 11))
         conclude = QFormLayout()
         conclude.setVerticalSpacing(2)
@@ -303,6 +368,17 @@ class CaseDetailDialog(QDialog):
         self._field_row(conclude, "what_was_done", "办理情况", self.what_done)
         conclude.addRow("答复方式", self.reply_method)
         self._field_row(conclude, "reply_text", "答复内容", self.reply_text)
+        # Offered only while an assignment is open: concluding over it needs a reason.
+        self.close_reason = QLineEdit()
+        self.close_reason.setPlaceholderText(
+            "仍有交办未办结；确需办结，请写明理由（交办将随办结关闭）"
+        )
+        self._field_row(conclude, "close_reason", "办结理由", self.close_reason)
+        self._conclude_form = conclude
+        close_reason_row = self.close_reason.parentWidget()
+        assert close_reason_row is not None
+        self._close_reason_row = close_reason_row
+        conclude.setRowVisible(close_reason_row, False)
         conclude.addRow("", self.conclude_error)
         conclude.addRow("", self.conclude_button)
         layout.addLayout(conclude)
@@ -310,6 +386,12 @@ class CaseDetailDialog(QDialog):
         layout.addWidget(heading("回访核查", 11))
         visit = QFormLayout()
         visit.setVerticalSpacing(2)
+        # Each call is recorded: an unreached person goes on the 待重拨 list.
+        self.contact = QComboBox()
+        for contact in VisitContact:
+            self.contact.addItem(contact.label, contact.value)
+        self.contact.currentIndexChanged.connect(self._contact_changed)
+        visit.addRow("联系情况", self.contact)
         # No pre-selected grade: 非常满意 must be what the complainant said, not the default.
         self.grade = QComboBox()
         self.grade.setPlaceholderText(PLEASE_CHOOSE)
@@ -322,6 +404,15 @@ class CaseDetailDialog(QDialog):
         self.visit_button = QPushButton("记录回访")
         self.visit_button.clicked.connect(self._visit_clicked)
         self._field_row(visit, "grade", "评价", self.grade)
+        reasons_host = QWidget()
+        reasons = FlowLayout(reasons_host)
+        reasons.setContentsMargins(0, 0, 0, 0)
+        self.reason_boxes: dict[VisitReason, QCheckBox] = {}
+        for reason in VisitReason:
+            box = QCheckBox(reason.label)
+            self.reason_boxes[reason] = box
+            reasons.addWidget(box)
+        visit.addRow("评价原因", reasons_host)
         self._field_row(visit, "note", "说明", self.visit_note)
         visit.addRow("", self.visit_error)
         visit.addRow("", self.visit_button)
@@ -405,6 +496,12 @@ class CaseDetailDialog(QDialog):
         ]
         if d.basis_due_date:
             rows.append(("书面依据期限", chinese_date(d.basis_due_date)))
+            rows.append(("书面依据", _basis_text(d)))
+        if d.replied_at:
+            method = d.reply_method.label if d.reply_method else "答复"
+            rows.append(("最近答复", f"{chinese_date(d.replied_at, parts='date_time')}{method}"))
+        if d.visit_attempts:
+            rows.append(("回访次数", _visit_attempts_text(d)))
         if d.visit_due_date and d.status is CaseStatus.CONCLUDED:
             rows.append(("回访期限", chinese_date(d.visit_due_date)))
         if d.linked_case_number:
@@ -453,9 +550,18 @@ class CaseDetailDialog(QDialog):
         self._shown_status = d.status
         if d.status is CaseStatus.VISITED and d.visit_grade:
             self.grade.setCurrentIndex(self.grade.findData(d.visit_grade.value))
+            for reason, box in self.reason_boxes.items():
+                box.setChecked(reason in d.visit_reasons)
         elif status_changed:
             self.grade.setCurrentIndex(-1)
             self.visit_note.clear()
+            for box in self.reason_boxes.values():
+                box.setChecked(False)
+        if status_changed or d.visit_retry_on is not None:
+            self.contact.setCurrentIndex(0)  # 已联系上: each call starts as one that got through
+        self._conclude_form.setRowVisible(self._close_reason_row, bool(d.open_assignments))
+        self.close_reason.setToolTip("、".join(d.open_assignments))
+        self.path_status.setText(_path_status(d))
         if d.status in (CaseStatus.CONCLUDED, CaseStatus.VISITED) and d.outcome:
             self.outcome.setCurrentIndex(self.outcome.findData(d.outcome.value))
         elif status_changed:
@@ -497,6 +603,18 @@ class CaseDetailDialog(QDialog):
             writable and d.status is CaseStatus.CONCLUDED and actor.can(Permission.VISIT_CASE)
         )
         self.withdraw_button.setEnabled(open_case and actor.can(Permission.WITHDRAW_CASE))
+        self.onsite_button.setEnabled(open_case and actor.can(Permission.TRIAGE_CASE))
+        self.basis_button.setEnabled(
+            writable
+            and d.basis_missing
+            and d.status in (CaseStatus.IN_PROGRESS, CaseStatus.CONCLUDED, CaseStatus.VISITED)
+            and (actor.can(Permission.TRIAGE_CASE) or actor.can(Permission.WAIVE_BASIS))
+        )
+        self.reply_button.setEnabled(
+            writable
+            and d.status in (CaseStatus.IN_PROGRESS, CaseStatus.CONCLUDED, CaseStatus.VISITED)
+            and actor.can(Permission.CONCLUDE_CASE)
+        )
         self.add_material_button.setEnabled(writable and actor.can(Permission.REGISTER_CASE))
         self._render_correct_button()
         self._render_reveal_button()
@@ -608,6 +726,49 @@ class CaseDetailDialog(QDialog):
     def _visit_clicked(self) -> None:
         self.record_visit()
 
+    def _onsite_clicked(self) -> None:
+        self.open_onsite()
+
+    def _basis_clicked(self) -> None:
+        self.open_step(BasisDialog(self._context, self.case_id, self))
+
+    def _reply_clicked(self) -> None:
+        self.open_step(ReplyDialog(self._context, self.case_id, self))
+
+    def open_onsite(self) -> None:
+        """现场督办…: the departments are read on the worker, then the form opens; the
+        department the case is with is chosen to begin with."""
+        site, d = self._context.services.site, self.detail
+        lead = next(
+            (a.department_id for a in reversed(self.assignments.assignments) if a.outstanding),
+            None,
+        )
+
+        def loaded(departments: list[DepartmentInfo]) -> None:
+            if not self.isVisible():
+                return
+            named = lead
+            if named is None and d is not None and d.stuck_department:
+                named = next((x.id for x in departments if x.name == d.stuck_department), None)
+            self.open_step(OnsiteDialog(self._context, self.case_id, departments, named, self))
+
+        Query(self._context.runner, self, site.departments, loaded).run()
+
+    def open_step(self, dialog: QDialog) -> None:
+        """A step's form over this dialog; the case is read again once it is saved."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.reload())
+        self.step_dialog = dialog
+        dialog.open()
+
+    def _contact_changed(self) -> None:
+        """An unreached call has no grade or reasons: only the attempt is recorded."""
+        reached = self.contact.currentData() == VisitContact.REACHED.value
+        self.grade.setEnabled(reached)
+        for box in self.reason_boxes.values():
+            box.setEnabled(reached)
+        self.visit_button.setText("记录回访" if reached else "记录未联系上（待重拨）")
+
     def _withdraw_clicked(self) -> None:
         self.withdraw()
 
@@ -698,6 +859,7 @@ class CaseDetailDialog(QDialog):
         what = self.what_done.toPlainText()
         method = ReplyMethod(self.reply_method.currentData())
         reply = self.reply_text.text()
+        close_reason = self.close_reason.text()
         cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
         self._run(
             lambda: cases.conclude(
@@ -707,20 +869,31 @@ class CaseDetailDialog(QDialog):
                 what_was_done=what,
                 reply_method=method,
                 reply_text=reply,
+                close_reason=close_reason,
             ),
             self.conclude_error,
-            ("outcome", "what_was_done", "reply_text"),
+            ("outcome", "what_was_done", "reply_text", "close_reason"),
         )
 
     def record_visit(self) -> None:
+        contact = VisitContact(self.contact.currentData())
+        cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
+        if contact is not VisitContact.REACHED:
+            note = self.visit_note.text()
+            self._run(
+                lambda: cases.record_visit_attempt(actor, case_id, contact=contact, note=note),
+                self.visit_error,
+                ("note",),
+            )
+            return
         if self.grade.currentIndex() < 0:
             self._show_field_errors(("grade", "note"), {"grade": "请选择回访评价"})
             return
         grade = VisitGrade(self.grade.currentData())
         note = self.visit_note.text()
-        cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
+        reasons = tuple(r for r, box in self.reason_boxes.items() if box.isChecked())
         self._run(
-            lambda: cases.record_visit(actor, case_id, grade=grade, note=note),
+            lambda: cases.record_visit(actor, case_id, grade=grade, note=note, reasons=reasons),
             self.visit_error,
             ("grade", "note"),
         )
@@ -749,6 +922,8 @@ class CaseDetailDialog(QDialog):
             return bool(self.reply_text.text().strip())
         if key == "note":
             return bool(self.visit_note.text().strip())
+        if key == "close_reason":
+            return bool(self.close_reason.text().strip())
         combo = {
             "nature": self.nature,
             "approach": self.approach,
