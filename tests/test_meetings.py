@@ -351,3 +351,17 @@ def test_the_command_line_lists_meetings_and_saves_the_minutes(
         == 0
     )
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_the_demo_has_a_meeting_with_a_signed_follow_up_and_one_waiting(
+    services: AppServices, clerk: Actor, leader: Actor, two_cases: tuple[int, int]
+) -> None:
+    from desktop_app.services.demo.meetings import add_demo_meetings
+
+    _triaged(services, clerk, "赵强", "公积金提取要求重复提交材料")
+    ids = add_demo_meetings(services, clerk, leader)
+    assert len(ids) == 2
+    signed, waiting = (services.meetings.get(clerk, i) for i in ids)
+    assert signed.items[0].slip_number.startswith("杞纪窗交〔2026〕")
+    assert waiting.items[0].assignment_state == AssignmentState.DRAFT.value
+    assert services.maintenance.check().ok

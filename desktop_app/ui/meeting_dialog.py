@@ -168,7 +168,7 @@ class MeetingDialog(QDialog):
         self.days.setValue(RULE_DAYS)
         follow_up.addWidget(self.days)
         editor.addRow("会后交办", follow_up)
-        self.follow_up_note = QLabel("会后交办生成交办草稿，由值班领导在事项的“交办”页中签发。")
+        self.follow_up_note = QLabel(_follow_up_note(None))
         self.follow_up_note.setObjectName("hint")
         self.follow_up_note.setWordWrap(True)
         editor.addRow("", self.follow_up_note)
@@ -301,6 +301,7 @@ class MeetingDialog(QDialog):
             if matter is not None and (matter.locked or matter.item.case_id is None):
                 self.department.setEnabled(False)
                 self.days.setEnabled(False)
+            self.follow_up_note.setText(_follow_up_note(matter))
         finally:
             self._filling = False
 
@@ -374,3 +375,11 @@ def _qt_time(moment: datetime) -> QDateTime:
     return QDateTime(
         QDate(moment.year, moment.month, moment.day), QTime(moment.hour, moment.minute)
     )
+
+
+def _follow_up_note(matter: _Matter | None) -> str:
+    if matter is not None and matter.locked:
+        return "已按会议决定生成交办：承办单位和时限在事项的“交办”页中处理。"
+    if matter is not None and matter.item.case_id is None:
+        return "一类事不直接交办：请把其中的事项逐项列入后交办。"
+    return "会后交办生成交办草稿，由值班领导在事项的“交办”页中签发。"

@@ -180,7 +180,7 @@ class MeetingsPage(QWidget):
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         self.model = MeetingTableModel(self)
-        self.table = _table(self.model, (170, 120, 300, 80, 260, 70))
+        self.table = _table(self.model, (170, 136, 300, 80, 260, 70))
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
         self.table.doubleClicked.connect(lambda _index: self.edit_meeting())
         splitter.addWidget(self.table)
