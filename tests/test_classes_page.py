@@ -128,12 +128,10 @@ def test_scan_then_turn_the_warning_into_a_class(
     click(qtbot, page.save_button)
     qtbot.waitUntil(lambda: page.class_model.rows[0].fix_kind != "", timeout=10_000)
     settle(qtbot, page)
-    assert shown(page.class_model)[0][3:7] == [
-        "出台一次性告知材料清单",
-        "杞县医疗保障局",
-        "2026-12-31",
-        "整改中",
-    ]
+    assert shown(page.class_model)[0][3:6] == ["出台一次性告知材料清单", "2026-12-31", "整改中"]
+    assert page.class_model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole) == (
+        "责任：杞县医疗保障局\nlist v1"
+    )
     window.grab().save(str(tmp_path / "classes.png"))
 
     with services.db.read() as session:

@@ -107,7 +107,10 @@ class _ListModel(QAbstractTableModel):
 
 
 class ClassTableModel(_ListModel):
-    headers = ("一类事", "件数", "部门", "整改措施", "责任", "整改期限", "状态")
+    headers = ("一类事", "件数", "部门", "整改措施", "整改期限", "状态")
+    # Fixed widths that fit their content; the title takes what is left (the editor beside the
+    # list leaves it about 580 pixels on a 1366×768 screen). The owner is in the tooltip.
+    widths = (0, 44, 44, 160, 90, 70)
 
     def cell(self, row: ClassRow, column: int) -> str:
         return (
@@ -115,13 +118,13 @@ class ClassTableModel(_ListModel):
             str(row.case_count),
             str(row.department_count),
             row.fix_kind or "未定",
-            row.owner,
             row.due_date.isoformat() if row.due_date else "",
             row.state_label,
         )[column]
 
     def tip(self, row: ClassRow) -> str | None:
-        return row.fix_description or None
+        lines = [f"责任：{row.owner}" if row.owner else "", row.fix_description]
+        return "\n".join(line for line in lines if line) or None
 
 
 class WarningTableModel(_ListModel):
@@ -228,8 +231,11 @@ class ClassesPage(QWidget):
         self.class_model = ClassTableModel(self)
         self.class_table = _table(self.class_model)
         header = self.class_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in enumerate(ClassTableModel.widths):
+            if width:
+                self.class_table.setColumnWidth(column, width)
         self.class_table.selectionModel().selectionChanged.connect(self._class_selected)
         split.addWidget(self.class_table)
         split.addWidget(self._class_editor())
@@ -247,7 +253,7 @@ class ClassesPage(QWidget):
         self.title_edit = QLineEdit()
         form.addRow("名称", self.title_edit)
         self.description_edit = QPlainTextEdit()
-        self.description_edit.setFixedHeight(48)
+        self.description_edit.setFixedHeight(44)
         form.addRow("情况", self.description_edit)
         self.area_edit = QComboBox()
         self.area_edit.setEditable(True)
@@ -256,7 +262,7 @@ class ClassesPage(QWidget):
         self.causes_list = QListWidget()
         self.causes_list.setFlow(QListWidget.Flow.LeftToRight)
         self.causes_list.setWrapping(True)
-        self.causes_list.setFixedHeight(52)
+        self.causes_list.setFixedHeight(76)
         form.addRow("原因", self.causes_list)
         self.fix_kind = QComboBox()
         self.fix_kind.addItem("（未定）", None)
@@ -264,7 +270,7 @@ class ClassesPage(QWidget):
             self.fix_kind.addItem(kind.label, kind.value)
         form.addRow("整改措施", self.fix_kind)
         self.fix_edit = QPlainTextEdit()
-        self.fix_edit.setFixedHeight(48)
+        self.fix_edit.setFixedHeight(44)
         self.fix_edit.setPlaceholderText("如：修订××办法第×条；出台××一次性告知材料清单")
         form.addRow("措施内容", self.fix_edit)
         owner = QHBoxLayout()
@@ -658,7 +664,10 @@ class ClassesPage(QWidget):
             if keep_warning is not None and (w := self.warning_model.row_of(keep_warning.id)) >= 0:
                 self.warning_table.selectRow(w)
             elif warning_rows:
-                self.warning_table.selectRow(0)
+                # The first still to be judged, if any: that is what the person is here for.
+                states = [w.state for w in warning_rows]
+                first = states.index(WarningState.OPEN) if WarningState.OPEN in states else 0
+                self.warning_table.selectRow(first)
             self._update_warning_buttons()
 
         Query(self.context.runner, self, load, loaded).run()
