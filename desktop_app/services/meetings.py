@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -176,6 +176,18 @@ class CaseChoice:
 class ClassChoice:
     id: int
     title: str
+
+
+class _Pending(NamedTuple):
+    """A decision that asks for a follow-up assignment not made yet."""
+
+    item_id: int
+    case_id: int
+    case_number: str
+    department_id: int
+    department: str
+    working_days: int | None
+    decision: str
 
 
 @dataclass(frozen=True)
@@ -489,34 +501,42 @@ class MeetingService:
         """
         with self.db.read() as session:
             meeting = _meeting(session, meeting_id)
-            pending = [
-                (i.id, i.case_id, i.department_id, i.working_days, i.decision)
-                for i in meeting.items
-                if i.case_id is not None and i.department_id is not None and i.assignment_id is None
-            ]
             number = meeting.number
+            pending = [
+                _Pending(
+                    item.id,
+                    item.case_id,
+                    _item_name(session, item),
+                    item.department_id,
+                    _department_name(session, item.department_id),
+                    item.working_days,
+                    item.decision,
+                )
+                for item in meeting.items
+                if item.case_id is not None
+                and item.department_id is not None
+                and item.assignment_id is None
+            ]
         messages: list[str] = []
-        for item_id, case_id, department_id, days, decision in pending:
-            assert case_id is not None and department_id is not None
+        for follow in pending:
             try:
                 ids, _changes = self.assignments.create(
                     actor,
-                    case_id,
-                    department_id=department_id,
-                    requirements=f"根据联席会议纪要（{number}）决定：{decision}",
-                    working_days=days,
+                    follow.case_id,
+                    department_id=follow.department_id,
+                    requirements=f"根据联席会议纪要（{number}）决定：{follow.decision}",
+                    working_days=follow.working_days,
                     deadline_note=f"联席会议纪要{number}确定的时限",
                 )
             except UserError as exc:
-                messages.append(f"会后交办未能生成：{exc.message}")
+                messages.append(f"{follow.case_number}的会后交办未能生成：{exc.message}")
                 continue
             now = self.clock.now()
             with self.db.write() as session:
-                item = session.get(MeetingItem, item_id)
-                assert item is not None
+                item = session.get_one(MeetingItem, follow.item_id)
                 item.assignment_id = ids[0]
-                if item.working_days is None:
-                    item.working_days = session.get(Assignment, ids[0]).working_days  # type: ignore[union-attr]
+                if item.working_days is None:  # the rule's days, as the draft took them
+                    item.working_days = session.get_one(Assignment, ids[0]).working_days
                 item.meeting.version += 1
                 audit.record(
                     session,
@@ -527,9 +547,10 @@ class MeetingService:
                     entity_uuid=item.meeting.uuid,
                     after={
                         "number": number,
-                        "case": session.get(Case, case_id).number,  # type: ignore[union-attr]
+                        "case": follow.case_number,
                         "assignment": ids[0],
-                        "department": session.get(Department, department_id).name,  # type: ignore[union-attr]
+                        "department": follow.department,
+                        "working_days": item.working_days,
                     },
                 )
             messages.append("已按会议决定生成交办草稿，请值班领导在事项的“交办”页中签发")
