@@ -25,7 +25,6 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    true,
 )
 from sqlalchemy.orm import Session
 
@@ -366,13 +365,15 @@ def count_many(
     """
     if any(case_filter.text.strip() for case_filter in filters.values()):
         raise ValueError("count_many counts filters without search text")
+    # One scalar subquery per filter, not FILTER clauses over one scan: each count then uses
+    # its own index, where a single pass would read every case's whole row (~0.6 s at 100,000).
     columns: list[Any] = [
-        func.count(Case.id).filter(and_(true(), *conditions(case_filter))).label(key)
+        select(func.count(Case.id)).where(*conditions(case_filter)).scalar_subquery().label(key)
         for key, case_filter in filters.items()
     ]
     columns += [expression.label(key) for key, expression in (extra or {}).items()]
     with db.read() as session:
-        row = session.execute(select(*columns).select_from(Case)).one()
+        row = session.execute(select(*columns)).one()
     return {key: int(value or 0) for key, value in row._mapping.items()}
 
 
@@ -455,7 +456,9 @@ def worklist_condition(
 def _basis_missing() -> ColumnElement[bool]:
     return and_(
         Case.nature == Nature.CANT.value,
-        Case.basis_due_date.is_not(None),
+        # "Has a basis deadline", as a range: SQLite then counts through the deadline's index
+        # instead of reading all 100,000 cases (it expects IS NOT NULL to match most rows).
+        Case.basis_due_date >= date.min,
         Case.basis_received_on.is_(None),
         Case.basis_waived_reason == "",
         Case.status.not_in([CaseStatus.WITHDRAWN.value, CaseStatus.SCREENED_OUT.value]),
@@ -472,13 +475,12 @@ def _pending_deadline(falls: Callable[[Any], ColumnElement[bool]]) -> ColumnElem
 
 
 def _awaiting_reply() -> ColumnElement[bool]:
+    # Correlated, so each of the few cases in progress looks up its own assignments (by the
+    # case index) rather than every answered assignment of every year being listed first.
+    of_case = select(Assignment.id).where(Assignment.case_id == Case.id)
     answered = and_(
-        Case.id.in_(
-            select(Assignment.case_id).where(Assignment.state == AssignmentState.RESPONDED.value)
-        ),
-        Case.id.not_in(
-            select(Assignment.case_id).where(Assignment.state.in_(_UNFINISHED_ASSIGNMENT))
-        ),
+        of_case.where(Assignment.state == AssignmentState.RESPONDED.value).exists(),
+        ~of_case.where(Assignment.state.in_(_UNFINISHED_ASSIGNMENT)).exists(),
     )
     return and_(
         Case.status == CaseStatus.IN_PROGRESS.value,
