@@ -416,3 +416,19 @@ def test_the_command_line_lists_the_register(
     assert plain.returncode == 0, plain.stderr
     assert number in plain.stdout and "拟移交" in plain.stdout
     assert "共 2 条" in plain.stderr
+
+
+def test_the_demo_has_every_state_and_every_measure(
+    services: AppServices, clerk: Actor, leader: Actor, discipline: Actor
+) -> None:
+    from desktop_app.services.demo.referrals import add_demo_referrals
+
+    for n in range(len(Measure) + 3):
+        case_id = services.intake.register(clerk, person_form(name=f"群众{n}")).case_id
+        services.cases.triage(clerk, case_id, HARD)
+    ids = add_demo_referrals(services, clerk, leader, discipline)
+    rows = services.referrals.register(discipline)
+    assert {r.id for r in rows} == set(ids)
+    assert {r.state for r in rows} == set(ReferralState)
+    assert {r.measure for r in rows if r.measure} == set(Measure)
+    assert all(r.person_unit for r in rows)
