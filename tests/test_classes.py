@@ -196,6 +196,8 @@ def test_a_warning_becomes_a_class_with_its_cases(
         assert events[-1].kind == "classed"
         assert events[-1].summary == f"归入一类事“{draft.title}”"
     assert services.cases.detail(rising["rising"][1]).timeline[-1].label == "归入一类事"
+    assert services.cases.detail(rising["rising"][1]).issue_class == draft.title
+    assert services.cases.detail(rising["rising"][0]).issue_class == ""  # August's: not counted
     with pytest.raises(UserError):
         services.classes.class_from_warning(clerk, warning.id)
 

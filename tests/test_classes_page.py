@@ -15,6 +15,7 @@ from desktop_app.services.app import AppServices
 from desktop_app.services.classes import WarningState
 from desktop_app.services.context import Actor
 from desktop_app.storage.models import Case, EarlyWarning, IssueClass
+from desktop_app.ui.case_detail import CaseDetailDialog
 from desktop_app.ui.classes_page import ClassesPage, ClassTableModel, WarningTableModel
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
@@ -133,6 +134,20 @@ def test_scan_then_turn_the_warning_into_a_class(
         "责任：杞县医疗保障局\nlist v1"
     )
     window.grab().save(str(tmp_path / "classes.png"))
+
+    # A linked case opens from the list and names its class.
+    item = page.cases_list.item(0)
+    rect = page.cases_list.visualItemRect(item)
+    # A double click as Qt sees one: a click, then the second press.
+    qtbot.mouseClick(page.cases_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(page.cases_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: bool(window.findChildren(CaseDetailDialog)), timeout=10_000)
+    dialog = window.findChildren(CaseDetailDialog)[0]
+    qtbot.waitUntil(
+        lambda: not dialog.is_loading and "一类事" in dialog.info_values, timeout=10_000
+    )
+    assert dialog.info_values["一类事"].text() == row.title
+    dialog.close()
 
     with services.db.read() as session:
         issue_class = session.scalars(select(IssueClass)).one()

@@ -43,6 +43,7 @@ from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.calendar import CalendarService, rules_in
+from desktop_app.services.classes import class_title
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.intake import front_door_rows
 from desktop_app.services.ownership import editable_case, read_only_reason
@@ -129,6 +130,7 @@ class CaseDetail:
     read_only_reason: str = ""
     # Issue 16 (intake, part A): agent, who is complained about, campaign, screening, as lines.
     front_door: tuple[tuple[str, str], ...] = ()
+    issue_class: str = ""  # the class of matters (一类事) it belongs to (issue 16 D)
     # Issue 16: the written basis, the reply, the return-visit calls.
     basis_received_on: date | None = None
     basis_signed_by: str = ""
@@ -292,6 +294,7 @@ class CaseService:
                 site_code=case.site_code,
                 read_only_reason=read_only_reason(session, case),
                 front_door=front_door_rows(case, self._sealer),
+                issue_class=class_title(session, case),
                 basis_received_on=case.basis_received_on,
                 basis_signed_by=case.basis_signed_by,
                 basis_waived_reason=case.basis_waived_reason,

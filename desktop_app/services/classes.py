@@ -868,3 +868,14 @@ def _class_rows(session: Session, classes: Sequence[IssueClass], today: date) ->
             )
         )
     return rows
+
+
+def class_title(session: Session, case: Case) -> str:
+    """The class a case belongs to, as its detail shows it ("" when none)."""
+    if case.issue_class_id is None:
+        return ""
+    issue_class = session.get(IssueClass, case.issue_class_id)
+    if issue_class is None:
+        return ""
+    done = f"（{issue_class.done_on.isoformat()}已完成整改）" if issue_class.done_on else ""
+    return issue_class.title + done

@@ -509,6 +509,8 @@ class CaseDetailDialog(QDialog):
         if d.id_override_reason:
             rows.append(("证件号确认理由", d.id_override_reason))
         rows += d.front_door  # 代办人、被反映对象、专项活动、甄别结论 (issue 16)
+        if d.issue_class:
+            rows.append(("一类事", d.issue_class))
         while self.info_grid.count():
             old = self.info_grid.takeAt(0)
             old_widget = old.widget() if old is not None else None
