@@ -327,3 +327,26 @@ def test_dissatisfied_reopens_and_proposes_an_assignment_to_the_same_department(
         ).all()
     assert len(drafts) == 1
     assert case_id in services.ledger.ids(CaseFilter(awaiting_signature=True))
+
+
+def test_the_demo_has_a_case_at_every_step_of_the_path(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    from desktop_app.services.demo.case_path import add_demo_case_path
+
+    onsite, received, waived, missing, closed, unreached, reopened = add_demo_case_path(
+        services, clerk, leader
+    )
+
+    detail = services.cases.detail
+    assert detail(onsite).timeline[-2].label == "办理反馈"
+    assert "现场督办" in [e.label for e in detail(onsite).timeline]
+    assert detail(received).basis_received_on is not None and detail(received).attachments
+    assert detail(waived).basis_waived_reason
+    assert detail(missing).status is CaseStatus.CONCLUDED and detail(missing).basis_missing
+    assert basis_items(services) == [missing]
+    assert services.assignments.for_case(closed)[0].state is AssignmentState.CLOSED
+    assert detail(unreached).replied_at is not None
+    assert services.ledger.ids(CaseFilter(visit_retry_due=True)) == [unreached]
+    assert detail(reopened).status is CaseStatus.IN_PROGRESS
+    assert services.assignments.for_case(reopened)[-1].state is AssignmentState.DRAFT
