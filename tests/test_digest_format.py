@@ -1,0 +1,219 @@
+"""Record digests in format 2 (issue 15, item 16): a database (or a restored backup) digested in
+format 1 is brought up to format 2 when opened, row by row as each verifies, so a record
+changed behind the program's back keeps failing and ``bbcs check`` still names it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from desktop_app.domain.settings import RECORD_DIGEST_FORMAT
+from desktop_app.services import integrity, settings
+from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.backup import restore
+from desktop_app.services.context import Actor, FixedClock
+from desktop_app.services.data_key import DataKey
+from desktop_app.storage.database import Database
+from tests.helpers.db import raw_connect
+from tests.helpers.factories import ADMIN_PASSWORD, person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+TAMPERED = "杞县-2026-0002"
+
+
+@pytest.fixture
+def worked(services: AppServices, clerk: Actor) -> Iterator[AppServices]:
+    """Three cases registered (with their complainants), the services still open."""
+    for title in ("社保转移办不成", "营业执照办不成", "医保报销办不成"):
+        services.intake.register(clerk, person_form(title=title))
+    yield services
+
+
+def _digest_key(data_dir: Path) -> bytes:
+    return DataKey(data_dir / "keys").subkey(integrity.DIGEST_PURPOSE)
+
+
+def _to_format_1(data_dir: Path) -> dict[str, list[str]]:
+    """Digest every record in format 1 and forget the format, as the first release of issue 15
+    left a database; the format-1 digests by table."""
+    digest = integrity.digester(_digest_key(data_dir), 1)
+    connection = raw_connect(data_dir)
+    connection.create_function("digest_1", -1, digest)
+    try:
+        found: dict[str, list[str]] = {}
+        for name in integrity.DIGESTED:
+            names = ", ".join(f'"{c}"' for c in integrity._signed_names(integrity._table(name)))
+            connection.execute(f"UPDATE {name} SET digest = digest_1('{name}', {names})")
+            found[name] = [d for (d,) in connection.execute(f"SELECT digest FROM {name}")]
+        connection.execute("DELETE FROM settings WHERE key = ?", (RECORD_DIGEST_FORMAT.key,))
+    finally:
+        connection.close()
+    return found
+
+
+def _stored_format(data_dir: Path) -> str | None:
+    connection = raw_connect(data_dir)
+    try:
+        row = connection.execute(
+            "SELECT value FROM settings WHERE key = ?", (RECORD_DIGEST_FORMAT.key,)
+        ).fetchone()
+    finally:
+        connection.close()
+    return None if row is None else str(row[0])
+
+
+def _digests(data_dir: Path) -> dict[str, list[str]]:
+    connection = raw_connect(data_dir)
+    try:
+        return {
+            name: [d for (d,) in connection.execute(f"SELECT digest FROM {name}")]
+            for name in integrity.DIGESTED
+        }
+    finally:
+        connection.close()
+
+
+def _reopen(data_dir: Path, clock: FixedClock, hasher: PasswordHasher) -> AppServices:
+    return open_services(data_dir, clock=clock, hasher=hasher)
+
+
+def test_a_new_site_digests_in_format_2(worked: AppServices) -> None:
+    assert _stored_format(worked.layout.root) == "2"
+    site = integrity.site_of(worked.db.engine)
+    assert site is not None and site.digest_format == integrity.DIGEST_FORMAT == 2
+    assert worked.maintenance.check().ok
+
+
+def test_a_format_1_database_is_upgraded_when_opened(
+    worked: AppServices, clock: FixedClock, password_hasher: PasswordHasher
+) -> None:
+    data_dir = worked.layout.root
+    worked.close()
+    old = _to_format_1(data_dir)
+
+    services = _reopen(data_dir, clock, password_hasher)
+    try:
+        report = services.maintenance.check()
+        new = _digests(data_dir)
+        assert report.ok, report.problems
+        assert _stored_format(data_dir) == "2"
+        for name, digests in old.items():
+            assert len(new[name]) == len(digests)
+            assert all(a != b for a, b in zip(digests, new[name], strict=True)), name
+        # Later writes are digested in format 2 and verify.
+        admin = services.auth.login("admin", ADMIN_PASSWORD)
+        services.intake.register(admin, person_form(title="升级后登记的事项"))
+        assert services.maintenance.check().ok
+    finally:
+        services.close()
+
+
+def test_a_row_tampered_before_the_upgrade_stays_named(
+    worked: AppServices, clock: FixedClock, password_hasher: PasswordHasher
+) -> None:
+    data_dir = worked.layout.root
+    worked.close()
+    _to_format_1(data_dir)
+    connection = raw_connect(data_dir)
+    connection.execute(f"UPDATE cases SET title = '改过的标题' WHERE number = '{TAMPERED}'")
+    connection.close()
+
+    services = _reopen(data_dir, clock, password_hasher)
+    try:
+        report = services.maintenance.check()
+    finally:
+        services.close()
+
+    assert not report.ok
+    assert _stored_format(data_dir) == "2"
+    named = [
+        p for p in report.problems if p.startswith(f"事项 {TAMPERED} 的记录被绕过程序直接改动")
+    ]
+    assert len(named) == 1 and "title" in named[0], report.problems
+    assert len(report.problems) == 1, report.problems  # the others were upgraded and verify
+
+
+def _open_as_the_first_release(db: Database, site: integrity.SiteIntegrity) -> None:
+    """What the release before format 2 did at open: digest in the database's format."""
+    with db.read() as session:
+        site.digest_format = settings.read(session, RECORD_DIGEST_FORMAT)
+
+
+def test_a_restored_format_1_backup_is_upgraded(
+    worked: AppServices,
+    clock: FixedClock,
+    password_hasher: PasswordHasher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data_dir = worked.layout.root
+    worked.close()
+    _to_format_1(data_dir)
+    with monkeypatch.context() as patched:
+        patched.setattr(integrity, "_upgrade_digests", _open_as_the_first_release)
+        old = _reopen(data_dir, clock, password_hasher)
+        try:
+            admin = old.auth.login("admin", ADMIN_PASSWORD)
+            backup = old.backups.backup(admin).backup.path
+        finally:
+            old.close()
+    assert _stored_format(data_dir) is None
+    upgraded = _reopen(data_dir, clock, password_hasher)  # the site itself upgrades…
+    upgraded.close()
+    assert _stored_format(data_dir) == "2"
+
+    restore(upgraded.layout, backup, actor=admin, clock=clock)  # …then restores the old backup
+
+    assert _stored_format(data_dir) == "2"
+    services = _reopen(data_dir, clock, password_hasher)
+    try:
+        report = services.maintenance.check()
+    finally:
+        services.close()
+    assert report.ok, report.problems
+
+
+def test_a_read_only_database_keeps_its_format_1_digests(
+    worked: AppServices, clock: FixedClock, password_hasher: PasswordHasher
+) -> None:
+    """Opened where nothing may be written, the digests are checked in the format they are in."""
+    data_dir = worked.layout.root
+    worked.close()
+    old = _to_format_1(data_dir)
+    db = Database(worked.layout.database_url())
+    try:
+        db.refuse_writes("只读")
+        integrity.open_site(db, DataKey(data_dir / "keys"), data_dir / "keys")
+        site = integrity.site_of(db.engine)
+        assert site is not None and site.digest_format == 1
+        with db.read() as session:
+            assert integrity.verify_records(session, site) == []
+    finally:
+        db.dispose()
+    assert _digests(data_dir) == old
+    assert _stored_format(data_dir) is None
+
+
+def test_the_format_2_digest_does_not_depend_on_shared_objects() -> None:
+    """The driver may hand over equal values as one object or as two: the bytes hashed are the
+    same either way (pickle's memo is off)."""
+    digest = integrity.digester(b"k" * 32, 2)
+    one = "".join(["ab-", "c"])
+    other = "".join(["ab", "-c"])
+    assert one == other and one is not other
+    assert digest("cases", one, one, 1, None) == digest("cases", one, other, 1, None)
+    assert digest("cases", "1") != digest("cases", 1) != digest("cases", None)
+    assert digest("cases", "None") != digest("cases", None)
+
+
+def test_the_format_2_digest_is_stable() -> None:
+    """Pinned: a Python whose pickle wrote other bytes would fail every stored digest."""
+    digest = integrity.digester(bytes(range(32)), 2)
+    value = digest("cases", 1, "社保 \udc80", 2.5, None, b"\x00\xff", -7)
+    assert value == PINNED
+    assert len(value) == 64
+
+
+PINNED = "4f4c9c87f17635eadf753f5af09930daa8760eb58518cf5f0864df9675d76b66"
