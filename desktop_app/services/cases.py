@@ -47,8 +47,8 @@ from desktop_app.services.classes import class_title
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.intake import front_door_rows
 from desktop_app.services.ownership import editable_case, read_only_reason
-from desktop_app.services.referrals import on_wont
 from desktop_app.services.reference import active_causes
+from desktop_app.services.referrals import on_wont
 from desktop_app.services.sealing import Sealer, masked
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage.database import Database
