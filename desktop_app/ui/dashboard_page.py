@@ -64,6 +64,19 @@ TILES: list[tuple[Figure, str, str]] = [
     (Figure.THIS_MONTH, "本月受理", "#566573"),
     (Figure.TOTAL, "累计受理", "#566573"),
 ]
+# What a figure counts, where the caption cannot say it all (the rules: services/ledger.py
+# worklist_condition).
+TIPS: dict[Figure, str] = {
+    Figure.DUE_TODAY: "今天到期的办理时限、书面依据期限或回访期限（按事项计）",
+    Figure.OVERDUE: "办理时限、书面依据期限或回访期限已过而未完成的事项",
+    Figure.MINE: "本人登记、尚未办结（已登记或办理中）的事项",
+    Figure.BASIS_MISSING: "办不了的事项，部门签字的书面依据尚未收到、也未经领导免除（含已办结的）",
+    Figure.AWAITING_REPLY: "办理中、尚未答复反映人：办不了的事项（当日答复），或部门均已反馈的事项",
+    Figure.AWAITING_VISIT: "已办结、尚未回访的事项",
+    Figure.VISIT_RETRY: "回访未联系上、今天或之前应再次回访的事项",
+    Figure.REFERRALS_PENDING: "拟移交或已移交、尚未登记处理结果的问责线索",
+    Figure.WARNINGS_OPEN: "尚未研判（未归入一类事、未排除）的预警",
+}
 # Not cases: the page that lists them, and who may see that page.
 PAGES: dict[Figure, tuple[str, Permission]] = {
     Figure.REFERRALS_PENDING: ("问责线索", Permission.VIEW_REFERRALS),
@@ -163,6 +176,7 @@ class DashboardPage(QWidget):
             if figure in PAGES and not context.actor.can(PAGES[figure][1]):
                 continue
             button = FigureButton(caption, colour)
+            button.setToolTip(TIPS.get(figure, caption))
             button.clicked.connect(lambda _checked=False, f=figure: self._open(f))
             self.tiles.append(button)
             self.figures[figure.value] = (button, filters.get(figure))
