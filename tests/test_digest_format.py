@@ -217,3 +217,21 @@ def test_the_format_2_digest_is_stable() -> None:
 
 
 PINNED = "4f4c9c87f17635eadf753f5af09930daa8760eb58518cf5f0864df9675d76b66"
+
+
+def test_an_unknown_format_edited_into_the_settings_does_not_stop_the_open(
+    worked: AppServices, clock: FixedClock, password_hasher: PasswordHasher
+) -> None:
+    data_dir = worked.layout.root
+    worked.close()
+    connection = raw_connect(data_dir)
+    connection.execute("UPDATE settings SET value = '9' WHERE key = ?", (RECORD_DIGEST_FORMAT.key,))
+    connection.close()
+
+    services = _reopen(data_dir, clock, password_hasher)
+    try:
+        report = services.maintenance.check()
+    finally:
+        services.close()
+
+    assert report.ok, report.problems

@@ -256,6 +256,13 @@ def _upgrade_digests(db: Database, site: SiteIntegrity) -> None:
     still names it. Until this has run (a read-only database), the old format is used."""
     with db.read() as session:
         site.digest_format = settings.read(session, RECORD_DIGEST_FORMAT)
+    if site.digest_format not in _DIGEST_FUNCTIONS:
+        # Not a newer release's (its schema is refused before this): the setting was edited.
+        # The digests are checked as this release writes them; a wrong one is reported.
+        log.warning(
+            "record digest format %d is unknown; format %d used", site.digest_format, DIGEST_FORMAT
+        )
+        site.digest_format = DIGEST_FORMAT
     if site.digest_format == DIGEST_FORMAT or db.writes_refused is not None:
         return
     try:
