@@ -90,7 +90,7 @@ class ScreeningNotice:
     def paragraphs(self) -> list[str]:
         """The body of the letter, paragraph by paragraph."""
         received = chinese_date(self.received_at)
-        first = f"您于{received}向本窗口反映的“{self.matter_title}”（事项编号 {self.case_number}）"
+        first = f"您于{received}向本窗口反映的“{self.matter_title}”（事项编号：{self.case_number}）"
         if self.decision is ScreeningDecision.NOT_ACCEPTED:
             first += "，经甄别，不属于本窗口受理范围，决定不予受理。"
         else:

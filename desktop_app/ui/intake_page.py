@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -46,7 +47,6 @@ from desktop_app.services.context import Changes
 from desktop_app.services.intake import IntakeResult, NameConflict, RelatedCase
 from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.common import Card, FieldError, UiContext, heading
-from desktop_app.ui.flow_layout import FlowLayout
 from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.slip_preview import SlipPreviewDialog
 
@@ -72,6 +72,7 @@ _RARE_MESSAGES = frozenset(
 # The agent's rows and those of who is complained about show only when their box is ticked.
 _AGENT_ROWS = ("agent_name", "agent_relation", "agent_phone", "agent_id_number")
 _RESPONDENT_ROWS = ("respondent_name", "respondent_conduct")
+_CONDUCT_COLUMNS = 4
 # Errors only the service can find (a material file gone missing); kept until the next save.
 _CHECKED_BY_SERVICE_ONLY = frozenset({"attachments"})
 
@@ -435,13 +436,17 @@ class IntakePage(QWidget):
             self.errors[key] = error
             self._rows[key] = (host, widget)
         self.form.addRow("被反映人", host)
+        # A grid, not a flow: a flow layout's minimum height (every box stacked) would be spread
+        # over the form's other rows.
         conduct_host = QWidget()
-        flow = FlowLayout(conduct_host)
+        grid = QGridLayout(conduct_host)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(2)
         self.conduct_boxes: dict[Conduct, QCheckBox] = {}
-        for conduct in Conduct:
+        for index, conduct in enumerate(Conduct):
             check = QCheckBox(conduct.label)
             self.conduct_boxes[conduct] = check
-            flow.addWidget(check)
+            grid.addWidget(check, *divmod(index, _CONDUCT_COLUMNS))
         self._add_row("respondent_conduct", "被反映问题", conduct_host)
 
     def _update_optional_rows(self) -> None:
