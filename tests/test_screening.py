@@ -351,3 +351,34 @@ def test_only_triage_staff_may_screen_out(
         services.screening.screen_out(
             auditor, case_id, ScreeningDecision.NOT_ACCEPTED, ProperChannel.PETITION, REASON
         )
+
+
+def test_demo_front_door_has_an_agent_a_respondent_and_both_screenings(
+    services: AppServices, clerk: Actor
+) -> None:
+    from desktop_app.services.demo.front_door import add_demo_front_door
+
+    niece, complained, refused, transferred = add_demo_front_door(services, clerk)
+    assert "代办人" in dict(services.cases.detail(niece).front_door)
+    assert dict(services.cases.detail(complained).front_door)["被反映对象"].startswith("赵某")
+    assert services.screening.notice(refused).title == "不予受理告知书"
+    assert services.screening.notice(transferred).title == "转办告知书"
+    statuses = {services.cases.detail(i).status for i in (refused, transferred)}
+    assert statuses == {CaseStatus.SCREENED_OUT}
+
+
+def test_cli_lists_cases_screened_out(services: AppServices, clerk: Actor, data_dir: Path) -> None:
+    from tests.helpers.cli import run_bbcs
+
+    kept = services.intake.register(clerk, person_form()).case_id
+    ended = services.intake.register(clerk, person_form(name="李娜", title="宅基地纠纷")).case_id
+    services.screening.screen_out(
+        clerk, ended, ScreeningDecision.NOT_ACCEPTED, ProperChannel.LITIGATION, REASON
+    )
+    services.close()
+    result = run_bbcs("cases", "--status", "screened_out", "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert [r["title"] for r in listed] == ["宅基地纠纷"]
+    assert listed[0]["status"] == "screened_out"
+    assert kept != ended
