@@ -118,7 +118,8 @@ def test_triage_can_be_revised_while_open(services: AppServices, clerk: Actor) -
         Approach.ORDER,
         ("C08",),  # 推诿扯皮
     )
-    assert labels(services, case_id) == ["受理登记", "甄别分类", "甄别分类"]
+    # 不给办 proposes an accountability referral (issue 16), on the timeline.
+    assert labels(services, case_id) == ["受理登记", "甄别分类", "甄别分类", "问责移交"]
 
 
 @pytest.mark.parametrize(
