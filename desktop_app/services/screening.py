@@ -257,13 +257,18 @@ def _stored(notice: ScreeningNotice) -> dict[str, Any]:
 
 def _loaded(values: dict[str, Any]) -> ScreeningNotice:
     return ScreeningNotice(
-        **{
-            f.name: datetime.fromisoformat(values[f.name])
-            if f.name in ("received_at", "issued_at")
-            else values[f.name]
-            for f in fields(ScreeningNotice)
-            if f.name not in ("decision", "channel")
-        },
+        number=values["number"],
         decision=ScreeningDecision(values["decision"]),
         channel=ProperChannel(values["channel"]),
+        issuer=values["issuer"],
+        masthead=values["masthead"],
+        case_number=values["case_number"],
+        person=values["person"],
+        phone_masked=values["phone_masked"],
+        received_at=datetime.fromisoformat(values["received_at"]),
+        matter_title=values["matter_title"],
+        reason=values["reason"],
+        guidance=values["guidance"],
+        window_phone=values["window_phone"],
+        issued_at=datetime.fromisoformat(values["issued_at"]),
     )
