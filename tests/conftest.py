@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,9 @@ from argon2 import PasswordHasher
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("BBCS_DATA_DIR", None)
+# Child `bbcs` processes (tests/helpers/cli.py copies this environment) would compile desktop_app
+# from source at every start, a second or two each, if the machine says never to cache bytecode.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 from desktop_app.domain.vocabulary import Role, SiteLevel
 from desktop_app.services.app import AppServices, open_services
@@ -149,9 +153,53 @@ def bare_services(
     services.close()
 
 
+class SiteTemplates:
+    """The ``services`` site, set up once per password hasher and copied into each test's data
+    dir: setting it up (migrations, keys, four password hashes) costs far more than opening it.
+    The test's services open the copy as the program opens a site at its next start."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._sites: dict[str, Path] = {}
+
+    def copy_into(self, data_dir: Path, hasher: PasswordHasher) -> None:
+        key = f"{hasher.type.name}-{hasher.time_cost}-{hasher.memory_cost}-{hasher.parallelism}"
+        template = self._sites.get(key)
+        if template is None:
+            template = self._root / key / "数据 目录"
+            with county_site(template, FixedClock(NOW), hasher=hasher):
+                pass
+            self._sites[key] = template
+        shutil.copytree(template, data_dir, dirs_exist_ok=True)
+
+
+@pytest.fixture(scope="session")
+def site_templates(tmp_path_factory: pytest.TempPathFactory) -> SiteTemplates:
+    return SiteTemplates(tmp_path_factory.mktemp("site-templates"))
+
+
 @pytest.fixture
-def services(bare_services: AppServices) -> AppServices:
+def services(
+    request: pytest.FixtureRequest,
+    data_dir: Path,
+    clock: FixedClock,
+    password_hasher: PasswordHasher,
+    site_templates: SiteTemplates,
+) -> Iterator[AppServices]:
     """A county site 410221 杞县 with one user per role and two departments."""
+    if (
+        type(clock) is FixedClock
+        and clock.now() == NOW
+        and "bare_services" not in request.fixturenames
+    ):
+        site_templates.copy_into(data_dir, password_hasher)
+        services = open_services(data_dir, clock=clock, hasher=password_hasher)
+        yield services
+        services.close()
+        return
+    # A test that moved the clock first, or also asked for the bare services (the same object),
+    # sets its site up itself.
+    bare_services: AppServices = request.getfixturevalue("bare_services")
     bare_services.site.init_site(
         code="410221",
         name="杞县办不成事监督窗口",
@@ -170,7 +218,7 @@ def services(bare_services: AppServices) -> AppServices:
         )
     for name in ("杞县医疗保障局", "杞县不动产登记中心"):
         bare_services.site.save_department(admin, name=name, principal_leader="王主任")
-    return bare_services
+    yield bare_services
 
 
 @pytest.fixture

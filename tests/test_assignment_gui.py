@@ -28,6 +28,7 @@ from desktop_app.ui.slip_preview import NO_PRINTER_MESSAGE, SlipPreviewDialog
 from desktop_app.ui.slips_page import SlipsPage
 from tests.helpers.factories import person_form
 from tests.helpers.message_boxes import MessageBoxes
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 FIRST_SLIP = "杞纪窗交〔2026〕1号"
 TODAY = date(2026, 11, 25)

@@ -34,6 +34,7 @@ from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.theme import RED, YELLOW
 from tests.helpers.factories import person_form
 from tests.helpers.message_boxes import MessageBoxes
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 OpenPage = Callable[[Actor], CalendarPage]
 WONT_TRIAGE = Triage(

@@ -29,6 +29,7 @@ from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
 from tests.helpers.factories import person_form
 from tests.helpers.message_boxes import MessageBoxes
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 ROW: dict[str, Any] = {
     "name": "王芳",

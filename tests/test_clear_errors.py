@@ -30,6 +30,7 @@ from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor
 from tests.helpers.cli import run_bbcs
 from tests.helpers.factories import person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 ROW = {
     "name": "王芳",

@@ -25,7 +25,7 @@ from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.context import FixedClock
 from tests.helpers.db import case_seqs
 from tests.helpers.factories import USER_PASSWORD, person_form
-from tests.helpers.speed import CHEAP_HASHER
+from tests.helpers.speed import CHEAP_HASHER, fast_password_hashing  # noqa: F401
 
 TRIALS = 200
 SEED = 20261206

@@ -21,6 +21,7 @@ from desktop_app.ui.dashboard_page import DashboardPage
 from desktop_app.ui.intake_page import IntakePage
 from desktop_app.ui.ledger_page import LedgerPage
 from desktop_app.ui.screen import SMALLEST_SCREEN
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 # What the main window leaves a page: less its navigation column (170 px and margins), the
 # window's title bar and its status bar.

@@ -34,6 +34,7 @@ from desktop_app.storage.models import AuditEntry, Complainant
 from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD, person_form
 from tests.helpers.ids import id_number
 from tests.helpers.site import county_site
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 KNOWN_ID = id_number("41022119850704321")
 KNOWN_PHONE = "13976543210"

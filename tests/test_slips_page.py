@@ -31,6 +31,7 @@ from desktop_app.ui.slip_preview import SlipPreviewDialog
 from desktop_app.ui.slip_table import SlipTableModel
 from desktop_app.ui.slips_page import SlipsPage
 from tests.helpers.factories import person_form
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 MANY = 640  # more than the 500 the old screen listed
 MEDICAL = "杞县医疗保障局"
