@@ -235,3 +235,12 @@ def test_an_unknown_format_edited_into_the_settings_does_not_stop_the_open(
         services.close()
 
     assert report.ok, report.problems
+
+
+def test_the_table_name_counts_as_plain_text() -> None:
+    """The PostgreSQL path digests with a Table's name (SQLAlchemy's ``quoted_name``), a check
+    with the plain name: the two must agree."""
+    digest = integrity.digester(b"k" * 32, 2)
+    name = integrity._table("sites").name
+    assert type(name) is not str
+    assert digest(name, "410221", None) == digest("sites", "410221", None)

@@ -552,7 +552,8 @@ def digester(key: bytes, fmt: int = DIGEST_FORMAT) -> Callable[..., str]:
             local.pickler = buffer, pickler
         buffer.seek(0)
         buffer.truncate()
-        pickler.dump((table, *values))
+        # str(): a Table's name is SQLAlchemy's quoted_name, which pickles as that class.
+        pickler.dump((str(table), *values))
         digest = keyed.copy()
         digest.update(buffer.getbuffer())
         return digest.hexdigest()
