@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import delete, true, update
 
 from desktop_app.domain.settings import RECORD_DIGEST_FORMAT
 from desktop_app.services import integrity, settings
@@ -17,8 +18,9 @@ from desktop_app.services.backup import restore
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.data_key import DataKey
 from desktop_app.storage.database import Database
+from desktop_app.storage.models import Setting
 from tests.helpers.db import raw_connect
-from tests.helpers.factories import ADMIN_PASSWORD, person_form
+from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD, person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 TAMPERED = "杞县-2026-0002"
@@ -244,3 +246,38 @@ def test_the_table_name_counts_as_plain_text() -> None:
     name = integrity._table("sites").name
     assert type(name) is not str
     assert digest(name, "410221", None) == digest("sites", "410221", None)
+
+
+def test_the_upgrade_on_each_engine_keeps_a_tampered_row_named(
+    site_on_engine: AppServices,
+) -> None:
+    """The same upgrade on PostgreSQL (digests computed in Python there) as on SQLite."""
+    services = site_on_engine
+    clerk = services.auth.login("clerk1", USER_PASSWORD)
+    for title in ("社保转移办不成", "营业执照办不成"):
+        services.intake.register(clerk, person_form(title=title))
+    site = integrity.site_of(services.db.engine)
+    assert site is not None
+    digest_1 = integrity.digester(site.digest_key, 1)
+    with services.db.write() as session:
+        connection = session.connection()  # Core on the connection: no digest at commit
+        for name in integrity.DIGESTED:
+            t = integrity._table(name)
+            for row in integrity._raw_rows(session, t, true(), after=0, limit=10_000):
+                connection.execute(
+                    update(t).where(t.c.id == row[0]).values(digest=digest_1(name, *row[1:-1]))
+                )
+        cases = integrity._table("cases")
+        connection.execute(
+            update(cases).where(cases.c.number == TAMPERED).values(title="改过的标题")
+        )
+        connection.execute(delete(Setting).where(Setting.key == RECORD_DIGEST_FORMAT.key))
+
+    integrity._upgrade_digests(services.db, site)  # as the next open does
+
+    assert site.digest_format == 2
+    with services.db.read() as session:
+        assert settings.read(session, RECORD_DIGEST_FORMAT) == 2
+    report = services.maintenance.check()
+    assert len(report.problems) == 1, report.problems
+    assert report.problems[0].startswith(f"事项 {TAMPERED} 的记录被绕过程序直接改动")
