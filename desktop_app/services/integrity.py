@@ -89,7 +89,7 @@ DIGEST_PURPOSE: Final = "record-digest"
 _ANCHOR_FORMAT: Final = 1
 _BATCH: Final = 5000
 # Format 1: HMAC-SHA256 of the values' repr() (issue 15's first release); format 2: keyed
-# BLAKE2b of their pickle, at a third of the cost (a first import digests 400,000 rows).
+# BLAKE2b of their pickle, at half the cost or less (a first import digests 400,000 rows).
 DIGEST_FORMAT: Final = 2
 _PICKLE_PROTOCOL: Final = 5
 _DIGEST_FUNCTIONS: Final = {1: "bbcs_record_digest_1", 2: "bbcs_record_digest_2"}
