@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import random
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -24,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from desktop_app.services.app import open_services
 from desktop_app.services.context import FixedClock
 from desktop_app.services.exchange import bundle_file as bf
 from desktop_app.services.exchange.records_tables import SPECS
@@ -46,7 +48,7 @@ from tests.helpers.exchange import (
     trust_each_other,
 )
 from tests.helpers.factories import person_form
-from tests.helpers.speed import fast_password_hashing  # noqa: F401
+from tests.helpers.speed import CHEAP_HASHER, fast_password_hashing  # noqa: F401
 
 DEPARTMENT_COLUMNS = SPECS["departments"].columns()
 EVENT_COLUMNS = SPECS["case_events"].columns()
@@ -67,16 +69,36 @@ class Pair:
     bundle: Path  # a good bundle from the county with three cases
 
 
-@pytest.fixture
-def pair(tmp_path: Path, clock: FixedClock) -> Iterator[Pair]:
-    with open_site(tmp_path, CITY, clock) as city, open_site(tmp_path, QIXIAN, clock) as county:
-        trust_each_other(county, city, tmp_path / "ids")
+@pytest.fixture(scope="module")
+def pair_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two sites, their trust and the county's bundle, set up once; each test gets a copy."""
+    root = tmp_path_factory.mktemp("pair")
+    clock = FixedClock(NOW)
+    with open_site(root, CITY, clock) as city, open_site(root, QIXIAN, clock) as county:
+        trust_each_other(county, city, root / "ids")
         for i in range(3):
             county.services.intake.register(ADMIN, person_form(name=f"王芳{i}"))
-        usb = tmp_path / "usb"
-        usb.mkdir()
-        bundle = county.sync.export(ADMIN, usb).path
+        (root / "usb").mkdir()
+        county.sync.export(ADMIN, root / "usb")
+    return root
+
+
+@pytest.fixture
+def pair(pair_template: Path, tmp_path: Path, clock: FixedClock) -> Iterator[Pair]:
+    shutil.copytree(pair_template, tmp_path, dirs_exist_ok=True)
+    usb = tmp_path / "usb"
+    (bundle,) = usb.iterdir()
+    sites: list[Site] = []
+    try:
+        for code, name, short, _level in (CITY, QIXIAN):
+            data_dir = tmp_path / f"{short} 数据"
+            services = open_services(data_dir, clock=clock, hasher=CHEAP_HASHER)
+            sites.append(Site(services, code, name, data_dir))
+        city, county = sites
         yield Pair(county, city, usb, tmp_path, bundle)
+    finally:
+        for site in sites:
+            site.services.close()
 
 
 def refused(pair: Pair, path: Path, code: str, words: str) -> None:
