@@ -138,6 +138,14 @@ def test_propose_send_decide_each_on_the_timeline_and_audited(
     assert _audit_actions(services) == ["propose_referral", "send_referral", "decide_referral"]
 
 
+def test_a_proposal_leaves_the_case_record_intact(services: AppServices, clerk: Actor) -> None:
+    """Proposing changes the case (its version) after the transaction's last flush: its
+    digest is still brought up to date at commit, so ``bbcs check`` finds nothing wrong."""
+    case_id = _case(services, clerk)
+    services.referrals.propose(clerk, _proposal(case_id))
+    assert services.maintenance.check().problems == []
+
+
 def test_numbers_are_gap_free_and_a_taken_number_sends_nothing(
     services: AppServices, clerk: Actor, leader: Actor
 ) -> None:

@@ -80,6 +80,11 @@ DIGESTED: Final = {
     "cases": "case",
     "assignments": "assignment",
     "slips": "slip",
+    # Supervision (issue 16)
+    "referrals": "referral",
+    "issue_classes": "issue_class",
+    "meetings": "meeting",
+    "meeting_items": "meeting_item",
 }
 # Not covered: the digest itself, and the export generation a bulk UPDATE stamps at export.
 UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq"})
@@ -663,12 +668,14 @@ def _note_bulk(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _seal_at_commit(session: Session) -> None:
-    if _PENDING not in session.info and _WATCH not in session.info:
-        return
     site = _site_of_session(session)
     if site is None:
         return
+    # Flushed first: a record changed after the transaction's last flush (a case's version
+    # bumped at the end of a use case) is noted by that flush, not yet when this hook begins.
     session.flush()
+    if _PENDING not in session.info and _WATCH not in session.info:
+        return
     pending: dict[str, set[int]] = session.info.pop(_PENDING, {})
     marks: dict[str, int] = session.info.pop(_WATCH, {})
     for name, mark in marks.items():
@@ -718,6 +725,14 @@ def _label(table: str, row: Mapping[str, Any]) -> str:
         return f"公文 {row['number']}"
     if table == "sites":
         return f"站点 {row['code']}"
+    if table == "referrals":
+        return f"问责线索 {row['number'] or '（未编号）'}（内部编号 {row['id']}）"
+    if table == "issue_classes":
+        return f"一类事“{row['title']}”"
+    if table == "meetings":
+        return f"会议纪要 {row['number']}"
+    if table == "meeting_items":
+        return f"会议议题（内部编号 {row['id']}）"
     return f"交办记录（内部编号 {row['id']}）"
 
 
@@ -893,6 +908,9 @@ _CREATED_BY: Final = {
     "slips": ("issue_slip",),
     "departments": ("create",),
     "users": ("create",),
+    "referrals": ("propose_referral",),
+    "issue_classes": ("create_class",),
+    "meetings": ("record_meeting",),
 }
 
 

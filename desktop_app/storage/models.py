@@ -668,6 +668,7 @@ class MeetingItem(Exported, Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
     working_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), nullable=True)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py (0013)
 
     meeting: Mapped[Meeting] = relationship(back_populates="items")
 
