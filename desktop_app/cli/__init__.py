@@ -316,6 +316,7 @@ def _cmd_init(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.services.demo import DEMO_PASSWORD, DemoService
+    from desktop_app.services.demo.supervision import add_supervision_demo
 
     if args.cases < 0 or args.cases > 1_000_000:
         raise UserError("--cases 应在 0 到 1000000 之间")
@@ -323,7 +324,12 @@ def _cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
         summary = DemoService(
             services.db, services.clock, services.keys, sealer=services.sealer
         ).generate(args.cases, seed=args.seed)
+        supervision = add_supervision_demo(services)
     print(f"已生成演示数据：{summary.cases} 件事项，{summary.departments} 个部门")
+    print(
+        f"  另有监督办理示例：{supervision.cases} 件事项，{supervision.referrals} 条问责线索，"
+        f"{supervision.classes} 个一类事，{supervision.meetings} 次联席会议"
+    )
     for status, count in sorted(summary.by_status.items()):
         print(f"  {status}: {count}")
     print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")

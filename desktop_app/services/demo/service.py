@@ -71,6 +71,7 @@ DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
     ("leader2", "梁红英", Role.DUTY_LEADER),
     ("leader3", "周建军", Role.DUTY_LEADER),
     ("auditor", "郑文静", Role.AUDITOR),
+    ("jijian1", "冯立新", Role.DISCIPLINE),
 )
 
 
