@@ -148,6 +148,8 @@ def test_the_whole_loop_through_the_services(site_on_engine: AppServices) -> Non
     services.assignments.receive(clerk, ids[0], received_on=NOW.date(), received_by="张科长")
     services.assignments.respond(clerk, ids[0], "已恢复参保信息，结算完成")
     assert services.assignments.get(ids[0]).state is AssignmentState.RESPONDED
+    # The assisting department answers too: a case is not concluded over an open assignment.
+    services.assignments.respond(clerk, ids[1], "已配合核实参保记录")
 
     services.cases.conclude(
         clerk,

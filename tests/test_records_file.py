@@ -27,8 +27,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from desktop_app.domain.vocabulary import Approach, Cause, Nature
+from desktop_app.domain.vocabulary import Approach, Cause, Conduct, Nature
 from desktop_app.services.cases import Triage
+from desktop_app.services.classes import ClassForm
 from desktop_app.services.context import FixedClock
 from desktop_app.services.exchange import bundle_file as bf
 from desktop_app.services.exchange import merge_bulk
@@ -36,6 +37,8 @@ from desktop_app.services.exchange.import_report import ImportReport
 from desktop_app.services.exchange.records_file import RecordsFile
 from desktop_app.services.exchange.records_tables import ATTACHED, SPECS, TABLE_LABELS
 from desktop_app.services.ledger import CaseFilter
+from desktop_app.services.meetings import ItemForm, MeetingForm
+from desktop_app.services.referrals import Proposal
 from desktop_app.storage import search
 from desktop_app.storage.database import RECORDS_PAGE_SIZE, Database
 from desktop_app.storage.models import Case, Complainant
@@ -79,6 +82,7 @@ def populate(site: Site, count: int, folder: Path) -> list[int]:
         *register(site, count - 1),
     ]
     with_assignment(site, case_ids[0])
+    with_supervision(site, case_ids[0])
     return case_ids
 
 
@@ -90,6 +94,28 @@ def with_assignment(site: Site, case_id: int) -> None:
         ADMIN, case_id, department_id=department.id, requirements="请于规定时限内办理并反馈。"
     )
     site.services.assignments.issue(LEADER, ids[0])
+
+
+def with_supervision(site: Site, case_id: int) -> None:
+    """A class, a referral and a joint meeting about the case (issue 16): their tables travel
+    too."""
+    services = site.services
+    services.classes.create(ADMIN, ClassForm(title="参保信息迁移遗漏"), case_ids=[case_id])
+    services.referrals.propose(
+        ADMIN,
+        Proposal(case_id=case_id, person_name="张某", conduct=(Conduct.SHIRK,), facts="推诿。"),
+    )
+    department = services.site.departments()[0]
+    services.meetings.record(
+        ADMIN,
+        MeetingForm(
+            held_at=NOW,
+            chair="潘险峰",
+            topic="医保结算协调会",
+            attendees=(department.name,),
+            items=(ItemForm(case_id=case_id, decision="由医保局补录参保信息。"),),
+        ),
+    )
 
 
 def refused(city: Site, path: Path, code: str, words: str) -> None:

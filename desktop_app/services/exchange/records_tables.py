@@ -77,7 +77,8 @@ DATA_TABLES: Final = (
         refs={"case_id": "cases", "assignment_id": "assignments"},
         owner_column="site_code",
     ),
-    TableSpec("meetings", owner_column="site_code"),
+    # A meeting's site_code is its own site's code, as a case's is (its number is per site).
+    TableSpec("meetings", owner_column="site_code", blank_is_local=False),
     TableSpec(
         "meeting_items",
         refs={
