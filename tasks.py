@@ -215,8 +215,10 @@ def cmd_test(args: argparse.Namespace) -> int:
         return 1
     python = venv_python()
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    # Two worker processes (pytest-xdist): the suite in about half the time on a two-core machine
+    # such as CI's; the arguments given after `test` come later and win (`-n 0`: one process).
     return subprocess.run(
-        [str(python), "-m", "pytest", *args.pytest_args], cwd=ROOT, env=env
+        [str(python), "-m", "pytest", "-n", "2", *args.pytest_args], cwd=ROOT, env=env
     ).returncode
 
 
