@@ -39,7 +39,19 @@ WINDOW_LIMIT = QSize(SMALLEST_SCREEN.width(), SMALLEST_SCREEN.height() - TITLE_B
 # status bar (the same area tests/test_page_fit.py gives the ledger, dashboard and intake).
 PAGE_AREA = QSize(SMALLEST_SCREEN.width() - 200, SMALLEST_SCREEN.height() - 80)
 
-PAGES = ["工作台", "受理登记", "事项台账", "期限日历", "交办单", "统计通报", "数据交换", "系统设置"]
+PAGES = [
+    "工作台",
+    "受理登记",
+    "事项台账",
+    "期限日历",
+    "交办单",
+    "问责线索",
+    "一类事与预警",
+    "联席会议",
+    "统计通报",
+    "数据交换",
+    "系统设置",
+]
 # Pages another engineer is fitting right now; the marks go as their work lands.
 PENDING_PAGES: dict[str, str] = {}
 

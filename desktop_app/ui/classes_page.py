@@ -52,6 +52,7 @@ from desktop_app.services.classes import (
 from desktop_app.services.context import Changes
 from desktop_app.ui.common import FieldError, UiContext, heading
 from desktop_app.ui.operations import Action, Query
+from desktop_app.ui.scrolling import VerticalScrollArea
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -238,7 +239,8 @@ class ClassesPage(QWidget):
                 self.class_table.setColumnWidth(column, width)
         self.class_table.selectionModel().selectionChanged.connect(self._class_selected)
         split.addWidget(self.class_table)
-        split.addWidget(self._class_editor())
+        # The editor scrolls on a 1366×768 laptop rather than push the page off the screen.
+        split.addWidget(VerticalScrollArea(self._class_editor()))
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         outer.addWidget(split, 1)
