@@ -406,34 +406,6 @@ def test_qt_bindings_do_not_leak_references_to_none(qtbot) -> None:
     assert sys.getrefcount(None) - before > -100
 
 
-def test_dashboard_overdue_figure_opens_the_calendar_list(
-    qtbot, window: MainWindow, services: AppServices, clerk: Actor, clock
-) -> None:
-    from datetime import datetime
-
-    from desktop_app.services.cases import Triage
-
-    today = clock.at
-    clock.at = datetime(2026, 11, 2, 9, 0)
-    result = services.intake.register(clerk, person_form())
-    services.cases.triage(
-        clerk, result.case_id, Triage(Nature.WONT, Approach.ORDER, (Cause.ATTITUDE,), "医保社保")
-    )
-    clock.at = today
-    window.context.hub.publish(result.changes)
-    overdue = window.dashboard.deadline_figures["overdue"]
-    qtbot.waitUntil(lambda: overdue.number.text() == "1")
-    overdue.click()
-    assert window.pages.currentWidget() is window.calendar
-    qtbot.waitUntil(
-        lambda: (
-            window.calendar.board.side_panel.day_items.count() == 1
-            and not window.calendar.is_loading
-        )
-    )
-    assert result.number in window.calendar.board.side_panel.day_items.item(0).text()
-
-
 # Issue 12: the ledger from the keyboard, 待签发, messages that leave, what a reason excuses ----
 
 
