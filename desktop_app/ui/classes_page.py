@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -51,69 +50,18 @@ from desktop_app.services.classes import (
 )
 from desktop_app.services.context import Changes
 from desktop_app.ui.common import FieldError, UiContext, heading
+from desktop_app.ui.list_table import RowsTableModel, list_view
 from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.scrolling import VerticalScrollArea
 
-_Index = QModelIndex | QPersistentModelIndex
 
-
-class _ListModel(QAbstractTableModel):
-    """A short list (classes and warnings are tens, not thousands): rows held whole."""
-
-    headers: tuple[str, ...] = ()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[Any] = []
-
-    def set_rows(self, rows: list[Any]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.headers)
-        ):
-            return self.headers[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.cell(self.rows[index.row()], index.column())
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.tip(self.rows[index.row()])
-        return None
-
-    def cell(self, row: Any, column: int) -> str:
-        raise NotImplementedError
-
-    def tip(self, row: Any) -> str | None:
-        return None
-
-    def row_of(self, row_id: int) -> int:
-        return next((i for i, r in enumerate(self.rows) if r.id == row_id), -1)
-
-
-class ClassTableModel(_ListModel):
+class ClassTableModel(RowsTableModel[ClassRow]):
     headers = ("一类事", "件数", "部门", "整改措施", "整改期限", "状态")
     # Fixed widths that fit their content; the title takes what is left (the editor beside the
     # list leaves it about 580 pixels on a 1366×768 screen). The owner is in the tooltip.
     widths = (0, 44, 44, 160, 90, 70)
 
-    def cell(self, row: ClassRow, column: int) -> str:
+    def cells(self, row: ClassRow) -> tuple[str, ...]:
         return (
             row.title,
             str(row.case_count),
@@ -121,17 +69,17 @@ class ClassTableModel(_ListModel):
             row.fix_kind or "未定",
             row.due_date.isoformat() if row.due_date else "",
             row.state_label,
-        )[column]
+        )
 
-    def tip(self, row: ClassRow) -> str | None:
+    def tip(self, row: ClassRow, column: int) -> str | None:
         lines = [f"责任：{row.owner}" if row.owner else "", row.fix_description]
         return "\n".join(line for line in lines if line) or None
 
 
-class WarningTableModel(_ListModel):
+class WarningTableModel(RowsTableModel[WarningRow]):
     headers = ("月份", "部门", "领域", "原因", "本月", "基准", "P", "依据", "状态")
 
-    def cell(self, row: WarningRow, column: int) -> str:
+    def cells(self, row: WarningRow) -> tuple[str, ...]:
         return (
             row.month,
             row.department,
@@ -142,30 +90,10 @@ class WarningTableModel(_ListModel):
             format_p(row.p_value).lstrip("="),
             row.why,
             row.state_label,
-        )[column]
+        )
 
-    def tip(self, row: WarningRow) -> str | None:
+    def tip(self, row: WarningRow, column: int) -> str | None:
         return row.note or None
-
-
-def _table(model: QAbstractTableModel) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(26)
-    return table
-
-
-def _selected_row(table: QTableView, model: _ListModel) -> Any:
-    rows = table.selectionModel().selectedRows()
-    if not rows or rows[0].row() >= len(model.rows):
-        return None
-    return model.rows[rows[0].row()]
 
 
 def _parse_date(text: str, label: str, errors: dict[str, str], key: str) -> date | None:
@@ -230,7 +158,7 @@ class ClassesPage(QWidget):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.class_model = ClassTableModel(self)
-        self.class_table = _table(self.class_model)
+        self.class_table = list_view(QTableView(), self.class_model)
         header = self.class_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -403,7 +331,7 @@ class ClassesPage(QWidget):
         )
 
     def _class_selected(self) -> None:
-        row: ClassRow | None = _selected_row(self.class_table, self.class_model)
+        row: ClassRow | None = self.class_model.selected(self.class_table)
         if row is None:
             return
         self._class_id = row.id
@@ -522,7 +450,7 @@ class ClassesPage(QWidget):
         outer.addLayout(filters)
 
         self.warning_model = WarningTableModel(self)
-        self.warning_table = _table(self.warning_model)
+        self.warning_table = list_view(QTableView(), self.warning_model)
         header = self.warning_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
@@ -550,7 +478,7 @@ class ClassesPage(QWidget):
         return tab
 
     def _update_warning_buttons(self) -> None:
-        row: WarningRow | None = _selected_row(self.warning_table, self.warning_model)
+        row: WarningRow | None = self.warning_model.selected(self.warning_table)
         actionable = self._may_manage and row is not None and row.state == WarningState.OPEN
         self.dismiss_button.setEnabled(actionable)
         self.classify_button.setEnabled(actionable)
@@ -589,7 +517,7 @@ class ClassesPage(QWidget):
         ).finished(lambda: self.scan_button.setEnabled(self._may_manage)).run()
 
     def dismiss(self) -> None:
-        row: WarningRow | None = _selected_row(self.warning_table, self.warning_model)
+        row: WarningRow | None = self.warning_model.selected(self.warning_table)
         if row is None:
             return
         note, services, actor = self.note_edit.text(), self.context.services, self.context.actor
@@ -603,7 +531,7 @@ class ClassesPage(QWidget):
         ).on_invalid(lambda exc: self.warning_error.set_message(exc.message)).run()
 
     def to_class(self) -> None:
-        row: WarningRow | None = _selected_row(self.warning_table, self.warning_model)
+        row: WarningRow | None = self.warning_model.selected(self.warning_table)
         if row is None:
             return
         services, actor = self.context.services, self.context.actor
@@ -652,7 +580,7 @@ class ClassesPage(QWidget):
 
         def loaded(result: tuple[list[ClassRow], list[WarningRow], Any]) -> None:
             class_rows, warning_rows, thresholds = result
-            keep_warning = _selected_row(self.warning_table, self.warning_model)
+            keep_warning = self.warning_model.selected(self.warning_table)
             self.class_model.set_rows(class_rows)
             self.warning_model.set_rows(warning_rows)
             self.history_spin.setValue(thresholds.history_months)

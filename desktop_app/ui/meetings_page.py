@@ -7,20 +7,13 @@ follow-up assignment has become (草稿 → 已签发, its slip number). 登记�
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -35,60 +28,14 @@ from desktop_app.domain.vocabulary import chinese_date
 from desktop_app.services.context import Changes
 from desktop_app.services.meetings import MeetingDetail, MeetingItemInfo, MeetingRow
 from desktop_app.ui.common import UiContext, heading
+from desktop_app.ui.list_table import RowsTableModel, list_view
 from desktop_app.ui.meeting_dialog import MeetingDialog
 from desktop_app.ui.operations import Query
 from desktop_app.ui.slip_preview import SlipPreviewDialog
 
-_Index = QModelIndex | QPersistentModelIndex
 
-
-class _Table(QAbstractTableModel):
-    """A short list of rows shown as text columns (meetings are few: tens a year)."""
-
-    HEADERS: tuple[str, ...] = ()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
-
-    def set_rows(self, rows: list[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> Any:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.cells(self._rows[index.row()])[index.column()]
-        return None
-
-    def cells(self, row: Any) -> tuple[str, ...]:
-        raise NotImplementedError
-
-
-class MeetingTableModel(_Table):
-    HEADERS = ("纪要编号", "会议时间", "会议议题", "主持人", "参会单位", "研究事项", "会后交办")
+class MeetingTableModel(RowsTableModel[MeetingRow]):
+    headers = ("纪要编号", "会议时间", "会议议题", "主持人", "参会单位", "研究事项", "会后交办")
 
     def cells(self, row: MeetingRow) -> tuple[str, ...]:
         return (
@@ -102,8 +49,8 @@ class MeetingTableModel(_Table):
         )
 
 
-class MeetingItemModel(_Table):
-    HEADERS = ("研究事项", "会议决定", "会后交办", "交办情况")
+class MeetingItemModel(RowsTableModel[MeetingItemInfo]):
+    headers = ("研究事项", "会议决定", "会后交办", "交办情况")
 
     def cells(self, item: MeetingItemInfo) -> tuple[str, ...]:
         return (item.matter, item.decision, _follow_up(item), _progress(item))
@@ -180,7 +127,8 @@ class MeetingsPage(QWidget):
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         self.model = MeetingTableModel(self)
-        self.table = _table(self.model, (170, 136, 300, 80, 260, 70))
+        self.table = list_view(QTableView(), self.model, (170, 136, 300, 80, 260, 70))
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
         self.table.doubleClicked.connect(lambda _index: self.edit_meeting())
         splitter.addWidget(self.table)
@@ -192,7 +140,8 @@ class MeetingsPage(QWidget):
         self.detail_label.setWordWrap(True)
         lower_layout.addWidget(self.detail_label)
         self.item_model = MeetingItemModel(self)
-        self.items = _table(self.item_model, (300, 380, 220))
+        self.items = list_view(QTableView(), self.item_model, (300, 380, 220))
+        self.items.horizontalHeader().setStretchLastSection(True)
         self.items.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.items.doubleClicked.connect(lambda _index: self.open_selected_case())
         lower_layout.addWidget(self.items, 1)
@@ -245,7 +194,7 @@ class MeetingsPage(QWidget):
             self._show(None)
 
     def _selected_id(self) -> int | None:
-        row = self.model.row_at(_current_row(self.table))
+        row = self.model.selected(self.table)
         return row.id if row is not None else None
 
     def _selected(self) -> None:
@@ -278,7 +227,7 @@ class MeetingsPage(QWidget):
         has = self.detail is not None
         self.edit_button.setEnabled(has)
         self.minutes_button.setEnabled(has)
-        item = self.item_model.row_at(_current_row(self.items))
+        item = self.item_model.selected(self.items)
         self.open_button.setEnabled(item is not None and item.case_id is not None)
 
     # Actions --------------------------------------------------------------------------------
@@ -319,29 +268,6 @@ class MeetingsPage(QWidget):
         return dialog
 
     def open_selected_case(self) -> None:
-        item = self.item_model.row_at(_current_row(self.items))
+        item = self.item_model.selected(self.items)
         if item is not None and item.case_id is not None:
             self.open_case.emit(item.case_id)
-
-
-def _current_row(table: QTableView) -> int:
-    rows = table.selectionModel().selectedRows()
-    return rows[0].row() if rows else -1
-
-
-def _table(model: QAbstractTableModel, widths: tuple[int, ...]) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(26)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
-    for column, width in enumerate(widths):
-        table.setColumnWidth(column, width)
-    return table
