@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QDate,
     QItemSelection,
     QModelIndex,
     QPersistentModelIndex,
@@ -28,7 +26,6 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -52,10 +49,17 @@ from desktop_app.services.audit_log import (
 )
 from desktop_app.services.context import Actor, Changes
 from desktop_app.ui.common import FieldError, TaskRunner, UiContext, heading, show_error
+from desktop_app.ui.list_table import (
+    NO_DATE,
+    bound_date,
+    bound_edit,
+    column_header,
+    list_view,
+    narrow,
+)
 from desktop_app.ui.operations import Query
 
 COLUMNS = ("序号", "时间", "用户", "操作", "对象", "事项编号")
-_NO_DATE = QDate(2000, 1, 1)
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -122,13 +126,7 @@ class AuditTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        if orientation == Qt.Orientation.Vertical:
-            return section + 1
-        return None
+        return column_header(COLUMNS, section, orientation, role)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._ids):
@@ -211,16 +209,16 @@ class AuditPage(QWidget):
         filters = QHBoxLayout()
         self.user = QComboBox()
         self.user.addItem("全部用户", None)
-        _narrow(self.user, 12)
+        narrow(self.user, 12)
         self.action = QComboBox()
         self.action.addItem("全部操作", None)
-        _narrow(self.action, 14)
+        narrow(self.action, 14)
         self.case_number = QLineEdit()
         self.case_number.setPlaceholderText("事项编号，如 杞县-2026-0001")
         self.case_number.setClearButtonEnabled(True)
         self.case_number.setMinimumWidth(180)
-        self.date_from = _date_edit("起始日期")
-        self.date_to = _date_edit("截止日期")
+        self.date_from = bound_edit("起始日期")
+        self.date_to = bound_edit("截止日期")
         self.search_button = QPushButton("查询")
         self.reset_button = QPushButton("清除条件")
         self.export_button = QPushButton("导出CSV")
@@ -241,15 +239,7 @@ class AuditPage(QWidget):
 
         self.table = QTableView()
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        self.table.setWordWrap(False)
-        for column, width in enumerate((70, 170, 170, 150, 90, 140)):
-            self.table.setColumnWidth(column, width)
+        list_view(self.table, self.model, (70, 170, 170, 150, 90, 140))
         self.table.horizontalHeader().setStretchLastSection(True)
 
         detail = QWidget()
@@ -308,8 +298,8 @@ class AuditPage(QWidget):
             user_name=self.user.currentData(),
             action=self.action.currentData(),
             case_number=self.case_number.text().strip(),
-            date_from=_pydate(self.date_from.date()),
-            date_to=_pydate(self.date_to.date()),
+            date_from=bound_date(self.date_from.date()),
+            date_to=bound_date(self.date_to.date()),
         )
 
     def reload(self) -> None:
@@ -331,8 +321,8 @@ class AuditPage(QWidget):
         self.user.setCurrentIndex(0)
         self.action.setCurrentIndex(0)
         self.case_number.clear()
-        self.date_from.setDate(_NO_DATE)
-        self.date_to.setDate(_NO_DATE)
+        self.date_from.setDate(NO_DATE)
+        self.date_to.setDate(NO_DATE)
         for widget in (self.user, self.action, self.case_number, self.date_from, self.date_to):
             widget.blockSignals(False)
         self.reload()
@@ -456,25 +446,3 @@ class AuditPage(QWidget):
     def _on_changed(self, _changes: Changes) -> None:
         # Every change is audited: whatever changed, the log has grown.
         self.reload()
-
-
-def _narrow(combo: QComboBox, characters: int) -> None:
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(characters)
-
-
-def _date_edit(tooltip: str) -> QDateEdit:
-    edit = QDateEdit()
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setMinimumDate(_NO_DATE)
-    edit.setSpecialValueText("不限")
-    edit.setDate(_NO_DATE)
-    edit.setToolTip(tooltip)
-    return edit
-
-
-def _pydate(value: QDate) -> date | None:
-    if value == _NO_DATE or not value.isValid():
-        return None
-    return date(value.year(), value.month(), value.day())

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -27,9 +25,9 @@ from desktop_app.services.context import Changes
 from desktop_app.services.ledger import CaseFilter, SortKey, Worklist
 from desktop_app.ui.case_table import COLUMNS, CaseTableModel
 from desktop_app.ui.common import UiContext, heading
+from desktop_app.ui.list_table import bound_date, bound_edit, list_view, narrow, to_qdate
 from desktop_app.ui.operations import Query
 
-_NO_DATE = QDate(2000, 1, 1)
 RETRY = "visit_retry"  # the status list's entry for 待重拨
 _WORKLISTS = {worklist.value for worklist in Worklist}
 
@@ -76,12 +74,12 @@ class LedgerPage(QWidget):
         self.status.addItem("待重拨（回访未联系上）", RETRY)
         for status in CaseStatus:
             self.status.addItem(status.label, status.value)
-        _narrow(self.status, 13)
+        narrow(self.status, 13)
         filters.addWidget(self.status)
         # At the city: which county's cases (hidden while only one site's cases are here).
         self.site = QComboBox()
         self.site.setVisible(False)
-        _narrow(self.site, 10)
+        narrow(self.site, 10)
         filters.addWidget(self.site)
         self.more_button = QToolButton()
         self.more_button.setCheckable(True)
@@ -102,10 +100,10 @@ class LedgerPage(QWidget):
         for channel in Channel:
             self.channel.addItem(channel.label, channel.value)
         for combo in (self.area, self.department, self.channel):
-            _narrow(combo, 10)
+            narrow(combo, 10)
             more.addWidget(combo)
-        self.date_from = _date_edit("起始日期")
-        self.date_to = _date_edit("截止日期")
+        self.date_from = bound_edit("起始日期")
+        self.date_to = bound_edit("截止日期")
         more.addWidget(QLabel("反映时间"))
         more.addWidget(self.date_from)
         more.addWidget(QLabel("至"))
@@ -115,21 +113,12 @@ class LedgerPage(QWidget):
         layout.addWidget(self.more_filters)
 
         self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
+        list_view(self.table, self.model, (124, 64, 140, 170, 330, 110, 84, 160, 44, 90))
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(
+        header = self.table.horizontalHeader()
+        header.setSortIndicator(
             [k for k, _ in COLUMNS].index(SortKey.RECEIVED), Qt.SortOrder.DescendingOrder
         )
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        for column, width in enumerate((124, 64, 140, 170, 330, 110, 84, 160, 44, 90)):
-            self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(
             [k for k, _ in COLUMNS].index(SortKey.TITLE), QHeaderView.ResizeMode.Stretch
         )
@@ -192,8 +181,8 @@ class LedgerPage(QWidget):
         self.department.setCurrentIndex(max(0, self.department.findData(case_filter.department_id)))
         channel = case_filter.channel.value if case_filter.channel else None
         self.channel.setCurrentIndex(max(0, self.channel.findData(channel)))
-        self.date_from.setDate(_qdate(case_filter.received_from))
-        self.date_to.setDate(_qdate(case_filter.received_to))
+        self.date_from.setDate(to_qdate(case_filter.received_from))
+        self.date_to.setDate(to_qdate(case_filter.received_to))
         self._block_filters(False)
         if self.hidden_filter_count():
             self.more_button.setChecked(True)  # a filter chosen elsewhere is shown, not hidden
@@ -217,8 +206,8 @@ class LedgerPage(QWidget):
             area=self.area.currentData(),
             department_id=self.department.currentData(),
             channel=Channel(channel) if channel else None,
-            received_from=_pydate(self.date_from.date()),
-            received_to=_pydate(self.date_to.date()),
+            received_from=bound_date(self.date_from.date()),
+            received_to=bound_date(self.date_to.date()),
             awaiting_triage=status == "untriaged",
             awaiting_signature=status == "unsigned",
             site_code=self.site.currentData(),
@@ -390,31 +379,3 @@ class LedgerPage(QWidget):
             self.date_to,
         ):
             widget.blockSignals(blocked)
-
-
-def _narrow(combo: QComboBox, characters: int) -> None:
-    """A combo sized for ``characters`` characters, not for its longest entry (long department
-    names would otherwise widen the whole row)."""
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(characters)
-
-
-def _date_edit(tooltip: str) -> QDateEdit:
-    edit = QDateEdit()
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setMinimumDate(_NO_DATE)
-    edit.setSpecialValueText("不限")
-    edit.setDate(_NO_DATE)
-    edit.setToolTip(tooltip)
-    return edit
-
-
-def _pydate(value: QDate) -> date | None:
-    if value == _NO_DATE or not value.isValid():
-        return None
-    return date(value.year(), value.month(), value.day())
-
-
-def _qdate(value: date | None) -> QDate:
-    return _NO_DATE if value is None else QDate(value.year, value.month, value.day)

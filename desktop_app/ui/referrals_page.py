@@ -12,13 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QDate, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -42,6 +40,7 @@ from desktop_app.services.referrals import (
     ReferralService,
 )
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
+from desktop_app.ui.list_table import column_header, date_edit, list_view, picked_date
 from desktop_app.ui.operations import Query
 from desktop_app.ui.paged_model import PagedIdsModel
 from desktop_app.ui.referral_dialogs import DecideDialog, DropDialog, ProposeDialog, SendDialog
@@ -79,13 +78,7 @@ class ReferralTableModel(PagedIdsModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        if orientation == Qt.Orientation.Vertical:
-            return section + 1
-        return None
+        return column_header(COLUMNS, section, orientation, role)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._ids):
@@ -186,27 +179,18 @@ class ReferralsPage(QWidget):
         self.by_date = QCheckBox("提出日期")
         filters.addWidget(self.by_date)
         today = context.services.clock.now().date()
-        self.date_from = _date_edit(date(today.year, 1, 1))
-        self.date_to = _date_edit(today)
+        self.date_from = date_edit(date(today.year, 1, 1))
+        self.date_to = date_edit(today)
         filters.addWidget(self.date_from)
         filters.addWidget(QLabel("至"))
         filters.addWidget(self.date_to)
         layout.addLayout(filters)
 
         self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(26)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
-        header.setSectionResizeMode(CONDUCT_COLUMN, QHeaderView.ResizeMode.Stretch)
+        list_view(self.table, self.model, COLUMN_WIDTHS)
+        self.table.horizontalHeader().setSectionResizeMode(
+            CONDUCT_COLUMN, QHeaderView.ResizeMode.Stretch
+        )
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _index: self.open_selected_case())
         layout.addWidget(self.table, 1)
@@ -285,8 +269,8 @@ class ReferralsPage(QWidget):
             state=ReferralState(state) if state else None,
             measure=Measure(measure) if measure else None,
             unit=self.unit.text().strip(),
-            proposed_from=_day(self.date_from) if dated else None,
-            proposed_to=_day(self.date_to) if dated else None,
+            proposed_from=picked_date(self.date_from) if dated else None,
+            proposed_to=picked_date(self.date_to) if dated else None,
         )
 
     def _dates_toggled(self, on: bool) -> None:
@@ -465,15 +449,3 @@ def _summary(row: ReferralRow) -> str:
         + (f"（{unit}）" if unit else "")
         + f"，{row.conduct_label}"
     )
-
-
-def _date_edit(day: date) -> QDateEdit:
-    edit = QDateEdit(QDate(day.year, day.month, day.day))
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    return edit
-
-
-def _day(edit: QDateEdit) -> date:
-    picked = edit.date()
-    return date(picked.year(), picked.month(), picked.day())

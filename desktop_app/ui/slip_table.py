@@ -13,6 +13,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from desktop_app.services.slip_register import SlipRegister, SlipRow, SlipState
+from desktop_app.ui.list_table import column_header
 from desktop_app.ui.paged_model import PagedIdsModel
 from desktop_app.ui.theme import RED
 
@@ -47,13 +48,7 @@ class SlipTableModel(PagedIdsModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        if orientation == Qt.Orientation.Vertical:
-            return section + 1
-        return None
+        return column_header(COLUMNS, section, orientation, role)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._ids):

@@ -14,7 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -32,6 +31,7 @@ from desktop_app.services.context import Changes
 from desktop_app.services.keys import SlipCheck
 from desktop_app.services.slip_register import SlipFilter, SlipRow, SlipState
 from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
+from desktop_app.ui.list_table import list_view
 from desktop_app.ui.operations import Query
 from desktop_app.ui.slip_preview import Deliver, SlipPreviewDialog
 from desktop_app.ui.slip_table import TITLE_COLUMN, SlipTableModel
@@ -111,14 +111,7 @@ class SlipsPage(QWidget):
         layout.addLayout(filters)
 
         self.table = SlipTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(26)
+        list_view(self.table, self.model)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(TITLE_COLUMN, QHeaderView.ResizeMode.Stretch)
