@@ -256,22 +256,7 @@ class ClassService:
         actor.require(Permission.MANAGE_CLASSES)
         now = self.clock.now()
         with self.db.write() as session:
-            form = _checked(session, form)
-            issue_class = IssueClass(
-                created_at=now, created_by=actor.display_name, updated_at=now, **_values(form)
-            )
-            session.add(issue_class)
-            session.flush()
-            audit.record(
-                session,
-                at=now,
-                user_name=actor.username,
-                action="create_class",
-                entity="issue_class",
-                entity_uuid=issue_class.uuid,
-                after=_values(form),
-            )
-            touched = _link(session, actor, issue_class, case_ids, now)
+            issue_class, touched = _add_class(session, actor, form, case_ids, now)
             class_id = issue_class.id
         return class_id, _changes(touched)
 
@@ -483,22 +468,14 @@ class ClassService:
         now = self.clock.now()
         with self.db.write() as session:
             warning = _open_warning(session, warning_id)
-            form = _checked(session, form)
-            issue_class = IssueClass(
-                created_at=now, created_by=actor.display_name, updated_at=now, **_values(form)
-            )
-            session.add(issue_class)
-            session.flush()
-            audit.record(
+            issue_class, touched = _add_class(
                 session,
-                at=now,
-                user_name=actor.username,
-                action="create_class",
-                entity="issue_class",
-                entity_uuid=issue_class.uuid,
-                after={**_values(form), "from_warning": warning.id},
+                actor,
+                form,
+                _cases_of(session, warning),
+                now,
+                audited={"from_warning": warning.id},
             )
-            touched = _link(session, actor, issue_class, _cases_of(session, warning), now)
             warning.state = WarningState.CLASSED
             warning.issue_class_id = issue_class.id
             warning.decided_by = actor.display_name
@@ -620,6 +597,36 @@ def _checked(session: Session, form: ClassForm) -> ClassForm:
     if errors:
         raise ValidationFailed(errors)
     return form
+
+
+def _add_class(
+    session: Session,
+    actor: Actor,
+    form: ClassForm,
+    case_ids: Iterable[int],
+    now: datetime,
+    *,
+    audited: dict[str, Any] | None = None,
+) -> tuple[IssueClass, list[int]]:
+    """A new class from ``form`` (checked here), audited (with ``audited`` beside its values) and
+    the cases linked: 新建 and 转为一类事 create a class alike. Returns it and the cases it
+    touched."""
+    form = _checked(session, form)
+    issue_class = IssueClass(
+        created_at=now, created_by=actor.display_name, updated_at=now, **_values(form)
+    )
+    session.add(issue_class)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        user_name=actor.username,
+        action="create_class",
+        entity="issue_class",
+        entity_uuid=issue_class.uuid,
+        after={**_values(form), **(audited or {})},
+    )
+    return issue_class, _link(session, actor, issue_class, case_ids, now)
 
 
 def _link(
