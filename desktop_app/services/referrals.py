@@ -280,9 +280,7 @@ class ReferralService:
             raise ValidationFailed({"recipient_name": "请填写接收机关或单位的名称"})
         now = self.clock.now()
         with self.db.write() as session:
-            referral = _referral(session, referral_id)
-            _require_state(referral, ReferralState.PROPOSED, "只有拟移交的线索才能签发移交函")
-            case = editable_case(session, referral.case_id)
+            referral, case = _proposal(session, referral_id, "只有拟移交的线索才能签发移交函")
             seq = next_number(session, SEQUENCE, now.year)
             number = slip_number(_prefix(session), SERIES, now.year, seq)
             if expected_number is not None and number != expected_number:
@@ -323,9 +321,7 @@ class ReferralService:
             raise ValidationFailed({"reason": "请填写不予移交的理由"})
         now = self.clock.now()
         with self.db.write() as session:
-            referral = _referral(session, referral_id)
-            _require_state(referral, ReferralState.PROPOSED, "只有拟移交的线索才能不予移交")
-            case = editable_case(session, referral.case_id)
+            referral, case = _proposal(session, referral_id, "只有拟移交的线索才能不予移交")
             referral.dropped_reason = why
             _step(
                 session,
@@ -748,6 +744,14 @@ def _step(
         before=before,
         after={"state": state.value, **after},
     )
+
+
+def _proposal(session: Session, referral_id: int, message: str) -> tuple[Referral, Case]:
+    """A proposal (拟移交) the leader signs or drops, and its case, which must be editable;
+    ``message`` says why another state is refused."""
+    referral = _referral(session, referral_id)
+    _require_state(referral, ReferralState.PROPOSED, message)
+    return referral, editable_case(session, referral.case_id)
 
 
 def _require_state(referral: Referral, state: ReferralState, message: str) -> None:
