@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop_app.domain.intake_rules import IntakeForm
-from desktop_app.domain.validation import id_check_char
 from desktop_app.domain.vocabulary import (
     Approach,
-    Channel,
-    ComplainantKind,
     Nature,
     Outcome,
     ReplyMethod,
@@ -29,12 +26,13 @@ from desktop_app.domain.vocabulary import (
 )
 from desktop_app.services.cases import OnsiteVisit, Triage
 from desktop_app.services.context import Actor
+from desktop_app.services.demo.forms import window_form
 from desktop_app.services.site import DepartmentInfo
 
 if TYPE_CHECKING:
     from desktop_app.services.app import AppServices
 
-_Step = Callable[["AppServices", Actor, Actor, int, int, DepartmentInfo], None]
+_Step = Callable[["_Matter"], None]
 
 
 def add_demo_case_path(services: AppServices, clerk: Actor, leader: Actor) -> list[int]:
@@ -45,18 +43,14 @@ def add_demo_case_path(services: AppServices, clerk: Actor, leader: Actor) -> li
     made: list[int] = []
     for n, (name, title, description, area, nature, cause, step) in enumerate(_MATTERS):
         department = departments[n % len(departments)]
-        first17 = f"41022119{70 + n:02d}0{n + 1}155{n:02d}"
-        form = IntakeForm(
-            complainant_kind=ComplainantKind.PERSON,
+        form = window_form(
             name=name,
-            id_number=first17 + id_check_char(first17),
+            first17=f"41022119{70 + n:02d}0{n + 1}155{n:02d}",
             phone=f"1370378{n:04d}",
             title=title,
             description=description,
             area=area,
-            channel=Channel.WINDOW,
-            stuck_at=department.name,
-            stuck_department_id=department.id,
+            department=department,
             visits_count=2,
         )
         result = services.intake.register(clerk, form)
@@ -75,15 +69,27 @@ def add_demo_case_path(services: AppServices, clerk: Actor, leader: Actor) -> li
         services.assignments.receive(
             clerk, ids[0], received_on=services.clock.now().date(), received_by="窗口负责人"
         )
-        step(services, clerk, leader, case_id, ids[0], department)
+        step(_Matter(services, clerk, leader, case_id, ids[0], department))
         made.append(case_id)
     return made
 
 
-def _conclude(services: AppServices, clerk: Actor, case_id: int, close_reason: str = "") -> None:
-    services.cases.conclude(
-        clerk,
-        case_id,
+@dataclass(frozen=True)
+class _Matter:
+    """A matter at the step it stops at: who acts, on which case and assignment."""
+
+    services: AppServices
+    clerk: Actor
+    leader: Actor
+    case_id: int
+    assignment_id: int
+    department: DepartmentInfo
+
+
+def _conclude(matter: _Matter, close_reason: str = "") -> None:
+    matter.services.cases.conclude(
+        matter.clerk,
+        matter.case_id,
         outcome=Outcome.DONE,
         what_was_done="承办单位已按要求办理完毕",
         reply_method=ReplyMethod.PHONE,
@@ -92,118 +98,78 @@ def _conclude(services: AppServices, clerk: Actor, case_id: int, close_reason: s
     )
 
 
-def _onsite(
-    services: AppServices,
-    clerk: Actor,
-    leader: Actor,
-    case_id: int,
-    assignment_id: int,
-    department: DepartmentInfo,
-) -> None:
+def _onsite(matter: _Matter) -> None:
     """Seed 002: the duty leader at the window, solved the same afternoon."""
-    services.cases.record_onsite(
-        clerk,
-        case_id,
+    matter.services.cases.record_onsite(
+        matter.clerk,
+        matter.case_id,
         OnsiteVisit(
-            leader=leader.display_name,
-            at=services.clock.now(),
-            department_id=department.id,
-            place=f"{department.name}窗口",
+            leader=matter.leader.display_name,
+            at=matter.services.clock.now(),
+            department_id=matter.department.id,
+            place=f"{matter.department.name}窗口",
             result="带班领导现场协调，当天下午办结",
         ),
     )
-    services.assignments.respond(clerk, assignment_id, "现场督办后当天办结")
-    _conclude(services, clerk, case_id)
+    matter.services.assignments.respond(matter.clerk, matter.assignment_id, "现场督办后当天办结")
+    _conclude(matter)
 
 
-def _basis_received(
-    services: AppServices,
-    clerk: Actor,
-    leader: Actor,
-    case_id: int,
-    assignment_id: int,
-    department: DepartmentInfo,
-) -> None:
+def _basis_received(matter: _Matter) -> None:
     with tempfile.TemporaryDirectory() as folder:
         scan = Path(folder) / "不能办理书面依据.pdf"
         scan.write_bytes(b"%PDF-1.4\n% demo scan of a signed written basis\n")
-        services.cases.record_basis(
-            clerk,
-            case_id,
-            received_on=services.clock.now().date(),
+        matter.services.cases.record_basis(
+            matter.clerk,
+            matter.case_id,
+            received_on=matter.services.clock.now().date(),
             signed_by="刘建设",
             scan=scan,
         )
-    services.assignments.respond(clerk, assignment_id, "已出具书面依据")
-    _conclude(services, clerk, case_id)
+    matter.services.assignments.respond(matter.clerk, matter.assignment_id, "已出具书面依据")
+    _conclude(matter)
 
 
-def _basis_waived(
-    services: AppServices,
-    clerk: Actor,
-    leader: Actor,
-    case_id: int,
-    assignment_id: int,
-    department: DepartmentInfo,
-) -> None:
-    services.cases.waive_basis(leader, case_id, "所依据的省厅文件已在政务网公开，无需另出书面依据")
-    services.assignments.respond(clerk, assignment_id, "已向当事人解释政策")
-    _conclude(services, clerk, case_id)
-
-
-def _basis_missing(
-    services: AppServices,
-    clerk: Actor,
-    leader: Actor,
-    case_id: int,
-    assignment_id: int,
-    department: DepartmentInfo,
-) -> None:
-    """Concluded, the basis not yet in: it stays on the deadline calendar."""
-    services.assignments.respond(clerk, assignment_id, "确因政策调整不能办理，书面依据另行报送")
-    _conclude(services, clerk, case_id)
-
-
-def _closed_with_reason(
-    services: AppServices,
-    clerk: Actor,
-    leader: Actor,
-    case_id: int,
-    assignment_id: int,
-    department: DepartmentInfo,
-) -> None:
-    _conclude(services, clerk, case_id, "当事人已在外地办成并撤回诉求，承办单位无需再办")
-
-
-def _replied_then_unreached(
-    services: AppServices,
-    clerk: Actor,
-    leader: Actor,
-    case_id: int,
-    assignment_id: int,
-    department: DepartmentInfo,
-) -> None:
-    services.cases.record_reply(
-        clerk, case_id, method=ReplyMethod.SMS, text="已交办承办单位，将在时限内答复您"
+def _basis_waived(matter: _Matter) -> None:
+    matter.services.cases.waive_basis(
+        matter.leader, matter.case_id, "所依据的省厅文件已在政务网公开，无需另出书面依据"
     )
-    services.assignments.respond(clerk, assignment_id, "已办结")
-    _conclude(services, clerk, case_id)
-    services.cases.record_visit_attempt(clerk, case_id, contact=VisitContact.NO_ANSWER)
+    matter.services.assignments.respond(matter.clerk, matter.assignment_id, "已向当事人解释政策")
+    _conclude(matter)
 
 
-def _dissatisfied(
-    services: AppServices,
-    clerk: Actor,
-    leader: Actor,
-    case_id: int,
-    assignment_id: int,
-    department: DepartmentInfo,
-) -> None:
-    services.assignments.respond(clerk, assignment_id, "已办结")
-    _conclude(services, clerk, case_id)
-    services.cases.record_visit(
-        clerk,
-        case_id,
+def _basis_missing(matter: _Matter) -> None:
+    """Concluded, the basis not yet in: it stays on the deadline calendar."""
+    matter.services.assignments.respond(
+        matter.clerk, matter.assignment_id, "确因政策调整不能办理，书面依据另行报送"
+    )
+    _conclude(matter)
+
+
+def _closed_with_reason(matter: _Matter) -> None:
+    _conclude(matter, "当事人已在外地办成并撤回诉求，承办单位无需再办")
+
+
+def _replied_then_unreached(matter: _Matter) -> None:
+    matter.services.cases.record_reply(
+        matter.clerk,
+        matter.case_id,
+        method=ReplyMethod.SMS,
+        text="已交办承办单位，将在时限内答复您",
+    )
+    matter.services.assignments.respond(matter.clerk, matter.assignment_id, "已办结")
+    _conclude(matter)
+    matter.services.cases.record_visit_attempt(
+        matter.clerk, matter.case_id, contact=VisitContact.NO_ANSWER
+    )
+
+
+def _dissatisfied(matter: _Matter) -> None:
+    matter.services.assignments.respond(matter.clerk, matter.assignment_id, "已办结")
+    _conclude(matter)
+    matter.services.cases.record_visit(
+        matter.clerk,
+        matter.case_id,
         grade=VisitGrade.DISSATISFIED,
         note="审批仍未完成，窗口仍让等待",
         reasons=(VisitReason.NOT_SOLVED, VisitReason.LATE),

@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from desktop_app.domain.intake_rules import IntakeForm
-from desktop_app.domain.validation import id_check_char
-from desktop_app.domain.vocabulary import Approach, Channel, ComplainantKind, FixKind, Nature
+from desktop_app.domain.vocabulary import Approach, FixKind, Nature
 from desktop_app.services.classes import ClassForm, WarningState
 from desktop_app.services.context import Actor
+from desktop_app.services.demo.forms import window_form
 from desktop_app.services.site import DepartmentInfo
 from desktop_app.storage.models import Case
 
@@ -138,18 +137,14 @@ def _burst(
 
     made: list[int] = []
     for n, name in enumerate(people):
-        first17 = f"41022119{80 + n:02d}0{seed}1{n}{seed}{n:02d}"
-        form = IntakeForm(
-            complainant_kind=ComplainantKind.PERSON,
+        form = window_form(
             name=name,
-            id_number=first17 + id_check_char(first17),
+            first17=f"41022119{80 + n:02d}0{seed}1{n}{seed}{n:02d}",
             phone=f"1390378{seed}{n:03d}",
             title=title,
             description=description,
             area=area,
-            channel=Channel.WINDOW,
-            stuck_at=department.name,
-            stuck_department_id=department.id,
+            department=department,
             visits_count=2 + n % 3,
         )
         result = services.intake.register(actor, form)

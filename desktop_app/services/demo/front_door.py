@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from desktop_app.domain.intake_rules import IntakeForm
-from desktop_app.domain.validation import id_check_char
 from desktop_app.domain.vocabulary import (
     DEFAULT_CAMPAIGNS,
     Channel,
@@ -21,14 +20,14 @@ from desktop_app.domain.vocabulary import (
     ScreeningDecision,
 )
 from desktop_app.services.context import Actor
+from desktop_app.services.demo.forms import id_number, window_form
 
 if TYPE_CHECKING:
     from desktop_app.services.app import AppServices
 
 
 def _id(birth: str, serial: str) -> str:
-    first17 = f"410221{birth}{serial}"
-    return first17 + id_check_char(first17)
+    return id_number(f"410221{birth}{serial}")
 
 
 def add_demo_front_door(services: AppServices, clerk: Actor) -> list[int]:
@@ -80,15 +79,13 @@ def add_demo_front_door(services: AppServices, clerk: Actor) -> list[int]:
     )
     made.append(services.intake.register(clerk, complained).case_id)
     for name, birth, title, description, decision, channel, reason in _SCREENED:
-        form = IntakeForm(
-            complainant_kind=ComplainantKind.PERSON,
+        form = window_form(
             name=name,
-            id_number=_id(birth, "317"),
+            first17=f"410221{birth}317",
             phone=f"137037801{len(made) + 70}",
             title=title,
             description=description,
             area=areas[0],
-            channel=Channel.WINDOW,
         )
         case_id = services.intake.register(clerk, form).case_id
         services.screening.screen_out(clerk, case_id, decision, channel, reason)
