@@ -425,19 +425,9 @@ class ClassService:
         now = self.clock.now()
         with self.db.write() as session:
             warning = _open_warning(session, warning_id)
-            warning.state = WarningState.DISMISSED
             warning.note = note
-            warning.decided_by = actor.display_name
-            warning.decided_at = now
-            audit.record(
-                session,
-                at=now,
-                user_name=actor.username,
-                action="dismiss_warning",
-                entity="early_warning",
-                entity_uuid=f"warning-{warning.id}",
-                before={"state": WarningState.OPEN},
-                after={"state": WarningState.DISMISSED, "note": note},
+            _decide(
+                session, actor, warning, WarningState.DISMISSED, "dismiss_warning", now, note=note
             )
         return CHANGED
 
@@ -476,19 +466,15 @@ class ClassService:
                 now,
                 audited={"from_warning": warning.id},
             )
-            warning.state = WarningState.CLASSED
             warning.issue_class_id = issue_class.id
-            warning.decided_by = actor.display_name
-            warning.decided_at = now
-            audit.record(
+            _decide(
                 session,
-                at=now,
-                user_name=actor.username,
-                action="class_warning",
-                entity="early_warning",
-                entity_uuid=f"warning-{warning.id}",
-                before={"state": WarningState.OPEN},
-                after={"state": WarningState.CLASSED, "issue_class": issue_class.uuid},
+                actor,
+                warning,
+                WarningState.CLASSED,
+                "class_warning",
+                now,
+                issue_class=issue_class.uuid,
             )
             class_id = issue_class.id
         return class_id, _changes(touched)
@@ -529,6 +515,32 @@ def _open_warning(session: Session, warning_id: int) -> EarlyWarning:
     if warning.state != WarningState.OPEN:
         raise UserError(f"这条预警{WARNING_STATE_LABELS.get(warning.state, '')}，不能再处理。")
     return warning
+
+
+def _decide(
+    session: Session,
+    actor: Actor,
+    warning: EarlyWarning,
+    state: str,
+    action: str,
+    now: datetime,
+    **audited: Any,
+) -> None:
+    """An open warning dismissed or turned into a class: who decided and when, audited (with
+    ``audited`` beside the new state)."""
+    warning.state = state
+    warning.decided_by = actor.display_name
+    warning.decided_at = now
+    audit.record(
+        session,
+        at=now,
+        user_name=actor.username,
+        action=action,
+        entity="early_warning",
+        entity_uuid=f"warning-{warning.id}",
+        before={"state": WarningState.OPEN},
+        after={"state": state, **audited},
+    )
 
 
 def _form_of(issue_class: IssueClass) -> ClassForm:
