@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QTableView,
     QToolButton,
@@ -24,8 +23,16 @@ from desktop_app.domain.vocabulary import CaseStatus, Channel
 from desktop_app.services.context import Changes
 from desktop_app.services.ledger import CaseFilter, SortKey, Worklist
 from desktop_app.ui.case_table import COLUMNS, CaseTableModel
-from desktop_app.ui.common import UiContext, heading
-from desktop_app.ui.list_table import bound_date, bound_edit, list_view, narrow, to_qdate
+from desktop_app.ui.common import UiContext
+from desktop_app.ui.list_table import (
+    bound_date,
+    bound_edit,
+    list_view,
+    narrow,
+    search_field,
+    title_row,
+    to_qdate,
+)
 from desktop_app.ui.operations import Query
 
 RETRY = "visit_retry"  # the status list's entry for 待重拨
@@ -45,22 +52,14 @@ class LedgerPage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
-        top = QHBoxLayout()
-        top.addWidget(heading("事项台账"))
-        top.addStretch(1)
-        self.count_label = QLabel("")
-        self.count_label.setObjectName("hint")
-        top.addWidget(self.count_label)
-        layout.addLayout(top)
+        self.count_label = title_row(layout, "事项台账")
 
         # First row: the search and the status, always shown; the rest of the filters fold
         # into 更多筛选 so the page fits a 1366×768 laptop (issue 12 item 3).
         filters = QHBoxLayout()
-        self.search = QLineEdit()
-        self.search.setPlaceholderText(
+        self.search = search_field(
             "搜索编号、姓名、电话、事项或情况中的文字（Ctrl+F；↓ 进入结果，Enter 打开）"
         )
-        self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(240)
         filters.addWidget(self.search, 3)
         self.status = QComboBox()

@@ -20,7 +20,19 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QDateEdit, QHeaderView, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+)
+
+from desktop_app.ui.common import heading
 
 NO_DATE = QDate(2000, 1, 1)  # a filter's date left at this is shown as 不限: no bound
 
@@ -128,6 +140,35 @@ class RowsTableModel(QAbstractTableModel, Generic[Row]):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.tip(row, index.column())
         return None
+
+
+def title_row(layout: QVBoxLayout, title: str) -> QLabel:
+    """Adds the page's heading to ``layout``, with the count of what it lists at the right;
+    returns the count's label."""
+    row = QHBoxLayout()
+    row.addWidget(heading(title))
+    row.addStretch(1)
+    count = QLabel("")
+    count.setObjectName("hint")
+    row.addWidget(count)
+    layout.addLayout(row)
+    return count
+
+
+def page_hint(text: str) -> QLabel:
+    """A grey line or two under the heading that says what the page lists."""
+    label = QLabel(text)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    return label
+
+
+def search_field(placeholder: str) -> QLineEdit:
+    """The free-text search of a list, with a clear button."""
+    search = QLineEdit()
+    search.setPlaceholderText(placeholder)
+    search.setClearButtonEnabled(True)
+    return search
 
 
 def narrow(combo: QComboBox, characters: int) -> QComboBox:

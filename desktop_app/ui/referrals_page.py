@@ -39,8 +39,16 @@ from desktop_app.services.referrals import (
     ReferralRow,
     ReferralService,
 )
-from desktop_app.ui.common import FieldError, UiContext, heading, show_error
-from desktop_app.ui.list_table import column_header, date_edit, list_view, picked_date
+from desktop_app.ui.common import FieldError, UiContext, show_error
+from desktop_app.ui.list_table import (
+    column_header,
+    date_edit,
+    list_view,
+    page_hint,
+    picked_date,
+    search_field,
+    title_row,
+)
 from desktop_app.ui.operations import Query
 from desktop_app.ui.paged_model import PagedIdsModel
 from desktop_app.ui.referral_dialogs import DecideDialog, DropDialog, ProposeDialog, SendDialog
@@ -141,26 +149,17 @@ class ReferralsPage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
-        title_row = QHBoxLayout()
-        title_row.addWidget(heading("问责线索"))
-        title_row.addStretch(1)
-        self.count_label = QLabel("")
-        self.count_label.setObjectName("hint")
-        title_row.addWidget(self.count_label)
-        layout.addLayout(title_row)
-        scope = QLabel(
-            "对推诿扯皮、不给办等问题责任人的问责线索：窗口提出，带班领导签发问题线索移交函，"
-            "纪检监察人员登记处理结果（含容错纠错、澄清正名、关爱回访）。“不给办”的事项"
-            "甄别时自动提出。"
+        self.count_label = title_row(layout, "问责线索")
+        layout.addWidget(
+            page_hint(
+                "对推诿扯皮、不给办等问题责任人的问责线索：窗口提出，带班领导签发问题线索移交函，"
+                "纪检监察人员登记处理结果（含容错纠错、澄清正名、关爱回访）。“不给办”的事项"
+                "甄别时自动提出。"
+            )
         )
-        scope.setObjectName("hint")
-        scope.setWordWrap(True)
-        layout.addWidget(scope)
 
         filters = QHBoxLayout()
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("搜索：编号、被反映人、单位、事项编号或标题")
-        self.search.setClearButtonEnabled(True)
+        self.search = search_field("搜索：编号、被反映人、单位、事项编号或标题")
         filters.addWidget(self.search, 2)
         self.state = QComboBox()
         self.state.addItem("全部状态", None)

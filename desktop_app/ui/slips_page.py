@@ -30,8 +30,8 @@ from desktop_app.errors import UserError
 from desktop_app.services.context import Changes
 from desktop_app.services.keys import SlipCheck
 from desktop_app.services.slip_register import SlipFilter, SlipRow, SlipState
-from desktop_app.ui.common import Card, FieldError, UiContext, heading, show_error
-from desktop_app.ui.list_table import list_view
+from desktop_app.ui.common import Card, FieldError, UiContext, show_error
+from desktop_app.ui.list_table import list_view, page_hint, search_field, title_row
 from desktop_app.ui.operations import Query
 from desktop_app.ui.slip_preview import Deliver, SlipPreviewDialog
 from desktop_app.ui.slip_table import TITLE_COLUMN, SlipTableModel
@@ -77,25 +77,16 @@ class SlipsPage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
-        title_row = QHBoxLayout()
-        title_row.addWidget(heading("交办单"))
-        title_row.addStretch(1)
-        self.count_label = QLabel("")
-        self.count_label.setObjectName("hint")
-        title_row.addWidget(self.count_label)
-        layout.addLayout(title_row)
-        scope = QLabel(
-            "签发的全部交办单、督办单和催办通知，新签发的在前。"
-            "新建和签发交办在事项的“交办”页中进行。"
+        self.count_label = title_row(layout, "交办单")
+        layout.addWidget(
+            page_hint(
+                "签发的全部交办单、督办单和催办通知，新签发的在前。"
+                "新建和签发交办在事项的“交办”页中进行。"
+            )
         )
-        scope.setObjectName("hint")
-        scope.setWordWrap(True)
-        layout.addWidget(scope)
 
         filters = QHBoxLayout()
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("搜索：交办单号、事项编号、反映事项或承办单位中的文字")
-        self.search.setClearButtonEnabled(True)
+        self.search = search_field("搜索：交办单号、事项编号、反映事项或承办单位中的文字")
         self.search.setMinimumWidth(260)
         filters.addWidget(self.search, 1)
         self.state = QComboBox()
