@@ -196,7 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands in modules of their own (issue 16's supervision): each has ``add_parsers(sub)``,
 # ``COMMANDS`` (name -> handler) and ``PERMISSIONS`` (command name -> what the user needs).
-_EXTENSIONS = ("desktop_app.cli.referrals", "desktop_app.cli.classes", "desktop_app.cli.meetings")
+_EXTENSIONS = (
+    "desktop_app.cli.referrals",
+    "desktop_app.cli.classes",
+    "desktop_app.cli.meetings",
+    "desktop_app.cli.ledger",
+    "desktop_app.cli.reports",
+)
 
 
 def _extensions() -> list[Any]:
