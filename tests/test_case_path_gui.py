@@ -5,6 +5,8 @@ database."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,7 +39,9 @@ from tests.helpers.message_boxes import MessageBoxes
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 from tests.test_case_detail_gui import choose, click, open_dialog, replace_text
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# For a person to look at: the folder BBCS_SCREENSHOTS names (docs/screenshots/ when updating
+# them), else a temporary one, so a test run never rewrites the repository's pictures.
+SCREENSHOTS = Path(os.environ.get("BBCS_SCREENSHOTS") or tempfile.mkdtemp(prefix="bbcs-shots-"))
 HANDLING_TAB = 3
 
 

@@ -5,6 +5,8 @@ complained about, bad input told beside its field, and a matter screened out fro
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +29,9 @@ from tests.helpers.message_boxes import MessageBoxes
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 from tests.test_case_detail_gui import choose, click, open_dialog, replace_text
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# For a person to look at: the folder BBCS_SCREENSHOTS names (docs/screenshots/ when updating
+# them), else a temporary one, so a test run never rewrites the repository's pictures.
+SCREENSHOTS = Path(os.environ.get("BBCS_SCREENSHOTS") or tempfile.mkdtemp(prefix="bbcs-shots-"))
 AGENT_ID = id_for("王建国")
 
 
@@ -90,7 +94,7 @@ def styled(qapp: QApplication) -> Iterator[None]:
 
 
 def shoot(widget: QWidget, name: str) -> None:
-    """Saved for a person to look at (docs/screenshots/)."""
+    """Saved for a person to look at (in SCREENSHOTS, see above)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     QApplication.processEvents()  # the layout settles after the last change
     assert widget.grab().save(str(SCREENSHOTS / name))

@@ -3,6 +3,8 @@ the duty leader signs the 移交函, 纪检监察 records the decision — with 
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +37,12 @@ from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("message_boxes")
 
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "16-referrals.png"
+# For a person to look at: in the folder BBCS_SCREENSHOTS names (docs/screenshots/ when updating
+# them), else in a temporary one, so a test run never rewrites the repository's pictures.
+SCREENSHOT = (
+    Path(os.environ.get("BBCS_SCREENSHOTS") or tempfile.mkdtemp(prefix="bbcs-shots-"))
+    / "16-referrals.png"
+)
 HARD = Triage(Nature.HARD, Approach.PUSH, (Cause.SHIRKING,), "医保社保")
 
 
