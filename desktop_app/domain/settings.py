@@ -35,6 +35,11 @@ from desktop_app.domain.early_warning import (
 )
 from desktop_app.domain.papers import PaperKind
 from desktop_app.domain.permissions import Permission
+from desktop_app.domain.scoring import (
+    DEFAULT_RANKING_MIN_VOLUME,
+    DEFAULT_TEMPLATE_TEXT,
+    parse_template,
+)
 
 T = TypeVar("T")
 
@@ -370,6 +375,42 @@ WARNING_SETTINGS: tuple[IntSetting, ...] = (
     WARNING_MIN_VOLUME,
 )
 
+# issue 17: department scorecards (domain/scoring.py) -------------------------------------------
+# Read by services.scorecards; the template is the 量化管理评分表 the inspectors fill.
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoringTemplateSetting(TextSetting):
+    """The scoring template: text that must read as items (``名称|分值|计算项`` a line)."""
+
+    def problem(self, value: str) -> str | None:
+        problem = super().problem(value)
+        if problem is not None:
+            return problem
+        try:
+            parse_template(value)
+        except ValueError as error:
+            return f"{self.label}：{error}"
+        return None
+
+
+SCORING_TEMPLATE = ScoringTemplateSetting(
+    key="scorecard.template",
+    default=DEFAULT_TEMPLATE_TEXT,
+    label="量化管理评分表模板",
+    permission=Permission.MANAGE_REFERENCE,
+    max_length=4000,
+)
+RANKING_MIN_VOLUME = IntSetting(
+    key="scorecard.min_volume",
+    default=DEFAULT_RANKING_MIN_VOLUME,
+    label="部门排名最少交办件数",
+    permission=Permission.MANAGE_REFERENCE,
+    minimum=1,
+    maximum=1000,
+)
+SCORECARD_SETTINGS: tuple[Declared[Any], ...] = (SCORING_TEMPLATE, RANKING_MIN_VOLUME)
+
 # Preferences ------------------------------------------------------------------------------------
 
 PREFERENCE_PREFIX = "pref."
@@ -443,6 +484,7 @@ DECLARED: tuple[Declared[Any], ...] = (
     *LOGIN_SETTINGS,
     *BACKUP_SETTINGS,
     *WARNING_SETTINGS,
+    *SCORECARD_SETTINGS,
     LAST_PRINTER,
     AUDIT_HEAD,
     CALENDAR_REVISION,

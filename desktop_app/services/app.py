@@ -49,7 +49,9 @@ if TYPE_CHECKING:
     from desktop_app.services.meetings import MeetingService
     from desktop_app.services.reference import ReferenceService
     from desktop_app.services.referrals import ReferralService
+    from desktop_app.services.scorecards import ScorecardService
     from desktop_app.services.screening import ScreeningService
+    from desktop_app.services.statistics import StatisticsService
     from desktop_app.services.supervision import SupervisionQueries
 
 log = logging.getLogger(__name__)
@@ -129,6 +131,20 @@ class AppServices:
         from desktop_app.services.supervision import SupervisionQueries
 
         return SupervisionQueries(self.db, self.clock, self.calendar)
+
+    @functools.cached_property
+    def scorecards(self) -> ScorecardService:
+        """Department scorecards and the 量化管理评分表 (issue 17)."""
+        from desktop_app.services.scorecards import ScorecardService
+
+        return ScorecardService(self.db, self.clock, self.calendar)
+
+    @functools.cached_property
+    def statistics(self) -> StatisticsService:
+        """Period statistics for the bulletins (issue 17), on the supervision layer."""
+        from desktop_app.services.statistics import StatisticsService
+
+        return StatisticsService(self.db, self.clock, self.calendar)
 
     @functools.cached_property
     def backups(self) -> BackupService:

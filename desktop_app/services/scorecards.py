@@ -1,0 +1,200 @@
+"""Department scorecards (issue 17): what each department did with the assignments it received.
+
+The figures are counted here from the assignments' own columns and judged with the report
+formulas of domain/statistics.py (``on_time_rate``, ``percentile``, ``ranked``), so the scorecard,
+the bulletin and the dashboard agree on what "on time" means. An assignment belongs to the period
+it was issued in; drafts and voided assignments never reached a department and are not counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, ExtensionState
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.scoring import DepartmentScore, Scorecard, ScoringItem, parse_template
+from desktop_app.domain.settings import RANKING_MIN_VOLUME, SCORING_TEMPLATE
+from desktop_app.domain.statistics import Rate, Round, on_time_rate, percentile, ranked
+from desktop_app.domain.vocabulary import VisitGrade
+from desktop_app.domain.workdays import DateOutOfRange, WorkdayCalendar
+from desktop_app.errors import ValidationFailed
+from desktop_app.services import settings
+from desktop_app.services.calendar import CalendarService
+from desktop_app.services.context import Actor, Clock
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import Assignment, Case, Department, Referral
+
+# Reached the department: issued, and not voided. A returned one counts as received and returned.
+_NOT_RECEIVED = (AssignmentState.DRAFT.value, AssignmentState.VOIDED.value)
+# Rounds judged for on-time: the department had it to do. A returned one was not its matter; one
+# closed with the case (随办结关闭) without a response was taken out of its hands.
+_JUDGED = frozenset({AssignmentState.ISSUED, AssignmentState.RECEIVED, AssignmentState.RESPONDED})
+
+
+@dataclass
+class _Tally:
+    name: str
+    received: int = 0
+    responded: int = 0
+    rounds: list[Round] = field(default_factory=list)
+    extended: int = 0
+    returned: int = 0
+    urged: int = 0
+    supervised: int = 0
+    working_days: list[float] = field(default_factory=list)
+    # Its cases: not those it only assisted on, nor those it sent back as not its own.
+    cases: set[int] = field(default_factory=set)
+    referrals: int = 0
+
+
+class ScorecardService:
+    def __init__(self, db: Database, clock: Clock, calendar: CalendarService) -> None:
+        self.db = db
+        self.clock = clock
+        self.calendar = calendar
+
+    def scorecard(self, actor: Actor, period_from: date, period_to: date) -> Scorecard:
+        """Every department that received an assignment issued in [period_from, period_to].
+
+        Late and open past the deadline are judged as of the clock's today."""
+        actor.require(Permission.VIEW_CASES)
+        if period_to < period_from:
+            raise ValidationFailed({"period": "结束日期早于开始日期"})
+        today = self.clock.now().date()
+        start = datetime.combine(period_from, time.min)
+        end = datetime.combine(period_to + timedelta(days=1), time.min)
+        calendar = self.calendar.calendar()
+        tallies: dict[int, _Tally] = {}
+        with self.db.read() as session:
+            rows = session.execute(
+                select(
+                    Assignment.id,
+                    Assignment.case_id,
+                    Assignment.department_id,
+                    Department.name,
+                    Assignment.kind,
+                    Assignment.state,
+                    Assignment.due_date,
+                    Assignment.original_due_date,
+                    Assignment.issued_at,
+                    Assignment.responded_at,
+                    Assignment.extension_state,
+                    Assignment.urged_at,
+                )
+                .join(Department, Assignment.department_id == Department.id)
+                .where(
+                    Assignment.issued_at >= start,
+                    Assignment.issued_at < end,
+                    Assignment.state.not_in(_NOT_RECEIVED),
+                )
+            ).all()
+            department_of: dict[int, int] = {}
+            for row in rows:
+                tally = tallies.setdefault(row.department_id, _Tally(row.name))
+                department_of[row.id] = row.department_id
+                _count(tally, row, calendar)
+            grades = self._grades(session, {c for t in tallies.values() for c in t.cases})
+            referred = session.execute(
+                select(Referral.assignment_id).where(
+                    Referral.assignment_id.in_(list(department_of))
+                )
+            ).scalars()
+            for assignment_id in referred:
+                if assignment_id is not None:
+                    tallies[department_of[assignment_id]].referrals += 1
+            minimum = settings.read(session, RANKING_MIN_VOLUME)
+        scores = [
+            _score(department_id, tally, today, grades)
+            for department_id, tally in sorted(tallies.items(), key=lambda kv: kv[1].name)
+        ]
+        ranking = ranked(
+            {s.department: s.received for s in scores},
+            {s.department: s.on_time.value for s in scores},
+            minimum=minimum,
+        )
+        return Scorecard(
+            period_from=period_from,
+            period_to=period_to,
+            today=today,
+            rows=tuple(scores),
+            ranking=tuple(ranking),
+            minimum_volume=minimum,
+        )
+
+    def template(self) -> tuple[ScoringItem, ...]:
+        """The 量化管理评分表's items as the administrator set them."""
+        with self.db.read() as session:
+            return parse_template(settings.read(session, SCORING_TEMPLATE))
+
+    @staticmethod
+    def _grades(session: Session, case_ids: set[int]) -> dict[int, VisitGrade]:
+        """The return-visit grade of each of ``case_ids`` that has one."""
+        if not case_ids:
+            return {}
+        rows = session.execute(
+            select(Case.id, Case.visit_grade).where(
+                Case.id.in_(list(case_ids)), Case.visit_grade.is_not(None)
+            )
+        )
+        return {case_id: VisitGrade(grade) for case_id, grade in rows if grade}
+
+
+def _count(tally: _Tally, row: Any, calendar: WorkdayCalendar) -> None:
+    """Adds one assignment to its department's tally."""
+    state = AssignmentState(row.state)
+    responded_at: datetime | None = row.responded_at
+    issued_at: datetime = row.issued_at
+    tally.received += 1
+    if row.kind != AssignmentKind.ASSIST.value and state is not AssignmentState.RETURNED:
+        tally.cases.add(row.case_id)
+    if row.kind == AssignmentKind.SUPERVISE.value:
+        tally.supervised += 1
+    if state is AssignmentState.RETURNED:
+        tally.returned += 1
+    if row.extension_state == ExtensionState.APPROVED.value:
+        tally.extended += 1
+    if row.urged_at is not None:
+        tally.urged += 1
+    if responded_at is not None:
+        tally.responded += 1
+        # A year the calendar does not know is left out of the median, not guessed.
+        with contextlib.suppress(DateOutOfRange):
+            tally.working_days.append(calendar.between(issued_at.date(), responded_at.date()))
+    if state in _JUDGED or responded_at is not None:
+        tally.rounds.append(
+            Round(
+                deadline=row.due_date,
+                original_deadline=row.original_due_date,
+                finished_on=responded_at.date() if responded_at else None,
+            )
+        )
+
+
+def _score(
+    department_id: int, tally: _Tally, today: date, grades: dict[int, VisitGrade]
+) -> DepartmentScore:
+    on_time = on_time_rate(tally.rounds, today)
+    graded = [grades[c] for c in tally.cases if c in grades]
+    return DepartmentScore(
+        department_id=department_id,
+        department=tally.name,
+        received=tally.received,
+        responded=tally.responded,
+        on_time=on_time,
+        on_time_original=on_time_rate(tally.rounds, today, original=True),
+        late=on_time.denominator - on_time.numerator,
+        extended=tally.extended,
+        returned=tally.returned,
+        urged=tally.urged,
+        supervised=tally.supervised,
+        working_days_median=percentile(tally.working_days, 50),
+        working_days_p90=percentile(tally.working_days, 90),
+        satisfaction=Rate(sum(not g.reopens for g in graded), len(graded)),
+        referrals=tally.referrals,
+    )
