@@ -1,0 +1,526 @@
+"""Period statistics for the analysis bulletin (分析通报, issue 17), on the supervision layer.
+
+Every case figure is a ledger filter (services/ledger.py ``conditions``) for the period's cases,
+counted through ``count_many`` like the dashboard's tiles, so a bulletin's "received 120" is the
+ledger's list for the same dates. The formulas (rates with denominators, the on-time rate with
+overdue open matters, nearest-rank percentiles) are domain/statistics.py's, never a second copy.
+
+The on-time rate is counted over the rounds departments were given (交办 assignments): a reopened
+case gets a new assignment, so it counts once per round, each against its own deadline, and each
+assignment keeps its original deadline beside the one in force (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, ExtensionState
+from desktop_app.domain.causes import cause_codes, cause_label
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.statistics import Rate, Round, on_time_rate, percentile, rate
+from desktop_app.domain.vocabulary import (
+    Approach,
+    CaseStatus,
+    Channel,
+    Measure,
+    Nature,
+    Outcome,
+    VisitGrade,
+)
+from desktop_app.domain.workdays import DateOutOfRange, WorkdayCalendar
+from desktop_app.services.calendar import CalendarService
+from desktop_app.services.context import Actor, Clock
+from desktop_app.services.ledger import CaseFilter, Worklist, conditions, count_many
+from desktop_app.services.reference import cause_labels
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import (
+    Assignment,
+    Case,
+    Department,
+    EarlyWarning,
+    IssueClass,
+    Referral,
+    Site,
+)
+
+NOT_GIVEN = "未填写"  # the label of a breakdown row whose column is empty
+# Rounds a department was given and owes an answer on: not drafts, not voided, not returned
+# (退回: not theirs), and 协办 answers through its lead.
+_ROUND_EXCLUDED = [
+    AssignmentState.DRAFT.value,
+    AssignmentState.VOIDED.value,
+    AssignmentState.RETURNED.value,
+]
+_SATISFIED = (VisitGrade.VERY_SATISFIED, VisitGrade.SATISFIED, VisitGrade.BASICALLY_SATISFIED)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Inclusive dates the statistics cover (cases by their 受理日期)."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("统计期的结束日期早于开始日期")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The comparison period: a whole month or year is compared with the one before it,
+        any other span with the same number of days just before it."""
+        if self.start.day == 1 and (self.end + timedelta(days=1)).day == 1:
+            months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+            start = _add_months(self.start, -months)
+            return Period(start, self.start - timedelta(days=1))
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    def months(self) -> list[Period]:
+        """Each calendar month the period touches, clipped to the period (the trend chart)."""
+        result: list[Period] = []
+        first = self.start.replace(day=1)
+        while first <= self.end:
+            following = _add_months(first, 1)
+            result.append(
+                Period(max(first, self.start), min(following - timedelta(days=1), self.end))
+            )
+            first = following
+        return result
+
+    def text(self) -> str:
+        return (
+            f"{self.start.year}年{self.start.month}月{self.start.day}日至"
+            f"{self.end.year}年{self.end.month}月{self.end.day}日"
+        )
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Counts by one dimension, largest first (ties by label), and the cases they share out."""
+
+    title: str
+    rows: tuple[tuple[str, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.rows)
+
+    def count(self, label: str) -> int:
+        return dict(self.rows).get(label, 0)
+
+
+@dataclass(frozen=True)
+class Totals:
+    received: int
+    screened_out: int
+    concluded: int  # 已办结 + 已回访 (办成 and 不能办 both)
+    resolved: int  # 办成
+    explained: int  # 不能办（已解释）
+    visited: int  # 已回访 (of the concluded)
+    withdrawn: int
+    open: int  # 已登记 + 办理中
+    overdue: int  # the dashboard's 已超期, for the period's cases
+
+
+@dataclass(frozen=True)
+class Handling:
+    """What happened to the rounds given to departments."""
+
+    extensions_requested: int
+    extensions_approved: int
+    returns: int  # 退回
+    urged: int  # 催办
+    supervised: int  # 督办 assignments
+
+
+@dataclass(frozen=True)
+class Supervision:
+    referrals: int  # proposed in the period
+    measures: Breakdown  # referrals decided in the period, by measure
+    classes_opened: int
+    classes_fixed: int
+    warnings_raised: int
+
+
+@dataclass(frozen=True)
+class PeriodStatistics:
+    period: Period
+    today: date
+    site_code: str | None
+    totals: Totals
+    breakdowns: dict[str, Breakdown]  # by key: nature, approach, cause, area, channel, …
+    on_time: Rate  # assignment rounds against the deadline in force
+    on_time_original: Rate  # … against the original deadlines
+    case_on_time: Rate  # the window's own handling deadline (cases)
+    working_days_median: float | None  # 受理 to 办结, working days
+    working_days_p90: float | None
+    rounds: int  # 交办 rounds counted
+    handling: Handling
+    visit_rate: Rate  # visited ÷ concluded
+    satisfaction: Breakdown  # by visit grade
+    satisfied_rate: Rate  # 满意 (非常满意、满意、基本满意) ÷ graded
+    supervision: Supervision
+    trend: tuple[tuple[str, int], ...]  # (2026-11, received) per month
+    previous: PeriodStatistics | None = field(default=None, compare=False)
+
+
+BREAKDOWN_TITLES = {
+    "nature": "按问题性质",
+    "approach": "按处置方式",
+    "cause": "按问题成因",
+    "area": "按领域",
+    "channel": "按来源渠道",
+    "department": "按承办单位",
+    "campaign": "按专项行动",
+    "county": "按县区",
+}
+
+
+class StatisticsService:
+    """Builds :class:`PeriodStatistics`; read-only, so it needs only 查看事项."""
+
+    def __init__(self, db: Database, clock: Clock, calendar: CalendarService) -> None:
+        self.db = db
+        self.clock = clock
+        self.calendar = calendar
+
+    def period_statistics(
+        self,
+        actor: Actor,
+        period: Period,
+        *,
+        site_code: str | None = None,
+        compare: bool = True,
+    ) -> PeriodStatistics:
+        """The period's figures and, with ``compare``, the previous period's beside them."""
+        actor.require(Permission.VIEW_CASES)
+        today = self.clock.now().date()
+        stats = self._build(period, today, site_code)
+        if compare:
+            stats = replace(stats, previous=self._build(period.previous(), today, site_code))
+        return stats
+
+    def period_filter(self, period: Period, site_code: str | None = None) -> CaseFilter:
+        """The ledger filter that lists the period's cases (what every figure counts)."""
+        return CaseFilter(received_from=period.start, received_to=period.end, site_code=site_code)
+
+    # Building ------------------------------------------------------------------------------
+
+    def _build(self, period: Period, today: date, site_code: str | None) -> PeriodStatistics:
+        base = self.period_filter(period, site_code)
+        totals, trend = self._totals(base, period, today)
+        where = conditions(base)
+        with self.db.read() as session:
+            breakdowns = self._breakdowns(session, where)
+            rounds = self._rounds(session, where)
+            handling = self._handling(session, where)
+            days = self._working_days(session, where)
+            case_rounds = [
+                Round(deadline=due, original_deadline=due, finished_on=_day(concluded))
+                for due, concluded in session.execute(
+                    select(Case.due_date, Case.concluded_at).where(
+                        *where,
+                        Case.due_date.is_not(None),
+                        Case.status.not_in(
+                            [CaseStatus.WITHDRAWN.value, CaseStatus.SCREENED_OUT.value]
+                        ),
+                    )
+                )
+                if due is not None
+            ]
+            grades = _grouped(session, Case.visit_grade, where)
+            satisfaction = Breakdown(
+                "回访满意度",
+                tuple((grade.label, grades.get(grade.value, 0)) for grade in VisitGrade),
+            )
+            graded = sum(grades.get(grade.value, 0) for grade in VisitGrade)
+            satisfied = sum(grades.get(grade.value, 0) for grade in _SATISFIED)
+            supervision = self._supervision(session, period, site_code)
+        return PeriodStatistics(
+            period=period,
+            today=today,
+            site_code=site_code,
+            totals=totals,
+            breakdowns=breakdowns,
+            on_time=on_time_rate(rounds, today),
+            on_time_original=on_time_rate(rounds, today, original=True),
+            case_on_time=on_time_rate(case_rounds, today),
+            working_days_median=percentile(days, 50),
+            working_days_p90=percentile(days, 90),
+            rounds=len(rounds),
+            visit_rate=rate(totals.visited, totals.concluded),
+            satisfaction=satisfaction,
+            satisfied_rate=rate(satisfied, graded),
+            trend=trend,
+            handling=handling,
+            supervision=supervision,
+        )
+
+    def _totals(
+        self, base: CaseFilter, period: Period, today: date
+    ) -> tuple[Totals, tuple[tuple[str, int], ...]]:
+        """Every total and the month trend, in one statement (``count_many``)."""
+        filters = {
+            "received": base,
+            "screened_out": replace(base, statuses=(CaseStatus.SCREENED_OUT,)),
+            "concluded": replace(base, statuses=(CaseStatus.CONCLUDED, CaseStatus.VISITED)),
+            "visited": replace(base, statuses=(CaseStatus.VISITED,)),
+            "withdrawn": replace(base, statuses=(CaseStatus.WITHDRAWN,)),
+            "open": replace(base, statuses=(CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)),
+            "overdue": replace(base, worklist=Worklist.OVERDUE, today=today),
+        }
+        months = period.months()
+        for month in months:
+            filters[f"month:{month.start:%Y-%m}"] = replace(
+                base, received_from=month.start, received_to=month.end
+            )
+        concluded = [CaseStatus.CONCLUDED.value, CaseStatus.VISITED.value]
+
+        def outcome(value: Outcome) -> ColumnElement[Any]:
+            return (
+                select(func.count(Case.id))
+                .where(*conditions(base), Case.status.in_(concluded), Case.outcome == value.value)
+                .scalar_subquery()
+            )
+
+        extra = {"resolved": outcome(Outcome.DONE), "explained": outcome(Outcome.EXPLAINED)}
+        counted = count_many(self.db, filters, extra)
+        totals = Totals(**{key: counted[key] for key in counted if not key.startswith("month:")})
+        trend = tuple((f"{m.start:%Y-%m}", counted[f"month:{m.start:%Y-%m}"]) for m in months)
+        return totals, trend
+
+    def _breakdowns(
+        self, session: Session, where: list[ColumnElement[bool]]
+    ) -> dict[str, Breakdown]:
+        result: dict[str, Breakdown] = {}
+        natures = _grouped(session, Case.nature, where)
+        result["nature"] = _labelled("nature", natures, {n.value: n.label for n in Nature})
+        approaches = _grouped(session, Case.approach, where)
+        result["approach"] = _labelled("approach", approaches, {a.value: a.label for a in Approach})
+        labels = cause_labels(session)
+        causes: Counter[str] = Counter()
+        for (stored,) in session.execute(select(Case.causes).where(*where)):
+            # Old cases stored a Cause value, new ones a code: counted alike (domain/causes).
+            causes.update(cause_label(code, labels) for code in cause_codes(stored or []))
+        result["cause"] = _labelled("cause", dict(causes), {})
+        result["area"] = _labelled("area", _grouped(session, Case.area, where), {})
+        channels = _grouped(session, Case.channel, where)
+        result["channel"] = _labelled("channel", channels, {c.value: c.label for c in Channel})
+        departments = {
+            key: value for key, value in session.execute(select(Department.id, Department.name))
+        }
+        result["department"] = _labelled(
+            "department",
+            _grouped(session, Case.stuck_department_id, where),
+            {key: name for key, name in departments.items()},
+        )
+        result["campaign"] = _labelled("campaign", _grouped(session, Case.campaign, where), {})
+        sites = {key: value for key, value in session.execute(select(Site.code, Site.name))}
+        if len(sites) > 1:  # a city: its counties' cases are here too
+            result["county"] = _labelled("county", _grouped(session, Case.site_code, where), sites)
+        return result
+
+    def _rounds(self, session: Session, where: list[ColumnElement[bool]]) -> list[Round]:
+        """The 交办 rounds on the period's cases (see the module docstring)."""
+        query = (
+            select(Assignment.due_date, Assignment.original_due_date, Assignment.responded_at)
+            .join(Case, Case.id == Assignment.case_id)
+            .where(
+                *where,
+                Assignment.kind == AssignmentKind.ASSIGN.value,
+                Assignment.state.not_in(_ROUND_EXCLUDED),
+            )
+        )
+        return [
+            Round(deadline=due, original_deadline=original, finished_on=_day(responded))
+            for due, original, responded in session.execute(query)
+        ]
+
+    def _handling(self, session: Session, where: list[ColumnElement[bool]]) -> Handling:
+        def count(*terms: ColumnElement[bool]) -> ColumnElement[Any]:
+            return (
+                select(func.count(Assignment.id))
+                .join(Case, Case.id == Assignment.case_id)
+                .where(*where, *terms)
+                .scalar_subquery()
+            )
+
+        requested = [
+            ExtensionState.REQUESTED.value,
+            ExtensionState.APPROVED.value,
+            ExtensionState.REFUSED.value,
+        ]
+        row = session.execute(
+            select(
+                count(Assignment.extension_state.in_(requested)).label("extensions_requested"),
+                count(Assignment.extension_state == ExtensionState.APPROVED.value).label(
+                    "extensions_approved"
+                ),
+                count(Assignment.state == AssignmentState.RETURNED.value).label("returns"),
+                count(Assignment.urged_at.is_not(None)).label("urged"),
+                count(
+                    Assignment.kind == AssignmentKind.SUPERVISE.value,
+                    Assignment.state.not_in(
+                        [AssignmentState.DRAFT.value, AssignmentState.VOIDED.value]
+                    ),
+                ).label("supervised"),
+            )
+        ).one()
+        return Handling(**{key: int(value or 0) for key, value in row._mapping.items()})
+
+    def _working_days(self, session: Session, where: list[ColumnElement[bool]]) -> list[float]:
+        """Working days from 受理 to 办结 of each concluded case (办成 or 不能办)."""
+        pairs = [
+            (received.date(), concluded.date())
+            for received, concluded in session.execute(
+                select(Case.received_at, Case.concluded_at).where(
+                    *where, Case.concluded_at.is_not(None)
+                )
+            )
+            if concluded is not None
+        ]
+        ordinals = _WorkingOrdinals(self.calendar.calendar())
+        return [float(days) for days in (ordinals.between(a, b) for a, b in pairs) if days >= 0]
+
+    def _supervision(self, session: Session, period: Period, site_code: str | None) -> Supervision:
+        """Referrals, classes and warnings dated in the period (not cases: their own dates).
+
+        For one county, referrals follow their case's site; classes and warnings belong to
+        the site that keeps them and are counted whole."""
+        start = datetime.combine(period.start, time.min)
+        end = datetime.combine(period.end + timedelta(days=1), time.min)
+        of_site = select(Case.id).where(Case.site_code == site_code)
+        here = [Referral.case_id.in_(of_site)] if site_code else []
+
+        referrals = int(
+            session.scalar(
+                select(func.count(Referral.id)).where(
+                    Referral.proposed_at >= start,
+                    Referral.proposed_at < end,
+                    *here,
+                )
+            )
+            or 0
+        )
+        measures = {
+            measure: count
+            for measure, count in session.execute(
+                select(Referral.measure, func.count(Referral.id))
+                .where(
+                    Referral.decided_at >= start,
+                    Referral.decided_at < end,
+                    Referral.measure != "",
+                    *here,
+                )
+                .group_by(Referral.measure)
+            )
+        }
+        opened = session.scalar(
+            select(func.count(IssueClass.id)).where(
+                IssueClass.created_at >= start,
+                IssueClass.created_at < end,
+            )
+        )
+        fixed = session.scalar(
+            select(func.count(IssueClass.id)).where(
+                IssueClass.done_on >= period.start,
+                IssueClass.done_on <= period.end,
+            )
+        )
+        warnings = session.scalar(
+            select(func.count(EarlyWarning.id)).where(
+                EarlyWarning.raised_at >= start, EarlyWarning.raised_at < end
+            )
+        )
+        return Supervision(
+            referrals=referrals,
+            measures=_labelled("measure", measures, {m.value: m.label for m in Measure}),
+            classes_opened=int(opened or 0),
+            classes_fixed=int(fixed or 0),
+            warnings_raised=int(warnings or 0),
+        )
+
+
+class _WorkingOrdinals:
+    """Working days between two dates by a running count per day, each day looked up once:
+    a year's 100,000 cases would otherwise walk the calendar day by day for each."""
+
+    def __init__(self, calendar: WorkdayCalendar) -> None:
+        self._calendar = calendar
+        self._ordinal: dict[date, int] = {}
+        self._first: date | None = None
+
+    def between(self, start: date, end: date) -> int:
+        """Working days in (start, end], as ``WorkdayCalendar.between``; -1 when a date is
+        outside the calendar's years (left out of the figures rather than guessed)."""
+        if end < start:
+            return -1
+        try:
+            self._cover(start, end)
+        except DateOutOfRange:
+            return -1
+        return self._ordinal[end] - self._ordinal[start]
+
+    def _cover(self, low: date, high: date) -> None:
+        if self._first is None:
+            self._first = low
+            self._ordinal[low] = 0
+        if low < self._first:
+            # Re-base on the earlier day: rebuilt from there (rare: the query is unordered).
+            days, self._ordinal, self._first = self._ordinal, {low: 0}, low
+            self._extend_to(max(days))
+        self._extend_to(high)
+
+    def _extend_to(self, high: date) -> None:
+        last = max(self._ordinal)
+        running = self._ordinal[last]
+        day = last
+        while day < high:
+            day += timedelta(days=1)
+            running += self._calendar.day_info(day).working
+            self._ordinal[day] = running
+
+
+def _day(moment: datetime | None) -> date | None:
+    return moment.date() if moment is not None else None
+
+
+def _grouped(session: Session, column: Any, where: list[ColumnElement[bool]]) -> dict[Any, int]:
+    query = select(column, func.count(Case.id)).where(*where).group_by(column)
+    return {value: count for value, count in session.execute(query)}
+
+
+def _labelled(key: str, counts: Mapping[Any, int], labels: Mapping[Any, str]) -> Breakdown:
+    """Rows labelled in Chinese, largest first; an empty column is 未填写."""
+    merged: Counter[str] = Counter()
+    for value, count in counts.items():
+        if not count:
+            continue
+        label = NOT_GIVEN if value in (None, "") else labels.get(value, str(value))
+        merged[label] += count
+    rows = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
+    return Breakdown(BREAKDOWN_TITLES.get(key, key), tuple(rows))
+
+
+def format_change(current: int, previous: int) -> str:
+    """ "↑12（上期 30）" for the comparison column; "—" when there is nothing to compare."""
+    if previous == 0:
+        return "—" if current == 0 else f"新增{current}"
+    change = 100 * (current - previous) / previous
+    arrow = "↑" if change > 0 else "↓" if change < 0 else "持平"
+    return f"{arrow}{abs(change):.1f}%" if change else arrow
