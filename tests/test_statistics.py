@@ -5,6 +5,7 @@ assignment, and a case from October for the comparison."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ def build_period(services: AppServices, clerk: Actor, leader: Actor) -> Office:
     """The cases the figures below are computed from by hand."""
     o = Office(services, clerk, leader)
     department = services.site.departments()[0]
-    concluded = {"replied_at": at(5), "visit_due_date": d(30)}
+    concluded: dict[str, Any] = {"replied_at": at(5), "visit_due_date": d(30)}
     o.case(
         "done_on_time",
         received_at=at(2),
