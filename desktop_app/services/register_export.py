@@ -1,0 +1,562 @@
+"""The 台账 out (issue 17): the cases of a ledger filter as the register offices keep in Excel.
+
+One row per case with the columns offices keep, milestone dates taken from the record and its
+history, and a second sheet of the assignments; written as xlsx (XlsxWriter, constant memory, so
+100,000 rows never sit in memory), CSV (UTF-8 with BOM, which Excel and WPS need to read Chinese)
+or the printed 登记簿 (documents/register_book.py). Rows are read a chunk at a time.
+
+Personal numbers: the phone is masked unless the caller asked for it in clear and the role may
+reveal numbers (the same permission as ``CaseService.reveal_numbers``); an export with clear
+numbers is on the audit log, like a reveal.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from sqlalchemy import and_, func, select
+
+from desktop_app.documents.register_book import (
+    BookLine,
+    RegisterBookContent,
+    page_count,
+    render_register_book,
+)
+from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, ExtensionState
+from desktop_app.domain.case_flow import EventKind
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.validation import mask_phone
+from desktop_app.domain.vocabulary import (
+    Approach,
+    CaseStatus,
+    Channel,
+    Nature,
+    Outcome,
+    ReferralState,
+    VisitGrade,
+    chinese_date,
+)
+from desktop_app.errors import UserError
+from desktop_app.services import audit
+from desktop_app.services.cases import REVEAL_PERMISSION
+from desktop_app.services.context import Actor, Clock
+from desktop_app.services.ledger import CaseFilter, LedgerService, SortKey
+from desktop_app.services.sealing import PHONE_COLUMN, Sealer
+from desktop_app.storage.database import Database
+from desktop_app.storage.models import (
+    Assignment,
+    Case,
+    CaseEvent,
+    Complainant,
+    Department,
+    Referral,
+    Slip,
+)
+
+# (done, total): rows written so far; the caller's cancel is a separate check (``cancelled``).
+Progress = Callable[[int, int], None]
+
+_CHUNK = 1000
+EXPORT_PERMISSION = Permission.VIEW_CASES
+
+
+class RegisterFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+
+    @classmethod
+    def for_path(cls, path: Path) -> RegisterFormat:
+        """The format a file name asks for; anything else is the user's mistake."""
+        suffix = path.suffix.lower().lstrip(".")
+        for member in cls:
+            if member.value == suffix:
+                return member
+        raise UserError(f"“{path.name}”：台账可导出为 .xlsx 或 .csv 文件")
+
+
+class ExportCancelled(UserError):
+    """The user cancelled: nothing was written (the partial file is removed)."""
+
+    def __init__(self) -> None:
+        super().__init__("已取消导出，没有写出文件")
+
+
+@dataclass(frozen=True)
+class RegisterLine:
+    """One case as the register shows it: plain values, dates as dates."""
+
+    number: str
+    received_on: date
+    channel: str
+    complainant: str
+    phone: str
+    area: str
+    title: str
+    nature: str
+    approach: str
+    department: str
+    slip_numbers: str
+    assigned_on: date | None
+    due_date: date | None
+    replied_on: date | None
+    concluded_on: date | None
+    status: str
+    outcome: str
+    visited_on: date | None
+    visit_grade: str
+    referrals: str
+
+    def values(self) -> list[Any]:
+        return [getattr(self, column.field) for column in CASE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class AssignmentLine:
+    slip_number: str
+    case_number: str
+    kind: str
+    department: str
+    state: str
+    issued_on: date | None
+    original_due_date: date
+    due_date: date
+    extension: str
+    received_on: date | None
+    responded_on: date | None
+    returned_reason: str
+    urged_on: date | None
+
+    def values(self) -> list[Any]:
+        return [getattr(self, column.field) for column in ASSIGNMENT_COLUMNS]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    field: str
+    width: int
+    is_date: bool = False
+
+
+CASE_COLUMNS: tuple[Column, ...] = (
+    Column("编号", "number", 16),
+    Column("受理日期", "received_on", 11, True),
+    Column("渠道", "channel", 8),
+    Column("反映人", "complainant", 12),
+    Column("联系电话", "phone", 14),
+    Column("领域", "area", 10),
+    Column("事项", "title", 30),
+    Column("性质", "nature", 8),
+    Column("处置方式", "approach", 10),
+    Column("承办单位", "department", 16),
+    Column("交办单号", "slip_numbers", 20),
+    Column("交办日期", "assigned_on", 11, True),
+    Column("时限", "due_date", 11, True),
+    Column("答复日期", "replied_on", 11, True),
+    Column("办结日期", "concluded_on", 11, True),
+    Column("状态", "status", 8),
+    Column("结果", "outcome", 12),
+    Column("回访日期", "visited_on", 11, True),
+    Column("满意度", "visit_grade", 10),
+    Column("问责", "referrals", 16),
+)
+
+ASSIGNMENT_COLUMNS: tuple[Column, ...] = (
+    Column("交办单号", "slip_number", 20),
+    Column("事项编号", "case_number", 16),
+    Column("类型", "kind", 6),
+    Column("承办单位", "department", 16),
+    Column("状态", "state", 10),
+    Column("签发日期", "issued_on", 11, True),
+    Column("原定时限", "original_due_date", 11, True),
+    Column("时限", "due_date", 11, True),
+    Column("延期", "extension", 12),
+    Column("签收日期", "received_on", 11, True),
+    Column("反馈日期", "responded_on", 11, True),
+    Column("退回原因", "returned_reason", 20),
+    Column("催办日期", "urged_on", 11, True),
+)
+
+
+@dataclass(frozen=True)
+class RegisterExport:
+    """What was written: where, how many rows, and whether the numbers were in clear."""
+
+    path: Path
+    cases: int
+    assignments: int
+    numbers_clear: bool
+
+
+@dataclass(frozen=True)
+class RegisterBook:
+    path: Path
+    cases: int
+    pages: int
+    numbers_clear: bool
+
+
+class RegisterExportService:
+    """Reads the register a chunk at a time and writes it; owns its read sessions."""
+
+    def __init__(self, db: Database, clock: Clock, sealer: Sealer, ledger: LedgerService) -> None:
+        self._db = db
+        self._clock = clock
+        self._sealer = sealer
+        self._ledger = ledger
+
+    def clear_numbers_allowed(self, actor: Actor) -> bool:
+        """Whether this user may take the numbers out unmasked."""
+        return actor.can(REVEAL_PERMISSION)
+
+    def case_ids(self, case_filter: CaseFilter) -> list[int]:
+        """The filter's cases in register order (oldest first, as a register book runs)."""
+        return self._ledger.ids(case_filter, sort=SortKey.RECEIVED, descending=False)
+
+    def export(
+        self,
+        actor: Actor,
+        path: Path,
+        case_filter: CaseFilter,
+        *,
+        masked: bool = True,
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> RegisterExport:
+        """Write the filter's cases to ``path`` (.xlsx or .csv); written to a temporary file
+        beside it and moved into place at the end, so a cancel or a failure leaves no half file.
+        """
+        actor.require(EXPORT_PERMISSION)
+        kind = RegisterFormat.for_path(path)
+        clear = not masked and self.clear_numbers_allowed(actor)
+        ids = self.case_ids(case_filter)
+        report = progress or (lambda _done, _total: None)
+        stop = cancelled or (lambda: False)
+        path = path.resolve()
+        if not path.parent.is_dir():
+            raise UserError(f"文件夹“{path.parent}”不存在")
+        handle, temporary = tempfile.mkstemp(prefix=".台账-", suffix=path.suffix, dir=path.parent)
+        os.close(handle)
+        try:
+            if kind is RegisterFormat.XLSX:
+                counted = self._write_xlsx(Path(temporary), ids, clear, report, stop)
+            else:
+                counted = self._write_csv(Path(temporary), ids, clear, report, stop)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        if clear:
+            self._audit_clear_export(actor, path, len(ids))
+        return RegisterExport(path, len(ids), counted, clear)
+
+    def book(
+        self,
+        actor: Actor,
+        path: Path,
+        case_filter: CaseFilter,
+        *,
+        issuer: str,
+        masked: bool = False,
+    ) -> RegisterBook:
+        """The 登记簿 of the filter's cases as an A3 PDF: inspectors phone the complainants back
+        from it, so the phone is in clear for a role allowed it unless ``masked``."""
+        actor.require(EXPORT_PERMISSION)
+        clear = not masked and self.clear_numbers_allowed(actor)
+        ids = self.case_ids(case_filter)
+        lines = tuple(
+            BookLine(
+                number=line.number,
+                received_on=line.received_on.isoformat(),
+                complainant=line.complainant,
+                phone=line.phone,
+                title=line.title,
+                department=line.department,
+                due_date=line.due_date.isoformat() if line.due_date else "",
+                status=line.status,
+                concluded_on=line.concluded_on.isoformat() if line.concluded_on else "",
+                visit_grade=line.visit_grade,
+            )
+            for chunk in self.lines(ids, clear=clear)
+            for line in chunk
+        )
+        content = RegisterBookContent(
+            issuer=issuer,
+            period=_period(case_filter),
+            printed_at=self._clock.now(),
+            lines=lines,
+            numbers_masked=not clear,
+        )
+        render_register_book(content, out=path)
+        if clear:
+            self._audit_clear_export(actor, path, len(ids))
+        return RegisterBook(path, len(ids), page_count(len(ids)), clear)
+
+    def lines(self, ids: Sequence[int], *, clear: bool = False) -> Iterator[list[RegisterLine]]:
+        """The register lines of ``ids``, in their order, a chunk at a time."""
+        for start in range(0, len(ids), _CHUNK):
+            yield self._case_lines(ids[start : start + _CHUNK], clear)
+
+    def assignment_lines(self, ids: Sequence[int]) -> Iterator[list[AssignmentLine]]:
+        """The assignments of the cases ``ids`` (case order, then issue order), chunked."""
+        for start in range(0, len(ids), _CHUNK):
+            yield self._assignment_lines(ids[start : start + _CHUNK])
+
+    # Writers ----------------------------------------------------------------------------
+
+    def _write_xlsx(
+        self,
+        path: Path,
+        ids: Sequence[int],
+        clear: bool,
+        report: Progress,
+        stop: Callable[[], bool],
+    ) -> int:
+        workbook = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                # A complainant's text starting with "=" stays text, never a formula or a link.
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "default_date_format": "yyyy-mm-dd",
+            },
+        )
+        header = workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1})
+        dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        total = len(ids)
+        assignments = 0
+        try:
+            cases_sheet = _sheet(workbook, "事项台账", CASE_COLUMNS, header, dates)
+            row = 0
+            for chunk in self.lines(ids, clear=clear):
+                if stop():
+                    raise ExportCancelled()
+                for line in chunk:
+                    row += 1
+                    cases_sheet.write_row(row, 0, line.values())
+                report(row, total)
+            _finish_sheet(cases_sheet, row, CASE_COLUMNS)
+            assignment_sheet = _sheet(workbook, "交办情况", ASSIGNMENT_COLUMNS, header, dates)
+            for assignment_chunk in self.assignment_lines(ids):
+                if stop():
+                    raise ExportCancelled()
+                for assignment in assignment_chunk:
+                    assignments += 1
+                    assignment_sheet.write_row(assignments, 0, assignment.values())
+            _finish_sheet(assignment_sheet, assignments, ASSIGNMENT_COLUMNS)
+        finally:
+            workbook.close()
+        return assignments
+
+    def _write_csv(
+        self,
+        path: Path,
+        ids: Sequence[int],
+        clear: bool,
+        report: Progress,
+        stop: Callable[[], bool],
+    ) -> int:
+        """The cases only (a CSV has one sheet); dates as YYYY-MM-DD."""
+        done = 0
+        with path.open("w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow([column.header for column in CASE_COLUMNS])
+            for chunk in self.lines(ids, clear=clear):
+                if stop():
+                    raise ExportCancelled()
+                writer.writerows([_csv_cell(value) for value in line.values()] for line in chunk)
+                done += len(chunk)
+                report(done, len(ids))
+        return 0
+
+    # Reading ----------------------------------------------------------------------------
+
+    def _case_lines(self, chunk: Sequence[int], clear: bool) -> list[RegisterLine]:
+        with self._db.read() as session:
+            rows = session.execute(
+                select(
+                    Case.id,
+                    Case.number,
+                    Case.received_at,
+                    Case.channel,
+                    Complainant.name,
+                    Complainant.phone_sealed,
+                    Case.area,
+                    Case.title,
+                    Case.nature,
+                    Case.approach,
+                    Department.name,
+                    Case.due_date,
+                    Case.replied_at,
+                    Case.concluded_at,
+                    Case.status,
+                    Case.outcome,
+                    Case.visit_grade,
+                )
+                .join(Complainant, Case.complainant_id == Complainant.id)
+                .outerjoin(Department, Case.stuck_department_id == Department.id)
+                .where(Case.id.in_(chunk))
+            ).all()
+            slips: dict[int, list[str]] = {}
+            assigned: dict[int, datetime] = {}
+            for case_id, number, issued_at in session.execute(
+                select(Assignment.case_id, Slip.number, Assignment.issued_at)
+                .outerjoin(Slip, and_(Slip.assignment_id == Assignment.id, Slip.voided.is_(False)))
+                .where(Assignment.case_id.in_(chunk))
+                .order_by(Assignment.id, Slip.id)
+            ):
+                if number:
+                    slips.setdefault(case_id, []).append(number)
+                if issued_at is not None and (
+                    case_id not in assigned or issued_at < assigned[case_id]
+                ):
+                    assigned[case_id] = issued_at
+            visited: dict[int, datetime] = dict(
+                session.execute(
+                    select(CaseEvent.case_id, func.max(CaseEvent.at))
+                    .where(CaseEvent.case_id.in_(chunk), CaseEvent.kind == EventKind.VISITED.value)
+                    .group_by(CaseEvent.case_id)
+                ).all()
+            )
+            referrals: dict[int, list[str]] = {}
+            for case_id, state, number in session.execute(
+                select(Referral.case_id, Referral.state, Referral.number)
+                .where(Referral.case_id.in_(chunk))
+                .order_by(Referral.id)
+            ):
+                label = ReferralState(state).label
+                referrals.setdefault(case_id, []).append(f"{number} {label}" if number else label)
+        by_id: dict[int, RegisterLine] = {}
+        for r in rows:
+            phone = self._sealer.open(r[5], PHONE_COLUMN)
+            by_id[r[0]] = RegisterLine(
+                number=r[1],
+                received_on=r[2].date(),
+                channel=Channel(r[3]).label,
+                complainant=r[4],
+                phone=phone if clear or not phone else mask_phone(phone),
+                area=r[6],
+                title=r[7],
+                nature=Nature(r[8]).label if r[8] else "",
+                approach=Approach(r[9]).label if r[9] else "",
+                department=r[10] or "",
+                slip_numbers="、".join(slips.get(r[0], [])),
+                assigned_on=assigned[r[0]].date() if r[0] in assigned else None,
+                due_date=r[11],
+                replied_on=r[12].date() if r[12] else None,
+                concluded_on=r[13].date() if r[13] else None,
+                status=CaseStatus(r[14]).label,
+                outcome=Outcome(r[15]).label if r[15] else "",
+                visited_on=visited[r[0]].date() if r[0] in visited else None,
+                visit_grade=VisitGrade(r[16]).label if r[16] else "",
+                referrals="；".join(referrals.get(r[0], [])),
+            )
+        return [by_id[case_id] for case_id in chunk if case_id in by_id]
+
+    def _assignment_lines(self, chunk: Sequence[int]) -> list[AssignmentLine]:
+        order = {case_id: position for position, case_id in enumerate(chunk)}
+        with self._db.read() as session:
+            rows = session.execute(
+                select(Assignment, Case.number, Department.name)
+                .join(Case, Case.id == Assignment.case_id)
+                .join(Department, Department.id == Assignment.department_id)
+                .where(Assignment.case_id.in_(chunk))
+                .order_by(Assignment.id)
+            ).all()
+            numbers: dict[int, str] = {}
+            for assignment_id, number in session.execute(
+                select(Slip.assignment_id, Slip.number)
+                .join(Assignment, Assignment.id == Slip.assignment_id)
+                .where(Assignment.case_id.in_(chunk), Slip.voided.is_(False))
+                .order_by(Slip.id)
+            ):
+                numbers[assignment_id] = number  # the latest valid slip of each
+            lines = [
+                (
+                    order[a.case_id],
+                    AssignmentLine(
+                        slip_number=numbers.get(a.id, ""),
+                        case_number=case_number,
+                        kind=AssignmentKind(a.kind).label,
+                        department=department,
+                        state=AssignmentState(a.state).label,
+                        issued_on=a.issued_at.date() if a.issued_at else None,
+                        original_due_date=a.original_due_date,
+                        due_date=a.due_date,
+                        extension=_extension(a),
+                        received_on=a.received_on,
+                        responded_on=a.responded_at.date() if a.responded_at else None,
+                        returned_reason=a.returned_reason,
+                        urged_on=a.urged_at.date() if a.urged_at else None,
+                    ),
+                )
+                for a, case_number, department in rows
+            ]
+        lines.sort(key=lambda pair: pair[0])  # stable: issue order within a case
+        return [line for _, line in lines]
+
+    def _audit_clear_export(self, actor: Actor, path: Path, count: int) -> None:
+        with self._db.write() as session:
+            audit.record(
+                session,
+                at=self._clock.now(),
+                user_name=actor.username,
+                action="export_register",
+                entity="register",
+                entity_uuid="",
+                after={"file": path.name, "cases": count, "fields": ["phone"]},
+            )
+
+
+def _period(case_filter: CaseFilter) -> str:
+    start, end = case_filter.received_from, case_filter.received_to
+    if start and end:
+        return f"{chinese_date(start)}至{chinese_date(end)}"
+    if start:
+        return f"{chinese_date(start)}起"
+    if end:
+        return f"至{chinese_date(end)}"
+    return "全部"
+
+
+def _extension(assignment: Assignment) -> str:
+    if not assignment.extension_state:
+        return ""
+    label = ExtensionState(assignment.extension_state).label
+    if assignment.extension_days:
+        return f"{label}{assignment.extension_days}个工作日"
+    return label
+
+
+def _sheet(workbook: Any, name: str, columns: Sequence[Column], header: Any, dates: Any) -> Any:
+    sheet = workbook.add_worksheet(name)
+    for index, column in enumerate(columns):
+        sheet.set_column(index, index, column.width, dates if column.is_date else None)
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, [column.header for column in columns], header)
+    return sheet
+
+
+def _finish_sheet(sheet: Any, last_row: int, columns: Sequence[Column]) -> None:
+    sheet.autofilter(0, 0, max(last_row, 1), len(columns) - 1)
+
+
+def _csv_cell(value: Any) -> Any:
+    """A value for the CSV: dates ISO; text Excel would run as a formula gets a leading "'"."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value

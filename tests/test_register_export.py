@@ -1,0 +1,264 @@
+"""The 台账 out (issue 17): the xlsx read back (types, header, row count), the CSV Excel opens,
+phones masked unless asked and allowed, a cancel that leaves no file, and the command line."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+from sqlalchemy import select
+
+from desktop_app.domain.assignment_flow import AssignmentState
+from desktop_app.domain.vocabulary import CaseStatus, Channel, Nature, Outcome, VisitGrade
+from desktop_app.services.app import AppServices
+from desktop_app.services.context import Actor
+from desktop_app.services.ledger import CaseFilter
+from desktop_app.services.register_export import (
+    ASSIGNMENT_COLUMNS,
+    CASE_COLUMNS,
+    ExportCancelled,
+    RegisterExportService,
+)
+from desktop_app.storage.models import AuditEntry, Case, CaseEvent
+from tests.helpers.cli import as_user, run_bbcs
+from tests.helpers.factories import USER_PASSWORD
+from tests.helpers.supervision_cases import Office, concluded, open_case
+
+
+def _exporter(services: AppServices) -> RegisterExportService:
+    return RegisterExportService(services.db, services.clock, services.sealer, services.ledger)
+
+
+def _office(services: AppServices, clerk: Actor, leader: Actor) -> Office:
+    """Three cases: one open with an answered assignment, one concluded and visited, one whose
+    title a complainant began with "=" (it must stay text)."""
+    office = Office(services, clerk, leader)
+    office.case("open", **open_case(received_at=datetime(2026, 11, 2, 9, 30)))
+    office.assignment(
+        "open",
+        AssignmentState.RESPONDED,
+        issued_at=datetime(2026, 11, 3, 10, 0),
+        responded_at=datetime(2026, 11, 10, 15, 0),
+        returned_reason="",
+    )
+    office.case(
+        "visited",
+        **concluded(
+            received_at=datetime(2026, 11, 1, 8, 45),
+            status=CaseStatus.VISITED.value,
+            outcome=Outcome.DONE.value,
+            visit_grade=VisitGrade.SATISFIED.value,
+        ),
+    )
+    with services.db.write() as session:
+        session.add(
+            CaseEvent(
+                case_id=office.ids["visited"],
+                at=datetime(2026, 11, 23, 11, 0),
+                kind="visited",
+                summary="回访：满意",
+            )
+        )
+    office.case("formula", received_at=datetime(2026, 11, 5, 14, 0), title="=1+1 不是公式")
+    return office
+
+
+def test_the_xlsx_reads_back_with_dates_header_and_every_case(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    office = _office(services, clerk, leader)
+    out = tmp_path / "台账.xlsx"
+    result = _exporter(services).export(clerk, out, CaseFilter())
+    assert (result.cases, result.assignments) == (3, 1)
+    assert result.numbers_clear is False  # masked unless asked
+    book = CalamineWorkbook.from_path(str(out))
+    assert book.sheet_names == ["事项台账", "交办情况"]
+    rows = book.get_sheet_by_name("事项台账").to_python()
+    assert rows[0] == [column.header for column in CASE_COLUMNS]
+    assert len(rows) == 1 + 3
+    header = rows[0]
+    by_number = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    numbers = {name: _number(services, case_id) for name, case_id in office.ids.items()}
+    # Oldest first, as a register book runs.
+    assert [row[0] for row in rows[1:]] == [numbers["visited"], numbers["open"], numbers["formula"]]
+    visited = by_number[numbers["visited"]]
+    assert visited["受理日期"] == date(2026, 11, 1)  # a real Excel date, not text
+    assert visited["办结日期"] == date(2026, 11, 20)
+    assert visited["回访日期"] == date(2026, 11, 23)
+    assert visited["满意度"] == "满意" and visited["结果"] == "办成"
+    assert visited["状态"] == CaseStatus.VISITED.label
+    assert visited["渠道"] == Channel.WINDOW.label
+    opened = by_number[numbers["open"]]
+    assert opened["性质"] == Nature.HARD.label
+    assert opened["交办日期"] == date(2026, 11, 3)
+    assert opened["时限"] == date(2026, 12, 2)
+    assert opened["回访日期"] == ""  # an empty cell
+    assert "****" in str(opened["联系电话"])
+    assert by_number[numbers["formula"]]["事项"] == "=1+1 不是公式"
+    assignments = book.get_sheet_by_name("交办情况").to_python()
+    assert assignments[0] == [column.header for column in ASSIGNMENT_COLUMNS]
+    assert len(assignments) == 2
+    line = dict(zip(assignments[0], assignments[1], strict=True))
+    assert line["事项编号"] == numbers["open"] and line["状态"] == "已反馈"
+    assert line["签发日期"] == date(2026, 11, 3) and line["反馈日期"] == date(2026, 11, 10)
+
+
+def test_the_export_follows_the_filter(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    _office(services, clerk, leader)
+    out = tmp_path / "十一月上旬.xlsx"
+    case_filter = CaseFilter(received_from=date(2026, 11, 2), received_to=date(2026, 11, 4))
+    assert _exporter(services).export(clerk, out, case_filter).cases == 1
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("事项台账").to_python()
+    assert len(rows) == 2
+
+
+def test_clear_phones_only_when_asked_and_allowed_and_then_audited(
+    services: AppServices, clerk: Actor, leader: Actor, auditor: Actor, tmp_path: Path
+) -> None:
+    office = _office(services, clerk, leader)
+    exporter = _exporter(services)
+    # One person (the same ID) came three times: her latest phone is on every line.
+    phones = {"13900000003"}
+    clear = exporter.export(clerk, tmp_path / "clear.xlsx", CaseFilter(), masked=False)
+    assert clear.numbers_clear
+    assert set(_column(tmp_path / "clear.xlsx", "联系电话")) == phones
+    refused = exporter.export(auditor, tmp_path / "auditor.xlsx", CaseFilter(), masked=False)
+    assert not refused.numbers_clear
+    assert not phones & set(_column(tmp_path / "auditor.xlsx", "联系电话"))
+    del office
+    with services.db.read() as session:
+        actions = session.scalars(
+            select(AuditEntry.user_name).where(AuditEntry.action == "export_register")
+        ).all()
+    assert list(actions) == [clerk.username]  # the clear export only
+
+
+def test_the_csv_has_a_bom_and_neutralises_formulas(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    _office(services, clerk, leader)
+    out = tmp_path / "台账.csv"
+    result = _exporter(services).export(clerk, out, CaseFilter())
+    assert result.cases == 3
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == [column.header for column in CASE_COLUMNS]
+    assert len(rows) == 4
+    assert rows[1][1] == "2026-11-01"
+    assert "'=1+1 不是公式" in [row[6] for row in rows]
+
+
+def test_a_cancelled_export_leaves_no_file(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    _office(services, clerk, leader)
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    with pytest.raises(ExportCancelled):
+        _exporter(services).export(
+            clerk, folder / "台账.xlsx", CaseFilter(), cancelled=lambda: True
+        )
+    assert list(folder.iterdir()) == []
+
+
+def test_progress_counts_up_to_the_total(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    _office(services, clerk, leader)
+    seen: list[tuple[int, int]] = []
+    _exporter(services).export(
+        clerk, tmp_path / "t.xlsx", CaseFilter(), progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen[-1] == (3, 3)
+
+
+def test_an_unknown_suffix_is_the_users_mistake(
+    services: AppServices, clerk: Actor, tmp_path: Path
+) -> None:
+    from desktop_app.errors import UserError
+
+    with pytest.raises(UserError, match=r"\.xlsx 或 \.csv"):
+        _exporter(services).export(clerk, tmp_path / "台账.txt", CaseFilter())
+
+
+def test_the_command_line_exports_masked_for_a_role_that_may_not_see_numbers(
+    services: AppServices, clerk: Actor, leader: Actor, data_dir: Path, tmp_path: Path
+) -> None:
+    _office(services, clerk, leader)
+    services.close()
+    out = tmp_path / "台账.xlsx"
+    result = run_bbcs(
+        "ledger",
+        "--out",
+        str(out),
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        data_dir=data_dir,
+        env=as_user("auditor", USER_PASSWORD),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "事项 3 件" in result.stdout and "已遮挡" in result.stdout
+    assert "无权查看完整号码" in result.stderr
+    assert all("****" in phone for phone in _column(out, "联系电话"))
+    csv_out = tmp_path / "台账.csv"
+    clerk_run = run_bbcs(
+        "ledger", "--out", str(csv_out), data_dir=data_dir, env=as_user("clerk1", USER_PASSWORD)
+    )
+    assert clerk_run.returncode == 0, clerk_run.stderr
+    assert "联系电话完整" in clerk_run.stdout
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_libreoffice_opens_the_xlsx_and_keeps_every_row(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    """The round trip .ci/run makes possible: LibreOffice converts our xlsx to its own xlsx, and
+    the rows, header and dates survive."""
+    _office(services, clerk, leader)
+    out = tmp_path / "in" / "台账.xlsx"
+    out.parent.mkdir()
+    _exporter(services).export(clerk, out, CaseFilter())
+    converted = tmp_path / "out"
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(converted),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    back = CalamineWorkbook.from_path(str(converted / "台账.xlsx"))
+    assert back.sheet_names == ["事项台账", "交办情况"]
+    rows = back.get_sheet_by_name("事项台账").to_python()
+    assert rows[0] == [column.header for column in CASE_COLUMNS] and len(rows) == 4
+    assert rows[1][1] == date(2026, 11, 1)
+
+
+def _number(services: AppServices, case_id: int) -> str:
+    with services.db.read() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        return case.number
+
+
+def _column(path: Path, header: str) -> list[str]:
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("事项台账").to_python()
+    index = rows[0].index(header)
+    return [str(row[index]) for row in rows[1:]]
