@@ -9,26 +9,37 @@ it was issued in; drafts and voided assignments never reached a department and a
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from desktop_app.documents.scorecard_xlsx import write_scorecard_xlsx
+from desktop_app.documents.scoring_sheet import ScoringSheetContent, render_scoring_sheets
 from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, ExtensionState
 from desktop_app.domain.permissions import Permission
-from desktop_app.domain.scoring import DepartmentScore, Scorecard, ScoringItem, parse_template
+from desktop_app.domain.scoring import (
+    DepartmentScore,
+    Scorecard,
+    ScoringItem,
+    parse_template,
+    sheet_lines,
+)
 from desktop_app.domain.settings import RANKING_MIN_VOLUME, SCORING_TEMPLATE
 from desktop_app.domain.statistics import Rate, Round, on_time_rate, percentile, ranked
 from desktop_app.domain.vocabulary import VisitGrade
 from desktop_app.domain.workdays import DateOutOfRange, WorkdayCalendar
-from desktop_app.errors import ValidationFailed
+from desktop_app.errors import EnvironmentProblem, ValidationFailed, cannot_write
 from desktop_app.services import settings
 from desktop_app.services.calendar import CalendarService
 from desktop_app.services.context import Actor, Clock
+from desktop_app.services.site import read_paper_settings
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Assignment, Case, Department, Referral
+from desktop_app.storage.models import Assignment, Case, Department, Referral, Site
 
 # Reached the department: issued, and not voided. A returned one counts as received and returned.
 _NOT_RECEIVED = (AssignmentState.DRAFT.value, AssignmentState.VOIDED.value)
@@ -131,6 +142,51 @@ class ScorecardService:
         """The 量化管理评分表's items as the administrator set them."""
         with self.db.read() as session:
             return parse_template(settings.read(session, SCORING_TEMPLATE))
+
+    def sheets(
+        self, actor: Actor, card: Scorecard, department_ids: Iterable[int] | None = None
+    ) -> list[ScoringSheetContent]:
+        """The 量化管理评分表 of each department of ``card`` (or of ``department_ids``), the
+        template's computed items filled in from its row."""
+        actor.require(Permission.VIEW_CASES)
+        wanted = set(department_ids) if department_ids is not None else None
+        with self.db.read() as session:
+            items = parse_template(settings.read(session, SCORING_TEMPLATE))
+            site_name = session.scalar(select(Site.name).where(Site.is_local.is_(True))) or ""
+            issuer = read_paper_settings(session).issuer(site_name)
+        made_at = self.clock.now()
+        return [
+            ScoringSheetContent(
+                issuer=issuer,
+                department=row.department,
+                period_from=card.period_from,
+                period_to=card.period_to,
+                judged_on=card.today,
+                lines=sheet_lines(items, row),
+                made_at=made_at,
+            )
+            for row in card.rows
+            if wanted is None or row.department_id in wanted
+        ]
+
+    def export(
+        self, actor: Actor, card: Scorecard, out: Path, department_ids: Iterable[int] | None = None
+    ) -> Path:
+        """Writes ``card`` as .xlsx, or as the scoring sheets (.pdf), by ``out``'s suffix."""
+        if out.suffix.lower() == ".pdf":
+            sheets = self.sheets(actor, card, department_ids)
+            if not sheets:
+                raise ValidationFailed({"department": "所选期间没有部门收到交办，无评分表可打印"})
+            render_scoring_sheets(sheets, out=out)
+            return out
+        if out.suffix.lower() != ".xlsx":
+            raise ValidationFailed({"out": "请保存为 .xlsx（Excel）或 .pdf（评分表）"})
+        actor.require(Permission.VIEW_CASES)
+        try:
+            write_scorecard_xlsx(card, out)
+        except OSError as error:
+            raise EnvironmentProblem(cannot_write(error, out, "Excel 文件")) from error
+        return out
 
     @staticmethod
     def _grades(session: Session, case_ids: set[int]) -> dict[int, VisitGrade]:
