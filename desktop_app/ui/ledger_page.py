@@ -87,6 +87,9 @@ class LedgerPage(QWidget):
         filters.addWidget(self.more_button)
         self.reset_button = QPushButton("清除条件")
         filters.addWidget(self.reset_button)
+        self.export_button = QPushButton("导出台账")
+        self.export_button.setToolTip("把当前筛选出的事项导出为 Excel、CSV 或打印用的登记簿")
+        filters.addWidget(self.export_button)
         layout.addLayout(filters)
 
         self.more_filters = QWidget()
@@ -134,6 +137,7 @@ class LedgerPage(QWidget):
         self.date_from.dateChanged.connect(self.apply_filter)
         self.date_to.dateChanged.connect(self.apply_filter)
         self.reset_button.clicked.connect(self.reset_filters)
+        self.export_button.clicked.connect(self.export_register)
         self.more_button.toggled.connect(self._more_toggled)
         self.table.doubleClicked.connect(
             lambda index: self.open_case.emit(self.model.case_id(index.row()))
@@ -233,6 +237,14 @@ class LedgerPage(QWidget):
                 case_filter.received_from is not None or case_filter.received_to is not None,
             )
         )
+
+    def export_register(self) -> None:
+        """导出台账: the rows the current filter shows, in a dialog with progress and 取消."""
+        from desktop_app.ui.register_export_dialog import RegisterExportDialog
+
+        dialog = RegisterExportDialog(self._context, self.current_filter(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def reset_filters(self) -> None:
         self.show_filter(CaseFilter())
