@@ -1,0 +1,143 @@
+"""部门评分 view (issue 17), clicked: a period counted, sorted by a column, the Excel and the
+selected department's 量化管理评分表 saved; the model checked and the view looked at."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from PySide6.QtCore import QDate, QPoint, Qt
+from PySide6.QtWidgets import QFileDialog
+from python_calamine import CalamineWorkbook
+
+from desktop_app.documents.scorecard_xlsx import SHEET_NAME
+from desktop_app.services.app import AppServices
+from desktop_app.services.context import Actor
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+from desktop_app.ui.scorecard_view import DEPARTMENT_COLUMN, ScorecardModel, ScorecardView
+from tests.helpers.scorecard_cases import NOVEMBER, Departments, build_departments
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("message_boxes")
+
+SCREENSHOT = (
+    Path(os.environ.get("BBCS_SCREENSHOTS") or tempfile.mkdtemp(prefix="bbcs-shots-"))
+    / "17-scorecards.png"
+)
+ON_TIME_COLUMN = 3
+
+
+@pytest.fixture
+def runner() -> Iterator[TaskRunner]:
+    runner = TaskRunner()
+    yield runner
+    runner.wait()
+
+
+@pytest.fixture
+def office(services: AppServices, clerk: Actor) -> Departments:
+    return build_departments(services, clerk)
+
+
+def _view(qtbot, services: AppServices, actor: Actor, runner: TaskRunner) -> ScorecardView:
+    view = ScorecardView(UiContext(services, actor, ChangeHub(), runner))
+    qtbot.addWidget(view)
+    view.resize(1366 - 200, 768 - 40 - 80)  # a laptop's page area (tests/test_page_fit.py)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: not view.is_loading)
+    return view
+
+
+def _november(qtbot, view: ScorecardView) -> None:
+    view.from_edit.setDate(QDate(*NOVEMBER[0].timetuple()[:3]))
+    view.to_edit.setDate(QDate(*NOVEMBER[1].timetuple()[:3]))
+    qtbot.mouseClick(view.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.is_loading and view.model.rowCount() == 2)
+
+
+def _departments(view: ScorecardView) -> list[str]:
+    return [view.proxy.index(row, DEPARTMENT_COLUMN).data() for row in range(view.proxy.rowCount())]
+
+
+def test_count_sort_and_save_clicked(
+    qtbot,
+    monkeypatch: pytest.MonkeyPatch,
+    services: AppServices,
+    clerk: Actor,
+    office: Departments,
+    runner: TaskRunner,
+    tmp_path: Path,
+) -> None:
+    view = _view(qtbot, services, clerk, runner)
+    _november(qtbot, view)
+    assert view.count.text() == "2 个部门"
+    assert "少于 5 件" in view.note.text()
+    # Ranked first (A, ranked 1) then the unranked; by on-time rate, B's 100 % sorts last.
+    assert _departments(view) == [office.a.name, office.b.name]
+    header = view.table.horizontalHeader()
+    x = header.sectionViewportPosition(ON_TIME_COLUMN) + header.sectionSize(ON_TIME_COLUMN) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    sorted_once = _departments(view)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    assert {tuple(sorted_once), tuple(_departments(view))} == {
+        (office.a.name, office.b.name),
+        (office.b.name, office.a.name),
+    }
+    row = _departments(view).index(office.a.name)
+    rect = view.table.visualRect(view.proxy.index(row, DEPARTMENT_COLUMN))
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert view.selected_department_id() == office.a.id
+
+    pdf = tmp_path / "评分表.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(pdf), ""))
+    )
+    qtbot.mouseClick(view.sheet_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.is_loading and "已保存" in view.note.text(), timeout=10_000)
+    assert len(PdfReader(str(pdf)).pages) == 1  # the selected department only
+    assert office.a.name in (PdfReader(str(pdf)).pages[0].extract_text() or "").replace(" ", "")
+
+    xlsx = tmp_path / "评分.xlsx"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(xlsx), ""))
+    )
+    qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.is_loading and "评分.xlsx" in view.note.text(), timeout=10_000)
+    rows = CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_name(SHEET_NAME).to_python()
+    assert {r[1] for r in rows[1:3]} == {office.a.name, office.b.name}
+
+
+def test_an_empty_period_offers_nothing_to_save(
+    qtbot, services: AppServices, clerk: Actor, runner: TaskRunner
+) -> None:
+    view = _view(qtbot, services, clerk, runner)
+    assert view.model.rowCount() == 0 and view.count.text() == "0 个部门"
+    assert not view.export_button.isEnabled() and not view.sheet_button.isEnabled()
+
+
+def test_the_model_and_a_screenshot(
+    qtbot,
+    qtmodeltester,
+    qapp,
+    services: AppServices,
+    clerk: Actor,
+    office: Departments,
+    runner: TaskRunner,
+) -> None:
+    model = ScorecardModel()
+    model.set_card(services.scorecards.scorecard(clerk, *NOVEMBER))
+    qtmodeltester.check(model)
+
+    from desktop_app.ui.theme import apply_style, install_fonts
+
+    install_fonts(qapp)
+    apply_style(qapp)
+    view = _view(qtbot, services, clerk, runner)
+    _november(qtbot, view)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    assert view.grab().save(str(SCREENSHOT))
