@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
     from desktop_app.services.backup import BackupService
+    from desktop_app.services.bulletins import BulletinService
     from desktop_app.services.classes import ClassService
     from desktop_app.services.exchange import ExchangeService
     from desktop_app.services.meetings import MeetingService
@@ -145,6 +146,13 @@ class AppServices:
         from desktop_app.services.statistics import StatisticsService
 
         return StatisticsService(self.db, self.clock, self.calendar)
+
+    @functools.cached_property
+    def bulletins(self) -> BulletinService:
+        """分析通报: numbered bulletins from the period statistics (issue 17)."""
+        from desktop_app.services.bulletins import BulletinService
+
+        return BulletinService(self.db, self.clock, self.statistics)
 
     @functools.cached_property
     def backups(self) -> BackupService:

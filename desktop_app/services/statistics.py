@@ -518,9 +518,11 @@ def _labelled(key: str, counts: Mapping[Any, int], labels: Mapping[Any, str]) ->
 
 
 def format_change(current: int, previous: int) -> str:
-    """ "↑12（上期 30）" for the comparison column; "—" when there is nothing to compare."""
+    """ "增长12.0%" / "下降5.0%" / "持平" against the previous period ("—" with nothing to
+    compare). Words, not arrows: the official fonts have no arrow glyphs."""
     if previous == 0:
         return "—" if current == 0 else f"新增{current}"
     change = 100 * (current - previous) / previous
-    arrow = "↑" if change > 0 else "↓" if change < 0 else "持平"
-    return f"{arrow}{abs(change):.1f}%" if change else arrow
+    if not change:
+        return "持平"
+    return f"{'增长' if change > 0 else '下降'}{abs(change):.1f}%"

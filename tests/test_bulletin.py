@@ -1,0 +1,82 @@
+"""分析通报 (issue 17): numbered gap-free, the figures printed as the statistics computed them,
+tables and charts drawn; read back with pdftotext and rendered with pdftoppm."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from desktop_app.documents.slip_pdf import UnprintableCharacters
+from desktop_app.services.app import AppServices
+from desktop_app.services.context import Actor
+from tests.test_statistics import NOVEMBER, build_period
+
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
+    reason="poppler-utils (pdftotext, pdftoppm) not installed",
+)
+
+
+def pdf_text(path: Path) -> str:
+    result = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    )
+    return result.stdout
+
+
+@needs_poppler
+def test_issued_bulletin_prints_the_figures_with_their_denominators(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    build_period(services, clerk, leader)
+    assert services.bulletins.next_number() == "〔2026〕第1期"
+    out = tmp_path / "通报.pdf"
+    issued = services.bulletins.issue(clerk, NOVEMBER, out)
+    assert issued.number == "〔2026〕第1期"
+    text = pdf_text(out)
+    compact = "".join(text.split())
+    assert "分析通报" in compact
+    assert "〔2026〕第1期" in compact
+    assert "2026年11月1日至2026年11月30日" in compact
+    assert "本期共受理反映事项9件（上期1件" in compact
+    assert "按期办结率50.0%（2/4）" in compact
+    assert "按原定期限计算为25.0%（1/4）" in compact
+    assert "办结用时中位数4个工作日，第90百分位数10个工作日" in compact
+    assert "回访率66.7%（2/3）" in compact
+    assert "政策不明" in compact  # the cause table
+    assert "说明" in compact and "最近秩法" in compact
+    # The next one takes the next number; a preview takes none.
+    assert services.bulletins.next_number() == "〔2026〕第2期"
+    preview = services.bulletins.content(clerk, NOVEMBER)
+    assert preview.preview and preview.number == "〔2026〕第2期"
+    assert services.bulletins.next_number() == "〔2026〕第2期"
+    second = services.bulletins.issue(clerk, NOVEMBER, tmp_path / "2.pdf")
+    assert second.number == "〔2026〕第2期"
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(out), str(tmp_path / "page")], check=True)
+    assert sorted(p.name for p in tmp_path.glob("page-*.png"))
+
+
+def test_a_bulletin_that_cannot_print_takes_no_number(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    office = build_period(services, clerk, leader)
+    from desktop_app.storage.models import Case
+
+    with services.db.write() as session:
+        case = session.get(Case, office.ids["late_open"])
+        assert case is not None
+        case.area = "\U000f0000"  # a private-use character no font draws
+    with pytest.raises(UnprintableCharacters):
+        services.bulletins.issue(clerk, NOVEMBER, tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
+    assert services.bulletins.next_number() == "〔2026〕第1期"
+
+
+def test_an_empty_period_still_makes_a_bulletin(
+    services: AppServices, clerk: Actor, tmp_path: Path
+) -> None:
+    issued = services.bulletins.issue(clerk, NOVEMBER, tmp_path / "empty.pdf")
+    assert issued.size > 0
