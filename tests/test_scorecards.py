@@ -96,3 +96,29 @@ def test_the_administrator_edits_the_template_and_a_bad_one_is_refused(
             settings.write(session, admin, SCORING_TEMPLATE, bad)
     with pytest.raises(PermissionDenied), services.db.write() as session:
         settings.write(session, clerk, SCORING_TEMPLATE, DEFAULT_TEMPLATE_TEXT)
+
+
+def test_the_scoring_settings_are_saved_audited_and_checked(
+    services: AppServices, clerk: Actor, admin: Actor
+) -> None:
+    from sqlalchemy import select
+
+    from desktop_app.services.scorecards import ScoringSettings
+    from desktop_app.storage.models import AuditEntry
+
+    assert services.scorecards.scoring_settings() == ScoringSettings(DEFAULT_TEMPLATE_TEXT, 5)
+    chosen = ScoringSettings("满意率|20|satisfaction\n档案|5|\n", 3)
+    changes = services.scorecards.save_scoring_settings(admin, chosen)
+    assert changes.settings
+    assert services.scorecards.scoring_settings() == ScoringSettings(
+        "满意率|20|satisfaction\n档案|5|", 3
+    )
+    with services.db.read() as session:
+        actions = session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("save_scoring_settings") == 1
+    assert not services.scorecards.save_scoring_settings(admin, chosen).settings  # no change
+    with pytest.raises(ValidationFailed):
+        services.scorecards.save_scoring_settings(admin, ScoringSettings("档案|五|", 3))
+    with pytest.raises(PermissionDenied):
+        services.scorecards.save_scoring_settings(clerk, ScoringSettings(DEFAULT_TEMPLATE_TEXT, 5))
+    assert services.scorecards.scoring_settings().minimum_volume == 3

@@ -18,7 +18,12 @@ from desktop_app.documents.scorecard_xlsx import SHEET_NAME
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
-from desktop_app.ui.scorecard_view import DEPARTMENT_COLUMN, ScorecardModel, ScorecardView
+from desktop_app.ui.scorecard_view import (
+    DEPARTMENT_COLUMN,
+    ScorecardModel,
+    ScorecardView,
+    ScoringSettingsDialog,
+)
 from tests.helpers.scorecard_cases import NOVEMBER, Departments, build_departments
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -141,3 +146,29 @@ def test_the_model_and_a_screenshot(
     _november(qtbot, view)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     assert view.grab().save(str(SCREENSHOT))
+
+
+def test_the_administrator_edits_the_scoring_settings(
+    qtbot, services: AppServices, clerk: Actor, admin: Actor, runner: TaskRunner
+) -> None:
+    assert not _view(qtbot, services, clerk, runner).settings_button.isVisible()
+    assert _view(qtbot, services, admin, runner).settings_button.isVisible()
+    dialog = ScoringSettingsDialog(UiContext(services, admin, ChangeHub(), runner))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.template_edit.selectAll()
+    qtbot.keyClicks(dialog.template_edit, "abc|x|")  # QTest types ASCII only: a bad score
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.save_button.isEnabled(), timeout=10_000)
+    assert "不是数字" in dialog.template_error.text() and dialog.isVisible()
+    dialog.template_edit.selectAll()
+    qtbot.keyClicks(dialog.template_edit, "Files|5|")
+    qtbot.keyClick(dialog.template_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.template_edit, "On time|20|on_time")
+    dialog.volume_spin.selectAll()
+    qtbot.keyClicks(dialog.volume_spin, "2")
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    saved = services.scorecards.scoring_settings()
+    assert saved.template == "Files|5|\nOn time|20|on_time" and saved.minimum_volume == 2

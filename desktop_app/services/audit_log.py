@@ -77,6 +77,7 @@ ACTION_LABELS: dict[str, str] = {
     "recompute_deadlines": "重算时限",
     "set_window_phone": "设置窗口电话",
     "set_paper_settings": "公文设置",
+    "save_scoring_settings": "保存评分表设置",
     "save_deadline_rules": "保存期限规则",
     "save_login_rules": "保存登录规则",
     "save_staff": "保存值班人员",

@@ -34,9 +34,9 @@ from desktop_app.domain.statistics import Rate, Round, on_time_rate, percentile,
 from desktop_app.domain.vocabulary import VisitGrade
 from desktop_app.domain.workdays import DateOutOfRange, WorkdayCalendar
 from desktop_app.errors import EnvironmentProblem, ValidationFailed, cannot_write
-from desktop_app.services import settings
+from desktop_app.services import audit, settings
 from desktop_app.services.calendar import CalendarService
-from desktop_app.services.context import Actor, Clock
+from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.site import read_paper_settings
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Assignment, Case, Department, Referral, Site
@@ -62,6 +62,12 @@ class _Tally:
     # Its cases: not those it only assisted on, nor those it sent back as not its own.
     cases: set[int] = field(default_factory=set)
     referrals: int = 0
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    template: str  # one item a line: 名称|分值|计算项 (domain/scoring.py)
+    minimum_volume: int  # assignments a department needs to be ranked
 
 
 class ScorecardService:
@@ -137,6 +143,32 @@ class ScorecardService:
             ranking=tuple(ranking),
             minimum_volume=minimum,
         )
+
+    def scoring_settings(self) -> ScoringSettings:
+        """The template's text and the ranking's minimum volume, as stored."""
+        with self.db.read() as session:
+            return ScoringSettings(
+                template=settings.read(session, SCORING_TEMPLATE),
+                minimum_volume=settings.read(session, RANKING_MIN_VOLUME),
+            )
+
+    def save_scoring_settings(self, actor: Actor, chosen: ScoringSettings) -> Changes:
+        """The administrator's template and minimum volume (checked against their declarations,
+        audited if changed)."""
+        settings.require(actor, SCORING_TEMPLATE, RANKING_MIN_VOLUME)
+        with self.db.write() as session:
+            changed = audit.write_settings(
+                session,
+                actor,
+                {
+                    SCORING_TEMPLATE: chosen.template.strip(),
+                    RANKING_MIN_VOLUME: chosen.minimum_volume,
+                },
+                at=self.clock.now(),
+                action="save_scoring_settings",
+                entity_uuid="scorecard",
+            )
+        return Changes(settings=True) if changed else Changes()
 
     def template(self) -> tuple[ScoringItem, ...]:
         """The 量化管理评分表's items as the administrator set them."""

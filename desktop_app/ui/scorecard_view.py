@@ -21,20 +21,30 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_app.domain.scoring import DepartmentScore, Scorecard
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.scoring import DepartmentScore, Measure, Scorecard
+from desktop_app.domain.settings import RANKING_MIN_VOLUME
 from desktop_app.domain.statistics import Rate
-from desktop_app.ui.common import UiContext
+from desktop_app.errors import ValidationFailed
+from desktop_app.services.context import Changes
+from desktop_app.services.scorecards import ScoringSettings
+from desktop_app.ui.common import FieldError, UiContext
 from desktop_app.ui.list_table import date_edit, list_view, page_hint, picked_date, title_row
-from desktop_app.ui.operations import Query
+from desktop_app.ui.operations import Action, Query
 
 _Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -164,6 +174,11 @@ class ScorecardView(QWidget):
         self.sheet_button.setToolTip("所选部门的量化管理评分表；未选部门时为全部部门")
         self.sheet_button.clicked.connect(self._export_sheets)
         controls.addWidget(self.sheet_button)
+        self.settings_button = QPushButton("评分设置…")
+        self.settings_button.setToolTip("评分表的项目、分值和计算项，参加排名的最少交办件数")
+        self.settings_button.clicked.connect(self._edit_settings)
+        self.settings_button.setVisible(context.actor.can(Permission.MANAGE_REFERENCE))
+        controls.addWidget(self.settings_button)
         layout.addLayout(controls)
 
         self.model = ScorecardModel(self)
@@ -216,6 +231,11 @@ class ScorecardView(QWidget):
         self.export_button.setEnabled(not self.is_loading and has_rows)
         self.sheet_button.setEnabled(not self.is_loading and has_rows)
 
+    def _edit_settings(self) -> None:
+        dialog = ScoringSettingsDialog(self._context, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.reload()
+
     # --- out -------------------------------------------------------------------------------
 
     def selected_department_id(self) -> int | None:
@@ -260,3 +280,63 @@ class ScorecardView(QWidget):
             lambda: self._scorecards.export(actor, card, out, wanted),
             lambda saved: self.note.setText(f"已保存：{saved}"),
         ).finished(self._loaded).run()
+
+
+class ScoringSettingsDialog(QDialog):
+    """评分设置: the 量化管理评分表's items (one a line: 名称|分值|计算项) and the ranking's
+    minimum volume, saved by whoever maintains the reference data, audited."""
+
+    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.setWindowTitle("评分设置")
+        current = context.services.scorecards.scoring_settings()
+        layout = QVBoxLayout(self)
+        codes = "、".join(f"{m.value}（{m.label}）" for m in Measure)
+        hint = QLabel(
+            f"每行一项：项目名称|分值|计算项。计算项可空（由检查人员评定），或为：{codes}。"
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        self.template_edit = QPlainTextEdit(current.template)
+        self.template_edit.setMinimumSize(520, 200)
+        layout.addWidget(self.template_edit, 1)
+        self.template_error = FieldError()
+        layout.addWidget(self.template_error)
+        form = QFormLayout()
+        self.volume_spin = QSpinBox()
+        self.volume_spin.setRange(
+            RANKING_MIN_VOLUME.minimum or 1, RANKING_MIN_VOLUME.maximum or 1000
+        )
+        self.volume_spin.setValue(current.minimum_volume)
+        self.volume_spin.setSuffix(" 件")
+        form.addRow(RANKING_MIN_VOLUME.label, self.volume_spin)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setText("保存")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _save(self) -> None:
+        chosen = ScoringSettings(self.template_edit.toPlainText(), self.volume_spin.value())
+        actor = self._context.actor
+        scorecards = self._context.services.scorecards
+        self.template_error.set_message(None)
+        self.save_button.setEnabled(False)
+        Action(
+            self._context, self, lambda: scorecards.save_scoring_settings(actor, chosen)
+        ).success(self._saved).on_invalid(self._invalid).finished(
+            lambda: self.save_button.setEnabled(True)
+        ).run()
+
+    def _saved(self, _changes: Changes) -> None:
+        self.accept()
+
+    def _invalid(self, error: ValidationFailed) -> None:
+        self.template_error.set_message(error.message)
