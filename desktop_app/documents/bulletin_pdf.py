@@ -131,12 +131,13 @@ class _BulletinLayout(_MinutesLayout):
         setter, fonts, content = self.setter, self.fonts, self.bulletin
         office = content.masthead or content.issuer
         office_size = setter.fit(office, fonts.title, 18.0, self.frame_width, 12.0)
+        preview = "（预览，未编号）" if content.preview else ""
         mark_size = setter.fit(BULLETIN_MARK, fonts.title, 36.0, self.frame_width, 22.0)
         return [
             _Red(setter, office, fonts.title, office_size, office_size * 1.5),
             _Red(setter, BULLETIN_MARK, fonts.title, mark_size, mark_size * 1.5, 12.0),
             Spacer(1, 3 * mm),
-            _Text(setter, content.number, fonts.body, 16.0, 22.0, "center"),
+            _Text(setter, content.number + preview, fonts.body, 16.0, 22.0, "center"),
             _RedRule(),
             Spacer(1, 4 * mm),
         ]

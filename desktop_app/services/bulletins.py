@@ -9,6 +9,7 @@ one in the transaction that audits it, so a failed render leaves no gap.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -56,8 +57,12 @@ NOTES = (
 @dataclass(frozen=True)
 class IssuedBulletin:
     number: str
-    path: Path
-    size: int
+    path: Path | None
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
 
 class BulletinService:
@@ -99,10 +104,21 @@ class BulletinService:
             preview=number is None,
         )
 
+    def preview_pdf(self, actor: Actor, period: Period, *, site_code: str | None = None) -> bytes:
+        """The bulletin as it would be issued now, marked 预览; takes no number."""
+        return render_bulletin(self.content(actor, period, site_code=site_code))
+
     def issue(
-        self, actor: Actor, period: Period, out: Path, *, site_code: str | None = None
+        self,
+        actor: Actor,
+        period: Period,
+        out: Path | None = None,
+        *,
+        site_code: str | None = None,
+        deliver: Callable[[bytes], None] | None = None,
     ) -> IssuedBulletin:
-        """Number the bulletin, write it to ``out`` and audit it, all or nothing."""
+        """Number the bulletin, write it to ``out`` or hand it to ``deliver`` (the printer) and
+        audit it, all or nothing: a failed render, write or print takes no number."""
         actor.require(Permission.VIEW_CASES)
         now = self.clock.now()
         draft = self.content(actor, period, site_code=site_code)  # read before the write lock
@@ -111,6 +127,8 @@ class BulletinService:
             number = bulletin_number(now.year, seq)
             content = replace(draft, number=number, preview=False)
             data = render_bulletin(content, out=out)  # raises before the number is kept
+            if deliver is not None:
+                deliver(data)
             audit.record(
                 session,
                 at=now,
@@ -123,10 +141,10 @@ class BulletinService:
                     "from": period.start.isoformat(),
                     "to": period.end.isoformat(),
                     "site_code": site_code or "",
-                    "file": out.name,
+                    "file": out.name if out is not None else "",
                 },
             )
-        return IssuedBulletin(number=number, path=out, size=len(data))
+        return IssuedBulletin(number=number, path=out, data=data)
 
 
 def bulletin_number(year: int, seq: int) -> str:

@@ -56,9 +56,7 @@ _SWITCH_KEYS_ADDED = "bbcsSwitchKeys"  # a dialog's property once it has the two
 PREFERRED_WIDTH = 1440
 PREFERRED_HEIGHT = 900
 
-PLANNED = {
-    "统计通报": "部门办理情况、按期办结率、满意度和编号的分析通报。",
-}
+PLANNED: dict[str, str] = {}
 
 
 class PlannedPage(QWidget):
@@ -214,6 +212,7 @@ class MainWindow(QMainWindow):
             "问责线索": self._build_referrals,
             "一类事与预警": self._build_classes,
             "联席会议": self._build_meetings,
+            "统计通报": self._build_reports,
             "数据交换": self._build_exchange,
             "系统设置": self._build_settings,
             "审计日志": self._build_audit,
@@ -230,6 +229,7 @@ class MainWindow(QMainWindow):
             self._add_page("一类事与预警", QWidget())
         if context.actor.can(Permission.MANAGE_MEETINGS):
             self._add_page("联席会议", QWidget())
+        self._add_page("统计通报", QWidget())
         for title, description in PLANNED.items():
             self._add_page(title, PlannedPage(title, description))
         self._add_page("数据交换", QWidget())
@@ -387,6 +387,11 @@ class MainWindow(QMainWindow):
         page = MeetingsPage(self.context)
         page.open_case.connect(self.open_case)
         return page
+
+    def _build_reports(self) -> QWidget:
+        from desktop_app.ui.reports_page import ReportsPage
+
+        return ReportsPage(self.context)
 
     def _build_exchange(self) -> QWidget:
         from desktop_app.ui.exchange import ExchangePage
