@@ -343,7 +343,7 @@ class RegisterExportService:
                     raise ExportCancelled()
                 for line in chunk:
                     row += 1
-                    cases_sheet.write_row(row, 0, line.values())
+                    _write_cells(cases_sheet, row, line.values(), CASE_DATES, dates)
                 report(row, total)
             _finish_sheet(cases_sheet, row, CASE_COLUMNS)
             assignment_sheet = _sheet(workbook, "交办情况", ASSIGNMENT_COLUMNS, header, dates)
@@ -352,7 +352,9 @@ class RegisterExportService:
                     raise ExportCancelled()
                 for assignment in assignment_chunk:
                     assignments += 1
-                    assignment_sheet.write_row(assignments, 0, assignment.values())
+                    _write_cells(
+                        assignment_sheet, assignments, assignment.values(), ASSIGNMENT_DATES, dates
+                    )
             _finish_sheet(assignment_sheet, assignments, ASSIGNMENT_COLUMNS)
         finally:
             workbook.close()
@@ -466,8 +468,25 @@ class RegisterExportService:
     def _assignment_lines(self, chunk: Sequence[int]) -> list[AssignmentLine]:
         order = {case_id: position for position, case_id in enumerate(chunk)}
         with self._db.read() as session:
+            # Columns, not entities: 100,000 ORM objects would cost more than the query.
             rows = session.execute(
-                select(Assignment, Case.number, Department.name)
+                select(
+                    Assignment.id,
+                    Assignment.case_id,
+                    Case.number,
+                    Department.name,
+                    Assignment.kind,
+                    Assignment.state,
+                    Assignment.issued_at,
+                    Assignment.original_due_date,
+                    Assignment.due_date,
+                    Assignment.extension_state,
+                    Assignment.extension_days,
+                    Assignment.received_on,
+                    Assignment.responded_at,
+                    Assignment.returned_reason,
+                    Assignment.urged_at,
+                )
                 .join(Case, Case.id == Assignment.case_id)
                 .join(Department, Department.id == Assignment.department_id)
                 .where(Assignment.case_id.in_(chunk))
@@ -481,27 +500,27 @@ class RegisterExportService:
                 .order_by(Slip.id)
             ):
                 numbers[assignment_id] = number  # the latest valid slip of each
-            lines = [
-                (
-                    order[a.case_id],
-                    AssignmentLine(
-                        slip_number=numbers.get(a.id, ""),
-                        case_number=case_number,
-                        kind=AssignmentKind(a.kind).label,
-                        department=department,
-                        state=AssignmentState(a.state).label,
-                        issued_on=a.issued_at.date() if a.issued_at else None,
-                        original_due_date=a.original_due_date,
-                        due_date=a.due_date,
-                        extension=_extension(a),
-                        received_on=a.received_on,
-                        responded_on=a.responded_at.date() if a.responded_at else None,
-                        returned_reason=a.returned_reason,
-                        urged_on=a.urged_at.date() if a.urged_at else None,
-                    ),
-                )
-                for a, case_number, department in rows
-            ]
+        lines = [
+            (
+                order[r.case_id],
+                AssignmentLine(
+                    slip_number=numbers.get(r.id, ""),
+                    case_number=r.number,
+                    kind=AssignmentKind(r.kind).label,
+                    department=r.name,
+                    state=AssignmentState(r.state).label,
+                    issued_on=r.issued_at.date() if r.issued_at else None,
+                    original_due_date=r.original_due_date,
+                    due_date=r.due_date,
+                    extension=_extension(r.extension_state, r.extension_days),
+                    received_on=r.received_on,
+                    responded_on=r.responded_at.date() if r.responded_at else None,
+                    returned_reason=r.returned_reason,
+                    urged_on=r.urged_at.date() if r.urged_at else None,
+                ),
+            )
+            for r in rows
+        ]
         lines.sort(key=lambda pair: pair[0])  # stable: issue order within a case
         return [line for _, line in lines]
 
@@ -529,13 +548,11 @@ def _period(case_filter: CaseFilter) -> str:
     return "全部"
 
 
-def _extension(assignment: Assignment) -> str:
-    if not assignment.extension_state:
+def _extension(state: str, days: int | None) -> str:
+    if not state:
         return ""
-    label = ExtensionState(assignment.extension_state).label
-    if assignment.extension_days:
-        return f"{label}{assignment.extension_days}个工作日"
-    return label
+    label = ExtensionState(state).label
+    return f"{label}{days}个工作日" if days else label
 
 
 def _sheet(workbook: Any, name: str, columns: Sequence[Column], header: Any, dates: Any) -> Any:
@@ -545,6 +562,26 @@ def _sheet(workbook: Any, name: str, columns: Sequence[Column], header: Any, dat
     sheet.freeze_panes(1, 0)
     sheet.write_row(0, 0, [column.header for column in columns], header)
     return sheet
+
+
+_EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's (and LibreOffice's) 1900 date system
+CASE_DATES = frozenset(i for i, column in enumerate(CASE_COLUMNS) if column.is_date)
+ASSIGNMENT_DATES = frozenset(i for i, column in enumerate(ASSIGNMENT_COLUMNS) if column.is_date)
+
+
+def _write_cells(
+    sheet: Any, row: int, values: Sequence[Any], date_columns: frozenset[int], dates: Any
+) -> None:
+    """One row, each cell by its type: an empty value leaves the cell out, a date is its day
+    number with the date format (what ``write_datetime`` stores, without its conversions), text
+    is text. About twice as fast as ``write_row``'s guessing at 100,000 rows."""
+    for column, value in enumerate(values):
+        if value is None or value == "":
+            continue
+        if column in date_columns:
+            sheet.write_number(row, column, (value - _EXCEL_EPOCH).days, dates)
+        else:
+            sheet.write_string(row, column, value)
 
 
 def _finish_sheet(sheet: Any, last_row: int, columns: Sequence[Column]) -> None:
