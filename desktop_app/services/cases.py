@@ -46,6 +46,7 @@ from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.classes import class_title
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.intake import front_door_rows
+from desktop_app.services.limits import length_errors
 from desktop_app.services.ownership import editable_case, read_only_reason
 from desktop_app.services.reference import active_causes
 from desktop_app.services.referrals import on_wont
@@ -476,6 +477,10 @@ class CaseService:
                 case.outcome = None
                 case.concluded_at = None
                 case.visit_due_date = None
+                # A new round owes the person a new reply (待答复); the earlier one stays on
+                # the timeline.
+                case.replied_at = None
+                case.reply_method = ""
                 summary = f"回访{grade.label}，事项重办；原办理结果保留在记录中"
                 if case.due_rule:
                     # 重办 starts a new period under the same rule.
@@ -650,6 +655,7 @@ class CaseService:
         errors: dict[str, str] = {}
         if not signed_by.strip():
             errors["signed_by"] = "请填写签字的主要负责人"
+        errors.update(length_errors({"signed_by": (signed_by, Case.basis_signed_by, "签字人")}))
         if received_on > self._clock.now().date():
             errors["received_on"] = "收到日期不能晚于今天"
         if errors:
@@ -682,6 +688,9 @@ class CaseService:
         actor.require(Permission.WAIVE_BASIS)
         if not reason.strip():
             raise ValidationFailed({"reason": "请填写免除书面依据的理由"})
+        too_long = length_errors({"reason": (reason, Case.basis_waived_reason, "免除理由")})
+        if too_long:
+            raise ValidationFailed(too_long)
 
         def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
             _require_basis_due(case)
@@ -702,7 +711,19 @@ class CaseService:
         def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
             case.outcome = Outcome.WITHDRAWN.value
             case.concluded_at = now
-            return {"summary": f"当事人撤回：{reason.strip()}"}
+            # The departments are told nothing more is owed: open assignments close with the
+            # case, as at a reasoned conclusion, instead of falling overdue for ever.
+            closed = _close_assignments(
+                session,
+                _open_assignments(session, case.id),
+                actor,
+                now,
+                f"当事人撤回：{reason.strip()}",
+            )
+            summary = f"当事人撤回：{reason.strip()}"
+            if closed:
+                summary += f"；{'、'.join(closed)}随之关闭"
+            return {"summary": summary}
 
         return self._step(actor, case_id, EventKind.WITHDRAWN, "withdraw", apply)
 

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from desktop_app.domain import early_warning
 from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState
@@ -40,7 +40,7 @@ from desktop_app.domain.vocabulary import CaseStatus, FixKind
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit, settings
 from desktop_app.services.context import Actor, Changes, Clock
-from desktop_app.services.ownership import editable_case
+from desktop_app.services.ownership import editable_case, require_made_here
 from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
@@ -265,6 +265,7 @@ class ClassService:
         now = self.clock.now()
         with self.db.write() as session:
             issue_class = _get_class(session, class_id)
+            require_made_here(session, issue_class, "一类事")
             form = _checked(session, form)
             before = _values(_form_of(issue_class))
             after = _values(form)
@@ -751,14 +752,19 @@ def _department_names(session: Session, ids: Iterable[int | None]) -> dict[int |
 def _attributed(
     session: Session, first_month: str, last_month: str
 ) -> list[tuple[int, str, WarningKey]]:
-    """(case id, month, key) for every matter received in the months given, once per cause;
-    a matter ended at screening (out of scope) is not counted."""
+    """(case id, month, key) for every matter this site registered in the months given, once
+    per cause; a matter ended at screening (out of scope) is not counted. Only this site's own
+    matters: a warning becomes a class of cases this site may link (at the city, the counties'
+    cases are theirs to class). The complainant is not loaded (the join cost most of a scan)."""
     cases = list(
         session.scalars(
-            select(Case).where(
+            select(Case)
+            .options(lazyload(Case.complainant))
+            .where(
                 Case.received_at >= _month_start(first_month),
                 Case.received_at < _month_after(last_month),
                 Case.status != CaseStatus.SCREENED_OUT.value,
+                Case.origin_site == "",
             )
         )
     )

@@ -31,7 +31,8 @@ from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.assignments import MAX_ASSIGNMENT_DAYS, AssignmentService
 from desktop_app.services.context import Actor, Changes, Clock
-from desktop_app.services.ownership import editable_case
+from desktop_app.services.limits import length_errors
+from desktop_app.services.ownership import editable_case, require_made_here
 from desktop_app.services.site import read_paper_settings
 from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
@@ -353,6 +354,7 @@ class MeetingService:
         now = self.clock.now()
         with self.db.write() as session:
             meeting = _meeting(session, meeting_id)
+            require_made_here(session, meeting, "会议纪要")
             before = _snapshot(session, meeting)
             existing = {item.id: item for item in meeting.items}
             self._check_matters(session, clean.items, existing)
@@ -428,6 +430,16 @@ class MeetingService:
             errors["held_at"] = "会议时间不能晚于现在：请在会后登记"
         if not form.items:
             errors["items"] = "请至少列入一项会议研究的事项或一类事"
+        errors.update(
+            length_errors(
+                {
+                    "chair": (chair, Meeting.chair, "主持人"),
+                    "topic": (topic, Meeting.topic, "会议议题"),
+                    "place": (form.place, Meeting.place, "会议地点"),
+                    "recorder": (form.recorder, Meeting.recorder, "记录人"),
+                }
+            )
+        )
         items: list[ItemForm] = []
         seen: set[tuple[str, int]] = set()
         for index, item in enumerate(form.items, start=1):

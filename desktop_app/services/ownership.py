@@ -48,3 +48,14 @@ def editable_case(session: Session, case_id: int) -> Case:
     if reason:
         raise PermissionDenied(reason)
     return case
+
+
+def require_made_here(session: Session, row: Exported, what: str) -> None:
+    """Refuse to change ``row`` (a referral, class or meeting, ``what`` names it) when another
+    site sent it here: only its own site changes it, or the sender's later versions would be
+    ignored as older than the copy changed here (issue 16)."""
+    if row.origin_site:
+        owner = session.scalar(select(Site.name).where(Site.code == row.origin_site))
+        raise PermissionDenied(
+            f"本{what}由{owner or row.origin_site}登记，本站点只能查看，不能修改。"
+        )

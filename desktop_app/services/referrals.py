@@ -43,7 +43,8 @@ from desktop_app.domain.vocabulary import (
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit, settings
 from desktop_app.services.context import Actor, Changes, Clock
-from desktop_app.services.ownership import editable_case
+from desktop_app.services.limits import length_errors
+from desktop_app.services.ownership import editable_case, require_made_here
 from desktop_app.services.sealing import Sealer
 from desktop_app.services.site import read_paper_settings
 from desktop_app.services.timeline import add_event
@@ -248,6 +249,15 @@ class ReferralService:
             errors["conduct"] = "请至少选择一项问题表现"
         if not proposal.facts.strip():
             errors["facts"] = "请填写主要问题事实"
+        errors.update(
+            length_errors(
+                {
+                    "person_name": (proposal.person_name, Referral.person_name, "被反映人姓名"),
+                    "person_post": (proposal.person_post, Referral.person_post, "职务"),
+                    "person_unit": (proposal.person_unit, Referral.person_unit, "单位"),
+                }
+            )
+        )
         if errors:
             raise ValidationFailed(errors)
         now = self.clock.now()
@@ -278,6 +288,11 @@ class ReferralService:
         name = normalize_text(recipient_name)
         if not name:
             raise ValidationFailed({"recipient_name": "请填写接收机关或单位的名称"})
+        too_long = length_errors(
+            {"recipient_name": (name, Referral.recipient_name, "接收机关或单位的名称")}
+        )
+        if too_long:
+            raise ValidationFailed(too_long)
         now = self.clock.now()
         with self.db.write() as session:
             referral, case = _proposal(session, referral_id, "只有拟移交的线索才能签发移交函")
@@ -319,6 +334,9 @@ class ReferralService:
         why = normalize_text(reason)
         if not why:
             raise ValidationFailed({"reason": "请填写不予移交的理由"})
+        too_long = length_errors({"reason": (why, Referral.dropped_reason, "不予移交的理由")})
+        if too_long:
+            raise ValidationFailed(too_long)
         now = self.clock.now()
         with self.db.write() as session:
             referral, case = _proposal(session, referral_id, "只有拟移交的线索才能不予移交")
@@ -355,10 +373,14 @@ class ReferralService:
             errors["decided_on"] = "处理日期不能晚于今天"
         if measure.protects and not note.strip():
             errors["note"] = f"“{measure.label}”请写明核查情况"
+        errors.update(
+            length_errors({"decided_by": (decided_by, Referral.decided_by, "处理机关或人员")})
+        )
         if errors:
             raise ValidationFailed(errors)
         with self.db.write() as session:
             referral = _referral(session, referral_id)
+            require_made_here(session, referral, "问责线索")
             _require_state(referral, ReferralState.SENT, "只有已移交的线索才能登记处理结果")
             assert referral.sent_at is not None
             if day < referral.sent_at.date():
@@ -416,7 +438,10 @@ class ReferralService:
         now = self.clock.now()
         with self.db.write() as session:
             referral = _sent(session, referral_id)
-            reprint = referral.print_count > 0
+            # Another site's letter (a county's, at the city) is a copy: marked 补打, and its
+            # count is the sender's to keep (changing it here would fork the record).
+            received = bool(referral.origin_site)
+            reprint = referral.print_count > 0 or received
             data = render_letter(LetterContent.from_json(referral.content), reprint=reprint)
             if out is not None:
                 from desktop_app.files import write_atomically
@@ -427,7 +452,8 @@ class ReferralService:
                     raise UserError(f"无法保存到 {out}：{exc.strerror or exc}") from exc
             if deliver is not None:
                 deliver(data)
-            referral.print_count += 1
+            if not received:
+                referral.print_count += 1
             audit.record(
                 session,
                 at=now,
@@ -546,7 +572,10 @@ def assemble_evidence(session: Session, case: Case, today: date) -> list[dict[st
         kind = AssignmentKind(a.kind).label
         promised = chinese_date(a.original_due_date)
         moved = f"（延至{chinese_date(a.due_date)}）" if a.due_date != a.original_due_date else ""
-        if a.responded_at is None and a.due_date < today:
+        still_owed = state in (AssignmentState.ISSUED, AssignmentState.RECEIVED)
+        if a.responded_at is None and still_owed and a.due_date < today:
+            # Only an assignment still with the department is "not answered": one returned as
+            # not theirs, or closed with the case, says nothing of the kind.
             late = (today - a.due_date).days
             items.append(
                 _item(
