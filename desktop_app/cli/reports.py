@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.domain.permissions import Permission
+from desktop_app.domain.scoring import DepartmentScore
+from desktop_app.domain.statistics import Rate
 
 
 def add_parsers(sub: Any) -> None:
     """Adds this module's commands to the ``bbcs`` parser."""
     _add_bulletin(sub)
+    _add_scorecard_parser(sub)
 
 
 # bbcs bulletin ---------------------------------------------------------------------------------
@@ -93,5 +96,98 @@ def statistics_json(stats: Any) -> dict[str, Any]:
     return dict(plain(stats))
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {"bulletin": _cmd_bulletin}
-PERMISSIONS: dict[str, Permission] = {"bulletin": Permission.VIEW_CASES}
+# ``bbcs scorecard`` ------------------------------------------------------------------------------
+
+
+def _add_scorecard_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "scorecard",
+        help="部门评分：导出各部门交办办理情况（.xlsx），或打印量化管理评分表（.pdf）",
+    )
+    p.add_argument("--from", dest="date_from", required=True, help="交办签发日期自 YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", required=True, help="交办签发日期至 YYYY-MM-DD")
+    p.add_argument("--out", help="输出文件 F.xlsx（部门评分）或 F.pdf（量化管理评分表）")
+    p.add_argument(
+        "--department", action="append", default=[], help="只打印该部门的评分表（可重复）"
+    )
+    p.add_argument("--json", action="store_true", help="以 JSON 输出各部门的数字")
+
+
+def _cmd_scorecard(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.cli import _actor, _parse_date, _print_json, _services
+    from desktop_app.errors import UserError
+
+    period_from, period_to = _parse_date(args.date_from), _parse_date(args.date_to)
+    with _services(data_dir, args) as services:
+        actor = _actor(args)
+        card = services.scorecards.scorecard(actor, period_from, period_to)
+        wanted = None
+        if args.department:
+            by_name = {row.department: row.department_id for row in card.rows}
+            missing = [name for name in args.department if name not in by_name]
+            if missing:
+                raise UserError(f"所选期间没有交办给：{'、'.join(missing)}")
+            wanted = [by_name[name] for name in args.department]
+        if args.out:
+            out = services.scorecards.export(actor, card, Path(args.out), wanted)
+    if args.json:
+        _print_json([_score_json(row, card.rank_of(row.department)) for row in card.rows])
+    elif not args.out:
+        for row in card.rows:
+            rank = card.rank_of(row.department)
+            print(
+                "\t".join(
+                    [
+                        str(rank) if rank else "—",
+                        row.department,
+                        f"交办 {row.received}",
+                        f"按期 {row.on_time.text()}",
+                        f"超期 {row.late}",
+                        f"满意 {row.satisfaction.text()}",
+                    ]
+                )
+            )
+    if args.out:
+        print(f"已保存：{out}（{len(card.rows)} 个部门）", file=sys.stderr)
+    print(
+        f"收到交办少于 {card.minimum_volume} 件的部门不参加排名；超期按 {card.today:%Y-%m-%d} 判断",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _score_json(row: DepartmentScore, rank: int | None) -> dict[str, Any]:
+    def rate(value: Rate) -> dict[str, Any]:
+        return {
+            "numerator": value.numerator,
+            "denominator": value.denominator,
+            "text": value.text(),
+        }
+
+    return {
+        "rank": rank,
+        "department": row.department,
+        "received": row.received,
+        "responded": row.responded,
+        "on_time": rate(row.on_time),
+        "on_time_original": rate(row.on_time_original),
+        "late": row.late,
+        "extended": row.extended,
+        "returned": row.returned,
+        "urged": row.urged,
+        "supervised": row.supervised,
+        "working_days_median": row.working_days_median,
+        "working_days_p90": row.working_days_p90,
+        "satisfaction": rate(row.satisfaction),
+        "referrals": row.referrals,
+    }
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
+    "bulletin": _cmd_bulletin,
+    "scorecard": _cmd_scorecard,
+}
+PERMISSIONS: dict[str, Permission] = {
+    "bulletin": Permission.VIEW_CASES,
+    "scorecard": Permission.VIEW_CASES,
+}

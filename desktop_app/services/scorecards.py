@@ -8,14 +8,13 @@ it was issued in; drafts and voided assignments never reached a department and a
 
 from __future__ import annotations
 
-import contextlib
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from desktop_app.documents.scorecard_xlsx import write_scorecard_xlsx
@@ -43,6 +42,7 @@ from desktop_app.storage.models import Assignment, Case, Department, Referral, S
 
 # Reached the department: issued, and not voided. A returned one counts as received and returned.
 _NOT_RECEIVED = (AssignmentState.DRAFT.value, AssignmentState.VOIDED.value)
+_Row = tuple[int, str, str, str, date, date, datetime | None, datetime | None, str, bool]
 # Rounds judged for on-time: the department had it to do. A returned one was not its matter; one
 # closed with the case (随办结关闭) without a response was taken out of its hands.
 _JUDGED = frozenset({AssignmentState.ISSUED, AssignmentState.RECEIVED, AssignmentState.RESPONDED})
@@ -59,8 +59,6 @@ class _Tally:
     urged: int = 0
     supervised: int = 0
     working_days: list[float] = field(default_factory=list)
-    # Its cases: not those it only assisted on, nor those it sent back as not its own.
-    cases: set[int] = field(default_factory=set)
     referrals: int = 0
 
 
@@ -86,13 +84,16 @@ class ScorecardService:
         today = self.clock.now().date()
         start = datetime.combine(period_from, time.min)
         end = datetime.combine(period_to + timedelta(days=1), time.min)
-        calendar = self.calendar.calendar()
+        in_period = (
+            Assignment.issued_at >= start,
+            Assignment.issued_at < end,
+            Assignment.state.not_in(_NOT_RECEIVED),
+        )
+        working_days = _WorkingDays(self.calendar.calendar())
         tallies: dict[int, _Tally] = {}
         with self.db.read() as session:
             rows = session.execute(
                 select(
-                    Assignment.id,
-                    Assignment.case_id,
                     Assignment.department_id,
                     Department.name,
                     Assignment.kind,
@@ -102,32 +103,27 @@ class ScorecardService:
                     Assignment.issued_at,
                     Assignment.responded_at,
                     Assignment.extension_state,
-                    Assignment.urged_at,
+                    Assignment.urged_at.is_not(None),
                 )
                 .join(Department, Assignment.department_id == Department.id)
-                .where(
-                    Assignment.issued_at >= start,
-                    Assignment.issued_at < end,
-                    Assignment.state.not_in(_NOT_RECEIVED),
-                )
-            ).all()
-            department_of: dict[int, int] = {}
+                .where(*in_period)
+            )
             for row in rows:
-                tally = tallies.setdefault(row.department_id, _Tally(row.name))
-                department_of[row.id] = row.department_id
-                _count(tally, row, calendar)
-            grades = self._grades(session, {c for t in tallies.values() for c in t.cases})
-            referred = session.execute(
-                select(Referral.assignment_id).where(
-                    Referral.assignment_id.in_(list(department_of))
-                )
-            ).scalars()
-            for assignment_id in referred:
-                if assignment_id is not None:
-                    tallies[department_of[assignment_id]].referrals += 1
+                tally = tallies.get(row[0])
+                if tally is None:
+                    tally = tallies[row[0]] = _Tally(row[1])
+                _count(tally, row, working_days)
+            grades = _grades(session, in_period)
+            for department_id, referrals in session.execute(
+                select(Assignment.department_id, func.count(Referral.id))
+                .join(Assignment, Referral.assignment_id == Assignment.id)
+                .where(*in_period)
+                .group_by(Assignment.department_id)
+            ):
+                tallies[department_id].referrals = referrals
             minimum = settings.read(session, RANKING_MIN_VOLUME)
         scores = [
-            _score(department_id, tally, today, grades)
+            _score(department_id, tally, today, grades.get(department_id, []))
             for department_id, tally in sorted(tallies.items(), key=lambda kv: kv[1].name)
         ]
         ranking = ranked(
@@ -220,55 +216,94 @@ class ScorecardService:
             raise EnvironmentProblem(cannot_write(error, out, "Excel 文件")) from error
         return out
 
-    @staticmethod
-    def _grades(session: Session, case_ids: set[int]) -> dict[int, VisitGrade]:
-        """The return-visit grade of each of ``case_ids`` that has one."""
-        if not case_ids:
-            return {}
-        rows = session.execute(
-            select(Case.id, Case.visit_grade).where(
-                Case.id.in_(list(case_ids)), Case.visit_grade.is_not(None)
-            )
+
+def _grades(
+    session: Session, in_period: tuple[ColumnElement[bool], ...]
+) -> dict[int, list[VisitGrade]]:
+    """The return-visit grades of each department's cases: those it led (not only assisted on)
+    and did not send back, each case once however many of its assignments the period holds."""
+    rows = session.execute(
+        select(Assignment.department_id, Case.id, Case.visit_grade)
+        .join(Case, Assignment.case_id == Case.id)
+        .where(
+            *in_period,
+            Assignment.kind != AssignmentKind.ASSIST.value,
+            Assignment.state != AssignmentState.RETURNED.value,
+            Case.visit_grade.is_not(None),
         )
-        return {case_id: VisitGrade(grade) for case_id, grade in rows if grade}
+        .distinct()
+    )
+    grades: dict[int, list[VisitGrade]] = defaultdict(list)
+    for department_id, _case_id, grade in rows:
+        if grade:
+            grades[department_id].append(VisitGrade(grade))
+    return grades
 
 
-def _count(tally: _Tally, row: Any, calendar: WorkdayCalendar) -> None:
-    """Adds one assignment to its department's tally."""
-    state = AssignmentState(row.state)
-    responded_at: datetime | None = row.responded_at
-    issued_at: datetime = row.issued_at
+class _WorkingDays:
+    """Working days from issue to response, each pair of days counted once (a year's
+    assignments share a few thousand pairs)."""
+
+    def __init__(self, calendar: WorkdayCalendar) -> None:
+        self._calendar = calendar
+        self._known: dict[tuple[date, date], int | None] = {}
+
+    def between(self, start: date, end: date) -> int | None:
+        key = (start, end)
+        if key not in self._known:
+            try:
+                self._known[key] = self._calendar.between(start, end)
+            except DateOutOfRange:
+                # A year the calendar does not know is left out of the median, not guessed.
+                self._known[key] = None
+        return self._known[key]
+
+
+_RESPONDED = AssignmentState.RESPONDED.value
+_RETURNED = AssignmentState.RETURNED.value
+_JUDGED_VALUES = frozenset(state.value for state in _JUDGED)
+_SUPERVISE = AssignmentKind.SUPERVISE.value
+_APPROVED = ExtensionState.APPROVED.value
+
+
+def _count(tally: _Tally, row: _Row, working_days: _WorkingDays) -> None:
+    """Adds one assignment to its department's tally (a plain tuple: a year holds 100,000)."""
+    (
+        _department,
+        _name,
+        kind,
+        state,
+        due,
+        original_due,
+        issued_at,
+        responded_at,
+        extension,
+        urged,
+    ) = row
     tally.received += 1
-    if row.kind != AssignmentKind.ASSIST.value and state is not AssignmentState.RETURNED:
-        tally.cases.add(row.case_id)
-    if row.kind == AssignmentKind.SUPERVISE.value:
+    if kind == _SUPERVISE:
         tally.supervised += 1
-    if state is AssignmentState.RETURNED:
+    if state == _RETURNED:
         tally.returned += 1
-    if row.extension_state == ExtensionState.APPROVED.value:
+    if extension == _APPROVED:
         tally.extended += 1
-    if row.urged_at is not None:
+    if urged:
         tally.urged += 1
+    finished_on = None
     if responded_at is not None:
         tally.responded += 1
-        # A year the calendar does not know is left out of the median, not guessed.
-        with contextlib.suppress(DateOutOfRange):
-            tally.working_days.append(calendar.between(issued_at.date(), responded_at.date()))
-    if state in _JUDGED or responded_at is not None:
-        tally.rounds.append(
-            Round(
-                deadline=row.due_date,
-                original_deadline=row.original_due_date,
-                finished_on=responded_at.date() if responded_at else None,
-            )
-        )
+        finished_on = responded_at.date()
+        days = working_days.between(issued_at.date(), finished_on) if issued_at else None
+        if days is not None:
+            tally.working_days.append(days)
+    if state in _JUDGED_VALUES or responded_at is not None:
+        tally.rounds.append(Round(due, original_due, finished_on))
 
 
 def _score(
-    department_id: int, tally: _Tally, today: date, grades: dict[int, VisitGrade]
+    department_id: int, tally: _Tally, today: date, graded: list[VisitGrade]
 ) -> DepartmentScore:
     on_time = on_time_rate(tally.rounds, today)
-    graded = [grades[c] for c in tally.cases if c in grades]
     return DepartmentScore(
         department_id=department_id,
         department=tally.name,
