@@ -18,6 +18,7 @@ from desktop_app.services.context import Actor
 from desktop_app.services.supervision import Figure
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.referrals_page import ReferralsPage
 from tests.helpers.factories import person_form
 from tests.helpers.message_boxes import MessageBoxes
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
@@ -73,6 +74,13 @@ def test_each_tile_opens_a_list_as_long_as_its_number(
         qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
         if figure is Figure.REFERRALS_PENDING:
             assert page_title(window) == "问责线索"
+            register = window.page("问责线索")
+            assert isinstance(register, ReferralsPage)
+            # The register opens on 待处理: as many rows as the tile's number.
+            qtbot.waitUntil(
+                lambda n=number, r=register: r.model.rowCount() == n and not r.is_loading
+            )
+            assert register.current_filter().pending
             continue
         if figure is Figure.WARNINGS_OPEN:
             assert page_title(window) == "一类事与预警"

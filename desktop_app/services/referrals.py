@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -81,10 +81,16 @@ class Proposal:
     assignment_id: int | None = None
 
 
+# Waiting for someone: the leader (to send or drop) or discipline staff (to decide). The
+# dashboard's 问责线索待处理 and the register's 待处理 are both this.
+PENDING_STATES: Final = (ReferralState.PROPOSED, ReferralState.SENT)
+
+
 @dataclass(frozen=True)
 class ReferralFilter:
     text: str = ""  # number, person, unit, case number or title
     state: ReferralState | None = None
+    pending: bool = False  # PENDING_STATES
     measure: Measure | None = None
     unit: str = ""  # the person's unit (a department's name, typically)
     proposed_from: date | None = None
@@ -791,6 +797,8 @@ def _require_state(referral: Referral, state: ReferralState, message: str) -> No
 def _filtered(query: Select[Any], f: ReferralFilter) -> Select[Any]:
     if f.state is not None:
         query = query.where(Referral.state == f.state.value)
+    if f.pending:
+        query = query.where(Referral.state.in_([s.value for s in PENDING_STATES]))
     if f.measure is not None:
         query = query.where(Referral.measure == f.measure.value)
     if f.unit.strip():

@@ -15,10 +15,11 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from desktop_app.domain.vocabulary import CaseStatus, LabelledEnum, ReferralState
+from desktop_app.domain.vocabulary import CaseStatus, LabelledEnum
 from desktop_app.services.calendar import CalendarService
 from desktop_app.services.context import Actor, Clock
 from desktop_app.services.ledger import CaseFilter, Worklist, count_many
+from desktop_app.services.referrals import PENDING_STATES
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import EarlyWarning, Referral
 
@@ -92,7 +93,7 @@ class SupervisionQueries:
         """Every figure for ``actor`` as of the clock's today, in one statement."""
         today = self.clock.now().date()
         filters = self.case_filters(today, actor.user_id)
-        pending = [ReferralState.PROPOSED.value, ReferralState.SENT.value]
+        pending = [s.value for s in PENDING_STATES]
         extra = {
             Figure.REFERRALS_PENDING.value: select(func.count(Referral.id))
             .where(Referral.state.in_(pending))

@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
 
         self.dashboard.show_ledger.connect(self.show_ledger)
         self.dashboard.new_intake.connect(lambda: self.go_to("受理登记"))
-        self.dashboard.show_page.connect(self.go_to)  # referrals, warnings
+        self.dashboard.show_page.connect(self._show_figure_page)  # referrals, warnings
         self.dashboard.show_exchange.connect(lambda: self.go_to("数据交换"))
         for page in (self.dashboard, self.intake, self.ledger):
             page.open_case.connect(self.open_case)
@@ -366,6 +366,16 @@ class MainWindow(QMainWindow):
         page = SlipsPage(self.context)
         page.open_case.connect(self.open_case)
         return page
+
+    def _show_figure_page(self, title: str) -> None:
+        """A dashboard figure that is not cases opens its page showing what it counted."""
+        self.go_to(title)
+        if title == "问责线索":
+            from desktop_app.ui.referrals_page import ReferralsPage
+
+            page = self.page(title)
+            assert isinstance(page, ReferralsPage)
+            page.show_pending()
 
     def _build_referrals(self) -> QWidget:
         from desktop_app.ui.referrals_page import ReferralsPage

@@ -69,6 +69,7 @@ COLUMNS = (
 COLUMN_WIDTHS = (170, 120, 80, 150, 170, 70, 130, 90, 90)
 UNIT_COLUMN, CONDUCT_COLUMN, STATE_COLUMN, MEASURE_COLUMN = 3, 4, 5, 6
 SEARCH_DELAY_MS = 250
+_PENDING = "pending"  # the state box's 待处理: proposed or sent (PENDING_STATES)
 _Index = QModelIndex | QPersistentModelIndex
 _Dialog = TypeVar("_Dialog", bound=QDialog)
 
@@ -163,6 +164,7 @@ class ReferralsPage(QWidget):
         filters.addWidget(self.search, 2)
         self.state = QComboBox()
         self.state.addItem("全部状态", None)
+        self.state.addItem("待处理（拟移交、已移交）", _PENDING)
         for state in ReferralState:
             self.state.addItem(state.label, state.value)
         filters.addWidget(self.state)
@@ -260,12 +262,17 @@ class ReferralsPage(QWidget):
     def is_loading(self) -> bool:
         return self._loading or self._search_timer.isActive()
 
+    def show_pending(self) -> None:
+        """The referrals waiting for someone, as the dashboard's 问责线索待处理 counts them."""
+        self.state.setCurrentIndex(self.state.findData(_PENDING))
+
     def current_filter(self) -> ReferralFilter:
         state, measure = self.state.currentData(), self.measure.currentData()
         dated = self.by_date.isChecked()
         return ReferralFilter(
             text=self.search.text().strip(),
-            state=ReferralState(state) if state else None,
+            state=ReferralState(state) if state and state != _PENDING else None,
+            pending=state == _PENDING,
             measure=Measure(measure) if measure else None,
             unit=self.unit.text().strip(),
             proposed_from=picked_date(self.date_from) if dated else None,
