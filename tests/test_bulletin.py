@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.documents.slip_pdf import UnprintableCharacters
+from desktop_app.errors import NotFound
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
 from tests.test_statistics import NOVEMBER, build_period
@@ -80,3 +81,52 @@ def test_an_empty_period_still_makes_a_bulletin(
 ) -> None:
     issued = services.bulletins.issue(clerk, NOVEMBER, tmp_path / "empty.pdf")
     assert issued.size > 0
+
+
+@needs_poppler
+def test_typical_cases_are_told_without_personal_data(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    office = build_period(services, clerk, leader)
+    from desktop_app.storage.models import Case
+
+    with services.db.read() as session:
+        case = session.get(Case, office.ids["done_on_time"])
+        assert case is not None
+        number = case.number
+    out = tmp_path / "典型.pdf"
+    services.bulletins.issue(clerk, NOVEMBER, out, typical=[number])
+    compact = "".join(pdf_text(out).split())
+    assert "六、典型案例" in compact
+    assert "王某反映" in compact and number in compact
+    assert "王芳" not in compact and "13900000" not in compact
+    with pytest.raises(NotFound, match="没有找到"):
+        services.bulletins.content(clerk, NOVEMBER, typical=["杞县-2026-99999"])
+
+
+@needs_poppler
+def test_a_long_table_repeats_its_header_on_the_next_page(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from desktop_app.documents.bulletin_pdf import (
+        BulletinContent,
+        BulletinSection,
+        BulletinTable,
+        render_bulletin,
+    )
+
+    rows = tuple((f"承办单位{index}", str(index), "1.0%") for index in range(80))
+    content = BulletinContent(
+        number="〔2026〕第9期",
+        issuer="杞县办不成事监督窗口",
+        title="测试",
+        period_text="2026年11月",
+        issued_at=datetime(2026, 11, 25, 9, 0),
+        sections=(BulletinSection("一、长表", (BulletinTable(("类别", "件数", "占比"), rows),)),),
+    )
+    out = tmp_path / "long.pdf"
+    render_bulletin(content, out=out)
+    pages = pdf_text(out).split("\f")
+    with_rows = [page for page in pages if "承办单位" in page]
+    assert len(with_rows) >= 2
+    assert all("类别" in page and "件数" in page for page in with_rows)

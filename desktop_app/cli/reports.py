@@ -34,6 +34,14 @@ def _add_bulletin(sub: Any) -> None:
     p.add_argument("--to", dest="end", required=True, help="统计期结束日期 YYYY-MM-DD（含当天）")
     p.add_argument("--out", help="生成通报 PDF 到此文件（取下一个期号：〔年〕第N期）")
     p.add_argument("--site", help="市级窗口：只统计这一县区（站点代码）")
+    p.add_argument(
+        "--case",
+        dest="typical",
+        action="append",
+        default=[],
+        metavar="编号",
+        help="列为典型案例的事项编号（可重复；个人姓名只留姓，不印证件号、电话）",
+    )
     p.add_argument("--json", action="store_true", help="以 JSON 输出统计数字")
 
 
@@ -49,7 +57,9 @@ def _cmd_bulletin(args: argparse.Namespace, data_dir: Path) -> int:
     with _services(data_dir, args) as services:
         actor = _actor(args)
         if args.out:
-            issued = services.bulletins.issue(actor, period, Path(args.out), site_code=args.site)
+            issued = services.bulletins.issue(
+                actor, period, Path(args.out), site_code=args.site, typical=args.typical
+            )
             if args.json:
                 _print_json({"number": issued.number, "path": str(issued.path)})
             else:

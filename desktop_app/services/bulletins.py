@@ -9,11 +9,12 @@ one in the transaction that audits it, so a failed render leaves no gap.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from desktop_app.documents.bulletin_pdf import (
     BulletinChart,
@@ -22,8 +23,11 @@ from desktop_app.documents.bulletin_pdf import (
     BulletinTable,
     render_bulletin,
 )
+from desktop_app.documents.minutes_pdf import numeral
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.statistics import Rate
+from desktop_app.domain.vocabulary import ComplainantKind, Outcome
+from desktop_app.errors import NotFound
 from desktop_app.services import audit
 from desktop_app.services.context import Actor, Clock
 from desktop_app.services.site import read_paper_settings
@@ -35,7 +39,7 @@ from desktop_app.services.statistics import (
     format_change,
 )
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import NumberSequence, Site
+from desktop_app.storage.models import Case, Complainant, NumberSequence, Site
 from desktop_app.storage.numbering import next_number
 
 SEQUENCE = "bulletin"  # its NumberSequence kind
@@ -85,10 +89,13 @@ class BulletinService:
         *,
         site_code: str | None = None,
         number: str | None = None,
+        typical: Sequence[str] = (),
     ) -> BulletinContent:
-        """The bulletin for ``period``; without ``number`` a preview under the next one."""
+        """The bulletin for ``period``; without ``number`` a preview under the next one.
+        ``typical``: the numbers of the cases the user picked as 典型案例."""
         stats = self.statistics.period_statistics(actor, period, site_code=site_code)
         with self.db.read() as session:
+            examples = typical_cases(session, typical)
             office = read_paper_settings(session)
             site = session.scalar(select(Site).where(Site.is_local.is_(True)))
             site_name = site.name if site is not None else ""
@@ -99,14 +106,21 @@ class BulletinService:
             title=TITLE,
             period_text=period.text(),
             issued_at=self.clock.now(),
-            sections=sections(stats),
+            sections=sections(stats) + examples,
             notes=NOTES,
             preview=number is None,
         )
 
-    def preview_pdf(self, actor: Actor, period: Period, *, site_code: str | None = None) -> bytes:
+    def preview_pdf(
+        self,
+        actor: Actor,
+        period: Period,
+        *,
+        site_code: str | None = None,
+        typical: Sequence[str] = (),
+    ) -> bytes:
         """The bulletin as it would be issued now, marked 预览; takes no number."""
-        return render_bulletin(self.content(actor, period, site_code=site_code))
+        return render_bulletin(self.content(actor, period, site_code=site_code, typical=typical))
 
     def issue(
         self,
@@ -116,12 +130,14 @@ class BulletinService:
         *,
         site_code: str | None = None,
         deliver: Callable[[bytes], None] | None = None,
+        typical: Sequence[str] = (),
     ) -> IssuedBulletin:
         """Number the bulletin, write it to ``out`` or hand it to ``deliver`` (the printer) and
         audit it, all or nothing: a failed render, write or print takes no number."""
         actor.require(Permission.VIEW_CASES)
         now = self.clock.now()
-        draft = self.content(actor, period, site_code=site_code)  # read before the write lock
+        # Read before the write lock is taken.
+        draft = self.content(actor, period, site_code=site_code, typical=typical)
         with self.db.write() as session:
             seq = next_number(session, SEQUENCE, now.year)
             number = bulletin_number(now.year, seq)
@@ -145,6 +161,37 @@ class BulletinService:
                 },
             )
         return IssuedBulletin(number=number, path=out, data=data)
+
+
+def typical_cases(session: Session, numbers: Sequence[str]) -> tuple[BulletinSection, ...]:
+    """六、典型案例: each picked case told without personal data — a person's name cut to
+    the surname and 某 (an enterprise keeps its name), no ID or phone number."""
+    wanted = [number.strip() for number in numbers if number.strip()]
+    if not wanted:
+        return ()
+    rows = {
+        case.number: (case, person)
+        for case, person in session.execute(
+            select(Case, Complainant)
+            .join(Complainant, Case.complainant_id == Complainant.id)
+            .where(Case.number.in_(wanted))
+        )
+    }
+    missing = [number for number in wanted if number not in rows]
+    if missing:
+        raise NotFound(f"没有找到这些事项编号：{'、'.join(missing)}")
+    blocks: list[str] = []
+    for index, number in enumerate(wanted, start=1):
+        case, person = rows[number]
+        who = person.name
+        if person.kind == ComplainantKind.PERSON.value:
+            who = f"{person.name[:1]}某"
+        outcome = f"办理结果：{Outcome(case.outcome).label}。" if case.outcome else ""
+        blocks.append(
+            f"（{numeral(index)}）{case.title}。{case.received_at:%Y年%m月%d日}，{who}反映"
+            f"（{case.area}领域，事项编号{case.number}）：{case.description}{outcome}"
+        )
+    return (BulletinSection("六、典型案例", tuple(blocks)),)
 
 
 def bulletin_number(year: int, seq: int) -> str:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -77,10 +78,13 @@ class BulletinTab(QWidget):
         self.count_button.setObjectName("primary")
         self.count_button.clicked.connect(self.reload)
         bar.addWidget(self.count_button)
+        self.typical = QLineEdit()
+        self.typical.setPlaceholderText("典型案例：事项编号，用逗号或空格分隔（可不填）")
+        self.typical.setToolTip("列入通报“典型案例”的事项；个人姓名只留姓，不印证件号和电话")
+        bar.addWidget(self.typical, 1)
         self.preview_button = QPushButton("预览通报…")
         self.preview_button.clicked.connect(self.show_preview)
         bar.addWidget(self.preview_button)
-        bar.addStretch(1)
         layout.addLayout(bar)
         self.error = FieldError()
         layout.addWidget(self.error)
@@ -186,14 +190,17 @@ class BulletinTab(QWidget):
         if period is None:
             return None
         services, actor, site = self.context.services, self.context.actor, self.site_code()
+        typical = [n for n in self.typical.text().replace("，", ",").replace(",", " ").split() if n]
 
         def issue(target: Path | None, deliver: Deliver | None) -> bytes:
             bulletins = services.bulletins
-            return bulletins.issue(actor, period, target, site_code=site, deliver=deliver).data
+            return bulletins.issue(
+                actor, period, target, site_code=site, deliver=deliver, typical=typical
+            ).data
 
         dialog = SlipPreviewDialog(
             self.context,
-            lambda: services.bulletins.preview_pdf(actor, period, site_code=site),
+            lambda: services.bulletins.preview_pdf(actor, period, site_code=site, typical=typical),
             f"分析通报 {period.text()}",
             self,
             record=issue,
