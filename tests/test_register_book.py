@@ -109,3 +109,21 @@ def test_the_command_line_prints_the_book(
     assert result.returncode == 0, result.stderr
     assert "登记簿已生成" in result.stdout and "1 件，1 页" in result.stdout
     assert "****" in _text(out)[0]
+
+
+def test_a_character_no_font_has_is_printed_as_the_missing_glyph_mark(tmp_path: Path) -> None:
+    """A register is not refused for one rare character in one name (a slip would be)."""
+    rare = "\U0010fffd"  # a private-use character: no font draws it
+    line = _line(1)
+    named = BookLine(**{**line.__dict__, "complainant": f"王{rare}"})
+    out = tmp_path / "登记簿.pdf"
+    render_register_book(
+        RegisterBookContent(
+            issuer="杞县监督窗口",
+            period="全部",
+            printed_at=datetime(2026, 11, 25, 9, 0),
+            lines=(named,),
+        ),
+        out=out,
+    )
+    assert "王〓" in _text(out)[0]

@@ -4,8 +4,7 @@ A3 landscape, one ruled line per case of the period with the complainant's phone
 repeated on every page, the page's count and the running total at its foot, and a signature line
 (核查人, 日期) after the last line. Two blank columns (回访电话记录, 备注) are for the inspector's
 pen. Content is a plain :class:`RegisterBookContent` the register export makes; this module only
-draws it, with the slips' fonts and typesetter (characters no font has raise
-``UnprintableCharacters`` before anything is written).
+draws it, with the slips' fonts and typesetter (a character no font has is printed as 〓).
 """
 
 from __future__ import annotations
@@ -21,7 +20,14 @@ from reportlab.lib.units import mm  # type: ignore[import-untyped,unused-ignore]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped,unused-ignore]
 
 from desktop_app.documents.fonts import register_fonts
-from desktop_app.documents.slip_pdf import BLACK, RULE, _pdf_date, _Typesetter, _write_out
+from desktop_app.documents.slip_pdf import (
+    BLACK,
+    RULE,
+    UnprintableCharacters,
+    _pdf_date,
+    _Typesetter,
+    _write_out,
+)
 
 __all__ = ["BOOK_COLUMNS", "BOOK_TITLE", "BookLine", "RegisterBookContent", "render_register_book"]
 
@@ -166,6 +172,21 @@ def render_register_book(content: RegisterBookContent, *, out: Path | None = Non
     return data
 
 
+MISSING_GLYPH = "〓"  # the typesetter's 缺字 mark (GB 2312's 0xA1FE)
+
+
+def printable(setter: _Typesetter, text: str, font: str) -> str:
+    """``text`` with each character no installed font can draw shown as 〓: unlike a slip, a
+    register of hundreds of lines is not refused for one rare character in one name; the
+    number beside it finds the case, where the name is in full."""
+    try:
+        setter.glyphs(text, font)
+    except UnprintableCharacters as exc:
+        for char in exc.characters:
+            text = text.replace(char, MISSING_GLYPH)
+    return text
+
+
 def _column_widths() -> list[float]:
     total = sum(weight for _, weight in BOOK_COLUMNS)
     usable = PAGE_WIDTH - 2 * MARGIN_X
@@ -221,6 +242,7 @@ def _draw_row(
     for width, text in zip(widths, cells, strict=True):
         canvas.rect(x, bottom, width, height, stroke=1, fill=0)
         if text:
+            text = printable(setter, text, font)
             room = width - 2 * PAD
             size = setter.fit(text, font, CELL_SIZE, room, SMALLEST)
             shown = text

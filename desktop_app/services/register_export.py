@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +24,7 @@ from typing import Any
 
 import xlsxwriter
 from sqlalchemy import and_, func, select
+from xlsxwriter.exceptions import FileCreateError
 
 from desktop_app.documents.register_book import (
     BookLine,
@@ -45,7 +46,7 @@ from desktop_app.domain.vocabulary import (
     VisitGrade,
     chinese_date,
 )
-from desktop_app.errors import UserError
+from desktop_app.errors import EnvironmentProblem, UserError, cannot_write
 from desktop_app.services import audit
 from desktop_app.services.cases import REVEAL_PERMISSION
 from desktop_app.services.context import Actor, Clock
@@ -244,16 +245,19 @@ class RegisterExportService:
         path = path.resolve()
         if not path.parent.is_dir():
             raise UserError(f"文件夹“{path.parent}”不存在")
-        handle, temporary = tempfile.mkstemp(prefix=".台账-", suffix=path.suffix, dir=path.parent)
-        os.close(handle)
+        # Named beside the target (so the move is a rename) and made like any new file there.
+        temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.part{path.suffix}")
         try:
             if kind is RegisterFormat.XLSX:
-                counted = self._write_xlsx(Path(temporary), ids, clear, report, stop)
+                counted = self._write_xlsx(temporary, ids, clear, report, stop)
             else:
-                counted = self._write_csv(Path(temporary), ids, clear, report, stop)
+                counted = self._write_csv(temporary, ids, clear, report, stop)
             os.replace(temporary, path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise EnvironmentProblem(cannot_write(exc, path, "台账文件")) from exc
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
         if clear:
             self._audit_clear_export(actor, path, len(ids))
@@ -357,7 +361,11 @@ class RegisterExportService:
                     )
             _finish_sheet(assignment_sheet, assignments, ASSIGNMENT_COLUMNS)
         finally:
-            workbook.close()
+            try:
+                workbook.close()
+            except FileCreateError as exc:  # XlsxWriter's wrapper of the OSError (disk full …)
+                context = exc.__context__
+                raise (context if isinstance(context, OSError) else OSError(str(exc))) from exc
         return assignments
 
     def _write_csv(
