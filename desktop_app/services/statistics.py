@@ -33,6 +33,7 @@ from desktop_app.domain.vocabulary import (
     Measure,
     Nature,
     Outcome,
+    SiteLevel,
     VisitGrade,
 )
 from desktop_app.domain.workdays import DateOutOfRange, WorkdayCalendar
@@ -177,6 +178,7 @@ class PeriodStatistics:
     satisfied_rate: Rate  # 满意 (非常满意、满意、基本满意) ÷ graded
     supervision: Supervision
     trend: tuple[tuple[str, int], ...]  # (2026-11, received) per month
+    # The comparison period, brief: no breakdowns, no working days (see ``_build``).
     previous: PeriodStatistics | None = field(default=None, compare=False)
 
 
@@ -213,7 +215,8 @@ class StatisticsService:
         today = self.clock.now().date()
         stats = self._build(period, today, site_code)
         if compare:
-            stats = replace(stats, previous=self._build(period.previous(), today, site_code))
+            previous = self._build(period.previous(), today, site_code, brief=True)
+            stats = replace(stats, previous=previous)
         return stats
 
     def period_filter(self, period: Period, site_code: str | None = None) -> CaseFilter:
@@ -222,15 +225,19 @@ class StatisticsService:
 
     # Building ------------------------------------------------------------------------------
 
-    def _build(self, period: Period, today: date, site_code: str | None) -> PeriodStatistics:
+    def _build(
+        self, period: Period, today: date, site_code: str | None, *, brief: bool = False
+    ) -> PeriodStatistics:
+        """``brief``: the comparison period's figures only — totals, rates, handling — without
+        the breakdowns and working days nobody compares (a year's bulletin stays under 3 s)."""
         base = self.period_filter(period, site_code)
         totals, trend = self._totals(base, period, today)
         where = conditions(base)
         with self.db.read() as session:
-            breakdowns = self._breakdowns(session, where)
+            breakdowns = {} if brief else self._breakdowns(session, where)
             rounds = self._rounds(session, where)
             handling = self._handling(session, where)
-            days = self._working_days(session, where)
+            days = [] if brief else self._working_days(session, where)
             concluded_on = self._day_of(Case.concluded_at)
             case_rounds = [
                 Round(deadline=due, original_deadline=due, finished_on=finished)
@@ -341,7 +348,8 @@ class StatisticsService:
         )
         result["campaign"] = _labelled("campaign", _grouped(session, Case.campaign, where), {})
         sites = {key: value for key, value in session.execute(select(Site.code, Site.name))}
-        if len(sites) > 1:  # a city: its counties' cases are here too
+        local_level = session.scalar(select(Site.level).where(Site.is_local.is_(True)))
+        if local_level == SiteLevel.CITY.value:  # its counties' cases are here too
             result["county"] = _labelled("county", _grouped(session, Case.site_code, where), sites)
         return result
 
