@@ -41,22 +41,23 @@ ROW_HEIGHT: float = 8.5 * mm
 HEADER_HEIGHT: float = 10 * mm
 CELL_SIZE = 10.5  # 五号
 SMALLEST = 9.0  # smaller is hard to read by phone light; longer text is cut with …
+DIGITS_SMALLEST = 7.5
 PAD: float = 1.5 * mm
 
 # (header, relative width); the last two are left blank for the inspector.
 BOOK_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("序号", 4),
+    ("序号", 5),
     ("编号", 12),
-    ("受理日期", 8),
-    ("反映人", 8),
+    ("受理日期", 9),
+    ("反映人", 10),
     ("联系电话", 10),
-    ("反映事项", 30),
+    ("反映事项", 28),
     ("承办单位", 14),
-    ("时限", 8),
+    ("时限", 9),
     ("状态", 6),
-    ("办结日期", 8),
+    ("办结日期", 9),
     ("满意度", 7),
-    ("回访电话记录", 22),
+    ("回访电话记录", 18),
     ("备注", 10),
 )
 
@@ -244,7 +245,9 @@ def _draw_row(
         if text:
             text = printable(setter, text, font)
             room = width - 2 * PAD
-            size = setter.fit(text, font, CELL_SIZE, room, SMALLEST)
+            # Digits (numbers, dates, phones) stay legible smaller than characters do.
+            smallest = DIGITS_SMALLEST if text.isascii() else SMALLEST
+            size = setter.fit(text, font, CELL_SIZE, room, smallest)
             shown = text
             while len(shown) > 1 and setter.width(shown, font, size) > room:
                 shown = shown[:-2] + "…"
