@@ -290,3 +290,34 @@ def test_previous_period(period: Period, previous: Period) -> None:
 def test_months_are_clipped_to_the_period() -> None:
     months = Period(d(20, 10), d(5)).months()
     assert months == [Period(d(20, 10), d(31, 10)), Period(d(1), d(5))]
+
+
+def test_a_city_counts_by_county(services: AppServices, clerk: Actor, leader: Actor) -> None:
+    """At a city the counties' cases are here too: a 按县区 breakdown, and one county alone."""
+    from desktop_app.domain.vocabulary import SiteLevel
+    from desktop_app.storage.models import Case, Site
+
+    office = build_period(services, clerk, leader)
+    with services.db.write() as session:
+        local = session.query(Site).filter(Site.is_local.is_(True)).one()
+        local.level = SiteLevel.CITY.value
+        session.add(
+            Site(
+                code="410222",
+                name="通许县办不成事监督窗口",
+                short_name="通许",
+                level=SiteLevel.COUNTY.value,
+                created_at=at(1),
+            )
+        )
+        for name in ("late_open", "returned"):
+            case = session.get(Case, office.ids[name])
+            assert case is not None
+            case.site_code = "410222"
+        local_name = local.name
+    stats = services.statistics.period_statistics(clerk, NOVEMBER)
+    county = stats.breakdowns["county"]
+    assert county.rows == ((local_name, 7), ("通许县办不成事监督窗口", 2))
+    alone = services.statistics.period_statistics(clerk, NOVEMBER, site_code="410222")
+    assert alone.totals.received == 2
+    assert alone.supervision.referrals == 1  # late_open's referral follows its case
