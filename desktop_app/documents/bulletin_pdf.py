@@ -30,7 +30,6 @@ from reportlab.lib.colors import HexColor  # type: ignore[import-untyped,unused-
 from reportlab.lib.units import mm  # type: ignore[import-untyped,unused-ignore]
 from reportlab.platypus import (  # type: ignore[import-untyped,unused-ignore]
     Flowable,
-    KeepTogether,
     Spacer,
     Table,
     TableStyle,
@@ -165,7 +164,9 @@ class _BulletinLayout(_MinutesLayout):
                 elif isinstance(block, BulletinTable):
                     story += self.table(block)
                 else:
-                    story.append(KeepTogether([self.chart(block), Spacer(1, 3 * mm)]))
+                    # A drawing never splits; not wrapped in KeepTogether, so a heading's
+                    # keepWithNext can take it along to the next page.
+                    story += [self.chart(block), Spacer(1, 3 * mm)]
         if content.notes:
             story.append(Spacer(1, 4 * mm))
             story.append(self.small("说明：", heading))
