@@ -69,9 +69,9 @@ def test_a_sharp_rise_fires_and_keeps_its_numbers() -> None:
     assert warning.months == 6
     assert warning.p_value == pytest.approx(exact_upper_tail(8, "1"), rel=1e-9)
     assert warning.p_value < 0.01
-    assert explain(warning) == "本月 8 件，前6个月月均 1.0 件，P<0.0001"
+    assert explain(warning) == "本月 8 件，前6个月同期平均 1.0 件，P<0.0001"
     assert explain(judge(KEY, "2026-12", 6, [1] * 6, Thresholds())) == (  # type: ignore[arg-type]
-        "本月 6 件，前6个月月均 1.0 件，P=0.0006"
+        "本月 6 件，前6个月同期平均 1.0 件，P=0.0006"
     )
 
 
@@ -126,3 +126,27 @@ def test_scan_uses_the_months_before_and_missing_months_count_zero() -> None:
 
 def test_previous_months_cross_the_year() -> None:
     assert previous_months("2026-02", 3) == ["2025-11", "2025-12", "2026-01"]
+
+
+def test_a_month_still_running_is_compared_with_the_same_share_of_earlier_months() -> None:
+    """Ten days into a month, six matters against a usual twelve a month is not a rise; at the
+    month's end it would be well below; but twelve in the first ten days is."""
+    usual = {m: 12 for m in previous_months("2026-12", 6)}
+    early_quiet = scan({KEY: usual | {"2026-12": 6}}, "2026-12", Thresholds(), share=10 / 31)
+    assert early_quiet == []
+    early_rise = scan({KEY: usual | {"2026-12": 12}}, "2026-12", Thresholds(), share=10 / 31)
+    assert [w.count for w in early_rise] == [12]
+    assert early_rise[0].baseline == pytest.approx(12 * 10 / 31)
+    # Judged against whole months, the same twelve would be nothing at all.
+    assert scan({KEY: usual | {"2026-12": 12}}, "2026-12", Thresholds()) == []
+
+
+def test_months_before_the_sites_first_matter_are_not_history() -> None:
+    """A new site: five matters in its second month must not fire against four "empty" months
+    it never kept; with three months of its own records, a real rise does."""
+    new_site = {KEY: {"2026-11": 1, "2026-12": 5}}
+    assert scan(new_site, "2026-12", Thresholds()) != []  # what counting zeros would say
+    assert scan(new_site, "2026-12", Thresholds(), since="2026-11") == []
+    kept = {KEY: {"2026-09": 1, "2026-10": 0, "2026-11": 1, "2026-12": 6}}
+    [warning] = scan(kept, "2026-12", Thresholds(), since="2026-09")
+    assert warning.months == 3

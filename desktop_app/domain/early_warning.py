@@ -6,6 +6,12 @@ matters); this month's count ``k`` is surprising when P(X ≥ k | λ) is below `
 A warning also needs ``k`` at least ``min_volume`` and above the baseline: a person decides what
 to make of it, so every number the decision rests on is kept (:class:`Warning`).
 
+Two cautions keep it honest. A month still running is compared with the same share of the
+earlier months (``share``: by the 10th of a 30-day month, a third of their mean), not with whole
+months. And only months the site was keeping records count as history (``since``): months before
+its first matter are not zeros, and with fewer than ``MIN_HISTORY_MONTHS`` of them nothing is
+judged (a new site would otherwise fire on any five matters).
+
 Pure: no storage, no Qt. The service counts the cases; this module only judges the counts.
 """
 
@@ -21,6 +27,8 @@ DEFAULT_MIN_VOLUME = 5
 # A key with no history still has some chance of a matter a month: without a floor, λ = 0 would
 # make any count "impossible" and fire.
 DEFAULT_MIN_RATE = 0.5
+# Fewer months of records than this: too little history to call anything a rise.
+MIN_HISTORY_MONTHS = 3
 
 
 @dataclass(frozen=True)
@@ -43,8 +51,9 @@ class Thresholds:
 @dataclass(frozen=True)
 class Warning:
     """A rise, with the numbers that show why: this month's count, the expected count λ the test
-    used (the earlier months' mean, floored at the minimum rate), how many months that mean
-    used, and P(X ≥ count | λ), so the P shown can be checked from the numbers beside it."""
+    used (the earlier months' mean, floored at the minimum rate, times the share of the month
+    gone by), how many months that mean used, and P(X ≥ count | λ), so the P shown can be
+    checked from the numbers beside it."""
 
     key: WarningKey
     month: str
@@ -92,16 +101,21 @@ def judge(
     count: int,
     history: Iterable[int],
     thresholds: Thresholds,
+    *,
+    share: float = 1.0,
 ) -> Warning | None:
     """The warning for ``key`` this month, or None when the count is not a significant rise.
 
-    ``history``: the counts of the previous months (months with no matter count as 0; the
-    caller passes exactly ``thresholds.history_months`` of them).
+    ``history``: the counts of the previous months the site kept records in (a month with no
+    matter counts as 0); fewer than ``MIN_HISTORY_MONTHS`` judge nothing. ``share``: how much
+    of ``month`` has gone by (1 for a whole month).
     """
     earlier = list(history)
     months = len(earlier)
-    mean = sum(earlier) / months if months else 0.0
-    baseline = max(mean, thresholds.min_rate)
+    if months < MIN_HISTORY_MONTHS:
+        return None
+    mean = sum(earlier) / months
+    baseline = max(mean, thresholds.min_rate) * share
     if count < thresholds.min_volume or count <= baseline:
         return None
     p_value = poisson_upper_tail(count, baseline)
@@ -116,16 +130,27 @@ def scan(
     counts: Mapping[WarningKey, Mapping[str, int]],
     month: str,
     thresholds: Thresholds,
+    *,
+    share: float = 1.0,
+    since: str | None = None,
 ) -> list[Warning]:
     """Every warning for ``month``, strongest first.
 
     ``counts``: per key, the number of matters by month ("2026-12"); months missing count 0.
+    ``since``: the first month the site kept records in (earlier months are not history).
+    ``share``: how much of ``month`` has gone by.
     """
-    earlier = previous_months(month, thresholds.history_months)
+    earlier = [
+        m
+        for m in previous_months(month, thresholds.history_months)
+        if since is None or m >= since
+    ]
     warnings: list[Warning] = []
     for key, by_month in counts.items():
         count = by_month.get(month, 0)
-        found = judge(key, month, count, (by_month.get(m, 0) for m in earlier), thresholds)
+        found = judge(
+            key, month, count, (by_month.get(m, 0) for m in earlier), thresholds, share=share
+        )
         if found is not None:
             warnings.append(found)
     warnings.sort(key=lambda w: (w.p_value, -w.count))
@@ -144,9 +169,10 @@ def previous_months(month: str, n: int) -> list[str]:
 
 
 def explain(warning: Warning) -> str:
-    """Why it fired, as the page shows it: 本月 6 件，前6个月月均 1.2 件，P=0.0036."""
+    """Why it fired, as the page shows it: 本月 6 件，前6个月同期平均 1.2 件，P=0.0036 (同期: the
+    same share of each earlier month as has gone by of this one)."""
     return (
-        f"本月 {warning.count} 件，前{warning.months}个月月均 {warning.baseline:.1f} 件，"
+        f"本月 {warning.count} 件，前{warning.months}个月同期平均 {warning.baseline:.1f} 件，"
         f"P{format_p(warning.p_value)}"
     )
 

@@ -14,6 +14,7 @@ A case is counted for its stuck department, or else the department of its lead a
 
 from __future__ import annotations
 
+import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -346,20 +347,29 @@ class ClassService:
         return Changes(settings=True, classes=True) if changed else Changes()
 
     def scan_warnings(self, actor: Actor) -> ScanResult:
-        """Judge this month's counts and store what fires: a new key as an open warning; an
-        open one of this month gets today's numbers; a dismissed or classed one stays decided."""
+        """Judge the month so far (against the same share of the earlier months) and the last
+        whole month (a rise in its last days is not lost when nobody scanned then), and store
+        what fires: a new key as an open warning; an open one gets today's numbers; a dismissed
+        or classed one stays decided. History starts at the site's first matter."""
         actor.require(Permission.MANAGE_CLASSES)
         now = self.clock.now()
         month = early_warning.month_of(now.year, now.month)
+        last_month = early_warning.previous_months(month, 1)[0]
+        share = now.day / calendar.monthrange(now.year, now.month)[1]
         raised = updated = 0
         with self.db.write() as session:
             thresholds = _thresholds(session)
-            first = early_warning.previous_months(month, thresholds.history_months)[0]
+            first = early_warning.previous_months(last_month, thresholds.history_months)[0]
             counts: dict[WarningKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             for _case_id, case_month, key in _attributed(session, first, month):
                 counts[key][case_month] += 1
-            for found in early_warning.scan(counts, month, thresholds):
-                stored = _stored_warning(session, month, found.key)
+            since = _first_month(session)
+            found_all = [
+                *early_warning.scan(counts, last_month, thresholds, since=since),
+                *early_warning.scan(counts, month, thresholds, share=share, since=since),
+            ]
+            for found in found_all:
+                stored = _stored_warning(session, found.month, found.key)
                 numbers = {
                     "count": found.count,
                     "baseline": round(found.baseline, 4),
@@ -368,7 +378,7 @@ class ClassService:
                 }
                 if stored is None:
                     stored = EarlyWarning(
-                        month=month,
+                        month=found.month,
                         department_id=found.key.department_id,
                         area=found.key.area,
                         cause=found.key.cause,
@@ -392,7 +402,7 @@ class ClassService:
                     action="raise_warning",
                     entity="early_warning",
                     entity_uuid=f"warning-{stored.id}",
-                    after={"month": month, **_key_values(found.key), **numbers},
+                    after={"month": found.month, **_key_values(found.key), **numbers},
                 )
         return ScanResult(month=month, raised=raised, updated=updated)
 
@@ -747,6 +757,12 @@ def _department_names(session: Session, ids: Iterable[int | None]) -> dict[int |
         )
         names.update({department_id: name for department_id, name in rows})
     return names
+
+
+def _first_month(session: Session) -> str | None:
+    """The month of this site's first matter: history starts there (None: no matter yet)."""
+    first = session.scalar(select(func.min(Case.received_at)).where(Case.origin_site == ""))
+    return early_warning.month_of(first.year, first.month) if first is not None else None
 
 
 def _attributed(
