@@ -8,7 +8,6 @@ file, so a cancelled export leaves nothing behind).
 from __future__ import annotations
 
 import threading
-from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -83,7 +82,8 @@ class RegisterExportDialog(QDialog):
         form.addRow("格式", self.format)
         row = QHBoxLayout()
         start = folder or Path.home()
-        self.path = QLineEdit(str(start / f"事项台账-{date.today():%Y%m%d}.xlsx"))
+        today = services.clock.now().date()
+        self.path = QLineEdit(str(start / f"事项台账-{today:%Y%m%d}.xlsx"))
         self.browse = QPushButton("选择…")
         row.addWidget(self.path, 1)
         row.addWidget(self.browse)
