@@ -50,6 +50,7 @@ def _office(services: AppServices, clerk: Actor, leader: Actor) -> Office:
         "visited",
         **concluded(
             received_at=datetime(2026, 11, 1, 8, 45),
+            triaged_at=datetime(2026, 11, 2, 10, 0),
             status=CaseStatus.VISITED.value,
             outcome=Outcome.DONE.value,
             visit_grade=VisitGrade.SATISFIED.value,
@@ -88,6 +89,7 @@ def test_the_xlsx_reads_back_with_dates_header_and_every_case(
     assert [row[0] for row in rows[1:]] == [numbers["visited"], numbers["open"], numbers["formula"]]
     visited = by_number[numbers["visited"]]
     assert visited["受理日期"] == date(2026, 11, 1)  # a real Excel date, not text
+    assert visited["甄别日期"] == date(2026, 11, 2)
     assert visited["办结日期"] == date(2026, 11, 20)
     assert visited["回访日期"] == date(2026, 11, 23)
     assert visited["满意度"] == "满意" and visited["结果"] == "办成"
@@ -95,6 +97,7 @@ def test_the_xlsx_reads_back_with_dates_header_and_every_case(
     assert visited["渠道"] == Channel.WINDOW.label
     opened = by_number[numbers["open"]]
     assert opened["性质"] == Nature.HARD.label
+    assert opened["甄别日期"] == ""  # put straight into its state: never triaged on record
     assert opened["交办日期"] == date(2026, 11, 3)
     assert opened["时限"] == date(2026, 12, 2)
     assert opened["回访日期"] == ""  # an empty cell

@@ -104,6 +104,7 @@ class RegisterLine:
     title: str
     nature: str
     approach: str
+    triaged_on: date | None
     department: str
     slip_numbers: str
     assigned_on: date | None
@@ -158,6 +159,7 @@ CASE_COLUMNS: tuple[Column, ...] = (
     Column("事项", "title", 30),
     Column("性质", "nature", 8),
     Column("处置方式", "approach", 10),
+    Column("甄别日期", "triaged_on", 11, True),
     Column("承办单位", "department", 16),
     Column("交办单号", "slip_numbers", 20),
     Column("交办日期", "assigned_on", 11, True),
@@ -412,6 +414,7 @@ class RegisterExportService:
                     Case.status,
                     Case.outcome,
                     Case.visit_grade,
+                    Case.triaged_at,
                 )
                 .join(Complainant, Case.complainant_id == Complainant.id)
                 .outerjoin(Department, Case.stuck_department_id == Department.id)
@@ -459,6 +462,7 @@ class RegisterExportService:
                 title=r[7],
                 nature=Nature(r[8]).label if r[8] else "",
                 approach=Approach(r[9]).label if r[9] else "",
+                triaged_on=r[17].date() if r[17] else None,
                 department=r[10] or "",
                 slip_numbers="、".join(slips.get(r[0], [])),
                 assigned_on=assigned[r[0]].date() if r[0] in assigned else None,
