@@ -141,9 +141,7 @@ def scan(
     ``share``: how much of ``month`` has gone by.
     """
     earlier = [
-        m
-        for m in previous_months(month, thresholds.history_months)
-        if since is None or m >= since
+        m for m in previous_months(month, thresholds.history_months) if since is None or m >= since
     ]
     warnings: list[Warning] = []
     for key, by_month in counts.items():
