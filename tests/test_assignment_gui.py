@@ -871,15 +871,10 @@ def test_a_draft_on_a_withdrawn_case_is_not_offered_for_signing(
     )
     services.cases.withdraw(clerk, case_id, "群众来电撤回诉求")
     boss = make_panel(qtbot, leader_context, case_id)
-    assert boss.selected() is not None and boss.table.item(0, 2).text() == "待签发"
+    # The withdrawal closed the draft with the case (issue 16): nothing is left to sign.
+    assert boss.selected() is not None and boss.table.item(0, 2).text() == "随办结关闭"
     assert not boss.sign_button.isEnabled()
-    assert "已撤回" in boss.signer_label.text()
-    qtbot.mouseClick(boss.draft_button, Qt.MouseButton.LeftButton)  # looking is still fine
-    draft = boss.dialog
-    assert isinstance(draft, SlipPreviewDialog)
-    assert boss.sign_from_preview is None
-    wait_for_pdf(qtbot, draft)
-    draft.close()
+    assert not boss.draft_button.isEnabled()  # a closed draft has no paper to come
 
 
 def test_the_drafts_preview_offers_signing_even_while_the_panel_is_busy(
