@@ -157,8 +157,13 @@ class LockScreen(QDialog):
         body.addWidget(self.error)
         buttons = QHBoxLayout()
         self.unlock_button = QPushButton("解锁")
-        self.unlock_button.setDefault(True)
         self.switch_button = QPushButton("切换用户")
+        # Enter is handled in keyPressEvent, never by QDialog's default-button search: while the
+        # password is being checked 解锁 is disabled, and the same key press must not fall
+        # through to 切换用户 (which offers to throw the half-typed form away).
+        for button in (self.unlock_button, self.switch_button):
+            button.setAutoDefault(False)
+            button.setDefault(False)
         self.switch_button.setToolTip("不是本人：放弃上一位用户未保存的内容，回到登录窗口")
         buttons.addWidget(self.switch_button)
         buttons.addStretch(1)
@@ -220,7 +225,16 @@ class LockScreen(QDialog):
             event.ignore()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc does nothing. Enter unlocks (the password box says so itself), or switches
+        from 切换用户 when that button has the focus; it is never passed on to another button."""
         if event.key() == Qt.Key.Key_Escape:
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            if self.focusWidget() is self.switch_button:
+                self.switch_button.click()
+            elif self.focusWidget() is not self.password:
+                self.try_unlock()
             return
         super().keyPressEvent(event)
 
