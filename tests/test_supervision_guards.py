@@ -163,3 +163,33 @@ def test_the_city_changes_nothing_a_county_sent(pair: tuple[Site, Site], tmp_pat
     with city.services.db.read() as session:
         again = session.get(Referral, received_id)
         assert again is not None and (again.version, again.print_count) == (version, prints)
+
+
+def test_a_person_who_refuses_the_visit_ends_it_without_a_grade(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    from desktop_app.domain.vocabulary import VisitContact
+    from desktop_app.services.supervision import Figure
+
+    case_id = _assigned(services, clerk, leader)
+    assignment = services.assignments.for_case(case_id)[0]
+    services.assignments.respond(clerk, assignment.id, "已办理")
+    services.cases.conclude(
+        clerk,
+        case_id,
+        outcome=Outcome.DONE,
+        what_was_done="已办理",
+        reply_method=ReplyMethod.PHONE,
+        reply_text="已电话告知",
+    )
+    before = services.supervision.counts(clerk)
+    services.cases.record_visit_attempt(clerk, case_id, contact=VisitContact.REFUSED)
+    detail = services.cases.detail(case_id)
+    assert detail.status.value == "visited"
+    assert "回访结束" in detail.timeline[-1].summary
+    with services.db.read() as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.visit_grade is None and case.visit_retry_on is None
+    after = services.supervision.counts(clerk)
+    assert after[Figure.AWAITING_VISIT] == before[Figure.AWAITING_VISIT] - 1
+    assert after[Figure.VISIT_RETRY] == before[Figure.VISIT_RETRY] == 0

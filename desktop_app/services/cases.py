@@ -537,8 +537,9 @@ class CaseService:
     def record_visit_attempt(
         self, actor: Actor, case_id: int, *, contact: VisitContact, note: str = ""
     ) -> Changes:
-        """A return-visit call that did not reach the person: counted, and (unless they refused
-        the visit) to be tried again on the next working day — the 待重拨 list."""
+        """A return-visit call that did not reach the person: counted, and to be tried again on
+        the next working day — the 待重拨 list. A person who refuses the visit ends it: the case
+        is 已回访 without a grade (left out of satisfaction), not owed a visit for ever."""
         actor.require(Permission.VISIT_CASE)
         if contact is VisitContact.REACHED:
             raise ValidationFailed({"contact": "已联系上的回访，请记录回访评价"})
@@ -554,6 +555,8 @@ class CaseService:
             summary = f"第{case.visit_attempts}次回访：{contact.label}"
             if retry_on is not None:
                 summary += f"，{chinese_date(retry_on)}再次回访"
+            else:
+                summary += "，回访结束（无评价，不计入满意度）"
             if note.strip():
                 summary += f"；{normalize_text(note)}"
             return {
@@ -564,6 +567,8 @@ class CaseService:
                 },
             }
 
+        if contact is VisitContact.REFUSED:
+            return self._step(actor, case_id, EventKind.VISITED, "visit_refused", apply)
         return self._step(actor, case_id, EventKind.VISIT_ATTEMPT, "visit_attempt", apply)
 
     def record_reply(

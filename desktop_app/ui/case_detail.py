@@ -769,7 +769,13 @@ class CaseDetailDialog(QDialog):
         self.grade.setEnabled(reached)
         for box in self.reason_boxes.values():
             box.setEnabled(reached)
-        self.visit_button.setText("记录回访" if reached else "记录未联系上（待重拨）")
+        refused = self.contact.currentData() == VisitContact.REFUSED.value
+        if reached:
+            self.visit_button.setText("记录回访")
+        elif refused:
+            self.visit_button.setText("记录拒绝回访（回访结束）")
+        else:
+            self.visit_button.setText("记录未联系上（待重拨）")
 
     def _withdraw_clicked(self) -> None:
         self.withdraw()
