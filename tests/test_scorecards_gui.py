@@ -153,7 +153,9 @@ def test_the_administrator_edits_the_scoring_settings(
 ) -> None:
     assert not _view(qtbot, services, clerk, runner).settings_button.isVisible()
     assert _view(qtbot, services, admin, runner).settings_button.isVisible()
-    dialog = ScoringSettingsDialog(UiContext(services, admin, ChangeHub(), runner))
+    dialog = ScoringSettingsDialog(
+        UiContext(services, admin, ChangeHub(), runner), services.scorecards.scoring_settings()
+    )
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)

@@ -126,12 +126,13 @@ class RegisterExportDialog(QDialog):
         path = Path(text)
         masked = self.masked.isChecked()
         exporter, actor, case_filter = self._exporter, self._context.actor, self._filter
-        issuer = self._context.services.site.info().name
+        site = self._context.services.site
         self._cancel.clear()
         self._set_running(True)
 
         def work() -> RegisterExport | RegisterBook:
             if path.suffix.lower() == ".pdf":
+                issuer = site.info().name  # read here, on the worker, like the rows
                 return exporter.book(actor, path, case_filter, issuer=issuer, masked=masked)
             return exporter.export(
                 actor,

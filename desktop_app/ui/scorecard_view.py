@@ -232,7 +232,16 @@ class ScorecardView(QWidget):
         self.sheet_button.setEnabled(not self.is_loading and has_rows)
 
     def _edit_settings(self) -> None:
-        dialog = ScoringSettingsDialog(self._context, self)
+        """The stored settings are read on the worker, then the dialog opens with them."""
+        Query(
+            self._context.runner,
+            self,
+            self._context.services.scorecards.scoring_settings,
+            self._open_settings,
+        ).run()
+
+    def _open_settings(self, current: ScoringSettings) -> None:
+        dialog = ScoringSettingsDialog(self._context, current, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.reload()
 
@@ -286,11 +295,12 @@ class ScoringSettingsDialog(QDialog):
     """评分设置: the 量化管理评分表's items (one a line: 名称|分值|计算项) and the ranking's
     minimum volume, saved by whoever maintains the reference data, audited."""
 
-    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, context: UiContext, current: ScoringSettings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._context = context
         self.setWindowTitle("评分设置")
-        current = context.services.scorecards.scoring_settings()
         layout = QVBoxLayout(self)
         codes = "、".join(f"{m.value}（{m.label}）" for m in Measure)
         hint = QLabel(
