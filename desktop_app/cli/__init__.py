@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
-import importlib
 import json
 import logging
 import os
@@ -196,17 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands in modules of their own (issue 16's supervision): each has ``add_parsers(sub)``,
 # ``COMMANDS`` (name -> handler) and ``PERMISSIONS`` (command name -> what the user needs).
-_EXTENSIONS = (
-    "desktop_app.cli.referrals",
-    "desktop_app.cli.classes",
-    "desktop_app.cli.meetings",
-    "desktop_app.cli.ledger",
-    "desktop_app.cli.reports",
-)
-
-
+# Imported by plain ``from ... import`` statements so that PyInstaller's analysis finds them
+# (a name handed to ``importlib`` is invisible to it and the frozen program lacked them).
 def _extensions() -> list[Any]:
-    return [importlib.import_module(name) for name in _EXTENSIONS]
+    from desktop_app.cli import classes, ledger, meetings, referrals, reports
+
+    return [referrals, classes, meetings, ledger, reports]
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace, Path], int]:
