@@ -289,6 +289,46 @@ def test_an_unreached_visit_goes_on_the_retry_list_for_the_next_working_day(
     assert services.ledger.ids(CaseFilter(visit_retry_due=True)) == []
 
 
+def test_the_last_unanswered_call_of_a_round_ends_the_visit_without_a_grade(
+    services: AppServices, clerk: Actor, clock: FixedClock
+) -> None:
+    """A wrong number is not called for ever: the third unanswered call of a round ends the
+    visit like a refusal (已回访, no grade, off 待重拨); a reopened case's new round starts
+    counting again."""
+    case_id = triaged(services, clerk)
+    conclude(services, clerk, case_id)
+    services.cases.record_visit_attempt(clerk, case_id, contact=VisitContact.NO_ANSWER)
+    services.cases.record_visit_attempt(clerk, case_id, contact=VisitContact.UNREACHABLE)
+    assert services.cases.detail(case_id).status is CaseStatus.CONCLUDED
+
+    services.cases.record_visit_attempt(clerk, case_id, contact=VisitContact.NO_ANSWER)
+
+    detail = services.cases.detail(case_id)
+    assert detail.status is CaseStatus.VISITED
+    assert (detail.visit_attempts, detail.visit_retry_on, detail.visit_grade) == (3, None, None)
+    assert "已联系3次未果，回访结束" in detail.timeline[-1].summary
+    assert services.ledger.ids(CaseFilter(visit_retry_due=True)) == []
+    assert last_actions(services, 1) == ["visit_unreached"]
+
+
+def test_a_reopened_case_is_called_afresh(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    case_id = triaged(services, clerk)
+    conclude(services, clerk, case_id)
+    services.cases.record_visit_attempt(clerk, case_id, contact=VisitContact.NO_ANSWER)
+    services.cases.record_visit_attempt(clerk, case_id, contact=VisitContact.NO_ANSWER)
+    services.cases.record_visit(clerk, case_id, grade=VisitGrade.DISSATISFIED, note="问题仍未解决")
+    assert services.cases.detail(case_id).status is CaseStatus.IN_PROGRESS
+    conclude(services, clerk, case_id)
+
+    services.cases.record_visit_attempt(clerk, case_id, contact=VisitContact.NO_ANSWER)
+
+    detail = services.cases.detail(case_id)
+    assert detail.status is CaseStatus.CONCLUDED  # the first call of the new round
+    assert detail.visit_retry_on is not None
+
+
 def test_a_visit_attempt_needs_a_concluded_case(services: AppServices, clerk: Actor) -> None:
     case_id = triaged(services, clerk)
     with pytest.raises(InvalidTransition):

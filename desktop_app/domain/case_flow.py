@@ -174,6 +174,18 @@ def derive_status(kinds: Iterable[EventKind]) -> CaseStatus:
     return status
 
 
+# A return visit is tried this many times in all (calls that reach nobody: 无人接听, 空号); the
+# last unanswered call ends it without a grade, as a refusal does, so that a wrong number does
+# not stay on 待重拨 for ever. Three calls on three working days is what the window does by hand.
+MAX_VISIT_CALLS = 3
+
+
+def visit_ends(unanswered_before: int, *, refused: bool) -> bool:
+    """Whether this unreached call ends the return visit: a refusal does, and so does the last
+    of :data:`MAX_VISIT_CALLS` unanswered calls of the round."""
+    return refused or unanswered_before + 1 >= MAX_VISIT_CALLS
+
+
 def visit_outcome(grade: VisitGrade) -> EventKind | None:
     """A return visit graded 不满意 or worse reopens the case."""
     return EventKind.REOPENED if grade.reopens else None

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from desktop_app.domain.assignment_flow import (
@@ -20,7 +20,13 @@ from desktop_app.domain.assignment_flow import (
     Step,
     check_step,
 )
-from desktop_app.domain.case_flow import EVENT_LABELS, EventKind, advance, visit_outcome
+from desktop_app.domain.case_flow import (
+    EVENT_LABELS,
+    EventKind,
+    advance,
+    visit_ends,
+    visit_outcome,
+)
 from desktop_app.domain.causes import cause_codes
 from desktop_app.domain.deadlines import DeadlineRules, RuleKey, apply_deadline, case_rule
 from desktop_app.domain.permissions import Permission
@@ -53,7 +59,7 @@ from desktop_app.services.referrals import on_wont
 from desktop_app.services.sealing import Sealer, masked
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Area, Assignment, Case, Department
+from desktop_app.storage.models import Area, Assignment, Case, CaseEvent, Department
 
 if TYPE_CHECKING:
     from desktop_app.services.assignments import AssignmentService
@@ -538,25 +544,33 @@ class CaseService:
         self, actor: Actor, case_id: int, *, contact: VisitContact, note: str = ""
     ) -> Changes:
         """A return-visit call that did not reach the person: counted, and to be tried again on
-        the next working day — the 待重拨 list. A person who refuses the visit ends it: the case
-        is 已回访 without a grade (left out of satisfaction), not owed a visit for ever."""
+        the next working day — the 待重拨 list. A person who refuses the visit ends it, and so
+        does the last of :data:`MAX_VISIT_CALLS` unanswered calls: the case is 已回访 without a
+        grade (left out of satisfaction), not owed a visit for ever."""
         actor.require(Permission.VISIT_CASE)
         if contact is VisitContact.REACHED:
             raise ValidationFailed({"contact": "已联系上的回访，请记录回访评价"})
-        retry_on = (
-            None
-            if contact is VisitContact.REFUSED
-            else self._calendar.calendar().add(self._clock.now().date(), 1).due
-        )
+        refused = contact is VisitContact.REFUSED
+        with self._db.read() as session:
+            attempts = session.scalar(select(Case.visit_attempts).where(Case.id == case_id))
+            if attempts is None:
+                raise NotFound("事项不存在")
+            calls = _unanswered_calls_this_round(session, case_id)
+        ends = visit_ends(calls, refused=refused)
+        retry_on = None if ends else self._calendar.calendar().add(self._clock.now().date(), 1).due
 
         def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
+            if case.visit_attempts != attempts:
+                raise UserError("该事项的回访记录刚被更新，请刷新后再记录")
             case.visit_attempts += 1
             case.visit_retry_on = retry_on
             summary = f"第{case.visit_attempts}次回访：{contact.label}"
             if retry_on is not None:
                 summary += f"，{chinese_date(retry_on)}再次回访"
-            else:
+            elif refused:
                 summary += "，回访结束（无评价，不计入满意度）"
+            else:
+                summary += f"，已联系{case.visit_attempts}次未果，回访结束（无评价，不计入满意度）"
             if note.strip():
                 summary += f"；{normalize_text(note)}"
             return {
@@ -567,8 +581,10 @@ class CaseService:
                 },
             }
 
-        if contact is VisitContact.REFUSED:
+        if refused:
             return self._step(actor, case_id, EventKind.VISITED, "visit_refused", apply)
+        if ends:
+            return self._step(actor, case_id, EventKind.VISITED, "visit_unreached", apply)
         return self._step(actor, case_id, EventKind.VISIT_ATTEMPT, "visit_attempt", apply)
 
     def record_reply(
@@ -801,6 +817,28 @@ class CaseService:
 
 
 _Step = tuple[EventKind, str, Callable[[Session, Case, datetime], dict[str, Any]]]
+
+
+def _unanswered_calls_this_round(session: Session, case_id: int) -> int:
+    """Unanswered return-visit calls since the case was last concluded (a reopened case's new
+    round is called afresh)."""
+    concluded = (
+        select(func.max(CaseEvent.id))
+        .where(CaseEvent.case_id == case_id, CaseEvent.kind == EventKind.CONCLUDED.value)
+        .scalar_subquery()
+    )
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(CaseEvent)
+            .where(
+                CaseEvent.case_id == case_id,
+                CaseEvent.kind == EventKind.VISIT_ATTEMPT.value,
+                CaseEvent.id > func.coalesce(concluded, 0),
+            )
+        )
+        or 0
+    )
 
 
 def _set_deadline(
