@@ -10,18 +10,22 @@ their own pages. Every figure is counted in one statement (``LedgerService.count
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from desktop_app.domain.vocabulary import CaseStatus, LabelledEnum
+from desktop_app.domain.permissions import Permission
+from desktop_app.domain.statistics import Rate, on_time_rate
+from desktop_app.domain.vocabulary import Approach, CaseStatus, LabelledEnum, Nature
 from desktop_app.services.calendar import CalendarService
 from desktop_app.services.context import Actor, Clock
-from desktop_app.services.ledger import CaseFilter, Worklist, count_many
+from desktop_app.services.ledger import CaseFilter, Worklist, conditions, count_many
 from desktop_app.services.referrals import PENDING_STATES
+from desktop_app.services.statistics import Breakdown, Period, StatisticsService, _labelled
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import EarlyWarning, Referral
+from desktop_app.storage.models import Case, EarlyWarning, Referral
 
 WARNING_OPEN = "open"  # EarlyWarning.state of a warning nobody has decided about yet
 
@@ -58,6 +62,35 @@ class SupervisionCounts:
 
     def __getitem__(self, figure: Figure) -> int:
         return self.values[figure]
+
+
+TREND_MONTHS = 12  # the dashboard's month trend: this month and the eleven before it
+# 已办结 as the bulletin counts it (services/statistics.py ``Totals.concluded``).
+CONCLUDED_STATUSES = (CaseStatus.CONCLUDED, CaseStatus.VISITED)
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    """One month of the dashboard's trend: the cases received in it and those of them
+    concluded by now — a month's bulletin's 受理 and 办结 — each with the ledger filter that
+    lists them."""
+
+    period: Period
+    received: int
+    concluded: int
+    received_filter: CaseFilter
+    concluded_filter: CaseFilter
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """A period's charts on the dashboard: its bulletin's breakdowns by nature and approach
+    and its on-time rate (against the deadline in force)."""
+
+    period: Period
+    nature: Breakdown
+    approach: Breakdown
+    on_time: Rate
 
 
 class SupervisionQueries:
@@ -110,3 +143,73 @@ class SupervisionQueries:
             values={Figure(key): value for key, value in counted.items()},
             filters=filters,
         )
+
+    # The dashboard's charts (issue 17): a bulletin's numbers for a month or year, cheaply. -----
+
+    def this_month(self) -> Period:
+        """The calendar month of the clock's today, whole (what a month's bulletin covers)."""
+        first = self.clock.now().date().replace(day=1)
+        return Period(first, _month_after(first) - timedelta(days=1))
+
+    def this_year(self) -> Period:
+        today = self.clock.now().date()
+        return Period(date(today.year, 1, 1), date(today.year, 12, 31))
+
+    def trend(self, actor: Actor, months: int = TREND_MONTHS) -> tuple[MonthFigures, ...]:
+        """Received and concluded for each of the last ``months`` months, in one statement.
+
+        Each month's numbers are its bulletin's (``StatisticsService.period_statistics``
+        ``totals.received`` and ``totals.concluded``): the same ledger filters, counted alike."""
+        actor.require(Permission.VIEW_CASES)
+        latest = self.this_month()
+        spans = Period(_month_after(latest.start, 1 - months), latest.end).months()
+        statistics = StatisticsService(self.db, self.clock, self.calendar)
+        filters: dict[str, CaseFilter] = {}
+        for span in spans:
+            received = statistics.period_filter(span)
+            filters[f"received:{span.start}"] = received
+            filters[f"concluded:{span.start}"] = replace(received, statuses=CONCLUDED_STATUSES)
+        counted = count_many(self.db, filters)
+        return tuple(
+            MonthFigures(
+                period=span,
+                received=counted[f"received:{span.start}"],
+                concluded=counted[f"concluded:{span.start}"],
+                received_filter=filters[f"received:{span.start}"],
+                concluded_filter=filters[f"concluded:{span.start}"],
+            )
+            for span in spans
+        )
+
+    def period_figures(self, actor: Actor, period: Period) -> PeriodFigures:
+        """The period's bulletin breakdowns by nature and approach and its on-time rate, without
+        the rest of the bulletin (a year's bulletin takes seconds; this a fraction of one).
+
+        Nature and approach come from one grouped pass over the period's cases, labelled as
+        the bulletin labels them; the rounds and the rate are the bulletin's own functions."""
+        actor.require(Permission.VIEW_CASES)
+        statistics = StatisticsService(self.db, self.clock, self.calendar)
+        where = conditions(statistics.period_filter(period))
+        natures: Counter[str | None] = Counter()
+        approaches: Counter[str | None] = Counter()
+        with self.db.read() as session:
+            for nature, approach, count in session.execute(
+                select(Case.nature, Case.approach, func.count(Case.id))
+                .where(*where)
+                .group_by(Case.nature, Case.approach)
+            ):
+                natures[nature] += count
+                approaches[approach] += count
+            rounds = statistics._rounds(session, where)
+        return PeriodFigures(
+            period=period,
+            nature=_labelled("nature", natures, {n.value: n.label for n in Nature}),
+            approach=_labelled("approach", approaches, {a.value: a.label for a in Approach}),
+            on_time=on_time_rate(rounds, self.clock.now().date()),
+        )
+
+
+def _month_after(first: date, months: int = 1) -> date:
+    """The first day of the month ``months`` after (or before, negative) ``first``'s."""
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
