@@ -74,8 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cases", type=int, default=500, help="事项数量（默认 500）")
     p.add_argument("--seed", type=int, default=20261125, help=argparse.SUPPRESS)
 
-    p = sub.add_parser("intake", help="批量受理登记（JSON 或 CSV），全部通过校验才导入")
-    p.add_argument("--from", dest="source", required=True, help="文件路径 F.json 或 F.csv")
+    p = sub.add_parser(
+        "intake", help="批量受理登记（JSON、CSV，或 Excel 旧台账），全部通过校验才导入"
+    )
+    p.add_argument(
+        "--from", dest="source", required=True, help="文件路径 F.json、F.csv 或旧台账 F.xlsx"
+    )
+    p.add_argument("--sheet", default="", help="旧台账的工作表名（默认：第一个有表头的）")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="列名=字段",
+        help="旧台账中未能识别的列对应哪一项，如 --map 问题摘要=反映事项；--map 备注=忽略",
+    )
     p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
 
     p = sub.add_parser("cases", help="列出事项")
@@ -341,7 +353,12 @@ def _cmd_demo(args: argparse.Namespace, data_dir: Path) -> int:
 def _cmd_intake(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.services.intake import BatchValidationFailed
     from desktop_app.services.intake_import import check_records, read_records
+    from desktop_app.services.register_import import SUFFIXES
 
+    if Path(args.source).suffix.lower() in SUFFIXES:
+        return _intake_register(args, data_dir)
+    if args.sheet or args.map:
+        raise UserError("--sheet 和 --map 只用于 Excel 旧台账（.xlsx、.xls、.ods）")
     records = read_records(Path(args.source))
     with _services(data_dir, args, lock=True) as services:
         departments = {d.name: d.id for d in services.site.departments()}
@@ -361,6 +378,63 @@ def _cmd_intake(args: argparse.Namespace, data_dir: Path) -> int:
         print(f"已登记 {len(results)} 件事项：")
         for result in results:
             print(f"  {result.number}")
+    return 0
+
+
+def _intake_register(args: argparse.Namespace, data_dir: Path) -> int:
+    """``bbcs intake --from 旧台账.xlsx``: historical cases, all or none (issue 17)."""
+    from desktop_app.services.intake import BatchValidationFailed
+    from desktop_app.services.register_import import (
+        RegisterImportService,
+        missing_headers,
+        parse_map_options,
+        read_sheet,
+        unknown_columns,
+    )
+
+    named = parse_map_options(args.map)
+    sheet = read_sheet(Path(args.source), args.sheet or None)
+    missing = missing_headers(sheet, named)
+    if missing:
+        raise UserError(f"--map 中的列在工作表中找不到：{'、'.join(missing)}")
+    with _services(data_dir, args, lock=True) as services:
+        importer = RegisterImportService(
+            services.db, services.clock, services.attachments, services.sealer
+        )
+        mapping = importer.mapping_for(sheet, named)
+        checked = importer.check_sheet(sheet, mapping)
+        if checked.errors:
+            raise BatchValidationFailed(checked.errors)
+        _backup_before_import(services, quiet=args.json)
+        result = importer.import_sheet(_actor(args), sheet, mapping)
+    unknown = unknown_columns(sheet, mapping)
+    if args.json:
+        _print_json(
+            [
+                {
+                    "number": c.number,
+                    "case_id": c.case_id,
+                    "original_number": c.original_number,
+                    "status": c.status.value,
+                    "row": c.row,
+                }
+                for c in result.cases
+            ]
+        )
+    else:
+        print(
+            f"已从“{sheet.file_name}”工作表“{sheet.sheet}”（表头在第{sheet.header_row}行）"
+            f"导入历史事项 {len(result.cases)} 件："
+        )
+        for case in result.cases:
+            old = f"（原编号 {case.original_number}）" if case.original_number else ""
+            print(f"  第{case.row}行 → {case.number}{old} {case.status.label}")
+    if unknown:
+        print(
+            f"未识别的列：{'、'.join(unknown)}——其内容已记入各事项的“历史导入”记录；"
+            "如需对应到某一项，请用 --map 列名=字段（或 --map 列名=忽略）",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -422,6 +422,9 @@ def preference(name: str, label: str = "") -> TextSetting:
 
 
 LAST_PRINTER = preference("last_printer", "上次使用的打印机")
+# issue 17: how the columns of each old Excel 台账 layout were mapped (JSON: header signature →
+# {header: field}), offered again for a file with the same headers (services/register_import).
+REGISTER_IMPORT_MAPPINGS = preference("register_import_mappings", "旧台账导入的列对应")
 
 # Internal bookkeeping ---------------------------------------------------------------------------
 

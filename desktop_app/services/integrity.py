@@ -87,7 +87,9 @@ DIGESTED: Final = {
     "meeting_items": "meeting_item",
 }
 # Not covered: the digest itself, and the export generation a bulk UPDATE stamps at export.
-UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq"})
+# 原编号 (migration 0014) too: a column added to rows already sealed would change every one of
+# their digests; it is kept on the import's audit entry and 历史导入 event instead.
+UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq", "original_number"})
 ANCHOR_FILE: Final = "audit.anchor"
 CHAIN_PURPOSE: Final = "audit-anchor"
 DIGEST_PURPOSE: Final = "record-digest"

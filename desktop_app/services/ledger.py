@@ -21,7 +21,6 @@ from sqlalchemy import (
     column,
     false,
     func,
-    literal,
     or_,
     select,
     table,
@@ -312,7 +311,12 @@ class LedgerService:
             # part after the prefix, and the prefix picks the site's cases.
             prefix, rest = search.split_number_prefix(text)
             if prefix:
-                query = query.where(Case.number.startswith(f"{prefix}-", autoescape=True))
+                query = query.where(  # or an old 台账 number (原编号) written the same way
+                    or_(
+                        Case.number.startswith(f"{prefix}-", autoescape=True),
+                        Case.original_number.startswith(text.strip(), autoescape=True),
+                    )
+                )
                 if not rest.strip("-"):
                     return query
                 wanted = rest
@@ -327,11 +331,10 @@ class LedgerService:
                 _case_search.c.body.op("MATCH")(expression)
             )
         else:
-            needle = search.body_needle(wanted)
-            if needle is None:
+            condition = search.postgres_condition(_case_search.c.body, wanted)
+            if condition is None:
                 return None
-            padded = literal(" ", Text) + _case_search.c.body + literal(" ", Text)
-            matching = select(_case_search.c.rowid).where(func.strpos(padded, needle) > 0)
+            matching = select(_case_search.c.rowid).where(condition)
         if by_number is not None:
             return query.where(or_(Case.id.in_(matching), Case.complainant_id.in_(by_number)))
         return query.where(Case.id.in_(matching))

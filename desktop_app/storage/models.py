@@ -267,6 +267,11 @@ class Case(Exported, Base):
     issue_class_id: Mapped[int | None] = mapped_column(
         ForeignKey("issue_classes.id"), nullable=True
     )
+    # Issue 17 (migration 0014): a case brought in from the office's old Excel 台账 keeps the
+    # number it had there (原编号). Such a case is numbered in a historical series of its own
+    # (杞县-LS2021-0001, counter kind "case-historical") and stored with a negative ``seq``, so
+    # it meets neither today's gap-free series nor the (site, year, seq) key.
+    original_number: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     complainant: Mapped[Complainant] = relationship(lazy="joined", foreign_keys=[complainant_id])
     agent: Mapped[Complainant | None] = relationship(foreign_keys=[agent_id])

@@ -1,0 +1,295 @@
+"""Bringing the old Excel 台账 in (issue 17): a sheet made the way offices make them, imported
+with ``bbcs intake --from F.xlsx`` into a real data dir and read back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xlsxwriter
+
+from desktop_app.domain import register_headers as headers
+from desktop_app.domain.register_headers import CellProblem, HistoricalState
+from tests.helpers.cli import run_bbcs, subprocess_env
+from tests.helpers.factories import ADMIN_PASSWORD, VALID_ID
+
+INIT = ("init", "--site-code", "410221", "--site-name", "杞县办不成事监督窗口", "--level", "county")
+HEADER = [
+    "序号",
+    "受理日期",
+    "反映人",
+    "身份证号",
+    "联系电话",
+    "反映事项",
+    "具体情况",
+    "领域",
+    "来源渠道",
+    "承办单位",
+    "办理结果",
+    "办结日期",
+    "满意度",
+    "原编号",
+    "备注",  # not a column the program knows: kept in the 历史导入 entry
+]
+# Full-width digits in a phone and a date, dates as text, as a date cell and as a serial number.
+ROWS: list[list[Any]] = [
+    [
+        1,
+        "2023-5-6",
+        "王芳",
+        VALID_ID,
+        "１３８１２３４５６７８",
+        "医保结算查不到参保信息",
+        "在县人民医院办理医保结算时被告知查不到参保信息。",
+        "医保社保",
+        "窗口来访",
+        "县医保局",
+        "已办结",
+        "2023/05/20",
+        "满意",
+        "QX2023-001",
+        "回访电话已打通",
+    ],
+    [
+        2,
+        datetime(2023, 6, 1),
+        "李强",
+        "",
+        "13900001111",
+        "公积金提取证明开不出来",
+        "",
+        "住房公积金",
+        "电话",
+        "县公积金中心",
+        "已解释，不能办",
+        "2023年6月9日",
+        "",
+        "QX2023-002",
+        "",
+    ],
+    [
+        3,
+        45108,
+        "赵磊",
+        "",
+        "0378-2345678",
+        "不动产登记一直拖着",
+        "过户材料交了两个月没消息。",
+        "不动产登记",
+        "来访",
+        "县不动产登记中心",
+        "办理中",
+        "",
+        "",
+        "QX2023-003",
+        "跟进中",
+    ],
+    [
+        4,
+        "２０２３．７．１",
+        "孙丽",
+        "",
+        "13700002222",
+        "社保卡补办被要求回户籍地",
+        "",
+        "医保社保",
+        "网上",
+        "县人社局",
+        "办结",
+        "2023.7.3",
+        "非常满意",
+        "QX2023-004",
+        "",
+    ],
+]
+SERIAL_DAY = date(2023, 7, 1)  # Excel's serial 45108
+
+
+def office_sheet(path: Path, rows: list[list[Any]] = ROWS, header: list[str] = HEADER) -> Path:
+    """An .xlsx as offices keep it: a merged title row, a 填报单位 line, the header on row 3."""
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("2023年台账")
+    title = book.add_format({"bold": True, "align": "center", "font_size": 16})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.merge_range(0, 0, 0, len(header) - 1, "杞县“办不成事”反映窗口工作台账（2023年）", title)
+    sheet.write(1, 0, "填报单位：杞县纪委监委（盖章）")
+    sheet.write_row(2, 0, header)
+    for r, row in enumerate(rows, start=3):
+        for c, value in enumerate(row):
+            if isinstance(value, datetime):
+                sheet.write_datetime(r, c, value, day)
+            elif isinstance(value, int | float):
+                sheet.write_number(r, c, value)
+            else:
+                sheet.write_string(r, c, value) if value else None
+    sheet.write(3 + len(rows) + 1, 0, "填表人：张敏")
+    book.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("register import")
+    data_dir = root / "site"
+    result = run_bbcs(
+        *INIT, data_dir=data_dir, env=subprocess_env(BBCS_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    )
+    assert result.returncode == 0, result.stderr
+    return data_dir
+
+
+@pytest.fixture
+def data_dir(site: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy)
+    return copy
+
+
+def query(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
+    connection = sqlite3.connect(data_dir / "bbcs.db")
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+# The rules ------------------------------------------------------------------------------------
+
+
+def test_dates_as_offices_write_them() -> None:
+    expected = datetime(2023, 5, 6)
+    for written in (
+        "2023-5-6",
+        "2023/05/06",
+        "2023年5月6日",
+        "2023.5.6",
+        "２０２３－５－６",
+        20230506,
+    ):
+        assert headers.date_of(written) == expected, written
+    assert headers.date_of(45108) == datetime.combine(SERIAL_DAY, datetime.min.time())
+    assert headers.date_of(date(2023, 5, 6)) == expected
+    assert headers.date_of("2023-05-06 09:30") == datetime(2023, 5, 6, 9, 30)
+    for wrong in ("2023-13-01", "去年五月", "2023-2-30"):
+        with pytest.raises(CellProblem):
+            headers.date_of(wrong)
+
+
+def test_headers_and_states_recognised() -> None:
+    assert headers.recognise("联系电话（手机）") == "phone"
+    assert headers.recognise(" 反映时间 ") == "received_at"
+    assert headers.recognise("责任单位") == "department"
+    assert headers.recognise("备注") is None
+    assert headers.field_for("反映事项") == "title" and headers.field_for("忽略") == "ignore"
+    assert headers.state_of("已办结", True) is HistoricalState.DONE
+    assert headers.state_of("未办结", False) is HistoricalState.OPEN
+    assert headers.state_of("已解释，不能办", True) is HistoricalState.EXPLAINED
+    assert headers.state_of("", True) is HistoricalState.DONE
+    assert headers.state_of("", False) is HistoricalState.OPEN
+    assert headers.visit_of("非常不满意").grade is not None
+    assert headers.visit_of("非常不满意").grade.label == "非常不满意"  # type: ignore[union-attr]
+    assert headers.visit_of("未回访").visited is False
+    with pytest.raises(CellProblem):
+        headers.number_text(410221199001011234.0, "身份证号")  # Excel kept 15 digits of it
+
+
+# The command ----------------------------------------------------------------------------------
+
+
+def test_an_office_sheet_comes_in_as_history(data_dir: Path, tmp_path: Path) -> None:
+    sheet = office_sheet(tmp_path / "旧台账.xlsx")
+    result = run_bbcs("intake", "--from", str(sheet), "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    imported = json.loads(result.stdout)
+    assert [c["original_number"] for c in imported] == [f"QX2023-00{i}" for i in range(1, 5)]
+    assert [c["row"] for c in imported] == [4, 5, 6, 7]  # as Excel shows them: header on row 3
+    assert [c["number"] for c in imported] == [f"杞县-LS2023-000{i}" for i in range(1, 5)]
+    assert [c["status"] for c in imported] == ["visited", "concluded", "registered", "visited"]
+    assert "未识别的列：备注" in result.stderr
+
+    rows = query(
+        data_dir,
+        "SELECT number, original_number, received_at, concluded_at, outcome, visit_grade,"
+        " due_date, visit_due_date, status FROM cases ORDER BY id",
+    )
+    assert [r[2][:10] for r in rows] == ["2023-05-06", "2023-06-01", "2023-07-01", "2023-07-01"]
+    assert [r[3] and r[3][:10] for r in rows] == ["2023-05-20", "2023-06-09", None, "2023-07-03"]
+    assert [r[4] for r in rows] == ["done", "explained", None, "done"]
+    assert [r[5] for r in rows] == ["satisfied", None, None, "very_satisfied"]
+    assert all(r[6] is None and r[7] is None for r in rows)  # no deadline into the past
+    # Full-width digits normalised, the phone sealed as intake seals it (not in clear).
+    people = query(
+        data_dir,
+        "SELECT name, phone_last4, phone_sealed, id_number_sealed FROM complainants ORDER BY id",
+    )
+    assert people[0][:2] == ("王芳", "5678")
+    assert "13812345678" not in people[0][2] and VALID_ID not in people[0][3]
+    events = query(data_dir, "SELECT summary, at FROM case_events ORDER BY id")
+    assert all(summary.startswith("历史导入") for summary, _at in events)
+    assert any("备注：回访电话已打通" in s and "承办单位：县医保局" in s for s, _at in events)
+    assert events[0][1].startswith("2023-05-06")
+
+    # Today's series is untouched: a case registered now is 杞县-<year>-0001.
+    check = run_bbcs("check", data_dir=data_dir)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "检查通过" in check.stdout
+
+    # Found by its old number; nothing overdue; the open one stays on the ledger.
+    found = json.loads(
+        run_bbcs("cases", "--json", "--search", "QX2023-003", data_dir=data_dir).stdout
+    )
+    assert [c["number"] for c in found] == ["杞县-LS2023-0003"]
+    assert found[0]["status"] == "registered" and found[0]["due_date"] is None
+
+    # The same sheet again is refused: its old numbers are in already.
+    again = run_bbcs("intake", "--from", str(sheet), data_dir=data_dir)
+    assert again.returncode != 0
+    assert "第4行 原编号：原编号 QX2023-001 已导入过（杞县-LS2023-0001）" in again.stderr
+
+
+def test_a_bad_row_refuses_the_whole_sheet(data_dir: Path, tmp_path: Path) -> None:
+    rows = [list(r) for r in ROWS]
+    rows[1][1] = "去年六月"  # row 5 in Excel
+    rows[3][4] = ""  # row 7: no phone
+    rows[2][10] = "已办结"  # row 6: concluded, but no 办结日期
+    sheet = office_sheet(tmp_path / "错误.xlsx", rows)
+    result = run_bbcs("intake", "--from", str(sheet), data_dir=data_dir)
+    assert result.returncode != 0
+    assert "未导入任何记录" in result.stderr
+    assert "第5行 反映时间：“去年六月”不是有效日期" in result.stderr
+    assert "第6行 办结日期：办理结果为“已办结”，请填写办结日期" in result.stderr
+    assert "第7行 联系电话：请填写联系电话" in result.stderr
+    assert query(data_dir, "SELECT count(*) FROM cases") == [(0,)]
+
+
+def test_map_names_a_column_and_is_remembered(data_dir: Path, tmp_path: Path) -> None:
+    header = [*HEADER[:5], "问题摘要", *HEADER[6:]]
+    sheet = office_sheet(tmp_path / "另一种表头.xlsx", ROWS[:1], header)
+    mapped = run_bbcs(
+        "intake",
+        "--from",
+        str(sheet),
+        "--map",
+        "问题摘要=反映事项",
+        "--map",
+        "备注=忽略",
+        "--json",
+        data_dir=data_dir,
+    )
+    assert mapped.returncode == 0, mapped.stderr
+    assert "未识别的列" not in mapped.stderr
+    assert query(data_dir, "SELECT title FROM cases") == [("医保结算查不到参保信息",)]
+    # The same layout again: the mapping is remembered (refused now only as already imported).
+    second = office_sheet(
+        tmp_path / "另一种表头2.xlsx", [[*ROWS[1][:13], "QX2023-009", ""]], header
+    )
+    again = run_bbcs("intake", "--from", str(second), "--json", data_dir=data_dir)
+    assert again.returncode == 0, again.stderr
+    assert query(data_dir, "SELECT title FROM cases ORDER BY id")[1] == ("公积金提取证明开不出来",)
+    wrong = run_bbcs("intake", "--from", str(sheet), "--map", "问题摘要=不存在", data_dir=data_dir)
+    assert wrong.returncode != 0 and "应写成 列名=字段" in wrong.stderr
