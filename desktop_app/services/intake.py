@@ -640,7 +640,7 @@ def _agent_words(name: str, relation: str) -> str:
 def front_door_rows(case: Case, sealer: Sealer) -> tuple[tuple[str, str], ...]:
     """What intake and screening recorded beyond the person and the matter, as (label, text)
     lines for the case's page: the agent (numbers masked), who is complained about, the
-    campaign, and how screening ended it. Only what was recorded."""
+    campaign, the old 台账's number, and how screening ended it. Only what was recorded."""
     rows: list[tuple[str, str]] = []
     agent = case.agent
     if agent is not None:
@@ -660,6 +660,8 @@ def front_door_rows(case: Case, sealer: Sealer) -> tuple[tuple[str, str], ...]:
         rows.append(("被反映对象", respondent))
     if case.campaign:
         rows.append(("专项活动", case.campaign))
+    if case.original_number:  # brought in from the old Excel 台账 (issue 17)
+        rows.append(("原编号", case.original_number))
     if case.screening_decision:
         rows.append(("甄别结论", screening_text(case)))
     return tuple(rows)

@@ -253,6 +253,9 @@ class IntakePage(QWidget):
         actions.addWidget(self.save_button)
         actions.addWidget(self.clear_button)
         actions.addStretch(1)
+        self.import_register_button = QPushButton("导入旧台账…")  # issue 17
+        self.import_register_button.setToolTip("把以前用 Excel 记的台账导入为历史事项")
+        actions.addWidget(self.import_register_button)
         outer.addLayout(actions)
 
         # Tab goes down the form, then to the buttons below it (widgets made before the row
@@ -341,6 +344,7 @@ class IntakePage(QWidget):
         self.typo_button.clicked.connect(self._restore_known_name)
         self.save_button.clicked.connect(self.save)
         self.clear_button.clicked.connect(self.confirm_clear)
+        self.import_register_button.clicked.connect(self.import_register)
         for line in self.findChildren(QLineEdit):
             if line.parent() is not None and isinstance(line.parent(), QDateTimeEdit | QSpinBox):
                 continue
@@ -617,6 +621,14 @@ class IntakePage(QWidget):
             or bool(self.description.toPlainText().strip())
             or bool(self._attachments)
         )
+
+    def import_register(self) -> None:
+        """导入旧台账 (issue 17): its own dialog; the ledger refreshes from the Changes."""
+        from desktop_app.ui.register_import_dialog import RegisterImportDialog
+
+        dialog = RegisterImportDialog(self._context, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def confirm_clear(self) -> None:
         if self.has_unsaved_input():
