@@ -12,11 +12,18 @@ from typing import Any
 
 import pytest
 import xlsxwriter
+from sqlalchemy import select
 
 from desktop_app.domain import register_headers as headers
 from desktop_app.domain.register_headers import CellProblem, HistoricalState
+from desktop_app.services.context import FixedClock
+from desktop_app.services.ledger import CaseFilter
+from desktop_app.services.register_import import RegisterImportService, read_sheet
+from desktop_app.storage.models import Case, CaseEvent
 from tests.helpers.cli import run_bbcs, subprocess_env
+from tests.helpers.exchange import ADMIN, CITY, QIXIAN, open_site, trust_each_other
 from tests.helpers.factories import ADMIN_PASSWORD, VALID_ID
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 INIT = ("init", "--site-code", "410221", "--site-name", "杞县办不成事监督窗口", "--level", "county")
 HEADER = [
@@ -293,3 +300,42 @@ def test_map_names_a_column_and_is_remembered(data_dir: Path, tmp_path: Path) ->
     assert query(data_dir, "SELECT title FROM cases ORDER BY id")[1] == ("公积金提取证明开不出来",)
     wrong = run_bbcs("intake", "--from", str(sheet), "--map", "问题摘要=不存在", data_dir=data_dir)
     assert wrong.returncode != 0 and "应写成 列名=字段" in wrong.stderr
+
+
+# The county's history reaches the city ------------------------------------------------------
+
+
+def test_a_countys_historical_cases_reach_the_city_intact(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    with open_site(tmp_path, CITY, clock) as city, open_site(tmp_path, QIXIAN, clock) as county:
+        trust_each_other(county, city, tmp_path / "ids")
+        usb = tmp_path / "U盘"
+        usb.mkdir()
+        services = county.services
+        importer = RegisterImportService(
+            services.db, services.clock, services.attachments, services.sealer
+        )
+        sheet = read_sheet(office_sheet(tmp_path / "旧台账.xlsx"))
+        result = importer.import_sheet(ADMIN, sheet, importer.mapping_for(sheet))
+        assert len(result.cases) == 4
+        assert county.services.maintenance.check().problems == []
+        report = city.sync.import_file(ADMIN, county.sync.export(ADMIN, usb).path)
+        assert not report.refused, report.reason
+        with city.services.db.read() as session:
+            rows = session.execute(
+                select(Case.number, Case.original_number, Case.status, Case.due_date)
+                .where(Case.site_code == county.code)
+                .order_by(Case.number)
+            ).all()
+            summaries = session.scalars(select(CaseEvent.summary)).all()
+        assert [tuple(r) for r in rows] == [
+            ("杞县-LS2023-0001", "QX2023-001", "visited", None),
+            ("杞县-LS2023-0002", "QX2023-002", "concluded", None),
+            ("杞县-LS2023-0003", "QX2023-003", "registered", None),
+            ("杞县-LS2023-0004", "QX2023-004", "visited", None),
+        ]
+        assert summaries and all(s.startswith("历史导入") for s in summaries)
+        assert city.services.maintenance.check().problems == []
+        found = city.services.ledger.export_records(CaseFilter(text="QX2023-002"))
+        assert [r["number"] for r in found] == ["杞县-LS2023-0002"]
