@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QListWidget
 
+from desktop_app.errors import PermissionDenied
 from desktop_app.services import audit
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor, FixedClock
@@ -186,17 +187,18 @@ def test_the_auditor_searches_reads_and_exports(
 
 
 def test_the_auditor_cannot_change_data(
-    qtbot, services: AppServices, auditor_window: MainWindow, message_boxes: MessageBoxes
+    qtbot, services: AppServices, auditor: Actor, auditor_window: MainWindow
 ) -> None:
+    """The auditor is not shown the intake form (Ctrl+N does nothing), and the service refuses
+    a registration all the same."""
     cases_before = count_rows(services, "cases")
-    click_page(qtbot, auditor_window, "受理登记")
-    intake = auditor_window.intake
-    type_text(intake.name, "王芳")
-    qtbot.mouseClick(intake.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not intake.is_saving)
-    assert any("无权受理登记" in t for t in message_boxes.texts("warning"))
+    assert "受理登记" not in page_titles(auditor_window.navigation)
+    row = auditor_window.navigation.currentRow()
+    qtbot.keyClick(auditor_window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert auditor_window.navigation.currentRow() == row
+    with pytest.raises(PermissionDenied, match="无权受理登记"):
+        services.intake.register(auditor, person_form())
     assert count_rows(services, "cases") == cases_before
-    assert intake.name.text() == "王芳"  # refused, not lost
 
 
 def test_a_long_log_is_read_a_page_at_a_time(

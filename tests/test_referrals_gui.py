@@ -268,6 +268,26 @@ def test_the_discipline_role_logs_in_to_the_ledger_and_the_register(
     names = [window.navigation.item(i).text() for i in range(window.navigation.count())]
     assert "事项台账" in names and "问责线索" in names
     assert "一类事与预警" not in names and "联席会议" not in names and "审计日志" not in names
+    # Nor the forms it could not save: no 受理登记, no 数据交换, and Ctrl+N does nothing.
+    assert "受理登记" not in names and "数据交换" not in names
+    window.show()
+    qtbot.waitExposed(window)
+    row = window.navigation.currentRow()
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.navigation.currentRow() == row
+    qtbot.waitUntil(lambda: runner.idle(), timeout=10_000)
+
+
+def test_the_auditor_sees_the_exchange_but_not_the_intake_form(
+    qtbot, services: AppServices, auditor: Actor, runner: TaskRunner
+) -> None:
+    from desktop_app.ui.main_window import MainWindow
+
+    window = MainWindow(UiContext(services, auditor, ChangeHub(), runner))
+    qtbot.addWidget(window)
+    names = [window.navigation.item(i).text() for i in range(window.navigation.count())]
+    assert "受理登记" not in names
+    assert "数据交换" in names and "审计日志" in names
     qtbot.waitUntil(lambda: runner.idle(), timeout=10_000)
 
 

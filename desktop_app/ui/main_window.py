@@ -219,7 +219,9 @@ class MainWindow(QMainWindow):
         }
         self._built = {}
         self._add_page("工作台", self.dashboard)
-        self._add_page("受理登记", self.intake)
+        # A role that may not register (审计, 纪检监察) is not shown the form it could not save.
+        if context.actor.can(Permission.REGISTER_CASE):
+            self._add_page("受理登记", self.intake)
         self._add_page("事项台账", self.ledger)
         self._add_page("期限日历", QWidget())
         self._add_page("交办单", QWidget())
@@ -232,7 +234,10 @@ class MainWindow(QMainWindow):
         self._add_page("统计通报", QWidget())
         for title, description in PLANNED.items():
             self._add_page(title, PlannedPage(title, description))
-        self._add_page("数据交换", QWidget())
+        # 数据交换 for those who send and receive, and for the auditor, who checks what went
+        # where; 纪检监察 has no business there.
+        if context.actor.can(Permission.EXCHANGE_DATA) or context.actor.can(Permission.VIEW_AUDIT):
+            self._add_page("数据交换", QWidget())
         self._add_page("系统设置", QWidget())
         if context.actor.can(Permission.VIEW_AUDIT):  # the auditor's screen (issue 15 item 10)
             self._add_page("审计日志", QWidget())
@@ -420,7 +425,10 @@ class MainWindow(QMainWindow):
             self.intake.name.setFocus()
 
     def go_to(self, title: str) -> None:
-        self.navigation.setCurrentRow(self._page_names.index(title))
+        """Shows the screen ``title``; nothing happens if this user's window has no such screen
+        (Ctrl+N for a role that may not register)."""
+        if title in self._page_names:
+            self.navigation.setCurrentRow(self._page_names.index(title))
 
     def show_ledger(self, case_filter: CaseFilter) -> None:
         self.go_to("事项台账")
