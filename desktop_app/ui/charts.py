@@ -83,6 +83,7 @@ class BarChart(QWidget):
         if not self.rows:
             painter.setPen(MUTED)
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.empty_text)
+            painter.end()  # before the backing store ends its paint (a Qt warning otherwise)
             return
         for index, (label, count) in enumerate(self.rows):
             bar = self.bar_rect(index)
@@ -210,6 +211,8 @@ class TrendChart(QWidget):
                 f"{value:,}",
             )
         slot = plot.width() / max(1, len(self.labels))
+        # "10月11月12月" would run together on a narrow chart: then the numbers alone.
+        compact = any(metrics.horizontalAdvance(label) > slot - 6 for label in self.labels)
         for month, label in enumerate(self.labels):
             for series in range(len(self.series)):
                 painter.fillRect(
@@ -219,7 +222,7 @@ class TrendChart(QWidget):
             painter.drawText(
                 QRect(int(plot.left() + slot * month), plot.bottom() + 4, int(slot), 2 * 16),
                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                label,
+                label.removesuffix("月") if compact else label,
             )
         painter.end()
 

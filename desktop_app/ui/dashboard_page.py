@@ -220,6 +220,7 @@ class DashboardPage(QWidget):
             card = Card(title)
             natures, approaches = BarChart(), BarChart(ORANGE)
             on_time = QLabel("按期办结率 —")
+            on_time.setWordWrap(True)  # 5-digit denominators in a narrow card
             on_time.setToolTip(
                 "按期办结率 =（按期限办结的交办轮次）÷（已办结轮次 + 尚未办结且已超过期限的"
                 "轮次），按现行期限；与统计通报相同"

@@ -1,0 +1,110 @@
+"""The 工作台's charts (issue 17): the month trend, this month and this year by nature and
+approach, and the on-time rate are the bulletin's numbers (``StatisticsService``), a trend
+column clicked lists its cases, and the page is saved as a picture for a person to look at."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_app.services.app import AppServices
+from desktop_app.services.context import Actor
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+from desktop_app.ui.main_window import MainWindow
+from tests.helpers.message_boxes import MessageBoxes
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+from tests.helpers.supervision_cases import build_office
+
+
+@pytest.fixture
+def context(services: AppServices, clerk: Actor) -> Iterator[UiContext]:
+    runner = TaskRunner()
+    yield UiContext(services, clerk, ChangeHub(), runner)
+    runner.wait()
+
+
+@pytest.fixture
+def window(
+    qtbot,
+    context: UiContext,
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    message_boxes: MessageBoxes,
+) -> MainWindow:
+    from desktop_app.ui.app import make_application
+
+    make_application()  # the application's fonts and style sheet, as a person sees them
+    build_office(services, clerk, leader)
+    main = MainWindow(context)
+    qtbot.addWidget(main)
+    main.resize(1366, 768)
+    main.show()
+    main.go_to("工作台")
+    dashboard = main.dashboard
+    qtbot.waitUntil(lambda: len(dashboard.period_data) == 2 and bool(dashboard.trend_data))
+    return main
+
+
+def test_the_charts_show_the_bulletins_numbers(
+    window: MainWindow, services: AppServices, clerk: Actor
+) -> None:
+    dashboard = window.dashboard
+    statistics = services.statistics
+    trend = dashboard.trend_data
+    assert len(trend) == 12
+    assert trend[-1].period.start.month == services.clock.now().month
+    received, concluded = (values for _name, values in dashboard.trend_chart.series)
+    for index, month in enumerate(trend):
+        bulletin = statistics.period_statistics(clerk, month.period, compare=False)
+        assert (month.received, month.concluded) == (
+            bulletin.totals.received,
+            bulletin.totals.concluded,
+        ), month.period.text()
+        assert (received[index], concluded[index]) == (month.received, month.concluded)
+    assert sum(received) > 0 and sum(concluded) > 0  # the office's cases are in the trend
+
+    for key, period in (
+        ("month", services.supervision.this_month()),
+        ("year", services.supervision.this_year()),
+    ):
+        bulletin = statistics.period_statistics(clerk, period, compare=False)
+        _card, natures, approaches, on_time = dashboard.period_cards[key]
+        assert natures.rows == bulletin.breakdowns["nature"].rows, key
+        assert approaches.rows == bulletin.breakdowns["approach"].rows, key
+        assert on_time.text() == f"按期办结率 {bulletin.on_time.text()}", key
+        assert dashboard.period_data[key].on_time == bulletin.on_time
+        assert sum(count for _label, count in natures.rows) == bulletin.totals.received
+
+
+def test_a_trend_column_clicked_lists_its_cases(qtbot, window: MainWindow) -> None:
+    dashboard = window.dashboard
+    chart = dashboard.trend_chart
+    ledger = window.ledger
+    month = len(dashboard.trend_data) - 1  # this month
+    for series, expected in (
+        (0, dashboard.trend_data[month].received),
+        (1, dashboard.trend_data[month].concluded),
+    ):
+        window.go_to("工作台")
+        column = chart.column_rect(month, series)
+        qtbot.mouseClick(chart, Qt.MouseButton.LeftButton, pos=column.center())
+        assert window.pages.currentWidget() is ledger
+        qtbot.waitUntil(lambda n=expected: ledger.model.rowCount() == n and not ledger.is_loading)
+        assert ledger.count_label.text() == f"共 {expected:,} 件"
+
+
+def test_screenshot_of_the_dashboards_charts(window: MainWindow, tmp_path: Path) -> None:
+    """Saved for a person to look at when BBCS_SCREENSHOTS names a folder (run it again with
+    QT_SCALE_FACTOR=1.25); the whole window, then the page scrolled to its end."""
+    folder = Path(os.environ.get("BBCS_SCREENSHOTS", "") or tmp_path)
+    scale = os.environ.get("QT_SCALE_FACTOR", "1")
+    suffix = "" if scale in ("", "1") else f"-scale{scale}"
+    assert window.grab().save(str(folder / f"19c-dashboard-charts{suffix}.png"))
+    dashboard = window.dashboard
+    assert dashboard.charts_host.isVisible()
+    assert dashboard.charts_host.grab().save(str(folder / f"19d-dashboard-charts-only{suffix}.png"))
