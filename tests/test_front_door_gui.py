@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QCheckBox, QFileDialog, QMessageBox, QWidget
+from sqlalchemy import select
 
 from desktop_app.domain.vocabulary import CaseStatus, Conduct, ProperChannel
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
-from desktop_app.storage.models import Case
+from desktop_app.storage.models import AuditEntry, Case
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.intake_page import IntakePage
 from desktop_app.ui.screening_dialog import ScreeningDialog
@@ -172,8 +173,15 @@ def test_a_wrong_agent_phone_is_told_beside_it_and_nothing_saved(
         assert case is not None and case.agent_id is None
 
 
+def printed(services: AppServices, action: str) -> int:
+    with services.db.read() as session:
+        return len(session.scalars(select(AuditEntry.id).where(AuditEntry.action == action)).all())
+
+
 def test_screening_out_from_the_case_with_its_notice(
     qtbot,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     context: UiContext,
     services: AppServices,
     clerk: Actor,
@@ -225,6 +233,17 @@ def test_screening_out_from_the_case_with_its_notice(
     assert "杞纪窗告〔2026〕1号" in text and "王芳：" in text
     assert "138****5678" in text and "13812345678" not in text
     assert not screening.confirm_button.isEnabled()
+    # Saved from the preview: the copy is audited (打印告知书); a second is a 补打.
+    target = tmp_path / "告知书.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
+    )
+    for expected in ("print_notice", "reprint_notice"):
+        qtbot.waitUntil(lambda: issued.save_button.isEnabled(), timeout=15_000)
+        click(qtbot, issued.save_button)
+        qtbot.waitUntil(lambda: issued.last_output is not None and not issued.busy)
+        qtbot.waitUntil(lambda e=expected: printed(services, e) == 1)
+    assert "补　打" in pdf_text(target.read_bytes())
 
     qtbot.waitUntil(lambda: dialog.status_label.text() == CaseStatus.SCREENED_OUT.label)
     assert not dialog.screen_out_button.isEnabled()

@@ -298,6 +298,47 @@ def test_the_notice_reprints_as_issued(services: AppServices, clerk: Actor) -> N
     assert "已转12345热线渠道办理" in notice.paragraphs()[0]
 
 
+def test_each_printed_notice_is_audited_and_later_copies_are_marked(
+    services: AppServices, clerk: Actor, tmp_path: Path
+) -> None:
+    """The first copy is 打印告知书; every later one 补打告知书 with a red 补打 on the paper; a
+    write that fails records nothing."""
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.screening.screen_out(
+        clerk, case_id, ScreeningDecision.NOT_ACCEPTED, ProperChannel.LITIGATION, "属诉讼程序"
+    )
+    uuid = services.cases.detail(case_id).uuid
+    printed: list[bytes] = []
+
+    first = services.screening.record_notice_output(clerk, case_id, deliver=printed.append)
+    second = services.screening.record_notice_output(clerk, case_id, out=tmp_path / "告知书.pdf")
+
+    assert printed == [first]
+    assert (tmp_path / "告知书.pdf").read_bytes() == second
+    assert "补" not in pdf_text(first) and "补　打" in pdf_text(second)
+
+    def copies() -> list[str]:
+        return [e["action"] for e in audit_entries(services, uuid) if "notice" in e["action"]]
+
+    assert copies() == ["print_notice", "reprint_notice"]
+    with pytest.raises(UserError, match="无法保存"):
+        services.screening.record_notice_output(clerk, case_id, out=tmp_path / "无此目录" / "x.pdf")
+    assert copies() == ["print_notice", "reprint_notice"]
+
+
+def test_a_notice_is_printed_only_by_whoever_prints_papers(
+    services: AppServices, clerk: Actor, auditor: Actor
+) -> None:
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.screening.screen_out(
+        clerk, case_id, ScreeningDecision.NOT_ACCEPTED, ProperChannel.LITIGATION, "属诉讼程序"
+    )
+    entries = audit_count(services)
+    with pytest.raises(PermissionDenied):
+        services.screening.record_notice_output(auditor, case_id, deliver=lambda _data: None)
+    assert audit_count(services) == entries
+
+
 def test_numbers_are_gap_free_across_notices(services: AppServices, clerk: Actor) -> None:
     numbers = []
     for name in ("王芳", "李娜"):

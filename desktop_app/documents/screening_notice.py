@@ -24,6 +24,7 @@ from desktop_app.documents.fonts import missing_glyphs, register_fonts
 from desktop_app.documents.slip_pdf import (
     BOTTOM_MARGIN,
     LEFT_MARGIN,
+    MASTHEAD_RED,
     RIGHT_MARGIN,
     TOP_MARGIN,
     UnprintableCharacters,
@@ -120,8 +121,11 @@ def ensure_printable(notice: ScreeningNotice) -> None:
         raise UnprintableCharacters(missing, ["告知书"])
 
 
-def render_notice(notice: ScreeningNotice, *, out: Path | None = None) -> bytes:
-    """The notice as an A4 portrait PDF (GB/T 9704 margins, like the slips)."""
+def render_notice(
+    notice: ScreeningNotice, *, out: Path | None = None, reprint: bool = False
+) -> bytes:
+    """The notice as an A4 portrait PDF (GB/T 9704 margins, like the slips); ``reprint`` marks
+    a later copy 补打 in red at the top right of its first page."""
     ensure_printable(notice)
     fonts = register_fonts()
     setter = _Typesetter(fonts)
@@ -173,6 +177,17 @@ def render_notice(notice: ScreeningNotice, *, out: Path | None = None) -> bytes:
     )
 
     def on_page(canvas: Any, doc: Any) -> None:
+        if reprint and canvas.getPageNumber() == 1:
+            setter.draw(
+                canvas,
+                width - RIGHT_MARGIN,
+                height - TOP_MARGIN + 8 * mm,
+                "补　打",
+                fonts.title,
+                16.0,
+                "right",
+                color=MASTHEAD_RED,
+            )
         if canvas.getPageNumber() > 1:
             setter.draw(
                 canvas,

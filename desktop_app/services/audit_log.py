@@ -63,6 +63,8 @@ ACTION_LABELS: dict[str, str] = {
     "visit_attempt": "回访未联系上",
     "visit_refused": "拒绝回访（回访结束）",
     "visit_unreached": "多次联系未果（回访结束）",
+    "print_notice": "打印告知书",
+    "reprint_notice": "补打告知书",
     "close_assignment": "交办随办结关闭",
     "correct": "更正",
     "draft_assignment": "拟办交办",

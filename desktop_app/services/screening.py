@@ -9,12 +9,13 @@ frozen on the timeline, so a reprint is the paper the person was given.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from desktop_app.documents.screening_notice import (
@@ -30,18 +31,20 @@ from desktop_app.domain.settings import WINDOW_PHONE
 from desktop_app.domain.validation import mask_phone, normalize_text, text_problem
 from desktop_app.domain.vocabulary import CaseStatus, ProperChannel, ScreeningDecision
 from desktop_app.errors import NotFound, UserError, ValidationFailed
+from desktop_app.files import write_atomically
 from desktop_app.services import audit, settings
 from desktop_app.services.context import Actor, Changes, Clock
-from desktop_app.services.ownership import editable_case
+from desktop_app.services.ownership import editable_case, read_only_reason
 from desktop_app.services.sealing import Sealer
 from desktop_app.services.site import read_paper_settings
 from desktop_app.services.timeline import add_event
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Assignment, Case, CaseEvent, Site
+from desktop_app.storage.models import Assignment, AuditEntry, Case, CaseEvent, Site
 from desktop_app.storage.numbering import next_number
 
 NUMBER_SERIES = "告"  # 杞纪窗告〔2026〕1号
 SEQUENCE_KIND = "screening_notice"
+NOTICE_OUTPUTS = ("print_notice", "reprint_notice")  # the audit actions of a notice's copies
 DRAFT_NUMBER = "〔编号在确认后生成〕"
 MAX_REASON = 500
 MAX_GUIDANCE = 500
@@ -164,22 +167,59 @@ class ScreeningService:
     def notice(self, case_id: int) -> ScreeningNotice:
         """The notice as it was issued (for a reprint: the same paper)."""
         with self._db.read() as session:
-            case = _case(session, case_id)
-            event = session.scalar(
-                select(CaseEvent)
-                .where(
-                    CaseEvent.case_id == case.id,
-                    CaseEvent.kind == EventKind.SCREENED_OUT.value,
-                )
-                .order_by(CaseEvent.id.desc())
-                .limit(1)
-            )
-            if event is None or not (event.data or {}).get("notice"):
-                raise NotFound("该事项没有不予受理/转办告知书")
-            return _loaded(event.data["notice"])
+            return _issued(session, _case(session, case_id))
 
     def notice_pdf(self, case_id: int, *, out: Path | None = None) -> bytes:
         return render_notice(self.notice(case_id), out=out)
+
+    def record_notice_output(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        out: Path | None = None,
+        deliver: Callable[[bytes], None] | None = None,
+    ) -> bytes:
+        """The notice goes to paper or a file: audited in one transaction (打印告知书, then
+        补打告知书 for every later copy, which is marked 补打 as slips are); a failed write or
+        print raises and records nothing. A county's notice seen at the city is always a 补打."""
+        actor.require(Permission.PRINT_PAPERS)
+        now = self._clock.now()
+        with self._db.write() as session:
+            case = _case(session, case_id)
+            notice = _issued(session, case)
+            printed = session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    AuditEntry.entity == "case",
+                    AuditEntry.entity_uuid == case.uuid,
+                    AuditEntry.action.in_(NOTICE_OUTPUTS),
+                )
+            )
+            reprint = bool(printed) or bool(read_only_reason(session, case))
+            data = render_notice(notice, reprint=reprint)
+            if out is not None:
+                try:
+                    write_atomically(out, data)
+                except OSError as exc:
+                    raise UserError(f"无法保存到 {out}：{exc.strerror or exc}") from exc
+            if deliver is not None:
+                deliver(data)
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action=NOTICE_OUTPUTS[1] if reprint else NOTICE_OUTPUTS[0],
+                entity="case",
+                entity_uuid=case.uuid,
+                after={
+                    "notice": notice.number,
+                    "copy": (printed or 0) + 1,
+                    "output": "file" if out is not None else "printer",
+                },
+            )
+        return data
 
     def preview_pdf(
         self,
@@ -221,6 +261,18 @@ class ScreeningService:
             window_phone=settings.read(session, WINDOW_PHONE),
             issued_at=now,
         )
+
+
+def _issued(session: Session, case: Case) -> ScreeningNotice:
+    event = session.scalar(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.SCREENED_OUT.value)
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+    )
+    if event is None or not (event.data or {}).get("notice"):
+        raise NotFound("该事项没有不予受理/转办告知书")
+    return _loaded(event.data["notice"])
 
 
 def _case(session: Session, case_id: int) -> Case:

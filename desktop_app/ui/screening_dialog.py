@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.documents.screening_notice import CHANNEL_GUIDANCE
+from desktop_app.documents.screening_notice import CHANNEL_GUIDANCE, ScreeningNotice
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import CaseStatus, ProperChannel, ScreeningDecision
 from desktop_app.errors import ValidationFailed
@@ -34,7 +34,7 @@ from desktop_app.services.context import Actor
 from desktop_app.services.screening import ScreeningResult
 from desktop_app.ui.common import FieldError, UiContext, heading
 from desktop_app.ui.operations import Action
-from desktop_app.ui.slip_preview import SlipPreviewDialog
+from desktop_app.ui.slip_preview import Recorder, SlipPreviewDialog
 
 EXPLANATION = (
     "属于信访、诉讼、仲裁、12345热线受理范围，或不是办事中遇到的问题的，"
@@ -201,17 +201,31 @@ class ScreeningDialog(QDialog):
         for widget in (self.preview_button, self.confirm_button):
             widget.setEnabled(False)
         self.cancel_button.setText("关闭")
-        screening, case_id = self._context.services.screening, self.case_id
-        self._show(
-            lambda: screening.notice_pdf(case_id), f"{result.notice.title} {result.notice.number}"
-        )
+        self._show(*notice_paper(self._context, self.case_id, result.notice))
 
-    def _show(self, source: Callable[[], bytes], title: str) -> SlipPreviewDialog:
-        dialog = SlipPreviewDialog(self._context, source, title, self)
+    def _show(
+        self, source: Callable[[], bytes], title: str, record: Recorder | None = None
+    ) -> SlipPreviewDialog:
+        dialog = SlipPreviewDialog(self._context, source, title, self, record=record)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.preview_dialog = dialog
         dialog.open()
         return dialog
+
+
+def notice_paper(
+    context: UiContext, case_id: int, notice: ScreeningNotice
+) -> tuple[Callable[[], bytes], str, Recorder]:
+    """The issued notice for the preview: its source, title, and the recorder that audits each
+    printed or saved copy (打印告知书, then 补打告知书)."""
+    services, actor = context.services, context.actor
+    return (
+        lambda: services.screening.notice_pdf(case_id),
+        f"{notice.title} {notice.number}",
+        lambda out, deliver: services.screening.record_notice_output(
+            actor, case_id, out=out, deliver=deliver
+        ),
+    )
 
 
 def may_screen_out(actor: Actor, status: CaseStatus) -> bool:
