@@ -23,6 +23,7 @@ from desktop_app.storage.models import AuditEntry, Case
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.intake_page import IntakePage
 from desktop_app.ui.screening_dialog import ScreeningDialog
+from desktop_app.ui.slip_preview import SlipPreviewDialog
 from desktop_app.ui.theme import apply_style, install_fonts
 from tests.helpers.db import audit_count, count_rows
 from tests.helpers.factories import VALID_ID, id_for, person_form
@@ -252,4 +253,14 @@ def test_screening_out_from_the_case_with_its_notice(
     assert services.cases.detail(case_id).status is CaseStatus.SCREENED_OUT
     issued.close()
     screening.close()
+    # Later, from the case: the notice again, and each copy a 补打.
+    assert dialog.notice_button.isVisibleTo(dialog)
+    click(qtbot, dialog.notice_button)
+    qtbot.waitUntil(lambda: dialog.notice_dialog is not None)
+    again = dialog.notice_dialog
+    assert isinstance(again, SlipPreviewDialog)
+    qtbot.waitUntil(lambda: again.save_button.isEnabled(), timeout=15_000)
+    click(qtbot, again.save_button)
+    qtbot.waitUntil(lambda: printed(services, "reprint_notice") == 2)
+    again.close()
     dialog.close()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.documents.screening_notice import ScreeningNotice
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import (
     APPROACH_HINTS,
@@ -221,6 +222,7 @@ class CaseDetailDialog(QDialog):
         ):
             button.setEnabled(False)
         self.step_dialog: QDialog | None = None  # the open 现场督办/书面依据/答复 form, if any
+        self.notice_dialog: QDialog | None = None  # the 告知书 of a matter screened out
 
     # Building ------------------------------------------------------------------------------
 
@@ -298,8 +300,32 @@ class CaseDetailDialog(QDialog):
             self._context, self, lambda: self.detail, self.reload
         )
         form.addRow("", self.screen_out_button)
+        # A matter screened out has its notice: shown again here, and printed as a 补打.
+        self.notice_button = QPushButton("告知书（查看、补打）…")
+        self.notice_button.clicked.connect(self._notice_clicked)
+        self.notice_button.setVisible(False)
+        form.addRow("", self.notice_button)
         form.addRow("", self.triage_saved)
         return page
+
+    def _notice_clicked(self) -> None:
+        self.open_notice()
+
+    def open_notice(self) -> None:
+        """The issued 告知书 in the preview (read on the worker); each copy is audited."""
+        from desktop_app.ui.screening_dialog import notice_paper
+        from desktop_app.ui.slip_preview import SlipPreviewDialog
+
+        case_id, screening = self.case_id, self._context.services.screening
+
+        def show(notice: ScreeningNotice) -> None:
+            source, title, record = notice_paper(self._context, case_id, notice)
+            dialog = SlipPreviewDialog(self._context, source, title, self, record=record)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.notice_dialog = dialog
+            dialog.open()
+
+        Query(self._context.runner, self, lambda: screening.notice(case_id), show).run()
 
     def _field_row(self, form: QFormLayout, key: str, label: str, widget: QWidget) -> None:
         """A form row with its own error line beneath, which keeps its place when empty."""
@@ -600,6 +626,7 @@ class CaseDetailDialog(QDialog):
         open_case = writable and d.status in (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
         self.triage_button.setEnabled(open_case and actor.can(Permission.TRIAGE_CASE))
         self.screen_out_button.setEnabled(open_case and may_screen_out(actor, d.status))
+        self.notice_button.setVisible(d.status is CaseStatus.SCREENED_OUT)
         self.conclude_button.setEnabled(open_case and actor.can(Permission.CONCLUDE_CASE))
         self.visit_button.setEnabled(
             writable and d.status is CaseStatus.CONCLUDED and actor.can(Permission.VISIT_CASE)
