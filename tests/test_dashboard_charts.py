@@ -108,3 +108,20 @@ def test_screenshot_of_the_dashboards_charts(window: MainWindow, tmp_path: Path)
     dashboard = window.dashboard
     assert dashboard.charts_host.isVisible()
     assert dashboard.charts_host.grab().save(str(folder / f"19d-dashboard-charts-only{suffix}.png"))
+
+
+def test_the_charts_are_read_when_the_page_is_shown_not_while_hidden(
+    qtbot, window: MainWindow, context: UiContext
+) -> None:
+    """The year's figures cost a few hundred milliseconds at 100,000 cases: a save made on
+    another page does not spend them until the 工作台 is looked at again."""
+    dashboard = window.dashboard
+    window.go_to("事项台账")
+    assert not dashboard.isVisible()
+    dashboard.period_data.clear()
+    dashboard.refresh()  # what a change published by another page does
+    qtbot.waitUntil(context.runner.idle)  # the figures read and delivered; no charts asked
+    assert dashboard.charts_stale and not dashboard.period_data
+    window.go_to("工作台")
+    qtbot.waitUntil(lambda: len(dashboard.period_data) == 2)
+    assert not dashboard.charts_stale
