@@ -17,7 +17,7 @@ from sqlalchemy import select
 from desktop_app.domain import register_headers as headers
 from desktop_app.domain.register_headers import CellProblem, HistoricalState
 from desktop_app.services.context import FixedClock
-from desktop_app.services.ledger import CaseFilter
+from desktop_app.services.ledger import CaseFilter, Worklist
 from desktop_app.services.register_import import RegisterImportService, read_sheet
 from desktop_app.storage.models import Case, CaseEvent
 from tests.helpers.cli import run_bbcs, subprocess_env
@@ -320,6 +320,11 @@ def test_a_countys_historical_cases_reach_the_city_intact(
         result = importer.import_sheet(ADMIN, sheet, importer.mapping_for(sheet))
         assert len(result.cases) == 4
         assert county.services.maintenance.check().problems == []
+        # Nothing overdue on the calendar or the dashboard's 已超期 list for years-old dates.
+        today = clock.now().date()
+        assert services.deadlines.today(today).overdue == 0
+        overdue = CaseFilter(worklist=Worklist.OVERDUE, today=today)
+        assert services.ledger.export_records(overdue) == []
         report = city.sync.import_file(ADMIN, county.sync.export(ADMIN, usb).path)
         assert not report.refused, report.reason
         with city.services.db.read() as session:
