@@ -193,6 +193,28 @@ def test_a_case_without_a_basis_due_refuses_one(
         services.cases.record_basis(clerk, case_id, received_on=TODAY, signed_by="李局长")
 
 
+def test_a_refused_basis_leaves_no_scan_behind_but_keeps_one_stored_before(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    """The scan is stored before the case is changed; a refusal takes a file it added away
+    again (nothing refers to it), and leaves a file that was already there."""
+    case_id, _ = assigned(services, clerk, leader, Nature.HARD)
+    stray, kept = tmp_path / "依据.pdf", tmp_path / "材料.pdf"
+    stray.write_bytes(b"%PDF-1.4 a basis nobody asked for")
+    kept.write_bytes(b"%PDF-1.4 a material already on the case")
+    services.cases.add_attachments(clerk, case_id, [kept])
+    files_before = sorted(p.name for p in services.attachments.root.rglob("*") if p.is_file())
+
+    for scan in (stray, kept):
+        with pytest.raises(UserError, match="不需要书面依据"):
+            services.cases.record_basis(
+                clerk, case_id, received_on=TODAY, signed_by="李局长", scan=scan
+            )
+
+    files = sorted(p.name for p in services.attachments.root.rglob("*") if p.is_file())
+    assert files == files_before and len(files) == 1
+
+
 # No conclusion over an open assignment ------------------------------------------------------
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,28 @@ class AttachmentStore:
 
     def put(self, source: Path) -> StoredFile:
         """Copy ``source`` into the store (atomically); an identical file is stored once."""
+        return self._put(source)[0]
+
+    @contextmanager
+    def staged(self, sources: Sequence[Path]) -> Iterator[list[StoredFile]]:
+        """The files stored for a change about to be saved: if the block raises (the change
+        was refused or failed), the files this call added are removed again, so a refused
+        change leaves no file that no record refers to. Files stored before stay."""
+        stored: list[StoredFile] = []
+        added: list[Path] = []
+        try:
+            for source in sources:
+                item, new = self._put(source)
+                stored.append(item)
+                if new:
+                    added.append(self.path_for(item.sha256))
+            yield stored
+        except BaseException:
+            for path in added:
+                path.unlink(missing_ok=True)
+            raise
+
+    def _put(self, source: Path) -> tuple[StoredFile, bool]:
         if not source.is_file():
             raise UserError(f"找不到材料文件：{source}")
         size = source.stat().st_size
@@ -36,12 +60,13 @@ class AttachmentStore:
             raise UserError(f"材料“{source.name}”超过 200 MB，请压缩或拆分后再添加。")
         sha = sha256_file(source)
         target = self.path_for(sha)
-        if not target.exists():
-            try:
-                self._copy(source, target)
-            except OSError as exc:
-                raise _storage_problem(exc) from exc
-        return StoredFile(source.name, sha, size)
+        if target.exists():
+            return StoredFile(source.name, sha, size), False
+        try:
+            self._copy(source, target)
+        except OSError as exc:
+            raise _storage_problem(exc) from exc
+        return StoredFile(source.name, sha, size), True
 
     def _copy(self, source: Path, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)

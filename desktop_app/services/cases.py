@@ -47,7 +47,7 @@ from desktop_app.domain.vocabulary import (
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
-from desktop_app.services.attachments import AttachmentStore
+from desktop_app.services.attachments import AttachmentStore, StoredFile
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.classes import class_title
 from desktop_app.services.context import Actor, Changes, Clock
@@ -681,8 +681,17 @@ class CaseService:
             errors["received_on"] = "收到日期不能晚于今天"
         if errors:
             raise ValidationFailed(errors)
-        stored = self._attachments.put(scan) if scan is not None else None
+        with self._attachments.staged([scan] if scan is not None else []) as scans:
+            return self._record_basis(actor, case_id, received_on, signed_by, *scans)
 
+    def _record_basis(
+        self,
+        actor: Actor,
+        case_id: int,
+        received_on: date,
+        signed_by: str,
+        stored: StoredFile | None = None,
+    ) -> Changes:
         def apply(session: Session, case: Case, now: datetime) -> dict[str, Any]:
             _require_basis_due(case)
             case.basis_received_on = received_on
@@ -750,9 +759,8 @@ class CaseService:
 
     def add_attachments(self, actor: Actor, case_id: int, paths: Sequence[Path]) -> Changes:
         actor.require(Permission.REGISTER_CASE)
-        stored = [self._attachments.put(p) for p in paths]
         now = self._clock.now()
-        with self._db.write() as session:
+        with self._attachments.staged(paths) as stored, self._db.write() as session:
             case = editable_case(session, case_id)
             attach_files(session, case.id, stored, user_name=actor.display_name, at=now)
             session.flush()

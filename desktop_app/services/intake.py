@@ -259,8 +259,7 @@ class IntakeService:
         clean, errors = self.check(form)
         if errors:
             raise ValidationFailed(errors)
-        stored = [self._attachments.put(path) for path in clean.attachments]
-        with self._db.write() as session:
+        with self._attachments.staged(clean.attachments) as stored, self._db.write() as session:
             return self._save(session, actor, clean, stored, self._clock.now())
 
     def register_many(self, actor: Actor, forms: Sequence[IntakeForm]) -> list[IntakeResult]:
@@ -271,12 +270,13 @@ class IntakeService:
         cleaned, row_errors = self.check_many(forms)
         if row_errors:
             raise BatchValidationFailed(row_errors)
-        stored = [[self._attachments.put(p) for p in clean.attachments] for clean in cleaned]
+        paths = [p for clean in cleaned for p in clean.attachments]
         now = self._clock.now()
-        with self._db.write() as session:
+        with self._attachments.staged(paths) as stored, self._db.write() as session:
+            files = iter(stored)
             return [
-                self._save(session, actor, clean, files, now)
-                for clean, files in zip(cleaned, stored, strict=True)
+                self._save(session, actor, clean, [next(files) for _ in clean.attachments], now)
+                for clean in cleaned
             ]
 
     def _save(
