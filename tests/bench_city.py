@@ -1,0 +1,313 @@
+"""``python tasks.py bench --city``: a city of fifteen counties (1.5 million cases) on PostgreSQL.
+
+Not a test; prints medians as JSON, like tests/bench.py. The city is built once in the database
+``bbcs_city_bench`` on the server of ``BBCS_TEST_PG_URL`` (or ``--server``) and kept: one county
+of 100,000 demo cases is generated, then cloned in SQL under fourteen more site codes (new ids,
+UUIDs, numbers and complainants; cases, complainants and search text only — enough for the
+ledger and its search). Each search is timed through the ledger (wall and CPU time of this
+process) beside its raw-SQL floor: the same query sent straight to the server.
+
+TODO(issue 18, import bench): build the city from fifteen real exported bundles instead of the
+clone (``clone_counties``), and time the import of the 15th into a city of 1.4 million; that
+bench belongs with the county import (tests/bench.py ``measure_exchange``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, Connection, make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from desktop_app.domain.vocabulary import SiteLevel  # noqa: E402
+from desktop_app.services.app import AppServices, open_services  # noqa: E402
+from desktop_app.services.context import FixedClock  # noqa: E402
+from desktop_app.services.demo import DemoService  # noqa: E402
+from desktop_app.services.ledger import CaseFilter  # noqa: E402
+from desktop_app.storage import search  # noqa: E402
+
+DATABASE = "bbcs_city_bench"
+COUNTIES = 15
+CASES_PER_COUNTY = 100_000
+ID_STRIDE = 1_000_000  # county k's ids are the first county's plus k × this
+PAGE = 200  # rows the ledger shows first
+SEARCH_BUDGET_MS = 50
+QUERIES = [
+    ("search_1_char_rare", "芳"),
+    ("search_1_char_common", "的"),
+    ("search_1_char_commonest", "县"),
+    ("search_1_char_bureau", "局"),
+    ("search_2_chars", "王芳"),
+    ("search_2_chars_common_term", "医保"),
+    ("search_4_chars", "参保信息"),
+    ("search_case_number", "2025-0012"),
+    ("search_phone_last4", "1111"),
+]
+
+
+def median_ms(work: Callable[[], object], repeat: int = 7, warmup: int = 1) -> tuple[float, float]:
+    """Median wall and CPU (this process) milliseconds of ``work``."""
+    for _ in range(warmup):
+        work()
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        work()
+        walls.append((time.perf_counter() - wall) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    return round(statistics.median(walls), 1), round(statistics.median(cpus), 1)
+
+
+def server_url(given: str | None) -> URL:
+    raw = given or os.environ.get("BBCS_TEST_PG_URL", "")
+    if not raw:
+        sys.exit("No PostgreSQL server: pass --server or set BBCS_TEST_PG_URL")
+    url = make_url(raw)
+    return url.set(drivername="postgresql+psycopg")
+
+
+def ensure_database(server: URL) -> bool:
+    """Create the bench database if missing; True when it was created."""
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": DATABASE}
+            )
+            if not exists:
+                connection.exec_driver_sql(
+                    f"CREATE DATABASE {DATABASE} ENCODING 'UTF8' TEMPLATE template0 "
+                    "LC_COLLATE 'C' LC_CTYPE 'C'"
+                )
+            return not exists
+    finally:
+        admin.dispose()
+
+
+def case_count(url: URL) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            tables = connection.scalar(text("SELECT to_regclass('cases') IS NOT NULL"))
+            return int(connection.scalar(text("SELECT count(*) FROM cases")) or 0) if tables else 0
+    finally:
+        engine.dispose()
+
+
+def generate_first_county(url: URL, data_dir: Path) -> float:
+    clock = FixedClock(datetime(2026, 12, 6, 10, 0))
+    services = open_services(data_dir, clock=clock, db_url=url.render_as_string(False))
+    try:
+        services.site.init_site(
+            code="410221",
+            name="杞县办不成事监督窗口",
+            short_name="杞县",
+            level=SiteLevel.COUNTY,
+            admin_password="Admin12345",
+            is_demo=True,
+        )
+        start = time.perf_counter()
+        DemoService(services.db, clock, services.keys, sealer=services.sealer).generate(
+            CASES_PER_COUNTY
+        )
+        return time.perf_counter() - start
+    finally:
+        services.close()
+
+
+def _copy_rows(connection: Connection, table: str, replaced: dict[str, str], where: str) -> None:
+    """INSERT … SELECT every column of ``table``, some replaced by SQL expressions."""
+    columns = [
+        row[0]
+        for row in connection.execute(
+            text(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = :table "
+                "ORDER BY ordinal_position"
+            ),
+            {"table": table},
+        )
+    ]
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(replaced.get(c, f'"{c}"') for c in columns)
+    select = f"SELECT {values} FROM {table} {where}"
+    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) {select}")
+
+
+def clone_counties(url: URL) -> float:
+    """Counties 2–15 as copies of the first under new site codes, in SQL (minutes, not hours).
+
+    TODO(issue 18, import bench): replace by importing fifteen real bundles.
+    """
+    engine = create_engine(url)
+    start = time.perf_counter()
+    try:
+        for county in range(1, COUNTIES):
+            shift = county * ID_STRIDE
+            code = f"4199{county:02d}"
+            prefix = f"县{county:02d}-"
+            uuid = f"'k{county:02d}' || substr(uuid, 4)"  # 'k': no generated UUID has it
+            with engine.begin() as connection:
+                _copy_rows(
+                    connection,
+                    "complainants",
+                    {"id": f"id + {shift}", "uuid": uuid, "origin_site": f"'{code}'"},
+                    f"WHERE id < {ID_STRIDE}",
+                )
+                _copy_rows(
+                    connection,
+                    "cases",
+                    {
+                        "id": f"id + {shift}",
+                        "uuid": uuid,
+                        "site_code": f"'{code}'",
+                        "origin_site": f"'{code}'",
+                        "number": f"'{prefix}' || substr(number, strpos(number, '-') + 1)",
+                        "complainant_id": f"complainant_id + {shift}",
+                        "agent_id": f"agent_id + {shift}",
+                        "linked_case_id": f"linked_case_id + {shift}",
+                    },
+                    f"WHERE id < {ID_STRIDE}",
+                )
+                connection.exec_driver_sql(
+                    f"INSERT INTO case_search (rowid, body) SELECT rowid + {shift}, body "
+                    f"FROM case_search WHERE rowid < {ID_STRIDE}"
+                )
+            print(f"  county {county + 1} of {COUNTIES} cloned", file=sys.stderr)
+        with engine.begin() as connection:
+            for table in ("cases", "complainants"):
+                connection.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+    finally:
+        engine.dispose()
+    return time.perf_counter() - start
+
+
+def raw_ids(connection: Any, query: str, limit: int | None) -> int:
+    """The ledger's search query (default order: received, newest first) sent straight to the
+    server through the DBAPI: the floor under the ledger's figure."""
+    grams = search.query_grams(query)
+    needle = search.body_needle(query)
+    sql = (
+        "SELECT cases.id FROM cases WHERE cases.id IN (SELECT rowid FROM case_search "
+        f"WHERE {search.GRAMS_FUNCTION}(body) @> %s::text[] "
+        "AND strpos(' ' || body || ' ', %s) > 0) "
+        "ORDER BY cases.received_at DESC NULLS LAST, cases.id DESC NULLS LAST"
+        + (f" LIMIT {limit}" if limit else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (grams, needle))
+        return len(cursor.fetchall())
+
+
+def measure(services: AppServices, raw: Any) -> dict[str, object]:
+    ledger = services.ledger
+    results: dict[str, object] = {}
+
+    def first_page(case_filter: CaseFilter, limit: int | None = None) -> int:
+        ids = ledger.ids(case_filter, limit=limit)
+        ledger.rows(ids[:PAGE])
+        return len(ids)
+
+    wall, cpu = median_ms(lambda: first_page(CaseFilter()), repeat=3)
+    results["ledger_first_page_ms"] = {"wall": wall, "cpu": cpu}
+    for label, query in QUERIES:
+        found = CaseFilter(text=query)
+        hits = ledger.count(found)
+        all_ids = median_ms(lambda f=found: first_page(f))
+        page = median_ms(lambda f=found: first_page(f, PAGE))
+        floor = median_ms(lambda q=query: raw_ids(raw, q, None))
+        floor_page = median_ms(lambda q=query: raw_ids(raw, q, PAGE))
+        results[label] = {
+            "query": query,
+            "hits": hits,
+            "all_ids_wall_ms": all_ids[0],
+            "all_ids_cpu_ms": all_ids[1],
+            "first_200_wall_ms": page[0],
+            "first_200_cpu_ms": page[1],
+            "raw_sql_all_ids_ms": floor[0],
+            "raw_sql_first_200_ms": floor_page[0],
+            "count_wall_ms": median_ms(lambda f=found: ledger.count(f), repeat=3)[0],
+        }
+    return results
+
+
+def sizes(url: URL) -> dict[str, object]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT pg_database_size(current_database()), "
+                    "pg_relation_size('ix_case_search_grams'), "
+                    "pg_total_relation_size('case_search'), (SELECT count(*) FROM cases)"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    return {
+        "cases": row[3],
+        "database_mb": round(row[0] / 1e6),
+        "search_index_mb": round(row[1] / 1e6),
+        "case_search_with_indexes_mb": round(row[2] / 1e6),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", help="PostgreSQL URL (default: BBCS_TEST_PG_URL)")
+    parser.add_argument("--folder", default=str(ROOT / ".bench" / "city"))
+    args = parser.parse_args()
+    server = server_url(args.server)
+    url = server.set(database=DATABASE)
+    data_dir = Path(args.folder) / "data"
+    results: dict[str, object] = {"machine": "2 cores shared with other work: wall times vary"}
+    ensure_database(server)
+    if case_count(url) < COUNTIES * CASES_PER_COUNTY:
+        if case_count(url) == 0:
+            print(f"Generating county 1 ({CASES_PER_COUNTY:,} cases) …", file=sys.stderr)
+            results["demo_generate_s"] = round(generate_first_county(url, data_dir), 1)
+        print(f"Cloning counties 2–{COUNTIES} …", file=sys.stderr)
+        results["clone_s"] = round(clone_counties(url), 1)
+    start = time.perf_counter()
+    services = open_services(data_dir, db_url=url.render_as_string(False))  # migrates
+    results["open_and_migrate_s"] = round(time.perf_counter() - start, 1)
+    import psycopg  # the driver bbcs ships for PostgreSQL
+
+    raw = psycopg.connect(url.set(drivername="postgresql").render_as_string(False))
+    try:
+        print("Measuring the ledger's search …", file=sys.stderr)
+        results.update(measure(services, raw))
+    finally:
+        raw.close()
+        services.close()
+    results.update(sizes(url))
+    verdicts = {}
+    for label, _query in QUERIES:
+        figure = results[label]
+        assert isinstance(figure, dict)
+        wall = figure["first_200_wall_ms"]
+        verdicts[label] = f"{'ok' if wall <= SEARCH_BUDGET_MS else 'OVER'} (budget 50 ms)"
+    results["verdicts_first_200"] = verdicts
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
