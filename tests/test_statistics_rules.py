@@ -28,6 +28,25 @@ def test_an_extension_counts_against_the_deadline_in_force_and_the_original_is_k
     assert on_time_rate(extended, TODAY, original=True) == Rate(0, 1)
 
 
+def test_rounds_grouped_by_their_dates_count_as_many_as_they_stand_for() -> None:
+    """The database hands rounds grouped by (deadline, original, finished): a group of three
+    is three rounds, exactly as three single ones."""
+    single = [
+        Round(date(2026, 11, 10), date(2026, 11, 10), date(2026, 11, 12)),  # late
+        Round(date(2026, 11, 10), date(2026, 11, 10), date(2026, 11, 9)),  # on time
+        Round(date(2026, 11, 10), date(2026, 11, 10), date(2026, 11, 9)),
+        Round(date(2026, 11, 10), date(2026, 11, 10), date(2026, 11, 9)),
+        Round(date(2026, 11, 20), date(2026, 11, 20), None),  # open, overdue
+        Round(date(2026, 11, 20), date(2026, 11, 20), None),
+    ]
+    grouped = [
+        Round(date(2026, 11, 10), date(2026, 11, 10), date(2026, 11, 12)),
+        Round(date(2026, 11, 10), date(2026, 11, 10), date(2026, 11, 9), count=3),
+        Round(date(2026, 11, 20), date(2026, 11, 20), None, count=2),
+    ]
+    assert on_time_rate(grouped, TODAY) == on_time_rate(single, TODAY) == Rate(3, 6)
+
+
 def test_nothing_counted_is_not_a_percentage() -> None:
     assert on_time_rate([], TODAY).value is None
     assert Rate(0, 0).text() == "—（0/0）"

@@ -235,12 +235,12 @@ class StatisticsService:
         where = conditions(base)
         with self.db.read() as session:
             breakdowns = {} if brief else self._breakdowns(session, where)
-            rounds = self._rounds(session, where)
+            rounds = self.rounds(session, where)
             handling = self._handling(session, where)
             days = [] if brief else self._working_days(session, where)
             concluded_on = self._day_of(Case.concluded_at)
             case_rounds = [
-                Round(deadline=due, original_deadline=due, finished_on=finished)
+                Round(deadline=due, original_deadline=due, finished_on=finished, count=count)
                 for due, finished, count in session.execute(
                     select(Case.due_date, concluded_on, func.count())
                     .where(
@@ -253,7 +253,6 @@ class StatisticsService:
                     .group_by(Case.due_date, concluded_on)
                 )
                 if due is not None
-                for _ in range(count)
             ]
             grades = _grouped(session, Case.visit_grade, where)
             satisfaction = Breakdown(
@@ -274,7 +273,7 @@ class StatisticsService:
             case_on_time=on_time_rate(case_rounds, today),
             working_days_median=percentile(days, 50),
             working_days_p90=percentile(days, 90),
-            rounds=len(rounds),
+            rounds=sum(r.count for r in rounds),
             visit_rate=rate(totals.visited, totals.concluded),
             satisfaction=satisfaction,
             satisfied_rate=rate(satisfied, graded),
@@ -321,9 +320,9 @@ class StatisticsService:
     ) -> dict[str, Breakdown]:
         result: dict[str, Breakdown] = {}
         natures = _grouped(session, Case.nature, where)
-        result["nature"] = _labelled("nature", natures, {n.value: n.label for n in Nature})
+        result["nature"] = labelled("nature", natures, {n.value: n.label for n in Nature})
         approaches = _grouped(session, Case.approach, where)
-        result["approach"] = _labelled("approach", approaches, {a.value: a.label for a in Approach})
+        result["approach"] = labelled("approach", approaches, {a.value: a.label for a in Approach})
         labels = cause_labels(session)
         causes: Counter[str] = Counter()
         # Grouped by the stored list as text: a few dozen combinations, decoded once each.
@@ -334,27 +333,28 @@ class StatisticsService:
             # Old cases stored a Cause value, new ones a code: counted alike (domain/causes).
             for code in cause_codes(json.loads(text) if text else []):
                 causes[cause_label(code, labels)] += count
-        result["cause"] = _labelled("cause", dict(causes), {})
-        result["area"] = _labelled("area", _grouped(session, Case.area, where), {})
+        result["cause"] = labelled("cause", dict(causes), {})
+        result["area"] = labelled("area", _grouped(session, Case.area, where), {})
         channels = _grouped(session, Case.channel, where)
-        result["channel"] = _labelled("channel", channels, {c.value: c.label for c in Channel})
+        result["channel"] = labelled("channel", channels, {c.value: c.label for c in Channel})
         departments = {
             key: value for key, value in session.execute(select(Department.id, Department.name))
         }
-        result["department"] = _labelled(
+        result["department"] = labelled(
             "department",
             _grouped(session, Case.stuck_department_id, where),
             {key: name for key, name in departments.items()},
         )
-        result["campaign"] = _labelled("campaign", _grouped(session, Case.campaign, where), {})
+        result["campaign"] = labelled("campaign", _grouped(session, Case.campaign, where), {})
         sites = {key: value for key, value in session.execute(select(Site.code, Site.name))}
         local_level = session.scalar(select(Site.level).where(Site.is_local.is_(True)))
         if local_level == SiteLevel.CITY.value:  # its counties' cases are here too
-            result["county"] = _labelled("county", _grouped(session, Case.site_code, where), sites)
+            result["county"] = labelled("county", _grouped(session, Case.site_code, where), sites)
         return result
 
-    def _rounds(self, session: Session, where: list[ColumnElement[bool]]) -> list[Round]:
-        """The 交办 rounds on the period's cases (see the module docstring)."""
+    def rounds(self, session: Session, where: list[ColumnElement[bool]]) -> list[Round]:
+        """The 交办 rounds on the period's cases (see the module docstring), grouped: each
+        :class:`Round` stands for ``count`` rounds with the same dates."""
         # Grouped by the three dates: a year's 50,000 rounds come back as a few thousand rows.
         responded_on = self._day_of(Assignment.responded_at)
         columns = (Assignment.due_date, Assignment.original_due_date, responded_on)
@@ -369,9 +369,8 @@ class StatisticsService:
             .group_by(*columns)
         )
         return [
-            Round(deadline=due, original_deadline=original, finished_on=responded)
+            Round(deadline=due, original_deadline=original, finished_on=responded, count=count)
             for due, original, responded, count in session.execute(query)
-            for _ in range(count)
         ]
 
     def _handling(self, session: Session, where: list[ColumnElement[bool]]) -> Handling:
@@ -480,7 +479,7 @@ class StatisticsService:
         )
         return Supervision(
             referrals=referrals,
-            measures=_labelled("measure", measures, {m.value: m.label for m in Measure}),
+            measures=labelled("measure", measures, {m.value: m.label for m in Measure}),
             classes_opened=int(opened or 0),
             classes_fixed=int(fixed or 0),
             warnings_raised=int(warnings or 0),
@@ -532,7 +531,7 @@ def _grouped(session: Session, column: Any, where: list[ColumnElement[bool]]) ->
     return {value: count for value, count in session.execute(query)}
 
 
-def _labelled(key: str, counts: Mapping[Any, int], labels: Mapping[Any, str]) -> Breakdown:
+def labelled(key: str, counts: Mapping[Any, int], labels: Mapping[Any, str]) -> Breakdown:
     """Rows labelled in Chinese, largest first; an empty column is 未填写."""
     merged: Counter[str] = Counter()
     for value, count in counts.items():

@@ -23,7 +23,7 @@ from desktop_app.services.calendar import CalendarService
 from desktop_app.services.context import Actor, Clock
 from desktop_app.services.ledger import CaseFilter, Worklist, conditions, count_many
 from desktop_app.services.referrals import PENDING_STATES
-from desktop_app.services.statistics import Breakdown, Period, StatisticsService, _labelled
+from desktop_app.services.statistics import Breakdown, Period, StatisticsService, labelled
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Case, EarlyWarning, Referral
 
@@ -200,11 +200,11 @@ class SupervisionQueries:
             ):
                 natures[nature] += count
                 approaches[approach] += count
-            rounds = statistics._rounds(session, where)
+            rounds = statistics.rounds(session, where)
         return PeriodFigures(
             period=period,
-            nature=_labelled("nature", natures, {n.value: n.label for n in Nature}),
-            approach=_labelled("approach", approaches, {a.value: a.label for a in Approach}),
+            nature=labelled("nature", natures, {n.value: n.label for n in Nature}),
+            approach=labelled("approach", approaches, {a.value: a.label for a in Approach}),
             on_time=on_time_rate(rounds, self.clock.now().date()),
         )
 
