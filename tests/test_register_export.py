@@ -6,21 +6,27 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
-from datetime import date, datetime
+import threading
+import zipfile
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
 from desktop_app.domain.assignment_flow import AssignmentState
+from desktop_app.domain.validation import mask_phone
 from desktop_app.domain.vocabulary import CaseStatus, Channel, Nature, Outcome, VisitGrade
+from desktop_app.services import register_export
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.services.register_export import (
     ASSIGNMENT_COLUMNS,
     CASE_COLUMNS,
+    Column,
     ExportCancelled,
     RegisterExportService,
 )
@@ -265,3 +271,121 @@ def _column(path: Path, header: str) -> list[str]:
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("事项台账").to_python()
     index = rows[0].index(header)
     return [str(row[index]) for row in rows[1:]]
+
+
+def test_a_cancel_mid_export_leaves_no_file_and_no_reading_thread(
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _office(services, clerk, leader)
+    monkeypatch.setattr(register_export, "_CHUNK", 1)  # a chunk a case: the cancel comes between
+    seen: list[int] = []
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    for name in ("台账.xlsx", "台账.csv"):
+        seen.clear()
+        with pytest.raises(ExportCancelled):
+            _exporter(services).export(
+                clerk,
+                folder / name,
+                CaseFilter(),
+                progress=lambda done, _total: seen.append(done),
+                cancelled=lambda: len(seen) == 1,
+            )
+        assert seen == [1]
+        assert list(folder.iterdir()) == []
+        assert not [t for t in threading.enumerate() if t.name.startswith("register-read")]
+
+
+# What XlsxWriter's own calls do with each of these is what the file must hold.
+_AWKWARD_TEXT = (
+    "plain 文字",
+    " leading space",
+    "trailing space ",
+    "\u3000全角空格开头",
+    "tab\tinside",
+    "line\nbreak",
+    "bell\x07",
+    "_x0041_ looks like an escape",
+    'a & b <c> "d"',
+    "<r>not rich</r>",
+    "\ufffe",
+    "private \ue000 use",
+    "长" * 20_000,
+    "x" * 40_000,
+    "=1+1",
+)
+
+
+def test_the_rows_are_the_very_xml_xlsxwriter_writes(tmp_path: Path) -> None:
+    """The fast row writer against XlsxWriter's per-cell calls: the same sheets byte for byte,
+    for plain rows, rows with text XlsxWriter escapes or cuts, empty cells, and dates."""
+    rows: list[tuple[object, ...]] = []
+    for n in range(120):
+        text = _AWKWARD_TEXT[n % len(_AWKWARD_TEXT)] if n % 3 else f"第{n}行"
+        rows.append(
+            (
+                f"K{n:05d}",
+                date(2026, 1, 1) + timedelta(days=n),
+                text,
+                None if n % 4 else date(2026, 12, 31),
+                "" if n % 5 else "已办结",
+            )
+        )
+    columns = (
+        Column("编号", "number", 16),
+        Column("受理日期", "received_on", 11, True),
+        Column("事项", "title", 30),
+        Column("办结日期", "concluded_on", 11, True),
+        Column("结果", "outcome", 10),
+    )
+    date_columns = frozenset({1, 3})
+
+    def workbook(path: Path, fast: bool) -> None:
+        book = xlsxwriter.Workbook(
+            str(path),
+            {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+        )
+        header = book.add_format({"bold": True})
+        dates = book.add_format({"num_format": "yyyy-mm-dd"})
+        sheet = register_export._sheet(book, "事项台账", columns, header, dates)
+        if fast:
+            writer = register_export._RowWriter(sheet, date_columns, dates)
+            last = 0
+            for start in range(0, len(rows), 7):
+                last = writer.write(last + 1, rows[start : start + 7])
+            assert last == len(rows)
+        else:
+            for row, values in enumerate(rows, 1):
+                register_export._write_cells(sheet, row, values, date_columns, dates)
+        register_export._finish_sheet(sheet, len(rows), columns)
+        book.close()
+
+    workbook(tmp_path / "cells.xlsx", fast=False)
+    workbook(tmp_path / "rows.xlsx", fast=True)
+    with (
+        zipfile.ZipFile(tmp_path / "cells.xlsx") as cells,
+        zipfile.ZipFile(tmp_path / "rows.xlsx") as fast_rows,
+    ):
+        for part in ("xl/worksheets/sheet1.xml", "xl/styles.xml"):
+            assert fast_rows.read(part) == cells.read(part), part
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "13812345678",
+        "19900001111",
+        "+86 138 1234 5678",
+        "１３８１２３４５６７８",
+        "0378-2345678",
+        "12345",
+        "1381234567",
+        "2381234567x",
+    ],
+)
+def test_the_short_way_of_masking_a_mobile_masks_as_mask_phone(phone: str) -> None:
+    assert register_export._masked_phone(phone) == mask_phone(phone)
