@@ -128,6 +128,7 @@ def measure_services(services: AppServices) -> dict[str, object]:
     )
 
     results.update(measure_slips(services))
+    results.update(measure_register(services))
 
     actor = services.auth.login("clerk1", "Demo12345")
     counter = iter(range(10_000))
@@ -192,6 +193,26 @@ def measure_calendar(services: AppServices) -> dict[str, object]:
             lambda: render_month_pdf(view, site_name="测试", generated_at=generated), repeat=9
         ),
     }
+
+
+def measure_register(services: AppServices) -> dict[str, object]:
+    """The 台账 of every case (issue 17: xlsx ≤ 15 s), once each: wall and CPU seconds."""
+    import tempfile
+
+    from desktop_app.domain.vocabulary import Role
+    from desktop_app.services.context import Actor
+    from desktop_app.services.register_export import RegisterExportService
+
+    actor = Actor(None, "admin", "管理员", Role.ADMIN)
+    exporter = RegisterExportService(services.db, services.clock, services.sealer, services.ledger)
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for suffix in ("xlsx", "csv"):
+            wall, cpu = time.perf_counter(), time.process_time()
+            exporter.export(actor, Path(folder) / f"ledger.{suffix}", CaseFilter(), masked=True)
+            results[f"register_{suffix}_s"] = round(time.perf_counter() - wall, 2)
+            results[f"register_{suffix}_cpu_s"] = round(time.process_time() - cpu, 2)
+    return results
 
 
 def measure_slips(services: AppServices) -> dict[str, object]:
