@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import threading
 import zipfile
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -389,3 +390,13 @@ def test_the_rows_are_the_very_xml_xlsxwriter_writes(tmp_path: Path) -> None:
 )
 def test_the_short_way_of_masking_a_mobile_masks_as_mask_phone(phone: str) -> None:
     assert register_export._masked_phone(phone) == mask_phone(phone)
+
+
+def test_the_lines_fields_run_in_the_columns_order() -> None:
+    """The export builds each row as a tuple in column order and a line from it by position."""
+    assert [f.name for f in fields(register_export.RegisterLine)] == [
+        column.field for column in CASE_COLUMNS
+    ]
+    assert [f.name for f in fields(register_export.AssignmentLine)] == [
+        column.field for column in ASSIGNMENT_COLUMNS
+    ]
