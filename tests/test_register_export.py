@@ -323,7 +323,7 @@ _AWKWARD_TEXT = (
 
 def test_the_rows_are_the_very_xml_xlsxwriter_writes(tmp_path: Path) -> None:
     """The fast row writer against XlsxWriter's per-cell calls: the same sheets byte for byte,
-    for plain rows, rows with text XlsxWriter escapes or cuts, empty cells, and dates."""
+    for plain rows, rows with text XlsxWriter escapes or cuts, empty cells and rows, and dates."""
     rows: list[tuple[object, ...]] = []
     for n in range(120):
         text = _AWKWARD_TEXT[n % len(_AWKWARD_TEXT)] if n % 3 else f"第{n}行"
@@ -336,6 +336,9 @@ def test_the_rows_are_the_very_xml_xlsxwriter_writes(tmp_path: Path) -> None:
                 "" if n % 5 else "已办结",
             )
         )
+    rows[50] = (None, None, "", None, "")  # a row without cells: none written
+    rows[118] = ("K00118", None, "", None)  # short rows end the sheet
+    rows[119] = ("K00119",)
     columns = (
         Column("编号", "number", 16),
         Column("受理日期", "received_on", 11, True),

@@ -708,10 +708,9 @@ def _write_cells(
 
 # Text XlsxWriter would change on the way out (control characters, its own _xHHHH_ escapes,
 # markup characters, leading or trailing space for xml:space) or cut (over 32,767 UTF-16 units).
+# A row's texts are searched at once, set apart by a private-use character.
 _APART = "\ue000"
-_NOT_PLAIN = re.compile(
-    r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|(?:^|\ue000)\s|\s(?:\ue000|$)"
-)
+_NOT_PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|\s\ue000|\ue000\s")
 _PLAIN_MAX = 16_383
 
 
@@ -723,17 +722,24 @@ class _RowWriter:
     cells. For the cells the register has (plain text, dates with the date format, empty left
     out) this writes the very XML XlsxWriter 3.3 writes for them into the sheet's row file
     (``tests/test_register_export.py`` compares the sheets byte for byte); a row with text it
-    would escape or cut goes through ``_write_cells`` as before.
+    would escape or cut goes through ``_write_cells`` as before. The sheet's header, written
+    by XlsxWriter across every column, already gave the sheet its columns: rows only add length.
     """
 
     def __init__(self, sheet: Any, date_columns: frozenset[int], dates: Any) -> None:
+        if sheet.dim_colmin != 0:
+            raise ValueError("the header row spans the sheet's columns from the first")
         self._sheet = sheet
-        self._date_columns = date_columns
         self._dates = dates
         self._date_style: int | None = None
-        self._starts: list[str] = []  # '<c r="A' of each column
+        # Each column: whether it holds dates, and how its cells begin ('<c r="A').
+        self._columns = [
+            (column in date_columns, f'<c r="{xl_col_to_name(column)}')
+            for column in range(sheet.dim_colmax + 1)
+        ]
+        self._date_columns = date_columns
         self._pending: list[str] = []
-        self._first_column = self._last_column = -1
+        self._last_with_cells = -1
 
     def write(self, first_row: int, rows: Sequence[Sequence[Any]]) -> int:
         """Writes ``rows`` from ``first_row`` (zero-based) on; returns the last row written."""
@@ -744,66 +750,56 @@ class _RowWriter:
                 # The row XlsxWriter holds (the header, a row written by it) goes out first,
                 # as it would, and so its styles are numbered in XlsxWriter's order.
                 sheet._write_single_row(row)
-            xml = self._row_xml(row, values) if row < sheet.xls_rowmax else None
+            fits = row < sheet.xls_rowmax and len(values) <= len(self._columns)
+            xml = self._row_xml(row, values) if fits else None
             if xml is None:
-                self._flush(row - 1)
+                self._flush()
                 _write_cells(sheet, row, values, self._date_columns, self._dates)
-            else:
+            elif xml:
                 self._pending.append(xml)
-        self._flush(row)
+                self._last_with_cells = row
+        self._flush()
         return row
 
     def _row_xml(self, row: int, values: Sequence[Any]) -> str | None:
-        number = row + 1
-        starts = self._starts
-        if len(starts) < len(values):
-            starts.extend(
-                f'<c r="{xl_col_to_name(column)}' for column in range(len(starts), len(values))
-            )
-        cells = [f'<row r="{number}">']
+        """The row's XML; "" for a row without cells (XlsxWriter writes none), None when a
+        text needs XlsxWriter's own handling."""
+        number = str(row + 1)
+        cells = ['<row r="', number, '">']
         texts = []
-        first = last = -1
-        for column, value in enumerate(values):
+        for (is_date, start), value in zip(self._columns, values, strict=False):
             if value is None or value == "":
                 continue
-            if column in self._date_columns:
+            if is_date:
                 if self._date_style is None:
                     self._date_style = self._dates._get_xf_index()
-                cells.append(
-                    f'{starts[column]}{number}" s="{self._date_style}">'
-                    f"<v>{(value - _EXCEL_EPOCH).days}</v></c>"
-                )
+                days = str((value - _EXCEL_EPOCH).days)
+                cells += (start, number, f'" s="{self._date_style}"><v>', days, "</v></c>")
             else:
                 texts.append(value)
-                cells.append(f'{starts[column]}{number}" t="inlineStr"><is><t>{value}</t></is></c>')
-            if first < 0:
-                first = column
-            last = column
-        # One search over the row's text, each piece set off by a private-use character.
+                cells += (start, number, '" t="inlineStr"><is><t>', value, "</t></is></c>")
+        if len(cells) == 3:
+            return ""
         text = _APART.join(texts)
-        if _NOT_PLAIN.search(text) or (
-            len(text) > _PLAIN_MAX and any(len(piece) > _PLAIN_MAX for piece in texts)
+        if (
+            _NOT_PLAIN.search(text)
+            or text[:1].isspace()
+            or text[-1:].isspace()
+            or (len(text) > _PLAIN_MAX and any(len(piece) > _PLAIN_MAX for piece in texts))
         ):
             return None
         cells.append("</row>")
-        if first >= 0:
-            if self._first_column < 0 or first < self._first_column:
-                self._first_column = first
-            self._last_column = max(self._last_column, last)
         return "".join(cells)
 
-    def _flush(self, last_row: int) -> None:
-        """The held rows into the sheet's row file, and the sheet's extent told to XlsxWriter
-        (its dimension and the autofilter's range come from it)."""
+    def _flush(self) -> None:
+        """The held rows into the sheet's row file, and their extent told to XlsxWriter (its
+        dimension element comes from it)."""
         if not self._pending:
             return
         sheet = self._sheet
         sheet.fh.write("".join(self._pending))
         self._pending.clear()
-        if self._first_column >= 0:
-            sheet._check_dimensions(last_row, self._first_column)
-            sheet._check_dimensions(last_row, self._last_column)
-        self._first_column = self._last_column = -1
+        sheet._check_dimensions(self._last_with_cells, 0)
 
 
 def _finish_sheet(sheet: Any, last_row: int, columns: Sequence[Column]) -> None:
