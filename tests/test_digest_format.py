@@ -1,9 +1,11 @@
-"""Record digests in format 2 (issue 15, item 16): a database (or a restored backup) digested in
-format 1 is brought up to format 2 when opened, row by row as each verifies, so a record
-changed behind the program's back keeps failing and ``bbcs check`` still names it."""
+"""Record digest formats (issue 15, item 16): a database (or a restored backup) digested in an
+older format is brought up to the current one when opened, row by row as each verifies, so a
+record changed behind the program's back keeps failing and ``bbcs check`` still names it.
+Format 3 covers columns added later (原编号) without changing older rows' digests."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,16 +43,28 @@ def _digest_key(data_dir: Path) -> bytes:
 def _to_format_1(data_dir: Path) -> dict[str, list[str]]:
     """Digest every record in format 1 and forget the format, as the first release of issue 15
     left a database; the format-1 digests by table."""
-    digest = integrity.digester(_digest_key(data_dir), 1)
+    return _to_format(data_dir, 1)
+
+
+def _to_format(data_dir: Path, fmt: int) -> dict[str, list[str]]:
+    """Digest every record in format ``fmt`` (format 1: and forget the format, as the first
+    release of issue 15 left a database; later ones: and store it); the digests by table."""
+    digest = integrity.digester(_digest_key(data_dir), fmt)
     connection = raw_connect(data_dir)
-    connection.create_function("digest_1", -1, digest)
+    connection.create_function("digest_old", -1, digest)
     try:
         found: dict[str, list[str]] = {}
         for name in integrity.DIGESTED:
-            names = ", ".join(f'"{c}"' for c in integrity._signed_names(integrity._table(name)))
-            connection.execute(f"UPDATE {name} SET digest = digest_1('{name}', {names})")
+            signed = integrity._signed_names(integrity._table(name), fmt)
+            names = ", ".join(f'"{c}"' for c in signed)
+            connection.execute(f"UPDATE {name} SET digest = digest_old('{name}', {names})")
             found[name] = [d for (d,) in connection.execute(f"SELECT digest FROM {name}")]
         connection.execute("DELETE FROM settings WHERE key = ?", (RECORD_DIGEST_FORMAT.key,))
+        if fmt > 1:
+            connection.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?)",
+                (RECORD_DIGEST_FORMAT.key, str(fmt)),
+            )
     finally:
         connection.close()
     return found
@@ -82,10 +96,13 @@ def _reopen(data_dir: Path, clock: FixedClock, hasher: PasswordHasher) -> AppSer
     return open_services(data_dir, clock=clock, hasher=hasher)
 
 
-def test_a_new_site_digests_in_format_2(worked: AppServices) -> None:
-    assert _stored_format(worked.layout.root) == "2"
+CURRENT = str(integrity.DIGEST_FORMAT)
+
+
+def test_a_new_site_digests_in_the_current_format(worked: AppServices) -> None:
+    assert _stored_format(worked.layout.root) == CURRENT == "3"
     site = integrity.site_of(worked.db.engine)
-    assert site is not None and site.digest_format == integrity.DIGEST_FORMAT == 2
+    assert site is not None and site.digest_format == integrity.DIGEST_FORMAT == 3
     assert worked.maintenance.check().ok
 
 
@@ -101,11 +118,11 @@ def test_a_format_1_database_is_upgraded_when_opened(
         report = services.maintenance.check()
         new = _digests(data_dir)
         assert report.ok, report.problems
-        assert _stored_format(data_dir) == "2"
+        assert _stored_format(data_dir) == CURRENT
         for name, digests in old.items():
             assert len(new[name]) == len(digests)
             assert all(a != b for a, b in zip(digests, new[name], strict=True)), name
-        # Later writes are digested in format 2 and verify.
+        # Later writes are digested in the current format and verify.
         admin = services.auth.login("admin", ADMIN_PASSWORD)
         services.intake.register(admin, person_form(title="升级后登记的事项"))
         assert services.maintenance.check().ok
@@ -130,7 +147,7 @@ def test_a_row_tampered_before_the_upgrade_stays_named(
         services.close()
 
     assert not report.ok
-    assert _stored_format(data_dir) == "2"
+    assert _stored_format(data_dir) == CURRENT
     named = [
         p for p in report.problems if p.startswith(f"事项 {TAMPERED} 的记录被绕过程序直接改动")
     ]
@@ -164,11 +181,11 @@ def test_a_restored_format_1_backup_is_upgraded(
     assert _stored_format(data_dir) is None
     upgraded = _reopen(data_dir, clock, password_hasher)  # the site itself upgrades…
     upgraded.close()
-    assert _stored_format(data_dir) == "2"
+    assert _stored_format(data_dir) == CURRENT
 
     restore(upgraded.layout, backup, actor=admin, clock=clock)  # …then restores the old backup
 
-    assert _stored_format(data_dir) == "2"
+    assert _stored_format(data_dir) == CURRENT
     services = _reopen(data_dir, clock, password_hasher)
     try:
         report = services.maintenance.check()
@@ -263,7 +280,7 @@ def test_the_upgrade_on_each_engine_keeps_a_tampered_row_named(
         connection = session.connection()  # Core on the connection: no digest at commit
         for name in integrity.DIGESTED:
             t = integrity._table(name)
-            for row in integrity._raw_rows(session, t, true(), after=0, limit=10_000):
+            for row in integrity._raw_rows(session, t, true(), after=0, limit=10_000, fmt=1):
                 connection.execute(
                     update(t).where(t.c.id == row[0]).values(digest=digest_1(name, *row[1:-1]))
                 )
@@ -275,9 +292,73 @@ def test_the_upgrade_on_each_engine_keeps_a_tampered_row_named(
 
     integrity._upgrade_digests(services.db, site)  # as the next open does
 
-    assert site.digest_format == 2
+    assert site.digest_format == integrity.DIGEST_FORMAT
     with services.db.read() as session:
-        assert settings.read(session, RECORD_DIGEST_FORMAT) == 2
+        assert settings.read(session, RECORD_DIGEST_FORMAT) == integrity.DIGEST_FORMAT
     report = services.maintenance.check()
     assert len(report.problems) == 1, report.problems
     assert report.problems[0].startswith(f"事项 {TAMPERED} 的记录被绕过程序直接改动")
+
+
+# Format 3: columns added later ------------------------------------------------------------------
+
+# The columns each digested table had when format 3 was set, signed in sorted order; every
+# column added since must be in ``integrity.LATE_COLUMNS`` (signed after them, in its order),
+# or every row sealed before it would fail ``bbcs check``.
+FORMAT_3_COLUMNS = Path(__file__).parent / "helpers" / "digest_columns.json"
+
+
+def test_a_column_added_later_is_signed_after_the_others() -> None:
+    frozen: dict[str, list[str]] = json.loads(FORMAT_3_COLUMNS.read_text(encoding="utf-8"))
+    for name in integrity.DIGESTED:
+        t = integrity._table(name)
+        late = list(integrity.LATE_COLUMNS.get(name, ()))
+        added = sorted(set(integrity._signed_names(t)) - set(frozen.get(name, [])) - set(late))
+        assert not added, (
+            f"{name}: new columns {added} must be appended to integrity.LATE_COLUMNS[{name!r}]"
+        )
+        assert integrity._signed_names(t) == frozen[name] + late
+
+
+def test_an_empty_late_column_leaves_the_digest_as_it_was() -> None:
+    digest = integrity.digester(b"k" * 32, 3)
+    assert digest("cases", 1, "社保", None, "") == digest("cases", 1, "社保")
+    assert digest("cases", 1, "社保", "QX2023-001") != digest("cases", 1, "社保")
+    assert digest("cases", 1, "社保", None, 2) != digest("cases", 1, "社保", 2)
+
+
+def test_a_format_2_database_is_upgraded_and_then_covers_the_original_number(
+    worked: AppServices, clock: FixedClock, password_hasher: PasswordHasher
+) -> None:
+    """As migration 0014 left a database: 原编号 filled, digests in format 2 (which did not
+    cover it). Upgraded at open, every row verifies; 原编号 changed behind the program's
+    back is then named."""
+    data_dir = worked.layout.root
+    worked.close()
+    connection = raw_connect(data_dir)
+    connection.execute(
+        f"UPDATE cases SET original_number = 'QX2023-001' WHERE number = '{TAMPERED}'"
+    )
+    connection.close()
+    _to_format(data_dir, 2)
+
+    services = _reopen(data_dir, clock, password_hasher)
+    try:
+        report = services.maintenance.check()
+    finally:
+        services.close()
+    assert report.ok, report.problems
+    assert _stored_format(data_dir) == CURRENT
+
+    connection = raw_connect(data_dir)
+    connection.execute(
+        f"UPDATE cases SET original_number = 'QX2023-999' WHERE number = '{TAMPERED}'"
+    )
+    connection.close()
+    services = _reopen(data_dir, clock, password_hasher)
+    try:
+        report = services.maintenance.check()
+    finally:
+        services.close()
+    named = [p for p in report.problems if p.startswith(f"事项 {TAMPERED} 的记录被绕过程序")]
+    assert len(named) == 1 and len(report.problems) == 1, report.problems

@@ -87,19 +87,30 @@ DIGESTED: Final = {
     "meeting_items": "meeting_item",
 }
 # Not covered: the digest itself, and the export generation a bulk UPDATE stamps at export.
-# 原编号 (migration 0014) too: a column added to rows already sealed would change every one of
-# their digests; it is kept on the import's audit entry and 历史导入 event instead.
-UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq", "original_number"})
+UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq"})
+# Columns added to a digested table after digest format 3: signed after the others, in this
+# order. Format 3 leaves trailing empty values (None, "") out of the hash, so a row sealed
+# before such a column existed keeps its digest while the column is empty, and one that gets
+# a value is covered. A new column goes at the end of its table's tuple here
+# (tests/test_digest_format.py fails until it does).
+LATE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {"cases": ("original_number",)}
 ANCHOR_FILE: Final = "audit.anchor"
 CHAIN_PURPOSE: Final = "audit-anchor"
 DIGEST_PURPOSE: Final = "record-digest"
 _ANCHOR_FORMAT: Final = 1
 _BATCH: Final = 5000
 # Format 1: HMAC-SHA256 of the values' repr() (issue 15's first release); format 2: keyed
-# BLAKE2b of their pickle, at half the cost or less (a first import digests 400,000 rows).
-DIGEST_FORMAT: Final = 2
+# BLAKE2b of their pickle, at half the cost or less (a first import digests 400,000 rows);
+# format 3: format 2 over the columns in ``_signed_names`` order, trailing empty values left
+# out, so that a column added later (``LATE_COLUMNS``) leaves older rows' digests as they are.
+# Formats 1 and 2 covered no late column.
+DIGEST_FORMAT: Final = 3
 _PICKLE_PROTOCOL: Final = 5
-_DIGEST_FUNCTIONS: Final = {1: "bbcs_record_digest_1", 2: "bbcs_record_digest_2"}
+_DIGEST_FUNCTIONS: Final = {
+    1: "bbcs_record_digest_1",
+    2: "bbcs_record_digest_2",
+    3: "bbcs_record_digest_3",
+}
 _ID_CHUNK: Final = 500
 _LISTED: Final = 20  # problems of one kind named one by one; the rest counted
 
@@ -296,6 +307,7 @@ def _redigest(session: Session, site: SiteIntegrity, t: Table, old: int) -> int:
         )
         return int(connection.execute(statement).rowcount)
     before, now = digester(site.digest_key, old), digester(site.digest_key)
+    covered = len(_signed_names(t, old))
     statement = update(t).where(t.c.id == bindparam("b_id")).values(digest=bindparam("b_digest"))
     last_id = 0
     rewritten = 0
@@ -303,10 +315,12 @@ def _redigest(session: Session, site: SiteIntegrity, t: Table, old: int) -> int:
         rows = _raw_rows(session, t, true(), after=last_id, limit=_BATCH)
         if not rows:
             return rewritten
+        # The old format's columns are the first ``covered`` of the current one's.
         verified = [
             {"b_id": row[0], "b_digest": _digest_of(now, t.name, row)}
             for row in rows
-            if row[-1] is not None and hmac.compare_digest(row[-1], _digest_of(before, t.name, row))
+            if row[-1] is not None
+            and hmac.compare_digest(row[-1], before(t.name, *row[1 : 1 + covered]))
         ]
         if verified:
             connection.execute(statement, verified)
@@ -539,8 +553,9 @@ def digester(key: bytes, fmt: int = DIGEST_FORMAT) -> Callable[..., str]:
             return hmac.digest(key, payload.encode("utf-8", "surrogatepass"), "sha256").hex()
 
         return digest_1
-    if fmt != 2:
+    if fmt not in (2, 3):
         raise ValueError(f"record digest format {fmt} is not known")
+    trim = fmt == 3
     keyed = hashlib.blake2b(key=key, digest_size=32)  # 64 hex digits, as the column holds
     # One pickler per thread, reused (a fifth of the cost): SQLite calls this on the thread of
     # the statement, and a check may run on another meanwhile.
@@ -559,6 +574,11 @@ def digester(key: bytes, fmt: int = DIGEST_FORMAT) -> Callable[..., str]:
             local.pickler = buffer, pickler
         buffer.seek(0)
         buffer.truncate()
+        if trim:
+            end = len(values)
+            while end and (values[end - 1] is None or values[end - 1] == ""):
+                end -= 1
+            values = values[:end]
         # str(): a Table's name is SQLAlchemy's quoted_name, which pickles as that class.
         pickler.dump((str(table), *values))
         digest = keyed.copy()
@@ -568,17 +588,29 @@ def digester(key: bytes, fmt: int = DIGEST_FORMAT) -> Callable[..., str]:
     return digest_2
 
 
-def _signed_names(t: Table) -> list[str]:
-    """Every column but the unsigned ones, sorted: a column added later is covered unchanged."""
-    return sorted(c.name for c in t.c if c.name not in UNSIGNED_COLUMNS)
+def _signed_names(t: Table, fmt: int = DIGEST_FORMAT) -> list[str]:
+    """Every column but the unsigned ones, sorted, then the table's ``LATE_COLUMNS`` in their
+    order (format 3; the earlier formats did not cover them). An older format's names are
+    always the first ones of the current format's."""
+    late = LATE_COLUMNS.get(t.name, ())
+    names = sorted(c.name for c in t.c if c.name not in UNSIGNED_COLUMNS and c.name not in late)
+    if fmt >= 3:
+        names += [n for n in late if n in t.c]
+    return names
 
 
 def _raw_rows(
-    session: Session, t: Table, where: ColumnElement[bool], *, after: int, limit: int
+    session: Session,
+    t: Table,
+    where: ColumnElement[bool],
+    *,
+    after: int,
+    limit: int,
+    fmt: int = DIGEST_FORMAT,
 ) -> list[Any]:
-    """Rows of ``t`` (id first, then the signed columns, then the digest) as the driver gives
-    them; untyped ``column()``s skip SQLAlchemy's result processing."""
-    names = _signed_names(t)
+    """Rows of ``t`` (id first, then the signed columns of format ``fmt``, then the digest) as
+    the driver gives them; untyped ``column()``s skip SQLAlchemy's result processing."""
+    names = _signed_names(t, fmt)
     columns: list[ColumnClause[Any]] = [column("id"), *(column(n) for n in names), column("digest")]
     statement = (
         select(*columns).select_from(t).where(where, t.c.id > after).order_by(t.c.id).limit(limit)
@@ -593,7 +625,7 @@ def _digest_of(digest: Callable[..., str], table: str, row: Any) -> str:
 def digest_sql(t: Table, fmt: int = DIGEST_FORMAT) -> ColumnElement[str]:
     """SQL for the digest of ``t``'s row (SQLite, a registered engine): a function SQLite calls
     with the row's stored values — the very values (and Python types) a SELECT hands back."""
-    values = (t.c[n] for n in _signed_names(t))
+    values = (t.c[n] for n in _signed_names(t, fmt))
     return getattr(func, _DIGEST_FUNCTIONS[fmt])(literal(t.name), *values)  # type: ignore[no-any-return]
 
 
@@ -610,7 +642,7 @@ def _seal(session: Session, site: SiteIntegrity, t: Table, where: ColumnElement[
     last_id = 0
     sealed = 0
     while True:
-        rows = _raw_rows(session, t, where, after=last_id, limit=_BATCH)
+        rows = _raw_rows(session, t, where, after=last_id, limit=_BATCH, fmt=site.digest_format)
         if not rows:
             return sealed
         connection.execute(
@@ -781,7 +813,9 @@ def verify_records(session: Session, site: SiteIntegrity) -> list[str]:
         t = _table(name)
         last_id = 0
         while True:
-            rows = _raw_rows(session, t, true(), after=last_id, limit=_BATCH)
+            rows = _raw_rows(
+                session, t, true(), after=last_id, limit=_BATCH, fmt=site.digest_format
+            )
             if not rows:
                 break
             for row in rows:
@@ -813,7 +847,7 @@ def require_intact_user(session: Session, user_id: int) -> None:
     if site is None:
         return
     t = _table("users")
-    rows = _raw_rows(session, t, t.c.id == user_id, after=0, limit=1)
+    rows = _raw_rows(session, t, t.c.id == user_id, after=0, limit=1, fmt=site.digest_format)
     if not rows:
         return
     stored = rows[0][-1]
