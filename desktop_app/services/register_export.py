@@ -332,6 +332,13 @@ class RegisterExportService:
         for start in range(0, len(ids), _CHUNK):
             yield self._case_values(ids[start : start + _CHUNK], clear)
 
+    def _both_chunks(
+        self, ids: Sequence[int], clear: bool
+    ) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            yield self._case_values(chunk, clear), self._assignment_values(chunk)
+
     def _assignment_chunks(self, ids: Sequence[int]) -> Iterator[list[tuple[Any, ...]]]:
         for start in range(0, len(ids), _CHUNK):
             yield self._assignment_values(ids[start : start + _CHUNK])
@@ -362,22 +369,20 @@ class RegisterExportService:
         assignments = 0
         try:
             cases_sheet = _sheet(workbook, "事项台账", CASE_COLUMNS, header, dates)
+            assignment_sheet = _sheet(workbook, "交办情况", ASSIGNMENT_COLUMNS, header, dates)
             case_rows = _RowWriter(cases_sheet, CASE_DATES, dates)
+            assignment_rows = _RowWriter(assignment_sheet, ASSIGNMENT_DATES, dates)
             row = 0
-            with closing(_read_ahead(self._case_chunks(ids, clear))) as chunks:
-                for chunk in chunks:
+            # Both sheets a chunk of cases at a time (each sheet has a row file of its own), so
+            # the progress covers the assignments too.
+            with closing(_read_ahead(self._both_chunks(ids, clear))) as chunks:
+                for case_chunk, assignment_chunk in chunks:
                     if stop():
                         raise ExportCancelled()
-                    row = case_rows.write(row + 1, chunk)
+                    row = case_rows.write(row + 1, case_chunk)
+                    assignments = assignment_rows.write(assignments + 1, assignment_chunk)
                     report(row, total)
             _finish_sheet(cases_sheet, row, CASE_COLUMNS)
-            assignment_sheet = _sheet(workbook, "交办情况", ASSIGNMENT_COLUMNS, header, dates)
-            assignment_rows = _RowWriter(assignment_sheet, ASSIGNMENT_DATES, dates)
-            with closing(_read_ahead(self._assignment_chunks(ids))) as assignment_chunks:
-                for assignment_chunk in assignment_chunks:
-                    if stop():
-                        raise ExportCancelled()
-                    assignments = assignment_rows.write(assignments + 1, assignment_chunk)
             _finish_sheet(assignment_sheet, assignments, ASSIGNMENT_COLUMNS)
         finally:
             try:
