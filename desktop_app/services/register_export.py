@@ -202,6 +202,15 @@ _ASSIGNMENT_VALUES = attrgetter(*(column.field for column in ASSIGNMENT_COLUMNS)
 
 
 @dataclass(frozen=True)
+class _AssignmentsRead:
+    """A chunk's assignments (``_ASSIGNMENTS``' columns, in issue order) and each one's valid
+    slip numbers (oldest first): read once for both sheets of the xlsx."""
+
+    rows: Sequence[Any]
+    slips: dict[int, list[str]]
+
+
+@dataclass(frozen=True)
 class RegisterExport:
     """What was written: where, how many rows, and whether the numbers were in clear."""
 
@@ -337,7 +346,8 @@ class RegisterExportService:
     ) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
-            yield self._case_values(chunk, clear), self._assignment_values(chunk)
+            read = self._read_assignments(chunk)
+            yield self._case_values(chunk, clear, read), self._assignment_values(chunk, read)
 
     def _assignment_chunks(self, ids: Sequence[int]) -> Iterator[list[tuple[Any, ...]]]:
         for start in range(0, len(ids), _CHUNK):
@@ -416,15 +426,27 @@ class RegisterExportService:
 
     # Reading ----------------------------------------------------------------------------
 
-    def _case_values(self, chunk: Sequence[int], clear: bool) -> list[tuple[Any, ...]]:
+    def _case_values(
+        self, chunk: Sequence[int], clear: bool, read: _AssignmentsRead | None = None
+    ) -> list[tuple[Any, ...]]:
         """The cells of the cases ``chunk``, in its order: tuples, as 100,000 lines were
-        a second of building and reading back dataclasses."""
+        a second of building and reading back dataclasses. The slips and the first issue come
+        from ``read`` when the chunk's assignments were read already (the xlsx)."""
         ids = {"ids": list(chunk)}
         with self._db.read() as session:
             rows = session.execute(_CASES, ids).all()
             slips: dict[int, list[str]] = {}
             assigned: dict[int, datetime] = {}
-            for case_id, number, issued_at in session.execute(_CASE_SLIPS, ids):
+            issues: Sequence[Any]
+            if read is None:
+                issues = session.execute(_CASE_SLIPS, ids).all()
+            else:  # the same rows: each assignment's valid slips in turn, in issue order
+                issues = [
+                    (r[1], number, r[6])
+                    for r in read.rows
+                    for number in read.slips.get(r[0], (None,))
+                ]
+            for case_id, number, issued_at in issues:
                 if number:
                     slips.setdefault(case_id, []).append(number)
                 if issued_at is not None and (
@@ -484,14 +506,24 @@ class RegisterExportService:
             )
         return [by_id[case_id] for case_id in chunk if case_id in by_id]
 
-    def _assignment_values(self, chunk: Sequence[int]) -> list[tuple[Any, ...]]:
-        order = {case_id: position for position, case_id in enumerate(chunk)}
+    def _read_assignments(self, chunk: Sequence[int]) -> _AssignmentsRead:
         ids = {"ids": list(chunk)}
         with self._db.read() as session:
             # Columns, not entities: 100,000 ORM objects would cost more than the query.
             rows = session.execute(_ASSIGNMENTS, ids).all()
-            # The latest valid slip of each (ordered by slip, the last one stays).
-            numbers: dict[int, str] = dict(session.execute(_ASSIGNMENT_SLIPS, ids).all())
+            slips: dict[int, list[str]] = {}
+            for assignment_id, number in session.execute(_ASSIGNMENT_SLIPS, ids):
+                slips.setdefault(assignment_id, []).append(number)
+        return _AssignmentsRead(rows, slips)
+
+    def _assignment_values(
+        self, chunk: Sequence[int], read: _AssignmentsRead | None = None
+    ) -> list[tuple[Any, ...]]:
+        order = {case_id: position for position, case_id in enumerate(chunk)}
+        read = read or self._read_assignments(chunk)
+        rows = read.rows
+        # The latest valid slip of each (ordered by slip, the last one).
+        numbers = {assignment_id: slips[-1] for assignment_id, slips in read.slips.items()}
         lines = [
             (
                 order[case_id],
