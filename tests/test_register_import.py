@@ -274,6 +274,26 @@ def test_a_bad_row_refuses_the_whole_sheet(data_dir: Path, tmp_path: Path) -> No
     assert query(data_dir, "SELECT count(*) FROM cases") == [(0,)]
 
 
+def test_a_sheet_without_old_numbers_brought_in_twice_is_refused(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Without 原编号 a repeat is told by 受理日期, 反映人 and 反映事项: the second import is
+    refused naming the case already there, and nothing is doubled."""
+    header = [h for h in HEADER if h != "原编号"]
+    where = HEADER.index("原编号")
+    rows = [[*r[:where], *r[where + 1 :]] for r in ROWS]
+    sheet = office_sheet(tmp_path / "无编号.xlsx", rows, header)
+    first = run_bbcs("intake", "--from", str(sheet), data_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+
+    again = run_bbcs("intake", "--from", str(sheet), data_dir=data_dir)
+
+    assert again.returncode != 0
+    assert "第4行 反映时间：与已导入的历史事项 杞县-LS2023-0001 相同" in again.stderr
+    assert "这份台账可能已导入过" in again.stderr
+    assert query(data_dir, "SELECT count(*) FROM cases") == [(len(ROWS),)]
+
+
 def test_map_names_a_column_and_is_remembered(data_dir: Path, tmp_path: Path) -> None:
     header = [*HEADER[:5], "问题摘要", *HEADER[6:]]
     sheet = office_sheet(tmp_path / "另一种表头.xlsx", ROWS[:1], header)

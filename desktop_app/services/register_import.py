@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from desktop_app.services.context import Actor, Changes
 from desktop_app.services.intake import BatchValidationFailed, IntakeService, RowError
 from desktop_app.services.timeline import add_event
 from desktop_app.storage import search
-from desktop_app.storage.models import Case, Site
+from desktop_app.storage.models import Case, Complainant, Site
 from desktop_app.storage.numbering import next_number
 
 SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
@@ -470,6 +470,7 @@ class RegisterImportService(IntakeService):
             if (row, error.field) not in seen:
                 errors.append(RowError(row, error.field, error.message))
         errors.extend(self._number_errors(rows))
+        errors.extend(self._repeat_errors(rows))
         today = self._clock.now().date()
         errors.extend(
             RowError(r.row, "concluded_on", "办结日期不能晚于今天")
@@ -517,6 +518,42 @@ class RegisterImportService(IntakeService):
                 )
             first.setdefault(number, row.row)
         return errors
+
+    def _repeat_errors(self, rows: Sequence[HistoricalRow]) -> list[RowError]:
+        """A row without 原编号 that matches a historical case imported before (same 受理日期,
+        反映人 and 反映事项) is most likely the same sheet brought in again: refused, naming
+        the case, so a second click does not double the ledger."""
+        keyed = []
+        for r in rows:
+            if not r.original_number and r.form.received_at is not None:
+                form = normalized(r.form)
+                keyed.append((r, (r.form.received_at.date(), form.name, form.title)))
+        if not keyed:
+            return []
+        first = min(key[0] for _, key in keyed)
+        last = max(key[0] for _, key in keyed)
+        known: dict[tuple[Any, str, str], str] = {}
+        with self._db.read() as session:
+            for received, name, title, number in session.execute(
+                select(Case.received_at, Complainant.name, Case.title, Case.number)
+                .join(Complainant, Complainant.id == Case.complainant_id)
+                .where(
+                    Case.seq < 0,  # the historical series
+                    Case.received_at >= datetime.combine(first, time.min),
+                    Case.received_at < datetime.combine(last + timedelta(days=1), time.min),
+                )
+            ):
+                known.setdefault((received.date(), name, title), number)
+        return [
+            RowError(
+                row.row,
+                "received_at",
+                f"与已导入的历史事项 {known[key]} 相同（受理日期、反映人、反映事项一致），"
+                "这份台账可能已导入过",
+            )
+            for row, key in keyed
+            if key in known
+        ]
 
     # Importing ----------------------------------------------------------------------------
 
