@@ -61,6 +61,7 @@ class RegisterImportDialog(QDialog):
         self._sheet: RegisterSheet | None = None
         self._check: SheetCheck | None = None
         self._busy = False
+        self._check_request = 0  # the latest check asked for (earlier answers are dropped)
         self.imported: RegisterImportResult | None = None
 
         layout = QVBoxLayout(self)
@@ -183,9 +184,22 @@ class RegisterImportDialog(QDialog):
             return
         mapping, importer = self.mapping(), self._importer
         self._set_busy("正在检查…")
+        # Choosing by keyboard changes a combo several times: only the last check counts, and
+        # the dialog stays busy (no 全部导入) until it is back.
+        self._check_request += 1
+        request = self._check_request
+
+        def checked(check: SheetCheck) -> None:
+            if request == self._check_request:
+                self._checked(check)
+
+        def failed(exc: Exception) -> None:
+            if request == self._check_request:
+                self._failed(exc)
+
         Query(
-            self._context.runner, self, lambda: importer.check_sheet(sheet, mapping), self._checked
-        ).failure(self._failed).run()
+            self._context.runner, self, lambda: importer.check_sheet(sheet, mapping), checked
+        ).failure(failed).run()
 
     def _checked(self, check: SheetCheck) -> None:
         sheet = self._sheet
