@@ -22,7 +22,6 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -124,29 +123,6 @@ class RegisterLine:
     visit_grade: str
     referrals: str
 
-    def values(self) -> tuple[Any, ...]:
-        return _CASE_VALUES(self)
-
-
-@dataclass(frozen=True)
-class AssignmentLine:
-    slip_number: str
-    case_number: str
-    kind: str
-    department: str
-    state: str
-    issued_on: date | None
-    original_due_date: date
-    due_date: date
-    extension: str
-    received_on: date | None
-    responded_on: date | None
-    returned_reason: str
-    urged_on: date | None
-
-    def values(self) -> tuple[Any, ...]:
-        return _ASSIGNMENT_VALUES(self)
-
 
 @dataclass(frozen=True)
 class Column:
@@ -195,10 +171,6 @@ ASSIGNMENT_COLUMNS: tuple[Column, ...] = (
     Column("退回原因", "returned_reason", 20),
     Column("催办日期", "urged_on", 11, True),
 )
-
-# A line's cells in column order, read by one C call (a getattr a cell cost a second at 100,000).
-_CASE_VALUES = attrgetter(*(column.field for column in CASE_COLUMNS))
-_ASSIGNMENT_VALUES = attrgetter(*(column.field for column in ASSIGNMENT_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -332,11 +304,6 @@ class RegisterExportService:
         for chunk in self._case_chunks(ids, clear):
             yield [RegisterLine(*values) for values in chunk]
 
-    def assignment_lines(self, ids: Sequence[int]) -> Iterator[list[AssignmentLine]]:
-        """The assignments of the cases ``ids`` (case order, then issue order), chunked."""
-        for chunk in self._assignment_chunks(ids):
-            yield [AssignmentLine(*values) for values in chunk]
-
     def _case_chunks(self, ids: Sequence[int], clear: bool) -> Iterator[list[tuple[Any, ...]]]:
         for start in range(0, len(ids), _CHUNK):
             yield self._case_values(ids[start : start + _CHUNK], clear)
@@ -348,10 +315,6 @@ class RegisterExportService:
             chunk = ids[start : start + _CHUNK]
             read = self._read_assignments(chunk)
             yield self._case_values(chunk, clear, read), self._assignment_values(chunk, read)
-
-    def _assignment_chunks(self, ids: Sequence[int]) -> Iterator[list[tuple[Any, ...]]]:
-        for start in range(0, len(ids), _CHUNK):
-            yield self._assignment_values(ids[start : start + _CHUNK])
 
     # Writers ----------------------------------------------------------------------------
 
@@ -517,10 +480,10 @@ class RegisterExportService:
         return _AssignmentsRead(rows, slips)
 
     def _assignment_values(
-        self, chunk: Sequence[int], read: _AssignmentsRead | None = None
+        self, chunk: Sequence[int], read: _AssignmentsRead
     ) -> list[tuple[Any, ...]]:
+        """The assignment sheet's cells of the cases ``chunk``: case order, then issue order."""
         order = {case_id: position for position, case_id in enumerate(chunk)}
-        read = read or self._read_assignments(chunk)
         rows = read.rows
         # The latest valid slip of each (ordered by slip, the last one).
         numbers = {assignment_id: slips[-1] for assignment_id, slips in read.slips.items()}
