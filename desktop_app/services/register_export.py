@@ -355,6 +355,8 @@ class RegisterExportService:
                     row = case_rows.write(row + 1, case_chunk)
                     assignments = assignment_rows.write(assignments + 1, assignment_chunk)
                     report(row, total)
+            if stop():  # the packing that follows cannot be stopped: the last chance
+                raise ExportCancelled()
             _finish_sheet(cases_sheet, row, CASE_COLUMNS)
             _finish_sheet(assignment_sheet, assignments, ASSIGNMENT_COLUMNS)
         finally:

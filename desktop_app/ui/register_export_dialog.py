@@ -167,7 +167,10 @@ class RegisterExportDialog(QDialog):
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
-        self.status.setText(f"正在导出 {done:,} / {total:,} 件……")
+        if done < total:
+            self.status.setText(f"正在导出 {done:,} / {total:,} 件……")
+        else:  # the xlsx is packed (compressed) last: a few seconds at 100,000 cases
+            self.status.setText(f"{total:,} 件已写入，正在保存文件……")
 
     def _set_running(self, running: bool) -> None:
         self._running = running
