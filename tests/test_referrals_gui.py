@@ -272,6 +272,7 @@ def test_the_discipline_role_logs_in_to_the_ledger_and_the_register(
     assert "受理登记" not in names and "数据交换" not in names
     window.show()
     qtbot.waitExposed(window)
+    assert not window.dashboard.new_button.isVisible()
     row = window.navigation.currentRow()
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert window.navigation.currentRow() == row

@@ -149,6 +149,8 @@ class DashboardPage(QWidget):
         self.new_button = QPushButton("新登记（Ctrl+N）")
         self.new_button.setObjectName("primary")
         self.new_button.clicked.connect(self.new_intake.emit)
+        # Only for those who register (the auditor and 纪检监察 have no 受理登记 page).
+        self.new_button.setVisible(context.actor.can(Permission.REGISTER_CASE))
         top.addWidget(self.new_button)
         layout.addLayout(top)
         self.subtitle = QLabel("")
