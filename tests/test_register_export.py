@@ -179,6 +179,28 @@ def test_a_cancelled_export_leaves_no_file(
     assert list(folder.iterdir()) == []
 
 
+def test_more_cases_than_an_excel_sheet_holds_are_refused_not_cut(
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A city's 1.5 million cases do not fit one sheet (1,048,575 rows under the header):
+    refused with the way out, rather than a file silently missing the rest. Shown here with
+    a sheet of three rows."""
+    from desktop_app.errors import UserError
+    from desktop_app.services import register_export
+
+    _office(services, clerk, leader)  # three cases
+    monkeypatch.setattr(register_export, "EXCEL_ROWS", 3)
+    with pytest.raises(UserError, match="超过 Excel 一张表最多 2 行的上限"):
+        _exporter(services).export(clerk, tmp_path / "台账.xlsx", CaseFilter())
+    assert list(tmp_path.iterdir()) == []
+    done = _exporter(services).export(clerk, tmp_path / "台账.csv", CaseFilter())
+    assert done.cases == 3
+
+
 def test_progress_counts_up_to_the_total(
     services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
 ) -> None:

@@ -234,6 +234,11 @@ class RegisterExportService:
         kind = RegisterFormat.for_path(path)
         clear = not masked and self.clear_numbers_allowed(actor)
         ids = self.case_ids(case_filter)
+        if kind is RegisterFormat.XLSX and len(ids) > EXCEL_ROWS - 1:
+            raise UserError(
+                f"共 {len(ids):,} 件，超过 Excel 一张表最多 {EXCEL_ROWS - 1:,} 行的上限："
+                "请按日期或县区分几次导出，或导出为 CSV"
+            )
         report = progress or (lambda _done, _total: None)
         stop = cancelled or (lambda: False)
         path = path.resolve()
@@ -659,6 +664,9 @@ def _read_ahead(chunks: Iterator[_Chunk]) -> Generator[_Chunk, None, None]:
         while (chunk := following.result()) is not None:
             following = pool.submit(next, chunks, None)
             yield chunk
+
+
+EXCEL_ROWS = 1_048_576  # rows of one worksheet, the header's included (Excel 2007 and later)
 
 
 def _period(case_filter: CaseFilter) -> str:
