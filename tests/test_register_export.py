@@ -194,10 +194,12 @@ def test_more_cases_than_an_excel_sheet_holds_are_refused_not_cut(
 
     _office(services, clerk, leader)  # three cases
     monkeypatch.setattr(register_export, "EXCEL_ROWS", 3)
+    folder = tmp_path / "U盘"
+    folder.mkdir()
     with pytest.raises(UserError, match="超过 Excel 一张表最多 2 行的上限"):
-        _exporter(services).export(clerk, tmp_path / "台账.xlsx", CaseFilter())
-    assert list(tmp_path.iterdir()) == []
-    done = _exporter(services).export(clerk, tmp_path / "台账.csv", CaseFilter())
+        _exporter(services).export(clerk, folder / "台账.xlsx", CaseFilter())
+    assert list(folder.iterdir()) == []
+    done = _exporter(services).export(clerk, folder / "台账.csv", CaseFilter())
     assert done.cases == 3
 
 
