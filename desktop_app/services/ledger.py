@@ -336,7 +336,10 @@ class LedgerService:
                 return None
             matching = select(_case_search.c.rowid).where(condition)
         if by_number is not None:
-            return query.where(or_(Case.id.in_(matching), Case.complainant_id.in_(by_number)))
+            # One list of ids, not an OR of two IN lists: with the OR, PostgreSQL reads every
+            # case (0.6 s at 1.5 million) where each list alone is found through an index.
+            by_person = select(Case.id).where(Case.complainant_id.in_(by_number))
+            return query.where(Case.id.in_(matching.union(by_person)))
         return query.where(Case.id.in_(matching))
 
     def _complainants_by_number(self, typed: str) -> Select[Any] | None:

@@ -143,7 +143,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             parsed,
             pool_pre_ping=True,
-            connect_args={"client_encoding": "utf8"},
+            # work_mem: the search index's bitmap of a common word's cases stays exact (a lossy
+            # page would recompute every body's grams, storage/search.py); no JIT compiling
+            # (~50 ms) for the ledger's short queries.
+            connect_args={"client_encoding": "utf8", "options": "-c work_mem=64MB -c jit=off"},
             hide_parameters=True,
         )
     except ImportError as exc:  # e.g. postgresql+psycopg2://, a driver bbcs does not ship
