@@ -1,6 +1,7 @@
 """Merging a received records file into the database by UUID and version (DESIGN.md §6).
 
-New rows are added (on SQLite with one ``INSERT … SELECT`` per table, ``merge_bulk``), newer
+New rows are added with one ``INSERT … SELECT`` per table (on SQLite from the attached file,
+``merge_bulk``; on PostgreSQL from staging tables filled by COPY, ``merge_copy``), newer
 versions update, older or equal ones are ignored, and a record that arrives with its local version
 but other content goes to the conflict queue (``merge_rows``, ``merge_outcomes``). Only the site a
 record came from (``origin_site``) may send it again, and records may only hang off the sender's
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from desktop_app.services import integrity
 from desktop_app.services.exchange.import_report import ImportReport
 from desktop_app.services.exchange.merge_bulk import BulkCopy
+from desktop_app.services.exchange.merge_copy import CopyBulk
 from desktop_app.services.exchange.merge_outcomes import Outcomes
 from desktop_app.services.exchange.merge_references import References
 from desktop_app.services.exchange.merge_rows import RowMerge
@@ -38,8 +40,12 @@ class RecordMerger:
     """Merges a records file into the database by UUID and version, within one transaction.
 
     ``attached``: the file is attached to the session's SQLite connection as ``rec`` and new
-    rows are copied by the database; otherwise (PostgreSQL) every row goes through Python.
+    rows are copied by the database; otherwise (PostgreSQL) they are read in Python and sent
+    with COPY (``merge_copy``), or, with ``postgres_bulk`` off, every row is merged one by one.
     """
+
+    # The tests turn it off to compare the bulk copy on PostgreSQL with the row-by-row merge.
+    postgres_bulk = True
 
     def __init__(
         self,
@@ -60,6 +66,13 @@ class RecordMerger:
         self.references = References(session, owner, attached=attached)
         self.rows = RowMerge(session, owner, local_code, self.references, self.outcomes, sealer)
         self.bulk = BulkCopy(session, owner, self.references, self.outcomes, self.rows)
+        self.copy = (
+            CopyBulk(session, owner, self.references, self.outcomes, self.rows)
+            if not attached
+            and self.postgres_bulk
+            and session.get_bind().dialect.name == "postgresql"
+            else None
+        )
 
     def merge_file(
         self, records: RecordsFile, columns: dict[str, list[str]], checked: Callable[[], None]
@@ -72,6 +85,9 @@ class RecordMerger:
         too before committing (a first import never reads a value here).
         """
         tables = records.tables()
+        if self.copy is not None:
+            self.copy.merge_file(records, columns, checked)
+            return
         if not self.attached:
             checked()
             for spec in tables:
@@ -125,11 +141,14 @@ class RecordMerger:
             indexed = 0
             if shipped_search and self.attached:
                 indexed = self.bulk.copy_search_text(checked)
+            elif shipped_search and self.copy is not None:
+                indexed = self.copy.copy_search_text()
             if indexed != outcomes.new_cases:
+                here = "main." if self.attached else ""
                 ids.update(
                     self.session.scalars(
                         text(
-                            "SELECT id FROM main.cases WHERE id >= :first AND id NOT IN "
+                            f"SELECT id FROM {here}cases WHERE id >= :first AND id NOT IN "
                             "(SELECT rowid FROM case_search WHERE rowid >= :first)"
                         ),
                         {"first": outcomes.first_new_case},

@@ -34,6 +34,8 @@ class References:
         assignments, and the complainants it sent; any department. The one place this rule is
         written, for the bulk copy and for the row-by-row merge alike."""
         here = "main." if self.attached else ""
+        # CROSS JOIN … ON: SQLite's way to keep the join order; PostgreSQL knows only JOIN.
+        join = "CROSS JOIN" if self.attached else "JOIN"
         if table == "cases":
             return (
                 f"SELECT x.id FROM {here}cases x WHERE x.uuid = {uuid_sql} AND x.site_code = :owner"
@@ -45,7 +47,7 @@ class References:
             )
         if table == "assignments":
             return (
-                f"SELECT x.id FROM {here}assignments x CROSS JOIN {here}cases c "
+                f"SELECT x.id FROM {here}assignments x {join} {here}cases c "
                 f"ON c.id = x.case_id WHERE x.uuid = {uuid_sql} AND c.site_code = :owner"
             )
         if table in ("issue_classes", "meetings"):

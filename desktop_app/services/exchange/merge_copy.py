@@ -1,0 +1,290 @@
+"""The bulk copy on PostgreSQL: what ``merge_bulk`` does on SQLite, with the records file read
+in Python instead of attached.
+
+The rows this site does not have are read from the file, sealed and keyed in Python by the same
+``Sealer`` calls the row-by-row merge makes (so the stored values are the ones it would store),
+turned into the values SQLAlchemy would bind, and sent with ``COPY`` into a staging table (TEMP,
+dropped at commit) whose columns have the target's types, references still UUIDs. One
+``INSERT … SELECT`` per table then adds them, references mapped to local ids by their UUIDs in
+SQL (``References.owned_id``, the rule the row merge applies too). The rows this site already
+has go through the row-by-row merge (``merge_rows``), as on SQLite. Record digests are written
+at commit by ``integrity``, as for every bulk write; the search rows are copied the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from desktop_app.services.exchange.merge_outcomes import Outcomes
+from desktop_app.services.exchange.merge_references import (
+    References,
+    foreign_reference,
+    missing_reference,
+)
+from desktop_app.services.exchange.merge_rows import RowMerge
+from desktop_app.services.exchange.records_file import RecordsFile
+from desktop_app.services.exchange.records_tables import ID_CHUNK, SEARCH_TABLE, TableSpec
+from desktop_app.services.sealing import SEALED_TABLES
+
+ORDER: Final = "bbcs_order"  # a staging table's column keeping the file's order of rows
+
+
+def staging(table: str) -> str:
+    """The name of ``table``'s staging table (a TEMP table: it never meets a real one)."""
+    return f"bbcs_in_{table}"
+
+
+class CopyBulk:
+    """``merge_file`` (new rows copied, known rows merged one by one), then ``copy_search_text``."""
+
+    def __init__(
+        self,
+        session: Session,
+        owner: str,
+        references: References,
+        outcomes: Outcomes,
+        rows: RowMerge,
+    ) -> None:
+        self.session = session
+        self.owner = owner
+        self.references = references
+        self.outcomes = outcomes
+        self.rows = rows
+        self.records: RecordsFile | None = None
+
+    def merge_file(
+        self, records: RecordsFile, columns: dict[str, list[str]], checked: Callable[[], None]
+    ) -> None:
+        """Add every row of ``records`` this site does not have, then merge the others.
+
+        Values are read into Python here, so ``checked`` (every value of the file has the
+        right type) is waited for first, as the row-by-row merge does.
+        """
+        checked()
+        self.records = records
+        known: dict[str, list[list[Any]]] = {}
+        tables = records.tables()
+        for spec in tables:
+            known[spec.name] = self._copy_new_rows(records, spec, columns[spec.name])
+        for spec in tables:
+            if known[spec.name]:
+                for start in range(0, len(known[spec.name]), ID_CHUNK):
+                    chunk = known[spec.name][start : start + ID_CHUNK]
+                    self.rows.merge_rows(spec, columns[spec.name], chunk)
+                self.rows.finish_table(spec)
+
+    def copy_search_text(self) -> int:
+        """Index the bulk-added cases with the search text the sender shipped (made by the same
+        ``search.index_text``, the manifest says which version); returns how many it indexed."""
+        records = self.records
+        if records is None or not records.has_search_text():
+            return 0
+        first = {"first": self.outcomes.first_new_case}
+        self.session.execute(text("DELETE FROM case_search WHERE rowid >= :first"), first)
+        name = staging(SEARCH_TABLE)
+        self.session.execute(
+            text(f"CREATE TEMP TABLE {name} (uuid text, body text) ON COMMIT DROP")
+        )
+        cursor = records.connection.execute(f"SELECT uuid, body FROM {SEARCH_TABLE}")
+        self._copy(name, ["uuid", "body"], iter(cursor))
+        result = self.session.execute(
+            text(
+                f"INSERT INTO case_search(rowid, body) SELECT c.id, s.body FROM {name} s "
+                "JOIN cases c ON c.uuid = s.uuid WHERE c.id >= :first ORDER BY c.id"
+            ),
+            first,
+        )
+        indexed: int = max(result.rowcount, 0)  # type: ignore[attr-defined]
+        return indexed
+
+    # One table ------------------------------------------------------------------------------
+
+    def _copy_new_rows(
+        self, records: RecordsFile, spec: TableSpec, columns: list[str]
+    ) -> list[list[Any]]:
+        """COPY the rows of ``spec`` this site does not have into staging and add them with
+        one INSERT … SELECT; returns the others (to merge one by one)."""
+        t = spec.table
+        name = spec.name
+        uuid_at = columns.index("uuid")
+        owner_at = columns.index(spec.owner_column) if spec.owner_column in columns else None
+        here = self.session.scalar(select(t.c.id).limit(1)) is not None
+        extra = _derived_columns(name, columns)
+        stored = [*columns, *extra]
+        bind = _bind_processors(self.session, spec, stored)
+        known: list[list[Any]] = []
+        self._make_staging(spec, stored)
+        order = 0
+        for chunk in records.rows(spec, columns):
+            # Looked up between two COPYs: the connection runs nothing else during one.
+            present = self._present(spec, [row[uuid_at] for row in chunk]) if here else set()
+            new: list[list[Any]] = []
+            for row in chunk:
+                if row[uuid_at] in present:
+                    known.append(row)
+                    continue
+                if owner_at is not None:
+                    row[owner_at] = self.owner
+                if name in SEALED_TABLES:  # sealed on the way in, as the row merge does
+                    values = self.rows.sealer.sealed_values(
+                        name, dict(zip(columns, row, strict=True))
+                    )
+                    row = [values[c] for c in stored]
+                order += 1
+                new.append([order, *(f(v) if f else v for f, v in zip(bind, row, strict=True))])
+            self._copy(staging(name), [ORDER, *stored], new)
+        self._insert(spec, stored)
+        return known
+
+    def _present(self, spec: TableSpec, uuids: Sequence[str]) -> set[str]:
+        """Which of ``uuids`` this site already has (a weekly bundle: most of them are new)."""
+        t = spec.table
+        found: set[str] = set()
+        for start in range(0, len(uuids), ID_CHUNK):
+            chunk = list(uuids[start : start + ID_CHUNK])
+            found.update(self.session.scalars(select(t.c.uuid).where(t.c.uuid.in_(chunk))))
+        return found
+
+    def _make_staging(self, spec: TableSpec, stored: list[str]) -> None:
+        """A TEMP table with the target's column types (references as text: UUIDs)."""
+        selected = ", ".join(f'NULL::text AS "{c}"' if c in spec.refs else f'"{c}"' for c in stored)
+        self.session.execute(
+            text(
+                f"CREATE TEMP TABLE {staging(spec.name)} ON COMMIT DROP AS "
+                f'SELECT 0::bigint AS {ORDER}, {selected} FROM "{spec.name}" WITH NO DATA'
+            )
+        )
+
+    def _copy(self, table: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Send ``rows`` into ``table`` with COPY on the session's own connection (its
+        transaction)."""
+        raw = self.session.connection().connection.driver_connection
+        if raw is None:
+            raise RuntimeError("no database connection to COPY on")
+        names = ", ".join(f'"{c}"' for c in columns)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _insert(self, spec: TableSpec, stored: list[str]) -> None:
+        """Add the staged rows, references found here by UUID (``References.owned_id``); a
+        reference that finds nothing (missing, or another site's) breaks a NOT NULL column or
+        leaves fewer references in a nullable one than were sent: either refuses the bundle."""
+        t = spec.table
+        name = spec.name
+        source = staging(name)
+        refs = [(c, target) for c, target in spec.refs.items() if c in stored]
+        nullable = [(c, target) for c, target in refs if t.c[c].nullable]
+        sent: tuple[int, ...] = ()
+        if nullable:
+            sent = tuple(
+                self.session.execute(
+                    text(
+                        "SELECT "
+                        + ", ".join(f'count(r."{c}")' for c, _t in nullable)
+                        + f" FROM {source} r"
+                    )
+                ).one()
+            )
+        before = self.session.scalar(select(func.max(t.c.id))) or 0
+        values: list[str] = []
+        for column in stored:
+            points_at = spec.refs.get(column)
+            if points_at == name:
+                values.append("NULL")  # pointed at after every row is in
+            elif points_at is not None:
+                values.append(f"({self.references.owned_id(points_at, f'r.{column}')})")
+            else:
+                values.append(f'r."{column}"')
+        names = ", ".join(f'"{c}"' for c in stored)
+        # A savepoint, so that a refused INSERT leaves the staged rows readable to say why. In
+        # SQL, not Session.begin_nested(): its commit would run the session's commit hooks
+        # (integrity's digests) in the middle of the merge.
+        self.session.execute(text("SAVEPOINT bbcs_copy"))
+        try:
+            result = self.session.execute(
+                text(
+                    f'INSERT INTO "{name}" ({names}, origin_site, change_seq) '
+                    f"SELECT {', '.join(values)}, :owner, NULL FROM {source} r ORDER BY r.{ORDER}"
+                ),
+                {"owner": self.owner},
+            )
+        except IntegrityError:
+            self.session.execute(text("ROLLBACK TO SAVEPOINT bbcs_copy"))
+            self._find_bad_reference(spec, refs)
+            raise
+        self.session.execute(text("RELEASE SAVEPOINT bbcs_copy"))
+        incoming = max(result.rowcount, 0)  # type: ignore[attr-defined]
+        if not incoming:
+            return
+        self.outcomes.report.added[name] += incoming
+        if name == "cases":
+            self.outcomes.first_new_case = before + 1
+            self.outcomes.new_cases = incoming
+        for column, target in refs:
+            if target == name:
+                self.session.execute(
+                    text(
+                        f'UPDATE "{name}" AS m SET "{column}" = '
+                        f"({self.references.owned_id(name, f'r.{column}')}) FROM {source} AS r "
+                        f'WHERE r."{column}" IS NOT NULL AND m.uuid = r.uuid AND m.id > :before'
+                    ),
+                    {"before": before, "owner": self.owner},
+                )
+        if nullable:
+            counted = ", ".join(f'count("{c}")' for c, _t in nullable)
+            found = self.session.execute(
+                text(f'SELECT {counted} FROM "{name}" WHERE id > :before'), {"before": before}
+            ).one()
+            if sent != tuple(found):
+                self._find_bad_reference(spec, refs)
+                raise foreign_reference()
+
+    def _find_bad_reference(self, spec: TableSpec, refs: list[tuple[str, str]]) -> None:
+        """Refuse with the first staged reference that points at nothing here, or at another
+        site's record."""
+        source = staging(spec.name)
+        for column, target in refs:
+            missing = self.session.scalar(
+                text(
+                    f'SELECT r."{column}" FROM {source} r WHERE r."{column}" IS NOT NULL '
+                    f'AND NOT EXISTS (SELECT 1 FROM "{target}" x WHERE x.uuid = r."{column}") '
+                    "LIMIT 1"
+                )
+            )
+            if missing is not None:
+                raise missing_reference(target, missing)
+            if self.session.scalar(
+                text(
+                    f'SELECT 1 FROM {source} r WHERE r."{column}" IS NOT NULL '
+                    f"AND ({self.references.owned_id(target, f'r.{column}')}) IS NULL LIMIT 1"
+                ),
+                {"owner": self.owner},
+            ):
+                raise foreign_reference()
+
+
+def _derived_columns(table: str, columns: list[str]) -> list[str]:
+    """The columns ``Sealer.sealed_values`` adds to a row of ``table`` (made here, never
+    sent: each site keys its own lookups)."""
+    if table != "complainants":
+        return []
+    return [c for c in ("id_lookup", "phone_lookup", "phone_last4") if c not in columns]
+
+
+def _bind_processors(
+    session: Session, spec: TableSpec, columns: list[str]
+) -> list[Callable[[Any], Any] | None]:
+    """Per column, what SQLAlchemy does to a value before the driver sees it on this engine
+    (JSON made text by the engine's serializer): COPY then stores what an INSERT would."""
+    dialect = session.get_bind().dialect
+    t = spec.table
+    return [
+        None if c in spec.refs else t.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+        for c in columns
+    ]
