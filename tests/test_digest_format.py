@@ -302,9 +302,11 @@ def test_the_upgrade_on_each_engine_keeps_a_tampered_row_named(
 
 # Format 3: columns added later ------------------------------------------------------------------
 
-# The columns each digested table had when format 3 was set, signed in sorted order; every
-# column added since must be in ``integrity.LATE_COLUMNS`` (signed after them, in its order),
-# or every row sealed before it would fail ``bbcs check``.
+# The columns each digested table had in the release that first digested records (schema 0011,
+# read from a database it made; tables added since: their columns when format 3 was set), signed
+# in sorted order. Every column added since must be in ``integrity.LATE_COLUMNS`` (signed after
+# them, in its order), or every row sealed before it would fail ``bbcs check`` after the upgrade
+# — as every case of such a site did once migration 0012 added the issue-16 columns.
 FORMAT_3_COLUMNS = Path(__file__).parent / "helpers" / "digest_columns.json"
 
 

@@ -88,12 +88,41 @@ DIGESTED: Final = {
 }
 # Not covered: the digest itself, and the export generation a bulk UPDATE stamps at export.
 UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq"})
-# Columns added to a digested table after digest format 3: signed after the others, in this
-# order. Format 3 leaves trailing empty values (None, "") out of the hash, so a row sealed
-# before such a column existed keeps its digest while the column is empty, and one that gets
-# a value is covered. A new column goes at the end of its table's tuple here
-# (tests/test_digest_format.py fails until it does).
-LATE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {"cases": ("original_number",)}
+# Columns added to a digested table after the release that first digested records (schema
+# 0011, digest format 1): formats 1 and 2 do not cover them — a format-1 digest of a site that
+# upgrades was made without them — and format 3 signs them after the others, in this order,
+# leaving trailing empty values (None, "") out of the hash, so a row sealed before a column
+# existed keeps its digest while the column is empty, and one that gets a value is covered.
+# A new column goes at the end of its table's tuple here (tests/test_digest_format.py fails
+# until it does).
+LATE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "cases": (
+        # issue 16, migration 0012
+        "agent_id",
+        "agent_relation",
+        "respondent_name",
+        "respondent_post",
+        "respondent_unit",
+        "respondent_conduct",
+        "campaign",
+        "screening_decision",
+        "screening_channel",
+        "screening_reason",
+        "screened_at",
+        "basis_received_on",
+        "basis_signed_by",
+        "basis_waived_reason",
+        "basis_waived_by",
+        "replied_at",
+        "reply_method",
+        "visit_attempts",
+        "visit_retry_on",
+        "visit_reasons",
+        "issue_class_id",
+        # issue 17, migration 0014
+        "original_number",
+    )
+}
 ANCHOR_FILE: Final = "audit.anchor"
 CHAIN_PURPOSE: Final = "audit-anchor"
 DIGEST_PURPOSE: Final = "record-digest"
@@ -103,7 +132,7 @@ _BATCH: Final = 5000
 # BLAKE2b of their pickle, at half the cost or less (a first import digests 400,000 rows);
 # format 3: format 2 over the columns in ``_signed_names`` order, trailing empty values left
 # out, so that a column added later (``LATE_COLUMNS``) leaves older rows' digests as they are.
-# Formats 1 and 2 covered no late column.
+# Formats 1 and 2 cover no late column (format 2 never left a development machine).
 DIGEST_FORMAT: Final = 3
 _PICKLE_PROTOCOL: Final = 5
 _DIGEST_FUNCTIONS: Final = {
