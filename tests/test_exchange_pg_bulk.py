@@ -3,8 +3,9 @@
 stores.
 
 Two cities on two PostgreSQL databases share one set of keys (so lookups and record digests
-come out the same, but for sealed rows' digests: their seal has a fresh nonce), one importing with the bulk copy, the other with ``postgres_bulk`` off;
-every synced table and the search rows are then compared row by row, sealed values opened.
+come out the same, but for sealed rows' digests: a seal has a fresh nonce), one importing with
+the bulk copy, the other with ``postgres_bulk`` off; every synced table, the search rows and the
+indexes are then compared row by row, sealed values opened.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import select, text
 from desktop_app.services import integrity
 from desktop_app.services.context import FixedClock
 from desktop_app.services.exchange import bundle_file as bf
+from desktop_app.services.exchange import merge_copy
 from desktop_app.services.exchange.merge import RecordMerger
 from desktop_app.services.exchange.merge_copy import CopyBulk
 from desktop_app.services.exchange.records_tables import DATA_TABLES
@@ -57,22 +59,20 @@ class Cities:
 @pytest.fixture
 def cities(tmp_path: Path, clock: FixedClock) -> Iterator[Cities]:
     pg.require_server()
-    with open_site(tmp_path, QIXIAN, clock) as county:
-        with open_site(tmp_path, CITY, clock, db_url=pg.fresh_pg_url(), folder="bulk") as bulk:
-            # The second city gets the first one's keys (not its audit anchor): the same site
-            # keys and data key, on a database of its own.
-            keys = tmp_path / "rows" / "keys"
-            shutil.copytree(
-                bulk.data_dir / "keys", keys, ignore=shutil.ignore_patterns("audit.anchor")
-            )
-            with open_site(
-                tmp_path, CITY, clock, db_url=pg.fresh_pg_url(), folder="rows"
-            ) as rows:
-                trust_each_other(county, bulk, tmp_path / "ids")
-                rows.sync.trust(ADMIN, rows.sync.read_identity(identity_file(county, tmp_path)))
-                usb = tmp_path / "usb"
-                usb.mkdir()
-                yield Cities(county, bulk, rows, usb)
+    with (
+        open_site(tmp_path, QIXIAN, clock) as county,
+        open_site(tmp_path, CITY, clock, db_url=pg.fresh_pg_url(), folder="bulk") as bulk,
+    ):
+        # The second city gets the first one's keys (not its audit anchor): the same site
+        # keys and data key, on a database of its own.
+        keys = tmp_path / "rows" / "keys"
+        shutil.copytree(bulk.data_dir / "keys", keys, ignore=shutil.ignore_patterns("audit.anchor"))
+        with open_site(tmp_path, CITY, clock, db_url=pg.fresh_pg_url(), folder="rows") as rows:
+            trust_each_other(county, bulk, tmp_path / "ids")
+            rows.sync.trust(ADMIN, rows.sync.read_identity(identity_file(county, tmp_path)))
+            usb = tmp_path / "usb"
+            usb.mkdir()
+            yield Cities(county, bulk, rows, usb)
 
 
 def import_both(cities: Cities, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,6 +86,8 @@ def import_both(cities: Cities, path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
     with monkeypatch.context() as patch:
         patch.setattr(CopyBulk, "merge_file", spy)
+        # As for a county's first upload: the tables' indexes dropped and built again.
+        patch.setattr(merge_copy, "BULK_ROWS", 1)
         bulk = cities.bulk.sync.import_file(ADMIN, path)
     assert copied, "the bulk city did not take the bulk copy"
     with monkeypatch.context() as patch:
@@ -127,6 +129,20 @@ def stored(site: Site) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def indexes(site: Site) -> list[tuple[str, str]]:
+    """Every index of the database, as made (the bulk copy drops and rebuilds some)."""
+    with site.services.db.read() as session:
+        return [
+            (str(name), str(made_as))
+            for name, made_as in session.execute(
+                text(
+                    "SELECT indexname, indexdef FROM pg_indexes "
+                    "WHERE schemaname = current_schema() ORDER BY indexname"
+                )
+            )
+        ]
+
+
 def assert_same(cities: Cities) -> None:
     """Both cities hold the same rows, their digests verify, and the bulk one passes
     ``bbcs check``."""
@@ -136,6 +152,7 @@ def assert_same(cities: Cities) -> None:
         for mine, theirs in zip(bulk[table], rows[table], strict=True):
             assert mine == theirs, table
     assert table_counts(cities.bulk) == table_counts(cities.rows)
+    assert indexes(cities.bulk) == indexes(cities.rows)
     for site in (cities.bulk, cities.rows):
         with site.services.db.read() as session:
             found = integrity.site_of(site.services.db.engine)

@@ -694,6 +694,40 @@ def watch_new_rows(session: Session) -> None:
     session.info[_WATCH] = marks
 
 
+def seal_added(session: Session, table: str) -> None:
+    """Digest now the rows of ``table`` added since ``watch_new_rows`` (PostgreSQL: the
+    digests sent with COPY and set by one UPDATE), and leave them out of the commit's sealing.
+    For a bulk copy, before it builds the table's indexes again (the UPDATE then updates no
+    secondary index); row by row, 400,000 new rows took half a minute there."""
+    site = _site_of_session(session)
+    marks: dict[str, int] | None = session.info.get(_WATCH)
+    if site is None or marks is None or table not in marks:
+        return
+    connection = session.connection()
+    t = _table(table)
+    if connection.dialect.name == "sqlite":
+        _seal(session, site, t, t.c.id > marks[table])
+    else:
+        raw = connection.connection.driver_connection
+        digest = digester(site.digest_key, site.digest_format)
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE bbcs_digests (id bigint, digest text) ON COMMIT DROP"
+        )
+        last_id = marks[table]
+        while rows := _raw_rows(
+            session, t, true(), after=last_id, limit=_BATCH, fmt=site.digest_format
+        ):
+            with raw.cursor() as cursor, cursor.copy("COPY bbcs_digests FROM STDIN") as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row((row[0], _digest_of(digest, t.name, row)))
+            last_id = rows[-1][0]
+        connection.exec_driver_sql(
+            f'UPDATE "{table}" AS t SET digest = d.digest FROM bbcs_digests d WHERE t.id = d.id'
+        )
+        connection.exec_driver_sql("DROP TABLE bbcs_digests")
+    marks[table] = int(session.scalar(select(func.max(t.c.id))) or 0)
+
+
 def note_written(session: Session, table: str, ids: Iterable[int]) -> None:
     """Rows of ``table`` changed in this transaction without the ORM: sealed at its commit."""
     if table in DIGESTED:

@@ -20,6 +20,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from desktop_app.services import integrity
+from desktop_app.services.exchange.merge_bulk import BULK_ROWS
 from desktop_app.services.exchange.merge_outcomes import Outcomes
 from desktop_app.services.exchange.merge_references import (
     References,
@@ -62,15 +64,23 @@ class CopyBulk:
     ) -> None:
         """Add every row of ``records`` this site does not have, then merge the others.
 
-        Values are read into Python here, so ``checked`` (every value of the file has the
-        right type) is waited for first, as the row-by-row merge does.
+        The copy runs while ``checked`` (every value of the file has the right type) is still
+        checking on its thread, as on SQLite: a value of the wrong type that breaks a
+        conversion here or the COPY is then told by the check, and nothing is committed
+        before the check has passed (the caller waits for it). The rows this site has are
+        compared one by one only after it.
         """
-        checked()
         self.records = records
         known: dict[str, list[list[Any]]] = {}
         tables = records.tables()
-        for spec in tables:
-            known[spec.name] = self._copy_new_rows(records, spec, columns[spec.name])
+        try:
+            for spec in tables:
+                known[spec.name] = self._copy_new_rows(records, spec, columns[spec.name])
+        except Exception:
+            checked()  # a value of the wrong form explains it better
+            raise
+        if any(known.values()):
+            checked()
         for spec in tables:
             if known[spec.name]:
                 for start in range(0, len(known[spec.name]), ID_CHUNK):
@@ -86,6 +96,9 @@ class CopyBulk:
             return 0
         first = {"first": self.outcomes.first_new_case}
         self.session.execute(text("DELETE FROM case_search WHERE rowid >= :first"), first)
+        here = self.session.scalar(text("SELECT count(*) FROM case_search")) or 0
+        new = self.outcomes.new_cases
+        rebuilt = self._drop_indexes(SEARCH_TABLE) if new >= BULK_ROWS and new > here else []
         name = staging(SEARCH_TABLE)
         self.session.execute(
             text(f"CREATE TEMP TABLE {name} (uuid text, body text) ON COMMIT DROP")
@@ -100,6 +113,7 @@ class CopyBulk:
             first,
         )
         indexed: int = max(result.rowcount, 0)  # type: ignore[attr-defined]
+        self._build_indexes(rebuilt)
         return indexed
 
     # One table ------------------------------------------------------------------------------
@@ -138,7 +152,7 @@ class CopyBulk:
                 order += 1
                 new.append([order, *(f(v) if f else v for f, v in zip(bind, row, strict=True))])
             self._copy(staging(name), [ORDER, *stored], new)
-        self._insert(spec, stored)
+        self._insert(spec, stored, order)
         return known
 
     def _present(self, spec: TableSpec, uuids: Sequence[str]) -> set[str]:
@@ -171,7 +185,7 @@ class CopyBulk:
             for row in rows:
                 copy.write_row(row)
 
-    def _insert(self, spec: TableSpec, stored: list[str]) -> None:
+    def _insert(self, spec: TableSpec, stored: list[str], staged: int) -> None:
         """Add the staged rows, references found here by UUID (``References.owned_id``); a
         reference that finds nothing (missing, or another site's) breaks a NOT NULL column or
         leaves fewer references in a nullable one than were sent: either refuses the bundle."""
@@ -202,6 +216,9 @@ class CopyBulk:
             else:
                 values.append(f'r."{column}"')
         names = ", ".join(f'"{c}"' for c in stored)
+        # A first import of a county is most of the table: its secondary indexes are built
+        # once afterwards, after the digests are written, instead of updated row by row.
+        rebuilt = self._drop_indexes(name) if staged >= BULK_ROWS and staged > before else []
         # A savepoint, so that a refused INSERT leaves the staged rows readable to say why. In
         # SQL, not Session.begin_nested(): its commit would run the session's commit hooks
         # (integrity's digests) in the middle of the merge.
@@ -220,10 +237,9 @@ class CopyBulk:
             raise
         self.session.execute(text("RELEASE SAVEPOINT bbcs_copy"))
         incoming = max(result.rowcount, 0)  # type: ignore[attr-defined]
-        if not incoming:
-            return
-        self.outcomes.report.added[name] += incoming
-        if name == "cases":
+        if incoming:
+            self.outcomes.report.added[name] += incoming
+        if name == "cases" and incoming:
             self.outcomes.first_new_case = before + 1
             self.outcomes.new_cases = incoming
         for column, target in refs:
@@ -244,6 +260,32 @@ class CopyBulk:
             if sent != tuple(found):
                 self._find_bad_reference(spec, refs)
                 raise foreign_reference()
+        integrity.seal_added(self.session, name)
+        self._build_indexes(rebuilt)
+
+    def _drop_indexes(self, table: str) -> list[str]:
+        """Drop ``table``'s secondary indexes but those on its UUIDs (the merge finds rows by
+        them meanwhile) and those behind constraints; returns the SQL that makes them again."""
+        found = self.session.execute(
+            text(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                "WHERE i.schemaname = current_schema() AND i.tablename = :table "
+                "AND i.indexdef NOT LIKE '%(uuid)%' AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+                "WHERE c.conindid = to_regclass(quote_ident(i.schemaname) || '.' || "
+                "quote_ident(i.indexname)))"
+            ),
+            {"table": table},
+        ).all()
+        for index_name, _sql in found:
+            self.session.execute(text(f'DROP INDEX "{index_name}"'))
+        return [sql for _name, sql in found]
+
+    def _build_indexes(self, made_as: list[str]) -> None:
+        if made_as:
+            # As migration 0015 builds the search grams' GIN index: in one pass.
+            self.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        for sql in made_as:
+            self.session.execute(text(sql))
 
     def _find_bad_reference(self, spec: TableSpec, refs: list[tuple[str, str]]) -> None:
         """Refuse with the first staged reference that points at nothing here, or at another
