@@ -218,9 +218,12 @@ def test_the_bulk_copy_stores_what_the_row_merge_stores(
         # Nullable: fewer references found than were sent.
         ("UPDATE cases SET agent_id = '{missing}' WHERE rowid = 2", "不存在的反映人"),
         ("UPDATE assignments SET department_id = '{missing}' WHERE rowid = 1", "不存在的部门"),
+        # Values of the wrong form, sent to COPY while the check still runs: the check says.
+        ("UPDATE cases SET received_at = '2026-02-30 09:30:00' WHERE rowid = 2", "格式不正确"),
+        ("UPDATE cases SET visits_count = 'many' WHERE rowid = 3", "格式不正确"),
     ],
 )
-def test_a_reference_to_nothing_is_refused_and_nothing_changes(
+def test_a_bad_reference_or_value_is_refused_and_nothing_changes(
     cities: Cities, tmp_path: Path, change: str, words: str
 ) -> None:
     populate(cities.county, 3, tmp_path)

@@ -13,10 +13,12 @@ at commit by ``integrity``, as for every bulk write; the search rows are copied 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Boolean, Date, DateTime, func, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,9 +32,16 @@ from desktop_app.services.exchange.merge_references import (
 )
 from desktop_app.services.exchange.merge_rows import RowMerge
 from desktop_app.services.exchange.records_file import RecordsFile
-from desktop_app.services.exchange.records_tables import ID_CHUNK, SEARCH_TABLE, TableSpec
+from desktop_app.services.exchange.records_tables import (
+    ID_CHUNK,
+    ROW_CHUNK,
+    SEARCH_TABLE,
+    TableSpec,
+    python_values,
+)
 from desktop_app.services.sealing import SEALED_TABLES
 
+_SQLITE: Final = sqlite.dialect()
 ORDER: Final = "bbcs_order"  # a staging table's column keeping the file's order of rows
 
 
@@ -103,8 +112,10 @@ class CopyBulk:
         self.session.execute(
             text(f"CREATE TEMP TABLE {name} (uuid text, body text) ON COMMIT DROP")
         )
-        cursor = records.connection.execute(f"SELECT uuid, body FROM {SEARCH_TABLE}")
-        self._copy(name, ["uuid", "body"], iter(cursor))
+        with contextlib.closing(records.reader()) as reader:
+            self._copy(
+                name, ["uuid", "body"], reader.execute(f"SELECT uuid, body FROM {SEARCH_TABLE}")
+            )
         result = self.session.execute(
             text(
                 f"INSERT INTO case_search(rowid, body) SELECT c.id, s.body FROM {name} s "
@@ -130,28 +141,44 @@ class CopyBulk:
         here = self.session.scalar(select(t.c.id).limit(1)) is not None
         extra = _derived_columns(name, columns)
         stored = [*columns, *extra]
+        to_python = python_values(spec, columns)
         bind = _bind_processors(self.session, spec, stored)
+        sealed = name in SEALED_TABLES
+        direct = _copy_converters(self.session, spec, columns)
         known: list[list[Any]] = []
         self._make_staging(spec, stored)
         order = 0
-        for chunk in records.rows(spec, columns):
-            # Looked up between two COPYs: the connection runs nothing else during one.
-            present = self._present(spec, [row[uuid_at] for row in chunk]) if here else set()
-            new: list[list[Any]] = []
-            for row in chunk:
-                if row[uuid_at] in present:
-                    known.append(row)
-                    continue
-                if owner_at is not None:
-                    row[owner_at] = self.owner
-                if name in SEALED_TABLES:  # sealed on the way in, as the row merge does
-                    values = self.rows.sealer.sealed_values(
-                        name, dict(zip(columns, row, strict=True))
-                    )
-                    row = [values[c] for c in stored]
-                order += 1
-                new.append([order, *(f(v) if f else v for f, v in zip(bind, row, strict=True))])
-            self._copy(staging(name), [ORDER, *stored], new)
+        names = ", ".join(f'"{c}"' for c in columns)
+        with contextlib.closing(records.reader()) as reader:
+            cursor = reader.execute(f'SELECT {names} FROM "{name}" ORDER BY rowid')
+            while chunk := cursor.fetchmany(ROW_CHUNK):
+                # Looked up between two COPYs: the connection runs nothing else during one.
+                uuids = [raw[uuid_at] for raw in chunk]
+                present = self._present(spec, uuids) if here else set()
+                new: list[list[Any]] = []
+                for raw in chunk:
+                    if raw[uuid_at] in present:  # merged one by one, as Python values
+                        known.append([f(v) for f, v in zip(to_python, raw, strict=True)])
+                        continue
+                    order += 1
+                    if sealed:  # sealed on the way in, as the row merge does
+                        values = dict(zip(columns, map(_apply, to_python, raw), strict=True))
+                        if owner_at is not None:
+                            values[spec.owner_column] = self.owner
+                        values = self.rows.sealer.sealed_values(name, values)
+                        row = [
+                            order,
+                            *(
+                                f(values[c]) if f else values[c]
+                                for f, c in zip(bind, stored, strict=True)
+                            ),
+                        ]
+                    else:
+                        row = [order, *(f(v) if f else v for f, v in zip(direct, raw, strict=True))]
+                        if owner_at is not None:
+                            row[owner_at + 1] = self.owner
+                    new.append(row)
+                self._copy(staging(name), [ORDER, *stored], new)
         self._insert(spec, stored, order)
         return known
 
@@ -317,6 +344,38 @@ def _derived_columns(table: str, columns: list[str]) -> list[str]:
     if table != "complainants":
         return []
     return [c for c in ("id_lookup", "phone_lookup", "phone_last4") if c not in columns]
+
+
+def _apply(convert: Callable[[Any], Any], value: Any) -> Any:
+    return convert(value)
+
+
+def _copy_converters(
+    session: Session, spec: TableSpec, columns: list[str]
+) -> list[Callable[[Any], Any] | None]:
+    """Per column, a value as a records file stores it to what COPY takes, or None to send
+    it as it is: PostgreSQL reads SQLite's times and dates (text of the form the check holds
+    them to) and its 0/1 flags as they are, to the same values an INSERT of the Python values
+    stores; the rest goes the way of the row merge (SQLAlchemy's conversions, JSON parsed and
+    made text again by the engine's serializer)."""
+    dialect = session.get_bind().dialect
+    out: list[Callable[[Any], Any] | None] = []
+    for name in columns:
+        kind = spec.table.c[name].type
+        if name in spec.refs or type(kind) in (DateTime, Date, Boolean):
+            out.append(None)
+            continue
+        load = kind.dialect_impl(_SQLITE).result_processor(_SQLITE, None)
+        dump = kind.dialect_impl(dialect).bind_processor(dialect)
+        if load is None or dump is None:
+            out.append(load or dump)
+        else:
+            out.append(_composed(load, dump))
+    return out
+
+
+def _composed(load: Callable[[Any], Any], dump: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: dump(load(value))
 
 
 def _bind_processors(

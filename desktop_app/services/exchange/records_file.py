@@ -67,6 +67,14 @@ class RecordsFile:
     def close(self) -> None:
         self.connection.close()
 
+    def reader(self) -> sqlite3.Connection:
+        """Another read-only connection to the file, for reading rows on this thread while
+        ``check_values`` runs on another (one connection runs one statement at a time). The
+        caller closes it."""
+        connection = sqlite3.connect(f"{_file_uri(self.path)}?mode=ro", uri=True)
+        connection.execute("PRAGMA trusted_schema = OFF")
+        return connection
+
     def interrupt(self) -> None:
         """Stop a check running on another thread (the import has failed anyway)."""
         self.connection.interrupt()
