@@ -365,6 +365,45 @@ def test_a_deleted_slip_leaves_a_named_gap_in_the_slip_numbers(
     assert any(f"公文编号不连续，缺少 {first}" in p for p in problems), problems
 
 
+def test_deleted_notices_and_minutes_leave_named_gaps(busy: AppServices, clerk: Actor) -> None:
+    """告知书 and 会议纪要 are numbered papers too: one deleted behind the program's back
+    (a notice with its timeline entry, a meeting with its record) is named by its number."""
+    from desktop_app.domain.vocabulary import ProperChannel, ScreeningDecision
+    from desktop_app.services.meetings import ItemForm
+    from tests.test_meetings import _form
+
+    for title in ("与邻居的宅基地纠纷", "小区路灯不亮"):
+        case_id = busy.intake.register(clerk, person_form(title=title)).case_id
+        busy.screening.screen_out(
+            clerk, case_id, ScreeningDecision.NOT_ACCEPTED, ProperChannel.LITIGATION, "民事纠纷"
+        )
+    first, second = (busy.intake.register(clerk, person_form(title=t)).case_id for t in "甲乙")
+    plain = (ItemForm(case_id=first, decision="继续跟踪"),)
+    for _ in range(2):
+        busy.meetings.record(clerk, _form(busy, first, second, items=plain))
+    connection = raw_connect(busy.layout.root)
+    (notice,) = connection.execute(
+        "SELECT json_extract(data, '$.notice.number') FROM case_events "
+        "WHERE kind = 'screened_out' ORDER BY id LIMIT 1"
+    ).fetchone()
+    (minutes,) = connection.execute("SELECT number FROM meetings ORDER BY seq LIMIT 1").fetchone()
+    connection.close()
+    _sql(
+        busy,
+        "PRAGMA foreign_keys = OFF",
+        "DELETE FROM case_events WHERE kind = 'screened_out' AND id = "
+        "(SELECT min(id) FROM case_events WHERE kind = 'screened_out')",
+        f"DELETE FROM meeting_items WHERE meeting_id = "
+        f"(SELECT id FROM meetings WHERE number = '{minutes}')",
+        f"DELETE FROM meetings WHERE number = '{minutes}'",
+    )
+
+    problems = _problems(busy)
+
+    assert any(f"公文编号不连续，缺少 {notice}" in p for p in problems), problems
+    assert any(f"公文编号不连续，缺少 {minutes}" in p for p in problems), problems
+
+
 def test_a_deleted_complainant_and_case_are_named(busy: AppServices) -> None:
     """The realistic erasure: a person and their concluded case, with its history."""
     connection = raw_connect(busy.layout.root)

@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import sqlite3
 import tempfile
 import threading
@@ -67,7 +68,16 @@ from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.services import audit, settings
 from desktop_app.services.data_key import DataKey
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import AuditEntry, Base, Case, NumberSequence, Slip
+from desktop_app.storage.models import (
+    AuditEntry,
+    Base,
+    Case,
+    CaseEvent,
+    Meeting,
+    NumberSequence,
+    Referral,
+    Slip,
+)
 
 log = logging.getLogger(__name__)
 
@@ -932,8 +942,11 @@ def missing_case_numbers(session: Session) -> list[str]:
     received from other sites are numbered by them and are not counted here."""
     seqs: dict[tuple[str, int], set[int]] = defaultdict(set)
     prefix: dict[tuple[str, int], str] = {}
+    # Historical cases (导入旧台账) have a series of their own, stored with a negative seq.
     for site_code, year, seq, number in session.execute(
-        select(Case.site_code, Case.year, Case.seq, Case.number).where(Case.origin_site == "")
+        select(Case.site_code, Case.year, Case.seq, Case.number).where(
+            Case.origin_site == "", Case.seq > 0
+        )
     ):
         seqs[(site_code, year)].add(seq)
         prefix.setdefault((site_code, year), number.rsplit("-", 1)[0])
@@ -995,6 +1008,77 @@ def missing_slip_numbers(session: Session) -> list[str]:
             f"{year} 年的公文编号不连续，缺少 {named}{more}：这些公文可能被绕过程序从数据库删除"
         )
     return problems
+
+
+def missing_paper_numbers(session: Session) -> list[str]:
+    """This site's 移交函, 会议纪要 and 告知书 numbers missing from their year's series: papers
+    deleted behind the program's back (as for slips, the counter catches the newest one)."""
+    from desktop_app.services import meetings, referrals, screening
+
+    found: dict[str, list[tuple[int, int, str]]] = {
+        referrals.SEQUENCE: [
+            (year, seq, number)
+            for year, seq, number in session.execute(
+                select(Referral.year, Referral.seq, Referral.number).where(
+                    Referral.origin_site == "", Referral.seq.is_not(None)
+                )
+            )
+            if year is not None and seq is not None
+        ],
+        meetings.NUMBER_KIND: [
+            (year, seq, number)
+            for year, seq, number in session.execute(
+                select(Meeting.year, Meeting.seq, Meeting.number).where(Meeting.origin_site == "")
+            )
+        ],
+        screening.SEQUENCE_KIND: _notice_numbers(session),
+    }
+    counters = {
+        (kind, year): int(value)
+        for kind, year, value in session.execute(
+            select(NumberSequence.kind, NumberSequence.year, NumberSequence.last_value).where(
+                NumberSequence.kind.in_(list(found))
+            )
+        )
+    }
+    problems: list[str] = []
+    for kind, papers in found.items():
+        seqs: dict[int, set[int]] = defaultdict(set)
+        head: dict[int, str] = {}
+        for year, seq, number in papers:
+            seqs[year].add(seq)
+            head[year] = number.partition("〔")[0]
+        for year in sorted(set(seqs) | {y for k, y in counters if k == kind}):
+            have = seqs.get(year, set())
+            top = max(max(have, default=0), counters.get((kind, year), 0))
+            missing = [n for n in range(1, top + 1) if n not in have]
+            if not missing:
+                continue
+            prefix = head.get(year, "")
+            named = "、".join(f"{prefix}〔{year}〕{n}号" for n in missing[:_LISTED])
+            more = f" 等 {len(missing)} 个" if len(missing) > _LISTED else ""
+            problems.append(
+                f"{year} 年的公文编号不连续，缺少 {named}{more}：这些公文可能被绕过程序从数据库删除"
+            )
+    return problems
+
+
+_NOTICE_NUMBER: Final = re.compile(r"〔(\d{4})〕(\d+)号$")
+
+
+def _notice_numbers(session: Session) -> list[tuple[int, int, str]]:
+    """The 告知书 issued here, from their cases' timelines (a notice is frozen there)."""
+    numbers: list[tuple[int, int, str]] = []
+    for (data,) in session.execute(
+        select(CaseEvent.data)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(CaseEvent.kind == "screened_out", Case.origin_site == "")
+    ):
+        number = str(((data or {}).get("notice") or {}).get("number", ""))
+        match = _NOTICE_NUMBER.search(number)
+        if match:
+            numbers.append((int(match[1]), int(match[2]), number))
+    return numbers
 
 
 # Deleted records ------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ class MaintenanceService:
             problems.extend(integrity.verify_records(session, site))
         problems.extend(integrity.missing_case_numbers(session))
         problems.extend(integrity.missing_slip_numbers(session))
+        problems.extend(integrity.missing_paper_numbers(session))
         problems.extend(integrity.deleted_records(session))
         return problems
 
