@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
@@ -726,7 +726,17 @@ def _month_after(month: str) -> datetime:
     return datetime(year + number // 12, number % 12 + 1, 1)
 
 
-def _departments_of(session: Session, cases: Sequence[Case]) -> dict[int, tuple[int, str]]:
+class _Stuck(Protocol):
+    """What :func:`_departments_of` reads of a case (a Case, or a row of just these columns)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def stuck_department_id(self) -> int | None: ...
+
+
+def _departments_of(session: Session, cases: Sequence[_Stuck]) -> dict[int, tuple[int, str]]:
     """Each case's department (id, name): where it got stuck, or else its lead assignment's."""
     found: dict[int, int] = {
         c.id: c.stuck_department_id for c in cases if c.stuck_department_id is not None
@@ -867,7 +877,12 @@ def _class_rows(session: Session, classes: Sequence[IssueClass], today: date) ->
             .group_by(Case.issue_class_id)
         ).all()
     )
-    linked = list(session.scalars(select(Case).where(Case.issue_class_id.in_(ids))))
+    # Three columns of each linked case, not whole cases: a class may hold thousands.
+    linked = session.execute(
+        select(Case.id, Case.stuck_department_id, Case.issue_class_id).where(
+            Case.issue_class_id.in_(ids)
+        )
+    ).all()
     departments = _departments_of(session, linked)
     spread: dict[int, set[int]] = defaultdict(set)
     for case in linked:
