@@ -311,6 +311,9 @@ def measure_exchange(data_dir: Path, folder: Path, runs: int = 3) -> dict[str, o
             city.close()
 
     result.update(measure_import_memory(folder.parent / "city-empty"))
+    county_identity = next(p for p in folder.glob("*.json") if p.stem != "410200")
+    city_empty = folder.parent / "city-empty"
+    result.update(measure_postgres_import(city_empty, Path(f"{city_empty}.bbcs"), county_identity))
 
     def summary(values: list[float]) -> float:
         return round(statistics.median(values), 2)
@@ -323,6 +326,68 @@ def measure_exchange(data_dir: Path, folder: Path, runs: int = 3) -> dict[str, o
         "import_all_runs_s": [round(v, 2) for v in imports],
         "import_checkpoint_after_s": summary(checkpoints),
         "reimport_s": summary(reimports),
+    }
+
+
+def measure_postgres_import(city: Path, bundle: Path, county: Path) -> dict[str, object]:
+    """The same first upload into an empty city on PostgreSQL (the bulk copy, COPY into
+    staging tables), wall and CPU seconds, and the same bundle again; on a scratch database of
+    the server ``BBCS_TEST_PG_URL`` names, dropped afterwards. Nothing without a server."""
+    import secrets
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from desktop_app.domain.vocabulary import Role
+    from desktop_app.services.context import Actor
+
+    raw = os.environ.get("BBCS_TEST_PG_URL", "").strip()
+    if not raw:
+        return {}
+    server = make_url(raw).set(drivername="postgresql+psycopg")
+    name = f"bbcs_bench_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(
+            f"CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
+        )
+    data_dir = city.parent / "city-postgresql"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    # The SQLite city's keys (the bundle is encrypted to them), not its audit anchor.
+    shutil.copytree(city / "keys", data_dir / "keys", ignore=shutil.ignore_patterns("*.anchor"))
+    actor = Actor(None, "admin", "管理员", Role.ADMIN)
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        services = open_services(data_dir, db_url=url)
+        try:
+            services.site.init_site(
+                code="410200",
+                name="开封市办不成事监督窗口",
+                short_name="开封",
+                level=SiteLevel.CITY,
+                admin_password=CITY_PASSWORD,
+            )
+            services.sync.trust(actor, services.sync.read_identity(county), replace=True)
+            wall, cpu = time.perf_counter(), time.process_time()
+            report = services.sync.import_file(actor, bundle)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            assert not report.refused, report.reason
+            again = time.perf_counter()
+            assert services.sync.import_file(actor, bundle).totals()["added"] == 0
+            again = time.perf_counter() - again
+        finally:
+            services.close()
+    finally:
+        with admin.connect() as connection:
+            # Not WITH (FORCE): that may not end the autovacuum worker a big import wakes,
+            # which a plain DROP waits for.
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        admin.dispose()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return {
+        "import_all_postgresql_s": round(wall, 2),
+        "import_all_postgresql_cpu_s": round(cpu, 2),
+        "reimport_postgresql_s": round(again, 2),
     }
 
 
