@@ -80,7 +80,7 @@ class CopyBulk:
         compared one by one only after it.
         """
         self.records = records
-        known: dict[str, list[list[Any]]] = {}
+        known: dict[str, set[str]] = {}
         tables = records.tables()
         try:
             for spec in tables:
@@ -92,10 +92,19 @@ class CopyBulk:
             checked()
         for spec in tables:
             if known[spec.name]:
-                for start in range(0, len(known[spec.name]), ID_CHUNK):
-                    chunk = known[spec.name][start : start + ID_CHUNK]
-                    self.rows.merge_rows(spec, columns[spec.name], chunk)
-                self.rows.finish_table(spec)
+                self._merge_known_rows(records, spec, columns[spec.name], known[spec.name])
+
+    def _merge_known_rows(
+        self, records: RecordsFile, spec: TableSpec, columns: list[str], uuids: set[str]
+    ) -> None:
+        """The rows this site already has, read again a chunk at a time (a county that sends
+        everything again: hundreds of thousands, not all held at once), compared one by one."""
+        uuid_at = columns.index("uuid")
+        for chunk in records.rows(spec, columns):
+            mine = [row for row in chunk if row[uuid_at] in uuids]
+            if mine:
+                self.rows.merge_rows(spec, columns, mine)
+        self.rows.finish_table(spec)
 
     def copy_search_text(self) -> int:
         """Index the bulk-added cases with the search text the sender shipped (made by the same
@@ -129,11 +138,9 @@ class CopyBulk:
 
     # One table ------------------------------------------------------------------------------
 
-    def _copy_new_rows(
-        self, records: RecordsFile, spec: TableSpec, columns: list[str]
-    ) -> list[list[Any]]:
+    def _copy_new_rows(self, records: RecordsFile, spec: TableSpec, columns: list[str]) -> set[str]:
         """COPY the rows of ``spec`` this site does not have into staging and add them with
-        one INSERT … SELECT; returns the others (to merge one by one)."""
+        one INSERT … SELECT; returns the UUIDs of the others (to merge one by one)."""
         t = spec.table
         name = spec.name
         uuid_at = columns.index("uuid")
@@ -141,11 +148,11 @@ class CopyBulk:
         here = self.session.scalar(select(t.c.id).limit(1)) is not None
         extra = _derived_columns(name, columns)
         stored = [*columns, *extra]
-        to_python = python_values(spec, columns)
+        to_python = python_values(spec, columns)  # for sealing, as the row merge has them
         bind = _bind_processors(self.session, spec, stored)
         sealed = name in SEALED_TABLES
         direct = _copy_converters(self.session, spec, columns)
-        known: list[list[Any]] = []
+        known: set[str] = set()
         self._make_staging(spec, stored)
         order = 0
         names = ", ".join(f'"{c}"' for c in columns)
@@ -157,8 +164,8 @@ class CopyBulk:
                 present = self._present(spec, uuids) if here else set()
                 new: list[list[Any]] = []
                 for raw in chunk:
-                    if raw[uuid_at] in present:  # merged one by one, as Python values
-                        known.append([f(v) for f, v in zip(to_python, raw, strict=True)])
+                    if raw[uuid_at] in present:
+                        known.add(raw[uuid_at])
                         continue
                     order += 1
                     if sealed:  # sealed on the way in, as the row merge does
