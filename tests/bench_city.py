@@ -5,7 +5,10 @@ Not a test; prints medians as JSON, like tests/bench.py. The city is built once 
 of 100,000 demo cases is generated, then cloned in SQL under fourteen more site codes (new ids,
 UUIDs, numbers and complainants; cases, complainants and search text only — enough for the
 ledger and its search). Each search is timed through the ledger (wall and CPU time of this
-process) beside its raw-SQL floor: the same query sent straight to the server.
+process) beside its raw-SQL floor: the same query sent straight to the server. So are the
+ledger's first page in each sort order and filter, the calendar's month, the dashboard's figures
+and a case's dialog (``measure_ledger``, the floor replaying the statements bbcs sent);
+``--sqlite DATA_DIR`` measures those on a SQLite data dir instead (the county at 100,000).
 
 TODO(issue 18, import bench): build the city from fifteen real exported bundles instead of the
 clone (``clone_counties``), and time the import of the 15th into a city of 1.4 million; that
@@ -25,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import URL, Connection, make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,6 +264,138 @@ def measure(services: AppServices, raw: Any) -> dict[str, object]:
     return results
 
 
+# The ledger page reads its first FIRST_ROWS ids (ui/ledger_page.py) and one more (is there more?).
+LEDGER_WINDOW = 1_001
+LEDGER_BUDGET_MS = 50  # DESIGN §9: first page (as the county bench's ledger_first_page_ms)
+DASHBOARD_BUDGET_MS = 100  # the dashboard's numbers, the calendar's month
+
+
+class Captured:
+    """The statements a piece of work sends, kept so the raw-SQL floor can replay them."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.statements: list[tuple[str, Any]] = []
+
+    def __enter__(self) -> Captured:
+        event.listen(self.engine, "before_cursor_execute", self._keep)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._keep)
+
+    def _keep(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_a: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "SET", "SAVEPOINT", "RELEASE")):
+            self.statements.append((statement, parameters))
+
+
+def replay(raw: Any, statements: list[tuple[str, Any]]) -> None:
+    """Send ``statements`` straight through the DBAPI and read every row: the floor."""
+    cursor = raw.cursor()
+    try:
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters)
+            if cursor.description is not None:
+                cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def with_floor(
+    services: AppServices, raw: Any, work: Callable[[], object], repeat: int = 5
+) -> dict[str, float]:
+    """Wall and CPU of ``work`` through bbcs, and its raw-SQL floor (same statements, direct)."""
+    with Captured(services.db.engine) as captured:
+        work()
+    wall, cpu = median_ms(work, repeat=repeat)
+    floor, _cpu = median_ms(lambda: replay(raw, captured.statements), repeat=repeat)
+    return {"wall_ms": wall, "cpu_ms": cpu, "raw_sql_ms": floor}
+
+
+def measure_ledger(
+    services: AppServices, raw: Any, limit: int | None, page: int = PAGE
+) -> dict[str, object]:
+    """Issue 18's third bullet: the ledger's first page for each sort column (both ways) and
+    each filter, the calendar's month, the dashboard's figures and a case's dialog — each with
+    the raw-SQL floor beside it. ``raw`` is a DBAPI connection to the same database."""
+    from desktop_app.domain.vocabulary import CaseStatus, Channel
+    from desktop_app.services.ledger import SortKey, Worklist
+    from desktop_app.storage.models import Case, Department, User
+
+    ledger = services.ledger
+    today = services.clock.now().date()
+    results: dict[str, object] = {}
+
+    def first_page(
+        case_filter: CaseFilter, sort: SortKey, descending: bool = True
+    ) -> Callable[[], int]:
+        def run() -> int:
+            ids = ledger.ids(case_filter, sort, descending, limit=limit)
+            ledger.rows(ids[:page])
+            return len(ids)
+
+        return run
+
+    for sort in SortKey:
+        for descending in (True, False):
+            label = f"ledger_sort_{sort.value}_{'desc' if descending else 'asc'}"
+            results[label] = with_floor(services, raw, first_page(CaseFilter(), sort, descending))
+    with services.db.read() as session:
+        site = session.scalar(select(Case.site_code).order_by(Case.id.desc()).limit(1))
+        area = session.scalar(select(Case.area).limit(1))
+        department = session.scalar(select(Department.id).order_by(Department.id).limit(1))
+        user = session.scalar(select(User.id).order_by(User.id).limit(1))
+    filters = {
+        "county": CaseFilter(site_code=site),
+        "status_registered": CaseFilter(statuses=(CaseStatus.REGISTERED,)),
+        "status_open": CaseFilter(statuses=(CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)),
+        "status_visited": CaseFilter(statuses=(CaseStatus.VISITED,)),
+        "awaiting_triage": CaseFilter(awaiting_triage=True),
+        "awaiting_signature": CaseFilter(awaiting_signature=True),
+        "visit_retry": CaseFilter(visit_retry_due=True, today=today),
+        "area": CaseFilter(area=area),
+        "department": CaseFilter(department_id=department),
+        "channel": CaseFilter(channel=Channel.PHONE),
+        "received_month": CaseFilter(received_from=today.replace(day=1), received_to=today),
+        "county_and_month": CaseFilter(site_code=site, received_from=today.replace(day=1)),
+        **{
+            f"worklist_{worklist.value}": CaseFilter(worklist=worklist, today=today, user_id=user)
+            for worklist in Worklist
+        },
+    }
+    for label, case_filter in filters.items():
+        results[f"ledger_filter_{label}"] = {
+            **with_floor(services, raw, first_page(case_filter, SortKey.RECEIVED)),
+            "count": ledger.count(case_filter),
+        }
+    results["ledger_count_all"] = with_floor(services, raw, lambda: ledger.count(), repeat=3)
+    results["calendar_month"] = with_floor(
+        services, raw, lambda: services.deadlines.month(today.year, today.month, today)
+    )
+    results["calendar_today_counts"] = with_floor(
+        services, raw, lambda: services.deadlines.today(today)
+    )
+    results["dashboard_15_figures"] = with_floor(
+        services, raw, lambda: services.supervision.counts(_viewer(services, user))
+    )
+    with services.db.read() as session:
+        newest = session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1))
+        oldest = session.scalar(select(Case.id).order_by(Case.id).limit(1))
+    for label, case_id in (("newest", newest), ("first_county", oldest)):
+        results[f"case_dialog_{label}"] = with_floor(
+            services, raw, lambda c=case_id: services.cases.detail(c)
+        )
+    return results
+
+
+def _viewer(services: AppServices, user_id: int | None) -> Any:
+    """Whose dashboard: a user of the site (the figures only read the id)."""
+    from desktop_app.domain.vocabulary import Role
+    from desktop_app.services.context import Actor
+
+    return Actor(user_id, "bench", "bench", Role.ADMIN)
+
+
 def sizes(url: URL) -> dict[str, object]:
     engine = create_engine(url)
     try:
@@ -286,7 +421,15 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", help="PostgreSQL URL (default: BBCS_TEST_PG_URL)")
     parser.add_argument("--folder", default=str(ROOT / ".bench" / "city"))
+    parser.add_argument(
+        "--sqlite",
+        metavar="DATA_DIR",
+        help="instead: the ledger, calendar, dashboard and dialog figures of a SQLite data dir "
+        "(e.g. a copy of .bench/100000/data; opening migrates it)",
+    )
     args = parser.parse_args()
+    if args.sqlite:
+        return measure_sqlite(Path(args.sqlite))
     server = server_url(args.server)
     url = server.set(database=DATABASE)
     data_dir = Path(args.folder) / "data"
@@ -311,6 +454,8 @@ def main() -> int:
     try:
         print("Measuring the ledger's search …", file=sys.stderr)
         results.update(measure(services, raw))
+        print("Measuring the ledger, calendar, dashboard and case dialog …", file=sys.stderr)
+        results["ledger"] = measure_ledger(services, raw, LEDGER_WINDOW)
     finally:
         raw.close()
         services.close()
@@ -322,7 +467,41 @@ def main() -> int:
         wall = figure["first_200_wall_ms"]
         verdicts[label] = f"{'ok' if wall <= SEARCH_BUDGET_MS else 'OVER'} (budget 50 ms)"
     results["verdicts_first_200"] = verdicts
+    ledger = results["ledger"]
+    assert isinstance(ledger, dict)
+    results["verdicts_ledger"] = ledger_verdicts(ledger)
     print(json.dumps(results, ensure_ascii=False, indent=2))
+    return 0
+
+
+def ledger_verdicts(figures: dict[str, Any]) -> dict[str, str]:
+    """Each figure of ``measure_ledger`` against its county budget (DESIGN.md §9)."""
+    verdicts = {}
+    for label, figure in figures.items():
+        if label == "ledger_count_all":
+            continue  # the label's count runs after the first page, on the worker
+        budget = LEDGER_BUDGET_MS if label.startswith("ledger_") else DASHBOARD_BUDGET_MS
+        wall = figure["wall_ms"]
+        verdicts[label] = f"{'ok' if wall <= budget else 'OVER'} (budget {budget} ms)"
+    return verdicts
+
+
+def measure_sqlite(data_dir: Path) -> int:
+    """``--sqlite``: ``measure_ledger`` on a SQLite data dir, the floor through sqlite3."""
+    services = open_services(data_dir)  # migrates
+    try:
+        raw = services.db.engine.raw_connection()
+        try:
+            figures = measure_ledger(services, raw.driver_connection, LEDGER_WINDOW)
+        finally:
+            raw.close()
+    finally:
+        services.close()
+    print(
+        json.dumps(
+            {"ledger": figures, "verdicts": ledger_verdicts(figures)}, ensure_ascii=False, indent=2
+        )
+    )
     return 0
 
 

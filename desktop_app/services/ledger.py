@@ -137,24 +137,40 @@ class LedgerService:
         sort: SortKey = SortKey.RECEIVED,
         descending: bool = True,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[int]:
-        """Ids of the matching cases in display order (the first ``limit`` if given)."""
+        """Ids of the matching cases in display order (``limit`` of them from ``offset``, if
+        given). A view asks for a first window, not for every id: at 1.5 million cases listing
+        them all costs seconds where the first thousand cost milliseconds."""
         with self._db.read() as session:
             query = self._filtered(session, select(Case.id), case_filter)
             if query is None:
                 return []
+            unfiltered = not conditions(case_filter) and not case_filter.text.strip()
+            if sort is SortKey.DEPARTMENT and limit is not None and unfiltered:
+                return _by_department(session, query, descending, limit, offset)
+            if sort is SortKey.COMPLAINANT:
+                # A join, not a subquery per case, so the name's index gives the order.
+                query = query.join(Complainant, Complainant.id == Case.complainant_id)
             query = query.order_by(*_order(sort, descending, sqlite=self._db.is_sqlite))
             if limit is not None:
                 query = query.limit(limit)
-            # Straight from the DBAPI cursor: at 100,000 ids SQLAlchemy's per-row processing
-            # would cost more than the query itself.
-            result = session.connection().execute(query)
-            return [row[0] for row in result.cursor.fetchall()]
+            if offset:
+                query = query.offset(offset)
+            return _fetch_ids(session, query)
 
-    def count(self, case_filter: CaseFilter = CaseFilter()) -> int:
+    def count(self, case_filter: CaseFilter = CaseFilter(), cap: int | None = None) -> int:
+        """How many cases match; with ``cap``, at most ``cap + 1`` (read as "more than cap"):
+        a count that stops there costs what ``cap`` rows cost, not what a million do."""
         with self._db.read() as session:
-            query = self._filtered(session, select(func.count(Case.id)), case_filter)
-            return int(session.scalar(query) or 0) if query is not None else 0
+            if cap is None:
+                query = self._filtered(session, select(func.count(Case.id)), case_filter)
+                return int(session.scalar(query) or 0) if query is not None else 0
+            matching = self._filtered(session, select(Case.id), case_filter)
+            if matching is None:
+                return 0
+            capped = select(func.count()).select_from(matching.limit(cap + 1).subquery())
+            return int(session.scalar(capped) or 0)
 
     def rows(self, ids: Sequence[int]) -> list[CaseRow]:
         """The rows for ``ids``, in the same order (ids no longer present are left out)."""
@@ -512,6 +528,53 @@ def _awaiting_signature() -> Select[Any]:
     )
 
 
+def _fetch_ids(session: Session, query: Select[Any]) -> list[int]:
+    # Straight from the DBAPI cursor: at 100,000 ids SQLAlchemy's per-row processing would
+    # cost more than the query itself.
+    result = session.connection().execute(query)
+    return [row[0] for row in result.cursor.fetchall()]
+
+
+def _by_department(
+    session: Session, query: Select[Any], descending: bool, limit: int, offset: int
+) -> list[int]:
+    """A window of the whole ledger sorted by 受阻部门, one department at a time.
+
+    One statement would sort every case by its department's name (0.8 s at 1.5 million cases:
+    no index holds the name beside the case). The departments are few, so their names are put
+    in order here and each one's cases read through ``ix_ledger_department`` in id order, until
+    the window is full — the order ``_order`` gives (no department: first ascending, last
+    descending; names by code point). Only for the unfiltered ledger: a filter may match few
+    cases in each department, and the single statement then sorts just those.
+    """
+    by_name: dict[str, list[int]] = {}
+    for department_id, name in session.execute(select(Department.id, Department.name)):
+        by_name.setdefault(name, []).append(department_id)
+    groups: list[ColumnElement[bool]] = [
+        Case.stuck_department_id.in_(by_name[name]) for name in sorted(by_name, reverse=descending)
+    ]
+    without = Case.stuck_department_id.is_(None)
+    groups = [*groups, without] if descending else [without, *groups]
+    found: list[int] = []
+    skip = offset
+    for group in groups:
+        wanted = skip + limit - len(found)
+        ids = _fetch_ids(
+            session,
+            query.where(group)
+            .order_by(Case.id.desc() if descending else Case.id.asc())
+            .limit(wanted),
+        )
+        if len(ids) <= skip:
+            skip -= len(ids)
+            continue
+        found += ids[skip:]
+        skip = 0
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
 def _order(sort: SortKey, descending: bool, *, sqlite: bool = True) -> list[Any]:
     """ORDER BY terms; on PostgreSQL made to sort as SQLite does, whatever the server's locale.
 
@@ -520,28 +583,27 @@ def _order(sort: SortKey, descending: bool, *, sqlite: bool = True) -> list[Any]
     a county's: ``COLLATE "C"`` (code point order in UTF-8) and explicit NULLS FIRST/LAST.
     """
 
-    def direction(expression: Any, *, is_text: bool = False) -> Any:
+    def direction(expression: Any, *, is_text: bool = False, nullable: bool = False) -> Any:
         if not sqlite and is_text:
             expression = expression.collate("C")
-        if descending:
-            return expression.desc() if sqlite else expression.desc().nulls_last()
-        return expression.asc() if sqlite else expression.asc().nulls_first()
+        if sqlite or not nullable:
+            # A NOT NULL column sorts the same either way, and without NULLS FIRST/LAST
+            # PostgreSQL walks its index backwards for DESC (2.1 s → 25 ms at 1.5 million).
+            return expression.desc() if descending else expression.asc()
+        return expression.desc().nulls_last() if descending else expression.asc().nulls_first()
 
     tie_break = direction(Case.id)
     if sort is SortKey.NUMBER:
         return [direction(Case.year), direction(Case.seq), tie_break]
-    if sort is SortKey.COMPLAINANT:
-        name = (
-            select(Complainant.name).where(Complainant.id == Case.complainant_id).scalar_subquery()
-        )
-        return [direction(name, is_text=True), tie_break]
+    if sort is SortKey.COMPLAINANT:  # the query joins the complainant (``LedgerService.ids``)
+        return [direction(Complainant.name, is_text=True), tie_break]
     if sort is SortKey.DEPARTMENT:
         department = (
             select(Department.name)
             .where(Department.id == Case.stuck_department_id)
             .scalar_subquery()
         )
-        return [direction(department, is_text=True), tie_break]
+        return [direction(department, is_text=True, nullable=True), tie_break]
     columns = {
         SortKey.RECEIVED: Case.received_at,
         SortKey.TITLE: Case.title,
@@ -552,4 +614,7 @@ def _order(sort: SortKey, descending: bool, *, sqlite: bool = True) -> list[Any]
         SortKey.VISITS: Case.visits_count,
     }
     text_keys = {SortKey.TITLE, SortKey.STATUS, SortKey.AREA, SortKey.CHANNEL}
-    return [direction(columns[sort], is_text=sort in text_keys), tie_break]
+    return [
+        direction(columns[sort], is_text=sort in text_keys, nullable=sort is SortKey.DUE),
+        tie_break,
+    ]

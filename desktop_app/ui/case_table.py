@@ -69,9 +69,10 @@ class CaseTableModel(PagedIdsModel):
         self.case_filter = case_filter
         self.query_changed.emit()
 
-    def load_ids(self) -> list[int]:
-        """The ids for the current query — safe to call on the worker thread."""
-        return self._ledger.ids(self.case_filter, self.sort_key, self.descending)
+    def load_ids(self, limit: int | None = None, offset: int = 0) -> list[int]:
+        """The ids for the current query (``limit`` of them from ``offset``, if given) — safe
+        to call on the worker thread."""
+        return self._ledger.ids(self.case_filter, self.sort_key, self.descending, limit, offset)
 
     def case_id(self, row: int) -> int:
         return self.id_at(row)

@@ -37,6 +37,12 @@ from desktop_app.ui.operations import Query
 
 RETRY = "visit_retry"  # the status list's entry for 待重拨
 _WORKLISTS = {worklist.value for worklist in Worklist}
+# A query reads its first FIRST_ROWS ids, and MORE_ROWS more each time the view reaches the end:
+# at a city of 1.5 million cases every id of a query would cost seconds (issue 18).
+FIRST_ROWS = 1_000
+MORE_ROWS = 5_000
+# Beyond the first window the label counts up to COUNT_CAP cases and says "more than" after.
+COUNT_CAP = 100_000
 
 
 class LedgerPage(QWidget):
@@ -47,8 +53,10 @@ class LedgerPage(QWidget):
         self._context = context
         self._loading = False
         self._reload_again = False
+        self._generation = 0  # of the ids shown: later windows and counts of older ones drop
         self.model = CaseTableModel(context.services.ledger, self)
         self.model.query_changed.connect(self.reload)
+        self.model.more_wanted.connect(self._load_more)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -263,7 +271,7 @@ class LedgerPage(QWidget):
             today = services.clock.now().date()
             calendar = services.calendar.calendar()
             until = soon_limit(calendar, today, services.calendar.rules().due_soon_days)
-            return self.model.load_ids(), (today, until)
+            return self.model.load_ids(FIRST_ROWS + 1), (today, until)
 
         Query(self._context.runner, self, load, self._ids_loaded).failure(self._load_failed).run()
 
@@ -281,11 +289,47 @@ class LedgerPage(QWidget):
             self._reload_again = False
             self.reload()
             return
-        self.model.set_ids(ids)
-        text = f"共 {len(ids):,} 件"
-        if self.search.text().strip():
-            text = f"找到 {len(ids):,} 件"
-        self.count_label.setText(text)
+        more = len(ids) > FIRST_ROWS
+        self._generation += 1
+        self.model.set_ids(ids[:FIRST_ROWS], more)
+        if more:
+            self.count_label.setText(self._count_text(f"{FIRST_ROWS:,}+") + "（正在计数…）")
+            self._count(self._generation)
+        else:
+            self.count_label.setText(self._count_text(f"{len(ids):,}"))
+
+    def _count_text(self, number: str) -> str:
+        return f"找到 {number} 件" if self.search.text().strip() else f"共 {number} 件"
+
+    def _count(self, generation: int) -> None:
+        """The label's number for a query with more than the first window: counted on the
+        worker, up to COUNT_CAP (a million matches would cost a second to count)."""
+        ledger, case_filter = self._context.services.ledger, self.model.case_filter
+
+        def counted(number: int) -> None:
+            if generation != self._generation:
+                return
+            shown = f"{number:,}" if number <= COUNT_CAP else f"{COUNT_CAP:,}+"
+            self.count_label.setText(self._count_text(shown))
+
+        Query(
+            self._context.runner, self, lambda: ledger.count(case_filter, cap=COUNT_CAP), counted
+        ).failure(self._load_failed).run()
+
+    def _load_more(self) -> None:
+        """The view reached the last id held: the next window, read on the worker."""
+        model, generation, offset = self.model, self._generation, self.model.rowCount()
+        query = (model.case_filter, model.sort_key, model.descending)
+        ledger = self._context.services.ledger
+
+        def load() -> list[int]:
+            return ledger.ids(*query, limit=MORE_ROWS + 1, offset=offset)
+
+        def loaded(ids: list[int]) -> None:
+            if generation == self._generation:
+                model.append_ids(ids[:MORE_ROWS], len(ids) > MORE_ROWS)
+
+        Query(self._context.runner, self, load, loaded).failure(self._load_failed).run()
 
     def _load_failed(self, exc: Exception) -> None:
         self._loading = False

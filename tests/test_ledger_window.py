@@ -1,0 +1,146 @@
+"""The ledger reads a window of ids, not all of them (issue 18: a city of 1.5 million cases).
+
+Each window of every sort order is the slice of the whole list, on both engines (the department
+order is read one department at a time there); a count can stop at a cap; the ledger page shows
+the first window, counts the rest on the worker and reads the next window when the view reaches
+the end of the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_app.domain.vocabulary import Channel
+from desktop_app.services.app import AppServices
+from desktop_app.services.context import Actor, FixedClock
+from desktop_app.services.ledger import CaseFilter, SortKey
+from desktop_app.ui import ledger_page
+from desktop_app.ui.case_table import CaseTableModel
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
+from desktop_app.ui.ledger_page import LedgerPage
+from tests.helpers.factories import USER_PASSWORD, person_form
+
+CASES = 11
+
+
+def _register(services: AppServices, clerk: Actor, clock: FixedClock) -> None:
+    departments = [department.id for department in services.site.departments()]
+    names = ["王芳", "李雷", "赵磊", "王芳", "钱多多", "Zhang Wei", "芳草"]
+    forms = [
+        person_form(
+            name=names[index % len(names)],
+            title=f"事项{(index * 7) % CASES:02d}",
+            channel=(Channel.WINDOW, Channel.PHONE, Channel.ONLINE)[index % 3],
+            received_at=clock.now() - timedelta(hours=index % 4),  # ties: the id decides
+            stuck_department_id=departments[index % 2] if index % 3 else None,
+            visits_count=index % 3 + 1,
+        )
+        for index in range(CASES)
+    ]
+    services.intake.register_many(clerk, forms)
+
+
+@pytest.fixture
+def ledger_cases(site_on_engine: AppServices, clock: FixedClock) -> AppServices:
+    _register(site_on_engine, site_on_engine.auth.login("clerk1", USER_PASSWORD), clock)
+    return site_on_engine
+
+
+def test_each_window_of_each_order_is_a_slice_of_the_whole_list(
+    ledger_cases: AppServices,
+) -> None:
+    ledger = ledger_cases.ledger
+    for case_filter in (CaseFilter(), CaseFilter(channel=Channel.PHONE), CaseFilter(text="芳")):
+        for sort in SortKey:
+            for descending in (True, False):
+                whole = ledger.ids(case_filter, sort, descending)
+                windows = [
+                    ledger.ids(case_filter, sort, descending, limit=4, offset=offset)
+                    for offset in range(0, CASES + 4, 4)
+                ]
+                assert [i for window in windows for i in window] == whole, (sort, descending)
+                assert ledger.ids(case_filter, sort, descending, limit=3) == whole[:3]
+    assert len(ledger.ids()) == CASES
+
+
+def test_a_count_stops_one_past_its_cap(ledger_cases: AppServices) -> None:
+    ledger = ledger_cases.ledger
+    assert ledger.count() == CASES
+    assert ledger.count(cap=4) == 5  # "more than 4"
+    assert ledger.count(cap=CASES) == CASES
+    assert ledger.count(CaseFilter(channel=Channel.PHONE), cap=100) == len(
+        ledger.ids(CaseFilter(channel=Channel.PHONE))
+    )
+    assert ledger.count(CaseFilter(text="不存在的词"), cap=4) == 0
+
+
+@pytest.fixture
+def page(
+    qtbot, services: AppServices, clerk: Actor, clock: FixedClock, monkeypatch
+) -> Iterator[LedgerPage]:
+    _register(services, clerk, clock)
+    monkeypatch.setattr(ledger_page, "FIRST_ROWS", 4)
+    monkeypatch.setattr(ledger_page, "MORE_ROWS", 5)
+    runner = TaskRunner()
+    shown = LedgerPage(UiContext(services, clerk, ChangeHub(), runner))
+    qtbot.addWidget(shown)
+    shown.resize(1200, 700)
+    shown.show()
+    yield shown
+    runner.wait()
+
+
+def test_the_page_shows_a_first_window_counts_the_rest_and_reads_on_at_the_end(
+    qtbot, page: LedgerPage, services: AppServices
+) -> None:
+    qtbot.waitUntil(lambda: not page.is_loading and page.model.rowCount() == 4)
+    assert page.model.has_more
+    qtbot.waitUntil(lambda: page.count_label.text() == f"共 {CASES} 件")
+    whole = services.ledger.ids()
+
+    page.table.setFocus()
+    page.table.setCurrentIndex(page.model.index(0, 0))
+    for row in range(CASES - 1):  # ↓ to the last row: the end of a window reads the next
+        qtbot.waitUntil(lambda r=row: page.model.rowCount() > r + 1)
+        qtbot.keyClick(page.table, Qt.Key.Key_Down)
+        assert page.table.currentIndex().row() == row + 1
+    assert page.model.rowCount() == CASES and not page.model.has_more
+    assert [page.model.case_id(row) for row in range(CASES)] == whole
+    assert page.table.currentIndex().row() == CASES - 1
+
+    with qtbot.waitSignal(page.model.modelReset):  # a new order starts from its first window
+        page.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    qtbot.waitUntil(lambda: not page.is_loading and page.model.rowCount() == 4)
+    assert [page.model.case_id(row) for row in range(4)] == sorted(whole)[:4]
+
+
+def test_a_query_within_the_first_window_is_counted_at_once(
+    qtbot, page: LedgerPage, monkeypatch
+) -> None:
+    qtbot.waitUntil(lambda: not page.is_loading and page.model.rowCount() == 4)
+    monkeypatch.setattr(ledger_page, "FIRST_ROWS", 1_000)
+    page.apply_filter()
+    qtbot.waitUntil(lambda: not page.is_loading and page.model.rowCount() == CASES)
+    assert not page.model.has_more
+    assert page.count_label.text() == f"共 {CASES} 件"
+
+
+def test_the_paged_model_passes_the_qt_model_tester_with_a_window(
+    qtmodeltester, services: AppServices, clerk: Actor, clock: FixedClock
+) -> None:
+    _register(services, clerk, clock)
+    model = CaseTableModel(services.ledger)
+    asked: list[int] = []
+    model.more_wanted.connect(lambda: asked.append(model.rowCount()))
+    model.set_ids(model.load_ids(4), more=True)
+    assert model.canFetchMore()
+    qtmodeltester.check(model)
+    model.fetchMore()
+    assert not model.canFetchMore()  # asked once until the window comes
+    model.append_ids(model.load_ids(100, offset=4), more=False)
+    assert asked and model.rowCount() == CASES and not model.canFetchMore()
+    qtmodeltester.check(model)
