@@ -133,6 +133,12 @@ LATE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "original_number",
     )
 }
+# The late columns each older format covered, sorted in with the others: format 1 (schema 0011)
+# none; format 2 (schemas 0012–0014, on development machines only) issue 16's, not 原编号.
+_LATE_IN_FORMAT: Final[dict[int, dict[str, tuple[str, ...]]]] = {
+    1: {},
+    2: {"cases": LATE_COLUMNS["cases"][: LATE_COLUMNS["cases"].index("original_number")]},
+}
 ANCHOR_FILE: Final = "audit.anchor"
 CHAIN_PURPOSE: Final = "audit-anchor"
 DIGEST_PURPOSE: Final = "record-digest"
@@ -142,7 +148,7 @@ _BATCH: Final = 5000
 # BLAKE2b of their pickle, at half the cost or less (a first import digests 400,000 rows);
 # format 3: format 2 over the columns in ``_signed_names`` order, trailing empty values left
 # out, so that a column added later (``LATE_COLUMNS``) leaves older rows' digests as they are.
-# Formats 1 and 2 cover no late column (format 2 never left a development machine).
+# Formats 1 and 2 cover the late columns of ``_LATE_IN_FORMAT`` only.
 DIGEST_FORMAT: Final = 3
 _PICKLE_PROTOCOL: Final = 5
 _DIGEST_FUNCTIONS: Final = {
@@ -346,7 +352,9 @@ def _redigest(session: Session, site: SiteIntegrity, t: Table, old: int) -> int:
         )
         return int(connection.execute(statement).rowcount)
     before, now = digester(site.digest_key, old), digester(site.digest_key)
-    covered = len(_signed_names(t, old))
+    # Where each of the old format's columns is in a row read in the current format's order.
+    current = _signed_names(t)
+    places = [1 + current.index(name) for name in _signed_names(t, old)]
     statement = update(t).where(t.c.id == bindparam("b_id")).values(digest=bindparam("b_digest"))
     last_id = 0
     rewritten = 0
@@ -354,12 +362,11 @@ def _redigest(session: Session, site: SiteIntegrity, t: Table, old: int) -> int:
         rows = _raw_rows(session, t, true(), after=last_id, limit=_BATCH)
         if not rows:
             return rewritten
-        # The old format's columns are the first ``covered`` of the current one's.
         verified = [
             {"b_id": row[0], "b_digest": _digest_of(now, t.name, row)}
             for row in rows
             if row[-1] is not None
-            and hmac.compare_digest(row[-1], before(t.name, *row[1 : 1 + covered]))
+            and hmac.compare_digest(row[-1], before(t.name, *(row[i] for i in places)))
         ]
         if verified:
             connection.execute(statement, verified)
@@ -628,14 +635,15 @@ def digester(key: bytes, fmt: int = DIGEST_FORMAT) -> Callable[..., str]:
 
 
 def _signed_names(t: Table, fmt: int = DIGEST_FORMAT) -> list[str]:
-    """Every column but the unsigned ones, sorted, then the table's ``LATE_COLUMNS`` in their
-    order (format 3; the earlier formats did not cover them). An older format's names are
-    always the first ones of the current format's."""
+    """The columns a digest of format ``fmt`` covers, in order: format 3 every column but the
+    unsigned ones, sorted, then the table's ``LATE_COLUMNS`` in their order; the older formats
+    all their columns sorted, of the late ones only those they knew (``_LATE_IN_FORMAT``)."""
     late = LATE_COLUMNS.get(t.name, ())
-    names = sorted(c.name for c in t.c if c.name not in UNSIGNED_COLUMNS and c.name not in late)
+    early = [c.name for c in t.c if c.name not in UNSIGNED_COLUMNS and c.name not in late]
     if fmt >= 3:
-        names += [n for n in late if n in t.c]
-    return names
+        return sorted(early) + [n for n in late if n in t.c]
+    known = _LATE_IN_FORMAT[fmt].get(t.name, ())
+    return sorted(early + [n for n in known if n in t.c])
 
 
 def _raw_rows(
