@@ -274,6 +274,43 @@ def test_a_bad_row_refuses_the_whole_sheet(data_dir: Path, tmp_path: Path) -> No
     assert query(data_dir, "SELECT count(*) FROM cases") == [(0,)]
 
 
+def test_the_old_number_stays_searchable_after_a_correction_and_a_rebuild(
+    data_dir: Path, tmp_path: Path, clock: FixedClock
+) -> None:
+    """原编号 is part of the case's search text wherever it is built: at import, after a
+    correction (which builds it again) and in a rebuild of the whole index (review item 2)."""
+    from dataclasses import replace
+
+    from desktop_app.services import sealing
+    from desktop_app.services.app import open_services
+    from desktop_app.services.corrections import CorrectionForm
+
+    rows = [list(r) for r in ROWS[:1]]
+    rows[0][HEADER.index("原编号")] = "甲字第77号"
+    sheet = office_sheet(tmp_path / "一行.xlsx", rows)
+    assert run_bbcs("intake", "--from", str(sheet), data_dir=data_dir).returncode == 0
+    services = open_services(data_dir, clock=clock)
+    try:
+        admin = services.auth.login("admin", ADMIN_PASSWORD)
+        (case_id,) = services.ledger.ids(CaseFilter(text="甲字第77号"))
+        form = services.corrections.current(case_id)
+        services.corrections.correct(
+            admin,
+            case_id,
+            CorrectionForm(
+                replace(form.case, title="医保结算查不到参保信息（更正）"),
+                form.complainant,
+                "登记时录错",
+            ),
+        )
+        assert services.ledger.ids(CaseFilter(text="甲字第77号")) == [case_id]
+        with services.db.write() as session:  # the rebuild of the upgrade that seals numbers
+            sealing._rebuild_search_text(services.db, session)
+        assert services.ledger.ids(CaseFilter(text="甲字第77号")) == [case_id]
+    finally:
+        services.close()
+
+
 def test_a_sheet_without_old_numbers_brought_in_twice_is_refused(
     data_dir: Path, tmp_path: Path
 ) -> None:

@@ -114,6 +114,7 @@ def search_fields(case: Case, complainant: Complainant) -> list[str]:
         case.description,
         case.stuck_at,
         complainant.phone_last4,
+        case.original_number,
     )
 
 

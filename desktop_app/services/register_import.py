@@ -39,7 +39,12 @@ from desktop_app.domain.vocabulary import CaseStatus, Channel, ComplainantKind
 from desktop_app.errors import UserError
 from desktop_app.services import audit, settings
 from desktop_app.services.context import Actor, Changes
-from desktop_app.services.intake import BatchValidationFailed, IntakeService, RowError
+from desktop_app.services.intake import (
+    BatchValidationFailed,
+    IntakeService,
+    RowError,
+    search_fields,
+)
 from desktop_app.services.timeline import add_event
 from desktop_app.storage import search
 from desktop_app.storage.models import Case, Complainant, Site
@@ -635,21 +640,7 @@ class RegisterImportService(IntakeService):
         where["row"] = row.row
         status = self._history(session, actor, case, row, where)
         case.status = status.value
-        search.reindex_case(
-            session,
-            case.id,
-            [
-                *search.case_fields(
-                    case.number,
-                    complainant.name,
-                    case.title,
-                    case.description,
-                    case.stuck_at,
-                    complainant.phone_last4,
-                ),
-                row.original_number,
-            ],
-        )
+        search.reindex_case(session, case.id, search_fields(case, complainant))
         audit.record(
             session,
             at=now,

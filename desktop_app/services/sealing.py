@@ -490,6 +490,7 @@ def _rebuild_search_text(db: Database, session: Session) -> None:
             Case.description,
             Case.stuck_at,
             Complainant.phone_last4,
+            Case.original_number,
         )
         .join(Complainant, Case.complainant_id == Complainant.id)
         .order_by(Case.id)

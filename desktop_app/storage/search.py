@@ -151,11 +151,20 @@ def postgres_condition(body: ColumnElement[str], query: str) -> ColumnElement[bo
 
 
 def case_fields(
-    number: str, name: str, title: str, description: str, stuck_at: str, phone: str
+    number: str,
+    name: str,
+    title: str,
+    description: str,
+    stuck_at: str,
+    phone: str,
+    original_number: str = "",
 ) -> list[str]:
     """What a case's search text is made of (for :func:`index_text`): wherever it is built
-    (intake, the demo, a city importing a county's cases) it must be built the same way."""
-    return [number_search_tail(number), name, title, description, stuck_at, phone]
+    (intake, the demo, a city importing a county's cases, a rebuild) it must be built the same
+    way. The 原编号 of a case from an old 台账 comes last, and only when there is one, so the
+    text of every other case is as it was."""
+    fields = [number_search_tail(number), name, title, description, stuck_at, phone]
+    return [*fields, original_number] if original_number else fields
 
 
 def number_search_tail(number: str) -> str:

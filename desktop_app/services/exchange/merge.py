@@ -172,6 +172,7 @@ def _index_here(session: Session, ids: set[int]) -> None:
                 Case.description,
                 Case.stuck_at,
                 Complainant.phone_last4,
+                Case.original_number,
             )
             .join(Complainant, Case.complainant_id == Complainant.id)
             .where(Case.id.in_(chunk))
