@@ -311,6 +311,26 @@ def test_the_old_number_stays_searchable_after_a_correction_and_a_rebuild(
         services.close()
 
 
+def test_a_matter_received_since_the_site_was_set_up_is_not_history(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """A clerk cannot slip concluded, graded matters into this month's figures as "history"
+    (review item 3): from the day the site was set up, matters are registered here."""
+    (created,) = query(data_dir, "SELECT created_at FROM sites WHERE is_local")[0]
+    started = datetime.fromisoformat(str(created))
+    rows = [list(r) for r in ROWS[:1]]
+    rows[0][1] = started.replace(hour=0, minute=0, second=0, microsecond=0)
+    rows[0][11] = started.date().isoformat()  # 办结日期 the same day
+    sheet = office_sheet(tmp_path / "本月.xlsx", rows)
+
+    result = run_bbcs("intake", "--from", str(sheet), data_dir=data_dir)
+
+    assert result.returncode != 0
+    assert "第4行 反映时间：受理日期在本站点启用" in result.stderr
+    assert "请在“受理登记”中登记" in result.stderr
+    assert query(data_dir, "SELECT count(*) FROM cases") == [(0,)]
+
+
 def test_a_sheet_without_old_numbers_brought_in_twice_is_refused(
     data_dir: Path, tmp_path: Path
 ) -> None:
