@@ -201,6 +201,15 @@ def test_headers_and_states_recognised() -> None:
     assert headers.visit_of("非常不满意").grade is not None
     assert headers.visit_of("非常不满意").grade.label == "非常不满意"  # type: ignore[union-attr]
     assert headers.visit_of("未回访").visited is False
+    # Said in other words, still no visit; and what did not happen is asked, not guessed.
+    for text in ("尚未回访", "未回访，电话空号", "暂未回访", "联系不上", "待回访"):
+        assert headers.visit_of(text).visited is False, text
+    assert headers.visit_of("已回访").visited is True
+    for text in ("无法解决", "未能办结", "没有解决"):
+        with pytest.raises(CellProblem, match="看不出是已办结"):
+            headers.state_of(text, True)
+    assert headers.state_of("未解决，办理中", False) is HistoricalState.OPEN
+    assert headers.state_of("无法办理，已解释", True) is HistoricalState.EXPLAINED
     with pytest.raises(CellProblem):
         headers.number_text(410221199001011234.0, "身份证号")  # Excel kept 15 digits of it
 

@@ -235,7 +235,14 @@ _DONE_WORDS = ("办结", "办成", "已办", "解决", "完成", "已处理", "�
 # Longest first: 非常不满意 before 不满意 before 满意.
 _GRADES = sorted(VisitGrade, key=lambda g: -len(g.label))
 _VISITED_WORDS = ("已回访", "回访", "已核查")
-_NOT_VISITED_WORDS = ("未回访", "待回访", "无")
+_NOT_VISITED_WORDS = ("无", "否", "-", "—")
+# "尚未回访", "未回访，电话空号", "联系不上": said in many ways, none of them a visit.
+_NOT_VISITED = re.compile(
+    r"(未|尚未|暂未|没有|没|待|无法)(回访|联系上|接通|核查)|空号|联系不上|无人接听"
+)
+# "无法解决", "未能办结": says what did not happen, not whether the matter was closed or is still
+# being handled — asked, not guessed (a guess of 办成 would flatter the 办成率).
+_NOT_DONE = re.compile(r"(无法|未能|没有|不能|没)(解决|办结|办成|完成|落实|处理)")
 
 
 def state_of(result: str, concluded: bool) -> HistoricalState:
@@ -244,6 +251,11 @@ def state_of(result: str, concluded: bool) -> HistoricalState:
     text = unicodedata.normalize("NFKC", result).strip()
     if not text:
         return HistoricalState.DONE if concluded else HistoricalState.OPEN
+    if _NOT_DONE.search(text) and not any(word in text for word in _OPEN_WORDS):
+        raise CellProblem(
+            f"“{text[:40]}”看不出是已办结（不能办、已解释）还是仍在办理：请改写为“已解释，不能办”"
+            "或“办理中”"
+        )
     for words, state in (
         (_OPEN_WORDS, HistoricalState.OPEN),
         (_WITHDRAWN_WORDS, HistoricalState.WITHDRAWN),
@@ -266,7 +278,7 @@ class VisitRecord:
 def visit_of(text: str) -> VisitRecord:
     """A 回访/满意度 cell: a grade (满意 …), 已回访 without one, or nothing."""
     clean = unicodedata.normalize("NFKC", text).strip()
-    if not clean or clean in _NOT_VISITED_WORDS:
+    if not clean or clean in _NOT_VISITED_WORDS or _NOT_VISITED.search(clean):
         return VisitRecord(False, None)
     for grade in _GRADES:
         if grade.label in clean:
