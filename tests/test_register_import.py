@@ -340,6 +340,42 @@ def test_a_matter_received_since_the_site_was_set_up_is_not_history(
     assert query(data_dir, "SELECT count(*) FROM cases") == [(0,)]
 
 
+def test_old_numbers_repeat_by_year_and_a_long_one_is_refused(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Offices number 1, 2, 3 … each year: next year's 1 is another matter (review item 7);
+    a 原编号 longer than its column is told by its row (review item 5)."""
+    where = HEADER.index("原编号")
+    first = [list(ROWS[0])]
+    first[0][where] = "1"
+    assert (
+        run_bbcs(
+            "intake", "--from", str(office_sheet(tmp_path / "2023.xlsx", first)), data_dir=data_dir
+        ).returncode
+        == 0
+    )
+    next_year = [list(ROWS[1])]
+    next_year[0][1] = datetime(2024, 3, 1)
+    next_year[0][11] = "2024-03-08"
+    next_year[0][where] = "1"
+    result = run_bbcs(
+        "intake", "--from", str(office_sheet(tmp_path / "2024.xlsx", next_year)), data_dir=data_dir
+    )
+    assert result.returncode == 0, result.stderr
+    again = run_bbcs(
+        "intake", "--from", str(office_sheet(tmp_path / "2023b.xlsx", first)), data_dir=data_dir
+    )
+    assert "原编号 1 已导入过（杞县-LS2023-0001）" in again.stderr
+
+    long = [list(ROWS[2])]
+    long[0][where] = "Q" * 61
+    refused = run_bbcs(
+        "intake", "--from", str(office_sheet(tmp_path / "长.xlsx", long)), data_dir=data_dir
+    )
+    assert refused.returncode != 0 and "第4行 原编号：原编号最多60个字" in refused.stderr
+    assert query(data_dir, "SELECT count(*) FROM cases") == [(2,)]
+
+
 def test_a_sheet_without_old_numbers_brought_in_twice_is_refused(
     data_dir: Path, tmp_path: Path
 ) -> None:

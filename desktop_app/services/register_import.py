@@ -505,38 +505,49 @@ class RegisterImportService(IntakeService):
         )
 
     def _number_errors(self, rows: Sequence[HistoricalRow]) -> list[RowError]:
-        """An old number imported before, or twice in the sheet, is a sheet brought in twice."""
-        numbers = [r.original_number for r in rows if r.original_number]
-        known: dict[str, str] = {}
+        """An old number imported before, or twice in the sheet, for the same year is a sheet
+        brought in twice (offices that number 1, 2, 3 … each year use the numbers again next
+        year; a county's cases at the city are not this site's). Too long a number is refused
+        by its row, not by the database."""
+        longest = Case.original_number.type.length or 60
+        errors = [
+            RowError(r.row, "original_number", f"原编号最多{longest}个字")
+            for r in rows
+            if len(r.original_number) > longest
+        ]
+        numbers = sorted({r.original_number for r in rows if r.original_number})
+        known: dict[tuple[str, int], str] = {}
         with self._db.read() as session:
             for start in range(0, len(numbers), 500):
                 chunk = numbers[start : start + 500]
-                known.update(
-                    session.execute(
-                        select(Case.original_number, Case.number).where(
-                            Case.original_number.in_(chunk)
-                        )
-                    ).all()
-                )
-        errors: list[RowError] = []
-        first: dict[str, int] = {}
+                for original, year, number in session.execute(
+                    select(Case.original_number, Case.year, Case.number).where(
+                        Case.original_number.in_(chunk), Case.origin_site == ""
+                    )
+                ):
+                    known.setdefault((original, year), number)
+        first: dict[tuple[str, int], int] = {}
         for row in rows:
-            number = row.original_number
-            if not number:
+            if not row.original_number or row.form.received_at is None:
                 continue
-            if number in known:
+            key = (row.original_number, row.form.received_at.year)
+            if key in known:
                 errors.append(
                     RowError(
-                        row.row, "original_number", f"原编号 {number} 已导入过（{known[number]}）"
+                        row.row,
+                        "original_number",
+                        f"原编号 {row.original_number} 已导入过（{known[key]}）",
                     )
                 )
-            elif number in first:
+            elif key in first:
                 errors.append(
                     RowError(
-                        row.row, "original_number", f"原编号 {number} 与第{first[number]}行重复"
+                        row.row,
+                        "original_number",
+                        f"原编号 {row.original_number} 与第{first[key]}行重复",
                     )
                 )
-            first.setdefault(number, row.row)
+            first.setdefault(key, row.row)
         return errors
 
     def _repeat_errors(self, rows: Sequence[HistoricalRow]) -> list[RowError]:
