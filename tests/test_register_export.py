@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from desktop_app.domain.assignment_flow import AssignmentState
 from desktop_app.domain.validation import mask_phone
@@ -31,7 +31,7 @@ from desktop_app.services.register_export import (
     ExportCancelled,
     RegisterExportService,
 )
-from desktop_app.storage.models import AuditEntry, Case, CaseEvent
+from desktop_app.storage.models import Assignment, AuditEntry, Case, CaseEvent
 from tests.helpers.cli import as_user, run_bbcs
 from tests.helpers.factories import USER_PASSWORD
 from tests.helpers.supervision_cases import Office, concluded, open_case
@@ -201,6 +201,38 @@ def test_more_cases_than_an_excel_sheet_holds_are_refused_not_cut(
     assert list(folder.iterdir()) == []
     done = _exporter(services).export(clerk, folder / "台账.csv", CaseFilter())
     assert done.cases == 3
+
+
+def test_more_assignments_than_a_sheet_holds_are_refused_too(
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cases fit but the 交办情况 sheet does not (there are more assignments than cases):
+    refused, and no file left, rather than a sheet silently cut (review item 6)."""
+    from desktop_app.errors import UserError
+    from desktop_app.services import register_export
+
+    office = _office(services, clerk, leader)
+    for _ in range(3):  # four assignments on the open case
+        office.assignment(
+            "open",
+            AssignmentState.RESPONDED,
+            issued_at=datetime(2026, 11, 3, 10, 0),
+            responded_at=datetime(2026, 11, 10, 15, 0),
+            returned_reason="",
+        )
+    with services.db.read() as session:
+        assignments = session.scalar(select(func.count()).select_from(Assignment)) or 0
+    assert assignments > 3  # more than the three cases
+    monkeypatch.setattr(register_export, "EXCEL_ROWS", 4)  # a header and three rows
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    with pytest.raises(UserError, match="“交办情况”超过 Excel 一张表最多 3 行的上限"):
+        _exporter(services).export(clerk, folder / "台账.xlsx", CaseFilter())
+    assert list(folder.iterdir()) == []
 
 
 def test_progress_counts_up_to_the_total(

@@ -756,6 +756,13 @@ class _RowWriter:
         sheet = self._sheet
         row = first_row - 1
         for row, values in enumerate(rows, first_row):
+            if row >= EXCEL_ROWS:
+                # XlsxWriter drops such a row without a word; a register missing its tail is
+                # worse than none (the temporary file is removed as for a cancel).
+                raise UserError(
+                    f"“{sheet.name}”超过 Excel 一张表最多 {EXCEL_ROWS - 1:,} 行的上限："
+                    "请按日期或县区分几次导出，或导出为 CSV"
+                )
             if not self._pending:
                 # The row XlsxWriter holds (the header, a row written by it) goes out first,
                 # as it would, and so its styles are numbered in XlsxWriter's order.
