@@ -328,7 +328,7 @@ def test_the_last_unanswered_call_of_a_round_ends_the_visit_without_a_grade(
     detail = services.cases.detail(case_id)
     assert detail.status is CaseStatus.VISITED
     assert (detail.visit_attempts, detail.visit_retry_on, detail.visit_grade) == (3, None, None)
-    assert "已联系3次未果，回访结束" in detail.timeline[-1].summary
+    assert "本轮已联系3次未果，回访结束" in detail.timeline[-1].summary
     assert services.ledger.ids(CaseFilter(visit_retry_due=True)) == []
     assert last_actions(services, 1) == ["visit_unreached"]
 
@@ -349,6 +349,11 @@ def test_a_reopened_case_is_called_afresh(
     detail = services.cases.detail(case_id)
     assert detail.status is CaseStatus.CONCLUDED  # the first call of the new round
     assert detail.visit_retry_on is not None
+    for _ in range(2):
+        services.cases.record_visit_attempt(clerk, case_id, contact=VisitContact.NO_ANSWER)
+    detail = services.cases.detail(case_id)
+    assert detail.status is CaseStatus.VISITED
+    assert "本轮已联系3次未果" in detail.timeline[-1].summary  # not the 6 calls of both rounds
 
 
 def test_a_visit_attempt_needs_a_concluded_case(services: AppServices, clerk: Actor) -> None:

@@ -570,7 +570,7 @@ class CaseService:
             elif refused:
                 summary += "，回访结束（无评价，不计入满意度）"
             else:
-                summary += f"，已联系{case.visit_attempts}次未果，回访结束（无评价，不计入满意度）"
+                summary += f"，本轮已联系{calls + 1}次未果，回访结束（无评价，不计入满意度）"
             if note.strip():
                 summary += f"；{normalize_text(note)}"
             return {

@@ -145,7 +145,20 @@ class RegisterImportDialog(QDialog):
             return sheet, importer.mapping_for(sheet)
 
         self._set_busy("正在读取表格…")
-        Query(self._context.runner, self, work, self._sheet_read).failure(self._failed).run()
+        # A check of the sheet shown before no longer counts (it would enable 全部导入 for
+        # the old sheet while the new one is read); nor does an earlier read.
+        self._check_request += 1
+        request = self._check_request
+
+        def read(answer: tuple[RegisterSheet, list[str]]) -> None:
+            if request == self._check_request:
+                self._sheet_read(answer)
+
+        def failed(exc: Exception) -> None:
+            if request == self._check_request:
+                self._failed(exc)
+
+        Query(self._context.runner, self, work, read).failure(failed).run()
 
     def _sheet_read(self, answer: tuple[RegisterSheet, list[str]]) -> None:
         sheet, mapping = answer

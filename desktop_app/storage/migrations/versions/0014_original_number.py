@@ -1,9 +1,9 @@
 """a case brought in from the old Excel 台账 keeps its number there (原编号, issue 17)
 
-Existing cases get "" (the server default). The column is left out of the record digests
-(services.integrity.UNSIGNED_COLUMNS): a digest covers every signed column, so adding one would
-make every case sealed before it fail ``bbcs check``. The old number is kept on the import's
-audit entry and on the case's 历史导入 entry, both under the audit chain.
+Existing cases get "" (the server default). The column is one of the record digests' late
+columns (services.integrity.LATE_COLUMNS): signed after the others in digest format 3, left out
+while empty, so the cases sealed before it keep their digests. The old number is also kept on
+the import's audit entry and on the case's 历史导入 entry, both under the audit chain.
 
 Revision ID: 0014
 Revises: 0013
