@@ -376,6 +376,27 @@ def test_old_numbers_repeat_by_year_and_a_long_one_is_refused(
     assert query(data_dir, "SELECT count(*) FROM cases") == [(2,)]
 
 
+def test_an_area_the_site_does_not_list_goes_under_other_and_is_kept(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Old sheets name areas their own way, or leave them empty: such rows go under 其他 and
+    the sheet's word stays in the 历史导入 entry, rather than every row being refused."""
+    where = HEADER.index("领域")
+    rows = [list(ROWS[0]), list(ROWS[1])]
+    rows[0][where] = "社保"
+    rows[1][where] = ""
+    result = run_bbcs(
+        "intake", "--from", str(office_sheet(tmp_path / "领域.xlsx", rows)), data_dir=data_dir
+    )
+    assert result.returncode == 0, result.stderr
+    assert query(data_dir, "SELECT area FROM cases ORDER BY id") == [("其他",), ("其他",)]
+    (summary,) = query(
+        data_dir,
+        "SELECT summary FROM case_events WHERE summary LIKE '%领域（原台账）%' ORDER BY id",
+    )[0]
+    assert "领域（原台账）：社保" in summary
+
+
 def test_a_sheet_without_old_numbers_brought_in_twice_is_refused(
     data_dir: Path, tmp_path: Path
 ) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ from desktop_app.services.intake import (
 )
 from desktop_app.services.timeline import add_event
 from desktop_app.storage import search
-from desktop_app.storage.models import Case, Complainant, Site
+from desktop_app.storage.models import Area, Case, Complainant, Site
 from desktop_app.storage.numbering import next_number
 
 SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
@@ -65,6 +65,10 @@ _CHANNEL_WORDS: tuple[tuple[tuple[str, ...], Channel], ...] = (
     (("转办", "交办", "上级"), Channel.REFERRED),
 )
 _NUMBER_FIELDS = {"id_number": "身份证号", "credit_code": "统一社会信用代码", "phone": "联系电话"}
+
+
+FALLBACK_AREA = "其他"  # where a row whose 领域 this site does not list goes
+ORIGINAL_AREA = "领域（原台账）"
 
 
 def historical_number(short_name: str, year: int, seq: int) -> str:
@@ -468,6 +472,7 @@ class RegisterImportService(IntakeService):
     def check_sheet(self, sheet: RegisterSheet, mapping: Sequence[str]) -> SheetCheck:
         """Every row read and checked by the intake form's rules; nothing written."""
         rows, errors = read_rows(sheet, mapping)
+        rows = self._with_known_areas(rows)
         _cleaned, form_errors = self.check_many([r.form for r in rows])
         seen = {(e.row, e.field) for e in errors}
         for error in form_errors:
@@ -503,6 +508,24 @@ class RegisterImportService(IntakeService):
             tuple(sorted(labelled, key=lambda e: e.row)),
             tuple(unknown_columns(sheet, mapping)),
         )
+
+    def _with_known_areas(self, rows: list[HistoricalRow]) -> list[HistoricalRow]:
+        """Old sheets name areas their own way (社保, 房产) or not at all: such a row goes under
+        this site's 其他, and its own word is kept in the 历史导入 entry; without a 其他 the
+        form's rule tells the row to be corrected."""
+        with self._db.read() as session:
+            areas = set(session.scalars(select(Area.name).where(Area.active.is_(True))))
+        if FALLBACK_AREA not in areas:
+            return rows
+        moved: list[HistoricalRow] = []
+        for row in rows:
+            area = row.form.area.strip()
+            if area in areas:
+                moved.append(row)
+                continue
+            extras = (*row.extras, (ORIGINAL_AREA, area)) if area else row.extras
+            moved.append(replace(row, form=replace(row.form, area=FALLBACK_AREA), extras=extras))
+        return moved
 
     def _number_errors(self, rows: Sequence[HistoricalRow]) -> list[RowError]:
         """An old number imported before, or twice in the sheet, for the same year is a sheet
