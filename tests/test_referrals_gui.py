@@ -273,6 +273,8 @@ def test_the_discipline_role_logs_in_to_the_ledger_and_the_register(
     window.show()
     qtbot.waitExposed(window)
     assert not window.dashboard.new_button.isVisible()
+    qtbot.waitUntil(lambda: runner.idle(), timeout=10_000)
+    assert not window.dashboard.exchange_banner.isVisible()  # nothing it could act on
     row = window.navigation.currentRow()
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert window.navigation.currentRow() == row
