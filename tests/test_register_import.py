@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from desktop_app.domain import register_headers as headers
 from desktop_app.domain.register_headers import CellProblem, HistoricalState
+from desktop_app.domain.vocabulary import CaseStatus
 from desktop_app.services.context import FixedClock
 from desktop_app.services.ledger import CaseFilter, Worklist
 from desktop_app.services.register_import import RegisterImportService, read_sheet
@@ -395,6 +396,32 @@ def test_an_area_the_site_does_not_list_goes_under_other_and_is_kept(
         "SELECT summary FROM case_events WHERE summary LIKE '%领域（原台账）%' ORDER BY id",
     )[0]
     assert "领域（原台账）：社保" in summary
+
+
+def test_old_concluded_cases_are_not_owed_a_visit_now(
+    data_dir: Path, tmp_path: Path, clock: FixedClock
+) -> None:
+    """Three years of an old 台账 must not flood 待回访: a concluded historical case stays
+    已办结 (no visit was recorded) but is not on the visit list or its dashboard figure."""
+    from desktop_app.services.app import open_services
+    from desktop_app.services.supervision import Figure
+
+    assert (
+        run_bbcs(
+            "intake", "--from", str(office_sheet(tmp_path / "旧.xlsx")), data_dir=data_dir
+        ).returncode
+        == 0
+    )
+    services = open_services(data_dir, clock=clock)
+    try:
+        admin = services.auth.login("admin", ADMIN_PASSWORD)
+        concluded = services.ledger.ids(CaseFilter(statuses=(CaseStatus.CONCLUDED,)))
+        assert concluded  # the 已解释 row: concluded, never visited
+        counts = services.supervision.counts(admin)
+        assert counts.values[Figure.AWAITING_VISIT] == 0
+        assert services.ledger.ids(CaseFilter(awaiting_visit=True)) == []
+    finally:
+        services.close()
 
 
 def test_a_sheet_without_old_numbers_brought_in_twice_is_refused(

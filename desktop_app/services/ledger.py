@@ -90,6 +90,9 @@ class CaseFilter:
     awaiting_signature: bool = False
     # 待重拨: a return visit that did not reach the person waits for another call (issue 16).
     visit_retry_due: bool = False
+    # 待回访: concluded here and not yet visited. A case brought in from an old 台账 (its number
+    # in the historical series, a negative seq) is owed no call years later.
+    awaiting_visit: bool = False
     worklist: Worklist | None = None
     # The day "today" means for the worklists and, with visit_retry_due, the retry day it has
     # reached: set by whoever builds the filter from the injected clock, so a count and its list
@@ -301,7 +304,7 @@ class LedgerService:
                 awaiting_triage=count(
                     Case.status == CaseStatus.REGISTERED.value, Case.nature.is_(None)
                 ),
-                awaiting_visit=count(Case.status == CaseStatus.CONCLUDED.value),
+                awaiting_visit=count(*_awaiting_visit()),
                 this_month=count(Case.received_at >= start_of_month),
                 total=count(),
                 awaiting_signature=count(Case.id.in_(_awaiting_signature())),
@@ -435,6 +438,8 @@ def conditions(case_filter: CaseFilter) -> list[ColumnElement[bool]]:
         terms += [Case.status == CaseStatus.REGISTERED.value, Case.nature.is_(None)]
     if case_filter.awaiting_signature:
         terms.append(Case.id.in_(_awaiting_signature()))
+    if case_filter.awaiting_visit:
+        terms += _awaiting_visit()
     if case_filter.visit_retry_due:
         terms += [Case.status == CaseStatus.CONCLUDED.value, Case.visit_retry_on.is_not(None)]
         if case_filter.today is not None:
@@ -535,6 +540,10 @@ def _awaiting_reply() -> ColumnElement[bool]:
         Case.replied_at.is_(None),
         or_(Case.nature == Nature.CANT.value, answered),
     )
+
+
+def _awaiting_visit() -> list[ColumnElement[bool]]:
+    return [Case.status == CaseStatus.CONCLUDED.value, Case.seq > 0]
 
 
 def _awaiting_signature() -> Select[Any]:

@@ -102,8 +102,9 @@ class SupervisionQueries:
     def case_filters(self, today: date, user_id: int | None) -> dict[Figure, CaseFilter]:
         """The ledger filter that lists each case figure's cases as of ``today``.
 
-        待回访 is every concluded case (each is visited, DESIGN §3); 待重拨 those of them whose
-        person was not reached and whose retry day has come. 未办结 is 已登记 + 办理中.
+        待回访 is every case concluded here (each is visited, DESIGN §3; not one brought in
+        from an old 台账); 待重拨 those whose person was not reached and whose retry day has
+        come. 未办结 is 已登记 + 办理中.
         """
         open_statuses = (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
         return {
@@ -114,7 +115,7 @@ class SupervisionQueries:
             Figure.MINE: CaseFilter(worklist=Worklist.MINE, today=today, user_id=user_id),
             Figure.BASIS_MISSING: CaseFilter(worklist=Worklist.BASIS_MISSING, today=today),
             Figure.AWAITING_REPLY: CaseFilter(worklist=Worklist.AWAITING_REPLY, today=today),
-            Figure.AWAITING_VISIT: CaseFilter(statuses=(CaseStatus.CONCLUDED,)),
+            Figure.AWAITING_VISIT: CaseFilter(awaiting_visit=True),
             Figure.VISIT_RETRY: CaseFilter(visit_retry_due=True, today=today),
             Figure.REGISTERED_TODAY: CaseFilter(received_from=today, received_to=today),
             Figure.OPEN_CASES: CaseFilter(statuses=open_statuses),

@@ -36,6 +36,7 @@ from desktop_app.ui.list_table import (
 from desktop_app.ui.operations import Query
 
 RETRY = "visit_retry"  # the status list's entry for 待重拨
+AWAITING_VISIT = "awaiting_visit"  # … and for 待回访
 _WORKLISTS = {worklist.value for worklist in Worklist}
 # A query reads its first FIRST_ROWS ids, and MORE_ROWS more each time the view reaches the end:
 # at a city of 1.5 million cases every id of a query would cost seconds (issue 18).
@@ -78,6 +79,7 @@ class LedgerPage(QWidget):
         # The supervision lists (issue 16): what the 工作台's figures open.
         for worklist in Worklist:
             self.status.addItem(worklist.label, worklist.value)
+        self.status.addItem("待回访（已办结）", AWAITING_VISIT)
         self.status.addItem("待重拨（回访未联系上）", RETRY)
         for status in CaseStatus:
             self.status.addItem(status.label, status.value)
@@ -178,6 +180,8 @@ class LedgerPage(QWidget):
             self.status.setCurrentIndex(self.status.findData(case_filter.worklist.value))
         elif case_filter.visit_retry_due:
             self.status.setCurrentIndex(self.status.findData(RETRY))
+        elif case_filter.awaiting_visit:
+            self.status.setCurrentIndex(self.status.findData(AWAITING_VISIT))
         elif case_filter.statuses and set(case_filter.statuses) == {
             CaseStatus.REGISTERED,
             CaseStatus.IN_PROGRESS,
@@ -204,7 +208,7 @@ class LedgerPage(QWidget):
         status = self.status.currentData()
         if status == "open":
             statuses: tuple[CaseStatus, ...] = (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)
-        elif status in ("untriaged", "unsigned", RETRY) or status in _WORKLISTS:
+        elif status in ("untriaged", "unsigned", RETRY, AWAITING_VISIT) or status in _WORKLISTS:
             statuses = ()
         elif status:
             statuses = (CaseStatus(status),)
@@ -223,6 +227,7 @@ class LedgerPage(QWidget):
             awaiting_signature=status == "unsigned",
             site_code=self.site.currentData(),
             visit_retry_due=status == RETRY,
+            awaiting_visit=status == AWAITING_VISIT,
             worklist=Worklist(status) if status in _WORKLISTS else None,
             # The lists that count from a day count from the clock's (no database read).
             today=self._context.services.clock.now().date(),
