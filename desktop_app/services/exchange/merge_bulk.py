@@ -8,7 +8,8 @@ that may change something go to the row-by-row merge (``merge_rows``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import func, select, text
@@ -195,29 +196,19 @@ class BulkCopy:
         incoming = max(result.rowcount, 0)  # type: ignore[attr-defined]
         if not incoming:
             return
-        self.outcomes.report.added[name] += incoming
-        if name == "cases":
-            self.outcomes.first_new_case = before + 1
-            self.outcomes.new_cases = incoming
-        for column, target in refs:
-            if target == name:
-                self.session.execute(
-                    text(
-                        f'UPDATE main."{name}" AS m SET "{column}" = '
-                        f"({self.references.owned_id(name, f'r.{column}')}) FROM {source} AS r "
-                        f'WHERE r."{column}" IS NOT NULL AND m.uuid = r.uuid AND m.id > :before'
-                    ),
-                    {"before": before, "owner": self.owner},
-                )
-        if nullable:
-            counted = ", ".join(f'count("{c}")' for c, _t in nullable)
-            found = self.session.execute(
-                text(f'SELECT {counted} FROM main."{name}" WHERE id > :before'),
-                {"before": before},
-            ).one()
-            if sent != tuple(found):
-                self._find_bad_reference(spec, refs, new)
-                raise foreign_reference()
+        found = settle_added(
+            self.session,
+            self.owner,
+            self.references,
+            self.outcomes,
+            Added(name, f'main."{name}"', source, before, incoming),
+            refs,
+            nullable,
+            sent,
+        )
+        if not found:
+            self._find_bad_reference(spec, refs, new)
+            raise foreign_reference()
 
     def copy_search_text(self, checked: Callable[[], None]) -> int:
         """Index the bulk-added cases with the search text the sender shipped; returns how many
@@ -299,3 +290,53 @@ class BulkCopy:
                 {"owner": self.owner},
             ):
                 raise foreign_reference()
+
+
+@dataclass(frozen=True)
+class Added:
+    """The rows a bulk ``INSERT … SELECT`` just added to a table."""
+
+    name: str  # the table
+    table: str  # as SQL names it (main."cases" on SQLite, "cases" on PostgreSQL)
+    source: str  # the rows it took them from (the records file's table, or a staging table)
+    before: int  # the table's highest id before: the new rows are those after it
+    incoming: int
+
+
+def settle_added(
+    session: Session,
+    owner: str,
+    references: References,
+    outcomes: Outcomes,
+    added: Added,
+    refs: Sequence[tuple[str, str]],
+    nullable: Sequence[tuple[str, str]],
+    sent: tuple[int, ...],
+) -> bool:
+    """After a bulk insert, on either engine: the new rows counted in the report, their
+    references to their own table (linked cases, parent assignments) set now that every row
+    is in, and whether each nullable reference that was sent found its row (False: the caller
+    names the bad one and refuses)."""
+    name = added.name
+    if added.incoming:
+        outcomes.report.added[name] += added.incoming
+        if name == "cases":
+            outcomes.first_new_case = added.before + 1
+            outcomes.new_cases = added.incoming
+    for column, target in refs:
+        if target == name:
+            session.execute(
+                text(
+                    f'UPDATE {added.table} AS m SET "{column}" = '
+                    f"({references.owned_id(name, f'r.{column}')}) FROM {added.source} AS r "
+                    f'WHERE r."{column}" IS NOT NULL AND m.uuid = r.uuid AND m.id > :before'
+                ),
+                {"before": added.before, "owner": owner},
+            )
+    if not nullable:
+        return True
+    counted = ", ".join(f'count("{c}")' for c, _t in nullable)
+    found = session.execute(
+        text(f"SELECT {counted} FROM {added.table} WHERE id > :before"), {"before": added.before}
+    ).one()
+    return sent == tuple(found)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop_app.services import integrity
-from desktop_app.services.exchange.merge_bulk import BULK_ROWS
+from desktop_app.services.exchange.merge_bulk import BULK_ROWS, Added, settle_added
 from desktop_app.services.exchange.merge_outcomes import Outcomes
 from desktop_app.services.exchange.merge_references import (
     References,
@@ -271,29 +271,19 @@ class CopyBulk:
             raise
         self.session.execute(text("RELEASE SAVEPOINT bbcs_copy"))
         incoming = max(result.rowcount, 0)  # type: ignore[attr-defined]
-        if incoming:
-            self.outcomes.report.added[name] += incoming
-        if name == "cases" and incoming:
-            self.outcomes.first_new_case = before + 1
-            self.outcomes.new_cases = incoming
-        for column, target in refs:
-            if target == name:
-                self.session.execute(
-                    text(
-                        f'UPDATE "{name}" AS m SET "{column}" = '
-                        f"({self.references.owned_id(name, f'r.{column}')}) FROM {source} AS r "
-                        f'WHERE r."{column}" IS NOT NULL AND m.uuid = r.uuid AND m.id > :before'
-                    ),
-                    {"before": before, "owner": self.owner},
-                )
-        if nullable:
-            counted = ", ".join(f'count("{c}")' for c, _t in nullable)
-            found = self.session.execute(
-                text(f'SELECT {counted} FROM "{name}" WHERE id > :before'), {"before": before}
-            ).one()
-            if sent != tuple(found):
-                self._find_bad_reference(spec, refs)
-                raise foreign_reference()
+        found = settle_added(
+            self.session,
+            self.owner,
+            self.references,
+            self.outcomes,
+            Added(name, f'"{name}"', source, before, incoming),
+            refs,
+            nullable,
+            sent,
+        )
+        if not found:
+            self._find_bad_reference(spec, refs)
+            raise foreign_reference()
         integrity.seal_added(self.session, name)
         self._build_indexes(rebuilt)
 
