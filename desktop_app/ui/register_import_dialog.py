@@ -38,6 +38,7 @@ from desktop_app.services.register_import import (
 )
 from desktop_app.ui.common import UiContext, show_error
 from desktop_app.ui.operations import Action, Query
+from desktop_app.ui.screen import size_to_screen
 
 PREVIEW_ROWS = 30
 FILE_FILTER = "Excel/WPS 表格 (*.xlsx *.xlsm *.xls *.xlsb *.ods)"
@@ -51,7 +52,8 @@ class RegisterImportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("导入旧台账")
-        self.resize(1180, 660)  # fits 1366×768 with the taskbar
+        # 1180×660 on a 1366×768 laptop; less where the screen is smaller or scaled (125 %).
+        size_to_screen(self, 1180, 660)
         self._context = context
         services = context.services
         self._importer = RegisterImportService(
