@@ -271,25 +271,48 @@ class BulkCopy:
     def _find_bad_reference(self, spec: TableSpec, refs: list[tuple[str, str]], new: str) -> None:
         """Refuse with the first reference of the new rows that points at nothing here, or at
         another site's record."""
-        source = f'{ATTACHED}."{spec.name}"'
-        for column, target in refs:
-            missing = self.session.scalar(
-                text(
-                    f'SELECT r."{column}" FROM {source} r WHERE {new} AND r."{column}" IS NOT NULL '
-                    f'AND NOT EXISTS (SELECT 1 FROM main."{target}" x WHERE x.uuid = r."{column}") '
-                    "LIMIT 1"
-                )
+        find_bad_reference(
+            self.session,
+            self.owner,
+            self.references,
+            f'{ATTACHED}."{spec.name}"',
+            refs,
+            schema="main.",
+            new=new,
+        )
+
+
+def find_bad_reference(
+    session: Session,
+    owner: str,
+    references: References,
+    source: str,
+    refs: Sequence[tuple[str, str]],
+    *,
+    schema: str = "",
+    new: str = "TRUE",
+) -> None:
+    """Raise for the first row of ``source`` (those that are ``new``) whose reference points at
+    nothing in this database (``schema``: SQLite's main., "" on PostgreSQL), or at a record of
+    another site than the sender's; on either engine's bulk path."""
+    for column, target in refs:
+        missing = session.scalar(
+            text(
+                f'SELECT r."{column}" FROM {source} r WHERE {new} AND r."{column}" IS NOT NULL '
+                f'AND NOT EXISTS (SELECT 1 FROM {schema}"{target}" x WHERE x.uuid = r."{column}") '
+                "LIMIT 1"
             )
-            if missing is not None:
-                raise missing_reference(target, missing)
-            if self.session.scalar(
-                text(
-                    f'SELECT 1 FROM {source} r WHERE {new} AND r."{column}" IS NOT NULL '
-                    f"AND ({self.references.owned_id(target, f'r.{column}')}) IS NULL LIMIT 1"
-                ),
-                {"owner": self.owner},
-            ):
-                raise foreign_reference()
+        )
+        if missing is not None:
+            raise missing_reference(target, missing)
+        if session.scalar(
+            text(
+                f'SELECT 1 FROM {source} r WHERE {new} AND r."{column}" IS NOT NULL '
+                f"AND ({references.owned_id(target, f'r.{column}')}) IS NULL LIMIT 1"
+            ),
+            {"owner": owner},
+        ):
+            raise foreign_reference()
 
 
 @dataclass(frozen=True)

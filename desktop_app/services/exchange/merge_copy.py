@@ -23,12 +23,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop_app.services import integrity
-from desktop_app.services.exchange.merge_bulk import BULK_ROWS, Added, settle_added
+from desktop_app.services.exchange.merge_bulk import (
+    BULK_ROWS,
+    Added,
+    find_bad_reference,
+    settle_added,
+)
 from desktop_app.services.exchange.merge_outcomes import Outcomes
 from desktop_app.services.exchange.merge_references import (
     References,
     foreign_reference,
-    missing_reference,
 )
 from desktop_app.services.exchange.merge_rows import RowMerge
 from desktop_app.services.exchange.records_file import RecordsFile
@@ -314,25 +318,7 @@ class CopyBulk:
     def _find_bad_reference(self, spec: TableSpec, refs: list[tuple[str, str]]) -> None:
         """Refuse with the first staged reference that points at nothing here, or at another
         site's record."""
-        source = staging(spec.name)
-        for column, target in refs:
-            missing = self.session.scalar(
-                text(
-                    f'SELECT r."{column}" FROM {source} r WHERE r."{column}" IS NOT NULL '
-                    f'AND NOT EXISTS (SELECT 1 FROM "{target}" x WHERE x.uuid = r."{column}") '
-                    "LIMIT 1"
-                )
-            )
-            if missing is not None:
-                raise missing_reference(target, missing)
-            if self.session.scalar(
-                text(
-                    f'SELECT 1 FROM {source} r WHERE r."{column}" IS NOT NULL '
-                    f"AND ({self.references.owned_id(target, f'r.{column}')}) IS NULL LIMIT 1"
-                ),
-                {"owner": self.owner},
-            ):
-                raise foreign_reference()
+        find_bad_reference(self.session, self.owner, self.references, staging(spec.name), refs)
 
 
 def _derived_columns(table: str, columns: list[str]) -> list[str]:
