@@ -15,13 +15,14 @@ import pytest
 from alembic import command
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, column, select, table, text
+from sqlalchemy import Connection, Engine, column, select, table, text, update
 
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import FixedClock
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.storage import search
 from desktop_app.storage.database import alembic_config, make_engine
+from desktop_app.storage.models import Case
 from tests.helpers import pg
 from tests.helpers.factories import USER_PASSWORD, person_form
 from tests.helpers.site import county_site
@@ -90,6 +91,22 @@ def test_postgresql_finds_what_sqlite_finds(
 ) -> None:
     sqlite, postgresql = both
     assert _found(postgresql, query) == _found(sqlite, query)
+
+
+def test_an_old_number_is_found_in_either_letter_case_on_both_engines(
+    both: tuple[AppServices, AppServices],
+) -> None:
+    """原编号 typed in small letters finds the case on PostgreSQL as on SQLite (review item 8)."""
+    for services in both:
+        with services.db.write() as session:
+            session.execute(
+                update(Case)
+                .where(Case.number == "杞县-2026-0001")
+                .values(original_number="QX2023-001")
+            )
+    sqlite, postgresql = both
+    for query in ("qx2023-001", "QX2023-001"):
+        assert _found(postgresql, query) == _found(sqlite, query) == ["杞县-2026-0001"], query
 
 
 def test_the_queries_find_something(both: tuple[AppServices, AppServices]) -> None:

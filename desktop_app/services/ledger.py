@@ -348,7 +348,10 @@ class LedgerService:
                 query = query.where(  # or an old 台账 number (原编号) written the same way
                     or_(
                         Case.number.startswith(f"{prefix}-", autoescape=True),
-                        Case.original_number.startswith(text.strip(), autoescape=True),
+                        # Either letter case on both engines (SQLite's LIKE ignores it).
+                        func.lower(Case.original_number).startswith(
+                            text.strip().lower(), autoescape=True
+                        ),
                     )
                 )
                 if not rest.strip("-"):
