@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from desktop_app.domain.intake_rules import FIELD_LABELS
 from desktop_app.domain.vocabulary import Outcome, VisitGrade
 
 # Field code → its Chinese name, as the mapping combo and ``--map`` show it. The intake form's
@@ -24,20 +25,26 @@ FIELDS: dict[str, str] = {
     "received_at": "受理日期",
     "name": "反映人",
     "complainant_type": "反映人类型",
-    "id_number": "身份证号",
-    "credit_code": "统一社会信用代码",
-    "contact_person": "联系人",
-    "phone": "联系电话",
-    "address": "地址",
-    "title": "反映事项",
-    "description": "具体情况",
-    "area": "领域",
-    "channel": "来源渠道",
-    "stuck_at": "受阻环节",
-    "visits_count": "往返次数",
+    # The intake form's own names for the fields a register calls the same.
+    **{
+        code: FIELD_LABELS[code]
+        for code in (
+            "id_number",
+            "credit_code",
+            "contact_person",
+            "phone",
+            "address",
+            "title",
+            "description",
+            "area",
+            "channel",
+            "stuck_at",
+            "visits_count",
+        )
+    },
     "respondent_name": "被反映人",
-    "respondent_unit": "被反映人单位",
-    "campaign": "专项活动",
+    "respondent_unit": FIELD_LABELS["respondent_unit"],
+    "campaign": FIELD_LABELS["campaign"],
     "department": "承办单位",
     "result": "办理结果",
     "concluded_on": "办结日期",
