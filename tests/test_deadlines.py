@@ -396,6 +396,66 @@ def test_a_closure_moves_the_written_basis_of_a_cant_case(
     assert services.calendar.overrides()[0].name == "放假"  # empty name gets a default
 
 
+def test_an_imported_holiday_moves_a_missing_basis_after_conclusion_but_not_a_settled_one(
+    services: AppServices, clerk: Actor, leader: Actor, admin: Actor
+) -> None:
+    """A missing written basis stays on the calendar after 办结 and 回访 (issue 16), so its day
+    moves with the calendar like an open deadline's; once it arrived or was waived it stays."""
+
+    def concluded_cant(title: str) -> int:
+        case_id = new_case(services, clerk, Nature.CANT, Approach.ORDER, title=title)
+        services.cases.conclude(
+            clerk,
+            case_id,
+            outcome=Outcome.EXPLAINED,
+            what_was_done="政策规定不能办理，已当面解释",
+            reply_method=ReplyMethod.PHONE,
+            reply_text="已解释政策依据",
+        )
+        return case_id
+
+    missing = concluded_cant("公积金提取")
+    visited = concluded_cant("户口迁移")
+    services.cases.record_visit(clerk, visited, grade=VisitGrade.SATISFIED)
+    received = concluded_cant("不动产登记")
+    services.cases.record_basis(clerk, received, received_on=date(2026, 11, 25), signed_by="王局长")
+    waived = concluded_cant("营业执照变更")
+    services.cases.waive_basis(leader, waived, "部门已当面出具说明")
+    assert fields(services, missing)["status"] == CaseStatus.CONCLUDED.value
+    assert fields(services, visited)["status"] == CaseStatus.VISITED.value
+    settled = (received, waived)  # concluded too: only their visit moves
+    for cid in (missing, visited, received, waived):
+        assert fields(services, cid)["basis_due_date"] == date(2026, 11, 30)
+
+    def numbers(case_ids: tuple[int, ...]) -> set[str]:
+        return {fields(services, cid)["number"] for cid in case_ids}
+
+    moved, changes = services.calendar.import_csv(admin, "2026-11-27,否,停电闭厅\n")
+
+    for cid in (missing, visited):
+        row = fields(services, cid)
+        assert row["basis_due_date"] == date(2026, 12, 1)
+        note = summaries(services, cid, EventKind.NOTE)
+        assert len(note) == 1 and "不能办依据" in note[0]
+        assert re.search(chinese_date(date(2026, 12, 1)), note[0])
+    assert sorted(
+        (m.case_number, m.what, m.after) for m in moved if m.what == "不能办依据"
+    ) == sorted(
+        (fields(services, cid)["number"], "不能办依据", date(2026, 12, 1))
+        for cid in (missing, visited)
+    )
+    assert set(changes.case_ids) >= {missing, visited}
+    for cid in settled:
+        assert fields(services, cid)["basis_due_date"] == date(2026, 11, 30)
+        assert not any("不能办依据" in n for n in summaries(services, cid, EventKind.NOTE))
+    assert {(m.case_number, m.what) for m in moved if m.case_number in numbers(settled)} == {
+        (number, "回访") for number in numbers(settled)
+    }
+    entry = audit_of(services, "import_calendar")[-1]
+    assert entry.after is not None and entry.after["moved_deadlines"] == len(moved)
+    assert services.maintenance.check().ok
+
+
 def test_a_closure_moves_the_visit_of_a_concluded_case_but_not_closed_ones(
     services: AppServices, clerk: Actor, admin: Actor
 ) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.deadlines import (
@@ -20,7 +20,7 @@ from desktop_app.domain.deadlines import (
 )
 from desktop_app.domain.vocabulary import CaseStatus
 from desktop_app.domain.workdays import provisional_warning
-from desktop_app.services.calendar import OPEN_CODES, CalendarService
+from desktop_app.services.calendar import OPEN_CODES, CalendarService, basis_outstanding
 from desktop_app.services.roster import DutyRole, shifts_in
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Case, Complainant, Department
@@ -64,23 +64,14 @@ def _column(kind: DeadlineKind) -> Any:
     }[kind]
 
 
-# A missing written basis stays due after the case is concluded (and visited), until it arrives
-# or a leader waives it (issue 16); a withdrawn (or screened-out) case needs none. Written as the
-# statuses it is NOT: SQLite, without statistics, reads an IN list of four statuses through the
-# status index (nearly every case, 40 ms at 100,000) instead of the basis deadline's own.
-_NO_BASIS_STATUSES = (CaseStatus.WITHDRAWN.value, CaseStatus.SCREENED_OUT.value)
-
-
 def _pending(kind: DeadlineKind) -> ColumnElement[bool]:
     """A deadline is still to be met only while its step is not done."""
     if kind is DeadlineKind.VISIT:
         return Case.status == CaseStatus.CONCLUDED.value
     if kind is DeadlineKind.BASIS:
-        return and_(
-            Case.status.not_in(_NO_BASIS_STATUSES),
-            Case.basis_received_on.is_(None),
-            Case.basis_waived_reason == "",
-        )
+        # A missing written basis stays due after the case is concluded (and visited), until
+        # it arrives or a leader waives it (issue 16).
+        return basis_outstanding()
     return Case.status.in_(OPEN_CODES)
 
 
