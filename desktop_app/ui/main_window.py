@@ -58,6 +58,24 @@ PREFERRED_HEIGHT = 900
 
 PLANNED: dict[str, str] = {}
 
+# Each screen's own key, the same whatever the role: Ctrl+3 is 事项台账 for everyone, and a
+# screen a role does not see simply has no key for it (counting a role's own list made Ctrl+3
+# 期限日历 for the auditor). The ten most used take the digits; settings has the usual Ctrl+,.
+PAGE_KEYS: dict[str, str] = {
+    "工作台": "Ctrl+1",
+    "受理登记": "Ctrl+2",
+    "事项台账": "Ctrl+3",
+    "期限日历": "Ctrl+4",
+    "交办单": "Ctrl+5",
+    "问责线索": "Ctrl+6",
+    "一类事与预警": "Ctrl+7",
+    "联席会议": "Ctrl+8",
+    "统计通报": "Ctrl+9",
+    "数据交换": "Ctrl+0",
+    "系统设置": "Ctrl+,",
+    "审计日志": "Ctrl+Shift+A",
+}
+
 
 class PlannedPage(QWidget):
     """A screen that a later release fills in; says what it will do."""
@@ -132,9 +150,9 @@ class MainWindow(QMainWindow):
         self._built: dict[str, QWidget] = {}
         self._build_pages()
 
-        for number in range(1, len(self._page_names) + 1):
-            QShortcut(QKeySequence(f"Ctrl+{number}"), self).activated.connect(
-                lambda n=number: self.navigation.setCurrentRow(n - 1)
+        for title, keys in PAGE_KEYS.items():
+            QShortcut(QKeySequence(keys), self).activated.connect(
+                lambda title=title: self.go_to(title)
             )
         QShortcut(QKeySequence.StandardKey.New, self).activated.connect(
             lambda: self.go_to("受理登记")
@@ -289,7 +307,12 @@ class MainWindow(QMainWindow):
             self.screen_lock.start()  # the idle minutes may have changed
 
     def _add_page(self, title: str, widget: QWidget) -> None:
-        self.navigation.addItem(QListWidgetItem(title))
+        item = QListWidgetItem(title)
+        keys = PAGE_KEYS.get(title)
+        if keys is not None:
+            native = QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)
+            item.setToolTip(f"{title}（{native}）")
+        self.navigation.addItem(item)
         self.pages.addWidget(widget)
         self._page_names.append(title)
 
