@@ -1,6 +1,7 @@
 """更正: putting right what was registered wrong, on a case and on its complainant.
 
-A typo in a name, a wrong area or channel, a mistyped phone: each is corrected with a reason,
+A typo in a name, a wrong area or channel, a mistyped phone, who is complained about (often learnt
+after intake, and what a 问责 referral is prefilled from): each is corrected with a reason,
 checked exactly as intake checks it (``domain.intake_rules``), audited with before and after,
 written on the timeline, re-indexed for search and sent with the next upload (the rows' version
 goes up). The complainant is one record shared by all their cases, so correcting it touches each
@@ -26,7 +27,7 @@ from desktop_app.domain.case_flow import EventKind, advance
 from desktop_app.domain.intake_rules import IntakeForm
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.validation import mask_id_number, mask_phone, normalize_text
-from desktop_app.domain.vocabulary import CaseStatus, Channel, ComplainantKind
+from desktop_app.domain.vocabulary import CaseStatus, Channel, ComplainantKind, Conduct
 from desktop_app.errors import NotFound, PermissionDenied, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.assignments import printed_matter
@@ -53,6 +54,12 @@ class CaseFields:
     stuck_at: str
     stuck_department_id: int | None
     received_at: datetime
+    # Who is complained about: often learnt only after intake (seed 002: the clerk's name came
+    # out at the 现场督办), and what a 问责 referral proposed from the case is prefilled from.
+    respondent_name: str = ""
+    respondent_post: str = ""
+    respondent_unit: str = ""
+    respondent_conduct: tuple[str, ...] = ()  # Conduct codes
 
 
 @dataclass(frozen=True)
@@ -354,6 +361,10 @@ def _case_fields(case: Case) -> CaseFields:
         stuck_at=case.stuck_at,
         stuck_department_id=case.stuck_department_id,
         received_at=case.received_at,
+        respondent_name=case.respondent_name,
+        respondent_post=case.respondent_post,
+        respondent_unit=case.respondent_unit,
+        respondent_conduct=_conduct_order(tuple(case.respondent_conduct or ())),
     )
 
 
@@ -389,6 +400,10 @@ def _as_intake_form(form: CorrectionForm, visits_count: int) -> IntakeForm:
         visits_count=visits_count,
         received_at=c.received_at,
         id_override_reason=p.id_override_reason,
+        respondent_name=c.respondent_name,
+        respondent_post=c.respondent_post,
+        respondent_unit=c.respondent_unit,
+        respondent_conduct=c.respondent_conduct,
     )
 
 
@@ -408,6 +423,12 @@ def _normalized(form: CorrectionForm, stored: CorrectionForm) -> CorrectionForm:
             stuck_at=clean.stuck_at,
             stuck_department_id=clean.stuck_department_id,
             received_at=received,
+            respondent_name=clean.respondent_name,
+            respondent_post=clean.respondent_post,
+            respondent_unit=clean.respondent_unit,
+            # In Conduct's order, as intake's boxes list them: ticking the same set in another
+            # order is no change.
+            respondent_conduct=_conduct_order(clean.respondent_conduct),
         ),
         complainant=ComplainantFields(
             kind=clean.complainant_kind,
@@ -421,6 +442,12 @@ def _normalized(form: CorrectionForm, stored: CorrectionForm) -> CorrectionForm:
         ),
         reason=normalize_text(form.reason),
     )
+
+
+def _conduct_order(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """Known codes in Conduct's order, then any others as given (intake_rules refuses them)."""
+    order = {code: index for index, code in enumerate(Conduct._value2member_map_)}
+    return tuple(sorted(codes, key=lambda c: order.get(c, len(order))))
 
 
 def _changed_fields(stored: CorrectionForm, clean: CorrectionForm) -> list[str]:
@@ -470,6 +497,10 @@ def _apply_case(case: Case, new: CaseFields) -> None:
     case.stuck_at = new.stuck_at
     case.stuck_department_id = new.stuck_department_id
     case.received_at = new.received_at
+    case.respondent_name = new.respondent_name
+    case.respondent_post = new.respondent_post
+    case.respondent_unit = new.respondent_unit
+    case.respondent_conduct = list(new.respondent_conduct)
 
 
 def _shown_changes(
@@ -488,7 +519,7 @@ def _shown_changes(
 
 
 def _show(session: Session, key: str, value: Any) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == ():
         return ""
     if key == "stuck_department_id":
         department = session.get(Department, value)
@@ -497,6 +528,10 @@ def _show(session: Session, key: str, value: Any) -> str:
         return Channel(value).label
     if key == "received_at":
         return f"{value:%Y-%m-%d %H:%M}"
+    if key == "respondent_conduct":
+        return "、".join(
+            Conduct(c).label if c in Conduct._value2member_map_ else str(c) for c in value
+        )
     if key == "id_number":
         return mask_id_number(str(value))
     if key == "phone":  # the timeline and the audit log are stored: no number in clear

@@ -12,11 +12,13 @@ from datetime import datetime
 
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateTimeEdit,
     QDialog,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -29,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.domain import validation
-from desktop_app.domain.vocabulary import Channel, ComplainantKind
+from desktop_app.domain.vocabulary import Channel, ComplainantKind, Conduct
 from desktop_app.errors import ValidationFailed
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
@@ -47,6 +49,8 @@ from desktop_app.ui.screen import size_to_screen
 
 # Fields that must not be left empty (as at intake), and the reason.
 _REQUIRED = frozenset({"name", "title", "contact_person", "reason"})
+# 被反映问题's boxes per row (the longest label, 一次性告知不到位, fits a third of the column).
+_CONDUCT_COLUMNS = 3
 
 
 def steady_error() -> FieldError:
@@ -135,7 +139,13 @@ class CorrectionDialog(QDialog):
         self._matter_form = QFormLayout(matter)
         self._matter_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self._matter_form.setVerticalSpacing(2)
-        body.addWidget(matter, 1)
+        # Each column at its natural height, the spare room below: the longer right column must
+        # not spread the matter's rows apart.
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(matter)
+        left.addStretch(1)
+        body.addLayout(left, 1)
         case = self._stored.case
         self.title = QLineEdit(case.title)
         self._add(self._matter_form, "title", "反映事项", self.title)
@@ -188,7 +198,11 @@ class CorrectionDialog(QDialog):
         self._person_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self._person_form.setVerticalSpacing(2)
         person_layout.addLayout(self._person_form)
-        body.addWidget(person_box, 1)
+        # The person above who is complained about: the matter's column is the longer one.
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(person_box)
+        body.addLayout(right, 1)
         person = self._stored.complainant
         is_person = self._kind is ComplainantKind.PERSON
         self.name = QLineEdit(person.name)
@@ -212,7 +226,8 @@ class CorrectionDialog(QDialog):
         self._add(self._person_form, "phone", "联系电话", self.phone)
         self.address = QLineEdit(person.address)
         self._add(self._person_form, "address", "地址", self.address)
-        person_layout.addStretch(1)
+        self._build_respondent(right)
+        right.addStretch(1)
 
         # Why: always in sight, beside the buttons ---------------------------------------------
         why = QFormLayout()
@@ -238,6 +253,37 @@ class CorrectionDialog(QDialog):
         outer.addLayout(buttons)
         self.title.setFocus()
         self._initial = self.current_form()  # what "unsaved input" is measured against
+
+    def _build_respondent(self, column: QVBoxLayout) -> None:
+        """被反映对象: often named only after intake (seed 002: the clerk who refused came out
+        at the 现场督办); a 问责 referral proposed from the case is prefilled from it."""
+        case = self._stored.case
+        box = QGroupBox("被反映对象（受理后查明的，可在此补充）")
+        form = QFormLayout(box)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setVerticalSpacing(2)
+        self.respondent_name = QLineEdit(case.respondent_name)
+        self.respondent_name.setPlaceholderText("姓名（不知道可不填）")
+        self._add(form, "respondent_name", "被反映人", self.respondent_name)
+        self.respondent_post = QLineEdit(case.respondent_post)
+        self.respondent_post.setPlaceholderText("如：综合窗口工作人员")
+        self._add(form, "respondent_post", "职务/岗位", self.respondent_post)
+        self.respondent_unit = QLineEdit(case.respondent_unit)
+        self.respondent_unit.setPlaceholderText("如：县人民医院")
+        self._add(form, "respondent_unit", "单位", self.respondent_unit)
+        conduct_host = QWidget()
+        grid = QGridLayout(conduct_host)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(2)
+        self.conduct_boxes: dict[Conduct, QCheckBox] = {}
+        for index, conduct in enumerate(Conduct):
+            check = QCheckBox(conduct.label)
+            check.setChecked(conduct.value in case.respondent_conduct)
+            check.toggled.connect(lambda _on: self._field_edited("respondent_conduct"))
+            self.conduct_boxes[conduct] = check
+            grid.addWidget(check, *divmod(index, _CONDUCT_COLUMNS))
+        self._add(form, "respondent_conduct", "被反映问题", conduct_host)
+        column.addWidget(box)
 
     def _add(self, form: QFormLayout, key: str, label: str, widget: QWidget) -> None:
         host = QWidget()
@@ -316,6 +362,10 @@ class CorrectionDialog(QDialog):
                 stuck_at=self.stuck_at.text(),
                 stuck_department_id=self.stuck_department.currentData(),
                 received_at=received,
+                respondent_name=self.respondent_name.text(),
+                respondent_post=self.respondent_post.text(),
+                respondent_unit=self.respondent_unit.text(),
+                respondent_conduct=self._conduct_codes(),
             ),
             complainant=ComplainantFields(
                 kind=self._kind,
@@ -329,6 +379,14 @@ class CorrectionDialog(QDialog):
             ),
             reason=self.reason.text(),
         )
+
+    def _conduct_codes(self) -> tuple[str, ...]:
+        """The ticked codes, and any the case holds that this version does not know (kept)."""
+        known = tuple(c.value for c, box in self.conduct_boxes.items() if box.isChecked())
+        unknown = tuple(
+            c for c in self._stored.case.respondent_conduct if c not in Conduct._value2member_map_
+        )
+        return known + unknown
 
     def _save_clicked(self) -> None:
         self.save()
