@@ -30,6 +30,7 @@ A3_LANDSCAPE = (1190.55, 841.89)
 def _line(n: int) -> BookLine:
     return BookLine(
         number=f"杞县-2026-{n:04d}",
+        original_number="" if n % 2 else f"旧台账-{n}",
         received_on="2026-11-02",
         complainant="王芳",
         phone=f"1381234{n:04d}",
@@ -66,6 +67,7 @@ def test_the_book_is_a3_landscape_with_page_totals_and_a_signature_line(tmp_path
     first, second = _text(out)
     assert "登记簿" in first and "联系电话" in first and "回访电话记录" in first
     assert "13812340001" in first and "杞县-2026-0001" in first
+    assert "原编号" in first and "旧台账-2" in first  # right after 编号, empty for others
     assert f"本页 {rows_per_page()} 件，累计 {rows_per_page()} 件，共 {count} 件" in first
     assert f"本页 3 件，累计 {count} 件，共 {count} 件" in second
     assert "核查人" in second and "核查人" not in first

@@ -118,6 +118,41 @@ def test_the_xlsx_reads_back_with_dates_header_and_every_case(
     assert line["签发日期"] == date(2026, 11, 3) and line["反馈日期"] == date(2026, 11, 10)
 
 
+def test_the_original_number_follows_the_number_in_the_xlsx_and_the_csv(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    """原编号 (a case brought in from an old Excel 台账, issue 17) right after 编号; empty for
+    the cases registered here."""
+    office = _office(services, clerk, leader)
+    office.case("historical", received_at=datetime(2023, 5, 6, 9, 0), original_number="2023-KX-017")
+    numbers = {name: _number(services, case_id) for name, case_id in office.ids.items()}
+    exporter = _exporter(services)
+    exporter.export(clerk, tmp_path / "台账.xlsx", CaseFilter())
+    exporter.export(clerk, tmp_path / "台账.csv", CaseFilter())
+
+    rows = CalamineWorkbook.from_path(str(tmp_path / "台账.xlsx"))
+    sheet = rows.get_sheet_by_name("事项台账").to_python()
+    with (tmp_path / "台账.csv").open(encoding="utf-8-sig", newline="") as handle:
+        csv_rows = list(csv.reader(handle))
+    for read in (sheet, csv_rows):
+        assert read[0][:3] == ["编号", "原编号", "受理日期"]
+        assert {row[0]: row[1] for row in read[1:]} == {
+            numbers["historical"]: "2023-KX-017",
+            numbers["visited"]: "",
+            numbers["open"]: "",
+            numbers["formula"]: "",
+        }
+    assert sheet[1][0] == numbers["historical"]  # received in 2023: the oldest line
+    assert sheet[1][2] == date(2023, 5, 6)  # the dates moved one column on, still dates
+    ((line,),) = [list(chunk) for chunk in exporter.lines([office.ids["historical"]])]
+    assert (line.number, line.original_number) == (numbers["historical"], "2023-KX-017")
+    with zipfile.ZipFile(tmp_path / "台账.xlsx") as book:
+        xml = book.read("xl/worksheets/sheet1.xml").decode()
+    # An ordinary case's empty 原编号 is no cell at all, as any empty value: its row has no B.
+    ordinary = xml.split(f"<t>{numbers['open']}</t>")[1].split("</row>")[0]
+    assert '<c r="B' not in ordinary and '<c r="C' in ordinary
+
+
 def test_the_export_follows_the_filter(
     services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
 ) -> None:
@@ -162,8 +197,8 @@ def test_the_csv_has_a_bom_and_neutralises_formulas(
         rows = list(csv.reader(handle))
     assert rows[0] == [column.header for column in CASE_COLUMNS]
     assert len(rows) == 4
-    assert rows[1][1] == "2026-11-01"
-    assert "'=1+1 不是公式" in [row[6] for row in rows]
+    assert rows[1][rows[0].index("受理日期")] == "2026-11-01"
+    assert "'=1+1 不是公式" in [row[rows[0].index("事项")] for row in rows]
 
 
 def test_a_cancelled_export_leaves_no_file(
@@ -314,7 +349,7 @@ def test_libreoffice_opens_the_xlsx_and_keeps_every_row(
     assert back.sheet_names == ["事项台账", "交办情况"]
     rows = back.get_sheet_by_name("事项台账").to_python()
     assert rows[0] == [column.header for column in CASE_COLUMNS] and len(rows) == 4
-    assert rows[1][1] == date(2026, 11, 1)
+    assert rows[1][rows[0].index("受理日期")] == date(2026, 11, 1)
 
 
 def _number(services: AppServices, case_id: int) -> str:
@@ -386,23 +421,26 @@ def test_the_rows_are_the_very_xml_xlsxwriter_writes(tmp_path: Path) -> None:
         rows.append(
             (
                 f"K{n:05d}",
+                "" if n % 6 else f"旧-{n}",  # 原编号: empty for ordinary cases
                 date(2026, 1, 1) + timedelta(days=n),
                 text,
                 None if n % 4 else date(2026, 12, 31),
                 "" if n % 5 else "已办结",
             )
         )
-    rows[50] = (None, None, "", None, "")  # a row without cells: none written
-    rows[118] = ("K00118", None, "", None)  # short rows end the sheet
+    rows[50] = (None, "", None, "", None, "")  # a row without cells: none written
+    rows[117] = ("K00117", "旧-117")  # 原编号 the last cell of a short row
+    rows[118] = ("K00118", "", None, "", None)  # short rows end the sheet
     rows[119] = ("K00119",)
     columns = (
         Column("编号", "number", 16),
+        Column("原编号", "original_number", 14),
         Column("受理日期", "received_on", 11, True),
         Column("事项", "title", 30),
         Column("办结日期", "concluded_on", 11, True),
         Column("结果", "outcome", 10),
     )
-    date_columns = frozenset({1, 3})
+    date_columns = frozenset({2, 4})
 
     def workbook(path: Path, fast: bool) -> None:
         book = xlsxwriter.Workbook(

@@ -48,6 +48,7 @@ PAD: float = 1.5 * mm
 BOOK_COLUMNS: tuple[tuple[str, float], ...] = (
     ("序号", 5),
     ("编号", 12),
+    ("原编号", 10),
     ("受理日期", 9),
     ("反映人", 10),
     ("联系电话", 10),
@@ -67,6 +68,7 @@ class BookLine:
     """One case's printed line (everything already text: dates as YYYY-MM-DD)."""
 
     number: str
+    original_number: str  # 原编号 of a case from an old Excel 台账, else ""
     received_on: str
     complainant: str
     phone: str
@@ -81,6 +83,7 @@ class BookLine:
         return [
             str(position),
             self.number,
+            self.original_number,
             self.received_on,
             self.complainant,
             self.phone,

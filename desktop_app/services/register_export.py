@@ -102,6 +102,7 @@ class RegisterLine:
     """One case as the register shows it: plain values, dates as dates."""
 
     number: str
+    original_number: str  # 原编号 of a case brought in from an old Excel 台账, else ""
     received_on: date
     channel: str
     complainant: str
@@ -134,6 +135,7 @@ class Column:
 
 CASE_COLUMNS: tuple[Column, ...] = (
     Column("编号", "number", 16),
+    Column("原编号", "original_number", 14),
     Column("受理日期", "received_on", 11, True),
     Column("渠道", "channel", 8),
     Column("反映人", "complainant", 12),
@@ -279,6 +281,7 @@ class RegisterExportService:
         lines = tuple(
             BookLine(
                 number=line.number,
+                original_number=line.original_number,
                 received_on=line.received_on.isoformat(),
                 complainant=line.complainant,
                 phone=line.phone,
@@ -433,6 +436,7 @@ class RegisterExportService:
         for (
             case_id,
             number,
+            original_number,
             received_at,
             channel,
             complainant,
@@ -453,6 +457,7 @@ class RegisterExportService:
             phone = open_phone(phone_sealed, PHONE_COLUMN)
             by_id[case_id] = (  # CASE_COLUMNS' order
                 number,
+                original_number,
                 received_at.date(),
                 _CHANNELS[channel],
                 complainant,
@@ -554,6 +559,7 @@ _CASES = (
     select(
         Case.id,
         Case.number,
+        Case.original_number,
         Case.received_at,
         Case.channel,
         Complainant.name,
