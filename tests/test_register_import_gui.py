@@ -5,6 +5,7 @@ row and cannot be imported; the right one is mapped, previewed and imported; a s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -81,4 +82,62 @@ def test_import_the_old_register_by_clicks(
         services.db, services.clock, services.attachments, services.sealer
     )
     assert importer.remembered(read_sheet(good))["备注"] == "ignore"
+    click(qtbot, dialog.close_button)
+
+
+@pytest.mark.usefixtures("styled")
+def test_a_few_hundred_rows_go_in_with_a_progress_bar_that_reaches_its_end(
+    qtbot, context: UiContext, services: AppServices, tmp_path: Path, monkeypatch
+) -> None:
+    """The service's row count reaches a determinate bar through a queued signal while the
+    import runs on the worker (the heartbeat fixture fails the test if the window freezes)."""
+    count = 300
+    rows = [
+        [
+            n,
+            datetime(2023, 1, 2) + timedelta(days=n),
+            "王芳",
+            "",
+            f"1390000{n:04d}",
+            f"医保结算查不到参保信息（{n}）",
+            "",
+            "医保社保",
+            "窗口来访",
+            "县医保局",
+            "办理中",
+            "",
+            "",
+            f"QX2023-{n:03d}",
+            "",
+        ]
+        for n in range(1, count + 1)
+    ]
+    sheet = office_sheet(tmp_path / "三百行.xlsx", rows)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(sheet), ""))
+    page = intake_page(qtbot, context)
+    click(qtbot, page.import_register_button)
+    dialog = page.findChild(RegisterImportDialog)
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    click(qtbot, dialog.file_button)
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=20_000)
+    assert not dialog.progress.isVisible()
+    seen: list[tuple[int, int]] = []
+    dialog.progress.valueChanged.connect(
+        lambda value: seen.append((value, dialog.progress.maximum()))
+    )
+
+    before = services.ledger.count()
+    click(qtbot, dialog.import_button)
+    assert dialog.progress.isVisible() and not dialog.file_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.imported is not None, timeout=60_000)
+
+    assert services.ledger.count() == before + count
+    assert dialog.progress.isVisible()
+    assert (dialog.progress.value(), dialog.progress.maximum()) == (count, count)
+    # Counted up by the service as the rows went in, against the sheet's total, not set at once.
+    counted = [value for value, maximum in seen if maximum == count]
+    assert counted[-1] == count and len(counted) > 10 and counted == sorted(counted)
+    assert f"已导入 {count} 件历史事项" in dialog.status.text()
+    shoot(dialog, "register_import_progress.png")
     click(qtbot, dialog.close_button)

@@ -3,13 +3,15 @@
 Pick the file and the sheet, say what each column is (a combo per column, filled in from the
 headers recognised or the mapping remembered for this layout), look at the first rows with each
 value's check, then import all or nothing. Reading, checking and importing run on the worker
-(``Query`` / ``Action``); the dialog only shows what comes back.
+(``Query`` / ``Action``); the dialog only shows what comes back. The import's rows counted by the
+service come back through a queued signal to a progress bar, as the 导出台账 dialog's do.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -44,6 +47,13 @@ PREVIEW_ROWS = 30
 FILE_FILTER = "Excel/WPS 表格 (*.xlsx *.xlsm *.xls *.xlsb *.ods)"
 _ERROR_BRUSH = QBrush(QColor("#fde2e1"))
 _UNKNOWN = "（未识别：记入历史记录）"
+PROGRESS_STEPS = 200  # at most this many updates of the bar, however long the sheet
+
+
+class _Relay(QObject):
+    """Carries the worker's row count to the UI thread (a queued signal)."""
+
+    progress = Signal(int, int)
 
 
 class RegisterImportDialog(QDialog):
@@ -105,6 +115,15 @@ class RegisterImportDialog(QDialog):
         self.preview.verticalHeader().setVisible(False)
         layout.addWidget(self.preview, 1)
 
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m 行")
+        self.progress.setVisible(False)
+        layout.addWidget(self.progress)
+        # Without a parent: the import's closure keeps it, so a count sent after the dialog was
+        # closed (and deleted) reaches no deleted object and cannot fail the import.
+        self._relay = _Relay()
+        self._relay.progress.connect(self._show_progress)
+
         buttons = QHBoxLayout()
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -133,6 +152,7 @@ class RegisterImportDialog(QDialog):
 
     def open_file(self, path: Path) -> None:
         self._path = path
+        self.progress.setVisible(False)
         self.file_label.setText(path.name)
         self._read(None)
 
@@ -273,13 +293,35 @@ class RegisterImportDialog(QDialog):
             return
         mapping, importer, actor = self.mapping(), self._importer, self._context.actor
         self._set_busy(f"正在导入 {len(sheet.rows)} 行…")
-        Action(self._context, self, lambda: importer.import_sheet(actor, sheet, mapping)).success(
-            self._imported
-        ).failure(self._failed).run()
+        self.file_button.setEnabled(False)  # no other sheet read while this one goes in
+        self.progress.setRange(0, 0)  # busy while the rows are checked once more
+        self.progress.setVisible(True)
+        step = max(1, len(sheet.rows) // PROGRESS_STEPS)
+        emit = self._relay.progress.emit
+
+        def progress(done: int, total: int) -> None:  # on the worker: only the signal
+            if done == total or done % step == 0:
+                emit(done, total)
+
+        Action(
+            self._context,
+            self,
+            lambda: importer.import_sheet(actor, sheet, mapping, progress=progress),
+        ).success(self._imported).failure(self._failed).run()
+
+    def _show_progress(self, done: int, total: int) -> None:
+        if not self._busy:  # a late count after the answer (queued behind it) changes nothing
+            return
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.status.setText(f"正在导入 {done:,} / {total:,} 行…")
 
     def _imported(self, result: RegisterImportResult) -> None:
         self.imported = result
         self._busy = False
+        # The bar stays full beside the result: every row went in.
+        self.progress.setRange(0, max(len(result.cases), 1))
+        self.progress.setValue(len(result.cases))
         numbers = [c.number for c in result.cases]
         span = f"（{numbers[0]} 至 {numbers[-1]}）" if numbers else ""
         self.status.setText(f"已导入 {len(numbers)} 件历史事项{span}。")
@@ -288,6 +330,7 @@ class RegisterImportDialog(QDialog):
 
     def _failed(self, exc: Exception) -> None:
         self._busy = False
+        self.progress.setVisible(False)  # nothing went in (all or nothing)
         self.file_button.setEnabled(True)
         if isinstance(exc, UserError):
             self.status.setText(exc.message)
