@@ -274,65 +274,22 @@ class AssignmentService:
             raise ValidationFailed(errors)
         now = self._clock.now()
         calendar = self._calendar.calendar()
-        deadline = calendar.add(now.date(), days)
         with self._db.write() as session:
             case = editable_case(session, case_id)
-            status = CaseStatus(case.status)
-            if status not in (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS):
-                raise UserError(f"事项{status.label}，不能再交办")
-            if case.nature is None and kind is not AssignmentKind.SUPERVISE:
-                raise UserError("请先甄别分类（问题性质、处置方式），再交办")
-            departments = {
-                d.id: d
-                for d in session.scalars(
-                    select(Department).where(
-                        Department.id.in_([department_id, *assisting_ids]),
-                        Department.active.is_(True),
-                    )
-                )
-            }
-            missing = [i for i in [department_id, *assisting_ids] if i not in departments]
-            if missing:
-                raise ValidationFailed({"department": "所选部门不存在或已停用"})
-            ids: list[int] = []
-            lead: Assignment | None = None
-            for index, target in enumerate([department_id, *assisting_ids]):
-                assignment = Assignment(
-                    case_id=case.id,
-                    department_id=target,
-                    kind=(kind if index == 0 else AssignmentKind.ASSIST).value,
-                    state=AssignmentState.DRAFT.value,
-                    parent_id=parent_id if index == 0 else (lead.id if lead else None),
-                    requirements=requirements,
-                    due_start=now.date(),
-                    working_days=days,
-                    due_date=deadline.due,
-                    original_due_date=deadline.due,
-                    deadline_note=deadline_note,
-                    created_at=now,
-                    created_by=actor.display_name,
-                )
-                session.add(assignment)
-                session.flush()
-                if index == 0:
-                    lead = assignment
-                ids.append(assignment.id)
-                audit.record(
-                    session,
-                    at=now,
-                    user_name=actor.username,
-                    action="draft_assignment",
-                    entity="assignment",
-                    entity_uuid=assignment.uuid,
-                    after={
-                        "case": case.number,
-                        "department": departments[target].name,
-                        "kind": assignment.kind,
-                        "working_days": days,
-                        "due_date": deadline.due,
-                        "deadline_note": deadline_note,
-                    },
-                )
+            ids = draft_in(
+                session,
+                actor,
+                case,
+                now=now,
+                calendar=calendar,
+                department_id=department_id,
+                requirements=requirements,
+                assisting_ids=assisting_ids,
+                working_days=days,
+                deadline_note=deadline_note,
+                kind=kind,
+                parent_id=parent_id,
+            )
         return ids, Changes(cases=True, case_ids=(case_id,))
 
     # Signing --------------------------------------------------------------------------------
@@ -1073,6 +1030,90 @@ def _refuse_unprintable(content: SlipContent, paper: PaperKind) -> None:
 
 # Fields printed from 公文设置 (the issuing body is the 签发单位 on the paper).
 _LETTERHEAD_FIELDS = ("版头", "签发单位")
+
+
+def draft_in(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    *,
+    now: datetime,
+    calendar: WorkdayCalendar,
+    department_id: int,
+    requirements: str,
+    assisting_ids: Sequence[int] = (),
+    working_days: int | None = None,
+    deadline_note: str = "",
+    kind: AssignmentKind = AssignmentKind.ASSIGN,
+    parent_id: int | None = None,
+) -> list[int]:
+    """The drafts of :meth:`AssignmentService.create` (checked there) in the caller's session,
+    so another use case can make one in its own unit of work (a 不满意 visit's 重办 draft).
+    Raises UserError when the case or a department cannot take one; the caller's transaction
+    then rolls back whole. ``working_days`` defaults to the rule of the case's paper."""
+    days = (
+        rules_in(session).working_days(_assignment_rule(case))
+        if working_days is None
+        else working_days
+    )
+    deadline = calendar.add(now.date(), days)
+    status = CaseStatus(case.status)
+    if status not in (CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS):
+        raise UserError(f"事项{status.label}，不能再交办")
+    if case.nature is None and kind is not AssignmentKind.SUPERVISE:
+        raise UserError("请先甄别分类（问题性质、处置方式），再交办")
+    departments = {
+        d.id: d
+        for d in session.scalars(
+            select(Department).where(
+                Department.id.in_([department_id, *assisting_ids]),
+                Department.active.is_(True),
+            )
+        )
+    }
+    missing = [i for i in [department_id, *assisting_ids] if i not in departments]
+    if missing:
+        raise ValidationFailed({"department": "所选部门不存在或已停用"})
+    ids: list[int] = []
+    lead: Assignment | None = None
+    for index, target in enumerate([department_id, *assisting_ids]):
+        assignment = Assignment(
+            case_id=case.id,
+            department_id=target,
+            kind=(kind if index == 0 else AssignmentKind.ASSIST).value,
+            state=AssignmentState.DRAFT.value,
+            parent_id=parent_id if index == 0 else (lead.id if lead else None),
+            requirements=requirements,
+            due_start=now.date(),
+            working_days=days,
+            due_date=deadline.due,
+            original_due_date=deadline.due,
+            deadline_note=deadline_note,
+            created_at=now,
+            created_by=actor.display_name,
+        )
+        session.add(assignment)
+        session.flush()
+        if index == 0:
+            lead = assignment
+        ids.append(assignment.id)
+        audit.record(
+            session,
+            at=now,
+            user_name=actor.username,
+            action="draft_assignment",
+            entity="assignment",
+            entity_uuid=assignment.uuid,
+            after={
+                "case": case.number,
+                "department": departments[target].name,
+                "kind": assignment.kind,
+                "working_days": days,
+                "due_date": deadline.due,
+                "deadline_note": deadline_note,
+            },
+        )
+    return ids
 
 
 def _assignment_rule(case: Case) -> RuleKey:

@@ -47,6 +47,7 @@ from desktop_app.domain.vocabulary import (
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
+from desktop_app.services.assignments import draft_in
 from desktop_app.services.attachments import AttachmentStore, StoredFile
 from desktop_app.services.calendar import CalendarService, rules_in
 from desktop_app.services.classes import class_title
@@ -201,7 +202,8 @@ class CaseService:
         self._attachments = attachments
         self._calendar = calendar
         self._sealer = sealer
-        # Drafts the new assignment a 不满意 visit proposes (the leader still signs it).
+        # Not used since a 不满意 visit drafts its assignment in its own transaction
+        # (assignments.draft_in); still taken so the composition root (services/app.py) stands.
         self._assignments = assignments
 
     def reveal_numbers(self, actor: Actor, case_id: int) -> RevealedNumbers:
@@ -493,52 +495,13 @@ class CaseService:
                     summary += _set_deadline(
                         case, calendar, rules_in(session), RuleKey(case.due_rule), now.date()
                     )
+                summary += _draft_reassignment(session, actor, case, calendar, now, grade, note)
                 return {"summary": summary}
 
             steps.append((follow_up, "reopen", reopen))
-        # The grade and the reopening are one unit: a crash between them must not leave a
-        # dissatisfied case closed.
-        changes = self._steps(actor, case_id, steps)
-        if follow_up is not None:
-            self._propose_reassignment(actor, case_id, grade, note)
-        return changes
-
-    def _propose_reassignment(
-        self, actor: Actor, case_id: int, grade: VisitGrade, note: str
-    ) -> None:
-        """A draft assignment to the department that last had the case, made the usual way
-        (AssignmentService.create), for the duty leader to sign. If it cannot be drafted (the
-        department stopped, no department ever had the case) the reopened case is still there
-        for a clerk to assign by hand."""
-        if self._assignments is None or not actor.can(Permission.TRIAGE_CASE):
-            return
-        with self._db.read() as session:
-            department_id = session.scalar(
-                select(Assignment.department_id)
-                .where(
-                    Assignment.case_id == case_id,
-                    Assignment.kind != AssignmentKind.ASSIST.value,
-                    Assignment.state != AssignmentState.VOIDED.value,
-                )
-                .order_by(Assignment.id.desc())
-                .limit(1)
-            )
-            if department_id is None:
-                department_id = session.scalar(
-                    select(Case.stuck_department_id).where(Case.id == case_id)
-                )
-        if department_id is None:
-            return
-        requirements = (
-            f"当事人回访评价为“{grade.label}”（{note.strip()}），事项重办。"
-            "请重新办理，解决当事人反映的问题，并按期反馈办理结果。"
-        )
-        try:
-            self._assignments.create(
-                actor, case_id, department_id=department_id, requirements=requirements
-            )
-        except UserError as exc:
-            log.info("no reassignment proposed for case %s: %s", case_id, exc)
+        # The grade, the reopening and the new draft are one unit: a failure anywhere must not
+        # leave a dissatisfied case closed, nor reopened without the draft it was promised.
+        return self._steps(actor, case_id, steps)
 
     def record_visit_attempt(
         self, actor: Actor, case_id: int, *, contact: VisitContact, note: str = ""
@@ -911,6 +874,57 @@ def _close_assignments(
             after={"state": assignment.state, "reason": reason},
         )
     return closed
+
+
+def _draft_reassignment(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    calendar: WorkdayCalendar,
+    now: datetime,
+    grade: VisitGrade,
+    note: str,
+) -> str:
+    """The draft assignment a 不满意 visit proposes, to the department that last had the case,
+    for the duty leader to sign: made in the visit's transaction (assignments.draft_in). What
+    keeps it from being drafted (no department ever had the case, it has stopped, the case was
+    never triaged) is said on the timeline, for a clerk to assign by hand; any other failure
+    refuses the whole visit. Returns the text for the reopening's summary."""
+    if not actor.can(Permission.TRIAGE_CASE):
+        return ""
+    department_id = session.scalar(
+        select(Assignment.department_id)
+        .where(
+            Assignment.case_id == case.id,
+            Assignment.kind != AssignmentKind.ASSIST.value,
+            Assignment.state != AssignmentState.VOIDED.value,
+        )
+        .order_by(Assignment.id.desc())
+        .limit(1)
+    )
+    if department_id is None:
+        department_id = case.stuck_department_id
+    department = session.get(Department, department_id) if department_id is not None else None
+    if department is None:
+        return ""
+    if not department.active:
+        return f"；原承办部门{department.name}已停用，未自动拟办交办，请另行交办"
+    if case.nature is None:
+        return "；事项未经甄别分类，未自动拟办交办，请甄别分类后交办"
+    requirements = (
+        f"当事人回访评价为“{grade.label}”（{note.strip()}），事项重办。"
+        "请重新办理，解决当事人反映的问题，并按期反馈办理结果。"
+    )
+    draft_in(
+        session,
+        actor,
+        case,
+        now=now,
+        calendar=calendar,
+        department_id=department.id,
+        requirements=requirements,
+    )
+    return f"；已拟办交办{department.name}，待带班领导签发"
 
 
 def _require_basis_due(case: Case) -> None:
