@@ -49,6 +49,8 @@ from desktop_app.storage.models import Assignment, Case, Complainant, Department
 _case_search = table("case_search", column("rowid", Integer), column("body", Text))
 # PostgreSQL only: every case's count, kept by triggers (migration 0017); no model, no writer.
 _case_totals = table("case_totals", column("cases", Integer))
+# The fewest cases a search's walk in the ledger's order reads at a time (``_walk_search``).
+WALK_BATCH = 100
 
 
 class SortKey(StrEnum):
@@ -121,6 +123,13 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class _SearchTerms:
+    where: tuple[ColumnElement[bool], ...]  # on the case: a site's number prefix
+    wanted: str | None  # what to find in the search bodies; None: the prefix alone
+    by_number: Select[Any] | None  # the complainants whose ID or phone the text is
+
+
+@dataclass(frozen=True)
 class DashboardCounts:
     registered_today: int
     open_cases: int
@@ -159,12 +168,16 @@ class LedgerService:
                 # A join, not a subquery per case, so the name's index gives the order.
                 query = query.join(Complainant, Complainant.id == Case.complainant_id)
             searched = bool(case_filter.text.strip())
+            if searched and not self._db.is_sqlite and limit is not None:
+                walked = self._walk_search(session, case_filter, sort, descending, limit, offset)
+                if walked is not None:
+                    return walked
             query = query.order_by(
                 *_order(sort, descending, sqlite=self._db.is_sqlite, walk=not searched)
             )
             if searched and not self._db.is_sqlite and limit is not None:
-                # A search on PostgreSQL is read whole and cut here, as before windows: given a
-                # LIMIT the planner trusts its guess of the matches and, for a rare term, tests
+                # A rare term on PostgreSQL is read whole and cut here, as before windows: given
+                # a LIMIT the planner trusts its guess of the matches and, for a rare term, tests
                 # every case's body in the order asked (4–5 s for the 600 cases of "1111",
                 # against 0.33 s), walking the index or not. Whole, it asks the search index.
                 return _fetch_ids(session, query)[offset : offset + limit]
@@ -184,7 +197,12 @@ class LedgerService:
             if cap is None:
                 query = self._filtered(session, select(func.count()), case_filter)
                 return int(session.scalar(query) or 0) if query is not None else 0
-            matching = self._filtered(session, select(Case.id), case_filter)
+            matching = self._filtered(
+                session,
+                select(Case.id),
+                case_filter,
+                exact_only=self._common(session, case_filter, need=cap + 1),
+            )
             if matching is None:
                 return 0
             capped = select(func.count()).select_from(matching.limit(cap + 1).subquery())
@@ -332,34 +350,23 @@ class LedgerService:
     # Query building -----------------------------------------------------------------------
 
     def _filtered(
-        self, session: Session, query: Select[Any], case_filter: CaseFilter
+        self,
+        session: Session,
+        query: Select[Any],
+        case_filter: CaseFilter,
+        *,
+        exact_only: bool = False,
     ) -> Select[Any] | None:
-        """Apply the filter; None when the filter cannot match anything."""
-        query = query.where(*conditions(case_filter))
-        text = case_filter.text.strip()
-        if not text:
+        """Apply the filter; None when the filter cannot match anything. ``exact_only``
+        (PostgreSQL): the bodies are checked by ``strpos`` alone, without the search index —
+        for a common term, whose index entries would list most cases."""
+        terms = self._search_terms(session, case_filter)
+        if terms is None:
+            return None
+        query = query.where(*conditions(case_filter), *terms.where)
+        if terms.wanted is None:
             return query
-        wanted = search.strip_site_prefix(text, self._site_short_name(session))
-        if wanted == text:
-            # Another site's number (a county's case at the city): the search text holds the
-            # part after the prefix, and the prefix picks the site's cases.
-            prefix, rest = search.split_number_prefix(text)
-            if prefix:
-                query = query.where(  # or an old 台账 number (原编号) written the same way
-                    or_(
-                        Case.number.startswith(f"{prefix}-", autoescape=True),
-                        # Either letter case on both engines (SQLite's LIKE ignores it).
-                        func.lower(Case.original_number).startswith(
-                            text.strip().lower(), autoescape=True
-                        ),
-                    )
-                )
-                if not rest.strip("-"):
-                    return query
-                wanted = rest
-        # An ID or phone number is sealed, so the search text lacks it: found by exact match
-        # through its keyed hash (a phone's last four digits are in the search text).
-        by_number = self._complainants_by_number(text)
+        wanted, by_number = terms.wanted, terms.by_number
         if self._db.is_sqlite:
             expression = search.match_expression(wanted)
             if expression is None:
@@ -368,7 +375,10 @@ class LedgerService:
                 _case_search.c.body.op("MATCH")(expression)
             )
         else:
-            condition = search.postgres_condition(_case_search.c.body, wanted)
+            if exact_only:
+                condition = search.postgres_exact(_case_search.c.body, wanted)
+            else:
+                condition = search.postgres_condition(_case_search.c.body, wanted)
             if condition is None:
                 return None
             matching = select(_case_search.c.rowid).where(condition)
@@ -379,6 +389,124 @@ class LedgerService:
             by_person = select(Case.id).where(Case.complainant_id.in_(by_number))
             found = matching.union(by_person)
         return query.where(Case.id.in_(found))
+
+    def _search_terms(self, session: Session, case_filter: CaseFilter) -> _SearchTerms | None:
+        """What the filter's search text asks for, None when it can match nothing: WHERE terms
+        on the case (a site's number prefix), the text to find in the search bodies (None: the
+        prefix alone), and the complainants whose ID or phone it is."""
+        text = case_filter.text.strip()
+        if not text:
+            return _SearchTerms((), None, None)
+        wanted = search.strip_site_prefix(text, self._site_short_name(session))
+        where: tuple[ColumnElement[bool], ...] = ()
+        if wanted == text:
+            # Another site's number (a county's case at the city): the search text holds the
+            # part after the prefix, and the prefix picks the site's cases.
+            prefix, rest = search.split_number_prefix(text)
+            if prefix:
+                where = (  # or an old 台账 number (原编号) written the same way
+                    or_(
+                        Case.number.startswith(f"{prefix}-", autoescape=True),
+                        # Either letter case on both engines (SQLite's LIKE ignores it).
+                        func.lower(Case.original_number).startswith(
+                            text.strip().lower(), autoescape=True
+                        ),
+                    ),
+                )
+                if not rest.strip("-"):
+                    return _SearchTerms(where, None, None)
+                wanted = rest
+        # An ID or phone number is sealed, so the search text lacks it: found by exact match
+        # through its keyed hash (a phone's last four digits are in the search text).
+        return _SearchTerms(where, wanted, self._complainants_by_number(text))
+
+    def _common(self, session: Session, case_filter: CaseFilter, need: int = 1_000) -> bool:
+        """Whether, on PostgreSQL, the filter's search text is a common term: one whose first
+        ``need`` matches in the ledger's order are found sooner by checking each case's body in
+        that order than by listing every match from the search index.
+
+        Reading ``need`` matches in order checks about ``need / share`` bodies; the index lists
+        ``share × bodies`` candidates, each read and checked too. The share is the planner's
+        statistics' (an upper bound), so a term whose grams are common but which is itself
+        rare (``1111``) can look common: the walk (``_walk_search``) gives up when its own
+        count of matches says so.
+        """
+        if self._db.is_sqlite or not case_filter.text.strip():
+            return False
+        terms = self._search_terms(session, case_filter)
+        if terms is None or terms.wanted is None or terms.by_number is not None:
+            return False
+        share, bodies = search.postgres_gram_share(session, terms.wanted)
+        return share > 0 and need / share < share * bodies
+
+    def _walk_search(
+        self,
+        session: Session,
+        case_filter: CaseFilter,
+        sort: SortKey,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> list[int] | None:
+        """A window of a common term's matches (PostgreSQL), found by walking the ledger's
+        order and checking each case's body until the window is full; None when the term is
+        not common enough for that (then the search index lists every match).
+
+        A term such as 县 is in nearly every case: the index would hand over 1.4 million
+        candidates, each read before the first page could show (3 s); walking the received
+        date's index and checking bodies stops after ~1,050 (5 ms). The cases come in batches
+        from a server-side cursor; after each the share of matches so far projects how many
+        more bodies the window needs, and the walk gives up (None) when that is more than the
+        index would list — the statistics only bound the share from above.
+        """
+        need = offset + limit
+        terms = self._search_terms(session, case_filter)
+        if terms is None or terms.wanted is None or terms.by_number is not None:
+            return None
+        exact = search.postgres_exact(_case_search.c.body, terms.wanted)
+        if exact is None:
+            return None
+        share, bodies = search.postgres_gram_share(session, terms.wanted)
+        if share <= 0 or need / share >= share * bodies:
+            return None
+        give_up_after = share * bodies  # bodies the index would list (and read) instead
+        matched = (
+            select(exact).where(_case_search.c.rowid == Case.id).correlate(Case).scalar_subquery()
+        )
+        base = select(Case.id, matched).where(*conditions(case_filter), *terms.where)
+        segments: list[Select[Any]]
+        if sort is SortKey.DEPARTMENT and not conditions(case_filter) and not terms.where:
+            order = Case.id.desc() if descending else Case.id.asc()
+            segments = [
+                base.where(group).order_by(order)
+                for group in _department_groups(session, descending)
+            ]
+        else:
+            if sort is SortKey.COMPLAINANT:
+                base = base.join(Complainant, Complainant.id == Case.complainant_id)
+            segments = [base.order_by(*_order(sort, descending, sqlite=False))]
+        found: list[int] = []
+        checked = 0
+        batch = max(int(need / share * 1.2), WALK_BATCH)
+        connection = session.connection()
+        for segment in segments:
+            result = connection.execute(segment, execution_options={"stream_results": True})
+            try:
+                while len(found) < need:
+                    rows = result.fetchmany(batch)
+                    found += [row[0] for row in rows if row[1]]
+                    checked += len(rows)
+                    if len(rows) < batch:
+                        break  # this segment is read to its end
+                    remaining = (need - len(found)) * checked / max(len(found), 1)
+                    if len(found) < need and checked + remaining > give_up_after:
+                        return None
+                    batch = max(int(remaining * 1.2), WALK_BATCH)
+            finally:
+                result.close()
+            if len(found) >= need:
+                break
+        return found[offset:need]
 
     def _complainants_by_number(self, typed: str) -> Select[Any] | None:
         """The complainants whose ID or phone is exactly ``typed``, if it looks like one."""
@@ -585,14 +713,7 @@ def _by_department(
     descending; names by code point). Only for the unfiltered ledger: a filter may match few
     cases in each department, and the single statement then sorts just those.
     """
-    by_name: dict[str, list[int]] = {}
-    for department_id, name in session.execute(select(Department.id, Department.name)):
-        by_name.setdefault(name, []).append(department_id)
-    groups: list[ColumnElement[bool]] = [
-        Case.stuck_department_id.in_(by_name[name]) for name in sorted(by_name, reverse=descending)
-    ]
-    without = Case.stuck_department_id.is_(None)
-    groups = [*groups, without] if descending else [without, *groups]
+    groups = _department_groups(session, descending)
     found: list[int] = []
     skip = offset
     for group in groups:
@@ -611,6 +732,19 @@ def _by_department(
         if len(found) >= limit:
             break
     return found[:limit]
+
+
+def _department_groups(session: Session, descending: bool) -> list[ColumnElement[bool]]:
+    """The cases of each department name in the 受阻部门 order (no department: first ascending,
+    last descending; names by code point), each group to be read in id order."""
+    by_name: dict[str, list[int]] = {}
+    for department_id, name in session.execute(select(Department.id, Department.name)):
+        by_name.setdefault(name, []).append(department_id)
+    groups: list[ColumnElement[bool]] = [
+        Case.stuck_department_id.in_(by_name[name]) for name in sorted(by_name, reverse=descending)
+    ]
+    without = Case.stuck_department_id.is_(None)
+    return [*groups, without] if descending else [without, *groups]
 
 
 def _order(sort: SortKey, descending: bool, *, sqlite: bool = True, walk: bool = True) -> list[Any]:

@@ -150,6 +150,52 @@ def postgres_condition(body: ColumnElement[str], query: str) -> ColumnElement[bo
     return and_(indexed.contains(literal(grams, ARRAY(Text))), func.strpos(padded, needle) > 0)
 
 
+def postgres_exact(body: ColumnElement[str], query: str) -> ColumnElement[bool] | None:
+    """The exact half of :func:`postgres_condition` alone: what a walk in the ledger's order
+    checks on each body it reaches (computing a body's grams costs far more than ``strpos``)."""
+    needle = body_needle(query)
+    if needle is None:
+        return None
+    padded = literal(" ", Text) + body + literal(" ", Text)
+    return func.strpos(padded, needle) > 0
+
+
+# The share of bodies holding each of ``:grams``, from the statistics ANALYZE keeps on the
+# search index's expression (its most common elements, ~1,000 above ~1 % of the bodies): the
+# smallest share, 0 when a gram is not among them or there are no statistics yet.
+_GRAM_SHARE = text(
+    """
+    SELECT coalesce(min(coalesce(common.share, 0)), 0), max(stats.total)
+    FROM unnest(CAST(:grams AS text[])) AS wanted (gram)
+    LEFT JOIN (
+        SELECT element, share
+        FROM pg_stats,
+            unnest(CAST(CAST(most_common_elems AS text) AS text[]), most_common_elem_freqs)
+            AS common (element, share)
+        WHERE schemaname = current_schema() AND tablename = :index
+    ) AS common ON common.element = wanted.gram
+    CROSS JOIN (
+        SELECT reltuples AS total FROM pg_class
+        WHERE oid = to_regclass('case_search') AND reltuples > 0
+    ) AS stats
+    """
+)
+SEARCH_INDEX = "ix_case_search_grams"
+
+
+def postgres_gram_share(session: Session, query: str) -> tuple[float, float]:
+    """(the estimated share of bodies holding all of ``query``'s grams, the bodies there are),
+    from the planner's statistics (a millisecond): an upper bound on the share of bodies that
+    hold the query itself, since every such body holds each gram. (0, 0) without statistics."""
+    grams = query_grams(query)
+    if grams is None:
+        return 0.0, 0.0
+    row = session.execute(_GRAM_SHARE, {"grams": grams, "index": SEARCH_INDEX}).one_or_none()
+    if row is None or row[1] is None:
+        return 0.0, 0.0
+    return float(row[0]), float(row[1])
+
+
 def case_fields(
     number: str,
     name: str,

@@ -1,0 +1,158 @@
+"""A common term on PostgreSQL is found by walking the ledger's order (issue 18): every window
+of every sort order, and the capped count, are SQLite's — whether the walk answers, gives up
+half-way (a term whose grams are common but which is itself rare) or is never tried (a rare
+term). Skipped without ``BBCS_TEST_PG_URL`` (required in CI by ``BBCS_REQUIRE_PG=1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from desktop_app.domain.vocabulary import Channel
+from desktop_app.services import ledger as ledger_module
+from desktop_app.services.app import AppServices
+from desktop_app.services.context import FixedClock
+from desktop_app.services.ledger import CaseFilter, LedgerService, SortKey
+from tests.helpers import pg
+from tests.helpers.factories import USER_PASSWORD, person_form
+from tests.helpers.site import county_site
+from tests.helpers.speed import fast_password_hashing  # noqa: F401
+
+pytestmark = pytest.mark.postgresql
+
+NOW = datetime(2026, 11, 25, 9, 30)
+CASES = 48
+WINDOW = 5
+NAMES = ["王芳", "李雷", "赵磊", "钱多多", "孙丽", "周杰"]
+TITLES = [
+    "县医保结算查不到参保信息",
+    "县不动产登记证办理",
+    "营业执照经营范围变更",  # no 县: the common character is not in every case
+    "县公积金提取被拒",
+    "县医保卡异地报销",
+]
+
+
+def _register(services: AppServices) -> None:
+    clerk = services.auth.login("clerk1", USER_PASSWORD)
+    departments = [department.id for department in services.site.departments()]
+    forms = [
+        person_form(
+            name=NAMES[index % len(NAMES)],
+            title=TITLES[index % len(TITLES)],
+            # "12" and "21" in most cases, "1212" in one: a term whose grams are common.
+            description=f"第{index}次来反映，跑了12趟，等了21天。" + ("1212" if index == 7 else ""),
+            channel=(Channel.WINDOW, Channel.PHONE, Channel.ONLINE)[index % 3],
+            received_at=NOW - timedelta(hours=index % 9),  # ties: the id decides
+            stuck_department_id=departments[index % 2] if index % 3 else None,
+            visits_count=index % 4 + 1,
+        )
+        for index in range(CASES)
+    ]
+    services.intake.register_many(clerk, forms)
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppServices, AppServices]]:
+    """The same cases on SQLite and on PostgreSQL, the latter with its statistics made."""
+    url = pg.backend_url("postgresql")
+    clock = FixedClock(NOW)
+    with (
+        county_site(tmp_path_factory.mktemp("sqlite"), clock) as sqlite,
+        county_site(tmp_path_factory.mktemp("postgresql"), clock, db_url=url) as postgresql,
+    ):
+        for services in (sqlite, postgresql):
+            _register(services)
+        with postgresql.db.engine.connect() as connection:
+            connection.execute(text("ANALYZE case_search"))
+            connection.commit()
+        yield sqlite, postgresql
+
+
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each walk's outcome: True when it answered, False when it gave the search back."""
+    outcomes: list[bool] = []
+    walk = LedgerService._walk_search
+
+    def recorded(self: LedgerService, *args: object) -> list[int] | None:
+        found = walk(self, *args)  # type: ignore[arg-type]
+        outcomes.append(found is not None)
+        return found
+
+    monkeypatch.setattr(LedgerService, "_walk_search", recorded)
+    return outcomes
+
+
+def _numbers(services: AppServices, ids: list[int]) -> list[str]:
+    return [row.number for row in services.ledger.rows(ids)]
+
+
+def _windows(services: AppServices, query: str, sort: SortKey, descending: bool) -> list[str]:
+    ledger, found = services.ledger, []
+    for offset in range(0, CASES + WINDOW, WINDOW):
+        window = ledger.ids(CaseFilter(text=query), sort, descending, WINDOW, offset)
+        found += _numbers(services, window)
+    return found
+
+
+@pytest.mark.parametrize("query", ["县", "医保", "12"])
+def test_every_window_of_a_common_term_is_sqlites(
+    both: tuple[AppServices, AppServices], walks: list[bool], query: str
+) -> None:
+    sqlite, postgresql = both
+    for sort in SortKey:
+        for descending in (True, False):
+            expected = _numbers(sqlite, sqlite.ledger.ids(CaseFilter(text=query), sort, descending))
+            assert len(expected) > 3 * WINDOW
+            assert _windows(postgresql, query, sort, descending) == expected, (sort, descending)
+            assert _windows(sqlite, query, sort, descending) == expected
+    assert any(walks)  # the windows were walked, not listed from the index
+
+
+def test_a_filter_beside_a_common_term(
+    both: tuple[AppServices, AppServices], walks: list[bool]
+) -> None:
+    sqlite, postgresql = both
+    for case_filter in (
+        CaseFilter(text="县", channel=Channel.PHONE),
+        CaseFilter(text="杞县-2026-00"),  # the prefix picks the site's cases, the rest is common
+    ):
+        expected = _numbers(sqlite, sqlite.ledger.ids(case_filter))
+        assert expected
+        for offset in (0, WINDOW):
+            window = postgresql.ledger.ids(case_filter, limit=WINDOW, offset=offset)
+            assert _numbers(postgresql, window) == expected[offset : offset + WINDOW]
+    assert any(walks)
+
+
+def test_a_rare_term_with_common_grams_gives_the_walk_up(
+    both: tuple[AppServices, AppServices], walks: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "1212": both its grams are in most cases, the term in one. Read a few cases at a time,
+    the walk sees it is rare and hands over to the index; the result is SQLite's."""
+    monkeypatch.setattr(ledger_module, "WALK_BATCH", 4)
+    sqlite, postgresql = both
+    expected = _numbers(sqlite, sqlite.ledger.ids(CaseFilter(text="1212")))
+    assert len(expected) == 1
+    assert _numbers(postgresql, postgresql.ledger.ids(CaseFilter(text="1212"), limit=3)) == (
+        expected
+    )
+    assert walks == [False]
+
+
+@pytest.mark.parametrize("query", ["县", "医保", "1212", "王芳"])
+def test_a_common_terms_count_and_its_cap_are_sqlites(
+    both: tuple[AppServices, AppServices], query: str
+) -> None:
+    sqlite, postgresql = both
+    total = sqlite.ledger.count(CaseFilter(text=query))
+    assert postgresql.ledger.count(CaseFilter(text=query)) == total
+    for cap in (1, WINDOW, total, total + 1):
+        expected = min(total, cap + 1)
+        assert sqlite.ledger.count(CaseFilter(text=query), cap=cap) == expected
+        assert postgresql.ledger.count(CaseFilter(text=query), cap=cap) == expected, cap
