@@ -210,9 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
 # Imported by plain ``from ... import`` statements so that PyInstaller's analysis finds them
 # (a name handed to ``importlib`` is invisible to it and the frozen program lacked them).
 def _extensions() -> list[Any]:
-    from desktop_app.cli import classes, ledger, meetings, referrals, reports
+    from desktop_app.cli import classes, ledger, meetings, referrals, reports, seats
 
-    return [referrals, classes, meetings, ledger, reports]
+    return [referrals, classes, meetings, ledger, reports, seats]
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace, Path], int]:
@@ -932,8 +932,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
 
 def _needs_site(args: argparse.Namespace) -> bool:
     """Every command but ``init`` and the calendar arithmetic works in an existing site."""
-    if args.command == "init":
-        return False
+    if args.command == "init" or getattr(args, "seat_command", None) == "join":
+        return False  # seat join: a new PC's data dir, the site is on the server
     if args.command == "restore" and args.recovery_key:
         return False  # a fresh machine: the site comes with the backup
     return not (args.command == "workdays" and args.workdays_command in ("add", "between"))

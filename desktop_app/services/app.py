@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from desktop_app.errors import AlreadyRunning, EnvironmentProblem, unwritable_data_dir
 from desktop_app.files import create_private_files, make_private
 from desktop_app.paths import DataLayout
-from desktop_app.services import integrity
+from desktop_app.services import integrity, seats
 from desktop_app.services.assignments import AssignmentService
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.audit_log import AuditLogService
@@ -161,6 +161,10 @@ class AppServices:
 
         return BackupService(self.db, self.clock, self.layout, self.keys, self.data_key)
 
+    def change_watcher(self) -> seats.ChangeWatcher:
+        """What other seats of this database change from now on (several seats on one server)."""
+        return seats.ChangeWatcher(self.db)
+
     def close(self) -> None:
         self.db.dispose()
         self.health.mark_closed()
@@ -211,6 +215,7 @@ def open_services(
         db.dispose()  # a refused database leaves no pooled connection (a server's) open
         health.mark_closed()
         raise
+    db.hold_seat()  # PostgreSQL: one of the site's open seats (a schema upgrade waits for none)
     attachments = AttachmentStore(layout.attachments)
     data_key = DataKey(layout.keys)
     if data_key.exists():
@@ -237,6 +242,8 @@ def open_services(
         )
         if integrity.site_of(db.engine) is None:  # the key was made just now
             integrity.open_site(db, data_key, layout.keys, first_time=True)
+        # PostgreSQL: the signing keys are the site's, kept in the database for every seat.
+        seats.share_site_keys(db, data_key, keys)
     except BaseException:
         db.dispose()
         raise

@@ -4,10 +4,12 @@ SQLite is configured as its documentation advises for durability (WAL, ``synchro
 foreign keys on). Write transactions start with ``BEGIN IMMEDIATE`` so two writers queue on the
 lock instead of failing half-way with "database is locked" at commit time.
 
-A city may run on PostgreSQL instead (``postgresql+psycopg://…``). There a write transaction
-first takes one transaction-scoped advisory lock, so writers queue exactly as they do on SQLite
+A city, or a hall with several seats (services/seats.py), may run on PostgreSQL instead
+(``postgresql+psycopg://…``). There each write transaction — one user action — first takes one
+transaction-scoped advisory lock, so writers of every seat queue exactly as they do on SQLite
 and every service's "check, then change" stays correct under READ COMMITTED without retry loops;
-readers never wait (MVCC). Backups there are the server's business (``pg_dump``).
+readers never wait (MVCC). A schema upgrade also runs alone among the seats
+(``SEATS_LOCK_KEY``). Backups there are the server's business (``pg_dump``).
 """
 
 from __future__ import annotations
@@ -68,6 +70,11 @@ RECORDS_PAGE_SIZE = 65536
 # (SQLite's busy_timeout plays this part there).
 WRITER_LOCK_KEY = 0x62626373
 LOCK_TIMEOUT_SECONDS = 10
+# PostgreSQL, several seats on one database (services/seats.py): every open seat holds this lock
+# shared on a connection of its own for as long as it is open; a schema upgrade takes it
+# exclusively without waiting, so it runs alone or not at all (an older bbcs still open on
+# another PC would fail at its next save under a new schema).
+SEATS_LOCK_KEY = 0x62626374
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -195,6 +202,35 @@ class Database:
             self.engine.execution_options(bbcs_write=True), expire_on_commit=False
         )
         self._writes_refused: str | None = None
+        self._seat: Connection | None = None
+
+    def hold_seat(self) -> None:
+        """PostgreSQL: count this process among the database's open seats until
+        :meth:`dispose` (a schema upgrade waits for none and refuses while any is open)."""
+        if self.is_sqlite or self._seat is not None:
+            return
+        connection = self.engine.connect()
+        try:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock_shared({SEATS_LOCK_KEY})")
+            connection.commit()  # the lock is the session's: it outlives the transaction
+        except DBAPIError as exc:
+            connection.close()
+            problem = self._told(exc)
+            if problem is None:
+                raise
+            raise problem from exc
+        self._seat = connection
+
+    def _let_go_of_seat(self) -> None:
+        connection, self._seat = self._seat, None
+        if connection is None:
+            return
+        try:
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock_shared({SEATS_LOCK_KEY})")
+            connection.commit()
+            connection.close()
+        except DBAPIError:
+            connection.invalidate()  # never handed on with the lock still held
 
     def refuse_writes(self, reason: str) -> None:
         """From now on every write is refused with ``reason``: a damaged file is read, never
@@ -416,6 +452,7 @@ class Database:
                         # Two processes starting at once: the second waits, then finds the
                         # schema already upgraded (Alembic reads the version after the lock).
                         _take_writer_lock(connection)
+                        _refuse_upgrade_beside_open_seats(connection)
                     command.upgrade(alembic_config(connection), "head")
                     if raw is not None:
                         broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
@@ -472,7 +509,24 @@ class Database:
         return final
 
     def dispose(self) -> None:
+        self._let_go_of_seat()
         self.engine.dispose()
+
+
+def _refuse_upgrade_beside_open_seats(connection: Connection) -> None:
+    """A schema upgrade on PostgreSQL runs alone: refused while another seat has the database
+    open (its next save would fail under the new schema); released with the transaction."""
+    if inspect(connection).has_table("alembic_version"):
+        version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        if version == SCHEMA_HEAD:
+            return  # another seat upgraded it while this one waited for the lock
+    alone = connection.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({SEATS_LOCK_KEY})")
+    if not alone.scalar():
+        raise AlreadyRunning(
+            "数据库需要升级到本版本的格式，但其他电脑（席位）上的 bbcs 正在使用这个数据库，"
+            "此时升级会让它们无法保存。请先关闭其他电脑上的 bbcs，再在本机重新打开。"
+            "数据库未作任何改动。"
+        )
 
 
 def _unused_name(target: Path) -> Path:

@@ -150,6 +150,12 @@ def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
         context = UiContext(services, login.actor, ChangeHub(), runner)
         window = MainWindow(context)
         window.logged_out.connect(app.quit)  # 注销, then the log-in cancelled
+        if not services.db.is_sqlite:  # other seats' changes reach this window's views
+            from desktop_app.ui.seat_watch import SeatWatch
+
+            SeatWatch(
+                services.change_watcher, runner, lambda c: window.context.hub.publish(c), window
+            )
         if window.starts_maximized:
             window.showMaximized()
         else:

@@ -1,0 +1,112 @@
+"""``bbcs seat enroll --to FILE`` and ``bbcs seat join FILE``: another PC (席位) joins a site
+whose database is on a PostgreSQL server (services/seats.py says what a seat receives)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from desktop_app.domain.permissions import Permission
+from desktop_app.errors import UserError
+
+PASSPHRASE_ENV = "BBCS_SEAT_PASSPHRASE"
+
+
+def add_parsers(sub: Any) -> None:
+    """Adds ``seat enroll`` and ``seat join`` to the ``bbcs`` parser."""
+    p = sub.add_parser(
+        "seat", help="多席位：让另一台电脑加入本站点（数据库在 PostgreSQL 服务器上）"
+    )
+    ssub = p.add_subparsers(dest="seat_command", metavar="操作", required=True)
+    s = ssub.add_parser(
+        "enroll", help="在已在用的电脑上生成席位加入文件（一次性口令显示在屏幕上，只能用一次）"
+    )
+    s.add_argument("--to", required=True, help="席位加入文件（用U盘带到新电脑）")
+    s = ssub.add_parser(
+        "join",
+        help="在新电脑上加入站点：bbcs --db-url 地址 seat join 文件（口令取自 "
+        f"{PASSPHRASE_ENV} 或提示输入）",
+    )
+    s.add_argument("file", help="bbcs seat enroll 生成的席位加入文件")
+
+
+def _cmd_seat(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.cli import _actor, _services
+    from desktop_app.services import seats
+
+    if args.seat_command == "enroll":
+        with _services(data_dir, args, lock=True) as services:
+            info = services.site.info()
+            out = Path(args.to)
+            passphrase = seats.enroll(
+                services.db,
+                services.data_key,
+                services.keys,
+                _actor(args),
+                out,
+                site_code=info.code,
+                site_name=info.name,
+                now=services.clock.now(),
+            )
+        print(f"已生成席位加入文件：{out}")
+        print(f"一次性口令：{passphrase}")
+        print(
+            "请把文件带到新电脑，口令当面告知（不要和文件放在一起）；在新电脑上运行 "
+            "bbcs --db-url 数据库地址 seat join 文件名，按提示输入口令。文件只能用一次。",
+            file=sys.stderr,
+        )
+        return 0
+    return _join(args, data_dir)
+
+
+def _join(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.cli import _actor, _services
+    from desktop_app.paths import DataLayout
+    from desktop_app.services import integrity, seats
+    from desktop_app.services.data_key import DataKey
+
+    if not args.db_url:
+        raise UserError(
+            "加入站点需要数据库服务器的地址：bbcs --db-url postgresql+psycopg://用户:密码@"
+            "服务器:5432/库名 seat join 文件名"
+        )
+    enrollment = seats.Enrollment.read(Path(args.file), _passphrase())
+    layout = DataLayout(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    seats.install_enrollment(enrollment, DataKey(layout.keys))
+    with _services(data_dir, args, lock=True) as services:
+        info = services.site.info()
+        if info.code != enrollment.site_code:
+            raise UserError(
+                f"席位加入文件属于站点 {enrollment.site_code}，而这个数据库是站点 {info.code}"
+                f"（{info.name}）的。请核对 --db-url。"
+            )
+        # The chain as this seat finds it, checked under the key, is what its anchor starts at.
+        problems = integrity.reanchor(services.db, services.data_key, services.layout.keys)
+        seats.record_join(services.db, enrollment, _actor(args), services.clock.now())
+        fingerprint = services.keys.identity(info.code, info.name, info.level.value).fingerprint()
+    for problem in problems:
+        print(f"注意：{problem}（请管理员运行 bbcs check）", file=sys.stderr)
+    print(f"本机已加入站点 {info.code} {info.name}；站点公钥指纹 {fingerprint}")
+    return 0
+
+
+def _passphrase() -> str:
+    given = os.environ.get(PASSPHRASE_ENV, "").strip()
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise UserError(f"请输入席位加入文件的一次性口令（或设置环境变量 {PASSPHRASE_ENV}）。")
+    try:
+        return getpass.getpass("一次性口令：")
+    except EOFError:
+        raise UserError("已取消") from None
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {"seat": _cmd_seat}
+PERMISSIONS: dict[str, Permission] = {"seat enroll": Permission.BACKUP_DATA}

@@ -1,0 +1,52 @@
+"""The window's watch on other seats (ui/seat_watch.py): a case registered by another seat of
+the same database reaches this window's change hub within the poll interval, on each engine."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.context import Changes, FixedClock
+from desktop_app.ui.common import ChangeHub, TaskRunner
+from desktop_app.ui.seat_watch import SeatWatch
+from tests.helpers.factories import USER_PASSWORD, person_form
+from tests.helpers.speed import CHEAP_HASHER
+
+
+@pytest.fixture
+def other_seat(
+    site_on_engine: AppServices, db_url: str | None, clock: FixedClock, tmp_path: Path
+) -> Iterator[AppServices]:
+    """A second seat on the same database: on PostgreSQL a data dir of its own with the site's
+    keys, on SQLite the same data dir (one PC, two windows' worth of services)."""
+    data_dir = site_on_engine.layout.root
+    if db_url is not None:
+        data_dir = tmp_path / "第二席"
+        shutil.copytree(
+            site_on_engine.layout.keys, data_dir / "keys", ignore=shutil.ignore_patterns("*.anchor")
+        )
+    services = open_services(data_dir, clock=clock, db_url=db_url, hasher=CHEAP_HASHER)
+    yield services
+    services.close()
+
+
+def test_a_case_registered_on_another_seat_reaches_this_windows_hub(
+    qtbot: QtBot, site_on_engine: AppServices, other_seat: AppServices
+) -> None:
+    hub = ChangeHub()
+    runner = TaskRunner()
+    told: list[Changes] = []
+    hub.changed.connect(told.append)
+    watch = SeatWatch(site_on_engine.change_watcher, runner, hub.publish, interval_ms=100)
+    qtbot.waitUntil(runner.idle)  # the starting point is taken
+    clerk = other_seat.auth.login("clerk1", USER_PASSWORD)
+    result = other_seat.intake.register(clerk, person_form())
+    qtbot.waitUntil(lambda: any(c.cases for c in told), timeout=3000)
+    assert result.case_id in [i for c in told for i in c.case_ids]
+    watch.stop()
+    runner.wait()
