@@ -872,7 +872,7 @@ def test_a_draft_on_a_withdrawn_case_is_not_offered_for_signing(
     services.cases.withdraw(clerk, case_id, "群众来电撤回诉求")
     boss = make_panel(qtbot, leader_context, case_id)
     # The withdrawal closed the draft with the case (issue 16): nothing is left to sign.
-    assert boss.selected() is not None and boss.table.item(0, 2).text() == "随办结关闭"
+    assert boss.selected() is not None and boss.table.item(0, 2).text() == "随撤回关闭"
     assert not boss.sign_button.isEnabled()
     assert not boss.draft_button.isEnabled()  # a closed draft has no paper to come
 

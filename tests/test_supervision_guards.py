@@ -125,7 +125,7 @@ def test_a_withdrawal_closes_the_assignments_still_open(
     states = {a.state for a in services.assignments.for_case(case_id)}
     assert states == {AssignmentState.CLOSED.value}
     timeline = services.cases.detail(case_id).timeline
-    assert "随之关闭" in timeline[-1].summary
+    assert "随撤回关闭" in timeline[-1].summary  # said as a withdrawal, not a conclusion
 
 
 @pytest.fixture

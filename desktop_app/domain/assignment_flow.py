@@ -26,8 +26,9 @@ class AssignmentState(LabelledEnum):
     RESPONDED = "responded", "已反馈"
     RETURNED = "returned", "已退回"
     VOIDED = "voided", "已作废"
-    # The case was concluded, with a reason, while this assignment was still open (issue 16).
-    CLOSED = "closed", "随办结关闭"
+    # The case ended while this assignment was still open (issue 16): concluded with a reason,
+    # or withdrawn. ClosedWith says which; where that is not at hand the label names neither.
+    CLOSED = "closed", "随事项关闭"
 
 
 class ExtensionState(LabelledEnum):
@@ -47,7 +48,15 @@ class Step(LabelledEnum):
     URGE = "urge", "催办"
     ESCALATE = "escalate", "督办"
     VOID = "void", "作废"
-    CLOSE = "close", "随办结关闭"
+    CLOSE = "close", "随事项关闭"
+
+
+class ClosedWith(LabelledEnum):
+    """How the case ended that closed an open assignment: the stable code on the close's audit
+    entry and on the ending's timeline event (``closed_with``), and the words for it."""
+
+    CONCLUDED = "concluded", "随办结关闭"
+    WITHDRAWN = "withdrawn", "随撤回关闭"
 
 
 OUTSTANDING = frozenset({AssignmentState.ISSUED, AssignmentState.RECEIVED})
@@ -76,6 +85,13 @@ _TARGET: dict[Step, AssignmentState] = {
     Step.VOID: AssignmentState.VOIDED,
     Step.CLOSE: AssignmentState.CLOSED,
 }
+
+
+def state_label(state: AssignmentState, closed_with: ClosedWith | None = None) -> str:
+    """已签收, or for a closed one how its case ended: 随办结关闭 / 随撤回关闭."""
+    if state is AssignmentState.CLOSED and closed_with is not None:
+        return closed_with.label
+    return state.label
 
 
 def check_step(

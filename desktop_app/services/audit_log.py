@@ -66,6 +66,7 @@ ACTION_LABELS: dict[str, str] = {
     "print_notice": "打印告知书",
     "reprint_notice": "补打告知书",
     "close_assignment": "交办随办结关闭",
+    "close_assignment_withdrawn": "交办随撤回关闭",
     "correct": "更正",
     "draft_assignment": "拟办交办",
     "issue_slip": "签发交办单",

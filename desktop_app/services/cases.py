@@ -17,6 +17,7 @@ from desktop_app.domain.assignment_flow import (
     OPEN,
     AssignmentKind,
     AssignmentState,
+    ClosedWith,
     Step,
     check_step,
 )
@@ -152,6 +153,8 @@ class CaseDetail:
     # Assignments not finished with (待签发/已签发/已签收), as “住建局（交办，已签收）”: the
     # case concludes over them only with a reason.
     open_assignments: tuple[str, ...] = ()
+    # (assignment id, how the case's ending closed it) for each 随办结关闭 / 随撤回关闭 one.
+    closed_with: tuple[tuple[int, ClosedWith], ...] = ()
 
     @property
     def basis_missing(self) -> bool:
@@ -314,6 +317,7 @@ class CaseService:
                 visit_retry_on=case.visit_retry_on,
                 visit_reasons=tuple(VisitReason(r) for r in case.visit_reasons or ()),
                 open_assignments=tuple(_describe(a) for a in _open_assignments(session, case.id)),
+                closed_with=tuple(_closures(session, case).items()),
             )
 
     def deadline_proof(self, case_id: int) -> list[str]:
@@ -419,7 +423,9 @@ class CaseService:
                         "确需办结事项，请写明理由（这些交办将随办结关闭）"
                     }
                 )
-            closed = _close_assignments(session, still_open, actor, now, close_reason)
+            closed = _close_assignments(
+                session, still_open, actor, now, close_reason, ClosedWith.CONCLUDED
+            )
             case.outcome = outcome.value
             case.concluded_at = now
             case.replied_at = now
@@ -434,8 +440,9 @@ class CaseService:
             )
             data: dict[str, Any] = {"outcome": outcome.value, "reply_method": reply_method.value}
             if closed:
-                summary += f"；{'、'.join(closed)}随办结关闭，理由：{close_reason}"
+                summary += f"；{_named(closed)}{ClosedWith.CONCLUDED.label}，理由：{close_reason}"
                 data["close_reason"] = close_reason
+                data |= _closed_data(closed, ClosedWith.CONCLUDED)
             return {"summary": summary, "data": data}
 
         return self._step(actor, case_id, EventKind.CONCLUDED, "conclude", apply)
@@ -706,17 +713,20 @@ class CaseService:
             case.concluded_at = now
             # The departments are told nothing more is owed: open assignments close with the
             # case, as at a reasoned conclusion, instead of falling overdue for ever.
+            # Said as a withdrawal, not as a conclusion, wherever the closed one is shown.
             closed = _close_assignments(
                 session,
                 _open_assignments(session, case.id),
                 actor,
                 now,
                 f"当事人撤回：{reason.strip()}",
+                ClosedWith.WITHDRAWN,
             )
             summary = f"当事人撤回：{reason.strip()}"
-            if closed:
-                summary += f"；{'、'.join(closed)}随之关闭"
-            return {"summary": summary}
+            if not closed:
+                return {"summary": summary}
+            summary += f"；{_named(closed)}{ClosedWith.WITHDRAWN.label}"
+            return {"summary": summary, "data": _closed_data(closed, ClosedWith.WITHDRAWN)}
 
         return self._step(actor, case_id, EventKind.WITHDRAWN, "withdraw", apply)
 
@@ -853,27 +863,84 @@ def _describe(assignment: Assignment) -> str:
     return f"{assignment.department.name}（{kind}，{state}）"
 
 
+# The audit action of each way of closing (services/audit_log.py labels them).
+CLOSE_ACTIONS = {
+    ClosedWith.CONCLUDED: "close_assignment",
+    ClosedWith.WITHDRAWN: "close_assignment_withdrawn",
+}
+
+
 def _close_assignments(
-    session: Session, assignments: Sequence[Assignment], actor: Actor, now: datetime, reason: str
-) -> list[str]:
-    """Close the case's open assignments as it concludes (随办结关闭), each audited."""
-    closed: list[str] = []
+    session: Session,
+    assignments: Sequence[Assignment],
+    actor: Actor,
+    now: datetime,
+    reason: str,
+    closed_with: ClosedWith,
+) -> list[tuple[str, str]]:
+    """Close the case's open assignments as it concludes (随办结关闭) or is withdrawn (随撤回关闭),
+    each audited with ``closed_with``'s code. Returns (uuid, how it read before) of each."""
+    closed: list[tuple[str, str]] = []
     for assignment in assignments:
         before = assignment.state
-        closed.append(_describe(assignment))
+        closed.append((assignment.uuid, _describe(assignment)))
         assignment.state = check_step(Step.CLOSE, AssignmentState(before)).value
         assignment.version += 1
         audit.record(
             session,
             at=now,
             user_name=actor.username,
-            action="close_assignment",
+            action=CLOSE_ACTIONS[closed_with],
             entity="assignment",
             entity_uuid=assignment.uuid,
             before={"state": before},
-            after={"state": assignment.state, "reason": reason},
+            after={"state": assignment.state, "reason": reason, "closed_with": closed_with.value},
         )
     return closed
+
+
+def _closed_data(closed: Sequence[tuple[str, str]], closed_with: ClosedWith) -> dict[str, Any]:
+    """The ending event's record of what it closed, read back by :func:`_closures` (and sent
+    with the case's timeline to the city)."""
+    return {"closed_with": closed_with.value, "closed_assignments": [uuid for uuid, _ in closed]}
+
+
+def _named(closed: Sequence[tuple[str, str]]) -> str:
+    return "、".join(name for _, name in closed)
+
+
+def _closures(session: Session, case: Case) -> dict[int, ClosedWith]:
+    """How each closed assignment of the case was closed, from the ending events that closed
+    them. An event from before these were recorded: a withdrawn case's closed ones were closed
+    by the withdrawal unless a conclusion gave a reason for closing."""
+    closed = session.execute(
+        select(Assignment.id, Assignment.uuid).where(
+            Assignment.case_id == case.id, Assignment.state == AssignmentState.CLOSED.value
+        )
+    ).all()
+    if not closed:
+        return {}
+    endings = session.scalars(
+        select(CaseEvent.data).where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind.in_([EventKind.CONCLUDED.value, EventKind.WITHDRAWN.value]),
+        )
+    ).all()
+    by_uuid: dict[str, ClosedWith] = {}
+    reasoned_conclusion = False
+    for data in endings:
+        data = data or {}
+        reasoned_conclusion |= bool(data.get("close_reason"))
+        code = str(data.get("closed_with", ""))
+        if code in ClosedWith._value2member_map_:
+            for uuid in data.get("closed_assignments", ()):
+                by_uuid[uuid] = ClosedWith(code)
+    older = (
+        ClosedWith.WITHDRAWN
+        if case.outcome == Outcome.WITHDRAWN.value and not reasoned_conclusion
+        else ClosedWith.CONCLUDED
+    )
+    return {assignment_id: by_uuid.get(uuid, older) for assignment_id, uuid in closed}
 
 
 def _draft_reassignment(

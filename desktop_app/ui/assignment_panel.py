@@ -43,7 +43,9 @@ from desktop_app.domain.assignment_flow import (
     OUTSTANDING,
     AssignmentKind,
     AssignmentState,
+    ClosedWith,
     ExtensionState,
+    state_label,
 )
 from desktop_app.domain.deadlines import (
     EXTENSION_REQUEST_DAYS,
@@ -86,6 +88,7 @@ class _Snapshot:
     soon_until: date
     signer_hint: str  # today's duty leader, for a clerk who cannot sign
     case_status: CaseStatus
+    closed_with: dict[int, ClosedWith]  # 随办结关闭 or 随撤回关闭, by assignment id
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,8 @@ def _paper_text(info: AssignmentInfo, *, chinese: bool = False) -> str:
     return day + ("（暂定）" if info.paper_provisional else "")
 
 
-def _state_text(info: AssignmentInfo) -> str:
-    text = info.state.label
+def _state_text(info: AssignmentInfo, closed_with: ClosedWith | None = None) -> str:
+    text = state_label(info.state, closed_with)
     if info.state in OUTSTANDING and info.extension_state is not ExtensionState.NONE:
         extension = info.extension_state.label
         if info.extension_state is ExtensionState.REQUESTED and info.extension_days:
@@ -340,6 +343,7 @@ class AssignmentPanel(QWidget):
         self._busy = False
         self.signer_hint = ""
         self.case_status: CaseStatus | None = None  # None until loaded: nothing is signed then
+        self._closed_with: dict[int, ClosedWith] = {}
         self.dialog: QDialog | None = None  # the step dialog or preview now open (tests use it)
         self.slip_menu: QMenu | None = None  # the choice of papers when there are several
         self.sign_from_preview: QPushButton | None = None  # 签发… in the draft's preview
@@ -463,6 +467,7 @@ class AssignmentPanel(QWidget):
                 soon,
                 shift.staff_name if shift else "",
                 detail.status,
+                dict(detail.closed_with),
             )
             return snapshot, detail.title
 
@@ -481,6 +486,7 @@ class AssignmentPanel(QWidget):
         self._soon_until = snapshot.soon_until
         self.signer_hint = snapshot.signer_hint
         self.case_status = snapshot.case_status
+        self._closed_with = snapshot.closed_with
         self._fill(keep)
 
     def _load_failed(self, exc: Exception) -> None:
@@ -502,7 +508,7 @@ class AssignmentPanel(QWidget):
             values = [
                 info.kind.label,
                 info.department,
-                _state_text(info),
+                _state_text(info, self._closed_with.get(info.id)),
                 due_text,
                 "、".join(info.slip_numbers) or "—",
                 info.signer or "—",
