@@ -790,9 +790,12 @@ def _cmd_verify_slip(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace, data_dir: Path) -> int:
+    from desktop_app.services import seats
+
     if args.keys_command == "rotate":
         with _services(data_dir, args, lock=True) as services:
             identity = services.sync.rotate_keys(_actor(args))
+            seats.share_site_keys(services.db, services.data_key, services.keys)  # other seats
         print(f"已更换本站点密钥，新指纹 {identity.fingerprint()}。")
         print("请用 bbcs keys export 导出新的身份文件，交对方站点用 keys trust --replace 登记。")
         return 0

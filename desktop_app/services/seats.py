@@ -19,9 +19,10 @@ one numbering. Where each part lives:
   enrollment as used, so the same file cannot enroll a second PC.
 - **The signing and encryption keys** (Ed25519, X25519): in the database, AES-256-GCM sealed
   under a subkey of the data key (the ``site_keys_sealed`` setting). The first seat publishes
-  its keys at open; a seat that has none installs them from there; a seat whose keys differ from
-  the database's is refused (a rotation on one seat is published at its next open and the
-  others join again). The PEM files under each seat's ``keys/`` are that copy, cached.
+  its keys at open; a seat that has none installs them from there; ``bbcs keys rotate`` on any
+  seat publishes the new set, and every other seat takes it at its next open, keeping the old
+  one under ``keys/retired/`` as a rotation does. The PEM files under each seat's ``keys/`` are
+  that copy, cached.
 - **The audit anchor**: each seat keeps its own ``keys/audit.anchor`` (``services/integrity``),
   HMAC'd under the shared data key. It is moved forward after each of this seat's writes and
   accepts entries written after it by other seats when they chain under the key. An anchor in
@@ -110,12 +111,6 @@ class KeySet:
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
 
-    def created_at(self) -> str:
-        try:
-            return str(json.loads(self.meta).get("created_at", ""))
-        except ValueError:
-            return ""
-
     def seal(self, data_key: DataKey) -> str:
         body = json.dumps(
             {
@@ -167,9 +162,11 @@ def _write_secret(path: Path, data: bytes) -> None:
 def share_site_keys(db: Database, data_key: DataKey, keys: SiteKeys) -> None:
     """PostgreSQL: make this seat's keys and the database's one set (see the module's text).
 
-    Publishes this seat's keys when the database has none (the first seat, or a rotation done
-    here, newer than what the database holds); installs the database's on a seat without keys;
-    refuses a seat whose keys are another, older set."""
+    Publishes this seat's keys when the database has none (the first seat) or holds the set
+    they replaced (a rotation done here). Installs the database's set on a seat without keys,
+    and in place of any other set (another seat rotated), keeping that one under ``retired/``
+    as a rotation does, so slips signed with it still verify. The database's copy is trusted
+    that far because only a holder of the data key could have sealed it."""
     if db.is_sqlite or not data_key.exists():
         return
     with db.read() as session:
@@ -183,13 +180,36 @@ def share_site_keys(db: Database, data_key: DataKey, keys: SiteKeys) -> None:
     local = KeySet.of(keys)
     if shared is not None and shared.public_key() == local.public_key():
         return
-    if shared is not None and local.created_at() <= shared.created_at():
-        raise UserError(
-            f"本机的站点密钥（{keys.keys_dir}）与数据库中本站点其他席位所用的不是同一套，"
-            "用它签发的交办单在其他席位核验不通过。请在已在用的电脑上运行 bbcs seat enroll，"
-            "再在本机用 bbcs seat join 重新加入（先把本机的 keys 文件夹移走）。"
-        )
+    if shared is not None and not _succeeds(keys, shared):
+        retired = _retire(keys)
+        shared.install(keys)
+        log.warning("site keys replaced by the newer set in the database; old set in %s", retired)
+        return
     publish_site_keys(db, data_key, keys)
+
+
+def _succeeds(keys: SiteKeys, shared: KeySet) -> bool:
+    """Whether this seat's keys replaced ``shared`` (a rotation here keeps it in ``retired/``)."""
+    wanted = shared.public_key()
+    for old in keys.retired():
+        with suppress(OSError, UserError, ValueError):
+            if KeySet.of(old).public_key() == wanted:
+                return True
+    return False
+
+
+def _retire(keys: SiteKeys) -> Path:
+    """Copy the current key set under ``retired/`` (as ``SiteKeys.rotate`` keeps an old one)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target, number = keys.retired_dir / stamp, 1
+    while target.exists():
+        number += 1
+        target = keys.retired_dir / f"{stamp}-{number}"
+    target.mkdir(mode=0o700, parents=True)
+    for path in (keys.meta_path, keys.encryption_key_path, keys.signing_key_path):
+        if path.exists():
+            _write_secret(target / path.name, path.read_bytes())
+    return target
 
 
 def publish_site_keys(db: Database, data_key: DataKey, keys: SiteKeys) -> None:
