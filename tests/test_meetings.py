@@ -3,6 +3,7 @@ follow-up assignments signed like any slip, edits kept in the audit log, bad inp
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from dataclasses import replace
 from datetime import datetime
@@ -11,16 +12,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from desktop_app.domain.assignment_flow import AssignmentState
 from desktop_app.domain.case_flow import EventKind
 from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature
 from desktop_app.errors import PermissionDenied, UserError, ValidationFailed
+from desktop_app.services import assignments, meetings
 from desktop_app.services.app import AppServices
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.meetings import ItemForm, MeetingForm
-from desktop_app.storage.models import Assignment, AuditEntry, Meeting, MeetingItem
+from desktop_app.storage.models import Assignment, AuditEntry, Case, Meeting, MeetingItem
 from tests.helpers.factories import person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -192,6 +196,82 @@ def test_a_follow_up_on_an_untriaged_case_is_refused_before_anything_is_written(
     with pytest.raises(ValidationFailed, match="尚未甄别分类"):
         services.meetings.record(clerk, _form(services, *two_cases, items=items))
     assert _counts(services) == before
+
+
+def _failing_second_draft(monkeypatch: pytest.MonkeyPatch, failure: Exception) -> list[int]:
+    """Every follow-up draft goes through ``assignments.draft_in``; the second one fails with
+    ``failure`` after the first was made (its rows flushed). Returns the calls' case ids."""
+    made = assignments.draft_in
+    calls: list[int] = []
+
+    def draft(session: Session, actor: Actor, case: Any, **arguments: Any) -> list[int]:
+        calls.append(case.id)
+        if len(calls) == 2:
+            raise failure
+        return made(session, actor, case, **arguments)
+
+    monkeypatch.setattr(assignments, "draft_in", draft)
+    monkeypatch.setattr(meetings, "draft_in", draft, raising=False)
+    return calls
+
+
+def _case_versions(services: AppServices, case_ids: tuple[int, ...]) -> dict[int, int]:
+    with services.db.read() as session:
+        return {case_id: session.get_one(Case, case_id).version for case_id in case_ids}
+
+
+def _full_disk() -> OperationalError:
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+    return OperationalError("INSERT INTO assignments", {}, full)
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        (_full_disk(), "磁盘空间已满，本次操作未保存"),
+        (
+            UserError("所选部门不存在或已停用"),
+            "的会后交办不能生成（所选部门不存在或已停用），会议未保存",
+        ),
+    ],
+    ids=["disk-full", "draft-refused"],
+)
+def test_a_failed_follow_up_leaves_no_meeting_and_no_draft(
+    services: AppServices,
+    clerk: Actor,
+    two_cases: tuple[int, int],
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
+    message: str,
+) -> None:
+    """Saving a meeting and drafting its follow-ups are one unit of work: a failure in the
+    second draft leaves neither the meeting nor the first draft, and says why in Chinese."""
+    first, second = two_cases
+    _medical, estate = _departments(services)
+    form = _form(services, first, second)
+    both = (form.items[0], replace(form.items[1], department_id=estate, working_days=10))
+    versions = _case_versions(services, two_cases)
+    before = _counts(services)
+    calls = _failing_second_draft(monkeypatch, failure)
+
+    with pytest.raises(UserError) as refused:
+        services.meetings.record(clerk, replace(form, items=both))
+
+    assert calls == [first, second]  # the first draft was made, then the second failed
+    assert message in refused.value.message
+    assert _counts(services) == before  # no meeting, no item, no draft, no audit entry
+    assert _case_versions(services, two_cases) == versions
+    for case_id in two_cases:
+        timeline = services.cases.detail(case_id).timeline
+        assert not [e for e in timeline if e.kind == EventKind.MEETING]
+    monkeypatch.undo()
+    # The minutes' number was not used up: the next meeting is still 1号, with both drafts.
+    meeting_id, changes = services.meetings.record(clerk, replace(form, items=both))
+    detail = services.meetings.get(clerk, meeting_id)
+    assert detail.number.endswith("〔2026〕1号")
+    assert all(item.assignment_id is not None for item in detail.items)
+    assert changes.messages == ("已按会议决定生成交办草稿，请值班领导在事项的“交办”页中签发",)
 
 
 def test_only_case_workers_record_meetings(

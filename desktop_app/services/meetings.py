@@ -3,11 +3,12 @@ their decisions (signed like any slip).
 
 A meeting is recorded with what it took up — cases and classes (一类事) — each with its
 discussion and decision. A decision may name a department and working days: that becomes a draft
-assignment of the case through :class:`AssignmentService` (the normal 新建交办 path: it waits for
-the duty leader's signature and then becomes a numbered slip like any other; nothing is signed
-here). The minutes (会议纪要) are numbered gap-free, 杞纪窗纪〔2026〕1号, when the meeting is
-recorded. Each case taken up gets a 联席会议 event; every change is audited, so an edit after the
-fact keeps what the minutes said before.
+assignment of the case through AssignmentService's drafting (the normal 新建交办 path: it waits
+for the duty leader's signature and then becomes a numbered slip like any other; nothing is signed
+here), in the meeting's own transaction: a draft that cannot be made leaves no meeting either.
+The minutes (会议纪要) are numbered gap-free, 杞纪窗纪〔2026〕1号, when the meeting is recorded.
+Each case taken up gets a 联席会议 event; every change is audited, so an edit after the fact keeps
+what the minutes said before.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -29,7 +30,8 @@ from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import CaseStatus, chinese_date
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
-from desktop_app.services.assignments import MAX_ASSIGNMENT_DAYS, AssignmentService
+from desktop_app.services.assignments import MAX_ASSIGNMENT_DAYS, AssignmentService, draft_in
+from desktop_app.services.calendar import calendar_in
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.limits import length_errors
 from desktop_app.services.ownership import editable_case, require_made_here
@@ -177,18 +179,6 @@ class CaseChoice:
 class ClassChoice:
     id: int
     title: str
-
-
-class _Pending(NamedTuple):
-    """A decision that asks for a follow-up assignment not made yet."""
-
-    item_id: int
-    case_id: int
-    case_number: str
-    department_id: int
-    department: str
-    working_days: int | None
-    decision: str
 
 
 @dataclass(frozen=True)
@@ -342,8 +332,8 @@ class MeetingService:
                 entity_uuid=meeting.uuid,
                 after=_snapshot(session, meeting),
             )
+            messages = _follow_up(session, actor, meeting, now)
             meeting_id = meeting.id
-        messages = self._follow_up(actor, meeting_id)
         return meeting_id, self._changes(meeting_id, messages)
 
     def update(self, actor: Actor, meeting_id: int, form: MeetingForm) -> Changes:
@@ -395,22 +385,23 @@ class MeetingService:
                 if row.case_id is not None and row.case_id not in old_cases:
                     _case_event(session, row, meeting.number, actor, now)
             after = _snapshot(session, meeting)
-            if after == before:
+            if after != before:
+                changed_before, changed_after = audit.diff(before, after)
+                audit.record(
+                    session,
+                    at=now,
+                    user_name=actor.username,
+                    action="update_meeting",
+                    entity="meeting",
+                    entity_uuid=meeting.uuid,
+                    before=changed_before | {"number": meeting.number},
+                    after=changed_after,
+                )
+            messages = _follow_up(session, actor, meeting, now)
+            if after == before and not messages:
                 return Changes()
             meeting.version += 1
             meeting.updated_at = now
-            changed_before, changed_after = audit.diff(before, after)
-            audit.record(
-                session,
-                at=now,
-                user_name=actor.username,
-                action="update_meeting",
-                entity="meeting",
-                entity_uuid=meeting.uuid,
-                before=changed_before | {"number": meeting.number},
-                after=changed_after,
-            )
-        messages = self._follow_up(actor, meeting_id)
         return self._changes(meeting_id, messages)
 
     # Inside ---------------------------------------------------------------------------------
@@ -504,70 +495,6 @@ class MeetingService:
                     {"items": f"第{index}项：事项{case.number}尚未甄别分类，请先甄别分类再会后交办"}
                 )
 
-    def _follow_up(self, actor: Actor, meeting_id: int) -> tuple[str, ...]:
-        """Draft the assignment of each decision that asks for one and has none yet.
-
-        Each draft goes through :meth:`AssignmentService.create` (its own transaction), then is
-        linked to its item. A draft refused meanwhile (the case concluded a moment ago) is said
-        in the messages; the item keeps its department, and saving the meeting again retries.
-        """
-        with self.db.read() as session:
-            meeting = _meeting(session, meeting_id)
-            number = meeting.number
-            pending = [
-                _Pending(
-                    item.id,
-                    item.case_id,
-                    _item_name(session, item),
-                    item.department_id,
-                    _department_name(session, item.department_id),
-                    item.working_days,
-                    item.decision,
-                )
-                for item in meeting.items
-                if item.case_id is not None
-                and item.department_id is not None
-                and item.assignment_id is None
-            ]
-        messages: list[str] = []
-        for follow in pending:
-            try:
-                ids, _changes = self.assignments.create(
-                    actor,
-                    follow.case_id,
-                    department_id=follow.department_id,
-                    requirements=f"根据联席会议纪要（{number}）决定：{follow.decision}",
-                    working_days=follow.working_days,
-                    deadline_note=f"联席会议纪要{number}确定的时限",
-                )
-            except UserError as exc:
-                messages.append(f"{follow.case_number}的会后交办未能生成：{exc.message}")
-                continue
-            now = self.clock.now()
-            with self.db.write() as session:
-                item = session.get_one(MeetingItem, follow.item_id)
-                item.assignment_id = ids[0]
-                if item.working_days is None:  # the rule's days, as the draft took them
-                    item.working_days = session.get_one(Assignment, ids[0]).working_days
-                item.meeting.version += 1
-                audit.record(
-                    session,
-                    at=now,
-                    user_name=actor.username,
-                    action="meeting_follow_up",
-                    entity="meeting",
-                    entity_uuid=item.meeting.uuid,
-                    after={
-                        "number": number,
-                        "case": follow.case_number,
-                        "assignment": ids[0],
-                        "department": follow.department,
-                        "working_days": item.working_days,
-                    },
-                )
-            messages.append("已按会议决定生成交办草稿，请值班领导在事项的“交办”页中签发")
-        return tuple(dict.fromkeys(messages))
-
     def _changes(self, meeting_id: int, messages: tuple[str, ...]) -> Changes:
         with self.db.read() as session:
             case_ids = tuple(
@@ -627,6 +554,60 @@ def _new_item(item: ItemForm) -> MeetingItem:
         department_id=item.department_id,
         working_days=item.working_days,
     )
+
+
+def _follow_up(session: Session, actor: Actor, meeting: Meeting, now: datetime) -> tuple[str, ...]:
+    """Draft the assignment of each decision that asks for one and has none yet, in the
+    meeting's own session (:func:`draft_in`, AssignmentService's drafting): saving a meeting and
+    drafting its follow-ups are one unit of work, so a draft refused or failed leaves no meeting
+    whose decisions ask for follow-ups that were never drafted (the caller's write rolls back)."""
+    pending = [
+        (index, item)
+        for index, item in enumerate(meeting.items, start=1)
+        if item.case_id is not None and item.department_id is not None
+        if item.assignment_id is None
+    ]
+    if not pending:
+        return ()
+    actor.require(Permission.TRIAGE_CASE)  # as AssignmentService.create asks of a draft
+    calendar = calendar_in(session)
+    for index, item in pending:
+        assert item.case_id is not None and item.department_id is not None
+        case = editable_case(session, item.case_id)
+        try:
+            ids = draft_in(
+                session,
+                actor,
+                case,
+                now=now,
+                calendar=calendar,
+                department_id=item.department_id,
+                requirements=f"根据联席会议纪要（{meeting.number}）决定：{item.decision}",
+                working_days=item.working_days,
+                deadline_note=f"联席会议纪要{meeting.number}确定的时限",
+            )
+        except UserError as exc:
+            problem = f"{case.number}的会后交办不能生成（{exc.message}），会议未保存"
+            raise ValidationFailed({"items": f"第{index}项：{problem}"}) from exc
+        item.assignment_id = ids[0]
+        if item.working_days is None:  # the rule's days, as the draft took them
+            item.working_days = session.get_one(Assignment, ids[0]).working_days
+        audit.record(
+            session,
+            at=now,
+            user_name=actor.username,
+            action="meeting_follow_up",
+            entity="meeting",
+            entity_uuid=meeting.uuid,
+            after={
+                "number": meeting.number,
+                "case": case.number,
+                "assignment": ids[0],
+                "department": _department_name(session, item.department_id),
+                "working_days": item.working_days,
+            },
+        )
+    return ("已按会议决定生成交办草稿，请值班领导在事项的“交办”页中签发",)
 
 
 def _case_event(
