@@ -45,7 +45,8 @@ def _register(services: AppServices) -> None:
             name=NAMES[index % len(NAMES)],
             title=TITLES[index % len(TITLES)],
             # "12" and "21" in most cases, "1212" in one: a term whose grams are common.
-            description=f"第{index}次来反映，跑了12趟，等了21天。" + ("1212" if index == 7 else ""),
+            description=f"第{index}次来反映{'' if index % 4 == 3 else '参保信息'}，跑了12趟，"
+            f"等了21天。{'1212' if index == 7 else ''}",
             channel=(Channel.WINDOW, Channel.PHONE, Channel.ONLINE)[index % 3],
             received_at=NOW - timedelta(hours=index % 9),  # ties: the id decides
             stuck_department_id=departments[index % 2] if index % 3 else None,
@@ -100,7 +101,7 @@ def _windows(services: AppServices, query: str, sort: SortKey, descending: bool)
     return found
 
 
-@pytest.mark.parametrize("query", ["县", "医保", "12"])
+@pytest.mark.parametrize("query", ["县", "医保", "12", "参保信息"])
 def test_every_window_of_a_common_term_is_sqlites(
     both: tuple[AppServices, AppServices], walks: list[bool], query: str
 ) -> None:
@@ -120,7 +121,7 @@ def test_a_filter_beside_a_common_term(
     sqlite, postgresql = both
     for case_filter in (
         CaseFilter(text="县", channel=Channel.PHONE),
-        CaseFilter(text="杞县-2026-00"),  # the prefix picks the site's cases, the rest is common
+        CaseFilter(text="杞县-2026-00"),  # this site's number prefix is dropped, the rest is common
     ):
         expected = _numbers(sqlite, sqlite.ledger.ids(case_filter))
         assert expected
@@ -136,6 +137,7 @@ def test_a_rare_term_with_common_grams_gives_the_walk_up(
     """ "1212": both its grams are in most cases, the term in one. Read a few cases at a time,
     the walk sees it is rare and hands over to the index; the result is SQLite's."""
     monkeypatch.setattr(ledger_module, "WALK_BATCH", 4)
+    monkeypatch.setattr(ledger_module, "WALK_PROBE", 4)
     sqlite, postgresql = both
     expected = _numbers(sqlite, sqlite.ledger.ids(CaseFilter(text="1212")))
     assert len(expected) == 1
@@ -145,7 +147,7 @@ def test_a_rare_term_with_common_grams_gives_the_walk_up(
     assert walks == [False]
 
 
-@pytest.mark.parametrize("query", ["县", "医保", "1212", "王芳"])
+@pytest.mark.parametrize("query", ["县", "医保", "参保信息", "1212", "王芳"])
 def test_a_common_terms_count_and_its_cap_are_sqlites(
     both: tuple[AppServices, AppServices], query: str
 ) -> None:

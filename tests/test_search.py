@@ -522,3 +522,46 @@ def test_index_text_equals_its_definition_on_awkward_text() -> None:
 @given(st.lists(st.text(max_size=30), max_size=6))
 def test_index_text_equals_its_definition_on_any_text(fields: list[str]) -> None:
     assert search.index_text(fields) == reference_index_text(fields)
+
+
+# PostgreSQL's choice of grams and of a walk, from the search index's statistics (issue 18) ------
+
+_CITY = search.GramStatistics(
+    # Shares of bodies at the 1.5-million-case city bench (pg_stats of the index's expression).
+    {
+        "20": 1.0,
+        "02": 1.0,
+        "25": 0.458,
+        "00": 0.0924,
+        "01": 0.0651,
+        "12": 0.0903,
+        "50": 0.0847,
+        "县": 0.9524,
+        "医保": 0.1293,
+    },
+    floor=0.0322,
+    bodies=1_500_000,
+)
+
+
+def test_a_number_asks_the_index_only_for_its_rarer_pairs() -> None:
+    """2025-0012's pairs 20 and 02 are in every body: reading their entries spares none."""
+    grams = search.query_grams("2025-0012")
+    assert grams == ["00", "01", "02", "12", "20", "25", "50"]
+    assert _CITY.selective(grams) == ["01", "12", "50"]
+    assert search.NO_STATISTICS.selective(grams) == grams  # before ANALYZE: every pair
+
+
+def test_a_rare_pair_is_asked_for_first() -> None:
+    """王芳 is not among the common grams: it leads, and a common pair beside it is not worth
+    its entries."""
+    assert _CITY.selective(["20", "王芳"]) == ["王芳"]
+    assert _CITY.selective(["医保"]) == ["医保"]
+
+
+def test_a_terms_share_is_its_rarest_grams_or_nothing_known() -> None:
+    assert _CITY.share("县") == pytest.approx(0.9524)
+    assert _CITY.share("医保") == pytest.approx(0.1293)
+    assert _CITY.share("2025-0012") == pytest.approx(0.0651)
+    assert _CITY.share("王芳") == 0.0  # rarer than the least common of the common grams
+    assert search.NO_STATISTICS.share("县") == 0.0

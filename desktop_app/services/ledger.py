@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import (
@@ -49,8 +50,12 @@ from desktop_app.storage.models import Assignment, Case, Complainant, Department
 _case_search = table("case_search", column("rowid", Integer), column("body", Text))
 # PostgreSQL only: every case's count, kept by triggers (migration 0017); no model, no writer.
 _case_totals = table("case_totals", column("cases", Integer))
-# The fewest cases a search's walk in the ledger's order reads at a time (``_walk_search``).
+# The fewest cases a search's walk in the ledger's order reads at a time (``_walk_search``), and
+# the most it reads before its first look at how common the term really is (~10 ms).
 WALK_BATCH = 100
+WALK_PROBE = 2_000
+# How long the search index's statistics are kept before they are read again (PostgreSQL).
+STATISTICS_SECONDS = 300.0
 
 
 class SortKey(StrEnum):
@@ -145,6 +150,7 @@ class LedgerService:
         self._db = db
         self._sealer = sealer
         self._short_name: str | None = None
+        self._statistics: tuple[float, search.GramStatistics] | None = None
 
     def ids(
         self,
@@ -207,6 +213,13 @@ class LedgerService:
                 return 0
             capped = select(func.count()).select_from(matching.limit(cap + 1).subquery())
             return int(session.scalar(capped) or 0)
+
+    def search_walks(self, case_filter: CaseFilter, need: int) -> bool:
+        """Whether ``ids`` looks for a window of ``need`` of the filter's search matches by
+        walking the ledger's order first (PostgreSQL, a common term; ``_walk_search``). For the
+        city bench, whose raw-SQL floor sends the same kind of statement."""
+        with self._db.read() as session:
+            return self._common(session, case_filter, need)
 
     def rows(self, ids: Sequence[int]) -> list[CaseRow]:
         """The rows for ``ids``, in the same order (ids no longer present are left out)."""
@@ -378,7 +391,9 @@ class LedgerService:
             if exact_only:
                 condition = search.postgres_exact(_case_search.c.body, wanted)
             else:
-                condition = search.postgres_condition(_case_search.c.body, wanted)
+                condition = search.postgres_condition(
+                    _case_search.c.body, wanted, self._gram_statistics(session)
+                )
             if condition is None:
                 return None
             matching = select(_case_search.c.rowid).where(condition)
@@ -434,10 +449,11 @@ class LedgerService:
         if self._db.is_sqlite or not case_filter.text.strip():
             return False
         terms = self._search_terms(session, case_filter)
-        if terms is None or terms.wanted is None or terms.by_number is not None:
+        if terms is None or terms.wanted is None or terms.by_number is not None or terms.where:
             return False
-        share, bodies = search.postgres_gram_share(session, terms.wanted)
-        return share > 0 and need / share < share * bodies
+        statistics = self._gram_statistics(session)
+        share = statistics.share(terms.wanted)
+        return share > 0 and need / share < share * statistics.bodies
 
     def _walk_search(
         self,
@@ -461,15 +477,16 @@ class LedgerService:
         """
         need = offset + limit
         terms = self._search_terms(session, case_filter)
-        if terms is None or terms.wanted is None or terms.by_number is not None:
-            return None
+        if terms is None or terms.wanted is None or terms.by_number is not None or terms.where:
+            return None  # an ID, a phone, another site's case number: the index finds them
         exact = search.postgres_exact(_case_search.c.body, terms.wanted)
         if exact is None:
             return None
-        share, bodies = search.postgres_gram_share(session, terms.wanted)
-        if share <= 0 or need / share >= share * bodies:
+        statistics = self._gram_statistics(session)
+        share = statistics.share(terms.wanted)
+        if share <= 0 or need / share >= share * statistics.bodies:
             return None
-        give_up_after = share * bodies  # bodies the index would list (and read) instead
+        give_up_after = share * statistics.bodies  # bodies the index would list instead
         matched = (
             select(exact).where(_case_search.c.rowid == Case.id).correlate(Case).scalar_subquery()
         )
@@ -487,13 +504,14 @@ class LedgerService:
             segments = [base.order_by(*_order(sort, descending, sqlite=False))]
         found: list[int] = []
         checked = 0
-        batch = max(int(need / share * 1.2), WALK_BATCH)
+        batch = min(max(int(need / share * 1.2), WALK_BATCH), WALK_PROBE)
         connection = session.connection()
         for segment in segments:
             result = connection.execute(segment, execution_options={"stream_results": True})
             try:
                 while len(found) < need:
-                    rows = result.fetchmany(batch)
+                    # One FETCH of ``batch`` rows from the server, no more read ahead.
+                    rows = result.yield_per(batch).fetchmany(batch)
                     found += [row[0] for row in rows if row[1]]
                     checked += len(rows)
                     if len(rows) < batch:
@@ -507,6 +525,14 @@ class LedgerService:
             if len(found) >= need:
                 break
         return found[offset:need]
+
+    def _gram_statistics(self, session: Session) -> search.GramStatistics:
+        """The search index's statistics, read again after STATISTICS_SECONDS (they change
+        when PostgreSQL analyses the table, after many cases came in)."""
+        now = monotonic()
+        if self._statistics is None or now - self._statistics[0] > STATISTICS_SECONDS:
+            self._statistics = (now, search.postgres_gram_statistics(session))
+        return self._statistics[1]
 
     def _complainants_by_number(self, typed: str) -> Select[Any] | None:
         """The complainants whose ID or phone is exactly ``typed``, if it looks like one."""

@@ -29,7 +29,8 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Text, and_, func, literal, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -137,14 +138,87 @@ def query_grams(query: str) -> list[str] | None:
     return sorted({first + second for first, second in itertools.pairwise(chars)})
 
 
-def postgres_condition(body: ColumnElement[str], query: str) -> ColumnElement[bool] | None:
+# What ANALYZE knows of the search index's expression: its most common grams (~1,000, each in
+# more than ~1–3 % of the bodies) with the share of bodies holding each, the smallest such share
+# (any other gram is rarer), and how many bodies there are. No rows before a first ANALYZE.
+_GRAM_STATISTICS = text(
+    """
+    SELECT CAST(CAST(stats.most_common_elems AS text) AS text[]), stats.most_common_elem_freqs,
+        (SELECT reltuples FROM pg_class WHERE oid = to_regclass('case_search'))
+    FROM pg_stats AS stats
+    WHERE stats.schemaname = current_schema() AND stats.tablename = :index
+        AND stats.most_common_elems IS NOT NULL
+    """
+)
+SEARCH_INDEX = "ix_case_search_grams"
+# A body read and checked costs about as much as this many index entries (PostgreSQL; measured
+# at 1.5 million cases: a gram in every body, 1.5 million entries, ~30 ms).
+_BODY_PER_ENTRIES = 30
+
+
+@dataclass(frozen=True)
+class GramStatistics:
+    """The planner's statistics of the search index (PostgreSQL), for choosing how to search."""
+
+    shares: Mapping[str, float]  # a common gram → the share of bodies holding it
+    floor: float  # every gram not in ``shares`` is in fewer bodies than this share
+    bodies: float
+
+    def share(self, query: str) -> float:
+        """An upper bound on the share of bodies holding ``query``: its rarest gram's share;
+        0 when a gram is not a common one (or there are no statistics)."""
+        grams = query_grams(query)
+        return min((self.shares.get(gram, 0.0) for gram in grams), default=0.0) if grams else 0.0
+
+    def selective(self, grams: Sequence[str]) -> list[str]:
+        """The grams worth asking the index for: the rarest first, then each next one while
+        reading its entries costs less than the bodies it would spare (a body read and checked
+        costs ~``_BODY_PER_ENTRIES`` entries). ``2025-0012``'s pairs 20 and 02 are in every
+        body: asking for them read 3 million entries to spare no body."""
+        if not self.shares or len(grams) < 2:
+            return list(grams)
+        ordered = sorted(grams, key=lambda gram: (self.shares.get(gram, self.floor / 2), gram))
+        chosen = ordered[:1]
+        candidates = self.bodies * self.shares.get(ordered[0], self.floor / 2)
+        for gram in ordered[1:]:
+            share = self.shares.get(gram, self.floor / 2)
+            if share * self.bodies >= _BODY_PER_ENTRIES * candidates * (1 - share):
+                break
+            chosen.append(gram)
+            candidates *= share
+        return sorted(chosen)
+
+
+NO_STATISTICS = GramStatistics({}, 0.0, 0.0)
+
+
+def postgres_gram_statistics(session: Session) -> GramStatistics:
+    """The search index's statistics (one small read of the catalogue); NO_STATISTICS before
+    the first ANALYZE of the search table."""
+    row = session.execute(_GRAM_STATISTICS, {"index": SEARCH_INDEX}).first()
+    if row is None or not row[0] or row[2] is None or row[2] <= 0:
+        return NO_STATISTICS
+    elements, shares, bodies = row
+    # The shares end with three more numbers: their least, their greatest and the NULL share.
+    return GramStatistics(
+        dict(zip(elements, map(float, shares[: len(elements)]), strict=True)),
+        float(shares[len(elements)]),
+        float(bodies),
+    )
+
+
+def postgres_condition(
+    body: ColumnElement[str], query: str, statistics: GramStatistics = NO_STATISTICS
+) -> ColumnElement[bool] | None:
     """Whether ``body`` (``case_search.body``) contains ``query``, on PostgreSQL; None if the
-    query has nothing to find. The GIN index answers the first term; ``strpos`` confirms on
-    the few bodies it leaves, so the result is exactly FTS5's on SQLite."""
+    query has nothing to find. The GIN index answers the first term (for the grams
+    ``statistics`` say are worth it); ``strpos`` confirms on the few bodies it leaves, so the
+    result is exactly FTS5's on SQLite."""
     needle = body_needle(query)
     grams = query_grams(query)
     if needle is None or grams is None:
         return None
+    grams = statistics.selective(grams)
     indexed: ColumnElement[list[str]] = getattr(func, GRAMS_FUNCTION)(body, type_=ARRAY(Text))
     padded = literal(" ", Text) + body + literal(" ", Text)
     return and_(indexed.contains(literal(grams, ARRAY(Text))), func.strpos(padded, needle) > 0)
@@ -158,42 +232,6 @@ def postgres_exact(body: ColumnElement[str], query: str) -> ColumnElement[bool] 
         return None
     padded = literal(" ", Text) + body + literal(" ", Text)
     return func.strpos(padded, needle) > 0
-
-
-# The share of bodies holding each of ``:grams``, from the statistics ANALYZE keeps on the
-# search index's expression (its most common elements, ~1,000 above ~1 % of the bodies): the
-# smallest share, 0 when a gram is not among them or there are no statistics yet.
-_GRAM_SHARE = text(
-    """
-    SELECT coalesce(min(coalesce(common.share, 0)), 0), max(stats.total)
-    FROM unnest(CAST(:grams AS text[])) AS wanted (gram)
-    LEFT JOIN (
-        SELECT element, share
-        FROM pg_stats,
-            unnest(CAST(CAST(most_common_elems AS text) AS text[]), most_common_elem_freqs)
-            AS common (element, share)
-        WHERE schemaname = current_schema() AND tablename = :index
-    ) AS common ON common.element = wanted.gram
-    CROSS JOIN (
-        SELECT reltuples AS total FROM pg_class
-        WHERE oid = to_regclass('case_search') AND reltuples > 0
-    ) AS stats
-    """
-)
-SEARCH_INDEX = "ix_case_search_grams"
-
-
-def postgres_gram_share(session: Session, query: str) -> tuple[float, float]:
-    """(the estimated share of bodies holding all of ``query``'s grams, the bodies there are),
-    from the planner's statistics (a millisecond): an upper bound on the share of bodies that
-    hold the query itself, since every such body holds each gram. (0, 0) without statistics."""
-    grams = query_grams(query)
-    if grams is None:
-        return 0.0, 0.0
-    row = session.execute(_GRAM_SHARE, {"grams": grams, "index": SEARCH_INDEX}).one_or_none()
-    if row is None or row[1] is None:
-        return 0.0, 0.0
-    return float(row[0]), float(row[1])
 
 
 def case_fields(
