@@ -6,8 +6,10 @@ is about to show; no caller ever loads every case.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from time import monotonic
@@ -567,10 +569,14 @@ def count_many(
     # its own index, where a single pass would read every case's whole row (~0.6 s at 100,000).
     columns: list[Any] = []
     for key, case_filter in filters.items():
-        terms = conditions(case_filter)
-        # count(*), not count(id): then a count can be read from an index alone.
-        counted = select(func.count()).select_from(Case).where(*terms) if terms else _count_all(db)
-        columns.append(counted.scalar_subquery().label(key))
+        parts = [
+            # count(*), not count(id): then a count can be read from an index alone.
+            select(func.count()).select_from(Case).where(*terms).scalar_subquery()
+            if terms
+            else _count_all(db).scalar_subquery()
+            for terms in _disjoint_conditions(case_filter)
+        ]
+        columns.append(functools.reduce(operator.add, parts).label(key))
     columns += [expression.label(key) for key, expression in (extra or {}).items()]
     with db.read() as session:
         row = session.execute(select(*columns)).one()
@@ -663,6 +669,27 @@ def worklist_condition(
     return _pending_deadline(lambda due: due < today)
 
 
+def _disjoint_conditions(case_filter: CaseFilter) -> list[list[ColumnElement[bool]]]:
+    """The filter's WHERE terms as groups that no case meets two of, whose counts add up to the
+    filter's: a deadline worklist (今日到期, 已超期) is three such groups, each counted from the
+    index beside its deadline (at 1.5 million cases one statement over their OR read 25,000
+    rows to count them); any other filter is one group, ``conditions`` itself."""
+    worklist = case_filter.worklist
+    if worklist not in (Worklist.DUE_TODAY, Worklist.OVERDUE) or case_filter.today is None:
+        return [conditions(case_filter)]
+    today = case_filter.today
+    others = conditions(replace(case_filter, worklist=None))
+    groups = _deadline_groups(
+        (lambda due: due == today) if worklist is Worklist.DUE_TODAY else (lambda due: due < today)
+    )
+    return [[*others, group] for group in groups]
+
+
+def _not_falling(falls: Callable[[Any], ColumnElement[bool]], due: Any) -> ColumnElement[bool]:
+    """Whether ``falls(due)`` is not true: false, or unknown for a case without that date."""
+    return or_(due.is_(None), ~falls(due))
+
+
 def _basis_missing() -> ColumnElement[bool]:
     return and_(
         Case.nature == Nature.CANT.value,
@@ -682,6 +709,27 @@ def _pending_deadline(falls: Callable[[Any], ColumnElement[bool]]) -> ColumnElem
         and_(_basis_missing(), falls(Case.basis_due_date)),
         and_(Case.status == CaseStatus.CONCLUDED.value, falls(Case.visit_due_date)),
     )
+
+
+def _deadline_groups(falls: Callable[[Any], ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+    """``_pending_deadline`` as three groups no case meets two of: the handling deadline of an
+    open case, the visit of a concluded one, and the basis of a case in neither of those."""
+    handling = and_(Case.status.in_(_OPEN_CODES), falls(Case.due_date))
+    visit = and_(Case.status == CaseStatus.CONCLUDED.value, falls(Case.visit_due_date))
+    basis = and_(
+        _basis_missing(),
+        falls(Case.basis_due_date),
+        # Not counted above: open cases and concluded ones whose own deadline fell too.
+        or_(
+            Case.status.not_in([*_OPEN_CODES, CaseStatus.CONCLUDED.value]),
+            and_(Case.status.in_(_OPEN_CODES), _not_falling(falls, Case.due_date)),
+            and_(
+                Case.status == CaseStatus.CONCLUDED.value,
+                _not_falling(falls, Case.visit_due_date),
+            ),
+        ),
+    )
+    return [handling, visit, basis]
 
 
 def _awaiting_reply() -> ColumnElement[bool]:
