@@ -293,3 +293,16 @@ def test_a_rotation_on_one_seat_reaches_the_others_and_old_keys_are_kept(
     # The seat that rotated opens again: its own new set stays, nothing is swapped back.
     open_services(first_seat, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER).close()
     assert _signing_key(first_seat) == _signing_key(second) != old
+
+
+def test_an_audit_entry_outside_the_writer_lock_is_refused_on_postgresql(
+    clock: FixedClock, pg_url: str, first_seat: Path
+) -> None:
+    services = open_services(first_seat, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER)
+    try:
+        with services.db.read() as session, pytest.raises(RuntimeError, match=r"Database\.write"):
+            audit.record(
+                session, at=clock.now(), user_name="admin", action="x", entity="x", entity_uuid="x"
+            )
+    finally:
+        services.close()

@@ -110,7 +110,16 @@ def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append an entry; call inside the write transaction that makes the change."""
+    """Append an entry; call inside the write transaction that makes the change.
+
+    Reading the newest entry and appending after it is one step only while no other writer can
+    append in between: SQLite has one writer at a time; on PostgreSQL, where several seats
+    write, every ``Database.write`` transaction holds the writer lock first (storage/database),
+    and a transaction without it is refused here rather than let it fork the chain."""
+    if session.get_bind().dialect.name == "postgresql" and not (
+        session.connection().get_execution_options().get("bbcs_write")
+    ):
+        raise RuntimeError("audit entries on PostgreSQL are written under Database.write()")
     prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     prev_hash = prev or GENESIS
     chain = chain_key(session)

@@ -1,9 +1,9 @@
 """Several seats on one PostgreSQL database: one site, whatever the number of PCs (issue 18).
 
 A hall's window with three clerks, or the city office, runs bbcs on several PCs against one
-PostgreSQL server (``--db-url``). Each PC keeps its own data dir (logs, backups of nothing,
-a cache of the keys) but the *site* is one: one site code, one set of keys, one audit chain,
-one numbering. Where each part lives:
+PostgreSQL server (``--db-url``). Each PC keeps its own data dir (its log, the data key, a
+cached copy of the signing keys, its audit anchor) but the *site* is one: one site code, one
+set of keys, one audit chain, one numbering. Where each part lives:
 
 - **Records, numbering, the audit chain**: in the database. Every write transaction (one user
   action) takes the same advisory lock (``storage/database.py``), so case and slip numbers stay
@@ -30,8 +30,11 @@ one numbering. Where each part lives:
   dump; one on every seat cannot: deleting the newest entries shows on the seat that wrote
   them (and on any seat that wrote after). A joining seat anchors the chain as it finds it,
   after checking it under the key.
-- **Materials (attachments)**: still each seat's ``attachments/`` today — not shared yet (see
-  the report of issue 18: a bytea table, content-addressed like the file store, is the plan).
+- **Materials (attachments)**: not shared yet — each seat's ``attachments/`` holds what was
+  added on it. The plan: a ``shared_files`` table (sha256 primary key, size, content bytea
+  sealed under a data-key subkey in 1 MiB AES-GCM chunks, so a copied database shows no scan)
+  written in the same transaction as the ``attachments`` row; the local folder becomes a cache
+  filled on first open of a file, and ``bbcs check`` verifies the table instead of the folder.
 
 Changes made on another seat reach this one's views through :class:`ChangeWatcher`: the audit
 log is the change counter (every change is audited in its own transaction), polled off the UI
