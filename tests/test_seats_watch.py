@@ -50,3 +50,32 @@ def test_a_case_registered_on_another_seat_reaches_this_windows_hub(
     assert result.case_id in [i for c in told for i in c.case_ids]
     watch.stop()
     runner.wait()
+
+
+def test_a_windows_ledger_shows_a_case_registered_on_another_seat(
+    qtbot: QtBot, site_on_engine: AppServices, other_seat: AppServices
+) -> None:
+    """Two seats of one site: this window's ledger lists the other seat's new case within
+    seconds, with nobody clicking 刷新 (wired as ui/app.py wires a window on PostgreSQL)."""
+    from desktop_app.ui.common import UiContext
+    from desktop_app.ui.main_window import MainWindow
+
+    clerk = site_on_engine.auth.login("clerk1", USER_PASSWORD)
+    runner = TaskRunner()
+    window = MainWindow(UiContext(site_on_engine, clerk, ChangeHub(), runner))
+    qtbot.addWidget(window)
+    SeatWatch(
+        site_on_engine.change_watcher,
+        runner,
+        lambda c: window.context.hub.publish(c),
+        window,
+        interval_ms=200,
+    )
+    window.show()
+    window.go_to("事项台账")
+    qtbot.waitUntil(runner.idle)
+    before = window.ledger.model.rowCount()
+    other_clerk = other_seat.auth.login("clerk1", USER_PASSWORD)
+    other_seat.intake.register(other_clerk, person_form(title="另一席位登记的事项"))
+    qtbot.waitUntil(lambda: window.ledger.model.rowCount() == before + 1, timeout=5000)
+    runner.wait()
