@@ -376,8 +376,6 @@ class LedgerService:
         (PostgreSQL): the bodies are checked by ``strpos`` alone, without the search index —
         for a common term, whose index entries would list most cases."""
         terms = self._search_terms(session, case_filter)
-        if terms is None:
-            return None
         query = query.where(*conditions(case_filter), *terms.where)
         if terms.wanted is None:
             return query
@@ -407,10 +405,10 @@ class LedgerService:
             found = matching.union(by_person)
         return query.where(Case.id.in_(found))
 
-    def _search_terms(self, session: Session, case_filter: CaseFilter) -> _SearchTerms | None:
-        """What the filter's search text asks for, None when it can match nothing: WHERE terms
-        on the case (a site's number prefix), the text to find in the search bodies (None: the
-        prefix alone), and the complainants whose ID or phone it is."""
+    def _search_terms(self, session: Session, case_filter: CaseFilter) -> _SearchTerms:
+        """What the filter's search text asks for: WHERE terms on the case (a site's number
+        prefix), the text to find in the search bodies (None: the prefix alone), and the
+        complainants whose ID or phone it is."""
         text = case_filter.text.strip()
         if not text:
             return _SearchTerms((), None, None)
@@ -451,7 +449,7 @@ class LedgerService:
         if self._db.is_sqlite or not case_filter.text.strip():
             return False
         terms = self._search_terms(session, case_filter)
-        if terms is None or terms.wanted is None or terms.by_number is not None or terms.where:
+        if terms.wanted is None or terms.by_number is not None or terms.where:
             return False
         statistics = self._gram_statistics(session)
         share = statistics.share(terms.wanted)
@@ -479,7 +477,7 @@ class LedgerService:
         """
         need = offset + limit
         terms = self._search_terms(session, case_filter)
-        if terms is None or terms.wanted is None or terms.by_number is not None or terms.where:
+        if terms.wanted is None or terms.by_number is not None or terms.where:
             return None  # an ID, a phone, another site's case number: the index finds them
         exact = search.postgres_exact(_case_search.c.body, terms.wanted)
         if exact is None:
