@@ -217,11 +217,13 @@ class LedgerService:
             return int(session.scalar(capped) or 0)
 
     def search_walks(self, case_filter: CaseFilter, need: int) -> bool:
-        """Whether ``ids`` looks for a window of ``need`` of the filter's search matches by
-        walking the ledger's order first (PostgreSQL, a common term; ``_walk_search``). For the
-        city bench, whose raw-SQL floor sends the same kind of statement."""
+        """Whether ``ids`` finds the first ``need`` of the filter's search matches (newest
+        first) by walking the ledger's order (PostgreSQL, a common term; ``_walk_search``)
+        rather than from the search index. For the city bench, whose raw-SQL floor sends the
+        same kind of statement."""
         with self._db.read() as session:
-            return self._common(session, case_filter, need)
+            walked = self._walk_search(session, case_filter, SortKey.RECEIVED, True, need, 0)
+            return walked is not None
 
     def rows(self, ids: Sequence[int]) -> list[CaseRow]:
         """The rows for ``ids``, in the same order (ids no longer present are left out)."""
