@@ -40,6 +40,8 @@ _REGISTER = textwrap.dedent(
     from datetime import datetime
     from pathlib import Path
     from desktop_app.services.app import open_services
+    from desktop_app.domain.vocabulary import Approach, Cause, Nature
+    from desktop_app.services.cases import Triage
     from desktop_app.services.context import FixedClock
     from tests.helpers.factories import USER_PASSWORD, person_form
     from tests.helpers.speed import CHEAP_HASHER
@@ -49,11 +51,21 @@ _REGISTER = textwrap.dedent(
         data_dir, clock=FixedClock(datetime(2026, 11, 25, 9, 30)), db_url=url, hasher=CHEAP_HASHER
     )
     clerk = services.auth.login("clerk1", USER_PASSWORD)
+    leader = services.auth.login("leader1", USER_PASSWORD)
+    department = services.site.departments()[0].id
+    triage = Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
     while not go.exists():  # both seats start registering at the same moment
         time.sleep(0.01)
     for i in range(count):
         form = person_form(title=f"{data_dir.name}第{i}件：医保结算查不到参保信息")
-        print(services.intake.register(clerk, form).number, flush=True)
+        result = services.intake.register(clerk, form)
+        print("case", result.number, flush=True)
+        if i % 5 == 0:  # every fifth case gets a signed 交办单 at once
+            services.cases.triage(clerk, result.case_id, triage)
+            ids, _ = services.assignments.create(
+                clerk, result.case_id, department_id=department, requirements="请核实并办理。"
+            )
+            print("slip", services.assignments.issue(leader, ids[0])[0], flush=True)
     services.close()
     """
 )
@@ -82,7 +94,7 @@ def _serial(number: str) -> int:
     return int(found.group(1))
 
 
-def test_two_seats_registering_at_once_get_gap_free_numbers_and_one_whole_chain(
+def test_two_seats_registering_at_once_get_gap_free_case_and_slip_numbers_and_one_chain(
     tmp_path: Path, clock: FixedClock, pg_url: str, first_seat: Path
 ) -> None:
     second = tmp_path / "第二席"
@@ -108,11 +120,15 @@ def test_two_seats_registering_at_once_get_gap_free_numbers_and_one_whole_chain(
     outputs = [process.communicate(timeout=240) for process in started]
     for process, (_out, err) in zip(started, outputs, strict=True):
         assert process.returncode == 0, err
-    numbers = [line for out, _err in outputs for line in out.split()]
+    lines = [line.split(" ", 1) for out, _err in outputs for line in out.splitlines()]
+    numbers = [number for kind, number in lines if kind == "case"]
+    slips = [number for kind, number in lines if kind == "slip"]
     assert len(numbers) == 2 * CASES_EACH
     assert sorted(_serial(n) for n in numbers) == list(range(1, 2 * CASES_EACH + 1))
+    assert len(slips) == 2 * CASES_EACH // 5
+    assert sorted(_serial(n) for n in slips) == list(range(1, len(slips) + 1))
     # Both wrote at the same time: each seat's numbers interleave with the other's.
-    firsts = [_serial(n) for n in outputs[0][0].split()]
+    firsts = [_serial(line.split()[1]) for line in outputs[0][0].splitlines() if "case" in line]
     assert firsts != list(range(firsts[0], firsts[0] + CASES_EACH))
 
     services = open_services(first_seat, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER)
