@@ -6,6 +6,7 @@ python tasks.py test           install test tools and run lint, type checks and 
 python tasks.py screenshots    render each main screen with demo data to screenshots/*.png
 python tasks.py bench          build a 100,000-case database and print timings as JSON
 python tasks.py bench --city   the same for a city of 1.5 million cases on PostgreSQL (search)
+python tasks.py bench --city-sqlite  the same on SQLite, with the import of the 15th county
 python tasks.py package        the one-folder build (PyInstaller), its self-test, the installer
 python tasks.py lint           the lock, ruff, mypy and the layer contracts (import-linter) only
 python tasks.py lock           update uv.lock and requirements/*.txt (its exports) to pyproject.toml
@@ -251,6 +252,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return subprocess.run([str(python), str(script)], cwd=ROOT, env=env).returncode
     python = ensure_venv()
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    if args.city_sqlite:  # 1.5 million cases on SQLite (issue 18): tests/bench_city_sqlite.py
+        return subprocess.run(
+            [str(python), str(ROOT / "tests" / "bench_city_sqlite.py")], cwd=ROOT, env=env
+        ).returncode
     if args.city:  # 1.5 million cases on PostgreSQL (issue 18): tests/bench_city.py
         return subprocess.run(
             [str(python), str(ROOT / "tests" / "bench_city.py")], cwd=ROOT, env=env
@@ -428,6 +433,12 @@ def main() -> int:
         action="store_true",
         help="a city of 15 counties (1.5 million cases) on the PostgreSQL server of "
         "BBCS_TEST_PG_URL, kept in its database bbcs_city_bench (tests/bench_city.py)",
+    )
+    p.add_argument(
+        "--city-sqlite",
+        action="store_true",
+        help="a city of 15 counties (1.5 million cases) on SQLite, kept under .bench/city-sqlite, "
+        "and the import of the 15th county's real bundle into it (tests/bench_city_sqlite.py)",
     )
     args = parser.parse_args()
     handlers = {
