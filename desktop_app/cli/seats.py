@@ -8,11 +8,15 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.domain.permissions import Permission
 from desktop_app.errors import UserError
+
+if TYPE_CHECKING:
+    from desktop_app.services.seats import Enrollment
 
 PASSPHRASE_ENV = "BBCS_SEAT_PASSPHRASE"
 
@@ -65,9 +69,8 @@ def _cmd_seat(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _join(args: argparse.Namespace, data_dir: Path) -> int:
-    from desktop_app.cli import _actor, _services
     from desktop_app.paths import DataLayout
-    from desktop_app.services import integrity, seats
+    from desktop_app.services import seats
     from desktop_app.services.data_key import DataKey
 
     if not args.db_url:
@@ -78,7 +81,35 @@ def _join(args: argparse.Namespace, data_dir: Path) -> int:
     enrollment = seats.Enrollment.read(Path(args.file), _passphrase())
     layout = DataLayout(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    seats.install_enrollment(enrollment, DataKey(layout.keys))
+    data_key = DataKey(layout.keys)
+    fresh = not data_key.exists()
+    seats.install_enrollment(enrollment, data_key)
+    try:
+        joined = _joined(args, data_dir, enrollment)
+    except BaseException:
+        if fresh:  # a wrong --db-url, a used file: the new PC is left as it was
+            data_key.path.unlink(missing_ok=True)
+        raise
+    for problem in joined.problems:
+        print(f"注意：{problem}（请管理员运行 bbcs check）", file=sys.stderr)
+    print(
+        f"本机已加入站点 {joined.site_code} {joined.site_name}；站点公钥指纹 {joined.fingerprint}"
+    )
+    return 0
+
+
+@dataclass(frozen=True)
+class _Joined:
+    site_code: str
+    site_name: str
+    fingerprint: str
+    problems: list[str]
+
+
+def _joined(args: argparse.Namespace, data_dir: Path, enrollment: Enrollment) -> _Joined:
+    from desktop_app.cli import _actor, _services
+    from desktop_app.services import integrity, seats
+
     with _services(data_dir, args, lock=True) as services:
         info = services.site.info()
         if info.code != enrollment.site_code:
@@ -90,10 +121,7 @@ def _join(args: argparse.Namespace, data_dir: Path) -> int:
         problems = integrity.reanchor(services.db, services.data_key, services.layout.keys)
         seats.record_join(services.db, enrollment, _actor(args), services.clock.now())
         fingerprint = services.keys.identity(info.code, info.name, info.level.value).fingerprint()
-    for problem in problems:
-        print(f"注意：{problem}（请管理员运行 bbcs check）", file=sys.stderr)
-    print(f"本机已加入站点 {info.code} {info.name}；站点公钥指纹 {fingerprint}")
-    return 0
+    return _Joined(info.code, info.name, fingerprint, problems)
 
 
 def _passphrase() -> str:
