@@ -102,6 +102,8 @@ ACTION_LABELS: dict[str, str] = {
     "backup": "备份",
     "restore": "恢复备份",
     "demo_generate": "生成演示数据",
+    "seat_enroll": "生成席位加入文件",
+    "seat_join": "新席位加入",
     EXPORT_ACTION: "导出审计日志",
 }
 
@@ -120,6 +122,7 @@ ENTITY_LABELS: dict[str, str] = {
     "duty_roster": "值班表",
     "bundle": "数据包",
     "audit_log": "审计日志",
+    "seat": "席位",
 }
 
 CSV_HEADERS = (
