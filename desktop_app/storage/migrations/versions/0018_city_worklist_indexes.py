@@ -37,7 +37,9 @@ depends_on: str | Sequence[str] | None = None
 INDEXES = (
     (
         "ix_ledger_assignment_unfinished",
-        "assignments (case_id) WHERE state IN ('draft', 'issued', 'received')",
+        # As pg_indexes gives it back (a county's first upload drops and remakes the index
+        # from that text), not as ``state IN (…)``, which comes back in another form.
+        "assignments (case_id) WHERE (state)::text = ANY ('{draft,issued,received}'::text[])",
     ),
     (
         "ix_ledger_awaiting_reply",
