@@ -21,6 +21,12 @@ query asks for the bodies holding all its pairs (its character, when it has one)
 pg_trgm's trigrams, because one- and two-character queries are the common ones. It is an index
 on an expression, not a column: every writer of ``case_search`` (intake, corrections, the demo,
 a county's bundle merged in bulk) keeps it without knowing of it, and no body is stored twice.
+
+The index serves rare terms. A common one (县 is in 95 % of the bodies) would have the index
+hand over a million candidates, each read before the first page; the ledger then walks its own
+order instead and checks bodies until its window is full (``services/ledger.py``
+``_walk_search``). Both choices read the planner's statistics of the index (``GramStatistics``):
+which terms are common, and which of a term's pairs are worth asking the index for.
 """
 
 from __future__ import annotations
