@@ -20,7 +20,7 @@ from desktop_app.files import create_private_files, make_private
 from desktop_app.paths import DataLayout
 from desktop_app.services import integrity, seats
 from desktop_app.services.assignments import AssignmentService
-from desktop_app.services.attachments import AttachmentStore
+from desktop_app.services.attachments import AttachmentStore, SharedMaterials
 from desktop_app.services.audit_log import AuditLogService
 from desktop_app.services.auth import AuthService, production_hasher
 from desktop_app.services.calendar import CalendarService
@@ -216,8 +216,10 @@ def open_services(
         health.mark_closed()
         raise
     db.hold_seat()  # PostgreSQL: one of the site's open seats (a schema upgrade waits for none)
-    attachments = AttachmentStore(layout.attachments)
     data_key = DataKey(layout.keys)
+    # PostgreSQL: materials are the site's, in the database for every seat; the folder caches.
+    shared = None if db.is_sqlite else SharedMaterials(db, data_key)
+    attachments = AttachmentStore(layout.attachments, shared)
     if data_key.exists():
         # Before anything writes: audit entries are chained and records digested with it.
         integrity.open_site(db, data_key, layout.keys)

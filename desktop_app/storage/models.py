@@ -754,3 +754,14 @@ def _mark_for_export(session: Session, _context: object, _instances: object) -> 
     generation = EXPORT_GENERATION.read(current) + 1
     for obj in changed:
         obj.change_seq = generation
+
+
+class MaterialChunk(Base):
+    """PostgreSQL: 1 MiB of a material's bytes, sealed under the data key, so that every seat
+    opens what any seat added (services/attachments.py). SQLite keeps materials as files."""
+
+    __tablename__ = "material_chunks"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content: Mapped[bytes] = mapped_column()
