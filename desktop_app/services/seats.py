@@ -30,11 +30,10 @@ set of keys, one audit chain, one numbering. Where each part lives:
   dump; one on every seat cannot: deleting the newest entries shows on the seat that wrote
   them (and on any seat that wrote after). A joining seat anchors the chain as it finds it,
   after checking it under the key.
-- **Materials (attachments)**: not shared yet — each seat's ``attachments/`` holds what was
-  added on it. The plan: a ``shared_files`` table (sha256 primary key, size, content bytea
-  sealed under a data-key subkey in 1 MiB AES-GCM chunks, so a copied database shows no scan)
-  written in the same transaction as the ``attachments`` row; the local folder becomes a cache
-  filled on first open of a file, and ``bbcs check`` verifies the table instead of the folder.
+- **Materials (attachments)**: in the database, ``material_chunks`` (``services/attachments``):
+  1 MiB pieces AES-GCM sealed under a data-key subkey (a copied database shows no scan), written
+  in the transaction that saves the ``attachments`` row. Each seat's ``attachments/`` folder is
+  a cache, filled the first time a material is opened there; ``bbcs check`` opens every piece.
 
 Changes made on another seat reach this one's views through :class:`ChangeWatcher`: the audit
 log is the change counter (every change is audited in its own transaction), polled off the UI
