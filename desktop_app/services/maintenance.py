@@ -12,6 +12,7 @@ from desktop_app.errors import InvalidTransition
 from desktop_app.services import audit, integrity
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.context import Clock
+from desktop_app.services.exchange.travel_digests import stored_digests
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Attachment, Case, CaseEvent
 
@@ -37,7 +38,7 @@ class MaintenanceService:
 
     def check(self) -> CheckReport:
         """SQLite integrity, foreign keys, the audit chain and its anchor, record digests, case
-        numbers, case histories and stored files."""
+        numbers, case histories and the materials (PostgreSQL: in the database)."""
         report = CheckReport()
         with self._db.read() as session:
             if self._db.is_sqlite:
@@ -53,11 +54,10 @@ class MaintenanceService:
             report.audit_entries = int(session.scalar(text("SELECT count(*) FROM audit_log")) or 0)
             report.problems.extend(self._check_histories(session))
             report.cases = int(session.scalar(text("SELECT count(*) FROM cases")) or 0)
-            shas = set(session.scalars(select(Attachment.sha256)))
-        report.attachments = len(shas)
-        for sha in sorted(shas):
-            if not self._attachments.verify(sha):
-                report.problems.append(f"材料文件缺失或已损坏：{sha[:12]}…")
+            named = session.execute(select(Attachment.sha256, Attachment.size))
+            sizes = {sha: size for sha, size in named}
+        report.attachments = len(sizes)
+        report.problems.extend(self._attachments.problems(sizes))
         return report
 
     def _check_tampering(self, session: Session) -> list[str]:
@@ -68,7 +68,7 @@ class MaintenanceService:
         site = integrity.site_of(self._db.engine)
         if site is not None:
             problems.extend(integrity.verify_anchor(session, site))
-            problems.extend(integrity.verify_records(session, site))
+            problems.extend(integrity.verify_records(session, site, stored_digests))
         problems.extend(integrity.missing_case_numbers(session))
         problems.extend(integrity.missing_slip_numbers(session))
         problems.extend(integrity.missing_paper_numbers(session))

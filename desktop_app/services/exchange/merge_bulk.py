@@ -8,7 +8,10 @@ that may change something go to the row-by-row merge (``merge_rows``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Final
 
@@ -16,6 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from desktop_app.services import integrity
 from desktop_app.services.exchange.merge_outcomes import Outcomes
 from desktop_app.services.exchange.merge_references import (
     References,
@@ -30,6 +34,7 @@ from desktop_app.services.exchange.records_tables import (
     TableSpec,
     python_values,
 )
+from desktop_app.services.exchange.travel_digests import Digests
 from desktop_app.services.sealing import (
     SEALED_TABLES,
     derived_sql,
@@ -45,6 +50,9 @@ FTS_SETTING: Final = "INSERT INTO case_search(case_search, rank) VALUES('{}', {}
 FTS_DEFAULTS: Final = {"automerge": 4, "hashsize": 1024 * 1024}
 FTS_BULK: Final = {"automerge": 0, "hashsize": 16 * 1024 * 1024}
 BULK_ROWS: Final = 10_000  # from this many new rows a table's indexes are rebuilt, not updated
+_TRAVELLED: Final = "bbcs_travelled"  # a scratch table: file row -> its travelled digest
+
+log = logging.getLogger(__name__)
 
 
 class BulkCopy:
@@ -58,12 +66,16 @@ class BulkCopy:
         references: References,
         outcomes: Outcomes,
         rows: RowMerge,
+        travelled: Mapping[str, Future[Digests]] | None = None,
     ) -> None:
         self.session = session
         self.owner = owner
         self.references = references
         self.outcomes = outcomes
         self.rows = rows
+        # Per table, the digests of its rows as they travelled, coming from the checking
+        # thread (travel_digests.py); a table without is digested as stored, at commit.
+        self.travelled = travelled or {}
 
     def note_known(self, spec: TableSpec, columns: list[str]) -> bool:
         """Note the file's rows this site already has (temp.bbcs_known_<table>), and sort out
@@ -178,12 +190,16 @@ class BulkCopy:
         # A first import of a county is most of the table: its secondary indexes are built
         # once afterwards, in order, instead of updated row by row (half the time).
         rebuilt = self._drop_indexes(name) if sent_rows >= BULK_ROWS and sent_rows > before else []
+        travelled = self._travelled(name)
+        digest, joined = ("d.digest", self._join_travelled(travelled)) if travelled else ("", "")
         try:
             result = self.session.execute(
                 text(
-                    f'INSERT INTO main."{name}" ({names}, origin_site, change_seq) '
-                    f"SELECT {', '.join(self._selected(spec, columns, derived))}, :owner, NULL "
-                    f"FROM {source} r WHERE {new} ORDER BY r.rowid"
+                    f'INSERT INTO main."{name}" ({names}, origin_site, change_seq'
+                    f"{', digest' if digest else ''}) "
+                    f"SELECT {', '.join(self._selected(spec, columns, derived))}, :owner, NULL"
+                    f"{', ' + digest if digest else ''} "
+                    f"FROM {source} r {joined} WHERE {new} ORDER BY r.rowid"
                 ),
                 {"owner": self.owner},
             )
@@ -191,6 +207,9 @@ class BulkCopy:
             checked()  # a value of the wrong type explains it better than the database can
             self._find_bad_reference(spec, refs, new)
             raise
+        if travelled is not None:
+            self.session.execute(text(f"DROP TABLE temp.{_TRAVELLED}"))
+            integrity.digested_on_insert(self.session, name, before + 1)
         for sql in rebuilt:
             self.session.execute(text(sql))
         incoming = max(result.rowcount, 0)  # type: ignore[attr-defined]
@@ -254,6 +273,29 @@ class BulkCopy:
             else:
                 values.append(sealed_sql(spec.name, column, f'r."{column}"'))
         return values + [sql for _column, sql in derived]
+
+    def _travelled(self, table: str) -> Digests | None:
+        """The digests of ``table``'s rows as they travelled, made on the checking thread
+        (``travel_digests``); None if none were asked for or making them failed (the rows are
+        then digested as stored, at commit; the check names any bad value)."""
+        coming = self.travelled.get(table)
+        if coming is None:
+            return None
+        try:
+            return coming.result()
+        except (sqlite3.Error, ValueError, UnicodeError) as exc:
+            log.warning("travelled digests of %s not made: %s", table, exc)
+            return None
+
+    def _join_travelled(self, travelled: Digests) -> str:
+        """Put ``travelled`` in a scratch table; the join that gives each file row its digest."""
+        self.session.execute(
+            text(f"CREATE TEMP TABLE {_TRAVELLED} (rid INTEGER PRIMARY KEY, digest TEXT)")
+        )
+        raw = self.session.connection().connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)  # the bulk copy is SQLite's
+        raw.executemany(f"INSERT INTO temp.{_TRAVELLED} VALUES (?, ?)", travelled.rows())
+        return f"LEFT JOIN temp.{_TRAVELLED} d ON d.rid = r.rowid"
 
     def _drop_indexes(self, table: str) -> list[str]:
         """Drop ``table``'s own (non-constraint) indexes; returns the SQL that makes them again."""
