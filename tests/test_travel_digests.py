@@ -16,7 +16,7 @@ from desktop_app.services import integrity
 from desktop_app.services.context import FixedClock
 from desktop_app.services.demo import DemoService
 from desktop_app.services.exchange.records_tables import SPECS, TableSpec
-from desktop_app.services.exchange.travel_digests import travelled_columns
+from desktop_app.services.exchange.travel_digests import Digests, travelled_columns
 from desktop_app.storage.models import Case, Complainant
 from tests.helpers.exchange import ADMIN, CITY, QIXIAN, Site, open_site, trust_each_other
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
@@ -158,3 +158,22 @@ def test_the_same_records_sent_again_change_no_digest(
     assert not again.refused and again.totals()["added"] == 0
     assert {table: _digests(city, table) for table in RECEIVED} == before
     assert city.services.maintenance.check().ok
+
+
+def test_a_file_whose_rows_are_not_numbered_in_order_is_digested_all_the_same(
+    tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digests of a file numbered with gaps go through a scratch table, not the blob."""
+    monkeypatch.setattr(Digests, "numbered", property(lambda _self: False))
+    with open_site(tmp_path, CITY, clock) as city, open_site(tmp_path, QIXIAN, clock) as county:
+        trust_each_other(county, city, tmp_path / "ids")
+        services = county.services
+        DemoService(services.db, services.clock, services.keys, sealer=services.sealer).generate(
+            12
+        )
+        usb = tmp_path / "U盘"
+        usb.mkdir()
+        report = city.sync.import_file(ADMIN, county.sync.export(ADMIN, usb).path)
+        assert not report.refused, report.reason
+        assert all(d.startswith(integrity.TRAVEL_MARK) for d in _digests(city, "cases"))
+        assert city.services.maintenance.check().ok

@@ -191,7 +191,7 @@ class BulkCopy:
         # once afterwards, in order, instead of updated row by row (half the time).
         rebuilt = self._drop_indexes(name) if sent_rows >= BULK_ROWS and sent_rows > before else []
         travelled = self._travelled(name)
-        digest, joined = ("d.digest", self._join_travelled(travelled)) if travelled else ("", "")
+        digest, joined, given = self._travelled_sql(travelled)
         try:
             result = self.session.execute(
                 text(
@@ -201,14 +201,14 @@ class BulkCopy:
                     f"{', ' + digest if digest else ''} "
                     f"FROM {source} r {joined} WHERE {new} ORDER BY r.rowid"
                 ),
-                {"owner": self.owner},
+                {"owner": self.owner, **given},
             )
         except IntegrityError:
             checked()  # a value of the wrong type explains it better than the database can
             self._find_bad_reference(spec, refs, new)
             raise
         if travelled is not None:
-            self.session.execute(text(f"DROP TABLE temp.{_TRAVELLED}"))
+            self.session.execute(text(f"DROP TABLE IF EXISTS temp.{_TRAVELLED}"))
             integrity.digested_on_insert(self.session, name, before + 1)
         for sql in rebuilt:
             self.session.execute(text(sql))
@@ -287,15 +287,28 @@ class BulkCopy:
             log.warning("travelled digests of %s not made: %s", table, exc)
             return None
 
-    def _join_travelled(self, travelled: Digests) -> str:
-        """Put ``travelled`` in a scratch table; the join that gives each file row its digest."""
+    def _travelled_sql(self, travelled: Digests | None) -> tuple[str, str, dict[str, object]]:
+        """How the copy reads each file row's travelled digest: the SQL of the value, a join,
+        and parameters ("" and none without digests). A records file numbers its rows without
+        gaps: the digests are then one blob, cut at the row's place; otherwise they go into a
+        scratch table joined by row."""
+        if travelled is None:
+            return "", "", {}
+        if travelled.numbered:
+            size = integrity.TRAVEL_DIGEST_CHARS
+            value = (
+                "CASE WHEN r.rowid BETWEEN :first_row AND :last_row THEN CAST(substr("
+                f":travelled, (r.rowid - :first_row) * {size} + 1, {size}) AS TEXT) END"
+            )
+            rows = {"first_row": travelled.rowids[0], "last_row": travelled.rowids[-1]}
+            return value, "", {"travelled": travelled.digests, **rows}
         self.session.execute(
             text(f"CREATE TEMP TABLE {_TRAVELLED} (rid INTEGER PRIMARY KEY, digest TEXT)")
         )
         raw = self.session.connection().connection.driver_connection
         assert isinstance(raw, sqlite3.Connection)  # the bulk copy is SQLite's
         raw.executemany(f"INSERT INTO temp.{_TRAVELLED} VALUES (?, ?)", travelled.rows())
-        return f"LEFT JOIN temp.{_TRAVELLED} d ON d.rid = r.rowid"
+        return "d.digest", f"LEFT JOIN temp.{_TRAVELLED} d ON d.rid = r.rowid", {}
 
     def _drop_indexes(self, table: str) -> list[str]:
         """Drop ``table``'s own (non-constraint) indexes; returns the SQL that makes them again."""

@@ -48,6 +48,12 @@ class Digests:
     rowids: array[int]
     digests: bytes  # integrity.TRAVEL_DIGEST_CHARS ASCII characters per row
 
+    @property
+    def numbered(self) -> bool:
+        """Whether the rows are numbered first, first + 1, … without a gap (as a records file
+        is written): the digest of row ``n`` is then at ``(n - first) * size`` in ``digests``."""
+        return bool(self.rowids) and self.rowids[-1] - self.rowids[0] + 1 == len(self.rowids)
+
     def rows(self) -> Iterator[tuple[int, str]]:
         size = integrity.TRAVEL_DIGEST_CHARS
         for i, rowid in enumerate(self.rowids):
