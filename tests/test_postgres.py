@@ -372,7 +372,7 @@ def test_concurrent_writers_get_unique_gap_free_case_numbers(
     with county_site(tmp_path / "first", clock, db_url=url) as first:
         clerk = _clerk(first)
         # A second seat without the site's keys is refused (it would seal with its own key)…
-        with pytest.raises(UserError, match="keys 文件夹复制到本机"):
+        with pytest.raises(UserError, match="bbcs seat join"):
             open_services(tmp_path / "second", clock=clock, db_url=url)
         # …and works with the keys folder copied from the first seat.
         shutil.rmtree(tmp_path / "second" / "keys", ignore_errors=True)

@@ -525,15 +525,15 @@ def open_sealer(
             # server): a new key here would seal what no other seat can open.
             raise UserError(
                 f"本机数据目录中没有数据密钥（{data_key.path}），而数据库中的个人信息已用它加密。"
-                "多台电脑共用一个数据库时，请把第一台电脑数据目录中的 keys 文件夹复制到本机的"
-                "数据目录；重装系统或换硬盘后，请用管理员保存的恢复密钥恢复（bbcs restore 备份 "
-                "--recovery-key 恢复密钥文件）。"
+                "多台电脑共用一个数据库时，请在已在用的电脑上运行 bbcs seat enroll 生成加入文件，"
+                "再在本机运行 bbcs seat join 该文件；重装系统或换硬盘后，请用管理员保存的"
+                "恢复密钥恢复（bbcs restore 备份 --recovery-key 恢复密钥文件）。"
             )
     if fingerprint and fingerprint != data_key.fingerprint():
         raise UserError(
             f"本机的数据密钥（{data_key.path}）与数据库所用的不是同一把：用它无法打开已加密的"
-            "个人信息。多台电脑共用一个数据库时，请把第一台电脑数据目录中的 keys 文件夹复制到"
-            "本机的数据目录；或用恢复密钥恢复。"
+            "个人信息。多台电脑共用一个数据库时，请在已在用的电脑上运行 bbcs seat enroll 生成"
+            "加入文件，再在本机运行 bbcs seat join 该文件；或用恢复密钥恢复。"
         )
     if not sealed_before and db.writes_refused is None:
         _scrub_history_once(db)
