@@ -110,7 +110,7 @@ class CorrectionDialog(QDialog):
         self._stored = data.stored
         self._kind = self._stored.complainant.kind
         self.setWindowTitle(f"更正 — 事项 {data.number}")
-        size_to_screen(self, 1040, 640)
+        size_to_screen(self, 1040, 700)
 
         outer = QVBoxLayout(self)
         intro = QLabel(
@@ -262,15 +262,33 @@ class CorrectionDialog(QDialog):
         form = QFormLayout(box)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setVerticalSpacing(2)
+        # Name, post and unit on one row, as at intake; a message (only a too-long entry is
+        # possible) opens a line under the row.
         self.respondent_name = QLineEdit(case.respondent_name)
         self.respondent_name.setPlaceholderText("姓名（不知道可不填）")
-        self._add(form, "respondent_name", "被反映人", self.respondent_name)
         self.respondent_post = QLineEdit(case.respondent_post)
-        self.respondent_post.setPlaceholderText("如：综合窗口工作人员")
-        self._add(form, "respondent_post", "职务/岗位", self.respondent_post)
+        self.respondent_post.setPlaceholderText("职务/岗位")
         self.respondent_unit = QLineEdit(case.respondent_unit)
-        self.respondent_unit.setPlaceholderText("如：县人民医院")
-        self._add(form, "respondent_unit", "单位", self.respondent_unit)
+        self.respondent_unit.setPlaceholderText("单位，如：县人民医院")
+        host = QWidget()
+        stack = QVBoxLayout(host)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.setSpacing(0)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        stack.addLayout(row)
+        for key, widget, stretch in (
+            ("respondent_name", self.respondent_name, 2),
+            ("respondent_post", self.respondent_post, 3),
+            ("respondent_unit", self.respondent_unit, 3),
+        ):
+            row.addWidget(widget, stretch)
+            error = FieldError()
+            stack.addWidget(error)
+            self.errors[key] = error
+            self.fields[key] = widget
+            widget.textChanged.connect(lambda _text, k=key: self._field_edited(k))
+        form.addRow("被反映人", host)
         conduct_host = QWidget()
         grid = QGridLayout(conduct_host)
         grid.setContentsMargins(0, 0, 0, 0)
