@@ -11,7 +11,7 @@ own cases (``merge_references``). Afterwards the cases the import changed are in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, MutableMapping
 from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
@@ -60,7 +60,7 @@ class RecordMerger:
         local_code: str = "",
         attached: bool = False,
         sealer: Sealer | None = None,  # needed where complainants come (not reference data)
-        travelled: Mapping[str, Future[Digests]] | None = None,
+        travelled: MutableMapping[str, Future[Digests]] | None = None,
     ) -> None:
         self.session = session
         self.attached = attached

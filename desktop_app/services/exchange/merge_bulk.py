@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Final
@@ -66,7 +66,7 @@ class BulkCopy:
         references: References,
         outcomes: Outcomes,
         rows: RowMerge,
-        travelled: Mapping[str, Future[Digests]] | None = None,
+        travelled: MutableMapping[str, Future[Digests]] | None = None,
     ) -> None:
         self.session = session
         self.owner = owner
@@ -74,8 +74,9 @@ class BulkCopy:
         self.outcomes = outcomes
         self.rows = rows
         # Per table, the digests of its rows as they travelled, coming from the checking
-        # thread (travel_digests.py); a table without is digested as stored, at commit.
-        self.travelled = travelled or {}
+        # thread (travel_digests.py); a table without is digested as stored, at commit. Each
+        # is let go once used (a county's are a dozen MB).
+        self.travelled = travelled if travelled is not None else {}
 
     def note_known(self, spec: TableSpec, columns: list[str]) -> bool:
         """Note the file's rows this site already has (temp.bbcs_known_<table>), and sort out
@@ -278,7 +279,7 @@ class BulkCopy:
         """The digests of ``table``'s rows as they travelled, made on the checking thread
         (``travel_digests``); None if none were asked for or making them failed (the rows are
         then digested as stored, at commit; the check names any bad value)."""
-        coming = self.travelled.get(table)
+        coming = self.travelled.pop(table, None)
         if coming is None:
             return None
         try:
@@ -295,10 +296,9 @@ class BulkCopy:
         if travelled is None:
             return "", "", {}
         if travelled.numbered:
-            size = integrity.TRAVEL_DIGEST_CHARS
             value = (
-                "CASE WHEN r.rowid BETWEEN :first_row AND :last_row THEN CAST(substr("
-                f":travelled, (r.rowid - :first_row) * {size} + 1, {size}) AS TEXT) END"
+                "CASE WHEN r.rowid BETWEEN :first_row AND :last_row THEN "
+                f"{travelled.sql('travelled', 'r.rowid - :first_row')} END"
             )
             rows = {"first_row": travelled.rowids[0], "last_row": travelled.rowids[-1]}
             return value, "", {"travelled": travelled.digests, **rows}

@@ -38,26 +38,38 @@ from desktop_app.services.sealing import (
 
 _FUNCTION: Final = "bbcs_travel_digest"
 _CHUNK: Final = 500  # stored rows rebuilt per statement when checked
+_HEX_DIGITS: Final = integrity.TRAVEL_DIGEST_CHARS - len(integrity.TRAVEL_MARK)
+DIGEST_BYTES: Final = (_HEX_DIGITS + 1) // 2
 
 
 @dataclass(frozen=True)
 class Digests:
-    """One table's digests, by the row of the records file they were taken from (compact: a
-    county's 400,000 rows would cost tens of MB as Python objects)."""
+    """One table's digests, by the row of the records file they were taken from; compact (a
+    county's 400,000 rows would cost tens of MB as Python strings): each digest's hex digits
+    after ``integrity.TRAVEL_MARK`` as ``DIGEST_BYTES`` bytes (the last half-byte zero)."""
 
     rowids: array[int]
-    digests: bytes  # integrity.TRAVEL_DIGEST_CHARS ASCII characters per row
+    digests: bytes
 
     @property
     def numbered(self) -> bool:
         """Whether the rows are numbered first, first + 1, … without a gap (as a records file
-        is written): the digest of row ``n`` is then at ``(n - first) * size`` in ``digests``."""
+        is written): the digest of row ``n`` is then at ``(n - first) * DIGEST_BYTES``."""
         return bool(self.rowids) and self.rowids[-1] - self.rowids[0] + 1 == len(self.rowids)
 
     def rows(self) -> Iterator[tuple[int, str]]:
-        size = integrity.TRAVEL_DIGEST_CHARS
+        """(row, digest as stored) of each row."""
         for i, rowid in enumerate(self.rowids):
-            yield rowid, self.digests[i * size : (i + 1) * size].decode("ascii")
+            packed = self.digests[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES]
+            yield rowid, integrity.TRAVEL_MARK + packed.hex()[:_HEX_DIGITS]
+
+    def sql(self, parameter: str, place: str) -> str:
+        """SQL for the stored digest of the row at ``place`` (0, 1, …) of the blob bound as
+        ``parameter``."""
+        return (
+            f"'{integrity.TRAVEL_MARK}' || substr(lower(hex(substr(:{parameter}, "
+            f"({place}) * {DIGEST_BYTES} + 1, {DIGEST_BYTES}))), 1, {_HEX_DIGITS})"
+        )
 
 
 def travelled_columns(spec: TableSpec) -> list[str]:
@@ -114,9 +126,11 @@ def file_digests(
         f'SELECT r.rowid, {_FUNCTION}(?, {", ".join(values)}) FROM "{spec.name}" r',
         [spec.name, *owners],
     )
+    pad = "0" * (2 * DIGEST_BYTES - _HEX_DIGITS)
+    mark = len(integrity.TRAVEL_MARK)
     for rowid, value in cursor:
         rowids.append(rowid)
-        digests += value.encode("ascii")
+        digests += bytes.fromhex(value[mark:] + pad)
     return Digests(rowids, bytes(digests))
 
 
