@@ -63,7 +63,7 @@ DATA_TABLES: Final = (
         },
         owner_column="site_code",
         blank_is_local=False,
-        dropped=("created_by_id",),
+        dropped=("created_by_id", "departments_answered"),  # derived where it lands (0020)
     ),
     TableSpec("case_events", refs={"case_id": "cases"}),
     TableSpec("attachments", refs={"case_id": "cases"}),
