@@ -97,8 +97,9 @@ DIGESTED: Final = {
     "meetings": "meeting",
     "meeting_items": "meeting_item",
 }
-# Not covered: the digest itself, and the export generation a bulk UPDATE stamps at export.
-UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq"})
+# Not covered: the digest itself, the export generation a bulk UPDATE stamps at export, and a
+# case's departments_answered, which triggers derive from its (signed) assignments (0020).
+UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq", "departments_answered"})
 # Columns added to a digested table after the release that first digested records (schema
 # 0011, digest format 1): formats 1 and 2 do not cover them — a format-1 digest of a site that
 # upgrades was made without them — and format 3 signs them after the others, in this order,
