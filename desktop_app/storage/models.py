@@ -272,6 +272,10 @@ class Case(Exported, Base):
     # (杞县-LS2021-0001, counter kind "case-historical") and stored with a negative ``seq``, so
     # it meets neither today's gap-free series nor the (site, year, seq) key.
     original_number: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # Issue 18 (migration 0020): its departments have answered (an assignment 已反馈, none
+    # unsigned, issued or received), for 待答复. Derived: kept by triggers on assignments on both
+    # engines, never written by the program, not signed (integrity.UNSIGNED_COLUMNS), not sent.
+    departments_answered: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     complainant: Mapped[Complainant] = relationship(lazy="joined", foreign_keys=[complainant_id])
     agent: Mapped[Complainant | None] = relationship(foreign_keys=[agent_id])
