@@ -23,7 +23,8 @@ from desktop_app.services.attachments import CHUNK_BYTES
 from desktop_app.services.context import FixedClock
 from tests.helpers import pg
 from tests.helpers.cli import REPO_ROOT, run_bbcs, subprocess_env
-from tests.helpers.factories import USER_PASSWORD, person_form
+from tests.helpers.exchange import ADMIN, CITY, QIXIAN, open_site, trust_each_other
+from tests.helpers.factories import USER_PASSWORD, enterprise_form, person_form
 from tests.helpers.site import county_site
 from tests.helpers.speed import CHEAP_HASHER
 
@@ -221,7 +222,7 @@ def test_materials_received_in_a_bundle_are_sealed_with_the_import_on_postgresql
     services = open_services(first, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER)
     try:
         with services.db.write() as session:
-            services.attachments.store_received(session, [f"attachments/{sha}"], copy_member)
+            services.attachments.receive(session, [f"attachments/{sha}"], copy_member)
     finally:
         services.close()
     other = open_services(second, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER)
@@ -238,7 +239,7 @@ def test_on_sqlite_received_materials_stay_files_in_the_folder(
     sha = hashlib.sha256(content).hexdigest()
     with county_site(tmp_path / "site", clock) as services:
         with services.db.write() as session:
-            services.attachments.store_received(
+            services.attachments.receive(
                 session, [f"attachments/{sha}"], lambda _name, target: _write(target, content)
             )
         assert services.attachments.path_for(sha).read_bytes() == content
@@ -250,3 +251,36 @@ def test_on_sqlite_received_materials_stay_files_in_the_folder(
 def _write(target: Path, content: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(content)
+
+
+@pytest.mark.postgresql
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the lead's one line in importing.py: the import stores received materials "
+    "through AttachmentStore.receive (in the import's transaction)",
+)
+def test_materials_a_county_sends_open_on_every_seat_of_a_postgresql_city(
+    tmp_path: Path, clock: FixedClock, pg_url: str
+) -> None:
+    scan = tmp_path / "营业执照.pdf"
+    content = _scan(scan, 1.5)
+    sha = hashlib.sha256(content).hexdigest()
+    with (
+        open_site(tmp_path, QIXIAN, clock) as county,
+        open_site(tmp_path, CITY, clock, db_url=pg_url, folder="市一席") as city,
+    ):
+        trust_each_other(county, city, tmp_path / "ids")
+        county.services.intake.register(ADMIN, enterprise_form(attachments=(scan,)))
+        usb = tmp_path / "usb"
+        usb.mkdir()
+        city.sync.import_file(ADMIN, county.sync.export(ADMIN, usb).path)
+        report = city.services.maintenance.check()
+        assert report.ok and report.attachments == 1, report.problems
+        first = city.data_dir
+    second = tmp_path / "市二席"
+    shutil.copytree(first / "keys", second / "keys", ignore=shutil.ignore_patterns("*.anchor"))
+    other = open_services(second, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER)
+    try:
+        assert other.attachments.cached(sha).read_bytes() == content
+    finally:
+        other.close()

@@ -94,7 +94,7 @@ class AttachmentStore:
             for sha in staged_here:
                 pending.pop(sha, None)
 
-    def store_received(
+    def receive(
         self,
         session: Session,
         members: Iterable[str],
