@@ -23,7 +23,7 @@ from desktop_app.services.attachments import CHUNK_BYTES
 from desktop_app.services.context import FixedClock
 from tests.helpers import pg
 from tests.helpers.cli import REPO_ROOT, run_bbcs, subprocess_env
-from tests.helpers.exchange import ADMIN, CITY, QIXIAN, open_site, trust_each_other
+from tests.helpers.exchange import ADMIN, CITY, QIXIAN, Site, open_site, trust_each_other
 from tests.helpers.factories import USER_PASSWORD, enterprise_form, person_form
 from tests.helpers.site import county_site
 from tests.helpers.speed import CHEAP_HASHER
@@ -282,5 +282,37 @@ def test_materials_a_county_sends_open_on_every_seat_of_a_postgresql_city(
     other = open_services(second, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER)
     try:
         assert other.attachments.cached(sha).read_bytes() == content
+    finally:
+        other.close()
+
+
+@pytest.mark.postgresql
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the lead's one line in export.py: a bundle takes each material from "
+    "AttachmentStore.cached (fetched from the database when this seat has no copy yet)",
+)
+def test_a_bundle_exported_on_another_seat_carries_the_material(
+    tmp_path: Path, clock: FixedClock, pg_url: str
+) -> None:
+    scan = tmp_path / "身份证.pdf"
+    content = _scan(scan, 1.2)
+    sha = hashlib.sha256(content).hexdigest()
+    with open_site(tmp_path, QIXIAN, clock, db_url=pg_url, folder="县一席") as county:
+        county.services.intake.register(ADMIN, enterprise_form(attachments=(scan,)))
+        first = county.data_dir
+    second = tmp_path / "县二席"
+    shutil.copytree(first / "keys", second / "keys", ignore=shutil.ignore_patterns("*.anchor"))
+    other = open_services(second, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER)
+    try:
+        assert not other.attachments.path_for(sha).exists()
+        with open_site(tmp_path, CITY, clock) as city:
+            other_site = Site(other, QIXIAN[0], QIXIAN[1], second)
+            trust_each_other(other_site, city, tmp_path / "ids")
+            usb = tmp_path / "usb"
+            usb.mkdir()
+            sent = other.sync.export(ADMIN, usb)
+            city.sync.import_file(ADMIN, sent.path)
+            assert city.services.attachments.path_for(sha).read_bytes() == content
     finally:
         other.close()
