@@ -316,3 +316,29 @@ def test_a_bundle_exported_on_another_seat_carries_the_material(
             assert city.services.attachments.path_for(sha).read_bytes() == content
     finally:
         other.close()
+
+
+@pytest.mark.postgresql
+def test_a_material_only_one_seats_folder_holds_is_sealed_in_when_that_seat_opens(
+    tmp_path: Path, clock: FixedClock, pg_url: str
+) -> None:
+    """As after the upgrade to 0019: materials added before it are in the adding seat's folder."""
+    first, second = _two_seats(tmp_path, clock, pg_url)
+    scan = tmp_path / "旧材料.pdf"
+    content = _scan(scan, 1.5)
+    case_id = _add_on_other_process(first, pg_url, scan, tmp_path)
+    engine = create_engine(pg_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM material_chunks"))
+    finally:
+        engine.dispose()
+    other = open_services(second, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER)
+    try:
+        (material,) = other.cases.detail(case_id).attachments
+        assert any("在数据库中缺失（共 2 块）" in p for p in other.maintenance.check().problems)
+        open_services(first, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER).close()
+        assert other.attachments.cached(material.sha256).read_bytes() == content
+        assert other.maintenance.check().ok
+    finally:
+        other.close()

@@ -246,6 +246,8 @@ def open_services(
             integrity.open_site(db, data_key, layout.keys, first_time=True)
         # PostgreSQL: the signing keys are the site's, kept in the database for every seat.
         seats.share_site_keys(db, data_key, keys)
+        if attachments.share_local_copies():  # PostgreSQL: what only this seat's folder had
+            log.info("materials from this seat's folder sealed into the database")
     except BaseException:
         db.dispose()
         raise

@@ -119,6 +119,21 @@ class AttachmentStore:
             if self._shared is not None:
                 self._shared.write(session, sha, target)
 
+    def share_local_copies(self) -> int:
+        """PostgreSQL: seal into the database the materials the records name that it lacks
+        and this seat's folder holds whole — those added on it before materials were shared
+        (migration 0019), or received by an older import. Run at open: each seat brings what
+        only it had. Returns how many materials were sealed in."""
+        if self._shared is None:
+            return 0
+        shared = 0
+        for sha in self._shared.unshared():
+            path = self.path_for(sha)
+            if self.verify(sha):
+                self._shared.take_in(sha, path)
+                shared += 1
+        return shared
+
     def _put(self, source: Path) -> tuple[StoredFile, bool]:
         if not source.is_file():
             raise UserError(f"找不到材料文件：{source}")
@@ -221,6 +236,20 @@ class SharedMaterials:
                 )
         if digest.hexdigest() != sha256:
             raise UserError(f"材料文件 {source.name} 在保存过程中被改动，请重新添加。")
+
+    def unshared(self) -> list[str]:
+        """The materials the records name with no piece in the database."""
+        with self._db.read() as session:
+            sealed = select(MaterialChunk.sha256).where(MaterialChunk.sha256 == Attachment.sha256)
+            return list(
+                session.scalars(select(Attachment.sha256).where(~sealed.exists()).distinct())
+            )
+
+    def take_in(self, sha256: str, source: Path) -> None:
+        """Seal one material into the database in a transaction of its own."""
+        with self._db.write() as session:
+            if _count(session, sha256) == 0:  # another seat may have brought it meanwhile
+                self.write(session, sha256, source)
 
     def read_into(self, sha256: str, target: Path) -> None:
         """Open the material's pieces into ``target`` (atomically); nothing is written if a
