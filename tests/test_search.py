@@ -565,3 +565,13 @@ def test_a_terms_share_is_its_rarest_grams_or_nothing_known() -> None:
     assert _CITY.share("2025-0012") == pytest.approx(0.0651)
     assert _CITY.share("王芳") == 0.0  # rarer than the least common of the common grams
     assert search.NO_STATISTICS.share("县") == 0.0
+
+
+def test_a_character_not_listed_is_bounded_by_the_floor_a_longer_term_is_not() -> None:
+    """芳 (2 % of the city's cases) is below the rarest listed gram: the walk may still pay, so
+    its share is bounded by the floor; 王芳 is taken as rare (the index finds it at once)."""
+    assert _CITY.bound("芳") == pytest.approx(0.0322)
+    assert _CITY.bound("王芳") == 0.0
+    assert _CITY.bound("医保") == pytest.approx(0.1293)  # listed: its own share
+    assert _CITY.bound("，") == 0.0  # nothing to find
+    assert search.NO_STATISTICS.bound("芳") == 0.0  # before ANALYZE nothing is known
