@@ -181,6 +181,8 @@ def clone_counties(url: URL) -> float:
                         "complainant_id": f"complainant_id + {shift}",
                         "agent_id": f"agent_id + {shift}",
                         "linked_case_id": f"linked_case_id + {shift}",
+                        # No assignments are cloned: none of these cases' departments answered.
+                        "departments_answered": "false",
                     },
                     f"WHERE id < {ID_STRIDE}",
                 )
