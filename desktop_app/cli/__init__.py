@@ -440,19 +440,22 @@ def _intake_register(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _cmd_cases(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.domain.vocabulary import CaseStatus
-    from desktop_app.services.ledger import CaseFilter
+    from desktop_app.services.ledger import COUNT_CAP, CaseFilter
 
     case_filter = CaseFilter(
         text=args.search,
         statuses=(CaseStatus(args.status),) if args.status else (),
         site_code=args.site or None,
     )
+    limit = args.limit if args.limit > 0 else None
     with _services(data_dir, args) as services:
         services.site.info()
-        records = services.ledger.export_records(case_filter)
-    total = len(records)
-    if args.limit > 0:
-        records = records[: args.limit]
+        records = services.ledger.export_records(case_filter, limit)
+        total, cap = len(records), None
+        if limit is not None and total == limit:
+            # The page alone is read; the query's total counted up to COUNT_CAP ("more than"):
+            # a common word's exact count at a city costs seconds.
+            total, cap = services.ledger.count(case_filter, cap=COUNT_CAP), COUNT_CAP
     if args.json:
         _print_json(records)
         return 0
@@ -461,16 +464,17 @@ def _cmd_cases(args: argparse.Namespace, data_dir: Path) -> int:
             f"{r['number']}\t{r['status_label']}\t{r['received_at'][:10]}\t"
             f"{r['complainant']}\t{r['title']}"
         )
-    print(_count_line(len(records), total), file=sys.stderr)
+    print(_count_line(len(records), total, cap), file=sys.stderr)
     return 0
 
 
-def _count_line(shown: int, total: int) -> str:
+def _count_line(shown: int, total: int, cap: int | None = None) -> str:
     """ "共 3,002 件", or "显示 3 件，共 3,002 件" when --limit cut the list: the total is the
-    query's, not the page's."""
+    query's, not the page's; "共 100,000+ 件" when it was counted up to ``cap`` and went past."""
+    counted = f"{cap:,}+" if cap is not None and total > cap else f"{total:,}"
     if shown < total:
-        return f"显示 {shown:,} 件，共 {total:,} 件"
-    return f"共 {total:,} 件"
+        return f"显示 {shown:,} 件，共 {counted} 件"
+    return f"共 {counted} 件"
 
 
 def _cmd_check(args: argparse.Namespace, data_dir: Path) -> int:

@@ -63,6 +63,9 @@ WALK_MARK = 25
 # index (each a random page of both tables, then sorted): at 1.5 million cases 芳 (2 % of them)
 # walked 47,566 bodies in 145 ms against 31,840 candidates listed in 260–330 ms.
 WALK_COST_RATIO = 3.0
+# The most a list's count goes to before it says "more than" (``count(cap=…)``): the ledger
+# page's label and ``bbcs cases --limit``'s total.
+COUNT_CAP = 100_000
 # How long the search index's statistics are kept before they are read again (PostgreSQL).
 STATISTICS_SECONDS = 300.0
 
@@ -281,9 +284,13 @@ class LedgerService:
         }
         return [by_id[i] for i in ids if i in by_id]
 
-    def export_records(self, case_filter: CaseFilter = CaseFilter()) -> list[dict[str, Any]]:
-        """Plain records for ``bbcs cases --json`` (DESIGN.md §8 keys, plus a few more)."""
-        ids = self.ids(case_filter)
+    def export_records(
+        self, case_filter: CaseFilter = CaseFilter(), limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Plain records for ``bbcs cases --json`` (DESIGN.md §8 keys, plus a few more): every
+        match, or the first ``limit`` in the ledger's order (``--limit``: a common word's first
+        page at a city, not its million records)."""
+        ids = self.ids(case_filter, limit=limit)
         records: list[dict[str, Any]] = []
         with self._db.read() as session:
             for start in range(0, len(ids), 500):
