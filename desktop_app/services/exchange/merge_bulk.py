@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from desktop_app.domain.assignment_flow import AssignmentState
 from desktop_app.services import integrity
 from desktop_app.services.exchange.merge_outcomes import Outcomes
 from desktop_app.services.exchange.merge_references import (
@@ -50,6 +51,26 @@ FTS_SETTING: Final = "INSERT INTO case_search(case_search, rank) VALUES('{}', {}
 FTS_DEFAULTS: Final = {"automerge": 4, "hashsize": 1024 * 1024}
 FTS_BULK: Final = {"automerge": 0, "hashsize": 16 * 1024 * 1024}
 BULK_ROWS: Final = 10_000  # from this many new rows a table's indexes are rebuilt, not updated
+# Row triggers that a bulk copy replaces by one statement over the rows it added: migration
+# 0020's keep each case's departments_answered as its assignments say (in force from the
+# copy's end; per row they cost seconds for a county and scan without the dropped indexes).
+_RESPONDED: Final = f"'{AssignmentState.RESPONDED.value}'"
+_UNFINISHED: Final = ", ".join(
+    f"'{s.value}'"
+    for s in (AssignmentState.DRAFT, AssignmentState.ISSUED, AssignmentState.RECEIVED)
+)
+_ANSWERED: Final = (
+    "(EXISTS (SELECT 1 FROM main.assignments a WHERE a.case_id = cases.id "
+    f"AND a.state = {_RESPONDED}) AND NOT EXISTS (SELECT 1 FROM main.assignments a "
+    f"WHERE a.case_id = cases.id AND a.state IN ({_UNFINISHED})))"
+)
+SETTLED_IN_BULK: Final = {
+    "assignments": (
+        f"UPDATE main.cases SET departments_answered = {_ANSWERED} "
+        "WHERE id IN (SELECT case_id FROM main.assignments WHERE id > :before) "
+        f"AND departments_answered IS NOT {_ANSWERED}"
+    ),
+}
 _TRAVELLED: Final = "bbcs_travelled"  # a scratch table: file row -> its travelled digest
 
 log = logging.getLogger(__name__)
@@ -190,6 +211,7 @@ class BulkCopy:
         names = ", ".join(f'"{c}"' for c in [*columns, *(c for c, _sql in derived)])
         # A first import of a county is most of the table: its secondary indexes are built
         # once afterwards, in order, instead of updated row by row (half the time).
+        triggers = self._drop_triggers(name) if name in SETTLED_IN_BULK else []
         rebuilt = self._drop_indexes(name) if sent_rows >= BULK_ROWS and sent_rows > before else []
         travelled = self._travelled(name)
         digest, joined, given = self._travelled_sql(travelled)
@@ -213,6 +235,10 @@ class BulkCopy:
             integrity.digested_on_insert(self.session, name, before + 1)
         for sql in rebuilt:
             self.session.execute(text(sql))
+        if triggers:
+            for sql in triggers:
+                self.session.execute(text(sql))
+            self.session.execute(text(SETTLED_IN_BULK[name]), {"before": before})
         incoming = max(result.rowcount, 0)  # type: ignore[attr-defined]
         if not incoming:
             return
@@ -310,8 +336,30 @@ class BulkCopy:
         raw.executemany(f"INSERT INTO temp.{_TRAVELLED} VALUES (?, ?)", travelled.rows())
         return "d.digest", f"LEFT JOIN temp.{_TRAVELLED} d ON d.rid = r.rowid", {}
 
+    def _drop_triggers(self, table: str) -> list[str]:
+        """Drop ``table``'s triggers for the copy (``SETTLED_IN_BULK``); the SQL to make them
+        again."""
+        found = self.session.execute(
+            text(
+                "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name = :table"
+            ),
+            {"table": table},
+        ).all()
+        for trigger_name, _sql in found:
+            self.session.execute(text(f'DROP TRIGGER main."{trigger_name}"'))
+        return [sql for _name, sql in found]
+
     def _drop_indexes(self, table: str) -> list[str]:
-        """Drop ``table``'s own (non-constraint) indexes; returns the SQL that makes them again."""
+        """Drop ``table``'s own (non-constraint) indexes; returns the SQL that makes them again.
+        None for a table with triggers: they run for each row added and may look the table up
+        (those of migration 0020 read a case's assignments), which without its indexes is a
+        scan per row."""
+        if self.session.scalar(
+            text("SELECT 1 FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name = :table"),
+            {"table": table},
+        ):
+            return []
         found = self.session.execute(
             text(
                 "SELECT name, sql FROM main.sqlite_master "
