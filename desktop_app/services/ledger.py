@@ -692,8 +692,9 @@ def worklist_condition(
       visited cases too (the basis stays owed after the conclusion); a withdrawn case owes none.
     - 待答复: in progress with no reply recorded, and either 办不了 (answered the same day, DESIGN
       §4) or the departments have answered (an assignment 已反馈, none still unsigned, issued or
-      received): the window now owes the person the answer. A concluded case is never on it:
-      its conclusion records the reply (DESIGN.md §3).
+      received; kept on the case as ``departments_answered`` by triggers, migration 0020): the
+      window now owes the person the answer. A concluded case is never on it: its conclusion
+      records the reply (DESIGN.md §3).
     """
     if worklist is Worklist.MINE:
         if user_id is None:
