@@ -1,4 +1,4 @@
-"""The partial indexes of migrations 0018 and 0020 answer 待答复 and 待回访 on PostgreSQL (issue 18).
+"""Partial indexes (migrations 0018, 0020) answer 待答复 and 待回访 on PostgreSQL (issue 18).
 
 PostgreSQL uses a partial index only when the query's WHERE implies the index's predicate, so
 the ledger's literals (the unfinished assignment states, the statuses) and the migration's must
