@@ -292,7 +292,7 @@ class IntakeService:
         if site is None:
             raise UserError("站点尚未初始化")
         complainant = self._complainant_for(session, actor, form, now)
-        agent = self._agent_for(session, actor, form, now)
+        agent = agent_for(session, self._sealer, actor, form, now)
         earlier: Case | None = None
         if form.repeat_of_case_id is not None:
             earlier = session.get(Case, form.repeat_of_case_id)
@@ -495,48 +495,6 @@ class IntakeService:
             )
         return existing
 
-    def _agent_for(
-        self, session: Session, actor: Actor, form: IntakeForm, now: datetime
-    ) -> Complainant | None:
-        """The agent (代办人) as a complainant row of their own, so their numbers are sealed like
-        the person's: the same record again when their ID and name are known here, else a new
-        one (an agent's record is never renamed from a case they came for)."""
-        if not form.has_agent:
-            return None
-        if form.agent_id_number:
-            wanted = self._sealer.lookup("id", form.agent_id_number)
-            known = session.scalar(
-                select(Complainant)
-                .where(
-                    Complainant.id_lookup == wanted,
-                    Complainant.name == form.agent_name,
-                    made_here(Complainant),
-                )
-                .limit(1)
-            )
-            if known is not None:
-                return known
-        values = {
-            "kind": ComplainantKind.PERSON.value,
-            "name": form.agent_name,
-            "id_number": form.agent_id_number,
-            "phone": form.agent_phone,
-        }
-        agent = Complainant(kind=ComplainantKind.PERSON.value, name=form.agent_name)
-        self._sealer.store(agent, id_number=form.agent_id_number, phone=form.agent_phone)
-        session.add(agent)
-        session.flush()
-        audit.record(
-            session,
-            at=now,
-            user_name=actor.username,
-            action="create",
-            entity="complainant",
-            entity_uuid=agent.uuid,
-            after=audit_form(values) | {"role": "agent"},
-        )
-        return agent
-
     def _rename(
         self,
         session: Session,
@@ -631,6 +589,50 @@ def _matched_by(form: IntakeForm, complainant: Complainant, sealer: Sealer) -> s
     if form.credit_code and complainant.credit_code == form.credit_code:
         return "统一社会信用代码"
     return "联系电话"
+
+
+def agent_for(
+    session: Session, sealer: Sealer, actor: Actor, form: IntakeForm, now: datetime
+) -> Complainant | None:
+    """The agent (代办人) as a complainant row of their own, so their numbers are sealed like
+    the person's: the same record again when their ID and name are known here, else a new
+    one (an agent's record is never renamed from a case they came for). In the caller's
+    session: intake and 更正 (services/corrections.py) link an agent the same way."""
+    if not form.has_agent:
+        return None
+    if form.agent_id_number:
+        wanted = sealer.lookup("id", form.agent_id_number)
+        known = session.scalar(
+            select(Complainant)
+            .where(
+                Complainant.id_lookup == wanted,
+                Complainant.name == form.agent_name,
+                made_here(Complainant),
+            )
+            .limit(1)
+        )
+        if known is not None:
+            return known
+    values = {
+        "kind": ComplainantKind.PERSON.value,
+        "name": form.agent_name,
+        "id_number": form.agent_id_number,
+        "phone": form.agent_phone,
+    }
+    agent = Complainant(kind=ComplainantKind.PERSON.value, name=form.agent_name)
+    sealer.store(agent, id_number=form.agent_id_number, phone=form.agent_phone)
+    session.add(agent)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        user_name=actor.username,
+        action="create",
+        entity="complainant",
+        entity_uuid=agent.uuid,
+        after=audit_form(values) | {"role": "agent"},
+    )
+    return agent
 
 
 def _agent_words(name: str, relation: str) -> str:
