@@ -1,7 +1,9 @@
 """更正: putting right what was registered wrong, on a case and on its complainant.
 
 A typo in a name, a wrong area or channel, a mistyped phone, who is complained about (often learnt
-after intake, and what a 问责 referral is prefilled from): each is corrected with a reason,
+after intake, and what a 问责 referral is prefilled from), who came for the person (the 代办人,
+linked as intake links one: the same record when ID and name match, else a new one; or removed):
+each is corrected with a reason,
 checked exactly as intake checks it (``domain.intake_rules``), audited with before and after,
 written on the timeline, re-indexed for search and sent with the next upload (the rows' version
 goes up). The complainant is one record shared by all their cases, so correcting it touches each
@@ -32,7 +34,7 @@ from desktop_app.errors import NotFound, PermissionDenied, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.assignments import printed_matter
 from desktop_app.services.context import Actor, Changes, Clock
-from desktop_app.services.intake import search_fields
+from desktop_app.services.intake import agent_for, search_fields
 from desktop_app.services.ownership import editable_case, made_here
 from desktop_app.services.sealing import Sealer, audit_form
 from desktop_app.services.timeline import add_event
@@ -60,6 +62,12 @@ class CaseFields:
     respondent_post: str = ""
     respondent_unit: str = ""
     respondent_conduct: tuple[str, ...] = ()  # Conduct codes
+    # Who came for the person (代办人): their own complainant record, numbers sealed; the
+    # numbers here in clear, as the dialog shows them to the one correcting. All empty: none.
+    agent_name: str = ""
+    agent_phone: str = ""
+    agent_id_number: str = ""
+    agent_relation: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,12 @@ _PRINTED_LABELS = {
 }
 # The complainant's fields stored sealed (services/sealing.py).
 _SEALED = frozenset({"id_number", "phone"})
+# The agent's fields; a change to who they are links the case to another record (intake's
+# matching), a change of relation is the case's own.
+AGENT_FIELDS = ("agent_name", "agent_phone", "agent_id_number", "agent_relation")
+_AGENT_IDENTITY = frozenset({"agent_name", "agent_phone", "agent_id_number"})
+# How a stored before/after shows an agent's number: masked, never in clear.
+_AGENT_MASKS = {"agent_phone": mask_phone, "agent_id_number": mask_id_number}
 # Too long to quote in a banner: only said to have changed.
 _NOT_QUOTED = frozenset({"matter_description"})
 
@@ -135,7 +149,7 @@ class CorrectionService:
         with self._db.read() as session:
             case = _get_case(session, case_id)
             person = _complainant_fields(case.complainant, self._sealer)
-            return CorrectionForm(_case_fields(case), person)
+            return CorrectionForm(_case_fields(case, self._sealer), person)
 
     def open_for_correction(self, actor: Actor, case_id: int) -> CorrectionForm:
         """:meth:`current` for the 更正 dialog, which shows the full ID and phone: for those
@@ -151,7 +165,8 @@ class CorrectionService:
                 action="reveal_numbers",
                 entity="complainant",
                 entity_uuid=case.complainant.uuid,
-                after={"case": case.number, "for": "correct"},
+                after={"case": case.number, "for": "correct"}
+                | ({"agent": case.agent.uuid} if case.agent is not None else {}),
             )
         return form
 
@@ -221,7 +236,7 @@ class CorrectionService:
         with self._db.read() as session:
             case = _get_case(session, case_id)
             person = _complainant_fields(case.complainant, self._sealer)
-            stored = CorrectionForm(_case_fields(case), person)
+            stored = CorrectionForm(_case_fields(case, self._sealer), person)
             clean = _normalized(form, stored)
             areas = set(session.scalars(select(Area.name).where(Area.active.is_(True))))
             departments = set(
@@ -232,6 +247,8 @@ class CorrectionService:
             judged = set(changed)
             if judged & {"id_number", "credit_code", "id_override_reason"}:
                 judged |= {"id_number", "credit_code"}
+            if judged & set(AGENT_FIELDS):  # a relation alone names nobody
+                judged.add("agent_name")
             rule_errors = intake_rules.validate(
                 _as_intake_form(clean, case.visits_count),
                 today=self._clock.now().date(),
@@ -265,7 +282,9 @@ class CorrectionService:
             person = case.complainant
             if person.origin_site:
                 raise PermissionDenied("反映人信息由登记它的站点维护，本站点不能更正。")
-            stored = CorrectionForm(_case_fields(case), _complainant_fields(person, self._sealer))
+            stored = CorrectionForm(
+                _case_fields(case, self._sealer), _complainant_fields(person, self._sealer)
+            )
             changed = _changed_fields(stored, clean)
             if not changed:  # changed meanwhile by someone else to exactly this
                 raise ValidationFailed({"form": "没有改动任何内容，无需更正"})
@@ -274,9 +293,11 @@ class CorrectionService:
             person_changes = {k: shown[k] for k in COMPLAINANT_FIELDS if k in shown}
             touched = [case]
             if case_changes:
-                before = {k: getattr(case, k) for k in case_changes}
+                before = _audited_case(case, stored.case, case_changes)
                 _apply_case(case, clean.case)
-                after = {k: getattr(case, k) for k in case_changes}
+                if case_changes.keys() & set(AGENT_FIELDS):
+                    self._relink_agent(session, actor, case, stored, clean, now)
+                after = _audited_case(case, clean.case, case_changes)
                 audit.record(
                     session,
                     at=now,
@@ -341,6 +362,51 @@ class CorrectionService:
             Changes(cases=True, case_ids=ids), case_changes | person_changes, summary
         )
 
+    def _relink_agent(
+        self,
+        session: Session,
+        actor: Actor,
+        case: Case,
+        stored: CorrectionForm,
+        clean: CorrectionForm,
+        now: datetime,
+    ) -> None:
+        """The case's agent as corrected: found or made by intake's own matching (the same
+        record when ID and name match, else a new one), or none when every box was cleared.
+        The record found keeps its name; a phone corrected here is written on it (it is the
+        same person), audited with the numbers masked."""
+        new = clean.case
+        form = _as_intake_form(clean, case.visits_count)
+        if not form.has_agent:
+            case.agent_id = None
+            case.agent = None
+            case.agent_relation = ""
+            return
+        case.agent_relation = new.agent_relation
+        if not {k for k in _AGENT_IDENTITY if getattr(stored.case, k) != getattr(new, k)}:
+            return  # only the relation changed: the same person came
+        agent = agent_for(session, self._sealer, actor, form, now)
+        assert agent is not None
+        old_phone = self._sealer.phone(agent)
+        if old_phone != new.agent_phone:
+            self._sealer.store(
+                agent, id_number=self._sealer.id_number(agent), phone=new.agent_phone
+            )
+            agent.version += 1
+            audit.record(
+                session,
+                at=now,
+                user_name=actor.username,
+                action="correct",
+                entity="complainant",
+                entity_uuid=agent.uuid,
+                before=audit_form({"phone": old_phone}),
+                after=audit_form({"phone": new.agent_phone})
+                | {"role": "agent", "reason": clean.reason, "case": case.number},
+            )
+        case.agent_id = agent.id
+        case.agent = agent
+
 
 # Helpers ----------------------------------------------------------------------------------
 
@@ -352,7 +418,8 @@ def _get_case(session: Session, case_id: int) -> Case:
     return case
 
 
-def _case_fields(case: Case) -> CaseFields:
+def _case_fields(case: Case, sealer: Sealer) -> CaseFields:
+    agent = case.agent
     return CaseFields(
         title=case.title,
         description=case.description,
@@ -365,7 +432,27 @@ def _case_fields(case: Case) -> CaseFields:
         respondent_post=case.respondent_post,
         respondent_unit=case.respondent_unit,
         respondent_conduct=_conduct_order(tuple(case.respondent_conduct or ())),
+        agent_name=agent.name if agent is not None else "",
+        agent_phone=sealer.phone(agent) if agent is not None else "",
+        agent_id_number=sealer.id_number(agent) if agent is not None else "",
+        agent_relation=case.agent_relation if agent is not None else "",
     )
+
+
+def _audited_case(case: Case, fields: CaseFields, changed: Mapping[str, object]) -> dict[str, Any]:
+    """The changed case fields for the audit log: the agent's as the form held them (numbers
+    masked) with the record the case links to, the rest as the case stores them."""
+    out: dict[str, Any] = {}
+    for key in changed:
+        if key in AGENT_FIELDS:
+            value = getattr(fields, key)
+            mask = _AGENT_MASKS.get(key)
+            out[key] = mask(value) if mask is not None and value else value
+        else:
+            out[key] = getattr(case, key)
+    if changed.keys() & set(AGENT_FIELDS):
+        out["agent"] = case.agent.uuid if case.agent is not None else None
+    return out
 
 
 def _complainant_fields(person: Complainant, sealer: Sealer) -> ComplainantFields:
@@ -404,6 +491,10 @@ def _as_intake_form(form: CorrectionForm, visits_count: int) -> IntakeForm:
         respondent_post=c.respondent_post,
         respondent_unit=c.respondent_unit,
         respondent_conduct=c.respondent_conduct,
+        agent_name=c.agent_name,
+        agent_phone=c.agent_phone,
+        agent_id_number=c.agent_id_number,
+        agent_relation=c.agent_relation,
     )
 
 
@@ -429,6 +520,10 @@ def _normalized(form: CorrectionForm, stored: CorrectionForm) -> CorrectionForm:
             # In Conduct's order, as intake's boxes list them: ticking the same set in another
             # order is no change.
             respondent_conduct=_conduct_order(clean.respondent_conduct),
+            agent_name=clean.agent_name,
+            agent_phone=clean.agent_phone,
+            agent_id_number=clean.agent_id_number,
+            agent_relation=clean.agent_relation,
         ),
         complainant=ComplainantFields(
             kind=clean.complainant_kind,
@@ -532,9 +627,9 @@ def _show(session: Session, key: str, value: Any) -> str:
         return "、".join(
             Conduct(c).label if c in Conduct._value2member_map_ else str(c) for c in value
         )
-    if key == "id_number":
+    if key in ("id_number", "agent_id_number"):
         return mask_id_number(str(value))
-    if key == "phone":  # the timeline and the audit log are stored: no number in clear
+    if key in ("phone", "agent_phone"):  # the timeline and audit log are stored: none in clear
         return mask_phone(str(value))
     return str(value)
 
