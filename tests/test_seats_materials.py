@@ -254,11 +254,6 @@ def _write(target: Path, content: bytes) -> None:
 
 
 @pytest.mark.postgresql
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's one line in importing.py: the import stores received materials "
-    "through AttachmentStore.receive (in the import's transaction)",
-)
 def test_materials_a_county_sends_open_on_every_seat_of_a_postgresql_city(
     tmp_path: Path, clock: FixedClock, pg_url: str
 ) -> None:
@@ -287,11 +282,6 @@ def test_materials_a_county_sends_open_on_every_seat_of_a_postgresql_city(
 
 
 @pytest.mark.postgresql
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's one line in export.py: a bundle takes each material from "
-    "AttachmentStore.cached (fetched from the database when this seat has no copy yet)",
-)
 def test_a_bundle_exported_on_another_seat_carries_the_material(
     tmp_path: Path, clock: FixedClock, pg_url: str
 ) -> None:

@@ -191,7 +191,7 @@ class DataExport:
         """Add the stored files; returns the hashes of those missing from the store."""
         missing = []
         for sha in shas:
-            path = self._attachments.path_for(sha)
+            path = self._attachments.cached(sha)
             if path.is_file():
                 writer.add_file(f"attachments/{sha}", path)
             else:

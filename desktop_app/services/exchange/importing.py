@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 
 from desktop_app.domain.permissions import Permission
-from desktop_app.errors import EnvironmentProblem, UserError
+from desktop_app.errors import UserError
 from desktop_app.services import audit, integrity
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.context import Actor, Clock
@@ -170,19 +170,6 @@ class Importer:
             finally:
                 payload.close()
 
-    def _store_attachments(self, payload: bf.Payload, members: list[str]) -> None:
-        """Materials go into the store before the commit: if the import then fails they stay as
-        unreferenced files named by their hash (harmless, reused by a later import)."""
-        for member in members:
-            target = self._attachments.path_for(member.split("/", 1)[1])
-            if not target.is_file():
-                try:
-                    payload.copy_member(member, target)
-                except OSError as exc:
-                    raise EnvironmentProblem(
-                        f"保存材料时出错：{exc.strerror or exc}。本次导入未做任何更改。"
-                    ) from exc
-
     def _already_imported(
         self, path: Path, previous: PreviousImport, report: ImportReport, dry_run: bool
     ) -> None:
@@ -257,7 +244,7 @@ class Importer:
                         session.rollback()
                         return
                     tell("更新检索", 3, 4)
-                    self._store_attachments(payload, attachment_members)
+                    self._attachments.receive(session, attachment_members, payload.copy_member)
                     importer.reindex(
                         shipped_search=records.has_search_text()
                         and manifest.get("search_index") == search.INDEX_VERSION,
