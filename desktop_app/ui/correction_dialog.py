@@ -144,7 +144,6 @@ class CorrectionDialog(QDialog):
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(matter)
-        left.addStretch(1)
         body.addLayout(left, 1)
         case = self._stored.case
         self.title = QLineEdit(case.title)
@@ -152,7 +151,7 @@ class CorrectionDialog(QDialog):
         self.description = QPlainTextEdit(case.description)
         self.description.setTabChangesFocus(True)
         self.description.setMinimumHeight(80)
-        self.description.setMaximumHeight(110)
+        self.description.setMaximumHeight(90)  # room for the agent below
         self._add(self._matter_form, "description", "具体情况", self.description)
         self.area = QComboBox()
         areas = list(data.areas)
@@ -226,6 +225,8 @@ class CorrectionDialog(QDialog):
         self._add(self._person_form, "phone", "联系电话", self.phone)
         self.address = QLineEdit(person.address)
         self._add(self._person_form, "address", "地址", self.address)
+        self._build_agent(left)  # under the matter: the right column is the longer one
+        left.addStretch(1)
         self._build_respondent(right)
         right.addStretch(1)
 
@@ -254,6 +255,75 @@ class CorrectionDialog(QDialog):
         self.title.setFocus()
         self._initial = self.current_form()  # what "unsaved input" is measured against
 
+    def _build_agent(self, column: QVBoxLayout) -> None:
+        """代办人: who came for the person, often put right or learnt after intake (a relative
+        who gave the wrong phone). Linked as intake links one; all boxes cleared: none."""
+        case = self._stored.case
+        box = QGroupBox("代办人（替反映人来办的人；没有代办人则全部清空）")
+        form = QFormLayout(box)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setVerticalSpacing(2)
+        self.agent_name = QLineEdit(case.agent_name)
+        self.agent_name.setPlaceholderText("姓名")
+        self.agent_relation = QLineEdit(case.agent_relation)
+        self.agent_relation.setPlaceholderText("与反映人关系，如：舅舅")
+        self.agent_phone = QLineEdit(case.agent_phone)
+        self.agent_phone.setPlaceholderText("联系电话")
+        self.agent_id_number = QLineEdit(case.agent_id_number)
+        self.agent_id_number.setPlaceholderText("身份证号（可不填）")
+        self.agent_id_number.setMaxLength(20)
+        self.remove_agent_button = QPushButton("清空")
+        self.remove_agent_button.setToolTip("本人来访、并无代办人时，清空代办人的全部信息")
+        self.remove_agent_button.clicked.connect(self._clear_agent)
+        self._add_row(
+            form,
+            "代办人",
+            (("agent_name", self.agent_name, 2), ("agent_relation", self.agent_relation, 3)),
+            self.remove_agent_button,
+        )
+        self._add_row(
+            form,
+            "电话/证件",
+            (("agent_phone", self.agent_phone, 2), ("agent_id_number", self.agent_id_number, 3)),
+        )
+        column.addWidget(box)
+
+    def _clear_agent(self) -> None:
+        for widget in (
+            self.agent_name,
+            self.agent_relation,
+            self.agent_phone,
+            self.agent_id_number,
+        ):
+            widget.clear()
+
+    def _add_row(
+        self,
+        form: QFormLayout,
+        label: str,
+        boxes: tuple[tuple[str, QLineEdit, int], ...],
+        extra: QWidget | None = None,
+    ) -> None:
+        """Several boxes on one row (as intake lays them out); a message opens a line under
+        the row for the box it is about."""
+        host = QWidget()
+        stack = QVBoxLayout(host)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.setSpacing(0)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        stack.addLayout(row)
+        for key, widget, stretch in boxes:
+            row.addWidget(widget, stretch)
+            error = FieldError()
+            stack.addWidget(error)
+            self.errors[key] = error
+            self.fields[key] = widget
+            widget.textChanged.connect(lambda _text, k=key: self._field_edited(k))
+        if extra is not None:
+            row.addWidget(extra)
+        form.addRow(label, host)
+
     def _build_respondent(self, column: QVBoxLayout) -> None:
         """被反映对象: often named only after intake (seed 002: the clerk who refused came out
         at the 现场督办); a 问责 referral proposed from the case is prefilled from it."""
@@ -270,25 +340,15 @@ class CorrectionDialog(QDialog):
         self.respondent_post.setPlaceholderText("职务/岗位")
         self.respondent_unit = QLineEdit(case.respondent_unit)
         self.respondent_unit.setPlaceholderText("单位，如：县人民医院")
-        host = QWidget()
-        stack = QVBoxLayout(host)
-        stack.setContentsMargins(0, 0, 0, 0)
-        stack.setSpacing(0)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        stack.addLayout(row)
-        for key, widget, stretch in (
-            ("respondent_name", self.respondent_name, 2),
-            ("respondent_post", self.respondent_post, 3),
-            ("respondent_unit", self.respondent_unit, 3),
-        ):
-            row.addWidget(widget, stretch)
-            error = FieldError()
-            stack.addWidget(error)
-            self.errors[key] = error
-            self.fields[key] = widget
-            widget.textChanged.connect(lambda _text, k=key: self._field_edited(k))
-        form.addRow("被反映人", host)
+        self._add_row(
+            form,
+            "被反映人",
+            (
+                ("respondent_name", self.respondent_name, 2),
+                ("respondent_post", self.respondent_post, 3),
+                ("respondent_unit", self.respondent_unit, 3),
+            ),
+        )
         conduct_host = QWidget()
         grid = QGridLayout(conduct_host)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -359,6 +419,16 @@ class CorrectionDialog(QDialog):
         if key == "phone":
             value = self.phone.text().strip()
             return bool(value) and validation.check_phone(value) is None
+        if key == "agent_phone":
+            value = self.agent_phone.text().strip()
+            return not value or validation.check_phone(value) is None
+        if key == "agent_id_number":
+            value = self.agent_id_number.text().strip()
+            today = self._context.services.clock.now().date()
+            return not value or validation.check_id_number(value, today) is None
+        if key == "agent_name":  # needed only while another of the agent's boxes is filled
+            others = (self.agent_relation, self.agent_phone, self.agent_id_number)
+            return bool(self.agent_name.text().strip()) or not any(w.text().strip() for w in others)
         widget = self.fields[key]
         if isinstance(widget, QLineEdit) and key in _REQUIRED:
             return bool(widget.text().strip())
@@ -384,6 +454,10 @@ class CorrectionDialog(QDialog):
                 respondent_post=self.respondent_post.text(),
                 respondent_unit=self.respondent_unit.text(),
                 respondent_conduct=self._conduct_codes(),
+                agent_name=self.agent_name.text(),
+                agent_phone=self.agent_phone.text(),
+                agent_id_number=self.agent_id_number.text(),
+                agent_relation=self.agent_relation.text(),
             ),
             complainant=ComplainantFields(
                 kind=self._kind,
