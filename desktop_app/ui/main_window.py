@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -33,6 +34,7 @@ from desktop_app.services.roster import ShiftInfo
 from desktop_app.ui.backup_page import RecoveryKeyBanner
 from desktop_app.ui.common import ChangeHub, UiContext, heading, show_error
 from desktop_app.ui.dashboard_page import DashboardPage
+from desktop_app.ui.elided_label import ElidedLabel
 from desktop_app.ui.intake_page import IntakePage
 from desktop_app.ui.ledger_page import LedgerPage
 from desktop_app.ui.lock_screen import ScreenLock
@@ -118,12 +120,20 @@ class MainWindow(QMainWindow):
         self._saved_note = ""  # what 保存 saved before the log-in dialog, shown in it
 
         status = self.statusBar()
-        self.site_label = QLabel(f"站点：{site.name}（{site.code}，{site.level.label}）")
-        self.user_label = QLabel("")
-        self.duty_label = QLabel("")
-        for label in (self.site_label, self.user_label, self.duty_label):
+        # At 1366×768 and 125 % the bar has 1,093 logical pixels: the site's long name gives way
+        # first (cut with …, whole in its tooltip); who is logged in and today's leader stay
+        # whole while they fit, and are cut the same way when even they do not.
+        # (No "站点：" before it: the name says what it is, and more of it shows when cut.)
+        self.site_label = ElidedLabel(f"{site.name}（{site.code}，{site.level.label}）")
+        self.user_label = ElidedLabel("")
+        self.duty_label = ElidedLabel("")
+        # Its whole width is not asked for: it takes what the others leave.
+        self.site_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        for label, stretch in ((self.site_label, 1), (self.user_label, 0), (self.duty_label, 0)):
             label.setContentsMargins(8, 0, 8, 0)
-            status.addWidget(label)
+            status.addWidget(label, stretch)
+        self.site_label.setMinimumWidth(self.site_label.minimumSizeHint().width())
+        self.site_label.setMaximumWidth(self.site_label.sizeHint().width())  # no gap after it
         self.database_check = DatabaseCheck(self, context)  # once the window is up
         self.switch_button = QPushButton("切换用户")
         self.switch_button.setToolTip(
