@@ -124,7 +124,7 @@ class AppServices:
         """联席会议, their minutes and follow-up assignments."""
         from desktop_app.services.meetings import MeetingService
 
-        return MeetingService(self.db, self.clock, self.assignments)
+        return MeetingService(self.db, self.clock)
 
     @functools.cached_property
     def supervision(self) -> SupervisionQueries:
@@ -268,7 +268,7 @@ def open_services(
         site=SiteService(db, the_clock, keys, passwords),
         auth=AuthService(db, the_clock, passwords),
         intake=IntakeService(db, the_clock, attachments, sealer),
-        cases=CaseService(db, the_clock, attachments, calendar, sealer, assignments),
+        cases=CaseService(db, the_clock, attachments, calendar, sealer),
         corrections=CorrectionService(db, the_clock, sealer),
         ledger=LedgerService(db, sealer),
         assignments=assignments,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -62,9 +62,6 @@ from desktop_app.services.sealing import Sealer, masked
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Area, Assignment, Case, CaseEvent, Department
-
-if TYPE_CHECKING:
-    from desktop_app.services.assignments import AssignmentService
 
 log = logging.getLogger(__name__)
 
@@ -198,16 +195,12 @@ class CaseService:
         attachments: AttachmentStore,
         calendar: CalendarService,
         sealer: Sealer,
-        assignments: AssignmentService | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._attachments = attachments
         self._calendar = calendar
         self._sealer = sealer
-        # Not used since a 不满意 visit drafts its assignment in its own transaction
-        # (assignments.draft_in); still taken so the composition root (services/app.py) stands.
-        self._assignments = assignments
 
     def reveal_numbers(self, actor: Actor, case_id: int) -> RevealedNumbers:
         """The complainant's full ID and phone, for a user whose role may see them; every

@@ -30,7 +30,7 @@ from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import CaseStatus, chinese_date
 from desktop_app.errors import NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
-from desktop_app.services.assignments import MAX_ASSIGNMENT_DAYS, AssignmentService, draft_in
+from desktop_app.services.assignments import MAX_ASSIGNMENT_DAYS, draft_in
 from desktop_app.services.calendar import calendar_in
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.limits import length_errors
@@ -196,10 +196,9 @@ class _Clean:
 
 
 class MeetingService:
-    def __init__(self, db: Database, clock: Clock, assignments: AssignmentService) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self.assignments = assignments
 
     # Reading --------------------------------------------------------------------------------
 
