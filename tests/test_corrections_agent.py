@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,10 +14,11 @@ from sqlalchemy import select
 
 from desktop_app.errors import PermissionDenied, ValidationFailed
 from desktop_app.services.app import AppServices
-from desktop_app.services.context import Actor
+from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.corrections import CorrectionForm
 from desktop_app.storage.models import AuditEntry, Case, CaseEvent, Complainant
 from tests.helpers.db import audit_count, audit_entries, count_rows
+from tests.helpers.exchange import ADMIN, CITY, QIXIAN, open_site, trust_each_other
 from tests.helpers.factories import id_for, person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -240,3 +242,41 @@ def test_a_role_that_may_not_correct_cannot_name_an_agent(
     assert "无权" in str(raised.value)
     assert agent_of(services, case_id) == (None, "")
     assert count_rows(services, "complainants") == records
+
+
+def test_a_corrected_agent_travels_to_the_city(
+    tmp_path: Path, clock: FixedClock, db_url: str | None
+) -> None:
+    with (
+        open_site(tmp_path, CITY, clock, db_url=db_url) as city,
+        open_site(tmp_path, QIXIAN, clock) as qixian,
+    ):
+        trust_each_other(qixian, city, tmp_path / "ids")
+        usb = tmp_path / "U盘"
+        usb.mkdir()
+        form = person_form(name="钱多", agent_name="王建国", agent_phone=AGENT_PHONE)
+        case_id = qixian.services.intake.register(ADMIN, form).case_id
+        city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+
+        qixian.services.corrections.correct(
+            ADMIN,
+            case_id,
+            corrected(
+                qixian.services,
+                case_id,
+                agent_name="王建军",
+                agent_id_number=id_for("王建军"),
+                agent_relation="表哥",
+            ),
+        )
+        report = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+        assert not report.refused, report.reason
+
+        uuid = qixian.services.cases.detail(case_id).uuid
+        with city.services.db.read() as session:
+            city_case = session.scalar(select(Case.id).where(Case.uuid == uuid))
+        assert city_case is not None
+        rows = dict(city.services.cases.detail(city_case).front_door)
+        assert rows["代办人"].startswith("王建军（与反映人关系：表哥")
+        assert id_for("王建军") not in rows["代办人"]
+        assert not city.services.maintenance.check().problems
