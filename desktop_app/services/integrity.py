@@ -610,13 +610,23 @@ def digester(key: bytes, fmt: int = DIGEST_FORMAT) -> Callable[..., str]:
         return digest_1
     if fmt not in (2, 3):
         raise ValueError(f"record digest format {fmt} is not known")
-    trim = fmt == 3
+    raw = _pickled_digester(key, trim=fmt == 3)
+
+    def digest_2(table: str, *values: Any) -> str:
+        return raw(table, *values).hex()
+
+    return digest_2
+
+
+def _pickled_digester(key: bytes, *, trim: bool) -> Callable[..., bytes]:
+    """Formats 2 and 3 as 32 bytes: a keyed BLAKE2b over a pickle of (table, *values); format 3
+    (``trim``) leaves out trailing empty values (a late column's default)."""
     keyed = hashlib.blake2b(key=key, digest_size=32)  # 64 hex digits, as the column holds
     # One pickler per thread, reused (a fifth of the cost): SQLite calls this on the thread of
     # the statement, and a check may run on another meanwhile.
     local = threading.local()
 
-    def digest_2(table: str, *values: Any) -> str:
+    def digest(table: str, *values: Any) -> bytes:
         try:
             buffer, pickler = local.pickler
         except AttributeError:
@@ -636,31 +646,43 @@ def digester(key: bytes, fmt: int = DIGEST_FORMAT) -> Callable[..., str]:
             values = values[:end]
         # str(): a Table's name is SQLAlchemy's quoted_name, which pickles as that class.
         pickler.dump((str(table), *values))
-        digest = keyed.copy()
-        digest.update(buffer.getbuffer())
-        return digest.hexdigest()
+        keyed_now = keyed.copy()
+        keyed_now.update(buffer.getbuffer())
+        return keyed_now.digest()
 
-    return digest_2
+    return digest
 
 
 def travel_digester(key: bytes) -> Callable[..., str]:
     """The digest of a record as it travelled (``services/exchange/travel_digests.py``), a
-    function of (table, *values): keyed apart from the stored form's, and marked."""
-    stored = digester(key)
+    function of (table, *values), as stored: keyed apart from the stored form's, and marked."""
+    travelled = travel_digest_bytes(key)
 
-    def travelled(table: str, *values: Any) -> str:
-        return TRAVEL_MARK + stored(f"travelled:{table}", *values)[: TRAVEL_DIGEST_CHARS - 1]
+    def as_stored(table: str, *values: Any) -> str:
+        return TRAVEL_MARK + travelled(table, *values).hex()[: TRAVEL_DIGEST_CHARS - 1]
+
+    return as_stored
+
+
+def travel_digest_bytes(key: bytes) -> Callable[..., bytes]:
+    """``travel_digester``'s digest as its 32 bytes (the stored form is the mark and the first
+    63 hex digits of them): what an import holds for each row until the copy writes it."""
+    raw = _pickled_digester(key, trim=True)
+
+    def travelled(table: str, *values: Any) -> bytes:
+        return raw(f"travelled:{table}", *values)
 
     return travelled
 
 
-def travel_digest_function(session: Session) -> Callable[..., str] | None:
-    """The travelled digest of the site ``session`` writes to, where a bulk import on SQLite may
-    digest received records as they travelled; None where it digests them as stored."""
+def travel_digest_function(session: Session) -> Callable[..., bytes] | None:
+    """``travel_digest_bytes`` for the site ``session`` writes to, where a bulk import on
+    SQLite may digest received records as they travelled; None where it digests them as
+    stored."""
     site = _site_of_session(session)
     if site is None or session.connection().dialect.name != "sqlite":
         return None
-    return travel_digester(site.digest_key)
+    return travel_digest_bytes(site.digest_key)
 
 
 def digested_on_insert(session: Session, table: str, first_id: int) -> None:

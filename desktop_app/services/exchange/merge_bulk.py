@@ -326,7 +326,7 @@ class BulkCopy:
                 "CASE WHEN r.rowid BETWEEN :first_row AND :last_row THEN "
                 f"{travelled.sql('travelled', 'r.rowid - :first_row')} END"
             )
-            rows = {"first_row": travelled.rowids[0], "last_row": travelled.rowids[-1]}
+            rows = {"first_row": travelled.first, "last_row": travelled.last}
             return value, "", {"travelled": travelled.digests, **rows}
         self.session.execute(
             text(f"CREATE TEMP TABLE {_TRAVELLED} (rid INTEGER PRIMARY KEY, digest TEXT)")

@@ -39,27 +39,34 @@ from desktop_app.services.sealing import (
 _FUNCTION: Final = "bbcs_travel_digest"
 _CHUNK: Final = 500  # stored rows rebuilt per statement when checked
 _HEX_DIGITS: Final = integrity.TRAVEL_DIGEST_CHARS - len(integrity.TRAVEL_MARK)
-DIGEST_BYTES: Final = (_HEX_DIGITS + 1) // 2
+DIGEST_BYTES: Final = 32
 
 
 @dataclass(frozen=True)
 class Digests:
     """One table's digests, by the row of the records file they were taken from; compact (a
-    county's 400,000 rows would cost tens of MB as Python strings): each digest's hex digits
-    after ``integrity.TRAVEL_MARK`` as ``DIGEST_BYTES`` bytes (the last half-byte zero)."""
+    county's 400,000 rows would cost tens of MB as Python strings): each digest's
+    ``DIGEST_BYTES`` bytes, the rows numbered ``first``, ``first`` + 1, … as a records file
+    numbers them (``rowids`` lists them where a file does not)."""
 
-    rowids: array[int]
-    digests: bytes
+    first: int
+    count: int
+    digests: bytes | bytearray
+    rowids: array[int] | None = None
 
     @property
     def numbered(self) -> bool:
-        """Whether the rows are numbered first, first + 1, … without a gap (as a records file
-        is written): the digest of row ``n`` is then at ``(n - first) * DIGEST_BYTES``."""
-        return bool(self.rowids) and self.rowids[-1] - self.rowids[0] + 1 == len(self.rowids)
+        """Whether the digest of row ``n`` is at ``(n - first) * DIGEST_BYTES``."""
+        return self.rowids is None and self.count > 0
+
+    @property
+    def last(self) -> int:
+        return self.first + self.count - 1
 
     def rows(self) -> Iterator[tuple[int, str]]:
         """(row, digest as stored) of each row."""
-        for i, rowid in enumerate(self.rowids):
+        rowids = self.rowids if self.rowids is not None else range(self.first, self.last + 1)
+        for i, rowid in enumerate(rowids):
             packed = self.digests[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES]
             yield rowid, integrity.TRAVEL_MARK + packed.hex()[:_HEX_DIGITS]
 
@@ -110,7 +117,7 @@ def file_digests(
     connection: sqlite3.Connection,
     spec: TableSpec,
     owner: str,
-    digest: Callable[..., str],
+    digest: Callable[..., bytes],
 ) -> Digests:
     """On the records file's own connection (the checking thread): the travelled digest of
     every row of ``spec``'s table, as a sender ``owner``'s record. The owner column is digested
@@ -120,18 +127,23 @@ def file_digests(
     owned = ("origin_site", spec.owner_column)
     values = ["?" if name in owned else _sent_sql(spec, name) for name in names]
     owners = [owner for name in names if name in owned]
-    rowids: array[int] = array("q")
     digests = bytearray()
+    first, count = 0, 0
+    rowids: array[int] | None = None
     cursor = connection.execute(
         f'SELECT r.rowid, {_FUNCTION}(?, {", ".join(values)}) FROM "{spec.name}" r',
         [spec.name, *owners],
     )
-    pad = "0" * (2 * DIGEST_BYTES - _HEX_DIGITS)
-    mark = len(integrity.TRAVEL_MARK)
     for rowid, value in cursor:
-        rowids.append(rowid)
-        digests += bytes.fromhex(value[mark:] + pad)
-    return Digests(rowids, bytes(digests))
+        if not count:
+            first = rowid
+        elif rowids is None and rowid != first + count:  # not numbered 1, 2, …: listed
+            rowids = array("q", range(first, first + count))
+        if rowids is not None:
+            rowids.append(rowid)
+        digests += value
+        count += 1
+    return Digests(first, count, digests, rowids)
 
 
 def stored_digests(
