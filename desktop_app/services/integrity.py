@@ -67,7 +67,6 @@ from desktop_app.domain.settings import RECORD_DIGEST_FORMAT
 from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.services import audit, settings
 from desktop_app.services.data_key import DataKey
-from desktop_app.services.sealing import Sealer
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
     AuditEntry,
@@ -158,10 +157,6 @@ _DIGEST_FUNCTIONS: Final = {
     2: "bbcs_record_digest_2",
     3: "bbcs_record_digest_3",
 }
-# A record received in a bundle may be digested as it travelled (services/exchange/
-# travel_digests.py): its digest is this mark and 63 hex digits (never a plain digest's form).
-TRAVEL_MARK: Final = "t"
-TRAVEL_DIGEST_CHARS: Final = 64
 _ID_CHUNK: Final = 500
 _LISTED: Final = 20  # problems of one kind named one by one; the rest counted
 
@@ -193,8 +188,6 @@ class SiteIntegrity:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # The format of the digests in the database (older until ``_upgrade_digests`` has run).
     digest_format: int = DIGEST_FORMAT
-    # Opens sealed values: a record digested as it travelled is checked in clear.
-    sealer: Sealer | None = None
 
 
 # By engine, weakly: a closed database's keys go with its engine (a long-lived process, the
@@ -304,7 +297,6 @@ def _new_site(db: Database, data_key: DataKey, keys_dir: Path) -> SiteIntegrity:
         digest_key=data_key.subkey(DIGEST_PURPOSE),
         chain=audit.ChainKey(key=data_key.subkey(CHAIN_PURPOSE), keyed_from=1),
         anchor_path=keys_dir / ANCHOR_FILE,
-        sealer=Sealer(data_key),
     )
 
 
@@ -610,23 +602,13 @@ def digester(key: bytes, fmt: int = DIGEST_FORMAT) -> Callable[..., str]:
         return digest_1
     if fmt not in (2, 3):
         raise ValueError(f"record digest format {fmt} is not known")
-    raw = _pickled_digester(key, trim=fmt == 3)
-
-    def digest_2(table: str, *values: Any) -> str:
-        return raw(table, *values).hex()
-
-    return digest_2
-
-
-def _pickled_digester(key: bytes, *, trim: bool) -> Callable[..., bytes]:
-    """Formats 2 and 3 as 32 bytes: a keyed BLAKE2b over a pickle of (table, *values); format 3
-    (``trim``) leaves out trailing empty values (a late column's default)."""
+    trim = fmt == 3
     keyed = hashlib.blake2b(key=key, digest_size=32)  # 64 hex digits, as the column holds
     # One pickler per thread, reused (a fifth of the cost): SQLite calls this on the thread of
     # the statement, and a check may run on another meanwhile.
     local = threading.local()
 
-    def digest(table: str, *values: Any) -> bytes:
+    def digest_2(table: str, *values: Any) -> str:
         try:
             buffer, pickler = local.pickler
         except AttributeError:
@@ -646,63 +628,11 @@ def _pickled_digester(key: bytes, *, trim: bool) -> Callable[..., bytes]:
             values = values[:end]
         # str(): a Table's name is SQLAlchemy's quoted_name, which pickles as that class.
         pickler.dump((str(table), *values))
-        keyed_now = keyed.copy()
-        keyed_now.update(buffer.getbuffer())
-        return keyed_now.digest()
+        digest = keyed.copy()
+        digest.update(buffer.getbuffer())
+        return digest.hexdigest()
 
-    return digest
-
-
-def travel_digester(key: bytes) -> Callable[..., str]:
-    """The digest of a record as it travelled (``services/exchange/travel_digests.py``), a
-    function of (table, *values), as stored: keyed apart from the stored form's, and marked."""
-    travelled = travel_digest_bytes(key)
-
-    def as_stored(table: str, *values: Any) -> str:
-        return TRAVEL_MARK + travelled(table, *values).hex()[: TRAVEL_DIGEST_CHARS - 1]
-
-    return as_stored
-
-
-def travel_digest_bytes(key: bytes) -> Callable[..., bytes]:
-    """``travel_digester``'s digest as its 32 bytes (the stored form is the mark and the first
-    63 hex digits of them): what an import holds for each row until the copy writes it."""
-    raw = _pickled_digester(key, trim=True)
-
-    def travelled(table: str, *values: Any) -> bytes:
-        return raw(f"travelled:{table}", *values)
-
-    return travelled
-
-
-def travel_digest_function(session: Session) -> Callable[..., bytes] | None:
-    """``travel_digest_bytes`` for the site ``session`` writes to, where a bulk import on
-    SQLite may digest received records as they travelled; None where it digests them as
-    stored."""
-    site = _site_of_session(session)
-    if site is None or session.connection().dialect.name != "sqlite":
-        return None
-    return travel_digest_bytes(site.digest_key)
-
-
-def digested_on_insert(session: Session, table: str, first_id: int) -> None:
-    """The rows of ``table`` from ``first_id`` on were written with their digests: the commit
-    leaves them be. Rows the transaction added before them are sealed now; rows it adds or
-    changes after are sealed at commit as usual."""
-    site = _site_of_session(session)
-    marks: dict[str, int] | None = session.info.get(_WATCH)
-    if site is None or marks is None or table not in marks:
-        return
-    t = _table(table)
-    if marks[table] < first_id - 1:
-        _seal(session, site, t, (t.c.id > marks[table]) & (t.c.id < first_id))
-    _seal(session, site, t, (t.c.id >= first_id) & t.c.digest.is_(None))  # none came for them
-    marks[table] = int(session.scalar(select(func.max(t.c.id))) or 0)
-
-
-def signed_names(t: Table) -> list[str]:
-    """The columns a digest covers, in its order (``_signed_names`` of today's format)."""
-    return _signed_names(t)
+    return digest_2
 
 
 def _signed_names(t: Table, fmt: int = DIGEST_FORMAT) -> list[str]:
@@ -956,19 +886,11 @@ def _mismatch(session: Session, table: str, row: Mapping[str, Any]) -> list[str]
     return problems
 
 
-# Rebuilds the travelled digests of stored rows: (session, sealer, digest, table, ids) -> by id.
-TravelledDigests = Callable[[Session, Sealer, Callable[..., str], str, list[int]], dict[int, str]]
-
-
-def verify_records(
-    session: Session, site: SiteIntegrity, travelled: TravelledDigests | None = None
-) -> list[str]:
-    """Each audited record whose digest is missing or does not match its columns (a record
-    digested as it travelled is checked by ``travelled``)."""
+def verify_records(session: Session, site: SiteIntegrity) -> list[str]:
+    """Each audited record whose digest is missing or does not match its columns."""
     problems: list[str] = []
     count = 0
     digest = digester(site.digest_key, site.digest_format)
-    as_travelled = travel_digester(site.digest_key)
     for name in DIGESTED:
         t = _table(name)
         last_id = 0
@@ -978,31 +900,16 @@ def verify_records(
             )
             if not rows:
                 break
-            bad: list[tuple[int, str | None]] = []
-            received = {row[0]: row[-1] for row in rows if _is_travelled(row[-1])}
-            if received and travelled is not None and site.sealer is not None:
-                rebuilt = travelled(session, site.sealer, as_travelled, name, list(received))
-                bad.extend(
-                    (i, stored)
-                    for i, stored in received.items()
-                    if not hmac.compare_digest(stored, rebuilt.get(i, ""))
-                )
-            else:
-                bad.extend(received.items())
-            bad.extend(
-                (row[0], row[-1])
-                for row in rows
-                if row[0] not in received
-                and not (
-                    row[-1] is not None
-                    and hmac.compare_digest(row[-1], _digest_of(digest, name, row))
-                )
-            )
-            for row_id, stored in sorted(bad):
+            for row in rows:
+                stored = row[-1]
+                if stored is not None and hmac.compare_digest(
+                    stored, _digest_of(digest, name, row)
+                ):
+                    continue
                 count += 1
                 if count > _LISTED:
                     continue
-                values = dict(session.execute(select(t).where(t.c.id == row_id)).one()._mapping)
+                values = dict(session.execute(select(t).where(t.c.id == row[0])).one()._mapping)
                 if stored is None:
                     problems.append(
                         f"{_label(name, values)} 没有校验值：可能是绕过程序直接写入数据库的"
@@ -1013,10 +920,6 @@ def verify_records(
     if count > _LISTED:
         problems.append(f"……另有 {count - _LISTED} 条记录的校验值不符，未逐条列出")
     return problems
-
-
-def _is_travelled(stored: str | None) -> bool:
-    return stored is not None and len(stored) == TRAVEL_DIGEST_CHARS and stored[0] == TRAVEL_MARK
 
 
 def require_intact_user(session: Session, user_id: int) -> None:

@@ -12,7 +12,6 @@ from desktop_app.errors import InvalidTransition
 from desktop_app.services import audit, integrity
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.context import Clock
-from desktop_app.services.exchange.travel_digests import stored_digests
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Attachment, Case, CaseEvent
 
@@ -68,7 +67,7 @@ class MaintenanceService:
         site = integrity.site_of(self._db.engine)
         if site is not None:
             problems.extend(integrity.verify_anchor(session, site))
-            problems.extend(integrity.verify_records(session, site, stored_digests))
+            problems.extend(integrity.verify_records(session, site))
         problems.extend(integrity.missing_case_numbers(session))
         problems.extend(integrity.missing_slip_numbers(session))
         problems.extend(integrity.missing_paper_numbers(session))

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from desktop_app.domain.permissions import Permission
 from desktop_app.errors import UserError
-from desktop_app.services import audit, integrity
+from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.context import Actor, Clock
 from desktop_app.services.exchange import bundle_file as bf
@@ -36,7 +36,6 @@ from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 from desktop_app.services.exchange.scratch import open_records, records_session
 from desktop_app.services.exchange.sites import SiteView, local_site
 from desktop_app.services.exchange.status import ExchangeStatus
-from desktop_app.services.exchange.travel_digests import digestible, file_digests
 from desktop_app.services.keys import SiteKeys
 from desktop_app.services.sealing import Sealer
 from desktop_app.storage import search
@@ -212,17 +211,7 @@ class Importer:
                 ThreadPoolExecutor(1, thread_name_prefix="bbcs-check") as checker,
                 records_session(self._db, records.path, write=True) as (session, attached),
             ):
-                # A second thread digests the received records as they travelled (the copy
-                # needs them first; travel_digests.py), then checks every value, while the
-                # rows are copied on this one.
-                digest = None if dry_run else integrity.travel_digest_function(session)
-                travelled = {
-                    spec.name: checker.submit(
-                        file_digests, records.connection, spec, sender.code, digest
-                    )
-                    for spec in records.tables()
-                    if digest is not None and digestible(spec, records.columns[spec.name])
-                }
+                # Every value is checked on a second thread while the rows are copied.
                 checking = checker.submit(records.check_values, columns)
                 local_code = local_site(session).code
                 importer = RecordMerger(
@@ -234,7 +223,6 @@ class Importer:
                     local_code=local_code,
                     attached=attached,
                     sealer=self._sealer,
-                    travelled=travelled,
                 )
                 try:
                     tell("合并记录", 2, 4)
@@ -257,8 +245,6 @@ class Importer:
                     checking.result()  # a value of the wrong form explains it better
                     raise incompatible(exc) from exc
                 except BaseException:
-                    for coming in travelled.values():
-                        coming.cancel()
                     records.interrupt()  # no need to finish checking a refused bundle
                     raise
                 processed = self._clock.now()

@@ -11,8 +11,7 @@ own cases (``merge_references``). Afterwards the cases the import changed are in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, MutableMapping
-from concurrent.futures import Future
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +29,6 @@ from desktop_app.services.exchange.merge_rows import RowMerge
 from desktop_app.services.exchange.records_file import RecordsFile
 from desktop_app.services.exchange.records_tables import ID_CHUNK, TableSpec, chunks
 from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
-from desktop_app.services.exchange.travel_digests import Digests
 from desktop_app.services.sealing import Sealer
 from desktop_app.storage import search
 from desktop_app.storage.models import Case, Complainant
@@ -60,7 +58,6 @@ class RecordMerger:
         local_code: str = "",
         attached: bool = False,
         sealer: Sealer | None = None,  # needed where complainants come (not reference data)
-        travelled: MutableMapping[str, Future[Digests]] | None = None,
     ) -> None:
         self.session = session
         self.attached = attached
@@ -68,7 +65,7 @@ class RecordMerger:
         self.outcomes = Outcomes(session, report, owner=owner, bundle_id=bundle_id, now=now)
         self.references = References(session, owner, attached=attached)
         self.rows = RowMerge(session, owner, local_code, self.references, self.outcomes, sealer)
-        self.bulk = BulkCopy(session, owner, self.references, self.outcomes, self.rows, travelled)
+        self.bulk = BulkCopy(session, owner, self.references, self.outcomes, self.rows)
         self.copy = (
             CopyBulk(session, owner, self.references, self.outcomes, self.rows)
             if not attached

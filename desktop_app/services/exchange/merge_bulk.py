@@ -8,10 +8,7 @@ that may change something go to the row-by-row merge (``merge_rows``).
 
 from __future__ import annotations
 
-import logging
-import sqlite3
-from collections.abc import Callable, MutableMapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -20,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.assignment_flow import AssignmentState
-from desktop_app.services import integrity
 from desktop_app.services.exchange.merge_outcomes import Outcomes
 from desktop_app.services.exchange.merge_references import (
     References,
@@ -35,7 +31,6 @@ from desktop_app.services.exchange.records_tables import (
     TableSpec,
     python_values,
 )
-from desktop_app.services.exchange.travel_digests import Digests
 from desktop_app.services.sealing import (
     SEALED_TABLES,
     derived_sql,
@@ -71,9 +66,6 @@ SETTLED_IN_BULK: Final = {
         f"AND departments_answered IS NOT {_ANSWERED}"
     ),
 }
-_TRAVELLED: Final = "bbcs_travelled"  # a scratch table: file row -> its travelled digest
-
-log = logging.getLogger(__name__)
 
 
 class BulkCopy:
@@ -87,17 +79,12 @@ class BulkCopy:
         references: References,
         outcomes: Outcomes,
         rows: RowMerge,
-        travelled: MutableMapping[str, Future[Digests]] | None = None,
     ) -> None:
         self.session = session
         self.owner = owner
         self.references = references
         self.outcomes = outcomes
         self.rows = rows
-        # Per table, the digests of its rows as they travelled, coming from the checking
-        # thread (travel_digests.py); a table without is digested as stored, at commit. Each
-        # is let go once used (a county's are a dozen MB).
-        self.travelled = travelled if travelled is not None else {}
 
     def note_known(self, spec: TableSpec, columns: list[str]) -> bool:
         """Note the file's rows this site already has (temp.bbcs_known_<table>), and sort out
@@ -213,26 +200,19 @@ class BulkCopy:
         # once afterwards, in order, instead of updated row by row (half the time).
         triggers = self._drop_triggers(name) if name in SETTLED_IN_BULK else []
         rebuilt = self._drop_indexes(name) if sent_rows >= BULK_ROWS and sent_rows > before else []
-        travelled = self._travelled(name)
-        digest, joined, given = self._travelled_sql(travelled)
         try:
             result = self.session.execute(
                 text(
-                    f'INSERT INTO main."{name}" ({names}, origin_site, change_seq'
-                    f"{', digest' if digest else ''}) "
-                    f"SELECT {', '.join(self._selected(spec, columns, derived))}, :owner, NULL"
-                    f"{', ' + digest if digest else ''} "
-                    f"FROM {source} r {joined} WHERE {new} ORDER BY r.rowid"
+                    f'INSERT INTO main."{name}" ({names}, origin_site, change_seq) '
+                    f"SELECT {', '.join(self._selected(spec, columns, derived))}, :owner, NULL "
+                    f"FROM {source} r WHERE {new} ORDER BY r.rowid"
                 ),
-                {"owner": self.owner, **given},
+                {"owner": self.owner},
             )
         except IntegrityError:
             checked()  # a value of the wrong type explains it better than the database can
             self._find_bad_reference(spec, refs, new)
             raise
-        if travelled is not None:
-            self.session.execute(text(f"DROP TABLE IF EXISTS temp.{_TRAVELLED}"))
-            integrity.digested_on_insert(self.session, name, before + 1)
         for sql in rebuilt:
             self.session.execute(text(sql))
         if triggers:
@@ -300,41 +280,6 @@ class BulkCopy:
             else:
                 values.append(sealed_sql(spec.name, column, f'r."{column}"'))
         return values + [sql for _column, sql in derived]
-
-    def _travelled(self, table: str) -> Digests | None:
-        """The digests of ``table``'s rows as they travelled, made on the checking thread
-        (``travel_digests``); None if none were asked for or making them failed (the rows are
-        then digested as stored, at commit; the check names any bad value)."""
-        coming = self.travelled.pop(table, None)
-        if coming is None:
-            return None
-        try:
-            return coming.result()
-        except (sqlite3.Error, ValueError, UnicodeError) as exc:
-            log.warning("travelled digests of %s not made: %s", table, exc)
-            return None
-
-    def _travelled_sql(self, travelled: Digests | None) -> tuple[str, str, dict[str, object]]:
-        """How the copy reads each file row's travelled digest: the SQL of the value, a join,
-        and parameters ("" and none without digests). A records file numbers its rows without
-        gaps: the digests are then one blob, cut at the row's place; otherwise they go into a
-        scratch table joined by row."""
-        if travelled is None:
-            return "", "", {}
-        if travelled.numbered:
-            value = (
-                "CASE WHEN r.rowid BETWEEN :first_row AND :last_row THEN "
-                f"{travelled.sql('travelled', 'r.rowid - :first_row')} END"
-            )
-            rows = {"first_row": travelled.first, "last_row": travelled.last}
-            return value, "", {"travelled": travelled.digests, **rows}
-        self.session.execute(
-            text(f"CREATE TEMP TABLE {_TRAVELLED} (rid INTEGER PRIMARY KEY, digest TEXT)")
-        )
-        raw = self.session.connection().connection.driver_connection
-        assert isinstance(raw, sqlite3.Connection)  # the bulk copy is SQLite's
-        raw.executemany(f"INSERT INTO temp.{_TRAVELLED} VALUES (?, ?)", travelled.rows())
-        return "d.digest", f"LEFT JOIN temp.{_TRAVELLED} d ON d.rid = r.rowid", {}
 
     def _drop_triggers(self, table: str) -> list[str]:
         """Drop ``table``'s triggers for the copy (``SETTLED_IN_BULK``); the SQL to make them

@@ -68,12 +68,10 @@ class RecordsFile:
         self.connection.close()
 
     def reader(self) -> sqlite3.Connection:
-        """Another read-only connection to the file, for reading rows (on this thread or a
-        worker's) while ``check_values`` runs on another (one connection runs one statement
-        at a time). The caller closes it."""
-        connection = sqlite3.connect(
-            f"{_file_uri(self.path)}?mode=ro", uri=True, check_same_thread=False
-        )
+        """Another read-only connection to the file, for reading rows on this thread while
+        ``check_values`` runs on another (one connection runs one statement at a time). The
+        caller closes it."""
+        connection = sqlite3.connect(f"{_file_uri(self.path)}?mode=ro", uri=True)
         connection.execute("PRAGMA trusted_schema = OFF")
         return connection
 
