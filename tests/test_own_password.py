@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop_app.errors import UserError
 from desktop_app.services.app import AppServices
@@ -60,7 +60,7 @@ def test_a_user_changes_their_own_password(
 ) -> None:
     dialog = open_dialog(qtbot, window)
     assert "张敏" in dialog.windowTitle() + "".join(
-        label.text() for label in dialog.findChildren(type(window.user_label))
+        label.text() for label in dialog.findChildren(QLabel)
     )
 
     fill(qtbot, dialog, USER_PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x")

@@ -21,6 +21,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import weakref
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -203,6 +204,7 @@ class Database:
         )
         self._writes_refused: str | None = None
         self._seat: Connection | None = None
+        self._seat_left: weakref.finalize[Any, Any] | None = None
 
     def hold_seat(self) -> None:
         """PostgreSQL: count this process among the database's open seats until
@@ -220,11 +222,18 @@ class Database:
                 raise
             raise problem from exc
         self._seat = connection
+        # A Database dropped without dispose() (a start-up that failed part way) still closes
+        # its seat's connection, the lock with it, when it is collected.
+        self._seat_left = weakref.finalize(
+            self, _close_seat, connection.connection.dbapi_connection
+        )
 
     def _let_go_of_seat(self) -> None:
         connection, self._seat = self._seat, None
         if connection is None:
             return
+        if self._seat_left is not None:
+            self._seat_left.detach()
         try:
             connection.exec_driver_sql(f"SELECT pg_advisory_unlock_shared({SEATS_LOCK_KEY})")
             connection.commit()
@@ -511,6 +520,13 @@ class Database:
     def dispose(self) -> None:
         self._let_go_of_seat()
         self.engine.dispose()
+
+
+def _close_seat(connection: Any) -> None:
+    """Close a seat's driver connection left behind (``hold_seat``); the server frees its
+    lock."""
+    with contextlib.suppress(Exception):
+        connection.close()
 
 
 def _refuse_upgrade_beside_open_seats(connection: Connection) -> None:
