@@ -284,16 +284,7 @@ class BulkCopy:
     def _drop_triggers(self, table: str) -> list[str]:
         """Drop ``table``'s triggers for the copy (``SETTLED_IN_BULK``); the SQL to make them
         again."""
-        found = self.session.execute(
-            text(
-                "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' "
-                "AND tbl_name = :table"
-            ),
-            {"table": table},
-        ).all()
-        for trigger_name, _sql in found:
-            self.session.execute(text(f'DROP TRIGGER main."{trigger_name}"'))
-        return [sql for _name, sql in found]
+        return self._drop("trigger", table)
 
     def _drop_indexes(self, table: str) -> list[str]:
         """Drop ``table``'s own (non-constraint) indexes; returns the SQL that makes them again.
@@ -305,15 +296,20 @@ class BulkCopy:
             {"table": table},
         ):
             return []
+        return self._drop("index", table)
+
+    def _drop(self, kind: str, table: str) -> list[str]:
+        """Drop ``table``'s objects of ``kind`` (SQL-made: not a constraint's index); the SQL
+        that makes them again."""
         found = self.session.execute(
             text(
                 "SELECT name, sql FROM main.sqlite_master "
-                "WHERE type = 'index' AND tbl_name = :table AND sql IS NOT NULL"
+                "WHERE type = :kind AND tbl_name = :table AND sql IS NOT NULL"
             ),
-            {"table": table},
+            {"kind": kind, "table": table},
         ).all()
-        for index_name, _sql in found:
-            self.session.execute(text(f'DROP INDEX main."{index_name}"'))
+        for name, _sql in found:
+            self.session.execute(text(f'DROP {kind.upper()} main."{name}"'))
         return [sql for _name, sql in found]
 
     def _find_bad_reference(self, spec: TableSpec, refs: list[tuple[str, str]], new: str) -> None:
