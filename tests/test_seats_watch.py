@@ -64,7 +64,7 @@ def test_a_windows_ledger_shows_a_case_registered_on_another_seat(
     runner = TaskRunner()
     window = MainWindow(UiContext(site_on_engine, clerk, ChangeHub(), runner))
     qtbot.addWidget(window)
-    SeatWatch(
+    watch = SeatWatch(
         site_on_engine.change_watcher,
         runner,
         lambda c: window.context.hub.publish(c),
@@ -78,4 +78,6 @@ def test_a_windows_ledger_shows_a_case_registered_on_another_seat(
     other_clerk = other_seat.auth.login("clerk1", USER_PASSWORD)
     other_seat.intake.register(other_clerk, person_form(title="另一席位登记的事项"))
     qtbot.waitUntil(lambda: window.ledger.model.rowCount() == before + 1, timeout=5000)
+    # No poll may start after this (it would hold a connection of a database being closed).
+    watch.stop()
     runner.wait()
