@@ -8,11 +8,24 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from desktop_app.services.context import FixedClock
+from desktop_app.domain.assignment_flow import AssignmentState
+from desktop_app.domain.vocabulary import Role
+from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.demo import DemoService
 from desktop_app.storage.models import Case
-from tests.helpers.exchange import ADMIN, CITY, QIXIAN, Site, open_site, trust_each_other
+from tests.helpers.exchange import (
+    ADMIN,
+    CITY,
+    LEADER,
+    QIXIAN,
+    Site,
+    open_site,
+    trust_each_other,
+)
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
+from tests.helpers.supervision_cases import Office, open_case
+
+CLERK = Actor(None, "clerk1", "张敏", Role.CLERK)
 
 
 def _answered(site: Site) -> dict[str, bool]:
@@ -46,3 +59,19 @@ def test_departments_answered_at_the_city_equals_the_countys(
             "assignments_answered_delete",
             "assignments_answered_update",
         } <= names
+        # A second upload: a new case answered (its flag written with the copy) and a known
+        # case answered by a new assignment (set after the copy).
+        office = Office(services, CLERK, LEADER)
+        office.case("new", **open_case())
+        office.assignment("new", AssignmentState.RESPONDED)
+        with services.db.read() as session:
+            unanswered = session.scalars(
+                select(Case.id).where(Case.departments_answered.is_(False)).limit(1)
+            ).one()
+        office.ids["known"] = unanswered
+        office.assignment("known", AssignmentState.RESPONDED)
+        again = city.sync.import_file(ADMIN, county.sync.export(ADMIN, usb).path)
+        assert not again.refused, again.reason
+        assert again.added["cases"] == 1
+        assert _answered(city) == _answered(county)
+        assert sum(_answered(city).values()) == sum(at_county.values()) + 2

@@ -63,9 +63,20 @@ SETTLED_IN_BULK: Final = {
     "assignments": (
         f"UPDATE main.cases SET departments_answered = {_ANSWERED} "
         "WHERE id IN (SELECT case_id FROM main.assignments WHERE id > :before) "
+        # The cases this copy added have theirs already (``_ANSWERED_SENT``).
+        "AND (:first_new_case = 0 OR id < :first_new_case) "
         f"AND departments_answered IS NOT {_ANSWERED}"
     ),
 }
+# A new case's departments_answered as its assignments in the file say, written with the case
+# (every assignment of a case new here is new too): setting it after the copy rewrote 90 % of
+# a county's cases, 0.7 s of a first import. Per case UUID, from one pass over the file.
+_ANSWERED_SENT: Final = (
+    "CREATE TEMP TABLE bbcs_answered (case_uuid TEXT PRIMARY KEY, answered INTEGER) WITHOUT ROWID",
+    f"INSERT INTO temp.bbcs_answered SELECT case_id, max(state = {_RESPONDED}) AND NOT "
+    f"max(state IN ({_UNFINISHED})) FROM {ATTACHED}.assignments "
+    "WHERE case_id IS NOT NULL GROUP BY case_id",
+)
 
 
 class BulkCopy:
@@ -194,7 +205,7 @@ class BulkCopy:
         # Sealed on the way in, under this site's key (the sender opened its own seal).
         if name in SEALED_TABLES:
             register_functions(self.session, self.rows.sealer)
-        derived = derived_sql(name, "r")
+        derived = derived_sql(name, "r") + self._answered_sent(name)
         names = ", ".join(f'"{c}"' for c in [*columns, *(c for c, _sql in derived)])
         # A first import of a county is most of the table: its secondary indexes are built
         # once afterwards, in order, instead of updated row by row (half the time).
@@ -213,12 +224,17 @@ class BulkCopy:
             checked()  # a value of the wrong type explains it better than the database can
             self._find_bad_reference(spec, refs, new)
             raise
+        if derived and name == "cases":
+            self.session.execute(text("DROP TABLE IF EXISTS temp.bbcs_answered"))
         for sql in rebuilt:
             self.session.execute(text(sql))
         if triggers:
             for sql in triggers:
                 self.session.execute(text(sql))
-            self.session.execute(text(SETTLED_IN_BULK[name]), {"before": before})
+            self.session.execute(
+                text(SETTLED_IN_BULK[name]),
+                {"before": before, "first_new_case": self.outcomes.first_new_case},
+            )
         incoming = max(result.rowcount, 0)  # type: ignore[attr-defined]
         if not incoming:
             return
@@ -280,6 +296,30 @@ class BulkCopy:
             else:
                 values.append(sealed_sql(spec.name, column, f'r."{column}"'))
         return values + [sql for _column, sql in derived]
+
+    def _answered_sent(self, table: str) -> list[tuple[str, str]]:
+        """For the cases: their departments_answered from the file's assignments (none sent:
+        false, as migration 0020's default)."""
+        if table != "cases":
+            return []
+        self.session.execute(text("DROP TABLE IF EXISTS temp.bbcs_answered"))
+        sent = self.session.scalar(
+            text(
+                f"SELECT 1 FROM {ATTACHED}.sqlite_master "
+                "WHERE type = 'table' AND name = 'assignments'"
+            )
+        )
+        if not sent:
+            return []
+        for sql in _ANSWERED_SENT:
+            self.session.execute(text(sql))
+        return [
+            (
+                "departments_answered",
+                "coalesce((SELECT a.answered FROM temp.bbcs_answered a "
+                "WHERE a.case_uuid = r.uuid), 0)",
+            )
+        ]
 
     def _drop_triggers(self, table: str) -> list[str]:
         """Drop ``table``'s triggers for the copy (``SETTLED_IN_BULK``); the SQL to make them
