@@ -11,8 +11,6 @@ import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from PySide6.QtCore import QCoreApplication  # noqa: E402
-
 from desktop_app.services.app import open_services  # noqa: E402
 from desktop_app.services.ledger import CaseFilter  # noqa: E402
 from desktop_app.ui.app import make_application  # noqa: E402
@@ -21,6 +19,8 @@ from desktop_app.ui.main_window import MainWindow  # noqa: E402
 
 
 def wait_for(condition, timeout: float = 30.0) -> None:
+    from PySide6.QtCore import QCoreApplication
+
     deadline = time.perf_counter() + timeout
     while not condition():
         QCoreApplication.processEvents()
@@ -42,6 +42,10 @@ def peak_rss_kb() -> int:
 
 
 def main() -> None:
+    # PySide6 only after the services, as the window's own start-up has it (see
+    # desktop_app/ui/__init__.py): imported first, it would keep their source in memory.
+    from PySide6.QtCore import QCoreApplication
+
     data_dir = Path(sys.argv[1])
     app = make_application()
     services = open_services(data_dir)
