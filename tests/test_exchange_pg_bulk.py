@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from desktop_app.domain.assignment_flow import AssignmentState
 from desktop_app.services import integrity
 from desktop_app.services.context import FixedClock
 from desktop_app.services.exchange import bundle_file as bf
@@ -28,6 +29,7 @@ from desktop_app.services.exchange.merge import RecordMerger
 from desktop_app.services.exchange.merge_copy import CopyBulk
 from desktop_app.services.exchange.records_tables import DATA_TABLES
 from desktop_app.services.sealing import ID_COLUMN, PHONE_COLUMN, SEALED_TABLES
+from desktop_app.storage.models import Case
 from tests.helpers import pg
 from tests.helpers.exchange import (
     ADMIN,
@@ -43,6 +45,7 @@ from tests.helpers.exchange import (
 )
 from tests.helpers.factories import enterprise_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
+from tests.helpers.supervision_cases import Office
 from tests.test_records_file import TRIAGE, populate, refused, register
 
 pytestmark = pytest.mark.postgresql
@@ -143,6 +146,16 @@ def indexes(site: Site) -> list[tuple[str, str]]:
         ]
 
 
+def answered(site: Site) -> set[str]:
+    with site.services.db.read() as session:
+        return set(session.scalars(select(Case.uuid).where(Case.departments_answered)))
+
+
+def uuid_of(site: Site, case_id: int) -> str:
+    with site.services.db.read() as session:
+        return session.scalars(select(Case.uuid).where(Case.id == case_id)).one()
+
+
 def assert_same(cities: Cities) -> None:
     """Both cities hold the same rows, their digests verify, and the bulk one passes
     ``bbcs check``."""
@@ -169,6 +182,10 @@ def test_the_bulk_copy_stores_what_the_row_merge_stores(
     county = cities.county
     case_ids = populate(county, 5, tmp_path)
     firm = county.services.intake.register(ADMIN, enterprise_form()).case_id
+    # Departments that answered (待答复's stored flag, written with a new case by the copy).
+    office = Office(county.services, ADMIN, ADMIN)
+    office.ids = {"answered": case_ids[2], "answered later": case_ids[3]}
+    office.assignment("answered", AssignmentState.RESPONDED)
     exported = county.sync.export(ADMIN, cities.usb).path
     # References to rows of the same table and to an agent, which the county's own screens
     # make only over weeks: set in a copy of its records file, signed by it.
@@ -192,16 +209,19 @@ def test_the_bulk_copy_stores_what_the_row_merge_stores(
     import_both(cities, first_bundle, monkeypatch)
     assert table_counts(cities.bulk)["cases"] == 6
     assert_same(cities)
+    assert answered(cities.bulk) == {uuid_of(county, case_ids[2])}
 
     # A week later: two cases changed at the county, three new: the changed ones go through
     # the row-by-row merge on both, the new ones through the bulk copy on one.
     county.services.cases.triage(ADMIN, case_ids[1], TRIAGE)
     county.services.cases.triage(ADMIN, firm, TRIAGE)
     register(county, 3)
+    office.assignment("answered later", AssignmentState.RESPONDED)  # a known case's new one
     second = county.sync.export(ADMIN, cities.usb).path
     import_both(cities, second, monkeypatch)
     assert table_counts(cities.bulk)["cases"] == 9
     assert_same(cities)
+    assert answered(cities.bulk) == {uuid_of(county, i) for i in case_ids[2:4]}
 
     # The same bundle again changes nothing.
     before = stored(cities.bulk)

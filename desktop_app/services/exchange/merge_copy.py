@@ -26,6 +26,7 @@ from desktop_app.services import integrity
 from desktop_app.services.exchange.merge_bulk import (
     BULK_ROWS,
     Added,
+    answered_sent_sql,
     find_bad_reference,
     settle_added,
 )
@@ -47,6 +48,15 @@ from desktop_app.services.sealing import SEALED_TABLES
 
 _SQLITE: Final = sqlite.dialect()
 ORDER: Final = "bbcs_order"  # a staging table's column keeping the file's order of rows
+# Migration 0020's statement triggers that keep each case's departments_answered: set aside
+# while a county's assignments are copied in bulk (a new case has its flag from the file
+# already; with the copy's indexes dropped, the trigger's look-ups of 100,000 cases took 51 s),
+# and the cases known before settled in one call afterwards.
+ANSWERED_TRIGGERS: Final = ("assignments_answered_insert", "assignments_answered_update")
+SETTLE_KNOWN: Final = (
+    "SELECT bbcs_settle_departments_answered(ARRAY(SELECT DISTINCT case_id FROM assignments "
+    "WHERE id > :before AND (:first_new_case = 0 OR case_id < :first_new_case)))"
+)
 
 
 def staging(table: str) -> str:
@@ -150,7 +160,8 @@ class CopyBulk:
         uuid_at = columns.index("uuid")
         owner_at = columns.index(spec.owner_column) if spec.owner_column in columns else None
         here = self.session.scalar(select(t.c.id).limit(1)) is not None
-        extra = _derived_columns(name, columns)
+        answers = _answers_sent(records) if name == "cases" else None
+        extra = _derived_columns(name, columns) + (["departments_answered"] if answers else [])
         stored = [*columns, *extra]
         to_python = python_values(spec, columns)  # for sealing, as the row merge has them
         bind = _bind_processors(self.session, spec, stored)
@@ -188,6 +199,8 @@ class CopyBulk:
                         row = [order, *(f(v) if f else v for f, v in zip(direct, raw, strict=True))]
                         if owner_at is not None:
                             row[owner_at + 1] = self.owner
+                        if answers:
+                            row.append(bool(answers.get(raw[uuid_at])))
                     new.append(row)
                 self._copy(staging(name), [ORDER, *stored], new)
         self._insert(spec, stored, order)
@@ -257,6 +270,10 @@ class CopyBulk:
         # A first import of a county is most of the table: its secondary indexes are built
         # once afterwards, after the digests are written, instead of updated row by row.
         rebuilt = self._drop_indexes(name) if staged >= BULK_ROWS and staged > before else []
+        answers_after = name == "assignments" and staged >= BULK_ROWS
+        if answers_after:
+            for trigger in ANSWERED_TRIGGERS:
+                self.session.execute(text(f'ALTER TABLE "{name}" DISABLE TRIGGER {trigger}'))
         # A savepoint, so that a refused INSERT leaves the staged rows readable to say why. In
         # SQL, not Session.begin_nested(): its commit would run the session's commit hooks
         # (integrity's digests) in the middle of the merge.
@@ -290,6 +307,13 @@ class CopyBulk:
             raise foreign_reference()
         integrity.seal_added(self.session, name)
         self._build_indexes(rebuilt)
+        if answers_after:
+            self.session.execute(
+                text(SETTLE_KNOWN),
+                {"before": before, "first_new_case": self.outcomes.first_new_case},
+            )
+            for trigger in ANSWERED_TRIGGERS:
+                self.session.execute(text(f'ALTER TABLE "{name}" ENABLE TRIGGER {trigger}'))
 
     def _drop_indexes(self, table: str) -> list[str]:
         """Drop ``table``'s secondary indexes but those on its UUIDs (the merge finds rows by
@@ -319,6 +343,15 @@ class CopyBulk:
         """Refuse with the first staged reference that points at nothing here, or at another
         site's record."""
         find_bad_reference(self.session, self.owner, self.references, staging(spec.name), refs)
+
+
+def _answers_sent(records: RecordsFile) -> dict[str, int]:
+    """Per case UUID, whether its departments have answered as the file's assignments say: a
+    new case's departments_answered, written with it (every assignment of a new case is new)."""
+    if "assignments" not in records.columns:
+        return {}
+    with contextlib.closing(records.reader()) as reader:
+        return dict(reader.execute(answered_sent_sql("assignments")).fetchall())
 
 
 def _derived_columns(table: str, columns: list[str]) -> list[str]:
