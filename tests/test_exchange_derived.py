@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from desktop_app.domain.assignment_flow import AssignmentState
 from desktop_app.domain.vocabulary import Role
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.demo import DemoService
-from desktop_app.storage.models import Case
+from desktop_app.storage.models import Assignment, Case
 from tests.helpers.exchange import (
     ADMIN,
     CITY,
@@ -65,8 +65,11 @@ def test_departments_answered_at_the_city_equals_the_countys(
         office.case("new", **open_case())
         office.assignment("new", AssignmentState.RESPONDED)
         with services.db.read() as session:
-            unanswered = session.scalars(
-                select(Case.id).where(Case.departments_answered.is_(False)).limit(1)
+            unanswered = session.scalars(  # no assignment yet: one answered settles it
+                select(Case.id)
+                .where(~exists().where(Assignment.case_id == Case.id))
+                .order_by(Case.id)
+                .limit(1)
             ).one()
         office.ids["known"] = unanswered
         office.assignment("known", AssignmentState.RESPONDED)
