@@ -6,13 +6,13 @@ both engines."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from desktop_app.domain.vocabulary import CaseStatus, Nature
 from desktop_app.services.app import AppServices
-from desktop_app.services.ledger import CaseFilter, Worklist, count_many
+from desktop_app.services.ledger import CaseFilter, SortKey, Worklist, conditions, count_many
 from desktop_app.storage.models import Case
 from tests.helpers.factories import USER_PASSWORD, person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
@@ -28,16 +28,16 @@ STATUSES = (
 DAYS = (None, TODAY - timedelta(days=3), TODAY, TODAY + timedelta(days=2))
 
 
-def test_a_deadline_worklists_count_is_its_list_on_every_mix(
-    site_on_engine: AppServices,
-) -> None:
-    services = site_on_engine
+def _every_mix(services: AppServices) -> None:
+    """A case for each mix of status and deadlines, received on a few days (ties included)."""
     mixes = list(itertools.product(STATUSES, DAYS, DAYS, DAYS[:3]))
     clerk = services.auth.login("clerk1", USER_PASSWORD)
     registered = services.intake.register_many(clerk, [person_form() for _ in mixes])
     ids = [result.case_id for result in registered]
     with services.db.write() as session:
-        for case_id, (status, due, basis, visit) in zip(ids, mixes, strict=True):
+        for index, (case_id, (status, due, basis, visit)) in enumerate(
+            zip(ids, mixes, strict=True)
+        ):
             session.execute(
                 update(Case)
                 .where(Case.id == case_id)
@@ -47,8 +47,16 @@ def test_a_deadline_worklists_count_is_its_list_on_every_mix(
                     nature=Nature.CANT.value if basis is not None else None,
                     basis_due_date=basis,
                     visit_due_date=visit,
+                    received_at=datetime(2026, 11, 1 + index * 7 % 11, 9, 30),
                 )
             )
+
+
+def test_a_deadline_worklists_count_is_its_list_on_every_mix(
+    site_on_engine: AppServices,
+) -> None:
+    services = site_on_engine
+    _every_mix(services)
     for worklist in (Worklist.DUE_TODAY, Worklist.OVERDUE):
         for case_filter in (
             CaseFilter(worklist=worklist, today=TODAY),
@@ -58,3 +66,31 @@ def test_a_deadline_worklists_count_is_its_list_on_every_mix(
             assert listed
             assert count_many(services.db, {"figure": case_filter}) == {"figure": len(listed)}
             assert services.ledger.count(case_filter) == len(listed)
+
+
+def test_a_deadline_worklists_windows_are_the_ledgers_order_on_every_mix(
+    site_on_engine: AppServices,
+) -> None:
+    """On SQLite the list is read as its three groups side by side (``_by_deadline_groups``):
+    each window is the one statement over their OR would give, in the ledger's order (received,
+    then id; both ways)."""
+    services = site_on_engine
+    _every_mix(services)
+    for worklist in (Worklist.DUE_TODAY, Worklist.OVERDUE):
+        case_filter = CaseFilter(worklist=worklist, today=TODAY)
+        for descending in (True, False):
+            order = (Case.received_at, Case.id)
+            with services.db.read() as session:
+                expected = list(
+                    session.scalars(
+                        select(Case.id)
+                        .where(*conditions(case_filter))
+                        .order_by(*(c.desc() if descending else c.asc() for c in order))
+                    )
+                )
+            assert len(expected) > 10
+            ledger = services.ledger
+            assert ledger.ids(case_filter, SortKey.RECEIVED, descending) == expected
+            assert ledger.ids(case_filter, SortKey.RECEIVED, descending, 4) == expected[:4]
+            window = ledger.ids(case_filter, SortKey.RECEIVED, descending, 5, offset=3)
+            assert window == expected[3:8]

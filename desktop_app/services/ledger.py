@@ -28,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -179,6 +180,10 @@ class LedgerService:
             query = self._filtered(session, select(Case.id), case_filter)
             if query is None:
                 return []
+            if sort is SortKey.RECEIVED and self._db.is_sqlite and not case_filter.text.strip():
+                groups = _disjoint_conditions(case_filter)
+                if len(groups) > 1:  # 今日到期 or 已超期
+                    return _by_deadline_groups(session, groups, descending, limit, offset)
             unfiltered = not conditions(case_filter) and not case_filter.text.strip()
             if sort is SortKey.DEPARTMENT and limit is not None and unfiltered:
                 return _by_department(session, query, descending, limit, offset)
@@ -613,9 +618,7 @@ def count_many(
             select(func.count()).select_from(Case).where(*terms).scalar_subquery()
             if terms
             else _count_all(db).scalar_subquery()
-            for terms in (
-                [conditions(case_filter)] if db.is_sqlite else _disjoint_conditions(case_filter)
-            )
+            for terms in _disjoint_conditions(case_filter)
         ]
         columns.append(functools.reduce(operator.add, parts).label(key))
     columns += [expression.label(key) for key, expression in (extra or {}).items()]
@@ -714,9 +717,9 @@ def worklist_condition(
 def _disjoint_conditions(case_filter: CaseFilter) -> list[list[ColumnElement[bool]]]:
     """The filter's WHERE terms as groups that no case meets two of, whose counts add up to the
     filter's: a deadline worklist (今日到期, 已超期) is three such groups, each counted from the
-    index beside its deadline (at 1.5 million cases on PostgreSQL one statement over their OR
-    read 25,000 rows to count them; SQLite's county keeps its one statement); any other
-    filter is one group, ``conditions`` itself."""
+    index beside its deadline (at 1.5 million cases one statement over their OR read each row
+    it counted, ~25,000: 已超期 on SQLite took 29 ms, its three groups 4 ms); any other filter
+    is one group, ``conditions`` itself."""
     worklist = case_filter.worklist
     if worklist not in (Worklist.DUE_TODAY, Worklist.OVERDUE) or case_filter.today is None:
         return [conditions(case_filter)]
@@ -813,6 +816,33 @@ def _fetch_ids(session: Session, query: Select[Any]) -> list[int]:
     # cost more than the query itself.
     result = session.connection().execute(query)
     return [row[0] for row in result.cursor.fetchall()]
+
+
+def _by_deadline_groups(
+    session: Session,
+    groups: list[list[ColumnElement[bool]]],
+    descending: bool,
+    limit: int | None,
+    offset: int,
+) -> list[int]:
+    """A window of 今日到期 or 已超期 in the ledger's order (SQLite), from its three disjoint
+    groups (``_disjoint_conditions``) read side by side.
+
+    One statement over their OR made SQLite gather the matches' ids from the three deadline
+    indexes and then read each match's row for its received date, to sort them: at 1.5 million
+    cases 24,000 rows for 已超期's first page (95–120 ms). Each group's index holds the received
+    date beside the deadline (migration 0022), so the handling and visit groups are sorted from
+    index entries alone; the written basis's group is a few hundred cases.
+    """
+    matches = union_all(*(select(Case.id, Case.received_at).where(*terms) for terms in groups))
+    found = matches.subquery()
+    order = (found.c.received_at, found.c.id)
+    query = select(found.c.id).order_by(*(k.desc() if descending else k.asc() for k in order))
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return _fetch_ids(session, query)
 
 
 def _by_department(
