@@ -41,14 +41,24 @@ def peak_rss_kb() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
+def rss_kb() -> int:
+    """This process's memory now (its peak may be a moment's: the log-in's password hash takes
+    64 MB while it runs)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def main() -> None:
     # PySide6 only after the services, as the window's own start-up has it (see
     # desktop_app/ui/__init__.py): imported first, it would keep their source in memory.
     from PySide6.QtCore import QCoreApplication
 
     data_dir = Path(sys.argv[1])
+    db_url = sys.argv[2] if len(sys.argv) > 2 else None  # a PostgreSQL city, for instance
     app = make_application()
-    services = open_services(data_dir)
+    services = open_services(data_dir, db_url=db_url)
     before_login = time.perf_counter()
     actor = services.auth.login("clerk1", "Demo12345")
     login_ms = (time.perf_counter() - before_login) * 1000
@@ -65,15 +75,18 @@ def main() -> None:
     window.go_to("事项台账")
     QCoreApplication.processEvents()
     ready = time.perf_counter()
+    memory = {"ledger": rss_kb()}
 
     table = window.ledger.table
     table.scrollToBottom()
     QCoreApplication.processEvents()
     scrolled = time.perf_counter()
+    memory["scrolled_to_end"] = rss_kb()
     window.ledger.show_filter(CaseFilter(text="医保"))
     wait_for(lambda: not window.ledger.is_loading)
     QCoreApplication.processEvents()
     searched = time.perf_counter()
+    memory["searched"] = rss_kb()
     # The calendar page: load and paint a month (query on the worker + the grid).
     window.go_to("期限日历")
     board = window.calendar.board
@@ -89,7 +102,12 @@ def main() -> None:
         window.calendar.repaint()
         QCoreApplication.processEvents()
         timings.append((time.perf_counter() - began) * 1000)
-    rss_kb = peak_rss_kb()
+    memory["calendar"] = rss_kb()
+    window.go_to("工作台")  # its figures and charts are read again on the worker when shown
+    wait_for(window.context.runner.idle)
+    QCoreApplication.processEvents()
+    memory["dashboard"] = rss_kb()
+    peak_kb = peak_rss_kb()
     print(
         json.dumps(
             {
@@ -100,7 +118,8 @@ def main() -> None:
                 "search_in_window_ms": round((searched - scrolled) * 1000, 1),
                 "calendar_month_ms": round(sorted(timings)[len(timings) // 2], 1),
                 "cached_pages": window.ledger.model.cached_pages,
-                "peak_memory_mb": round(rss_kb / 1024, 1),
+                "peak_memory_mb": round(peak_kb / 1024, 1),
+                "memory_after_mb": {k: round(v / 1024, 1) for k, v in memory.items()},
             }
         )
     )

@@ -15,16 +15,7 @@ from desktop_app.services.app import open_services
 from desktop_app.ui.app import make_application
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
-from tests.bench_gui import peak_rss_kb
-
-
-def rss_kb() -> int:
-    """This process's memory now (the peak before the import includes the log-in's
-    password hash, which takes 64 MB for a moment)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+from tests.bench_gui import peak_rss_kb, rss_kb
 
 
 def main() -> None:
@@ -63,6 +54,7 @@ def main() -> None:
     page.receive.start_import([bundle])
     wait_for(lambda: page.receive.import_preview is not None)
     mb["dry_run"] = peak_rss_kb()
+    after_dry_run_kb = rss_kb()
     preview = page.receive.import_preview
     assert preview is not None and preview.confirm_button.isEnabled(), "nothing to import"
 
@@ -74,15 +66,22 @@ def main() -> None:
     report = page.receive.results[0]
     if report.refused:
         raise SystemExit(report.reason)
+    after_import_kb = rss_kb()
     quiet_for(1.0)
     mb["reload"] = peak_rss_kb()
+    after_kb = rss_kb()
     print(
         json.dumps(
             {
                 "import_s": round(wall, 2),
                 "import_cpu_s": round(cpu, 2),
                 "import_added": report.totals()["added"],
-                "memory_idle_mb": round(idle_kb / 1024, 1),
+                "memory_mb": {
+                    "idle": round(idle_kb / 1024, 1),
+                    "after_dry_run": round(after_dry_run_kb / 1024, 1),
+                    "after_import": round(after_import_kb / 1024, 1),
+                    "after_reload": round(after_kb / 1024, 1),
+                },
                 "peak_memory_before_mb": round(mb["before"] / 1024, 1),
                 "peak_memory_mb": round(mb["reload"] / 1024, 1),
                 "peak_memory_by_step_mb": {k: round(v / 1024, 1) for k, v in mb.items()},
