@@ -190,3 +190,14 @@ def test_the_sort_by_department_reads_a_names_departments_through_the_narrow_ind
             row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
         )
     assert re.search(r"COVERING INDEX ix_cases_stuck_department\b", plan), plan
+
+
+@pytest.mark.parametrize("sort", [SortKey.RECEIVED, SortKey.TITLE, SortKey.AREA, SortKey.VISITS])
+def test_the_missing_basis_list_is_found_from_its_deadlines_index(
+    services: AppServices, sort: SortKey
+) -> None:
+    """A few hundred cases in any order, not every case walked in a sort column's order and
+    checked (1.1 s at 100,000 cases by 事由, once 0022 gave the title an index)."""
+    case_filter = CaseFilter(worklist=Worklist.BASIS_MISSING, today=TODAY)
+    (plan,) = _first_page(services, case_filter, sort)
+    assert "ix_cases_basis_due_date (basis_due_date>? AND basis_due_date<?)" in plan, plan

@@ -741,7 +741,10 @@ def _basis_missing() -> ColumnElement[bool]:
         Case.nature == Nature.CANT.value,
         # "Has a basis deadline", as a range: SQLite then counts through the deadline's index
         # instead of reading all 100,000 cases (it expects IS NOT NULL to match most rows).
-        Case.basis_due_date >= date.min,
+        # Bounded both ways, or SQLite still expects a quarter of the cases and walks a sort
+        # column's index instead, reading every case for the few hundred (0022's title index:
+        # the list sorted by 事由 took 1.1 s at 100,000 cases, by 区域 0.5 s, by date 0.13 s).
+        Case.basis_due_date.between(date.min, date.max),
         Case.basis_received_on.is_(None),
         Case.basis_waived_reason == "",
         Case.status.not_in([CaseStatus.WITHDRAWN.value, CaseStatus.SCREENED_OUT.value]),
