@@ -18,6 +18,7 @@ from desktop_app.errors import UserError
 from desktop_app.logs import setup_logging
 from desktop_app.paths import resources_dir
 from desktop_app.services.app import AppServices, instance_lock, open_services
+from desktop_app.system.memory import return_large_blocks_when_freed
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.startup import LoginDialog, SetupDialog
 from desktop_app.ui.theme import apply_style, install_fonts, install_translations
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 def make_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with Chinese translations, fonts and style (reused if one exists)."""
+    return_large_blocks_when_freed()  # or an import's memory stays with the window (Linux)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
     app.setApplicationName("bbcs")
