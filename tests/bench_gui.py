@@ -120,6 +120,8 @@ def main() -> None:
                 "cached_pages": window.ledger.model.cached_pages,
                 "peak_memory_mb": round(peak_kb / 1024, 1),
                 "memory_after_mb": {k: round(v / 1024, 1) for k, v in memory.items()},
+                # Each keeps its own SQLite page cache (up to 8 MB; storage/database.py).
+                "pooled_connections": services.db.engine.pool.checkedin(),
             }
         )
     )
