@@ -92,7 +92,7 @@ ADMIN_PASSWORD = "Admin12345"
 IMPORT_BUDGET_S = 10
 REIMPORT_BUDGET_S = 2
 ACTOR = Actor(None, "admin", "管理员", Role.ADMIN)
-CACHE_MIB = 0  # --cache-mib: the most page cache the merge's connection gets (bbcs: 48 MB)
+CACHE_MIB = 0  # --cache-mib: the most page cache the merge's connection gets (bbcs: 24 MB)
 
 # Per cloned table: the columns given new values (SQL over the template's row; {shift}, {code},
 # {uuid} filled in per county). Every other column is copied as it is.
@@ -618,7 +618,7 @@ def main() -> int:
         "--cache-mib",
         type=int,
         default=0,
-        help="with --reimport: the merge's SQLite page cache capped at this instead of 48 MB",
+        help="with --reimport: the merge's SQLite page cache capped at this instead of 24 MB",
     )
     args = parser.parse_args()
     global CACHE_MIB
