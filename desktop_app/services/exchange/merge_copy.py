@@ -45,6 +45,7 @@ from desktop_app.services.exchange.records_tables import (
     python_values,
 )
 from desktop_app.services.sealing import SEALED_TABLES
+from desktop_app.storage import search
 
 _SQLITE: Final = sqlite.dialect()
 ORDER: Final = "bbcs_order"  # a staging table's column keeping the file's order of rows
@@ -53,6 +54,9 @@ ORDER: Final = "bbcs_order"  # a staging table's column keeping the file's order
 # already; with the copy's indexes dropped, the trigger's look-ups of 100,000 cases took 51 s),
 # and the cases known before settled in one call afterwards.
 ANSWERED_TRIGGERS: Final = ("assignments_answered_insert", "assignments_answered_update")
+# The pending list a bulk insert of search text gathers in (kB): 128 MB took 25 s for a county
+# into a city of 1.4 million, 2 GB (one merge at the end) 32 s, 256 kB (row by row) 60 s.
+GATHER_KIB: Final = 128 * 1024
 SETTLE_KNOWN: Final = (
     "SELECT bbcs_settle_departments_answered(ARRAY(SELECT DISTINCT case_id FROM assignments "
     "WHERE id > :before AND (:first_new_case = 0 OR case_id < :first_new_case)))"
@@ -131,6 +135,12 @@ class CopyBulk:
         here = self.session.scalar(text("SELECT count(*) FROM case_search")) or 0
         new = self.outcomes.new_cases
         rebuilt = self._drop_indexes(SEARCH_TABLE) if new >= BULK_ROWS and new > here else []
+        # Into a city's search index that stays: the new entries gathered in the index's
+        # pending list and merged in once, instead of one by one (100,000 cases into a city of
+        # 1.4 million: 60 s → 25 s).
+        gathered = (
+            self._gather_pending(search.SEARCH_INDEX) if new >= BULK_ROWS and not rebuilt else None
+        )
         name = staging(SEARCH_TABLE)
         self.session.execute(
             text(f"CREATE TEMP TABLE {name} (uuid text, body text) ON COMMIT DROP")
@@ -147,8 +157,38 @@ class CopyBulk:
             first,
         )
         indexed: int = max(result.rowcount, 0)  # type: ignore[attr-defined]
+        if gathered is not None:
+            self._merge_pending(search.SEARCH_INDEX, gathered)
         self._build_indexes(rebuilt)
         return indexed
+
+    def _gather_pending(self, index: str) -> str:
+        """Let GIN ``index`` gather what is inserted next in its pending list (up to
+        ``GATHER_KIB``); returns its own limit, to be put back (``_merge_pending``)."""
+        limit = self.session.scalar(
+            text(
+                "SELECT option_value FROM pg_options_to_table((SELECT reloptions FROM pg_class "
+                "WHERE oid = to_regclass(:index))) WHERE option_name = 'gin_pending_list_limit'"
+            ),
+            {"index": index},
+        )
+        self.session.execute(
+            text(f"ALTER INDEX {index} SET (gin_pending_list_limit = {GATHER_KIB})")
+        )
+        return str(limit or "")
+
+    def _merge_pending(self, index: str, limit: str) -> None:
+        """Merge ``index``'s pending list into it and put its own limit back: searches read
+        the whole pending list (migration 0018 keeps it small)."""
+        self.session.execute(
+            text("SELECT gin_clean_pending_list(to_regclass(:index))"), {"index": index}
+        )
+        if limit:
+            self.session.execute(
+                text(f"ALTER INDEX {index} SET (gin_pending_list_limit = {int(limit)})")
+            )
+        else:
+            self.session.execute(text(f"ALTER INDEX {index} RESET (gin_pending_list_limit)"))
 
     # One table ------------------------------------------------------------------------------
 
@@ -203,6 +243,10 @@ class CopyBulk:
                             row.append(bool(answers.get(raw[uuid_at])))
                     new.append(row)
                 self._copy(staging(name), [ORDER, *stored], new)
+        # A TEMP table is never analysed by itself: without its statistics the planner took
+        # the staged rows for one and joined them to the city's cases by a scan per row (the
+        # linked cases of a county's first upload into 1.4 million: 175 s).
+        self.session.execute(text(f"ANALYZE {staging(name)}"))
         self._insert(spec, stored, order)
         return known
 
