@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,48 @@ def test_a_long_table_repeats_its_header_on_the_next_page(tmp_path: Path) -> Non
     with_rows = [page for page in pages if "承办单位" in page]
     assert len(with_rows) >= 2
     assert all("类别" in page and "件数" in page for page in with_rows)
+
+
+def test_a_years_months_fit_under_the_trend_chart() -> None:
+    """Twelve months printed full-width as 2026-01 … overlapped on the A4 column; each label
+    (1月 … 12月, the year under January) now fits its slot of the axis."""
+    from datetime import datetime
+
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from desktop_app.documents.bulletin_pdf import (
+        BulletinChart,
+        BulletinContent,
+        _BulletinLayout,
+        _line,
+        month_labels,
+    )
+
+    months = tuple(f"2026-{m:02d}" for m in range(1, 13))
+    assert month_labels(("2025-11", "2025-12", "2026-01")) == [
+        "１１月\n２０２５",
+        "１２月",
+        "１月\n２０２６",
+    ]
+    layout = _BulletinLayout(
+        BulletinContent(
+            number="〔2026〕第9期",
+            issuer="杞县办不成事监督窗口",
+            title="测试",
+            period_text="2026年",
+            issued_at=datetime(2026, 11, 25, 9, 0),
+            sections=(),
+        )
+    )
+    drawing = _line(
+        BulletinChart("line", "各月受理数量", months, tuple(float(m) for m in range(12))),
+        layout.frame_width,
+        layout.fonts.body,
+    )
+    chart = drawing.contents[-1]
+    slot = chart.width / len(months)
+    names = chart.categoryAxis.categoryNames
+    for left, right in pairwise(names):  # neighbours, line by line
+        for a, b in zip(left.split("\n"), right.split("\n"), strict=False):
+            width = stringWidth(a, layout.fonts.body, 8) + stringWidth(b, layout.fonts.body, 8)
+            assert width / 2 < slot * 0.9, (a, b)

@@ -9,6 +9,7 @@ module only draws it, with the minutes' and slips' typesetting (one set of helpe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -239,6 +240,26 @@ def _number(value: float) -> str:
     return wide(f"{value:g}")
 
 
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def month_labels(labels: Sequence[str]) -> list[str]:
+    """A trend's months (YYYY-MM) as the axis prints them: 1月 … 12月, the year under the first
+    and under each January. Twelve full-width 2026-01 do not fit an A4 column: they overlapped."""
+    out: list[str] = []
+    for at, label in enumerate(labels):
+        found = _MONTH.fullmatch(label)
+        if found is None:
+            out.append(wide(label))
+            continue
+        year, month = found[1], int(found[2])
+        shown = f"{month}月"
+        if at == 0 or month == 1:
+            shown += f"\n{year}"
+        out.append(wide(shown))
+    return out
+
+
 def _drawing(block: BulletinChart, width: float, height: float, font: str) -> Drawing:
     drawing = Drawing(width, height)
     drawing.add(
@@ -277,7 +298,7 @@ def _bars(block: BulletinChart, width: float, font: str) -> Drawing:
 
 
 def _pie(block: BulletinChart, width: float, font: str) -> Drawing:
-    height = 62 * mm
+    height = 66 * mm
     drawing = _drawing(block, width, height, font)
     shown = [
         (label, value) for label, value in zip(block.labels, block.values, strict=True) if value
@@ -291,14 +312,15 @@ def _pie(block: BulletinChart, width: float, font: str) -> Drawing:
         return drawing
     total = sum(value for _, value in shown)
     pie = Pie()
-    size = height - 28
-    pie.x, pie.y, pie.width, pie.height = width / 2 - size / 2, 6, size, size
+    size = height - 40  # below it, room for the side labels of thin slices
+    pie.x, pie.y, pie.width, pie.height = width / 2 - size / 2, 18, size, size
     pie.data = [value for _, value in shown]
     pie.labels = [
         wide(f"{label} {value:g}件（{100 * value / total:.1f}%）") for label, value in shown
     ]
     pie.sideLabels = True
     pie.simpleLabels = False
+    pie.checkLabelOverlap = True  # two thin slices side by side: their labels overlapped
     pie.slices.fontName = font
     pie.slices.fontSize = 8.5
     pie.slices.strokeColor = HexColor("#FFFFFF")
@@ -312,12 +334,15 @@ def _line(block: BulletinChart, width: float, font: str) -> Drawing:
     height = 55 * mm
     drawing = _drawing(block, width, height, font)
     chart = HorizontalLineChart()
-    chart.x, chart.y = 30, 20
-    chart.width, chart.height = width - 50, height - 45
+    chart.x, chart.y = 30, 28  # room for a month and its year under the axis
+    chart.width, chart.height = width - 50, height - 53
     chart.data = [tuple(block.values) or (0,)]
-    chart.categoryAxis.categoryNames = [wide(label) for label in block.labels] or [""]
+    chart.categoryAxis.categoryNames = month_labels(block.labels) or [""]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.labels.leading = 9
+    chart.categoryAxis.labels.boxAnchor = "n"
+    chart.categoryAxis.labels.textAnchor = "middle"
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 8
     chart.valueAxis.valueMin = 0
