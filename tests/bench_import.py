@@ -8,27 +8,18 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from desktop_app.services.app import open_services
 from desktop_app.ui.app import make_application
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
-from tests.bench_gui import peak_rss_kb, rss_kb
+from tests.bench_gui import peak_rss_kb, rss_kb, wait_for
 
 
 def main() -> None:
     data_dir, bundle, password = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     app = make_application()
-
-    def wait_for(condition: Callable[[], bool], timeout: float = 600.0) -> None:
-        deadline = time.perf_counter() + timeout
-        while not condition():
-            app.processEvents()
-            if time.perf_counter() > deadline:
-                raise SystemExit("timed out")
-            time.sleep(0.005)
 
     def quiet_for(seconds: float) -> None:
         """Until the worker has had nothing to do for ``seconds`` (the reload, the settling)."""
@@ -46,13 +37,13 @@ def main() -> None:
     window.show()
     window.go_to("数据交换")
     page = window.exchange
-    wait_for(lambda: not page.is_busy)
+    wait_for(lambda: not page.is_busy, 600.0)
     quiet_for(0.5)
     mb = {"before": peak_rss_kb()}
     idle_kb = rss_kb()
 
     page.receive.start_import([bundle])
-    wait_for(lambda: page.receive.import_preview is not None)
+    wait_for(lambda: page.receive.import_preview is not None, 600.0)
     mb["dry_run"] = peak_rss_kb()
     after_dry_run_kb = rss_kb()
     preview = page.receive.import_preview
@@ -60,7 +51,7 @@ def main() -> None:
 
     wall, cpu = time.perf_counter(), time.process_time()
     preview.confirm_button.click()
-    wait_for(lambda: not page.busy.active)
+    wait_for(lambda: not page.busy.active, 600.0)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     mb["import"] = peak_rss_kb()
     report = page.receive.results[0]
