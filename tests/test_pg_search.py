@@ -200,6 +200,35 @@ def test_the_migration_indexes_the_bodies_already_there() -> None:
         engine.dispose()
 
 
+def test_a_run_of_digits_is_asked_for_by_its_fours(grams_engine: Engine) -> None:
+    """``1111``'s one pair, 11, is in a body with 11号 and 11楼 apart; its four only in a body
+    holding the run (migration 0023), so the index alone tells them apart. Letters too, folded."""
+    bodies = {
+        "run": search.index_text(["王芳", "1111"]),
+        "apart": search.index_text(["11号楼11层", "2025-0112"]),
+        "letters": search.index_text(["ETC办理"]),
+    }
+    with grams_engine.connect() as connection:
+
+        def asked(body: str, query: str) -> bool:
+            grams = search.query_grams(query)
+            return bool(
+                connection.scalar(
+                    text(f"SELECT {search.GRAMS_FUNCTION}(:body) @> CAST(:grams AS text[])"),
+                    {"body": body, "grams": grams},
+                )
+            )
+
+        assert search.query_grams("1111") == ["11", "1111"]
+        assert asked(bodies["run"], "1111")
+        assert not asked(bodies["apart"], "1111")
+        assert asked(bodies["apart"], "2025-0112")
+        assert not asked(bodies["apart"], "2025-0111")
+        assert asked(bodies["letters"], "etc") and asked(bodies["letters"], "ETC")
+        # A field's end ends the run: 1111 and 2025 stand in two fields.
+        assert not asked(search.index_text(["王11", "11"]), "1111")
+
+
 @pytest.fixture(scope="module")
 def grams_engine() -> Iterator[Engine]:
     url = pg.backend_url("postgresql")

@@ -544,12 +544,24 @@ _CITY = search.GramStatistics(
 )
 
 
-def test_a_number_asks_the_index_only_for_its_rarer_pairs() -> None:
-    """2025-0012's pairs 20 and 02 are in every body: reading their entries spares none."""
+def test_a_number_asks_the_index_only_for_its_rarest_keys() -> None:
+    """2025-0012: its digits are kept by fours too (migration 0023), each far rarer than the
+    pairs 20 and 02 that are in every body; two fours narrow it to a few hundred bodies, and
+    reading more keys' entries would spare fewer bodies than it costs."""
     grams = search.query_grams("2025-0012")
-    assert grams == ["00", "01", "02", "12", "20", "25", "50"]
-    assert _CITY.selective(grams) == ["01", "12", "50"]
-    assert search.NO_STATISTICS.selective(grams) == grams  # before ANALYZE: every pair
+    assert grams == [
+        *("00", "0012", "01", "02", "0250", "12", "20", "2025", "25", "2500", "50", "5001")
+    ]
+    assert _CITY.selective(grams) == ["0012", "0250"]
+    assert search.NO_STATISTICS.selective(grams) == grams  # before ANALYZE: every key
+
+
+def test_a_term_without_a_run_of_ascii_asks_for_its_pairs_alone() -> None:
+    """Only three or more neighbouring ASCII digits or letters are kept by threes and fours."""
+    assert search.query_grams("医保12") == ["12", "保1", "医保"]
+    assert search.query_grams("12-3") == ["12", "123", "23"]
+    assert search.query_grams("a1b2c") == ["1b", "1b2c", "2c", "a1", "a1b2", "b2"]
+    assert search.query_grams("１２３") == ["12", "123", "23"]  # full-width, folded first
 
 
 def test_a_rare_pair_is_asked_for_first() -> None:
@@ -562,7 +574,8 @@ def test_a_rare_pair_is_asked_for_first() -> None:
 def test_a_terms_share_is_its_rarest_grams_or_nothing_known() -> None:
     assert _CITY.share("县") == pytest.approx(0.9524)
     assert _CITY.share("医保") == pytest.approx(0.1293)
-    assert _CITY.share("2025-0012") == pytest.approx(0.0651)
+    assert _CITY.share("01") == pytest.approx(0.0651)
+    assert _CITY.share("2025-0012") == 0.0  # its fours are not among the common grams
     assert _CITY.share("王芳") == 0.0  # rarer than the least common of the common grams
     assert search.NO_STATISTICS.share("县") == 0.0
 
