@@ -271,16 +271,16 @@ def measure(services: AppServices, raw: Any) -> dict[str, object]:
         hits = ledger.count(found)
         all_ids = median_ms(lambda f=found: first_page(f), repeat=3)
         page = median_ms(lambda f=found: first_page(f, PAGE))
-        # The ledger page's own first read: FIRST_ROWS + 1 ids (ui/ledger_page.py).
-        window = median_ms(lambda f=found: first_page(f, LEDGER_WINDOW))
-        walks = {need: ledger.search_walks(found, need) for need in (PAGE, LEDGER_WINDOW)}
+        # The ledger page's own first read was FIRST_ROWS + 1 = 1,001 ids before 2026-12-07.
+        window = median_ms(lambda f=found: first_page(f, BIG_WINDOW))
+        walks = {need: ledger.search_walks(found, need) for need in (PAGE, BIG_WINDOW)}
         floor = median_ms(lambda q=query: raw_ids(raw, q, None, statistics=statistics), repeat=3)
         floor_page = median_ms(
             lambda q=query, w=walks[PAGE]: raw_ids(raw, q, PAGE, statistics=statistics, walk=w)
         )
         floor_window = median_ms(
-            lambda q=query, w=walks[LEDGER_WINDOW]: raw_ids(
-                raw, q, LEDGER_WINDOW, statistics=statistics, walk=w
+            lambda q=query, w=walks[BIG_WINDOW]: raw_ids(
+                raw, q, BIG_WINDOW, statistics=statistics, walk=w
             )
         )
         capped = median_ms(lambda f=found: ledger.count(f, cap=LEDGER_COUNT_CAP), repeat=3)
@@ -304,8 +304,9 @@ def measure(services: AppServices, raw: Any) -> dict[str, object]:
 
 
 # The ledger page reads its first FIRST_ROWS ids (ui/ledger_page.py) and one more (is there more?),
-# then counts on its worker up to COUNT_CAP.
-LEDGER_WINDOW = 1_001
+# then counts on its worker up to COUNT_CAP. (1,001 before 2026-12-07.)
+LEDGER_WINDOW = 201
+BIG_WINDOW = 1_001  # a search's first thousand, as the page read them before
 LEDGER_COUNT_CAP = 100_000
 LEDGER_BUDGET_MS = 50  # DESIGN §9: first page (as the county bench's ledger_first_page_ms)
 DASHBOARD_BUDGET_MS = 100  # the dashboard's numbers, the calendar's month

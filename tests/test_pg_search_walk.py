@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from desktop_app.domain.vocabulary import Channel
@@ -46,9 +46,9 @@ def _register(services: AppServices) -> None:
         person_form(
             name=NAMES[index % len(NAMES)],
             title=TITLES[index % len(TITLES)],
-            # "12" and "21" in most cases, "1212" in one: a term whose grams are common.
+            # 办证 and 证办 in every case, 办证办 in one: a term whose grams are common.
             description=f"第{index}次来反映{'' if index % 4 == 3 else '参保信息'}，跑了12趟，"
-            f"等了21天。{'1212' if index == 7 else ''}",
+            f"等了21天，办证难，证办不下来。{'办证办了三回，1212' if index == 7 else ''}",
             channel=(Channel.WINDOW, Channel.PHONE, Channel.ONLINE)[index % 3],
             received_at=NOW - timedelta(hours=index % 9),  # ties: the id decides
             stuck_department_id=departments[index % 2] if index % 3 else None,
@@ -117,6 +117,26 @@ def test_every_window_of_a_common_term_is_sqlites(
     assert any(walks)  # the windows were walked, not listed from the index
 
 
+@pytest.mark.parametrize("query", ["县", "参保信息"])
+def test_a_walk_in_small_batches_finds_sqlites_windows(
+    both: tuple[AppServices, AppServices],
+    walks: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+) -> None:
+    """Three cases a statement: each picks up where the last stopped, across the sort by
+    部门's segments too, and ends at the window's last match."""
+    monkeypatch.setattr(ledger_module, "WALK_BATCH", 3)
+    monkeypatch.setattr(ledger_module, "WALK_PROBE", 3)
+    monkeypatch.setattr(ledger_module, "WALK_COST_RATIO", 1_000.0)  # never give up here
+    sqlite, postgresql = both
+    for sort in (SortKey.RECEIVED, SortKey.DEPARTMENT, SortKey.COMPLAINANT):
+        for descending in (True, False):
+            expected = _numbers(sqlite, sqlite.ledger.ids(CaseFilter(text=query), sort, descending))
+            assert _windows(postgresql, query, sort, descending) == expected, (sort, descending)
+    assert walks and all(walks)
+
+
 def test_a_character_rarer_than_every_common_gram_is_walked_too(
     both: tuple[AppServices, AppServices], walks: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -167,21 +187,30 @@ def test_a_filter_beside_a_common_term(
 def test_a_rare_term_with_common_grams_gives_the_walk_up(
     both: tuple[AppServices, AppServices], walks: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "1212": both its grams are in most cases, the term in one. Read a few cases at a time,
+    """办证办: both its pairs are in every case, the term in one. Read a few cases at a time,
     the walk sees it is rare and hands over to the index; the result is SQLite's."""
     monkeypatch.setattr(ledger_module, "WALK_BATCH", 4)
     monkeypatch.setattr(ledger_module, "WALK_PROBE", 4)
-    monkeypatch.setattr(ledger_module, "WALK_MARK", 1)  # the server reports every case read
     sqlite, postgresql = both
-    expected = _numbers(sqlite, sqlite.ledger.ids(CaseFilter(text="1212")))
+    expected = _numbers(sqlite, sqlite.ledger.ids(CaseFilter(text="办证办")))
     assert len(expected) == 1
-    assert _numbers(postgresql, postgresql.ledger.ids(CaseFilter(text="1212"), limit=3)) == (
-        expected
-    )
+    steps: list[str] = []
+
+    def step(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "walked" in statement:
+            steps.append(statement)
+
+    event.listen(postgresql.db.engine, "before_cursor_execute", step)
+    try:
+        found = postgresql.ledger.ids(CaseFilter(text="办证办"), limit=3)
+    finally:
+        event.remove(postgresql.db.engine, "before_cursor_execute", step)
+    assert _numbers(postgresql, found) == expected
     assert walks == [False]
+    assert len(steps) >= 2  # it walked, looked, walked again, then gave up
 
 
-@pytest.mark.parametrize("query", ["县", "医保", "参保信息", "1212", "王芳"])
+@pytest.mark.parametrize("query", ["县", "医保", "参保信息", "1212", "办证办", "王芳"])
 def test_a_common_terms_count_and_its_cap_are_sqlites(
     both: tuple[AppServices, AppServices], query: str
 ) -> None:
