@@ -146,6 +146,21 @@ def indexes(site: Site) -> list[tuple[str, str]]:
         ]
 
 
+def storage_options(site: Site) -> list[tuple[str, list[str] | None]]:
+    """Every table's and index's own storage options (a bulk copy changes some for a while)."""
+    with site.services.db.read() as session:
+        return [
+            (str(name), options)
+            for name, options in session.execute(
+                text(
+                    "SELECT relname, reloptions FROM pg_class "
+                    "WHERE relnamespace = to_regnamespace(current_schema()) "
+                    "AND relkind IN ('r', 'i') ORDER BY relname"
+                )
+            )
+        ]
+
+
 def answered(site: Site) -> set[str]:
     with site.services.db.read() as session:
         return set(session.scalars(select(Case.uuid).where(Case.departments_answered)))
@@ -166,6 +181,7 @@ def assert_same(cities: Cities) -> None:
             assert mine == theirs, table
     assert table_counts(cities.bulk) == table_counts(cities.rows)
     assert indexes(cities.bulk) == indexes(cities.rows)
+    assert storage_options(cities.bulk) == storage_options(cities.rows)
     for site in (cities.bulk, cities.rows):
         with site.services.db.read() as session:
             found = integrity.site_of(site.services.db.engine)
