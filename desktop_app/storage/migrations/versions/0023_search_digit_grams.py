@@ -30,7 +30,9 @@ depends_on: str | Sequence[str] | None = None
 
 # 0015's loop, plus ``run``: the digits and letters just before the token (at most three). The
 # test is on the code point (``ascii()`` is the first character's), not a collation's order, so
-# it is the one storage/search.py ``query_grams`` makes in Python.
+# it is the one storage/search.py ``query_grams`` makes in Python; a Chinese token (code 123 and
+# up) costs one test. 60–75 µs a body against 0015's 40–55 (a first form that tested every
+# token in full: 75–90; a regular expression over the body: no faster).
 GRAMS_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION bbcs_search_grams(body text) RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $$
@@ -40,20 +42,25 @@ DECLARE
   previous text := '';
   run text := '';
   token text;
+  code int;
 BEGIN
   FOREACH token IN ARRAY tokens LOOP
     grams := grams || (previous || token);
     previous := token;
-    IF length(token) = 1
-        AND (ascii(token) BETWEEN 48 AND 57 OR ascii(token) BETWEEN 97 AND 122) THEN
-      run := right(run, 3) || token;
-      IF length(run) >= 3 THEN
-        grams := grams || right(run, 3);
+    code := ascii(token);
+    IF code < 123 THEN
+      IF (code BETWEEN 48 AND 57 OR code >= 97) AND length(token) = 1 THEN
+        run := right(run, 3) || token;
+        IF length(run) >= 3 THEN
+          grams := grams || right(run, 3);
+          IF length(run) = 4 THEN
+            grams := grams || run;
+          END IF;
+        END IF;
+      ELSE
+        run := '';
       END IF;
-      IF length(run) = 4 THEN
-        grams := grams || run;
-      END IF;
-    ELSE
+    ELSIF run <> '' THEN
       run := '';
     END IF;
   END LOOP;
