@@ -168,6 +168,7 @@ def test_a_years_months_fit_under_the_trend_chart() -> None:
         BulletinChart("line", "各月受理数量", months, tuple(float(m) for m in range(12))),
         layout.frame_width,
         layout.fonts.body,
+        layout.fonts.body,
     )
     chart = drawing.contents[-1]
     slot = chart.width / len(months)
@@ -176,3 +177,77 @@ def test_a_years_months_fit_under_the_trend_chart() -> None:
         for a, b in zip(left.split("\n"), right.split("\n"), strict=False):
             width = stringWidth(a, layout.fonts.body, 8) + stringWidth(b, layout.fonts.body, 8)
             assert width / 2 < slot * 0.9, (a, b)
+
+
+def test_charts_set_their_numbers_as_the_font_draws_them() -> None:
+    """A label mixing Chinese and numbers is drawn in one font: in the bundled one, which has no
+    ASCII digits, they are full-width; in a font that has them (仿宋_GB2312, 黑体) they stay as
+    they are. A number alone (an axis, a bar's end) is set in the first font of the chain that
+    draws ASCII digits: 146385, not １４６３８５ spread wide."""
+    from datetime import datetime
+
+    from reportlab.graphics.shapes import String
+
+    from desktop_app.documents.bulletin_pdf import (
+        BulletinChart,
+        BulletinContent,
+        _BulletinLayout,
+        chart_text,
+        number_font,
+    )
+    from desktop_app.documents.fonts import missing_glyphs
+
+    layout = _BulletinLayout(
+        BulletinContent(
+            number="〔2026〕第9期",
+            issuer="杞县办不成事监督窗口",
+            title="测试",
+            period_text="2026年",
+            issued_at=datetime(2026, 11, 25, 9, 0),
+            sections=(),
+        )
+    )
+    body = layout.fonts.body
+    chain = layout.fonts.chain(body)
+    numbers = number_font(chain)
+    assert missing_glyphs("0123456789.%-", [numbers]) == []
+    assert chart_text(numbers)("48.4%") == "48.4%"
+    if missing_glyphs("0123456789", [body]):  # the bundled font
+        assert chart_text(body)("48.4%") == "４８．４％"
+        assert numbers != body
+    bars = layout.chart(
+        BulletinChart("bars", "各领域反映数量", ("医保社保", "不动产登记"), (146385.0, 114555.0))
+    )
+    chart = bars.contents[-1]
+    assert chart.barLabels.fontName == chart.valueAxis.labels.fontName == numbers
+    assert chart.barLabelFormat(146385.0) == "146385"
+    pie = layout.chart(
+        BulletinChart("pie", "问题性质分布", ("很难办", "未填写"), (426675.0, 10455.0))
+    )
+    legend = [(item.text, item.fontName) for item in pie.contents if isinstance(item, String)]
+    assert legend[1:] == [  # after the title: one line a share, numbers in a font with digits
+        ("很难办  ", body),
+        ("426675", numbers),
+        ("件（", body),
+        ("97.6%", numbers),
+        ("）", body),
+        ("未填写  ", body),
+        ("10455", numbers),
+        ("件（", body),
+        ("2.4%", numbers),
+        ("）", body),
+    ]
+    first, second = (y for _text, _font, y in _lines(pie))
+    assert first - second >= 9  # apart, however thin the slice
+
+
+def _lines(drawing: object) -> list[tuple[str, str, float]]:
+    """The first string of each line of a drawing's legend (its colour's square beside it)."""
+    from reportlab.graphics.shapes import Rect, String
+
+    items = list(drawing.contents)  # type: ignore[attr-defined]
+    return [
+        (after.text, after.fontName, after.y)
+        for item, after in pairwise(items)
+        if isinstance(item, Rect) and isinstance(after, String)
+    ]

@@ -321,3 +321,29 @@ def test_a_city_counts_by_county(services: AppServices, clerk: Actor, leader: Ac
     alone = services.statistics.period_statistics(clerk, NOVEMBER, site_code="410222")
     assert alone.totals.received == 2
     assert alone.supervision.referrals == 1  # late_open's referral follows its case
+
+
+def test_a_city_bulletin_names_every_county(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    """A city of fifteen counties: its 按县区 table lists all fifteen (the 12th to 15th were
+    summed as 其他), while a long breakdown of anything else still ends with 其他."""
+    from dataclasses import replace
+
+    from desktop_app.documents.bulletin_pdf import BulletinTable
+    from desktop_app.services.bulletins import TOP_ROWS, sections
+    from desktop_app.services.statistics import Breakdown
+
+    build_period(services, clerk, leader)
+    stats = services.statistics.period_statistics(clerk, NOVEMBER)
+    counties = Breakdown("按县区", tuple((f"第{k:02d}县", 100 - k) for k in range(1, 16)))
+    areas = Breakdown("按领域", tuple((f"领域{k:02d}", 100 - k) for k in range(1, 16)))
+    stats = replace(stats, breakdowns={**stats.breakdowns, "county": counties, "area": areas})
+    tables = {
+        block.caption.split(" ")[-1]: block
+        for section in sections(stats)
+        for block in section.blocks
+        if isinstance(block, BulletinTable)
+    }
+    assert [row[0] for row in tables["按县区"].rows] == [label for label, _ in counties.rows]
+    assert len(tables["按领域"].rows) == TOP_ROWS and tables["按领域"].rows[-1][0] == "其他"

@@ -10,7 +10,7 @@ module only draws it, with the minutes' and slips' typesetting (one set of helpe
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,10 +25,12 @@ from reportlab.graphics.charts.linecharts import (  # type: ignore[import-untype
 from reportlab.graphics.charts.piecharts import Pie  # type: ignore[import-untyped,unused-ignore]
 from reportlab.graphics.shapes import (  # type: ignore[import-untyped,unused-ignore]
     Drawing,
+    Rect,
     String,
 )
 from reportlab.lib.colors import HexColor  # type: ignore[import-untyped,unused-ignore]
 from reportlab.lib.units import mm  # type: ignore[import-untyped,unused-ignore]
+from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped,unused-ignore]
 from reportlab.platypus import (  # type: ignore[import-untyped,unused-ignore]
     Flowable,
     Spacer,
@@ -36,6 +38,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped,unused-ignore]
     TableStyle,
 )
 
+from desktop_app.documents.fonts import missing_glyphs
 from desktop_app.documents.minutes_pdf import _MinutesLayout, _Red, _RedRule
 from desktop_app.documents.slip_pdf import (
     BLACK,
@@ -218,45 +221,71 @@ class _BulletinLayout(_MinutesLayout):
     def chart(self, block: BulletinChart) -> Drawing:
         # Every label must print: the typesetter refuses a character no font has.
         for text in (block.title, *block.labels):
-            self.setter.glyphs(wide(text), self.fonts.body)
+            self.setter.glyphs(chart_text(self.fonts.body)(text), self.fonts.body)
         width = self.frame_width
+        numbers = number_font(self.fonts.chain(self.fonts.body))
         if block.kind == "pie":
-            return _pie(block, width, self.fonts.body)
+            return _pie(block, width, self.fonts.body, numbers)
         if block.kind == "line":
-            return _line(block, width, self.fonts.body)
-        return _bars(block, width, self.fonts.body)
+            return _line(block, width, self.fonts.body, numbers)
+        return _bars(block, width, self.fonts.body, numbers)
 
 
 # The official CJK fonts may lack ASCII digits; charts draw in one font (no per-glyph fallback),
-# so their numbers are set full-width, which every CJK font has.
-_FULL_WIDTH = str.maketrans("0123456789.%-", "０１２３４５６７８９．％－")
+# so in such a font their numbers are set full-width, which every CJK font has.
+_NARROW = "0123456789.%-"
+_FULL_WIDTH = str.maketrans(_NARROW, "０１２３４５６７８９．％－")
+
+
+LEGEND_SIZE = 9.0  # a pie's legend, in points
 
 
 def wide(text: str) -> str:
     return text.translate(_FULL_WIDTH)
 
 
-def _number(value: float) -> str:
-    return wide(f"{value:g}")
+def _as_is(text: str) -> str:
+    return text
+
+
+def chart_text(font: str) -> Callable[[str], str]:
+    """How a chart's label in ``font`` sets its numbers: as they are when the font draws ASCII
+    digits (仿宋_GB2312, 黑体), else full-width (``wide``, which the bundled font needs: a wide
+    gap between digits, "４２６６７５件", but printed). A label drawn alone, such as an axis's
+    number, takes a font that has them instead (``number_font``)."""
+    return wide if missing_glyphs(_NARROW, [font]) else _as_is
 
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
-def month_labels(labels: Sequence[str]) -> list[str]:
+def number_font(chain: Sequence[str]) -> str:
+    """The font an axis's or a bar's number is set in: the first of the body's ``chain`` that
+    draws ASCII digits (the bundled CJK font does not: Vera after it does), else the body's
+    own, in which ``chart_text`` sets them full-width."""
+    return next((font for font in chain if not missing_glyphs(_NARROW, [font])), chain[0])
+
+
+def _numbers(font: str) -> Callable[[float], str]:
+    """An axis's or a bar's number, as ``font`` prints it."""
+    shown = chart_text(font)
+    return lambda value: shown(f"{value:g}")
+
+
+def month_labels(labels: Sequence[str], shown: Callable[[str], str] = wide) -> list[str]:
     """A trend's months (YYYY-MM) as the axis prints them: 1月 … 12月, the year under the first
     and under each January. Twelve full-width 2026-01 do not fit an A4 column: they overlapped."""
     out: list[str] = []
     for at, label in enumerate(labels):
         found = _MONTH.fullmatch(label)
         if found is None:
-            out.append(wide(label))
+            out.append(shown(label))
             continue
         year, month = found[1], int(found[2])
-        shown = f"{month}月"
+        label_text = f"{month}月"
         if at == 0 or month == 1:
-            shown += f"\n{year}"
-        out.append(wide(shown))
+            label_text += f"\n{year}"
+        out.append(shown(label_text))
     return out
 
 
@@ -268,7 +297,7 @@ def _drawing(block: BulletinChart, width: float, height: float, font: str) -> Dr
     return drawing
 
 
-def _bars(block: BulletinChart, width: float, font: str) -> Drawing:
+def _bars(block: BulletinChart, width: float, font: str, numbers: str) -> Drawing:
     """Horizontal bars: long Chinese labels read on the left, largest at the top."""
     count = max(1, len(block.values))
     height = 30 + 16 * count
@@ -277,19 +306,20 @@ def _bars(block: BulletinChart, width: float, font: str) -> Drawing:
     chart.x, chart.y = 90 * mm / 2.2, 8
     chart.width, chart.height = width - chart.x - 20, height - 30
     chart.data = [tuple(reversed(block.values)) or (0,)]
-    chart.categoryAxis.categoryNames = [wide(label) for label in reversed(block.labels)] or [""]
+    shown = chart_text(font)
+    chart.categoryAxis.categoryNames = [shown(label) for label in reversed(block.labels)] or [""]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 9
     chart.categoryAxis.labels.boxAnchor = "e"
-    chart.valueAxis.labels.fontName = font
+    chart.valueAxis.labels.fontName = numbers
     chart.valueAxis.labels.fontSize = 8
-    chart.valueAxis.labelTextFormat = _number
+    chart.valueAxis.labelTextFormat = _numbers(numbers)
     chart.valueAxis.valueMin = 0
     chart.valueAxis.forceZero = True
     chart.bars[0].fillColor = HexColor(PALETTE[0])
     chart.bars[0].strokeColor = None
-    chart.barLabelFormat = _number
-    chart.barLabels.fontName = font
+    chart.barLabelFormat = _numbers(numbers)
+    chart.barLabels.fontName = numbers
     chart.barLabels.fontSize = 8
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 3
@@ -297,7 +327,11 @@ def _bars(block: BulletinChart, width: float, font: str) -> Drawing:
     return drawing
 
 
-def _pie(block: BulletinChart, width: float, font: str) -> Drawing:
+def _pie(block: BulletinChart, width: float, font: str, numbers: str) -> Drawing:
+    """The pie on the left, its legend on the right: each share's colour, name, count and
+    percentage on a line of its own. Labels beside thin slices overlapped (未填写 1.2 % above
+    办不了 5.6 %), and a label is one string in one font, whose digits the bundled font lacks;
+    the legend sets the numbers in ``numbers``."""
     height = 66 * mm
     drawing = _drawing(block, width, height, font)
     shown = [
@@ -312,41 +346,62 @@ def _pie(block: BulletinChart, width: float, font: str) -> Drawing:
         return drawing
     total = sum(value for _, value in shown)
     pie = Pie()
-    size = height - 40  # below it, room for the side labels of thin slices
-    pie.x, pie.y, pie.width, pie.height = width / 2 - size / 2, 18, size, size
+    size = height - 30
+    pie.x, pie.y, pie.width, pie.height = width * 0.3 - size / 2, 8, size, size
     pie.data = [value for _, value in shown]
-    pie.labels = [
-        wide(f"{label} {value:g}件（{100 * value / total:.1f}%）") for label, value in shown
-    ]
-    pie.sideLabels = True
-    pie.simpleLabels = False
-    pie.checkLabelOverlap = True  # two thin slices side by side: their labels overlapped
-    pie.slices.fontName = font
-    pie.slices.fontSize = 8.5
+    pie.labels = None
     pie.slices.strokeColor = HexColor("#FFFFFF")
     for index in range(len(shown)):
         pie.slices[index].fillColor = HexColor(PALETTE[index % len(PALETTE)])
     drawing.add(pie)
+    text, figures = chart_text(font), chart_text(numbers)
+    row = LEGEND_SIZE * 1.8
+    top = pie.y + size / 2 + row * (len(shown) - 1) / 2
+    for index, (label, value) in enumerate(shown):
+        y = top - index * row
+        x = width * 0.58
+        drawing.add(
+            Rect(
+                x,
+                y - 1,
+                LEGEND_SIZE,
+                LEGEND_SIZE,
+                fillColor=pie.slices[index].fillColor,
+                strokeColor=None,
+            )
+        )
+        x += LEGEND_SIZE * 1.6
+        parts = (
+            (text(label) + "  ", font),
+            (figures(f"{value:g}"), numbers),
+            ("件（", font),
+            (figures(f"{100 * value / total:.1f}%"), numbers),
+            ("）", font),
+        )
+        for part, part_font in parts:
+            drawing.add(String(x, y, part, fontName=part_font, fontSize=LEGEND_SIZE))
+            x += stringWidth(part, part_font, LEGEND_SIZE)
     return drawing
 
 
-def _line(block: BulletinChart, width: float, font: str) -> Drawing:
+def _line(block: BulletinChart, width: float, font: str, numbers: str) -> Drawing:
     height = 55 * mm
     drawing = _drawing(block, width, height, font)
     chart = HorizontalLineChart()
     chart.x, chart.y = 30, 28  # room for a month and its year under the axis
     chart.width, chart.height = width - 50, height - 53
     chart.data = [tuple(block.values) or (0,)]
-    chart.categoryAxis.categoryNames = month_labels(block.labels) or [""]
+    shown = chart_text(font)
+    chart.categoryAxis.categoryNames = month_labels(block.labels, shown) or [""]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 8
     chart.categoryAxis.labels.leading = 9
     chart.categoryAxis.labels.boxAnchor = "n"
     chart.categoryAxis.labels.textAnchor = "middle"
-    chart.valueAxis.labels.fontName = font
+    chart.valueAxis.labels.fontName = numbers
     chart.valueAxis.labels.fontSize = 8
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.labelTextFormat = _number
+    chart.valueAxis.labelTextFormat = _numbers(numbers)
     chart.lines[0].strokeColor = HexColor(PALETTE[0])
     chart.lines[0].strokeWidth = 1.5
     drawing.add(chart)

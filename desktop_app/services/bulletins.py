@@ -258,7 +258,9 @@ def sections(stats: PeriodStatistics) -> tuple[BulletinSection, ...]:
             continue
         if key == "area":
             distribution.append(_chart("bar", "各领域反映数量", _top(breakdown, 10)))
-        distribution.append(_share_table(breakdown, f"表{table_number} {breakdown.title}"))
+        # A city's bulletin names every county (15 of them: the 12th to 15th were summed as 其他).
+        rows = None if key == "county" else TOP_ROWS
+        distribution.append(_share_table(breakdown, f"表{table_number} {breakdown.title}", rows))
         table_number += 1
     if not distribution:
         distribution.append("本期无反映事项。")
@@ -343,10 +345,11 @@ def _chart(kind: str, title: str, breakdown: Breakdown) -> BulletinChart:
     )
 
 
-def _share_table(breakdown: Breakdown, caption: str) -> BulletinTable:
+def _share_table(breakdown: Breakdown, caption: str, limit: int | None = TOP_ROWS) -> BulletinTable:
+    """Each row's count and share; beyond ``limit`` rows (None: no limit) the rest as 其他."""
     total = breakdown.total
+    shown = breakdown if limit is None else _top(breakdown, limit)
     rows = tuple(
-        (label, str(count), Rate(count, total).text().split("（")[0])
-        for label, count in _top(breakdown, TOP_ROWS).rows
+        (label, str(count), Rate(count, total).text().split("（")[0]) for label, count in shown.rows
     )
     return BulletinTable(("类别", "件数", "占比"), rows, caption, (3, 1, 1))
