@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,17 +137,9 @@ def test_a_long_table_repeats_its_header_on_the_next_page(tmp_path: Path) -> Non
 def test_a_years_months_fit_under_the_trend_chart() -> None:
     """Twelve months printed full-width as 2026-01 … overlapped on the A4 column; each label
     (1月 … 12月, the year under January) now fits its slot of the axis."""
-    from datetime import datetime
-
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    from desktop_app.documents.bulletin_pdf import (
-        BulletinChart,
-        BulletinContent,
-        _BulletinLayout,
-        _line,
-        month_labels,
-    )
+    from desktop_app.documents.bulletin_pdf import BulletinChart, _line, month_labels
 
     months = tuple(f"2026-{m:02d}" for m in range(1, 13))
     assert month_labels(("2025-11", "2025-12", "2026-01")) == [
@@ -154,16 +147,7 @@ def test_a_years_months_fit_under_the_trend_chart() -> None:
         "１２月",
         "１月\n２０２６",
     ]
-    layout = _BulletinLayout(
-        BulletinContent(
-            number="〔2026〕第9期",
-            issuer="杞县办不成事监督窗口",
-            title="测试",
-            period_text="2026年",
-            issued_at=datetime(2026, 11, 25, 9, 0),
-            sections=(),
-        )
-    )
+    layout = _empty_layout()
     drawing = _line(
         BulletinChart("line", "各月受理数量", months, tuple(float(m) for m in range(12))),
         layout.frame_width,
@@ -184,29 +168,12 @@ def test_charts_set_their_numbers_as_the_font_draws_them() -> None:
     ASCII digits, they are full-width; in a font that has them (仿宋_GB2312, 黑体) they stay as
     they are. A number alone (an axis, a bar's end) is set in the first font of the chain that
     draws ASCII digits: 146385, not １４６３８５ spread wide."""
-    from datetime import datetime
-
     from reportlab.graphics.shapes import String
 
-    from desktop_app.documents.bulletin_pdf import (
-        BulletinChart,
-        BulletinContent,
-        _BulletinLayout,
-        chart_text,
-        number_font,
-    )
+    from desktop_app.documents.bulletin_pdf import BulletinChart, chart_text, number_font
     from desktop_app.documents.fonts import missing_glyphs
 
-    layout = _BulletinLayout(
-        BulletinContent(
-            number="〔2026〕第9期",
-            issuer="杞县办不成事监督窗口",
-            title="测试",
-            period_text="2026年",
-            issued_at=datetime(2026, 11, 25, 9, 0),
-            sections=(),
-        )
-    )
+    layout = _empty_layout()
     body = layout.fonts.body
     chain = layout.fonts.chain(body)
     numbers = number_font(chain)
@@ -251,3 +218,21 @@ def _lines(drawing: object) -> list[tuple[str, str, float]]:
         for item, after in pairwise(items)
         if isinstance(item, Rect) and isinstance(after, String)
     ]
+
+
+def _empty_layout() -> Any:
+    """The layout of a bulletin with no sections, for drawing its charts alone."""
+    from datetime import datetime
+
+    from desktop_app.documents.bulletin_pdf import BulletinContent, _BulletinLayout
+
+    return _BulletinLayout(
+        BulletinContent(
+            number="〔2026〕第9期",
+            issuer="杞县办不成事监督窗口",
+            title="测试",
+            period_text="2026年",
+            issued_at=datetime(2026, 11, 25, 9, 0),
+            sections=(),
+        )
+    )
