@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from sqlalchemy import delete, func, insert, select
 
 from desktop_app.domain.vocabulary import Channel
@@ -22,9 +22,10 @@ from desktop_app.services.ledger import CaseFilter, SortKey
 from desktop_app.services.supervision import Figure
 from desktop_app.storage.models import Case, CaseEvent
 from desktop_app.ui import ledger_page
-from desktop_app.ui.case_table import CaseTableModel
+from desktop_app.ui.case_table import COLUMNS, CaseTableModel
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.ledger_page import LedgerPage
+from desktop_app.ui.list_table import fitted_widths
 from tests.helpers.factories import USER_PASSWORD, person_form
 
 CASES = 11
@@ -137,6 +138,70 @@ def test_a_query_within_the_first_window_is_counted_at_once(
     qtbot.waitUntil(lambda: not page.is_loading and page.model.rowCount() == CASES)
     assert not page.model.has_more
     assert page.count_label.text() == f"共 {CASES} 件"
+
+
+def _click_header(qtbot, page: LedgerPage, column: int) -> None:
+    header = page.table.horizontalHeader()
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    with qtbot.waitSignal(page.model.modelReset):
+        qtbot.mouseClick(
+            header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2)
+        )
+    qtbot.waitUntil(lambda: not page.is_loading)
+
+
+def test_a_new_order_shows_its_first_row_and_keeps_the_count(
+    qtbot, page: LedgerPage, monkeypatch
+) -> None:
+    """Scrolled to the end, the clerk clicks a column's header: the new order shows from its
+    first row (it showed from where the old list was scrolled to, as if that were the top), and
+    the label keeps the count, which no order changes, instead of counting again."""
+    qtbot.waitUntil(lambda: page.count_label.text() == f"共 {CASES} 件")
+    page.table.setFocus()
+    page.table.setCurrentIndex(page.model.index(0, 0))
+    while page.model.rowCount() < CASES:  # each Ctrl+End reads on a window
+        rows = page.model.rowCount()
+        qtbot.keyClick(page.table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda r=rows: page.model.rowCount() > r)
+    qtbot.keyClick(page.table, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    bar = page.table.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == bar.maximum()
+    counts: list[int] = []
+    monkeypatch.setattr(page, "_count", lambda generation: counts.append(generation))
+
+    _click_header(qtbot, page, 3)  # 反映人
+
+    assert bar.value() == 0
+    assert page.count_label.text() == f"共 {CASES} 件"
+    assert counts == []
+    page.search.setText("事项")  # another filter is counted again
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not page.is_loading and len(counts) == 1)
+
+
+def test_the_columns_fit_a_narrow_page(qtbot, page: LedgerPage) -> None:
+    """At 125 % a 1366×768 laptop leaves the table ~900 logical pixels: every column is
+    narrowed toward its least instead of five of them sitting behind a horizontal scrollbar;
+    a wide page shows them at their widths."""
+    qtbot.waitUntil(lambda: not page.is_loading)
+    title = [key for key, _label in COLUMNS].index(SortKey.TITLE)
+    page.resize(960, 400)  # the table ~900 pixels wide, as at 125 % on a laptop
+    qtbot.waitUntil(lambda: page.table.columnWidth(0) < ledger_page.WIDTHS[0])
+    assert page.table.horizontalScrollBar().maximum() == 0
+    for column, least in enumerate(ledger_page.LEAST):
+        assert page.table.columnWidth(column) >= least - 1, column
+    page.resize(1500, 400)
+    qtbot.waitUntil(lambda: page.table.columnWidth(0) == ledger_page.WIDTHS[0])
+    for column, width in enumerate(ledger_page.WIDTHS):
+        if column != title:
+            assert page.table.columnWidth(column) == width, column
+    assert page.table.columnWidth(title) >= ledger_page.WIDTHS[title]
+
+
+def test_widths_shrink_by_the_same_share_of_their_slack() -> None:
+    assert fitted_widths((100, 50), (60, 50), 200) == [100, 50]
+    assert fitted_widths((100, 50), (60, 50), 130) == [80, 50]
+    assert fitted_widths((100, 50), (60, 50), 50) == [60, 50]  # never below the least
 
 
 def test_the_paged_model_passes_the_qt_model_tester_with_a_window(

@@ -27,6 +27,7 @@ from desktop_app.ui.common import UiContext
 from desktop_app.ui.list_table import (
     bound_date,
     bound_edit,
+    fitted_widths,
     list_view,
     narrow,
     search_field,
@@ -46,6 +47,11 @@ FIRST_ROWS = 200
 MORE_ROWS = 5_000
 # Beyond the first window the label counts up to COUNT_CAP cases and says "more than" after.
 COUNT_CAP = 100_000
+# The columns' widths (反映事项 stretches into what is left), and the least each is narrowed to
+# when the page is narrow: at 125 % a 1366×768 laptop leaves ~875 logical pixels for the table,
+# where the widths took 986 without 反映事项 and five columns sat behind a horizontal scrollbar.
+WIDTHS = (140, 64, 140, 130, 330, 110, 84, 140, 44, 90)
+LEAST = (124, 56, 132, 80, 150, 64, 52, 80, 40, 90)
 
 
 class LedgerPage(QWidget):
@@ -58,7 +64,11 @@ class LedgerPage(QWidget):
         self._reload_again = False
         self._generation = 0  # of the ids shown: later windows and counts of older ones drop
         self.model = CaseTableModel(context.services.ledger, self)
-        self.model.query_changed.connect(self.reload)
+        # A filter or an order the user asked for: shown from its first row (None: not asked).
+        self._from_top = False
+        # The count shown for a filter, kept while only the order changes.
+        self._counted: tuple[CaseFilter, str] | None = None
+        self.model.query_changed.connect(self._query_changed)
         self.model.more_wanted.connect(self._load_more)
 
         layout = QVBoxLayout(self)
@@ -127,7 +137,7 @@ class LedgerPage(QWidget):
         layout.addWidget(self.more_filters)
 
         self.table = QTableView()
-        list_view(self.table, self.model, (124, 64, 140, 170, 330, 110, 84, 160, 44, 90))
+        list_view(self.table, self.model, WIDTHS)
         self.table.setSortingEnabled(True)
         header = self.table.horizontalHeader()
         header.setSortIndicator(
@@ -270,7 +280,8 @@ class LedgerPage(QWidget):
             self._reload_again = True
             return
         self._loading = True
-        self.count_label.setText("正在查询…")
+        if self._known_count() is None:
+            self.count_label.setText("正在查询…")
         services = self._context.services
 
         def load() -> tuple[list[int], tuple[date, date]]:
@@ -299,14 +310,46 @@ class LedgerPage(QWidget):
         more = len(ids) > FIRST_ROWS
         self._generation += 1
         self.model.set_ids(ids[:FIRST_ROWS], more)
-        if more:
-            self.count_label.setText(self._count_text(f"{FIRST_ROWS:,}+") + "（正在计数…）")
+        if self._from_top:
+            self._from_top = False
+            # Not where the last list was scrolled to: its row 120 showed as the new top.
+            self.table.scrollToTop()
+        known = self._known_count()
+        if known is not None and more:
+            self.count_label.setText(known)  # the same matches in another order
+        elif more:
+            self._counted = None
+            self.count_label.setText(self._count_text(f"{FIRST_ROWS:,} 件以上") + "（正在计数…）")
             self._count(self._generation)
         else:
-            self.count_label.setText(self._count_text(f"{len(ids):,}"))
+            self._counted = None
+            self.count_label.setText(self._count_text(f"{len(ids):,} 件"))
 
-    def _count_text(self, number: str) -> str:
-        return f"找到 {number} 件" if self.search.text().strip() else f"共 {number} 件"
+    def _count_text(self, quantity: str) -> str:
+        return f"找到 {quantity}" if self.search.text().strip() else f"共 {quantity}"
+
+    def _query_changed(self) -> None:
+        self._from_top = True
+        self.reload()
+
+    def _known_count(self) -> str | None:
+        """The label of the filter shown, if it was counted and no case changed since."""
+        if self._counted is not None and self._counted[0] == self.model.case_filter:
+            return self._counted[1]
+        return None
+
+    def _fit_columns(self) -> None:
+        """Narrow the columns toward LEAST when the table is narrower than WIDTHS (反映事项
+        stretches into the rest); room is kept for the vertical scrollbar either way."""
+        room = (
+            self.table.width()
+            - 2 * self.table.frameWidth()
+            - self.table.verticalScrollBar().sizeHint().width()
+        )
+        title = [key for key, _ in COLUMNS].index(SortKey.TITLE)
+        for column, width in enumerate(fitted_widths(WIDTHS, LEAST, room)):
+            if column != title:
+                self.table.setColumnWidth(column, width)
 
     def _count(self, generation: int) -> None:
         """The label's number for a query with more than the first window: counted on the
@@ -316,8 +359,12 @@ class LedgerPage(QWidget):
         def counted(number: int) -> None:
             if generation != self._generation:
                 return
-            shown = f"{number:,}" if number <= COUNT_CAP else f"{COUNT_CAP:,}+"
+            # A capped count stops at COUNT_CAP + 1; every case of the site is counted whole.
+            shown = (
+                f"{COUNT_CAP // 10_000} 万件以上" if number == COUNT_CAP + 1 else f"{number:,} 件"
+            )
             self.count_label.setText(self._count_text(shown))
+            self._counted = (case_filter, self.count_label.text())
 
         Query(
             self._context.runner, self, lambda: ledger.count(case_filter, cap=COUNT_CAP), counted
@@ -346,6 +393,8 @@ class LedgerPage(QWidget):
         show_error(self, exc)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key = event.key()
             plain = not (event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier)
@@ -401,6 +450,7 @@ class LedgerPage(QWidget):
         if changes.departments or changes.settings or changes.site:
             self._fill_reference_filters()
         if changes.cases:
+            self._counted = None  # the count may have changed too
             self.model.invalidate_rows()
             self.reload()
 

@@ -62,6 +62,18 @@ def list_view(
     return view
 
 
+def fitted_widths(preferred: Sequence[int], least: Sequence[int], room: int) -> list[int]:
+    """Column widths that fit ``room`` pixels: ``preferred`` when they do, else each narrowed
+    toward its ``least`` by the same share of the difference; never below ``least`` (then a
+    horizontal scrollbar remains)."""
+    total = sum(preferred)
+    slack = sum(p - q for p, q in zip(preferred, least, strict=True))
+    if total <= room or slack <= 0:
+        return list(preferred)
+    share = min(1.0, (total - room) / slack)
+    return [round(p - (p - q) * share) for p, q in zip(preferred, least, strict=True)]
+
+
 def selected_row(view: QTableView) -> int:
     """The selected row's number, -1 when none is selected."""
     rows = view.selectionModel().selectedRows()
