@@ -54,10 +54,12 @@ _UNFINISHED: Final = ", ".join(
     f"'{s.value}'"
     for s in (AssignmentState.DRAFT, AssignmentState.ISSUED, AssignmentState.RECEIVED)
 )
+# The rule, over one case's assignments: one has answered and none is still under way (SQLite
+# SQL, 0/1). The same aggregate settles a known case from all its assignments here and gives a
+# new case its flag from the file's.
+_ANSWERED_OF_ROWS: Final = f"max(state = {_RESPONDED}) AND NOT max(state IN ({_UNFINISHED}))"
 _ANSWERED: Final = (
-    "(EXISTS (SELECT 1 FROM main.assignments a WHERE a.case_id = cases.id "
-    f"AND a.state = {_RESPONDED}) AND NOT EXISTS (SELECT 1 FROM main.assignments a "
-    f"WHERE a.case_id = cases.id AND a.state IN ({_UNFINISHED})))"
+    f"coalesce((SELECT {_ANSWERED_OF_ROWS} FROM main.assignments a WHERE a.case_id = cases.id), 0)"
 )
 SETTLED_IN_BULK: Final = {
     "assignments": (
@@ -74,7 +76,7 @@ def answered_sent_sql(assignments: str) -> str:
     """Per case UUID, whether its departments have answered, as the ``assignments`` of a
     records file say (SQLite SQL; 0/1)."""
     return (
-        f"SELECT case_id, max(state = {_RESPONDED}) AND NOT max(state IN ({_UNFINISHED})) "
+        f"SELECT case_id, {_ANSWERED_OF_ROWS} "
         f"FROM {assignments} WHERE case_id IS NOT NULL GROUP BY case_id"
     )
 
