@@ -1,0 +1,177 @@
+"""A county's first upload into a full PostgreSQL city (issue 18: ≤ 10 s), timed again and again.
+
+Not a test; prints JSON like tests/bench.py. Reads a city that is already built on PostgreSQL
+(``--url``; ``--data-dir``, the city's keys) and already holds the county of ``--bundle``
+(imported once, e.g. into an empty city before fourteen more counties were cloned from it in
+SQL). Each run first takes that county out again — its rows in every synced table, its search
+text and the city's record of its bundles, through the program's own triggers, then
+``VACUUM ANALYZE`` as autovacuum would — so the city is one that has never seen it, then imports
+the bundle as the 数据交换 screen does (``SyncService.import_file``, off the UI thread there) and
+imports it again (≤ 2 s). Wall and CPU of this process; the server's share is the rest of the
+wall. With ``--log-ms N`` on a local server started by ``.ci/postgres-setup.sh`` (run as root),
+the statements over N ms are read back from the server's log, longest first.
+
+The city of 2026-12-07 (the database ``bbcs_imp_prof``, 1.5 million cases: the real 410221
+bundle imported into an empty city, then fourteen clones of it made in SQL with its cases,
+complainants, search text and assignments) is not built by this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from desktop_app.domain.vocabulary import Role  # noqa: E402
+from desktop_app.services.app import open_services  # noqa: E402
+from desktop_app.services.context import Actor  # noqa: E402
+
+# A county's rows, children first (their foreign keys point at the later ones).
+COUNTY_TABLES = (
+    "slips",
+    "case_events",
+    "referrals",
+    "meeting_items",
+    "attachments",
+    "assignments",
+    "cases",
+    "complainants",
+)
+ACTOR = Actor(None, "bench", "基准", Role.ADMIN)
+# References with no index of their own (the program never deletes a record): each row deleted
+# had its referrers looked for by a scan of 1.5 million (the assignments' for an hour). Indexed
+# for the take-out only, in its transaction.
+UNINDEXED_REFERENCES = (
+    ("assignments", "parent_id"),
+    ("cases", "linked_case_id"),
+    ("cases", "agent_id"),
+)
+
+
+def take_out(url: str, county: str) -> float:
+    """The county's rows and bundles out of the city; seconds taken."""
+    start = time.perf_counter()
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for number, (table, column) in enumerate(UNINDEXED_REFERENCES):
+                connection.exec_driver_sql(
+                    f"CREATE INDEX bbcs_bench_take_out_{number} ON {table} ({column})"
+                )
+            connection.execute(
+                text(
+                    "DELETE FROM case_search WHERE rowid IN "
+                    "(SELECT id FROM cases WHERE origin_site = :county)"
+                ),
+                {"county": county},
+            )
+            for table in COUNTY_TABLES:
+                connection.execute(
+                    text(f'DELETE FROM "{table}" WHERE origin_site = :county'), {"county": county}
+                )
+            connection.execute(
+                text("DELETE FROM bundles WHERE peer_code = :county"), {"county": county}
+            )
+            for number in range(len(UNINDEXED_REFERENCES)):
+                connection.exec_driver_sql(f"DROP INDEX bbcs_bench_take_out_{number}")
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+    finally:
+        engine.dispose()
+    return time.perf_counter() - start
+
+
+def _log_path() -> Path | None:
+    found = sorted(glob.glob("/var/log/postgresql/postgresql-*-main.log"))
+    return Path(found[-1]) if found else None
+
+
+def _set_log_ms(url: str, value: int | None) -> None:
+    """The bbcs role's log_min_duration_statement (as the postgres superuser, via runuser)."""
+    role = make_url(url).username or "bbcs"
+    setting = (
+        f"SET log_min_duration_statement = {value}"
+        if value is not None
+        else "RESET log_min_duration_statement"
+    )
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", "psql", "-qc", f"ALTER ROLE {role} {setting}"],
+        check=True,
+    )
+
+
+def _slow_statements(log: Path, start: int) -> list[tuple[float, str]]:
+    """(ms, the statement's first words) logged after byte ``start``, longest first."""
+    with log.open("rb") as file:
+        file.seek(start)
+        lines = file.read().decode("utf-8", "replace").splitlines()
+    found = []
+    for line in lines:
+        match = re.search(r"duration: ([0-9.]+) ms +(?:statement|execute [^:]*): (.*)", line)
+        if match:
+            found.append((float(match[1]), match[2][:100]))
+    return sorted(found, reverse=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True, help="the city's PostgreSQL URL")
+    parser.add_argument("--data-dir", required=True, type=Path, help="the city's data dir (keys)")
+    parser.add_argument("--bundle", required=True, type=Path, help="the county's data bundle")
+    parser.add_argument("--county", default="410221", help="the bundle's site code")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--log-ms", type=int, help="log and list statements over this (root)")
+    args = parser.parse_args()
+    log = _log_path() if args.log_ms is not None else None
+    if args.log_ms is not None:
+        _set_log_ms(args.url, args.log_ms)
+    try:
+        for run in range(1, args.runs + 1):
+            taken_out = take_out(args.url, args.county)
+            mark = log.stat().st_size if log is not None else 0
+            services = open_services(args.data_dir, db_url=args.url)
+            try:
+                load = Path("/proc/loadavg").read_text().split()[:3]
+                wall, cpu = time.perf_counter(), time.process_time()
+                report = services.sync.import_file(ACTOR, args.bundle)
+                first = (time.perf_counter() - wall, time.process_time() - cpu)
+                wall = time.perf_counter()
+                again = services.sync.import_file(ACTOR, args.bundle)
+                second = time.perf_counter() - wall
+            finally:
+                services.close()
+            result: dict[str, object] = {
+                "run": run,
+                "take_out_s": round(taken_out, 1),
+                "import_s": round(first[0], 2),
+                "import_cpu_s": round(first[1], 2),
+                "reimport_s": round(second, 2),
+                "refused": report.reason if report.refused else "",
+                "added": dict(report.added),
+                "reimport_added": again.totals()["added"],
+                "load_before": " ".join(load),
+            }
+            if log is not None:
+                result["slow_statements_ms"] = [
+                    [round(ms), words] for ms, words in _slow_statements(log, mark)[:15]
+                ]
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+    finally:
+        if args.log_ms is not None:
+            _set_log_ms(args.url, None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
