@@ -64,7 +64,7 @@ class LedgerPage(QWidget):
         self._reload_again = False
         self._generation = 0  # of the ids shown: later windows and counts of older ones drop
         self.model = CaseTableModel(context.services.ledger, self)
-        # A filter or an order the user asked for: shown from its first row (None: not asked).
+        # Whether the ids loading answer a filter or order the clerk asked for: shown from the top.
         self._from_top = False
         # The count shown for a filter, kept while only the order changes.
         self._counted: tuple[CaseFilter, str] | None = None
