@@ -397,8 +397,8 @@ def _import_twice(
 
 
 def measure_search(services: AppServices, raw: Any) -> dict[str, object]:
-    """The ledger's search (first 200, the page's first window of 1,001, every id, the count)
-    beside the raw-SQL floor: the statements of the 1,001 window replayed through sqlite3."""
+    """The ledger's search (first 200, the page's first window of LEDGER_WINDOW ids, every id,
+    the count) beside the raw-SQL floor: the window's statements replayed through sqlite3."""
     ledger = services.ledger
     results: dict[str, object] = {}
 
