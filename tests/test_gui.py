@@ -325,6 +325,21 @@ def test_bundled_font_draws_chinese(qtbot) -> None:
     assert all(metrics.inFontUcs4(ord(ch)) for ch in "办不成事监督窗口受理登记贰")
 
 
+def test_font_chain_ends_with_installed_rare_character_fonts() -> None:
+    """A name with an Extension B character (𠅤) is drawn from 宋体-ExtB where Windows has it."""
+    from desktop_app.ui.theme import font_families
+
+    windows = {"Microsoft YaHei UI", "SimSun", "SimSun-ExtB", "Arial"}
+    assert font_families(["Microsoft YaHei UI"], windows) == ["Microsoft YaHei UI", "SimSun-ExtB"]
+    eleven = windows | {"SimSun-ExtG"}
+    assert font_families(["SimSun"], eleven) == ["SimSun", "SimSun-ExtB", "SimSun-ExtG"]
+    assert font_families(["DejaVu Sans", "Droid Sans Fallback"], {"DejaVu Sans"}) == [
+        "DejaVu Sans",
+        "Droid Sans Fallback",
+    ]
+    assert font_families(["SimSun-ExtB"], windows) == ["SimSun-ExtB"]
+
+
 def test_main_window_status_bar_and_pages(window: MainWindow) -> None:
     assert "410221" in window.site_label.text()
     assert "张敏" in window.user_label.text()

@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 BUNDLED_FONT = "DroidSansFallbackFull.ttf"
 WINDOWS_UI_FONTS = ("Microsoft YaHei UI", "Microsoft YaHei", "SimSun")
+# Fonts with the rarer characters of names (CJK Extension B and later, e.g. 𠅤), put after the
+# UI font when installed: Windows' 宋体-ExtB (and Windows 11's ExtG), 花园明朝 on Linux.
+RARE_CHARACTER_FONTS = ("SimSun-ExtB", "SimSun-ExtG", "MingLiU-ExtB", "HanaMinB")
 
 RED = "#c0392b"
 YELLOW = "#b7950b"
@@ -75,11 +78,13 @@ def install_translations(app: QApplication) -> list[QTranslator]:
 def install_fonts(app: QApplication) -> str:
     """Use the system UI font on Windows; elsewhere the bundled CJK font, so Chinese renders
     even on a machine without Chinese fonts. Returns the family in use."""
+    installed = set(QFontDatabase.families())
     if sys.platform == "win32":
-        families = set(QFontDatabase.families())
         for family in WINDOWS_UI_FONTS:
-            if family in families:
-                app.setFont(QFont(family, 10))
+            if family in installed:
+                font = QFont(family, 10)
+                font.setFamilies(font_families([family], installed))
+                app.setFont(font)
                 return family
     path = resources_dir() / "fonts" / BUNDLED_FONT
     font_id = QFontDatabase.addApplicationFont(str(path))
@@ -89,10 +94,16 @@ def install_fonts(app: QApplication) -> str:
     family = QFontDatabase.applicationFontFamilies(font_id)[0]
     font = QFont(app.font())
     # Latin letters from the platform's sans font, Chinese from the bundled one.
-    font.setFamilies([app.font().family(), family])
+    font.setFamilies(font_families([app.font().family(), family], installed))
     font.setPointSize(10)
     app.setFont(font)
     return family
+
+
+def font_families(chosen: list[str], installed: set[str]) -> list[str]:
+    """The window's font chain: ``chosen``, then each installed font of rare characters (a
+    name in Extension B shows in 宋体-ExtB rather than as a box where the UI font lacks it)."""
+    return [*chosen, *(f for f in RARE_CHARACTER_FONTS if f in installed and f not in chosen)]
 
 
 def apply_style(app: QApplication) -> None:
