@@ -11,9 +11,8 @@ imports it again (≤ 2 s). Wall and CPU of this process; the server's share is 
 wall. With ``--log-ms N`` on a local server started by ``.ci/postgres-setup.sh`` (run as root),
 the statements over N ms are read back from the server's log, longest first.
 
-The city of 2026-12-07 (the database ``bbcs_imp_prof``, 1.5 million cases: the real 410221
-bundle imported into an empty city, then fourteen clones of it made in SQL with its cases,
-complainants, search text and assignments) is not built by this script.
+``python tasks.py bench --city`` (tests/bench_city.py) builds such a city and runs
+``import_once`` on it; this script runs it again and again, on that city or another.
 """
 
 from __future__ import annotations
@@ -124,6 +123,40 @@ def _slow_statements(log: Path, start: int) -> list[tuple[float, str]]:
     return sorted(found, reverse=True)
 
 
+def import_once(
+    url: str, data_dir: Path, bundle: Path, county: str, log: Path | None
+) -> dict[str, object]:
+    """Take ``county`` out of the city, import its ``bundle`` (the first upload), then again."""
+    taken_out = take_out(url, county)
+    mark = log.stat().st_size if log is not None else 0
+    services = open_services(data_dir, db_url=url)
+    try:
+        load = Path("/proc/loadavg").read_text().split()[:3]
+        wall, cpu = time.perf_counter(), time.process_time()
+        report = services.sync.import_file(ACTOR, bundle)
+        first = (time.perf_counter() - wall, time.process_time() - cpu)
+        wall = time.perf_counter()
+        again = services.sync.import_file(ACTOR, bundle)
+        second = time.perf_counter() - wall
+    finally:
+        services.close()
+    result: dict[str, object] = {
+        "take_out_s": round(taken_out, 1),
+        "import_s": round(first[0], 2),
+        "import_cpu_s": round(first[1], 2),
+        "reimport_s": round(second, 2),
+        "refused": report.reason if report.refused else "",
+        "added": dict(report.added),
+        "reimport_added": again.totals()["added"],
+        "load_before": " ".join(load),
+    }
+    if log is not None:
+        result["slow_statements_ms"] = [
+            [round(ms), words] for ms, words in _slow_statements(log, mark)[:15]
+        ]
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True, help="the city's PostgreSQL URL")
@@ -138,35 +171,8 @@ def main() -> int:
         _set_log_ms(args.url, args.log_ms)
     try:
         for run in range(1, args.runs + 1):
-            taken_out = take_out(args.url, args.county)
-            mark = log.stat().st_size if log is not None else 0
-            services = open_services(args.data_dir, db_url=args.url)
-            try:
-                load = Path("/proc/loadavg").read_text().split()[:3]
-                wall, cpu = time.perf_counter(), time.process_time()
-                report = services.sync.import_file(ACTOR, args.bundle)
-                first = (time.perf_counter() - wall, time.process_time() - cpu)
-                wall = time.perf_counter()
-                again = services.sync.import_file(ACTOR, args.bundle)
-                second = time.perf_counter() - wall
-            finally:
-                services.close()
-            result: dict[str, object] = {
-                "run": run,
-                "take_out_s": round(taken_out, 1),
-                "import_s": round(first[0], 2),
-                "import_cpu_s": round(first[1], 2),
-                "reimport_s": round(second, 2),
-                "refused": report.reason if report.refused else "",
-                "added": dict(report.added),
-                "reimport_added": again.totals()["added"],
-                "load_before": " ".join(load),
-            }
-            if log is not None:
-                result["slow_statements_ms"] = [
-                    [round(ms), words] for ms, words in _slow_statements(log, mark)[:15]
-                ]
-            print(json.dumps(result, ensure_ascii=False), flush=True)
+            result = import_once(args.url, args.data_dir, args.bundle, args.county, log)
+            print(json.dumps({"run": run, **result}, ensure_ascii=False), flush=True)
     finally:
         if args.log_ms is not None:
             _set_log_ms(args.url, None)

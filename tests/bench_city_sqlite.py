@@ -5,7 +5,7 @@ cloning idea it reuses. Built once under ``.bench/city-sqlite`` and kept:
 
 1. ``template``: an empty city (410200, the keys of ``.bench/exchange/city``) into which the real
    bundle of 杞县 (410221, 100,000 cases, ``.bench/exchange/usb``) is imported — what any county
-   looks like inside a city (kept: ``--postgres`` clones it too).
+   looks like inside a city.
 2. ``city14``: a fresh city with fourteen counties (4199 01–14) cloned from the template in SQL
    (``ATTACH``, ``INSERT … SELECT`` with new ids, UUIDs, case numbers and site codes: departments,
    complainants, cases, assignments, slips, case events and search text). Each county is trusted
@@ -21,20 +21,16 @@ cloning idea it reuses. Built once under ``.bench/city-sqlite`` and kept:
 Disk: ``city`` 10.9 GB, ``city14`` 10.2 GB, ``template`` 0.75 GB (~22 GB in all). A schema
 newer than the kept databases' is upgraded by the bench without bbcs's backup copy (11 GB).
 
-``--postgres`` (the same 14 counties by COPY into a PostgreSQL database, then the 15th county's
-import into a copy) has not yet been run end to end: one county's COPY was tried (~1.2 GB of
-database per county, so ~17 GB for fourteen — more than the shared machine had free).
-
 Then the ledger, calendar, dashboard and a case's dialog (``bench_city.measure_ledger``) and the
 ledger's search, each beside its raw-SQL floor (the statements bbcs sent, replayed straight
-through sqlite3). No ANALYZE is run: the program never runs one, so neither does the bench.
+through sqlite3), and a year's bulletin for the whole city (tests/bench_city_bulletin.py, the
+city opened read-only). No ANALYZE is run: the program never runs one, so neither does the
+bench.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import dataclasses
 import functools
 import json
 import os
@@ -48,119 +44,47 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from desktop_app.domain.vocabulary import Role, SiteLevel  # noqa: E402
 from desktop_app.services import integrity  # noqa: E402
 from desktop_app.services.app import AppServices, open_services  # noqa: E402
-from desktop_app.services.context import Actor  # noqa: E402
 from desktop_app.services.exchange import merge_bulk, records_file  # noqa: E402
 from desktop_app.services.ledger import CaseFilter  # noqa: E402
 from desktop_app.storage import database  # noqa: E402
 from desktop_app.storage.database import Database  # noqa: E402
+from tests import bench_city_bulletin  # noqa: E402
 from tests.bench_city import (  # noqa: E402
+    ACTOR,
     CASES_PER_COUNTY,
+    CLONED,
     COUNTIES,
-    ID_STRIDE,
     LEDGER_COUNT_CAP,
     LEDGER_WINDOW,
     PAGE,
     QUERIES,
     SEARCH_BUDGET_MS,
     Captured,
+    bundle_copy,
+    clone_expressions,
+    clone_values,
+    county_code,
+    county_identity,
     ledger_verdicts,
     measure_ledger,
     median_ms,
+    new_city,
     replay,
-    server_url,
+    trust_county,
 )
 
-EXCHANGE = ROOT / ".bench" / "exchange"
-CITY_KEYS = EXCHANGE / "city" / "keys"  # the bundle is sealed to this city's key
-COUNTY_IDENTITY = EXCHANGE / "410221.json"
-SOURCE_CODE = "410221"
-SOURCE_PREFIX = "杞县-"
-ADMIN_PASSWORD = "Admin12345"
-IMPORT_BUDGET_S = 10
-REIMPORT_BUDGET_S = 2
-ACTOR = Actor(None, "admin", "管理员", Role.ADMIN)
 CACHE_MIB = 0  # --cache-mib: the most page cache the merge's connection gets (bbcs: 24 MB)
-
-# Per cloned table: the columns given new values (SQL over the template's row; {shift}, {code},
-# {uuid} filled in per county). Every other column is copied as it is.
-_SHIFTED = "{column} + {shift}"
-CLONED: dict[str, dict[str, str]] = {
-    "departments": {"id": _SHIFTED},
-    "complainants": {"id": _SHIFTED},
-    "cases": {
-        "id": _SHIFTED,
-        "number": "'{prefix}' || substr(number, instr(number, '-') + 1)",
-        "complainant_id": _SHIFTED,
-        "agent_id": _SHIFTED,
-        "linked_case_id": _SHIFTED,
-        "stuck_department_id": _SHIFTED,
-    },
-    "assignments": {
-        "id": _SHIFTED,
-        "case_id": _SHIFTED,
-        "department_id": _SHIFTED,
-        "parent_id": _SHIFTED,
-    },
-    "slips": {"id": _SHIFTED, "assignment_id": _SHIFTED},
-    "case_events": {"id": _SHIFTED, "case_id": _SHIFTED},
-}
-# In every cloned table that has them.
-_EVERY_TABLE = {
-    "uuid": "'{uuid_mark}' || substr(uuid, 4)",  # 'k': no generated UUID has it
-    "site_code": "CASE site_code WHEN '{source}' THEN '{code}' ELSE site_code END",
-    "origin_site": "CASE origin_site WHEN '{source}' THEN '{code}' ELSE origin_site END",
-}
-
-
-def county_code(county: int) -> str:
-    """As tests/bench_city.py names its clones: 4199 01 … 4199 14."""
-    return f"4199{county:02d}"
 
 
 def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def _raw_key(public: Any) -> str:
-    raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def new_city(data_dir: Path, db_url: str | None = None) -> AppServices:
-    """An empty city 410200 with the keys the 410221 bundle was sealed to."""
-    shutil.rmtree(data_dir, ignore_errors=True)
-    shutil.copytree(CITY_KEYS, data_dir / "keys")
-    (data_dir / "keys" / integrity.ANCHOR_FILE).unlink(missing_ok=True)  # another database's
-    city = open_services(data_dir, db_url=db_url)
-    city.site.init_site(
-        code="410200",
-        name="开封市办不成事监督窗口",
-        short_name="开封",
-        level=SiteLevel.CITY,
-        admin_password=ADMIN_PASSWORD,
-    )
-    # The data key came with the copied keys, so the open did not anchor the audit log as a
-    # first open does: anchor the new city's chain as it stands (what a restore does).
-    problems = integrity.reanchor(city.db, city.data_key, city.layout.keys)
-    assert not problems, problems
-    return city
-
-
-def trust_county(city: AppServices) -> None:
-    city.sync.trust(ACTOR, city.sync.read_identity(COUNTY_IDENTITY), replace=True)
 
 
 def case_count(data_dir: Path) -> int:
@@ -176,17 +100,6 @@ def case_count(data_dir: Path) -> int:
         connection.close()
 
 
-def _bundle_copy(folder: Path) -> Path:
-    """The real 410221 bundle, copied so the acknowledgement lands beside the copy."""
-    original = next((EXCHANGE / "usb").glob("*.bbcs"))
-    usb = folder / "usb"
-    usb.mkdir(parents=True, exist_ok=True)
-    copy = usb / original.name
-    if not copy.exists():
-        shutil.copy2(original, copy)
-    return copy
-
-
 def build_template(folder: Path) -> Path:
     """A city holding the real 410221 county, imported: the rows every clone copies."""
     template = folder / "template"
@@ -196,7 +109,7 @@ def build_template(folder: Path) -> Path:
     city = new_city(template)
     try:
         trust_county(city)
-        city.sync.import_file(ACTOR, _bundle_copy(folder))
+        city.sync.import_file(ACTOR, bundle_copy(folder))
     finally:
         city.close()
     return template
@@ -224,36 +137,16 @@ def _columns(connection: Any, table: str) -> list[str]:
     return [row[1] for row in connection.exec_driver_sql(f"PRAGMA main.table_info({table})")]
 
 
-def _clone_values(county: int) -> dict[str, object]:
-    return {
-        "shift": county * ID_STRIDE,
-        "code": county_code(county),
-        "source": SOURCE_CODE,
-        "prefix": f"县{county:02d}-",
-        "uuid_mark": f"k{county:02d}",
-    }
-
-
-def _clone_expressions(table: str, columns: list[str], values: dict[str, object]) -> list[str]:
-    """SQL (SQLite) for each of ``columns`` of a cloned row of ``table``."""
-    replaced = CLONED[table]
-    expressions = []
-    for name in columns:
-        template = replaced.get(name, _EVERY_TABLE.get(name))
-        expressions.append(template.format(column=name, **values) if template else f'"{name}"')
-    return expressions
-
-
 def clone_county(city: AppServices, county: int) -> None:
     """County ``county`` (1–14) as a copy of the template's 410221, in one digested write."""
-    values = _clone_values(county)
+    values = clone_values(county, position="instr")
     with city.db.write() as session:
         integrity.watch_new_rows(session)  # every digested row added below: sealed at commit
         connection = session.connection()
         for table in CLONED:
             columns = _columns(connection, table)
             names = ", ".join(f'"{c}"' for c in columns)
-            expressions = ", ".join(_clone_expressions(table, columns, values))
+            expressions = ", ".join(clone_expressions(table, columns, values))
             connection.exec_driver_sql(
                 f"INSERT INTO main.{table} ({names}) "
                 f"SELECT {expressions} FROM template.{table} ORDER BY id"
@@ -262,18 +155,6 @@ def clone_county(city: AppServices, county: int) -> None:
             f"INSERT INTO main.case_search (rowid, body) "
             f"SELECT rowid + {values['shift']}, body FROM template.case_search"
         )
-
-
-def county_identity(city: AppServices, county: int) -> Any:
-    """410221's identity under the clone's code and name, with fresh keys of its own."""
-    source = city.sync.read_identity(COUNTY_IDENTITY)
-    return dataclasses.replace(
-        source,
-        site_code=county_code(county),
-        site_name=f"第{county:02d}县办不成事监督窗口",
-        signing_public_key=_raw_key(Ed25519PrivateKey.generate().public_key()),
-        encryption_public_key=_raw_key(X25519PrivateKey.generate().public_key()),
-    )
 
 
 def build_city14(folder: Path) -> dict[str, object]:
@@ -361,7 +242,7 @@ def import_15th(folder: Path) -> dict[str, object]:
     upgrade_without_backup(city_dir)
     os.sync()  # the copy's 10 GB written back before the import is timed, not during it
     results: dict[str, object] = {"copy_city14_s": round(time.perf_counter() - start, 1)}
-    results.update(_import_twice(city_dir, None, "", _bundle_copy(folder)))
+    results.update(_import_twice(city_dir, None, "", bundle_copy(folder)))
     return results
 
 
@@ -462,142 +343,6 @@ def measure_city(city_dir: Path) -> dict[str, object]:
     }
 
 
-# --postgres: the same 14-county city on the PostgreSQL server, for the 15th county's import.
-PG_DATABASE = "bbcs_city_import_bench"  # the 14 counties, kept
-PG_COPY = "bbcs_city_import_bench_15"  # a copy the 15th is imported into, dropped after
-
-
-def _pg_admin(server: URL, statements: list[str]) -> None:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            for statement in statements:
-                connection.exec_driver_sql(statement)
-    finally:
-        admin.dispose()
-
-
-def _pg_case_count(url: URL) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return int(connection.scalar(text("SELECT count(*) FROM cases")) or 0)
-    except SQLAlchemyError:
-        return 0
-    finally:
-        engine.dispose()
-
-
-def pg_clone_county(city: AppServices, source: sqlite3.Connection, county: int) -> None:
-    """County ``county`` from the SQLite template, by COPY, in one write. Not digested: sealing
-    ~400,000 rows per county through ``integrity.seal_added`` took ~5 minutes a county on the
-    busy machine (an UPDATE of every row under the tables' many indexes); the import of the
-    15th county neither reads nor checks the other counties' digests, so the PostgreSQL city
-    is an import bench only (``bbcs check`` would call its clones tampered)."""
-    values = _clone_values(county)
-    with city.db.write() as session:
-        connection = session.connection()
-        raw = connection.connection.driver_connection
-        assert raw is not None
-        for table in [*CLONED, "case_search"]:
-            if table == "case_search":
-                names, select_sql = "rowid, body", "SELECT rowid + {shift}, body".format(**values)
-            else:
-                columns = [
-                    row[0]
-                    for row in connection.execute(
-                        text(
-                            "SELECT column_name FROM information_schema.columns WHERE "
-                            "table_schema = current_schema() AND table_name = :t "
-                            "ORDER BY ordinal_position"
-                        ),
-                        {"t": table},
-                    )
-                ]
-                names = ", ".join(f'"{c}"' for c in columns)
-                select_sql = "SELECT " + ", ".join(_clone_expressions(table, columns, values))
-            start = time.perf_counter()
-            rows = source.execute(f"{select_sql} FROM {table} ORDER BY rowid")
-            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            _log(f"  {table}: {time.perf_counter() - start:.1f} s")
-
-
-def pg_build_city14(server: URL, folder: Path) -> dict[str, object]:
-    """The 14 cloned counties on PostgreSQL (database ``PG_DATABASE``), unless already built."""
-    url = server.set(database=PG_DATABASE)
-    wanted = (COUNTIES - 1) * CASES_PER_COUNTY
-    if _pg_case_count(url) == wanted:
-        return {}
-    start, cpu = time.perf_counter(), time.process_time()
-    _pg_admin(
-        server,
-        [
-            f"DROP DATABASE IF EXISTS {PG_DATABASE}",
-            f"CREATE DATABASE {PG_DATABASE} ENCODING 'UTF8' TEMPLATE template0 "
-            "LC_COLLATE 'C' LC_CTYPE 'C'",
-        ],
-    )
-    template = build_template(folder)
-    source = sqlite3.connect(f"file:{template / 'bbcs.db'}?mode=ro", uri=True)
-    city = new_city(folder / "pg" / "data", url.render_as_string(False))
-    try:
-        for county in range(1, COUNTIES):
-            city.sync.trust(ACTOR, county_identity(city, county))
-            pg_clone_county(city, source, county)
-            _log(f"pg city14: county {county} of {COUNTIES - 1} cloned")
-        with city.db.write() as session:
-            for table in CLONED:
-                session.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT max(id) FROM {table}))"
-                    )
-                )
-    finally:
-        city.close()
-        source.close()
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")  # as autovacuum would have by then
-    finally:
-        engine.dispose()
-    assert _pg_case_count(url) == wanted
-    return {
-        "pg_city14_build_s": round(time.perf_counter() - start, 1),
-        "pg_city14_build_cpu_s": round(time.process_time() - cpu, 1),
-    }
-
-
-def pg_import_15th(server: URL, folder: Path) -> dict[str, object]:
-    """A copy of the PostgreSQL city14 (CREATE DATABASE … TEMPLATE), the real 410221 bundle
-    imported into it and again; the copy is dropped after."""
-    start = time.perf_counter()
-    _pg_admin(
-        server,
-        [f"DROP DATABASE IF EXISTS {PG_COPY}", f"CREATE DATABASE {PG_COPY} TEMPLATE {PG_DATABASE}"],
-    )
-    data_dir = folder / "pg" / "data-15"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    shutil.copytree(folder / "pg" / "data", data_dir)  # the keys: the anchor moves on import
-    results: dict[str, object] = {"pg_copy_city14_s": round(time.perf_counter() - start, 1)}
-    try:
-        results.update(
-            _import_twice(
-                data_dir,
-                server.set(database=PG_COPY).render_as_string(False),
-                "pg_",
-                _bundle_copy(folder),
-            )
-        )
-    finally:
-        _pg_admin(server, [f"DROP DATABASE IF EXISTS {PG_COPY}"])
-        shutil.rmtree(data_dir, ignore_errors=True)
-    return results
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folder", default=str(ROOT / ".bench" / "city-sqlite"))
@@ -607,13 +352,7 @@ def main() -> int:
         help="copy city14 and import the 15th county again even if the city is built",
     )
     parser.add_argument("--no-measure", action="store_true", help="build only")
-    parser.add_argument(
-        "--postgres",
-        action="store_true",
-        help="instead: the 14 counties on the PostgreSQL server of BBCS_TEST_PG_URL (database "
-        f"{PG_DATABASE}, kept) and the 15th county's import into a copy of it",
-    )
-    parser.add_argument("--server", help="PostgreSQL URL (default: BBCS_TEST_PG_URL)")
+    parser.add_argument("--year", type=int, default=2026, help="the bulletin's year")
     parser.add_argument(
         "--cache-mib",
         type=int,
@@ -630,13 +369,6 @@ def main() -> int:
         "started": started,
         "load_average": os.getloadavg(),
     }
-    if args.postgres:
-        server = server_url(args.server)
-        results.update(pg_build_city14(server, folder))
-        results.update(pg_import_15th(server, folder))
-        results["load_average_after"] = os.getloadavg()
-        print(json.dumps(results, ensure_ascii=False, indent=2))
-        return 0
     results.update(build_city14(folder))
     if args.reimport or case_count(folder / "city") != COUNTIES * CASES_PER_COUNTY:
         results.update(import_15th(folder))
@@ -645,6 +377,11 @@ def main() -> int:
     results["city14_db_mb"] = round((folder / "city14" / "bbcs.db").stat().st_size / 1e6)
     if not args.no_measure:
         results.update(measure_city(folder / "city"))
+        _log("the year's bulletin for the whole city, three times …")
+        city_dir = folder / "city"
+        results["bulletin"] = bench_city_bulletin.measure(
+            f"sqlite:///{city_dir / 'bbcs.db'}", city_dir, args.year, 3
+        )
     results["load_average_after"] = os.getloadavg()
     print(json.dumps(results, ensure_ascii=False, indent=2))
     return 0
