@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from desktop_app.domain.name_order import name_key
 from desktop_app.domain.vocabulary import CaseStatus, Channel, Outcome, ReplyMethod, VisitGrade
 from desktop_app.errors import ValidationFailed
 from desktop_app.services.app import AppServices
@@ -388,7 +389,7 @@ def _sort_value(row: CaseRow, key: SortKey) -> Any:
     values: dict[SortKey, Any] = {
         SortKey.NUMBER: row.number,
         SortKey.RECEIVED: row.received_at,
-        SortKey.COMPLAINANT: row.complainant_name,
+        SortKey.COMPLAINANT: name_key(row.complainant_name),  # by pinyin
         SortKey.TITLE: row.title,
         SortKey.STATUS: row.status.value,
         SortKey.AREA: row.area,

@@ -96,9 +96,10 @@ DIGESTED: Final = {
     "meetings": "meeting",
     "meeting_items": "meeting_item",
 }
-# Not covered: the digest itself, the export generation a bulk UPDATE stamps at export, and a
-# case's departments_answered, which triggers derive from its (signed) assignments (0020).
-UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq", "departments_answered"})
+# Not covered: the digest itself, the export generation a bulk UPDATE stamps at export, a
+# case's departments_answered, which triggers derive from its (signed) assignments (0020), and
+# a complainant's name_key, made from the (signed) name (0024).
+UNSIGNED_COLUMNS: Final = frozenset({"digest", "change_seq", "departments_answered", "name_key"})
 # Columns added to a digested table after the release that first digested records (schema
 # 0011, digest format 1): formats 1 and 2 do not cover them — a format-1 digest of a site that
 # upgrades was made without them — and format 3 signs them after the others, in this order,

@@ -946,7 +946,8 @@ def _order(sort: SortKey, descending: bool, *, sqlite: bool = True, walk: bool =
     if sort is SortKey.NUMBER:
         return [direction(Case.year), direction(Case.seq), tie_break]
     if sort is SortKey.COMPLAINANT:  # the query joins the complainant (``LedgerService.ids``)
-        return [direction(Complainant.name, is_text=True), tie_break]
+        # By pinyin (domain/name_order.py), through ix_ledger_complainant_name_key (0024).
+        return [direction(Complainant.name_key, is_text=True), tie_break]
     if sort is SortKey.DEPARTMENT:
         department = (
             select(Department.name)

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Text, cast, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from desktop_app.domain.name_order import name_key
 from desktop_app.domain.settings import DATA_KEY_FINGERPRINT, SEALED_AT_REST
 from desktop_app.domain.validation import mask_id_number, mask_phone, normalize_id_number
 from desktop_app.errors import UserError
@@ -184,6 +185,8 @@ class Sealer:
             clear_id = self.open(out["id_number_sealed"] or "", ID_COLUMN)
             clear_phone = self.open(out["phone_sealed"] or "", PHONE_COLUMN)
             out.update(self.complainant_columns(clear_id, clear_phone))
+        if table == "complainants" and isinstance(out.get("name"), str):
+            out["name_key"] = name_key(out["name"])  # never sent: made where the row lands
         elif table == "slips" and isinstance(out.get("content"), dict):
             out["content"] = self.seal_content(self.open_content(out["content"]))
         return out
@@ -230,6 +233,7 @@ _OPEN_FUNCTION: Final = "bbcs_open_sealed"
 
 _SEAL_FUNCTION: Final = "bbcs_seal"
 _LOOKUP_FUNCTION: Final = "bbcs_lookup"
+_NAME_KEY_FUNCTION: Final = "bbcs_name_key"
 
 
 def register_functions(session: Session, sealer: Sealer) -> None:
@@ -262,6 +266,12 @@ def register_on(raw: sqlite3.Connection, sealer: Sealer) -> None:
         lambda value, column: sealer.open(value, column) if isinstance(value, str) else value,
         deterministic=True,
     )
+    raw.create_function(
+        _NAME_KEY_FUNCTION,
+        1,
+        lambda name: name_key(name) if isinstance(name, str) else "",
+        deterministic=True,
+    )
 
 
 def _paper_sql(expression: str, function: str) -> str:
@@ -287,12 +297,14 @@ def sealed_sql(table: str, column: str, expression: str) -> str:
 
 def derived_sql(table: str, row: str) -> list[tuple[str, str]]:
     """The columns made here from a bundle's row ``row`` (its alias), with their SQL: the
-    keyed hashes of a complainant's numbers (never sent: each site keys its own)."""
+    keyed hashes of a complainant's numbers (never sent: each site keys its own) and its
+    name's sort key (``Sealer.sealed_values`` makes the same in Python)."""
     if table != "complainants":
         return []
     return [
         ("id_lookup", f"{_LOOKUP_FUNCTION}('id', {row}.\"id_number_sealed\")"),
         ("phone_lookup", f"{_LOOKUP_FUNCTION}('phone', {row}.\"phone_sealed\")"),
+        ("name_key", f'{_NAME_KEY_FUNCTION}({row}."name")'),
     ]
 
 

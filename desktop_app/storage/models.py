@@ -27,8 +27,16 @@ from sqlalchemy import (
     inspect,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    validates,
+)
 
+from desktop_app.domain.name_order import name_key
 from desktop_app.domain.settings import EXPORT_GENERATION
 
 
@@ -156,6 +164,14 @@ class Complainant(Exported, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(100))
+    # The name's place in lists, by pinyin (domain/name_order.py): set with the name here and by
+    # an insert that leaves it out; a bundle's rows get theirs where they land (sealing.py
+    # ``derived_sql``, ``Sealer.sealed_values``). Not signed: derived from the signed name.
+    name_key: Mapped[str] = mapped_column(
+        Text,
+        default=lambda context: name_key(context.get_current_parameters().get("name", "")),
+        server_default="",
+    )
     # ID and phone sealed at rest (services/sealing.py): ciphertext under the data key outside
     # the database, a keyed hash of each for exact-match lookups, a phone's last four in clear.
     id_number_sealed: Mapped[str] = mapped_column(Text, default="")
@@ -170,6 +186,11 @@ class Complainant(Exported, Base):
     # a recorded reason.
     id_override_reason: Mapped[str] = mapped_column(String(200), default="")
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
 
 
 class Case(Exported, Base):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
+from desktop_app.domain.name_order import name_key
 from desktop_app.storage.models import Base, Case, CaseEvent, Complainant
 
 if TYPE_CHECKING:
@@ -31,13 +32,14 @@ COMPLAINANT_COLUMNS = (
     "id", "uuid", "version", "kind", "name", "id_number", "credit_code", "contact_person",
     "phone", "address", "id_override_reason",
 )  # fmt: skip
-# As stored: the ID and phone sealed (services/sealing.py) by RowWriter.
+# As stored: the ID and phone sealed (services/sealing.py) by RowWriter, the name's sort key.
 STORED_COMPLAINANT_COLUMNS = (
     *(c for c in COMPLAINANT_COLUMNS if c not in ("id_number", "phone")),
-    "id_number_sealed", "id_lookup", "phone_sealed", "phone_lookup", "phone_last4",
+    "id_number_sealed", "id_lookup", "phone_sealed", "phone_lookup", "phone_last4", "name_key",
 )  # fmt: skip
 _ID_AT = COMPLAINANT_COLUMNS.index("id_number")
 _PHONE_AT = COMPLAINANT_COLUMNS.index("phone")
+_NAME_AT = COMPLAINANT_COLUMNS.index("name")
 CASE_COLUMNS = (
     "id", "uuid", "version", "site_code", "year", "seq", "number", "complainant_id", "title",
     "description", "area", "channel", "stuck_at", "stuck_department_id", "visits_count",
@@ -146,7 +148,7 @@ class RowWriter:
         for row in rows.complainants:
             kept = tuple(v for i, v in enumerate(row) if i not in (_ID_AT, _PHONE_AT))
             sealed = sealer.complainant_columns(row[_ID_AT], row[_PHONE_AT])
-            out.append(kept + tuple(sealed.values()))
+            out.append((*kept, *sealed.values(), name_key(row[_NAME_AT])))
         return out
 
     def write(self, rows: Rows) -> None:

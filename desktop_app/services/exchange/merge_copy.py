@@ -433,7 +433,7 @@ def _derived_columns(table: str, columns: list[str]) -> list[str]:
     sent: each site keys its own lookups)."""
     if table != "complainants":
         return []
-    return [c for c in ("id_lookup", "phone_lookup", "phone_last4") if c not in columns]
+    return [c for c in ("id_lookup", "phone_lookup", "phone_last4", "name_key") if c not in columns]
 
 
 def _apply(convert: Callable[[Any], Any], value: Any) -> Any:

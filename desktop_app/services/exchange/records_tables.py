@@ -47,8 +47,9 @@ class TableSpec:
 
 DATA_TABLES: Final = (
     TableSpec("departments", owner_column="site_code"),
-    # The keyed hashes are the sender's: the receiver makes its own (services/sealing.py).
-    TableSpec("complainants", dropped=("id_lookup", "phone_lookup")),
+    # The keyed hashes are the sender's: the receiver makes its own (services/sealing.py), and
+    # the name's sort key with them.
+    TableSpec("complainants", dropped=("id_lookup", "phone_lookup", "name_key")),
     TableSpec(
         "issue_classes", refs={"owner_department_id": "departments"}, owner_column="site_code"
     ),
