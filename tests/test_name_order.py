@@ -32,26 +32,43 @@ from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 
 def test_common_names_sort_by_pinyin() -> None:
-    names = ["张伟", "白雪", "安然", "陈静", "王芳", "汪洋", "李娜", "郑州某公司"]
+    names = ["张伟", "白雪", "安然", "陈静", "王芳", "汪洋", "李娜", "郑州某公司", "杞县鑫运公司"]
     assert sorted(names, key=name_key) == [
-        "安然", "白雪", "陈静", "李娜", "汪洋", "王芳", "张伟", "郑州某公司"
+        "安然", "白雪", "陈静", "李娜", "杞县鑫运公司", "王芳", "汪洋", "张伟", "郑州某公司"
     ]  # fmt: skip
-    assert sorted(names) != sorted(names, key=name_key)  # code points put 张 before 白
+    # Code points put 张 before 白 and 陈, GB 2312's bytes 杞 (second level) after 郑.
+    assert sorted(names)[:2] == ["安然", "张伟"]
+    assert sorted(names, key=lambda n: n.encode("gb18030"))[-1] == "杞县鑫运公司"
 
 
-def test_latin_first_rare_characters_after_every_common_one() -> None:
-    """Latin letters and digits lead; GB 2312's second level (蒯) follows its first; GBK's and
-    GB18030's additions (堃, Extension B 𠅤) and full-width punctuation come after both."""
-    names = ["𠅤明", "蒯明", "张堃", "张三", "ABC公司", "12345", "王（河南）公司", "王五"]
+def test_the_same_pinyin_by_character_then_shorter_first() -> None:
+    assert sorted(["汪洋", "王芳", "王五", "王", "王芳芳"], key=name_key) == [
+        "王", "王芳", "王芳芳", "王五", "汪洋"
+    ]  # fmt: skip
+
+
+def test_surnames_read_as_surnames() -> None:
+    """曾 is céng in most words but Zēng as a surname: 曾小明 sorts among the z's."""
+    assert sorted(["曾小明", "岑明", "张明"], key=name_key) == ["岑明", "曾小明", "张明"]
+    assert name_key("曾").startswith("zeng ")
+    assert name_key("未曾").startswith("wei ceng ")  # only the first character is a surname
+
+
+def test_latin_words_and_numbers_sort_with_the_syllables_rare_characters_last() -> None:
+    """A Latin word or a number stands for itself ('ABC公司' among the a's, 'Zhang Wei' beside
+    张伟); a character without a reading (Extension B 𠅤) comes after every syllable; the
+    full-width brackets of an enterprise's name read as ASCII ones."""
+    names = ["𠅤明", "张伟", "Zhang Wei", "ABC公司", "12345", "安然", "王五", "王（河南）公司"]
     assert sorted(names, key=name_key) == [
-        "12345", "ABC公司", "王五", "王（河南）公司", "张三", "张堃", "蒯明", "𠅤明"
+        "12345", "ABC公司", "安然", "王（河南）公司", "王五", "Zhang Wei", "张伟", "𠅤明"
     ]  # fmt: skip
 
 
 def test_every_name_has_a_key() -> None:
-    assert name_key("") == ""
+    assert name_key("") == " !"
     assert name_key("王\ud800芳")  # a lone surrogate (refused at intake) still gets a key
-    assert name_key("张三") == "d5c5c8fd"  # the GB18030 bytes: text order is byte order
+    assert name_key("张三") == "zhang san !d5c5c8fd"  # the tie-break: its GB18030 bytes
+    assert name_key("堃").startswith("kun ")  # GBK's additions have readings too
 
 
 def _keys(services: AppServices) -> dict[str, str]:

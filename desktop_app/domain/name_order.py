@@ -1,33 +1,53 @@
 """The order of complainants' names in lists (反映人): by pinyin, as a Chinese office expects.
 
-A name's sort key is its GB18030 bytes, in hex so that text order is byte order on both engines.
-The 3,755 characters of GB 2312's first level — nearly every surname and the common characters
-of given names — are in pinyin order there (then by strokes within one reading), as in the usual
-``ORDER BY CONVERT(name USING gbk)`` of Chinese systems; its second level follows, by radical
-and strokes. Latin letters and digits come first; any other character (GBK's and GB18030's
-additions such as 堃, Extension B such as 𠅤, punctuation) is put after every GB 2312 character.
-Code point order, which SQLite and PostgreSQL's C collation use for the name itself, put 张
-before 白 and 陈.
+A name's sort key (``complainants.name_key``) is the pinyin of its characters, a syllable each
+without tones (domain/pinyin_readings.py: pypinyin's commonest reading; the first character
+read as a surname where the two differ, 曾 zeng, 单 shan), separated by spaces; then ``!`` and
+the name's GB18030 bytes in hex, which order names of the same pinyin by their characters
+(strokes, within GB 2312's first level). A Latin word or a number, lower-cased, stands for
+itself, so 'ABC公司' sorts among the a's and 'Zhang Wei' beside 张伟, as Excel's pinyin sort
+puts them; a character with no reading (Extension B such as 𠅤, punctuation beyond ASCII) is
+``~`` and its code, after every syllable; spaces are left out. Text order is byte order on
+both engines (PostgreSQL compares the key in the C collation). Code point order, the name's
+own, put 张 before 白 and 陈.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from typing import Final
 
-SORT_ENCODING: Final = "gb18030"  # covers all of Unicode, so every name has a key
-# ASCII, or a GB 2312 character of either level (lead byte B0–F7, trail A1–FE).
-_PLAIN: Final = re.compile(rb"(?:[\x00-\x7f]|[\xb0-\xf7][\xa1-\xfe])*")
-_AFTER: Final = "ff"  # before another character's bytes: after every GB 2312 one
+from desktop_app.domain.pinyin_readings import reading
+
+SORT_ENCODING: Final = "gb18030"  # covers all of Unicode: every name has its tie-break
+# Surnames read otherwise than the character's commonest reading (百家姓), for a name's first
+# character.
+SURNAME_READINGS: Final = {
+    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "朴": "piao", "区": "ou",
+    "查": "zha", "盖": "ge", "乐": "yue", "缪": "miao", "覃": "qin", "翟": "zhai",
+    "秘": "bi", "种": "chong", "员": "yun", "繁": "po", "宓": "fu", "折": "she",
+    "长": "chang", "重": "chong", "隗": "wei", "都": "du",
+}  # fmt: skip
+_NO_READING: Final = "~"  # after "z"
+_WORDS: Final = re.compile(r"[0-9A-Za-z]+|\S")  # a Latin word or a number is one; no spaces
 
 
 def name_key(name: str) -> str:
-    """The key names are sorted by (``complainants.name_key``)."""
-    encoded = name.encode(SORT_ENCODING, errors="replace")
-    if _PLAIN.fullmatch(encoded):
-        return encoded.hex()
-    parts = []
-    for character in name:
-        one = character.encode(SORT_ENCODING, errors="replace")
-        parts.append(one.hex() if _PLAIN.fullmatch(one) else _AFTER + one.hex())
-    return "".join(parts)
+    """The key names are sorted by."""
+    plain = name if unicodedata.is_normalized("NFKC", name) else unicodedata.normalize("NFKC", name)
+    syllables = list(map(_said, _WORDS.findall(plain)))
+    if plain and plain[0] in SURNAME_READINGS:
+        syllables[0] = SURNAME_READINGS[plain[0]]
+    return " ".join(syllables) + " !" + name.encode(SORT_ENCODING, errors="replace").hex()
+
+
+def _said(word: str) -> str:
+    return word.lower() if word.isascii() else _said_character(word)
+
+
+@functools.cache  # a few thousand characters in all: each looked up once
+def _said_character(character: str) -> str:
+    said = reading(character)
+    return f"{_NO_READING}{ord(character):x}" if said is None else said

@@ -6,10 +6,10 @@ Create Date: 2026-12-07
 
 The ledger sorted 反映人 by the name's code points (0016's ``ix_ledger_complainant_name``), which
 put 张 before 白 and 陈. Each complainant now keeps a sort key made from its name
-(domain/name_order.py: the GB18030 bytes, pinyin order for GB 2312's first level), set here for
-the existing rows, and the ledger's index is on the key (on PostgreSQL with the id, in the
-C collation, as 0016's). The rule is imported, not frozen: the key is derived data, and a later
-change of the rule needs a migration of its own that makes every key again.
+(domain/name_order.py: its pinyin, then its GB18030 bytes), set here for the existing rows, and
+the ledger's index is on the key (on PostgreSQL with the id, in the C collation, as 0016's).
+The rule is imported, not frozen: the key is derived data, and a later change of the rule needs
+a migration of its own that makes every key again.
 """
 
 from collections.abc import Sequence
