@@ -197,7 +197,7 @@ def test_a_rare_term_with_common_grams_gives_the_walk_up(
     steps: list[str] = []
 
     def step(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if "walked" in statement:
+        if "walk_key_" in statement:  # a batch of the walk (ledger._walk_step)
             steps.append(statement)
 
     event.listen(postgresql.db.engine, "before_cursor_execute", step)
