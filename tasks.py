@@ -5,8 +5,9 @@ python tasks.py run            set up .venv, make a demo county site on first ru
 python tasks.py test           install test tools and run lint, type checks and every test
 python tasks.py screenshots    render each main screen with demo data to screenshots/*.png
 python tasks.py bench          build a 100,000-case database and print timings as JSON
-python tasks.py bench --city   the same for a city of 1.5 million cases on PostgreSQL (search)
-python tasks.py bench --city-sqlite  the same on SQLite, with the import of the 15th county
+python tasks.py bench --city   a city of 1.5 million cases on PostgreSQL: lists, search, the
+                               year's bulletin, the 15th county's first upload (after `bench`)
+python tasks.py bench --city-sqlite  the same on SQLite
 python tasks.py package        the one-folder build (PyInstaller), its self-test, the installer
 python tasks.py lint           the lock, ruff, mypy and the layer contracts (import-linter) only
 python tasks.py lock           update uv.lock and requirements/*.txt (its exports) to pyproject.toml
@@ -432,13 +433,15 @@ def main() -> int:
         "--city",
         action="store_true",
         help="a city of 15 counties (1.5 million cases) on the PostgreSQL server of "
-        "BBCS_TEST_PG_URL, kept in its database bbcs_city_bench (tests/bench_city.py)",
+        "BBCS_TEST_PG_URL, kept in its database bbcs_city_bench: its lists, search, year's "
+        "bulletin and the 15th county's first upload (tests/bench_city.py; run bench first)",
     )
     p.add_argument(
         "--city-sqlite",
         action="store_true",
         help="a city of 15 counties (1.5 million cases) on SQLite, kept under .bench/city-sqlite, "
-        "and the import of the 15th county's real bundle into it (tests/bench_city_sqlite.py)",
+        "the import of the 15th county's real bundle into it, its lists, search and year's "
+        "bulletin (tests/bench_city_sqlite.py)",
     )
     args = parser.parse_args()
     handlers = {
