@@ -752,8 +752,13 @@ class MainWindow(QMainWindow):
             widget = widget.parentWidget()
         return False
 
+    def wait_for_workers(self, msecs: int = 10_000) -> None:
+        """Until the screens' worker and the dashboard's chart worker have finished."""
+        self.context.runner.wait(msecs)
+        self.dashboard.chart_runner.wait(msecs)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.context.runner.wait(10_000)
+        self.wait_for_workers()
         app = QApplication.instance()
         if isinstance(app, QApplication) and self._watching_focus:
             app.focusWindowChanged.disconnect(self._focus_window_changed)

@@ -148,6 +148,7 @@ def render(data_dir: Path, out: Path) -> None:
     window = MainWindow(context)
     fill_screen(window)
     window.show()
+    window.wait_for_workers()  # the dashboard's charts come from a worker of their own
     settle(context.runner)
 
     shots: list[tuple[str, str, Callable[[], None]]] = [
