@@ -134,7 +134,13 @@ class DashboardPage(QWidget):
     new_intake = Signal()
     show_exchange = Signal()
 
-    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: UiContext,
+        parent: QWidget | None = None,
+        *,
+        chart_runner: TaskRunner | None = None,
+    ) -> None:
         super().__init__(parent)
         self._context = context
         self.data: DashboardData | None = None
@@ -207,10 +213,11 @@ class DashboardPage(QWidget):
         # year. Read only while the page is shown: the year's figures are not free.
         self.charts_allowed = context.actor.can(Permission.VIEW_CASES)
         self.charts_stale = True
-        # The charts are read on a worker of their own: at a city of 1.5 million this year's
-        # figures take 2.2 s, and on the screens' worker they held up whatever was asked after
-        # them (the ledger's first page, at start, by as long).
-        self.chart_runner = TaskRunner(self)
+        # The charts are read on a worker of their own (the main window's, which outlives this
+        # page): at a city of 1.5 million this year's figures take 2.2 s, and on the screens'
+        # worker they held up whatever was asked after them (the ledger's first page, at start,
+        # by as long).
+        self.chart_runner = chart_runner or TaskRunner(self)
         self.trend_data: tuple[MonthFigures, ...] = ()
         self.period_data: dict[str, PeriodFigures] = {}
         self.charts = QGridLayout()

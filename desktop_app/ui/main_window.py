@@ -32,7 +32,7 @@ from desktop_app.services.context import Actor, Changes
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.services.roster import ShiftInfo
 from desktop_app.ui.backup_page import RecoveryKeyBanner
-from desktop_app.ui.common import ChangeHub, UiContext, heading, show_error
+from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext, heading, show_error
 from desktop_app.ui.dashboard_page import DashboardPage
 from desktop_app.ui.elided_label import ElidedLabel
 from desktop_app.ui.intake_page import IntakePage
@@ -116,6 +116,9 @@ class MainWindow(QMainWindow):
         size_to_screen(self, PREFERRED_WIDTH, PREFERRED_HEIGHT, share=0.96)
         self.login_dialog: LoginDialog | None = None
         self.unsaved_question: QMessageBox | None = None
+        # The dashboard's charts are read on a worker of their own (DashboardPage): the
+        # window's, so that it outlives the pages a change of user rebuilds.
+        self.chart_runner = TaskRunner(self)
         self._leaving = False
         self._saved_note = ""  # what 保存 saved before the log-in dialog, shown in it
 
@@ -228,7 +231,7 @@ class MainWindow(QMainWindow):
         row.addLayout(right, 1)
         self.setCentralWidget(central)  # the previous user's pages are deleted with theirs
 
-        self.dashboard = DashboardPage(context)
+        self.dashboard = DashboardPage(context, chart_runner=self.chart_runner)
         self.intake = IntakePage(context)
         self.ledger = LedgerPage(context)
         self._page_names = []
@@ -755,7 +758,7 @@ class MainWindow(QMainWindow):
     def wait_for_workers(self, msecs: int = 10_000) -> None:
         """Until the screens' worker and the dashboard's chart worker have finished."""
         self.context.runner.wait(msecs)
-        self.dashboard.chart_runner.wait(msecs)
+        self.chart_runner.wait(msecs)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.wait_for_workers()
