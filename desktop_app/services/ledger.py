@@ -823,10 +823,10 @@ def _walk_step(
     The batch is a subquery that hands on its sort keys; each body is joined and the matches
     are ordered by those keys again, which the server takes from the subquery's own order (a
     nested loop over it, no sort): it stops at the ``wanted``-th match. 芳 at 1.5 million reads
-    ~10,500 cases for its first 200; with each body read by a subquery per case and the cases
-    numbered (to return the batch's last one as a mark) each statement cost about twice as
-    much a case. Whether the batch ended early is asked apart (``_walk_batch_size``), and only
-    when the window is not yet full."""
+    ~10,500 cases for its first 200: its statements took 48 ms of the server's time this way
+    against 54 with each body read by a subquery per case and the cases numbered (to return
+    the batch's last one as a mark), run alternately. Whether the batch ended early is asked
+    apart (``_walk_batch_size``), and only when the window is not yet full."""
     keys = [_sort_key(term) for term in order]
     batched = (
         segment.add_columns(*(key.label(f"walk_key_{at}") for at, key in enumerate(keys)))

@@ -185,10 +185,10 @@ class Sealer:
             clear_id = self.open(out["id_number_sealed"] or "", ID_COLUMN)
             clear_phone = self.open(out["phone_sealed"] or "", PHONE_COLUMN)
             out.update(self.complainant_columns(clear_id, clear_phone))
-        if table == "complainants" and isinstance(out.get("name"), str):
-            out["name_key"] = name_key(out["name"])  # never sent: made where the row lands
         elif table == "slips" and isinstance(out.get("content"), dict):
             out["content"] = self.seal_content(self.open_content(out["content"]))
+        if table == "complainants" and isinstance(out.get("name"), str):
+            out["name_key"] = name_key(out["name"])  # never sent: made where the row lands
         return out
 
     def seal_travelling(self, table: str, values: Mapping[str, Any]) -> dict[str, Any]:
