@@ -217,7 +217,7 @@ class DashboardPage(QWidget):
         # page): at a city of 1.5 million this year's figures take 2.2 s, and on the screens'
         # worker they held up whatever was asked after them (the ledger's first page, at start,
         # by as long).
-        self.chart_runner = chart_runner or TaskRunner(self)
+        self.chart_runner = chart_runner if chart_runner is not None else TaskRunner(self)
         self.trend_data: tuple[MonthFigures, ...] = ()
         self.period_data: dict[str, PeriodFigures] = {}
         self.charts = QGridLayout()
