@@ -76,15 +76,12 @@ from tests.bench_city import (  # noqa: E402
     measure_ledger,
     median_ms,
     new_city,
+    progress,
     replay,
     trust_county,
 )
 
 CACHE_MIB = 0  # --cache-mib: the most page cache the merge's connection gets (bbcs: 24 MB)
-
-
-def _log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def case_count(data_dir: Path) -> int:
@@ -105,7 +102,7 @@ def build_template(folder: Path) -> Path:
     template = folder / "template"
     if case_count(template) == CASES_PER_COUNTY:
         return template
-    _log("template: importing the real 410221 bundle into an empty city …")
+    progress("template: importing the real 410221 bundle into an empty city …")
     city = new_city(template)
     try:
         trust_county(city)
@@ -172,7 +169,7 @@ def build_city14(folder: Path) -> dict[str, object]:
             for county in range(1, COUNTIES):
                 city.sync.trust(ACTOR, county_identity(city, county))
                 clone_county(city, county)
-                _log(f"city14: county {county} of {COUNTIES - 1} cloned ({county_code(county)})")
+                progress(f"city14: county {county} of {COUNTIES - 1} ({county_code(county)})")
     finally:
         city.close()
     assert case_count(city14) == wanted
@@ -271,7 +268,7 @@ def _import_twice(
                     "refused": report.reason if report.refused else "",
                     "phases_wall_s": phases.report(),
                 }
-            _log(f"{label}: {results[label]}")
+            progress(f"{label}: {results[label]}")
     finally:
         city.close()
     return results
@@ -321,9 +318,9 @@ def measure_city(city_dir: Path) -> dict[str, object]:
     try:
         raw = services.db.engine.raw_connection()
         try:
-            _log("measuring the search …")
+            progress("measuring the search …")
             search = measure_search(services, raw.driver_connection)
-            _log("measuring the ledger, calendar, dashboard and case dialog …")
+            progress("measuring the ledger, calendar, dashboard and case dialog …")
             ledger = measure_ledger(services, raw.driver_connection, LEDGER_WINDOW)
         finally:
             raw.close()
@@ -377,7 +374,7 @@ def main() -> int:
     results["city14_db_mb"] = round((folder / "city14" / "bbcs.db").stat().st_size / 1e6)
     if not args.no_measure:
         results.update(measure_city(folder / "city"))
-        _log("the year's bulletin for the whole city, three times …")
+        progress("the year's bulletin for the whole city, three times …")
         city_dir = folder / "city"
         results["bulletin"] = bench_city_bulletin.measure(
             f"sqlite:///{city_dir / 'bbcs.db'}", city_dir, args.year, 3
