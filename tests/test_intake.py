@@ -552,6 +552,24 @@ def test_the_same_person_renamed_with_a_reason_is_renamed_on_every_case_and_audi
     assert set(services.ledger.ids(CaseFilter(text="王方"))) == {first, second}
 
 
+def test_a_returning_complainants_new_phone_finds_all_their_cases_by_its_last_four(
+    services: AppServices, clerk: Actor
+) -> None:
+    """The search text of every case of theirs is rebuilt in one go (a chunk of cases per
+    statement): the old last four find none of them afterwards, the new ones every one."""
+    earlier = [
+        services.intake.register(clerk, person_form(title=f"第{n}件事")).case_id for n in range(3)
+    ]
+    other = services.intake.register(clerk, person_form(name="赵磊", phone="13900005678")).case_id
+    assert set(services.ledger.ids(CaseFilter(text="5678"))) == {*earlier, other}
+
+    latest = services.intake.register(clerk, person_form(phone="13700004321")).case_id
+
+    assert set(services.ledger.ids(CaseFilter(text="4321"))) == {*earlier, latest}
+    assert set(services.ledger.ids(CaseFilter(text="5678"))) == {other}
+    assert set(services.ledger.ids(CaseFilter(text="王芳"))) == {*earlier, latest}
+
+
 def test_a_batch_row_with_a_known_id_and_another_name_is_refused_by_row(
     services: AppServices, clerk: Actor
 ) -> None:

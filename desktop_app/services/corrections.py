@@ -356,7 +356,7 @@ class CorrectionService:
                 )
                 each.version += 1
                 each.updated_at = now
-                search.reindex_case(session, each.id, search_fields(each, person))
+            search.reindex_cases(session, [(c.id, search_fields(c, person)) for c in touched])
             ids = tuple(c.id for c in touched)
         return CorrectionResult(
             Changes(cases=True, case_ids=ids), case_changes | person_changes, summary

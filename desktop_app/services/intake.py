@@ -469,6 +469,7 @@ class IntakeService:
             "id_number": self._sealer.id_number(existing),
             "phone": self._sealer.phone(existing),
         }
+        before_last4 = existing.phone_last4
         changed = {k: v for k, v in values.items() if v and before[k] != v}
         if changed:
             for key, value in changed.items():
@@ -481,7 +482,7 @@ class IntakeService:
                     phone=str(changed.get("phone", before["phone"])),
                 )
             existing.version += 1
-            if "phone" in changed:
+            if existing.phone_last4 != before_last4:  # the last four are in their search text
                 _reindex_cases_of(session, existing)
             audit.record(
                 session,
@@ -538,7 +539,7 @@ class IntakeService:
             )
             case.version += 1
             case.updated_at = now
-            search.reindex_case(session, case.id, search_fields(case, complainant))
+        search.reindex_cases(session, [(c.id, search_fields(c, complainant)) for c in cases])
 
     def _attach(
         self,
@@ -578,9 +579,36 @@ def _known_complainant(session: Session, form: IntakeForm, sealer: Sealer) -> Co
 
 
 def _reindex_cases_of(session: Session, complainant: Complainant) -> None:
-    """The ledger shows the complainant's current name, so search must find it too."""
-    for case in session.scalars(select(Case).where(Case.complainant_id == complainant.id)):
-        search.reindex_case(session, case.id, search_fields(case, complainant))
+    """The complainant's cases are found by their name and their phone's last four digits, as
+    they are now: every case of theirs is indexed again (only the columns it takes are read)."""
+    rows = session.execute(
+        select(
+            Case.id,
+            Case.number,
+            Case.title,
+            Case.description,
+            Case.stuck_at,
+            Case.original_number,
+        ).where(Case.complainant_id == complainant.id)
+    ).all()
+    search.reindex_cases(
+        session,
+        [
+            (
+                row.id,
+                search.case_fields(
+                    row.number,
+                    complainant.name,
+                    row.title,
+                    row.description,
+                    row.stuck_at,
+                    complainant.phone_last4,
+                    row.original_number,
+                ),
+            )
+            for row in rows
+        ],
+    )
 
 
 def _matched_by(form: IntakeForm, complainant: Complainant, sealer: Sealer) -> str:
