@@ -129,12 +129,39 @@ def test_a_walk_in_small_batches_finds_sqlites_windows(
     monkeypatch.setattr(ledger_module, "WALK_BATCH", 3)
     monkeypatch.setattr(ledger_module, "WALK_PROBE", 3)
     monkeypatch.setattr(ledger_module, "WALK_COST_RATIO", 1_000.0)  # never give up here
+    monkeypatch.setattr(ledger_module, "WALK_LISTED_RATIO", 1_000.0)
     sqlite, postgresql = both
     for sort in (SortKey.RECEIVED, SortKey.DEPARTMENT, SortKey.COMPLAINANT):
         for descending in (True, False):
             expected = _numbers(sqlite, sqlite.ledger.ids(CaseFilter(text=query), sort, descending))
             assert _windows(postgresql, query, sort, descending) == expected, (sort, descending)
     assert walks and all(walks)
+
+
+def test_a_common_term_none_of_whose_matches_comes_first_in_an_order_is_still_walked(
+    both: tuple[AppServices, AppServices], walks: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """参保 is in three cases of four, and the statistics list it: the index would hand over
+    most cases. Sorted by 往返次数 descending, the first three cases hold none of it; the walk's
+    own share after them would call the term rare and give up (here, with the index made to
+    look cheap), but the index's cost is the statistics' count, so the walk goes on. At 1.5
+    million cases 县 sorted by 事由 descending (none in the first 251 cases) took 2.3 s from the
+    index and takes 41 ms walked."""
+    monkeypatch.setattr(ledger_module, "WALK_BATCH", 3)
+    monkeypatch.setattr(ledger_module, "WALK_PROBE", 3)
+    monkeypatch.setattr(ledger_module, "WALK_COST_RATIO", 0.1)
+    sqlite, postgresql = both
+    with postgresql.db.read() as session:
+        assert search.postgres_gram_statistics(session).listed("参保") is not None
+    wanted = CaseFilter(text="参保")
+    expected = _numbers(sqlite, sqlite.ledger.ids(wanted, SortKey.VISITS, True))
+    first_three = sqlite.ledger.ids(CaseFilter(), SortKey.VISITS, True, 3)
+    assert not set(first_three) & set(sqlite.ledger.ids(wanted))
+
+    found = postgresql.ledger.ids(wanted, SortKey.VISITS, True, WINDOW)
+
+    assert _numbers(postgresql, found) == expected[:WINDOW]
+    assert walks == [True]
 
 
 def test_a_character_rarer_than_every_common_gram_is_walked_too(

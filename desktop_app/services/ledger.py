@@ -63,10 +63,16 @@ _case_totals = table("case_totals", column("cases", Integer))
 # the most it reads before its first look at how common the term really is (~6 ms).
 WALK_BATCH = 100
 WALK_PROBE = 2_000
+# How much longer than all it has read so far a walk's next statement may read.
+WALK_GROWTH = 8
 # A case's body read in the ledger's order costs about a third of a match listed from the search
 # index (each a random page of both tables, then sorted): at 1.5 million cases 芳 (2 % of them)
 # walked 47,566 bodies in 145 ms against 31,840 candidates listed in 260–330 ms.
 WALK_COST_RATIO = 3.0
+# The same for a term the statistics list (``GramStatistics.listed``), whose matches the index
+# would list in bulk: at 1.5 million cases 县's 1.43 million in 2.3 s, 医保's 194,000 in 0.84 s
+# (1.6–4.3 µs each), against 3–10 µs a body walked in an order that is not the received date's.
+WALK_LISTED_RATIO = 1.0
 # The most a list's count goes to before it says "more than" (``count(cap=…)``): the ledger
 # page's label and ``bbcs cases --limit``'s total.
 COUNT_CAP = 100_000
@@ -501,7 +507,9 @@ class LedgerService:
         batch ends short of it (``_walk_batch_size`` says whether the segment ended within
         it), the share of matches so far projects how many more cases the window needs, and
         the walk gives up (None) when reading them would cost more than listing the matches
-        from the index (WALK_COST_RATIO) — the statistics only bound the share from above.
+        from the index: as many as its own share says (WALK_COST_RATIO), or, for a term that
+        is one key the statistics list, as many as they count (WALK_LISTED_RATIO). Otherwise
+        the statistics only bound the share from above.
         """
         need = offset + limit
         terms = self._search_terms(session, case_filter)
@@ -512,7 +520,19 @@ class LedgerService:
             return None
         statistics = self._gram_statistics(session)
         bound = statistics.bound(terms.wanted)  # the term's share is at most this
-        if bound <= 0 or need / bound >= WALK_COST_RATIO * bound * statistics.bodies:
+        # How many matches the index would list, where the statistics know: a term that is one
+        # common key. The walk's own share speaks for the cases ahead of it in this order only
+        # (县 sorted by 事由 descending: none in the first 251 cases, in 95 % of all of them, so
+        # the index would have listed 1.4 million matches, 2.3 s).
+        listed = statistics.listed(terms.wanted)
+
+        def indexed(share: float) -> float:
+            """What listing every match from the index costs, in bodies walked."""
+            if listed:
+                return WALK_LISTED_RATIO * listed * statistics.bodies
+            return WALK_COST_RATIO * share * statistics.bodies
+
+        if bound <= 0 or need / bound >= indexed(bound):
             return None
         base = select(Case.id).where(*conditions(case_filter), *terms.where)
         segments: list[tuple[Select[Any], list[Any]]]
@@ -548,10 +568,12 @@ class LedgerService:
                 seen = checked + start
                 share = min(bound, max(len(found), 1) / seen)
                 remaining = (need - len(found)) / share
-                indexed = WALK_COST_RATIO * share * statistics.bodies  # the index's cost
-                if seen + remaining > indexed:
+                if seen + remaining > indexed(share):
                     return None
-                batch = max(int(remaining * 1.2), WALK_BATCH)
+                # At most WALK_GROWTH times what it has read so far: a stretch of this order
+                # without a match (an area whose cases never name a 局) is left for the index
+                # after a few thousand cases rather than after the 120,000 it projected.
+                batch = max(min(int(remaining * 1.2), WALK_GROWTH * seen), WALK_BATCH)
             if len(found) >= need:
                 break
             checked += start

@@ -210,6 +210,15 @@ class GramStatistics:
         share = self.share(query)
         return share if share > 0 or len(grams) > 1 or len(grams[0]) > 1 else self.floor
 
+    def listed(self, query: str) -> float | None:
+        """The share of bodies holding ``query`` itself where the statistics list it: a term
+        that is one index key (a character, or two side by side) whose key is a common one;
+        None otherwise (for a longer term its keys' shares only bound its own)."""
+        grams = query_grams(query)
+        if not grams or len(grams) > 1:
+            return None
+        return self.shares.get(grams[0])
+
     def selective(self, grams: Sequence[str]) -> list[str]:
         """The grams worth asking the index for: the rarest first, then each next one while
         reading its entries costs less than the bodies it would spare (a body read and checked
