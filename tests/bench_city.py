@@ -124,8 +124,7 @@ def city_built(url: URL) -> bool:
             cases = connection.scalar(text("SELECT count(*) FROM cases"))
     finally:
         engine.dispose()
-    # At least: the county bench registers a few cases of its own into the 100,000 it built
-    # (its intake figure) before exporting them.
+    # At least: a bundle exported before 2026-12-07 carried the county bench's timed saves too.
     return level == SiteLevel.CITY.value and counties == COUNTIES and cases >= TOTAL_CASES
 
 
@@ -718,7 +717,8 @@ def main() -> int:
         sorted_search = measure_sorted_search(services, raw, LEDGER_WINDOW)
         results["search_sorted"] = sorted_search
         results["verdicts_search_sorted"] = {
-            label: f"{'ok' if figure['wall_ms'] <= LEDGER_BUDGET_MS else 'OVER'} (budget 50 ms)"
+            label: f"{'ok' if figure['wall_ms'] <= LEDGER_BUDGET_MS else 'OVER'} "
+            f"(budget {LEDGER_BUDGET_MS} ms)"
             for label, figure in sorted_search.items()
             if isinstance(figure, dict)
         }

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from desktop_app.domain.vocabulary import (
     CaseStatus,
@@ -23,6 +23,7 @@ from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
 from desktop_app.services.intake import BatchValidationFailed
 from desktop_app.services.ledger import CaseFilter
+from desktop_app.storage import search
 from desktop_app.storage.models import Complainant
 from tests.helpers.db import audit_count, audit_entries, count_rows
 from tests.helpers.factories import VALID_CREDIT_CODE, VALID_ID, enterprise_form, person_form
@@ -553,21 +554,36 @@ def test_the_same_person_renamed_with_a_reason_is_renamed_on_every_case_and_audi
 
 
 def test_a_returning_complainants_new_phone_finds_all_their_cases_by_its_last_four(
-    services: AppServices, clerk: Actor
+    services: AppServices, clerk: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The search text of every case of theirs is rebuilt in one go (a chunk of cases per
-    statement): the old last four find none of them afterwards, the new ones every one."""
+    """The search text of every case of theirs is rebuilt, a chunk of cases per statement
+    (two cases here, so that five take three): the old last four find none of them
+    afterwards, the new ones every one. A new number with the same last four rebuilds none."""
+    monkeypatch.setattr(search, "REINDEX_CHUNK", 2)
     earlier = [
-        services.intake.register(clerk, person_form(title=f"第{n}件事")).case_id for n in range(3)
+        services.intake.register(clerk, person_form(title=f"第{n}件事")).case_id for n in range(5)
     ]
     other = services.intake.register(clerk, person_form(name="赵磊", phone="13900005678")).case_id
     assert set(services.ledger.ids(CaseFilter(text="5678"))) == {*earlier, other}
+    deletes: list[str] = []
 
-    latest = services.intake.register(clerk, person_form(phone="13700004321")).case_id
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("DELETE FROM case_search"):
+            deletes.append(statement)
 
-    assert set(services.ledger.ids(CaseFilter(text="4321"))) == {*earlier, latest}
+    event.listen(services.db.engine, "before_cursor_execute", seen)
+    try:
+        latest = services.intake.register(clerk, person_form(phone="13700004321")).case_id
+        rebuilt = len(deletes)
+        again = services.intake.register(clerk, person_form(phone="13655554321")).case_id
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", seen)
+
+    assert rebuilt == 3 + 1  # the five earlier cases two at a time, then the new case's own
+    assert len(deletes) == rebuilt + 1  # the same last four: the new case's own row alone
+    assert set(services.ledger.ids(CaseFilter(text="4321"))) == {*earlier, latest, again}
     assert set(services.ledger.ids(CaseFilter(text="5678"))) == {other}
-    assert set(services.ledger.ids(CaseFilter(text="王芳"))) == {*earlier, latest}
+    assert set(services.ledger.ids(CaseFilter(text="王芳"))) == {*earlier, latest, again}
 
 
 def test_a_batch_row_with_a_known_id_and_another_name_is_refused_by_row(

@@ -144,13 +144,21 @@ def test_a_common_term_none_of_whose_matches_comes_first_in_an_order_is_still_wa
     """参保 is in three cases of four, and the statistics list it: the index would hand over
     most cases. Sorted by 往返次数 descending, the first three cases hold none of it; the walk's
     own share after them would call the term rare and give up (here, with the index made to
-    look cheap), but the index's cost is the statistics' count, so the walk goes on. At 1.5
-    million cases 县 sorted by 事由 descending (none in the first 251 cases) took 2.3 s from the
-    index and takes 41 ms walked."""
+    look cheaper than it is), but the index's cost is at least the statistics' count, so the
+    walk goes on. At 1.5 million cases 县 sorted by 事由 descending (none in the first 251
+    cases) took 2.3 s from the index and takes 42 ms walked."""
     monkeypatch.setattr(ledger_module, "WALK_BATCH", 3)
     monkeypatch.setattr(ledger_module, "WALK_PROBE", 3)
-    monkeypatch.setattr(ledger_module, "WALK_COST_RATIO", 0.1)
+    # Low enough that the walk's own share (1 in 3) gives up after the first three cases,
+    # high enough that the share the statistics bound it by lets the walk begin.
+    monkeypatch.setattr(ledger_module, "WALK_COST_RATIO", 0.5)
     sqlite, postgresql = both
+    steps: list[str] = []
+
+    def step(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "walk_key_" in statement:  # a batch of the walk (ledger._walk_step)
+            steps.append(statement)
+
     with postgresql.db.read() as session:
         assert search.postgres_gram_statistics(session).listed("参保") is not None
     wanted = CaseFilter(text="参保")
@@ -158,10 +166,15 @@ def test_a_common_term_none_of_whose_matches_comes_first_in_an_order_is_still_wa
     first_three = sqlite.ledger.ids(CaseFilter(), SortKey.VISITS, True, 3)
     assert not set(first_three) & set(sqlite.ledger.ids(wanted))
 
-    found = postgresql.ledger.ids(wanted, SortKey.VISITS, True, WINDOW)
+    event.listen(postgresql.db.engine, "before_cursor_execute", step)
+    try:
+        found = postgresql.ledger.ids(wanted, SortKey.VISITS, True, WINDOW)
+    finally:
+        event.remove(postgresql.db.engine, "before_cursor_execute", step)
 
     assert _numbers(postgresql, found) == expected[:WINDOW]
     assert walks == [True]
+    assert len(steps) >= 2  # it read the first three, found none, and read on
 
 
 def test_a_character_rarer_than_every_common_gram_is_walked_too(

@@ -545,6 +545,19 @@ _CITY = search.GramStatistics(
 )
 
 
+def test_the_statistics_count_the_matches_of_a_term_that_is_one_listed_key() -> None:
+    """A character or a pair the statistics list: their share is the term's own (how many
+    matches the index would list); a longer term's keys only bound it, and a key they do not
+    list is rarer than their floor."""
+    assert _CITY.listed("县") == 0.9524
+    assert _CITY.listed("医保") == 0.1293
+    assert _CITY.listed("芳") is None  # not listed: below the floor
+    assert _CITY.bound("芳") == _CITY.floor
+    assert _CITY.listed("县医保") is None  # two pairs
+    assert _CITY.listed("2025") is None  # its pairs and its four
+    assert search.NO_STATISTICS.listed("县") is None
+
+
 def test_a_number_asks_the_index_only_for_its_rarest_keys() -> None:
     """2025-0012: its digits are kept by fours too (migration 0023), each far rarer than the
     pairs 20 and 02 that are in every body; two fours narrow it to a few hundred bodies, and

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -104,7 +105,27 @@ def case_number(short_name: str, year: int, seq: int) -> str:
     return f"{short_name}-{year}-{seq:04d}"
 
 
-def search_fields(case: Case, complainant: Complainant) -> list[str]:
+class CaseText(Protocol):
+    """What of a case its search text takes: a Case, or a row of just these columns."""
+
+    number: str
+    title: str
+    description: str
+    stuck_at: str
+    original_number: str
+
+
+# The columns of CaseText, to read them without the rest of the case.
+CASE_TEXT_COLUMNS: Final = (
+    Case.number,
+    Case.title,
+    Case.description,
+    Case.stuck_at,
+    Case.original_number,
+)
+
+
+def search_fields(case: CaseText, complainant: Complainant) -> list[str]:
     """A case's search text: its phone only by the last four digits (the full number is found
     through its keyed hash, see :meth:`IntakeService.complainants_by_number`)."""
     return search.case_fields(
@@ -582,33 +603,9 @@ def _reindex_cases_of(session: Session, complainant: Complainant) -> None:
     """The complainant's cases are found by their name and their phone's last four digits, as
     they are now: every case of theirs is indexed again (only the columns it takes are read)."""
     rows = session.execute(
-        select(
-            Case.id,
-            Case.number,
-            Case.title,
-            Case.description,
-            Case.stuck_at,
-            Case.original_number,
-        ).where(Case.complainant_id == complainant.id)
+        select(Case.id, *CASE_TEXT_COLUMNS).where(Case.complainant_id == complainant.id)
     ).all()
-    search.reindex_cases(
-        session,
-        [
-            (
-                row.id,
-                search.case_fields(
-                    row.number,
-                    complainant.name,
-                    row.title,
-                    row.description,
-                    row.stuck_at,
-                    complainant.phone_last4,
-                    row.original_number,
-                ),
-            )
-            for row in rows
-        ],
-    )
+    search.reindex_cases(session, [(row.id, search_fields(row, complainant)) for row in rows])
 
 
 def _matched_by(form: IntakeForm, complainant: Complainant, sealer: Sealer) -> str:

@@ -41,7 +41,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Text, and_, func, literal, text
+from sqlalchemy import ColumnElement, Text, and_, bindparam, func, literal, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -332,6 +332,9 @@ def reindex_case(session: Session, case_id: int, fields: Iterable[str]) -> None:
 
 
 REINDEX_CHUNK = 500  # cases per statement (well under SQLite's limit on bound values)
+_DELETE_ROWS = text("DELETE FROM case_search WHERE rowid IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
 
 
 def reindex_cases(session: Session, cases: Iterable[tuple[int, Iterable[str]]]) -> None:
@@ -340,8 +343,7 @@ def reindex_cases(session: Session, cases: Iterable[tuple[int, Iterable[str]]]) 
     new phone number: every one of their cases is indexed again within the save)."""
     rows = iter(cases)
     while chunk := list(itertools.islice(rows, REINDEX_CHUNK)):
-        ids = ", ".join(str(int(case_id)) for case_id, _fields in chunk)
-        session.execute(text(f"DELETE FROM case_search WHERE rowid IN ({ids})"))
+        session.execute(_DELETE_ROWS, {"ids": [case_id for case_id, _fields in chunk]})
         session.execute(
             text("INSERT INTO case_search(rowid, body) VALUES (:id, :body)"),
             [{"id": case_id, "body": index_text(fields)} for case_id, fields in chunk],
