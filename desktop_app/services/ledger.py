@@ -508,9 +508,9 @@ class LedgerService:
         batch ends short of it (``_walk_batch_size`` says whether the segment ended within
         it), the share of matches so far projects how many more cases the window needs, and
         the walk gives up (None) when reading them would cost more than listing the matches
-        from the index: as many as its own share says (WALK_COST_RATIO), or, for a term that
-        is one key the statistics list, as many as they count (WALK_LISTED_RATIO). Otherwise
-        the statistics only bound the share from above.
+        from the index: as many as its own share says (WALK_COST_RATIO) or, for a term that
+        is one key the statistics list, as many as they count where that is more
+        (WALK_LISTED_RATIO). Otherwise the statistics only bound the share from above.
         """
         need = offset + limit
         terms = self._search_terms(session, case_filter)
@@ -523,8 +523,8 @@ class LedgerService:
         bound = statistics.bound(terms.wanted)  # the term's share is at most this
         # How many matches the index would list, where the statistics know: a term that is one
         # common key. The walk's own share speaks for the cases ahead of it in this order only
-        # (县 sorted by 事由 descending: none in the first 251 cases, in 95 % of all of them, so
-        # the index would have listed 1.4 million matches, 2.3 s).
+        # (县 sorted by 事由 descending: none in its first 2,268 cases, in 95 % of all of them,
+        # so the index would have listed 1.4 million matches, 2.3 s).
         listed = statistics.listed(terms.wanted)
 
         def indexed(share: float) -> float:
