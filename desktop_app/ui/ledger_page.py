@@ -23,7 +23,7 @@ from desktop_app.domain.vocabulary import CaseStatus, Channel
 from desktop_app.services.context import Changes
 from desktop_app.services.ledger import CaseFilter, SortKey, Worklist
 from desktop_app.ui.case_table import COLUMNS, CaseTableModel
-from desktop_app.ui.common import UiContext
+from desktop_app.ui.common import TaskRunner, UiContext
 from desktop_app.ui.list_table import (
     bound_date,
     bound_edit,
@@ -57,9 +57,19 @@ LEAST = (124, 56, 132, 80, 150, 64, 52, 80, 40, 90)
 class LedgerPage(QWidget):
     open_case = Signal(int)
 
-    def __init__(self, context: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: UiContext,
+        parent: QWidget | None = None,
+        *,
+        count_runner: TaskRunner | None = None,
+    ) -> None:
         super().__init__(parent)
         self._context = context
+        # Where the label's count is read: the main window's worker for figures nothing waits
+        # on, so that the next order or window is not queued behind it (a search's count at a
+        # city of 1.5 million takes 0.1–0.3 s); on its own, the page's screens' worker.
+        self.count_runner = count_runner if count_runner is not None else context.runner
         self._loading = False
         self._reload_again = False
         self._generation = 0  # of the ids shown: later windows and counts of older ones drop
@@ -367,7 +377,7 @@ class LedgerPage(QWidget):
             self._counted = (case_filter, self.count_label.text())
 
         Query(
-            self._context.runner, self, lambda: ledger.count(case_filter, cap=COUNT_CAP), counted
+            self.count_runner, self, lambda: ledger.count(case_filter, cap=COUNT_CAP), counted
         ).failure(self._load_failed).run()
 
     def _load_more(self) -> None:

@@ -116,9 +116,10 @@ class MainWindow(QMainWindow):
         size_to_screen(self, PREFERRED_WIDTH, PREFERRED_HEIGHT, share=0.96)
         self.login_dialog: LoginDialog | None = None
         self.unsaved_question: QMessageBox | None = None
-        # The dashboard's charts are read on a worker of their own (DashboardPage): the
-        # window's, so that it outlives the pages a change of user rebuilds.
-        self.chart_runner = TaskRunner(self)
+        # Figures nothing waits on are read on a second worker, the window's (it outlives the
+        # pages a change of user rebuilds): the dashboard's charts (this year's take 2.2 s at a
+        # city) and the ledger's count, so that neither holds up the lists and forms.
+        self.figures_runner = TaskRunner(self)
         self._leaving = False
         self._saved_note = ""  # what 保存 saved before the log-in dialog, shown in it
 
@@ -231,9 +232,9 @@ class MainWindow(QMainWindow):
         row.addLayout(right, 1)
         self.setCentralWidget(central)  # the previous user's pages are deleted with theirs
 
-        self.dashboard = DashboardPage(context, chart_runner=self.chart_runner)
+        self.dashboard = DashboardPage(context, chart_runner=self.figures_runner)
         self.intake = IntakePage(context)
-        self.ledger = LedgerPage(context)
+        self.ledger = LedgerPage(context, count_runner=self.figures_runner)
         self._page_names = []
         # Screens not needed at start are built (and their modules imported) when first shown:
         # start-up stays under a second at 100,000 cases.
@@ -756,9 +757,9 @@ class MainWindow(QMainWindow):
         return False
 
     def wait_for_workers(self, msecs: int = 10_000) -> None:
-        """Until the screens' worker and the dashboard's chart worker have finished."""
+        """Until the screens' worker and the figures' worker have finished."""
         self.context.runner.wait(msecs)
-        self.chart_runner.wait(msecs)
+        self.figures_runner.wait(msecs)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.wait_for_workers()
