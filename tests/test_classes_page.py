@@ -19,6 +19,7 @@ from desktop_app.ui.case_detail import CaseDetailDialog
 from desktop_app.ui.classes_page import ClassesPage, ClassTableModel, WarningTableModel
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
+from tests.helpers.navigation import click_page
 from tests.test_classes import rising  # noqa: F401  (the cases across months)
 
 pytestmark = pytest.mark.usefixtures("message_boxes")
@@ -54,10 +55,7 @@ def shown(model: QAbstractItemModel) -> list[list[str]]:
 
 
 def open_page(qtbot, window: MainWindow) -> ClassesPage:
-    navigation = window.navigation
-    titles = [navigation.item(r).text() for r in range(navigation.count())]
-    rect = navigation.visualItemRect(navigation.item(titles.index("一类事与预警")))
-    qtbot.mouseClick(navigation.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    click_page(qtbot, window, "一类事与预警")
     page = window.page("一类事与预警")
     assert isinstance(page, ClassesPage)
     qtbot.waitUntil(lambda: page.isVisible() and not page.is_loading, timeout=10_000)

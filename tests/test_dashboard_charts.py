@@ -18,6 +18,7 @@ from desktop_app.services.context import Actor
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
 from tests.helpers.message_boxes import MessageBoxes
+from tests.helpers.navigation import click_page
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 from tests.helpers.supervision_cases import build_office
 
@@ -163,13 +164,7 @@ def test_a_slow_year_does_not_hold_up_the_ledger(
     main = _on_the_dashboard(qtbot, context)
     qtbot.waitUntil(reading.is_set)  # the year's read has begun, and waits
     try:
-        navigation = main.navigation
-        row = [navigation.item(i).text() for i in range(navigation.count())].index("事项台账")
-        qtbot.mouseClick(
-            navigation.viewport(),
-            Qt.MouseButton.LeftButton,
-            pos=navigation.visualItemRect(navigation.item(row)).center(),
-        )
+        click_page(qtbot, main, "事项台账")
         ledger = main.ledger
         assert main.pages.currentWidget() is ledger
         qtbot.keyClicks(ledger.search, "2026")  # every case number holds the year

@@ -28,6 +28,7 @@ from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.ledger_page import LedgerPage
 from desktop_app.ui.list_table import fitted_widths
 from tests.helpers.factories import USER_PASSWORD, person_form
+from tests.helpers.navigation import click_page
 
 CASES = 11
 
@@ -308,13 +309,7 @@ def test_a_slow_count_does_not_hold_up_the_next_order(
     main.resize(1366, 768)
     main.show()
     try:
-        navigation = main.navigation
-        row = [navigation.item(i).text() for i in range(navigation.count())].index("事项台账")
-        qtbot.mouseClick(
-            navigation.viewport(),
-            Qt.MouseButton.LeftButton,
-            pos=navigation.visualItemRect(navigation.item(row)).center(),
-        )
+        click_page(qtbot, main, "事项台账")
         page = main.ledger
         # The first window of 4, then (the window is tall) the view may read on.
         qtbot.waitUntil(lambda: counting.is_set() and page.model.rowCount() >= 4)
