@@ -62,14 +62,15 @@ class LedgerPage(QWidget):
         context: UiContext,
         parent: QWidget | None = None,
         *,
-        count_runner: TaskRunner | None = None,
+        figures_runner: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
         self._context = context
-        # Where the label's count is read: the main window's worker for figures nothing waits
-        # on, so that the next order or window is not queued behind it (a search's count at a
-        # city of 1.5 million takes 0.1–0.3 s); on its own, the page's screens' worker.
-        self.count_runner = count_runner if count_runner is not None else context.runner
+        # The label's count is read on the main window's worker for figures nothing waits on
+        # (MainWindow.figures_runner), so that the next order or window is not queued behind it
+        # (a search's count at a city of 1.5 million takes 0.1–0.3 s). On its own, the page uses
+        # the screens' worker.
+        self.figures_runner = figures_runner if figures_runner is not None else context.runner
         self._loading = False
         self._reload_again = False
         self._generation = 0  # of the ids shown: later windows and counts of older ones drop
@@ -377,7 +378,7 @@ class LedgerPage(QWidget):
             self._counted = (case_filter, self.count_label.text())
 
         Query(
-            self.count_runner, self, lambda: ledger.count(case_filter, cap=COUNT_CAP), counted
+            self.figures_runner, self, lambda: ledger.count(case_filter, cap=COUNT_CAP), counted
         ).failure(self._load_failed).run()
 
     def _load_more(self) -> None:

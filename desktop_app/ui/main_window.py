@@ -232,9 +232,9 @@ class MainWindow(QMainWindow):
         row.addLayout(right, 1)
         self.setCentralWidget(central)  # the previous user's pages are deleted with theirs
 
-        self.dashboard = DashboardPage(context, chart_runner=self.figures_runner)
+        self.dashboard = DashboardPage(context, figures_runner=self.figures_runner)
         self.intake = IntakePage(context)
-        self.ledger = LedgerPage(context, count_runner=self.figures_runner)
+        self.ledger = LedgerPage(context, figures_runner=self.figures_runner)
         self._page_names = []
         # Screens not needed at start are built (and their modules imported) when first shown:
         # start-up stays under a second at 100,000 cases.
