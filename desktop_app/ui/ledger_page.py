@@ -73,12 +73,18 @@ class LedgerPage(QWidget):
         self.figures_runner = figures_runner if figures_runner is not None else context.runner
         self._loading = False
         self._reload_again = False
-        self._generation = 0  # of the ids shown: later windows and counts of older ones drop
+        self._generation = 0  # of the ids shown: later windows of older ones are dropped
         self.model = CaseTableModel(context.services.ledger, self)
         # Whether the ids loading answer a filter or order the clerk asked for: shown from the top.
         self._from_top = False
         # The count shown for a filter, kept while only the order changes.
         self._counted: tuple[CaseFilter, str] | None = None
+        # How many times cases changed while the page was open: a count asked before a change
+        # is not shown after it.
+        self._changes_seen = 0
+        # The count being read (its filter and the changes seen when asked): a new order of the
+        # same filter waits for it instead of counting the same matches again.
+        self._counting: tuple[CaseFilter, int] | None = None
         self.model.query_changed.connect(self._query_changed)
         self.model.more_wanted.connect(self._load_more)
 
@@ -331,7 +337,8 @@ class LedgerPage(QWidget):
         elif more:
             self._counted = None
             self.count_label.setText(self._count_text(f"{FIRST_ROWS:,} 件以上") + "（正在计数…）")
-            self._count(self._generation)
+            if self._counting != self._count_key():
+                self._count()
         else:
             self._counted = None
             self.count_label.setText(self._count_text(f"{len(ids):,} 件"))
@@ -362,13 +369,26 @@ class LedgerPage(QWidget):
             if column != title:
                 self.table.setColumnWidth(column, width)
 
-    def _count(self, generation: int) -> None:
+    def _count_key(self) -> tuple[CaseFilter, int]:
+        """What a count answers: the filter shown, with the cases as they are now."""
+        return self.model.case_filter, self._changes_seen
+
+    def _count(self) -> None:
         """The label's number for a query with more than the first window: counted on the
-        worker, up to COUNT_CAP (a million matches would cost a second to count)."""
-        ledger, case_filter = self._context.services.ledger, self.model.case_filter
+        worker, up to COUNT_CAP (a million matches would cost a second to count). Shown while
+        the same filter is, in whatever order, unless cases changed meanwhile."""
+        ledger = self._context.services.ledger
+        asked = self._count_key()
+        case_filter = asked[0]
+        self._counting = asked
+
+        def done() -> None:
+            if self._counting == asked:
+                self._counting = None
 
         def counted(number: int) -> None:
-            if generation != self._generation:
+            done()
+            if asked != self._count_key():
                 return
             # A capped count stops at COUNT_CAP + 1; every case of the site is counted whole.
             shown = (
@@ -377,9 +397,13 @@ class LedgerPage(QWidget):
             self.count_label.setText(self._count_text(shown))
             self._counted = (case_filter, self.count_label.text())
 
+        def failed(exc: Exception) -> None:
+            done()
+            self._load_failed(exc)
+
         Query(
             self.figures_runner, self, lambda: ledger.count(case_filter, cap=COUNT_CAP), counted
-        ).failure(self._load_failed).run()
+        ).failure(failed).run()
 
     def _load_more(self) -> None:
         """The view reached the last id held: the next window, read on the worker."""
@@ -462,6 +486,7 @@ class LedgerPage(QWidget):
             self._fill_reference_filters()
         if changes.cases:
             self._counted = None  # the count may have changed too
+            self._changes_seen += 1
             self.model.invalidate_rows()
             self.reload()
 
