@@ -11,8 +11,12 @@ imports it again (≤ 2 s). Wall and CPU of this process; the server's share is 
 wall. With ``--log-ms N`` on a local server started by ``.ci/postgres-setup.sh`` (run as root),
 the statements over N ms are read back from the server's log, longest first.
 
+With ``--week-county DIR`` (the data dir that exported the bundle), each run then also times a
+week's upload of that county into the full city (``week_once``).
+
 ``python tasks.py bench --city`` (tests/bench_city.py) builds such a city and runs
-``import_once`` on it; this script runs it again and again, on that city or another.
+``import_once`` and ``week_once`` on it; this script runs them again and again, on that city or
+another.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import argparse
 import glob
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -32,9 +37,11 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from desktop_app.domain.vocabulary import Role  # noqa: E402
-from desktop_app.services.app import open_services  # noqa: E402
+from desktop_app.domain.vocabulary import Approach, Nature, Role  # noqa: E402
+from desktop_app.services.app import AppServices, open_services  # noqa: E402
+from desktop_app.services.cases import Triage  # noqa: E402
 from desktop_app.services.context import Actor  # noqa: E402
+from desktop_app.services.demo.forms import window_form  # noqa: E402
 
 # A county's rows, children first (their foreign keys point at the later ones).
 COUNTY_TABLES = (
@@ -157,6 +164,97 @@ def import_once(
     return result
 
 
+# A week of a busy county's window after its first upload: new matters registered, classified,
+# assigned and signed, and answers from departments to matters of earlier weeks.
+WEEK_NEW_MATTERS = 100
+WEEK_ANSWERS = 150
+DEMO_PASSWORD = "Demo12345"  # the demo county's staff (services/demo)
+
+
+def week_once(
+    url: str, data_dir: Path, county: Path, bundle: Path, folder: Path
+) -> dict[str, object]:
+    """The weekly upload the city takes every week: a copy of ``county`` (the data dir that
+    exported ``bundle``, which the city has just imported) reads the city's acknowledgement,
+    does a week's work through the services, and exports; the city imports that, then again."""
+    work = folder / "week"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(county, work / "county")
+    usb = work / "usb"
+    usb.mkdir()
+    site = open_services(work / "county")
+    try:
+        ack = site.sync.import_file(ACTOR, bundle.with_suffix(".bbcsack"))
+        if ack.refused:
+            raise SystemExit(f"the county could not read the city's acknowledgement: {ack.reason}")
+        a_week_of_work(site)
+        sent = site.sync.export(ACTOR, usb)
+    finally:
+        site.close()
+    city = open_services(data_dir, db_url=url)
+    try:
+        wall, cpu = time.perf_counter(), time.process_time()
+        report = city.sync.import_file(ACTOR, sent.path)
+        first = (time.perf_counter() - wall, time.process_time() - cpu)
+        wall = time.perf_counter()
+        again = city.sync.import_file(ACTOR, sent.path)
+        second = time.perf_counter() - wall
+    finally:
+        city.close()
+    return {
+        "week_bundle_records": {name: n for name, n in sent.counts.items() if n},
+        "week_import_s": round(first[0], 2),
+        "week_import_cpu_s": round(first[1], 2),
+        "week_reimport_s": round(second, 2),
+        "week_refused": report.reason if report.refused else "",
+        "week_added": report.totals()["added"],
+        "week_updated": report.totals()["updated"],
+        "week_reimport_changed": again.totals()["added"] + again.totals()["updated"],
+    }
+
+
+def a_week_of_work(site: AppServices) -> None:
+    """WEEK_NEW_MATTERS matters taken in and signed out, WEEK_ANSWERS earlier ones answered."""
+    clerk = site.auth.login("clerk1", DEMO_PASSWORD)
+    leader = site.auth.login("leader1", DEMO_PASSWORD)
+    departments = site.site.departments()
+    with site.db.read() as session:  # the oldest still awaiting an answer
+        waiting = list(
+            session.scalars(
+                text("SELECT id FROM assignments WHERE state = 'received' ORDER BY id LIMIT :n"),
+                {"n": WEEK_ANSWERS},
+            )
+        )
+    for n in range(WEEK_NEW_MATTERS):
+        department = departments[n % len(departments)]
+        form = window_form(
+            name=f"周{'一二三四五六七'[n % 7]}{'甲乙丙丁戊己庚辛'[n // 7 % 8]}",
+            first17=f"4102211990{n % 12 + 1:02d}{n % 28 + 1:02d}{n:03d}",
+            phone=f"139{n:08d}",
+            title="营业执照变更登记被退回",
+            description=f"申请人反映办理营业执照变更登记时被要求补充材料，来回跑了{n % 5 + 2}次。",
+            area="市场准入许可",
+            department=department,
+            visits_count=2,
+        )
+        case_id = site.intake.register(clerk, form).case_id
+        site.cases.triage(
+            clerk, case_id, Triage(Nature.HARD, Approach.PUSH, ("C01",), "市场准入许可")
+        )
+        ids, _changes = site.assignments.create(
+            clerk,
+            case_id,
+            department_id=department.id,
+            requirements="请依法依规办理，按期书面反馈。",
+        )
+        site.assignments.issue(leader, ids[0])
+        site.assignments.receive(
+            clerk, ids[0], received_on=site.clock.now().date(), received_by="窗口负责人"
+        )
+    for assignment_id in waiting:
+        site.assignments.respond(clerk, assignment_id, "已按要求办结，书面反馈见附件。")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True, help="the city's PostgreSQL URL")
@@ -165,6 +263,11 @@ def main() -> int:
     parser.add_argument("--county", default="410221", help="the bundle's site code")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--log-ms", type=int, help="log and list statements over this (root)")
+    parser.add_argument(
+        "--week-county",
+        type=Path,
+        help="after each first upload, a week's upload of this county (the bundle's exporter)",
+    )
     args = parser.parse_args()
     log = _log_path() if args.log_ms is not None else None
     if args.log_ms is not None:
@@ -172,6 +275,10 @@ def main() -> int:
     try:
         for run in range(1, args.runs + 1):
             result = import_once(args.url, args.data_dir, args.bundle, args.county, log)
+            if args.week_county is not None:
+                result |= week_once(
+                    args.url, args.data_dir, args.week_county, args.bundle, args.bundle.parent
+                )
             print(json.dumps({"run": run, **result}, ensure_ascii=False), flush=True)
     finally:
         if args.log_ms is not None:
