@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QTableWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QMessageBox,
+    QProgressDialog,
+    QTableWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from desktop_app.domain.vocabulary import SiteLevel
@@ -232,6 +238,40 @@ def test_export_at_county_import_at_city_then_ack_closes_the_loop(
     assert not county_page.status.reminder_label.isVisible()
     assert services.sync.status().reminder() == ""
     assert message_boxes.shown == []
+
+
+def test_the_progress_names_each_table_while_a_bundle_is_checked_and_imported(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    services: AppServices,
+    clerk: Actor,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    stick: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A county's first upload spends a minute merging at a city on PostgreSQL: the dialog says
+    which records go in, for the preview and the import, and ends on the save."""
+    services.intake.register(clerk, person_form(title="医保结算查不到参保信息"))
+    sent = services.sync.export(clerk, stick)
+    labels: list[str] = []
+    shown = QProgressDialog.setLabelText
+
+    def spy(dialog: QProgressDialog, label: str) -> None:
+        labels.append(label)
+        shown(dialog, label)
+
+    monkeypatch.setattr(QProgressDialog, "setLabelText", spy)
+
+    import_through_preview(qtbot, make_page(city, city_admin), [sent.path])
+
+    assert city_case_count(city) == 1
+    checked = [label for label in labels if label.startswith("正在预检")]
+    imported = [label for label in labels if label.startswith("正在导入")]
+    assert any(f"1/1 {sent.path.name}：合并事项（" in label for label in checked)
+    assert any(f"1/1 {sent.path.name}：合并事项（" in label for label in imported)
+    assert f"1/1 {sent.path.name}：保存（" in imported[-1]
 
 
 def test_tampered_bundle_is_refused_with_its_reason_and_nothing_is_imported(

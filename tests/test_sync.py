@@ -165,6 +165,31 @@ def test_a_countys_cases_reach_the_city_and_the_ack_closes_the_loop(province: Pr
     assert status_at_city == qixian.services.cases.detail(case_ids[1]).status.value
 
 
+def test_an_import_tells_each_table_as_it_merges_it_then_the_save(province: Province) -> None:
+    """The progress the window shows moves table by table (a county's first upload spends a
+    minute merging at a city on PostgreSQL, where it stood still at 合并记录) and ends on the
+    commit, which writes the records' digests."""
+    qixian, city, usb = province.qixian, province.city, province.usb
+    issue_a_slip(qixian)
+    sent = qixian.sync.export(ADMIN, usb)
+    told: list[tuple[str, int, int]] = []
+    report = city.sync.import_file(
+        ADMIN, sent.path, progress=lambda what, done, total: told.append((what, done, total))
+    )
+    assert not report.refused, report.reason
+
+    steps = [what for what, _done, _total in told]
+    assert steps[:2] == ["解开记录", "检查记录"]
+    assert steps[-2:] == ["更新检索", "保存"]
+    merged = steps[2:-2]
+    for earlier, later in (("反映人", "事项"), ("事项", "交办"), ("交办", "交办单")):
+        assert merged.index(f"合并{earlier}") < merged.index(f"合并{later}")
+    done = [step for _what, step, _total in told]
+    assert done == sorted(set(done)), "each step is a new one, none goes back"
+    total = told[-1][2]
+    assert {t for _what, _done, t in told} == {total} and done[-1] == total - 1
+
+
 def _case_id(site: Site, number: str) -> int:
     with site.services.db.read() as session:
         found = session.scalar(select(Case.id).where(Case.number == number))

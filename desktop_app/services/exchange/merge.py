@@ -75,22 +75,28 @@ class RecordMerger:
         )
 
     def merge_file(
-        self, records: RecordsFile, columns: dict[str, list[str]], checked: Callable[[], None]
+        self,
+        records: RecordsFile,
+        columns: dict[str, list[str]],
+        checked: Callable[[], None],
+        merging: Callable[[TableSpec], None] = lambda _spec: None,
     ) -> None:
         """Add, update, ignore or queue every row of ``records``.
 
         ``checked`` returns once every value in the file passed ``RecordsFile.check_values``
         (and raises if one did not); it is called before any value is read into Python. On
         SQLite the new rows are copied by the database meanwhile, so the caller must call it
-        too before committing (a first import never reads a value here).
+        too before committing (a first import never reads a value here). ``merging`` is told
+        of each table as its rows start to go in (the import's progress).
         """
         tables = records.tables()
         if self.copy is not None:
-            self.copy.merge_file(records, columns, checked)
+            self.copy.merge_file(records, columns, checked, merging)
             return
         if not self.attached:
             checked()
             for spec in tables:
+                merging(spec)
                 for rows in records.rows(spec, columns[spec.name]):
                     self.rows.merge_rows(spec, columns[spec.name], rows)
                 self.rows.finish_table(spec)
@@ -98,6 +104,7 @@ class RecordMerger:
         known: dict[str, bool] = {}
         try:
             for spec in tables:
+                merging(spec)
                 known[spec.name] = self.bulk.note_known(spec, columns[spec.name])
                 self.bulk.copy_new_rows(
                     spec, columns[spec.name], checked, skip_known=known[spec.name]

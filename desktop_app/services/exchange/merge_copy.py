@@ -93,9 +93,14 @@ class CopyBulk:
         self.records: RecordsFile | None = None
 
     def merge_file(
-        self, records: RecordsFile, columns: dict[str, list[str]], checked: Callable[[], None]
+        self,
+        records: RecordsFile,
+        columns: dict[str, list[str]],
+        checked: Callable[[], None],
+        merging: Callable[[TableSpec], None],
     ) -> None:
-        """Add every row of ``records`` this site does not have, then merge the others.
+        """Add every row of ``records`` this site does not have, then merge the others
+        (``merging``: told of each table as its rows start to go in).
 
         The copy runs while ``checked`` (every value of the file has the right type) is still
         checking on its thread, as on SQLite: a value of the wrong type that breaks a
@@ -108,6 +113,7 @@ class CopyBulk:
         tables = records.tables()
         try:
             for spec in tables:
+                merging(spec)
                 known[spec.name] = self._copy_new_rows(records, spec, columns[spec.name])
         except Exception:
             checked()  # a value of the wrong form explains it better

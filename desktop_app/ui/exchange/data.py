@@ -169,8 +169,13 @@ def dry_run(
             files.append(path)
     reports = []
     for number, file in enumerate(files, 1):
-        progress(f"预检 {file.name}", number - 1, len(files))
-        reports.append(services.sync.import_file(actor, file, dry_run=True))
+
+        def report(
+            what: str, done: int, total: int, n: int = number, name: str = file.name
+        ) -> None:
+            progress(f"{n}/{len(files)} {name}：{what}", done, total)
+
+        reports.append(services.sync.import_file(actor, file, dry_run=True, progress=report))
     return reports
 
 
