@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +28,8 @@ from desktop_app.services.ledger import CaseFilter
 from desktop_app.system import drives
 from desktop_app.system.drives import Drive
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
-from desktop_app.ui.exchange import ExchangePage, FileDialogs
+from desktop_app.ui.exchange import ExchangePage, FileDialogs, data, receive
+from desktop_app.ui.exchange.data import Imported, Progress
 from desktop_app.ui.main_window import MainWindow
 from tests.helpers.factories import ADMIN_PASSWORD, person_form
 from tests.helpers.message_boxes import MessageBoxes
@@ -272,6 +275,59 @@ def test_the_progress_names_each_table_while_a_bundle_is_checked_and_imported(
     assert any(f"1/1 {sent.path.name}：合并事项（" in label for label in checked)
     assert any(f"1/1 {sent.path.name}：合并事项（" in label for label in imported)
     assert f"1/1 {sent.path.name}：保存（" in imported[-1]
+
+
+def test_the_progress_dialogs_text_and_bar_show_the_same_step(
+    qtbot: QtBot,
+    make_page: PageMaker,
+    services: AppServices,
+    clerk: Actor,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    stick: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two steps reported while the window was busy: the shown dialog's setValue() handles the
+    second inside the first's update, and the text set after it showed the step before."""
+    services.intake.register(clerk, person_form())
+    sent = services.sync.export(clerk, stick)
+    shown, go, finish = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_import(
+        site: AppServices, actor: Actor, paths: list[Path], progress: Progress
+    ) -> Imported:
+        progress("解开记录", 0, 3)  # the bar at its minimum: the dialog shows itself in 400 ms
+        shown.wait(5)
+        go.wait(5)
+        progress("合并事项", 1, 3)
+        progress("合并交办", 2, 3)
+        finish.wait(5)
+        return data.import_files(site, actor, paths, lambda *_step: None)
+
+    monkeypatch.setattr(receive, "import_files", slow_import)
+    page = make_page(city, city_admin)
+    dialogs_of(page).files = [sent.path]
+    qtbot.mouseClick(page.receive.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.receive.import_preview is not None, timeout=10_000)
+    preview = page.receive.import_preview
+    assert preview is not None
+    qtbot.mouseClick(preview.confirm_button, Qt.MouseButton.LeftButton)
+
+    def dialog() -> QProgressDialog | None:
+        found = [d for d in page.findChildren(QProgressDialog) if d.isVisible()]
+        return found[0] if found else None
+
+    qtbot.waitUntil(lambda: dialog() is not None, timeout=5_000)
+    shown.set()
+    go.set()
+    time.sleep(0.3)  # the window busy: both steps wait in its queue
+    qtbot.waitUntil(lambda: "合并交办（2/3）" in (dialog() or QProgressDialog()).labelText())
+    showing = dialog()
+    assert showing is not None and showing.value() == 2
+    finish.set()
+    wait_idle(qtbot, page)
+    assert city_case_count(city) == 1
 
 
 def test_tampered_bundle_is_refused_with_its_reason_and_nothing_is_imported(

@@ -266,9 +266,11 @@ def run_with_progress(
 
     def update(what: str, done: int, total: int) -> None:
         if alive(dialog):
+            # The text first: a modal dialog's setValue() handles pending events, the next
+            # step's update among them, and a text set after it showed the step before.
+            dialog.setLabelText(f"{title}\n{what}（{done}/{total}）")
             dialog.setMaximum(max(total, 1))
             dialog.setValue(min(done, max(total, 1)))
-            dialog.setLabelText(f"{title}\n{what}（{done}/{total}）")
 
     relay.progress.connect(update)
     ended = False
