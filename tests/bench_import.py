@@ -1,4 +1,5 @@
-"""Child process of tests/bench.py: import one bundle into a city site through its main window's
+"""Child process of tests/bench.py and tests/bench_city_import.py (a city on PostgreSQL: its URL
+after the password): import one bundle into a city site through its main window's
 数据交换 screen as a clerk does — the dry run, its preview confirmed, the import on the worker,
 the screens' reload and the write-ahead log settled — and report the process's peak memory
 before and during each step, with the import's wall and CPU time (every thread's)."""
@@ -19,6 +20,7 @@ from tests.bench_gui import peak_rss_kb, rss_kb, wait_for
 
 def main() -> None:
     data_dir, bundle, password = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    db_url = sys.argv[4] if len(sys.argv) > 4 else None  # a city on PostgreSQL
     app = make_application()
 
     def quiet_for(seconds: float) -> None:
@@ -30,7 +32,7 @@ def main() -> None:
                 since = time.perf_counter()
             time.sleep(0.01)
 
-    services = open_services(data_dir)
+    services = open_services(data_dir, db_url=db_url)
     actor = services.auth.login("admin", password)
     runner = TaskRunner()
     window = MainWindow(UiContext(services, actor, ChangeHub(), runner))
