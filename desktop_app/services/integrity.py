@@ -146,8 +146,8 @@ CHAIN_PURPOSE: Final = "audit-anchor"
 DIGEST_PURPOSE: Final = "record-digest"
 _ANCHOR_FORMAT: Final = 1
 # Rows read into Python at a time to digest or check them. A thousand: at 5,000 a county's first
-# upload into a city on PostgreSQL took the window 100 MB past where it started (slips' rows are
-# 2–3 KB), and the C library kept most of it afterwards; no slower.
+# upload into a city on PostgreSQL took the importing process ~100 MB past where it started
+# (slips' rows are 2–3 KB) and the C library kept most of it afterwards; no slower.
 _BATCH: Final = 1000
 # Format 1: HMAC-SHA256 of the values' repr() (issue 15's first release); format 2: keyed
 # BLAKE2b of their pickle, at half the cost or less (a first import digests 400,000 rows);

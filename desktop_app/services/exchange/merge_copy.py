@@ -62,9 +62,9 @@ GATHER_KIB: Final = 128 * 1024
 # million: that UPDATE 31 s packed, 12 s at 60 % (two rows in three on their page), 4.2 s at
 # 45 % (every row). Put back after: ordinary writes pack their pages again.
 DIGEST_ROOM_FILLFACTOR: Final = 45
-# Rows of the records file converted and sent with COPY at a time: with 5,000 a county's first
-# upload took the window's process from 86 to 191 MB and left it at 155 MB after, with a
-# thousand 115 MB and 106 MB, in the same time (with integrity's batches of a thousand too).
+# Rows of the records file converted and sent with COPY at a time: with 5,000 the preview of a
+# county's first upload at the city took the importing process from 86 to 191 MB and left it at
+# 155 MB, with a thousand 115 and 106 MB, in the same time (integrity's batches a thousand too).
 COPY_CHUNK: Final = 1000
 SETTLE_KNOWN: Final = (
     "SELECT bbcs_settle_departments_answered(ARRAY(SELECT DISTINCT case_id FROM assignments "
