@@ -246,6 +246,34 @@ def test_the_bulk_copy_stores_what_the_row_merge_stores(
     assert stored(cities.bulk) == before
 
 
+def test_a_preview_reports_what_the_import_does_and_makes_no_digests(
+    cities: Cities, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A preview is rolled back: the bulk copy makes no record digests for it (a quarter of a
+    county's first upload at the city, and row versions that slow the import after it)."""
+    populate(cities.county, 3, tmp_path)
+    exported = cities.county.sync.export(ADMIN, cities.usb).path
+    digested: list[str] = []
+    make = integrity.seal_added
+
+    def spy(session: Any, table: str) -> None:
+        digested.append(table)
+        make(session, table)
+
+    monkeypatch.setattr(integrity, "seal_added", spy)
+    before = table_counts(cities.bulk)
+
+    preview = cities.bulk.sync.import_file(ADMIN, exported, dry_run=True)
+
+    assert not preview.refused, preview.reason
+    assert digested == []
+    assert table_counts(cities.bulk) == before
+    report = cities.bulk.sync.import_file(ADMIN, exported)
+    assert not report.refused, report.reason
+    assert {"cases", "complainants", "assignments", "slips"} <= set(digested)
+    assert dict(report.added) == dict(preview.added) and report.added["cases"] == 3
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [

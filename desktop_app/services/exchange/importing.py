@@ -232,6 +232,7 @@ class Importer:
                     local_code=local_code,
                     attached=attached,
                     sealer=self._sealer,
+                    dry_run=dry_run,
                 )
                 try:
                     importer.merge_file(records, columns, checking.result, merging)

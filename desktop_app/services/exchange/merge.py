@@ -58,6 +58,7 @@ class RecordMerger:
         local_code: str = "",
         attached: bool = False,
         sealer: Sealer | None = None,  # needed where complainants come (not reference data)
+        dry_run: bool = False,  # a preview, rolled back: no digests are made
     ) -> None:
         self.session = session
         self.attached = attached
@@ -67,7 +68,7 @@ class RecordMerger:
         self.rows = RowMerge(session, owner, local_code, self.references, self.outcomes, sealer)
         self.bulk = BulkCopy(session, owner, self.references, self.outcomes, self.rows)
         self.copy = (
-            CopyBulk(session, owner, self.references, self.outcomes, self.rows)
+            CopyBulk(session, owner, self.references, self.outcomes, self.rows, digests=not dry_run)
             if not attached
             and self.postgres_bulk
             and session.get_bind().dialect.name == "postgresql"
