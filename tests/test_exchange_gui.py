@@ -34,6 +34,7 @@ from desktop_app.ui.main_window import MainWindow
 from tests.helpers.factories import ADMIN_PASSWORD, person_form
 from tests.helpers.message_boxes import MessageBoxes
 from tests.helpers.speed import CHEAP_HASHER, fast_password_hashing  # noqa: F401
+from tests.helpers.spies import record_calls
 
 CITY_CODE = "410200"
 CITY_NAME = "开封市办不成事监督窗口"
@@ -258,18 +259,12 @@ def test_the_progress_names_each_table_while_a_bundle_is_checked_and_imported(
     which records go in, for the preview and the import, and ends on the save."""
     services.intake.register(clerk, person_form(title="医保结算查不到参保信息"))
     sent = services.sync.export(clerk, stick)
-    labels: list[str] = []
-    shown = QProgressDialog.setLabelText
-
-    def spy(dialog: QProgressDialog, label: str) -> None:
-        labels.append(label)
-        shown(dialog, label)
-
-    monkeypatch.setattr(QProgressDialog, "setLabelText", spy)
+    shown = record_calls(monkeypatch, QProgressDialog, "setLabelText")
 
     import_through_preview(qtbot, make_page(city, city_admin), [sent.path])
 
     assert city_case_count(city) == 1
+    labels = [label for _dialog, label in shown]
     checked = [label for label in labels if label.startswith("正在预检")]
     imported = [label for label in labels if label.startswith("正在导入")]
     assert any(f"1/1 {sent.path.name}：合并事项（" in label for label in checked)

@@ -45,6 +45,7 @@ from tests.helpers.exchange import (
 )
 from tests.helpers.factories import enterprise_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
+from tests.helpers.spies import record_calls
 from tests.helpers.supervision_cases import Office
 from tests.test_records_file import TRIAGE, populate, refused, register
 
@@ -253,14 +254,7 @@ def test_a_preview_reports_what_the_import_does_and_makes_no_digests(
     county's first upload at the city, and row versions that slow the import after it)."""
     populate(cities.county, 3, tmp_path)
     exported = cities.county.sync.export(ADMIN, cities.usb).path
-    digested: list[str] = []
-    make = integrity.seal_added
-
-    def spy(session: Any, table: str) -> None:
-        digested.append(table)
-        make(session, table)
-
-    monkeypatch.setattr(integrity, "seal_added", spy)
+    digested = record_calls(monkeypatch, integrity, "seal_added")
     before = table_counts(cities.bulk)
 
     preview = cities.bulk.sync.import_file(ADMIN, exported, dry_run=True)
@@ -270,7 +264,8 @@ def test_a_preview_reports_what_the_import_does_and_makes_no_digests(
     assert table_counts(cities.bulk) == before
     report = cities.bulk.sync.import_file(ADMIN, exported)
     assert not report.refused, report.reason
-    assert {"cases", "complainants", "assignments", "slips"} <= set(digested)
+    tables = {table for _session, table in digested}
+    assert {"cases", "complainants", "assignments", "slips"} <= tables
     assert dict(report.added) == dict(preview.added) and report.added["cases"] == 3
 
 
