@@ -186,19 +186,21 @@ def import_in_window(url: str, data_dir: Path, bundle: Path, password: str) -> d
     thread's CPU) and the window process's memory at each step."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     child = ROOT / "tests" / "bench_import.py"
-    output = subprocess.run(
+    done = subprocess.run(
         [sys.executable, str(child), str(data_dir), str(bundle), password, url],
         env=env,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    report = json.loads(output.strip().splitlines()[-1])
+        check=False,
+    )
+    if done.returncode != 0:  # refused (its reason), or a failure (its traceback)
+        raise SystemExit(f"the import in the window failed: {done.stderr.strip()[-2000:]}")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
     return {
         "import_s": report["import_s"],
         "import_cpu_s": report["import_cpu_s"],
         "refused": "",
-        "added": report["import_added"],
+        "added_total": report["import_added"],
         "window_memory_mb": report["memory_mb"],
         "window_peak_memory_mb": report["peak_memory_by_step_mb"],
     }

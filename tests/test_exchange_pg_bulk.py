@@ -267,6 +267,7 @@ def test_a_preview_reports_what_the_import_does_and_makes_no_digests(
     tables = {table for _session, table in digested}
     assert {"cases", "complainants", "assignments", "slips"} <= tables
     assert dict(report.added) == dict(preview.added) and report.added["cases"] == 3
+    assert cities.bulk.services.maintenance.check().problems == []  # every digest holds
 
 
 @pytest.mark.parametrize(

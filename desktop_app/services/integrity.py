@@ -145,10 +145,11 @@ ANCHOR_FILE: Final = "audit.anchor"
 CHAIN_PURPOSE: Final = "audit-anchor"
 DIGEST_PURPOSE: Final = "record-digest"
 _ANCHOR_FORMAT: Final = 1
-# Rows read into Python at a time to digest or check them. A thousand: at 5,000 a county's first
-# upload into a city on PostgreSQL took the importing process ~100 MB past where it started
-# (slips' rows are 2–3 KB) and the C library kept most of it afterwards; no slower.
-_BATCH: Final = 1000
+_BATCH: Final = 5000
+# Rows a bulk write added read back at a time for their digests (``seal_added``). A thousand: at
+# 5,000 a county's first upload into a city on PostgreSQL took the importing process ~100 MB past
+# where it started (slips' rows are 2–3 KB) and the C library kept most of it; no slower.
+_ADDED_BATCH: Final = 1000
 # Format 1: HMAC-SHA256 of the values' repr() (issue 15's first release); format 2: keyed
 # BLAKE2b of their pickle, at half the cost or less (a first import digests 400,000 rows);
 # format 3: format 2 over the columns in ``_signed_names`` order, trailing empty values left
@@ -738,7 +739,7 @@ def seal_added(session: Session, table: str) -> None:
         )
         last_id = marks[table]
         while rows := _raw_rows(
-            session, t, true(), after=last_id, limit=_BATCH, fmt=site.digest_format
+            session, t, true(), after=last_id, limit=_ADDED_BATCH, fmt=site.digest_format
         ):
             with raw.cursor() as cursor, cursor.copy("COPY bbcs_digests FROM STDIN") as copy:  # type: ignore[union-attr]
                 for row in rows:

@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, func, select, text
+from sqlalchemy import Boolean, Date, DateTime, func, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -64,7 +64,7 @@ GATHER_KIB: Final = 128 * 1024
 DIGEST_ROOM_FILLFACTOR: Final = 45
 # Rows of the records file converted and sent with COPY at a time: with 5,000 the preview of a
 # county's first upload at the city took the importing process from 86 to 191 MB and left it at
-# 155 MB, with a thousand 115 and 106 MB, in the same time (integrity's batches a thousand too).
+# 155 MB, with a thousand 115 and 106 MB, in the same time (``integrity._ADDED_BATCH`` too).
 COPY_CHUNK: Final = 1000
 SETTLE_KNOWN: Final = (
     "SELECT bbcs_settle_departments_answered(ARRAY(SELECT DISTINCT case_id FROM assignments "
@@ -467,14 +467,15 @@ def _copy_converters(
     """Per column, a value as a records file stores it to what COPY takes, or None to send
     it as it is: PostgreSQL reads SQLite's times and dates (text of the form the check holds
     them to) and its 0/1 flags as they are, to the same values an INSERT of the Python values
-    stores, and a JSON text as it came (valid JSON, which the check holds it to, read back as
-    the values the row merge stores; parsing each and writing it again took ~5 s of a county's
-    first upload); the rest goes the way of the row merge (SQLAlchemy's conversions)."""
+    stores; the rest goes the way of the row merge (SQLAlchemy's conversions, JSON parsed and
+    made text again by the engine's serializer). Sending a JSON text as it came saved ~5 s of
+    this process's CPU in a county's first upload, but SQLite's check passes texts Python cannot
+    read back (nested 1,000 deep, 1e400), which the preview would then pass and the import not."""
     dialect = session.get_bind().dialect
     out: list[Callable[[Any], Any] | None] = []
     for name in columns:
         kind = spec.table.c[name].type
-        if name in spec.refs or type(kind) in (DateTime, Date, Boolean, JSON):
+        if name in spec.refs or type(kind) in (DateTime, Date, Boolean):
             out.append(None)
             continue
         load = kind.dialect_impl(_SQLITE).result_processor(_SQLITE, None)
