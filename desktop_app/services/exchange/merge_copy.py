@@ -155,10 +155,15 @@ class CopyBulk:
         self.session.execute(text("DELETE FROM case_search WHERE rowid >= :first"), first)
         new = self.outcomes.new_cases
         bulk = new >= BULK_ROWS
-        # Counted only as far as the choice needs (a city's 1.5 million search rows took 90 ms to
-        # count, for each weekly bundle too).
-        here = self.session.scalar(
-            text("SELECT count(*) FROM (SELECT 1 FROM case_search LIMIT :new) s"), {"new": new}
+        # Counted only for a bulk insert and only as far as the choice needs (a city's 1.5
+        # million search rows took 90 ms to count, for each weekly bundle too).
+        here = (
+            self.session.scalar(
+                text("SELECT count(*) FROM (SELECT 1 FROM case_search LIMIT :new) s"),
+                {"new": new},
+            )
+            if bulk
+            else 0
         )
         rebuilt = self._drop_indexes(SEARCH_TABLE) if bulk and new > (here or 0) else []
         # Into a city's search index that stays: the new entries gathered in the index's
