@@ -7,6 +7,7 @@ that change data build their own small site.
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from desktop_app.domain.vocabulary import (
     SiteLevel,
     VisitGrade,
 )
+from desktop_app.documents.fonts import missing_glyphs, register_fonts
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services import audit
@@ -52,6 +54,7 @@ from desktop_app.services.demo import (
     credit_check_char,
     id_check_char,
 )
+from desktop_app.services.demo import people
 from desktop_app.services.demo.stories import TemplateError, parse_stories, stories
 from desktop_app.services.intake import IntakeService, case_number, search_fields
 from desktop_app.services.ledger import CaseFilter, LedgerService
@@ -381,6 +384,18 @@ def test_complainants_look_like_a_county_window(demo: Demo) -> None:
     firms = [c.name for c in demo.complainants.values() if c.kind == ComplainantKind.ENTERPRISE]
     assert all(n.startswith(SHORT) for n in firms)
     assert any(n.endswith("有限公司") for n in firms)
+
+
+def test_rare_names_are_ones_this_machines_fonts_print() -> None:
+    """A 生僻字 no local font draws (𪚥 without 宋体-ExtB, as on Linux) stopped the demo half-made
+    at its first paper naming it; the demo draws only printable ones, in the same sequence."""
+    rng = random.Random(7)
+    names = [people.given_name(rng, rng.random() < 0.5, 1980) for _ in range(30_000)]
+    rare = [n for n in names if n[0] in people._RARE_CHARS]
+    assert len(rare) >= 60  # the branch ran (0.4 % of the names)
+    fonts = register_fonts()
+    assert missing_glyphs("".join(rare), fonts.chain(fonts.body)) == []
+    assert {n[0] for n in rare} == set(people.printable_rare_chars())
 
 
 def test_repeat_complainants_are_linked_to_their_earlier_case(demo: Demo) -> None:

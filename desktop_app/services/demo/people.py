@@ -7,6 +7,7 @@ what a clerk types, so every generated number passes intake's checks.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from datetime import date
@@ -69,6 +70,19 @@ _FEMALE_SINGLE = "芳娟敏静丽艳霞燕萍红梅婷雪丹倩"
 # 生僻字 that real names carry (CJK Ext. A/B/E and rare basic ones): fonts and slips must cope.
 _RARE_CHARS = ("䶮", "𬀩", "𪚥", "𠅤", "堃", "喆", "燚", "赟")
 
+
+@functools.cache
+def printable_rare_chars() -> tuple[str, ...]:
+    """The ones of ``_RARE_CHARS`` this machine's fonts draw. Ext. B and E need a font such as
+    Windows' 宋体-ExtB; where there is none, papers naming 𪚥 are refused (rightly: a clerk is
+    told to write a homophone), and a demo that drew one stopped half-made at its first such
+    paper (a referral letter, on Linux)."""
+    from desktop_app.documents.fonts import missing_glyphs, register_fonts
+
+    fonts = register_fonts()
+    missing = set(missing_glyphs("".join(_RARE_CHARS), fonts.chain(fonts.body)))
+    return tuple(char for char in _RARE_CHARS if char not in missing)
+
 _TRADE_NAMES = (
     "丰源", "金穗", "鑫达", "宏运", "惠民", "恒信", "华兴", "瑞丰", "中原", "汇通", "永盛",
     "祥和", "天顺", "盛世", "康泰", "众诚", "金泰", "万和", "蒜都", "圉城", "杞乡", "润田",
@@ -101,7 +115,11 @@ def given_name(r: random.Random, male: bool, born: int) -> str:
     """A given name that fits the person's sex and generation; a few have one character."""
     roll = r.random()
     if roll < 0.004:  # 生僻字
-        return r.choice(_RARE_CHARS) + (
+        rare = r.choice(_RARE_CHARS)  # drawn from all, so every machine draws the same sequence
+        printable = printable_rare_chars()
+        if rare not in printable:
+            rare = printable[_RARE_CHARS.index(rare) % len(printable)]
+        return rare + (
             r.choice(_MALE_SINGLE if male else _FEMALE_SINGLE) if r.random() < 0.5 else ""
         )
     if roll < 0.15:
