@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from desktop_app.documents.fonts import missing_glyphs, register_fonts
 from desktop_app.domain.case_flow import EventKind, derive_status
 from desktop_app.domain.deadlines import RuleKey
 from desktop_app.domain.intake_rules import IntakeForm
@@ -39,7 +40,6 @@ from desktop_app.domain.vocabulary import (
     SiteLevel,
     VisitGrade,
 )
-from desktop_app.documents.fonts import missing_glyphs, register_fonts
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services import audit
@@ -53,8 +53,8 @@ from desktop_app.services.demo import (
     DemoSummary,
     credit_check_char,
     id_check_char,
+    people,
 )
-from desktop_app.services.demo import people
 from desktop_app.services.demo.stories import TemplateError, parse_stories, stories
 from desktop_app.services.intake import IntakeService, case_number, search_fields
 from desktop_app.services.ledger import CaseFilter, LedgerService

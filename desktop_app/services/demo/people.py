@@ -83,6 +83,7 @@ def printable_rare_chars() -> tuple[str, ...]:
     missing = set(missing_glyphs("".join(_RARE_CHARS), fonts.chain(fonts.body)))
     return tuple(char for char in _RARE_CHARS if char not in missing)
 
+
 _TRADE_NAMES = (
     "丰源", "金穗", "鑫达", "宏运", "惠民", "恒信", "华兴", "瑞丰", "中原", "汇通", "永盛",
     "祥和", "天顺", "盛世", "康泰", "众诚", "金泰", "万和", "蒜都", "圉城", "杞乡", "润田",
