@@ -69,6 +69,11 @@ def write_json(path: Path, rows: list[dict[str, Any]]) -> Path:
         ("\ud800王芳", "U+D800"),
         ("\u200b\u200b", "看不见"),
         ("\u200d\ufeff\u2060", "看不见"),
+        # Letters and a symbol that draw nothing (an audit found each taken as a name).
+        ("\u3164", "看不见"),
+        ("\u3164\u115f", "看不见"),
+        ("\u2800", "看不见"),
+        ("\uffa0\u1160 ", "看不见"),
     ],
 )
 def test_text_no_form_box_holds_is_refused_by_character(value: str, expected: str) -> None:

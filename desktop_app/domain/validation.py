@@ -98,6 +98,9 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 # Line breaks and tabs are typed in a multi-line box; in a one-line box normalize_text makes them
 # spaces before the check, so they are allowed here for both.
 _TYPED_CONTROLS = frozenset("\t\n\r")
+# Letters and symbols that draw nothing, though neither spaces nor format characters: the Hangul
+# fillers and the blank Braille pattern (a name of U+3164 alone looks empty on every screen).
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def text_problem(value: str) -> str | None:
@@ -106,8 +109,9 @@ def text_problem(value: str) -> str | None:
     Refused: control characters (NUL and the rest of Unicode category Cc, line breaks and tabs
     excepted), halves of a UTF-16 surrogate pair (a JSON file's lone ``"\\ud800"``), the direction
     controls U+202A–U+202E and U+2066–U+2069, and text with no visible character at all (only
-    zero-width spaces or joiners). Other invisible format characters inside visible text (a
-    zero-width joiner in an emoji) are left alone: the ID and phone checks drop them.
+    zero-width spaces or joiners, Hangul fillers, the blank Braille pattern). Other invisible
+    format characters inside visible text (a zero-width joiner in an emoji) are left alone: the
+    ID and phone checks drop them.
 
     Returns:
         None, or one Chinese sentence naming the first offending character by its code point.
@@ -123,7 +127,9 @@ def text_problem(value: str) -> str | None:
                 f"含有改变文字方向的控制字符 U+{ord(ch):04X}"
                 "（会使显示的文字与实际内容不同），请删去"
             )
-    if value.strip() and all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in value):
+    if value.strip() and all(
+        ch.isspace() or unicodedata.category(ch) == "Cf" or ch in _BLANK_LOOKING for ch in value
+    ):
         return "只有看不见的字符（如零宽空格），请填写实际内容"
     return None
 
