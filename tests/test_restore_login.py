@@ -64,6 +64,30 @@ def test_over_a_damaged_database_the_user_is_checked_against_the_backup(
     assert _titles(data_dir / "bbcs.db") == ["备份前的事项"]
 
 
+def test_over_a_changed_administrator_record_the_password_is_checked_in_the_backup(
+    backed_up: tuple[Path, Path],
+) -> None:
+    """A user whose record was changed by SQL cannot log in (its digest fails); the
+    administrator so locked out restores with the password the backup holds."""
+    backup, data_dir = backed_up
+    connection = sqlite3.connect(data_dir / "bbcs.db")
+    connection.execute("UPDATE users SET display_name = '别人' WHERE username = 'admin'")
+    connection.commit()
+    connection.close()
+
+    refused = run_bbcs("cases", data_dir=data_dir, env=as_user("admin", ADMIN_PASSWORD))
+    assert refused.returncode == 2
+    assert "admin 的账户记录被绕过程序改动过（校验值不符），不能登录" in refused.stderr
+    wrong = run_bbcs("restore", str(backup), data_dir=data_dir, env=as_user("admin", "Wrong12345!"))
+    assert wrong.returncode == 2 and "密码" in wrong.stderr
+    assert _titles(data_dir / "bbcs.db") == ["备份前的事项", "备份后的事项"]
+
+    done = run_bbcs("restore", str(backup), data_dir=data_dir, env=as_user("admin", ADMIN_PASSWORD))
+    assert done.returncode == 0, done.stderr
+    assert _titles(data_dir / "bbcs.db") == ["备份前的事项"]
+    assert run_bbcs("check", data_dir=data_dir).returncode == 0
+
+
 def test_moving_the_database_aside_does_not_make_the_recovery_key_path(
     backed_up: tuple[Path, Path], tmp_path: Path
 ) -> None:

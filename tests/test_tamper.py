@@ -13,13 +13,16 @@ import sqlite3
 from datetime import datetime
 
 import pytest
+from sqlalchemy import select
 
 from desktop_app.domain.vocabulary import Approach, Cause, Nature, Outcome, ReplyMethod, Role
 from desktop_app.errors import UserError
-from desktop_app.services.app import AppServices
+from desktop_app.services.app import AppServices, open_services
+from desktop_app.services.auth import TamperedAccount
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor
-from tests.helpers.cli import run_bbcs
+from desktop_app.storage.models import AuditEntry
+from tests.helpers.cli import as_user, run_bbcs
 from tests.helpers.db import raw_connect
 from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD, enterprise_form, person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
@@ -224,9 +227,7 @@ def test_the_newest_case_deleted_is_named(busy: AppServices) -> None:
     assert any("缺少 杞县-2026-0003" in p for p in _problems(busy))
 
 
-def test_a_role_given_by_sql_is_named_and_signs_nothing(
-    busy: AppServices, clerk: Actor, leader: Actor
-) -> None:
+def test_a_role_given_by_sql_is_named_and_its_user_cannot_log_in(busy: AppServices) -> None:
     _sql(busy, f"UPDATE users SET role = '{Role.DUTY_LEADER.value}' WHERE username = 'clerk1'")
 
     problems = _problems(busy)
@@ -235,12 +236,38 @@ def test_a_role_given_by_sql_is_named_and_signs_nothing(
         problems
     )
 
-    # The clerk logs in with the role the database now says, and tries to sign.
-    promoted = busy.auth.login("clerk1", USER_PASSWORD)
-    assert promoted.role is Role.DUTY_LEADER
+    # The clerk tries to log in with the role the database now says: refused, and neither
+    # that try nor a wrong password writes the row (a write would seal it, role and all).
+    with pytest.raises(TamperedAccount, match="clerk1 的账户记录被绕过程序改动过"):
+        busy.auth.login("clerk1", USER_PASSWORD)
+    with pytest.raises(TamperedAccount):
+        busy.auth.login("clerk1", "Wrong12345!")
+    assert any(p.startswith("用户 clerk1 的记录被绕过程序直接改动") for p in _problems(busy))
+    with busy.db.read() as session:
+        reasons = session.scalars(
+            select(AuditEntry.after).where(
+                AuditEntry.action == "login_failed", AuditEntry.user_name == "clerk1"
+            )
+        ).all()
+    assert [after["reason"] for after in reasons] == ["record_tampered", "record_tampered"]
+    # On the command line too: nothing runs as that user, and check still names the record.
+    as_clerk = run_bbcs("backup", data_dir=busy.layout.root, env=as_user("clerk1", USER_PASSWORD))
+    assert as_clerk.returncode == 2
+    assert "clerk1 的账户记录被绕过程序改动过（校验值不符），不能登录" in as_clerk.stderr
+    assert (
+        "用户 clerk1 的记录被绕过程序直接改动"
+        in run_bbcs("check", data_dir=busy.layout.root).stdout
+    )
+
+
+def test_a_window_open_before_its_users_record_was_changed_signs_nothing(
+    busy: AppServices, clerk: Actor, leader: Actor
+) -> None:
     case_id = busy.intake.register(clerk, person_form(title="另一件事")).case_id
-    with pytest.raises(UserError, match="clerk1 的账户记录被绕过程序改动过"):
-        _sign_a_slip(busy, clerk, promoted, case_id)
+    _sql(busy, "UPDATE users SET display_name = '别人' WHERE username = 'leader1'")
+
+    with pytest.raises(UserError, match="leader1 的账户记录被绕过程序改动过"):
+        _sign_a_slip(busy, clerk, leader, case_id)
 
 
 def test_check_on_the_command_line_names_tampering_and_exits_2(busy: AppServices) -> None:
@@ -328,15 +355,22 @@ def test_wiping_the_digests_and_deleting_the_anchor_signs_nothing_at_the_next_op
     connection.close()
     (busy.layout.keys / "audit.anchor").unlink()
 
-    result = run_bbcs("check", data_dir=busy.layout.root)
+    busy.close()
+    reopened = open_services(busy.layout.root)
+    try:
+        problems = reopened.maintenance.check().problems
+    finally:
+        reopened.close()
 
-    output = result.stdout + result.stderr
-    assert result.returncode == 2, output
-    assert "找不到审计日志的锚点文件" in output
-    assert "用户 clerk1 没有校验值" in output
+    assert any("找不到审计日志的锚点文件" in p for p in problems), problems
+    assert any("用户 clerk1 没有校验值" in p for p in problems), problems
     assert not (busy.layout.keys / "audit.anchor").exists()
-    # Nor does a second open (or the window) sign it.
-    assert run_bbcs("check", data_dir=busy.layout.root).returncode == 2
+    # Nor does a second open (or the window) sign it; and no user whose record has lost its
+    # digest logs in (the administrator restores from the command line, checked there).
+    result = run_bbcs("check", data_dir=busy.layout.root)
+    assert result.returncode == 2
+    assert "admin 的账户记录被绕过程序改动过" in result.stderr, result.stderr
+    assert not (busy.layout.keys / "audit.anchor").exists()
 
 
 def test_a_deleted_slip_is_named(busy: AppServices) -> None:

@@ -666,10 +666,13 @@ def _restoring_actor(args: argparse.Namespace, data_dir: Path, with_recovery_key
     - the current database opens: its user (``--user``), as every command;
     - a fresh machine (no database and no data key): whoever holds the recovery key — the key
       is what the site's administrator locked away, and nothing here could check a password;
-    - otherwise (the database damaged beyond opening, or moved aside while the keys are still
-      here): the user as recorded in the backup being restored, its password checked there.
+    - otherwise (the database damaged beyond opening, moved aside while the keys are still
+      here, or the user's record in it changed behind the program's back, so that it refuses
+      the log-in): the user as recorded in the backup being restored, its password checked
+      there.
     """
     from desktop_app.domain.vocabulary import Role
+    from desktop_app.services.auth import TamperedAccount
     from desktop_app.services.context import Actor
     from desktop_app.services.data_key import DataKey
 
@@ -687,6 +690,8 @@ def _restoring_actor(args: argparse.Namespace, data_dir: Path, with_recovery_key
                 return _actor(args)
         except EnvironmentProblem as exc:  # damaged or unreadable: log in to the backup instead
             log.warning("restoring over a database that cannot be opened: %s", exc.message)
+        except TamperedAccount as exc:  # the user's record here was changed: the backup's holds
+            log.warning("restoring for a user whose record was changed: %s", exc.message)
     return _login_to_backup(args, layout, Path(args.file))
 
 

@@ -28,7 +28,7 @@ from desktop_app.domain.settings import (
 from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import Role
 from desktop_app.errors import NotFound, UserError, ValidationFailed
-from desktop_app.services import audit, settings
+from desktop_app.services import audit, integrity, settings
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import User
@@ -38,6 +38,12 @@ MIN_CHARACTER_KINDS = 3
 _KINDS_RULE = f"包含大写字母、小写字母、数字、符号中的至少{MIN_CHARACTER_KINDS}种"
 PASSWORD_RULE = f"至少{MIN_PASSWORD_LENGTH}位，{_KINDS_RULE}"  # shown where a password is set
 WRONG_CREDENTIALS = "用户名或密码不正确"
+
+
+class TamperedAccount(UserError):
+    """A log-in refused because the user's record no longer matches its digest: changed behind
+    the program's back (a role or password hash set by SQL). ``bbcs restore`` then checks the
+    password against the backup being restored instead."""
 
 
 def production_hasher() -> PasswordHasher:
@@ -129,11 +135,13 @@ class AuthService:
                     entity_uuid=user.uuid,
                 )
                 return Actor(user.id, user.username, user.display_name, Role(user.role))
+        if isinstance(refusal, TamperedAccount):
+            raise refusal
         raise UserError(refusal or WRONG_CREDENTIALS)
 
     def _refusal(
         self, session: Session, user: User | None, username: str, password: str, now: datetime
-    ) -> str | None:
+    ) -> str | TamperedAccount | None:
         """Why this log-in is refused, with the failure (and any lock it causes) recorded in
         ``session``; None when it may go on."""
 
@@ -151,6 +159,14 @@ class AuthService:
         if user is None:
             failed("unknown_user")
             return WRONG_CREDENTIALS
+        # First, before this log-in writes the row (its time, a wrong password's count): the
+        # write would seal it again, and a clerk made administrator by SQL would stay one.
+        if not integrity.user_intact(session, user.id):
+            failed("record_tampered")
+            return TamperedAccount(
+                f"用户 {user.username} 的账户记录被绕过程序改动过（校验值不符），不能登录。"
+                "请管理员运行 bbcs check 核查，并用改动之前的备份恢复。"
+            )
         if user.locked_until is not None and user.locked_until > now:
             # The password is not even tried: a locked account is no oracle for guesses.
             failed("locked", locked_until=user.locked_until.isoformat())

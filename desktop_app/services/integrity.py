@@ -77,6 +77,7 @@ from desktop_app.storage.models import (
     NumberSequence,
     Referral,
     Slip,
+    User,
 )
 
 log = logging.getLogger(__name__)
@@ -927,21 +928,27 @@ def verify_records(session: Session, site: SiteIntegrity) -> list[str]:
     return problems
 
 
-def require_intact_user(session: Session, user_id: int) -> None:
-    """Refuse to act for a user whose record was changed behind the application's back (a
-    clerk made administrator by SQL signs nothing)."""
+def user_intact(session: Session, user_id: int) -> bool:
+    """Whether a user's record still matches its digest (True without a key to check it).
+    Asked before anything writes the row: a write would seal it again, role and all."""
     site = _site_of_session(session)
     if site is None:
-        return
+        return True
     t = _table("users")
     rows = _raw_rows(session, t, t.c.id == user_id, after=0, limit=1, fmt=site.digest_format)
     if not rows:
-        return
+        return True
     stored = rows[0][-1]
-    if stored is None or not hmac.compare_digest(
+    return stored is not None and hmac.compare_digest(
         stored, _digest_of(digester(site.digest_key, site.digest_format), "users", rows[0])
-    ):
-        username = session.scalar(select(t.c.username).where(t.c.id == user_id))
+    )
+
+
+def require_intact_user(session: Session, user_id: int) -> None:
+    """Refuse to act for a user whose record was changed behind the application's back (a
+    clerk made administrator by SQL signs nothing)."""
+    if not user_intact(session, user_id):
+        username = session.scalar(select(User.username).where(User.id == user_id))
         raise UserError(
             f"用户 {username} 的账户记录被绕过程序改动过（校验值不符），"
             "在管理员核查并恢复之前不能办理此操作。请联系管理员运行 bbcs check。"
