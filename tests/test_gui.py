@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDateTimeEdit, QMessageBox
 
 from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature, Outcome
 from desktop_app.services.app import AppServices
-from desktop_app.services.context import Actor
+from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.ledger import CaseFilter, SortKey
 from desktop_app.ui.case_table import COLUMNS, CaseTableModel
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
@@ -77,6 +78,67 @@ def test_intake_typed_saved_and_found_in_ledger(qtbot, window: MainWindow) -> No
     title_column = [key for key, _ in COLUMNS].index(SortKey.TITLE)
     assert ledger.model.data(ledger.model.index(0, title_column)) == "不动产权证办不下来"
     assert "1 件" in ledger.count_label.text()
+
+
+def _fill_a_matter(qtbot, page) -> None:
+    type_into(qtbot, page.name, "王芳")
+    type_into(qtbot, page.id_number, VALID_ID)
+    type_into(qtbot, page.phone, "13912345678")
+    type_into(qtbot, page.title, "医保结算查不到参保信息")
+    type_into(qtbot, page.description, "多次往返未果")
+    page.area.setCurrentIndex(page.area.findData("医保社保"))
+
+
+def test_the_time_follows_the_clock_until_the_clerk_sets_it(
+    qtbot, window: MainWindow, services: AppServices, clock: FixedClock
+) -> None:
+    """A form cleared at 09:00 and filled at 09:07 saved (and printed) 09:00: the time shown
+    stays with the clock until the clerk sets it, and what the clerk sets is kept."""
+    window.go_to("受理登记")
+    page = window.intake
+    start = clock.at
+    clock.at = start + timedelta(minutes=7, seconds=40)
+    _fill_a_matter(qtbot, page)
+    page.save_button.click()
+    qtbot.waitUntil(lambda: page.last_result is not None)
+    first_id = page.last_result.case_id
+    first = services.cases.detail(first_id)
+    assert first.received_at == (start + timedelta(minutes=7)).replace(second=0)
+
+    # The next visitor came at 08:30 and is registered now: the time the clerk types is kept,
+    # though the clock moves on meanwhile.
+    clock.at += timedelta(minutes=5)
+    page.received_at.setFocus()
+    page.received_at.setSelectedSection(QDateTimeEdit.Section.HourSection)
+    qtbot.keyClicks(page.received_at, "08")
+    page.received_at.setSelectedSection(QDateTimeEdit.Section.MinuteSection)
+    qtbot.keyClicks(page.received_at, "30")
+    clock.at += timedelta(minutes=3)
+    page._clock_timer.timeout.emit()  # the timer ticks: a time the clerk set stays
+    _fill_a_matter(qtbot, page)
+    page.save_button.click()
+    qtbot.waitUntil(lambda: page.last_result.case_id != first_id)
+    second = services.cases.detail(page.last_result.case_id)
+    assert (second.received_at.hour, second.received_at.minute) == (8, 30)
+
+
+def test_a_time_later_today_is_refused_and_nothing_is_saved(
+    qtbot, window: MainWindow, services: AppServices, clock: FixedClock
+) -> None:
+    """A later hour today was taken, and the reply (never before the matter, never after now)
+    could then not be recorded."""
+    window.go_to("受理登记")
+    page = window.intake
+    _fill_a_matter(qtbot, page)
+    page.received_at.setFocus()
+    page.received_at.setSelectedSection(QDateTimeEdit.Section.HourSection)
+    later = (clock.at + timedelta(hours=2)).hour
+    qtbot.keyClicks(page.received_at, f"{later:02d}")
+    page.save_button.click()
+    qtbot.waitUntil(lambda: not page.is_saving)
+    assert f"反映时间不能晚于现在（{clock.at:%H:%M}）" == page.errors["received_at"].text()
+    assert page.errors["received_at"].isVisible()
+    assert services.ledger.count() == 0
 
 
 def test_intake_errors_show_beside_fields_and_nothing_is_saved(

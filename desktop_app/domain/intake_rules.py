@@ -225,11 +225,14 @@ def validate(
     areas: Collection[str],
     department_ids: Collection[int] = (),
     batch: bool = False,
+    now: datetime | None = None,
 ) -> dict[str, str]:
     """Field name → Chinese message, for every field that is wrong. Empty means savable.
 
     ``form`` should already be :func:`normalized`; ``batch``: a row of a batch file, told which
-    column to fill instead of which box.
+    column to fill instead of which box; ``now``: the time no matter can have come in after (a
+    time later today, saved, left the reply impossible to record: a reply is never earlier
+    than the matter it answers, nor later than now).
     """
     errors: dict[str, str] = {}
     person = form.complainant_kind is ComplainantKind.PERSON
@@ -283,6 +286,8 @@ def validate(
         errors["visits_count"] = f"往返次数应在1到{MAX_VISITS}之间"
     if form.received_at is not None and form.received_at.date() > today:
         errors["received_at"] = "反映时间不能晚于今天"
+    elif form.received_at is not None and now is not None and form.received_at > now:
+        errors["received_at"] = f"反映时间不能晚于现在（{now:%H:%M}）"
     elif form.received_at is not None and form.received_at.date() < EARLIEST_RECEIVED:
         errors["received_at"] = (
             f"反映时间 {form.received_at.date().isoformat()} 早于{EARLIEST_RECEIVED.year}年，"

@@ -249,9 +249,11 @@ class CorrectionService:
                 judged |= {"id_number", "credit_code"}
             if judged & set(AGENT_FIELDS):  # a relation alone names nobody
                 judged.add("agent_name")
+            now = self._clock.now()
             rule_errors = intake_rules.validate(
                 _as_intake_form(clean, case.visits_count),
-                today=self._clock.now().date(),
+                today=now.date(),
+                now=now,
                 areas=areas,
                 department_ids=departments,
             )

@@ -173,9 +173,11 @@ class IntakeService:
             departments = set(
                 session.scalars(select(Department.id).where(Department.active.is_(True)))
             )
+        now = self._clock.now()
         errors = intake_rules.validate(
             clean,
-            today=self._clock.now().date(),
+            today=now.date(),
+            now=now,
             areas=areas,
             department_ids=departments,
             batch=batch,

@@ -13,7 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTime, Signal
+from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTime, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -114,6 +114,8 @@ def _same_height_when_invalid(widget: QWidget) -> None:
     widget.setMinimumHeight(max(heights))
 
 
+# How often an untouched 反映时间 catches up with the clock (``IntakePage._follow_clock``).
+TIME_FOLLOWS_CLOCK_MS = 20_000
 RELATED_HINT = "输入身份证号、信用代码或电话后，这里会列出此人此前的事项，避免重复登记。"
 
 
@@ -228,6 +230,14 @@ class IntakePage(QWidget):
         self.received_at.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.received_at.setCalendarPopup(True)
         self._add_row("received_at", "反映时间", self.received_at)
+        # 反映时间 follows the clock until the clerk sets it (a visitor registered later, from
+        # notes): a form filled at 13:07 no longer saves and prints the 13:04 it was cleared at.
+        self._time_set_by_clerk = False
+        self._setting_time = False
+        self._clock_timer = QTimer(self)
+        self._clock_timer.setInterval(TIME_FOLLOWS_CLOCK_MS)
+        self._clock_timer.timeout.connect(self._follow_clock)
+        self._clock_timer.start()
 
         materials = QVBoxLayout()
         self.attachment_list = QListWidget()
@@ -333,6 +343,7 @@ class IntakePage(QWidget):
         for combo in (self.area, self.channel, self.stuck_department):
             combo.currentIndexChanged.connect(self._recheck_shown_errors)
         self.visits_count.valueChanged.connect(self._recheck_shown_errors)
+        self.received_at.dateTimeChanged.connect(self._time_edited)
         self.received_at.dateTimeChanged.connect(self._recheck_shown_errors)
         self.person_radio.toggled.connect(self._recheck_shown_errors)
         self.override_reason.textChanged.connect(self._update_override_row)
@@ -489,6 +500,7 @@ class IntakePage(QWidget):
         kind = (
             ComplainantKind.PERSON if self.person_radio.isChecked() else ComplainantKind.ENTERPRISE
         )
+        self._follow_clock()
         received = self.received_at.dateTime().toPython()
         assert isinstance(received, datetime)
         return IntakeForm(
@@ -571,10 +583,8 @@ class IntakePage(QWidget):
         self.area.setCurrentIndex(0)
         self.channel.setCurrentIndex(0)
         self.stuck_department.setCurrentIndex(0)
-        now = self._context.services.clock.now()
-        self.received_at.setDateTime(
-            QDateTime(QDate(now.year, now.month, now.day), QTime(now.hour, now.minute, now.second))
-        )
+        self._time_set_by_clerk = False
+        self._follow_clock()
         self.person_radio.setChecked(True)
         self.agent_box.setChecked(False)
         self.respondent_box.setChecked(False)
@@ -592,6 +602,24 @@ class IntakePage(QWidget):
         self._show_errors({})
         self._kind_changed()
         self.name.setFocus()
+
+    def _follow_clock(self) -> None:
+        """Show the time now in 反映时间, unless the clerk has set it."""
+        if self._time_set_by_clerk:
+            return
+        now = self._context.services.clock.now()
+        shown = QDateTime(QDate(now.year, now.month, now.day), QTime(now.hour, now.minute))
+        if self.received_at.dateTime() == shown:
+            return
+        self._setting_time = True
+        try:
+            self.received_at.setDateTime(shown)
+        finally:
+            self._setting_time = False
+
+    def _time_edited(self) -> None:
+        if not self._setting_time:
+            self._time_set_by_clerk = True
 
     def _text_lines(self) -> tuple[QLineEdit, ...]:
         """The form's one-line fields: checked again as they change, cleared, asked about."""
@@ -698,9 +726,11 @@ class IntakePage(QWidget):
             for i in range(self.stuck_department.count())
             if self.stuck_department.itemData(i) is not None
         ]
+        now = self._context.services.clock.now()
         return intake_rules.validate(
             intake_rules.normalized(self.current_form()),
-            today=self._context.services.clock.now().date(),
+            today=now.date(),
+            now=now,
             areas=areas,
             department_ids=departments,
         )
