@@ -328,6 +328,32 @@ def test_correcting_is_offered_only_where_the_case_may_be_changed(
         at_city.runner.wait()
 
 
+def test_the_conclusion_keeps_the_way_the_complainant_was_answered(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    """Answered by phone, then concluded with 答复方式 untouched: 当面答复 was preset and saved."""
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    lead = services.site.departments()[0].id
+    ids, _ = services.assignments.create(
+        clerk, case_id, department_id=lead, assisting_ids=[], requirements="请依法办理并反馈。"
+    )
+    services.assignments.issue(leader, ids[0])
+    services.cases.record_reply(clerk, case_id, method=ReplyMethod.PHONE, text="已电话告知进展")
+    dialog = open_dialog(qtbot, context, case_id)
+    dialog.tabs.setCurrentIndex(3)
+    assert dialog.reply_method.currentText() == "电话答复"
+    choose(qtbot, dialog.outcome, "办成")
+    replace_text(qtbot, dialog.what_done, "医保局已办结")
+    replace_text(qtbot, dialog.reply_text, "已电话告知办理结果")
+    replace_text(qtbot, dialog.close_reason, "部门已电话反馈办结，书面反馈随后补交")
+    click(qtbot, dialog.conclude_button)
+    qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.CONCLUDED)
+    assert services.cases.detail(case_id).reply_method is ReplyMethod.PHONE
+
+
 def test_after_a_reopening_visit_the_next_conclusion_and_visit_start_unchosen(
     qtbot, context: UiContext, services: AppServices, clerk: Actor
 ) -> None:
@@ -335,14 +361,20 @@ def test_after_a_reopening_visit_the_next_conclusion_and_visit_start_unchosen(
     dialog = open_dialog(qtbot, context, case_id)
     dialog.tabs.setCurrentIndex(3)
     assert dialog.outcome.currentIndex() == -1  # 办理结果 is chosen, not defaulted
+    assert dialog.reply_method.currentIndex() == -1  # so is the way of replying
     replace_text(qtbot, dialog.what_done, "当场补录参保信息")
-    replace_text(qtbot, dialog.reply_text, "已电话告知")
     click(qtbot, dialog.conclude_button)
+    # Everything missing in one round: both choices and the empty reply.
     outcome_error = dialog._field_errors["outcome"][0]
     assert outcome_error.text() == "请选择办理结果"
+    assert dialog._field_errors["reply_method"][0].text() == "请选择答复方式"
+    assert dialog._field_errors["reply_text"][0].text() == "请填写答复当事人的内容"
+    assert not dialog._field_errors["what_was_done"][0].text()
     assert services.cases.detail(case_id).status is CaseStatus.REGISTERED
     choose(qtbot, dialog.outcome, "办成")
     assert not outcome_error.isVisibleTo(dialog)
+    choose(qtbot, dialog.reply_method, "电话答复")
+    replace_text(qtbot, dialog.reply_text, "已电话告知")
     click(qtbot, dialog.conclude_button)
     qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.CONCLUDED)
 
@@ -351,10 +383,11 @@ def test_after_a_reopening_visit_the_next_conclusion_and_visit_start_unchosen(
     click(qtbot, dialog.visit_button)
     qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.IN_PROGRESS)  # 重办
     assert dialog.grade.currentIndex() == -1 and dialog.visit_note.text() == ""
-    assert dialog.outcome.currentIndex() == -1
+    assert dialog.outcome.currentIndex() == -1 and dialog.reply_method.currentIndex() == -1
 
     choose(qtbot, dialog.outcome, "办成")
     replace_text(qtbot, dialog.what_done, "医保局重新推送参保信息，医院已能结算")
+    choose(qtbot, dialog.reply_method, "电话答复")
     click(qtbot, dialog.conclude_button)
     qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.CONCLUDED)
     assert dialog.grade.currentIndex() == -1  # not the last visit's 不满意

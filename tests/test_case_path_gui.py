@@ -147,6 +147,7 @@ def test_concluding_over_an_open_assignment_needs_a_reason(
 
     choose(qtbot, dialog.outcome, "办成")
     replace_text(qtbot, dialog.what_done, "当事人已在外地办成")
+    choose(qtbot, dialog.reply_method, "电话答复")
     replace_text(qtbot, dialog.reply_text, "已电话确认")
     click(qtbot, dialog.conclude_button)
     error = dialog._field_errors["close_reason"][0]

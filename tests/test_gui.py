@@ -11,7 +11,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QDateTimeEdit, QMessageBox
 
-from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature, Outcome
+from desktop_app.domain.vocabulary import (
+    Approach,
+    CaseStatus,
+    Cause,
+    Nature,
+    Outcome,
+    ReplyMethod,
+)
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.ledger import CaseFilter, SortKey
@@ -285,6 +292,7 @@ def test_case_detail_triage_and_conclude(
     type_into(qtbot, dialog.what_done, "督促县医保局切换参保信息，当天完成报销")
     type_into(qtbot, dialog.reply_text, "已电话告知报销完成")
     dialog.outcome.setCurrentIndex(dialog.outcome.findData(Outcome.DONE.value))  # none chosen yet
+    dialog.reply_method.setCurrentIndex(dialog.reply_method.findData(ReplyMethod.PHONE.value))
     dialog.conclude_button.click()
     qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.CONCLUDED)
     assert dialog.visit_button.isEnabled()

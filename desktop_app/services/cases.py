@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -93,6 +93,10 @@ class AttachmentInfo:
     added_at: datetime
     added_by: str
     path: Path
+
+
+# What 办结 says of a box left empty (the case dialog says it too, beside a choice not made).
+CONCLUDE_EMPTY: Final = {"what_was_done": "请填写办理情况", "reply_text": "请填写答复当事人的内容"}
 
 
 @dataclass(frozen=True)
@@ -395,11 +399,11 @@ class CaseService:
         why: then those assignments are closed (随办结关闭) and the reason is on the timeline —
         a case must not conclude and leave a department's assignment open for ever."""
         actor.require(Permission.CONCLUDE_CASE)
-        errors: dict[str, str] = {}
-        if not what_was_done.strip():
-            errors["what_was_done"] = "请填写办理情况"
-        if not reply_text.strip():
-            errors["reply_text"] = "请填写答复当事人的内容"
+        errors = {
+            key: CONCLUDE_EMPTY[key]
+            for key, value in (("what_was_done", what_was_done), ("reply_text", reply_text))
+            if not value.strip()
+        }
         if errors:
             raise ValidationFailed(errors)
         close_reason = normalize_text(close_reason)

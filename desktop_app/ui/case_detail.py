@@ -49,6 +49,7 @@ from desktop_app.domain.vocabulary import (
 )
 from desktop_app.errors import ValidationFailed
 from desktop_app.services.cases import (
+    CONCLUDE_EMPTY,
     REVEAL_PERMISSION,
     CaseDetail,
     RevealedNumbers,
@@ -382,9 +383,13 @@ class CaseDetailDialog(QDialog):
         self.what_done.setTabChangesFocus(True)
         self.what_done.setMaximumHeight(70)
         self.what_done.setPlaceholderText("办理情况：做了什么、结果如何")
+        # Nor a pre-selected way of replying (当面答复 was saved for a reply made by phone): the
+        # one recorded with 答复反映人… if there is one, else chosen.
         self.reply_method = QComboBox()
+        self.reply_method.setPlaceholderText(PLEASE_CHOOSE)
         for method in ReplyMethod:
             self.reply_method.addItem(method.label, method.value)
+        self.reply_method.setCurrentIndex(-1)
         self.reply_text = QLineEdit()
         self.reply_text.setPlaceholderText("答复当事人的内容")
         self.conclude_error = FieldError()
@@ -392,7 +397,7 @@ class CaseDetailDialog(QDialog):
         self.conclude_button.clicked.connect(self._conclude_clicked)
         self._field_row(conclude, "outcome", "办理结果", self.outcome)
         self._field_row(conclude, "what_was_done", "办理情况", self.what_done)
-        conclude.addRow("答复方式", self.reply_method)
+        self._field_row(conclude, "reply_method", "答复方式", self.reply_method)
         self._field_row(conclude, "reply_text", "答复内容", self.reply_text)
         # Offered only while an assignment is open: concluding over it needs a reason.
         self.close_reason = QLineEdit()
@@ -594,6 +599,10 @@ class CaseDetailDialog(QDialog):
             self.outcome.setCurrentIndex(self.outcome.findData(d.outcome.value))
         elif status_changed:
             self.outcome.setCurrentIndex(-1)
+        if d.reply_method is not None:  # the way the complainant was last answered
+            self.reply_method.setCurrentIndex(self.reply_method.findData(d.reply_method.value))
+        elif status_changed:
+            self.reply_method.setCurrentIndex(-1)
 
         self._load_printed_differences()
 
@@ -885,9 +894,24 @@ class CaseDetailDialog(QDialog):
         self.triage_saved.setText(f"✔ 已保存甄别分类：{what}{due}")
 
     def conclude(self) -> None:
-        if self.outcome.currentIndex() < 0:
+        unchosen = {
+            key: message
+            for key, combo, message in (
+                ("outcome", self.outcome, "请选择办理结果"),
+                ("reply_method", self.reply_method, "请选择答复方式"),
+            )
+            if combo.currentIndex() < 0
+        }
+        if unchosen:
+            # With the boxes left empty, so that one round names everything missing.
+            for key, filled in (
+                ("what_was_done", self.what_done.toPlainText().strip()),
+                ("reply_text", self.reply_text.text().strip()),
+            ):
+                if not filled:
+                    unchosen[key] = CONCLUDE_EMPTY[key]
             self._show_field_errors(
-                ("outcome", "what_was_done", "reply_text"), {"outcome": "请选择办理结果"}
+                ("outcome", "what_was_done", "reply_method", "reply_text"), unchosen
             )
             return
         outcome = Outcome(self.outcome.currentData())
@@ -907,7 +931,7 @@ class CaseDetailDialog(QDialog):
                 close_reason=close_reason,
             ),
             self.conclude_error,
-            ("outcome", "what_was_done", "reply_text", "close_reason"),
+            ("outcome", "what_was_done", "reply_method", "reply_text", "close_reason"),
         )
 
     def record_visit(self) -> None:
@@ -955,6 +979,8 @@ class CaseDetailDialog(QDialog):
             return bool(self.what_done.toPlainText().strip())
         if key == "reply_text":
             return bool(self.reply_text.text().strip())
+        if key == "reply_method":
+            return self.reply_method.currentIndex() >= 0
         if key == "note":
             return bool(self.visit_note.text().strip())
         if key == "close_reason":
