@@ -178,7 +178,7 @@ class CaseDetailDialog(QDialog):
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs, 1)
         self.tabs.addTab(self._build_info(), "基本信息")
-        self.tabs.addTab(self._build_triage(), "甄别分类")
+        self.tabs.addTab(_scrolling(self._build_triage()), "甄别分类")
         # The case is asked for before the panel asks for its assignments: one worker answers in
         # order, so the header is there before the 交办 tab fills.
         self._read(with_areas=True)
