@@ -633,6 +633,8 @@ def test_without_a_leader_on_duty_the_hint_names_where_the_roster_is(
     panel = make_panel(qtbot, clerk_context, case_id)
     assert "期限日历 → 值班安排" in panel.signer_label.text()
     assert "系统设置" not in panel.signer_label.text()
+    # A clerk cannot change the roster there: told who can.
+    assert "请管理员在“期限日历 → 值班安排”中排班" in panel.signer_label.text()
 
 
 def test_an_assignment_with_several_papers_offers_each_by_its_number(

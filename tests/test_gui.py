@@ -357,6 +357,9 @@ def test_setup_dialog_validates_then_creates_the_site(qtbot, bare_services: AppS
     qtbot.addWidget(dialog)
     dialog.code.setText("99999")
     dialog.name.setText("测试窗口")
+    # The hint states the rule the password is held to (it said 含字母和数字, and abcd1234,
+    # which follows that, was refused).
+    assert "至少3种" in dialog.password.placeholderText()
     dialog.password.setText("short")
     dialog.password_again.setText("short")
     dialog.save()

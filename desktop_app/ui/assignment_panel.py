@@ -617,8 +617,9 @@ class AssignmentPanel(QWidget):
             elif self.signer_hint:
                 self.signer_label.setText(f"请带班领导 {self.signer_hint} 签发")
             else:
+                who = "" if actor.can(Permission.MANAGE_REFERENCE) else "请管理员"
                 self.signer_label.setText(
-                    "请带班领导签发（今日未排带班领导：请在“期限日历 → 值班安排”中排班）"
+                    f"请带班领导签发（今日未排带班领导：{who}在“期限日历 → 值班安排”中排班）"
                 )
         elif state is AssignmentState.DRAFT:
             self.signer_label.setText("协办单位随承办单位一起签发")

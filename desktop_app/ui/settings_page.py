@@ -37,7 +37,7 @@ from desktop_app.domain.permissions import ROLE_PERMISSIONS, Permission
 from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import Role
 from desktop_app.errors import UserError, ValidationFailed
-from desktop_app.services.auth import MIN_PASSWORD_LENGTH, PASSWORD_RULE, UserInfo
+from desktop_app.services.auth import PASSWORD_RULE, UserInfo
 from desktop_app.services.context import Changes
 from desktop_app.services.maintenance import CheckReport
 from desktop_app.services.site import DepartmentInfo, SiteInfo
@@ -148,7 +148,7 @@ class SettingsPage(QWidget):
         self.user_phone.setPlaceholderText("选填")
         self.user_password = QLineEdit()
         self.user_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.user_password.setPlaceholderText(f"至少{MIN_PASSWORD_LENGTH}位，含三类字符")
+        self.user_password.setPlaceholderText(PASSWORD_RULE)
         self.user_errors: dict[str, FieldError] = {
             "username": FieldError(),
             "display_name": FieldError(),

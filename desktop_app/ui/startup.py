@@ -26,6 +26,7 @@ from desktop_app.domain.permissions import Permission
 from desktop_app.domain.vocabulary import SiteLevel
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services.app import AppServices
+from desktop_app.services.auth import PASSWORD_RULE
 from desktop_app.services.backup import BackupResult, RestoreResult, restore
 from desktop_app.services.context import Actor
 from desktop_app.services.health import HealthReport
@@ -70,7 +71,7 @@ class SetupDialog(QDialog):
         self.admin_user = QLineEdit("admin")
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("至少8位，含字母和数字")
+        self.password.setPlaceholderText(PASSWORD_RULE)  # the rule the password is held to
         self.password_again = QLineEdit()
         self.password_again.setEchoMode(QLineEdit.EchoMode.Password)
         self.errors: dict[str, FieldError] = {}
