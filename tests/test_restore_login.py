@@ -88,6 +88,41 @@ def test_over_a_changed_administrator_record_the_password_is_checked_in_the_back
     assert run_bbcs("check", data_dir=data_dir).returncode == 0
 
 
+def test_an_emptied_database_is_told_as_such_not_set_up_again_and_restores(
+    backed_up: tuple[Path, Path],
+) -> None:
+    """A 0-byte bbcs.db (a power cut on a full disk) read as a site never set up, and bbcs init
+    then made a new site over the old one's keys, backups and audit anchor."""
+    backup, data_dir = backed_up
+    (data_dir / "bbcs.db").write_bytes(b"")
+    keys_before = {p.name: p.read_bytes() for p in (data_dir / "keys").iterdir() if p.is_file()}
+
+    checked = run_bbcs("check", data_dir=data_dir)
+    assert checked.returncode == 2
+    assert "有站点的签名密钥，数据库里却没有站点数据" in checked.stderr, checked.stderr
+    init = run_bbcs(
+        "init",
+        "--site-code",
+        "410221",
+        "--site-name",
+        "杞县办不成事监督窗口",
+        "--level",
+        "county",
+        data_dir=data_dir,
+        env=anonymous(BBCS_ADMIN_PASSWORD=ADMIN_PASSWORD),
+    )
+    assert init.returncode == 2 and "不要重新初始化" in init.stderr, init.stderr
+    keys_after = {p.name: p.read_bytes() for p in (data_dir / "keys").iterdir() if p.is_file()}
+    assert keys_after == keys_before
+
+    # (Any open seals the backups lying in clear in backups/: the .db is now a .bbcsbak.)
+    sealed = backup if backup.exists() else backup.with_suffix(".bbcsbak")
+    done = run_bbcs("restore", str(sealed), data_dir=data_dir, env=as_user("admin", ADMIN_PASSWORD))
+    assert done.returncode == 0, done.stderr
+    assert _titles(data_dir / "bbcs.db") == ["备份前的事项"]
+    assert run_bbcs("check", data_dir=data_dir).returncode == 0
+
+
 def test_moving_the_database_aside_does_not_make_the_recovery_key_path(
     backed_up: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -667,14 +667,15 @@ def _restoring_actor(args: argparse.Namespace, data_dir: Path, with_recovery_key
     - a fresh machine (no database and no data key): whoever holds the recovery key — the key
       is what the site's administrator locked away, and nothing here could check a password;
     - otherwise (the database damaged beyond opening, moved aside while the keys are still
-      here, or the user's record in it changed behind the program's back, so that it refuses
-      the log-in): the user as recorded in the backup being restored, its password checked
-      there.
+      here, emptied of its site, or the user's record in it changed behind the program's back,
+      so that it refuses the log-in): the user as recorded in the backup being restored, its
+      password checked there.
     """
     from desktop_app.domain.vocabulary import Role
     from desktop_app.services.auth import TamperedAccount
     from desktop_app.services.context import Actor
     from desktop_app.services.data_key import DataKey
+    from desktop_app.services.site import SiteLost
 
     layout = DataLayout(data_dir)
     if not layout.database.exists() and not DataKey(layout.keys).exists():
@@ -692,6 +693,8 @@ def _restoring_actor(args: argparse.Namespace, data_dir: Path, with_recovery_key
             log.warning("restoring over a database that cannot be opened: %s", exc.message)
         except TamperedAccount as exc:  # the user's record here was changed: the backup's holds
             log.warning("restoring for a user whose record was changed: %s", exc.message)
+        except SiteLost as exc:  # the database lost its site (emptied): the backup has it
+            log.warning("restoring over a database without its site: %s", exc.message)
     return _login_to_backup(args, layout, Path(args.file))
 
 
@@ -980,6 +983,7 @@ def _services(
     command that needs a user logs in first (``_log_in``); ``_actor(args)`` is then that user."""
     from desktop_app.services.app import instance_lock as lock_for
     from desktop_app.services.app import open_services
+    from desktop_app.services.site import KEYS_WITHOUT_SITE, SiteLost
 
     instance_lock = lock_for(data_dir) if lock else None
     if instance_lock is not None:
@@ -988,6 +992,8 @@ def _services(
     try:
         services = open_services(data_dir, db_url=args.db_url)
         try:
+            if site and services.site.has_keys_without_site():
+                raise SiteLost(f"数据目录 {data_dir}：{KEYS_WITHOUT_SITE}")
             if site and not services.site.is_initialised():
                 raise UserError(f"数据目录 {data_dir} 中站点尚未初始化。{_NO_SITE_HINT}")
             if site and _needs_user(args):

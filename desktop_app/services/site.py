@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
@@ -171,6 +171,20 @@ def validate_site(code: str, name: str, short_name: str) -> dict[str, str]:
     return errors
 
 
+# A data dir whose site's signing key is there and whose database holds no site: the database
+# was emptied (a 0-byte bbcs.db after a power cut on a full disk) or replaced. A new site set up
+# over it would take the old keys and leave its backups and audit anchor to another site.
+KEYS_WITHOUT_SITE: Final = (
+    "这个数据目录里有站点的签名密钥，数据库里却没有站点数据：数据库文件可能在断电或磁盘写满时"
+    "损坏、被清空或被换掉。请用备份恢复（命令行 bbcs restore 备份文件，数据文件夹的 backups 中"
+    "有自动备份），不要重新初始化。确要在这里新建站点，请先把整个数据文件夹移走。"
+)
+
+
+class SiteLost(UserError):
+    """``KEYS_WITHOUT_SITE``: ``bbcs restore`` then checks the password in the backup."""
+
+
 class SiteService:
     def __init__(
         self,
@@ -226,6 +240,8 @@ class SiteService:
         with self._db.write() as session:
             if session.scalar(select(func.count()).where(Site.is_local.is_(True))):
                 raise UserError("这个数据目录已经初始化过站点，不能重复初始化。")
+            if self.has_keys_without_site():
+                raise SiteLost(KEYS_WITHOUT_SITE)
             site = Site(
                 code=code,
                 name=name,
@@ -261,6 +277,10 @@ class SiteService:
             # The site's signing identity (slips' QR codes, later bundles) is made at setup.
             self._keys.ensure()
         return SiteInfo(code, name, short_name, level, is_demo)
+
+    def has_keys_without_site(self) -> bool:
+        """Whether a site lived here and its database lost it (``KEYS_WITHOUT_SITE``)."""
+        return self._keys is not None and self._keys.exists() and not self.is_initialised()
 
     def window_phone(self) -> str:
         with self._db.read() as session:

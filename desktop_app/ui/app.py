@@ -18,6 +18,7 @@ from desktop_app.errors import UserError
 from desktop_app.logs import setup_logging
 from desktop_app.paths import resources_dir
 from desktop_app.services.app import AppServices, instance_lock, open_services
+from desktop_app.services.site import KEYS_WITHOUT_SITE
 from desktop_app.system.memory import return_large_blocks_when_freed
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.startup import LoginDialog, SetupDialog
@@ -136,6 +137,9 @@ def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
             services = open_showing_progress(data_dir, db_url=db_url)
         except UserError as exc:
             QMessageBox.critical(None, APP_TITLE, exc.message)
+            return 2
+        if services.site.has_keys_without_site():  # not a new site: a lost database
+            QMessageBox.critical(None, APP_TITLE, KEYS_WITHOUT_SITE)
             return 2
         if (
             not services.site.is_initialised()
