@@ -324,6 +324,14 @@ def test_errors_show_in_the_panel_not_in_a_message_box(
     result = services.intake.register(clerk, person_form())  # not triaged yet
     panel = make_panel(qtbot, clerk_context, result.case_id)
     dialog = open_draft(qtbot, panel)
+    # No department is chosen for the clerk (the first of the list was): asked for one.
+    assert dialog.department.currentIndex() == -1
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.error.text() == "请选择承办单位")
+    assert dialog.isVisible() and services.assignments.for_case(result.case_id) == []
+    dialog.department.setFocus()
+    qtbot.keyClick(dialog.department, Qt.Key.Key_Down)
+    assert dialog.department.currentText() == "杞县医疗保障局"
     dialog.submit()
     qtbot.waitUntil(lambda: "甄别分类" in dialog.error.text())
     assert dialog.isVisible()

@@ -71,6 +71,7 @@ from desktop_app.ui.theme import RED, YELLOW
 T = TypeVar("T")
 
 COLUMNS = ("类型", "承办单位", "状态", "期限", "交办单号", "签发人")
+PLEASE_CHOOSE_DEPARTMENT = "请选择承办单位"
 ASSIGNMENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 SUPERVISE_TEMPLATE = (
@@ -216,9 +217,14 @@ class DraftDialog(StepDialog):
         self.default_days = data.default_days
         self._wording = data.requirements_wording
         default_days = data.default_days
+        # No pre-selected department (the first of the list was, and a hurried click assigned
+        # the matter to 医疗保障局): the clerk chooses, as everywhere else in the window.
         self.department = QComboBox()
+        self.department.setPlaceholderText(PLEASE_CHOOSE_DEPARTMENT)
         for department in data.departments:
             self.department.addItem(department.name, department.id)
+        self.department.setCurrentIndex(-1)
+        self._has_departments = bool(data.departments)
         self.assisting = QListWidget()
         self.assisting.setMaximumHeight(110)
         for department in data.departments:
@@ -299,8 +305,11 @@ class DraftDialog(StepDialog):
         ]
 
     def _work(self) -> Callable[[], object]:
-        if self.department.currentData() is None:
+        if not self._has_departments:
             raise UserError("还没有承办单位：请管理员先在系统设置中添加部门")
+        if self.department.currentData() is None:
+            self.department.setFocus()
+            raise UserError("请选择承办单位")
         if self.days.value() != self.default_days and not self.reason.text().strip():
             self.reason.setFocus()
             raise UserError(
