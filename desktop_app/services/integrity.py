@@ -553,9 +553,13 @@ def verify_anchor(session: Session, site: SiteIntegrity) -> list[str]:
                 )
                 or 0
             )
+            # Entries written since take the freed numbers (an id is max + 1), so the gap is
+            # a lower bound: each later log-in made it one smaller.
             return [
-                f"审计日志最新的 {anchor.entries - up_to_head} 条记录（第 {last + 1} 条至第 "
-                f"{anchor.head_id} 条）已被删除"
+                f"审计日志最新的记录已被删除：锚点记载共 {anchor.entries} 条、最新为第 "
+                f"{anchor.head_id} 条，现在找不到第 {last + 1} 条至第 {anchor.head_id} 条"
+                f"（至少 {anchor.entries - up_to_head} 条被删除；删除之后写入的记录会占用"
+                "被删记录的编号）"
             ]
         if found != anchor.head_hash:
             return [
