@@ -28,7 +28,7 @@ def test_bulletin_prints_the_figures_and_writes_a_numbered_pdf(
     assert figures["previous"]["totals"]["received"] == 1
     # Every rate carries its denominator (the subprocess runs on today's real clock).
     assert figures["visit_rate"] == {"numerator": 2, "denominator": 3, "text": "66.7%（2/3）"}
-    assert figures["breakdowns"]["nature"]["rows"][0] == ["未填写", 5]
+    assert figures["breakdowns"]["nature"]["rows"][0] == ["未甄别", 5]
     plain = run_bbcs("bulletin", *PERIOD, data_dir=data_dir, env=env)
     assert plain.returncode == 0, plain.stderr
     assert "受理 9" in plain.stdout and "按期办结率" in plain.stdout

@@ -85,6 +85,22 @@ def labels(services: AppServices, case_id: int) -> list[str]:
 # On-site supervision -----------------------------------------------------------------------
 
 
+def test_the_conclusion_reads_as_one_sentence_on_the_timeline(
+    services: AppServices, clerk: Actor
+) -> None:
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.conclude(
+        clerk,
+        case_id,
+        outcome=Outcome.DONE,
+        what_was_done="当场补录参保信息。",
+        reply_method=ReplyMethod.PHONE,
+        reply_text="已电话告知",
+    )
+    summary = services.cases.detail(case_id).timeline[-1].summary
+    assert summary == "办结（办成）：当场补录参保信息；电话答复：已电话告知"
+
+
 def test_onsite_supervision_is_a_step_with_who_when_where_and_result(
     services: AppServices, clerk: Actor, leader: Actor
 ) -> None:

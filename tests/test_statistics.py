@@ -233,7 +233,8 @@ def test_breakdowns(services: AppServices, stats: PeriodStatistics) -> None:
     nature = stats.breakdowns["nature"]
     assert nature.count("很难办") == 2
     assert nature.count("办不了") == nature.count("不给办") == 1
-    assert nature.count("未填写") == 5
+    assert nature.count("未甄别") == 5  # not yet triaged, not a clerk's omission (未填写)
+    assert nature.count("未填写") == 0
     causes = stats.breakdowns["cause"]
     # Stored as the first release did (Cause values), read as the codes: 政策 → 政策不明.
     assert causes.rows == (("政策不明", 2), ("材料繁杂", 1))

@@ -432,7 +432,7 @@ class CaseService:
             case.visit_working_days = visit_days
             case.visit_retry_on = None
             summary = (
-                f"办结（{outcome.label}）：{what_was_done.strip()}；"
+                f"办结（{outcome.label}）：{_clause(what_was_done)}；"
                 f"{reply_method.label}：{reply_text.strip()}"
             )
             data: dict[str, Any] = {"outcome": outcome.value, "reply_method": reply_method.value}
@@ -1025,3 +1025,9 @@ def _snapshot(case: Case) -> dict[str, Any]:
         "visit_retry_on": case.visit_retry_on,
         "visit_reasons": list(case.visit_reasons or ()),
     }
+
+
+def _clause(text: str) -> str:
+    """``text`` as a clause that another follows after "；" (its own full stop dropped: the
+    timeline said 已办结。；电话答复)."""
+    return text.strip().rstrip("。；;.")

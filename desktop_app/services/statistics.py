@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Date, Text, and_, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
@@ -53,6 +53,8 @@ from desktop_app.storage.models import (
 )
 
 NOT_GIVEN = "未填写"  # the label of a breakdown row whose column is empty
+# ... but for what triage sets, not yet triaged (未填写 read as a clerk's omission).
+NOT_YET: Final = {"nature": "未甄别", "approach": "未甄别", "cause": "未甄别"}
 # Rounds a department was given and owes an answer on: not drafts, not voided, not returned
 # (退回: not theirs), and 协办 answers through its lead.
 _ROUND_EXCLUDED = [
@@ -532,12 +534,14 @@ def _grouped(session: Session, column: Any, where: list[ColumnElement[bool]]) ->
 
 
 def labelled(key: str, counts: Mapping[Any, int], labels: Mapping[Any, str]) -> Breakdown:
-    """Rows labelled in Chinese, largest first; an empty column is 未填写."""
+    """Rows labelled in Chinese, largest first; an empty column is 未填写 (未甄别 for what
+    triage sets)."""
+    empty = NOT_YET.get(key, NOT_GIVEN)
     merged: Counter[str] = Counter()
     for value, count in counts.items():
         if not count:
             continue
-        label = NOT_GIVEN if value in (None, "") else labels.get(value, str(value))
+        label = empty if value in (None, "") else labels.get(value, str(value))
         merged[label] += count
     rows = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
     return Breakdown(BREAKDOWN_TITLES.get(key, key), tuple(rows))
