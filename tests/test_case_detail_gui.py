@@ -328,6 +328,25 @@ def test_correcting_is_offered_only_where_the_case_may_be_changed(
         at_city.runner.wait()
 
 
+def test_a_long_title_is_cut_in_the_header_and_whole_on_the_first_tab(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor
+) -> None:
+    """A title of 120 characters (of the 200 allowed) wrapped to five lines over every tab."""
+    long_title = "医保异地就医备案后仍不能直接结算" * 7 + "需要回原籍报销"
+    case_id = services.intake.register(clerk, person_form(title=long_title[:120])).case_id
+    dialog = open_dialog(qtbot, context, case_id)
+    header = dialog.title_label.text()
+    assert header.endswith("…") and len(header) < 60
+    assert dialog.title_label.toolTip() == long_title[:120]
+    assert dialog.info_values["反映事项"].text() == long_title[:120]
+    dialog.close()
+
+    short = services.intake.register(clerk, person_form(title="医保结算查不到参保信息")).case_id
+    dialog = open_dialog(qtbot, context, short)
+    assert dialog.title_label.text().endswith("医保结算查不到参保信息")
+    assert "反映事项" not in dialog.info_values
+
+
 def test_the_conclusion_keeps_the_way_the_complainant_was_answered(
     qtbot, context: UiContext, services: AppServices, clerk: Actor, leader: Actor
 ) -> None:

@@ -142,6 +142,10 @@ class _CaseRead:
     areas: list[str] | None  # the 领域 choices: read once, when the dialog opens
 
 
+# The most of a case's title its dialog's header shows (two lines at its first width).
+HEADER_TITLE_CHARS = 40
+
+
 class CaseDetailDialog(QDialog):
     """Opens at once and shows the case when it has been read on the worker (``is_loading``)."""
 
@@ -492,7 +496,12 @@ class CaseDetailDialog(QDialog):
         self.read_only_banner.setVisible(bool(d.read_only_reason))
         self.assignments.set_read_only(bool(d.read_only_reason))
         self.setWindowTitle(f"事项 {d.number}")
-        self.title_label.setText(f"{d.number}　{d.title}")
+        # A title of up to 200 characters wrapped to five lines over every tab: cut in the
+        # header (whole in its tooltip and on 基本信息).
+        cut = len(d.title) > HEADER_TITLE_CHARS
+        shown = d.title[: HEADER_TITLE_CHARS - 1] + "…" if cut else d.title
+        self.title_label.setText(f"{d.number}　{shown}")
+        self.title_label.setToolTip(d.title if cut else "")
         self.status_label.setText(d.status.label)
         colour = STATUS_COLOURS[d.status].name()
         self.status_label.setStyleSheet(
@@ -500,7 +509,8 @@ class CaseDetailDialog(QDialog):
             f"background:{colour};border-radius:4px;"
         )
         person = d.complainant_kind is ComplainantKind.PERSON
-        rows: list[tuple[str, str]] = [
+        rows: list[tuple[str, str]] = [("反映事项", d.title)] if cut else []
+        rows += [
             ("反映人", f"{d.complainant_name}（{d.complainant_kind.label}）"),
             (
                 "身份证号" if person else "统一社会信用代码",
