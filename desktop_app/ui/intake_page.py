@@ -563,6 +563,8 @@ class IntakePage(QWidget):
         ).on_invalid(self._save_refused).finished(self._save_ended).run()
 
     def _save_refused(self, exc: ValidationFailed) -> None:
+        # The last visitor's green ✔ 已登记 no longer stands above this one's errors.
+        self.banner.setVisible(False)
         self._show_errors(exc.errors)
         if "name" in exc.errors:  # perhaps a known number under another name: ask which
             self._look_up_name_conflict()
