@@ -347,6 +347,28 @@ def test_a_long_title_is_cut_in_the_header_and_whole_on_the_first_tab(
     assert "反映事项" not in dialog.info_values
 
 
+def test_a_concluded_case_shows_what_its_conclusion_recorded(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor
+) -> None:
+    """办理结果 showed 办成 above empty 办理情况 and 答复内容 boxes once the dialog was opened
+    again."""
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.conclude(
+        clerk,
+        case_id,
+        outcome=Outcome.DONE,
+        what_was_done="当场补录参保信息",
+        reply_method=ReplyMethod.PHONE,
+        reply_text="已电话告知",
+    )
+    dialog = open_dialog(qtbot, context, case_id)
+    dialog.tabs.setCurrentIndex(3)
+    assert dialog.outcome.currentText() == "办成"
+    assert dialog.what_done.toPlainText() == "当场补录参保信息"
+    assert dialog.reply_text.text() == "已电话告知"
+    assert dialog.reply_method.currentText() == "电话答复"
+
+
 def test_the_conclusion_keeps_the_way_the_complainant_was_answered(
     qtbot, context: UiContext, services: AppServices, clerk: Actor, leader: Actor
 ) -> None:

@@ -154,6 +154,8 @@ class CaseDetail:
     # Assignments not finished with (待签发/已签发/已签收), as “住建局（交办，已签收）”: the
     # case concludes over them only with a reason.
     open_assignments: tuple[str, ...] = ()
+    # What the last 办结 recorded as 办理情况 and 答复内容 ("" before they were kept apart).
+    conclusion_texts: tuple[str, str] = ("", "")
     # (assignment id, how the case's ending closed it) for each 随办结关闭 / 随撤回关闭 one.
     closed_with: tuple[tuple[int, ClosedWith], ...] = ()
 
@@ -310,6 +312,7 @@ class CaseService:
                 basis_waived_by=case.basis_waived_by,
                 replied_at=case.replied_at,
                 reply_method=ReplyMethod(case.reply_method) if case.reply_method else None,
+                conclusion_texts=_conclusion_texts(case.events),
                 visit_attempts=case.visit_attempts,
                 visit_retry_on=case.visit_retry_on,
                 visit_reasons=tuple(VisitReason(r) for r in case.visit_reasons or ()),
@@ -435,7 +438,13 @@ class CaseService:
                 f"办结（{outcome.label}）：{_clause(what_was_done)}；"
                 f"{reply_method.label}：{reply_text.strip()}"
             )
-            data: dict[str, Any] = {"outcome": outcome.value, "reply_method": reply_method.value}
+            data: dict[str, Any] = {
+                "outcome": outcome.value,
+                "reply_method": reply_method.value,
+                # Kept apart from the summary line, for the dialog to show them again.
+                "what_was_done": what_was_done.strip(),
+                "reply_text": reply_text.strip(),
+            }
             if closed:
                 summary += f"；{_named(closed)}{ClosedWith.CONCLUDED.label}，理由：{close_reason}"
                 data["close_reason"] = close_reason
@@ -1031,3 +1040,12 @@ def _clause(text: str) -> str:
     """``text`` as a clause that another follows after "；" (its own full stop dropped: the
     timeline said 已办结。；电话答复)."""
     return text.strip().rstrip("。；;.")
+
+
+def _conclusion_texts(events: Sequence[CaseEvent]) -> tuple[str, str]:
+    """办理情况 and 答复内容 as the newest 办结 recorded them."""
+    for event in reversed(events):
+        if event.kind == EventKind.CONCLUDED.value:
+            data = event.data if isinstance(event.data, dict) else {}
+            return str(data.get("what_was_done", "")), str(data.get("reply_text", ""))
+    return "", ""

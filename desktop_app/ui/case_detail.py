@@ -607,6 +607,11 @@ class CaseDetailDialog(QDialog):
         self.path_status.setText(_path_status(d))
         if d.status in (CaseStatus.CONCLUDED, CaseStatus.VISITED) and d.outcome:
             self.outcome.setCurrentIndex(self.outcome.findData(d.outcome.value))
+            # With what was recorded beside it, not empty boxes under a chosen 办成.
+            what_was_done, reply_text = d.conclusion_texts
+            if what_was_done or reply_text:
+                self.what_done.setPlainText(what_was_done)
+                self.reply_text.setText(reply_text)
         elif status_changed:
             self.outcome.setCurrentIndex(-1)
         if d.reply_method is not None:  # the way the complainant was last answered
