@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,16 +12,16 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtPrintSupport import QPrinterInfo
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDateEdit, QFileDialog, QMessageBox
 from shiboken6 import isValid
 
 from desktop_app.domain.settings import LAST_PRINTER
-from desktop_app.domain.vocabulary import Approach, Cause, Nature
+from desktop_app.domain.vocabulary import Approach, Cause, Nature, chinese_date
 from desktop_app.services.app import AppServices
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor
 from desktop_app.services.roster import DutyRole
-from desktop_app.ui.assignment_panel import AssignmentPanel, DraftDialog
+from desktop_app.ui.assignment_panel import AssignmentPanel, DraftDialog, StepDialog
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.slip_preview import NO_PRINTER_MESSAGE, SlipPreviewDialog
@@ -241,6 +241,39 @@ def test_clerk_drafts_leader_signs_then_preview_save_and_print(
     again = open_slip(qtbot, boss)  # opening it again is still not a print
     assert services.assignments.slip_content(FIRST_SLIP)[0].print_count == 1
     again.close()
+
+
+def test_the_answer_is_dated_the_day_it_came_in(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    clock,
+) -> None:
+    """办理反馈 had no date: an answer recorded the day after it came in counted that day."""
+    case_id, assignment_id, _number = issued_case(services, clerk, leader)
+    services.assignments.receive(
+        clerk, assignment_id, received_on=clock.at.date(), received_by="李四"
+    )
+    clock.at += timedelta(days=2)
+    clerk_context, _ = contexts
+    panel = make_panel(qtbot, clerk_context, case_id)
+    panel.select_assignment(assignment_id)
+    qtbot.mouseClick(panel.respond_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(panel.dialog, StepDialog) and panel.dialog.isVisible())
+    dialog = panel.dialog
+    day = dialog.fields["responded_on"]
+    assert day.date().toPython() == clock.at.date()  # today unless changed
+    day.setFocus()
+    day.setSelectedSection(QDateEdit.Section.DaySection)
+    qtbot.keyClick(day, Qt.Key.Key_Down)  # the day before
+    type_into(dialog.fields["text"], "已恢复参保信息，结算完成")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.table.item(0, 2).text() == "已反馈")
+    summary = services.cases.detail(case_id).timeline[-1].summary
+    came_in = clock.at.date() - timedelta(days=1)
+    assert f"于{chinese_date(came_in)}反馈" in summary
 
 
 def test_receive_extension_and_approval_through_the_panel(

@@ -23,7 +23,7 @@ from desktop_app.errors import (
 from desktop_app.services.app import AppServices
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor, FixedClock
-from desktop_app.storage.models import NumberSequence
+from desktop_app.storage.models import Assignment, NumberSequence
 from tests.helpers.factories import person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -176,6 +176,35 @@ def test_receive_respond_and_the_guards(services: AppServices, clerk: Actor, lea
         services.assignments.respond(clerk, lead_id, "again")
     labels = [e.label for e in services.cases.detail(case_id).timeline]
     assert labels[-2:] == ["签收", "办理反馈"]
+
+
+def test_an_answer_that_came_on_its_due_date_and_was_recorded_later_is_not_late(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+) -> None:
+    case_id = _triaged(services, clerk, Nature.WONT)  # 5 working days: due 2026-12-02
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    services.assignments.issue(leader, lead_id)
+    services.assignments.receive(
+        clerk, lead_id, received_on=date(2026, 11, 25), received_by="张科长"
+    )
+    clock.at = datetime(2026, 12, 4, 10, 0)  # recorded two days after it came in
+    for wrong, words in ((date(2026, 12, 5), "晚于今天"), (date(2026, 11, 24), "早于签收")):
+        with pytest.raises(ValidationFailed) as refused:
+            services.assignments.respond(clerk, lead_id, "已办结", responded_on=wrong)
+        assert words in refused.value.errors["responded_on"]
+    assert services.assignments.get(lead_id).state is AssignmentState.RECEIVED
+
+    services.assignments.respond(
+        clerk, lead_id, "已恢复参保信息，结算完成", responded_on=date(2026, 12, 2)
+    )
+    info = services.assignments.get(lead_id)
+    assert info.state is AssignmentState.RESPONDED
+    summary = services.cases.detail(case_id).timeline[-1].summary
+    assert "于2026年12月2日反馈" in summary and "超期" not in summary
+    # What the scorecards, the referral's evidence and the register count by: that day.
+    with services.db.read() as session:
+        responded = session.scalar(select(Assignment.responded_at).where(Assignment.id == lead_id))
+    assert responded is not None and responded.date() == date(2026, 12, 2)
 
 
 def test_extension_before_the_deadline_keeps_the_original_for_statistics(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -508,18 +508,37 @@ class AssignmentService:
 
         return self._step(actor, assignment_id, EventKind.RECEIVED, "receive", apply)
 
-    def respond(self, actor: Actor, assignment_id: int, response: str) -> Changes:
+    def respond(
+        self,
+        actor: Actor,
+        assignment_id: int,
+        response: str,
+        *,
+        responded_on: date | None = None,
+    ) -> Changes:
+        """The department's written answer, received ``responded_on`` (today if not given): an
+        answer that came in on its due date and was recorded the day after is not late."""
         actor.require(Permission.TRIAGE_CASE)
         if not response.strip():
             raise ValidationFailed({"response": "请填写部门的办理结果"})
+        if responded_on is not None and responded_on > self._clock.now().date():
+            raise ValidationFailed({"responded_on": "反馈日期不能晚于今天"})
 
         def apply(session: Session, a: Assignment, case: Case, now: datetime) -> str:
             check_step(Step.RESPOND, AssignmentState(a.state))
+            day = responded_on or now.date()
+            since = a.received_on or (a.issued_at.date() if a.issued_at else None)
+            if since is not None and day < since:
+                raise ValidationFailed(
+                    {"responded_on": f"反馈日期不能早于{'签收' if a.received_on else '签发'}日期"}
+                )
             a.state = AssignmentState.RESPONDED.value
-            a.responded_at = now
+            # A day before today is kept as that day (its time was not recorded).
+            a.responded_at = now if day == now.date() else datetime.combine(day, time())
             a.response = response.strip()
-            late = now.date() > a.due_date
-            return f"{a.department.name}反馈：{a.response}" + ("（超期反馈）" if late else "")
+            late = day > a.due_date
+            when = "" if day == now.date() else f"于{chinese_date(day)}"
+            return f"{a.department.name}{when}反馈：{a.response}" + ("（超期反馈）" if late else "")
 
         return self._step(actor, assignment_id, EventKind.RESPONDED, "respond", apply)
 

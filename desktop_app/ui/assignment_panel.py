@@ -852,16 +852,26 @@ class AssignmentPanel(QWidget):
         if info is None:
             return None
         dialog = self._step_dialog(f"办理反馈 — {info.department}")
+        # The day the written answer came in: recorded a day later it is not late for that.
+        day = QDateEdit()
+        day.setCalendarPopup(True)
+        day.setDisplayFormat("yyyy-MM-dd")
+        day.setDate(QDate(self._today.year, self._today.month, self._today.day))
+        day.setMaximumDate(QDate(self._today.year, self._today.month, self._today.day))
         text = QPlainTextEdit()
         text.setTabChangesFocus(True)
         text.setPlaceholderText("承办单位书面反馈的办理结果")
+        dialog.form.addRow("反馈日期", day)
         dialog.form.addRow("办理结果", text)
+        dialog.fields["responded_on"] = day
         dialog.fields["text"] = text
         services, actor = self._context.services, self._context.actor
 
         def make() -> Callable[[], object]:
             value = text.toPlainText()
-            return lambda: services.assignments.respond(actor, info.id, value)
+            on = day.date().toPython()
+            assert isinstance(on, date)
+            return lambda: services.assignments.respond(actor, info.id, value, responded_on=on)
 
         dialog.make_work = make
         self._show(dialog)
