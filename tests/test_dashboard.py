@@ -146,3 +146,10 @@ def test_screenshot_of_the_dashboard_at_1366x768(
     folder = Path(os.environ.get("BBCS_SCREENSHOTS", "") or tmp_path)
     image = window.grab()
     assert image.save(str(folder / "19-dashboard-supervision.png"))
+
+
+def test_every_figure_says_how_it_is_counted(window: MainWindow) -> None:
+    """The README promises that the pointer on a number tells what it counts; six tiles only
+    repeated their caption (待甄别分类 among them)."""
+    for key, (button, _filter) in window.dashboard.figures.items():
+        assert button.toolTip() not in ("", button.caption.text()), key

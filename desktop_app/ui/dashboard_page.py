@@ -93,6 +93,14 @@ TIPS: dict[Figure, str] = {
     Figure.VISIT_RETRY: "回访未联系上、今天或之前应再次回访的事项",
     Figure.REFERRALS_PENDING: "拟移交或已移交、尚未登记处理结果的问责线索",
     Figure.WARNINGS_OPEN: "尚未研判（未归入一类事、未排除）的预警",
+    Figure.AWAITING_TRIAGE: "已登记、尚未保存甄别分类（问题性质、处置方式）的事项",
+    Figure.AWAITING_SIGNATURE: (
+        "有本站起草、待带班领导签发的交办或督办（协办随承办签发）的未办结事项"
+    ),
+    Figure.REGISTERED_TODAY: "反映时间在今天的事项",
+    Figure.OPEN_CASES: "状态为已登记或办理中的事项",
+    Figure.THIS_MONTH: "反映时间在本月的事项",
+    Figure.TOTAL: "全部事项，含不予受理、已撤回和历史导入的",
 }
 # Not cases: the page that lists them, and who may see that page.
 PAGES: dict[Figure, tuple[str, Permission]] = {
