@@ -184,6 +184,10 @@ def test_an_answer_that_came_on_its_due_date_and_was_recorded_later_is_not_late(
     case_id = _triaged(services, clerk, Nature.WONT)  # 5 working days: due 2026-12-02
     lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
     services.assignments.issue(leader, lead_id)
+    with pytest.raises(ValidationFailed, match="签收日期不能早于签发日期"):
+        services.assignments.receive(
+            clerk, lead_id, received_on=date(2026, 11, 24), received_by="张科长"
+        )
     services.assignments.receive(
         clerk, lead_id, received_on=date(2026, 11, 25), received_by="张科长"
     )

@@ -386,6 +386,14 @@ def test_the_conclusion_keeps_the_way_the_complainant_was_answered(
     dialog = open_dialog(qtbot, context, case_id)
     dialog.tabs.setCurrentIndex(3)
     assert dialog.reply_method.currentText() == "电话答复"
+    # A choice the clerk makes stays through a reload (a step elsewhere, another seat's change).
+    choose(qtbot, dialog.reply_method, "书面答复")
+    dialog.reload()
+    qtbot.waitUntil(lambda: not dialog.is_loading)
+    assert dialog.reply_method.currentText() == "书面答复"
+    dialog.reply_method.setFocus()
+    qtbot.keyClick(dialog.reply_method, Qt.Key.Key_Up)  # back to 电话答复
+    assert dialog.reply_method.currentText() == "电话答复"
     choose(qtbot, dialog.outcome, "办成")
     replace_text(qtbot, dialog.what_done, "医保局已办结")
     replace_text(qtbot, dialog.reply_text, "已电话告知办理结果")
@@ -425,10 +433,13 @@ def test_after_a_reopening_visit_the_next_conclusion_and_visit_start_unchosen(
     qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.IN_PROGRESS)  # 重办
     assert dialog.grade.currentIndex() == -1 and dialog.visit_note.text() == ""
     assert dialog.outcome.currentIndex() == -1 and dialog.reply_method.currentIndex() == -1
+    # The new round's boxes are empty too, as a freshly opened dialog shows them.
+    assert dialog.what_done.toPlainText() == "" and dialog.reply_text.text() == ""
 
     choose(qtbot, dialog.outcome, "办成")
     replace_text(qtbot, dialog.what_done, "医保局重新推送参保信息，医院已能结算")
     choose(qtbot, dialog.reply_method, "电话答复")
+    replace_text(qtbot, dialog.reply_text, "已电话告知可以结算")
     click(qtbot, dialog.conclude_button)
     qtbot.waitUntil(lambda: dialog.detail.status is CaseStatus.CONCLUDED)
     assert dialog.grade.currentIndex() == -1  # not the last visit's 不满意

@@ -172,6 +172,8 @@ def test_ctrl_l_in_an_open_step_dialog_saves_it_then_switches(
     qtbot.waitUntil(draft.isVisible)
     draft.activateWindow()  # what the window manager does with a new dialog (offscreen: not)
     qtbot.waitUntil(lambda: QApplication.activeWindow() is draft)
+    draft.department.setFocus()
+    qtbot.keyClick(draft.department, Qt.Key.Key_Down)  # the first department, chosen
     type_chinese(draft.requirements, "请核实并办理，书面反馈监督窗口。")
 
     # The case dialog is modal: the shortcut must work from inside it.

@@ -249,8 +249,9 @@ def test_a_role_given_by_sql_is_named_and_its_user_cannot_log_in(busy: AppServic
     # that try nor a wrong password writes the row (a write would seal it, role and all).
     with pytest.raises(TamperedAccount, match="clerk1 的账户记录被绕过程序改动过"):
         busy.auth.login("clerk1", USER_PASSWORD)
-    with pytest.raises(TamperedAccount):
+    with pytest.raises(UserError) as wrong:  # to a wrong password, as any other account
         busy.auth.login("clerk1", "Wrong12345!")
+    assert wrong.value.message == "用户名或密码不正确"
     assert any(p.startswith("用户 clerk1 的记录被绕过程序直接改动") for p in _problems(busy))
     with busy.db.read() as session:
         reasons = session.scalars(
@@ -267,6 +268,36 @@ def test_a_role_given_by_sql_is_named_and_its_user_cannot_log_in(busy: AppServic
         "用户 clerk1 的记录被绕过程序直接改动"
         in run_bbcs("check", data_dir=busy.layout.root).stdout
     )
+
+
+def test_nothing_done_to_a_changed_account_seals_it_again(
+    busy: AppServices, admin: Actor, clerk: Actor
+) -> None:
+    """Refused a log-in, the account is what an administrator unlocks or gives a new password
+    next: each wrote the row, sealing the SQL-given role with the rest (bbcs check then passed
+    and the clerk logged in as an administrator)."""
+    _sql(
+        busy,
+        f"UPDATE users SET role = '{Role.ADMIN.value}', failed_logins = 5, "
+        "locked_until = '2026-11-25 14:00:00.000000' WHERE username = 'clerk1'",
+    )
+    assert clerk.user_id is not None
+    for action in (
+        lambda: busy.auth.unlock(admin, clerk.user_id),
+        lambda: busy.auth.change_password(admin, clerk.user_id, "Another2026!"),
+        lambda: busy.auth.set_active(admin, clerk.user_id, False),
+        lambda: busy.auth.change_own_password(clerk, USER_PASSWORD, "Another2026!"),
+    ):
+        with pytest.raises(UserError, match="clerk1 的账户记录被绕过程序改动过"):
+            action()
+    assert any(p.startswith("用户 clerk1 的记录被绕过程序直接改动") for p in _problems(busy))
+    with pytest.raises(TamperedAccount):
+        busy.auth.login("clerk1", USER_PASSWORD)
+    # Other accounts are looked after as before.
+    leader = busy.auth.login("leader1", USER_PASSWORD)
+    assert leader.user_id is not None
+    busy.auth.change_password(admin, leader.user_id, "Another2026!")
+    assert busy.auth.login("leader1", "Another2026!").role is Role.DUTY_LEADER
 
 
 def test_a_window_open_before_its_users_record_was_changed_signs_nothing(

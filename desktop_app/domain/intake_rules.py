@@ -286,7 +286,11 @@ def validate(
         errors["visits_count"] = f"往返次数应在1到{MAX_VISITS}之间"
     if form.received_at is not None and form.received_at.date() > today:
         errors["received_at"] = "反映时间不能晚于今天"
-    elif form.received_at is not None and now is not None and form.received_at > now:
+    elif (
+        form.received_at is not None
+        and now is not None
+        and form.received_at.replace(second=0, microsecond=0) > now
+    ):  # by the minute, as the form shows it (a file's 09:00:30 at 09:00:10 is this minute)
         errors["received_at"] = f"反映时间不能晚于现在（{now:%H:%M}）"
     elif form.received_at is not None and form.received_at.date() < EARLIEST_RECEIVED:
         errors["received_at"] = (

@@ -101,6 +101,9 @@ _TYPED_CONTROLS = frozenset("\t\n\r")
 # Letters and symbols that draw nothing, though neither spaces nor format characters: the Hangul
 # fillers and the blank Braille pattern (a name of U+3164 alone looks empty on every screen).
 _BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Format characters and marks drawn on the character before them (variation selectors, the
+# combining grapheme joiner, Mongolian free variation selectors): alone, they show nothing.
+_DRAWN_ON_OTHERS = frozenset({"Cf", "Mn", "Me"})
 
 
 def text_problem(value: str) -> str | None:
@@ -128,7 +131,8 @@ def text_problem(value: str) -> str | None:
                 "（会使显示的文字与实际内容不同），请删去"
             )
     if value.strip() and all(
-        ch.isspace() or unicodedata.category(ch) == "Cf" or ch in _BLANK_LOOKING for ch in value
+        ch.isspace() or unicodedata.category(ch) in _DRAWN_ON_OTHERS or ch in _BLANK_LOOKING
+        for ch in value
     ):
         return "只有看不见的字符（如零宽空格），请填写实际内容"
     return None

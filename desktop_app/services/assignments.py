@@ -501,6 +501,8 @@ class AssignmentService:
 
         def apply(session: Session, a: Assignment, case: Case, now: datetime) -> str:
             check_step(Step.RECEIVE, AssignmentState(a.state))
+            if a.issued_at is not None and received_on < a.issued_at.date():
+                raise ValidationFailed({"received_on": "签收日期不能早于签发日期"})
             a.state = AssignmentState.RECEIVED.value
             a.received_on = received_on
             a.received_by = received_by

@@ -160,12 +160,17 @@ class AuthService:
             failed("unknown_user")
             return WRONG_CREDENTIALS
         # First, before this log-in writes the row (its time, a wrong password's count): the
-        # write would seal it again, and a clerk made administrator by SQL would stay one.
+        # write would seal it again, and a clerk made administrator by SQL would stay one. Said
+        # only to whoever knows the password; a wrong one is told as any other (and not counted:
+        # that too would write the row).
         if not integrity.user_intact(session, user.id):
             failed("record_tampered")
+            if not (user.active and self._verify(user.password_hash, password)):
+                return WRONG_CREDENTIALS
             return TamperedAccount(
                 f"用户 {user.username} 的账户记录被绕过程序改动过（校验值不符），不能登录。"
-                "请管理员运行 bbcs check 核查，并用改动之前的备份恢复。"
+                "请用改动之前的备份恢复（bbcs --user 用户名 restore 备份文件，"
+                "密码按备份中的核对）；纪检审计可运行 bbcs check 查看改动了哪些记录。"
             )
         if user.locked_until is not None and user.locked_until > now:
             # The password is not even tried: a locked account is no oracle for guesses.

@@ -764,6 +764,32 @@ def note_written(session: Session, table: str, ids: Iterable[int]) -> None:
         pending[table].update(ids)
 
 
+class ChangedAccount(UserError):
+    """A write to a user's record whose digest no longer holds."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_resealing_a_changed_user(
+    session: Session, _context: object, _instances: object
+) -> None:
+    """A user's record changed behind the program's back is not written, so never sealed
+    again: not only its log-in (``auth``) but an unlock, a new password or a deactivation would
+    otherwise digest the SQL-given role with the rest, and bbcs check then passed. Checked once
+    per row and transaction, before its first write (after that its digest waits for the
+    commit)."""
+    if _site_of_session(session) is None:
+        return
+    written = session.info.get(_PENDING, {}).get("users", set())
+    for obj in list(session.dirty):
+        if not isinstance(obj, User) or obj.id in written or not session.is_modified(obj):
+            continue
+        if not user_intact(session, obj.id):
+            raise ChangedAccount(
+                f"用户 {obj.username} 的账户记录被绕过程序改动过（校验值不符），不能修改"
+                "（解锁、重设密码、停用等）。请用改动之前的备份恢复。"
+            )
+
+
 @event.listens_for(Session, "after_flush")
 def _note_flushed(session: Session, _context: object) -> None:
     if _site_of_session(session) is None:

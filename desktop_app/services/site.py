@@ -279,8 +279,15 @@ class SiteService:
         return SiteInfo(code, name, short_name, level, is_demo)
 
     def has_keys_without_site(self) -> bool:
-        """Whether a site lived here and its database lost it (``KEYS_WITHOUT_SITE``)."""
-        return self._keys is not None and self._keys.exists() and not self.is_initialised()
+        """Whether a site lived here and its database file lost it (``KEYS_WITHOUT_SITE``).
+        SQLite only: a PostgreSQL database lives elsewhere, and a seat pointed at an empty one
+        (a mistyped --db-url) is no lost file to restore."""
+        return (
+            self._db.is_sqlite
+            and self._keys is not None
+            and self._keys.exists()
+            and not self.is_initialised()
+        )
 
     def window_phone(self) -> str:
         with self._db.read() as session:

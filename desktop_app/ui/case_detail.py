@@ -612,12 +612,16 @@ class CaseDetailDialog(QDialog):
             if what_was_done or reply_text:
                 self.what_done.setPlainText(what_was_done)
                 self.reply_text.setText(reply_text)
-        elif status_changed:
+        elif status_changed:  # a new round (重办) starts empty, as a freshly opened dialog
             self.outcome.setCurrentIndex(-1)
-        if d.reply_method is not None:  # the way the complainant was last answered
-            self.reply_method.setCurrentIndex(self.reply_method.findData(d.reply_method.value))
-        elif status_changed:
-            self.reply_method.setCurrentIndex(-1)
+            self.what_done.clear()
+            self.reply_text.clear()
+        # The way the complainant was last answered, unless the clerk has chosen one: a reload
+        # (a step on the 交办 tab, another seat's change) must not undo the choice.
+        if status_changed or self.reply_method.currentIndex() < 0:
+            self.reply_method.setCurrentIndex(
+                self.reply_method.findData(d.reply_method.value) if d.reply_method else -1
+            )
 
         self._load_printed_differences()
 
