@@ -44,6 +44,20 @@ def open_dialog(qtbot, context: UiContext, case_id: int) -> CaseDetailDialog:
     return dialog
 
 
+def concluded_case(services: AppServices, clerk: Actor, *, reply_text: str) -> int:
+    """A matter registered and concluded on the spot (办成, answered by phone)."""
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.conclude(
+        clerk,
+        case_id,
+        outcome=Outcome.DONE,
+        what_was_done="当场补录参保信息",
+        reply_method=ReplyMethod.PHONE,
+        reply_text=reply_text,
+    )
+    return case_id
+
+
 def click(qtbot, widget: QWidget) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
@@ -221,15 +235,7 @@ def test_triage_starts_empty_requires_a_choice_and_says_it_was_saved(
 def test_the_return_visit_has_no_preselected_grade(
     qtbot, context: UiContext, services: AppServices, clerk: Actor
 ) -> None:
-    case_id = services.intake.register(clerk, person_form()).case_id
-    services.cases.conclude(
-        clerk,
-        case_id,
-        outcome=Outcome.DONE,
-        what_was_done="当场补录参保信息",
-        reply_method=ReplyMethod.PHONE,
-        reply_text="已补录",
-    )
+    case_id = concluded_case(services, clerk, reply_text="已补录")
     dialog = open_dialog(qtbot, context, case_id)
     dialog.tabs.setCurrentIndex(3)
     assert dialog.grade.currentIndex() == -1
@@ -352,15 +358,7 @@ def test_a_concluded_case_shows_what_its_conclusion_recorded(
 ) -> None:
     """办理结果 showed 办成 above empty 办理情况 and 答复内容 boxes once the dialog was opened
     again."""
-    case_id = services.intake.register(clerk, person_form()).case_id
-    services.cases.conclude(
-        clerk,
-        case_id,
-        outcome=Outcome.DONE,
-        what_was_done="当场补录参保信息",
-        reply_method=ReplyMethod.PHONE,
-        reply_text="已电话告知",
-    )
+    case_id = concluded_case(services, clerk, reply_text="已电话告知")
     dialog = open_dialog(qtbot, context, case_id)
     dialog.tabs.setCurrentIndex(3)
     assert dialog.outcome.currentText() == "办成"
