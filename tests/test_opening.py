@@ -63,3 +63,23 @@ def test_a_refusal_while_opening_reaches_the_caller(
     monkeypatch.setattr(window_app, "open_services", refused)
     with pytest.raises(UserError, match="更新"):
         window_app.open_showing_progress(data_dir)
+
+
+def test_the_window_over_an_emptied_database_says_so_and_sets_up_no_new_site(
+    qtbot: QtBot, services: AppServices, message_boxes: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 0-byte bbcs.db beside the site's keys opened the first-start setup, which made a new
+    site over the old one's keys, backups and anchor."""
+    data_dir = services.layout.root
+    services.close()
+    (data_dir / "bbcs.db").write_bytes(b"")
+    for leftover in ("bbcs.db-wal", "bbcs.db-shm"):
+        (data_dir / leftover).unlink(missing_ok=True)
+    set_up: list[object] = []
+    monkeypatch.setattr(window_app.SetupDialog, "exec", lambda dialog: set_up.append(dialog))
+    message_boxes.allow("critical")
+
+    assert window_app.run_gui(data_dir) == 2
+
+    assert set_up == []
+    assert "有站点的签名密钥，数据库里却没有站点数据" in message_boxes.texts("critical")[0]

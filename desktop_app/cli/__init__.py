@@ -992,9 +992,9 @@ def _services(
     try:
         services = open_services(data_dir, db_url=args.db_url)
         try:
-            if site and services.site.has_keys_without_site():
-                raise SiteLost(f"数据目录 {data_dir}：{KEYS_WITHOUT_SITE}")
             if site and not services.site.is_initialised():
+                if services.site.has_keys_without_site():  # asked only when there is no site
+                    raise SiteLost(f"数据目录 {data_dir}：{KEYS_WITHOUT_SITE}")
                 raise UserError(f"数据目录 {data_dir} 中站点尚未初始化。{_NO_SITE_HINT}")
             if site and _needs_user(args):
                 _log_in(services, args)

@@ -138,14 +138,12 @@ def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
         except UserError as exc:
             QMessageBox.critical(None, APP_TITLE, exc.message)
             return 2
-        if services.site.has_keys_without_site():  # not a new site: a lost database
-            QMessageBox.critical(None, APP_TITLE, KEYS_WITHOUT_SITE)
-            return 2
-        if (
-            not services.site.is_initialised()
-            and SetupDialog(services).exec() != QDialog.DialogCode.Accepted
-        ):
-            return 0
+        if not services.site.is_initialised():
+            if services.site.has_keys_without_site():  # not a new site: a lost database
+                QMessageBox.critical(None, APP_TITLE, KEYS_WITHOUT_SITE)
+                return 2
+            if SetupDialog(services).exec() != QDialog.DialogCode.Accepted:
+                return 0
         runner = TaskRunner()
         login = LoginDialog(services, runner=runner)  # the password is checked on the worker
         if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
