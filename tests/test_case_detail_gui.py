@@ -411,8 +411,9 @@ def test_after_a_reopening_visit_the_next_conclusion_and_visit_start_unchosen(
     assert dialog.reply_method.currentIndex() == -1  # so is the way of replying
     replace_text(qtbot, dialog.what_done, "当场补录参保信息")
     click(qtbot, dialog.conclude_button)
-    # Everything missing in one round: both choices and the empty reply.
+    # Everything missing in one round: both choices and the empty reply (the service says so).
     outcome_error = dialog._field_errors["outcome"][0]
+    qtbot.waitUntil(lambda: outcome_error.text() != "")
     assert outcome_error.text() == "请选择办理结果"
     assert dialog._field_errors["reply_method"][0].text() == "请选择答复方式"
     assert dialog._field_errors["reply_text"][0].text() == "请填写答复当事人的内容"

@@ -89,6 +89,11 @@ def test_the_conclusion_reads_as_one_sentence_on_the_timeline(
     services: AppServices, clerk: Actor
 ) -> None:
     case_id = services.intake.register(clerk, person_form()).case_id
+    with pytest.raises(ValidationFailed) as missing:  # nothing chosen or written: all named
+        services.cases.conclude(
+            clerk, case_id, outcome=None, what_was_done="", reply_method=None, reply_text=" "
+        )
+    assert set(missing.value.errors) == {"outcome", "what_was_done", "reply_method", "reply_text"}
     services.cases.conclude(
         clerk,
         case_id,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -93,10 +93,6 @@ class AttachmentInfo:
     added_at: datetime
     added_by: str
     path: Path
-
-
-# What 办结 says of a box left empty (the case dialog says it too, beside a choice not made).
-CONCLUDE_EMPTY: Final = {"what_was_done": "请填写办理情况", "reply_text": "请填写答复当事人的内容"}
 
 
 @dataclass(frozen=True)
@@ -390,24 +386,31 @@ class CaseService:
         actor: Actor,
         case_id: int,
         *,
-        outcome: Outcome,
+        outcome: Outcome | None,
         what_was_done: str,
-        reply_method: ReplyMethod,
+        reply_method: ReplyMethod | None,
         reply_text: str,
         close_reason: str = "",
     ) -> Changes:
         """办结 with the reply to the complainant (on the spot, explained, or after departments).
 
-        Refused while an assignment of the case is still open, unless ``close_reason`` says
-        why: then those assignments are closed (随办结关闭) and the reason is on the timeline —
-        a case must not conclude and leave a department's assignment open for ever."""
+        ``outcome`` and ``reply_method`` None: not chosen, refused with every other missing part
+        in one round. Refused while an assignment of the case is still open, unless
+        ``close_reason`` says why: then those assignments are closed (随办结关闭) and the reason is
+        on the timeline — a case must not conclude and leave a department's assignment open for
+        ever."""
         actor.require(Permission.CONCLUDE_CASE)
         errors = {
-            key: CONCLUDE_EMPTY[key]
-            for key, value in (("what_was_done", what_was_done), ("reply_text", reply_text))
-            if not value.strip()
+            key: message
+            for key, message, given in (
+                ("outcome", "请选择办理结果", outcome is not None),
+                ("what_was_done", "请填写办理情况", bool(what_was_done.strip())),
+                ("reply_method", "请选择答复方式", reply_method is not None),
+                ("reply_text", "请填写答复当事人的内容", bool(reply_text.strip())),
+            )
+            if not given
         }
-        if errors:
+        if errors or outcome is None or reply_method is None:
             raise ValidationFailed(errors)
         close_reason = normalize_text(close_reason)
 

@@ -49,7 +49,6 @@ from desktop_app.domain.vocabulary import (
 )
 from desktop_app.errors import ValidationFailed
 from desktop_app.services.cases import (
-    CONCLUDE_EMPTY,
     REVEAL_PERMISSION,
     CaseDetail,
     RevealedNumbers,
@@ -913,29 +912,14 @@ class CaseDetailDialog(QDialog):
         self.triage_saved.setText(f"✔ 已保存甄别分类：{what}{due}")
 
     def conclude(self) -> None:
-        unchosen = {
-            key: message
-            for key, combo, message in (
-                ("outcome", self.outcome, "请选择办理结果"),
-                ("reply_method", self.reply_method, "请选择答复方式"),
-            )
-            if combo.currentIndex() < 0
-        }
-        if unchosen:
-            # With the boxes left empty, so that one round names everything missing.
-            for key, filled in (
-                ("what_was_done", self.what_done.toPlainText().strip()),
-                ("reply_text", self.reply_text.text().strip()),
-            ):
-                if not filled:
-                    unchosen[key] = CONCLUDE_EMPTY[key]
-            self._show_field_errors(
-                ("outcome", "what_was_done", "reply_method", "reply_text"), unchosen
-            )
-            return
-        outcome = Outcome(self.outcome.currentData())
+        """办结, the service naming every part missing (a choice not made goes as None)."""
+        outcome = Outcome(self.outcome.currentData()) if self.outcome.currentIndex() >= 0 else None
+        method = (
+            ReplyMethod(self.reply_method.currentData())
+            if self.reply_method.currentIndex() >= 0
+            else None
+        )
         what = self.what_done.toPlainText()
-        method = ReplyMethod(self.reply_method.currentData())
         reply = self.reply_text.text()
         close_reason = self.close_reason.text()
         cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
