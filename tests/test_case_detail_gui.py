@@ -268,6 +268,49 @@ def test_the_case_dialog_fits_the_smallest_screen(
     qtbot.waitUntil(lambda: not dialog.assignments._loading)
 
 
+def _bottom_in(widget: QWidget, page: QWidget) -> int:
+    return widget.mapTo(page, QPoint(0, widget.height())).y()
+
+
+def _top_in(widget: QWidget, page: QWidget) -> int:
+    return widget.mapTo(page, QPoint(0, 0)).y()
+
+
+def test_the_triage_tab_scrolls_only_for_what_it_holds(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor
+) -> None:
+    """The cause boxes wrap into as many rows as the width needs, and the tab is as tall as
+    those rows: at the dialog's usual width nothing to scroll (it showed a scroll bar over
+    empty space, the boxes' height counted one box to a row), narrower the rows grow and the
+    tab holds them all, the next field below the last row. Each row starts at the left."""
+    case_id = services.intake.register(clerk, person_form()).case_id
+    dialog = open_dialog(qtbot, context, case_id)
+    qtbot.waitUntil(lambda: dialog.cause_boxes.loaded)
+    dialog.tabs.setCurrentIndex(1)
+    scroll = dialog.tabs.currentWidget()
+    assert isinstance(scroll, QScrollArea)
+    page = scroll.widget()
+    boxes = list(dialog.cause_boxes.values())
+
+    dialog.resize(980, 700)
+    qtbot.waitUntil(lambda: dialog.cause_boxes.width() > 800)
+    assert scroll.verticalScrollBar().maximum() == 0
+    # The tab asks no more height than its fields take (a shorter screen scrolls sooner).
+    assert page.minimumSizeHint().height() <= _bottom_in(dialog.screen_out_button, page) + 12
+    rows = {_top_in(box, page) for box in boxes}
+    assert 1 < len(rows) <= 3
+    assert _bottom_in(boxes[-1], page) <= _top_in(dialog.triage_area, page)
+    lefts = sorted({box.mapTo(page, QPoint(0, 0)).x() for box in boxes})
+    assert boxes[-1].mapTo(page, QPoint(0, 0)).x() < dialog.cause_boxes.width() // 2 + lefts[0]
+
+    dialog.resize(600, 450)
+    qtbot.waitUntil(lambda: dialog.cause_boxes.width() < 600)
+    assert len({_top_in(box, page) for box in boxes}) > len(rows)
+    assert max(_bottom_in(box, page) for box in boxes) <= _top_in(dialog.triage_area, page)
+    assert _bottom_in(dialog.triage_button, page) <= page.height()  # scrolled to, not cut
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)
+
+
 def test_the_ledger_shows_the_corrected_name_after_saving(
     qtbot, context: UiContext, services: AppServices, clerk: Actor
 ) -> None:

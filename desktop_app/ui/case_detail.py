@@ -439,7 +439,7 @@ class CaseDetailDialog(QDialog):
         self.visit_button.clicked.connect(self._visit_clicked)
         self._field_row(visit, "grade", "评价", self.grade)
         reasons_host = QWidget()
-        reasons = FlowLayout(reasons_host)
+        reasons = FlowLayout(reasons_host, last_to_right=False, scrolled=True)
         reasons.setContentsMargins(0, 0, 0, 0)
         self.reason_boxes: dict[VisitReason, QCheckBox] = {}
         for reason in VisitReason:

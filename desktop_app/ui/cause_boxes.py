@@ -27,7 +27,8 @@ class CauseBoxes(QWidget):
         self._boxes: dict[str, QCheckBox] = {}
         self._labels: dict[str, str] = {}
         self._wanted: list[str] = []  # codes to tick once the boxes are there
-        self._layout = FlowLayout(self)
+        # In the triage tab, which scrolls: rows to the left, as tall as they wrap.
+        self._layout = FlowLayout(self, last_to_right=False, scrolled=True)
         reference = context.services.reference
         Query(
             context.runner, self, lambda: (reference.causes(), reference.cause_labels()), self._fill

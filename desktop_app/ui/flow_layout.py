@@ -2,7 +2,9 @@
 
 Toolbars and filter rows use it so that a 1366×768 laptop (or 1920×1080 at 150 %) shows every
 button instead of widening the window past the screen. Its minimum width is its widest item's;
-its minimum height is that of every item stacked, so a size check counts the wrapped rows.
+its minimum height is that of every item stacked, so a size check counts the wrapped rows —
+except in a page that scrolls (``scrolled``), where that height would stand as empty space
+under the rows: there it is one row's, and the scroll area asks the height for its width.
 """
 
 from __future__ import annotations
@@ -12,14 +14,23 @@ from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
 
 
 class FlowLayout(QLayout):
-    """Items left to right, wrapping as needed; a row's spare width goes before its last item
-    (so a row of two groups keeps the second at the right edge, as a stretch between them
-    would)."""
+    """Items left to right, wrapping as needed. A toolbar's row (``last_to_right``) gives its
+    spare width before its last item, so a row of two groups keeps the second at the right
+    edge, as a stretch between them would; a list of checkboxes keeps every row to the left."""
 
-    def __init__(self, parent: QWidget | None = None, *, spacing: int = 6) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        spacing: int = 6,
+        last_to_right: bool = True,
+        scrolled: bool = False,
+    ) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._gap = spacing
+        self._last_to_right = last_to_right
+        self._scrolled = scrolled
         self.setContentsMargins(0, 0, 0, 0)
 
     # QLayout's item interface -------------------------------------------------------------------
@@ -59,11 +70,15 @@ class FlowLayout(QLayout):
         return QSize(width, height).grownBy(self.contentsMargins())
 
     def minimumSize(self) -> QSize:
-        """As wide as the widest item; as tall as every item on its own row."""
+        """As wide as the widest item; as tall as every item on its own row (``scrolled``:
+        as the tallest item)."""
         shown = self._shown()
         width = max((item.minimumSize().width() for item in shown), default=0)
         heights = [item.sizeHint().height() for item in shown]
-        height = sum(heights) + self._gap * max(0, len(heights) - 1)
+        if self._scrolled:
+            height = max(heights, default=0)
+        else:
+            height = sum(heights) + self._gap * max(0, len(heights) - 1)
         return QSize(width, height).grownBy(self.contentsMargins())
 
     # Placing ----------------------------------------------------------------------------------
@@ -94,7 +109,7 @@ class FlowLayout(QLayout):
             spare = area.width() - sum(widths) - self._gap * (len(row) - 1)
             x = area.x()
             for index, (item, width) in enumerate(zip(row, widths, strict=True)):
-                if index == len(row) - 1 and index > 0:
+                if self._last_to_right and index == len(row) - 1 and index > 0:
                     x += max(0, spare)
                 if apply:
                     item_height = min(item.sizeHint().height(), height)
