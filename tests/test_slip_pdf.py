@@ -358,6 +358,34 @@ def test_a_long_description_flows_onto_a_second_page_with_one_stub() -> None:
     assert len(data) <= MAX_BYTES
 
 
+def writing_lines(data: bytes) -> list[int]:
+    """Per page, the grey ruled lines drawn on it (the 回执联's lines for the 办理结果)."""
+    counts = []
+    for page in PdfReader(io.BytesIO(data)).pages:
+        grey = False
+        count = 0
+        for operands, operator in page.get_contents().operations:
+            if operator == b"RG":
+                grey = [float(v) for v in operands] == pytest.approx([0x9A / 255] * 3, abs=1e-3)
+            elif operator == b"l" and grey:
+                count += 1
+        counts.append(count)
+    return counts
+
+
+def test_the_result_box_takes_the_room_the_last_page_has() -> None:
+    """A department writes its 办理结果 by hand: a short slip leaves room for five lines, a
+    longer one as many as fit above the foot (at least two), and a 回执联 that goes on to a
+    second page has five there. A 时限调整通知 is signed for, not answered: no result box."""
+    short = slip(matter_description="营业执照变更被多次退回。", requirements="请依法办结。")
+    assert writing_lines(render_slip(short)) == [5]
+    assert 2 <= writing_lines(render_slip(slip()))[0] < 5
+    two_pages = slip(matter_description="\n".join([DESCRIPTION] * 2))
+    assert writing_lines(render_slip(two_pages)) == [0, 5]
+    adjust = slip(kind=PaperKind.ADJUST, earlier_number="杞纪窗交〔2026〕12号")
+    assert writing_lines(render_slip(adjust)) == [0]
+
+
 def test_a_very_long_requirement_and_names_never_break_the_layout() -> None:
     content = slip(
         requirements=REQUIREMENTS * 12,

@@ -105,6 +105,8 @@ STUB_NUMBER_LABELS = {
 }
 STUB_TITLE = "回执联（承办单位填写后交回监督窗口）"
 CUT_TEXT = "沿此线剪开"
+# The 回执联's lines for the 办理结果: the most the last page has room for, of these.
+RESULT_LINES = (5, 4, 3, 2)
 
 
 class UnprintableCharacters(UserError, ValueError):
@@ -652,19 +654,26 @@ class _AtBottom(Flowable):  # type: ignore[misc]
     """Its flowables stacked at the foot of the frame (the tear-off part goes to the bottom).
 
     It takes the rest of the frame when they fit there; otherwise it asks for their own height,
-    so the frame moves it whole to the next page, where it again sits at the bottom.
+    so the frame moves it whole to the next page, where it again sits at the bottom. Given
+    several ``choices`` (the same part, largest first), it sets the largest that fits the room
+    left on the page (a 回执联 with more lines to write on when the slip is short).
     """
 
-    def __init__(self, content: Sequence[Flowable]) -> None:
+    def __init__(self, content: Sequence[Flowable], *choices: Sequence[Flowable]) -> None:
         super().__init__()
-        self.content = list(content)
+        self.choices = [list(content), *(list(choice) for choice in choices)]
+        self.content = self.choices[0]
         self.width = 0.0
         self.height = 0.0
         self._sizes: list[tuple[float, float]] = []
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        self._sizes = [f.wrap(avail_width, avail_height) for f in self.content]
-        needed = sum(h for _, h in self._sizes)
+        for choice in self.choices:
+            self.content = choice
+            self._sizes = [f.wrap(avail_width, avail_height) for f in choice]
+            needed = sum(h for _, h in self._sizes)
+            if needed <= avail_height:
+                break
         self.width = avail_width
         self.height = max(needed, avail_height - 0.01)
         return self.width, self.height
@@ -1026,7 +1035,8 @@ class _SlipLayout:
         )
         return self.text(text, NOTE_SIZE, NOTE_SIZE * 1.5, "justify")
 
-    def stub(self) -> list[Flowable]:
+    def stub(self, result_lines: int = RESULT_LINES[-1]) -> list[Flowable]:
+        """The 回执联, with ``result_lines`` lines to write the 办理结果 on."""
         setter, fonts, content = self.setter, self.fonts, self.content
         form = _Form(setter, self.col_widths, size=STUB_SIZE, leading=STUB_LEADING, label_size=11)
         form.pair(
@@ -1051,7 +1061,7 @@ class _SlipLayout:
             height=8 * mm,
         )
         if content.kind is not PaperKind.ADJUST:  # a 时限调整通知 is signed for, not answered
-            form.custom([form.label("办理结果"), _RuledLines(2, 6.5 * mm)], span=True)
+            form.custom([form.label("办理结果"), _RuledLines(result_lines, 6.5 * mm)], span=True)
         row = form.custom(
             [form.label("单位盖章"), form.value("（盖章）　　　　年　　月　　日", "right")],
             height=13 * mm,
@@ -1097,7 +1107,8 @@ class _SlipLayout:
             Spacer(1, 1.5 * mm),
             self.note(),
             Spacer(1, 2 * mm),
-            _AtBottom(self.stub()),
+            # As many lines for the 办理结果 as the page has room for, at least two.
+            _AtBottom(*(self.stub(lines) for lines in RESULT_LINES)),
         ]
 
     def watermark(self, canvas: Any, doc: Any) -> None:
