@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, ExtensionState
 from desktop_app.domain.statistics import Rate
@@ -15,7 +16,7 @@ from desktop_app.domain.vocabulary import CaseStatus, Nature, Outcome
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
 from desktop_app.services.statistics import Period, PeriodStatistics
-from desktop_app.storage.models import Assignment, EarlyWarning, IssueClass, Referral
+from desktop_app.storage.models import Assignment, Case, EarlyWarning, IssueClass, Referral
 from tests.helpers.supervision_cases import Office
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30))
@@ -190,6 +191,22 @@ def test_totals_count_the_period_cases_by_state(stats: PeriodStatistics) -> None
     # Only late_open is past a deadline it still owes (the concluded ones are visited by 11-30).
     assert totals.overdue == 1
     assert stats.trend == (("2026-11", 9),)
+
+
+def test_the_overdue_total_counts_open_cases_only(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    """The bulletin prints "在办N件，其中超期M件": a concluded case whose return visit is late is
+    on the workbench's 已超期 list, but not one of the open cases (it counted there, so the
+    overdue could exceed the open)."""
+    office = build_period(services, clerk, leader)
+    with services.db.write() as session:
+        session.execute(
+            update(Case).where(Case.id == office.ids["done_extended"]).values(visit_due_date=d(1))
+        )
+    totals = services.statistics.period_statistics(clerk, NOVEMBER).totals
+    assert totals.open == 4
+    assert totals.overdue == 1  # late_open; done_extended's late visit is not an open case
 
 
 def test_on_time_counts_overdue_open_rounds_and_each_round_of_a_reopened_case(

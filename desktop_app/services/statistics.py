@@ -138,7 +138,7 @@ class Totals:
     visited: int  # 已回访 (of the concluded)
     withdrawn: int
     open: int  # 已登记 + 办理中
-    overdue: int  # the dashboard's 已超期, for the period's cases
+    overdue: int  # of the open: those on the dashboard's 已超期 (in the bulletin: 其中超期)
 
 
 @dataclass(frozen=True)
@@ -295,7 +295,13 @@ class StatisticsService:
             "visited": replace(base, statuses=(CaseStatus.VISITED,)),
             "withdrawn": replace(base, statuses=(CaseStatus.WITHDRAWN,)),
             "open": replace(base, statuses=(CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS)),
-            "overdue": replace(base, worklist=Worklist.OVERDUE, today=today),
+            # Of the open ones: a concluded case whose return visit is late is on 已超期 too.
+            "overdue": replace(
+                base,
+                statuses=(CaseStatus.REGISTERED, CaseStatus.IN_PROGRESS),
+                worklist=Worklist.OVERDUE,
+                today=today,
+            ),
         }
         months = period.months()
         for month in months:
