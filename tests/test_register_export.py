@@ -19,10 +19,19 @@ from sqlalchemy import func, select
 
 from desktop_app.domain.assignment_flow import AssignmentState
 from desktop_app.domain.validation import mask_phone
-from desktop_app.domain.vocabulary import CaseStatus, Channel, Nature, Outcome, VisitGrade
+from desktop_app.domain.vocabulary import (
+    Approach,
+    CaseStatus,
+    Cause,
+    Channel,
+    Nature,
+    Outcome,
+    VisitGrade,
+)
 from desktop_app.services import register_export
 from desktop_app.services.app import AppServices
-from desktop_app.services.context import Actor
+from desktop_app.services.cases import Triage
+from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.services.register_export import (
     ASSIGNMENT_COLUMNS,
@@ -33,7 +42,7 @@ from desktop_app.services.register_export import (
 )
 from desktop_app.storage.models import Assignment, AuditEntry, Case, CaseEvent
 from tests.helpers.cli import as_user, run_bbcs
-from tests.helpers.factories import USER_PASSWORD
+from tests.helpers.factories import USER_PASSWORD, person_form
 from tests.helpers.supervision_cases import Office, concluded, open_case
 
 
@@ -494,3 +503,45 @@ def test_the_lines_fields_run_in_the_columns_order() -> None:
     assert [f.name for f in fields(register_export.RegisterLine)] == [
         column.field for column in CASE_COLUMNS
     ]
+
+
+def test_the_register_names_the_assigned_department_and_the_slip_that_issued_it(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Stuck at one department, assigned to another, then urged: the 事项台账 shows both the
+    受阻部门 and the 承办单位 (it showed the stuck one as 承办单位), and 交办单号 on both sheets
+    is the 交办单's number, not the 催办通知's that came after it."""
+    stuck, assigned = services.site.departments()[:2]
+    case_id = services.intake.register(clerk, person_form(stuck_department_id=stuck.id)).case_id
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.WONT, Approach.ORDER, (Cause.PROCESS,), "医保社保")
+    )
+    ids, _ = services.assignments.create(
+        clerk, case_id, department_id=assigned.id, assisting_ids=[], requirements="请依法办理。"
+    )
+    slip_number, _ = services.assignments.issue(leader, ids[0])
+    clock.at = datetime(2026, 12, 3, 9, 0)  # past its deadline
+    urge_number, _ = services.assignments.urge(clerk, ids[0])
+    assert urge_number != slip_number
+
+    out = tmp_path / "台账.xlsx"
+    _exporter(services).export(clerk, out, CaseFilter())
+    book = CalamineWorkbook.from_path(str(out))
+    rows = book.get_sheet_by_name("事项台账").to_python()
+    line = dict(zip(rows[0], rows[1], strict=True))
+    assert (line["受阻部门"], line["承办单位"]) == (stuck.name, assigned.name)
+    assert line["交办单号"] == slip_number
+    sheet = book.get_sheet_by_name("交办情况").to_python()
+    assignment = dict(zip(sheet[0], sheet[1], strict=True))
+    assert (assignment["交办单号"], assignment["承办单位"]) == (slip_number, assigned.name)
+    assert assignment["催办日期"] == date(2026, 12, 3)
+    csv_out = tmp_path / "台账.csv"
+    _exporter(services).export(clerk, csv_out, CaseFilter())
+    with csv_out.open(encoding="utf-8-sig", newline="") as f:
+        header, first = list(csv.reader(f))[:2]
+    row = dict(zip(header, first, strict=True))
+    assert (row["受阻部门"], row["承办单位"], row["交办单号"]) == (
+        stuck.name,
+        assigned.name,
+        slip_number,
+    )

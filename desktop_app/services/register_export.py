@@ -38,6 +38,7 @@ from desktop_app.documents.register_book import (
 )
 from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, ExtensionState
 from desktop_app.domain.case_flow import EventKind
+from desktop_app.domain.papers import PaperKind
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.validation import mask_phone
 from desktop_app.domain.vocabulary import (
@@ -112,7 +113,8 @@ class RegisterLine:
     nature: str
     approach: str
     triaged_on: date | None
-    department: str
+    department: str  # 受阻部门: where the person was stuck
+    lead_departments: str  # 承办单位: those the matter was assigned to (交办, 督办), in turn
     slip_numbers: str
     assigned_on: date | None
     due_date: date | None
@@ -145,7 +147,8 @@ CASE_COLUMNS: tuple[Column, ...] = (
     Column("性质", "nature", 8),
     Column("处置方式", "approach", 10),
     Column("甄别日期", "triaged_on", 11, True),
-    Column("承办单位", "department", 16),
+    Column("受阻部门", "department", 16),
+    Column("承办单位", "lead_departments", 16),
     Column("交办单号", "slip_numbers", 20),
     Column("交办日期", "assigned_on", 11, True),
     Column("时限", "due_date", 11, True),
@@ -286,7 +289,7 @@ class RegisterExportService:
                 complainant=line.complainant,
                 phone=line.phone,
                 title=line.title,
-                department=line.department,
+                department=line.lead_departments,
                 due_date=line.due_date.isoformat() if line.due_date else "",
                 status=line.status,
                 concluded_on=line.concluded_on.isoformat() if line.concluded_on else "",
@@ -410,22 +413,27 @@ class RegisterExportService:
             rows = session.execute(_CASES, ids).all()
             slips: dict[int, list[str]] = {}
             assigned: dict[int, datetime] = {}
+            leads: dict[int, list[str]] = {}
             issues: Sequence[Any]
             if read is None:
                 issues = session.execute(_CASE_SLIPS, ids).all()
-            else:  # the same rows: each assignment's valid slips in turn, in issue order
+            else:  # the same rows: each assignment's issuing slip, in issue order
                 issues = [
-                    (r[1], number, r[6])
+                    (r[1], number, r[6], r[3], r[4])
                     for r in read.rows
                     for number in read.slips.get(r[0], (None,))
                 ]
-            for case_id, number, issued_at in issues:
+            for case_id, number, issued_at, department_name, kind in issues:
                 if number:
                     slips.setdefault(case_id, []).append(number)
                 if issued_at is not None and (
                     case_id not in assigned or issued_at < assigned[case_id]
                 ):
                     assigned[case_id] = issued_at
+                if issued_at is not None and kind in _LEAD_KINDS:
+                    names = leads.setdefault(case_id, [])
+                    if department_name not in names:
+                        names.append(department_name)
             visited: dict[int, datetime] = dict(session.execute(_VISITS, ids).all())
             referrals: dict[int, list[str]] = {}
             for case_id, state, number in session.execute(_REFERRALS, ids):
@@ -468,6 +476,8 @@ class RegisterExportService:
                 _APPROACHES[approach] if approach else "",
                 triaged_at.date() if triaged_at else None,
                 department or "",
+                # A case from an old 台账 kept its 承办单位 as the department (register_import).
+                "、".join(leads.get(case_id, ())) or (department or "" if original_number else ""),
                 "、".join(slips.get(case_id, ())),
                 assigned[case_id].date() if case_id in assigned else None,
                 due_date,
@@ -497,7 +507,7 @@ class RegisterExportService:
         """The assignment sheet's cells of the cases ``chunk``: case order, then issue order."""
         order = {case_id: position for position, case_id in enumerate(chunk)}
         rows = read.rows
-        # The latest valid slip of each (ordered by slip, the last one).
+        # The paper that issued each (a 交办单 or 督办单; reminders and notices are not listed).
         numbers = {assignment_id: slips[-1] for assignment_id, slips in read.slips.items()}
         lines = [
             (
@@ -581,9 +591,20 @@ _CASES = (
     .outerjoin(Department, Case.stuck_department_id == Department.id)
     .where(Case.id.in_(_IDS))
 )
+# The papers that issue an assignment (not a 催办通知, 依据告知单 or 时限调整通知 on it).
+_ISSUING_PAPERS = (PaperKind.ASSIGN.value, PaperKind.SUPERVISE.value)
+_LEAD_KINDS = frozenset({AssignmentKind.ASSIGN.value, AssignmentKind.SUPERVISE.value})
 _CASE_SLIPS = (
-    select(Assignment.case_id, Slip.number, Assignment.issued_at)
-    .outerjoin(Slip, and_(Slip.assignment_id == Assignment.id, Slip.voided.is_(False)))
+    select(Assignment.case_id, Slip.number, Assignment.issued_at, Department.name, Assignment.kind)
+    .join(Department, Department.id == Assignment.department_id)
+    .outerjoin(
+        Slip,
+        and_(
+            Slip.assignment_id == Assignment.id,
+            Slip.voided.is_(False),
+            Slip.kind.in_(_ISSUING_PAPERS),
+        ),
+    )
     .where(Assignment.case_id.in_(_IDS))
     .order_by(Assignment.id, Slip.id)
 )
@@ -623,7 +644,7 @@ _ASSIGNMENTS = (
 _ASSIGNMENT_SLIPS = (
     select(Slip.assignment_id, Slip.number)
     .join(Assignment, Assignment.id == Slip.assignment_id)
-    .where(Assignment.case_id.in_(_IDS), Slip.voided.is_(False))
+    .where(Assignment.case_id.in_(_IDS), Slip.voided.is_(False), Slip.kind.in_(_ISSUING_PAPERS))
     .order_by(Slip.id)
 )
 
