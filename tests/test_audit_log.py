@@ -16,7 +16,9 @@ from desktop_app.errors import PermissionDenied, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.app import AppServices
 from desktop_app.services.audit_log import (
+    ACTION_LABELS,
     CSV_HEADERS,
+    ENTITY_LABELS,
     EXPORT_ACTION,
     AuditFilter,
     AuditLogService,
@@ -204,3 +206,34 @@ def test_a_formula_in_a_value_is_written_as_text(
     cells = {cell for row in read_csv(target) for cell in row}
     assert "'=cmd" in cells and "'+1" in cells
     assert "=cmd" not in cells
+
+
+def _audited_codes() -> tuple[set[str], set[str]]:
+    """The actions and record kinds written as constants where the code audits (a call with
+    ``action=`` and ``entity=``; both branches of a conditional)."""
+    import ast
+
+    def constants(node: ast.expr) -> list[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.IfExp):
+            return constants(node.body) + constants(node.orelse)
+        return []
+
+    actions: set[str] = set()
+    entities: set[str] = set()
+    for path in Path(audit.__file__).parents[1].rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                given = {k.arg: k.value for k in node.keywords if k.arg}
+                if "action" in given and "entity" in given:
+                    actions.update(constants(given["action"]))
+                    entities.update(constants(given["entity"]))
+    return actions, entities
+
+
+def test_every_action_the_code_audits_has_a_chinese_label() -> None:
+    actions, entities = _audited_codes()
+    assert len(actions) > 40 and len(entities) > 10
+    assert sorted(actions - set(ACTION_LABELS)) == []
+    assert sorted(entities - set(ENTITY_LABELS)) == []

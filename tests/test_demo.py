@@ -44,6 +44,7 @@ from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore
+from desktop_app.services.audit_log import ACTION_LABELS, ENTITY_LABELS
 from desktop_app.services.auth import AuthService
 from desktop_app.services.calendar import CalendarService
 from desktop_app.services.context import Actor, FixedClock
@@ -840,5 +841,13 @@ def test_the_demo_shows_every_part_of_supervision(tmp_path: Path) -> None:
         assert warnings["open"] >= 1  # a warning that fired and waits for a person
         assert "issued" in follow_ups and "draft" in follow_ups  # signed, and awaiting
         assert services.maintenance.check().ok
+        # The auditor reads the log by its labels: nothing this work wrote shows as a code (13
+        # actions did: screen_out, print_slip, propose_referral …).
+        with services.db.read() as session:
+            actions = set(session.scalars(select(AuditEntry.action).distinct()))
+            entities = set(session.scalars(select(AuditEntry.entity).distinct()))
+        assert len(actions) > 20
+        assert sorted(a for a in actions if a not in ACTION_LABELS) == []
+        assert sorted(e for e in entities if e not in ENTITY_LABELS) == []
     finally:
         services.close()
