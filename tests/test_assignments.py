@@ -24,6 +24,7 @@ from desktop_app.services.app import AppServices
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.storage.models import Assignment, NumberSequence
+from tests.helpers.db import audit_entries
 from tests.helpers.factories import person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -298,6 +299,12 @@ def test_voided_numbers_stay_used(services: AppServices, clerk: Actor, leader: A
         services.assignments.void(leader, lead_id, "")
     services.assignments.void(leader, lead_id, "承办单位选错")
     assert services.assignments.get(lead_id).state is AssignmentState.VOIDED
+    # The auditor sees why, beside the state (the reason was only in the case's timeline).
+    with services.db.read() as session:
+        the_uuid = session.get_one(Assignment, lead_id).uuid
+    entry = audit_entries(services, the_uuid)[-1]
+    assert entry["action"] == "void" and entry["after"]["state"] == AssignmentState.VOIDED.value
+    assert "承办单位选错" in entry["after"]["note"]
     slips = services.assignments.slips_for_case(case_id)
     assert [(s.number, s.voided) for s in slips] == [(number, True)]
     again = _draft(services, clerk, case_id, assisting_ids=[])[0]

@@ -1017,7 +1017,8 @@ class AssignmentService:
                 entity="assignment",
                 entity_uuid=a.uuid,
                 before=old or None,
-                after=new or {"note": summary},
+                # What was done and why (a void's reason), beside the state it changed.
+                after={**new, "note": summary},
             )
             case_id = case.id
         return Changes(cases=True, case_ids=(case_id,))
