@@ -23,6 +23,7 @@ from desktop_app.system.memory import return_large_blocks_when_freed
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.startup import LoginDialog, SetupDialog
 from desktop_app.ui.theme import apply_style, install_fonts, install_translations
+from desktop_app.ui.wheel_guard import install_wheel_guard
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     install_translations(app)
     install_fonts(app)
     apply_style(app)
+    install_wheel_guard(app)
     return app
 
 
