@@ -4,16 +4,19 @@ department's cases, referrals, and a ranking that leaves out a department with f
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
 from desktop_app.domain.scoring import DEFAULT_TEMPLATE_TEXT, Measure, parse_template, sheet_lines
 from desktop_app.domain.settings import RANKING_MIN_VOLUME, SCORING_TEMPLATE
+from desktop_app.domain.vocabulary import Conduct
 from desktop_app.errors import PermissionDenied, ValidationFailed
 from desktop_app.services import settings
 from desktop_app.services.app import AppServices
-from desktop_app.services.context import Actor
+from desktop_app.services.context import Actor, FixedClock
+from desktop_app.services.referrals import Proposal
+from tests.helpers.factories import person_form
 from tests.helpers.scorecard_cases import NOVEMBER, Departments, build_departments
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -122,3 +125,56 @@ def test_the_scoring_settings_are_saved_audited_and_checked(
     with pytest.raises(PermissionDenied):
         services.scorecards.save_scoring_settings(clerk, ScoringSettings(DEFAULT_TEMPLATE_TEXT, 5))
     assert services.scorecards.scoring_settings().minimum_volume == 3
+
+
+SHIRKED = (Conduct.COLD,)
+
+
+def test_referrals_the_window_files_count_against_the_department_they_name(
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+    admin: Actor,
+    clock: FixedClock,
+    office: Departments,
+) -> None:
+    """The window proposes a 问责线索 from the case, the 单位 filled in with the department's
+    name (no assignment is picked): it counts for that department, one the leader drops does
+    not, and a department with no assignment this period gets its row for it (every count was
+    0: only a referral tied to an assignment, which the window never makes, was counted)."""
+    clock.at = datetime(2026, 11, 25, 10, 0)
+    case_id = services.intake.register(clerk, person_form()).case_id
+    for unit in (office.a.name, office.a.name, office.b.name):
+        services.referrals.propose(
+            clerk,
+            Proposal(
+                case_id=case_id, person_name="李某", person_unit=unit, facts="推诿", conduct=SHIRKED
+            ),
+        )
+    dropped, _ = services.referrals.propose(
+        clerk,
+        Proposal(
+            case_id=case_id,
+            person_name="赵某",
+            person_unit=office.a.name,
+            facts="x",
+            conduct=SHIRKED,
+        ),
+    )
+    services.referrals.drop(leader, dropped, "经核实系政策原因")
+    services.site.save_department(admin, name="杞县住房和城乡建设局")
+    idle = next(d for d in services.site.departments() if d.name == "杞县住房和城乡建设局")
+    services.referrals.propose(
+        clerk,
+        Proposal(
+            case_id=case_id,
+            person_name="钱某",
+            person_unit=idle.name,
+            facts="推诿",
+            conduct=SHIRKED,
+        ),
+    )
+    by_name = {row.department: row for row in services.scorecards.scorecard(clerk, *NOVEMBER).rows}
+    assert by_name[office.a.name].referrals == 1 + 2  # the fixture's, tied to an assignment
+    assert by_name[office.b.name].referrals == 1
+    assert (by_name[idle.name].referrals, by_name[idle.name].received) == (1, 0)

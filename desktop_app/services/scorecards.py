@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from desktop_app.documents.scorecard_xlsx import write_scorecard_xlsx
@@ -30,7 +30,7 @@ from desktop_app.domain.scoring import (
 )
 from desktop_app.domain.settings import RANKING_MIN_VOLUME, SCORING_TEMPLATE
 from desktop_app.domain.statistics import Rate, Round, on_time_rate, percentile, ranked
-from desktop_app.domain.vocabulary import VisitGrade
+from desktop_app.domain.vocabulary import ReferralState, VisitGrade
 from desktop_app.domain.workdays import DateOutOfRange, WorkdayCalendar
 from desktop_app.errors import EnvironmentProblem, ValidationFailed, cannot_write
 from desktop_app.services import audit, settings
@@ -114,12 +114,9 @@ class ScorecardService:
                     tally = tallies[row[0]] = _Tally(row[1])
                 _count(tally, row, working_days)
             grades = _grades(session, in_period)
-            for department_id, referrals in session.execute(
-                select(Assignment.department_id, func.count(Referral.id))
-                .join(Assignment, Referral.assignment_id == Assignment.id)
-                .where(*in_period)
-                .group_by(Assignment.department_id)
-            ):
+            for department_id, name, referrals in session.execute(_referrals(start, end)):
+                if department_id not in tallies:  # referred, with nothing assigned this period
+                    tallies[department_id] = _Tally(name)
                 tallies[department_id].referrals = referrals
             minimum = settings.read(session, RANKING_MIN_VOLUME)
         scores = [
@@ -298,6 +295,32 @@ def _count(tally: _Tally, row: _Row, working_days: _WorkingDays) -> None:
             tally.working_days.append(days)
     if state in _JUDGED_VALUES or responded_at is not None:
         tally.rounds.append(Round(due, original_due, finished_on))
+
+
+def _referrals(start: datetime, end: datetime) -> Select[int, str, int]:
+    """Per department, the 问责线索 proposed in the period that the leader did not drop: those
+    proposed from one of its assignments, and, as the window files them (from the case, the
+    单位 filled in from the respondent's or the stuck department), those whose 单位 is its name."""
+    department = or_(
+        Department.id == Assignment.department_id,
+        and_(
+            Referral.assignment_id.is_(None),
+            Department.name == Referral.person_unit,
+            Department.site_code == Referral.site_code,
+        ),
+    )
+    return (
+        select(Department.id, Department.name, func.count(Referral.id))
+        .select_from(Referral)
+        .outerjoin(Assignment, Referral.assignment_id == Assignment.id)
+        .join(Department, department)
+        .where(
+            Referral.proposed_at >= start,
+            Referral.proposed_at < end,
+            Referral.state != ReferralState.DROPPED.value,
+        )
+        .group_by(Department.id, Department.name)
+    )
 
 
 def _score(
