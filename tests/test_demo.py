@@ -81,15 +81,17 @@ ADMIN = Actor(None, "admin", "管理员", Role.ADMIN)  # services check the role
 SEALER = throwaway_sealer()  # the demo's ID and phone numbers are stored sealed
 
 
-def make_site(root: Path, *, now: datetime = NOW) -> tuple[Database, FixedClock]:
+def make_site(
+    root: Path, *, now: datetime = NOW, code: str = "410221", short: str = SHORT
+) -> tuple[Database, FixedClock]:
     root.mkdir(parents=True, exist_ok=True)
     db = Database(f"sqlite:///{root / 'bbcs.db'}")
     db.migrate()
     clock = FixedClock(now)
     SiteService(db, clock).init_site(
-        code="410221",
-        name="杞县办不成事监督窗口",
-        short_name=SHORT,
+        code=code,
+        name=f"{short}办不成事监督窗口",
+        short_name=short,
         level=SiteLevel.COUNTY,
         admin_password="Admin12345",
         is_demo=True,
@@ -851,3 +853,23 @@ def test_the_demo_shows_every_part_of_supervision(tmp_path: Path) -> None:
         assert sorted(e for e in entities if e not in ENTITY_LABELS) == []
     finally:
         services.close()
+
+
+def test_two_counties_made_with_the_same_seed_share_no_uuid(tmp_path: Path) -> None:
+    """Two counties' demos (the same default seed) go to one city: a record's UUID is its
+    identity there, and the second county's bundle was refused as pointing at the first's."""
+    uuids = []
+    for code, short in (("410221", "杞县"), ("410222", "通许")):
+        db, clock = make_site(tmp_path / code, code=code, short=short)
+        DemoService(db, clock, sealer=SEALER).generate(40)
+        with db.read() as session:
+            uuids.append(
+                {
+                    (table, the_uuid)
+                    for table in ("departments", "complainants", "cases", "case_events")
+                    for the_uuid in session.scalars(text(f"SELECT uuid FROM {table}"))
+                }
+            )
+        db.dispose()
+    assert len(uuids[0]) > 100 and len(uuids[1]) > 100
+    assert uuids[0].isdisjoint(uuids[1])

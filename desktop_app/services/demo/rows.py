@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import sqlite3
@@ -22,9 +23,20 @@ if TYPE_CHECKING:
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
+class DemoRandom(random.Random):
+    """The demo's seeded generator. Its UUIDs are also keyed by the site (``key_uuids``): two
+    counties made with the same seed (the default) share no record's UUID, so one city can take
+    both; every other draw, and so the data, stays the seed's."""
+
+    uuid_key: int = 0
+
+    def key_uuids(self, site_code: str) -> None:
+        self.uuid_key = int.from_bytes(hashlib.sha256(site_code.encode()).digest()[:16], "big")
+
+
 def new_uuid(rng: random.Random) -> str:
     """A version-4 UUID string from the seeded generator (reproducible, unlike uuid4)."""
-    h = f"{rng.getrandbits(128):032x}"
+    h = f"{rng.getrandbits(128) ^ getattr(rng, 'uuid_key', 0):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 

@@ -35,7 +35,7 @@ from desktop_app.services.demo.office import (
 )
 from desktop_app.services.demo.people import NameSource, landline, mobile_number
 from desktop_app.services.demo.places import DEPARTMENTS, area_code, place_words, towns_of
-from desktop_app.services.demo.rows import new_uuid
+from desktop_app.services.demo.rows import DemoRandom, new_uuid
 from desktop_app.services.keys import SiteKeys
 from desktop_app.services.sealing import Sealer
 from desktop_app.storage.database import Database
@@ -97,7 +97,7 @@ class DemoService:
         if not 0 <= cases <= MAX_DEMO_CASES:
             raise ValidationFailed({"cases": f"演示事项数量应在 0 到 {MAX_DEMO_CASES} 之间"})
         now = self._clock.now().replace(microsecond=0)
-        rng = random.Random(seed)
+        rng = DemoRandom(seed)
         with self._db.read() as session:
             self._ready_site(session)
         # Outside the write transaction (argon2 is slow on purpose). The demo users share one
@@ -105,6 +105,7 @@ class DemoService:
         password_hash = self._hasher.hash(DEMO_PASSWORD)
         with self._db.write() as session:
             site = self._ready_site(session)
+            rng.key_uuids(site.code)
             integrity.watch_new_rows(session)  # the bulk rows get their digests at commit
             level = SiteLevel(site.level)
             words = place_words(site.code, site.short_name, level)
@@ -116,7 +117,8 @@ class DemoService:
             )
             if not areas:
                 raise UserError("站点没有可用的领域，请先在设置中添加领域，再生成演示数据。")
-            staff_rng = random.Random(seed ^ 0x5EED)
+            staff_rng = DemoRandom(seed ^ 0x5EED)
+            staff_rng.key_uuids(site.code)
             departments = self._departments(session, staff_rng, words, site.code)
             staff, logins = self._users(session, staff_rng, password_hash, now)
             generator = Generator(
@@ -137,8 +139,10 @@ class DemoService:
             fill_deadlines(session, now)
             if self._keys is not None:
                 self._keys.ensure()
+                assignments_rng = DemoRandom(seed ^ 0xA551)
+                assignments_rng.key_uuids(site.code)
                 add_assignments(
-                    session, self._keys, random.Random(seed ^ 0xA551), now, self._sealer
+                    session, self._keys, assignments_rng, now, self._sealer
                 )
             if session.get_bind().dialect.name == "postgresql":
                 # Ids were given explicitly: move the serial sequences past them.
