@@ -658,6 +658,25 @@ def test_demo_with_keys_has_assignments_in_every_state_with_signed_slips(tmp_pat
         assert states[state] > 0, state
     assert len(numbers) == len(set(numbers))
     assert all(c.valid for c in checks), checks[0].message
+    # Issued, signed for, answered, in that order, and before the case was concluded (each
+    # answer was stamped with the time: 反馈 before 签收, 0 working days spent).
+    with services.db.read() as session:
+        answered = session.execute(
+            select(
+                Assignment.issued_at,
+                Assignment.received_on,
+                Assignment.responded_at,
+                Case.concluded_at,
+                Case.number,
+            )
+            .join(Case, Case.id == Assignment.case_id)
+            .where(Assignment.responded_at.is_not(None))
+        ).all()
+    assert len(answered) > 500
+    for issued, received, responded, concluded, number in answered:
+        assert issued < responded <= (concluded or NOW), number
+        assert received is None or received <= responded.date(), number
+    assert sum(row[2].date() > row[0].date() for row in answered) > (0.8 * len(answered))
     assert services.maintenance.check().ok
     services.close()
 

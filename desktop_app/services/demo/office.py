@@ -4,7 +4,7 @@ triage and conclusion set, and the assignments with their signed slips."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -142,6 +142,31 @@ def fill_deadlines(session: Session, now: datetime) -> None:
         session.execute(update(Case), updates[start_index : start_index + 5000])
 
 
+def _answered_at(
+    calendar: WorkdayCalendar,
+    issued: datetime,
+    received_on: date | None,
+    days: int,
+    case: Case,
+    next_round: datetime | None,
+    now: datetime,
+) -> datetime:
+    """When a department answered a round: some working days after it signed for it (a few
+    of them late), never after the case was concluded, the next round issued, or now. Drawn
+    from the round itself, so the demo's other draws stay the seed's."""
+    draw = random.Random(f"{case.id}:{issued.isoformat()}")
+    start = received_on or issued.date()
+    spent = draw.randint(1, max(1, days)) + (draw.randint(1, 4) if draw.random() < 0.12 else 0)
+    day = calendar.add(start, spent).due
+    ends = [now, *(t for t in (case.concluded_at, next_round) if t is not None)]
+    answered = datetime.combine(day, time(draw.randint(9, 16), draw.choice((0, 15, 30, 45))))
+    earliest = max(issued + timedelta(minutes=30), datetime.combine(start, time(9, 0)))
+    latest = min(ends) - timedelta(minutes=30)
+    if latest < earliest:  # concluded within the hour: halfway between
+        return issued + (min(ends) - issued) / 2
+    return min(max(answered, earliest), latest)
+
+
 def add_assignments(
     session: Session, keys: SiteKeys, rng: random.Random, now: datetime, sealer: Sealer
 ) -> None:
@@ -166,8 +191,11 @@ def add_assignments(
         .order_by(CaseEvent.at, CaseEvent.id)
     ).all()
     last_of_case: dict[int, int] = {}
+    next_round: dict[int, datetime] = {}  # row index → when the case's next round was issued
     any_returned = False
     for index, row in enumerate(rows):
+        if row[0] in last_of_case:
+            next_round[last_of_case[row[0]]] = row[1]
         last_of_case[row[0]] = index
     next_id = (session.scalar(select(func.max(Assignment.id))) or 0) + 1
     sequences: dict[tuple[str, int], int] = {}
@@ -211,8 +239,16 @@ def add_assignments(
                 elif roll > 0.75:
                     extension, extra = ExtensionState.APPROVED, rng.choice((3, 5))
                     due_now = calendar.add(due, extra).due
-        if received_on is not None and received_on > now.date():
-            received_on = now.date()
+        if received_on is not None:  # not after today, the conclusion or the next round
+            ends = [now, *(t for t in (case.concluded_at, next_round.get(index)) if t)]
+            received_on = max(at.date(), min(received_on, *(t.date() for t in ends)))
+        answered = None
+        if not open_now:
+            answered = _answered_at(
+                calendar, at, received_on, days, case, next_round.get(index), now
+            )
+            if received_on is not None and received_on > answered.date():
+                received_on = answered.date()  # signed for and answered on the spot
         series = slip_series(kind)
         slip_no, seq = number(series, at.year)
         lead_id = next_id
@@ -269,7 +305,7 @@ def add_assignments(
             "signer_name": str(data.get("signed_by", "")),
             "received_on": received_on,
             "received_by": "办公室" if received_on else "",
-            "responded_at": None if open_now else at,
+            "responded_at": answered,
             "response": "" if open_now else "已办理，详见办结记录",
             "extension_state": extension.value,
             "extension_days": extra,
