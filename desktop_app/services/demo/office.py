@@ -183,6 +183,7 @@ def add_assignments(
     departments = {d.name: d.id for d in session.scalars(select(Department))}
     department_names = {v: k for k, v in departments.items()}
     calendar = calendar_in(session)
+    urge_days = rules_in(session).working_days(RuleKey.URGE_FEEDBACK)
     rows = session.execute(
         select(CaseEvent.case_id, CaseEvent.at, CaseEvent.data, Case, Complainant)
         .join(Case, Case.id == CaseEvent.case_id)
@@ -383,6 +384,8 @@ def add_assignments(
             )
         if not returned and due_now < now.date() and rng.random() < 0.6:
             urge_no, urge_seq = number("催", now.year)
+            # As AssignmentService.urge words it: a feedback date of its own, from today.
+            feedback = calendar.add(now.date(), urge_days)
             urge = SlipContent.from_json(
                 content.to_json()
                 | {
@@ -390,8 +393,11 @@ def add_assignments(
                     "number": urge_no,
                     "earlier_number": slip_no,
                     "issued_at": now.isoformat(),
-                    "requirements": f"{slip_no}交办事项已于{chinese_date(due_now)}到期，"
-                    "请立即办理并于今日内书面反馈。",
+                    "due_date": feedback.due.isoformat(),
+                    "working_days": feedback.working_days,
+                    "requirements": f"你单位承办的{slip_no}交办事项已于{chinese_date(due_now)}"
+                    f"到期，至今未反馈办理结果。请立即办理，并于{chinese_date(feedback.due)}前"
+                    "向监督窗口书面反馈；逾期未办结的，将按规定督办并追究责任。",
                 }
             )
             urge_hash = urge.content_hash()
