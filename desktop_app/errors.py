@@ -97,3 +97,8 @@ def unwritable_data_dir(exc: OSError, data_dir: Path) -> DataDirUnwritable:
         f"无法写入数据目录 {data_dir}（{exc.strerror or exc}）。"
         "请用 --data-dir 指定一个可写的本地文件夹。"
     )
+
+
+class ChangedElsewhere(UserError):
+    """A record changed (on another seat, in another window) after the one saving it read it:
+    the save is refused, and the form is to be read again."""

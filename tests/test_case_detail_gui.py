@@ -251,6 +251,39 @@ def test_the_return_visit_has_no_preselected_grade(
     qtbot.waitUntil(lambda: not dialog.assignments._loading)
 
 
+def test_a_triage_saved_over_a_newer_one_from_another_seat_is_refused_and_shown(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor, message_boxes: MessageBoxes
+) -> None:
+    """Two seats have the case open; the other one saves its 甄别分类 first. This dialog's
+    save would have recorded over it without a word (a 不给办 with its 问责线索, over a 很难办):
+    it is refused, said plainly, and the dialog shows what the other seat saved."""
+    message_boxes.allow("warning", "critical", "information")
+    case_id = services.intake.register(clerk, person_form()).case_id
+    dialog = open_dialog(qtbot, context, case_id)
+    qtbot.waitUntil(lambda: dialog.cause_boxes.loaded)
+    dialog.tabs.setCurrentIndex(1)
+    services.cases.triage(  # the other seat, after this dialog read the case
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    choose(qtbot, dialog.nature, "不给办")
+    choose(qtbot, dialog.approach, "责成办")
+    click(qtbot, dialog.cause_boxes[Cause.PROCESS])
+    click(qtbot, dialog.triage_button)
+
+    qtbot.waitUntil(lambda: any("已被修改" in text for text in message_boxes.texts()))
+    detail = services.cases.detail(case_id)
+    assert (detail.nature, detail.approach) == (Nature.HARD, Approach.PUSH)  # kept
+    assert services.referrals.for_case(clerk, case_id) == []  # no 不给办 referral either
+    qtbot.waitUntil(lambda: dialog.nature.currentData() == Nature.HARD.value)  # read again
+    assert dialog.triage_saved.text() == ""
+
+    choose(qtbot, dialog.approach, "监督办")  # now it saves, over what it has seen
+    click(qtbot, dialog.triage_button)
+    qtbot.waitUntil(lambda: dialog.triage_saved.text() != "")
+    assert services.cases.detail(case_id).approach is Approach.SUPERVISE
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)
+
+
 def test_the_case_dialog_fits_the_smallest_screen(
     qtbot, context: UiContext, services: AppServices, clerk: Actor
 ) -> None:

@@ -17,7 +17,12 @@ from desktop_app.domain.vocabulary import (
     Role,
     VisitGrade,
 )
-from desktop_app.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from desktop_app.errors import (
+    ChangedElsewhere,
+    InvalidTransition,
+    PermissionDenied,
+    ValidationFailed,
+)
 from desktop_app.services import audit
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
@@ -543,3 +548,36 @@ def test_advance_explains_a_refusal_with_the_current_state() -> None:
 def test_only_dissatisfied_grades_reopen(grade: VisitGrade) -> None:
     reopens = grade in (VisitGrade.DISSATISFIED, VisitGrade.VERY_DISSATISFIED)
     assert (visit_outcome(grade) is EventKind.REOPENED) is reopens
+
+
+def test_a_step_on_a_case_read_before_another_change_is_refused(
+    services: AppServices, clerk: Actor
+) -> None:
+    """``seen_version``: the case as the saving window read it. Changed since (another seat
+    triaged it), the step is refused and nothing is written; with the version
+    read now it goes through."""
+    case_id = services.intake.register(clerk, person_form()).case_id
+    seen = services.cases.detail(case_id).version
+    triage(services, clerk, case_id)  # another seat
+    before = (audit_count(services), count_rows(services, "case_events"))
+    steps = {
+        "conclude": lambda version: services.cases.conclude(
+            clerk,
+            case_id,
+            outcome=Outcome.DONE,
+            what_was_done="当场补录",
+            reply_method=ReplyMethod.PHONE,
+            reply_text="已告知",
+            seen_version=version,
+        ),
+        "withdraw": lambda version: services.cases.withdraw(
+            clerk, case_id, "当事人撤回", seen_version=version
+        ),
+    }
+    for step in steps.values():
+        with pytest.raises(ChangedElsewhere, match="已被修改"):
+            step(seen)
+    assert (audit_count(services), count_rows(services, "case_events")) == before
+    assert services.cases.detail(case_id).status is CaseStatus.REGISTERED
+    steps["withdraw"](services.cases.detail(case_id).version)
+    assert services.cases.detail(case_id).status is CaseStatus.WITHDRAWN

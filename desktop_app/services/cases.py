@@ -46,7 +46,7 @@ from desktop_app.domain.vocabulary import (
     chinese_date,
 )
 from desktop_app.domain.workdays import WorkdayCalendar
-from desktop_app.errors import NotFound, UserError, ValidationFailed
+from desktop_app.errors import ChangedElsewhere, NotFound, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.assignments import draft_in
 from desktop_app.services.attachments import AttachmentStore, StoredFile
@@ -99,6 +99,7 @@ class AttachmentInfo:
 class CaseDetail:
     id: int
     uuid: str
+    version: int  # as read: a save that names it is refused once the case changed since
     number: str
     status: CaseStatus
     complainant_kind: ComplainantKind
@@ -245,6 +246,7 @@ class CaseService:
             return CaseDetail(
                 id=case.id,
                 uuid=case.uuid,
+                version=case.version,
                 number=case.number,
                 status=CaseStatus(case.status),
                 complainant_kind=ComplainantKind(complainant.kind),
@@ -338,8 +340,12 @@ class CaseService:
 
     # Steps --------------------------------------------------------------------------------
 
-    def triage(self, actor: Actor, case_id: int, triage: Triage) -> Changes:
-        """甄别分类: nature, approach, causes, area."""
+    def triage(
+        self, actor: Actor, case_id: int, triage: Triage, *, seen_version: int | None = None
+    ) -> Changes:
+        """甄别分类: nature, approach, causes, area. ``seen_version``: the case as the one who
+        saves saw it (``CaseDetail.version``); changed since, elsewhere, it is refused
+        (``ChangedElsewhere``) rather than saved over what the other seat recorded."""
         actor.require(Permission.TRIAGE_CASE)
         errors: dict[str, str] = {}
         codes = cause_codes(triage.causes)
@@ -379,7 +385,9 @@ class CaseService:
 
         # 不给办 proposes an accountability referral in the same transaction (issue 16).
         wont = on_wont(self._db, actor, case_id, triage.nature)
-        return self._steps(actor, case_id, [(EventKind.TRIAGED, "triage", apply), *wont])
+        return self._steps(
+            actor, case_id, [(EventKind.TRIAGED, "triage", apply), *wont], seen_version
+        )
 
     def conclude(
         self,
@@ -391,6 +399,7 @@ class CaseService:
         reply_method: ReplyMethod | None,
         reply_text: str,
         close_reason: str = "",
+        seen_version: int | None = None,
     ) -> Changes:
         """办结 with the reply to the complainant (on the spot, explained, or after departments).
 
@@ -454,7 +463,7 @@ class CaseService:
                 data |= _closed_data(closed, ClosedWith.CONCLUDED)
             return {"summary": summary, "data": data}
 
-        return self._step(actor, case_id, EventKind.CONCLUDED, "conclude", apply)
+        return self._step(actor, case_id, EventKind.CONCLUDED, "conclude", apply, seen_version)
 
     def record_visit(
         self,
@@ -464,6 +473,7 @@ class CaseService:
         grade: VisitGrade,
         note: str = "",
         reasons: Sequence[VisitReason] = (),
+        seen_version: int | None = None,
     ) -> Changes:
         """回访核查 (the person was reached); 不满意 or worse reopens the case (重办), keeping
         the earlier outcome, and drafts a new assignment to the same department for the
@@ -517,10 +527,16 @@ class CaseService:
             steps.append((follow_up, "reopen", reopen))
         # The grade, the reopening and the new draft are one unit: a failure anywhere must not
         # leave a dissatisfied case closed, nor reopened without the draft it was promised.
-        return self._steps(actor, case_id, steps)
+        return self._steps(actor, case_id, steps, seen_version)
 
     def record_visit_attempt(
-        self, actor: Actor, case_id: int, *, contact: VisitContact, note: str = ""
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        contact: VisitContact,
+        note: str = "",
+        seen_version: int | None = None,
     ) -> Changes:
         """A return-visit call that did not reach the person: counted, and to be tried again on
         the next working day — the 待重拨 list. A person who refuses the visit ends it, and so
@@ -561,10 +577,16 @@ class CaseService:
             }
 
         if refused:
-            return self._step(actor, case_id, EventKind.VISITED, "visit_refused", apply)
+            return self._step(
+                actor, case_id, EventKind.VISITED, "visit_refused", apply, seen_version
+            )
         if ends:
-            return self._step(actor, case_id, EventKind.VISITED, "visit_unreached", apply)
-        return self._step(actor, case_id, EventKind.VISIT_ATTEMPT, "visit_attempt", apply)
+            return self._step(
+                actor, case_id, EventKind.VISITED, "visit_unreached", apply, seen_version
+            )
+        return self._step(
+            actor, case_id, EventKind.VISIT_ATTEMPT, "visit_attempt", apply, seen_version
+        )
 
     def record_reply(
         self,
@@ -712,7 +734,9 @@ class CaseService:
 
         return self._step(actor, case_id, EventKind.BASIS_WAIVED, "basis_waived", apply)
 
-    def withdraw(self, actor: Actor, case_id: int, reason: str) -> Changes:
+    def withdraw(
+        self, actor: Actor, case_id: int, reason: str, *, seen_version: int | None = None
+    ) -> Changes:
         actor.require(Permission.WITHDRAW_CASE)
         if not reason.strip():
             raise ValidationFailed({"reason": "请填写撤回原因"})
@@ -737,7 +761,7 @@ class CaseService:
             summary += f"；{_named(closed)}{ClosedWith.WITHDRAWN.label}"
             return {"summary": summary, "data": _closed_data(closed, ClosedWith.WITHDRAWN)}
 
-        return self._step(actor, case_id, EventKind.WITHDRAWN, "withdraw", apply)
+        return self._step(actor, case_id, EventKind.WITHDRAWN, "withdraw", apply, seen_version)
 
     def add_attachments(self, actor: Actor, case_id: int, paths: Sequence[Path]) -> Changes:
         actor.require(Permission.REGISTER_CASE)
@@ -767,15 +791,27 @@ class CaseService:
         kind: EventKind,
         action: str,
         apply: Callable[[Session, Case, datetime], dict[str, Any]],
+        seen_version: int | None = None,
     ) -> Changes:
-        return self._steps(actor, case_id, [(kind, action, apply)])
+        return self._steps(actor, case_id, [(kind, action, apply)], seen_version)
 
-    def _steps(self, actor: Actor, case_id: int, steps: Sequence[_Step]) -> Changes:
+    def _steps(
+        self,
+        actor: Actor,
+        case_id: int,
+        steps: Sequence[_Step],
+        seen_version: int | None = None,
+    ) -> Changes:
         """Guarded, audited steps in one transaction: each moves the status per the flow and
-        adds an event to the timeline."""
+        adds an event to the timeline. ``seen_version``: refused if the case changed since."""
         now = self._clock.now()
         with self._db.write() as session:
             case = editable_case(session, case_id)
+            if seen_version is not None and case.version != seen_version:
+                raise ChangedElsewhere(
+                    f"事项 {case.number} 在您打开之后已被修改（可能是另一席位或另一窗口），"
+                    "这次的操作没有保存。已重新读取，请核对最新情况后再操作。"
+                )
             for kind, action, apply in steps:
                 before = _snapshot(case)
                 case.status = advance(CaseStatus(case.status), kind).value

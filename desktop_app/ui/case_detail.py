@@ -47,7 +47,7 @@ from desktop_app.domain.vocabulary import (
     VisitReason,
     chinese_date,
 )
-from desktop_app.errors import ValidationFailed
+from desktop_app.errors import ChangedElsewhere, ValidationFailed
 from desktop_app.services.cases import (
     REVEAL_PERMISSION,
     CaseDetail,
@@ -896,8 +896,9 @@ class CaseDetailDialog(QDialog):
             note=self.triage_note.text(),
         )
         cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
+        seen = self._seen_version()
         self._run(
-            lambda: cases.triage(actor, case_id, triage),
+            lambda: cases.triage(actor, case_id, triage, seen_version=seen),
             self.triage_error,
             ("nature", "approach", "causes", "area"),
             on_done=self._triage_saved,
@@ -923,6 +924,7 @@ class CaseDetailDialog(QDialog):
         reply = self.reply_text.text()
         close_reason = self.close_reason.text()
         cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
+        seen = self._seen_version()
         self._run(
             lambda: cases.conclude(
                 actor,
@@ -932,6 +934,7 @@ class CaseDetailDialog(QDialog):
                 reply_method=method,
                 reply_text=reply,
                 close_reason=close_reason,
+                seen_version=seen,
             ),
             self.conclude_error,
             ("outcome", "what_was_done", "reply_method", "reply_text", "close_reason"),
@@ -940,10 +943,13 @@ class CaseDetailDialog(QDialog):
     def record_visit(self) -> None:
         contact = VisitContact(self.contact.currentData())
         cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
+        seen = self._seen_version()
         if contact is not VisitContact.REACHED:
             note = self.visit_note.text()
             self._run(
-                lambda: cases.record_visit_attempt(actor, case_id, contact=contact, note=note),
+                lambda: cases.record_visit_attempt(
+                    actor, case_id, contact=contact, note=note, seen_version=seen
+                ),
                 self.visit_error,
                 ("note",),
             )
@@ -955,7 +961,9 @@ class CaseDetailDialog(QDialog):
         note = self.visit_note.text()
         reasons = tuple(r for r, box in self.reason_boxes.items() if box.isChecked())
         self._run(
-            lambda: cases.record_visit(actor, case_id, grade=grade, note=note, reasons=reasons),
+            lambda: cases.record_visit(
+                actor, case_id, grade=grade, note=note, reasons=reasons, seen_version=seen
+            ),
             self.visit_error,
             ("grade", "note"),
         )
@@ -963,7 +971,10 @@ class CaseDetailDialog(QDialog):
     def withdraw(self) -> None:
         reason = self.withdraw_reason.text()
         cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
-        self._run(lambda: cases.withdraw(actor, case_id, reason), self.withdraw_error)
+        seen = self._seen_version()
+        self._run(
+            lambda: cases.withdraw(actor, case_id, reason, seen_version=seen), self.withdraw_error
+        )
 
     def _field_edited(self, key: str) -> None:
         """A field's message leaves as soon as the field is right."""
@@ -1023,9 +1034,18 @@ class CaseDetailDialog(QDialog):
             rest = [v for k, v in exc.errors.items() if k not in placed]
             error_label.set_message("；".join(rest) if rest else None)
 
+        def failed(exc: Exception) -> None:
+            show_error(self, exc)
+            if isinstance(exc, ChangedElsewhere):
+                self.reload()  # what the other seat recorded, before anything else is tried
+
         Action(self._context, self, work).success(
             lambda _changes: self.reload(then=on_done)
-        ).on_invalid(invalid).run()
+        ).on_invalid(invalid).failure(failed).run()
+
+    def _seen_version(self) -> int | None:
+        """The case's version as this dialog shows it: a save is refused if it changed since."""
+        return self.detail.version if self.detail is not None else None
 
     def _add_material(self) -> None:
         paths, _filter = QFileDialog.getOpenFileNames(self, "选择材料")
