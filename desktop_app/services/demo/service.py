@@ -141,9 +141,7 @@ class DemoService:
                 self._keys.ensure()
                 assignments_rng = DemoRandom(seed ^ 0xA551)
                 assignments_rng.key_uuids(site.code)
-                add_assignments(
-                    session, self._keys, assignments_rng, now, self._sealer
-                )
+                add_assignments(session, self._keys, assignments_rng, now, self._sealer)
             if session.get_bind().dialect.name == "postgresql":
                 # Ids were given explicitly: move the serial sequences past them.
                 for table in ("complainants", "cases", "assignments"):
