@@ -81,3 +81,52 @@ def test_a_windows_ledger_shows_a_case_registered_on_another_seat(
     # No poll may start after this (it would hold a connection of a database being closed).
     watch.stop()
     runner.wait()
+
+
+def test_an_open_case_window_says_when_another_seat_changed_the_case(
+    qtbot: QtBot, site_on_engine: AppServices, other_seat: AppServices
+) -> None:
+    """The case is open here; the other seat triages it and drafts its assignment. The window
+    says it is no longer current (it kept showing the old state, and a save then went over the
+    other seat's) and reads it again on 刷新; its own saves raise no such banner."""
+    from PySide6.QtCore import Qt
+
+    from desktop_app.domain.vocabulary import Approach, Cause, Nature
+    from desktop_app.services.cases import Triage
+    from desktop_app.ui.case_detail import CaseDetailDialog
+    from desktop_app.ui.common import UiContext
+
+    clerk = site_on_engine.auth.login("clerk1", USER_PASSWORD)
+    case_id = site_on_engine.intake.register(clerk, person_form()).case_id
+    hub, runner = ChangeHub(), TaskRunner()
+    dialog = CaseDetailDialog(UiContext(site_on_engine, clerk, hub, runner), case_id)
+    qtbot.addWidget(dialog)
+    watch = SeatWatch(site_on_engine.change_watcher, runner, hub.publish, dialog, interval_ms=100)
+    dialog.show()
+    qtbot.waitUntil(lambda: not dialog.is_loading and runner.idle())
+
+    other_clerk = other_seat.auth.login("clerk1", USER_PASSWORD)
+    triage = Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    other_seat.cases.triage(other_clerk, case_id, triage)
+    qtbot.waitUntil(dialog.stale_banner.isVisible, timeout=5000)
+    assert dialog.nature.currentIndex() == -1  # still what it read: nothing typed is lost
+    qtbot.mouseClick(dialog.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.nature.currentData() == Nature.HARD.value)
+    assert not dialog.stale_banner.isVisible()
+
+    department = other_seat.site.departments()[0].id
+    other_seat.assignments.create(
+        other_clerk, case_id, department_id=department, assisting_ids=[], requirements="请办理。"
+    )
+    qtbot.waitUntil(dialog.stale_banner.isVisible, timeout=5000)  # an assignment's entry
+    qtbot.mouseClick(dialog.refresh_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.is_loading and not dialog.stale_banner.isVisible())
+
+    dialog.triage_note.setText("本窗口补充说明")
+    qtbot.mouseClick(dialog.triage_button, Qt.MouseButton.LeftButton)  # its own save
+    qtbot.waitUntil(lambda: dialog.triage_saved.text() != "")
+    qtbot.wait(600)  # several polls: this seat's own entry comes round too
+    qtbot.waitUntil(lambda: not dialog.is_loading and runner.idle())
+    assert not dialog.stale_banner.isVisible()
+    watch.stop()
+    runner.wait()

@@ -318,6 +318,20 @@ class CaseService:
                 closed_with=tuple(_closures(session, case).items()),
             )
 
+    def stamp_of(self, case_id: int) -> tuple[int, int, int]:
+        """What changes when anything shown in the case's window does: its version, and its
+        assignments' count and versions (an open window compares the stamp it read with it)."""
+        with self._db.read() as session:
+            version = session.scalar(select(Case.version).where(Case.id == case_id))
+            if version is None:
+                raise NotFound("事项不存在")
+            count, versions = session.execute(
+                select(
+                    func.count(Assignment.id), func.coalesce(func.sum(Assignment.version), 0)
+                ).where(Assignment.case_id == case_id)
+            ).one()
+        return int(version), int(count), int(versions)
+
     def deadline_proof(self, case_id: int) -> list[str]:
         """Why the case is due on its day: each day counted or skipped, and why."""
         with self._db.read() as session:

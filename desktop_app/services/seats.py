@@ -47,17 +47,20 @@ import json
 import logging
 import os
 import secrets
+from collections import defaultdict
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from desktop_app.domain.settings import TextSetting
 from desktop_app.errors import UserError
@@ -67,7 +70,7 @@ from desktop_app.services.context import Actor, Changes
 from desktop_app.services.data_key import DataKey
 from desktop_app.services.keys import SiteKeys
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import AuditEntry, Case
+from desktop_app.storage.models import Assignment, AuditEntry, Case, Referral, Slip
 
 log = logging.getLogger(__name__)
 
@@ -396,6 +399,31 @@ _FLAGS: Final = {
 }
 
 
+def _cases_of(session: Session, rows: Sequence[Any]) -> tuple[int, ...]:
+    """The cases the audit entries ``rows`` (id, entity, uuid) are about: a case's own entries,
+    and those of its assignments, papers and 问责线索 (an open case window watches for them)."""
+    uuids: dict[str, set[str]] = defaultdict(set)
+    for _id, entity, the_uuid in rows:
+        uuids[entity].add(the_uuid)
+    found: set[int] = set()
+    lookups: list[Select[Any]] = []
+    if uuids["case"]:
+        lookups.append(select(Case.id).where(Case.uuid.in_(uuids["case"])))
+    if uuids["assignment"]:
+        lookups.append(select(Assignment.case_id).where(Assignment.uuid.in_(uuids["assignment"])))
+    if uuids["slip"]:
+        lookups.append(
+            select(Assignment.case_id)
+            .join(Slip, Slip.assignment_id == Assignment.id)
+            .where(Slip.uuid.in_(uuids["slip"]))
+        )
+    if uuids["referral"]:
+        lookups.append(select(Referral.case_id).where(Referral.uuid.in_(uuids["referral"])))
+    for lookup in lookups:
+        found.update(session.scalars(lookup))
+    return tuple(sorted(found))
+
+
 class ChangeWatcher:
     """What other seats changed since the last poll, as the local services' ``Changes``.
 
@@ -434,12 +462,7 @@ class ChangeWatcher:
                     meetings=True,
                 )
             self._seen = int(rows[-1][0])
-            case_uuids = {uuid for _id, entity, uuid in rows if entity == "case"}
-            case_ids = (
-                tuple(sorted(session.scalars(select(Case.id).where(Case.uuid.in_(case_uuids)))))
-                if case_uuids
-                else ()
-            )
+            case_ids = _cases_of(session, rows)
         entities = {entity for _id, entity, _uuid in rows}
         flags = {_FLAGS[e] for e in entities if e in _FLAGS}
         cases = bool(entities & _CASE_ENTITIES)

@@ -139,6 +139,7 @@ class _CaseRead:
     detail: CaseDetail
     deadline_proof: list[str]
     areas: list[str] | None  # the 领域 choices: read once, when the dialog opens
+    stamp: tuple[int, int, int]  # CaseService.stamp_of as it was read
 
 
 # The most of a case's title its dialog's header shows (two lines at its first width).
@@ -153,6 +154,7 @@ class CaseDetailDialog(QDialog):
         self._context = context
         self.case_id = case_id
         self.detail: CaseDetail | None = None  # None until the first read arrives
+        self._stamp: tuple[int, int, int] | None = None  # what it showed was read at
         self._reads = 0  # reads of the case asked of the worker and not answered yet
         self._shown_status: CaseStatus | None = None  # the status the 办结/回访 inputs are for
         self._printed_request = 0  # the latest printed_differences asked of the worker
@@ -177,6 +179,21 @@ class CaseDetailDialog(QDialog):
         self.read_only_banner.setWordWrap(True)
         self.read_only_banner.setVisible(False)
         layout.addWidget(self.read_only_banner)
+        # Another seat (or window) changed the case while it is open here: said, not read over
+        # what the clerk may be typing; 刷新 reads it again.
+        self.stale_banner = QWidget()
+        stale = QHBoxLayout(self.stale_banner)
+        stale.setContentsMargins(0, 0, 0, 0)
+        stale_text = QLabel("此事项刚在其他席位或窗口被修改，这里显示的不是最新情况。")
+        stale_text.setStyleSheet(BANNER_STYLE)
+        stale_text.setWordWrap(True)
+        stale.addWidget(stale_text, 1)
+        self.refresh_button = QPushButton("刷新")
+        self.refresh_button.clicked.connect(self._refresh_clicked)
+        stale.addWidget(self.refresh_button)
+        self.stale_banner.setVisible(False)
+        layout.addWidget(self.stale_banner)
+        context.hub.changed.connect(self._changed_somewhere)
 
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs, 1)
@@ -741,10 +758,12 @@ class CaseDetailDialog(QDialog):
         )
 
         def read() -> _CaseRead:
+            stamp = cases.stamp_of(case_id)  # first: a change after it shows as one
             return _CaseRead(
                 cases.detail(case_id),
                 cases.deadline_proof(case_id),
                 site.areas() if with_areas else None,
+                stamp,
             )
 
         def show(answer: _CaseRead) -> None:
@@ -752,6 +771,8 @@ class CaseDetailDialog(QDialog):
                 for area in answer.areas:
                     self.triage_area.addItem(area, area)
             self.detail = answer.detail
+            self._stamp = answer.stamp
+            self.stale_banner.setVisible(False)
             self._render(answer.detail, answer.deadline_proof)
             if then is not None:
                 then()
@@ -768,6 +789,22 @@ class CaseDetailDialog(QDialog):
 
     def _read_answered(self) -> None:
         self._reads -= 1
+
+    def _changed_somewhere(self, changes: Changes) -> None:
+        """A change published for this case (by a step here, or found by the seat watch): the
+        banner, if the case's version is no longer the one shown."""
+        if self._stamp is None or self.is_loading or self.case_id not in changes.case_ids:
+            return
+        cases, case_id, shown = self._context.services.cases, self.case_id, self._stamp
+
+        def compare(stamp: tuple[int, int, int]) -> None:
+            if not self.is_loading and self._stamp == shown:
+                self.stale_banner.setVisible(stamp != shown)
+
+        Query(self._context.runner, self, lambda: cases.stamp_of(case_id), compare).run()
+
+    def _refresh_clicked(self) -> None:
+        self.reload()
 
     # Actions -------------------------------------------------------------------------------
     # Buttons connect to these small slots: ``clicked(bool)`` must never reach a method that
