@@ -253,7 +253,10 @@ def test_an_enrolled_seat_signs_slips_the_first_seat_verifies_as_the_same_site(
         env=subprocess_env(BBCS_SEAT_PASSPHRASE=passphrase.group(1)),
     )
     assert again.returncode != 0 and "已经用过" in again.stderr
-    assert not (tmp_path / "第三席" / "keys" / "data.key").exists()  # left as it was
+    # Left as it was: no data key, nor the site's private keys the open had installed from
+    # the database before the file was found used.
+    assert list((tmp_path / "第三席").rglob("*.pem")) == []
+    assert not (tmp_path / "第三席" / "keys").exists()
 
     # The new seat issues a slip; the first seat, in its own process, verifies it as its own.
     services = open_services(second, clock=clock, db_url=pg_url, hasher=CHEAP_HASHER)

@@ -4,6 +4,7 @@ whose database is on a PostgreSQL server (services/seats.py says what a seat rec
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -83,12 +84,16 @@ def _join(args: argparse.Namespace, data_dir: Path) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     data_key = DataKey(layout.keys)
     fresh = not data_key.exists()
+    # Everything in the keys folder before: a refused join takes back what it wrote there
+    # (the data key, and the site's private keys the open installed from the database).
+    before = set(layout.keys.rglob("*")) if layout.keys.exists() else set()
+    keys_folder_was_there = layout.keys.exists()
     seats.install_enrollment(enrollment, data_key)
     try:
         joined = _joined(args, data_dir, enrollment)
     except BaseException:
         if fresh:  # a wrong --db-url, a used file: the new PC is left as it was
-            data_key.path.unlink(missing_ok=True)
+            _take_back(layout.keys, before, keep_folder=keys_folder_was_there)
         raise
     for problem in joined.problems:
         print(f"注意：{problem}（请管理员运行 bbcs check）", file=sys.stderr)
@@ -96,6 +101,21 @@ def _join(args: argparse.Namespace, data_dir: Path) -> int:
         f"本机已加入站点 {joined.site_code} {joined.site_name}；站点公钥指纹 {joined.fingerprint}"
     )
     return 0
+
+
+def _take_back(folder: Path, before: set[Path], *, keep_folder: bool) -> None:
+    """Remove what was written under ``folder`` since ``before`` was listed (files first, then
+    the folders left empty), and the folder itself if it was not there."""
+    added = sorted(set(folder.rglob("*")) - before, key=lambda p: len(p.parts), reverse=True)
+    for path in added:
+        with contextlib.suppress(OSError):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink()
+    if not keep_folder:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 @dataclass(frozen=True)
