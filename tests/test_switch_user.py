@@ -11,6 +11,7 @@ from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 from shiboken6 import isValid
 
+from desktop_app import APP_TITLE
 from desktop_app.domain.vocabulary import Approach, Cause, Nature, Role
 from desktop_app.services.app import AppServices
 from desktop_app.services.cases import Triage
@@ -250,6 +251,10 @@ def test_log_out_then_cancel_closes_the_window(qtbot, window: MainWindow) -> Non
 def test_log_out_and_log_in_as_the_administrator(qtbot, window: MainWindow) -> None:
     window.go_to("系统设置")
     assert not window.settings.add_user_box.isEnabled()  # a clerk adds no users
+    # The site and its user: Qt adds the application's name itself (it showed twice).
+    clerk_title = window.windowTitle()
+    assert APP_TITLE not in clerk_title
+    assert window.context.actor.display_name in clerk_title
 
     click(qtbot, window.logout_button)
     log_in(qtbot, window, "admin", "Admin12345")
@@ -257,6 +262,8 @@ def test_log_out_and_log_in_as_the_administrator(qtbot, window: MainWindow) -> N
     assert window.isVisible()
     assert window.context.actor.role is Role.ADMIN
     assert "管理员" in window.user_label.text()
+    assert window.windowTitle() != clerk_title
+    assert window.context.actor.display_name in window.windowTitle()
     window.go_to("系统设置")
     assert window.settings.add_user_box.isEnabled()  # the buttons follow the new role
     qtbot.waitUntil(lambda: not window.ledger.is_loading)

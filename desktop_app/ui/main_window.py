@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from desktop_app import APP_TITLE, __version__
+from desktop_app import __version__
 from desktop_app.domain.permissions import Permission
 from desktop_app.services.context import Actor, Changes
 from desktop_app.services.ledger import CaseFilter
@@ -110,7 +110,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.context = context
         site = context.services.site.info()
-        self.setWindowTitle(f"{APP_TITLE} — {site.name}")
+        self._site_name = site.name
+        self._title_for(context.actor)
         # Never wider or taller than the screen it opens on (1366×768 laptops); pages wider than
         # the window scroll inside it instead of growing it (see _build_pages).
         size_to_screen(self, PREFERRED_WIDTH, PREFERRED_HEIGHT, share=0.96)
@@ -720,8 +721,14 @@ class MainWindow(QMainWindow):
         self.context.hub.changed.disconnect(self._on_changed)
         old = self.context
         self.context = UiContext(old.services, actor, ChangeHub(), old.runner)
+        self._title_for(actor)
         self._build_pages()
         self.user_changed.emit(actor)
+
+    def _title_for(self, actor: Actor) -> None:
+        """The site and who works in it: Qt adds the application's name after it (it showed
+        twice), and two seats' windows on a taskbar tell apart by the user."""
+        self.setWindowTitle(f"{self._site_name}（{actor.display_name}）")
 
     def _add_switch_keys(self, window: QWidget) -> None:
         for keys, log_out in ((SWITCH_USER_KEYS, False), (LOG_OUT_KEYS, True)):
