@@ -365,6 +365,7 @@ def test_errors_show_in_the_panel_not_in_a_message_box(
     dialog.department.setFocus()
     qtbot.keyClick(dialog.department, Qt.Key.Key_Down)
     assert dialog.department.currentText() == "杞县医疗保障局"
+    assert not dialog.error.isVisibleTo(dialog)  # chosen: the message went at once
     dialog.submit()
     qtbot.waitUntil(lambda: "甄别分类" in dialog.error.text())
     assert dialog.isVisible()

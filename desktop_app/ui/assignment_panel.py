@@ -290,6 +290,8 @@ class DraftDialog(StepDialog):
 
     def _lead_changed(self) -> None:
         lead = self.department.currentData()
+        if lead is not None and self.error.text() == PLEASE_CHOOSE_DEPARTMENT:
+            self.error.set_message(None)  # chosen: the message goes
         for row in range(self.assisting.count()):
             item = self.assisting.item(row)
             is_lead = item.data(Qt.ItemDataRole.UserRole) == lead
@@ -309,7 +311,7 @@ class DraftDialog(StepDialog):
             raise UserError("还没有承办单位：请管理员先在系统设置中添加部门")
         if self.department.currentData() is None:
             self.department.setFocus()
-            raise UserError("请选择承办单位")
+            raise UserError(PLEASE_CHOOSE_DEPARTMENT)
         if self.days.value() != self.default_days and not self.reason.text().strip():
             self.reason.setFocus()
             raise UserError(
