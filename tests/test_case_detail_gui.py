@@ -594,3 +594,39 @@ def test_opening_and_reloading_the_case_reads_on_the_worker(
     assert len(threads["deadline_proof"]) == 2  # opened, then reloaded after the triage
     assert set(threads) == {"detail", "deadline_proof", "areas"}
     assert all(t != ui_thread for seen in threads.values() for t in seen), threads
+
+
+def test_a_material_no_program_opens_is_said_with_where_its_copy_is(
+    qtbot,
+    context: UiContext,
+    services: AppServices,
+    clerk: Actor,
+    message_boxes: MessageBoxes,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+) -> None:
+    """打开 on a material this PC has no program for: the system says no (nothing happened,
+    not a word, on a seat without a viewer); the clerk is told, with the copy's place."""
+    from desktop_app.ui import case_detail
+
+    message_boxes.allow("warning", "critical", "information")
+    material = tmp_path / "现场照片.heic"
+    material.write_bytes(b"\x00heic" * 100)
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.add_attachments(clerk, case_id, [material])
+    asked: list[str] = []
+
+    def no_program(url) -> bool:  # the OS: nothing registered for the file's kind
+        asked.append(url.toLocalFile())
+        return False
+
+    monkeypatch.setattr(case_detail.QDesktopServices, "openUrl", no_program)
+    dialog = open_dialog(qtbot, context, case_id)
+    dialog.tabs.setCurrentIndex(4)
+    qtbot.waitUntil(lambda: dialog.materials.count() == 1)
+    dialog.materials.setCurrentRow(0)
+    click(qtbot, dialog.open_material_button)
+    qtbot.waitUntil(lambda: any("没有能打开" in text for text in message_boxes.texts()))
+    assert asked and asked[0].endswith("现场照片.heic")
+    assert asked[0] in message_boxes.texts()[-1]
+    qtbot.waitUntil(lambda: not dialog.assignments._loading)

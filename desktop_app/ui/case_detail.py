@@ -47,7 +47,7 @@ from desktop_app.domain.vocabulary import (
     VisitReason,
     chinese_date,
 )
-from desktop_app.errors import ChangedElsewhere, ValidationFailed
+from desktop_app.errors import ChangedElsewhere, UserError, ValidationFailed
 from desktop_app.services.cases import (
     REVEAL_PERMISSION,
     CaseDetail,
@@ -1104,7 +1104,15 @@ class CaseDetailDialog(QDialog):
         attachments = self._context.services.attachments
 
         def open_copy(path: Path) -> None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+                # No program on this PC opens the kind of file: say where the copy is.
+                show_error(
+                    self,
+                    UserError(
+                        f"这台电脑上没有能打开“{filename}”的程序。材料已取出到 {path}，"
+                        "可以用能打开它的程序从那里打开，或复制到别处。"
+                    ),
+                )
 
         # Copying a large file takes a moment: on the worker, then the system opens it.
         Query(

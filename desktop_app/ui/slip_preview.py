@@ -98,7 +98,7 @@ class SlipPreviewDialog(QDialog):
         # An issued slip's output is counted and uses up the original: only for roles that may.
         self.may_output = record is None or context.actor.can(Permission.PRINT_PAPERS)
         self._last_printer: str | None = None  # read on the worker when the dialog opens
-        self._note = "" if self.may_output else "（仅供查看：你的角色不能打印或保存交办单）"
+        self._note = "" if self.may_output else "（仅供查看：你的角色不能打印或保存这份文书）"
         self._loading = False
         self.busy = False  # an output is being recorded on the worker
         self.pdf_bytes: bytes | None = None
