@@ -239,6 +239,7 @@ def test_an_enrolled_seat_signs_slips_the_first_seat_verifies_as_the_same_site(
     )
     assert joined.returncode == 0, joined.stderr
     assert "本机已加入站点 410221" in joined.stdout
+    assert "INFO" not in joined.stderr and "WARNING" not in joined.stderr  # logged, not shown
     # The keys came from the database, sealed there under the data key the file carried.
     assert (second / "keys" / "signing_ed25519.pem").read_bytes() == (
         first_seat / "keys" / "signing_ed25519.pem"

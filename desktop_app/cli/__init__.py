@@ -264,8 +264,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{exc.message}在新电脑上恢复请加 --recovery-key 恢复密钥文件"
                     "（管理员导出并锁进保密柜的那份）。"
                 ) from exc
-        # A command that needs no site logs in the data dir only if one is there to log in.
-        in_use = needs_site or args.command == "init" or DataLayout(data_dir).database.exists()
+        # A command that needs no site logs in the data dir only if one is there to log in, or
+        # it makes one (init; seat join, whose data dir on PostgreSQL holds no database file).
+        in_use = (
+            needs_site
+            or args.command in ("init", "seat")
+            or DataLayout(data_dir).database.exists()
+        )
         setup_logging(data_dir if in_use else None)
         return handler(args, data_dir)
     except UserError as exc:
