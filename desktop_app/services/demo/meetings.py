@@ -93,7 +93,7 @@ def add_demo_meetings(
                     ItemForm(
                         case_id=cases[2][0],
                         discussion="两单位对职责划分各执一词。",
-                        decision="明确由承办单位牵头办理，协办单位配合，3个工作日内办结。",
+                        decision="明确由承办单位牵头办理，3个工作日内办结并书面反馈。",
                         department_id=department_of(cases[2]),
                         working_days=3,
                     ),
