@@ -696,3 +696,21 @@ def test_every_printed_text_field_is_named_when_it_cannot_print() -> None:
     if missing_glyphs("\U00020000", fonts.chain(fonts.body)):
         found = unprintable_fields(slip(masthead="\U00020000政务服务中心"))
         assert found == [("版头", ["\U00020000"])]
+
+
+def test_two_closing_marks_in_a_row_never_start_a_line() -> None:
+    """ "增长87.8%）， 其中…" at every width a paragraph may have: the line broke before "），"
+    (the bulletin's first paragraph, at 16 pt), since only the mark before the comma went down."""
+    from desktop_app.documents.slip_pdf import NO_LINE_START, _Typesetter
+
+    fonts = register_fonts()
+    setter = _Typesetter(fonts)
+    text = (
+        "本期共受理反映事项462件（上期246件，增长87.8%），其中甄别不予受理或转办6件；"
+        "已办结382件（办成300件，不能办已解释82件），撤回8件。"
+    )
+    for tenth in range(1200, 4000, 7):  # from a narrow table cell to a page
+        lines = setter.lines(text, fonts.body, 16, tenth / 10)
+        assert "".join(line.text for line in lines) == text
+        for line in lines[1:]:
+            assert line.text[0] not in NO_LINE_START, (tenth / 10, [x.text for x in lines])

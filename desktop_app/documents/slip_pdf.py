@@ -355,6 +355,9 @@ class _Typesetter:
                 del current[space_at + 1 :]
             elif token.text[0] in NO_LINE_START and len(current) > 1:
                 carry.insert(0, current.pop())
+                # "87.8%）" before "，": the mark that goes down may itself be one of them.
+                while len(current) > 1 and carry[0].text[0] in NO_LINE_START:
+                    carry.insert(0, current.pop())
             while len(current) > 1 and current[-1].text[-1] in NO_LINE_END:
                 carry.insert(0, current.pop())
             flush()
