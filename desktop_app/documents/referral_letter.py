@@ -32,6 +32,7 @@ TOP = 37 * mm
 BOTTOM = 35 * mm
 BODY_SIZE = 15.0  # 三号 is 16 pt; a touch smaller keeps a long evidence list on fewer pages
 LINE = 1.55
+SIGNATURE_GAP = 10.0  # between the last paragraph and the 落款
 RED = HexColor("#c0392b")
 
 
@@ -138,6 +139,13 @@ def render_letter(content: LetterContent, *, reprint: bool = False) -> bytes:
     writer.paragraph(f"问题表现：{'、'.join(content.conduct)}。")
     writer.paragraph(content.facts)
     writer.paragraph(f"三、证据材料清单（共{len(content.evidence)}项，摘自办理记录）", heading=True)
+    signed = [
+        content.issuer,
+        f"签发人：{content.signer}",
+        chinese_date(date.fromisoformat(content.sent_on)),
+    ]
+    # The 落款 never stands alone on a page (GB/T 9704): the last lines before it go with it.
+    with_signature = SIGNATURE_GAP + writer.signature_height(signed)
     for index, item in enumerate(content.evidence, 1):
         ref = f"（{item.ref}）" if item.ref and item.ref not in item.text else ""
         writer.paragraph(
@@ -145,17 +153,12 @@ def render_letter(content: LetterContent, *, reprint: bool = False) -> bytes:
             f"{item.text}{ref}",
             size=12.5,
             hanging=True,
+            keep_with_next=with_signature if index == len(content.evidence) else 0.0,
         )
     if not content.evidence:
-        writer.paragraph("（办理记录中暂无可列证据）", size=12.5)
-    writer.gap(10)
-    writer.signature(
-        [
-            content.issuer,
-            f"签发人：{content.signer}",
-            chinese_date(date.fromisoformat(content.sent_on)),
-        ]
-    )
+        writer.paragraph("（办理记录中暂无可列证据）", size=12.5, keep_with_next=with_signature)
+    writer.gap(SIGNATURE_GAP)
+    writer.signature(signed)
     if content.window_phone:
         writer.gap(6)
         writer.paragraph(f"（联系电话：{content.window_phone}）", indent=False, size=12.5)
@@ -232,17 +235,26 @@ class _Writer:
         indent: bool = True,
         heading: bool = False,
         hanging: bool = False,
+        keep_with_next: float = 0.0,
     ) -> None:
-        """A paragraph, first line indented two characters (公文 style), wrapped."""
+        """A paragraph, first line indented two characters (公文 style), wrapped.
+        ``keep_with_next``: the height of what follows it; its last two lines (or its only
+        one) start a new page with it rather than leave it alone on the next."""
         lead = 2 * size if indent and not hanging else 0.0
         hang = 2 * size if hanging else 0.0
         lines = _wrap(text, self.width, size, self.chain, first=lead, rest=hang)
+        kept = min(2, len(lines))
         for number, piece in enumerate(lines):
+            if keep_with_next and number == len(lines) - kept:
+                self._room(kept * size * LINE + keep_with_next)
             self._room(size * LINE)
             self.y -= size
             x = LEFT + (lead if number == 0 else hang)
             _draw(self.canvas, x, self.y, piece, size, self.chain, bold=heading)
             self.y -= size * (LINE - 1)
+
+    def signature_height(self, lines: list[str]) -> float:
+        return len(lines) * BODY_SIZE * LINE
 
     def signature(self, lines: list[str]) -> None:
         """The issuer, signer and date, right-aligned under each other (落款)."""
