@@ -267,9 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A command that needs no site logs in the data dir only if one is there to log in, or
         # it makes one (init; seat join, whose data dir on PostgreSQL holds no database file).
         in_use = (
-            needs_site
-            or args.command in ("init", "seat")
-            or DataLayout(data_dir).database.exists()
+            needs_site or args.command in ("init", "seat") or DataLayout(data_dir).database.exists()
         )
         setup_logging(data_dir if in_use else None)
         return handler(args, data_dir)

@@ -17,6 +17,12 @@ class ElidedLabel(QLabel):
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
+        self._detail = ""
+        self._update_tooltip()
+
+    def set_detail(self, detail: str) -> None:
+        """More than the text says, for its tooltip (after the whole text, when that is cut)."""
+        self._detail = detail
         self._update_tooltip()
 
     def setText(self, text: str) -> None:
@@ -53,4 +59,5 @@ class ElidedLabel(QLabel):
         self._update_tooltip()
 
     def _update_tooltip(self) -> None:
-        self.setToolTip(self.text() if self.shown_text() != self.text() else "")
+        whole = self.text() if self.shown_text() != self.text() else ""
+        self.setToolTip("\n".join(part for part in (whole, self._detail) if part))

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +32,7 @@ from desktop_app.services.backup import BackupResult, RestoreResult, restore
 from desktop_app.services.context import Actor
 from desktop_app.services.health import HealthReport
 from desktop_app.ui.common import FieldError, TaskRunner, UiContext, heading, show_error
+from desktop_app.ui.elided_label import ElidedLabel
 from desktop_app.ui.operations import Action, Query
 
 log = logging.getLogger(__name__)
@@ -245,6 +247,19 @@ class LoginDialog(QDialog):
         self.password.setFocus()
 
 
+class _CheckLabel(ElidedLabel):
+    """The check's words in the status bar, there only while it has some: empty, it leaves its
+    room to the site's name."""
+
+    def setText(self, text: str) -> None:
+        self._detail = ""  # said again with the new words, if they have any (set_detail)
+        super().setText(text)
+        self.setVisible(bool(text))
+
+    def clear(self) -> None:
+        self.setText("")
+
+
 class DatabaseCheck(QObject):
     """The start-up check of the database file (:mod:`desktop_app.services.health`), begun once
     the window is up and run on a worker of its own, so the pages' queries do not queue behind
@@ -269,10 +284,13 @@ class DatabaseCheck(QObject):
         self.restore_button: QAbstractButton | None = None
         self._good_backup: Path | None = None
         self.restored: RestoreResult | None = None
-        self.label = QLabel("")
+        # It says something for a few seconds: it gives way (cut with …, whole in its tooltip)
+        # before who is logged in and today's leader do.
+        self.label = _CheckLabel("")
         self.label.setObjectName("databaseCheck")
         self.label.setContentsMargins(8, 0, 8, 0)
-        window.statusBar().addWidget(self.label)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        window.statusBar().addWidget(self.label, 1)
         self._clear = QTimer(self)
         self._clear.setSingleShot(True)
         self._clear.timeout.connect(self.label.clear)
@@ -301,7 +319,7 @@ class DatabaseCheck(QObject):
             ).run()
             return
         self.label.setStyleSheet("color: #b3261e; font-weight: bold;")
-        self.label.setToolTip(self._health.explanation(report))
+        self.label.set_detail(self._health.explanation(report))
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             f"{APP_TITLE} — 数据库已损坏",
@@ -324,7 +342,7 @@ class DatabaseCheck(QObject):
         # Short: the status bar of a 1366-pixel screen has room for little more (details in
         # the tooltip).
         self.label.setText("数据库检查正常，已自动备份")
-        self.label.setToolTip(result.summary())
+        self.label.set_detail(result.summary())
         self._clear.start(CHECK_PASSED_SHOWN_MS)
 
     def _backup_failed(self, exc: Exception) -> None:
