@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QDateTimeEdit, QMessageBox
+from PySide6.QtWidgets import QApplication, QDateTimeEdit, QLabel, QMessageBox
 
 from desktop_app.domain.vocabulary import (
     Approach,
@@ -686,3 +686,26 @@ def test_the_status_bar_names_todays_duty_leader_read_on_the_worker(
     window.context.hub.publish(Changes(settings=True))  # as the roster's save publishes
 
     qtbot.waitUntil(lambda: window.duty_label.text() == "今日带班领导：潘险峰（副主任）")
+
+
+def test_a_demo_sites_log_in_does_not_state_a_password_it_does_not_know(
+    qtbot, bare_services: AppServices
+) -> None:
+    """The demo's own accounts share the demo's password; the administrator's is whatever the
+    site was set up with (the hint said Admin12345 to a site set up with another)."""
+    from desktop_app.domain.vocabulary import SiteLevel
+    from desktop_app.services.demo import DEMO_PASSWORD
+
+    bare_services.site.init_site(
+        code="410221",
+        name="杞县办不成事监督窗口",
+        short_name="杞县",
+        level=SiteLevel.COUNTY,
+        admin_password="Other-Pass-2026",
+        is_demo=True,
+    )
+    dialog = LoginDialog(bare_services)
+    qtbot.addWidget(dialog)
+    hint = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    assert DEMO_PASSWORD in hint and "clerk1" in hint
+    assert "Admin12345" not in hint and "admin" in hint

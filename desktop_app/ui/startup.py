@@ -184,9 +184,11 @@ class LoginDialog(QDialog):
         if site.is_demo:
             from desktop_app.services.demo import DEMO_PASSWORD
 
+            # The administrator's password is whoever set the site up's (python tasks.py run
+            # sets Admin12345, as the README says), not the demo's to state here.
             demo = QLabel(
-                "演示站点账号：管理员 admin / Admin12345；"
-                f"受理员 clerk1、带班领导 leader1、纪检审计 auditor，密码均为 {DEMO_PASSWORD}"
+                f"演示站点账号：受理员 clerk1、带班领导 leader1、纪检审计 auditor，密码均为 "
+                f"{DEMO_PASSWORD}；管理员 admin 的密码是初始化站点时设置的"
             )
             demo.setWordWrap(True)
             demo.setObjectName("hint")
