@@ -144,7 +144,7 @@ def test_the_original_number_follows_the_number_in_the_xlsx_and_the_csv(
     with (tmp_path / "台账.csv").open(encoding="utf-8-sig", newline="") as handle:
         csv_rows = list(csv.reader(handle))
     for read in (sheet, csv_rows):
-        assert read[0][:3] == ["编号", "原编号", "受理日期"]
+        assert read[0][:4] == ["编号", "原编号", "县区", "受理日期"]
         assert {row[0]: row[1] for row in read[1:]} == {
             numbers["historical"]: "2023-KX-017",
             numbers["visited"]: "",
@@ -152,7 +152,8 @@ def test_the_original_number_follows_the_number_in_the_xlsx_and_the_csv(
             numbers["formula"]: "",
         }
     assert sheet[1][0] == numbers["historical"]  # received in 2023: the oldest line
-    assert sheet[1][2] == date(2023, 5, 6)  # the dates moved one column on, still dates
+    assert sheet[1][2] == "杞县"  # whose case: a city's register merges counties
+    assert sheet[1][3] == date(2023, 5, 6)  # the dates moved on, still dates
     ((line,),) = [list(chunk) for chunk in exporter.lines([office.ids["historical"]])]
     assert (line.number, line.original_number) == (numbers["historical"], "2023-KX-017")
     with zipfile.ZipFile(tmp_path / "台账.xlsx") as book:

@@ -66,6 +66,7 @@ from desktop_app.storage.models import (
     Complainant,
     Department,
     Referral,
+    Site,
     Slip,
 )
 
@@ -104,6 +105,7 @@ class RegisterLine:
 
     number: str
     original_number: str  # 原编号 of a case brought in from an old Excel 台账, else ""
+    county: str  # the 县区 whose case it is (its site's short name): a city's register merges them
     received_on: date
     channel: str
     complainant: str
@@ -138,6 +140,7 @@ class Column:
 CASE_COLUMNS: tuple[Column, ...] = (
     Column("编号", "number", 16),
     Column("原编号", "original_number", 14),
+    Column("县区", "county", 8),
     Column("受理日期", "received_on", 11, True),
     Column("渠道", "channel", 8),
     Column("反映人", "complainant", 12),
@@ -435,6 +438,9 @@ class RegisterExportService:
                     if department_name not in names:
                         names.append(department_name)
             visited: dict[int, datetime] = dict(session.execute(_VISITS, ids).all())
+            counties: dict[str, str] = {
+                code: short for code, short in session.execute(select(Site.code, Site.short_name))
+            }
             referrals: dict[int, list[str]] = {}
             for case_id, state, number in session.execute(_REFERRALS, ids):
                 label = _REFERRAL_STATES[state]
@@ -461,11 +467,13 @@ class RegisterExportService:
             outcome,
             visit_grade,
             triaged_at,
+            site_code,
         ) in rows:
             phone = open_phone(phone_sealed, PHONE_COLUMN)
             by_id[case_id] = (  # CASE_COLUMNS' order
                 number,
                 original_number,
+                counties.get(site_code, site_code),
                 received_at.date(),
                 _CHANNELS[channel],
                 complainant,
@@ -586,6 +594,7 @@ _CASES = (
         Case.outcome,
         Case.visit_grade,
         Case.triaged_at,
+        Case.site_code,
     )
     .join(Complainant, Case.complainant_id == Complainant.id)
     .outerjoin(Department, Case.stuck_department_id == Department.id)
