@@ -328,6 +328,15 @@ def test_a_city_counts_by_county(services: AppServices, clerk: Actor, leader: Ac
                 created_at=at(1),
             )
         )
+        session.add(  # registered, but has sent nothing yet: listed with its 0
+            Site(
+                code="410223",
+                name="尉氏县办不成事监督窗口",
+                short_name="尉氏",
+                level=SiteLevel.COUNTY.value,
+                created_at=at(1),
+            )
+        )
         for name in ("late_open", "returned"):
             case = session.get(Case, office.ids[name])
             assert case is not None
@@ -335,7 +344,11 @@ def test_a_city_counts_by_county(services: AppServices, clerk: Actor, leader: Ac
         local_name = local.name
     stats = services.statistics.period_statistics(clerk, NOVEMBER)
     county = stats.breakdowns["county"]
-    assert county.rows == ((local_name, 7), ("通许县办不成事监督窗口", 2))
+    assert county.rows == (
+        (local_name, 7),
+        ("通许县办不成事监督窗口", 2),
+        ("尉氏县办不成事监督窗口", 0),
+    )
     alone = services.statistics.period_statistics(clerk, NOVEMBER, site_code="410222")
     assert alone.totals.received == 2
     assert alone.supervision.referrals == 1  # late_open's referral follows its case

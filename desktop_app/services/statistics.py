@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
@@ -190,7 +190,7 @@ BREAKDOWN_TITLES = {
     "cause": "按问题成因",
     "area": "按领域",
     "channel": "按来源渠道",
-    "department": "按承办单位",
+    "department": "按受阻部门",  # the department the person was stuck at (the ledger's column)
     "campaign": "按专项行动",
     "county": "按县区",
 }
@@ -357,7 +357,15 @@ class StatisticsService:
         sites = {key: value for key, value in session.execute(select(Site.code, Site.name))}
         local_level = session.scalar(select(Site.level).where(Site.is_local.is_(True)))
         if local_level == SiteLevel.CITY.value:  # its counties' cases are here too
-            result["county"] = labelled("county", _grouped(session, Case.site_code, where), sites)
+            # Every county registered here, one that sent nothing with its 0 (it was left out).
+            counties = session.scalars(
+                select(Site.code).where(
+                    Site.is_local.is_(False), Site.level == SiteLevel.COUNTY.value
+                )
+            )
+            result["county"] = labelled(
+                "county", _grouped(session, Case.site_code, where), sites, listed=counties
+            )
         return result
 
     def rounds(self, session: Session, where: list[ColumnElement[bool]]) -> list[Round]:
@@ -539,11 +547,13 @@ def _grouped(session: Session, column: Any, where: list[ColumnElement[bool]]) ->
     return {value: count for value, count in session.execute(query)}
 
 
-def labelled(key: str, counts: Mapping[Any, int], labels: Mapping[Any, str]) -> Breakdown:
+def labelled(
+    key: str, counts: Mapping[Any, int], labels: Mapping[Any, str], listed: Iterable[Any] = ()
+) -> Breakdown:
     """Rows labelled in Chinese, largest first; an empty column is 未填写 (未甄别 for what
-    triage sets)."""
+    triage sets). ``listed``: values shown even with no case (a county that sent nothing)."""
     empty = NOT_YET.get(key, NOT_GIVEN)
-    merged: Counter[str] = Counter()
+    merged: Counter[str] = Counter({labels.get(value, str(value)): 0 for value in listed})
     for value, count in counts.items():
         if not count:
             continue
