@@ -1018,3 +1018,30 @@ def test_the_ledger_marks_a_provisional_deadline_until_the_schedule_is_imported(
     model.set_ids([case_id])
     assert "暂定" not in model.data(due)
     assert "暂定" not in model.data(due, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_an_assigned_case_is_chased_under_the_department_it_was_assigned_to(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+) -> None:
+    """Stuck at the 医疗保障局, assigned to the 不动产登记中心: its deadline is listed with the
+    承办单位 and found by its filter (it read 未指定部门 or the stuck one, and the 承办单位's
+    filter listed nothing); before it is signed, the stuck department's filter finds it."""
+    departments = {d.name: d.id for d in services.site.departments()}
+    health, land = departments["杞县医疗保障局"], departments["杞县不动产登记中心"]
+    clock.at = datetime(2026, 11, 23, 9, 0)
+    case_id = new_case(services, clerk, Nature.WONT, Approach.ORDER, stuck_department_id=health)
+    ids, _ = services.assignments.create(
+        clerk, case_id, department_id=land, assisting_ids=[], requirements="请依法办理。"
+    )
+
+    def chased_by(department: int) -> list[str]:
+        chosen = BoardFilter(department_id=department, kinds=(DeadlineKind.CASE,))
+        items = services.deadlines.items(None, None, WED, chosen)
+        counted = services.deadlines.counts_by_day(date(2026, 11, 1), date(2026, 12, 31), chosen)
+        assert sum(sum(c.values()) for c in counted.values()) == len(items)
+        return [item.department for item in items if item.case_id == case_id]
+
+    assert chased_by(health) == ["杞县医疗保障局"]  # a draft: not yet the department's
+    services.assignments.issue(leader, ids[0])
+    assert chased_by(land) == ["杞县不动产登记中心"]
+    assert chased_by(health) == []

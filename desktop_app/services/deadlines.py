@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, exists, func, select, union_all
+from sqlalchemy.orm import Session, aliased
 
+from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState
 from desktop_app.domain.deadlines import (
     DayCell,
     DeadlineKind,
@@ -23,7 +24,7 @@ from desktop_app.domain.workdays import provisional_warning
 from desktop_app.services.calendar import OPEN_CODES, CalendarService, basis_outstanding
 from desktop_app.services.roster import DutyRole, shifts_in
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Case, Complainant, Department
+from desktop_app.storage.models import Assignment, Case, Complainant, Department
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,53 @@ def _pending(kind: DeadlineKind) -> ColumnElement[bool]:
     return Case.status.in_(OPEN_CODES)
 
 
+# The department a case's deadlines are chased with: the one its signed 交办 or 督办 is with now
+# (issued or signed for: the 承办单位), or, when none is, the one the person was stuck at. The
+# calendar showed and filtered by the stuck department only: an assigned case read 未指定部门,
+# and a filter by the department that had it to do listed nothing.
+_LEAD_KINDS = (AssignmentKind.ASSIGN.value, AssignmentKind.SUPERVISE.value)
+_WITH_DEPARTMENT = (AssignmentState.ISSUED.value, AssignmentState.RECEIVED.value)
+_Stuck = aliased(Department)
+
+
+def _lead_now() -> Select[Any]:
+    return select(Assignment.case_id).where(
+        Assignment.kind.in_(_LEAD_KINDS), Assignment.state.in_(_WITH_DEPARTMENT)
+    )
+
+
+def _chased_by(department_id: int) -> ColumnElement[bool]:
+    """The cases chased with ``department_id``, as one set of ids: those its assignments are
+    out to, and those stuck there with no assignment out. The database starts from them (the
+    department's few thousand), not from every open case of the month: at 1.5 million cases
+    testing each of those took a filtered month from 27 ms to 0.2 s."""
+    lead_now = _lead_now()
+    out_to_it = lead_now.where(Assignment.department_id == department_id)
+    stuck_there = select(Case.id).where(
+        Case.stuck_department_id == department_id,
+        ~exists(lead_now.where(Assignment.case_id == Case.id)),
+    )
+    return Case.id.in_(union_all(out_to_it, stuck_there))
+
+
+def _chased_by_name() -> ColumnElement[str]:
+    """The name of the department the case is chased with (for a listed row: one look-up)."""
+    assigned = (
+        select(Department.name)
+        .join(Assignment, Assignment.department_id == Department.id)
+        .where(
+            Assignment.case_id == Case.id,
+            Assignment.kind.in_(_LEAD_KINDS),
+            Assignment.state.in_(_WITH_DEPARTMENT),
+        )
+        .order_by(Assignment.id.desc())
+        .limit(1)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    return func.coalesce(assigned, _Stuck.name)
+
+
 class DeadlineBoard:
     def __init__(self, db: Database, calendar: CalendarService) -> None:
         self._db = db
@@ -88,7 +136,7 @@ class DeadlineBoard:
     ) -> Select[Any]:
         query = query.where(_pending(kind), _column(kind).is_not(None))
         if board_filter.department_id is not None:
-            query = query.where(Case.stuck_department_id == board_filter.department_id)
+            query = query.where(_chased_by(board_filter.department_id))
         if board_filter.created_by_id is not None:
             query = query.where(Case.created_by_id == board_filter.created_by_id)
         if board_filter.site_code:
@@ -170,12 +218,12 @@ class DeadlineBoard:
                 Case.number,
                 Case.title,
                 Complainant.name,
-                Department.name,
+                _chased_by_name(),
                 column,
                 Case.due_provisional,
             )
             .join(Complainant, Case.complainant_id == Complainant.id)
-            .outerjoin(Department, Case.stuck_department_id == Department.id),
+            .outerjoin(_Stuck, Case.stuck_department_id == _Stuck.id),
             kind,
             board_filter,
         )

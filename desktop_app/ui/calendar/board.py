@@ -229,7 +229,9 @@ class DeadlineBoard(QWidget):
         self.department_filter = QComboBox()
         self.department_filter.addItem("全部部门", None)
         self.department_filter.setMinimumWidth(130)
-        self.department_filter.setToolTip("只看某个受阻部门的事项")
+        self.department_filter.setToolTip(
+            "只看某个部门的期限：已交办的按承办单位，未交办的按受阻部门"
+        )
         self.kind_filter = QComboBox()
         self.kind_filter.addItem("全部期限", None)
         for kind in DeadlineKind:
