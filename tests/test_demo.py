@@ -677,6 +677,20 @@ def test_demo_with_keys_has_assignments_in_every_state_with_signed_slips(tmp_pat
         assert issued < responded <= (concluded or NOW), number
         assert received is None or received <= responded.date(), number
     assert sum(row[2].date() > row[0].date() for row in answered) > (0.8 * len(answered))
+    # An approved extension moved the open case's deadline with its round's (the ledger showed
+    # the old date, red, for a round extended to a later one).
+    with services.db.read() as session:
+        extended = session.execute(
+            select(Assignment.due_date, Case.due_date, Case.number)
+            .join(Case, Case.id == Assignment.case_id)
+            .where(
+                Assignment.extension_state == "approved",
+                Assignment.state == "received",
+                Assignment.kind != "assist",
+            )
+        ).all()
+    assert extended
+    assert [row for row in extended if row[0] != row[1]] == []
     assert services.maintenance.check().ok
     services.close()
 

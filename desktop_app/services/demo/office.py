@@ -204,6 +204,8 @@ def add_assignments(
     slips: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     bumped: dict[int, int] = {}
+    # A case whose deadline followed its round's extension: its working days and due date.
+    extended: dict[int, tuple[int, date]] = {}
 
     def number(series: str, year: int) -> tuple[str, int]:
         seq = sequences.get((series, year), 0) + 1
@@ -240,6 +242,10 @@ def add_assignments(
                 elif roll > 0.75:
                     extension, extra = ExtensionState.APPROVED, rng.choice((3, 5))
                     due_now = calendar.add(due, extra).due
+                    if case.due_date == due and case.due_start is not None:
+                        # As AssignmentService.decide_extension moves it: the days grow.
+                        days_now = (case.due_working_days or 0) + extra
+                        extended[case_id] = (days_now, calendar.add(case.due_start, days_now).due)
         if received_on is not None:  # not after today, the conclusion or the next round
             ends = [now, *(t for t in (case.concluded_at, next_round.get(index)) if t)]
             received_on = max(at.date(), min(received_on, *(t.date() for t in ends)))
@@ -488,10 +494,13 @@ def add_assignments(
     for case_id, n in bumped.items():
         # No session synchronisation: the loaded Case objects are not used afterwards, and
         # matching every one of them per statement made this quadratic.
+        values: dict[str, Any] = {"version": Case.version + n}
+        if case_id in extended:
+            values["due_working_days"], values["due_date"] = extended[case_id]
         session.execute(
             update(Case)
             .where(Case.id == case_id)
-            .values(version=Case.version + n)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
     for (series, year), last in sequences.items():
