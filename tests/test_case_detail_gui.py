@@ -12,7 +12,15 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QScrollArea, QWidget
 
-from desktop_app.domain.vocabulary import Approach, CaseStatus, Cause, Nature, Outcome, ReplyMethod
+from desktop_app.domain.vocabulary import (
+    Approach,
+    CaseStatus,
+    Cause,
+    Nature,
+    Outcome,
+    ReplyMethod,
+    Role,
+)
 from desktop_app.services.app import AppServices
 from desktop_app.services.cases import Triage
 from desktop_app.services.context import Actor
@@ -398,13 +406,28 @@ def test_correcting_is_offered_only_where_the_case_may_be_changed(
         trust_each_other(qixian, city, tmp_path / "ids")
         usb = tmp_path / "U盘"
         usb.mkdir()
-        qixian.services.intake.register(ADMIN, person_form())
+        county_clerk = Actor(None, "clerk1", "张敏", Role.CLERK)
+        drafted = qixian.services.intake.register(ADMIN, person_form()).case_id
+        qixian.services.cases.triage(
+            county_clerk, drafted, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+        )
+        department = qixian.services.site.departments()[0].id
+        qixian.services.assignments.create(
+            county_clerk, drafted, department_id=department, assisting_ids=[], requirements="办理"
+        )
         city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
         at_city = UiContext(city.services, ADMIN, ChangeHub(), TaskRunner())
         county_case = city.services.ledger.ids(CaseFilter(site_code=QIXIAN[0]))[0]
         dialog = open_dialog(qtbot, at_city, county_case)
         assert dialog.read_only_banner.isVisibleTo(dialog)
         assert not dialog.correct_button.isEnabled()  # only the county corrects its case
+        # Nor proposes a referral on it (the form opened, and refused only at 确定).
+        assert not dialog.propose_referral_button.isEnabled()
+        assert "只能查看" in dialog.propose_referral_button.toolTip()
+        # Its draft waits for the county's leader, not for a roster the city cannot keep.
+        qtbot.waitUntil(lambda: dialog.assignments.table.model().rowCount() == 1)
+        dialog.assignments.table.selectRow(0)
+        assert dialog.assignments.signer_label.text() == "草稿待登记该事项的窗口的带班领导签发"
         qtbot.waitUntil(lambda: not dialog.assignments._loading)
         dialog.close()
         at_city.runner.wait()

@@ -689,6 +689,10 @@ class CaseDetailDialog(QDialog):
             and actor.can(Permission.CONCLUDE_CASE)
         )
         self.add_material_button.setEnabled(writable and actor.can(Permission.REGISTER_CASE))
+        # At the city a county's case is only read: its referrals are the county's to propose.
+        self.propose_referral_button.setEnabled(writable)
+        if not writable:
+            self.propose_referral_button.setToolTip(d.read_only_reason)
         self._render_correct_button()
         self._render_reveal_button()
 
