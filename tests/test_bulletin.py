@@ -43,7 +43,9 @@ def test_issued_bulletin_prints_the_figures_with_their_denominators(
     compact = "".join(text.split())
     assert "分析通报" in compact
     assert "〔2026〕第1期" in compact
-    assert "2026年11月1日至2026年11月30日" in compact
+    # November is not over on the 25th: the figures are said to run to that day (they read as
+    # the whole month's, compared with the whole of October).
+    assert "2026年11月1日至2026年11月25日" in compact
     assert "本期共受理反映事项9件（上期1件" in compact
     assert "按期办结率50.0%（2/4）" in compact
     assert "按原定期限计算为25.0%（1/4）" in compact
@@ -56,8 +58,11 @@ def test_issued_bulletin_prints_the_figures_with_their_denominators(
     preview = services.bulletins.content(clerk, NOVEMBER)
     assert preview.preview and preview.number == "〔2026〕第2期"
     assert services.bulletins.next_number() == "〔2026〕第2期"
+    assert services.bulletins.issued_for(NOVEMBER) == ["〔2026〕第1期"]  # said before a second
     second = services.bulletins.issue(clerk, NOVEMBER, tmp_path / "2.pdf")
     assert second.number == "〔2026〕第2期"
+    assert services.bulletins.issued_for(NOVEMBER) == ["〔2026〕第1期", "〔2026〕第2期"]
+    assert services.bulletins.issued_for(NOVEMBER, site_code="410222") == []
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(out), str(tmp_path / "page")], check=True)
     assert sorted(p.name for p in tmp_path.glob("page-*.png"))
 

@@ -72,7 +72,17 @@ def test_count_november_and_save_the_bulletin(
     qtbot.mouseClick(preview.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: target.exists() and not preview.busy, timeout=15_000)
     assert services.bulletins.next_number() == "〔2026〕第2期"
+    assert "已印发" not in preview.windowTitle()
     preview.close()
+    # The same period again: the preview says it has its number already (a second issue
+    # took the next one without a word); the month not over is said to run to today.
+    qtbot.mouseClick(tab.preview_button, Qt.MouseButton.LeftButton)
+    again = tab.preview
+    assert again is not None and again is not preview
+    qtbot.waitUntil(lambda: "本统计期已印发：〔2026〕第1期" in again.windowTitle())
+    assert "2026年11月25日" in again.windowTitle()
+    qtbot.waitUntil(lambda: again.document.pageCount() >= 1, timeout=15_000)
+    again.close()
     assert page.tabs.tabText(1) == "部门评分"
 
 

@@ -39,10 +39,11 @@ from desktop_app.services.statistics import (
     format_change,
 )
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Case, Complainant, NumberSequence, Site
+from desktop_app.storage.models import AuditEntry, Case, Complainant, NumberSequence, Site
 from desktop_app.storage.numbering import next_number
 
 SEQUENCE = "bulletin"  # its NumberSequence kind
+ISSUE_ACTION = "issue_bulletin"  # its audit entries: the issued numbers and their periods
 TITLE = "“办不成事”反映问题分析通报"
 TOP_ROWS = 12  # a breakdown table's rows before the rest are summed as 其他
 
@@ -82,6 +83,30 @@ class BulletinService:
             row = session.get(NumberSequence, (SEQUENCE, year))
             return bulletin_number(year, (row.last_value if row else 0) + 1)
 
+    def as_of_today(self, period: Period) -> Period:
+        """``period``, cut at today if it ends later."""
+        today = self.clock.now().date()
+        return Period(period.start, today) if period.end > today >= period.start else period
+
+    def issued_for(self, period: Period, site_code: str | None = None) -> list[str]:
+        """The numbers already issued for this very period (and county): a second issue takes
+        the next number, and the one issuing should know the period has one."""
+        period = self.as_of_today(period)
+        with self.db.read() as session:
+            entries = session.scalars(
+                select(AuditEntry.after)
+                .where(AuditEntry.action == ISSUE_ACTION)
+                .order_by(AuditEntry.id)
+            )
+            return [
+                str(after["number"])
+                for after in entries
+                if isinstance(after, dict)
+                and after.get("from") == period.start.isoformat()
+                and after.get("to") == period.end.isoformat()
+                and (after.get("site_code") or "") == (site_code or "")
+            ]
+
     def content(
         self,
         actor: Actor,
@@ -92,7 +117,10 @@ class BulletinService:
         typical: Sequence[str] = (),
     ) -> BulletinContent:
         """The bulletin for ``period``; without ``number`` a preview under the next one.
-        ``typical``: the numbers of the cases the user picked as 典型案例."""
+        ``typical``: the numbers of the cases the user picked as 典型案例. A period not over
+        yet is the part of it up to today, and says so: numbered as the whole quarter on its
+        ninth week, it read as the quarter's figures, compared with the whole quarter before."""
+        period = self.as_of_today(period)
         stats = self.statistics.period_statistics(actor, period, site_code=site_code)
         with self.db.read() as session:
             examples = typical_cases(session, typical)
@@ -137,6 +165,7 @@ class BulletinService:
         actor.require(Permission.VIEW_CASES)
         now = self.clock.now()
         # Read before the write lock is taken.
+        period = self.as_of_today(period)
         draft = self.content(actor, period, site_code=site_code, typical=typical)
         with self.db.write() as session:
             seq = next_number(session, SEQUENCE, now.year)
@@ -149,7 +178,7 @@ class BulletinService:
                 session,
                 at=now,
                 user_name=actor.username,
-                action="issue_bulletin",
+                action=ISSUE_ACTION,
                 entity="bulletin",
                 entity_uuid=str(uuid.uuid4()),
                 after={

@@ -198,13 +198,28 @@ class BulletinTab(QWidget):
                 actor, period, target, site_code=site, deliver=deliver, typical=typical
             ).data
 
+        shown = services.bulletins.as_of_today(period)
+        title = f"分析通报 {shown.text()}"
         dialog = SlipPreviewDialog(
             self.context,
             lambda: services.bulletins.preview_pdf(actor, period, site_code=site, typical=typical),
-            f"分析通报 {period.text()}",
+            title,
             self,
             record=issue,
         )
+
+        def say_earlier(numbers: list[str]) -> None:
+            # Said before a second issue takes the next number (it did so without a word).
+            if numbers:
+                note = f"本统计期已印发：{'、'.join(numbers)}；打印或另存为将编为新的一期"
+                dialog.setWindowTitle(f"预览 — {title}（{note}）")
+
+        Query(
+            self.context.runner,
+            dialog,
+            lambda: services.bulletins.issued_for(period, site),
+            say_earlier,
+        ).run()
         self.preview = dialog
         dialog.open()
         return dialog
