@@ -37,6 +37,11 @@ def test_bulletin_prints_the_figures_and_writes_a_numbered_pdf(
     assert issued.returncode == 0, issued.stderr
     assert "第1期" in issued.stdout
     assert out.read_bytes().startswith(b"%PDF")
+    again = run_bbcs(
+        "bulletin", *PERIOD, "--out", str(tmp_path / "2.pdf"), data_dir=data_dir, env=env
+    )
+    assert again.returncode == 0, again.stderr
+    assert "第2期" in again.stdout and "本统计期已印发：〔2026〕第1期" in again.stderr
 
 
 def test_bulletin_refuses_a_backwards_period(data_dir: Path, services: AppServices) -> None:

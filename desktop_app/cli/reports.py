@@ -57,6 +57,12 @@ def _cmd_bulletin(args: argparse.Namespace, data_dir: Path) -> int:
     with _services(data_dir, args) as services:
         actor = _actor(args)
         if args.out:
+            earlier = services.bulletins.issued_for(period, args.site)
+            if earlier:
+                print(
+                    f"注意：本统计期已印发：{'、'.join(earlier)}，本次编为新的一期。",
+                    file=sys.stderr,
+                )
             issued = services.bulletins.issue(
                 actor, period, Path(args.out), site_code=args.site, typical=args.typical
             )
