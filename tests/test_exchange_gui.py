@@ -749,3 +749,40 @@ def test_the_city_calendar_with_its_county_filter_fits_the_smallest_screen(
         corner = widget.mapTo(calendar, widget.rect().topLeft())
         assert shown.contains(QRect(corner, widget.size())), widget
     context.runner.wait()
+
+
+def test_the_file_choosers_open_where_the_last_one_chose_not_in_the_programs_folder(
+    qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """They opened in the working folder (the program's): a clerk saved the identity file
+    there. At first the user's documents; then wherever the last choice was (the stick)."""
+    import os
+
+    from PySide6.QtWidgets import QFileDialog, QWidget
+
+    from desktop_app.ui.exchange.widgets import FileDialogs
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    asked: list[str] = []
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+
+    def save(_parent, _caption, start, _filter):  # what a person picks in the dialog
+        asked.append(start)
+        return str(stick / Path(start).name), ""
+
+    def open_files(_parent, _caption, start, _filter):
+        asked.append(start)
+        return [str(stick / "杞县.bbcs")], ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save))
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(open_files))
+    dialogs = FileDialogs()
+    chosen = dialogs.save_file(parent, "导出本站身份文件", "410200-身份.json", "*.json")
+    assert chosen == str(stick / "410200-身份.json")
+    assert Path(asked[0]).name == "410200-身份.json"
+    start = Path(asked[0]).parent
+    assert start.is_absolute() and start != Path(os.getcwd())  # not the program's folder
+    dialogs.open_files(parent, "选择县区数据包", "*.bbcs")
+    assert asked[1] == str(stick)  # where the last choice was

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -210,23 +211,40 @@ def log_failure(what: str) -> Callable[[Exception], None]:
 
 
 class FileDialogs:
-    """The file choosers the page opens; tests pass a stand-in that returns chosen paths."""
+    """The file choosers the page opens; tests pass a stand-in that returns chosen paths.
+
+    Each opens where the last one chose (the stick, the share), at first in the user's
+    documents: they opened in the program's own folder, where a clerk then saved the identity
+    file."""
+
+    def __init__(self) -> None:
+        documents = QStandardPaths.StandardLocation.DocumentsLocation
+        self.folder = QStandardPaths.writableLocation(documents) or str(Path.home())
+
+    def _chosen(self, path: str, *, is_folder: bool = False) -> str:
+        if path:
+            self.folder = path if is_folder else str(Path(path).parent)
+        return path
 
     def open_files(self, parent: QWidget, caption: str, name_filter: str) -> list[str]:
-        files, _ = QFileDialog.getOpenFileNames(parent, caption, "", name_filter)
+        files, _ = QFileDialog.getOpenFileNames(parent, caption, self.folder, name_filter)
+        if files:
+            self._chosen(files[0])
         return list(files)
 
     def open_file(self, parent: QWidget, caption: str, name_filter: str) -> str:
-        file, _ = QFileDialog.getOpenFileName(parent, caption, "", name_filter)
-        return str(file)
+        file, _ = QFileDialog.getOpenFileName(parent, caption, self.folder, name_filter)
+        return self._chosen(str(file))
 
     def directory(self, parent: QWidget, caption: str) -> str:
         # The dialog accepts a typed \\server\share path as well as a browsed folder.
-        return str(QFileDialog.getExistingDirectory(parent, caption, ""))
+        folder = QFileDialog.getExistingDirectory(parent, caption, self.folder)
+        return self._chosen(str(folder), is_folder=True)
 
     def save_file(self, parent: QWidget, caption: str, suggested: str, name_filter: str) -> str:
-        file, _ = QFileDialog.getSaveFileName(parent, caption, suggested, name_filter)
-        return str(file)
+        start = str(Path(self.folder) / suggested)
+        file, _ = QFileDialog.getSaveFileName(parent, caption, start, name_filter)
+        return self._chosen(str(file))
 
 
 # Long work with a progress dialog -------------------------------------------------------------
