@@ -208,6 +208,9 @@ def test_importing_the_same_bundle_twice_changes_nothing(province: Province) -> 
     assert again.totals()["added"] == 0 and again.totals()["updated"] == 0
     assert again.totals()["ignored"] >= 4
     assert table_counts(province.city) == counts
+    # Its reason counts the records, as the window says it ("导入过 1 条" of them all).
+    ((reason, records),) = again.reasons.items()
+    assert "导入过" in reason and records == again.totals()["ignored"] == first.totals()["added"]
 
 
 def test_an_older_acknowledgement_after_a_newer_one_changes_nothing(province: Province) -> None:

@@ -173,10 +173,13 @@ class Importer:
         self, path: Path, previous: PreviousImport, report: ImportReport, dry_run: bool
     ) -> None:
         """Importing a bundle again changes nothing; its acknowledgement is written again."""
-        report.reasons[f"此数据包已于 {previous.processed_at:%Y-%m-%d %H:%M} 导入过"] += 1
+        records = 0
         for name, n in previous.counts.items():
             if isinstance(n, int):
                 report.ignored[name] += n
+                records += n
+        # Counted in records, as every reason is (the window said "导入过 1 条" of 2,872).
+        report.reasons[f"此数据包已于 {previous.processed_at:%Y-%m-%d %H:%M} 导入过"] += records
         report.notes.append("重复导入：未做任何更改。")
         ack = previous.counts.get("ack")
         if not dry_run and isinstance(ack, dict):
