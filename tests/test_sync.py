@@ -232,6 +232,8 @@ def test_an_older_acknowledgement_after_a_newer_one_changes_nothing(province: Pr
         assert not late.refused, late.reason
         assert late.updated["ack"] == 0 and late.ignored["ack"] == 1
         assert any("不改变任何内容" in reason for reason in late.reasons)
+        # Said as what it is: not "imported before" (it never was).
+        assert "已导入较新的第" in late.summary() and "已导入过" not in late.summary()
     assert table_counts(qixian) == counts and qixian.sync.history() == history
     assert qixian.sync.status() == status
     # A folder import no longer offers it.

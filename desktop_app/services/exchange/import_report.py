@@ -74,7 +74,9 @@ class ImportReport:
         if self.kind == "ack":
             if self.updated:
                 return f"{self.from_name}已确认收到数据包，下次导出将从此之后的变化开始"
-            return f"{self.from_name}的这份回执已导入过，未做更改"
+            # Why: imported before, or a newer one's in (it said 已导入过 of one never seen).
+            why = "；".join(self.reasons) or "回执已导入过"
+            return f"{self.from_name}的这份回执未做更改：{why}"
         t = self.totals()
         verb = "预检（未导入）" if self.dry_run else "已导入"
         who = f"{self.from_name or self.from_site}" if self.from_site else ""

@@ -306,7 +306,8 @@ def result_values(report: ImportReport) -> list[str]:
     elif report.dry_run:
         outcome = "；".join(["可以导入", *report.notes])
     elif report.kind == "ack":
-        outcome = "市级已确认收到" if totals["updated"] else "回执已导入过，未做更改"
+        why = "；".join(report.reasons) or "回执已导入过"
+        outcome = "市级已确认收到" if totals["updated"] else f"未做更改：{why}"
     else:
         outcome = "；".join(["已导入", *report.notes])
         if report.ack_path:
