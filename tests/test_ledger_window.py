@@ -213,9 +213,21 @@ def test_the_columns_fit_a_narrow_page(qtbot, page: LedgerPage) -> None:
     assert page.table.horizontalScrollBar().maximum() == 0
     for column, least in enumerate(ledger_page.LEAST):
         assert page.table.columnWidth(column) >= least - 1, column
+    # In a larger font (the 125 % of a real screen, with its own hinting) the time still reads
+    # whole: "2026-12-07 15:…" hid the hour while 编号 had room to spare.
+    received = [key for key, _label in COLUMNS].index(SortKey.RECEIVED)
+    font = page.table.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    page.table.setFont(font)
+    page.resize(961, 400)
+    time_width = page.table.fontMetrics().horizontalAdvance("2026-12-07 15:32")
+    qtbot.waitUntil(lambda: page.table.columnWidth(received) >= time_width + 8)
     page.resize(1500, 400)
     qtbot.waitUntil(lambda: page.table.columnWidth(0) == ledger_page.WIDTHS[0])
-    for column, width in enumerate(ledger_page.WIDTHS):
+    widths = [
+        max(w, time_width + 14) if c == received else w for c, w in enumerate(ledger_page.WIDTHS)
+    ]
+    for column, width in enumerate(widths):
         if column != title:
             assert page.table.columnWidth(column) == width, column
     assert page.table.columnWidth(title) >= ledger_page.WIDTHS[title]

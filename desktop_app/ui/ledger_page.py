@@ -52,6 +52,8 @@ COUNT_CAP = 100_000
 # where the widths took 986 without 反映事项 and five columns sat behind a horizontal scrollbar.
 WIDTHS = (140, 64, 140, 130, 330, 110, 84, 140, 44, 90)
 LEAST = (124, 56, 132, 80, 150, 64, 52, 80, 40, 90)
+RECEIVED_SAMPLE = "2026-12-07 15:32"  # the 反映时间 column shows a time as wide as this
+CELL_PADDING = 14  # a cell's margins on both sides, and a little air
 
 
 class LedgerPage(QWidget):
@@ -364,8 +366,15 @@ class LedgerPage(QWidget):
             - 2 * self.table.frameWidth()
             - self.table.verticalScrollBar().sizeHint().width()
         )
-        title = [key for key, _ in COLUMNS].index(SortKey.TITLE)
-        for column, width in enumerate(fitted_widths(WIDTHS, LEAST, room)):
+        keys = [key for key, _ in COLUMNS]
+        title = keys.index(SortKey.TITLE)
+        # A time is read whole or not at all ("2026-12-07 15:…" hid the hour at 125 %): its
+        # column is never narrower than the text in the font shown.
+        received = keys.index(SortKey.RECEIVED)
+        needed = self.table.fontMetrics().horizontalAdvance(RECEIVED_SAMPLE) + CELL_PADDING
+        least = [max(q, needed) if c == received else q for c, q in enumerate(LEAST)]
+        preferred = [max(p, q) for p, q in zip(WIDTHS, least, strict=True)]
+        for column, width in enumerate(fitted_widths(preferred, least, room)):
             if column != title:
                 self.table.setColumnWidth(column, width)
 
