@@ -379,6 +379,14 @@ def test_reference_data_goes_down_to_the_counties(province: Province) -> None:
     assert due_before is not None and due_after is not None
     if due_before >= closure:  # the city's closure moves the county's open deadline
         assert due_after > due_before
+    # One the county has under the same name is told apart in its lists (two stood alike).
+    own = qixian.services.site.departments()[0].name
+    city.services.site.save_department(admin, name=own, principal_leader="王主任")
+    named = only(qixian.sync.import_path(ADMIN, city.sync.export(ADMIN, usb).path))
+    assert not named.refused, named.reason
+    names = [d.name for d in qixian.services.site.departments()]
+    assert names.count(own) == 1 and len(set(names)) == len(names)
+    assert any(name.startswith(own) and name.endswith("下发）") for name in names)
     # A reference bundle is for counties; the city refuses one, and a county refuses data.
     again = qixian.sync.import_file(ADMIN, sent.path)
     assert again.totals()["added"] == 0

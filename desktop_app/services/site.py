@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -411,7 +411,22 @@ class SiteService:
             )
             if not include_inactive:
                 query = query.where(Department.active.is_(True))
-            return [_department_info(d) for d in session.scalars(query)]
+            found = list(session.scalars(query))
+            # One the city sent down under a name this site has too: told apart in every list
+            # (two 杞县不动产登记中心 stood one above the other in 新建交办).
+            own = {d.name for d in found if d.site_code == ""}
+            cities_named = {
+                code: short for code, short in session.execute(select(Site.code, Site.short_name))
+            }
+            return [
+                _department_info(d)
+                if d.site_code == "" or d.name not in own
+                else replace(
+                    _department_info(d),
+                    name=f"{d.name}（{cities_named.get(d.site_code, d.site_code)}下发）",
+                )
+                for d in found
+            ]
 
     def save_department(
         self,
