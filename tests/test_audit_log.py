@@ -237,3 +237,27 @@ def test_every_action_the_code_audits_has_a_chinese_label() -> None:
     assert len(actions) > 40 and len(entities) > 10
     assert sorted(actions - set(ACTION_LABELS)) == []
     assert sorted(entities - set(ENTITY_LABELS)) == []
+
+
+def test_an_entrys_fields_and_states_read_in_chinese(
+    services: AppServices, clerk: Actor, leader: Actor, auditor: Actor
+) -> None:
+    """The auditor read "state draft→voided" and "print_count": the common fields and a
+    state are named in Chinese, the code after them (as the CSV keeps it)."""
+    from desktop_app.domain.vocabulary import Approach, Cause, Nature
+    from desktop_app.services.cases import Triage
+
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    department = services.site.departments()[0].id
+    ids, _ = services.assignments.create(
+        clerk, case_id, department_id=department, assisting_ids=[], requirements="请办理。"
+    )
+    services.assignments.void(leader, ids[0], "承办单位选错")
+    log = services.audit_log
+    voids = log.rows(auditor, log.ids(auditor, AuditFilter(action="void")))
+    fields = {name: (before, after) for name, before, after in voids[0].changed_fields()}
+    assert fields["状态（state）"] == ("待签发（draft）", "已作废（voided）")
+    assert "承办单位选错" in fields["说明（note）"][1]

@@ -149,7 +149,7 @@ def test_the_auditor_searches_reads_and_exports(
         )
         for r in range(page.detail.rowCount())
     }
-    assert fields["status"][1] == "withdrawn"
+    assert fields["状态（status）"][1] == "已撤回（withdrawn）"  # in Chinese, the code kept
 
     # A number no case has: said beside the search, nothing else changes.
     page.case_number.clear()

@@ -24,7 +24,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
+from desktop_app.domain.assignment_flow import AssignmentState
 from desktop_app.domain.permissions import Permission
+from desktop_app.domain.vocabulary import CaseStatus, ReferralState
 from desktop_app.errors import EnvironmentProblem, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.context import Actor, Clock
@@ -177,6 +179,40 @@ CSV_HEADERS = (
 )
 
 
+# The fields entries name most, for the auditor's screen (a field not listed shows its code).
+FIELD_LABELS: dict[str, str] = {
+    "state": "状态",
+    "status": "状态",
+    "number": "编号",
+    "note": "说明",
+    "reason": "理由",
+    "print_count": "打印次数",
+    "output": "输出方式",
+    "file": "文件",
+    "due_date": "期限",
+    "extension": "延期",
+    "nature": "问题性质",
+    "approach": "处置方式",
+    "causes": "受阻原因",
+    "area": "领域",
+    "title": "事项",
+    "name": "名称",
+    "role": "角色",
+    "active": "启用",
+    "summary": "内容",
+}
+_STATE_LABELS: dict[str, dict[str, str]] = {
+    "assignment": {s.value: s.label for s in AssignmentState},
+    "case": {s.value: s.label for s in CaseStatus},
+    "referral": {s.value: s.label for s in ReferralState},
+}
+
+
+def _field_label(name: str) -> str:
+    label = FIELD_LABELS.get(name)
+    return f"{label}（{name}）" if label else name
+
+
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
 
@@ -233,10 +269,19 @@ class AuditRow:
         return f"{self.user_display}（{self.user_name}）" if self.user_display else self.user_name
 
     def changed_fields(self) -> list[tuple[str, str, str]]:
-        """(field, before, after) for every field either side names, in a stable order."""
+        """(field, before, after) for every field either side names, in a stable order; the
+        common fields named in Chinese and a state by its label (the auditor read
+        "state draft→voided"), the code after it, as the CSV keeps it."""
         before, after = self.before or {}, self.after or {}
         names = list(dict.fromkeys([*before, *after]))
-        return [(n, _text(before.get(n)), _text(after.get(n))) for n in names]
+        states = _STATE_LABELS.get(self.entity, {})
+
+        def shown(name: str, value: Any) -> str:
+            text = _text(value)
+            label = states.get(text) if name in ("state", "status") else None
+            return f"{label}（{text}）" if label else text
+
+        return [(_field_label(n), shown(n, before.get(n)), shown(n, after.get(n))) for n in names]
 
 
 @dataclass(frozen=True)
