@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -232,6 +233,16 @@ def test_export_at_county_import_at_city_then_ack_closes_the_loop(
         "杞县办不成事监督窗口（410221）",
     ]
     assert "已登记县区 1 个" in city_page.status.status_label.text()
+
+    # The stick's folder again (a copy of the bundle beside it): nothing new, said so, and the
+    # last import's row no longer stands under it as if it were this one's.
+    shutil.copy2(bundles[0], stick / f"副本-{bundles[0].name}")
+    dialogs_of(city_page).folder = stick
+    qtbot.mouseClick(city_page.receive.import_folder_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "没有找到尚未导入" in city_page.receive.import_message.text())
+    assert "副本" in city_page.receive.import_message.text()
+    assert city_page.receive.results_table.rowCount() == 0
+    assert city_case_count(city) == 3
 
     # Back at the county: the acknowledgement says the city has it.
     import_through_preview(qtbot, county_page, acks)

@@ -226,7 +226,12 @@ class ReceiveCard(Section):
 
     def _dry_run_done(self, reports: list[ImportReport]) -> None:
         if not reports:
-            show_message(self.import_message, True, "没有找到尚未导入的数据包或回执。")
+            self.show_results([])  # the last import's rows read as this one's
+            show_message(
+                self.import_message,
+                True,
+                "没有找到尚未导入的数据包或回执（导入过的，包括它们的副本，不再导入）。",
+            )
             return
         self.show_results(reports)
         all_refused = all(r.refused for r in reports)

@@ -219,30 +219,30 @@ class FileDialogs:
 
     def __init__(self) -> None:
         documents = QStandardPaths.StandardLocation.DocumentsLocation
-        self.folder = QStandardPaths.writableLocation(documents) or str(Path.home())
+        self.last_folder = QStandardPaths.writableLocation(documents) or str(Path.home())
 
     def _chosen(self, path: str, *, is_folder: bool = False) -> str:
         if path:
-            self.folder = path if is_folder else str(Path(path).parent)
+            self.last_folder = path if is_folder else str(Path(path).parent)
         return path
 
     def open_files(self, parent: QWidget, caption: str, name_filter: str) -> list[str]:
-        files, _ = QFileDialog.getOpenFileNames(parent, caption, self.folder, name_filter)
+        files, _ = QFileDialog.getOpenFileNames(parent, caption, self.last_folder, name_filter)
         if files:
             self._chosen(files[0])
         return list(files)
 
     def open_file(self, parent: QWidget, caption: str, name_filter: str) -> str:
-        file, _ = QFileDialog.getOpenFileName(parent, caption, self.folder, name_filter)
+        file, _ = QFileDialog.getOpenFileName(parent, caption, self.last_folder, name_filter)
         return self._chosen(str(file))
 
     def directory(self, parent: QWidget, caption: str) -> str:
         # The dialog accepts a typed \\server\share path as well as a browsed folder.
-        folder = QFileDialog.getExistingDirectory(parent, caption, self.folder)
+        folder = QFileDialog.getExistingDirectory(parent, caption, self.last_folder)
         return self._chosen(str(folder), is_folder=True)
 
     def save_file(self, parent: QWidget, caption: str, suggested: str, name_filter: str) -> str:
-        start = str(Path(self.folder) / suggested)
+        start = str(Path(self.last_folder) / suggested)
         file, _ = QFileDialog.getSaveFileName(parent, caption, start, name_filter)
         return self._chosen(str(file))
 
