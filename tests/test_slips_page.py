@@ -28,7 +28,7 @@ from desktop_app.services.slip_register import SlipFilter, SlipState
 from desktop_app.storage.models import Assignment, Case, Slip
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.slip_preview import SlipPreviewDialog
-from desktop_app.ui.slip_table import SlipTableModel
+from desktop_app.ui.slip_table import COLUMNS, SlipTableModel
 from desktop_app.ui.slips_page import SlipsPage
 from tests.helpers.factories import person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
@@ -492,3 +492,20 @@ def test_the_verify_box_refuses_a_voided_slip_and_lists_what_to_compare(
     receipt = services.assignments.issue_receipt(case_id, actor=clerk)
     shown = check_in_box(qtbot, page, receipt.qr_payload)
     assert shown.startswith("✔") and "受理回执" in shown and "答复时间：" in shown
+
+
+def test_the_kind_column_names_a_long_kind_short_and_whole_in_its_tooltip(
+    services: AppServices, many: int
+) -> None:
+    """ "不能办事项书面依据告知单" was cut to "不能办…" in the 76-pixel 类别 column."""
+    from dataclasses import replace
+
+    from desktop_app.ui import slip_table
+
+    row = replace(services.slips.rows(services.slips.ids()[:1])[0], kind=PaperKind.BASIS_REQUEST)
+    shown = slip_table._display(row, slip_table.KIND_COLUMN)
+    assert shown == "依据告知单"
+    assert slip_table._display(replace(row, kind=PaperKind.ASSIGN), slip_table.KIND_COLUMN) == (
+        "交办单"
+    )
+    assert COLUMNS[slip_table.KIND_COLUMN] == "类别"

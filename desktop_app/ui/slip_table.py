@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from desktop_app.domain.papers import PaperKind
 from desktop_app.services.slip_register import SlipRegister, SlipRow, SlipState
 from desktop_app.ui.list_table import column_header
 from desktop_app.ui.paged_model import PagedIdsModel
@@ -20,7 +21,11 @@ from desktop_app.ui.theme import RED
 COLUMNS = ("交办单号", "类别", "事项编号", "反映事项", "承办单位", "签发时间", "打印", "状态")
 TITLE_COLUMN = 3
 DEPARTMENT_COLUMN = 4
+KIND_COLUMN = 1
 STATE_COLUMN = 7
+# The 类别 column's short names (whole in its tooltip): "不能办事项书面依据告知单" was cut to
+# "不能办…", which says nothing.
+SHORT_KINDS = {PaperKind.BASIS_REQUEST: "依据告知单", PaperKind.ADJUST: "时限调整"}
 SLIP_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 GREY = QColor("#909497")
@@ -72,6 +77,8 @@ class SlipTableModel(PagedIdsModel):
                 return f"{row.case_number}：{row.case_title}"
             if column == DEPARTMENT_COLUMN:
                 return row.department
+            if column == KIND_COLUMN:
+                return row.kind.label
             if column == 0 and row.site_code:
                 return f"{row.site_code} 签发"
             return None
@@ -86,7 +93,7 @@ class SlipTableModel(PagedIdsModel):
 def _display(row: SlipRow, column: int) -> str:
     values = (
         row.number,
-        row.kind.label,
+        SHORT_KINDS.get(row.kind, row.kind.label),
         row.case_number,
         row.case_title,
         row.department,

@@ -39,7 +39,7 @@ from desktop_app.ui.theme import GREEN, RED
 
 # Widths that fit the usual content (a slip number such as 杞纪窗交〔2026〕1234号, a date and
 # time); the title column takes what is left. Fixed widths: nothing is measured per cell.
-COLUMN_WIDTHS = (184, 76, 140, 300, 190, 150, 52, 60)
+COLUMN_WIDTHS = (184, 84, 140, 300, 190, 150, 52, 60)
 TITLE_MIN_WIDTH = 200
 NARROWEST_SHARE = 0.6  # on a narrow window the other columns shrink to no less than this
 SEARCH_DELAY_MS = 250
