@@ -3,36 +3,74 @@
 Qt's combo boxes and spin boxes take the wheel whenever the pointer is over them: scrolling a long
 form (受理登记 on a laptop) turned 来源渠道 from 窗口来访 to 上级转办 on the way down, with nothing
 to show it. Here such a box takes the wheel only once it has the focus (clicked or tabbed into);
-otherwise the wheel goes to the page around it. Installed once on the application.
+otherwise the wheel goes to the scroll area around it.
+
+The guard watches the program's windows (``QWindow``), as the idle lock does, not every object
+of the application: PySide wraps each object an application-wide filter is shown, and one shown
+while still being built stays wrapped as a plain ``QWidget`` (a message box's button then had no
+``setText``).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSpinBox, QApplication, QComboBox
+from PySide6.QtCore import QCoreApplication, QEvent, QObject
+from PySide6.QtGui import QGuiApplication, QWheelEvent, QWindow
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QWidget,
+)
 
 _GUARDED = (QComboBox, QAbstractSpinBox)
 
 
+def _guarded_box(widget: QWidget | None) -> QWidget | None:
+    """The combo or spin box ``widget`` is (or is part of: a spin box's line edit)."""
+    while widget is not None and not widget.isWindow():
+        if isinstance(widget, _GUARDED):
+            return widget
+        widget = widget.parentWidget()
+    return None
+
+
 class WheelGuard(QObject):
+    """Installed once (``install_wheel_guard``); watches each window as it takes the focus."""
+
+    def __init__(self, app: QGuiApplication) -> None:
+        super().__init__(app)
+        self._windows: list[QWindow] = []
+        app.focusWindowChanged.connect(self.watch)
+        for window in app.topLevelWindows():
+            self.watch(window)
+
+    def watch(self, window: QWindow | None) -> None:
+        if window is None or window in self._windows:
+            return
+        window.installEventFilter(self)
+        self._windows.append(window)
+        window.destroyed.connect(lambda: self._forget(window))
+
+    def _forget(self, window: QWindow) -> None:
+        if window in self._windows:
+            self._windows.remove(window)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind == QEvent.Type.Polish and isinstance(watched, _GUARDED):
-            # Not focused by the wheel either (their default is Qt.WheelFocus).
-            if watched.focusPolicy() == Qt.FocusPolicy.WheelFocus:
-                watched.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        elif kind == QEvent.Type.Wheel and isinstance(watched, _GUARDED) and not watched.hasFocus():
-            # To the scroll area around it (an event sent on is not passed up by Qt by itself).
-            area = watched.parentWidget()
-            while area is not None and not isinstance(area, QAbstractScrollArea):
-                area = area.parentWidget()
-            if area is not None:
-                QCoreApplication.sendEvent(area.viewport(), event)
-            return True
-        return False
+        if event.type() != QEvent.Type.Wheel or not isinstance(event, QWheelEvent):
+            return False
+        box = _guarded_box(QApplication.widgetAt(event.globalPosition().toPoint()))
+        if box is None or box.hasFocus():
+            return False
+        area = box.parentWidget()
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is not None:  # the page scrolls; an event sent on is not passed up by Qt
+            QCoreApplication.sendEvent(area.viewport(), event)
+        return True
 
 
 def install_wheel_guard(app: QApplication) -> None:
-    """Install the guard on ``app`` (once)."""
+    """Guard ``app``'s windows (once)."""
     if app.findChild(WheelGuard) is None:
-        app.installEventFilter(WheelGuard(app))
+        WheelGuard(app)
