@@ -546,3 +546,29 @@ def test_the_register_names_the_assigned_department_and_the_slip_that_issued_it(
         assigned.name,
         slip_number,
     )
+
+
+def test_a_round_voided_after_signing_or_sent_back_names_no_承办单位(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    """Signed to the wrong department and voided, then to the right one: only the right one
+    is the 承办单位 (both were listed)."""
+    wrong, right = services.site.departments()[:2]
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    first, _ = services.assignments.create(
+        clerk, case_id, department_id=wrong.id, assisting_ids=[], requirements="请办理。"
+    )
+    services.assignments.issue(leader, first[0])
+    services.assignments.void(leader, first[0], "承办单位选错")
+    second, _ = services.assignments.create(
+        clerk, case_id, department_id=right.id, assisting_ids=[], requirements="请办理。"
+    )
+    number, _ = services.assignments.issue(leader, second[0])
+    out = tmp_path / "台账.xlsx"
+    _exporter(services).export(clerk, out, CaseFilter())
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("事项台账").to_python()
+    line = dict(zip(rows[0], rows[1], strict=True))
+    assert (line["承办单位"], line["交办单号"]) == (right.name, number)

@@ -351,6 +351,7 @@ def test_a_city_counts_by_county(services: AppServices, clerk: Actor, leader: Ac
     )
     alone = services.statistics.period_statistics(clerk, NOVEMBER, site_code="410222")
     assert alone.totals.received == 2
+    assert alone.breakdowns["county"].rows == (("通许县办不成事监督窗口", 2),)  # it alone
     assert alone.supervision.referrals == 1  # late_open's referral follows its case
 
 

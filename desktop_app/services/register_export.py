@@ -422,18 +422,19 @@ class RegisterExportService:
                 issues = session.execute(_CASE_SLIPS, ids).all()
             else:  # the same rows: each assignment's issuing slip, in issue order
                 issues = [
-                    (r[1], number, r[6], r[3], r[4])
+                    (r[1], number, r[6], r[3], r[4], r[5])
                     for r in read.rows
                     for number in read.slips.get(r[0], (None,))
                 ]
-            for case_id, number, issued_at, department_name, kind in issues:
+            for case_id, number, issued_at, department_name, kind, state in issues:
                 if number:
                     slips.setdefault(case_id, []).append(number)
                 if issued_at is not None and (
                     case_id not in assigned or issued_at < assigned[case_id]
                 ):
                     assigned[case_id] = issued_at
-                if issued_at is not None and kind in _LEAD_KINDS:
+                # Not one voided after signing, nor one sent back as not its matter.
+                if issued_at is not None and kind in _LEAD_KINDS and state not in _NOT_ITS_MATTER:
                     names = leads.setdefault(case_id, [])
                     if department_name not in names:
                         names.append(department_name)
@@ -603,8 +604,16 @@ _CASES = (
 # The papers that issue an assignment (not a 催办通知, 依据告知单 or 时限调整通知 on it).
 _ISSUING_PAPERS = (PaperKind.ASSIGN.value, PaperKind.SUPERVISE.value)
 _LEAD_KINDS = frozenset({AssignmentKind.ASSIGN.value, AssignmentKind.SUPERVISE.value})
+_NOT_ITS_MATTER = frozenset({AssignmentState.VOIDED.value, AssignmentState.RETURNED.value})
 _CASE_SLIPS = (
-    select(Assignment.case_id, Slip.number, Assignment.issued_at, Department.name, Assignment.kind)
+    select(
+        Assignment.case_id,
+        Slip.number,
+        Assignment.issued_at,
+        Department.name,
+        Assignment.kind,
+        Assignment.state,
+    )
     .join(Department, Department.id == Assignment.department_id)
     .outerjoin(
         Slip,

@@ -236,7 +236,7 @@ class StatisticsService:
         totals, trend = self._totals(base, period, today)
         where = conditions(base)
         with self.db.read() as session:
-            breakdowns = {} if brief else self._breakdowns(session, where)
+            breakdowns = {} if brief else self._breakdowns(session, where, site_code)
             rounds = self.rounds(session, where)
             handling = self._handling(session, where)
             days = [] if brief else self._working_days(session, where)
@@ -324,7 +324,7 @@ class StatisticsService:
         return totals, trend
 
     def _breakdowns(
-        self, session: Session, where: list[ColumnElement[bool]]
+        self, session: Session, where: list[ColumnElement[bool]], site_code: str | None = None
     ) -> dict[str, Breakdown]:
         result: dict[str, Breakdown] = {}
         natures = _grouped(session, Case.nature, where)
@@ -357,10 +357,15 @@ class StatisticsService:
         sites = {key: value for key, value in session.execute(select(Site.code, Site.name))}
         local_level = session.scalar(select(Site.level).where(Site.is_local.is_(True)))
         if local_level == SiteLevel.CITY.value:  # its counties' cases are here too
-            # Every county registered here, one that sent nothing with its 0 (it was left out).
-            counties = session.scalars(
-                select(Site.code).where(
-                    Site.is_local.is_(False), Site.level == SiteLevel.COUNTY.value
+            # Every county registered here, one that sent nothing with its 0 (it was left out);
+            # a county's own figures list that county alone.
+            counties: Iterable[str] = (
+                ()
+                if site_code
+                else session.scalars(
+                    select(Site.code).where(
+                        Site.is_local.is_(False), Site.level == SiteLevel.COUNTY.value
+                    )
                 )
             )
             result["county"] = labelled(
