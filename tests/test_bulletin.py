@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from desktop_app.documents.slip_pdf import UnprintableCharacters
 from desktop_app.errors import NotFound
 from desktop_app.services.app import AppServices
-from desktop_app.services.context import Actor
+from desktop_app.services.context import Actor, FixedClock
 from tests.test_statistics import NOVEMBER, build_period
 
 needs_poppler = pytest.mark.skipif(
@@ -32,9 +33,12 @@ def pdf_text(path: Path) -> str:
 
 @needs_poppler
 def test_issued_bulletin_prints_the_figures_with_their_denominators(
-    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path, clock: FixedClock
 ) -> None:
-    build_period(services, clerk, leader)
+    office = build_period(services, clerk, leader)
+    # Received on 28 October: outside 1–25 October, what November 1–25 (today the 25th) is
+    # compared with; it was counted when the 25 days just before were.
+    office.case("late_october", received_at=datetime(2026, 10, 28, 10, 0))
     assert services.bulletins.next_number() == "〔2026〕第1期"
     out = tmp_path / "通报.pdf"
     issued = services.bulletins.issue(clerk, NOVEMBER, out)
@@ -63,6 +67,8 @@ def test_issued_bulletin_prints_the_figures_with_their_denominators(
     assert second.number == "〔2026〕第2期"
     assert services.bulletins.issued_for(NOVEMBER) == ["〔2026〕第1期", "〔2026〕第2期"]
     assert services.bulletins.issued_for(NOVEMBER, site_code="410222") == []
+    clock.at = datetime(2026, 12, 2, 9, 0)  # November looked at again once it is over
+    assert services.bulletins.issued_for(NOVEMBER) == ["〔2026〕第1期", "〔2026〕第2期"]
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(out), str(tmp_path / "page")], check=True)
     assert sorted(p.name for p in tmp_path.glob("page-*.png"))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -90,8 +91,8 @@ class BulletinService:
 
     def issued_for(self, period: Period, site_code: str | None = None) -> list[str]:
         """The numbers already issued for this very period (and county): a second issue takes
-        the next number, and the one issuing should know the period has one."""
-        period = self.as_of_today(period)
+        the next number, and the one issuing should know the period has one. Matched on the
+        period asked for (November, issued on the 25th and looked at again in December)."""
         with self.db.read() as session:
             entries = session.scalars(
                 select(AuditEntry.after)
@@ -103,7 +104,7 @@ class BulletinService:
                 for after in entries
                 if isinstance(after, dict)
                 and after.get("from") == period.start.isoformat()
-                and after.get("to") == period.end.isoformat()
+                and after.get("asked_to", after.get("to")) == period.end.isoformat()
                 and (after.get("site_code") or "") == (site_code or "")
             ]
 
@@ -120,8 +121,18 @@ class BulletinService:
         ``typical``: the numbers of the cases the user picked as 典型案例. A period not over
         yet is the part of it up to today, and says so: numbered as the whole quarter on its
         ninth week, it read as the quarter's figures, compared with the whole quarter before."""
-        period = self.as_of_today(period)
-        stats = self.statistics.period_statistics(actor, period, site_code=site_code)
+        cut = self.as_of_today(period)
+        # Cut at today, it is compared with the same first stretch of the period before it
+        # (November 1–25 with October 1–25, not with the 25 days just before).
+        earlier = None
+        if cut != period:
+            whole = period.previous()
+            end = min(whole.start + timedelta(days=cut.days - 1), whole.end)
+            earlier = Period(whole.start, end)
+        period = cut
+        stats = self.statistics.period_statistics(
+            actor, period, site_code=site_code, previous=earlier
+        )
         with self.db.read() as session:
             examples = typical_cases(session, typical)
             office = read_paper_settings(session)
@@ -165,8 +176,9 @@ class BulletinService:
         actor.require(Permission.VIEW_CASES)
         now = self.clock.now()
         # Read before the write lock is taken.
+        asked = period
         period = self.as_of_today(period)
-        draft = self.content(actor, period, site_code=site_code, typical=typical)
+        draft = self.content(actor, asked, site_code=site_code, typical=typical)
         with self.db.write() as session:
             seq = next_number(session, SEQUENCE, now.year)
             number = bulletin_number(now.year, seq)
@@ -185,6 +197,7 @@ class BulletinService:
                     "number": number,
                     "from": period.start.isoformat(),
                     "to": period.end.isoformat(),
+                    "asked_to": asked.end.isoformat(),  # the period as chosen, before the cut
                     "site_code": site_code or "",
                     "file": out.name if out is not None else "",
                 },

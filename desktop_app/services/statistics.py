@@ -211,14 +211,17 @@ class StatisticsService:
         *,
         site_code: str | None = None,
         compare: bool = True,
+        previous: Period | None = None,
     ) -> PeriodStatistics:
-        """The period's figures and, with ``compare``, the previous period's beside them."""
+        """The period's figures and, with ``compare``, the previous period's beside them
+        (``previous``: another comparison than ``Period.previous``)."""
         actor.require(Permission.VIEW_CASES)
         today = self.clock.now().date()
         stats = self._build(period, today, site_code)
         if compare:
-            previous = self._build(period.previous(), today, site_code, brief=True)
-            stats = replace(stats, previous=previous)
+            earlier = previous or period.previous()
+            previous_stats = self._build(earlier, today, site_code, brief=True)
+            stats = replace(stats, previous=previous_stats)
         return stats
 
     def period_filter(self, period: Period, site_code: str | None = None) -> CaseFilter:
