@@ -92,7 +92,13 @@ def _pending(kind: DeadlineKind) -> ColumnElement[bool]:
 # The department a case's deadlines are chased with: the one its signed 交办 or 督办 is with now
 # (issued or signed for: the 承办单位), or, when none is, the one the person was stuck at. The
 # calendar showed and filtered by the stuck department only: an assigned case read 未指定部门,
-# and a filter by the department that had it to do listed nothing.
+# and a filter by the department that had it to do listed nothing. Once the department has
+# answered, what is left to chase is the window's own (the reply, the visit): the case goes back
+# under the stuck department. (Keeping it under the department that answered means reading every
+# round ever signed: a filtered month 55 → 320 ms at 100,000 cases.) Once the department has
+# answered, what is left to chase is the window's own (the reply, the visit): the case goes back
+# under the stuck department. (Keeping it under the department that answered means reading every
+# round ever signed: a filtered month 55 → 320 ms at 100,000 cases.)
 _LEAD_KINDS = (AssignmentKind.ASSIGN.value, AssignmentKind.SUPERVISE.value)
 _WITH_DEPARTMENT = (AssignmentState.ISSUED.value, AssignmentState.RECEIVED.value)
 _Stuck = aliased(Department)

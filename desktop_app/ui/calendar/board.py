@@ -230,7 +230,7 @@ class DeadlineBoard(QWidget):
         self.department_filter.addItem("全部部门", None)
         self.department_filter.setMinimumWidth(130)
         self.department_filter.setToolTip(
-            "只看某个部门的期限：已交办的按承办单位，未交办的按受阻部门"
+            "只看某个部门的期限：交办在办（已签发、已签收）的按承办单位，其余按受阻部门"
         )
         self.kind_filter = QComboBox()
         self.kind_filter.addItem("全部期限", None)
