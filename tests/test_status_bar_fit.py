@@ -51,6 +51,7 @@ def window(
 def settle(qtbot, main: MainWindow, width: int, check_message: str = "") -> None:
     """The window ``width`` wide, the database check's label saying ``check_message`` (empty:
     the check's message has gone, as it does a few seconds after start)."""
+    main.database_check.label.clear()  # the check's own words from the start have gone
     main.database_check.label.setText(check_message)
     main.resize(width, 700)
     qtbot.waitUntil(lambda: main.width() == width)
@@ -92,6 +93,7 @@ def test_at_125_percent_while_the_database_is_checked_the_site_gives_way_with_a_
         assert label.shown_text() == label.text() and whole(label), label.text()
     for label in (site, check):
         assert readable(label), (label.text(), label.shown_text(), label.toolTip())
+    assert check.width() >= check.minimumSizeHint().width() > 0  # its first words show
     settle(qtbot, window, MAXIMIZED_AT_125, CHECK_RUNNING)
     for label in (user, duty):  # maximized, as it opens: who works today reads whole
         assert label.shown_text() == label.text() and whole(label), label.text()

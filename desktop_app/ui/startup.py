@@ -254,11 +254,14 @@ class _CheckLabel(ElidedLabel):
     room to the site's name."""
 
     def setText(self, text: str) -> None:
-        self._detail = ""  # said again with the new words, if they have any (set_detail)
         super().setText(text)
         self.setVisible(bool(text))
+        # Ignored in width, it could shrink to nothing: at least its first words show.
+        self.setMinimumWidth(self.minimumSizeHint().width())
 
     def clear(self) -> None:
+        """Silent again: its words and what their tooltip added (the backup's summary)."""
+        self.set_detail("")
         self.setText("")
 
 
@@ -299,6 +302,7 @@ class DatabaseCheck(QObject):
         QTimer.singleShot(0, self, self.start)  # after the window has been shown
 
     def start(self) -> None:
+        self.label.clear()
         self.label.setText("正在检查数据库文件……（可照常使用）")
         Query(self._runner, self._window, self._health.startup_check, self._checked).failure(
             self._failed
