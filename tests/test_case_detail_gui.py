@@ -427,7 +427,7 @@ def test_correcting_is_offered_only_where_the_case_may_be_changed(
         # Its draft waits for the county's leader, not for a roster the city cannot keep.
         qtbot.waitUntil(lambda: dialog.assignments.table.model().rowCount() == 1)
         dialog.assignments.table.selectRow(0)
-        assert dialog.assignments.signer_label.text() == "草稿待登记该事项的窗口的带班领导签发"
+        assert dialog.assignments.signer_label.text() == "此草稿由登记本事项的窗口签发"
         qtbot.waitUntil(lambda: not dialog.assignments._loading)
         dialog.close()
         at_city.runner.wait()

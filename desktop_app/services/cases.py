@@ -823,8 +823,9 @@ class CaseService:
             case = editable_case(session, case_id)
             if seen_version is not None and case.version != seen_version:
                 raise ChangedElsewhere(
-                    f"事项 {case.number} 在您打开之后已被修改（可能是另一席位或另一窗口），"
-                    "这次的操作没有保存。已重新读取，请核对最新情况后再操作。"
+                    f"事项 {case.number} 在你打开之后已被修改（另一席位或窗口的操作，"
+                    "或期限随节假日调整重算），这次的操作没有保存。"
+                    "已重新读取，请核对最新情况后再操作。"
                 )
             for kind, action, apply in steps:
                 before = _snapshot(case)

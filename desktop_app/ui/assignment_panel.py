@@ -623,7 +623,7 @@ class AssignmentPanel(QWidget):
             closed = self.case_status.label if self.case_status else "未读取"
             self.signer_label.setText(f"事项{closed}，草稿不能签发")
         elif draft_lead and not writable:  # a county's draft seen at the city
-            self.signer_label.setText("草稿待登记该事项的窗口的带班领导签发")
+            self.signer_label.setText("此草稿由登记本事项的窗口签发")
         elif draft_lead:
             if can_sign:
                 self.signer_label.setText(f"签发人：{actor.display_name}")

@@ -155,6 +155,7 @@ class CaseDetailDialog(QDialog):
         self.case_id = case_id
         self.detail: CaseDetail | None = None  # None until the first read arrives
         self._stamp: tuple[int, int, int] | None = None  # what it showed was read at
+        self._compare_after_read = False  # a change was told while a read was under way
         self._reads = 0  # reads of the case asked of the worker and not answered yet
         self._shown_status: CaseStatus | None = None  # the status the 办结/回访 inputs are for
         self._printed_request = 0  # the latest printed_differences asked of the worker
@@ -777,6 +778,9 @@ class CaseDetailDialog(QDialog):
             self.detail = answer.detail
             self._stamp = answer.stamp
             self.stale_banner.setVisible(False)
+            if self._compare_after_read:
+                self._compare_after_read = False
+                self._compare_stamp()
             self._render(answer.detail, answer.deadline_proof)
             if then is not None:
                 then()
@@ -797,7 +801,16 @@ class CaseDetailDialog(QDialog):
     def _changed_somewhere(self, changes: Changes) -> None:
         """A change published for this case (by a step here, or found by the seat watch): the
         banner, if the case's version is no longer the one shown."""
-        if self._stamp is None or self.is_loading or self.case_id not in changes.case_ids:
+        if self.case_id not in changes.case_ids:
+            return
+        if self._stamp is None or self.is_loading:
+            # Compared once the read under way is shown: the change may have come after it.
+            self._compare_after_read = True
+            return
+        self._compare_stamp()
+
+    def _compare_stamp(self) -> None:
+        if self._stamp is None:
             return
         cases, case_id, shown = self._context.services.cases, self.case_id, self._stamp
 
