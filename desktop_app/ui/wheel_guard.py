@@ -36,13 +36,22 @@ def _guarded_box(widget: QWidget | None) -> QWidget | None:
 
 
 class WheelGuard(QObject):
-    """Installed once (``install_wheel_guard``); watches each window as it takes the focus."""
+    """Installed once (``install_wheel_guard``); watches the program's windows."""
 
     def __init__(self, app: QGuiApplication) -> None:
         super().__init__(app)
+        self._app = app
         self._windows: list[QWindow] = []
-        app.focusWindowChanged.connect(self.watch)
-        for window in app.topLevelWindows():
+        # At each change of focus every window there is, not only the focused one: on Windows
+        # a window that never had the focus takes the wheel too.
+        app.focusWindowChanged.connect(self._focus_changed)  # a method: gone with the guard
+        self.sweep()
+
+    def _focus_changed(self, _window: QWindow | None) -> None:
+        self.sweep()
+
+    def sweep(self) -> None:
+        for window in self._app.topLevelWindows():
             self.watch(window)
 
     def watch(self, window: QWindow | None) -> None:
