@@ -178,3 +178,36 @@ def test_referrals_the_window_files_count_against_the_department_they_name(
     assert by_name[office.a.name].referrals == 1 + 2  # the fixture's, tied to an assignment
     assert by_name[office.b.name].referrals == 1
     assert (by_name[idle.name].referrals, by_name[idle.name].received) == (1, 0)
+
+
+def test_a_referral_naming_a_department_the_city_sent_counts_for_it_once(
+    services: AppServices, clerk: Actor, clock: FixedClock, office: Departments
+) -> None:
+    """The 单位 filled in from a case stuck at a department the city sent down: counted for
+    that department (it was not, the department being the city's); a name both lists have
+    counts once, for the county's own."""
+    from desktop_app.domain.vocabulary import SiteLevel
+    from desktop_app.storage.models import Department, Site
+
+    with services.db.write() as session:
+        session.add(
+            Site(
+                code="410200",
+                name="开封市办不成事监督窗口",
+                short_name="开封",
+                level=SiteLevel.CITY.value,
+                created_at=datetime(2026, 11, 1),
+            )
+        )
+        for name in ("开封市医疗保障局", office.a.name):
+            session.add(Department(name=name, site_code="410200", active=True))
+    clock.at = datetime(2026, 11, 25, 10, 0)
+    case_id = services.intake.register(clerk, person_form()).case_id
+    for unit in ("开封市医疗保障局", office.a.name):
+        services.referrals.propose(
+            clerk, Proposal(case_id, "孙某", person_unit=unit, conduct=SHIRKED, facts="推诿")
+        )
+    rows = services.scorecards.scorecard(clerk, *NOVEMBER).rows
+    assert [r.referrals for r in rows if r.department == "开封市医疗保障局"] == [1]
+    by_name = [(r.department, r.referrals) for r in rows if r.department.startswith(office.a.name)]
+    assert by_name == [(office.a.name, 1 + 1)]  # the fixture's, and this one: once

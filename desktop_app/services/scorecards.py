@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from desktop_app.documents.scorecard_xlsx import write_scorecard_xlsx
 from desktop_app.documents.scoring_sheet import ScoringSheetContent, render_scoring_sheets
@@ -30,7 +30,7 @@ from desktop_app.domain.scoring import (
 )
 from desktop_app.domain.settings import RANKING_MIN_VOLUME, SCORING_TEMPLATE
 from desktop_app.domain.statistics import Rate, Round, on_time_rate, percentile, ranked
-from desktop_app.domain.vocabulary import ReferralState, VisitGrade
+from desktop_app.domain.vocabulary import ReferralState, SiteLevel, VisitGrade
 from desktop_app.domain.workdays import DateOutOfRange, WorkdayCalendar
 from desktop_app.errors import EnvironmentProblem, ValidationFailed, cannot_write
 from desktop_app.services import audit, settings
@@ -301,12 +301,23 @@ def _referrals(start: datetime, end: datetime) -> Select[int, str, int]:
     """Per department, the 问责线索 proposed in the period that the leader did not drop: those
     proposed from one of its assignments, and, as the window files them (from the case, the
     单位 filled in from the respondent's or the stuck department), those whose 单位 is its name."""
+    # The 单位 names one of the referring site's own departments, or one its city sent down
+    # (a county's list holds both; the city's prefill is such a one as often as not).
+    # Where both have the name, the site's own is meant (it is counted once).
+    cities = select(Site.code).where(Site.level == SiteLevel.CITY.value)
+    own = aliased(Department)
+    owns_the_name = exists().where(
+        own.name == Referral.person_unit, own.site_code == Referral.site_code
+    )
     department = or_(
         Department.id == Assignment.department_id,
         and_(
             Referral.assignment_id.is_(None),
             Department.name == Referral.person_unit,
-            Department.site_code == Referral.site_code,
+            or_(
+                Department.site_code == Referral.site_code,
+                and_(Department.site_code.in_(cities), ~owns_the_name),
+            ),
         ),
     )
     return (
