@@ -1021,11 +1021,15 @@ def test_the_ledger_marks_a_provisional_deadline_until_the_schedule_is_imported(
 
 
 def test_an_assigned_case_is_chased_under_the_department_it_was_assigned_to(
-    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+    site_on_engine: AppServices, clock: FixedClock
 ) -> None:
     """Stuck at the 医疗保障局, assigned to the 不动产登记中心: its deadline is listed with the
     承办单位 and found by its filter (it read 未指定部门 or the stuck one, and the 承办单位's
-    filter listed nothing); before it is signed, the stuck department's filter finds it."""
+    filter listed nothing); before it is signed, the stuck department's filter finds it. On
+    both engines (PostgreSQL reads the department's cases another way)."""
+    services = site_on_engine
+    clerk = services.auth.login("clerk1", USER_PASSWORD)
+    leader = services.auth.login("leader1", USER_PASSWORD)
     departments = {d.name: d.id for d in services.site.departments()}
     health, land = departments["杞县医疗保障局"], departments["杞县不动产登记中心"]
     clock.at = datetime(2026, 11, 23, 9, 0)
