@@ -125,7 +125,14 @@ def test_an_open_case_window_says_when_another_seat_changed_the_case(
     dialog.triage_note.setText("本窗口补充说明")
     qtbot.mouseClick(dialog.triage_button, Qt.MouseButton.LeftButton)  # its own save
     qtbot.waitUntil(lambda: dialog.triage_saved.text() != "")
-    qtbot.wait(600)  # several polls: this seat's own entry comes round too
+    # The watch has come round to this seat's own entry (and told the dialog of it).
+    from sqlalchemy import func, select
+
+    from desktop_app.storage.models import AuditEntry
+
+    with site_on_engine.db.read() as session:
+        newest = session.scalar(select(func.max(AuditEntry.id)))
+    qtbot.waitUntil(lambda: watch._watcher is not None and watch._watcher._seen >= newest)
     qtbot.waitUntil(lambda: not dialog.is_loading and runner.idle())
     assert not dialog.stale_banner.isVisible()
     watch.stop()
