@@ -131,7 +131,7 @@ def test_an_open_case_window_says_when_another_seat_changed_the_case(
     from desktop_app.storage.models import AuditEntry
 
     with site_on_engine.db.read() as session:
-        newest = session.scalar(select(func.max(AuditEntry.id)))
+        newest = session.scalar(select(func.max(AuditEntry.id))) or 0
     qtbot.waitUntil(lambda: watch._watcher is not None and watch._watcher._seen >= newest)
     qtbot.waitUntil(lambda: not dialog.is_loading and runner.idle())
     assert not dialog.stale_banner.isVisible()
