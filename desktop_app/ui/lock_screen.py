@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent, QWindow
+from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -32,6 +32,7 @@ from desktop_app.errors import UserError
 from desktop_app.services.context import Actor
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
 from desktop_app.ui.operations import Query
+from desktop_app.ui.window_filter import WindowFilter
 
 _INPUT = frozenset(
     {
@@ -47,8 +48,9 @@ _INPUT = frozenset(
 )
 
 
-class IdleWatcher(QObject):
-    """Says ``idle`` when no key or mouse input reached a watched window for ``interval_ms``."""
+class IdleWatcher(WindowFilter):
+    """Says ``idle`` when no key or mouse input reached a window of the program for
+    ``interval_ms``."""
 
     idle = Signal()
 
@@ -58,12 +60,6 @@ class IdleWatcher(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.idle)
-        self._windows: list[QWindow] = []
-        app = QGuiApplication.instance()
-        if isinstance(app, QGuiApplication):
-            app.focusWindowChanged.connect(self.watch)
-            for window in app.topLevelWindows():
-                self.watch(window)
 
     @property
     def interval_ms(self) -> int:
@@ -73,14 +69,6 @@ class IdleWatcher(QObject):
         self._timer.setInterval(interval_ms)
         if self._timer.isActive():
             self._timer.start()
-
-    def watch(self, window: QWindow | None) -> None:
-        """Count input to ``window`` (each of the program's windows as it takes the focus)."""
-        if window is None or window in self._windows:
-            return
-        window.installEventFilter(self)
-        self._windows.append(window)
-        window.destroyed.connect(lambda: self._forget(window))
 
     def start(self) -> None:
         self._timer.start()
@@ -96,10 +84,6 @@ class IdleWatcher(QObject):
         if event.type() in _INPUT and self._timer.isActive():
             self._timer.start()  # from now again
         return False
-
-    def _forget(self, window: QWindow) -> None:
-        if window in self._windows:
-            self._windows.remove(window)
 
 
 class LockScreen(QDialog):

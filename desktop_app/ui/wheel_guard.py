@@ -5,16 +5,13 @@ form (受理登记 on a laptop) turned 来源渠道 from 窗口来访 to 上级�
 to show it. Here such a box takes the wheel only once it has the focus (clicked or tabbed into);
 otherwise the wheel goes to the scroll area around it.
 
-The guard watches the program's windows (``QWindow``), as the idle lock does, not every object
-of the application: PySide wraps each object an application-wide filter is shown, and one shown
-while still being built stays wrapped as a plain ``QWidget`` (a message box's button then had no
-``setText``).
+The guard filters the program's windows, as the idle lock does (``ui/window_filter.py``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
-from PySide6.QtGui import QGuiApplication, QWheelEvent, QWindow
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QAbstractSpinBox,
@@ -22,6 +19,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QWidget,
 )
+
+from desktop_app.ui.window_filter import WindowFilter
 
 _GUARDED = (QComboBox, QAbstractSpinBox)
 
@@ -35,35 +34,8 @@ def _guarded_box(widget: QWidget | None) -> QWidget | None:
     return None
 
 
-class WheelGuard(QObject):
-    """Installed once (``install_wheel_guard``); watches the program's windows."""
-
-    def __init__(self, app: QGuiApplication) -> None:
-        super().__init__(app)
-        self._app = app
-        self._windows: list[QWindow] = []
-        # At each change of focus every window there is, not only the focused one: on Windows
-        # a window that never had the focus takes the wheel too.
-        app.focusWindowChanged.connect(self._focus_changed)  # a method: gone with the guard
-        self.sweep()
-
-    def _focus_changed(self, _window: QWindow | None) -> None:
-        self.sweep()
-
-    def sweep(self) -> None:
-        for window in self._app.topLevelWindows():
-            self.watch(window)
-
-    def watch(self, window: QWindow | None) -> None:
-        if window is None or window in self._windows:
-            return
-        window.installEventFilter(self)
-        self._windows.append(window)
-        window.destroyed.connect(lambda: self._forget(window))
-
-    def _forget(self, window: QWindow) -> None:
-        if window in self._windows:
-            self._windows.remove(window)
+class WheelGuard(WindowFilter):
+    """Installed once (``install_wheel_guard``) on the application."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.Wheel or not isinstance(event, QWheelEvent):
