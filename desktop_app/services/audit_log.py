@@ -200,6 +200,13 @@ FIELD_LABELS: dict[str, str] = {
     "role": "角色",
     "active": "启用",
     "summary": "内容",
+    "case": "事项",
+    "content_hash": "内容摘要值",
+    "department": "部门",
+    "working_days": "工作日数",
+    "requirements": "交办要求",
+    "grade": "评价",
+    "method": "方式",
 }
 _STATE_LABELS: dict[str, dict[str, str]] = {
     "assignment": {s.value: s.label for s in AssignmentState},
