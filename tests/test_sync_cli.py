@@ -104,3 +104,30 @@ def test_bad_arguments_get_a_plain_message(tmp_path: Path) -> None:
     assert result.returncode == 2 and "身份文件格式不正确" in result.stderr
     result = run_bbcs("import", str(tmp_path / "nothing.bbcs"), data_dir=county)
     assert result.returncode == 2 and "找不到" in result.stderr
+
+
+def test_a_site_is_registered_only_with_the_fingerprint_its_owner_tells(tmp_path: Path) -> None:
+    """The window has the fingerprint checked before it registers a site; `keys trust` took
+    any file. With --fingerprint a file whose fingerprint differs (a swapped file) registers
+    nothing; the right one, written as told, registers; a script without it is warned."""
+    import re
+
+    county, city = tmp_path / "county", tmp_path / "city"
+    init(county, "410221", "杞县办不成事监督窗口", "杞县", "county")
+    init(city, "410200", "开封市办不成事监督窗口", "开封", "city")
+    exported = ok("keys", "export", "--out", str(tmp_path / "city.json"), data_dir=city)
+    told = re.search(r"指纹 ([0-9A-F-]+)", exported)
+    assert told is not None
+    wrong = "0000-0000-0000-0000"
+    refused = run_bbcs(
+        "keys", "trust", str(tmp_path / "city.json"), "--fingerprint", wrong, data_dir=county
+    )
+    assert refused.returncode == 2 and "不符" in refused.stderr and told.group(1) in refused.stderr
+    assert json.loads(ok("keys", "list", "--json", data_dir=county)) == []
+    spoken = told.group(1).lower().replace("-", " ")  # as it was read out on the phone
+    registered = ok(
+        "keys", "trust", str(tmp_path / "city.json"), "--fingerprint", spoken, data_dir=county
+    )
+    assert "已登记" in registered
+    unchecked = run_bbcs("keys", "trust", str(tmp_path / "city.json"), data_dir=county)
+    assert "没有核对指纹" in unchecked.stderr

@@ -149,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument(
         "--replace", action="store_true", help="对方已更换密钥：用新文件替换已登记的公钥"
     )
+    k.add_argument(
+        "--fingerprint",
+        default="",
+        help="对方电话告知的指纹（如 3F2A-91C0-5B7E-0D44）：与文件不符则不登记",
+    )
     k = ksub.add_parser("revoke", help="吊销已登记的站点：此后拒绝它的数据包")
     k.add_argument("site_code", help="站点代码")
     k.add_argument("--reason", default="", help="吊销原因")
@@ -804,6 +809,36 @@ def _cmd_verify_slip(args: argparse.Namespace, data_dir: Path) -> int:
     return 0 if check.valid else EXIT_USER_ERROR
 
 
+def _confirm_fingerprint(actual: str, told: str) -> None:
+    """The fingerprint check the window asks for before registering a site: against the one
+    given (``--fingerprint``), or asked at the console; a script without either is warned."""
+
+    def bare(text: str) -> str:
+        return "".join(c for c in text.upper() if c.isalnum())
+
+    if told:
+        if bare(told) != bare(actual):
+            raise UserError(
+                f"身份文件的指纹是 {actual}，与告知的 {told} 不符，没有登记。"
+                "请向对方核实身份文件是否被调换。"
+            )
+        return
+    if not sys.stdin.isatty():
+        print(
+            f"注意：没有核对指纹就登记了（文件的指纹 {actual}）。"
+            "请与对方电话核对；脚本中可用 --fingerprint 指定对方告知的指纹。",
+            file=sys.stderr,
+        )
+        return
+    print(f"身份文件的指纹：{actual}")
+    try:
+        answer = input("请与对方电话核对指纹，一致请输入 y 登记：")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes", "是"):
+        raise UserError("已取消：没有登记。")
+
+
 def _cmd_keys(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.services import seats
 
@@ -818,6 +853,7 @@ def _cmd_keys(args: argparse.Namespace, data_dir: Path) -> int:
         with _services(data_dir, args, lock=True) as services:
             if args.keys_command == "trust":
                 identity = services.sync.read_identity(Path(args.file))
+                _confirm_fingerprint(identity.fingerprint(), args.fingerprint)
                 print(services.sync.trust(_actor(args), identity, replace=args.replace))
             else:
                 print(services.sync.revoke(_actor(args), args.site_code, args.reason))
