@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QDateTimeEdit, QLabel, QMessageBox
 
@@ -709,3 +709,28 @@ def test_a_demo_sites_log_in_does_not_state_a_password_it_does_not_know(
     hint = " ".join(label.text() for label in dialog.findChildren(QLabel))
     assert DEMO_PASSWORD in hint and "clerk1" in hint
     assert "Admin12345" not in hint and "admin" in hint
+
+
+def test_tabbing_on_after_a_suspect_credit_code_does_not_fall_into_its_reason(
+    qtbot, window: MainWindow, services: AppServices
+) -> None:
+    """企业 with a code whose check digit is suspect: 确认理由 appears right under the code
+    once it is left, and Tab goes on 联系人 → 联系电话 as on the 个人 form (it came after 联系人
+    and the phone typed on went into it, the warning gone)."""
+    window.go_to("受理登记")
+    page = window.intake
+    qtbot.mouseClick(page.enterprise_radio, Qt.MouseButton.LeftButton)
+    type_into(qtbot, page.name, "杞县某商贸有限公司")
+    type_into(qtbot, page.credit_code, "91410221MA9XK3L2PK")
+    qtbot.keyClick(page.credit_code, Qt.Key.Key_Tab)
+    assert page.contact_person.hasFocus() and page.override_reason.isVisible()
+    type_into(qtbot, page.contact_person, "张经理")
+    qtbot.keyClick(page.contact_person, Qt.Key.Key_Tab)
+    assert page.phone.hasFocus()
+    type_into(qtbot, page.phone, "13912345678")
+    assert page.override_reason.text() == "" and page.errors["credit_code"].text() != ""
+    code, reason, contact = (
+        w.mapTo(page, QPoint(0, 0)).y()
+        for w in (page.credit_code, page.override_reason, page.contact_person)
+    )
+    assert code < reason < contact  # right under the code

@@ -188,10 +188,12 @@ class IntakePage(QWidget):
         self.id_number.setMaxLength(20)
         self.credit_code = self._line("credit_code", "统一社会信用代码", "18位统一社会信用代码")
         self.credit_code.setMaxLength(20)
-        self.contact_person = self._line("contact_person", "联系人", "企业联系人姓名")
+        # Right under the number it excuses, and next after it in the Tab order: under 联系人
+        # it came after it, and a clerk tabbing on typed the phone into it, the warning gone.
         self.override_reason = self._line(
             "id_override_reason", "确认理由", "证件号校验不通过但确认无误时，写明理由（如：旧证）"
         )
+        self.contact_person = self._line("contact_person", "联系人", "企业联系人姓名")
         self.phone = self._line("phone", "联系电话", "手机号或带区号的固定电话")
         self.address = self._line("address", "地址", "可不填")
         self._build_agent_rows()
