@@ -572,3 +572,27 @@ def test_a_round_voided_after_signing_or_sent_back_names_no_承办单位(
     rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("事项台账").to_python()
     line = dict(zip(rows[0], rows[1], strict=True))
     assert (line["承办单位"], line["交办单号"]) == (right.name, number)
+
+
+def test_an_assisting_department_is_listed_with_the_paper_it_was_signed_on(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    """A 协办 is signed with its lead on one 交办单: its row in 交办情况 carries that number, as
+    the window shows it (it was empty)."""
+    lead, helper = services.site.departments()[:2]
+    case_id = services.intake.register(clerk, person_form()).case_id
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    ids, _ = services.assignments.create(
+        clerk, case_id, department_id=lead.id, assisting_ids=[helper.id], requirements="请办理。"
+    )
+    number, _ = services.assignments.issue(leader, ids[0])
+    out = tmp_path / "台账.xlsx"
+    _exporter(services).export(clerk, out, CaseFilter())
+    sheet = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("交办情况").to_python()
+    rows = [dict(zip(sheet[0], row, strict=True)) for row in sheet[1:]]
+    assert [(r["类型"], r["承办单位"], r["交办单号"]) for r in rows] == [
+        ("交办", lead.name, number),
+        ("协办", helper.name, number),
+    ]

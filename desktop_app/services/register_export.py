@@ -522,7 +522,8 @@ class RegisterExportService:
             (
                 order[case_id],
                 (  # ASSIGNMENT_COLUMNS' order
-                    numbers.get(assignment_id, ""),
+                    # A 协办 is signed on its lead's paper (the window shows that number).
+                    numbers.get(assignment_id) or numbers.get(parent_id, ""),
                     case_number,
                     _ASSIGNMENT_KINDS[kind],
                     department,
@@ -553,6 +554,7 @@ class RegisterExportService:
                 responded_at,
                 returned_reason,
                 urged_at,
+                parent_id,
             ) in rows
         ]
         lines.sort(key=lambda pair: pair[0])  # stable: issue order within a case
@@ -653,6 +655,7 @@ _ASSIGNMENTS = (
         Assignment.responded_at,
         Assignment.returned_reason,
         Assignment.urged_at,
+        Assignment.parent_id,  # last: the rows are read by position elsewhere
     )
     .join(Case, Case.id == Assignment.case_id)
     .join(Department, Department.id == Assignment.department_id)
