@@ -211,3 +211,56 @@ def test_a_referral_naming_a_department_the_city_sent_counts_for_it_once(
     assert [r.referrals for r in rows if r.department == "开封市医疗保障局"] == [1]
     by_name = [(r.department, r.referrals) for r in rows if r.department.startswith(office.a.name)]
     assert by_name == [(office.a.name, 1 + 1)]  # the fixture's, and this one: once
+
+
+def test_two_counties_departments_of_one_name_are_scored_apart(
+    services: AppServices, clerk: Actor, admin: Actor
+) -> None:
+    """At a city, each county's 人力资源和社会保障局 arrived with its cases: two rows, each named
+    with its county, each with its own figures (the ranking, by name, merged them into one)."""
+    from desktop_app.domain.assignment_flow import AssignmentState
+    from desktop_app.domain.vocabulary import SiteLevel
+    from desktop_app.storage.models import Department, Site
+
+    name = "县人力资源和社会保障局"
+    with services.db.write() as session:
+        session.query(Site).filter(Site.is_local.is_(True)).one().level = SiteLevel.CITY.value
+        ids = []
+        for code, county in (("410222", "通许"), ("410223", "尉氏")):
+            session.add(
+                Site(
+                    code=code,
+                    name=f"{county}县办不成事监督窗口",
+                    short_name=county,
+                    level=SiteLevel.COUNTY.value,
+                    created_at=datetime(2026, 10, 1),
+                )
+            )
+            department = Department(name=name, site_code=code, active=True)
+            session.add(department)
+            session.flush()
+            ids.append(department.id)
+    office = Departments(services, clerk)
+    for n in range(3):
+        office.assignment(
+            f"t{n}",
+            ids[0],
+            AssignmentState.RESPONDED,
+            issued=date(2026, 11, 2),
+            due=date(2026, 11, 9),
+            responded=date(2026, 11, 6),
+        )
+    office.assignment(
+        "w", ids[1], AssignmentState.RECEIVED, issued=date(2026, 11, 2), due=date(2026, 11, 9)
+    )
+    with services.db.write() as session:
+        settings.write(session, admin, RANKING_MIN_VOLUME, 1)
+    card = services.scorecards.scorecard(clerk, *NOVEMBER)
+    rows = {row.department: row for row in card.rows if row.department.startswith(name)}
+    assert sorted(rows) == [f"{name}（尉氏）", f"{name}（通许）"]
+    assert (rows[f"{name}（通许）"].received, rows[f"{name}（通许）"].on_time.text()) == (
+        3,
+        "100.0%（3/3）",
+    )
+    assert (rows[f"{name}（尉氏）"].received, rows[f"{name}（尉氏）"].late) == (1, 1)
+    assert card.ranking == (f"{name}（通许）", f"{name}（尉氏）")

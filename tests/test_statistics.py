@@ -379,3 +379,45 @@ def test_a_city_bulletin_names_every_county(
     }
     assert [row[0] for row in tables["按县区"].rows] == [label for label, _ in counties.rows]
     assert len(tables["按领域"].rows) == TOP_ROWS and tables["按领域"].rows[-1][0] == "其他"
+
+
+def test_a_city_tells_apart_two_counties_departments_of_one_name(
+    services: AppServices, clerk: Actor, leader: Actor
+) -> None:
+    """Each county's 人力资源和社会保障局 came with its cases: 按受阻部门 lists two rows, named
+    with their counties, not one row of both counties' cases."""
+    from desktop_app.domain.vocabulary import SiteLevel
+    from desktop_app.storage.models import Department, Site
+
+    office = build_period(services, clerk, leader)
+    name = "县人力资源和社会保障局"
+    with services.db.write() as session:
+        session.query(Site).filter(Site.is_local.is_(True)).one().level = SiteLevel.CITY.value
+        stuck = []
+        for code, county in (("410222", "通许"), ("410223", "尉氏")):
+            session.add(
+                Site(
+                    code=code,
+                    name=f"{county}县办不成事监督窗口",
+                    short_name=county,
+                    level=SiteLevel.COUNTY.value,
+                    created_at=at(1),
+                )
+            )
+            department = Department(name=name, site_code=code, active=True)
+            session.add(department)
+            session.flush()
+            stuck.append(department.id)
+        for case_name, department_id in (
+            ("late_open", stuck[0]),
+            ("returned", stuck[0]),
+            ("done_on_time", stuck[1]),
+        ):
+            case = session.get(Case, office.ids[case_name])
+            assert case is not None
+            case.stuck_department_id = department_id
+    rows = dict(
+        services.statistics.period_statistics(clerk, NOVEMBER).breakdowns["department"].rows
+    )
+    assert (rows[f"{name}（通许）"], rows[f"{name}（尉氏）"]) == (2, 1)
+    assert name not in rows

@@ -6,6 +6,7 @@ site offers its active codes in their order, and keeps reading retired ones on o
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from desktop_app.domain.causes import cause_label
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import CauseCode
+from desktop_app.storage.models import CauseCode, Department, Site
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,24 @@ def active_causes(session: Session) -> list[CauseOption]:
 def cause_labels(session: Session) -> dict[str, str]:
     """Every code's label, retired ones too, so an old case still reads in words."""
     return {row.code: row.label for row in session.scalars(select(CauseCode))}
+
+
+def department_labels(session: Session) -> dict[int, str]:
+    """Each department's name as figures show it (statistics, scorecards): its name, and where
+    several departments share one (a city holds every county's, a county the ones its city
+    sent), the short name of the site it came from after the name of each not this site's own,
+    so that their figures are neither added together nor shown as two rows alike."""
+    rows = session.execute(select(Department.id, Department.name, Department.site_code)).all()
+    named = Counter(name for _id, name, _site in rows)
+    short = dict(session.execute(select(Site.code, Site.short_name)).all())
+    return {
+        department_id: (
+            name
+            if named[name] == 1 or not site_code
+            else f"{name}（{short.get(site_code) or site_code}）"
+        )
+        for department_id, name, site_code in rows
+    }
 
 
 class ReferenceService:

@@ -36,6 +36,7 @@ from desktop_app.errors import EnvironmentProblem, ValidationFailed, cannot_writ
 from desktop_app.services import audit, settings
 from desktop_app.services.calendar import CalendarService
 from desktop_app.services.context import Actor, Changes, Clock
+from desktop_app.services.reference import department_labels
 from desktop_app.services.site import read_paper_settings
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Assignment, Case, Department, Referral, Site
@@ -92,6 +93,9 @@ class ScorecardService:
         working_days = _WorkingDays(self.calendar.calendar())
         tallies: dict[int, _Tally] = {}
         with self.db.read() as session:
+            # Two departments of one name (a city holds every county's) are told apart: the
+            # ranking is by name.
+            labels = department_labels(session)
             rows = session.execute(
                 select(
                     Assignment.department_id,
@@ -111,12 +115,12 @@ class ScorecardService:
             for row in rows:
                 tally = tallies.get(row[0])
                 if tally is None:
-                    tally = tallies[row[0]] = _Tally(row[1])
+                    tally = tallies[row[0]] = _Tally(labels.get(row[0], row[1]))
                 _count(tally, row, working_days)
             grades = _grades(session, in_period)
             for department_id, name, referrals in session.execute(_referrals(start, end)):
                 if department_id not in tallies:  # referred, with nothing assigned this period
-                    tallies[department_id] = _Tally(name)
+                    tallies[department_id] = _Tally(labels.get(department_id, name))
                 tallies[department_id].referrals = referrals
             minimum = settings.read(session, RANKING_MIN_VOLUME)
         scores = [

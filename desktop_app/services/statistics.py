@@ -40,12 +40,11 @@ from desktop_app.domain.workdays import DateOutOfRange, WorkdayCalendar
 from desktop_app.services.calendar import CalendarService
 from desktop_app.services.context import Actor, Clock
 from desktop_app.services.ledger import CaseFilter, Worklist, conditions, count_many
-from desktop_app.services.reference import cause_labels
+from desktop_app.services.reference import cause_labels, department_labels
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import (
     Assignment,
     Case,
-    Department,
     EarlyWarning,
     IssueClass,
     Referral,
@@ -348,13 +347,10 @@ class StatisticsService:
         result["area"] = labelled("area", _grouped(session, Case.area, where), {})
         channels = _grouped(session, Case.channel, where)
         result["channel"] = labelled("channel", channels, {c.value: c.label for c in Channel})
-        departments = {
-            key: value for key, value in session.execute(select(Department.id, Department.name))
-        }
         result["department"] = labelled(
             "department",
             _grouped(session, Case.stuck_department_id, where),
-            {key: name for key, name in departments.items()},
+            department_labels(session),
         )
         result["campaign"] = labelled("campaign", _grouped(session, Case.campaign, where), {})
         sites = {key: value for key, value in session.execute(select(Site.code, Site.name))}
