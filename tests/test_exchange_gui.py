@@ -621,6 +621,54 @@ def test_the_city_ledger_offers_a_filter_by_registered_county(
     context.runner.wait()
 
 
+def test_the_city_ledger_and_calendar_filter_by_a_countys_department(
+    qtbot: QtBot,
+    services: AppServices,
+    admin: Actor,
+    city: AppServices,
+    city_admin: Actor,
+    paired: None,
+    stick: Path,
+) -> None:
+    """The department filters offered only the city's own list (the ones it assigns to), so a
+    case stuck at 杞县不动产登记中心 could not be found by its department at the city."""
+    from desktop_app.ui.calendar import CalendarPage
+    from desktop_app.ui.ledger_page import LedgerPage
+
+    stuck = next(d for d in services.site.departments() if d.name == "杞县不动产登记中心")
+    services.intake.register(admin, person_form(stuck_department_id=stuck.id))
+    services.intake.register(admin, person_form(name="李四"))
+    city.intake.register(city_admin, person_form(name="赵六"))
+    context = UiContext(city, city_admin, ChangeHub(), TaskRunner())
+    ledger = LedgerPage(context)
+    qtbot.addWidget(ledger)
+    ledger.show()
+    city.sync.import_file(city_admin, services.sync.export(admin, stick).path)
+    context.hub.publish(Changes(cases=True, departments=True, site=True))
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 3)
+    ledger.department.setFocus()
+    for _step in range(ledger.department.count()):  # down the list, as with the arrow keys
+        if ledger.department.currentText() == "杞县不动产登记中心":
+            break
+        qtbot.keyClick(ledger.department, Qt.Key.Key_Down)
+    assert ledger.department.currentText() == "杞县不动产登记中心"
+    qtbot.waitUntil(lambda: ledger.model.rowCount() == 1)
+    only = city.ledger.ids(ledger.current_filter())
+    assert [city.cases.detail(i).stuck_department for i in only] == ["杞县不动产登记中心"]
+    context.runner.wait()
+
+    calendar = CalendarPage(context)
+    qtbot.addWidget(calendar)
+    calendar.show()
+    qtbot.waitUntil(lambda: calendar.board.filter_choices is not None and not calendar.is_loading)
+    names = [
+        calendar.board.department_filter.itemText(i)
+        for i in range(calendar.board.department_filter.count())
+    ]
+    assert "杞县不动产登记中心" in names and "杞县医疗保障局" in names
+    context.runner.wait()
+
+
 def test_a_countys_case_opens_read_only_at_the_city(
     qtbot: QtBot,
     services: AppServices,

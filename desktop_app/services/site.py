@@ -36,6 +36,7 @@ from desktop_app.services import audit, settings
 from desktop_app.services.auth import check_password_strength, production_hasher
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.keys import SiteKeys
+from desktop_app.services.reference import department_labels
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Area, Department, Site, User
 
@@ -427,6 +428,18 @@ class SiteService:
                 )
                 for d in found
             ]
+
+    def filter_departments(self) -> list[DepartmentInfo]:
+        """Every department a case may be stuck at or be with, for the ledger's and the
+        calendar's filters: this site's own, those its city sent, and at a city every county's
+        (their cases are here too, and the city's own list left them out); retired ones too
+        (their cases stay). Named as the figures name them (``department_labels``)."""
+        with self._db.read() as session:
+            labels = department_labels(session)
+            found = session.scalars(
+                select(Department).order_by(Department.site_code, Department.name)
+            )
+            return [replace(_department_info(d), name=labels[d.id]) for d in found]
 
     def save_department(
         self,

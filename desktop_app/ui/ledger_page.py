@@ -510,7 +510,7 @@ class LedgerPage(QWidget):
             self.area.addItem(area, area)
         self.department.clear()
         self.department.addItem("全部部门", None)
-        for department in services.site.departments():
+        for department in services.site.filter_departments():
             self.department.addItem(department.name, department.id)
         current_site = self.site.currentData()
         self.site.clear()

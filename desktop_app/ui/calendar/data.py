@@ -134,7 +134,7 @@ def load_board(services: AppServices, query: BoardQuery) -> BoardData:
 
 def load_filters(services: AppServices) -> FilterChoices:
     return FilterChoices(
-        departments=services.site.departments(), sites=services.ledger.case_sites()
+        departments=services.site.filter_departments(), sites=services.ledger.case_sites()
     )
 
 
