@@ -8,7 +8,13 @@ from datetime import date, datetime
 
 import pytest
 
-from desktop_app.domain.scoring import DEFAULT_TEMPLATE_TEXT, Measure, parse_template, sheet_lines
+from desktop_app.domain.scoring import (
+    DEFAULT_TEMPLATE_TEXT,
+    DEFAULT_WINDOW_TEMPLATE_TEXT,
+    Measure,
+    parse_template,
+    sheet_lines,
+)
 from desktop_app.domain.settings import RANKING_MIN_VOLUME, SCORING_TEMPLATE
 from desktop_app.domain.vocabulary import Conduct
 from desktop_app.errors import PermissionDenied, ValidationFailed
@@ -109,21 +115,28 @@ def test_the_scoring_settings_are_saved_audited_and_checked(
     from desktop_app.services.scorecards import ScoringSettings
     from desktop_app.storage.models import AuditEntry
 
-    assert services.scorecards.scoring_settings() == ScoringSettings(DEFAULT_TEMPLATE_TEXT, 5)
-    chosen = ScoringSettings("满意率|20|satisfaction\n档案|5|\n", 3)
+    assert services.scorecards.scoring_settings() == ScoringSettings(
+        DEFAULT_TEMPLATE_TEXT, 5, DEFAULT_WINDOW_TEMPLATE_TEXT
+    )
+    chosen = ScoringSettings("满意率|20|satisfaction\n档案|5|\n", 3, "回访率|50|visited\n")
     changes = services.scorecards.save_scoring_settings(admin, chosen)
     assert changes.settings
     assert services.scorecards.scoring_settings() == ScoringSettings(
-        "满意率|20|satisfaction\n档案|5|", 3
+        "满意率|20|satisfaction\n档案|5|", 3, "回访率|50|visited"
     )
     with services.db.read() as session:
         actions = session.scalars(select(AuditEntry.action)).all()
     assert actions.count("save_scoring_settings") == 1
     assert not services.scorecards.save_scoring_settings(admin, chosen).settings  # no change
     with pytest.raises(ValidationFailed):
-        services.scorecards.save_scoring_settings(admin, ScoringSettings("档案|五|", 3))
+        services.scorecards.save_scoring_settings(admin, ScoringSettings("档案|五|", 3, ""))
+    with pytest.raises(ValidationFailed, match="窗口量化管理评分表模板"):
+        bad = ScoringSettings(DEFAULT_TEMPLATE_TEXT, 3, "回访|10|called")
+        services.scorecards.save_scoring_settings(admin, bad)
     with pytest.raises(PermissionDenied):
-        services.scorecards.save_scoring_settings(clerk, ScoringSettings(DEFAULT_TEMPLATE_TEXT, 5))
+        services.scorecards.save_scoring_settings(
+            clerk, ScoringSettings(DEFAULT_TEMPLATE_TEXT, 5, DEFAULT_WINDOW_TEMPLATE_TEXT)
+        )
     assert services.scorecards.scoring_settings().minimum_volume == 3
 
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog
 from python_calamine import CalamineWorkbook
 
 from desktop_app.documents.scorecard_xlsx import SHEET_NAME
+from desktop_app.domain.scoring import DEFAULT_WINDOW_TEMPLATE_TEXT
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
@@ -174,3 +175,44 @@ def test_the_administrator_edits_the_scoring_settings(
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     saved = services.scorecards.scoring_settings()
     assert saved.template == "Files|5|\nOn time|20|on_time" and saved.minimum_volume == 2
+    assert saved.window_template == DEFAULT_WINDOW_TEMPLATE_TEXT  # its own tab, untouched
+
+
+def test_the_window_sheet_tab_is_edited_and_the_windows_own_sheet_saved(
+    qtbot,
+    monkeypatch: pytest.MonkeyPatch,
+    services: AppServices,
+    admin: Actor,
+    runner: TaskRunner,
+    tmp_path: Path,
+) -> None:
+    """The window's own template on its tab of 评分设置, and 窗口评分表… saving its sheet."""
+    from desktop_app.documents.scoring_sheet import WINDOW_TITLE
+
+    view = _view(qtbot, services, admin, runner)
+    assert view.window_sheet_button.isEnabled()  # with no department counted too
+    pdf = tmp_path / "窗口评分表.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(pdf), ""))
+    )
+    qtbot.mouseClick(view.window_sheet_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.is_loading and "已保存" in view.note.text(), timeout=10_000)
+    text = (PdfReader(str(pdf)).pages[0].extract_text() or "").replace(" ", "")
+    assert WINDOW_TITLE in text and "抽查回访记录" in text
+
+    dialog = ScoringSettingsDialog(
+        UiContext(services, admin, ChangeHub(), runner), services.scorecards.scoring_settings()
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    tab_bar = dialog.templates.tabBar()
+    qtbot.mouseClick(tab_bar, Qt.MouseButton.LeftButton, pos=tab_bar.tabRect(1).center())
+    assert dialog.templates.currentWidget() is dialog.window_template_edit
+    dialog.window_template_edit.selectAll()
+    qtbot.keyClicks(dialog.window_template_edit, "Visits|40|visited")
+    qtbot.keyClick(dialog.window_template_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.window_template_edit, "Desk|60|")
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert services.scorecards.scoring_settings().window_template == "Visits|40|visited\nDesk|60|"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,108 @@ def test_the_command_line_writes_the_xlsx_and_the_sheets(
     assert len(PdfReader(str(pdf)).pages) == 1
     unknown = run_bbcs("scorecard", *period, "--department", "没有的局", data_dir=data_dir, env=env)
     assert unknown.returncode != 0 and "没有的局" in unknown.stderr
+
+
+def test_the_windows_own_sheet_carries_the_bulletins_figures_and_call_back_rows(
+    services: AppServices, clerk: Actor, leader: Actor, tmp_path: Path
+) -> None:
+    """Seed 002: the 纪委监委's inspectors score the window itself and call back concluded
+    matters' complainants for its 满意率. One page: the window's items, its computed rates
+    those of the 分析通报 for the same period, and blank rows for the call-backs."""
+    from desktop_app.documents.scoring_sheet import WINDOW_TITLE
+    from desktop_app.domain.scoring import Measure
+    from desktop_app.services.statistics import Period
+    from tests.test_statistics import NOVEMBER as PERIOD
+    from tests.test_statistics import build_period
+
+    build_period(services, clerk, leader)
+    (sheet,) = services.scorecards.window_sheets(clerk, PERIOD.start, PERIOD.end)
+    stats = services.statistics.period_statistics(clerk, Period(PERIOD.start, PERIOD.end))
+    rates = {line.item.measure: line.basis for line in sheet.lines if line.item.measure}
+    assert rates[Measure.SATISFACTION] == stats.satisfied_rate.text()
+    assert rates[Measure.VISITED] == stats.visit_rate.text()
+    assert rates[Measure.ON_TIME] == stats.on_time.text()
+    assert rates[Measure.CASE_ON_TIME] == stats.case_on_time.text()
+    assert stats.visit_rate.denominator > 0 and stats.on_time.denominator > 0
+    assert sheet.full_points == 100
+    out = services.scorecards.export_window(clerk, PERIOD.start, PERIOD.end, tmp_path / "窗口.pdf")
+    assert len(PdfReader(str(out)).pages) == 1
+    text = _pdf_text(out).replace(" ", "")
+    assert WINDOW_TITLE in text and "抽查回访记录" in text and "回访评价" in text
+    assert f"被评单位：{sheet.department}" in text
+    assert stats.on_time.text() in text
+    with pytest.raises(ValidationFailed):
+        services.scorecards.export_window(clerk, PERIOD.start, PERIOD.end, tmp_path / "w.xlsx")
+
+
+def test_a_department_sheet_reads_the_windows_own_measures_as_not_applicable(
+    services: AppServices, clerk: Actor, admin: Actor, office: Departments, tmp_path: Path
+) -> None:
+    from desktop_app.domain.scoring import NOT_APPLICABLE
+    from desktop_app.services.scorecards import ScoringSettings
+
+    services.scorecards.save_scoring_settings(
+        admin, ScoringSettings("回访率|10|visited\n满意率|10|satisfaction", 5, "回访率|10|visited")
+    )
+    card = services.scorecards.scorecard(clerk, *NOVEMBER)
+    (sheet,) = services.scorecards.sheets(clerk, card, [office.a.id])
+    assert [(line.score, line.basis) for line in sheet.lines] == [
+        (None, NOT_APPLICABLE),
+        (6.7, "66.7%（2/3）"),
+    ]
+
+
+def test_a_city_prints_a_window_sheet_for_itself_and_each_county(
+    services: AppServices, clerk: Actor, tmp_path: Path
+) -> None:
+    from desktop_app.domain.vocabulary import SiteLevel
+    from desktop_app.storage.models import Case, Site
+    from tests.helpers.factories import person_form
+
+    first = services.intake.register(clerk, person_form()).case_id
+    services.intake.register(clerk, person_form(phone="13900000001"))
+    with services.db.write() as session:
+        session.query(Site).filter(Site.is_local.is_(True)).one().level = SiteLevel.CITY.value
+        for code, county in (("410223", "尉氏"), ("410222", "通许")):
+            session.add(
+                Site(
+                    code=code,
+                    name=f"{county}县办不成事监督窗口",
+                    short_name=county,
+                    level=SiteLevel.COUNTY.value,
+                    created_at=datetime(2026, 10, 1),
+                )
+            )
+        case = session.get(Case, first)
+        assert case is not None
+        case.site_code = "410222"  # as if it came from 通许
+    today = services.clock.now().date()
+    sheets = services.scorecards.window_sheets(clerk, date(today.year, 1, 1), today)
+    assert [s.department for s in sheets][1:] == [
+        "通许县办不成事监督窗口",
+        "尉氏县办不成事监督窗口",
+    ]
+    alone = services.scorecards.window_sheets(clerk, date(today.year, 1, 1), today, "410222")
+    assert [s.department for s in alone] == ["通许县办不成事监督窗口"]
+    out = services.scorecards.export_window(
+        clerk, date(today.year, 1, 1), today, tmp_path / "各县区.pdf"
+    )
+    assert len(PdfReader(str(out)).pages) == 3
+    with pytest.raises(ValidationFailed, match="410299"):
+        services.scorecards.window_sheets(clerk, date(today.year, 1, 1), today, "410299")
+
+
+def test_the_command_line_prints_the_windows_sheet(
+    services: AppServices, data_dir: Path, tmp_path: Path
+) -> None:
+    services.close()
+    env = as_user("auditor", USER_PASSWORD)
+    period = ("--from", "2026-11-01", "--to", "2026-11-30")
+    pdf = tmp_path / "窗口评分表.pdf"
+    done = run_bbcs("scorecard", *period, "--window", "--out", str(pdf), data_dir=data_dir, env=env)
+    assert done.returncode == 0, done.stderr
+    assert len(PdfReader(str(pdf)).pages) == 1
+    missing = run_bbcs("scorecard", *period, "--window", data_dir=data_dir, env=env)
+    assert missing.returncode == 2 and "--out" in missing.stderr
+    lone = run_bbcs("scorecard", *period, "--site", "410221", data_dir=data_dir, env=env)
+    assert lone.returncode == 2 and "--window" in lone.stderr

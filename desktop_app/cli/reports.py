@@ -126,6 +126,13 @@ def _add_scorecard_parser(sub: Any) -> None:
     p.add_argument(
         "--department", action="append", default=[], help="只打印该部门的评分表（可重复）"
     )
+    p.add_argument(
+        "--window",
+        action="store_true",
+        help="改为打印窗口本身的量化管理评分表（.pdf；按统计分析通报的口径，期间为受理日期；"
+        "市级每个县区一页）",
+    )
+    p.add_argument("--site", help="与 --window 同用，市级窗口：只打印这一县区（站点代码）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出各部门的数字")
 
 
@@ -134,8 +141,18 @@ def _cmd_scorecard(args: argparse.Namespace, data_dir: Path) -> int:
     from desktop_app.errors import UserError
 
     period_from, period_to = _parse_date(args.date_from), _parse_date(args.date_to)
+    if args.window:
+        if not args.out or args.department or args.json:
+            raise UserError("--window 需要 --out F.pdf，不能与 --department、--json 同用")
+    elif args.site:
+        raise UserError("--site 只与 --window 同用（部门评分按交办统计全部县区）")
     with _services(data_dir, args) as services:
         actor = _actor(args)
+        if args.window:
+            scorecards = services.scorecards
+            out = scorecards.export_window(actor, period_from, period_to, Path(args.out), args.site)
+            print(f"已保存：{out}", file=sys.stderr)
+            return 0
         card = services.scorecards.scorecard(actor, period_from, period_to)
         wanted = None
         if args.department:

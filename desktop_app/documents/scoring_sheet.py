@@ -40,11 +40,13 @@ from desktop_app.documents.slip_pdf import (
     _write_out,
     page_number_position,
 )
-from desktop_app.domain.scoring import SheetLine
+from desktop_app.domain.scoring import NOT_APPLICABLE, SheetLine
 
-__all__ = ["SHEET_TITLE", "ScoringSheetContent", "render_scoring_sheets"]
+__all__ = ["SHEET_TITLE", "WINDOW_TITLE", "ScoringSheetContent", "render_scoring_sheets"]
 
 SHEET_TITLE = "“办不成事”工作量化管理评分表"
+WINDOW_TITLE = "“办不成事”监督窗口量化管理评分表"
+SPOT_CHECKS = 3  # the window's sheet: rows for the matters the inspectors call back
 CELL_SIZE = 12.0  # 小四
 CELL_LEADING = 18.0
 BLANK_BASIS = "由检查人员评定"
@@ -59,6 +61,8 @@ class ScoringSheetContent:
     judged_on: date  # the day "late" was judged on
     lines: tuple[SheetLine, ...]
     made_at: datetime
+    # The window's own sheet (its figures the 分析通报's), with rows for the call-backs.
+    window: bool = False
 
     @property
     def full_points(self) -> float:
@@ -100,28 +104,38 @@ class _SheetLayout:
 
     def sheet(self, sheet: ScoringSheetContent) -> list[Flowable]:
         fonts, setter = self.fonts, self.setter
-        title_size = setter.fit(SHEET_TITLE, fonts.title, 22.0, self.frame_width, 16.0)
+        title = WINDOW_TITLE if sheet.window else SHEET_TITLE
+        title_size = setter.fit(title, fonts.title, 22.0, self.frame_width, 16.0)
         heading = fonts.heading or fonts.body
         period = f"{_day(sheet.period_from)}至{_day(sheet.period_to)}"
+        if sheet.window:
+            note = (
+                "说明：计算项按统计分析通报的口径由系统填入（得分＝分值×比率，比率后为件数），"
+                f"统计期内受理的事项及其交办，超期按{sheet.judged_on:%Y-%m-%d}判断。"
+                "检查人员抽查回访后可据实调整满意率得分；其余项目由检查人员评定，合计在评定后填写。"
+            )
+        else:
+            note = (
+                "说明：计算项由系统按交办记录填入（得分 = 分值 × 比率，比率后为件数），"
+                f"超期按 {sheet.judged_on:%Y-%m-%d} 判断；按期办结率的分母含未反馈且已过期限的"
+                "交办。其余项目由检查人员评定，合计在评定后填写。"
+            )
+        spot_checks: list[Flowable] = (
+            [Spacer(1, 4 * mm), self.text("抽查回访记录", font=heading), self.spot_checks(heading)]
+            if sheet.window
+            else []
+        )
         return [
-            _Text(setter, SHEET_TITLE, fonts.title, title_size, title_size * 1.6, "center"),
+            _Text(setter, title, fonts.title, title_size, title_size * 1.6, "center"),
             Spacer(1, 3 * mm),
             self.text(f"被评单位：{sheet.department}"),
             self.text(f"评分期间：{period}"),
             Spacer(1, 3 * mm),
             self.table(sheet, heading),
+            *spot_checks,
             Spacer(1, 4 * mm),
-            _Text(
-                setter,
-                "说明：计算项由系统按交办记录填入（得分 = 分值 × 比率，比率后为件数），"
-                f"超期按 {sheet.judged_on:%Y-%m-%d} 判断；按期办结率的分母含未反馈且已过期限的"
-                "交办。其余项目由检查人员评定，合计在评定后填写。",
-                fonts.body,
-                10.5,
-                16.0,
-                "justify",
-            ),
-            Spacer(1, 10 * mm),
+            _Text(setter, note, fonts.body, 10.5, 16.0, "justify"),
+            Spacer(1, (7 if sheet.window else 10) * mm),
             self.text(
                 "检查人员（签字）：\u3000\u3000\u3000\u3000\u3000\u3000\u3000\u3000"
                 "被评单位负责人（签字）："
@@ -130,16 +144,44 @@ class _SheetLayout:
             self.text("评分日期：\u3000\u3000\u3000\u3000年\u3000\u3000月\u3000\u3000日"),
         ]
 
+    def spot_checks(self, heading: str) -> Table:
+        """Blank rows for the matters the inspectors pick from the 登记簿 and call back."""
+        widths = [14 * mm, 40 * mm, 30 * mm, 36 * mm]
+        widths.append(self.frame_width - sum(widths))
+        head = ["序号", "事项编号", "反映人", "回访评价", "备注"]
+        rows: list[list[Any]] = [[self.text(h, font=heading, align="center") for h in head]]
+        for number in range(1, SPOT_CHECKS + 1):
+            rows.append(
+                [self.text(str(number), align="center"), *(self.text("") for _ in head[1:])]
+            )
+        return Table(
+            rows,
+            colWidths=widths,
+            style=TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.75, BLACK),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1.5 * mm),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 * mm),
+                ]
+            ),
+        )
+
     def table(self, sheet: ScoringSheetContent, heading: str) -> Table:
-        widths = [12 * mm, 58 * mm, 16 * mm, 20 * mm]
+        widths = [12 * mm, 70 * mm, 14 * mm, 16 * mm]
         widths.append(self.frame_width - sum(widths))
         head = ["序号", "评分项目", "分值", "得分", "计分依据"]
         rows: list[list[Any]] = [[self.text(h, font=heading, align="center") for h in head]]
         for number, line in enumerate(sheet.lines, start=1):
             score = "" if line.score is None else _points(line.score)
             basis = line.basis if line.item.measure is not None else BLANK_BASIS
-            if line.item.measure is not None:
-                basis = f"{line.item.measure.label} {basis}"
+            measure = line.item.measure
+            if (
+                measure is not None
+                and line.basis != NOT_APPLICABLE
+                and measure.label not in line.item.name
+            ):
+                basis = f"{measure.label} {basis}"  # the item's own name does not say it
             rows.append(
                 [
                     self.text(str(number), align="center"),
@@ -178,8 +220,9 @@ class _SheetLayout:
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 1.5 * mm),
                     ("RIGHTPADDING", (0, 0), (-1, -1), 1.5 * mm),
-                    ("TOPPADDING", (0, 0), (-1, -1), 2 * mm),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2 * mm),
+                    # The window's sheet has more items and the call-back rows: one page.
+                    ("TOPPADDING", (0, 0), (-1, -1), (1.2 if sheet.window else 2) * mm),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), (1.2 if sheet.window else 2) * mm),
                 ]
             ),
         )
@@ -209,7 +252,7 @@ def render_scoring_sheets(
         margins=(TOP_MARGIN, RIGHT_MARGIN, BOTTOM_MARGIN, LEFT_MARGIN),
         on_page=layout.on_page,
         fonts=layout.fonts,
-        title=SHEET_TITLE,
+        title=WINDOW_TITLE if first.window else SHEET_TITLE,
         author=first.issuer,
         subject=f"{first.period_from:%Y-%m-%d}至{first.period_to:%Y-%m-%d}",
         stamp=first.made_at,

@@ -9,8 +9,10 @@ are left blank for the inspector.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Final, Protocol
 
 from desktop_app.domain.statistics import Rate
 from desktop_app.domain.vocabulary import LabelledEnum
@@ -19,12 +21,19 @@ DEFAULT_RANKING_MIN_VOLUME = 5
 
 
 class Measure(LabelledEnum):
-    """A computed item the scoring sheet can fill in: each is a rate of the department's row."""
+    """A computed item the scoring sheet can fill in: each is a rate of the department's row,
+    or of the window's own figures (the last two: a department's sheet reads them 不适用)."""
 
     SATISFACTION = "satisfaction", "满意率"
     ON_TIME = "on_time", "按期办结率"
     ON_TIME_ORIGINAL = "on_time_original", "按原期限办结率"
     NOT_RETURNED = "not_returned", "交办签收率（未退回）"
+    VISITED = "visited", "回访率"
+    CASE_ON_TIME = "case_on_time", "事项按期办结率"
+
+
+# The measures of the window's own sheet only: a department does not visit or conclude cases.
+WINDOW_ONLY: Final = frozenset({Measure.VISITED, Measure.CASE_ON_TIME})
 
 
 @dataclass(frozen=True)
@@ -47,8 +56,10 @@ class DepartmentScore:
     satisfaction: Rate  # its cases' return visits: satisfied (any grade that does not reopen)
     referrals: int  # accountability referrals proposed over its assignments
 
-    def rate(self, measure: Measure) -> Rate:
-        """The rate a computed scoring item reads."""
+    def rate(self, measure: Measure) -> Rate | None:
+        """The rate a computed scoring item reads; None for the window's own measures."""
+        if measure in WINDOW_ONLY:
+            return None
         if measure is Measure.SATISFACTION:
             return self.satisfaction
         if measure is Measure.ON_TIME:
@@ -56,6 +67,22 @@ class DepartmentScore:
         if measure is Measure.ON_TIME_ORIGINAL:
             return self.on_time_original
         return Rate(self.received - self.returned, self.received)
+
+
+@dataclass(frozen=True)
+class WindowScore:
+    """The window's own figures for a period, as the 分析通报 computes them (cases received in
+    the period; their 交办 rounds; their return visits): what its scoring sheet reads."""
+
+    name: str  # the window scored, e.g. 杞县纪委监委“办不成事”监督窗口
+    rates: Mapping[Measure, Rate]
+
+    def rate(self, measure: Measure) -> Rate | None:
+        return self.rates.get(measure)
+
+
+class Rated(Protocol):
+    def rate(self, measure: Measure) -> Rate | None: ...
 
 
 @dataclass(frozen=True)
@@ -97,6 +124,23 @@ DEFAULT_TEMPLATE_TEXT = "\n".join(
 )
 
 
+# The window's own sheet (seed 002: the 纪委监委's inspectors score each window's running, calling
+# back a concluded matter's complainant for its 满意率): its figures are the 分析通报's.
+DEFAULT_WINDOW_TEMPLATE_TEXT = "\n".join(
+    [
+        "群众满意率|20|satisfaction",
+        "回访率|10|visited",
+        "交办事项按期办结率|15|on_time",
+        "事项按期办结率|10|case_on_time",
+        "登记规范（要素齐全、出具回执）|10|",
+        "台账资料完整规范|10|",
+        "问责线索移交与一类事整改|15|",
+        "窗口建设（制度上墙、人员在岗）|10|",
+    ]
+)
+NOT_APPLICABLE = "不适用"
+
+
 def parse_template(text: str) -> tuple[ScoringItem, ...]:
     """The items of a template's text; ValueError (in Chinese) naming the first bad line."""
     items: list[ScoringItem] = []
@@ -132,14 +176,18 @@ class SheetLine:
     basis: str  # the rate behind a computed score, e.g. 85.0%（17/20）; "" for a blank item
 
 
-def sheet_lines(items: tuple[ScoringItem, ...], row: DepartmentScore) -> tuple[SheetLine, ...]:
-    """The template filled in for one department: computed items get points × rate."""
+def sheet_lines(items: tuple[ScoringItem, ...], row: Rated) -> tuple[SheetLine, ...]:
+    """The template filled in for one department or the window: computed items get points ×
+    rate; a measure that is not the row's (回访率 on a department's sheet) is left blank."""
     lines = []
     for item in items:
         if item.measure is None:
             lines.append(SheetLine(item, None, ""))
             continue
         measured = row.rate(item.measure)
+        if measured is None:
+            lines.append(SheetLine(item, None, NOT_APPLICABLE))
+            continue
         value = measured.value
         score = None if value is None else round(item.points * value, 1)
         lines.append(SheetLine(item, score, measured.text()))

@@ -38,6 +38,7 @@ from desktop_app.domain.permissions import Permission
 from desktop_app.domain.scoring import (
     DEFAULT_RANKING_MIN_VOLUME,
     DEFAULT_TEMPLATE_TEXT,
+    DEFAULT_WINDOW_TEMPLATE_TEXT,
     parse_template,
 )
 
@@ -409,7 +410,18 @@ RANKING_MIN_VOLUME = IntSetting(
     minimum=1,
     maximum=1000,
 )
-SCORECARD_SETTINGS: tuple[Declared[Any], ...] = (SCORING_TEMPLATE, RANKING_MIN_VOLUME)
+WINDOW_SCORING_TEMPLATE = ScoringTemplateSetting(
+    key="scorecard.window_template",
+    default=DEFAULT_WINDOW_TEMPLATE_TEXT,
+    label="窗口量化管理评分表模板",
+    permission=Permission.MANAGE_REFERENCE,
+    max_length=4000,
+)
+SCORECARD_SETTINGS: tuple[Declared[Any], ...] = (
+    SCORING_TEMPLATE,
+    RANKING_MIN_VOLUME,
+    WINDOW_SCORING_TEMPLATE,
+)
 
 # Preferences ------------------------------------------------------------------------------------
 

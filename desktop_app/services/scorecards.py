@@ -23,12 +23,18 @@ from desktop_app.domain.assignment_flow import AssignmentKind, AssignmentState, 
 from desktop_app.domain.permissions import Permission
 from desktop_app.domain.scoring import (
     DepartmentScore,
+    Measure,
     Scorecard,
     ScoringItem,
+    WindowScore,
     parse_template,
     sheet_lines,
 )
-from desktop_app.domain.settings import RANKING_MIN_VOLUME, SCORING_TEMPLATE
+from desktop_app.domain.settings import (
+    RANKING_MIN_VOLUME,
+    SCORING_TEMPLATE,
+    WINDOW_SCORING_TEMPLATE,
+)
 from desktop_app.domain.statistics import Rate, Round, on_time_rate, percentile, ranked
 from desktop_app.domain.vocabulary import ReferralState, SiteLevel, VisitGrade
 from desktop_app.domain.workdays import DateOutOfRange, WorkdayCalendar
@@ -38,6 +44,7 @@ from desktop_app.services.calendar import CalendarService
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.reference import department_labels
 from desktop_app.services.site import read_paper_settings
+from desktop_app.services.statistics import Period, StatisticsService
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Assignment, Case, Department, Referral, Site
 
@@ -67,6 +74,7 @@ class _Tally:
 class ScoringSettings:
     template: str  # one item a line: 名称|分值|计算项 (domain/scoring.py)
     minimum_volume: int  # assignments a department needs to be ranked
+    window_template: str  # the window's own sheet, the same way
 
 
 class ScorecardService:
@@ -147,12 +155,13 @@ class ScorecardService:
             return ScoringSettings(
                 template=settings.read(session, SCORING_TEMPLATE),
                 minimum_volume=settings.read(session, RANKING_MIN_VOLUME),
+                window_template=settings.read(session, WINDOW_SCORING_TEMPLATE),
             )
 
     def save_scoring_settings(self, actor: Actor, chosen: ScoringSettings) -> Changes:
         """The administrator's template and minimum volume (checked against their declarations,
         audited if changed)."""
-        settings.require(actor, SCORING_TEMPLATE, RANKING_MIN_VOLUME)
+        settings.require(actor, SCORING_TEMPLATE, RANKING_MIN_VOLUME, WINDOW_SCORING_TEMPLATE)
         with self.db.write() as session:
             changed = audit.write_settings(
                 session,
@@ -160,6 +169,7 @@ class ScorecardService:
                 {
                     SCORING_TEMPLATE: chosen.template.strip(),
                     RANKING_MIN_VOLUME: chosen.minimum_volume,
+                    WINDOW_SCORING_TEMPLATE: chosen.window_template.strip(),
                 },
                 at=self.clock.now(),
                 action="save_scoring_settings",
@@ -197,6 +207,83 @@ class ScorecardService:
             for row in card.rows
             if wanted is None or row.department_id in wanted
         ]
+
+    def window_sheets(
+        self, actor: Actor, period_from: date, period_to: date, site_code: str | None = None
+    ) -> list[ScoringSheetContent]:
+        """The 量化管理评分表 of the window itself (seed 002: the 纪委监委's inspectors score each
+        window's running, and call back a concluded matter's complainant for its 满意率), the
+        computed items from the 分析通报's figures of the cases received in the period. At a
+        city, a page for its own window and one for each registered county (from the cases the
+        county sent), or for ``site_code`` alone."""
+        actor.require(Permission.VIEW_CASES)
+        if period_to < period_from:
+            raise ValidationFailed({"period": "结束日期早于开始日期"})
+        with self.db.read() as session:
+            items = parse_template(settings.read(session, WINDOW_SCORING_TEMPLATE))
+            local = session.scalars(select(Site).where(Site.is_local.is_(True))).one()
+            issuer = read_paper_settings(session).issuer(local.name)
+            windows: list[tuple[str | None, str]] = [(local.code, issuer)]
+            if local.level == SiteLevel.CITY.value:
+                windows += [
+                    (code, name)
+                    for code, name in session.execute(
+                        select(Site.code, Site.name)
+                        .where(Site.is_local.is_(False), Site.level == SiteLevel.COUNTY.value)
+                        .order_by(Site.code)
+                    )
+                ]
+            else:
+                windows = [(None, issuer)]  # every case here is the county's own
+        if site_code is not None:
+            windows = [w for w in windows if w[0] in (site_code, None)]
+            if not windows:
+                raise ValidationFailed({"site": f"没有登记代码为 {site_code} 的县区"})
+        statistics = StatisticsService(self.db, self.clock, self.calendar)
+        period = Period(period_from, period_to)
+        made_at = self.clock.now()
+        sheets = []
+        for code, name in windows:
+            stats = statistics.period_statistics(actor, period, site_code=code, compare=False)
+            returned = stats.handling.returns
+            score = WindowScore(
+                name,
+                {
+                    Measure.SATISFACTION: stats.satisfied_rate,
+                    Measure.VISITED: stats.visit_rate,
+                    Measure.ON_TIME: stats.on_time,
+                    Measure.ON_TIME_ORIGINAL: stats.on_time_original,
+                    Measure.CASE_ON_TIME: stats.case_on_time,
+                    Measure.NOT_RETURNED: Rate(stats.rounds, stats.rounds + returned),
+                },
+            )
+            sheets.append(
+                ScoringSheetContent(
+                    issuer=issuer,
+                    department=name,
+                    period_from=period_from,
+                    period_to=period_to,
+                    judged_on=stats.today,
+                    lines=sheet_lines(items, score),
+                    made_at=made_at,
+                    window=True,
+                )
+            )
+        return sheets
+
+    def export_window(
+        self,
+        actor: Actor,
+        period_from: date,
+        period_to: date,
+        out: Path,
+        site_code: str | None = None,
+    ) -> Path:
+        """Writes the window's scoring sheets (``window_sheets``) to ``out`` (.pdf)."""
+        if out.suffix.lower() != ".pdf":
+            raise ValidationFailed({"out": "窗口评分表请保存为 .pdf"})
+        render_scoring_sheets(self.window_sheets(actor, period_from, period_to, site_code), out=out)
+        return out
 
     def export(
         self, actor: Actor, card: Scorecard, out: Path, department_ids: Iterable[int] | None = None

@@ -31,12 +31,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.domain.permissions import Permission
-from desktop_app.domain.scoring import DepartmentScore, Measure, Scorecard
+from desktop_app.domain.scoring import WINDOW_ONLY, DepartmentScore, Measure, Scorecard
 from desktop_app.domain.settings import RANKING_MIN_VOLUME
 from desktop_app.domain.statistics import Rate
 from desktop_app.errors import ValidationFailed
@@ -174,6 +175,13 @@ class ScorecardView(QWidget):
         self.sheet_button.setToolTip("所选部门的量化管理评分表；未选部门时为全部部门")
         self.sheet_button.clicked.connect(self._export_sheets)
         controls.addWidget(self.sheet_button)
+        self.window_sheet_button = QPushButton("窗口评分表…")
+        self.window_sheet_button.setToolTip(
+            "本窗口自身的量化管理评分表（PDF），按统计分析通报的口径，期间按受理日期；"
+            "市级另有各县区窗口各一页"
+        )
+        self.window_sheet_button.clicked.connect(self._export_window_sheet)
+        controls.addWidget(self.window_sheet_button)
         self.settings_button = QPushButton("评分设置…")
         self.settings_button.setToolTip("评分表的项目、分值和计算项，参加排名的最少交办件数")
         self.settings_button.clicked.connect(self._edit_settings)
@@ -230,6 +238,7 @@ class ScorecardView(QWidget):
         self.refresh_button.setEnabled(not self.is_loading)
         self.export_button.setEnabled(not self.is_loading and has_rows)
         self.sheet_button.setEnabled(not self.is_loading and has_rows)
+        self.window_sheet_button.setEnabled(not self.is_loading)
 
     def _edit_settings(self) -> None:
         """The stored settings are read on the worker, then the dialog opens with them."""
@@ -278,6 +287,26 @@ class ScorecardView(QWidget):
         if path:
             self._save(card, Path(path).with_suffix(".pdf"), wanted)
 
+    def _export_window_sheet(self) -> None:
+        period_from, period_to = self._period()
+        name = f"窗口量化管理评分表_{period_from:%Y%m%d}-{period_to:%Y%m%d}.pdf"
+        path, _selected = QFileDialog.getSaveFileName(
+            self, "保存窗口量化管理评分表", name, "PDF 文件 (*.pdf)"
+        )
+        if not path:
+            return
+        out = Path(path).with_suffix(".pdf")
+        actor = self._context.actor
+        self.is_loading = True
+        self._set_buttons()
+        self.note.setText(f"正在保存 {out.name}…")
+        Query(
+            self._context.runner,
+            self,
+            lambda: self._scorecards.export_window(actor, period_from, period_to, out),
+            lambda saved: self.note.setText(f"已保存：{saved}"),
+        ).finished(self._loaded).run()
+
     def _save(self, card: Scorecard, out: Path, wanted: list[int] | None) -> None:
         actor = self._context.actor
         self.is_loading = True
@@ -303,15 +332,21 @@ class ScoringSettingsDialog(QDialog):
         self.setWindowTitle("评分设置")
         layout = QVBoxLayout(self)
         codes = "、".join(f"{m.value}（{m.label}）" for m in Measure)
+        window_only = "、".join(m.value for m in Measure if m in WINDOW_ONLY)
         hint = QLabel(
-            f"每行一项：项目名称|分值|计算项。计算项可空（由检查人员评定），或为：{codes}。"
+            f"每行一项：项目名称|分值|计算项。计算项可空（由检查人员评定），或为：{codes}"
+            f"（{window_only} 只用于窗口评分表，部门评分表上为“不适用”）。"
         )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         layout.addWidget(hint)
         self.template_edit = QPlainTextEdit(current.template)
         self.template_edit.setMinimumSize(520, 200)
-        layout.addWidget(self.template_edit, 1)
+        self.window_template_edit = QPlainTextEdit(current.window_template)
+        self.templates = QTabWidget()
+        self.templates.addTab(self.template_edit, "部门评分表")
+        self.templates.addTab(self.window_template_edit, "窗口评分表")
+        layout.addWidget(self.templates, 1)
         self.template_error = FieldError()
         layout.addWidget(self.template_error)
         form = QFormLayout()
@@ -334,7 +369,11 @@ class ScoringSettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def _save(self) -> None:
-        chosen = ScoringSettings(self.template_edit.toPlainText(), self.volume_spin.value())
+        chosen = ScoringSettings(
+            self.template_edit.toPlainText(),
+            self.volume_spin.value(),
+            self.window_template_edit.toPlainText(),
+        )
         actor = self._context.actor
         scorecards = self._context.services.scorecards
         self.template_error.set_message(None)
