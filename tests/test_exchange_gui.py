@@ -28,6 +28,7 @@ from desktop_app.services.keys import PublicIdentity
 from desktop_app.services.ledger import CaseFilter
 from desktop_app.system import drives
 from desktop_app.system.drives import Drive
+from desktop_app.ui.calendar import CalendarPage
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.exchange import ExchangePage, FileDialogs, data, receive
 from desktop_app.ui.exchange.data import Imported, Progress
@@ -579,6 +580,15 @@ def test_administrator_revokes_a_site_after_giving_a_reason(
     assert "不再接受" in page.identity.identity_message.text()
 
 
+def shown_calendar(qtbot: QtBot, context: UiContext) -> CalendarPage:
+    """The 期限日历 page shown, its filters and first month read."""
+    calendar = CalendarPage(context)
+    qtbot.addWidget(calendar)
+    calendar.show()
+    qtbot.waitUntil(lambda: calendar.board.filter_choices is not None and not calendar.is_loading)
+    return calendar
+
+
 def test_the_city_ledger_offers_a_filter_by_registered_county(
     qtbot: QtBot,
     services: AppServices,
@@ -608,12 +618,7 @@ def test_the_city_ledger_offers_a_filter_by_registered_county(
     qtbot.waitUntil(lambda: ledger.model.rowCount() == 1)
     context.runner.wait()
 
-    from desktop_app.ui.calendar import CalendarPage
-
-    calendar = CalendarPage(context)
-    qtbot.addWidget(calendar)
-    calendar.show()
-    qtbot.waitUntil(lambda: calendar.board.filter_choices is not None and not calendar.is_loading)
+    calendar = shown_calendar(qtbot, context)
     assert calendar.board.site_filter.isVisibleTo(calendar)
     calendar.board.site_filter.setCurrentIndex(calendar.board.site_filter.findData("410221"))
     assert calendar.board.board_filter().site_code == "410221"
@@ -632,7 +637,6 @@ def test_the_city_ledger_and_calendar_filter_by_a_countys_department(
 ) -> None:
     """The department filters offered only the city's own list (the ones it assigns to), so a
     case stuck at 杞县不动产登记中心 could not be found by its department at the city."""
-    from desktop_app.ui.calendar import CalendarPage
     from desktop_app.ui.ledger_page import LedgerPage
 
     stuck = next(d for d in services.site.departments() if d.name == "杞县不动产登记中心")
@@ -657,10 +661,7 @@ def test_the_city_ledger_and_calendar_filter_by_a_countys_department(
     assert [city.cases.detail(i).stuck_department for i in only] == ["杞县不动产登记中心"]
     context.runner.wait()
 
-    calendar = CalendarPage(context)
-    qtbot.addWidget(calendar)
-    calendar.show()
-    qtbot.waitUntil(lambda: calendar.board.filter_choices is not None and not calendar.is_loading)
+    calendar = shown_calendar(qtbot, context)
     names = [
         calendar.board.department_filter.itemText(i)
         for i in range(calendar.board.department_filter.count())

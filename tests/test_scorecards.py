@@ -24,6 +24,7 @@ from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.referrals import Proposal
 from tests.helpers.factories import person_form
 from tests.helpers.scorecard_cases import NOVEMBER, Departments, build_departments
+from tests.helpers.site import as_city_of
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 
@@ -232,27 +233,9 @@ def test_two_counties_departments_of_one_name_are_scored_apart(
     """At a city, each county's 人力资源和社会保障局 arrived with its cases: two rows, each named
     with its county, each with its own figures (the ranking, by name, merged them into one)."""
     from desktop_app.domain.assignment_flow import AssignmentState
-    from desktop_app.domain.vocabulary import SiteLevel
-    from desktop_app.storage.models import Department, Site
 
     name = "县人力资源和社会保障局"
-    with services.db.write() as session:
-        session.query(Site).filter(Site.is_local.is_(True)).one().level = SiteLevel.CITY.value
-        ids = []
-        for code, county in (("410222", "通许"), ("410223", "尉氏")):
-            session.add(
-                Site(
-                    code=code,
-                    name=f"{county}县办不成事监督窗口",
-                    short_name=county,
-                    level=SiteLevel.COUNTY.value,
-                    created_at=datetime(2026, 10, 1),
-                )
-            )
-            department = Department(name=name, site_code=code, active=True)
-            session.add(department)
-            session.flush()
-            ids.append(department.id)
+    ids = as_city_of(services, {"410222": "通许", "410223": "尉氏"}, department=name)
     office = Departments(services, clerk)
     for n in range(3):
         office.assignment(

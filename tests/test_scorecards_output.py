@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -172,24 +172,14 @@ def test_a_department_sheet_reads_the_windows_own_measures_as_not_applicable(
 def test_a_city_prints_a_window_sheet_for_itself_and_each_county(
     services: AppServices, clerk: Actor, tmp_path: Path
 ) -> None:
-    from desktop_app.domain.vocabulary import SiteLevel
-    from desktop_app.storage.models import Case, Site
+    from desktop_app.storage.models import Case
     from tests.helpers.factories import person_form
+    from tests.helpers.site import as_city_of
 
     first = services.intake.register(clerk, person_form()).case_id
     services.intake.register(clerk, person_form(phone="13900000001"))
+    as_city_of(services, {"410223": "尉氏", "410222": "通许"})
     with services.db.write() as session:
-        session.query(Site).filter(Site.is_local.is_(True)).one().level = SiteLevel.CITY.value
-        for code, county in (("410223", "尉氏"), ("410222", "通许")):
-            session.add(
-                Site(
-                    code=code,
-                    name=f"{county}县办不成事监督窗口",
-                    short_name=county,
-                    level=SiteLevel.COUNTY.value,
-                    created_at=datetime(2026, 10, 1),
-                )
-            )
         case = session.get(Case, first)
         assert case is not None
         case.site_code = "410222"  # as if it came from 通许

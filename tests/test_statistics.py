@@ -17,6 +17,7 @@ from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
 from desktop_app.services.statistics import Period, PeriodStatistics
 from desktop_app.storage.models import Assignment, Case, EarlyWarning, IssueClass, Referral
+from tests.helpers.site import as_city_of
 from tests.helpers.supervision_cases import Office
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30))
@@ -386,28 +387,10 @@ def test_a_city_tells_apart_two_counties_departments_of_one_name(
 ) -> None:
     """Each county's 人力资源和社会保障局 came with its cases: 按受阻部门 lists two rows, named
     with their counties, not one row of both counties' cases."""
-    from desktop_app.domain.vocabulary import SiteLevel
-    from desktop_app.storage.models import Department, Site
-
     office = build_period(services, clerk, leader)
     name = "县人力资源和社会保障局"
+    stuck = as_city_of(services, {"410222": "通许", "410223": "尉氏"}, department=name)
     with services.db.write() as session:
-        session.query(Site).filter(Site.is_local.is_(True)).one().level = SiteLevel.CITY.value
-        stuck = []
-        for code, county in (("410222", "通许"), ("410223", "尉氏")):
-            session.add(
-                Site(
-                    code=code,
-                    name=f"{county}县办不成事监督窗口",
-                    short_name=county,
-                    level=SiteLevel.COUNTY.value,
-                    created_at=at(1),
-                )
-            )
-            department = Department(name=name, site_code=code, active=True)
-            session.add(department)
-            session.flush()
-            stuck.append(department.id)
         for case_name, department_id in (
             ("late_open", stuck[0]),
             ("returned", stuck[0]),

@@ -8,6 +8,7 @@ worker; this module only shows them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -297,25 +298,21 @@ class ScorecardView(QWidget):
             return
         out = Path(path).with_suffix(".pdf")
         actor = self._context.actor
-        self.is_loading = True
-        self._set_buttons()
-        self.note.setText(f"正在保存 {out.name}…")
-        Query(
-            self._context.runner,
-            self,
-            lambda: self._scorecards.export_window(actor, period_from, period_to, out),
-            lambda saved: self.note.setText(f"已保存：{saved}"),
-        ).finished(self._loaded).run()
+        self._write(out, lambda: self._scorecards.export_window(actor, period_from, period_to, out))
 
     def _save(self, card: Scorecard, out: Path, wanted: list[int] | None) -> None:
         actor = self._context.actor
+        self._write(out, lambda: self._scorecards.export(actor, card, out, wanted))
+
+    def _write(self, out: Path, write: Callable[[], Path]) -> None:
+        """Write ``out`` on the worker, the buttons off meanwhile and the note saying so."""
         self.is_loading = True
         self._set_buttons()
         self.note.setText(f"正在保存 {out.name}…")
         Query(
             self._context.runner,
             self,
-            lambda: self._scorecards.export(actor, card, out, wanted),
+            write,
             lambda saved: self.note.setText(f"已保存：{saved}"),
         ).finished(self._loaded).run()
 

@@ -55,3 +55,32 @@ def county_site(
         yield services
     finally:
         services.close()
+
+
+def as_city_of(services: AppServices, counties: dict[str, str], department: str = "") -> list[int]:
+    """Make ``services``' site a city that registered ``counties`` (code → short name, e.g.
+    "410222": "通许"), as if their cases had come; with ``department``, give each county a
+    department of that name (as their cases bring them) and return their ids, in order."""
+    from datetime import datetime
+
+    from desktop_app.storage.models import Department, Site
+
+    ids: list[int] = []
+    with services.db.write() as session:
+        session.query(Site).filter(Site.is_local.is_(True)).one().level = SiteLevel.CITY.value
+        for code, short in counties.items():
+            session.add(
+                Site(
+                    code=code,
+                    name=f"{short}县办不成事监督窗口",
+                    short_name=short,
+                    level=SiteLevel.COUNTY.value,
+                    created_at=datetime(2026, 10, 1),
+                )
+            )
+            if department:
+                added = Department(name=department, site_code=code, active=True)
+                session.add(added)
+                session.flush()
+                ids.append(added.id)
+    return ids
