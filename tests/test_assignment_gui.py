@@ -27,6 +27,7 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.slip_preview import NO_PRINTER_MESSAGE, SlipPreviewDialog
 from desktop_app.ui.slips_page import SlipsPage
 from tests.helpers.factories import person_form
+from tests.helpers.holidays import complete_year
 from tests.helpers.message_boxes import MessageBoxes
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -1004,7 +1005,7 @@ def test_a_moved_deadline_shows_paper_and_current_and_the_leader_issues_an_adjus
     assert boss.adjust_button.isHidden()  # the paper says what the deadline is
 
     services.calendar.import_csv(
-        admin, f"日期,是否上班,名称\n{before.isoformat()},否,元旦\n", complete_years=[2027]
+        admin, complete_year(2027, f"{before.isoformat()},否,元旦"), complete_years=[2027]
     )
     after = services.assignments.get(ids[0]).due_date
     boss.reload()
@@ -1079,9 +1080,7 @@ def test_a_confirmed_deadline_is_noted_without_an_adjustment_prompt(
     clerk_context, leader_context = contexts
     case_id, ids = issued_into_next_year(services, clerk, leader)
     before = services.assignments.get(ids[0]).due_date
-    services.calendar.import_csv(
-        admin, "日期,是否上班,名称\n2027-01-01,否,元旦\n", complete_years=[2027]
-    )
+    services.calendar.import_csv(admin, complete_year(2027), complete_years=[2027])
     assert services.assignments.get(ids[0]).due_date == before
     boss = make_panel(qtbot, leader_context, case_id)
     assert "时限已确认，不再暂定" in boss.details.text()

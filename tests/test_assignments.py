@@ -26,6 +26,7 @@ from desktop_app.services.context import Actor, FixedClock
 from desktop_app.storage.models import Assignment, NumberSequence
 from tests.helpers.db import audit_entries
 from tests.helpers.factories import person_form
+from tests.helpers.holidays import complete_year
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 CALENDAR = WorkdayCalendar()
@@ -868,7 +869,7 @@ def test_an_imported_schedule_leaves_the_paper_and_the_leader_issues_an_adjustme
     before = services.assignments.get(lead_id).due_date
     with pytest.raises(UserError, match="一致"):
         services.assignments.adjust_deadline(leader, lead_id)  # nothing to adjust yet
-    schedule = f"日期,是否上班,名称\n{before.isoformat()},否,元旦\n"
+    schedule = complete_year(2027, f"{before.isoformat()},否,元旦")
     services.calendar.import_csv(admin, schedule, complete_years=[2027])
     moved = services.assignments.get(lead_id)
     assert moved.due_date != before and not moved.due_provisional
@@ -966,7 +967,7 @@ def test_an_adjustment_notice_naming_an_unprintable_character_takes_no_number(
     _no_font_for_u20000()
     _case_id, lead_id, _number = _provisional_issue(services, clerk, leader)
     before = services.assignments.get(lead_id).due_date
-    schedule = f"日期,是否上班,名称\n{before.isoformat()},否,元旦\n"
+    schedule = complete_year(2027, f"{before.isoformat()},否,元旦")
     services.calendar.import_csv(admin, schedule, complete_years=[2027])
     with pytest.raises(UserError) as raised:
         services.assignments.adjust_deadline(replace(leader, display_name="潘\U00020000"), lead_id)
@@ -985,9 +986,7 @@ def test_a_schedule_that_confirms_the_date_lifts_the_mark_without_an_adjustment_
     before = services.assignments.get(lead_id).due_date
     assert before.year == 2027
     # The year as the law already counted it: 元旦 a holiday, nothing else before the deadline.
-    services.calendar.import_csv(
-        admin, "日期,是否上班,名称\n2027-01-01,否,元旦\n", complete_years=[2027]
-    )
+    services.calendar.import_csv(admin, complete_year(2027), complete_years=[2027])
     info = services.assignments.get(lead_id)
     assert info.due_date == before and not info.due_provisional and info.paper_provisional
     assert not info.paper_differs

@@ -33,6 +33,7 @@ from desktop_app.ui.calendar.looks import (
 from desktop_app.ui.common import ChangeHub, TaskRunner, UiContext
 from desktop_app.ui.theme import RED, YELLOW
 from tests.helpers.factories import person_form
+from tests.helpers.holidays import complete_year
 from tests.helpers.message_boxes import MessageBoxes
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -436,7 +437,7 @@ def test_import_next_years_schedule_from_an_excel_csv(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     schedule = tmp_path / "2027年节假日安排.csv"
-    rows = ["日期,是否上班,名称", "2027-01-01,休息,元旦", "2027-02-06,休息,春节"]
+    rows = complete_year(2027, "2027-01-01,休息,元旦", "2027-02-06,休息,春节").splitlines()
     schedule.write_bytes("\r\n".join(rows).encode("gb18030"))  # as Excel saves it in China
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(schedule), ""))
     page = open_page(admin)
@@ -448,7 +449,7 @@ def test_import_next_years_schedule_from_an_excel_csv(
     settle(qtbot, page)
     assert services.calendar.imported_years() == [2027]
     assert "2027年" in page.holidays.years_label.text()
-    assert page.holidays.overrides_table.rowCount() == 2
+    assert page.holidays.overrides_table.rowCount() == len(rows) - 1  # the header
     assert page.holidays.recomputed_text.toPlainText() == "没有未办结事项的期限因此改变。"
     page.show_month(2027, 1)
     settle(qtbot, page)

@@ -46,18 +46,20 @@ from desktop_app.storage.models import AuditEntry, Case, HolidayOverride
 from tests.helpers.cli import run_bbcs
 from tests.helpers.db import audit_count, count_rows
 from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD, person_form
+from tests.helpers.holidays import complete_year
 from tests.helpers.site import county_site
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 PLAIN = WorkdayCalendar()  # the package's calendar, no site overrides
 
 # A made-up 2027 schedule, as an administrator would type in the State Council's notice.
-SCHEDULE_2027 = (
-    "日期,是否上班,名称\n"
-    "2027-01-01,否,元旦\n"
-    "2027-02-06,否,春节\n"
-    "2027-02-07,是,调休上班\n"
-    "2027-02-08,否,春节\n"
+# A whole year as the State Council might set it (the law's other weekday holidays added as days
+# off: an import marked complete must hold them): 春节 02-05…11 off, Saturday 02-20 worked.
+SCHEDULE_2027 = complete_year(
+    2027,
+    "2027-01-01,否,元旦",
+    *(f"2027-02-{day:02d},否,春节" for day in (5, 8, 9, 10, 11)),
+    "2027-02-20,是,调休上班",
 )
 
 
@@ -252,9 +254,9 @@ def test_a_deadline_in_an_unknown_year_is_provisional_until_the_schedule_is_impo
 
     row = fields(services, case_id)
     assert row["due_provisional"] is False
-    assert row["due_date"] == date(2027, 2, 7)  # the schedule: 02-05 worked, Sunday 02-07 调休
+    assert row["due_date"] == date(2027, 2, 15)  # the schedule: 02-11 off too
     assert [(m.case_number, m.what, m.before, m.after) for m in moved] == [
-        (row["number"], "办理时限", date(2027, 2, 12), date(2027, 2, 7))
+        (row["number"], "办理时限", date(2027, 2, 12), date(2027, 2, 15))
     ]
     assert changes.case_ids == (case_id,)
     assert services.calendar.imported_years() == [2027]
@@ -569,6 +571,54 @@ def test_a_complete_year_without_its_dates_is_refused(services: AppServices, adm
     assert services.calendar.overrides() == []
     assert services.calendar.imported_years() == []
     assert audit_count(services) == audits
+
+
+@pytest.mark.parametrize(
+    ("lines", "named"),
+    [
+        # 元旦 and 春节 only: 清明 to 国庆 would become working days.
+        (
+            ["2027-01-01,否,元旦", "2027-02-05,否,春节", "2027-02-08,否,春节"],
+            "2027年4月5日（清明节）",
+        ),
+        # A statutory day listed as worked (2027-10-01, a Friday).
+        (
+            [*SCHEDULE_2027.splitlines()[1:], "2027-10-01,是,调休上班"],
+            "2027年10月1日（国庆节）",
+        ),
+    ],
+)
+def test_a_complete_year_that_would_work_a_statutory_holiday_is_refused(
+    services: AppServices, admin: Actor, lines: list[str], named: str
+) -> None:
+    """A walk imported a file with 元旦 and 春节 as 2027's complete schedule: 国庆 became
+    working days and every deadline through it shorter, silently. The law's holidays are never
+    worked (调休 moves weekends only): such a file is refused, the days named."""
+    audits = audit_count(services)
+    text = "\n".join(["日期,是否上班,名称", *dict.fromkeys(lines)]) + "\n"
+    text = text.replace("2027-10-01,否,国庆节\n", "")  # the worked one alone
+
+    with pytest.raises(UserError) as caught:
+        services.calendar.import_csv(admin, text, complete_years=[2027])
+
+    assert named in caught.value.message and "未做任何更改" in caught.value.message
+    assert services.calendar.overrides() == [] and services.calendar.imported_years() == []
+    assert audit_count(services) == audits
+    # The same days as a part of the year (not complete) go in: the rest stays the law's.
+    services.calendar.import_csv(admin, text)
+    assert services.calendar.imported_years() == []
+    assert len(services.calendar.overrides()) == len(text.splitlines()) - 1
+
+
+def test_a_proof_through_an_incomplete_years_entered_day_says_so(
+    services: AppServices, admin: Actor
+) -> None:
+    """A day entered from a partial schedule is not a guess from the law: its proof line said
+    “放假安排未录入，按放假办法推算” for the 春节 just imported."""
+    services.calendar.import_csv(admin, "日期,是否上班,名称\n2027-02-11,否,春节\n")
+    proof = services.calendar.calendar().add(date(2027, 2, 10), 1).proof_lines()
+    assert proof[0] == "2027-02-11 周四 春节 — 不计（暂定：该年放假安排尚未完整录入）"
+    assert "按放假办法推算" in proof[1]  # 2027-02-12: the law's day, no schedule for it
 
 
 def test_an_empty_schedule_is_refused(services: AppServices, admin: Actor) -> None:
@@ -892,7 +942,7 @@ def test_cli_workdays_add_uses_the_sites_calendar(
     without = run_bbcs("workdays", "add", "2027-02-04", "2", data_dir=empty)
 
     assert with_site.returncode == 0, with_site.stderr
-    assert with_site.stdout.strip() == "2027-02-07"  # 02-05 worked, 02-06 off, Sunday 调休
+    assert with_site.stdout.strip() == "2027-02-15"  # 02-05…11 off, 12 and 15 worked
     assert "尚未录入" not in with_site.stderr
     assert without.returncode == 0, without.stderr
     assert without.stdout.strip() == "2027-02-12"  # the law: 02-05…08 春节, 09–10 补假
@@ -914,11 +964,11 @@ def test_cli_workdays_import_reports_the_moved_deadlines(
 
     assert result.returncode == 0, result.stderr
     assert "调整了 1 个未到期的期限" in result.stdout
-    assert number in result.stdout and "2027-02-07" in result.stdout
+    assert number in result.stdout and "2027-02-15" in result.stdout
     row = fields(services, case_id)
-    assert row["due_date"] == date(2027, 2, 7)
+    assert row["due_date"] == date(2027, 2, 15)
     assert row["due_provisional"] is False
-    assert count_rows(services, "holiday_overrides") == 4
+    assert count_rows(services, "holiday_overrides") == len(SCHEDULE_2027.splitlines()) - 1
 
 
 def test_cli_workdays_import_of_a_bad_file_names_the_line(

@@ -22,6 +22,7 @@ from desktop_app.services.keys import SiteKeys, sign_slip
 from desktop_app.storage.models import Site
 from tests.helpers.cli import run_bbcs
 from tests.helpers.factories import person_form
+from tests.helpers.holidays import complete_year
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
 WINDOW = "0371-28987654"
@@ -296,7 +297,7 @@ def test_an_original_slip_points_to_the_notice_that_adjusted_its_deadline(
     )
     number, _ = services.assignments.issue(leader, ids[0])
     _info, original = services.assignments.slip_content(number)
-    schedule = f"日期,是否上班,名称\n{original.due_date.isoformat()},否,元旦\n"
+    schedule = complete_year(2027, f"{original.due_date.isoformat()},否,元旦")
     services.calendar.import_csv(admin, schedule, complete_years=[2027])
     notice, _ = services.assignments.adjust_deadline(leader, ids[0])
     new_due = services.assignments.slip_content(notice)[1].due_date

@@ -345,7 +345,13 @@ def _fmt_day(day: date) -> str:
 
 def _proof_line(info: DayInfo, verdict: str) -> str:
     # Mark guessed days on the line itself, so a printed proof cannot hide them.
-    guess = "" if info.known else "（暂定：放假安排未录入，按放假办法推算）"
+    # A day entered by hand or from a partial file is no guess, but its year is still open.
+    if info.known:
+        guess = ""
+    elif info.source == SOURCE_OVERRIDE:
+        guess = "（暂定：该年放假安排尚未完整录入）"
+    else:
+        guess = "（暂定：放假安排未录入，按放假办法推算）"
     return f"{_fmt_day(info.day)} {info.reason} — {verdict}{guess}"
 
 

@@ -29,6 +29,7 @@ from desktop_app.domain.settings import (
     DUE_SOON_DAYS,
     RULE_DAYS,
 )
+from desktop_app.domain.statutory_holidays import statutory_days
 from desktop_app.domain.validation import normalize_text
 from desktop_app.domain.vocabulary import CaseStatus, chinese_date
 from desktop_app.domain.workdays import (
@@ -184,6 +185,19 @@ class CalendarService:
         missing = [y for y in years if y not in covered]
         if missing:
             raise UserError(f"文件中没有 {missing[0]} 年的日期，不能标记该年已完整录入")
+        if years:
+            kept = {o.day: o.working for o in self.overrides()}
+            unlisted = statutory_days_worked(years, kept | {o.day: o.working for o in overrides})
+            if unlisted:
+                named = "、".join(f"{chinese_date(d)}（{name}）" for d, name in unlisted[:4])
+                more = f"等 {len(unlisted)} 天" if len(unlisted) > 4 else ""
+                which = f"{years[0]}年" if len(years) == 1 else "所选年份"
+                raise UserError(
+                    f"文件标为{which}的完整安排，但{named}{more}"
+                    "是法定节假日（《全国年节及纪念日放假办法》第二条），文件中没有列为放假，"
+                    "导入后会按工作日计算期限。请核对文件是否完整；只导入部分日期时，"
+                    "不要勾选“完整安排”。未做任何更改。"
+                )
         return self._change(actor, overrides, years, "import_calendar", source=source)
 
     def save_rules(self, actor: Actor, days: dict[RuleKey, int], due_soon_days: int) -> Changes:
@@ -266,6 +280,28 @@ class CalendarService:
         self._cached = None
         ids = tuple(sorted({m[0] for m in moved}))
         return [m[1] for m in moved], Changes(cases=bool(ids), case_ids=ids, settings=True)
+
+
+def statutory_days_worked(
+    years: Iterable[int], working: dict[date, bool]
+) -> list[tuple[date, str]]:
+    """The holidays of the law's article 2 in ``years`` that would be working days if the
+    schedule ``working`` (day → 上班) were the whole of those years: listed as 上班, or on a
+    weekday and not listed at all. The State Council's schedule never works one (调休 moves
+    weekends only), so a file that does is incomplete. Years the law is not computed for are
+    not checked."""
+    found: list[tuple[date, str]] = []
+    for year in years:
+        try:
+            law = statutory_days(year)
+        except ValueError:
+            continue
+        for day, held in law.items():
+            if held.make_up:
+                continue  # the schedule may give the weekend's holiday back otherwise
+            if working.get(day, day.weekday() < 5):
+                found.append((day, held.holiday))
+    return found
 
 
 # A withdrawn or screened-out case needs no written basis. Written as the statuses it is NOT:
