@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -290,6 +290,37 @@ def test_overdue_gets_an_urge_notice_then_a_supervision_slip(
     assert services.assignments.get(supervise_ids[0]).kind is AssignmentKind.SUPERVISE
     labels = [e.label for e in services.cases.detail(case_id).timeline]
     assert "催办" in labels and labels[-1] == "交办"
+
+
+def test_the_papers_call_each_earlier_paper_what_it_is(
+    services: AppServices, clerk: Actor, leader: Actor, clock: FixedClock
+) -> None:
+    """A walk read 「…交〔2026〕1号、…催〔2026〕1号交办事项」 on a 督办单 (a 催办通知 is no
+    交办事项), and 「…督〔2026〕1号交办事项」 on the 催办通知 of a 督办单."""
+    from desktop_app.services.assignments import supervise_requirements
+
+    case_id = _triaged(services, clerk, Nature.WONT)
+    lead_id = _draft(services, clerk, case_id, assisting_ids=[])[0]
+    original, _ = services.assignments.issue(leader, lead_id)
+    clock.at = datetime(2026, 12, 3, 9, 0)  # the day after expiry
+    urged, _ = services.assignments.urge(clerk, lead_id)
+    text = supervise_requirements(services.assignments.get(lead_id).slip_numbers, 3)
+    assert text.startswith(
+        f"你单位承办的{original}交办事项已超过办理期限，经{urged}催办仍未办结，现予督办。"
+        "请于3个工作日内办结"
+    )
+    supervise_ids, _ = services.assignments.escalate(
+        clerk, lead_id, requirements=text, working_days=3
+    )
+    supervised, _ = services.assignments.issue(leader, supervise_ids[0])
+    due = services.assignments.get(supervise_ids[0]).due_date
+    clock.at = datetime.combine(due + timedelta(days=1), datetime.min.time()).replace(hour=9)
+    urged_again, _ = services.assignments.urge(clerk, supervise_ids[0])
+    _info, content = services.assignments.slip_content(urged_again)
+    assert content.requirements.startswith(f"你单位承办的{supervised}督办事项已于")
+    assert supervise_requirements([supervised], 2).startswith(
+        f"你单位承办的{supervised}督办事项已超过办理期限，现予督办"
+    )
 
 
 def test_voided_numbers_stay_used(services: AppServices, clerk: Actor, leader: Actor) -> None:

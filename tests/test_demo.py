@@ -658,6 +658,12 @@ def test_demo_with_keys_has_assignments_in_every_state_with_signed_slips(tmp_pat
         assert states[state] > 0, state
     assert len(numbers) == len(set(numbers))
     assert all(c.valid for c in checks), checks[0].message
+    # Its papers read as the office's own: the phone in full (the default for every paper; a
+    # walk found the demo's 督办单 masked beside a real 交办单 in full), no "0个工作日".
+    papers = [services.assignments.slip_content(n)[1] for n in numbers]
+    assert not any("****" in p.complainant_contact for p in papers)
+    same_day = [p for p in papers if p.working_days == 0]
+    assert same_day and not any("0个工作日" in p.requirements for p in same_day)
     # Issued, signed for, answered, in that order, and before the case was concluded (each
     # answer was stamped with the time: 反馈 before 签收, 0 working days spent).
     with services.db.read() as session:

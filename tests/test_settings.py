@@ -127,6 +127,10 @@ def test_paper_settings_are_declared_per_kind_of_paper_with_the_seeds_defaults(
     assert requirements_wording(REQUIREMENTS_WORDING.default, days=5, title="医保") == (
         "请于5个工作日内核实“医保”反映的问题，依法依规办理，并将办理结果书面反馈监督窗口。"
     )
+    # 马上办 (0 days): the same day, not "请于0个工作日内" (a walk read it on the demo's papers).
+    assert requirements_wording(REQUIREMENTS_WORDING.default, days=0, title="医保") == (
+        "请于当日核实“医保”反映的问题，依法依规办理，并将办理结果书面反馈监督窗口。"
+    )
 
     with services.db.write() as session, pytest.raises(PermissionDenied):
         settings.write(session, clerk, MASK_PHONE["assign"], True)

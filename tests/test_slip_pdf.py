@@ -160,6 +160,12 @@ def test_content_hash_is_stable_and_covers_every_character_but_not_the_qr() -> N
 # --- the slip -----------------------------------------------------------------------------------
 
 
+def test_a_same_day_round_reads_as_done_the_same_day() -> None:
+    """马上办 (0 working days): the demo's 督办单 read 「2026年12月3日前（0个工作日）」."""
+    text = PdfReader(io.BytesIO(render_slip(slip(working_days=0)))).pages[0].extract_text()
+    assert "2026年12月2日（当日办结）" in text.replace(" ", "") and "0个工作日" not in text
+
+
 def test_a_slip_has_the_number_department_deadline_signer_and_date() -> None:
     data = render_slip(slip())
     reader = PdfReader(io.BytesIO(data))

@@ -958,7 +958,10 @@ class _SlipLayout:
 
     def deadline_text(self) -> str:
         content = self.content
-        text = f"{chinese_date(content.due_date)}前（{content.working_days}个工作日）"
+        if content.working_days == 0:  # 马上办: the day it is issued
+            text = f"{chinese_date(content.due_date)}（当日办结）"
+        else:
+            text = f"{chinese_date(content.due_date)}前（{content.working_days}个工作日）"
         if content.due_provisional:  # counted through a year whose holidays are not known
             text += "【暂定：所跨年份的节假日安排尚未公布，公布后如有调整另行通知】"
         return text

@@ -227,7 +227,10 @@ BASIS_WORDING = TextSetting(
 
 
 def requirements_wording(wording: str, *, days: int, title: str) -> str:
-    """The 交办要求 a new draft starts with: the office's wording, days and title put in."""
+    """The 交办要求 a new draft starts with: the office's wording, days and title put in (a
+    round of 0 days, 马上办, is to be done the same day: not "请于0个工作日内")."""
+    if days == 0:
+        wording = wording.replace("{天数}个工作日内", "当日")
     return wording.replace("{天数}", str(days)).replace("{事项}", title)
 
 

@@ -9,11 +9,12 @@ notice and the 督办 escalation follow, each guarded, audited and on the case's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -649,7 +650,7 @@ class AssignmentService:
                 earlier=earlier,
                 qr_payload="",
                 requirements=(
-                    f"你单位承办的{earlier}交办事项已于{chinese_date(a.due_date)}到期，"
+                    f"你单位承办的{earlier}{_matter_word(a)}已于{chinese_date(a.due_date)}到期，"
                     f"至今未反馈办理结果。请立即办理，并于{chinese_date(feedback.due)}前"
                     "向监督窗口书面反馈；逾期未办结的，将按规定督办并追究责任。"
                 ),
@@ -1333,6 +1334,37 @@ def _get_case(session: Session, case_id: int) -> Case:
     if case is None:
         raise NotFound("事项不存在")
     return case
+
+
+SUPERVISE_TEMPLATE: Final = (
+    "你单位承办的{matter}已超过办理期限{urged}，现予督办。请于{days}个工作日内办结，"
+    "书面报告办理结果及超期原因。"
+)
+_PAPER_CODE: Final = re.compile(r"(.)〔\d{4}〕")  # 杞纪窗交〔2026〕166号: 交 (督, 催, 调)
+
+
+def supervise_requirements(numbers: Sequence[str], days: int) -> str:
+    """The 督办要求 a leader starts from, for an assignment with papers ``numbers``: the paper
+    the department holds the matter by (its 交办单, or an earlier 督办单) and the 催办通知 sent
+    since, each called what it is (a 催办通知 read as a "交办事项" on the paper)."""
+
+    def code(number: str) -> str:
+        found = _PAPER_CODE.search(number)
+        return found.group(1) if found else ""
+
+    held = [n for n in numbers if code(n) in ("交", "督")]
+    urges = [n for n in numbers if code(n) == "催"]
+    if held:
+        matter = held[0] + ("督办事项" if code(held[0]) == "督" else "交办事项")
+    else:
+        matter = "本交办事项"
+    urged = f"，经{'、'.join(urges)}催办仍未办结" if urges else ""
+    return SUPERVISE_TEMPLATE.format(matter=matter, urged=urged, days=days)
+
+
+def _matter_word(a: Assignment) -> str:
+    """What a paper calls the matter the department holds by ``a``'s own paper."""
+    return "督办事项" if a.kind == AssignmentKind.SUPERVISE.value else "交办事项"
 
 
 def _slip_numbers(session: Session, assignment_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:

@@ -60,7 +60,12 @@ from desktop_app.domain.vocabulary import OPEN_STATUSES, CaseStatus, chinese_dat
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import UserError
 from desktop_app.services.app import AppServices
-from desktop_app.services.assignments import MAX_ASSIGNMENT_DAYS, AssignmentInfo, SigningPreview
+from desktop_app.services.assignments import (
+    MAX_ASSIGNMENT_DAYS,
+    AssignmentInfo,
+    SigningPreview,
+    supervise_requirements,
+)
 from desktop_app.services.context import Actor, Changes
 from desktop_app.services.site import DepartmentInfo
 from desktop_app.ui.common import FieldError, UiContext, heading, show_error
@@ -73,11 +78,6 @@ T = TypeVar("T")
 COLUMNS = ("类型", "承办单位", "状态", "期限", "交办单号", "签发人")
 PLEASE_CHOOSE_DEPARTMENT = "请选择承办单位"
 ASSIGNMENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-
-SUPERVISE_TEMPLATE = (
-    "你单位承办的{numbers}交办事项已超过办理期限，现予督办。请于{days}个工作日内办结，"
-    "书面报告办理结果及超期原因。"
-)
 
 
 @dataclass(frozen=True)
@@ -1004,14 +1004,12 @@ class AssignmentPanel(QWidget):
         days.setRange(1, MAX_ASSIGNMENT_DAYS)
         days.setValue(SUPERVISE_DAYS)
         days.setSuffix(" 个工作日")
-        numbers = "、".join(info.slip_numbers) or "本"
+        numbers = info.slip_numbers
         text = QPlainTextEdit()
         text.setTabChangesFocus(True)
         text.setMinimumHeight(80)
-        text.setPlainText(SUPERVISE_TEMPLATE.format(numbers=numbers, days=days.value()))
-        days.valueChanged.connect(
-            lambda n: text.setPlainText(SUPERVISE_TEMPLATE.format(numbers=numbers, days=n))
-        )
+        text.setPlainText(supervise_requirements(numbers, days.value()))
+        days.valueChanged.connect(lambda n: text.setPlainText(supervise_requirements(numbers, n)))
         dialog.form.addRow("督办时限", days)
         dialog.form.addRow("督办要求", text)
         dialog.fields["days"] = days

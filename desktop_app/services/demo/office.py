@@ -21,8 +21,13 @@ from desktop_app.domain.assignment_flow import (
 )
 from desktop_app.domain.case_flow import EventKind
 from desktop_app.domain.deadlines import RuleKey, assignment_rule, case_rule, deadline_fields
-from desktop_app.domain.settings import EXPORT_GENERATION, WINDOW_PHONE
-from desktop_app.domain.validation import mask_id_number, mask_phone
+from desktop_app.domain.settings import (
+    DEFAULT_REQUIREMENTS_WORDING,
+    EXPORT_GENERATION,
+    WINDOW_PHONE,
+    requirements_wording,
+)
+from desktop_app.domain.validation import mask_id_number
 from desktop_app.domain.vocabulary import Approach, CaseStatus, Nature, chinese_date
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.services import settings
@@ -45,6 +50,8 @@ from desktop_app.storage.models import (
     Site,
     Slip,
 )
+
+_DEMO_WORDING = DEFAULT_REQUIREMENTS_WORDING  # the wording a new office starts with
 
 
 def add_closure(session: Session, now: datetime) -> date:
@@ -278,7 +285,7 @@ def add_assignments(
                 p
                 for p in (
                     person.contact_person or (person.name if person.kind == "person" else ""),
-                    mask_phone(clear_phone) if clear_phone else "",
+                    clear_phone,  # in full, as the office's papers print it by default
                 )
                 if p
             ),
@@ -286,7 +293,7 @@ def add_assignments(
             or (mask_id_number(clear_id) if (clear_id := sealer.id_number(person)) else ""),
             matter_title=case.title,
             matter_description=case.description,
-            requirements=f"请于{days}个工作日内依法依规办理，并将办理结果书面反馈监督窗口。",
+            requirements=requirements_wording(_DEMO_WORDING, days=days, title=case.title),
             due_date=due,
             working_days=days,
             signer=str(data.get("signed_by", "")),
@@ -447,12 +454,17 @@ def add_assignments(
     # Triaged, not yet assigned: a draft waiting for the duty leader.
     waiting = session.execute(
         select(
-            Case.id, Case.stuck_department_id, Case.triaged_at, Case.nature, Case.approach
+            Case.id,
+            Case.stuck_department_id,
+            Case.triaged_at,
+            Case.nature,
+            Case.approach,
+            Case.title,
         ).where(Case.status == CaseStatus.REGISTERED.value, Case.nature.is_not(None))
     ).all()
     rules = rules_in(session)
     any_voided = False
-    for waiting_case, stuck_department, triaged_at, nature, approach in waiting:
+    for waiting_case, stuck_department, triaged_at, nature, approach, waiting_title in waiting:
         if stuck_department is None or triaged_at is None or approach is None:
             continue
         if nature is None or rng.random() < 0.4:
@@ -471,8 +483,9 @@ def add_assignments(
                 "kind": AssignmentKind.ASSIGN.value,
                 "state": (AssignmentState.VOIDED if voided else AssignmentState.DRAFT).value,
                 "parent_id": None,
-                "requirements": f"请于{period}个工作日内依法依规办理，"
-                "并将办理结果书面反馈监督窗口。",
+                "requirements": requirements_wording(
+                    _DEMO_WORDING, days=period, title=str(waiting_title)
+                ),
                 "due_start": triaged_at.date(),
                 "working_days": period,
                 "due_date": due,
