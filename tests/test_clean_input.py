@@ -189,6 +189,28 @@ def test_a_json_row_names_its_row_and_field(
     assert [(e.row, e.field) for e in errors] == [(2, field)], errors
 
 
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("2025-06-01T09:00:00+08:00", datetime(2025, 6, 1, 9, 0)),  # an online channel's export
+        ("2025-06-01T01:00:00Z", datetime(2025, 6, 1, 9, 0)),  # UTC: the hall's clock is +8
+        ("2025/6/1 9:00", datetime(2025, 6, 1, 9, 0)),  # as Excel writes it
+        ("2025年6月1日", datetime(2025, 6, 1)),
+    ],
+)
+def test_a_time_as_files_give_it_is_taken(
+    services: AppServices, tmp_path: Path, given: str, kept: datetime
+) -> None:
+    """A time with its zone ended the whole import in 程序内部错误 (naive and aware compared)."""
+    departments = {d.name: d.id for d in services.site.departments()}
+    source = write_json(tmp_path / "b.json", [ROW | {"received_at": given}])
+    forms, errors = check_records(services.intake, read_records(source), departments)
+    assert errors == [] and [f.received_at for f in forms] == [kept]
+    source = write_json(tmp_path / "b.json", [ROW | {"received_at": "下周一"}])
+    (error,) = batch(services, source)
+    assert error.field == "received_at" and "2026-12-03 09:30" in error.message
+
+
 def test_json_nested_very_deep_is_refused_plainly(tmp_path: Path) -> None:
     source = tmp_path / "deep.json"
     source.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")

@@ -17,11 +17,12 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from desktop_app.domain.intake_rules import IntakeForm
+from desktop_app.domain.register_headers import CellProblem, date_of
 from desktop_app.domain.vocabulary import Channel, ComplainantKind, Conduct
 from desktop_app.errors import UserError
 from desktop_app.services.intake import IntakeService, RowError
@@ -238,10 +239,15 @@ def forms_from_records(
         received_text = text("received_at").strip()
         if received_text:
             try:
-                received_at = datetime.fromisoformat(received_text.replace("/", "-"))
+                received_at = _received_at(received_text)
             except ValueError:
                 row_errors.append(
-                    RowError(row, "received_at", f"“{received_text[:40]}”不是有效日期时间")
+                    RowError(
+                        row,
+                        "received_at",
+                        f"“{received_text[:40]}”不是有效日期时间"
+                        "（可写 2026-12-03 09:30、2026/12/3 9:30、2026年12月3日）",
+                    )
                 )
         visits = 1
         visits_value = values.get("visits_count")
@@ -333,3 +339,26 @@ def check_records(
     renumbered = [RowError(rows[e.row - 1], e.field, e.message) for e in check_errors]
     merged = parse_errors + [e for e in renumbered if (e.row, e.field) not in seen]
     return forms, sorted(merged, key=lambda e: e.row)
+
+
+# China keeps one time all year (UTC+8, no summer time): a time given with its zone (an online
+# channel's export: 2026-12-01T09:00:00+08:00, or …Z) is kept as the hall's clock reads it.
+_BEIJING = timezone(timedelta(hours=8))
+
+
+def _received_at(text: str) -> datetime:
+    """A 反映时间 as a file gives it: ISO 8601 (with a zone or without), or as offices write a
+    date (2026/12/3 9:30, 2026年12月3日: the old register's rules); ValueError otherwise."""
+    try:
+        found = datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        try:
+            written = date_of(text)
+        except CellProblem as exc:
+            raise ValueError(text) from exc
+        if written is None:
+            raise ValueError(text) from None
+        return written
+    if found.tzinfo is not None:
+        return found.astimezone(_BEIJING).replace(tzinfo=None)
+    return found
