@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from desktop_app.errors import PermissionDenied, UserError
-from desktop_app.services.app import AppServices
+from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.backup import RecoveryKey
 from desktop_app.services.context import Actor
 from tests.helpers.cli import run_bbcs, subprocess_env
-from tests.helpers.factories import ADMIN_PASSWORD
+from tests.helpers.factories import ADMIN_PASSWORD, person_form
 from tests.helpers.ids import id_number
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -84,6 +84,39 @@ def test_a_site_comes_back_on_a_fresh_machine_with_its_recovery_key(tmp_path: Pa
     actions = [a for (a,) in connection.execute("SELECT action FROM audit_log ORDER BY id")]
     connection.close()
     assert "restore" in actions
+
+
+def test_a_material_comes_back_with_the_backup_on_a_fresh_machine(
+    services: AppServices, clerk: Actor, admin: Actor, data_dir: Path, tmp_path: Path
+) -> None:
+    """A walk restored a backup on a new PC and the department head's signed 书面依据 was
+    gone: materials lived in the data dir's folder, which no backup held. They are kept in the
+    database now, so the backup carries them."""
+    content = b"%PDF-1.4 the principal leader's signed written basis"
+    scan = tmp_path / "不能办理书面依据.pdf"
+    scan.write_bytes(content)
+    case_id = services.intake.register(clerk, person_form(attachments=(scan,))).case_id
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    key_file = stick / "恢复密钥.json"
+    services.backups.export_recovery_key(admin, key_file)
+    services.close()
+    done = run_bbcs("backup", "--to", str(stick), data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    (encrypted,) = stick.glob("*.bbcsbak")
+
+    shutil.rmtree(data_dir)  # the disk died
+    new_pc = tmp_path / "新电脑"
+    done = run_bbcs("restore", str(encrypted), "--recovery-key", str(key_file), data_dir=new_pc)
+    assert done.returncode == 0, done.stderr
+    restored = open_services(new_pc)
+    try:
+        (material,) = restored.cases.detail(case_id).attachments
+        opened = restored.attachments.readable_copy(material.sha256, material.filename, tmp_path)
+        assert opened.read_bytes() == content
+        assert restored.maintenance.check().ok
+    finally:
+        restored.close()
 
 
 def test_export_is_audited_and_for_administrators_only(

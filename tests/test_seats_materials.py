@@ -232,9 +232,10 @@ def test_materials_received_in_a_bundle_are_sealed_with_the_import_on_postgresql
         other.close()
 
 
-def test_on_sqlite_received_materials_stay_files_in_the_folder(
+def test_on_sqlite_received_materials_go_into_the_database_too(
     tmp_path: Path, clock: FixedClock
 ) -> None:
+    """As on PostgreSQL: every backup of the county holds them (the folder caches)."""
     content = b"%PDF-1.4 scan"
     sha = hashlib.sha256(content).hexdigest()
     with county_site(tmp_path / "site", clock) as services:
@@ -242,10 +243,10 @@ def test_on_sqlite_received_materials_stay_files_in_the_folder(
             services.attachments.receive(
                 session, [f"attachments/{sha}"], lambda _name, target: _write(target, content)
             )
-        assert services.attachments.path_for(sha).read_bytes() == content
-        assert services.attachments.cached(sha) == services.attachments.path_for(sha)
         with services.db.read() as session:
-            assert session.scalar(text("SELECT count(*) FROM material_chunks")) == 0
+            assert session.scalar(text("SELECT count(*) FROM material_chunks")) == 1
+        services.attachments.path_for(sha).unlink()
+        assert services.attachments.cached(sha).read_bytes() == content
 
 
 def _write(target: Path, content: bytes) -> None:

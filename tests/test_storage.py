@@ -319,20 +319,62 @@ def test_a_case_status_edited_behind_the_apps_back_is_noticed(busy: AppServices)
     assert any("杞县-2026-0002" in p and "不一致" in p for p in report.problems)
 
 
-def test_a_missing_attachment_file_is_noticed(
+def test_a_damaged_material_is_noticed_and_a_changed_copy_on_the_pc_is_not_opened(
     services: AppServices, clerk: Actor, tmp_path: Path
 ) -> None:
+    """Materials are kept in the database (every backup holds them); the folder caches them."""
+    from sqlalchemy import text
+
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(b"%PDF-1.4 scan")
     result = services.intake.register(clerk, person_form(attachments=(scan,)))
-    stored = services.cases.detail(result.case_id).attachments[0].path
+    (material,) = services.cases.detail(result.case_id).attachments
     assert services.maintenance.check().ok
 
-    stored.write_bytes(b"%PDF-1.4 tampered")
+    material.path.write_bytes(b"%PDF-1.4 tampered")  # the copy on this PC
+    opened = services.attachments.readable_copy(material.sha256, "scan.pdf", tmp_path / "open")
+    assert opened.read_bytes() == b"%PDF-1.4 scan"  # fetched again from the database
+    material.path.unlink()
+    assert services.maintenance.check().ok  # a cache, not the store
 
+    with services.db.write() as session:
+        session.execute(
+            text("UPDATE material_chunks SET content = zeroblob(length(content)) WHERE seq = 0")
+        )
     report = services.maintenance.check()
     assert not report.ok
-    assert any("材料文件缺失或已损坏" in p for p in report.problems)
+    assert any("材料" in p for p in report.problems), report.problems
+
+
+def test_an_upgraded_countys_materials_go_into_the_database_at_its_first_writing_open(
+    services: AppServices, clerk: Actor, data_dir: Path, tmp_path: Path
+) -> None:
+    """Before this release a county's materials were files only: the writer's first open seals
+    them in (a command that only reads leaves them, it may not write)."""
+    from sqlalchemy import text
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4 scan")
+    services.intake.register(clerk, person_form(attachments=(scan,)))
+    with services.db.write() as session:
+        session.execute(text("DELETE FROM material_chunks"))  # as an older release left it
+    services.close()
+
+    def pieces(opened: AppServices) -> int:
+        with opened.db.read() as session:
+            return int(session.scalar(text("SELECT count(*) FROM material_chunks")) or 0)
+
+    reader = open_services(data_dir)
+    try:
+        assert pieces(reader) == 0
+    finally:
+        reader.close()
+    with InstanceLock(DataLayout(data_dir)):
+        writer = open_services(data_dir)
+        try:
+            assert pieces(writer) == 1 and writer.maintenance.check().ok
+        finally:
+            writer.close()
 
 
 # One writer per data dir ----------------------------------------------------------------------

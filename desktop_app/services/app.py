@@ -217,8 +217,9 @@ def open_services(
         raise
     db.hold_seat()  # PostgreSQL: one of the site's open seats (a schema upgrade waits for none)
     data_key = DataKey(layout.keys)
-    # PostgreSQL: materials are the site's, in the database for every seat; the folder caches.
-    shared = None if db.is_sqlite else SharedMaterials(db, data_key)
+    # Materials are kept in the database (every backup holds them; on PostgreSQL every seat
+    # reads them); the folder caches.
+    shared = SharedMaterials(db, data_key)
     attachments = AttachmentStore(layout.attachments, shared)
     if data_key.exists():
         # Before anything writes: audit entries are chained and records digested with it.
@@ -246,8 +247,13 @@ def open_services(
             integrity.open_site(db, data_key, layout.keys, first_time=True)
         # PostgreSQL: the signing keys are the site's, kept in the database for every seat.
         seats.share_site_keys(db, data_key, keys)
-        if attachments.share_local_copies():  # PostgreSQL: what only this seat's folder had
-            log.info("materials from this seat's folder sealed into the database")
+        # What only this data dir's folder had (SQLite's materials before they were kept in
+        # the database; a seat's): by the process that may write.
+        may_write = db.writes_refused is None and (
+            not db.is_sqlite or InstanceLock.held_by_this_process(layout)
+        )
+        if may_write and attachments.share_local_copies():
+            log.info("materials from this data dir's folder sealed into the database")
     except BaseException:
         db.dispose()
         raise

@@ -1,13 +1,16 @@
 """Materials (scans, photos, documents) stored once by SHA-256.
 
-On SQLite the data dir's ``attachments/`` folder is the store. On PostgreSQL several seats (PCs)
-share one site (services/seats.py), so the bytes live in the database, in ``material_chunks``:
+The bytes live in the database, in ``material_chunks`` — on PostgreSQL because several seats
+(PCs) share one site (services/seats.py), on SQLite so that every backup holds them (a walk
+restored a backup on a new PC and the department head's signed 书面依据 was gone: the folder
+was in no backup). They are kept in ``material_chunks``:
 1 MiB pieces, each sealed with AES-256-GCM under a subkey of the data key (a copied database or
 ``pg_dump`` shows no scan), bound to its material, its place and the number of pieces (a piece
 moved, dropped or swapped does not open). One row per piece rather than one row per material:
 a 20 MB material written and read as one value took 128/165 MB of memory, in pieces a flat 60.
 The pieces are written in the same transaction as the ``attachments`` row that names them, and
-each seat's ``attachments/`` folder becomes a cache, filled the first time a material is opened.
+the data dir's ``attachments/`` folder becomes a cache, filled the first time a material is
+opened (a restored backup's materials come back that way).
 """
 
 from __future__ import annotations
@@ -21,12 +24,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Result, event, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from desktop_app.errors import EnvironmentProblem, UserError
@@ -120,10 +123,11 @@ class AttachmentStore:
                 self._shared.write(session, sha, target)
 
     def share_local_copies(self) -> int:
-        """PostgreSQL: seal into the database the materials the records name that it lacks
-        and this seat's folder holds whole — those added on it before materials were shared
-        (migration 0019), or received by an older import. Run at open: each seat brings what
-        only it had. Returns how many materials were sealed in."""
+        """Seal into the database the materials the records name that it lacks and this data
+        dir's folder holds whole — on SQLite every material added before they were kept in the
+        database, on PostgreSQL those added on a seat before materials were shared (migration
+        0019), or received by an older import. Run at open, by a process that may write: each
+        seat brings what only it had. Returns how many materials were sealed in."""
         if self._shared is None:
             return 0
         shared = 0
@@ -151,9 +155,12 @@ class AttachmentStore:
         return StoredFile(source.name, sha, size), True
 
     def cached(self, sha256: str) -> Path:
-        """The material's file on this PC: on PostgreSQL fetched from the database into the
-        cache if it is not there yet. The path does not exist if the material is missing."""
+        """The material's file on this PC, fetched from the database into the cache if it is
+        not there yet or is not the material any more (a copy changed on the disk is never
+        opened). The path does not exist if the material is missing."""
         path = self.path_for(sha256)
+        if self._shared is not None and path.is_file() and not self.verify(sha256):
+            path.unlink(missing_ok=True)
         if self._shared is not None and not path.is_file():
             try:
                 self._shared.read_into(sha256, path)
@@ -166,7 +173,10 @@ class AttachmentStore:
         source = self.cached(sha256)
         if not source.is_file():
             where = "数据目录" if self._shared is None else "数据库"
-            raise UserError(f"材料文件“{filename}”在{where}中缺失，请用 bbcs check 检查。")
+            raise UserError(
+                f"材料文件“{filename}”在{where}中缺失。请由管理员运行 bbcs check 检查，"
+                "或用恢复密钥从含有该材料的备份恢复。"
+            )
         safe_name = Path(filename).name or sha256
         target = folder / sha256[:12] / safe_name
         if not target.exists():
@@ -227,7 +237,9 @@ class SharedMaterials:
                 digest.update(block)
                 nonce = secrets.token_bytes(_NONCE_BYTES)
                 sealed = nonce + cipher.encrypt(nonce, block, _aad(sha256, seq, total))
-                statement = insert(MaterialChunk).values(sha256=sha256, seq=seq, content=sealed)
+                statement = _insert(connection.dialect.name)(MaterialChunk).values(
+                    sha256=sha256, seq=seq, content=sealed
+                )
                 connection.execute(
                     statement.on_conflict_do_update(
                         index_elements=[MaterialChunk.sha256, MaterialChunk.seq],
@@ -312,6 +324,11 @@ class SharedMaterials:
                 problems.append("……材料问题过多，其余未列出")
                 break
         return problems
+
+
+def _insert(dialect: str) -> Callable[..., Any]:
+    """The engine's INSERT with ON CONFLICT (both have it, each under its own dialect)."""
+    return sqlite.insert if dialect == "sqlite" else postgresql.insert
 
 
 def _pieces(size: int) -> int:
