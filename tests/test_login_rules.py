@@ -150,17 +150,22 @@ def test_the_idle_lock_is_a_setting_of_fifteen_minutes(services: AppServices) ->
     assert IDLE_LOCK_MINUTES.permission is LOGIN_MAX_FAILURES.permission
 
 
-def test_an_unknown_user_is_refused_and_audited(services: AppServices) -> None:
+def test_an_unknown_user_is_refused_and_audited_without_what_was_typed(
+    services: AppServices,
+) -> None:
+    """A walk typed the password into 用户名: the audit log (read and exported by the auditor)
+    showed it whole. A name no account has is kept as its first character only."""
     with pytest.raises(UserError, match=r"^用户名或密码不正确$"):
-        services.auth.login("nobody", WRONG)
+        services.auth.login("Secret#2026", WRONG)
     with services.db.read() as session:
         last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert last is not None
         assert (last.action, last.user_name, last.after) == (
             "login_failed",
-            "nobody",
+            "S***（无此用户）",
             {"reason": "unknown_user"},
         )
+        assert "Secret" not in str(last.after) and "Secret" not in (last.before or "")
 
 
 def test_an_inactive_account_is_refused_and_audited(services: AppServices, admin: Actor) -> None:

@@ -149,7 +149,9 @@ class AuthService:
             audit.record(
                 session,
                 at=now,
-                user_name=(user.username if user is not None else username)[:40],
+                # A name no account has may be a password typed into the wrong box: only its
+                # first character is kept (the log is read and exported by the auditor).
+                user_name=user.username if user is not None else unknown_name(username),
                 action="login_failed",
                 entity="user",
                 entity_uuid=user.uuid if user is not None else "",
@@ -421,3 +423,10 @@ def _info(user: User, now: datetime) -> UserInfo:
 def _retry_hint(until: datetime, now: datetime) -> str:
     when = until.strftime("%H:%M") if until.date() == now.date() else f"{until:%Y-%m-%d %H:%M}"
     return f"请于 {when} 后再试，或请管理员解锁。"
+
+
+def unknown_name(typed: str) -> str:
+    """How the audit log names a log-in as a user no account has: its first character and
+    ***, never the whole text (people type their password into 用户名 by mistake)."""
+    typed = typed.strip()
+    return f"{typed[:1]}***（无此用户）" if typed else "（未填用户名）"
