@@ -239,6 +239,15 @@ def test_triage_starts_empty_requires_a_choice_and_says_it_was_saved(
     assert again.approach.currentData() == Approach.PUSH.value
     qtbot.waitUntil(lambda: not again.assignments._loading)
 
+    # Saved again unchanged (a walk double-clicked and found it twice in 办理记录): the same
+    # ✔, and no second entry.
+    entries = len(services.cases.detail(case_id).timeline)
+    again.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: again.cause_boxes.loaded)
+    click(qtbot, again.triage_button)
+    assert again.triage_saved.text().startswith("✔ 已保存甄别分类：很难办、推动办")
+    assert len(services.cases.detail(case_id).timeline) == entries
+
 
 def test_the_return_visit_has_no_preselected_grade(
     qtbot, context: UiContext, services: AppServices, clerk: Actor

@@ -149,6 +149,31 @@ def test_intake_with_an_agent_and_a_respondent(
         assert case.campaign == "我为群众办实事"
 
 
+def test_a_second_press_of_save_keeps_the_number_just_given(
+    qtbot, context: UiContext, services: AppServices
+) -> None:
+    """A walk double-clicked 保存登记 (and pressed Enter twice): the case was saved, then the
+    second press checked the emptied form, and its red 请填写… replaced the green ✔ with the
+    number — the clerk would register the matter again."""
+    page = intake_page(qtbot, context)
+    fill_person(qtbot, page)
+    before = services.ledger.count()
+    click(qtbot, page.save_button)
+    qtbot.waitUntil(lambda: page.last_result is not None)
+    result = page.last_result
+    assert result is not None
+    qtbot.mouseDClick(page.save_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(page.title, Qt.Key.Key_Return)
+    qtbot.wait(50)
+    assert page.banner.isVisible() and result.number in page.banner.text()
+    assert page.errors["name"].text() == ""
+    assert services.ledger.count() == before + 1
+    replace_text(qtbot, page.name, "李")  # the next visitor: a save checks the form again
+    click(qtbot, page.save_button)
+    qtbot.waitUntil(lambda: page.errors["phone"].text() != "")
+    assert services.ledger.count() == before + 1
+
+
 def test_a_wrong_agent_phone_is_told_beside_it_and_nothing_saved(
     qtbot, context: UiContext, services: AppServices
 ) -> None:

@@ -555,6 +555,11 @@ class IntakePage(QWidget):
     def save(self) -> None:
         if self._saving:
             return
+        if self.banner.isVisible() and not self.has_unsaved_input():
+            # A second press of the save just made (a double click, Enter twice): the form is
+            # empty again, and its errors would hide the ✔ with the number just given — the
+            # clerk would take it for a failure and register the matter again.
+            return
         form = self.current_form()
         services = self._context.services
         actor = self._context.actor
@@ -664,7 +669,13 @@ class IntakePage(QWidget):
 
     def confirm_clear(self) -> None:
         if self.has_unsaved_input():
-            answer = QMessageBox.question(self, "清空表单", "表单中已填写的内容将被清空，确定吗？")
+            answer = QMessageBox.question(
+                self,
+                "清空表单",
+                "表单中已填写的内容将被清空，确定吗？",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,  # Enter keeps what was typed
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.clear()
