@@ -9,12 +9,13 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from desktop_app.errors import EnvironmentProblem, PermissionDenied
+from desktop_app.errors import EnvironmentProblem, PermissionDenied, UserError, ValidationFailed
 from desktop_app.services.app import AppServices
 from desktop_app.services.backup import (
     BackupInfo,
@@ -25,6 +26,7 @@ from desktop_app.services.backup import (
 )
 from desktop_app.services.context import Actor, FixedClock
 from tests.helpers.cli import REPO_ROOT, run_bbcs, subprocess_env
+from tests.helpers.db import audit_count
 from tests.helpers.factories import ADMIN_PASSWORD, person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
 
@@ -72,6 +74,7 @@ def test_a_backup_outside_the_data_dir_is_encrypted_and_holds_no_personal_data(
     services: AppServices, admin: Actor, clerk: Actor, tmp_path: Path
 ) -> None:
     services.intake.register(clerk, person_form(name="王芳", phone="13812345678"))
+    (tmp_path / "U盘").mkdir()
     written = services.backups.backup(admin, to=tmp_path / "U盘").backup
     data = written.path.read_bytes()
     assert written.encrypted and written.path.suffix == ".bbcsbak"
@@ -140,6 +143,7 @@ def test_automatic_backups_follow_the_settings_and_write_a_second_copy(
     services: AppServices, admin: Actor, clock: FixedClock, tmp_path: Path
 ) -> None:
     second = tmp_path / "另一块硬盘"
+    second.mkdir()
     services.backups.save_settings(
         admin,
         BackupSettings(
@@ -371,3 +375,24 @@ def test_without_hard_links_a_taken_name_is_never_overwritten(
     with pytest.raises(FileExistsError):
         backup_module._claim(temp, taken)
     assert taken.read_bytes() == b"kept"
+
+
+def test_a_backup_to_a_folder_not_there_or_inside_the_data_dir_is_refused(
+    services: AppServices, admin: Actor, tmp_path: Path
+) -> None:
+    """A walk's `backup --to /media/E/备份` (the stick not mounted) made the folder and said
+    已备份: the "U盘" backup was on the PC's own disk; `--to county/attachments` wrote an
+    unencrypted database beside the materials."""
+    before = audit_count(services)
+    missing = tmp_path / "media" / "E" / "备份"
+    with pytest.raises(UserError, match="找不到文件夹") as caught:
+        services.backups.backup(admin, to=missing)
+    assert "U盘已插好" in caught.value.message and not (tmp_path / "media").exists()
+    with pytest.raises(UserError, match="数据文件夹之内"):
+        services.backups.backup(admin, to=services.layout.attachments)
+    assert list(services.layout.attachments.rglob("*.db")) == []
+    assert audit_count(services) == before
+    with pytest.raises(ValidationFailed, match="找不到文件夹"):
+        services.backups.save_settings(
+            admin, replace(services.backups.settings(), second_folder=str(missing))
+        )

@@ -193,6 +193,7 @@ def test_an_encrypted_backup_outside_the_data_dir_restores(
 ) -> None:
     services.intake.register(clerk, person_form(name="王芳", title="加密备份中的事项"))
     stick = tmp_path / "U盘"
+    stick.mkdir()
     written = services.backups.backup(admin, to=stick).backup
     assert written.encrypted and written.path.parent == stick
     assert not written.path.read_bytes().startswith(b"SQLite format 3")

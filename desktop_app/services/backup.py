@@ -460,6 +460,25 @@ def _write_problem(exc: BaseException, folder: Path) -> EnvironmentProblem:
     )
 
 
+def _outside_folder(to: Path, root: Path) -> None:
+    """A backup asked to go elsewhere (a stick, another disk) goes into a folder that exists,
+    outside the data dir: one not found is not made (a stick that did not mount would have had
+    the "U盘" backup on this PC's disk), and one inside the data dir is refused (the automatic
+    backups are in ``backups``; anything else there would lie unencrypted beside them)."""
+    if is_inside(to, root):
+        raise UserError(
+            f"{to} 在数据文件夹之内。备份到U盘或另一块硬盘时请选数据文件夹以外的位置；"
+            "数据文件夹里的备份由程序自动保存在 backups 中。未做备份。"
+        )
+    if to.exists() and not to.is_dir():
+        raise _write_problem(OSError(errno.ENOTDIR, "Not a directory"), to)
+    if not to.is_dir():
+        raise UserError(
+            f"找不到文件夹 {to}，未做备份：请确认U盘已插好、路径写对（程序不会新建这个文件夹，"
+            "以免U盘没插好时备份落在本机上）。"
+        )
+
+
 def _ready_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise _write_problem(OSError(errno.ENOTDIR, "Not a directory"), folder)
@@ -601,6 +620,15 @@ class BackupService:
             raise ValidationFailed(
                 {declared.BACKUP_SECOND_FOLDER.key: "第二份备份应放在数据目录以外（另一个磁盘）"}
             )
+        if second and not Path(second).is_dir():
+            from desktop_app.errors import ValidationFailed
+
+            raise ValidationFailed(
+                {
+                    declared.BACKUP_SECOND_FOLDER.key: f"找不到文件夹 {second}：请先建好这个文件夹"
+                    "（或插好那块硬盘），再填写"
+                }
+            )
         with self._db.write() as session:
             before = settings.stored_text(session, values)
             for setting, value in values.items():
@@ -623,6 +651,8 @@ class BackupService:
         """A backup someone asked for (``bbcs backup``, 立即备份), audited: into the data
         dir's ``backups`` folder, or encrypted into ``to`` outside the data dir."""
         actor.require(Permission.BACKUP_DATA)
+        if to is not None:
+            _outside_folder(to, self._layout.root)
         folder = to if to is not None else self._layout.backups
         result = self._write(folder, "manual")
         with self._db.write() as session:
