@@ -16,6 +16,7 @@ import stat
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -93,6 +94,22 @@ def write_atomically(out: Path, data: bytes) -> None:
     except BaseException:
         with suppress(OSError):
             os.unlink(temp_name)
+        raise
+
+
+@contextmanager
+def written_beside(out: Path) -> Iterator[Path]:
+    """A temporary path beside ``out`` for a writer that needs a file name (xlsxwriter, a CSV
+    writer); moved onto ``out`` when the block ends, removed if it raises — never half a file
+    at ``out``. A removal that fails too (a read-only or vanished place) is not raised over the
+    block's own error."""
+    temporary = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.part{out.suffix}")
+    try:
+        yield temporary
+        os.replace(temporary, out)
+    except BaseException:
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
         raise
 
 

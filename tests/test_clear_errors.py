@@ -210,6 +210,62 @@ def test_a_receipt_onto_a_read_only_place_is_refused_and_not_recorded(
     assert receipts_issued(data_dir) == 0
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("ledger", "--out", "台账.xlsx"),
+        ("ledger", "--out", "台账.csv"),
+        ("scorecard", "--from", "2026-01-01", "--to", "2026-11-30", "--out", "评分.xlsx"),
+    ],
+)
+def test_a_register_or_scorecard_onto_a_read_only_place_is_refused_plainly(
+    services: AppServices, clerk: Actor, data_dir: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """A walk met 程序内部错误 (exit 1) for both: the register's clean-up of its half file
+    failed again on the read-only place, over the first error; the scorecard's xlsxwriter error
+    was not an OSError."""
+    services.intake.register(clerk, person_form())
+    with read_only_folder(tmp_path, "只读") as folder:
+        *head, name = command
+        result = run_bbcs(*head, str(folder / name), data_dir=data_dir)
+        refused(result, "只读")
+        assert "程序内部错误" not in result.stderr and list(folder.iterdir()) == []
+
+
+def test_a_scorecard_onto_a_full_disk_leaves_no_empty_file(
+    services: AppServices, clerk: Actor, data_dir: Path, tmp_path: Path
+) -> None:
+    """It printed a traceback and left a 0-byte 评分.xlsx."""
+    if os.geteuid() != 0:
+        pytest.skip("filling a disk needs a file system of its own (mounting needs root)")
+    services.intake.register(clerk, person_form())
+    point = tmp_path / "满"
+    point.mkdir()
+    _mount(point, "size=1m,mode=0700")
+    try:
+        with (point / "filler").open("wb", buffering=0) as filler:
+            for size in (1 << 16, 1):
+                with contextlib.suppress(OSError):
+                    while True:
+                        filler.write(b"\0" * size)
+        out = point / "评分.xlsx"
+        result = run_bbcs(
+            "scorecard",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-11-30",
+            "--out",
+            str(out),
+            data_dir=data_dir,
+        )
+        refused(result, "空间已满")
+        assert "Traceback" not in result.stderr
+        assert sorted(p.name for p in point.iterdir()) == ["filler"]
+    finally:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
 def test_a_receipt_under_a_file_is_refused(
     services: AppServices, clerk: Actor, data_dir: Path, tmp_path: Path
 ) -> None:

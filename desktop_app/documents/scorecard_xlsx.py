@@ -8,6 +8,7 @@ like the 台账.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import xlsxwriter  # type: ignore[import-untyped,unused-ignore]
 
 from desktop_app.domain.scoring import DepartmentScore, Scorecard
 from desktop_app.domain.statistics import Rate
+from desktop_app.files import write_atomically
 
 SHEET_NAME = "部门评分"
 
@@ -52,9 +54,12 @@ HEADERS = tuple(column[0] for column in COLUMNS)
 
 
 def write_scorecard_xlsx(card: Scorecard, out: Path) -> None:
-    """Writes ``card`` to ``out``: one row per department under a frozen, filtered header, and
+    """Writes ``card`` to ``out`` whole or not at all (a few hundred rows: made in memory, then
+    written atomically — on a full disk xlsxwriter left an empty file and its unclosed zip
+    printed a traceback at exit): one row per department under a frozen, filtered header, and
     the period, the day late was judged on and the ranking rule in notes below."""
-    workbook = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     try:
         formats = {
             "header": workbook.add_format(
@@ -85,6 +90,7 @@ def write_scorecard_xlsx(card: Scorecard, out: Path) -> None:
             sheet.write_string(offset, 0, note)
     finally:
         workbook.close()
+    write_atomically(out, buffer.getvalue())
 
 
 def notes(card: Scorecard) -> list[str]:

@@ -13,9 +13,7 @@ numbers is on the audit log, like a reveal.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -53,6 +51,7 @@ from desktop_app.domain.vocabulary import (
     chinese_date,
 )
 from desktop_app.errors import EnvironmentProblem, UserError, cannot_write
+from desktop_app.files import written_beside
 from desktop_app.services import audit
 from desktop_app.services.cases import REVEAL_PERMISSION
 from desktop_app.services.context import Actor, Clock
@@ -253,19 +252,16 @@ class RegisterExportService:
         if not path.parent.is_dir():
             raise UserError(f"文件夹“{path.parent}”不存在")
         # Named beside the target (so the move is a rename) and made like any new file there.
-        temporary = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.part{path.suffix}")
         try:
-            if kind is RegisterFormat.XLSX:
-                counted = self._write_xlsx(temporary, ids, clear, report, stop)
-            else:
-                counted = self._write_csv(temporary, ids, clear, report, stop)
-            os.replace(temporary, path)
+            with written_beside(path) as temporary:
+                if kind is RegisterFormat.XLSX:
+                    counted = self._write_xlsx(temporary, ids, clear, report, stop)
+                else:
+                    counted = self._write_csv(temporary, ids, clear, report, stop)
         except OSError as exc:
-            temporary.unlink(missing_ok=True)
             raise EnvironmentProblem(cannot_write(exc, path, "台账文件")) from exc
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        except FileCreateError as exc:  # xlsxwriter's, around the OSError of a read-only place
+            raise EnvironmentProblem(cannot_write(_os_error(exc), path, "台账文件")) from exc
         if clear:
             self._audit_clear_export(actor, path, len(ids))
         return RegisterExport(path, len(ids), counted, clear)
@@ -880,3 +876,12 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
+
+
+def _os_error(exc: FileCreateError) -> OSError:
+    """The OSError behind xlsxwriter's FileCreateError (raised while handling it, or its first
+    argument), or a plain one."""
+    for inner in (exc.__context__, exc.args[0] if exc.args else None):
+        if isinstance(inner, OSError):
+            return inner
+    return OSError(str(exc))

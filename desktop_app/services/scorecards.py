@@ -299,7 +299,7 @@ class ScorecardService:
             raise ValidationFailed({"out": "请保存为 .xlsx（Excel）或 .pdf（评分表）"})
         actor.require(Permission.VIEW_CASES)
         try:
-            write_scorecard_xlsx(card, out)
+            write_scorecard_xlsx(card, out)  # whole or not at all
         except OSError as error:
             raise EnvironmentProblem(cannot_write(error, out, "Excel 文件")) from error
         return out
