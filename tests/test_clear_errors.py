@@ -359,3 +359,15 @@ def test_errno_of_a_read_only_place_is_what_the_tests_above_meet(tmp_path: Path)
     with read_only_folder(tmp_path, "只读") as folder, pytest.raises(OSError) as raised:
         (folder / "x").write_bytes(b"x")
     assert raised.value.errno in (errno.EROFS, errno.EACCES)
+
+
+def test_a_register_of_a_reversed_period_is_refused_not_written_empty(
+    services: AppServices, clerk: Actor, data_dir: Path, tmp_path: Path
+) -> None:
+    """It wrote an empty workbook with exit 0 (the bulletin and scorecards refuse it)."""
+    services.intake.register(clerk, person_form())
+    out = tmp_path / "台账.xlsx"
+    period = ("--from", "2026-12-01", "--to", "2026-01-01")
+    result = run_bbcs("ledger", "--out", str(out), *period, data_dir=data_dir)
+    refused(result, "结束日期早于开始日期")
+    assert not out.exists()

@@ -50,7 +50,7 @@ from desktop_app.domain.vocabulary import (
     VisitGrade,
     chinese_date,
 )
-from desktop_app.errors import EnvironmentProblem, UserError, cannot_write
+from desktop_app.errors import EnvironmentProblem, UserError, ValidationFailed, cannot_write
 from desktop_app.files import written_beside
 from desktop_app.services import audit
 from desktop_app.services.cases import REVEAL_PERMISSION
@@ -238,6 +238,7 @@ class RegisterExportService:
         beside it and moved into place at the end, so a cancel or a failure leaves no half file.
         """
         actor.require(EXPORT_PERMISSION)
+        refuse_reversed_dates(case_filter)
         kind = RegisterFormat.for_path(path)
         clear = not masked and self.clear_numbers_allowed(actor)
         ids = self.case_ids(case_filter)
@@ -278,6 +279,7 @@ class RegisterExportService:
         """The 登记簿 of the filter's cases as an A3 PDF: inspectors phone the complainants back
         from it, so the phone is in clear for a role allowed it unless ``masked``."""
         actor.require(EXPORT_PERMISSION)
+        refuse_reversed_dates(case_filter)
         clear = not masked and self.clear_numbers_allowed(actor)
         ids = self.case_ids(case_filter)
         lines = tuple(
@@ -876,6 +878,14 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
+
+
+def refuse_reversed_dates(case_filter: CaseFilter) -> None:
+    """A 受理日期 range that ends before it starts holds no case: said, not written as an empty
+    register (the bulletin and the scorecards refuse it the same way)."""
+    start, end = case_filter.received_from, case_filter.received_to
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed({"period": "结束日期早于开始日期"})
 
 
 def _os_error(exc: FileCreateError) -> OSError:
