@@ -535,6 +535,43 @@ def test_the_leader_sees_the_draft_then_signs_under_the_number_named(
     assert not boss.draft_button.isEnabled() and boss.preview_button.isEnabled()
 
 
+def test_the_leader_signs_by_keyboard_from_the_case_that_waits(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    message_boxes: MessageBoxes,
+) -> None:
+    """A walk could not sign by keyboard: the case opened on 基本信息, and in the 交办 table Tab
+    went from cell to cell and never reached 签发. The case now opens on its waiting draft, 签发
+    focused; Tab leaves the table; Alt+S signs (after the confirmation, 否 by default)."""
+    from desktop_app.ui.case_detail import CaseDetailDialog
+
+    _clerk_context, leader_context = contexts
+    case_id = triaged_case(services, clerk)
+    services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+    )
+    dialog = CaseDetailDialog(leader_context, case_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    panel = dialog.assignments
+    qtbot.waitUntil(lambda: dialog.tabs.currentWidget() is panel and not panel.is_loading)
+    assert panel.selected() is not None and panel.sign_button.hasFocus()
+    panel.table.setFocus()
+    qtbot.keyClick(panel.table, Qt.Key.Key_Tab)
+    assert not panel.table.hasFocus()  # out of the table, on to the buttons
+    message_boxes.answer(QMessageBox.StandardButton.Yes)
+    qtbot.keyClick(dialog, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: panel.table.item(0, 4).text() == FIRST_SLIP, timeout=10_000)
+    assert asked(message_boxes) == [f"将签发为{FIRST_SLIP}，签发后不能修改。确定签发？"]
+    qtbot.waitUntil(lambda: not panel.is_loading and not dialog.is_loading)
+
+
 def test_signing_refuses_when_the_named_number_was_taken_meanwhile(
     qtbot,
     contexts: tuple[UiContext, UiContext],

@@ -13,7 +13,7 @@ from datetime import date
 from typing import TypeVar
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -339,6 +339,9 @@ class AssignmentPanel(QWidget):
 
     changed = Signal(object)  # the Changes of a step here (ui.operations publishes them)
     slip_issued = Signal(str)
+    # First read: a draft waits for this user's signature (it is selected): the case dialog
+    # opens on this tab for the duty leader, the 签发 button in the keyboard's reach.
+    awaiting_signature = Signal()
 
     def __init__(self, context: UiContext, case_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -352,6 +355,7 @@ class AssignmentPanel(QWidget):
         self._loading = False
         self._reload_again = False
         self._busy = False
+        self._first_fill = True
         self.signer_hint = ""
         self.case_status: CaseStatus | None = None  # None until loaded: nothing is signed then
         self._closed_with: dict[int, ClosedWith] = {}
@@ -381,16 +385,16 @@ class AssignmentPanel(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemDoubleClicked.connect(lambda _item: self.preview_selected())
+        # Tab leaves the table for the buttons (it moved from cell to cell and never reached
+        # 签发: a leader could not sign by keyboard); ↑↓ choose the row.
+        self.table.setTabKeyNavigation(False)
         layout.addWidget(self.table, 1)
 
         self.details = QLabel("")
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setObjectName("hint")
-        layout.addWidget(self.details)
-
         self.signer_label = QLabel("")
-        layout.addWidget(self.signer_label)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
@@ -424,7 +428,20 @@ class AssignmentPanel(QWidget):
         )
         self.adjust_button.setVisible(False)
         grid.setColumnStretch(6, 1)
+        # The buttons right under the table, the texts that change below them: signing shortened
+        # the texts above and the rows of buttons moved up under the pointer (a walk's next
+        # click, meant for 退回, opened 作废).
         layout.addLayout(grid)
+        layout.addWidget(self.signer_label)
+        layout.addWidget(self.details)
+        # Keys for the leader's day, shown in the tooltips (the labels stay as the papers say).
+        for widget, key, tip in (
+            (self.sign_button, "Alt+S", "签发所选草稿"),
+            (self.preview_button, "Alt+P", "预览、打印所选交办的交办单"),
+            (self.new_button, "Alt+N", "起草新的交办单"),
+        ):
+            widget.setShortcut(QKeySequence(key))
+            widget.setToolTip(f"{widget.toolTip() or tip}（{key}）")
 
         self.message = QLabel("")
         self.message.setWordWrap(True)
@@ -499,6 +516,12 @@ class AssignmentPanel(QWidget):
         self.case_status = snapshot.case_status
         self._closed_with = snapshot.closed_with
         self._fill(keep)
+        if self._first_fill:
+            self._first_fill = False
+            waiting = next((a for a in self.assignments if self.may_sign(a)), None)
+            if waiting is not None and self._context.actor.can(Permission.SIGN_SLIP):
+                self.select_assignment(waiting.id)
+                self.awaiting_signature.emit()
 
     def _load_failed(self, exc: Exception) -> None:
         self._loading = False
@@ -608,7 +631,11 @@ class AssignmentPanel(QWidget):
         self.new_button.setEnabled(can_work and not self._busy)
         self.signer_label.setText("")
         if info is None:
-            self.details.setText("还没有交办记录。甄别分类后，点“新建交办…”起草交办单。")
+            self.details.setText(
+                "在上表中选中一条交办（↑↓），再用上面的按钮。"
+                if self.table.rowCount()
+                else "还没有交办记录。甄别分类后，点“新建交办…”起草交办单。"
+            )
             self.adjust_button.setVisible(False)
             return
         self.details.setText(self._details(info))

@@ -207,6 +207,7 @@ class CaseDetailDialog(QDialog):
         self.assignments.set_read_only(True)  # until the case says whether it may be changed
         # The panel reloads itself after its own steps; the case header and timeline follow.
         self.assignments.changed.connect(lambda _changes: self.reload(assignments=False))
+        self.assignments.awaiting_signature.connect(self._show_draft_to_sign)
         self.tabs.addTab(self.assignments, "交办")
         self.tabs.addTab(_scrolling(self._build_handling()), "办结与回访")
         self.tabs.addTab(self._build_materials(), "材料")
@@ -329,6 +330,13 @@ class CaseDetailDialog(QDialog):
         form.addRow("", self.notice_button)
         form.addRow("", self.triage_saved)
         return page
+
+    def _show_draft_to_sign(self) -> None:
+        """A duty leader opening a case whose draft waits for them (待签发): its 交办 tab, the
+        draft selected, 签发 focused (Enter or Alt+S asks to confirm)."""
+        if self.tabs.currentIndex() == 0:  # not if the user has gone elsewhere meanwhile
+            self.tabs.setCurrentWidget(self.assignments)
+            self.assignments.sign_button.setFocus()
 
     def _notice_clicked(self) -> None:
         self.open_notice()
