@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.domain.permissions import Permission
 from desktop_app.errors import EnvironmentProblem
 from desktop_app.paths import DataLayout
 from desktop_app.services.app import AppServices, open_services
@@ -81,6 +82,27 @@ def test_a_damaged_database_is_found_and_then_only_read(
     assert services.site.info().code == "410221"
     with pytest.raises(EnvironmentProblem, match="只能查看"):
         services.intake.register(clerk, person_form())  # type: ignore[arg-type]
+
+
+def test_after_the_damage_is_found_the_administrator_still_logs_in_to_restore(
+    services: AppServices, clerk: object, data_dir: Path
+) -> None:
+    """A walk: a clerk logged in, the check found the damage, and then 切换用户 to the
+    administrator (who restores) was refused — a log-in writes, and nothing may be written.
+    Now it is checked as any log-in, recorded in the log file only."""
+    from desktop_app.errors import UserError
+    from tests.helpers.factories import ADMIN_PASSWORD
+
+    _with_cases(services, clerk)
+    services.db.dispose()
+    _damage_a_table(data_dir / "bbcs.db")
+    assert not services.health.check(thorough=False).ok
+    assert services.db.writes_refused is not None
+
+    admin = services.auth.login("admin", ADMIN_PASSWORD)
+    assert admin.username == "admin" and admin.can(Permission.BACKUP_DATA)
+    with pytest.raises(UserError, match="用户名或密码不正确"):
+        services.auth.login("admin", "Wrong12345")
 
 
 def test_the_newest_good_backup_is_offered(

@@ -180,11 +180,15 @@ class DatabaseHealth:
 
     def explanation(self, report: HealthReport) -> str:
         """What a person is told about a damaged database, and what to do."""
-        found = "；".join(report.problems[:3])
+        # SQLite's own words ("On tree page 137 cell 28: Rowid 7655 out of order") help the one
+        # who mends it, not the clerk: they go to the log file.
+        log.warning("database damaged: %s", "; ".join(report.problems[:20]))
         return (
-            f"启动时的数据库{report.kind}发现数据库文件已损坏（{found}）。\n\n"
+            f"启动时的数据库{report.kind}发现数据库文件已损坏"
+            "（详细情况已写入日志 logs/bbcs.log）。\n\n"
             "为免损坏扩大，本次只能查看，不能保存或修改。请不要继续登记，"
-            "立即联系维护人员用最近的完好备份恢复；恢复前的数据库会先另存一份。\n\n"
+            "由管理员登录后在“系统设置 → 备份与恢复”中用最近的完好备份恢复"
+            "（恢复前的数据库会先另存一份）。\n\n"
             f"备份文件夹：{self._layout.backups}"
         )
 

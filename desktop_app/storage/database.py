@@ -593,8 +593,8 @@ _SQLITE_PROBLEMS: dict[int, str] = {
 # Told when a damaged file was found: this process goes on reading, never writing.
 DAMAGED_READ_ONLY = (
     "数据库文件已损坏，为免损坏扩大，现在只能查看，不能保存或修改。"
-    "请联系维护人员用 backups 文件夹中最近的完好备份恢复（bbcs restore 备份文件），"
-    "恢复后再继续登记。"
+    "请管理员在“系统设置 → 备份与恢复”中用最近的完好备份恢复"
+    "（或关闭程序后运行 bbcs --user 管理员用户名 restore 备份文件），恢复后再继续登记。"
 )
 
 
