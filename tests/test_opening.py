@@ -83,3 +83,24 @@ def test_the_window_over_an_emptied_database_says_so_and_sets_up_no_new_site(
 
     assert set_up == []
     assert "有站点的签名密钥，数据库里却没有站点数据" in message_boxes.texts("critical")[0]
+
+
+def test_a_data_dir_named_but_not_there_is_asked_about_and_made_only_if_wanted(
+    qtbot: QtBot, tmp_path: Path, message_boxes: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walks: `bbcs --data-dir` with a typo opened the first-start setup over a new empty site
+    (its database, keys and anchor made, and left after 取消); on a disaster day, a second site
+    with the same code."""
+    from PySide6.QtWidgets import QMessageBox
+
+    typo = tmp_path / "countyy"
+    message_boxes.answer(QMessageBox.StandardButton.No)
+    assert window_app.run_gui(typo, chosen=True) == 2
+    assert not typo.exists()
+    assert "不存在" in message_boxes.texts("question")[0]
+
+    set_up: list[object] = []
+    monkeypatch.setattr(window_app.SetupDialog, "exec", lambda dialog: set_up.append(dialog))
+    message_boxes.answer(QMessageBox.StandardButton.Yes)
+    assert window_app.run_gui(typo, chosen=True) == 0  # a new site wanted, then 取消
+    assert len(set_up) == 1 and not typo.exists()  # nothing left behind

@@ -22,7 +22,7 @@ from desktop_app import __version__
 from desktop_app.domain.permissions import Permission
 from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.logs import setup_logging
-from desktop_app.paths import DataLayout, resolve_data_dir
+from desktop_app.paths import DATA_DIR_ENV, DataLayout, resolve_data_dir
 
 if TYPE_CHECKING:
     from desktop_app.services.context import Actor
@@ -254,7 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "gui"):
         from desktop_app.ui.app import run_gui
 
-        exit_code: int = run_gui(data_dir, db_url=args.db_url)
+        chosen = bool(args.data_dir or os.environ.get(DATA_DIR_ENV))
+        exit_code: int = run_gui(data_dir, db_url=args.db_url, chosen=chosen)
         return exit_code
     handler = _handler(args.command)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import threading
 import traceback
@@ -114,16 +115,20 @@ def open_showing_progress(data_dir: Path, *, db_url: str | None = None) -> AppSe
     return opened[0]
 
 
-def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
-    setup_logging(data_dir)
+def run_gui(data_dir: Path, *, db_url: str | None = None, chosen: bool = False) -> int:
+    """The window on ``data_dir``; ``chosen``: named by --data-dir or BBCS_DATA_DIR (not the
+    installation's default), so a folder not there is asked about before anything is made."""
     from desktop_app.ui.xcb_check import check as check_xcb
 
     problem = check_xcb()  # before Qt's own misleading "xcb-cursor0 is needed"
     if problem is not None:
-        log.error("%s", problem)
         print(problem, file=sys.stderr)
         return 2
+    created = not data_dir.exists()
     app = make_application()
+    if created and chosen and db_url is None and not _make_new_site_here(data_dir):
+        return 2
+    setup_logging(data_dir)
     _install_excepthook()
     lock = instance_lock(data_dir)
     try:
@@ -145,6 +150,11 @@ def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
                 QMessageBox.critical(None, APP_TITLE, KEYS_WITHOUT_SITE)
                 return 2
             if SetupDialog(services).exec() != QDialog.DialogCode.Accepted:
+                if created:  # made by this run for a site not set up: nothing is left behind
+                    services.close()
+                    services = None
+                    lock.release()
+                    _remove_unused(data_dir)
                 return 0
         runner = TaskRunner()
         login = LoginDialog(services, runner=runner)  # the password is checked on the worker
@@ -171,3 +181,30 @@ def run_gui(data_dir: Path, *, db_url: str | None = None) -> int:
         if services is not None:
             services.close()
         lock.release()
+
+
+def _make_new_site_here(data_dir: Path) -> bool:
+    """Asked when the data dir named on the command line is not there: a mistyped path made a
+    new empty site (its database, keys, anchor), and on a disaster day a second site with the
+    same code. 否 by default; nothing is made then."""
+    answer = QMessageBox.question(
+        None,
+        APP_TITLE,
+        f"数据文件夹“{data_dir}”不存在。\n\n要在这里新建一个站点吗？"
+        "如果是路径写错了，请点“否”，改正 --data-dir 后重新打开。",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def _remove_unused(data_dir: Path) -> None:
+    """The data dir this run made for a site whose setup was cancelled: removed (it holds no
+    site: a database without one, an unused key, logs)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):  # its log file is in it (Windows cannot delete an
+        name = getattr(handler, "baseFilename", "")  # open file)
+        if name and Path(name).is_relative_to(data_dir.resolve()):
+            root.removeHandler(handler)
+            handler.close()
+    shutil.rmtree(data_dir, ignore_errors=True)
