@@ -158,7 +158,8 @@ def test_a_phone_given_as_a_json_number_is_refused(services: AppServices, tmp_pa
 
 def test_visits_count_may_be_a_json_number_or_digits(services: AppServices, tmp_path: Path) -> None:
     source = write_json(
-        tmp_path / "b.json", [ROW | {"visits_count": 3}, ROW | {"visits_count": "4"}]
+        tmp_path / "b.json",
+        [ROW | {"visits_count": 3}, ROW | {"visits_count": "4", "phone": "13812345679"}],
     )
     assert batch(services, source) == []
     for bad in (True, "3.5", "１２", "-1", 0, 100):
@@ -181,8 +182,8 @@ def test_visits_count_may_be_a_json_number_or_digits(services: AppServices, tmp_
 def test_a_json_row_names_its_row_and_field(
     services: AppServices, tmp_path: Path, text: str, field: str
 ) -> None:
-    good = json.dumps(ROW, ensure_ascii=False)
-    bad = good[:-1] + ", " + text + "}"
+    good = json.dumps(ROW | {"title": "另一件事"}, ensure_ascii=False)  # not a repeat of row 2
+    bad = json.dumps(ROW, ensure_ascii=False)[:-1] + ", " + text + "}"
     source = tmp_path / "b.json"
     source.write_text(f"[{good}, {bad}]", encoding="utf-8")
     errors = batch(services, source)
@@ -312,3 +313,20 @@ def test_the_window_refuses_a_direction_override_typed_into_the_name(
     assert page.errors["name"].isVisible()
     assert page.last_result is None
     assert services.ledger.count() == 0
+
+
+def test_a_row_that_repeats_one_above_or_a_case_registered_is_refused(
+    services: AppServices, clerk: Actor, tmp_path: Path
+) -> None:
+    """A walk: two identical rows of one file became two cases, and one file imported twice
+    doubled every case, without a word."""
+    source = write_json(tmp_path / "b.json", [ROW, ROW | {"title": "另一件事"}, ROW])
+    assert [(e.row, e.field, e.message) for e in batch(services, source)] == [
+        (3, "title", "与第1行重复（同一反映人、同一事项、同一反映时间）")
+    ]
+    departments = {d.name: d.id for d in services.site.departments()}
+    once = write_json(tmp_path / "once.json", [ROW])
+    forms, _errors = check_records(services.intake, read_records(once), departments)
+    services.intake.register_many(clerk, forms)
+    (again,) = batch(services, once)
+    assert again.field == "title" and "可能已经导入过" in again.message

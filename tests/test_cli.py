@@ -316,7 +316,13 @@ def test_intake_prints_the_new_numbers(
     assert lines[1] == "已登记 3 件事项："
     assert [line.strip() for line in lines[2:]] == [f"杞县-{YEAR}-{i:04d}" for i in (1, 2, 3)]
 
-    batch = write_json(tmp_path / "b.json", [PERSON, COMPANY])
+    # The same rows again are refused (a walk imported one file twice: every case doubled).
+    again = write_json(tmp_path / "again.json", [PERSON, COMPANY])
+    refused = run_bbcs("intake", "--from", str(again), data_dir=cases_dir)
+    assert refused.returncode == 2 and "可能已经导入过" in refused.stderr
+
+    later = {"received_at": "2026-11-20 15:30"}
+    batch = write_json(tmp_path / "b.json", [PERSON | later, COMPANY | later])
     as_json = run_bbcs("intake", "--from", str(batch), "--json", data_dir=cases_dir)
 
     assert as_json.returncode == 0, as_json.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from sqlalchemy import or_, select
@@ -28,7 +28,7 @@ from desktop_app.services import audit
 from desktop_app.services.attachments import AttachmentStore, StoredFile
 from desktop_app.services.context import Actor, Changes, Clock
 from desktop_app.services.ownership import made_here, read_only_reason
-from desktop_app.services.sealing import Sealer, audit_form, masked
+from desktop_app.services.sealing import Sealer, audit_form, masked, normalized_phone
 from desktop_app.services.timeline import add_event, attach_files
 from desktop_app.storage import search
 from desktop_app.storage.database import Database
@@ -213,7 +213,68 @@ class IntakeService:
                 earlier[identity] = (row, clean.name)
             cleaned.append(clean)
             row_errors.extend(RowError(row, name, message) for name, message in errors.items())
-        return cleaned, row_errors
+        refused = {e.row for e in row_errors}
+        row_errors.extend(self._repeats(cleaned, refused))
+        return cleaned, sorted(row_errors, key=lambda e: e.row)
+
+    def _repeats(self, forms: Sequence[IntakeForm], refused: set[int]) -> list[RowError]:
+        """Rows that register again a matter the batch or this site has already: the same
+        person (ID, credit code or phone), title and 反映时间. A walk imported one file twice,
+        and two identical rows of one file: each became cases of their own, without a word."""
+        found: list[RowError] = []
+        earlier: dict[tuple[object, ...], int] = {}
+        with self._db.read() as session:
+            for row, form in enumerate(forms, start=1):
+                if row in refused:
+                    continue
+                person = _identity(form) or ("phone", normalized_phone(form.phone))
+                when = (
+                    form.received_at.replace(second=0, microsecond=0) if form.received_at else None
+                )
+                key = (form.name, person, form.title, when)
+                if key in earlier:
+                    found.append(
+                        RowError(
+                            row,
+                            "title",
+                            f"与第{earlier[key]}行重复（同一反映人、同一事项、同一反映时间）",
+                        )
+                    )
+                    continue
+                earlier[key] = row
+                number = self._registered(session, form, when) if when is not None else None
+                if number is not None:
+                    found.append(
+                        RowError(
+                            row,
+                            "title",
+                            f"与已登记的事项 {number} 相同（同一反映人、同一事项、同一反映时间），"
+                            "可能已经导入过",
+                        )
+                    )
+        return found
+
+    def _registered(self, session: Session, form: IntakeForm, when: datetime) -> str | None:
+        """The number of a case here with the form's person, title and 反映时间 (the minute)."""
+        if form.id_number:
+            person = Complainant.id_lookup == self._sealer.lookup("id", form.id_number)
+        elif form.credit_code:
+            person = Complainant.credit_code == form.credit_code
+        elif form.phone:
+            person = Complainant.phone_lookup == self._sealer.lookup("phone", form.phone)
+        else:
+            return None
+        return session.scalar(
+            select(Case.number)
+            .join(Complainant, Case.complainant_id == Complainant.id)
+            .where(
+                person,
+                Case.title == form.title,
+                Case.received_at >= when,
+                Case.received_at < when + timedelta(minutes=1),
+            )
+            .limit(1)
+        )
 
     def name_conflict(self, form: IntakeForm) -> NameConflict | None:
         """This site's record of the form's ID or credit code when it has another name."""
