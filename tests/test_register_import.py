@@ -284,6 +284,19 @@ def test_a_bad_row_refuses_the_whole_sheet(data_dir: Path, tmp_path: Path) -> No
     assert query(data_dir, "SELECT count(*) FROM cases") == [(0,)]
 
 
+def test_a_name_cell_holding_a_number_or_a_tick_is_refused(data_dir: Path, tmp_path: Path) -> None:
+    """A walk's sheet: a TRUE became a complainant called 是, 12345 one called 12345."""
+    rows = [list(r) for r in ROWS]
+    rows[0][2] = True  # row 4 in Excel
+    rows[1][2] = 12345  # row 5
+    sheet = office_sheet(tmp_path / "姓名.xlsx", rows)
+    result = run_bbcs("intake", "--from", str(sheet), data_dir=data_dir)
+    assert result.returncode == 2, result.stderr
+    assert "第4行 姓名/名称：这一格是数字或“是/否”，不是文字" in result.stderr
+    assert "第5行 姓名/名称：这一格是数字或“是/否”，不是文字" in result.stderr
+    assert query(data_dir, "SELECT count(*) FROM cases") == [(0,)]
+
+
 def test_the_old_number_stays_searchable_after_a_correction_and_a_rebuild(
     data_dir: Path, tmp_path: Path, clock: FixedClock
 ) -> None:

@@ -291,6 +291,16 @@ class _Cells:
         parts = [headers.text_of(c) for c in self.values.get(code, [])]
         return "；".join(p for p in parts if p)
 
+    def words(self, code: str) -> str:
+        """A field that is words (a name): a cell holding a number or a tick box is told, not
+        made text — a TRUE became a complainant called 是, 12345 one called 12345 (the JSON
+        and CSV intake refuse both)."""
+        for cell in self.values.get(code, []):
+            if isinstance(cell, bool) or isinstance(cell, int | float):
+                self.problem(code, "这一格是数字或“是/否”，不是文字，请核对")
+                return ""
+        return self.text(code)
+
     def number(self, code: str) -> str:
         for cell in self.values.get(code, []):
             try:
@@ -395,7 +405,7 @@ def _historical_row(cells: _Cells, extras: tuple[tuple[str, str], ...]) -> Histo
         title = description[:_TITLE_FROM_DESCRIPTION]
     form = IntakeForm(
         complainant_kind=kind,
-        name=text("name"),
+        name=cells.words("name"),
         id_number=number_of("id_number"),
         credit_code=credit_code,
         contact_person=text("contact_person"),
