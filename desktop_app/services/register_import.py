@@ -296,7 +296,7 @@ class _Cells:
         made text — a TRUE became a complainant called 是, 12345 one called 12345 (the JSON
         and CSV intake refuse both)."""
         for cell in self.values.get(code, []):
-            if isinstance(cell, bool) or isinstance(cell, int | float):
+            if isinstance(cell, int | float):  # bool is an int too
                 self.problem(code, "这一格是数字或“是/否”，不是文字，请核对")
                 return ""
         return self.text(code)
