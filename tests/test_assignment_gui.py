@@ -572,6 +572,44 @@ def test_the_leader_signs_by_keyboard_from_the_case_that_waits(
     qtbot.waitUntil(lambda: not panel.is_loading and not dialog.is_loading)
 
 
+def test_a_leader_not_on_duty_is_told_so_before_signing(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    admin: Actor,
+    leader: Actor,
+    message_boxes: MessageBoxes,
+) -> None:
+    """A walk: a leader not on the roster signed without a word (the seeds: the leader on
+    rotation signs and answers for it). The confirmation says who is on duty; signing is still
+    theirs to decide."""
+    _clerk_context, leader_context = contexts
+    staff, _ = services.roster.save_staff(admin, name="韩国栋", duty_role=DutyRole.LEADER)
+    services.roster.set_shift(admin, TODAY, DutyRole.LEADER, staff.id)
+    case_id = triaged_case(services, clerk)
+    services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+    )
+    boss = make_panel(qtbot, leader_context, case_id)
+    boss.select_assignment(services.assignments.for_case(case_id)[0].id)
+    message_boxes.answer(QMessageBox.StandardButton.No)
+    qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(asked(message_boxes)) == 1 and not boss.is_loading)
+    assert (
+        f"今日带班领导是韩国栋，您（{leader.display_name}）不在今日值班表上"
+        in (message_boxes.texts("question")[0])
+    )
+    put_leader_on_duty(services, admin)  # 潘险峰, the leader signing: nothing to add
+    message_boxes.answer(QMessageBox.StandardButton.No)
+    qtbot.mouseClick(boss.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(asked(message_boxes)) == 2 and not boss.is_loading)
+    assert "值班表" not in message_boxes.texts("question")[1]
+
+
 def test_signing_refuses_when_the_named_number_was_taken_meanwhile(
     qtbot,
     contexts: tuple[UiContext, UiContext],

@@ -143,6 +143,7 @@ class SigningPreview:
     number: str
     due_date: date
     provisional: bool  # the deadline passes through a year whose holidays are not known yet
+    on_duty: str = ""  # today's duty leader on the roster ("" : nobody is)
 
 
 class AssignmentService:
@@ -327,7 +328,9 @@ class AssignmentService:
         with self._db.read() as session:
             lead = _draft_lead(session, assignment_id)
             deadline = _deadline_if_signed(lead, today, calendar)
-        return SigningPreview(number, deadline.due, deadline.provisional)
+        leader = self._roster.leader_on(today)
+        on_duty = leader.staff_name if leader is not None else ""
+        return SigningPreview(number, deadline.due, deadline.provisional, on_duty)
 
     def draft_slip_pdf(self, actor: Actor, assignment_id: int) -> bytes:
         """A draft's paper as signing it today would print it, marked 草稿 and without a number.

@@ -829,7 +829,7 @@ class AssignmentPanel(QWidget):
                 f"承办单位：{info.department}\n"
                 f"办理时限：{info.working_days}个工作日，{chinese_date(due)}前办结"
                 f"（自今日起算）{provisional}\n"
-                "签发前可点“预览草稿”查看打印效果。",
+                "签发前可点“预览草稿”查看打印效果。" + _duty_note(preview.on_duty, actor),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )
@@ -1125,3 +1125,13 @@ class AssignmentPanel(QWidget):
 
 
 __all__ = ["AssignmentPanel", "DraftDialog", "StepDialog"]
+
+
+def _duty_note(on_duty: str, actor: Actor) -> str:
+    """Said when the signer is not today's duty leader on the roster (the seeds: the leader on
+    rotation signs and answers for it): signing stays theirs to decide."""
+    if not on_duty:
+        return "\n\n注意：今日值班表上没有带班领导。"
+    if on_duty != actor.display_name:
+        return f"\n\n注意：今日带班领导是{on_duty}，您（{actor.display_name}）不在今日值班表上。"
+    return ""
