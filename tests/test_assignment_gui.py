@@ -322,6 +322,31 @@ def test_receive_extension_and_approval_through_the_panel(
     assert "原期限" in boss.details.text()
 
 
+def test_voiding_the_only_round_names_its_paper_and_asks_for_a_new_one(
+    qtbot,
+    contexts: tuple[UiContext, UiContext],
+    services: AppServices,
+    clerk: Actor,
+    leader: Actor,
+) -> None:
+    """A walk voided a case's only 交办单: the dialog did not name the number, and afterwards the
+    panel still said 「已签发…请点预览/打印交办单打印」, with nothing about assigning again."""
+    _clerk_context, leader_context = contexts
+    case_id, assignment_id, number = issued_case(services, clerk, leader)
+    boss = make_panel(qtbot, leader_context, case_id)
+    boss.select_assignment(assignment_id)
+    qtbot.mouseClick(boss.void_button, Qt.MouseButton.LeftButton)
+    dialog = boss.dialog
+    assert isinstance(dialog, StepDialog) and number in dialog.windowTitle()
+    type_into(dialog.fields["reason"], "承办单位选错")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: boss.table.item(0, 2).text() == "已作废")
+    assert boss.message.text() == (
+        f"已作废 {number}（杞县医疗保障局）。此事项现在没有在办的交办，"
+        "请重新甄别承办单位后点“新建交办…”。"
+    )
+
+
 def test_overdue_assignment_is_red_and_can_be_urged(
     qtbot,
     contexts: tuple[UiContext, UiContext],

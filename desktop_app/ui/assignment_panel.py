@@ -953,6 +953,7 @@ class AssignmentPanel(QWidget):
             lambda actor, assignment_id, reason: (
                 self._context.services.assignments.return_assignment(actor, assignment_id, reason)
             ),
+            "已退回",
         )
 
     def void(self) -> StepDialog | None:
@@ -962,15 +963,32 @@ class AssignmentPanel(QWidget):
             lambda actor, assignment_id, reason: self._context.services.assignments.void(
                 actor, assignment_id, reason
             ),
+            "已作废",
         )
 
     def _reason_step(
-        self, title: str, placeholder: str, call: Callable[[Actor, int, str], Changes]
+        self,
+        title: str,
+        placeholder: str,
+        call: Callable[[Actor, int, str], Changes],
+        done: str,
     ) -> StepDialog | None:
         info = self.selected()
         if info is None:
             return None
-        dialog = self._step_dialog(f"{title} — {info.department}")
+        paper = "、".join(info.slip_numbers)
+        dialog = self._step_dialog(f"{title}{(' ' + paper) if paper else ''} — {info.department}")
+        live = [
+            a
+            for a in self.assignments
+            if a.id != info.id and a.kind is not AssignmentKind.ASSIST and a.state in OUTSTANDING
+        ]
+        # What the panel says after it (it kept 「已签发…请打印」 of the paper just voided), and
+        # that the matter now waits for a new 交办 when no other round is under way.
+        after = f"{done}{(' ' + paper) if paper else ''}（{info.department}）。" + (
+            "" if live else "此事项现在没有在办的交办，请重新甄别承办单位后点“新建交办…”。"
+        )
+        dialog.succeeded.connect(lambda _result: self._say(after))
         reason = QLineEdit()
         reason.setPlaceholderText(placeholder)
         dialog.form.addRow("理由", reason)
