@@ -153,6 +153,11 @@ def test_the_sheet_text_reads_back_and_a_typo_is_caught(
         key.signing,
         key.encryption,
     )
+    # Read off the paper with its look-alikes: O as 0, I as 1, B as 8 (none is base32), and
+    # full-width (a walk was refused "含有不该有的字符").
+    looked = " ".join(sheet.groups).translate(str.maketrans({"O": "0", "I": "1", "B": "8"}))
+    typed.write_text(f"ＢＢＣＳＲＫ１-{sheet.site_code}-\n{looked}", encoding="utf-8")
+    assert RecoveryKey.read(typed).data_key == key.data_key
     wrong = list(sheet.groups)
     wrong[3] = wrong[3][::-1] if wrong[3] != wrong[3][::-1] else "AAAA"
     typed.write_text(f"BBCSRK1-{sheet.site_code}-" + "".join(wrong), encoding="utf-8")

@@ -51,6 +51,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -934,6 +935,7 @@ def _write_private(out: Path, data: bytes) -> None:
 RECOVERY_FORMAT: Final = 1
 RECOVERY_KIND: Final = "bbcs-recovery-key"
 SHEET_PREFIX: Final = "BBCSRK1"
+_LOOK_ALIKE: Final = str.maketrans({"0": "O", "1": "I", "8": "B"})
 
 
 @dataclass(frozen=True)
@@ -1027,8 +1029,9 @@ class RecoveryKey:
             raw = path.read_bytes()
         except OSError as exc:
             raise UserError(f"无法读取恢复密钥文件 {path}（{exc.strerror}）。") from exc
-        text = raw.decode("utf-8", errors="replace").strip()
-        if text.startswith(SHEET_PREFIX):
+        text = raw.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+        # Typed in lower case or full-width (an IME's) it is the sheet's text all the same.
+        if unicodedata.normalize("NFKC", text).upper().startswith(SHEET_PREFIX):
             return cls.from_sheet_text(text)
         try:
             body = json.loads(text)
@@ -1054,11 +1057,13 @@ class RecoveryKey:
 
     @classmethod
     def from_sheet_text(cls, text: str) -> RecoveryKey:
-        cleaned = re.sub(r"[\s]", "", text).upper()
+        cleaned = re.sub(r"[\s]", "", unicodedata.normalize("NFKC", text)).upper()
         parts = cleaned.split("-", 2)
         if len(parts) != 3 or parts[0] != SHEET_PREFIX:
             raise UserError("恢复密钥的文字应以 BBCSRK1- 开头，请对照纸面重新输入。")
-        site_code, code = parts[1], parts[2].replace("-", "")
+        # The groups are base32 (A–Z, 2–7): a 0, 1 or 8 typed from the paper can only be the
+        # letter it looks like (a walk read the sheet's O as 0 and was refused).
+        site_code, code = parts[1], parts[2].replace("-", "").translate(_LOOK_ALIKE)
         try:
             blob = base64.b32decode(code + "=" * (-len(code) % 8))
         except binascii.Error as exc:
