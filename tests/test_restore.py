@@ -217,6 +217,26 @@ def test_a_restored_database_passes_check_and_its_restore_entry_is_anchored(
     assert "检查通过" in done.stdout
 
 
+def test_the_restore_entry_counts_the_entries_the_restored_log_lacks(
+    backed_up: tuple[Path, Path],
+) -> None:
+    """A walk restored an 18:00 backup: the 28 entries after it (log-ins, an export, a password
+    changed) were gone from the log without a trace in it. The restore entry now says how many,
+    and the last one's id and hash (they are in the pre-restore copy)."""
+    backup, data_dir = backed_up
+    before = rows(data_dir / "bbcs.db", "SELECT max(id) FROM audit_log")[0][0]
+    kept = rows(backup, "SELECT max(id) FROM audit_log")[0][0]
+    assert run_bbcs("restore", str(backup), data_dir=data_dir).returncode == 0
+    ((after,),) = rows(
+        data_dir / "bbcs.db", "SELECT after FROM audit_log WHERE action = 'restore'"
+    )
+    told = json.loads(after)
+    copy = data_dir / "backups" / told["pre_restore_backup"]
+    ((last, count),) = rows(copy, f"SELECT max(id), count(*) FROM audit_log WHERE id > {kept}")
+    assert told["entries_not_restored"] == count >= before - kept > 0  # the restorer's log-in too
+    assert told["last_entry_before_restore"]["id"] == last
+
+
 # Backups are authenticated (review of issue 15 items 1, 2, 7) -----------------------------------
 
 

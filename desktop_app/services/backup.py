@@ -1381,6 +1381,32 @@ def _mac_or_none(database: Path, data_key: DataKey | None) -> bytes | None:
         return None
 
 
+def _entries_after(database: Path, last_kept: int) -> dict[str, object] | None:
+    """The audit entries of ``database`` (the pre-restore copy) after id ``last_kept``: their
+    number and the last one's id and hash (None if the copy cannot be read: it is not here to
+    be read, e.g. encrypted)."""
+    try:
+        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            count, last_id = connection.execute(
+                "SELECT count(*), max(id) FROM audit_log WHERE id > ?", (last_kept,)
+            ).fetchone()
+            last_hash = connection.execute(
+                "SELECT hash FROM audit_log WHERE id = ?", (last_id,)
+            ).fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        log.warning("the pre-restore copy's audit log could not be read: %s", exc)
+        return None
+    return {
+        "entries_not_restored": int(count or 0),
+        "last_entry_before_restore": (
+            {"id": last_id, "hash": last_hash[0]} if last_id and last_hash else None
+        ),
+    }
+
+
 def _audit_restore(
     layout: DataLayout,
     source: Path,
@@ -1401,7 +1427,13 @@ def _audit_restore(
         problems = integrity.reanchor(db, DataKey(layout.keys, protector), layout.keys)
         for problem in problems:
             log.warning("the restored audit log: %s", problem)
+        from sqlalchemy import func, select
+
+        from desktop_app.storage.models import AuditEntry
+
         with db.write() as session:
+            last_kept = session.scalar(select(func.max(AuditEntry.id))) or 0
+            dropped = _entries_after(pre_restore, last_kept) if pre_restore else None
             audit.record(
                 session,
                 at=clock.now(),
@@ -1416,6 +1448,9 @@ def _audit_restore(
                     "pre_restore_backup": pre_restore.name if pre_restore else None,
                     # False: restored with --unverified, without this site's MAC.
                     "mac_verified": verified,
+                    # The entries written after the backup (log-ins, exports, a password
+                    # changed…) are not in the restored log: how many, and where they are.
+                    **(dropped or {}),
                 },
             )
     finally:

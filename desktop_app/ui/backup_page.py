@@ -186,7 +186,9 @@ class BackupTab(QWidget):
             "恢复备份",
             f"用 {chosen.at:%Y-%m-%d %H:%M:%S} 的{chosen.kind_label}备份（{chosen.path.name}）"
             f"替换当前数据库 {layout.database}？\n\n"
-            "此后登记、办理的记录都将不在恢复后的数据库中；当前数据库会先另存为“恢复前”备份。"
+            "此后登记、办理的记录都将不在恢复后的数据库中，人员、密码、锁定和设置也回到备份时的样子"
+            "（此后改过密码的人要用原密码登录），此后的审计记录只留在“恢复前”备份中"
+            "（恢复记录会写明条数）；当前数据库会先另存为“恢复前”备份。"
             "恢复后程序将关闭，请重新打开并登录。",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
