@@ -107,3 +107,19 @@ def test_intake_fits_and_its_buttons_stay_visible(qtbot, context: UiContext) -> 
     assert page.remove_file_button.hasFocus()
     qtbot.waitUntil(lambda: visible_on_page(page, page.remove_file_button))
     assert visible_on_page(page, page.save_button)
+
+
+def test_the_audit_log_fits_and_its_buttons_stay_on_the_page(
+    qtbot, services: AppServices, auditor: Actor, context: UiContext
+) -> None:
+    """At 125 % on a 1366×768 laptop, 查询, 清除条件 and 导出CSV lay past the page's right edge
+    (a walk scrolled sideways to them): the filters take two rows."""
+    from desktop_app.ui.audit_page import AuditPage
+
+    auditing = UiContext(services, auditor, context.hub, context.runner)
+    page = AuditPage(auditing)
+    laptop_at_125 = QSize(int(1366 / 1.25) - 200, int((768 - 40) / 1.25) - 80)
+    assert fits(page.minimumSizeHint(), laptop_at_125), page.minimumSizeHint()
+    shown(qtbot, page, laptop_at_125)
+    for button in (page.search_button, page.reset_button, page.export_button):
+        assert visible_on_page(page, button), button.text()
