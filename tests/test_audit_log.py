@@ -244,7 +244,7 @@ def test_an_entrys_fields_and_states_read_in_chinese(
 ) -> None:
     """The auditor read "state draft→voided" and "print_count": the common fields and a
     state are named in Chinese, the code after them (as the CSV keeps it)."""
-    from desktop_app.domain.vocabulary import Approach, Cause, Nature
+    from desktop_app.domain.vocabulary import Approach, Cause, Nature, Outcome, ReplyMethod
     from desktop_app.services.cases import Triage
 
     case_id = services.intake.register(clerk, person_form()).case_id
@@ -261,3 +261,17 @@ def test_an_entrys_fields_and_states_read_in_chinese(
     fields = {name: (before, after) for name, before, after in voids[0].changed_fields()}
     assert fields["状态（state）"] == ("待签发（draft）", "已作废（voided）")
     assert "承办单位选错" in fields["说明（note）"][1]
+    # A conclusion's coded values in words too (a walk read "outcome done", "reply_method
+    # phone").
+    services.cases.conclude(
+        clerk,
+        case_id,
+        outcome=Outcome.DONE,
+        what_was_done="已办结",
+        reply_method=ReplyMethod.PHONE,
+        reply_text="已电话告知",
+    )
+    concluded = log.rows(auditor, log.ids(auditor, AuditFilter(action="conclude")))
+    shown = {name: after for name, _before, after in concluded[0].changed_fields()}
+    assert shown["办理结果（outcome）"] == f"{Outcome.DONE.label}（done）"
+    assert shown["答复方式（reply_method）"] == f"{ReplyMethod.PHONE.label}（phone）"

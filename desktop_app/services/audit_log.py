@@ -26,7 +26,16 @@ from sqlalchemy.orm import Session
 
 from desktop_app.domain.assignment_flow import AssignmentState
 from desktop_app.domain.permissions import Permission
-from desktop_app.domain.vocabulary import CaseStatus, ReferralState
+from desktop_app.domain.vocabulary import (
+    Approach,
+    CaseStatus,
+    Channel,
+    Nature,
+    Outcome,
+    ReferralState,
+    ReplyMethod,
+    VisitGrade,
+)
 from desktop_app.errors import EnvironmentProblem, UserError, ValidationFailed
 from desktop_app.services import audit
 from desktop_app.services.context import Actor, Clock
@@ -207,6 +216,28 @@ FIELD_LABELS: dict[str, str] = {
     "requirements": "交办要求",
     "grade": "评价",
     "method": "方式",
+    "outcome": "办理结果",
+    "reply_method": "答复方式",
+    "replied_at": "答复时间",
+    "visit_grade": "回访评价",
+    "channel": "来源渠道",
+    "locked_until": "锁定至",
+    "failed_logins": "连续输错次数",
+    "concluded_at": "办结时间",
+    "what_was_done": "办理情况",
+    "reply_text": "答复内容",
+}
+# Coded values shown with their words, the code after them (the CSV keeps the code): a walk's
+# auditor read "outcome done", "reply_method phone".
+_VALUE_LABELS: dict[str, dict[str, str]] = {
+    "outcome": {v.value: v.label for v in Outcome},
+    "reply_method": {v.value: v.label for v in ReplyMethod},
+    "method": {v.value: v.label for v in ReplyMethod},
+    "visit_grade": {v.value: v.label for v in VisitGrade},
+    "grade": {v.value: v.label for v in VisitGrade},
+    "channel": {v.value: v.label for v in Channel},
+    "nature": {v.value: v.label for v in Nature},
+    "approach": {v.value: v.label for v in Approach},
 }
 _STATE_LABELS: dict[str, dict[str, str]] = {
     "assignment": {s.value: s.label for s in AssignmentState},
@@ -285,7 +316,8 @@ class AuditRow:
 
         def shown(name: str, value: Any) -> str:
             text = _text(value)
-            label = states.get(text) if name in ("state", "status") else None
+            words = states if name in ("state", "status") else _VALUE_LABELS.get(name, {})
+            label = words.get(text)
             return f"{label}（{text}）" if label else text
 
         return [(_field_label(n), shown(n, before.get(n)), shown(n, after.get(n))) for n in names]
