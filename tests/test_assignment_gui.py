@@ -319,6 +319,7 @@ def test_receive_extension_and_approval_through_the_panel(
     after = services.assignments.get(assignment_id).due_date
     assert after > before
     assert boss.table.item(0, 3).text().startswith(f"{after:%Y-%m-%d}")
+    assert "+延期5个工作日）" in boss.table.item(0, 3).text()  # not the paper's days alone
     assert "原期限" in boss.details.text()
 
 

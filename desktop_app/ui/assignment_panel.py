@@ -534,7 +534,14 @@ class AssignmentPanel(QWidget):
         select_row = None
         for row, info in enumerate(self.assignments):
             due = _deadline_state(info, self._today, self._soon_until)
-            due_text = f"{info.due_date:%Y-%m-%d}（{info.working_days}个工作日）" + (
+            # After an approved extension the days read as both (a walk read the 5 of the
+            # paper beside a deadline 15 working days later).
+            extended = (
+                f"+延期{info.extension_days}"
+                if info.extension_state is ExtensionState.APPROVED and info.extension_days
+                else ""
+            )
+            due_text = f"{info.due_date:%Y-%m-%d}（{info.working_days}{extended}个工作日）" + (
                 " 暂定" if info.due_provisional else ""
             )
             if info.outstanding and info.paper_differs and info.paper_due_date is not None:
