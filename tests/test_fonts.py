@@ -135,3 +135,18 @@ def test_this_machine_says_what_stands_in() -> None:
         assert notice.startswith("字体：") and "代替" in notice
     else:
         pytest.skip("every GB/T 9704 font is installed here")
+
+
+def test_a_rare_character_font_is_found_by_its_linux_name_too(tmp_path: Path) -> None:
+    """A walk installed 花園明朝 B (HanaMinB, with 𪚥) for fontconfig and the receipt was still
+    refused: only 宋体-ExtB's Windows names were looked for. It is the Ext. B fallback now."""
+    hana = fake_font(tmp_path, "HanaMinB.ttf")
+    fonts = choose_fonts(linux_fonts(lambda: f"{hana}\t0\tHanaMinB,花園明朝B\n"))
+    assert hana in fonts.paths.values()
+
+
+def test_the_advice_for_a_character_no_font_has_fits_the_character() -> None:
+    from desktop_app.documents.fonts import font_advice
+
+    assert "花园明朝 HanaMinB" in font_advice("𪚥") and "宋体-ExtB" in font_advice("𪚥")
+    assert "表情符号" in font_advice("😀") and "宋体-ExtB" not in font_advice("😀")

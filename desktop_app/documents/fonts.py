@@ -95,7 +95,9 @@ FAMILY_NAMES: dict[str, tuple[str, ...]] = {
     "simfang": ("仿宋", "FangSong", "华文仿宋", "STFangsong"),
     "simhei": ("黑体", "SimHei"),
     "simsun": ("宋体", "SimSun"),
-    "simsunb": ("宋体-ExtB", "SimSun-ExtB"),
+    # Windows' own; elsewhere (统信, 麒麟 …) 花園明朝 B, a free TrueType font with Ext. B to F
+    # (a walk installed it and was still refused: only the Windows names were looked for).
+    "simsunb": ("宋体-ExtB", "SimSun-ExtB", "HanaMinB", "花園明朝B", "Hanazono Mincho B"),
 }
 
 # Each role: what GB/T 9704 asks for, then the fonts that stand in, in order (the bundled font
@@ -553,3 +555,19 @@ def font_runs(text: str, font_names: Sequence[str]) -> list[tuple[str | None, st
 def string_width(text: str, font: str, size: float) -> float:
     """Width of ``text`` in one registered font, in points."""
     return float(pdfmetrics.stringWidth(text, font, size))
+
+
+def font_advice(characters: Iterable[str]) -> str:
+    """What to do about characters no installed font draws, for a message: an emoji or a
+    private character no official font has (installing a font does not help); a rare
+    character (生僻字, CJK Ext. B–F) the fonts that carry them."""
+    chars = list(characters)
+    if chars and all(
+        unicodedata.category(c) in ("So", "Sk", "Co", "Cn") or 0x1F000 <= ord(c) <= 0x1FAFF
+        for c in chars
+    ):
+        return "表情符号、自造字等公文字体中都没有，请删去或改用文字"
+    return (
+        "请安装包含该字的 TrueType 字体（Windows 自带的“宋体-ExtB”；统信、麒麟等系统可装"
+        "“花园明朝 HanaMinB”）"
+    )

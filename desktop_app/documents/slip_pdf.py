@@ -48,7 +48,13 @@ from reportlab.platypus import (  # type: ignore[import-untyped,unused-ignore]
     TableStyle,
 )
 
-from desktop_app.documents.fonts import FontSet, font_runs, missing_glyphs, register_fonts
+from desktop_app.documents.fonts import (
+    FontSet,
+    font_advice,
+    font_runs,
+    missing_glyphs,
+    register_fonts,
+)
 from desktop_app.documents.slip_content import PaperKind, ReceiptContent, SlipContent
 from desktop_app.domain.vocabulary import chinese_date
 from desktop_app.errors import EnvironmentProblem, UserError, cannot_write
@@ -124,7 +130,7 @@ class UnprintableCharacters(UserError, ValueError):
         where = f"所在栏目：{'、'.join(self.fields)}。" if self.fields else ""
         super().__init__(
             f"以下字符无法打印：{listed}。{where}未生成文件。"
-            "请安装包含该字的字体（如宋体-ExtB）后再打印，或改用同音字并在备注中说明。"
+            f"{font_advice(self.characters)}后再打印，或改用同音字并在备注中说明。"
         )
 
 

@@ -1030,6 +1030,7 @@ class AssignmentService:
 
 def _refuse_unprintable(content: SlipContent, paper: PaperKind) -> None:
     """A UserError naming each character no font can draw and the field it is in."""
+    from desktop_app.documents.fonts import font_advice
     from desktop_app.documents.slip_pdf import unprintable_fields
 
     found = unprintable_fields(content)
@@ -1049,7 +1050,7 @@ def _refuse_unprintable(content: SlipContent, paper: PaperKind) -> None:
         advice.append("改用同音字并在具体情况中说明")
     raise UserError(
         f"本机字体无法打印{where}。未签发，编号未占用。"
-        f"请安装包含该字的字体（如宋体-ExtB）后再签发{paper.label}，"
+        f"{font_advice(c for _label, chars in found for c in chars)}后再签发{paper.label}，"
         f"或{'；或'.join(advice)}。"
     )
 

@@ -555,7 +555,7 @@ def _unprintable(value: object) -> str | None:
     paper signed afterwards would be refused at signing."""
     if not isinstance(value, str) or not value:
         return None
-    from desktop_app.documents.fonts import missing_glyphs, register_fonts
+    from desktop_app.documents.fonts import font_advice, missing_glyphs, register_fonts
 
     fonts = register_fonts()
     missing = missing_glyphs(value, fonts.chain(fonts.body))
@@ -564,7 +564,7 @@ def _unprintable(value: object) -> str | None:
     chars = "、".join(f"“{char}”（U+{ord(char):04X}）" for char in missing)
     return (
         f"本机字体无法打印{chars}，保存后每张公文都将无法签发：请改用其他写法，"
-        "或先安装包含该字的字体（如宋体-ExtB）"
+        f"或先{font_advice(missing)}"
     )
 
 
