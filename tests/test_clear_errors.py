@@ -371,3 +371,12 @@ def test_a_register_of_a_reversed_period_is_refused_not_written_empty(
     result = run_bbcs("ledger", "--out", str(out), *period, data_dir=data_dir)
     refused(result, "结束日期早于开始日期")
     assert not out.exists()
+
+
+def test_a_mistyped_command_line_is_answered_in_chinese(data_dir: Path) -> None:
+    """argparse's own complaints were English ("invalid int value")."""
+    result = run_bbcs("workdays", "add", "2026-12-01", "abc", data_dir=data_dir)
+    assert result.returncode == 2
+    assert "错误：参数 days: 应为整数" in result.stderr and "invalid" not in result.stderr
+    missing = run_bbcs("workdays", "add", data_dir=data_dir)
+    assert missing.returncode == 2 and "缺少参数" in missing.stderr

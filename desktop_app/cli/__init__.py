@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from desktop_app import __version__
 from desktop_app.domain.permissions import Permission
@@ -33,8 +33,32 @@ EXIT_USER_ERROR = 2
 EXIT_BUG = 1
 
 
+# argparse's own complaints, in the words the rest of bbcs uses (a walk met "invalid int value").
+_ARGPARSE_WORDS: tuple[tuple[str, str], ...] = (
+    ("the following arguments are required: ", "缺少参数："),
+    ("unrecognized arguments: ", "不认识的参数："),
+    ("invalid int value: ", "应为整数，收到 "),
+    ("invalid float value: ", "应为数字，收到 "),
+    ("invalid choice: ", "无效的选项 "),
+    ("(choose from ", "（可选："),
+    ("expected one argument", "后面需要一个值"),
+    ("not allowed with argument ", "不能与此同用："),
+    ("argument ", "参数 "),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in Chinese, as every other bbcs error (exit 2, on stderr)."""
+
+    def error(self, message: str) -> NoReturn:
+        for english, chinese in _ARGPARSE_WORDS:
+            message = message.replace(english, chinese)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误：{message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bbcs",
         description="「办不成事」监督窗口工作台。不带子命令时打开图形界面。",
     )
