@@ -330,3 +330,29 @@ def test_a_row_that_repeats_one_above_or_a_case_registered_is_refused(
     services.intake.register_many(clerk, forms)
     (again,) = batch(services, once)
     assert again.field == "title" and "可能已经导入过" in again.message
+
+
+def test_a_csv_as_a_clerk_saves_it_from_excel_is_read(
+    services: AppServices, tmp_path: Path
+) -> None:
+    """A walk's sheet: Chinese column names (refused: only English ones were known), and the
+    rows of commas only Excel leaves at the end (each counted as a bad row: the whole file was
+    refused). A row with a cell more than the header (an unquoted comma) is told, not cut."""
+    labels = {
+        "name": "反映人",
+        "phone": "联系电话",
+        "title": "反映事项",
+        "description": "具体情况",
+        "area": "领域",
+        "channel": "来源渠道",
+        "received_at": "反映时间",
+    }
+    lines = [",".join(labels[key] for key in ROW), ",".join(ROW.values()), ",,,,,,", ",,,,,,"]
+    source = tmp_path / "表.csv"
+    source.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
+    departments = {d.name: d.id for d in services.site.departments()}
+    forms, errors = check_records(services.intake, read_records(source), departments)
+    assert errors == [] and [f.name for f in forms] == [ROW["name"]]
+    source.write_text("\r\n".join([*lines[:2], ",".join(ROW.values()) + ",多出的一格"]), "utf-8")
+    with pytest.raises(UserError, match="第3行比表头多出 1 格"):
+        read_records(source)

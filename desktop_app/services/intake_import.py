@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from desktop_app.domain.intake_rules import IntakeForm
+from desktop_app.domain.intake_rules import FIELD_LABELS, IntakeForm
 from desktop_app.domain.register_headers import CellProblem, date_of
 from desktop_app.domain.vocabulary import Channel, ComplainantKind, Conduct
 from desktop_app.errors import UserError
@@ -56,6 +56,28 @@ KNOWN_KEYS = {
     "respondent_unit",
     "respondent_conduct",  # codes or labels, separated by 、 , ; or a JSON list
     "campaign",
+}
+# A CSV's header may name the columns as the form does (反映人, 联系电话 …): a sheet saved from
+# Excel by a clerk rather than an export of a system (a walk's 姓名,电话 header was refused).
+HEADER_WORDS: dict[str, str] = {
+    **{label: key for key, label in FIELD_LABELS.items() if key in KNOWN_KEYS},
+    "受阻部门": "stuck_department",
+    "反映人": "name",
+    "姓名": "name",
+    "名称": "name",
+    "身份证号": "id_number",
+    "身份证号码": "id_number",
+    "电话": "phone",
+    "手机": "phone",
+    "手机号": "phone",
+    "事项": "title",
+    "反映问题": "title",
+    "情况": "description",
+    "问题描述": "description",
+    "渠道": "channel",
+    "受理时间": "received_at",
+    "类型": "complainant_type",
+    "确认理由": "id_override_reason",
 }
 _CONDUCT_SEPARATORS = re.compile(r"[、,，;；/\s]+")
 # Longer than anything a form box holds (具体情况: 5,000 characters) by far, and below the csv
@@ -145,8 +167,8 @@ def _csv_records(raw: bytes) -> list[Record]:
     try:
         for cells in reader:
             row += 1
-            if not cells:
-                continue
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line, or Excel's trailing rows of commas only
             for cell in cells:
                 if len(cell) > MAX_CELL:
                     raise UserError(
@@ -154,13 +176,21 @@ def _csv_records(raw: bytes) -> list[Record]:
                         "不是受理登记的内容（具体情况最多 5,000 字）。请检查文件是否正确"
                     )
             if header is None:
-                header = [name.strip() for name in cells]
+                header = [HEADER_WORDS.get(name.strip(), name.strip()) for name in cells]
                 if not KNOWN_KEYS & set(header):
                     raise UserError(
-                        f"CSV 文件第{row}行应为列名（表头），如 name,phone,title,description,"
-                        "area,channel,received_at；请在第一行加上列名后重试"
+                        f"CSV 文件第{row}行应为列名（表头），如 反映人,联系电话,反映事项,具体情况,"
+                        "领域,来源渠道,反映时间（或 name,phone,title,description,area,channel,"
+                        "received_at）；请在第一行加上列名后重试"
                     )
                 continue
+            extra = [cell for cell in cells[len(header) :] if cell.strip()]
+            if extra:  # most often a comma in the text, unquoted: every cell after it moved
+                raise UserError(
+                    f"CSV 文件第{row}行比表头多出 {len(extra)} 格（“{extra[0][:20]}”）："
+                    "可能是某格的文字中有逗号而没有加引号，后面各格都错了位。"
+                    "请用表格软件另存为 CSV 后重试"
+                )
             values = {
                 name: (cells[i] if i < len(cells) else "").strip()
                 for i, name in enumerate(header)
