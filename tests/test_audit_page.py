@@ -223,3 +223,23 @@ def test_a_long_log_is_read_a_page_at_a_time(
     last = page.model.rowCount() - 1
     qtbot.waitUntil(lambda: page.model.entry(last) is not None)
     assert page.model.cached_pages <= 4
+
+
+def test_a_date_bound_left_open_shows_this_month_when_its_calendar_opens(qtbot) -> None:
+    """The ledger's and the audit log's 不限 bounds opened their calendars on January 2000."""
+    from PySide6.QtCore import QDate, QPoint
+
+    from desktop_app.ui.list_table import NO_DATE, bound_edit
+
+    edit = bound_edit("起始日期")
+    qtbot.addWidget(edit)
+    edit.show()
+    assert edit.date() == NO_DATE
+    qtbot.waitExposed(edit)
+    arrow = QPoint(edit.width() - 8, edit.height() // 2)  # the drop-down arrow
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton, pos=arrow)
+    calendar = edit.calendarWidget()
+    qtbot.waitUntil(calendar.isVisible)
+    today = QDate.currentDate()
+    assert (calendar.yearShown(), calendar.monthShown()) == (today.year(), today.month())
+    assert edit.date() == NO_DATE  # nothing picked yet

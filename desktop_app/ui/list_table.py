@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractTableModel,
     QDate,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -201,6 +202,23 @@ def date_edit(day: date | None = None) -> QDateEdit:
     return edit
 
 
+class _OpensAtThisMonth(QObject):
+    """A 不限 bound's calendar opens on this month, not on January 2000 (a walk had to page
+    through 26 years to pick a date)."""
+
+    def __init__(self, edit: QDateEdit) -> None:
+        super().__init__(edit)
+        self._edit = edit
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        calendar = self._edit.calendarWidget()
+        shown = event.type() == QEvent.Type.Show and watched is calendar
+        if shown and self._edit.date() == NO_DATE:
+            today = QDate.currentDate()
+            calendar.setCurrentPage(today.year(), today.month())
+        return False
+
+
 def bound_edit(tooltip: str) -> QDateEdit:
     """One bound of a filter's date range, 不限 (``NO_DATE``) until a date is picked."""
     edit = date_edit()
@@ -208,6 +226,7 @@ def bound_edit(tooltip: str) -> QDateEdit:
     edit.setSpecialValueText("不限")
     edit.setDate(NO_DATE)
     edit.setToolTip(tooltip)
+    edit.calendarWidget().installEventFilter(_OpensAtThisMonth(edit))
     return edit
 
 
