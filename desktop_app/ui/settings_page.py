@@ -50,7 +50,9 @@ from desktop_app.ui.scrolling import VerticalScrollArea
 from desktop_app.ui.theme import GREEN, RED
 
 # (header, width in pixels); None stretches to fill the table.
-USER_COLUMNS = (("用户名", 110), ("姓名", None), ("角色", 90), ("电话", 120), ("状态", 150))
+# 状态 takes what is left: with 姓名 stretched, at 125 % the fixed columns left it one character
+# after an unlock, and 电话 and 状态 ran past the table's right edge.
+USER_COLUMNS = (("用户名", 90), ("姓名", 80), ("角色", 80), ("电话", 110), ("状态", None))
 DEPARTMENT_COLUMNS = (
     ("名称", None),
     ("主要负责人", 120),
