@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -56,6 +56,32 @@ def test_back_up_now_lists_the_backup(qtbot: QtBot, make_tab: TabMaker, admin: A
     qtbot.waitUntil(lambda: tab.table.rowCount() == 1, timeout=10_000)
     assert tab.table.item(0, 1).text() == "手动"
     assert "备份用时" in tab.status.text()
+
+
+def test_back_up_to_a_stick_writes_an_encrypted_copy_there(
+    qtbot: QtBot,
+    make_tab: TabMaker,
+    admin: Actor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The copy for a stick was the command line's only (bbcs backup --to); and the second
+    folder's field had no 浏览…."""
+    stick = tmp_path / "U盘"
+    stick.mkdir()
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(stick))
+    )
+    tab = make_tab(admin)
+    top = tab.backup_button.mapToGlobal(QPoint(0, 0))
+    qtbot.mouseClick(tab.stick_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, tab)
+    qtbot.waitUntil(lambda: "备份用时" in tab.status.text(), timeout=10_000)
+    (written,) = stick.glob("*.bbcsbak")
+    assert not written.read_bytes().startswith(b"SQLite format 3")
+    assert tab.backup_button.mapToGlobal(QPoint(0, 0)) == top  # the status line moved nothing
+    qtbot.mouseClick(tab.browse_button, Qt.MouseButton.LeftButton)
+    assert tab.second_folder.text() == str(stick)
 
 
 def test_settings_are_saved(
@@ -121,7 +147,13 @@ def test_export_recovery_key_writes_the_file_and_the_sheet(
 
 def test_a_clerk_sees_the_buttons_disabled(make_tab: TabMaker, clerk: Actor) -> None:
     tab = make_tab(clerk)
-    for button in (tab.backup_button, tab.restore_button, tab.recovery_button, tab.save_button):
+    for button in (
+        tab.backup_button,
+        tab.stick_button,
+        tab.restore_button,
+        tab.recovery_button,
+        tab.save_button,
+    ):
         assert not button.isEnabled()
 
 

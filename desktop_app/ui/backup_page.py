@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -93,15 +93,29 @@ class BackupTab(QWidget):
 
         buttons = QHBoxLayout()
         self.backup_button = QPushButton("立即备份")
+        # The encrypted copy for a stick was the command line's only (bbcs backup --to).
+        self.stick_button = QPushButton("备份到U盘…")
+        self.stick_button.setToolTip(
+            "选U盘或另一块硬盘上已有的文件夹，写一份加密备份（只有本站点密钥或恢复密钥能打开）"
+        )
         self.restore_button = QPushButton("恢复所选备份…")
         self.recovery_button = QPushButton("导出恢复密钥…")
-        for button in (self.backup_button, self.restore_button, self.recovery_button):
+        for button in (
+            self.backup_button,
+            self.stick_button,
+            self.restore_button,
+            self.recovery_button,
+        ):
             button.setEnabled(self._can_backup)
             buttons.addWidget(button)
         buttons.addStretch(1)
         column.addLayout(buttons)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        # Two lines' room always: the buttons above moved as a line came and went (a walk's
+        # clicks missed).
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         column.addWidget(self.status)
 
         box = QGroupBox("保留规则")
@@ -112,12 +126,20 @@ class BackupTab(QWidget):
         self.size_cap = _spin(declared.BACKUP_SIZE_CAP_MB)
         self.second_folder = QLineEdit()
         self.second_folder.setPlaceholderText("另一个磁盘上的文件夹，如 D:\\bbcs备份；留空不另存")
+        self.browse_button = QPushButton("浏览…")
+        self.browse_button.clicked.connect(self._choose_second_folder)
+        second = QHBoxLayout()
+        second.setContentsMargins(0, 0, 0, 0)
+        second.addWidget(self.second_folder, 1)
+        second.addWidget(self.browse_button)
+        second_row = QWidget()
+        second_row.setLayout(second)
         for setting, field in (
             (declared.BACKUP_KEEP_DAILY, self.keep_daily),
             (declared.BACKUP_KEEP_WEEKLY, self.keep_weekly),
             (declared.BACKUP_KEEP_MONTHLY, self.keep_monthly),
             (declared.BACKUP_SIZE_CAP_MB, self.size_cap),
-            (declared.BACKUP_SECOND_FOLDER, self.second_folder),
+            (declared.BACKUP_SECOND_FOLDER, second_row),
         ):
             field.setEnabled(self._can_backup)
             form.addRow(setting.label, field)
@@ -127,6 +149,7 @@ class BackupTab(QWidget):
         column.addWidget(box)
 
         self.backup_button.clicked.connect(self.back_up_now)
+        self.stick_button.clicked.connect(self.back_up_to_stick)
         self.restore_button.clicked.connect(self.restore_selected)
         self.recovery_button.clicked.connect(self.export_recovery_key)
         self.save_button.clicked.connect(self.save_settings)
@@ -166,6 +189,28 @@ class BackupTab(QWidget):
         Action(self._context, self, lambda: self._services.backups.backup(actor)).success(
             self._backed_up
         ).finished(lambda: self.backup_button.setEnabled(True)).run()
+
+    def back_up_to_stick(self) -> None:
+        """An encrypted backup into a folder chosen on a stick or another disk (one that is
+        there: the service refuses to make it, or one inside the data dir)."""
+        folder = QFileDialog.getExistingDirectory(self, "选择U盘或另一块硬盘上的文件夹")
+        if not folder:
+            return
+        self.stick_button.setEnabled(False)
+        self.status.setText("正在备份到所选文件夹……")
+        actor, target = self._context.actor, Path(folder)
+        Action(
+            self._context, self, lambda: self._services.backups.backup(actor, to=target)
+        ).success(self._backed_up).failure(lambda _exc: self.status.setText("")).finished(
+            lambda: self.stick_button.setEnabled(True)
+        ).run()
+
+    def _choose_second_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "选择第二份备份的文件夹（另一个磁盘）", self.second_folder.text()
+        )
+        if folder:
+            self.second_folder.setText(folder)
 
     def _backed_up(self, result: BackupResult) -> None:
         self.status.setText(result.summary())
