@@ -297,6 +297,25 @@ def test_a_name_cell_holding_a_number_or_a_tick_is_refused(data_dir: Path, tmp_p
     assert query(data_dir, "SELECT count(*) FROM cases") == [(0,)]
 
 
+def test_an_id_whose_check_digit_fails_comes_in_with_its_confirmation(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """A walk's real ID with a failing check digit could never come in: the message asked for
+    a column the import did not know."""
+    from tests.helpers.ids import wrong_check
+
+    rows = [[*list(r), ""] for r in ROWS]
+    rows[0][3] = wrong_check(VALID_ID)
+    sheet = office_sheet(tmp_path / "无理由.xlsx", rows, [*HEADER, "确认理由"])
+    refused = run_bbcs("intake", "--from", str(sheet), data_dir=data_dir)
+    assert refused.returncode == 2 and "第4行" in refused.stderr and "确认理由" in refused.stderr
+    rows[0][-1] = "已核对身份证原件，号码无误"
+    sheet = office_sheet(tmp_path / "有理由.xlsx", rows, [*HEADER, "确认理由"])
+    done = run_bbcs("intake", "--from", str(sheet), data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert query(data_dir, "SELECT count(*) FROM cases") == [(len(ROWS),)]
+
+
 def test_the_old_number_stays_searchable_after_a_correction_and_a_rebuild(
     data_dir: Path, tmp_path: Path, clock: FixedClock
 ) -> None:

@@ -166,7 +166,7 @@ def _normalized_phone(value: str) -> str:
 
 OVERRIDE_HINT = "如确认无误，请填写确认理由后保存"
 # A batch row has no 确认理由 box: it names the column that carries the reason (item 15).
-BATCH_OVERRIDE_HINT = "如确认无误，请在该行 id_override_reason 列写明确认理由"
+BATCH_OVERRIDE_HINT = "如确认无误，请在该行“确认理由”列（id_override_reason）写明确认理由"
 # Only a wrong check character may be excused; the message says so briefly (one line).
 NOT_EXCUSABLE = "号码本身有误，不能凭确认理由保存"
 

@@ -40,6 +40,7 @@ FIELDS: dict[str, str] = {
             "channel",
             "stuck_at",
             "visits_count",
+            "id_override_reason",
         )
     },
     "respondent_name": "被反映人",
@@ -74,6 +75,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("反映人", "反映人姓名", "姓名", "当事人", "来访人", "反映人名称", "姓名名称"),
     "complainant_type": ("反映人类型", "类型", "个人企业"),
     "id_number": ("身份证号", "身份证号码", "身份证", "证件号码", "公民身份号码"),
+    # An ID whose check digit fails, confirmed from the card (a walk's real one could never come
+    # in: the message asked for a column the import did not know).
+    "id_override_reason": ("证件号确认理由", "确认理由", "身份证确认理由"),
     "credit_code": ("统一社会信用代码", "信用代码"),
     "contact_person": ("联系人", "企业联系人"),
     "phone": ("联系电话", "电话", "联系方式", "手机号", "手机号码", "手机"),

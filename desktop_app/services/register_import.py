@@ -407,6 +407,7 @@ def _historical_row(cells: _Cells, extras: tuple[tuple[str, str], ...]) -> Histo
         complainant_kind=kind,
         name=cells.words("name"),
         id_number=number_of("id_number"),
+        id_override_reason=text("id_override_reason"),
         credit_code=credit_code,
         contact_person=text("contact_person"),
         phone=number_of("phone"),
