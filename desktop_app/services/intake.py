@@ -213,14 +213,13 @@ class IntakeService:
                 earlier[identity] = (row, clean.name)
             cleaned.append(clean)
             row_errors.extend(RowError(row, name, message) for name, message in errors.items())
-        refused = {e.row for e in row_errors}
-        row_errors.extend(self._repeats(cleaned, refused))
-        return cleaned, sorted(row_errors, key=lambda e: e.row)
+        return cleaned, row_errors
 
-    def _repeats(self, forms: Sequence[IntakeForm], refused: set[int]) -> list[RowError]:
-        """Rows that register again a matter the batch or this site has already: the same
-        person (ID, credit code or phone), title and 反映时间. A walk imported one file twice,
-        and two identical rows of one file: each became cases of their own, without a word."""
+    def repeats(self, forms: Sequence[IntakeForm], refused: set[int]) -> list[RowError]:
+        """Rows of a file (cleaned forms; ``refused``: rows already in error, by number from 1)
+        that register again a matter the file or this site has already: the same person (ID,
+        credit code or phone), title and 反映时间. A walk imported one file twice, and two
+        identical rows of one file: each became cases of their own, without a word."""
         found: list[RowError] = []
         earlier: dict[tuple[object, ...], int] = {}
         with self._db.read() as session:

@@ -363,7 +363,9 @@ def check_records(
     """The rows as forms and every error of the batch, by the row a person finds it at: the
     parser's, then the form's rules (a field the parser already refused is not told twice)."""
     forms, parse_errors = forms_from_records(records, departments)
-    _cleaned, check_errors = intake.check_many(forms)
+    cleaned, check_errors = intake.check_many(forms)
+    # A row that repeats one above or a case already here (a file imported twice).
+    check_errors += intake.repeats(cleaned, {e.row for e in check_errors})
     rows = [record.row for record in records]
     seen = {(e.row, e.field) for e in parse_errors}
     renumbered = [RowError(rows[e.row - 1], e.field, e.message) for e in check_errors]

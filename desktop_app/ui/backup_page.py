@@ -112,9 +112,10 @@ class BackupTab(QWidget):
         column.addLayout(buttons)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        # Two lines' room always: the buttons above moved as a line came and went (a walk's
-        # clicks missed).
-        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())
+        # Three lines' room, always the same: the buttons above moved as a line came and went
+        # (a walk's clicks missed). The whole text is its tooltip too.
+        self.status.setFixedHeight(3 * self.status.fontMetrics().lineSpacing() + 4)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         column.addWidget(self.status)
 

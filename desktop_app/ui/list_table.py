@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCalendarWidget,
     QComboBox,
     QDateEdit,
     QHBoxLayout,
@@ -206,16 +207,21 @@ class _OpensAtThisMonth(QObject):
     """A 不限 bound's calendar opens on this month, not on January 2000 (a walk had to page
     through 26 years to pick a date)."""
 
-    def __init__(self, edit: QDateEdit) -> None:
-        super().__init__(edit)
+    def __init__(self, edit: QDateEdit, calendar: QCalendarWidget) -> None:
+        super().__init__(calendar)  # goes with the calendar it watches
         self._edit = edit
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        calendar = self._edit.calendarWidget()
-        shown = event.type() == QEvent.Type.Show and watched is calendar
-        if shown and self._edit.date() == NO_DATE:
-            today = QDate.currentDate()
-            calendar.setCurrentPage(today.year(), today.month())
+        # Only a Show is looked at (the calendar outlives its edit by a moment when a page is
+        # closed: the edit is not touched for any other event).
+        if event.type() == QEvent.Type.Show and isinstance(watched, QCalendarWidget):
+            try:
+                open_bound = self._edit.date() == NO_DATE
+            except RuntimeError:  # the edit is gone
+                return False
+            if open_bound:
+                today = QDate.currentDate()
+                watched.setCurrentPage(today.year(), today.month())
         return False
 
 
@@ -226,7 +232,8 @@ def bound_edit(tooltip: str) -> QDateEdit:
     edit.setSpecialValueText("不限")
     edit.setDate(NO_DATE)
     edit.setToolTip(tooltip)
-    edit.calendarWidget().installEventFilter(_OpensAtThisMonth(edit))
+    calendar = edit.calendarWidget()
+    calendar.installEventFilter(_OpensAtThisMonth(edit, calendar))
     return edit
 
 
