@@ -227,9 +227,7 @@ def test_the_restore_entry_counts_the_entries_the_restored_log_lacks(
     before = rows(data_dir / "bbcs.db", "SELECT max(id) FROM audit_log")[0][0]
     kept = rows(backup, "SELECT max(id) FROM audit_log")[0][0]
     assert run_bbcs("restore", str(backup), data_dir=data_dir).returncode == 0
-    ((after,),) = rows(
-        data_dir / "bbcs.db", "SELECT after FROM audit_log WHERE action = 'restore'"
-    )
+    ((after,),) = rows(data_dir / "bbcs.db", "SELECT after FROM audit_log WHERE action = 'restore'")
     told = json.loads(after)
     copy = data_dir / "backups" / told["pre_restore_backup"]
     ((last, count),) = rows(copy, f"SELECT max(id), count(*) FROM audit_log WHERE id > {kept}")
