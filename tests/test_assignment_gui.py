@@ -72,6 +72,18 @@ def departments(services: AppServices) -> dict[str, int]:
     return {d.name: d.id for d in services.site.departments()}
 
 
+def drafted_case(services: AppServices, clerk: Actor) -> int:
+    """A triaged case with a 交办 draft to 杞县医疗保障局 waiting for the leader."""
+    case_id = triaged_case(services, clerk)
+    services.assignments.create(
+        clerk,
+        case_id,
+        department_id=departments(services)["杞县医疗保障局"],
+        requirements="请核实并办理，书面反馈监督窗口。",
+    )
+    return case_id
+
+
 def issued_case(services: AppServices, clerk: Actor, leader: Actor) -> tuple[int, int, str]:
     case_id = triaged_case(services, clerk)
     ids, _ = services.assignments.create(
@@ -574,13 +586,7 @@ def test_the_leader_signs_by_keyboard_from_the_case_that_waits(
     from desktop_app.ui.case_detail import CaseDetailDialog
 
     _clerk_context, leader_context = contexts
-    case_id = triaged_case(services, clerk)
-    services.assignments.create(
-        clerk,
-        case_id,
-        department_id=departments(services)["杞县医疗保障局"],
-        requirements="请核实并办理，书面反馈监督窗口。",
-    )
+    case_id = drafted_case(services, clerk)
     dialog = CaseDetailDialog(leader_context, case_id)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -613,13 +619,7 @@ def test_a_leader_not_on_duty_is_told_so_before_signing(
     _clerk_context, leader_context = contexts
     staff, _ = services.roster.save_staff(admin, name="韩国栋", duty_role=DutyRole.LEADER)
     services.roster.set_shift(admin, TODAY, DutyRole.LEADER, staff.id)
-    case_id = triaged_case(services, clerk)
-    services.assignments.create(
-        clerk,
-        case_id,
-        department_id=departments(services)["杞县医疗保障局"],
-        requirements="请核实并办理，书面反馈监督窗口。",
-    )
+    case_id = drafted_case(services, clerk)
     boss = make_panel(qtbot, leader_context, case_id)
     boss.select_assignment(services.assignments.for_case(case_id)[0].id)
     message_boxes.answer(QMessageBox.StandardButton.No)
@@ -646,13 +646,7 @@ def test_signing_refuses_when_the_named_number_was_taken_meanwhile(
     message_boxes: MessageBoxes,
 ) -> None:
     _, leader_context = contexts
-    case_id = triaged_case(services, clerk)
-    services.assignments.create(
-        clerk,
-        case_id,
-        department_id=departments(services)["杞县医疗保障局"],
-        requirements="请核实并办理，书面反馈监督窗口。",
-    )
+    case_id = drafted_case(services, clerk)
     boss = make_panel(qtbot, leader_context, case_id)
 
     def question(_box: object) -> QMessageBox.StandardButton:
@@ -767,13 +761,7 @@ def test_without_a_leader_on_duty_the_hint_names_where_the_roster_is(
     qtbot, contexts: tuple[UiContext, UiContext], services: AppServices, clerk: Actor
 ) -> None:
     clerk_context, _ = contexts
-    case_id = triaged_case(services, clerk)
-    services.assignments.create(
-        clerk,
-        case_id,
-        department_id=departments(services)["杞县医疗保障局"],
-        requirements="请核实并办理，书面反馈监督窗口。",
-    )
+    case_id = drafted_case(services, clerk)
     panel = make_panel(qtbot, clerk_context, case_id)
     assert "期限日历 → 值班安排" in panel.signer_label.text()
     assert "系统设置" not in panel.signer_label.text()
@@ -857,13 +845,7 @@ def test_the_leader_signs_from_the_drafts_preview(
     message_boxes: MessageBoxes,
 ) -> None:
     clerk_context, leader_context = contexts
-    case_id = triaged_case(services, clerk)
-    services.assignments.create(
-        clerk,
-        case_id,
-        department_id=departments(services)["杞县医疗保障局"],
-        requirements="请核实并办理，书面反馈监督窗口。",
-    )
+    case_id = drafted_case(services, clerk)
     panel = make_panel(qtbot, clerk_context, case_id)
     qtbot.mouseClick(panel.draft_button, Qt.MouseButton.LeftButton)
     assert panel.sign_from_preview is None  # a clerk only looks
@@ -1008,13 +990,7 @@ def test_a_draft_on_a_withdrawn_case_is_not_offered_for_signing(
     clerk: Actor,
 ) -> None:
     _, leader_context = contexts
-    case_id = triaged_case(services, clerk)
-    services.assignments.create(
-        clerk,
-        case_id,
-        department_id=departments(services)["杞县医疗保障局"],
-        requirements="请核实并办理，书面反馈监督窗口。",
-    )
+    case_id = drafted_case(services, clerk)
     services.cases.withdraw(clerk, case_id, "群众来电撤回诉求")
     boss = make_panel(qtbot, leader_context, case_id)
     # The withdrawal closed the draft with the case (issue 16): nothing is left to sign.
@@ -1036,13 +1012,7 @@ def test_the_drafts_preview_offers_signing_even_while_the_panel_is_busy(
     import threading
 
     _, leader_context = contexts
-    case_id = triaged_case(services, clerk)
-    services.assignments.create(
-        clerk,
-        case_id,
-        department_id=departments(services)["杞县医疗保障局"],
-        requirements="请核实并办理，书面反馈监督窗口。",
-    )
+    case_id = drafted_case(services, clerk)
     boss = make_panel(qtbot, leader_context, case_id)
     release = threading.Event()
     real = services.assignments.next_slip_number
