@@ -652,7 +652,7 @@ class BackupService:
         """A backup someone asked for (``bbcs backup``, 立即备份), audited: into the data
         dir's ``backups`` folder, or encrypted into ``to`` outside the data dir."""
         actor.require(Permission.BACKUP_DATA)
-        if to is not None:
+        if to is not None and self._db.is_sqlite:  # PostgreSQL's answer is pg_dump (below)
             _outside_folder(to, self._layout.root)
         folder = to if to is not None else self._layout.backups
         result = self._write(folder, "manual")
