@@ -245,8 +245,11 @@ def test_triage_starts_empty_requires_a_choice_and_says_it_was_saved(
     again.tabs.setCurrentIndex(1)
     qtbot.waitUntil(lambda: again.cause_boxes.loaded)
     click(qtbot, again.triage_button)
-    assert again.triage_saved.text().startswith("✔ 已保存甄别分类：很难办、推动办")
+    qtbot.waitUntil(
+        lambda: again.triage_saved.text().startswith("✔ 已保存甄别分类：很难办、推动办")
+    )
     assert len(services.cases.detail(case_id).timeline) == entries
+    qtbot.waitUntil(lambda: not again.is_loading and not again.assignments._loading)
 
 
 def test_the_return_visit_has_no_preselected_grade(

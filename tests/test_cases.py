@@ -127,6 +127,18 @@ def test_triage_can_be_revised_while_open(services: AppServices, clerk: Actor) -
     assert labels(services, case_id) == ["受理登记", "甄别分类", "甄别分类", "问责移交"]
 
 
+def test_the_same_classification_saved_again_records_nothing(
+    services: AppServices, clerk: Actor
+) -> None:
+    """A double click on 保存甄别分类 wrote it twice into 办理记录 (a walk)."""
+    case_id = register(services, clerk)
+    triage(services, clerk, case_id)
+    entries = audit_count(services)
+    triage(services, clerk, case_id)
+    assert labels(services, case_id) == ["受理登记", "甄别分类"]
+    assert audit_count(services) == entries
+
+
 @pytest.mark.parametrize(
     ("changes", "key"),
     [({"causes": ()}, "causes"), ({"area": "星际旅行"}, "area")],

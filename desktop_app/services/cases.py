@@ -374,6 +374,10 @@ class CaseService:
             errors["area"] = "请选择领域"
         if errors:
             raise ValidationFailed(errors)
+        if not triage.note.strip() and self._triaged_so_already(case_id, triage, codes):
+            # The classification saved already, saved again (a double click wrote it twice into
+            # 办理记录): nothing to record.
+            return Changes()
 
         calendar = self._calendar.calendar()
 
@@ -402,6 +406,16 @@ class CaseService:
         return self._steps(
             actor, case_id, [(EventKind.TRIAGED, "triage", apply), *wont], seen_version
         )
+
+    def _triaged_so_already(self, case_id: int, triage: Triage, codes: list[str]) -> bool:
+        with self._db.read() as session:
+            case = session.get(Case, case_id)
+            return (
+                case is not None
+                and (case.nature, case.approach, case.area)
+                == (triage.nature.value, triage.approach.value, triage.area)
+                and set(cause_codes(case.causes or [])) == set(codes)
+            )
 
     def conclude(
         self,

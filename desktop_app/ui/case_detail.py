@@ -957,17 +957,6 @@ class CaseDetailDialog(QDialog):
             area=self.triage_area.currentData() or "",
             note=self.triage_note.text(),
         )
-        d = self.detail
-        if (
-            d is not None
-            and (d.nature, d.approach, d.area) == (triage.nature, triage.approach, triage.area)
-            and set(d.causes) == set(triage.causes)
-            and not triage.note.strip()
-        ):
-            # The classification saved already, saved again (a double click wrote it twice
-            # into 办理记录): nothing to record.
-            self._triage_saved()
-            return
         cases, actor, case_id = self._context.services.cases, self._context.actor, self.case_id
         seen = self._seen_version()
         self._run(
