@@ -117,6 +117,8 @@ def test_the_newest_good_backup_is_offered(
     _damage_a_table(newer)  # the newest copy is itself damaged: the older one is offered
 
     assert services.health.newest_good_backup() == older
+    # Looking left nothing beside the backups (a walk found -wal and -shm files there).
+    assert sorted(p.suffix for p in (data_dir / "backups").iterdir() if "-" in p.suffix) == []
 
 
 def test_an_unclean_shutdown_asks_for_the_thorough_check_until_one_passes(

@@ -68,13 +68,16 @@ class HealthReport:
         return f"数据库已损坏（{found}），现在只能查看，不能保存"
 
 
-def check_file(path: Path, *, thorough: bool = True) -> HealthReport:
+def check_file(path: Path, *, thorough: bool = True, at_rest: bool = False) -> HealthReport:
     """Check a database file that bbcs may not be able to open at all (``bbcs check`` on a file
-    that is damaged or not a database): read-only, nothing written, not even a ``-wal``."""
+    that is damaged or not a database): read-only, nothing written, not even a ``-wal``.
+    ``at_rest``: a file nothing writes (a backup): opened immutable, so no ``-shm`` or ``-wal``
+    is made beside it (a walk found them beside the backups after the search for a good one)."""
     started = time.perf_counter()
     problems: tuple[str, ...]
+    options = "mode=ro&immutable=1" if at_rest else "mode=ro"
     try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?{options}", uri=True)
     except sqlite3.Error as exc:
         return HealthReport(thorough, (f"无法打开数据库文件：{exc}",), 0.0)
     try:
@@ -244,7 +247,10 @@ def newest_good_backup(layout: DataLayout) -> Path | None:
 def _good(backup: Path, database: Path, data_key: DataKey) -> bool:
     from desktop_app.services.backup import mac_verified
 
-    return mac_verified(backup, database, data_key) and check_file(database, thorough=False).ok
+    return (
+        mac_verified(backup, database, data_key)
+        and check_file(database, thorough=False, at_rest=True).ok
+    )
 
 
 def _run(connection: sqlite3.Connection, thorough: bool) -> tuple[str, ...]:
