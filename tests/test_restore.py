@@ -270,8 +270,12 @@ def test_a_backup_without_its_mac_is_refused(
     backup, data_dir = backed_up
     copy = tmp_path / backup.name
     shutil.copyfile(backup, copy)  # the backup alone, untouched, without its sidecar
-    with pytest.raises(UserError, match=re.escape(UNVERIFIED_REFUSAL)):
+    with pytest.raises(UserError, match=re.escape(UNVERIFIED_REFUSAL)) as caught:
         restore(DataLayout(data_dir), copy, actor=admin, clock=clock)
+    # What to do, whole: the sidecar, or the command as it must be typed (a walk's retry failed
+    # on 此命令需要登录, and on a new PC it needs the recovery key too).
+    assert ".mac" in caught.value.message and "--user" in caught.value.message
+    assert "--recovery-key" in caught.value.message
 
 
 def test_a_forged_encrypted_backup_to_the_sites_public_key_is_refused(

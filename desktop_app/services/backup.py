@@ -1285,7 +1285,9 @@ def restore(
         if not verified and not unverified:
             raise UserError(
                 f"{UNVERIFIED_REFUSAL}（{source.name}）。"
-                "只有确认这份备份可信时，才可用命令 bbcs restore 备份文件 --unverified 恢复。"
+                "请把备份旁同名的 .mac 校验文件一并复制过来再恢复；只有确认这份备份可信时，"
+                "才可用命令 bbcs --user 管理员用户名 restore 备份文件 --unverified 恢复"
+                "（新电脑上再加 --recovery-key 恢复密钥文件）。"
             )
         pre_restore = _keep_current(
             database,
