@@ -316,6 +316,9 @@ def test_receive_extension_and_approval_through_the_panel(
     dialog = panel.request_extension()
     assert dialog is not None
     dialog.fields["days"].setValue(5)
+    due = services.assignments.get(assignment_id).due_date
+    extended = services.calendar.calendar().add(due, 5).due
+    assert dialog.fields["extended"].text() == f"{chinese_date(extended)}前"  # what it would give
     type_into(dialog.fields["reason"], "需要调取外县参保记录")
     dialog.submit()
     qtbot.waitUntil(lambda: panel.table.item(0, 2).text() == "已签收 · 申请延期5个工作日")

@@ -90,6 +90,7 @@ class _Snapshot:
     signer_hint: str  # today's duty leader, for a clerk who cannot sign
     case_status: CaseStatus
     closed_with: dict[int, ClosedWith]  # 随办结关闭 or 随撤回关闭, by assignment id
+    calendar: WorkdayCalendar | None = None  # read on the worker: a dialog counts days with it
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,7 @@ class AssignmentPanel(QWidget):
         self._reload_again = False
         self._busy = False
         self._first_fill = True
+        self._calendar: WorkdayCalendar | None = None  # from the last read (never on this thread)
         self.signer_hint = ""
         self.case_status: CaseStatus | None = None  # None until loaded: nothing is signed then
         self._closed_with: dict[int, ClosedWith] = {}
@@ -496,6 +498,7 @@ class AssignmentPanel(QWidget):
                 shift.staff_name if shift else "",
                 detail.status,
                 dict(detail.closed_with),
+                calendar,
             )
             return snapshot, detail.title
 
@@ -515,6 +518,7 @@ class AssignmentPanel(QWidget):
         self.signer_hint = snapshot.signer_hint
         self.case_status = snapshot.case_status
         self._closed_with = snapshot.closed_with
+        self._calendar = snapshot.calendar
         self._fill(keep)
         if self._first_fill:
             self._first_fill = False
@@ -928,6 +932,19 @@ class AssignmentPanel(QWidget):
         reason.setPlaceholderText("承办单位申请延期的理由")
         dialog.form.addRow("当前期限", QLabel(f"{info.due_date:%Y-%m-%d}"))
         dialog.form.addRow("延期", days)
+        # The date it would give (a walk's request dialog did not say), counted with the
+        # calendar the panel read on the worker.
+        extended = QLabel("")
+        calendar = self._calendar
+
+        def show_extended(n: int) -> None:
+            if calendar is not None:
+                extended.setText(f"{chinese_date(calendar.add(info.due_date, n).due)}前")
+
+        show_extended(days.value())
+        days.valueChanged.connect(show_extended)
+        dialog.form.addRow("延期后期限", extended)
+        dialog.fields["extended"] = extended
         dialog.form.addRow("理由", reason)
         dialog.fields["days"] = days
         dialog.fields["reason"] = reason
