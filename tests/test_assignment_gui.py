@@ -295,6 +295,7 @@ def test_receive_extension_and_approval_through_the_panel(
     services: AppServices,
     clerk: Actor,
     leader: Actor,
+    message_boxes: MessageBoxes,
 ) -> None:
     clerk_context, leader_context = contexts
     case_id, assignment_id, _number = issued_case(services, clerk, leader)
@@ -329,7 +330,13 @@ def test_receive_extension_and_approval_through_the_panel(
     boss = make_panel(qtbot, leader_context, case_id)
     boss.select_assignment(assignment_id)
     assert boss.approve_button.isEnabled() and boss.refuse_button.isEnabled()
-    boss.approve_button.click()
+    message_boxes.answer(QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(boss.approve_button, Qt.MouseButton.LeftButton)
+    later = services.calendar.calendar().add(before, 5).due
+    assert (
+        f"期限由{chinese_date(before)}延至{chinese_date(later)}"
+        in (message_boxes.texts("question")[-1])
+    )
     qtbot.waitUntil(lambda: boss.table.item(0, 2).text() == "已签收 · 已批准延期")
     after = services.assignments.get(assignment_id).due_date
     assert after > before

@@ -964,6 +964,19 @@ class AssignmentPanel(QWidget):
         info = self.selected()
         if info is None:
             return
+        if approve and info.extension_days and self._calendar is not None:
+            # It moved the deadline at once, with no question (a walk): the dates are said.
+            later = self._calendar.add(info.due_date, info.extension_days).due
+            answer = QMessageBox.question(
+                self,
+                "批准延期",
+                f"批准{info.department}延期{info.extension_days}个工作日？\n\n"
+                f"期限由{chinese_date(info.due_date)}延至{chinese_date(later)}。",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         services, actor = self._context.services, self._context.actor
         self._run(
             lambda: services.assignments.decide_extension(actor, info.id, approve=approve),
