@@ -7,9 +7,11 @@ an overdue assignment gets a 催办 notice and can be escalated with a 督办 as
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from desktop_app.domain.vocabulary import LabelledEnum
+from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import InvalidTransition
 
 
@@ -129,10 +131,28 @@ def slip_series(kind: AssignmentKind) -> str:
     return "督" if kind is AssignmentKind.SUPERVISE else "交"
 
 
+URGE_SERIES = "催"  # 杞纪窗催〔2026〕3号: a 催办通知
+ADJUST_SERIES = "调"  # 杞纪窗调〔2026〕1号: a 时限调整通知
+_SERIES_OF_NUMBER = re.compile(r"(.)〔\d{4}〕")
+
+
 def slip_number(prefix: str, series: str, year: int, seq: int) -> str:
     return f"{prefix}{series}〔{year}〕{seq}号"
+
+
+def series_of(number: str) -> str:
+    """The series character of a paper's number (``slip_number``'s): 交, 督, 催, 调; "" if none."""
+    found = _SERIES_OF_NUMBER.search(number)
+    return found.group(1) if found else ""
 
 
 def default_slip_prefix(short_name: str) -> str:
     """杞县 → 杞纪窗 (the county's first character + 纪委监委窗口)."""
     return f"{short_name[:1]}纪窗" if short_name else "纪窗"
+
+
+def extended_due(calendar: WorkdayCalendar, due: date, days: int) -> date:
+    """The deadline an approved extension of ``days`` working days gives: counted on from the
+    deadline in force (the request dialog shows it, the approval asks with it, the service
+    sets it)."""
+    return calendar.add(due, days).due

@@ -9,7 +9,6 @@ notice and the 督办 escalation follow, each guarded, audited and on the case's
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -21,12 +20,16 @@ from sqlalchemy.orm import Session, object_session
 
 from desktop_app.documents.slip_content import PaperKind, ReceiptContent, SlipContent
 from desktop_app.domain.assignment_flow import (
+    ADJUST_SERIES,
     OUTSTANDING,
+    URGE_SERIES,
     AssignmentKind,
     AssignmentState,
     ExtensionState,
     Step,
     check_step,
+    extended_due,
+    series_of,
     slip_number,
     slip_series,
 )
@@ -144,6 +147,9 @@ class SigningPreview:
     due_date: date
     provisional: bool  # the deadline passes through a year whose holidays are not known yet
     on_duty: str = ""  # today's duty leader on the roster ("" : nobody is)
+    # Said when the signer is not today's duty leader on the roster (the seeds: the leader on
+    # rotation signs and answers for it); signing stays theirs to decide. "" when they are.
+    duty_note: str = ""
 
 
 class AssignmentService:
@@ -330,7 +336,13 @@ class AssignmentService:
             deadline = _deadline_if_signed(lead, today, calendar)
         leader = self._roster.leader_on(today)
         on_duty = leader.staff_name if leader is not None else ""
-        return SigningPreview(number, deadline.due, deadline.provisional, on_duty)
+        if not on_duty:
+            note = "今日值班表上没有带班领导。"
+        elif on_duty != actor.display_name:
+            note = f"今日带班领导是{on_duty}，您（{actor.display_name}）不在今日值班表上。"
+        else:
+            note = ""
+        return SigningPreview(number, deadline.due, deadline.provisional, on_duty, note)
 
     def draft_slip_pdf(self, actor: Actor, assignment_id: int) -> bytes:
         """A draft's paper as signing it today would print it, marked 草稿 and without a number.
@@ -589,7 +601,7 @@ class AssignmentService:
                 )
             a.extension_state = ExtensionState.APPROVED.value
             extra = a.extension_days or 0
-            new_due = calendar.add(a.due_date, extra).due
+            new_due = extended_due(calendar, a.due_date, extra)
             old_due = a.due_date
             a.due_date = new_due  # original_due_date keeps the first promise for statistics
             if AssignmentKind(a.kind) is not AssignmentKind.ASSIST and case.due_date == old_due:
@@ -645,7 +657,7 @@ class AssignmentService:
                 a,
                 [],
                 PaperKind.URGE,
-                slip_number(_prefix(session, site), "催", now.year, 1),
+                slip_number(_prefix(session, site), URGE_SERIES, now.year, 1),
                 site,
                 signer=actor.display_name,
                 issued_at=now,
@@ -664,7 +676,7 @@ class AssignmentService:
                 site,
                 a,
                 content,
-                "催",
+                URGE_SERIES,
                 working_days=feedback.working_days,
                 due_provisional=feedback.provisional,
             )
@@ -758,7 +770,7 @@ class AssignmentService:
                 lead,
                 assists,
                 PaperKind.ADJUST,
-                slip_number(_prefix(session, site), "调", now.year, 1),
+                slip_number(_prefix(session, site), ADJUST_SERIES, now.year, 1),
                 site,
                 signer=actor.display_name,
                 issued_at=now,
@@ -777,7 +789,7 @@ class AssignmentService:
                 site,
                 lead,
                 content,
-                "调",
+                ADJUST_SERIES,
                 working_days=lead.working_days + extension,
                 due_provisional=provisional,
             )
@@ -1344,22 +1356,17 @@ SUPERVISE_TEMPLATE: Final = (
     "你单位承办的{matter}已超过办理期限{urged}，现予督办。请于{days}个工作日内办结，"
     "书面报告办理结果及超期原因。"
 )
-_PAPER_CODE: Final = re.compile(r"(.)〔\d{4}〕")  # 杞纪窗交〔2026〕166号: 交 (督, 催, 调)
 
 
 def supervise_requirements(numbers: Sequence[str], days: int) -> str:
     """The 督办要求 a leader starts from, for an assignment with papers ``numbers``: the paper
     the department holds the matter by (its 交办单, or an earlier 督办单) and the 催办通知 sent
     since, each called what it is (a 催办通知 read as a "交办事项" on the paper)."""
-
-    def code(number: str) -> str:
-        found = _PAPER_CODE.search(number)
-        return found.group(1) if found else ""
-
-    held = [n for n in numbers if code(n) in ("交", "督")]
-    urges = [n for n in numbers if code(n) == "催"]
+    supervise = slip_series(AssignmentKind.SUPERVISE)
+    held = [n for n in numbers if series_of(n) in (slip_series(AssignmentKind.ASSIGN), supervise)]
+    urges = [n for n in numbers if series_of(n) == URGE_SERIES]
     if held:
-        matter = held[0] + ("督办事项" if code(held[0]) == "督" else "交办事项")
+        matter = held[0] + ("督办事项" if series_of(held[0]) == supervise else "交办事项")
     else:
         matter = "本交办事项"
     urged = f"，经{'、'.join(urges)}催办仍未办结" if urges else ""

@@ -45,6 +45,7 @@ from desktop_app.domain.assignment_flow import (
     AssignmentState,
     ClosedWith,
     ExtensionState,
+    extended_due,
     state_label,
 )
 from desktop_app.domain.deadlines import (
@@ -840,7 +841,8 @@ class AssignmentPanel(QWidget):
                 f"承办单位：{info.department}\n"
                 f"办理时限：{info.working_days}个工作日，{chinese_date(due)}前办结"
                 f"（自今日起算）{provisional}\n"
-                "签发前可点“预览草稿”查看打印效果。" + _duty_note(preview.on_duty, actor),
+                "签发前可点“预览草稿”查看打印效果。"
+                + (f"\n\n注意：{preview.duty_note}" if preview.duty_note else ""),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )
@@ -939,7 +941,7 @@ class AssignmentPanel(QWidget):
 
         def show_extended(n: int) -> None:
             if calendar is not None:
-                extended.setText(f"{chinese_date(calendar.add(info.due_date, n).due)}前")
+                extended.setText(f"{chinese_date(extended_due(calendar, info.due_date, n))}前")
 
         show_extended(days.value())
         days.valueChanged.connect(show_extended)
@@ -966,7 +968,7 @@ class AssignmentPanel(QWidget):
             return
         if approve and info.extension_days and self._calendar is not None:
             # It moved the deadline at once, with no question (a walk): the dates are said.
-            later = self._calendar.add(info.due_date, info.extension_days).due
+            later = extended_due(self._calendar, info.due_date, info.extension_days)
             answer = QMessageBox.question(
                 self,
                 "批准延期",
@@ -1180,13 +1182,3 @@ class AssignmentPanel(QWidget):
 
 
 __all__ = ["AssignmentPanel", "DraftDialog", "StepDialog"]
-
-
-def _duty_note(on_duty: str, actor: Actor) -> str:
-    """Said when the signer is not today's duty leader on the roster (the seeds: the leader on
-    rotation signs and answers for it): signing stays theirs to decide."""
-    if not on_duty:
-        return "\n\n注意：今日值班表上没有带班领导。"
-    if on_duty != actor.display_name:
-        return f"\n\n注意：今日带班领导是{on_duty}，您（{actor.display_name}）不在今日值班表上。"
-    return ""
