@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.domain.intake_rules import FIELD_LABELS, IntakeForm
-from desktop_app.domain.register_headers import CellProblem, date_of
+from desktop_app.domain.register_headers import CellProblem, date_of, recognise
 from desktop_app.domain.vocabulary import Channel, ComplainantKind, Conduct
 from desktop_app.errors import UserError
 from desktop_app.services.intake import IntakeService, RowError
@@ -57,28 +57,27 @@ KNOWN_KEYS = {
     "respondent_conduct",  # codes or labels, separated by 、 , ; or a JSON list
     "campaign",
 }
-# A CSV's header may name the columns as the form does (反映人, 联系电话 …): a sheet saved from
-# Excel by a clerk rather than an export of a system (a walk's 姓名,电话 header was refused).
-HEADER_WORDS: dict[str, str] = {
+# A CSV's header may name the columns as the form does (反映人, 联系电话 …), or as an office's
+# register does (the old register's aliases: 姓名, 电话, 反映问题 …): a sheet saved from Excel by a
+# clerk rather than an export of a system (a walk's 姓名,电话 header was refused).
+_FORM_WORDS: dict[str, str] = {
     **{label: key for key, label in FIELD_LABELS.items() if key in KNOWN_KEYS},
-    "受阻部门": "stuck_department",
-    "反映人": "name",
-    "姓名": "name",
-    "名称": "name",
-    "身份证号": "id_number",
-    "身份证号码": "id_number",
-    "电话": "phone",
-    "手机": "phone",
-    "手机号": "phone",
-    "事项": "title",
-    "反映问题": "title",
-    "情况": "description",
-    "问题描述": "description",
-    "渠道": "channel",
-    "受理时间": "received_at",
-    "类型": "complainant_type",
-    "确认理由": "id_override_reason",
+    FIELD_LABELS["stuck_department_id"]: "stuck_department",
 }
+
+
+def header_field(name: str) -> str:
+    """The field a CSV column names: its key, the form's label, or a register's usual header
+    for a field batch intake takes; otherwise the name as it is (told as unknown)."""
+    name = name.strip()
+    if name in KNOWN_KEYS:
+        return name
+    if name in _FORM_WORDS:
+        return _FORM_WORDS[name]
+    field = recognise(name)
+    return field if field in KNOWN_KEYS else name
+
+
 _CONDUCT_SEPARATORS = re.compile(r"[、,，;；/\s]+")
 # Longer than anything a form box holds (具体情况: 5,000 characters) by far, and below the csv
 # module's own limit (131,072), so an overlong cell is told by its row, not as csv.Error.
@@ -176,7 +175,7 @@ def _csv_records(raw: bytes) -> list[Record]:
                         "不是受理登记的内容（具体情况最多 5,000 字）。请检查文件是否正确"
                     )
             if header is None:
-                header = [HEADER_WORDS.get(name.strip(), name.strip()) for name in cells]
+                header = [header_field(name) for name in cells]
                 if not KNOWN_KEYS & set(header):
                     raise UserError(
                         f"CSV 文件第{row}行应为列名（表头），如 反映人,联系电话,反映事项,具体情况,"
