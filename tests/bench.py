@@ -71,8 +71,9 @@ def median_ms(work: Callable[[], object], repeat: int = 15, warmup: int = 2) -> 
 
 
 def build_database(folder: Path, cases: int) -> tuple[Path, float | None]:
-    # A new database of this release (its page size) for every release that changes it.
-    marker = folder / f"cases-{cases}-page-{PAGE_SIZE}.ok"
+    # A new database of this release (its page size, its records' UUIDs) for every release
+    # that changes it.
+    marker = folder / f"cases-{cases}-page-{PAGE_SIZE}-uuid7.ok"
     if marker.exists():
         return folder / "data", None
     shutil.rmtree(folder, ignore_errors=True)

@@ -72,6 +72,7 @@ from desktop_app.storage.models import (
     Site,
     User,
 )
+from tests.helpers.factories import person_form
 from tests.helpers.sealing import throwaway_sealer
 
 NOW = datetime(2026, 11, 25, 9, 0)
@@ -912,3 +913,38 @@ def test_two_counties_made_with_the_same_seed_share_no_uuid(tmp_path: Path) -> N
         db.dispose()
     assert len(uuids[0]) > 100 and len(uuids[1]) > 100
     assert uuids[0].isdisjoint(uuids[1])
+
+
+def test_every_tables_uuids_are_version_7_in_the_order_of_its_rows(tmp_path: Path) -> None:
+    """Records' UUIDs are of version 7 (their time first), a site's and the demo's alike: each
+    table's rows then come in UUID order, and a county's upload goes into the city's UUID
+    indexes near their end (a random version 4 put each row anywhere: 1.9 s for 515,000 case
+    events against 1.2 s)."""
+    from desktop_app.services.app import open_services
+
+    services = open_services(tmp_path / "demo", clock=FixedClock(NOW))
+    services.site.init_site(
+        code="410221",
+        name="杞县办不成事监督窗口",
+        short_name="杞县",
+        level=SiteLevel.COUNTY,
+        admin_password="Admin12345",
+    )
+    DemoService(services.db, services.clock, services.keys, sealer=services.sealer).generate(60)
+    tables = ("complainants", "cases", "case_events", "assignments", "slips", "departments")
+    with services.db.read() as session:
+        for table in tables:
+            uuids = list(session.scalars(text(f"SELECT uuid FROM {table} ORDER BY id")))
+            assert len(uuids) > 3, table
+            assert {u[14] for u in uuids} == {"7"}, table  # the version digit
+            assert uuids == sorted(uuids), table
+        demo_last = session.scalar(text("SELECT max(uuid) FROM cases"))
+    actor = Actor(None, "clerk1", "受理员", Role.CLERK)
+    ids = [
+        services.intake.register(actor, person_form(name=name)).case_id for name in ("王芳", "李娜")
+    ]
+    with services.db.read() as session:
+        mine = [session.get(Case, i).uuid for i in ids]  # type: ignore[union-attr]
+    assert {u[14] for u in mine} == {"7"}
+    assert demo_last < mine[0] < mine[1]  # a site's own come after the demo's, in order
+    services.close()

@@ -7,10 +7,10 @@ datetimes: a county window lives in one time zone and its paper shows local time
 
 from __future__ import annotations
 
-import uuid as uuid_module
 from datetime import date, datetime
 from typing import Any, ClassVar
 
+import uuid6
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -41,7 +41,11 @@ from desktop_app.domain.settings import EXPORT_GENERATION
 
 
 def new_uuid() -> str:
-    return str(uuid_module.uuid4())
+    """A record's UUID, of version 7 (RFC 9562): the time of its making first, so that a site's
+    records come in UUID order and each UUID index, here and at the city, grows at its end
+    (a county's first upload: a random version 4 put every row in a random place of five
+    indexes, 0.6 s of the 1.8 s its 515,000 case events took)."""
+    return str(uuid6.uuid7())
 
 
 class Base(DeclarativeBase):

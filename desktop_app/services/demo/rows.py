@@ -9,8 +9,9 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+import uuid6
 from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
@@ -20,24 +21,39 @@ from desktop_app.storage.models import Base, Case, CaseEvent, Complainant
 if TYPE_CHECKING:
     from desktop_app.services.sealing import Sealer
 
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
 
 class DemoRandom(random.Random):
     """The demo's seeded generator. Its UUIDs are also keyed by the site (``key_uuids``): two
     counties made with the same seed (the default) share no record's UUID, so one city can take
-    both; every other draw, and so the data, stays the seed's."""
+    both; every other draw, and so the data, stays the seed's.
+
+    Its UUIDs are of version 7, as a site's own (``models.new_uuid``), on a clock of the demo's
+    own that steps a millisecond a UUID: each table's rows are in UUID order, as a site's are,
+    and the same seed makes the same UUIDs. Generators made ``after`` another share its clock."""
 
     uuid_key: int = 0
+
+    def __init__(self, seed: int, *, after: DemoRandom | None = None) -> None:
+        super().__init__(seed)
+        self.uuid_clock: list[int] = after.uuid_clock if after is not None else [_UUID_EPOCH_MS]
 
     def key_uuids(self, site_code: str) -> None:
         self.uuid_key = int.from_bytes(hashlib.sha256(site_code.encode()).digest()[:16], "big")
 
 
+# The demo's UUID clock starts at 2015-01-01 00:00 UTC (before any demo record's time).
+_UUID_EPOCH_MS: Final = 1_420_070_400_000
+_UUID_RANDOM_BITS: Final = 76  # RFC 9562: the 128 bits less the 48 of the time and 4 of version
+
+
 def new_uuid(rng: random.Random) -> str:
-    """A version-4 UUID string from the seeded generator (reproducible, unlike uuid4)."""
-    h = f"{rng.getrandbits(128) ^ getattr(rng, 'uuid_key', 0):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+    """A version-7 UUID string from the seeded generator (reproducible, unlike uuid7): the time
+    from the generator's UUID clock (``DemoRandom``), the rest drawn."""
+    drawn = rng.getrandbits(128) ^ getattr(rng, "uuid_key", 0)  # 128 drawn, as ever: same data
+    clock: list[int] = getattr(rng, "uuid_clock", [_UUID_EPOCH_MS])
+    clock[0] += 1
+    bits = (clock[0] << 80) | (drawn & ((1 << _UUID_RANDOM_BITS) - 1))
+    return str(uuid6.UUID(int=bits, version=7))
 
 
 COMPLAINANT_COLUMNS = (

@@ -117,7 +117,7 @@ class DemoService:
             )
             if not areas:
                 raise UserError("站点没有可用的领域，请先在设置中添加领域，再生成演示数据。")
-            staff_rng = DemoRandom(seed ^ 0x5EED)
+            staff_rng = DemoRandom(seed ^ 0x5EED, after=rng)
             staff_rng.key_uuids(site.code)
             departments = self._departments(session, staff_rng, words, site.code)
             staff, logins = self._users(session, staff_rng, password_hash, now)
@@ -139,7 +139,7 @@ class DemoService:
             fill_deadlines(session, now)
             if self._keys is not None:
                 self._keys.ensure()
-                assignments_rng = DemoRandom(seed ^ 0xA551)
+                assignments_rng = DemoRandom(seed ^ 0xA551, after=rng)
                 assignments_rng.key_uuids(site.code)
                 add_assignments(session, self._keys, assignments_rng, now, self._sealer)
             if session.get_bind().dialect.name == "postgresql":
