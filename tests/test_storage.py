@@ -367,6 +367,11 @@ def test_an_upgraded_countys_materials_go_into_the_database_at_its_first_writing
     reader = open_services(data_dir)
     try:
         assert pieces(reader) == 0
+        # bbcs check before the window opened: nothing is wrong, the material waits in the
+        # folder (it said 材料…在数据库中缺失 and failed).
+        report = reader.maintenance.check()
+        assert report.ok, report.problems
+        assert any("1 份材料仍只在数据目录" in note for note in report.notes), report.notes
     finally:
         reader.close()
     with InstanceLock(DataLayout(data_dir)):

@@ -531,6 +531,7 @@ def _cmd_check(args: argparse.Namespace, data_dir: Path) -> int:
                 "audit_entries": report.audit_entries,
                 "attachments": report.attachments,
                 "problems": report.problems,
+                "notes": report.notes,
             }
         )
     else:
@@ -541,6 +542,8 @@ def _cmd_check(args: argparse.Namespace, data_dir: Path) -> int:
             print("检查通过：审计日志链完整，办理记录与状态一致。")
         for problem in report.problems:
             print(f"问题：{problem}")
+        for note in report.notes:
+            print(f"提示：{note}")
     return 0 if report.ok else EXIT_USER_ERROR
 
 

@@ -186,6 +186,14 @@ class AttachmentStore:
                 raise _storage_problem(exc) from exc
         return target
 
+    def waiting(self, sizes: Mapping[str, int]) -> list[str]:
+        """The materials of ``sizes`` not in the database yet but whole in this data dir's
+        folder: an upgraded site's, until a process that may write opens it
+        (``share_local_copies``); a backup does not hold them meanwhile."""
+        if self._shared is None:
+            return []
+        return sorted(sha for sha in self._shared.unshared() if sha in sizes and self.verify(sha))
+
     def verify(self, sha256: str) -> bool:
         """The folder's file is there and whole (SQLite's store, PostgreSQL's cache)."""
         path = self.path_for(sha256)
@@ -194,10 +202,12 @@ class AttachmentStore:
         return sha256_file(path) == sha256
 
     def problems(self, sizes: Mapping[str, int]) -> list[str]:
-        """What ``bbcs check`` says of the materials the records name (sha256 → size): the
-        folder's files on SQLite, the database's sealed pieces on PostgreSQL."""
+        """What ``bbcs check`` says of the materials the records name (sha256 → size): their
+        sealed pieces in the database (the folder's files where there is no shared store).
+        A material still waiting in the folder to be sealed in (``waiting``) is not one."""
         if self._shared is not None:
-            return self._shared.problems(sizes)
+            waiting = set(self.waiting(sizes))
+            return self._shared.problems({s: n for s, n in sizes.items() if s not in waiting})
         return [
             f"材料文件缺失或已损坏：{sha[:12]}…" for sha in sorted(sizes) if not self.verify(sha)
         ]

@@ -20,6 +20,7 @@ from desktop_app.storage.models import Attachment, Case, CaseEvent
 class CheckReport:
     database: str = "ok"
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not a problem
     audit_entries: int = 0
     cases: int = 0
     attachments: int = 0
@@ -57,6 +58,12 @@ class MaintenanceService:
             sizes = {sha: size for sha, size in named}
         report.attachments = len(sizes)
         report.problems.extend(self._attachments.problems(sizes))
+        waiting = self._attachments.waiting(sizes)
+        if waiting:
+            report.notes.append(
+                f"有 {len(waiting)} 份材料仍只在数据目录的 attachments 文件夹中（完好），尚未存入"
+                "数据库，备份中还没有它们：下次启动本程序的窗口时即存入。"
+            )
         return report
 
     def _check_tampering(self, session: Session) -> list[str]:

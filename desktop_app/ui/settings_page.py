@@ -735,7 +735,8 @@ class SettingsPage(QWidget):
             self._set_check_result(
                 f"检查通过（{when}）：数据库完好；{report.audit_entries} 条审计日志前后衔接、"
                 f"未被改动；{report.cases} 件事项的办理记录完整；"
-                f"{report.attachments} 个材料文件齐全。",
+                f"{report.attachments} 个材料文件齐全。"
+                + "".join(f"\n提示：{note}" for note in report.notes),
                 GREEN,
             )
             return
@@ -743,6 +744,7 @@ class SettingsPage(QWidget):
         lines += [f"· {problem}" for problem in report.problems[:MAX_PROBLEMS_SHOWN]]
         if len(report.problems) > MAX_PROBLEMS_SHOWN:
             lines.append(f"……其余 {len(report.problems) - MAX_PROBLEMS_SHOWN} 个未列出")
+        lines += [f"提示：{note}" for note in report.notes]
         lines.append("请先把整个数据目录复制备份，再联系维护人员处理。")
         self._set_check_result("\n".join(lines), RED)
 
