@@ -327,6 +327,9 @@ def test_the_command_line_exports_masked_for_a_role_that_may_not_see_numbers(
     )
     assert clerk_run.returncode == 0, clerk_run.stderr
     assert "联系电话完整" in clerk_run.stdout
+    # A CSV is the cases' sheet alone: not "交办 0 条" of three cases that were assigned.
+    assert "CSV 只含事项台账" in clerk_run.stdout and "交办 0 条" not in clerk_run.stdout
+    assert "交办 " in result.stdout and "CSV" not in result.stdout
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")

@@ -62,7 +62,7 @@ def _cmd_ledger(args: argparse.Namespace, data_dir: Path) -> int:
             return 0
         result = exporter.export(_actor(args), out, case_filter, masked=args.masked)
     print(
-        f"台账已导出：{result.path}（事项 {result.cases:,} 件，交办 {result.assignments:,} 条；"
+        f"台账已导出：{result.path}（{result.counts}；"
         f"联系电话{'完整' if result.numbers_clear else '已遮挡'}）"
     )
     if not args.masked and not result.numbers_clear:

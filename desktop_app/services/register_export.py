@@ -13,7 +13,11 @@ numbers is on the audit log, like a reveal.
 from __future__ import annotations
 
 import csv
+import gc
 import re
+import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -198,6 +202,14 @@ class RegisterExport:
     assignments: int
     numbers_clear: bool
 
+    @property
+    def counts(self) -> str:
+        """What it holds, as the clerk is told: a CSV is the cases' sheet alone (it said
+        "交办 0 条" of a register whose cases had hundreds)."""
+        if RegisterFormat.for_path(self.path) is RegisterFormat.CSV:
+            return f"事项 {self.cases:,} 件；CSV 只含事项台账，交办情况请导出 .xlsx"
+        return f"事项 {self.cases:,} 件，交办 {self.assignments:,} 条"
+
 
 @dataclass(frozen=True)
 class RegisterBook:
@@ -338,10 +350,14 @@ class RegisterExportService:
         report: Progress,
         stop: Callable[[], bool],
     ) -> int:
+        # Its row files in a folder of the export's own, removed however it ends (xlsxwriter
+        # leaves them behind when packing fails, e.g. on a full disk).
+        scratch = tempfile.TemporaryDirectory(prefix="bbcs-register-")
         workbook = xlsxwriter.Workbook(
             str(path),
             {
                 "constant_memory": True,
+                "tmpdir": scratch.name,
                 # A complainant's text starting with "=" stays text, never a formula or a link.
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
@@ -375,8 +391,11 @@ class RegisterExportService:
             try:
                 workbook.close()
             except FileCreateError as exc:  # XlsxWriter's wrapper of the OSError (disk full …)
+                _drop_open_zip(exc)
                 context = exc.__context__
                 raise (context if isinstance(context, OSError) else OSError(str(exc))) from exc
+            finally:
+                scratch.cleanup()
         return assignments
 
     def _write_csv(
@@ -886,6 +905,22 @@ def refuse_reversed_dates(case_filter: CaseFilter) -> None:
     start, end = case_filter.received_from, case_filter.received_to
     if start is not None and end is not None and end < start:
         raise ValidationFailed({"period": "结束日期早于开始日期"})
+
+
+def _drop_open_zip(exc: FileCreateError) -> None:
+    """A failed ``Workbook.close`` leaves its ZIP file open in a frame of the traceback: when it
+    is collected its ``__del__`` writes again, fails again and prints that at the program's
+    exit ("Exception ignored in ZipFile.__del__", after the clear message). Clear those frames
+    now, with that repeat of the error already reported ignored."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    try:
+        for error in (exc, exc.__context__):
+            if error is not None and error.__traceback__ is not None:
+                traceback.clear_frames(error.__traceback__)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def _os_error(exc: FileCreateError) -> OSError:

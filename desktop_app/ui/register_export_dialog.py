@@ -153,7 +153,7 @@ class RegisterExportDialog(QDialog):
         if isinstance(result, RegisterBook):
             what = f"登记簿 {result.cases:,} 件，{result.pages} 页"
         else:
-            what = f"事项 {result.cases:,} 件，交办 {result.assignments:,} 条"
+            what = result.counts
         self.status.setText(f"已导出：{result.path}\n{what}；联系电话{numbers}")
 
     def _failed(self, exc: Exception) -> None:
