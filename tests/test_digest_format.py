@@ -5,6 +5,7 @@ Format 3 covers columns added later (原编号) without changing older rows' dig
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,7 +55,10 @@ def _to_format(data_dir: Path, fmt: int) -> dict[str, list[str]]:
     connection.create_function("digest_old", -1, digest)
     try:
         found: dict[str, list[str]] = {}
-        for name in integrity.DIGESTED:
+        # Those releases digested the first tables only (the anchor says so below).
+        for name in integrity.DIGESTED_ADDED[2]:
+            connection.execute(f"UPDATE {name} SET digest = NULL")
+        for name in _FIRST_TABLES:
             signed = integrity._signed_names(integrity._table(name), fmt)
             names = ", ".join(f'"{c}"' for c in signed)
             connection.execute(f"UPDATE {name} SET digest = digest_old('{name}', {names})")
@@ -67,7 +71,21 @@ def _to_format(data_dir: Path, fmt: int) -> dict[str, list[str]]:
             )
     finally:
         connection.close()
+    _anchor_first_tables(data_dir)
     return found
+
+
+# The tables the releases before migration 0025 digested.
+_FIRST_TABLES = [n for n in integrity.DIGESTED if n not in integrity.DIGESTED_ADDED[2]]
+
+
+def _anchor_first_tables(data_dir: Path) -> None:
+    """The anchor as those releases left it: of the first tables' digests."""
+    key = DataKey(data_dir / "keys").subkey(integrity.CHAIN_PURPOSE)
+    path = data_dir / "keys" / integrity.ANCHOR_FILE
+    anchor = integrity.read_anchor(path, key)
+    assert anchor is not None
+    integrity.write_anchor(path, key, dataclasses.replace(anchor, tables=1))
 
 
 def _stored_format(data_dir: Path) -> str | None:
@@ -86,7 +104,7 @@ def _digests(data_dir: Path) -> dict[str, list[str]]:
     try:
         return {
             name: [d for (d,) in connection.execute(f"SELECT digest FROM {name}")]
-            for name in integrity.DIGESTED
+            for name in _FIRST_TABLES
         }
     finally:
         connection.close()
@@ -253,7 +271,10 @@ def test_an_unknown_format_edited_into_the_settings_does_not_stop_the_open(
     finally:
         services.close()
 
-    assert report.ok, report.problems
+    # The open goes on; the setting, digested like every setting, is named as edited.
+    assert report.problems == [
+        f"设置项 {RECORD_DIGEST_FORMAT.key} 的记录被绕过程序直接改动（校验值不符）"
+    ], report.problems
 
 
 def test_the_table_name_counts_as_plain_text() -> None:
@@ -278,7 +299,7 @@ def test_the_upgrade_on_each_engine_keeps_a_tampered_row_named(
     digest_1 = integrity.digester(site.digest_key, 1)
     with services.db.write() as session:
         connection = session.connection()  # Core on the connection: no digest at commit
-        for name in integrity.DIGESTED:
+        for name in _FIRST_TABLES:
             t = integrity._table(name)
             for row in integrity._raw_rows(session, t, true(), after=0, limit=10_000, fmt=1):
                 connection.execute(
@@ -377,3 +398,85 @@ def test_format_2_covers_what_the_release_before_format_3_digested() -> None:
             c.name for c in t.c if c.name not in ("digest", "change_seq", "original_number", *later)
         )
         assert integrity._signed_names(t, 2) == written, name
+
+
+# Tables digested since (DIGESTED_ADDED) -------------------------------------------------------
+
+
+def _as_before_0025(data_dir: Path, admin: Actor, services: AppServices) -> None:
+    """A site as the releases before migration 0025 left it: a holiday and a duty leader kept,
+    their rows and the settings without digests, the anchor of the first tables."""
+    from datetime import date
+
+    from desktop_app.services.roster import DutyRole
+
+    services.calendar.save_override(admin, date(2026, 12, 30), working=False, name="县城停电")
+    leader, _ = services.roster.save_staff(admin, name="韩国栋", duty_role=DutyRole.LEADER)
+    services.roster.set_shift(admin, date(2026, 12, 1), DutyRole.LEADER, leader.id)
+    services.close()
+    connection = raw_connect(data_dir)
+    try:
+        for name in integrity.DIGESTED_ADDED[2]:
+            connection.execute(f"UPDATE {name} SET digest = NULL")
+    finally:
+        connection.close()
+    _anchor_first_tables(data_dir)
+
+
+def _anchor_tables(data_dir: Path) -> int:
+    key = DataKey(data_dir / "keys").subkey(integrity.CHAIN_PURPOSE)
+    anchor = integrity.read_anchor(data_dir / "keys" / integrity.ANCHOR_FILE, key)
+    assert anchor is not None
+    return anchor.tables
+
+
+def test_the_tables_digested_since_get_digests_once_at_the_first_writing_open(
+    worked: AppServices, admin: Actor, clock: FixedClock, password_hasher: PasswordHasher
+) -> None:
+    """Migration 0025's tables: digested at the first open that may write, the anchor then
+    records it, and a digest wiped after that is named, never made again by the next open."""
+    data_dir = worked.layout.root
+    _as_before_0025(data_dir, admin, worked)
+
+    # Read-only first (a check before the window opened): nothing named, nothing written.
+    db = Database(worked.layout.database_url())
+    try:
+        db.refuse_writes("只读")
+        integrity.open_site(db, DataKey(data_dir / "keys"), data_dir / "keys")
+        site = integrity.site_of(db.engine)
+        assert site is not None and site.tables == 1
+        with db.read() as session:
+            assert integrity.verify_records(session, site) == []
+    finally:
+        db.dispose()
+    assert _anchor_tables(data_dir) == 1
+
+    services = _reopen(data_dir, clock, password_hasher)
+    try:
+        assert services.maintenance.check().ok
+        assert _anchor_tables(data_dir) == integrity.DIGESTED_VERSION == 2
+        connection = raw_connect(data_dir)
+        try:
+            for name in integrity.DIGESTED_ADDED[2]:
+                missing = connection.execute(
+                    f"SELECT count(*) FROM {name} WHERE digest IS NULL"
+                ).fetchone()
+                assert missing == (0,), name
+            # Someone then makes the holiday longer and wipes its digest.
+            connection.execute(
+                "UPDATE holiday_overrides SET name = '县城停电两天', digest = NULL "
+                "WHERE day = '2026-12-30'"
+            )
+        finally:
+            connection.close()
+    finally:
+        services.close()
+
+    again = _reopen(data_dir, clock, password_hasher)
+    try:
+        problems = again.maintenance.check().problems
+    finally:
+        again.close()
+    assert problems == [
+        "节假日设置 2026-12-30（放假日，县城停电两天） 没有校验值：可能是绕过程序直接写入数据库的"
+    ]

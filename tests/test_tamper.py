@@ -516,3 +516,74 @@ def test_the_newest_case_deleted_with_its_counter_turned_back_is_named(busy: App
     problems = _problems(busy)
 
     assert any(p.startswith("事项 杞县-2026-0003 在审计日志中有登记") for p in problems), problems
+
+
+# The calendar, the roster and the settings (migration 0025) ------------------------------------
+
+
+@pytest.fixture
+def kept(busy: AppServices, admin: Actor) -> AppServices:
+    """The office's calendar, roster and settings, changed through the program (audited and
+    digested): a local closure, next year's complete schedule, a duty leader on a day, and the
+    deadline rules."""
+    from datetime import date
+
+    from desktop_app.domain.deadlines import RuleKey
+    from desktop_app.services.roster import DutyRole
+    from tests.helpers.holidays import complete_year
+
+    busy.calendar.save_override(admin, date(2026, 12, 30), working=False, name="县城停电")
+    busy.calendar.import_csv(admin, complete_year(2027), complete_years=[2027], source="国办发")
+    leader, _ = busy.roster.save_staff(admin, name="韩国栋", duty_role=DutyRole.LEADER)
+    busy.roster.set_shift(admin, date(2026, 12, 1), DutyRole.LEADER, leader.id)
+    days = dict(busy.calendar.rules().days)
+    days[RuleKey.HARD] = 12
+    busy.calendar.save_rules(admin, days, busy.calendar.rules().due_soon_days)
+    return busy
+
+
+def test_the_calendar_roster_and_settings_changed_through_the_program_pass(
+    kept: AppServices,
+) -> None:
+    report = kept.maintenance.check()
+    assert report.ok, report.problems
+
+
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        # A working day made a holiday: every deadline across it moved by a day.
+        (
+            "INSERT INTO holiday_overrides (day, working, name, created_at, created_by, uuid, "
+            "version) VALUES ('2026-12-31', 0, '放假', '2026-12-01 09:00:00.000000', 'admin', "
+            "'00000000-0000-7000-8000-000000000001', 1)",
+            "节假日设置 2026-12-31（放假日，放假） 没有校验值",
+        ),
+        (
+            "UPDATE holiday_overrides SET name = '县城停电两天' WHERE day = '2026-12-30'",
+            "节假日设置 2026-12-30（放假日，县城停电两天） 的记录被绕过程序直接改动",
+        ),
+        # A year's schedule marked complete: its deadlines no longer say 暂定.
+        ("UPDATE calendar_years SET source = '手工' WHERE year = 2027", "2027 年的完整放假安排"),
+        # Another leader on duty that day (the signing's roster note names them).
+        (
+            "UPDATE duty_shifts SET note = '代班' WHERE day = '2026-12-01'",
+            "值班安排 2026-12-01",
+        ),
+        ("UPDATE duty_staff SET name = '王某某' WHERE name = '韩国栋'", "值班人员“王某某”"),
+        # 很难办 given 30 working days instead of 12.
+        (
+            "UPDATE settings SET value = '30' WHERE key = 'deadline_rule.hard'",
+            "设置项 deadline_rule.hard 的记录被绕过程序直接改动",
+        ),
+    ],
+    ids=["holiday-added", "holiday-edited", "year-edited", "shift", "staff", "setting"],
+)
+def test_the_calendar_roster_and_settings_edited_in_the_database_are_named(
+    kept: AppServices, statement: str, named: str
+) -> None:
+    """They had no digest: a day made a holiday, a leader put on duty or a deadline rule
+    lengthened by SQL passed bbcs check."""
+    _sql(kept, statement)
+    problems = _problems(kept)
+    assert any(named in problem for problem in problems), problems

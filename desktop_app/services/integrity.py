@@ -26,6 +26,7 @@ upgrade digests every record and anchors the chain. ``reanchor`` does the same a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import io
@@ -47,8 +48,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Engine,
+    String,
     Table,
     bindparam,
     column,
@@ -96,7 +99,23 @@ DIGESTED: Final = {
     "issue_classes": "issue_class",
     "meetings": "meeting",
     "meeting_items": "meeting_item",
+    # The calendar, the duty roster and the settings (migration 0025): a holiday made by SQL
+    # moved deadlines, a leader put on duty by SQL was named on the signing, a rule or the
+    # masking of phones changed by SQL, and nothing said so.
+    "holiday_overrides": "calendar",
+    "calendar_years": "calendar",
+    "duty_staff": "duty_staff",
+    "duty_shifts": "duty_roster",
+    "settings": "settings",
 }
+# The tables each version of that list added, and the version this release digests: the audit
+# anchor records the version a site's rows were digested under (``open_site`` digests the
+# tables a newer release added once, at its first open that may write; until then a row of
+# theirs without a digest is not reported).
+DIGESTED_ADDED: Final[dict[int, tuple[str, ...]]] = {
+    2: ("holiday_overrides", "calendar_years", "duty_staff", "duty_shifts", "settings"),
+}
+DIGESTED_VERSION: Final = 2
 # Not covered: the digest itself, the export generation a bulk UPDATE stamps at export, a
 # case's departments_answered, which triggers derive from its (signed) assignments (0020), and
 # a complainant's name_key, made from the (signed) name (0024).
@@ -145,7 +164,7 @@ _LATE_IN_FORMAT: Final[dict[int, dict[str, tuple[str, ...]]]] = {
 ANCHOR_FILE: Final = "audit.anchor"
 CHAIN_PURPOSE: Final = "audit-anchor"
 DIGEST_PURPOSE: Final = "record-digest"
-_ANCHOR_FORMAT: Final = 1
+_ANCHOR_FORMAT: Final = 2  # 2: with the version of DIGESTED (1, still read: the first)
 _BATCH: Final = 5000
 # Rows a bulk write added read back at a time for their digests (``seal_added``). A thousand: at
 # 5,000 a county's first upload into a city on PostgreSQL took the importing process ~100 MB past
@@ -178,6 +197,7 @@ class Anchor:
     head_id: int
     head_hash: str
     keyed_from: int
+    tables: int = 1  # the version of DIGESTED the rows are digested under (format 1: the first)
 
 
 class AnchorDamaged(Exception):
@@ -194,6 +214,16 @@ class SiteIntegrity:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # The format of the digests in the database (older until ``_upgrade_digests`` has run).
     digest_format: int = DIGEST_FORMAT
+    # The version of ``DIGESTED`` its rows are digested under (the anchor's; older until
+    # ``_digest_added_tables`` has run).
+    tables: int = DIGESTED_VERSION
+
+    def digested(self) -> list[str]:
+        """The tables whose rows carry digests here, to keep and to check."""
+        added = {
+            t for version, names in DIGESTED_ADDED.items() if version > self.tables for t in names
+        }
+        return [name for name in DIGESTED if name not in added]
 
 
 # By engine, weakly: a closed database's keys go with its engine (a long-lived process, the
@@ -252,12 +282,17 @@ def open_site(db: Database, data_key: DataKey, keys_dir: Path, *, first_time: bo
         anchor, damaged = None, True
     if anchor is not None:
         site.chain.keyed_from = anchor.keyed_from
+        site.tables = anchor.tables
         _register(db, site)
         _upgrade_digests(db, site)
+        _digest_added_tables(db, site)
         return
     if damaged or not first_time:
         with db.read() as session:
             site.chain.keyed_from = _first_keyed_entry(session, site.chain.key)
+            # Unknown without the anchor (which check reports): the added tables are checked
+            # where any of their rows has a digest.
+            site.tables = _tables_in_use(session)
         _register(db, site)
         _upgrade_digests(db, site)
         log.warning("audit anchor %s is missing or damaged; left for bbcs check", site.anchor_path)
@@ -283,6 +318,9 @@ def reanchor(db: Database, data_key: DataKey, keys_dir: Path) -> list[str]:
     _register(db, site)
     if digested:
         _upgrade_digests(db, site)
+        # A backup from before the tables a newer release digests: their rows get digests here
+        # (the restored file is trusted, as its chain is anchored as it stands).
+        site.tables = _tables_in_use_after_restore(db, site)
         _write_anchor_from_database(db, site)
     else:
         _establish(db, site, keyed_from=site.chain.keyed_from)
@@ -313,6 +351,7 @@ def _establish(db: Database, site: SiteIntegrity, *, keyed_from: int | None = No
         last_id, _hash = _last_entry(session)
         site.chain.keyed_from = keyed_from if keyed_from is not None else last_id + 1
         site.digest_format = DIGEST_FORMAT
+        site.tables = DIGESTED_VERSION
         for name in DIGESTED:
             _seal(session, site, _table(name), true())
         settings.store(session, RECORD_DIGEST_FORMAT, DIGEST_FORMAT)
@@ -335,17 +374,79 @@ def _upgrade_digests(db: Database, site: SiteIntegrity) -> None:
         site.digest_format = DIGEST_FORMAT
     if site.digest_format == DIGEST_FORMAT or db.writes_refused is not None:
         return
+    old = site.digest_format
     try:
         with db.write() as session:
-            rewritten = sum(
-                _redigest(session, site, _table(name), site.digest_format) for name in DIGESTED
-            )
+            rewritten = sum(_redigest(session, site, _table(name), old) for name in site.digested())
+            # What this transaction writes besides (the setting below) is digested at its
+            # commit, in the new format.
+            site.digest_format = DIGEST_FORMAT
             settings.store(session, RECORD_DIGEST_FORMAT, DIGEST_FORMAT)
     except (EnvironmentProblem, SQLAlchemyError, OSError) as exc:
+        site.digest_format = old
         log.warning("could not bring the record digests up to format %d: %s", DIGEST_FORMAT, exc)
         return
     log.info("record digests of %d rows brought up to format %d", rewritten, DIGEST_FORMAT)
-    site.digest_format = DIGEST_FORMAT
+
+
+def _digest_added_tables(db: Database, site: SiteIntegrity) -> None:
+    """Digest, once, every row of the tables this release digests that the anchor does not
+    yet record as digested (``DIGESTED_ADDED``): the first open that may write after the
+    upgrade. The anchor then records the version, so from then on a row of theirs without a
+    digest, or with a wrong one, is reported — and turning a setting back brings no second
+    such pass (the version is in the keyed anchor, not in the database)."""
+    if site.tables >= DIGESTED_VERSION or db.writes_refused is not None:
+        return
+    added = [
+        name
+        for version, names in sorted(DIGESTED_ADDED.items())
+        if version > site.tables
+        for name in names
+    ]
+    try:
+        with db.write() as session:
+            sealed = sum(_seal(session, site, _table(name), true()) for name in added)
+        with site.lock:
+            anchor = read_anchor(site.anchor_path, site.chain.key)
+            if anchor is None:
+                return
+            write_anchor(
+                site.anchor_path,
+                site.chain.key,
+                dataclasses.replace(anchor, tables=DIGESTED_VERSION),
+            )
+    except (AnchorDamaged, EnvironmentProblem, SQLAlchemyError, OSError) as exc:
+        log.warning("could not digest the rows of %s: %s", ", ".join(added), exc)
+        return
+    site.tables = DIGESTED_VERSION
+    log.info("digested %d rows of %s, newly kept with digests", sealed, ", ".join(added))
+
+
+def _tables_in_use(session: Session) -> int:
+    """Without an anchor to say: the newest version of ``DIGESTED`` some row of whose added
+    tables carries a digest (1 if none)."""
+    version = 1
+    for number, names in sorted(DIGESTED_ADDED.items()):
+        for name in names:
+            t = _table(name)
+            if session.scalar(select(_key(t)).where(t.c.digest.is_not(None)).limit(1)) is not None:
+                version = number
+                break
+    return version
+
+
+def _tables_in_use_after_restore(db: Database, site: SiteIntegrity) -> int:
+    """After a restore (trusted): the rows of the tables added since the backup was made
+    without their digests get them. The version now in force."""
+    if db.writes_refused is not None:
+        with db.read() as session:
+            return _tables_in_use(session)
+    with db.write() as session:
+        for names in DIGESTED_ADDED.values():
+            for name in names:
+                t = _table(name)
+                _seal(session, site, t, t.c.digest.is_(None))
+    return DIGESTED_VERSION
 
 
 def _redigest(session: Session, site: SiteIntegrity, t: Table, old: int) -> int:
@@ -362,8 +463,8 @@ def _redigest(session: Session, site: SiteIntegrity, t: Table, old: int) -> int:
     # Where each of the old format's columns is in a row read in the current format's order.
     current = _signed_names(t)
     places = [1 + current.index(name) for name in _signed_names(t, old)]
-    statement = update(t).where(t.c.id == bindparam("b_id")).values(digest=bindparam("b_digest"))
-    last_id = 0
+    statement = update(t).where(_key(t) == bindparam("b_id")).values(digest=bindparam("b_digest"))
+    last_id = _start(t)
     rewritten = 0
     while True:
         rows = _raw_rows(session, t, true(), after=last_id, limit=_BATCH)
@@ -389,7 +490,7 @@ def _write_anchor_from_database(db: Database, site: SiteIntegrity) -> None:
         write_anchor(
             site.anchor_path,
             site.chain.key,
-            Anchor(count, last_id, last_hash, site.chain.keyed_from),
+            Anchor(count, last_id, last_hash, site.chain.keyed_from, site.tables),
         )
 
 
@@ -401,9 +502,12 @@ def _last_entry(session: Session) -> tuple[int, str]:
 
 
 def _any_digest(session: Session) -> bool:
-    for name in DIGESTED:
+    """Whether the database was digested at all (a backup from before digests was not): the
+    first tables tell, those every digesting release kept."""
+    added = {name for names in DIGESTED_ADDED.values() for name in names}
+    for name in (n for n in DIGESTED if n not in added):
         t = _table(name)
-        if session.scalar(select(t.c.id).where(t.c.digest.is_not(None)).limit(1)) is not None:
+        if session.scalar(select(_key(t)).where(t.c.digest.is_not(None)).limit(1)) is not None:
             return True
     return False
 
@@ -438,10 +542,11 @@ def _first_keyed_entry(session: Session, key: bytes) -> int:
 # The anchor file ------------------------------------------------------------------------------
 
 
-def _anchor_mac(key: bytes, anchor: Anchor) -> str:
-    body = json.dumps(
-        [_ANCHOR_FORMAT, anchor.entries, anchor.head_id, anchor.head_hash, anchor.keyed_from]
-    )
+def _anchor_mac(key: bytes, anchor: Anchor, fmt: int = _ANCHOR_FORMAT) -> str:
+    fields: list[Any] = [fmt, anchor.entries, anchor.head_id, anchor.head_hash, anchor.keyed_from]
+    if fmt >= 2:
+        fields.append(anchor.tables)
+    body = json.dumps(fields)
     return hmac.new(key, body.encode("ascii"), hashlib.sha256).hexdigest()
 
 
@@ -449,19 +554,21 @@ def read_anchor(path: Path, key: bytes) -> Anchor | None:
     """The anchor, None if there is no file; AnchorDamaged if it does not verify."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
+        fmt = document.get("format")
         anchor = Anchor(
             entries=int(document["entries"]),
             head_id=int(document["head_id"]),
             head_hash=str(document["head_hash"]),
             keyed_from=int(document["keyed_from"]),
+            tables=int(document["tables"]) if fmt != 1 else 1,
         )
         mac = str(document["mac"])
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AnchorDamaged(str(exc)) from exc
-    if document.get("format") != _ANCHOR_FORMAT or not hmac.compare_digest(
-        mac, _anchor_mac(key, anchor)
+    if fmt not in (1, _ANCHOR_FORMAT) or not hmac.compare_digest(
+        mac, _anchor_mac(key, anchor, fmt)
     ):
         raise AnchorDamaged("mac")
     return anchor
@@ -475,6 +582,7 @@ def write_anchor(path: Path, key: bytes, anchor: Anchor) -> None:
         "head_id": anchor.head_id,
         "head_hash": anchor.head_hash,
         "keyed_from": anchor.keyed_from,
+        "tables": anchor.tables,
         "mac": _anchor_mac(key, anchor),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -515,7 +623,13 @@ def _advance_anchor(site: SiteIntegrity, engine: Engine) -> None:
         write_anchor(
             site.anchor_path,
             site.chain.key,
-            Anchor(anchor.entries + int(newer), int(last_id), str(last_hash), anchor.keyed_from),
+            Anchor(
+                anchor.entries + int(newer),
+                int(last_id),
+                str(last_hash),
+                anchor.keyed_from,
+                anchor.tables,
+            ),
         )
 
 
@@ -575,6 +689,20 @@ def verify_anchor(session: Session, site: SiteIntegrity) -> list[str]:
 
 
 # Record digests -------------------------------------------------------------------------------
+
+
+def _key(t: Table) -> Column[Any]:
+    """The column a digested table's rows are found by: its id, or its one primary key
+    (a setting's name, a calendar year)."""
+    if "id" in t.c:
+        return t.c.id
+    (key,) = t.primary_key.columns
+    return key
+
+
+def _start(t: Table) -> Any:
+    """A value below every key of ``t`` (rows are read in key order from after it)."""
+    return "" if isinstance(_key(t).type, String) else 0
 
 
 def _table(name: str) -> Table:
@@ -662,17 +790,20 @@ def _raw_rows(
     t: Table,
     where: ColumnElement[bool],
     *,
-    after: int,
+    after: Any,
     limit: int,
     fmt: int = DIGEST_FORMAT,
 ) -> list[Any]:
     """Rows of ``t`` (id first, then the signed columns of format ``fmt``, then the digest) as
     the driver gives them; untyped ``column()``s skip SQLAlchemy's result processing."""
     names = _signed_names(t, fmt)
-    columns: list[ColumnClause[Any]] = [column("id"), *(column(n) for n in names), column("digest")]
-    statement = (
-        select(*columns).select_from(t).where(where, t.c.id > after).order_by(t.c.id).limit(limit)
-    )
+    key = _key(t)
+    columns: list[ColumnClause[Any]] = [
+        column(key.name),
+        *(column(n) for n in names),
+        column("digest"),
+    ]
+    statement = select(*columns).select_from(t).where(where, key > after).order_by(key).limit(limit)
     return list(session.connection().execute(statement).all())
 
 
@@ -696,8 +827,8 @@ def _seal(session: Session, site: SiteIntegrity, t: Table, where: ColumnElement[
         digest = digest_sql(t, site.digest_format)
         return int(connection.execute(update(t).where(where).values(digest=digest)).rowcount)
     digester_now = digester(site.digest_key, site.digest_format)
-    statement = update(t).where(t.c.id == bindparam("b_id")).values(digest=bindparam("b_digest"))
-    last_id = 0
+    statement = update(t).where(_key(t) == bindparam("b_id")).values(digest=bindparam("b_digest"))
+    last_id = _start(t)
     sealed = 0
     while True:
         rows = _raw_rows(session, t, where, after=last_id, limit=_BATCH, fmt=site.digest_format)
@@ -719,7 +850,8 @@ def watch_new_rows(session: Session) -> None:
     marks: dict[str, int] = {}
     for name in DIGESTED:
         t = _table(name)
-        marks[name] = int(session.scalar(select(func.max(t.c.id))) or 0)
+        if "id" in t.c:  # a bulk write adds cases, papers, …: never settings
+            marks[name] = int(session.scalar(select(func.max(t.c.id))) or 0)
     session.info[_WATCH] = marks
 
 
@@ -797,7 +929,7 @@ def _note_flushed(session: Session, _context: object) -> None:
     for obj in [*session.new, *session.dirty]:
         table = getattr(type(obj), "__tablename__", "")
         if table in DIGESTED and (obj in session.new or session.is_modified(obj)):
-            note_written(session, table, [obj.id])
+            note_written(session, table, [getattr(obj, _key(_table(table)).name)])
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -815,7 +947,8 @@ def _note_bulk(state: ORMExecuteState) -> None:
         return
     params = state.parameters
     if isinstance(params, list | tuple):
-        note_written(state.session, name, [p["id"] for p in params if "id" in p])
+        key = _key(_table(name)).name
+        note_written(state.session, name, [p[key] for p in params if key in p])
 
 
 @event.listens_for(Session, "before_commit")
@@ -838,7 +971,7 @@ def _seal_at_commit(session: Session) -> None:
         # Rows after a bulk write's mark were sealed just above.
         ordered = sorted(i for i in ids if i is not None and i <= marks.get(name, i))
         for start in range(0, len(ordered), _ID_CHUNK):
-            _seal(session, site, t, t.c.id.in_(ordered[start : start + _ID_CHUNK]))
+            _seal(session, site, t, _key(t).in_(ordered[start : start + _ID_CHUNK]))
 
 
 @event.listens_for(Session, "after_commit")
@@ -885,6 +1018,17 @@ def _label(table: str, row: Mapping[str, Any]) -> str:
         return f"会议纪要 {row['number']}"
     if table == "meeting_items":
         return f"会议议题（内部编号 {row['id']}）"
+    if table == "holiday_overrides":
+        kind = "上班日" if row["working"] else "放假日"
+        return f"节假日设置 {row['day']}（{kind}，{row['name']}）"
+    if table == "calendar_years":
+        return f"{row['year']} 年的完整放假安排"
+    if table == "duty_staff":
+        return f"值班人员“{row['name']}”"
+    if table == "duty_shifts":
+        return f"值班安排 {row['day']}（内部编号 {row['id']}）"
+    if table == "settings":
+        return f"设置项 {row['key']}"
     return f"交办记录（内部编号 {row['id']}）"
 
 
@@ -927,9 +1071,9 @@ def verify_records(session: Session, site: SiteIntegrity) -> list[str]:
     problems: list[str] = []
     count = 0
     digest = digester(site.digest_key, site.digest_format)
-    for name in DIGESTED:
+    for name in site.digested():
         t = _table(name)
-        last_id = 0
+        last_id = _start(t)
         while True:
             rows = _raw_rows(
                 session, t, true(), after=last_id, limit=_BATCH, fmt=site.digest_format
@@ -945,7 +1089,7 @@ def verify_records(session: Session, site: SiteIntegrity) -> list[str]:
                 count += 1
                 if count > _LISTED:
                     continue
-                values = dict(session.execute(select(t).where(t.c.id == row[0])).one()._mapping)
+                values = dict(session.execute(select(t).where(_key(t) == row[0])).one()._mapping)
                 if stored is None:
                     problems.append(
                         f"{_label(name, values)} 没有校验值：可能是绕过程序直接写入数据库的"

@@ -390,6 +390,7 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
 
 class HolidayOverride(Synced, Base):
@@ -403,6 +404,7 @@ class HolidayOverride(Synced, Base):
     name: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     created_by: Mapped[str] = mapped_column(String(40), default="")
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
 
 class CalendarYear(Base):
@@ -413,6 +415,7 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(100), default="")
     imported_at: Mapped[datetime] = mapped_column(DateTime)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
 
 class DutyStaff(Synced, Base):
@@ -427,6 +430,7 @@ class DutyStaff(Synced, Base):
     phone: Mapped[str] = mapped_column(String(30), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
 
 class DutyShift(Synced, Base):
@@ -444,6 +448,7 @@ class DutyShift(Synced, Base):
     period: Mapped[str] = mapped_column(String(10), default="day")  # day | am | pm
     staff_id: Mapped[int] = mapped_column(ForeignKey("duty_staff.id"))
     note: Mapped[str] = mapped_column(String(100), default="")
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
     staff: Mapped[DutyStaff] = relationship(lazy="joined")
 
