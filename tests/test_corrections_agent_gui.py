@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtCore import Qt
 
 from desktop_app.services.app import AppServices
 from desktop_app.services.context import Actor
@@ -83,3 +84,32 @@ def test_clearing_the_agent_by_clicks_removes_them(
     qtbot.waitUntil(lambda: correction.saved is not None)
     qtbot.waitUntil(lambda: "王建国" not in info_text(dialog))
     assert services.corrections.current(case_id).case.agent_name == ""
+
+
+def test_enter_then_esc_saves_the_correction_and_the_case_shows_it(
+    qtbot, context: UiContext, services: AppServices, clerk: Actor, monkeypatch
+) -> None:
+    """Esc right after Enter closed the dialog while the save ran on the worker: the
+    correction was saved, but the case dialog behind kept the old name under its banner
+    "此事项刚在其他席位或窗口被修改". The dialog now stays until the save is done."""
+    import time
+
+    case_id = services.intake.register(clerk, person_form(**AGENT)).case_id
+    dialog = open_dialog(qtbot, context, case_id)
+    correction = open_correction(qtbot, dialog)
+    correct = services.corrections.correct
+
+    def slow_correct(*args, **kwargs):  # the worker still busy when Esc comes
+        time.sleep(0.3)
+        return correct(*args, **kwargs)
+
+    monkeypatch.setattr(services.corrections, "correct", slow_correct)
+    replace_text(qtbot, correction.agent_phone, "13900002222")
+    replace_text(qtbot, correction.reason, "代办人电话录错")
+    qtbot.keyClick(correction.reason, Qt.Key.Key_Return)
+    qtbot.keyClick(correction, Qt.Key.Key_Escape)
+    assert correction.isVisible()  # not closed while saving
+
+    qtbot.waitUntil(lambda: correction.saved is not None)
+    qtbot.waitUntil(lambda: "139****2222" in info_text(dialog))
+    assert not dialog.stale_banner.isVisible()

@@ -26,8 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from lunar_python import Lunar, Solar  # type: ignore[import-untyped,unused-ignore]
+if TYPE_CHECKING:
+    from lunar_python import Solar  # type: ignore[import-untyped,unused-ignore]
 
 __all__ = [
     "LAW_FIRST_YEAR",
@@ -74,11 +76,16 @@ def _solar(solar: Solar) -> date:
 
 def _lunar_day(year: int, month: int, day: int) -> date:
     """The Gregorian date of a day of the lunar year ``year`` (a non-leap month)."""
+    # Imported when a year needs it (its tables take ~40 ms to load, at every start otherwise).
+    from lunar_python import Lunar  # type: ignore[import-untyped,unused-ignore]
+
     return _solar(Lunar.fromYmd(year, month, day).getSolar())
 
 
 def _qingming(year: int) -> date:
     # The 清明 of the Gregorian year: the table of the lunar year in progress on 15 April holds it.
+    from lunar_python import Solar  # type: ignore[import-untyped,unused-ignore]
+
     return _solar(Solar.fromYmd(year, 4, 15).getLunar().getJieQiTable()["清明"])
 
 

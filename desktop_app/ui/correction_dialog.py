@@ -511,6 +511,14 @@ class CorrectionDialog(QDialog):
         self.saved = result
         self.accept()
 
+    def reject(self) -> None:
+        """Esc, 取消 or the window's close while 保存更正 runs: the save goes on and closes the
+        dialog when it is done. (Enter then Esc closed it meanwhile: the correction was saved
+        but the case behind kept showing the old values, under "changed elsewhere".)"""
+        if self._saving:
+            return
+        super().reject()
+
     def _failed(self, exc: Exception) -> None:
         self._saving = False
         self.save_button.setEnabled(True)
