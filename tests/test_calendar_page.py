@@ -499,3 +499,41 @@ def test_admin_sets_the_urge_notices_feedback_days_in_the_rules_form(
     qtbot.mouseClick(page.holidays.save_rules_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "已保存" in page.holidays.rules_status.text())
     assert services.calendar.rules().working_days(RuleKey.URGE_FEEDBACK) == 2
+
+
+def test_a_six_week_month_fits_a_laptop_screen_under_the_recovery_key_banner(
+    qtbot: Any, services: AppServices, admin: Actor, message_boxes: MessageBoxes
+) -> None:
+    """On a 1366×768 laptop (1366×728 without the taskbar) the page area scrolled and the
+    month's last week was below the screen's edge, with the administrator's 恢复密钥 banner
+    above: the page took the height its layout would like, not the area's."""
+    from desktop_app.ui.app import make_application
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.theme import STYLE_SHEET
+
+    app = QApplication.instance()
+    if app is not None and app.styleSheet() != STYLE_SHEET:  # type: ignore[attr-defined]
+        make_application()  # the application's fonts and style sheet decide the sizes
+    runner = TaskRunner()
+    window = MainWindow(UiContext(services, admin, ChangeHub(), runner))
+    qtbot.addWidget(window)
+    window.resize(1366, 728)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not window.ledger.is_loading)
+    assert window.recovery_banner.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # 期限日历
+    page = window.calendar
+    settle(qtbot, page)
+    qtbot.waitUntil(lambda: page.board.grid.isVisible())
+    grid = page.board.grid
+    days = grid.days()
+    assert len(days) == 42  # November 2026: six weeks, Monday first
+    scroller = window.findChild(QWidget, "pageScroller")
+    viewport = scroller.viewport()  # type: ignore[union-attr]
+    last = grid.cell_widget(days[-1])
+    assert last is not None
+    bottom = last.mapTo(viewport, last.rect().bottomLeft()).y()
+    assert bottom <= viewport.height(), (bottom, viewport.height())
+    assert scroller.verticalScrollBar().maximum() == 0  # type: ignore[union-attr]
+    runner.wait()

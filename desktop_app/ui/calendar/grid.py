@@ -11,7 +11,7 @@ from functools import partial
 from html import escape
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -162,6 +162,10 @@ def _cell_sheet(look: CellLook, selected: bool) -> str:
     return f"#dayCell {{ background: {look.background}; {border} }}"
 
 
+HEADER_HEIGHT = 26  # the weekday names
+MIN_WIDTH = 540  # 7 days of ~77 px: a day's 带班 line is elided (its tooltip has it whole)
+
+
 class MonthGrid(QWidget):
     """A Monday-first month sheet. Arrow keys move the selected day; Enter opens its list.
 
@@ -177,7 +181,7 @@ class MonthGrid(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setMinimumSize(560, 330)
+        self.setMinimumSize(MIN_WIDTH, HEADER_HEIGHT + 5 * self._row_min_height())
         self.setAccessibleName("月历")
         self.setObjectName("monthGrid")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -191,7 +195,7 @@ class MonthGrid(QWidget):
         for column, name in enumerate(WEEKDAY_NAMES):
             header = QLabel(name)
             header.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            header.setFixedHeight(26)
+            header.setFixedHeight(HEADER_HEIGHT)
             colour = "#7b8a8b" if column >= 5 else "#2c3e50"
             header.setStyleSheet(
                 f"background: #eaeef1; color: {colour}; font-weight: bold;"
@@ -211,6 +215,18 @@ class MonthGrid(QWidget):
         self._rows = 0
         self.selected: date | None = None
 
+    def _row_min_height(self) -> int:
+        """A week's least height: a day's date, its 到期 line (or a holiday's name) and its
+        带班 line, at the cell's fonts and margins (_cell_html, DayCellWidget)."""
+
+        def line(points: float, bold: bool) -> int:
+            font = QFont(self.font())
+            font.setPointSizeF(points)
+            font.setBold(bold)
+            return QFontMetrics(font).lineSpacing()
+
+        return 3 + line(13, True) + line(11.5, True) + line(9, False) + 3 + 2
+
     # For the page and for tests ---------------------------------------------------------------
 
     def set_view(self, view: MonthView, selected: date | None) -> None:
@@ -226,6 +242,9 @@ class MonthGrid(QWidget):
                 for row in range(self.ROWS):
                     layout.setRowStretch(row + 1, 1 if row < rows else 0)
             self._rows = rows
+            # As short as the month's weeks can be with their lines whole (the page gives the
+            # grid what the screen has left: at 125 % the lines overlapped at a fixed 330 px).
+            self.setMinimumHeight(HEADER_HEIGHT + rows * self._row_min_height())
         for cell_widget, cell in zip(self._cells, days, strict=False):
             cell_widget.show_look(cell_look(cell, view.today), cell.day == selected)
             self._by_day[cell.day] = cell_widget

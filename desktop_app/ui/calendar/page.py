@@ -52,6 +52,14 @@ class CalendarPage(QWidget):
         self.roster.month_step.connect(self.board.step_month)
         self._render_today(context.services.clock.now().date())
 
+    def hasHeightForWidth(self) -> bool:
+        """No: the window's page area would then make the page as tall as its layout would
+        *like* to be at this width (729 px at 1366×768, the month's cells at their preferred
+        height) and scroll, the month's last week below the screen's edge. Given the area's
+        height instead, the month shrinks to fit it (its wrapped labels still get their lines);
+        the area scrolls only below the page's minimum height."""
+        return False
+
     def refresh(self) -> None:
         """Reload every tab on the worker (board, roster, holidays and rules)."""
         self.board.refresh()
