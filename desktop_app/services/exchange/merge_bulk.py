@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import func, select, text
+from sqlalchemy import UniqueConstraint, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,9 +28,11 @@ from desktop_app.services.exchange.records_tables import (
     ATTACHED,
     ROW_CHUNK,
     SEARCH_TABLE,
+    TABLE_LABELS,
     TableSpec,
     python_values,
 )
+from desktop_app.services.exchange.refusals import BundleRefused, RefusalCode
 from desktop_app.services.sealing import (
     SEALED_TABLES,
     derived_sql,
@@ -234,6 +236,7 @@ class BulkCopy:
         except IntegrityError:
             checked()  # a value of the wrong type explains it better than the database can
             self._find_bad_reference(spec, refs, new)
+            find_duplicate(self.session, spec, source, schema="main.", new=new)
             raise
         if derived and name == "cases":
             self.session.execute(text("DROP TABLE IF EXISTS temp.bbcs_answered"))
@@ -408,6 +411,54 @@ def find_bad_reference(
             {"owner": owner},
         ):
             raise foreign_reference()
+
+
+def find_duplicate(
+    session: Session, spec: TableSpec, source: str, *, schema: str = "", new: str = "TRUE"
+) -> None:
+    """Raise for the first row of ``source`` (those that are ``new``) that another record here,
+    or another row sent with it, already holds the number or name of (a unique constraint but
+    the UUID's): a county that reinstalled the program without its backup and made its units
+    or numbers again. On either engine's bulk path, after the INSERT was refused."""
+    t = spec.table
+    keys = [
+        [c.name for c in constraint.columns]
+        for constraint in t.constraints
+        if isinstance(constraint, UniqueConstraint)
+    ] + [[c.name] for c in t.columns if c.unique]
+    for columns in (k for k in keys if k and k != ["uuid"]):
+        if any(c == "uuid" or c in spec.refs for c in columns):
+            continue  # a reference is a UUID in the file and an id here: not comparable
+        picked = ", ".join(f'r."{c}"' for c in columns)
+        same = " AND ".join(f'm."{c}" = r."{c}"' for c in columns)
+        found = session.execute(
+            text(
+                f"SELECT {picked} FROM {source} r WHERE {new} AND EXISTS (SELECT 1 FROM "
+                f'{schema}"{spec.name}" m WHERE {same} AND m.uuid != r.uuid) LIMIT 1'
+            )
+        ).first()
+        if found is None:  # two rows of the file itself
+            found = session.execute(
+                text(
+                    f"SELECT {picked} FROM {source} r WHERE {new} "
+                    f"GROUP BY {picked} HAVING count(*) > 1 LIMIT 1"
+                )
+            ).first()
+        if found is not None:
+            raise duplicate_record(spec.name, dict(zip(columns, found, strict=True)))
+
+
+def duplicate_record(table: str, values: dict[str, object]) -> BundleRefused:
+    """The refusal of a record whose number or name another one already holds."""
+    label = TABLE_LABELS.get(table, table)
+    shown = next((values[c] for c in ("number", "name", "title") if c in values), None)
+    what = f"“{shown}”" if shown is not None else "（" + "、".join(map(str, values.values())) + "）"
+    return BundleRefused(
+        RefusalCode.BAD_CONTENT,
+        f"数据包中的{label}{what}与本站点已有的另一条记录编号或名称相同、标识不同，整包未导入。"
+        "发送方可能重新安装过程序、没有用备份恢复就重新建立了数据；请与发送方核对："
+        "用原来的备份恢复后再导出，或请维护人员处理。",
+    )
 
 
 @dataclass(frozen=True)

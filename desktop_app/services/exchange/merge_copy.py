@@ -28,6 +28,7 @@ from desktop_app.services.exchange.merge_bulk import (
     Added,
     answered_sent_sql,
     find_bad_reference,
+    find_duplicate,
     settle_added,
 )
 from desktop_app.services.exchange.merge_outcomes import Outcomes
@@ -386,6 +387,7 @@ class CopyBulk:
         except IntegrityError:
             self.session.execute(text("ROLLBACK TO SAVEPOINT bbcs_copy"))
             self._find_bad_reference(spec, refs)
+            find_duplicate(self.session, spec, source)
             raise
         self.session.execute(text("RELEASE SAVEPOINT bbcs_copy"))
         incoming = max(result.rowcount, 0)  # type: ignore[attr-defined]
