@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from desktop_app.domain.deadlines import DeadlineKind, RuleKey
 from desktop_app.domain.vocabulary import Approach, Cause, Nature
@@ -435,17 +435,21 @@ def test_import_next_years_schedule_from_an_excel_csv(
     admin: Actor,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    message_boxes: MessageBoxes,
 ) -> None:
     schedule = tmp_path / "2027年节假日安排.csv"
     rows = complete_year(2027, "2027-01-01,休息,元旦", "2027-02-06,休息,春节").splitlines()
     schedule.write_bytes("\r\n".join(rows).encode("gb18030"))  # as Excel saves it in China
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(schedule), ""))
+    message_boxes.answer(QMessageBox.StandardButton.Yes)
     page = open_page(admin)
     page.tabs.setCurrentIndex(2)
     page.holidays.complete_year_check.setChecked(True)
     page.holidays.complete_year.setValue(2027)
     page.holidays.import_button.click()
     qtbot.waitUntil(lambda: "已导入" in page.holidays.calendar_status.text())
+    (question,) = message_boxes.texts("question")
+    assert "并标记 2027 年已完整录入" in question and "没有未办结事项的期限会因此改变" in question
     settle(qtbot, page)
     assert services.calendar.imported_years() == [2027]
     assert "2027年" in page.holidays.years_label.text()
@@ -537,3 +541,44 @@ def test_a_six_week_month_fits_a_laptop_screen_under_the_recovery_key_banner(
     assert bottom <= viewport.height(), (bottom, viewport.height())
     assert scroller.verticalScrollBar().maximum() == 0  # type: ignore[union-attr]
     runner.wait()
+
+
+def test_a_schedule_says_which_deadlines_it_moves_before_it_is_imported(
+    qtbot: Any,
+    open_page: OpenPage,
+    services: AppServices,
+    admin: Actor,
+    clerk: Actor,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    message_boxes: MessageBoxes,
+) -> None:
+    """Every open deadline across a day the file changes moved at once, with no question (a
+    duty leader's walk): the import now says which, and 否 changes nothing."""
+    case_id, number = triaged_case(services, clerk, clock, date(2026, 11, 25))
+    assert services.cases.detail(case_id).due_date == date(2026, 12, 2)
+    schedule = tmp_path / "县城停电.csv"
+    schedule.write_text("日期,是否上班,名称\n2026-11-30,休息,县城停电\n", encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(schedule), ""))
+    page = open_page(admin)
+    page.tabs.setCurrentIndex(2)
+    button = page.holidays.import_button
+
+    message_boxes.answer(QMessageBox.StandardButton.No)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "未导入" in page.holidays.calendar_status.text())
+    (question,) = message_boxes.texts("question")
+    assert "将有 1 项未办结事项的期限随之调整" in question
+    assert f"{number} 办理时限：2026-12-02 → 2026-12-03" in question
+    assert services.cases.detail(case_id).due_date == date(2026, 12, 2)  # nothing changed
+    assert services.calendar.overrides() == []
+
+    message_boxes.answer(QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已导入" in page.holidays.calendar_status.text())
+    settle(qtbot, page)
+    assert services.cases.detail(case_id).due_date == date(2026, 12, 3)
+    assert f"{number} 办理时限由 2026-12-02 调整为 2026-12-03" in (
+        page.holidays.recomputed_text.toPlainText()
+    )

@@ -73,6 +73,14 @@ class Recomputed:
     after: date
 
 
+class _PreviewDone(Exception):
+    """Raised inside a calendar change made only to see what it moves: the write rolls back."""
+
+    def __init__(self, moved: list[Recomputed]) -> None:
+        super().__init__("preview")
+        self.moved = moved
+
+
 class CalendarService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -173,6 +181,22 @@ class CalendarService:
     ) -> tuple[list[Recomputed], Changes]:
         """Import a schedule (日期,是否上班,名称). ``complete_years``: years the file fully covers
         (e.g. the State Council's notice for next year), whose deadlines stop being provisional."""
+        overrides, years = self._checked_schedule(actor, text, complete_years)
+        return self._change(actor, overrides, years, "import_calendar", source=source)
+
+    def preview_csv(
+        self, actor: Actor, text: str, *, complete_years: Iterable[int] = ()
+    ) -> list[Recomputed]:
+        """What ``import_csv`` would do to the open cases' deadlines, changing nothing: the
+        import is made and rolled back. Refused as the import is (a file that does not read,
+        a complete year that works a statutory holiday)."""
+        overrides, years = self._checked_schedule(actor, text, complete_years)
+        moved, _changes = self._change(actor, overrides, years, "import_calendar", preview=True)
+        return moved
+
+    def _checked_schedule(
+        self, actor: Actor, text: str, complete_years: Iterable[int]
+    ) -> tuple[list[Override], list[int]]:
         actor.require(Permission.MANAGE_REFERENCE)
         try:
             overrides = parse_overrides_csv(text)
@@ -198,7 +222,7 @@ class CalendarService:
                     "导入后会按工作日计算期限。请核对文件是否完整；只导入部分日期时，"
                     "不要勾选“完整安排”。未做任何更改。"
                 )
-        return self._change(actor, overrides, years, "import_calendar", source=source)
+        return list(overrides), years
 
     def save_rules(self, actor: Actor, days: dict[RuleKey, int], due_soon_days: int) -> Changes:
         settings.require(actor, *DEADLINE_RULE_SETTINGS)
@@ -232,8 +256,29 @@ class CalendarService:
         *,
         remove: Sequence[date] = (),
         source: str = "",
+        preview: bool = False,
     ) -> tuple[list[Recomputed], Changes]:
+        """Make the calendar change and move the open deadlines it moves; ``preview``: then roll
+        it all back (nothing saved, nothing audited) and say what would have moved."""
         now = self._clock.now()
+        try:
+            return self._changed(
+                actor, overrides, complete_years, action, remove, source, now, preview
+            )
+        except _PreviewDone as done:
+            return done.moved, Changes()
+
+    def _changed(
+        self,
+        actor: Actor,
+        overrides: Sequence[Override],
+        complete_years: Sequence[int],
+        action: str,
+        remove: Sequence[date],
+        source: str,
+        now: datetime,
+        preview: bool,
+    ) -> tuple[list[Recomputed], Changes]:
         with self._db.write() as session:
             for day in remove:
                 session.execute(delete(HolidayOverride).where(HolidayOverride.day == day))
@@ -258,6 +303,8 @@ class CalendarService:
             revision = bump_revision(session)
             calendar = _load_calendar(session)
             moved = recompute_open_deadlines(session, calendar, actor.display_name, now)
+            if preview:
+                raise _PreviewDone([m[1] for m in moved])  # the transaction rolls back
             audit.record(
                 session,
                 at=now,

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -340,21 +341,47 @@ class HolidaysTab(QWidget):
         source = Path(path)
         years = [self.complete_year.value()] if self.complete_year_check.isChecked() else []
         actor, calendar = self._actor, self._services.calendar
+        complete = f"，并标记 {years[0]} 年已完整录入" if years else ""
 
-        def work() -> tuple[list[Recomputed], Changes]:
+        def preview() -> tuple[str, list[Recomputed]]:
             text = read_schedule(source)
+            return text, calendar.preview_csv(actor, text, complete_years=years)
+
+        def work(text: str) -> tuple[list[Recomputed], Changes]:
             return calendar.import_csv(actor, text, complete_years=years, source=source.name)
 
         def done(result: tuple[list[Recomputed], Changes]) -> None:
             moved, _changes = result
-            complete = f"，并标记 {years[0]} 年已完整录入" if years else ""
             self.calendar_status.setText(f"已导入 {source.name}{complete}。")
             self.recomputed_text.setPlainText(recomputed_text(moved))
 
-        self.calendar_status.setText(f"正在导入 {source.name}…")
+        def ask(previewed: tuple[str, list[Recomputed]]) -> None:
+            # Every open deadline across the days it changes moves at once: said first (it
+            # moved them with no question, and only then listed them).
+            text, moved = previewed
+            answer = QMessageBox.question(
+                self,
+                "导入节假日安排",
+                f"导入 {source.name}{complete}？\n\n{_moved_summary(moved)}",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                self.calendar_status.setText(f"未导入 {source.name}，没有做任何更改。")
+                return
+            self.calendar_status.setText(f"正在导入 {source.name}…")
+            (
+                Action(self._context, self, lambda: work(text))
+                .success(done)
+                .on_invalid(field_message(self.override_error))
+                .failure(beside(self.override_error, self))
+                .run()
+            )
+
+        self.calendar_status.setText(f"正在核对 {source.name} 会改变哪些期限…")
         (
-            Action(self._context, self, work)
-            .success(done)
+            Action(self._context, self, preview)
+            .success(ask)
             .on_invalid(field_message(self.override_error))
             .failure(beside(self.override_error, self))
             .run()
@@ -379,3 +406,21 @@ class HolidaysTab(QWidget):
             .failure(beside(self.rules_error, self))
             .run()
         )
+
+
+# The moves a schedule's confirmation lists; the rest are counted (all are listed after it).
+_LISTED_MOVES = 8
+
+
+def _moved_summary(moved: list[Recomputed]) -> str:
+    """What an import would move, for its confirmation."""
+    if not moved:
+        return "没有未办结事项的期限会因此改变。"
+    lines = [f"将有 {len(moved)} 项未办结事项的期限随之调整（导入后逐项记入各事项的办理过程）："]
+    lines += [
+        f"{m.case_number} {m.what}：{m.before:%Y-%m-%d} → {m.after:%Y-%m-%d}"
+        for m in moved[:_LISTED_MOVES]
+    ]
+    if len(moved) > _LISTED_MOVES:
+        lines.append(f"……另有 {len(moved) - _LISTED_MOVES} 项，导入后全部列在下方。")
+    return "\n".join(lines)
