@@ -43,6 +43,7 @@ from desktop_app.domain.vocabulary import (
 from desktop_app.domain.workdays import WorkdayCalendar
 from desktop_app.errors import UserError, ValidationFailed
 from desktop_app.services import audit
+from desktop_app.services.app import AppServices
 from desktop_app.services.attachments import AttachmentStore
 from desktop_app.services.audit_log import ACTION_LABELS, ENTITY_LABELS
 from desktop_app.services.auth import AuthService
@@ -98,6 +99,23 @@ def make_site(
         is_demo=True,
     )
     return db, clock
+
+
+def keyed_demo(root: Path, cases: int) -> AppServices:
+    """A county with signing keys (so its demo has assignments and signed slips) and ``cases``
+    demo cases; the caller closes it."""
+    from desktop_app.services.app import open_services
+
+    services = open_services(root / "demo", clock=FixedClock(NOW))
+    services.site.init_site(
+        code="410221",
+        name="杞县办不成事监督窗口",
+        short_name="杞县",
+        level=SiteLevel.COUNTY,
+        admin_password="Admin12345",
+    )
+    DemoService(services.db, services.clock, services.keys, sealer=services.sealer).generate(cases)
+    return services
 
 
 @dataclass
@@ -638,18 +656,9 @@ def test_other_sites_and_clocks(
 def test_demo_with_keys_has_assignments_in_every_state_with_signed_slips(tmp_path) -> None:
     from collections import Counter as Count
 
-    from desktop_app.services.app import open_services
     from desktop_app.storage.models import Assignment, Slip
 
-    services = open_services(tmp_path / "demo", clock=FixedClock(NOW))
-    services.site.init_site(
-        code="410221",
-        name="杞县办不成事监督窗口",
-        short_name="杞县",
-        level=SiteLevel.COUNTY,
-        admin_password="Admin12345",
-    )
-    DemoService(services.db, services.clock, services.keys, sealer=services.sealer).generate(1500)
+    services = keyed_demo(tmp_path, 1500)
     with services.db.read() as session:
         states = Count(session.scalars(select(Assignment.state)))
         slips = session.scalars(select(Slip)).all()
@@ -920,17 +929,7 @@ def test_every_tables_uuids_are_version_7_in_the_order_of_its_rows(tmp_path: Pat
     table's rows then come in UUID order, and a county's upload goes into the city's UUID
     indexes near their end (a random version 4 put each row anywhere: 1.9 s for 515,000 case
     events against 1.2 s)."""
-    from desktop_app.services.app import open_services
-
-    services = open_services(tmp_path / "demo", clock=FixedClock(NOW))
-    services.site.init_site(
-        code="410221",
-        name="杞县办不成事监督窗口",
-        short_name="杞县",
-        level=SiteLevel.COUNTY,
-        admin_password="Admin12345",
-    )
-    DemoService(services.db, services.clock, services.keys, sealer=services.sealer).generate(60)
+    services = keyed_demo(tmp_path, 60)
     tables = ("complainants", "cases", "case_events", "assignments", "slips", "departments")
     with services.db.read() as session:
         for table in tables:

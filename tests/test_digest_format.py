@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import delete, true, update
 
 from desktop_app.domain.settings import RECORD_DIGEST_FORMAT
+from desktop_app.paths import DataLayout
 from desktop_app.services import integrity, settings
 from desktop_app.services.app import AppServices, open_services
 from desktop_app.services.backup import restore
@@ -108,6 +109,20 @@ def _digests(data_dir: Path) -> dict[str, list[str]]:
         }
     finally:
         connection.close()
+
+
+def _checked_read_only(data_dir: Path) -> tuple[integrity.SiteIntegrity, list[str]]:
+    """The site's digests as an open that may not write finds them, and what they show."""
+    db = Database(DataLayout(data_dir).database_url())
+    try:
+        db.refuse_writes("只读")
+        integrity.open_site(db, DataKey(data_dir / "keys"), data_dir / "keys")
+        site = integrity.site_of(db.engine)
+        assert site is not None
+        with db.read() as session:
+            return site, integrity.verify_records(session, site)
+    finally:
+        db.dispose()
 
 
 def _reopen(data_dir: Path, clock: FixedClock, hasher: PasswordHasher) -> AppServices:
@@ -219,16 +234,8 @@ def test_a_read_only_database_keeps_its_format_1_digests(
     data_dir = worked.layout.root
     worked.close()
     old = _to_format_1(data_dir)
-    db = Database(worked.layout.database_url())
-    try:
-        db.refuse_writes("只读")
-        integrity.open_site(db, DataKey(data_dir / "keys"), data_dir / "keys")
-        site = integrity.site_of(db.engine)
-        assert site is not None and site.digest_format == 1
-        with db.read() as session:
-            assert integrity.verify_records(session, site) == []
-    finally:
-        db.dispose()
+    site, problems = _checked_read_only(data_dir)
+    assert site.digest_format == 1 and problems == []
     assert _digests(data_dir) == old
     assert _stored_format(data_dir) is None
 
@@ -439,16 +446,8 @@ def test_the_tables_digested_since_get_digests_once_at_the_first_writing_open(
     _as_before_0025(data_dir, admin, worked)
 
     # Read-only first (a check before the window opened): nothing named, nothing written.
-    db = Database(worked.layout.database_url())
-    try:
-        db.refuse_writes("只读")
-        integrity.open_site(db, DataKey(data_dir / "keys"), data_dir / "keys")
-        site = integrity.site_of(db.engine)
-        assert site is not None and site.tables == 1
-        with db.read() as session:
-            assert integrity.verify_records(session, site) == []
-    finally:
-        db.dispose()
+    site, problems = _checked_read_only(data_dir)
+    assert site.tables == 1 and problems == []
     assert _anchor_tables(data_dir) == 1
 
     services = _reopen(data_dir, clock, password_hasher)
