@@ -449,7 +449,7 @@ def test_import_next_years_schedule_from_an_excel_csv(
     page.holidays.import_button.click()
     qtbot.waitUntil(lambda: "已导入" in page.holidays.calendar_status.text())
     (question,) = message_boxes.texts("question")
-    assert "并标记 2027 年已完整录入" in question and "没有未办结事项的期限会因此改变" in question
+    assert "并标记 2027 年已完整录入" in question and "没有事项的期限会因此改变" in question
     settle(qtbot, page)
     assert services.calendar.imported_years() == [2027]
     assert "2027年" in page.holidays.years_label.text()
@@ -569,7 +569,7 @@ def test_a_schedule_says_which_deadlines_it_moves_before_it_is_imported(
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "未导入" in page.holidays.calendar_status.text())
     (question,) = message_boxes.texts("question")
-    assert "将有 1 项未办结事项的期限随之调整" in question
+    assert "将有 1 件事项的 1 个期限随之调整" in question
     assert f"{number} 办理时限：2026-12-02 → 2026-12-03" in question
     assert services.cases.detail(case_id).due_date == date(2026, 12, 2)  # nothing changed
     assert services.calendar.overrides() == []

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from desktop_app.domain.case_flow import EventKind
 from desktop_app.domain.deadlines import (
@@ -1099,3 +1099,31 @@ def test_an_assigned_case_is_chased_under_the_department_it_was_assigned_to(
     services.assignments.issue(leader, ids[0])
     assert chased_by(land) == ["杞县不动产登记中心"]
     assert chased_by(health) == []
+
+
+def test_a_schedules_preview_says_what_the_import_moves_and_changes_nothing(
+    services: AppServices, clerk: Actor, admin: Actor
+) -> None:
+    """preview_csv makes the import and rolls it back: the same moves as the import then
+    makes, and no override, deadline, event, audit entry or calendar revision left behind."""
+    case_id = new_case(services, clerk, Nature.WONT, Approach.ORDER, title="营业执照变更")
+    before = fields(services, case_id)
+
+    def state() -> tuple[object, ...]:
+        with services.db.read() as session:
+            counts = [
+                session.scalar(text(f"SELECT count(*) FROM {table}"))
+                for table in ("holiday_overrides", "case_events", "audit_log", "settings")
+            ]
+            revision = text("SELECT value FROM settings WHERE key = 'calendar_revision'")
+            return (*counts, session.scalar(revision))
+
+    kept = state()
+    preview = services.calendar.preview_csv(admin, "2026-11-27,否,停电闭厅\n")
+    assert state() == kept
+    assert fields(services, case_id) == before
+    assert services.calendar.overrides() == []
+
+    moved, _changes = services.calendar.import_csv(admin, "2026-11-27,否,停电闭厅\n")
+    assert moved == preview and len(moved) == 1
+    assert moved[0].before == before["due_date"] != moved[0].after

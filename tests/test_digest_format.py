@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import delete, true, update
+from sqlalchemy import delete, select, true, update
 
 from desktop_app.domain.settings import RECORD_DIGEST_FORMAT
 from desktop_app.paths import DataLayout
@@ -22,7 +22,7 @@ from desktop_app.services.backup import restore
 from desktop_app.services.context import Actor, FixedClock
 from desktop_app.services.data_key import DataKey
 from desktop_app.storage.database import Database
-from desktop_app.storage.models import Setting
+from desktop_app.storage.models import AuditEntry, Setting
 from tests.helpers.db import raw_connect
 from tests.helpers.factories import ADMIN_PASSWORD, USER_PASSWORD, person_form
 from tests.helpers.speed import fast_password_hashing  # noqa: F401
@@ -471,11 +471,36 @@ def test_the_tables_digested_since_get_digests_once_at_the_first_writing_open(
     finally:
         services.close()
 
+    # Another seat of a shared database keeps an anchor of its own, still of the first
+    # tables: its first open finds the pass in the audit log and digests nothing again.
+    _anchor_first_tables(data_dir)
     again = _reopen(data_dir, clock, password_hasher)
     try:
         problems = again.maintenance.check().problems
+        with again.db.read() as session:
+            passes = session.scalars(
+                select(AuditEntry.after).where(
+                    AuditEntry.action == integrity.TABLES_DIGESTED_ACTION
+                )
+            ).all()
     finally:
         again.close()
     assert problems == [
         "节假日设置 2026-12-30（放假日，县城停电两天） 没有校验值：可能是绕过程序直接写入数据库的"
     ]
+    assert len(passes) == 1 and passes[0]["tables"] == list(integrity.DIGESTED_ADDED[2])
+    assert _anchor_tables(data_dir) == 2
+
+    # A seat joining the database takes nothing on trust either (a restore does).
+    db = Database(DataLayout(data_dir).database_url())
+    try:
+        assert (
+            integrity.reanchor(db, DataKey(data_dir / "keys"), data_dir / "keys", restored=False)
+            == []
+        )
+        site = integrity.site_of(db.engine)
+        assert site is not None and site.tables == 2
+        with db.read() as session:
+            assert len(integrity.verify_records(session, site)) == 1
+    finally:
+        db.dispose()

@@ -381,6 +381,18 @@ def test_an_upgraded_countys_materials_go_into_the_database_at_its_first_writing
         finally:
             writer.close()
 
+    # Moved in once, a material that is not in the database any more was removed from it: a
+    # problem again, however whole the folder's copy is (the note must not hide a deletion).
+    reader = open_services(data_dir)
+    try:
+        with reader.db.write() as session:
+            session.execute(text("DELETE FROM material_chunks"))
+        report = reader.maintenance.check()
+        assert any("在数据库中缺失" in p for p in report.problems), report
+        assert report.notes == []
+    finally:
+        reader.close()
+
 
 # One writer per data dir ----------------------------------------------------------------------
 

@@ -270,6 +270,29 @@ def test_a_role_given_by_sql_is_named_and_its_user_cannot_log_in(busy: AppServic
     )
 
 
+def test_an_administrator_inserted_by_sql_with_a_negative_id_is_named_and_cannot_log_in(
+    busy: AppServices,
+) -> None:
+    """Records were read from id 1 up: a user inserted with id -5, an administrator's role and
+    the administrator's password hash logged in, and bbcs check passed; a holiday inserted with
+    id -1 moved deadlines unseen."""
+    _sql(
+        busy,
+        "INSERT INTO users (id, username, display_name, role, password_hash, active, phone, "
+        "created_at, uuid, version, failed_logins) SELECT -5, 'mallory', '马某', 'admin', "
+        "password_hash, 1, '', created_at, '00000000-0000-7000-8000-00000000000a', 1, 0 "
+        "FROM users WHERE username = 'admin'",
+        "INSERT INTO holiday_overrides (id, day, working, name, created_at, created_by, uuid, "
+        "version) VALUES (-1, '2026-12-31', 0, '放假', '2026-12-01 09:00:00.000000', 'admin', "
+        "'00000000-0000-7000-8000-00000000000b', 1)",
+    )
+    problems = _problems(busy)
+    assert any(p.startswith("用户 mallory 没有校验值") for p in problems), problems
+    assert any(p.startswith("节假日设置 2026-12-31") for p in problems), problems
+    with pytest.raises(TamperedAccount, match="mallory 的账户记录被绕过程序改动过"):
+        busy.auth.login("mallory", ADMIN_PASSWORD)
+
+
 def test_nothing_done_to_a_changed_account_seals_it_again(
     busy: AppServices, admin: Actor, clerk: Actor
 ) -> None:

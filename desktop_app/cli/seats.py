@@ -138,7 +138,9 @@ def _joined(args: argparse.Namespace, data_dir: Path, enrollment: Enrollment) ->
                 f"（{info.name}）的。请核对 --db-url。"
             )
         # The chain as this seat finds it, checked under the key, is what its anchor starts at.
-        problems = integrity.reanchor(services.db, services.data_key, services.layout.keys)
+        problems = integrity.reanchor(
+            services.db, services.data_key, services.layout.keys, restored=False
+        )
         seats.record_join(services.db, enrollment, _actor(args), services.clock.now())
         fingerprint = services.keys.identity(info.code, info.name, info.level.value).fingerprint()
     return _Joined(info.code, info.name, fingerprint, problems)

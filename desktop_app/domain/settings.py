@@ -464,6 +464,11 @@ LAST_INTEGRITY_CHECK = TextSetting(
 # issue 15 (D)
 # 1 once the numbers a database held in clear before sealing have been sealed (services/sealing.py):
 # the first open after migration 0010 does it, and every later open reads only this.
+# Every material the records name has been in the database since (services/attachments.py):
+# from then on one that is not there is a problem for bbcs check, not one still to be moved in.
+MATERIALS_IN_DATABASE = FlagSetting(
+    key="materials_in_database", default=False, label="材料已全部存入数据库", internal=True
+)
 SEALED_AT_REST = IntSetting(
     key="sealed_at_rest", default=0, label="个人信息已加密保存", internal=True, minimum=0
 )

@@ -32,8 +32,10 @@ from sqlalchemy import Result, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from desktop_app.domain.settings import MATERIALS_IN_DATABASE
 from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.files import sha256_file
+from desktop_app.services import settings
 from desktop_app.services.data_key import DataKey
 from desktop_app.storage.database import Database
 from desktop_app.storage.models import Attachment, MaterialChunk
@@ -136,6 +138,7 @@ class AttachmentStore:
             if self.verify(sha):
                 self._shared.take_in(sha, path)
                 shared += 1
+        self._shared.mark_all_in()
         return shared
 
     def _put(self, source: Path) -> tuple[StoredFile, bool]:
@@ -190,8 +193,8 @@ class AttachmentStore:
         """The materials of ``sizes`` not in the database yet but whole in this data dir's
         folder: an upgraded site's, until a process that may write opens it
         (``share_local_copies``); a backup does not hold them meanwhile."""
-        if self._shared is None:
-            return []
+        if self._shared is None or self._shared.all_in():
+            return []  # moved in once: one missing now was removed from the database
         return sorted(sha for sha in self._shared.unshared() if sha in sizes and self.verify(sha))
 
     def verify(self, sha256: str) -> bool:
@@ -258,6 +261,19 @@ class SharedMaterials:
                 )
         if digest.hexdigest() != sha256:
             raise UserError(f"材料文件 {source.name} 在保存过程中被改动，请重新添加。")
+
+    def all_in(self) -> bool:
+        """Whether a process that may write has moved every material in once (``mark_all_in``)."""
+        with self._db.read() as session:
+            return settings.read(session, MATERIALS_IN_DATABASE)
+
+    def mark_all_in(self) -> None:
+        """Every material the folder held whole is in the database now (set once)."""
+        with self._db.read() as session:
+            if settings.read(session, MATERIALS_IN_DATABASE):
+                return
+        with self._db.write() as session:
+            settings.store(session, MATERIALS_IN_DATABASE, True)
 
     def unshared(self) -> list[str]:
         """The materials the records name with no piece in the database."""

@@ -142,6 +142,7 @@ ACTION_LABELS: dict[str, str] = {
     "replace_site_keys": "更新站点密钥",
     "backup": "备份",
     "restore": "恢复备份",
+    "digest_tables": "为节假日、值班和设置加校验值",
     "demo_generate": "生成演示数据",
     "seat_enroll": "生成席位加入文件",
     "seat_join": "新席位加入",

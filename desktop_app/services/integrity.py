@@ -51,7 +51,6 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Engine,
-    String,
     Table,
     bindparam,
     column,
@@ -116,6 +115,7 @@ DIGESTED_ADDED: Final[dict[int, tuple[str, ...]]] = {
     2: ("holiday_overrides", "calendar_years", "duty_staff", "duty_shifts", "settings"),
 }
 DIGESTED_VERSION: Final = 2
+TABLES_DIGESTED_ACTION: Final = "digest_tables"  # the audit log's entry of that one pass
 # Not covered: the digest itself, the export generation a bulk UPDATE stamps at export, a
 # case's departments_answered, which triggers derive from its (signed) assignments (0020), and
 # a complainant's name_key, made from the (signed) name (0024).
@@ -304,7 +304,9 @@ def open_site(db: Database, data_key: DataKey, keys_dir: Path, *, first_time: bo
         log.warning("could not digest the records and anchor the audit log: %s", exc)
 
 
-def reanchor(db: Database, data_key: DataKey, keys_dir: Path) -> list[str]:
+def reanchor(
+    db: Database, data_key: DataKey, keys_dir: Path, *, restored: bool = True
+) -> list[str]:
     """After a restore: anchor the chain of the database now in place, and key ``db`` with it.
 
     The restored chain is checked first (the keyed part under ``data_key``); what is wrong with
@@ -319,8 +321,13 @@ def reanchor(db: Database, data_key: DataKey, keys_dir: Path) -> list[str]:
     if digested:
         _upgrade_digests(db, site)
         # A backup from before the tables a newer release digests: their rows get digests here
-        # (the restored file is trusted, as its chain is anchored as it stands).
-        site.tables = _tables_in_use_after_restore(db, site)
+        # (the restored file is trusted, as its chain is anchored as it stands). A seat that
+        # joins a shared database trusts nothing it finds: it takes what the audit log says.
+        if restored:
+            site.tables = _tables_in_use_after_restore(db, site)
+        else:
+            with db.read() as session:
+                site.tables = max(_tables_digested_version(session), _tables_in_use(session))
         _write_anchor_from_database(db, site)
     else:
         _establish(db, site, keyed_from=site.chain.keyed_from)
@@ -390,11 +397,15 @@ def _upgrade_digests(db: Database, site: SiteIntegrity) -> None:
 
 
 def _digest_added_tables(db: Database, site: SiteIntegrity) -> None:
-    """Digest, once, every row of the tables this release digests that the anchor does not
-    yet record as digested (``DIGESTED_ADDED``): the first open that may write after the
-    upgrade. The anchor then records the version, so from then on a row of theirs without a
-    digest, or with a wrong one, is reported — and turning a setting back brings no second
-    such pass (the version is in the keyed anchor, not in the database)."""
+    """Digest, once for the database, every row of the tables this release digests that the
+    anchor does not yet record as digested (``DIGESTED_ADDED``): at the first open that may
+    write after the upgrade. That one pass is an entry of the keyed audit log
+    (``digest_tables``): a seat of the same PostgreSQL database opening after it (each seat
+    keeps its own anchor) adopts the version and digests nothing again — otherwise an edit made
+    in between would have been signed by every later seat's first open. The anchor then
+    records the version, so from then on a row of theirs without a digest, or with a wrong one,
+    is reported; turning a setting back brings no second pass (the version is in the keyed
+    anchor, not in the database)."""
     if site.tables >= DIGESTED_VERSION or db.writes_refused is not None:
         return
     added = [
@@ -405,21 +416,45 @@ def _digest_added_tables(db: Database, site: SiteIntegrity) -> None:
     ]
     try:
         with db.write() as session:
-            sealed = sum(_seal(session, site, _table(name), true()) for name in added)
+            if _tables_digested_version(session) < DIGESTED_VERSION:
+                sealed = sum(_seal(session, site, _table(name), true()) for name in added)
+                _record_tables_digested(session, added, rows=sealed)
+                log.info("digested %d rows of %s, newly kept with digests", sealed, added)
         with site.lock:
             anchor = read_anchor(site.anchor_path, site.chain.key)
             if anchor is None:
                 return
-            write_anchor(
-                site.anchor_path,
-                site.chain.key,
-                dataclasses.replace(anchor, tables=DIGESTED_VERSION),
-            )
+            newer = dataclasses.replace(anchor, tables=DIGESTED_VERSION)
+            write_anchor(site.anchor_path, site.chain.key, newer)
     except (AnchorDamaged, EnvironmentProblem, SQLAlchemyError, OSError) as exc:
         log.warning("could not digest the rows of %s: %s", ", ".join(added), exc)
         return
     site.tables = DIGESTED_VERSION
-    log.info("digested %d rows of %s, newly kept with digests", sealed, ", ".join(added))
+
+
+def _record_tables_digested(session: Session, tables: list[str], *, rows: int) -> None:
+    """The audit log's entry that ``tables`` carry digests from now on (``DIGESTED_VERSION``)."""
+    audit.record(
+        session,
+        at=datetime.now().replace(microsecond=0),
+        user_name="bbcs",
+        action=TABLES_DIGESTED_ACTION,
+        entity="settings",
+        entity_uuid="record_digests",
+        after={"version": DIGESTED_VERSION, "tables": tables, "rows": rows},
+    )
+
+
+def _tables_digested_version(session: Session) -> int:
+    """The newest version of ``DIGESTED`` whose one-time pass the audit log records (1: none).
+    The entry is in the keyed chain: forging or deleting it is what bbcs check reports."""
+    version = 1
+    for after in session.scalars(
+        select(AuditEntry.after).where(AuditEntry.action == TABLES_DIGESTED_ACTION)
+    ):
+        if isinstance(after, dict) and isinstance(after.get("version"), int):
+            version = max(version, after["version"])
+    return version
 
 
 def _tables_in_use(session: Session) -> int:
@@ -701,8 +736,10 @@ def _key(t: Table) -> Column[Any]:
 
 
 def _start(t: Table) -> Any:
-    """A value below every key of ``t`` (rows are read in key order from after it)."""
-    return "" if isinstance(_key(t).type, String) else 0
+    """Where reading ``t`` in key order starts: before its first row, whatever its key (None:
+    no lower bound — an id of 0 or below, which both engines accept, was never read, so a user
+    inserted by SQL with id -5 and an administrator's role logged in and passed bbcs check)."""
+    return None
 
 
 def _table(name: str) -> Table:
@@ -803,7 +840,8 @@ def _raw_rows(
         *(column(n) for n in names),
         column("digest"),
     ]
-    statement = select(*columns).select_from(t).where(where, key > after).order_by(key).limit(limit)
+    after_last = key > after if after is not None else true()
+    statement = select(*columns).select_from(t).where(where, after_last).order_by(key).limit(limit)
     return list(session.connection().execute(statement).all())
 
 
@@ -1109,7 +1147,9 @@ def user_intact(session: Session, user_id: int) -> bool:
     if site is None:
         return True
     t = _table("users")
-    rows = _raw_rows(session, t, t.c.id == user_id, after=0, limit=1, fmt=site.digest_format)
+    rows = _raw_rows(
+        session, t, t.c.id == user_id, after=_start(t), limit=1, fmt=site.digest_format
+    )
     if not rows:
         return True
     stored = rows[0][-1]

@@ -13,14 +13,12 @@ numbers is on the audit log, like a reveal.
 from __future__ import annotations
 
 import csv
-import gc
 import re
-import sys
 import tempfile
-import traceback
+import zipfile
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -351,13 +349,27 @@ class RegisterExportService:
         stop: Callable[[], bool],
     ) -> int:
         # Its row files in a folder of the export's own, removed however it ends (xlsxwriter
-        # leaves them behind when packing fails, e.g. on a full disk).
-        scratch = tempfile.TemporaryDirectory(prefix="bbcs-register-")
+        # leaves them behind when packing fails, e.g. on a full disk); a file Windows still
+        # holds open then must not hide the disk's own error.
+        with tempfile.TemporaryDirectory(
+            prefix="bbcs-register-", ignore_cleanup_errors=True
+        ) as scratch:
+            return self._write_workbook(path, ids, clear, report, stop, scratch)
+
+    def _write_workbook(
+        self,
+        path: Path,
+        ids: Sequence[int],
+        clear: bool,
+        report: Progress,
+        stop: Callable[[], bool],
+        scratch: str,
+    ) -> int:
         workbook = xlsxwriter.Workbook(
             str(path),
             {
                 "constant_memory": True,
-                "tmpdir": scratch.name,
+                "tmpdir": scratch,
                 # A complainant's text starting with "=" stays text, never a formula or a link.
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
@@ -394,8 +406,6 @@ class RegisterExportService:
                 _drop_open_zip(exc)
                 context = exc.__context__
                 raise (context if isinstance(context, OSError) else OSError(str(exc))) from exc
-            finally:
-                scratch.cleanup()
         return assignments
 
     def _write_csv(
@@ -910,17 +920,17 @@ def refuse_reversed_dates(case_filter: CaseFilter) -> None:
 def _drop_open_zip(exc: FileCreateError) -> None:
     """A failed ``Workbook.close`` leaves its ZIP file open in a frame of the traceback: when it
     is collected its ``__del__`` writes again, fails again and prints that at the program's
-    exit ("Exception ignored in ZipFile.__del__", after the clear message). Clear those frames
-    now, with that repeat of the error already reported ignored."""
-    hook = sys.unraisablehook
-    sys.unraisablehook = lambda _unraisable: None
-    try:
-        for error in (exc, exc.__context__):
-            if error is not None and error.__traceback__ is not None:
-                traceback.clear_frames(error.__traceback__)
-        gc.collect()
-    finally:
-        sys.unraisablehook = hook
+    exit ("Exception ignored in ZipFile.__del__", after the clear message). Close its file now
+    (the error it would repeat is the one reported) and leave it nothing to write."""
+    for error in (exc, exc.__context__):
+        frames = error.__traceback__ if error is not None else None
+        while frames is not None:
+            for value in frames.tb_frame.f_locals.values():
+                if isinstance(value, zipfile.ZipFile) and value.fp is not None:
+                    with suppress(OSError):
+                        value.fp.close()
+                    value.fp = None
+            frames = frames.tb_next
 
 
 def _os_error(exc: FileCreateError) -> OSError:

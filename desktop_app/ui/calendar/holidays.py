@@ -413,14 +413,18 @@ _LISTED_MOVES = 8
 
 
 def _moved_summary(moved: list[Recomputed]) -> str:
-    """What an import would move, for its confirmation."""
+    """What an import would move, for its confirmation: deadlines still to be met, of open
+    cases (办理期限) and of concluded ones (回访, 书面依据)."""
     if not moved:
-        return "没有未办结事项的期限会因此改变。"
-    lines = [f"将有 {len(moved)} 项未办结事项的期限随之调整（导入后逐项记入各事项的办理过程）："]
+        return "没有事项的期限会因此改变。"
+    cases = len({m.case_number for m in moved})
+    lines = [
+        f"将有 {cases} 件事项的 {len(moved)} 个期限随之调整（导入后逐项记入各事项的办理过程）："
+    ]
     lines += [
         f"{m.case_number} {m.what}：{m.before:%Y-%m-%d} → {m.after:%Y-%m-%d}"
         for m in moved[:_LISTED_MOVES]
     ]
     if len(moved) > _LISTED_MOVES:
-        lines.append(f"……另有 {len(moved) - _LISTED_MOVES} 项，导入后全部列在下方。")
+        lines.append(f"……另有 {len(moved) - _LISTED_MOVES} 个，导入后全部列在下方。")
     return "\n".join(lines)
