@@ -565,6 +565,9 @@ def test_a_schedule_says_which_deadlines_it_moves_before_it_is_imported(
     page.tabs.setCurrentIndex(2)
     button = page.holidays.import_button
 
+    proof = page.board.side_panel.proof
+    qtbot.waitUntil(lambda: "12月2日" in proof.proof_due.text())  # today + 5 working days
+
     message_boxes.answer(QMessageBox.StandardButton.No)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "未导入" in page.holidays.calendar_status.text())
@@ -582,3 +585,14 @@ def test_a_schedule_says_which_deadlines_it_moves_before_it_is_imported(
     assert f"{number} 办理时限由 2026-12-02 调整为 2026-12-03" in (
         page.holidays.recomputed_text.toPlainText()
     )
+    # The board's 期限计算 counts again across the closure (it kept 12-02 until reopened).
+    qtbot.waitUntil(lambda: "12月3日" in proof.proof_due.text())
+    assert "县城停电 — 不计" in proof.proof_text.toPlainText()
+
+    # A file refused is said beside the import, not over the last import's moves (it stood at
+    # 正在核对… above "以下 1 项期限已随之调整").
+    schedule.write_text("日期,是否上班,名称\n2026-13-45,休息,x\n", encoding="utf-8")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "未导入" in page.holidays.calendar_status.text())
+    assert "县城停电.csv：第2行" in page.holidays.calendar_status.text()
+    assert page.holidays.recomputed_text.toPlainText() == ""

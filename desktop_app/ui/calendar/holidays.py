@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.domain.deadlines import MAX_RULE_DAYS, RuleKey
 from desktop_app.domain.permissions import Permission
+from desktop_app.errors import UserError
 from desktop_app.services.calendar import Recomputed
 from desktop_app.services.context import Changes
 from desktop_app.ui.calendar.data import ReferenceData, load_reference, read_schedule
@@ -47,7 +48,7 @@ from desktop_app.ui.calendar.widgets import (
     pydate,
     qdate,
 )
-from desktop_app.ui.common import FieldError, UiContext, heading
+from desktop_app.ui.common import FieldError, UiContext, heading, show_error
 from desktop_app.ui.operations import Action, Query
 from desktop_app.ui.theme import GREEN
 
@@ -355,6 +356,15 @@ class HolidaysTab(QWidget):
             self.calendar_status.setText(f"已导入 {source.name}{complete}。")
             self.recomputed_text.setPlainText(recomputed_text(moved))
 
+        def refused(exc: Exception) -> None:
+            # Said beside the import, which stood at 正在核对… above the last import's moves.
+            self.recomputed_text.clear()
+            if isinstance(exc, UserError):
+                self.calendar_status.setText(f"未导入 {source.name}：{exc.message}")
+            else:
+                self.calendar_status.setText(f"未导入 {source.name}。")
+                show_error(self, exc)
+
         def ask(previewed: tuple[str, list[Recomputed]]) -> None:
             # Every open deadline across the days it changes moves at once: said first (it
             # moved them with no question, and only then listed them).
@@ -373,8 +383,8 @@ class HolidaysTab(QWidget):
             (
                 Action(self._context, self, lambda: work(text))
                 .success(done)
-                .on_invalid(field_message(self.override_error))
-                .failure(beside(self.override_error, self))
+                .on_invalid(refused)
+                .failure(refused)
                 .run()
             )
 
@@ -382,8 +392,8 @@ class HolidaysTab(QWidget):
         (
             Action(self._context, self, preview)
             .success(ask)
-            .on_invalid(field_message(self.override_error))
-            .failure(beside(self.override_error, self))
+            .on_invalid(refused)
+            .failure(refused)
             .run()
         )
 

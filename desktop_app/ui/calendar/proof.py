@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.domain.deadlines import MAX_RULE_DAYS, PROOF_EXAMPLE_DAYS
 from desktop_app.domain.workdays import Deadline
+from desktop_app.services.context import Changes
 from desktop_app.ui.calendar.looks import BLUE, month_day, weekday_name
 from desktop_app.ui.calendar.widgets import date_edit, pydate
 from desktop_app.ui.common import UiContext
@@ -55,6 +56,14 @@ class ProofBox(QGroupBox):
         form.addWidget(self.proof_text)
         self.proof_date.dateChanged.connect(self.compute)
         self.proof_days.valueChanged.connect(self.compute)
+        context.hub.changed.connect(self._on_changed)
+
+    def _on_changed(self, changes: Changes) -> None:
+        """A holiday or a rule changed (here or on another seat): the answer shown is counted
+        again (it kept the old due day until the window was opened again, e.g. 12-14 across a
+        closure that made it 12-15 — what a clerk would have told the complainant)."""
+        if changes.settings and self.proof_text.toPlainText():
+            self.compute()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
