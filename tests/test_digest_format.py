@@ -280,7 +280,8 @@ def test_an_unknown_format_edited_into_the_settings_does_not_stop_the_open(
 
     # The open goes on; the setting, digested like every setting, is named as edited.
     assert report.problems == [
-        f"设置项 {RECORD_DIGEST_FORMAT.key} 的记录被绕过程序直接改动（校验值不符）"
+        f"设置项“记录校验值格式”（{RECORD_DIGEST_FORMAT.key}） "
+        "的记录被绕过程序直接改动（校验值不符）"
     ], report.problems
 
 

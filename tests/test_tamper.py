@@ -591,13 +591,13 @@ def test_the_calendar_roster_and_settings_changed_through_the_program_pass(
         # Another leader on duty that day (the signing's roster note names them).
         (
             "UPDATE duty_shifts SET note = '代班' WHERE day = '2026-12-01'",
-            "值班安排 2026-12-01",
+            "值班安排 2026-12-01 带班领导 韩国栋（全天，内部编号",
         ),
         ("UPDATE duty_staff SET name = '王某某' WHERE name = '韩国栋'", "值班人员“王某某”"),
         # 很难办 given 30 working days instead of 12.
         (
             "UPDATE settings SET value = '30' WHERE key = 'deadline_rule.hard'",
-            "设置项 deadline_rule.hard 的记录被绕过程序直接改动",
+            "设置项“很难办（工作日）”（deadline_rule.hard） 的记录被绕过程序直接改动",
         ),
     ],
     ids=["holiday-added", "holiday-edited", "year-edited", "shift", "staff", "setting"],

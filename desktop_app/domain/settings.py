@@ -516,6 +516,7 @@ DECLARED: tuple[Declared[Any], ...] = (
     SEALED_AT_REST,
     DATA_KEY_FINGERPRINT,
     RECORD_DIGEST_FORMAT,
+    MATERIALS_IN_DATABASE,
 )
 """Every fixed declaration (the per-name families above are built by their functions)."""
 

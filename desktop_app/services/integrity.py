@@ -66,6 +66,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.expression import ColumnClause
 
 from desktop_app.domain.settings import RECORD_DIGEST_FORMAT
+from desktop_app.domain.settings import declared as declared_setting
 from desktop_app.errors import EnvironmentProblem, UserError
 from desktop_app.services import audit, settings
 from desktop_app.services.data_key import DataKey
@@ -75,6 +76,7 @@ from desktop_app.storage.models import (
     Base,
     Case,
     CaseEvent,
+    DutyStaff,
     Meeting,
     NumberSequence,
     Referral,
@@ -1035,7 +1037,7 @@ def _forget_pending(session: Session) -> None:
     session.info.pop(audit.WROTE_ENTRIES, None)
 
 
-def _label(table: str, row: Mapping[str, Any]) -> str:
+def _label(table: str, row: Mapping[str, Any], session: Session | None = None) -> str:
     if table == "cases":
         return f"事项 {row['number']}"
     if table == "complainants":
@@ -1064,10 +1066,25 @@ def _label(table: str, row: Mapping[str, Any]) -> str:
     if table == "duty_staff":
         return f"值班人员“{row['name']}”"
     if table == "duty_shifts":
-        return f"值班安排 {row['day']}（内部编号 {row['id']}）"
+        return f"值班安排 {row['day']} {_shift_words(row, session)}"
     if table == "settings":
-        return f"设置项 {row['key']}"
+        setting = declared_setting(str(row["key"]))
+        return f"设置项“{setting.label}”（{row['key']}）" if setting else f"设置项 {row['key']}"
     return f"交办记录（内部编号 {row['id']}）"
+
+
+def _shift_words(row: Mapping[str, Any], session: Session | None) -> str:
+    """A duty shift as a duty leader reads it (带班领导 韩国栋（上午…）), with the name the
+    staff has now."""
+    from desktop_app.services.roster import DutyRole, Period  # the roster's own words
+
+    role, period = str(row["duty_role"]), str(row["period"])
+    role = DutyRole(role).label if role in DutyRole._value2member_map_ else role
+    period = Period(period).label if period in Period._value2member_map_ else period
+    name = ""
+    if session is not None:
+        name = session.scalar(select(DutyStaff.name).where(DutyStaff.id == row["staff_id"])) or ""
+    return f"{role} {name or '（人员已不在名单中）'}（{period}，内部编号 {row['id']}）"
 
 
 def _audited_state(session: Session, table: str, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -1093,7 +1110,7 @@ def _mismatch(session: Session, table: str, row: Mapping[str, Any]) -> list[str]
         for k, v in audited.items()
         if k in row and k not in UNSIGNED_COLUMNS and _canonical(row[k]) != _canonical(v)
     ]
-    label = _label(table, row)
+    label = _label(table, row, session)
     detail = f"；与审计日志记载不同的字段：{'、'.join(fields)}" if fields else ""
     problems = [f"{label} 的记录被绕过程序直接改动（校验值不符{detail}）"]
     if table == "users" and "role" in audited and audited["role"] != row["role"]:
@@ -1130,7 +1147,8 @@ def verify_records(session: Session, site: SiteIntegrity) -> list[str]:
                 values = dict(session.execute(select(t).where(_key(t) == row[0])).one()._mapping)
                 if stored is None:
                     problems.append(
-                        f"{_label(name, values)} 没有校验值：可能是绕过程序直接写入数据库的"
+                        f"{_label(name, values, session)} 没有校验值："
+                        "可能是绕过程序直接写入数据库的"
                     )
                 else:
                     problems.extend(_mismatch(session, name, values))
