@@ -596,3 +596,44 @@ def test_a_schedule_says_which_deadlines_it_moves_before_it_is_imported(
     qtbot.waitUntil(lambda: "未导入" in page.holidays.calendar_status.text())
     assert "县城停电.csv：第2行" in page.holidays.calendar_status.text()
     assert page.holidays.recomputed_text.toPlainText() == ""
+
+
+def test_the_months_last_week_can_be_scrolled_to_at_125_percent_under_the_warning_strip(
+    qtbot: Any, services: AppServices, admin: Actor, message_boxes: MessageBoxes
+) -> None:
+    """At 125 % (1366×728 is 1093×582 logical pixels) the strip about 2027's schedule wraps
+    onto a second line that the page's least height did not count: a six-week month's last
+    week stayed under the page area's edge however far it was scrolled."""
+    from desktop_app.ui.app import make_application
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.theme import STYLE_SHEET
+
+    app = QApplication.instance()
+    if app is not None and app.styleSheet() != STYLE_SHEET:  # type: ignore[attr-defined]
+        make_application()
+    runner = TaskRunner()
+    window = MainWindow(UiContext(services, admin, ChangeHub(), runner))
+    qtbot.addWidget(window)
+    window.resize(1093, 582)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not window.ledger.is_loading)
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # 期限日历
+    page = window.calendar
+    settle(qtbot, page)
+    page.show_month(2027, 5)  # six weeks, and the strip: 2027's schedule is not in
+    settle(qtbot, page)
+    assert len(page.board.grid.days()) == 42
+    strip = page.board.warnings_label
+    assert strip.isVisible() and "2027年" in strip.text()
+    assert strip.height() > strip.minimumSizeHint().height()  # wrapped
+    scroller = window.findChild(QWidget, "pageScroller")
+    bar = scroller.verticalScrollBar()  # type: ignore[union-attr]
+    bar.setValue(bar.maximum())
+    QApplication.processEvents()
+    viewport = scroller.viewport()  # type: ignore[union-attr]
+    last = page.board.grid.cell_widget(page.board.grid.days()[-1])
+    assert last is not None
+    bottom = last.mapTo(viewport, last.rect().bottomLeft()).y()
+    assert bottom <= viewport.height(), (bottom, viewport.height())
+    runner.wait()

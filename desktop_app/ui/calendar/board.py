@@ -255,6 +255,14 @@ class DeadlineBoard(QWidget):
 
     # Public API ----------------------------------------------------------------------------------
 
+    def wrapped_extra_height(self) -> int:
+        """What the warning strip needs beyond its one-line minimum at its width (a word-wrapped
+        label's minimum counts one line)."""
+        label = self.warnings_label
+        if not label.isVisibleTo(self) or label.width() <= 0:
+            return 0
+        return max(0, label.heightForWidth(label.width()) - label.minimumSizeHint().height())
+
     def refresh(self) -> None:
         """Reload the board and its filters on the worker."""
         self._load_board()

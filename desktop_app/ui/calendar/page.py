@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_app.ui.calendar.board import DeadlineBoard
@@ -59,6 +59,13 @@ class CalendarPage(QWidget):
         height instead, the month shrinks to fit it (its wrapped labels still get their lines);
         the area scrolls only below the page's minimum height."""
         return False
+
+    def minimumSizeHint(self) -> QSize:
+        """The layout's least size, with the lines the board's warning strip wraps onto beyond
+        its first (at 125 % the 2027 warning takes two: the month's last week lay under the
+        page area's edge however far it was scrolled)."""
+        size = super().minimumSizeHint()
+        return QSize(size.width(), size.height() + self.board.wrapped_extra_height())
 
     def refresh(self) -> None:
         """Reload every tab on the worker (board, roster, holidays and rules)."""
