@@ -629,11 +629,13 @@ def test_the_months_last_week_can_be_scrolled_to_at_125_percent_under_the_warnin
     assert strip.height() > strip.minimumSizeHint().height()  # wrapped
     scroller = window.findChild(QWidget, "pageScroller")
     bar = scroller.verticalScrollBar()  # type: ignore[union-attr]
-    bar.setValue(bar.maximum())
-    QApplication.processEvents()
     viewport = scroller.viewport()  # type: ignore[union-attr]
     last = page.board.grid.cell_widget(page.board.grid.days()[-1])
     assert last is not None
-    bottom = last.mapTo(viewport, last.rect().bottomLeft()).y()
-    assert bottom <= viewport.height(), (bottom, viewport.height())
+
+    def last_week_in_sight() -> bool:
+        bar.setValue(bar.maximum())  # as far down as it goes, once the layout has settled
+        return last.mapTo(viewport, last.rect().bottomLeft()).y() <= viewport.height()
+
+    qtbot.waitUntil(last_week_in_sight, timeout=3000)
     runner.wait()
