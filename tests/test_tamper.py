@@ -610,3 +610,25 @@ def test_the_calendar_roster_and_settings_edited_in_the_database_are_named(
     _sql(kept, statement)
     problems = _problems(kept)
     assert any(named in problem for problem in problems), problems
+
+
+def test_a_setting_changed_by_sql_is_not_signed_by_the_next_save(
+    kept: AppServices, admin: Actor
+) -> None:
+    """A deadline rule lengthened by SQL and then 保存 on the rules' form (even to change
+    another rule): the save signed the changed value with the rest and bbcs check passed. The
+    save is refused now, as a changed account's is, and check keeps naming the rule."""
+    from desktop_app.domain.deadlines import RuleKey
+    from desktop_app.services.integrity import ChangedSetting
+
+    _sql(kept, "UPDATE settings SET value = '30' WHERE key = 'deadline_rule.hard'")
+    rules = kept.calendar.rules()
+    assert rules.days[RuleKey.HARD] == 30  # in use meanwhile (bbcs check names it)
+    days = dict(rules.days)
+    days[RuleKey.HARD] = 15  # put back on the form: saving it signed whatever else was changed
+    days[RuleKey.WONT] = 6
+    with pytest.raises(ChangedSetting, match="设置“很难办（工作日）”在数据库中被绕过程序改动过"):
+        kept.calendar.save_rules(admin, days, rules.due_soon_days)
+    assert kept.calendar.rules().days[RuleKey.WONT] != 6  # nothing saved
+    problems = _problems(kept)
+    assert any("设置项“很难办（工作日）”" in p for p in problems), problems

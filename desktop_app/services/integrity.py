@@ -80,6 +80,7 @@ from desktop_app.storage.models import (
     Meeting,
     NumberSequence,
     Referral,
+    Setting,
     Slip,
     User,
 )
@@ -191,6 +192,7 @@ _LISTED: Final = 20  # problems of one kind named one by one; the rest counted
 # before a bulk write (rows after it are sealed at commit).
 _PENDING: Final = "bbcs_digest_pending"
 _WATCH: Final = "bbcs_digest_watch"
+_TRUSTED: Final = "bbcs_digest_trusted"  # a pass that signs what it finds (a restore, an upgrade)
 
 
 @dataclass(frozen=True)
@@ -357,6 +359,7 @@ def _establish(db: Database, site: SiteIntegrity, *, keyed_from: int | None = No
     """Digest every record and anchor the chain as it stands (trusted: the first open after
     the upgrade, or a restored backup)."""
     with db.write() as session:
+        session.info[_TRUSTED] = True
         last_id, _hash = _last_entry(session)
         site.chain.keyed_from = keyed_from if keyed_from is not None else last_id + 1
         site.digest_format = DIGEST_FORMAT
@@ -386,6 +389,7 @@ def _upgrade_digests(db: Database, site: SiteIntegrity) -> None:
     old = site.digest_format
     try:
         with db.write() as session:
+            session.info[_TRUSTED] = True
             rewritten = sum(_redigest(session, site, _table(name), old) for name in site.digested())
             # What this transaction writes besides (the setting below) is digested at its
             # commit, in the new format.
@@ -940,6 +944,34 @@ class ChangedAccount(UserError):
     """A write to a user's record whose digest no longer holds."""
 
 
+class ChangedSetting(UserError):
+    """A write over a setting whose stored row no longer matches its digest."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_resealing_a_changed_setting(
+    session: Session, _context: object, _instances: object
+) -> None:
+    """A setting changed behind the program's back (a deadline rule lengthened by SQL) is not
+    written over: the form's 保存 would have signed the changed value with the rest, and bbcs
+    check then passed. Checked once per row and transaction, before its first write; the
+    program's own trusted passes (a restore, an upgrade) are let through (``_TRUSTED``)."""
+    site = _site_of_session(session)
+    if site is None or "settings" not in site.digested() or session.info.get(_TRUSTED):
+        return
+    written = session.info.get(_PENDING, {}).get("settings", set())
+    for obj in list(session.dirty):
+        if not isinstance(obj, Setting) or obj.key in written or not session.is_modified(obj):
+            continue
+        if not _row_intact(session, site, "settings", obj.key):
+            setting = declared_setting(obj.key)
+            name = setting.label if setting is not None else obj.key
+            raise ChangedSetting(
+                f"设置“{name}”在数据库中被绕过程序改动过（校验值不符），不能在此基础上修改。"
+                "请纪检审计运行 bbcs check 查看，并用改动之前的备份恢复。"
+            )
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_resealing_a_changed_user(
     session: Session, _context: object, _instances: object
@@ -1164,15 +1196,18 @@ def user_intact(session: Session, user_id: int) -> bool:
     site = _site_of_session(session)
     if site is None:
         return True
-    t = _table("users")
-    rows = _raw_rows(
-        session, t, t.c.id == user_id, after=_start(t), limit=1, fmt=site.digest_format
-    )
+    return _row_intact(session, site, "users", user_id)
+
+
+def _row_intact(session: Session, site: SiteIntegrity, table: str, key: Any) -> bool:
+    """Whether the stored row of ``table`` with ``key`` matches its digest (True: no such row)."""
+    t = _table(table)
+    rows = _raw_rows(session, t, _key(t) == key, after=_start(t), limit=1, fmt=site.digest_format)
     if not rows:
         return True
     stored = rows[0][-1]
     return stored is not None and hmac.compare_digest(
-        stored, _digest_of(digester(site.digest_key, site.digest_format), "users", rows[0])
+        stored, _digest_of(digester(site.digest_key, site.digest_format), table, rows[0])
     )
 
 
