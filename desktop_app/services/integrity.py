@@ -952,8 +952,8 @@ class ChangedSetting(UserError):
 def _refuse_resealing_a_changed_setting(
     session: Session, _context: object, _instances: object
 ) -> None:
-    """A setting changed behind the program's back (a deadline rule lengthened by SQL) is not
-    written over: the form's 保存 would have signed the changed value with the rest, and bbcs
+    """A site setting changed behind the program's back (a deadline rule lengthened by SQL) is
+    not written over: the form's 保存 would have signed the changed value with the rest, and bbcs
     check then passed. Checked once per row and transaction, before its first write; the
     program's own trusted passes (a restore, an upgrade) are let through (``_TRUSTED``)."""
     site = _site_of_session(session)
@@ -963,9 +963,13 @@ def _refuse_resealing_a_changed_setting(
     for obj in list(session.dirty):
         if not isinstance(obj, Setting) or obj.key in written or not session.is_modified(obj):
             continue
+        setting = declared_setting(obj.key)
+        if setting is None or setting.permission is None:
+            # The program's bookkeeping (the audit head, the calendar's revision) and a user's
+            # preferences: written as they go; one changed by SQL is what check names.
+            continue
         if not _row_intact(session, site, "settings", obj.key):
-            setting = declared_setting(obj.key)
-            name = setting.label if setting is not None else obj.key
+            name = setting.label
             raise ChangedSetting(
                 f"设置“{name}”在数据库中被绕过程序改动过（校验值不符），不能在此基础上修改。"
                 "请纪检审计运行 bbcs check 查看，并用改动之前的备份恢复。"
