@@ -97,6 +97,9 @@ class DayCellWidget(QFrame):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        # The 带班 line only where it fits under the date and the 到期 line (at 125 % on a
+        # small screen it was drawn over them).
+        self.bottom.setVisible(self.height() >= self._grid.full_row_height())
         self._set_leader()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -166,6 +169,14 @@ HEADER_HEIGHT = 26  # the weekday names
 MIN_WIDTH = 540  # 7 days of ~77 px: a day's 带班 line is elided (its tooltip has it whole)
 
 
+def _line(widget: QWidget, points: float, bold: bool) -> int:
+    """The height of a line of ``widget``'s font at ``points`` (bold or not)."""
+    font = QFont(widget.font())
+    font.setPointSizeF(points)
+    font.setBold(bold)
+    return QFontMetrics(font).lineSpacing()
+
+
 class MonthGrid(QWidget):
     """A Monday-first month sheet. Arrow keys move the selected day; Enter opens its list.
 
@@ -181,6 +192,7 @@ class MonthGrid(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._full_row_height: int | None = None
         self.setMinimumSize(MIN_WIDTH, HEADER_HEIGHT + 5 * self._row_min_height())
         self.setAccessibleName("月历")
         self.setObjectName("monthGrid")
@@ -216,16 +228,18 @@ class MonthGrid(QWidget):
         self.selected: date | None = None
 
     def _row_min_height(self) -> int:
-        """A week's least height: a day's date, its 到期 line (or a holiday's name) and its
-        带班 line, at the cell's fonts and margins (_cell_html, DayCellWidget)."""
+        """A week's least height: a day's date and its 到期 line (or a holiday's name), at the
+        cell's fonts and margins (_cell_html, DayCellWidget). The 带班 line below them shows
+        where there is room for it too (``full_row_height``; the day's panel and its tooltip
+        name the leader): a six-week month then still fits the smallest screen's page."""
+        return 3 + _line(self, 13, True) + _line(self, 11.5, True) + 3 + 2
 
-        def line(points: float, bold: bool) -> int:
-            font = QFont(self.font())
-            font.setPointSizeF(points)
-            font.setBold(bold)
-            return QFontMetrics(font).lineSpacing()
-
-        return 3 + line(13, True) + line(11.5, True) + line(9, False) + 3 + 2
+    def full_row_height(self) -> int:
+        """A week's height with each day's 带班 line as well (counted once: cells ask it at
+        every resize)."""
+        if self._full_row_height is None:
+            self._full_row_height = self._row_min_height() + _line(self, 9, False)
+        return self._full_row_height
 
     # For the page and for tests ---------------------------------------------------------------
 
