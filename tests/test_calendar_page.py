@@ -505,28 +505,37 @@ def test_admin_sets_the_urge_notices_feedback_days_in_the_rules_form(
     assert services.calendar.rules().working_days(RuleKey.URGE_FEEDBACK) == 2
 
 
-def test_a_six_week_month_fits_a_laptop_screen_under_the_recovery_key_banner(
-    qtbot: Any, services: AppServices, admin: Actor, message_boxes: MessageBoxes
-) -> None:
-    """On a 1366×768 laptop (1366×728 without the taskbar) the page area scrolled and the
-    month's last week was below the screen's edge, with the administrator's 恢复密钥 banner
-    above: the page took the height its layout would like, not the area's."""
+def calendar_in_window(
+    qtbot: Any, services: AppServices, actor: Actor, width: int, height: int
+) -> tuple[Any, TaskRunner]:
+    """The real main window at ``width``×``height`` logical pixels with the application's fonts
+    and style sheet (they decide the sizes), 期限日历 opened by its key; and its runner."""
     from desktop_app.ui.app import make_application
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.theme import STYLE_SHEET
 
     app = QApplication.instance()
     if app is not None and app.styleSheet() != STYLE_SHEET:  # type: ignore[attr-defined]
-        make_application()  # the application's fonts and style sheet decide the sizes
+        make_application()
     runner = TaskRunner()
-    window = MainWindow(UiContext(services, admin, ChangeHub(), runner))
+    window = MainWindow(UiContext(services, actor, ChangeHub(), runner))
     qtbot.addWidget(window)
-    window.resize(1366, 728)
+    window.resize(width, height)
     window.show()
     qtbot.waitExposed(window)
     qtbot.waitUntil(lambda: not window.ledger.is_loading)
-    assert window.recovery_banner.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # 期限日历
+    return window, runner
+
+
+def test_a_six_week_month_fits_a_laptop_screen_under_the_recovery_key_banner(
+    qtbot: Any, services: AppServices, admin: Actor, message_boxes: MessageBoxes
+) -> None:
+    """On a 1366×768 laptop (1366×728 without the taskbar) the page area scrolled and the
+    month's last week was below the screen's edge, with the administrator's 恢复密钥 banner
+    above: the page took the height its layout would like, not the area's."""
+    window, runner = calendar_in_window(qtbot, services, admin, 1366, 728)
+    assert window.recovery_banner.isVisible()
     page = window.calendar
     settle(qtbot, page)
     qtbot.waitUntil(lambda: page.board.grid.isVisible())
@@ -604,21 +613,7 @@ def test_the_months_last_week_can_be_scrolled_to_at_125_percent_under_the_warnin
     """At 125 % (1366×728 is 1093×582 logical pixels) the strip about 2027's schedule wraps
     onto a second line that the page's least height did not count: a six-week month's last
     week stayed under the page area's edge however far it was scrolled."""
-    from desktop_app.ui.app import make_application
-    from desktop_app.ui.main_window import MainWindow
-    from desktop_app.ui.theme import STYLE_SHEET
-
-    app = QApplication.instance()
-    if app is not None and app.styleSheet() != STYLE_SHEET:  # type: ignore[attr-defined]
-        make_application()
-    runner = TaskRunner()
-    window = MainWindow(UiContext(services, admin, ChangeHub(), runner))
-    qtbot.addWidget(window)
-    window.resize(1093, 582)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: not window.ledger.is_loading)
-    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # 期限日历
+    window, runner = calendar_in_window(qtbot, services, admin, 1093, 582)
     page = window.calendar
     settle(qtbot, page)
     page.show_month(2027, 5)  # six weeks, and the strip: 2027's schedule is not in
