@@ -354,59 +354,48 @@ class RegisterExportService:
         with tempfile.TemporaryDirectory(
             prefix="bbcs-register-", ignore_cleanup_errors=True
         ) as scratch:
-            return self._write_workbook(path, ids, clear, report, stop, scratch)
-
-    def _write_workbook(
-        self,
-        path: Path,
-        ids: Sequence[int],
-        clear: bool,
-        report: Progress,
-        stop: Callable[[], bool],
-        scratch: str,
-    ) -> int:
-        workbook = xlsxwriter.Workbook(
-            str(path),
-            {
-                "constant_memory": True,
-                "tmpdir": scratch,
-                # A complainant's text starting with "=" stays text, never a formula or a link.
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "default_date_format": "yyyy-mm-dd",
-            },
-        )
-        header = workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1})
-        dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        total = len(ids)
-        assignments = 0
-        try:
-            cases_sheet = _sheet(workbook, "事项台账", CASE_COLUMNS, header, dates)
-            assignment_sheet = _sheet(workbook, "交办情况", ASSIGNMENT_COLUMNS, header, dates)
-            case_rows = _RowWriter(cases_sheet, CASE_DATES, dates)
-            assignment_rows = _RowWriter(assignment_sheet, ASSIGNMENT_DATES, dates)
-            row = 0
-            # Both sheets a chunk of cases at a time (each sheet has a row file of its own), so
-            # the progress covers the assignments too.
-            with closing(_read_ahead(self._both_chunks(ids, clear))) as chunks:
-                for case_chunk, assignment_chunk in chunks:
-                    if stop():
-                        raise ExportCancelled()
-                    row = case_rows.write(row + 1, case_chunk)
-                    assignments = assignment_rows.write(assignments + 1, assignment_chunk)
-                    report(row, total)
-            if stop():  # the packing that follows cannot be stopped: the last chance
-                raise ExportCancelled()
-            _finish_sheet(cases_sheet, row, CASE_COLUMNS)
-            _finish_sheet(assignment_sheet, assignments, ASSIGNMENT_COLUMNS)
-        finally:
+            workbook = xlsxwriter.Workbook(
+                str(path),
+                {
+                    "constant_memory": True,
+                    "tmpdir": scratch,
+                    # A complainant's text starting with "=" stays text, never a formula or a link.
+                    "strings_to_formulas": False,
+                    "strings_to_urls": False,
+                    "default_date_format": "yyyy-mm-dd",
+                },
+            )
+            header = workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1})
+            dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
+            total = len(ids)
+            assignments = 0
             try:
-                workbook.close()
-            except FileCreateError as exc:  # XlsxWriter's wrapper of the OSError (disk full …)
-                _drop_open_zip(exc)
-                context = exc.__context__
-                raise (context if isinstance(context, OSError) else OSError(str(exc))) from exc
-        return assignments
+                cases_sheet = _sheet(workbook, "事项台账", CASE_COLUMNS, header, dates)
+                assignment_sheet = _sheet(workbook, "交办情况", ASSIGNMENT_COLUMNS, header, dates)
+                case_rows = _RowWriter(cases_sheet, CASE_DATES, dates)
+                assignment_rows = _RowWriter(assignment_sheet, ASSIGNMENT_DATES, dates)
+                row = 0
+                # Both sheets a chunk of cases at a time (each sheet has a row file of its own), so
+                # the progress covers the assignments too.
+                with closing(_read_ahead(self._both_chunks(ids, clear))) as chunks:
+                    for case_chunk, assignment_chunk in chunks:
+                        if stop():
+                            raise ExportCancelled()
+                        row = case_rows.write(row + 1, case_chunk)
+                        assignments = assignment_rows.write(assignments + 1, assignment_chunk)
+                        report(row, total)
+                if stop():  # the packing that follows cannot be stopped: the last chance
+                    raise ExportCancelled()
+                _finish_sheet(cases_sheet, row, CASE_COLUMNS)
+                _finish_sheet(assignment_sheet, assignments, ASSIGNMENT_COLUMNS)
+            finally:
+                try:
+                    workbook.close()
+                except FileCreateError as exc:  # XlsxWriter's wrapper of the OSError (disk full …)
+                    _drop_open_zip(exc)
+                    context = exc.__context__
+                    raise (context if isinstance(context, OSError) else OSError(str(exc))) from exc
+            return assignments
 
     def _write_csv(
         self,
