@@ -7,6 +7,7 @@ reloads it.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtGui import QShowEvent
@@ -37,7 +38,7 @@ from desktop_app.errors import UserError
 from desktop_app.services.calendar import Recomputed
 from desktop_app.services.context import Changes
 from desktop_app.ui.calendar.data import ReferenceData, load_reference, read_schedule
-from desktop_app.ui.calendar.looks import recomputed_text, weekday_name
+from desktop_app.ui.calendar.looks import moves_to_confirm, recomputed_text, weekday_name
 from desktop_app.ui.calendar.widgets import (
     ID_ROLE,
     Reads,
@@ -369,10 +370,13 @@ class HolidaysTab(QWidget):
             # Every open deadline across the days it changes moves at once: said first (it
             # moved them with no question, and only then listed them).
             text, moved = previewed
+            # Each move on a line of its own: as plain text the box wrapped every line in two.
+            moves = escape(moves_to_confirm(moved)).replace("\n", "<br>")
             answer = QMessageBox.question(
                 self,
                 "导入节假日安排",
-                f"导入 {source.name}{complete}？\n\n{_moved_summary(moved)}",
+                f"<p>{escape(f'导入 {source.name}{complete}？')}</p>"
+                f"<p style='white-space:pre'>{moves}</p>",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
             )
@@ -416,25 +420,3 @@ class HolidaysTab(QWidget):
             .failure(beside(self.rules_error, self))
             .run()
         )
-
-
-# The moves a schedule's confirmation lists; the rest are counted (all are listed after it).
-_LISTED_MOVES = 8
-
-
-def _moved_summary(moved: list[Recomputed]) -> str:
-    """What an import would move, for its confirmation: deadlines still to be met, of open
-    cases (办理期限) and of concluded ones (回访, 书面依据)."""
-    if not moved:
-        return "没有事项的期限会因此改变。"
-    cases = len({m.case_number for m in moved})
-    lines = [
-        f"将有 {cases} 件事项的 {len(moved)} 个期限随之调整（导入后逐项记入各事项的办理过程）："
-    ]
-    lines += [
-        f"{m.case_number} {m.what}：{m.before:%Y-%m-%d} → {m.after:%Y-%m-%d}"
-        for m in moved[:_LISTED_MOVES]
-    ]
-    if len(moved) > _LISTED_MOVES:
-        lines.append(f"……另有 {len(moved) - _LISTED_MOVES} 个，导入后全部列在下方。")
-    return "\n".join(lines)

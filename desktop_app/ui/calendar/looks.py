@@ -156,6 +156,32 @@ def item_text(item: DeadlineItem, *, with_due: bool = True, narrow: bool = False
     return "\n".join(lines)
 
 
+# The moves a schedule's confirmation lists; the rest are counted (all are listed after it).
+_LISTED_MOVES = 8
+
+
+def moves_to_confirm(moved: list[Recomputed]) -> str:
+    """What an import would move, for its confirmation: deadlines still to be met, of open
+    cases (办理期限) and of concluded ones (回访, 书面依据)."""
+    if not moved:
+        return "没有事项的期限会因此改变。"
+    cases = len({m.case_number for m in moved})
+    lines = [
+        f"将有 {cases} 件事项的 {len(moved)} 个期限随之调整（导入后逐项记入各事项的办理过程）："
+    ]
+    lines += [f"{m.case_number} {m.what} {_move(m)}" for m in moved[:_LISTED_MOVES]]
+    if len(moved) > _LISTED_MOVES:
+        lines.append(f"……另有 {len(moved) - _LISTED_MOVES} 个，导入后全部列在下方。")
+    return "\n".join(lines)
+
+
+def _move(m: Recomputed) -> str:
+    """12-10→12-11 (the year said only when the move crosses one): one line a move in the
+    question's narrow box, which wrapped each full date pair onto a second line."""
+    form = "%m-%d" if m.before.year == m.after.year else "%Y-%m-%d"
+    return f"{m.before:{form}}→{m.after:{form}}"
+
+
 def recomputed_text(moved: list[Recomputed]) -> str:
     if not moved:
         return "没有未办结事项的期限因此改变。"
