@@ -454,7 +454,7 @@ def test_the_tables_digested_since_get_digests_once_at_the_first_writing_open(
     services = _reopen(data_dir, clock, password_hasher)
     try:
         assert services.maintenance.check().ok
-        assert _anchor_tables(data_dir) == integrity.DIGESTED_VERSION == 2
+        assert _anchor_tables(data_dir) == integrity.DIGESTED_VERSION == 3
         connection = raw_connect(data_dir)
         try:
             for name in integrity.DIGESTED_ADDED[2]:
@@ -490,7 +490,7 @@ def test_the_tables_digested_since_get_digests_once_at_the_first_writing_open(
         "节假日设置 2026-12-30（放假日，县城停电两天） 没有校验值：可能是绕过程序直接写入数据库的"
     ]
     assert len(passes) == 1 and passes[0]["tables"] == list(integrity.DIGESTED_ADDED[2])
-    assert _anchor_tables(data_dir) == 2
+    assert _anchor_tables(data_dir) == 3
 
     # A seat joining the database takes nothing on trust either (a restore does).
     db = Database(DataLayout(data_dir).database_url())
@@ -500,8 +500,61 @@ def test_the_tables_digested_since_get_digests_once_at_the_first_writing_open(
             == []
         )
         site = integrity.site_of(db.engine)
-        assert site is not None and site.tables == 2
+        assert site is not None and site.tables == 3
         with db.read() as session:
             assert len(integrity.verify_records(session, site)) == 1
     finally:
         db.dispose()
+
+
+def test_a_site_of_the_previous_version_has_its_small_tables_sealed_once(
+    worked: AppServices, admin: Actor, clock: FixedClock, password_hasher: PasswordHasher
+) -> None:
+    """Migration 0026: a site whose calendar, roster and settings carry digests (version 2)
+    has them sealed as wholes at its first open that may write, an entry of the audit log;
+    a holiday deleted by SQL after that is named, and no later open seals it over."""
+    from datetime import date
+
+    data_dir = worked.layout.root
+    worked.calendar.save_override(admin, date(2026, 12, 30), working=False, name="县城停电")
+    worked.close()
+    connection = raw_connect(data_dir)
+    try:
+        connection.execute("DELETE FROM table_seals")
+    finally:
+        connection.close()
+    key = DataKey(data_dir / "keys").subkey(integrity.CHAIN_PURPOSE)
+    path = data_dir / "keys" / integrity.ANCHOR_FILE
+    anchor = integrity.read_anchor(path, key)
+    assert anchor is not None
+    integrity.write_anchor(path, key, dataclasses.replace(anchor, tables=2))
+
+    site, _problems = _checked_read_only(data_dir)
+    assert site.tables == 2  # nothing sealed, nothing reported before the writing open
+
+    services = _reopen(data_dir, clock, password_hasher)
+    try:
+        assert services.maintenance.check().ok
+        assert _anchor_tables(data_dir) == 3
+        connection = raw_connect(data_dir)
+        try:
+            sealed = [n for (n,) in connection.execute("SELECT name FROM table_seals")]
+            connection.execute("DELETE FROM holiday_overrides WHERE day = '2026-12-30'")
+        finally:
+            connection.close()
+        assert sorted(sealed) == sorted(integrity.SEALED_SETS)
+    finally:
+        services.close()
+    again = _reopen(data_dir, clock, password_hasher)
+    try:
+        problems = again.maintenance.check().problems
+        with again.db.read() as session:
+            passes = session.scalars(
+                select(AuditEntry.after).where(
+                    AuditEntry.action == integrity.TABLES_DIGESTED_ACTION
+                )
+            ).all()
+    finally:
+        again.close()
+    assert [p["version"] for p in passes] == [3]
+    assert any("2026-12-30 的节假日设置" in p for p in problems), problems

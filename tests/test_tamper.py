@@ -632,3 +632,105 @@ def test_a_setting_changed_by_sql_is_not_signed_by_the_next_save(
     assert kept.calendar.rules().days[RuleKey.WONT] != 6  # nothing saved
     problems = _problems(kept)
     assert any("设置项“很难办（工作日）”" in p for p in problems), problems
+
+
+# Deleted rows of the calendar, the roster and the settings (migration 0026) ---------------------
+
+
+def test_the_calendar_roster_and_settings_with_rows_deleted_through_the_program_pass(
+    kept: AppServices, admin: Actor
+) -> None:
+    """The program's own deletions (a holiday taken out, a day cleared, a rotation made again
+    over its days) seal the tables again: nothing to report."""
+    from datetime import date
+
+    from desktop_app.services.roster import DutyRole, Rotation, RotationPlan
+
+    kept.calendar.delete_override(admin, date(2026, 12, 30))
+    kept.roster.set_shift(admin, date(2026, 12, 1), DutyRole.LEADER, None)
+    leader = next(s for s in kept.roster.staff(DutyRole.LEADER) if s.name == "韩国栋")
+    plan = RotationPlan(
+        DutyRole.LEADER, Rotation.DAILY, (leader.id,), date(2026, 12, 7), date(2026, 12, 11)
+    )
+    kept.roster.generate(admin, plan)
+    kept.roster.generate(admin, plan)  # its days' shifts deleted and made again
+    report = kept.maintenance.check()
+    assert report.ok, report.problems
+
+
+@pytest.mark.parametrize(
+    ("statements", "named"),
+    [
+        # A local closure taken out: the deadlines across it came a day earlier.
+        (
+            ["DELETE FROM holiday_overrides WHERE day = '2026-12-30'"],
+            "节假日设置中的记录已不在数据库中：2026-12-30 的节假日设置",
+        ),
+        # Next year's schedule no longer complete: its deadlines say 暂定 again.
+        (
+            ["DELETE FROM calendar_years WHERE year = 2027"],
+            "完整放假安排的年份中的记录已不在数据库中：2027 年的完整放假安排",
+        ),
+        (
+            ["DELETE FROM duty_shifts WHERE day = '2026-12-01'"],
+            "值班安排中的记录已不在数据库中：2026-12-01 的值班安排",
+        ),
+        (
+            ["DELETE FROM duty_shifts", "DELETE FROM duty_staff WHERE name = '韩国栋'"],
+            "值班人员名单中的记录已不在数据库中：值班人员“韩国栋”",
+        ),
+        # 很难办's 12 working days deleted: the default (longer) rule in force again.
+        (
+            ["DELETE FROM settings WHERE key = 'deadline_rule.hard'"],
+            "站点设置中的记录已不在数据库中：设置项“很难办（工作日）”（deadline_rule.hard）",
+        ),
+        # The seal itself deleted, to hide the deletions with it.
+        (
+            [
+                "DELETE FROM holiday_overrides WHERE day = '2026-12-30'",
+                "DELETE FROM table_seals WHERE name = 'holiday_overrides'",
+            ],
+            "节假日设置的校验汇总不见了",
+        ),
+    ],
+    ids=["holiday", "complete-year", "shift", "staff", "setting", "seal-deleted"],
+)
+def test_rows_of_the_calendar_roster_and_settings_deleted_in_the_database_are_named(
+    kept: AppServices, statements: list[str], named: str
+) -> None:
+    """A row's digest shows a change, not a deletion: a holiday taken out or a deadline rule
+    deleted by SQL passed bbcs check."""
+    _sql(kept, *statements)
+    problems = _problems(kept)
+    assert any(named in problem for problem in problems), problems
+
+
+def test_a_holiday_put_back_as_it_was_with_its_old_digest_is_named(
+    kept: AppServices, admin: Actor
+) -> None:
+    """A row put back with the digest the program once gave it passes its own check: the
+    table's seal does not."""
+    from datetime import date
+
+    connection = raw_connect(kept.layout.root)
+    try:
+        connection.row_factory = sqlite3.Row
+        row = connection.execute("SELECT * FROM holiday_overrides WHERE day = '2026-12-30'")
+        before = dict(row.fetchone())
+    finally:
+        connection.close()
+    kept.calendar.save_override(admin, date(2026, 12, 30), working=False, name="县城停电两天")
+    assert kept.maintenance.check().ok
+    connection = raw_connect(kept.layout.root)
+    try:
+        columns = ", ".join(f"{name} = ?" for name in before)
+        connection.execute(
+            f"UPDATE holiday_overrides SET {columns} WHERE day = '2026-12-30'",
+            list(before.values()),
+        )
+    finally:
+        connection.close()
+    problems = _problems(kept)
+    assert problems == [
+        "节假日设置与其校验汇总不符：有记录被换回了从前的内容（带着从前的校验值），或汇总本身被改动"
+    ]

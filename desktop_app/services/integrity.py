@@ -54,8 +54,10 @@ from sqlalchemy import (
     Table,
     bindparam,
     column,
+    delete,
     event,
     func,
+    insert,
     literal,
     select,
     true,
@@ -82,6 +84,7 @@ from desktop_app.storage.models import (
     Referral,
     Setting,
     Slip,
+    TableSeal,
     User,
 )
 
@@ -116,8 +119,28 @@ DIGESTED: Final = {
 # theirs without a digest is not reported).
 DIGESTED_ADDED: Final[dict[int, tuple[str, ...]]] = {
     2: ("holiday_overrides", "calendar_years", "duty_staff", "duty_shifts", "settings"),
+    3: (),  # no new table: version 3 seals the tables of version 2 as wholes (below)
 }
-DIGESTED_VERSION: Final = 2
+DIGESTED_VERSION: Final = 3
+# Version 3 (migration 0026): a row's digest shows it changed, not that a row beside it was
+# deleted — a holiday taken out by SQL moved deadlines back, a deadline rule deleted fell back
+# to its default, and bbcs check passed. These small tables are sealed as wholes as well
+# (``TableSeal``: a keyed hash over each row's key and digest, and the keys), rewritten at every
+# commit that writes them. Of the settings, the site's rules only (those a permission guards):
+# the program's bookkeeping is written at every audited commit and guarded otherwise (the audit
+# head by the anchor), and a user's preferences guard nothing.
+SEALED_SETS: Final = DIGESTED_ADDED[2]
+SETS_SINCE: Final = 3
+SET_LABELS: Final = {
+    "holiday_overrides": "节假日设置",
+    "calendar_years": "完整放假安排的年份",
+    "duty_staff": "值班人员名单",
+    "duty_shifts": "值班安排",
+    "settings": "站点设置",
+}
+# The column that names a row of a sealed table once the row is gone (kept with its key).
+_SET_HINTS: Final = {"holiday_overrides": "day", "duty_shifts": "day", "duty_staff": "name"}
+_SET_SEAL_PREFIX: Final = b"bbcs-table-seal\x1f"
 TABLES_DIGESTED_ACTION: Final = "digest_tables"  # the audit log's entry of that one pass
 # Not covered: the digest itself, the export generation a bulk UPDATE stamps at export, a
 # case's departments_answered, which triggers derive from its (signed) assignments (0020), and
@@ -193,6 +216,7 @@ _LISTED: Final = 20  # problems of one kind named one by one; the rest counted
 _PENDING: Final = "bbcs_digest_pending"
 _WATCH: Final = "bbcs_digest_watch"
 _TRUSTED: Final = "bbcs_digest_trusted"  # a pass that signs what it finds (a restore, an upgrade)
+_SETS: Final = "bbcs_sets_written"  # the sealed tables this transaction wrote or deleted from
 
 
 @dataclass(frozen=True)
@@ -366,6 +390,7 @@ def _establish(db: Database, site: SiteIntegrity, *, keyed_from: int | None = No
         site.tables = DIGESTED_VERSION
         for name in DIGESTED:
             _seal(session, site, _table(name), true())
+        _seal_sets(session, site)
         settings.store(session, RECORD_DIGEST_FORMAT, DIGEST_FORMAT)
     _write_anchor_from_database(db, site)
 
@@ -424,6 +449,7 @@ def _digest_added_tables(db: Database, site: SiteIntegrity) -> None:
         with db.write() as session:
             if _tables_digested_version(session) < DIGESTED_VERSION:
                 sealed = sum(_seal(session, site, _table(name), true()) for name in added)
+                _seal_sets(session, site)
                 _record_tables_digested(session, added, rows=sealed)
                 log.info("digested %d rows of %s, newly kept with digests", sealed, added)
         with site.lock:
@@ -465,7 +491,9 @@ def _tables_digested_version(session: Session) -> int:
 
 def _tables_in_use(session: Session) -> int:
     """Without an anchor to say: the newest version of ``DIGESTED`` some row of whose added
-    tables carries a digest (1 if none)."""
+    tables carries a digest, or whose tables are sealed as wholes (1 if none)."""
+    if session.scalar(select(TableSeal.name).limit(1)) is not None:
+        return SETS_SINCE
     version = 1
     for number, names in sorted(DIGESTED_ADDED.items()):
         for name in names:
@@ -487,6 +515,7 @@ def _tables_in_use_after_restore(db: Database, site: SiteIntegrity) -> int:
             for name in names:
                 t = _table(name)
                 _seal(session, site, t, t.c.digest.is_(None))
+        _seal_sets(session, site)
     return DIGESTED_VERSION
 
 
@@ -933,11 +962,28 @@ def seal_added(session: Session, table: str) -> None:
     marks[table] = int(session.scalar(select(func.max(t.c.id))) or 0)
 
 
-def note_written(session: Session, table: str, ids: Iterable[int]) -> None:
+def note_written(session: Session, table: str, ids: Iterable[Any]) -> None:
     """Rows of ``table`` changed in this transaction without the ORM: sealed at its commit."""
     if table in DIGESTED:
-        pending: dict[str, set[int]] = session.info.setdefault(_PENDING, defaultdict(set))
+        ids = list(ids)
+        pending: dict[str, set[Any]] = session.info.setdefault(_PENDING, defaultdict(set))
         pending[table].update(ids)
+        _note_set_written(session, table, ids)
+
+
+def _note_set_written(session: Session, table: str, keys: Iterable[Any] | None = None) -> None:
+    """``table``'s seal as a whole is made again at this transaction's commit, if it is a sealed
+    one and (settings) a row of the site's rules was among ``keys`` (None: unknown, any)."""
+    if table in SEALED_SETS and (keys is None or any(_in_set(table, k) for k in keys)):
+        session.info.setdefault(_SETS, set()).add(table)
+
+
+def _in_set(table: str, key: Any) -> bool:
+    """Whether the row of ``table`` with ``key`` is covered by the table's seal as a whole."""
+    if table != "settings":
+        return True
+    setting = declared_setting(str(key))
+    return setting is not None and setting.permission is not None
 
 
 class ChangedAccount(UserError):
@@ -1006,17 +1052,26 @@ def _note_flushed(session: Session, _context: object) -> None:
         table = getattr(type(obj), "__tablename__", "")
         if table in DIGESTED and (obj in session.new or session.is_modified(obj)):
             note_written(session, table, [getattr(obj, _key(_table(table)).name)])
+    for obj in session.deleted:
+        table = getattr(type(obj), "__tablename__", "")
+        if table in SEALED_SETS:
+            _note_set_written(session, table, [getattr(obj, _key(_table(table)).name)])
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk(state: ORMExecuteState) -> None:
     """ORM bulk statements skip the flush: an INSERT of digested rows (the demo's) is watched,
-    an UPDATE by primary key (sealing old numbers, migration 0010's step) noted."""
-    if not (state.is_insert or state.is_update):
+    an UPDATE by primary key (sealing old numbers, migration 0010's step) noted, a DELETE
+    from a table sealed as a whole (a holiday taken out, a shift cleared) has its seal made
+    again."""
+    if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", "")
     if name not in DIGESTED or _site_of_session(state.session) is None:
+        return
+    if state.is_delete:
+        _note_set_written(state.session, name)
         return
     if state.is_insert:
         watch_new_rows(state.session)
@@ -1035,19 +1090,24 @@ def _seal_at_commit(session: Session) -> None:
     # Flushed first: a record changed after the transaction's last flush (a case's version
     # bumped at the end of a use case) is noted by that flush, not yet when this hook begins.
     session.flush()
-    if _PENDING not in session.info and _WATCH not in session.info:
+    if not any(k in session.info for k in (_PENDING, _WATCH, _SETS)):
         return
-    pending: dict[str, set[int]] = session.info.pop(_PENDING, {})
+    pending: dict[str, set[Any]] = session.info.pop(_PENDING, {})
     marks: dict[str, int] = session.info.pop(_WATCH, {})
+    sets: set[str] = session.info.pop(_SETS, set())
     for name, mark in marks.items():
         t = _table(name)
-        _seal(session, site, t, t.c.id > mark)
+        if _seal(session, site, t, t.c.id > mark) and name in SEALED_SETS:
+            sets.add(name)
     for name, ids in pending.items():
         t = _table(name)
         # Rows after a bulk write's mark were sealed just above.
         ordered = sorted(i for i in ids if i is not None and i <= marks.get(name, i))
         for start in range(0, len(ordered), _ID_CHUNK):
             _seal(session, site, t, _key(t).in_(ordered[start : start + _ID_CHUNK]))
+    if site.tables >= SETS_SINCE:
+        for name in sorted(sets):
+            _write_set_seal(session, site, name)
 
 
 @event.listens_for(Session, "after_commit")
@@ -1070,7 +1130,122 @@ def _anchor_after_commit(session: Session) -> None:
 def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_WATCH, None)
+    session.info.pop(_SETS, None)
     session.info.pop(audit.WROTE_ENTRIES, None)
+
+
+# Tables sealed as wholes (version 3) ------------------------------------------------------------
+
+
+def _set_rows(session: Session, site: SiteIntegrity, name: str) -> tuple[str, list[list[Any]]]:
+    """The seal of ``name`` as it now stands, and its rows' keys (each with the words that name
+    the row once it is gone: a holiday's or shift's day, a staff member's name)."""
+    t = _table(name)
+    key = _key(t)
+    hint = t.c[_SET_HINTS[name]] if name in _SET_HINTS else literal(None)
+    rows = [
+        [_canonical(k), _canonical(h), d]
+        for k, h, d in session.execute(select(key, hint, t.c.digest).order_by(key))
+        if _in_set(name, k)
+    ]
+    payload = json.dumps([name, rows], ensure_ascii=False, separators=(",", ":"))
+    seal = hmac.new(site.digest_key, _SET_SEAL_PREFIX + payload.encode("utf-8"), "sha256")
+    return seal.hexdigest(), [row[:2] for row in rows]
+
+
+def _write_set_seal(session: Session, site: SiteIntegrity, name: str) -> None:
+    seal, keys = _set_rows(session, site, name)
+    session.execute(delete(TableSeal).where(TableSeal.name == name))
+    session.execute(insert(TableSeal).values(name=name, seal=seal, keys=keys))
+
+
+def _seal_sets(session: Session, site: SiteIntegrity) -> None:
+    """Seal every table of ``SEALED_SETS`` as it stands (trusted: an upgrade, a restore)."""
+    for name in SEALED_SETS:
+        _write_set_seal(session, site, name)
+
+
+def verify_sets(session: Session, site: SiteIntegrity) -> list[str]:
+    """Each table sealed as a whole whose rows no longer match its seal: the rows gone, named;
+    rows there that the program did not write; or rows put back as they were before."""
+    if site.tables < SETS_SINCE:
+        return []
+    stored = {
+        name: (seal, keys)
+        for name, seal, keys in session.execute(
+            select(TableSeal.name, TableSeal.seal, TableSeal.keys)
+        )
+    }
+    problems: list[str] = []
+    for name in SEALED_SETS:
+        label = SET_LABELS[name]
+        if name not in stored:
+            problems.append(
+                f"{label}的校验汇总不见了：无法确认其中是否有记录被删除（汇总可能被绕过程序删除）"
+            )
+            continue
+        seal, keys = _set_rows(session, site, name)
+        was_seal, was_keys = stored[name]
+        if hmac.compare_digest(seal, str(was_seal)):
+            continue
+        was = {_set_key(k[0]): k for k in was_keys or [] if isinstance(k, list) and len(k) == 2}
+        now = {_set_key(k[0]) for k in keys}
+        gone = [k for key, k in was.items() if key not in now]
+        added = [k for k in keys if _set_key(k[0]) not in was]
+        if gone:
+            named = "、".join(_gone_label(name, key, hint) for key, hint in gone[:_LISTED])
+            more = f" 等 {len(gone)} 条" if len(gone) > _LISTED else ""
+            problems.append(
+                f"{label}中的记录已不在数据库中：{named}{more}。可能被绕过程序删除；"
+                "请用删除之前的备份恢复"
+            )
+        # A row added or changed by SQL fails its own digest (named by verify_records); one
+        # that passes was put back with a digest the program once made.
+        failing = _failing_keys(session, site, name)
+        back = [k for k in added if _set_key(k[0]) not in failing]
+        if back:
+            named = "、".join(_gone_label(name, key, hint) for key, hint in back[:_LISTED])
+            problems.append(f"{label}中有不是经本程序写入的记录：{named}（带着从前的校验值）")
+        if not gone and not added and not failing:
+            problems.append(
+                f"{label}与其校验汇总不符：有记录被换回了从前的内容（带着从前的校验值），"
+                "或汇总本身被改动"
+            )
+    return problems
+
+
+def _failing_keys(session: Session, site: SiteIntegrity, name: str) -> set[str]:
+    """The keys (as ``_set_key``) of ``name``'s rows whose digest is missing or wrong."""
+    t = _table(name)
+    digest = digester(site.digest_key, site.digest_format)
+    failing: set[str] = set()
+    last = _start(t)
+    while rows := _raw_rows(session, t, true(), after=last, limit=_BATCH, fmt=site.digest_format):
+        failing.update(
+            _set_key(_canonical(row[0]))
+            for row in rows
+            if row[-1] is None or not hmac.compare_digest(row[-1], _digest_of(digest, name, row))
+        )
+        last = rows[-1][0]
+    return failing
+
+
+def _set_key(key: Any) -> str:
+    return json.dumps(key, ensure_ascii=False)
+
+
+def _gone_label(table: str, key: Any, hint: Any) -> str:
+    """A row of a sealed table by what its seal kept of it."""
+    if table == "settings":
+        setting = declared_setting(str(key))
+        return f"设置项“{setting.label}”（{key}）" if setting else f"设置项 {key}"
+    if table == "calendar_years":
+        return f"{key} 年的完整放假安排"
+    if table == "holiday_overrides":
+        return f"{hint} 的节假日设置"
+    if table == "duty_shifts":
+        return f"{hint} 的值班安排（内部编号 {key}）"
+    return f"值班人员“{hint}”"
 
 
 def _label(table: str, row: Mapping[str, Any], session: Session | None = None) -> str:

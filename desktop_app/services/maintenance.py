@@ -75,6 +75,7 @@ class MaintenanceService:
         if site is not None:
             problems.extend(integrity.verify_anchor(session, site))
             problems.extend(integrity.verify_records(session, site))
+            problems.extend(integrity.verify_sets(session, site))
         problems.extend(integrity.missing_case_numbers(session))
         problems.extend(integrity.missing_slip_numbers(session))
         problems.extend(integrity.missing_paper_numbers(session))

@@ -407,6 +407,20 @@ class HolidayOverride(Synced, Base):
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)  # integrity.py
 
 
+class TableSeal(Base):
+    """The keyed seal over every row of a small digested table (integrity.py ``SEALED_SETS``):
+    a row's digest shows it was changed, not that a row beside it was deleted (a holiday taken
+    out by SQL moved deadlines back; a deadline rule deleted fell back to its default). Kept by
+    the program at each commit that writes the table; ``keys`` are the rows' primary keys, so
+    ``bbcs check`` names the ones gone. Not digested itself: the seal is a keyed hash."""
+
+    __tablename__ = "table_seals"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seal: Mapped[str] = mapped_column(String(64))
+    keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
 class CalendarYear(Base):
     """A year whose full holiday schedule was imported, so deadlines in it are not provisional."""
 
