@@ -253,8 +253,46 @@ def test_a_sound_start_makes_the_days_backup_after_the_check(
     check = window.database_check  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: check.backup is not None, timeout=20_000)
     assert "已自动备份" in check.label.text()
+    assert check.tampered == []
     daily = [b for b in list_backups(data_dir / "backups") if b.kind == "daily"]
     assert len(daily) == 1 and daily[0].path == check.backup.backup.path
+    runner.wait()  # type: ignore[attr-defined]
+    check.wait()
+
+
+def test_a_rule_changed_behind_the_program_is_told_at_the_start_and_stays_told(
+    qtbot, services: AppServices, clerk: object, data_dir: Path
+) -> None:
+    """A deadline rule lengthened by SQL was used by every window until someone ran bbcs
+    check: the window's start now reads the settings, calendar, roster and users against their
+    digests, tells it in a box and in red in the status bar (each record in its tooltip), and
+    keeps saying so after the day's backup."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.helpers.db import raw_connect
+
+    _with_cases(services, clerk, 3)
+    connection = raw_connect(data_dir)
+    try:
+        connection.execute("INSERT INTO settings (key, value) VALUES ('deadline_rule.hard', '30')")
+    finally:
+        connection.close()
+    window, runner = _window(services, clerk)
+    qtbot.addWidget(window)
+    window.show()  # type: ignore[attr-defined]
+    check = window.database_check  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: check.backup is not None, timeout=20_000)
+    assert check.tampered and len(check.tampered) == 1
+    assert "被绕过程序改动" in check.label.text()
+    named = "设置项“很难办（工作日）”（deadline_rule.hard） 没有校验值"
+    assert named in check.label.toolTip() and "bbcs check" in check.label.toolTip()
+    notice = check.tamper_notice
+    assert notice is not None and notice.isVisible()
+    assert named in notice.text() and "请告知纪检审计人员运行 bbcs check" in notice.text()
+    qtbot.mouseClick(notice.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not notice.isVisible())
+    assert check.label.isVisible() and "被绕过程序改动" in check.label.text()
     runner.wait()  # type: ignore[attr-defined]
     check.wait()
 

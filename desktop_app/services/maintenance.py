@@ -66,6 +66,20 @@ class MaintenanceService:
             )
         return report
 
+    def tampered_rules(self) -> list[str]:
+        """What the window checks as it starts, besides the file: the records it acts on at
+        once (``integrity.RULE_TABLES``: who may sign, the deadline rules, holidays, who is on
+        duty) against their digests and seals. A rule lengthened or a holiday deleted by SQL
+        was used by every window until someone ran bbcs check."""
+        site = integrity.site_of(self._db.engine)
+        if site is None:
+            return []
+        with self._db.read() as session:
+            return [
+                *integrity.verify_records(session, site, integrity.RULE_TABLES),
+                *integrity.verify_sets(session, site),
+            ]
+
     def _check_tampering(self, session: Session) -> list[str]:
         """What the keys outside the database show (integrity.py): the audit log against its
         anchor, each audited record against its digest; case and slip numbers without gaps; and

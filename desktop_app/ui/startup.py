@@ -283,6 +283,9 @@ class DatabaseCheck(QObject):
         self._health = context.services.health
         self._runner = TaskRunner(self)
         self.report: HealthReport | None = None
+        # The records the window acts on changed behind its back (``tampered_rules``), once read.
+        self.tampered: list[str] | None = None
+        self.tamper_notice: QMessageBox | None = None  # what was found, told once at the start
         self.backup: BackupResult | None = None  # the day's automatic backup, once written
         self.notice: QMessageBox | None = None  # the damaged-database explanation
         self.offer: QMessageBox | None = None  # the newest good backup, and how to restore it
@@ -319,10 +322,10 @@ class DatabaseCheck(QObject):
         self.label.setText(report.summary())
         if report.ok:
             self._clear.start(CHECK_PASSED_SHOWN_MS)
-            backups = self._context.services.backups
-            Query(self._runner, self._window, backups.daily_if_due, self._backed_up).failure(
-                self._backup_failed
-            ).run()
+            maintenance = self._context.services.maintenance
+            Query(
+                self._runner, self._window, maintenance.tampered_rules, self._rules_checked
+            ).failure(self._rules_check_failed).run()
             return
         self.label.setStyleSheet("color: #b3261e; font-weight: bold;")
         self.label.set_detail(self._health.explanation(report))
@@ -341,10 +344,47 @@ class DatabaseCheck(QObject):
         self.notice = box
         box.open()
 
+    def _rules_checked(self, problems: list[str]) -> None:
+        """Say so, and keep saying so, when the settings, calendar, roster or users were
+        changed behind the program (the staff then tell the discipline inspectors); the day's
+        backup follows either way (retention keeps the older ones)."""
+        self.tampered = problems
+        if problems:
+            self._clear.stop()
+            explanation = (
+                f"发现 {len(problems)} 处设置、节假日、值班或用户记录被绕过程序直接改动过"
+                "（校验值不符）。本窗口仍照常使用这些记录，但它们可能已不是本站原来的设置。"
+                "请告知纪检审计人员运行 bbcs check 核查，并由管理员用改动之前的备份恢复。"
+            )
+            details = "\n".join(problems[:10])
+            # Short: the status bar of a 1366-pixel screen shows little more (all in its tooltip).
+            self.label.setStyleSheet("color: #b3261e; font-weight: bold;")
+            self.label.setText("⚠ 有记录被绕过程序改动")
+            self.label.set_detail(f"{explanation}\n{details}")
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                f"{APP_TITLE} — 记录被改动",
+                f"{explanation}\n\n{details}",
+                QMessageBox.StandardButton.Ok,
+                self._window,
+            )
+            self.tamper_notice = box
+            box.open()
+        backups = self._context.services.backups
+        Query(self._runner, self._window, backups.daily_if_due, self._backed_up).failure(
+            self._backup_failed
+        ).run()
+
+    def _rules_check_failed(self, exc: Exception) -> None:
+        log.error("the start-up check of the settings and roster failed", exc_info=exc)
+        self._rules_checked([])
+
     def _backed_up(self, result: BackupResult | None) -> None:
         if result is None:
             return  # today's is there already
         self.backup = result
+        if self.tampered:
+            return  # the warning stays; the backup is listed under 系统设置 → 备份与恢复
         # Short: the status bar of a 1366-pixel screen has room for little more (details in
         # the tooltip).
         self.label.setText("数据库检查正常，已自动备份")
