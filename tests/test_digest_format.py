@@ -401,7 +401,8 @@ def test_format_2_covers_what_the_release_before_format_3_digested() -> None:
     upgraded format-2 database verifies (a review found it did not)."""
     for name in integrity.DIGESTED:
         t = integrity._table(name)
-        later = ("departments_answered", "name_key")  # added by 0020 and 0024, unsigned anyway
+        # Added since: by 0020 and 0024 (unsigned anyway), and 0027's hash of the timeline.
+        later = ("departments_answered", "name_key", "events_hash")
         written = sorted(
             c.name for c in t.c if c.name not in ("digest", "change_seq", "original_number", *later)
         )
@@ -454,7 +455,7 @@ def test_the_tables_digested_since_get_digests_once_at_the_first_writing_open(
     services = _reopen(data_dir, clock, password_hasher)
     try:
         assert services.maintenance.check().ok
-        assert _anchor_tables(data_dir) == integrity.DIGESTED_VERSION == 3
+        assert _anchor_tables(data_dir) == integrity.DIGESTED_VERSION == 4
         connection = raw_connect(data_dir)
         try:
             for name in integrity.DIGESTED_ADDED[2]:
@@ -490,7 +491,7 @@ def test_the_tables_digested_since_get_digests_once_at_the_first_writing_open(
         "节假日设置 2026-12-30（放假日，县城停电两天） 没有校验值：可能是绕过程序直接写入数据库的"
     ]
     assert len(passes) == 1 and passes[0]["tables"] == list(integrity.DIGESTED_ADDED[2])
-    assert _anchor_tables(data_dir) == 3
+    assert _anchor_tables(data_dir) == integrity.DIGESTED_VERSION
 
     # A seat joining the database takes nothing on trust either (a restore does).
     db = Database(DataLayout(data_dir).database_url())
@@ -500,7 +501,7 @@ def test_the_tables_digested_since_get_digests_once_at_the_first_writing_open(
             == []
         )
         site = integrity.site_of(db.engine)
-        assert site is not None and site.tables == 3
+        assert site is not None and site.tables == integrity.DIGESTED_VERSION
         with db.read() as session:
             assert len(integrity.verify_records(session, site)) == 1
     finally:
@@ -535,7 +536,7 @@ def test_a_site_of_the_previous_version_has_its_small_tables_sealed_once(
     services = _reopen(data_dir, clock, password_hasher)
     try:
         assert services.maintenance.check().ok
-        assert _anchor_tables(data_dir) == 3
+        assert _anchor_tables(data_dir) == integrity.DIGESTED_VERSION
         connection = raw_connect(data_dir)
         try:
             sealed = [n for (n,) in connection.execute("SELECT name FROM table_seals")]
@@ -556,5 +557,58 @@ def test_a_site_of_the_previous_version_has_its_small_tables_sealed_once(
             ).all()
     finally:
         again.close()
-    assert [p["version"] for p in passes] == [3]
+    assert [p["version"] for p in passes] == [integrity.DIGESTED_VERSION]
     assert any("2026-12-30 的节假日设置" in p for p in problems), problems
+
+
+def test_the_cases_of_an_earlier_version_get_their_timelines_hashed_once(
+    worked: AppServices, clock: FixedClock, password_hasher: PasswordHasher
+) -> None:
+    """Migration 0027: a site's cases as version 3 left them (no hash of their 办理记录, sealed
+    so) get it at the first open that may write, an entry of the audit log; a line deleted by
+    SQL after that is named."""
+    data_dir = worked.layout.root
+    worked.close()
+    connection = raw_connect(data_dir)
+    try:
+        connection.execute("UPDATE cases SET events_hash = NULL")
+    finally:
+        connection.close()
+    db = Database(DataLayout(data_dir).database_url())
+    try:
+        integrity.open_site(db, DataKey(data_dir / "keys"), data_dir / "keys")
+        site = integrity.site_of(db.engine)
+        assert site is not None
+        with db.write() as session:
+            integrity._seal(session, site, integrity._table("cases"), true())
+    finally:
+        db.dispose()
+    key = DataKey(data_dir / "keys").subkey(integrity.CHAIN_PURPOSE)
+    path = data_dir / "keys" / integrity.ANCHOR_FILE
+    anchor = integrity.read_anchor(path, key)
+    assert anchor is not None
+    integrity.write_anchor(path, key, dataclasses.replace(anchor, tables=3))
+
+    services = _reopen(data_dir, clock, password_hasher)
+    try:
+        assert services.maintenance.check().ok
+        assert _anchor_tables(data_dir) == integrity.DIGESTED_VERSION
+    finally:
+        services.close()
+    connection = raw_connect(data_dir)
+    try:
+        assert connection.execute(
+            "SELECT count(*) FROM cases WHERE events_hash IS NULL"
+        ).fetchone() == (0,)
+        connection.execute("DELETE FROM case_events WHERE id = (SELECT max(id) FROM case_events)")
+    finally:
+        connection.close()
+    again = _reopen(data_dir, clock, password_hasher)
+    try:
+        problems = again.maintenance.check().problems
+    finally:
+        again.close()
+    assert (
+        "事项 杞县-2026-0003 的办理记录与校验值不符：有办理记录被绕过程序删除、增加或改动"
+        in problems
+    )

@@ -706,3 +706,26 @@ def test_references_to_rows_that_come_later_in_the_bundle_are_kept(
     assert not again.refused, again.reason
     assert again.totals()["added"] == 0 and again.totals()["conflicts"] == 0
     assert again.totals()["ignored"] == sum(sent.counts.values())
+
+
+def test_a_countys_timelines_keep_their_hash_at_the_city(province: Province) -> None:
+    """A county's case comes with the hash of its 办理记录 (issue 15 item 7, migration 0027):
+    the city keeps it and holds the lines it received to it, after a first bundle and after a
+    case's new line in the next; a line deleted at the city is then named there."""
+    qixian, city, usb = province.qixian, province.city, province.usb
+    case_ids = register(qixian, 2)
+    city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+    assert city.services.maintenance.check().problems == []
+    qixian.services.cases.triage(ADMIN, case_ids[0], TRIAGE)  # a new line, a new version
+    report = city.sync.import_file(ADMIN, qixian.sync.export(ADMIN, usb).path)
+    assert report.updated["cases"] == 1 and report.added["case_events"] >= 1
+    assert city.services.maintenance.check().problems == []
+
+    number = qixian.services.cases.detail(case_ids[0]).number
+    with city.services.db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "DELETE FROM case_events WHERE kind = 'triaged' AND case_id = "
+            f"(SELECT id FROM cases WHERE number = '{number}')"
+        )
+    problems = city.services.maintenance.check().problems
+    assert any(f"事项 {number} 的办理记录与校验值不符" in p for p in problems), problems

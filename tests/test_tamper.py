@@ -734,3 +734,72 @@ def test_a_holiday_put_back_as_it_was_with_its_old_digest_is_named(
     assert problems == [
         "节假日设置与其校验汇总不符：有记录被换回了从前的内容（带着从前的校验值），或汇总本身被改动"
     ]
+
+
+# A case's 办理记录 (migration 0027) -----------------------------------------------------------
+
+_CONCLUDED = "(SELECT id FROM cases WHERE number = '杞县-2026-0001')"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # The line that says the case was concluded and how: gone.
+        f"DELETE FROM case_events WHERE case_id = {_CONCLUDED} AND kind = 'concluded'",
+        # Its words changed: the complainant was "told" something else.
+        f"UPDATE case_events SET summary = '已答复：不予受理' WHERE case_id = {_CONCLUDED} "
+        "AND kind = 'concluded'",
+        # A line made to look older.
+        f"UPDATE case_events SET at = '2026-01-01 09:00:00.000000' WHERE case_id = {_CONCLUDED} "
+        "AND kind = 'concluded'",
+        # A line added that the program never wrote.
+        "INSERT INTO case_events (case_id, at, kind, summary, data, user_name, uuid, version, "
+        f"origin_site) VALUES ({_CONCLUDED}, '2026-12-01 09:00:00.000000', 'urged', '已催办', "
+        "'{}', 'clerk1', '00000000-0000-7000-8000-0000000000aa', 1, '')",
+    ],
+    ids=["deleted", "reworded", "backdated", "added"],
+)
+def test_a_line_of_a_cases_timeline_changed_in_the_database_is_named(
+    busy: AppServices, statement: str
+) -> None:
+    """办理记录 carried no digest: a line deleted, reworded, backdated or added by SQL passed
+    bbcs check. The case's signed row holds a hash of its lines now."""
+    _sql(busy, statement)
+    problems = _problems(busy)
+    assert any("事项 杞县-2026-0001 的办理记录与校验值不符" in problem for problem in problems), (
+        problems
+    )
+
+
+def test_a_line_moved_to_another_case_names_both(busy: AppServices) -> None:
+    _sql(
+        busy,
+        f"UPDATE case_events SET case_id = (SELECT id FROM cases WHERE seq = 2) "
+        f"WHERE case_id = {_CONCLUDED} AND kind = 'concluded'",
+    )
+    problems = _problems(busy)
+    for number in ("杞县-2026-0001", "杞县-2026-0002"):
+        assert any(f"事项 {number} 的办理记录" in p for p in problems), problems
+
+
+def test_a_line_the_program_adds_makes_the_case_a_new_version_to_send(
+    busy: AppServices, clerk: Actor
+) -> None:
+    """The hash is kept through the case's row: the case goes in the next bundle with it, so
+    the city's check holds the lines it received to the hash the county made."""
+    from desktop_app.storage.models import Case
+
+    with busy.db.read() as session:
+        case = session.scalar(select(Case).where(Case.seq == 2))
+        assert case is not None
+        before = (case.events_hash, case.version)
+        case_id = case.id
+    busy.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    with busy.db.read() as session:
+        after = session.scalar(select(Case).where(Case.seq == 2))
+        assert after is not None
+        assert after.events_hash != before[0] and after.version > before[1]
+        assert after.change_seq is not None
+    assert busy.maintenance.check().ok

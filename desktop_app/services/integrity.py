@@ -30,6 +30,7 @@ import dataclasses
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import logging
 import os
@@ -40,7 +41,7 @@ import tempfile
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -120,8 +121,9 @@ DIGESTED: Final = {
 DIGESTED_ADDED: Final[dict[int, tuple[str, ...]]] = {
     2: ("holiday_overrides", "calendar_years", "duty_staff", "duty_shifts", "settings"),
     3: (),  # no new table: version 3 seals the tables of version 2 as wholes (below)
+    4: (),  # nor version 4: each case's 办理记录 hashed into the case (below)
 }
-DIGESTED_VERSION: Final = 3
+DIGESTED_VERSION: Final = 4
 # Version 3 (migration 0026): a row's digest shows it changed, not that a row beside it was
 # deleted — a holiday taken out by SQL moved deadlines back, a deadline rule deleted fell back
 # to its default, and bbcs check passed. These small tables are sealed as wholes as well
@@ -134,6 +136,11 @@ SEALED_SETS: Final = DIGESTED_ADDED[2]
 # through every record): the users, the site's settings, the calendar and the roster.
 RULE_TABLES: Final = ("users", *SEALED_SETS)
 SETS_SINCE: Final = 3
+# Version 4 (migration 0027): ``cases.events_hash``, a hash over the case's timeline lines
+# (case_events), is kept by the program and covered by the case's digest: a line deleted or
+# reworded by SQL no longer passes. A county's cases bring the hash it made; the receiver keeps
+# it (bbcs check there compares it with the lines that came).
+EVENTS_SINCE: Final = 4
 SET_LABELS: Final = {
     "holiday_overrides": "节假日设置",
     "calendar_years": "完整放假安排的年份",
@@ -182,6 +189,8 @@ LATE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "issue_class_id",
         # issue 17, migration 0014
         "original_number",
+        # issue 15, migration 0027
+        "events_hash",
     )
 }
 # The late columns each older format covered, sorted in with the others: format 1 (schema 0011)
@@ -220,6 +229,7 @@ _PENDING: Final = "bbcs_digest_pending"
 _WATCH: Final = "bbcs_digest_watch"
 _TRUSTED: Final = "bbcs_digest_trusted"  # a pass that signs what it finds (a restore, an upgrade)
 _SETS: Final = "bbcs_sets_written"  # the sealed tables this transaction wrote or deleted from
+_EVENTS: Final = "bbcs_events_written"  # cases whose timeline lines this transaction changed
 
 
 @dataclass(frozen=True)
@@ -391,6 +401,7 @@ def _establish(db: Database, site: SiteIntegrity, *, keyed_from: int | None = No
         site.chain.keyed_from = keyed_from if keyed_from is not None else last_id + 1
         site.digest_format = DIGEST_FORMAT
         site.tables = DIGESTED_VERSION
+        refresh_events_hashes(session)
         for name in DIGESTED:
             _seal(session, site, _table(name), true())
         _seal_sets(session, site)
@@ -453,6 +464,7 @@ def _digest_added_tables(db: Database, site: SiteIntegrity) -> None:
             if _tables_digested_version(session) < DIGESTED_VERSION:
                 sealed = sum(_seal(session, site, _table(name), true()) for name in added)
                 _seal_sets(session, site)
+                refresh_events_hashes(session)  # the cases it fills are sealed at commit
                 _record_tables_digested(session, added, rows=sealed)
                 log.info("digested %d rows of %s, newly kept with digests", sealed, added)
         with site.lock:
@@ -495,6 +507,8 @@ def _tables_digested_version(session: Session) -> int:
 def _tables_in_use(session: Session) -> int:
     """Without an anchor to say: the newest version of ``DIGESTED`` some row of whose added
     tables carries a digest, or whose tables are sealed as wholes (1 if none)."""
+    if session.scalar(select(Case.id).where(Case.events_hash.is_not(None)).limit(1)):
+        return EVENTS_SINCE
     if session.scalar(select(TableSeal.name).limit(1)) is not None:
         return SETS_SINCE
     version = 1
@@ -519,6 +533,7 @@ def _tables_in_use_after_restore(db: Database, site: SiteIntegrity) -> int:
                 t = _table(name)
                 _seal(session, site, t, t.c.digest.is_(None))
         _seal_sets(session, site)
+        refresh_events_hashes(session)
     return DIGESTED_VERSION
 
 
@@ -1059,6 +1074,9 @@ def _note_flushed(session: Session, _context: object) -> None:
         table = getattr(type(obj), "__tablename__", "")
         if table in SEALED_SETS:
             _note_set_written(session, table, [getattr(obj, _key(_table(table)).name)])
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, CaseEvent) and obj.case_id is not None:
+            session.info.setdefault(_EVENTS, set()).add(obj.case_id)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -1093,8 +1111,12 @@ def _seal_at_commit(session: Session) -> None:
     # Flushed first: a record changed after the transaction's last flush (a case's version
     # bumped at the end of a use case) is noted by that flush, not yet when this hook begins.
     session.flush()
-    if not any(k in session.info for k in (_PENDING, _WATCH, _SETS)):
+    if not any(k in session.info for k in (_PENDING, _WATCH, _SETS, _EVENTS)):
         return
+    events: set[int] = session.info.pop(_EVENTS, set())
+    if events and site.tables >= EVENTS_SINCE:
+        # Before the digests below: the cases whose hash changes are noted by this flush.
+        _keep_events_hashes(session, events)
     pending: dict[str, set[Any]] = session.info.pop(_PENDING, {})
     marks: dict[str, int] = session.info.pop(_WATCH, {})
     sets: set[str] = session.info.pop(_SETS, set())
@@ -1134,7 +1156,150 @@ def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_WATCH, None)
     session.info.pop(_SETS, None)
+    session.info.pop(_EVENTS, None)
     session.info.pop(audit.WROTE_ENTRIES, None)
+
+
+# A case's 办理记录 (version 4) -------------------------------------------------------------------
+
+# A timeline line as hashed: what a line says and who wrote it when, not where it is stored
+# (its id and its case's id are each site's own).
+_LINE_COLUMNS: Final = (
+    CaseEvent.uuid,
+    CaseEvent.at,
+    CaseEvent.kind,
+    CaseEvent.summary,
+    CaseEvent.data,
+    CaseEvent.user_name,
+)
+_LINES_BATCH: Final = 20_000
+
+
+def events_hash(lines: Iterable[Sequence[Any]]) -> str:
+    """SHA-256 over a case's timeline lines (``_LINE_COLUMNS``' values as SQLAlchemy reads them,
+    the same on both engines and after a bundle's trip), in the order of their text (their
+    UUIDs first). Not keyed: the case's keyed digest covers it."""
+    texts = sorted(
+        json.dumps(
+            [_canonical(v) for v in line], ensure_ascii=False, sort_keys=True, separators=(",", ":")
+        )
+        for line in lines
+    )
+    hashed = hashlib.sha256()
+    for line_text in texts:
+        hashed.update(line_text.encode("utf-8", "surrogatepass"))
+        hashed.update(b"\x1e")
+    return hashed.hexdigest()
+
+
+def _lines_by_case(
+    session: Session, case_ids: Sequence[int] | None = None
+) -> Iterator[tuple[int, list[Sequence[Any]]]]:
+    """Each case's timeline lines (of ``case_ids``, or every case's), case by case."""
+    if case_ids is not None:
+        for start in range(0, len(case_ids), _ID_CHUNK):
+            chunk = sorted(case_ids[start : start + _ID_CHUNK])
+            rows = session.execute(
+                select(CaseEvent.case_id, *_LINE_COLUMNS)
+                .where(CaseEvent.case_id.in_(chunk))
+                .order_by(CaseEvent.case_id)
+            )
+            for case_id, group in itertools.groupby(rows, key=lambda row: row[0]):
+                yield case_id, [row[1:] for row in group]
+        return
+    last_case = None
+    while True:
+        # Whole cases a batch at a time (keyset on the case), never the whole table at once.
+        bound = select(CaseEvent.case_id).order_by(CaseEvent.case_id)
+        if last_case is not None:
+            bound = bound.where(CaseEvent.case_id > last_case)
+        upper = session.scalar(bound.offset(_LINES_BATCH).limit(1))
+        query = select(CaseEvent.case_id, *_LINE_COLUMNS).order_by(CaseEvent.case_id)
+        if last_case is not None:
+            query = query.where(CaseEvent.case_id > last_case)
+        if upper is not None:
+            query = query.where(CaseEvent.case_id <= upper)  # the whole of that case too
+        batch = session.execute(query).all()
+        for case_id, group in itertools.groupby(batch, key=lambda row: row[0]):
+            yield case_id, [row[1:] for row in group]
+        if upper is None:
+            return
+        last_case = upper
+
+
+def refresh_events_hashes(session: Session, *, only_missing: bool = True) -> int:
+    """Hash every case's timeline into it (``only_missing``: the cases without a hash), as it
+    stands: a trusted pass (the upgrade, a restore, the demo's bulk rows, the history's scrub).
+    The changed cases are sealed at commit; no new version (nothing to send again: the
+    receiver's pass makes the same hash of the same lines). Returns how many changed."""
+    query = select(Case.id, Case.events_hash)
+    if only_missing:
+        query = query.where(Case.events_hash.is_(None))
+    stored = dict(session.execute(query).all())
+    if not stored:
+        return 0
+    wanted = sorted(stored) if only_missing and len(stored) < _LINES_BATCH else None
+    made: dict[int, str] = {}
+    for case_id, lines in _lines_by_case(session, wanted):
+        if case_id in stored:
+            made[case_id] = events_hash(lines)
+    empty = events_hash([])
+    changes = [
+        {"id": case_id, "events_hash": made.get(case_id, empty)}
+        for case_id, was in stored.items()
+        if made.get(case_id, empty) != was
+    ]
+    for start in range(0, len(changes), _BATCH):
+        chunk = changes[start : start + _BATCH]
+        session.execute(update(Case), chunk)  # by primary key: noted for sealing (_note_bulk)
+    return len(changes)
+
+
+def _keep_events_hashes(session: Session, case_ids: set[int]) -> None:
+    """The program added or changed lines of ``case_ids``: their hashes made again, through the
+    ORM so that each changed case is a new version to send (flushed here)."""
+    made = dict.fromkeys(case_ids, events_hash([]))
+    for case_id, lines in _lines_by_case(session, sorted(case_ids)):
+        made[case_id] = events_hash(lines)
+    for case_id, value in made.items():
+        case = session.get(Case, case_id)
+        if case is not None and case.events_hash != value:
+            case.events_hash = value
+    session.flush()
+
+
+def verify_events(session: Session, site: SiteIntegrity) -> list[str]:
+    """Each case whose timeline lines no longer make the hash its (signed) row holds."""
+    if site.tables < EVENTS_SINCE:
+        return []
+    stored: dict[int, str] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Case.id, Case.events_hash).where(Case.events_hash.is_not(None))
+        ).all()
+    )
+    wrong: list[int] = []
+    seen: set[int] = set()
+    for case_id, lines in _lines_by_case(session):
+        seen.add(case_id)
+        was = stored.get(case_id)
+        if was is not None and not hmac.compare_digest(was, events_hash(lines)):
+            wrong.append(case_id)
+    empty = events_hash([])
+    wrong += [i for i, was in stored.items() if i not in seen and was != empty]
+    if not wrong:
+        return []
+    wrong.sort()
+    numbers: dict[int, str] = dict(
+        session.execute(select(Case.id, Case.number).where(Case.id.in_(wrong[:_LISTED]))).all()
+    )
+    problems = [
+        f"事项 {numbers.get(case_id, case_id)} 的办理记录与校验值不符："
+        "有办理记录被绕过程序删除、增加或改动"
+        for case_id in wrong[:_LISTED]
+    ]
+    if len(wrong) > _LISTED:
+        problems.append(f"……另有 {len(wrong) - _LISTED} 件事项的办理记录与校验值不符，未逐条列出")
+    return problems
 
 
 # Tables sealed as wholes (version 3) ------------------------------------------------------------

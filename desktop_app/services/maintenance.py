@@ -90,6 +90,7 @@ class MaintenanceService:
             problems.extend(integrity.verify_anchor(session, site))
             problems.extend(integrity.verify_records(session, site))
             problems.extend(integrity.verify_sets(session, site))
+            problems.extend(integrity.verify_events(session, site))
         problems.extend(integrity.missing_case_numbers(session))
         problems.extend(integrity.missing_slip_numbers(session))
         problems.extend(integrity.missing_paper_numbers(session))

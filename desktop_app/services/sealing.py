@@ -774,6 +774,11 @@ def scrub_history(
             if lines:
                 session.execute(update(CaseEvent), lines)
                 events += len(lines)
+        if events:
+            from desktop_app.services import integrity
+
+            # The lines' hashes in their cases made again over the masked lines (trusted).
+            integrity.refresh_events_hashes(session, only_missing=False)
     return HistoryScrub(rewritten, first_changed, events, time.perf_counter() - started)
 
 

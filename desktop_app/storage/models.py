@@ -303,6 +303,11 @@ class Case(Exported, Base):
     # unsigned, issued or received), for 待答复. Derived: kept by triggers on assignments on both
     # engines, never written by the program, not signed (integrity.UNSIGNED_COLUMNS), not sent.
     departments_answered: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Issue 15 (migration 0027): a hash over its 办理记录 (case_events: each line's UUID, time,
+    # kind, summary, data and user), kept by the program at each commit that adds one
+    # (integrity.py) and signed with the case: a line deleted or reworded by SQL is named by
+    # bbcs check. It travels with the case; the receiver checks it against the lines it got.
+    events_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     complainant: Mapped[Complainant] = relationship(lazy="joined", foreign_keys=[complainant_id])
     agent: Mapped[Complainant | None] = relationship(foreign_keys=[agent_id])

@@ -153,6 +153,8 @@ class DemoService:
                     )
             by_status = {s.value: generator.by_status.get(s.value, 0) for s in CaseStatus}
             session.flush()
+            # The bulk rows' timelines hashed into their cases, as the program keeps them.
+            integrity.refresh_events_hashes(session)
             stamp_for_export(session)
             audit.record(
                 session,
