@@ -803,3 +803,63 @@ def test_a_line_the_program_adds_makes_the_case_a_new_version_to_send(
         assert after.events_hash != before[0] and after.version > before[1]
         assert after.change_seq is not None
     assert busy.maintenance.check().ok
+
+
+def test_a_timeline_changed_by_sql_stays_named_after_the_next_save_of_the_case(
+    busy: AppServices, clerk: Actor
+) -> None:
+    """A review found the next ordinary save hashing the lines as they stood, the SQL edit
+    included: the evidence lasted until someone worked on the case."""
+    _sql(
+        busy,
+        "UPDATE case_events SET summary = '已登记（来访）' WHERE kind = 'registered' "
+        "AND case_id = (SELECT id FROM cases WHERE seq = 2)",
+    )
+    case_id = _sql_scalar(busy, "SELECT id FROM cases WHERE seq = 2")
+    busy.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    problems = _problems(busy)
+    assert any("事项 杞县-2026-0002 的办理记录与校验值不符" in p for p in problems), problems
+
+
+def test_a_holiday_deleted_by_sql_stays_named_after_another_holiday_is_saved(
+    kept: AppServices, admin: Actor
+) -> None:
+    """The same for the tables sealed as wholes: saving any holiday sealed the table as it
+    stood, the deleted one's absence included."""
+    from datetime import date
+
+    _sql(kept, "DELETE FROM holiday_overrides WHERE day = '2026-12-30'")
+    kept.calendar.save_override(admin, date(2026, 12, 24), working=False, name="县城停水")
+    problems = _problems(kept)
+    assert any("2026-12-30 的节假日设置" in p for p in problems), problems
+    # The next save finds it still changed, and still leaves it for check to name.
+    kept.calendar.save_override(admin, date(2026, 12, 23), working=False, name="县城停水")
+    assert any("2026-12-30 的节假日设置" in p for p in _problems(kept))
+
+
+def test_registering_and_triage_give_the_case_no_extra_version(
+    services: AppServices, clerk: Actor
+) -> None:
+    """Keeping the timeline's hash made every save that adds a line a second new version."""
+    from desktop_app.storage.models import Case
+
+    case_id = services.intake.register(clerk, person_form()).case_id
+    with services.db.read() as session:
+        assert session.scalar(select(Case.version).where(Case.id == case_id)) == 1
+    services.cases.triage(
+        clerk, case_id, Triage(Nature.HARD, Approach.PUSH, (Cause.PROCESS,), "医保社保")
+    )
+    with services.db.read() as session:
+        # As before the hash was kept: triage writes the case in two flushes.
+        assert session.scalar(select(Case.version).where(Case.id == case_id)) == 3
+    assert services.maintenance.check().ok
+
+
+def _sql_scalar(services: AppServices, statement: str) -> int:
+    connection = raw_connect(services.layout.root)
+    try:
+        return int(connection.execute(statement).fetchone()[0])
+    finally:
+        connection.close()

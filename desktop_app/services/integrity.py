@@ -66,6 +66,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.expression import ColumnClause
 
 from desktop_app.domain.settings import RECORD_DIGEST_FORMAT
@@ -85,6 +87,7 @@ from desktop_app.storage.models import (
     Referral,
     Setting,
     Slip,
+    SyncConflict,
     TableSeal,
     User,
 )
@@ -230,6 +233,11 @@ _WATCH: Final = "bbcs_digest_watch"
 _TRUSTED: Final = "bbcs_digest_trusted"  # a pass that signs what it finds (a restore, an upgrade)
 _SETS: Final = "bbcs_sets_written"  # the sealed tables this transaction wrote or deleted from
 _EVENTS: Final = "bbcs_events_written"  # cases whose timeline lines this transaction changed
+_NEW_LINES: Final = "bbcs_new_lines"  # ids of the timeline lines this transaction added
+_VERSIONED: Final = "bbcs_versioned_cases"  # cases this transaction made or gave a new version
+_SETS_CHECKED: Final = "bbcs_sets_checked"  # sealed tables checked before this transaction's write
+_TAINTED: Final = "bbcs_sets_tainted"  # …and found changed behind the program: not sealed over
+_SEALING: Final = "bbcs_sealing"  # the commit's own digests and seals are being written
 
 
 @dataclass(frozen=True)
@@ -507,10 +515,13 @@ def _tables_digested_version(session: Session) -> int:
 def _tables_in_use(session: Session) -> int:
     """Without an anchor to say: the newest version of ``DIGESTED`` some row of whose added
     tables carries a digest, or whose tables are sealed as wholes (1 if none)."""
-    if session.scalar(select(Case.id).where(Case.events_hash.is_not(None)).limit(1)):
+    own = select(Case.id).where(Case.origin_site == "").limit(1)
+    if session.scalar(own.where(Case.events_hash.is_not(None))) is not None:
         return EVENTS_SINCE
     if session.scalar(select(TableSeal.name).limit(1)) is not None:
-        return SETS_SINCE
+        # Sealed as wholes; of version 4 too when no case of its own is there to hash (a seat
+        # joining a site just made: each case it registers is hashed from the first).
+        return SETS_SINCE if session.scalar(own) is not None else EVENTS_SINCE
     version = 1
     for number, names in sorted(DIGESTED_ADDED.items()):
         for name in names:
@@ -528,6 +539,7 @@ def _tables_in_use_after_restore(db: Database, site: SiteIntegrity) -> int:
         with db.read() as session:
             return _tables_in_use(session)
     with db.write() as session:
+        session.info[_TRUSTED] = True
         for names in DIGESTED_ADDED.values():
             for name in names:
                 t = _table(name)
@@ -996,6 +1008,37 @@ def _note_set_written(session: Session, table: str, keys: Iterable[Any] | None =
         session.info.setdefault(_SETS, set()).add(table)
 
 
+def _check_set_before_write(
+    session: Session, table: str, keys: Iterable[Any] | None = None
+) -> None:
+    """Before this transaction first writes to ``table`` (a sealed one), whether the table
+    still matches its seal: if not (a holiday deleted by SQL), the commit does not seal it
+    again as it then stands — saving another holiday would have signed the deletion in."""
+    if table not in SEALED_SETS or session.info.get(_SEALING) or session.info.get(_TRUSTED):
+        return
+    if keys is not None and not any(_in_set(table, k) for k in keys):
+        return
+    checked: set[str] = session.info.setdefault(_SETS_CHECKED, set())
+    if table in checked:
+        return
+    checked.add(table)
+    site = _site_of_session(session)
+    if site is None or site.tables < SETS_SINCE:
+        return
+    stored = session.scalar(select(TableSeal.seal).where(TableSeal.name == table))
+    seal, _keys = _set_rows(session, site, table)
+    if stored is None or not hmac.compare_digest(seal, stored):
+        session.info.setdefault(_TAINTED, set()).add(table)
+
+
+@event.listens_for(Session, "before_flush")
+def _check_sets_before_flush(session: Session, _context: object, _instances: object) -> None:
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        table = getattr(type(obj), "__tablename__", "")
+        if table in SEALED_SETS:
+            _check_set_before_write(session, table, [getattr(obj, _key(_table(table)).name)])
+
+
 def _in_set(table: str, key: Any) -> bool:
     """Whether the row of ``table`` with ``key`` is covered by the table's seal as a whole."""
     if table != "settings":
@@ -1077,6 +1120,12 @@ def _note_flushed(session: Session, _context: object) -> None:
     for obj in [*session.new, *session.dirty, *session.deleted]:
         if isinstance(obj, CaseEvent) and obj.case_id is not None:
             session.info.setdefault(_EVENTS, set()).add(obj.case_id)
+            if obj in session.new:
+                session.info.setdefault(_NEW_LINES, set()).add(obj.id)
+            else:  # changed or removed through the program: what it was is not known here
+                session.info.setdefault(_NEW_LINES, set()).add(None)
+        elif isinstance(obj, Case) and obj.id is not None and obj not in session.deleted:
+            session.info.setdefault(_VERSIONED, set()).add(obj.id)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -1091,6 +1140,7 @@ def _note_bulk(state: ORMExecuteState) -> None:
     name = getattr(table, "name", "")
     if name not in DIGESTED or _site_of_session(state.session) is None:
         return
+    _check_set_before_write(state.session, name)  # before the statement runs
     if state.is_delete:
         _note_set_written(state.session, name)
         return
@@ -1111,15 +1161,28 @@ def _seal_at_commit(session: Session) -> None:
     # Flushed first: a record changed after the transaction's last flush (a case's version
     # bumped at the end of a use case) is noted by that flush, not yet when this hook begins.
     session.flush()
+    session.info[_SEALING] = True  # its own writes below are not a first write to check
+    try:
+        _seal_noted(session, site)
+    finally:
+        for key in (_SEALING, _NEW_LINES, _VERSIONED, _SETS_CHECKED, _TAINTED):
+            session.info.pop(key, None)
+
+
+def _seal_noted(session: Session, site: SiteIntegrity) -> None:
+    """What this transaction wrote, digested and sealed (``_seal_at_commit``)."""
     if not any(k in session.info for k in (_PENDING, _WATCH, _SETS, _EVENTS)):
         return
     events: set[int] = session.info.pop(_EVENTS, set())
+    new_lines: set[int | None] = session.info.get(_NEW_LINES, set())
+    versioned: set[int] = session.info.get(_VERSIONED, set())
     if events and site.tables >= EVENTS_SINCE:
-        # Before the digests below: the cases whose hash changes are noted by this flush.
-        _keep_events_hashes(session, events)
+        # Before the digests below: the cases whose hash changes are noted here.
+        _keep_events_hashes(session, events, new_lines, versioned)
     pending: dict[str, set[Any]] = session.info.pop(_PENDING, {})
     marks: dict[str, int] = session.info.pop(_WATCH, {})
     sets: set[str] = session.info.pop(_SETS, set())
+    tainted: set[str] = session.info.get(_TAINTED, set())
     for name, mark in marks.items():
         t = _table(name)
         if _seal(session, site, t, t.c.id > mark) and name in SEALED_SETS:
@@ -1131,8 +1194,13 @@ def _seal_at_commit(session: Session) -> None:
         for start in range(0, len(ordered), _ID_CHUNK):
             _seal(session, site, t, _key(t).in_(ordered[start : start + _ID_CHUNK]))
     if site.tables >= SETS_SINCE:
-        for name in sorted(sets):
+        for name in sorted(sets - tainted):
             _write_set_seal(session, site, name)
+        for name in sorted(sets & tainted):
+            # Sealing it as it now stands would sign what was done behind the program's back.
+            log.warning(
+                "%s no longer matched its seal before this write: left for bbcs check", name
+            )
 
 
 @event.listens_for(Session, "after_commit")
@@ -1155,8 +1223,8 @@ def _anchor_after_commit(session: Session) -> None:
 def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_WATCH, None)
-    session.info.pop(_SETS, None)
-    session.info.pop(_EVENTS, None)
+    for key in (_SETS, _EVENTS, _NEW_LINES, _VERSIONED, _SETS_CHECKED, _TAINTED):
+        session.info.pop(key, None)
     session.info.pop(audit.WROTE_ENTRIES, None)
 
 
@@ -1227,14 +1295,33 @@ def _lines_by_case(
         last_case = upper
 
 
+def _lines_by_case_with_ids(
+    session: Session, case_ids: Sequence[int]
+) -> Iterator[tuple[int, list[Sequence[Any]]]]:
+    """``_lines_by_case`` of ``case_ids``, each line with its id first."""
+    for start in range(0, len(case_ids), _ID_CHUNK):
+        chunk = list(case_ids[start : start + _ID_CHUNK])
+        rows = session.execute(
+            select(CaseEvent.case_id, CaseEvent.id, *_LINE_COLUMNS)
+            .where(CaseEvent.case_id.in_(chunk))
+            .order_by(CaseEvent.case_id)
+        )
+        for case_id, group in itertools.groupby(rows, key=lambda row: row[0]):
+            yield case_id, [row[1:] for row in group]
+
+
 def refresh_events_hashes(session: Session, *, only_missing: bool = True) -> int:
     """Hash every case's timeline into it (``only_missing``: the cases without a hash), as it
     stands: a trusted pass (the upgrade, a restore, the demo's bulk rows, the history's scrub).
     The changed cases are sealed at commit; no new version (nothing to send again: the
-    receiver's pass makes the same hash of the same lines). Returns how many changed."""
+    receiver's pass makes the same hash of the same lines). Returns how many changed.
+
+    Of the cases received from another site, only ``only_missing=False`` (the lines changed
+    here) makes their hash: otherwise it is the sender's to make (a county of an older release
+    sends none, and a hash made here would not follow the lines it sends later)."""
     query = select(Case.id, Case.events_hash)
     if only_missing:
-        query = query.where(Case.events_hash.is_(None))
+        query = query.where(Case.events_hash.is_(None), Case.origin_site == "")
     stored = dict(session.execute(query).all())
     if not stored:
         return 0
@@ -1255,28 +1342,60 @@ def refresh_events_hashes(session: Session, *, only_missing: bool = True) -> int
     return len(changes)
 
 
-def _keep_events_hashes(session: Session, case_ids: set[int]) -> None:
-    """The program added or changed lines of ``case_ids``: their hashes made again, through the
-    ORM so that each changed case is a new version to send (flushed here)."""
+def _keep_events_hashes(
+    session: Session, case_ids: set[int], new_lines: set[int | None], versioned: set[int]
+) -> None:
+    """The program added lines to ``case_ids`` (``new_lines``: their ids): each case's hash
+    made again — unless its lines without the new ones no longer made the hash it held (a line
+    deleted or reworded by SQL before this save: hashing them now would sign that in; the hash
+    is left for bbcs check to name). A case this transaction did not otherwise change becomes a
+    new version to send, through the ORM; one it did keeps the version it was given."""
+    trusted = None in new_lines  # lines changed through the program: their old form is gone
+    query = select(Case.id, Case.events_hash).where(Case.id.in_(case_ids))
+    stored: dict[int, str | None] = dict(session.execute(query).all())
     made = dict.fromkeys(case_ids, events_hash([]))
-    for case_id, lines in _lines_by_case(session, sorted(case_ids)):
-        made[case_id] = events_hash(lines)
+    before = dict(made)
+    for case_id, lines in _lines_by_case_with_ids(session, sorted(case_ids)):
+        made[case_id] = events_hash(line[1:] for line in lines)
+        before[case_id] = events_hash(line[1:] for line in lines if line[0] not in new_lines)
     for case_id, value in made.items():
-        case = session.get(Case, case_id)
-        if case is not None and case.events_hash != value:
-            case.events_hash = value
+        was = stored.get(case_id)
+        if was == value:
+            continue
+        if was is not None and not trusted and not hmac.compare_digest(was, before[case_id]):
+            log.warning("case %s: timeline no longer matched its hash before this save", case_id)
+            continue
+        if case_id in versioned:
+            cases = _table("cases")
+            session.execute(update(cases).where(cases.c.id == case_id).values(events_hash=value))
+            case = session.identity_map.get(identity_key(Case, case_id))
+            if case is not None:
+                set_committed_value(case, "events_hash", value)
+            note_written(session, "cases", [case_id])
+        else:
+            case = session.get(Case, case_id)
+            if case is not None:
+                case.events_hash = value
     session.flush()
 
 
 def verify_events(session: Session, site: SiteIntegrity) -> list[str]:
-    """Each case whose timeline lines no longer make the hash its (signed) row holds."""
+    """Each case whose timeline lines no longer make the hash its (signed) row holds, and each
+    of this site's own cases without one (every one has it once version 4's pass has run).
+
+    A case received from another site holds the sender's hash: a difference may also be the
+    sender's doing (its lines changed by SQL there, or a backup restored there after it sent
+    them), and is said so; a received case that went to the conflict queue is left out (the
+    lines of both sides are kept here)."""
     if site.tables < EVENTS_SINCE:
         return []
-    stored: dict[int, str] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(Case.id, Case.events_hash).where(Case.events_hash.is_not(None))
-        ).all()
+    rows = session.execute(select(Case.id, Case.events_hash, Case.origin_site, Case.uuid)).all()
+    conflicted = set(
+        session.scalars(select(SyncConflict.entity_uuid).where(SyncConflict.entity == "cases"))
     )
+    stored = {r[0]: r[1] for r in rows if r[1] is not None and r[3] not in conflicted}
+    origin = {r[0]: r[2] for r in rows}
+    unhashed = sorted(r[0] for r in rows if r[1] is None and r[2] == "")
     wrong: list[int] = []
     seen: set[int] = set()
     for case_id, lines in _lines_by_case(session):
@@ -1286,19 +1405,31 @@ def verify_events(session: Session, site: SiteIntegrity) -> list[str]:
             wrong.append(case_id)
     empty = events_hash([])
     wrong += [i for i, was in stored.items() if i not in seen and was != empty]
-    if not wrong:
+    if not wrong and not unhashed:
         return []
     wrong.sort()
+    named = [*wrong[:_LISTED], *unhashed[:_LISTED]]
     numbers: dict[int, str] = dict(
-        session.execute(select(Case.id, Case.number).where(Case.id.in_(wrong[:_LISTED]))).all()
+        session.execute(select(Case.id, Case.number).where(Case.id.in_(named))).all()
     )
     problems = [
-        f"事项 {numbers.get(case_id, case_id)} 的办理记录与校验值不符："
-        "有办理记录被绕过程序删除、增加或改动"
+        (
+            f"事项 {numbers.get(case_id, case_id)} 的办理记录与校验值不符："
+            "有办理记录被绕过程序删除、增加或改动"
+            if not origin.get(case_id)
+            else f"事项 {numbers.get(case_id, case_id)}（{origin[case_id]} 上报）的办理记录与"
+            "随事项上报的校验值不符：在对方或本机被绕过程序改动过，或对方上报后恢复过较早的备份"
+        )
         for case_id in wrong[:_LISTED]
     ]
     if len(wrong) > _LISTED:
         problems.append(f"……另有 {len(wrong) - _LISTED} 件事项的办理记录与校验值不符，未逐条列出")
+    problems += [
+        f"事项 {numbers.get(case_id, case_id)} 没有办理记录的校验值：可能被绕过程序清除"
+        for case_id in unhashed[:_LISTED]
+    ]
+    if len(unhashed) > _LISTED:
+        problems.append(f"……另有 {len(unhashed) - _LISTED} 件事项没有办理记录的校验值")
     return problems
 
 

@@ -40,7 +40,7 @@ class MaintenanceService:
         """SQLite integrity, foreign keys, the audit chain and its anchor, record digests, case
         numbers, case histories and the materials (PostgreSQL: in the database)."""
         report = CheckReport()
-        with self._db.read() as session:
+        with self._db.read(snapshot=True) as session:
             if self._db.is_sqlite:
                 rows = [r[0] for r in session.execute(text("PRAGMA integrity_check"))]
                 if rows != ["ok"]:
@@ -74,7 +74,7 @@ class MaintenanceService:
         site = integrity.site_of(self._db.engine)
         if site is None:
             return []
-        with self._db.read() as session:
+        with self._db.read(snapshot=True) as session:
             return [
                 *integrity.verify_records(session, site, integrity.RULE_TABLES),
                 *integrity.verify_sets(session, site),

@@ -279,8 +279,14 @@ class Database:
         return self.engine.url.render_as_string(hide_password=True)
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self, *, snapshot: bool = False) -> Iterator[Session]:
+        """A session that only reads. ``snapshot``: every statement sees the database as at the
+        first (PostgreSQL's REPEATABLE READ; a SQLite read transaction does anyway): a check or
+        an export that reads the cases, then their timelines, would otherwise take a save
+        another seat committed in between for a mismatch, or send a line without its case."""
         session = self._read()
+        if snapshot and not self.is_sqlite:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         try:
             yield session
         except DBAPIError as exc:  # e.g. the PostgreSQL server went away, a damaged file

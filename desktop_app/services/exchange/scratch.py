@@ -71,5 +71,5 @@ def records_session(
         with db.attached(records_path, ATTACHED, write=write) as session:
             yield session, True
     else:
-        with db.write() if write else db.read() as session:
+        with db.write() if write else db.read(snapshot=True) as session:
             yield session, False
