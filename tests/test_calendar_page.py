@@ -634,3 +634,21 @@ def test_the_months_last_week_can_be_scrolled_to_at_125_percent_under_the_warnin
 
     qtbot.waitUntil(last_week_in_sight, timeout=3000)
     runner.wait()
+
+
+def test_a_long_holiday_name_is_cut_with_an_ellipsis_and_whole_in_the_tooltip(
+    qtbot: Any, open_page: OpenPage, services: AppServices, admin: Actor, clerk: Actor
+) -> None:
+    """A walk found a closure's name cut off at the cell's edge with nothing to say so."""
+    name = "县城自来水管网改造全城停水大厅闭厅"
+    services.calendar.save_override(admin, date(2026, 12, 30), working=False, name=name)
+    page = open_page(clerk)
+    page.show_month(2026, 12)
+    settle(qtbot, page)
+    cell = page.board.grid.cell_widget(date(2026, 12, 30))
+    assert cell is not None and cell.look is not None and cell.look.note == name
+    assert cell.shown_note.endswith("…") and name.startswith(cell.shown_note[:-1])
+    assert name in cell.toolTip()
+    narrow = cell.shown_note
+    page.resize(1900, 720)  # wider: more of the name
+    qtbot.waitUntil(lambda: len(cell.shown_note) > len(narrow), timeout=2000)

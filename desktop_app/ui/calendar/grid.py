@@ -51,6 +51,7 @@ class DayCellWidget(QFrame):
         self.setObjectName("dayCell")
         self.day: date | None = None
         self.look: CellLook | None = None
+        self.shown_note = ""  # the holiday's name as shown (cut with … in a narrow cell)
         self._sheet = ""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(9, 3, 5, 3)
@@ -73,13 +74,29 @@ class DayCellWidget(QFrame):
         self.day = look.day
         self.look = look
         if changed:
-            self.top.setText(_cell_html(look))
+            self._set_top()
             self._set_leader()
             self.setToolTip(look.tooltip)
         sheet = _cell_sheet(look, selected)
         if sheet != self._sheet:
             self._sheet = sheet
             self.setStyleSheet(sheet)
+
+    def _set_top(self) -> None:
+        """The date, its badge, the holiday's name (cut with … where the cell is narrow: the
+        cell's tooltip has it whole) and what is due."""
+        if self.look is None:
+            return
+        note = self.look.note
+        if note:
+            font = QFont(self.top.font())
+            font.setPointSizeF(NOTE_POINTS)
+            width = max(10, self.top.width())
+            note = QFontMetrics(font).elidedText(note, Qt.TextElideMode.ElideRight, width)
+        self.shown_note = note
+        html = _cell_html(self.look, note)
+        if html != self.top.text():
+            self.top.setText(html)
 
     def _set_leader(self) -> None:
         if self.look is None:
@@ -100,6 +117,7 @@ class DayCellWidget(QFrame):
         # The 带班 line only where it fits under the date and the 到期 line (at 125 % on a
         # small screen it was drawn over them).
         self.bottom.setVisible(self.height() >= self._grid.full_row_height())
+        self._set_top()
         self._set_leader()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -119,7 +137,10 @@ def _blend(colour: str, towards_white: float) -> str:
     return "#{:02x}{:02x}{:02x}".format(*mix)
 
 
-def _cell_html(look: CellLook) -> str:
+NOTE_POINTS = 9.0  # the holiday's name under the date
+
+
+def _cell_html(look: CellLook, note: str) -> str:
     def tone(colour: str) -> str:
         return _blend(colour, 0.55) if look.dimmed else colour
 
@@ -141,8 +162,11 @@ def _cell_html(look: CellLook) -> str:
         f"<td><span style='font-size:13pt; font-weight:bold; color:{number_colour}'>"
         f"{look.number}</span>{today}</td><td align='right'>{badge}</td></tr></table>"
     )
-    if look.note:
-        html += f"<div style='font-size:9pt; color:{tone(GREY_TEXT)}'>{escape(look.note)}</div>"
+    if note:
+        html += (
+            f"<div style='font-size:{NOTE_POINTS:g}pt; color:{tone(GREY_TEXT)}'>"
+            f"{escape(note)}</div>"
+        )
     if look.due_text:
         html += (
             f"<div style='font-size:11.5pt; font-weight:bold; color:{tone(look.colour)}'>"
