@@ -652,3 +652,20 @@ def test_a_long_holiday_name_is_cut_with_an_ellipsis_and_whole_in_the_tooltip(
     narrow = cell.shown_note
     page.resize(1900, 720)  # wider: more of the name
     qtbot.waitUntil(lambda: len(cell.shown_note) > len(narrow), timeout=2000)
+
+
+def test_a_case_number_too_wide_for_a_week_column_breaks_after_its_sites_name(
+    qtbot: Any, open_page: OpenPage, services: AppServices, clerk: Actor, clock: FixedClock
+) -> None:
+    """At 125 % on a laptop a week column broke 杞县-2026-0020 after 杞."""
+    _, number = triaged_case(services, clerk, clock, date(2026, 11, 18))  # due on 11-25
+    prefix, _dash, rest = number.partition("-")
+    page = open_page(clerk)
+    page.board.week_mode_button.click()
+    settle(qtbot, page)
+    wednesday = page.board.week_board.columns[2]
+    assert wednesday.item(0).text().startswith(f"{number}\n")  # wide enough: whole
+    page.resize(640, 720)
+    qtbot.waitUntil(lambda: wednesday.item(0).text().startswith(f"{prefix}-\n{rest}\n"))
+    page.resize(1150, 720)
+    qtbot.waitUntil(lambda: wednesday.item(0).text().startswith(f"{number}\n"))

@@ -35,6 +35,7 @@ from desktop_app.ui.calendar.looks import (
     GRID_LINE,
     CellLook,
     cell_look,
+    item_text,
     month_day,
     weekday_name,
 )
@@ -361,6 +362,7 @@ class WeekBoard(QWidget):
         self.headers: list[QLabel] = []
         self.columns: list[QListWidget] = []
         self.days: list[date] = []
+        self._items: list[list[DeadlineItem]] = []  # each column's deadlines, as listed
         for index in range(7):
             column = QVBoxLayout()
             column.setSpacing(2)
@@ -407,10 +409,20 @@ class WeekBoard(QWidget):
             column.clear()
             day_items = items.get(cell.day, [])
             for item in day_items:
-                column.addItem(item_widget(item, narrow=True))
+                column.addItem(item_widget(item, narrow=True, fits=partial(_fits, column)))
             if not day_items:
                 column.addItem(placeholder("无" if cell.working else "休息"))
             column.blockSignals(False)
+        self._items = [items.get(day, []) for day in self.days]
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # Each number broken after its site's name only where the column is too narrow for it.
+        for column, day_items in zip(self.columns, self._items, strict=False):
+            for row, item in enumerate(day_items):
+                text = item_text(item, narrow=True, fits=partial(_fits, column))
+                if column.item(row) is not None and column.item(row).text() != text:
+                    column.item(row).setText(text)
 
     def _open(self, item: QListWidgetItem) -> None:
         case_id = case_id_of(item)
@@ -420,3 +432,9 @@ class WeekBoard(QWidget):
     def _row_changed(self, column: int, _row: int) -> None:
         if self.days:
             self.day_selected.emit(self.days[column])
+
+
+def _fits(column: QListWidget, line: str) -> bool:
+    """Whether ``line`` fits a week column's width (its items' margins and spacing aside)."""
+    room = column.viewport().width() - 2 * column.spacing() - 8
+    return column.fontMetrics().horizontalAdvance(line) <= room

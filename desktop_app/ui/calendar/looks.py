@@ -6,6 +6,7 @@ widgets in :mod:`desktop_app.ui.calendar.grid` only show what these return.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -135,13 +136,27 @@ def cell_look(cell: DayCell, today: date) -> CellLook:
     )
 
 
-def item_text(item: DeadlineItem, *, with_due: bool = True, narrow: bool = False) -> str:
-    """A deadline as the right panel lists it: number, kind, state; who and what; where, when."""
+def item_text(
+    item: DeadlineItem,
+    *,
+    with_due: bool = True,
+    narrow: bool = False,
+    fits: Callable[[str], bool] | None = None,
+) -> str:
+    """A deadline as the right panel lists it: number, kind, state; who and what; where, when.
+
+    ``narrow``: a column of the week view, where ``fits`` says whether a line fits its width:
+    a number that does not is broken after its site's name (杞县- / 2026-0020), not wherever
+    the line breaks (at 125 % it broke after 杞)."""
     state = item.state.label + ("（暂定）" if item.provisional else "")
     if narrow:  # a column of the week view
+        number = item.number
+        prefix, dash, rest = number.partition("-")
+        if fits is not None and dash and not fits(number):
+            number = f"{prefix}{dash}\n{rest}"
         return "\n".join(
             [
-                item.number,
+                number,
                 f"{item.complainant}：{item.title}",
                 f"{item.kind.label} · {state}",
                 item.department or "未指定部门",

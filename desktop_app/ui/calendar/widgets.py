@@ -35,9 +35,13 @@ def date_edit(day: date) -> QDateEdit:
 
 
 def item_widget(
-    item: DeadlineItem, *, with_due: bool = True, narrow: bool = False
+    item: DeadlineItem,
+    *,
+    with_due: bool = True,
+    narrow: bool = False,
+    fits: Callable[[str], bool] | None = None,
 ) -> QListWidgetItem:
-    widget_item = QListWidgetItem(item_text(item, with_due=with_due, narrow=narrow))
+    widget_item = QListWidgetItem(item_text(item, with_due=with_due, narrow=narrow, fits=fits))
     widget_item.setData(ID_ROLE, item.case_id)
     colour = state_colour(item.state)
     if item.state is not DeadlineState.NORMAL:
