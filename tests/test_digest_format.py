@@ -82,11 +82,34 @@ _FIRST_TABLES = [n for n in integrity.DIGESTED if n not in integrity.DIGESTED_AD
 
 def _anchor_first_tables(data_dir: Path) -> None:
     """The anchor as those releases left it: of the first tables' digests."""
+    _anchor_at(data_dir, 1)
+
+
+def _anchor_at(data_dir: Path, tables: int) -> None:
+    """The anchor as a release of ``DIGESTED`` version ``tables`` left it."""
     key = DataKey(data_dir / "keys").subkey(integrity.CHAIN_PURPOSE)
     path = data_dir / "keys" / integrity.ANCHOR_FILE
     anchor = integrity.read_anchor(path, key)
     assert anchor is not None
-    integrity.write_anchor(path, key, dataclasses.replace(anchor, tables=1))
+    integrity.write_anchor(path, key, dataclasses.replace(anchor, tables=tables))
+
+
+def _reopened_check(
+    data_dir: Path, clock: FixedClock, hasher: PasswordHasher
+) -> tuple[list[str], list[dict[str, object]]]:
+    """What check finds at the next open, and the audit log's one-time passes."""
+    services = _reopen(data_dir, clock, hasher)
+    try:
+        problems = services.maintenance.check().problems
+        with services.db.read() as session:
+            passes = session.scalars(
+                select(AuditEntry.after).where(
+                    AuditEntry.action == integrity.TABLES_DIGESTED_ACTION
+                )
+            ).all()
+    finally:
+        services.close()
+    return problems, list(passes)
 
 
 def _stored_format(data_dir: Path) -> str | None:
@@ -476,17 +499,7 @@ def test_the_tables_digested_since_get_digests_once_at_the_first_writing_open(
     # Another seat of a shared database keeps an anchor of its own, still of the first
     # tables: its first open finds the pass in the audit log and digests nothing again.
     _anchor_first_tables(data_dir)
-    again = _reopen(data_dir, clock, password_hasher)
-    try:
-        problems = again.maintenance.check().problems
-        with again.db.read() as session:
-            passes = session.scalars(
-                select(AuditEntry.after).where(
-                    AuditEntry.action == integrity.TABLES_DIGESTED_ACTION
-                )
-            ).all()
-    finally:
-        again.close()
+    problems, passes = _reopened_check(data_dir, clock, password_hasher)
     assert problems == [
         "节假日设置 2026-12-30（放假日，县城停电两天） 没有校验值：可能是绕过程序直接写入数据库的"
     ]
@@ -524,11 +537,7 @@ def test_a_site_of_the_previous_version_has_its_small_tables_sealed_once(
         connection.execute("DELETE FROM table_seals")
     finally:
         connection.close()
-    key = DataKey(data_dir / "keys").subkey(integrity.CHAIN_PURPOSE)
-    path = data_dir / "keys" / integrity.ANCHOR_FILE
-    anchor = integrity.read_anchor(path, key)
-    assert anchor is not None
-    integrity.write_anchor(path, key, dataclasses.replace(anchor, tables=2))
+    _anchor_at(data_dir, 2)
 
     site, _problems = _checked_read_only(data_dir)
     assert site.tables == 2  # nothing sealed, nothing reported before the writing open
@@ -546,17 +555,7 @@ def test_a_site_of_the_previous_version_has_its_small_tables_sealed_once(
         assert sorted(sealed) == sorted(integrity.SEALED_SETS)
     finally:
         services.close()
-    again = _reopen(data_dir, clock, password_hasher)
-    try:
-        problems = again.maintenance.check().problems
-        with again.db.read() as session:
-            passes = session.scalars(
-                select(AuditEntry.after).where(
-                    AuditEntry.action == integrity.TABLES_DIGESTED_ACTION
-                )
-            ).all()
-    finally:
-        again.close()
+    problems, passes = _reopened_check(data_dir, clock, password_hasher)
     assert [p["version"] for p in passes] == [integrity.DIGESTED_VERSION]
     assert any("2026-12-30 的节假日设置" in p for p in problems), problems
 
@@ -583,11 +582,7 @@ def test_the_cases_of_an_earlier_version_get_their_timelines_hashed_once(
             integrity._seal(session, site, integrity._table("cases"), true())
     finally:
         db.dispose()
-    key = DataKey(data_dir / "keys").subkey(integrity.CHAIN_PURPOSE)
-    path = data_dir / "keys" / integrity.ANCHOR_FILE
-    anchor = integrity.read_anchor(path, key)
-    assert anchor is not None
-    integrity.write_anchor(path, key, dataclasses.replace(anchor, tables=3))
+    _anchor_at(data_dir, 3)
 
     services = _reopen(data_dir, clock, password_hasher)
     try:
