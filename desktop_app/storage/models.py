@@ -416,8 +416,9 @@ class TableSeal(Base):
     """The keyed seal over every row of a small digested table (integrity.py ``SEALED_SETS``):
     a row's digest shows it was changed, not that a row beside it was deleted (a holiday taken
     out by SQL moved deadlines back; a deadline rule deleted fell back to its default). Kept by
-    the program at each commit that writes the table; ``keys`` are the rows' primary keys, so
-    ``bbcs check`` names the ones gone. Not digested itself: the seal is a keyed hash."""
+    the program at each commit that writes the table; ``keys`` holds each row's primary key
+    with the words that name it (a day, a name), so ``bbcs check`` names the ones gone. Not
+    digested itself: the seal is a keyed hash."""
 
     __tablename__ = "table_seals"
 
