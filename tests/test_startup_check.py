@@ -376,3 +376,50 @@ def test_an_encrypted_backup_is_offered_when_it_is_the_newest_good_one(
     _damage_a_table(data_dir / "bbcs.db")
 
     assert services.health.newest_good_backup() == encrypted
+
+
+def test_many_changes_are_listed_a_few_in_the_box_and_all_in_its_details(
+    qtbot, services: AppServices, clerk: object, admin: object, data_dir: Path
+) -> None:
+    """A walk found the box 860 pixels tall at 125 % once fifteen shifts and a holiday were
+    deleted: it lists a few now, each cut short, and all under 显示详细信息."""
+    from datetime import date
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_app.services.roster import DutyRole
+    from desktop_app.ui import startup
+    from tests.helpers.db import raw_connect
+
+    services.calendar.save_override(admin, date(2026, 12, 30), working=False, name="县城停电")  # type: ignore[arg-type]
+    leader, _ = services.roster.save_staff(admin, name="韩国栋", duty_role=DutyRole.LEADER)  # type: ignore[arg-type]
+    services.roster.set_shift(admin, date(2026, 12, 1), DutyRole.LEADER, leader.id)  # type: ignore[arg-type]
+    connection = raw_connect(data_dir)
+    try:
+        for statement in (
+            "DELETE FROM holiday_overrides",
+            "DELETE FROM duty_shifts",
+            "UPDATE duty_staff SET name = '王某某'",
+            "INSERT INTO settings (key, value) VALUES ('deadline_rule.hard', '30')",
+            "INSERT INTO settings (key, value) VALUES ('deadline_rule.wont', '9')",
+            "UPDATE users SET display_name = '张三' WHERE username = 'clerk1'",
+        ):
+            connection.execute(statement)
+    finally:
+        connection.close()
+    window, runner = _window(services, clerk)
+    qtbot.addWidget(window)
+    window.show()  # type: ignore[attr-defined]
+    check = window.database_check  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: check.tamper_notice is not None, timeout=20_000)
+    notice = check.tamper_notice
+    shown = startup.TAMPER_SHOWN
+    assert check.tampered is not None and len(check.tampered) > shown
+    assert notice.text().count("· ") == shown
+    assert f"另有 {len(check.tampered) - shown} 处" in notice.text()
+    for problem in check.tampered:
+        assert problem in notice.detailedText()
+    qtbot.mouseClick(notice.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    runner.wait()  # type: ignore[attr-defined]
+    check.wait()

@@ -863,3 +863,31 @@ def _sql_scalar(services: AppServices, statement: str) -> int:
         return int(connection.execute(statement).fetchone()[0])
     finally:
         connection.close()
+
+
+def test_ordinary_saves_after_tampering_keep_the_finding_and_accuse_nothing_else(
+    kept: AppServices, admin: Actor
+) -> None:
+    """A walk: a holiday deleted and a rule lengthened by SQL, then the administrator saved
+    another holiday and the rules (only the reminder days changed). Check then called the
+    rules the save had just written "not written by this program" and no longer named the
+    deleted holiday. The save now records what it found in the audit log and seals what it
+    writes."""
+    from datetime import date
+
+    _sql(
+        kept,
+        "DELETE FROM holiday_overrides WHERE day = '2026-12-30'",
+        "UPDATE settings SET value = '30' WHERE key = 'deadline_rule.hard'",
+    )
+    kept.calendar.save_override(admin, date(2027, 1, 4), working=False, name="县城停水")
+    rules = kept.calendar.rules()
+    kept.calendar.save_rules(admin, dict(rules.days), rules.due_soon_days + 1)
+    problems = _problems(kept)
+    assert any("保存时发现" in p and "2026-12-30 的节假日设置" in p for p in problems), problems
+    assert any("设置项“很难办（工作日）”（deadline_rule.hard）" in p for p in problems), problems
+    assert not any("不是经本程序写入的记录" in p or "换回了从前的内容" in p for p in problems), (
+        problems
+    )
+    # The window's start tells it too, and the audit log shows who found it when.
+    assert any("2026-12-30 的节假日设置" in p for p in kept.maintenance.tampered_rules())

@@ -143,6 +143,7 @@ ACTION_LABELS: dict[str, str] = {
     "backup": "备份",
     "restore": "恢复备份",
     "digest_tables": "为节假日、值班和设置加校验值",
+    "tamper_found": "保存时发现记录被绕过程序改动",
     "demo_generate": "生成演示数据",
     "seat_enroll": "生成席位加入文件",
     "seat_join": "新席位加入",

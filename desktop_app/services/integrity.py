@@ -155,6 +155,10 @@ SET_LABELS: Final = {
 _SET_HINTS: Final = {"holiday_overrides": "day", "duty_shifts": "day", "duty_staff": "name"}
 _SET_SEAL_PREFIX: Final = b"bbcs-table-seal\x1f"
 TABLES_DIGESTED_ACTION: Final = "digest_tables"  # the audit log's entry of that one pass
+# The audit log's entry of what a save found changed behind the program before it wrote (a
+# holiday deleted by SQL, then another saved): the save seals the table, or the case's lines,
+# as they now stand, and the finding stays in the keyed log for bbcs check to name.
+TAMPER_FOUND_ACTION: Final = "tamper_found"
 # Not covered: the digest itself, the export generation a bulk UPDATE stamps at export, a
 # case's departments_answered, which triggers derive from its (signed) assignments (0020), and
 # a complainant's name_key, made from the (signed) name (0024).
@@ -236,7 +240,7 @@ _EVENTS: Final = "bbcs_events_written"  # cases whose timeline lines this transa
 _NEW_LINES: Final = "bbcs_new_lines"  # ids of the timeline lines this transaction added
 _VERSIONED: Final = "bbcs_versioned_cases"  # cases this transaction made or gave a new version
 _SETS_CHECKED: Final = "bbcs_sets_checked"  # sealed tables checked before this transaction's write
-_TAINTED: Final = "bbcs_sets_tainted"  # …and found changed behind the program: not sealed over
+_FOUND: Final = "bbcs_tamper_found"  # what a save found changed before it wrote: to the log
 _SEALING: Final = "bbcs_sealing"  # the commit's own digests and seals are being written
 
 
@@ -1021,8 +1025,9 @@ def _check_set_before_write(
     session: Session, table: str, keys: Iterable[Any] | None = None
 ) -> None:
     """Before this transaction first writes to ``table`` (a sealed one), whether the table
-    still matches its seal: if not (a holiday deleted by SQL), the commit does not seal it
-    again as it then stands — saving another holiday would have signed the deletion in."""
+    still matches its seal: if not (a holiday deleted by SQL), what is wrong goes into the
+    audit log at commit (``_record_findings``) — the commit seals the table as it then stands,
+    which without the entry would have signed the deletion in."""
     if table not in SEALED_SETS or session.info.get(_SEALING) or session.info.get(_TRUSTED):
         return
     if keys is not None and not any(_in_set(table, k) for k in keys):
@@ -1034,10 +1039,12 @@ def _check_set_before_write(
     site = _site_of_session(session)
     if site is None or site.tables < SETS_SINCE:
         return
-    stored = session.scalar(select(TableSeal.seal).where(TableSeal.name == table))
-    seal, _keys = _set_rows(session, site, table)
-    if stored is None or not hmac.compare_digest(seal, stored):
-        session.info.setdefault(_TAINTED, set()).add(table)
+    stored = session.execute(
+        select(TableSeal.seal, TableSeal.keys).where(TableSeal.name == table)
+    ).one_or_none()
+    problems = _set_problems(session, site, table, tuple(stored) if stored else None)
+    if problems:
+        session.info.setdefault(_FOUND, []).append(("settings", f"table:{table}", problems))
 
 
 @event.listens_for(Session, "before_flush")
@@ -1174,7 +1181,7 @@ def _seal_at_commit(session: Session) -> None:
     try:
         _seal_noted(session, site)
     finally:
-        for key in (_SEALING, _NEW_LINES, _VERSIONED, _SETS_CHECKED, _TAINTED):
+        for key in (_SEALING, _NEW_LINES, _VERSIONED, _SETS_CHECKED, _FOUND):
             session.info.pop(key, None)
 
 
@@ -1188,10 +1195,13 @@ def _seal_noted(session: Session, site: SiteIntegrity) -> None:
     if events and site.tables >= EVENTS_SINCE:
         # Before the digests below: the cases whose hash changes are noted here.
         _keep_events_hashes(session, events, new_lines, versioned)
+    found: list[tuple[str, str, list[str]]] = session.info.pop(_FOUND, [])
+    if found:
+        _record_findings(session, found)
+        session.flush()  # the audit head's setting is noted for its digest below
     pending: dict[str, set[Any]] = session.info.pop(_PENDING, {})
     marks: dict[str, int] = session.info.pop(_WATCH, {})
     sets: set[str] = session.info.pop(_SETS, set())
-    tainted: set[str] = session.info.get(_TAINTED, set())
     for name, mark in marks.items():
         t = _table(name)
         if _seal(session, site, t, t.c.id > mark) and name in SEALED_SETS:
@@ -1203,13 +1213,40 @@ def _seal_noted(session: Session, site: SiteIntegrity) -> None:
         for start in range(0, len(ordered), _ID_CHUNK):
             _seal(session, site, t, _key(t).in_(ordered[start : start + _ID_CHUNK]))
     if site.tables >= SETS_SINCE:
-        for name in sorted(sets - tainted):
+        for name in sorted(sets):
             _write_set_seal(session, site, name)
-        for name in sorted(sets & tainted):
-            # Sealing it as it now stands would sign what was done behind the program's back.
-            log.warning(
-                "%s no longer matched its seal before this write: left for bbcs check", name
-            )
+
+
+def _record_findings(session: Session, found: list[tuple[str, str, list[str]]]) -> None:
+    """Each finding of this transaction (entity, its key, the problems) as an entry of the
+    keyed audit log, under the name of the user whose save found it."""
+    entries = [o for o in session.identity_map.values() if isinstance(o, AuditEntry)]
+    user = max(entries, key=lambda e: e.id or 0).user_name if entries else "bbcs"
+    for entity, key, problems in found:
+        log.warning("found changed behind the program before this save: %s", problems)
+        audit.record(
+            session,
+            at=datetime.now().replace(microsecond=0),
+            user_name=user,
+            action=TAMPER_FOUND_ACTION,
+            entity=entity,
+            entity_uuid=key,
+            after={"problems": problems},
+        )
+
+
+def recorded_findings(session: Session) -> list[str]:
+    """What saves found changed behind the program before they wrote (``TAMPER_FOUND_ACTION``),
+    in words: the save sealed what it found, the keyed audit log keeps the finding."""
+    problems: list[str] = []
+    for at, user, after in session.execute(
+        select(AuditEntry.at, AuditEntry.user_name, AuditEntry.after)
+        .where(AuditEntry.action == TAMPER_FOUND_ACTION)
+        .order_by(AuditEntry.id)
+    ):
+        found = after.get("problems", []) if isinstance(after, dict) else []
+        problems.extend(f"{at:%Y-%m-%d %H:%M} {user} 保存时发现：{problem}" for problem in found)
+    return problems
 
 
 @event.listens_for(Session, "after_commit")
@@ -1232,7 +1269,7 @@ def _anchor_after_commit(session: Session) -> None:
 def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_WATCH, None)
-    for key in (_SETS, _EVENTS, _NEW_LINES, _VERSIONED, _SETS_CHECKED, _TAINTED):
+    for key in (_SETS, _EVENTS, _NEW_LINES, _VERSIONED, _SETS_CHECKED, _FOUND):
         session.info.pop(key, None)
     session.info.pop(audit.WROTE_ENTRIES, None)
 
@@ -1351,10 +1388,11 @@ def _keep_events_hashes(
     session: Session, case_ids: set[int], new_lines: set[int | None], versioned: set[int]
 ) -> None:
     """The program added lines to ``case_ids`` (``new_lines``: their ids): each case's hash
-    made again — unless its lines without the new ones no longer made the hash it held (a line
-    deleted or reworded by SQL before this save: hashing them now would sign that in; the hash
-    is left for bbcs check to name). A case this transaction did not otherwise change becomes a
-    new version to send, through the ORM; one it did keeps the version it was given."""
+    made again. Where its lines without the new ones no longer made the hash it held (a line
+    deleted or reworded by SQL before this save), that goes into the audit log at commit
+    first (``_record_findings``): hashing the lines now signs them as they stand. A case this
+    transaction did not otherwise change becomes a new version to send, through the ORM; one
+    it did keeps the version it was given."""
     trusted = None in new_lines  # lines changed through the program: their old form is gone
     query = select(Case.id, Case.events_hash).where(Case.id.in_(case_ids))
     stored: dict[int, str | None] = dict(session.execute(query).all())
@@ -1368,8 +1406,11 @@ def _keep_events_hashes(
         if was == value:
             continue
         if was is not None and not trusted and not hmac.compare_digest(was, before[case_id]):
-            log.warning("case %s: timeline no longer matched its hash before this save", case_id)
-            continue
+            number, the_uuid = session.execute(
+                select(Case.number, Case.uuid).where(Case.id == case_id)
+            ).one()
+            problem = f"事项 {number} 的办理记录与校验值不符：有办理记录被绕过程序删除、增加或改动"
+            session.info.setdefault(_FOUND, []).append(("case", the_uuid, [problem]))
         if case_id in versioned:
             cases = _table("cases")
             session.execute(update(cases).where(cases.c.id == case_id).values(events_hash=value))
@@ -1470,8 +1511,7 @@ def _seal_sets(session: Session, site: SiteIntegrity) -> None:
 
 
 def verify_sets(session: Session, site: SiteIntegrity) -> list[str]:
-    """Each table sealed as a whole whose rows no longer match its seal: the rows gone, named;
-    rows there that the program did not write; or rows put back as they were before."""
+    """Each table sealed as a whole whose rows no longer match its seal (``_set_problems``)."""
     if site.tables < SETS_SINCE:
         return []
     stored = {
@@ -1480,41 +1520,50 @@ def verify_sets(session: Session, site: SiteIntegrity) -> list[str]:
             select(TableSeal.name, TableSeal.seal, TableSeal.keys)
         )
     }
+    return [
+        problem
+        for name in SEALED_SETS
+        for problem in _set_problems(session, site, name, stored.get(name))
+    ]
+
+
+def _set_problems(
+    session: Session, site: SiteIntegrity, name: str, stored: tuple[str, Any] | None
+) -> list[str]:
+    """What is wrong with sealed table ``name`` against its ``stored`` (seal, keys): the rows
+    gone, named; rows there that the program did not write; rows put back as they were; or
+    the seal itself gone."""
+    label = SET_LABELS[name]
+    if stored is None:
+        return [f"{label}的校验汇总不见了：无法确认其中是否有记录被删除（汇总可能被绕过程序删除）"]
+    seal, keys = _set_rows(session, site, name)
+    was_seal, was_keys = stored
+    if hmac.compare_digest(seal, str(was_seal)):
+        return []
     problems: list[str] = []
-    for name in SEALED_SETS:
-        label = SET_LABELS[name]
-        if name not in stored:
-            problems.append(
-                f"{label}的校验汇总不见了：无法确认其中是否有记录被删除（汇总可能被绕过程序删除）"
-            )
-            continue
-        seal, keys = _set_rows(session, site, name)
-        was_seal, was_keys = stored[name]
-        if hmac.compare_digest(seal, str(was_seal)):
-            continue
-        was = {_set_key(k[0]): k for k in was_keys or [] if isinstance(k, list) and len(k) == 2}
-        now = {_set_key(k[0]) for k in keys}
-        gone = [k for key, k in was.items() if key not in now]
-        added = [k for k in keys if _set_key(k[0]) not in was]
-        if gone:
-            named = "、".join(_gone_label(name, key, hint) for key, hint in gone[:_LISTED])
-            more = f" 等 {len(gone)} 条" if len(gone) > _LISTED else ""
-            problems.append(
-                f"{label}中的记录已不在数据库中：{named}{more}。可能被绕过程序删除；"
-                "请用删除之前的备份恢复"
-            )
-        # A row added or changed by SQL fails its own digest (named by verify_records); one
-        # that passes was put back with a digest the program once made.
-        failing = _failing_keys(session, site, name)
-        back = [k for k in added if _set_key(k[0]) not in failing]
-        if back:
-            named = "、".join(_gone_label(name, key, hint) for key, hint in back[:_LISTED])
-            problems.append(f"{label}中有不是经本程序写入的记录：{named}（带着从前的校验值）")
-        if not gone and not added and not failing:
-            problems.append(
-                f"{label}与其校验汇总不符：有记录被换回了从前的内容（带着从前的校验值），"
-                "或汇总本身被改动"
-            )
+    was = {_set_key(k[0]): k for k in was_keys or [] if isinstance(k, list) and len(k) == 2}
+    now = {_set_key(k[0]) for k in keys}
+    gone = [k for key, k in was.items() if key not in now]
+    added = [k for k in keys if _set_key(k[0]) not in was]
+    if gone:
+        named = "、".join(_gone_label(name, key, hint) for key, hint in gone[:_LISTED])
+        more = f" 等 {len(gone)} 条" if len(gone) > _LISTED else ""
+        problems.append(
+            f"{label}中的记录已不在数据库中：{named}{more}。可能被绕过程序删除；"
+            "请用删除之前的备份恢复"
+        )
+    # A row added or changed by SQL fails its own digest (named by verify_records); one that
+    # passes was put back with a digest the program once made.
+    failing = _failing_keys(session, site, name)
+    back = [k for k in added if _set_key(k[0]) not in failing]
+    if back:
+        named = "、".join(_gone_label(name, key, hint) for key, hint in back[:_LISTED])
+        problems.append(f"{label}中有不是经本程序写入的记录：{named}（带着从前的校验值）")
+    if not gone and not added and not failing:
+        problems.append(
+            f"{label}与其校验汇总不符：有记录被换回了从前的内容（带着从前的校验值），"
+            "或汇总本身被改动"
+        )
     return problems
 
 

@@ -78,6 +78,7 @@ class MaintenanceService:
             return [
                 *integrity.verify_records(session, site, integrity.RULE_TABLES),
                 *integrity.verify_sets(session, site),
+                *integrity.recorded_findings(session),
             ]
 
     def _check_tampering(self, session: Session) -> list[str]:
@@ -91,6 +92,7 @@ class MaintenanceService:
             problems.extend(integrity.verify_records(session, site))
             problems.extend(integrity.verify_sets(session, site))
             problems.extend(integrity.verify_events(session, site))
+            problems.extend(integrity.recorded_findings(session))
         problems.extend(integrity.missing_case_numbers(session))
         problems.extend(integrity.missing_slip_numbers(session))
         problems.extend(integrity.missing_paper_numbers(session))
