@@ -1425,7 +1425,9 @@ def _keep_events_hashes(
     session.flush()
 
 
-def verify_events(session: Session, site: SiteIntegrity) -> list[str]:
+def verify_events(
+    session: Session, site: SiteIntegrity, wrong_cases: set[int] | None = None
+) -> list[str]:
     """Each case whose timeline lines no longer make the hash its (signed) row holds, and each
     of this site's own cases without one (every one has it once version 4's pass has run).
 
@@ -1451,6 +1453,8 @@ def verify_events(session: Session, site: SiteIntegrity) -> list[str]:
             wrong.append(case_id)
     empty = events_hash([])
     wrong += [i for i, was in stored.items() if i not in seen and was != empty]
+    if wrong_cases is not None:  # the caller's: their histories are no longer the program's
+        wrong_cases.update(wrong)
     if not wrong and not unhashed:
         return []
     wrong.sort()
