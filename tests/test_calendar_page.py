@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QRect, Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
@@ -667,5 +667,14 @@ def test_a_case_number_too_wide_for_a_week_column_breaks_after_its_sites_name(
     assert wednesday.item(0).text().startswith(f"{number}\n")  # wide enough: whole
     page.resize(640, 720)
     qtbot.waitUntil(lambda: wednesday.item(0).text().startswith(f"{prefix}-\n{rest}\n"))
+    # The card is as tall as its wrapped lines at the column's width (at 125 % its last line
+    # was cut with "…", the column empty below it).
+    card = wednesday.item(0)
+    needed = wednesday.fontMetrics().boundingRect(
+        QRect(0, 0, wednesday.viewport().width() - 12, 100_000),
+        int(Qt.TextFlag.TextWordWrap),
+        card.text(),
+    )
+    assert card.sizeHint().height() >= needed.height()
     page.resize(1150, 720)
     qtbot.waitUntil(lambda: wednesday.item(0).text().startswith(f"{number}\n"))

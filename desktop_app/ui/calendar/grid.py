@@ -412,6 +412,7 @@ class WeekBoard(QWidget):
                 column.addItem(item_widget(item, narrow=True, fits=partial(_fits, column)))
             if not day_items:
                 column.addItem(placeholder("无" if cell.working else "休息"))
+            _fit_cards(column)
             column.blockSignals(False)
         self._items = [items.get(day, []) for day in self.days]
 
@@ -419,10 +420,14 @@ class WeekBoard(QWidget):
         super().resizeEvent(event)
         # Each number broken after its site's name only where the column is too narrow for it.
         for column, day_items in zip(self.columns, self._items, strict=False):
+            changed = False
             for row, item in enumerate(day_items):
                 text = item_text(item, narrow=True, fits=partial(_fits, column))
                 if column.item(row) is not None and column.item(row).text() != text:
                     column.item(row).setText(text)
+                    changed = True
+            if changed or event.oldSize().width() != event.size().width():
+                _fit_cards(column)
 
     def _open(self, item: QListWidgetItem) -> None:
         case_id = case_id_of(item)
@@ -438,3 +443,17 @@ def _fits(column: QListWidget, line: str) -> bool:
     """Whether ``line`` fits a week column's width (its items' margins and spacing aside)."""
     room = column.viewport().width() - 2 * column.spacing() - 8
     return column.fontMetrics().horizontalAdvance(line) <= room
+
+
+def _fit_cards(column: QListWidget) -> None:
+    """Each card's height from its wrapped text at the column's width: the list's own guess
+    measured wider than it paints, and at 125 % a card's last line was cut with "…" while the
+    column stood empty below it."""
+    width = column.viewport().width() - 2 * column.spacing() - 8
+    metrics = column.fontMetrics()
+    for row in range(column.count()):
+        item = column.item(row)
+        box = metrics.boundingRect(
+            QRect(0, 0, max(width, 20), 100_000), int(Qt.TextFlag.TextWordWrap), item.text()
+        )
+        item.setSizeHint(QSize(max(width, 20), box.height() + 6))
