@@ -270,18 +270,11 @@ def test_a_rule_changed_behind_the_program_is_told_at_the_start_and_stays_told(
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QMessageBox
 
-    from tests.helpers.db import raw_connect
-
     _with_cases(services, clerk, 3)
-    connection = raw_connect(data_dir)
-    try:
-        connection.execute("INSERT INTO settings (key, value) VALUES ('deadline_rule.hard', '30')")
-    finally:
-        connection.close()
-    window, runner = _window(services, clerk)
-    qtbot.addWidget(window)
-    window.show()  # type: ignore[attr-defined]
-    check = window.database_check  # type: ignore[attr-defined]
+    _changed_by_sql(
+        data_dir, "INSERT INTO settings (key, value) VALUES ('deadline_rule.hard', '30')"
+    )
+    runner, check = _started(qtbot, services, clerk)
     qtbot.waitUntil(lambda: check.backup is not None, timeout=20_000)
     assert check.tampered and len(check.tampered) == 1
     assert "被绕过程序改动" in check.label.text()
@@ -390,28 +383,20 @@ def test_many_changes_are_listed_a_few_in_the_box_and_all_in_its_details(
 
     from desktop_app.services.roster import DutyRole
     from desktop_app.ui import startup
-    from tests.helpers.db import raw_connect
 
     services.calendar.save_override(admin, date(2026, 12, 30), working=False, name="县城停电")  # type: ignore[arg-type]
     leader, _ = services.roster.save_staff(admin, name="韩国栋", duty_role=DutyRole.LEADER)  # type: ignore[arg-type]
     services.roster.set_shift(admin, date(2026, 12, 1), DutyRole.LEADER, leader.id)  # type: ignore[arg-type]
-    connection = raw_connect(data_dir)
-    try:
-        for statement in (
-            "DELETE FROM holiday_overrides",
-            "DELETE FROM duty_shifts",
-            "UPDATE duty_staff SET name = '王某某'",
-            "INSERT INTO settings (key, value) VALUES ('deadline_rule.hard', '30')",
-            "INSERT INTO settings (key, value) VALUES ('deadline_rule.wont', '9')",
-            "UPDATE users SET display_name = '张三' WHERE username = 'clerk1'",
-        ):
-            connection.execute(statement)
-    finally:
-        connection.close()
-    window, runner = _window(services, clerk)
-    qtbot.addWidget(window)
-    window.show()  # type: ignore[attr-defined]
-    check = window.database_check  # type: ignore[attr-defined]
+    _changed_by_sql(
+        data_dir,
+        "DELETE FROM holiday_overrides",
+        "DELETE FROM duty_shifts",
+        "UPDATE duty_staff SET name = '王某某'",
+        "INSERT INTO settings (key, value) VALUES ('deadline_rule.hard', '30')",
+        "INSERT INTO settings (key, value) VALUES ('deadline_rule.wont', '9')",
+        "UPDATE users SET display_name = '张三' WHERE username = 'clerk1'",
+    )
+    runner, check = _started(qtbot, services, clerk)
     qtbot.waitUntil(lambda: check.tamper_notice is not None, timeout=20_000)
     notice = check.tamper_notice
     shown = startup.TAMPER_SHOWN
@@ -423,3 +408,23 @@ def test_many_changes_are_listed_a_few_in_the_box_and_all_in_its_details(
     qtbot.mouseClick(notice.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     runner.wait()  # type: ignore[attr-defined]
     check.wait()
+
+
+def _changed_by_sql(data_dir: Path, *statements: str) -> None:
+    """The database changed behind the program (a plain sqlite3 connection, autocommit)."""
+    from tests.helpers.db import raw_connect
+
+    connection = raw_connect(data_dir)
+    try:
+        for statement in statements:
+            connection.execute(statement)
+    finally:
+        connection.close()
+
+
+def _started(qtbot: object, services: AppServices, actor: object) -> tuple[object, object]:
+    """The main window shown for ``actor``: its task runner and its start-up check."""
+    window, runner = _window(services, actor)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    window.show()  # type: ignore[attr-defined]
+    return runner, window.database_check  # type: ignore[attr-defined]

@@ -439,21 +439,25 @@ class WeekBoard(QWidget):
             self.day_selected.emit(self.days[column])
 
 
+def _card_width(column: QListWidget) -> int:
+    """The width a week column's card text has (its items' margins and spacing aside)."""
+    return max(column.viewport().width() - 2 * column.spacing() - 8, 20)
+
+
 def _fits(column: QListWidget, line: str) -> bool:
-    """Whether ``line`` fits a week column's width (its items' margins and spacing aside)."""
-    room = column.viewport().width() - 2 * column.spacing() - 8
-    return column.fontMetrics().horizontalAdvance(line) <= room
+    """Whether ``line`` fits a week column's card width."""
+    return column.fontMetrics().horizontalAdvance(line) <= _card_width(column)
 
 
 def _fit_cards(column: QListWidget) -> None:
-    """Each card's height from its wrapped text at the column's width: the list's own guess
+    """Each card's height from its wrapped text at the card width: the list's own guess
     measured wider than it paints, and at 125 % a card's last line was cut with "…" while the
     column stood empty below it."""
-    width = column.viewport().width() - 2 * column.spacing() - 8
+    width = _card_width(column)
     metrics = column.fontMetrics()
     for row in range(column.count()):
         item = column.item(row)
         box = metrics.boundingRect(
-            QRect(0, 0, max(width, 20), 100_000), int(Qt.TextFlag.TextWordWrap), item.text()
+            QRect(0, 0, width, 100_000), int(Qt.TextFlag.TextWordWrap), item.text()
         )
-        item.setSizeHint(QSize(max(width, 20), box.height() + 6))
+        item.setSizeHint(QSize(width, box.height() + 6))
